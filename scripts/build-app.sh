@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the web app (leptos → wasm32 → wasm-bindgen) into target/app-dist, which
+# `livret` embeds when it is compiled.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/toolchain.sh
+
+# The wasm build has its own target directory: it may use another compiler than the native one.
+target_dir=target-wasm
+out=target/app-dist
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    cargo build --quiet --profile wasm-release --target wasm32-unknown-unknown -p livret-app --target-dir "$target_dir"
+else
+    RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 \
+    RUSTFLAGS='--cfg getrandom_backend="wasm_js"' \
+        /usr/bin/cargo build --quiet --profile wasm-release --target wasm32-unknown-unknown \
+        -Zbuild-std=std,panic_abort -p livret-app --target-dir "$target_dir"
+fi
+
+staging=$(mktemp -d)
+trap 'rm -rf "$staging"' EXIT
+wasm-bindgen --target web --no-typescript --out-name livret_app --out-dir "$staging" \
+    "$target_dir/wasm32-unknown-unknown/wasm-release/livret-app.wasm"
+# No wasm-opt pass: Debian 12's binaryen (108) predates the reference-types output of this
+# Rust/wasm-bindgen and produces a module that fails at start-up (WebAssembly.Table.set).
+cp app/index.html app/style.css "$staging/"
+
+# Replace the dist only when something changed, so cargo does not rebuild `livret` for nothing.
+mkdir -p "$out"
+if ! diff -rq "$staging" "$out" >/dev/null 2>&1; then
+    rm -rf "$out"
+    mkdir -p "$out"
+    cp -r "$staging"/. "$out"/
+fi
+wasm_bytes=$(stat -c %s "$out/livret_app_bg.wasm")
+gz_bytes=$(cat "$out/livret_app_bg.wasm" "$out/livret_app.js" | gzip -9 | wc -c)
+printf '[build-app] %s: wasm %d bytes, wasm+js gzip %d bytes\n' "$out" "$wasm_bytes" "$gz_bytes" >&2

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Fuzzes the référentiel readers with cargo-fuzz (libFuzzer).
+#   scripts/fuzz.sh smoke          # every target for a bounded time (CI)
+#   scripts/fuzz.sh run TARGET     # one target until stopped
+# New corpus entries go to a scratch directory; crashers land in fuzz/artifacts/TARGET: keep
+# them (they are replayed by `cargo test`, see shared/tests/fuzz_regressions.rs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    cargo install --quiet cargo-fuzz
+fi
+# libFuzzer's instrumentation flags need unstable options; this is the stable toolchain
+# allowing them, for this build only.
+export RUSTC_BOOTSTRAP=1
+
+targets=(referentiel_text referentiel_xml)
+mode=${1:-smoke}
+case "$mode" in
+smoke)
+    for t in "${targets[@]}"; do
+        scratch=$(mktemp -d)
+        log=$(mktemp)
+        status=0
+        cargo fuzz run --fuzz-dir fuzz --sanitizer none "$t" "$scratch" "fuzz/corpus/$t" -- \
+            -max_total_time="${FUZZ_SECONDS:-20}" -max_len=16384 -print_final_stats=1 >"$log" 2>&1 || status=$?
+        grep -E '^stat::number_of_executed_units|^Done' "$log" | sed "s/^/fuzz $t: /" || true
+        rm -rf "$scratch"
+        if [ "$status" -ne 0 ]; then
+            tail -n 40 "$log" >&2
+            echo "fuzz: $t failed (exit $status); the input is in fuzz/artifacts/$t" >&2
+            exit 1
+        fi
+        rm -f "$log"
+    done
+    ;;
+run)
+    t=${2:?target}
+    cargo fuzz run --fuzz-dir fuzz --sanitizer none "$t" "fuzz/corpus/$t"
+    ;;
+*)
+    echo "usage: scripts/fuzz.sh smoke | run TARGET" >&2
+    exit 2
+    ;;
+esac

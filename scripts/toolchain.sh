@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what Livret's build and tests need on a fresh Debian 12 machine that has only
+# rustup stable. Idempotent: a second run checks and does nothing.
+#
+#  - wasm32: a rustup wasm32 target when one is installed; otherwise Debian's rustc-web
+#    (Rust 1.96 with its std source, built with -Zbuild-std) and lld-19.
+#  - wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock.
+#  - chromium + chromium-driver for browser tests, poppler-utils (pdftotext) for PDF checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1m[toolchain]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+packages=(chromium chromium-driver poppler-utils)
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    packages+=(rustc-web cargo-web rust-web-src lld-19)
+fi
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    log "apt-get install ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# rustfmt and clippy are part of the test command.
+for component in rustfmt clippy; do
+    rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
+done
+
+wanted=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+if [ -z "$wanted" ]; then
+    log "no wasm-bindgen in Cargo.lock"; exit 1
+fi
+if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wanted"; then
+    log "cargo install wasm-bindgen-cli $wanted (a few minutes, once)"
+    cargo install --quiet wasm-bindgen-cli --version "$wanted"
+fi

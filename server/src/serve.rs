@@ -1,0 +1,110 @@
+//! `livret serve`: the relay's HTTP side. For now it serves the web app and a health route;
+//! the sync API lives under `/api/v1`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use axum::Router;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+use crate::app_assets;
+
+pub fn run(addr: SocketAddr, data: PathBuf) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LIVRET_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = std::fs::create_dir_all(&data) {
+        eprintln!(
+            "livret: {}: impossible de créer le dossier de données : {e}",
+            data.display()
+        );
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("livret: démarrage impossible : {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(addr)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("livret: {addr}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    if !app_assets::present() {
+        tracing::warn!("web app not embedded: build it with scripts/build-app.sh");
+    }
+    // Tests and scripts wait for this exact line to know the port.
+    println!("livret: à l'écoute sur http://{local}");
+    axum::serve(listener, router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+pub fn router() -> Router {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .fallback(get(asset))
+}
+
+async fn health() -> impl IntoResponse {
+    axum::Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "app": app_assets::present(),
+    }))
+}
+
+async fn asset(uri: Uri) -> Response {
+    let path = uri.path();
+    if let Some((bytes, mime)) = app_assets::find(path) {
+        return ([(header::CONTENT_TYPE, mime)], bytes).into_response();
+    }
+    if path.starts_with("/api/") {
+        return (StatusCode::NOT_FOUND, "route inconnue").into_response();
+    }
+    // Client-side routes: every other path gets the app's page.
+    match app_assets::find("/index.html") {
+        Some((bytes, mime)) if !path.contains('.') => {
+            ([(header::CONTENT_TYPE, mime)], bytes).into_response()
+        }
+        Some(_) => (StatusCode::NOT_FOUND, "introuvable").into_response(),
+        None => Html(app_assets::MISSING_APP_PAGE).into_response(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

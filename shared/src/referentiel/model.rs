@@ -1,0 +1,130 @@
+//! The référentiel as Livret uses it: blocs → compétences → critères.
+//!
+//! This is the JSON every other part of Livret consumes (the dossier pins it, the jury grid is
+//! built from it). The JSON Schema is generated from these types and committed as
+//! `docs/referentiel.schema.json`; a test fails when the two drift apart.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON layout below. Bump it, and add a migration, on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A certification's référentiel de compétences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Referentiel {
+    /// Always [`SCHEMA_VERSION`] for documents written by this version of Livret.
+    pub schema_version: u32,
+    /// The certification's title as printed, when the document names it.
+    pub title: Option<String>,
+    /// The RNCP number as printed (`RNCP37827`), when the document gives it.
+    pub rncp: Option<String>,
+    /// Which kind of input this was read from.
+    pub source: SourceFormat,
+    /// Blocs de compétences (or *activités*, for référentiels organised that way), in document order.
+    pub blocs: Vec<Bloc>,
+}
+
+/// The kind of input a référentiel was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceFormat {
+    /// Plain text (markdown tables, HTML fragments, text extracted from PDFs by another tool).
+    Text,
+    /// A PDF file, read through pdf-extract.
+    Pdf,
+    /// The France Compétences RNCP XML export (flux v4.1).
+    RncpXml,
+}
+
+/// What the document calls its top-level groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum BlocKind {
+    /// "Bloc de compétences N".
+    Bloc,
+    /// "Activité N": some référentiels group competencies by activity instead.
+    Activite,
+}
+
+/// One bloc de compétences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Bloc {
+    /// Position of the bloc as printed (1-based).
+    pub number: u32,
+    /// The bloc's code: the printed one (`RNCP37827BC01`) when there is one, else `BC01`.
+    pub code: String,
+    /// Whether the document calls it a bloc or an activité.
+    pub kind: BlocKind,
+    /// The bloc's title; `None` when the heading could not be read (garbled extraction).
+    pub title: Option<String>,
+    /// Competencies of this bloc, in document order.
+    pub competences: Vec<Competence>,
+    /// Modalités d'évaluation printed for this bloc (free text, in document order).
+    pub assessment: Vec<String>,
+}
+
+/// One compétence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Competence {
+    /// Normalised code: `C1`, `C12`, `C1.2`, `C4.10`. Unnumbered competencies get a generated
+    /// code `C<bloc>.<position>`, stable for a given document.
+    pub code: String,
+    /// The code exactly as printed (`C.1.`, `C.1.2`, `C1.1`); `None` when the code was generated.
+    pub printed_code: Option<String>,
+    /// The competency statement.
+    pub title: String,
+    /// Evaluation criteria attached to this competency, in document order.
+    pub criteria: Vec<Criterion>,
+}
+
+/// One critère d'évaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Criterion {
+    /// The criterion's printed code (`CE1`), when it has one.
+    pub code: Option<String>,
+    /// The criterion itself.
+    pub title: String,
+    /// Observable indicators listed under the criterion, if any.
+    pub indicators: Vec<String>,
+}
+
+impl Referentiel {
+    /// Every competency, with the bloc it belongs to.
+    pub fn competences(&self) -> impl Iterator<Item = (&Bloc, &Competence)> {
+        self.blocs
+            .iter()
+            .flat_map(|b| b.competences.iter().map(move |c| (b, c)))
+    }
+
+    /// Looks a competency up by code, printed or normalised (`C.1.2`, `c1.2` and `C1.2` match).
+    pub fn competence(&self, code: &str) -> Option<&Competence> {
+        let wanted = super::codes::normalise_competence_code(code)?;
+        self.competences()
+            .map(|(_, c)| c)
+            .find(|c| c.code == wanted)
+    }
+
+    /// The documented JSON form (pretty-printed).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a référentiel always serialises")
+    }
+
+    /// Reads the JSON written by [`Referentiel::to_json`].
+    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// Number of competencies per bloc, in order: the shape tests and `check` talk about.
+    pub fn shape(&self) -> Vec<usize> {
+        self.blocs.iter().map(|b| b.competences.len()).collect()
+    }
+}
+
+/// The JSON Schema of [`Referentiel`], pretty-printed.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Referentiel);
+    let mut out = serde_json::to_string_pretty(&schema).expect("a schema always serialises");
+    out.push('\n');
+    out
+}

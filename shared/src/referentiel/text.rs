@@ -1,0 +1,1076 @@
+//! Reads a référentiel's structure out of its text.
+//!
+//! The scanner walks the document's units (see [`super::units`]) once, keeping the bloc and
+//! competency it is in, and then repairs what extraction loses: bloc headings that came out
+//! garbled, competencies whose criteria sit in a merged table cell, codes that repeat.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::codes::{
+    self, BlocHeading, bloc_heading, criterion_marker, find_competences, starts_with_infinitive,
+};
+use super::model::{
+    Bloc, BlocKind, Competence, Criterion, Referentiel, SCHEMA_VERSION, SourceFormat,
+};
+use super::units::{Column, Unit, UnitKind, fold, is_table_header_text, units};
+use super::{Diagnostic, DiagnosticKind, Import, ImportError};
+
+pub(crate) fn parse(text: &str, source: SourceFormat) -> Result<Import, ImportError> {
+    if text.trim().is_empty() {
+        return Err(ImportError::Empty);
+    }
+    let units = units(text);
+    let numbered = units.iter().any(|u| !find_competences(&u.text).is_empty());
+    let mut scanner = Scanner {
+        numbered,
+        ..Scanner::default()
+    };
+    for (index, unit) in units.iter().enumerate() {
+        scanner.unit(index, unit);
+    }
+    let title = find_title(&units);
+    let rncp = find_rncp(text);
+    scanner.finish(title, rncp, source, text)
+}
+
+#[derive(Default)]
+struct BlocDraft {
+    number: u32,
+    kind: Option<BlocKind>,
+    printed_code: Option<String>,
+    title: Option<String>,
+    assessment: Vec<String>,
+    /// Unit where the bloc's heading was seen (for repairs).
+    heading_unit: usize,
+}
+
+struct CompetenceDraft {
+    code: String,
+    printed: Option<String>,
+    title: String,
+    bloc: Option<usize>,
+    criteria: Vec<Criterion>,
+    criteria_group: Option<usize>,
+    unit: usize,
+    line: usize,
+    /// Other statements printed under the same code (for `check`).
+    variants: Vec<(String, usize)>,
+}
+
+/// Something whose text may continue in a later fragment (PDF page or column breaks).
+#[derive(Clone, Copy)]
+enum Open {
+    Title(usize),
+    Indicator(usize, usize),
+    Criterion(usize),
+}
+
+#[derive(Default)]
+struct Scanner {
+    numbered: bool,
+    blocs: Vec<BlocDraft>,
+    bloc_by_number: BTreeMap<u32, usize>,
+    current_bloc: Option<usize>,
+    competences: Vec<CompetenceDraft>,
+    competence_by_code: HashMap<String, usize>,
+    current_competence: Option<usize>,
+    /// The last table row holding competencies, and those competencies: criteria cells of
+    /// that row (or of its continuation after a page break) attach to all of them, since a
+    /// cell may state several competencies that share one criteria cell.
+    row_competences: Option<(usize, Vec<usize>)>,
+    /// After a competency, inside its modalités d'évaluation: bullets are its criteria.
+    in_assessment: bool,
+    /// The current bloc's list of (unnumbered) competencies has ended.
+    bloc_list_closed: bool,
+    /// A table row that belongs to no competency (a final exam row): its criteria are dropped.
+    orphan_row: Option<usize>,
+    /// Criteria printed as numbered groups `CE1 … CEn`, in order.
+    criteria_groups: Vec<Vec<Criterion>>,
+    current_group: Option<usize>,
+    last_criterion_number: u32,
+    awaiting_group: Vec<usize>,
+    open: Option<Open>,
+    /// Units holding the "référentiel d'activités / de compétences" table header.
+    table_headers: Vec<usize>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Scanner {
+    fn unit(&mut self, index: usize, unit: &Unit) {
+        let text = unit.text.as_str();
+        if is_table_header_text(text) {
+            // The header row of a bloc's table. In PDF text the rows that follow may be glued
+            // to it, so the unit is still read for competencies.
+            self.table_headers.push(index);
+            self.in_assessment = false;
+            self.open = None;
+            self.current_group = None;
+        }
+        let mut rest = text;
+        if let Some(heading) = bloc_heading(text) {
+            let mut lines = text.lines();
+            lines.next();
+            let mut title = heading.title.clone();
+            // A heading wrapped over two lines continues in lower case.
+            let mut remaining: Vec<&str> = lines.collect();
+            while let Some(first) = remaining.first() {
+                if first.starts_with(|c: char| c.is_lowercase()) && !title.is_empty() {
+                    title.push(' ');
+                    title.push_str(first);
+                    remaining.remove(0);
+                } else {
+                    break;
+                }
+            }
+            self.enter_bloc(BlocHeading { title, ..heading }, index);
+            let consumed = text.len()
+                - remaining
+                    .iter()
+                    .map(|l| l.len() + 1)
+                    .sum::<usize>()
+                    .min(text.len());
+            rest = text[consumed..].trim_start();
+            if rest.is_empty() {
+                return;
+            }
+        }
+        if let Some((number, title)) = criterion_marker(rest) {
+            self.criterion_marker(number, title.replace('\n', " "));
+            return;
+        }
+        let found = find_competences(rest);
+        if !found.is_empty() {
+            self.competences_in(rest, &found, index, unit);
+            return;
+        }
+        if !self.numbered
+            && unit.kind != UnitKind::Heading
+            && !unit.is_cell()
+            && self.unnumbered_competences(rest, index, unit.line)
+        {
+            return;
+        }
+        match unit.kind {
+            UnitKind::Cell { column, row } => self.cell(rest, column, row),
+            UnitKind::Bullet => self.bullet(rest),
+            UnitKind::Heading => {
+                if is_assessment_start(rest) {
+                    self.in_assessment =
+                        self.current_competence.is_some() || self.current_bloc.is_some();
+                } else if rest.ends_with(':') || looks_like_activity(rest) {
+                    self.in_assessment = false;
+                }
+            }
+            UnitKind::Paragraph => self.paragraph(rest),
+        }
+    }
+
+    fn enter_bloc(&mut self, heading: BlocHeading, unit: usize) {
+        let index = match self.bloc_by_number.get(&heading.number) {
+            Some(&i) => i,
+            None => {
+                self.blocs.push(BlocDraft {
+                    number: heading.number,
+                    heading_unit: unit,
+                    ..BlocDraft::default()
+                });
+                let i = self.blocs.len() - 1;
+                self.bloc_by_number.insert(heading.number, i);
+                i
+            }
+        };
+        let bloc = &mut self.blocs[index];
+        bloc.kind.get_or_insert(heading.kind);
+        if bloc.printed_code.is_none() {
+            bloc.printed_code = heading.printed_code;
+        }
+        if bloc.title.is_none() && !heading.title.is_empty() {
+            bloc.title = Some(tidy_title(&heading.title));
+        }
+        self.current_bloc = Some(index);
+        self.current_competence = None;
+        self.in_assessment = false;
+        self.bloc_list_closed = false;
+        self.current_group = None;
+        self.last_criterion_number = 0;
+        self.open = None;
+    }
+
+    fn competences_in(
+        &mut self,
+        text: &str,
+        found: &[codes::CodeMatch],
+        index: usize,
+        unit: &Unit,
+    ) {
+        for (i, m) in found.iter().enumerate() {
+            let end = found.get(i + 1).map_or(text.len(), |next| next.start);
+            let (title, tail) = split_statement(&text[m.statement..end]);
+            let competence =
+                self.add_competence(&m.code, Some(m.printed.clone()), title, index, unit.line);
+            if let Some(row) = unit.row() {
+                match &mut self.row_competences {
+                    Some((r, list)) if *r == row => list.push(competence),
+                    _ => self.row_competences = Some((row, vec![competence])),
+                }
+            }
+            if is_assessment_start(tail) {
+                self.add_assessment(tail);
+            }
+        }
+        self.in_assessment = false;
+    }
+
+    fn add_competence(
+        &mut self,
+        code: &str,
+        printed: Option<String>,
+        title: String,
+        unit: usize,
+        line: usize,
+    ) -> usize {
+        let index = match self.competence_by_code.get(code) {
+            Some(&i) => {
+                let existing = &mut self.competences[i];
+                if existing.bloc.is_none() {
+                    existing.bloc = self.current_bloc;
+                }
+                if !same_statement(&existing.title, &title) {
+                    existing.variants.push((title, line));
+                }
+                i
+            }
+            None => {
+                self.competences.push(CompetenceDraft {
+                    code: code.to_string(),
+                    printed,
+                    title: title.clone(),
+                    bloc: self.current_bloc,
+                    criteria: Vec::new(),
+                    criteria_group: None,
+                    unit,
+                    line,
+                    variants: Vec::new(),
+                });
+                let i = self.competences.len() - 1;
+                self.competence_by_code.insert(code.to_string(), i);
+                i
+            }
+        };
+        self.current_competence = Some(index);
+        self.awaiting_group.push(index);
+        self.open = (!ends_sentence(&self.competences[index].title)).then_some(Open::Title(index));
+        index
+    }
+
+    /// Référentiels without codes: inside a bloc, each line that starts with a verb in the
+    /// infinitive is a competency, until the modalités d'évaluation start.
+    fn unnumbered_competences(&mut self, text: &str, index: usize, line: usize) -> bool {
+        let Some(bloc) = self.current_bloc else {
+            return false;
+        };
+        if self.in_assessment || self.bloc_list_closed {
+            return false;
+        }
+        let mut took_any = false;
+        for l in text.lines() {
+            if starts_with_infinitive(l) && l.split_whitespace().count() >= 4 {
+                let number = self
+                    .competences
+                    .iter()
+                    .filter(|c| c.bloc == Some(bloc))
+                    .count()
+                    + 1;
+                let code = format!("C{}.{}", self.blocs[bloc].number, number);
+                self.add_competence(&code, None, tidy_title(l), index, line);
+                took_any = true;
+            } else if took_any && l.starts_with(|c: char| c.is_lowercase()) {
+                if let Some(Open::Title(c)) = self.open {
+                    append(&mut self.competences[c].title, l);
+                }
+            } else if is_assessment_start(l) {
+                self.in_assessment = true;
+                self.bloc_list_closed =
+                    took_any || self.competences.iter().any(|c| c.bloc == Some(bloc));
+                self.add_assessment(l);
+            } else if self.in_assessment {
+                self.add_assessment(l);
+            }
+        }
+        took_any
+    }
+
+    fn criterion_marker(&mut self, number: u32, title: String) {
+        // CE numbering restarts at each group; a higher number continues the current group
+        // (a merged cell shared by consecutive competencies).
+        let continues = self.current_group.is_some() && number == self.last_criterion_number + 1;
+        let group = if continues {
+            self.current_group.unwrap_or_default()
+        } else {
+            self.criteria_groups.push(Vec::new());
+            self.criteria_groups.len() - 1
+        };
+        self.current_group = Some(group);
+        self.last_criterion_number = number;
+        for c in self.awaiting_group.drain(..) {
+            self.competences[c].criteria_group.get_or_insert(group);
+        }
+        self.criteria_groups[group].push(Criterion {
+            code: Some(format!("CE{number}")),
+            title: tidy_title(&title),
+            indicators: Vec::new(),
+        });
+        self.open = None;
+    }
+
+    fn cell(&mut self, text: &str, column: Option<Column>, row: usize) {
+        let own_row = self
+            .row_competences
+            .as_ref()
+            .is_some_and(|(r, _)| *r == row);
+        if !own_row && self.orphan_row != Some(row) {
+            // A row without a competency continues the previous one (page break), unless it
+            // starts something else: a statement or a new modalité.
+            let starts_other = match column {
+                Some(Column::Competences) => text.starts_with(|c: char| c.is_uppercase()),
+                Some(Column::Assessment) => is_assessment_start(text),
+                _ => false,
+            };
+            if starts_other {
+                self.orphan_row = Some(row);
+                self.open = None;
+            }
+        }
+        if self.orphan_row == Some(row) {
+            return;
+        }
+        match column {
+            Some(Column::Criteria) => {
+                let targets: Vec<usize> = match &self.row_competences {
+                    Some((_, list)) => list.clone(),
+                    None => self.current_competence.into_iter().collect(),
+                };
+                let Some(&first) = targets.first() else {
+                    return;
+                };
+                for (i, item) in split_items(text).into_iter().enumerate() {
+                    let continues_previous = i == 0
+                        && !own_row
+                        && matches!(self.open, Some(Open::Criterion(c)) if c == first);
+                    if continues_previous {
+                        for &t in &targets {
+                            if let Some(last) = self.competences[t].criteria.last_mut() {
+                                append(&mut last.title, &item);
+                            }
+                        }
+                        if ends_sentence(&item) {
+                            self.open = None;
+                        }
+                        continue;
+                    }
+                    if looks_like_criteria_heading(&item) {
+                        continue;
+                    }
+                    for &t in &targets {
+                        self.competences[t].criteria.push(Criterion {
+                            code: None,
+                            title: item.clone(),
+                            indicators: Vec::new(),
+                        });
+                    }
+                    self.open = (!ends_sentence(&item)).then_some(Open::Criterion(first));
+                }
+            }
+            Some(Column::Assessment) if self.current_bloc.is_some() => {
+                let first = text.lines().next().unwrap_or_default();
+                if is_assessment_start(first) {
+                    self.add_assessment(first);
+                }
+            }
+            Some(Column::Competences) => {
+                // A competency statement cut by a page break continues in the next table.
+                if text.starts_with(|c: char| c.is_lowercase())
+                    && let Some(Open::Title(c)) = self.open
+                {
+                    append(&mut self.competences[c].title, text);
+                    self.open = None;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn bullet(&mut self, text: &str) {
+        let text = text.replace('\n', " ");
+        if let Some(group) = self.current_group {
+            if let Some(criterion) = self.criteria_groups[group].last_mut() {
+                criterion.indicators.push(tidy_title(&text));
+                let i = criterion.indicators.len() - 1;
+                self.open = (!ends_sentence(&text)).then_some(Open::Indicator(group, i));
+            }
+            return;
+        }
+        if self.in_assessment
+            && let Some(c) = self.current_competence
+        {
+            self.competences[c].criteria.push(Criterion {
+                code: None,
+                title: tidy_title(&text),
+                indicators: Vec::new(),
+            });
+            self.open = (!ends_sentence(&text)).then_some(Open::Criterion(c));
+        }
+    }
+
+    fn paragraph(&mut self, text: &str) {
+        if text.starts_with(|c: char| c.is_lowercase()) {
+            self.continue_open(text);
+            return;
+        }
+        if is_assessment_start(text) {
+            if self.current_competence.is_some() || self.current_bloc.is_some() {
+                self.in_assessment = true;
+                self.add_assessment(text);
+            }
+            return;
+        }
+        if text.ends_with(':') && text.len() < 160 {
+            // A section heading ("Description des modalités … :"): whatever came before ends.
+            self.in_assessment = false;
+        }
+    }
+
+    fn continue_open(&mut self, text: &str) {
+        if looks_like_footnote(text) {
+            return;
+        }
+        let joined = text.replace('\n', " ");
+        match self.open {
+            Some(Open::Title(c)) => append(&mut self.competences[c].title, &joined),
+            Some(Open::Indicator(g, i)) => {
+                if let Some(ind) = self.criteria_groups[g]
+                    .last_mut()
+                    .and_then(|cr| cr.indicators.get_mut(i))
+                {
+                    append(ind, &joined);
+                }
+            }
+            Some(Open::Criterion(c)) => {
+                if let Some(last) = self.competences[c].criteria.last_mut() {
+                    append(&mut last.title, &joined);
+                }
+            }
+            None => return,
+        }
+        if ends_sentence(&joined) {
+            self.open = None;
+        }
+    }
+
+    fn add_assessment(&mut self, text: &str) {
+        let Some(bloc) = self.current_bloc.or_else(|| {
+            self.current_competence
+                .and_then(|c| self.competences[c].bloc)
+        }) else {
+            return;
+        };
+        let text = tidy_title(&text.replace('\n', " "));
+        if text.len() < 12 {
+            return;
+        }
+        let list = &mut self.blocs[bloc].assessment;
+        if !list.iter().any(|a| same_statement(a, &text)) {
+            list.push(text);
+        }
+    }
+
+    fn finish(
+        mut self,
+        title: Option<String>,
+        rncp: Option<String>,
+        source: SourceFormat,
+        text: &str,
+    ) -> Result<Import, ImportError> {
+        self.repair_missing_bloc_headings();
+        self.blocs_from_hierarchical_codes();
+
+        // Criteria printed as CE groups go to every competency that shares the group.
+        for c in &mut self.competences {
+            if let Some(g) = c.criteria_group
+                && c.criteria.is_empty()
+            {
+                c.criteria = self.criteria_groups[g].clone();
+            }
+        }
+        if self.competences.is_empty() {
+            return Err(ImportError::NotAReferentiel);
+        }
+
+        let bloc_codes = printed_bloc_codes(text, rncp.as_deref());
+        let mut blocs: Vec<Bloc> = Vec::new();
+        let mut order: Vec<usize> = (0..self.blocs.len()).collect();
+        order.sort_by_key(|&i| self.blocs[i].number);
+        for &bi in &order {
+            let draft = &self.blocs[bi];
+            let code = draft
+                .printed_code
+                .clone()
+                .or_else(|| bloc_codes.get(&draft.number).cloned())
+                .unwrap_or_else(|| format!("BC{:02}", draft.number));
+            let competences: Vec<Competence> = self
+                .competences
+                .iter()
+                .filter(|c| c.bloc == Some(bi))
+                .map(|c| Competence {
+                    code: c.code.clone(),
+                    printed_code: c.printed.clone(),
+                    title: tidy_title(&c.title),
+                    criteria: c.criteria.clone(),
+                })
+                .collect();
+            blocs.push(Bloc {
+                number: draft.number,
+                code,
+                kind: draft.kind.unwrap_or(BlocKind::Bloc),
+                title: draft.title.clone(),
+                competences,
+                assessment: draft.assessment.clone(),
+            });
+        }
+        for c in self.competences.iter().filter(|c| c.bloc.is_none()) {
+            self.diagnostics.push(Diagnostic {
+                kind: DiagnosticKind::CompetenceOutsideBloc,
+                message: format!("{} est cité hors de tout bloc et a été ignoré", c.code),
+                line: Some(c.line),
+            });
+        }
+        for c in &self.competences {
+            for (variant, line) in &c.variants {
+                self.diagnostics.push(Diagnostic {
+                    kind: DiagnosticKind::DivergentStatement,
+                    message: format!(
+                        "{} est énoncé différemment ligne {} (« {} ») et ligne {} (« {} »)",
+                        c.code,
+                        c.line,
+                        shorten(&c.title),
+                        line,
+                        shorten(variant)
+                    ),
+                    line: Some(*line),
+                });
+            }
+        }
+        for b in &blocs {
+            if b.title.is_none() {
+                self.diagnostics.push(Diagnostic {
+                    kind: DiagnosticKind::UnreadableBlocTitle,
+                    message: format!(
+                        "l'intitulé du bloc {} est illisible dans le document (titre non repris)",
+                        b.number
+                    ),
+                    line: None,
+                });
+            }
+        }
+        let referentiel = Referentiel {
+            schema_version: SCHEMA_VERSION,
+            title,
+            rncp,
+            source,
+            blocs,
+        };
+        Ok(Import {
+            referentiel,
+            diagnostics: self.diagnostics,
+        })
+    }
+
+    /// Extraction sometimes garbles a bloc heading beyond recognition ("DLUG Z - FII LOTAGE
+    /// …"): the numbering then skips (BLOC 1, BLOC 3). Each bloc's table starts with the same
+    /// header row, so a header met inside the previous bloc, after some of its competencies,
+    /// is where the lost bloc starts.
+    fn repair_missing_bloc_headings(&mut self) {
+        let numbers: Vec<u32> = self.bloc_by_number.keys().copied().collect();
+        for pair in numbers.windows(2) {
+            let (before, after) = (pair[0], pair[1]);
+            let missing = after.saturating_sub(before + 1);
+            if missing == 0 || missing > 3 {
+                continue;
+            }
+            let bi = self.bloc_by_number[&before];
+            let next_heading = self.blocs[self.bloc_by_number[&after]].heading_unit;
+            let start = self.blocs[bi].heading_unit;
+            let members: Vec<usize> = (0..self.competences.len())
+                .filter(|&c| self.competences[c].bloc == Some(bi))
+                .collect();
+            let first_member = members.iter().map(|&c| self.competences[c].unit).min();
+            let Some(first_member) = first_member else {
+                continue;
+            };
+            let mut cuts: Vec<usize> = self
+                .table_headers
+                .iter()
+                .copied()
+                .filter(|&h| h > start && h < next_heading && h > first_member)
+                .filter(|&h| members.iter().any(|&c| self.competences[c].unit > h))
+                .collect();
+            cuts.truncate(missing as usize);
+            for (k, cut) in cuts.iter().enumerate() {
+                let number = before + 1 + k as u32;
+                let next_cut = cuts.get(k + 1).copied().unwrap_or(usize::MAX);
+                self.blocs.push(BlocDraft {
+                    number,
+                    kind: self.blocs[bi].kind,
+                    heading_unit: *cut,
+                    ..BlocDraft::default()
+                });
+                let new_index = self.blocs.len() - 1;
+                self.bloc_by_number.insert(number, new_index);
+                for &c in &members {
+                    let u = self.competences[c].unit;
+                    if u > *cut && u < next_cut {
+                        self.competences[c].bloc = Some(new_index);
+                    }
+                }
+                self.diagnostics.push(Diagnostic {
+                    kind: DiagnosticKind::InferredBloc,
+                    message: format!(
+                        "le titre du bloc {number} est illisible : bloc déduit de la numérotation et de l'en-tête de tableau"
+                    ),
+                    line: None,
+                });
+            }
+        }
+    }
+
+    /// Without any bloc heading, codes like `C2.3` still say which bloc they belong to.
+    fn blocs_from_hierarchical_codes(&mut self) {
+        if !self.blocs.is_empty() {
+            return;
+        }
+        let all_hierarchical = self.competences.iter().all(|c| c.code.contains('.'));
+        for c in 0..self.competences.len() {
+            let number = if all_hierarchical {
+                self.competences[c].code[1..]
+                    .split('.')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1)
+            } else {
+                1
+            };
+            let bi = match self.bloc_by_number.get(&number) {
+                Some(&i) => i,
+                None => {
+                    self.blocs.push(BlocDraft {
+                        number,
+                        ..BlocDraft::default()
+                    });
+                    self.bloc_by_number.insert(number, self.blocs.len() - 1);
+                    self.blocs.len() - 1
+                }
+            };
+            self.competences[c].bloc = Some(bi);
+        }
+        if !self.blocs.is_empty() {
+            self.diagnostics.push(Diagnostic {
+                kind: DiagnosticKind::InferredBloc,
+                message: "aucun intitulé de bloc dans le document : blocs déduits des codes".into(),
+                line: None,
+            });
+        }
+    }
+}
+
+/// Splits a competency's text into its statement and what follows it in the same fragment
+/// (another column's text, joined by PDF extraction).
+fn split_statement(text: &str) -> (String, &str) {
+    let mut title = String::new();
+    let mut consumed = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let l = line.trim_end_matches('\n');
+        if i > 0 {
+            let continues = l
+                .starts_with(|c: char| c.is_lowercase() || c.is_ascii_digit() || c == '(')
+                || (!ends_sentence(&title) && first_word_is_acronym(l));
+            if !continues {
+                break;
+            }
+        }
+        let (kept, cut) = cut_at_column_change(l);
+        append(&mut title, kept);
+        consumed += if cut { kept.len() } else { line.len() };
+        if cut {
+            break;
+        }
+    }
+    (tidy_title(&title), text[consumed.min(text.len())..].trim())
+}
+
+/// Where a competency statement runs into the next column on the same line.
+fn cut_at_column_change(line: &str) -> (&str, bool) {
+    const MARKERS: &[&str] = &[
+        " Mise en situation",
+        " Cas pratique",
+        " Étude de cas",
+        " Etude de cas",
+        " Examen final",
+        " L'évaluation",
+        " CE1 ",
+        " ●",
+        " •",
+    ];
+    let cut = MARKERS.iter().filter_map(|m| line.find(m)).min();
+    match cut {
+        Some(i) if i > 20 => (&line[..i], true),
+        _ => (line, false),
+    }
+}
+
+/// Footnotes left by extraction ("rm 1} product backlog …", "lt;sup>2 chaîne de build").
+fn looks_like_footnote(text: &str) -> bool {
+    text.contains(['{', '}']) || text.starts_with("lt;") || text.starts_with("rm ")
+}
+
+fn first_word_is_acronym(line: &str) -> bool {
+    let word: String = line.chars().take_while(|c| c.is_alphanumeric()).collect();
+    word.len() >= 2 && word.chars().all(|c| c.is_uppercase() || c.is_ascii_digit())
+}
+
+fn is_assessment_start(text: &str) -> bool {
+    let f = fold(text);
+    const STARTS: &[&str] = &[
+        "cas pratique",
+        "etude de cas",
+        "mise en situation",
+        "examen",
+        "l'evaluation",
+        "evaluation :",
+        "epreuve",
+        "soutenance",
+        "entretien",
+        "dossier professionnel",
+        "modalites d'evaluation",
+    ];
+    STARTS.iter().any(|s| f.starts_with(s))
+}
+
+fn looks_like_activity(text: &str) -> bool {
+    let t = text.trim_start();
+    let mut chars = t.chars();
+    matches!(chars.next(), Some('A')) && {
+        let rest: String = chars.collect();
+        let rest = rest.trim_start_matches('.');
+        rest.starts_with(|c: char| c.is_ascii_digit())
+    }
+}
+
+/// A criteria cell sometimes starts with the name of the test it belongs to
+/// ("Cas pratique : conception …"): that is no criterion.
+fn looks_like_criteria_heading(item: &str) -> bool {
+    is_assessment_start(item) && item.len() < 120
+}
+
+/// Splits a criteria cell into items: one per line, and inside a line at "- " bullets.
+fn split_items(text: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    for line in text.lines() {
+        let mut current = String::new();
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let bullet = chars[i] == '-'
+                && chars.get(i + 1) == Some(&' ')
+                && chars.get(i + 2).is_some_and(|c| c.is_uppercase())
+                && (i == 0 || matches!(chars[i - 1], ' ' | '.' | ';' | ':'));
+            if bullet {
+                push_item(&mut items, &current);
+                current.clear();
+                i += 2;
+                continue;
+            }
+            current.push(chars[i]);
+            i += 1;
+        }
+        push_item(&mut items, &current);
+    }
+    items
+}
+
+fn push_item(items: &mut Vec<String>, item: &str) {
+    let t = tidy_title(item);
+    if t.chars().filter(|c| c.is_alphabetic()).count() >= 3 {
+        items.push(t);
+    }
+}
+
+fn ends_sentence(text: &str) -> bool {
+    let t = text.trim_end();
+    t.ends_with(['.', '!', '?', ';', ':', ')', '»']) || t.is_empty()
+}
+
+fn append(target: &mut String, more: &str) {
+    let more = more.trim();
+    if more.is_empty() {
+        return;
+    }
+    if !target.is_empty() {
+        if target.ends_with('-') && !target.ends_with(" -") {
+            // A word cut at the end of a line.
+        } else {
+            target.push(' ');
+        }
+    }
+    target.push_str(more);
+}
+
+/// Whitespace folded; a heading in capitals turned into sentence case.
+pub(crate) fn tidy_title(text: &str) -> String {
+    let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let t = t.trim_matches('|').trim().to_string();
+    let letters: Vec<char> = t.chars().filter(|c| c.is_alphabetic()).collect();
+    if letters.len() > 3 && letters.iter().all(|c| c.is_uppercase()) {
+        let lower = t.to_lowercase();
+        let mut chars = lower.chars();
+        match chars.next() {
+            Some(f) => f.to_uppercase().chain(chars).collect(),
+            None => lower,
+        }
+    } else {
+        t
+    }
+}
+
+/// Two printings of one statement, give or take punctuation and wrapping.
+fn same_statement(a: &str, b: &str) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        fold(s)
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() > 2)
+            .map(str::to_string)
+            .collect()
+    };
+    let (wa, wb) = (words(a), words(b));
+    if wa.is_empty() || wb.is_empty() {
+        return true;
+    }
+    let (short, long) = if wa.len() <= wb.len() {
+        (&wa, &wb)
+    } else {
+        (&wb, &wa)
+    };
+    let common = short.iter().filter(|w| long.contains(w)).count();
+    // One is a truncation of the other, or they differ by a word or two.
+    common * 10 >= short.len() * 8
+}
+
+fn shorten(s: &str) -> String {
+    let mut out: String = s.chars().take(60).collect();
+    if s.chars().count() > 60 {
+        out.push('…');
+    }
+    out
+}
+
+/// The certification's title, from the places référentiels put it.
+fn find_title(units: &[Unit]) -> Option<String> {
+    const JOBS: &[&str] = &[
+        "expert",
+        "developpeur",
+        "manager",
+        "responsable",
+        "chef",
+        "concepteur",
+        "technicien",
+        "ingenieur",
+        "gestionnaire",
+        "consultant",
+        "architecte",
+        "charge",
+        "administrateur",
+        "designer",
+        "analyste",
+        "directeur",
+        "conseiller",
+        "assistant",
+        "titre professionnel",
+        "master",
+        "mastere",
+        "licence",
+        "bachelor",
+        "bts",
+        "cap ",
+        "bac pro",
+    ];
+    // 1. A short heading or line near the top that names a job or diploma.
+    for unit in units.iter().take(30) {
+        if unit.is_cell() {
+            continue;
+        }
+        let first = unit.text.lines().next().unwrap_or_default().trim();
+        let f = fold(first);
+        let words = first.split_whitespace().count();
+        if (2..=12).contains(&words)
+            && !first.ends_with(['.', ':'])
+            && JOBS.iter().any(|j| f.starts_with(j))
+            && bloc_heading(first).is_none()
+        {
+            return Some(tidy_title(first));
+        }
+    }
+    let all: String = units
+        .iter()
+        .map(|u| u.text.replace('\n', " "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    // 2. `la certification "Expert en …"` / « … ».
+    for (open, close) in [
+        ("certification \"", "\""),
+        ("certification « ", " »"),
+        ("certification «", "»"),
+    ] {
+        if let Some(start) = all.find(open) {
+            let rest = &all[start + open.len()..];
+            if let Some(end) = rest.find(close) {
+                let t = rest[..end].trim();
+                if (2..=15).contains(&t.split_whitespace().count()) {
+                    return Some(tidy_title(t));
+                }
+            }
+        }
+    }
+    // 3. "L'Expert en développement logiciel (EDL)": a job title followed by its initials.
+    for (pos, _) in all.match_indices('(') {
+        let close = all[pos..].find(')').map(|e| pos + e);
+        let Some(close) = close else { continue };
+        let acronym = &all[pos + 1..close];
+        if !(2..=6).contains(&acronym.len()) || !acronym.chars().all(|c| c.is_ascii_uppercase()) {
+            continue;
+        }
+        let before = &all[..pos];
+        let line_start = before.rfind(['\n', '.', ',', ';']).map_or(0, |i| i + 1);
+        let candidate = before[line_start..].trim();
+        let candidate = candidate
+            .strip_prefix("L'")
+            .or_else(|| candidate.strip_prefix("l'"))
+            .or_else(|| candidate.strip_prefix("Le "))
+            .or_else(|| candidate.strip_prefix("La "))
+            .unwrap_or(candidate);
+        let significant: Vec<&str> = candidate
+            .split_whitespace()
+            .filter(|w| {
+                w.chars().next().is_some_and(|c| c.is_alphabetic()) && w.chars().count() > 3
+            })
+            .collect();
+        let initials: String = significant
+            .iter()
+            .filter_map(|w| w.chars().next())
+            .flat_map(char::to_uppercase)
+            .collect();
+        if let Some(start) = initials.find(acronym) {
+            let first_word = significant[start];
+            if let Some(idx) = candidate.find(first_word) {
+                let title = candidate[idx..].trim();
+                if JOBS.iter().any(|j| fold(title).starts_with(j)) {
+                    return Some(tidy_title(title));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The RNCP number the document is about: codes of its blocs (`RNCP38822BC01`) count most,
+/// so a replaced certification cited once does not win.
+fn find_rncp(text: &str) -> Option<String> {
+    let mut score: HashMap<String, usize> = HashMap::new();
+    let bytes = text.as_bytes();
+    for (pos, _) in text.match_indices("RNCP") {
+        let mut i = pos + 4;
+        while i < bytes.len() && matches!(bytes[i], b' ' | b':' | b'\xc2' | b'\xa0') && i - pos < 8
+        {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if !(3..=6).contains(&(i - start)) {
+            continue;
+        }
+        let number = format!("RNCP{}", &text[start..i]);
+        let weight = if text[i..].starts_with("BC") { 3 } else { 1 };
+        *score.entry(number).or_default() += weight;
+    }
+    score
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(n, _)| n)
+}
+
+/// Printed bloc codes (`RNCP37827BC02`) found anywhere in the text, by bloc number.
+fn printed_bloc_codes(text: &str, rncp: Option<&str>) -> BTreeMap<u32, String> {
+    let mut out = BTreeMap::new();
+    let Some(rncp) = rncp else { return out };
+    for (pos, _) in text.match_indices(rncp) {
+        if let Some((code, _)) = codes::split_printed_bloc_code(&text[pos..])
+            && let Some(n) = codes::bloc_code_number(&code)
+        {
+            out.entry(n).or_insert(code);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_stops_where_the_next_column_starts() {
+        let (title, tail) = split_statement(
+            "Concevoir une solution afin de la présenter au client Cas pratique : À partir d'un cas",
+        );
+        assert_eq!(
+            title,
+            "Concevoir une solution afin de la présenter au client"
+        );
+        assert!(tail.starts_with("Cas pratique"));
+    }
+
+    #[test]
+    fn wrapped_statement_is_joined() {
+        let (title, _) =
+            split_statement("Analyser les besoins\net techniques afin\nd'identifier.\nMise en");
+        assert_eq!(
+            title,
+            "Analyser les besoins et techniques afin d'identifier."
+        );
+    }
+
+    #[test]
+    fn items_split_on_dashes() {
+        let items = split_items(
+            "- La présentation est complète.- Les spécifications précisent : les technologies - Le périmètre",
+        );
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[1], "Les spécifications précisent : les technologies");
+    }
+
+    #[test]
+    fn capitals_become_sentence_case() {
+        assert_eq!(
+            tidy_title("GESTION DE LA RELATION CLIENT"),
+            "Gestion de la relation client"
+        );
+        assert_eq!(tidy_title("Piloter  le\nprojet"), "Piloter le projet");
+    }
+
+    #[test]
+    fn rncp_number_prefers_bloc_codes() {
+        let text = "RNCP38822BC01 - a\nRNCP38822BC02 - b\nremplace RNCP17285 et RNCP17285";
+        assert_eq!(find_rncp(text).as_deref(), Some("RNCP38822"));
+        assert_eq!(find_rncp("RNCP : 37827").as_deref(), Some("RNCP37827"));
+        assert_eq!(find_rncp("Règlement spécifique RNCP"), None);
+    }
+}

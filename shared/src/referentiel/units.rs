@@ -1,0 +1,681 @@
+//! Turns a référentiel's text into *units*: paragraphs and table cells with the role of the
+//! column they sit in.
+//!
+//! The inputs are a family, not one format: markdown tables with HTML inside cells,
+//! tab-separated rows, plain paragraphs, and text extracted from PDFs where blank lines are gone
+//! and every line is wrapped. This layer removes what is only presentation (markup, entities,
+//! footnote markers, wrapping) and keeps what carries structure (table columns, list items,
+//! headings, line starts), so the scanner can work on one shape.
+
+/// What a table column holds, as far as its header tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Column {
+    Activities,
+    Competences,
+    Assessment,
+    Criteria,
+    Other,
+}
+
+/// Where a unit came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnitKind {
+    /// A paragraph of running text (lines joined, wrap points kept as `\n`).
+    Paragraph,
+    /// A markdown heading (`# …`).
+    Heading,
+    /// A list item (`- …`, `• …`, `● …`).
+    Bullet,
+    /// A table cell; `column` is the header's role when known, `row` numbers rows per document.
+    Cell { column: Option<Column>, row: usize },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unit {
+    pub kind: UnitKind,
+    /// Clean text. Lines inside a unit (HTML items, wrapped lines) are kept as `\n`.
+    pub text: String,
+    /// 1-based line of the source where the unit starts.
+    pub line: usize,
+}
+
+impl Unit {
+    pub fn is_cell(&self) -> bool {
+        matches!(self.kind, UnitKind::Cell { .. })
+    }
+
+    pub fn row(&self) -> Option<usize> {
+        match self.kind {
+            UnitKind::Cell { row, .. } => Some(row),
+            _ => None,
+        }
+    }
+}
+
+/// Splits a document into units.
+pub(crate) fn units(text: &str) -> Vec<Unit> {
+    let mut out = Vec::new();
+    let mut paragraph: Option<(UnitKind, String, usize)> = None;
+    let mut table = TableState::default();
+    let mut row_counter = 0usize;
+
+    let lines = join_dangling_codes(text);
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let line_no = i + 1;
+        let raw = lines[i].trim_end_matches('\r');
+        let trimmed = raw.trim();
+        i += 1;
+
+        if trimmed.starts_with('|') {
+            flush(&mut paragraph, &mut out);
+            // A markdown row may have been wrapped over several lines (PDF extraction): join
+            // lines until the row closes with `|`.
+            let mut row = trimmed.to_string();
+            while !row.ends_with('|') || row.len() == 1 {
+                match lines.get(i) {
+                    Some(next) if !next.trim().is_empty() && !next.trim().starts_with('|') => {
+                        row.push(' ');
+                        row.push_str(next.trim());
+                        i += 1;
+                    }
+                    _ => break,
+                }
+            }
+            let cells = split_markdown_row(&row);
+            table.markdown_row(cells, line_no, &mut row_counter, &mut out);
+            continue;
+        }
+        table.end_markdown(&mut row_counter, &mut out);
+
+        if trimmed.is_empty() || trimmed.chars().all(|c| c == '\u{a0}' || c.is_whitespace()) {
+            flush(&mut paragraph, &mut out);
+            continue;
+        }
+
+        // Tab-separated rows: a table whose cells are separated by tabs (text copied from a
+        // word processor). One tab between two pieces of text is enough to make a row.
+        if raw.contains('\t') && raw.split('\t').filter(|c| !c.trim().is_empty()).count() >= 2 {
+            flush(&mut paragraph, &mut out);
+            let cells: Vec<String> = raw.split('\t').map(str::to_string).collect();
+            table.tab_row(cells, line_no, &mut row_counter, &mut out);
+            continue;
+        }
+        let line = raw.replace('\t', " ");
+        let line = line.trim();
+
+        if let Some(rest) = heading_text(line) {
+            flush(&mut paragraph, &mut out);
+            push_unit(&mut out, UnitKind::Heading, rest, line_no);
+            continue;
+        }
+        if let Some(rest) = bullet_text(line) {
+            flush(&mut paragraph, &mut out);
+            paragraph = Some((UnitKind::Bullet, rest.to_string(), line_no));
+            continue;
+        }
+        if starts_structure(line) {
+            flush(&mut paragraph, &mut out);
+            paragraph = Some((UnitKind::Paragraph, line.to_string(), line_no));
+            continue;
+        }
+        match &mut paragraph {
+            Some((_, text, _)) => {
+                text.push('\n');
+                text.push_str(line);
+            }
+            None => paragraph = Some((UnitKind::Paragraph, line.to_string(), line_no)),
+        }
+    }
+    flush(&mut paragraph, &mut out);
+    table.end_markdown(&mut row_counter, &mut out);
+    out
+}
+
+/// A code left alone at the end of a line ("… responsabilités C.7.") belongs with the
+/// statement on the next line: wrapping must not separate them.
+fn join_dangling_codes(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let mut line = line.trim_end_matches('\r').to_string();
+        loop {
+            let last_word = line
+                .trim_end()
+                .rsplit([' ', '\t', '>'])
+                .next()
+                .unwrap_or("");
+            let dangling = super::codes::normalise_competence_code(
+                last_word.trim_start_matches('*').trim_end_matches('*'),
+            )
+            .is_some()
+                && lines
+                    .peek()
+                    .is_some_and(|next| super::codes::starts_with_infinitive(next.trim_start()));
+            if !dangling {
+                break;
+            }
+            let next = lines.next().unwrap_or_default();
+            line = format!("{} {}", line.trim_end(), next.trim_start());
+        }
+        out.push(line);
+    }
+    out
+}
+
+fn flush(paragraph: &mut Option<(UnitKind, String, usize)>, out: &mut Vec<Unit>) {
+    if let Some((kind, text, line)) = paragraph.take() {
+        push_unit(out, kind, &text, line);
+    }
+}
+
+fn push_unit(out: &mut Vec<Unit>, kind: UnitKind, raw: &str, line: usize) {
+    // Inside table cells, a run of spaces is what is left of a line break between list items
+    // (word processors export "item  item  item").
+    let text = if matches!(kind, UnitKind::Cell { .. }) {
+        clean(&split_space_runs(raw))
+    } else {
+        clean(raw)
+    };
+    if !text.is_empty() {
+        out.push(Unit { kind, text, line });
+    }
+}
+
+/// Lines that always start a new unit, even without a blank line before them: PDF extraction
+/// loses blank lines, so headings and codes at the start of a line are the only breaks left.
+fn starts_structure(line: &str) -> bool {
+    let plain = clean(line);
+    let plain = plain.trim_start_matches(['-', ' ']);
+    super::codes::bloc_heading(plain).is_some()
+        || super::codes::competence_at_start(plain).is_some()
+        || super::codes::criterion_marker(plain).is_some()
+        || is_table_header_text(plain)
+}
+
+fn heading_text(line: &str) -> Option<&str> {
+    let rest = line.trim_start_matches('#');
+    if rest.len() < line.len() && (rest.starts_with(' ') || rest.is_empty()) {
+        Some(rest.trim())
+    } else {
+        None
+    }
+}
+
+fn bullet_text(line: &str) -> Option<&str> {
+    for marker in [
+        "- ",
+        "* ",
+        "• ",
+        "● ",
+        "○ ",
+        "▪ ",
+        "➤ ",
+        "-\u{a0}",
+        "•\u{a0}",
+    ] {
+        if let Some(rest) = line.strip_prefix(marker) {
+            return Some(rest.trim());
+        }
+    }
+    for marker in ['•', '●', '○', '▪', '➤'] {
+        if let Some(rest) = line.strip_prefix(marker) {
+            return Some(rest.trim());
+        }
+    }
+    None
+}
+
+/// The header row that starts every bloc's table in the "référentiel d'activités / de
+/// compétences / d'évaluation" layout.
+pub(crate) fn is_table_header_text(text: &str) -> bool {
+    let folded = fold(text);
+    folded.starts_with("referentiel d'activites") || folded.starts_with("referentiel d’activites")
+}
+
+#[derive(Default)]
+struct TableState {
+    /// Roles of the columns of the markdown table being read, by index.
+    markdown_roles: Vec<Option<Column>>,
+    /// Roles learnt from the last table, kept for continuation tables after a page break whose
+    /// header is empty.
+    previous_roles: Vec<Option<Column>>,
+    in_markdown: bool,
+    seen_header: bool,
+    /// The first row of a markdown table, until the next line says whether it is a header.
+    pending: Option<(Vec<String>, usize)>,
+    tab_roles: Vec<Option<Column>>,
+}
+
+impl TableState {
+    fn end_markdown(&mut self, rows: &mut usize, out: &mut Vec<Unit>) {
+        if let Some((cells, line)) = self.pending.take() {
+            self.data_row(cells, line, rows, out);
+        }
+        if self.in_markdown {
+            if self.markdown_roles.iter().any(Option::is_some) {
+                self.previous_roles = std::mem::take(&mut self.markdown_roles);
+            }
+            self.markdown_roles.clear();
+            self.in_markdown = false;
+            self.seen_header = false;
+        }
+    }
+
+    fn markdown_row(
+        &mut self,
+        cells: Vec<String>,
+        line: usize,
+        rows: &mut usize,
+        out: &mut Vec<Unit>,
+    ) {
+        if cells.iter().all(|c| {
+            !c.trim().is_empty() && c.trim().chars().all(|ch| matches!(ch, '-' | ':' | ' '))
+        }) {
+            // The |---|---| separator: what came before it was the header.
+            if let Some((header, line)) = self.pending.take() {
+                self.header_row(&header, line, out);
+            }
+            self.seen_header = true;
+            return;
+        }
+        if !self.in_markdown {
+            self.in_markdown = true;
+            self.markdown_roles = vec![None; cells.len()];
+            if cells.iter().any(|c| header_role(c).is_some()) {
+                self.header_row(&cells, line, out);
+            } else {
+                // Only the separator that may follow tells whether this row is a header.
+                self.pending = Some((cells, line));
+            }
+            return;
+        }
+        if let Some((first, first_line)) = self.pending.take() {
+            self.data_row(first, first_line, rows, out);
+        }
+        let header_roles: Vec<Option<Column>> = cells.iter().map(|c| header_role(c)).collect();
+        // A second header line ("| | | MODALITÉS | CRITÈRES |") refines the first.
+        if header_roles.iter().filter(|r| r.is_some()).count() >= 2
+            && cells
+                .iter()
+                .zip(&header_roles)
+                .all(|(c, r)| r.is_some() || clean(c).is_empty())
+        {
+            self.header_row(&cells, line, out);
+            return;
+        }
+        self.data_row(cells, line, rows, out);
+    }
+
+    fn header_row(&mut self, cells: &[String], line: usize, out: &mut Vec<Unit>) {
+        for (i, cell) in cells.iter().enumerate() {
+            if let Some(role) = header_role(cell) {
+                if i >= self.markdown_roles.len() {
+                    self.markdown_roles.resize(i + 1, None);
+                }
+                self.markdown_roles[i] = Some(role);
+            }
+        }
+        // The scanner uses the bloc tables' header to place blocs whose heading was lost.
+        if let Some(first) = cells.first()
+            && is_table_header_text(&clean(first))
+        {
+            push_unit(out, UnitKind::Paragraph, first, line);
+        }
+    }
+
+    fn data_row(&mut self, cells: Vec<String>, line: usize, rows: &mut usize, out: &mut Vec<Unit>) {
+        if cells.iter().all(|c| clean(c).is_empty()) {
+            // An empty header: a table continued after a page break. Same columns as before.
+            if self.markdown_roles.iter().all(Option::is_none)
+                && self.previous_roles.len() == cells.len()
+            {
+                self.markdown_roles = self.previous_roles.clone();
+            }
+            return;
+        }
+        if self.markdown_roles.iter().all(Option::is_none)
+            && self.previous_roles.len() == cells.len()
+        {
+            self.markdown_roles = self.previous_roles.clone();
+        }
+        *rows += 1;
+        for (i, cell) in cells.iter().enumerate() {
+            let column = self.markdown_roles.get(i).copied().flatten();
+            push_unit(out, UnitKind::Cell { column, row: *rows }, cell, line);
+        }
+    }
+
+    fn tab_row(&mut self, cells: Vec<String>, line: usize, rows: &mut usize, out: &mut Vec<Unit>) {
+        let roles: Vec<Option<Column>> = cells.iter().map(|c| header_role(c)).collect();
+        if roles.iter().filter(|r| r.is_some()).count() >= 2 {
+            // A header row (possibly split over two lines): remember what each column holds.
+            if cells
+                .first()
+                .is_some_and(|c| is_table_header_text(&clean(c)))
+            {
+                self.tab_roles = vec![None; cells.len()];
+                *rows += 1;
+                push_unit(
+                    out,
+                    UnitKind::Cell {
+                        column: None,
+                        row: *rows,
+                    },
+                    &cells[0],
+                    line,
+                );
+            }
+            if self.tab_roles.len() < roles.len() {
+                self.tab_roles.resize(roles.len(), None);
+            }
+            for (i, role) in roles.into_iter().enumerate() {
+                if role.is_some() {
+                    self.tab_roles[i] = role;
+                }
+            }
+            return;
+        }
+        // Tab rows shift: an empty leading cell moves every column. The competency cell is
+        // the anchor: the modalité follows it, then the criteria.
+        *rows += 1;
+        let cleaned: Vec<String> = cells.iter().map(|c| clean(c)).collect();
+        let anchor = cleaned.iter().position(|c| {
+            let first = c.lines().next().unwrap_or_default();
+            super::codes::competence_at_start(first.trim_start_matches(['-', ' '])).is_some()
+                || !super::codes::find_competences(c).is_empty()
+        });
+        let last_filled = cleaned.iter().rposition(|c| !c.is_empty());
+        for (i, cell) in cells.iter().enumerate() {
+            let column = match anchor {
+                Some(a) if i < a => Some(Column::Activities),
+                Some(a) if i == a => Some(Column::Competences),
+                Some(a) if i == a + 1 => Some(Column::Assessment),
+                Some(_) => Some(Column::Criteria),
+                None if Some(i) == last_filled && i >= 3 => Some(Column::Criteria),
+                None => self
+                    .tab_roles
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .filter(|r| *r != Column::Criteria),
+            };
+            push_unit(out, UnitKind::Cell { column, row: *rows }, cell, line);
+        }
+    }
+}
+
+fn header_role(cell: &str) -> Option<Column> {
+    let folded = fold(&clean(cell));
+    if folded.is_empty() || folded.len() > 220 {
+        return None;
+    }
+    if folded.starts_with("referentiel d'activites") || folded == "activites" {
+        Some(Column::Activities)
+    } else if folded.starts_with("referentiel de competences") || folded == "competences" {
+        Some(Column::Competences)
+    } else if folded.starts_with("modalites d") || folded == "attendu" || folded == "attendus" {
+        Some(Column::Assessment)
+    } else if folded.starts_with("criteres d") || folded == "critere" || folded == "criteres" {
+        Some(Column::Criteria)
+    } else if folded.starts_with("referentiel d'evaluation")
+        || folded.starts_with("acquis / non acquis")
+        || folded.starts_with("blocs de competences")
+        || folded.starts_with("intitule du bloc")
+    {
+        Some(Column::Other)
+    } else {
+        None
+    }
+}
+
+fn split_markdown_row(row: &str) -> Vec<String> {
+    let inner = row.trim();
+    let inner = inner.strip_prefix('|').unwrap_or(inner);
+    let inner = inner.strip_suffix('|').unwrap_or(inner);
+    inner.split('|').map(str::to_string).collect()
+}
+
+fn split_space_runs(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut spaces = 0;
+    for ch in raw.trim().chars() {
+        if ch == ' ' {
+            spaces += 1;
+            continue;
+        }
+        match spaces {
+            0 => {}
+            1 => out.push(' '),
+            _ => out.push('\n'),
+        }
+        spaces = 0;
+        out.push(ch);
+    }
+    out
+}
+
+/// Removes presentation: HTML tags (and footnote `<sup>` with their content), entities,
+/// markdown emphasis, footnote stars, non-breaking spaces and runs of spaces. Line breaks
+/// are kept; empty lines are dropped.
+pub(crate) fn clean(raw: &str) -> String {
+    let without_tags = strip_tags(raw);
+    let decoded = decode_entities(&without_tags);
+    let mut out = String::with_capacity(decoded.len());
+    for line in decoded.split('\n') {
+        let mut l = String::with_capacity(line.len());
+        let mut prev_space = true;
+        for ch in line.chars() {
+            let ch = match ch {
+                '\u{a0}' | '\t' | '\u{202f}' | '\u{2009}' => ' ',
+                '*' | '\\' | '$' => continue,
+                '’' => '\'',
+                c => c,
+            };
+            if ch == ' ' {
+                if !prev_space {
+                    l.push(' ');
+                }
+                prev_space = true;
+            } else {
+                l.push(ch);
+                prev_space = false;
+            }
+        }
+        let l = l.trim();
+        if !l.is_empty() {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(l);
+        }
+    }
+    out
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let Some(end) = after.find('>') else {
+            out.push_str(after);
+            return out;
+        };
+        if !after[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/') {
+            // "a < b": a comparison, not markup.
+            out.push('<');
+            rest = &after[1..];
+            continue;
+        }
+        let tag = after[1..end].trim().to_ascii_lowercase();
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let known = matches!(
+            name.as_str(),
+            "p" | "br"
+                | "li"
+                | "ul"
+                | "ol"
+                | "b"
+                | "i"
+                | "u"
+                | "em"
+                | "strong"
+                | "span"
+                | "div"
+                | "sup"
+                | "sub"
+                | "input"
+                | "a"
+                | "table"
+                | "tr"
+                | "td"
+                | "th"
+                | "font"
+                | "small"
+        );
+        if !known {
+            // Not markup ("<" in running text): keep it.
+            out.push('<');
+            rest = &after[1..];
+            continue;
+        }
+        if name == "sup" && !tag.starts_with('/') {
+            // Footnote markers: drop the marker with its content.
+            if let Some(close) = after.to_ascii_lowercase().find("</sup>") {
+                rest = &after[close + "</sup>".len()..];
+                continue;
+            }
+        }
+        if matches!(
+            name.as_str(),
+            "p" | "br" | "li" | "ul" | "ol" | "div" | "tr"
+        ) {
+            out.push('\n');
+        } else if matches!(name.as_str(), "td" | "th") {
+            out.push(' ');
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp..];
+        let end = after[1..].find(';').map(|e| e + 1).filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &after[1..e];
+            match name {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "amp" => Some('&'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some(' '),
+                _ => {
+                    let num = name.strip_prefix('#')?;
+                    let code = match num.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => num.parse().ok()?,
+                    };
+                    char::from_u32(code)
+                }
+            }
+            .map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &after[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Lower-case, accents removed, typographic apostrophes made plain: for comparing words.
+pub(crate) fn fold(s: &str) -> String {
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'à' | 'â' | 'ä' | 'á' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' | 'í' => 'i',
+            'ô' | 'ö' | 'ó' => 'o',
+            'ù' | 'û' | 'ü' | 'ú' => 'u',
+            'ç' => 'c',
+            '’' => '\'',
+            c => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_removed_and_list_items_kept_apart() {
+        let cell = "<p><b>C.1.</b> Organiser</p> <ul> <li>- Un</li> <li>Deux &amp; trois</li></ul>";
+        assert_eq!(clean(cell), "C.1. Organiser\n- Un\nDeux & trois");
+    }
+
+    #[test]
+    fn footnotes_and_markdown_emphasis_are_dropped() {
+        assert_eq!(
+            clean("**C.2.** Analyser<sup>1</sup> les *besoins*"),
+            "C.2. Analyser les besoins"
+        );
+    }
+
+    #[test]
+    fn wrapped_markdown_row_is_joined() {
+        let text = "| A | B |\n|---|---|\n| un début\nde cellule | deux |\n";
+        let units = units(text);
+        let texts: Vec<_> = units.iter().map(|u| u.text.as_str()).collect();
+        assert_eq!(texts, ["un début de cellule", "deux"]);
+    }
+
+    #[test]
+    fn plain_lines_join_into_a_paragraph_until_a_blank_line() {
+        let units = units("une ligne\nsa suite\n\nautre paragraphe\n- puce\nsuite de la puce\n");
+        assert_eq!(units.len(), 3);
+        assert_eq!(units[0].text, "une ligne\nsa suite");
+        assert_eq!(units[2].kind, UnitKind::Bullet);
+        assert_eq!(units[2].text, "puce\nsuite de la puce");
+    }
+
+    #[test]
+    fn entities_decode_and_unknown_ones_stay() {
+        assert_eq!(
+            decode_entities("a &lt;b&gt; &#233;t&#xE9; &bogus; &"),
+            "a <b> été &bogus; &"
+        );
+    }
+
+    #[test]
+    fn angle_brackets_in_text_are_not_tags() {
+        assert_eq!(clean("si a < b et c > d"), "si a < b et c > d");
+    }
+}

@@ -1,0 +1,51 @@
+//! Every input the fuzzers keep (corpus seeds and crashers under `fuzz/`) goes through the
+//! readers on each test run, so a fixed crash stays fixed.
+
+use std::path::PathBuf;
+
+use livret_shared::referentiel;
+
+fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let mut out = Vec::new();
+    for kind in ["corpus", "artifacts"] {
+        let dir = fuzz.join(kind).join(target);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if e.path().is_file() && !e.file_name().to_string_lossy().starts_with('.') {
+                out.push((e.path(), std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn text_reader_survives_kept_fuzz_inputs() {
+    let inputs = inputs("referentiel_text");
+    assert!(!inputs.is_empty(), "fuzz corpus missing");
+    for (path, bytes) in inputs {
+        let text = referentiel::decode_text(&bytes);
+        if let Ok(import) = referentiel::import_text(&text) {
+            let r = &import.referentiel;
+            assert_eq!(
+                &referentiel::Referentiel::from_json(&r.to_json()).unwrap(),
+                r,
+                "{}",
+                path.display()
+            );
+            let _ = referentiel::check(&import);
+        }
+    }
+}
+
+#[test]
+fn xml_reader_survives_kept_fuzz_inputs() {
+    let inputs = inputs("referentiel_xml");
+    assert!(!inputs.is_empty(), "fuzz corpus missing");
+    for (_, bytes) in inputs {
+        let _ = referentiel::import_rncp_xml(&referentiel::decode_text(&bytes));
+    }
+}
