@@ -27,7 +27,7 @@ smoke)
         grep -E '^stat::number_of_executed_units|^Done' "$log" | sed "s/^/fuzz $t: /" || true
         rm -rf "$scratch"
         if [ "$status" -ne 0 ]; then
-            tail -n 40 "$log" >&2
+            grep -v "^Output of\|^\s*\[" "$log" | cut -c1-300 | tail -n 30 >&2
             echo "fuzz: $t failed (exit $status); the input is in fuzz/artifacts/$t" >&2
             exit 1
         fi

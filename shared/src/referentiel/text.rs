@@ -572,6 +572,9 @@ impl Scanner {
                 });
             }
         }
+        if blocs.iter().all(|b| b.competences.is_empty()) {
+            return Err(ImportError::NotAReferentiel);
+        }
         let referentiel = Referentiel {
             schema_version: SCHEMA_VERSION,
             title,
