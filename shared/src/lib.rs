@@ -2,5 +2,13 @@
 //!
 //! No sockets, no files, no clocks: everything here takes bytes and values in and gives
 //! values out, so the same code runs in the browser (wasm32), in the relay and in tests.
+//! The one thing taken from the environment is randomness for new keys, ids and nonces
+//! (the OS generator through `getrandom`); sealing itself takes its nonce as an argument.
 
+pub mod dossier;
+pub mod envelope;
+pub mod keys;
+pub mod membership;
+pub mod protocol;
 pub mod referentiel;
+pub mod sync;

@@ -30,7 +30,11 @@ fn text_reader_survives_kept_fuzz_inputs() {
         let text = referentiel::decode_text(&bytes);
         if let Ok(import) = referentiel::import_text(&text) {
             let r = &import.referentiel;
-            assert!(r.competences().count() > 0, "{}: an accepted référentiel has competencies", path.display());
+            assert!(
+                r.competences().count() > 0,
+                "{}: an accepted référentiel has competencies",
+                path.display()
+            );
             assert_eq!(
                 &referentiel::Referentiel::from_json(&r.to_json()).unwrap(),
                 r,

@@ -1,0 +1,548 @@
+//! The Livret 2 as an automerge document, with a typed, path-based API.
+//!
+//! Sections follow the official template (ANNEXE 5 of the RNCP37827 règlement): état civil,
+//! situation, financement, projet VAE, lettre de motivation, CV, fiches structure and poste,
+//! fiches activité, annexes, déclaration sur l'honneur. Long fields are automerge *text*, so
+//! two people typing in one field merge character by character; short fields are plain values
+//! (last writer wins). Paths look like `etat_civil.nom` or `fiches.0.contexte`.
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use serde_json::json;
+
+use crate::referentiel::Referentiel;
+
+/// Version of the document layout. Older documents are migrated on open ([`Dossier::load`]).
+pub const SCHEMA_VERSION: i64 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A short value: last writer wins.
+    Scalar,
+    /// Running text: concurrent edits merge.
+    Text,
+    /// A list of short values (`competences`: référentiel codes, `preuves`: annex numbers).
+    List,
+}
+
+/// Every section of the template, with its fields.
+pub const SECTIONS: &[(&str, &[(&str, FieldKind)])] = &[
+    (
+        "etat_civil",
+        &[
+            ("civilite", FieldKind::Scalar),
+            ("nom", FieldKind::Scalar),
+            ("nom_naissance", FieldKind::Scalar),
+            ("prenom", FieldKind::Scalar),
+            ("date_naissance", FieldKind::Scalar),
+            ("lieu_naissance", FieldKind::Scalar),
+            ("adresse", FieldKind::Scalar),
+            ("code_postal", FieldKind::Scalar),
+            ("ville", FieldKind::Scalar),
+            ("telephone", FieldKind::Scalar),
+            ("courriel", FieldKind::Scalar),
+        ],
+    ),
+    (
+        "situation",
+        &[
+            ("statut", FieldKind::Scalar),
+            ("employeur", FieldKind::Scalar),
+            ("emploi", FieldKind::Scalar),
+            ("depuis", FieldKind::Scalar),
+            ("precisions", FieldKind::Text),
+        ],
+    ),
+    (
+        "financement",
+        &[
+            ("mode", FieldKind::Scalar),
+            ("organisme", FieldKind::Scalar),
+            ("precisions", FieldKind::Text),
+        ],
+    ),
+    (
+        "projet_vae",
+        &[
+            ("certification", FieldKind::Scalar),
+            ("rncp", FieldKind::Scalar),
+            ("blocs_vises", FieldKind::List),
+            ("centre", FieldKind::Scalar),
+            ("date_jury", FieldKind::Scalar),
+        ],
+    ),
+    ("motivation", &[("lettre", FieldKind::Text)]),
+    (
+        "cv",
+        &[
+            ("parcours", FieldKind::Text),
+            ("formations", FieldKind::Text),
+        ],
+    ),
+    (
+        "structure",
+        &[
+            ("nom", FieldKind::Scalar),
+            ("secteur", FieldKind::Scalar),
+            ("effectif", FieldKind::Scalar),
+            ("presentation", FieldKind::Text),
+        ],
+    ),
+    (
+        "poste",
+        &[
+            ("intitule", FieldKind::Scalar),
+            ("rattachement", FieldKind::Scalar),
+            ("missions", FieldKind::Text),
+        ],
+    ),
+    (
+        "declaration",
+        &[
+            ("lieu", FieldKind::Scalar),
+            ("date", FieldKind::Scalar),
+            ("signature", FieldKind::Scalar),
+        ],
+    ),
+];
+
+/// Fields of a fiche descriptive d'activité, in the template's order.
+pub const FICHE_FIELDS: &[(&str, FieldKind)] = &[
+    ("bloc", FieldKind::Scalar),
+    ("competences", FieldKind::List),
+    ("intitule", FieldKind::Scalar),
+    ("entreprise", FieldKind::Scalar),
+    ("periode", FieldKind::Scalar),
+    ("contexte", FieldKind::Text),
+    ("problematique", FieldKind::Text),
+    ("taches", FieldKind::Text),
+    ("moyens", FieldKind::Text),
+    ("frequence", FieldKind::Scalar),
+    ("resultats", FieldKind::Text),
+    ("preuves", FieldKind::List),
+];
+
+/// Metadata of an annexe (the file itself is an encrypted blob elsewhere).
+pub const ANNEXE_FIELDS: &[(&str, FieldKind)] = &[
+    ("numero", FieldKind::Scalar),
+    ("titre", FieldKind::Scalar),
+    ("fichier", FieldKind::Scalar),
+    ("type", FieldKind::Scalar),
+    ("taille", FieldKind::Scalar),
+    ("empreinte", FieldKind::Scalar),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DossierError {
+    #[error("chemin inconnu : {0}")]
+    UnknownPath(String),
+    #[error("document illisible : {0}")]
+    Corrupt(String),
+}
+
+fn corrupt(e: impl std::fmt::Display) -> DossierError {
+    DossierError::Corrupt(e.to_string())
+}
+
+/// A Livret 2 document.
+pub struct Dossier {
+    doc: AutoCommit,
+}
+
+impl std::fmt::Debug for Dossier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Dossier([contenu chiffré])")
+    }
+}
+
+impl Dossier {
+    /// A new, empty Livret 2 written by `actor` (the device's signing key makes a good one).
+    pub fn new(actor: &[u8]) -> Dossier {
+        let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
+        doc.put(ROOT, "schema_version", SCHEMA_VERSION)
+            .expect("root is a map");
+        let mut d = Dossier { doc };
+        d.ensure_layout();
+        d
+    }
+
+    /// Loads saved bytes (a snapshot or a sequence of change batches) and migrates older
+    /// layouts.
+    pub fn load(bytes: &[u8], actor: &[u8]) -> Result<Dossier, DossierError> {
+        let doc = AutoCommit::load(bytes)
+            .map_err(corrupt)?
+            .with_actor(ActorId::from(actor));
+        let mut d = Dossier { doc };
+        // An empty document is a replica waiting for the owner's first changes: creating
+        // sections here would race with the owner's and hide one side's edits.
+        if d.doc.keys(ROOT).next().is_some() {
+            d.migrate()?;
+        }
+        Ok(d)
+    }
+
+    /// A replica with no content yet (joining a shared dossier).
+    pub fn empty(actor: &[u8]) -> Dossier {
+        Dossier {
+            doc: AutoCommit::new().with_actor(ActorId::from(actor)),
+        }
+    }
+
+    pub fn automerge(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    pub fn schema_version(&self) -> i64 {
+        match self.doc.get(ROOT, "schema_version") {
+            Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+                ScalarValue::Int(i) => *i,
+                ScalarValue::Uint(u) => *u as i64,
+                _ => 0,
+            },
+            _ => 0,
+        }
+    }
+
+    /// Older documents: version 0 kept the motivation letter as a plain string, which did not
+    /// merge concurrent typing. Version 1 makes it text.
+    fn migrate(&mut self) -> Result<(), DossierError> {
+        let version = self.schema_version();
+        if version >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        if version < 1 {
+            if let Ok(Some((Value::Scalar(s), _))) = self.doc.get(ROOT, "motivation") {
+                let old = s.as_str().unwrap_or_default().to_string();
+                self.doc.delete(ROOT, "motivation").map_err(corrupt)?;
+                let section = self
+                    .doc
+                    .put_object(ROOT, "motivation", ObjType::Map)
+                    .map_err(corrupt)?;
+                let text = self
+                    .doc
+                    .put_object(&section, "lettre", ObjType::Text)
+                    .map_err(corrupt)?;
+                self.doc.splice_text(&text, 0, 0, &old).map_err(corrupt)?;
+            }
+        }
+        self.ensure_layout();
+        self.doc
+            .put(ROOT, "schema_version", SCHEMA_VERSION)
+            .map_err(corrupt)?;
+        Ok(())
+    }
+
+    /// Creates missing sections and lists (idempotent).
+    fn ensure_layout(&mut self) {
+        for (section, _) in SECTIONS {
+            if self.map_at(&ROOT, section).is_none() {
+                self.doc
+                    .put_object(ROOT, *section, ObjType::Map)
+                    .expect("root is a map");
+            }
+        }
+        for list in ["fiches", "annexes"] {
+            if self.list_at(&ROOT, list).is_none() {
+                self.doc
+                    .put_object(ROOT, list, ObjType::List)
+                    .expect("root is a map");
+            }
+        }
+    }
+
+    fn map_at(&self, parent: &ObjId, key: &str) -> Option<ObjId> {
+        match self.doc.get(parent, key) {
+            Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
+            _ => None,
+        }
+    }
+
+    fn list_at(&self, parent: &ObjId, key: &str) -> Option<ObjId> {
+        match self.doc.get(parent, key) {
+            Ok(Some((Value::Object(ObjType::List), id))) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Pins the référentiel the dossier targets: its JSON is embedded, with its hash.
+    pub fn set_referentiel(&mut self, r: &Referentiel) -> Result<(), DossierError> {
+        use sha2::Digest;
+        let json = r.to_json();
+        let hash = hex::encode(sha2::Sha256::digest(json.as_bytes()));
+        self.doc.put(ROOT, "referentiel", json).map_err(corrupt)?;
+        self.doc
+            .put(ROOT, "referentiel_sha256", hash)
+            .map_err(corrupt)?;
+        Ok(())
+    }
+
+    pub fn referentiel(&self) -> Option<Referentiel> {
+        match self.doc.get(ROOT, "referentiel") {
+            Ok(Some((Value::Scalar(s), _))) => Referentiel::from_json(s.as_str()?).ok(),
+            _ => None,
+        }
+    }
+
+    pub fn fiche_count(&self) -> usize {
+        self.list_at(&ROOT, "fiches")
+            .map_or(0, |l| self.doc.length(&l))
+    }
+
+    /// Resolves a path to (container, field name, kind), creating missing fiches or annexes.
+    fn resolve(
+        &mut self,
+        path: &str,
+        create: bool,
+    ) -> Result<(ObjId, String, FieldKind), DossierError> {
+        let unknown = || DossierError::UnknownPath(path.to_string());
+        let parts: Vec<&str> = path.split('.').collect();
+        match parts.as_slice() {
+            [section, field] => {
+                let (_, fields) = SECTIONS
+                    .iter()
+                    .find(|(s, _)| s == section)
+                    .ok_or_else(unknown)?;
+                let (_, kind) = fields
+                    .iter()
+                    .find(|(f, _)| f == field)
+                    .ok_or_else(unknown)?;
+                let obj = self.map_at(&ROOT, section).ok_or_else(unknown)?;
+                Ok((obj, field.to_string(), *kind))
+            }
+            [list @ ("fiches" | "annexes"), index, field] => {
+                let fields = if *list == "fiches" {
+                    FICHE_FIELDS
+                } else {
+                    ANNEXE_FIELDS
+                };
+                let (_, kind) = fields
+                    .iter()
+                    .find(|(f, _)| f == field)
+                    .ok_or_else(unknown)?;
+                let index: usize = index.parse().map_err(|_| unknown())?;
+                let list_obj = self.list_at(&ROOT, list).ok_or_else(unknown)?;
+                while create && self.doc.length(&list_obj) <= index {
+                    let at = self.doc.length(&list_obj);
+                    self.doc
+                        .insert_object(&list_obj, at, ObjType::Map)
+                        .map_err(corrupt)?;
+                }
+                match self.doc.get(&list_obj, index) {
+                    Ok(Some((Value::Object(ObjType::Map), item))) => {
+                        Ok((item, field.to_string(), *kind))
+                    }
+                    _ => Err(unknown()),
+                }
+            }
+            _ => Err(unknown()),
+        }
+    }
+
+    /// Sets a field. Text fields are updated by diff, so a concurrent edit elsewhere in the
+    /// same text survives; lists take comma-separated values.
+    pub fn set(&mut self, path: &str, value: &str) -> Result<(), DossierError> {
+        let (obj, field, kind) = self.resolve(path, true)?;
+        match kind {
+            FieldKind::Scalar => {
+                self.doc.put(&obj, field.as_str(), value).map_err(corrupt)?;
+            }
+            FieldKind::Text => {
+                let text = match self.doc.get(&obj, field.as_str()) {
+                    Ok(Some((Value::Object(ObjType::Text), id))) => id,
+                    _ => self
+                        .doc
+                        .put_object(&obj, field.as_str(), ObjType::Text)
+                        .map_err(corrupt)?,
+                };
+                self.doc.update_text(&text, value).map_err(corrupt)?;
+            }
+            FieldKind::List => {
+                let list = self
+                    .doc
+                    .put_object(&obj, field.as_str(), ObjType::List)
+                    .map_err(corrupt)?;
+                for (i, item) in value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .enumerate()
+                {
+                    self.doc.insert(&list, i, item).map_err(corrupt)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts `text` at character `at` of a text field (what a keystroke does).
+    pub fn splice(
+        &mut self,
+        path: &str,
+        at: usize,
+        delete: isize,
+        text: &str,
+    ) -> Result<(), DossierError> {
+        let (obj, field, kind) = self.resolve(path, true)?;
+        if kind != FieldKind::Text {
+            return Err(DossierError::UnknownPath(path.to_string()));
+        }
+        let id = match self.doc.get(&obj, field.as_str()) {
+            Ok(Some((Value::Object(ObjType::Text), id))) => id,
+            _ => self
+                .doc
+                .put_object(&obj, field.as_str(), ObjType::Text)
+                .map_err(corrupt)?,
+        };
+        let len = self.doc.length(&id);
+        self.doc
+            .splice_text(&id, at.min(len), delete, text)
+            .map_err(corrupt)?;
+        Ok(())
+    }
+
+    /// Reads a field (empty when never set), or a whole section / fiche / list as JSON.
+    pub fn get(&mut self, path: &str) -> Result<String, DossierError> {
+        if let Ok((obj, field, _)) = self.resolve(path, false) {
+            return Ok(match self.doc.get(&obj, field.as_str()) {
+                Ok(Some((value, id))) => match self.to_json(&value, &id) {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                },
+                _ => String::new(),
+            });
+        }
+        let mut obj = ROOT;
+        for part in path.split('.').filter(|p| !p.is_empty()) {
+            let next = match part.parse::<usize>() {
+                Ok(i) => self.doc.get(&obj, i),
+                Err(_) => self.doc.get(&obj, part),
+            };
+            match next {
+                Ok(Some((Value::Object(_), id))) => obj = id,
+                _ => return Err(DossierError::UnknownPath(path.to_string())),
+            }
+        }
+        let value = Value::Object(self.doc.object_type(&obj).unwrap_or(ObjType::Map));
+        Ok(serde_json::to_string_pretty(&self.to_json(&value, &obj)).expect("JSON"))
+    }
+
+    /// The whole document as JSON (export, tests).
+    pub fn to_json_value(&self) -> serde_json::Value {
+        self.to_json(&Value::Object(ObjType::Map), &ROOT)
+    }
+
+    fn to_json(&self, value: &Value, id: &ObjId) -> serde_json::Value {
+        match value {
+            Value::Object(ObjType::Map | ObjType::Table) => {
+                let mut map = serde_json::Map::new();
+                for item in self.doc.map_range(id, ..) {
+                    map.insert(
+                        item.key.to_string(),
+                        self.to_json(&Value::from(item.value.clone()), &item.id()),
+                    );
+                }
+                serde_json::Value::Object(map)
+            }
+            Value::Object(ObjType::List) => {
+                let items: Vec<serde_json::Value> = self
+                    .doc
+                    .list_range(id, ..)
+                    .map(|item| self.to_json(&Value::from(item.value.clone()), &item.id()))
+                    .collect();
+                serde_json::Value::Array(items)
+            }
+            Value::Object(ObjType::Text) => json!(self.doc.text(id).unwrap_or_default()),
+            Value::Scalar(s) => match s.as_ref() {
+                ScalarValue::Str(s) => json!(s.to_string()),
+                ScalarValue::Int(i) => json!(i),
+                ScalarValue::Uint(u) => json!(u),
+                ScalarValue::F64(f) => json!(f),
+                ScalarValue::Boolean(b) => json!(b),
+                ScalarValue::Null => serde_json::Value::Null,
+                other => json!(other.to_string()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_set_and_get_by_path() {
+        let mut d = Dossier::new(b"a");
+        d.set("etat_civil.nom", "Durand").unwrap();
+        d.set("fiches.1.contexte", "Une PME de 40 personnes")
+            .unwrap();
+        d.set("fiches.1.competences", "C1, C2 ,C5").unwrap();
+        assert_eq!(d.fiche_count(), 2, "a missing fiche is created");
+        assert_eq!(d.get("etat_civil.nom").unwrap(), "Durand");
+        assert_eq!(
+            d.get("fiches.1.contexte").unwrap(),
+            "Une PME de 40 personnes"
+        );
+        assert_eq!(
+            d.get("fiches.1.competences").unwrap(),
+            r#"["C1","C2","C5"]"#
+        );
+        assert_eq!(d.get("fiches.0.contexte").unwrap(), "");
+        assert!(d.get("fiches.1").unwrap().contains("Une PME"));
+        assert!(matches!(
+            d.set("etat_civil.inconnu", "x"),
+            Err(DossierError::UnknownPath(_))
+        ));
+        assert!(matches!(
+            d.set("fiches.x.contexte", "x"),
+            Err(DossierError::UnknownPath(_))
+        ));
+    }
+
+    #[test]
+    fn concurrent_typing_in_one_text_field_merges() {
+        let mut a = Dossier::new(b"a");
+        a.set("fiches.0.taches", "Analyser le besoin.").unwrap();
+        let bytes = a.save();
+        let mut b = Dossier::load(&bytes, b"b").unwrap();
+        a.splice("fiches.0.taches", 0, 0, "Lundi : ").unwrap();
+        b.splice("fiches.0.taches", 19, 0, " Rédiger la note.")
+            .unwrap();
+        let from_b = b.automerge().save_after(&a.automerge().get_heads());
+        a.automerge().load_incremental(&from_b).unwrap();
+        assert_eq!(
+            a.get("fiches.0.taches").unwrap(),
+            "Lundi : Analyser le besoin. Rédiger la note."
+        );
+    }
+
+    #[test]
+    fn version_0_documents_are_migrated() {
+        let mut old = AutoCommit::new().with_actor(ActorId::from(b"old".as_slice()));
+        old.put(ROOT, "motivation", "Je souhaite valider mon expérience.")
+            .unwrap();
+        let bytes = old.save();
+        let mut d = Dossier::load(&bytes, b"new").unwrap();
+        assert_eq!(d.schema_version(), SCHEMA_VERSION);
+        assert_eq!(
+            d.get("motivation.lettre").unwrap(),
+            "Je souhaite valider mon expérience."
+        );
+        assert_eq!(d.fiche_count(), 0);
+        d.set("fiches.0.intitule", "Refonte du SI").unwrap();
+    }
+
+    #[test]
+    fn the_referentiel_is_pinned_in_the_dossier() {
+        let text = "Bloc de compétences 1 : Concevoir\n\nC1. Analyser le besoin du client.\n";
+        let r = crate::referentiel::import_text(text).unwrap().referentiel;
+        let mut d = Dossier::new(b"a");
+        d.set_referentiel(&r).unwrap();
+        let bytes = d.save();
+        let d2 = Dossier::load(&bytes, b"b").unwrap();
+        assert_eq!(d2.referentiel(), Some(r));
+    }
+}

@@ -1,0 +1,347 @@
+//! The envelope: what leaves a device. A signed header the relay can check, and a padded,
+//! encrypted body it cannot read.
+//!
+//! ```text
+//! offset size  field
+//!      0    4  magic "LVE1"
+//!      4   16  dossier id
+//!     20    4  key epoch (u32, big-endian)
+//!     24   32  writer: Ed25519 public key of the device
+//!     56    8  counter (u64, big-endian): per (dossier, writer), 1, 2, 3… without gaps
+//!     64   32  parent snapshot id (zeros: none)
+//!     96    1  kind: 1 change batch, 2 snapshot
+//!     97    1  channel: 0 dossier, 1 review (jurors' documents)
+//!     98   24  XChaCha20 nonce
+//!    122    4  ciphertext length (u32, big-endian)
+//!    126    n  ciphertext: XChaCha20-Poly1305(content key, nonce, aad = bytes 0..126,
+//!              plaintext = u32 length ‖ payload ‖ zero padding to a size bucket)
+//!  126+n   64  Ed25519 signature by the writer over bytes 0..126+n
+//! ```
+//!
+//! Verify before decrypting: [`Envelope::parse`] checks the layout, [`Envelope::verify`]
+//! the signature, and only then [`Envelope::open`] decrypts.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+
+use crate::keys::{self, ContentKey, DeviceSecret};
+
+pub const MAGIC: &[u8; 4] = b"LVE1";
+pub const HEADER_LEN: usize = 126;
+pub const SIGNATURE_LEN: usize = 64;
+/// Frames above this are refused before anything else is looked at.
+pub const MAX_ENVELOPE: usize = 5 * 1024 * 1024;
+
+/// A dossier's id: 16 random bytes.
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct DossierId(pub [u8; 16]);
+
+impl DossierId {
+    pub fn generate() -> DossierId {
+        let mut b = [0u8; 16];
+        getrandom::fill(&mut b).expect("the OS random generator is available");
+        DossierId(b)
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn from_hex(s: &str) -> Option<DossierId> {
+        let mut b = [0u8; 16];
+        hex::decode_to_slice(s.trim(), &mut b).ok()?;
+        Some(DossierId(b))
+    }
+}
+
+impl std::fmt::Debug for DossierId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DossierId({})", self.to_hex())
+    }
+}
+
+impl std::fmt::Display for DossierId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Changes = 1,
+    Snapshot = 2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Channel {
+    /// The Livret 2 itself: owner and advisors write it.
+    Dossier = 0,
+    /// Review documents (annotations, ratings, decision): jurors write them.
+    Review = 1,
+}
+
+/// The cleartext part of an envelope: what the relay sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub dossier: DossierId,
+    pub epoch: u32,
+    pub writer: [u8; 32],
+    pub counter: u64,
+    pub parent: [u8; 32],
+    pub kind: Kind,
+    pub channel: Channel,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    #[error("enveloppe trop grande ({0} octets)")]
+    TooLarge(usize),
+    #[error("enveloppe malformée : {0}")]
+    Malformed(&'static str),
+    #[error("signature invalide")]
+    BadSignature,
+    #[error("déchiffrement impossible (clé ou contenu altéré)")]
+    Decrypt,
+}
+
+/// A parsed envelope (signature not yet checked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub header: Header,
+    nonce: [u8; 24],
+    bytes: Vec<u8>,
+}
+
+/// Padding buckets hide exact sizes: powers of two from 256 bytes, then 64 KiB steps.
+pub fn padded_len(len: usize) -> usize {
+    let with_prefix = len + 4;
+    if with_prefix <= 64 * 1024 {
+        with_prefix.next_power_of_two().max(256)
+    } else {
+        with_prefix.div_ceil(64 * 1024) * 64 * 1024
+    }
+}
+
+/// Seals `payload`: encrypts it under `key` with `nonce` (24 random bytes, never reused
+/// with one key) and signs the whole with the writer's key.
+pub fn seal(
+    header: &Header,
+    key: &ContentKey,
+    nonce: [u8; 24],
+    payload: &[u8],
+    writer: &DeviceSecret,
+) -> Vec<u8> {
+    debug_assert_eq!(header.writer, writer.signing_public());
+    let mut plain = Vec::with_capacity(padded_len(payload.len()));
+    plain.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    plain.extend_from_slice(payload);
+    plain.resize(padded_len(payload.len()), 0);
+
+    let mut out = Vec::with_capacity(HEADER_LEN + plain.len() + 16 + SIGNATURE_LEN);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&header.dossier.0);
+    out.extend_from_slice(&header.epoch.to_be_bytes());
+    out.extend_from_slice(&header.writer);
+    out.extend_from_slice(&header.counter.to_be_bytes());
+    out.extend_from_slice(&header.parent);
+    out.push(header.kind as u8);
+    out.push(header.channel as u8);
+    out.extend_from_slice(&nonce);
+    let cipher = XChaCha20Poly1305::new(key.bytes().into());
+    let aad_len = out.len() + 4;
+    let ct_len = plain.len() + 16;
+    out.extend_from_slice(&(ct_len as u32).to_be_bytes());
+    debug_assert_eq!(aad_len, HEADER_LEN);
+    let ciphertext = cipher
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &plain,
+                aad: &out[..HEADER_LEN],
+            },
+        )
+        .expect("encryption of an in-memory buffer cannot fail");
+    out.extend_from_slice(&ciphertext);
+    let signature = writer.sign(&out);
+    out.extend_from_slice(&signature);
+    out
+}
+
+impl Envelope {
+    /// Checks the layout. Cheap; does not verify the signature.
+    pub fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+        if bytes.len() > MAX_ENVELOPE {
+            return Err(EnvelopeError::TooLarge(bytes.len()));
+        }
+        if bytes.len() < HEADER_LEN + 16 + SIGNATURE_LEN {
+            return Err(EnvelopeError::Malformed("trop courte"));
+        }
+        if &bytes[..4] != MAGIC {
+            return Err(EnvelopeError::Malformed("en-tête inconnu"));
+        }
+        let ct_len = u32::from_be_bytes(bytes[122..126].try_into().unwrap()) as usize;
+        if HEADER_LEN + ct_len + SIGNATURE_LEN != bytes.len() {
+            return Err(EnvelopeError::Malformed("longueur incohérente"));
+        }
+        let kind = match bytes[96] {
+            1 => Kind::Changes,
+            2 => Kind::Snapshot,
+            _ => return Err(EnvelopeError::Malformed("type inconnu")),
+        };
+        let channel = match bytes[97] {
+            0 => Channel::Dossier,
+            1 => Channel::Review,
+            _ => return Err(EnvelopeError::Malformed("canal inconnu")),
+        };
+        let header = Header {
+            dossier: DossierId(bytes[4..20].try_into().unwrap()),
+            epoch: u32::from_be_bytes(bytes[20..24].try_into().unwrap()),
+            writer: bytes[24..56].try_into().unwrap(),
+            counter: u64::from_be_bytes(bytes[56..64].try_into().unwrap()),
+            parent: bytes[64..96].try_into().unwrap(),
+            kind,
+            channel,
+        };
+        if header.counter == 0 {
+            return Err(EnvelopeError::Malformed("compteur nul"));
+        }
+        Ok(Envelope {
+            header,
+            nonce: bytes[98..122].try_into().unwrap(),
+            bytes: bytes.to_vec(),
+        })
+    }
+
+    /// Checks the writer's signature over everything else.
+    pub fn verify(&self) -> Result<(), EnvelopeError> {
+        let split = self.bytes.len() - SIGNATURE_LEN;
+        let signature: [u8; 64] = self.bytes[split..].try_into().unwrap();
+        if keys::verify(&self.header.writer, &self.bytes[..split], &signature) {
+            Ok(())
+        } else {
+            Err(EnvelopeError::BadSignature)
+        }
+    }
+
+    /// Decrypts the payload. Call [`Envelope::verify`] first.
+    pub fn open(&self, key: &ContentKey) -> Result<Vec<u8>, EnvelopeError> {
+        let split = self.bytes.len() - SIGNATURE_LEN;
+        let cipher = XChaCha20Poly1305::new(key.bytes().into());
+        let plain = cipher
+            .decrypt(
+                XNonce::from_slice(&self.nonce),
+                Payload {
+                    msg: &self.bytes[HEADER_LEN..split],
+                    aad: &self.bytes[..HEADER_LEN],
+                },
+            )
+            .map_err(|_| EnvelopeError::Decrypt)?;
+        let len =
+            u32::from_be_bytes(plain[..4].try_into().map_err(|_| EnvelopeError::Decrypt)?) as usize;
+        if len + 4 > plain.len() {
+            return Err(EnvelopeError::Decrypt);
+        }
+        Ok(plain[4..4 + len].to_vec())
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// The id a snapshot is referred to by (`parent` of later envelopes): SHA-256 of it.
+    pub fn id(&self) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(&self.bytes).into()
+    }
+}
+
+/// 24 fresh random bytes for a nonce.
+pub fn random_nonce() -> [u8; 24] {
+    let mut n = [0u8; 24];
+    getrandom::fill(&mut n).expect("the OS random generator is available");
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(writer: &DeviceSecret) -> Header {
+        Header {
+            dossier: DossierId([7; 16]),
+            epoch: 1,
+            writer: writer.signing_public(),
+            counter: 1,
+            parent: [0; 32],
+            kind: Kind::Changes,
+            channel: Channel::Dossier,
+        }
+    }
+
+    #[test]
+    fn sealed_envelope_opens_with_its_key() {
+        let w = DeviceSecret::generate();
+        let key = ContentKey::generate();
+        let bytes = seal(&header(&w), &key, random_nonce(), b"des modifications", &w);
+        let env = Envelope::parse(&bytes).unwrap();
+        assert_eq!(env.header, header(&w));
+        env.verify().unwrap();
+        assert_eq!(env.open(&key).unwrap(), b"des modifications");
+        assert_eq!(
+            env.open(&ContentKey::generate()).unwrap_err(),
+            EnvelopeError::Decrypt
+        );
+    }
+
+    #[test]
+    fn sizes_are_padded_to_buckets() {
+        let w = DeviceSecret::generate();
+        let key = ContentKey::generate();
+        let a = seal(&header(&w), &key, random_nonce(), &[1; 10], &w);
+        let b = seal(&header(&w), &key, random_nonce(), &[1; 200], &w);
+        assert_eq!(a.len(), b.len());
+        assert_eq!(padded_len(300), 512);
+        assert_eq!(padded_len(70_000), 128 * 1024);
+    }
+
+    #[test]
+    fn any_flipped_bit_is_caught() {
+        let w = DeviceSecret::generate();
+        let key = ContentKey::generate();
+        let bytes = seal(&header(&w), &key, random_nonce(), b"contenu", &w);
+        for i in (0..bytes.len()).step_by(7) {
+            let mut tampered = bytes.clone();
+            tampered[i] ^= 0x10;
+            let ok = Envelope::parse(&tampered).and_then(|e| e.verify().map(|_| e));
+            assert!(ok.is_err(), "flip at {i} went unnoticed");
+        }
+    }
+
+    #[test]
+    fn malformed_input_is_refused() {
+        assert!(matches!(
+            Envelope::parse(b"LVE1"),
+            Err(EnvelopeError::Malformed(_))
+        ));
+        assert!(matches!(
+            Envelope::parse(&vec![0; MAX_ENVELOPE + 1]),
+            Err(EnvelopeError::TooLarge(_))
+        ));
+        let w = DeviceSecret::generate();
+        let mut bytes = seal(
+            &header(&w),
+            &ContentKey::generate(),
+            random_nonce(),
+            b"x",
+            &w,
+        );
+        bytes.truncate(bytes.len() - 1);
+        assert!(Envelope::parse(&bytes).is_err());
+    }
+}

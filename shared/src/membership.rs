@@ -1,0 +1,459 @@
+//! Who may read and write a dossier: a linear log of entries signed by the owner (the
+//! candidate). Each entry names the key epoch and carries the epoch's content key wrapped with
+//! age to each member who gets it. The relay folds the same log to enforce roles by signing
+//! key; it can check signatures and who holds which role, never open a wrapped key.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+use crate::envelope::{Channel, DossierId};
+use crate::keys::{self, ContentKey, DeviceId, DeviceSecret, KeyError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// The candidate: writes the dossier, changes membership.
+    Owner,
+    /// Co-edits the dossier; cannot change membership.
+    Advisor,
+    /// Reads the dossier, writes only review documents.
+    Juror,
+}
+
+impl Role {
+    /// Whether this role may write envelopes on `channel`.
+    pub fn may_write(self, channel: Channel) -> bool {
+        match channel {
+            Channel::Dossier => matches!(self, Role::Owner | Role::Advisor),
+            Channel::Review => matches!(self, Role::Juror),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "owner" | "candidat" => Some(Role::Owner),
+            "advisor" | "accompagnateur" => Some(Role::Advisor),
+            "juror" | "jure" | "juré" => Some(Role::Juror),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub signing: [u8; 32],
+    pub recipient: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    Create {
+        owner: Member,
+    },
+    Add {
+        member: Member,
+    },
+    /// Removes a member and starts a new epoch (new content key for those who remain).
+    Remove {
+        signing: [u8; 32],
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrappedKey {
+    pub member: [u8; 32],
+    pub epoch: u32,
+    pub wrapped: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryBody {
+    pub dossier: DossierId,
+    pub seq: u64,
+    /// SHA-256 of the previous entry's bytes (zeros for the first).
+    pub prev: [u8; 32],
+    pub epoch: u32,
+    pub op: Op,
+    pub keys: Vec<WrappedKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedEntry {
+    pub body: EntryBody,
+    pub signer: [u8; 32],
+    pub signature: Vec<u8>,
+}
+
+const DOMAIN: &[u8] = b"livret-membership-v1";
+
+fn signed_bytes(body: &EntryBody) -> Vec<u8> {
+    let mut out = DOMAIN.to_vec();
+    out.extend(postcard::to_stdvec(body).expect("entries serialise"));
+    out
+}
+
+impl SignedEntry {
+    fn sign(body: EntryBody, owner: &DeviceSecret) -> SignedEntry {
+        let signature = owner.sign(&signed_bytes(&body)).to_vec();
+        SignedEntry {
+            body,
+            signer: owner.signing_public(),
+            signature,
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).expect("entries serialise")
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<SignedEntry, MembershipError> {
+        if bytes.len() > 1024 * 1024 {
+            return Err(MembershipError::Malformed);
+        }
+        postcard::from_bytes(bytes).map_err(|_| MembershipError::Malformed)
+    }
+
+    pub fn hash(&self) -> [u8; 32] {
+        sha2::Sha256::digest(self.to_bytes()).into()
+    }
+
+    fn signature_ok(&self) -> bool {
+        let Ok(sig): Result<[u8; 64], _> = self.signature.as_slice().try_into() else {
+            return false;
+        };
+        keys::verify(&self.signer, &signed_bytes(&self.body), &sig)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MembershipError {
+    #[error("entrée d'adhésion malformée")]
+    Malformed,
+    #[error("signature d'adhésion invalide")]
+    BadSignature,
+    #[error("seul le candidat peut modifier les membres")]
+    NotOwner,
+    #[error("entrée hors séquence (attendu {expected}, reçu {got})")]
+    OutOfSequence { expected: u64, got: u64 },
+    #[error("chaînage rompu avec l'entrée précédente")]
+    BrokenChain,
+    #[error("époque de clé incohérente")]
+    WrongEpoch,
+    #[error("membre inconnu")]
+    UnknownMember,
+    #[error("clé manquante pour un membre")]
+    MissingKey,
+    #[error("entrée pour un autre dossier")]
+    OtherDossier,
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// The log folded: members, roles, current epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub dossier: DossierId,
+    pub owner: [u8; 32],
+    pub members: BTreeMap<[u8; 32], Member>,
+    pub epoch: u32,
+    pub next_seq: u64,
+    pub head: [u8; 32],
+    /// Every wrapped key seen, by (member, epoch).
+    wrapped: BTreeMap<([u8; 32], u32), Vec<u8>>,
+}
+
+impl Membership {
+    /// Folds a whole log; the first entry must create the dossier.
+    pub fn from_log(entries: &[SignedEntry]) -> Result<Membership, MembershipError> {
+        let first = entries.first().ok_or(MembershipError::Malformed)?;
+        let mut state = Membership::genesis(first)?;
+        for e in &entries[1..] {
+            state.apply(e)?;
+        }
+        Ok(state)
+    }
+
+    /// Checks and applies the creating entry.
+    pub fn genesis(entry: &SignedEntry) -> Result<Membership, MembershipError> {
+        let Op::Create { owner } = &entry.body.op else {
+            return Err(MembershipError::Malformed);
+        };
+        if entry.body.seq != 0 || entry.body.prev != [0; 32] || entry.body.epoch != 1 {
+            return Err(MembershipError::OutOfSequence {
+                expected: 0,
+                got: entry.body.seq,
+            });
+        }
+        if entry.signer != owner.signing || owner.role != Role::Owner {
+            return Err(MembershipError::NotOwner);
+        }
+        if !entry.signature_ok() {
+            return Err(MembershipError::BadSignature);
+        }
+        let mut state = Membership {
+            dossier: entry.body.dossier,
+            owner: owner.signing,
+            members: BTreeMap::from([(owner.signing, owner.clone())]),
+            epoch: 1,
+            next_seq: 1,
+            head: entry.hash(),
+            wrapped: BTreeMap::new(),
+        };
+        state.take_keys(entry)?;
+        Ok(state)
+    }
+
+    /// Checks one more entry against the state and applies it.
+    pub fn apply(&mut self, entry: &SignedEntry) -> Result<(), MembershipError> {
+        let b = &entry.body;
+        if b.dossier != self.dossier {
+            return Err(MembershipError::OtherDossier);
+        }
+        if b.seq != self.next_seq {
+            return Err(MembershipError::OutOfSequence {
+                expected: self.next_seq,
+                got: b.seq,
+            });
+        }
+        if b.prev != self.head {
+            return Err(MembershipError::BrokenChain);
+        }
+        if entry.signer != self.owner {
+            return Err(MembershipError::NotOwner);
+        }
+        if !entry.signature_ok() {
+            return Err(MembershipError::BadSignature);
+        }
+        let mut next = self.clone();
+        match &b.op {
+            Op::Create { .. } => return Err(MembershipError::Malformed),
+            Op::Add { member } => {
+                if b.epoch != self.epoch || member.role == Role::Owner {
+                    return Err(MembershipError::WrongEpoch);
+                }
+                next.members.insert(member.signing, member.clone());
+            }
+            Op::Remove { signing } => {
+                if b.epoch != self.epoch + 1 {
+                    return Err(MembershipError::WrongEpoch);
+                }
+                if *signing == self.owner || next.members.remove(signing).is_none() {
+                    return Err(MembershipError::UnknownMember);
+                }
+                next.epoch = b.epoch;
+            }
+        }
+        next.take_keys(entry)?;
+        next.next_seq += 1;
+        next.head = entry.hash();
+        *self = next;
+        Ok(())
+    }
+
+    fn take_keys(&mut self, entry: &SignedEntry) -> Result<(), MembershipError> {
+        for k in &entry.body.keys {
+            if k.epoch != entry.body.epoch {
+                return Err(MembershipError::WrongEpoch);
+            }
+            self.wrapped.insert((k.member, k.epoch), k.wrapped.clone());
+        }
+        // Every member must be able to read the current epoch.
+        for m in self.members.keys() {
+            if !self.wrapped.contains_key(&(*m, self.epoch)) {
+                return Err(MembershipError::MissingKey);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn role_of(&self, signing: &[u8; 32]) -> Option<Role> {
+        self.members.get(signing).map(|m| m.role)
+    }
+
+    /// The content keys this device can open, by epoch.
+    pub fn keys_for(&self, device: &DeviceSecret) -> BTreeMap<u32, ContentKey> {
+        let me = device.signing_public();
+        self.wrapped
+            .iter()
+            .filter(|((m, _), _)| *m == me)
+            .filter_map(|((_, epoch), w)| device.unwrap_key(w).ok().map(|k| (*epoch, k)))
+            .collect()
+    }
+}
+
+/// The owner's side: entries to write.
+pub fn create(
+    dossier: DossierId,
+    owner: &DeviceSecret,
+    key: &ContentKey,
+) -> Result<SignedEntry, MembershipError> {
+    let id = owner.id();
+    let body = EntryBody {
+        dossier,
+        seq: 0,
+        prev: [0; 32],
+        epoch: 1,
+        op: Op::Create {
+            owner: Member {
+                signing: id.signing,
+                recipient: id.recipient.clone(),
+                role: Role::Owner,
+            },
+        },
+        keys: vec![WrappedKey {
+            member: id.signing,
+            epoch: 1,
+            wrapped: key.wrap_for(&id)?,
+        }],
+    };
+    Ok(SignedEntry::sign(body, owner))
+}
+
+/// Adds `member` with `role`, wrapping the current epoch's key to it.
+pub fn add(
+    state: &Membership,
+    owner: &DeviceSecret,
+    member: &DeviceId,
+    role: Role,
+    current_key: &ContentKey,
+) -> Result<SignedEntry, MembershipError> {
+    if owner.signing_public() != state.owner {
+        return Err(MembershipError::NotOwner);
+    }
+    let body = EntryBody {
+        dossier: state.dossier,
+        seq: state.next_seq,
+        prev: state.head,
+        epoch: state.epoch,
+        op: Op::Add {
+            member: Member {
+                signing: member.signing,
+                recipient: member.recipient.clone(),
+                role,
+            },
+        },
+        keys: vec![WrappedKey {
+            member: member.signing,
+            epoch: state.epoch,
+            wrapped: current_key.wrap_for(member)?,
+        }],
+    };
+    Ok(SignedEntry::sign(body, owner))
+}
+
+/// Removes a member: a new epoch whose key goes to everyone else.
+pub fn remove(
+    state: &Membership,
+    owner: &DeviceSecret,
+    member: &[u8; 32],
+    new_key: &ContentKey,
+) -> Result<SignedEntry, MembershipError> {
+    if owner.signing_public() != state.owner {
+        return Err(MembershipError::NotOwner);
+    }
+    let epoch = state.epoch + 1;
+    let mut keys = Vec::new();
+    for (signing, m) in state.members.iter().filter(|(s, _)| *s != member) {
+        let id = DeviceId {
+            signing: *signing,
+            recipient: m.recipient.clone(),
+        };
+        keys.push(WrappedKey {
+            member: *signing,
+            epoch,
+            wrapped: new_key.wrap_for(&id)?,
+        });
+    }
+    let body = EntryBody {
+        dossier: state.dossier,
+        seq: state.next_seq,
+        prev: state.head,
+        epoch,
+        op: Op::Remove { signing: *member },
+        keys,
+    };
+    Ok(SignedEntry::sign(body, owner))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_adds_and_removes_members_across_epochs() {
+        let owner = DeviceSecret::generate();
+        let advisor = DeviceSecret::generate();
+        let juror = DeviceSecret::generate();
+        let k1 = ContentKey::generate();
+        let dossier = DossierId([1; 16]);
+        let mut log = vec![create(dossier, &owner, &k1).unwrap()];
+        let state = Membership::from_log(&log).unwrap();
+        log.push(add(&state, &owner, &advisor.id(), Role::Advisor, &k1).unwrap());
+        let state = Membership::from_log(&log).unwrap();
+        log.push(add(&state, &owner, &juror.id(), Role::Juror, &k1).unwrap());
+        let state = Membership::from_log(&log).unwrap();
+        assert_eq!(state.role_of(&juror.signing_public()), Some(Role::Juror));
+        assert_eq!(state.keys_for(&advisor).len(), 1);
+
+        let k2 = ContentKey::generate();
+        log.push(remove(&state, &owner, &advisor.signing_public(), &k2).unwrap());
+        let state = Membership::from_log(&log).unwrap();
+        assert_eq!(state.epoch, 2);
+        assert_eq!(state.role_of(&advisor.signing_public()), None);
+        // The removed advisor keeps epoch 1 only; the juror gets epoch 2.
+        assert_eq!(
+            state.keys_for(&advisor).keys().copied().collect::<Vec<_>>(),
+            [1]
+        );
+        assert_eq!(
+            state.keys_for(&juror).keys().copied().collect::<Vec<_>>(),
+            [1, 2]
+        );
+    }
+
+    #[test]
+    fn only_the_owner_changes_membership() {
+        let owner = DeviceSecret::generate();
+        let intruder = DeviceSecret::generate();
+        let key = ContentKey::generate();
+        let log = vec![create(DossierId([2; 16]), &owner, &key).unwrap()];
+        let state = Membership::from_log(&log).unwrap();
+        assert_eq!(
+            add(&state, &intruder, &intruder.id(), Role::Advisor, &key).unwrap_err(),
+            MembershipError::NotOwner
+        );
+        // Forge by hand: signed by the intruder.
+        let mut forged = add(&state, &owner, &intruder.id(), Role::Advisor, &key).unwrap();
+        forged.signature = intruder.sign(b"whatever").to_vec();
+        assert_eq!(
+            state.clone().apply(&forged).unwrap_err(),
+            MembershipError::BadSignature
+        );
+        forged.signer = intruder.signing_public();
+        assert_eq!(
+            state.clone().apply(&forged).unwrap_err(),
+            MembershipError::NotOwner
+        );
+    }
+
+    #[test]
+    fn replayed_or_reordered_entries_are_refused() {
+        let owner = DeviceSecret::generate();
+        let a = DeviceSecret::generate();
+        let key = ContentKey::generate();
+        let first = create(DossierId([3; 16]), &owner, &key).unwrap();
+        let mut state = Membership::genesis(&first).unwrap();
+        let entry = add(&state, &owner, &a.id(), Role::Advisor, &key).unwrap();
+        state.apply(&entry).unwrap();
+        assert!(matches!(
+            state.apply(&entry),
+            Err(MembershipError::OutOfSequence { .. })
+        ));
+        assert!(matches!(
+            state.apply(&first),
+            Err(MembershipError::OutOfSequence { .. })
+        ));
+    }
+}

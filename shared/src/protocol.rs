@@ -1,0 +1,163 @@
+//! Messages between a device and the relay, over one WebSocket (binary frames, postcard),
+//! and the relay's acceptance rules — pure, so the in-memory harness and the relay apply the
+//! very same rules.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::envelope::DossierId;
+use crate::envelope::{Envelope, EnvelopeError, Header, Kind, MAX_ENVELOPE};
+use crate::membership::Membership;
+
+/// Device → relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientMsg {
+    /// Answer to the relay's challenge: the device's signing key and its signature over
+    /// `AUTH_DOMAIN ‖ nonce`.
+    Hello {
+        device: [u8; 32],
+        signature: Vec<u8>,
+    },
+    /// Creates a dossier with its first membership entry.
+    Create { entry: Vec<u8> },
+    /// Appends a membership entry (owner only).
+    Membership { dossier: DossierId, entry: Vec<u8> },
+    /// Stores and forwards an envelope.
+    Push { envelope: Vec<u8> },
+    /// Asks for the membership log and every envelope after `since` (last counter per
+    /// writer), then live updates.
+    Subscribe {
+        dossier: DossierId,
+        since: Vec<([u8; 32], u64)>,
+    },
+}
+
+/// Relay → device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerMsg {
+    Challenge {
+        nonce: [u8; 32],
+    },
+    Welcome,
+    /// The envelope (writer, counter) is durable.
+    Ack {
+        dossier: DossierId,
+        writer: [u8; 32],
+        counter: u64,
+    },
+    MembershipOk {
+        dossier: DossierId,
+        seq: u64,
+    },
+    /// The membership log and envelopes, in order per writer. `complete` marks the end of a
+    /// catch-up.
+    Log {
+        dossier: DossierId,
+        entries: Vec<Vec<u8>>,
+        envelopes: Vec<Vec<u8>>,
+        complete: bool,
+    },
+    Rejected {
+        reason: Rejection,
+        detail: String,
+    },
+}
+
+pub const AUTH_DOMAIN: &[u8] = b"livret-auth-v1";
+
+/// Why the relay refused something. Counted per reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Rejection {
+    Malformed,
+    TooLarge,
+    BadSignature,
+    UnknownDossier,
+    UnknownWriter,
+    WrongEpoch,
+    Replay,
+    Gap,
+    Forbidden,
+    BadMembership,
+    NotAuthenticated,
+}
+
+impl Rejection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rejection::Malformed => "malformed",
+            Rejection::TooLarge => "too_large",
+            Rejection::BadSignature => "bad_signature",
+            Rejection::UnknownDossier => "unknown_dossier",
+            Rejection::UnknownWriter => "unknown_writer",
+            Rejection::WrongEpoch => "wrong_epoch",
+            Rejection::Replay => "replay",
+            Rejection::Gap => "gap",
+            Rejection::Forbidden => "forbidden",
+            Rejection::BadMembership => "bad_membership",
+            Rejection::NotAuthenticated => "not_authenticated",
+        }
+    }
+}
+
+pub fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
+    postcard::to_stdvec(msg).expect("messages serialise")
+}
+
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
+    if bytes.len() > MAX_ENVELOPE + 64 * 1024 {
+        return None;
+    }
+    postcard::from_bytes(bytes).ok()
+}
+
+/// What the relay does with an envelope that passed the rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accept {
+    /// Store it (it is the writer's next counter).
+    Append,
+    /// Already stored with these exact bytes: acknowledge again, store nothing (retries).
+    Duplicate,
+}
+
+/// The relay's rules for an envelope: layout, signature, membership, role, epoch, counter.
+/// `last` is the writer's last stored counter, `stored` the bytes stored at `counter` if any.
+pub fn check_envelope(
+    bytes: &[u8],
+    membership: Option<&Membership>,
+    last: u64,
+    stored: Option<&[u8]>,
+) -> Result<(Header, Accept), Rejection> {
+    let env = Envelope::parse(bytes).map_err(|e| match e {
+        EnvelopeError::TooLarge(_) => Rejection::TooLarge,
+        _ => Rejection::Malformed,
+    })?;
+    env.verify().map_err(|_| Rejection::BadSignature)?;
+    let h = env.header.clone();
+    let m = membership.ok_or(Rejection::UnknownDossier)?;
+    let role = m.role_of(&h.writer).ok_or(Rejection::UnknownWriter)?;
+    if !role.may_write(h.channel) {
+        return Err(Rejection::Forbidden);
+    }
+    if h.epoch != m.epoch {
+        return Err(Rejection::WrongEpoch);
+    }
+    if h.kind == Kind::Snapshot && role != crate::membership::Role::Owner {
+        return Err(Rejection::Forbidden);
+    }
+    if h.counter <= last {
+        return match stored {
+            Some(s) if s == bytes => Ok((h, Accept::Duplicate)),
+            _ => Err(Rejection::Replay),
+        };
+    }
+    if h.counter != last + 1 {
+        return Err(Rejection::Gap);
+    }
+    Ok((h, Accept::Append))
+}
+
+/// Last counter per writer, as a subscription's `since`.
+pub fn since(seen: &BTreeMap<[u8; 32], u64>) -> Vec<([u8; 32], u64)> {
+    seen.iter().map(|(k, v)| (*k, *v)).collect()
+}

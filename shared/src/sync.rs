@@ -1,0 +1,342 @@
+//! A device's copy of one dossier and the sync engine around it. I/O-free: callers hand in
+//! what arrived (membership entries, envelopes, acknowledgements) and take out what to send.
+//!
+//! Local edits accumulate in the automerge document; [`Replica::flush`] seals everything this
+//! device wrote since the last flush into *one* envelope (batching keeps sealing overhead
+//! small). Received envelopes are verified, decrypted and applied together in one
+//! `load_incremental` call (automerge applies changes one by one in quadratic time).
+
+use std::collections::BTreeMap;
+
+use automerge::ChangeHash;
+use serde::{Deserialize, Serialize};
+
+use crate::dossier::{Dossier, DossierError};
+use crate::envelope::{self, Channel, DossierId, Envelope, EnvelopeError, Header, Kind};
+use crate::keys::{ContentKey, DeviceSecret};
+use crate::membership::{self, Membership, MembershipError, SignedEntry};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    #[error(transparent)]
+    Membership(#[from] MembershipError),
+    #[error(transparent)]
+    Dossier(#[from] DossierError),
+    #[error("ce dossier n'est pas partagé avec cet appareil")]
+    NotAMember,
+    #[error("clé de l'époque {0} indisponible pour cet appareil")]
+    NoKey(u32),
+    #[error("enveloppe d'un autre dossier")]
+    OtherDossier,
+    #[error("enveloppe d'un auteur qui n'est pas membre")]
+    UnknownWriter,
+    #[error("état local illisible")]
+    Corrupt,
+}
+
+/// What [`Replica::receive`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub applied: usize,
+    pub duplicates: usize,
+}
+
+pub struct Replica {
+    pub id: DossierId,
+    dossier: Dossier,
+    log: Vec<SignedEntry>,
+    membership: Membership,
+    keys: BTreeMap<u32, ContentKey>,
+    me: [u8; 32],
+    /// Last counter this device used.
+    counter: u64,
+    /// Document heads at the last flush: what was sealed is below them.
+    sealed_heads: Vec<ChangeHash>,
+    /// Last counter applied per writer.
+    seen: BTreeMap<[u8; 32], u64>,
+    /// Sealed envelopes not yet acknowledged by the relay, by counter.
+    outbox: BTreeMap<u64, Vec<u8>>,
+    /// Envelopes that arrived before their predecessor (kept until the gap fills).
+    early: BTreeMap<([u8; 32], u64), Vec<u8>>,
+}
+
+impl std::fmt::Debug for Replica {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Replica({}, counter {}, outbox {})",
+            self.id,
+            self.counter,
+            self.outbox.len()
+        )
+    }
+}
+
+/// Local persistence: everything but the content keys, which stay wrapped in the log.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    id: DossierId,
+    doc: Vec<u8>,
+    log: Vec<Vec<u8>>,
+    counter: u64,
+    sealed_heads: Vec<[u8; 32]>,
+    seen: Vec<([u8; 32], u64)>,
+    outbox: Vec<(u64, Vec<u8>)>,
+}
+
+impl Replica {
+    /// A new dossier owned by `owner`; returns the replica and the creating membership entry.
+    pub fn create(
+        owner: &DeviceSecret,
+        id: DossierId,
+        key: ContentKey,
+    ) -> Result<(Replica, SignedEntry), SyncError> {
+        let entry = membership::create(id, owner, &key)?;
+        let state = Membership::genesis(&entry)?;
+        let me = owner.signing_public();
+        let dossier = Dossier::new(&me);
+        let sealed_heads = Vec::new();
+        let replica = Replica {
+            id,
+            dossier,
+            log: vec![entry.clone()],
+            membership: state,
+            keys: BTreeMap::from([(1, key)]),
+            me,
+            counter: 0,
+            sealed_heads,
+            seen: BTreeMap::new(),
+            outbox: BTreeMap::new(),
+            early: BTreeMap::new(),
+        };
+        Ok((replica, entry))
+    }
+
+    /// Joins a dossier shared with `device`, from its membership log.
+    pub fn join(device: &DeviceSecret, log: Vec<SignedEntry>) -> Result<Replica, SyncError> {
+        let state = Membership::from_log(&log)?;
+        let me = device.signing_public();
+        if state.role_of(&me).is_none() {
+            return Err(SyncError::NotAMember);
+        }
+        let keys = state.keys_for(device);
+        Ok(Replica {
+            id: state.dossier,
+            // Empty: the dossier's content arrives in envelopes.
+            dossier: Dossier::empty(&me),
+            log,
+            membership: state,
+            keys,
+            me,
+            counter: 0,
+            sealed_heads: Vec::new(),
+            seen: BTreeMap::new(),
+            outbox: BTreeMap::new(),
+            early: BTreeMap::new(),
+        })
+    }
+
+    pub fn dossier(&mut self) -> &mut Dossier {
+        &mut self.dossier
+    }
+
+    pub fn membership(&self) -> &Membership {
+        &self.membership
+    }
+
+    pub fn log(&self) -> &[SignedEntry] {
+        &self.log
+    }
+
+    pub fn epoch_key(&self) -> Option<&ContentKey> {
+        self.keys.get(&self.membership.epoch)
+    }
+
+    /// Applies new membership entries (ignores those already known).
+    pub fn apply_membership(
+        &mut self,
+        device: &DeviceSecret,
+        entries: &[SignedEntry],
+    ) -> Result<(), SyncError> {
+        for e in entries {
+            if e.body.seq < self.membership.next_seq {
+                continue;
+            }
+            self.membership.apply(e)?;
+            self.log.push(e.clone());
+        }
+        self.keys = self.membership.keys_for(device);
+        Ok(())
+    }
+
+    /// Seals what this device wrote since the last flush into one envelope (added to the
+    /// outbox and returned). `None` when there is nothing new or no key for the epoch.
+    pub fn flush(
+        &mut self,
+        device: &DeviceSecret,
+        nonce: [u8; 24],
+    ) -> Result<Option<Vec<u8>>, SyncError> {
+        let role = self
+            .membership
+            .role_of(&self.me)
+            .ok_or(SyncError::NotAMember)?;
+        let channel = if role.may_write(Channel::Dossier) {
+            Channel::Dossier
+        } else {
+            Channel::Review
+        };
+        let doc = self.dossier.automerge();
+        let mine: Vec<u8> = doc
+            .get_changes(&self.sealed_heads)
+            .into_iter()
+            .filter(|c| c.actor_id().to_bytes() == self.me)
+            .flat_map(|c| c.raw_bytes().to_vec())
+            .collect();
+        self.sealed_heads = doc.get_heads();
+        if mine.is_empty() {
+            return Ok(None);
+        }
+        let epoch = self.membership.epoch;
+        let key = self.keys.get(&epoch).ok_or(SyncError::NoKey(epoch))?;
+        self.counter += 1;
+        let header = Header {
+            dossier: self.id,
+            epoch,
+            writer: self.me,
+            counter: self.counter,
+            parent: [0; 32],
+            kind: Kind::Changes,
+            channel,
+        };
+        let sealed = envelope::seal(&header, key, nonce, &mine, device);
+        self.outbox.insert(self.counter, sealed.clone());
+        self.seen.insert(self.me, self.counter);
+        Ok(Some(sealed))
+    }
+
+    /// Envelopes waiting for the relay's acknowledgement, oldest first (sent again after a
+    /// reconnection; the relay acknowledges duplicates without storing them twice).
+    pub fn outbox(&self) -> Vec<Vec<u8>> {
+        self.outbox.values().cloned().collect()
+    }
+
+    pub fn acknowledged(&mut self, counter: u64) {
+        self.outbox.retain(|c, _| *c > counter);
+    }
+
+    pub fn pending(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Verifies, decrypts and applies envelopes (any order, duplicates allowed): all new
+    /// payloads go into the document in one batch.
+    pub fn receive(&mut self, envelopes: &[Vec<u8>]) -> Result<Received, SyncError> {
+        let mut report = Received::default();
+        let mut queue: Vec<Envelope> = Vec::new();
+        for bytes in envelopes {
+            let env = Envelope::parse(bytes)?;
+            env.verify()?;
+            if env.header.dossier != self.id {
+                return Err(SyncError::OtherDossier);
+            }
+            let key = (env.header.writer, env.header.counter);
+            if env.header.counter <= self.seen.get(&env.header.writer).copied().unwrap_or(0)
+                || self.early.contains_key(&key)
+            {
+                report.duplicates += 1;
+                continue;
+            }
+            self.early.insert(key, env.into_bytes());
+        }
+        // Take, per writer, the run of consecutive counters that follows what was applied.
+        loop {
+            let next = self
+                .early
+                .keys()
+                .copied()
+                .find(|(w, c)| *c == self.seen.get(w).copied().unwrap_or(0) + 1);
+            let Some(k) = next else { break };
+            let bytes = self.early.remove(&k).expect("present");
+            let env = Envelope::parse(&bytes)?;
+            if self.membership.role_of(&env.header.writer).is_none()
+                && !self.was_member(&env.header.writer)
+            {
+                return Err(SyncError::UnknownWriter);
+            }
+            self.seen.insert(k.0, k.1);
+            queue.push(env);
+        }
+        let mut batch = Vec::new();
+        for env in &queue {
+            let key = self
+                .keys
+                .get(&env.header.epoch)
+                .ok_or(SyncError::NoKey(env.header.epoch))?;
+            batch.extend(env.open(key)?);
+        }
+        if !batch.is_empty() {
+            self.dossier
+                .automerge()
+                .load_incremental(&batch)
+                .map_err(|e| DossierError::Corrupt(e.to_string()))?;
+        }
+        report.applied = queue.len();
+        Ok(report)
+    }
+
+    fn was_member(&self, writer: &[u8; 32]) -> bool {
+        self.log.iter().any(|e| match &e.body.op {
+            membership::Op::Create { owner } => &owner.signing == writer,
+            membership::Op::Add { member } => &member.signing == writer,
+            membership::Op::Remove { .. } => false,
+        })
+    }
+
+    /// Last counter applied per writer: what to ask the relay for.
+    pub fn since(&self) -> Vec<([u8; 32], u64)> {
+        self.seen
+            .iter()
+            .filter(|(w, _)| **w != self.me)
+            .map(|(w, c)| (*w, *c))
+            .collect()
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        let saved = Saved {
+            id: self.id,
+            doc: self.dossier.save(),
+            log: self.log.iter().map(SignedEntry::to_bytes).collect(),
+            counter: self.counter,
+            sealed_heads: self.sealed_heads.iter().map(|h| h.0).collect(),
+            seen: self.seen.iter().map(|(k, v)| (*k, *v)).collect(),
+            outbox: self.outbox.iter().map(|(k, v)| (*k, v.clone())).collect(),
+        };
+        postcard::to_stdvec(&saved).expect("state serialises")
+    }
+
+    pub fn restore(device: &DeviceSecret, bytes: &[u8]) -> Result<Replica, SyncError> {
+        let saved: Saved = postcard::from_bytes(bytes).map_err(|_| SyncError::Corrupt)?;
+        let log: Vec<SignedEntry> = saved
+            .log
+            .iter()
+            .map(|b| SignedEntry::from_bytes(b))
+            .collect::<Result<_, _>>()?;
+        let membership = Membership::from_log(&log)?;
+        let me = device.signing_public();
+        Ok(Replica {
+            id: saved.id,
+            dossier: Dossier::load(&saved.doc, &me)?,
+            keys: membership.keys_for(device),
+            log,
+            membership,
+            me,
+            counter: saved.counter,
+            sealed_heads: saved.sealed_heads.into_iter().map(ChangeHash).collect(),
+            seen: saved.seen.into_iter().collect(),
+            outbox: saved.outbox.into_iter().collect(),
+            early: BTreeMap::new(),
+        })
+    }
+}

@@ -1,0 +1,387 @@
+//! The sync engine on an in-memory network: a relay applying the real acceptance rules,
+//! several devices editing offline, envelopes delivered in random order with duplicates.
+//! Every replica must end with the same document.
+
+use std::collections::BTreeMap;
+
+use livret_shared::envelope::{DossierId, Envelope, random_nonce};
+use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::membership::{self, Membership, Role, SignedEntry};
+use livret_shared::protocol::{Accept, Rejection, check_envelope};
+use livret_shared::sync::Replica;
+use proptest::prelude::*;
+
+/// The relay's logic without sockets: membership log + per-writer append-only logs.
+#[derive(Default)]
+struct MemRelay {
+    log: Vec<SignedEntry>,
+    envelopes: BTreeMap<([u8; 32], u64), Vec<u8>>,
+    order: Vec<Vec<u8>>,
+}
+
+impl MemRelay {
+    fn membership(&self) -> Membership {
+        Membership::from_log(&self.log).unwrap()
+    }
+
+    fn push(&mut self, bytes: &[u8]) -> Result<Accept, Rejection> {
+        let env = Envelope::parse(bytes).map_err(|_| Rejection::Malformed)?;
+        let writer = env.header.writer;
+        let last = self
+            .envelopes
+            .keys()
+            .filter(|(w, _)| *w == writer)
+            .map(|(_, c)| *c)
+            .max()
+            .unwrap_or(0);
+        let stored = self
+            .envelopes
+            .get(&(writer, env.header.counter))
+            .map(Vec::as_slice);
+        let membership = self.membership();
+        let (header, accept) = check_envelope(bytes, Some(&membership), last, stored)?;
+        if accept == Accept::Append {
+            self.envelopes
+                .insert((header.writer, header.counter), bytes.to_vec());
+            self.order.push(bytes.to_vec());
+        }
+        Ok(accept)
+    }
+}
+
+struct Device {
+    secret: DeviceSecret,
+    replica: Replica,
+}
+
+const FIELDS: [&str; 4] = [
+    "fiches.0.contexte",
+    "fiches.0.taches",
+    "motivation.lettre",
+    "fiches.1.resultats",
+];
+
+/// A dossier with `n` members (owner + advisors), everyone up to date.
+fn setup(n: usize) -> (MemRelay, Vec<Device>) {
+    let owner = DeviceSecret::generate();
+    let key = ContentKey::generate();
+    let (mut replica, entry) =
+        Replica::create(&owner, DossierId::generate(), key.duplicate()).unwrap();
+    let mut relay = MemRelay {
+        log: vec![entry],
+        ..MemRelay::default()
+    };
+    replica.dossier().set("etat_civil.nom", "Martin").unwrap();
+    for f in FIELDS {
+        replica.dossier().set(f, "Texte de départ.").unwrap();
+    }
+    let first = replica.flush(&owner, random_nonce()).unwrap().unwrap();
+    relay.push(&first).unwrap();
+    replica.acknowledged(1);
+    let mut others = Vec::new();
+    for _ in 1..n {
+        let secret = DeviceSecret::generate();
+        let state = relay.membership();
+        relay
+            .log
+            .push(membership::add(&state, &owner, &secret.id(), Role::Advisor, &key).unwrap());
+        others.push(secret);
+    }
+    replica.apply_membership(&owner, &relay.log).unwrap();
+    let mut devices = vec![Device {
+        secret: owner,
+        replica,
+    }];
+    for secret in others {
+        let mut replica = Replica::join(&secret, relay.log.clone()).unwrap();
+        replica.receive(&relay.order).unwrap();
+        devices.push(Device { secret, replica });
+    }
+    (relay, devices)
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Type {
+        device: usize,
+        field: usize,
+        at: usize,
+        text: String,
+    },
+    Delete {
+        device: usize,
+        field: usize,
+        at: usize,
+        len: usize,
+    },
+    Set {
+        device: usize,
+        value: String,
+    },
+    Flush {
+        device: usize,
+    },
+}
+
+fn edit_strategy(devices: usize) -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        4 => (0..devices, 0..FIELDS.len(), 0..40usize, "[a-zé ]{1,6}")
+            .prop_map(|(device, field, at, text)| Edit::Type { device, field, at, text }),
+        1 => (0..devices, 0..FIELDS.len(), 0..40usize, 1..4usize)
+            .prop_map(|(device, field, at, len)| Edit::Delete { device, field, at, len }),
+        1 => (0..devices, "[A-Z][a-z]{2,8}").prop_map(|(device, value)| Edit::Set { device, value }),
+        2 => (0..devices).prop_map(|device| Edit::Flush { device }),
+    ]
+}
+
+fn run(devices_n: usize, edits: Vec<Edit>, shuffle: Vec<usize>, duplicate_every: usize) {
+    let (mut relay, mut devices) = setup(devices_n);
+    // Offline editing: everyone edits and seals locally; the relay gets outboxes later.
+    for edit in edits {
+        match edit {
+            Edit::Type {
+                device,
+                field,
+                at,
+                text,
+            } => {
+                let d = &mut devices[device];
+                let len = d
+                    .replica
+                    .dossier()
+                    .get(FIELDS[field])
+                    .unwrap()
+                    .chars()
+                    .count();
+                d.replica
+                    .dossier()
+                    .splice(FIELDS[field], at.min(len), 0, &text)
+                    .unwrap();
+            }
+            Edit::Delete {
+                device,
+                field,
+                at,
+                len,
+            } => {
+                let d = &mut devices[device];
+                let current = d
+                    .replica
+                    .dossier()
+                    .get(FIELDS[field])
+                    .unwrap()
+                    .chars()
+                    .count();
+                if at < current {
+                    let len = len.min(current - at) as isize;
+                    d.replica
+                        .dossier()
+                        .splice(FIELDS[field], at, len, "")
+                        .unwrap();
+                }
+            }
+            Edit::Set { device, value } => {
+                devices[device]
+                    .replica
+                    .dossier()
+                    .set("etat_civil.nom", &value)
+                    .unwrap();
+            }
+            Edit::Flush { device } => {
+                let d = &mut devices[device];
+                d.replica.flush(&d.secret, random_nonce()).unwrap();
+            }
+        }
+    }
+    // Reconnect: each device flushes and pushes its outbox, some twice (retries).
+    for (i, d) in devices.iter_mut().enumerate() {
+        d.replica.flush(&d.secret, random_nonce()).unwrap();
+        for (k, bytes) in d.replica.outbox().iter().enumerate() {
+            assert_eq!(relay.push(bytes), Ok(Accept::Append));
+            d.replica
+                .acknowledged(Envelope::parse(bytes).unwrap().header.counter);
+            if (k + i) % duplicate_every == 0 {
+                assert_eq!(
+                    relay.push(bytes),
+                    Ok(Accept::Duplicate),
+                    "a retry is acknowledged, not stored"
+                );
+            }
+        }
+    }
+    // Delivery in a shuffled order, with duplicates, in several bursts.
+    let mut all = relay.order.clone();
+    let n = all.len();
+    for (i, s) in shuffle.iter().enumerate() {
+        all.swap(i % n, s % n);
+    }
+    let dupes: Vec<Vec<u8>> = all.iter().step_by(duplicate_every).cloned().collect();
+    all.extend(dupes);
+    for d in devices.iter_mut() {
+        for chunk in all.chunks(3) {
+            d.replica.receive(chunk).unwrap();
+        }
+    }
+    let reference = devices[0].replica.dossier().to_json_value();
+    for (i, d) in devices.iter_mut().enumerate() {
+        assert_eq!(
+            d.replica.dossier().to_json_value(),
+            reference,
+            "device {i} diverged"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn two_devices_converge(
+        edits in prop::collection::vec(edit_strategy(2), 1..40),
+        shuffle in prop::collection::vec(any::<usize>(), 0..30),
+        dup in 1..4usize,
+    ) {
+        run(2, edits, shuffle, dup);
+    }
+
+    #[test]
+    fn five_devices_converge(
+        edits in prop::collection::vec(edit_strategy(5), 1..60),
+        shuffle in prop::collection::vec(any::<usize>(), 0..60),
+        dup in 1..4usize,
+    ) {
+        run(5, edits, shuffle, dup);
+    }
+}
+
+#[test]
+fn hostile_envelopes_are_refused_by_the_rules() {
+    let (mut relay, mut devices) = setup(2);
+    let juror = DeviceSecret::generate();
+    let key = devices[0].replica.epoch_key().unwrap().duplicate();
+    let state = relay.membership();
+    relay
+        .log
+        .push(membership::add(&state, &devices[0].secret, &juror.id(), Role::Juror, &key).unwrap());
+
+    // A good envelope from the advisor, stored once.
+    let advisor = &mut devices[1];
+    advisor
+        .replica
+        .dossier()
+        .set("fiches.0.contexte", "PME")
+        .unwrap();
+    let good = advisor
+        .replica
+        .flush(&advisor.secret, random_nonce())
+        .unwrap()
+        .unwrap();
+    assert_eq!(relay.push(&good), Ok(Accept::Append));
+
+    // Forged signature.
+    let mut forged = good.clone();
+    let n = forged.len();
+    forged[n - 1] ^= 1;
+    assert_eq!(relay.push(&forged), Err(Rejection::BadSignature));
+    // Replayed counter with other content.
+    advisor
+        .replica
+        .dossier()
+        .set("fiches.0.contexte", "ETI")
+        .unwrap();
+    let next = advisor
+        .replica
+        .flush(&advisor.secret, random_nonce())
+        .unwrap()
+        .unwrap();
+    let env = Envelope::parse(&next).unwrap();
+    let mut header = env.header.clone();
+    header.counter = 1;
+    let replayed =
+        livret_shared::envelope::seal(&header, &key, random_nonce(), b"x", &advisor.secret);
+    assert_eq!(relay.push(&replayed), Err(Rejection::Replay));
+    // Gap: counter 3 before 2.
+    header.counter = 3;
+    let gap = livret_shared::envelope::seal(&header, &key, random_nonce(), b"x", &advisor.secret);
+    assert_eq!(relay.push(&gap), Err(Rejection::Gap));
+    // Wrong epoch.
+    header.counter = 2;
+    header.epoch = 7;
+    let wrong_epoch =
+        livret_shared::envelope::seal(&header, &key, random_nonce(), b"x", &advisor.secret);
+    assert_eq!(relay.push(&wrong_epoch), Err(Rejection::WrongEpoch));
+    // Unknown writer.
+    let stranger = DeviceSecret::generate();
+    let mut h = env.header.clone();
+    h.writer = stranger.signing_public();
+    let unknown = livret_shared::envelope::seal(&h, &key, random_nonce(), b"x", &stranger);
+    assert_eq!(relay.push(&unknown), Err(Rejection::UnknownWriter));
+    // A juror writing the dossier.
+    let mut h = env.header.clone();
+    h.writer = juror.signing_public();
+    h.counter = 1;
+    let juror_write = livret_shared::envelope::seal(&h, &key, random_nonce(), b"x", &juror);
+    assert_eq!(relay.push(&juror_write), Err(Rejection::Forbidden));
+    // Oversized and malformed frames.
+    assert_eq!(
+        relay.push(&vec![0u8; 6 * 1024 * 1024]),
+        Err(Rejection::Malformed)
+    );
+    assert_eq!(relay.push(b"LVE1 garbage"), Err(Rejection::Malformed));
+    // Nothing of the above was stored; the real next envelope still goes through.
+    assert_eq!(relay.order.len(), 2);
+    assert_eq!(relay.push(&next), Ok(Accept::Append));
+}
+
+#[test]
+fn a_removed_member_cannot_read_what_follows() {
+    let (mut relay, mut devices) = setup(3);
+    let removed = devices[2].secret.signing_public();
+    let state = relay.membership();
+    let new_key = ContentKey::generate();
+    relay
+        .log
+        .push(membership::remove(&state, &devices[0].secret, &removed, &new_key).unwrap());
+    let log = relay.log.clone();
+    for d in devices.iter_mut() {
+        let _ = d.replica.apply_membership(&d.secret, &log);
+    }
+    let owner = &mut devices[0];
+    owner
+        .replica
+        .dossier()
+        .set("motivation.lettre", "Après le départ de l'accompagnateur.")
+        .unwrap();
+    let after = owner
+        .replica
+        .flush(&owner.secret, random_nonce())
+        .unwrap()
+        .unwrap();
+    assert_eq!(relay.push(&after), Ok(Accept::Append));
+    assert!(
+        devices[1]
+            .replica
+            .receive(std::slice::from_ref(&after))
+            .is_ok()
+    );
+    assert!(
+        devices[2]
+            .replica
+            .receive(std::slice::from_ref(&after))
+            .is_err(),
+        "no key for the new epoch"
+    );
+    // And the relay refuses the removed member's writes.
+    let removed_dev = &mut devices[2];
+    removed_dev
+        .replica
+        .dossier()
+        .set("fiches.0.contexte", "tentative")
+        .unwrap();
+    if let Ok(Some(bytes)) = removed_dev
+        .replica
+        .flush(&removed_dev.secret, random_nonce())
+    {
+        assert!(relay.push(&bytes).is_err());
+    }
+}
