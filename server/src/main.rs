@@ -1,8 +1,11 @@
 //! `livret`: the relay (which also serves the web app) and the command-line client.
 
 mod app_assets;
+mod client;
 mod referentiel_cli;
+mod relay;
 mod serve;
+mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +20,9 @@ use clap::{Parser, Subcommand};
     about = "Livret : dossiers VAE chiffrés de bout en bout"
 )]
 struct Cli {
+    /// This device's data (keys, local dossiers). Default: the user's data directory.
+    #[arg(long, global = true)]
+    home: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -35,6 +41,53 @@ enum Command {
     /// Référentiels de compétences: import and check.
     #[command(subcommand)]
     Referentiel(ReferentielCommand),
+    /// This device's identity.
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Dossiers: create, share, open, edit, read.
+    #[command(subcommand)]
+    Dossier(DossierCommand),
+    /// Push and pull every local dossier; exits once up to date.
+    Sync,
+}
+
+#[derive(Subcommand)]
+enum IdentityCommand {
+    /// Print this device's public identity on one line (created on first use).
+    Show,
+}
+
+#[derive(Subcommand)]
+enum DossierCommand {
+    /// Create a dossier on a relay; prints its id.
+    New {
+        #[arg(long)]
+        relay: String,
+        /// Référentiel the dossier targets (text, PDF or RNCP XML), pinned in the dossier.
+        #[arg(long)]
+        referentiel: Option<PathBuf>,
+    },
+    /// Share a dossier (owner only): wraps its key to that device.
+    Share {
+        id: String,
+        identity: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Open a dossier shared with this device.
+    Open {
+        id: String,
+        #[arg(long)]
+        relay: String,
+    },
+    /// Set a field (PATH like etat_civil.nom or fiches.0.contexte).
+    Set {
+        id: String,
+        path: String,
+        value: String,
+    },
+    /// Print a field, a fiche or a section.
+    Get { id: String, path: String },
 }
 
 #[derive(Subcommand)]
@@ -59,6 +112,7 @@ enum ReferentielCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let home = client::Home::new(cli.home);
     match cli.command {
         Command::Serve { addr, data } => serve::run(addr, data),
         Command::Referentiel(ReferentielCommand::Import { files, json }) => {
@@ -68,6 +122,44 @@ fn main() -> ExitCode {
         Command::Referentiel(ReferentielCommand::Schema) => {
             print!("{}", livret_shared::referentiel::json_schema());
             ExitCode::SUCCESS
+        }
+        Command::Identity(IdentityCommand::Show) => report(client::identity_show(&home)),
+        Command::Dossier(command) => report(block_on(async {
+            match command {
+                DossierCommand::New { relay, referentiel } => {
+                    client::dossier_new(&home, &relay, referentiel.as_deref()).await
+                }
+                DossierCommand::Share { id, identity, role } => {
+                    client::dossier_share(&home, &id, &identity, &role).await
+                }
+                DossierCommand::Open { id, relay } => {
+                    client::dossier_open(&home, &id, &relay).await
+                }
+                DossierCommand::Set { id, path, value } => {
+                    client::dossier_set(&home, &id, &path, &value)
+                }
+                DossierCommand::Get { id, path } => client::dossier_get(&home, &id, &path),
+            }
+        })),
+        Command::Sync => report(block_on(client::sync(&home))),
+    }
+}
+
+fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
+}
+
+/// Errors as one line on stderr, exit code 1.
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            eprintln!("livret: {}", chain.join(" : "));
+            ExitCode::FAILURE
         }
     }
 }

@@ -5,12 +5,17 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use axum::Router;
+use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use crate::app_assets;
+use crate::relay::{self, Relay};
+use crate::store::SqliteStore;
 
 pub fn run(addr: SocketAddr, data: PathBuf) -> ExitCode {
     tracing_subscriber::fmt()
@@ -34,7 +39,15 @@ pub fn run(addr: SocketAddr, data: PathBuf) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(addr)) {
+    let store = match SqliteStore::open(&data.join("livret.sqlite3")) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("livret: {}: {e}", data.display());
+            return ExitCode::from(2);
+        }
+    };
+    let relay = Relay::new(Arc::new(store));
+    match runtime.block_on(serve(addr, relay)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("livret: {addr}: {e}");
@@ -43,7 +56,7 @@ pub fn run(addr: SocketAddr, data: PathBuf) -> ExitCode {
     }
 }
 
-async fn serve(addr: SocketAddr) -> std::io::Result<()> {
+async fn serve(addr: SocketAddr, relay: Arc<Relay>) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     if !app_assets::present() {
@@ -51,15 +64,23 @@ async fn serve(addr: SocketAddr) -> std::io::Result<()> {
     }
     // Tests and scripts wait for this exact line to know the port.
     println!("livret: à l'écoute sur http://{local}");
-    axum::serve(listener, router())
+    axum::serve(listener, router(relay))
         .with_graceful_shutdown(shutdown_signal())
         .await
 }
 
-pub fn router() -> Router {
+pub fn router(relay: Arc<Relay>) -> Router {
     Router::new()
         .route("/api/v1/health", get(health))
+        .route("/api/v1/metrics", get(metrics))
+        .route("/api/v1/sync", get(relay::websocket))
         .fallback(get(asset))
+        .with_state(relay)
+}
+
+/// Counts only: accepted, duplicates, refusals by reason. Nothing about content.
+async fn metrics(State(relay): State<Arc<Relay>>) -> impl IntoResponse {
+    axum::Json(relay.metrics.snapshot())
 }
 
 async fn health() -> impl IntoResponse {

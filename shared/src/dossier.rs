@@ -214,20 +214,20 @@ impl Dossier {
         if version >= SCHEMA_VERSION {
             return Ok(());
         }
-        if version < 1 {
-            if let Ok(Some((Value::Scalar(s), _))) = self.doc.get(ROOT, "motivation") {
-                let old = s.as_str().unwrap_or_default().to_string();
-                self.doc.delete(ROOT, "motivation").map_err(corrupt)?;
-                let section = self
-                    .doc
-                    .put_object(ROOT, "motivation", ObjType::Map)
-                    .map_err(corrupt)?;
-                let text = self
-                    .doc
-                    .put_object(&section, "lettre", ObjType::Text)
-                    .map_err(corrupt)?;
-                self.doc.splice_text(&text, 0, 0, &old).map_err(corrupt)?;
-            }
+        if version < 1
+            && let Ok(Some((Value::Scalar(s), _))) = self.doc.get(ROOT, "motivation")
+        {
+            let old = s.as_str().unwrap_or_default().to_string();
+            self.doc.delete(ROOT, "motivation").map_err(corrupt)?;
+            let section = self
+                .doc
+                .put_object(ROOT, "motivation", ObjType::Map)
+                .map_err(corrupt)?;
+            let text = self
+                .doc
+                .put_object(&section, "lettre", ObjType::Text)
+                .map_err(corrupt)?;
+            self.doc.splice_text(&text, 0, 0, &old).map_err(corrupt)?;
         }
         self.ensure_layout();
         self.doc

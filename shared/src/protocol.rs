@@ -128,12 +128,28 @@ pub fn check_envelope(
     last: u64,
     stored: Option<&[u8]>,
 ) -> Result<(Header, Accept), Rejection> {
+    let env = parse_and_verify(bytes)?;
+    check_header(&env.header, bytes, membership, last, stored).map(|a| (env.header, a))
+}
+
+/// The expensive, stateless half of the rules: layout and signature.
+pub fn parse_and_verify(bytes: &[u8]) -> Result<Envelope, Rejection> {
     let env = Envelope::parse(bytes).map_err(|e| match e {
         EnvelopeError::TooLarge(_) => Rejection::TooLarge,
         _ => Rejection::Malformed,
     })?;
     env.verify().map_err(|_| Rejection::BadSignature)?;
-    let h = env.header.clone();
+    Ok(env)
+}
+
+/// The cheap, stateful half: membership, role, epoch, counter (for a verified envelope).
+pub fn check_header(
+    h: &Header,
+    bytes: &[u8],
+    membership: Option<&Membership>,
+    last: u64,
+    stored: Option<&[u8]>,
+) -> Result<Accept, Rejection> {
     let m = membership.ok_or(Rejection::UnknownDossier)?;
     let role = m.role_of(&h.writer).ok_or(Rejection::UnknownWriter)?;
     if !role.may_write(h.channel) {
@@ -147,14 +163,14 @@ pub fn check_envelope(
     }
     if h.counter <= last {
         return match stored {
-            Some(s) if s == bytes => Ok((h, Accept::Duplicate)),
+            Some(s) if s == bytes => Ok(Accept::Duplicate),
             _ => Err(Rejection::Replay),
         };
     }
     if h.counter != last + 1 {
         return Err(Rejection::Gap);
     }
-    Ok((h, Accept::Append))
+    Ok(Accept::Append)
 }
 
 /// Last counter per writer, as a subscription's `since`.

@@ -34,6 +34,10 @@ pub enum SyncError {
     UnknownWriter,
     #[error("état local illisible")]
     Corrupt,
+    #[error("lecture seule : les jurés ne modifient pas le dossier")]
+    ReadOnly,
+    #[error("enveloppe écrite par un membre qui n'en avait pas le droit")]
+    Forbidden,
 }
 
 /// What [`Replica::receive`] did.
@@ -182,21 +186,23 @@ impl Replica {
             .membership
             .role_of(&self.me)
             .ok_or(SyncError::NotAMember)?;
-        let channel = if role.may_write(Channel::Dossier) {
-            Channel::Dossier
-        } else {
-            Channel::Review
-        };
+        // Review documents (jurors) come with the jury issue; a replica writes the dossier.
+        let channel = Channel::Dossier;
         let doc = self.dossier.automerge();
         let mine: Vec<u8> = doc
             .get_changes(&self.sealed_heads)
             .into_iter()
             .filter(|c| c.actor_id().to_bytes() == self.me)
-            .flat_map(|c| c.raw_bytes().to_vec())
+            // `bytes()`, not `raw_bytes()`: a change loaded from a saved document has no raw
+            // bytes until it is encoded again.
+            .flat_map(|mut c| c.bytes().into_owned())
             .collect();
         self.sealed_heads = doc.get_heads();
         if mine.is_empty() {
             return Ok(None);
+        }
+        if !role.may_write(channel) {
+            return Err(SyncError::ReadOnly);
         }
         let epoch = self.membership.epoch;
         let key = self.keys.get(&epoch).ok_or(SyncError::NoKey(epoch))?;
@@ -260,10 +266,16 @@ impl Replica {
             let Some(k) = next else { break };
             let bytes = self.early.remove(&k).expect("present");
             let env = Envelope::parse(&bytes)?;
-            if self.membership.role_of(&env.header.writer).is_none()
-                && !self.was_member(&env.header.writer)
-            {
-                return Err(SyncError::UnknownWriter);
+            // The relay checks roles; a replica checks again rather than trust it.
+            match self.role_when_written(&env.header.writer) {
+                None => return Err(SyncError::UnknownWriter),
+                Some(role)
+                    if !role.may_write(env.header.channel)
+                        || env.header.channel != Channel::Dossier =>
+                {
+                    return Err(SyncError::Forbidden);
+                }
+                Some(_) => {}
             }
             self.seen.insert(k.0, k.1);
             queue.push(env);
@@ -286,11 +298,15 @@ impl Replica {
         Ok(report)
     }
 
-    fn was_member(&self, writer: &[u8; 32]) -> bool {
-        self.log.iter().any(|e| match &e.body.op {
-            membership::Op::Create { owner } => &owner.signing == writer,
-            membership::Op::Add { member } => &member.signing == writer,
-            membership::Op::Remove { .. } => false,
+    /// The role a writer has, or had before being removed (their earlier envelopes stay
+    /// valid).
+    fn role_when_written(&self, writer: &[u8; 32]) -> Option<membership::Role> {
+        self.membership.role_of(writer).or_else(|| {
+            self.log.iter().find_map(|e| match &e.body.op {
+                membership::Op::Create { owner } if &owner.signing == writer => Some(owner.role),
+                membership::Op::Add { member } if &member.signing == writer => Some(member.role),
+                _ => None,
+            })
         })
     }
 
@@ -338,5 +354,28 @@ impl Replica {
             outbox: saved.outbox.into_iter().collect(),
             early: BTreeMap::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::membership::Role;
+
+    #[test]
+    fn a_juror_reads_but_cannot_seal_dossier_edits() {
+        let owner = DeviceSecret::generate();
+        let juror = DeviceSecret::generate();
+        let key = ContentKey::generate();
+        let (mut o, entry) = Replica::create(&owner, DossierId([5; 16]), key.duplicate()).unwrap();
+        o.dossier().set("fiches.0.taches", "Analyser").unwrap();
+        let first = o.flush(&owner, [1; 24]).unwrap().unwrap();
+        let add = membership::add(o.membership(), &owner, &juror.id(), Role::Juror, &key).unwrap();
+        let mut j = Replica::join(&juror, vec![entry, add]).unwrap();
+        j.receive(&[first]).unwrap();
+        assert_eq!(j.dossier().get("fiches.0.taches").unwrap(), "Analyser");
+        j.dossier().set("fiches.0.taches", "réécrit").unwrap();
+        let mut j = Replica::restore(&juror, &j.save()).unwrap();
+        assert_eq!(j.flush(&juror, [2; 24]).unwrap_err(), SyncError::ReadOnly);
     }
 }

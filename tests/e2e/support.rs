@@ -4,50 +4,94 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A `livret serve` process on an ephemeral port, killed on drop.
+/// A `livret serve` process on an ephemeral port, killed on drop. Everything it prints is
+/// kept (tests search it for dossier content).
 pub struct Relay {
     child: Child,
     pub addr: SocketAddr,
     pub data: PathBuf,
+    output: Arc<Mutex<Vec<u8>>>,
+    keep_data: bool,
 }
 
 impl Relay {
     pub fn start() -> Relay {
-        let data = temp_dir("relay");
+        Relay::start_in(temp_dir("relay"))
+    }
+
+    /// A relay on an existing data directory (a restart).
+    pub fn start_in(data: PathBuf) -> Relay {
         let mut child = Command::new(env!("CARGO_BIN_EXE_livret"))
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
             .arg(&data)
+            .env("LIVRET_LOG", "debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("livret serve starts");
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        // The relay prints its address once listening; it prints little else, so a few lines
-        // are enough, and EOF (a crash) ends the loop too.
-        let mut addr = None;
-        for line in lines.by_ref().take(20) {
-            let line = line.unwrap_or_default();
-            if let Some(url) = line.split("http://").nth(1) {
-                addr = url.trim().parse().ok();
-                break;
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).split(b'\n').map_while(Result::ok) {
+                let mut out = sink.lock().unwrap();
+                out.extend_from_slice(&line);
+                out.push(b'\n');
             }
-        }
-        let Some(addr) = addr else {
+        });
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stdout).split(b'\n').map_while(Result::ok) {
+                let text = String::from_utf8_lossy(&line).into_owned();
+                if !sent && let Some(url) = text.split("http://").nth(1) {
+                    let _ = addr_tx.send(url.trim().to_string());
+                    sent = true;
+                }
+                let mut out = sink.lock().unwrap();
+                out.extend_from_slice(&line);
+                out.push(b'\n');
+            }
+        });
+        // The relay prints its address once listening; a crash closes stdout and ends the
+        // wait at once, and the timeout bounds a hang.
+        let Ok(addr) = addr_rx.recv_timeout(Duration::from_secs(60)) else {
             let _ = child.kill();
-            let mut err = String::new();
-            child.stderr.take().unwrap().read_to_string(&mut err).ok();
-            panic!("livret serve did not start: {err}");
+            let _ = child.wait();
+            panic!(
+                "livret serve did not start: {}",
+                String::from_utf8_lossy(&output.lock().unwrap())
+            );
         };
-        // Keep draining stdout so the relay never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Relay { child, addr, data }
+        Relay {
+            child,
+            addr: addr.parse().unwrap(),
+            data,
+            output,
+            keep_data: false,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// Everything the relay printed so far.
+    pub fn output(&self) -> Vec<u8> {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// SIGKILL, keeping the data directory for a restart.
+    pub fn kill_hard(mut self) -> PathBuf {
+        self.keep_data = true;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.data.clone()
     }
 }
 
@@ -55,7 +99,9 @@ impl Drop for Relay {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data);
+        if !self.keep_data {
+            let _ = std::fs::remove_dir_all(&self.data);
+        }
     }
 }
 

@@ -1,0 +1,358 @@
+//! The native client: the same sync engine as the browser (`livret_shared::sync::Replica`),
+//! with a local store under `--home` and a WebSocket to the relay. Used by tests, scripts and
+//! administrators.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use futures_util::{SinkExt, StreamExt};
+use livret_shared::envelope::{DossierId, Envelope, random_nonce};
+use livret_shared::keys::{ContentKey, DeviceId, DeviceSecret};
+use livret_shared::membership::{self, Role, SignedEntry};
+use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
+use livret_shared::sync::Replica;
+use tokio_tungstenite::tungstenite::Message;
+
+/// How long to wait for the relay before giving up on one exchange.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The device's local data: its keys and its dossiers.
+pub struct Home {
+    root: PathBuf,
+}
+
+impl Home {
+    pub fn new(root: Option<PathBuf>) -> Home {
+        let root = root.unwrap_or_else(|| {
+            std::env::var_os("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("livret")
+        });
+        Home { root }
+    }
+
+    /// This device's keys, created on first use (file readable by its owner only).
+    pub fn device(&self) -> Result<DeviceSecret> {
+        let path = self.root.join("device.key");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return DeviceSecret::from_secret_string(&text)
+                .with_context(|| format!("{}", path.display()));
+        }
+        std::fs::create_dir_all(&self.root).with_context(|| format!("{}", self.root.display()))?;
+        let secret = DeviceSecret::generate();
+        write_private(&path, secret.to_secret_string().as_bytes())?;
+        Ok(secret)
+    }
+
+    fn dir(&self, id: &DossierId) -> PathBuf {
+        self.root.join("dossiers").join(id.to_hex())
+    }
+
+    pub fn load(&self, device: &DeviceSecret, id: &DossierId) -> Result<Replica> {
+        let path = self.dir(id).join("replica.bin");
+        let bytes =
+            std::fs::read(&path).map_err(|_| anyhow!("dossier {id} inconnu sur cet appareil"))?;
+        Ok(Replica::restore(device, &bytes)?)
+    }
+
+    pub fn save(&self, replica: &mut Replica) -> Result<()> {
+        let dir = self.dir(&replica.id);
+        std::fs::create_dir_all(&dir)?;
+        // Write then rename: a crash never leaves half a replica.
+        let tmp = dir.join("replica.bin.tmp");
+        write_private(&tmp, &replica.save())?;
+        std::fs::rename(&tmp, dir.join("replica.bin"))?;
+        Ok(())
+    }
+
+    pub fn relay_of(&self, id: &DossierId) -> Result<String> {
+        std::fs::read_to_string(self.dir(id).join("relay"))
+            .map(|s| s.trim().to_string())
+            .map_err(|_| anyhow!("dossier {id} inconnu sur cet appareil"))
+    }
+
+    pub fn set_relay(&self, id: &DossierId, url: &str) -> Result<()> {
+        std::fs::create_dir_all(self.dir(id))?;
+        std::fs::write(self.dir(id).join("relay"), url)?;
+        Ok(())
+    }
+
+    pub fn dossiers(&self) -> Vec<DossierId> {
+        let Ok(entries) = std::fs::read_dir(self.root.join("dossiers")) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<DossierId> = entries
+            .flatten()
+            .filter_map(|e| DossierId::from_hex(&e.file_name().to_string_lossy()))
+            .collect();
+        ids.sort();
+        ids
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("{}", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// One authenticated connection to a relay.
+pub struct Link {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Link {
+    pub async fn connect(relay: &str, device: &DeviceSecret) -> Result<Link> {
+        let base = relay.trim_end_matches('/');
+        let url = if let Some(rest) = base.strip_prefix("http://") {
+            format!("ws://{rest}/api/v1/sync")
+        } else if let Some(rest) = base.strip_prefix("https://") {
+            format!("wss://{rest}/api/v1/sync")
+        } else {
+            bail!("{relay} : adresse du relais attendue en http:// ou https://");
+        };
+        let (ws, _) = tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(&url))
+            .await
+            .map_err(|_| anyhow!("{relay} : le relais ne répond pas"))?
+            .map_err(|e| anyhow!("{relay} : connexion impossible ({e})"))?;
+        let mut link = Link { ws };
+        let ServerMsg::Challenge { nonce } = link.next().await? else {
+            bail!("{relay} : réponse inattendue du relais");
+        };
+        let mut signed = AUTH_DOMAIN.to_vec();
+        signed.extend_from_slice(&nonce);
+        link.send(&ClientMsg::Hello {
+            device: device.signing_public(),
+            signature: device.sign(&signed).to_vec(),
+        })
+        .await?;
+        match link.next().await? {
+            ServerMsg::Welcome => Ok(link),
+            ServerMsg::Rejected { detail, .. } => {
+                bail!("{relay} : authentification refusée ({detail})")
+            }
+            _ => bail!("{relay} : réponse inattendue du relais"),
+        }
+    }
+
+    pub async fn send(&mut self, msg: &ClientMsg) -> Result<()> {
+        self.ws
+            .send(Message::Binary(protocol::encode(msg).into()))
+            .await
+            .map_err(|e| anyhow!("envoi au relais impossible ({e})"))
+    }
+
+    pub async fn next(&mut self) -> Result<ServerMsg> {
+        loop {
+            let frame = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .map_err(|_| anyhow!("le relais ne répond plus"))?
+                .ok_or_else(|| anyhow!("le relais a fermé la connexion"))?
+                .map_err(|e| anyhow!("connexion au relais interrompue ({e})"))?;
+            if let Message::Binary(bytes) = frame {
+                return protocol::decode(&bytes)
+                    .ok_or_else(|| anyhow!("message illisible du relais"));
+            }
+        }
+    }
+}
+
+fn parse_id(id: &str) -> Result<DossierId> {
+    DossierId::from_hex(id).ok_or_else(|| anyhow!("{id} : identifiant de dossier invalide"))
+}
+
+pub fn identity_show(home: &Home) -> Result<()> {
+    println!("{}", home.device()?.id().to_line());
+    Ok(())
+}
+
+pub async fn dossier_new(home: &Home, relay: &str, referentiel: Option<&Path>) -> Result<()> {
+    let device = home.device()?;
+    let id = DossierId::generate();
+    let (mut replica, entry) = Replica::create(&device, id, ContentKey::generate())?;
+    if let Some(path) = referentiel {
+        let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+        let imports = livret_shared::referentiel::import_bytes(&bytes)
+            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        replica.dossier().set_referentiel(&imports[0].referentiel)?;
+    }
+    let mut link = Link::connect(relay, &device).await?;
+    link.send(&ClientMsg::Create {
+        entry: entry.to_bytes(),
+    })
+    .await?;
+    match link.next().await? {
+        ServerMsg::MembershipOk { .. } => {}
+        ServerMsg::Rejected { detail, .. } => bail!("le relais a refusé la création ({detail})"),
+        _ => bail!("réponse inattendue du relais"),
+    }
+    home.set_relay(&id, relay)?;
+    push_and_pull(&mut link, &device, &mut replica).await?;
+    home.save(&mut replica)?;
+    println!("{id}");
+    Ok(())
+}
+
+pub async fn dossier_share(home: &Home, id: &str, identity: &str, role: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let member: DeviceId = identity.parse()?;
+    let role = match Role::parse(role) {
+        Some(Role::Owner) | None => bail!("{role} : rôle attendu advisor ou juror"),
+        Some(r) => r,
+    };
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    if replica.membership().owner != device.signing_public() {
+        bail!("seul le candidat (propriétaire du dossier) peut le partager");
+    }
+    let key = replica
+        .epoch_key()
+        .ok_or_else(|| anyhow!("clé du dossier indisponible"))?;
+    let entry = membership::add(replica.membership(), &device, &member, role, key)?;
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    link.send(&ClientMsg::Membership {
+        dossier: id,
+        entry: entry.to_bytes(),
+    })
+    .await?;
+    loop {
+        match link.next().await? {
+            ServerMsg::MembershipOk { .. } => break,
+            ServerMsg::Rejected { detail, .. } => bail!("le relais a refusé le partage ({detail})"),
+            _ => continue,
+        }
+    }
+    replica.apply_membership(&device, &[entry])?;
+    home.save(&mut replica)?;
+    Ok(())
+}
+
+pub async fn dossier_open(home: &Home, id: &str, relay: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut link = Link::connect(relay, &device).await?;
+    link.send(&ClientMsg::Subscribe {
+        dossier: id,
+        since: Vec::new(),
+    })
+    .await?;
+    let (entries, envelopes) = loop {
+        match link.next().await? {
+            ServerMsg::Log {
+                dossier,
+                entries,
+                envelopes,
+                complete: true,
+            } if dossier == id => break (entries, envelopes),
+            ServerMsg::Rejected { detail, .. } => bail!("dossier {id} : {detail}"),
+            _ => continue,
+        }
+    };
+    let log: Vec<SignedEntry> = entries
+        .iter()
+        .map(|b| SignedEntry::from_bytes(b))
+        .collect::<Result<_, _>>()?;
+    let mut replica = Replica::join(&device, log)?;
+    replica.receive(&envelopes)?;
+    home.set_relay(&id, relay)?;
+    home.save(&mut replica)?;
+    Ok(())
+}
+
+pub fn dossier_set(home: &Home, id: &str, path: &str, value: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    replica.dossier().set(path, value)?;
+    home.save(&mut replica)
+}
+
+pub fn dossier_get(home: &Home, id: &str, path: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    println!("{}", replica.dossier().get(path)?);
+    Ok(())
+}
+
+pub async fn sync(home: &Home) -> Result<()> {
+    let device = home.device()?;
+    for id in home.dossiers() {
+        let mut replica = home.load(&device, &id)?;
+        let relay = home.relay_of(&id)?;
+        let mut link = Link::connect(&relay, &device).await?;
+        let outcome = push_and_pull(&mut link, &device, &mut replica).await;
+        // Whatever arrived is kept, even if the exchange failed half-way.
+        home.save(&mut replica)?;
+        outcome.with_context(|| format!("dossier {id}"))?;
+    }
+    Ok(())
+}
+
+/// Seals local edits, sends the outbox, applies what others wrote; returns once every sent
+/// envelope is acknowledged and the catch-up is complete.
+async fn push_and_pull(
+    link: &mut Link,
+    device: &DeviceSecret,
+    replica: &mut Replica,
+) -> Result<()> {
+    replica.flush(device, random_nonce())?;
+    link.send(&ClientMsg::Subscribe {
+        dossier: replica.id,
+        since: replica.since(),
+    })
+    .await?;
+    let outbox = replica.outbox();
+    let mut waiting: BTreeSet<u64> = BTreeSet::new();
+    for bytes in outbox {
+        waiting.insert(Envelope::parse(&bytes)?.header.counter);
+        link.send(&ClientMsg::Push { envelope: bytes }).await?;
+    }
+    let mut caught_up = false;
+    while !caught_up || !waiting.is_empty() {
+        match link.next().await? {
+            ServerMsg::Log {
+                dossier,
+                entries,
+                envelopes,
+                complete,
+            } if dossier == replica.id => {
+                let entries: Vec<SignedEntry> = entries
+                    .iter()
+                    .map(|b| SignedEntry::from_bytes(b))
+                    .collect::<Result<_, _>>()?;
+                replica.apply_membership(device, &entries)?;
+                replica.receive(&envelopes)?;
+                caught_up |= complete;
+            }
+            ServerMsg::Ack {
+                dossier, counter, ..
+            } if dossier == replica.id => {
+                replica.acknowledged(counter);
+                waiting.remove(&counter);
+            }
+            ServerMsg::Rejected { reason, detail } => {
+                bail!("le relais a refusé : {detail} ({})", reason.as_str())
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,546 @@
+//! The relay: authenticates devices by their signing key, checks every envelope against the
+//! dossier's membership (the same rules as the in-memory harness, from `livret-shared`),
+//! stores it durably, acknowledges, and fans it out to the dossier's connected members.
+//!
+//! One appender thread owns the write path. It takes whatever is queued, checks it in order
+//! and commits it in one transaction (group commit), so acknowledgements stay durable without
+//! one fsync per envelope. Signature checks happen before, in the connections' tasks.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::IntoResponse;
+use livret_shared::envelope::{DossierId, Header, MAX_ENVELOPE};
+use livret_shared::keys;
+use livret_shared::membership::{Membership, SignedEntry};
+use livret_shared::protocol::{self, AUTH_DOMAIN, Accept, ClientMsg, Rejection, ServerMsg};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::{NewEnvelope, Store};
+
+type Outgoing = mpsc::UnboundedSender<Arc<Vec<u8>>>;
+
+/// Shared by every connection.
+pub struct Relay {
+    store: Arc<dyn Store>,
+    appender: std::sync::mpsc::Sender<Job>,
+    hub: Mutex<HashMap<DossierId, Vec<(u64, Outgoing)>>>,
+    next_connection: AtomicU64,
+    pub metrics: Metrics,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    pub accepted: AtomicU64,
+    pub duplicates: AtomicU64,
+    rejected: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Metrics {
+    fn reject(&self, r: Rejection) {
+        *self
+            .rejected
+            .lock()
+            .expect("metrics lock")
+            .entry(r.as_str())
+            .or_default() += 1;
+    }
+
+    pub fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "accepted": self.accepted.load(Ordering::Relaxed),
+            "duplicates": self.duplicates.load(Ordering::Relaxed),
+            "rejected": *self.rejected.lock().expect("metrics lock"),
+        })
+    }
+}
+
+enum Job {
+    Envelope {
+        header: Header,
+        bytes: Vec<u8>,
+        from: u64,
+        reply: oneshot::Sender<Result<Accept, Rejection>>,
+    },
+    Create {
+        dossier: DossierId,
+        entry: Vec<u8>,
+        author: [u8; 32],
+        reply: oneshot::Sender<Result<(), Rejection>>,
+    },
+    Membership {
+        dossier: DossierId,
+        entry: Vec<u8>,
+        author: [u8; 32],
+        from: u64,
+        reply: oneshot::Sender<Result<u64, Rejection>>,
+    },
+}
+
+impl Relay {
+    pub fn new(store: Arc<dyn Store>) -> Arc<Relay> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let relay = Arc::new(Relay {
+            store,
+            appender: tx,
+            hub: Mutex::new(HashMap::new()),
+            next_connection: AtomicU64::new(1),
+            metrics: Metrics::default(),
+        });
+        let weak = Arc::downgrade(&relay);
+        std::thread::Builder::new()
+            .name("livret-appender".into())
+            .spawn(move || appender(weak, rx))
+            .expect("appender thread starts");
+        relay
+    }
+
+    fn fan_out(&self, dossier: &DossierId, except: u64, frame: Arc<Vec<u8>>) {
+        let mut hub = self.hub.lock().expect("hub lock");
+        if let Some(subs) = hub.get_mut(dossier) {
+            subs.retain(|(id, tx)| *id == except || tx.send(frame.clone()).is_ok());
+        }
+    }
+
+    fn subscribe(&self, dossier: DossierId, connection: u64, tx: Outgoing) {
+        let mut hub = self.hub.lock().expect("hub lock");
+        let subs = hub.entry(dossier).or_default();
+        if !subs.iter().any(|(id, _)| *id == connection) {
+            subs.push((connection, tx));
+        }
+    }
+
+    fn unsubscribe_all(&self, connection: u64) {
+        let mut hub = self.hub.lock().expect("hub lock");
+        for subs in hub.values_mut() {
+            subs.retain(|(id, _)| *id != connection);
+        }
+        hub.retain(|_, subs| !subs.is_empty());
+    }
+}
+
+/// An envelope's answer, sent once its batch is committed, with the frame to fan out.
+type Reply = (
+    oneshot::Sender<Result<Accept, Rejection>>,
+    Result<Accept, Rejection>,
+    Option<(DossierId, u64, Arc<Vec<u8>>)>,
+);
+
+/// State the appender keeps between jobs: folded memberships and last counters.
+#[derive(Default)]
+struct AppendState {
+    memberships: HashMap<DossierId, Option<Membership>>,
+    last: HashMap<(DossierId, [u8; 32]), u64>,
+}
+
+fn load_membership(store: &dyn Store, dossier: &DossierId) -> Option<Membership> {
+    let log = store.membership_log(dossier).ok()?;
+    let entries: Vec<SignedEntry> = log
+        .iter()
+        .filter_map(|b| SignedEntry::from_bytes(b).ok())
+        .collect();
+    if entries.is_empty() {
+        return None;
+    }
+    Membership::from_log(&entries).ok()
+}
+
+fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>) {
+    let mut state = AppendState::default();
+    while let Ok(first) = jobs.recv() {
+        let Some(relay) = relay.upgrade() else { return };
+        let store = relay.store.clone();
+        let mut batch = vec![first];
+        while batch.len() < 512 {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        // Check envelopes in order against the state as this batch changes it.
+        let mut to_store: Vec<NewEnvelope> = Vec::new();
+        let mut replies: Vec<Reply> = Vec::new();
+        let mut pending: HashMap<(DossierId, [u8; 32], u64), usize> = HashMap::new();
+        for job in batch {
+            match job {
+                Job::Envelope {
+                    header,
+                    bytes,
+                    from,
+                    reply,
+                } => {
+                    let key = (header.dossier, header.writer);
+                    let membership = state
+                        .memberships
+                        .entry(header.dossier)
+                        .or_insert_with(|| load_membership(store.as_ref(), &header.dossier))
+                        .clone();
+                    let last = match state.last.get(&key) {
+                        Some(l) => *l,
+                        None => {
+                            let l = store
+                                .last_counter(&header.dossier, &header.writer)
+                                .unwrap_or(0);
+                            state.last.insert(key, l);
+                            l
+                        }
+                    };
+                    let stored = if header.counter <= last {
+                        match pending.get(&(header.dossier, header.writer, header.counter)) {
+                            Some(i) => Some(to_store[*i].bytes.clone()),
+                            None => store
+                                .envelope_at(&header.dossier, &header.writer, header.counter)
+                                .ok()
+                                .flatten(),
+                        }
+                    } else {
+                        None
+                    };
+                    let result = protocol::check_header(
+                        &header,
+                        &bytes,
+                        membership.as_ref(),
+                        last,
+                        stored.as_deref(),
+                    );
+                    let mut fan = None;
+                    if result == Ok(Accept::Append) {
+                        state.last.insert(key, header.counter);
+                        pending.insert(
+                            (header.dossier, header.writer, header.counter),
+                            to_store.len(),
+                        );
+                        let frame = protocol::encode(&ServerMsg::Log {
+                            dossier: header.dossier,
+                            entries: Vec::new(),
+                            envelopes: vec![bytes.clone()],
+                            complete: false,
+                        });
+                        fan = Some((header.dossier, from, Arc::new(frame)));
+                        to_store.push(NewEnvelope {
+                            dossier: header.dossier,
+                            writer: header.writer,
+                            counter: header.counter,
+                            bytes,
+                        });
+                    }
+                    replies.push((reply, result, fan));
+                }
+                Job::Create {
+                    dossier,
+                    entry,
+                    author,
+                    reply,
+                } => {
+                    let result = create(store.as_ref(), &mut state, dossier, &entry, author);
+                    let _ = reply.send(result);
+                }
+                Job::Membership {
+                    dossier,
+                    entry,
+                    author,
+                    from,
+                    reply,
+                } => {
+                    let result =
+                        append_membership(store.as_ref(), &mut state, dossier, &entry, author);
+                    if let Ok(seq) = result {
+                        let frame = protocol::encode(&ServerMsg::Log {
+                            dossier,
+                            entries: vec![entry],
+                            envelopes: Vec::new(),
+                            complete: false,
+                        });
+                        relay.fan_out(&dossier, from, Arc::new(frame));
+                        let _ = reply.send(Ok(seq));
+                    } else {
+                        let _ = reply.send(result);
+                    }
+                }
+            }
+        }
+        // One transaction for the whole batch; acknowledge only once it is committed.
+        let committed = to_store.is_empty() || store.append_envelopes(&to_store).is_ok();
+        if !committed {
+            tracing::error!(
+                count = to_store.len(),
+                "commit failed; envelopes not acknowledged"
+            );
+            // Forget the counters this batch advanced: the writers will retry.
+            for e in &to_store {
+                state.last.remove(&(e.dossier, e.writer));
+            }
+        }
+        for (reply, result, fan) in replies {
+            let result = match result {
+                Ok(Accept::Append) if !committed => Err(Rejection::Malformed),
+                other => other,
+            };
+            match &result {
+                Ok(Accept::Append) => {
+                    relay.metrics.accepted.fetch_add(1, Ordering::Relaxed);
+                    if let Some((dossier, from, frame)) = fan {
+                        relay.fan_out(&dossier, from, frame);
+                    }
+                }
+                Ok(Accept::Duplicate) => {
+                    relay.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
+                }
+                // Counted where the refusal is answered (`rejected`).
+                Err(_) => {}
+            }
+            let _ = reply.send(result);
+        }
+    }
+}
+
+fn create(
+    store: &dyn Store,
+    state: &mut AppendState,
+    dossier: DossierId,
+    entry: &[u8],
+    author: [u8; 32],
+) -> Result<(), Rejection> {
+    let e = SignedEntry::from_bytes(entry).map_err(|_| Rejection::BadMembership)?;
+    let m = Membership::genesis(&e).map_err(|_| Rejection::BadMembership)?;
+    if m.dossier != dossier || m.owner != author {
+        return Err(Rejection::BadMembership);
+    }
+    store
+        .create_dossier(&dossier, entry)
+        .map_err(|_| Rejection::BadMembership)?;
+    state.memberships.insert(dossier, Some(m));
+    Ok(())
+}
+
+fn append_membership(
+    store: &dyn Store,
+    state: &mut AppendState,
+    dossier: DossierId,
+    entry: &[u8],
+    author: [u8; 32],
+) -> Result<u64, Rejection> {
+    let e = SignedEntry::from_bytes(entry).map_err(|_| Rejection::BadMembership)?;
+    let current = state
+        .memberships
+        .entry(dossier)
+        .or_insert_with(|| load_membership(store, &dossier))
+        .clone()
+        .ok_or(Rejection::UnknownDossier)?;
+    if current.owner != author {
+        return Err(Rejection::Forbidden);
+    }
+    let mut next = current;
+    next.apply(&e).map_err(|_| Rejection::BadMembership)?;
+    store
+        .append_membership(&dossier, e.body.seq, entry)
+        .map_err(|_| Rejection::BadMembership)?;
+    state.memberships.insert(dossier, Some(next));
+    Ok(e.body.seq)
+}
+
+pub async fn websocket(
+    State(relay): State<Arc<Relay>>,
+    upgrade: WebSocketUpgrade,
+) -> impl IntoResponse {
+    upgrade
+        .max_message_size(MAX_ENVELOPE + 1024 * 1024)
+        .on_upgrade(move |socket| connection(relay, socket))
+}
+
+async fn connection(relay: Arc<Relay>, mut socket: WebSocket) {
+    let id = relay.next_connection.fetch_add(1, Ordering::Relaxed);
+    let mut nonce = [0u8; 32];
+    if getrandom::fill(&mut nonce).is_err() {
+        return;
+    }
+    if socket
+        .send(Message::Binary(
+            protocol::encode(&ServerMsg::Challenge { nonce }).into(),
+        ))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel::<Arc<Vec<u8>>>();
+    let mut device: Option<[u8; 32]> = None;
+    loop {
+        tokio::select! {
+            frame = rx.recv() => {
+                let Some(frame) = frame else { break };
+                if socket.send(Message::Binary(frame.to_vec().into())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => {
+                let Some(Ok(message)) = incoming else { break };
+                let bytes = match message {
+                    Message::Binary(b) => b.to_vec(),
+                    Message::Close(_) => break,
+                    _ => continue,
+                };
+                let reply = handle(&relay, id, &tx, &mut device, &nonce, &bytes).await;
+                for msg in reply {
+                    if socket.send(Message::Binary(protocol::encode(&msg).into())).await.is_err() {
+                        relay.unsubscribe_all(id);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    relay.unsubscribe_all(id);
+}
+
+fn rejected(relay: &Relay, reason: Rejection, detail: impl Into<String>) -> Vec<ServerMsg> {
+    relay.metrics.reject(reason);
+    let detail = detail.into();
+    tracing::info!(reason = reason.as_str(), %detail, "refused");
+    vec![ServerMsg::Rejected { reason, detail }]
+}
+
+async fn handle(
+    relay: &Arc<Relay>,
+    connection: u64,
+    tx: &Outgoing,
+    device: &mut Option<[u8; 32]>,
+    nonce: &[u8; 32],
+    bytes: &[u8],
+) -> Vec<ServerMsg> {
+    if bytes.len() > MAX_ENVELOPE + 64 * 1024 {
+        return rejected(
+            relay,
+            Rejection::TooLarge,
+            format!("{} octets", bytes.len()),
+        );
+    }
+    let Some(msg) = protocol::decode::<ClientMsg>(bytes) else {
+        return rejected(relay, Rejection::Malformed, "message illisible");
+    };
+    let Some(me) = *device else {
+        let ClientMsg::Hello {
+            device: key,
+            signature,
+        } = msg
+        else {
+            return rejected(
+                relay,
+                Rejection::NotAuthenticated,
+                "authentification requise",
+            );
+        };
+        let mut signed = AUTH_DOMAIN.to_vec();
+        signed.extend_from_slice(nonce);
+        let ok = <[u8; 64]>::try_from(signature.as_slice())
+            .is_ok_and(|s| keys::verify(&key, &signed, &s));
+        if !ok {
+            return rejected(relay, Rejection::BadSignature, "réponse au défi invalide");
+        }
+        *device = Some(key);
+        tracing::debug!(device = %keys::short(&key), "authenticated");
+        return vec![ServerMsg::Welcome];
+    };
+    match msg {
+        ClientMsg::Hello { .. } => vec![ServerMsg::Welcome],
+        ClientMsg::Create { entry } => {
+            let Ok(e) = SignedEntry::from_bytes(&entry) else {
+                return rejected(relay, Rejection::BadMembership, "entrée illisible");
+            };
+            let dossier = e.body.dossier;
+            let (reply, wait) = oneshot::channel();
+            let _ = relay.appender.send(Job::Create {
+                dossier,
+                entry,
+                author: me,
+                reply,
+            });
+            match wait.await {
+                Ok(Ok(())) => {
+                    relay.subscribe(dossier, connection, tx.clone());
+                    tracing::info!(dossier = %keys::short(&dossier.0), "dossier created");
+                    vec![ServerMsg::MembershipOk { dossier, seq: 0 }]
+                }
+                Ok(Err(r)) => rejected(relay, r, "création refusée"),
+                Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+            }
+        }
+        ClientMsg::Membership { dossier, entry } => {
+            let (reply, wait) = oneshot::channel();
+            let _ = relay.appender.send(Job::Membership {
+                dossier,
+                entry,
+                author: me,
+                from: connection,
+                reply,
+            });
+            match wait.await {
+                Ok(Ok(seq)) => vec![ServerMsg::MembershipOk { dossier, seq }],
+                Ok(Err(r)) => rejected(relay, r, "adhésion refusée"),
+                Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+            }
+        }
+        ClientMsg::Push { envelope } => {
+            let env = match protocol::parse_and_verify(&envelope) {
+                Ok(env) => env,
+                Err(r) => return rejected(relay, r, "enveloppe refusée"),
+            };
+            if env.header.writer != me {
+                return rejected(
+                    relay,
+                    Rejection::Forbidden,
+                    "l'auteur n'est pas l'appareil connecté",
+                );
+            }
+            let header = env.header.clone();
+            let (reply, wait) = oneshot::channel();
+            let _ = relay.appender.send(Job::Envelope {
+                header: header.clone(),
+                bytes: envelope,
+                from: connection,
+                reply,
+            });
+            match wait.await {
+                Ok(Ok(_)) => vec![ServerMsg::Ack {
+                    dossier: header.dossier,
+                    writer: header.writer,
+                    counter: header.counter,
+                }],
+                Ok(Err(r)) => rejected(relay, r, format!("enveloppe {} refusée", header.counter)),
+                Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+            }
+        }
+        ClientMsg::Subscribe { dossier, since } => {
+            let store = relay.store.clone();
+            let log = store.membership_log(&dossier).unwrap_or_default();
+            let entries: Vec<SignedEntry> = log
+                .iter()
+                .filter_map(|b| SignedEntry::from_bytes(b).ok())
+                .collect();
+            let Ok(membership) = Membership::from_log(&entries) else {
+                return rejected(relay, Rejection::UnknownDossier, "dossier inconnu");
+            };
+            if membership.role_of(&me).is_none() {
+                return rejected(
+                    relay,
+                    Rejection::Forbidden,
+                    "cet appareil n'est pas membre du dossier",
+                );
+            }
+            // Subscribe first, then read: an envelope committed in between arrives twice at
+            // worst, and replicas drop duplicates.
+            relay.subscribe(dossier, connection, tx.clone());
+            let since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
+            let envelopes = store.envelopes_since(&dossier, &since).unwrap_or_default();
+            vec![ServerMsg::Log {
+                dossier,
+                entries: log,
+                envelopes,
+                complete: true,
+            }]
+        }
+    }
+}

@@ -1,0 +1,580 @@
+//! The sync spine end to end: real `livret` client processes, a real relay process, the
+//! relay's real database on disk.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use livret_shared::envelope::{self, Channel, DossierId, Envelope, Header, Kind, random_nonce};
+use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::membership::{self, Membership, Role};
+use livret_shared::protocol::{ClientMsg, Rejection, ServerMsg};
+use livret_shared::sync::Replica;
+
+use crate::support::{Relay, get, temp_dir};
+
+/// One device: a `--home` directory driven through the `livret` binary.
+struct Device {
+    home: PathBuf,
+}
+
+impl Device {
+    fn new(label: &str) -> Device {
+        Device {
+            home: temp_dir(label),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_livret"))
+            .arg("--home")
+            .arg(&self.home)
+            .args(args)
+            .output()
+            .expect("livret runs");
+        assert!(
+            out.status.success(),
+            "livret {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim_end()
+            .to_string()
+    }
+
+    fn try_run(&self, args: &[&str]) -> (bool, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_livret"))
+            .arg("--home")
+            .arg(&self.home)
+            .args(args)
+            .output()
+            .expect("livret runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn identity(&self) -> String {
+        self.run(&["identity", "show"])
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+/// Owner + `n - 1` advisors on one dossier; returns the devices and the dossier id.
+fn shared_dossier(relay: &Relay, n: usize) -> (Vec<Device>, String) {
+    let url = relay.url("");
+    let owner = Device::new("owner");
+    let id = owner.run(&["dossier", "new", "--relay", &url]);
+    owner.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.taches",
+        "Analyser le besoin.",
+    ]);
+    owner.run(&["sync"]);
+    let mut devices = vec![owner];
+    for i in 1..n {
+        let d = Device::new(&format!("advisor{i}"));
+        devices[0].run(&["dossier", "share", &id, &d.identity(), "--role", "advisor"]);
+        d.run(&["dossier", "open", &id, "--relay", &url]);
+        devices.push(d);
+    }
+    (devices, id)
+}
+
+#[test]
+fn two_devices_edit_offline_and_converge() {
+    let relay = Relay::start();
+    let (devices, id) = shared_dossier(&relay, 2);
+    let (a, b) = (&devices[0], &devices[1]);
+    assert_eq!(
+        b.run(&["dossier", "get", &id, "fiches.0.taches"]),
+        "Analyser le besoin."
+    );
+    // Offline on both sides: different fields, and the same text field.
+    a.run(&["dossier", "set", &id, "etat_civil.nom", "Durand"]);
+    a.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.taches",
+        "Lundi : Analyser le besoin.",
+    ]);
+    b.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.taches",
+        "Analyser le besoin. Rédiger la note.",
+    ]);
+    b.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.1.contexte",
+        "Une PME industrielle",
+    ]);
+    for _ in 0..2 {
+        a.run(&["sync"]);
+        b.run(&["sync"]);
+    }
+    let fa = a.run(&["dossier", "get", &id, "fiches"]);
+    let fb = b.run(&["dossier", "get", &id, "fiches"]);
+    assert_eq!(fa, fb);
+    assert_eq!(
+        a.run(&["dossier", "get", &id, "fiches.0.taches"]),
+        "Lundi : Analyser le besoin. Rédiger la note."
+    );
+    assert_eq!(b.run(&["dossier", "get", &id, "etat_civil.nom"]), "Durand");
+}
+
+#[test]
+fn five_devices_converge() {
+    let relay = Relay::start();
+    let (devices, id) = shared_dossier(&relay, 5);
+    for (i, d) in devices.iter().enumerate() {
+        d.run(&[
+            "dossier",
+            "set",
+            &id,
+            &format!("fiches.{}.intitule", i + 1),
+            &format!("Mission {i}"),
+        ]);
+        d.run(&[
+            "dossier",
+            "set",
+            &id,
+            "fiches.0.moyens",
+            &format!("outil {i}"),
+        ]);
+    }
+    for _ in 0..2 {
+        for d in &devices {
+            d.run(&["sync"]);
+        }
+    }
+    let all: Vec<String> = devices
+        .iter()
+        .map(|d| d.run(&["dossier", "get", &id, "fiches"]))
+        .collect();
+    assert!(all.iter().all(|f| f == &all[0]), "diverged: {all:#?}");
+    for i in 0..5 {
+        assert!(all[0].contains(&format!("Mission {i}")));
+    }
+}
+
+#[test]
+fn roles_hold_on_the_command_line() {
+    let relay = Relay::start();
+    let (devices, id) = shared_dossier(&relay, 2);
+    let juror = Device::new("juror");
+    let outsider = Device::new("outsider");
+    devices[0].run(&[
+        "dossier",
+        "share",
+        &id,
+        &juror.identity(),
+        "--role",
+        "juror",
+    ]);
+    juror.run(&["dossier", "open", &id, "--relay", &relay.url("")]);
+    assert_eq!(
+        juror.run(&["dossier", "get", &id, "fiches.0.taches"]),
+        "Analyser le besoin.",
+        "jurors read"
+    );
+
+    let (ok, err) = devices[1].try_run(&[
+        "dossier",
+        "share",
+        &id,
+        &outsider.identity(),
+        "--role",
+        "advisor",
+    ]);
+    assert!(!ok && err.contains("seul le candidat"), "{err}");
+    juror.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.taches",
+        "réécrit par le juré",
+    ]);
+    let (ok, err) = juror.try_run(&["sync"]);
+    assert!(!ok && err.contains("lecture seule"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let (ok, err) = outsider.try_run(&["dossier", "open", &id, "--relay", &relay.url("")]);
+    assert!(!ok && err.contains("n'est pas membre"), "{err}");
+    devices[1].run(&["sync"]);
+    assert_eq!(
+        devices[1].run(&["dossier", "get", &id, "fiches.0.taches"]),
+        "Analyser le besoin."
+    );
+}
+
+/// Every file under `dir`, read whole.
+fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn a_canary_typed_into_a_dossier_never_reaches_the_relay() {
+    let relay = Relay::start();
+    let (devices, id) = shared_dossier(&relay, 2);
+    let canary = "CANARI-7f3a9e-Dupont-Écrit-dans-le-dossier";
+    for path in [
+        "etat_civil.nom",
+        "fiches.0.contexte",
+        "motivation.lettre",
+        "fiches.3.resultats",
+    ] {
+        devices[0].run(&["dossier", "set", &id, path, canary]);
+    }
+    devices[0].run(&["sync"]);
+    devices[1].run(&["sync"]);
+    assert_eq!(
+        devices[1].run(&["dossier", "get", &id, "fiches.0.contexte"]),
+        canary,
+        "it did travel"
+    );
+    // The relay's database (WAL included), every file in its data directory, and its logs.
+    let files = files_under(&relay.data);
+    assert!(
+        files
+            .iter()
+            .any(|(p, _)| p.to_string_lossy().contains("sqlite3")),
+        "{files:?}"
+    );
+    for needle in [canary.as_bytes(), b"CANARI-7f3a9e"] {
+        for (path, bytes) in &files {
+            assert!(!contains(bytes, needle), "canary in {}", path.display());
+        }
+        assert!(
+            !contains(&relay.output(), needle),
+            "canary in the relay's logs"
+        );
+    }
+}
+
+/// A raw protocol client, to send what the CLI never would.
+struct Raw {
+    ws: tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>,
+}
+
+impl Raw {
+    fn connect(relay: &Relay, device: &DeviceSecret) -> Raw {
+        let (ws, _) = tungstenite::connect(format!("ws://{}/api/v1/sync", relay.addr)).unwrap();
+        let mut raw = Raw { ws };
+        let ServerMsg::Challenge { nonce } = raw.recv() else {
+            panic!("no challenge")
+        };
+        let mut signed = livret_shared::protocol::AUTH_DOMAIN.to_vec();
+        signed.extend_from_slice(&nonce);
+        raw.send(&ClientMsg::Hello {
+            device: device.signing_public(),
+            signature: device.sign(&signed).to_vec(),
+        });
+        assert_eq!(raw.recv(), ServerMsg::Welcome);
+        raw
+    }
+
+    fn send(&mut self, msg: &ClientMsg) {
+        self.send_bytes(livret_shared::protocol::encode(msg));
+    }
+
+    fn send_bytes(&mut self, bytes: Vec<u8>) {
+        self.ws
+            .send(tungstenite::Message::Binary(bytes.into()))
+            .unwrap();
+    }
+
+    fn recv(&mut self) -> ServerMsg {
+        loop {
+            match self.ws.read().unwrap() {
+                tungstenite::Message::Binary(b) => {
+                    return livret_shared::protocol::decode(&b).unwrap();
+                }
+                _ => continue,
+            }
+        }
+    }
+
+    /// The reply to a push, skipping fan-out frames.
+    fn reply(&mut self) -> ServerMsg {
+        loop {
+            match self.recv() {
+                ServerMsg::Log {
+                    complete: false, ..
+                } => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8]) -> ServerMsg {
+        self.send(&ClientMsg::Push {
+            envelope: bytes.to_vec(),
+        });
+        self.reply()
+    }
+}
+
+fn rejected(msg: ServerMsg) -> Rejection {
+    match msg {
+        ServerMsg::Rejected { reason, .. } => reason,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn stored_envelopes(relay: &Relay) -> i64 {
+    let db = rusqlite::Connection::open(relay.data.join("livret.sqlite3")).unwrap();
+    db.query_row("SELECT COUNT(*) FROM envelopes", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn hostile_frames_are_refused_counted_and_not_stored() {
+    let relay = Relay::start();
+    let owner = DeviceSecret::generate();
+    let advisor = DeviceSecret::generate();
+    let juror = DeviceSecret::generate();
+    let stranger = DeviceSecret::generate();
+    let key = ContentKey::generate();
+    let id = DossierId::generate();
+    let create = membership::create(id, &owner, &key).unwrap();
+    let mut log = vec![create.clone()];
+    let state = Membership::from_log(&log).unwrap();
+    log.push(membership::add(&state, &owner, &advisor.id(), Role::Advisor, &key).unwrap());
+    let state = Membership::from_log(&log).unwrap();
+    log.push(membership::add(&state, &owner, &juror.id(), Role::Juror, &key).unwrap());
+
+    let mut o = Raw::connect(&relay, &owner);
+    o.send(&ClientMsg::Create {
+        entry: create.to_bytes(),
+    });
+    assert!(matches!(o.recv(), ServerMsg::MembershipOk { .. }));
+    for e in &log[1..] {
+        o.send(&ClientMsg::Membership {
+            dossier: id,
+            entry: e.to_bytes(),
+        });
+        assert!(matches!(o.recv(), ServerMsg::MembershipOk { .. }));
+    }
+
+    let header = |writer: &DeviceSecret, counter: u64| Header {
+        dossier: id,
+        epoch: 1,
+        writer: writer.signing_public(),
+        counter,
+        parent: [0; 32],
+        kind: Kind::Changes,
+        channel: Channel::Dossier,
+    };
+    let mut a = Raw::connect(&relay, &advisor);
+    let good = envelope::seal(
+        &header(&advisor, 1),
+        &key,
+        random_nonce(),
+        b"chiffre",
+        &advisor,
+    );
+    assert!(matches!(a.push(&good), ServerMsg::Ack { counter: 1, .. }));
+    assert!(
+        matches!(a.push(&good), ServerMsg::Ack { counter: 1, .. }),
+        "a retry is acknowledged"
+    );
+    let baseline = stored_envelopes(&relay);
+    assert_eq!(baseline, 1);
+
+    // Forged signature.
+    let mut forged = envelope::seal(&header(&advisor, 2), &key, random_nonce(), b"x", &advisor);
+    let n = forged.len();
+    forged[n - 10] ^= 0xff;
+    assert_eq!(rejected(a.push(&forged)), Rejection::BadSignature);
+    // Replayed counter, other bytes.
+    let replay = envelope::seal(
+        &header(&advisor, 1),
+        &key,
+        random_nonce(),
+        b"autre",
+        &advisor,
+    );
+    assert_eq!(rejected(a.push(&replay)), Rejection::Replay);
+    // Wrong epoch.
+    let mut h = header(&advisor, 2);
+    h.epoch = 9;
+    assert_eq!(
+        rejected(a.push(&envelope::seal(&h, &key, random_nonce(), b"x", &advisor))),
+        Rejection::WrongEpoch
+    );
+    // Gap.
+    assert_eq!(
+        rejected(a.push(&envelope::seal(
+            &header(&advisor, 5),
+            &key,
+            random_nonce(),
+            b"x",
+            &advisor
+        ))),
+        Rejection::Gap
+    );
+    // Someone else's envelope pushed by the advisor's connection.
+    let theirs = envelope::seal(&header(&owner, 1), &key, random_nonce(), b"x", &owner);
+    assert_eq!(rejected(a.push(&theirs)), Rejection::Forbidden);
+    // Unknown writer.
+    let mut s = Raw::connect(&relay, &stranger);
+    assert_eq!(
+        rejected(s.push(&envelope::seal(
+            &header(&stranger, 1),
+            &key,
+            random_nonce(),
+            b"x",
+            &stranger
+        ))),
+        Rejection::UnknownWriter
+    );
+    s.send(&ClientMsg::Subscribe {
+        dossier: id,
+        since: Vec::new(),
+    });
+    assert_eq!(
+        rejected(s.reply()),
+        Rejection::Forbidden,
+        "a stranger cannot read the log either"
+    );
+    // A juror writing the dossier (not a review document).
+    let mut j = Raw::connect(&relay, &juror);
+    assert_eq!(
+        rejected(j.push(&envelope::seal(
+            &header(&juror, 1),
+            &key,
+            random_nonce(),
+            b"x",
+            &juror
+        ))),
+        Rejection::Forbidden
+    );
+    // An advisor changing membership.
+    let state = Membership::from_log(&log).unwrap();
+    let sneaky = membership::add(&state, &owner, &stranger.id(), Role::Advisor, &key).unwrap();
+    a.send(&ClientMsg::Membership {
+        dossier: id,
+        entry: sneaky.to_bytes(),
+    });
+    assert_eq!(rejected(a.reply()), Rejection::Forbidden);
+    // Oversized and malformed frames.
+    assert_eq!(
+        rejected(a.push(&vec![7u8; envelope::MAX_ENVELOPE + 10])),
+        Rejection::TooLarge
+    );
+    a.send_bytes(b"\xff\xff\xff not a message".to_vec());
+    assert_eq!(rejected(a.reply()), Rejection::Malformed);
+
+    assert_eq!(
+        stored_envelopes(&relay),
+        baseline,
+        "nothing refused was stored"
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&get(relay.addr, "/api/v1/metrics").body).unwrap();
+    let rejected = &metrics["rejected"];
+    for (reason, count) in [
+        ("bad_signature", 1),
+        ("replay", 1),
+        ("wrong_epoch", 1),
+        ("gap", 1),
+        ("unknown_writer", 1),
+        ("too_large", 1),
+        ("malformed", 1),
+    ] {
+        assert_eq!(rejected[reason], count, "{reason} in {metrics}");
+    }
+    assert_eq!(rejected["forbidden"], 4, "{metrics}");
+    assert_eq!(metrics["accepted"], 1);
+    assert_eq!(metrics["duplicates"], 1);
+}
+
+#[test]
+fn acknowledged_envelopes_survive_kill_9() {
+    let relay = Relay::start();
+    let owner = DeviceSecret::generate();
+    let key = ContentKey::generate();
+    let id = DossierId::generate();
+    let (mut replica, entry) = Replica::create(&owner, id, key.duplicate()).unwrap();
+    let mut raw = Raw::connect(&relay, &owner);
+    raw.send(&ClientMsg::Create {
+        entry: entry.to_bytes(),
+    });
+    assert!(matches!(raw.recv(), ServerMsg::MembershipOk { .. }));
+
+    // A burst: 300 sealed batches pushed back to back, acknowledgements read as they come.
+    let mut sealed = Vec::new();
+    for i in 0..300 {
+        replica
+            .dossier()
+            .set("fiches.0.taches", &format!("version {i}"))
+            .unwrap();
+        sealed.push(replica.flush(&owner, random_nonce()).unwrap().unwrap());
+    }
+    for bytes in &sealed {
+        raw.send(&ClientMsg::Push {
+            envelope: bytes.clone(),
+        });
+    }
+    let mut acked = 0u64;
+    while acked < 120 {
+        if let ServerMsg::Ack { counter, .. } = raw.reply() {
+            acked = acked.max(counter);
+        }
+    }
+    let data = relay.kill_hard();
+    drop(raw);
+
+    let relay = Relay::start_in(data);
+    let mut raw = Raw::connect(&relay, &owner);
+    raw.send(&ClientMsg::Subscribe {
+        dossier: id,
+        since: Vec::new(),
+    });
+    let ServerMsg::Log { envelopes, .. } = raw.reply() else {
+        panic!("no log")
+    };
+    let counters: Vec<u64> = envelopes
+        .iter()
+        .map(|e| Envelope::parse(e).unwrap().header.counter)
+        .collect();
+    assert!(
+        counters.len() as u64 >= acked,
+        "{} stored, {acked} acknowledged",
+        counters.len()
+    );
+    assert_eq!(
+        counters,
+        (1..=counters.len() as u64).collect::<Vec<_>>(),
+        "no gaps"
+    );
+    // The rest is sent again and accepted in order.
+    for bytes in &sealed[counters.len()..] {
+        assert!(matches!(raw.push(bytes), ServerMsg::Ack { .. }));
+    }
+}
