@@ -253,14 +253,15 @@ pub async fn dossier_open(home: &Home, id: &str, relay: &str) -> Result<()> {
         since: Vec::new(),
     })
     .await?;
-    let (entries, envelopes) = loop {
+    let (entries, snapshot, envelopes) = loop {
         match link.next().await? {
             ServerMsg::Log {
                 dossier,
                 entries,
+                snapshot,
                 envelopes,
                 complete: true,
-            } if dossier == id => break (entries, envelopes),
+            } if dossier == id => break (entries, snapshot, envelopes),
             ServerMsg::Rejected { detail, .. } => bail!("dossier {id} : {detail}"),
             _ => continue,
         }
@@ -270,6 +271,9 @@ pub async fn dossier_open(home: &Home, id: &str, relay: &str) -> Result<()> {
         .map(|b| SignedEntry::from_bytes(b))
         .collect::<Result<_, _>>()?;
     let mut replica = Replica::join(&device, log)?;
+    if let Some(snapshot) = snapshot {
+        replica.receive_snapshot(&snapshot)?;
+    }
     replica.receive(&envelopes)?;
     home.set_relay(&id, relay)?;
     home.save(&mut replica)?;
@@ -290,6 +294,36 @@ pub fn dossier_get(home: &Home, id: &str, path: &str) -> Result<()> {
     let mut replica = home.load(&device, &id)?;
     println!("{}", replica.dossier().get(path)?);
     Ok(())
+}
+
+/// Syncs, then replaces the dossier's history on the relay by one sealed snapshot.
+pub async fn dossier_compact(home: &Home, id: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    push_and_pull(&mut link, &device, &mut replica).await?;
+    let (envelope, covers) = replica.compact(&device, random_nonce())?;
+    link.send(&ClientMsg::Snapshot { envelope, covers }).await?;
+    loop {
+        match link.next().await? {
+            ServerMsg::SnapshotOk {
+                dossier,
+                id: snapshot,
+            } if dossier == id => {
+                replica.snapshot_accepted(snapshot);
+                break;
+            }
+            ServerMsg::Rejected { detail, reason } => {
+                bail!(
+                    "le relais a refusé l'instantané : {detail} ({})",
+                    reason.as_str()
+                )
+            }
+            _ => continue,
+        }
+    }
+    home.save(&mut replica)
 }
 
 pub async fn sync(home: &Home) -> Result<()> {
@@ -331,6 +365,7 @@ async fn push_and_pull(
             ServerMsg::Log {
                 dossier,
                 entries,
+                snapshot,
                 envelopes,
                 complete,
             } if dossier == replica.id => {
@@ -339,6 +374,9 @@ async fn push_and_pull(
                     .map(|b| SignedEntry::from_bytes(b))
                     .collect::<Result<_, _>>()?;
                 replica.apply_membership(device, &entries)?;
+                if let Some(snapshot) = snapshot {
+                    replica.receive_snapshot(&snapshot)?;
+                }
                 replica.receive(&envelopes)?;
                 caught_up |= complete;
             }

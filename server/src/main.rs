@@ -88,6 +88,8 @@ enum DossierCommand {
     },
     /// Print a field, a fiche or a section.
     Get { id: String, path: String },
+    /// Replace the dossier's history on the relay by one sealed snapshot.
+    Compact { id: String },
 }
 
 #[derive(Subcommand)]
@@ -139,6 +141,7 @@ fn main() -> ExitCode {
                     client::dossier_set(&home, &id, &path, &value)
                 }
                 DossierCommand::Get { id, path } => client::dossier_get(&home, &id, &path),
+                DossierCommand::Compact { id } => client::dossier_compact(&home, &id).await,
             }
         })),
         Command::Sync => report(block_on(client::sync(&home))),

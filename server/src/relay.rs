@@ -19,7 +19,7 @@ use livret_shared::membership::{Membership, SignedEntry};
 use livret_shared::protocol::{self, AUTH_DOMAIN, Accept, ClientMsg, Rejection, ServerMsg};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{NewEnvelope, Store};
+use crate::store::{NewEnvelope, Store, StoredSnapshot};
 
 type Outgoing = mpsc::UnboundedSender<Arc<Vec<u8>>>;
 
@@ -78,6 +78,12 @@ enum Job {
         from: u64,
         reply: oneshot::Sender<Result<u64, Rejection>>,
     },
+    Snapshot {
+        header: Header,
+        bytes: Vec<u8>,
+        covers: BTreeMap<[u8; 32], u64>,
+        reply: oneshot::Sender<Result<[u8; 32], Rejection>>,
+    },
 }
 
 impl Relay {
@@ -90,6 +96,11 @@ impl Relay {
             next_connection: AtomicU64::new(1),
             metrics: Metrics::default(),
         });
+        match relay.store.purge(now() - PRUNE_GRACE_SECONDS) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "purged envelopes past their grace period"),
+            Err(e) => tracing::warn!("purge failed: {e}"),
+        }
         let weak = Arc::downgrade(&relay);
         std::thread::Builder::new()
             .name("livret-appender".into())
@@ -164,6 +175,7 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
         let mut to_store: Vec<NewEnvelope> = Vec::new();
         let mut replies: Vec<Reply> = Vec::new();
         let mut pending: HashMap<(DossierId, [u8; 32], u64), usize> = HashMap::new();
+        let mut snapshots = Vec::new();
         for job in batch {
             match job {
                 Job::Envelope {
@@ -216,6 +228,7 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
                         let frame = protocol::encode(&ServerMsg::Log {
                             dossier: header.dossier,
                             entries: Vec::new(),
+                            snapshot: None,
                             envelopes: vec![bytes.clone()],
                             complete: false,
                         });
@@ -228,6 +241,16 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
                         });
                     }
                     replies.push((reply, result, fan));
+                }
+                Job::Snapshot {
+                    header,
+                    bytes,
+                    covers,
+                    reply,
+                } => {
+                    // After this batch's envelopes are committed: covers are checked
+                    // against durable history.
+                    snapshots.push((header, bytes, covers, reply));
                 }
                 Job::Create {
                     dossier,
@@ -251,6 +274,7 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
                         let frame = protocol::encode(&ServerMsg::Log {
                             dossier,
                             entries: vec![entry],
+                            snapshot: None,
                             envelopes: Vec::new(),
                             complete: false,
                         });
@@ -294,7 +318,56 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
             }
             let _ = reply.send(result);
         }
+        for (header, bytes, covers, reply) in snapshots {
+            let result = snapshot(store.as_ref(), &mut state, &header, bytes, covers);
+            let _ = reply.send(result);
+        }
     }
+}
+
+/// Seconds since the epoch: the relay's clock, for pruning only.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Envelopes a snapshot replaces stay readable this long (late clients still catch up from
+/// them instead of the whole snapshot).
+pub const PRUNE_GRACE_SECONDS: i64 = 7 * 24 * 3600;
+
+fn snapshot(
+    store: &dyn Store,
+    state: &mut AppendState,
+    header: &Header,
+    bytes: Vec<u8>,
+    covers: BTreeMap<[u8; 32], u64>,
+) -> Result<[u8; 32], Rejection> {
+    let membership = state
+        .memberships
+        .entry(header.dossier)
+        .or_insert_with(|| load_membership(store, &header.dossier))
+        .clone();
+    let active = store
+        .active_snapshot(&header.dossier)
+        .map_err(|_| Rejection::Malformed)?
+        .map_or([0; 32], |s| s.id);
+    let stored = store
+        .last_counters(&header.dossier)
+        .map_err(|_| Rejection::Malformed)?;
+    protocol::check_snapshot(header, membership.as_ref(), active, &covers, &stored)?;
+    let id = livret_shared::envelope::Envelope::parse(&bytes)
+        .map_err(|_| Rejection::Malformed)?
+        .id();
+    store
+        .put_snapshot(
+            &header.dossier,
+            &StoredSnapshot { id, bytes, covers },
+            now(),
+        )
+        .map_err(|_| Rejection::Malformed)?;
+    tracing::info!(dossier = %keys::short(&header.dossier.0), "snapshot active");
+    Ok(id)
 }
 
 fn create(
@@ -513,6 +586,32 @@ async fn handle(
                 Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
             }
         }
+        ClientMsg::Snapshot { envelope, covers } => {
+            let env = match protocol::parse_and_verify(&envelope) {
+                Ok(env) => env,
+                Err(r) => return rejected(relay, r, "instantané refusé"),
+            };
+            if env.header.writer != me {
+                return rejected(
+                    relay,
+                    Rejection::Forbidden,
+                    "l'auteur n'est pas l'appareil connecté",
+                );
+            }
+            let dossier = env.header.dossier;
+            let (reply, wait) = oneshot::channel();
+            let _ = relay.appender.send(Job::Snapshot {
+                header: env.header,
+                bytes: envelope,
+                covers: covers.into_iter().collect(),
+                reply,
+            });
+            match wait.await {
+                Ok(Ok(id)) => vec![ServerMsg::SnapshotOk { dossier, id }],
+                Ok(Err(r)) => rejected(relay, r, "instantané refusé"),
+                Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+            }
+        }
         ClientMsg::Subscribe { dossier, since } => {
             let store = relay.store.clone();
             let log = store.membership_log(&dossier).unwrap_or_default();
@@ -533,11 +632,32 @@ async fn handle(
             // Subscribe first, then read: an envelope committed in between arrives twice at
             // worst, and replicas drop duplicates.
             relay.subscribe(dossier, connection, tx.clone());
-            let since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
-            let envelopes = store.envelopes_since(&dossier, &since).unwrap_or_default();
+            let mut since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
+            // Behind the active snapshot: the snapshot, then what came after it. Otherwise the
+            // tail after what the client has (pruned envelopes included while they last).
+            let active = store.active_snapshot(&dossier).ok().flatten();
+            let behind = active.as_ref().is_some_and(|s| {
+                s.covers
+                    .iter()
+                    .any(|(w, c)| since.get(w).copied().unwrap_or(0) < *c)
+            });
+            let snapshot = match active {
+                Some(s) if behind => {
+                    for (w, c) in &s.covers {
+                        let e = since.entry(*w).or_default();
+                        *e = (*e).max(*c);
+                    }
+                    Some(s.bytes)
+                }
+                _ => None,
+            };
+            let envelopes = store
+                .envelopes_since(&dossier, &since, snapshot.is_none())
+                .unwrap_or_default();
             vec![ServerMsg::Log {
                 dossier,
                 entries: log,
+                snapshot,
                 envelopes,
                 complete: true,
             }]

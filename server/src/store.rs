@@ -24,6 +24,13 @@ pub struct NewEnvelope {
     pub bytes: Vec<u8>,
 }
 
+/// The active snapshot of a dossier.
+pub struct StoredSnapshot {
+    pub id: [u8; 32],
+    pub bytes: Vec<u8>,
+    pub covers: BTreeMap<[u8; 32], u64>,
+}
+
 pub trait Store: Send + Sync + 'static {
     fn create_dossier(&self, dossier: &DossierId, entry: &[u8]) -> Result<(), StoreError>;
     fn append_membership(
@@ -42,12 +49,48 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Vec<u8>>, StoreError>;
     /// Appends a batch in one transaction: all are durable when this returns, or none.
     fn append_envelopes(&self, batch: &[NewEnvelope]) -> Result<(), StoreError>;
-    /// Envelopes after `since` (last counter per writer), in arrival order.
+    /// Envelopes after `since` (last counter per writer), in arrival order; pruned ones
+    /// (covered by a snapshot, kept for a grace period) only when asked.
     fn envelopes_since(
         &self,
         dossier: &DossierId,
         since: &BTreeMap<[u8; 32], u64>,
+        include_pruned: bool,
     ) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// Last stored counter of every writer of a dossier.
+    fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<[u8; 32], u64>, StoreError>;
+    fn active_snapshot(&self, dossier: &DossierId) -> Result<Option<StoredSnapshot>, StoreError>;
+    /// In one transaction: stores the snapshot, makes it active, then marks the envelopes it
+    /// covers as pruned (at `now`, seconds); they stay readable until [`Store::purge`].
+    fn put_snapshot(
+        &self,
+        dossier: &DossierId,
+        snapshot: &StoredSnapshot,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Deletes envelopes pruned before `before` (seconds); returns how many.
+    fn purge(&self, before: i64) -> Result<usize, StoreError>;
+}
+
+fn encode_covers(covers: &BTreeMap<[u8; 32], u64>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(covers.len() * 40);
+    for (w, c) in covers {
+        out.extend_from_slice(w);
+        out.extend_from_slice(&c.to_be_bytes());
+    }
+    out
+}
+
+fn decode_covers(bytes: &[u8]) -> BTreeMap<[u8; 32], u64> {
+    bytes
+        .chunks_exact(40)
+        .map(|c| {
+            (
+                c[..32].try_into().unwrap(),
+                u64::from_be_bytes(c[32..].try_into().unwrap()),
+            )
+        })
+        .collect()
 }
 
 pub struct SqliteStore {
@@ -80,9 +123,19 @@ impl SqliteStore {
                  writer BLOB NOT NULL,
                  counter INTEGER NOT NULL,
                  body BLOB NOT NULL,
+                 pruned_at INTEGER,
                  UNIQUE (dossier, writer, counter)
              );
-             CREATE INDEX IF NOT EXISTS envelopes_by_dossier ON envelopes (dossier, arrival);",
+             CREATE INDEX IF NOT EXISTS envelopes_by_dossier ON envelopes (dossier, arrival);
+             CREATE TABLE IF NOT EXISTS snapshots (
+                 dossier BLOB NOT NULL,
+                 id BLOB NOT NULL,
+                 body BLOB NOT NULL,
+                 covers BLOB NOT NULL,
+                 created INTEGER NOT NULL,
+                 active INTEGER NOT NULL,
+                 PRIMARY KEY (dossier, id)
+             ) WITHOUT ROWID;",
         )?;
         let read = Connection::open(path)?;
         Ok(SqliteStore {
@@ -184,26 +237,108 @@ impl Store for SqliteStore {
         &self,
         dossier: &DossierId,
         since: &BTreeMap<[u8; 32], u64>,
+        include_pruned: bool,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
         let conn = self.read.lock().expect("store lock");
         let mut stmt = conn.prepare_cached(
-            "SELECT writer, counter, body FROM envelopes WHERE dossier = ?1 ORDER BY arrival",
+            "SELECT writer, counter, body, pruned_at IS NOT NULL FROM envelopes
+             WHERE dossier = ?1 ORDER BY arrival",
         )?;
         let rows = stmt.query_map(params![&dossier.0[..]], |r| {
             Ok((
                 r.get::<_, Vec<u8>>(0)?,
                 r.get::<_, i64>(1)?,
                 r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, bool>(3)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (writer, counter, body) = row?;
+            let (writer, counter, body, pruned) = row?;
             let writer: [u8; 32] = writer.as_slice().try_into().unwrap_or([0; 32]);
-            if counter as u64 > since.get(&writer).copied().unwrap_or(0) {
+            if (include_pruned || !pruned)
+                && counter as u64 > since.get(&writer).copied().unwrap_or(0)
+            {
                 out.push(body);
             }
         }
         Ok(out)
+    }
+
+    fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<[u8; 32], u64>, StoreError> {
+        let conn = self.read.lock().expect("store lock");
+        let mut stmt = conn.prepare_cached(
+            "SELECT writer, MAX(counter) FROM envelopes WHERE dossier = ?1 GROUP BY writer",
+        )?;
+        let rows = stmt.query_map(params![&dossier.0[..]], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (w, c) = row?;
+            if let Ok(w) = <[u8; 32]>::try_from(w.as_slice()) {
+                out.insert(w, c as u64);
+            }
+        }
+        Ok(out)
+    }
+
+    fn active_snapshot(&self, dossier: &DossierId) -> Result<Option<StoredSnapshot>, StoreError> {
+        let conn = self.read.lock().expect("store lock");
+        Ok(conn
+            .prepare_cached(
+                "SELECT id, body, covers FROM snapshots WHERE dossier = ?1 AND active = 1",
+            )?
+            .query_row(params![&dossier.0[..]], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
+            })
+            .optional()?
+            .map(|(id, bytes, covers)| StoredSnapshot {
+                id: id.as_slice().try_into().unwrap_or([0; 32]),
+                bytes,
+                covers: decode_covers(&covers),
+            }))
+    }
+
+    fn put_snapshot(
+        &self,
+        dossier: &DossierId,
+        snapshot: &StoredSnapshot,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.write.lock().expect("store lock");
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE snapshots SET active = 0 WHERE dossier = ?1",
+            params![&dossier.0[..]],
+        )?;
+        tx.execute(
+            "INSERT INTO snapshots (dossier, id, body, covers, created, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+            params![&dossier.0[..], &snapshot.id[..], &snapshot.bytes, encode_covers(&snapshot.covers), now],
+        )?;
+        // Written first, pruned after, in the same transaction: never a moment without both.
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE envelopes SET pruned_at = ?4
+                 WHERE dossier = ?1 AND writer = ?2 AND counter <= ?3 AND pruned_at IS NULL",
+            )?;
+            for (w, c) in &snapshot.covers {
+                stmt.execute(params![&dossier.0[..], &w[..], *c as i64, now])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn purge(&self, before: i64) -> Result<usize, StoreError> {
+        let conn = self.write.lock().expect("store lock");
+        Ok(conn.execute(
+            "DELETE FROM envelopes WHERE pruned_at IS NOT NULL AND pruned_at < ?1",
+            params![before],
+        )?)
     }
 }

@@ -31,6 +31,12 @@ pub enum ClientMsg {
         dossier: DossierId,
         since: Vec<([u8; 32], u64)>,
     },
+    /// Replaces the history up to `covers` (last counter per writer) by a sealed snapshot
+    /// whose parent is the active one.
+    Snapshot {
+        envelope: Vec<u8>,
+        covers: Vec<([u8; 32], u64)>,
+    },
 }
 
 /// Relay → device.
@@ -50,13 +56,19 @@ pub enum ServerMsg {
         dossier: DossierId,
         seq: u64,
     },
-    /// The membership log and envelopes, in order per writer. `complete` marks the end of a
-    /// catch-up.
+    /// The membership log and envelopes, in order per writer, after the active snapshot when
+    /// the catch-up starts from it. `complete` marks the end of a catch-up.
     Log {
         dossier: DossierId,
         entries: Vec<Vec<u8>>,
+        snapshot: Option<Vec<u8>>,
         envelopes: Vec<Vec<u8>>,
         complete: bool,
+    },
+    /// The snapshot is durable and active.
+    SnapshotOk {
+        dossier: DossierId,
+        id: [u8; 32],
     },
     Rejected {
         reason: Rejection,
@@ -80,6 +92,9 @@ pub enum Rejection {
     Forbidden,
     BadMembership,
     NotAuthenticated,
+    /// A snapshot whose parent is not the active one, or that does not cover exactly the
+    /// stored history.
+    StaleSnapshot,
 }
 
 impl Rejection {
@@ -96,6 +111,7 @@ impl Rejection {
             Rejection::Forbidden => "forbidden",
             Rejection::BadMembership => "bad_membership",
             Rejection::NotAuthenticated => "not_authenticated",
+            Rejection::StaleSnapshot => "stale_snapshot",
         }
     }
 }
@@ -158,8 +174,9 @@ pub fn check_header(
     if h.epoch != m.epoch {
         return Err(Rejection::WrongEpoch);
     }
-    if h.kind == Kind::Snapshot && role != crate::membership::Role::Owner {
-        return Err(Rejection::Forbidden);
+    if h.kind == Kind::Snapshot {
+        // Snapshots have their own checks (`check_snapshot`), not a place in a writer's log.
+        return Err(Rejection::Malformed);
     }
     if h.counter <= last {
         return match stored {
@@ -176,4 +193,83 @@ pub fn check_header(
 /// Last counter per writer, as a subscription's `since`.
 pub fn since(seen: &BTreeMap<[u8; 32], u64>) -> Vec<([u8; 32], u64)> {
     seen.iter().map(|(k, v)| (*k, *v)).collect()
+}
+
+/// The relay's rules for a snapshot: a writer of the dossier, the current epoch, the active
+/// snapshot as parent, and exactly the stored history covered (nothing lost by pruning).
+pub fn check_snapshot(
+    h: &Header,
+    membership: Option<&Membership>,
+    active: [u8; 32],
+    covers: &BTreeMap<[u8; 32], u64>,
+    stored_last: &BTreeMap<[u8; 32], u64>,
+) -> Result<(), Rejection> {
+    let m = membership.ok_or(Rejection::UnknownDossier)?;
+    let role = m.role_of(&h.writer).ok_or(Rejection::UnknownWriter)?;
+    if h.kind != Kind::Snapshot || !role.may_write(crate::envelope::Channel::Dossier) {
+        return Err(Rejection::Forbidden);
+    }
+    if h.epoch != m.epoch {
+        return Err(Rejection::WrongEpoch);
+    }
+    if h.parent != active {
+        return Err(Rejection::StaleSnapshot);
+    }
+    let nonzero = |map: &BTreeMap<[u8; 32], u64>| -> BTreeMap<[u8; 32], u64> {
+        map.iter()
+            .filter(|(_, c)| **c > 0)
+            .map(|(w, c)| (*w, *c))
+            .collect()
+    };
+    if nonzero(covers) != nonzero(stored_last) {
+        return Err(Rejection::StaleSnapshot);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::{Channel, Kind};
+    use crate::keys::{ContentKey, DeviceSecret};
+    use crate::membership;
+
+    #[test]
+    fn a_snapshot_must_cover_exactly_what_is_stored() {
+        let owner = DeviceSecret::generate();
+        let id = DossierId([9; 16]);
+        let m =
+            Membership::genesis(&membership::create(id, &owner, &ContentKey::generate()).unwrap())
+                .unwrap();
+        let h = Header {
+            dossier: id,
+            epoch: 1,
+            writer: owner.signing_public(),
+            counter: 1,
+            parent: [0; 32],
+            kind: Kind::Snapshot,
+            channel: Channel::Dossier,
+        };
+        let me = owner.signing_public();
+        let stored = BTreeMap::from([(me, 5)]);
+        assert_eq!(
+            check_snapshot(&h, Some(&m), [0; 32], &stored, &stored),
+            Ok(())
+        );
+        let behind = BTreeMap::from([(me, 4)]);
+        assert_eq!(
+            check_snapshot(&h, Some(&m), [0; 32], &behind, &stored),
+            Err(Rejection::StaleSnapshot)
+        );
+        assert_eq!(
+            check_snapshot(&h, Some(&m), [1; 32], &stored, &stored),
+            Err(Rejection::StaleSnapshot)
+        );
+        let mut changes = h.clone();
+        changes.kind = Kind::Changes;
+        assert_eq!(
+            check_snapshot(&changes, Some(&m), [0; 32], &stored, &stored),
+            Err(Rejection::Forbidden)
+        );
+    }
 }

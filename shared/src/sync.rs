@@ -64,6 +64,8 @@ pub struct Replica {
     outbox: BTreeMap<u64, Vec<u8>>,
     /// Envelopes that arrived before their predecessor (kept until the gap fills).
     early: BTreeMap<([u8; 32], u64), Vec<u8>>,
+    /// Id of the active snapshot this replica knows (parent of the next one).
+    snapshot: [u8; 32],
 }
 
 impl std::fmt::Debug for Replica {
@@ -78,6 +80,17 @@ impl std::fmt::Debug for Replica {
     }
 }
 
+/// Last counter per writer that a snapshot includes.
+pub type Covers = Vec<([u8; 32], u64)>;
+
+/// What a snapshot envelope carries: the compacted document and the history it covers
+/// (signed and encrypted with it, so a replica trusts the covers, not the relay).
+#[derive(Serialize, Deserialize)]
+struct SnapshotBody {
+    covers: Vec<([u8; 32], u64)>,
+    doc: Vec<u8>,
+}
+
 /// Local persistence: everything but the content keys, which stay wrapped in the log.
 #[derive(Serialize, Deserialize)]
 struct Saved {
@@ -88,6 +101,7 @@ struct Saved {
     sealed_heads: Vec<[u8; 32]>,
     seen: Vec<([u8; 32], u64)>,
     outbox: Vec<(u64, Vec<u8>)>,
+    snapshot: [u8; 32],
 }
 
 impl Replica {
@@ -114,6 +128,7 @@ impl Replica {
             seen: BTreeMap::new(),
             outbox: BTreeMap::new(),
             early: BTreeMap::new(),
+            snapshot: [0; 32],
         };
         Ok((replica, entry))
     }
@@ -139,6 +154,7 @@ impl Replica {
             seen: BTreeMap::new(),
             outbox: BTreeMap::new(),
             early: BTreeMap::new(),
+            snapshot: [0; 32],
         })
     }
 
@@ -310,13 +326,85 @@ impl Replica {
         })
     }
 
+    /// Compacts the whole history into one sealed snapshot (the caller must be caught up and
+    /// have nothing unacknowledged: the relay checks `covers` against what it stores).
+    /// Returns the envelope and what it covers.
+    pub fn compact(
+        &mut self,
+        device: &DeviceSecret,
+        nonce: [u8; 24],
+    ) -> Result<(Vec<u8>, Covers), SyncError> {
+        let role = self
+            .membership
+            .role_of(&self.me)
+            .ok_or(SyncError::NotAMember)?;
+        if !role.may_write(Channel::Dossier) {
+            return Err(SyncError::ReadOnly);
+        }
+        let covers: Vec<([u8; 32], u64)> = self.seen.iter().map(|(w, c)| (*w, *c)).collect();
+        let body = SnapshotBody {
+            covers: covers.clone(),
+            doc: self.dossier.save(),
+        };
+        let payload = postcard::to_stdvec(&body).expect("snapshots serialise");
+        let epoch = self.membership.epoch;
+        let key = self.keys.get(&epoch).ok_or(SyncError::NoKey(epoch))?;
+        let header = Header {
+            dossier: self.id,
+            epoch,
+            writer: self.me,
+            counter: 1,
+            parent: self.snapshot,
+            kind: Kind::Snapshot,
+            channel: Channel::Dossier,
+        };
+        let sealed = envelope::seal(&header, key, nonce, &payload, device);
+        Ok((sealed, covers))
+    }
+
+    /// The relay made this snapshot active.
+    pub fn snapshot_accepted(&mut self, id: [u8; 32]) {
+        self.snapshot = id;
+    }
+
+    /// Applies a snapshot: its document merges in, and what it covers counts as seen.
+    pub fn receive_snapshot(&mut self, bytes: &[u8]) -> Result<(), SyncError> {
+        let env = Envelope::parse(bytes)?;
+        env.verify()?;
+        if env.header.dossier != self.id {
+            return Err(SyncError::OtherDossier);
+        }
+        match self.role_when_written(&env.header.writer) {
+            Some(role) if role.may_write(Channel::Dossier) && env.header.kind == Kind::Snapshot => {
+            }
+            Some(_) => return Err(SyncError::Forbidden),
+            None => return Err(SyncError::UnknownWriter),
+        }
+        let key = self
+            .keys
+            .get(&env.header.epoch)
+            .ok_or(SyncError::NoKey(env.header.epoch))?;
+        let body: SnapshotBody =
+            postcard::from_bytes(&env.open(key)?).map_err(|_| SyncError::Corrupt)?;
+        self.dossier
+            .automerge()
+            .load_incremental(&body.doc)
+            .map_err(|e| DossierError::Corrupt(e.to_string()))?;
+        for (w, c) in body.covers {
+            let seen = self.seen.entry(w).or_default();
+            *seen = (*seen).max(c);
+        }
+        self.early
+            .retain(|(w, c), _| *c > self.seen.get(w).copied().unwrap_or(0));
+        self.snapshot = env.id();
+        Ok(())
+    }
+
     /// Last counter applied per writer: what to ask the relay for.
     pub fn since(&self) -> Vec<([u8; 32], u64)> {
-        self.seen
-            .iter()
-            .filter(|(w, _)| **w != self.me)
-            .map(|(w, c)| (*w, *c))
-            .collect()
+        // Our own counter too: the relay then neither echoes our envelopes back nor takes us
+        // for a replica behind the active snapshot.
+        self.seen.iter().map(|(w, c)| (*w, *c)).collect()
     }
 
     pub fn save(&mut self) -> Vec<u8> {
@@ -328,6 +416,7 @@ impl Replica {
             sealed_heads: self.sealed_heads.iter().map(|h| h.0).collect(),
             seen: self.seen.iter().map(|(k, v)| (*k, *v)).collect(),
             outbox: self.outbox.iter().map(|(k, v)| (*k, v.clone())).collect(),
+            snapshot: self.snapshot,
         };
         postcard::to_stdvec(&saved).expect("state serialises")
     }
@@ -353,6 +442,7 @@ impl Replica {
             seen: saved.seen.into_iter().collect(),
             outbox: saved.outbox.into_iter().collect(),
             early: BTreeMap::new(),
+            snapshot: saved.snapshot,
         })
     }
 }

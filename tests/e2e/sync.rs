@@ -219,6 +219,91 @@ fn roles_hold_on_the_command_line() {
     );
 }
 
+#[test]
+fn compaction_replaces_history_and_late_devices_start_from_the_snapshot() {
+    let relay = Relay::start();
+    let (devices, id) = shared_dossier(&relay, 2);
+    for i in 0..12 {
+        let d = &devices[i % 2];
+        d.run(&[
+            "dossier",
+            "set",
+            &id,
+            "fiches.0.taches",
+            &format!("version {i}"),
+        ]);
+        d.run(&[
+            "dossier",
+            "set",
+            &id,
+            &format!("fiches.{}.intitule", i + 1),
+            &format!("Mission {i}"),
+        ]);
+        d.run(&["sync"]);
+    }
+    devices[0].run(&["sync"]);
+    devices[0].run(&["dossier", "compact", &id]);
+
+    let db = rusqlite::Connection::open(relay.data.join("livret.sqlite3")).unwrap();
+    let (all, pruned): (i64, i64) = db
+        .query_row(
+            "SELECT COUNT(*), COUNT(pruned_at) FROM envelopes",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(
+        all > 12 && pruned == all,
+        "{pruned} of {all} envelopes pruned"
+    );
+    let active: i64 = db
+        .query_row("SELECT COUNT(*) FROM snapshots WHERE active = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(active, 1);
+
+    // A device that joins now gets the snapshot, then the tail.
+    let late = Device::new("late");
+    devices[0].run(&[
+        "dossier",
+        "share",
+        &id,
+        &late.identity(),
+        "--role",
+        "advisor",
+    ]);
+    late.run(&["dossier", "open", &id, "--relay", &relay.url("")]);
+    assert_eq!(
+        late.run(&["dossier", "get", &id, "fiches"]),
+        devices[0].run(&["dossier", "get", &id, "fiches"])
+    );
+    devices[1].run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.moyens",
+        "après l'instantané",
+    ]);
+    devices[1].run(&["sync"]);
+    late.run(&["sync"]);
+    assert_eq!(
+        late.run(&["dossier", "get", &id, "fiches.0.moyens"]),
+        "après l'instantané"
+    );
+
+    // The next snapshot must name the active one as parent: the advisor, who never saw it,
+    // is refused; the owner, who made it, succeeds.
+    let (ok, err) = devices[1].try_run(&["dossier", "compact", &id]);
+    assert!(!ok && err.contains("stale_snapshot"), "{err}");
+    devices[0].run(&["sync"]);
+    devices[0].run(&["dossier", "compact", &id]);
+    let snapshots: i64 = db
+        .query_row("SELECT COUNT(*) FROM snapshots", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(snapshots, 2);
+}
+
 /// Every file under `dir`, read whole.
 fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
