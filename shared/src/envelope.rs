@@ -114,13 +114,16 @@ pub struct Envelope {
     bytes: Vec<u8>,
 }
 
-/// Padding buckets hide exact sizes: powers of two from 256 bytes, then 64 KiB steps.
+/// Padding buckets hide exact sizes: powers of two from 256 bytes to 4 KiB (keystroke
+/// batches all look alike), then 16 steps per doubling (at most 12.5 % added to a large
+/// snapshot).
 pub fn padded_len(len: usize) -> usize {
     let with_prefix = len + 4;
-    if with_prefix <= 64 * 1024 {
+    if with_prefix <= 4 * 1024 {
         with_prefix.next_power_of_two().max(256)
     } else {
-        with_prefix.div_ceil(64 * 1024) * 64 * 1024
+        let step = with_prefix.next_power_of_two() / 16;
+        with_prefix.div_ceil(step) * step
     }
 }
 
@@ -307,7 +310,11 @@ mod tests {
         let b = seal(&header(&w), &key, random_nonce(), &[1; 200], &w);
         assert_eq!(a.len(), b.len());
         assert_eq!(padded_len(300), 512);
-        assert_eq!(padded_len(70_000), 128 * 1024);
+        assert_eq!(padded_len(70_000), 72 * 1024);
+        assert_eq!(padded_len(5_000), 5 * 1024);
+        for n in [4_100, 65_537, 1_000_000, 3_000_000] {
+            assert!(padded_len(n) <= (n + 4) * 9 / 8, "{n}");
+        }
     }
 
     #[test]

@@ -386,10 +386,15 @@ impl Replica {
             .ok_or(SyncError::NoKey(env.header.epoch))?;
         let body: SnapshotBody =
             postcard::from_bytes(&env.open(key)?).map_err(|_| SyncError::Corrupt)?;
-        self.dossier
-            .automerge()
-            .load_incremental(&body.doc)
-            .map_err(|e| DossierError::Corrupt(e.to_string()))?;
+        if self.dossier.automerge().get_heads().is_empty() {
+            // A fresh replica (a cold open): loading is much cheaper than merging.
+            self.dossier = Dossier::load(&body.doc, &self.me)?;
+        } else {
+            self.dossier
+                .automerge()
+                .load_incremental(&body.doc)
+                .map_err(|e| DossierError::Corrupt(e.to_string()))?;
+        }
         for (w, c) in body.covers {
             let seen = self.seen.entry(w).or_default();
             *seen = (*seen).max(c);

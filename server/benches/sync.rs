@@ -1,0 +1,338 @@
+//! The sync spine's speed, measured side by side in one run.
+//!
+//! `cargo bench -p livret-server --bench sync` (add `-- --quick` for a smaller history).
+//!
+//! 1. Cold open of a sealed dossier with a 200k-edit history (snapshot, as a late device gets
+//!    it) vs automerge loading the same document's plain bytes. Goal ≤ 1.15×.
+//! 2. Bytes the relay stores after compaction vs automerge `save()`. Goal ≤ 1.2×.
+//! 3. An edit on device A visible on device B through a real relay process on loopback:
+//!    p50 / p99. Goal p99 ≤ 15 ms.
+//!
+//! Writes `target/bench/sync.json`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use livret_shared::envelope::{DossierId, random_nonce};
+use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::membership::{self, Role};
+use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
+use livret_shared::sync::Replica;
+use tungstenite::Message;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// A dossier whose text fields received `edits` keystrokes, sealed in batches of `batch`.
+fn history(
+    edits: usize,
+    batch: usize,
+) -> (
+    DeviceSecret,
+    ContentKey,
+    Replica,
+    Vec<Vec<u8>>,
+    membership::SignedEntry,
+) {
+    let owner = DeviceSecret::generate();
+    let key = ContentKey::generate();
+    let (mut replica, entry) =
+        Replica::create(&owner, DossierId::generate(), key.duplicate()).unwrap();
+    let fields = [
+        "fiches.0.contexte",
+        "fiches.0.taches",
+        "motivation.lettre",
+        "fiches.1.resultats",
+    ];
+    let mut envelopes = Vec::new();
+    // Keystrokes from real French prose (a seed référentiel), with a backspace now and then.
+    let prose: Vec<char> = include_str!(
+        "../../fixtures/referentiels/003-expert-architecture-developpement-logiciel-rncp38822.txt"
+    )
+    .chars()
+    .filter(|c| !c.is_control())
+    .collect();
+    let mut lengths = [0usize; 4];
+    for i in 0..edits {
+        let f = (i / 500) % fields.len();
+        let mut ch = [0u8; 4];
+        let ch = prose[i % prose.len()].encode_utf8(&mut ch);
+        if i % 7 == 6 && lengths[f] > 0 {
+            replica
+                .dossier()
+                .splice(fields[f], lengths[f] - 1, 1, "")
+                .unwrap();
+            lengths[f] -= 1;
+        } else {
+            replica
+                .dossier()
+                .splice(fields[f], lengths[f], 0, ch)
+                .unwrap();
+            lengths[f] += 1;
+        }
+        if (i + 1) % batch == 0 {
+            envelopes.push(replica.flush(&owner, random_nonce()).unwrap().unwrap());
+        }
+    }
+    if let Some(last) = replica.flush(&owner, random_nonce()).unwrap() {
+        envelopes.push(last);
+    }
+    (owner, key, replica, envelopes, entry)
+}
+
+struct RelayProcess(std::process::Child, String);
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_relay(data: &std::path::Path) -> RelayProcess {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_livret"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .env("LIVRET_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.split("http://").nth(1).unwrap().trim().to_string();
+    RelayProcess(child, addr)
+}
+
+type Ws = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
+
+fn connect(addr: &str, device: &DeviceSecret) -> Ws {
+    let (mut ws, _) = tungstenite::connect(format!("ws://{addr}/api/v1/sync")).unwrap();
+    if let tungstenite::stream::MaybeTlsStream::Plain(s) = ws.get_ref() {
+        s.set_nodelay(true).unwrap();
+    }
+    let ServerMsg::Challenge { nonce } = recv(&mut ws) else {
+        panic!()
+    };
+    let mut signed = AUTH_DOMAIN.to_vec();
+    signed.extend_from_slice(&nonce);
+    send(
+        &mut ws,
+        &ClientMsg::Hello {
+            device: device.signing_public(),
+            signature: device.sign(&signed).to_vec(),
+        },
+    );
+    assert_eq!(recv(&mut ws), ServerMsg::Welcome);
+    ws
+}
+
+fn send(ws: &mut Ws, msg: &ClientMsg) {
+    ws.send(Message::Binary(protocol::encode(msg).into()))
+        .unwrap();
+}
+
+fn recv(ws: &mut Ws) -> ServerMsg {
+    loop {
+        if let Message::Binary(b) = ws.read().unwrap() {
+            return protocol::decode(&b).unwrap();
+        }
+    }
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let edits = if quick { 20_000 } else { 200_000 };
+    let mut report = serde_json::Map::new();
+
+    // 1 and 2: cold open and bytes after compaction.
+    let t = Instant::now();
+    let (owner, key, mut replica, envelopes, entry) = history(edits, 100);
+    println!(
+        "history: {edits} edits in {} sealed batches, built in {:.1} s",
+        envelopes.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let plain = replica.dossier().save();
+    let (snapshot, _) = replica.compact(&owner, random_nonce()).unwrap();
+    let reader = DeviceSecret::generate();
+    let add = membership::add(
+        replica.membership(),
+        &owner,
+        &reader.id(),
+        Role::Advisor,
+        &key,
+    )
+    .unwrap();
+    let log = vec![entry, add];
+
+    let runs = if quick { 9 } else { 5 };
+    let plain_load = median(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                let doc = automerge::AutoCommit::load(&plain).unwrap();
+                std::hint::black_box(doc);
+                t.elapsed()
+            })
+            .collect(),
+    );
+    let sealed_open = median(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                let mut r = Replica::join(&reader, log.clone()).unwrap();
+                r.receive_snapshot(&snapshot).unwrap();
+                std::hint::black_box(&mut r);
+                t.elapsed()
+            })
+            .collect(),
+    );
+    let history_open = {
+        let t = Instant::now();
+        let mut r = Replica::join(&reader, log.clone()).unwrap();
+        r.receive(&envelopes).unwrap();
+        t.elapsed()
+    };
+    let open_ratio = sealed_open.as_secs_f64() / plain_load.as_secs_f64();
+    println!("\ncold open ({edits} edits):");
+    println!(
+        "  automerge load of save() bytes:       {:>9.1} ms",
+        ms(plain_load)
+    );
+    println!(
+        "  sealed snapshot: verify+decrypt+load: {:>9.1} ms  → {open_ratio:.3}× (goal ≤ 1.15)",
+        ms(sealed_open)
+    );
+    println!(
+        "  whole sealed history, no snapshot:    {:>9.1} ms  ({:.1}×, one batched load)",
+        ms(history_open),
+        history_open.as_secs_f64() / plain_load.as_secs_f64()
+    );
+
+    let history_bytes: usize = envelopes.iter().map(Vec::len).sum();
+    let bytes_ratio = snapshot.len() as f64 / plain.len() as f64;
+    println!("\nbytes:");
+    println!(
+        "  automerge save():                     {:>9} B",
+        plain.len()
+    );
+    println!(
+        "  relay after compaction (snapshot):    {:>9} B  → {bytes_ratio:.3}× (goal ≤ 1.2)",
+        snapshot.len()
+    );
+    println!(
+        "  relay before compaction (history):    {:>9} B  ({:.2}×)",
+        history_bytes,
+        history_bytes as f64 / plain.len() as f64
+    );
+    report.insert("edits".into(), edits.into());
+    report.insert("plain_load_ms".into(), ms(plain_load).into());
+    report.insert("sealed_snapshot_open_ms".into(), ms(sealed_open).into());
+    report.insert("cold_open_ratio".into(), open_ratio.into());
+    report.insert("history_open_ms".into(), ms(history_open).into());
+    report.insert("automerge_save_bytes".into(), plain.len().into());
+    report.insert("snapshot_bytes".into(), snapshot.len().into());
+    report.insert("bytes_ratio".into(), bytes_ratio.into());
+    report.insert("history_bytes".into(), history_bytes.into());
+
+    // 3: keystroke latency A → relay → B, real relay process on loopback.
+    let data = std::env::temp_dir().join(format!("livret-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&data).unwrap();
+    let relay = start_relay(&data);
+    let a_dev = DeviceSecret::generate();
+    let b_dev = DeviceSecret::generate();
+    let key = ContentKey::generate();
+    let (mut a, entry) = Replica::create(&a_dev, DossierId::generate(), key.duplicate()).unwrap();
+    let add = membership::add(a.membership(), &a_dev, &b_dev.id(), Role::Advisor, &key).unwrap();
+    a.apply_membership(&a_dev, std::slice::from_ref(&add))
+        .unwrap();
+    let mut wa = connect(&relay.1, &a_dev);
+    send(
+        &mut wa,
+        &ClientMsg::Create {
+            entry: entry.to_bytes(),
+        },
+    );
+    assert!(matches!(recv(&mut wa), ServerMsg::MembershipOk { .. }));
+    send(
+        &mut wa,
+        &ClientMsg::Membership {
+            dossier: a.id,
+            entry: add.to_bytes(),
+        },
+    );
+    assert!(matches!(recv(&mut wa), ServerMsg::MembershipOk { .. }));
+    let first = a.flush(&a_dev, random_nonce()).unwrap().unwrap();
+    send(&mut wa, &ClientMsg::Push { envelope: first });
+    assert!(matches!(recv(&mut wa), ServerMsg::Ack { .. }));
+    let mut b = Replica::join(&b_dev, vec![entry, add]).unwrap();
+    let mut wb = connect(&relay.1, &b_dev);
+    send(
+        &mut wb,
+        &ClientMsg::Subscribe {
+            dossier: a.id,
+            since: Vec::new(),
+        },
+    );
+    let ServerMsg::Log { envelopes, .. } = recv(&mut wb) else {
+        panic!()
+    };
+    b.receive(&envelopes).unwrap();
+
+    let rounds = if quick { 200 } else { 1000 };
+    let mut latencies = Vec::with_capacity(rounds);
+    for i in 0..rounds {
+        let t = Instant::now();
+        a.dossier().splice("fiches.0.taches", i, 0, "x").unwrap();
+        let env = a.flush(&a_dev, random_nonce()).unwrap().unwrap();
+        send(&mut wa, &ClientMsg::Push { envelope: env });
+        loop {
+            if let ServerMsg::Log { envelopes, .. } = recv(&mut wb) {
+                b.receive(&envelopes).unwrap();
+                break;
+            }
+        }
+        latencies.push(t.elapsed());
+        // Drain A's acknowledgement (not part of what B sees).
+        let _ = recv(&mut wa);
+    }
+    assert_eq!(b.dossier().get("fiches.0.taches").unwrap().len(), rounds);
+    latencies.sort();
+    let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
+    println!("\nkeystroke A → relay (durable) → B on loopback, {rounds} edits:");
+    println!(
+        "  p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms → p99 / 15 ms goal = {:.2}",
+        ms(p50),
+        ms(p99),
+        ms(*latencies.last().unwrap()),
+        ms(p99) / 15.0
+    );
+    report.insert("latency_p50_ms".into(), ms(p50).into());
+    report.insert("latency_p99_ms".into(), ms(p99).into());
+    drop(relay);
+    let _ = std::fs::remove_dir_all(&data);
+
+    let out = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(
+        out.join("sync.json"),
+        serde_json::to_string_pretty(&report).unwrap(),
+    )
+    .unwrap();
+    println!("\nwrote target/bench/sync.json");
+}
