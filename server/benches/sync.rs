@@ -10,8 +10,9 @@
 //!
 //! Writes `target/bench/sync.json`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod support;
+use support::start_relay;
+
 use std::time::{Duration, Instant};
 
 use livret_shared::envelope::{DossierId, random_nonce};
@@ -90,32 +91,6 @@ fn history(
         envelopes.push(last);
     }
     (owner, key, replica, envelopes, entry)
-}
-
-struct RelayProcess(std::process::Child, String);
-
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_relay(data: &std::path::Path) -> RelayProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_livret"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .env("LIVRET_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.split("http://").nth(1).unwrap().trim().to_string();
-    RelayProcess(child, addr)
 }
 
 type Ws = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
@@ -261,7 +236,7 @@ fn main() {
     let add = membership::add(a.membership(), &a_dev, &b_dev.id(), Role::Advisor, &key).unwrap();
     a.apply_membership(&a_dev, std::slice::from_ref(&add))
         .unwrap();
-    let mut wa = connect(&relay.1, &a_dev);
+    let mut wa = connect(&relay.addr, &a_dev);
     send(
         &mut wa,
         &ClientMsg::Create {
@@ -281,7 +256,7 @@ fn main() {
     send(&mut wa, &ClientMsg::Push { envelope: first });
     assert!(matches!(recv(&mut wa), ServerMsg::Ack { .. }));
     let mut b = Replica::join(&b_dev, vec![entry, add]).unwrap();
-    let mut wb = connect(&relay.1, &b_dev);
+    let mut wb = connect(&relay.addr, &b_dev);
     send(
         &mut wb,
         &ClientMsg::Subscribe {
@@ -327,12 +302,5 @@ fn main() {
     drop(relay);
     let _ = std::fs::remove_dir_all(&data);
 
-    let out = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(
-        out.join("sync.json"),
-        serde_json::to_string_pretty(&report).unwrap(),
-    )
-    .unwrap();
-    println!("\nwrote target/bench/sync.json");
+    support::write_report("sync", &serde_json::Value::Object(report));
 }

@@ -10,9 +10,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::IntoResponse;
+use futures_util::{FutureExt, SinkExt};
 use livret_shared::envelope::{DossierId, Header, MAX_ENVELOPE};
 use livret_shared::keys;
 use livret_shared::membership::{Membership, SignedEntry};
@@ -21,7 +23,11 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::store::{NewEnvelope, Store, StoredSnapshot};
 
-type Outgoing = mpsc::UnboundedSender<Arc<Vec<u8>>>;
+/// Frames queued for one connection, already encoded (shared between subscribers).
+type Outgoing = mpsc::UnboundedSender<Bytes>;
+
+/// A fan-out frame never grows past this many envelope bytes; more go in further frames.
+const MAX_FAN_OUT_FRAME: usize = 4 * 1024 * 1024;
 
 /// Shared by every connection.
 pub struct Relay {
@@ -59,12 +65,16 @@ impl Metrics {
 }
 
 enum Job {
+    /// Answered on the connection's own queue, so a client may pipeline its pushes.
     Envelope {
         header: Header,
         bytes: Vec<u8>,
         from: u64,
-        reply: oneshot::Sender<Result<Accept, Rejection>>,
+        reply: Outgoing,
     },
+    /// An answer decided before the appender (a push refused at the door), queued behind
+    /// the same connection's earlier pushes.
+    Answer { message: ServerMsg, reply: Outgoing },
     Create {
         dossier: DossierId,
         entry: Vec<u8>,
@@ -109,11 +119,40 @@ impl Relay {
         relay
     }
 
-    fn fan_out(&self, dossier: &DossierId, except: u64, frame: Arc<Vec<u8>>) {
+    fn fan_out(&self, dossier: &DossierId, except: u64, frame: Bytes) {
         let mut hub = self.hub.lock().expect("hub lock");
         if let Some(subs) = hub.get_mut(dossier) {
             subs.retain(|(id, tx)| *id == except || tx.send(frame.clone()).is_ok());
         }
+    }
+
+    /// Sends a committed batch's envelopes for one dossier to its subscribers, each getting
+    /// what it did not write itself, in as few frames as the size cap allows.
+    fn fan_out_batch(&self, dossier: &DossierId, envelopes: &[(u64, &[u8])]) {
+        let mut hub = self.hub.lock().expect("hub lock");
+        let Some(subs) = hub.get_mut(dossier) else {
+            return;
+        };
+        // Most subscribers wrote nothing in this batch: they share one encoding of it all.
+        let mut everything: Option<Vec<Bytes>> = None;
+        subs.retain(|(id, tx)| {
+            let frames = if envelopes.iter().any(|(from, _)| from == id) {
+                let others: Vec<&[u8]> = envelopes
+                    .iter()
+                    .filter(|(from, _)| from != id)
+                    .map(|(_, b)| *b)
+                    .collect();
+                log_frames(dossier, &others)
+            } else {
+                everything
+                    .get_or_insert_with(|| {
+                        let all: Vec<&[u8]> = envelopes.iter().map(|(_, b)| *b).collect();
+                        log_frames(dossier, &all)
+                    })
+                    .clone()
+            };
+            frames.into_iter().all(|f| tx.send(f).is_ok())
+        });
     }
 
     fn subscribe(&self, dossier: DossierId, connection: u64, tx: Outgoing) {
@@ -133,12 +172,42 @@ impl Relay {
     }
 }
 
-/// An envelope's answer, sent once its batch is committed, with the frame to fan out.
-type Reply = (
-    oneshot::Sender<Result<Accept, Rejection>>,
-    Result<Accept, Rejection>,
-    Option<(DossierId, u64, Arc<Vec<u8>>)>,
-);
+/// `Log` frames carrying `envelopes` (none if empty), split so no frame passes the cap.
+fn log_frames(dossier: &DossierId, envelopes: &[&[u8]]) -> Vec<Bytes> {
+    let mut frames = Vec::new();
+    let mut start = 0;
+    while start < envelopes.len() {
+        let mut end = start;
+        let mut size = 0;
+        while end < envelopes.len()
+            && (end == start || size + envelopes[end].len() <= MAX_FAN_OUT_FRAME)
+        {
+            size += envelopes[end].len();
+            end += 1;
+        }
+        frames.push(Bytes::from(protocol::encode(&ServerMsg::Log {
+            dossier: *dossier,
+            entries: Vec::new(),
+            snapshot: None,
+            envelopes: envelopes[start..end].iter().map(|b| b.to_vec()).collect(),
+            complete: false,
+        })));
+        start = end;
+    }
+    frames
+}
+
+/// An envelope's answer, sent once its batch is committed: where to, the verdict, and (when
+/// appended) its place in the batch and the connection it came from, for the fan-out.
+enum Reply {
+    Push {
+        to: Outgoing,
+        header: Header,
+        result: Result<Accept, Rejection>,
+        appended: Option<(usize, u64)>,
+    },
+    Ready(Outgoing, ServerMsg),
+}
 
 /// State the appender keeps between jobs: folded memberships and last counters.
 #[derive(Default)]
@@ -188,18 +257,12 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
                     let membership = state
                         .memberships
                         .entry(header.dossier)
-                        .or_insert_with(|| load_membership(store.as_ref(), &header.dossier))
-                        .clone();
-                    let last = match state.last.get(&key) {
-                        Some(l) => *l,
-                        None => {
-                            let l = store
-                                .last_counter(&header.dossier, &header.writer)
-                                .unwrap_or(0);
-                            state.last.insert(key, l);
-                            l
-                        }
-                    };
+                        .or_insert_with(|| load_membership(store.as_ref(), &header.dossier));
+                    let last = *state.last.entry(key).or_insert_with(|| {
+                        store
+                            .last_counter(&header.dossier, &header.writer)
+                            .unwrap_or(0)
+                    });
                     let stored = if header.counter <= last {
                         match pending.get(&(header.dossier, header.writer, header.counter)) {
                             Some(i) => Some(to_store[*i].bytes.clone()),
@@ -218,21 +281,14 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
                         last,
                         stored.as_deref(),
                     );
-                    let mut fan = None;
+                    let mut appended = None;
                     if result == Ok(Accept::Append) {
                         state.last.insert(key, header.counter);
                         pending.insert(
                             (header.dossier, header.writer, header.counter),
                             to_store.len(),
                         );
-                        let frame = protocol::encode(&ServerMsg::Log {
-                            dossier: header.dossier,
-                            entries: Vec::new(),
-                            snapshot: None,
-                            envelopes: vec![bytes.clone()],
-                            complete: false,
-                        });
-                        fan = Some((header.dossier, from, Arc::new(frame)));
+                        appended = Some((to_store.len(), from));
                         to_store.push(NewEnvelope {
                             dossier: header.dossier,
                             writer: header.writer,
@@ -240,8 +296,14 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
                             bytes,
                         });
                     }
-                    replies.push((reply, result, fan));
+                    replies.push(Reply::Push {
+                        to: reply,
+                        header,
+                        result,
+                        appended,
+                    });
                 }
+                Job::Answer { message, reply } => replies.push(Reply::Ready(reply, message)),
                 Job::Snapshot {
                     header,
                     bytes,
@@ -278,7 +340,7 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
                             envelopes: Vec::new(),
                             complete: false,
                         });
-                        relay.fan_out(&dossier, from, Arc::new(frame));
+                        relay.fan_out(&dossier, from, Bytes::from(frame));
                         let _ = reply.send(Ok(seq));
                     } else {
                         let _ = reply.send(result);
@@ -298,25 +360,54 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
                 state.last.remove(&(e.dossier, e.writer));
             }
         }
-        for (reply, result, fan) in replies {
+        // Answer every writer, then fan out per dossier in as few frames as possible.
+        let mut fan: HashMap<DossierId, Vec<(u64, &[u8])>> = HashMap::new();
+        for r in replies {
+            let (to, header, result, appended) = match r {
+                Reply::Ready(to, message) => {
+                    let _ = to.send(Bytes::from(protocol::encode(&message)));
+                    continue;
+                }
+                Reply::Push {
+                    to,
+                    header,
+                    result,
+                    appended,
+                } => (to, header, result, appended),
+            };
             let result = match result {
                 Ok(Accept::Append) if !committed => Err(Rejection::Malformed),
                 other => other,
             };
-            match &result {
-                Ok(Accept::Append) => {
-                    relay.metrics.accepted.fetch_add(1, Ordering::Relaxed);
-                    if let Some((dossier, from, frame)) = fan {
-                        relay.fan_out(&dossier, from, frame);
+            let answer = match result {
+                Ok(accept) => {
+                    let counter = if accept == Accept::Append {
+                        &relay.metrics.accepted
+                    } else {
+                        &relay.metrics.duplicates
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    if let (Accept::Append, Some((i, from))) = (accept, appended) {
+                        fan.entry(header.dossier)
+                            .or_default()
+                            .push((from, &to_store[i].bytes));
+                    }
+                    ServerMsg::Ack {
+                        dossier: header.dossier,
+                        writer: header.writer,
+                        counter: header.counter,
                     }
                 }
-                Ok(Accept::Duplicate) => {
-                    relay.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
-                }
-                // Counted where the refusal is answered (`rejected`).
-                Err(_) => {}
-            }
-            let _ = reply.send(result);
+                Err(reason) => refusal(
+                    &relay,
+                    reason,
+                    format!("enveloppe {} refusée", header.counter),
+                ),
+            };
+            let _ = to.send(Bytes::from(protocol::encode(&answer)));
+        }
+        for (dossier, envelopes) in &fan {
+            relay.fan_out_batch(dossier, envelopes);
         }
         for (header, bytes, covers, reply) in snapshots {
             let result = snapshot(store.as_ref(), &mut state, &header, bytes, covers);
@@ -439,29 +530,69 @@ async fn connection(relay: Arc<Relay>, mut socket: WebSocket) {
     {
         return;
     }
-    let (tx, mut rx) = mpsc::unbounded_channel::<Arc<Vec<u8>>>();
-    let mut device: Option<[u8; 32]> = None;
+    let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
+    let mut device: Option<keys::Verifier> = None;
     loop {
         tokio::select! {
             frame = rx.recv() => {
                 let Some(frame) = frame else { break };
-                if socket.send(Message::Binary(frame.to_vec().into())).await.is_err() {
+                // Write whatever else is already queued before flushing: one syscall for a
+                // burst of acknowledgements and fan-out frames.
+                let mut sent = socket.feed(Message::Binary(frame)).await.is_ok();
+                for _ in 0..64 {
+                    let Ok(more) = rx.try_recv() else { break };
+                    sent = sent && socket.feed(Message::Binary(more)).await.is_ok();
+                }
+                if !sent || socket.flush().await.is_err() {
                     break;
                 }
             }
             incoming = socket.recv() => {
                 let Some(Ok(message)) = incoming else { break };
-                let bytes = match message {
-                    Message::Binary(b) => b.to_vec(),
-                    Message::Close(_) => break,
-                    _ => continue,
-                };
-                let reply = handle(&relay, id, &tx, &mut device, &nonce, &bytes).await;
-                for msg in reply {
-                    if socket.send(Message::Binary(protocol::encode(&msg).into())).await.is_err() {
-                        relay.unsubscribe_all(id);
-                        return;
+                // Take every frame already received with this one (a pipelining client's
+                // burst), so their signatures can be checked in one batch.
+                let mut size = frame_len(&message);
+                let mut burst = vec![message];
+                let mut closed = false;
+                while burst.len() < MAX_BURST && size < MAX_BURST_BYTES {
+                    match socket.recv().now_or_never() {
+                        Some(Some(Ok(m))) => {
+                            size += frame_len(&m);
+                            burst.push(m);
+                        }
+                        Some(_) => {
+                            closed = true;
+                            break;
+                        }
+                        None => break,
                     }
+                }
+                let mut frames: Vec<Bytes> = Vec::with_capacity(burst.len());
+                for m in burst {
+                    match m {
+                        Message::Binary(b) => frames.push(b),
+                        Message::Close(_) => {
+                            closed = true;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                let verified = match &device {
+                    Some(d) => verified_pushes(&frames, d),
+                    None => vec![false; frames.len()],
+                };
+                for (bytes, verified) in frames.iter().zip(verified) {
+                    let reply = handle(&relay, id, &tx, &mut device, &nonce, bytes, verified).await;
+                    for msg in reply {
+                        if socket.send(Message::Binary(protocol::encode(&msg).into())).await.is_err() {
+                            relay.unsubscribe_all(id);
+                            return;
+                        }
+                    }
+                }
+                if closed {
+                    break;
                 }
             }
         }
@@ -469,20 +600,63 @@ async fn connection(relay: Arc<Relay>, mut socket: WebSocket) {
     relay.unsubscribe_all(id);
 }
 
-fn rejected(relay: &Relay, reason: Rejection, detail: impl Into<String>) -> Vec<ServerMsg> {
+/// Frames taken together from one connection, at most (and no more once they pass
+/// `MAX_BURST_BYTES`, so a burst of large frames does not pile up in memory).
+const MAX_BURST: usize = 64;
+const MAX_BURST_BYTES: usize = 1024 * 1024;
+
+fn frame_len(m: &Message) -> usize {
+    match m {
+        Message::Binary(b) => b.len(),
+        _ => 0,
+    }
+}
+
+/// For each frame: is it a push whose envelope was written by this connection's device and
+/// carries a valid signature? Checked as one batch (see [`protocol::verify_burst`]).
+fn verified_pushes(frames: &[Bytes], device: &keys::Verifier) -> Vec<bool> {
+    let decoded: Vec<Option<ClientMsg>> = frames
+        .iter()
+        .map(|f| {
+            (f.len() <= MAX_ENVELOPE + 64 * 1024)
+                .then(|| protocol::decode::<ClientMsg>(f))
+                .flatten()
+        })
+        .collect();
+    let pushes: Vec<&[u8]> = decoded
+        .iter()
+        .filter_map(|m| match m {
+            Some(ClientMsg::Push { envelope }) => Some(envelope.as_slice()),
+            _ => None,
+        })
+        .collect();
+    let mut checked = protocol::verify_burst(&pushes, device).into_iter();
+    decoded
+        .iter()
+        .map(|m| matches!(m, Some(ClientMsg::Push { .. })) && checked.next().unwrap_or(false))
+        .collect()
+}
+
+/// Counts and logs a refusal (reason and counter only, never content) and words the answer.
+fn refusal(relay: &Relay, reason: Rejection, detail: impl Into<String>) -> ServerMsg {
     relay.metrics.reject(reason);
     let detail = detail.into();
     tracing::info!(reason = reason.as_str(), %detail, "refused");
-    vec![ServerMsg::Rejected { reason, detail }]
+    ServerMsg::Rejected { reason, detail }
+}
+
+fn rejected(relay: &Relay, reason: Rejection, detail: impl Into<String>) -> Vec<ServerMsg> {
+    vec![refusal(relay, reason, detail)]
 }
 
 async fn handle(
     relay: &Arc<Relay>,
     connection: u64,
     tx: &Outgoing,
-    device: &mut Option<[u8; 32]>,
+    device: &mut Option<keys::Verifier>,
     nonce: &[u8; 32],
     bytes: &[u8],
+    signature_checked: bool,
 ) -> Vec<ServerMsg> {
     if bytes.len() > MAX_ENVELOPE + 64 * 1024 {
         return rejected(
@@ -494,7 +668,7 @@ async fn handle(
     let Some(msg) = protocol::decode::<ClientMsg>(bytes) else {
         return rejected(relay, Rejection::Malformed, "message illisible");
     };
-    let Some(me) = *device else {
+    let Some(verifier) = device.as_ref() else {
         let ClientMsg::Hello {
             device: key,
             signature,
@@ -508,15 +682,17 @@ async fn handle(
         };
         let mut signed = AUTH_DOMAIN.to_vec();
         signed.extend_from_slice(nonce);
-        let ok = <[u8; 64]>::try_from(signature.as_slice())
-            .is_ok_and(|s| keys::verify(&key, &signed, &s));
-        if !ok {
+        let verifier = keys::Verifier::new(&key).filter(|v| {
+            <[u8; 64]>::try_from(signature.as_slice()).is_ok_and(|s| v.verify(&signed, &s))
+        });
+        let Some(verifier) = verifier else {
             return rejected(relay, Rejection::BadSignature, "réponse au défi invalide");
-        }
-        *device = Some(key);
+        };
+        *device = Some(verifier);
         tracing::debug!(device = %keys::short(&key), "authenticated");
         return vec![ServerMsg::Welcome];
     };
+    let me = *verifier.signer();
     match msg {
         ClientMsg::Hello { .. } => vec![ServerMsg::Welcome],
         ClientMsg::Create { entry } => {
@@ -557,47 +733,52 @@ async fn handle(
             }
         }
         ClientMsg::Push { envelope } => {
-            let env = match protocol::parse_and_verify(&envelope) {
-                Ok(env) => env,
-                Err(r) => return rejected(relay, r, "enveloppe refusée"),
+            let checked = if signature_checked {
+                livret_shared::envelope::Envelope::parse(&envelope)
+                    .map_err(|_| Rejection::Malformed)
+            } else {
+                protocol::parse_and_verify_from(&envelope, verifier)
             };
-            if env.header.writer != me {
-                return rejected(
-                    relay,
-                    Rejection::Forbidden,
-                    "l'auteur n'est pas l'appareil connecté",
-                );
-            }
-            let header = env.header.clone();
-            let (reply, wait) = oneshot::channel();
-            let _ = relay.appender.send(Job::Envelope {
-                header: header.clone(),
-                bytes: envelope,
-                from: connection,
-                reply,
-            });
-            match wait.await {
-                Ok(Ok(_)) => vec![ServerMsg::Ack {
-                    dossier: header.dossier,
-                    writer: header.writer,
-                    counter: header.counter,
-                }],
-                Ok(Err(r)) => rejected(relay, r, format!("enveloppe {} refusée", header.counter)),
+            // Not awaited: the appender answers on this connection's queue once the
+            // envelope is durable, so the client can keep sending meanwhile. Refusals go
+            // through the same queue, so a client's pushes are answered in order.
+            let job = match checked {
+                Ok(env) => Job::Envelope {
+                    header: env.header,
+                    bytes: envelope,
+                    from: connection,
+                    reply: tx.clone(),
+                },
+                Err(r) => Job::Answer {
+                    message: refusal(
+                        relay,
+                        r,
+                        if r == Rejection::Forbidden {
+                            "l'auteur n'est pas l'appareil connecté"
+                        } else {
+                            "enveloppe refusée"
+                        },
+                    ),
+                    reply: tx.clone(),
+                },
+            };
+            match relay.appender.send(job) {
+                Ok(()) => Vec::new(),
                 Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
             }
         }
         ClientMsg::Snapshot { envelope, covers } => {
-            let env = match protocol::parse_and_verify(&envelope) {
+            let env = match protocol::parse_and_verify_from(&envelope, verifier) {
                 Ok(env) => env,
+                Err(Rejection::Forbidden) => {
+                    return rejected(
+                        relay,
+                        Rejection::Forbidden,
+                        "l'auteur n'est pas l'appareil connecté",
+                    );
+                }
                 Err(r) => return rejected(relay, r, "instantané refusé"),
             };
-            if env.header.writer != me {
-                return rejected(
-                    relay,
-                    Rejection::Forbidden,
-                    "l'auteur n'est pas l'appareil connecté",
-                );
-            }
             let dossier = env.header.dossier;
             let (reply, wait) = oneshot::channel();
             let _ = relay.appender.send(Job::Snapshot {

@@ -219,13 +219,29 @@ impl Envelope {
 
     /// Checks the writer's signature over everything else.
     pub fn verify(&self) -> Result<(), EnvelopeError> {
-        let split = self.bytes.len() - SIGNATURE_LEN;
-        let signature: [u8; 64] = self.bytes[split..].try_into().unwrap();
-        if keys::verify(&self.header.writer, &self.bytes[..split], &signature) {
+        let verifier =
+            keys::Verifier::new(&self.header.writer).ok_or(EnvelopeError::BadSignature)?;
+        self.verify_with(&verifier)
+    }
+
+    /// [`Envelope::verify`] with the writer's key already decoded; refuses an envelope whose
+    /// writer is not `verifier`'s signer.
+    pub fn verify_with(&self, verifier: &keys::Verifier) -> Result<(), EnvelopeError> {
+        let (signed, signature) = self.signed_parts();
+        if *verifier.signer() == self.header.writer && verifier.verify(signed, &signature) {
             Ok(())
         } else {
             Err(EnvelopeError::BadSignature)
         }
+    }
+
+    /// The signed bytes (header and ciphertext) and the signature over them.
+    pub fn signed_parts(&self) -> (&[u8], [u8; 64]) {
+        let split = self.bytes.len() - SIGNATURE_LEN;
+        let signature: [u8; 64] = self.bytes[split..]
+            .try_into()
+            .expect("parse checked the length");
+        (&self.bytes[..split], signature)
     }
 
     /// Decrypts the payload. Call [`Envelope::verify`] first.

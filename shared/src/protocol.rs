@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::envelope::DossierId;
 use crate::envelope::{Envelope, EnvelopeError, Header, Kind, MAX_ENVELOPE};
+use crate::keys::Verifier;
 use crate::membership::Membership;
 
 /// Device → relay.
@@ -150,12 +151,51 @@ pub fn check_envelope(
 
 /// The expensive, stateless half of the rules: layout and signature.
 pub fn parse_and_verify(bytes: &[u8]) -> Result<Envelope, Rejection> {
-    let env = Envelope::parse(bytes).map_err(|e| match e {
-        EnvelopeError::TooLarge(_) => Rejection::TooLarge,
-        _ => Rejection::Malformed,
-    })?;
+    let env = parse(bytes)?;
     env.verify().map_err(|_| Rejection::BadSignature)?;
     Ok(env)
+}
+
+/// [`parse_and_verify`] for a connection that knows its device: an envelope written by any
+/// other key is refused before its signature is even checked.
+pub fn parse_and_verify_from(bytes: &[u8], device: &Verifier) -> Result<Envelope, Rejection> {
+    let env = parse(bytes)?;
+    if env.header.writer != *device.signer() {
+        return Err(Rejection::Forbidden);
+    }
+    env.verify_with(device)
+        .map_err(|_| Rejection::BadSignature)?;
+    Ok(env)
+}
+
+/// Which of a burst of envelopes pushed by `device` are well formed, written by it and
+/// correctly signed: one batch check when all are (the usual case), one check each to find
+/// the bad ones otherwise. What is `false` here goes through [`parse_and_verify_from`] for
+/// its precise refusal.
+pub fn verify_burst(envelopes: &[&[u8]], device: &Verifier) -> Vec<bool> {
+    let parsed: Vec<Option<Envelope>> = envelopes
+        .iter()
+        .map(|b| {
+            parse(b)
+                .ok()
+                .filter(|e| e.header.writer == *device.signer())
+        })
+        .collect();
+    let items: Vec<(&[u8], [u8; 64])> = parsed.iter().flatten().map(|e| e.signed_parts()).collect();
+    if device.verify_all(&items) {
+        return parsed.iter().map(Option::is_some).collect();
+    }
+    parsed
+        .iter()
+        .map(|e| e.as_ref().is_some_and(|e| e.verify_with(device).is_ok()))
+        .collect()
+}
+
+fn parse(bytes: &[u8]) -> Result<Envelope, Rejection> {
+    Envelope::parse(bytes).map_err(|e| match e {
+        EnvelopeError::TooLarge(_) => Rejection::TooLarge,
+        _ => Rejection::Malformed,
+    })
 }
 
 /// The cheap, stateful half: membership, role, epoch, counter (for a verified envelope).
@@ -233,6 +273,41 @@ mod tests {
     use crate::envelope::{Channel, Kind};
     use crate::keys::{ContentKey, DeviceSecret};
     use crate::membership;
+
+    #[test]
+    fn a_burst_is_checked_as_a_batch_and_bad_envelopes_are_singled_out() {
+        let me = DeviceSecret::generate();
+        let other = DeviceSecret::generate();
+        let key = ContentKey::generate();
+        let seal = |writer: &DeviceSecret, counter: u64| {
+            let h = Header {
+                dossier: DossierId([3; 16]),
+                epoch: 1,
+                writer: writer.signing_public(),
+                counter,
+                parent: [0; 32],
+                kind: Kind::Changes,
+                channel: Channel::Dossier,
+            };
+            crate::envelope::seal(&h, &key, [counter as u8; 24], b"edit", writer)
+        };
+        let device = Verifier::new(&me.signing_public()).unwrap();
+        let good: Vec<Vec<u8>> = (1..=8).map(|c| seal(&me, c)).collect();
+        let refs: Vec<&[u8]> = good.iter().map(Vec::as_slice).collect();
+        assert_eq!(verify_burst(&refs, &device), vec![true; 8]);
+
+        let mut forged = seal(&me, 9);
+        let n = forged.len();
+        forged[n - 1] ^= 0x40;
+        let theirs = seal(&other, 1);
+        let garbage = b"not an envelope".to_vec();
+        let burst: Vec<&[u8]> = vec![&good[0], &forged, &good[1], &theirs, &garbage, &good[2]];
+        assert_eq!(
+            verify_burst(&burst, &device),
+            vec![true, false, true, false, false, true]
+        );
+        assert!(verify_burst(&[], &device).is_empty());
+    }
 
     #[test]
     fn a_snapshot_must_cover_exactly_what_is_stored() {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dossier::{Dossier, DossierError};
 use crate::envelope::{self, Channel, DossierId, Envelope, EnvelopeError, Header, Kind};
-use crate::keys::{ContentKey, DeviceSecret};
+use crate::keys::{ContentKey, DeviceSecret, Verifier};
 use crate::membership::{self, Membership, MembershipError, SignedEntry};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -257,9 +257,19 @@ impl Replica {
     pub fn receive(&mut self, envelopes: &[Vec<u8>]) -> Result<Received, SyncError> {
         let mut report = Received::default();
         let mut queue: Vec<Envelope> = Vec::new();
+        // Few writers, many envelopes: decode each writer's key once per batch.
+        let mut verifiers: BTreeMap<[u8; 32], Verifier> = BTreeMap::new();
         for bytes in envelopes {
             let env = Envelope::parse(bytes)?;
-            env.verify()?;
+            let writer = env.header.writer;
+            let verifier = match verifiers.get(&writer) {
+                Some(v) => v,
+                None => {
+                    let v = Verifier::new(&writer).ok_or(EnvelopeError::BadSignature)?;
+                    verifiers.entry(writer).or_insert(v)
+                }
+            };
+            env.verify_with(verifier)?;
             if env.header.dossier != self.id {
                 return Err(SyncError::OtherDossier);
             }

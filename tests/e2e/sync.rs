@@ -431,6 +431,56 @@ fn rejected(msg: ServerMsg) -> Rejection {
     }
 }
 
+/// A device pipelining a burst of pushes (as after a reconnection) with one forged envelope
+/// in the middle: what comes before is stored, the forgery is refused, and what comes after
+/// is refused as a gap rather than stored out of order.
+#[test]
+fn a_forged_envelope_inside_a_pipelined_burst_is_singled_out() {
+    let relay = Relay::start();
+    let owner = DeviceSecret::generate();
+    let key = ContentKey::generate();
+    let id = DossierId::generate();
+    let create = membership::create(id, &owner, &key).unwrap();
+    let mut o = Raw::connect(&relay, &owner);
+    o.send(&ClientMsg::Create {
+        entry: create.to_bytes(),
+    });
+    assert!(matches!(o.recv(), ServerMsg::MembershipOk { .. }));
+    let header = |counter: u64| Header {
+        dossier: id,
+        epoch: 1,
+        writer: owner.signing_public(),
+        counter,
+        parent: [0; 32],
+        kind: Kind::Changes,
+        channel: Channel::Dossier,
+    };
+    let mut burst: Vec<Vec<u8>> = (1..=12)
+        .map(|c| envelope::seal(&header(c), &key, random_nonce(), b"frappe", &owner))
+        .collect();
+    let n = burst[5].len();
+    burst[5][n - 3] ^= 0x10;
+    // All sent before reading any answer.
+    for e in &burst {
+        o.send(&ClientMsg::Push {
+            envelope: e.clone(),
+        });
+    }
+    let answers: Vec<ServerMsg> = (0..burst.len()).map(|_| o.reply()).collect();
+    for (i, answer) in answers.iter().enumerate() {
+        let counter = i as u64 + 1;
+        match counter {
+            1..=5 => assert!(
+                matches!(answer, ServerMsg::Ack { counter: c, .. } if *c == counter),
+                "{counter}: {answer:?}"
+            ),
+            6 => assert_eq!(rejected(answer.clone()), Rejection::BadSignature),
+            _ => assert_eq!(rejected(answer.clone()), Rejection::Gap, "{counter}"),
+        }
+    }
+    assert_eq!(stored_envelopes(&relay), 5);
+}
+
 fn stored_envelopes(relay: &Relay) -> i64 {
     let db = rusqlite::Connection::open(relay.data.join("livret.sqlite3")).unwrap();
     db.query_row("SELECT COUNT(*) FROM envelopes", [], |r| r.get(0))

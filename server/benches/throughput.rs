@@ -1,0 +1,414 @@
+//! Relay throughput: envelopes accepted durably and fanned out per second, with 1,000
+//! WebSocket clients over 100 dossiers (10 members each), against a real `livret serve`
+//! process on loopback. Goal ≥ 20,000 envelopes/s on 2 cores.
+//!
+//! `cargo bench -p livret-server --bench throughput` (add `-- --quick` for 200 clients).
+//!
+//! Every client is a member device with its own replica: it seals real automerge edits
+//! before the clock starts, then pushes them all (pipelined, as a device flushing its outbox
+//! does) while reading acknowledgements and its nine co-members' envelopes. The clock stops
+//! when every client holds every acknowledgement and every envelope of its dossier, so the
+//! figure counts an envelope once it is durable *and* delivered to all nine others. The
+//! load generator runs on the same two cores as the relay; the relay's own CPU time is read
+//! from /proc and printed beside the result.
+//!
+//! Writes `target/bench/throughput.json`.
+
+mod support;
+use support::start_relay;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::{SinkExt, StreamExt};
+use livret_shared::envelope::{DossierId, random_nonce};
+use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::membership::{self, Role, SignedEntry};
+use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
+use livret_shared::sync::Replica;
+use tokio_tungstenite::tungstenite::Message;
+
+const MEMBERS: usize = 10;
+
+/// User + system CPU seconds a process has used (Linux /proc; 0 elsewhere).
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 =
+        fields[11].parse::<f64>().unwrap_or(0.0) + fields[12].parse::<f64>().unwrap_or(0.0);
+    // USER_HZ is 100 on every Linux this runs on.
+    ticks / 100.0
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn send(ws: &mut Ws, msg: &ClientMsg) {
+    ws.send(Message::Binary(protocol::encode(msg).into()))
+        .await
+        .expect("send");
+}
+
+async fn recv(ws: &mut Ws) -> ServerMsg {
+    loop {
+        match ws.next().await.expect("relay open").expect("frame") {
+            Message::Binary(b) => return protocol::decode(&b).expect("server message"),
+            _ => continue,
+        }
+    }
+}
+
+async fn connect(addr: &str, device: &DeviceSecret) -> Ws {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/sync"))
+        .await
+        .expect("connect");
+    if let tokio_tungstenite::MaybeTlsStream::Plain(s) = ws.get_ref() {
+        s.set_nodelay(true).expect("nodelay");
+    }
+    let ServerMsg::Challenge { nonce } = recv(&mut ws).await else {
+        panic!("expected a challenge")
+    };
+    let mut signed = AUTH_DOMAIN.to_vec();
+    signed.extend_from_slice(&nonce);
+    send(
+        &mut ws,
+        &ClientMsg::Hello {
+            device: device.signing_public(),
+            signature: device.sign(&signed).to_vec(),
+        },
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await, ServerMsg::Welcome);
+    ws
+}
+
+/// One dossier: its membership log and, per member, the envelopes it will push.
+struct Dossier {
+    id: DossierId,
+    log: Vec<SignedEntry>,
+    /// The owner's first envelope (the fiches' layout), pushed before the clock starts.
+    initial: Vec<u8>,
+    members: Vec<(DeviceSecret, Vec<Vec<u8>>)>,
+}
+
+fn prepare(dossiers: usize, per_client: usize) -> Vec<Dossier> {
+    let text: Vec<char> =
+        "Analyser le besoin du client, concevoir l'architecture et piloter l'équipe. "
+            .chars()
+            .collect();
+    (0..dossiers)
+        .map(|_| {
+            let owner = DeviceSecret::generate();
+            let key = ContentKey::generate();
+            let id = DossierId::generate();
+            let (mut owner_replica, genesis) =
+                Replica::create(&owner, id, key.duplicate()).expect("create");
+            let mut log = vec![genesis];
+            let mut devices = vec![owner];
+            for _ in 1..MEMBERS {
+                let advisor = DeviceSecret::generate();
+                let entry = membership::add(
+                    owner_replica.membership(),
+                    &devices[0],
+                    &advisor.id(),
+                    Role::Advisor,
+                    &key,
+                )
+                .expect("add");
+                owner_replica
+                    .apply_membership(&devices[0], std::slice::from_ref(&entry))
+                    .expect("apply");
+                log.push(entry);
+                devices.push(advisor);
+            }
+            // The owner lays out one fiche per member; everyone starts from that state.
+            for m in 0..MEMBERS {
+                owner_replica
+                    .dossier()
+                    .set(&format!("fiches.{m}.contexte"), "")
+                    .expect("fiche");
+            }
+            let initial = owner_replica
+                .flush(&devices[0], random_nonce())
+                .expect("seal")
+                .expect("an envelope");
+            let mut owner_replica = Some(owner_replica);
+            let members = devices
+                .into_iter()
+                .enumerate()
+                .map(|(m, device)| {
+                    let mut replica = owner_replica.take().unwrap_or_else(|| {
+                        let mut r = Replica::join(&device, log.clone()).expect("join");
+                        r.receive(std::slice::from_ref(&initial))
+                            .expect("initial state");
+                        r
+                    });
+                    let field = format!("fiches.{m}.contexte");
+                    let envelopes = (0..per_client)
+                        .map(|i| {
+                            // A flush every few keystrokes, as a typing device does.
+                            for k in 0..4 {
+                                let mut buf = [0u8; 4];
+                                let ch = text[(i * 4 + k) % text.len()].encode_utf8(&mut buf);
+                                replica
+                                    .dossier()
+                                    .splice(&field, i * 4 + k, 0, ch)
+                                    .expect("type");
+                            }
+                            replica
+                                .flush(&device, random_nonce())
+                                .expect("seal")
+                                .expect("an envelope")
+                        })
+                        .collect();
+                    (device, envelopes)
+                })
+                .collect();
+            Dossier {
+                id,
+                log,
+                initial,
+                members,
+            }
+        })
+        .collect()
+}
+
+/// What one client saw: acknowledgements of its own pushes, envelopes from others.
+struct Seen {
+    acks: usize,
+    received: usize,
+}
+
+async fn client(
+    ws: Ws,
+    envelopes: Vec<Vec<u8>>,
+    expect_received: usize,
+    start: Arc<tokio::sync::Barrier>,
+) -> Seen {
+    start.wait().await;
+    let pushes = envelopes.len();
+    let (mut sink, mut stream) = ws.split();
+    let writer = async {
+        for envelope in envelopes {
+            sink.feed(Message::Binary(
+                protocol::encode(&ClientMsg::Push { envelope }).into(),
+            ))
+            .await
+            .expect("push");
+        }
+        sink.flush().await.expect("flush");
+    };
+    let reader = async {
+        let mut seen = Seen {
+            acks: 0,
+            received: 0,
+        };
+        while seen.acks < pushes || seen.received < expect_received {
+            let Message::Binary(b) = stream.next().await.expect("relay open").expect("frame")
+            else {
+                continue;
+            };
+            match protocol::decode::<ServerMsg>(&b).expect("server message") {
+                ServerMsg::Ack { .. } => seen.acks += 1,
+                ServerMsg::Log { envelopes, .. } => seen.received += envelopes.len(),
+                ServerMsg::Rejected { reason, detail } => {
+                    panic!(
+                        "refused: {} ({detail}) after {} acks",
+                        reason.as_str(),
+                        seen.acks
+                    )
+                }
+                _ => {}
+            }
+        }
+        seen
+    };
+    let ((), seen) = tokio::join!(writer, reader);
+    seen
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let dossiers = if quick { 20 } else { 100 };
+    let per_client = if quick { 20 } else { 40 };
+    let clients = dossiers * MEMBERS;
+    let limit = fd_limit();
+    if limit < (clients as u64) * 2 + 100 {
+        eprintln!(
+            "throughput: {clients} clients need about {} open files here and in the relay; \
+             the limit is {limit} (raise it with `ulimit -n`)",
+            clients * 2 + 100
+        );
+        std::process::exit(2);
+    }
+
+    let t = Instant::now();
+    let plan = prepare(dossiers, per_client);
+    let total: usize = plan
+        .iter()
+        .map(|d| d.members.iter().map(|m| m.1.len()).sum::<usize>())
+        .sum();
+    let bytes: usize = plan
+        .iter()
+        .flat_map(|d| d.members.iter().flat_map(|m| m.1.iter().map(Vec::len)))
+        .sum();
+    println!(
+        "prepared {dossiers} dossiers × {MEMBERS} members, {total} sealed envelopes \
+         ({} B on average) in {:.1} s",
+        bytes / total,
+        t.elapsed().as_secs_f64()
+    );
+
+    let data = std::env::temp_dir().join(format!("livret-throughput-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).expect("data dir");
+    let relay = start_relay(&data);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    let report = runtime.block_on(async {
+        // Register every dossier's membership, then connect and subscribe every member.
+        for d in &plan {
+            let mut ws = connect(&relay.addr, &d.members[0].0).await;
+            send(
+                &mut ws,
+                &ClientMsg::Create {
+                    entry: d.log[0].to_bytes(),
+                },
+            )
+            .await;
+            assert!(matches!(
+                recv(&mut ws).await,
+                ServerMsg::MembershipOk { .. }
+            ));
+            for e in &d.log[1..] {
+                send(
+                    &mut ws,
+                    &ClientMsg::Membership {
+                        dossier: d.id,
+                        entry: e.to_bytes(),
+                    },
+                )
+                .await;
+                assert!(matches!(
+                    recv(&mut ws).await,
+                    ServerMsg::MembershipOk { .. }
+                ));
+            }
+        }
+        for d in &plan {
+            let mut ws = connect(&relay.addr, &d.members[0].0).await;
+            send(
+                &mut ws,
+                &ClientMsg::Push {
+                    envelope: d.initial.clone(),
+                },
+            )
+            .await;
+            assert!(matches!(recv(&mut ws).await, ServerMsg::Ack { .. }));
+        }
+        let start = Arc::new(tokio::sync::Barrier::new(clients + 1));
+        let mut tasks = Vec::with_capacity(clients);
+        for d in plan {
+            let expect_received = (MEMBERS - 1) * per_client;
+            for (device, envelopes) in d.members {
+                let mut ws = connect(&relay.addr, &device).await;
+                send(
+                    &mut ws,
+                    &ClientMsg::Subscribe {
+                        dossier: d.id,
+                        since: Vec::new(),
+                    },
+                )
+                .await;
+                assert!(matches!(
+                    recv(&mut ws).await,
+                    ServerMsg::Log { complete: true, .. }
+                ));
+                tasks.push(tokio::spawn(client(
+                    ws,
+                    envelopes,
+                    expect_received,
+                    start.clone(),
+                )));
+            }
+        }
+        println!("{clients} clients connected and subscribed");
+        let relay_cpu = cpu_seconds(relay.child.id());
+        let me_cpu = cpu_seconds(std::process::id());
+        start.wait().await;
+        let t = Instant::now();
+        let mut acks = 0;
+        let mut received = 0;
+        for task in tasks {
+            let seen = task.await.expect("client finished");
+            acks += seen.acks;
+            received += seen.received;
+        }
+        let elapsed = t.elapsed();
+        let relay_cpu = cpu_seconds(relay.child.id()) - relay_cpu;
+        let me_cpu = cpu_seconds(std::process::id()) - me_cpu;
+        assert_eq!(acks, total, "every push acknowledged");
+        assert_eq!(
+            received,
+            total * (MEMBERS - 1),
+            "every envelope fanned out to nine members"
+        );
+        (elapsed, relay_cpu, me_cpu)
+    });
+    let (elapsed, relay_cpu, load_cpu) = report;
+    let rate = total as f64 / elapsed.as_secs_f64();
+    println!(
+        "\n{total} envelopes durable and delivered to all {} co-members in {:.2} s:",
+        MEMBERS - 1,
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "  {rate:>9.0} envelopes/s → {:.2}× the goal (≥ 20,000/s)",
+        rate / 20_000.0
+    );
+    println!(
+        "  {:>9.0} deliveries/s (fan-out)",
+        rate * (MEMBERS - 1) as f64
+    );
+    println!(
+        "  CPU: relay {relay_cpu:.2} s, load generator {load_cpu:.2} s, over {:.2} s on 2 cores",
+        elapsed.as_secs_f64()
+    );
+    drop(relay);
+    let _ = std::fs::remove_dir_all(&data);
+
+    let json = serde_json::json!({
+        "clients": clients,
+        "dossiers": dossiers,
+        "envelopes": total,
+        "average_envelope_bytes": bytes / total,
+        "seconds": elapsed.as_secs_f64(),
+        "envelopes_per_second": rate,
+        "goal_ratio": rate / 20_000.0,
+        "relay_cpu_seconds": relay_cpu,
+        "load_generator_cpu_seconds": load_cpu,
+    });
+    support::write_report("throughput", &json);
+}
+
+/// The soft limit on open files for this process (the relay inherits it).
+fn fd_limit() -> u64 {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| {
+            l.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).map(str::to_string))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(u64::MAX)
+}
