@@ -253,7 +253,7 @@ pub async fn dossier_open(home: &Home, id: &str, relay: &str) -> Result<()> {
         since: Vec::new(),
     })
     .await?;
-    let (entries, snapshot, envelopes) = loop {
+    let (entries, snapshot, envelopes, active_snapshot) = loop {
         match link.next().await? {
             ServerMsg::Log {
                 dossier,
@@ -261,7 +261,8 @@ pub async fn dossier_open(home: &Home, id: &str, relay: &str) -> Result<()> {
                 snapshot,
                 envelopes,
                 complete: true,
-            } if dossier == id => break (entries, snapshot, envelopes),
+                active_snapshot,
+            } if dossier == id => break (entries, snapshot, envelopes, active_snapshot),
             ServerMsg::Rejected { detail, .. } => bail!("dossier {id} : {detail}"),
             _ => continue,
         }
@@ -275,6 +276,9 @@ pub async fn dossier_open(home: &Home, id: &str, relay: &str) -> Result<()> {
         replica.receive_snapshot(&snapshot)?;
     }
     replica.receive(&envelopes)?;
+    if let Some(active) = active_snapshot {
+        replica.snapshot_accepted(active);
+    }
     home.set_relay(&id, relay)?;
     home.save(&mut replica)?;
     Ok(())
@@ -368,6 +372,7 @@ async fn push_and_pull(
                 snapshot,
                 envelopes,
                 complete,
+                active_snapshot,
             } if dossier == replica.id => {
                 let entries: Vec<SignedEntry> = entries
                     .iter()
@@ -378,6 +383,9 @@ async fn push_and_pull(
                     replica.receive_snapshot(&snapshot)?;
                 }
                 replica.receive(&envelopes)?;
+                if let Some(active) = active_snapshot {
+                    replica.snapshot_accepted(active);
+                }
                 caught_up |= complete;
             }
             ServerMsg::Ack {

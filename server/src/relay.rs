@@ -191,6 +191,7 @@ fn log_frames(dossier: &DossierId, envelopes: &[&[u8]]) -> Vec<Bytes> {
             snapshot: None,
             envelopes: envelopes[start..end].iter().map(|b| b.to_vec()).collect(),
             complete: false,
+            active_snapshot: None,
         })));
         start = end;
     }
@@ -339,6 +340,7 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
                             snapshot: None,
                             envelopes: Vec::new(),
                             complete: false,
+                            active_snapshot: None,
                         });
                         relay.fan_out(&dossier, from, Bytes::from(frame));
                         let _ = reply.send(Ok(seq));
@@ -817,6 +819,7 @@ async fn handle(
             // Behind the active snapshot: the snapshot, then what came after it. Otherwise the
             // tail after what the client has (pruned envelopes included while they last).
             let active = store.active_snapshot(&dossier).ok().flatten();
+            let active_snapshot = active.as_ref().map(|s| s.id);
             let behind = active.as_ref().is_some_and(|s| {
                 s.covers
                     .iter()
@@ -841,6 +844,7 @@ async fn handle(
                 snapshot,
                 envelopes,
                 complete: true,
+                active_snapshot,
             }]
         }
     }

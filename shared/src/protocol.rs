@@ -58,13 +58,16 @@ pub enum ServerMsg {
         seq: u64,
     },
     /// The membership log and envelopes, in order per writer, after the active snapshot when
-    /// the catch-up starts from it. `complete` marks the end of a catch-up.
+    /// the catch-up starts from it. `complete` marks the end of a catch-up, which also names
+    /// the active snapshot (`active_snapshot`, the parent the next one must give) whether or
+    /// not the device needed its bytes.
     Log {
         dossier: DossierId,
         entries: Vec<Vec<u8>>,
         snapshot: Option<Vec<u8>>,
         envelopes: Vec<Vec<u8>>,
         complete: bool,
+        active_snapshot: Option<[u8; 32]>,
     },
     /// The snapshot is durable and active.
     SnapshotOk {
