@@ -20,7 +20,17 @@ pub enum KeyError {
     Secret,
     #[error("clé de dossier illisible ou destinée à un autre appareil")]
     Unwrap,
+    #[error("phrase de passe incorrecte, ou coffre de clés illisible")]
+    Passphrase,
 }
+
+/// scrypt cost (`N = 2^16`, 64 MiB) for keys locked with a passphrase: about a second in a
+/// browser, so guessing passphrases from a stolen browser profile is slow.
+pub const PASSPHRASE_WORK_FACTOR: u8 = 16;
+
+/// The highest cost an unlock accepts: a crafted file cannot make the browser spend minutes
+/// and gigabytes.
+const MAX_PASSPHRASE_WORK_FACTOR: u8 = 20;
 
 /// A device's public identity: what others need to share a dossier with it.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -127,6 +137,45 @@ impl DeviceSecret {
         ))
     }
 
+    /// The keys locked with a passphrase (age's scrypt recipient, `N = 2^work_factor`): what a
+    /// browser keeps in IndexedDB, so a copied profile does not give the keys away.
+    pub fn lock(&self, passphrase: &str, work_factor: u8) -> Vec<u8> {
+        use std::io::Write;
+        let mut recipient =
+            age::scrypt::Recipient::new(age::secrecy::SecretString::from(passphrase.to_owned()));
+        recipient.set_work_factor(work_factor);
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .expect("one scrypt recipient is a valid set");
+        let mut out = Vec::new();
+        let mut writer = encryptor
+            .wrap_output(&mut out)
+            .expect("writing to memory cannot fail");
+        writer
+            .write_all(self.to_secret_string().as_bytes())
+            .and_then(|()| writer.finish().map(|_| ()))
+            .expect("writing to memory cannot fail");
+        out
+    }
+
+    /// Opens keys locked by [`DeviceSecret::lock`].
+    pub fn unlock(locked: &[u8], passphrase: &str) -> Result<DeviceSecret, KeyError> {
+        use std::io::Read;
+        let decryptor = age::Decryptor::new_buffered(locked).map_err(|_| KeyError::Passphrase)?;
+        let mut identity =
+            age::scrypt::Identity::new(age::secrecy::SecretString::from(passphrase.to_owned()));
+        identity.set_max_work_factor(MAX_PASSPHRASE_WORK_FACTOR);
+        let mut reader = decryptor
+            .decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .map_err(|_| KeyError::Passphrase)?;
+        let mut plain = Zeroizing::new(Vec::new());
+        reader
+            .read_to_end(&mut plain)
+            .map_err(|_| KeyError::Passphrase)?;
+        let text = std::str::from_utf8(&plain).map_err(|_| KeyError::Passphrase)?;
+        DeviceSecret::from_secret_string(text)
+    }
+
     pub fn id(&self) -> DeviceId {
         DeviceId {
             signing: self.signing.verifying_key().to_bytes(),
@@ -140,6 +189,19 @@ impl DeviceSecret {
 
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.signing.sign(message).to_bytes()
+    }
+
+    /// Encrypts data this device keeps for itself (a dossier's local copy, which holds its
+    /// content keys), to its own age recipient.
+    pub fn seal_for_self(&self, plain: &[u8]) -> Vec<u8> {
+        age::encrypt(&self.age.to_public(), plain).expect("encrypting to memory cannot fail")
+    }
+
+    /// Opens what [`DeviceSecret::seal_for_self`] sealed.
+    pub fn open_own(&self, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        age::decrypt(&self.age, sealed)
+            .map(Zeroizing::new)
+            .map_err(|_| KeyError::Unwrap)
     }
 
     /// Opens a content key wrapped to this device.
@@ -312,6 +374,49 @@ mod tests {
         let mut forged = sig;
         forged[0] ^= 1;
         assert!(!verify(&a.signing_public(), b"message", &forged));
+    }
+
+    #[test]
+    fn what_a_device_seals_for_itself_only_it_opens() {
+        let (a, b) = (DeviceSecret::generate(), DeviceSecret::generate());
+        let sealed = a.seal_for_self(b"copie locale du dossier");
+        assert!(!sealed.windows(6).any(|w| w == b"locale"));
+        assert_eq!(
+            a.open_own(&sealed).unwrap().as_slice(),
+            b"copie locale du dossier"
+        );
+        assert!(b.open_own(&sealed).is_err());
+    }
+
+    #[test]
+    fn locked_keys_open_only_with_their_passphrase() {
+        let secret = DeviceSecret::generate();
+        // A low cost keeps the test quick; the format records it.
+        let locked = secret.lock("cheval agrafe pile", 10);
+        assert!(!String::from_utf8_lossy(&locked).contains("LIVRET-SIGNING-KEY"));
+        let opened = DeviceSecret::unlock(&locked, "cheval agrafe pile").unwrap();
+        assert_eq!(opened.id(), secret.id());
+        assert_eq!(
+            DeviceSecret::unlock(&locked, "cheval agrafe pilE").unwrap_err(),
+            KeyError::Passphrase
+        );
+        let mut damaged = locked.clone();
+        let n = damaged.len();
+        damaged[n - 5] ^= 1;
+        assert!(DeviceSecret::unlock(&damaged, "cheval agrafe pile").is_err());
+        assert!(DeviceSecret::unlock(b"", "cheval agrafe pile").is_err());
+        // A file demanding more work than allowed is refused without doing it: the stanza
+        // `-> scrypt <salt> 10` rewritten to ask for 2^21.
+        let text = String::from_utf8_lossy(&locked[..64]).into_owned();
+        let stanza = text.find("-> scrypt ").unwrap();
+        let line_end = stanza + text[stanza..].find('\n').unwrap();
+        assert_eq!(&text[line_end - 3..line_end], " 10");
+        let mut costly = locked.clone();
+        costly[line_end - 2..line_end].copy_from_slice(b"21");
+        assert_eq!(
+            DeviceSecret::unlock(&costly, "cheval agrafe pile").unwrap_err(),
+            KeyError::Passphrase
+        );
     }
 
     #[test]

@@ -12,3 +12,4 @@ pub mod membership;
 pub mod protocol;
 pub mod referentiel;
 pub mod sync;
+pub mod template;

@@ -1,17 +1,63 @@
-//! The web app in a real browser: wasm loads, the référentiel reader runs in it, the page
-//! renders in French.
+//! The web app in a real browser (Debian chromium driven through chromedriver) against a real
+//! `livret serve`: first run, a whole fiche typed key by key, reload, unlock, all restored.
 
-use crate::support::{Relay, chromium_dom};
+use crate::support::Relay;
+use crate::webdriver::Browser;
+
+const PASSPHRASE: &str = "cheval agrafe pile correcte";
+/// Typed into the dossier; must never be readable in the browser's storage.
+const CANARY: &str = "CANARI-navigateur-7f3a";
+
+/// Everything a candidate fills in one fiche activité (field → text typed).
+const FICHE: &[(&str, &str)] = &[
+    ("bloc", "Bloc 2"),
+    ("competences", "C6, C7, C8"),
+    (
+        "intitule",
+        "Mise en production d'un modèle de détection de fraude",
+    ),
+    (
+        "entreprise",
+        "Banque Populaire du Sud — direction des risques",
+    ),
+    ("periode", "septembre 2023 – juin 2024"),
+    (
+        "contexte",
+        "L'équipe « données » comptait cinq personnes ; le modèle existant générait trop de faux positifs.",
+    ),
+    (
+        "problematique",
+        "Réduire les faux positifs de 30 % sans laisser passer davantage de fraudes.",
+    ),
+    (
+        "taches",
+        "J'ai repris le jeu d'entraînement, ré-étiqueté 4 000 cas, puis comparé trois modèles.",
+    ),
+    (
+        "moyens",
+        "Python, scikit-learn, MLflow ; un serveur GPU partagé.",
+    ),
+    ("frequence", "Quotidienne pendant neuf mois"),
+    ("resultats", CANARY),
+    ("preuves", "1, 3"),
+];
 
 #[test]
-fn home_page_lists_the_built_in_referentiels() {
+fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
     let relay = Relay::start();
-    let dom = chromium_dom(&relay.url("/"));
-    assert!(
-        dom.contains("Référentiels disponibles"),
-        "app did not render:\n{dom}"
-    );
-    // Each card shows the competencies per bloc, computed in the browser by livret-shared.
+    let browser = Browser::start();
+    browser.goto(&relay.url("/"));
+
+    // First run: keys made on the device, locked by a passphrase.
+    browser.type_into("#phrase", PASSPHRASE);
+    browser.type_into("#phrase-confirmation", "une autre phrase");
+    browser.click("#creer-identite");
+    browser.wait_text("[role=alert]", |t| t.contains("diffèrent"));
+    browser.retype("#phrase-confirmation", PASSPHRASE);
+    browser.click("#creer-identite");
+
+    // Home: the built-in référentiels, read in the browser by livret-shared.
+    let referentiels = browser.wait_text("[data-testid=referentiels]", |t| t.contains("RNCP37827"));
     for shape in [
         "5 / 4 / 4 / 5",
         "5 / 4 / 4 / 3",
@@ -19,8 +65,81 @@ fn home_page_lists_the_built_in_referentiels() {
         "7 / 5 / 6 / 6",
         "8 / 7 / 6 / 10",
     ] {
-        assert!(dom.contains(shape), "missing {shape} in\n{dom}");
+        assert!(
+            referentiels.contains(shape),
+            "missing {shape} in\n{referentiels}"
+        );
     }
-    assert!(dom.contains("RNCP37827"));
-    assert!(!dom.contains("Import impossible"));
+    assert!(
+        browser
+            .text("[data-testid=identite]")
+            .starts_with("livret1:")
+    );
+
+    // A dossier for RNCP37827, then one whole fiche typed key by key.
+    browser.click("#referentiel option[value='002']");
+    browser.click("#creer-dossier");
+    browser.click("#ajouter-fiche");
+    for (field, text) in FICHE {
+        browser.type_into(&format!("#f-fiches-0-{field}"), text);
+    }
+    browser.type_into("#f-etat_civil-nom", "Durand");
+    browser.wait_text("[data-testid=etat-sauvegarde]", |t| {
+        t == "Enregistré sur cet appareil"
+    });
+
+    // What IndexedDB holds is sealed: the canary typed above is nowhere in it.
+    let scan = browser.run_async(&format!(
+        r#"const done = arguments[arguments.length - 1];
+        const open = indexedDB.open("livret");
+        open.onerror = () => done("error");
+        open.onsuccess = () => {{
+          const all = open.result.transaction("kv").objectStore("kv").getAll();
+          all.onerror = () => done("error");
+          all.onsuccess = () => {{
+            let text = "";
+            let bytes = 0;
+            for (const v of all.result) {{
+              bytes += v.length;
+              text += new TextDecoder("latin1").decode(v);
+            }}
+            done({{ records: all.result.length, bytes, canary: text.includes("{CANARY}"),
+                    plain: text.includes("Durand") || text.includes("fraude") }});
+          }};
+        }};"#
+    ));
+    assert_eq!(scan["records"], 2, "locked keys and one dossier: {scan}");
+    assert!(scan["bytes"].as_u64().unwrap() > 1000, "{scan}");
+    assert_eq!(
+        scan["canary"], false,
+        "the canary is stored in clear: {scan}"
+    );
+    assert_eq!(
+        scan["plain"], false,
+        "dossier text is stored in clear: {scan}"
+    );
+
+    // Reload: locked again; a wrong passphrase is refused, the right one restores it all.
+    browser.refresh();
+    browser.type_into("#phrase", "pas la bonne phrase");
+    browser.click("#deverrouiller");
+    browser.wait_text("[role=alert]", |t| t.contains("Phrase de passe incorrecte"));
+    browser.retype("#phrase", PASSPHRASE);
+    browser.click("#deverrouiller");
+    let list = browser.wait_text("[data-testid=dossiers]", |t| t.contains("1 fiche"));
+    assert!(list.contains("Développeur"), "{list}");
+    browser.click("[data-testid=dossiers] button");
+    for (field, text) in FICHE {
+        assert_eq!(
+            browser.value(&format!("#f-fiches-0-{field}")),
+            *text,
+            "fiche field {field} after reload"
+        );
+    }
+    assert_eq!(browser.value("#f-etat_civil-nom"), "Durand");
+    assert_eq!(
+        browser.value("#f-projet_vae-rncp"),
+        "RNCP37827",
+        "the dossier names its certification"
+    );
 }

@@ -4,3 +4,4 @@ mod browser;
 mod serve;
 mod support;
 mod sync;
+mod webdriver;

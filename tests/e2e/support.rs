@@ -1,4 +1,4 @@
-//! A relay process per test, a minimal HTTP/1.1 client and headless Chromium.
+//! A relay process per test, a minimal HTTP/1.1 client, and where Chromium is.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -126,21 +126,59 @@ impl Response {
 
 /// GET over a fresh connection (`Connection: close`), enough for tests without an HTTP crate.
 pub fn get(addr: SocketAddr, path: &str) -> Response {
+    request(addr, "GET", path, None)
+}
+
+/// One HTTP/1.1 request over a fresh connection, with an optional JSON body.
+pub fn request(addr: SocketAddr, method: &str, path: &str, json: Option<&[u8]>) -> Response {
     let mut stream = TcpStream::connect(addr).expect("connects");
     stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
+        .set_read_timeout(Some(Duration::from_secs(120)))
         .unwrap();
+    let body = json.unwrap_or_default();
+    let content = if json.is_some() {
+        format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        )
+    } else {
+        String::new()
+    };
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{content}Connection: close\r\n\r\n"
     )
     .unwrap();
+    stream.write_all(body).unwrap();
+    // Read to the end of the headers, then the body: by Content-Length when given (some
+    // servers, chromedriver among them, keep the connection open), else to EOF.
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("response");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("headers end");
+    let mut buf = [0u8; 8192];
+    let split = loop {
+        if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break split;
+        }
+        let n = stream.read(&mut buf).expect("response");
+        assert!(n > 0, "connection closed before the headers ended");
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let length = String::from_utf8_lossy(&raw[..split])
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    match length {
+        Some(length) => {
+            while raw.len() < split + 4 + length {
+                let n = stream.read(&mut buf).expect("response body");
+                assert!(n > 0, "connection closed before the body ended");
+                raw.extend_from_slice(&buf[..n]);
+            }
+        }
+        None => {
+            stream.read_to_end(&mut raw).expect("response");
+        }
+    }
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut body = raw[split + 4..].to_vec();
     let mut lines = head.lines();
@@ -193,36 +231,7 @@ pub fn temp_dir(label: &str) -> PathBuf {
     dir
 }
 
-/// The DOM of `url` after its scripts ran, from headless Chromium (Debian's package).
-pub fn chromium_dom(url: &str) -> String {
-    let profile = temp_dir("chromium");
-    let output = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            // Time for the wasm module to load and render; the page settles well before.
-            "--virtual-time-budget=15000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(url)
-        .output()
-        .expect("chromium runs");
-    let _ = std::fs::remove_dir_all(&profile);
-    assert!(
-        output.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn chromium() -> &'static str {
+pub fn chromium() -> &'static str {
     for candidate in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
         if std::path::Path::new(candidate).exists() {
             return candidate;

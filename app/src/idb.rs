@@ -1,0 +1,137 @@
+//! A small key → bytes store over IndexedDB: where the device's locked keys and its dossiers
+//! live between visits. A write resolves only once its transaction has completed, so what
+//! the app reports as "enregistré sur cet appareil" is on disk.
+
+use js_sys::{Array, Promise, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{IdbDatabase, IdbRequest, IdbTransactionMode};
+
+const STORE: &str = "kv";
+
+#[derive(Clone)]
+pub struct Db(IdbDatabase);
+
+/// IndexedDB failures, worded for the user (the browser's own message appended).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbError(pub String);
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stockage du navigateur indisponible : {}", self.0)
+    }
+}
+
+fn error(e: JsValue) -> DbError {
+    DbError(
+        e.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .or_else(|| e.as_string())
+            .unwrap_or_else(|| format!("{e:?}")),
+    )
+}
+
+/// Resolves with the request's result once it succeeds (IndexedDB requests are not promises).
+async fn finished(request: &IdbRequest) -> Result<JsValue, DbError> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+    });
+    JsFuture::from(promise).await.map_err(|_| {
+        error(
+            request
+                .error()
+                .ok()
+                .flatten()
+                .map_or(JsValue::from_str("requête refusée"), JsValue::from),
+        )
+    })?;
+    request.result().map_err(error)
+}
+
+impl Db {
+    pub async fn open(name: &str) -> Result<Db, DbError> {
+        let factory = web_sys::window()
+            .ok_or_else(|| DbError("pas de fenêtre".into()))?
+            .indexed_db()
+            .map_err(error)?
+            .ok_or_else(|| DbError("IndexedDB absent (navigation privée ?)".into()))?;
+        let open = factory.open_with_u32(name, 1).map_err(error)?;
+        let upgrade = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(
+            move |event: web_sys::Event| {
+                let Some(request) = event
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::IdbOpenDbRequest>().ok())
+                else {
+                    return;
+                };
+                if let Ok(db) = request.result().and_then(|r| r.dyn_into::<IdbDatabase>())
+                    && !db.object_store_names().contains(STORE)
+                {
+                    let _ = db.create_object_store(STORE);
+                }
+            },
+        );
+        open.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+        let db = finished(&open).await;
+        open.set_onupgradeneeded(None);
+        drop(upgrade);
+        Ok(Db(db?.dyn_into().map_err(error)?))
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, DbError> {
+        let tx = self.0.transaction_with_str(STORE).map_err(error)?;
+        let request = tx
+            .object_store(STORE)
+            .map_err(error)?
+            .get(&JsValue::from_str(key))
+            .map_err(error)?;
+        let value = finished(&request).await?;
+        if value.is_undefined() {
+            return Ok(None);
+        }
+        Ok(Some(
+            value
+                .dyn_into::<Uint8Array>()
+                .map_err(|_| DbError(format!("{key} : valeur inattendue")))?
+                .to_vec(),
+        ))
+    }
+
+    /// Writes and waits until the transaction is committed.
+    pub async fn put(&self, key: &str, value: &[u8]) -> Result<(), DbError> {
+        let tx = self
+            .0
+            .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
+            .map_err(error)?;
+        let done = Promise::new(&mut |resolve, reject| {
+            tx.set_oncomplete(Some(&resolve));
+            tx.set_onerror(Some(&reject));
+            tx.set_onabort(Some(&reject));
+        });
+        tx.object_store(STORE)
+            .map_err(error)?
+            .put_with_key(&Uint8Array::from(value), &JsValue::from_str(key))
+            .map_err(error)?;
+        JsFuture::from(done)
+            .await
+            .map_err(|_| DbError(format!("{key} : écriture annulée")))?;
+        Ok(())
+    }
+
+    /// Every key starting with `prefix`.
+    pub async fn keys(&self, prefix: &str) -> Result<Vec<String>, DbError> {
+        let tx = self.0.transaction_with_str(STORE).map_err(error)?;
+        let request = tx
+            .object_store(STORE)
+            .map_err(error)?
+            .get_all_keys()
+            .map_err(error)?;
+        let keys: Array = finished(&request).await?.dyn_into().map_err(error)?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| k.as_string())
+            .filter(|k| k.starts_with(prefix))
+            .collect())
+    }
+}

@@ -1,0 +1,236 @@
+//! The unlocked device and its storage. The browser runs the app on one thread, so the
+//! session lives in a thread-local; components reach it through these functions and keep
+//! only plain values (ids, texts) in their signals.
+
+use std::cell::RefCell;
+
+use js_sys::Promise;
+use livret_shared::envelope::DossierId;
+use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::referentiel::Referentiel;
+use livret_shared::sync::Replica;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::idb::Db;
+
+/// IndexedDB keys: the locked device keys, and one sealed replica per dossier.
+const DEVICE_KEY: &str = "device";
+const DOSSIER_PREFIX: &str = "dossier:";
+
+struct Session {
+    db: Db,
+    device: Option<DeviceSecret>,
+    /// The dossier being edited, if any.
+    open: Option<Replica>,
+}
+
+thread_local! {
+    static SESSION: RefCell<Option<Session>> = const { RefCell::new(None) };
+}
+
+fn db() -> Result<Db, String> {
+    SESSION.with(|s| {
+        s.borrow()
+            .as_ref()
+            .map(|s| s.db.clone())
+            .ok_or_else(|| "stockage non ouvert".to_string())
+    })
+}
+
+/// Opens IndexedDB; `true` when this browser already holds locked keys.
+pub async fn open_storage() -> Result<bool, String> {
+    let db = Db::open("livret").await.map_err(|e| e.to_string())?;
+    let has_device = db
+        .get(DEVICE_KEY)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some();
+    SESSION.with(|s| {
+        *s.borrow_mut() = Some(Session {
+            db,
+            device: None,
+            open: None,
+        })
+    });
+    Ok(has_device)
+}
+
+/// Gives the browser a moment to paint (before slow, synchronous work such as scrypt).
+pub async fn yield_to_browser() {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+pub async fn create_identity(device: DeviceSecret, locked: &[u8]) -> Result<(), String> {
+    db()?
+        .put(DEVICE_KEY, locked)
+        .await
+        .map_err(|e| e.to_string())?;
+    set_device(device);
+    Ok(())
+}
+
+pub async fn unlock(passphrase: &str) -> Result<(), String> {
+    let locked = db()?
+        .get(DEVICE_KEY)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("aucune clé sur cet appareil")?;
+    let device = DeviceSecret::unlock(&locked, passphrase)
+        .map_err(|_| "Phrase de passe incorrecte.".to_string())?;
+    set_device(device);
+    Ok(())
+}
+
+fn set_device(device: DeviceSecret) {
+    SESSION.with(|s| {
+        if let Some(s) = s.borrow_mut().as_mut() {
+            s.device = Some(device);
+        }
+    });
+}
+
+/// This device's public identity line (`livret1:…`), or nothing while locked.
+pub fn identity_line() -> String {
+    SESSION.with(|s| {
+        s.borrow()
+            .as_ref()
+            .and_then(|s| s.device.as_ref())
+            .map(|d| d.id().to_line())
+            .unwrap_or_default()
+    })
+}
+
+/// What the home page lists.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DossierSummary {
+    pub id: String,
+    pub title: String,
+    pub fiches: usize,
+}
+
+fn with_device<T>(f: impl FnOnce(&DeviceSecret) -> T) -> Result<T, String> {
+    SESSION.with(|s| {
+        s.borrow()
+            .as_ref()
+            .and_then(|s| s.device.as_ref())
+            .map(f)
+            .ok_or_else(|| "appareil verrouillé".to_string())
+    })
+}
+
+async fn load(id: &str) -> Result<Replica, String> {
+    let sealed = db()?
+        .get(&format!("{DOSSIER_PREFIX}{id}"))
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("dossier {id} absent de cet appareil"))?;
+    with_device(|device| {
+        let plain = device
+            .open_own(&sealed)
+            .map_err(|e| format!("dossier {id} : {e}"))?;
+        Replica::restore(device, &plain).map_err(|e| format!("dossier {id} : {e}"))
+    })?
+}
+
+pub async fn list_dossiers() -> Result<Vec<DossierSummary>, String> {
+    let keys = db()?
+        .keys(DOSSIER_PREFIX)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for key in keys {
+        let id = key[DOSSIER_PREFIX.len()..].to_string();
+        let mut replica = load(&id).await?;
+        let title = replica
+            .dossier()
+            .referentiel()
+            .and_then(|r| r.title)
+            .unwrap_or_else(|| "Dossier sans certification".into());
+        out.push(DossierSummary {
+            fiches: replica.dossier().fiche_count(),
+            id,
+            title,
+        });
+    }
+    Ok(out)
+}
+
+/// A new dossier owned by this device, targeting `referentiel`; returns its id.
+pub async fn create_dossier(referentiel: &Referentiel) -> Result<String, String> {
+    let mut replica = with_device(|device| {
+        Replica::create(device, DossierId::generate(), ContentKey::generate())
+            .map(|(replica, _genesis)| replica)
+            .map_err(|e| e.to_string())
+    })??;
+    let dossier = replica.dossier();
+    dossier
+        .set_referentiel(referentiel)
+        .map_err(|e| e.to_string())?;
+    if let Some(title) = &referentiel.title {
+        dossier
+            .set("projet_vae.certification", title)
+            .map_err(|e| e.to_string())?;
+    }
+    if let Some(rncp) = &referentiel.rncp {
+        dossier
+            .set("projet_vae.rncp", rncp)
+            .map_err(|e| e.to_string())?;
+    }
+    let id = replica.id.to_string();
+    SESSION.with(|s| {
+        if let Some(s) = s.borrow_mut().as_mut() {
+            s.open = Some(replica);
+        }
+    });
+    save_open().await?;
+    Ok(id)
+}
+
+/// Opens a dossier for editing (kept in the session until another one is opened).
+pub async fn open_dossier(id: &str) -> Result<(), String> {
+    let already = SESSION.with(|s| {
+        s.borrow()
+            .as_ref()
+            .and_then(|s| s.open.as_ref())
+            .is_some_and(|r| r.id.to_string() == id)
+    });
+    if !already {
+        let replica = load(id).await?;
+        SESSION.with(|s| {
+            if let Some(s) = s.borrow_mut().as_mut() {
+                s.open = Some(replica);
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Runs `f` on the open dossier's replica.
+pub fn with_open<T>(f: impl FnOnce(&mut Replica) -> T) -> Result<T, String> {
+    SESSION.with(|s| {
+        s.borrow_mut()
+            .as_mut()
+            .and_then(|s| s.open.as_mut())
+            .map(f)
+            .ok_or_else(|| "aucun dossier ouvert".to_string())
+    })
+}
+
+/// Seals the open dossier to this device and writes it to IndexedDB; resolves once the
+/// write is committed. Writes are queued in order by IndexedDB, so the last one wins.
+pub async fn save_open() -> Result<(), String> {
+    let (key, sealed) = SESSION.with(|s| {
+        let mut s = s.borrow_mut();
+        let s = s.as_mut().ok_or("stockage non ouvert")?;
+        let device = s.device.as_ref().ok_or("appareil verrouillé")?;
+        let replica = s.open.as_mut().ok_or("aucun dossier ouvert")?;
+        let key = format!("{DOSSIER_PREFIX}{}", replica.id);
+        Ok::<_, String>((key, device.seal_for_self(&replica.save())))
+    })?;
+    db()?.put(&key, &sealed).await.map_err(|e| e.to_string())
+}

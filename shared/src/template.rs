@@ -1,0 +1,874 @@
+//! The words of the official Livret 2 template, for every section and field of the dossier.
+//!
+//! The template is ANNEXE 5 « Livret 2 VAE » of the RNCP37827 règlement (kept in
+//! `fixtures/referentiels/002-developpeur-intelligence-artificielle-rncp37827.txt`). For each
+//! section and field of [`crate::dossier`] this module gives the French label, an English
+//! label, and the guidance (« consignes ») the template prints beside it.
+//!
+//! Field guidance marked `from_template` is the template's own text, quoted or shortened.
+//! Where the template prints only a label and a blank line, we wrote one plain sentence
+//! ourselves (`from_template: false`), kept factual so that it never reads as an extra
+//! requirement of the certifier. Section guidance is only ever the template's text.
+//!
+//! Parts of the template with no field in the model (contenu du livret, récapitulatif des
+//! compétences, entretien devant le jury, informations générales) have no section here; the
+//! sentences of theirs that help a candidate fill a field are reused on that field (date du
+//! jury, blocs visés).
+//!
+//! Pure data, no I/O: the browser editor and the tests read the same tables.
+
+/// One field's words, in the template's language and in English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldText {
+    /// The model's field name, e.g. `"contexte"`.
+    pub key: &'static str,
+    pub label_fr: &'static str,
+    pub label_en: &'static str,
+    /// What to write in the field; `""` if there is nothing to say.
+    pub guidance_fr: &'static str,
+    pub guidance_en: &'static str,
+    /// Guidance quoted or adapted from ANNEXE 5 (`true`) or written by us (`false`), so the
+    /// interface can tell the certifier's instructions from our help.
+    pub from_template: bool,
+}
+
+/// One section's words, with its fields in the model's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SectionText {
+    /// The model's section name, e.g. `"etat_civil"`; `"fiches"` for the fiches activité and
+    /// `"annexes"` for the annexes.
+    pub key: &'static str,
+    pub title_fr: &'static str,
+    pub title_en: &'static str,
+    /// The template's instructions for the section as a whole, `""` where it prints none.
+    /// Always from the template; a section whose only consigne concerns its single field
+    /// carries it on that field instead, so the editor does not show it twice.
+    pub guidance_fr: &'static str,
+    pub guidance_en: &'static str,
+    pub fields: &'static [FieldText],
+}
+
+/// Every section in the template's order, including "fiches" (fields in `FICHE_FIELDS` order)
+/// and "annexes" (`ANNEXE_FIELDS` order), placed where the template places them.
+pub const TEMPLATE: &[SectionText] = &[
+    SectionText {
+        key: "etat_civil",
+        title_fr: "État civil",
+        title_en: "Personal details",
+        guidance_fr: "",
+        guidance_en: "",
+        fields: ETAT_CIVIL,
+    },
+    SectionText {
+        key: "situation",
+        title_fr: "Situation actuelle",
+        title_en: "Current situation",
+        guidance_fr: "",
+        guidance_en: "",
+        fields: SITUATION,
+    },
+    SectionText {
+        key: "financement",
+        title_fr: "Financement envisagé",
+        title_en: "Intended funding",
+        guidance_fr: "",
+        guidance_en: "",
+        fields: FINANCEMENT,
+    },
+    SectionText {
+        key: "projet_vae",
+        title_fr: "Votre projet VAE",
+        title_en: "Your VAE project",
+        // The template's checklist of what the livret must contain.
+        guidance_fr: "Vérifiez que votre livret contient votre lettre de motivation, votre CV, \
+            les fiches descriptives de votre (vos) structure(s), de votre (vos) poste(s) \
+            occupé(s) et de votre (vos) activité(s) et compétences, si besoin des annexes, et la \
+            déclaration sur l’honneur.",
+        guidance_en: "Check that your livret contains your cover letter, your CV, the \
+            description sheets for your organisation(s), the position(s) you held and your \
+            activity(ies) and skills, annexes if needed, and the declaration on honour.",
+        fields: PROJET_VAE,
+    },
+    SectionText {
+        key: "motivation",
+        title_fr: "Votre lettre de motivation",
+        title_en: "Your cover letter",
+        guidance_fr: "",
+        guidance_en: "",
+        fields: MOTIVATION,
+    },
+    SectionText {
+        key: "cv",
+        title_fr: "Votre CV",
+        title_en: "Your CV",
+        guidance_fr: "Vous mettrez en valeur votre formation et l’ensemble des activités qui \
+            vous ont permis de développer et de maîtriser les compétences attendues.",
+        guidance_en: "Highlight your education and all the activities through which you \
+            developed and mastered the expected skills.",
+        fields: CV,
+    },
+    SectionText {
+        key: "structure",
+        title_fr: "Fiche descriptive de la structure",
+        title_en: "Organisation description",
+        guidance_fr: "Présentez votre structure.",
+        guidance_en: "Describe your organisation.",
+        fields: STRUCTURE,
+    },
+    SectionText {
+        key: "poste",
+        title_fr: "Fiche descriptive du poste occupé",
+        title_en: "Position description",
+        guidance_fr: "Présentez votre poste (ce que vous faites réellement).",
+        guidance_en: "Describe your position (what you actually do).",
+        fields: POSTE,
+    },
+    SectionText {
+        key: "fiches",
+        // The template prints « compétences mise en œuvre »; the agreement is corrected.
+        title_fr: "Fiche descriptive de l’activité exercée et des compétences mises en œuvre",
+        title_en: "Description of the activity carried out and the skills applied",
+        guidance_fr: "En vous appuyant sur une ou des situation(s) vécue(s), présentez \
+            l’activité (contexte, objectif(s), fréquence…), la méthode utilisée pour la réaliser \
+            et la façon dont elle est évaluée. Il faut argumenter les choix.",
+        guidance_en: "Drawing on one or more real situations, present the activity (context, \
+            objective(s), frequency…), the method you used to carry it out and how it is \
+            evaluated. Justify your choices.",
+        fields: FICHES,
+    },
+    SectionText {
+        key: "annexes",
+        title_fr: "Annexes",
+        title_en: "Annexes",
+        guidance_fr: "En appui au livret 2, le jury est attentif à tout ce qui émane de \
+            l’expérience acquise en entreprise ou ailleurs. Tout élément de preuve faisant \
+            ressortir les objectifs fixés et les objectifs atteints peut être présenté : \
+            modèles de documents, tableaux, photos, schémas… Numérotez les annexes.",
+        guidance_en: "In support of the livret, the jury pays attention to anything that comes \
+            from experience gained at work or elsewhere. Any evidence showing the objectives \
+            set and the objectives achieved may be submitted: document templates, tables, \
+            photos, diagrams… Number the annexes.",
+        fields: ANNEXES,
+    },
+    SectionText {
+        key: "declaration",
+        title_fr: "Déclaration sur l’honneur",
+        title_en: "Declaration on honour",
+        // The two boxes the candidate ticks, then the two warnings that matter most when
+        // writing a livret; the template's full list of offences and sanctions is longer.
+        guidance_fr: "Je déclare sur l’honneur avoir pris connaissance des informations \
+            relatives aux fraudes en VAE et attester de l’exactitude de toutes les informations \
+            figurant dans le présent livret. La loi punit quiconque se rend coupable de fausses \
+            déclarations (Code pénal, art. 441-1 et 441-6). Le plagiat, qui consiste à intégrer \
+            dans son travail l’intégralité ou des extraits d’une autre œuvre dont on n’est pas \
+            l’auteur, sans mention de la source, est une fraude.",
+        guidance_en: "I declare on my honour that I have read the information on fraud in VAE \
+            and that all the information in this livret is accurate. The law punishes anyone \
+            who makes false declarations (French Criminal Code, art. 441-1 and 441-6). \
+            Plagiarism, that is putting all or part of a work you did not write into your own \
+            without citing the source, is fraud.",
+        fields: DECLARATION,
+    },
+];
+
+const ETAT_CIVIL: &[FieldText] = &[
+    FieldText {
+        key: "civilite",
+        label_fr: "Civilité",
+        label_en: "Title",
+        // The template prints the two choices to circle.
+        guidance_fr: "Madame ou Monsieur.",
+        guidance_en: "Madame (Ms) or Monsieur (Mr).",
+        from_template: true,
+    },
+    // The template asks for « Nom de famille » (the name at birth) and « Nom d’usage »; the
+    // model's `nom` is the name in use, `nom_naissance` the family name.
+    FieldText {
+        key: "nom",
+        label_fr: "Nom d’usage",
+        label_en: "Surname in use",
+        guidance_fr: "Le nom sous lequel vous êtes connu(e) au quotidien (par exemple un nom \
+            d’époux ou d’épouse) ; à défaut, votre nom de famille.",
+        guidance_en: "The surname you go by day to day (a married name, for instance); \
+            otherwise your family name.",
+        from_template: false,
+    },
+    FieldText {
+        key: "nom_naissance",
+        label_fr: "Nom de famille",
+        label_en: "Family name (at birth)",
+        guidance_fr: "Votre nom de naissance, tel qu’il figure sur votre pièce d’identité.",
+        guidance_en: "Your surname at birth, as shown on your identity document.",
+        from_template: false,
+    },
+    FieldText {
+        key: "prenom",
+        label_fr: "Prénom(s)",
+        label_en: "First name(s)",
+        guidance_fr: "Vos prénoms, tels qu’ils figurent sur votre pièce d’identité.",
+        guidance_en: "Your first names, as shown on your identity document.",
+        from_template: false,
+    },
+    FieldText {
+        key: "date_naissance",
+        label_fr: "Date de naissance",
+        label_en: "Date of birth",
+        guidance_fr: "Au format jj/mm/aaaa.",
+        guidance_en: "As dd/mm/yyyy.",
+        from_template: false,
+    },
+    FieldText {
+        key: "lieu_naissance",
+        label_fr: "Lieu de naissance",
+        label_en: "Place of birth",
+        guidance_fr: "La commune de naissance, et le pays si vous êtes né(e) hors de France.",
+        guidance_en: "Your town of birth, and the country if you were born outside France.",
+        from_template: false,
+    },
+    // One line in the template, three fields in the model: the split is ours, so is the
+    // guidance.
+    FieldText {
+        key: "adresse",
+        label_fr: "Adresse postale personnelle",
+        label_en: "Personal postal address",
+        guidance_fr: "Numéro et nom de la voie, avec le complément d’adresse s’il y en a un ; \
+            le code postal et la ville ont leurs propres champs.",
+        guidance_en: "Street number and name, with any additional address line; postcode and \
+            town have their own fields.",
+        from_template: false,
+    },
+    FieldText {
+        key: "code_postal",
+        label_fr: "Code postal",
+        label_en: "Postcode",
+        guidance_fr: "Le code postal de votre adresse personnelle.",
+        guidance_en: "The postcode of your personal address.",
+        from_template: false,
+    },
+    FieldText {
+        key: "ville",
+        label_fr: "Ville",
+        label_en: "Town or city",
+        guidance_fr: "La commune de votre adresse personnelle.",
+        guidance_en: "The town or city of your personal address.",
+        from_template: false,
+    },
+    FieldText {
+        key: "telephone",
+        label_fr: "Téléphone domicile et/ou portable",
+        label_en: "Home and/or mobile phone",
+        guidance_fr: "Un numéro auquel on peut vous joindre au sujet de votre démarche.",
+        guidance_en: "A number where you can be reached about your application.",
+        from_template: false,
+    },
+    FieldText {
+        key: "courriel",
+        label_fr: "Adresse électronique",
+        label_en: "Email address",
+        guidance_fr: "Une adresse que vous consultez régulièrement : elle sert à communiquer \
+            avec vous dans le cadre de votre démarche.",
+        guidance_en: "An address you check regularly: it is used to contact you about your \
+            application.",
+        from_template: false,
+    },
+];
+
+const SITUATION: &[FieldText] = &[
+    FieldText {
+        key: "statut",
+        label_fr: "Vous êtes actuellement",
+        label_en: "You are currently",
+        guidance_fr: "En poste, ou sans emploi.",
+        guidance_en: "In work, or out of work.",
+        from_template: true,
+    },
+    FieldText {
+        key: "employeur",
+        label_fr: "Établissement ou entreprise",
+        label_en: "Establishment or company",
+        guidance_fr: "Si vous êtes en poste : la structure qui vous emploie.",
+        guidance_en: "If you are in work: the organisation that employs you.",
+        from_template: false,
+    },
+    FieldText {
+        key: "emploi",
+        label_fr: "Fonction actuellement exercée",
+        label_en: "Current position",
+        guidance_fr: "Si vous êtes en poste : l’intitulé de la fonction que vous exercez.",
+        guidance_en: "If you are in work: the title of the position you hold.",
+        from_template: false,
+    },
+    // Not in the template: the model adds it, so the guidance is ours.
+    FieldText {
+        key: "depuis",
+        label_fr: "Depuis",
+        label_en: "Since",
+        guidance_fr: "Le mois et l’année où vous avez pris cette fonction, ou depuis lesquels \
+            vous êtes sans emploi.",
+        guidance_en: "The month and year you took up this position, or since when you have \
+            been out of work.",
+        from_template: false,
+    },
+    // Everything else the template asks on this page, which the model keeps as free text.
+    FieldText {
+        key: "precisions",
+        label_fr: "Précisions",
+        label_en: "Details",
+        guidance_fr: "Si vous êtes en poste : nature de votre contrat de travail (intérim, CDD \
+            ou CDI ; temps plein ou temps partiel, en précisant le pourcentage) et catégorie \
+            socio-professionnelle (ouvrier/employé, profession intermédiaire, cadre, autre : \
+            précisez). Si vous êtes sans emploi : êtes-vous inscrit au Pôle emploi ?",
+        guidance_en: "If you are in work: the nature of your employment contract (temporary \
+            agency, fixed-term or permanent; full time or part time, giving the percentage) \
+            and your socio-professional category (manual worker/employee, intermediate \
+            profession, manager, other: specify). If you are out of work: are you registered \
+            with Pôle emploi?",
+        from_template: true,
+    },
+];
+
+const FINANCEMENT: &[FieldText] = &[
+    FieldText {
+        key: "mode",
+        label_fr: "Mode de financement",
+        label_en: "Funding",
+        guidance_fr: "Individuel, Pôle Emploi, plan de montée en compétences, OPCO ou \
+            Association de transition professionnelle, ou autre.",
+        guidance_en: "Self-funded, Pôle Emploi, skills development plan, OPCO or Association \
+            de transition professionnelle, or other.",
+        from_template: true,
+    },
+    FieldText {
+        key: "organisme",
+        label_fr: "Organisme financeur",
+        label_en: "Funding body",
+        guidance_fr: "OPCO, Association de transition professionnelle ou autre financement : \
+            précisez lequel.",
+        guidance_en: "OPCO, Association de transition professionnelle or other funding: say \
+            which.",
+        from_template: true,
+    },
+    FieldText {
+        key: "precisions",
+        label_fr: "Précisions",
+        label_en: "Details",
+        guidance_fr: "Sur plan de montée en compétences de votre entreprise : adresse postale \
+            de l’entreprise, numéro de SIRET de l’entreprise, nom et fonction du signataire de \
+            la convention. Par Pôle Emploi : adresse de l’agence, nom du conseiller, \
+            coordonnées téléphoniques et mail du conseiller.",
+        guidance_en: "Through your company’s skills development plan: the company’s postal \
+            address and SIRET number, and the name and position of the person who signs the \
+            agreement. Through Pôle Emploi: the agency’s address, your adviser’s name, and the \
+            adviser’s phone number and email.",
+        from_template: true,
+    },
+];
+
+// The template prints these on its cover page; the model groups them with the project.
+const PROJET_VAE: &[FieldText] = &[
+    FieldText {
+        key: "certification",
+        label_fr: "Diplôme visé",
+        label_en: "Target qualification",
+        guidance_fr: "L’intitulé de la certification que vous souhaitez obtenir, tel qu’il \
+            figure au RNCP.",
+        guidance_en: "The title of the certification you are seeking, as registered in the \
+            RNCP.",
+        from_template: false,
+    },
+    FieldText {
+        key: "rncp",
+        label_fr: "RNCP",
+        label_en: "RNCP number",
+        guidance_fr: "Le numéro de la fiche RNCP de la certification, par exemple 37827.",
+        guidance_en: "The number of the certification’s RNCP entry, for example 37827.",
+        from_template: false,
+    },
+    // From « La décision finale »: the jury can award the whole title or some blocs.
+    FieldText {
+        key: "blocs_vises",
+        label_fr: "Blocs de compétences visés",
+        label_en: "Skill blocks sought",
+        guidance_fr: "Le jury peut valider la totalité des compétences requises pour la \
+            certification, ou celles d’un ou de plusieurs blocs : indiquez les blocs que vous \
+            visez.",
+        guidance_en: "The jury can validate all the skills required for the certification, or \
+            those of one or more blocks: list the blocks you are seeking.",
+        from_template: true,
+    },
+    FieldText {
+        key: "centre",
+        label_fr: "Centre de certification",
+        label_en: "Certification centre",
+        guidance_fr: "Le centre auprès duquel vous déposez votre demande de VAE.",
+        guidance_en: "The centre you are submitting your VAE application to.",
+        from_template: false,
+    },
+    // From « L’entretien devant le jury de la VAE ».
+    FieldText {
+        key: "date_jury",
+        label_fr: "Date du jury",
+        label_en: "Jury date",
+        guidance_fr: "Après la remise de ce livret, vous êtes convoqué(e) pour exposer votre \
+            projet devant le jury de VAE : indiquez la date dès qu’elle est connue.",
+        guidance_en: "Once you hand in this livret, you are called to present your project to \
+            the VAE jury: enter the date as soon as you know it.",
+        from_template: true,
+    },
+];
+
+const MOTIVATION: &[FieldText] = &[FieldText {
+    key: "lettre",
+    label_fr: "Lettre de motivation",
+    label_en: "Cover letter",
+    guidance_fr: "Précisez les raisons qui vous conduisent à présenter votre demande de VAE \
+        au jury chargé de l’examiner.",
+    guidance_en: "Explain why you are submitting your VAE application to the jury that will \
+        examine it.",
+    from_template: true,
+}];
+
+const CV: &[FieldText] = &[
+    // From the template's checklist, where the CV line says what to underline.
+    FieldText {
+        key: "parcours",
+        label_fr: "Parcours professionnel",
+        label_en: "Work history",
+        guidance_fr: "Soulignez les expériences en rapport direct avec le diplôme visé.",
+        guidance_en: "Underline the experience directly related to the target qualification.",
+        from_template: true,
+    },
+    FieldText {
+        key: "formations",
+        label_fr: "Formations",
+        label_en: "Education and training",
+        guidance_fr: "Vos formations initiales et continues, avec leurs dates et les diplômes \
+            ou certifications obtenus.",
+        guidance_en: "Your initial and continuing education, with dates and the qualifications \
+            obtained.",
+        from_template: false,
+    },
+];
+
+const STRUCTURE: &[FieldText] = &[
+    // The template asks for the name in the sheet's title: « (indiquer le nom de la
+    // structure) ».
+    FieldText {
+        key: "nom",
+        label_fr: "Nom de la structure",
+        label_en: "Organisation name",
+        guidance_fr: "Le nom de la structure, qui donne son titre à la fiche.",
+        guidance_en: "The organisation’s name, which gives this sheet its title.",
+        from_template: true,
+    },
+    FieldText {
+        key: "secteur",
+        label_fr: "Secteur d’activité",
+        label_en: "Line of business",
+        guidance_fr: "Les activités de votre structure (vente, services, production de biens, \
+            etc.).",
+        guidance_en: "What your organisation does (sales, services, production of goods, \
+            etc.).",
+        from_template: true,
+    },
+    FieldText {
+        key: "effectif",
+        label_fr: "Effectif",
+        label_en: "Headcount",
+        guidance_fr: "Nombre de personnes, éventuellement par services, par fonctions…",
+        guidance_en: "Number of people, possibly by department or by function…",
+        from_template: true,
+    },
+    // The rest of the template's indicative list.
+    FieldText {
+        key: "presentation",
+        label_fr: "Présentation",
+        label_en: "Overview",
+        guidance_fr: "À titre indicatif : statut (forme juridique : société, association, \
+            etc.), situation économique (chiffre d’affaires, parts de marché…), historique \
+            (date de création et évolution de la structure), localisation géographique, \
+            environnement (clients, fournisseurs, concurrents, partenaires, prestataires, \
+            etc.), démarche et charte qualité (normes, procédures…).",
+        guidance_en: "As a guide: status (legal form: company, association, etc.), economic \
+            position (turnover, market share…), history (founding date and how the \
+            organisation has changed), location, environment (customers, suppliers, \
+            competitors, partners, contractors, etc.), quality approach and charter \
+            (standards, procedures…).",
+        from_template: true,
+    },
+];
+
+const POSTE: &[FieldText] = &[
+    // « (indiquer l’intitulé du poste) » in the sheet's title.
+    FieldText {
+        key: "intitule",
+        label_fr: "Intitulé du poste",
+        label_en: "Job title",
+        guidance_fr: "L’intitulé du poste, qui donne son titre à la fiche.",
+        guidance_en: "The job title, which gives this sheet its title.",
+        from_template: true,
+    },
+    FieldText {
+        key: "rattachement",
+        label_fr: "Place dans la structure",
+        label_en: "Place in the organisation",
+        guidance_fr: "Indiquez votre statut (salarié, indépendant, bénévole, autre) et la place \
+            que vous occupez dans votre structure. Le cas échéant, présentez votre unité de \
+            travail (direction, atelier, service…) en indiquant par exemple sa composition, son \
+            effectif. Vous pouvez joindre un organigramme.",
+        guidance_en: "State your status (employee, self-employed, volunteer, other) and your \
+            place in the organisation. Where relevant, describe your work unit (management, \
+            workshop, department…), for instance its make-up and headcount. You may attach an \
+            organisation chart.",
+        from_template: true,
+    },
+    FieldText {
+        key: "missions",
+        label_fr: "Missions réalisées",
+        label_en: "Duties",
+        guidance_fr: "Précisez les missions que vous réalisez. Vous indiquerez : vos marges \
+            d’initiatives et d’autonomie (pouvez-vous prendre seul des décisions ? \
+            lesquelles ?) ; le cas échéant, vos fonctions de tutorat ou d’encadrement ; les \
+            changements importants qui ont marqué l’évolution de votre emploi et comment vous y \
+            avez fait face ; si vous avez pu proposer des améliorations ou des changements sur \
+            votre poste de travail ; un ou des exemple(s) de situation(s) imprévue(s) et \
+            comment vous y avez fait face (une situation significative pourra faire l’objet \
+            d’une fiche activité).",
+        guidance_en: "Set out the duties you carry out. Include: how much initiative and \
+            autonomy you have (can you make decisions on your own? which ones?); any tutoring \
+            or management duties; major changes in your job and how you dealt with them; \
+            whether you could propose improvements or changes to your work; one or more \
+            unexpected situations and how you dealt with them (a significant one can become an \
+            activity sheet).",
+        from_template: true,
+    },
+];
+
+// The rows of the template's table, in its order.
+const FICHES: &[FieldText] = &[
+    FieldText {
+        key: "bloc",
+        label_fr: "Bloc de compétences visé",
+        label_en: "Skill block sought",
+        guidance_fr: "Le bloc du référentiel auquel se rattache cette activité.",
+        guidance_en: "The block of the skills framework this activity belongs to.",
+        from_template: false,
+    },
+    FieldText {
+        key: "competences",
+        label_fr: "Compétence(s) du référentiel visée(s)",
+        label_en: "Skill(s) sought from the framework",
+        guidance_fr: "Indiquez les compétences précises si les tâches exercées ne concernent \
+            pas un bloc ou tout le bloc visé.",
+        guidance_en: "Name the specific skills if the tasks carried out do not cover a block, \
+            or not the whole block sought.",
+        from_template: true,
+    },
+    // « (indiquer l’intitulé de l’activité) » under the sheet's title.
+    FieldText {
+        key: "intitule",
+        label_fr: "Intitulé de la mission",
+        label_en: "Assignment title",
+        guidance_fr: "L’intitulé de l’activité ou de la mission, qui donne son titre à la \
+            fiche.",
+        guidance_en: "The title of the activity or assignment, which gives this sheet its \
+            title.",
+        from_template: true,
+    },
+    FieldText {
+        key: "entreprise",
+        label_fr: "Entreprise / organisation / autre",
+        label_en: "Company / organisation / other",
+        guidance_fr: "La structure dans laquelle vous avez exercé cette activité.",
+        guidance_en: "The organisation where you carried out this activity.",
+        from_template: false,
+    },
+    FieldText {
+        key: "periode",
+        label_fr: "Période ou dates",
+        label_en: "Period or dates",
+        guidance_fr: "Les dates de début et de fin, ou la période, de cette activité.",
+        guidance_en: "The start and end dates, or the period, of this activity.",
+        from_template: false,
+    },
+    FieldText {
+        key: "contexte",
+        label_fr: "Contexte",
+        label_en: "Context",
+        guidance_fr: "Présentez l’activité : son contexte et son ou ses objectif(s).",
+        guidance_en: "Present the activity: its context and its objective(s).",
+        from_template: true,
+    },
+    FieldText {
+        key: "problematique",
+        label_fr: "Problématique et enjeux",
+        label_en: "Problem and stakes",
+        guidance_fr: "Le problème à résoudre et ce qui en dépendait : pour qui, et pourquoi \
+            c’était important.",
+        guidance_en: "The problem to solve and what depended on it: for whom, and why it \
+            mattered.",
+        from_template: false,
+    },
+    FieldText {
+        key: "taches",
+        label_fr: "Tâches réalisées",
+        label_en: "Tasks carried out",
+        guidance_fr: "En vous appuyant sur une ou des situation(s) vécue(s), décrivez la \
+            méthode utilisée pour réaliser l’activité. Il faut argumenter les choix.",
+        guidance_en: "Drawing on one or more real situations, describe the method you used to \
+            carry out the activity. Justify your choices.",
+        from_template: true,
+    },
+    FieldText {
+        key: "moyens",
+        label_fr: "Moyens mis en œuvre pour la réalisation des tâches",
+        label_en: "Means used to carry out the tasks",
+        guidance_fr: "Montrez comment vous tenez compte des ressources disponibles (outils, \
+            matériel, informations, connaissances mobilisées, partenaires…), des contraintes \
+            existantes (sécurité, délais, hygiène…), des relations internes et externes et de \
+            la réglementation.",
+        guidance_en: "Show how you take into account the resources available (tools, \
+            equipment, information, knowledge drawn on, partners…), the constraints (safety, \
+            deadlines, hygiene…), internal and external relationships, and regulations.",
+        from_template: true,
+    },
+    // The template lists « fréquence » in the presentation but says nothing more about it.
+    FieldText {
+        key: "frequence",
+        label_fr: "Fréquence de réalisation",
+        label_en: "How often",
+        guidance_fr: "À quel rythme vous réalisez cette activité (chaque jour, chaque semaine, \
+            à chaque projet…).",
+        guidance_en: "How often you carry out this activity (daily, weekly, on every \
+            project…).",
+        from_template: false,
+    },
+    // The template's third point, « Comment est évaluée cette activité ? ».
+    FieldText {
+        key: "resultats",
+        label_fr: "Résultats",
+        label_en: "Results",
+        guidance_fr: "Comment est évaluée cette activité ? (auto-évaluation, satisfaction des \
+            clients et usagers, évaluation par la hiérarchie…)",
+        guidance_en: "How is this activity evaluated? (self-assessment, customer and user \
+            satisfaction, assessment by management…)",
+        from_template: true,
+    },
+    FieldText {
+        key: "preuves",
+        label_fr: "Éléments de preuve",
+        label_en: "Evidence",
+        guidance_fr: "Indiquez le numéro de la preuve déposée dans les annexes.",
+        guidance_en: "Give the number of the piece of evidence filed in the annexes.",
+        from_template: true,
+    },
+];
+
+const ANNEXES: &[FieldText] = &[
+    // « (numéroter les annexes) », and the fiches cite « le numéro de la preuve ».
+    FieldText {
+        key: "numero",
+        label_fr: "Numéro",
+        label_en: "Number",
+        guidance_fr: "Le numéro de l’annexe, que les fiches activité citent comme élément de \
+            preuve.",
+        guidance_en: "The annex’s number, which activity sheets cite as evidence.",
+        from_template: true,
+    },
+    FieldText {
+        key: "titre",
+        label_fr: "Titre",
+        label_en: "Title",
+        guidance_fr: "En quelques mots, ce que montre cette pièce.",
+        guidance_en: "In a few words, what this document shows.",
+        from_template: false,
+    },
+    FieldText {
+        key: "fichier",
+        label_fr: "Fichier",
+        label_en: "File",
+        guidance_fr: "Le document joint : modèle de document, tableau, photo, schéma…",
+        guidance_en: "The attached document: document template, table, photo, diagram…",
+        from_template: true,
+    },
+    FieldText {
+        key: "type",
+        label_fr: "Type de fichier",
+        label_en: "File type",
+        guidance_fr: "Le format du document (PDF, image, tableur…).",
+        guidance_en: "The document’s format (PDF, image, spreadsheet…).",
+        from_template: false,
+    },
+    FieldText {
+        key: "taille",
+        label_fr: "Taille",
+        label_en: "Size",
+        guidance_fr: "La taille du fichier joint.",
+        guidance_en: "The size of the attached file.",
+        from_template: false,
+    },
+    FieldText {
+        key: "empreinte",
+        label_fr: "Empreinte",
+        label_en: "Fingerprint",
+        guidance_fr: "L’empreinte du fichier, qui permet de vérifier que la pièce n’a pas \
+            changé depuis son dépôt.",
+        guidance_en: "The file’s fingerprint, which shows the document has not changed since \
+            it was filed.",
+        from_template: false,
+    },
+];
+
+// The template closes with « Fait à, le / / » and « Nom, prénom : ».
+const DECLARATION: &[FieldText] = &[
+    FieldText {
+        key: "lieu",
+        label_fr: "Fait à",
+        label_en: "Signed at",
+        guidance_fr: "La commune où vous signez cette déclaration.",
+        guidance_en: "The town where you sign this declaration.",
+        from_template: false,
+    },
+    FieldText {
+        key: "date",
+        label_fr: "Date",
+        label_en: "Date",
+        guidance_fr: "La date de signature, au format jj/mm/aaaa.",
+        guidance_en: "The date of signing, as dd/mm/yyyy.",
+        from_template: false,
+    },
+    // « Nom, prénom : » is what the template prints where the candidate signs.
+    FieldText {
+        key: "signature",
+        label_fr: "Signature",
+        label_en: "Signature",
+        guidance_fr: "Vos nom et prénom.",
+        guidance_en: "Your surname and first name.",
+        from_template: true,
+    },
+];
+
+/// The words of one section: a model section name, `"fiches"` or `"annexes"`.
+pub fn section(key: &str) -> Option<&'static SectionText> {
+    TEMPLATE.iter().find(|s| s.key == key)
+}
+
+/// The words of one field, e.g. `field("fiches", "contexte")`.
+pub fn field(section: &str, field: &str) -> Option<&'static FieldText> {
+    self::section(section)?
+        .fields
+        .iter()
+        .find(|f| f.key == field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dossier::{ANNEXE_FIELDS, FICHE_FIELDS, FieldKind, SECTIONS};
+
+    fn keys(fields: &[(&'static str, FieldKind)]) -> Vec<&'static str> {
+        fields.iter().map(|(key, _)| *key).collect()
+    }
+
+    #[test]
+    fn every_model_section_and_field_has_exactly_one_entry() {
+        let mut model: Vec<(&str, Vec<&str>)> = SECTIONS
+            .iter()
+            .map(|(section, fields)| (*section, keys(fields)))
+            .collect();
+        model.push(("fiches", keys(FICHE_FIELDS)));
+        model.push(("annexes", keys(ANNEXE_FIELDS)));
+
+        for (i, s) in TEMPLATE.iter().enumerate() {
+            assert!(
+                TEMPLATE[..i].iter().all(|earlier| earlier.key != s.key),
+                "section {} is listed twice",
+                s.key
+            );
+            assert!(
+                model.iter().any(|(key, _)| *key == s.key),
+                "section {} is not in the model",
+                s.key
+            );
+        }
+        for (key, fields) in &model {
+            let s = section(key).unwrap_or_else(|| panic!("no text for section {key}"));
+            let listed: Vec<&str> = s.fields.iter().map(|f| f.key).collect();
+            // Equal lists in the model's order: no field missing, extra or repeated.
+            assert_eq!(&listed, fields, "fields of section {key}");
+        }
+    }
+
+    #[test]
+    fn sections_come_in_the_template_order() {
+        let without_lists: Vec<&str> = TEMPLATE
+            .iter()
+            .map(|s| s.key)
+            .filter(|key| !matches!(*key, "fiches" | "annexes"))
+            .collect();
+        let model: Vec<&str> = SECTIONS.iter().map(|(section, _)| *section).collect();
+        assert_eq!(without_lists, model);
+        let at = |key: &str| TEMPLATE.iter().position(|s| s.key == key).unwrap();
+        assert!(at("poste") < at("fiches"));
+        assert!(at("fiches") < at("annexes"));
+        assert!(at("annexes") < at("declaration"));
+    }
+
+    #[test]
+    fn every_label_is_written_in_both_languages() {
+        for s in TEMPLATE {
+            assert!(!s.title_fr.trim().is_empty(), "{}: title_fr", s.key);
+            assert!(!s.title_en.trim().is_empty(), "{}: title_en", s.key);
+            assert_eq!(
+                s.guidance_fr.is_empty(),
+                s.guidance_en.is_empty(),
+                "{}: guidance in one language only",
+                s.key
+            );
+            for f in s.fields {
+                let at = format!("{}.{}", s.key, f.key);
+                assert!(!f.label_fr.trim().is_empty(), "{at}: label_fr");
+                assert!(!f.label_en.trim().is_empty(), "{at}: label_en");
+                assert_eq!(
+                    f.guidance_fr.is_empty(),
+                    f.guidance_en.is_empty(),
+                    "{at}: guidance in one language only"
+                );
+                // Our own help exists only to fill a gap in the template.
+                assert!(
+                    f.from_template || !f.guidance_fr.is_empty(),
+                    "{at}: written by us but empty"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn apostrophes_are_typographic() {
+        for s in TEMPLATE {
+            let mut texts = vec![s.title_fr, s.title_en, s.guidance_fr, s.guidance_en];
+            for f in s.fields {
+                texts.extend([f.label_fr, f.label_en, f.guidance_fr, f.guidance_en]);
+            }
+            for text in texts {
+                assert!(!text.contains('\''), "straight apostrophe in {text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lookups() {
+        assert_eq!(section("cv").map(|s| s.title_fr), Some("Votre CV"));
+        assert_eq!(
+            field("fiches", "contexte").map(|f| f.label_fr),
+            Some("Contexte")
+        );
+        assert_eq!(
+            field("annexes", "numero").map(|f| f.label_en),
+            Some("Number")
+        );
+        assert!(field("etat_civil", "inconnu").is_none());
+        assert!(field("inconnue", "nom").is_none());
+        assert!(section("fiches.0").is_none());
+    }
+}

@@ -1,0 +1,221 @@
+//! A minimal W3C WebDriver client driving Debian's chromium through chromedriver: enough to
+//! type, click, reload and read what a user sees. Every wait is a bounded loop that fails
+//! with what it was waiting for, never a hang.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::{chromium, request, temp_dir};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// Polls of 100 ms before a wait gives up (a slow CI machine derives a scrypt key in wasm).
+const WAIT_POLLS: u32 = 900;
+
+pub struct Browser {
+    driver: Child,
+    addr: SocketAddr,
+    session: String,
+    profile: PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Browser {
+    /// A fresh headless profile (its own IndexedDB).
+    pub fn start() -> Browser {
+        Browser::start_with_profile(temp_dir("chromium-profile"))
+    }
+
+    pub fn start_with_profile(profile: PathBuf) -> Browser {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver runs (scripts/toolchain.sh installs chromium-driver)");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut browser = Browser {
+            driver,
+            addr,
+            session: String::new(),
+            profile,
+        };
+        let mut ready = false;
+        for _ in 0..WAIT_POLLS {
+            if std::net::TcpStream::connect(addr).is_ok() {
+                ready = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(ready, "chromedriver did not start on {addr}");
+        let created = browser.call(
+            "POST",
+            "/session",
+            Some(json!({
+                "capabilities": {"alwaysMatch": {
+                    "browserName": "chrome",
+                    "goog:chromeOptions": {
+                        "binary": chromium(),
+                        "args": [
+                            "--headless",
+                            "--no-sandbox",
+                            "--disable-gpu",
+                            "--disable-background-networking",
+                            "--disable-component-update",
+                            "--disable-sync",
+                            "--no-first-run",
+                            format!("--user-data-dir={}", browser.profile.display()),
+                        ],
+                    },
+                }},
+            })),
+        );
+        browser.session = created["sessionId"]
+            .as_str()
+            .expect("a session id")
+            .to_string();
+        browser
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let body = body.map(|b| b.to_string());
+        let response = request(self.addr, method, path, body.as_deref().map(str::as_bytes));
+        let value: Value = serde_json::from_slice(&response.body)
+            .unwrap_or_else(|_| panic!("webdriver {path}: {}", response.text()));
+        let value = value.get("value").cloned().unwrap_or(Value::Null);
+        if response.status >= 400 {
+            return json!({"error": value["error"], "message": value["message"]});
+        }
+        value
+    }
+
+    fn session_call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.call(method, &format!("/session/{}{path}", self.session), body)
+    }
+
+    pub fn goto(&self, url: &str) {
+        let r = self.session_call("POST", "/url", Some(json!({ "url": url })));
+        assert!(r.get("error").is_none(), "navigation to {url}: {r}");
+    }
+
+    pub fn refresh(&self) {
+        self.session_call("POST", "/refresh", Some(json!({})));
+    }
+
+    fn find(&self, css: &str) -> Option<String> {
+        let r = self.session_call(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
+        r[ELEMENT].as_str().map(str::to_string)
+    }
+
+    /// The element matching `css`, once it exists.
+    pub fn wait_for(&self, css: &str) -> String {
+        for _ in 0..WAIT_POLLS {
+            if let Some(e) = self.find(css) {
+                return e;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("never appeared: {css}\npage text:\n{}", self.text("body"));
+    }
+
+    /// Waits until the text of `css` satisfies `ok`; returns it.
+    pub fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        for _ in 0..WAIT_POLLS {
+            if let Some(e) = self.find(css) {
+                last = self.element_text(&e);
+                if ok(&last) {
+                    return last;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{css} never had the expected text; last: {last:?}");
+    }
+
+    fn element_text(&self, element: &str) -> String {
+        self.session_call("GET", &format!("/element/{element}/text"), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn text(&self, css: &str) -> String {
+        self.find(css)
+            .map(|e| self.element_text(&e))
+            .unwrap_or_default()
+    }
+
+    /// Types into the element as a user would (key events, one by one).
+    pub fn type_into(&self, css: &str, text: &str) {
+        let e = self.wait_for(css);
+        let r = self.session_call(
+            "POST",
+            &format!("/element/{e}/value"),
+            Some(json!({ "text": text })),
+        );
+        assert!(r.get("error").is_none(), "typing into {css}: {r}");
+    }
+
+    /// Replaces what a field holds: select all (Ctrl+A), delete, type.
+    pub fn retype(&self, css: &str, text: &str) {
+        self.type_into(css, "\u{E009}a\u{E000}\u{E003}");
+        self.type_into(css, text);
+    }
+
+    pub fn click(&self, css: &str) {
+        let e = self.wait_for(css);
+        let r = self.session_call("POST", &format!("/element/{e}/click"), Some(json!({})));
+        assert!(r.get("error").is_none(), "clicking {css}: {r}");
+    }
+
+    /// The live `value` of a form control.
+    pub fn value(&self, css: &str) -> String {
+        let e = self.wait_for(css);
+        self.session_call("GET", &format!("/element/{e}/property/value"), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Runs an async script (its last argument is the callback) and returns its result.
+    pub fn run_async(&self, script: &str) -> Value {
+        self.session_call(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": script, "args": []})),
+        )
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = request(
+                self.addr,
+                "DELETE",
+                &format!("/session/{}", self.session),
+                None,
+            );
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
