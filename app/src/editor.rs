@@ -7,6 +7,7 @@ use std::cell::Cell;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use livret_shared::dossier::{FICHE_FIELDS, FieldKind, SECTIONS};
+use livret_shared::membership::Role;
 use livret_shared::template::{self, FieldText};
 
 use crate::session;
@@ -19,14 +20,38 @@ enum SaveState {
     Failed(String),
 }
 
-thread_local! {
-    /// Saves started and not yet committed: "enregistré" only once the last one lands.
-    static PENDING_SAVES: Cell<u32> = const { Cell::new(0) };
+/// What the status line says about the relay.
+#[derive(Clone, Debug, PartialEq)]
+enum SyncState {
+    Waiting,
+    Syncing,
+    Synced,
+    Offline(String),
 }
 
-fn persist(status: RwSignal<SaveState>) {
+/// The editor's two status signals, handed to every field.
+#[derive(Clone, Copy)]
+struct Signals {
+    save: RwSignal<SaveState>,
+    sync: RwSignal<SyncState>,
+    fiches: RwSignal<usize>,
+}
+
+thread_local! {
+    /// Every field on screen, so edits that arrive from others can be shown (path, kind,
+    /// the value the control displays).
+    static FIELDS: std::cell::RefCell<Vec<(String, FieldKind, RwSignal<String>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+    /// Saves started and not yet committed: "enregistré" only once the last one lands.
+    static PENDING_SAVES: Cell<u32> = const { Cell::new(0) };
+    /// One sync at a time; edits made during one ask for another when it ends.
+    static SYNC_RUNNING: Cell<bool> = const { Cell::new(false) };
+    static SYNC_AGAIN: Cell<bool> = const { Cell::new(false) };
+}
+
+fn persist(st: Signals) {
     PENDING_SAVES.with(|p| p.set(p.get() + 1));
-    status.set(SaveState::Saving);
+    st.save.set(SaveState::Saving);
     spawn_local(async move {
         let result = session::save_open().await;
         let left = PENDING_SAVES.with(|p| {
@@ -34,10 +59,67 @@ fn persist(status: RwSignal<SaveState>) {
             p.get()
         });
         match result {
-            Err(e) => status.set(SaveState::Failed(e)),
-            Ok(()) if left == 0 => status.set(SaveState::Saved),
+            Err(e) => st.save.set(SaveState::Failed(e)),
+            Ok(()) if left == 0 => {
+                st.save.set(SaveState::Saved);
+                schedule_sync(st);
+            }
             Ok(()) => {}
         }
+    });
+}
+
+/// Brings every field on screen (and the fiche count) up to date with the document after
+/// others' edits were merged into it. A field whose text did not change is left alone, so
+/// the caret of someone typing stays where it is.
+fn show_others_edits(st: Signals) {
+    if let Ok(count) = session::with_open(|r| r.dossier().fiche_count())
+        && st
+            .fiches
+            .try_get_untracked()
+            .is_some_and(|shown| shown != count)
+    {
+        st.fiches.set(count);
+    }
+    let fields = FIELDS.with(|f| f.borrow().clone());
+    for (path, kind, shown) in fields {
+        let stored = session::with_open(|r| r.dossier().get(&path))
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let text = as_input(kind, stored);
+        // `try_`: the editor may have closed while the sync ran.
+        if shown.try_get_untracked().is_some_and(|t| t != text) {
+            shown.set(text);
+        }
+    }
+}
+
+/// Syncs with the relay now, or right after the sync in progress.
+fn schedule_sync(st: Signals) {
+    if SYNC_RUNNING.with(Cell::get) {
+        SYNC_AGAIN.with(|a| a.set(true));
+        return;
+    }
+    SYNC_RUNNING.with(|r| r.set(true));
+    st.sync.set(SyncState::Syncing);
+    spawn_local(async move {
+        loop {
+            SYNC_AGAIN.with(|a| a.set(false));
+            match session::sync_open().await {
+                Ok(changed) => {
+                    if changed {
+                        show_others_edits(st);
+                    }
+                    st.sync.set(SyncState::Synced);
+                }
+                Err(e) => st.sync.set(SyncState::Offline(e)),
+            }
+            if !SYNC_AGAIN.with(Cell::get) {
+                break;
+            }
+        }
+        SYNC_RUNNING.with(|r| r.set(false));
     });
 }
 
@@ -59,8 +141,13 @@ fn kind_of(section: &str, field: &str) -> FieldKind {
 #[component]
 pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
     let ready = RwSignal::new(None::<Result<(), String>>);
-    let status = RwSignal::new(SaveState::Saved);
+    FIELDS.with(|f| f.borrow_mut().clear());
     let fiches = RwSignal::new(0usize);
+    let st = Signals {
+        save: RwSignal::new(SaveState::Saved),
+        sync: RwSignal::new(SyncState::Waiting),
+        fiches,
+    };
     let title = RwSignal::new(String::new());
     {
         let id = id.clone();
@@ -77,6 +164,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 .unwrap_or_default();
                 fiches.set(count);
                 title.set(name);
+                schedule_sync(st);
             }
             ready.set(Some(opened));
         });
@@ -85,12 +173,19 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
         <nav class="retour" aria-label="Navigation">
             <button type="button" id="mes-dossiers" on:click=move |_| back.run(())>"← Mes dossiers"</button>
         </nav>
-        <p class="etat" role="status" aria-live="polite" data-testid="etat-sauvegarde">
-            {move || match status.get() {
+        <p class="etat" role="status" aria-live="polite">
+            <span data-testid="etat-sauvegarde">{move || match st.save.get() {
                 SaveState::Saved => "Enregistré sur cet appareil".to_string(),
                 SaveState::Saving => "Enregistrement…".to_string(),
                 SaveState::Failed(e) => format!("Échec de l'enregistrement : {e}"),
-            }}
+            }}</span>
+            " · "
+            <span data-testid="etat-synchro">{move || match st.sync.get() {
+                SyncState::Waiting => "Pas encore synchronisé".to_string(),
+                SyncState::Syncing => "Synchronisation…".to_string(),
+                SyncState::Synced => "Synchronisé avec le relais".to_string(),
+                SyncState::Offline(e) => format!("Hors ligne ({e}) : les modifications restent sur cet appareil"),
+            }}</span>
         </p>
         {move || match ready.get() {
             None => view! { <p aria-busy="true">"Ouverture du dossier…"</p> }.into_any(),
@@ -99,8 +194,9 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 <article class="livret" data-dossier=id.clone()>
                     <h2>{move || format!("Livret 2 — {}", title.get())}</h2>
                     <Sommaire/>
+                    <Partage st=st/>
                     {template::TEMPLATE.iter().map(|section| view! {
-                        <Section section=section status=status fiches=fiches/>
+                        <Section section=section st=st fiches=fiches/>
                     }).collect_view()}
                 </article>
             }
@@ -123,16 +219,64 @@ fn Sommaire() -> impl IntoView {
     }
 }
 
+/// Shares the dossier with another device by its identity line (invitations by e-mail come
+/// with the sharing issue; this is what they will do underneath).
+#[component]
+fn Partage(st: Signals) -> impl IntoView {
+    let identity = RwSignal::new(String::new());
+    let role = RwSignal::new("advisor".to_string());
+    let message = RwSignal::new(None::<Result<String, String>>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (line, role) = (identity.get(), role.get());
+        let role = if role == "juror" {
+            Role::Juror
+        } else {
+            Role::Advisor
+        };
+        spawn_local(async move {
+            match session::share(&line, role).await {
+                Ok(()) => {
+                    identity.set(String::new());
+                    message.set(Some(Ok("Dossier partagé.".into())));
+                    schedule_sync(st);
+                }
+                Err(e) => message.set(Some(Err(e))),
+            }
+        });
+    };
+    view! {
+        <details class="partage">
+            <summary>"Partager ce dossier"</summary>
+            <form on:submit=submit>
+                <label for="partage-identite">"Identité de l'appareil de la personne (livret1:…)"</label>
+                <input id="partage-identite" type="text" required
+                    on:input=move |ev| identity.set(event_target_value(&ev)) prop:value=identity/>
+                <label for="partage-role">"Rôle"</label>
+                <select id="partage-role" on:change=move |ev| role.set(event_target_value(&ev)) prop:value=role>
+                    <option value="advisor">"Accompagnateur — modifie le dossier"</option>
+                    <option value="juror">"Juré — lit le dossier"</option>
+                </select>
+                <button type="submit" id="partager">"Partager"</button>
+            </form>
+            {move || message.get().map(|m| match m {
+                Ok(t) => view! { <p role="status">{t}</p> }.into_any(),
+                Err(e) => view! { <p class="erreur" role="alert">{e}</p> }.into_any(),
+            })}
+        </details>
+    }
+}
+
 #[component]
 fn Section(
     section: &'static template::SectionText,
-    status: RwSignal<SaveState>,
+    st: Signals,
     fiches: RwSignal<usize>,
 ) -> impl IntoView {
     let heading = format!("titre-section-{}", section.key);
     let labelled_by = heading.clone();
     let body = match section.key {
-        "fiches" => view! { <Fiches status=status fiches=fiches/> }.into_any(),
+        "fiches" => view! { <Fiches st=st fiches=fiches/> }.into_any(),
         "annexes" => view! {
             <p class="aide">
                 "Le dépôt des pièces justificatives (chiffrées sur cet appareil) arrive dans une prochaine version ; "
@@ -144,7 +288,7 @@ fn Section(
             .fields
             .iter()
             .map(|f| {
-                view! { <Field path=format!("{key}.{}", f.key) text=f kind=kind_of(key, f.key) status=status/> }
+                view! { <Field path=format!("{key}.{}", f.key) text=f kind=kind_of(key, f.key) st=st/> }
             })
             .collect_view()
             .into_any(),
@@ -159,14 +303,14 @@ fn Section(
 }
 
 #[component]
-fn Fiches(status: RwSignal<SaveState>, fiches: RwSignal<usize>) -> impl IntoView {
+fn Fiches(st: Signals, fiches: RwSignal<usize>) -> impl IntoView {
     let add = move |_| {
         let n = fiches.get_untracked();
         if session::with_open(|r| r.dossier().set(&format!("fiches.{n}.intitule"), ""))
             .is_ok_and(|r| r.is_ok())
         {
             fiches.set(n + 1);
-            persist(status);
+            persist(st);
         }
     };
     let fields = template::section("fiches").map_or(&[][..], |s| s.fields);
@@ -175,7 +319,7 @@ fn Fiches(status: RwSignal<SaveState>, fiches: RwSignal<usize>) -> impl IntoView
             <fieldset class="fiche" data-fiche=index>
                 <legend>{format!("Fiche activité n° {}", index + 1)}</legend>
                 {fields.iter().map(|f| view! {
-                    <Field path=format!("fiches.{index}.{}", f.key) text=f kind=kind_of("fiches", f.key) status=status/>
+                    <Field path=format!("fiches.{index}.{}", f.key) text=f kind=kind_of("fiches", f.key) st=st/>
                 }).collect_view()}
             </fieldset>
         </For>
@@ -194,25 +338,23 @@ fn as_input(kind: FieldKind, stored: String) -> String {
 }
 
 #[component]
-fn Field(
-    path: String,
-    text: &'static FieldText,
-    kind: FieldKind,
-    status: RwSignal<SaveState>,
-) -> impl IntoView {
+fn Field(path: String, text: &'static FieldText, kind: FieldKind, st: Signals) -> impl IntoView {
     let stored = session::with_open(|r| r.dossier().get(&path))
         .ok()
         .and_then(Result::ok)
         .unwrap_or_default();
-    let initial = as_input(kind, stored);
+    let shown = RwSignal::new(as_input(kind, stored));
+    FIELDS.with(|f| f.borrow_mut().push((path.clone(), kind, shown)));
     let id = format!("f-{}", path.replace('.', "-"));
     let help = format!("{id}-aide");
     let on_input = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
+        // Untracked: the control already shows it; writing it back would move the caret.
+        shown.update_untracked(|v| v.clone_from(&value));
         match session::with_open(|r| r.dossier().set(&path, &value)) {
-            Ok(Ok(())) => persist(status),
-            Ok(Err(e)) => status.set(SaveState::Failed(e.to_string())),
-            Err(e) => status.set(SaveState::Failed(e)),
+            Ok(Ok(())) => persist(st),
+            Ok(Err(e)) => st.save.set(SaveState::Failed(e.to_string())),
+            Err(e) => st.save.set(SaveState::Failed(e)),
         }
     };
     let guidance = (!text.guidance_fr.is_empty())
@@ -220,12 +362,12 @@ fn Field(
     let described = (!text.guidance_fr.is_empty()).then(|| help.clone());
     let control = if kind == FieldKind::Text {
         view! {
-            <textarea id=id.clone() rows="6" aria-describedby=described on:input=on_input prop:value=initial></textarea>
+            <textarea id=id.clone() rows="6" aria-describedby=described on:input=on_input prop:value=shown></textarea>
         }
         .into_any()
     } else {
         view! {
-            <input id=id.clone() type="text" aria-describedby=described on:input=on_input prop:value=initial/>
+            <input id=id.clone() type="text" aria-describedby=described on:input=on_input prop:value=shown/>
         }
         .into_any()
     };

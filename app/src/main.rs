@@ -5,6 +5,7 @@
 mod editor;
 mod idb;
 mod session;
+mod ws;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;

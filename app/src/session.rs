@@ -3,19 +3,25 @@
 //! only plain values (ids, texts) in their signals.
 
 use std::cell::RefCell;
+use std::str::FromStr;
 
 use js_sys::Promise;
-use livret_shared::envelope::DossierId;
-use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::envelope::{DossierId, Envelope, random_nonce};
+use livret_shared::keys::{ContentKey, DeviceId, DeviceSecret};
+use livret_shared::membership::{self, Role, SignedEntry};
+use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
 use livret_shared::referentiel::Referentiel;
 use livret_shared::sync::Replica;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::idb::Db;
+use crate::ws::Socket;
 
 /// IndexedDB keys: the locked device keys, and one sealed replica per dossier.
 const DEVICE_KEY: &str = "device";
 const DOSSIER_PREFIX: &str = "dossier:";
+/// How many of a dossier's membership entries the relay has (a little-endian u64).
+const PUBLISHED_PREFIX: &str = "published:";
 
 struct Session {
     db: Db,
@@ -233,4 +239,195 @@ pub async fn save_open() -> Result<(), String> {
         Ok::<_, String>((key, device.seal_for_self(&replica.save())))
     })?;
     db()?.put(&key, &sealed).await.map_err(|e| e.to_string())
+}
+
+/// Shares the open dossier with another device (its `livret1:…` identity line), as advisor
+/// or juror: the content key is wrapped to it in a signed membership entry, published to the
+/// relay at the next sync.
+pub async fn share(identity: &str, role: Role) -> Result<(), String> {
+    let member = DeviceId::from_str(identity.trim()).map_err(|e| e.to_string())?;
+    SESSION.with(|s| {
+        let mut s = s.borrow_mut();
+        let s = s.as_mut().ok_or("stockage non ouvert")?;
+        let device = s.device.as_ref().ok_or("appareil verrouillé")?;
+        let replica = s.open.as_mut().ok_or("aucun dossier ouvert")?;
+        let key = replica
+            .epoch_key()
+            .ok_or("clé du dossier absente")?
+            .duplicate();
+        let entry = membership::add(replica.membership(), device, &member, role, &key)
+            .map_err(|e| e.to_string())?;
+        replica
+            .apply_membership(device, std::slice::from_ref(&entry))
+            .map_err(|e| e.to_string())
+    })?;
+    save_open().await
+}
+
+/// The relay's WebSocket address: the origin that served the app.
+fn relay_url() -> Result<String, String> {
+    let location = web_sys::window().ok_or("pas de fenêtre")?.location();
+    let protocol = location.protocol().map_err(|_| "adresse illisible")?;
+    let host = location.host().map_err(|_| "adresse illisible")?;
+    let scheme = if protocol == "https:" { "wss" } else { "ws" };
+    Ok(format!("{scheme}://{host}/api/v1/sync"))
+}
+
+async fn next_message(socket: &Socket) -> Result<ServerMsg, String> {
+    let frame = socket.next().await.ok_or("connexion au relais perdue")?;
+    protocol::decode(&frame).ok_or_else(|| "réponse illisible du relais".to_string())
+}
+
+fn send(socket: &Socket, msg: &ClientMsg) -> Result<(), String> {
+    socket.send(&protocol::encode(msg))
+}
+
+/// How many membership entries of a dossier the relay already has (0: not yet created).
+async fn published(db: &Db, id: &str) -> Result<usize, String> {
+    let bytes = db
+        .get(&format!("{PUBLISHED_PREFIX}{id}"))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(bytes
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map_or(0, |b| u64::from_le_bytes(b) as usize))
+}
+
+/// Pushes the open dossier's membership and edits to the relay and applies what others
+/// wrote; returns once the relay has acknowledged everything (durable) and the catch-up is
+/// complete; `true` when others' edits arrived. Errors leave the local copy as it was: the
+/// next sync starts again.
+pub async fn sync_open() -> Result<bool, String> {
+    let before = with_open(|r| r.dossier().automerge().get_heads())?;
+    sync_exchange().await?;
+    let after = with_open(|r| r.dossier().automerge().get_heads())?;
+    Ok(before != after)
+}
+
+async fn sync_exchange() -> Result<(), String> {
+    let db = db()?;
+    let (id, log) = with_open(|r| (r.id, r.log().to_vec()))?;
+    let socket = Socket::connect(&relay_url()?).await?;
+    let ServerMsg::Challenge { nonce } = next_message(&socket).await? else {
+        return Err("le relais n'a pas envoyé de défi".into());
+    };
+    let mut signed = AUTH_DOMAIN.to_vec();
+    signed.extend_from_slice(&nonce);
+    let (device, signature) = with_device(|d| (d.signing_public(), d.sign(&signed)))?;
+    send(
+        &socket,
+        &ClientMsg::Hello {
+            device,
+            signature: signature.to_vec(),
+        },
+    )?;
+    match next_message(&socket).await? {
+        ServerMsg::Welcome => {}
+        ServerMsg::Rejected { detail, .. } => return Err(format!("relais : {detail}")),
+        _ => return Err("réponse inattendue du relais".into()),
+    }
+    // Membership first: the relay checks every envelope against it.
+    let key = id.to_string();
+    let mut done = published(&db, &key).await?;
+    while done < log.len() {
+        let entry = log[done].to_bytes();
+        send(
+            &socket,
+            &if done == 0 {
+                ClientMsg::Create { entry }
+            } else {
+                ClientMsg::Membership { dossier: id, entry }
+            },
+        )?;
+        loop {
+            match next_message(&socket).await? {
+                ServerMsg::MembershipOk { .. } => break,
+                ServerMsg::Rejected { detail, .. } => {
+                    return Err(format!("partage refusé par le relais : {detail}"));
+                }
+                _ => continue,
+            }
+        }
+        done += 1;
+        db.put(
+            &format!("{PUBLISHED_PREFIX}{key}"),
+            &(done as u64).to_le_bytes(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    }
+    // Seal what was typed since the last sync, send the outbox, catch up.
+    let (since, outbox) = SESSION.with(|s| {
+        let mut s = s.borrow_mut();
+        let s = s.as_mut().ok_or("stockage non ouvert")?;
+        let device = s.device.as_ref().ok_or("appareil verrouillé")?;
+        let replica = s.open.as_mut().ok_or("aucun dossier ouvert")?;
+        replica
+            .flush(device, random_nonce())
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((replica.since(), replica.outbox()))
+    })?;
+    send(&socket, &ClientMsg::Subscribe { dossier: id, since })?;
+    let mut waiting = std::collections::BTreeSet::new();
+    for envelope in outbox {
+        let counter = Envelope::parse(&envelope)
+            .map_err(|e| e.to_string())?
+            .header
+            .counter;
+        waiting.insert(counter);
+        send(&socket, &ClientMsg::Push { envelope })?;
+    }
+    let mut caught_up = false;
+    while !caught_up || !waiting.is_empty() {
+        match next_message(&socket).await? {
+            ServerMsg::Ack {
+                dossier, counter, ..
+            } if dossier == id => {
+                waiting.remove(&counter);
+                with_open(|r| r.acknowledged(counter))?;
+            }
+            ServerMsg::Log {
+                dossier,
+                entries,
+                snapshot,
+                envelopes,
+                complete,
+                active_snapshot,
+            } if dossier == id => {
+                SESSION.with(|s| {
+                    let mut s = s.borrow_mut();
+                    let s = s.as_mut().ok_or("stockage non ouvert")?;
+                    let device = s.device.as_ref().ok_or("appareil verrouillé")?;
+                    let replica = s.open.as_mut().ok_or("aucun dossier ouvert")?;
+                    let entries: Vec<SignedEntry> = entries
+                        .iter()
+                        .map(|b| SignedEntry::from_bytes(b))
+                        .collect::<Result<_, _>>()
+                        .map_err(|e| e.to_string())?;
+                    replica
+                        .apply_membership(device, &entries)
+                        .map_err(|e| e.to_string())?;
+                    if let Some(snapshot) = snapshot {
+                        replica
+                            .receive_snapshot(&snapshot)
+                            .map_err(|e| e.to_string())?;
+                    }
+                    replica.receive(&envelopes).map_err(|e| e.to_string())?;
+                    if let Some(active) = active_snapshot {
+                        replica.snapshot_accepted(active);
+                    }
+                    Ok::<_, String>(())
+                })?;
+                caught_up |= complete;
+            }
+            ServerMsg::Rejected { detail, reason } => {
+                return Err(format!(
+                    "le relais a refusé : {detail} ({})",
+                    reason.as_str()
+                ));
+            }
+            _ => {}
+        }
+    }
+    save_open().await
 }

@@ -13,18 +13,18 @@ use livret_shared::sync::Replica;
 use crate::support::{Relay, get, temp_dir};
 
 /// One device: a `--home` directory driven through the `livret` binary.
-struct Device {
+pub(crate) struct Device {
     home: PathBuf,
 }
 
 impl Device {
-    fn new(label: &str) -> Device {
+    pub(crate) fn new(label: &str) -> Device {
         Device {
             home: temp_dir(label),
         }
     }
 
-    fn run(&self, args: &[&str]) -> String {
+    pub(crate) fn run(&self, args: &[&str]) -> String {
         let out = Command::new(env!("CARGO_BIN_EXE_livret"))
             .arg("--home")
             .arg(&self.home)
@@ -55,7 +55,7 @@ impl Device {
         )
     }
 
-    fn identity(&self) -> String {
+    pub(crate) fn identity(&self) -> String {
         self.run(&["identity", "show"])
     }
 }
@@ -305,7 +305,7 @@ fn compaction_replaces_history_and_late_devices_start_from_the_snapshot() {
 }
 
 /// Every file under `dir`, read whole.
-fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+pub(crate) fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
@@ -318,7 +318,7 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 

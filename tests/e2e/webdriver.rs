@@ -194,6 +194,28 @@ impl Browser {
             .to_string()
     }
 
+    /// Waits until the form control matching `css` holds `expected`.
+    pub fn wait_value(&self, css: &str, expected: &str) {
+        let mut last = String::new();
+        for _ in 0..WAIT_POLLS {
+            last = self.value(css);
+            if last == expected {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{css} never held {expected:?}; last: {last:?}");
+    }
+
+    /// An attribute of the element matching `css`.
+    pub fn attribute(&self, css: &str, name: &str) -> String {
+        let e = self.wait_for(css);
+        self.session_call("GET", &format!("/element/{e}/attribute/{name}"), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Runs an async script (its last argument is the callback) and returns its result.
     pub fn run_async(&self, script: &str) -> Value {
         self.session_call(
