@@ -47,6 +47,29 @@ thread_local! {
     /// One sync at a time; edits made during one ask for another when it ends.
     static SYNC_RUNNING: Cell<bool> = const { Cell::new(false) };
     static SYNC_AGAIN: Cell<bool> = const { Cell::new(false) };
+    /// After a failed sync: one retry at a time, each one waiting twice as long (to a cap).
+    static RETRY_PENDING: Cell<bool> = const { Cell::new(false) };
+    static RETRY_DELAY_MS: Cell<i32> = const { Cell::new(FIRST_RETRY_MS) };
+}
+
+const FIRST_RETRY_MS: i32 = 1_000;
+const MAX_RETRY_MS: i32 = 10_000;
+
+/// While offline, tries again later; edits stay saved on the device meanwhile.
+fn retry_later(st: Signals) {
+    if RETRY_PENDING.with(|p| p.replace(true)) {
+        return;
+    }
+    let delay = RETRY_DELAY_MS.with(|d| {
+        let now = d.get();
+        d.set((now * 2).min(MAX_RETRY_MS));
+        now
+    });
+    spawn_local(async move {
+        session::sleep(delay).await;
+        RETRY_PENDING.with(|p| p.set(false));
+        schedule_sync(st);
+    });
 }
 
 fn persist(st: Signals) {
@@ -111,6 +134,7 @@ fn schedule_sync(st: Signals) {
                     if changed {
                         show_others_edits(st);
                     }
+                    RETRY_DELAY_MS.with(|d| d.set(FIRST_RETRY_MS));
                     st.sync.set(SyncState::Synced);
                 }
                 Err(e) => st.sync.set(SyncState::Offline(e)),
@@ -120,6 +144,9 @@ fn schedule_sync(st: Signals) {
             }
         }
         SYNC_RUNNING.with(|r| r.set(false));
+        if matches!(st.sync.try_get_untracked(), Some(SyncState::Offline(_))) {
+            retry_later(st);
+        }
     });
 }
 

@@ -63,9 +63,14 @@ pub async fn open_storage() -> Result<bool, String> {
 
 /// Gives the browser a moment to paint (before slow, synchronous work such as scrypt).
 pub async fn yield_to_browser() {
+    sleep(30).await;
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: i32) {
     let promise = Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30);
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
         }
     });
     let _ = JsFuture::from(promise).await;

@@ -201,6 +201,33 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     browser.wait_value("#f-fiches-0-moyens", "Ajouté par l'accompagnateur");
     assert_eq!(browser.value("#f-fiches-0-contexte"), CANARY);
 
+    // Offline: the edit stays on the device, the status says so; back online, it syncs by
+    // itself (the app retries) and reaches the advisor.
+    browser.set_offline(true);
+    browser.type_into("#f-fiches-0-problematique", "Écrit dans le train");
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t.starts_with("Hors ligne")
+    });
+    assert_eq!(
+        browser.text("[data-testid=etat-sauvegarde]"),
+        "Enregistré sur cet appareil"
+    );
+    advisor.run(&["sync"]);
+    assert_eq!(
+        advisor.run(&["dossier", "get", &id, "fiches.0.problematique"]),
+        "",
+        "nothing left the browser while offline"
+    );
+    browser.set_offline(false);
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t == "Synchronisé avec le relais"
+    });
+    advisor.run(&["sync"]);
+    assert_eq!(
+        advisor.run(&["dossier", "get", &id, "fiches.0.problematique"]),
+        "Écrit dans le train"
+    );
+
     for (path, bytes) in files_under(&relay.data) {
         assert!(
             !contains(&bytes, CANARY.as_bytes()),

@@ -207,6 +207,22 @@ impl Browser {
         panic!("{css} never held {expected:?}; last: {last:?}");
     }
 
+    /// Cuts (or restores) the browser's network, as a train tunnel would (Chromium's
+    /// network emulation: new connections fail, the page stays).
+    pub fn set_offline(&self, offline: bool) {
+        let r = self.session_call(
+            "POST",
+            "/chromium/network_conditions",
+            Some(json!({"network_conditions": {
+                "offline": offline,
+                "latency": 0,
+                "download_throughput": -1,
+                "upload_throughput": -1,
+            }})),
+        );
+        assert!(r.get("error").is_none(), "network conditions: {r}");
+    }
+
     /// An attribute of the element matching `css`.
     pub fn attribute(&self, css: &str, name: &str) -> String {
         let e = self.wait_for(css);
