@@ -6,6 +6,7 @@
 #    (Rust 1.96 with its std source, built with -Zbuild-std) and lld-19.
 #  - wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock.
 #  - chromium + chromium-driver for browser tests, poppler-utils (pdftotext) for PDF checks.
+#  - axe-core (npm registry) for the accessibility checks of the browser tests, in target/npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ as_root() {
 }
 
 packages=(chromium chromium-driver poppler-utils)
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     packages+=(rustc-web cargo-web rust-web-src lld-19)
 fi
@@ -41,4 +43,12 @@ fi
 if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wanted"; then
     log "cargo install wasm-bindgen-cli $wanted (a few minutes, once)"
     cargo install --quiet wasm-bindgen-cli --version "$wanted"
+fi
+
+# axe-core, pinned; the browser tests inject target/npm/node_modules/axe-core/axe.min.js.
+axe_version=4.10.3
+axe=target/npm/node_modules/axe-core
+if ! grep -qs "\"version\": \"$axe_version\"" "$axe/package.json"; then
+    log "npm install axe-core@$axe_version"
+    npm install --silent --no-audit --no-fund --prefix target/npm "axe-core@$axe_version" >/dev/null
 fi

@@ -70,6 +70,7 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
             .text("[data-testid=identite]")
             .starts_with("livret1:")
     );
+    browser.assert_accessible("home");
 
     // A dossier for RNCP37827, then one whole fiche typed key by key.
     browser.click("#referentiel option[value='002']");
@@ -82,6 +83,8 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
     browser.wait_text("[data-testid=etat-sauvegarde]", |t| {
         t == "Enregistré sur cet appareil"
     });
+    browser.click(".partage summary");
+    browser.assert_accessible("dossier editor");
 
     // What IndexedDB holds is sealed: the canary typed above is nowhere in it.
     let scan = browser.run_async(&format!(
@@ -120,6 +123,7 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
     browser.type_into("#phrase", "pas la bonne phrase");
     browser.click("#deverrouiller");
     browser.wait_text("[role=alert]", |t| t.contains("Phrase de passe incorrecte"));
+    browser.assert_accessible("unlock (with an error)");
     browser.retype("#phrase", PASSPHRASE);
     browser.click("#deverrouiller");
     let list = browser.wait_text("[data-testid=dossiers]", |t| t.contains("1 fiche"));
@@ -147,6 +151,7 @@ fn first_run(browser: &Browser) {
     browser.type_into("#phrase-confirmation", "une autre phrase");
     browser.click("#creer-identite");
     browser.wait_text("[role=alert]", |t| t.contains("diffèrent"));
+    browser.assert_accessible("first run (with an error)");
     browser.retype("#phrase-confirmation", PASSPHRASE);
     browser.click("#creer-identite");
 }
@@ -239,4 +244,31 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
         !contains(&relay.output(), CANARY.as_bytes()),
         "canary in the relay's logs"
     );
+}
+
+/// The accessibility check itself can fail: an unlabelled field and an image without text,
+/// added to a page it passed, are reported.
+#[test]
+fn the_accessibility_check_reports_violations() {
+    let relay = Relay::start();
+    let browser = Browser::start();
+    browser.goto(&relay.url("/"));
+    browser.wait_for("#phrase");
+    browser.assert_accessible("first run");
+    browser.run_async(
+        r#"const done = arguments[arguments.length - 1];
+        document.querySelector("main").insertAdjacentHTML("beforeend",
+            '<input type="text" id="sans-etiquette"><img src="/style.css">');
+        done(true);"#,
+    );
+    let failure = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        browser.assert_accessible("first run, damaged")
+    }))
+    .expect_err("violations must be reported");
+    let message = failure
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("image-alt"), "{message}");
+    assert!(message.contains("label"), "{message}");
 }

@@ -207,6 +207,36 @@ impl Browser {
         panic!("{css} never held {expected:?}; last: {last:?}");
     }
 
+    /// Runs axe-core (installed by scripts/toolchain.sh) on the page as it is now, against
+    /// WCAG 2.1 A and AA, and fails with every violation found, naming `screen`.
+    pub fn assert_accessible(&self, screen: &str) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/npm/node_modules/axe-core/axe.min.js");
+        let axe = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run scripts/toolchain.sh)", path.display()));
+        let injected = self.session_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": format!("{axe}\nreturn typeof axe;"), "args": []})),
+        );
+        assert_eq!(injected, "object", "axe-core did not load: {injected}");
+        let result = self.run_async(
+            r#"const done = arguments[arguments.length - 1];
+            axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+              .then(r => done(r.violations.map(v => ({
+                  id: v.id, impact: v.impact, help: v.help,
+                  nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " — " + n.failureSummary)
+              }))))
+              .catch(e => done({error: String(e)}));"#,
+        );
+        assert_eq!(
+            result,
+            json!([]),
+            "axe-core violations on the {screen} screen:\n{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        );
+    }
+
     /// Cuts (or restores) the browser's network, as a train tunnel would (Chromium's
     /// network emulation: new connections fail, the page stays).
     pub fn set_offline(&self, offline: bool) {
