@@ -35,6 +35,9 @@ struct Signals {
     save: RwSignal<SaveState>,
     sync: RwSignal<SyncState>,
     fiches: RwSignal<usize>,
+    /// Bumped on every change to the document (typed here or merged from others): what
+    /// the récapitulatif recomputes from.
+    revision: RwSignal<u64>,
 }
 
 thread_local! {
@@ -73,6 +76,7 @@ fn retry_later(st: Signals) {
 }
 
 fn persist(st: Signals) {
+    st.revision.update(|r| *r += 1);
     PENDING_SAVES.with(|p| p.set(p.get() + 1));
     st.save.set(SaveState::Saving);
     spawn_local(async move {
@@ -96,6 +100,7 @@ fn persist(st: Signals) {
 /// others' edits were merged into it. A field whose text did not change is left alone, so
 /// the caret of someone typing stays where it is.
 fn show_others_edits(st: Signals) {
+    st.revision.update(|r| *r += 1);
     if let Ok(count) = session::with_open(|r| r.dossier().fiche_count())
         && st
             .fiches
@@ -174,6 +179,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
         save: RwSignal::new(SaveState::Saved),
         sync: RwSignal::new(SyncState::Waiting),
         fiches,
+        revision: RwSignal::new(0),
     };
     let title = RwSignal::new(String::new());
     {
@@ -303,7 +309,7 @@ fn Section(
     let heading = format!("titre-section-{}", section.key);
     let labelled_by = heading.clone();
     let body = match section.key {
-        "fiches" => view! { <Fiches st=st fiches=fiches/> }.into_any(),
+        "fiches" => view! { <Fiches st=st fiches=fiches/> <Recapitulatif st=st/> }.into_any(),
         "annexes" => view! {
             <p class="aide">
                 "Le dépôt des pièces justificatives (chiffrées sur cet appareil) arrive dans une prochaine version ; "
@@ -345,8 +351,12 @@ fn Fiches(st: Signals, fiches: RwSignal<usize>) -> impl IntoView {
         <For each=move || 0..fiches.get() key=|i| *i let:index>
             <fieldset class="fiche" data-fiche=index>
                 <legend>{format!("Fiche activité n° {}", index + 1)}</legend>
-                {fields.iter().map(|f| view! {
-                    <Field path=format!("fiches.{index}.{}", f.key) text=f kind=kind_of("fiches", f.key) st=st/>
+                {fields.iter().map(|f| if f.key == "competences" {
+                    view! { <CompetencePicker index=index text=f st=st/> }.into_any()
+                } else {
+                    view! {
+                        <Field path=format!("fiches.{index}.{}", f.key) text=f kind=kind_of("fiches", f.key) st=st/>
+                    }.into_any()
                 }).collect_view()}
             </fieldset>
         </For>
@@ -404,5 +414,151 @@ fn Field(path: String, text: &'static FieldText, kind: FieldKind, st: Signals) -
             {guidance}
             {control}
         </div>
+    }
+}
+
+/// An element id made of a compétence code (`C1.2` → `C1_2`: dots would read as CSS classes).
+fn code_id(code: &str) -> String {
+    code.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// The compétences a fiche claims, picked from the dossier's référentiel (bloc by bloc,
+/// filtered as one types), stored as the list of their codes.
+#[component]
+fn CompetencePicker(index: usize, text: &'static FieldText, st: Signals) -> impl IntoView {
+    let path = format!("fiches.{index}.competences");
+    let referentiel = session::with_open(|r| r.dossier().referentiel())
+        .ok()
+        .flatten();
+    let stored = session::with_open(|r| r.dossier().get(&path))
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let selected = RwSignal::new(serde_json::from_str::<Vec<String>>(&stored).unwrap_or_default());
+    let query = RwSignal::new(String::new());
+    let search_id = format!("filtre-{index}");
+    let Some(referentiel) = referentiel else {
+        return view! {
+            <p class="erreur">"Ce dossier n'indique pas de référentiel : choisissez la certification visée."</p>
+        }
+        .into_any();
+    };
+    let blocs = referentiel
+        .blocs
+        .into_iter()
+        .map(|bloc| {
+            let heading = format!(
+                "{} {}{}",
+                match bloc.kind {
+                    livret_shared::referentiel::BlocKind::Bloc => "Bloc",
+                    livret_shared::referentiel::BlocKind::Activite => "Activité",
+                },
+                bloc.number,
+                bloc.title.map(|t| format!(" — {t}")).unwrap_or_default()
+            );
+            let boxes = bloc
+                .competences
+                .into_iter()
+                .map(|c| {
+                    let id = format!("cb-{index}-{}", code_id(&c.code));
+                    let haystack = format!("{} {}", c.code, c.title).to_lowercase();
+                    let code = c.code.clone();
+                    let checked_code = c.code.clone();
+                    let path = path.clone();
+                    let toggle = move |ev: leptos::ev::Event| {
+                        let on = event_target_checked(&ev);
+                        selected.update(|list| {
+                            list.retain(|x| *x != code);
+                            if on {
+                                list.push(code.clone());
+                            }
+                        });
+                        let value = selected.get_untracked().join(", ");
+                        match session::with_open(|r| r.dossier().set(&path, &value)) {
+                            Ok(Ok(())) => persist(st),
+                            Ok(Err(e)) => st.save.set(SaveState::Failed(e.to_string())),
+                            Err(e) => st.save.set(SaveState::Failed(e)),
+                        }
+                    };
+                    view! {
+                        <div class="case" class:masquee=move || {
+                            let q = query.get().to_lowercase();
+                            !q.trim().is_empty() && !haystack.contains(q.trim())
+                        }>
+                            <input type="checkbox" id=id.clone() on:change=toggle
+                                prop:checked=move || selected.get().contains(&checked_code)/>
+                            <label for=id>{format!("{} — {}", c.code, c.title)}</label>
+                        </div>
+                    }
+                })
+                .collect_view();
+            view! {
+                <fieldset class="bloc">
+                    <legend>{heading}</legend>
+                    {boxes}
+                </fieldset>
+            }
+        })
+        .collect_view();
+    view! {
+        <fieldset class="competences">
+            <legend>{text.label_fr}</legend>
+            {(!text.guidance_fr.is_empty()).then(|| view! { <p class="aide">{text.guidance_fr}</p> })}
+            <label for=search_id.clone()>"Filtrer les compétences"</label>
+            <input type="search" id=search_id on:input=move |ev| query.set(event_target_value(&ev))/>
+            {blocs}
+        </fieldset>
+    }
+    .into_any()
+}
+
+/// The récapitulatif des compétences, live: which fiches claim each compétence, and which
+/// compétences no fiche claims yet.
+#[component]
+fn Recapitulatif(st: Signals) -> impl IntoView {
+    view! {
+        <section class="recapitulatif" aria-labelledby="titre-recap">
+            <h4 id="titre-recap">"Récapitulatif des compétences"</h4>
+            {move || {
+                st.revision.get();
+                st.fiches.get();
+                let lines = session::with_open(|r| r.dossier().coverage()).unwrap_or_default();
+                let covered = lines.iter().filter(|l| !l.fiches.is_empty()).count();
+                let rows = lines
+                    .into_iter()
+                    .map(|l| {
+                        let status = if l.fiches.is_empty() {
+                            "non couverte".to_string()
+                        } else {
+                            l.fiches
+                                .iter()
+                                .map(|i| format!("n° {}", i + 1))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        };
+                        let gap = l.fiches.is_empty();
+                        let code = l.code.clone();
+                        view! {
+                            <tr class:lacune=gap data-code=code>
+                                <th scope="row">{l.code}</th>
+                                <td>{l.title}</td>
+                                <td>{status}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <p data-testid="recap-total">{format!("{covered} compétence(s) couverte(s) par au moins une fiche")}</p>
+                    <table data-testid="recapitulatif">
+                        <thead>
+                            <tr><th scope="col">"Code"</th><th scope="col">"Compétence"</th><th scope="col">"Fiches activité"</th></tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                }
+            }}
+        </section>
     }
 }

@@ -144,6 +144,17 @@ fn corrupt(e: impl std::fmt::Display) -> DossierError {
     DossierError::Corrupt(e.to_string())
 }
 
+/// One line of the récapitulatif des compétences ([`Dossier::coverage`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    /// The bloc's number, 0 for a code the référentiel does not have.
+    pub bloc: u32,
+    pub code: String,
+    pub title: String,
+    /// Fiches activité (0-based) that name this compétence.
+    pub fiches: Vec<usize>,
+}
+
 /// A Livret 2 document.
 pub struct Dossier {
     doc: AutoCommit,
@@ -285,6 +296,52 @@ impl Dossier {
             Ok(Some((Value::Scalar(s), _))) => Referentiel::from_json(s.as_str()?).ok(),
             _ => None,
         }
+    }
+
+    /// The récapitulatif des compétences: every compétence of the pinned référentiel, in its
+    /// order, with the fiches activité (0-based) that claim it. Codes a fiche names that the
+    /// référentiel does not have are listed last, with bloc 0, so nothing typed is hidden.
+    pub fn coverage(&mut self) -> Vec<Coverage> {
+        let claims: Vec<Vec<String>> = (0..self.fiche_count())
+            .map(|i| {
+                let listed = self
+                    .get(&format!("fiches.{i}.competences"))
+                    .unwrap_or_default();
+                serde_json::from_str::<Vec<String>>(&listed).unwrap_or_default()
+            })
+            .collect();
+        let fiches_of = |code: &str| -> Vec<usize> {
+            claims
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.iter().any(|x| x.eq_ignore_ascii_case(code)))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let mut out: Vec<Coverage> = Vec::new();
+        if let Some(r) = self.referentiel() {
+            for bloc in &r.blocs {
+                for c in &bloc.competences {
+                    out.push(Coverage {
+                        bloc: bloc.number,
+                        code: c.code.clone(),
+                        title: c.title.clone(),
+                        fiches: fiches_of(&c.code),
+                    });
+                }
+            }
+        }
+        for code in claims.iter().flatten() {
+            if !out.iter().any(|c| c.code.eq_ignore_ascii_case(code)) {
+                out.push(Coverage {
+                    bloc: 0,
+                    code: code.clone(),
+                    title: String::new(),
+                    fiches: fiches_of(code),
+                });
+            }
+        }
+        out
     }
 
     pub fn fiche_count(&self) -> usize {
@@ -533,6 +590,31 @@ mod tests {
         );
         assert_eq!(d.fiche_count(), 0);
         d.set("fiches.0.intitule", "Refonte du SI").unwrap();
+    }
+
+    #[test]
+    fn the_recapitulatif_lists_every_competence_with_its_fiches() {
+        let text = "Bloc de compétences 1 : Concevoir\n\nC1. Analyser le besoin.\nC2. Modéliser.\n\n\
+                    Bloc de compétences 2 : Réaliser\n\nC3. Développer.\n";
+        let r = crate::referentiel::import_text(text).unwrap().referentiel;
+        let mut d = Dossier::new(b"a");
+        d.set_referentiel(&r).unwrap();
+        d.set("fiches.0.competences", "C1, C3").unwrap();
+        d.set("fiches.1.competences", "c3, C9").unwrap();
+        let lines: Vec<(u32, String, Vec<usize>)> = d
+            .coverage()
+            .into_iter()
+            .map(|c| (c.bloc, c.code, c.fiches))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (1, "C1".into(), vec![0]),
+                (1, "C2".into(), vec![]),
+                (2, "C3".into(), vec![0, 1]),
+                (0, "C9".into(), vec![1]),
+            ]
+        );
     }
 
     #[test]

@@ -12,7 +12,6 @@ const CANARY: &str = "CANARI-navigateur-7f3a";
 /// Everything a candidate fills in one fiche activité (field → text typed).
 const FICHE: &[(&str, &str)] = &[
     ("bloc", "Bloc 2"),
-    ("competences", "C6, C7, C8"),
     (
         "intitule",
         "Mise en production d'un modèle de détection de fraude",
@@ -79,6 +78,22 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
     for (field, text) in FICHE {
         browser.type_into(&format!("#f-fiches-0-{field}"), text);
     }
+    // Compétences picked from the référentiel; the filter narrows the list as one types.
+    browser.type_into("#filtre-0", "modèle");
+    assert!(
+        browser.displayed("#cb-0-C12"),
+        "a C12 statement mentions modèles"
+    );
+    assert!(!browser.displayed("#cb-0-C1"), "C1 does not");
+    browser.retype("#filtre-0", "");
+    for code in ["C6", "C7", "C8"] {
+        browser.click(&format!("#cb-0-{code}"));
+    }
+    browser.wait_text("[data-testid=recap-total]", |t| {
+        t.starts_with("3 compétence")
+    });
+    assert!(browser.text("tr[data-code=C7]").contains("n° 1"));
+    assert!(browser.text("tr[data-code=C1]").contains("non couverte"));
     browser.type_into("#f-etat_civil-nom", "Durand");
     browser.wait_text("[data-testid=etat-sauvegarde]", |t| {
         t == "Enregistré sur cet appareil"
@@ -137,6 +152,13 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
         );
     }
     assert_eq!(browser.value("#f-etat_civil-nom"), "Durand");
+    for (code, picked) in [("C6", true), ("C7", true), ("C8", true), ("C9", false)] {
+        assert_eq!(
+            browser.property(&format!("#cb-0-{code}"), "checked"),
+            serde_json::Value::Bool(picked),
+            "{code} after reload"
+        );
+    }
     assert_eq!(
         browser.value("#f-projet_vae-rncp"),
         "RNCP37827",

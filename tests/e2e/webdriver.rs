@@ -194,6 +194,18 @@ impl Browser {
             .to_string()
     }
 
+    /// A DOM property of the element matching `css` (`checked`, `value`…).
+    pub fn property(&self, css: &str, name: &str) -> Value {
+        let e = self.wait_for(css);
+        self.session_call("GET", &format!("/element/{e}/property/{name}"), None)
+    }
+
+    /// Whether the element matching `css` is shown.
+    pub fn displayed(&self, css: &str) -> bool {
+        let e = self.wait_for(css);
+        self.session_call("GET", &format!("/element/{e}/displayed"), None) == Value::Bool(true)
+    }
+
     /// Waits until the form control matching `css` holds `expected`.
     pub fn wait_value(&self, css: &str, expected: &str) {
         let mut last = String::new();
