@@ -8,7 +8,7 @@ use std::str::FromStr;
 use js_sys::Promise;
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::keys::{ContentKey, DeviceId, DeviceSecret};
-use livret_shared::membership::{self, Role, SignedEntry};
+use livret_shared::membership::{self, Role};
 use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
 use livret_shared::referentiel::Referentiel;
 use livret_shared::sync::Replica;
@@ -232,16 +232,25 @@ pub fn with_open<T>(f: impl FnOnce(&mut Replica) -> T) -> Result<T, String> {
     })
 }
 
-/// Seals the open dossier to this device and writes it to IndexedDB; resolves once the
-/// write is committed. Writes are queued in order by IndexedDB, so the last one wins.
-pub async fn save_open() -> Result<(), String> {
-    let (key, sealed) = SESSION.with(|s| {
+/// Runs `f` with the unlocked device and the open dossier's replica.
+fn with_device_and_open<T>(
+    f: impl FnOnce(&DeviceSecret, &mut Replica) -> Result<T, String>,
+) -> Result<T, String> {
+    SESSION.with(|s| {
         let mut s = s.borrow_mut();
         let s = s.as_mut().ok_or("stockage non ouvert")?;
         let device = s.device.as_ref().ok_or("appareil verrouillé")?;
         let replica = s.open.as_mut().ok_or("aucun dossier ouvert")?;
+        f(device, replica)
+    })
+}
+
+/// Seals the open dossier to this device and writes it to IndexedDB; resolves once the
+/// write is committed. Writes are queued in order by IndexedDB, so the last one wins.
+pub async fn save_open() -> Result<(), String> {
+    let (key, sealed) = with_device_and_open(|device, replica| {
         let key = format!("{DOSSIER_PREFIX}{}", replica.id);
-        Ok::<_, String>((key, device.seal_for_self(&replica.save())))
+        Ok((key, device.seal_for_self(&replica.save())))
     })?;
     db()?.put(&key, &sealed).await.map_err(|e| e.to_string())
 }
@@ -251,11 +260,7 @@ pub async fn save_open() -> Result<(), String> {
 /// relay at the next sync.
 pub async fn share(identity: &str, role: Role) -> Result<(), String> {
     let member = DeviceId::from_str(identity.trim()).map_err(|e| e.to_string())?;
-    SESSION.with(|s| {
-        let mut s = s.borrow_mut();
-        let s = s.as_mut().ok_or("stockage non ouvert")?;
-        let device = s.device.as_ref().ok_or("appareil verrouillé")?;
-        let replica = s.open.as_mut().ok_or("aucun dossier ouvert")?;
+    with_device_and_open(|device, replica| {
         let key = replica
             .epoch_key()
             .ok_or("clé du dossier absente")?
@@ -362,15 +367,11 @@ async fn sync_exchange() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     }
     // Seal what was typed since the last sync, send the outbox, catch up.
-    let (since, outbox) = SESSION.with(|s| {
-        let mut s = s.borrow_mut();
-        let s = s.as_mut().ok_or("stockage non ouvert")?;
-        let device = s.device.as_ref().ok_or("appareil verrouillé")?;
-        let replica = s.open.as_mut().ok_or("aucun dossier ouvert")?;
+    let (since, outbox) = with_device_and_open(|device, replica| {
         replica
             .flush(device, random_nonce())
             .map_err(|e| e.to_string())?;
-        Ok::<_, String>((replica.since(), replica.outbox()))
+        Ok((replica.since(), replica.outbox()))
     })?;
     send(&socket, &ClientMsg::Subscribe { dossier: id, since })?;
     let mut waiting = std::collections::BTreeSet::new();
@@ -399,29 +400,16 @@ async fn sync_exchange() -> Result<(), String> {
                 complete,
                 active_snapshot,
             } if dossier == id => {
-                SESSION.with(|s| {
-                    let mut s = s.borrow_mut();
-                    let s = s.as_mut().ok_or("stockage non ouvert")?;
-                    let device = s.device.as_ref().ok_or("appareil verrouillé")?;
-                    let replica = s.open.as_mut().ok_or("aucun dossier ouvert")?;
-                    let entries: Vec<SignedEntry> = entries
-                        .iter()
-                        .map(|b| SignedEntry::from_bytes(b))
-                        .collect::<Result<_, _>>()
-                        .map_err(|e| e.to_string())?;
+                with_device_and_open(|device, replica| {
                     replica
-                        .apply_membership(device, &entries)
-                        .map_err(|e| e.to_string())?;
-                    if let Some(snapshot) = snapshot {
-                        replica
-                            .receive_snapshot(&snapshot)
-                            .map_err(|e| e.to_string())?;
-                    }
-                    replica.receive(&envelopes).map_err(|e| e.to_string())?;
-                    if let Some(active) = active_snapshot {
-                        replica.snapshot_accepted(active);
-                    }
-                    Ok::<_, String>(())
+                        .apply_log(
+                            device,
+                            &entries,
+                            snapshot.as_deref(),
+                            &envelopes,
+                            active_snapshot,
+                        )
+                        .map_err(|e| e.to_string())
                 })?;
                 caught_up |= complete;
             }

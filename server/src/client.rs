@@ -272,13 +272,13 @@ pub async fn dossier_open(home: &Home, id: &str, relay: &str) -> Result<()> {
         .map(|b| SignedEntry::from_bytes(b))
         .collect::<Result<_, _>>()?;
     let mut replica = Replica::join(&device, log)?;
-    if let Some(snapshot) = snapshot {
-        replica.receive_snapshot(&snapshot)?;
-    }
-    replica.receive(&envelopes)?;
-    if let Some(active) = active_snapshot {
-        replica.snapshot_accepted(active);
-    }
+    replica.apply_log(
+        &device,
+        &[],
+        snapshot.as_deref(),
+        &envelopes,
+        active_snapshot,
+    )?;
     home.set_relay(&id, relay)?;
     home.save(&mut replica)?;
     Ok(())
@@ -374,18 +374,13 @@ async fn push_and_pull(
                 complete,
                 active_snapshot,
             } if dossier == replica.id => {
-                let entries: Vec<SignedEntry> = entries
-                    .iter()
-                    .map(|b| SignedEntry::from_bytes(b))
-                    .collect::<Result<_, _>>()?;
-                replica.apply_membership(device, &entries)?;
-                if let Some(snapshot) = snapshot {
-                    replica.receive_snapshot(&snapshot)?;
-                }
-                replica.receive(&envelopes)?;
-                if let Some(active) = active_snapshot {
-                    replica.snapshot_accepted(active);
-                }
+                replica.apply_log(
+                    device,
+                    &entries,
+                    snapshot.as_deref(),
+                    &envelopes,
+                    active_snapshot,
+                )?;
                 caught_up |= complete;
             }
             ServerMsg::Ack {

@@ -252,6 +252,32 @@ impl Replica {
         self.outbox.len()
     }
 
+    /// Applies one `Log` message from the relay, in the order it must be: membership entries
+    /// (known ones skipped), the snapshot when the catch-up starts from one, the envelopes;
+    /// then remembers the active snapshot it names (the parent of this device's next one).
+    pub fn apply_log(
+        &mut self,
+        device: &DeviceSecret,
+        entries: &[Vec<u8>],
+        snapshot: Option<&[u8]>,
+        envelopes: &[Vec<u8>],
+        active_snapshot: Option<[u8; 32]>,
+    ) -> Result<Received, SyncError> {
+        let entries: Vec<SignedEntry> = entries
+            .iter()
+            .map(|b| SignedEntry::from_bytes(b))
+            .collect::<Result<_, _>>()?;
+        self.apply_membership(device, &entries)?;
+        if let Some(snapshot) = snapshot {
+            self.receive_snapshot(snapshot)?;
+        }
+        let received = self.receive(envelopes)?;
+        if let Some(active) = active_snapshot {
+            self.snapshot_accepted(active);
+        }
+        Ok(received)
+    }
+
     /// Verifies, decrypts and applies envelopes (any order, duplicates allowed): all new
     /// payloads go into the document in one batch.
     pub fn receive(&mut self, envelopes: &[Vec<u8>]) -> Result<Received, SyncError> {
