@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::IntoResponse;
 use futures_util::{FutureExt, SinkExt};
-use livret_shared::envelope::{DossierId, Header, MAX_ENVELOPE};
+use livret_shared::envelope::{DossierId, Envelope, Header, MAX_ENVELOPE};
 use livret_shared::keys;
 use livret_shared::membership::{Membership, SignedEntry};
 use livret_shared::protocol::{self, AUTH_DOMAIN, Accept, ClientMsg, Rejection, ServerMsg};
@@ -580,12 +580,13 @@ async fn connection(relay: Arc<Relay>, mut socket: WebSocket) {
                         _ => {}
                     }
                 }
+                let messages: Vec<Decoded> = frames.iter().map(|f| decode_frame(f)).collect();
                 let verified = match &device {
-                    Some(d) => verified_pushes(&frames, d),
-                    None => vec![false; frames.len()],
+                    Some(d) => verified_pushes(&messages, d),
+                    None => messages.iter().map(|_| None).collect(),
                 };
-                for (bytes, verified) in frames.iter().zip(verified) {
-                    let reply = handle(&relay, id, &tx, &mut device, &nonce, bytes, verified).await;
+                for (message, verified) in messages.into_iter().zip(verified) {
+                    let reply = handle(&relay, id, &tx, &mut device, &nonce, message, verified).await;
                     for msg in reply {
                         if socket.send(Message::Binary(protocol::encode(&msg).into())).await.is_err() {
                             relay.unsubscribe_all(id);
@@ -614,28 +615,35 @@ fn frame_len(m: &Message) -> usize {
     }
 }
 
-/// For each frame: is it a push whose envelope was written by this connection's device and
-/// carries a valid signature? Checked as one batch (see [`protocol::verify_burst`]).
-fn verified_pushes(frames: &[Bytes], device: &keys::Verifier) -> Vec<bool> {
-    let decoded: Vec<Option<ClientMsg>> = frames
-        .iter()
-        .map(|f| {
-            (f.len() <= MAX_ENVELOPE + 64 * 1024)
-                .then(|| protocol::decode::<ClientMsg>(f))
-                .flatten()
-        })
-        .collect();
-    let pushes: Vec<&[u8]> = decoded
+/// What one frame says, or why it is refused before anything else (size, encoding).
+type Decoded = Result<ClientMsg, (Rejection, String)>;
+
+fn decode_frame(bytes: &[u8]) -> Decoded {
+    if bytes.len() > MAX_ENVELOPE + 64 * 1024 {
+        return Err((Rejection::TooLarge, format!("{} octets", bytes.len())));
+    }
+    protocol::decode::<ClientMsg>(bytes)
+        .ok_or_else(|| (Rejection::Malformed, "message illisible".to_string()))
+}
+
+/// For each message: the envelope it pushes, parsed, when it was written by this
+/// connection's device and its signature holds. Checked as one batch (see
+/// [`protocol::verify_burst`]); `None` for everything else.
+fn verified_pushes(messages: &[Decoded], device: &keys::Verifier) -> Vec<Option<Envelope>> {
+    let pushes: Vec<&[u8]> = messages
         .iter()
         .filter_map(|m| match m {
-            Some(ClientMsg::Push { envelope }) => Some(envelope.as_slice()),
+            Ok(ClientMsg::Push { envelope }) => Some(envelope.as_slice()),
             _ => None,
         })
         .collect();
     let mut checked = protocol::verify_burst(&pushes, device).into_iter();
-    decoded
+    messages
         .iter()
-        .map(|m| matches!(m, Some(ClientMsg::Push { .. })) && checked.next().unwrap_or(false))
+        .map(|m| match m {
+            Ok(ClientMsg::Push { .. }) => checked.next().flatten(),
+            _ => None,
+        })
         .collect()
 }
 
@@ -657,18 +665,12 @@ async fn handle(
     tx: &Outgoing,
     device: &mut Option<keys::Verifier>,
     nonce: &[u8; 32],
-    bytes: &[u8],
-    signature_checked: bool,
+    message: Decoded,
+    verified: Option<Envelope>,
 ) -> Vec<ServerMsg> {
-    if bytes.len() > MAX_ENVELOPE + 64 * 1024 {
-        return rejected(
-            relay,
-            Rejection::TooLarge,
-            format!("{} octets", bytes.len()),
-        );
-    }
-    let Some(msg) = protocol::decode::<ClientMsg>(bytes) else {
-        return rejected(relay, Rejection::Malformed, "message illisible");
+    let msg = match message {
+        Ok(msg) => msg,
+        Err((reason, detail)) => return rejected(relay, reason, detail),
     };
     let Some(verifier) = device.as_ref() else {
         let ClientMsg::Hello {
@@ -735,11 +737,9 @@ async fn handle(
             }
         }
         ClientMsg::Push { envelope } => {
-            let checked = if signature_checked {
-                livret_shared::envelope::Envelope::parse(&envelope)
-                    .map_err(|_| Rejection::Malformed)
-            } else {
-                protocol::parse_and_verify_from(&envelope, verifier)
+            let checked = match verified {
+                Some(env) => Ok(env),
+                None => protocol::parse_and_verify_from(&envelope, verifier),
             };
             // Not awaited: the appender answers on this connection's queue once the
             // envelope is durable, so the client can keep sending meanwhile. Refusals go

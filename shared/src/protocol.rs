@@ -171,11 +171,11 @@ pub fn parse_and_verify_from(bytes: &[u8], device: &Verifier) -> Result<Envelope
     Ok(env)
 }
 
-/// Which of a burst of envelopes pushed by `device` are well formed, written by it and
-/// correctly signed: one batch check when all are (the usual case), one check each to find
-/// the bad ones otherwise. What is `false` here goes through [`parse_and_verify_from`] for
-/// its precise refusal.
-pub fn verify_burst(envelopes: &[&[u8]], device: &Verifier) -> Vec<bool> {
+/// The envelopes of a burst pushed by `device` that are well formed, written by it and
+/// correctly signed, parsed (`None` for the others, in place): one batch check when all are
+/// (the usual case), one check each to find the bad ones otherwise. What is `None` here goes
+/// through [`parse_and_verify_from`] for its precise refusal.
+pub fn verify_burst(envelopes: &[&[u8]], device: &Verifier) -> Vec<Option<Envelope>> {
     let parsed: Vec<Option<Envelope>> = envelopes
         .iter()
         .map(|b| {
@@ -186,11 +186,11 @@ pub fn verify_burst(envelopes: &[&[u8]], device: &Verifier) -> Vec<bool> {
         .collect();
     let items: Vec<(&[u8], [u8; 64])> = parsed.iter().flatten().map(|e| e.signed_parts()).collect();
     if device.verify_all(&items) {
-        return parsed.iter().map(Option::is_some).collect();
+        return parsed;
     }
     parsed
-        .iter()
-        .map(|e| e.as_ref().is_some_and(|e| e.verify_with(device).is_ok()))
+        .into_iter()
+        .map(|e| e.filter(|e| e.verify_with(device).is_ok()))
         .collect()
 }
 
@@ -297,7 +297,13 @@ mod tests {
         let device = Verifier::new(&me.signing_public()).unwrap();
         let good: Vec<Vec<u8>> = (1..=8).map(|c| seal(&me, c)).collect();
         let refs: Vec<&[u8]> = good.iter().map(Vec::as_slice).collect();
-        assert_eq!(verify_burst(&refs, &device), vec![true; 8]);
+        let verified = |burst: &[&[u8]]| -> Vec<bool> {
+            verify_burst(burst, &device)
+                .iter()
+                .map(Option::is_some)
+                .collect()
+        };
+        assert_eq!(verified(&refs), vec![true; 8]);
 
         let mut forged = seal(&me, 9);
         let n = forged.len();
@@ -306,7 +312,7 @@ mod tests {
         let garbage = b"not an envelope".to_vec();
         let burst: Vec<&[u8]> = vec![&good[0], &forged, &good[1], &theirs, &garbage, &good[2]];
         assert_eq!(
-            verify_burst(&burst, &device),
+            verified(&burst),
             vec![true, false, true, false, false, true]
         );
         assert!(verify_burst(&[], &device).is_empty());
