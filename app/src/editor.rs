@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use livret_shared::dossier::{FICHE_FIELDS, FieldKind, SECTIONS};
 use livret_shared::membership::Role;
+use livret_shared::referentiel::Referentiel;
 use livret_shared::template::{self, FieldText};
 
 use crate::session;
@@ -38,6 +39,9 @@ struct Signals {
     /// Bumped on every change to the document (typed here or merged from others): what
     /// the récapitulatif recomputes from.
     revision: RwSignal<u64>,
+    /// The dossier's référentiel, read once when it opens (the picker and the récapitulatif
+    /// would otherwise parse it again on every keystroke).
+    referentiel: StoredValue<Option<Referentiel>>,
 }
 
 thread_local! {
@@ -180,6 +184,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
         sync: RwSignal::new(SyncState::Waiting),
         fiches,
         revision: RwSignal::new(0),
+        referentiel: StoredValue::new(None),
     };
     let title = RwSignal::new(String::new());
     {
@@ -187,14 +192,16 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
         spawn_local(async move {
             let opened = session::open_dossier(&id).await;
             if opened.is_ok() {
-                let (count, name) = session::with_open(|r| {
+                let (count, name, referentiel) = session::with_open(|r| {
                     let d = r.dossier();
                     (
                         d.fiche_count(),
                         d.get("projet_vae.certification").unwrap_or_default(),
+                        d.referentiel(),
                     )
                 })
                 .unwrap_or_default();
+                st.referentiel.set_value(referentiel);
                 fiches.set(count);
                 title.set(name);
                 schedule_sync(st);
@@ -429,9 +436,7 @@ fn code_id(code: &str) -> String {
 #[component]
 fn CompetencePicker(index: usize, text: &'static FieldText, st: Signals) -> impl IntoView {
     let path = format!("fiches.{index}.competences");
-    let referentiel = session::with_open(|r| r.dossier().referentiel())
-        .ok()
-        .flatten();
+    let referentiel = st.referentiel.get_value();
     let stored = session::with_open(|r| r.dossier().get(&path))
         .ok()
         .and_then(Result::ok)
@@ -524,7 +529,12 @@ fn Recapitulatif(st: Signals) -> impl IntoView {
             {move || {
                 st.revision.get();
                 st.fiches.get();
-                let lines = session::with_open(|r| r.dossier().coverage()).unwrap_or_default();
+                let lines = st
+                    .referentiel
+                    .with_value(|referentiel| {
+                        session::with_open(|r| r.dossier().coverage(referentiel.as_ref()))
+                    })
+                    .unwrap_or_default();
                 let covered = lines.iter().filter(|l| !l.fiches.is_empty()).count();
                 let rows = lines
                     .into_iter()

@@ -217,6 +217,7 @@ fn Unlock(screen: RwSignal<Screen>) -> impl IntoView {
 #[component]
 fn Home(screen: RwSignal<Screen>) -> impl IntoView {
     let referentiels = built_in();
+    let available = StoredValue::new(referentiels.clone());
     let choices: Vec<(String, String)> = referentiels
         .iter()
         .filter_map(|(id, r)| {
@@ -241,11 +242,12 @@ fn Home(screen: RwSignal<Screen>) -> impl IntoView {
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let id = chosen.get();
-        let Some(Ok(r)) = built_in()
-            .into_iter()
-            .find(|(i, _)| *i == id)
-            .map(|(_, r)| r)
-        else {
+        // The référentiels already read for this page, not read again.
+        let Some(r) = available.with_value(|all| {
+            all.iter()
+                .find(|(i, _)| *i == id)
+                .and_then(|(_, r)| r.as_ref().ok().cloned())
+        }) else {
             problem.set(Some("Référentiel introuvable.".into()));
             return;
         };

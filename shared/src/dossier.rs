@@ -298,10 +298,12 @@ impl Dossier {
         }
     }
 
-    /// The récapitulatif des compétences: every compétence of the pinned référentiel, in its
-    /// order, with the fiches activité (0-based) that claim it. Codes a fiche names that the
-    /// référentiel does not have are listed last, with bloc 0, so nothing typed is hidden.
-    pub fn coverage(&mut self) -> Vec<Coverage> {
+    /// The récapitulatif des compétences: every compétence of `referentiel` (the pinned one,
+    /// [`Dossier::referentiel`], read once by the caller: it is recomputed on every keystroke
+    /// and parsing the référentiel is the costly part), in its order, with the fiches activité
+    /// (0-based) that claim it. Codes a fiche names that the référentiel does not have are
+    /// listed last, with bloc 0, so nothing typed is hidden.
+    pub fn coverage(&mut self, referentiel: Option<&Referentiel>) -> Vec<Coverage> {
         let claims: Vec<Vec<String>> = (0..self.fiche_count())
             .map(|i| {
                 let listed = self
@@ -319,7 +321,7 @@ impl Dossier {
                 .collect()
         };
         let mut out: Vec<Coverage> = Vec::new();
-        if let Some(r) = self.referentiel() {
+        if let Some(r) = referentiel {
             for bloc in &r.blocs {
                 for c in &bloc.competences {
                     out.push(Coverage {
@@ -601,8 +603,9 @@ mod tests {
         d.set_referentiel(&r).unwrap();
         d.set("fiches.0.competences", "C1, C3").unwrap();
         d.set("fiches.1.competences", "c3, C9").unwrap();
+        let pinned = d.referentiel();
         let lines: Vec<(u32, String, Vec<usize>)> = d
-            .coverage()
+            .coverage(pinned.as_ref())
             .into_iter()
             .map(|c| (c.bloc, c.code, c.fiches))
             .collect();
