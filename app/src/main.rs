@@ -72,6 +72,8 @@ enum Screen {
 #[component]
 fn App() -> impl IntoView {
     let screen = RwSignal::new(Screen::Loading);
+    // A message for the home page from the screen before it.
+    let notice = RwSignal::new(None::<String>);
     spawn_local(async move {
         screen.set(match session::open_storage().await {
             Ok(true) => Screen::Locked,
@@ -89,9 +91,9 @@ fn App() -> impl IntoView {
         <main id="contenu">
             {move || match screen.get() {
                 Screen::Loading => view! { <p aria-busy="true">"Chargement…"</p> }.into_any(),
-                Screen::FirstRun => view! { <FirstRun screen=screen/> }.into_any(),
+                Screen::FirstRun => view! { <FirstRun screen=screen notice=notice/> }.into_any(),
                 Screen::Locked => view! { <Unlock screen=screen/> }.into_any(),
-                Screen::Home => view! { <Home screen=screen/> }.into_any(),
+                Screen::Home => view! { <Home screen=screen notice=notice/> }.into_any(),
                 Screen::Dossier(id) => {
                     let back = Callback::new(move |()| screen.set(Screen::Home));
                     view! { <editor::Editor id=id back=back/> }.into_any()
@@ -109,12 +111,25 @@ fn App() -> impl IntoView {
 /// Passphrases shorter than this are refused: the lock is only as strong as the phrase.
 const MIN_PASSPHRASE_CHARS: usize = 10;
 
+/// How this device starts: the candidate's first, another of theirs, or one let in with the
+/// recovery kit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Start {
+    First,
+    OtherDevice,
+    Kit,
+}
+
 #[component]
-fn FirstRun(screen: RwSignal<Screen>) -> impl IntoView {
+fn FirstRun(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>) -> impl IntoView {
     let passphrase = RwSignal::new(String::new());
     let confirmation = RwSignal::new(String::new());
+    let start = RwSignal::new(Start::First);
+    let kit_text = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let busy = RwSignal::new(None::<&'static str>);
+    // The recovery kit, shown once after the keys are made (first device only).
+    let kit = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (p, c) = (passphrase.get(), confirmation.get());
@@ -128,49 +143,134 @@ fn FirstRun(screen: RwSignal<Screen>) -> impl IntoView {
             problem.set(Some("Les deux phrases de passe diffèrent.".into()));
             return;
         }
+        let how = start.get();
+        let recovery = kit_text.get();
+        if how == Start::Kit && DeviceSecret::from_secret_string(&recovery).is_err() {
+            problem.set(Some(
+                "Ce kit de secours est illisible : recopiez ses deux lignes en entier.".into(),
+            ));
+            return;
+        }
         problem.set(None);
-        busy.set(true);
+        busy.set(Some(
+            "Création de vos clés et de leur coffre… (quelques secondes)",
+        ));
         spawn_local(async move {
             // Let the progress message paint before the (deliberately slow) key derivation.
             session::yield_to_browser().await;
             let device = DeviceSecret::generate();
             let locked = device.lock(&p, PASSPHRASE_WORK_FACTOR);
-            match session::create_identity(device, &locked).await {
-                Ok(()) => screen.set(Screen::Home),
-                Err(e) => {
-                    busy.set(false);
-                    problem.set(Some(e));
+            if let Err(e) = session::create_identity(device, &locked).await {
+                busy.set(None);
+                problem.set(Some(e));
+                return;
+            }
+            match how {
+                Start::First => match session::make_recovery_kit().await {
+                    Ok(secret) => kit.set(Some(secret)),
+                    Err(e) => {
+                        notice.set(Some(format!("Kit de secours non créé : {e}")));
+                        screen.set(Screen::Home);
+                    }
+                },
+                Start::OtherDevice => screen.set(Screen::Home),
+                Start::Kit => {
+                    busy.set(Some("Récupération de vos dossiers avec le kit de secours…"));
+                    notice.set(Some(match session::recover(&recovery).await {
+                        Ok(n) => format!("Kit de secours accepté : {n} dossier(s) récupéré(s)."),
+                        Err(e) => format!(
+                            "La récupération n'a pas abouti : {e} Réessayez depuis « Mes appareils »."
+                        ),
+                    }));
+                    screen.set(Screen::Home);
                 }
             }
         });
     };
+    let choose = move |how: Start| move |_| start.set(how);
     view! {
-        <section aria-labelledby="titre-bienvenue" class="carte">
-            <h2 id="titre-bienvenue">"Bienvenue"</h2>
-            <p>
-                "Livret crée sur cet appareil vos clés de chiffrement. Elles ne le quittent pas : "
-                "une phrase de passe les protège. Sans elle, personne — ni nous, ni le relais — "
-                "ne peut lire votre dossier."
-            </p>
-            <form on:submit=submit>
-                <label for="phrase">"Phrase de passe"</label>
-                <input id="phrase" type="password" autocomplete="new-password" required
-                    aria-describedby="phrase-aide"
-                    on:input=move |ev| passphrase.set(event_target_value(&ev))
-                    prop:value=passphrase/>
-                <p id="phrase-aide" class="aide">
-                    {format!("Au moins {MIN_PASSPHRASE_CHARS} caractères ; une courte phrase facile à retenir convient.")}
+        <Show when=move || kit.with(Option::is_some) fallback=move || view! {
+            <section aria-labelledby="titre-bienvenue" class="carte">
+                <h2 id="titre-bienvenue">"Bienvenue"</h2>
+                <p>
+                    "Livret crée sur cet appareil vos clés de chiffrement. Elles ne le quittent pas : "
+                    "une phrase de passe les protège. Sans elle, personne — ni nous, ni le relais — "
+                    "ne peut lire votre dossier."
                 </p>
-                <label for="phrase-confirmation">"Confirmez la phrase de passe"</label>
-                <input id="phrase-confirmation" type="password" autocomplete="new-password" required
-                    on:input=move |ev| confirmation.set(event_target_value(&ev))
-                    prop:value=confirmation/>
-                <button type="submit" id="creer-identite" disabled=busy>"Créer mes clés"</button>
-            </form>
-            <Show when=move || busy.get()>
-                <p role="status" aria-live="polite">"Création de vos clés et de leur coffre… (quelques secondes)"</p>
-            </Show>
-            {move || problem.get().map(|p| view! { <p class="erreur" role="alert">{p}</p> })}
+                <form on:submit=submit>
+                    <fieldset>
+                        <legend>"Cet appareil est…"</legend>
+                        <div class="case">
+                            <input type="radio" id="mode-premier" name="mode" checked
+                                on:change=choose(Start::First)/>
+                            <label for="mode-premier">"mon premier appareil Livret"</label>
+                        </div>
+                        <div class="case">
+                            <input type="radio" id="mode-autre-appareil" name="mode"
+                                on:change=choose(Start::OtherDevice)/>
+                            <label for="mode-autre-appareil">"un appareil de plus (j'utilise déjà Livret ailleurs)"</label>
+                        </div>
+                        <div class="case">
+                            <input type="radio" id="mode-kit" name="mode"
+                                on:change=choose(Start::Kit)/>
+                            <label for="mode-kit">"un nouvel appareil, avec mon kit de secours"</label>
+                        </div>
+                    </fieldset>
+                    <Show when=move || start.get() == Start::Kit>
+                        <label for="kit">"Kit de secours (les deux lignes)"</label>
+                        <textarea id="kit" rows="3" autocomplete="off" spellcheck="false"
+                            on:input=move |ev| kit_text.set(event_target_value(&ev))
+                            prop:value=kit_text></textarea>
+                    </Show>
+                    <label for="phrase">"Phrase de passe de cet appareil"</label>
+                    <input id="phrase" type="password" autocomplete="new-password" required
+                        aria-describedby="phrase-aide"
+                        on:input=move |ev| passphrase.set(event_target_value(&ev))
+                        prop:value=passphrase/>
+                    <p id="phrase-aide" class="aide">
+                        {format!("Au moins {MIN_PASSPHRASE_CHARS} caractères ; une courte phrase facile à retenir convient.")}
+                    </p>
+                    <label for="phrase-confirmation">"Confirmez la phrase de passe"</label>
+                    <input id="phrase-confirmation" type="password" autocomplete="new-password" required
+                        on:input=move |ev| confirmation.set(event_target_value(&ev))
+                        prop:value=confirmation/>
+                    <button type="submit" id="creer-identite" disabled=move || busy.get().is_some()>"Créer mes clés"</button>
+                </form>
+                {move || busy.get().map(|b| view! { <p role="status" aria-live="polite">{b}</p> })}
+                {move || problem.get().map(|p| view! { <p class="erreur" role="alert">{p}</p> })}
+            </section>
+        }>
+            <RecoveryKit secret=kit.get_untracked().unwrap_or_default()
+                done=Callback::new(move |()| { kit.set(None); screen.set(Screen::Home) })/>
+        </Show>
+    }
+}
+
+/// The recovery kit, shown once: a key of the candidate's that lives on paper.
+#[component]
+fn RecoveryKit(secret: String, done: Callback<()>) -> impl IntoView {
+    let print = move |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.print();
+        }
+    };
+    view! {
+        <section aria-labelledby="titre-kit" class="carte kit">
+            <h2 id="titre-kit">"Votre kit de secours"</h2>
+            <p>
+                "Imprimez cette page ou recopiez les deux lignes ci-dessous, et rangez-les en lieu sûr. "
+                "Si vous perdez cet appareil ou oubliez sa phrase de passe, ce kit permet à un nouvel "
+                "appareil de retrouver vos dossiers. Quiconque le détient le peut aussi : ne l'envoyez "
+                "à personne, ne le photographiez pas."
+            </p>
+            <pre class="secret" data-testid="kit-secours">{secret}</pre>
+            <p class="pas-imprime">"Livret ne le réaffichera pas."</p>
+            <div class="actions pas-imprime">
+                <button type="button" id="imprimer-kit" on:click=print>"Imprimer le kit"</button>
+                <button type="button" id="kit-range" on:click=move |_| done.run(())>
+                    "J'ai rangé mon kit, continuer"
+                </button>
+            </div>
         </section>
     }
 }
@@ -215,7 +315,7 @@ fn Unlock(screen: RwSignal<Screen>) -> impl IntoView {
 }
 
 #[component]
-fn Home(screen: RwSignal<Screen>) -> impl IntoView {
+fn Home(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>) -> impl IntoView {
     let referentiels = built_in();
     let available = StoredValue::new(referentiels.clone());
     let choices: Vec<(String, String)> = referentiels
@@ -235,8 +335,26 @@ fn Home(screen: RwSignal<Screen>) -> impl IntoView {
         .collect();
     let chosen = RwSignal::new(choices.first().map(|c| c.0.clone()).unwrap_or_default());
     let dossiers = RwSignal::new(None::<Result<Vec<session::DossierSummary>, String>>);
+    // Dossiers shared with this device, or made on another of the candidate's, are found
+    // by asking the relay (when it answers; the local list shows first).
+    let searching = RwSignal::new(None::<String>);
+    let search = move || {
+        searching.set(Some("Recherche de vos dossiers sur le relais…".into()));
+        spawn_local(async move {
+            let found = session::discover().await;
+            searching.set(Some(match &found {
+                Ok(0) => "Aucun nouveau dossier sur le relais.".into(),
+                Ok(n) => format!("{n} nouveau(x) dossier(s) reçu(s) du relais."),
+                Err(e) => format!("Relais injoignable pour l'instant ({e})."),
+            }));
+            if matches!(found, Ok(n) if n > 0) {
+                dossiers.set(Some(session::list_dossiers().await));
+            }
+        });
+    };
     spawn_local(async move {
         dossiers.set(Some(session::list_dossiers().await));
+        search();
     });
     let problem = RwSignal::new(None::<String>);
     let create = move |ev: leptos::ev::SubmitEvent| {
@@ -260,8 +378,16 @@ fn Home(screen: RwSignal<Screen>) -> impl IntoView {
     };
     let identity = session::identity_line();
     view! {
+        {move || notice.get().map(|n| view! { <p class="carte annonce" role="status" data-testid="annonce">{n}</p> })}
         <section aria-labelledby="titre-dossiers" class="carte">
             <h2 id="titre-dossiers">"Mes dossiers"</h2>
+            <p class="discret">
+                <span role="status" data-testid="recherche-dossiers">{move || searching.get()}</span>
+                " "
+                <button type="button" id="rechercher-dossiers" class="lien" on:click=move |_| search()>
+                    "Rechercher mes dossiers"
+                </button>
+            </p>
             {move || match dossiers.get() {
                 None => view! { <p aria-busy="true">"Lecture des dossiers…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="erreur" role="alert">{e}</p> }.into_any(),
@@ -299,16 +425,90 @@ fn Home(screen: RwSignal<Screen>) -> impl IntoView {
             </form>
             {move || problem.get().map(|p| view! { <p class="erreur" role="alert">{p}</p> })}
         </section>
-        <section aria-labelledby="titre-appareil" class="carte">
-            <h2 id="titre-appareil">"Cet appareil"</h2>
-            <p>"Identité publique (à transmettre pour qu'on partage un dossier avec vous) :"</p>
-            <p><code class="identite" data-testid="identite">{identity}</code></p>
-        </section>
+        <MyDevices identity=identity dossiers=dossiers/>
         <section aria-labelledby="titre-referentiels" class="carte">
             <h2 id="titre-referentiels">"Référentiels disponibles"</h2>
             <ul class="referentiels" data-testid="referentiels">
                 {referentiels.into_iter().map(|(id, r)| view! { <ReferentielCard id=id result=r/> }).collect_view()}
             </ul>
+        </section>
+    }
+}
+
+/// This device's identity, pairing another device of the candidate's, the recovery kit.
+#[component]
+fn MyDevices(
+    identity: String,
+    dossiers: RwSignal<Option<Result<Vec<session::DossierSummary>, String>>>,
+) -> impl IntoView {
+    let other = RwSignal::new(String::new());
+    let kit_text = RwSignal::new(String::new());
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let busy = RwSignal::new(false);
+    let pair = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let line = other.get();
+        busy.set(true);
+        status.set(Some(Ok("Ajout de l'appareil à vos dossiers…".into())));
+        spawn_local(async move {
+            status.set(Some(match session::add_own_device(&line).await {
+                Ok(n) => {
+                    other.set(String::new());
+                    Ok(format!("Appareil ajouté à {n} dossier(s)."))
+                }
+                Err(e) => Err(format!("Appareil non ajouté : {e}")),
+            }));
+            busy.set(false);
+        });
+    };
+    let use_kit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let kit = kit_text.get();
+        busy.set(true);
+        status.set(Some(Ok(
+            "Récupération de vos dossiers avec le kit de secours…".into(),
+        )));
+        spawn_local(async move {
+            let result = session::recover(&kit).await;
+            status.set(Some(match result {
+                Ok(n) => {
+                    kit_text.set(String::new());
+                    Ok(format!(
+                        "Kit de secours accepté : {n} dossier(s) récupéré(s)."
+                    ))
+                }
+                Err(e) => Err(e),
+            }));
+            dossiers.set(Some(session::list_dossiers().await));
+            busy.set(false);
+        });
+    };
+    view! {
+        <section aria-labelledby="titre-appareil" class="carte">
+            <h2 id="titre-appareil">"Mes appareils"</h2>
+            <p>"Identité publique de cet appareil (à transmettre pour qu'on partage un dossier avec vous, ou à coller sur votre autre appareil) :"</p>
+            <p><code class="identite" data-testid="identite">{identity}</code></p>
+            <form on:submit=pair>
+                <label for="appareil-identite">"Ajouter un autre de mes appareils (son identité publique)"</label>
+                <input id="appareil-identite" type="text" autocomplete="off" spellcheck="false"
+                    placeholder="livret1:…" required
+                    on:input=move |ev| other.set(event_target_value(&ev)) prop:value=other/>
+                <button type="submit" id="ajouter-appareil" disabled=busy>"Ajouter cet appareil"</button>
+            </form>
+            <details>
+                <summary>"Appareil perdu ? Utiliser mon kit de secours"</summary>
+                <form on:submit=use_kit>
+                    <label for="kit-secours">"Kit de secours (les deux lignes)"</label>
+                    <textarea id="kit-secours" rows="3" autocomplete="off" spellcheck="false" required
+                        on:input=move |ev| kit_text.set(event_target_value(&ev))
+                        prop:value=kit_text></textarea>
+                    <button type="submit" id="utiliser-kit" disabled=busy>"Récupérer mes dossiers"</button>
+                </form>
+            </details>
+            {move || status.get().map(|s| match s {
+                Ok(m) => view! { <p role="status" data-testid="appareils-etat">{m}</p> }.into_any(),
+                Err(e) => view! { <p class="erreur" role="alert" data-testid="appareils-etat">{e}</p> }.into_any(),
+            })}
         </section>
     }
 }

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use js_sys::Promise;
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::keys::{ContentKey, DeviceId, DeviceSecret};
-use livret_shared::membership::{self, Role};
+use livret_shared::membership::{self, Role, SignedEntry};
 use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
 use livret_shared::referentiel::Referentiel;
 use livret_shared::sync::Replica;
@@ -20,8 +20,9 @@ use crate::ws::Socket;
 /// IndexedDB keys: the locked device keys, and one sealed replica per dossier.
 const DEVICE_KEY: &str = "device";
 const DOSSIER_PREFIX: &str = "dossier:";
-/// How many of a dossier's membership entries the relay has (a little-endian u64).
-const PUBLISHED_PREFIX: &str = "published:";
+/// The candidate's other keys (their other devices, their recovery key): identity lines,
+/// sealed to the device. Every dossier this device creates gets them as owners.
+const OWN_KEYS: &str = "own-keys";
 
 struct Session {
     db: Db,
@@ -198,6 +199,8 @@ pub async fn create_dossier(referentiel: &Referentiel) -> Result<String, String>
             s.open = Some(replica);
         }
     });
+    // The candidate's other devices and recovery key own it too.
+    add_own_keys_to_open(&own_keys().await?)?;
     save_open().await?;
     Ok(id)
 }
@@ -292,15 +295,135 @@ fn send(socket: &Socket, msg: &ClientMsg) -> Result<(), String> {
     socket.send(&protocol::encode(msg))
 }
 
-/// How many membership entries of a dossier the relay already has (0: not yet created).
-async fn published(db: &Db, id: &str) -> Result<usize, String> {
-    let bytes = db
-        .get(&format!("{PUBLISHED_PREFIX}{id}"))
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(bytes
-        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-        .map_or(0, |b| u64::from_le_bytes(b) as usize))
+/// Talks to the relay as the key `answer` signs with: answers its challenge.
+async fn connect(
+    answer: impl FnOnce(&[u8]) -> Result<([u8; 32], [u8; 64]), String>,
+) -> Result<Socket, String> {
+    let socket = Socket::connect(&relay_url()?).await?;
+    let ServerMsg::Challenge { nonce } = next_message(&socket).await? else {
+        return Err("le relais n'a pas envoyé de défi".into());
+    };
+    let mut signed = AUTH_DOMAIN.to_vec();
+    signed.extend_from_slice(&nonce);
+    let (device, signature) = answer(&signed)?;
+    send(
+        &socket,
+        &ClientMsg::Hello {
+            device,
+            signature: signature.to_vec(),
+        },
+    )?;
+    match next_message(&socket).await? {
+        ServerMsg::Welcome => Ok(socket),
+        ServerMsg::Rejected { detail, .. } => Err(format!("relais : {detail}")),
+        _ => Err("réponse inattendue du relais".into()),
+    }
+}
+
+/// [`connect`] as this browser's device.
+async fn connect_as_me() -> Result<Socket, String> {
+    connect(|challenge| with_device(|d| (d.signing_public(), d.sign(challenge)))).await
+}
+
+/// What the relay answered to a subscription: the whole membership log and the catch-up.
+struct CatchUp {
+    entries: Vec<SignedEntry>,
+    snapshot: Option<Vec<u8>>,
+    envelopes: Vec<Vec<u8>>,
+    active_snapshot: Option<[u8; 32]>,
+}
+
+/// Subscribes to `id` and waits for the catch-up; `Ok(None)` when the relay does not know
+/// the dossier yet.
+async fn subscribe(
+    socket: &Socket,
+    id: DossierId,
+    since: Vec<([u8; 32], u64)>,
+) -> Result<Option<CatchUp>, String> {
+    send(socket, &ClientMsg::Subscribe { dossier: id, since })?;
+    loop {
+        match next_message(socket).await? {
+            ServerMsg::Log {
+                dossier,
+                entries,
+                snapshot,
+                envelopes,
+                complete: true,
+                active_snapshot,
+            } if dossier == id => {
+                let entries = entries
+                    .iter()
+                    .map(|b| SignedEntry::from_bytes(b))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| e.to_string())?;
+                return Ok(Some(CatchUp {
+                    entries,
+                    snapshot,
+                    envelopes,
+                    active_snapshot,
+                }));
+            }
+            ServerMsg::Rejected {
+                reason: protocol::Rejection::UnknownDossier,
+                ..
+            } => return Ok(None),
+            ServerMsg::Rejected { detail, .. } => return Err(format!("relais : {detail}")),
+            _ => continue,
+        }
+    }
+}
+
+/// Applies a live message (another device's edit or membership entry) to the open dossier.
+fn apply_live(id: DossierId, msg: &ServerMsg) -> Result<(), String> {
+    if let ServerMsg::Log {
+        dossier,
+        entries,
+        snapshot,
+        envelopes,
+        active_snapshot,
+        ..
+    } = msg
+        && *dossier == id
+    {
+        with_device_and_open(|device, replica| {
+            replica
+                .apply_log(
+                    device,
+                    entries,
+                    snapshot.as_deref(),
+                    envelopes,
+                    *active_snapshot,
+                )
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })?;
+    }
+    Ok(())
+}
+
+/// Publishes one membership entry (the first one creates the dossier on the relay).
+async fn publish(socket: &Socket, id: DossierId, entry: &SignedEntry) -> Result<(), String> {
+    let entry_bytes = entry.to_bytes();
+    send(
+        socket,
+        &if entry.body.seq == 0 {
+            ClientMsg::Create { entry: entry_bytes }
+        } else {
+            ClientMsg::Membership {
+                dossier: id,
+                entry: entry_bytes,
+            }
+        },
+    )?;
+    loop {
+        match next_message(socket).await? {
+            ServerMsg::MembershipOk { .. } => return Ok(()),
+            ServerMsg::Rejected { detail, .. } => {
+                return Err(format!("partage refusé par le relais : {detail}"));
+            }
+            other => apply_live(id, &other)?,
+        }
+    }
 }
 
 /// Pushes the open dossier's membership and edits to the relay and applies what others
@@ -315,65 +438,46 @@ pub async fn sync_open() -> Result<bool, String> {
 }
 
 async fn sync_exchange() -> Result<(), String> {
-    let db = db()?;
-    let (id, log) = with_open(|r| (r.id, r.log().to_vec()))?;
-    let socket = Socket::connect(&relay_url()?).await?;
-    let ServerMsg::Challenge { nonce } = next_message(&socket).await? else {
-        return Err("le relais n'a pas envoyé de défi".into());
-    };
-    let mut signed = AUTH_DOMAIN.to_vec();
-    signed.extend_from_slice(&nonce);
-    let (device, signature) = with_device(|d| (d.signing_public(), d.sign(&signed)))?;
-    send(
-        &socket,
-        &ClientMsg::Hello {
-            device,
-            signature: signature.to_vec(),
-        },
-    )?;
-    match next_message(&socket).await? {
-        ServerMsg::Welcome => {}
-        ServerMsg::Rejected { detail, .. } => return Err(format!("relais : {detail}")),
-        _ => return Err("réponse inattendue du relais".into()),
-    }
-    // Membership first: the relay checks every envelope against it.
-    let key = id.to_string();
-    let mut done = published(&db, &key).await?;
-    while done < log.len() {
-        let entry = log[done].to_bytes();
-        send(
-            &socket,
-            &if done == 0 {
-                ClientMsg::Create { entry }
-            } else {
-                ClientMsg::Membership { dossier: id, entry }
-            },
-        )?;
-        loop {
-            match next_message(&socket).await? {
-                ServerMsg::MembershipOk { .. } => break,
-                ServerMsg::Rejected { detail, .. } => {
-                    return Err(format!("partage refusé par le relais : {detail}"));
-                }
-                _ => continue,
-            }
-        }
-        done += 1;
-        db.put(
-            &format!("{PUBLISHED_PREFIX}{key}"),
-            &(done as u64).to_le_bytes(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    }
-    // Seal what was typed since the last sync, send the outbox, catch up.
-    let (since, outbox) = with_device_and_open(|device, replica| {
+    let socket = connect_as_me().await?;
+    // Seal what was typed since the last sync; `since` then counts it.
+    let (id, since) = with_device_and_open(|device, replica| {
         replica
             .flush(device, random_nonce())
             .map_err(|e| e.to_string())?;
-        Ok((replica.since(), replica.outbox()))
+        Ok((replica.id, replica.since()))
     })?;
-    send(&socket, &ClientMsg::Subscribe { dossier: id, since })?;
+    let catch_up = match subscribe(&socket, id, since.clone()).await? {
+        Some(c) => c,
+        None => {
+            // Never published: create it on the relay, then subscribe.
+            let genesis = with_open(|r| r.log()[0].clone())?;
+            publish(&socket, id, &genesis).await?;
+            subscribe(&socket, id, since)
+                .await?
+                .ok_or("le relais ne connaît pas le dossier qu'il vient de créer")?
+        }
+    };
+    // The relay's membership log is the order everyone follows: line ours up with it (other
+    // devices of the candidate may have changed it), then publish what it lacks.
+    let to_publish = with_device_and_open(|device, replica| {
+        let publish = replica
+            .reconcile_membership(device, &catch_up.entries)
+            .map_err(|e| e.to_string())?;
+        replica
+            .apply_log(
+                device,
+                &[],
+                catch_up.snapshot.as_deref(),
+                &catch_up.envelopes,
+                catch_up.active_snapshot,
+            )
+            .map_err(|e| e.to_string())?;
+        Ok(publish)
+    })?;
+    for entry in &to_publish {
+        publish(&socket, id, entry).await?;
+    }
+    let outbox = with_open(|r| r.outbox())?;
     let mut waiting = std::collections::BTreeSet::new();
     for envelope in outbox {
         let counter = Envelope::parse(&envelope)
@@ -383,8 +487,7 @@ async fn sync_exchange() -> Result<(), String> {
         waiting.insert(counter);
         send(&socket, &ClientMsg::Push { envelope })?;
     }
-    let mut caught_up = false;
-    while !caught_up || !waiting.is_empty() {
+    while !waiting.is_empty() {
         match next_message(&socket).await? {
             ServerMsg::Ack {
                 dossier, counter, ..
@@ -392,35 +495,214 @@ async fn sync_exchange() -> Result<(), String> {
                 waiting.remove(&counter);
                 with_open(|r| r.acknowledged(counter))?;
             }
-            ServerMsg::Log {
-                dossier,
-                entries,
-                snapshot,
-                envelopes,
-                complete,
-                active_snapshot,
-            } if dossier == id => {
-                with_device_and_open(|device, replica| {
-                    replica
-                        .apply_log(
-                            device,
-                            &entries,
-                            snapshot.as_deref(),
-                            &envelopes,
-                            active_snapshot,
-                        )
-                        .map_err(|e| e.to_string())
-                })?;
-                caught_up |= complete;
-            }
             ServerMsg::Rejected { detail, reason } => {
                 return Err(format!(
                     "le relais a refusé : {detail} ({})",
                     reason.as_str()
                 ));
             }
-            _ => {}
+            other => apply_live(id, &other)?,
         }
     }
     save_open().await
+}
+
+/// The candidate's other keys this device knows (identity lines).
+async fn own_keys() -> Result<Vec<DeviceId>, String> {
+    let Some(sealed) = db()?.get(OWN_KEYS).await.map_err(|e| e.to_string())? else {
+        return Ok(Vec::new());
+    };
+    let plain = with_device(|d| d.open_own(&sealed).map_err(|e| e.to_string()))??;
+    let text = String::from_utf8_lossy(&plain);
+    Ok(text
+        .lines()
+        .filter_map(|l| DeviceId::from_str(l).ok())
+        .collect())
+}
+
+/// Remembers more of the candidate's keys (this device's own key is never listed).
+async fn remember_own_keys(more: impl IntoIterator<Item = DeviceId>) -> Result<(), String> {
+    let me = with_device(|d| d.signing_public())?;
+    let mut keys = own_keys().await?;
+    let before = keys.len();
+    for k in more {
+        if k.signing != me && !keys.iter().any(|known| known.signing == k.signing) {
+            keys.push(k);
+        }
+    }
+    if keys.len() == before && db()?.get(OWN_KEYS).await.ok().flatten().is_some() {
+        return Ok(());
+    }
+    let text: String = keys.iter().map(|k| format!("{}\n", k.to_line())).collect();
+    let sealed = with_device(|d| d.seal_for_self(text.as_bytes()))?;
+    db()?
+        .put(OWN_KEYS, &sealed)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Adds the candidate's other keys as owners of the open dossier (those it lacks).
+fn add_own_keys_to_open(keys: &[DeviceId]) -> Result<usize, String> {
+    with_device_and_open(|device, replica| {
+        if !replica.membership().is_owner(&device.signing_public()) {
+            return Ok(0);
+        }
+        let mut added = 0;
+        for k in keys {
+            if replica.membership().role_of(&k.signing).is_some() {
+                continue;
+            }
+            let key = replica
+                .epoch_key()
+                .ok_or("clé du dossier absente")?
+                .duplicate();
+            let entry = membership::add(replica.membership(), device, k, Role::Owner, &key)
+                .map_err(|e| e.to_string())?;
+            replica
+                .apply_membership(device, std::slice::from_ref(&entry))
+                .map_err(|e| e.to_string())?;
+            added += 1;
+        }
+        Ok(added)
+    })
+}
+
+/// The recovery kit's secret, made when the identity is created: a key of the candidate
+/// that lives on paper. It is an owner of every dossier, so a new device can be let in
+/// with it when all devices are lost.
+pub async fn make_recovery_kit() -> Result<String, String> {
+    let recovery = DeviceSecret::generate();
+    remember_own_keys([recovery.id()]).await?;
+    Ok(recovery.to_secret_string().to_string())
+}
+
+/// Pairs another device of the candidate (its identity line): it becomes an owner of every
+/// dossier this device owns, and is published to the relay; returns how many dossiers.
+pub async fn add_own_device(identity: &str) -> Result<usize, String> {
+    let other = DeviceId::from_str(identity.trim()).map_err(|e| e.to_string())?;
+    if other.signing == with_device(|d| d.signing_public())? {
+        return Err("C'est l'identité de cet appareil-ci.".into());
+    }
+    remember_own_keys([other.clone()]).await?;
+    let mut shared = 0;
+    for d in list_dossiers().await? {
+        open_dossier(&d.id).await?;
+        if add_own_keys_to_open(std::slice::from_ref(&other))? > 0 {
+            shared += 1;
+        }
+        save_open().await?;
+        sync_open().await.map_err(|e| {
+            format!(
+                "ajouté sur cet appareil, mais le relais est injoignable ({e}) ; \
+                 il le recevra à la prochaine synchronisation"
+            )
+        })?;
+    }
+    Ok(shared)
+}
+
+/// Asks the relay which dossiers this device belongs to and brings in the ones it does not
+/// hold yet (shared with it, or made on another of the candidate's devices); returns how
+/// many arrived. The candidate's keys found in them are remembered.
+pub async fn discover() -> Result<usize, String> {
+    let socket = connect_as_me().await?;
+    send(&socket, &ClientMsg::Dossiers)?;
+    let ids = loop {
+        match next_message(&socket).await? {
+            ServerMsg::Dossiers { ids } => break ids,
+            ServerMsg::Rejected { detail, .. } => return Err(format!("relais : {detail}")),
+            _ => continue,
+        }
+    };
+    let db = db()?;
+    let mut arrived = 0;
+    for id in ids {
+        if db
+            .get(&format!("{DOSSIER_PREFIX}{id}"))
+            .await
+            .map_err(|e| e.to_string())?
+            .is_some()
+        {
+            continue;
+        }
+        let Some(catch_up) = subscribe(&socket, id, Vec::new()).await? else {
+            continue;
+        };
+        let replica = with_device(|device| {
+            let mut replica = Replica::join(device, catch_up.entries).map_err(|e| e.to_string())?;
+            replica
+                .apply_log(
+                    device,
+                    &[],
+                    catch_up.snapshot.as_deref(),
+                    &catch_up.envelopes,
+                    catch_up.active_snapshot,
+                )
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(replica)
+        })??;
+        let mine = replica
+            .membership()
+            .is_owner(&with_device(|d| d.signing_public())?);
+        let owners: Vec<DeviceId> = replica
+            .membership()
+            .owners()
+            .map(|m| DeviceId {
+                signing: m.signing,
+                recipient: m.recipient.clone(),
+            })
+            .collect();
+        SESSION.with(|s| {
+            if let Some(s) = s.borrow_mut().as_mut() {
+                s.open = Some(replica);
+            }
+        });
+        save_open().await?;
+        if mine {
+            remember_own_keys(owners).await?;
+        }
+        arrived += 1;
+    }
+    Ok(arrived)
+}
+
+/// Lets this (new) device in with the recovery kit: the kit's key adds it as an owner of
+/// every dossier the kit's key belongs to; then the dossiers are brought in.
+pub async fn recover(kit: &str) -> Result<usize, String> {
+    let recovery = DeviceSecret::from_secret_string(kit)
+        .map_err(|_| "Ce kit de secours est illisible : recopiez les deux lignes.".to_string())?;
+    let me = with_device(|d| d.id())?;
+    let socket =
+        connect(|challenge| Ok((recovery.signing_public(), recovery.sign(challenge)))).await?;
+    send(&socket, &ClientMsg::Dossiers)?;
+    let ids = loop {
+        match next_message(&socket).await? {
+            ServerMsg::Dossiers { ids } => break ids,
+            ServerMsg::Rejected { detail, .. } => return Err(format!("relais : {detail}")),
+            _ => continue,
+        }
+    };
+    if ids.is_empty() {
+        return Err("Le relais ne connaît aucun dossier pour ce kit de secours.".into());
+    }
+    for id in ids {
+        let Some(catch_up) = subscribe(&socket, id, Vec::new()).await? else {
+            continue;
+        };
+        let state =
+            membership::Membership::from_log(&catch_up.entries).map_err(|e| e.to_string())?;
+        if state.role_of(&me.signing).is_some() {
+            continue;
+        }
+        let key = state
+            .keys_for(&recovery)
+            .remove(&state.epoch)
+            .ok_or("le kit de secours n'a plus accès à ce dossier")?;
+        let entry = membership::add(&state, &recovery, &me, Role::Owner, &key)
+            .map_err(|e| e.to_string())?;
+        publish(&socket, id, &entry).await?;
+    }
+    remember_own_keys([recovery.id()]).await?;
+    drop(recovery);
+    discover().await
 }

@@ -219,7 +219,7 @@ pub async fn dossier_share(home: &Home, id: &str, identity: &str, role: &str) ->
     };
     let device = home.device()?;
     let mut replica = home.load(&device, &id)?;
-    if replica.membership().owner != device.signing_public() {
+    if !replica.membership().is_owner(&device.signing_public()) {
         bail!("seul le candidat (propriétaire du dossier) peut le partager");
     }
     let key = replica

@@ -475,8 +475,9 @@ fn create(
     if m.dossier != dossier || m.owner != author {
         return Err(Rejection::BadMembership);
     }
+    let members: Vec<[u8; 32]> = m.members.keys().copied().collect();
     store
-        .create_dossier(&dossier, entry)
+        .create_dossier(&dossier, entry, &members)
         .map_err(|_| Rejection::BadMembership)?;
     state.memberships.insert(dossier, Some(m));
     Ok(())
@@ -496,13 +497,14 @@ fn append_membership(
         .or_insert_with(|| load_membership(store, &dossier))
         .clone()
         .ok_or(Rejection::UnknownDossier)?;
-    if current.owner != author {
+    if !current.is_owner(&author) {
         return Err(Rejection::Forbidden);
     }
     let mut next = current;
     next.apply(&e).map_err(|_| Rejection::BadMembership)?;
+    let members: Vec<[u8; 32]> = next.members.keys().copied().collect();
     store
-        .append_membership(&dossier, e.body.seq, entry)
+        .append_membership(&dossier, e.body.seq, entry, &members)
         .map_err(|_| Rejection::BadMembership)?;
     state.memberships.insert(dossier, Some(next));
     Ok(e.body.seq)
@@ -699,6 +701,13 @@ async fn handle(
     let me = *verifier.signer();
     match msg {
         ClientMsg::Hello { .. } => vec![ServerMsg::Welcome],
+        ClientMsg::Dossiers => {
+            // An indexed read, like the membership log a subscription reads.
+            match relay.store.dossiers_of(&me) {
+                Ok(ids) => vec![ServerMsg::Dossiers { ids }],
+                Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+            }
+        }
         ClientMsg::Create { entry } => {
             let Ok(e) = SignedEntry::from_bytes(&entry) else {
                 return rejected(relay, Rejection::BadMembership, "entrée illisible");

@@ -32,14 +32,26 @@ pub struct StoredSnapshot {
 }
 
 pub trait Store: Send + Sync + 'static {
-    fn create_dossier(&self, dossier: &DossierId, entry: &[u8]) -> Result<(), StoreError>;
+    /// Creates a dossier with its first membership entry; `members` are the signing keys
+    /// the entry admits (indexed for [`Store::dossiers_of`]).
+    fn create_dossier(
+        &self,
+        dossier: &DossierId,
+        entry: &[u8],
+        members: &[[u8; 32]],
+    ) -> Result<(), StoreError>;
+    /// Appends a membership entry; `members` is the whole member list after it.
     fn append_membership(
         &self,
         dossier: &DossierId,
         seq: u64,
         entry: &[u8],
+        members: &[[u8; 32]],
     ) -> Result<(), StoreError>;
     fn membership_log(&self, dossier: &DossierId) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// The dossiers a signing key is a member of (what the relay already enforces; lets a
+    /// device find the dossiers shared with it, or a new device of the candidate its own).
+    fn dossiers_of(&self, member: &[u8; 32]) -> Result<Vec<DossierId>, StoreError>;
     fn last_counter(&self, dossier: &DossierId, writer: &[u8; 32]) -> Result<u64, StoreError>;
     fn envelope_at(
         &self,
@@ -117,6 +129,11 @@ impl SqliteStore {
                  entry BLOB NOT NULL,
                  PRIMARY KEY (dossier, seq)
              ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS members (
+                 member BLOB NOT NULL,
+                 dossier BLOB NOT NULL,
+                 PRIMARY KEY (member, dossier)
+             ) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS envelopes (
                  arrival INTEGER PRIMARY KEY AUTOINCREMENT,
                  dossier BLOB NOT NULL,
@@ -145,8 +162,30 @@ impl SqliteStore {
     }
 }
 
+fn replace_members(
+    tx: &rusqlite::Transaction<'_>,
+    dossier: &DossierId,
+    members: &[[u8; 32]],
+) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM members WHERE dossier = ?1",
+        params![&dossier.0[..]],
+    )?;
+    let mut insert =
+        tx.prepare_cached("INSERT OR IGNORE INTO members (member, dossier) VALUES (?1, ?2)")?;
+    for member in members {
+        insert.execute(params![&member[..], &dossier.0[..]])?;
+    }
+    Ok(())
+}
+
 impl Store for SqliteStore {
-    fn create_dossier(&self, dossier: &DossierId, entry: &[u8]) -> Result<(), StoreError> {
+    fn create_dossier(
+        &self,
+        dossier: &DossierId,
+        entry: &[u8],
+        members: &[[u8; 32]],
+    ) -> Result<(), StoreError> {
         let mut conn = self.write.lock().expect("store lock");
         let tx = conn.transaction()?;
         let inserted = tx.execute(
@@ -160,6 +199,7 @@ impl Store for SqliteStore {
             "INSERT INTO membership (dossier, seq, entry) VALUES (?1, 0, ?2)",
             params![&dossier.0[..], entry],
         )?;
+        replace_members(&tx, dossier, members)?;
         tx.commit()?;
         Ok(())
     }
@@ -169,13 +209,31 @@ impl Store for SqliteStore {
         dossier: &DossierId,
         seq: u64,
         entry: &[u8],
+        members: &[[u8; 32]],
     ) -> Result<(), StoreError> {
-        let conn = self.write.lock().expect("store lock");
-        conn.execute(
+        let mut conn = self.write.lock().expect("store lock");
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO membership (dossier, seq, entry) VALUES (?1, ?2, ?3)",
             params![&dossier.0[..], seq as i64, entry],
         )?;
+        replace_members(&tx, dossier, members)?;
+        tx.commit()?;
         Ok(())
+    }
+
+    fn dossiers_of(&self, member: &[u8; 32]) -> Result<Vec<DossierId>, StoreError> {
+        let conn = self.read.lock().expect("store lock");
+        let mut stmt =
+            conn.prepare_cached("SELECT dossier FROM members WHERE member = ?1 ORDER BY dossier")?;
+        let rows = stmt.query_map(params![&member[..]], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Ok(id) = <[u8; 16]>::try_from(row?.as_slice()) {
+                out.push(DossierId(id));
+            }
+        }
+        Ok(out)
     }
 
     fn membership_log(&self, dossier: &DossierId) -> Result<Vec<Vec<u8>>, StoreError> {

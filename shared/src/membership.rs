@@ -13,7 +13,8 @@ use crate::keys::{self, ContentKey, DeviceId, DeviceSecret, KeyError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
-    /// The candidate: writes the dossier, changes membership.
+    /// The candidate, on one of their devices (or their paper recovery key): writes the
+    /// dossier, changes membership. A candidate has as many owner keys as devices.
     Owner,
     /// Co-edits the dossier; cannot change membership.
     Advisor,
@@ -135,6 +136,8 @@ pub enum MembershipError {
     BadSignature,
     #[error("seul le candidat peut modifier les membres")]
     NotOwner,
+    #[error("le dossier doit garder au moins un appareil du candidat")]
+    LastOwner,
     #[error("entrée hors séquence (attendu {expected}, reçu {got})")]
     OutOfSequence { expected: u64, got: u64 },
     #[error("chaînage rompu avec l'entrée précédente")]
@@ -155,6 +158,8 @@ pub enum MembershipError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
     pub dossier: DossierId,
+    /// The device that created the dossier (it signs the first entry). Any owner member may
+    /// sign later entries: the candidate's other devices and recovery key are owners too.
     pub owner: [u8; 32],
     pub members: BTreeMap<[u8; 32], Member>,
     pub epoch: u32,
@@ -220,7 +225,7 @@ impl Membership {
         if b.prev != self.head {
             return Err(MembershipError::BrokenChain);
         }
-        if entry.signer != self.owner {
+        if !self.is_owner(&entry.signer) {
             return Err(MembershipError::NotOwner);
         }
         if !entry.signature_ok() {
@@ -230,7 +235,7 @@ impl Membership {
         match &b.op {
             Op::Create { .. } => return Err(MembershipError::Malformed),
             Op::Add { member } => {
-                if b.epoch != self.epoch || member.role == Role::Owner {
+                if b.epoch != self.epoch {
                     return Err(MembershipError::WrongEpoch);
                 }
                 next.members.insert(member.signing, member.clone());
@@ -239,8 +244,11 @@ impl Membership {
                 if b.epoch != self.epoch + 1 {
                     return Err(MembershipError::WrongEpoch);
                 }
-                if *signing == self.owner || next.members.remove(signing).is_none() {
+                if next.members.remove(signing).is_none() {
                     return Err(MembershipError::UnknownMember);
+                }
+                if !next.members.values().any(|m| m.role == Role::Owner) {
+                    return Err(MembershipError::LastOwner);
                 }
                 next.epoch = b.epoch;
             }
@@ -270,6 +278,16 @@ impl Membership {
 
     pub fn role_of(&self, signing: &[u8; 32]) -> Option<Role> {
         self.members.get(signing).map(|m| m.role)
+    }
+
+    /// Whether `signing` is one of the candidate's keys (a device or the recovery key).
+    pub fn is_owner(&self, signing: &[u8; 32]) -> bool {
+        self.role_of(signing) == Some(Role::Owner)
+    }
+
+    /// The candidate's keys: their devices and recovery key.
+    pub fn owners(&self) -> impl Iterator<Item = &Member> {
+        self.members.values().filter(|m| m.role == Role::Owner)
     }
 
     /// The content keys this device can open, by epoch.
@@ -319,7 +337,7 @@ pub fn add(
     role: Role,
     current_key: &ContentKey,
 ) -> Result<SignedEntry, MembershipError> {
-    if owner.signing_public() != state.owner {
+    if !state.is_owner(&owner.signing_public()) {
         return Err(MembershipError::NotOwner);
     }
     let body = EntryBody {
@@ -350,7 +368,7 @@ pub fn remove(
     member: &[u8; 32],
     new_key: &ContentKey,
 ) -> Result<SignedEntry, MembershipError> {
-    if owner.signing_public() != state.owner {
+    if !state.is_owner(&owner.signing_public()) {
         return Err(MembershipError::NotOwner);
     }
     let epoch = state.epoch + 1;
@@ -455,5 +473,46 @@ mod tests {
             state.apply(&first),
             Err(MembershipError::OutOfSequence { .. })
         ));
+    }
+
+    #[test]
+    fn a_second_device_of_the_candidate_is_an_owner_too() {
+        let laptop = DeviceSecret::generate();
+        let phone = DeviceSecret::generate();
+        let recovery = DeviceSecret::generate();
+        let advisor = DeviceSecret::generate();
+        let k1 = ContentKey::generate();
+        let mut log = vec![create(DossierId([4; 16]), &laptop, &k1).unwrap()];
+        let state = Membership::from_log(&log).unwrap();
+        log.push(add(&state, &laptop, &phone.id(), Role::Owner, &k1).unwrap());
+        let state = Membership::from_log(&log).unwrap();
+        log.push(add(&state, &laptop, &recovery.id(), Role::Owner, &k1).unwrap());
+        // The phone shares the dossier on its own.
+        let state = Membership::from_log(&log).unwrap();
+        log.push(add(&state, &phone, &advisor.id(), Role::Advisor, &k1).unwrap());
+        let state = Membership::from_log(&log).unwrap();
+        assert_eq!(state.owners().count(), 3);
+        // The advisor may not.
+        assert_eq!(
+            add(&state, &advisor, &advisor.id(), Role::Owner, &k1).unwrap_err(),
+            MembershipError::NotOwner
+        );
+        // The laptop is lost: the recovery key removes it; it reads nothing after.
+        let k2 = ContentKey::generate();
+        log.push(remove(&state, &recovery, &laptop.signing_public(), &k2).unwrap());
+        let state = Membership::from_log(&log).unwrap();
+        assert!(!state.is_owner(&laptop.signing_public()));
+        assert_eq!(state.keys_for(&laptop).len(), 1);
+        assert_eq!(state.keys_for(&phone).len(), 2);
+        // Owners go down to one, never to none.
+        let k3 = ContentKey::generate();
+        log.push(remove(&state, &phone, &recovery.signing_public(), &k3).unwrap());
+        let state = Membership::from_log(&log).unwrap();
+        let k4 = ContentKey::generate();
+        let last = remove(&state, &phone, &phone.signing_public(), &k4).unwrap();
+        assert_eq!(
+            state.clone().apply(&last).unwrap_err(),
+            MembershipError::LastOwner
+        );
     }
 }

@@ -38,6 +38,8 @@ pub enum ClientMsg {
         envelope: Vec<u8>,
         covers: Vec<([u8; 32], u64)>,
     },
+    /// Asks which dossiers this device is a member of.
+    Dossiers,
 }
 
 /// Relay → device.
@@ -77,6 +79,10 @@ pub enum ServerMsg {
     Rejected {
         reason: Rejection,
         detail: String,
+    },
+    /// The dossiers the authenticated device is a member of.
+    Dossiers {
+        ids: Vec<DossierId>,
     },
 }
 

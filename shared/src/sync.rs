@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::dossier::{Dossier, DossierError};
 use crate::envelope::{self, Channel, DossierId, Envelope, EnvelopeError, Header, Kind};
-use crate::keys::{ContentKey, DeviceSecret, Verifier};
-use crate::membership::{self, Membership, MembershipError, SignedEntry};
+use crate::keys::{ContentKey, DeviceId, DeviceSecret, Verifier};
+use crate::membership::{self, Membership, MembershipError, Op, SignedEntry};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyncError {
@@ -189,6 +189,79 @@ impl Replica {
         }
         self.keys = self.membership.keys_for(device);
         Ok(())
+    }
+
+    /// Brings this replica's membership log in line with the relay's, whose order everyone
+    /// follows; returns the entries this device wrote that the relay lacks, to publish in
+    /// order. When another of the candidate's devices published first (both added someone
+    /// while offline), this device's entries are written again on top of the relay's log
+    /// with the same intent (add this member with this role, remove that one), and those
+    /// that became pointless are dropped. A removal keeps the content key it made, so edits
+    /// already sealed for its epoch stay readable when the epoch number is unchanged.
+    pub fn reconcile_membership(
+        &mut self,
+        device: &DeviceSecret,
+        relay: &[SignedEntry],
+    ) -> Result<Vec<SignedEntry>, SyncError> {
+        let common = self
+            .log
+            .iter()
+            .zip(relay)
+            .take_while(|(mine, theirs)| mine.hash() == theirs.hash())
+            .count();
+        if common == relay.len() {
+            return Ok(self.log[common..].to_vec());
+        }
+        if common == self.log.len() {
+            self.apply_membership(device, &relay[common..])?;
+            return Ok(Vec::new());
+        }
+        let unpublished = self.log[common..].to_vec();
+        let mut state = Membership::from_log(relay)?;
+        let mut log = relay.to_vec();
+        let me = device.signing_public();
+        for entry in unpublished {
+            if !state.is_owner(&me) {
+                // Removed by another owner meanwhile: this device's changes no longer count.
+                break;
+            }
+            let again = match &entry.body.op {
+                Op::Create { .. } => return Err(MembershipError::Malformed.into()),
+                Op::Add { member } => {
+                    if state.members.get(&member.signing) == Some(member) {
+                        continue;
+                    }
+                    let key = state
+                        .keys_for(device)
+                        .remove(&state.epoch)
+                        .ok_or(SyncError::NoKey(state.epoch))?;
+                    let id = DeviceId {
+                        signing: member.signing,
+                        recipient: member.recipient.clone(),
+                    };
+                    membership::add(&state, device, &id, member.role, &key)?
+                }
+                Op::Remove { signing } => {
+                    if state.role_of(signing).is_none() {
+                        continue;
+                    }
+                    let made = entry
+                        .body
+                        .keys
+                        .iter()
+                        .find(|k| k.member == me)
+                        .and_then(|k| device.unwrap_key(&k.wrapped).ok());
+                    let key = made.unwrap_or_else(ContentKey::generate);
+                    membership::remove(&state, device, signing, &key)?
+                }
+            };
+            state.apply(&again)?;
+            log.push(again);
+        }
+        self.log = log;
+        self.membership = state;
+        self.keys = self.membership.keys_for(device);
+        Ok(self.log[relay.len()..].to_vec())
     }
 
     /// Seals what this device wrote since the last flush into one envelope (added to the
@@ -508,5 +581,63 @@ mod tests {
         j.dossier().set("fiches.0.taches", "réécrit").unwrap();
         let mut j = Replica::restore(&juror, &j.save()).unwrap();
         assert_eq!(j.flush(&juror, [2; 24]).unwrap_err(), SyncError::ReadOnly);
+    }
+
+    /// The laptop and the phone of one candidate each share the dossier while offline; the
+    /// laptop publishes first. The phone's entry is written again on top, nothing is lost,
+    /// and an entry both made is not repeated.
+    #[test]
+    fn membership_changes_made_offline_on_two_owner_devices_are_rebased() {
+        let laptop = DeviceSecret::generate();
+        let phone = DeviceSecret::generate();
+        let advisor = DeviceSecret::generate();
+        let juror = DeviceSecret::generate();
+        let key = ContentKey::generate();
+        let (mut l, genesis) =
+            Replica::create(&laptop, DossierId([6; 16]), key.duplicate()).unwrap();
+        let pairing =
+            membership::add(l.membership(), &laptop, &phone.id(), Role::Owner, &key).unwrap();
+        l.apply_membership(&laptop, std::slice::from_ref(&pairing))
+            .unwrap();
+        let relay = vec![genesis, pairing];
+        let mut p = Replica::join(&phone, relay.clone()).unwrap();
+        assert!(l.reconcile_membership(&laptop, &relay).unwrap().is_empty());
+
+        // Offline: the laptop adds the advisor; the phone adds the same advisor and a juror.
+        for (replica, device) in [(&mut l, &laptop), (&mut p, &phone)] {
+            let k = replica.epoch_key().unwrap().duplicate();
+            let e = membership::add(
+                replica.membership(),
+                device,
+                &advisor.id(),
+                Role::Advisor,
+                &k,
+            )
+            .unwrap();
+            replica.apply_membership(device, &[e]).unwrap();
+        }
+        let e = membership::add(p.membership(), &phone, &juror.id(), Role::Juror, &key).unwrap();
+        p.apply_membership(&phone, &[e]).unwrap();
+
+        // The laptop reaches the relay first.
+        let publish = l.reconcile_membership(&laptop, &relay).unwrap();
+        assert_eq!(publish.len(), 1);
+        let mut relay = relay;
+        relay.extend(publish);
+        // Then the phone: only the juror is left to publish, chained after the laptop's entry.
+        let publish = p.reconcile_membership(&phone, &relay).unwrap();
+        assert_eq!(publish.len(), 1);
+        assert_eq!(publish[0].body.prev, relay.last().unwrap().hash());
+        relay.extend(publish);
+        let state = Membership::from_log(&relay).unwrap();
+        assert_eq!(
+            state.role_of(&advisor.signing_public()),
+            Some(Role::Advisor)
+        );
+        assert_eq!(state.role_of(&juror.signing_public()), Some(Role::Juror));
+        assert_eq!(p.membership(), &state);
+        // The laptop catches up with no entry of its own left.
+        assert!(l.reconcile_membership(&laptop, &relay).unwrap().is_empty());
+        assert_eq!(l.membership(), &state);
     }
 }

@@ -167,14 +167,33 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
 }
 
 /// First run: keys made on the device, locked by a passphrase (a mismatched confirmation is
-/// refused first).
-fn first_run(browser: &Browser) {
+/// refused first); then the recovery kit, shown once. Returns the kit.
+fn first_run(browser: &Browser) -> String {
     browser.type_into("#phrase", PASSPHRASE);
     browser.type_into("#phrase-confirmation", "une autre phrase");
     browser.click("#creer-identite");
     browser.wait_text("[role=alert]", |t| t.contains("diffèrent"));
     browser.assert_accessible("first run (with an error)");
     browser.retype("#phrase-confirmation", PASSPHRASE);
+    browser.click("#creer-identite");
+    let kit = browser.wait_text("[data-testid=kit-secours]", |t| {
+        t.starts_with("LIVRET-SIGNING-KEY-1")
+    });
+    browser.assert_accessible("recovery kit");
+    browser.click("#kit-range");
+    browser.wait_for("[data-testid=identite]");
+    kit
+}
+
+/// First run of a device that starts another way (`#mode-…`): another of the candidate's
+/// devices, or one let in with the recovery kit.
+fn first_run_as(browser: &Browser, mode: &str, kit: Option<&str>) {
+    browser.click(&format!("#mode-{mode}"));
+    if let Some(kit) = kit {
+        browser.type_into("#kit", kit);
+    }
+    browser.type_into("#phrase", PASSPHRASE);
+    browser.type_into("#phrase-confirmation", PASSPHRASE);
     browser.click("#creer-identite");
 }
 
@@ -293,4 +312,97 @@ fn the_accessibility_check_reports_violations() {
         .unwrap_or_default();
     assert!(message.contains("image-alt"), "{message}");
     assert!(message.contains("label"), "{message}");
+}
+
+/// One candidate, two browsers (two profiles: a laptop and a phone). The phone is paired
+/// from the laptop with its identity line, finds the dossier on the relay, and both edit it
+/// and converge. Then both are "lost": a third browser is let in with the recovery kit
+/// printed at the laptop's first run, and finds everything.
+#[test]
+fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() {
+    let relay = Relay::start();
+    let laptop = Browser::start();
+    laptop.goto(&relay.url("/"));
+    let kit = first_run(&laptop);
+    laptop.click("#referentiel option[value='004']");
+    laptop.click("#creer-dossier");
+    laptop.type_into("#f-etat_civil-nom", "Durand");
+    laptop.type_into("#f-motivation-lettre", CANARY);
+    laptop.wait_text("[data-testid=etat-synchro]", |t| {
+        t == "Synchronisé avec le relais"
+    });
+    laptop.click("#mes-dossiers");
+
+    let phone = Browser::start();
+    phone.goto(&relay.url("/"));
+    first_run_as(&phone, "autre-appareil", None);
+    let phone_identity = phone.wait_text("[data-testid=identite]", |t| t.starts_with("livret1:"));
+    phone.wait_text("[data-testid=recherche-dossiers]", |t| {
+        t == "Aucun nouveau dossier sur le relais."
+    });
+
+    laptop.type_into("#appareil-identite", &phone_identity);
+    laptop.click("#ajouter-appareil");
+    laptop.wait_text("[data-testid=appareils-etat]", |t| {
+        t == "Appareil ajouté à 1 dossier(s)."
+    });
+    laptop.assert_accessible("home, device paired");
+
+    phone.click("#rechercher-dossiers");
+    phone.wait_text("[data-testid=recherche-dossiers]", |t| {
+        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
+    });
+    phone.click("[data-testid=dossiers] button");
+    phone.wait_value("#f-etat_civil-nom", "Durand");
+    assert_eq!(phone.value("#f-motivation-lettre"), CANARY);
+
+    // Both write, each in their own field, at the same time; each sees the other's.
+    phone.type_into("#f-etat_civil-prenom", "Camille");
+    laptop.click("[data-testid=dossiers] button");
+    laptop.type_into("#f-etat_civil-ville", "Lyon");
+    for device in [&phone, &laptop] {
+        device.wait_text("[data-testid=etat-synchro]", |t| {
+            t == "Synchronisé avec le relais"
+        });
+    }
+    for device in [&phone, &laptop] {
+        device.click("#mes-dossiers");
+        device.click("[data-testid=dossiers] button");
+        device.wait_value("#f-etat_civil-prenom", "Camille");
+        device.wait_value("#f-etat_civil-ville", "Lyon");
+        assert_eq!(device.value("#f-etat_civil-nom"), "Durand");
+    }
+    drop(phone);
+    drop(laptop);
+
+    // A new device with the kit: a mangled kit is refused before anything is made.
+    let rescue = Browser::start();
+    rescue.goto(&relay.url("/"));
+    first_run_as(&rescue, "kit", Some("LIVRET-SIGNING-KEY-1abc"));
+    rescue.wait_text("[role=alert]", |t| {
+        t.contains("kit de secours est illisible")
+    });
+    rescue.retype("#kit", &kit);
+    rescue.click("#creer-identite");
+    rescue.wait_text("[data-testid=annonce]", |t| {
+        t == "Kit de secours accepté : 1 dossier(s) récupéré(s)."
+    });
+    rescue.assert_accessible("home after recovery");
+    rescue.click("[data-testid=dossiers] button");
+    rescue.wait_value("#f-etat_civil-ville", "Lyon");
+    assert_eq!(rescue.value("#f-etat_civil-prenom"), "Camille");
+    assert_eq!(rescue.value("#f-motivation-lettre"), CANARY);
+    // It writes as a device of its own, and the relay takes it.
+    rescue.type_into("#f-etat_civil-code_postal", "69003");
+    rescue.wait_text("[data-testid=etat-synchro]", |t| {
+        t == "Synchronisé avec le relais"
+    });
+
+    for (path, bytes) in files_under(&relay.data) {
+        assert!(
+            !contains(&bytes, CANARY.as_bytes()),
+            "canary in {}",
+            path.display()
+        );
+    }
 }

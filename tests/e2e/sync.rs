@@ -713,3 +713,90 @@ fn acknowledged_envelopes_survive_kill_9() {
         assert!(matches!(raw.push(bytes), ServerMsg::Ack { .. }));
     }
 }
+
+/// The relay tells a device which dossiers it belongs to — the candidate's second device
+/// finds their dossiers, an advisor the ones shared with them — and nothing more: a
+/// stranger gets an empty list, a removed device loses the dossier, and only the
+/// candidate's keys (any of them, not an advisor) change who belongs.
+#[test]
+fn devices_find_the_dossiers_they_belong_to_and_only_those() {
+    let relay = Relay::start();
+    let laptop = DeviceSecret::generate();
+    let phone = DeviceSecret::generate();
+    let advisor = DeviceSecret::generate();
+    let stranger = DeviceSecret::generate();
+    let key = ContentKey::generate();
+    let id = DossierId::generate();
+    let create = membership::create(id, &laptop, &key).unwrap();
+    let mut log = vec![create.clone()];
+    let mut l = Raw::connect(&relay, &laptop);
+    l.send(&ClientMsg::Create {
+        entry: create.to_bytes(),
+    });
+    assert!(matches!(l.recv(), ServerMsg::MembershipOk { .. }));
+    let list = |device: &DeviceSecret| {
+        let mut raw = Raw::connect(&relay, device);
+        raw.send(&ClientMsg::Dossiers);
+        match raw.recv() {
+            ServerMsg::Dossiers { ids } => ids,
+            other => panic!("expected the list, got {other:?}"),
+        }
+    };
+    assert_eq!(list(&laptop), vec![id]);
+    assert!(list(&phone).is_empty());
+
+    // The laptop pairs the phone (an owner); the phone, on its own, shares with the advisor.
+    let state = Membership::from_log(&log).unwrap();
+    log.push(membership::add(&state, &laptop, &phone.id(), Role::Owner, &key).unwrap());
+    l.send(&ClientMsg::Membership {
+        dossier: id,
+        entry: log[1].to_bytes(),
+    });
+    assert!(matches!(l.reply(), ServerMsg::MembershipOk { seq: 1, .. }));
+    assert_eq!(list(&phone), vec![id]);
+    let state = Membership::from_log(&log).unwrap();
+    log.push(membership::add(&state, &phone, &advisor.id(), Role::Advisor, &key).unwrap());
+    let mut p = Raw::connect(&relay, &phone);
+    p.send(&ClientMsg::Membership {
+        dossier: id,
+        entry: log[2].to_bytes(),
+    });
+    assert!(matches!(p.reply(), ServerMsg::MembershipOk { seq: 2, .. }));
+    assert_eq!(list(&advisor), vec![id]);
+    assert!(list(&stranger).is_empty());
+
+    // An advisor cannot make themselves (or anyone) an owner, even with a valid entry
+    // signed by their own key.
+    let state = Membership::from_log(&log).unwrap();
+    let mut a = Raw::connect(&relay, &advisor);
+    let forged = membership::add(&state, &laptop, &stranger.id(), Role::Owner, &key).unwrap();
+    let mut by_advisor = forged.clone();
+    by_advisor.signer = advisor.signing_public();
+    for entry in [forged, by_advisor] {
+        a.send(&ClientMsg::Membership {
+            dossier: id,
+            entry: entry.to_bytes(),
+        });
+        assert_eq!(rejected(a.reply()), Rejection::Forbidden);
+    }
+    assert!(list(&stranger).is_empty());
+
+    // The phone is lost: the laptop removes it; the list follows.
+    log.push(
+        membership::remove(
+            &state,
+            &laptop,
+            &phone.signing_public(),
+            &ContentKey::generate(),
+        )
+        .unwrap(),
+    );
+    l.send(&ClientMsg::Membership {
+        dossier: id,
+        entry: log[3].to_bytes(),
+    });
+    assert!(matches!(l.reply(), ServerMsg::MembershipOk { seq: 3, .. }));
+    assert!(list(&phone).is_empty());
+    assert_eq!(list(&laptop), vec![id]);
+    assert_eq!(list(&advisor), vec![id]);
+}
