@@ -35,7 +35,10 @@ enum SyncState {
 struct Signals {
     save: RwSignal<SaveState>,
     sync: RwSignal<SyncState>,
-    fiches: RwSignal<usize>,
+    /// The fiches activité shown, in order (their places in the document), and the deleted
+    /// ones (kept, so a delete can be undone).
+    fiches: RwSignal<Vec<usize>>,
+    deleted: RwSignal<Vec<usize>>,
     /// Bumped on every change to the document (typed here or merged from others): what
     /// the récapitulatif recomputes from.
     revision: RwSignal<u64>,
@@ -105,14 +108,7 @@ fn persist(st: Signals) {
 /// the caret of someone typing stays where it is.
 fn show_others_edits(st: Signals) {
     st.revision.update(|r| *r += 1);
-    if let Ok(count) = session::with_open(|r| r.dossier().fiche_count())
-        && st
-            .fiches
-            .try_get_untracked()
-            .is_some_and(|shown| shown != count)
-    {
-        st.fiches.set(count);
-    }
+    refresh_fiches(st);
     let fields = FIELDS.with(|f| f.borrow().clone());
     for (path, kind, shown) in fields {
         let stored = session::with_open(|r| r.dossier().get(&path))
@@ -124,6 +120,22 @@ fn show_others_edits(st: Signals) {
         if shown.try_get_untracked().is_some_and(|t| t != text) {
             shown.set(text);
         }
+    }
+}
+
+/// Shows the fiches in the document's order, when it changed (added, moved, deleted here or
+/// on another device).
+fn refresh_fiches(st: Signals) {
+    let Ok((order, deleted)) =
+        session::with_open(|r| (r.dossier().fiche_order(), r.dossier().deleted_fiches()))
+    else {
+        return;
+    };
+    if st.fiches.try_get_untracked().is_some_and(|o| o != order) {
+        st.fiches.set(order);
+    }
+    if st.deleted.try_get_untracked().is_some_and(|d| d != deleted) {
+        st.deleted.set(deleted);
     }
 }
 
@@ -178,11 +190,11 @@ fn kind_of(section: &str, field: &str) -> FieldKind {
 pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
     let ready = RwSignal::new(None::<Result<(), String>>);
     FIELDS.with(|f| f.borrow_mut().clear());
-    let fiches = RwSignal::new(0usize);
     let st = Signals {
         save: RwSignal::new(SaveState::Saved),
         sync: RwSignal::new(SyncState::Waiting),
-        fiches,
+        fiches: RwSignal::new(Vec::new()),
+        deleted: RwSignal::new(Vec::new()),
         revision: RwSignal::new(0),
         referentiel: StoredValue::new(None),
     };
@@ -192,17 +204,16 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
         spawn_local(async move {
             let opened = session::open_dossier(&id).await;
             if opened.is_ok() {
-                let (count, name, referentiel) = session::with_open(|r| {
+                let (name, referentiel) = session::with_open(|r| {
                     let d = r.dossier();
                     (
-                        d.fiche_count(),
                         d.get("projet_vae.certification").unwrap_or_default(),
                         d.referentiel(),
                     )
                 })
                 .unwrap_or_default();
                 st.referentiel.set_value(referentiel);
-                fiches.set(count);
+                refresh_fiches(st);
                 title.set(name);
                 schedule_sync(st);
             }
@@ -236,7 +247,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                     <Sommaire/>
                     <Partage st=st/>
                     {template::TEMPLATE.iter().map(|section| view! {
-                        <Section section=section st=st fiches=fiches/>
+                        <Section section=section st=st/>
                     }).collect_view()}
                 </article>
             }
@@ -308,15 +319,11 @@ fn Partage(st: Signals) -> impl IntoView {
 }
 
 #[component]
-fn Section(
-    section: &'static template::SectionText,
-    st: Signals,
-    fiches: RwSignal<usize>,
-) -> impl IntoView {
+fn Section(section: &'static template::SectionText, st: Signals) -> impl IntoView {
     let heading = format!("titre-section-{}", section.key);
     let labelled_by = heading.clone();
     let body = match section.key {
-        "fiches" => view! { <Fiches st=st fiches=fiches/> <Recapitulatif st=st/> }.into_any(),
+        "fiches" => view! { <Fiches st=st/> <Recapitulatif st=st/> }.into_any(),
         "annexes" => view! {
             <p class="aide">
                 "Le dépôt des pièces justificatives (chiffrées sur cet appareil) arrive dans une prochaine version ; "
@@ -342,32 +349,134 @@ fn Section(
     }
 }
 
+/// Moves keyboard focus to `id` once the view has caught up (a moved fiche's button is
+/// taken out of the page and put back, which drops focus), or to `fallback` when `id` is now
+/// disabled (a fiche moved to the top can go up no more).
+fn focus_soon(id: String, fallback: Option<String>) {
+    spawn_local(async move {
+        session::sleep(0).await;
+        let document = web_sys::window().and_then(|w| w.document());
+        let find = |id: &str| {
+            document
+                .as_ref()
+                .and_then(|d| d.get_element_by_id(id))
+                .filter(|e| !e.has_attribute("disabled"))
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+        };
+        if let Some(el) = find(&id).or_else(|| fallback.as_deref().and_then(find)) {
+            let _ = el.focus();
+        }
+    });
+}
+
 #[component]
-fn Fiches(st: Signals, fiches: RwSignal<usize>) -> impl IntoView {
+fn Fiches(st: Signals) -> impl IntoView {
+    let fields = template::section("fiches").map_or(&[][..], |s| s.fields);
+    let first_field = fields.first().map_or("intitule", |f| f.key);
+    // What the last action did, with a way back for a delete.
+    let done = RwSignal::new(None::<(String, Option<usize>)>);
+    let change =
+        move |what: &dyn Fn(&mut livret_shared::dossier::Dossier) -> Result<(), String>| {
+            let changed = session::with_open(|r| what(r.dossier())).is_ok_and(|r| r.is_ok());
+            if changed {
+                refresh_fiches(st);
+                persist(st);
+            }
+            changed
+        };
     let add = move |_| {
-        let n = fiches.get_untracked();
-        if session::with_open(|r| r.dossier().set(&format!("fiches.{n}.intitule"), ""))
-            .is_ok_and(|r| r.is_ok())
-        {
-            fiches.set(n + 1);
-            persist(st);
+        if change(&|d| d.add_fiche().map(|_| ()).map_err(|e| e.to_string())) {
+            let order = st.fiches.get_untracked();
+            done.set(Some((format!("Fiche n° {} ajoutée.", order.len()), None)));
+            if let Some(place) = order.last() {
+                focus_soon(format!("f-fiches-{place}-{}", first_field), None);
+            }
         }
     };
-    let fields = template::section("fiches").map_or(&[][..], |s| s.fields);
+    let number = move |place: usize| {
+        st.fiches
+            .with(|o| o.iter().position(|p| *p == place))
+            .map_or(0, |i| i + 1)
+    };
     view! {
-        <For each=move || 0..fiches.get() key=|i| *i let:index>
-            <fieldset class="fiche" data-fiche=index>
-                <legend>{format!("Fiche activité n° {}", index + 1)}</legend>
+        <For each=move || st.fiches.get() key=|place| *place let:place>
+            <fieldset class="fiche" data-fiche=place>
+                <legend>{move || format!("Fiche activité n° {}", number(place))}</legend>
+                <div class="outils-fiche" role="group" aria-label=move || format!("Fiche n° {}", number(place))>
+                    <button type="button" class="secondaire" id=format!("monter-{place}")
+                        disabled=move || number(place) <= 1
+                        aria-label=move || format!("Monter la fiche n° {}", number(place))
+                        on:click=move |_| {
+                            change(&|d| d.move_fiche(place, true).map_err(|e| e.to_string()));
+                            focus_soon(format!("monter-{place}"), Some(format!("descendre-{place}")));
+                        }>"↑ Monter"</button>
+                    <button type="button" class="secondaire" id=format!("descendre-{place}")
+                        disabled=move || st.fiches.with(|o| o.last() == Some(&place))
+                        aria-label=move || format!("Descendre la fiche n° {}", number(place))
+                        on:click=move |_| {
+                            change(&|d| d.move_fiche(place, false).map_err(|e| e.to_string()));
+                            focus_soon(format!("descendre-{place}"), Some(format!("monter-{place}")));
+                        }>"↓ Descendre"</button>
+                    <button type="button" class="secondaire" id=format!("dupliquer-{place}")
+                        aria-label=move || format!("Dupliquer la fiche n° {}", number(place))
+                        on:click=move |_| {
+                            let n = number(place);
+                            change(&|d| d.duplicate_fiche(place).map(|_| ()).map_err(|e| e.to_string()));
+                            done.set(Some((format!("Fiche n° {n} dupliquée : la copie est la fiche n° {}.", n + 1), None)));
+                        }>"Dupliquer"</button>
+                    <button type="button" class="secondaire" id=format!("supprimer-{place}")
+                        aria-label=move || format!("Supprimer la fiche n° {}", number(place))
+                        on:click=move |_| {
+                            let n = number(place);
+                            change(&|d| d.delete_fiche(place).map_err(|e| e.to_string()));
+                            done.set(Some((format!("Fiche n° {n} supprimée."), Some(place))));
+                            focus_soon("annuler-suppression".into(), None);
+                        }>"Supprimer"</button>
+                </div>
                 {fields.iter().map(|f| if f.key == "competences" {
-                    view! { <CompetencePicker index=index text=f st=st/> }.into_any()
+                    view! { <CompetencePicker index=place text=f st=st/> }.into_any()
                 } else {
                     view! {
-                        <Field path=format!("fiches.{index}.{}", f.key) text=f kind=kind_of("fiches", f.key) st=st/>
+                        <Field path=format!("fiches.{place}.{}", f.key) text=f kind=kind_of("fiches", f.key) st=st/>
                     }.into_any()
                 }).collect_view()}
             </fieldset>
         </For>
+        <p role="status" aria-live="polite" data-testid="fiches-etat">
+            {move || done.get().map(|(message, undo)| view! {
+                {message}
+                {undo.map(|place| view! {
+                    " "
+                    <button type="button" class="lien" id="annuler-suppression" on:click=move |_| {
+                        change(&|d| d.restore_fiche(place).map_err(|e| e.to_string()));
+                        done.set(Some(("Suppression annulée.".into(), None)));
+                    }>"Annuler la suppression"</button>
+                })}
+            })}
+        </p>
         <button type="button" id="ajouter-fiche" on:click=add>"Ajouter une fiche activité"</button>
+        <Show when=move || st.deleted.with(|d| !d.is_empty())>
+            <details class="corbeille">
+                <summary>{move || format!("Fiches supprimées ({})", st.deleted.with(Vec::len))}</summary>
+                <ul>
+                    <For each=move || st.deleted.get() key=|place| *place let:place>
+                        <li>
+                            {move || {
+                                st.revision.get();
+                                let title = session::with_open(|r| r.dossier().get(&format!("fiches.{place}.intitule")))
+                                    .ok().and_then(Result::ok).unwrap_or_default();
+                                if title.is_empty() { "Fiche sans intitulé".to_string() } else { title }
+                            }}
+                            " "
+                            <button type="button" class="lien" id=format!("restaurer-{place}") on:click=move |_| {
+                                change(&|d| d.restore_fiche(place).map_err(|e| e.to_string()));
+                                done.set(Some(("Fiche restaurée.".into(), None)));
+                            }>"Restaurer"</button>
+                        </li>
+                    </For>
+                </ul>
+            </details>
+        </Show>
     }
 }
 

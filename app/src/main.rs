@@ -396,11 +396,11 @@ fn Home(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>) -> impl Into
                 }
                 Some(Ok(list)) => view! {
                     <ul class="dossiers" data-testid="dossiers">
-                        {list.into_iter().map(|d| {
+                        {list.into_iter().enumerate().map(|(n, d)| {
                             let id = d.id.clone();
                             view! {
                                 <li>
-                                    <button class="lien" data-dossier=d.id.clone()
+                                    <button class="lien" id=format!("ouvrir-{n}") data-dossier=d.id.clone()
                                         on:click=move |_| screen.set(Screen::Dossier(id.clone()))>
                                         {d.title}
                                     </button>

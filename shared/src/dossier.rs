@@ -301,10 +301,12 @@ impl Dossier {
     /// The récapitulatif des compétences: every compétence of `referentiel` (the pinned one,
     /// [`Dossier::referentiel`], read once by the caller: it is recomputed on every keystroke
     /// and parsing the référentiel is the costly part), in its order, with the fiches activité
-    /// (0-based) that claim it. Codes a fiche names that the référentiel does not have are
+    /// that claim it (0-based numbers in the order shown, [`Dossier::fiche_order`]). Codes a fiche names that the référentiel does not have are
     /// listed last, with bloc 0, so nothing typed is hidden.
     pub fn coverage(&mut self, referentiel: Option<&Referentiel>) -> Vec<Coverage> {
-        let claims: Vec<Vec<String>> = (0..self.fiche_count())
+        let claims: Vec<Vec<String>> = self
+            .fiche_order()
+            .into_iter()
             .map(|i| {
                 let listed = self
                     .get(&format!("fiches.{i}.competences"))
@@ -346,9 +348,170 @@ impl Dossier {
         out
     }
 
+    /// How many fiches activité the dossier shows (deleted ones not counted).
     pub fn fiche_count(&self) -> usize {
-        self.list_at(&ROOT, "fiches")
-            .map_or(0, |l| self.doc.length(&l))
+        self.fiche_order().len()
+    }
+
+    /// The fiches activité in the order they are shown and numbered: their places in the
+    /// document's list (what paths like `fiches.2.contexte` name), sorted by each fiche's
+    /// `rang`, then by place. Deleted fiches are left out.
+    ///
+    /// Why a rang rather than the list order: automerge has no move, and moving by copying
+    /// would drop what another device types into the fiche meanwhile. Why deleted fiches
+    /// stay (marked `supprimee`): a delete can be undone, and an edit made concurrently on
+    /// another device still lands somewhere that can be brought back. Places never shift.
+    pub fn fiche_order(&self) -> Vec<usize> {
+        let Some(list) = self.list_at(&ROOT, "fiches") else {
+            return Vec::new();
+        };
+        let mut live: Vec<(f64, usize)> = (0..self.doc.length(&list))
+            .filter_map(|i| {
+                let item = match self.doc.get(&list, i) {
+                    Ok(Some((Value::Object(ObjType::Map), item))) => item,
+                    _ => return None,
+                };
+                if self.flag(&item, "supprimee") {
+                    return None;
+                }
+                Some((self.rang(&item).unwrap_or(i as f64), i))
+            })
+            .collect();
+        live.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        live.into_iter().map(|(_, i)| i).collect()
+    }
+
+    /// Deleted fiches (their places), most recently placed last.
+    pub fn deleted_fiches(&self) -> Vec<usize> {
+        let Some(list) = self.list_at(&ROOT, "fiches") else {
+            return Vec::new();
+        };
+        (0..self.doc.length(&list))
+            .filter(|i| {
+                matches!(self.doc.get(&list, *i),
+                    Ok(Some((Value::Object(ObjType::Map), item))) if self.flag(&item, "supprimee"))
+            })
+            .collect()
+    }
+
+    fn fiche(&self, place: usize) -> Result<ObjId, DossierError> {
+        let list = self
+            .list_at(&ROOT, "fiches")
+            .ok_or_else(|| DossierError::UnknownPath(format!("fiches.{place}")))?;
+        match self.doc.get(&list, place) {
+            Ok(Some((Value::Object(ObjType::Map), item))) => Ok(item),
+            _ => Err(DossierError::UnknownPath(format!("fiches.{place}"))),
+        }
+    }
+
+    fn rang(&self, item: &ObjId) -> Option<f64> {
+        match self.doc.get(item, "rang") {
+            Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+                ScalarValue::F64(f) => Some(*f),
+                ScalarValue::Int(i) => Some(*i as f64),
+                ScalarValue::Uint(u) => Some(*u as f64),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn flag(&self, item: &ObjId, key: &str) -> bool {
+        matches!(self.doc.get(item, key),
+            Ok(Some((Value::Scalar(s), _))) if matches!(s.as_ref(), ScalarValue::Boolean(true)))
+    }
+
+    fn rang_of(&self, place: usize) -> Result<f64, DossierError> {
+        Ok(self.rang(&self.fiche(place)?).unwrap_or(place as f64))
+    }
+
+    /// A new, empty fiche, shown last; returns its place.
+    pub fn add_fiche(&mut self) -> Result<usize, DossierError> {
+        let last = match self.fiche_order().last() {
+            Some(&place) => self.rang_of(place)?,
+            None => -1.0,
+        };
+        let list = self
+            .list_at(&ROOT, "fiches")
+            .ok_or_else(|| DossierError::UnknownPath("fiches".into()))?;
+        let place = self.doc.length(&list);
+        let item = self
+            .doc
+            .insert_object(&list, place, ObjType::Map)
+            .map_err(corrupt)?;
+        self.doc.put(&item, "rang", last + 1.0).map_err(corrupt)?;
+        Ok(place)
+    }
+
+    /// Moves a fiche one step up (towards n° 1) or down by swapping rangs with its
+    /// neighbour; nothing happens at either end.
+    pub fn move_fiche(&mut self, place: usize, up: bool) -> Result<(), DossierError> {
+        let order = self.fiche_order();
+        let at = order
+            .iter()
+            .position(|p| *p == place)
+            .ok_or_else(|| DossierError::UnknownPath(format!("fiches.{place}")))?;
+        let neighbour = match (up, at) {
+            (true, 0) => return Ok(()),
+            (true, _) => order[at - 1],
+            (false, _) if at + 1 == order.len() => return Ok(()),
+            (false, _) => order[at + 1],
+        };
+        let (mine, theirs) = (self.rang_of(place)?, self.rang_of(neighbour)?);
+        // Equal rangs (two devices added a fiche at once) are ordered by place: nudge so the
+        // swap shows.
+        let (mine, theirs) = if mine == theirs {
+            let nudge = if up { -0.5 } else { 0.5 };
+            (theirs + nudge, theirs)
+        } else {
+            (theirs, mine)
+        };
+        let item = self.fiche(place)?;
+        self.doc.put(&item, "rang", mine).map_err(corrupt)?;
+        let other = self.fiche(neighbour)?;
+        self.doc.put(&other, "rang", theirs).map_err(corrupt)?;
+        Ok(())
+    }
+
+    /// A copy of a fiche (every field), shown right after it; returns the copy's place.
+    pub fn duplicate_fiche(&mut self, place: usize) -> Result<usize, DossierError> {
+        let order = self.fiche_order();
+        let at = order
+            .iter()
+            .position(|p| *p == place)
+            .ok_or_else(|| DossierError::UnknownPath(format!("fiches.{place}")))?;
+        let here = self.rang_of(place)?;
+        let rang = match order.get(at + 1) {
+            Some(&next) => (here + self.rang_of(next)?) / 2.0,
+            None => here + 1.0,
+        };
+        let copy = self.add_fiche()?;
+        for (field, kind) in FICHE_FIELDS {
+            let value = self.get(&format!("fiches.{place}.{field}"))?;
+            let value = match kind {
+                FieldKind::List => serde_json::from_str::<Vec<String>>(&value)
+                    .unwrap_or_default()
+                    .join(","),
+                _ => value,
+            };
+            if !value.is_empty() {
+                self.set(&format!("fiches.{copy}.{field}"), &value)?;
+            }
+        }
+        let item = self.fiche(copy)?;
+        self.doc.put(&item, "rang", rang).map_err(corrupt)?;
+        Ok(copy)
+    }
+
+    /// Deletes a fiche (kept, marked, so [`Dossier::restore_fiche`] brings it back).
+    pub fn delete_fiche(&mut self, place: usize) -> Result<(), DossierError> {
+        let item = self.fiche(place)?;
+        self.doc.put(&item, "supprimee", true).map_err(corrupt)
+    }
+
+    pub fn restore_fiche(&mut self, place: usize) -> Result<(), DossierError> {
+        let item = self.fiche(place)?;
+        self.doc.put(&item, "supprimee", false).map_err(corrupt)
     }
 
     /// Resolves a path to (container, field name, kind), creating missing fiches or annexes.
@@ -629,5 +792,99 @@ mod tests {
         let bytes = d.save();
         let d2 = Dossier::load(&bytes, b"b").unwrap();
         assert_eq!(d2.referentiel(), Some(r));
+    }
+
+    fn titles(d: &mut Dossier) -> Vec<String> {
+        d.fiche_order()
+            .into_iter()
+            .map(|p| d.get(&format!("fiches.{p}.intitule")).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn fiches_are_added_moved_duplicated_deleted_and_restored() {
+        let mut d = Dossier::new(b"a");
+        for title in ["Paie", "Recrutement", "Formation"] {
+            let place = d.add_fiche().unwrap();
+            d.set(&format!("fiches.{place}.intitule"), title).unwrap();
+        }
+        d.set("fiches.2.competences", "C1, C2").unwrap();
+        d.set("fiches.2.contexte", "Plan de formation annuel")
+            .unwrap();
+        d.move_fiche(2, true).unwrap();
+        assert_eq!(titles(&mut d), ["Paie", "Formation", "Recrutement"]);
+        d.move_fiche(0, true).unwrap();
+        d.move_fiche(1, false).unwrap();
+        assert_eq!(
+            titles(&mut d),
+            ["Paie", "Formation", "Recrutement"],
+            "ends stay"
+        );
+
+        let copy = d.duplicate_fiche(2).unwrap();
+        assert_eq!(
+            titles(&mut d),
+            ["Paie", "Formation", "Formation", "Recrutement"]
+        );
+        assert_eq!(d.fiche_order()[2], copy);
+        assert_eq!(
+            d.get(&format!("fiches.{copy}.competences")).unwrap(),
+            r#"["C1","C2"]"#
+        );
+        assert_eq!(
+            d.get(&format!("fiches.{copy}.contexte")).unwrap(),
+            "Plan de formation annuel"
+        );
+        // The copy is a fiche of its own.
+        d.set(&format!("fiches.{copy}.intitule"), "Formation (suite)")
+            .unwrap();
+        assert_eq!(d.get("fiches.2.intitule").unwrap(), "Formation");
+
+        d.delete_fiche(0).unwrap();
+        assert_eq!(
+            titles(&mut d),
+            ["Formation", "Formation (suite)", "Recrutement"]
+        );
+        assert_eq!(d.fiche_count(), 3);
+        assert_eq!(d.deleted_fiches(), [0]);
+        // The récapitulatif numbers fiches as they are shown.
+        let c1 = d
+            .coverage(None)
+            .into_iter()
+            .find(|c| c.code == "C1")
+            .unwrap();
+        assert_eq!(c1.fiches, [0, 1]);
+        d.restore_fiche(0).unwrap();
+        assert_eq!(titles(&mut d)[0], "Paie");
+        let restored = Dossier::load(&d.save(), b"b").unwrap();
+        assert_eq!(restored.fiche_order(), d.fiche_order());
+    }
+
+    /// One device moves a fiche while another types into it: the move swaps two numbers,
+    /// so the typing lands in the moved fiche. Fiches added at once on two devices both show,
+    /// in the same order everywhere.
+    #[test]
+    fn moving_a_fiche_keeps_what_another_device_types_into_it() {
+        let mut a = Dossier::new(b"a");
+        for title in ["Un", "Deux"] {
+            let place = a.add_fiche().unwrap();
+            a.set(&format!("fiches.{place}.intitule"), title).unwrap();
+        }
+        let mut b = Dossier::load(&a.save(), b"b").unwrap();
+        a.move_fiche(1, true).unwrap();
+        b.splice("fiches.1.contexte", 0, 0, "écrit pendant le déplacement")
+            .unwrap();
+        a.add_fiche().unwrap();
+        b.add_fiche().unwrap();
+        a.automerge().merge(b.automerge()).unwrap();
+        b.automerge().merge(a.automerge()).unwrap();
+        assert_eq!(titles(&mut a)[..2], ["Deux", "Un"]);
+        assert_eq!(a.fiche_order(), b.fiche_order());
+        assert_eq!(a.fiche_count(), 4);
+        let first = a.fiche_order()[0];
+        assert_eq!(
+            a.get(&format!("fiches.{first}.contexte")).unwrap(),
+            "écrit pendant le déplacement"
+        );
     }
 }

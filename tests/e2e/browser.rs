@@ -3,7 +3,7 @@
 
 use crate::support::Relay;
 use crate::sync::{Device, contains, files_under};
-use crate::webdriver::Browser;
+use crate::webdriver::{Browser, ENTER};
 
 const PASSPHRASE: &str = "cheval agrafe pile correcte";
 /// Typed into the dossier; must never be readable in the browser's storage.
@@ -405,4 +405,131 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
             path.display()
         );
     }
+}
+
+/// The fiches shown, in order: "place:legend" for each.
+fn fiches_shown(browser: &Browser) -> Vec<String> {
+    let shown = browser.run_async(
+        r#"arguments[arguments.length - 1]([...document.querySelectorAll("fieldset.fiche")]
+            .map(f => f.dataset.fiche + ":" + f.querySelector("legend").textContent
+                      + ":" + f.querySelector("[id$='-intitule']").value));"#,
+    );
+    serde_json::from_value(shown).unwrap()
+}
+
+/// Keyboard only, from the first run to a reopened dossier: fiches are added, moved,
+/// duplicated, deleted and the delete undone, focus following each action; the order
+/// survives a reload.
+#[test]
+fn fiches_are_reordered_duplicated_and_deleted_from_the_keyboard_alone() {
+    let relay = Relay::start();
+    let browser = Browser::start();
+    browser.goto(&relay.url("/"));
+    browser.wait_for("#phrase");
+    browser.tab_to("phrase", 20);
+    browser.press(PASSPHRASE);
+    browser.tab_to("phrase-confirmation", 3);
+    browser.press(PASSPHRASE);
+    browser.tab_to("creer-identite", 3);
+    browser.press(ENTER);
+    browser.wait_for("#kit-range");
+    browser.tab_to("kit-range", 10);
+    browser.press(ENTER);
+    browser.wait_for("#creer-dossier");
+    browser.tab_to("creer-dossier", 40);
+    browser.press(ENTER);
+
+    browser.wait_for("#ajouter-fiche");
+    for (n, title) in ["Paie", "Formation"].iter().enumerate() {
+        browser.tab_to("ajouter-fiche", 600);
+        browser.press(ENTER);
+        // The new fiche's first field takes the focus.
+        browser.wait_focus(|id| id == format!("f-fiches-{n}-bloc"));
+        browser.tab_to(&format!("f-fiches-{n}-intitule"), 60);
+        browser.press(title);
+    }
+    browser.wait_text("[data-testid=fiches-etat]", |t| t == "Fiche n° 2 ajoutée.");
+    assert_eq!(
+        fiches_shown(&browser),
+        [
+            "0:Fiche activité n° 1:Paie",
+            "1:Fiche activité n° 2:Formation"
+        ]
+    );
+
+    // Up: the fiche moves, numbers follow, the focus stays on its button.
+    browser.back_tab_to("monter-1", 80);
+    browser.press(ENTER);
+    browser.wait_text("fieldset.fiche legend", |t| t == "Fiche activité n° 1");
+    assert_eq!(
+        fiches_shown(&browser),
+        [
+            "1:Fiche activité n° 1:Formation",
+            "0:Fiche activité n° 2:Paie"
+        ]
+    );
+    // At the top it can go up no more: the focus moves to its other arrow.
+    assert_eq!(browser.property("#monter-1", "disabled"), true);
+    browser.wait_focus(|id| id == "descendre-1");
+
+    // Duplicate: the copy comes right after, with everything in it.
+    browser.tab_to("dupliquer-1", 5);
+    browser.press(ENTER);
+    browser.wait_text("[data-testid=fiches-etat]", |t| {
+        t == "Fiche n° 1 dupliquée : la copie est la fiche n° 2."
+    });
+    assert_eq!(
+        fiches_shown(&browser),
+        [
+            "1:Fiche activité n° 1:Formation",
+            "2:Fiche activité n° 2:Formation",
+            "0:Fiche activité n° 3:Paie"
+        ]
+    );
+
+    // Delete, then undo from the keyboard: the focus waits on the undo button.
+    browser.tab_to("supprimer-0", 600);
+    browser.press(ENTER);
+    browser.wait_text("[data-testid=fiches-etat]", |t| {
+        t.starts_with("Fiche n° 3 supprimée.")
+    });
+    browser.wait_focus(|id| id == "annuler-suppression");
+    assert_eq!(fiches_shown(&browser).len(), 2);
+    browser.assert_accessible("editor, fiche deleted");
+    browser.press(ENTER);
+    browser.wait_text("[data-testid=fiches-etat]", |t| t == "Suppression annulée.");
+    assert_eq!(fiches_shown(&browser).len(), 3);
+    // Deleted for good this time (the duplicate), to see it stays so.
+    browser.tab_to("supprimer-2", 600);
+    browser.press(ENTER);
+    browser.wait_text("[data-testid=fiches-etat]", |t| {
+        t.starts_with("Fiche n° 2 supprimée.")
+    });
+    browser.wait_text("[data-testid=etat-sauvegarde]", |t| {
+        t == "Enregistré sur cet appareil"
+    });
+
+    // Reload, unlock and reopen, still from the keyboard: the order and the delete held.
+    browser.refresh();
+    browser.wait_for("#phrase");
+    browser.tab_to("phrase", 20);
+    browser.press(PASSPHRASE);
+    browser.press(ENTER);
+    browser.wait_for("#ouvrir-0");
+    browser.tab_to("ouvrir-0", 20);
+    browser.press(ENTER);
+    browser.wait_for("fieldset.fiche");
+    assert_eq!(
+        fiches_shown(&browser),
+        [
+            "1:Fiche activité n° 1:Formation",
+            "0:Fiche activité n° 2:Paie"
+        ]
+    );
+    assert!(
+        browser
+            .text(".corbeille summary")
+            .contains("Fiches supprimées (1)")
+    );
+    browser.assert_accessible("editor, reopened");
 }

@@ -274,6 +274,95 @@ impl Browser {
             .to_string()
     }
 
+    /// Presses keys on whatever has the focus, as a keyboard does (WebDriver key actions):
+    /// each char of `keys` is one key (WebDriver codes such as `\u{E004}` for Tab).
+    pub fn press(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|c| {
+                let k = c.to_string();
+                [
+                    json!({"type": "keyDown", "value": k}),
+                    json!({"type": "keyUp", "value": k}),
+                ]
+            })
+            .collect();
+        let r = self.session_call(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "clavier", "actions": actions}]})),
+        );
+        assert!(r.get("error").is_none(), "pressing keys: {r}");
+    }
+
+    /// Shift+Tab: the focus goes back one control.
+    pub fn press_back_tab(&self) {
+        let actions = json!([
+            {"type": "keyDown", "value": SHIFT},
+            {"type": "keyDown", "value": TAB},
+            {"type": "keyUp", "value": TAB},
+            {"type": "keyUp", "value": SHIFT},
+        ]);
+        let r = self.session_call(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "clavier", "actions": actions}]})),
+        );
+        assert!(r.get("error").is_none(), "pressing Shift+Tab: {r}");
+    }
+
+    /// Presses Shift+Tab until `#id` has the focus (at most `limit` times).
+    pub fn back_tab_to(&self, id: &str, limit: usize) {
+        for _ in 0..limit {
+            if self.focused() == id {
+                return;
+            }
+            self.press_back_tab();
+        }
+        panic!(
+            "#{id} not reached with {limit} presses of Shift+Tab; focus on #{}",
+            self.focused()
+        );
+    }
+
+    /// Waits until the focus is on an element whose id satisfies `ok`; returns the id.
+    pub fn wait_focus(&self, ok: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        for _ in 0..WAIT_POLLS {
+            last = self.focused();
+            if ok(&last) {
+                return last;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the focus never went where expected; it is on #{last}");
+    }
+
+    /// The id of the element that has the keyboard focus ("" for none).
+    pub fn focused(&self) -> String {
+        self.run_async(
+            "arguments[arguments.length - 1](document.activeElement ? document.activeElement.id : '')",
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    /// Presses Tab until the element `#id` has the focus (at most `limit` times): proves it
+    /// is reachable from the keyboard, in the order Tab follows.
+    pub fn tab_to(&self, id: &str, limit: usize) {
+        for _ in 0..limit {
+            if self.focused() == id {
+                return;
+            }
+            self.press(TAB);
+        }
+        panic!(
+            "#{id} not reached with {limit} presses of Tab; focus on #{}",
+            self.focused()
+        );
+    }
+
     /// Runs an async script (its last argument is the callback) and returns its result.
     pub fn run_async(&self, script: &str) -> Value {
         self.session_call(
@@ -283,6 +372,10 @@ impl Browser {
         )
     }
 }
+
+const TAB: &str = "\u{E004}";
+pub const ENTER: &str = "\u{E007}";
+const SHIFT: &str = "\u{E008}";
 
 impl Drop for Browser {
     fn drop(&mut self) {
