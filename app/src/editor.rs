@@ -324,13 +324,7 @@ fn Section(section: &'static template::SectionText, st: Signals) -> impl IntoVie
     let labelled_by = heading.clone();
     let body = match section.key {
         "fiches" => view! { <Fiches st=st/> <Recapitulatif st=st/> }.into_any(),
-        "annexes" => view! {
-            <p class="aide">
-                "Le dépôt des pièces justificatives (chiffrées sur cet appareil) arrive dans une prochaine version ; "
-                "vous pouvez déjà citer leurs numéros dans vos fiches."
-            </p>
-        }
-        .into_any(),
+        "annexes" => view! { <Annexes st=st/> }.into_any(),
         key => section
             .fields
             .iter()
@@ -477,6 +471,174 @@ fn Fiches(st: Signals) -> impl IntoView {
                 </ul>
             </details>
         </Show>
+    }
+}
+
+/// "1,2 Mo": sizes as people read them.
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} o"),
+        b if b < 1024 * 1024 => format!("{:.0} Ko", b as f64 / 1024.0),
+        b => format!("{:.1} Mo", b as f64 / (1024.0 * 1024.0)).replace('.', ","),
+    }
+}
+
+/// The annexes: evidence files encrypted on this device (age, piece by piece), numbered in
+/// turn, sent to the relay with their progress shown, opened again on any member's device.
+#[component]
+fn Annexes(st: Signals) -> impl IntoView {
+    let titre = RwSignal::new(String::new());
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let percent = RwSignal::new(None::<u32>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let files: Vec<web_sys::File> = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("annexe-fichier"))
+            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok())
+            .and_then(|input| input.files())
+            .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
+            .unwrap_or_default();
+        if files.is_empty() {
+            status.set(Some(Err("Choisissez d'abord un fichier.".into())));
+            return;
+        }
+        let given = titre.get_untracked();
+        busy.set(true);
+        spawn_local(async move {
+            for file in &files {
+                let name = file.name();
+                let added = session::add_evidence(file, &given, &|done, all| {
+                    let pct = (done * 100).checked_div(all).map_or(100, |p| p as u32);
+                    percent.set(Some(pct));
+                    status.set(Some(Ok(format!(
+                        "Chiffrement de « {name} » sur cet appareil… {pct} %"
+                    ))));
+                })
+                .await;
+                let numero = match added {
+                    Ok(n) => n,
+                    Err(e) => {
+                        status.set(Some(Err(format!("« {name} » non ajouté : {e}"))));
+                        continue;
+                    }
+                };
+                st.revision.update(|r| *r += 1);
+                let sent = session::upload_open_evidence(&|done, all| {
+                    let pct = (done * 100).checked_div(all).unwrap_or(100);
+                    percent.set(Some(pct));
+                    status.set(Some(Ok(format!(
+                        "Envoi de l'annexe n° {numero} au relais… {pct} % ({done}/{all} morceaux chiffrés)"
+                    ))));
+                })
+                .await;
+                status.set(Some(match sent {
+                    Ok(()) => Ok(format!("Annexe n° {numero} ajoutée et envoyée au relais.")),
+                    Err(_) => Ok(format!(
+                        "Annexe n° {numero} ajoutée sur cet appareil ; elle partira au relais à la prochaine synchronisation."
+                    )),
+                }));
+                persist(st);
+            }
+            titre.set(String::new());
+            percent.set(None);
+            busy.set(false);
+        });
+    };
+    view! {
+        <table class="annexes" data-testid="annexes">
+            <caption>"Pièces jointes au livret"</caption>
+            <thead>
+                <tr><th scope="col">"N°"</th><th scope="col">"Titre"</th><th scope="col">"Fichier"</th><th scope="col">"Pièce"</th></tr>
+            </thead>
+            <tbody>
+                {move || {
+                    st.revision.get();
+                    let annexes = session::with_open(|r| r.dossier().annexes()).unwrap_or_default();
+                    if annexes.is_empty() {
+                        return view! { <tr><td colspan="4">"Aucune annexe pour l'instant."</td></tr> }.into_any();
+                    }
+                    annexes.into_iter().map(|a| view! { <AnnexeRow annexe=a/> }).collect_view().into_any()
+                }}
+            </tbody>
+        </table>
+        <form class="ajout-annexe" on:submit=submit>
+            <label for="annexe-fichier">"Fichiers (PDF, images, documents bureautiques ; 100 Mo au plus chacun)"</label>
+            <input type="file" id="annexe-fichier" multiple
+                accept=".pdf,image/*,.doc,.docx,.odt,.xls,.xlsx,.ods,.ppt,.pptx,.odp,.txt,.rtf"/>
+            <label for="annexe-titre">"Titre de l'annexe (facultatif : le nom du fichier sinon)"</label>
+            <input type="text" id="annexe-titre" on:input=move |ev| titre.set(event_target_value(&ev)) prop:value=titre/>
+            <button type="submit" id="ajouter-annexe" disabled=busy>"Chiffrer et ajouter"</button>
+        </form>
+        {move || percent.get().map(|p| view! {
+            <progress id="annexe-progression" max="100" value=p aria-label="Progression de l'ajout"></progress>
+        })}
+        {move || status.get().map(|s| match s {
+            Ok(m) => view! { <p role="status" data-testid="annexe-etat">{m}</p> }.into_any(),
+            Err(e) => view! { <p class="erreur" role="alert" data-testid="annexe-etat">{e}</p> }.into_any(),
+        })}
+    }
+}
+
+/// Where opening an annexe is: the `blob:` address once decrypted.
+#[derive(Clone, Debug, PartialEq)]
+enum Opening {
+    Idle,
+    Working(String),
+    Ready(String),
+    Failed(String),
+}
+
+#[component]
+fn AnnexeRow(annexe: livret_shared::dossier::Annexe) -> impl IntoView {
+    let pending = RwSignal::new(false);
+    if let Some(blob) = annexe.blob {
+        spawn_local(async move {
+            let waiting = session::evidence_pending(&blob).await;
+            let _ = pending.try_set(waiting);
+        });
+    }
+    let link = RwSignal::new(Opening::Idle);
+    let place = annexe.place;
+    let numero = annexe.numero;
+    let open = move |_| {
+        link.set(Opening::Working("Déchiffrement…".into()));
+        spawn_local(async move {
+            let url = session::open_evidence(place, &|done, all| {
+                let _ = link.try_set(Opening::Working(format!("Déchiffrement… {done}/{all}")));
+            })
+            .await;
+            let _ = link.try_set(match url {
+                Ok(u) => Opening::Ready(u),
+                Err(e) => Opening::Failed(e),
+            });
+        });
+    };
+    let fichier = annexe.fichier.clone();
+    view! {
+        <tr data-annexe=numero>
+            <th scope="row">{numero}</th>
+            <td>{annexe.titre.clone()}</td>
+            <td>{format!("{} ({})", annexe.fichier, human_size(annexe.taille))}
+                {move || pending.get().then(|| view! { <span class="discret">" — en attente d'envoi au relais"</span> })}
+            </td>
+            <td>
+                {move || match link.get() {
+                    Opening::Idle => view! {
+                        <button type="button" class="lien" id=format!("ouvrir-annexe-{numero}") on:click=open>
+                            {format!("Ouvrir l'annexe n° {numero}")}
+                        </button>
+                    }.into_any(),
+                    Opening::Ready(url) => view! {
+                        <a href=url download=fichier.clone() target="_blank" rel="noopener"
+                            data-testid=format!("annexe-lien-{numero}")>{format!("Télécharger « {} »", fichier)}</a>
+                    }.into_any(),
+                    Opening::Working(s) => view! { <span role="status">{s}</span> }.into_any(),
+                    Opening::Failed(e) => view! { <span class="erreur" role="alert">{e}</span> }.into_any(),
+                }}
+            </td>
+        </tr>
     }
 }
 

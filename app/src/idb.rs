@@ -119,6 +119,27 @@ impl Db {
         Ok(())
     }
 
+    /// Deletes a key and waits until the transaction is committed.
+    pub async fn delete(&self, key: &str) -> Result<(), DbError> {
+        let tx = self
+            .0
+            .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
+            .map_err(error)?;
+        let done = Promise::new(&mut |resolve, reject| {
+            tx.set_oncomplete(Some(&resolve));
+            tx.set_onerror(Some(&reject));
+            tx.set_onabort(Some(&reject));
+        });
+        tx.object_store(STORE)
+            .map_err(error)?
+            .delete(&JsValue::from_str(key))
+            .map_err(error)?;
+        JsFuture::from(done)
+            .await
+            .map_err(|_| DbError(format!("{key} : suppression annulée")))?;
+        Ok(())
+    }
+
     /// Every key starting with `prefix`.
     pub async fn keys(&self, prefix: &str) -> Result<Vec<String>, DbError> {
         let tx = self.0.transaction_with_str(STORE).map_err(error)?;

@@ -15,13 +15,14 @@ use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::IntoResponse;
 use futures_util::{FutureExt, SinkExt};
-use livret_shared::envelope::{DossierId, Envelope, Header, MAX_ENVELOPE};
+use livret_shared::envelope::{Channel, DossierId, Envelope, Header, MAX_ENVELOPE};
+use livret_shared::evidence;
 use livret_shared::keys;
 use livret_shared::membership::{Membership, SignedEntry};
 use livret_shared::protocol::{self, AUTH_DOMAIN, Accept, ClientMsg, Rejection, ServerMsg};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{NewEnvelope, Store, StoredSnapshot};
+use crate::store::{NewEnvelope, Store, StoreError, StoredSnapshot};
 
 /// Frames queued for one connection, already encoded (shared between subscribers).
 type Outgoing = mpsc::UnboundedSender<Bytes>;
@@ -701,6 +702,73 @@ async fn handle(
     let me = *verifier.signer();
     match msg {
         ClientMsg::Hello { .. } => vec![ServerMsg::Welcome],
+        ClientMsg::PutPiece {
+            dossier,
+            blob,
+            index,
+            bytes,
+            last,
+        } => {
+            if bytes.len() > evidence::PIECE || index >= evidence::MAX_PIECES {
+                return rejected(relay, Rejection::TooLarge, "morceau de pièce trop grand");
+            }
+            let store = relay.store.clone();
+            let role = load_membership(store.as_ref(), &dossier).and_then(|m| m.role_of(&me));
+            match role {
+                None => return rejected(relay, Rejection::Forbidden, "pas membre du dossier"),
+                Some(r) if !r.may_write(Channel::Dossier) => {
+                    return rejected(relay, Rejection::Forbidden, "lecture seule");
+                }
+                Some(_) => {}
+            }
+            let put = tokio::task::spawn_blocking(move || {
+                store.put_piece(&dossier, &blob, index, &bytes, last)
+            })
+            .await;
+            match put {
+                Ok(Ok(state)) => vec![ServerMsg::PieceStored {
+                    dossier,
+                    blob,
+                    stored: state.stored,
+                    complete: state.complete,
+                }],
+                Ok(Err(StoreError::OutOfOrder { expected })) => rejected(
+                    relay,
+                    Rejection::Gap,
+                    format!("morceau {index} hors ordre (attendu {expected})"),
+                ),
+                Ok(Err(StoreError::Full)) => rejected(
+                    relay,
+                    Rejection::TooLarge,
+                    "espace des pièces du dossier épuisé",
+                ),
+                _ => rejected(relay, Rejection::Malformed, "relais indisponible"),
+            }
+        }
+        ClientMsg::GetPiece {
+            dossier,
+            blob,
+            index,
+        } => {
+            let store = relay.store.clone();
+            if load_membership(store.as_ref(), &dossier)
+                .and_then(|m| m.role_of(&me))
+                .is_none()
+            {
+                return rejected(relay, Rejection::Forbidden, "pas membre du dossier");
+            }
+            match store.get_piece(&dossier, &blob, index) {
+                Ok(Some((bytes, last))) => vec![ServerMsg::Piece {
+                    dossier,
+                    blob,
+                    index,
+                    bytes,
+                    last,
+                }],
+                Ok(None) => rejected(relay, Rejection::NotFound, "pièce inconnue du relais"),
+                Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+            }
+        }
         ClientMsg::Dossiers => {
             // An indexed read, like the membership log a subscription reads.
             match relay.store.dossiers_of(&me) {

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use livret_shared::envelope::DossierId;
+use livret_shared::evidence::BlobId;
 use rusqlite::{Connection, OptionalExtension, params};
 
 #[derive(Debug, thiserror::Error)]
@@ -14,7 +15,21 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("le dossier existe déjà")]
     Exists,
+    #[error("morceau hors ordre (attendu {expected})")]
+    OutOfOrder { expected: u32 },
+    #[error("espace des pièces du dossier épuisé")]
+    Full,
 }
+
+/// How much of an evidence file the relay holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PieceState {
+    pub stored: u32,
+    pub complete: bool,
+}
+
+/// Evidence bytes one dossier may keep on the relay (all files, encrypted).
+pub const MAX_DOSSIER_EVIDENCE: i64 = 2 * 1024 * 1024 * 1024;
 
 /// One envelope to append: (dossier, writer, counter, channel, bytes).
 pub struct NewEnvelope {
@@ -82,6 +97,23 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Deletes envelopes pruned before `before` (seconds); returns how many.
     fn purge(&self, before: i64) -> Result<usize, StoreError>;
+    /// Stores piece `index` of an evidence file, durably. Pieces come in order: one already
+    /// stored is a retry (nothing written), one further on is refused.
+    fn put_piece(
+        &self,
+        dossier: &DossierId,
+        blob: &BlobId,
+        index: u32,
+        bytes: &[u8],
+        last: bool,
+    ) -> Result<PieceState, StoreError>;
+    /// Piece `index` of an evidence file and whether it is the last one.
+    fn get_piece(
+        &self,
+        dossier: &DossierId,
+        blob: &BlobId,
+        index: u32,
+    ) -> Result<Option<(Vec<u8>, bool)>, StoreError>;
 }
 
 fn encode_covers(covers: &BTreeMap<[u8; 32], u64>) -> Vec<u8> {
@@ -129,6 +161,21 @@ impl SqliteStore {
                  entry BLOB NOT NULL,
                  PRIMARY KEY (dossier, seq)
              ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS blobs (
+                 dossier BLOB NOT NULL,
+                 blob BLOB NOT NULL,
+                 stored INTEGER NOT NULL,
+                 bytes INTEGER NOT NULL,
+                 complete INTEGER NOT NULL,
+                 PRIMARY KEY (dossier, blob)
+             ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS pieces (
+                 dossier BLOB NOT NULL,
+                 blob BLOB NOT NULL,
+                 idx INTEGER NOT NULL,
+                 body BLOB NOT NULL,
+                 PRIMARY KEY (dossier, blob, idx)
+             );
              CREATE TABLE IF NOT EXISTS members (
                  member BLOB NOT NULL,
                  dossier BLOB NOT NULL,
@@ -398,5 +445,88 @@ impl Store for SqliteStore {
             "DELETE FROM envelopes WHERE pruned_at IS NOT NULL AND pruned_at < ?1",
             params![before],
         )?)
+    }
+
+    fn put_piece(
+        &self,
+        dossier: &DossierId,
+        blob: &BlobId,
+        index: u32,
+        bytes: &[u8],
+        last: bool,
+    ) -> Result<PieceState, StoreError> {
+        let mut conn = self.write.lock().expect("store lock");
+        let tx = conn.transaction()?;
+        let (stored, complete): (u32, bool) = tx
+            .query_row(
+                "SELECT stored, complete FROM blobs WHERE dossier = ?1 AND blob = ?2",
+                params![&dossier.0[..], &blob.0[..]],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, false));
+        if index < stored || complete {
+            return Ok(PieceState { stored, complete });
+        }
+        if index != stored {
+            return Err(StoreError::OutOfOrder { expected: stored });
+        }
+        let used: i64 = tx.query_row(
+            "SELECT COALESCE(SUM(bytes), 0) FROM blobs WHERE dossier = ?1",
+            params![&dossier.0[..]],
+            |r| r.get(0),
+        )?;
+        if used + bytes.len() as i64 > MAX_DOSSIER_EVIDENCE {
+            return Err(StoreError::Full);
+        }
+        tx.execute(
+            "INSERT INTO pieces (dossier, blob, idx, body) VALUES (?1, ?2, ?3, ?4)",
+            params![&dossier.0[..], &blob.0[..], index, bytes],
+        )?;
+        tx.execute(
+            "INSERT INTO blobs (dossier, blob, stored, bytes, complete) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (dossier, blob) DO UPDATE SET
+                 stored = excluded.stored, bytes = bytes + excluded.bytes,
+                 complete = excluded.complete",
+            params![
+                &dossier.0[..],
+                &blob.0[..],
+                index + 1,
+                bytes.len() as i64,
+                last
+            ],
+        )?;
+        tx.commit()?;
+        Ok(PieceState {
+            stored: index + 1,
+            complete: last,
+        })
+    }
+
+    fn get_piece(
+        &self,
+        dossier: &DossierId,
+        blob: &BlobId,
+        index: u32,
+    ) -> Result<Option<(Vec<u8>, bool)>, StoreError> {
+        let conn = self.read.lock().expect("store lock");
+        let state: Option<(u32, bool)> = conn
+            .query_row(
+                "SELECT stored, complete FROM blobs WHERE dossier = ?1 AND blob = ?2",
+                params![&dossier.0[..], &blob.0[..]],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((stored, complete)) = state else {
+            return Ok(None);
+        };
+        let body: Option<Vec<u8>> = conn
+            .query_row(
+                "SELECT body FROM pieces WHERE dossier = ?1 AND blob = ?2 AND idx = ?3",
+                params![&dossier.0[..], &blob.0[..], index],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(body.map(|b| (b, complete && index + 1 == stored)))
     }
 }

@@ -10,7 +10,35 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use serde_json::json;
 
+use crate::evidence::{BlobId, EvidenceKey};
 use crate::referentiel::Referentiel;
+
+/// An evidence file to add to the annexes ([`Dossier::add_annexe`]).
+pub struct NewAnnexe<'a> {
+    pub titre: &'a str,
+    pub fichier: &'a str,
+    pub media_type: &'a str,
+    pub taille: u64,
+    pub empreinte: &'a str,
+    pub blob: BlobId,
+    pub pieces: u32,
+    pub key: &'a EvidenceKey,
+}
+
+/// One annexe as listed (its key stays in the document: [`Dossier::annexe_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annexe {
+    /// Place in the document's list.
+    pub place: usize,
+    pub numero: u32,
+    pub titre: String,
+    pub fichier: String,
+    pub media_type: String,
+    pub taille: u64,
+    pub empreinte: String,
+    pub blob: Option<BlobId>,
+    pub pieces: u32,
+}
 
 /// Version of the document layout. Older documents are migrated on open ([`Dossier::load`]).
 pub const SCHEMA_VERSION: i64 = 1;
@@ -514,6 +542,90 @@ impl Dossier {
         self.doc.put(&item, "supprimee", false).map_err(corrupt)
     }
 
+    /// Adds an evidence file to the annexes, numbered after the highest number so far;
+    /// returns its number. The file's key goes into the annexe (`cle`), beside the fields
+    /// the template lists: never through [`Dossier::set`], never shown.
+    pub fn add_annexe(&mut self, a: NewAnnexe<'_>) -> Result<u32, DossierError> {
+        let numero = self.annexes().iter().map(|x| x.numero).max().unwrap_or(0) + 1;
+        let list = self
+            .list_at(&ROOT, "annexes")
+            .ok_or_else(|| DossierError::UnknownPath("annexes".into()))?;
+        let place = self.doc.length(&list);
+        let item = self
+            .doc
+            .insert_object(&list, place, ObjType::Map)
+            .map_err(corrupt)?;
+        let fields: [(&str, String); 6] = [
+            ("numero", numero.to_string()),
+            ("titre", a.titre.to_string()),
+            ("fichier", a.fichier.to_string()),
+            ("type", a.media_type.to_string()),
+            ("taille", a.taille.to_string()),
+            ("empreinte", a.empreinte.to_string()),
+        ];
+        for (key, value) in fields {
+            self.doc.put(&item, key, value).map_err(corrupt)?;
+        }
+        self.doc
+            .put(&item, "blob", a.blob.to_hex())
+            .map_err(corrupt)?;
+        self.doc
+            .put(&item, "pieces", a.pieces as i64)
+            .map_err(corrupt)?;
+        self.doc
+            .put(&item, "cle", a.key.to_secret_string().as_str())
+            .map_err(corrupt)?;
+        Ok(numero)
+    }
+
+    /// The annexes by number (then by place, should two devices have given one number
+    /// twice while offline).
+    pub fn annexes(&self) -> Vec<Annexe> {
+        let Some(list) = self.list_at(&ROOT, "annexes") else {
+            return Vec::new();
+        };
+        let text = |item: &ObjId, key: &str| match self.doc.get(item, key) {
+            Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+                ScalarValue::Str(t) => t.to_string(),
+                ScalarValue::Int(i) => i.to_string(),
+                ScalarValue::Uint(u) => u.to_string(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        let mut out: Vec<Annexe> = (0..self.doc.length(&list))
+            .filter_map(|place| match self.doc.get(&list, place) {
+                Ok(Some((Value::Object(ObjType::Map), item))) => Some((place, item)),
+                _ => None,
+            })
+            .map(|(place, item)| Annexe {
+                place,
+                numero: text(&item, "numero").parse().unwrap_or(0),
+                titre: text(&item, "titre"),
+                fichier: text(&item, "fichier"),
+                media_type: text(&item, "type"),
+                taille: text(&item, "taille").parse().unwrap_or(0),
+                empreinte: text(&item, "empreinte"),
+                blob: BlobId::from_hex(&text(&item, "blob")),
+                pieces: text(&item, "pieces").parse().unwrap_or(0),
+            })
+            .collect();
+        out.sort_by_key(|a| (a.numero, a.place));
+        out
+    }
+
+    /// The key of the evidence file of the annexe at `place`.
+    pub fn annexe_key(&self, place: usize) -> Option<EvidenceKey> {
+        let list = self.list_at(&ROOT, "annexes")?;
+        let Ok(Some((Value::Object(ObjType::Map), item))) = self.doc.get(&list, place) else {
+            return None;
+        };
+        match self.doc.get(&item, "cle") {
+            Ok(Some((Value::Scalar(s), _))) => s.as_str()?.parse().ok(),
+            _ => None,
+        }
+    }
+
     /// Resolves a path to (container, field name, kind), creating missing fiches or annexes.
     fn resolve(
         &mut self,
@@ -886,5 +998,53 @@ mod tests {
             a.get(&format!("fiches.{first}.contexte")).unwrap(),
             "écrit pendant le déplacement"
         );
+    }
+
+    #[test]
+    fn annexes_are_numbered_in_turn_and_keep_their_file_key() {
+        use crate::evidence::{self, Sealer};
+        let mut d = Dossier::new(b"a");
+        let mut files = Vec::new();
+        for (title, content) in [
+            ("Attestation", &b"attestation"[..]),
+            ("Organigramme", b"png"),
+        ] {
+            let (mut sealer, key) = Sealer::new();
+            let mut pieces = sealer.push(content).unwrap();
+            let (rest, sealed) = sealer.finish();
+            pieces.extend(rest);
+            let blob = BlobId::generate();
+            let numero = d
+                .add_annexe(NewAnnexe {
+                    titre: title,
+                    fichier: &format!("{title}.pdf"),
+                    media_type: "application/pdf",
+                    taille: sealed.size,
+                    empreinte: &sealed.sha256,
+                    blob,
+                    pieces: sealed.pieces,
+                    key: &key,
+                })
+                .unwrap();
+            files.push((numero, pieces, content));
+        }
+        let d = Dossier::load(&d.save(), b"b").unwrap();
+        let annexes = d.annexes();
+        assert_eq!(
+            annexes
+                .iter()
+                .map(|a| (a.numero, a.titre.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "Attestation"), (2, "Organigramme")]
+        );
+        for (a, (numero, pieces, content)) in annexes.iter().zip(&files) {
+            assert_eq!(a.numero, *numero);
+            let key = d.annexe_key(a.place).unwrap();
+            let plain = evidence::open(&key, pieces, Some(&a.empreinte)).unwrap();
+            assert_eq!(plain.as_slice(), *content);
+        }
+        // The generic path API does not reach the key.
+        let mut d = d;
+        assert!(d.get("annexes.0.cle").is_err());
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod dossier;
 pub mod envelope;
+pub mod evidence;
 pub mod keys;
 pub mod membership;
 pub mod protocol;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::envelope::DossierId;
 use crate::envelope::{Envelope, EnvelopeError, Header, Kind, MAX_ENVELOPE};
+use crate::evidence::BlobId;
 use crate::keys::Verifier;
 use crate::membership::Membership;
 
@@ -40,6 +41,21 @@ pub enum ClientMsg {
     },
     /// Asks which dossiers this device is a member of.
     Dossiers,
+    /// Stores piece `index` of an encrypted evidence file (owner and advisors). Pieces go in
+    /// order; a piece already stored is acknowledged again (a retry after a cut).
+    PutPiece {
+        dossier: DossierId,
+        blob: BlobId,
+        index: u32,
+        bytes: Vec<u8>,
+        last: bool,
+    },
+    /// Asks for piece `index` of an evidence file (any member).
+    GetPiece {
+        dossier: DossierId,
+        blob: BlobId,
+        index: u32,
+    },
 }
 
 /// Relay → device.
@@ -84,6 +100,20 @@ pub enum ServerMsg {
     Dossiers {
         ids: Vec<DossierId>,
     },
+    /// How many pieces of the file the relay holds, durably; `complete` once the last one is.
+    PieceStored {
+        dossier: DossierId,
+        blob: BlobId,
+        stored: u32,
+        complete: bool,
+    },
+    Piece {
+        dossier: DossierId,
+        blob: BlobId,
+        index: u32,
+        bytes: Vec<u8>,
+        last: bool,
+    },
 }
 
 pub const AUTH_DOMAIN: &[u8] = b"livret-auth-v1";
@@ -105,6 +135,8 @@ pub enum Rejection {
     /// A snapshot whose parent is not the active one, or that does not cover exactly the
     /// stored history.
     StaleSnapshot,
+    /// An evidence file or piece the relay does not have.
+    NotFound,
 }
 
 impl Rejection {
@@ -122,6 +154,7 @@ impl Rejection {
             Rejection::BadMembership => "bad_membership",
             Rejection::NotAuthenticated => "not_authenticated",
             Rejection::StaleSnapshot => "stale_snapshot",
+            Rejection::NotFound => "not_found",
         }
     }
 }

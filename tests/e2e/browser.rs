@@ -264,10 +264,35 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
         "",
         "nothing left the browser while offline"
     );
+    // Evidence added offline stays on the device, marked as waiting, and goes up by itself.
+    let evidence_dir = crate::support::temp_dir("preuve-hors-ligne");
+    let evidence = evidence_dir.join("organigramme.txt");
+    std::fs::write(&evidence, format!("Organigramme — {CANARY}")).unwrap();
+    browser.type_into("#annexe-fichier", evidence.to_str().unwrap());
+    browser.click("#ajouter-annexe");
+    browser.wait_text("[data-testid=annexe-etat]", |t| {
+        t.starts_with("Annexe n° 1 ajoutée sur cet appareil ; elle partira au relais")
+    });
+    assert!(
+        browser
+            .text("tr[data-annexe='1']")
+            .contains("en attente d'envoi")
+    );
+    assert_eq!(complete_files_on_relay(&relay), 0);
     browser.set_offline(false);
     browser.wait_text("[data-testid=etat-synchro]", |t| {
         t == "Synchronisé avec le relais"
     });
+    let mut uploaded = 0;
+    for _ in 0..100 {
+        uploaded = complete_files_on_relay(&relay);
+        if uploaded == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(uploaded, 1, "the file went up once back online");
+    let _ = std::fs::remove_dir_all(&evidence_dir);
     advisor.run(&["sync"]);
     assert_eq!(
         advisor.run(&["dossier", "get", &id, "fiches.0.problematique"]),
@@ -328,9 +353,27 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
     laptop.click("#creer-dossier");
     laptop.type_into("#f-etat_civil-nom", "Durand");
     laptop.type_into("#f-motivation-lettre", CANARY);
+    // Evidence: a 2.5 MB file, the canary inside, encrypted in the browser in three pieces.
+    let evidence_dir = crate::support::temp_dir("preuve");
+    let evidence = evidence_dir.join("attestation-employeur.txt");
+    let mut content = "Attestation de l'employeur. ".repeat(100_000).into_bytes();
+    content[1_500_000..1_500_000 + CANARY.len()].copy_from_slice(CANARY.as_bytes());
+    std::fs::write(&evidence, &content).unwrap();
+    laptop.type_into("#annexe-titre", "Attestation de l'employeur");
+    laptop.type_into("#annexe-fichier", evidence.to_str().unwrap());
+    laptop.click("#ajouter-annexe");
+    laptop.wait_text("[data-testid=annexe-etat]", |t| {
+        t == "Annexe n° 1 ajoutée et envoyée au relais."
+    });
+    assert!(
+        laptop
+            .text("tr[data-annexe='1']")
+            .contains("Attestation de l'employeur")
+    );
     laptop.wait_text("[data-testid=etat-synchro]", |t| {
         t == "Synchronisé avec le relais"
     });
+    laptop.assert_accessible("editor with an annexe");
     laptop.click("#mes-dossiers");
 
     let phone = Browser::start();
@@ -355,6 +398,20 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
     phone.click("[data-testid=dossiers] button");
     phone.wait_value("#f-etat_civil-nom", "Durand");
     assert_eq!(phone.value("#f-motivation-lettre"), CANARY);
+    // The phone never held the file: it comes from the relay, decrypted here, intact.
+    phone.click("#ouvrir-annexe-1");
+    phone.wait_for("[data-testid=annexe-lien-1]");
+    let opened = phone.run_async(&format!(
+        r#"const done = arguments[arguments.length - 1];
+        fetch(document.querySelector("[data-testid=annexe-lien-1]").href)
+          .then(r => r.arrayBuffer())
+          .then(b => done({{ size: b.byteLength,
+                             canary: new TextDecoder("latin1").decode(b).includes("{CANARY}") }}))
+          .catch(e => done({{ error: String(e) }}));"#
+    ));
+    assert_eq!(opened["size"], content.len(), "{opened}");
+    assert_eq!(opened["canary"], true, "{opened}");
+    let _ = std::fs::remove_dir_all(&evidence_dir);
 
     // Both write, each in their own field, at the same time; each sees the other's.
     phone.type_into("#f-etat_civil-prenom", "Camille");
@@ -532,4 +589,13 @@ fn fiches_are_reordered_duplicated_and_deleted_from_the_keyboard_alone() {
             .contains("Fiches supprimées (1)")
     );
     browser.assert_accessible("editor, reopened");
+}
+
+/// Evidence files the relay holds whole.
+fn complete_files_on_relay(relay: &Relay) -> i64 {
+    let db = rusqlite::Connection::open(relay.data.join("livret.sqlite3")).unwrap();
+    db.query_row("SELECT COUNT(*) FROM blobs WHERE complete = 1", [], |r| {
+        r.get(0)
+    })
+    .unwrap()
 }

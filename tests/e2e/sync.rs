@@ -12,6 +12,9 @@ use livret_shared::sync::Replica;
 
 use crate::support::{Relay, get, temp_dir};
 
+/// Put into an evidence file; must never be readable on the relay.
+const CANARY: &str = "CANARI-piece-relais-51c2";
+
 /// One device: a `--home` directory driven through the `livret` binary.
 pub(crate) struct Device {
     home: PathBuf,
@@ -799,4 +802,122 @@ fn devices_find_the_dossiers_they_belong_to_and_only_those() {
     assert!(list(&phone).is_empty());
     assert_eq!(list(&laptop), vec![id]);
     assert_eq!(list(&advisor), vec![id]);
+}
+
+/// Evidence files go to the relay encrypted, in pieces, in order; members read them back and
+/// decrypt them with the key the dossier holds; the rest is refused.
+#[test]
+fn evidence_pieces_are_stored_in_order_for_members_only_and_never_in_clear() {
+    use livret_shared::evidence::{self, BlobId, PIECE, Sealer};
+    let relay = Relay::start();
+    let owner = DeviceSecret::generate();
+    let juror = DeviceSecret::generate();
+    let stranger = DeviceSecret::generate();
+    let key = ContentKey::generate();
+    let id = DossierId::generate();
+    let create = membership::create(id, &owner, &key).unwrap();
+    let state = Membership::from_log(std::slice::from_ref(&create)).unwrap();
+    let add_juror = membership::add(&state, &owner, &juror.id(), Role::Juror, &key).unwrap();
+    let mut o = Raw::connect(&relay, &owner);
+    o.send(&ClientMsg::Create {
+        entry: create.to_bytes(),
+    });
+    assert!(matches!(o.recv(), ServerMsg::MembershipOk { .. }));
+    o.send(&ClientMsg::Membership {
+        dossier: id,
+        entry: add_juror.to_bytes(),
+    });
+    assert!(matches!(o.reply(), ServerMsg::MembershipOk { .. }));
+
+    // A 2.5 MiB file with a canary in it: three pieces.
+    let mut file = vec![b'.'; 5 * PIECE / 2];
+    file[PIECE + 7..PIECE + 7 + CANARY.len()].copy_from_slice(CANARY.as_bytes());
+    let (mut sealer, file_key) = Sealer::new();
+    let mut pieces = sealer.push(&file).unwrap();
+    let (rest, sealed) = sealer.finish();
+    pieces.extend(rest);
+    assert_eq!(pieces.len(), 3);
+    let blob = BlobId::generate();
+    let put = |raw: &mut Raw, index: usize, bytes: Vec<u8>| {
+        raw.send(&ClientMsg::PutPiece {
+            dossier: id,
+            blob,
+            index: index as u32,
+            bytes,
+            last: index + 1 == pieces.len(),
+        });
+        raw.reply()
+    };
+    // Out of order, too large, not a member, a juror (read-only): refused.
+    assert_eq!(rejected(put(&mut o, 1, pieces[1].clone())), Rejection::Gap);
+    assert_eq!(
+        rejected(put(&mut o, 0, vec![0; PIECE + 1])),
+        Rejection::TooLarge
+    );
+    let mut s = Raw::connect(&relay, &stranger);
+    assert_eq!(
+        rejected(put(&mut s, 0, pieces[0].clone())),
+        Rejection::Forbidden
+    );
+    let mut j = Raw::connect(&relay, &juror);
+    assert_eq!(
+        rejected(put(&mut j, 0, pieces[0].clone())),
+        Rejection::Forbidden
+    );
+    // In order; a retried piece is acknowledged, not stored twice.
+    for (index, piece) in pieces.iter().enumerate() {
+        let reply = put(&mut o, index, piece.clone());
+        assert_eq!(
+            reply,
+            ServerMsg::PieceStored {
+                dossier: id,
+                blob,
+                stored: index as u32 + 1,
+                complete: index == 2,
+            }
+        );
+    }
+    assert!(matches!(
+        put(&mut o, 1, pieces[1].clone()),
+        ServerMsg::PieceStored {
+            stored: 3,
+            complete: true,
+            ..
+        }
+    ));
+
+    // The juror reads it back and opens it with the key from the dossier; a stranger cannot.
+    let get = |raw: &mut Raw, index: u32| {
+        raw.send(&ClientMsg::GetPiece {
+            dossier: id,
+            blob,
+            index,
+        });
+        raw.reply()
+    };
+    let mut fetched = Vec::new();
+    for index in 0.. {
+        match get(&mut j, index) {
+            ServerMsg::Piece { bytes, last, .. } => {
+                fetched.push(bytes);
+                if last {
+                    break;
+                }
+            }
+            other => panic!("piece {index}: {other:?}"),
+        }
+    }
+    let plain = evidence::open(&file_key, &fetched, Some(&sealed.sha256)).unwrap();
+    assert_eq!(plain.as_slice(), file.as_slice());
+    assert_eq!(rejected(get(&mut s, 0)), Rejection::Forbidden);
+    assert_eq!(rejected(get(&mut j, 3)), Rejection::NotFound);
+
+    drop((o, j, s));
+    for (path, bytes) in files_under(&relay.data) {
+        assert!(
+            !contains(&bytes, CANARY.as_bytes()),
+            "canary in {}",
+            path.display()
+        );
+    }
 }
