@@ -11,7 +11,7 @@ use livret_shared::membership::Role;
 use livret_shared::referentiel::Referentiel;
 use livret_shared::template::{self, FieldText};
 
-use crate::session;
+use crate::{metrics, session};
 
 /// What the status line says about local saving.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,8 +86,12 @@ fn persist(st: Signals) {
     st.revision.update(|r| *r += 1);
     PENDING_SAVES.with(|p| p.set(p.get() + 1));
     st.save.set(SaveState::Saving);
+    let keystrokes = metrics::saving();
     spawn_local(async move {
         let result = session::save_open().await;
+        if result.is_ok() {
+            metrics::saved(keystrokes);
+        }
         let left = PENDING_SAVES.with(|p| {
             p.set(p.get().saturating_sub(1));
             p.get()
@@ -217,7 +221,13 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 title.set(name);
                 schedule_sync(st);
             }
+            let ok = opened.is_ok();
             ready.set(Some(opened));
+            if ok {
+                // After the fields are on the page: the next task runs once it has rendered.
+                session::sleep(0).await;
+                metrics::mark("livret-dossier-editable");
+            }
         });
     }
     view! {
@@ -667,7 +677,10 @@ fn Field(path: String, text: &'static FieldText, kind: FieldKind, st: Signals) -
         // Untracked: the control already shows it; writing it back would move the caret.
         shown.update_untracked(|v| v.clone_from(&value));
         match session::with_open(|r| r.dossier().set(&path, &value)) {
-            Ok(Ok(())) => persist(st),
+            Ok(Ok(())) => {
+                metrics::keystroke();
+                persist(st);
+            }
             Ok(Err(e)) => st.save.set(SaveState::Failed(e.to_string())),
             Err(e) => st.save.set(SaveState::Failed(e)),
         }

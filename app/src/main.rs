@@ -4,6 +4,7 @@
 
 mod editor;
 mod idb;
+mod metrics;
 mod session;
 mod ws;
 
@@ -69,6 +70,25 @@ enum Screen {
     Failed(String),
 }
 
+/// The dossier named in the address (`#dossier=<id>`), so a reload or a bookmark comes back
+/// to it once unlocked.
+fn dossier_in_address() -> Option<String> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    let id = hash.strip_prefix("#dossier=")?;
+    (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| id.to_string())
+}
+
+fn set_address(dossier: Option<&str>) {
+    if let Some(location) = web_sys::window().map(|w| w.location()) {
+        let _ = location.set_hash(&dossier.map(|d| format!("dossier={d}")).unwrap_or_default());
+    }
+}
+
+/// Where to go once the keys are open.
+fn after_unlock() -> Screen {
+    dossier_in_address().map_or(Screen::Home, Screen::Dossier)
+}
+
 #[component]
 fn App() -> impl IntoView {
     let screen = RwSignal::new(Screen::Loading);
@@ -95,7 +115,11 @@ fn App() -> impl IntoView {
                 Screen::Locked => view! { <Unlock screen=screen/> }.into_any(),
                 Screen::Home => view! { <Home screen=screen notice=notice/> }.into_any(),
                 Screen::Dossier(id) => {
-                    let back = Callback::new(move |()| screen.set(Screen::Home));
+                    set_address(Some(&id));
+                    let back = Callback::new(move |()| {
+                        set_address(None);
+                        screen.set(Screen::Home)
+                    });
                     view! { <editor::Editor id=id back=back/> }.into_any()
                 }
                 Screen::Failed(e) => view! {
@@ -277,18 +301,26 @@ fn RecoveryKit(secret: String, done: Callback<()>) -> impl IntoView {
 
 #[component]
 fn Unlock(screen: RwSignal<Screen>) -> impl IntoView {
+    spawn_local(async {
+        session::sleep(0).await;
+        metrics::mark("livret-deverrouillage-affiche");
+    });
     let passphrase = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        metrics::mark("livret-deverrouillage-demande");
         let p = passphrase.get();
         busy.set(true);
         problem.set(None);
         spawn_local(async move {
             session::yield_to_browser().await;
             match session::unlock(&p).await {
-                Ok(()) => screen.set(Screen::Home),
+                Ok(()) => {
+                    metrics::mark("livret-deverrouille");
+                    screen.set(after_unlock())
+                }
                 Err(e) => {
                     busy.set(false);
                     problem.set(Some(e));
@@ -338,7 +370,13 @@ fn Home(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>) -> impl Into
     // Dossiers shared with this device, or made on another of the candidate's, are found
     // by asking the relay (when it answers; the local list shows first).
     let searching = RwSignal::new(None::<String>);
+    let running = RwSignal::new(false);
     let search = move || {
+        // One search at a time: a second would find the first one's dossiers already here.
+        if running.get_untracked() {
+            return;
+        }
+        running.set(true);
         searching.set(Some("Recherche de vos dossiers sur le relais…".into()));
         spawn_local(async move {
             let found = session::discover().await;
@@ -350,6 +388,7 @@ fn Home(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>) -> impl Into
             if matches!(found, Ok(n) if n > 0) {
                 dossiers.set(Some(session::list_dossiers().await));
             }
+            running.set(false);
         });
     };
     spawn_local(async move {

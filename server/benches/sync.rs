@@ -11,16 +11,15 @@
 //! Writes `target/bench/sync.json`.
 
 mod support;
-use support::start_relay;
+use support::{connect, history, recv, send, start_relay};
 
 use std::time::{Duration, Instant};
 
 use livret_shared::envelope::{DossierId, random_nonce};
 use livret_shared::keys::{ContentKey, DeviceSecret};
 use livret_shared::membership::{self, Role};
-use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
+use livret_shared::protocol::{ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
-use tungstenite::Message;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -34,99 +33,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// A dossier whose text fields received `edits` keystrokes, sealed in batches of `batch`.
-fn history(
-    edits: usize,
-    batch: usize,
-) -> (
-    DeviceSecret,
-    ContentKey,
-    Replica,
-    Vec<Vec<u8>>,
-    membership::SignedEntry,
-) {
-    let owner = DeviceSecret::generate();
-    let key = ContentKey::generate();
-    let (mut replica, entry) =
-        Replica::create(&owner, DossierId::generate(), key.duplicate()).unwrap();
-    let fields = [
-        "fiches.0.contexte",
-        "fiches.0.taches",
-        "motivation.lettre",
-        "fiches.1.resultats",
-    ];
-    let mut envelopes = Vec::new();
-    // Keystrokes from real French prose (a seed référentiel), with a backspace now and then.
-    let prose: Vec<char> = include_str!(
-        "../../fixtures/referentiels/003-expert-architecture-developpement-logiciel-rncp38822.txt"
-    )
-    .chars()
-    .filter(|c| !c.is_control())
-    .collect();
-    let mut lengths = [0usize; 4];
-    for i in 0..edits {
-        let f = (i / 500) % fields.len();
-        let mut ch = [0u8; 4];
-        let ch = prose[i % prose.len()].encode_utf8(&mut ch);
-        if i % 7 == 6 && lengths[f] > 0 {
-            replica
-                .dossier()
-                .splice(fields[f], lengths[f] - 1, 1, "")
-                .unwrap();
-            lengths[f] -= 1;
-        } else {
-            replica
-                .dossier()
-                .splice(fields[f], lengths[f], 0, ch)
-                .unwrap();
-            lengths[f] += 1;
-        }
-        if (i + 1) % batch == 0 {
-            envelopes.push(replica.flush(&owner, random_nonce()).unwrap().unwrap());
-        }
-    }
-    if let Some(last) = replica.flush(&owner, random_nonce()).unwrap() {
-        envelopes.push(last);
-    }
-    (owner, key, replica, envelopes, entry)
-}
-
-type Ws = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
-
-fn connect(addr: &str, device: &DeviceSecret) -> Ws {
-    let (mut ws, _) = tungstenite::connect(format!("ws://{addr}/api/v1/sync")).unwrap();
-    if let tungstenite::stream::MaybeTlsStream::Plain(s) = ws.get_ref() {
-        s.set_nodelay(true).unwrap();
-    }
-    let ServerMsg::Challenge { nonce } = recv(&mut ws) else {
-        panic!()
-    };
-    let mut signed = AUTH_DOMAIN.to_vec();
-    signed.extend_from_slice(&nonce);
-    send(
-        &mut ws,
-        &ClientMsg::Hello {
-            device: device.signing_public(),
-            signature: device.sign(&signed).to_vec(),
-        },
-    );
-    assert_eq!(recv(&mut ws), ServerMsg::Welcome);
-    ws
-}
-
-fn send(ws: &mut Ws, msg: &ClientMsg) {
-    ws.send(Message::Binary(protocol::encode(msg).into()))
-        .unwrap();
-}
-
-fn recv(ws: &mut Ws) -> ServerMsg {
-    loop {
-        if let Message::Binary(b) = ws.read().unwrap() {
-            return protocol::decode(&b).unwrap();
-        }
-    }
 }
 
 fn main() {

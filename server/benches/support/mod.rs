@@ -1,8 +1,17 @@
-//! What the benchmarks share: a real `livret serve` process on loopback, and where results go.
+//! What the benchmarks share: a real `livret serve` process on loopback, a dossier with a
+//! long typing history, a minimal sync client, and where results go. Each bench uses a part.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
+use livret_shared::envelope::{DossierId, random_nonce};
+use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::membership;
+use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
+use livret_shared::sync::Replica;
+use tungstenite::Message;
 
 /// A relay process, killed when dropped; `.addr` is its `host:port`.
 pub struct RelayProcess {
@@ -47,4 +56,97 @@ pub fn write_report(name: &str, report: &serde_json::Value) {
     let text = serde_json::to_string_pretty(report).expect("json");
     std::fs::write(out.join(format!("{name}.json")), text).expect("write report");
     println!("\nwrote target/bench/{name}.json");
+}
+
+/// A dossier whose text fields received `edits` keystrokes, sealed in batches of `batch`.
+pub fn history(
+    edits: usize,
+    batch: usize,
+) -> (
+    DeviceSecret,
+    ContentKey,
+    Replica,
+    Vec<Vec<u8>>,
+    membership::SignedEntry,
+) {
+    let owner = DeviceSecret::generate();
+    let key = ContentKey::generate();
+    let (mut replica, entry) =
+        Replica::create(&owner, DossierId::generate(), key.duplicate()).unwrap();
+    let fields = [
+        "fiches.0.contexte",
+        "fiches.0.taches",
+        "motivation.lettre",
+        "fiches.1.resultats",
+    ];
+    let mut envelopes = Vec::new();
+    // Keystrokes from real French prose (a seed référentiel), with a backspace now and then.
+    let prose: Vec<char> = include_str!(
+        "../../../fixtures/referentiels/003-expert-architecture-developpement-logiciel-rncp38822.txt"
+    )
+    .chars()
+    .filter(|c| !c.is_control())
+    .collect();
+    let mut lengths = [0usize; 4];
+    for i in 0..edits {
+        let f = (i / 500) % fields.len();
+        let mut ch = [0u8; 4];
+        let ch = prose[i % prose.len()].encode_utf8(&mut ch);
+        if i % 7 == 6 && lengths[f] > 0 {
+            replica
+                .dossier()
+                .splice(fields[f], lengths[f] - 1, 1, "")
+                .unwrap();
+            lengths[f] -= 1;
+        } else {
+            replica
+                .dossier()
+                .splice(fields[f], lengths[f], 0, ch)
+                .unwrap();
+            lengths[f] += 1;
+        }
+        if (i + 1) % batch == 0 {
+            envelopes.push(replica.flush(&owner, random_nonce()).unwrap().unwrap());
+        }
+    }
+    if let Some(last) = replica.flush(&owner, random_nonce()).unwrap() {
+        envelopes.push(last);
+    }
+    (owner, key, replica, envelopes, entry)
+}
+
+pub type Ws = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
+
+pub fn connect(addr: &str, device: &DeviceSecret) -> Ws {
+    let (mut ws, _) = tungstenite::connect(format!("ws://{addr}/api/v1/sync")).unwrap();
+    if let tungstenite::stream::MaybeTlsStream::Plain(s) = ws.get_ref() {
+        s.set_nodelay(true).unwrap();
+    }
+    let ServerMsg::Challenge { nonce } = recv(&mut ws) else {
+        panic!()
+    };
+    let mut signed = AUTH_DOMAIN.to_vec();
+    signed.extend_from_slice(&nonce);
+    send(
+        &mut ws,
+        &ClientMsg::Hello {
+            device: device.signing_public(),
+            signature: device.sign(&signed).to_vec(),
+        },
+    );
+    assert_eq!(recv(&mut ws), ServerMsg::Welcome);
+    ws
+}
+
+pub fn send(ws: &mut Ws, msg: &ClientMsg) {
+    ws.send(Message::Binary(protocol::encode(msg).into()))
+        .unwrap();
+}
+
+pub fn recv(ws: &mut Ws) -> ServerMsg {
+    loop {
+        if let Message::Binary(b) = ws.read().unwrap() {
+            return protocol::decode(&b).unwrap();
+        }
+    }
 }

@@ -1,0 +1,62 @@
+//! What the app measures about itself, for the benchmarks (kept in the page, never sent):
+//! marks on the page's performance timeline (`livret-…`), and for each keystroke the time
+//! until the IndexedDB transaction holding it committed, in
+//! `window.__livretEnregistrements` (milliseconds).
+
+use std::cell::RefCell;
+
+use wasm_bindgen::{JsCast, JsValue};
+
+thread_local! {
+    /// When each keystroke not yet covered by a save started.
+    static TYPED: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+fn performance() -> Option<web_sys::Performance> {
+    web_sys::window()?.performance()
+}
+
+fn now() -> f64 {
+    performance().map_or(0.0, |p| p.now())
+}
+
+/// A named point on the page's timeline (`performance.getEntriesByName`).
+pub fn mark(name: &str) {
+    if let Some(p) = performance() {
+        let _ = p.mark(name);
+    }
+}
+
+/// A keystroke reached the document.
+pub fn keystroke() {
+    TYPED.with(|t| t.borrow_mut().push(now()));
+}
+
+/// A save starts: it covers every keystroke so far.
+pub fn saving() -> Vec<f64> {
+    TYPED.with(|t| std::mem::take(&mut *t.borrow_mut()))
+}
+
+/// The save that covered these keystrokes is committed.
+pub fn saved(starts: Vec<f64>) {
+    if starts.is_empty() {
+        return;
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let key = JsValue::from_str("__livretEnregistrements");
+    // `dyn_into`, not `Array::from` (which copies): the benchmark resets this array.
+    let list = match js_sys::Reflect::get(&window, &key).map(|v| v.dyn_into::<js_sys::Array>()) {
+        Ok(Ok(list)) => list,
+        _ => {
+            let fresh = js_sys::Array::new();
+            let _ = js_sys::Reflect::set(&window, &key, &fresh);
+            fresh
+        }
+    };
+    let end = now();
+    for start in starts {
+        list.push(&JsValue::from_f64(end - start));
+    }
+}

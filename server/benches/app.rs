@@ -1,0 +1,214 @@
+//! The web app's speed in a real browser (Debian chromium through chromedriver) against a
+//! real `livret serve`, on loopback, measured by the app itself (marks on the page's
+//! performance timeline; see app/src/metrics.rs).
+//!
+//! `cargo bench -p livret-server --bench app` (add `-- --quick` for a smaller history).
+//!
+//! 1. Navigation to an editable dossier: the page is loaded (`#dossier=<id>` in the address),
+//!    the unlock screen shows, the passphrase is submitted (typing it is the user's time, not
+//!    counted), the keys open (scrypt, deliberately slow) and the dossier is on screen,
+//!    editable. Goal < 1 s. Reported per step, median of several reloads.
+//! 2. Keystroke to IndexedDB: from the input event to the commit of the IndexedDB transaction
+//!    holding it, typed at a fast typist's pace (50 ms apart), in a fresh dossier and in one
+//!    with a long history (a whole livret typed key by key). Goal p99 < 16 ms.
+//!
+//! Writes `target/bench/app.json`.
+
+// webdriver.rs finds its helpers at `crate::support`: the tests' own support module; the
+// benches' shared helpers go by another name here.
+#[path = "support/mod.rs"]
+mod bench_support;
+#[allow(dead_code)]
+#[path = "../../tests/e2e/support.rs"]
+mod support;
+#[allow(dead_code)]
+#[path = "../../tests/e2e/webdriver.rs"]
+mod webdriver;
+
+use std::time::Duration;
+
+use bench_support::{connect, history, recv, send, write_report};
+use livret_shared::keys::DeviceId;
+use livret_shared::membership::{self, Role};
+use livret_shared::protocol::{ClientMsg, ServerMsg};
+use serde_json::{Value, json};
+use webdriver::Browser;
+
+const PASSPHRASE: &str = "banc d'essai du livret";
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The page's marks by name (ms since navigation started).
+fn marks(browser: &Browser) -> Value {
+    browser.run_async(
+        r#"const done = arguments[arguments.length - 1];
+        const at = n => { const e = performance.getEntriesByName(n); return e.length ? e[e.length - 1].startTime : null; };
+        done({ shown: at("livret-deverrouillage-affiche"), asked: at("livret-deverrouillage-demande"),
+               unlocked: at("livret-deverrouille"), editable: at("livret-dossier-editable") });"#,
+    )
+}
+
+/// Types `count` characters into `css`, one every 50 ms; returns keystroke → IndexedDB
+/// durations (ms), sorted.
+fn type_and_measure(browser: &Browser, css: &str, count: usize) -> Vec<f64> {
+    browser.run_async("window.__livretEnregistrements = []; arguments[arguments.length - 1](0);");
+    let text = "Résultats mesurés : délais tenus, équipe formée, coûts réduits. ";
+    for c in text.chars().cycle().take(count) {
+        browser.type_into(css, &c.to_string());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    browser.wait_text("[data-testid=etat-sauvegarde]", |t| {
+        t == "Enregistré sur cet appareil"
+    });
+    let values =
+        browser.run_async("arguments[arguments.length - 1](window.__livretEnregistrements || []);");
+    let mut durations: Vec<f64> = serde_json::from_value(values).expect("durations");
+    assert!(
+        durations.len() >= count * 9 / 10,
+        "only {} of {count} keystrokes measured",
+        durations.len()
+    );
+    durations.sort_by(f64::total_cmp);
+    durations
+}
+
+fn summary(d: &[f64]) -> Value {
+    json!({
+        "keystrokes": d.len(),
+        "p50_ms": percentile(d, 0.5),
+        "p99_ms": percentile(d, 0.99),
+        "max_ms": d[d.len() - 1],
+    })
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let edits = if quick { 5_000 } else { 30_000 };
+    let keystrokes = if quick { 60 } else { 200 };
+    let reloads = if quick { 3 } else { 7 };
+    let relay = support::Relay::start();
+    let browser = Browser::start();
+    browser.goto(&relay.url("/"));
+
+    // The browser's keys (first run), then a fresh dossier of its own.
+    browser.type_into("#phrase", PASSPHRASE);
+    browser.type_into("#phrase-confirmation", PASSPHRASE);
+    browser.click("#creer-identite");
+    browser.click("#kit-range");
+    let identity: DeviceId = browser
+        .wait_text("[data-testid=identite]", |t| t.starts_with("livret1:"))
+        .parse()
+        .expect("identity line");
+    browser.click("#creer-dossier");
+    browser.click("#ajouter-fiche");
+    let fresh = type_and_measure(&browser, "#f-fiches-0-resultats", keystrokes);
+    println!(
+        "keystroke → IndexedDB, fresh dossier: p50 {:.1} ms, p99 {:.1} ms ({} keystrokes)",
+        percentile(&fresh, 0.5),
+        percentile(&fresh, 0.99),
+        fresh.len()
+    );
+
+    // A dossier with a long history, written natively by another device of the candidate
+    // (the browser is paired as an owner) and found on the relay.
+    let (owner, key, mut replica, envelopes, genesis) = history(edits, 50);
+    let pairing = membership::add(replica.membership(), &owner, &identity, Role::Owner, &key)
+        .expect("pairing entry");
+    let document_bytes = replica.dossier().save().len();
+    let id = replica.id;
+    let mut ws = connect(&relay.addr.to_string(), &owner);
+    send(
+        &mut ws,
+        &ClientMsg::Create {
+            entry: genesis.to_bytes(),
+        },
+    );
+    assert!(matches!(recv(&mut ws), ServerMsg::MembershipOk { .. }));
+    send(
+        &mut ws,
+        &ClientMsg::Membership {
+            dossier: id,
+            entry: pairing.to_bytes(),
+        },
+    );
+    assert!(matches!(recv(&mut ws), ServerMsg::MembershipOk { .. }));
+    for envelope in &envelopes {
+        send(
+            &mut ws,
+            &ClientMsg::Push {
+                envelope: envelope.clone(),
+            },
+        );
+    }
+    let mut acked = 0;
+    while acked < envelopes.len() {
+        if let ServerMsg::Ack { .. } = recv(&mut ws) {
+            acked += 1;
+        }
+    }
+    // Going home asks the relay, which names the new dossier.
+    browser.click("#mes-dossiers");
+    browser.click(&format!("[data-dossier='{id}']"));
+    browser.wait_for("#f-fiches-0-resultats");
+    let long = type_and_measure(&browser, "#f-fiches-1-moyens", keystrokes);
+    println!(
+        "keystroke → IndexedDB, {edits}-edit history ({document_bytes} B): p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&long, 0.5),
+        percentile(&long, 0.99)
+    );
+
+    // Navigation → editable, on the long dossier, `reloads` times.
+    let mut steps: Vec<[f64; 4]> = Vec::new();
+    for _ in 0..reloads {
+        browser.refresh();
+        browser.type_into("#phrase", PASSPHRASE);
+        browser.click("#deverrouiller");
+        browser.wait_for("#f-fiches-1-moyens");
+        let mut m = marks(&browser);
+        for _ in 0..50 {
+            if !m["editable"].is_null() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            m = marks(&browser);
+        }
+        let at = |k: &str| m[k].as_f64().unwrap_or_else(|| panic!("mark {k}: {m}"));
+        let page = at("shown");
+        let kdf = at("unlocked") - at("asked");
+        let open = at("editable") - at("unlocked");
+        steps.push([page, kdf, open, page + kdf + open]);
+    }
+    let step = |i: usize| median(steps.iter().map(|s| s[i]).collect());
+    let (page, kdf, open, total) = (step(0), step(1), step(2), step(3));
+    println!(
+        "navigation → editable dossier (median of {reloads}): {total:.0} ms = page {page:.0} + unlock (scrypt) {kdf:.0} + open {open:.0}; goal < 1000 ms"
+    );
+
+    write_report(
+        "app",
+        &json!({
+            "history_edits": edits,
+            "document_bytes": document_bytes,
+            "keystroke_to_indexeddb": {
+                "fresh_dossier": summary(&fresh),
+                "long_history": summary(&long),
+                "goal_p99_ms": 16,
+            },
+            "navigation_to_editable_ms": {
+                "median_total": total,
+                "page_to_unlock_screen": page,
+                "unlock_scrypt": kdf,
+                "open_dossier": open,
+                "reloads": reloads,
+                "goal_ms": 1000,
+            },
+        }),
+    );
+}
