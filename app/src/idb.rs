@@ -119,6 +119,36 @@ impl Db {
         Ok(())
     }
 
+    /// Writes `puts` and deletes `deletes` in one transaction: all or nothing.
+    pub async fn write_all(
+        &self,
+        puts: &[(&str, &[u8])],
+        deletes: &[String],
+    ) -> Result<(), DbError> {
+        let tx = self
+            .0
+            .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
+            .map_err(error)?;
+        let done = Promise::new(&mut |resolve, reject| {
+            tx.set_oncomplete(Some(&resolve));
+            tx.set_onerror(Some(&reject));
+            tx.set_onabort(Some(&reject));
+        });
+        let store = tx.object_store(STORE).map_err(error)?;
+        for (key, value) in puts {
+            store
+                .put_with_key(&Uint8Array::from(*value), &JsValue::from_str(key))
+                .map_err(error)?;
+        }
+        for key in deletes {
+            store.delete(&JsValue::from_str(key)).map_err(error)?;
+        }
+        JsFuture::from(done)
+            .await
+            .map_err(|_| DbError("écriture groupée annulée".into()))?;
+        Ok(())
+    }
+
     /// Deletes a key and waits until the transaction is committed.
     pub async fn delete(&self, key: &str) -> Result<(), DbError> {
         let tx = self

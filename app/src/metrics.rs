@@ -1,7 +1,8 @@
 //! What the app measures about itself, for the benchmarks (kept in the page, never sent):
 //! marks on the page's performance timeline (`livret-…`), and for each keystroke the time
 //! until the IndexedDB transaction holding it committed, in
-//! `window.__livretEnregistrements` (milliseconds).
+//! `window.__livretEnregistrements` (milliseconds), and the part of it spent sealing in
+//! `window.__livretScellements`.
 
 use std::cell::RefCell;
 
@@ -16,7 +17,7 @@ fn performance() -> Option<web_sys::Performance> {
     web_sys::window()?.performance()
 }
 
-fn now() -> f64 {
+pub fn now() -> f64 {
     performance().map_or(0.0, |p| p.now())
 }
 
@@ -39,14 +40,19 @@ pub fn saving() -> Vec<f64> {
 
 /// The save that covered these keystrokes is committed.
 pub fn saved(starts: Vec<f64>) {
-    if starts.is_empty() {
-        return;
+    let end = now();
+    for start in starts {
+        record("__livretEnregistrements", end - start);
     }
+}
+
+/// Appends a duration (ms) to the page's list `name`.
+pub fn record(name: &str, ms: f64) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let key = JsValue::from_str("__livretEnregistrements");
-    // `dyn_into`, not `Array::from` (which copies): the benchmark resets this array.
+    let key = JsValue::from_str(name);
+    // `dyn_into`, not `Array::from` (which copies): the benchmark resets these lists.
     let list = match js_sys::Reflect::get(&window, &key).map(|v| v.dyn_into::<js_sys::Array>()) {
         Ok(Ok(list)) => list,
         _ => {
@@ -55,8 +61,14 @@ pub fn saved(starts: Vec<f64>) {
             fresh
         }
     };
-    let end = now();
-    for start in starts {
-        list.push(&JsValue::from_f64(end - start));
-    }
+    list.push(&JsValue::from_f64(ms));
+}
+
+/// A switch the benchmark sets on the page (`window[name] = true`), to measure the app
+/// both ways in one run; off for everyone else.
+pub fn switch(name: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str(name)).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
 }

@@ -17,11 +17,20 @@ use livret_shared::sync::Replica;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::idb::Db;
+use crate::metrics;
 use crate::ws::Socket;
 
 /// IndexedDB keys: the locked device keys, and one sealed replica per dossier.
 const DEVICE_KEY: &str = "device";
 const DOSSIER_PREFIX: &str = "dossier:";
+/// Between full saves, each keystroke appends a small sealed delta
+/// (`delta:<dossier>:<generation>:<n>`) instead of rewriting the dossier; a full save starts a
+/// new generation (`generation:<dossier>`, u32 LE) and drops the old deltas in the same
+/// transaction, so a reload never mixes a full save with deltas older than it.
+const DELTA_PREFIX: &str = "delta:";
+const GENERATION_PREFIX: &str = "generation:";
+/// Deltas before the next keystroke's save is a full one.
+const MAX_DELTAS: u32 = 1_000;
 /// The candidate's other keys (their other devices, their recovery key): identity lines,
 /// sealed to the device. Every dossier this device creates gets them as owners.
 const OWN_KEYS: &str = "own-keys";
@@ -33,8 +42,17 @@ const UPLOAD_PREFIX: &str = "upload:";
 struct Session {
     db: Db,
     device: Option<DeviceSecret>,
-    /// The dossier being edited, if any.
+    /// The dossier being edited, if any, with where its local copy stands.
     open: Option<Replica>,
+    open_saved: Saved,
+}
+
+/// Where the open dossier's local copy stands: its generation, and how many deltas follow
+/// the full save (`None`: never saved in full on this device).
+#[derive(Clone, Copy, Default)]
+struct Saved {
+    generation: u32,
+    deltas: Option<u32>,
 }
 
 thread_local! {
@@ -63,6 +81,7 @@ pub async fn open_storage() -> Result<bool, String> {
             db,
             device: None,
             open: None,
+            open_saved: Saved::default(),
         })
     });
     Ok(has_device)
@@ -141,18 +160,63 @@ fn with_device<T>(f: impl FnOnce(&DeviceSecret) -> T) -> Result<T, String> {
     })
 }
 
-async fn load(id: &str) -> Result<Replica, String> {
-    let sealed = db()?
+fn delta_key(id: &str, generation: u32, n: u32) -> String {
+    // Zero-padded: IndexedDB lists keys in string order.
+    format!("{DELTA_PREFIX}{id}:{generation:010}:{n:010}")
+}
+
+/// A dossier's local copy: the full save and the deltas of its generation.
+async fn load(id: &str) -> Result<(Replica, Saved), String> {
+    let db = db()?;
+    let sealed = db
         .get(&format!("{DOSSIER_PREFIX}{id}"))
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("dossier {id} absent de cet appareil"))?;
-    with_device(|device| {
+    let generation = db
+        .get(&format!("{GENERATION_PREFIX}{id}"))
+        .await
+        .map_err(|e| e.to_string())?
+        .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
+        .map_or(0, u32::from_le_bytes);
+    let mut keys = db
+        .keys(&format!("{DELTA_PREFIX}{id}:{generation:010}:"))
+        .await
+        .map_err(|e| e.to_string())?;
+    keys.sort();
+    let mut sealed_deltas = Vec::with_capacity(keys.len());
+    for key in &keys {
+        if let Some(d) = db.get(key).await.map_err(|e| e.to_string())? {
+            sealed_deltas.push(d);
+        }
+    }
+    let replica = with_device(|device| {
         let plain = device
             .open_own(&sealed)
             .map_err(|e| format!("dossier {id} : {e}"))?;
-        Replica::restore(device, &plain).map_err(|e| format!("dossier {id} : {e}"))
-    })?
+        let deltas = sealed_deltas
+            .iter()
+            .map(|d| device.open_own(d).map(|p| p.to_vec()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("dossier {id} : {e}"))?;
+        Replica::restore_with_deltas(device, &plain, &deltas)
+            .map_err(|e| format!("dossier {id} : {e}"))
+    })??;
+    let saved = Saved {
+        generation,
+        deltas: Some(sealed_deltas.len() as u32),
+    };
+    Ok((replica, saved))
+}
+
+/// Makes `replica` the open dossier.
+fn set_open(replica: Replica, saved: Saved) {
+    SESSION.with(|s| {
+        if let Some(s) = s.borrow_mut().as_mut() {
+            s.open = Some(replica);
+            s.open_saved = saved;
+        }
+    });
 }
 
 pub async fn list_dossiers() -> Result<Vec<DossierSummary>, String> {
@@ -163,7 +227,7 @@ pub async fn list_dossiers() -> Result<Vec<DossierSummary>, String> {
     let mut out = Vec::new();
     for key in keys {
         let id = key[DOSSIER_PREFIX.len()..].to_string();
-        let mut replica = load(&id).await?;
+        let (mut replica, _) = load(&id).await?;
         let title = replica
             .dossier()
             .referentiel()
@@ -200,11 +264,7 @@ pub async fn create_dossier(referentiel: &Referentiel) -> Result<String, String>
             .map_err(|e| e.to_string())?;
     }
     let id = replica.id.to_string();
-    SESSION.with(|s| {
-        if let Some(s) = s.borrow_mut().as_mut() {
-            s.open = Some(replica);
-        }
-    });
+    set_open(replica, Saved::default());
     // The candidate's other devices and recovery key own it too.
     add_own_keys_to_open(&own_keys().await?)?;
     save_open().await?;
@@ -220,12 +280,12 @@ pub async fn open_dossier(id: &str) -> Result<(), String> {
             .is_some_and(|r| r.id.to_string() == id)
     });
     if !already {
-        let replica = load(id).await?;
-        SESSION.with(|s| {
-            if let Some(s) = s.borrow_mut().as_mut() {
-                s.open = Some(replica);
-            }
-        });
+        let (replica, saved) = load(id).await?;
+        set_open(replica, saved);
+        // Folds the deltas into one full save now, rather than on a keystroke later.
+        if saved.deltas.is_some_and(|n| n > 0) {
+            save_open_full().await?;
+        }
     }
     Ok(())
 }
@@ -254,14 +314,78 @@ fn with_device_and_open<T>(
     })
 }
 
-/// Seals the open dossier to this device and writes it to IndexedDB; resolves once the
-/// write is committed. Writes are queued in order by IndexedDB, so the last one wins.
+/// Seals what changed in the open dossier to this device and writes it to IndexedDB;
+/// resolves once the write is committed. A small delta most of the time (O(change), not
+/// O(document)), a full save every [`MAX_DELTAS`]. Everything is decided before the first
+/// await, and IndexedDB commits transactions in the order they were made, so saves started
+/// in a row land in that order.
 pub async fn save_open() -> Result<(), String> {
-    let (key, sealed) = with_device_and_open(|device, replica| {
-        let key = format!("{DOSSIER_PREFIX}{}", replica.id);
-        Ok((key, device.seal_for_self(&replica.save())))
+    let started = metrics::now();
+    // The benchmark's switch: every save in full, as before deltas, for the side-by-side.
+    let always_full = metrics::switch("__livretToujoursComplet");
+    let delta = SESSION.with(|s| {
+        let mut s = s.borrow_mut();
+        let s = s.as_mut().ok_or("stockage non ouvert")?;
+        let device = s.device.as_ref().ok_or("appareil verrouillé")?;
+        let replica = s.open.as_mut().ok_or("aucun dossier ouvert")?;
+        match s.open_saved.deltas {
+            Some(n) if n < MAX_DELTAS && !always_full => {
+                s.open_saved.deltas = Some(n + 1);
+                let key = delta_key(&replica.id.to_string(), s.open_saved.generation, n);
+                Ok::<_, String>(Some((key, device.seal_for_self(&replica.save_delta()))))
+            }
+            _ => Ok(None),
+        }
     })?;
-    db()?.put(&key, &sealed).await.map_err(|e| e.to_string())
+    match delta {
+        Some((key, sealed)) => {
+            metrics::record("__livretScellements", metrics::now() - started);
+            db()?.put(&key, &sealed).await.map_err(|e| e.to_string())
+        }
+        None => save_open_full().await,
+    }
+}
+
+/// Seals the whole open dossier and writes it as a new generation, dropping the deltas of
+/// the previous one, in one transaction.
+pub async fn save_open_full() -> Result<(), String> {
+    let db = db()?;
+    let id = with_open(|r| r.id.to_string())?;
+    // Listed first: every delta here belongs to a generation this save replaces. Deltas
+    // written after this point get the new generation (decided below, with no await
+    // between the decision and the transaction that commits it).
+    let stale = db
+        .keys(&format!("{DELTA_PREFIX}{id}:"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (generation, sealed) = SESSION.with(|s| {
+        let mut s = s.borrow_mut();
+        let s = s.as_mut().ok_or("stockage non ouvert")?;
+        let device = s.device.as_ref().ok_or("appareil verrouillé")?;
+        let replica = s.open.as_mut().ok_or("aucun dossier ouvert")?;
+        if replica.id.to_string() != id {
+            return Err("un autre dossier a été ouvert entre-temps".to_string());
+        }
+        let generation = s.open_saved.generation + 1;
+        s.open_saved = Saved {
+            generation,
+            deltas: Some(0),
+        };
+        let started = metrics::now();
+        let sealed = device.seal_for_self(&replica.save());
+        metrics::record("__livretScellements", metrics::now() - started);
+        Ok::<_, String>((generation, sealed))
+    })?;
+    let next = generation.to_le_bytes();
+    db.write_all(
+        &[
+            (&format!("{DOSSIER_PREFIX}{id}"), &sealed),
+            (&format!("{GENERATION_PREFIX}{id}"), &next),
+        ],
+        &stale,
+    )
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// Shares the open dossier with another device (its `livret1:…` identity line), as advisor
@@ -663,12 +787,8 @@ pub async fn discover() -> Result<usize, String> {
                 recipient: m.recipient.clone(),
             })
             .collect();
-        SESSION.with(|s| {
-            if let Some(s) = s.borrow_mut().as_mut() {
-                s.open = Some(replica);
-            }
-        });
-        save_open().await?;
+        set_open(replica, Saved::default());
+        save_open_full().await?;
         if mine {
             remember_own_keys(owners).await?;
         }

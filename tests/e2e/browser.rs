@@ -141,6 +141,9 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
     browser.assert_accessible("unlock (with an error)");
     browser.retype("#phrase", PASSPHRASE);
     browser.click("#deverrouiller");
+    // The address named the dossier: unlocking comes straight back to it.
+    browser.wait_for("#f-fiches-0-bloc");
+    browser.click("#mes-dossiers");
     let list = browser.wait_text("[data-testid=dossiers]", |t| t.contains("1 fiche"));
     assert!(list.contains("Développeur"), "{list}");
     browser.click("[data-testid=dossiers] button");
@@ -566,11 +569,22 @@ fn fiches_are_reordered_duplicated_and_deleted_from_the_keyboard_alone() {
         t == "Enregistré sur cet appareil"
     });
 
-    // Reload, unlock and reopen, still from the keyboard: the order and the delete held.
+    // Reload and unlock, still from the keyboard: back in the dossier, the order and the
+    // delete held; then home and in again.
     browser.refresh();
     browser.wait_for("#phrase");
     browser.tab_to("phrase", 20);
     browser.press(PASSPHRASE);
+    browser.press(ENTER);
+    browser.wait_for("fieldset.fiche");
+    assert_eq!(
+        fiches_shown(&browser),
+        [
+            "1:Fiche activité n° 1:Formation",
+            "0:Fiche activité n° 2:Paie"
+        ]
+    );
+    browser.tab_to("mes-dossiers", 20);
     browser.press(ENTER);
     browser.wait_for("#ouvrir-0");
     browser.tab_to("ouvrir-0", 20);
