@@ -100,23 +100,12 @@ impl Db {
 
     /// Writes and waits until the transaction is committed.
     pub async fn put(&self, key: &str, value: &[u8]) -> Result<(), DbError> {
-        let tx = self
-            .0
-            .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
-            .map_err(error)?;
-        let done = Promise::new(&mut |resolve, reject| {
-            tx.set_oncomplete(Some(&resolve));
-            tx.set_onerror(Some(&reject));
-            tx.set_onabort(Some(&reject));
-        });
-        tx.object_store(STORE)
-            .map_err(error)?
-            .put_with_key(&Uint8Array::from(value), &JsValue::from_str(key))
-            .map_err(error)?;
-        JsFuture::from(done)
-            .await
-            .map_err(|_| DbError(format!("{key} : écriture annulée")))?;
-        Ok(())
+        self.write_all(&[(key, value)], &[]).await
+    }
+
+    /// Deletes a key and waits until the transaction is committed.
+    pub async fn delete(&self, key: &str) -> Result<(), DbError> {
+        self.write_all(&[], &[key.to_string()]).await
     }
 
     /// Writes `puts` and deletes `deletes` in one transaction: all or nothing.
@@ -145,28 +134,7 @@ impl Db {
         }
         JsFuture::from(done)
             .await
-            .map_err(|_| DbError("écriture groupée annulée".into()))?;
-        Ok(())
-    }
-
-    /// Deletes a key and waits until the transaction is committed.
-    pub async fn delete(&self, key: &str) -> Result<(), DbError> {
-        let tx = self
-            .0
-            .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
-            .map_err(error)?;
-        let done = Promise::new(&mut |resolve, reject| {
-            tx.set_oncomplete(Some(&resolve));
-            tx.set_onerror(Some(&reject));
-            tx.set_onabort(Some(&reject));
-        });
-        tx.object_store(STORE)
-            .map_err(error)?
-            .delete(&JsValue::from_str(key))
-            .map_err(error)?;
-        JsFuture::from(done)
-            .await
-            .map_err(|_| DbError(format!("{key} : suppression annulée")))?;
+            .map_err(|_| DbError("écriture annulée".into()))?;
         Ok(())
     }
 

@@ -463,6 +463,35 @@ struct CatchUp {
     active_snapshot: Option<[u8; 32]>,
 }
 
+impl CatchUp {
+    /// Applies the snapshot and envelopes (the membership log is the caller's business:
+    /// joined from, or reconciled with).
+    fn apply_to(&self, device: &DeviceSecret, replica: &mut Replica) -> Result<(), String> {
+        replica
+            .apply_log(
+                device,
+                &[],
+                self.snapshot.as_deref(),
+                &self.envelopes,
+                self.active_snapshot,
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The dossiers the key logged in on `socket` belongs to, as the relay knows them.
+async fn my_dossiers(socket: &Socket) -> Result<Vec<DossierId>, String> {
+    send(socket, &ClientMsg::Dossiers)?;
+    loop {
+        match next_message(socket).await? {
+            ServerMsg::Dossiers { ids } => return Ok(ids),
+            ServerMsg::Rejected { detail, .. } => return Err(format!("relais : {detail}")),
+            _ => continue,
+        }
+    }
+}
+
 /// Subscribes to `id` and waits for the catch-up; `Ok(None)` when the relay does not know
 /// the dossier yet.
 async fn subscribe(
@@ -593,15 +622,7 @@ async fn sync_exchange() -> Result<(), String> {
         let publish = replica
             .reconcile_membership(device, &catch_up.entries)
             .map_err(|e| e.to_string())?;
-        replica
-            .apply_log(
-                device,
-                &[],
-                catch_up.snapshot.as_deref(),
-                &catch_up.envelopes,
-                catch_up.active_snapshot,
-            )
-            .map_err(|e| e.to_string())?;
+        catch_up.apply_to(device, replica)?;
         Ok(publish)
     })?;
     for entry in &to_publish {
@@ -741,14 +762,7 @@ pub async fn add_own_device(identity: &str) -> Result<usize, String> {
 /// many arrived. The candidate's keys found in them are remembered.
 pub async fn discover() -> Result<usize, String> {
     let socket = connect_as_me().await?;
-    send(&socket, &ClientMsg::Dossiers)?;
-    let ids = loop {
-        match next_message(&socket).await? {
-            ServerMsg::Dossiers { ids } => break ids,
-            ServerMsg::Rejected { detail, .. } => return Err(format!("relais : {detail}")),
-            _ => continue,
-        }
-    };
+    let ids = my_dossiers(&socket).await?;
     let db = db()?;
     let mut arrived = 0;
     for id in ids {
@@ -764,16 +778,9 @@ pub async fn discover() -> Result<usize, String> {
             continue;
         };
         let replica = with_device(|device| {
-            let mut replica = Replica::join(device, catch_up.entries).map_err(|e| e.to_string())?;
-            replica
-                .apply_log(
-                    device,
-                    &[],
-                    catch_up.snapshot.as_deref(),
-                    &catch_up.envelopes,
-                    catch_up.active_snapshot,
-                )
-                .map_err(|e| e.to_string())?;
+            let mut replica =
+                Replica::join(device, catch_up.entries.clone()).map_err(|e| e.to_string())?;
+            catch_up.apply_to(device, &mut replica)?;
             Ok::<_, String>(replica)
         })??;
         let mine = replica
@@ -805,14 +812,7 @@ pub async fn recover(kit: &str) -> Result<usize, String> {
     let me = with_device(|d| d.id())?;
     let socket =
         connect(|challenge| Ok((recovery.signing_public(), recovery.sign(challenge)))).await?;
-    send(&socket, &ClientMsg::Dossiers)?;
-    let ids = loop {
-        match next_message(&socket).await? {
-            ServerMsg::Dossiers { ids } => break ids,
-            ServerMsg::Rejected { detail, .. } => return Err(format!("relais : {detail}")),
-            _ => continue,
-        }
-    };
+    let ids = my_dossiers(&socket).await?;
     if ids.is_empty() {
         return Err("Le relais ne connaît aucun dossier pour ce kit de secours.".into());
     }

@@ -522,9 +522,15 @@ impl Replica {
     }
 
     pub fn save(&mut self) -> Vec<u8> {
+        let doc = self.dossier.save();
+        self.saved_with(doc)
+    }
+
+    /// The replica's state around `doc` (the whole document or only its new changes).
+    fn saved_with(&self, doc: Vec<u8>) -> Vec<u8> {
         let saved = Saved {
             id: self.id,
-            doc: self.dossier.save(),
+            doc,
             log: self.log.iter().map(SignedEntry::to_bytes).collect(),
             counter: self.counter,
             sealed_heads: self.sealed_heads.iter().map(|h| h.0).collect(),
@@ -540,17 +546,8 @@ impl Replica {
     /// instead of rewriting the whole replica on every keystroke (O(change), not
     /// O(document)); [`Replica::restore_with_deltas`] puts them back together.
     pub fn save_delta(&mut self) -> Vec<u8> {
-        let saved = Saved {
-            id: self.id,
-            doc: self.dossier.automerge().save_incremental(),
-            log: self.log.iter().map(SignedEntry::to_bytes).collect(),
-            counter: self.counter,
-            sealed_heads: self.sealed_heads.iter().map(|h| h.0).collect(),
-            seen: self.seen.iter().map(|(k, v)| (*k, *v)).collect(),
-            outbox: self.outbox.iter().map(|(k, v)| (*k, v.clone())).collect(),
-            snapshot: self.snapshot,
-        };
-        postcard::to_stdvec(&saved).expect("state serialises")
+        let changes = self.dossier.automerge().save_incremental();
+        self.saved_with(changes)
     }
 
     /// A replica from its last full save and the deltas written after it, in order: the
