@@ -348,24 +348,32 @@ fn Unlock(screen: RwSignal<Screen>) -> impl IntoView {
 
 #[component]
 fn Home(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>) -> impl IntoView {
-    let referentiels = built_in();
-    let available = StoredValue::new(referentiels.clone());
-    let choices: Vec<(String, String)> = referentiels
-        .iter()
-        .filter_map(|(id, r)| {
-            let r = r.as_ref().ok()?;
-            let title = r
-                .title
-                .clone()
-                .unwrap_or_else(|| format!("Référentiel {id}"));
-            let label = match &r.rncp {
-                Some(rncp) => format!("{title} ({rncp})"),
-                None => title,
-            };
-            Some((id.clone(), label))
+    // The built-in référentiels, then those imported on this device.
+    let all = RwSignal::new(built_in());
+    spawn_local(async move {
+        if let Ok(imported) = session::imported_referentiels().await {
+            all.update(|a| a.extend(imported.into_iter().map(|(id, r)| (id, Ok(r)))));
+        }
+    });
+    let choices = move || -> Vec<(String, String)> {
+        all.with(|a| {
+            a.iter()
+                .filter_map(|(id, r)| {
+                    let r = r.as_ref().ok()?;
+                    let title = r
+                        .title
+                        .clone()
+                        .unwrap_or_else(|| format!("Référentiel {id}"));
+                    let label = match &r.rncp {
+                        Some(rncp) => format!("{title} ({rncp})"),
+                        None => title,
+                    };
+                    Some((id.clone(), label))
+                })
+                .collect()
         })
-        .collect();
-    let chosen = RwSignal::new(choices.first().map(|c| c.0.clone()).unwrap_or_default());
+    };
+    let chosen = RwSignal::new(choices().first().map(|c| c.0.clone()).unwrap_or_default());
     let dossiers = RwSignal::new(None::<Result<Vec<session::DossierSummary>, String>>);
     // Dossiers shared with this device, or made on another of the candidate's, are found
     // by asking the relay (when it answers; the local list shows first).
@@ -400,7 +408,7 @@ fn Home(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>) -> impl Into
         ev.prevent_default();
         let id = chosen.get();
         // The référentiels already read for this page, not read again.
-        let Some(r) = available.with_value(|all| {
+        let Some(r) = all.with_untracked(|all| {
             all.iter()
                 .find(|(i, _)| *i == id)
                 .and_then(|(_, r)| r.as_ref().ok().cloned())
@@ -458,7 +466,7 @@ fn Home(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>) -> impl Into
                 <label for="referentiel">"Certification visée"</label>
                 <select id="referentiel" on:change=move |ev| chosen.set(event_target_value(&ev))
                     prop:value=chosen>
-                    {choices.into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
+                    {move || choices().into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
                 </select>
                 <button type="submit" id="creer-dossier">"Créer le dossier"</button>
             </form>
@@ -468,9 +476,82 @@ fn Home(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>) -> impl Into
         <section aria-labelledby="titre-referentiels" class="carte">
             <h2 id="titre-referentiels">"Référentiels disponibles"</h2>
             <ul class="referentiels" data-testid="referentiels">
-                {referentiels.into_iter().map(|(id, r)| view! { <ReferentielCard id=id result=r/> }).collect_view()}
+                {move || all.get().into_iter().map(|(id, r)| view! { <ReferentielCard id=id result=r/> }).collect_view()}
             </ul>
+            <ImportReferentiel all=all chosen=chosen/>
         </section>
+    }
+}
+
+/// Imports a référentiel the certifier published: a text or an RNCP XML export is read here
+/// by the same importer as the CLI's; a PDF is read by the relay (a public document; the app
+/// has no PDF reader of its own). Kept on this device, sealed.
+#[component]
+fn ImportReferentiel(
+    all: RwSignal<Vec<(String, Result<Referentiel, String>)>>,
+    chosen: RwSignal<String>,
+) -> impl IntoView {
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let file = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("referentiel-fichier"))
+            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok())
+            .and_then(|input| input.files())
+            .and_then(|list| list.get(0));
+        let Some(file) = file else {
+            status.set(Some(Err("Choisissez d'abord un fichier.".into())));
+            return;
+        };
+        busy.set(true);
+        status.set(Some(Ok(format!("Lecture de « {} »…", file.name()))));
+        spawn_local(async move {
+            let result = session::import_referentiel(&file).await;
+            status.set(Some(match result {
+                Ok(found) => {
+                    let names: Vec<String> = found
+                        .iter()
+                        .map(|(_, r)| {
+                            let title = r.title.clone().unwrap_or_else(|| "sans titre".into());
+                            format!(
+                                "{title} ({})",
+                                r.shape()
+                                    .iter()
+                                    .map(usize::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join(" / ")
+                            )
+                        })
+                        .collect();
+                    if let Some((id, _)) = found.first() {
+                        chosen.set(id.clone());
+                    }
+                    all.update(|a| {
+                        for (id, r) in found {
+                            if !a.iter().any(|(i, _)| *i == id) {
+                                a.push((id, Ok(r)));
+                            }
+                        }
+                    });
+                    Ok(format!("Importé : {}.", names.join(" ; ")))
+                }
+                Err(e) => Err(format!("« {} » : {e}", file.name())),
+            }));
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="import-referentiel" on:submit=submit>
+            <label for="referentiel-fichier">"Importer un référentiel (PDF, texte ou export XML de France Compétences)"</label>
+            <input type="file" id="referentiel-fichier" accept=".pdf,.txt,.md,.xml,.html,.htm"/>
+            <button type="submit" id="importer-referentiel" disabled=busy>"Importer"</button>
+        </form>
+        {move || status.get().map(|s| match s {
+            Ok(m) => view! { <p role="status" data-testid="import-etat">{m}</p> }.into_any(),
+            Err(e) => view! { <p class="erreur" role="alert" data-testid="import-etat">{e}</p> }.into_any(),
+        })}
     }
 }
 

@@ -12,7 +12,7 @@ use livret_shared::evidence::{self, BlobId, Sealer};
 use livret_shared::keys::{ContentKey, DeviceId, DeviceSecret};
 use livret_shared::membership::{self, Role, SignedEntry};
 use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
-use livret_shared::referentiel::Referentiel;
+use livret_shared::referentiel::{self, Referentiel};
 use livret_shared::sync::Replica;
 use wasm_bindgen_futures::JsFuture;
 
@@ -36,6 +36,10 @@ const MAX_DELTAS: u32 = 1_000;
 const OWN_KEYS: &str = "own-keys";
 /// Encrypted evidence pieces (`piece:<blob>:<index>`): encrypted already, stored as they are.
 const PIECE_PREFIX: &str = "piece:";
+/// Référentiels imported on this device (`referentiel:<hash>` → its JSON, sealed).
+const REFERENTIEL_PREFIX: &str = "referentiel:";
+/// Largest référentiel file read (the relay takes PDFs up to this size too).
+const MAX_REFERENTIEL_FILE: u64 = 20 * 1024 * 1024;
 /// Evidence files not yet all on the relay (`upload:<dossier>:<blob>` → pieces sent, u32 LE).
 const UPLOAD_PREFIX: &str = "upload:";
 
@@ -544,6 +548,11 @@ fn apply_live(id: DossierId, msg: &ServerMsg) -> Result<(), String> {
     } = msg
         && *dossier == id
     {
+        // Another dossier is open, or none (recovery and discovery talk about dossiers that
+        // are not): what arrives is fetched again when that dossier syncs.
+        if with_open(|r| r.id).ok() != Some(id) {
+            return Ok(());
+        }
         with_device_and_open(|device, replica| {
             replica
                 .apply_log(
@@ -1091,4 +1100,102 @@ pub async fn open_evidence(place: usize, progress: &dyn Fn(u32, u32)) -> Result<
         .map_err(|_| "fichier impossible à reconstituer".to_string())?;
     web_sys::Url::create_object_url_with_blob(&file)
         .map_err(|_| "fichier impossible à ouvrir".to_string())
+}
+
+/// The référentiels imported on this device: (`referentiel:<hash>`, référentiel).
+pub async fn imported_referentiels() -> Result<Vec<(String, Referentiel)>, String> {
+    let db = db()?;
+    let mut out = Vec::new();
+    let mut keys = db
+        .keys(REFERENTIEL_PREFIX)
+        .await
+        .map_err(|e| e.to_string())?;
+    keys.sort();
+    for key in keys {
+        let Some(sealed) = db.get(&key).await.map_err(|e| e.to_string())? else {
+            continue;
+        };
+        let plain = with_device(|d| d.open_own(&sealed).map_err(|e| e.to_string()))??;
+        let json = String::from_utf8_lossy(&plain).to_string();
+        if let Ok(r) = Referentiel::from_json(&json) {
+            out.push((key, r));
+        }
+    }
+    Ok(out)
+}
+
+/// The relay's address for `path` (same origin as the app).
+fn relay_http(path: &str) -> Result<String, String> {
+    let origin = web_sys::window()
+        .ok_or("pas de fenêtre")?
+        .location()
+        .origin()
+        .map_err(|_| "adresse illisible")?;
+    Ok(format!("{origin}{path}"))
+}
+
+/// Sends a PDF to the relay's reader; the référentiels it found, as JSON.
+async fn read_pdf_on_relay(bytes: &[u8]) -> Result<Vec<Referentiel>, String> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    let body = js_sys::Uint8Array::from(bytes);
+    init.set_body(&body);
+    let window = web_sys::window().ok_or("pas de fenêtre")?;
+    let response = JsFuture::from(
+        window.fetch_with_str_and_init(&relay_http("/api/v1/referentiels/pdf")?, &init),
+    )
+    .await
+    .map_err(|_| {
+        "relais injoignable : un PDF se lit en ligne (un texte ou un XML, non)".to_string()
+    })?;
+    let response: web_sys::Response = wasm_bindgen::JsCast::dyn_into(response)
+        .map_err(|_| "réponse illisible du relais".to_string())?;
+    let text = JsFuture::from(response.text().map_err(|_| "réponse illisible du relais")?)
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    if !response.ok() {
+        return Err(text);
+    }
+    let values: Vec<serde_json::Value> =
+        serde_json::from_str(&text).map_err(|_| "réponse illisible du relais".to_string())?;
+    values
+        .iter()
+        .map(|v| Referentiel::from_json(&v.to_string()).map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// Imports a référentiel file (text, RNCP XML export — possibly several fiches — or PDF)
+/// and keeps what it holds on this device; returns (key, référentiel) for each.
+pub async fn import_referentiel(
+    file: &web_sys::File,
+) -> Result<Vec<(String, Referentiel)>, String> {
+    let size = file.size() as u64;
+    if size > MAX_REFERENTIEL_FILE {
+        return Err("fichier trop volumineux pour un référentiel (20 Mo au plus)".into());
+    }
+    let bytes = read_slice(file, 0, size).await?;
+    let found: Vec<Referentiel> = match referentiel::detect(&bytes) {
+        referentiel::InputKind::Pdf => read_pdf_on_relay(&bytes).await?,
+        _ => referentiel::import_bytes(&bytes)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|i| i.referentiel)
+            .collect(),
+    };
+    let db = db()?;
+    let mut out = Vec::new();
+    for r in found {
+        use sha2::Digest;
+        let json = r.to_json();
+        let key = format!(
+            "{REFERENTIEL_PREFIX}{}",
+            hex::encode(&sha2::Sha256::digest(json.as_bytes())[..8])
+        );
+        let sealed = with_device(|d| d.seal_for_self(json.as_bytes()))?;
+        db.put(&key, &sealed).await.map_err(|e| e.to_string())?;
+        out.push((key, r));
+    }
+    Ok(out)
 }

@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::app_assets;
 use crate::relay::{self, Relay};
@@ -74,8 +76,46 @@ pub fn router(relay: Arc<Relay>) -> Router {
         .route("/api/v1/health", get(health))
         .route("/api/v1/metrics", get(metrics))
         .route("/api/v1/sync", get(relay::websocket))
+        .route(
+            "/api/v1/referentiels/pdf",
+            post(referentiel_from_pdf).layer(DefaultBodyLimit::max(MAX_REFERENTIEL_PDF)),
+        )
         .fallback(get(asset))
         .with_state(relay)
+}
+
+/// Largest référentiel PDF the relay reads for the app.
+const MAX_REFERENTIEL_PDF: usize = 20 * 1024 * 1024;
+
+/// Reads a référentiel PDF for the app, which has no PDF reader of its own (pdf-extract
+/// would double its size): a public document, read in memory and forgotten — never a
+/// dossier file (evidence stays encrypted on the device). Answers the référentiels found, as
+/// JSON, or 422 with the importer's one-line reason.
+async fn referentiel_from_pdf(body: Bytes) -> Response {
+    if livret_shared::referentiel::detect(&body) != livret_shared::referentiel::InputKind::Pdf {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ce fichier n'est pas un PDF",
+        )
+            .into_response();
+    }
+    let read = tokio::task::spawn_blocking(move || {
+        livret_shared::referentiel::import_pdf(&body).map(|import| import.referentiel.to_json())
+    })
+    .await;
+    match read {
+        Ok(Ok(json)) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            format!("[{json}]"),
+        )
+            .into_response(),
+        Ok(Err(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+        Err(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "PDF illisible (lecture interrompue)",
+        )
+            .into_response(),
+    }
 }
 
 /// Counts only: accepted, duplicates, refusals by reason. Nothing about content.

@@ -613,3 +613,78 @@ fn complete_files_on_relay(relay: &Relay) -> i64 {
     })
     .unwrap()
 }
+
+/// A fixture's canonical path (a file input takes no `..`).
+fn fixture(path: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/referentiels")
+        .join(path)
+        .canonicalize()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Référentiels the certifier published, imported in the app: a PDF (read by the relay),
+/// an RNCP XML export with two fiches (read in the browser); bad files refused with the
+/// file's name and the reason. The imported ones are kept, and a dossier targets one.
+#[test]
+fn referentiels_are_imported_in_the_app_from_pdf_and_rncp_xml() {
+    let relay = Relay::start();
+    let browser = Browser::start();
+    browser.goto(&relay.url("/"));
+    first_run(&browser);
+
+    for (bad, reason) in [
+        ("bad/lettre.txt", "lettre.txt"),
+        ("bad/encrypted.pdf", "encrypted.pdf"),
+        ("bad/invalid.xml", "invalid.xml"),
+    ] {
+        browser.type_into("#referentiel-fichier", &fixture(bad));
+        browser.click("#importer-referentiel");
+        browser.wait_text("[data-testid=import-etat][role=alert]", |t| {
+            t.contains(reason)
+        });
+    }
+    browser.assert_accessible("home, import refused");
+
+    browser.type_into(
+        "#referentiel-fichier",
+        &fixture("pdf/002-developpeur-intelligence-artificielle-rncp37827.pdf"),
+    );
+    browser.click("#importer-referentiel");
+    browser.wait_text("[data-testid=import-etat]", |t| {
+        t.starts_with("Importé : Développeur en intelligence artificielle (5 / 8 / 8)")
+    });
+    browser.type_into(
+        "#referentiel-fichier",
+        &fixture("rncp/fiches-rncp37827-rncp38822.xml"),
+    );
+    browser.click("#importer-referentiel");
+    let imported = browser.wait_text("[data-testid=import-etat]", |t| t.starts_with("Importé"));
+    assert!(imported.contains("(5 / 8 / 8)"), "{imported}");
+    assert!(imported.contains("(7 / 5 / 6 / 6)"), "{imported}");
+    // Five built in, three imported.
+    let count = || {
+        browser
+            .run_async(
+                "arguments[arguments.length - 1](document.querySelectorAll('[data-testid=referentiels] > li').length);",
+            )
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(count(), 8);
+
+    // The last import is chosen for the next dossier: the XML's first fiche, RNCP37827.
+    browser.click("#creer-dossier");
+    browser.wait_value("#f-projet_vae-rncp", "RNCP37827");
+
+    // Kept on the device: after a reload they are still there.
+    browser.refresh();
+    browser.type_into("#phrase", PASSPHRASE);
+    browser.click("#deverrouiller");
+    browser.click("#mes-dossiers");
+    browser.wait_text("[data-testid=referentiels]", |t| t.contains("RNCP38822"));
+    assert_eq!(count(), 8);
+}
