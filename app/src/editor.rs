@@ -556,6 +556,13 @@ fn Annexes(st: Signals) -> impl IntoView {
             busy.set(false);
         });
     };
+    // Read again on every change to the document, but the rows are drawn again only when
+    // the annexes themselves change: not on each keystroke elsewhere (which re-read every
+    // row's upload state from IndexedDB and dropped an opened file's link).
+    let annexes = Memo::new(move |_| {
+        st.revision.get();
+        session::with_open(|r| r.dossier().annexes()).unwrap_or_default()
+    });
     view! {
         <table class="annexes" data-testid="annexes">
             <caption>"Pièces jointes au livret"</caption>
@@ -564,8 +571,7 @@ fn Annexes(st: Signals) -> impl IntoView {
             </thead>
             <tbody>
                 {move || {
-                    st.revision.get();
-                    let annexes = session::with_open(|r| r.dossier().annexes()).unwrap_or_default();
+                    let annexes = annexes.get();
                     if annexes.is_empty() {
                         return view! { <tr><td colspan="4">"Aucune annexe pour l'instant."</td></tr> }.into_any();
                     }
