@@ -25,6 +25,10 @@ wasm-bindgen --target web --no-typescript --out-name livret_app --out-dir "$stag
 # No wasm-opt pass: Debian 12's binaryen (108) predates the reference-types output of this
 # Rust/wasm-bindgen and produces a module that fails at start-up (WebAssembly.Table.set).
 cp app/index.html app/style.css "$staging/"
+# The service worker's cache is named after what it keeps: a new build replaces the old copy.
+version=$(cat "$staging"/livret_app_bg.wasm "$staging"/livret_app.js "$staging"/index.html "$staging"/style.css \
+    | sha256sum | cut -c1-16)
+sed "s/__LIVRET_APP_VERSION__/$version/" app/sw.js > "$staging/sw.js"
 
 # Replace the dist only when something changed, so cargo does not rebuild `livret` for nothing.
 mkdir -p "$out"

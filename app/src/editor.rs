@@ -27,10 +27,12 @@ enum SyncState {
     Waiting,
     Syncing,
     Synced,
+    /// Synced, and others' edits were just merged into this copy (no conflict to solve:
+    /// automerge merged them).
+    Merged,
     Offline(String),
 }
 
-/// The editor's two status signals, handed to every field.
 #[derive(Clone, Copy)]
 struct Signals {
     save: RwSignal<SaveState>,
@@ -54,41 +56,29 @@ thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
     /// Saves started and not yet committed: "enregistré" only once the last one lands.
     static PENDING_SAVES: Cell<u32> = const { Cell::new(0) };
-    /// One sync at a time; edits made during one ask for another when it ends.
-    static SYNC_RUNNING: Cell<bool> = const { Cell::new(false) };
-    static SYNC_AGAIN: Cell<bool> = const { Cell::new(false) };
-    /// After a failed sync: one retry at a time, each one waiting twice as long (to a cap).
-    static RETRY_PENDING: Cell<bool> = const { Cell::new(false) };
-    static RETRY_DELAY_MS: Cell<i32> = const { Cell::new(FIRST_RETRY_MS) };
 }
 
 const FIRST_RETRY_MS: i32 = 1_000;
 const MAX_RETRY_MS: i32 = 10_000;
+/// The wait between attempts is slept in steps this long, so a request for a sync at once
+/// (back online, membership changed) does not wait for the whole of it.
+const RETRY_STEP_MS: i32 = 200;
 
-/// While offline, tries again later; edits stay saved on the device meanwhile.
-fn retry_later(st: Signals) {
-    if RETRY_PENDING.with(|p| p.replace(true)) {
-        return;
-    }
-    let delay = RETRY_DELAY_MS.with(|d| {
-        let now = d.get();
-        d.set((now * 2).min(MAX_RETRY_MS));
-        now
-    });
-    spawn_local(async move {
-        session::sleep(delay).await;
-        RETRY_PENDING.with(|p| p.set(false));
-        schedule_sync(st);
-    });
-}
-
+/// Saves what was just changed on this device (and sends it when the relay's connection is
+/// up: [`session::save_typed`]).
 fn persist(st: Signals) {
     st.revision.update(|r| *r += 1);
     PENDING_SAVES.with(|p| p.set(p.get() + 1));
     st.save.set(SaveState::Saving);
     let keystrokes = metrics::saving();
+    if matches!(
+        st.sync.get_untracked(),
+        SyncState::Synced | SyncState::Merged
+    ) {
+        st.sync.set(SyncState::Syncing);
+    }
     spawn_local(async move {
-        let result = session::save_open().await;
+        let result = session::save_typed().await;
         if result.is_ok() {
             metrics::saved(keystrokes);
         }
@@ -98,10 +88,7 @@ fn persist(st: Signals) {
         });
         match result {
             Err(e) => st.save.set(SaveState::Failed(e)),
-            Ok(()) if left == 0 => {
-                st.save.set(SaveState::Saved);
-                schedule_sync(st);
-            }
+            Ok(()) if left == 0 => st.save.set(SaveState::Saved),
             Ok(()) => {}
         }
     });
@@ -143,34 +130,67 @@ fn refresh_fiches(st: Signals) {
     }
 }
 
-/// Syncs with the relay now, or right after the sync in progress.
-fn schedule_sync(st: Signals) {
-    if SYNC_RUNNING.with(Cell::get) {
-        SYNC_AGAIN.with(|a| a.set(true));
-        return;
-    }
-    SYNC_RUNNING.with(|r| r.set(true));
-    st.sync.set(SyncState::Syncing);
+/// Keeps the open dossier live as long as the editor is on screen: a full sync, then the
+/// kept connection (others' edits shown as they come, ours sent as typed); when it drops,
+/// the status says offline and it starts again after a wait that doubles up to a cap (at
+/// once when the browser says it is back online). The edits stay saved on the device
+/// throughout.
+fn keep_live(st: Signals) {
     spawn_local(async move {
-        loop {
-            SYNC_AGAIN.with(|a| a.set(false));
-            match session::sync_open().await {
+        let mut delay = FIRST_RETRY_MS;
+        // Ends with the editor: its signals are gone then.
+        while st.sync.try_get_untracked().is_some() {
+            st.sync.set(SyncState::Syncing);
+            match session::go_live().await {
                 Ok(changed) => {
+                    delay = FIRST_RETRY_MS;
                     if changed {
                         show_others_edits(st);
                     }
-                    RETRY_DELAY_MS.with(|d| d.set(FIRST_RETRY_MS));
-                    st.sync.set(SyncState::Synced);
+                    st.sync.set(if changed {
+                        SyncState::Merged
+                    } else {
+                        SyncState::Synced
+                    });
+                    loop {
+                        match session::next_live_event().await {
+                            Ok(session::LiveEvent::Merged) => {
+                                show_others_edits(st);
+                                st.sync.set(SyncState::Merged);
+                            }
+                            Ok(session::LiveEvent::AllSent) => {
+                                if st.sync.try_get_untracked() == Some(SyncState::Syncing) {
+                                    st.sync.set(SyncState::Synced);
+                                }
+                            }
+                            Ok(session::LiveEvent::Quiet) => {}
+                            Err(e) => {
+                                if st.sync.try_get_untracked().is_some() {
+                                    st.sync.set(SyncState::Offline(e));
+                                }
+                                break;
+                            }
+                        }
+                    }
                 }
-                Err(e) => st.sync.set(SyncState::Offline(e)),
+                Err(e) => {
+                    if st.sync.try_get_untracked().is_some() {
+                        st.sync.set(SyncState::Offline(e));
+                    }
+                }
             }
-            if !SYNC_AGAIN.with(Cell::get) {
-                break;
+            if session::sync_wanted_now() {
+                continue;
             }
-        }
-        SYNC_RUNNING.with(|r| r.set(false));
-        if matches!(st.sync.try_get_untracked(), Some(SyncState::Offline(_))) {
-            retry_later(st);
+            let mut waited = 0;
+            while waited < delay && st.sync.try_get_untracked().is_some() {
+                session::sleep(RETRY_STEP_MS).await;
+                waited += RETRY_STEP_MS;
+                if session::sync_wanted_now() {
+                    break;
+                }
+            }
+            delay = (delay * 2).min(MAX_RETRY_MS);
         }
     });
 }
@@ -203,6 +223,15 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
         referentiel: StoredValue::new(None),
     };
     let title = RwSignal::new(String::new());
+    // The browser knows first when the network goes or comes back: the kept connection is
+    // dropped at once (rather than after a timeout) and tried again as soon as it returns.
+    let offline = window_event_listener(leptos::ev::offline, |_| session::close_live());
+    let online = window_event_listener(leptos::ev::online, |_| session::sync_now());
+    on_cleanup(move || {
+        offline.remove();
+        online.remove();
+        session::close_live();
+    });
     {
         let id = id.clone();
         spawn_local(async move {
@@ -219,7 +248,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 st.referentiel.set_value(referentiel);
                 refresh_fiches(st);
                 title.set(name);
-                schedule_sync(st);
+                keep_live(st);
             }
             let ok = opened.is_ok();
             ready.set(Some(opened));
@@ -245,6 +274,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 SyncState::Waiting => "Pas encore synchronisé".to_string(),
                 SyncState::Syncing => "Synchronisation…".to_string(),
                 SyncState::Synced => "Synchronisé avec le relais".to_string(),
+                SyncState::Merged => "Synchronisé avec le relais — modifications reçues et fusionnées".to_string(),
                 SyncState::Offline(e) => format!("Hors ligne ({e}) : les modifications restent sur cet appareil"),
             }}</span>
         </p>
@@ -255,7 +285,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 <article class="livret" data-dossier=id.clone()>
                     <h2>{move || format!("Livret 2 — {}", title.get())}</h2>
                     <Sommaire/>
-                    <Partage st=st/>
+                    <Partage/>
                     {template::TEMPLATE.iter().map(|section| view! {
                         <Section section=section st=st/>
                     }).collect_view()}
@@ -283,7 +313,7 @@ fn Sommaire() -> impl IntoView {
 /// Shares the dossier with another device by its identity line (invitations by e-mail come
 /// with the sharing issue; this is what they will do underneath).
 #[component]
-fn Partage(st: Signals) -> impl IntoView {
+fn Partage() -> impl IntoView {
     let identity = RwSignal::new(String::new());
     let role = RwSignal::new("advisor".to_string());
     let message = RwSignal::new(None::<Result<String, String>>);
@@ -300,7 +330,8 @@ fn Partage(st: Signals) -> impl IntoView {
                 Ok(()) => {
                     identity.set(String::new());
                     message.set(Some(Ok("Dossier partagé.".into())));
-                    schedule_sync(st);
+                    // The new membership entry goes to the relay with a full sync.
+                    session::sync_now();
                 }
                 Err(e) => message.set(Some(Err(e))),
             }

@@ -3,6 +3,7 @@
 //! only plain values (ids, texts) in their signals.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::str::FromStr;
 
 use js_sys::Promise;
@@ -594,19 +595,210 @@ async fn publish(socket: &Socket, id: DossierId, entry: &SignedEntry) -> Result<
     }
 }
 
-/// Pushes the open dossier's membership and edits to the relay and applies what others
-/// wrote; returns once the relay has acknowledged everything (durable) and the catch-up is
-/// complete; `true` when others' edits arrived. Errors leave the local copy as it was: the
-/// next sync starts again.
+/// Syncs the open dossier in full over a fresh connection (membership, catch-up, everything
+/// waiting) and returns; `true` when others' edits arrived. Errors leave the local copy as
+/// it was: the next sync starts again.
 pub async fn sync_open() -> Result<bool, String> {
     let before = with_open(|r| r.dossier().automerge().get_heads())?;
-    sync_exchange().await?;
+    let socket = connect_as_me().await?;
+    sync_exchange(&socket).await?;
     let after = with_open(|r| r.dossier().automerge().get_heads())?;
     Ok(before != after)
 }
 
-async fn sync_exchange() -> Result<(), String> {
-    let socket = connect_as_me().await?;
+/// The open dossier's kept connection: subscribed (others' edits arrive on it as they are
+/// made) and carrying this device's own, one envelope at a time.
+struct Live {
+    id: DossierId,
+    socket: Rc<Socket>,
+    /// The counter of the envelope sent and not yet acknowledged. What is typed meanwhile
+    /// waits and goes in the next envelope, sealed when the acknowledgement comes: as few
+    /// envelopes as the round trip allows, and never a wait for the one typing.
+    in_flight: Option<u64>,
+}
+
+thread_local! {
+    static LIVE: RefCell<Option<Live>> = const { RefCell::new(None) };
+    /// Set when a full sync is wanted at once (membership changed here, the browser came
+    /// back online), rather than after the wait between attempts.
+    static SYNC_NOW: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// What the kept connection brought.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveEvent {
+    /// Others' edits were merged into the open dossier (and saved on this device).
+    Merged,
+    /// The relay acknowledged this device's edits: all of them are on it now.
+    AllSent,
+    /// Anything else (an acknowledgement with more to send, a message for no one here).
+    Quiet,
+}
+
+/// Syncs the open dossier in full and keeps the connection for what comes next (see
+/// [`next_live_event`] and [`save_typed`]); `true` when others' edits arrived.
+pub async fn go_live() -> Result<bool, String> {
+    close_live();
+    let before = with_open(|r| r.dossier().automerge().get_heads())?;
+    let socket = Rc::new(connect_as_me().await?);
+    sync_exchange(&socket).await?;
+    let id = with_open(|r| r.id)?;
+    LIVE.with(|l| {
+        *l.borrow_mut() = Some(Live {
+            id,
+            socket,
+            in_flight: None,
+        })
+    });
+    // Typed while the exchange ran: it goes now.
+    send_typed().await?;
+    let after = with_open(|r| r.dossier().automerge().get_heads())?;
+    Ok(before != after)
+}
+
+/// Drops the kept connection (the browser went offline, the membership changed and wants a
+/// full sync, the editor closed); whoever waits on it is told it is gone.
+pub fn close_live() {
+    if let Some(live) = LIVE.with(|l| l.borrow_mut().take()) {
+        live.socket.close();
+    }
+}
+
+/// Asks for a full sync at once: the kept connection (if any) is dropped, and whoever keeps
+/// the dossier live ([`sync_wanted_now`]) starts again without waiting.
+pub fn sync_now() {
+    SYNC_NOW.with(|n| n.set(true));
+    close_live();
+}
+
+/// Whether [`sync_now`] was asked since the last call (and forgets it).
+pub fn sync_wanted_now() -> bool {
+    SYNC_NOW.with(|n| n.replace(false))
+}
+
+/// Saves what was just typed on this device; when the kept connection is free, seals it
+/// first (in the same save, so an envelope never leaves before the counter it used is on
+/// disk) and sends it once saved.
+pub async fn save_typed() -> Result<(), String> {
+    let open = with_open(|r| r.id).ok();
+    let free = LIVE.with(|l| {
+        l.borrow()
+            .as_ref()
+            .is_some_and(|live| Some(live.id) == open && live.in_flight.is_none())
+    });
+    if !free {
+        return save_open().await;
+    }
+    send_typed().await
+}
+
+/// Seals what this device wrote since the last envelope, saves, and sends it on the kept
+/// connection (nothing when there is nothing new, or no connection).
+async fn send_typed() -> Result<(), String> {
+    let Some(socket) = LIVE.with(|l| l.borrow().as_ref().map(|live| live.socket.clone())) else {
+        return save_open().await;
+    };
+    let sealed = with_device_and_open(|device, replica| {
+        replica
+            .flush(device, random_nonce())
+            .map_err(|e| e.to_string())
+    })?;
+    let counter = match &sealed {
+        Some(envelope) => Some(
+            Envelope::parse(envelope)
+                .map_err(|e| e.to_string())?
+                .header
+                .counter,
+        ),
+        None => None,
+    };
+    if counter.is_some() {
+        LIVE.with(|l| {
+            if let Some(live) = l.borrow_mut().as_mut() {
+                live.in_flight = counter;
+            }
+        });
+    }
+    save_open().await?;
+    if let Some(envelope) = sealed
+        && let Err(e) = send(&socket, &ClientMsg::Push { envelope })
+    {
+        // Kept in the outbox: the next full sync sends it.
+        close_live();
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Waits for the next message on the kept connection and applies it: others' edits merged
+/// and saved, acknowledgements noted (and what was typed meanwhile sent). An error means
+/// the connection is gone (or the relay refused something): sync in full again later.
+pub async fn next_live_event() -> Result<LiveEvent, String> {
+    let (id, socket) = LIVE
+        .with(|l| {
+            l.borrow()
+                .as_ref()
+                .map(|live| (live.id, live.socket.clone()))
+        })
+        .ok_or("connexion au relais fermée")?;
+    let Some(frame) = socket.next().await else {
+        close_live();
+        return Err("connexion au relais perdue".into());
+    };
+    let msg = protocol::decode(&frame).ok_or("réponse illisible du relais")?;
+    match msg {
+        ServerMsg::Ack {
+            dossier, counter, ..
+        } if dossier == id => {
+            with_open(|r| r.acknowledged(counter))?;
+            let done = LIVE.with(|l| {
+                let mut l = l.borrow_mut();
+                let Some(live) = l.as_mut() else {
+                    return false;
+                };
+                if live.in_flight.is_some_and(|c| c <= counter) {
+                    live.in_flight = None;
+                }
+                live.in_flight.is_none()
+            });
+            if !done {
+                return Ok(LiveEvent::Quiet);
+            }
+            send_typed().await?;
+            let idle = LIVE.with(|l| {
+                l.borrow()
+                    .as_ref()
+                    .is_some_and(|live| live.in_flight.is_none())
+            });
+            Ok(if idle {
+                LiveEvent::AllSent
+            } else {
+                LiveEvent::Quiet
+            })
+        }
+        ServerMsg::Log { .. } => {
+            let before = with_open(|r| r.dossier().automerge().get_heads())?;
+            apply_live(id, &msg)?;
+            let after = with_open(|r| r.dossier().automerge().get_heads())?;
+            if before == after {
+                return Ok(LiveEvent::Quiet);
+            }
+            // Kept on this device too: a reload before the next keystroke still has it.
+            save_open().await?;
+            Ok(LiveEvent::Merged)
+        }
+        ServerMsg::Rejected { detail, reason } => {
+            close_live();
+            Err(format!(
+                "le relais a refusé : {detail} ({})",
+                reason.as_str()
+            ))
+        }
+        _ => Ok(LiveEvent::Quiet),
+    }
+}
+
+async fn sync_exchange(socket: &Socket) -> Result<(), String> {
     // Seal what was typed since the last sync; `since` then counts it.
     let (id, since) = with_device_and_open(|device, replica| {
         replica
@@ -614,13 +806,13 @@ async fn sync_exchange() -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         Ok((replica.id, replica.since()))
     })?;
-    let catch_up = match subscribe(&socket, id, since.clone()).await? {
+    let catch_up = match subscribe(socket, id, since.clone()).await? {
         Some(c) => c,
         None => {
             // Never published: create it on the relay, then subscribe.
             let genesis = with_open(|r| r.log()[0].clone())?;
-            publish(&socket, id, &genesis).await?;
-            subscribe(&socket, id, since)
+            publish(socket, id, &genesis).await?;
+            subscribe(socket, id, since)
                 .await?
                 .ok_or("le relais ne connaît pas le dossier qu'il vient de créer")?
         }
@@ -635,7 +827,7 @@ async fn sync_exchange() -> Result<(), String> {
         Ok(publish)
     })?;
     for entry in &to_publish {
-        publish(&socket, id, entry).await?;
+        publish(socket, id, entry).await?;
     }
     let outbox = with_open(|r| r.outbox())?;
     let mut waiting = std::collections::BTreeSet::new();
@@ -645,10 +837,10 @@ async fn sync_exchange() -> Result<(), String> {
             .header
             .counter;
         waiting.insert(counter);
-        send(&socket, &ClientMsg::Push { envelope })?;
+        send(socket, &ClientMsg::Push { envelope })?;
     }
     while !waiting.is_empty() {
-        match next_message(&socket).await? {
+        match next_message(socket).await? {
             ServerMsg::Ack {
                 dossier, counter, ..
             } if dossier == id => {
@@ -668,7 +860,7 @@ async fn sync_exchange() -> Result<(), String> {
     // Evidence added while offline (or cut mid-way) goes up now. The dossier is synced
     // whatever happens to it: a refused file stays marked as waiting (the annexes say so)
     // and is tried again at the next sync.
-    let _ = upload_pending(&socket, id, &|_, _| {}).await;
+    let _ = upload_pending(socket, id, &|_, _| {}).await;
     Ok(())
 }
 

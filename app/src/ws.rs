@@ -83,6 +83,14 @@ impl Socket {
             .map_err(|_| "connexion au relais perdue".to_string())
     }
 
+    /// Closes the connection now: whoever waits in [`Socket::next`] gets `None` (the browser's
+    /// own close event is not waited for — it may come late, or never once offline).
+    pub fn close(&self) {
+        let _ = self.ws.close();
+        self.inbox.closed.set(true);
+        self.inbox.wake();
+    }
+
     /// The next frame, or `None` once the connection is closed.
     pub async fn next(&self) -> Option<Vec<u8>> {
         std::future::poll_fn(|cx| {

@@ -134,7 +134,16 @@ async fn health() -> impl IntoResponse {
 async fn asset(uri: Uri) -> Response {
     let path = uri.path();
     if let Some((bytes, mime)) = app_assets::find(path) {
-        return ([(header::CONTENT_TYPE, mime)], bytes).into_response();
+        // Always checked again: a new app (and its service worker) is noticed at once; the
+        // service worker keeps the copy that opens offline.
+        return (
+            [
+                (header::CONTENT_TYPE, mime),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            bytes,
+        )
+            .into_response();
     }
     if path.starts_with("/api/") {
         return (StatusCode::NOT_FOUND, "route inconnue").into_response();

@@ -235,8 +235,8 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
         "Refonte de l'architecture"
     );
 
-    // And back: the advisor's edit shows in the candidate's browser after its next sync
-    // (reopening the dossier syncs).
+    // And back: the advisor's edit shows in the candidate's open dossier as soon as the
+    // relay has it, with nothing clicked (the kept connection), and the status says so.
     advisor.run(&[
         "dossier",
         "set",
@@ -245,14 +245,23 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
         "Ajouté par l'accompagnateur",
     ]);
     advisor.run(&["sync"]);
-    browser.click("#mes-dossiers");
-    browser.click("[data-testid=dossiers] button");
     browser.wait_value("#f-fiches-0-moyens", "Ajouté par l'accompagnateur");
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t == "Synchronisé avec le relais — modifications reçues et fusionnées"
+    });
     assert_eq!(browser.value("#f-fiches-0-contexte"), CANARY);
 
-    // Offline: the edit stays on the device, the status says so; back online, it syncs by
-    // itself (the app retries) and reaches the advisor.
+    // Offline: the app itself still loads (kept by its service worker), with the edit that
+    // came in kept on the device; what is typed stays there, the status says so; back
+    // online, it syncs by itself (the app retries) and reaches the advisor.
     browser.set_offline(true);
+    browser.refresh();
+    browser.type_into("#phrase", PASSPHRASE);
+    browser.click("#deverrouiller");
+    browser.wait_value("#f-fiches-0-moyens", "Ajouté par l'accompagnateur");
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t.starts_with("Hors ligne")
+    });
     browser.type_into("#f-fiches-0-problematique", "Écrit dans le train");
     browser.wait_text("[data-testid=etat-synchro]", |t| {
         t.starts_with("Hors ligne")
@@ -416,15 +425,19 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
     assert_eq!(opened["canary"], true, "{opened}");
     let _ = std::fs::remove_dir_all(&evidence_dir);
 
-    // Both write, each in their own field, at the same time; each sees the other's.
-    phone.type_into("#f-etat_civil-prenom", "Camille");
+    // Both have the dossier open and write, each in their own field, at the same time;
+    // each sees the other's as it is typed, with no reload.
     laptop.click("[data-testid=dossiers] button");
-    laptop.type_into("#f-etat_civil-ville", "Lyon");
     for device in [&phone, &laptop] {
         device.wait_text("[data-testid=etat-synchro]", |t| {
-            t == "Synchronisé avec le relais"
+            t.starts_with("Synchronisé avec le relais")
         });
     }
+    phone.type_into("#f-etat_civil-prenom", "Camille");
+    laptop.type_into("#f-etat_civil-ville", "Lyon");
+    laptop.wait_value("#f-etat_civil-prenom", "Camille");
+    phone.wait_value("#f-etat_civil-ville", "Lyon");
+    // And both kept it: reopened, each copy has both.
     for device in [&phone, &laptop] {
         device.click("#mes-dossiers");
         device.click("[data-testid=dossiers] button");
