@@ -1,16 +1,24 @@
 //! A small key → bytes store over IndexedDB: where the device's locked keys and its dossiers
-//! live between visits. A write resolves only once its transaction has completed, so what
-//! the app reports as "enregistré sur cet appareil" is on disk.
+//! live between visits. A write resolves only once its transaction has completed: on disk
+//! (strict durability), or for the per-keystroke deltas handed to the operating system
+//! (relaxed: survives the browser closing, and the next full save flushes it all).
 
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbDatabase, IdbRequest, IdbTransactionMode};
+use web_sys::{IdbDatabase, IdbRequest, IdbTransaction};
 
 const STORE: &str = "kv";
 
 #[derive(Clone)]
 pub struct Db(IdbDatabase);
+
+/// When a write counts as done: flushed to the disk, or handed to the operating system.
+#[derive(Clone, Copy)]
+enum Durability {
+    Strict,
+    Relaxed,
+}
 
 /// IndexedDB failures, worded for the user (the browser's own message appended).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +111,15 @@ impl Db {
         self.write_all(&[(key, value)], &[]).await
     }
 
+    /// Writes and waits until the browser has it (IndexedDB's "relaxed" durability: handed to
+    /// the operating system, not flushed to the disk). For what is written on every
+    /// keystroke: it survives the tab or the browser closing, not a power cut — where the
+    /// next full save and the relay's copy take over.
+    pub async fn put_relaxed(&self, key: &str, value: &[u8]) -> Result<(), DbError> {
+        let tx = self.readwrite(Durability::Relaxed)?;
+        self.commit(tx, &[(key, value)], &[]).await
+    }
+
     /// Deletes a key and waits until the transaction is committed.
     pub async fn delete(&self, key: &str) -> Result<(), DbError> {
         self.write_all(&[], &[key.to_string()]).await
@@ -114,10 +131,36 @@ impl Db {
         puts: &[(&str, &[u8])],
         deletes: &[String],
     ) -> Result<(), DbError> {
-        let tx = self
-            .0
-            .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
+        let tx = self.readwrite(Durability::Strict)?;
+        self.commit(tx, puts, deletes).await
+    }
+
+    /// A read-write transaction on the store. `durability` is passed as an option object
+    /// (web-sys has it only behind its unstable APIs); a browser without the option ignores it.
+    fn readwrite(&self, durability: Durability) -> Result<IdbTransaction, DbError> {
+        let options = js_sys::Object::new();
+        let value = match durability {
+            Durability::Strict => "strict",
+            Durability::Relaxed => "relaxed",
+        };
+        js_sys::Reflect::set(&options, &"durability".into(), &value.into()).map_err(error)?;
+        let transaction: js_sys::Function = js_sys::Reflect::get(&self.0, &"transaction".into())
+            .map_err(error)?
+            .dyn_into()
             .map_err(error)?;
+        transaction
+            .call3(&self.0, &STORE.into(), &"readwrite".into(), &options)
+            .map_err(error)?
+            .dyn_into()
+            .map_err(error)
+    }
+
+    async fn commit(
+        &self,
+        tx: IdbTransaction,
+        puts: &[(&str, &[u8])],
+        deletes: &[String],
+    ) -> Result<(), DbError> {
         let done = Promise::new(&mut |resolve, reject| {
             tx.set_oncomplete(Some(&resolve));
             tx.set_onerror(Some(&reject));

@@ -345,7 +345,13 @@ pub async fn save_open() -> Result<(), String> {
     match delta {
         Some((key, sealed)) => {
             metrics::record("__livretScellements", metrics::now() - started);
-            db()?.put(&key, &sealed).await.map_err(|e| e.to_string())
+            let writing = metrics::now();
+            db()?
+                .put_relaxed(&key, &sealed)
+                .await
+                .map_err(|e| e.to_string())?;
+            metrics::record("__livretEcritures", metrics::now() - writing);
+            Ok(())
         }
         None => save_open_full().await,
     }

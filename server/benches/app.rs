@@ -60,6 +60,8 @@ fn marks(browser: &Browser) -> Value {
 struct Typed {
     persisted: Vec<f64>,
     sealing: Vec<f64>,
+    /// The IndexedDB write alone (put to commit), for the deltas.
+    writing: Vec<f64>,
 }
 
 /// Types `count` characters into `css`, one every 50 ms, each save a delta (the app) or
@@ -67,6 +69,7 @@ struct Typed {
 fn type_and_measure(browser: &Browser, css: &str, count: usize, full: bool) -> Typed {
     browser.run_async(&format!(
         "window.__livretEnregistrements = []; window.__livretScellements = [];
+         window.__livretEcritures = [];
          window.__livretToujoursComplet = {full}; arguments[arguments.length - 1](0);"
     ));
     let text = "Résultats mesurés : délais tenus, équipe formée, coûts réduits. ";
@@ -88,6 +91,7 @@ fn type_and_measure(browser: &Browser, css: &str, count: usize, full: bool) -> T
     let typed = Typed {
         persisted: list("__livretEnregistrements"),
         sealing: list("__livretScellements"),
+        writing: list("__livretEcritures"),
     };
     assert!(
         typed.persisted.len() >= count * 9 / 10,
@@ -106,16 +110,27 @@ fn summary(t: &Typed) -> Value {
         "max_ms": d[d.len() - 1],
         "sealing_p50_ms": percentile(&t.sealing, 0.5),
         "sealing_p99_ms": percentile(&t.sealing, 0.99),
+        "indexeddb_write_p50_ms": (!t.writing.is_empty()).then(|| percentile(&t.writing, 0.5)),
+        "indexeddb_write_p99_ms": (!t.writing.is_empty()).then(|| percentile(&t.writing, 0.99)),
     })
 }
 
 fn print_row(label: &str, t: &Typed) {
     println!(
-        "{label:<44} keystroke → IndexedDB p50 {:>5.1} ms  p99 {:>5.1} ms   sealing p50 {:>4.1} ms  p99 {:>4.1} ms",
+        "{label:<44} keystroke → IndexedDB p50 {:>5.1} ms  p99 {:>5.1} ms   sealing p50 {:>4.1} ms  p99 {:>4.1} ms{}",
         percentile(&t.persisted, 0.5),
         percentile(&t.persisted, 0.99),
         percentile(&t.sealing, 0.5),
         percentile(&t.sealing, 0.99),
+        if t.writing.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "   IndexedDB write p50 {:>4.1} ms  p99 {:>4.1} ms",
+                percentile(&t.writing, 0.5),
+                percentile(&t.writing, 0.99)
+            )
+        },
     );
 }
 
