@@ -3,6 +3,7 @@
 //! to IndexedDB — sealed to the device — on every keystroke.
 
 mod editor;
+mod i18n;
 mod idb;
 mod metrics;
 mod session;
@@ -56,6 +57,7 @@ fn built_in() -> Vec<(String, Result<Referentiel, String>)> {
 
 fn main() {
     console_error_panic_hook::set_once();
+    i18n::init();
     leptos::mount::mount_to_body(App);
 }
 
