@@ -40,6 +40,22 @@ pub struct Annexe {
     pub pieces: u32,
 }
 
+impl Annexe {
+    /// How a fiche names this annexe among its `preuves`: by its file, which never changes
+    /// (its number may: see [`Dossier::renumber_duplicate_annexes`]); by number for an
+    /// annexe without a file.
+    pub fn reference(&self) -> String {
+        self.blob
+            .map_or_else(|| self.numero.to_string(), |b| b.to_hex())
+    }
+
+    /// Whether `entry` (one of a fiche's `preuves`) names this annexe: its file, or its
+    /// number as typed before fiches named files.
+    pub fn is_named_by(&self, entry: &str) -> bool {
+        entry == self.reference() || entry.parse::<u32>() == Ok(self.numero)
+    }
+}
+
 /// Version of the document layout. Older documents are migrated on open ([`Dossier::load`]).
 pub const SCHEMA_VERSION: i64 = 1;
 
@@ -49,7 +65,8 @@ pub enum FieldKind {
     Scalar,
     /// Running text: concurrent edits merge.
     Text,
-    /// A list of short values (`competences`: référentiel codes, `preuves`: annex numbers).
+    /// A list of short values (`competences`: référentiel codes, `preuves`: the annexes'
+    /// references, [`Annexe::reference`]).
     List,
 }
 
@@ -614,6 +631,37 @@ impl Dossier {
         out
     }
 
+    /// Gives a new number to every annexe that shares its number with an earlier one (two
+    /// devices each numbered a file while offline): the first in the list keeps it, the
+    /// others follow the highest number. Every device that merged the same changes computes
+    /// the same numbers, so two of them doing it at once agree. Fiches name their evidence
+    /// by the file ([`Annexe::reference`]), so they still point at the right one. Returns
+    /// whether anything changed.
+    pub fn renumber_duplicate_annexes(&mut self) -> Result<bool, DossierError> {
+        let annexes = self.annexes();
+        let mut next = annexes.iter().map(|a| a.numero).max().unwrap_or(0);
+        let mut seen = std::collections::BTreeSet::new();
+        let Some(list) = self.list_at(&ROOT, "annexes") else {
+            return Ok(false);
+        };
+        let mut changed = false;
+        for a in annexes {
+            if seen.insert(a.numero) {
+                continue;
+            }
+            next += 1;
+            let Ok(Some((Value::Object(ObjType::Map), item))) = self.doc.get(&list, a.place) else {
+                continue;
+            };
+            self.doc
+                .put(&item, "numero", next.to_string())
+                .map_err(corrupt)?;
+            seen.insert(next);
+            changed = true;
+        }
+        Ok(changed)
+    }
+
     /// The key of the evidence file of the annexe at `place`.
     pub fn annexe_key(&self, place: usize) -> Option<EvidenceKey> {
         let list = self.list_at(&ROOT, "annexes")?;
@@ -1002,31 +1050,15 @@ mod tests {
 
     #[test]
     fn annexes_are_numbered_in_turn_and_keep_their_file_key() {
-        use crate::evidence::{self, Sealer};
+        use crate::evidence;
         let mut d = Dossier::new(b"a");
         let mut files = Vec::new();
         for (title, content) in [
             ("Attestation", &b"attestation"[..]),
             ("Organigramme", b"png"),
         ] {
-            let (mut sealer, key) = Sealer::new();
-            let mut pieces = sealer.push(content).unwrap();
-            let (rest, sealed) = sealer.finish();
-            pieces.extend(rest);
-            let blob = BlobId::generate();
-            let numero = d
-                .add_annexe(NewAnnexe {
-                    titre: title,
-                    fichier: &format!("{title}.pdf"),
-                    media_type: "application/pdf",
-                    taille: sealed.size,
-                    empreinte: &sealed.sha256,
-                    blob,
-                    pieces: sealed.pieces,
-                    key: &key,
-                })
-                .unwrap();
-            files.push((numero, pieces, content));
+            let (added, pieces) = add_file(&mut d, title, content);
+            files.push((added.numero, pieces, content));
         }
         let d = Dossier::load(&d.save(), b"b").unwrap();
         let annexes = d.annexes();
@@ -1046,5 +1078,77 @@ mod tests {
         // The generic path API does not reach the key.
         let mut d = d;
         assert!(d.get("annexes.0.cle").is_err());
+    }
+
+    /// Seals `content` as an evidence file and adds it to the annexes: the annexe as listed,
+    /// and the file's encrypted pieces.
+    fn add_file(d: &mut Dossier, titre: &str, content: &[u8]) -> (Annexe, Vec<Vec<u8>>) {
+        let (mut sealer, key) = crate::evidence::Sealer::new();
+        let mut pieces = sealer.push(content).unwrap();
+        let (rest, sealed) = sealer.finish();
+        pieces.extend(rest);
+        let blob = BlobId::generate();
+        d.add_annexe(NewAnnexe {
+            titre,
+            fichier: &format!("{titre}.pdf"),
+            media_type: "application/pdf",
+            taille: sealed.size,
+            empreinte: &sealed.sha256,
+            blob,
+            pieces: sealed.pieces,
+            key: &key,
+        })
+        .unwrap();
+        let added = d.annexes().into_iter().find(|a| a.blob == Some(blob));
+        (added.unwrap(), pieces)
+    }
+
+    fn annexe(d: &mut Dossier, titre: &str) -> Annexe {
+        add_file(d, titre, titre.as_bytes()).0
+    }
+
+    #[test]
+    fn annexes_numbered_twice_offline_get_one_number_each_and_fiches_keep_their_file() {
+        let mut base = Dossier::new(b"base");
+        annexe(&mut base, "Commune");
+        base.set("fiches.1.intitule", "Deux fiches avant de partir")
+            .unwrap();
+        let bytes = base.save();
+        let mut a = Dossier::load(&bytes, b"laptop").unwrap();
+        let mut b = Dossier::load(&bytes, b"phone").unwrap();
+        // Offline, each adds a file: both number it 2, and a fiche names it.
+        let on_a = annexe(&mut a, "Attestation");
+        let on_b = annexe(&mut b, "Organigramme");
+        assert_eq!((on_a.numero, on_b.numero), (2, 2));
+        a.set("fiches.0.preuves", &on_a.reference()).unwrap();
+        b.set("fiches.1.preuves", &format!("1, {}", on_b.reference()))
+            .unwrap();
+        a.automerge().merge(b.automerge()).unwrap();
+        b.automerge().merge(a.automerge()).unwrap();
+        let numbers = |d: &Dossier| d.annexes().iter().map(|x| x.numero).collect::<Vec<_>>();
+        assert_eq!(numbers(&a), [1, 2, 2]);
+        // Both renumber at once, without talking: they agree.
+        assert!(a.renumber_duplicate_annexes().unwrap());
+        assert!(b.renumber_duplicate_annexes().unwrap());
+        a.automerge().merge(b.automerge()).unwrap();
+        b.automerge().merge(a.automerge()).unwrap();
+        assert_eq!(numbers(&a), [1, 2, 3]);
+        assert_eq!(a.annexes(), b.annexes());
+        assert!(
+            !a.renumber_duplicate_annexes().unwrap(),
+            "nothing left to do"
+        );
+        // Each fiche still names its own file, whatever number it has now.
+        let named = |d: &mut Dossier, fiche: usize| -> Vec<String> {
+            let entries: Vec<String> =
+                serde_json::from_str(&d.get(&format!("fiches.{fiche}.preuves")).unwrap()).unwrap();
+            d.annexes()
+                .into_iter()
+                .filter(|x| entries.iter().any(|e| x.is_named_by(e)))
+                .map(|x| x.titre)
+                .collect()
+        };
+        assert_eq!(named(&mut a, 0), ["Attestation"]);
+        assert_eq!(named(&mut b, 1), ["Commune", "Organigramme"]);
     }
 }

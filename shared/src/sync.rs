@@ -162,6 +162,13 @@ impl Replica {
         &mut self.dossier
     }
 
+    /// Whether this device may change the dossier itself (owner, advisor; not a juror).
+    pub fn may_write_dossier(&self) -> bool {
+        self.membership
+            .role_of(&self.me)
+            .is_some_and(|r| r.may_write(Channel::Dossier))
+    }
+
     pub fn membership(&self) -> &Membership {
         &self.membership
     }
