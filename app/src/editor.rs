@@ -6,11 +6,12 @@ use std::cell::Cell;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use livret_shared::dossier::{FICHE_FIELDS, FieldKind, SECTIONS};
+use livret_shared::dossier::{Annexe, FICHE_FIELDS, FieldKind, SECTIONS};
 use livret_shared::membership::Role;
 use livret_shared::referentiel::Referentiel;
 use livret_shared::template::{self, FieldText};
 
+use crate::i18n::{en, t};
 use crate::{metrics, session};
 
 /// What the status line says about local saving.
@@ -47,6 +48,9 @@ struct Signals {
     /// The dossier's référentiel, read once when it opens (the picker and the récapitulatif
     /// would otherwise parse it again on every keystroke).
     referentiel: StoredValue<Option<Referentiel>>,
+    /// The annexes, read again on every change but passed on only when they changed: the
+    /// table and each fiche's evidence picker are not redrawn on each keystroke elsewhere.
+    annexes: Memo<Vec<Annexe>>,
 }
 
 thread_local! {
@@ -98,6 +102,14 @@ fn persist(st: Signals) {
 /// others' edits were merged into it. A field whose text did not change is left alone, so
 /// the caret of someone typing stays where it is.
 fn show_others_edits(st: Signals) {
+    // Two devices may have numbered a file alike while offline: settled here, the same way
+    // on every device that merged it (nothing to do for a juror, who cannot write).
+    let renumbered = session::with_open(|r| {
+        r.may_write_dossier() && r.dossier().renumber_duplicate_annexes().unwrap_or(false)
+    });
+    if renumbered == Ok(true) {
+        persist(st);
+    }
     st.revision.update(|r| *r += 1);
     refresh_fiches(st);
     let fields = FIELDS.with(|f| f.borrow().clone());
@@ -214,13 +226,18 @@ fn kind_of(section: &str, field: &str) -> FieldKind {
 pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
     let ready = RwSignal::new(None::<Result<(), String>>);
     FIELDS.with(|f| f.borrow_mut().clear());
+    let revision = RwSignal::new(0);
     let st = Signals {
         save: RwSignal::new(SaveState::Saved),
         sync: RwSignal::new(SyncState::Waiting),
         fiches: RwSignal::new(Vec::new()),
         deleted: RwSignal::new(Vec::new()),
-        revision: RwSignal::new(0),
+        revision,
         referentiel: StoredValue::new(None),
+        annexes: Memo::new(move |_| {
+            revision.get();
+            session::with_open(|r| r.dossier().annexes()).unwrap_or_default()
+        }),
     };
     let title = RwSignal::new(String::new());
     // The browser knows first when the network goes or comes back: the kept connection is
@@ -260,26 +277,33 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
         });
     }
     view! {
-        <nav class="retour" aria-label="Navigation">
-            <button type="button" id="mes-dossiers" on:click=move |_| back.run(())>"← Mes dossiers"</button>
+        <nav class="retour" aria-label=move || t("Navigation", "Navigation")>
+            <button type="button" id="mes-dossiers" on:click=move |_| back.run(())>{move || t("← Mes dossiers", "← My dossiers")}</button>
         </nav>
         <p class="etat" role="status" aria-live="polite">
             <span data-testid="etat-sauvegarde">{move || match st.save.get() {
-                SaveState::Saved => "Enregistré sur cet appareil".to_string(),
-                SaveState::Saving => "Enregistrement…".to_string(),
-                SaveState::Failed(e) => format!("Échec de l'enregistrement : {e}"),
+                SaveState::Saved => t("Enregistré sur cet appareil", "Saved on this device").to_string(),
+                SaveState::Saving => t("Enregistrement…", "Saving…").to_string(),
+                SaveState::Failed(e) => if en() { format!("Could not save: {e}") } else { format!("Échec de l'enregistrement : {e}") },
             }}</span>
             " · "
             <span data-testid="etat-synchro">{move || match st.sync.get() {
-                SyncState::Waiting => "Pas encore synchronisé".to_string(),
-                SyncState::Syncing => "Synchronisation…".to_string(),
-                SyncState::Synced => "Synchronisé avec le relais".to_string(),
-                SyncState::Merged => "Synchronisé avec le relais — modifications reçues et fusionnées".to_string(),
-                SyncState::Offline(e) => format!("Hors ligne ({e}) : les modifications restent sur cet appareil"),
+                SyncState::Waiting => t("Pas encore synchronisé", "Not synced yet").to_string(),
+                SyncState::Syncing => t("Synchronisation…", "Syncing…").to_string(),
+                SyncState::Synced => t("Synchronisé avec le relais", "Synced with the relay").to_string(),
+                SyncState::Merged => t(
+                    "Synchronisé avec le relais — modifications reçues et fusionnées",
+                    "Synced with the relay — changes received and merged",
+                ).to_string(),
+                SyncState::Offline(e) => if en() {
+                    format!("Offline ({e}): changes stay on this device")
+                } else {
+                    format!("Hors ligne ({e}) : les modifications restent sur cet appareil")
+                },
             }}</span>
         </p>
         {move || match ready.get() {
-            None => view! { <p aria-busy="true">"Ouverture du dossier…"</p> }.into_any(),
+            None => view! { <p aria-busy="true">{move || t("Ouverture du dossier…", "Opening the dossier…")}</p> }.into_any(),
             Some(Err(e)) => view! { <p class="erreur" role="alert">{e}</p> }.into_any(),
             Some(Ok(())) => view! {
                 <article class="livret" data-dossier=id.clone()>
@@ -300,10 +324,10 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
 fn Sommaire() -> impl IntoView {
     view! {
         <nav class="sommaire" aria-labelledby="titre-sommaire">
-            <h3 id="titre-sommaire">"Sommaire"</h3>
+            <h3 id="titre-sommaire">{move || t("Sommaire", "Contents")}</h3>
             <ol>
                 {template::TEMPLATE.iter().map(|s| view! {
-                    <li><a href=format!("#section-{}", s.key)>{s.title_fr}</a></li>
+                    <li><a href=format!("#section-{}", s.key)>{move || t(s.title_fr, s.title_en)}</a></li>
                 }).collect_view()}
             </ol>
         </nav>
@@ -329,7 +353,7 @@ fn Partage() -> impl IntoView {
             match session::share(&line, role).await {
                 Ok(()) => {
                     identity.set(String::new());
-                    message.set(Some(Ok("Dossier partagé.".into())));
+                    message.set(Some(Ok(t("Dossier partagé.", "Dossier shared.").into())));
                     // The new membership entry goes to the relay with a full sync.
                     session::sync_now();
                 }
@@ -339,17 +363,17 @@ fn Partage() -> impl IntoView {
     };
     view! {
         <details class="partage">
-            <summary>"Partager ce dossier"</summary>
+            <summary>{move || t("Partager ce dossier", "Share this dossier")}</summary>
             <form on:submit=submit>
-                <label for="partage-identite">"Identité de l'appareil de la personne (livret1:…)"</label>
+                <label for="partage-identite">{move || t("Identité de l'appareil de la personne (livret1:…)", "The person's device identity (livret1:…)")}</label>
                 <input id="partage-identite" type="text" required
                     on:input=move |ev| identity.set(event_target_value(&ev)) prop:value=identity/>
-                <label for="partage-role">"Rôle"</label>
+                <label for="partage-role">{move || t("Rôle", "Role")}</label>
                 <select id="partage-role" on:change=move |ev| role.set(event_target_value(&ev)) prop:value=role>
-                    <option value="advisor">"Accompagnateur — modifie le dossier"</option>
-                    <option value="juror">"Juré — lit le dossier"</option>
+                    <option value="advisor">{move || t("Accompagnateur — modifie le dossier", "Advisor — edits the dossier")}</option>
+                    <option value="juror">{move || t("Juré — lit le dossier", "Juror — reads the dossier")}</option>
                 </select>
-                <button type="submit" id="partager">"Partager"</button>
+                <button type="submit" id="partager">{move || t("Partager", "Share")}</button>
             </form>
             {move || message.get().map(|m| match m {
                 Ok(t) => view! { <p role="status">{t}</p> }.into_any(),
@@ -377,8 +401,8 @@ fn Section(section: &'static template::SectionText, st: Signals) -> impl IntoVie
     };
     view! {
         <section id=format!("section-{}", section.key) class="section" aria-labelledby=labelled_by>
-            <h3 id=heading>{section.title_fr}</h3>
-            {(!section.guidance_fr.is_empty()).then(|| view! { <p class="consigne">{section.guidance_fr}</p> })}
+            <h3 id=heading>{move || t(section.title_fr, section.title_en)}</h3>
+            {(!section.guidance_fr.is_empty()).then(|| view! { <p class="consigne">{move || t(section.guidance_fr, section.guidance_en)}</p> })}
             {body}
         </section>
     }
@@ -422,7 +446,14 @@ fn Fiches(st: Signals) -> impl IntoView {
     let add = move |_| {
         if change(&|d| d.add_fiche().map(|_| ()).map_err(|e| e.to_string())) {
             let order = st.fiches.get_untracked();
-            done.set(Some((format!("Fiche n° {} ajoutée.", order.len()), None)));
+            done.set(Some((
+                if en() {
+                    format!("Activity sheet no. {} added.", order.len())
+                } else {
+                    format!("Fiche n° {} ajoutée.", order.len())
+                },
+                None,
+            )));
             if let Some(place) = order.last() {
                 focus_soon(format!("f-fiches-{place}-{}", first_field), None);
             }
@@ -436,40 +467,48 @@ fn Fiches(st: Signals) -> impl IntoView {
     view! {
         <For each=move || st.fiches.get() key=|place| *place let:place>
             <fieldset class="fiche" data-fiche=place>
-                <legend>{move || format!("Fiche activité n° {}", number(place))}</legend>
-                <div class="outils-fiche" role="group" aria-label=move || format!("Fiche n° {}", number(place))>
+                <legend>{move || if en() { format!("Activity sheet no. {}", number(place)) } else { format!("Fiche activité n° {}", number(place)) }}</legend>
+                <div class="outils-fiche" role="group" aria-label=move || if en() { format!("Sheet no. {}", number(place)) } else { format!("Fiche n° {}", number(place)) }>
                     <button type="button" class="secondaire" id=format!("monter-{place}")
                         disabled=move || number(place) <= 1
-                        aria-label=move || format!("Monter la fiche n° {}", number(place))
+                        aria-label=move || if en() { format!("Move sheet no. {} up", number(place)) } else { format!("Monter la fiche n° {}", number(place)) }
                         on:click=move |_| {
                             change(&|d| d.move_fiche(place, true).map_err(|e| e.to_string()));
                             focus_soon(format!("monter-{place}"), Some(format!("descendre-{place}")));
-                        }>"↑ Monter"</button>
+                        }>{move || t("↑ Monter", "↑ Up")}</button>
                     <button type="button" class="secondaire" id=format!("descendre-{place}")
                         disabled=move || st.fiches.with(|o| o.last() == Some(&place))
-                        aria-label=move || format!("Descendre la fiche n° {}", number(place))
+                        aria-label=move || if en() { format!("Move sheet no. {} down", number(place)) } else { format!("Descendre la fiche n° {}", number(place)) }
                         on:click=move |_| {
                             change(&|d| d.move_fiche(place, false).map_err(|e| e.to_string()));
                             focus_soon(format!("descendre-{place}"), Some(format!("monter-{place}")));
-                        }>"↓ Descendre"</button>
+                        }>{move || t("↓ Descendre", "↓ Down")}</button>
                     <button type="button" class="secondaire" id=format!("dupliquer-{place}")
-                        aria-label=move || format!("Dupliquer la fiche n° {}", number(place))
+                        aria-label=move || if en() { format!("Duplicate sheet no. {}", number(place)) } else { format!("Dupliquer la fiche n° {}", number(place)) }
                         on:click=move |_| {
                             let n = number(place);
                             change(&|d| d.duplicate_fiche(place).map(|_| ()).map_err(|e| e.to_string()));
-                            done.set(Some((format!("Fiche n° {n} dupliquée : la copie est la fiche n° {}.", n + 1), None)));
-                        }>"Dupliquer"</button>
+                            done.set(Some((
+                                if en() { format!("Sheet no. {n} duplicated: the copy is sheet no. {}.", n + 1) } else { format!("Fiche n° {n} dupliquée : la copie est la fiche n° {}.", n + 1) },
+                                None,
+                            )));
+                        }>{move || t("Dupliquer", "Duplicate")}</button>
                     <button type="button" class="secondaire" id=format!("supprimer-{place}")
-                        aria-label=move || format!("Supprimer la fiche n° {}", number(place))
+                        aria-label=move || if en() { format!("Delete sheet no. {}", number(place)) } else { format!("Supprimer la fiche n° {}", number(place)) }
                         on:click=move |_| {
                             let n = number(place);
                             change(&|d| d.delete_fiche(place).map_err(|e| e.to_string()));
-                            done.set(Some((format!("Fiche n° {n} supprimée."), Some(place))));
+                            done.set(Some((
+                                if en() { format!("Sheet no. {n} deleted.") } else { format!("Fiche n° {n} supprimée.") },
+                                Some(place),
+                            )));
                             focus_soon("annuler-suppression".into(), None);
-                        }>"Supprimer"</button>
+                        }>{move || t("Supprimer", "Delete")}</button>
                 </div>
                 {fields.iter().map(|f| if f.key == "competences" {
                     view! { <CompetencePicker index=place text=f st=st/> }.into_any()
+                } else if f.key == "preuves" {
+                    view! { <PreuvesPicker index=place text=f st=st/> }.into_any()
                 } else {
                     view! {
                         <Field path=format!("fiches.{place}.{}", f.key) text=f kind=kind_of("fiches", f.key) st=st/>
@@ -484,29 +523,38 @@ fn Fiches(st: Signals) -> impl IntoView {
                     " "
                     <button type="button" class="lien" id="annuler-suppression" on:click=move |_| {
                         change(&|d| d.restore_fiche(place).map_err(|e| e.to_string()));
-                        done.set(Some(("Suppression annulée.".into(), None)));
-                    }>"Annuler la suppression"</button>
+                        done.set(Some((t("Suppression annulée.", "Deletion undone.").into(), None)));
+                    }>{move || t("Annuler la suppression", "Undo the deletion")}</button>
                 })}
             })}
         </p>
-        <button type="button" id="ajouter-fiche" on:click=add>"Ajouter une fiche activité"</button>
+        <button type="button" id="ajouter-fiche" on:click=add>{move || t("Ajouter une fiche activité", "Add an activity sheet")}</button>
         <Show when=move || st.deleted.with(|d| !d.is_empty())>
             <details class="corbeille">
-                <summary>{move || format!("Fiches supprimées ({})", st.deleted.with(Vec::len))}</summary>
+                <summary>{move || {
+                    let n = st.deleted.with(Vec::len);
+                    if en() { format!("Deleted sheets ({n})") } else { format!("Fiches supprimées ({n})") }
+                }}</summary>
                 <ul>
                     <For each=move || st.deleted.get() key=|place| *place let:place>
                         <li>
-                            {move || {
-                                st.revision.get();
-                                let title = session::with_open(|r| r.dossier().get(&format!("fiches.{place}.intitule")))
-                                    .ok().and_then(Result::ok).unwrap_or_default();
-                                if title.is_empty() { "Fiche sans intitulé".to_string() } else { title }
-                            }}
+                            {
+                                // Its title, redrawn only when it changes.
+                                let title = Memo::new(move |_| {
+                                    st.revision.get();
+                                    session::with_open(|r| r.dossier().get(&format!("fiches.{place}.intitule")))
+                                        .ok().and_then(Result::ok).unwrap_or_default()
+                                });
+                                move || {
+                                    let title = title.get();
+                                    if title.is_empty() { t("Fiche sans intitulé", "Untitled sheet").to_string() } else { title }
+                                }
+                            }
                             " "
                             <button type="button" class="lien" id=format!("restaurer-{place}") on:click=move |_| {
                                 change(&|d| d.restore_fiche(place).map_err(|e| e.to_string()));
-                                done.set(Some(("Fiche restaurée.".into(), None)));
-                            }>"Restaurer"</button>
+                                done.set(Some((t("Fiche restaurée.", "Sheet restored.").into(), None)));
+                            }>{move || t("Restaurer", "Restore")}</button>
                         </li>
                     </For>
                 </ul>
@@ -518,8 +566,9 @@ fn Fiches(st: Signals) -> impl IntoView {
 /// "1,2 Mo": sizes as people read them.
 fn human_size(bytes: u64) -> String {
     match bytes {
-        b if b < 1024 => format!("{b} o"),
-        b if b < 1024 * 1024 => format!("{:.0} Ko", b as f64 / 1024.0),
+        b if b < 1024 => format!("{b} {}", t("o", "B")),
+        b if b < 1024 * 1024 => format!("{:.0} {}", b as f64 / 1024.0, t("Ko", "KB")),
+        b if en() => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
         b => format!("{:.1} Mo", b as f64 / (1024.0 * 1024.0)).replace('.', ","),
     }
 }
@@ -542,7 +591,11 @@ fn Annexes(st: Signals) -> impl IntoView {
             .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
             .unwrap_or_default();
         if files.is_empty() {
-            status.set(Some(Err("Choisissez d'abord un fichier.".into())));
+            status.set(Some(Err(t(
+                "Choisissez d'abord un fichier.",
+                "Choose a file first.",
+            )
+            .into())));
             return;
         }
         let given = titre.get_untracked();
@@ -553,15 +606,21 @@ fn Annexes(st: Signals) -> impl IntoView {
                 let added = session::add_evidence(file, &given, &|done, all| {
                     let pct = (done * 100).checked_div(all).map_or(100, |p| p as u32);
                     percent.set(Some(pct));
-                    status.set(Some(Ok(format!(
-                        "Chiffrement de « {name} » sur cet appareil… {pct} %"
-                    ))));
+                    status.set(Some(Ok(if en() {
+                        format!("Encrypting “{name}” on this device… {pct}%")
+                    } else {
+                        format!("Chiffrement de « {name} » sur cet appareil… {pct} %")
+                    })));
                 })
                 .await;
                 let numero = match added {
                     Ok(n) => n,
                     Err(e) => {
-                        status.set(Some(Err(format!("« {name} » non ajouté : {e}"))));
+                        status.set(Some(Err(if en() {
+                            format!("“{name}” not added: {e}")
+                        } else {
+                            format!("« {name} » non ajouté : {e}")
+                        })));
                         continue;
                     }
                 };
@@ -569,13 +628,19 @@ fn Annexes(st: Signals) -> impl IntoView {
                 let sent = session::upload_open_evidence(&|done, all| {
                     let pct = (done * 100).checked_div(all).unwrap_or(100);
                     percent.set(Some(pct));
-                    status.set(Some(Ok(format!(
-                        "Envoi de l'annexe n° {numero} au relais… {pct} % ({done}/{all} morceaux chiffrés)"
-                    ))));
+                    status.set(Some(Ok(if en() {
+                        format!("Sending annex no. {numero} to the relay… {pct}% ({done}/{all} encrypted pieces)")
+                    } else {
+                        format!("Envoi de l'annexe n° {numero} au relais… {pct} % ({done}/{all} morceaux chiffrés)")
+                    })));
                 })
                 .await;
                 status.set(Some(match sent {
+                    Ok(()) if en() => Ok(format!("Annex no. {numero} added and sent to the relay.")),
                     Ok(()) => Ok(format!("Annexe n° {numero} ajoutée et envoyée au relais.")),
+                    Err(_) if en() => Ok(format!(
+                        "Annex no. {numero} added on this device; it will go to the relay at the next sync."
+                    )),
                     Err(_) => Ok(format!(
                         "Annexe n° {numero} ajoutée sur cet appareil ; elle partira au relais à la prochaine synchronisation."
                     )),
@@ -587,39 +652,46 @@ fn Annexes(st: Signals) -> impl IntoView {
             busy.set(false);
         });
     };
-    // Read again on every change to the document, but the rows are drawn again only when
-    // the annexes themselves change: not on each keystroke elsewhere (which re-read every
-    // row's upload state from IndexedDB and dropped an opened file's link).
-    let annexes = Memo::new(move |_| {
-        st.revision.get();
-        session::with_open(|r| r.dossier().annexes()).unwrap_or_default()
-    });
+    // Drawn again only when the annexes change: not on each keystroke elsewhere (which
+    // re-read every row's upload state from IndexedDB and dropped an opened file's link).
+    let annexes = st.annexes;
     view! {
         <table class="annexes" data-testid="annexes">
-            <caption>"Pièces jointes au livret"</caption>
+            <caption>{move || t("Pièces jointes au livret", "Files attached to the livret")}</caption>
             <thead>
-                <tr><th scope="col">"N°"</th><th scope="col">"Titre"</th><th scope="col">"Fichier"</th><th scope="col">"Pièce"</th></tr>
+                <tr>
+                    <th scope="col">{move || t("N°", "No.")}</th>
+                    <th scope="col">{move || t("Titre", "Title")}</th>
+                    <th scope="col">{move || t("Fichier", "File")}</th>
+                    <th scope="col">{move || t("Pièce", "Document")}</th>
+                </tr>
             </thead>
             <tbody>
                 {move || {
                     let annexes = annexes.get();
                     if annexes.is_empty() {
-                        return view! { <tr><td colspan="4">"Aucune annexe pour l'instant."</td></tr> }.into_any();
+                        return view! { <tr><td colspan="4">{move || t("Aucune annexe pour l'instant.", "No annex yet.")}</td></tr> }.into_any();
                     }
                     annexes.into_iter().map(|a| view! { <AnnexeRow annexe=a/> }).collect_view().into_any()
                 }}
             </tbody>
         </table>
         <form class="ajout-annexe" on:submit=submit>
-            <label for="annexe-fichier">"Fichiers (PDF, images, documents bureautiques ; 100 Mo au plus chacun)"</label>
+            <label for="annexe-fichier">{move || t(
+                "Fichiers (PDF, images, documents bureautiques ; 100 Mo au plus chacun)",
+                "Files (PDF, images, office documents; 100 MB at most each)",
+            )}</label>
             <input type="file" id="annexe-fichier" multiple
                 accept=".pdf,image/*,.doc,.docx,.odt,.xls,.xlsx,.ods,.ppt,.pptx,.odp,.txt,.rtf"/>
-            <label for="annexe-titre">"Titre de l'annexe (facultatif : le nom du fichier sinon)"</label>
+            <label for="annexe-titre">{move || t(
+                "Titre de l'annexe (facultatif : le nom du fichier sinon)",
+                "Title of the annex (optional: the file's name otherwise)",
+            )}</label>
             <input type="text" id="annexe-titre" on:input=move |ev| titre.set(event_target_value(&ev)) prop:value=titre/>
-            <button type="submit" id="ajouter-annexe" disabled=busy>"Chiffrer et ajouter"</button>
+            <button type="submit" id="ajouter-annexe" disabled=busy>{move || t("Chiffrer et ajouter", "Encrypt and add")}</button>
         </form>
         {move || percent.get().map(|p| view! {
-            <progress id="annexe-progression" max="100" value=p aria-label="Progression de l'ajout"></progress>
+            <progress id="annexe-progression" max="100" value=p aria-label=move || t("Progression de l'ajout", "Progress of the upload")></progress>
         })}
         {move || status.get().map(|s| match s {
             Ok(m) => view! { <p role="status" data-testid="annexe-etat">{m}</p> }.into_any(),
@@ -650,10 +722,13 @@ fn AnnexeRow(annexe: livret_shared::dossier::Annexe) -> impl IntoView {
     let place = annexe.place;
     let numero = annexe.numero;
     let open = move |_| {
-        link.set(Opening::Working("Déchiffrement…".into()));
+        link.set(Opening::Working(t("Déchiffrement…", "Decrypting…").into()));
         spawn_local(async move {
             let url = session::open_evidence(place, &|done, all| {
-                let _ = link.try_set(Opening::Working(format!("Déchiffrement… {done}/{all}")));
+                let _ = link.try_set(Opening::Working(format!(
+                    "{} {done}/{all}",
+                    t("Déchiffrement…", "Decrypting…")
+                )));
             })
             .await;
             let _ = link.try_set(match url {
@@ -668,18 +743,21 @@ fn AnnexeRow(annexe: livret_shared::dossier::Annexe) -> impl IntoView {
             <th scope="row">{numero}</th>
             <td>{annexe.titre.clone()}</td>
             <td>{format!("{} ({})", annexe.fichier, human_size(annexe.taille))}
-                {move || pending.get().then(|| view! { <span class="discret">" — en attente d'envoi au relais"</span> })}
+                {move || pending.get().then(|| view! { <span class="discret">{move || t(" — en attente d'envoi au relais", " — waiting to go to the relay")}</span> })}
             </td>
             <td>
                 {move || match link.get() {
                     Opening::Idle => view! {
                         <button type="button" class="lien" id=format!("ouvrir-annexe-{numero}") on:click=open>
-                            {format!("Ouvrir l'annexe n° {numero}")}
+                            {move || if en() { format!("Open annex no. {numero}") } else { format!("Ouvrir l'annexe n° {numero}") }}
                         </button>
                     }.into_any(),
                     Opening::Ready(url) => view! {
                         <a href=url download=fichier.clone() target="_blank" rel="noopener"
-                            data-testid=format!("annexe-lien-{numero}")>{format!("Télécharger « {} »", fichier)}</a>
+                            data-testid=format!("annexe-lien-{numero}")>{
+                                let fichier = fichier.clone();
+                                move || if en() { format!("Download “{fichier}”") } else { format!("Télécharger « {fichier} »") }
+                            }</a>
                     }.into_any(),
                     Opening::Working(s) => view! { <span role="status">{s}</span> }.into_any(),
                     Opening::Failed(e) => view! { <span class="erreur" role="alert">{e}</span> }.into_any(),
@@ -723,7 +801,7 @@ fn Field(path: String, text: &'static FieldText, kind: FieldKind, st: Signals) -
         }
     };
     let guidance = (!text.guidance_fr.is_empty())
-        .then(|| view! { <p id=help.clone() class="aide">{text.guidance_fr}</p> });
+        .then(|| view! { <p id=help.clone() class="aide">{move || t(text.guidance_fr, text.guidance_en)}</p> });
     let described = (!text.guidance_fr.is_empty()).then(|| help.clone());
     let control = if kind == FieldKind::Text {
         view! {
@@ -738,7 +816,7 @@ fn Field(path: String, text: &'static FieldText, kind: FieldKind, st: Signals) -
     };
     view! {
         <div class="champ">
-            <label for=id>{text.label_fr}</label>
+            <label for=id>{move || t(text.label_fr, text.label_en)}</label>
             {guidance}
             {control}
         </div>
@@ -752,22 +830,109 @@ fn code_id(code: &str) -> String {
         .collect()
 }
 
+/// A list field's value as its picker shows it (`"a, b"`), registered with the fields on
+/// screen so others' edits reach it too.
+fn list_field(path: String) -> RwSignal<String> {
+    let stored = session::with_open(|r| r.dossier().get(&path))
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let shown = RwSignal::new(as_input(FieldKind::List, stored));
+    FIELDS.with(|f| f.borrow_mut().push((path, FieldKind::List, shown)));
+    shown
+}
+
+fn list_items(shown: &str) -> Vec<String> {
+    shown
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Writes a picker's new list to the document and to what it shows.
+fn set_list(path: &str, shown: RwSignal<String>, items: &[String], st: Signals) {
+    let value = items.join(", ");
+    shown.set(value.clone());
+    match session::with_open(|r| r.dossier().set(path, &value)) {
+        Ok(Ok(())) => persist(st),
+        Ok(Err(e)) => st.save.set(SaveState::Failed(e.to_string())),
+        Err(e) => st.save.set(SaveState::Failed(e)),
+    }
+}
+
+/// The annexes a fiche gives as its evidence, ticked from the dossier's annexes (shown with
+/// their numbers, stored by their files: a number given twice offline and settled later
+/// does not move a fiche's evidence).
+#[component]
+fn PreuvesPicker(index: usize, text: &'static FieldText, st: Signals) -> impl IntoView {
+    let path = format!("fiches.{index}.preuves");
+    let chosen = list_field(path.clone());
+    let boxes = move || {
+        let annexes = st.annexes.get();
+        if annexes.is_empty() {
+            return view! {
+                <p class="aide">{move || t(
+                    "Aucune annexe pour l'instant : ajoutez les fichiers dans la section Annexes, puis cochez-les ici.",
+                    "No annex yet: add the files in the Annexes section, then tick them here.",
+                )}</p>
+            }
+            .into_any();
+        }
+        annexes
+            .into_iter()
+            .map(|a| {
+                let id = format!("preuve-{index}-{}", a.numero);
+                let label = if en() {
+                    format!("Annex no. {} — {}", a.numero, a.titre)
+                } else {
+                    format!("Annexe n° {} — {}", a.numero, a.titre)
+                };
+                let (path, checked_annexe) = (path.clone(), a.clone());
+                let toggle = move |ev: leptos::ev::Event| {
+                    let mut list = list_items(&chosen.get_untracked());
+                    list.retain(|entry| !a.is_named_by(entry));
+                    if event_target_checked(&ev) {
+                        list.push(a.reference());
+                    }
+                    set_list(&path, chosen, &list, st);
+                };
+                view! {
+                    <div class="case">
+                        <input type="checkbox" id=id.clone() on:change=toggle
+                            prop:checked=move || list_items(&chosen.get()).iter().any(|e| checked_annexe.is_named_by(e))/>
+                        <label for=id>{label}</label>
+                    </div>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <fieldset class="preuves">
+            <legend>{move || t(text.label_fr, text.label_en)}</legend>
+            {(!text.guidance_fr.is_empty()).then(|| view! { <p class="aide">{move || t(text.guidance_fr, text.guidance_en)}</p> })}
+            {boxes}
+        </fieldset>
+    }
+}
+
 /// The compétences a fiche claims, picked from the dossier's référentiel (bloc by bloc,
 /// filtered as one types), stored as the list of their codes.
 #[component]
 fn CompetencePicker(index: usize, text: &'static FieldText, st: Signals) -> impl IntoView {
     let path = format!("fiches.{index}.competences");
     let referentiel = st.referentiel.get_value();
-    let stored = session::with_open(|r| r.dossier().get(&path))
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
-    let selected = RwSignal::new(serde_json::from_str::<Vec<String>>(&stored).unwrap_or_default());
+    let selected = list_field(path.clone());
     let query = RwSignal::new(String::new());
     let search_id = format!("filtre-{index}");
     let Some(referentiel) = referentiel else {
         return view! {
-            <p class="erreur">"Ce dossier n'indique pas de référentiel : choisissez la certification visée."</p>
+            <p class="erreur">{move || t(
+                "Ce dossier n'indique pas de référentiel : choisissez la certification visée.",
+                "This dossier names no framework: choose the certification you are aiming for.",
+            )}</p>
         }
         .into_any();
     };
@@ -775,15 +940,15 @@ fn CompetencePicker(index: usize, text: &'static FieldText, st: Signals) -> impl
         .blocs
         .into_iter()
         .map(|bloc| {
-            let heading = format!(
-                "{} {}{}",
-                match bloc.kind {
-                    livret_shared::referentiel::BlocKind::Bloc => "Bloc",
-                    livret_shared::referentiel::BlocKind::Activite => "Activité",
-                },
-                bloc.number,
-                bloc.title.map(|t| format!(" — {t}")).unwrap_or_default()
-            );
+            let (kind, number) = (bloc.kind, bloc.number);
+            let titled = bloc.title.map(|t| format!(" — {t}")).unwrap_or_default();
+            let heading = move || {
+                let kind = match kind {
+                    livret_shared::referentiel::BlocKind::Bloc => t("Bloc", "Block"),
+                    livret_shared::referentiel::BlocKind::Activite => t("Activité", "Activity"),
+                };
+                format!("{kind} {number}{titled}")
+            };
             let boxes = bloc
                 .competences
                 .into_iter()
@@ -795,18 +960,12 @@ fn CompetencePicker(index: usize, text: &'static FieldText, st: Signals) -> impl
                     let path = path.clone();
                     let toggle = move |ev: leptos::ev::Event| {
                         let on = event_target_checked(&ev);
-                        selected.update(|list| {
-                            list.retain(|x| *x != code);
-                            if on {
-                                list.push(code.clone());
-                            }
-                        });
-                        let value = selected.get_untracked().join(", ");
-                        match session::with_open(|r| r.dossier().set(&path, &value)) {
-                            Ok(Ok(())) => persist(st),
-                            Ok(Err(e)) => st.save.set(SaveState::Failed(e.to_string())),
-                            Err(e) => st.save.set(SaveState::Failed(e)),
+                        let mut list = list_items(&selected.get_untracked());
+                        list.retain(|x| *x != code);
+                        if on {
+                            list.push(code.clone());
                         }
+                        set_list(&path, selected, &list, st);
                     };
                     view! {
                         <div class="case" class:masquee=move || {
@@ -814,7 +973,7 @@ fn CompetencePicker(index: usize, text: &'static FieldText, st: Signals) -> impl
                             !q.trim().is_empty() && !haystack.contains(q.trim())
                         }>
                             <input type="checkbox" id=id.clone() on:change=toggle
-                                prop:checked=move || selected.get().contains(&checked_code)/>
+                                prop:checked=move || list_items(&selected.get()).contains(&checked_code)/>
                             <label for=id>{format!("{} — {}", c.code, c.title)}</label>
                         </div>
                     }
@@ -830,9 +989,9 @@ fn CompetencePicker(index: usize, text: &'static FieldText, st: Signals) -> impl
         .collect_view();
     view! {
         <fieldset class="competences">
-            <legend>{text.label_fr}</legend>
-            {(!text.guidance_fr.is_empty()).then(|| view! { <p class="aide">{text.guidance_fr}</p> })}
-            <label for=search_id.clone()>"Filtrer les compétences"</label>
+            <legend>{move || t(text.label_fr, text.label_en)}</legend>
+            {(!text.guidance_fr.is_empty()).then(|| view! { <p class="aide">{move || t(text.guidance_fr, text.guidance_en)}</p> })}
+            <label for=search_id.clone()>{move || t("Filtrer les compétences", "Filter the skills")}</label>
             <input type="search" id=search_id on:input=move |ev| query.set(event_target_value(&ev))/>
             {blocs}
         </fieldset>
@@ -844,28 +1003,32 @@ fn CompetencePicker(index: usize, text: &'static FieldText, st: Signals) -> impl
 /// compétences no fiche claims yet.
 #[component]
 fn Recapitulatif(st: Signals) -> impl IntoView {
+    // Computed on every change, drawn again only when it differs (most keystrokes leave it
+    // as it was).
+    let coverage = Memo::new(move |_| {
+        st.revision.get();
+        st.fiches.get();
+        st.referentiel
+            .with_value(|referentiel| {
+                session::with_open(|r| r.dossier().coverage(referentiel.as_ref()))
+            })
+            .unwrap_or_default()
+    });
     view! {
         <section class="recapitulatif" aria-labelledby="titre-recap">
-            <h4 id="titre-recap">"Récapitulatif des compétences"</h4>
+            <h4 id="titre-recap">{move || t("Récapitulatif des compétences", "Summary of skills")}</h4>
             {move || {
-                st.revision.get();
-                st.fiches.get();
-                let lines = st
-                    .referentiel
-                    .with_value(|referentiel| {
-                        session::with_open(|r| r.dossier().coverage(referentiel.as_ref()))
-                    })
-                    .unwrap_or_default();
+                let lines = coverage.get();
                 let covered = lines.iter().filter(|l| !l.fiches.is_empty()).count();
                 let rows = lines
                     .into_iter()
                     .map(|l| {
                         let status = if l.fiches.is_empty() {
-                            "non couverte".to_string()
+                            t("non couverte", "not covered").to_string()
                         } else {
                             l.fiches
                                 .iter()
-                                .map(|i| format!("n° {}", i + 1))
+                                .map(|i| format!("{} {}", t("n°", "no."), i + 1))
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         };
@@ -881,10 +1044,18 @@ fn Recapitulatif(st: Signals) -> impl IntoView {
                     })
                     .collect_view();
                 view! {
-                    <p data-testid="recap-total">{format!("{covered} compétence(s) couverte(s) par au moins une fiche")}</p>
+                    <p data-testid="recap-total">{if en() {
+                        format!("{covered} skill(s) covered by at least one sheet")
+                    } else {
+                        format!("{covered} compétence(s) couverte(s) par au moins une fiche")
+                    }}</p>
                     <table data-testid="recapitulatif">
                         <thead>
-                            <tr><th scope="col">"Code"</th><th scope="col">"Compétence"</th><th scope="col">"Fiches activité"</th></tr>
+                            <tr>
+                                <th scope="col">{t("Code", "Code")}</th>
+                                <th scope="col">{t("Compétence", "Skill")}</th>
+                                <th scope="col">{t("Fiches activité", "Activity sheets")}</th>
+                            </tr>
                         </thead>
                         <tbody>{rows}</tbody>
                     </table>

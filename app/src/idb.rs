@@ -8,6 +8,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbRequest, IdbTransaction};
 
+use crate::i18n;
+
 const STORE: &str = "kv";
 
 #[derive(Clone)]
@@ -26,7 +28,11 @@ pub struct DbError(pub String);
 
 impl std::fmt::Display for DbError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "stockage du navigateur indisponible : {}", self.0)
+        if i18n::en() {
+            write!(f, "browser storage unavailable: {}", self.0)
+        } else {
+            write!(f, "stockage du navigateur indisponible : {}", self.0)
+        }
     }
 }
 
@@ -46,13 +52,10 @@ async fn finished(request: &IdbRequest) -> Result<JsValue, DbError> {
         request.set_onerror(Some(&reject));
     });
     JsFuture::from(promise).await.map_err(|_| {
-        error(
-            request
-                .error()
-                .ok()
-                .flatten()
-                .map_or(JsValue::from_str("requête refusée"), JsValue::from),
-        )
+        error(request.error().ok().flatten().map_or_else(
+            || JsValue::from_str(i18n::t("requête refusée", "request refused")),
+            JsValue::from,
+        ))
     })?;
     request.result().map_err(error)
 }
@@ -60,10 +63,18 @@ async fn finished(request: &IdbRequest) -> Result<JsValue, DbError> {
 impl Db {
     pub async fn open(name: &str) -> Result<Db, DbError> {
         let factory = web_sys::window()
-            .ok_or_else(|| DbError("pas de fenêtre".into()))?
+            .ok_or_else(|| DbError(i18n::t("pas de fenêtre", "no browser window").into()))?
             .indexed_db()
             .map_err(error)?
-            .ok_or_else(|| DbError("IndexedDB absent (navigation privée ?)".into()))?;
+            .ok_or_else(|| {
+                DbError(
+                    i18n::t(
+                        "IndexedDB absent (navigation privée ?)",
+                        "IndexedDB missing (private browsing?)",
+                    )
+                    .into(),
+                )
+            })?;
         let open = factory.open_with_u32(name, 1).map_err(error)?;
         let upgrade = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(
             move |event: web_sys::Event| {
@@ -101,7 +112,13 @@ impl Db {
         Ok(Some(
             value
                 .dyn_into::<Uint8Array>()
-                .map_err(|_| DbError(format!("{key} : valeur inattendue")))?
+                .map_err(|_| {
+                    DbError(if i18n::en() {
+                        format!("{key}: unexpected value")
+                    } else {
+                        format!("{key} : valeur inattendue")
+                    })
+                })?
                 .to_vec(),
         ))
     }
@@ -177,7 +194,7 @@ impl Db {
         }
         JsFuture::from(done)
             .await
-            .map_err(|_| DbError("écriture annulée".into()))?;
+            .map_err(|_| DbError(i18n::t("écriture annulée", "write cancelled").into()))?;
         Ok(())
     }
 

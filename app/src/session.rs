@@ -17,6 +17,7 @@ use livret_shared::referentiel::{self, Referentiel};
 use livret_shared::sync::Replica;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::i18n;
 use crate::idb::Db;
 use crate::metrics;
 use crate::ws::Socket;
@@ -64,12 +65,81 @@ thread_local! {
     static SESSION: RefCell<Option<Session>> = const { RefCell::new(None) };
 }
 
+// Errors met in several places, worded when they happen (in the language shown then).
+
+fn storage_closed() -> String {
+    i18n::t("stockage non ouvert", "storage not open").into()
+}
+
+fn device_locked() -> String {
+    i18n::t("appareil verrouillé", "device locked").into()
+}
+
+fn no_dossier_open() -> String {
+    i18n::t("aucun dossier ouvert", "no dossier open").into()
+}
+
+fn no_dossier_key() -> String {
+    i18n::t("clé du dossier absente", "the dossier's key is missing").into()
+}
+
+fn no_window() -> String {
+    i18n::t("pas de fenêtre", "no browser window").into()
+}
+
+fn address_unreadable() -> String {
+    i18n::t("adresse illisible", "unreadable address").into()
+}
+
+fn file_unreadable() -> String {
+    i18n::t("lecture du fichier impossible", "the file cannot be read").into()
+}
+
+fn relay_lost() -> String {
+    i18n::t("connexion au relais perdue", "connection to the relay lost").into()
+}
+
+fn relay_unreadable() -> String {
+    i18n::t(
+        "réponse illisible du relais",
+        "unreadable answer from the relay",
+    )
+    .into()
+}
+
+/// What the relay said when it turned a request down.
+fn relay_said(detail: &str) -> String {
+    if i18n::en() {
+        format!("relay: {detail}")
+    } else {
+        format!("relais : {detail}")
+    }
+}
+
+fn relay_refused(detail: &str, reason: &str) -> String {
+    if i18n::en() {
+        format!("the relay refused: {detail} ({reason})")
+    } else {
+        format!("le relais a refusé : {detail} ({reason})")
+    }
+}
+
+/// A failure about something named (a dossier, a file): "name: problem" (French typography
+/// puts a space before the colon, English none).
+fn about(subject: impl std::fmt::Display, problem: impl std::fmt::Display) -> String {
+    if i18n::en() {
+        format!("{subject}: {problem}")
+    } else {
+        format!("{subject} : {problem}")
+    }
+}
+
 fn db() -> Result<Db, String> {
     SESSION.with(|s| {
         s.borrow()
             .as_ref()
             .map(|s| s.db.clone())
-            .ok_or_else(|| "stockage non ouvert".to_string())
+            .ok_or_else(storage_closed)
     })
 }
 
@@ -121,9 +191,9 @@ pub async fn unlock(passphrase: &str) -> Result<(), String> {
         .get(DEVICE_KEY)
         .await
         .map_err(|e| e.to_string())?
-        .ok_or("aucune clé sur cet appareil")?;
+        .ok_or_else(|| i18n::t("aucune clé sur cet appareil", "no keys on this device"))?;
     let device = DeviceSecret::unlock(&locked, passphrase)
-        .map_err(|_| "Phrase de passe incorrecte.".to_string())?;
+        .map_err(|_| i18n::t("Phrase de passe incorrecte.", "Incorrect passphrase."))?;
     set_device(device);
     Ok(())
 }
@@ -151,7 +221,8 @@ pub fn identity_line() -> String {
 #[derive(Clone, Debug, PartialEq)]
 pub struct DossierSummary {
     pub id: String,
-    pub title: String,
+    /// The certification's title (`None`: none targeted, or an untitled one).
+    pub title: Option<String>,
     pub fiches: usize,
 }
 
@@ -161,7 +232,7 @@ fn with_device<T>(f: impl FnOnce(&DeviceSecret) -> T) -> Result<T, String> {
             .as_ref()
             .and_then(|s| s.device.as_ref())
             .map(f)
-            .ok_or_else(|| "appareil verrouillé".to_string())
+            .ok_or_else(device_locked)
     })
 }
 
@@ -177,7 +248,13 @@ async fn load(id: &str) -> Result<(Replica, Saved), String> {
         .get(&format!("{DOSSIER_PREFIX}{id}"))
         .await
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("dossier {id} absent de cet appareil"))?;
+        .ok_or_else(|| {
+            if i18n::en() {
+                format!("dossier {id} is not on this device")
+            } else {
+                format!("dossier {id} absent de cet appareil")
+            }
+        })?;
     let generation = db
         .get(&format!("{GENERATION_PREFIX}{id}"))
         .await
@@ -198,14 +275,14 @@ async fn load(id: &str) -> Result<(Replica, Saved), String> {
     let replica = with_device(|device| {
         let plain = device
             .open_own(&sealed)
-            .map_err(|e| format!("dossier {id} : {e}"))?;
+            .map_err(|e| about(format!("dossier {id}"), e))?;
         let deltas = sealed_deltas
             .iter()
             .map(|d| device.open_own(d).map(|p| p.to_vec()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("dossier {id} : {e}"))?;
+            .map_err(|e| about(format!("dossier {id}"), e))?;
         Replica::restore_with_deltas(device, &plain, &deltas)
-            .map_err(|e| format!("dossier {id} : {e}"))
+            .map_err(|e| about(format!("dossier {id}"), e))
     })??;
     let saved = Saved {
         generation,
@@ -233,11 +310,7 @@ pub async fn list_dossiers() -> Result<Vec<DossierSummary>, String> {
     for key in keys {
         let id = key[DOSSIER_PREFIX.len()..].to_string();
         let (mut replica, _) = load(&id).await?;
-        let title = replica
-            .dossier()
-            .referentiel()
-            .and_then(|r| r.title)
-            .unwrap_or_else(|| "Dossier sans certification".into());
+        let title = replica.dossier().referentiel().and_then(|r| r.title);
         out.push(DossierSummary {
             fiches: replica.dossier().fiche_count(),
             id,
@@ -302,7 +375,7 @@ pub fn with_open<T>(f: impl FnOnce(&mut Replica) -> T) -> Result<T, String> {
             .as_mut()
             .and_then(|s| s.open.as_mut())
             .map(f)
-            .ok_or_else(|| "aucun dossier ouvert".to_string())
+            .ok_or_else(no_dossier_open)
     })
 }
 
@@ -312,9 +385,9 @@ fn with_device_and_open<T>(
 ) -> Result<T, String> {
     SESSION.with(|s| {
         let mut s = s.borrow_mut();
-        let s = s.as_mut().ok_or("stockage non ouvert")?;
-        let device = s.device.as_ref().ok_or("appareil verrouillé")?;
-        let replica = s.open.as_mut().ok_or("aucun dossier ouvert")?;
+        let s = s.as_mut().ok_or_else(storage_closed)?;
+        let device = s.device.as_ref().ok_or_else(device_locked)?;
+        let replica = s.open.as_mut().ok_or_else(no_dossier_open)?;
         f(device, replica)
     })
 }
@@ -330,9 +403,9 @@ pub async fn save_open() -> Result<(), String> {
     let always_full = metrics::switch("__livretToujoursComplet");
     let delta = SESSION.with(|s| {
         let mut s = s.borrow_mut();
-        let s = s.as_mut().ok_or("stockage non ouvert")?;
-        let device = s.device.as_ref().ok_or("appareil verrouillé")?;
-        let replica = s.open.as_mut().ok_or("aucun dossier ouvert")?;
+        let s = s.as_mut().ok_or_else(storage_closed)?;
+        let device = s.device.as_ref().ok_or_else(device_locked)?;
+        let replica = s.open.as_mut().ok_or_else(no_dossier_open)?;
         match s.open_saved.deltas {
             Some(n) if n < MAX_DELTAS && !always_full => {
                 s.open_saved.deltas = Some(n + 1);
@@ -371,11 +444,15 @@ pub async fn save_open_full() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let (generation, sealed) = SESSION.with(|s| {
         let mut s = s.borrow_mut();
-        let s = s.as_mut().ok_or("stockage non ouvert")?;
-        let device = s.device.as_ref().ok_or("appareil verrouillé")?;
-        let replica = s.open.as_mut().ok_or("aucun dossier ouvert")?;
+        let s = s.as_mut().ok_or_else(storage_closed)?;
+        let device = s.device.as_ref().ok_or_else(device_locked)?;
+        let replica = s.open.as_mut().ok_or_else(no_dossier_open)?;
         if replica.id.to_string() != id {
-            return Err("un autre dossier a été ouvert entre-temps".to_string());
+            return Err(i18n::t(
+                "un autre dossier a été ouvert entre-temps",
+                "another dossier was opened in the meantime",
+            )
+            .into());
         }
         let generation = s.open_saved.generation + 1;
         s.open_saved = Saved {
@@ -405,10 +482,7 @@ pub async fn save_open_full() -> Result<(), String> {
 pub async fn share(identity: &str, role: Role) -> Result<(), String> {
     let member = DeviceId::from_str(identity.trim()).map_err(|e| e.to_string())?;
     with_device_and_open(|device, replica| {
-        let key = replica
-            .epoch_key()
-            .ok_or("clé du dossier absente")?
-            .duplicate();
+        let key = replica.epoch_key().ok_or_else(no_dossier_key)?.duplicate();
         let entry = membership::add(replica.membership(), device, &member, role, &key)
             .map_err(|e| e.to_string())?;
         replica
@@ -420,16 +494,16 @@ pub async fn share(identity: &str, role: Role) -> Result<(), String> {
 
 /// The relay's WebSocket address: the origin that served the app.
 fn relay_url() -> Result<String, String> {
-    let location = web_sys::window().ok_or("pas de fenêtre")?.location();
-    let protocol = location.protocol().map_err(|_| "adresse illisible")?;
-    let host = location.host().map_err(|_| "adresse illisible")?;
+    let location = web_sys::window().ok_or_else(no_window)?.location();
+    let protocol = location.protocol().map_err(|_| address_unreadable())?;
+    let host = location.host().map_err(|_| address_unreadable())?;
     let scheme = if protocol == "https:" { "wss" } else { "ws" };
     Ok(format!("{scheme}://{host}/api/v1/sync"))
 }
 
 async fn next_message(socket: &Socket) -> Result<ServerMsg, String> {
-    let frame = socket.next().await.ok_or("connexion au relais perdue")?;
-    protocol::decode(&frame).ok_or_else(|| "réponse illisible du relais".to_string())
+    let frame = socket.next().await.ok_or_else(relay_lost)?;
+    protocol::decode(&frame).ok_or_else(relay_unreadable)
 }
 
 fn send(socket: &Socket, msg: &ClientMsg) -> Result<(), String> {
@@ -442,7 +516,11 @@ async fn connect(
 ) -> Result<Socket, String> {
     let socket = Socket::connect(&relay_url()?).await?;
     let ServerMsg::Challenge { nonce } = next_message(&socket).await? else {
-        return Err("le relais n'a pas envoyé de défi".into());
+        return Err(i18n::t(
+            "le relais n'a pas envoyé de défi",
+            "the relay sent no challenge",
+        )
+        .into());
     };
     let mut signed = AUTH_DOMAIN.to_vec();
     signed.extend_from_slice(&nonce);
@@ -456,8 +534,12 @@ async fn connect(
     )?;
     match next_message(&socket).await? {
         ServerMsg::Welcome => Ok(socket),
-        ServerMsg::Rejected { detail, .. } => Err(format!("relais : {detail}")),
-        _ => Err("réponse inattendue du relais".into()),
+        ServerMsg::Rejected { detail, .. } => Err(relay_said(&detail)),
+        _ => Err(i18n::t(
+            "réponse inattendue du relais",
+            "unexpected answer from the relay",
+        )
+        .into()),
     }
 }
 
@@ -497,7 +579,7 @@ async fn my_dossiers(socket: &Socket) -> Result<Vec<DossierId>, String> {
     loop {
         match next_message(socket).await? {
             ServerMsg::Dossiers { ids } => return Ok(ids),
-            ServerMsg::Rejected { detail, .. } => return Err(format!("relais : {detail}")),
+            ServerMsg::Rejected { detail, .. } => return Err(relay_said(&detail)),
             _ => continue,
         }
     }
@@ -537,7 +619,7 @@ async fn subscribe(
                 reason: protocol::Rejection::UnknownDossier,
                 ..
             } => return Ok(None),
-            ServerMsg::Rejected { detail, .. } => return Err(format!("relais : {detail}")),
+            ServerMsg::Rejected { detail, .. } => return Err(relay_said(&detail)),
             _ => continue,
         }
     }
@@ -594,7 +676,11 @@ async fn publish(socket: &Socket, id: DossierId, entry: &SignedEntry) -> Result<
         match next_message(socket).await? {
             ServerMsg::MembershipOk { .. } => return Ok(()),
             ServerMsg::Rejected { detail, .. } => {
-                return Err(format!("partage refusé par le relais : {detail}"));
+                return Err(if i18n::en() {
+                    format!("sharing refused by the relay: {detail}")
+                } else {
+                    format!("partage refusé par le relais : {detail}")
+                });
             }
             other => apply_live(id, &other)?,
         }
@@ -746,12 +832,17 @@ pub async fn next_live_event() -> Result<LiveEvent, String> {
                 .as_ref()
                 .map(|live| (live.id, live.socket.clone()))
         })
-        .ok_or("connexion au relais fermée")?;
+        .ok_or_else(|| {
+            i18n::t(
+                "connexion au relais fermée",
+                "connection to the relay closed",
+            )
+        })?;
     let Some(frame) = socket.next().await else {
         close_live();
-        return Err("connexion au relais perdue".into());
+        return Err(relay_lost());
     };
-    let msg = protocol::decode(&frame).ok_or("réponse illisible du relais")?;
+    let msg = protocol::decode(&frame).ok_or_else(relay_unreadable)?;
     match msg {
         ServerMsg::Ack {
             dossier, counter, ..
@@ -795,10 +886,7 @@ pub async fn next_live_event() -> Result<LiveEvent, String> {
         }
         ServerMsg::Rejected { detail, reason } => {
             close_live();
-            Err(format!(
-                "le relais a refusé : {detail} ({})",
-                reason.as_str()
-            ))
+            Err(relay_refused(&detail, reason.as_str()))
         }
         _ => Ok(LiveEvent::Quiet),
     }
@@ -818,9 +906,12 @@ async fn sync_exchange(socket: &Socket) -> Result<(), String> {
             // Never published: create it on the relay, then subscribe.
             let genesis = with_open(|r| r.log()[0].clone())?;
             publish(socket, id, &genesis).await?;
-            subscribe(socket, id, since)
-                .await?
-                .ok_or("le relais ne connaît pas le dossier qu'il vient de créer")?
+            subscribe(socket, id, since).await?.ok_or_else(|| {
+                i18n::t(
+                    "le relais ne connaît pas le dossier qu'il vient de créer",
+                    "the relay does not know the dossier it has just created",
+                )
+            })?
         }
     };
     // The relay's membership log is the order everyone follows: line ours up with it (other
@@ -854,10 +945,7 @@ async fn sync_exchange(socket: &Socket) -> Result<(), String> {
                 with_open(|r| r.acknowledged(counter))?;
             }
             ServerMsg::Rejected { detail, reason } => {
-                return Err(format!(
-                    "le relais a refusé : {detail} ({})",
-                    reason.as_str()
-                ));
+                return Err(relay_refused(&detail, reason.as_str()));
             }
             other => apply_live(id, &other)?,
         }
@@ -915,10 +1003,7 @@ fn add_own_keys_to_open(keys: &[DeviceId]) -> Result<usize, String> {
             if replica.membership().role_of(&k.signing).is_some() {
                 continue;
             }
-            let key = replica
-                .epoch_key()
-                .ok_or("clé du dossier absente")?
-                .duplicate();
+            let key = replica.epoch_key().ok_or_else(no_dossier_key)?.duplicate();
             let entry = membership::add(replica.membership(), device, k, Role::Owner, &key)
                 .map_err(|e| e.to_string())?;
             replica
@@ -944,7 +1029,11 @@ pub async fn make_recovery_kit() -> Result<String, String> {
 pub async fn add_own_device(identity: &str) -> Result<usize, String> {
     let other = DeviceId::from_str(identity.trim()).map_err(|e| e.to_string())?;
     if other.signing == with_device(|d| d.signing_public())? {
-        return Err("C'est l'identité de cet appareil-ci.".into());
+        return Err(i18n::t(
+            "C'est l'identité de cet appareil-ci.",
+            "That is this device's own identity.",
+        )
+        .into());
     }
     remember_own_keys([other.clone()]).await?;
     let mut shared = 0;
@@ -955,10 +1044,17 @@ pub async fn add_own_device(identity: &str) -> Result<usize, String> {
         }
         save_open().await?;
         sync_open().await.map_err(|e| {
-            format!(
-                "ajouté sur cet appareil, mais le relais est injoignable ({e}) ; \
-                 il le recevra à la prochaine synchronisation"
-            )
+            if i18n::en() {
+                format!(
+                    "added on this device, but the relay cannot be reached ({e}); \
+                     it will get it at the next sync"
+                )
+            } else {
+                format!(
+                    "ajouté sur cet appareil, mais le relais est injoignable ({e}) ; \
+                     il le recevra à la prochaine synchronisation"
+                )
+            }
         })?;
     }
     Ok(shared)
@@ -1014,14 +1110,22 @@ pub async fn discover() -> Result<usize, String> {
 /// Lets this (new) device in with the recovery kit: the kit's key adds it as an owner of
 /// every dossier the kit's key belongs to; then the dossiers are brought in.
 pub async fn recover(kit: &str) -> Result<usize, String> {
-    let recovery = DeviceSecret::from_secret_string(kit)
-        .map_err(|_| "Ce kit de secours est illisible : recopiez les deux lignes.".to_string())?;
+    let recovery = DeviceSecret::from_secret_string(kit).map_err(|_| {
+        i18n::t(
+            "Ce kit de secours est illisible : recopiez les deux lignes.",
+            "This recovery kit cannot be read: copy both lines again.",
+        )
+    })?;
     let me = with_device(|d| d.id())?;
     let socket =
         connect(|challenge| Ok((recovery.signing_public(), recovery.sign(challenge)))).await?;
     let ids = my_dossiers(&socket).await?;
     if ids.is_empty() {
-        return Err("Le relais ne connaît aucun dossier pour ce kit de secours.".into());
+        return Err(i18n::t(
+            "Le relais ne connaît aucun dossier pour ce kit de secours.",
+            "The relay knows no dossier for this recovery kit.",
+        )
+        .into());
     }
     for id in ids {
         let Some(catch_up) = subscribe(&socket, id, Vec::new()).await? else {
@@ -1035,7 +1139,12 @@ pub async fn recover(kit: &str) -> Result<usize, String> {
         let key = state
             .keys_for(&recovery)
             .remove(&state.epoch)
-            .ok_or("le kit de secours n'a plus accès à ce dossier")?;
+            .ok_or_else(|| {
+                i18n::t(
+                    "le kit de secours n'a plus accès à ce dossier",
+                    "the recovery kit no longer has access to this dossier",
+                )
+            })?;
         let entry = membership::add(&state, &recovery, &me, Role::Owner, &key)
             .map_err(|e| e.to_string())?;
         publish(&socket, id, &entry).await?;
@@ -1054,10 +1163,10 @@ fn piece_key(blob: &BlobId, index: u32) -> String {
 async fn read_slice(file: &web_sys::File, start: u64, end: u64) -> Result<Vec<u8>, String> {
     let blob = file
         .slice_with_f64_and_f64(start as f64, end as f64)
-        .map_err(|_| "lecture du fichier impossible".to_string())?;
+        .map_err(|_| file_unreadable())?;
     let buffer = JsFuture::from(blob.array_buffer())
         .await
-        .map_err(|_| "lecture du fichier impossible".to_string())?;
+        .map_err(|_| file_unreadable())?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
@@ -1071,11 +1180,7 @@ pub async fn add_evidence(
 ) -> Result<u32, String> {
     let size = file.size() as u64;
     if size > evidence::MAX_EVIDENCE {
-        return Err(format!(
-            "{} : {}",
-            file.name(),
-            evidence::EvidenceError::TooLarge(size)
-        ));
+        return Err(about(file.name(), evidence::EvidenceError::TooLarge(size)));
     }
     let db = db()?;
     let id = with_open(|r| r.id)?;
@@ -1178,7 +1283,12 @@ async fn upload_pending(
                 .get(&piece_key(&blob, sent))
                 .await
                 .map_err(|e| e.to_string())?
-                .ok_or("morceau chiffré absent de cet appareil")?;
+                .ok_or_else(|| {
+                    i18n::t(
+                        "morceau chiffré absent de cet appareil",
+                        "an encrypted piece is missing from this device",
+                    )
+                })?;
             send(
                 socket,
                 &ClientMsg::PutPiece {
@@ -1198,7 +1308,11 @@ async fn upload_pending(
                         break;
                     }
                     ServerMsg::Rejected { detail, .. } => {
-                        return Err(format!("pièce refusée par le relais : {detail}"));
+                        return Err(if i18n::en() {
+                            format!("piece refused by the relay: {detail}")
+                        } else {
+                            format!("pièce refusée par le relais : {detail}")
+                        });
                     }
                     other => apply_live(id, &other)?,
                 }
@@ -1234,9 +1348,16 @@ pub async fn open_evidence(place: usize, progress: &dyn Fn(u32, u32)) -> Result<
         let annexe = r.dossier().annexes().into_iter().find(|a| a.place == place);
         (r.id, annexe, r.dossier().annexe_key(place))
     })?;
-    let annexe = annexe.ok_or("annexe introuvable")?;
-    let key = key.ok_or("clé de la pièce absente du dossier")?;
-    let blob = annexe.blob.ok_or("annexe sans fichier")?;
+    let annexe = annexe.ok_or_else(|| i18n::t("annexe introuvable", "annex not found"))?;
+    let key = key.ok_or_else(|| {
+        i18n::t(
+            "clé de la pièce absente du dossier",
+            "the file's key is missing from the dossier",
+        )
+    })?;
+    let blob = annexe
+        .blob
+        .ok_or_else(|| i18n::t("annexe sans fichier", "annex without a file"))?;
     let mut pieces = Vec::with_capacity(annexe.pieces as usize);
     let mut socket = None;
     for index in 0..annexe.pieces {
@@ -1273,12 +1394,13 @@ pub async fn open_evidence(place: usize, progress: &dyn Fn(u32, u32)) -> Result<
                     reason: protocol::Rejection::NotFound,
                     ..
                 } => {
-                    return Err(
-                        "le fichier n'est pas encore sur le relais : l'appareil qui l'a ajouté doit se synchroniser"
-                            .into(),
-                    );
+                    return Err(i18n::t(
+                        "le fichier n'est pas encore sur le relais : l'appareil qui l'a ajouté doit se synchroniser",
+                        "the file is not on the relay yet: the device that added it must sync first",
+                    )
+                    .into());
                 }
-                ServerMsg::Rejected { detail, .. } => return Err(format!("relais : {detail}")),
+                ServerMsg::Rejected { detail, .. } => return Err(relay_said(&detail)),
                 _ => continue,
             }
         };
@@ -1289,15 +1411,21 @@ pub async fn open_evidence(place: usize, progress: &dyn Fn(u32, u32)) -> Result<
     }
     progress(annexe.pieces, annexe.pieces);
     let plain = evidence::open(&key, &pieces, Some(&annexe.empreinte))
-        .map_err(|e| format!("{} : {e}", annexe.fichier))?;
+        .map_err(|e| about(&annexe.fichier, e))?;
     let array = js_sys::Array::new();
     array.push(&js_sys::Uint8Array::from(plain.as_slice()));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(&annexe.media_type);
-    let file = web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options)
-        .map_err(|_| "fichier impossible à reconstituer".to_string())?;
+    let file =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options).map_err(|_| {
+            i18n::t(
+                "fichier impossible à reconstituer",
+                "the file cannot be put back together",
+            )
+            .to_string()
+        })?;
     web_sys::Url::create_object_url_with_blob(&file)
-        .map_err(|_| "fichier impossible à ouvrir".to_string())
+        .map_err(|_| i18n::t("fichier impossible à ouvrir", "the file cannot be opened").into())
 }
 
 /// The référentiels imported on this device: (`referentiel:<hash>`, référentiel).
@@ -1325,10 +1453,10 @@ pub async fn imported_referentiels() -> Result<Vec<(String, Referentiel)>, Strin
 /// The relay's address for `path` (same origin as the app).
 fn relay_http(path: &str) -> Result<String, String> {
     let origin = web_sys::window()
-        .ok_or("pas de fenêtre")?
+        .ok_or_else(no_window)?
         .location()
         .origin()
-        .map_err(|_| "adresse illisible")?;
+        .map_err(|_| address_unreadable())?;
     Ok(format!("{origin}{path}"))
 }
 
@@ -1338,17 +1466,20 @@ async fn read_pdf_on_relay(bytes: &[u8]) -> Result<Vec<Referentiel>, String> {
     init.set_method("POST");
     let body = js_sys::Uint8Array::from(bytes);
     init.set_body(&body);
-    let window = web_sys::window().ok_or("pas de fenêtre")?;
+    let window = web_sys::window().ok_or_else(no_window)?;
     let response = JsFuture::from(
         window.fetch_with_str_and_init(&relay_http("/api/v1/referentiels/pdf")?, &init),
     )
     .await
     .map_err(|_| {
-        "relais injoignable : un PDF se lit en ligne (un texte ou un XML, non)".to_string()
+        i18n::t(
+            "relais injoignable : un PDF se lit en ligne (un texte ou un XML, non)",
+            "relay unreachable: a PDF is read online (a text or XML file is not)",
+        )
     })?;
-    let response: web_sys::Response = wasm_bindgen::JsCast::dyn_into(response)
-        .map_err(|_| "réponse illisible du relais".to_string())?;
-    let text = JsFuture::from(response.text().map_err(|_| "réponse illisible du relais")?)
+    let response: web_sys::Response =
+        wasm_bindgen::JsCast::dyn_into(response).map_err(|_| relay_unreadable())?;
+    let text = JsFuture::from(response.text().map_err(|_| relay_unreadable())?)
         .await
         .ok()
         .and_then(|t| t.as_string())
@@ -1357,7 +1488,7 @@ async fn read_pdf_on_relay(bytes: &[u8]) -> Result<Vec<Referentiel>, String> {
         return Err(text);
     }
     let values: Vec<serde_json::Value> =
-        serde_json::from_str(&text).map_err(|_| "réponse illisible du relais".to_string())?;
+        serde_json::from_str(&text).map_err(|_| relay_unreadable())?;
     values
         .iter()
         .map(|v| Referentiel::from_json(&v.to_string()).map_err(|e| e.to_string()))
@@ -1371,7 +1502,11 @@ pub async fn import_referentiel(
 ) -> Result<Vec<(String, Referentiel)>, String> {
     let size = file.size() as u64;
     if size > MAX_REFERENTIEL_FILE {
-        return Err("fichier trop volumineux pour un référentiel (20 Mo au plus)".into());
+        return Err(i18n::t(
+            "fichier trop volumineux pour un référentiel (20 Mo au plus)",
+            "file too large for a framework (20 MB at most)",
+        )
+        .into());
     }
     let bytes = read_slice(file, 0, size).await?;
     let found: Vec<Referentiel> = match referentiel::detect(&bytes) {

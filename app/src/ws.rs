@@ -11,6 +11,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
+use crate::i18n;
+
 #[derive(Default)]
 struct Inbox {
     frames: RefCell<VecDeque<Vec<u8>>>,
@@ -37,7 +39,13 @@ pub struct Socket {
 impl Socket {
     /// Opens `url` (ws:// or wss://); fails if the relay cannot be reached.
     pub async fn connect(url: &str) -> Result<Socket, String> {
-        let ws = WebSocket::new(url).map_err(|_| format!("adresse de relais invalide : {url}"))?;
+        let ws = WebSocket::new(url).map_err(|_| {
+            if i18n::en() {
+                format!("invalid relay address: {url}")
+            } else {
+                format!("adresse de relais invalide : {url}")
+            }
+        })?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let inbox = Rc::new(Inbox::default());
         let on_message = {
@@ -68,7 +76,7 @@ impl Socket {
         let result = JsFuture::from(opened).await;
         ws.set_onopen(None);
         ws.set_onerror(None);
-        result.map_err(|_| "relais injoignable".to_string())?;
+        result.map_err(|_| i18n::t("relais injoignable", "relay unreachable"))?;
         Ok(Socket {
             ws,
             inbox,
@@ -78,9 +86,9 @@ impl Socket {
     }
 
     pub fn send(&self, frame: &[u8]) -> Result<(), String> {
-        self.ws
-            .send_with_u8_array(frame)
-            .map_err(|_| "connexion au relais perdue".to_string())
+        self.ws.send_with_u8_array(frame).map_err(|_| {
+            i18n::t("connexion au relais perdue", "connection to the relay lost").into()
+        })
     }
 
     /// Closes the connection now: whoever waits in [`Socket::next`] gets `None` (the browser's

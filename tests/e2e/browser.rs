@@ -39,7 +39,6 @@ const FICHE: &[(&str, &str)] = &[
     ),
     ("frequence", "Quotidienne pendant neuf mois"),
     ("resultats", CANARY),
-    ("preuves", "1, 3"),
 ];
 
 #[test]
@@ -167,6 +166,12 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
         "RNCP37827",
         "the dossier names its certification"
     );
+    // No annexe yet: the fiche's evidence picker says where to add them.
+    assert!(
+        browser
+            .text("fieldset.preuves")
+            .contains("Aucune annexe pour l'instant")
+    );
 }
 
 /// First run: keys made on the device, locked by a passphrase (a mismatched confirmation is
@@ -250,6 +255,19 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
         t == "Synchronisé avec le relais — modifications reçues et fusionnées"
     });
     assert_eq!(browser.value("#f-fiches-0-contexte"), CANARY);
+    // A compétence the advisor ticks shows ticked in the open fiche's picker too.
+    let first_box = browser.attribute("fieldset.competences input[type=checkbox]", "id");
+    let label = browser.text(&format!("label[for={first_box}]"));
+    let code = label.split(" — ").next().unwrap();
+    assert!(
+        !browser
+            .property(&format!("#{first_box}"), "checked")
+            .as_bool()
+            .unwrap()
+    );
+    advisor.run(&["dossier", "set", &id, "fiches.0.competences", code]);
+    advisor.run(&["sync"]);
+    browser.wait_checked(&format!("#{first_box}"), true);
 
     // Offline: the app itself still loads (kept by its service worker), with the edit that
     // came in kept on the device; what is typed stays there, the status says so; back
@@ -309,6 +327,26 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     assert_eq!(
         advisor.run(&["dossier", "get", &id, "fiches.0.problematique"]),
         "Écrit dans le train"
+    );
+
+    // The fiche gives the annexe as its evidence, ticked among the dossier's annexes: kept
+    // as the file's id (its number may change), shown with its number.
+    assert_eq!(
+        browser.text("label[for=preuve-0-1]"),
+        "Annexe n° 1 — organigramme.txt"
+    );
+    browser.click("#preuve-0-1");
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t == "Synchronisé avec le relais"
+    });
+    advisor.run(&["sync"]);
+    let preuves: Vec<String> =
+        serde_json::from_str(&advisor.run(&["dossier", "get", &id, "fiches.0.preuves"])).unwrap();
+    assert!(
+        preuves.len() == 1
+            && preuves[0].len() == 32
+            && preuves[0].chars().all(|c| c.is_ascii_hexdigit()),
+        "the fiche names the file: {preuves:?}"
     );
 
     for (path, bytes) in files_under(&relay.data) {
@@ -700,4 +738,202 @@ fn referentiels_are_imported_in_the_app_from_pdf_and_rncp_xml() {
     browser.click("#mes-dossiers");
     browser.wait_text("[data-testid=referentiels]", |t| t.contains("RNCP38822"));
     assert_eq!(count(), 8);
+}
+
+/// What a script `expression` gives on the page now, as text.
+fn in_page(browser: &Browser, expression: &str) -> String {
+    browser
+        .run_async(&format!(
+            "arguments[arguments.length - 1](String({expression}));"
+        ))
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The language switch, on every screen: English chosen at the first run speaks on the
+/// first-run, recovery kit, home and unlock screens (messages included, drawn again on a
+/// switch), tells the page (`<html lang>`, the title), is kept across a reload, and French
+/// comes back from the keyboard — and is kept in turn.
+#[test]
+fn the_app_speaks_english_when_asked_and_remembers_it() {
+    let relay = Relay::start();
+    let browser = Browser::start();
+    browser.goto(&relay.url("/"));
+
+    // French first; the switch is named in the language it offers, and marked so.
+    browser.wait_text("#titre-bienvenue", |t| t == "Bienvenue");
+    assert_eq!(in_page(&browser, "document.documentElement.lang"), "fr");
+    assert_eq!(browser.text("#langue"), "English");
+    assert_eq!(browser.attribute("#langue", "lang"), "en");
+
+    browser.click("#langue");
+    browser.wait_text("#titre-bienvenue", |t| t == "Welcome");
+    assert_eq!(in_page(&browser, "document.documentElement.lang"), "en");
+    assert_eq!(in_page(&browser, "document.title"), "Livret — VAE dossiers");
+    assert_eq!(browser.text("#langue"), "Français");
+    assert_eq!(browser.attribute("#langue", "lang"), "fr");
+    for (css, english) in [
+        (
+            ".tagline",
+            "Your VAE Livret 2, written at your own pace, even offline, end-to-end encrypted.",
+        ),
+        ("label[for=mode-premier]", "my first Livret device"),
+        ("label[for=phrase]", "Passphrase for this device"),
+        ("label[for=phrase-confirmation]", "Confirm the passphrase"),
+        ("#creer-identite", "Create my keys"),
+        ("footer", "The Livret relay only ever sees encrypted data."),
+    ] {
+        assert_eq!(browser.text(css), english, "{css}");
+    }
+    // A message is worded in the language shown, and in the other one after a switch.
+    browser.type_into("#phrase", PASSPHRASE);
+    browser.type_into("#phrase-confirmation", "another phrase");
+    browser.click("#creer-identite");
+    browser.wait_text("[role=alert]", |t| t == "The two passphrases differ.");
+    browser.assert_accessible("first run, in English (with an error)");
+    browser.click("#langue");
+    browser.wait_text("[role=alert]", |t| {
+        t == "Les deux phrases de passe diffèrent."
+    });
+    browser.click("#langue");
+    browser.wait_text("[role=alert]", |t| t == "The two passphrases differ.");
+
+    browser.retype("#phrase-confirmation", PASSPHRASE);
+    browser.click("#creer-identite");
+    browser.wait_text("#titre-kit", |t| t == "Your recovery kit");
+    assert_eq!(browser.text("#imprimer-kit"), "Print the kit");
+    assert_eq!(
+        browser.text("#kit-range"),
+        "I have put my kit away, continue"
+    );
+    browser.assert_accessible("recovery kit, in English");
+    browser.click("#kit-range");
+
+    // Home: the relay's answer, headings, forms, the référentiels' cards; none of the
+    // French left.
+    browser.wait_text("[data-testid=recherche-dossiers]", |t| {
+        t == "No new dossiers on the relay."
+    });
+    for (css, english) in [
+        ("#titre-dossiers", "My dossiers"),
+        ("#rechercher-dossiers", "Look for my dossiers"),
+        ("#titre-nouveau", "New dossier"),
+        ("label[for=referentiel]", "Target qualification"),
+        ("#creer-dossier", "Create the dossier"),
+        ("#titre-appareil", "My devices"),
+        ("#ajouter-appareil", "Add this device"),
+        ("#titre-referentiels", "Available frameworks (référentiels)"),
+        ("#importer-referentiel", "Import"),
+    ] {
+        assert_eq!(browser.text(css), english, "{css}");
+    }
+    assert!(
+        browser
+            .text("[data-testid=referentiels] .meta")
+            .ends_with(" skills")
+    );
+    let home = browser.text("body");
+    for french in [
+        "Votre livret 2",
+        "Mes dossiers",
+        "Aucun dossier",
+        "Nouveau dossier",
+        "Certification visée",
+        "Mes appareils",
+        "Identité publique",
+        "Référentiels disponibles",
+        "Voir les blocs",
+        "compétences",
+        "Importer un référentiel",
+        "Le relais Livret",
+    ] {
+        assert!(
+            !home.contains(french),
+            "{french:?} on the English home:\n{home}"
+        );
+    }
+    browser.assert_accessible("home, in English");
+
+    // A dossier opens in the editor, the switch still above it.
+    browser.click("#creer-dossier");
+    browser.wait_for("#mes-dossiers");
+    assert_eq!(browser.text("#langue"), "Français");
+    assert_eq!(in_page(&browser, "document.documentElement.lang"), "en");
+    // The editor in English: the template's sections and fields with their English words
+    // and guidance, the fiche tools, the pickers, the annexes, the status line.
+    assert_eq!(browser.text("#mes-dossiers"), "← My dossiers");
+    assert_eq!(
+        browser.text("#titre-section-etat_civil"),
+        "Personal details"
+    );
+    browser.click("#ajouter-fiche");
+    browser.wait_text("[data-testid=fiches-etat]", |t| {
+        t == "Activity sheet no. 1 added."
+    });
+    assert_eq!(
+        browser.text("fieldset.fiche legend"),
+        "Activity sheet no. 1"
+    );
+    assert_eq!(browser.text("#dupliquer-0"), "Duplicate");
+    assert_eq!(
+        browser.text("label[for=f-fiches-0-intitule]"),
+        "Assignment title"
+    );
+    assert_eq!(browser.text("label[for=filtre-0]"), "Filter the skills");
+    assert!(
+        browser
+            .text("fieldset.preuves")
+            .contains("No annex yet: add the files in the Annexes section")
+    );
+    assert_eq!(browser.text("#ajouter-annexe"), "Encrypt and add");
+    browser.type_into("#f-fiches-0-intitule", "Migration vers le cloud");
+    browser.wait_text("[data-testid=etat-sauvegarde]", |t| {
+        t == "Saved on this device"
+    });
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t == "Synced with the relay"
+    });
+    let editor = browser.text("article.livret");
+    for french in [
+        "Fiche activité n°",
+        "Ajouter une fiche activité",
+        "Récapitulatif des compétences",
+        "Pièces jointes au livret",
+        "Filtrer les compétences",
+    ] {
+        assert!(!editor.contains(french), "{french:?} in the English editor");
+    }
+    browser.assert_accessible("editor, in English");
+
+    // Reloaded: still English, the unlock screen and the session's refusal too.
+    browser.refresh();
+    browser.wait_text("#titre-deverrouiller", |t| t == "Unlock Livret");
+    assert_eq!(in_page(&browser, "document.documentElement.lang"), "en");
+    assert_eq!(browser.text("label[for=phrase]"), "Passphrase");
+    assert_eq!(browser.text("#deverrouiller"), "Unlock");
+    browser.type_into("#phrase", "not the right phrase");
+    browser.click("#deverrouiller");
+    browser.wait_text("[role=alert]", |t| t == "Incorrect passphrase.");
+    browser.assert_accessible("unlock, in English (with an error)");
+
+    // French again from the keyboard: the switch comes before the form, and keeps the focus.
+    browser.back_tab_to("langue", 5);
+    browser.press(ENTER);
+    browser.wait_text("#titre-deverrouiller", |t| t == "Déverrouiller Livret");
+    assert_eq!(browser.focused(), "langue");
+    assert_eq!(in_page(&browser, "document.documentElement.lang"), "fr");
+    assert_eq!(in_page(&browser, "document.title"), "Livret — dossiers VAE");
+    assert_eq!(browser.text("#langue"), "English");
+    assert_eq!(browser.attribute("#langue", "lang"), "en");
+
+    // And kept in turn: reloaded, French; unlocked, home in French.
+    browser.refresh();
+    browser.wait_text("#titre-deverrouiller", |t| t == "Déverrouiller Livret");
+    assert_eq!(in_page(&browser, "document.documentElement.lang"), "fr");
+    browser.type_into("#phrase", PASSPHRASE);
+    browser.click("#deverrouiller");
+    browser.click("#mes-dossiers");
+    browser.wait_text("#titre-dossiers", |t| t == "Mes dossiers");
+    assert_eq!(browser.text("#creer-dossier"), "Créer le dossier");
 }

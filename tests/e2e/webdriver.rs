@@ -219,6 +219,17 @@ impl Browser {
         panic!("{css} never held {expected:?}; last: {last:?}");
     }
 
+    /// Waits until the checkbox matching `css` is `checked` (or not).
+    pub fn wait_checked(&self, css: &str, checked: bool) {
+        for _ in 0..WAIT_POLLS {
+            if self.property(css, "checked") == serde_json::Value::Bool(checked) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{css} never became checked = {checked}");
+    }
+
     /// Runs axe-core (installed by scripts/toolchain.sh) on the page as it is now, against
     /// WCAG 2.1 A and AA, and fails with every violation found, naming `screen`.
     pub fn assert_accessible(&self, screen: &str) {
