@@ -6,6 +6,8 @@
 #    (Rust 1.96 with its std source, built with -Zbuild-std) and lld-19.
 #  - wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock.
 #  - chromium + chromium-driver for browser tests, poppler-utils (pdftotext) for PDF checks.
+#  - python3-aiosmtpd: a real SMTP server on 127.0.0.1 for the e2e tests of the emails the
+#    relay sends (tests/e2e/smtp.rs runs it with Debian's /usr/bin/python3).
 #  - axe-core (npm registry) for the accessibility checks of the browser tests, in target/npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +18,7 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-packages=(chromium chromium-driver poppler-utils)
+packages=(chromium chromium-driver poppler-utils python3-aiosmtpd)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     packages+=(rustc-web cargo-web rust-web-src lld-19)

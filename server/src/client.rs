@@ -183,6 +183,104 @@ pub fn identity_show(home: &Home) -> Result<()> {
     Ok(())
 }
 
+pub fn identity_code(home: &Home) -> Result<()> {
+    println!("{}", home.device()?.id().safety_code());
+    Ok(())
+}
+
+fn parse_role(role: &str) -> Result<Role> {
+    match Role::parse(role) {
+        Some(Role::Owner) | None => bail!("{role} : rôle attendu advisor ou juror"),
+        Some(r) => Ok(r),
+    }
+}
+
+/// Waits for the answer to a request, skipping live messages meant for other work.
+async fn answer(link: &mut Link, wanted: impl Fn(&ServerMsg) -> bool) -> Result<ServerMsg> {
+    loop {
+        match link.next().await? {
+            ServerMsg::Rejected { detail, .. } => bail!("le relais a refusé : {detail}"),
+            msg if wanted(&msg) => return Ok(msg),
+            _ => continue,
+        }
+    }
+}
+
+pub async fn dossier_invite(
+    home: &Home,
+    id: &str,
+    email: &str,
+    role: &str,
+    name: Option<String>,
+) -> Result<()> {
+    let id = parse_id(id)?;
+    let role = parse_role(role)?;
+    let device = home.device()?;
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    link.send(&ClientMsg::Invite {
+        dossier: id,
+        email: email.to_string(),
+        role,
+        inviter: name,
+    })
+    .await?;
+    if let ServerMsg::Invited { invitation, .. } =
+        answer(&mut link, |m| matches!(m, ServerMsg::Invited { .. })).await?
+    {
+        println!("{}", hex::encode(invitation));
+    }
+    Ok(())
+}
+
+pub async fn dossier_requests(home: &Home, id: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    link.send(&ClientMsg::Requests { dossier: id }).await?;
+    if let ServerMsg::Requests { requests, .. } =
+        answer(&mut link, |m| matches!(m, ServerMsg::Requests { .. })).await?
+    {
+        for r in requests {
+            // The code is computed here, from the identity the relay passed on.
+            let code = r.identity.parse::<DeviceId>()?.safety_code();
+            println!(
+                "{} {} {code} {}",
+                hex::encode(r.invitation),
+                r.role.as_str(),
+                r.identity
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `link` is the address from the mail (`<relay>/#invitation=<token>`).
+pub async fn invitation_accept(home: &Home, link: &str) -> Result<()> {
+    let (relay, token) = link
+        .trim()
+        .split_once("/#invitation=")
+        .ok_or_else(|| anyhow!("lien d'invitation attendu (…/#invitation=…)"))?;
+    let device = home.device()?;
+    let mut connection = Link::connect(relay, &device).await?;
+    connection
+        .send(&ClientMsg::Accept {
+            token: token.to_string(),
+            identity: device.id().to_line(),
+        })
+        .await?;
+    if let ServerMsg::Accepted { dossier, role } =
+        answer(&mut connection, |m| matches!(m, ServerMsg::Accepted { .. })).await?
+    {
+        println!("{dossier}");
+        println!("{}", device.id().safety_code());
+        eprintln!(
+            "En attente de l'accord du candidat ({}) : comparez ce code avec le sien.",
+            role.as_str()
+        );
+    }
+    Ok(())
+}
+
 pub async fn dossier_new(home: &Home, relay: &str, referentiel: Option<&Path>) -> Result<()> {
     let device = home.device()?;
     let id = DossierId::generate();
@@ -213,10 +311,7 @@ pub async fn dossier_new(home: &Home, relay: &str, referentiel: Option<&Path>) -
 pub async fn dossier_share(home: &Home, id: &str, identity: &str, role: &str) -> Result<()> {
     let id = parse_id(id)?;
     let member: DeviceId = identity.parse()?;
-    let role = match Role::parse(role) {
-        Some(Role::Owner) | None => bail!("{role} : rôle attendu advisor ou juror"),
-        Some(r) => r,
-    };
+    let role = parse_role(role)?;
     let device = home.device()?;
     let mut replica = home.load(&device, &id)?;
     if !replica.membership().is_owner(&device.signing_public()) {

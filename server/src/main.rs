@@ -2,6 +2,8 @@
 
 mod app_assets;
 mod client;
+mod invitations;
+mod mail;
 mod referentiel_cli;
 mod relay;
 mod serve;
@@ -37,6 +39,18 @@ enum Command {
         /// Directory for the relay's data (SQLite database, logs).
         #[arg(long, default_value = "livret-data")]
         data: PathBuf,
+        /// Where invitation mail goes: `smtp://host:port`, `smtp://user:pass@host:587?tls=required`
+        /// (STARTTLS), `smtps://user:pass@host:465` (TLS), or `file:///dir` (each mail written
+        /// as a file). Default: the `outbox` directory inside `--data`.
+        #[arg(long, env = "LIVRET_SMTP_URL", hide_env_values = true)]
+        smtp_url: Option<String>,
+        /// The address people open the app at (invitation links point there). Default: the
+        /// listening address.
+        #[arg(long)]
+        public_url: Option<String>,
+        /// The sender of the relay's mail.
+        #[arg(long, default_value = "Livret <livret@localhost>")]
+        mail_from: String,
     },
     /// Référentiels de compétences: import and check.
     #[command(subcommand)]
@@ -47,6 +61,9 @@ enum Command {
     /// Dossiers: create, share, open, edit, read.
     #[command(subcommand)]
     Dossier(DossierCommand),
+    /// Invitations received by e-mail.
+    #[command(subcommand)]
+    Invitation(InvitationCommand),
     /// Push and pull every local dossier; exits once up to date.
     Sync,
 }
@@ -55,6 +72,8 @@ enum Command {
 enum IdentityCommand {
     /// Print this device's public identity on one line (created on first use).
     Show,
+    /// Print this device's safety code, to compare with the one the candidate sees.
+    Code,
 }
 
 #[derive(Subcommand)]
@@ -90,6 +109,27 @@ enum DossierCommand {
     Get { id: String, path: String },
     /// Replace the dossier's history on the relay by one sealed snapshot.
     Compact { id: String },
+    /// Invite someone by e-mail (owner only): the relay mails them a one-time link.
+    Invite {
+        id: String,
+        email: String,
+        /// advisor or juror.
+        #[arg(long)]
+        role: String,
+        /// Your name, as the mail shows it.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the devices that answered an invitation and wait for approval, with their
+    /// safety codes; approve one with `dossier share ID IDENTITY --role ROLE`.
+    Requests { id: String },
+}
+
+#[derive(Subcommand)]
+enum InvitationCommand {
+    /// Answer an invitation link with this device's identity; prints the dossier's id and
+    /// this device's safety code, then the candidate approves.
+    Accept { link: String },
 }
 
 #[derive(Subcommand)]
@@ -116,7 +156,21 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let home = client::Home::new(cli.home);
     match cli.command {
-        Command::Serve { addr, data } => serve::run(addr, data),
+        Command::Serve {
+            addr,
+            data,
+            smtp_url,
+            public_url,
+            mail_from,
+        } => serve::run(
+            addr,
+            data,
+            serve::MailSettings {
+                smtp_url,
+                public_url,
+                from: mail_from,
+            },
+        ),
         Command::Referentiel(ReferentielCommand::Import { files, json }) => {
             referentiel_cli::import(&files, json)
         }
@@ -126,6 +180,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Identity(IdentityCommand::Show) => report(client::identity_show(&home)),
+        Command::Identity(IdentityCommand::Code) => report(client::identity_code(&home)),
+        Command::Invitation(InvitationCommand::Accept { link }) => {
+            report(block_on(client::invitation_accept(&home, &link)))
+        }
         Command::Dossier(command) => report(block_on(async {
             match command {
                 DossierCommand::New { relay, referentiel } => {
@@ -142,6 +200,13 @@ fn main() -> ExitCode {
                 }
                 DossierCommand::Get { id, path } => client::dossier_get(&home, &id, &path),
                 DossierCommand::Compact { id } => client::dossier_compact(&home, &id).await,
+                DossierCommand::Invite {
+                    id,
+                    email,
+                    role,
+                    name,
+                } => client::dossier_invite(&home, &id, &email, &role, name).await,
+                DossierCommand::Requests { id } => client::dossier_requests(&home, &id).await,
             }
         })),
         Command::Sync => report(block_on(client::sync(&home))),

@@ -32,7 +32,9 @@ const MAX_FAN_OUT_FRAME: usize = 4 * 1024 * 1024;
 
 /// Shared by every connection.
 pub struct Relay {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
+    /// Sends invitations; `None` in tests that need no mail.
+    pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
     appender: std::sync::mpsc::Sender<Job>,
     hub: Mutex<HashMap<DossierId, Vec<(u64, Outgoing)>>>,
     next_connection: AtomicU64,
@@ -98,10 +100,11 @@ enum Job {
 }
 
 impl Relay {
-    pub fn new(store: Arc<dyn Store>) -> Arc<Relay> {
+    pub fn new(store: Arc<dyn Store>, mailer: Option<Arc<crate::mail::Mailer>>) -> Arc<Relay> {
         let (tx, rx) = std::sync::mpsc::channel();
         let relay = Arc::new(Relay {
             store,
+            mailer,
             appender: tx,
             hub: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(1),
@@ -218,7 +221,7 @@ struct AppendState {
     last: HashMap<(DossierId, [u8; 32]), u64>,
 }
 
-fn load_membership(store: &dyn Store, dossier: &DossierId) -> Option<Membership> {
+pub(crate) fn load_membership(store: &dyn Store, dossier: &DossierId) -> Option<Membership> {
     let log = store.membership_log(dossier).ok()?;
     let entries: Vec<SignedEntry> = log
         .iter()
@@ -658,7 +661,11 @@ fn refusal(relay: &Relay, reason: Rejection, detail: impl Into<String>) -> Serve
     ServerMsg::Rejected { reason, detail }
 }
 
-fn rejected(relay: &Relay, reason: Rejection, detail: impl Into<String>) -> Vec<ServerMsg> {
+pub(crate) fn rejected(
+    relay: &Relay,
+    reason: Rejection,
+    detail: impl Into<String>,
+) -> Vec<ServerMsg> {
     vec![refusal(relay, reason, detail)]
 }
 
@@ -769,6 +776,16 @@ async fn handle(
                 Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
             }
         }
+        ClientMsg::Invite {
+            dossier,
+            email,
+            role,
+            inviter,
+        } => crate::invitations::invite(relay, &me, dossier, &email, role, inviter).await,
+        ClientMsg::Accept { token, identity } => {
+            crate::invitations::accept(relay, &me, &token, &identity).await
+        }
+        ClientMsg::Requests { dossier } => crate::invitations::requests(relay, &me, dossier),
         ClientMsg::Dossiers => {
             // An indexed read, like the membership log a subscription reads.
             match relay.store.dossiers_of(&me) {

@@ -19,7 +19,14 @@ use crate::app_assets;
 use crate::relay::{self, Relay};
 use crate::store::SqliteStore;
 
-pub fn run(addr: SocketAddr, data: PathBuf) -> ExitCode {
+/// How the relay sends mail (`livret serve --smtp-url … --public-url … --mail-from …`).
+pub struct MailSettings {
+    pub smtp_url: Option<String>,
+    pub public_url: Option<String>,
+    pub from: String,
+}
+
+pub fn run(addr: SocketAddr, data: PathBuf, mail: MailSettings) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LIVRET_LOG")
@@ -48,8 +55,34 @@ pub fn run(addr: SocketAddr, data: PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let relay = Relay::new(Arc::new(store));
-    match runtime.block_on(serve(addr, relay)) {
+    let store: Arc<dyn crate::store::Store> = Arc::new(store);
+    let transport = match &mail.smtp_url {
+        Some(url) => crate::mail::Transport::from_url(url),
+        None => Ok(crate::mail::Transport::Outbox(data.join("outbox"))),
+    };
+    let (transport, from) = match (transport, crate::mail::parse_address(&mail.from)) {
+        (Ok(t), Ok(f)) => (t, f),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("livret: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Bound first: links in mail name the port really listened on (`127.0.0.1:0` picks one).
+    let listener = match runtime.block_on(tokio::net::TcpListener::bind(addr)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("livret: {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let local = listener.local_addr().unwrap_or(addr);
+    let public_url = mail.public_url.unwrap_or_else(|| format!("http://{local}"));
+    let mailer = {
+        let _runtime = runtime.enter();
+        crate::mail::Mailer::start(store.clone(), transport, from, public_url)
+    };
+    let relay = Relay::new(store, Some(mailer));
+    match runtime.block_on(serve(listener, relay)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("livret: {addr}: {e}");
@@ -58,8 +91,7 @@ pub fn run(addr: SocketAddr, data: PathBuf) -> ExitCode {
     }
 }
 
-async fn serve(addr: SocketAddr, relay: Arc<Relay>) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+async fn serve(listener: tokio::net::TcpListener, relay: Arc<Relay>) -> std::io::Result<()> {
     let local = listener.local_addr()?;
     if !app_assets::present() {
         tracing::warn!("web app not embedded: build it with scripts/build-app.sh");

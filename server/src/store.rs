@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use livret_shared::envelope::DossierId;
 use livret_shared::evidence::BlobId;
+use livret_shared::membership::Role;
 use rusqlite::{Connection, OptionalExtension, params};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,55 @@ pub struct NewEnvelope {
     pub writer: [u8; 32],
     pub counter: u64,
     pub bytes: Vec<u8>,
+}
+
+/// An invitation to a dossier. Its token is never stored, only its SHA-256: the database
+/// alone does not let anyone answer an invitation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: [u8; 16],
+    pub token_hash: [u8; 32],
+    pub dossier: DossierId,
+    pub role: Role,
+    /// The owner key that invited.
+    pub inviter: [u8; 32],
+    /// Milliseconds since the Unix epoch.
+    pub expires: i64,
+    /// The identity line of the device that answered, once one did.
+    pub answer: Option<String>,
+}
+
+/// A mail to send: metadata and a link at most (see `mail.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// A mail waiting in the queue, with how many attempts failed so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMail {
+    pub id: i64,
+    pub mail: OutgoingMail,
+    pub attempts: u32,
+}
+
+fn role_code(role: Role) -> i64 {
+    match role {
+        Role::Owner => 0,
+        Role::Advisor => 1,
+        Role::Juror => 2,
+    }
+}
+
+fn role_from(code: i64) -> Option<Role> {
+    match code {
+        0 => Some(Role::Owner),
+        1 => Some(Role::Advisor),
+        2 => Some(Role::Juror),
+        _ => None,
+    }
 }
 
 /// The active snapshot of a dossier.
@@ -114,6 +164,26 @@ pub trait Store: Send + Sync + 'static {
         blob: &BlobId,
         index: u32,
     ) -> Result<Option<(Vec<u8>, bool)>, StoreError>;
+    /// Records an invitation and queues its mail, in one transaction (`now`: when the mail
+    /// may go, milliseconds).
+    fn create_invitation(
+        &self,
+        invitation: &Invitation,
+        mail: &OutgoingMail,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    fn invitation_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Invitation>, StoreError>;
+    /// Records the device that answered an invitation. The first answer holds: `false` when
+    /// another identity answered it before (the same one again is `true`).
+    fn answer_invitation(&self, id: &[u8; 16], identity: &str) -> Result<bool, StoreError>;
+    /// The answered invitations of a dossier, oldest first.
+    fn answered_invitations(&self, dossier: &DossierId) -> Result<Vec<Invitation>, StoreError>;
+    /// Mails whose next attempt is due at `now` (milliseconds), oldest first.
+    fn due_mail(&self, now: i64, limit: usize) -> Result<Vec<QueuedMail>, StoreError>;
+    /// When the next queued mail is due, if any.
+    fn next_mail_due(&self) -> Result<Option<i64>, StoreError>;
+    fn mail_sent(&self, id: i64) -> Result<(), StoreError>;
+    fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError>;
 }
 
 fn encode_covers(covers: &BTreeMap<[u8; 32], u64>) -> Vec<u8> {
@@ -191,6 +261,24 @@ impl SqliteStore {
                  UNIQUE (dossier, writer, counter)
              );
              CREATE INDEX IF NOT EXISTS envelopes_by_dossier ON envelopes (dossier, arrival);
+             CREATE TABLE IF NOT EXISTS invitations (
+                 id BLOB PRIMARY KEY,
+                 token_hash BLOB NOT NULL UNIQUE,
+                 dossier BLOB NOT NULL,
+                 role INTEGER NOT NULL,
+                 inviter BLOB NOT NULL,
+                 expires INTEGER NOT NULL,
+                 answer TEXT
+             ) WITHOUT ROWID;
+             CREATE INDEX IF NOT EXISTS invitations_by_dossier ON invitations (dossier);
+             CREATE TABLE IF NOT EXISTS mail_queue (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 recipient TEXT NOT NULL,
+                 subject TEXT NOT NULL,
+                 body TEXT NOT NULL,
+                 attempts INTEGER NOT NULL DEFAULT 0,
+                 next_attempt INTEGER NOT NULL
+             );
              CREATE TABLE IF NOT EXISTS snapshots (
                  dossier BLOB NOT NULL,
                  id BLOB NOT NULL,
@@ -529,4 +617,148 @@ impl Store for SqliteStore {
             .optional()?;
         Ok(body.map(|b| (b, complete && index + 1 == stored)))
     }
+
+    fn create_invitation(
+        &self,
+        invitation: &Invitation,
+        mail: &OutgoingMail,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.write.lock().expect("store lock");
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO invitations (id, token_hash, dossier, role, inviter, expires, answer)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
+            params![
+                &invitation.id[..],
+                &invitation.token_hash[..],
+                &invitation.dossier.0[..],
+                role_code(invitation.role),
+                &invitation.inviter[..],
+                invitation.expires,
+            ],
+        )?;
+        insert_mail(&tx, mail, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn invitation_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Invitation>, StoreError> {
+        let conn = self.read.lock().expect("store lock");
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, token_hash, dossier, role, inviter, expires, answer
+             FROM invitations WHERE token_hash = ?1",
+        )?;
+        let row = stmt
+            .query_row(params![&token_hash[..]], invitation_row)
+            .optional()?;
+        Ok(row.flatten())
+    }
+
+    fn answer_invitation(&self, id: &[u8; 16], identity: &str) -> Result<bool, StoreError> {
+        let conn = self.write.lock().expect("store lock");
+        conn.execute(
+            "UPDATE invitations SET answer = ?2 WHERE id = ?1 AND answer IS NULL",
+            params![&id[..], identity],
+        )?;
+        let answer: Option<String> = conn
+            .query_row(
+                "SELECT answer FROM invitations WHERE id = ?1",
+                params![&id[..]],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        Ok(answer.as_deref() == Some(identity))
+    }
+
+    fn answered_invitations(&self, dossier: &DossierId) -> Result<Vec<Invitation>, StoreError> {
+        let conn = self.read.lock().expect("store lock");
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, token_hash, dossier, role, inviter, expires, answer
+             FROM invitations WHERE dossier = ?1 AND answer IS NOT NULL ORDER BY expires, id",
+        )?;
+        let rows = stmt.query_map(params![&dossier.0[..]], invitation_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.extend(row?);
+        }
+        Ok(out)
+    }
+
+    fn due_mail(&self, now: i64, limit: usize) -> Result<Vec<QueuedMail>, StoreError> {
+        let conn = self.read.lock().expect("store lock");
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, recipient, subject, body, attempts FROM mail_queue
+             WHERE next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now, limit as i64], |r| {
+            Ok(QueuedMail {
+                id: r.get(0)?,
+                mail: OutgoingMail {
+                    to: r.get(1)?,
+                    subject: r.get(2)?,
+                    body: r.get(3)?,
+                },
+                attempts: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
+        let conn = self.read.lock().expect("store lock");
+        Ok(conn.query_row("SELECT MIN(next_attempt) FROM mail_queue", [], |r| r.get(0))?)
+    }
+
+    fn mail_sent(&self, id: i64) -> Result<(), StoreError> {
+        let conn = self.write.lock().expect("store lock");
+        conn.execute("DELETE FROM mail_queue WHERE id = ?1", params![id])?;
+        Ok(())
+    }
+
+    fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError> {
+        let conn = self.write.lock().expect("store lock");
+        conn.execute(
+            "UPDATE mail_queue SET attempts = ?2, next_attempt = ?3 WHERE id = ?1",
+            params![id, attempts, next_attempt],
+        )?;
+        Ok(())
+    }
+}
+
+fn insert_mail(conn: &Connection, mail: &OutgoingMail, now: i64) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO mail_queue (recipient, subject, body, attempts, next_attempt)
+         VALUES (?1, ?2, ?3, 0, ?4)",
+        params![mail.to, mail.subject, mail.body, now],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// An `invitations` row; `None` when it does not read back (a role or id this build does not
+/// know), so one odd row does not hide the others.
+fn invitation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Invitation>> {
+    let id: Vec<u8> = r.get(0)?;
+    let token_hash: Vec<u8> = r.get(1)?;
+    let dossier: Vec<u8> = r.get(2)?;
+    let inviter: Vec<u8> = r.get(4)?;
+    let (Ok(id), Ok(token_hash), Ok(dossier), Ok(inviter), Some(role)) = (
+        <[u8; 16]>::try_from(id.as_slice()),
+        <[u8; 32]>::try_from(token_hash.as_slice()),
+        <[u8; 16]>::try_from(dossier.as_slice()),
+        <[u8; 32]>::try_from(inviter.as_slice()),
+        role_from(r.get(3)?),
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(Invitation {
+        id,
+        token_hash,
+        dossier: DossierId(dossier),
+        role,
+        inviter,
+        expires: r.get(5)?,
+        answer: r.get(6)?,
+    }))
 }

@@ -42,6 +42,21 @@ pub struct DeviceId {
 }
 
 impl DeviceId {
+    /// Six digits (`"482 913"`) both people compare, out loud or on a call, before an owner
+    /// lets a device in: computed from the identity the invitee's device holds and from the
+    /// one the owner's device received. The relay passes identities along; if it swapped one
+    /// for its own, the two codes differ.
+    pub fn safety_code(&self) -> String {
+        use sha2::Digest;
+        let mut hash = sha2::Sha256::new();
+        hash.update(b"livret-safety-code-v1");
+        hash.update(self.signing);
+        hash.update(self.recipient.as_bytes());
+        let digest = hash.finalize();
+        let n = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 1_000_000;
+        format!("{:03} {:03}", n / 1000, n % 1000)
+    }
+
     /// One line, safe to print, mail or paste: `livret1:<hex signing key>:<age recipient>`.
     pub fn to_line(&self) -> String {
         format!("livret1:{}:{}", hex::encode(self.signing), self.recipient)
@@ -438,6 +453,30 @@ mod tests {
         let theirs: Vec<(&[u8], [u8; 64])> =
             messages.iter().map(|m| (m.as_slice(), b.sign(m))).collect();
         assert!(!v.verify_all(&theirs));
+    }
+
+    #[test]
+    fn safety_codes_are_six_digits_that_tell_devices_apart() {
+        let a = DeviceSecret::generate().id();
+        let b = DeviceSecret::generate().id();
+        let code = a.safety_code();
+        assert_eq!(code.len(), 7);
+        assert!(
+            code[..3]
+                .chars()
+                .chain(code[4..].chars())
+                .all(|c| c.is_ascii_digit())
+        );
+        assert_eq!(&code[3..4], " ");
+        assert_eq!(code, a.safety_code(), "the same on both sides");
+        assert_ne!(code, b.safety_code());
+        // A relay that kept the signing key but swapped the recipient (to read the wrapped
+        // key itself) changes the code too.
+        let swapped = DeviceId {
+            signing: a.signing,
+            recipient: b.recipient.clone(),
+        };
+        assert_ne!(code, swapped.safety_code());
     }
 
     #[test]

@@ -31,6 +31,15 @@ impl Role {
         }
     }
 
+    /// The word [`Role::parse`] reads back.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Advisor => "advisor",
+            Role::Juror => "juror",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "owner" | "candidat" => Some(Role::Owner),

@@ -10,7 +10,7 @@ use crate::envelope::DossierId;
 use crate::envelope::{Envelope, EnvelopeError, Header, Kind, MAX_ENVELOPE};
 use crate::evidence::BlobId;
 use crate::keys::Verifier;
-use crate::membership::Membership;
+use crate::membership::{Membership, Role};
 
 /// Device → relay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +56,29 @@ pub enum ClientMsg {
         blob: BlobId,
         index: u32,
     },
+    /// Invites someone by e-mail to a dossier (owners only). The relay mails a one-time link;
+    /// the mail carries that link and `inviter` (the candidate's name, if given) — never
+    /// dossier content, never a key.
+    Invite {
+        dossier: DossierId,
+        email: String,
+        role: Role,
+        inviter: Option<String>,
+    },
+    /// The invitee's device answers an invitation link with its identity line (its own:
+    /// the line's signing key must be the logged-in one); it then waits for the owner.
+    Accept { token: String, identity: String },
+    /// The answered invitations of a dossier that wait for an owner's approval (owners only).
+    Requests { dossier: DossierId },
+}
+
+/// An answered invitation waiting for an owner's approval: approving it is sharing the
+/// dossier with `identity` as `role` (after comparing safety codes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRequest {
+    pub invitation: [u8; 16],
+    pub role: Role,
+    pub identity: String,
 }
 
 /// Relay → device.
@@ -113,6 +136,20 @@ pub enum ServerMsg {
         index: u32,
         bytes: Vec<u8>,
         last: bool,
+    },
+    /// The invitation is recorded and its mail queued.
+    Invited {
+        dossier: DossierId,
+        invitation: [u8; 16],
+    },
+    /// The invitation was answered: the owner now sees this device's request.
+    Accepted {
+        dossier: DossierId,
+        role: Role,
+    },
+    Requests {
+        dossier: DossierId,
+        requests: Vec<JoinRequest>,
     },
 }
 

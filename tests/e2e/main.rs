@@ -1,7 +1,9 @@
 //! End-to-end tests: a real `livret serve` process on 127.0.0.1, real HTTP, a real browser.
 
 mod browser;
+mod invitations;
 mod serve;
+mod smtp;
 mod support;
 mod sync;
 mod webdriver;

@@ -24,9 +24,15 @@ impl Relay {
 
     /// A relay on an existing data directory (a restart).
     pub fn start_in(data: PathBuf) -> Relay {
+        Relay::start_with(data, &[])
+    }
+
+    /// A relay with more `livret serve` options (mail settings).
+    pub fn start_with(data: PathBuf, options: &[&str]) -> Relay {
         let mut child = Command::new(env!("CARGO_BIN_EXE_livret"))
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
             .arg(&data)
+            .args(options)
             .env("LIVRET_LOG", "debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

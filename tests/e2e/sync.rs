@@ -45,7 +45,7 @@ impl Device {
             .to_string()
     }
 
-    fn try_run(&self, args: &[&str]) -> (bool, String) {
+    pub(crate) fn try_run(&self, args: &[&str]) -> (bool, String) {
         let out = Command::new(env!("CARGO_BIN_EXE_livret"))
             .arg("--home")
             .arg(&self.home)

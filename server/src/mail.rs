@@ -1,0 +1,227 @@
+//! The mail the relay sends: invitations now, reminders later. A mail holds a link and
+//! the candidate's name at most — never dossier content (the relay has none in clear) and
+//! never a key. Mails wait in the store's queue (`mail_queue`) until the transport takes
+//! them, so none is lost across a restart; a failed attempt is tried again after a wait that
+//! doubles (1 s, 2 s, 4 s … up to an hour).
+//!
+//! Transports, from `--smtp-url`: `smtp://host:port` (plain, for a local relay),
+//! `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://user:pass@host:465` (TLS),
+//! all through lettre; or `file:///dir` (the development default): each mail written as an
+//! `.eml` file, nothing sent.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::sync::Notify;
+
+use crate::store::{OutgoingMail, QueuedMail, Store};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("adresse SMTP invalide : {0}")]
+    Url(String),
+    #[error("adresse e-mail invalide : {0}")]
+    Address(String),
+    #[error("message impossible à construire : {0}")]
+    Build(String),
+    #[error("envoi refusé : {0}")]
+    Send(String),
+    #[error("boîte d'envoi : {0}")]
+    Outbox(#[from] std::io::Error),
+}
+
+/// Where mail goes.
+pub enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// A directory that receives each mail as an `.eml` file (development, tests).
+    Outbox(PathBuf),
+}
+
+impl Transport {
+    pub fn from_url(url: &str) -> Result<Transport, MailError> {
+        if let Some(dir) = url.strip_prefix("file://") {
+            return Ok(Transport::Outbox(PathBuf::from(dir)));
+        }
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| MailError::Url(e.to_string()))?;
+        Ok(Transport::Smtp(
+            builder.timeout(Some(Duration::from_secs(30))).build(),
+        ))
+    }
+
+    async fn send(&self, message: Message) -> Result<(), MailError> {
+        match self {
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| MailError::Send(e.to_string())),
+            Transport::Outbox(dir) => {
+                tokio::fs::create_dir_all(dir).await?;
+                let name = format!("{}-{}.eml", now_ms(), hex::encode(random_id()));
+                // Written whole then renamed: a reader never sees half a mail.
+                let partial = dir.join(format!(".{name}.part"));
+                tokio::fs::write(&partial, message.formatted()).await?;
+                tokio::fs::rename(&partial, dir.join(name)).await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Checks an address typed by a user (what an invitation is sent to).
+pub fn parse_address(address: &str) -> Result<Mailbox, MailError> {
+    if address.len() > 254 {
+        return Err(MailError::Address("trop longue".into()));
+    }
+    address
+        .trim()
+        .parse::<Mailbox>()
+        .map_err(|e| MailError::Address(e.to_string()))
+}
+
+/// The sending side: the queue's sender task, woken when a mail is queued.
+pub struct Mailer {
+    /// The `From:` of every mail.
+    pub from: Mailbox,
+    /// Where links point (the address people open the app at).
+    pub public_url: String,
+    wake: Notify,
+}
+
+impl Mailer {
+    /// Starts the sender task on the current tokio runtime.
+    pub fn start(
+        store: Arc<dyn Store>,
+        transport: Transport,
+        from: Mailbox,
+        public_url: String,
+    ) -> Arc<Mailer> {
+        let mailer = Arc::new(Mailer {
+            from,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            wake: Notify::new(),
+        });
+        tokio::spawn(send_queued(store, transport, mailer.clone()));
+        mailer
+    }
+
+    /// Tells the sender task a mail was queued.
+    pub fn queued(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// Milliseconds since the Unix epoch: the queue's clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn random_id() -> [u8; 8] {
+    let mut id = [0u8; 8];
+    getrandom::fill(&mut id).expect("random source");
+    id
+}
+
+/// The wait before attempt `attempts + 1`, after `attempts` failures.
+pub fn backoff(attempts: u32) -> Duration {
+    const MAX: Duration = Duration::from_secs(3600);
+    Duration::from_secs(1)
+        .checked_mul(1u32 << attempts.saturating_sub(1).min(12))
+        .map_or(MAX, |d| d.min(MAX))
+}
+
+/// The sender task: sends what is due, reschedules what failed, sleeps until the next mail
+/// is due (or one is queued). Runs as long as the relay.
+async fn send_queued(store: Arc<dyn Store>, transport: Transport, mailer: Arc<Mailer>) {
+    loop {
+        let due = {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || store.due_mail(now_ms(), 20)).await
+        };
+        match due {
+            Ok(Ok(due)) => {
+                for queued in due {
+                    deliver(&store, &transport, &mailer, queued).await;
+                }
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "mail queue unreadable"),
+            Err(e) => tracing::error!(error = %e, "mail queue task failed"),
+        }
+        let next = store.next_mail_due().ok().flatten();
+        let wait = next.map_or(60_000, |t| (t - now_ms()).clamp(0, 60_000));
+        if wait == 0 {
+            continue;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
+            () = mailer.wake.notified() => {}
+        }
+    }
+}
+
+/// One attempt at one queued mail. The logs name the mail by its queue id only: its body
+/// holds a one-time link, its recipient is personal data.
+async fn deliver(store: &Arc<dyn Store>, transport: &Transport, mailer: &Mailer, q: QueuedMail) {
+    let result = match compose(&mailer.from, &q.mail) {
+        Ok(message) => transport.send(message).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => {
+            tracing::info!(mail = q.id, attempts = q.attempts + 1, "mail sent");
+            if let Err(e) = store.mail_sent(q.id) {
+                tracing::error!(mail = q.id, error = %e, "sent mail still queued");
+            }
+        }
+        Err(e) => {
+            let attempts = q.attempts + 1;
+            let next = now_ms() + backoff(attempts).as_millis() as i64;
+            tracing::warn!(mail = q.id, attempts, error = %e, "mail not sent, will retry");
+            if let Err(e) = store.mail_failed(q.id, attempts, next) {
+                tracing::error!(mail = q.id, error = %e, "mail retry not recorded");
+            }
+        }
+    }
+}
+
+fn compose(from: &Mailbox, mail: &OutgoingMail) -> Result<Message, MailError> {
+    Message::builder()
+        .from(from.clone())
+        .to(parse_address(&mail.to)?)
+        .subject(mail.subject.clone())
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.body.clone())
+        .map_err(|e| MailError::Build(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_twice_as_long_each_time_up_to_an_hour() {
+        let waits: Vec<u64> = (1..=5).map(|a| backoff(a).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16]);
+        assert_eq!(backoff(40), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn addresses_are_checked_before_anything_is_queued() {
+        assert!(parse_address("camille.durand@example.org").is_ok());
+        for bad in [
+            "",
+            "pas une adresse",
+            "a@b.org\r\nBcc: everyone@example.org",
+        ] {
+            assert!(parse_address(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_address(&format!("{}@example.org", "a".repeat(300))).is_err());
+    }
+}

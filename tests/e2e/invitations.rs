@@ -1,0 +1,222 @@
+//! Invitations by e-mail, end to end: a real relay process sending through a real SMTP
+//! server (aiosmtpd) on 127.0.0.1, native clients for the candidate and the invitee.
+
+use crate::smtp::{SmtpServer, free_port};
+use crate::support::{Relay, temp_dir};
+use crate::sync::{Device, contains, files_under};
+
+const CANARY: &str = "CANARI-INVITATION-5f1e9a";
+
+/// The invitation link in a mail's body.
+fn link_in(body: &str) -> String {
+    body.split_whitespace()
+        .find(|w| w.contains("/#invitation="))
+        .unwrap_or_else(|| panic!("no invitation link in:\n{body}"))
+        .to_string()
+}
+
+#[test]
+fn an_invitation_mail_leads_to_an_approved_advisor_and_carries_nothing_of_the_dossier() {
+    let smtp = SmtpServer::start();
+    let relay = Relay::start_with(temp_dir("relais-courriel"), &["--smtp-url", &smtp.url()]);
+    let candidate = Device::new("candidat-invite");
+    let advisor = Device::new("conseil-invite");
+    let stranger = Device::new("intrus-invite");
+
+    let id = candidate.run(&["dossier", "new", "--relay", &relay.url("")]);
+    candidate.run(&["dossier", "set", &id, "motivation.lettre", CANARY]);
+    candidate.run(&["sync"]);
+
+    // Only an owner invites: the advisor-to-be, a stranger, cannot.
+    let (ok, err) = stranger.try_run(&[
+        "dossier",
+        "invite",
+        &id,
+        "x@example.org",
+        "--role",
+        "advisor",
+    ]);
+    assert!(!ok, "a stranger has no dossier to invite to: {err}");
+
+    let invitation = candidate.run(&[
+        "dossier",
+        "invite",
+        &id,
+        "camille.conseil@example.org",
+        "--role",
+        "advisor",
+        "--name",
+        "Dominique Durand",
+    ]);
+    assert_eq!(invitation.len(), 32, "{invitation}");
+    let mails = smtp.wait_for_messages(1);
+    let mail = &mails[0];
+    assert_eq!(mail.to, ["camille.conseil@example.org"]);
+    assert_eq!(
+        mail.subject,
+        "Invitation à rejoindre un dossier VAE sur Livret"
+    );
+    assert!(mail.body.contains("Dominique Durand"), "{}", mail.body);
+    assert!(mail.body.contains("accompagnateur"), "{}", mail.body);
+    // Never the dossier's content, never a key.
+    for secret in [
+        CANARY,
+        "AGE-SECRET-KEY",
+        "LIVRET-SIGNING-KEY",
+        "age1",
+        "livret1:",
+    ] {
+        assert!(
+            !contains(&mail.raw, secret.as_bytes()),
+            "{secret} in the mail:\n{}",
+            String::from_utf8_lossy(&mail.raw)
+        );
+    }
+    let link = link_in(&mail.body);
+    assert!(link.starts_with(&relay.url("/#invitation=")), "{link}");
+
+    // Until it is answered and approved, the invitee sees nothing.
+    let (ok, _) = advisor.try_run(&["dossier", "open", &id, "--relay", &relay.url("")]);
+    assert!(!ok, "not a member yet");
+
+    // A forged or mangled token is refused.
+    let forged = format!("{}/#invitation={}", relay.url(""), "0".repeat(64));
+    let (ok, err) = advisor.try_run(&["invitation", "accept", &forged]);
+    assert!(!ok && err.contains("invitation inconnue"), "{err}");
+
+    let answer = advisor.run(&["invitation", "accept", &link]);
+    let mut lines = answer.lines();
+    assert_eq!(lines.next(), Some(id.as_str()));
+    let advisor_code = lines.next().unwrap().to_string();
+    assert_eq!(advisor_code, advisor.run(&["identity", "code"]));
+    assert_eq!(
+        advisor_code.len(),
+        7,
+        "six digits in two groups: {advisor_code}"
+    );
+
+    // The link works once: another device cannot answer it again.
+    let (ok, err) = stranger.try_run(&["invitation", "accept", &link]);
+    assert!(!ok && err.contains("déjà utilisée"), "{err}");
+    // Only the owner sees who answered.
+    let (ok, _) = advisor.try_run(&["dossier", "requests", &id]);
+    assert!(!ok, "the invitee has no dossier to read requests of");
+
+    // The candidate sees the request with the same safety code (computed on their side
+    // from the identity the relay passed on), and approves it by sharing.
+    let requests = candidate.run(&["dossier", "requests", &id]);
+    let request: Vec<&str> = requests.split(' ').collect();
+    assert_eq!(request[0], invitation);
+    assert_eq!(request[1], "advisor");
+    assert_eq!(format!("{} {}", request[2], request[3]), advisor_code);
+    let identity = request[4];
+    assert_eq!(identity, advisor.run(&["identity", "show"]));
+    candidate.run(&["dossier", "share", &id, identity, "--role", "advisor"]);
+    assert_eq!(candidate.run(&["dossier", "requests", &id]), "", "approved");
+
+    advisor.run(&["dossier", "open", &id, "--relay", &relay.url("")]);
+    assert_eq!(
+        advisor.run(&["dossier", "get", &id, "motivation.lettre"]),
+        CANARY
+    );
+    // An advisor edits the dossier but does not invite: the relay refuses, by key.
+    let (ok, err) = advisor.try_run(&[
+        "dossier",
+        "invite",
+        &id,
+        "autre@example.org",
+        "--role",
+        "juror",
+    ]);
+    assert!(!ok && err.contains("seul le candidat invite"), "{err}");
+    assert_eq!(smtp.messages().len(), 1, "no second mail");
+
+    // The relay's files and logs never held the canary (the queue kept the mail until sent).
+    for (path, bytes) in files_under(&relay.data) {
+        assert!(
+            !contains(&bytes, CANARY.as_bytes()),
+            "canary in {}",
+            path.display()
+        );
+    }
+    let logs = relay.output();
+    for secret in [CANARY, link.as_str(), "camille.conseil@example.org"] {
+        assert!(
+            !contains(&logs, secret.as_bytes()),
+            "{secret} in the relay's logs"
+        );
+    }
+}
+
+/// A mail queued while the SMTP server is down is retried, survives a relay restart, and
+/// is delivered once the server is up.
+#[test]
+fn a_queued_mail_survives_a_restart_and_goes_once_the_server_is_up() {
+    let port = free_port();
+    let url = format!("smtp://127.0.0.1:{port}");
+    let data = temp_dir("relais-file-attente");
+    let relay = Relay::start_with(data.clone(), &["--smtp-url", &url]);
+    let candidate = Device::new("candidat-file");
+    let id = candidate.run(&["dossier", "new", "--relay", &relay.url("")]);
+    candidate.run(&[
+        "dossier",
+        "invite",
+        &id,
+        "jure@example.org",
+        "--role",
+        "juror",
+    ]);
+    // Nothing listens yet: the relay tries, fails, and says it will retry.
+    let mut retried = false;
+    for _ in 0..100 {
+        if contains(&relay.output(), b"will retry") {
+            retried = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(retried, "{}", String::from_utf8_lossy(&relay.output()));
+    let data = relay.kill_hard();
+
+    let smtp = SmtpServer::start_on(port);
+    let _relay = Relay::start_with(data, &["--smtp-url", &url]);
+    let mails = smtp.wait_for_messages(1);
+    assert_eq!(mails[0].to, ["jure@example.org"]);
+    assert!(mails[0].body.contains("comme juré"), "{}", mails[0].body);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(smtp.messages().len(), 1, "sent once");
+}
+
+/// Without `--smtp-url`, mail goes to files in the data directory (development).
+#[test]
+fn without_smtp_the_mail_lands_in_the_outbox_directory() {
+    let relay = Relay::start();
+    let candidate = Device::new("candidat-boite");
+    let id = candidate.run(&["dossier", "new", "--relay", &relay.url("")]);
+    candidate.run(&[
+        "dossier",
+        "invite",
+        &id,
+        "conseil@example.org",
+        "--role",
+        "advisor",
+    ]);
+    let outbox = relay.data.join("outbox");
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found = std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .map(|e| std::fs::read(e.path()).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !found.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(found.len(), 1, "one mail in {}", outbox.display());
+    assert!(contains(&found[0], b"conseil@example.org"));
+}
