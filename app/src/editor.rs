@@ -334,32 +334,81 @@ fn Sommaire() -> impl IntoView {
     }
 }
 
-/// Shares the dossier with another device by its identity line (invitations by e-mail come
-/// with the sharing issue; this is what they will do underneath).
+fn role_from_choice(choice: &str) -> Role {
+    if choice == "juror" {
+        Role::Juror
+    } else {
+        Role::Advisor
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Juror => t("Juré", "Juror"),
+        _ => t("Accompagnateur", "Advisor"),
+    }
+}
+
+/// Shares the dossier: an invitation by e-mail (the relay mails a one-time link; the person
+/// answers it from their device; their request shows here with a safety code to compare
+/// before giving access), or directly with a device's identity line.
 #[component]
 fn Partage() -> impl IntoView {
     let identity = RwSignal::new(String::new());
     let role = RwSignal::new("advisor".to_string());
     let message = RwSignal::new(None::<Result<String, String>>);
+    let give_access = move |line: String, role: Role| async move {
+        let shared = session::share(&line, role).await;
+        if shared.is_ok() {
+            // The new membership entry goes to the relay with a full sync.
+            session::sync_now();
+        }
+        shared
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (line, role) = (identity.get(), role.get());
-        let role = if role == "juror" {
-            Role::Juror
-        } else {
-            Role::Advisor
-        };
+        let (line, role) = (identity.get(), role_from_choice(&role.get()));
         spawn_local(async move {
-            match session::share(&line, role).await {
+            match give_access(line, role).await {
                 Ok(()) => {
                     identity.set(String::new());
                     message.set(Some(Ok(t("Dossier partagé.", "Dossier shared.").into())));
-                    // The new membership entry goes to the relay with a full sync.
-                    session::sync_now();
                 }
                 Err(e) => message.set(Some(Err(e))),
             }
         });
+    };
+    let email = RwSignal::new(String::new());
+    let invited_role = RwSignal::new("advisor".to_string());
+    let name = RwSignal::new(String::new());
+    let invited = RwSignal::new(None::<Result<String, String>>);
+    let invite = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (to, role, name) = (
+            email.get(),
+            role_from_choice(&invited_role.get()),
+            name.get(),
+        );
+        spawn_local(async move {
+            invited.set(Some(match session::invite(&to, role, Some(name)).await {
+                Ok(()) => {
+                    email.set(String::new());
+                    Ok(if en() {
+                        format!("Invitation sent to {to}. Their request will show below once they open the link.")
+                    } else {
+                        format!("Invitation envoyée à {to}. Sa demande apparaîtra ci-dessous quand la personne aura ouvert le lien.")
+                    })
+                }
+                Err(e) => Err(e),
+            }));
+        });
+    };
+    // Requests: identity line, role, safety code.
+    let requests = RwSignal::new(None::<Result<Vec<(String, Role, String)>, String>>);
+    let refresh = move || {
+        spawn_local(async move {
+            requests.set(Some(session::join_requests().await));
+        })
     };
     view! {
         <details class="partage">
@@ -378,6 +427,78 @@ fn Partage() -> impl IntoView {
             {move || message.get().map(|m| match m {
                 Ok(t) => view! { <p role="status">{t}</p> }.into_any(),
                 Err(e) => view! { <p class="erreur" role="alert">{e}</p> }.into_any(),
+            })}
+            <h4 id="titre-invitation">{move || t("Inviter par courriel", "Invite by e-mail")}</h4>
+            <form on:submit=invite aria-labelledby="titre-invitation">
+                <label for="invitation-courriel">{move || t("Adresse de la personne", "The person's address")}</label>
+                <input id="invitation-courriel" type="email" required autocomplete="off"
+                    on:input=move |ev| email.set(event_target_value(&ev)) prop:value=email/>
+                <label for="invitation-role">{move || t("Rôle", "Role")}</label>
+                <select id="invitation-role" on:change=move |ev| invited_role.set(event_target_value(&ev)) prop:value=invited_role>
+                    <option value="advisor">{move || t("Accompagnateur — modifie le dossier", "Advisor — edits the dossier")}</option>
+                    <option value="juror">{move || t("Juré — lit le dossier", "Juror — reads the dossier")}</option>
+                </select>
+                <label for="invitation-nom">{move || t("Votre nom, tel que le courriel le montrera (facultatif)", "Your name, as the e-mail will show it (optional)")}</label>
+                <input id="invitation-nom" type="text" autocomplete="name"
+                    on:input=move |ev| name.set(event_target_value(&ev)) prop:value=name/>
+                <p class="aide">{move || t(
+                    "Le courriel ne contient qu'un lien à usage unique et votre nom : rien du dossier.",
+                    "The e-mail holds a one-time link and your name only: nothing of the dossier.",
+                )}</p>
+                <button type="submit" id="inviter">{move || t("Envoyer l'invitation", "Send the invitation")}</button>
+            </form>
+            {move || invited.get().map(|m| match m {
+                Ok(t) => view! { <p role="status" data-testid="invitation-etat">{t}</p> }.into_any(),
+                Err(e) => view! { <p class="erreur" role="alert" data-testid="invitation-etat">{e}</p> }.into_any(),
+            })}
+            <h4 id="titre-demandes">{move || t("Demandes d'accès", "Access requests")}</h4>
+            <p class="aide">{move || t(
+                "Avant de donner accès, demandez à la personne le code de sécurité que montre son appareil : il doit être le même qu'ici.",
+                "Before giving access, ask the person for the safety code their device shows: it must be the same as here.",
+            )}</p>
+            <button type="button" class="secondaire" id="actualiser-demandes" on:click=move |_| refresh()>
+                {move || t("Voir les demandes", "Show the requests")}
+            </button>
+            {move || requests.get().map(|r| match r {
+                Err(e) => view! { <p class="erreur" role="alert" data-testid="demandes">{e}</p> }.into_any(),
+                Ok(list) if list.is_empty() => view! {
+                    <p role="status" data-testid="demandes">{move || t("Aucune demande en attente.", "No request waiting.")}</p>
+                }.into_any(),
+                Ok(list) => view! {
+                    <ul data-testid="demandes">
+                        {list.into_iter().enumerate().map(|(n, (line, role, code))| {
+                            let label = code.clone();
+                            view! {
+                                <li data-code=code>
+                                    {move || role_name(role)}
+                                    " — "
+                                    {move || t("code de sécurité", "safety code")}
+                                    " "
+                                    <strong>{label}</strong>
+                                    " "
+                                    <button type="button" id=format!("donner-acces-{n}") on:click=move |_| {
+                                        let line = line.clone();
+                                        spawn_local(async move {
+                                            match give_access(line.clone(), role).await {
+                                                Ok(()) => {
+                                                    message.set(Some(Ok(t("Accès donné.", "Access given.").into())));
+                                                    // Off the list now; the relay drops it too once the
+                                                    // membership entry reaches it (the sync just asked).
+                                                    requests.update(|r| {
+                                                        if let Some(Ok(list)) = r {
+                                                            list.retain(|(l, _, _)| *l != line);
+                                                        }
+                                                    });
+                                                }
+                                                Err(e) => message.set(Some(Err(e))),
+                                            }
+                                        });
+                                    }>{move || t("Donner accès", "Give access")}</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
             })}
         </details>
     }

@@ -13,6 +13,7 @@ use i18n::Lang;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use livret_shared::keys::{DeviceSecret, PASSPHRASE_WORK_FACTOR};
+use livret_shared::membership::Role;
 use livret_shared::referentiel::{self, Referentiel};
 
 /// The référentiels every installation starts with (the seed documents).
@@ -129,6 +130,13 @@ fn dossier_in_address() -> Option<String> {
     let hash = web_sys::window()?.location().hash().ok()?;
     let id = hash.strip_prefix("#dossier=")?;
     (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| id.to_string())
+}
+
+/// The token of an invitation link (`#invitation=<token>`), the address the relay mailed.
+fn invitation_in_address() -> Option<String> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    let token = hash.strip_prefix("#invitation=")?;
+    (token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())).then(|| token.to_string())
 }
 
 fn set_address(dossier: Option<&str>) {
@@ -587,6 +595,65 @@ fn Home(screen: RwSignal<Screen>, notice: RwSignal<Option<Message>>) -> impl Int
         dossiers.set(Some(session::list_dossiers().await));
         search();
     });
+    // Opened from an invitation link: answer it with this device's identity, show the
+    // safety code to give the candidate, then look for the dossier now and then until the
+    // candidate has given access (while this page is open).
+    if let Some(token) = invitation_in_address() {
+        set_address(None);
+        notice.set(Some(Message::new(
+            "Réponse à l'invitation…",
+            "Answering the invitation…",
+        )));
+        spawn_local(async move {
+            let accepted = session::accept_invitation(&token).await;
+            let code = session::safety_code();
+            let answered = accepted.is_ok();
+            let _ = notice.try_set(Some(match accepted {
+                Ok(role) => {
+                    let (fr, en) = match role {
+                        Role::Juror => ("juré", "juror"),
+                        _ => ("accompagnateur", "advisor"),
+                    };
+                    Message::new(
+                        format!(
+                            "Invitation acceptée ({fr}). Votre code de sécurité : {code}. \
+                             Donnez-le au candidat : il doit voir le même avant de vous donner \
+                             accès. Le dossier apparaîtra ici ensuite."
+                        ),
+                        format!(
+                            "Invitation accepted ({en}). Your safety code: {code}. Give it to \
+                             the candidate: they must see the same one before giving you \
+                             access. The dossier will then show here."
+                        ),
+                    )
+                }
+                Err(e) => Message::new(
+                    format!("Invitation non acceptée : {e}"),
+                    format!("Invitation not accepted: {e}"),
+                ),
+            }));
+            if !answered {
+                return;
+            }
+            // Bounded: about ten minutes, and never after the page has moved on.
+            for _ in 0..200 {
+                session::sleep(3_000).await;
+                match running.try_get_untracked() {
+                    None => return,
+                    // A search the user started is under way: it will find it.
+                    Some(true) => continue,
+                    Some(false) => {}
+                }
+                running.set(true);
+                let found = session::discover().await;
+                let _ = running.try_set(false);
+                if matches!(found, Ok(n) if n > 0) {
+                    let _ = dossiers.try_set(Some(session::list_dossiers().await));
+                    return;
+                }
+            }
+        });
+    }
     let problem = RwSignal::new(None::<Message>);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

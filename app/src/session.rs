@@ -575,14 +575,86 @@ impl CatchUp {
 
 /// The dossiers the key logged in on `socket` belongs to, as the relay knows them.
 async fn my_dossiers(socket: &Socket) -> Result<Vec<DossierId>, String> {
-    send(socket, &ClientMsg::Dossiers)?;
+    ask(socket, &ClientMsg::Dossiers, |m| match m {
+        ServerMsg::Dossiers { ids } => Some(ids),
+        _ => None,
+    })
+    .await
+}
+
+/// Sends `msg` and waits for the answer `pick` recognises (or the relay's refusal),
+/// passing over live messages meant for other work.
+async fn ask<T>(
+    socket: &Socket,
+    msg: &ClientMsg,
+    pick: impl Fn(ServerMsg) -> Option<T>,
+) -> Result<T, String> {
+    send(socket, msg)?;
     loop {
         match next_message(socket).await? {
-            ServerMsg::Dossiers { ids } => return Ok(ids),
             ServerMsg::Rejected { detail, .. } => return Err(relay_said(&detail)),
-            _ => continue,
+            other => {
+                if let Some(answer) = pick(other) {
+                    return Ok(answer);
+                }
+            }
         }
     }
+}
+
+/// Asks the relay to mail an invitation to the open dossier (owners): a one-time link.
+pub async fn invite(email: &str, role: Role, name: Option<String>) -> Result<(), String> {
+    let dossier = with_open(|r| r.id)?;
+    let socket = connect_as_me().await?;
+    let invite = ClientMsg::Invite {
+        dossier,
+        email: email.trim().to_string(),
+        role,
+        inviter: name.filter(|n| !n.trim().is_empty()),
+    };
+    ask(&socket, &invite, |m| {
+        matches!(m, ServerMsg::Invited { .. }).then_some(())
+    })
+    .await
+}
+
+/// The devices that answered an invitation to the open dossier and wait for approval: their
+/// identity line, role, and safety code (computed here, from the identity the relay passed).
+pub async fn join_requests() -> Result<Vec<(String, Role, String)>, String> {
+    let dossier = with_open(|r| r.id)?;
+    let socket = connect_as_me().await?;
+    let requests = ask(&socket, &ClientMsg::Requests { dossier }, |m| match m {
+        ServerMsg::Requests { requests, .. } => Some(requests),
+        _ => None,
+    })
+    .await?;
+    Ok(requests
+        .into_iter()
+        .filter_map(|r| {
+            let code = DeviceId::from_str(&r.identity).ok()?.safety_code();
+            Some((r.identity, r.role, code))
+        })
+        .collect())
+}
+
+/// Answers an invitation link's token with this device's identity; returns the role offered.
+pub async fn accept_invitation(token: &str) -> Result<Role, String> {
+    let identity = with_device(|d| d.id().to_line())?;
+    let socket = connect_as_me().await?;
+    let accept = ClientMsg::Accept {
+        token: token.to_string(),
+        identity,
+    };
+    ask(&socket, &accept, |m| match m {
+        ServerMsg::Accepted { role, .. } => Some(role),
+        _ => None,
+    })
+    .await
+}
+
+/// This device's safety code (what an inviting candidate compares).
+pub fn safety_code() -> String {
+    with_device(|d| d.id().safety_code()).unwrap_or_default()
 }
 
 /// Subscribes to `id` and waits for the catch-up; `Ok(None)` when the relay does not know

@@ -937,3 +937,117 @@ fn the_app_speaks_english_when_asked_and_remembers_it() {
     browser.wait_text("#titre-dossiers", |t| t == "Mes dossiers");
     assert_eq!(browser.text("#creer-dossier"), "Créer le dossier");
 }
+
+/// Sharing from the app: the candidate invites by e-mail (a real SMTP server receives it),
+/// the advisor opens the link in their own browser, both see the same safety code, the
+/// candidate gives access, the dossier comes to the advisor by itself, and both then type in
+/// one fiche — each sees the other's words as they are typed, in the same field too.
+#[test]
+fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
+    let smtp = crate::smtp::SmtpServer::start();
+    let relay = Relay::start_with(
+        crate::support::temp_dir("relais-invitation-navigateur"),
+        &["--smtp-url", &smtp.url()],
+    );
+    let candidate = Browser::start();
+    candidate.goto(&relay.url("/"));
+    first_run(&candidate);
+    candidate.click("#referentiel option[value='002']");
+    candidate.click("#creer-dossier");
+    candidate.click("#ajouter-fiche");
+    candidate.type_into("#f-fiches-0-contexte", CANARY);
+    candidate.click(".partage summary");
+    candidate.type_into("#invitation-courriel", "camille.conseil@example.org");
+    candidate.type_into("#invitation-nom", "Dominique Durand");
+    candidate.click("#inviter");
+    candidate.wait_text("[data-testid=invitation-etat]", |t| {
+        t.starts_with("Invitation envoyée à camille.conseil@example.org")
+    });
+    candidate.assert_accessible("sharing, invitation sent");
+
+    let mail = smtp.wait_for_messages(1).remove(0);
+    assert_eq!(mail.to, ["camille.conseil@example.org"]);
+    assert!(
+        !contains(&mail.raw, CANARY.as_bytes()),
+        "canary in the mail"
+    );
+    let link = mail
+        .body
+        .split_whitespace()
+        .find(|w| w.contains("/#invitation="))
+        .expect("a link")
+        .to_string();
+
+    let advisor = Browser::start();
+    advisor.goto(&link);
+    first_run(&advisor);
+    let notice = advisor.wait_text("[data-testid=annonce]", |t| {
+        t.starts_with("Invitation acceptée (accompagnateur)")
+    });
+    let code = notice
+        .split("code de sécurité : ")
+        .nth(1)
+        .map(|rest| rest[..7].to_string())
+        .expect("a safety code");
+    advisor.assert_accessible("home, invitation accepted");
+
+    // The candidate sees the request with the same code, and gives access.
+    candidate.click("#actualiser-demandes");
+    let shown = candidate.wait_text("[data-testid=demandes]", |t| t.contains("Accompagnateur"));
+    assert!(shown.contains(&code), "{shown} / {code}");
+    candidate.assert_accessible("sharing, a request waiting");
+    candidate.click("#donner-acces-0");
+    candidate.wait_text("[data-testid=demandes]", |t| {
+        t == "Aucune demande en attente."
+    });
+
+    // The dossier arrives on the advisor's home by itself, and opens.
+    advisor.wait_text("[data-testid=dossiers]", |t| t.contains("Développeur"));
+    advisor.click("[data-testid=dossiers] button");
+    advisor.wait_value("#f-fiches-0-contexte", CANARY);
+    for device in [&candidate, &advisor] {
+        device.wait_text("[data-testid=etat-synchro]", |t| {
+            t.starts_with("Synchronisé avec le relais")
+        });
+    }
+
+    // Live, both ways, and in one field at once.
+    candidate.type_into("#f-fiches-0-taches", "Cadrage du besoin.");
+    advisor.wait_value("#f-fiches-0-taches", "Cadrage du besoin.");
+    advisor.type_into("#f-fiches-0-moyens", "Un serveur GPU partagé.");
+    candidate.wait_value("#f-fiches-0-moyens", "Un serveur GPU partagé.");
+    candidate.type_into("#f-fiches-0-taches", " Recueil des données.");
+    advisor.type_into("#f-fiches-0-taches", " Relu par l'accompagnateur.");
+    let merged =
+        |v: &str| v.contains("Recueil des données.") && v.contains("Relu par l'accompagnateur.");
+    for device in [&candidate, &advisor] {
+        let mut last = String::new();
+        for _ in 0..100 {
+            last = device.value("#f-fiches-0-taches");
+            if merged(&last) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert!(merged(&last), "both edits in one field: {last:?}");
+        assert!(last.starts_with("Cadrage du besoin."), "{last:?}");
+    }
+    assert_eq!(
+        candidate.value("#f-fiches-0-taches"),
+        advisor.value("#f-fiches-0-taches"),
+        "the same text on both"
+    );
+
+    let logs = relay.output();
+    assert!(
+        !contains(&logs, CANARY.as_bytes()),
+        "canary in the relay's logs"
+    );
+    for (path, bytes) in files_under(&relay.data) {
+        assert!(
+            !contains(&bytes, CANARY.as_bytes()),
+            "canary in {}",
+            path.display()
+        );
+    }
+}
