@@ -9,7 +9,7 @@
 //!     24   32  writer: Ed25519 public key of the device
 //!     56    8  counter (u64, big-endian): per (dossier, writer), 1, 2, 3… without gaps
 //!     64   32  parent snapshot id (zeros: none)
-//!     96    1  kind: 1 change batch, 2 snapshot
+//!     96    1  kind: 1 change batch, 2 snapshot, 3 presence (relayed live, never stored)
 //!     97    1  channel: 0 dossier, 1 review (jurors' documents)
 //!     98   24  XChaCha20 nonce
 //!    122    4  ciphertext length (u32, big-endian)
@@ -72,6 +72,9 @@ impl std::fmt::Display for DossierId {
 pub enum Kind {
     Changes = 1,
     Snapshot = 2,
+    /// Who is where in the dossier: forwarded to the members connected now, never stored.
+    /// Its counter is the sender's clock in milliseconds (receivers drop what is not newer).
+    Presence = 3,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -191,6 +194,7 @@ impl Envelope {
         let kind = match bytes[96] {
             1 => Kind::Changes,
             2 => Kind::Snapshot,
+            3 => Kind::Presence,
             _ => return Err(EnvelopeError::Malformed("type inconnu")),
         };
         let channel = match bytes[97] {

@@ -42,19 +42,29 @@ pub struct DeviceId {
 }
 
 impl DeviceId {
-    /// Six digits (`"482 913"`) both people compare, out loud or on a call, before an owner
-    /// lets a device in: computed from the identity the invitee's device holds and from the
-    /// one the owner's device received. The relay passes identities along; if it swapped one
-    /// for its own, the two codes differ.
+    /// Twenty digits in four groups (`"48291 30571 99213 04512"`) both people compare, out
+    /// loud or on a call, before an owner lets a device in: computed from the identity the
+    /// invitee's device holds and from the one the owner's device received. The relay passes
+    /// identities along; if it swapped one for its own, the two codes differ. Twenty digits
+    /// (66 bits), because the relay could otherwise make key pairs until one matches: six
+    /// digits fall to a million tries, seconds of work.
     pub fn safety_code(&self) -> String {
         use sha2::Digest;
         let mut hash = sha2::Sha256::new();
-        hash.update(b"livret-safety-code-v1");
+        hash.update(b"livret-safety-code-v2");
         hash.update(self.signing);
         hash.update(self.recipient.as_bytes());
         let digest = hash.finalize();
-        let n = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 1_000_000;
-        format!("{:03} {:03}", n / 1000, n % 1000)
+        let n = u128::from_be_bytes(digest[..16].try_into().expect("16 bytes"))
+            % 100_000_000_000_000_000_000;
+        let digits = format!("{n:020}");
+        [
+            &digits[0..5],
+            &digits[5..10],
+            &digits[10..15],
+            &digits[15..20],
+        ]
+        .join(" ")
     }
 
     /// One line, safe to print, mail or paste: `livret1:<hex signing key>:<age recipient>`.
@@ -456,18 +466,18 @@ mod tests {
     }
 
     #[test]
-    fn safety_codes_are_six_digits_that_tell_devices_apart() {
+    fn safety_codes_are_twenty_digits_that_tell_devices_apart() {
         let a = DeviceSecret::generate().id();
         let b = DeviceSecret::generate().id();
         let code = a.safety_code();
-        assert_eq!(code.len(), 7);
+        let groups: Vec<&str> = code.split(' ').collect();
+        assert_eq!(groups.len(), 4, "{code}");
         assert!(
-            code[..3]
-                .chars()
-                .chain(code[4..].chars())
-                .all(|c| c.is_ascii_digit())
+            groups
+                .iter()
+                .all(|g| g.len() == 5 && g.chars().all(|c| c.is_ascii_digit())),
+            "{code}"
         );
-        assert_eq!(&code[3..4], " ");
         assert_eq!(code, a.safety_code(), "the same on both sides");
         assert_ne!(code, b.safety_code());
         // A relay that kept the signing key but swapped the recipient (to read the wrapped

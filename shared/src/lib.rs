@@ -8,8 +8,10 @@
 pub mod dossier;
 pub mod envelope;
 pub mod evidence;
+pub mod fuzzing;
 pub mod keys;
 pub mod membership;
+pub mod presence;
 pub mod protocol;
 pub mod referentiel;
 pub mod sync;

@@ -70,6 +70,17 @@ pub enum ClientMsg {
     Accept { token: String, identity: String },
     /// The answered invitations of a dossier that wait for an owner's approval (owners only).
     Requests { dossier: DossierId },
+    /// Where this device is in a dossier it follows (an envelope of kind presence, signed by
+    /// it): forwarded to the other connections following the dossier, never stored, no
+    /// answer unless refused.
+    Presence { envelope: Vec<u8> },
+    /// Sets the jury's date (`YYYY-MM-DD`) and the address the relay reminds before it
+    /// (owners only); `None` cancels the reminders not yet sent.
+    Reminders {
+        dossier: DossierId,
+        email: String,
+        jury_date: Option<String>,
+    },
 }
 
 /// An answered invitation waiting for an owner's approval: approving it is sharing the
@@ -150,6 +161,15 @@ pub enum ServerMsg {
     Requests {
         dossier: DossierId,
         requests: Vec<JoinRequest>,
+    },
+    /// Another member's presence, as they sealed it.
+    Presence {
+        envelope: Vec<u8>,
+    },
+    /// The reminders now queued for a dossier: when each goes (milliseconds since the epoch).
+    Reminders {
+        dossier: DossierId,
+        due: Vec<i64>,
     },
 }
 
@@ -293,8 +313,9 @@ pub fn check_header(
     if h.epoch != m.epoch {
         return Err(Rejection::WrongEpoch);
     }
-    if h.kind == Kind::Snapshot {
-        // Snapshots have their own checks (`check_snapshot`), not a place in a writer's log.
+    if h.kind != Kind::Changes {
+        // Snapshots have their own checks (`check_snapshot`), presence its own (it is never
+        // stored): neither takes a place in a writer's log.
         return Err(Rejection::Malformed);
     }
     if h.counter <= last {

@@ -15,6 +15,7 @@ use crate::dossier::{Dossier, DossierError};
 use crate::envelope::{self, Channel, DossierId, Envelope, EnvelopeError, Header, Kind};
 use crate::keys::{ContentKey, DeviceId, DeviceSecret, Verifier};
 use crate::membership::{self, Membership, MembershipError, Op, SignedEntry};
+use crate::presence::{MAX_PRESENCE, Presence, Seen};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyncError {
@@ -160,6 +161,11 @@ impl Replica {
 
     pub fn dossier(&mut self) -> &mut Dossier {
         &mut self.dossier
+    }
+
+    /// Whether this device is still a member (a removal it received says no).
+    pub fn is_member(&self) -> bool {
+        self.membership.role_of(&self.me).is_some()
     }
 
     /// Whether this device may change the dossier itself (owner, advisor; not a juror).
@@ -318,6 +324,63 @@ impl Replica {
         Ok(Some(sealed))
     }
 
+    /// Seals where this device is in the dossier, for the members connected now. `now_ms` is
+    /// the sender's clock (the message's counter: receivers keep the newest).
+    pub fn seal_presence(
+        &self,
+        device: &DeviceSecret,
+        now_ms: u64,
+        nonce: [u8; 24],
+        presence: &Presence,
+    ) -> Result<Vec<u8>, SyncError> {
+        if self.membership.role_of(&self.me).is_none() {
+            return Err(SyncError::NotAMember);
+        }
+        let epoch = self.membership.epoch;
+        let key = self.keys.get(&epoch).ok_or(SyncError::NoKey(epoch))?;
+        let header = Header {
+            dossier: self.id,
+            epoch,
+            writer: self.me,
+            counter: now_ms.max(1),
+            parent: [0; 32],
+            kind: Kind::Presence,
+            channel: Channel::Dossier,
+        };
+        let payload = serde_json::to_vec(&presence.bounded()).expect("presence serialises");
+        Ok(envelope::seal(&header, key, nonce, &payload, device))
+    }
+
+    /// Opens a presence message another member sent: checks its size, layout, signature,
+    /// dossier, kind and that its sender is a member now, then decrypts it.
+    pub fn open_presence(&self, bytes: &[u8]) -> Result<Seen, SyncError> {
+        if bytes.len() > MAX_PRESENCE {
+            return Err(EnvelopeError::TooLarge(bytes.len()).into());
+        }
+        let env = Envelope::parse(bytes)?;
+        env.verify()?;
+        let h = &env.header;
+        if h.dossier != self.id {
+            return Err(SyncError::OtherDossier);
+        }
+        if h.kind != Kind::Presence {
+            return Err(SyncError::Forbidden);
+        }
+        let role = self
+            .membership
+            .role_of(&h.writer)
+            .ok_or(SyncError::UnknownWriter)?;
+        let key = self.keys.get(&h.epoch).ok_or(SyncError::NoKey(h.epoch))?;
+        let presence: Presence = serde_json::from_slice(&env.open(key)?)
+            .map_err(|_| SyncError::Envelope(EnvelopeError::Decrypt))?;
+        Ok(Seen {
+            writer: h.writer,
+            role,
+            at_ms: h.counter,
+            presence: presence.bounded(),
+        })
+    }
+
     /// Envelopes waiting for the relay's acknowledgement, oldest first (sent again after a
     /// reconnection; the relay acknowledges duplicates without storing them twice).
     pub fn outbox(&self) -> Vec<Vec<u8>> {
@@ -378,6 +441,10 @@ impl Replica {
             env.verify_with(verifier)?;
             if env.header.dossier != self.id {
                 return Err(SyncError::OtherDossier);
+            }
+            if env.header.kind != Kind::Changes {
+                // A relay passing on presence or a snapshot as history: not a change batch.
+                return Err(SyncError::Forbidden);
             }
             let key = (env.header.writer, env.header.counter);
             if env.header.counter <= self.seen.get(&env.header.writer).copied().unwrap_or(0)
@@ -629,6 +696,51 @@ impl Replica {
 mod tests {
     use super::*;
     use crate::membership::Role;
+
+    /// Presence goes from one member to another sealed and signed; it is not history, and
+    /// neither a stranger's nor a tampered one is taken.
+    #[test]
+    fn presence_is_sealed_between_members_and_is_not_history() {
+        let owner = DeviceSecret::generate();
+        let advisor = DeviceSecret::generate();
+        let stranger = DeviceSecret::generate();
+        let key = ContentKey::generate();
+        let (o, entry) = Replica::create(&owner, DossierId([9; 16]), key.duplicate()).unwrap();
+        let add =
+            membership::add(o.membership(), &owner, &advisor.id(), Role::Advisor, &key).unwrap();
+        let a = Replica::join(&advisor, vec![entry, add.clone()]).unwrap();
+        let mut o = o;
+        o.apply_membership(&owner, &[add]).unwrap();
+        let here = Presence {
+            field: "fiches.0.contexte".into(),
+            caret: Some(12),
+            name: "Camille Martin".into(),
+            leaving: false,
+        };
+        let sealed = a
+            .seal_presence(&advisor, 1_700_000_000_123, [3; 24], &here)
+            .unwrap();
+        assert!(!sealed.windows(7).any(|w| w == b"Camille"), "sealed");
+        let seen = o.open_presence(&sealed).unwrap();
+        assert_eq!(seen.presence, here);
+        assert_eq!(seen.role, Role::Advisor);
+        assert_eq!(seen.at_ms, 1_700_000_000_123);
+        assert_eq!(seen.writer, advisor.signing_public());
+
+        let mut tampered = sealed.clone();
+        tampered[130] ^= 1;
+        assert!(o.open_presence(&tampered).is_err());
+        // Not a change batch: a relay cannot slip it into the history.
+        assert_eq!(o.receive(&[sealed]).unwrap_err(), SyncError::Forbidden);
+        // A stranger's (same dossier id, its own key) is refused.
+        let (s, _) = Replica::create(&stranger, DossierId([9; 16]), key.duplicate()).unwrap();
+        let foreign = s.seal_presence(&stranger, 5, [4; 24], &here).unwrap();
+        assert_eq!(
+            o.open_presence(&foreign).unwrap_err(),
+            SyncError::UnknownWriter
+        );
+        assert!(o.open_presence(&vec![0; MAX_PRESENCE + 1]).is_err());
+    }
 
     #[test]
     fn a_juror_reads_but_cannot_seal_dossier_edits() {

@@ -54,3 +54,12 @@ fn xml_reader_survives_kept_fuzz_inputs() {
         let _ = referentiel::import_rncp_xml(&referentiel::decode_text(&bytes));
     }
 }
+
+#[test]
+fn network_readers_survive_kept_fuzz_inputs() {
+    let inputs = inputs("relay_frames");
+    assert!(!inputs.is_empty(), "fuzz corpus missing");
+    for (_, bytes) in inputs {
+        livret_shared::fuzzing::read_network_bytes(&bytes);
+    }
+}
