@@ -32,6 +32,8 @@ enum SyncState {
     /// automerge merged them).
     Merged,
     Offline(String),
+    /// The candidate removed this device: what it had stays, nothing more comes.
+    Removed,
 }
 
 #[derive(Clone, Copy)]
@@ -48,6 +50,8 @@ struct Signals {
     /// The dossier's référentiel, read once when it opens (the picker and the récapitulatif
     /// would otherwise parse it again on every keystroke).
     referentiel: StoredValue<Option<Referentiel>>,
+    /// The other members in the dossier now, and where.
+    present: RwSignal<Vec<session::Here>>,
     /// The annexes, read again on every change but passed on only when they changed: the
     /// table and each fiche's evidence picker are not redrawn on each keystroke elsewhere.
     annexes: Memo<Vec<Annexe>>,
@@ -164,11 +168,20 @@ fn keep_live(st: Signals) {
                     } else {
                         SyncState::Synced
                     });
+                    // Connected again: the others learn where this device is.
+                    session::announce_again();
                     loop {
                         match session::next_live_event().await {
                             Ok(session::LiveEvent::Merged) => {
                                 show_others_edits(st);
                                 st.sync.set(SyncState::Merged);
+                            }
+                            Ok(session::LiveEvent::Presence) => st.present.set(session::present()),
+                            Ok(session::LiveEvent::Removed) => {
+                                show_others_edits(st);
+                                st.present.set(Vec::new());
+                                st.sync.set(SyncState::Removed);
+                                return;
                             }
                             Ok(session::LiveEvent::AllSent) => {
                                 if st.sync.try_get_untracked() == Some(SyncState::Syncing) {
@@ -207,6 +220,53 @@ fn keep_live(st: Signals) {
     });
 }
 
+/// While the editor is open: says again where this device is (the others forget a silent
+/// member) and forgets the members who went silent.
+fn keep_presence(st: Signals) {
+    spawn_local(async move {
+        while st.present.try_get_untracked().is_some() {
+            session::sleep(PRESENCE_REPEAT_MS).await;
+            if st.present.try_get_untracked().is_none() {
+                break;
+            }
+            session::announce_again();
+            let now = session::present();
+            if st.present.get_untracked() != now {
+                st.present.set(now);
+            }
+        }
+    });
+}
+
+/// How often the sharing panel, while open, asks the relay for answers to invitations.
+const REQUESTS_POLL_MS: i32 = 5_000;
+
+/// How often presence is repeated: well within the time the others keep it
+/// (`PRESENCE_TTL_MS`, 30 s).
+const PRESENCE_REPEAT_MS: i32 = 10_000;
+
+/// Says where this device is now, at most once a second while typing (on focus at once).
+fn announce_here(path: &str, ev: &leptos::ev::Event, at_once: bool) {
+    thread_local! {
+        static LAST: Cell<f64> = const { Cell::new(0.0) };
+    }
+    let now = js_sys::Date::now();
+    if !at_once && now - LAST.with(Cell::get) < 1_000.0 {
+        return;
+    }
+    LAST.with(|l| l.set(now));
+    let caret = ev.target().and_then(|t| {
+        use wasm_bindgen::JsCast;
+        if let Some(area) = t.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+            area.selection_start().ok().flatten()
+        } else {
+            t.dyn_ref::<web_sys::HtmlInputElement>()
+                .and_then(|i| i.selection_start().ok().flatten())
+        }
+    });
+    session::announce(path, caret);
+}
+
 fn kind_of(section: &str, field: &str) -> FieldKind {
     let fields = if section == "fiches" {
         FICHE_FIELDS
@@ -234,6 +294,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
         deleted: RwSignal::new(Vec::new()),
         revision,
         referentiel: StoredValue::new(None),
+        present: RwSignal::new(Vec::new()),
         annexes: Memo::new(move |_| {
             revision.get();
             session::with_open(|r| r.dossier().annexes()).unwrap_or_default()
@@ -247,6 +308,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
     on_cleanup(move || {
         offline.remove();
         online.remove();
+        session::announce_leaving();
         session::close_live();
     });
     {
@@ -266,6 +328,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 refresh_fiches(st);
                 title.set(name);
                 keep_live(st);
+                keep_presence(st);
             }
             let ok = opened.is_ok();
             ready.set(Some(opened));
@@ -300,6 +363,10 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 } else {
                     format!("Hors ligne ({e}) : les modifications restent sur cet appareil")
                 },
+                SyncState::Removed => t(
+                    "Vous n'avez plus accès à ce dossier : le candidat vous en a retiré. Ce qui était déjà sur cet appareil y reste.",
+                    "You no longer have access to this dossier: the candidate removed you. What was already on this device stays.",
+                ).to_string(),
             }}</span>
         </p>
         {move || match ready.get() {
@@ -308,8 +375,9 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
             Some(Ok(())) => view! {
                 <article class="livret" data-dossier=id.clone()>
                     <h2>{move || format!("Livret 2 — {}", title.get())}</h2>
+                    <Presents st=st/>
                     <Sommaire/>
-                    <Partage/>
+                    <Partage st=st/>
                     {template::TEMPLATE.iter().map(|section| view! {
                         <Section section=section st=st/>
                     }).collect_view()}
@@ -317,6 +385,38 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
             }
             .into_any(),
         }}
+    }
+}
+
+/// Who else is in the dossier now, and the name this person shows them.
+#[component]
+fn Presents(st: Signals) -> impl IntoView {
+    let name = RwSignal::new(session::my_name());
+    view! {
+        <section class="presents" aria-labelledby="titre-presents">
+            <h3 id="titre-presents" class="discret">{move || t("En ce moment", "Right now")}</h3>
+            <p data-testid="presents" aria-live="polite">{move || {
+                let here = st.present.get();
+                if here.is_empty() {
+                    return t("Personne d'autre n'a ce dossier ouvert.", "Nobody else has this dossier open.").to_string();
+                }
+                let people: Vec<String> = here
+                    .iter()
+                    .map(|h| format!("{} ({})", h.who, role_name(h.role).to_lowercase()))
+                    .collect();
+                format!("{}{}", t("Aussi dans ce dossier : ", "Also in this dossier: "), people.join(", "))
+            }}</p>
+            <p class="champ-court">
+                <label for="mon-nom">{move || t("Votre nom, montré aux autres membres", "Your name, as the other members see it")}</label>
+                " "
+                <input id="mon-nom" type="text" autocomplete="name" prop:value=name
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        name.set(value.clone());
+                        session::set_my_name(&value);
+                    }/>
+            </p>
+        </section>
     }
 }
 
@@ -344,6 +444,7 @@ fn role_from_choice(choice: &str) -> Role {
 
 fn role_name(role: Role) -> &'static str {
     match role {
+        Role::Owner => t("Candidat", "Candidate"),
         Role::Juror => t("Juré", "Juror"),
         _ => t("Accompagnateur", "Advisor"),
     }
@@ -353,7 +454,9 @@ fn role_name(role: Role) -> &'static str {
 /// answers it from their device; their request shows here with a safety code to compare
 /// before giving access), or directly with a device's identity line.
 #[component]
-fn Partage() -> impl IntoView {
+fn Partage(st: Signals) -> impl IntoView {
+    // Bumped when this device changes who belongs: the members list is read again.
+    let members_rev = RwSignal::new(0u32);
     let identity = RwSignal::new(String::new());
     let role = RwSignal::new("advisor".to_string());
     let message = RwSignal::new(None::<Result<String, String>>);
@@ -362,6 +465,7 @@ fn Partage() -> impl IntoView {
         if shared.is_ok() {
             // The new membership entry goes to the relay with a full sync.
             session::sync_now();
+            members_rev.update(|r| *r += 1);
         }
         shared
     };
@@ -410,8 +514,32 @@ fn Partage() -> impl IntoView {
             requests.set(Some(session::join_requests().await));
         })
     };
+    // While the sharing panel is open, answers to invitations show up by themselves.
+    let panel_open = RwSignal::new(false);
+    let watching = StoredValue::new(false);
+    let on_toggle = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let open = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+            .is_some_and(|d| d.open());
+        panel_open.set(open);
+        let owner = session::members()
+            .iter()
+            .any(|(_, role, _, me)| *me && *role == Role::Owner);
+        if open && owner && !watching.get_value() {
+            watching.set_value(true);
+            spawn_local(async move {
+                while panel_open.try_get_untracked() == Some(true) {
+                    requests.set(Some(session::join_requests().await));
+                    session::sleep(REQUESTS_POLL_MS).await;
+                }
+                let _ = watching.try_set_value(false);
+            });
+        }
+    };
     view! {
-        <details class="partage">
+        <details class="partage" on:toggle=on_toggle>
             <summary>{move || t("Partager ce dossier", "Share this dossier")}</summary>
             <form on:submit=submit>
                 <label for="partage-identite">{move || t("Identité de l'appareil de la personne (livret1:…)", "The person's device identity (livret1:…)")}</label>
@@ -500,7 +628,167 @@ fn Partage() -> impl IntoView {
                     </ul>
                 }.into_any(),
             })}
+            <Membres members_rev=members_rev st=st/>
+            <Rappels/>
         </details>
+    }
+}
+
+/// Who belongs to the dossier, and (for the candidate) removing someone: a new key epoch
+/// for those who remain; the person keeps what they had and reads nothing written after.
+#[component]
+fn Membres(members_rev: RwSignal<u32>, st: Signals) -> impl IntoView {
+    let status = RwSignal::new(None::<Result<String, String>>);
+    // The line whose removal waits for a confirmation.
+    let confirming = RwSignal::new(None::<String>);
+    // A memo: the list is drawn again only when who belongs changed, not on each keystroke
+    // (which would also take the focus off its buttons).
+    let members = Memo::new(move |_| {
+        members_rev.get();
+        st.revision.get();
+        session::members()
+    });
+    let i_own = move || {
+        members
+            .get()
+            .iter()
+            .any(|(_, role, _, me)| *me && *role == Role::Owner)
+    };
+    view! {
+        <h4 id="titre-membres">{move || t("Membres du dossier", "Members of the dossier")}</h4>
+        <ul data-testid="membres" aria-labelledby="titre-membres">
+            {move || members.get().into_iter().enumerate().map(|(n, (line, role, code, me))| {
+                let removable = i_own() && !me && role != Role::Owner;
+                let asked = line.clone();
+                let confirm_line = line.clone();
+                view! {
+                    <li data-code=code.clone()>
+                        {move || role_name(role)}
+                        " — "
+                        {move || t("code de sécurité", "safety code")}
+                        " "
+                        <strong>{code.clone()}</strong>
+                        {me.then(|| view! { " " {move || t("(cet appareil)", "(this device)")} })}
+                        {removable.then(|| view! {
+                            " "
+                            {move || if confirming.get().as_deref() == Some(asked.as_str()) {
+                                let line = confirm_line.clone();
+                                view! {
+                                    <button type="button" id=format!("confirmer-retrait-{n}") on:click=move |_| {
+                                        let line = line.clone();
+                                        confirming.set(None);
+                                        status.set(Some(Ok(t("Retrait en cours…", "Removing…").into())));
+                                        spawn_local(async move {
+                                            status.set(Some(match session::remove_member(&line).await {
+                                                Ok(()) => {
+                                                    members_rev.update(|r| *r += 1);
+                                                    Ok(t(
+                                                        "Accès retiré : une nouvelle clé protège ce qui sera écrit désormais.",
+                                                        "Access removed: a new key protects what is written from now on.",
+                                                    ).into())
+                                                }
+                                                Err(e) => Err(e),
+                                            }));
+                                        });
+                                    }>{move || t("Confirmer le retrait", "Confirm the removal")}</button>
+                                }.into_any()
+                            } else {
+                                let line = asked.clone();
+                                view! {
+                                    <button type="button" class="secondaire" id=format!("retirer-{n}")
+                                        on:click=move |_| confirming.set(Some(line.clone()))>
+                                        {move || t("Retirer l'accès", "Remove access")}
+                                    </button>
+                                }.into_any()
+                            }}
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        {move || status.get().map(|m| match m {
+            Ok(t) => view! { <p role="status" data-testid="membres-etat">{t}</p> }.into_any(),
+            Err(e) => view! { <p class="erreur" role="alert" data-testid="membres-etat">{e}</p> }.into_any(),
+        })}
+    }
+}
+
+/// The jury's date and the reminders the relay mails before it (it learns the date and the
+/// address, nothing of the dossier).
+#[component]
+fn Rappels() -> impl IntoView {
+    let (date, email) = session::with_open(|r| {
+        let d = r.dossier();
+        (
+            d.get("projet_vae.date_jury").unwrap_or_default(),
+            d.get("etat_civil.courriel").unwrap_or_default(),
+        )
+    })
+    .unwrap_or_default();
+    // A date typed as the template asks (free text) is kept only when it reads as one.
+    let date = RwSignal::new(if date.len() == 10 && date.as_bytes()[4] == b'-' {
+        date
+    } else {
+        String::new()
+    });
+    let email = RwSignal::new(email);
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let run = move |jury: Option<String>| {
+        let to = email.get_untracked();
+        spawn_local(async move {
+            status.set(Some(match session::set_reminders(&to, jury).await {
+                Ok(due) if due.is_empty() => {
+                    Ok(t("Aucun rappel programmé.", "No reminder scheduled.").into())
+                }
+                Ok(due) => {
+                    let when: Vec<String> = due
+                        .iter()
+                        .map(|ms| {
+                            let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(*ms as f64));
+                            String::from(d.to_locale_date_string(
+                                if en() { "en-GB" } else { "fr-FR" },
+                                &wasm_bindgen::JsValue::UNDEFINED,
+                            ))
+                        })
+                        .collect();
+                    Ok(format!(
+                        "{}{}",
+                        t("Rappels programmés : ", "Reminders scheduled: "),
+                        when.join(", ")
+                    ))
+                }
+                Err(e) => Err(e),
+            }));
+        });
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        run(Some(date.get_untracked()));
+    };
+    view! {
+        <h4 id="titre-rappels">{move || t("Rappels avant le jury", "Reminders before the jury")}</h4>
+        <form on:submit=submit aria-labelledby="titre-rappels">
+            <p class="aide">{move || t(
+                "Le relais vous écrira 30, 7 et 1 jours avant le jury. Il apprend la date et l'adresse, rien de votre dossier.",
+                "The relay will write to you 30, 7 and 1 days before the jury. It learns the date and the address, nothing of your dossier.",
+            )}</p>
+            <label for="rappel-date">{move || t("Date du jury", "Jury date")}</label>
+            <input id="rappel-date" type="date" required prop:value=date
+                on:input=move |ev| date.set(event_target_value(&ev))/>
+            <label for="rappel-courriel">{move || t("Adresse à laquelle vous écrire", "Address to write to")}</label>
+            <input id="rappel-courriel" type="email" required autocomplete="email" prop:value=email
+                on:input=move |ev| email.set(event_target_value(&ev))/>
+            <div class="actions">
+                <button type="submit" id="programmer-rappels">{move || t("Programmer les rappels", "Schedule the reminders")}</button>
+                <button type="button" class="secondaire" id="annuler-rappels" on:click=move |_| run(None)>
+                    {move || t("Annuler les rappels", "Cancel the reminders")}
+                </button>
+            </div>
+        </form>
+        {move || status.get().map(|m| match m {
+            Ok(t) => view! { <p role="status" data-testid="rappels-etat">{t}</p> }.into_any(),
+            Err(e) => view! { <p class="erreur" role="alert" data-testid="rappels-etat">{e}</p> }.into_any(),
+        })}
     }
 }
 
@@ -908,7 +1196,36 @@ fn Field(path: String, text: &'static FieldText, kind: FieldKind, st: Signals) -
     FIELDS.with(|f| f.borrow_mut().push((path.clone(), kind, shown)));
     let id = format!("f-{}", path.replace('.', "-"));
     let help = format!("{id}-aide");
+    let focused = {
+        let path = path.clone();
+        move |ev: leptos::ev::FocusEvent| announce_here(&path, &ev, true)
+    };
+    let here_path = path.clone();
+    let here_testid = format!("presence-{id}");
+    let others_here = move || {
+        let names: Vec<String> = st
+            .present
+            .get()
+            .into_iter()
+            .filter(|h| h.field == here_path)
+            .map(|h| match h.caret {
+                Some(c) if en() => format!("{} (at character {c})", h.who),
+                Some(c) => format!("{} (au caractère {c})", h.who),
+                None => h.who,
+            })
+            .collect();
+        (!names.is_empty()).then(|| {
+            let text = if en() {
+                format!("Here too: {}", names.join(", "))
+            } else {
+                format!("Aussi ici : {}", names.join(", "))
+            };
+            view! { <p class="presence-ici" data-testid=here_testid.clone()>{text}</p> }
+        })
+    };
+    let typing_path = path.clone();
     let on_input = move |ev: leptos::ev::Event| {
+        announce_here(&typing_path, &ev, false);
         let value = event_target_value(&ev);
         // Untracked: the control already shows it; writing it back would move the caret.
         shown.update_untracked(|v| v.clone_from(&value));
@@ -926,12 +1243,12 @@ fn Field(path: String, text: &'static FieldText, kind: FieldKind, st: Signals) -
     let described = (!text.guidance_fr.is_empty()).then(|| help.clone());
     let control = if kind == FieldKind::Text {
         view! {
-            <textarea id=id.clone() rows="6" aria-describedby=described on:input=on_input prop:value=shown></textarea>
+            <textarea id=id.clone() rows="6" aria-describedby=described on:focus=focused on:input=on_input prop:value=shown></textarea>
         }
         .into_any()
     } else {
         view! {
-            <input id=id.clone() type="text" aria-describedby=described on:input=on_input prop:value=shown/>
+            <input id=id.clone() type="text" aria-describedby=described on:focus=focused on:input=on_input prop:value=shown/>
         }
         .into_any()
     };
@@ -939,6 +1256,7 @@ fn Field(path: String, text: &'static FieldText, kind: FieldKind, st: Signals) -
         <div class="champ">
             <label for=id>{move || t(text.label_fr, text.label_en)}</label>
             {guidance}
+            {others_here}
             {control}
         </div>
     }

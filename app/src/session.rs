@@ -12,6 +12,7 @@ use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::evidence::{self, BlobId, Sealer};
 use livret_shared::keys::{ContentKey, DeviceId, DeviceSecret};
 use livret_shared::membership::{self, Role, SignedEntry};
+use livret_shared::presence::{Presence, Roster};
 use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
 use livret_shared::referentiel::{self, Referentiel};
 use livret_shared::sync::Replica;
@@ -602,6 +603,78 @@ async fn ask<T>(
     }
 }
 
+/// The open dossier's members: identity line, role, safety code, and whether it is this
+/// device.
+pub fn members() -> Vec<(String, Role, String, bool)> {
+    let me = with_device(|d| d.signing_public()).ok();
+    with_open(|r| {
+        r.membership()
+            .members
+            .values()
+            .map(|m| {
+                let id = DeviceId {
+                    signing: m.signing,
+                    recipient: m.recipient.clone(),
+                };
+                (
+                    id.to_line(),
+                    m.role,
+                    id.safety_code(),
+                    Some(m.signing) == me,
+                )
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Removes a member from the open dossier (owners): a new key epoch for those who remain.
+/// What this device sealed for the current epoch goes to the relay first (it refuses it once
+/// the epoch moves); the removal then goes with a full sync.
+pub async fn remove_member(identity: &str) -> Result<(), String> {
+    let member = DeviceId::from_str(identity.trim()).map_err(|e| e.to_string())?;
+    sync_open().await?;
+    if with_open(|r| r.pending())? > 0 {
+        return Err(i18n::t(
+            "des modifications attendent encore le relais : réessayez dans un instant",
+            "changes are still waiting for the relay: try again in a moment",
+        )
+        .to_string());
+    }
+    with_device_and_open(|device, replica| {
+        let entry = membership::remove(
+            replica.membership(),
+            device,
+            &member.signing,
+            &ContentKey::generate(),
+        )
+        .map_err(|e| e.to_string())?;
+        replica
+            .apply_membership(device, std::slice::from_ref(&entry))
+            .map_err(|e| e.to_string())
+    })?;
+    save_open().await?;
+    sync_now();
+    Ok(())
+}
+
+/// Sets the jury's date (`YYYY-MM-DD`) and the address the relay reminds before it, or with
+/// no date cancels the reminders; returns when each queued reminder goes (ms since epoch).
+pub async fn set_reminders(email: &str, jury_date: Option<String>) -> Result<Vec<i64>, String> {
+    let dossier = with_open(|r| r.id)?;
+    let socket = connect_as_me().await?;
+    let msg = ClientMsg::Reminders {
+        dossier,
+        email: email.trim().to_string(),
+        jury_date,
+    };
+    ask(&socket, &msg, |m| match m {
+        ServerMsg::Reminders { due, .. } => Some(due),
+        _ => None,
+    })
+    .await
+}
+
 /// Asks the relay to mail an invitation to the open dossier (owners): a one-time link.
 pub async fn invite(email: &str, role: Role, name: Option<String>) -> Result<(), String> {
     let dossier = with_open(|r| r.id)?;
@@ -793,6 +866,10 @@ thread_local! {
 pub enum LiveEvent {
     /// Others' edits were merged into the open dossier (and saved on this device).
     Merged,
+    /// Another member moved in the dossier (see [`present`]).
+    Presence,
+    /// The candidate removed this device from the dossier: nothing more will come.
+    Removed,
     /// The relay acknowledged this device's edits: all of them are on it now.
     AllSent,
     /// Anything else (an acknowledgement with more to send, a message for no one here).
@@ -948,6 +1025,12 @@ pub async fn next_live_event() -> Result<LiveEvent, String> {
         ServerMsg::Log { .. } => {
             let before = with_open(|r| r.dossier().automerge().get_heads())?;
             apply_live(id, &msg)?;
+            if !with_open(|r| r.is_member())? {
+                // A removal of this device (membership only: the text did not change).
+                save_open().await?;
+                close_live();
+                return Ok(LiveEvent::Removed);
+            }
             let after = with_open(|r| r.dossier().automerge().get_heads())?;
             if before == after {
                 return Ok(LiveEvent::Quiet);
@@ -956,12 +1039,160 @@ pub async fn next_live_event() -> Result<LiveEvent, String> {
             save_open().await?;
             Ok(LiveEvent::Merged)
         }
+        ServerMsg::Presence { envelope } => {
+            // A message that does not open (a removed member's, a forgery, an old epoch) is
+            // ignored: presence is a courtesy, never worth dropping the connection.
+            let Ok(Ok(seen)) = with_open(|r| r.open_presence(&envelope)) else {
+                return Ok(LiveEvent::Quiet);
+            };
+            let changed = ROSTER.with(|r| r.borrow_mut().update(seen, now_ms()));
+            Ok(if changed {
+                LiveEvent::Presence
+            } else {
+                LiveEvent::Quiet
+            })
+        }
         ServerMsg::Rejected { detail, reason } => {
             close_live();
             Err(relay_refused(&detail, reason.as_str()))
         }
         _ => Ok(LiveEvent::Quiet),
     }
+}
+
+/// The browser's clock in milliseconds (presence messages are dated with it).
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+thread_local! {
+    /// Where the other members are, as their presence messages said.
+    static ROSTER: RefCell<Roster> = RefCell::new(Roster::default());
+    /// Where this device is (field path, caret), repeated while the dossier stays open.
+    static HERE: RefCell<Option<(String, Option<u32>)>> = const { RefCell::new(None) };
+    /// The date of the last presence message sent (each one must be later).
+    static LAST_PRESENCE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// `localStorage` key of the name shown to the other members (not a secret).
+const NAME_KEY: &str = "livret-nom";
+
+/// The name this person shows to the other members of a dossier: the one they gave, or
+/// for the candidate the name in their état civil.
+pub fn my_name() -> String {
+    let given = web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(NAME_KEY).ok().flatten())
+        .unwrap_or_default();
+    if !given.trim().is_empty() {
+        return given.trim().to_string();
+    }
+    with_open(|r| {
+        let prenom = r.dossier().get("etat_civil.prenom").unwrap_or_default();
+        let nom = r.dossier().get("etat_civil.nom").unwrap_or_default();
+        format!("{prenom} {nom}").trim().to_string()
+    })
+    .unwrap_or_default()
+}
+
+/// Remembers the name shown to the other members, and tells them at once.
+pub fn set_my_name(name: &str) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(NAME_KEY, name.trim());
+    }
+    announce_again();
+}
+
+/// Tells the members connected now where this device is (`field`: a field's path, empty for
+/// none). Nothing when the dossier is not live: presence is not kept for later.
+pub fn announce(field: &str, caret: Option<u32>) {
+    HERE.with(|h| *h.borrow_mut() = Some((field.to_string(), caret)));
+    send_presence(false);
+}
+
+/// Says the same again (the others forget a silent member after a while).
+pub fn announce_again() {
+    send_presence(false);
+}
+
+/// Tells the others this device left the dossier.
+pub fn announce_leaving() {
+    send_presence(true);
+    HERE.with(|h| *h.borrow_mut() = None);
+    ROSTER.with(|r| *r.borrow_mut() = Roster::default());
+}
+
+fn send_presence(leaving: bool) {
+    let Some(socket) = LIVE.with(|l| l.borrow().as_ref().map(|live| live.socket.clone())) else {
+        return;
+    };
+    let (field, caret) = HERE.with(|h| h.borrow().clone()).unwrap_or_default();
+    let presence = Presence {
+        field,
+        caret,
+        name: my_name(),
+        leaving,
+    };
+    // Receivers keep only what is newer than the last one: two messages within one
+    // millisecond (leaving a field, entering the next) must still be in order.
+    let at = LAST_PRESENCE.with(|last| {
+        let at = now_ms().max(last.get() + 1);
+        last.set(at);
+        at
+    });
+    let sealed = with_device_and_open(|device, replica| {
+        replica
+            .seal_presence(device, at, random_nonce(), &presence)
+            .map_err(|e| e.to_string())
+    });
+    if let Ok(envelope) = sealed {
+        let _ = send(&socket, &ClientMsg::Presence { envelope });
+    }
+}
+
+/// Another member where they are now: their name (or their safety code when they gave
+/// none), their role, the field's path and their caret in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Here {
+    pub who: String,
+    pub role: Role,
+    pub field: String,
+    pub caret: Option<u32>,
+}
+
+/// The other members present in the open dossier now.
+pub fn present() -> Vec<Here> {
+    let now = now_ms();
+    let members = with_open(|r| r.membership().members.clone()).unwrap_or_default();
+    ROSTER.with(|r| {
+        r.borrow()
+            .current(now)
+            .into_iter()
+            .filter(|s| members.contains_key(&s.writer))
+            .map(|s| {
+                let who = if s.presence.name.trim().is_empty() {
+                    members
+                        .get(&s.writer)
+                        .map(|m| {
+                            DeviceId {
+                                signing: m.signing,
+                                recipient: m.recipient.clone(),
+                            }
+                            .safety_code()
+                        })
+                        .unwrap_or_default()
+                } else {
+                    s.presence.name.clone()
+                };
+                Here {
+                    who,
+                    role: s.role,
+                    field: s.presence.field.clone(),
+                    caret: s.presence.caret,
+                }
+            })
+            .collect()
+    })
 }
 
 async fn sync_exchange(socket: &Socket) -> Result<(), String> {

@@ -322,6 +322,90 @@ pub async fn dossier_share(home: &Home, id: &str, identity: &str, role: &str) ->
         .ok_or_else(|| anyhow!("clé du dossier indisponible"))?;
     let entry = membership::add(replica.membership(), &device, &member, role, key)?;
     let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    publish(&mut link, id, &entry, "le partage").await?;
+    replica.apply_membership(&device, &[entry])?;
+    home.save(&mut replica)?;
+    Ok(())
+}
+
+/// Removes a member (owner only): first brings the replica up to date and sends what is
+/// still unsent (sealed for the current epoch, which the relay refuses once the epoch
+/// moves), then publishes a new epoch whose key is wrapped to everyone who remains.
+/// Prints the new epoch.
+pub async fn dossier_remove(home: &Home, id: &str, identity: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let member: DeviceId = identity.parse()?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    push_and_pull(&mut link, &device, &mut replica).await?;
+    home.save(&mut replica)?;
+    let state = replica.membership();
+    if !state.is_owner(&device.signing_public()) {
+        bail!("seul le candidat (propriétaire du dossier) peut retirer un membre");
+    }
+    if state.role_of(&member.signing).is_none() {
+        bail!("cette identité n'est pas membre du dossier");
+    }
+    let entry = membership::remove(state, &device, &member.signing, &ContentKey::generate())?;
+    publish(&mut link, id, &entry, "le retrait").await?;
+    replica.apply_membership(&device, &[entry])?;
+    home.save(&mut replica)?;
+    println!("{}", replica.membership().epoch);
+    Ok(())
+}
+
+/// The members as this device last saw them: `<role> <safety code> <identity>`, one a line.
+pub fn dossier_members(home: &Home, id: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let replica = home.load(&device, &id)?;
+    for m in replica.membership().members.values() {
+        let identity = DeviceId {
+            signing: m.signing,
+            recipient: m.recipient.clone(),
+        };
+        println!(
+            "{} {} {}",
+            m.role.as_str(),
+            identity.safety_code(),
+            identity.to_line()
+        );
+    }
+    Ok(())
+}
+
+/// Sets (or with no date cancels) the reminders before the jury; prints when each goes.
+pub async fn dossier_reminders(
+    home: &Home,
+    id: &str,
+    email: Option<String>,
+    jury_date: Option<String>,
+) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    link.send(&ClientMsg::Reminders {
+        dossier: id,
+        email: email.unwrap_or_default(),
+        jury_date,
+    })
+    .await?;
+    if let ServerMsg::Reminders { due, .. } =
+        answer(&mut link, |m| matches!(m, ServerMsg::Reminders { .. })).await?
+    {
+        for at in due {
+            let day = crate::reminders::Date::from_days_since_epoch(at.div_euclid(86_400_000));
+            let minutes = at.rem_euclid(86_400_000) / 60_000;
+            println!("{} {:02}:{:02} UTC", day.iso(), minutes / 60, minutes % 60);
+        }
+    }
+    Ok(())
+}
+
+/// Sends a membership entry and waits for the relay's verdict; `what` names the change in
+/// the error.
+async fn publish(link: &mut Link, id: DossierId, entry: &SignedEntry, what: &str) -> Result<()> {
     link.send(&ClientMsg::Membership {
         dossier: id,
         entry: entry.to_bytes(),
@@ -329,14 +413,11 @@ pub async fn dossier_share(home: &Home, id: &str, identity: &str, role: &str) ->
     .await?;
     loop {
         match link.next().await? {
-            ServerMsg::MembershipOk { .. } => break,
-            ServerMsg::Rejected { detail, .. } => bail!("le relais a refusé le partage ({detail})"),
+            ServerMsg::MembershipOk { .. } => return Ok(()),
+            ServerMsg::Rejected { detail, .. } => bail!("le relais a refusé {what} ({detail})"),
             _ => continue,
         }
     }
-    replica.apply_membership(&device, &[entry])?;
-    home.save(&mut replica)?;
-    Ok(())
 }
 
 pub async fn dossier_open(home: &Home, id: &str, relay: &str) -> Result<()> {

@@ -39,6 +39,33 @@ fn clean_name(name: Option<String>) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
+/// The relay's mailer, for a request only the dossier's owner may make (`not_owner`: the
+/// refusal a member who is not the owner gets); the refusal to send otherwise.
+pub(crate) fn mailer_for_owner(
+    relay: &Relay,
+    me: &[u8; 32],
+    dossier: &DossierId,
+    not_owner: &str,
+) -> Result<std::sync::Arc<mail::Mailer>, Vec<ServerMsg>> {
+    let Some(mailer) = relay.mailer.clone() else {
+        return Err(rejected(
+            relay,
+            Rejection::Forbidden,
+            "ce relais n'envoie pas de courriel",
+        ));
+    };
+    let membership = load_membership(relay.store.as_ref(), dossier);
+    match membership.as_ref().and_then(|m| m.role_of(me)) {
+        Some(Role::Owner) => Ok(mailer),
+        None => Err(rejected(
+            relay,
+            Rejection::Forbidden,
+            "pas membre du dossier",
+        )),
+        Some(_) => Err(rejected(relay, Rejection::Forbidden, not_owner.to_string())),
+    }
+}
+
 pub async fn invite(
     relay: &Relay,
     me: &[u8; 32],
@@ -47,25 +74,15 @@ pub async fn invite(
     role: Role,
     inviter: Option<String>,
 ) -> Vec<ServerMsg> {
-    let Some(mailer) = relay.mailer.clone() else {
-        return rejected(
-            relay,
-            Rejection::Forbidden,
-            "ce relais n'envoie pas de courriel",
-        );
+    let mailer = match mailer_for_owner(
+        relay,
+        me,
+        &dossier,
+        "seul le candidat invite dans son dossier",
+    ) {
+        Ok(mailer) => mailer,
+        Err(refusal) => return refusal,
     };
-    let membership = load_membership(relay.store.as_ref(), &dossier);
-    match membership.as_ref().and_then(|m| m.role_of(me)) {
-        None => return rejected(relay, Rejection::Forbidden, "pas membre du dossier"),
-        Some(Role::Owner) => {}
-        Some(_) => {
-            return rejected(
-                relay,
-                Rejection::Forbidden,
-                "seul le candidat invite dans son dossier",
-            );
-        }
-    }
     if role == Role::Owner {
         return rejected(
             relay,
@@ -132,7 +149,7 @@ fn invitation_mail(
          {who_fr} vous invite à rejoindre son dossier de VAE sur Livret, comme {role_fr}.\n\n\
          Pour accepter, ouvrez ce lien (il ne sert qu'une fois, pendant 14 jours) :\n\
          {link}\n\n\
-         Votre appareil vous montrera un code de sécurité à six chiffres : comparez-le avec \
+         Votre appareil vous montrera un code de sécurité de vingt chiffres : comparez-le avec \
          celui que voit le candidat avant qu'il ne vous donne accès. Ce courriel ne contient \
          rien du dossier.\n\n\
          ---\n\n\
@@ -140,7 +157,7 @@ fn invitation_mail(
          {who_en} invites you to their VAE dossier on Livret, as {role_en}.\n\n\
          To accept, open this link (it works once, for 14 days):\n\
          {link}\n\n\
-         Your device will show a six-digit safety code: compare it with the one the candidate \
+         Your device will show a twenty-digit safety code: compare it with the one the candidate \
          sees before they give you access. This e-mail holds nothing of the dossier.\n"
     );
     OutgoingMail {

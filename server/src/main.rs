@@ -6,6 +6,7 @@ mod invitations;
 mod mail;
 mod referentiel_cli;
 mod relay;
+mod reminders;
 mod serve;
 mod store;
 
@@ -92,6 +93,26 @@ enum DossierCommand {
         identity: String,
         #[arg(long)]
         role: String,
+    },
+    /// Remove a member (owner only): a new key epoch for those who remain; the removed
+    /// device keeps what it had and reads nothing written afterwards. Prints the new epoch.
+    Remove { id: String, identity: String },
+    /// List the members: role, safety code, identity line.
+    Members { id: String },
+    /// Have the relay e-mail reminders 30, 7 and 1 days before the jury (owner only; the
+    /// relay learns the date and the address, nothing of the dossier). Prints when each
+    /// reminder goes.
+    Reminders {
+        id: String,
+        /// The address to remind.
+        #[arg(long, required_unless_present = "off")]
+        email: Option<String>,
+        /// The jury's date, YYYY-MM-DD.
+        #[arg(long, required_unless_present = "off")]
+        jury_date: Option<String>,
+        /// Cancel the reminders not yet sent.
+        #[arg(long, conflicts_with_all = ["email", "jury_date"])]
+        off: bool,
     },
     /// Open a dossier shared with this device.
     Open {
@@ -192,6 +213,16 @@ fn main() -> ExitCode {
                 DossierCommand::Share { id, identity, role } => {
                     client::dossier_share(&home, &id, &identity, &role).await
                 }
+                DossierCommand::Remove { id, identity } => {
+                    client::dossier_remove(&home, &id, &identity).await
+                }
+                DossierCommand::Members { id } => client::dossier_members(&home, &id),
+                DossierCommand::Reminders {
+                    id,
+                    email,
+                    jury_date,
+                    off: _,
+                } => client::dossier_reminders(&home, &id, email, jury_date).await,
                 DossierCommand::Open { id, relay } => {
                     client::dossier_open(&home, &id, &relay).await
                 }

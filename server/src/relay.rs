@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::IntoResponse;
 use futures_util::{FutureExt, SinkExt};
-use livret_shared::envelope::{Channel, DossierId, Envelope, Header, MAX_ENVELOPE};
+use livret_shared::envelope::{Channel, DossierId, Envelope, Header, Kind, MAX_ENVELOPE};
 use livret_shared::evidence;
 use livret_shared::keys;
 use livret_shared::membership::{Membership, SignedEntry};
@@ -27,6 +27,14 @@ use crate::store::{NewEnvelope, Store, StoreError, StoredSnapshot};
 /// Frames queued for one connection, already encoded (shared between subscribers).
 type Outgoing = mpsc::UnboundedSender<Bytes>;
 
+/// A connection following a dossier, with the device it logged in as (so a removed member's
+/// connections stop receiving the dossier the moment the removal is stored).
+struct Subscriber {
+    connection: u64,
+    device: [u8; 32],
+    tx: Outgoing,
+}
+
 /// A fan-out frame never grows past this many envelope bytes; more go in further frames.
 const MAX_FAN_OUT_FRAME: usize = 4 * 1024 * 1024;
 
@@ -36,7 +44,7 @@ pub struct Relay {
     /// Sends invitations; `None` in tests that need no mail.
     pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
     appender: std::sync::mpsc::Sender<Job>,
-    hub: Mutex<HashMap<DossierId, Vec<(u64, Outgoing)>>>,
+    hub: Mutex<HashMap<DossierId, Vec<Subscriber>>>,
     next_connection: AtomicU64,
     pub metrics: Metrics,
 }
@@ -126,7 +134,7 @@ impl Relay {
     fn fan_out(&self, dossier: &DossierId, except: u64, frame: Bytes) {
         let mut hub = self.hub.lock().expect("hub lock");
         if let Some(subs) = hub.get_mut(dossier) {
-            subs.retain(|(id, tx)| *id == except || tx.send(frame.clone()).is_ok());
+            subs.retain(|s| s.connection == except || s.tx.send(frame.clone()).is_ok());
         }
     }
 
@@ -139,11 +147,12 @@ impl Relay {
         };
         // Most subscribers wrote nothing in this batch: they share one encoding of it all.
         let mut everything: Option<Vec<Bytes>> = None;
-        subs.retain(|(id, tx)| {
-            let frames = if envelopes.iter().any(|(from, _)| from == id) {
+        subs.retain(|s| {
+            let id = s.connection;
+            let frames = if envelopes.iter().any(|(from, _)| *from == id) {
                 let others: Vec<&[u8]> = envelopes
                     .iter()
-                    .filter(|(from, _)| from != id)
+                    .filter(|(from, _)| *from != id)
                     .map(|(_, b)| *b)
                     .collect();
                 log_frames(dossier, &others)
@@ -155,22 +164,70 @@ impl Relay {
                     })
                     .clone()
             };
-            frames.into_iter().all(|f| tx.send(f).is_ok())
+            frames.into_iter().all(|f| s.tx.send(f).is_ok())
         });
     }
 
-    fn subscribe(&self, dossier: DossierId, connection: u64, tx: Outgoing) {
+    fn subscribe(&self, dossier: DossierId, connection: u64, device: [u8; 32], tx: Outgoing) {
         let mut hub = self.hub.lock().expect("hub lock");
         let subs = hub.entry(dossier).or_default();
-        if !subs.iter().any(|(id, _)| *id == connection) {
-            subs.push((connection, tx));
+        if !subs.iter().any(|s| s.connection == connection) {
+            subs.push(Subscriber {
+                connection,
+                device,
+                tx,
+            });
+        }
+    }
+
+    /// Passes a presence message on to the other connections following its dossier, without
+    /// storing or logging it. The sender must have signed it and follow the dossier itself
+    /// (which proved membership, and ends with a removal); the receivers check the rest.
+    fn forward_presence(
+        &self,
+        connection: u64,
+        device: &keys::Verifier,
+        envelope: Vec<u8>,
+    ) -> Vec<ServerMsg> {
+        if envelope.len() > livret_shared::presence::MAX_PRESENCE {
+            return rejected(self, Rejection::TooLarge, "présence trop longue");
+        }
+        let env = match protocol::parse_and_verify_from(&envelope, device) {
+            Ok(env) if env.header.kind == Kind::Presence => env,
+            Ok(_) => return rejected(self, Rejection::Malformed, "pas un message de présence"),
+            Err(r) => return rejected(self, r, "présence refusée"),
+        };
+        let dossier = env.header.dossier;
+        let following = self
+            .hub
+            .lock()
+            .expect("hub lock")
+            .get(&dossier)
+            .is_some_and(|subs| subs.iter().any(|s| s.connection == connection));
+        if !following {
+            return rejected(
+                self,
+                Rejection::Forbidden,
+                "dossier non suivi par cette connexion",
+            );
+        }
+        let frame = protocol::encode(&ServerMsg::Presence { envelope });
+        self.fan_out(&dossier, connection, Bytes::from(frame));
+        Vec::new()
+    }
+
+    /// Stops following `dossier` for every connection whose device is no longer a member.
+    fn keep_members_only(&self, dossier: &DossierId, members: &Membership) {
+        let mut hub = self.hub.lock().expect("hub lock");
+        if let Some(subs) = hub.get_mut(dossier) {
+            subs.retain(|s| members.role_of(&s.device).is_some());
         }
     }
 
     fn unsubscribe_all(&self, connection: u64) {
         let mut hub = self.hub.lock().expect("hub lock");
         for subs in hub.values_mut() {
-            subs.retain(|(id, _)| *id != connection);
+            subs.retain(|s| s.connection != connection);
         }
         hub.retain(|_, subs| !subs.is_empty());
     }
@@ -346,7 +403,12 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
                             complete: false,
                             active_snapshot: None,
                         });
+                        // Everyone following hears of the change, the removed member too
+                        // (so their app can say so); then they follow no more.
                         relay.fan_out(&dossier, from, Bytes::from(frame));
+                        if let Some(Some(members)) = state.memberships.get(&dossier) {
+                            relay.keep_members_only(&dossier, members);
+                        }
                         let _ = reply.send(Ok(seq));
                     } else {
                         let _ = reply.send(result);
@@ -786,6 +848,12 @@ async fn handle(
             crate::invitations::accept(relay, &me, &token, &identity).await
         }
         ClientMsg::Requests { dossier } => crate::invitations::requests(relay, &me, dossier),
+        ClientMsg::Presence { envelope } => relay.forward_presence(connection, verifier, envelope),
+        ClientMsg::Reminders {
+            dossier,
+            email,
+            jury_date,
+        } => crate::reminders::set(relay, &me, dossier, &email, jury_date).await,
         ClientMsg::Dossiers => {
             // An indexed read, like the membership log a subscription reads.
             match relay.store.dossiers_of(&me) {
@@ -807,7 +875,7 @@ async fn handle(
             });
             match wait.await {
                 Ok(Ok(())) => {
-                    relay.subscribe(dossier, connection, tx.clone());
+                    relay.subscribe(dossier, connection, me, tx.clone());
                     tracing::info!(dossier = %keys::short(&dossier.0), "dossier created");
                     vec![ServerMsg::MembershipOk { dossier, seq: 0 }]
                 }
@@ -908,7 +976,7 @@ async fn handle(
             }
             // Subscribe first, then read: an envelope committed in between arrives twice at
             // worst, and replicas drop duplicates.
-            relay.subscribe(dossier, connection, tx.clone());
+            relay.subscribe(dossier, connection, me, tx.clone());
             let mut since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
             // Behind the active snapshot: the snapshot, then what came after it. Otherwise the
             // tail after what the client has (pruned envelopes included while they last).

@@ -183,6 +183,13 @@ pub trait Store: Send + Sync + 'static {
     /// When the next queued mail is due, if any.
     fn next_mail_due(&self) -> Result<Option<i64>, StoreError>;
     fn mail_sent(&self, id: i64) -> Result<(), StoreError>;
+    /// Replaces a dossier's reminders not yet sent by `mails` (each with when it goes), in
+    /// one transaction; none cancels them.
+    fn set_reminders(
+        &self,
+        dossier: &DossierId,
+        mails: &[(OutgoingMail, i64)],
+    ) -> Result<(), StoreError>;
     fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError>;
 }
 
@@ -271,6 +278,12 @@ impl SqliteStore {
                  answer TEXT
              ) WITHOUT ROWID;
              CREATE INDEX IF NOT EXISTS invitations_by_dossier ON invitations (dossier);
+             -- Queued reminder mails by dossier, so a new jury date replaces them.
+             CREATE TABLE IF NOT EXISTS reminders (
+                 mail INTEGER PRIMARY KEY,
+                 dossier BLOB NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS reminders_by_dossier ON reminders (dossier);
              CREATE TABLE IF NOT EXISTS mail_queue (
                  id INTEGER PRIMARY KEY AUTOINCREMENT,
                  recipient TEXT NOT NULL,
@@ -712,8 +725,37 @@ impl Store for SqliteStore {
     }
 
     fn mail_sent(&self, id: i64) -> Result<(), StoreError> {
-        let conn = self.write.lock().expect("store lock");
-        conn.execute("DELETE FROM mail_queue WHERE id = ?1", params![id])?;
+        let mut conn = self.write.lock().expect("store lock");
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM mail_queue WHERE id = ?1", params![id])?;
+        tx.execute("DELETE FROM reminders WHERE mail = ?1", params![id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn set_reminders(
+        &self,
+        dossier: &DossierId,
+        mails: &[(OutgoingMail, i64)],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.write.lock().expect("store lock");
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM mail_queue WHERE id IN (SELECT mail FROM reminders WHERE dossier = ?1)",
+            params![&dossier.0[..]],
+        )?;
+        tx.execute(
+            "DELETE FROM reminders WHERE dossier = ?1",
+            params![&dossier.0[..]],
+        )?;
+        for (mail, at) in mails {
+            let id = insert_mail(&tx, mail, *at)?;
+            tx.execute(
+                "INSERT INTO reminders (mail, dossier) VALUES (?1, ?2)",
+                params![id, &dossier.0[..]],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 

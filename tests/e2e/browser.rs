@@ -987,12 +987,12 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
     let code = notice
         .split("code de sécurité : ")
         .nth(1)
-        .map(|rest| rest[..7].to_string())
+        .map(|rest| rest.chars().take(23).collect::<String>())
         .expect("a safety code");
     advisor.assert_accessible("home, invitation accepted");
 
-    // The candidate sees the request with the same code, and gives access.
-    candidate.click("#actualiser-demandes");
+    // The candidate sees the request by itself (the open sharing panel asks the relay) with
+    // the same code, and gives access.
     let shown = candidate.wait_text("[data-testid=demandes]", |t| t.contains("Accompagnateur"));
     assert!(shown.contains(&code), "{shown} / {code}");
     candidate.assert_accessible("sharing, a request waiting");
@@ -1038,16 +1038,120 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
         "the same text on both"
     );
 
-    let logs = relay.output();
-    assert!(
-        !contains(&logs, CANARY.as_bytes()),
-        "canary in the relay's logs"
+    // Presence: the advisor gives a name and goes to a field; the candidate sees who is in
+    // the dossier and where, and the advisor sees the candidate (by safety code: they gave
+    // no name).
+    advisor.type_into("#mon-nom", ADVISOR_NAME);
+    advisor.click("#f-fiches-0-resultats");
+    candidate.wait_text("[data-testid=presents]", |t| {
+        t.contains(&format!("{ADVISOR_NAME} (accompagnateur)"))
+    });
+    let here = candidate.wait_text("[data-testid=presence-f-fiches-0-resultats]", |t| {
+        t.starts_with("Aussi ici : ") && t.contains(ADVISOR_NAME)
+    });
+    assert!(here.contains("au caractère 0"), "{here}");
+    candidate.assert_accessible("editor, an advisor present");
+    candidate.click("#f-fiches-0-moyens");
+    advisor.wait_text("[data-testid=presents]", |t| t.contains("(candidat)"));
+    advisor.wait_text("[data-testid=presence-f-fiches-0-moyens]", |t| {
+        t.starts_with("Aussi ici : ")
+    });
+    // The advisor moves on: the marker follows.
+    advisor.click("#f-fiches-0-frequence");
+    candidate.wait_text("[data-testid=presence-f-fiches-0-frequence]", |t| {
+        t.contains(ADVISOR_NAME)
+    });
+    assert_eq!(
+        candidate.text("[data-testid=presence-f-fiches-0-resultats]"),
+        "",
+        "no longer in the field they left"
     );
-    for (path, bytes) in files_under(&relay.data) {
+
+    // The candidate removes the advisor (after a confirmation): the advisor's app says so,
+    // and what the candidate writes next does not reach it.
+    let member = format!("[data-testid=membres] li[data-code='{code}'] button");
+    candidate.click(&member);
+    candidate.assert_accessible("sharing, removal to confirm");
+    candidate.click(&member);
+    candidate.wait_text("[data-testid=membres-etat]", |t| {
+        t.starts_with("Accès retiré")
+    });
+    advisor.wait_text("[data-testid=etat-synchro]", |t| {
+        t.starts_with("Vous n'avez plus accès à ce dossier")
+    });
+    candidate.type_into("#f-fiches-0-resultats", AFTER_REMOVAL);
+    candidate.wait_text("[data-testid=etat-synchro]", |t| {
+        t.starts_with("Synchronisé avec le relais")
+    });
+    let members = candidate.text("[data-testid=membres]");
+    assert!(!members.contains(&code), "{members}");
+    assert!(
+        !advisor
+            .value("#f-fiches-0-resultats")
+            .contains(AFTER_REMOVAL),
+        "the removed advisor got what was written after"
+    );
+    assert!(
+        advisor
+            .value("#f-fiches-0-taches")
+            .starts_with("Cadrage du besoin."),
+        "and keeps what they had"
+    );
+
+    // Reminders: the candidate sets the jury two days ahead from the app; the relay mails
+    // one at once (the 7-day moment is past) and keeps the day-before one.
+    let jury = crate::invitations::utc_date_in(2);
+    in_page(
+        &candidate,
+        &format!(
+            "(() => {{ const d = document.querySelector('#rappel-date'); d.value = '{jury}'; \
+             d.dispatchEvent(new Event('input', {{ bubbles: true }})); return d.value; }})()"
+        ),
+    );
+    candidate.type_into("#rappel-courriel", "dominique.durand@example.org");
+    candidate.click("#programmer-rappels");
+    let scheduled = candidate.wait_text("[data-testid=rappels-etat]", |t| {
+        t.starts_with("Rappels programmés : ")
+    });
+    assert_eq!(
+        scheduled.matches(", ").count(),
+        1,
+        "two reminders: {scheduled}"
+    );
+    candidate.assert_accessible("sharing, reminders scheduled");
+    let mails = smtp.wait_for_messages(2);
+    let reminder = &mails[1];
+    assert_eq!(reminder.to, ["dominique.durand@example.org"]);
+    assert_eq!(reminder.subject, "Rappel : votre jury VAE, dans 2 jours");
+    assert!(reminder.body.contains(&jury), "{}", reminder.body);
+
+    // Neither the text nor the name (sealed like the rest) is readable on the relay.
+    let logs = relay.output();
+    for mail in &mails {
+        for needle in [CANARY, AFTER_REMOVAL, ADVISOR_NAME] {
+            assert!(
+                !contains(&mail.raw, needle.as_bytes()),
+                "{needle} in a mail"
+            );
+        }
+    }
+    for needle in [CANARY, ADVISOR_NAME, AFTER_REMOVAL] {
         assert!(
-            !contains(&bytes, CANARY.as_bytes()),
-            "canary in {}",
-            path.display()
+            !contains(&logs, needle.as_bytes()),
+            "{needle} in the relay's logs"
         );
+        for (path, bytes) in files_under(&relay.data) {
+            assert!(
+                !contains(&bytes, needle.as_bytes()),
+                "{needle} in {}",
+                path.display()
+            );
+        }
     }
 }
+
+/// Typed by the candidate after removing the advisor.
+const AFTER_REMOVAL: &str = "Écrit après le retrait de l'accompagnateur.";
+
+/// A name typed by the advisor, shown to the candidate through sealed presence messages.
+const ADVISOR_NAME: &str = "Camille Conseil-Présence";

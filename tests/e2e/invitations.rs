@@ -91,8 +91,8 @@ fn an_invitation_mail_leads_to_an_approved_advisor_and_carries_nothing_of_the_do
     assert_eq!(advisor_code, advisor.run(&["identity", "code"]));
     assert_eq!(
         advisor_code.len(),
-        7,
-        "six digits in two groups: {advisor_code}"
+        23,
+        "twenty digits in four groups: {advisor_code}"
     );
 
     // The link works once: another device cannot answer it again.
@@ -108,8 +108,8 @@ fn an_invitation_mail_leads_to_an_approved_advisor_and_carries_nothing_of_the_do
     let request: Vec<&str> = requests.split(' ').collect();
     assert_eq!(request[0], invitation);
     assert_eq!(request[1], "advisor");
-    assert_eq!(format!("{} {}", request[2], request[3]), advisor_code);
-    let identity = request[4];
+    assert_eq!(request[2..6].join(" "), advisor_code);
+    let identity = request[6];
     assert_eq!(identity, advisor.run(&["identity", "show"]));
     candidate.run(&["dossier", "share", &id, identity, "--role", "advisor"]);
     assert_eq!(candidate.run(&["dossier", "requests", &id]), "", "approved");
@@ -219,4 +219,112 @@ fn without_smtp_the_mail_lands_in_the_outbox_directory() {
     }
     assert_eq!(found.len(), 1, "one mail in {}", outbox.display());
     assert!(contains(&found[0], b"conseil@example.org"));
+}
+
+/// A date `days` from today (UTC), as `YYYY-MM-DD`.
+pub(crate) fn utc_date_in(days: i64) -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "-d", &format!("{days} days"), "+%F"])
+        .output()
+        .expect("date runs");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The candidate sets the jury's date: the relay queues reminders 30, 7 and 1 days before
+/// (one at once when the date is set late), replaces them when the date changes, cancels
+/// them on request; they carry the date and a link, nothing of the dossier; only the
+/// candidate sets them.
+#[test]
+fn reminders_before_the_jury_follow_the_date_and_carry_nothing_of_the_dossier() {
+    let smtp = SmtpServer::start();
+    let relay = Relay::start_with(temp_dir("relais-rappels"), &["--smtp-url", &smtp.url()]);
+    let candidate = Device::new("candidat-rappels");
+    let advisor = Device::new("conseil-rappels");
+    let id = candidate.run(&["dossier", "new", "--relay", &relay.url("")]);
+    candidate.run(&["dossier", "set", &id, "motivation.lettre", CANARY]);
+    candidate.run(&["sync"]);
+    candidate.run(&[
+        "dossier",
+        "share",
+        &id,
+        &advisor.identity(),
+        "--role",
+        "advisor",
+    ]);
+    advisor.run(&["dossier", "open", &id, "--relay", &relay.url("")]);
+    let email = "dominique.durand@example.org";
+
+    // Two days ahead: the 30- and 7-day moments are past, so one reminder goes now; the
+    // day-before one waits for tomorrow 08:00 UTC.
+    let jury = utc_date_in(2);
+    let due = candidate.run(&[
+        "dossier",
+        "reminders",
+        &id,
+        "--email",
+        email,
+        "--jury-date",
+        &jury,
+    ]);
+    let lines: Vec<&str> = due.lines().collect();
+    assert_eq!(lines.len(), 2, "{due}");
+    assert!(lines[0].starts_with(&utc_date_in(0)), "{due}");
+    assert_eq!(lines[1], format!("{} 08:00 UTC", utc_date_in(1)));
+    let mail = smtp.wait_for_messages(1).remove(0);
+    assert_eq!(mail.to, [email]);
+    assert_eq!(mail.subject, "Rappel : votre jury VAE, dans 2 jours");
+    assert!(mail.body.contains(&jury), "{}", mail.body);
+    assert!(mail.body.contains(&relay.url("/")), "{}", mail.body);
+    assert!(
+        !contains(&mail.raw, CANARY.as_bytes()),
+        "canary in the reminder"
+    );
+
+    // Moved to 40 days ahead: three reminders, none now, the old day-before one gone.
+    let due = candidate.run(&[
+        "dossier",
+        "reminders",
+        &id,
+        "--email",
+        email,
+        "--jury-date",
+        &utc_date_in(40),
+    ]);
+    let expected: Vec<String> = [10, 33, 39]
+        .iter()
+        .map(|d| format!("{} 08:00 UTC", utc_date_in(*d)))
+        .collect();
+    assert_eq!(due.lines().collect::<Vec<_>>(), expected);
+
+    // Refused: an advisor setting them, a date that is not one, a date past.
+    let (ok, _) = advisor.try_run(&[
+        "dossier",
+        "reminders",
+        &id,
+        "--email",
+        email,
+        "--jury-date",
+        &jury,
+    ]);
+    assert!(!ok, "only the candidate sets reminders");
+    for bad in ["2027-02-30", "le 3 mars", &utc_date_in(-3)] {
+        let (ok, err) = candidate.try_run(&[
+            "dossier",
+            "reminders",
+            &id,
+            "--email",
+            email,
+            "--jury-date",
+            bad,
+        ]);
+        assert!(!ok && err.contains("jury"), "{bad}: {err}");
+    }
+    // Cancelled: nothing queued.
+    assert_eq!(candidate.run(&["dossier", "reminders", &id, "--off"]), "");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(smtp.messages().len(), 1, "the one sent at once, no other");
+    assert!(
+        !contains(&relay.output(), email.as_bytes()),
+        "the address in the logs"
+    );
 }

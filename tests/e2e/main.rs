@@ -2,6 +2,8 @@
 
 mod browser;
 mod invitations;
+mod presence;
+mod revocation;
 mod serve;
 mod smtp;
 mod support;

@@ -61,6 +61,18 @@ impl Device {
     pub(crate) fn identity(&self) -> String {
         self.run(&["identity", "show"])
     }
+
+    /// The device's keys, as the CLI keeps them (for raw protocol checks).
+    pub(crate) fn secret(&self) -> DeviceSecret {
+        let text = std::fs::read_to_string(self.home.join("device.key")).expect("device.key");
+        DeviceSecret::from_secret_string(&text).unwrap()
+    }
+
+    /// The device's copy of a dossier, as the CLI saved it.
+    pub(crate) fn replica(&self, id: &str) -> Replica {
+        let path = self.home.join("dossiers").join(id).join("replica.bin");
+        Replica::restore(&self.secret(), &std::fs::read(path).expect("replica.bin")).unwrap()
+    }
 }
 
 impl Drop for Device {
@@ -365,13 +377,18 @@ fn a_canary_typed_into_a_dossier_never_reaches_the_relay() {
 }
 
 /// A raw protocol client, to send what the CLI never would.
-struct Raw {
+pub(crate) struct Raw {
     ws: tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>,
 }
 
 impl Raw {
-    fn connect(relay: &Relay, device: &DeviceSecret) -> Raw {
+    pub(crate) fn connect(relay: &Relay, device: &DeviceSecret) -> Raw {
         let (ws, _) = tungstenite::connect(format!("ws://{}/api/v1/sync", relay.addr)).unwrap();
+        // An answer that never comes fails the test rather than hanging it.
+        if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = ws.get_ref() {
+            tcp.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+                .unwrap();
+        }
         let mut raw = Raw { ws };
         let ServerMsg::Challenge { nonce } = raw.recv() else {
             panic!("no challenge")
@@ -386,7 +403,7 @@ impl Raw {
         raw
     }
 
-    fn send(&mut self, msg: &ClientMsg) {
+    pub(crate) fn send(&mut self, msg: &ClientMsg) {
         self.send_bytes(livret_shared::protocol::encode(msg));
     }
 
@@ -396,7 +413,7 @@ impl Raw {
             .unwrap();
     }
 
-    fn recv(&mut self) -> ServerMsg {
+    pub(crate) fn recv(&mut self) -> ServerMsg {
         loop {
             match self.ws.read().unwrap() {
                 tungstenite::Message::Binary(b) => {
@@ -408,7 +425,7 @@ impl Raw {
     }
 
     /// The reply to a push, skipping fan-out frames.
-    fn reply(&mut self) -> ServerMsg {
+    pub(crate) fn reply(&mut self) -> ServerMsg {
         loop {
             match self.recv() {
                 ServerMsg::Log {
@@ -419,7 +436,7 @@ impl Raw {
         }
     }
 
-    fn push(&mut self, bytes: &[u8]) -> ServerMsg {
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> ServerMsg {
         self.send(&ClientMsg::Push {
             envelope: bytes.to_vec(),
         });
@@ -427,7 +444,7 @@ impl Raw {
     }
 }
 
-fn rejected(msg: ServerMsg) -> Rejection {
+pub(crate) fn rejected(msg: ServerMsg) -> Rejection {
     match msg {
         ServerMsg::Rejected { reason, .. } => reason,
         other => panic!("expected a refusal, got {other:?}"),

@@ -1,0 +1,277 @@
+//! Reminders before the jury. The candidate gives the relay the jury's date and the address
+//! to remind (metadata, never dossier content); the relay queues one mail 30, 7 and 1 days
+//! before, at 08:00 UTC, in the same queue as invitations (retried with backoff, kept across
+//! restarts). Setting the date again replaces the reminders not yet sent; none cancels them.
+//! When the moments before the jury are already past but the jury is not, the latest past one
+//! goes at once, so a date set late still gets one reminder.
+
+use livret_shared::envelope::DossierId;
+use livret_shared::protocol::{Rejection, ServerMsg};
+
+use crate::invitations::mailer_for_owner;
+use crate::mail::{self, now_ms};
+use crate::relay::{Relay, rejected};
+use crate::store::OutgoingMail;
+
+/// Days before the jury a reminder goes.
+pub const DAYS_BEFORE: [i64; 3] = [30, 7, 1];
+const DAY_MS: i64 = 24 * 3600 * 1000;
+/// The hour (UTC) reminders go on their day.
+const HOUR_UTC: i64 = 8;
+
+/// A calendar date, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Date {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl Date {
+    /// `YYYY-MM-DD`.
+    pub fn parse(s: &str) -> Option<Date> {
+        let mut parts = s.trim().splitn(3, '-');
+        let year: i64 = parts.next()?.parse().ok()?;
+        let month: u32 = parts.next()?.parse().ok()?;
+        let day: u32 = parts.next()?.parse().ok()?;
+        if !(2000..=2200).contains(&year) || !(1..=12).contains(&month) {
+            return None;
+        }
+        let date = Date { year, month, day };
+        (day >= 1 && day <= days_in_month(year, month)).then_some(date)
+    }
+
+    /// Days since 1970-01-01 (proleptic Gregorian calendar).
+    pub fn days_since_epoch(self) -> i64 {
+        let (y, m) = if self.month <= 2 {
+            (self.year - 1, self.month + 9)
+        } else {
+            (self.year, self.month - 3)
+        };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * m as i64 + 2) / 5 + self.day as i64 - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    pub fn from_days_since_epoch(days: i64) -> Date {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date { year, month, day }
+    }
+
+    /// "2 décembre 2026".
+    pub fn in_french(self) -> String {
+        const MONTHS: [&str; 12] = [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ];
+        let day = if self.day == 1 {
+            "1er".to_string()
+        } else {
+            self.day.to_string()
+        };
+        format!("{day} {} {}", MONTHS[self.month as usize - 1], self.year)
+    }
+
+    pub fn iso(self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// When each reminder goes (milliseconds since the epoch) and how many days before the jury,
+/// for a jury on `jury` seen at `now`: the moments still ahead, and the latest one already
+/// past (sent at `now`) while the jury itself is ahead.
+pub fn schedule(jury: Date, now: i64) -> Vec<(i64, i64)> {
+    let jury_ms = jury.days_since_epoch() * DAY_MS;
+    if jury_ms + DAY_MS <= now {
+        return Vec::new();
+    }
+    let moments: Vec<(i64, i64)> = DAYS_BEFORE
+        .iter()
+        .map(|d| (jury_ms - d * DAY_MS + HOUR_UTC * 3600 * 1000, *d))
+        .collect();
+    let mut out: Vec<(i64, i64)> = moments
+        .iter()
+        .copied()
+        .filter(|(at, _)| *at > now)
+        .collect();
+    if let Some((_, days)) = moments.iter().rev().find(|(at, _)| *at <= now).copied()
+        && out.len() < DAYS_BEFORE.len()
+    {
+        // Days left counted from today, not from the moment missed.
+        let today = now.div_euclid(DAY_MS);
+        let left = (jury.days_since_epoch() - today).clamp(0, days);
+        out.insert(0, (now, left));
+    }
+    out
+}
+
+fn reminder_mail(to: &str, public_url: &str, jury: Date, days_left: i64) -> OutgoingMail {
+    let (quand_fr, when_en) = match days_left {
+        0 => ("aujourd'hui".to_string(), "today".to_string()),
+        1 => ("demain".to_string(), "tomorrow".to_string()),
+        n => (format!("dans {n} jours"), format!("in {n} days")),
+    };
+    OutgoingMail {
+        to: to.to_string(),
+        subject: format!("Rappel : votre jury VAE, {quand_fr}"),
+        body: format!(
+            "Bonjour,\n\n\
+             Votre jury VAE est prévu le {} ({quand_fr}).\n\
+             Relisez votre dossier et vos preuves dans Livret : {public_url}/\n\n\
+             Ce courriel ne contient rien de votre dossier : il a été programmé à votre demande.\n\n\
+             --\n\
+             Hello,\n\n\
+             Your VAE jury is on {} ({when_en}). Review your dossier in Livret: {public_url}/\n",
+            jury.in_french(),
+            jury.iso(),
+        ),
+    }
+}
+
+/// Sets (or, with no date, cancels) a dossier's reminders; owners only. Answers with when
+/// the queued reminders will go.
+pub async fn set(
+    relay: &Relay,
+    me: &[u8; 32],
+    dossier: DossierId,
+    email: &str,
+    jury_date: Option<String>,
+) -> Vec<ServerMsg> {
+    let mailer = match mailer_for_owner(
+        relay,
+        me,
+        &dossier,
+        "seul le candidat programme ses rappels",
+    ) {
+        Ok(mailer) => mailer,
+        Err(refusal) => return refusal,
+    };
+    let now = now_ms();
+    let mails: Vec<(OutgoingMail, i64)> = match jury_date.as_deref() {
+        None => Vec::new(),
+        Some(text) => {
+            let Some(jury) = Date::parse(text) else {
+                return rejected(
+                    relay,
+                    Rejection::Malformed,
+                    "date du jury attendue (AAAA-MM-JJ)",
+                );
+            };
+            let to = match mail::parse_address(email) {
+                Ok(mailbox) => mailbox.email.to_string(),
+                Err(_) => return rejected(relay, Rejection::Malformed, "adresse e-mail invalide"),
+            };
+            let planned = schedule(jury, now);
+            if planned.is_empty() {
+                return rejected(relay, Rejection::Malformed, "la date du jury est passée");
+            }
+            planned
+                .into_iter()
+                .map(|(at, days)| (reminder_mail(&to, &mailer.public_url, jury, days), at))
+                .collect()
+        }
+    };
+    let store = relay.store.clone();
+    let due: Vec<i64> = mails.iter().map(|(_, at)| *at).collect();
+    let stored = tokio::task::spawn_blocking(move || store.set_reminders(&dossier, &mails)).await;
+    match stored {
+        Ok(Ok(())) => {
+            mailer.queued();
+            tracing::info!(count = due.len(), "reminders scheduled");
+            vec![ServerMsg::Reminders { dossier, due }]
+        }
+        _ => rejected(relay, Rejection::Malformed, "relais indisponible"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(date: &str, hour: i64) -> i64 {
+        Date::parse(date).unwrap().days_since_epoch() * DAY_MS + hour * 3600 * 1000
+    }
+
+    #[test]
+    fn dates_are_checked_and_counted_like_the_calendar() {
+        assert_eq!(Date::parse("1970-01-01"), None, "before 2000");
+        assert_eq!(
+            Date::parse("2026-11-30").unwrap().days_since_epoch(),
+            20_787
+        );
+        assert_eq!(Date::parse("2028-02-29").unwrap().iso(), "2028-02-29");
+        for bad in [
+            "2027-02-29",
+            "2026-13-01",
+            "2026-04-31",
+            "demain",
+            "2026-1",
+            "",
+        ] {
+            assert_eq!(Date::parse(bad), None, "{bad}");
+        }
+        for days in [0, 10_957, 20_787, 21_000, 60_000] {
+            assert_eq!(Date::from_days_since_epoch(days).days_since_epoch(), days);
+        }
+        assert_eq!(
+            Date::parse("2026-12-01").unwrap().in_french(),
+            "1er décembre 2026"
+        );
+    }
+
+    #[test]
+    fn reminders_go_30_7_and_1_days_before_and_one_at_once_when_late() {
+        let jury = Date::parse("2027-03-15").unwrap();
+        let early = schedule(jury, at("2027-01-01", 12));
+        assert_eq!(
+            early,
+            vec![
+                (at("2027-02-13", 8), 30),
+                (at("2027-03-08", 8), 7),
+                (at("2027-03-14", 8), 1),
+            ]
+        );
+        // Set three days before: the 7-day one is past, so one goes now (3 days left).
+        let now = at("2027-03-12", 10);
+        assert_eq!(
+            schedule(jury, now),
+            vec![(now, 3), (at("2027-03-14", 8), 1)]
+        );
+        // The evening before: one at once, "tomorrow".
+        let now = at("2027-03-14", 20);
+        assert_eq!(schedule(jury, now), vec![(now, 1)]);
+        // The day of the jury, and after it.
+        let now = at("2027-03-15", 9);
+        assert_eq!(schedule(jury, now), vec![(now, 0)]);
+        assert!(schedule(jury, at("2027-03-16", 0)).is_empty());
+    }
+}

@@ -1,0 +1,188 @@
+//! Presence through a real relay: forwarded live to the members following the dossier,
+//! never stored, refused from anyone else.
+
+use livret_shared::envelope::{self, Channel, DossierId, Header, Kind, random_nonce};
+use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::membership::{self, Role};
+use livret_shared::presence::{MAX_PRESENCE, Presence};
+use livret_shared::protocol::{ClientMsg, Rejection, ServerMsg};
+use livret_shared::sync::Replica;
+
+use crate::support::Relay;
+use crate::sync::{Raw, contains, files_under, rejected};
+
+const NAME: &str = "CANARI-presence-Camille-0c4d";
+
+/// Subscribes and reads the whole catch-up.
+fn follow(raw: &mut Raw, id: DossierId) {
+    raw.send(&ClientMsg::Subscribe {
+        dossier: id,
+        since: Vec::new(),
+    });
+    loop {
+        match raw.recv() {
+            ServerMsg::Log { complete: true, .. } => return,
+            ServerMsg::Log { .. } => continue,
+            other => panic!("expected the catch-up, got {other:?}"),
+        }
+    }
+}
+
+/// The next frame is the answer to this harmless question (nothing else came first).
+fn nothing_pending(raw: &mut Raw) {
+    raw.send(&ClientMsg::Dossiers);
+    match raw.recv() {
+        ServerMsg::Dossiers { .. } => {}
+        other => panic!("unexpected frame: {other:?}"),
+    }
+}
+
+#[test]
+fn presence_reaches_the_members_following_and_is_never_stored() {
+    let relay = Relay::start();
+    let owner = DeviceSecret::generate();
+    let advisor = DeviceSecret::generate();
+    let juror = DeviceSecret::generate();
+    let stranger = DeviceSecret::generate();
+    let key = ContentKey::generate();
+    let id = DossierId::generate();
+    let (mut o, genesis) = Replica::create(&owner, id, key.duplicate()).unwrap();
+    let mut entries = vec![genesis.clone()];
+    for (device, role) in [(&advisor, Role::Advisor), (&juror, Role::Juror)] {
+        let e = membership::add(o.membership(), &owner, &device.id(), role, &key).unwrap();
+        o.apply_membership(&owner, std::slice::from_ref(&e))
+            .unwrap();
+        entries.push(e);
+    }
+    let a = Replica::join(&advisor, entries.clone()).unwrap();
+    let mut raw_owner = Raw::connect(&relay, &owner);
+    raw_owner.send(&ClientMsg::Create {
+        entry: genesis.to_bytes(),
+    });
+    assert!(matches!(raw_owner.recv(), ServerMsg::MembershipOk { .. }));
+    for e in &entries[1..] {
+        raw_owner.send(&ClientMsg::Membership {
+            dossier: id,
+            entry: e.to_bytes(),
+        });
+        assert!(matches!(raw_owner.reply(), ServerMsg::MembershipOk { .. }));
+    }
+    follow(&mut raw_owner, id);
+    let mut raw_juror = Raw::connect(&relay, &juror);
+    follow(&mut raw_juror, id);
+    let mut raw_advisor = Raw::connect(&relay, &advisor);
+
+    let here = Presence {
+        field: "fiches.0.contexte".into(),
+        caret: Some(42),
+        name: NAME.into(),
+        leaving: false,
+    };
+    let sealed = a
+        .seal_presence(&advisor, 1_000, random_nonce(), &here)
+        .unwrap();
+    // Not following the dossier yet: refused.
+    raw_advisor.send(&ClientMsg::Presence {
+        envelope: sealed.clone(),
+    });
+    assert_eq!(rejected(raw_advisor.recv()), Rejection::Forbidden);
+    follow(&mut raw_advisor, id);
+    raw_advisor.send(&ClientMsg::Presence {
+        envelope: sealed.clone(),
+    });
+    // Both other members get it as sealed; the owner opens it.
+    for raw in [&mut raw_owner, &mut raw_juror] {
+        match raw.recv() {
+            ServerMsg::Presence { envelope } => {
+                assert_eq!(envelope, sealed);
+                let seen = o.open_presence(&envelope).unwrap();
+                assert_eq!(seen.presence, here);
+                assert_eq!(seen.role, Role::Advisor);
+            }
+            other => panic!("expected presence, got {other:?}"),
+        }
+    }
+    // The sender gets no echo and no answer.
+    nothing_pending(&mut raw_advisor);
+
+    // Hostile: signed as someone else, tampered, too large, not presence, from a stranger.
+    let as_owner = Header {
+        dossier: id,
+        epoch: 1,
+        writer: owner.signing_public(),
+        counter: 2_000,
+        parent: [0; 32],
+        kind: Kind::Presence,
+        channel: Channel::Dossier,
+    };
+    let impostor = envelope::seal(&as_owner, &key, random_nonce(), b"{}", &owner);
+    let mut tampered = sealed.clone();
+    let n = tampered.len();
+    tampered[n - 70] ^= 1;
+    let changes = {
+        let mut h = as_owner.clone();
+        h.writer = advisor.signing_public();
+        h.kind = Kind::Changes;
+        envelope::seal(&h, &key, random_nonce(), b"x", &advisor)
+    };
+    for (envelope, reason) in [
+        (impostor, Rejection::Forbidden),
+        (tampered, Rejection::BadSignature),
+        (vec![7; MAX_PRESENCE + 1], Rejection::TooLarge),
+        (changes, Rejection::Malformed),
+    ] {
+        raw_advisor.send(&ClientMsg::Presence { envelope });
+        assert_eq!(rejected(raw_advisor.recv()), reason);
+    }
+    let mut raw_stranger = Raw::connect(&relay, &stranger);
+    let (s, _) = Replica::create(&stranger, id, key.duplicate()).unwrap();
+    raw_stranger.send(&ClientMsg::Presence {
+        envelope: s
+            .seal_presence(&stranger, 5, random_nonce(), &here)
+            .unwrap(),
+    });
+    assert_eq!(rejected(raw_stranger.recv()), Rejection::Forbidden);
+    // None of the refused ones reached the members.
+    nothing_pending(&mut raw_owner);
+    nothing_pending(&mut raw_juror);
+
+    // Removed, the advisor's connection no longer follows: their presence is refused.
+    let remove = membership::remove(
+        o.membership(),
+        &owner,
+        &advisor.signing_public(),
+        &ContentKey::generate(),
+    )
+    .unwrap();
+    raw_owner.send(&ClientMsg::Membership {
+        dossier: id,
+        entry: remove.to_bytes(),
+    });
+    assert!(matches!(raw_owner.reply(), ServerMsg::MembershipOk { .. }));
+    assert!(
+        matches!(raw_advisor.recv(), ServerMsg::Log { .. }),
+        "told of it"
+    );
+    raw_advisor.send(&ClientMsg::Presence {
+        envelope: a
+            .seal_presence(&advisor, 3_000, random_nonce(), &here)
+            .unwrap(),
+    });
+    assert_eq!(rejected(raw_advisor.recv()), Rejection::Forbidden);
+
+    // Never stored: not the message (its signature is unique to it), not the name.
+    let signature = &sealed[sealed.len() - 64..];
+    for (path, bytes) in files_under(&relay.data) {
+        assert!(
+            !contains(&bytes, signature),
+            "presence stored in {}",
+            path.display()
+        );
+        assert!(
+            !contains(&bytes, NAME.as_bytes()),
+            "name in {}",
+            path.display()
+        );
+    }
+    assert!(!contains(&relay.output(), NAME.as_bytes()));
+}

@@ -1,0 +1,212 @@
+//! Revocation end to end: a real relay, the candidate's and the members' CLI devices, and
+//! raw protocol clients for what a removed member might try.
+
+use livret_shared::envelope::{self, Channel, DossierId, Envelope, Header, Kind, random_nonce};
+use livret_shared::membership::Op;
+use livret_shared::protocol::{ClientMsg, Rejection, ServerMsg};
+use livret_shared::sync::SyncError;
+
+use crate::support::Relay;
+use crate::sync::{Device, Raw, contains, files_under, rejected};
+
+/// Written after the removal; the removed advisor must never read it.
+const AFTER: &str = "CANARI-apres-retrait-93be41";
+
+/// Reads a whole catch-up: the membership entries and the envelopes.
+fn catch_up(raw: &mut Raw, id: DossierId) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    raw.send(&ClientMsg::Subscribe {
+        dossier: id,
+        since: Vec::new(),
+    });
+    let (mut entries, mut envelopes) = (Vec::new(), Vec::new());
+    loop {
+        match raw.recv() {
+            ServerMsg::Log {
+                entries: e,
+                envelopes: v,
+                complete,
+                ..
+            } => {
+                entries.extend(e);
+                envelopes.extend(v);
+                if complete {
+                    return (entries, envelopes);
+                }
+            }
+            other => panic!("expected the catch-up, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_removed_advisor_keeps_the_past_reads_nothing_new_and_cannot_write() {
+    let relay = Relay::start();
+    let url = relay.url("");
+    let candidate = Device::new("candidat-retrait");
+    let advisor = Device::new("conseil-retrait");
+    let juror = Device::new("jury-retrait");
+    let id = candidate.run(&["dossier", "new", "--relay", &url]);
+    let dossier = DossierId::from_hex(&id).unwrap();
+    candidate.run(&[
+        "dossier",
+        "set",
+        &id,
+        "motivation.lettre",
+        "Avant le retrait",
+    ]);
+    candidate.run(&["sync"]);
+    candidate.run(&[
+        "dossier",
+        "share",
+        &id,
+        &advisor.identity(),
+        "--role",
+        "advisor",
+    ]);
+    candidate.run(&[
+        "dossier",
+        "share",
+        &id,
+        &juror.identity(),
+        "--role",
+        "juror",
+    ]);
+    advisor.run(&["dossier", "open", &id, "--relay", &url]);
+    juror.run(&["dossier", "open", &id, "--relay", &url]);
+    assert_eq!(
+        advisor.run(&["dossier", "get", &id, "motivation.lettre"]),
+        "Avant le retrait"
+    );
+
+    // Members as the candidate sees them, each with the code both sides can compare.
+    let members = candidate.run(&["dossier", "members", &id]);
+    assert_eq!(members.lines().count(), 3, "{members}");
+    let advisor_line = format!(
+        "advisor {} {}",
+        advisor.run(&["identity", "code"]),
+        advisor.identity()
+    );
+    assert!(
+        members.lines().any(|l| l == advisor_line),
+        "{members}\n{advisor_line}"
+    );
+
+    // Only the candidate removes: the advisor cannot remove the juror.
+    let (ok, _) = advisor.try_run(&["dossier", "remove", &id, &juror.identity()]);
+    assert!(!ok, "an advisor does not change who belongs");
+
+    // The advisor is following the dossier live when the candidate removes them.
+    let advisor_keys = advisor.secret();
+    let mut live = Raw::connect(&relay, &advisor_keys);
+    catch_up(&mut live, dossier);
+    let epoch = candidate.run(&["dossier", "remove", &id, &advisor.identity()]);
+    assert_eq!(epoch, "2", "a new key epoch");
+    // They hear of their removal…
+    match live.recv() {
+        ServerMsg::Log { entries, .. } => {
+            let entry = livret_shared::membership::SignedEntry::from_bytes(&entries[0]).unwrap();
+            assert_eq!(
+                entry.body.op,
+                Op::Remove {
+                    signing: advisor_keys.signing_public()
+                }
+            );
+            assert!(
+                entry
+                    .body
+                    .keys
+                    .iter()
+                    .all(|k| k.member != advisor_keys.signing_public()),
+                "the new key is wrapped for those who remain only"
+            );
+        }
+        other => panic!("expected the removal, got {other:?}"),
+    }
+
+    // …then the candidate writes, and it reaches the juror who remains.
+    candidate.run(&["dossier", "set", &id, "motivation.lettre", AFTER]);
+    candidate.run(&["sync"]);
+    juror.run(&["sync"]);
+    assert_eq!(
+        juror.run(&["dossier", "get", &id, "motivation.lettre"]),
+        AFTER
+    );
+
+    // Nothing more reaches the advisor's live connection: the next frame on it is the answer
+    // to its own question, and the dossier is no longer theirs.
+    live.send(&ClientMsg::Dossiers);
+    assert_eq!(live.recv(), ServerMsg::Dossiers { ids: Vec::new() });
+
+    // The advisor's device keeps what it had; its sync is refused.
+    let (ok, err) = advisor.try_run(&["sync"]);
+    assert!(!ok && err.contains("membre"), "{err}");
+    assert_eq!(
+        advisor.run(&["dossier", "get", &id, "motivation.lettre"]),
+        "Avant le retrait"
+    );
+
+    // What the relay holds since the removal is sealed for epoch 2. Every key the advisor
+    // ever received opens none of it; the juror's does (so the check can tell).
+    let (_, envelopes) = catch_up(&mut Raw::connect(&relay, &candidate.secret()), dossier);
+    let after: Vec<Envelope> = envelopes
+        .iter()
+        .map(|b| Envelope::parse(b).unwrap())
+        .filter(|e| e.header.epoch == 2)
+        .collect();
+    assert!(!after.is_empty(), "the new text travelled in epoch 2");
+    let advisor_replica = advisor.replica(&id);
+    let advisor_has = advisor_replica.membership().keys_for(&advisor_keys);
+    assert_eq!(advisor_has.keys().copied().collect::<Vec<_>>(), [1]);
+    let juror_has = juror.replica(&id).membership().keys_for(&juror.secret());
+    for e in &after {
+        for key in advisor_has.values() {
+            assert!(e.open(key).is_err(), "the old key opens nothing new");
+        }
+        assert!(
+            e.open(&juror_has[&2]).is_ok(),
+            "a remaining member reads it"
+        );
+    }
+    let mut stale = advisor.replica(&id);
+    let bytes: Vec<Vec<u8>> = after.iter().map(|e| e.bytes().to_vec()).collect();
+    assert!(matches!(stale.receive(&bytes), Err(SyncError::NoKey(2))));
+
+    // The relay refuses the removed advisor: a write sealed with the key they keep (old
+    // epoch or claiming the new one), and a subscription.
+    let old_key = &advisor_has[&1];
+    let mut raw = Raw::connect(&relay, &advisor_keys);
+    for (epoch, counter) in [(1, 1), (2, 1), (1, 1000)] {
+        let header = Header {
+            dossier,
+            epoch,
+            writer: advisor_keys.signing_public(),
+            counter,
+            parent: [0; 32],
+            kind: Kind::Changes,
+            channel: Channel::Dossier,
+        };
+        let sealed = envelope::seal(
+            &header,
+            old_key,
+            random_nonce(),
+            b"ecrit apres",
+            &advisor_keys,
+        );
+        assert_eq!(rejected(raw.push(&sealed)), Rejection::UnknownWriter);
+    }
+    raw.send(&ClientMsg::Subscribe {
+        dossier,
+        since: Vec::new(),
+    });
+    assert_eq!(rejected(raw.recv()), Rejection::Forbidden);
+
+    // And nothing of the text written after the removal is readable on the relay.
+    for (path, bytes) in files_under(&relay.data) {
+        assert!(
+            !contains(&bytes, AFTER.as_bytes()),
+            "canary in {}",
+            path.display()
+        );
+    }
+    assert!(!contains(&relay.output(), AFTER.as_bytes()));
+}
