@@ -224,6 +224,13 @@ impl Relay {
         }
     }
 
+    fn unsubscribe(&self, dossier: &DossierId, connection: u64) {
+        let mut hub = self.hub.lock().expect("hub lock");
+        if let Some(subs) = hub.get_mut(dossier) {
+            subs.retain(|s| s.connection != connection);
+        }
+    }
+
     fn unsubscribe_all(&self, connection: u64) {
         let mut hub = self.hub.lock().expect("hub lock");
         for subs in hub.values_mut() {
@@ -977,6 +984,28 @@ async fn handle(
             // Subscribe first, then read: an envelope committed in between arrives twice at
             // worst, and replicas drop duplicates.
             relay.subscribe(dossier, connection, me, tx.clone());
+            // A removal committed between the check above and the subscription would have
+            // pruned the followers before this one joined: check again now that it follows
+            // (a removal committed later prunes it).
+            let still_member = store
+                .membership_log(&dossier)
+                .ok()
+                .and_then(|log| {
+                    let entries: Vec<SignedEntry> = log
+                        .iter()
+                        .filter_map(|b| SignedEntry::from_bytes(b).ok())
+                        .collect();
+                    Membership::from_log(&entries).ok()
+                })
+                .is_some_and(|m| m.role_of(&me).is_some());
+            if !still_member {
+                relay.unsubscribe(&dossier, connection);
+                return rejected(
+                    relay,
+                    Rejection::Forbidden,
+                    "cet appareil n'est pas membre du dossier",
+                );
+            }
             let mut since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
             // Behind the active snapshot: the snapshot, then what came after it. Otherwise the
             // tail after what the client has (pruned envelopes included while they last).

@@ -123,8 +123,13 @@ pub fn schedule(jury: Date, now: i64) -> Vec<(i64, i64)> {
         .copied()
         .filter(|(at, _)| *at > now)
         .collect();
+    // One goes later today anyway (set on a reminder's day before its hour): no extra one now.
+    let one_later_today = out
+        .first()
+        .is_some_and(|(at, _)| at.div_euclid(DAY_MS) == now.div_euclid(DAY_MS));
     if let Some((_, days)) = moments.iter().rev().find(|(at, _)| *at <= now).copied()
         && out.len() < DAYS_BEFORE.len()
+        && !one_later_today
     {
         // Days left counted from today, not from the moment missed.
         let today = now.div_euclid(DAY_MS);
@@ -265,6 +270,11 @@ mod tests {
         assert_eq!(
             schedule(jury, now),
             vec![(now, 3), (at("2027-03-14", 8), 1)]
+        );
+        // Set on the day before, ahead of 08:00: the day-before one goes at 08:00, and only it.
+        assert_eq!(
+            schedule(jury, at("2027-03-14", 7)),
+            vec![(at("2027-03-14", 8), 1)]
         );
         // The evening before: one at once, "tomorrow".
         let now = at("2027-03-14", 20);

@@ -804,3 +804,57 @@ fn invitation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Invitation>>
         answer: r.get(6)?,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(to: &str) -> OutgoingMail {
+        OutgoingMail {
+            to: to.into(),
+            subject: "Rappel".into(),
+            body: "…".into(),
+        }
+    }
+
+    fn queued(store: &SqliteStore) -> Vec<(String, i64)> {
+        store
+            .due_mail(i64::MAX, 100)
+            .unwrap()
+            .into_iter()
+            .map(|q| (q.mail.to, q.id))
+            .collect()
+    }
+
+    #[test]
+    fn reminders_are_replaced_and_cancelled_per_dossier_and_nothing_else_is_touched() {
+        let dir = std::env::temp_dir().join(format!("livret-store-rappels-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = SqliteStore::open(&dir.join("relay.sqlite3")).unwrap();
+        let (a, b) = (DossierId([1; 16]), DossierId([2; 16]));
+        store
+            .set_reminders(&a, &[(mail("a-30"), 10), (mail("a-7"), 20)])
+            .unwrap();
+        store.set_reminders(&b, &[(mail("b-7"), 15)]).unwrap();
+        // Another kind of mail (an invitation's), queued the usual way.
+        insert_mail(&store.write.lock().unwrap(), &mail("invitation"), 5).unwrap();
+        let names =
+            |s: &SqliteStore| -> Vec<String> { queued(s).into_iter().map(|(n, _)| n).collect() };
+        assert_eq!(names(&store), ["invitation", "a-30", "b-7", "a-7"]);
+
+        // A new date for a: its two reminders give way to one; b's and the invitation stay.
+        store.set_reminders(&a, &[(mail("a-1"), 30)]).unwrap();
+        assert_eq!(names(&store), ["invitation", "b-7", "a-1"]);
+        // Cancelled: a has none left.
+        store.set_reminders(&a, &[]).unwrap();
+        assert_eq!(names(&store), ["invitation", "b-7"]);
+        // A reminder sent leaves no link behind: replacing b's after it removes nothing else.
+        let (_, b_id) = queued(&store)[1].clone();
+        store.mail_sent(b_id).unwrap();
+        store.set_reminders(&b, &[(mail("b-1"), 40)]).unwrap();
+        assert_eq!(names(&store), ["invitation", "b-1"]);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -19,6 +19,9 @@ pub const MAX_PRESENCE: usize = 2048;
 /// A sender not heard from for this long is gone (devices repeat their presence well
 /// within it while a dossier is open).
 pub const PRESENCE_TTL_MS: u64 = 30_000;
+/// A message dated this long before the receiver's clock is not taken (replayed, or from a
+/// device whose clock is far off).
+pub const MAX_AGE_MS: u64 = 5 * 60_000;
 /// What a device sends at most of its name and field path, in characters.
 const MAX_NAME: usize = 80;
 const MAX_FIELD: usize = 200;
@@ -68,6 +71,11 @@ impl Roster {
     /// Takes a message received at `now_ms` (this device's clock); returns whether it changed
     /// anything (an older or repeated message from the same sender does not).
     pub fn update(&mut self, seen: Seen, now_ms: u64) -> bool {
+        // Old news (a relay replaying a captured message after a reload emptied the roster):
+        // dropped, with room for clocks that disagree by a few minutes.
+        if seen.at_ms.saturating_add(MAX_AGE_MS) < now_ms {
+            return false;
+        }
         if let Some((known, _)) = self.last.get(&seen.writer)
             && known.at_ms >= seen.at_ms
         {
@@ -136,6 +144,11 @@ mod tests {
         assert!(roster.current(2_100).iter().all(|s| s.writer != [2; 32]));
         roster.forget(&[1; 32]);
         assert!(roster.current(1_000).is_empty());
+        // A message from long ago (replayed into a fresh roster) is not taken.
+        let mut fresh = Roster::default();
+        let now = 10 * MAX_AGE_MS;
+        assert!(!fresh.update(seen(3, now - MAX_AGE_MS - 1, "x"), now));
+        assert!(fresh.update(seen(3, now - MAX_AGE_MS + 1, "x"), now));
     }
 
     #[test]
