@@ -11,7 +11,7 @@ use livret_shared::dossier::NewAnnexe;
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::evidence::{self, BlobId, Sealer};
 use livret_shared::keys::{ContentKey, DeviceId, DeviceSecret};
-use livret_shared::membership::{self, Role, SignedEntry};
+use livret_shared::membership::{self, Member, Role, SignedEntry};
 use livret_shared::presence::{Presence, Roster};
 use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
 use livret_shared::referentiel::{self, Referentiel};
@@ -612,10 +612,7 @@ pub fn members() -> Vec<(String, Role, String, bool)> {
             .members
             .values()
             .map(|m| {
-                let id = DeviceId {
-                    signing: m.signing,
-                    recipient: m.recipient.clone(),
-                };
+                let id = m.id();
                 (
                     id.to_line(),
                     m.role,
@@ -1173,13 +1170,7 @@ pub fn present() -> Vec<Here> {
                 let who = if s.presence.name.trim().is_empty() {
                     members
                         .get(&s.writer)
-                        .map(|m| {
-                            DeviceId {
-                                signing: m.signing,
-                                recipient: m.recipient.clone(),
-                            }
-                            .safety_code()
-                        })
+                        .map(|m| m.id().safety_code())
                         .unwrap_or_default()
                 } else {
                     s.presence.name.clone()
@@ -1392,14 +1383,7 @@ pub async fn discover() -> Result<usize, String> {
         let mine = replica
             .membership()
             .is_owner(&with_device(|d| d.signing_public())?);
-        let owners: Vec<DeviceId> = replica
-            .membership()
-            .owners()
-            .map(|m| DeviceId {
-                signing: m.signing,
-                recipient: m.recipient.clone(),
-            })
-            .collect();
+        let owners: Vec<DeviceId> = replica.membership().owners().map(Member::id).collect();
         set_open(replica, Saved::default());
         save_open_full().await?;
         if mine {

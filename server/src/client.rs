@@ -361,10 +361,7 @@ pub fn dossier_members(home: &Home, id: &str) -> Result<()> {
     let device = home.device()?;
     let replica = home.load(&device, &id)?;
     for m in replica.membership().members.values() {
-        let identity = DeviceId {
-            signing: m.signing,
-            recipient: m.recipient.clone(),
-        };
+        let identity = m.id();
         println!(
             "{} {} {}",
             m.role.as_str(),

@@ -286,7 +286,11 @@ struct AppendState {
 }
 
 pub(crate) fn load_membership(store: &dyn Store, dossier: &DossierId) -> Option<Membership> {
-    let log = store.membership_log(dossier).ok()?;
+    fold_log(&store.membership_log(dossier).ok()?)
+}
+
+/// A stored membership log (entries as bytes) folded; `None` when empty or invalid.
+fn fold_log(log: &[Vec<u8>]) -> Option<Membership> {
     let entries: Vec<SignedEntry> = log
         .iter()
         .filter_map(|b| SignedEntry::from_bytes(b).ok())
@@ -966,12 +970,7 @@ async fn handle(
         }
         ClientMsg::Subscribe { dossier, since } => {
             let store = relay.store.clone();
-            let log = store.membership_log(&dossier).unwrap_or_default();
-            let entries: Vec<SignedEntry> = log
-                .iter()
-                .filter_map(|b| SignedEntry::from_bytes(b).ok())
-                .collect();
-            let Ok(membership) = Membership::from_log(&entries) else {
+            let Some(membership) = load_membership(store.as_ref(), &dossier) else {
                 return rejected(relay, Rejection::UnknownDossier, "dossier inconnu");
             };
             if membership.role_of(&me).is_none() {
@@ -987,17 +986,9 @@ async fn handle(
             // A removal committed between the check above and the subscription would have
             // pruned the followers before this one joined: check again now that it follows
             // (a removal committed later prunes it).
-            let still_member = store
-                .membership_log(&dossier)
-                .ok()
-                .and_then(|log| {
-                    let entries: Vec<SignedEntry> = log
-                        .iter()
-                        .filter_map(|b| SignedEntry::from_bytes(b).ok())
-                        .collect();
-                    Membership::from_log(&entries).ok()
-                })
-                .is_some_and(|m| m.role_of(&me).is_some());
+            // The log read here is also the one sent back, so the catch-up matches it.
+            let log = store.membership_log(&dossier).unwrap_or_default();
+            let still_member = fold_log(&log).is_some_and(|m| m.role_of(&me).is_some());
             if !still_member {
                 relay.unsubscribe(&dossier, connection);
                 return rejected(

@@ -57,6 +57,16 @@ pub struct Member {
     pub role: Role,
 }
 
+impl Member {
+    /// The member's device identity (what keys are wrapped to, what safety codes come from).
+    pub fn id(&self) -> DeviceId {
+        DeviceId {
+            signing: self.signing,
+            recipient: self.recipient.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
     Create {
@@ -383,14 +393,10 @@ pub fn remove(
     let epoch = state.epoch + 1;
     let mut keys = Vec::new();
     for (signing, m) in state.members.iter().filter(|(s, _)| *s != member) {
-        let id = DeviceId {
-            signing: *signing,
-            recipient: m.recipient.clone(),
-        };
         keys.push(WrappedKey {
             member: *signing,
             epoch,
-            wrapped: new_key.wrap_for(&id)?,
+            wrapped: new_key.wrap_for(&m.id())?,
         });
     }
     let body = EntryBody {

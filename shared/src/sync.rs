@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dossier::{Dossier, DossierError};
 use crate::envelope::{self, Channel, DossierId, Envelope, EnvelopeError, Header, Kind};
-use crate::keys::{ContentKey, DeviceId, DeviceSecret, Verifier};
+use crate::keys::{ContentKey, DeviceSecret, Verifier};
 use crate::membership::{self, Membership, MembershipError, Op, SignedEntry};
 use crate::presence::{MAX_PRESENCE, Presence, Seen};
 
@@ -248,11 +248,7 @@ impl Replica {
                         .keys_for(device)
                         .remove(&state.epoch)
                         .ok_or(SyncError::NoKey(state.epoch))?;
-                    let id = DeviceId {
-                        signing: member.signing,
-                        recipient: member.recipient.clone(),
-                    };
-                    membership::add(&state, device, &id, member.role, &key)?
+                    membership::add(&state, device, &member.id(), member.role, &key)?
                 }
                 Op::Remove { signing } => {
                     if state.role_of(signing).is_none() {

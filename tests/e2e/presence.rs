@@ -13,21 +13,6 @@ use crate::sync::{Raw, contains, files_under, rejected};
 
 const NAME: &str = "CANARI-presence-Camille-0c4d";
 
-/// Subscribes and reads the whole catch-up.
-fn follow(raw: &mut Raw, id: DossierId) {
-    raw.send(&ClientMsg::Subscribe {
-        dossier: id,
-        since: Vec::new(),
-    });
-    loop {
-        match raw.recv() {
-            ServerMsg::Log { complete: true, .. } => return,
-            ServerMsg::Log { .. } => continue,
-            other => panic!("expected the catch-up, got {other:?}"),
-        }
-    }
-}
-
 /// The next frame is the answer to this harmless question (nothing else came first).
 fn nothing_pending(raw: &mut Raw) {
     raw.send(&ClientMsg::Dossiers);
@@ -67,9 +52,9 @@ fn presence_reaches_the_members_following_and_is_never_stored() {
         });
         assert!(matches!(raw_owner.reply(), ServerMsg::MembershipOk { .. }));
     }
-    follow(&mut raw_owner, id);
+    raw_owner.catch_up(id);
     let mut raw_juror = Raw::connect(&relay, &juror);
-    follow(&mut raw_juror, id);
+    raw_juror.catch_up(id);
     let mut raw_advisor = Raw::connect(&relay, &advisor);
 
     let here = Presence {
@@ -86,7 +71,7 @@ fn presence_reaches_the_members_following_and_is_never_stored() {
         envelope: sealed.clone(),
     });
     assert_eq!(rejected(raw_advisor.recv()), Rejection::Forbidden);
-    follow(&mut raw_advisor, id);
+    raw_advisor.catch_up(id);
     raw_advisor.send(&ClientMsg::Presence {
         envelope: sealed.clone(),
     });

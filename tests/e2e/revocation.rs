@@ -12,32 +12,6 @@ use crate::sync::{Device, Raw, contains, files_under, rejected};
 /// Written after the removal; the removed advisor must never read it.
 const AFTER: &str = "CANARI-apres-retrait-93be41";
 
-/// Reads a whole catch-up: the membership entries and the envelopes.
-fn catch_up(raw: &mut Raw, id: DossierId) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
-    raw.send(&ClientMsg::Subscribe {
-        dossier: id,
-        since: Vec::new(),
-    });
-    let (mut entries, mut envelopes) = (Vec::new(), Vec::new());
-    loop {
-        match raw.recv() {
-            ServerMsg::Log {
-                entries: e,
-                envelopes: v,
-                complete,
-                ..
-            } => {
-                entries.extend(e);
-                envelopes.extend(v);
-                if complete {
-                    return (entries, envelopes);
-                }
-            }
-            other => panic!("expected the catch-up, got {other:?}"),
-        }
-    }
-}
-
 #[test]
 fn a_removed_advisor_keeps_the_past_reads_nothing_new_and_cannot_write() {
     let relay = Relay::start();
@@ -98,7 +72,7 @@ fn a_removed_advisor_keeps_the_past_reads_nothing_new_and_cannot_write() {
     // The advisor is following the dossier live when the candidate removes them.
     let advisor_keys = advisor.secret();
     let mut live = Raw::connect(&relay, &advisor_keys);
-    catch_up(&mut live, dossier);
+    live.catch_up(dossier);
     let epoch = candidate.run(&["dossier", "remove", &id, &advisor.identity()]);
     assert_eq!(epoch, "2", "a new key epoch");
     // They hear of their removal…
@@ -147,7 +121,7 @@ fn a_removed_advisor_keeps_the_past_reads_nothing_new_and_cannot_write() {
 
     // What the relay holds since the removal is sealed for epoch 2. Every key the advisor
     // ever received opens none of it; the juror's does (so the check can tell).
-    let (_, envelopes) = catch_up(&mut Raw::connect(&relay, &candidate.secret()), dossier);
+    let (_, envelopes) = Raw::connect(&relay, &candidate.secret()).catch_up(dossier);
     let after: Vec<Envelope> = envelopes
         .iter()
         .map(|b| Envelope::parse(b).unwrap())

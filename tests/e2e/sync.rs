@@ -436,6 +436,32 @@ impl Raw {
         }
     }
 
+    /// Subscribes to `id` and reads the whole catch-up: membership entries and envelopes.
+    pub(crate) fn catch_up(&mut self, id: DossierId) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        self.send(&ClientMsg::Subscribe {
+            dossier: id,
+            since: Vec::new(),
+        });
+        let (mut entries, mut envelopes) = (Vec::new(), Vec::new());
+        loop {
+            match self.recv() {
+                ServerMsg::Log {
+                    entries: e,
+                    envelopes: v,
+                    complete,
+                    ..
+                } => {
+                    entries.extend(e);
+                    envelopes.extend(v);
+                    if complete {
+                        return (entries, envelopes);
+                    }
+                }
+                other => panic!("expected the catch-up, got {other:?}"),
+            }
+        }
+    }
+
     pub(crate) fn push(&mut self, bytes: &[u8]) -> ServerMsg {
         self.send(&ClientMsg::Push {
             envelope: bytes.to_vec(),
