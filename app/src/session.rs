@@ -10,7 +10,7 @@ use js_sys::Promise;
 use livret_shared::dossier::NewAnnexe;
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::evidence::{self, BlobId, Sealer};
-use livret_shared::keys::{ContentKey, DeviceId, DeviceSecret};
+use livret_shared::keys::{DeviceId, DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Member, Role, SignedEntry};
 use livret_shared::presence::{Presence, Roster};
 use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
@@ -324,7 +324,7 @@ pub async fn list_dossiers() -> Result<Vec<DossierSummary>, String> {
 /// A new dossier owned by this device, targeting `referentiel`; returns its id.
 pub async fn create_dossier(referentiel: &Referentiel) -> Result<String, String> {
     let mut replica = with_device(|device| {
-        Replica::create(device, DossierId::generate(), ContentKey::generate())
+        Replica::create(device, DossierId::generate(), EpochKeys::generate())
             .map(|(replica, _genesis)| replica)
             .map_err(|e| e.to_string())
     })??;
@@ -483,7 +483,7 @@ pub async fn save_open_full() -> Result<(), String> {
 pub async fn share(identity: &str, role: Role) -> Result<(), String> {
     let member = DeviceId::from_str(identity.trim()).map_err(|e| e.to_string())?;
     with_device_and_open(|device, replica| {
-        let key = replica.epoch_key().ok_or_else(no_dossier_key)?.duplicate();
+        let key = replica.epoch_keys().ok_or_else(no_dossier_key)?;
         let entry = membership::add(replica.membership(), device, &member, role, &key)
             .map_err(|e| e.to_string())?;
         replica
@@ -643,7 +643,7 @@ pub async fn remove_member(identity: &str) -> Result<(), String> {
             replica.membership(),
             device,
             &member.signing,
-            &ContentKey::generate(),
+            &EpochKeys::generate(),
         )
         .map_err(|e| e.to_string())?;
         replica
@@ -1297,7 +1297,7 @@ fn add_own_keys_to_open(keys: &[DeviceId]) -> Result<usize, String> {
             if replica.membership().role_of(&k.signing).is_some() {
                 continue;
             }
-            let key = replica.epoch_key().ok_or_else(no_dossier_key)?.duplicate();
+            let key = replica.epoch_keys().ok_or_else(no_dossier_key)?;
             let entry = membership::add(replica.membership(), device, k, Role::Owner, &key)
                 .map_err(|e| e.to_string())?;
             replica
@@ -1424,8 +1424,7 @@ pub async fn recover(kit: &str) -> Result<usize, String> {
             continue;
         }
         let key = state
-            .keys_for(&recovery)
-            .remove(&state.epoch)
+            .epoch_keys_for(&recovery, state.epoch)
             .ok_or_else(|| {
                 i18n::t(
                     "le kit de secours n'a plus accès à ce dossier",

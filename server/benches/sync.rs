@@ -16,7 +16,7 @@ use support::{connect, history, recv, send, start_relay};
 use std::time::{Duration, Instant};
 
 use livret_shared::envelope::{DossierId, random_nonce};
-use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::keys::{DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Role};
 use livret_shared::protocol::{ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
@@ -137,7 +137,7 @@ fn main() {
     let relay = start_relay(&data);
     let a_dev = DeviceSecret::generate();
     let b_dev = DeviceSecret::generate();
-    let key = ContentKey::generate();
+    let key = EpochKeys::generate();
     let (mut a, entry) = Replica::create(&a_dev, DossierId::generate(), key.duplicate()).unwrap();
     let add = membership::add(a.membership(), &a_dev, &b_dev.id(), Role::Advisor, &key).unwrap();
     a.apply_membership(&a_dev, std::slice::from_ref(&add))

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use futures_util::{SinkExt, StreamExt};
 use livret_shared::envelope::{DossierId, random_nonce};
-use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::keys::{DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Role, SignedEntry};
 use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
@@ -103,7 +103,7 @@ fn prepare(dossiers: usize, per_client: usize) -> Vec<Dossier> {
     (0..dossiers)
         .map(|_| {
             let owner = DeviceSecret::generate();
-            let key = ContentKey::generate();
+            let key = EpochKeys::generate();
             let id = DossierId::generate();
             let (mut owner_replica, genesis) =
                 Replica::create(&owner, id, key.duplicate()).expect("create");

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
+use livret_shared::comments::{CommentId, Draft};
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
-use livret_shared::keys::{ContentKey, DeviceId, DeviceSecret};
+use livret_shared::keys::{DeviceId, DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Role, SignedEntry};
 use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
@@ -284,7 +285,7 @@ pub async fn invitation_accept(home: &Home, link: &str) -> Result<()> {
 pub async fn dossier_new(home: &Home, relay: &str, referentiel: Option<&Path>) -> Result<()> {
     let device = home.device()?;
     let id = DossierId::generate();
-    let (mut replica, entry) = Replica::create(&device, id, ContentKey::generate())?;
+    let (mut replica, entry) = Replica::create(&device, id, EpochKeys::generate())?;
     if let Some(path) = referentiel {
         let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
         let imports = livret_shared::referentiel::import_bytes(&bytes)
@@ -317,10 +318,10 @@ pub async fn dossier_share(home: &Home, id: &str, identity: &str, role: &str) ->
     if !replica.membership().is_owner(&device.signing_public()) {
         bail!("seul le candidat (propriétaire du dossier) peut le partager");
     }
-    let key = replica
-        .epoch_key()
-        .ok_or_else(|| anyhow!("clé du dossier indisponible"))?;
-    let entry = membership::add(replica.membership(), &device, &member, role, key)?;
+    let keys = replica
+        .epoch_keys()
+        .ok_or_else(|| anyhow!("clés du dossier indisponibles sur cet appareil"))?;
+    let entry = membership::add(replica.membership(), &device, &member, role, &keys)?;
     let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
     publish(&mut link, id, &entry, "le partage").await?;
     replica.apply_membership(&device, &[entry])?;
@@ -347,7 +348,7 @@ pub async fn dossier_remove(home: &Home, id: &str, identity: &str) -> Result<()>
     if state.role_of(&member.signing).is_none() {
         bail!("cette identité n'est pas membre du dossier");
     }
-    let entry = membership::remove(state, &device, &member.signing, &ContentKey::generate())?;
+    let entry = membership::remove(state, &device, &member.signing, &EpochKeys::generate())?;
     publish(&mut link, id, &entry, "le retrait").await?;
     replica.apply_membership(&device, &[entry])?;
     home.save(&mut replica)?;
@@ -470,6 +471,93 @@ pub fn dossier_get(home: &Home, id: &str, path: &str) -> Result<()> {
     let device = home.device()?;
     let mut replica = home.load(&device, &id)?;
     println!("{}", replica.dossier().get(path)?);
+    Ok(())
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn parse_comment_id(id: &str) -> Result<CommentId> {
+    let mut bytes = [0u8; 16];
+    hex::decode_to_slice(id.trim(), &mut bytes)
+        .map_err(|_| anyhow!("identifiant de fil illisible : {id}"))?;
+    Ok(bytes)
+}
+
+/// Comments a field (or answers a thread) on this device; `livret sync` sends it. Prints the
+/// comment's id (a thread's id is its first comment's).
+pub fn dossier_comment(
+    home: &Home,
+    id: &str,
+    field: &str,
+    text: &str,
+    reply: Option<&str>,
+    name: Option<String>,
+) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    // The field must exist: a comment on a mistyped path would never be shown anywhere.
+    replica.dossier().get(field)?;
+    let mut comment_id = [0u8; 16];
+    getrandom::fill(&mut comment_id).map_err(|e| anyhow!("aléa indisponible : {e}"))?;
+    let draft = Draft {
+        field: field.to_string(),
+        reply_to: reply.map(parse_comment_id).transpose()?,
+        author: name.unwrap_or_else(|| device.id().safety_code()),
+        text: text.to_string(),
+    };
+    replica.comment(draft, comment_id, now_ms(), random_nonce())?;
+    home.save(&mut replica)?;
+    println!("{}", hex::encode(comment_id));
+    Ok(())
+}
+
+/// Marks a thread resolved (or open again, `reopen`) on this device; `livret sync` sends it.
+pub fn dossier_resolve(home: &Home, id: &str, thread: &str, reopen: bool) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    let by = device.id().safety_code();
+    replica.set_thread_resolved(
+        parse_comment_id(thread)?,
+        !reopen,
+        &by,
+        now_ms(),
+        random_nonce(),
+    )?;
+    home.save(&mut replica)
+}
+
+/// Prints the comment threads this device can read, then how many it cannot.
+pub fn dossier_comments(home: &Home, id: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    let comments = replica.comments();
+    for thread in &comments.threads {
+        let state = if thread.resolved() {
+            "résolu"
+        } else {
+            "ouvert"
+        };
+        println!(
+            "{} {state} {}",
+            hex::encode(thread.first.id),
+            thread.first.field
+        );
+        for c in std::iter::once(&thread.first).chain(&thread.replies) {
+            println!("  {} : {}", c.author, c.text);
+        }
+    }
+    println!(
+        "{} fil(s) lisible(s), {} note(s) illisible(s) sur cet appareil",
+        comments.threads.len(),
+        comments.unreadable
+    );
     Ok(())
 }
 

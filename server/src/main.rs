@@ -130,6 +130,29 @@ enum DossierCommand {
     Get { id: String, path: String },
     /// Replace the dossier's history on the relay by one sealed snapshot.
     Compact { id: String },
+    /// Comment a field, or answer a thread with --reply (the candidate and advisors only;
+    /// sealed with a key jurors do not have). Prints the comment's id; `sync` sends it.
+    Comment {
+        id: String,
+        /// The field commented on (etat_civil.nom, fiches.0.contexte…).
+        path: String,
+        text: String,
+        /// The thread to answer (its id, as `dossier comments` prints it).
+        #[arg(long)]
+        reply: Option<String>,
+        /// Your name, as the others see it (your safety code otherwise).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the comment threads this device can read.
+    Comments { id: String },
+    /// Mark a comment thread resolved (or open again with --reopen).
+    Resolve {
+        id: String,
+        thread: String,
+        #[arg(long)]
+        reopen: bool,
+    },
     /// Invite someone by e-mail (owner only): the relay mails them a one-time link.
     Invite {
         id: String,
@@ -231,6 +254,17 @@ fn main() -> ExitCode {
                 }
                 DossierCommand::Get { id, path } => client::dossier_get(&home, &id, &path),
                 DossierCommand::Compact { id } => client::dossier_compact(&home, &id).await,
+                DossierCommand::Comment {
+                    id,
+                    path,
+                    text,
+                    reply,
+                    name,
+                } => client::dossier_comment(&home, &id, &path, &text, reply.as_deref(), name),
+                DossierCommand::Comments { id } => client::dossier_comments(&home, &id),
+                DossierCommand::Resolve { id, thread, reopen } => {
+                    client::dossier_resolve(&home, &id, &thread, reopen)
+                }
                 DossierCommand::Invite {
                     id,
                     email,

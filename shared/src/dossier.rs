@@ -57,7 +57,7 @@ impl Annexe {
 }
 
 /// Version of the document layout. Older documents are migrated on open ([`Dossier::load`]).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {
@@ -264,7 +264,8 @@ impl Dossier {
     }
 
     /// Older documents: version 0 kept the motivation letter as a plain string, which did not
-    /// merge concurrent typing. Version 1 makes it text.
+    /// merge concurrent typing. Version 1 makes it text; version 2 adds the (sealed)
+    /// comments' maps.
     fn migrate(&mut self) -> Result<(), DossierError> {
         let version = self.schema_version();
         if version >= SCHEMA_VERSION {
@@ -298,6 +299,15 @@ impl Dossier {
             if self.map_at(&ROOT, section).is_none() {
                 self.doc
                     .put_object(ROOT, *section, ObjType::Map)
+                    .expect("root is a map");
+            }
+        }
+        // Comments between the candidate and advisors, sealed with the team key
+        // (`crate::comments`); made here, with the dossier, never by whoever comments first.
+        for map in [crate::comments::COMMENTS_MAP, crate::comments::THREADS_MAP] {
+            if self.map_at(&ROOT, map).is_none() {
+                self.doc
+                    .put_object(ROOT, map, ObjType::Map)
                     .expect("root is a map");
             }
         }

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use crate::envelope::{DossierId, Envelope};
-use crate::keys::{ContentKey, DeviceSecret};
+use crate::keys::{ContentKey, DeviceSecret, EpochKeys};
 use crate::membership::{Membership, SignedEntry};
 use crate::protocol::{self, ClientMsg, ServerMsg};
 use crate::sync::Replica;
@@ -17,7 +17,10 @@ thread_local! {
         Replica::create(
             &DeviceSecret::generate(),
             DossierId([0; 16]),
-            ContentKey::from_random([7; 32]),
+            EpochKeys {
+                content: ContentKey::from_random([7; 32]),
+                team: ContentKey::from_random([8; 32]),
+            },
         )
         .expect("a new dossier")
         .0,

@@ -229,11 +229,26 @@ impl DeviceSecret {
             .map_err(|_| KeyError::Unwrap)
     }
 
-    /// Opens a content key wrapped to this device.
+    /// Opens a content key wrapped to this device (the team key, if any, is left aside).
     pub fn unwrap_key(&self, wrapped: &[u8]) -> Result<ContentKey, KeyError> {
+        self.unwrap_keys(wrapped).map(|(content, _)| content)
+    }
+
+    /// Opens an epoch's keys wrapped to this device: the content key, and the team key when
+    /// it was wrapped too (to the candidate and advisors, never to jurors).
+    pub fn unwrap_keys(
+        &self,
+        wrapped: &[u8],
+    ) -> Result<(ContentKey, Option<ContentKey>), KeyError> {
         let plain = Zeroizing::new(age::decrypt(&self.age, wrapped).map_err(|_| KeyError::Unwrap)?);
-        let bytes: [u8; 32] = plain.as_slice().try_into().map_err(|_| KeyError::Unwrap)?;
-        Ok(ContentKey(bytes))
+        let key = |part: &[u8]| -> Result<ContentKey, KeyError> {
+            Ok(ContentKey(part.try_into().map_err(|_| KeyError::Unwrap)?))
+        };
+        match plain.len() {
+            32 => Ok((key(&plain[..])?, None)),
+            64 => Ok((key(&plain[..32])?, Some(key(&plain[32..])?))),
+            _ => Err(KeyError::Unwrap),
+        }
     }
 }
 
@@ -351,6 +366,52 @@ impl ContentKey {
     }
 }
 
+/// An epoch's keys: the content key every member gets (the dossier and presence are sealed
+/// with it) and the team key only the candidate and advisors get (their comments are sealed
+/// with it inside the dossier, so jurors, who read the dossier, cannot read them).
+pub struct EpochKeys {
+    pub content: ContentKey,
+    pub team: ContentKey,
+}
+
+impl EpochKeys {
+    pub fn generate() -> EpochKeys {
+        EpochKeys {
+            content: ContentKey::generate(),
+            team: ContentKey::generate(),
+        }
+    }
+
+    /// Wraps the keys to a device: both (`with_team`) or the content key alone. The two
+    /// shapes differ in length (32 or 64 bytes inside age), which the relay could tell
+    /// apart; it knows every member's role anyway.
+    pub fn wrap_for(&self, device: &DeviceId, with_team: bool) -> Result<Vec<u8>, KeyError> {
+        if !with_team {
+            return self.content.wrap_for(device);
+        }
+        let recipient = age::x25519::Recipient::from_str(&device.recipient)
+            .map_err(|e| KeyError::Identity(e.to_string()))?;
+        let mut both = Zeroizing::new([0u8; 64]);
+        both[..32].copy_from_slice(&self.content.0);
+        both[32..].copy_from_slice(&self.team.0);
+        age::encrypt(&recipient, &both[..]).map_err(|e| KeyError::Identity(e.to_string()))
+    }
+
+    /// An explicit copy (tests, re-wrapping).
+    pub fn duplicate(&self) -> EpochKeys {
+        EpochKeys {
+            content: self.content.duplicate(),
+            team: self.team.duplicate(),
+        }
+    }
+}
+
+impl fmt::Debug for EpochKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EpochKeys([secret])")
+    }
+}
+
 impl fmt::Debug for ContentKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ContentKey([secret])")
@@ -388,6 +449,23 @@ mod tests {
         let wrapped = key.wrap_for(&a.id()).unwrap();
         assert_eq!(a.unwrap_key(&wrapped).unwrap().bytes(), key.bytes());
         assert_eq!(b.unwrap_key(&wrapped).unwrap_err(), KeyError::Unwrap);
+    }
+
+    #[test]
+    fn the_team_key_opens_only_where_it_was_wrapped() {
+        let (advisor, juror) = (DeviceSecret::generate(), DeviceSecret::generate());
+        let keys = EpochKeys::generate();
+        let (content, team) = advisor
+            .unwrap_keys(&keys.wrap_for(&advisor.id(), true).unwrap())
+            .unwrap();
+        assert_eq!(content.bytes(), keys.content.bytes());
+        assert_eq!(team.unwrap().bytes(), keys.team.bytes());
+        let (content, team) = juror
+            .unwrap_keys(&keys.wrap_for(&juror.id(), false).unwrap())
+            .unwrap();
+        assert_eq!(content.bytes(), keys.content.bytes());
+        assert!(team.is_none());
+        assert!(format!("{keys:?}").contains("[secret]"));
     }
 
     #[test]

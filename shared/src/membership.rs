@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::envelope::{Channel, DossierId};
-use crate::keys::{self, ContentKey, DeviceId, DeviceSecret, KeyError};
+use crate::keys::{self, ContentKey, DeviceId, DeviceSecret, EpochKeys, KeyError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
@@ -29,6 +29,12 @@ impl Role {
             Channel::Dossier => matches!(self, Role::Owner | Role::Advisor),
             Channel::Review => matches!(self, Role::Juror),
         }
+    }
+
+    /// Whether this role gets the team key: reads and writes the comments that the
+    /// candidate and advisors exchange, which jurors never see.
+    pub fn reads_team(self) -> bool {
+        matches!(self, Role::Owner | Role::Advisor)
     }
 
     /// The word [`Role::parse`] reads back.
@@ -311,12 +317,36 @@ impl Membership {
 
     /// The content keys this device can open, by epoch.
     pub fn keys_for(&self, device: &DeviceSecret) -> BTreeMap<u32, ContentKey> {
+        self.unwrapped_for(device)
+            .map(|(epoch, (content, _))| (epoch, content))
+            .collect()
+    }
+
+    /// The team keys this device can open, by epoch (none for a juror).
+    pub fn team_keys_for(&self, device: &DeviceSecret) -> BTreeMap<u32, ContentKey> {
+        self.unwrapped_for(device)
+            .filter_map(|(epoch, (_, team))| team.map(|t| (epoch, t)))
+            .collect()
+    }
+
+    /// Both keys of one epoch, as an owner needs them to wrap that epoch to a newcomer.
+    pub fn epoch_keys_for(&self, device: &DeviceSecret, epoch: u32) -> Option<EpochKeys> {
+        let wrapped = self.wrapped.get(&(device.signing_public(), epoch))?;
+        match device.unwrap_keys(wrapped).ok()? {
+            (content, Some(team)) => Some(EpochKeys { content, team }),
+            _ => None,
+        }
+    }
+
+    fn unwrapped_for<'a>(
+        &'a self,
+        device: &'a DeviceSecret,
+    ) -> impl Iterator<Item = (u32, (ContentKey, Option<ContentKey>))> + 'a {
         let me = device.signing_public();
         self.wrapped
             .iter()
-            .filter(|((m, _), _)| *m == me)
-            .filter_map(|((_, epoch), w)| device.unwrap_key(w).ok().map(|k| (*epoch, k)))
-            .collect()
+            .filter(move |((m, _), _)| *m == me)
+            .filter_map(|((_, epoch), w)| device.unwrap_keys(w).ok().map(|k| (*epoch, k)))
     }
 }
 
@@ -324,7 +354,7 @@ impl Membership {
 pub fn create(
     dossier: DossierId,
     owner: &DeviceSecret,
-    key: &ContentKey,
+    keys: &EpochKeys,
 ) -> Result<SignedEntry, MembershipError> {
     let id = owner.id();
     let body = EntryBody {
@@ -342,19 +372,20 @@ pub fn create(
         keys: vec![WrappedKey {
             member: id.signing,
             epoch: 1,
-            wrapped: key.wrap_for(&id)?,
+            wrapped: keys.wrap_for(&id, true)?,
         }],
     };
     Ok(SignedEntry::sign(body, owner))
 }
 
-/// Adds `member` with `role`, wrapping the current epoch's key to it.
+/// Adds `member` with `role`, wrapping the current epoch's keys to it (the team key only to
+/// the candidate's devices and advisors).
 pub fn add(
     state: &Membership,
     owner: &DeviceSecret,
     member: &DeviceId,
     role: Role,
-    current_key: &ContentKey,
+    current: &EpochKeys,
 ) -> Result<SignedEntry, MembershipError> {
     if !state.is_owner(&owner.signing_public()) {
         return Err(MembershipError::NotOwner);
@@ -374,18 +405,18 @@ pub fn add(
         keys: vec![WrappedKey {
             member: member.signing,
             epoch: state.epoch,
-            wrapped: current_key.wrap_for(member)?,
+            wrapped: current.wrap_for(member, role.reads_team())?,
         }],
     };
     Ok(SignedEntry::sign(body, owner))
 }
 
-/// Removes a member: a new epoch whose key goes to everyone else.
+/// Removes a member: a new epoch whose keys go to everyone else.
 pub fn remove(
     state: &Membership,
     owner: &DeviceSecret,
     member: &[u8; 32],
-    new_key: &ContentKey,
+    new: &EpochKeys,
 ) -> Result<SignedEntry, MembershipError> {
     if !state.is_owner(&owner.signing_public()) {
         return Err(MembershipError::NotOwner);
@@ -396,7 +427,7 @@ pub fn remove(
         keys.push(WrappedKey {
             member: *signing,
             epoch,
-            wrapped: new_key.wrap_for(&m.id())?,
+            wrapped: new.wrap_for(&m.id(), m.role.reads_team())?,
         });
     }
     let body = EntryBody {
@@ -419,7 +450,7 @@ mod tests {
         let owner = DeviceSecret::generate();
         let advisor = DeviceSecret::generate();
         let juror = DeviceSecret::generate();
-        let k1 = ContentKey::generate();
+        let k1 = EpochKeys::generate();
         let dossier = DossierId([1; 16]);
         let mut log = vec![create(dossier, &owner, &k1).unwrap()];
         let state = Membership::from_log(&log).unwrap();
@@ -429,8 +460,14 @@ mod tests {
         let state = Membership::from_log(&log).unwrap();
         assert_eq!(state.role_of(&juror.signing_public()), Some(Role::Juror));
         assert_eq!(state.keys_for(&advisor).len(), 1);
+        // The team key (comments) goes to the candidate and advisors, never to a juror.
+        assert_eq!(state.team_keys_for(&advisor).len(), 1);
+        assert_eq!(state.team_keys_for(&owner).len(), 1);
+        assert!(state.team_keys_for(&juror).is_empty());
+        assert!(state.epoch_keys_for(&juror, 1).is_none());
+        assert!(state.epoch_keys_for(&owner, 1).is_some());
 
-        let k2 = ContentKey::generate();
+        let k2 = EpochKeys::generate();
         log.push(remove(&state, &owner, &advisor.signing_public(), &k2).unwrap());
         let state = Membership::from_log(&log).unwrap();
         assert_eq!(state.epoch, 2);
@@ -444,13 +481,30 @@ mod tests {
             state.keys_for(&juror).keys().copied().collect::<Vec<_>>(),
             [1, 2]
         );
+        assert!(state.team_keys_for(&juror).is_empty());
+        assert_eq!(
+            state
+                .team_keys_for(&owner)
+                .keys()
+                .copied()
+                .collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert_eq!(
+            state
+                .team_keys_for(&advisor)
+                .keys()
+                .copied()
+                .collect::<Vec<_>>(),
+            [1]
+        );
     }
 
     #[test]
     fn only_the_owner_changes_membership() {
         let owner = DeviceSecret::generate();
         let intruder = DeviceSecret::generate();
-        let key = ContentKey::generate();
+        let key = EpochKeys::generate();
         let log = vec![create(DossierId([2; 16]), &owner, &key).unwrap()];
         let state = Membership::from_log(&log).unwrap();
         assert_eq!(
@@ -475,7 +529,7 @@ mod tests {
     fn replayed_or_reordered_entries_are_refused() {
         let owner = DeviceSecret::generate();
         let a = DeviceSecret::generate();
-        let key = ContentKey::generate();
+        let key = EpochKeys::generate();
         let first = create(DossierId([3; 16]), &owner, &key).unwrap();
         let mut state = Membership::genesis(&first).unwrap();
         let entry = add(&state, &owner, &a.id(), Role::Advisor, &key).unwrap();
@@ -496,7 +550,7 @@ mod tests {
         let phone = DeviceSecret::generate();
         let recovery = DeviceSecret::generate();
         let advisor = DeviceSecret::generate();
-        let k1 = ContentKey::generate();
+        let k1 = EpochKeys::generate();
         let mut log = vec![create(DossierId([4; 16]), &laptop, &k1).unwrap()];
         let state = Membership::from_log(&log).unwrap();
         log.push(add(&state, &laptop, &phone.id(), Role::Owner, &k1).unwrap());
@@ -513,17 +567,17 @@ mod tests {
             MembershipError::NotOwner
         );
         // The laptop is lost: the recovery key removes it; it reads nothing after.
-        let k2 = ContentKey::generate();
+        let k2 = EpochKeys::generate();
         log.push(remove(&state, &recovery, &laptop.signing_public(), &k2).unwrap());
         let state = Membership::from_log(&log).unwrap();
         assert!(!state.is_owner(&laptop.signing_public()));
         assert_eq!(state.keys_for(&laptop).len(), 1);
         assert_eq!(state.keys_for(&phone).len(), 2);
         // Owners go down to one, never to none.
-        let k3 = ContentKey::generate();
+        let k3 = EpochKeys::generate();
         log.push(remove(&state, &phone, &recovery.signing_public(), &k3).unwrap());
         let state = Membership::from_log(&log).unwrap();
-        let k4 = ContentKey::generate();
+        let k4 = EpochKeys::generate();
         let last = remove(&state, &phone, &phone.signing_public(), &k4).unwrap();
         assert_eq!(
             state.clone().apply(&last).unwrap_err(),

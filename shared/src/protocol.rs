@@ -419,9 +419,10 @@ mod tests {
     fn a_snapshot_must_cover_exactly_what_is_stored() {
         let owner = DeviceSecret::generate();
         let id = DossierId([9; 16]);
-        let m =
-            Membership::genesis(&membership::create(id, &owner, &ContentKey::generate()).unwrap())
-                .unwrap();
+        let m = Membership::genesis(
+            &membership::create(id, &owner, &crate::keys::EpochKeys::generate()).unwrap(),
+        )
+        .unwrap();
         let h = Header {
             dossier: id,
             epoch: 1,

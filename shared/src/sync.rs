@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 use automerge::ChangeHash;
 use serde::{Deserialize, Serialize};
 
+use crate::comments::{self, Comment, CommentError, CommentId, Comments, Draft};
 use crate::dossier::{Dossier, DossierError};
 use crate::envelope::{self, Channel, DossierId, Envelope, EnvelopeError, Header, Kind};
-use crate::keys::{ContentKey, DeviceSecret, Verifier};
+use crate::keys::{ContentKey, DeviceSecret, EpochKeys, Verifier};
 use crate::membership::{self, Membership, MembershipError, Op, SignedEntry};
 use crate::presence::{MAX_PRESENCE, Presence, Seen};
 
@@ -25,6 +26,8 @@ pub enum SyncError {
     Membership(#[from] MembershipError),
     #[error(transparent)]
     Dossier(#[from] DossierError),
+    #[error(transparent)]
+    Comment(#[from] CommentError),
     #[error("ce dossier n'est pas partagé avec cet appareil")]
     NotAMember,
     #[error("clé de l'époque {0} indisponible pour cet appareil")]
@@ -54,6 +57,8 @@ pub struct Replica {
     log: Vec<SignedEntry>,
     membership: Membership,
     keys: BTreeMap<u32, ContentKey>,
+    /// Team keys by epoch (comments between the candidate and advisors); none for a juror.
+    team: BTreeMap<u32, ContentKey>,
     me: [u8; 32],
     /// Last counter this device used.
     counter: u64,
@@ -110,9 +115,9 @@ impl Replica {
     pub fn create(
         owner: &DeviceSecret,
         id: DossierId,
-        key: ContentKey,
+        keys: EpochKeys,
     ) -> Result<(Replica, SignedEntry), SyncError> {
-        let entry = membership::create(id, owner, &key)?;
+        let entry = membership::create(id, owner, &keys)?;
         let state = Membership::genesis(&entry)?;
         let me = owner.signing_public();
         let dossier = Dossier::new(&me);
@@ -122,7 +127,8 @@ impl Replica {
             dossier,
             log: vec![entry.clone()],
             membership: state,
-            keys: BTreeMap::from([(1, key)]),
+            keys: BTreeMap::from([(1, keys.content.duplicate())]),
+            team: BTreeMap::from([(1, keys.team.duplicate())]),
             me,
             counter: 0,
             sealed_heads,
@@ -142,6 +148,7 @@ impl Replica {
             return Err(SyncError::NotAMember);
         }
         let keys = state.keys_for(device);
+        let team = state.team_keys_for(device);
         Ok(Replica {
             id: state.dossier,
             // Empty: the dossier's content arrives in envelopes.
@@ -149,6 +156,7 @@ impl Replica {
             log,
             membership: state,
             keys,
+            team,
             me,
             counter: 0,
             sealed_heads: Vec::new(),
@@ -187,6 +195,87 @@ impl Replica {
         self.keys.get(&self.membership.epoch)
     }
 
+    /// Both keys of the current epoch (the candidate's devices hold them; what an owner
+    /// wraps to someone it adds).
+    pub fn epoch_keys(&self) -> Option<EpochKeys> {
+        let epoch = self.membership.epoch;
+        Some(EpochKeys {
+            content: self.keys.get(&epoch)?.duplicate(),
+            team: self.team.get(&epoch)?.duplicate(),
+        })
+    }
+
+    /// The team keys this device holds, by epoch (empty for a juror).
+    pub fn team_keys(&self) -> &BTreeMap<u32, ContentKey> {
+        &self.team
+    }
+
+    /// Whether this device may comment (the candidate and advisors, with the team key of the
+    /// current epoch).
+    pub fn may_comment(&self) -> bool {
+        self.may_write_dossier() && self.team.contains_key(&self.membership.epoch)
+    }
+
+    /// The comments this device can read (none for a juror: no team key).
+    pub fn comments(&mut self) -> Comments {
+        comments::read(&mut self.dossier, &self.id, &self.team)
+    }
+
+    /// Adds a comment (or an answer to a thread), sealed with the current team key. Goes to
+    /// the others with the next [`Replica::flush`], like any edit.
+    pub fn comment(
+        &mut self,
+        draft: Draft,
+        id: CommentId,
+        at_ms: u64,
+        nonce: [u8; 24],
+    ) -> Result<Comment, SyncError> {
+        if !self.may_write_dossier() {
+            return Err(SyncError::ReadOnly);
+        }
+        Ok(comments::write(
+            &mut self.dossier,
+            &self.id,
+            self.membership.epoch,
+            &self.team,
+            draft,
+            self.me,
+            id,
+            at_ms,
+            nonce,
+        )?)
+    }
+
+    /// Marks a thread resolved, or open again.
+    pub fn set_thread_resolved(
+        &mut self,
+        thread: CommentId,
+        resolved: bool,
+        by: &str,
+        at_ms: u64,
+        nonce: [u8; 24],
+    ) -> Result<(), SyncError> {
+        if !self.may_write_dossier() {
+            return Err(SyncError::ReadOnly);
+        }
+        Ok(comments::set_resolved(
+            &mut self.dossier,
+            &self.id,
+            self.membership.epoch,
+            &self.team,
+            thread,
+            resolved,
+            by,
+            at_ms,
+            nonce,
+        )?)
+    }
+
+    fn unwrap_keys(&mut self, device: &DeviceSecret) {
+        self.keys = self.membership.keys_for(device);
+        self.team = self.membership.team_keys_for(device);
+    }
+
     /// Applies new membership entries (ignores those already known).
     pub fn apply_membership(
         &mut self,
@@ -200,7 +289,7 @@ impl Replica {
             self.membership.apply(e)?;
             self.log.push(e.clone());
         }
-        self.keys = self.membership.keys_for(device);
+        self.unwrap_keys(device);
         Ok(())
     }
 
@@ -244,11 +333,10 @@ impl Replica {
                     if state.members.get(&member.signing) == Some(member) {
                         continue;
                     }
-                    let key = state
-                        .keys_for(device)
-                        .remove(&state.epoch)
+                    let keys = state
+                        .epoch_keys_for(device, state.epoch)
                         .ok_or(SyncError::NoKey(state.epoch))?;
-                    membership::add(&state, device, &member.id(), member.role, &key)?
+                    membership::add(&state, device, &member.id(), member.role, &keys)?
                 }
                 Op::Remove { signing } => {
                     if state.role_of(signing).is_none() {
@@ -259,9 +347,12 @@ impl Replica {
                         .keys
                         .iter()
                         .find(|k| k.member == me)
-                        .and_then(|k| device.unwrap_key(&k.wrapped).ok());
-                    let key = made.unwrap_or_else(ContentKey::generate);
-                    membership::remove(&state, device, signing, &key)?
+                        .and_then(|k| match device.unwrap_keys(&k.wrapped) {
+                            Ok((content, Some(team))) => Some(EpochKeys { content, team }),
+                            _ => None,
+                        });
+                    let keys = made.unwrap_or_else(EpochKeys::generate);
+                    membership::remove(&state, device, signing, &keys)?
                 }
             };
             state.apply(&again)?;
@@ -269,7 +360,7 @@ impl Replica {
         }
         self.log = log;
         self.membership = state;
-        self.keys = self.membership.keys_for(device);
+        self.unwrap_keys(device);
         Ok(self.log[relay.len()..].to_vec())
     }
 
@@ -652,7 +743,7 @@ impl Replica {
             .map(|b| SignedEntry::from_bytes(b))
             .collect::<Result<_, _>>()?;
         replica.membership = Membership::from_log(&log)?;
-        replica.keys = replica.membership.keys_for(device);
+        replica.unwrap_keys(device);
         replica.log = log;
         replica.counter = state.counter;
         replica.sealed_heads = state.sealed_heads.into_iter().map(ChangeHash).collect();
@@ -675,6 +766,7 @@ impl Replica {
             id: saved.id,
             dossier: Dossier::load(&saved.doc, &me)?,
             keys: membership.keys_for(device),
+            team: membership.team_keys_for(device),
             log,
             membership,
             me,
@@ -700,7 +792,7 @@ mod tests {
         let owner = DeviceSecret::generate();
         let advisor = DeviceSecret::generate();
         let stranger = DeviceSecret::generate();
-        let key = ContentKey::generate();
+        let key = EpochKeys::generate();
         let (o, entry) = Replica::create(&owner, DossierId([9; 16]), key.duplicate()).unwrap();
         let add =
             membership::add(o.membership(), &owner, &advisor.id(), Role::Advisor, &key).unwrap();
@@ -742,7 +834,7 @@ mod tests {
     fn a_juror_reads_but_cannot_seal_dossier_edits() {
         let owner = DeviceSecret::generate();
         let juror = DeviceSecret::generate();
-        let key = ContentKey::generate();
+        let key = EpochKeys::generate();
         let (mut o, entry) = Replica::create(&owner, DossierId([5; 16]), key.duplicate()).unwrap();
         o.dossier().set("fiches.0.taches", "Analyser").unwrap();
         let first = o.flush(&owner, [1; 24]).unwrap().unwrap();
@@ -755,6 +847,94 @@ mod tests {
         assert_eq!(j.flush(&juror, [2; 24]).unwrap_err(), SyncError::ReadOnly);
     }
 
+    /// An advisor's comment reaches the candidate through ordinary change batches; the juror
+    /// receives the same batches, reads the dossier, and can neither read nor write comments.
+    /// After the advisor is removed, the candidate's new comments are sealed with a team key
+    /// the advisor never gets.
+    #[test]
+    fn comments_reach_the_candidate_and_advisors_never_the_juror() {
+        let owner = DeviceSecret::generate();
+        let advisor = DeviceSecret::generate();
+        let juror = DeviceSecret::generate();
+        let key = EpochKeys::generate();
+        let (mut o, _) = Replica::create(&owner, DossierId([4; 16]), key.duplicate()).unwrap();
+        o.dossier().set("fiches.0.contexte", "Une PME").unwrap();
+        let first = o.flush(&owner, [1; 24]).unwrap().unwrap();
+        let add_a =
+            membership::add(o.membership(), &owner, &advisor.id(), Role::Advisor, &key).unwrap();
+        o.apply_membership(&owner, std::slice::from_ref(&add_a))
+            .unwrap();
+        let add_j =
+            membership::add(o.membership(), &owner, &juror.id(), Role::Juror, &key).unwrap();
+        o.apply_membership(&owner, std::slice::from_ref(&add_j))
+            .unwrap();
+        let log = o.log().to_vec();
+        let mut a = Replica::join(&advisor, log.clone()).unwrap();
+        let mut j = Replica::join(&juror, log).unwrap();
+        a.receive(std::slice::from_ref(&first)).unwrap();
+        j.receive(std::slice::from_ref(&first)).unwrap();
+        assert!(a.may_comment() && o.may_comment() && !j.may_comment());
+
+        let draft = Draft {
+            field: "fiches.0.contexte".into(),
+            reply_to: None,
+            author: "Alex".into(),
+            text: "Combien de salariés ?".into(),
+        };
+        let c = a.comment(draft, [1; 16], 100, [2; 24]).unwrap();
+        let batch = a.flush(&advisor, [3; 24]).unwrap().unwrap();
+        o.receive(std::slice::from_ref(&batch)).unwrap();
+        j.receive(std::slice::from_ref(&batch)).unwrap();
+        let seen = o.comments();
+        assert_eq!(seen.threads.len(), 1);
+        assert_eq!(seen.threads[0].first, c);
+        assert_eq!(j.comments().threads.len(), 0);
+        assert_eq!(j.comments().unreadable, 1);
+        assert_eq!(j.dossier().get("fiches.0.contexte").unwrap(), "Une PME");
+        let draft = Draft {
+            field: "fiches.0.contexte".into(),
+            reply_to: Some(c.id),
+            author: "Juré".into(),
+            text: "je lis tout".into(),
+        };
+        assert_eq!(
+            j.comment(draft, [2; 16], 101, [4; 24]).unwrap_err(),
+            SyncError::ReadOnly
+        );
+
+        o.set_thread_resolved(c.id, true, "Camille", 200, [5; 24])
+            .unwrap();
+        let resolved = o.flush(&owner, [6; 24]).unwrap().unwrap();
+        a.receive(std::slice::from_ref(&resolved)).unwrap();
+        assert!(a.comments().threads[0].resolved());
+
+        let removal = membership::remove(
+            o.membership(),
+            &owner,
+            &advisor.signing_public(),
+            &EpochKeys::generate(),
+        )
+        .unwrap();
+        o.apply_membership(&owner, std::slice::from_ref(&removal))
+            .unwrap();
+        a.apply_membership(&advisor, std::slice::from_ref(&removal))
+            .unwrap();
+        let draft = Draft {
+            field: "cv.parcours".into(),
+            reply_to: None,
+            author: "Camille".into(),
+            text: "Après le départ d'Alex".into(),
+        };
+        o.comment(draft, [3; 16], 300, [7; 24]).unwrap();
+        // The removed advisor's copy, given the document (as if it still received it): the
+        // old thread stays readable, the new one does not open.
+        let doc = o.dossier().save();
+        let mut copy = Dossier::load(&doc, b"x").unwrap();
+        let theirs = comments::read(&mut copy, &o.id, a.team_keys());
+        assert_eq!((theirs.threads.len(), theirs.unreadable), (1, 1));
+        assert_eq!(o.comments().threads.len(), 2);
+    }
+
     /// The laptop and the phone of one candidate each share the dossier while offline; the
     /// laptop publishes first. The phone's entry is written again on top, nothing is lost,
     /// and an entry both made is not repeated.
@@ -764,7 +944,7 @@ mod tests {
         let phone = DeviceSecret::generate();
         let advisor = DeviceSecret::generate();
         let juror = DeviceSecret::generate();
-        let key = ContentKey::generate();
+        let key = EpochKeys::generate();
         let (mut l, genesis) =
             Replica::create(&laptop, DossierId([6; 16]), key.duplicate()).unwrap();
         let pairing =
@@ -777,7 +957,7 @@ mod tests {
 
         // Offline: the laptop adds the advisor; the phone adds the same advisor and a juror.
         for (replica, device) in [(&mut l, &laptop), (&mut p, &phone)] {
-            let k = replica.epoch_key().unwrap().duplicate();
+            let k = replica.epoch_keys().unwrap();
             let e = membership::add(
                 replica.membership(),
                 device,
@@ -819,7 +999,7 @@ mod tests {
     fn deltas_after_a_full_save_restore_the_same_replica() {
         let owner = DeviceSecret::generate();
         let other = DeviceSecret::generate();
-        let key = ContentKey::generate();
+        let key = EpochKeys::generate();
         let (mut a, entry) = Replica::create(&owner, DossierId([7; 16]), key.duplicate()).unwrap();
         let add =
             membership::add(a.membership(), &owner, &other.id(), Role::Advisor, &key).unwrap();
@@ -861,7 +1041,7 @@ mod tests {
         assert!(Replica::restore_with_deltas(&owner, &full, &[]).is_ok());
         // A delta from another dossier is refused.
         let (mut c, _) =
-            Replica::create(&owner, DossierId([8; 16]), ContentKey::generate()).unwrap();
+            Replica::create(&owner, DossierId([8; 16]), EpochKeys::generate()).unwrap();
         assert_eq!(
             Replica::restore_with_deltas(&owner, &full, &[c.save_delta()]).unwrap_err(),
             SyncError::Corrupt

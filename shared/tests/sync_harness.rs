@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
-use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::keys::{DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Membership, Role, SignedEntry};
 use livret_shared::protocol::{Accept, Rejection, check_envelope};
 use livret_shared::sync::Replica;
@@ -64,7 +64,7 @@ const FIELDS: [&str; 4] = [
 /// A dossier with `n` members (owner + advisors), everyone up to date.
 fn setup(n: usize) -> (MemRelay, Vec<Device>) {
     let owner = DeviceSecret::generate();
-    let key = ContentKey::generate();
+    let key = EpochKeys::generate();
     let (mut replica, entry) =
         Replica::create(&owner, DossierId::generate(), key.duplicate()).unwrap();
     let mut relay = MemRelay {
@@ -258,7 +258,7 @@ proptest! {
 fn hostile_envelopes_are_refused_by_the_rules() {
     let (mut relay, mut devices) = setup(2);
     let juror = DeviceSecret::generate();
-    let key = devices[0].replica.epoch_key().unwrap().duplicate();
+    let key = devices[0].replica.epoch_keys().unwrap();
     let state = relay.membership();
     relay
         .log
@@ -298,29 +298,30 @@ fn hostile_envelopes_are_refused_by_the_rules() {
     let mut header = env.header.clone();
     header.counter = 1;
     let replayed =
-        livret_shared::envelope::seal(&header, &key, random_nonce(), b"x", &advisor.secret);
+        livret_shared::envelope::seal(&header, &key.content, random_nonce(), b"x", &advisor.secret);
     assert_eq!(relay.push(&replayed), Err(Rejection::Replay));
     // Gap: counter 3 before 2.
     header.counter = 3;
-    let gap = livret_shared::envelope::seal(&header, &key, random_nonce(), b"x", &advisor.secret);
+    let gap =
+        livret_shared::envelope::seal(&header, &key.content, random_nonce(), b"x", &advisor.secret);
     assert_eq!(relay.push(&gap), Err(Rejection::Gap));
     // Wrong epoch.
     header.counter = 2;
     header.epoch = 7;
     let wrong_epoch =
-        livret_shared::envelope::seal(&header, &key, random_nonce(), b"x", &advisor.secret);
+        livret_shared::envelope::seal(&header, &key.content, random_nonce(), b"x", &advisor.secret);
     assert_eq!(relay.push(&wrong_epoch), Err(Rejection::WrongEpoch));
     // Unknown writer.
     let stranger = DeviceSecret::generate();
     let mut h = env.header.clone();
     h.writer = stranger.signing_public();
-    let unknown = livret_shared::envelope::seal(&h, &key, random_nonce(), b"x", &stranger);
+    let unknown = livret_shared::envelope::seal(&h, &key.content, random_nonce(), b"x", &stranger);
     assert_eq!(relay.push(&unknown), Err(Rejection::UnknownWriter));
     // A juror writing the dossier.
     let mut h = env.header.clone();
     h.writer = juror.signing_public();
     h.counter = 1;
-    let juror_write = livret_shared::envelope::seal(&h, &key, random_nonce(), b"x", &juror);
+    let juror_write = livret_shared::envelope::seal(&h, &key.content, random_nonce(), b"x", &juror);
     assert_eq!(relay.push(&juror_write), Err(Rejection::Forbidden));
     // Oversized and malformed frames.
     assert_eq!(
@@ -338,7 +339,7 @@ fn a_removed_member_cannot_read_what_follows() {
     let (mut relay, mut devices) = setup(3);
     let removed = devices[2].secret.signing_public();
     let state = relay.membership();
-    let new_key = ContentKey::generate();
+    let new_key = EpochKeys::generate();
     relay
         .log
         .push(membership::remove(&state, &devices[0].secret, &removed, &new_key).unwrap());

@@ -2,7 +2,7 @@
 //! never stored, refused from anyone else.
 
 use livret_shared::envelope::{self, Channel, DossierId, Header, Kind, random_nonce};
-use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::keys::{DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Role};
 use livret_shared::presence::{MAX_PRESENCE, Presence};
 use livret_shared::protocol::{ClientMsg, Rejection, ServerMsg};
@@ -29,7 +29,7 @@ fn presence_reaches_the_members_following_and_is_never_stored() {
     let advisor = DeviceSecret::generate();
     let juror = DeviceSecret::generate();
     let stranger = DeviceSecret::generate();
-    let key = ContentKey::generate();
+    let key = EpochKeys::generate();
     let id = DossierId::generate();
     let (mut o, genesis) = Replica::create(&owner, id, key.duplicate()).unwrap();
     let mut entries = vec![genesis.clone()];
@@ -100,7 +100,7 @@ fn presence_reaches_the_members_following_and_is_never_stored() {
         kind: Kind::Presence,
         channel: Channel::Dossier,
     };
-    let impostor = envelope::seal(&as_owner, &key, random_nonce(), b"{}", &owner);
+    let impostor = envelope::seal(&as_owner, &key.content, random_nonce(), b"{}", &owner);
     let mut tampered = sealed.clone();
     let n = tampered.len();
     tampered[n - 70] ^= 1;
@@ -108,7 +108,7 @@ fn presence_reaches_the_members_following_and_is_never_stored() {
         let mut h = as_owner.clone();
         h.writer = advisor.signing_public();
         h.kind = Kind::Changes;
-        envelope::seal(&h, &key, random_nonce(), b"x", &advisor)
+        envelope::seal(&h, &key.content, random_nonce(), b"x", &advisor)
     };
     for (envelope, reason) in [
         (impostor, Rejection::Forbidden),
@@ -136,7 +136,7 @@ fn presence_reaches_the_members_following_and_is_never_stored() {
         o.membership(),
         &owner,
         &advisor.signing_public(),
-        &ContentKey::generate(),
+        &EpochKeys::generate(),
     )
     .unwrap();
     raw_owner.send(&ClientMsg::Membership {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use livret_shared::envelope::{self, Channel, DossierId, Envelope, Header, Kind, random_nonce};
-use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::keys::{DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Membership, Role};
 use livret_shared::protocol::{ClientMsg, Rejection, ServerMsg};
 use livret_shared::sync::Replica;
@@ -484,7 +484,7 @@ pub(crate) fn rejected(msg: ServerMsg) -> Rejection {
 fn a_forged_envelope_inside_a_pipelined_burst_is_singled_out() {
     let relay = Relay::start();
     let owner = DeviceSecret::generate();
-    let key = ContentKey::generate();
+    let key = EpochKeys::generate();
     let id = DossierId::generate();
     let create = membership::create(id, &owner, &key).unwrap();
     let mut o = Raw::connect(&relay, &owner);
@@ -502,7 +502,7 @@ fn a_forged_envelope_inside_a_pipelined_burst_is_singled_out() {
         channel: Channel::Dossier,
     };
     let mut burst: Vec<Vec<u8>> = (1..=12)
-        .map(|c| envelope::seal(&header(c), &key, random_nonce(), b"frappe", &owner))
+        .map(|c| envelope::seal(&header(c), &key.content, random_nonce(), b"frappe", &owner))
         .collect();
     let n = burst[5].len();
     burst[5][n - 3] ^= 0x10;
@@ -540,7 +540,7 @@ fn hostile_frames_are_refused_counted_and_not_stored() {
     let advisor = DeviceSecret::generate();
     let juror = DeviceSecret::generate();
     let stranger = DeviceSecret::generate();
-    let key = ContentKey::generate();
+    let key = EpochKeys::generate();
     let id = DossierId::generate();
     let create = membership::create(id, &owner, &key).unwrap();
     let mut log = vec![create.clone()];
@@ -574,7 +574,7 @@ fn hostile_frames_are_refused_counted_and_not_stored() {
     let mut a = Raw::connect(&relay, &advisor);
     let good = envelope::seal(
         &header(&advisor, 1),
-        &key,
+        &key.content,
         random_nonce(),
         b"chiffre",
         &advisor,
@@ -588,14 +588,20 @@ fn hostile_frames_are_refused_counted_and_not_stored() {
     assert_eq!(baseline, 1);
 
     // Forged signature.
-    let mut forged = envelope::seal(&header(&advisor, 2), &key, random_nonce(), b"x", &advisor);
+    let mut forged = envelope::seal(
+        &header(&advisor, 2),
+        &key.content,
+        random_nonce(),
+        b"x",
+        &advisor,
+    );
     let n = forged.len();
     forged[n - 10] ^= 0xff;
     assert_eq!(rejected(a.push(&forged)), Rejection::BadSignature);
     // Replayed counter, other bytes.
     let replay = envelope::seal(
         &header(&advisor, 1),
-        &key,
+        &key.content,
         random_nonce(),
         b"autre",
         &advisor,
@@ -605,14 +611,20 @@ fn hostile_frames_are_refused_counted_and_not_stored() {
     let mut h = header(&advisor, 2);
     h.epoch = 9;
     assert_eq!(
-        rejected(a.push(&envelope::seal(&h, &key, random_nonce(), b"x", &advisor))),
+        rejected(a.push(&envelope::seal(
+            &h,
+            &key.content,
+            random_nonce(),
+            b"x",
+            &advisor
+        ))),
         Rejection::WrongEpoch
     );
     // Gap.
     assert_eq!(
         rejected(a.push(&envelope::seal(
             &header(&advisor, 5),
-            &key,
+            &key.content,
             random_nonce(),
             b"x",
             &advisor
@@ -620,14 +632,20 @@ fn hostile_frames_are_refused_counted_and_not_stored() {
         Rejection::Gap
     );
     // Someone else's envelope pushed by the advisor's connection.
-    let theirs = envelope::seal(&header(&owner, 1), &key, random_nonce(), b"x", &owner);
+    let theirs = envelope::seal(
+        &header(&owner, 1),
+        &key.content,
+        random_nonce(),
+        b"x",
+        &owner,
+    );
     assert_eq!(rejected(a.push(&theirs)), Rejection::Forbidden);
     // Unknown writer.
     let mut s = Raw::connect(&relay, &stranger);
     assert_eq!(
         rejected(s.push(&envelope::seal(
             &header(&stranger, 1),
-            &key,
+            &key.content,
             random_nonce(),
             b"x",
             &stranger
@@ -648,7 +666,7 @@ fn hostile_frames_are_refused_counted_and_not_stored() {
     assert_eq!(
         rejected(j.push(&envelope::seal(
             &header(&juror, 1),
-            &key,
+            &key.content,
             random_nonce(),
             b"x",
             &juror
@@ -699,7 +717,7 @@ fn hostile_frames_are_refused_counted_and_not_stored() {
 fn acknowledged_envelopes_survive_kill_9() {
     let relay = Relay::start();
     let owner = DeviceSecret::generate();
-    let key = ContentKey::generate();
+    let key = EpochKeys::generate();
     let id = DossierId::generate();
     let (mut replica, entry) = Replica::create(&owner, id, key.duplicate()).unwrap();
     let mut raw = Raw::connect(&relay, &owner);
@@ -771,7 +789,7 @@ fn devices_find_the_dossiers_they_belong_to_and_only_those() {
     let phone = DeviceSecret::generate();
     let advisor = DeviceSecret::generate();
     let stranger = DeviceSecret::generate();
-    let key = ContentKey::generate();
+    let key = EpochKeys::generate();
     let id = DossierId::generate();
     let create = membership::create(id, &laptop, &key).unwrap();
     let mut log = vec![create.clone()];
@@ -833,7 +851,7 @@ fn devices_find_the_dossiers_they_belong_to_and_only_those() {
             &state,
             &laptop,
             &phone.signing_public(),
-            &ContentKey::generate(),
+            &EpochKeys::generate(),
         )
         .unwrap(),
     );
@@ -856,7 +874,7 @@ fn evidence_pieces_are_stored_in_order_for_members_only_and_never_in_clear() {
     let owner = DeviceSecret::generate();
     let juror = DeviceSecret::generate();
     let stranger = DeviceSecret::generate();
-    let key = ContentKey::generate();
+    let key = EpochKeys::generate();
     let id = DossierId::generate();
     let create = membership::create(id, &owner, &key).unwrap();
     let state = Membership::from_log(std::slice::from_ref(&create)).unwrap();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use livret_shared::envelope::{DossierId, random_nonce};
-use livret_shared::keys::{ContentKey, DeviceSecret};
+use livret_shared::keys::{DeviceSecret, EpochKeys};
 use livret_shared::membership;
 use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
@@ -64,13 +64,13 @@ pub fn history(
     batch: usize,
 ) -> (
     DeviceSecret,
-    ContentKey,
+    EpochKeys,
     Replica,
     Vec<Vec<u8>>,
     membership::SignedEntry,
 ) {
     let owner = DeviceSecret::generate();
-    let key = ContentKey::generate();
+    let key = EpochKeys::generate();
     let (mut replica, entry) =
         Replica::create(&owner, DossierId::generate(), key.duplicate()).unwrap();
     let fields = [

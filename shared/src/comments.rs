@@ -1,0 +1,559 @@
+//! Comments between the candidate and advisors, on any field of the dossier: threads that
+//! can be answered and marked resolved. Jurors read the dossier but must not read these, so
+//! each comment is sealed a second time, with the epoch's *team* key (wrapped to the
+//! candidate's devices and advisors only, see [`crate::keys::EpochKeys`]), and the sealed
+//! bytes are what goes into the automerge document. Jurors (and the relay) see that notes
+//! exist and roughly how long they are, never their field, author or words.
+//!
+//! In the document: the map `commentaires` holds one sealed comment per id, the map `fils`
+//! the last "resolved / reopened" word per thread (last writer wins). Every note has its
+//! own key, so two people commenting at once never overwrite each other.
+//!
+//! A sealed note:
+//!
+//! ```text
+//! offset size  field
+//!      0    4  magic "LVC1"
+//!      4    4  team key epoch (u32, big-endian)
+//!      8   24  XChaCha20 nonce
+//!     32    n  XChaCha20-Poly1305(team key, nonce, aad = magic ‖ dossier id ‖ epoch ‖ map ‖ 0 ‖ slot,
+//!              plaintext = u32 length ‖ postcard(note) ‖ zero padding to a size bucket)
+//! ```
+//!
+//! The slot (the note's key in its map) is bound in: a note moved to another slot, another
+//! map or another dossier does not open.
+
+use std::collections::BTreeMap;
+
+use automerge::transaction::Transactable;
+use automerge::{ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use serde::{Deserialize, Serialize};
+
+use crate::dossier::{Dossier, DossierError};
+use crate::envelope::{DossierId, padded_len};
+use crate::keys::ContentKey;
+
+const MAGIC: &[u8; 4] = b"LVC1";
+const PREFIX_LEN: usize = 4 + 4 + 24;
+/// The map of sealed comments, by comment id.
+pub const COMMENTS_MAP: &str = "commentaires";
+/// The map of sealed thread states, by the id of the thread's first comment.
+pub const THREADS_MAP: &str = "fils";
+/// Longest comment accepted, in characters.
+pub const MAX_COMMENT_CHARS: usize = 4_000;
+/// Longest author name kept, in characters.
+pub const MAX_AUTHOR_CHARS: usize = 80;
+/// A sealed note larger than this is not even opened (a comment is at most 16 KB of UTF-8).
+const MAX_SEALED: usize = 64 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommentError {
+    #[error("commentaire vide")]
+    Empty,
+    #[error("commentaire trop long ({0} caractères ; {MAX_COMMENT_CHARS} au plus)")]
+    TooLong(usize),
+    #[error("ce fil de commentaires n'existe pas (ou n'est pas lisible sur cet appareil)")]
+    NoSuchThread,
+    #[error("les commentaires sont réservés au candidat et à ses accompagnateurs")]
+    NoTeamKey,
+    #[error(transparent)]
+    Dossier(#[from] DossierError),
+}
+
+/// A comment id: 16 random bytes drawn by the caller.
+pub type CommentId = [u8; 16];
+
+/// One comment, as its author wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: CommentId,
+    /// The first comment of the thread this answers; `None` when it opens a thread.
+    pub reply_to: Option<CommentId>,
+    /// The field commented on (`fiches.0.contexte`).
+    pub field: String,
+    /// The name the author shows the others.
+    pub author: String,
+    /// The author's device (its signing key).
+    pub author_key: [u8; 32],
+    /// The author's clock, in milliseconds since 1970 (for ordering and display only).
+    pub at_ms: u64,
+    pub text: String,
+}
+
+/// Whether a thread is resolved, and who said so last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadState {
+    pub thread: CommentId,
+    pub resolved: bool,
+    pub by: String,
+    pub at_ms: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+enum Note {
+    Comment(Comment),
+    State(ThreadState),
+}
+
+/// A thread: its first comment, the answers in order, whether it is resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thread {
+    pub first: Comment,
+    pub replies: Vec<Comment>,
+    pub state: Option<ThreadState>,
+}
+
+impl Thread {
+    pub fn resolved(&self) -> bool {
+        self.state.as_ref().is_some_and(|s| s.resolved)
+    }
+}
+
+/// Every thread this device can read, and how many notes it cannot (sealed for an epoch
+/// whose team key it lacks, damaged, or moved).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Comments {
+    pub threads: Vec<Thread>,
+    pub unreadable: usize,
+}
+
+impl Comments {
+    pub fn on_field<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a Thread> + 'a {
+        self.threads.iter().filter(move |t| t.first.field == field)
+    }
+}
+
+/// What the author writes; the id, time and nonce are drawn by the caller.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub field: String,
+    pub reply_to: Option<CommentId>,
+    pub author: String,
+    pub text: String,
+}
+
+fn aad(dossier: &DossierId, epoch: u32, map: &str, slot: &str) -> Vec<u8> {
+    let mut aad = MAGIC.to_vec();
+    aad.extend_from_slice(&dossier.0);
+    aad.extend_from_slice(&epoch.to_be_bytes());
+    aad.extend_from_slice(map.as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(slot.as_bytes());
+    aad
+}
+
+fn seal(
+    key: &ContentKey,
+    epoch: u32,
+    dossier: &DossierId,
+    map: &str,
+    slot: &str,
+    note: &Note,
+    nonce: [u8; 24],
+) -> Vec<u8> {
+    let payload = postcard::to_stdvec(note).expect("notes serialise");
+    let mut plain = Vec::with_capacity(padded_len(payload.len()));
+    plain.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    plain.extend_from_slice(&payload);
+    plain.resize(padded_len(payload.len()), 0);
+    let cipher = XChaCha20Poly1305::new(key.bytes().into());
+    let ciphertext = cipher
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &plain,
+                aad: &aad(dossier, epoch, map, slot),
+            },
+        )
+        .expect("encryption of an in-memory buffer cannot fail");
+    let mut out = Vec::with_capacity(PREFIX_LEN + ciphertext.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&epoch.to_be_bytes());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ciphertext);
+    out
+}
+
+fn open(
+    keys: &BTreeMap<u32, ContentKey>,
+    dossier: &DossierId,
+    map: &str,
+    slot: &str,
+    sealed: &[u8],
+) -> Option<Note> {
+    if sealed.len() < PREFIX_LEN + 16 || sealed.len() > MAX_SEALED || &sealed[..4] != MAGIC {
+        return None;
+    }
+    let epoch = u32::from_be_bytes(sealed[4..8].try_into().ok()?);
+    let key = keys.get(&epoch)?;
+    let cipher = XChaCha20Poly1305::new(key.bytes().into());
+    let plain = cipher
+        .decrypt(
+            XNonce::from_slice(&sealed[8..32]),
+            Payload {
+                msg: &sealed[PREFIX_LEN..],
+                aad: &aad(dossier, epoch, map, slot),
+            },
+        )
+        .ok()?;
+    let len = u32::from_be_bytes(plain.get(..4)?.try_into().ok()?) as usize;
+    postcard::from_bytes(plain.get(4..4 + len)?).ok()
+}
+
+fn map_of(doc: &mut Dossier, name: &str) -> Result<ObjId, DossierError> {
+    let am = doc.automerge();
+    match am.get(ROOT, name) {
+        Ok(Some((Value::Object(ObjType::Map), id))) => Ok(id),
+        // Created with the dossier (and by the migration to schema 2), so that two devices
+        // never create it twice concurrently (one of the two maps would hide the other).
+        _ => Err(DossierError::Corrupt(format!("« {name} » absent"))),
+    }
+}
+
+fn sealed_entries(doc: &mut Dossier, name: &str) -> Vec<(String, Vec<u8>)> {
+    let Ok(map) = map_of(doc, name) else {
+        return Vec::new();
+    };
+    let am = doc.automerge();
+    am.map_range(&map, ..)
+        .filter_map(|item| match Value::from(item.value.clone()) {
+            Value::Scalar(s) => match s.as_ref() {
+                ScalarValue::Bytes(b) => Some((item.key.to_string(), b.clone())),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// Everything `team` keys open in the dossier's comments, as threads.
+pub fn read(doc: &mut Dossier, dossier: &DossierId, team: &BTreeMap<u32, ContentKey>) -> Comments {
+    let mut unreadable = 0;
+    let mut comments = Vec::new();
+    for (slot, sealed) in sealed_entries(doc, COMMENTS_MAP) {
+        match open(team, dossier, COMMENTS_MAP, &slot, &sealed) {
+            Some(Note::Comment(c)) if hex::encode(c.id) == slot => comments.push(c),
+            _ => unreadable += 1,
+        }
+    }
+    let mut states = BTreeMap::new();
+    for (slot, sealed) in sealed_entries(doc, THREADS_MAP) {
+        match open(team, dossier, THREADS_MAP, &slot, &sealed) {
+            Some(Note::State(s)) if hex::encode(s.thread) == slot => {
+                states.insert(s.thread, s);
+            }
+            _ => unreadable += 1,
+        }
+    }
+    comments.sort_by_key(|c| (c.at_ms, c.id));
+    let (firsts, replies): (Vec<Comment>, Vec<Comment>) =
+        comments.into_iter().partition(|c| c.reply_to.is_none());
+    let mut threads: Vec<Thread> = firsts
+        .into_iter()
+        .map(|first| Thread {
+            state: states.remove(&first.id),
+            first,
+            replies: Vec::new(),
+        })
+        .collect();
+    for reply in replies {
+        match threads
+            .iter_mut()
+            .find(|t| Some(t.first.id) == reply.reply_to)
+        {
+            Some(thread) => thread.replies.push(reply),
+            // An answer to a thread this device cannot read (or that does not exist).
+            None => unreadable += 1,
+        }
+    }
+    Comments {
+        threads,
+        unreadable,
+    }
+}
+
+/// Seals `draft` with the team key of `epoch` and puts it in the document.
+#[allow(clippy::too_many_arguments)]
+pub fn write(
+    doc: &mut Dossier,
+    dossier: &DossierId,
+    epoch: u32,
+    team: &BTreeMap<u32, ContentKey>,
+    draft: Draft,
+    author_key: [u8; 32],
+    id: CommentId,
+    at_ms: u64,
+    nonce: [u8; 24],
+) -> Result<Comment, CommentError> {
+    let key = team.get(&epoch).ok_or(CommentError::NoTeamKey)?;
+    let text = draft.text.trim().to_string();
+    if text.is_empty() {
+        return Err(CommentError::Empty);
+    }
+    let chars = text.chars().count();
+    if chars > MAX_COMMENT_CHARS {
+        return Err(CommentError::TooLong(chars));
+    }
+    let mut field = draft.field;
+    if let Some(thread) = draft.reply_to {
+        let existing = read(doc, dossier, team);
+        let first = existing
+            .threads
+            .iter()
+            .find(|t| t.first.id == thread)
+            .ok_or(CommentError::NoSuchThread)?;
+        // An answer belongs where its thread is, whatever field the caller named.
+        field.clone_from(&first.first.field);
+    }
+    let comment = Comment {
+        id,
+        reply_to: draft.reply_to,
+        field,
+        author: draft.author.chars().take(MAX_AUTHOR_CHARS).collect(),
+        author_key,
+        at_ms,
+        text,
+    };
+    let slot = hex::encode(id);
+    let sealed = seal(
+        key,
+        epoch,
+        dossier,
+        COMMENTS_MAP,
+        &slot,
+        &Note::Comment(comment.clone()),
+        nonce,
+    );
+    let map = map_of(doc, COMMENTS_MAP)?;
+    doc.automerge()
+        .put(&map, slot, ScalarValue::Bytes(sealed))
+        .map_err(|e| DossierError::Corrupt(e.to_string()))?;
+    Ok(comment)
+}
+
+/// Marks a thread resolved (or open again).
+#[allow(clippy::too_many_arguments)]
+pub fn set_resolved(
+    doc: &mut Dossier,
+    dossier: &DossierId,
+    epoch: u32,
+    team: &BTreeMap<u32, ContentKey>,
+    thread: CommentId,
+    resolved: bool,
+    by: &str,
+    at_ms: u64,
+    nonce: [u8; 24],
+) -> Result<(), CommentError> {
+    let key = team.get(&epoch).ok_or(CommentError::NoTeamKey)?;
+    if !read(doc, dossier, team)
+        .threads
+        .iter()
+        .any(|t| t.first.id == thread)
+    {
+        return Err(CommentError::NoSuchThread);
+    }
+    let state = ThreadState {
+        thread,
+        resolved,
+        by: by.chars().take(MAX_AUTHOR_CHARS).collect(),
+        at_ms,
+    };
+    let slot = hex::encode(thread);
+    let sealed = seal(
+        key,
+        epoch,
+        dossier,
+        THREADS_MAP,
+        &slot,
+        &Note::State(state),
+        nonce,
+    );
+    let map = map_of(doc, THREADS_MAP)?;
+    doc.automerge()
+        .put(&map, slot, ScalarValue::Bytes(sealed))
+        .map_err(|e| DossierError::Corrupt(e.to_string()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOSSIER: DossierId = DossierId([3; 16]);
+
+    fn draft(field: &str, reply_to: Option<CommentId>, text: &str) -> Draft {
+        Draft {
+            field: field.into(),
+            reply_to,
+            author: "Camille".into(),
+            text: text.into(),
+        }
+    }
+
+    fn team() -> BTreeMap<u32, ContentKey> {
+        BTreeMap::from([(1, ContentKey::generate())])
+    }
+
+    #[test]
+    fn threads_are_answered_and_resolved() {
+        let keys = team();
+        let mut d = Dossier::new(b"a");
+        let first = write(
+            &mut d,
+            &DOSSIER,
+            1,
+            &keys,
+            draft("fiches.0.contexte", None, "Préciser l'effectif ?"),
+            [1; 32],
+            [1; 16],
+            10,
+            [0; 24],
+        )
+        .unwrap();
+        write(
+            &mut d,
+            &DOSSIER,
+            1,
+            &keys,
+            draft("ignored", Some(first.id), "  40 salariés, ajouté.  "),
+            [2; 32],
+            [2; 16],
+            20,
+            [1; 24],
+        )
+        .unwrap();
+        set_resolved(
+            &mut d, &DOSSIER, 1, &keys, first.id, true, "Camille", 30, [2; 24],
+        )
+        .unwrap();
+        let read = read(&mut d, &DOSSIER, &keys);
+        assert_eq!(read.unreadable, 0);
+        assert_eq!(read.threads.len(), 1);
+        let t = &read.threads[0];
+        assert!(t.resolved());
+        assert_eq!(t.first.text, "Préciser l'effectif ?");
+        assert_eq!(t.replies.len(), 1);
+        assert_eq!(t.replies[0].text, "40 salariés, ajouté.");
+        assert_eq!(t.replies[0].field, "fiches.0.contexte");
+        assert_eq!(read.on_field("fiches.0.contexte").count(), 1);
+        assert_eq!(read.on_field("motivation.lettre").count(), 0);
+    }
+
+    #[test]
+    fn without_the_team_key_nothing_is_readable_and_nothing_shows() {
+        let keys = team();
+        let mut d = Dossier::new(b"a");
+        write(
+            &mut d,
+            &DOSSIER,
+            1,
+            &keys,
+            draft("motivation.lettre", None, "CANARY-comment-secret"),
+            [1; 32],
+            [7; 16],
+            10,
+            [0; 24],
+        )
+        .unwrap();
+        // A juror's replica: the content key opens the document, no team key.
+        let none = read(&mut d, &DOSSIER, &BTreeMap::new());
+        assert_eq!(
+            none,
+            Comments {
+                threads: vec![],
+                unreadable: 1
+            }
+        );
+        let other = read(&mut d, &DOSSIER, &team());
+        assert_eq!(other.unreadable, 1);
+        // The words are nowhere in the document's bytes.
+        let bytes = d.save();
+        let json = d.to_json_value().to_string();
+        assert!(!bytes.windows(6).any(|w| w == b"CANARY"));
+        assert!(!json.contains("CANARY"));
+        // Writing needs the key.
+        assert_eq!(
+            write(
+                &mut d,
+                &DOSSIER,
+                1,
+                &BTreeMap::new(),
+                draft("motivation.lettre", None, "x"),
+                [1; 32],
+                [8; 16],
+                11,
+                [1; 24],
+            )
+            .unwrap_err(),
+            CommentError::NoTeamKey
+        );
+    }
+
+    #[test]
+    fn moved_or_tampered_notes_do_not_open() {
+        let keys = team();
+        let mut d = Dossier::new(b"a");
+        write(
+            &mut d,
+            &DOSSIER,
+            1,
+            &keys,
+            draft("cv.parcours", None, "Bien"),
+            [1; 32],
+            [1; 16],
+            10,
+            [0; 24],
+        )
+        .unwrap();
+        let (slot, sealed) = sealed_entries(&mut d, COMMENTS_MAP).remove(0);
+        // Under another id, in another dossier, or one byte changed: refused.
+        let map = map_of(&mut d, COMMENTS_MAP).unwrap();
+        d.automerge()
+            .put(
+                &map,
+                hex::encode([9u8; 16]),
+                ScalarValue::Bytes(sealed.clone()),
+            )
+            .unwrap();
+        let mut flipped = sealed.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        d.automerge()
+            .put(&map, slot.clone(), ScalarValue::Bytes(flipped))
+            .unwrap();
+        assert!(open(&keys, &DossierId([4; 16]), COMMENTS_MAP, &slot, &sealed).is_none());
+        assert!(open(&keys, &DOSSIER, THREADS_MAP, &slot, &sealed).is_none());
+        let read = read(&mut d, &DOSSIER, &keys);
+        assert_eq!((read.threads.len(), read.unreadable), (0, 2));
+    }
+
+    #[test]
+    fn empty_long_and_orphan_comments_are_refused() {
+        let keys = team();
+        let mut d = Dossier::new(b"a");
+        let mut w = |text: &str, reply_to| {
+            write(
+                &mut d,
+                &DOSSIER,
+                1,
+                &keys,
+                draft("cv.parcours", reply_to, text),
+                [1; 32],
+                [1; 16],
+                10,
+                [0; 24],
+            )
+        };
+        assert_eq!(w("   ", None).unwrap_err(), CommentError::Empty);
+        let long = "é".repeat(MAX_COMMENT_CHARS + 1);
+        assert_eq!(
+            w(&long, None).unwrap_err(),
+            CommentError::TooLong(MAX_COMMENT_CHARS + 1)
+        );
+        assert_eq!(
+            w("a", Some([5; 16])).unwrap_err(),
+            CommentError::NoSuchThread
+        );
+    }
+}
