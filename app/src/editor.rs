@@ -6,6 +6,7 @@ use std::cell::Cell;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use livret_shared::comments::{Comment, CommentId, Comments, Thread};
 use livret_shared::dossier::{Annexe, FICHE_FIELDS, FieldKind, SECTIONS};
 use livret_shared::membership::Role;
 use livret_shared::referentiel::Referentiel;
@@ -55,6 +56,11 @@ struct Signals {
     /// The annexes, read again on every change but passed on only when they changed: the
     /// table and each fiche's evidence picker are not redrawn on each keystroke elsewhere.
     annexes: Memo<Vec<Annexe>>,
+    /// The comment threads this device reads (none for a juror), read again when others'
+    /// edits arrive and after a comment here, not on each keystroke.
+    comments: RwSignal<Comments>,
+    /// Whether this device comments (the candidate and advisors).
+    may_comment: RwSignal<bool>,
 }
 
 thread_local! {
@@ -116,6 +122,7 @@ fn show_others_edits(st: Signals) {
     }
     st.revision.update(|r| *r += 1);
     refresh_fiches(st);
+    refresh_comments(st);
     let fields = FIELDS.with(|f| f.borrow().clone());
     for (path, kind, shown) in fields {
         let stored = session::with_open(|r| r.dossier().get(&path))
@@ -127,6 +134,22 @@ fn show_others_edits(st: Signals) {
         if shown.try_get_untracked().is_some_and(|t| t != text) {
             shown.set(text);
         }
+    }
+}
+
+/// Reads the comment threads again (after others' edits or a comment here); passed on only
+/// when they changed.
+fn refresh_comments(st: Signals) {
+    let (threads, may) = (session::comments(), session::may_comment());
+    if st
+        .comments
+        .try_get_untracked()
+        .is_some_and(|c| c != threads)
+    {
+        st.comments.set(threads);
+    }
+    if st.may_comment.try_get_untracked().is_some_and(|m| m != may) {
+        st.may_comment.set(may);
     }
 }
 
@@ -299,6 +322,8 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
             revision.get();
             session::with_open(|r| r.dossier().annexes()).unwrap_or_default()
         }),
+        comments: RwSignal::new(Comments::default()),
+        may_comment: RwSignal::new(false),
     };
     let title = RwSignal::new(String::new());
     // The browser knows first when the network goes or comes back: the kept connection is
@@ -326,6 +351,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 .unwrap_or_default();
                 st.referentiel.set_value(referentiel);
                 refresh_fiches(st);
+                refresh_comments(st);
                 title.set(name);
                 keep_live(st);
                 keep_presence(st);
@@ -1224,6 +1250,7 @@ fn Field(path: String, text: &'static FieldText, kind: FieldKind, st: Signals) -
         })
     };
     let typing_path = path.clone();
+    let comment_path = path.clone();
     let on_input = move |ev: leptos::ev::Event| {
         announce_here(&typing_path, &ev, false);
         let value = event_target_value(&ev);
@@ -1254,12 +1281,176 @@ fn Field(path: String, text: &'static FieldText, kind: FieldKind, st: Signals) -
     };
     view! {
         <div class="champ">
-            <label for=id>{move || t(text.label_fr, text.label_en)}</label>
+            <label for=id.clone()>{move || t(text.label_fr, text.label_en)}</label>
             {guidance}
             {others_here}
             {control}
+            <FieldComments path=comment_path field_id=id st=st/>
         </div>
     }
+}
+
+/// The comments on one field, for the candidate and advisors: a button that says how many
+/// threads are open, and once unfolded the threads (answers, resolve / reopen) and a form
+/// for a new one. Nothing for a juror.
+#[component]
+fn FieldComments(path: String, field_id: String, st: Signals) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let draft = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let threads = {
+        let path = path.clone();
+        Memo::new(move |_| {
+            st.comments
+                .get()
+                .on_field(&path)
+                .cloned()
+                .collect::<Vec<Thread>>()
+        })
+    };
+    let toggle_id = format!("commenter-{field_id}");
+    let new_id = format!("nouveau-{field_id}");
+    let panel_id = format!("commentaires-{field_id}");
+    let label = move || {
+        let all = threads.get();
+        let unresolved = all.iter().filter(|t| !t.resolved()).count();
+        match (all.len(), unresolved) {
+            (0, _) => t("Commenter", "Comment").to_string(),
+            (n, 0) if en() => format!("Comments ({n} resolved)"),
+            (n, 0) => format!("Commentaires ({n} résolu{})", if n > 1 { "s" } else { "" }),
+            (_, open) if en() => format!("Comments ({open})"),
+            (_, open) => format!("Commentaires ({open})"),
+        }
+    };
+    let publish = {
+        let path = path.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            match session::add_comment(&path, None, &draft.get_untracked()) {
+                Ok(()) => {
+                    draft.set(String::new());
+                    error.set(None);
+                    commented(st);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    };
+    let panel = {
+        let (panel_id, new_id) = (panel_id.clone(), new_id.clone());
+        move || {
+            open.get().then(|| {
+                let list = threads.get();
+                view! {
+                    <div class="commentaires" id=panel_id.clone() data-testid=panel_id.clone()>
+                        {list.is_empty().then(|| view! {
+                            <p class="aide">{move || t(
+                                "Aucun commentaire sur ce champ. Les jurés ne voient pas les commentaires.",
+                                "No comment on this field. Jurors do not see comments.",
+                            )}</p>
+                        })}
+                        <ul class="fils">
+                            {list.into_iter().map(|thread| view! { <ThreadView thread=thread st=st/> }).collect_view()}
+                        </ul>
+                        <form class="nouveau-commentaire" on:submit=publish.clone()>
+                            <label for=new_id.clone()>{move || t("Nouveau commentaire (candidat et accompagnateurs seulement)", "New comment (candidate and advisors only)")}</label>
+                            <textarea id=new_id.clone() rows="2" prop:value=draft
+                                on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
+                            <button type="submit" id=format!("publier-{}", new_id.trim_start_matches("nouveau-"))>{move || t("Publier", "Post")}</button>
+                        </form>
+                        {move || error.get().map(|e| view! { <p class="erreur" role="alert">{e}</p> })}
+                    </div>
+                }
+            })
+        }
+    };
+    view! {
+        {move || st.may_comment.get().then(|| view! {
+            <button type="button" class="commenter" id=toggle_id.clone()
+                aria-expanded=move || open.get().to_string() aria-controls=panel_id.clone()
+                on:click=move |_| open.update(|o| *o = !*o)>
+                {label}
+            </button>
+            {panel.clone()}
+        })}
+    }
+}
+
+/// After a comment or a resolution here: shown at once, saved and sent like an edit.
+fn commented(st: Signals) {
+    refresh_comments(st);
+    persist(st);
+}
+
+/// One thread: its comments in order, a form to answer, and resolve / reopen.
+#[component]
+fn ThreadView(thread: Thread, st: Signals) -> impl IntoView {
+    let id: CommentId = thread.first.id;
+    let key = hex::encode(&id[..6]);
+    let answer = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let resolved = thread.resolved();
+    let answer_id = format!("reponse-{key}");
+    let reply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match session::add_comment("", Some(id), &answer.get_untracked()) {
+            Ok(()) => {
+                answer.set(String::new());
+                commented(st);
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    let resolve = move |_| match session::resolve_thread(id, !resolved) {
+        Ok(()) => commented(st),
+        Err(e) => error.set(Some(e)),
+    };
+    let state = thread.state.clone().map(|s| {
+        if !s.resolved {
+            return if en() {
+                format!("Reopened by {}", s.by)
+            } else {
+                format!("Rouvert par {}", s.by)
+            };
+        }
+        if en() {
+            format!("Resolved by {}", s.by)
+        } else {
+            format!("Résolu par {}", s.by)
+        }
+    });
+    let comments: Vec<Comment> = std::iter::once(thread.first)
+        .chain(thread.replies)
+        .collect();
+    view! {
+        <li class="fil" class:resolu=resolved data-thread=hex::encode(id)>
+            {state.map(|s| view! { <p class="etat-fil">{s}</p> })}
+            {comments.into_iter().map(|c| view! {
+                <p class="commentaire"><strong>{c.author}</strong>" · "{when(c.at_ms)}<br/>{c.text}</p>
+            }).collect_view()}
+            <form class="repondre" on:submit=reply>
+                <label for=answer_id.clone()>{move || t("Répondre", "Answer")}</label>
+                <textarea id=answer_id class="reponse" rows="2" prop:value=answer
+                    on:input=move |ev| answer.set(event_target_value(&ev))></textarea>
+                <button type="submit" class="repondre">{move || t("Répondre", "Answer")}</button>
+            </form>
+            <button type="button" class="resoudre" on:click=resolve>{move || if resolved {
+                t("Rouvrir", "Reopen")
+            } else {
+                t("Marquer comme résolu", "Mark as resolved")
+            }}</button>
+            {move || error.get().map(|e| view! { <p class="erreur" role="alert">{e}</p> })}
+        </li>
+    }
+}
+
+/// A comment's date as the browser's locale writes it.
+fn when(at_ms: u64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64));
+    let locale = if en() { "en-GB" } else { "fr-FR" };
+    date.to_locale_string(locale, &wasm_bindgen::JsValue::UNDEFINED)
+        .as_string()
+        .unwrap_or_default()
 }
 
 /// An element id made of a compétence code (`C1.2` → `C1_2`: dots would read as CSS classes).

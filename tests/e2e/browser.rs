@@ -1067,6 +1067,33 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
         "no longer in the field they left"
     );
 
+    // Comments: the advisor comments the fiche's résultats; the count shows on the
+    // candidate's field by itself; the candidate reads it, answers and resolves the thread;
+    // the advisor sees both.
+    advisor.click("#commenter-f-fiches-0-resultats");
+    advisor.assert_accessible("editor, comments unfolded");
+    advisor.type_into("#nouveau-f-fiches-0-resultats", ADVISOR_COMMENT);
+    advisor.click("#publier-f-fiches-0-resultats");
+    let panel = "[data-testid=commentaires-f-fiches-0-resultats]";
+    advisor.wait_text(panel, |t| t.contains(ADVISOR_COMMENT));
+    candidate.wait_text("#commenter-f-fiches-0-resultats", |t| {
+        t == "Commentaires (1)"
+    });
+    candidate.click("#commenter-f-fiches-0-resultats");
+    let thread = candidate.wait_text(panel, |t| t.contains(ADVISOR_COMMENT));
+    assert!(thread.contains(ADVISOR_NAME), "{thread}");
+    candidate.assert_accessible("editor, a comment thread");
+    candidate.type_into(&format!("{panel} textarea.reponse"), "Chiffres ajoutés.");
+    candidate.click(&format!("{panel} button.repondre"));
+    candidate.wait_text(panel, |t| t.contains("Chiffres ajoutés."));
+    candidate.click(&format!("{panel} button.resoudre"));
+    candidate.wait_text("#commenter-f-fiches-0-resultats", |t| {
+        t == "Commentaires (1 résolu)"
+    });
+    advisor.wait_text(panel, |t| {
+        t.contains("Chiffres ajoutés.") && t.contains("Résolu par ")
+    });
+
     // The candidate removes the advisor (after a confirmation): the advisor's app says so,
     // and what the candidate writes next does not reach it.
     let member = format!("[data-testid=membres] li[data-code='{code}'] button");
@@ -1128,14 +1155,14 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
     // Neither the text nor the name (sealed like the rest) is readable on the relay.
     let logs = relay.output();
     for mail in &mails {
-        for needle in [CANARY, AFTER_REMOVAL, ADVISOR_NAME] {
+        for needle in [CANARY, AFTER_REMOVAL, ADVISOR_NAME, ADVISOR_COMMENT] {
             assert!(
                 !contains(&mail.raw, needle.as_bytes()),
                 "{needle} in a mail"
             );
         }
     }
-    for needle in [CANARY, ADVISOR_NAME, AFTER_REMOVAL] {
+    for needle in [CANARY, ADVISOR_NAME, AFTER_REMOVAL, ADVISOR_COMMENT] {
         assert!(
             !contains(&logs, needle.as_bytes()),
             "{needle} in the relay's logs"
@@ -1155,3 +1182,5 @@ const AFTER_REMOVAL: &str = "Écrit après le retrait de l'accompagnateur.";
 
 /// A name typed by the advisor, shown to the candidate through sealed presence messages.
 const ADVISOR_NAME: &str = "Camille Conseil-Présence";
+/// The advisor's comment: sealed for the candidate and advisors, never readable elsewhere.
+const ADVISOR_COMMENT: &str = "Commentaire : chiffrer les résultats (CANARI-fil-2b9e).";
