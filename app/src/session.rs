@@ -1263,6 +1263,11 @@ async fn sync_exchange(socket: &Socket) -> Result<(), String> {
             .reconcile_membership(device, &catch_up.entries)
             .map_err(|e| e.to_string())?;
         catch_up.apply_to(device, replica)?;
+        // Edits sealed before a removal this device just learnt of: the relay takes only
+        // the new epoch.
+        replica
+            .reseal_stale(device, random_nonce)
+            .map_err(|e| e.to_string())?;
         Ok(publish)
     })?;
     for entry in &to_publish {

@@ -12,7 +12,7 @@ use livret_shared::comments::{CommentId, Draft};
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::keys::{DeviceId, DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Role, SignedEntry};
-use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
+use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, Rejection, ServerMsg};
 use livret_shared::sync::Replica;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -605,6 +605,25 @@ pub async fn sync(home: &Home) -> Result<()> {
     Ok(())
 }
 
+/// Seals again for the current epoch what waits in the outbox sealed for an older one, and
+/// sends it (the outbox's other envelopes too: a stored one is acknowledged as a duplicate).
+async fn resend_stale(
+    link: &mut Link,
+    device: &DeviceSecret,
+    replica: &mut Replica,
+    waiting: &BTreeSet<u64>,
+) -> Result<()> {
+    if replica.reseal_stale(device, random_nonce)? == 0 {
+        return Ok(());
+    }
+    for bytes in replica.outbox() {
+        if waiting.contains(&Envelope::parse(&bytes)?.header.counter) {
+            link.send(&ClientMsg::Push { envelope: bytes }).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Seals local edits, sends the outbox, applies what others wrote; returns once every sent
 /// envelope is acknowledged and the catch-up is complete.
 async fn push_and_pull(
@@ -643,6 +662,7 @@ async fn push_and_pull(
                     active_snapshot,
                 )?;
                 caught_up |= complete;
+                resend_stale(link, device, replica, &waiting).await?;
             }
             ServerMsg::Ack {
                 dossier, counter, ..
@@ -650,6 +670,12 @@ async fn push_and_pull(
                 replica.acknowledged(counter);
                 waiting.remove(&counter);
             }
+            // Sent before this device learnt of a removal (a new epoch): sealed again and
+            // sent once the new epoch is known, now or with the log that tells of it.
+            ServerMsg::Rejected {
+                reason: Rejection::WrongEpoch,
+                ..
+            } => resend_stale(link, device, replica, &waiting).await?,
             ServerMsg::Rejected { reason, detail } => {
                 bail!("le relais a refusé : {detail} ({})", reason.as_str())
             }

@@ -310,19 +310,21 @@ pub fn check_header(
     if !role.may_write(h.channel) {
         return Err(Rejection::Forbidden);
     }
-    if h.epoch != m.epoch {
-        return Err(Rejection::WrongEpoch);
-    }
     if h.kind != Kind::Changes {
         // Snapshots have their own checks (`check_snapshot`), presence its own (it is never
         // stored): neither takes a place in a writer's log.
         return Err(Rejection::Malformed);
     }
+    // Before the epoch: an envelope stored before a removal, whose acknowledgement was lost,
+    // is resent with its old epoch and must be acknowledged, not refused for ever.
     if h.counter <= last {
         return match stored {
             Some(s) if s == bytes => Ok(Accept::Duplicate),
             _ => Err(Rejection::Replay),
         };
+    }
+    if h.epoch != m.epoch {
+        return Err(Rejection::WrongEpoch);
     }
     if h.counter != last + 1 {
         return Err(Rejection::Gap);

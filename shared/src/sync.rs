@@ -364,6 +364,51 @@ impl Replica {
         Ok(self.log[relay.len()..].to_vec())
     }
 
+    /// Seals again, for the current epoch, the envelopes of the outbox sealed for an older
+    /// one: a member was removed while they waited (offline, or in flight), and the relay
+    /// takes only the current epoch. Same counters, so the writer's log keeps no gap; the
+    /// old envelopes were never stored (the relay acknowledges a resent stored one as a
+    /// duplicate before looking at its epoch). Returns how many were sealed again; the
+    /// caller sends the outbox again. `nonce` gives a fresh nonce per envelope.
+    pub fn reseal_stale(
+        &mut self,
+        device: &DeviceSecret,
+        mut nonce: impl FnMut() -> [u8; 24],
+    ) -> Result<usize, SyncError> {
+        let epoch = self.membership.epoch;
+        let stale: Vec<(u64, Envelope)> = self
+            .outbox
+            .iter()
+            .filter_map(|(c, b)| Envelope::parse(b).ok().map(|e| (*c, e)))
+            .filter(|(_, e)| e.header.epoch < epoch && e.header.kind == Kind::Changes)
+            .collect();
+        if stale.is_empty() {
+            return Ok(0);
+        }
+        let role = self
+            .membership
+            .role_of(&self.me)
+            .ok_or(SyncError::NotAMember)?;
+        if !role.may_write(Channel::Dossier) {
+            return Err(SyncError::ReadOnly);
+        }
+        let key = self.keys.get(&epoch).ok_or(SyncError::NoKey(epoch))?;
+        for (counter, env) in &stale {
+            let old = self
+                .keys
+                .get(&env.header.epoch)
+                .ok_or(SyncError::NoKey(env.header.epoch))?;
+            let payload = env.open(old)?;
+            let header = Header {
+                epoch,
+                ..env.header.clone()
+            };
+            let sealed = envelope::seal(&header, key, nonce(), &payload, device);
+            self.outbox.insert(*counter, sealed);
+        }
+        Ok(stale.len())
+    }
+
     /// Seals what this device wrote since the last flush into one envelope (added to the
     /// outbox and returned). `None` when there is nothing new or no key for the epoch.
     pub fn flush(

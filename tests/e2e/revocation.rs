@@ -184,3 +184,86 @@ fn a_removed_advisor_keeps_the_past_reads_nothing_new_and_cannot_write() {
     }
     assert!(!contains(&relay.output(), AFTER.as_bytes()));
 }
+
+/// A removal while an advisor has edits waiting (typed offline, or in flight): they were
+/// sealed for the old epoch, which the relay no longer takes. The advisor's next sync seals
+/// them again for the new epoch and they arrive; a resent envelope the relay had already
+/// stored is acknowledged (not refused for its old epoch).
+#[test]
+fn edits_waiting_during_a_removal_are_sealed_again_and_arrive() {
+    let relay = Relay::start();
+    let url = relay.url("");
+    let candidate = Device::new("candidat-epoque");
+    let advisor = Device::new("conseil-epoque");
+    let juror = Device::new("jury-epoque");
+    let id = candidate.run(&["dossier", "new", "--relay", &url]);
+    let dossier = DossierId::from_hex(&id).unwrap();
+    candidate.run(&["sync"]);
+    for (device, role) in [(&advisor, "advisor"), (&juror, "juror")] {
+        candidate.run(&["dossier", "share", &id, &device.identity(), "--role", role]);
+        device.run(&["dossier", "open", &id, "--relay", &url]);
+    }
+    advisor.run(&["dossier", "set", &id, "fiches.0.contexte", "Avant"]);
+    advisor.run(&["sync"]);
+    let advisor_keys = advisor.secret();
+    let (_, stored) = Raw::connect(&relay, &candidate.secret()).catch_up(dossier);
+    let first = stored
+        .iter()
+        .find(|b| Envelope::parse(b).unwrap().header.writer == advisor_keys.signing_public())
+        .expect("the advisor's first batch")
+        .clone();
+
+    // The advisor types while the candidate removes the juror (epoch 2).
+    advisor.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.taches",
+        "Écrit pendant le retrait",
+    ]);
+    assert_eq!(
+        candidate.run(&["dossier", "remove", &id, &juror.identity()]),
+        "2"
+    );
+
+    // Its stored batch, resent as it was (epoch 1), is a duplicate; a new epoch-1 batch is
+    // refused for its epoch.
+    let mut raw = Raw::connect(&relay, &advisor_keys);
+    match raw.push(&first) {
+        ServerMsg::Ack { counter, .. } => assert_eq!(counter, 1),
+        other => panic!("a stored envelope resent after the removal: {other:?}"),
+    }
+    let key = advisor.replica(&id).membership().keys_for(&advisor_keys)[&1].duplicate();
+    let header = Header {
+        dossier,
+        epoch: 1,
+        writer: advisor_keys.signing_public(),
+        counter: 2,
+        parent: [0; 32],
+        kind: Kind::Changes,
+        channel: Channel::Dossier,
+    };
+    let old = envelope::seal(&header, &key, random_nonce(), b"x", &advisor_keys);
+    assert_eq!(rejected(raw.push(&old)), Rejection::WrongEpoch);
+
+    // The advisor's sync seals its waiting edit again (epoch 2) and it reaches the candidate.
+    advisor.run(&["sync"]);
+    assert_eq!(advisor.replica(&id).pending(), 0, "nothing left waiting");
+    candidate.run(&["sync"]);
+    assert_eq!(
+        candidate.run(&["dossier", "get", &id, "fiches.0.taches"]),
+        "Écrit pendant le retrait"
+    );
+    let (_, stored) = Raw::connect(&relay, &candidate.secret()).catch_up(dossier);
+    let epochs: Vec<(u64, u32)> = stored
+        .iter()
+        .map(|b| Envelope::parse(b).unwrap().header)
+        .filter(|h| h.writer == advisor_keys.signing_public())
+        .map(|h| (h.counter, h.epoch))
+        .collect();
+    assert_eq!(
+        epochs,
+        [(1, 1), (2, 2)],
+        "no gap, the second in the new epoch"
+    );
+}
