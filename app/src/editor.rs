@@ -221,6 +221,13 @@ fn keep_live(st: Signals) {
                         }
                     }
                 }
+                Err(_) if session::removed_from_open() => {
+                    // Removed while away: the relay sent the removal before refusing.
+                    show_others_edits(st);
+                    st.present.set(Vec::new());
+                    st.sync.set(SyncState::Removed);
+                    return;
+                }
                 Err(e) => {
                     if st.sync.try_get_untracked().is_some() {
                         st.sync.set(SyncState::Offline(e));

@@ -895,6 +895,19 @@ pub async fn go_live() -> Result<bool, String> {
     Ok(before != after)
 }
 
+/// Whether the open dossier removed this device (it knows from the membership log).
+pub fn removed_from_open() -> bool {
+    with_open(|r| !r.is_member()).unwrap_or(false)
+}
+
+fn removed_text() -> String {
+    i18n::t(
+        "le candidat a retiré cet appareil du dossier",
+        "the candidate removed this device from the dossier",
+    )
+    .to_string()
+}
+
 /// Drops the kept connection (the browser went offline, the membership changed and wants a
 /// full sync, the editor closed); whoever waits on it is told it is gone.
 pub fn close_live() {
@@ -1263,13 +1276,20 @@ async fn sync_exchange(socket: &Socket) -> Result<(), String> {
             .reconcile_membership(device, &catch_up.entries)
             .map_err(|e| e.to_string())?;
         catch_up.apply_to(device, replica)?;
-        // Edits sealed before a removal this device just learnt of: the relay takes only
-        // the new epoch.
-        replica
-            .reseal_stale(device, random_nonce)
-            .map_err(|e| e.to_string())?;
+        if replica.is_member() {
+            // Edits sealed before a removal this device just learnt of: the relay takes
+            // only the new epoch.
+            replica
+                .reseal_stale(device, random_nonce)
+                .map_err(|e| e.to_string())?;
+        }
         Ok(publish)
     })?;
+    if !with_open(|r| r.is_member())? {
+        // Removed while this device was away: the relay said so before refusing it.
+        save_open().await?;
+        return Err(removed_text());
+    }
     for entry in &to_publish {
         publish(socket, id, entry).await?;
     }

@@ -662,6 +662,13 @@ async fn push_and_pull(
                     active_snapshot,
                 )?;
                 caught_up |= complete;
+                if !replica.is_member() {
+                    bail!(
+                        "cet appareil n'est plus membre du dossier {} : le candidat l'en a \
+                         retiré (ce qu'il en avait reste sur cet appareil)",
+                        replica.id
+                    );
+                }
                 resend_stale(link, device, replica, &waiting).await?;
             }
             ServerMsg::Ack {

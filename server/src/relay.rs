@@ -18,7 +18,7 @@ use futures_util::{FutureExt, SinkExt};
 use livret_shared::envelope::{Channel, DossierId, Envelope, Header, Kind, MAX_ENVELOPE};
 use livret_shared::evidence;
 use livret_shared::keys;
-use livret_shared::membership::{Membership, SignedEntry};
+use livret_shared::membership::{Membership, Op, SignedEntry};
 use livret_shared::protocol::{self, AUTH_DOMAIN, Accept, ClientMsg, Rejection, ServerMsg};
 use tokio::sync::{mpsc, oneshot};
 
@@ -287,6 +287,30 @@ struct AppendState {
 
 pub(crate) fn load_membership(store: &dyn Store, dossier: &DossierId) -> Option<Membership> {
     fold_log(&store.membership_log(dossier).ok()?)
+}
+
+/// For a device that was a member and was removed (while offline, say): the log up to and
+/// including its removal, so that it learns it was removed rather than only being refused.
+/// Nothing after the removal (who came in later is none of its business), and nothing for a
+/// device that never belonged.
+fn removal_notice(store: &dyn Store, dossier: DossierId, device: &[u8; 32]) -> Vec<ServerMsg> {
+    let log = store.membership_log(&dossier).unwrap_or_default();
+    // The last removal: a device removed, added back and removed again learns of the last.
+    let removal = log.iter().rposition(|b| {
+        SignedEntry::from_bytes(b)
+            .is_ok_and(|e| matches!(e.body.op, Op::Remove { signing } if signing == *device))
+    });
+    match removal {
+        Some(at) => vec![ServerMsg::Log {
+            dossier,
+            entries: log[..=at].to_vec(),
+            snapshot: None,
+            envelopes: Vec::new(),
+            complete: true,
+            active_snapshot: None,
+        }],
+        None => Vec::new(),
+    }
 }
 
 /// A stored membership log (entries as bytes) folded; `None` when empty or invalid.
@@ -974,11 +998,13 @@ async fn handle(
                 return rejected(relay, Rejection::UnknownDossier, "dossier inconnu");
             };
             if membership.role_of(&me).is_none() {
-                return rejected(
+                let mut answer = removal_notice(store.as_ref(), dossier, &me);
+                answer.extend(rejected(
                     relay,
                     Rejection::Forbidden,
                     "cet appareil n'est pas membre du dossier",
-                );
+                ));
+                return answer;
             }
             // Subscribe first, then read: an envelope committed in between arrives twice at
             // worst, and replicas drop duplicates.
@@ -991,11 +1017,13 @@ async fn handle(
             let still_member = fold_log(&log).is_some_and(|m| m.role_of(&me).is_some());
             if !still_member {
                 relay.unsubscribe(&dossier, connection);
-                return rejected(
+                let mut answer = removal_notice(store.as_ref(), dossier, &me);
+                answer.extend(rejected(
                     relay,
                     Rejection::Forbidden,
                     "cet appareil n'est pas membre du dossier",
-                );
+                ));
+                return answer;
             }
             let mut since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
             // Behind the active snapshot: the snapshot, then what came after it. Otherwise the

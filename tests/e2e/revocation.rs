@@ -111,9 +111,15 @@ fn a_removed_advisor_keeps_the_past_reads_nothing_new_and_cannot_write() {
     live.send(&ClientMsg::Dossiers);
     assert_eq!(live.recv(), ServerMsg::Dossiers { ids: Vec::new() });
 
-    // The advisor's device keeps what it had; its sync is refused.
+    // The advisor's device keeps what it had; its sync is refused, and it learns why (the
+    // relay sends the log up to its removal, nothing after).
+    assert!(
+        advisor.replica(&id).is_member(),
+        "its CLI copy did not hear of it yet"
+    );
     let (ok, err) = advisor.try_run(&["sync"]);
-    assert!(!ok && err.contains("membre"), "{err}");
+    assert!(!ok && err.contains("n'est plus membre du dossier"), "{err}");
+    assert!(!advisor.replica(&id).is_member(), "it knows it was removed");
     assert_eq!(
         advisor.run(&["dossier", "get", &id, "motivation.lettre"]),
         "Avant le retrait"
@@ -172,6 +178,22 @@ fn a_removed_advisor_keeps_the_past_reads_nothing_new_and_cannot_write() {
         dossier,
         since: Vec::new(),
     });
+    // Told of its removal first (the log up to it, no envelope), then refused.
+    match raw.recv() {
+        ServerMsg::Log {
+            entries, envelopes, ..
+        } => {
+            assert!(envelopes.is_empty());
+            let last = livret_shared::membership::SignedEntry::from_bytes(entries.last().unwrap());
+            assert_eq!(
+                last.unwrap().body.op,
+                Op::Remove {
+                    signing: advisor_keys.signing_public()
+                }
+            );
+        }
+        other => panic!("expected the removal notice, got {other:?}"),
+    }
     assert_eq!(rejected(raw.recv()), Rejection::Forbidden);
 
     // And nothing of the text written after the removal is readable on the relay.
