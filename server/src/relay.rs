@@ -23,6 +23,7 @@ use livret_shared::protocol::{self, AUTH_DOMAIN, Accept, ClientMsg, Rejection, S
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::{NewEnvelope, Store, StoreError, StoredSnapshot};
+use livret_shared::ratelimit::TokenBucket;
 
 /// Frames queued for one connection, already encoded (shared between subscribers).
 type Outgoing = mpsc::UnboundedSender<Bytes>;
@@ -33,7 +34,15 @@ struct Subscriber {
     connection: u64,
     device: [u8; 32],
     tx: Outgoing,
+    /// What this connection may still send as presence for the dossier.
+    presence: TokenBucket,
 }
+
+/// Presence a connection may send per dossier: a burst (tabbing through fields), then a few
+/// a second; beyond, messages are dropped without a word (presence is a courtesy, and a
+/// refusal would cost an honest app its connection).
+const PRESENCE_BURST: u32 = 30;
+const PRESENCE_PER_SECOND: u32 = 5;
 
 /// A fan-out frame never grows past this many envelope bytes; more go in further frames.
 const MAX_FAN_OUT_FRAME: usize = 4 * 1024 * 1024;
@@ -53,6 +62,8 @@ pub struct Relay {
 pub struct Metrics {
     pub accepted: AtomicU64,
     pub duplicates: AtomicU64,
+    /// Presence messages over a connection's budget, dropped.
+    pub presence_dropped: AtomicU64,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
 }
 
@@ -70,6 +81,7 @@ impl Metrics {
         serde_json::json!({
             "accepted": self.accepted.load(Ordering::Relaxed),
             "duplicates": self.duplicates.load(Ordering::Relaxed),
+            "presence_dropped": self.presence_dropped.load(Ordering::Relaxed),
             "rejected": *self.rejected.lock().expect("metrics lock"),
         })
     }
@@ -176,6 +188,11 @@ impl Relay {
                 connection,
                 device,
                 tx,
+                presence: TokenBucket::new(
+                    PRESENCE_BURST,
+                    PRESENCE_PER_SECOND,
+                    crate::mail::now_ms() as u64,
+                ),
             });
         }
     }
@@ -198,18 +215,28 @@ impl Relay {
             Err(r) => return rejected(self, r, "présence refusée"),
         };
         let dossier = env.header.dossier;
-        let following = self
+        let allowed = self
             .hub
             .lock()
             .expect("hub lock")
-            .get(&dossier)
-            .is_some_and(|subs| subs.iter().any(|s| s.connection == connection));
-        if !following {
-            return rejected(
-                self,
-                Rejection::Forbidden,
-                "dossier non suivi par cette connexion",
-            );
+            .get_mut(&dossier)
+            .and_then(|subs| subs.iter_mut().find(|s| s.connection == connection))
+            .map(|s| s.presence.take(crate::mail::now_ms() as u64));
+        match allowed {
+            None => {
+                return rejected(
+                    self,
+                    Rejection::Forbidden,
+                    "dossier non suivi par cette connexion",
+                );
+            }
+            Some(false) => {
+                self.metrics
+                    .presence_dropped
+                    .fetch_add(1, Ordering::Relaxed);
+                return Vec::new();
+            }
+            Some(true) => {}
         }
         let frame = protocol::encode(&ServerMsg::Presence { envelope });
         self.fan_out(&dossier, connection, Bytes::from(frame));

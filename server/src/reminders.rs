@@ -195,9 +195,17 @@ pub async fn set(
                 Ok(mailbox) => mailbox.email.to_string(),
                 Err(_) => return rejected(relay, Rejection::Malformed, "adresse e-mail invalide"),
             };
-            let planned = schedule(jury, now);
+            let mut planned = schedule(jury, now);
             if planned.is_empty() {
                 return rejected(relay, Rejection::Malformed, "la date du jury est passée");
+            }
+            // One at once at most per day and dossier: setting the reminders again (a new
+            // date, another address) must not turn the relay into a mail cannon.
+            if planned[0].0 == now {
+                let last = relay.store.reminder_at_once(&dossier).ok().flatten();
+                if last.is_some_and(|at| now - at < DAY_MS) {
+                    planned.remove(0);
+                }
             }
             planned
                 .into_iter()
@@ -207,7 +215,9 @@ pub async fn set(
     };
     let store = relay.store.clone();
     let due: Vec<i64> = mails.iter().map(|(_, at)| *at).collect();
-    let stored = tokio::task::spawn_blocking(move || store.set_reminders(&dossier, &mails)).await;
+    let at_once = due.first().copied().filter(|at| *at == now);
+    let stored =
+        tokio::task::spawn_blocking(move || store.set_reminders(&dossier, &mails, at_once)).await;
     match stored {
         Ok(Ok(())) => {
             mailer.queued();

@@ -184,12 +184,16 @@ pub trait Store: Send + Sync + 'static {
     fn next_mail_due(&self) -> Result<Option<i64>, StoreError>;
     fn mail_sent(&self, id: i64) -> Result<(), StoreError>;
     /// Replaces a dossier's reminders not yet sent by `mails` (each with when it goes), in
-    /// one transaction; none cancels them.
+    /// one transaction; none cancels them. `at_once`: one of them goes now (a moment already
+    /// past), remembered so that setting the reminders again soon does not mail again.
     fn set_reminders(
         &self,
         dossier: &DossierId,
         mails: &[(OutgoingMail, i64)],
+        at_once: Option<i64>,
     ) -> Result<(), StoreError>;
+    /// When a reminder last went at once for this dossier (milliseconds), if ever.
+    fn reminder_at_once(&self, dossier: &DossierId) -> Result<Option<i64>, StoreError>;
     fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError>;
 }
 
@@ -284,6 +288,12 @@ impl SqliteStore {
                  dossier BLOB NOT NULL
              );
              CREATE INDEX IF NOT EXISTS reminders_by_dossier ON reminders (dossier);
+             -- The last reminder sent at once per dossier (setting them again the same day
+             -- must not mail again).
+             CREATE TABLE IF NOT EXISTS reminders_at_once (
+                 dossier BLOB PRIMARY KEY,
+                 at INTEGER NOT NULL
+             ) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS mail_queue (
                  id INTEGER PRIMARY KEY AUTOINCREMENT,
                  recipient TEXT NOT NULL,
@@ -737,6 +747,7 @@ impl Store for SqliteStore {
         &self,
         dossier: &DossierId,
         mails: &[(OutgoingMail, i64)],
+        at_once: Option<i64>,
     ) -> Result<(), StoreError> {
         let mut conn = self.write.lock().expect("store lock");
         let tx = conn.transaction()?;
@@ -755,8 +766,26 @@ impl Store for SqliteStore {
                 params![id, &dossier.0[..]],
             )?;
         }
+        if let Some(at) = at_once {
+            tx.execute(
+                "INSERT INTO reminders_at_once (dossier, at) VALUES (?1, ?2)
+                 ON CONFLICT (dossier) DO UPDATE SET at = excluded.at",
+                params![&dossier.0[..], at],
+            )?;
+        }
         tx.commit()?;
         Ok(())
+    }
+
+    fn reminder_at_once(&self, dossier: &DossierId) -> Result<Option<i64>, StoreError> {
+        let conn = self.read.lock().expect("store lock");
+        Ok(conn
+            .query_row(
+                "SELECT at FROM reminders_at_once WHERE dossier = ?1",
+                params![&dossier.0[..]],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError> {
@@ -834,9 +863,9 @@ mod tests {
         let store = SqliteStore::open(&dir.join("relay.sqlite3")).unwrap();
         let (a, b) = (DossierId([1; 16]), DossierId([2; 16]));
         store
-            .set_reminders(&a, &[(mail("a-30"), 10), (mail("a-7"), 20)])
+            .set_reminders(&a, &[(mail("a-30"), 10), (mail("a-7"), 20)], None)
             .unwrap();
-        store.set_reminders(&b, &[(mail("b-7"), 15)]).unwrap();
+        store.set_reminders(&b, &[(mail("b-7"), 15)], None).unwrap();
         // Another kind of mail (an invitation's), queued the usual way.
         insert_mail(&store.write.lock().unwrap(), &mail("invitation"), 5).unwrap();
         let names =
@@ -844,16 +873,30 @@ mod tests {
         assert_eq!(names(&store), ["invitation", "a-30", "b-7", "a-7"]);
 
         // A new date for a: its two reminders give way to one; b's and the invitation stay.
-        store.set_reminders(&a, &[(mail("a-1"), 30)]).unwrap();
+        store.set_reminders(&a, &[(mail("a-1"), 30)], None).unwrap();
         assert_eq!(names(&store), ["invitation", "b-7", "a-1"]);
         // Cancelled: a has none left.
-        store.set_reminders(&a, &[]).unwrap();
+        store.set_reminders(&a, &[], None).unwrap();
         assert_eq!(names(&store), ["invitation", "b-7"]);
         // A reminder sent leaves no link behind: replacing b's after it removes nothing else.
         let (_, b_id) = queued(&store)[1].clone();
         store.mail_sent(b_id).unwrap();
-        store.set_reminders(&b, &[(mail("b-1"), 40)]).unwrap();
+        store.set_reminders(&b, &[(mail("b-1"), 40)], None).unwrap();
         assert_eq!(names(&store), ["invitation", "b-1"]);
+        // A reminder sent at once is remembered per dossier, until the next one at once.
+        assert_eq!(store.reminder_at_once(&a).unwrap(), None);
+        store
+            .set_reminders(&a, &[(mail("a-now"), 50)], Some(50))
+            .unwrap();
+        store
+            .set_reminders(&a, &[(mail("a-later"), 90)], None)
+            .unwrap();
+        assert_eq!(store.reminder_at_once(&a).unwrap(), Some(50));
+        store
+            .set_reminders(&a, &[(mail("a-now2"), 60)], Some(60))
+            .unwrap();
+        assert_eq!(store.reminder_at_once(&a).unwrap(), Some(60));
+        assert_eq!(store.reminder_at_once(&b).unwrap(), None);
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }

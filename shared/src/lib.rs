@@ -14,6 +14,7 @@ pub mod keys;
 pub mod membership;
 pub mod presence;
 pub mod protocol;
+pub mod ratelimit;
 pub mod referentiel;
 pub mod sync;
 pub mod template;

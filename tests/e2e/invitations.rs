@@ -280,6 +280,19 @@ fn reminders_before_the_jury_follow_the_date_and_carry_nothing_of_the_dossier() 
         "canary in the reminder"
     );
 
+    // Set again the same day, three days ahead: no second mail at once (one went today),
+    // only the moment still ahead.
+    let due = candidate.run(&[
+        "dossier",
+        "reminders",
+        &id,
+        "--email",
+        email,
+        "--jury-date",
+        &utc_date_in(3),
+    ]);
+    assert_eq!(due, format!("{} 08:00 UTC", utc_date_in(2)));
+
     // Moved to 40 days ahead: three reminders, none now, the old day-before one gone.
     let due = candidate.run(&[
         "dossier",

@@ -22,25 +22,25 @@ fn nothing_pending(raw: &mut Raw) {
     }
 }
 
-#[test]
-fn presence_reaches_the_members_following_and_is_never_stored() {
-    let relay = Relay::start();
-    let owner = DeviceSecret::generate();
-    let advisor = DeviceSecret::generate();
-    let juror = DeviceSecret::generate();
-    let stranger = DeviceSecret::generate();
+/// A dossier on `relay` owned by `owner`, shared with `members`: the owner's replica,
+/// `viewer`'s replica, the epoch keys, and the owner's connection (following the dossier).
+fn shared_dossier(
+    relay: &Relay,
+    owner: &DeviceSecret,
+    viewer: &DeviceSecret,
+    members: &[(&DeviceSecret, Role)],
+) -> (Replica, Replica, EpochKeys, Raw) {
     let key = EpochKeys::generate();
     let id = DossierId::generate();
-    let (mut o, genesis) = Replica::create(&owner, id, key.duplicate()).unwrap();
+    let (mut o, genesis) = Replica::create(owner, id, key.duplicate()).unwrap();
     let mut entries = vec![genesis.clone()];
-    for (device, role) in [(&advisor, Role::Advisor), (&juror, Role::Juror)] {
-        let e = membership::add(o.membership(), &owner, &device.id(), role, &key).unwrap();
-        o.apply_membership(&owner, std::slice::from_ref(&e))
-            .unwrap();
+    for (device, role) in members {
+        let e = membership::add(o.membership(), owner, &device.id(), *role, &key).unwrap();
+        o.apply_membership(owner, std::slice::from_ref(&e)).unwrap();
         entries.push(e);
     }
-    let a = Replica::join(&advisor, entries.clone()).unwrap();
-    let mut raw_owner = Raw::connect(&relay, &owner);
+    let v = Replica::join(viewer, entries.clone()).unwrap();
+    let mut raw_owner = Raw::connect(relay, owner);
     raw_owner.send(&ClientMsg::Create {
         entry: genesis.to_bytes(),
     });
@@ -53,6 +53,67 @@ fn presence_reaches_the_members_following_and_is_never_stored() {
         assert!(matches!(raw_owner.reply(), ServerMsg::MembershipOk { .. }));
     }
     raw_owner.catch_up(id);
+    (o, v, key, raw_owner)
+}
+
+/// A member sending presence as fast as it can: past a burst, the relay drops the excess
+/// (counted, not forwarded) and the sender's connection stays up.
+#[test]
+fn a_presence_flood_is_cut_to_a_budget() {
+    let relay = Relay::start();
+    let owner = DeviceSecret::generate();
+    let advisor = DeviceSecret::generate();
+    let (_, a, _, mut raw_owner) =
+        shared_dossier(&relay, &owner, &advisor, &[(&advisor, Role::Advisor)]);
+    let mut raw_advisor = Raw::connect(&relay, &advisor);
+    raw_advisor.catch_up(a.id);
+    let here = Presence {
+        field: "cv.parcours".into(),
+        caret: None,
+        name: "Alex".into(),
+        leaving: false,
+    };
+    const SENT: u64 = 300;
+    for at in 1..=SENT {
+        let sealed = a
+            .seal_presence(&advisor, at, random_nonce(), &here)
+            .unwrap();
+        raw_advisor.send(&ClientMsg::Presence { envelope: sealed });
+    }
+    // Still connected: its next question is answered.
+    nothing_pending(&mut raw_advisor);
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&crate::support::get(relay.addr, "/api/v1/metrics").body).unwrap();
+    let dropped = metrics["presence_dropped"].as_u64().unwrap();
+    // The owner received exactly the others, then nothing more.
+    let mut received = 0;
+    while received < SENT - dropped {
+        match raw_owner.recv() {
+            ServerMsg::Presence { .. } => received += 1,
+            other => panic!("unexpected frame: {other:?}"),
+        }
+    }
+    nothing_pending(&mut raw_owner);
+    assert!(
+        dropped >= SENT - 60,
+        "{dropped} of {SENT} dropped: the burst is 30, the refill 5 a second"
+    );
+}
+
+#[test]
+fn presence_reaches_the_members_following_and_is_never_stored() {
+    let relay = Relay::start();
+    let owner = DeviceSecret::generate();
+    let advisor = DeviceSecret::generate();
+    let juror = DeviceSecret::generate();
+    let stranger = DeviceSecret::generate();
+    let (o, a, key, mut raw_owner) = shared_dossier(
+        &relay,
+        &owner,
+        &advisor,
+        &[(&advisor, Role::Advisor), (&juror, Role::Juror)],
+    );
+    let id = o.id;
     let mut raw_juror = Raw::connect(&relay, &juror);
     raw_juror.catch_up(id);
     let mut raw_advisor = Raw::connect(&relay, &advisor);
