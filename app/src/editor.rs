@@ -1242,8 +1242,15 @@ fn Field(path: String, text: &'static FieldText, kind: FieldKind, st: Signals) -
             .into_iter()
             .filter(|h| h.field == here_path)
             .map(|h| match h.caret {
-                Some(c) if en() => format!("{} (at character {c})", h.who),
-                Some(c) => format!("{} (au caractère {c})", h.who),
+                Some(c) => {
+                    let around = shown
+                        .with(|text| livret_shared::presence::caret_in_context(text, c as usize));
+                    if en() {
+                        format!("{} (at character {c}: “{around}”)", h.who)
+                    } else {
+                        format!("{} (au caractère {c} : « {around} »)", h.who)
+                    }
+                }
                 None => h.who,
             })
             .collect();

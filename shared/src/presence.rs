@@ -103,6 +103,32 @@ impl Roster {
     }
 }
 
+/// Where another member's caret is, as the text around it with a bar at the caret (a few
+/// words each side): "…le besoin│ du client…". `caret` counts UTF-16 units, as the browser does.
+pub fn caret_in_context(text: &str, caret: usize) -> String {
+    const SIDE: usize = 16;
+    let chars: Vec<char> = text.chars().collect();
+    // The browser counts the caret in UTF-16 units; an emoji is two of them.
+    let mut units = 0;
+    let at = chars
+        .iter()
+        .position(|c| {
+            let reached = units >= caret;
+            units += c.len_utf16();
+            reached
+        })
+        .unwrap_or(chars.len());
+    let from = at.saturating_sub(SIDE);
+    let to = (at + SIDE).min(chars.len());
+    let before: String = chars[from..at].iter().collect();
+    let after: String = chars[at..to].iter().collect();
+    format!(
+        "{}{before}│{after}{}",
+        if from > 0 { "…" } else { "" },
+        if to < chars.len() { "…" } else { "" }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +188,21 @@ mod tests {
         .bounded();
         assert_eq!(p.field.chars().count(), MAX_FIELD);
         assert_eq!(p.name.chars().count(), MAX_NAME);
+    }
+
+    #[test]
+    fn a_caret_is_shown_in_its_words() {
+        assert_eq!(caret_in_context("", 0), "│");
+        assert_eq!(caret_in_context("Analyse", 3), "Ana│lyse");
+        let long = "Recueil du besoin auprès du client final";
+        // Sixteen characters each side at most.
+        assert_eq!(
+            caret_in_context(long, 17),
+            "…ecueil du besoin│ auprès du clien…"
+        );
+        assert_eq!(caret_in_context(long, 40), "… du client final│");
+        // UTF-16 units, as the browser counts: the emoji takes two.
+        assert_eq!(caret_in_context("🙂été", 3), "🙂é│té");
+        assert_eq!(caret_in_context("court", 99), "court│");
     }
 }

@@ -1049,7 +1049,7 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
     let here = candidate.wait_text("[data-testid=presence-f-fiches-0-resultats]", |t| {
         t.starts_with("Aussi ici : ") && t.contains(ADVISOR_NAME)
     });
-    assert!(here.contains("au caractère 0"), "{here}");
+    assert!(here.contains("au caractère 0 : « │ »"), "{here}");
     candidate.assert_accessible("editor, an advisor present");
     candidate.click("#f-fiches-0-moyens");
     advisor.wait_text("[data-testid=presents]", |t| t.contains("(candidat)"));
