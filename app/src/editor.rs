@@ -1350,21 +1350,28 @@ fn FieldComments(path: String, field_id: String, st: Signals) -> impl IntoView {
             }
         }
     };
+    // Answers being typed, by thread: kept here, outside the threads, which are drawn again
+    // when they change (a comment arriving must not wipe what someone is typing). One signal
+    // made with the component: signals made while drawing the list would be dropped with it.
+    let answers = RwSignal::new(std::collections::HashMap::<CommentId, String>::new());
     let panel = {
         let (panel_id, new_id) = (panel_id.clone(), new_id.clone());
         move || {
+            // Only `open` is read here: the list below is drawn again on its own when the
+            // threads change, so the new comment's form is left as it is.
             open.get().then(|| {
-                let list = threads.get();
                 view! {
                     <div class="commentaires" id=panel_id.clone() data-testid=panel_id.clone()>
-                        {list.is_empty().then(|| view! {
+                        {move || threads.with(Vec::is_empty).then(|| view! {
                             <p class="aide">{move || t(
                                 "Aucun commentaire sur ce champ. Les jurés ne voient pas les commentaires.",
                                 "No comment on this field. Jurors do not see comments.",
                             )}</p>
                         })}
                         <ul class="fils">
-                            {list.into_iter().map(|thread| view! { <ThreadView thread=thread st=st/> }).collect_view()}
+                            {move || threads.get().into_iter().map(|thread| view! {
+                                <ThreadView answers=answers thread=thread st=st/>
+                            }).collect_view()}
                         </ul>
                         <form class="nouveau-commentaire" on:submit=publish.clone()>
                             <label for=new_id.clone()>{move || t("Nouveau commentaire (candidat et accompagnateurs seulement)", "New comment (candidate and advisors only)")}</label>
@@ -1398,18 +1405,24 @@ fn commented(st: Signals) {
 
 /// One thread: its comments in order, a form to answer, and resolve / reopen.
 #[component]
-fn ThreadView(thread: Thread, st: Signals) -> impl IntoView {
+fn ThreadView(
+    thread: Thread,
+    answers: RwSignal<std::collections::HashMap<CommentId, String>>,
+    st: Signals,
+) -> impl IntoView {
     let id: CommentId = thread.first.id;
     let key = hex::encode(&id[..6]);
-    let answer = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let resolved = thread.resolved();
     let answer_id = format!("reponse-{key}");
     let reply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match session::add_comment("", Some(id), &answer.get_untracked()) {
+        let text = answers.with_untracked(|a| a.get(&id).cloned().unwrap_or_default());
+        match session::add_comment("", Some(id), &text) {
             Ok(()) => {
-                answer.set(String::new());
+                answers.update(|a| {
+                    a.remove(&id);
+                });
                 commented(st);
             }
             Err(e) => error.set(Some(e)),
@@ -1444,8 +1457,15 @@ fn ThreadView(thread: Thread, st: Signals) -> impl IntoView {
             }).collect_view()}
             <form class="repondre" on:submit=reply>
                 <label for=answer_id.clone()>{move || t("Répondre", "Answer")}</label>
-                <textarea id=answer_id class="reponse" rows="2" prop:value=answer
-                    on:input=move |ev| answer.set(event_target_value(&ev))></textarea>
+                <textarea id=answer_id class="reponse" rows="2"
+                    prop:value=move || answers.with(|a| a.get(&id).cloned().unwrap_or_default())
+                    on:input=move |ev| {
+                        // Untracked: the box already shows it.
+                        let typed = event_target_value(&ev);
+                        answers.update_untracked(|a| {
+                            a.insert(id, typed);
+                        });
+                    }></textarea>
                 <button type="submit" class="repondre">{move || t("Répondre", "Answer")}</button>
             </form>
             <button type="button" class="resoudre" on:click=resolve>{move || if resolved {

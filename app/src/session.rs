@@ -1196,16 +1196,20 @@ pub fn add_comment(field: &str, reply_to: Option<CommentId>, text: &str) -> Resu
         author: comment_author(),
         text: text.to_string(),
     };
-    with_open(|r| r.comment(draft, id, now_ms(), random_nonce()))?
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    with_device_and_open(|device, r| {
+        r.comment(device, draft, id, now_ms(), random_nonce())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// Marks a thread resolved, or open again.
 pub fn resolve_thread(thread: CommentId, resolved: bool) -> Result<(), String> {
     let by = comment_author();
-    with_open(|r| r.set_thread_resolved(thread, resolved, &by, now_ms(), random_nonce()))?
-        .map_err(|e| e.to_string())
+    with_device_and_open(|device, r| {
+        r.set_thread_resolved(device, thread, resolved, &by, now_ms(), random_nonce())
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// Another member where they are now: their name (or their safety code when they gave

@@ -510,7 +510,7 @@ pub fn dossier_comment(
         author: name.unwrap_or_else(|| device.id().safety_code()),
         text: text.to_string(),
     };
-    replica.comment(draft, comment_id, now_ms(), random_nonce())?;
+    replica.comment(&device, draft, comment_id, now_ms(), random_nonce())?;
     home.save(&mut replica)?;
     println!("{}", hex::encode(comment_id));
     Ok(())
@@ -523,6 +523,7 @@ pub fn dossier_resolve(home: &Home, id: &str, thread: &str, reopen: bool) -> Res
     let mut replica = home.load(&device, &id)?;
     let by = device.id().safety_code();
     replica.set_thread_resolved(
+        &device,
         parse_comment_id(thread)?,
         !reopen,
         &by,

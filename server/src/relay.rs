@@ -34,13 +34,11 @@ struct Subscriber {
     connection: u64,
     device: [u8; 32],
     tx: Outgoing,
-    /// What this connection may still send as presence for the dossier.
-    presence: TokenBucket,
 }
 
-/// Presence a connection may send per dossier: a burst (tabbing through fields), then a few
-/// a second; beyond, messages are dropped without a word (presence is a courtesy, and a
-/// refusal would cost an honest app its connection).
+/// Presence a device may send per dossier, whatever number of connections it opens: a burst
+/// (tabbing through fields), then a few a second; beyond, messages are dropped without a
+/// word (presence is a courtesy, and a refusal would cost an honest app its connection).
 const PRESENCE_BURST: u32 = 30;
 const PRESENCE_PER_SECOND: u32 = 5;
 
@@ -54,6 +52,8 @@ pub struct Relay {
     pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
     appender: std::sync::mpsc::Sender<Job>,
     hub: Mutex<HashMap<DossierId, Vec<Subscriber>>>,
+    /// Presence budgets by dossier and device (one entry per member who sent any).
+    presence_budgets: Mutex<HashMap<(DossierId, [u8; 32]), TokenBucket>>,
     next_connection: AtomicU64,
     pub metrics: Metrics,
 }
@@ -127,6 +127,7 @@ impl Relay {
             mailer,
             appender: tx,
             hub: Mutex::new(HashMap::new()),
+            presence_budgets: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(1),
             metrics: Metrics::default(),
         });
@@ -188,11 +189,6 @@ impl Relay {
                 connection,
                 device,
                 tx,
-                presence: TokenBucket::new(
-                    PRESENCE_BURST,
-                    PRESENCE_PER_SECOND,
-                    crate::mail::now_ms() as u64,
-                ),
             });
         }
     }
@@ -215,28 +211,32 @@ impl Relay {
             Err(r) => return rejected(self, r, "présence refusée"),
         };
         let dossier = env.header.dossier;
-        let allowed = self
+        let following = self
             .hub
             .lock()
             .expect("hub lock")
-            .get_mut(&dossier)
-            .and_then(|subs| subs.iter_mut().find(|s| s.connection == connection))
-            .map(|s| s.presence.take(crate::mail::now_ms() as u64));
-        match allowed {
-            None => {
-                return rejected(
-                    self,
-                    Rejection::Forbidden,
-                    "dossier non suivi par cette connexion",
-                );
-            }
-            Some(false) => {
-                self.metrics
-                    .presence_dropped
-                    .fetch_add(1, Ordering::Relaxed);
-                return Vec::new();
-            }
-            Some(true) => {}
+            .get(&dossier)
+            .is_some_and(|subs| subs.iter().any(|s| s.connection == connection));
+        if !following {
+            return rejected(
+                self,
+                Rejection::Forbidden,
+                "dossier non suivi par cette connexion",
+            );
+        }
+        let now = crate::mail::now_ms() as u64;
+        let allowed = self
+            .presence_budgets
+            .lock()
+            .expect("budgets lock")
+            .entry((dossier, *device.signer()))
+            .or_insert_with(|| TokenBucket::new(PRESENCE_BURST, PRESENCE_PER_SECOND, now))
+            .take(now);
+        if !allowed {
+            self.metrics
+                .presence_dropped
+                .fetch_add(1, Ordering::Relaxed);
+            return Vec::new();
         }
         let frame = protocol::encode(&ServerMsg::Presence { envelope });
         self.fan_out(&dossier, connection, Bytes::from(frame));

@@ -195,17 +195,9 @@ pub async fn set(
                 Ok(mailbox) => mailbox.email.to_string(),
                 Err(_) => return rejected(relay, Rejection::Malformed, "adresse e-mail invalide"),
             };
-            let mut planned = schedule(jury, now);
+            let planned = schedule(jury, now);
             if planned.is_empty() {
                 return rejected(relay, Rejection::Malformed, "la date du jury est passée");
-            }
-            // One at once at most per day and dossier: setting the reminders again (a new
-            // date, another address) must not turn the relay into a mail cannon.
-            if planned[0].0 == now {
-                let last = relay.store.reminder_at_once(&dossier).ok().flatten();
-                if last.is_some_and(|at| now - at < DAY_MS) {
-                    planned.remove(0);
-                }
             }
             planned
                 .into_iter()
@@ -213,13 +205,24 @@ pub async fn set(
                 .collect()
         }
     };
+    // The one for a moment already past goes now — at most once a day per dossier (the
+    // store decides, in the same transaction): setting the reminders again, with a new date
+    // or address, must not turn the relay into a mail cannon.
+    let mut mails = mails;
+    let at_once = match mails.first() {
+        Some((_, at)) if *at == now => Some(mails.remove(0)),
+        _ => None,
+    };
     let store = relay.store.clone();
-    let due: Vec<i64> = mails.iter().map(|(_, at)| *at).collect();
-    let at_once = due.first().copied().filter(|at| *at == now);
+    let mut due: Vec<i64> = mails.iter().map(|(_, at)| *at).collect();
     let stored =
-        tokio::task::spawn_blocking(move || store.set_reminders(&dossier, &mails, at_once)).await;
+        tokio::task::spawn_blocking(move || store.set_reminders(&dossier, &mails, at_once, DAY_MS))
+            .await;
     match stored {
-        Ok(Ok(())) => {
+        Ok(Ok(queued_now)) => {
+            if queued_now {
+                due.insert(0, now);
+            }
             mailer.queued();
             tracing::info!(count = due.len(), "reminders scheduled");
             vec![ServerMsg::Reminders { dossier, due }]

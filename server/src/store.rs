@@ -184,16 +184,17 @@ pub trait Store: Send + Sync + 'static {
     fn next_mail_due(&self) -> Result<Option<i64>, StoreError>;
     fn mail_sent(&self, id: i64) -> Result<(), StoreError>;
     /// Replaces a dossier's reminders not yet sent by `mails` (each with when it goes), in
-    /// one transaction; none cancels them. `at_once`: one of them goes now (a moment already
-    /// past), remembered so that setting the reminders again soon does not mail again.
+    /// one transaction; none cancels them. `at_once`: a reminder to send now (a moment
+    /// already past), queued only if none sent at once for this dossier went out less than
+    /// `quiet_ms` before its time; answers whether it was queued.
     fn set_reminders(
         &self,
         dossier: &DossierId,
         mails: &[(OutgoingMail, i64)],
-        at_once: Option<i64>,
-    ) -> Result<(), StoreError>;
-    /// When a reminder last went at once for this dossier (milliseconds), if ever.
-    fn reminder_at_once(&self, dossier: &DossierId) -> Result<Option<i64>, StoreError>;
+        at_once: Option<(OutgoingMail, i64)>,
+        quiet_ms: i64,
+    ) -> Result<bool, StoreError>;
+
     fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError>;
 }
 
@@ -294,6 +295,11 @@ impl SqliteStore {
                  dossier BLOB PRIMARY KEY,
                  at INTEGER NOT NULL
              ) WITHOUT ROWID;
+             -- Which queued reminder is one sent at once (recorded above once it went out).
+             CREATE TABLE IF NOT EXISTS reminders_pending_at_once (
+                 mail INTEGER PRIMARY KEY,
+                 dossier BLOB NOT NULL
+             );
              CREATE TABLE IF NOT EXISTS mail_queue (
                  id INTEGER PRIMARY KEY AUTOINCREMENT,
                  recipient TEXT NOT NULL,
@@ -739,6 +745,17 @@ impl Store for SqliteStore {
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM mail_queue WHERE id = ?1", params![id])?;
         tx.execute("DELETE FROM reminders WHERE mail = ?1", params![id])?;
+        tx.execute(
+            "INSERT INTO reminders_at_once (dossier, at)
+             SELECT dossier, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+             FROM reminders_pending_at_once WHERE mail = ?1
+             ON CONFLICT (dossier) DO UPDATE SET at = excluded.at",
+            params![id],
+        )?;
+        tx.execute(
+            "DELETE FROM reminders_pending_at_once WHERE mail = ?1",
+            params![id],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -747,8 +764,9 @@ impl Store for SqliteStore {
         &self,
         dossier: &DossierId,
         mails: &[(OutgoingMail, i64)],
-        at_once: Option<i64>,
-    ) -> Result<(), StoreError> {
+        at_once: Option<(OutgoingMail, i64)>,
+        quiet_ms: i64,
+    ) -> Result<bool, StoreError> {
         let mut conn = self.write.lock().expect("store lock");
         let tx = conn.transaction()?;
         tx.execute(
@@ -759,6 +777,30 @@ impl Store for SqliteStore {
             "DELETE FROM reminders WHERE dossier = ?1",
             params![&dossier.0[..]],
         )?;
+        tx.execute(
+            "DELETE FROM reminders_pending_at_once WHERE dossier = ?1",
+            params![&dossier.0[..]],
+        )?;
+        let mut queued_at_once = false;
+        if let Some((mail, at)) = at_once {
+            let last: Option<i64> = tx
+                .query_row(
+                    "SELECT at FROM reminders_at_once WHERE dossier = ?1",
+                    params![&dossier.0[..]],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if last.is_none_or(|sent| at - sent >= quiet_ms) {
+                let id = insert_mail(&tx, &mail, at)?;
+                for table in ["reminders", "reminders_pending_at_once"] {
+                    tx.execute(
+                        &format!("INSERT INTO {table} (mail, dossier) VALUES (?1, ?2)"),
+                        params![id, &dossier.0[..]],
+                    )?;
+                }
+                queued_at_once = true;
+            }
+        }
         for (mail, at) in mails {
             let id = insert_mail(&tx, mail, *at)?;
             tx.execute(
@@ -766,26 +808,8 @@ impl Store for SqliteStore {
                 params![id, &dossier.0[..]],
             )?;
         }
-        if let Some(at) = at_once {
-            tx.execute(
-                "INSERT INTO reminders_at_once (dossier, at) VALUES (?1, ?2)
-                 ON CONFLICT (dossier) DO UPDATE SET at = excluded.at",
-                params![&dossier.0[..], at],
-            )?;
-        }
         tx.commit()?;
-        Ok(())
-    }
-
-    fn reminder_at_once(&self, dossier: &DossierId) -> Result<Option<i64>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
-        Ok(conn
-            .query_row(
-                "SELECT at FROM reminders_at_once WHERE dossier = ?1",
-                params![&dossier.0[..]],
-                |r| r.get(0),
-            )
-            .optional()?)
+        Ok(queued_at_once)
     }
 
     fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError> {
@@ -835,6 +859,21 @@ fn invitation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Invitation>>
 }
 
 #[cfg(test)]
+impl SqliteStore {
+    /// When a reminder sent at once for this dossier last went out (milliseconds), if ever.
+    fn reminder_at_once(&self, dossier: &DossierId) -> Result<Option<i64>, StoreError> {
+        let conn = self.read.lock().expect("store lock");
+        Ok(conn
+            .query_row(
+                "SELECT at FROM reminders_at_once WHERE dossier = ?1",
+                params![&dossier.0[..]],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -855,6 +894,8 @@ mod tests {
             .collect()
     }
 
+    const DAY: i64 = 24 * 3600 * 1000;
+
     #[test]
     fn reminders_are_replaced_and_cancelled_per_dossier_and_nothing_else_is_touched() {
         let dir = std::env::temp_dir().join(format!("livret-store-rappels-{}", std::process::id()));
@@ -863,9 +904,11 @@ mod tests {
         let store = SqliteStore::open(&dir.join("relay.sqlite3")).unwrap();
         let (a, b) = (DossierId([1; 16]), DossierId([2; 16]));
         store
-            .set_reminders(&a, &[(mail("a-30"), 10), (mail("a-7"), 20)], None)
+            .set_reminders(&a, &[(mail("a-30"), 10), (mail("a-7"), 20)], None, DAY)
             .unwrap();
-        store.set_reminders(&b, &[(mail("b-7"), 15)], None).unwrap();
+        store
+            .set_reminders(&b, &[(mail("b-7"), 15)], None, DAY)
+            .unwrap();
         // Another kind of mail (an invitation's), queued the usual way.
         insert_mail(&store.write.lock().unwrap(), &mail("invitation"), 5).unwrap();
         let names =
@@ -873,29 +916,49 @@ mod tests {
         assert_eq!(names(&store), ["invitation", "a-30", "b-7", "a-7"]);
 
         // A new date for a: its two reminders give way to one; b's and the invitation stay.
-        store.set_reminders(&a, &[(mail("a-1"), 30)], None).unwrap();
+        store
+            .set_reminders(&a, &[(mail("a-1"), 30)], None, DAY)
+            .unwrap();
         assert_eq!(names(&store), ["invitation", "b-7", "a-1"]);
         // Cancelled: a has none left.
-        store.set_reminders(&a, &[], None).unwrap();
+        store.set_reminders(&a, &[], None, DAY).unwrap();
         assert_eq!(names(&store), ["invitation", "b-7"]);
         // A reminder sent leaves no link behind: replacing b's after it removes nothing else.
         let (_, b_id) = queued(&store)[1].clone();
         store.mail_sent(b_id).unwrap();
-        store.set_reminders(&b, &[(mail("b-1"), 40)], None).unwrap();
+        store
+            .set_reminders(&b, &[(mail("b-1"), 40)], None, DAY)
+            .unwrap();
         assert_eq!(names(&store), ["invitation", "b-1"]);
-        // A reminder sent at once is remembered per dossier, until the next one at once.
+        // A reminder at once, replaced before it went out (a corrected address): the new
+        // one is queued, the first never counted as sent.
+        assert!(
+            store
+                .set_reminders(&a, &[], Some((mail("a-now"), 50)), DAY)
+                .unwrap()
+        );
+        assert!(
+            store
+                .set_reminders(&a, &[], Some((mail("a-fixed"), 60)), DAY)
+                .unwrap()
+        );
+        assert_eq!(names(&store), ["invitation", "b-1", "a-fixed"]);
         assert_eq!(store.reminder_at_once(&a).unwrap(), None);
-        store
-            .set_reminders(&a, &[(mail("a-now"), 50)], Some(50))
-            .unwrap();
-        store
-            .set_reminders(&a, &[(mail("a-later"), 90)], None)
-            .unwrap();
-        assert_eq!(store.reminder_at_once(&a).unwrap(), Some(50));
-        store
-            .set_reminders(&a, &[(mail("a-now2"), 60)], Some(60))
-            .unwrap();
-        assert_eq!(store.reminder_at_once(&a).unwrap(), Some(60));
+        // Once it went out, another at once within the quiet time is not queued (the
+        // scheduled ones are), and b is not concerned.
+        let (_, sent) = queued(&store)[2].clone();
+        store.mail_sent(sent).unwrap();
+        let went = store
+            .reminder_at_once(&a)
+            .unwrap()
+            .expect("recorded when sent");
+        let again = Some((mail("a-again"), went + 1));
+        assert!(
+            !store
+                .set_reminders(&a, &[(mail("a-1"), went + 5)], again, DAY)
+                .unwrap()
+        );
+        assert_eq!(names(&store), ["invitation", "b-1", "a-1"]);
         assert_eq!(store.reminder_at_once(&b).unwrap(), None);
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);

@@ -3,7 +3,11 @@
 //! each comment is sealed a second time, with the epoch's *team* key (wrapped to the
 //! candidate's devices and advisors only, see [`crate::keys::EpochKeys`]), and the sealed
 //! bytes are what goes into the automerge document. Jurors (and the relay) see that notes
-//! exist and roughly how long they are, never their field, author or words.
+//! exist, roughly how long they are, and — from the automerge changes that put them — which
+//! device wrote each and when; never their field, name or words.
+//!
+//! Each note is signed by its author's device key inside the seal: a member of the team
+//! cannot pass a comment off as someone else's (one that fails the check is not shown).
 //!
 //! In the document: the map `commentaires` holds one sealed comment per id, the map `fils`
 //! the last "resolved / reopened" word per thread (last writer wins). Every note has its
@@ -33,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dossier::{Dossier, DossierError};
 use crate::envelope::{DossierId, padded_len};
-use crate::keys::ContentKey;
+use crate::keys::{self, ContentKey, DeviceSecret};
 
 const MAGIC: &[u8; 4] = b"LVC1";
 const PREFIX_LEN: usize = 4 + 4 + 24;
@@ -88,6 +92,8 @@ pub struct ThreadState {
     pub thread: CommentId,
     pub resolved: bool,
     pub by: String,
+    /// The device that said so (its signing key).
+    pub by_key: [u8; 32],
     pub at_ms: u64,
 }
 
@@ -95,6 +101,36 @@ pub struct ThreadState {
 enum Note {
     Comment(Comment),
     State(ThreadState),
+}
+
+impl Note {
+    /// The device that must have signed it.
+    fn author(&self) -> [u8; 32] {
+        match self {
+            Note::Comment(c) => c.author_key,
+            Note::State(s) => s.by_key,
+        }
+    }
+}
+
+/// What is sealed: a note and its author's signature over it (and over where it goes).
+#[derive(Serialize, Deserialize)]
+struct SignedNote {
+    note: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+const SIGNATURE_DOMAIN: &[u8] = b"livret-comment-v1";
+
+fn signed_message(dossier: &DossierId, map: &str, slot: &str, note: &[u8]) -> Vec<u8> {
+    let mut m = SIGNATURE_DOMAIN.to_vec();
+    m.extend_from_slice(&dossier.0);
+    m.extend_from_slice(map.as_bytes());
+    m.push(0);
+    m.extend_from_slice(slot.as_bytes());
+    m.push(0);
+    m.extend_from_slice(note);
+    m
 }
 
 /// A thread: its first comment, the answers in order, whether it is resolved.
@@ -144,6 +180,7 @@ fn aad(dossier: &DossierId, epoch: u32, map: &str, slot: &str) -> Vec<u8> {
     aad
 }
 
+#[allow(clippy::too_many_arguments)]
 fn seal(
     key: &ContentKey,
     epoch: u32,
@@ -151,9 +188,14 @@ fn seal(
     map: &str,
     slot: &str,
     note: &Note,
+    author: &DeviceSecret,
     nonce: [u8; 24],
 ) -> Vec<u8> {
-    let payload = postcard::to_stdvec(note).expect("notes serialise");
+    let note = postcard::to_stdvec(note).expect("notes serialise");
+    let signature = author
+        .sign(&signed_message(dossier, map, slot, &note))
+        .to_vec();
+    let payload = postcard::to_stdvec(&SignedNote { note, signature }).expect("notes serialise");
     let mut plain = Vec::with_capacity(padded_len(payload.len()));
     plain.extend_from_slice(&(payload.len() as u32).to_be_bytes());
     plain.extend_from_slice(&payload);
@@ -199,7 +241,11 @@ fn open(
         )
         .ok()?;
     let len = u32::from_be_bytes(plain.get(..4)?.try_into().ok()?) as usize;
-    postcard::from_bytes(plain.get(4..4 + len)?).ok()
+    let signed: SignedNote = postcard::from_bytes(plain.get(4..4 + len)?).ok()?;
+    let note: Note = postcard::from_bytes(&signed.note).ok()?;
+    let signature: [u8; 64] = signed.signature.as_slice().try_into().ok()?;
+    let message = signed_message(dossier, map, slot, &signed.note);
+    keys::verify(&note.author(), &message, &signature).then_some(note)
 }
 
 fn map_of(doc: &mut Dossier, name: &str) -> Result<ObjId, DossierError> {
@@ -212,20 +258,29 @@ fn map_of(doc: &mut Dossier, name: &str) -> Result<ObjId, DossierError> {
     }
 }
 
+/// Every sealed note under `name`. Every map of that name, not only the one automerge shows:
+/// devices that opened an older dossier each made the map when they migrated it, and notes
+/// written in a map that lost the conflict must not vanish.
 fn sealed_entries(doc: &mut Dossier, name: &str) -> Vec<(String, Vec<u8>)> {
-    let Ok(map) = map_of(doc, name) else {
-        return Vec::new();
-    };
     let am = doc.automerge();
-    am.map_range(&map, ..)
-        .filter_map(|item| match Value::from(item.value.clone()) {
-            Value::Scalar(s) => match s.as_ref() {
-                ScalarValue::Bytes(b) => Some((item.key.to_string(), b.clone())),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect()
+    let maps: Vec<ObjId> = am
+        .get_all(ROOT, name)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::Map)).then_some(id))
+        .collect();
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    for map in maps {
+        for item in am.map_range(&map, ..) {
+            if let Value::Scalar(s) = Value::from(item.value.clone())
+                && let ScalarValue::Bytes(b) = s.as_ref()
+                && !out.iter().any(|(k, _)| k.as_str() == item.key.as_ref())
+            {
+                out.push((item.key.to_string(), b.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// Everything `team` keys open in the dossier's comments, as threads.
@@ -282,7 +337,7 @@ pub fn write(
     epoch: u32,
     team: &BTreeMap<u32, ContentKey>,
     draft: Draft,
-    author_key: [u8; 32],
+    author: &DeviceSecret,
     id: CommentId,
     at_ms: u64,
     nonce: [u8; 24],
@@ -312,7 +367,7 @@ pub fn write(
         reply_to: draft.reply_to,
         field,
         author: draft.author.chars().take(MAX_AUTHOR_CHARS).collect(),
-        author_key,
+        author_key: author.signing_public(),
         at_ms,
         text,
     };
@@ -324,6 +379,7 @@ pub fn write(
         COMMENTS_MAP,
         &slot,
         &Note::Comment(comment.clone()),
+        author,
         nonce,
     );
     let map = map_of(doc, COMMENTS_MAP)?;
@@ -343,6 +399,7 @@ pub fn set_resolved(
     thread: CommentId,
     resolved: bool,
     by: &str,
+    author: &DeviceSecret,
     at_ms: u64,
     nonce: [u8; 24],
 ) -> Result<(), CommentError> {
@@ -358,6 +415,7 @@ pub fn set_resolved(
         thread,
         resolved,
         by: by.chars().take(MAX_AUTHOR_CHARS).collect(),
+        by_key: author.signing_public(),
         at_ms,
     };
     let slot = hex::encode(thread);
@@ -368,6 +426,7 @@ pub fn set_resolved(
         THREADS_MAP,
         &slot,
         &Note::State(state),
+        author,
         nonce,
     );
     let map = map_of(doc, THREADS_MAP)?;
@@ -380,6 +439,15 @@ pub fn set_resolved(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        static ME: DeviceSecret = DeviceSecret::generate();
+    }
+
+    /// One device for every note of a test (its key, read again: secrets are not Clone).
+    fn me() -> DeviceSecret {
+        ME.with(|d| DeviceSecret::from_secret_string(&d.to_secret_string()).unwrap())
+    }
 
     const DOSSIER: DossierId = DossierId([3; 16]);
 
@@ -406,7 +474,7 @@ mod tests {
             1,
             &keys,
             draft("fiches.0.contexte", None, "Préciser l'effectif ?"),
-            [1; 32],
+            &me(),
             [1; 16],
             10,
             [0; 24],
@@ -418,14 +486,23 @@ mod tests {
             1,
             &keys,
             draft("ignored", Some(first.id), "  40 salariés, ajouté.  "),
-            [2; 32],
+            &me(),
             [2; 16],
             20,
             [1; 24],
         )
         .unwrap();
         set_resolved(
-            &mut d, &DOSSIER, 1, &keys, first.id, true, "Camille", 30, [2; 24],
+            &mut d,
+            &DOSSIER,
+            1,
+            &keys,
+            first.id,
+            true,
+            "Camille",
+            &me(),
+            30,
+            [2; 24],
         )
         .unwrap();
         let read = read(&mut d, &DOSSIER, &keys);
@@ -451,7 +528,7 @@ mod tests {
             1,
             &keys,
             draft("motivation.lettre", None, "CANARY-comment-secret"),
-            [1; 32],
+            &me(),
             [7; 16],
             10,
             [0; 24],
@@ -481,7 +558,7 @@ mod tests {
                 1,
                 &BTreeMap::new(),
                 draft("motivation.lettre", None, "x"),
-                [1; 32],
+                &me(),
                 [8; 16],
                 11,
                 [1; 24],
@@ -501,7 +578,7 @@ mod tests {
             1,
             &keys,
             draft("cv.parcours", None, "Bien"),
-            [1; 32],
+            &me(),
             [1; 16],
             10,
             [0; 24],
@@ -528,6 +605,71 @@ mod tests {
         assert_eq!((read.threads.len(), read.unreadable), (0, 2));
     }
 
+    /// A member of the team writing a comment in someone else's name (their key in the note,
+    /// signed with its own): not shown.
+    #[test]
+    fn a_comment_passed_off_as_someone_elses_is_not_shown() {
+        let keys = team();
+        let mut d = Dossier::new(b"a");
+        let other = DeviceSecret::generate();
+        let forged = Comment {
+            id: [4; 16],
+            reply_to: None,
+            field: "cv.parcours".into(),
+            author: "Le candidat".into(),
+            author_key: other.signing_public(),
+            at_ms: 1,
+            text: "Je retire ma candidature".into(),
+        };
+        let slot = hex::encode(forged.id);
+        let sealed = seal(
+            &keys[&1],
+            1,
+            &DOSSIER,
+            COMMENTS_MAP,
+            &slot,
+            &Note::Comment(forged),
+            &me(),
+            [0; 24],
+        );
+        let map = map_of(&mut d, COMMENTS_MAP).unwrap();
+        d.automerge()
+            .put(&map, slot, ScalarValue::Bytes(sealed))
+            .unwrap();
+        let read = read(&mut d, &DOSSIER, &keys);
+        assert_eq!((read.threads.len(), read.unreadable), (0, 1));
+    }
+
+    /// Two devices migrated an older dossier at once, each making its own comments map; a
+    /// comment written in each: after the merge, automerge shows one map, both are read.
+    #[test]
+    fn comments_in_both_maps_of_a_concurrent_migration_survive() {
+        let keys = team();
+        let mut a = Dossier::new(b"a");
+        let mut b = Dossier::load(&a.save(), b"b").unwrap();
+        for (d, id) in [(&mut a, [1u8; 16]), (&mut b, [2u8; 16])] {
+            d.automerge()
+                .put_object(ROOT, COMMENTS_MAP, ObjType::Map)
+                .unwrap();
+            write(
+                d,
+                &DOSSIER,
+                1,
+                &keys,
+                draft("cv.parcours", None, "de chaque côté"),
+                &me(),
+                id,
+                10,
+                [id[0]; 24],
+            )
+            .unwrap();
+        }
+        let from_b = b.automerge().save_after(&a.automerge().get_heads());
+        a.automerge().load_incremental(&from_b).unwrap();
+        let read = read(&mut a, &DOSSIER, &keys);
+        assert_eq!((read.threads.len(), read.unreadable), (2, 0));
+    }
+
     #[test]
     fn empty_long_and_orphan_comments_are_refused() {
         let keys = team();
@@ -539,7 +681,7 @@ mod tests {
                 1,
                 &keys,
                 draft("cv.parcours", reply_to, text),
-                [1; 32],
+                &me(),
                 [1; 16],
                 10,
                 [0; 24],

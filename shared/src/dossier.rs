@@ -237,6 +237,15 @@ impl Dossier {
         Ok(d)
     }
 
+    /// Loads saved bytes as they are, without migrating: for a reader (a juror), whose
+    /// migration changes could never be sent and would only fork its copy.
+    pub fn load_as_reader(bytes: &[u8], actor: &[u8]) -> Result<Dossier, DossierError> {
+        let doc = AutoCommit::load(bytes)
+            .map_err(corrupt)?
+            .with_actor(ActorId::from(actor));
+        Ok(Dossier { doc })
+    }
+
     /// A replica with no content yet (joining a shared dossier).
     pub fn empty(actor: &[u8]) -> Dossier {
         Dossier {

@@ -19,7 +19,7 @@ thread_local! {
             DossierId([0; 16]),
             EpochKeys {
                 content: ContentKey::from_random([7; 32]),
-                team: ContentKey::from_random([8; 32]),
+                team: Some(ContentKey::from_random([8; 32])),
             },
         )
         .expect("a new dossier")

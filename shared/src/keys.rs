@@ -371,14 +371,16 @@ impl ContentKey {
 /// with it inside the dossier, so jurors, who read the dossier, cannot read them).
 pub struct EpochKeys {
     pub content: ContentKey,
-    pub team: ContentKey,
+    /// `None` for an epoch begun before team keys existed: its dossier has no comments until
+    /// the next epoch (a removal) brings one.
+    pub team: Option<ContentKey>,
 }
 
 impl EpochKeys {
     pub fn generate() -> EpochKeys {
         EpochKeys {
             content: ContentKey::generate(),
-            team: ContentKey::generate(),
+            team: Some(ContentKey::generate()),
         }
     }
 
@@ -386,14 +388,14 @@ impl EpochKeys {
     /// shapes differ in length (32 or 64 bytes inside age), which the relay could tell
     /// apart; it knows every member's role anyway.
     pub fn wrap_for(&self, device: &DeviceId, with_team: bool) -> Result<Vec<u8>, KeyError> {
-        if !with_team {
+        let Some(team) = self.team.as_ref().filter(|_| with_team) else {
             return self.content.wrap_for(device);
-        }
+        };
         let recipient = age::x25519::Recipient::from_str(&device.recipient)
             .map_err(|e| KeyError::Identity(e.to_string()))?;
         let mut both = Zeroizing::new([0u8; 64]);
         both[..32].copy_from_slice(&self.content.0);
-        both[32..].copy_from_slice(&self.team.0);
+        both[32..].copy_from_slice(&team.0);
         age::encrypt(&recipient, &both[..]).map_err(|e| KeyError::Identity(e.to_string()))
     }
 
@@ -401,7 +403,7 @@ impl EpochKeys {
     pub fn duplicate(&self) -> EpochKeys {
         EpochKeys {
             content: self.content.duplicate(),
-            team: self.team.duplicate(),
+            team: self.team.as_ref().map(ContentKey::duplicate),
         }
     }
 }
@@ -459,7 +461,7 @@ mod tests {
             .unwrap_keys(&keys.wrap_for(&advisor.id(), true).unwrap())
             .unwrap();
         assert_eq!(content.bytes(), keys.content.bytes());
-        assert_eq!(team.unwrap().bytes(), keys.team.bytes());
+        assert_eq!(team.unwrap().bytes(), keys.team.as_ref().unwrap().bytes());
         let (content, team) = juror
             .unwrap_keys(&keys.wrap_for(&juror.id(), false).unwrap())
             .unwrap();

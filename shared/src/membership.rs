@@ -175,6 +175,11 @@ pub enum MembershipError {
     MissingKey,
     #[error("entrée pour un autre dossier")]
     OtherDossier,
+    #[error(
+        "ce membre lit les commentaires : pour lui retirer ce droit, retirez-le puis \
+         invitez-le de nouveau (une nouvelle clé est alors créée)"
+    )]
+    Demotion,
     #[error(transparent)]
     Key(#[from] KeyError),
 }
@@ -263,6 +268,13 @@ impl Membership {
                 if b.epoch != self.epoch {
                     return Err(MembershipError::WrongEpoch);
                 }
+                // It already holds this epoch's team key: a new role without it would be a
+                // pretence. Taking it away takes a removal (a new epoch).
+                if self.role_of(&member.signing).is_some_and(Role::reads_team)
+                    && !member.role.reads_team()
+                {
+                    return Err(MembershipError::Demotion);
+                }
                 next.members.insert(member.signing, member.clone());
             }
             Op::Remove { signing } => {
@@ -329,13 +341,11 @@ impl Membership {
             .collect()
     }
 
-    /// Both keys of one epoch, as an owner needs them to wrap that epoch to a newcomer.
+    /// The keys of one epoch, as an owner needs them to wrap that epoch to a newcomer.
     pub fn epoch_keys_for(&self, device: &DeviceSecret, epoch: u32) -> Option<EpochKeys> {
         let wrapped = self.wrapped.get(&(device.signing_public(), epoch))?;
-        match device.unwrap_keys(wrapped).ok()? {
-            (content, Some(team)) => Some(EpochKeys { content, team }),
-            _ => None,
-        }
+        let (content, team) = device.unwrap_keys(wrapped).ok()?;
+        Some(EpochKeys { content, team })
     }
 
     fn unwrapped_for<'a>(
@@ -389,6 +399,9 @@ pub fn add(
 ) -> Result<SignedEntry, MembershipError> {
     if !state.is_owner(&owner.signing_public()) {
         return Err(MembershipError::NotOwner);
+    }
+    if state.role_of(&member.signing).is_some_and(Role::reads_team) && !role.reads_team() {
+        return Err(MembershipError::Demotion);
     }
     let body = EntryBody {
         dossier: state.dossier,
@@ -464,7 +477,31 @@ mod tests {
         assert_eq!(state.team_keys_for(&advisor).len(), 1);
         assert_eq!(state.team_keys_for(&owner).len(), 1);
         assert!(state.team_keys_for(&juror).is_empty());
-        assert!(state.epoch_keys_for(&juror, 1).is_none());
+        assert!(state.epoch_keys_for(&juror, 1).unwrap().team.is_none());
+        // An advisor made a juror would keep the team key it holds: refused, on both sides.
+        assert_eq!(
+            add(&state, &owner, &advisor.id(), Role::Juror, &k1).unwrap_err(),
+            MembershipError::Demotion
+        );
+        let mut forged = add(&state, &owner, &juror.id(), Role::Juror, &k1).unwrap();
+        forged.body.op = Op::Add {
+            member: Member {
+                signing: advisor.signing_public(),
+                recipient: advisor.id().recipient,
+                role: Role::Juror,
+            },
+        };
+        let forged = SignedEntry::sign(forged.body, &owner);
+        assert_eq!(
+            state.clone().apply(&forged).unwrap_err(),
+            MembershipError::Demotion
+        );
+        // A juror made an advisor gets the team key: allowed.
+        let mut promoted = state.clone();
+        promoted
+            .apply(&add(&state, &owner, &juror.id(), Role::Advisor, &k1).unwrap())
+            .unwrap();
+        assert_eq!(promoted.team_keys_for(&juror).len(), 1);
         assert!(state.epoch_keys_for(&owner, 1).is_some());
 
         let k2 = EpochKeys::generate();

@@ -128,7 +128,7 @@ impl Replica {
             log: vec![entry.clone()],
             membership: state,
             keys: BTreeMap::from([(1, keys.content.duplicate())]),
-            team: BTreeMap::from([(1, keys.team.duplicate())]),
+            team: keys.team.iter().map(|t| (1, t.duplicate())).collect(),
             me,
             counter: 0,
             sealed_heads,
@@ -201,7 +201,7 @@ impl Replica {
         let epoch = self.membership.epoch;
         Some(EpochKeys {
             content: self.keys.get(&epoch)?.duplicate(),
-            team: self.team.get(&epoch)?.duplicate(),
+            team: self.team.get(&epoch).map(ContentKey::duplicate),
         })
     }
 
@@ -225,6 +225,7 @@ impl Replica {
     /// the others with the next [`Replica::flush`], like any edit.
     pub fn comment(
         &mut self,
+        device: &DeviceSecret,
         draft: Draft,
         id: CommentId,
         at_ms: u64,
@@ -239,7 +240,7 @@ impl Replica {
             self.membership.epoch,
             &self.team,
             draft,
-            self.me,
+            device,
             id,
             at_ms,
             nonce,
@@ -249,6 +250,7 @@ impl Replica {
     /// Marks a thread resolved, or open again.
     pub fn set_thread_resolved(
         &mut self,
+        device: &DeviceSecret,
         thread: CommentId,
         resolved: bool,
         by: &str,
@@ -266,6 +268,7 @@ impl Replica {
             thread,
             resolved,
             by,
+            device,
             at_ms,
             nonce,
         )?)
@@ -347,9 +350,11 @@ impl Replica {
                         .keys
                         .iter()
                         .find(|k| k.member == me)
-                        .and_then(|k| match device.unwrap_keys(&k.wrapped) {
-                            Ok((content, Some(team))) => Some(EpochKeys { content, team }),
-                            _ => None,
+                        .and_then(|k| device.unwrap_keys(&k.wrapped).ok())
+                        .map(|(content, team)| EpochKeys {
+                            content,
+                            // A removal is when a dossier without team keys gets one.
+                            team: team.or_else(|| Some(ContentKey::generate())),
                         });
                     let keys = made.unwrap_or_else(EpochKeys::generate);
                     membership::remove(&state, device, signing, &keys)?
@@ -366,10 +371,12 @@ impl Replica {
 
     /// Seals again, for the current epoch, the envelopes of the outbox sealed for an older
     /// one: a member was removed while they waited (offline, or in flight), and the relay
-    /// takes only the current epoch. Same counters, so the writer's log keeps no gap; the
-    /// old envelopes were never stored (the relay acknowledges a resent stored one as a
-    /// duplicate before looking at its epoch). Returns how many were sealed again; the
-    /// caller sends the outbox again. `nonce` gives a fresh nonce per envelope.
+    /// takes only the current epoch. Same counters, so the writer's log keeps no gap. Call
+    /// it only once a catch-up from the relay was applied: that catch-up sent back what the
+    /// relay stored of ours and not acknowledged ([`Replica::since`]), so what is left in
+    /// the outbox was never stored (sealing a stored one again would be refused as a
+    /// replay). Returns how many were sealed again; the caller sends the outbox again.
+    /// `nonce` gives a fresh nonce per envelope.
     pub fn reseal_stale(
         &mut self,
         device: &DeviceSecret,
@@ -394,11 +401,15 @@ impl Replica {
         }
         let key = self.keys.get(&epoch).ok_or(SyncError::NoKey(epoch))?;
         for (counter, env) in &stale {
-            let old = self
-                .keys
-                .get(&env.header.epoch)
+            // Normally the key of the epoch it names; after two owners removed someone while
+            // offline (`reconcile_membership`), this device's removal moved to a later epoch
+            // with the key it had made: try the others too.
+            let labelled = self.keys.get(&env.header.epoch);
+            let payload = labelled
+                .into_iter()
+                .chain(self.keys.values())
+                .find_map(|k| env.open(k).ok())
                 .ok_or(SyncError::NoKey(env.header.epoch))?;
-            let payload = env.open(old)?;
             let header = Header {
                 epoch,
                 ..env.header.clone()
@@ -578,6 +589,15 @@ impl Replica {
                 // A relay passing on presence or a snapshot as history: not a change batch.
                 return Err(SyncError::Forbidden);
             }
+            if writer == self.me {
+                // Our own, sent back by a catch-up (see `since`): stored, so acknowledged —
+                // if it is byte for byte what we sent (the relay cannot make one up).
+                if self.outbox.get(&env.header.counter).map(Vec::as_slice) == Some(&bytes[..]) {
+                    self.outbox.remove(&env.header.counter);
+                }
+                report.duplicates += 1;
+                continue;
+            }
             let key = (env.header.writer, env.header.counter);
             if env.header.counter <= self.seen.get(&env.header.writer).copied().unwrap_or(0)
                 || self.early.contains_key(&key)
@@ -713,6 +733,10 @@ impl Replica {
         for (w, c) in body.covers {
             let seen = self.seen.entry(w).or_default();
             *seen = (*seen).max(c);
+            if w == self.me {
+                // Our envelopes the snapshot covers were stored: acknowledged.
+                self.outbox.retain(|counter, _| *counter > c);
+            }
         }
         self.early
             .retain(|(w, c), _| *c > self.seen.get(w).copied().unwrap_or(0));
@@ -720,11 +744,20 @@ impl Replica {
         Ok(())
     }
 
-    /// Last counter applied per writer: what to ask the relay for.
+    /// Last counter applied per writer: what to ask the relay for. Our own is the last one
+    /// the relay acknowledged: what it stored after that comes back (and counts as
+    /// acknowledged, [`Replica::receive`]) — an acknowledgement lost on the way is recovered
+    /// before anything is sealed again ([`Replica::reseal_stale`]).
     pub fn since(&self) -> Vec<([u8; 32], u64)> {
-        // Our own counter too: the relay then neither echoes our envelopes back nor takes us
-        // for a replica behind the active snapshot.
-        self.seen.iter().map(|(w, c)| (*w, *c)).collect()
+        let acknowledged = self
+            .outbox
+            .keys()
+            .next()
+            .map_or(self.counter, |first| first - 1);
+        self.seen
+            .iter()
+            .map(|(w, c)| (*w, if *w == self.me { acknowledged } else { *c }))
+            .collect()
     }
 
     pub fn save(&mut self) -> Vec<u8> {
@@ -807,9 +840,17 @@ impl Replica {
             .collect::<Result<_, _>>()?;
         let membership = Membership::from_log(&log)?;
         let me = device.signing_public();
+        let writes = membership
+            .role_of(&me)
+            .is_some_and(|r| r.may_write(Channel::Dossier));
+        let dossier = if writes {
+            Dossier::load(&saved.doc, &me)?
+        } else {
+            Dossier::load_as_reader(&saved.doc, &me)?
+        };
         Ok(Replica {
             id: saved.id,
-            dossier: Dossier::load(&saved.doc, &me)?,
+            dossier,
             keys: membership.keys_for(device),
             team: membership.team_keys_for(device),
             log,
@@ -926,7 +967,7 @@ mod tests {
             author: "Alex".into(),
             text: "Combien de salariés ?".into(),
         };
-        let c = a.comment(draft, [1; 16], 100, [2; 24]).unwrap();
+        let c = a.comment(&advisor, draft, [1; 16], 100, [2; 24]).unwrap();
         let batch = a.flush(&advisor, [3; 24]).unwrap().unwrap();
         o.receive(std::slice::from_ref(&batch)).unwrap();
         j.receive(std::slice::from_ref(&batch)).unwrap();
@@ -943,11 +984,11 @@ mod tests {
             text: "je lis tout".into(),
         };
         assert_eq!(
-            j.comment(draft, [2; 16], 101, [4; 24]).unwrap_err(),
+            j.comment(&juror, draft, [2; 16], 101, [4; 24]).unwrap_err(),
             SyncError::ReadOnly
         );
 
-        o.set_thread_resolved(c.id, true, "Camille", 200, [5; 24])
+        o.set_thread_resolved(&owner, c.id, true, "Camille", 200, [5; 24])
             .unwrap();
         let resolved = o.flush(&owner, [6; 24]).unwrap().unwrap();
         a.receive(std::slice::from_ref(&resolved)).unwrap();
@@ -970,7 +1011,7 @@ mod tests {
             author: "Camille".into(),
             text: "Après le départ d'Alex".into(),
         };
-        o.comment(draft, [3; 16], 300, [7; 24]).unwrap();
+        o.comment(&owner, draft, [3; 16], 300, [7; 24]).unwrap();
         // The removed advisor's copy, given the document (as if it still received it): the
         // old thread stays readable, the new one does not open.
         let doc = o.dossier().save();

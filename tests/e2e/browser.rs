@@ -1083,6 +1083,8 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
     let thread = candidate.wait_text(panel, |t| t.contains(ADVISOR_COMMENT));
     assert!(thread.contains(ADVISOR_NAME), "{thread}");
     candidate.assert_accessible("editor, a comment thread");
+    // The advisor starts an answer it does not send yet: what arrives meanwhile keeps it.
+    advisor.type_into(&format!("{panel} textarea.reponse"), "Brouillon en cours");
     candidate.type_into(&format!("{panel} textarea.reponse"), "Chiffres ajoutés.");
     candidate.click(&format!("{panel} button.repondre"));
     candidate.wait_text(panel, |t| t.contains("Chiffres ajoutés."));
@@ -1093,6 +1095,11 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
     advisor.wait_text(panel, |t| {
         t.contains("Chiffres ajoutés.") && t.contains("Résolu par ")
     });
+    assert_eq!(
+        advisor.value(&format!("{panel} textarea.reponse")),
+        "Brouillon en cours",
+        "an answer being typed survives the thread being drawn again"
+    );
 
     // The candidate removes the advisor (after a confirmation): the advisor's app says so,
     // and what the candidate writes next does not reach it.

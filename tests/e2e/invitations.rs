@@ -281,7 +281,9 @@ fn reminders_before_the_jury_follow_the_date_and_carry_nothing_of_the_dossier() 
     );
 
     // Set again the same day, three days ahead: no second mail at once (one went today),
-    // only the moment still ahead.
+    // only the moment still ahead. (The relay records the mail as sent right after the SMTP
+    // server's answer, which follows the message seen above: a moment for it to land.)
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let due = candidate.run(&[
         "dossier",
         "reminders",

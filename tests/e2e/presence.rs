@@ -56,8 +56,8 @@ fn shared_dossier(
     (o, v, key, raw_owner)
 }
 
-/// A member sending presence as fast as it can: past a burst, the relay drops the excess
-/// (counted, not forwarded) and the sender's connection stays up.
+/// A member sending presence as fast as it can, over two connections: past a burst, the
+/// relay drops the excess (counted, not forwarded) and the sender's connections stay up.
 #[test]
 fn a_presence_flood_is_cut_to_a_budget() {
     let relay = Relay::start();
@@ -65,8 +65,14 @@ fn a_presence_flood_is_cut_to_a_budget() {
     let advisor = DeviceSecret::generate();
     let (_, a, _, mut raw_owner) =
         shared_dossier(&relay, &owner, &advisor, &[(&advisor, Role::Advisor)]);
-    let mut raw_advisor = Raw::connect(&relay, &advisor);
-    raw_advisor.catch_up(a.id);
+    // Two connections of the same device: one budget between them.
+    let mut raws = [
+        Raw::connect(&relay, &advisor),
+        Raw::connect(&relay, &advisor),
+    ];
+    for raw in &mut raws {
+        raw.catch_up(a.id);
+    }
     let here = Presence {
         field: "cv.parcours".into(),
         caret: None,
@@ -78,10 +84,20 @@ fn a_presence_flood_is_cut_to_a_budget() {
         let sealed = a
             .seal_presence(&advisor, at, random_nonce(), &here)
             .unwrap();
-        raw_advisor.send(&ClientMsg::Presence { envelope: sealed });
+        raws[at as usize % 2].send(&ClientMsg::Presence { envelope: sealed });
     }
-    // Still connected: its next question is answered.
-    nothing_pending(&mut raw_advisor);
+    // Still connected: the next question on each is answered (after the presence the
+    // other connection of the same device sent, which each receives).
+    for raw in &mut raws {
+        raw.send(&ClientMsg::Dossiers);
+        loop {
+            match raw.recv() {
+                ServerMsg::Presence { .. } => continue,
+                ServerMsg::Dossiers { .. } => break,
+                other => panic!("unexpected frame: {other:?}"),
+            }
+        }
+    }
     let metrics: serde_json::Value =
         serde_json::from_slice(&crate::support::get(relay.addr, "/api/v1/metrics").body).unwrap();
     let dropped = metrics["presence_dropped"].as_u64().unwrap();

@@ -235,7 +235,26 @@ fn edits_waiting_during_a_removal_are_sealed_again_and_arrive() {
         .expect("the advisor's first batch")
         .clone();
 
-    // The advisor types while the candidate removes the juror (epoch 2).
+    // The advisor types while the candidate removes the juror (epoch 2). One batch (epoch 1)
+    // reached the relay but its acknowledgement was lost; another was not sent yet.
+    advisor.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.moyens",
+        "Stocké, accusé perdu",
+    ]);
+    let mut replica = advisor.replica(&id);
+    let lost_ack = replica
+        .flush(&advisor_keys, random_nonce())
+        .unwrap()
+        .unwrap();
+    match Raw::connect(&relay, &advisor_keys).push(&lost_ack) {
+        ServerMsg::Ack { counter, .. } => assert_eq!(counter, 2),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(replica.pending(), 1, "the device never heard of it");
+    advisor.save_replica(&mut replica);
     advisor.run(&[
         "dossier",
         "set",
@@ -260,7 +279,7 @@ fn edits_waiting_during_a_removal_are_sealed_again_and_arrive() {
         dossier,
         epoch: 1,
         writer: advisor_keys.signing_public(),
-        counter: 2,
+        counter: 3,
         parent: [0; 32],
         kind: Kind::Changes,
         channel: Channel::Dossier,
@@ -268,13 +287,18 @@ fn edits_waiting_during_a_removal_are_sealed_again_and_arrive() {
     let old = envelope::seal(&header, &key, random_nonce(), b"x", &advisor_keys);
     assert_eq!(rejected(raw.push(&old)), Rejection::WrongEpoch);
 
-    // The advisor's sync seals its waiting edit again (epoch 2) and it reaches the candidate.
+    // The advisor's sync learns that the relay stored its second batch (the catch-up sends
+    // it back), seals the third again (epoch 2), and everything reaches the candidate.
     advisor.run(&["sync"]);
     assert_eq!(advisor.replica(&id).pending(), 0, "nothing left waiting");
     candidate.run(&["sync"]);
     assert_eq!(
         candidate.run(&["dossier", "get", &id, "fiches.0.taches"]),
         "Écrit pendant le retrait"
+    );
+    assert_eq!(
+        candidate.run(&["dossier", "get", &id, "fiches.0.moyens"]),
+        "Stocké, accusé perdu"
     );
     let (_, stored) = Raw::connect(&relay, &candidate.secret()).catch_up(dossier);
     let epochs: Vec<(u64, u32)> = stored
@@ -285,7 +309,7 @@ fn edits_waiting_during_a_removal_are_sealed_again_and_arrive() {
         .collect();
     assert_eq!(
         epochs,
-        [(1, 1), (2, 2)],
-        "no gap, the second in the new epoch"
+        [(1, 1), (2, 1), (3, 2)],
+        "no gap; the one stored before the removal kept, the next in the new epoch"
     );
 }

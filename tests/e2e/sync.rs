@@ -68,6 +68,17 @@ impl Device {
         DeviceSecret::from_secret_string(&text).unwrap()
     }
 
+    /// Writes the device's copy of a dossier back, as the CLI would (to stage what the CLI
+    /// cannot be made to do at a precise moment, such as losing an acknowledgement).
+    pub(crate) fn save_replica(&self, replica: &mut Replica) {
+        let path = self
+            .home
+            .join("dossiers")
+            .join(replica.id.to_hex())
+            .join("replica.bin");
+        std::fs::write(path, replica.save()).unwrap();
+    }
+
     /// The device's copy of a dossier, as the CLI saved it.
     pub(crate) fn replica(&self, id: &str) -> Replica {
         let path = self.home.join("dossiers").join(id).join("replica.bin");
