@@ -292,7 +292,20 @@ pub async fn dossier_new(home: &Home, relay: &str, referentiel: Option<&Path>) -
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
         replica.dossier().set_referentiel(&imports[0].referentiel)?;
     }
-    let mut link = Link::connect(relay, &device).await?;
+    publish_new(home, relay, &device, &mut replica, &entry).await?;
+    println!("{id}");
+    Ok(())
+}
+
+/// Creates a new dossier on the relay, sends its content and keeps it on this device.
+async fn publish_new(
+    home: &Home,
+    relay: &str,
+    device: &DeviceSecret,
+    replica: &mut Replica,
+    entry: &SignedEntry,
+) -> Result<()> {
+    let mut link = Link::connect(relay, device).await?;
     link.send(&ClientMsg::Create {
         entry: entry.to_bytes(),
     })
@@ -302,9 +315,37 @@ pub async fn dossier_new(home: &Home, relay: &str, referentiel: Option<&Path>) -
         ServerMsg::Rejected { detail, .. } => bail!("le relais a refusé la création ({detail})"),
         _ => bail!("réponse inattendue du relais"),
     }
-    home.set_relay(&id, relay)?;
-    push_and_pull(&mut link, &device, &mut replica).await?;
-    home.save(&mut replica)?;
+    home.set_relay(&replica.id, relay)?;
+    push_and_pull(&mut link, device, replica).await?;
+    home.save(replica)
+}
+
+/// Writes the dossier as JSON (`livret_shared::export`): every field, the fiches in order,
+/// the annexes' descriptions, the comments this device reads. Written whole or not at all.
+pub fn dossier_export(home: &Home, id: &str, out: &Path) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    let comments = replica.comments();
+    let json = livret_shared::export::export(replica.dossier(), Some(&comments))?;
+    let text = serde_json::to_vec_pretty(&json)?;
+    let tmp = out.with_extension("json.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("{}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("{}", out.display()))?;
+    Ok(())
+}
+
+/// Makes a new dossier from a JSON export, on `relay`; prints its id. A file that is not an
+/// export, or names a field Livret does not have, is refused before anything is created.
+pub async fn dossier_import(home: &Home, file: &Path, relay: &str) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("{}", file.display()))?;
+    let json =
+        livret_shared::export::parse(&bytes).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    let device = home.device()?;
+    let id = DossierId::generate();
+    let (mut replica, entry) = Replica::create(&device, id, EpochKeys::generate())?;
+    livret_shared::export::fill(replica.dossier(), &json)?;
+    publish_new(home, relay, &device, &mut replica, &entry).await?;
     println!("{id}");
     Ok(())
 }

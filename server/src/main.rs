@@ -146,6 +146,19 @@ enum DossierCommand {
     },
     /// List the comment threads this device can read.
     Comments { id: String },
+    /// Write the dossier as JSON: every field, fiches in order, annexes described (not
+    /// their files), the comments this device reads.
+    Export {
+        id: String,
+        #[arg(long)]
+        json: PathBuf,
+    },
+    /// Make a new dossier on a relay from a JSON export; prints its id.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        relay: String,
+    },
     /// Mark a comment thread resolved (or open again with --reopen).
     Resolve {
         id: String,
@@ -262,6 +275,10 @@ fn main() -> ExitCode {
                     name,
                 } => client::dossier_comment(&home, &id, &path, &text, reply.as_deref(), name),
                 DossierCommand::Comments { id } => client::dossier_comments(&home, &id),
+                DossierCommand::Export { id, json } => client::dossier_export(&home, &id, &json),
+                DossierCommand::Import { file, relay } => {
+                    client::dossier_import(&home, &file, &relay).await
+                }
                 DossierCommand::Resolve { id, thread, reopen } => {
                     client::dossier_resolve(&home, &id, &thread, reopen)
                 }

@@ -25,6 +25,15 @@ pub struct NewAnnexe<'a> {
     pub key: &'a EvidenceKey,
 }
 
+/// An annexe described without its file (an imported dossier's: [`Dossier::add_annexe_description`]).
+pub struct AnnexeDescription<'a> {
+    pub titre: &'a str,
+    pub fichier: &'a str,
+    pub media_type: &'a str,
+    pub taille: u64,
+    pub empreinte: &'a str,
+}
+
 /// One annexe as listed (its key stays in the document: [`Dossier::annexe_key`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Annexe {
@@ -583,6 +592,44 @@ impl Dossier {
     /// the template lists: never through [`Dossier::set`], never shown.
     pub fn add_annexe(&mut self, a: NewAnnexe<'_>) -> Result<u32, DossierError> {
         let numero = self.annexes().iter().map(|x| x.numero).max().unwrap_or(0) + 1;
+        let item = self.insert_annexe(
+            numero,
+            AnnexeDescription {
+                titre: a.titre,
+                fichier: a.fichier,
+                media_type: a.media_type,
+                taille: a.taille,
+                empreinte: a.empreinte,
+            },
+        )?;
+        self.doc
+            .put(&item, "blob", a.blob.to_hex())
+            .map_err(corrupt)?;
+        self.doc
+            .put(&item, "pieces", a.pieces as i64)
+            .map_err(corrupt)?;
+        self.doc
+            .put(&item, "cle", a.key.to_secret_string().as_str())
+            .map_err(corrupt)?;
+        Ok(numero)
+    }
+
+    /// Adds an annexe described, without its file, under `numero` (an imported dossier's:
+    /// its number is kept, the fiches name it by that number).
+    pub fn add_annexe_description(
+        &mut self,
+        numero: u32,
+        a: AnnexeDescription<'_>,
+    ) -> Result<(), DossierError> {
+        self.insert_annexe(numero, a).map(|_| ())
+    }
+
+    /// A new annexe at the end of the list, with the fields the template lists.
+    fn insert_annexe(
+        &mut self,
+        numero: u32,
+        a: AnnexeDescription<'_>,
+    ) -> Result<ObjId, DossierError> {
         let list = self
             .list_at(&ROOT, "annexes")
             .ok_or_else(|| DossierError::UnknownPath("annexes".into()))?;
@@ -602,16 +649,7 @@ impl Dossier {
         for (key, value) in fields {
             self.doc.put(&item, key, value).map_err(corrupt)?;
         }
-        self.doc
-            .put(&item, "blob", a.blob.to_hex())
-            .map_err(corrupt)?;
-        self.doc
-            .put(&item, "pieces", a.pieces as i64)
-            .map_err(corrupt)?;
-        self.doc
-            .put(&item, "cle", a.key.to_secret_string().as_str())
-            .map_err(corrupt)?;
-        Ok(numero)
+        Ok(item)
     }
 
     /// The annexes by number (then by place, should two devices have given one number

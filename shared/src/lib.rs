@@ -9,6 +9,7 @@ pub mod comments;
 pub mod dossier;
 pub mod envelope;
 pub mod evidence;
+pub mod export;
 pub mod fuzzing;
 pub mod keys;
 pub mod membership;

@@ -2,7 +2,7 @@
 //! through a real relay; the juror, who reads the same dossier, never reads a word of them.
 
 use crate::support::Relay;
-use crate::sync::{Device, contains, files_under};
+use crate::sync::{Device, assert_relay_never_saw};
 
 /// Typed into a comment; must reach the candidate and nobody else.
 const CANARY: &str = "CANARI-commentaire-5c01d7";
@@ -87,12 +87,5 @@ fn advisor_comments_reach_the_candidate_and_never_the_juror() {
     assert!(!ok && err.contains("lecture seule"), "{err}");
 
     // The relay stored and logged none of it.
-    for (path, bytes) in files_under(&relay.data) {
-        assert!(
-            !contains(&bytes, CANARY.as_bytes()),
-            "canary in {}",
-            path.display()
-        );
-    }
-    assert!(!contains(&relay.output(), CANARY.as_bytes()));
+    assert_relay_never_saw(&relay, &[CANARY]);
 }

@@ -2,6 +2,7 @@
 
 mod browser;
 mod comments;
+mod export;
 mod invitations;
 mod presence;
 mod revocation;

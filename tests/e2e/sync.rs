@@ -348,6 +348,23 @@ pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// None of `needles` is anywhere in the relay's files (database, WAL, evidence) or in what
+/// it printed.
+pub(crate) fn assert_relay_never_saw(relay: &crate::support::Relay, needles: &[&str]) {
+    let files = files_under(&relay.data);
+    let logs = relay.output();
+    for needle in needles {
+        for (path, bytes) in &files {
+            assert!(
+                !contains(bytes, needle.as_bytes()),
+                "{needle} in {}",
+                path.display()
+            );
+        }
+        assert!(!contains(&logs, needle.as_bytes()), "{needle} in the logs");
+    }
+}
+
 #[test]
 fn a_canary_typed_into_a_dossier_never_reaches_the_relay() {
     let relay = Relay::start();

@@ -1,0 +1,363 @@
+//! The dossier as JSON: complete and machine-readable (to take it elsewhere, or to answer a
+//! GDPR access request), and read back into a new dossier with nothing lost of what it
+//! holds: every field, the fiches activité in their order (deleted ones kept, marked), the
+//! annexes' descriptions with their numbers, the fiches' evidence by annex number, the
+//! pinned référentiel, and — when the device reads them — the comment threads.
+//!
+//! What it does not carry: the evidence files themselves (they stay encrypted on the relay
+//! under the dossier they were added to; their name, size and SHA-256 are exported), keys,
+//! and the history of edits. An imported dossier is a new dossier: new id, new keys, its
+//! annexes described but without their files until they are added again.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::comments::Comments;
+use crate::dossier::{Dossier, DossierError, FICHE_FIELDS, FieldKind, SECTIONS};
+use crate::referentiel::Referentiel;
+
+/// What `format` says: a JSON file that is something else is refused with a clear error.
+pub const FORMAT: &str = "livret-dossier";
+/// This layout's version.
+pub const VERSION: u32 = 1;
+/// A file larger than this is not read (a dossier's text is far below).
+pub const MAX_JSON: usize = 16 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("fichier illisible : ce n'est pas un export de dossier Livret ({0})")]
+    NotJson(String),
+    #[error("ce fichier n'est pas un export de dossier Livret (format « {0} »)")]
+    OtherFormat(String),
+    #[error("export de dossier en version {0}, que cette version de Livret ne lit pas")]
+    Version(u32),
+    #[error("fichier trop grand ({0} octets)")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Dossier(#[from] DossierError),
+}
+
+/// A field's value: text (short or long), or a list (compétences, blocs, evidence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Text(String),
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FicheJson {
+    /// Deleted in the dossier (kept there so it can be brought back).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub supprimee: bool,
+    /// Every field of the fiche, by its key (`preuves`: annex numbers).
+    pub champs: BTreeMap<String, FieldValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnexeJson {
+    pub numero: u32,
+    pub titre: String,
+    pub fichier: String,
+    #[serde(rename = "type")]
+    pub media_type: String,
+    pub taille: u64,
+    /// SHA-256 of the file, hex.
+    pub empreinte: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentJson {
+    pub auteur: String,
+    pub date_ms: u64,
+    pub texte: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadJson {
+    pub champ: String,
+    pub resolu: bool,
+    pub commentaires: Vec<CommentJson>,
+}
+
+/// A dossier, exported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DossierJson {
+    pub format: String,
+    pub version: u32,
+    pub referentiel: Option<Referentiel>,
+    /// Section → field → value, for every section of the template.
+    pub sections: BTreeMap<String, BTreeMap<String, FieldValue>>,
+    /// In the order the dossier shows them; deleted ones after, marked.
+    pub fiches: Vec<FicheJson>,
+    pub annexes: Vec<AnnexeJson>,
+    /// The comment threads this device could read (none for a juror's export). Read for
+    /// the record; an import does not bring them back (they belong to the old dossier's
+    /// team key and authors).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commentaires: Vec<ThreadJson>,
+}
+
+/// A field as [`Dossier::get`] gives it: lists come as a JSON array (or nothing yet).
+fn value_of(kind: FieldKind, stored: String) -> FieldValue {
+    match kind {
+        FieldKind::List => FieldValue::List(
+            serde_json::from_str::<Vec<String>>(&stored).unwrap_or_else(|_| {
+                stored
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            }),
+        ),
+        _ => FieldValue::Text(stored),
+    }
+}
+
+/// The dossier as [`DossierJson`]; `comments`: the threads to include, if any.
+pub fn export(doc: &mut Dossier, comments: Option<&Comments>) -> Result<DossierJson, ExportError> {
+    let mut sections = BTreeMap::new();
+    for (section, fields) in SECTIONS {
+        let mut values = BTreeMap::new();
+        for (field, kind) in *fields {
+            let stored = doc.get(&format!("{section}.{field}"))?;
+            values.insert(field.to_string(), value_of(*kind, stored));
+        }
+        sections.insert(section.to_string(), values);
+    }
+    let annexes = doc.annexes();
+    // Evidence by number: a fiche names its annexes by file in the dossier, which means
+    // nothing outside it.
+    let numero_of = |entry: &str| {
+        annexes
+            .iter()
+            .find(|a| a.is_named_by(entry))
+            .map_or_else(|| entry.to_string(), |a| a.numero.to_string())
+    };
+    let deleted = doc.deleted_fiches();
+    let places = doc.fiche_order().into_iter().chain(deleted.iter().copied());
+    let mut fiches = Vec::new();
+    for place in places.collect::<Vec<_>>() {
+        let mut champs = BTreeMap::new();
+        for (field, kind) in FICHE_FIELDS {
+            let stored = doc.get(&format!("fiches.{place}.{field}"))?;
+            let mut value = value_of(*kind, stored);
+            if *field == "preuves"
+                && let FieldValue::List(items) = &mut value
+            {
+                for item in items.iter_mut() {
+                    *item = numero_of(item);
+                }
+            }
+            champs.insert(field.to_string(), value);
+        }
+        fiches.push(FicheJson {
+            supprimee: deleted.contains(&place),
+            champs,
+        });
+    }
+    let commentaires = comments
+        .map(|c| {
+            c.threads
+                .iter()
+                .map(|t| ThreadJson {
+                    champ: t.first.field.clone(),
+                    resolu: t.resolved(),
+                    commentaires: std::iter::once(&t.first)
+                        .chain(&t.replies)
+                        .map(|c| CommentJson {
+                            auteur: c.author.clone(),
+                            date_ms: c.at_ms,
+                            texte: c.text.clone(),
+                        })
+                        .collect(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(DossierJson {
+        format: FORMAT.to_string(),
+        version: VERSION,
+        referentiel: doc.referentiel(),
+        sections,
+        fiches,
+        annexes: annexes
+            .into_iter()
+            .map(|a| AnnexeJson {
+                numero: a.numero,
+                titre: a.titre,
+                fichier: a.fichier,
+                media_type: a.media_type,
+                taille: a.taille,
+                empreinte: a.empreinte,
+            })
+            .collect(),
+        commentaires,
+    })
+}
+
+/// Reads an export, refusing anything else with a clear error (before any change is made).
+pub fn parse(bytes: &[u8]) -> Result<DossierJson, ExportError> {
+    if bytes.len() > MAX_JSON {
+        return Err(ExportError::TooLarge(bytes.len()));
+    }
+    // The header first: a JSON file of another kind says so rather than "missing field".
+    #[derive(Deserialize)]
+    struct Header {
+        format: Option<String>,
+        version: Option<u32>,
+    }
+    let header: Header =
+        serde_json::from_slice(bytes).map_err(|e| ExportError::NotJson(e.to_string()))?;
+    match header.format.as_deref() {
+        Some(FORMAT) => {}
+        other => return Err(ExportError::OtherFormat(other.unwrap_or("absent").into())),
+    }
+    if header.version != Some(VERSION) {
+        return Err(ExportError::Version(header.version.unwrap_or(0)));
+    }
+    let json: DossierJson =
+        serde_json::from_slice(bytes).map_err(|e| ExportError::NotJson(e.to_string()))?;
+    // Every path must exist before anything is written: an unknown one fails here.
+    let mut probe = Dossier::new(b"probe");
+    fill(&mut probe, &json)?;
+    Ok(json)
+}
+
+/// Writes an export into `doc` (a new, empty dossier).
+pub fn fill(doc: &mut Dossier, json: &DossierJson) -> Result<(), ExportError> {
+    if let Some(r) = &json.referentiel {
+        doc.set_referentiel(r)?;
+    }
+    let as_stored = |value: &FieldValue| match value {
+        FieldValue::Text(t) => t.clone(),
+        FieldValue::List(items) => items.join(", "),
+    };
+    for (section, fields) in &json.sections {
+        for (field, value) in fields {
+            doc.set(&format!("{section}.{field}"), &as_stored(value))?;
+        }
+    }
+    for annexe in &json.annexes {
+        doc.add_annexe_description(
+            annexe.numero,
+            crate::dossier::AnnexeDescription {
+                titre: &annexe.titre,
+                fichier: &annexe.fichier,
+                media_type: &annexe.media_type,
+                taille: annexe.taille,
+                empreinte: &annexe.empreinte,
+            },
+        )?;
+    }
+    for fiche in &json.fiches {
+        let place = doc.add_fiche()?;
+        for (field, value) in &fiche.champs {
+            doc.set(&format!("fiches.{place}.{field}"), &as_stored(value))?;
+        }
+        if fiche.supprimee {
+            doc.delete_fiche(place)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dossier::NewAnnexe;
+    use crate::evidence::{BlobId, Sealer};
+
+    fn sample() -> Dossier {
+        let mut d = Dossier::new(b"a");
+        d.set("etat_civil.nom", "Durand").unwrap();
+        d.set(
+            "motivation.lettre",
+            "Valider dix ans de métier.\nAvec des accents : é, à, ç.",
+        )
+        .unwrap();
+        d.set("projet_vae.blocs_vises", "1, 2").unwrap();
+        let (_, key) = Sealer::new();
+        let blob = BlobId([7; 16]);
+        d.add_annexe(NewAnnexe {
+            titre: "Attestation",
+            fichier: "attestation.pdf",
+            media_type: "application/pdf",
+            taille: 1234,
+            empreinte: "ab12",
+            blob,
+            pieces: 1,
+            key: &key,
+        })
+        .unwrap();
+        let first = d.add_fiche().unwrap();
+        let second = d.add_fiche().unwrap();
+        let third = d.add_fiche().unwrap();
+        d.set(&format!("fiches.{first}.contexte"), "Une PME")
+            .unwrap();
+        d.set(&format!("fiches.{first}.preuves"), &blob.to_hex())
+            .unwrap();
+        d.set(&format!("fiches.{second}.competences"), "C1.1, C2.3")
+            .unwrap();
+        d.set(&format!("fiches.{third}.intitule"), "Supprimée")
+            .unwrap();
+        d.move_fiche(second, true).unwrap();
+        d.delete_fiche(third).unwrap();
+        d
+    }
+
+    #[test]
+    fn an_export_imported_exports_the_same() {
+        let mut d = sample();
+        let json = export(&mut d, None).unwrap();
+        assert_eq!(json.fiches.len(), 3);
+        assert_eq!(
+            json.fiches[0].champs["competences"],
+            FieldValue::List(vec!["C1.1".into(), "C2.3".into()]),
+            "moved up"
+        );
+        assert_eq!(
+            json.fiches[1].champs["preuves"],
+            FieldValue::List(vec!["1".into()]),
+            "evidence by annex number"
+        );
+        assert!(json.fiches[2].supprimee);
+        let text = serde_json::to_vec_pretty(&json).unwrap();
+        let back = parse(&text).unwrap();
+        let mut imported = Dossier::new(b"b");
+        fill(&mut imported, &back).unwrap();
+        assert_eq!(export(&mut imported, None).unwrap(), json);
+        assert_eq!(
+            imported.get("motivation.lettre").unwrap(),
+            "Valider dix ans de métier.\nAvec des accents : é, à, ç."
+        );
+    }
+
+    #[test]
+    fn other_files_are_refused_with_a_clear_error() {
+        assert!(matches!(
+            parse(b"{ pas du json"),
+            Err(ExportError::NotJson(_))
+        ));
+        assert!(matches!(
+            parse(br#"{"format": "autre", "version": 1}"#),
+            Err(ExportError::OtherFormat(f)) if f == "autre"
+        ));
+        assert!(matches!(
+            parse(br#"{"format": "livret-dossier", "version": 9}"#),
+            Err(ExportError::Version(9))
+        ));
+        let mut json = export(&mut sample(), None).unwrap();
+        json.sections
+            .get_mut("etat_civil")
+            .unwrap()
+            .insert("inconnu".into(), FieldValue::Text("x".into()));
+        let text = serde_json::to_vec(&json).unwrap();
+        assert!(matches!(
+            parse(&text),
+            Err(ExportError::Dossier(DossierError::UnknownPath(_)))
+        ));
+    }
+}
