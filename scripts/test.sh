@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+# Each step says when it starts (seconds since the run began): where CI time goes.
+step() { printf '\n\033[1m== %s\033[0m (at %ss)\n' "$*" "$SECONDS" >&2; }
 
 step "toolchain"
 bash scripts/toolchain.sh
@@ -23,3 +24,5 @@ cargo test --workspace --all-features
 
 step "fuzz smoke run"
 bash scripts/fuzz.sh smoke
+
+step "done"
