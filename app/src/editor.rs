@@ -411,6 +411,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                     <Presents st=st/>
                     <Sommaire/>
                     <Partage st=st/>
+                    <ExportJson/>
                     {template::TEMPLATE.iter().map(|section| view! {
                         <Section section=section st=st/>
                     }).collect_view()}
@@ -418,6 +419,41 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
             }
             .into_any(),
         }}
+    }
+}
+
+/// The whole dossier as JSON, made on this device and downloaded (portability, GDPR access
+/// requests): the same file as `livret dossier export`.
+#[component]
+fn ExportJson() -> impl IntoView {
+    let link = RwSignal::new(None::<Result<String, String>>);
+    view! {
+        <details class="export">
+            <summary>{move || t("Exporter le dossier (JSON)", "Export the dossier (JSON)")}</summary>
+            <p class="aide">{move || t(
+                "Tout le dossier dans un fichier lisible par une machine : pour le reprendre ailleurs ou répondre à une demande d'accès (RGPD). Les fichiers des annexes n'y sont pas ; leur nom, leur taille et leur empreinte, si. Le fichier est fait sur cet appareil ; il n'est pas chiffré : gardez-le en lieu sûr.",
+                "The whole dossier in a machine-readable file: to take it elsewhere or answer an access request (GDPR). The annexes' files are not in it; their names, sizes and fingerprints are. The file is made on this device and is not encrypted: keep it safe.",
+            )}</p>
+            <button type="button" id="exporter-json" on:click=move |_| {
+                // The file of an earlier click is let go.
+                if let Some(Ok(old)) = link.get_untracked() {
+                    let _ = web_sys::Url::revoke_object_url(&old);
+                }
+                link.set(Some(session::export_json()));
+            }>
+                {move || t("Préparer le fichier", "Prepare the file")}
+            </button>
+            {move || link.get().map(|made| match made {
+                Ok(url) => view! {
+                    " "
+                    <a id="telecharger-json" href=url download="dossier-livret.json">
+                        {move || t("Télécharger dossier-livret.json", "Download dossier-livret.json")}
+                    </a>
+                }
+                .into_any(),
+                Err(e) => view! { <p class="erreur" role="alert">{e}</p> }.into_any(),
+            })}
+        </details>
     }
 }
 

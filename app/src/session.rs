@@ -1775,10 +1775,15 @@ pub async fn open_evidence(place: usize, progress: &dyn Fn(u32, u32)) -> Result<
     progress(annexe.pieces, annexe.pieces);
     let plain = evidence::open(&key, &pieces, Some(&annexe.empreinte))
         .map_err(|e| about(&annexe.fichier, e))?;
+    blob_url(&plain, &annexe.media_type)
+}
+
+/// A `blob:` address the page can open or download, for bytes made on this device.
+fn blob_url(bytes: &[u8], media_type: &str) -> Result<String, String> {
     let array = js_sys::Array::new();
-    array.push(&js_sys::Uint8Array::from(plain.as_slice()));
+    array.push(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type(&annexe.media_type);
+    options.set_type(media_type);
     let file =
         web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options).map_err(|_| {
             i18n::t(
@@ -1789,6 +1794,17 @@ pub async fn open_evidence(place: usize, progress: &dyn Fn(u32, u32)) -> Result<
         })?;
     web_sys::Url::create_object_url_with_blob(&file)
         .map_err(|_| i18n::t("fichier impossible à ouvrir", "the file cannot be opened").into())
+}
+
+/// The open dossier as JSON (`livret_shared::export`, the same file as `livret dossier
+/// export`), made on this device, as a `blob:` address to download.
+pub fn export_json() -> Result<String, String> {
+    let json = with_open(|r| {
+        let comments = r.comments();
+        livret_shared::export::export(r.dossier(), Some(&comments)).map_err(|e| e.to_string())
+    })??;
+    let text = serde_json::to_vec_pretty(&json).map_err(|e| e.to_string())?;
+    blob_url(&text, "application/json")
 }
 
 /// The référentiels imported on this device: (`referentiel:<hash>`, référentiel).

@@ -172,6 +172,35 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
             .text("fieldset.preuves")
             .contains("Aucune annexe pour l'instant")
     );
+
+    // The whole dossier as JSON, made in the browser: the file the link downloads is the
+    // export format, with everything typed above.
+    browser.click(".export summary");
+    browser.click("#exporter-json");
+    browser.wait_for("#telecharger-json");
+    browser.assert_accessible("editor, JSON export ready");
+    let exported = browser.run_async(
+        r##"const done = arguments[arguments.length - 1];
+        const link = document.querySelector("#telecharger-json");
+        fetch(link.href).then(r => r.json()).then(j => done({
+          download: link.getAttribute("download"), json: j
+        }), e => done(String(e)));"##,
+    );
+    assert_eq!(exported["download"], "dossier-livret.json", "{exported}");
+    let json = &exported["json"];
+    assert_eq!(json["format"], "livret-dossier");
+    assert_eq!(json["sections"]["etat_civil"]["nom"], "Durand");
+    assert_eq!(json["referentiel"]["rncp"], "RNCP37827");
+    for (field, text) in FICHE {
+        assert_eq!(
+            json["fiches"][0]["champs"][*field], *text,
+            "{field} in the export"
+        );
+    }
+    assert_eq!(
+        json["fiches"][0]["champs"]["competences"],
+        serde_json::json!(["C6", "C7", "C8"])
+    );
 }
 
 /// First run: keys made on the device, locked by a passphrase (a mismatched confirmation is
