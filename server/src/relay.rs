@@ -316,28 +316,39 @@ pub(crate) fn load_membership(store: &dyn Store, dossier: &DossierId) -> Option<
     fold_log(&store.membership_log(dossier).ok()?)
 }
 
-/// For a device that was a member and was removed (while offline, say): the log up to and
-/// including its removal, so that it learns it was removed rather than only being refused.
-/// Nothing after the removal (who came in later is none of its business), and nothing for a
-/// device that never belonged.
-fn removal_notice(store: &dyn Store, dossier: DossierId, device: &[u8; 32]) -> Vec<ServerMsg> {
-    let log = store.membership_log(&dossier).unwrap_or_default();
+/// The refusal of a subscription by a device that is not a member. One that was, and was
+/// removed (while offline, say), first gets the log up to and including its removal, so
+/// that it learns it was removed rather than only being refused. Nothing after the removal
+/// (who came in later is none of its business), and nothing for a device that never
+/// belonged.
+fn refuse_non_member(
+    relay: &Relay,
+    dossier: DossierId,
+    log: &[Vec<u8>],
+    device: &[u8; 32],
+) -> Vec<ServerMsg> {
     // The last removal: a device removed, added back and removed again learns of the last.
     let removal = log.iter().rposition(|b| {
         SignedEntry::from_bytes(b)
             .is_ok_and(|e| matches!(e.body.op, Op::Remove { signing } if signing == *device))
     });
-    match removal {
-        Some(at) => vec![ServerMsg::Log {
+    let mut answer: Vec<ServerMsg> = removal
+        .map(|at| ServerMsg::Log {
             dossier,
             entries: log[..=at].to_vec(),
             snapshot: None,
             envelopes: Vec::new(),
             complete: true,
             active_snapshot: None,
-        }],
-        None => Vec::new(),
-    }
+        })
+        .into_iter()
+        .collect();
+    answer.extend(rejected(
+        relay,
+        Rejection::Forbidden,
+        "cet appareil n'est pas membre du dossier",
+    ));
+    answer
 }
 
 /// A stored membership log (entries as bytes) folded; `None` when empty or invalid.
@@ -1021,17 +1032,12 @@ async fn handle(
         }
         ClientMsg::Subscribe { dossier, since } => {
             let store = relay.store.clone();
-            let Some(membership) = load_membership(store.as_ref(), &dossier) else {
+            let log = store.membership_log(&dossier).unwrap_or_default();
+            let Some(membership) = fold_log(&log) else {
                 return rejected(relay, Rejection::UnknownDossier, "dossier inconnu");
             };
             if membership.role_of(&me).is_none() {
-                let mut answer = removal_notice(store.as_ref(), dossier, &me);
-                answer.extend(rejected(
-                    relay,
-                    Rejection::Forbidden,
-                    "cet appareil n'est pas membre du dossier",
-                ));
-                return answer;
+                return refuse_non_member(relay, dossier, &log, &me);
             }
             // Subscribe first, then read: an envelope committed in between arrives twice at
             // worst, and replicas drop duplicates.
@@ -1044,13 +1050,7 @@ async fn handle(
             let still_member = fold_log(&log).is_some_and(|m| m.role_of(&me).is_some());
             if !still_member {
                 relay.unsubscribe(&dossier, connection);
-                let mut answer = removal_notice(store.as_ref(), dossier, &me);
-                answer.extend(rejected(
-                    relay,
-                    Rejection::Forbidden,
-                    "cet appareil n'est pas membre du dossier",
-                ));
-                return answer;
+                return refuse_non_member(relay, dossier, &log, &me);
             }
             let mut since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
             // Behind the active snapshot: the snapshot, then what came after it. Otherwise the

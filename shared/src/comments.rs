@@ -371,22 +371,39 @@ pub fn write(
         at_ms,
         text,
     };
-    let slot = hex::encode(id);
-    let sealed = seal(
-        key,
-        epoch,
+    let note = Note::Comment(comment.clone());
+    put_note(
+        doc,
         dossier,
+        (epoch, key),
         COMMENTS_MAP,
-        &slot,
-        &Note::Comment(comment.clone()),
+        id,
+        &note,
         author,
         nonce,
-    );
-    let map = map_of(doc, COMMENTS_MAP)?;
+    )?;
+    Ok(comment)
+}
+
+/// Seals `note` with the team key of `epoch`, signed by `author`, into `map` under `id`.
+#[allow(clippy::too_many_arguments)]
+fn put_note(
+    doc: &mut Dossier,
+    dossier: &DossierId,
+    (epoch, key): (u32, &ContentKey),
+    map: &str,
+    id: CommentId,
+    note: &Note,
+    author: &DeviceSecret,
+    nonce: [u8; 24],
+) -> Result<(), CommentError> {
+    let slot = hex::encode(id);
+    let sealed = seal(key, epoch, dossier, map, &slot, note, author, nonce);
+    let map = map_of(doc, map)?;
     doc.automerge()
         .put(&map, slot, ScalarValue::Bytes(sealed))
         .map_err(|e| DossierError::Corrupt(e.to_string()))?;
-    Ok(comment)
+    Ok(())
 }
 
 /// Marks a thread resolved (or open again).
@@ -418,22 +435,16 @@ pub fn set_resolved(
         by_key: author.signing_public(),
         at_ms,
     };
-    let slot = hex::encode(thread);
-    let sealed = seal(
-        key,
-        epoch,
+    put_note(
+        doc,
         dossier,
+        (epoch, key),
         THREADS_MAP,
-        &slot,
+        thread,
         &Note::State(state),
         author,
         nonce,
-    );
-    let map = map_of(doc, THREADS_MAP)?;
-    doc.automerge()
-        .put(&map, slot, ScalarValue::Bytes(sealed))
-        .map_err(|e| DossierError::Corrupt(e.to_string()))?;
-    Ok(())
+    )
 }
 
 #[cfg(test)]
