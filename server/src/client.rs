@@ -175,7 +175,7 @@ impl Link {
     }
 }
 
-fn parse_id(id: &str) -> Result<DossierId> {
+pub fn parse_id(id: &str) -> Result<DossierId> {
     DossierId::from_hex(id).ok_or_else(|| anyhow!("{id} : identifiant de dossier invalide"))
 }
 
@@ -668,7 +668,7 @@ async fn resend_stale(
 
 /// Seals local edits, sends the outbox, applies what others wrote; returns once every sent
 /// envelope is acknowledged and the catch-up is complete.
-async fn push_and_pull(
+pub async fn push_and_pull(
     link: &mut Link,
     device: &DeviceSecret,
     replica: &mut Replica,

@@ -2,6 +2,7 @@
 
 mod app_assets;
 mod client;
+mod export_cli;
 mod invitations;
 mod mail;
 mod referentiel_cli;
@@ -67,6 +68,20 @@ enum Command {
     Invitation(InvitationCommand),
     /// Push and pull every local dossier; exits once up to date.
     Sync,
+    /// Write the Livret 2 as PDF, made on this device: cover, sommaire, every section in
+    /// the template's order, the fiches, the déclaration, then the annexes (PDF pages
+    /// copied, images drawn, other files listed with their SHA-256).
+    Export {
+        /// A dossier id on this device (its annexes fetched from its relay), or a JSON
+        /// export (`dossier export --json`).
+        dossier: String,
+        #[arg(long)]
+        pdf: PathBuf,
+        /// With a JSON export: the folder holding its annexed files (default: `annexes`
+        /// beside the JSON file).
+        #[arg(long)]
+        annexes: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -158,6 +173,15 @@ enum DossierCommand {
         file: PathBuf,
         #[arg(long)]
         relay: String,
+    },
+    /// Add an evidence file as the dossier's next annexe (encrypted on this device, sent
+    /// to the relay in pieces); prints its number.
+    Attach {
+        id: String,
+        file: PathBuf,
+        /// The annexe's title, as the livret prints it.
+        #[arg(long)]
+        titre: String,
     },
     /// Mark a comment thread resolved (or open again with --reopen).
     Resolve {
@@ -276,6 +300,9 @@ fn main() -> ExitCode {
                 } => client::dossier_comment(&home, &id, &path, &text, reply.as_deref(), name),
                 DossierCommand::Comments { id } => client::dossier_comments(&home, &id),
                 DossierCommand::Export { id, json } => client::dossier_export(&home, &id, &json),
+                DossierCommand::Attach { id, file, titre } => {
+                    export_cli::dossier_attach(&home, &id, &file, &titre).await
+                }
                 DossierCommand::Import { file, relay } => {
                     client::dossier_import(&home, &file, &relay).await
                 }
@@ -292,6 +319,16 @@ fn main() -> ExitCode {
             }
         })),
         Command::Sync => report(block_on(client::sync(&home))),
+        Command::Export {
+            dossier,
+            pdf,
+            annexes,
+        } => report(block_on(export_cli::export_pdf(
+            &home,
+            &dossier,
+            &pdf,
+            annexes.as_deref(),
+        ))),
     }
 }
 

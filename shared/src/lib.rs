@@ -13,6 +13,8 @@ pub mod export;
 pub mod fuzzing;
 pub mod keys;
 pub mod membership;
+#[cfg(feature = "pdf-export")]
+pub mod pdf_export;
 pub mod presence;
 pub mod protocol;
 pub mod ratelimit;

@@ -50,15 +50,7 @@ fn the_sample_dossier_is_imported_and_exported_without_loss() {
     assert_eq!(json_of(&mine), json_of(&sample), "exported as imported");
 
     // Through the relay: the advisor's copy exports the same.
-    candidate.run(&[
-        "dossier",
-        "share",
-        &id,
-        &advisor.identity(),
-        "--role",
-        "advisor",
-    ]);
-    advisor.run(&["dossier", "open", &id, "--relay", &url]);
+    candidate.share_with(&id, &advisor, "advisor", &url);
     let theirs = dir.join("accompagnateur.json");
     advisor.run(&["dossier", "export", &id, "--json", theirs.to_str().unwrap()]);
     assert_eq!(json_of(&theirs), json_of(&sample));

@@ -243,15 +243,7 @@ fn reminders_before_the_jury_follow_the_date_and_carry_nothing_of_the_dossier() 
     let id = candidate.run(&["dossier", "new", "--relay", &relay.url("")]);
     candidate.run(&["dossier", "set", &id, "motivation.lettre", CANARY]);
     candidate.run(&["sync"]);
-    candidate.run(&[
-        "dossier",
-        "share",
-        &id,
-        &advisor.identity(),
-        "--role",
-        "advisor",
-    ]);
-    advisor.run(&["dossier", "open", &id, "--relay", &relay.url("")]);
+    candidate.share_with(&id, &advisor, "advisor", &relay.url(""));
     let email = "dominique.durand@example.org";
 
     // Two days ahead: the 30- and 7-day moments are past, so one reminder goes now; the

@@ -58,6 +58,13 @@ impl Device {
         )
     }
 
+    /// Shares dossier `id` (this device owns it) with `other` as `role`, and opens it on
+    /// `other` from the relay at `relay_url`.
+    pub(crate) fn share_with(&self, id: &str, other: &Device, role: &str, relay_url: &str) {
+        self.run(&["dossier", "share", id, &other.identity(), "--role", role]);
+        other.run(&["dossier", "open", id, "--relay", relay_url]);
+    }
+
     pub(crate) fn identity(&self) -> String {
         self.run(&["identity", "show"])
     }

@@ -1,0 +1,272 @@
+//! `livret export … --pdf` and `livret dossier attach`: the livret as PDF, made on this
+//! device, and evidence files added from the command line.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use livret_shared::dossier::NewAnnexe;
+use livret_shared::evidence::{self, BlobId, Sealer};
+use livret_shared::export::{self, AnnexeJson, DossierJson};
+use livret_shared::keys::DeviceSecret;
+use livret_shared::pdf_export::{FontFiles, LivretPdf, Progress};
+use livret_shared::protocol::{ClientMsg, Rejection, ServerMsg};
+use livret_shared::sync::Replica;
+use zeroize::Zeroizing;
+
+use crate::client::{Home, Link, parse_id, push_and_pull};
+
+/// The fonts embedded in every livret: shipped with Livret, never looked up on the system.
+fn fonts() -> FontFiles {
+    FontFiles {
+        regular: include_bytes!("../../app/fonts/DejaVuSans.ttf").to_vec(),
+        bold: include_bytes!("../../app/fonts/DejaVuSans-Bold.ttf").to_vec(),
+    }
+}
+
+/// Where an export's annexed files come from.
+enum Files {
+    /// A folder holding them by name (beside a JSON export).
+    Folder(PathBuf),
+    /// The dossier's own evidence, fetched from its relay and decrypted here.
+    Relay {
+        device: Box<DeviceSecret>,
+        replica: Box<Replica>,
+        relay: String,
+        link: Option<Box<Link>>,
+    },
+}
+
+/// Writes the Livret 2 of `source` — a dossier id on this device, or a JSON export (its
+/// annexes read from `annexes`, by default the `annexes` folder beside it) — to `out`.
+/// Progress goes to standard error; the file appears whole or not at all.
+pub async fn export_pdf(
+    home: &Home,
+    source: &str,
+    out: &Path,
+    annexes: Option<&Path>,
+) -> Result<()> {
+    let (json, mut files) = if Path::new(source).is_file() {
+        let bytes = std::fs::read(source).with_context(|| source.to_string())?;
+        let json = export::parse(&bytes).map_err(|e| anyhow!("{source} : {e}"))?;
+        let folder = annexes.map(Path::to_path_buf).unwrap_or_else(|| {
+            Path::new(source)
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("annexes")
+        });
+        (json, Files::Folder(folder))
+    } else {
+        if annexes.is_some() {
+            bail!(
+                "--annexes ne sert qu'avec un export JSON : les annexes d'un dossier viennent de son relais"
+            );
+        }
+        let id = parse_id(source)?;
+        let device = home.device()?;
+        let mut replica = home.load(&device, &id)?;
+        let json = export::export(replica.dossier(), None)?;
+        (
+            json,
+            Files::Relay {
+                device: Box::new(device),
+                replica: Box::new(replica),
+                relay: home.relay_of(&id)?,
+                link: None,
+            },
+        )
+    };
+    let tmp = out.with_extension("pdf.tmp");
+    let file = std::fs::File::create(&tmp).with_context(|| format!("{}", tmp.display()))?;
+    let result = write_livret(&json, &mut files, BufWriter::new(file)).await;
+    match result {
+        Ok(()) => std::fs::rename(&tmp, out).with_context(|| format!("{}", out.display())),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+async fn write_livret(
+    json: &DossierJson,
+    files: &mut Files,
+    out: BufWriter<std::fs::File>,
+) -> Result<()> {
+    let mut pdf = LivretPdf::begin(json, fonts(), out)?;
+    report(pdf.progress());
+    while let Some(annexe) = pdf.next_annexe().cloned() {
+        let bytes = read_annexe(files, &annexe).await?;
+        pdf.add_annexe(bytes.as_deref().map(|b| b.as_slice()))?;
+        report(pdf.progress());
+    }
+    for notice in pdf.notices() {
+        eprintln!("annexe {} : {}", notice.numero, notice.message);
+    }
+    let mut out = pdf.finish()?;
+    out.flush()?;
+    out.get_ref().sync_all()?;
+    Ok(())
+}
+
+fn report(p: Progress) {
+    let percent = (p.bytes_done * 100)
+        .checked_div(p.bytes_total)
+        .unwrap_or(100);
+    eprintln!(
+        "export : annexes {}/{} ({percent} %)",
+        p.annexes_done, p.annexes_total
+    );
+}
+
+/// An annexe's file, or `None` when it is not at hand (the export lists it and says so).
+async fn read_annexe(files: &mut Files, annexe: &AnnexeJson) -> Result<Option<Zeroizing<Vec<u8>>>> {
+    match files {
+        Files::Folder(folder) => {
+            // The name recorded in the dossier, never a path out of the folder.
+            let Some(name) = Path::new(&annexe.fichier).file_name() else {
+                return Ok(None);
+            };
+            Ok(std::fs::read(folder.join(name)).ok().map(Zeroizing::new))
+        }
+        Files::Relay {
+            device,
+            replica,
+            relay,
+            link,
+        } => {
+            let id = replica.id;
+            let found = replica
+                .dossier()
+                .annexes()
+                .into_iter()
+                .find(|a| a.numero == annexe.numero && a.blob.is_some());
+            let Some(found) = found else {
+                return Ok(None);
+            };
+            let Some(key) = replica.dossier().annexe_key(found.place) else {
+                return Ok(None);
+            };
+            let blob = found.blob.expect("filtered above");
+            if link.is_none() {
+                *link = Some(Box::new(Link::connect(relay, device).await?));
+            }
+            let link = link.as_mut().expect("just connected");
+            let mut pieces = Vec::with_capacity(found.pieces as usize);
+            for index in 0..found.pieces {
+                link.send(&ClientMsg::GetPiece {
+                    dossier: id,
+                    blob,
+                    index,
+                })
+                .await?;
+                let bytes = loop {
+                    match link.next().await? {
+                        ServerMsg::Piece {
+                            blob: b,
+                            index: i,
+                            bytes,
+                            ..
+                        } if b == blob && i == index => break bytes,
+                        ServerMsg::Rejected {
+                            reason: Rejection::NotFound,
+                            ..
+                        } => return Ok(None),
+                        ServerMsg::Rejected { detail, .. } => {
+                            bail!("le relais a refusé l'annexe {} ({detail})", annexe.numero)
+                        }
+                        _ => continue,
+                    }
+                };
+                pieces.push(bytes);
+            }
+            let plain = evidence::open(&key, &pieces, Some(&found.empreinte))
+                .map_err(|e| anyhow!("annexe {} : {e}", annexe.numero))?;
+            Ok(Some(plain))
+        }
+    }
+}
+
+/// Adds `file` to the dossier as its next annexe: encrypted here piece by piece, sent to
+/// the relay, then described in the dossier (which is synced). Prints the annexe's number.
+pub async fn dossier_attach(home: &Home, id: &str, file: &Path, titre: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    if !replica.may_write_dossier() {
+        bail!("ce dossier est en lecture seule sur cet appareil");
+    }
+    let plain = Zeroizing::new(std::fs::read(file).with_context(|| format!("{}", file.display()))?);
+    if plain.len() as u64 > evidence::MAX_EVIDENCE {
+        bail!(
+            "{} : {}",
+            file.display(),
+            evidence::EvidenceError::TooLarge(plain.len() as u64)
+        );
+    }
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| anyhow!("{} : nom de fichier illisible", file.display()))?;
+    let (mut sealer, key) = Sealer::new();
+    let mut pieces = Vec::new();
+    for chunk in plain.chunks(evidence::PIECE) {
+        pieces.extend(sealer.push(chunk)?);
+    }
+    let (rest, sealed) = sealer.finish();
+    pieces.extend(rest);
+    let blob = BlobId::generate();
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    let total = pieces.len();
+    for (index, bytes) in pieces.into_iter().enumerate() {
+        link.send(&ClientMsg::PutPiece {
+            dossier: id,
+            blob,
+            index: index as u32,
+            bytes,
+            last: index + 1 == total,
+        })
+        .await?;
+        loop {
+            match link.next().await? {
+                // `stored`: how many pieces the relay holds now.
+                ServerMsg::PieceStored {
+                    blob: b, stored, ..
+                } if b == blob && stored > index as u32 => {
+                    break;
+                }
+                ServerMsg::Rejected { detail, .. } => {
+                    bail!("le relais a refusé le fichier ({detail})")
+                }
+                _ => continue,
+            }
+        }
+    }
+    let numero = replica.dossier().add_annexe(NewAnnexe {
+        titre,
+        fichier: name,
+        media_type: media_type(name),
+        taille: sealed.size,
+        empreinte: &sealed.sha256,
+        blob,
+        pieces: sealed.pieces,
+        key: &key,
+    })?;
+    push_and_pull(&mut link, &device, &mut replica).await?;
+    home.save(&mut replica)?;
+    println!("{numero}");
+    Ok(())
+}
+
+/// The media type a browser would give, from the file's extension.
+fn media_type(name: &str) -> &'static str {
+    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "svg" => "image/svg+xml",
+        "txt" => "text/plain",
+        _ => "application/octet-stream",
+    }
+}

@@ -1,0 +1,964 @@
+//! The Livret 2 as the certifier expects it: cover, sommaire with real page numbers, the
+//! template's sections in its order, one table per fiche activité, the « Votre projet VAE »
+//! counts, the déclaration sur l'honneur, then the annexes.
+//!
+//! An export is a small state machine, so that the caller (the CLI reading files, the app
+//! decrypting evidence) hands over one annexed file at a time and can show progress between
+//! them: [`LivretPdf::begin`] lays out and writes everything but the annexes and the
+//! sommaire; [`LivretPdf::next_annexe`] names the file wanted next;
+//! [`LivretPdf::add_annexe`] copies it in and lets it go; [`LivretPdf::finish`] writes the
+//! sommaire (now that every page number is known), the fonts and the page tree.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+
+use lopdf::{Object, dictionary};
+use sha2::Digest;
+
+use super::PdfExportError;
+use super::annex::{self, Printable};
+use super::font::{Font, compressed};
+use super::layout::{
+    BODY, CONTENT_WIDTH, Column, Fonts, LABEL, MARGIN, PAGE_HEIGHT, PAGE_WIDTH, Page, SMALL,
+    Typesetter,
+};
+use super::writer::PdfWriter;
+use crate::dossier::{FieldKind, SECTIONS};
+use crate::export::{AnnexeJson, DossierJson, FieldValue};
+use crate::referentiel::Referentiel;
+use crate::template;
+
+/// The fonts to embed: regular and bold, TrueType (the app and the CLI ship DejaVu Sans).
+pub struct FontFiles {
+    pub regular: Vec<u8>,
+    pub bold: Vec<u8>,
+}
+
+/// How far an export has gone, for a progress bar: annexed files are most of the work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub annexes_done: usize,
+    pub annexes_total: usize,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+}
+
+/// What went into the livret differently from what the dossier describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub numero: u32,
+    pub message: String,
+}
+
+/// One line of the sommaire.
+struct Entry {
+    key: String,
+    title: String,
+    indent: bool,
+}
+
+/// Stands for the page tree's id in annexed pages before it is mapped.
+const PARENT_PLACEHOLDER: u32 = u32::MAX;
+
+pub struct LivretPdf<W: Write> {
+    json: DossierJson,
+    writer: PdfWriter<W>,
+    fonts: Fonts,
+    font_ids: (u32, u32),
+    page_tree: u32,
+    entries: Vec<Entry>,
+    /// Reserved for the sommaire, written last.
+    sommaire_ids: Vec<u32>,
+    /// Every page in reading order (the sommaire's after the cover).
+    page_ids: Vec<u32>,
+    /// Sommaire key → page number (1-based).
+    anchors: HashMap<String, usize>,
+    /// Annexes in number order; the next one wanted.
+    annexes: Vec<AnnexeJson>,
+    next: usize,
+    bytes_done: u64,
+    notices: Vec<Notice>,
+    footer: String,
+}
+
+impl<W: Write> LivretPdf<W> {
+    /// Lays out the livret and writes its pages but the sommaire; annexes come next.
+    pub fn begin(json: &DossierJson, fonts: FontFiles, out: W) -> Result<Self, PdfExportError> {
+        let mut fonts = Fonts {
+            regular: Font::parse(fonts.regular, "DejaVuSans", "LIVRTA")?,
+            bold: Font::parse(fonts.bold, "DejaVuSans-Bold", "LIVRTB")?,
+        };
+        let mut writer = PdfWriter::new(out)?;
+        let page_tree = writer.reserve();
+        let font_ids = (writer.reserve(), writer.reserve());
+        let mut annexes = json.annexes.clone();
+        annexes.sort_by_key(|a| a.numero);
+        let entries = sommaire_entries(json, &annexes);
+
+        // The sommaire's length depends only on its lines, so it is known before any page
+        // number is: laid out once with placeholders, it fixes where the body starts.
+        let sommaire_len = {
+            let mut t = Typesetter::new(&mut fonts);
+            sommaire(&mut t, &entries, &HashMap::new());
+            t.pages.len()
+        };
+        let first_body_page = 2 + sommaire_len;
+        // The body shows page numbers of its own sections (« Votre projet VAE »): laid out
+        // until those numbers stop moving (twice in practice).
+        let mut numbers = HashMap::new();
+        let mut attempts = 0;
+        let (body, anchors) = loop {
+            attempts += 1;
+            let mut t = Typesetter::new(&mut fonts);
+            let anchors = body(&mut t, json, &annexes, &numbers);
+            let placed: HashMap<String, usize> = anchors
+                .into_iter()
+                .map(|(k, index)| (k, first_body_page + index))
+                .collect();
+            if placed == numbers || attempts == 4 {
+                break (t.pages, placed);
+            }
+            numbers = placed;
+        };
+
+        let mut cover_set = Typesetter::new(&mut fonts);
+        cover(&mut cover_set, json);
+        let cover_page = cover_set.pages.remove(0);
+
+        let footer = {
+            let name = format!(
+                "{} {}",
+                text(json, "etat_civil", "prenom"),
+                text(json, "etat_civil", "nom")
+            );
+            format!("Livret 2 VAE — {}", name.trim())
+        };
+        let mut this = LivretPdf {
+            json: json.clone(),
+            writer,
+            fonts,
+            font_ids,
+            page_tree,
+            entries,
+            sommaire_ids: Vec::new(),
+            page_ids: Vec::new(),
+            anchors,
+            annexes,
+            next: 0,
+            bytes_done: 0,
+            notices: Vec::new(),
+            footer,
+        };
+        this.write_page(cover_page, None)?;
+        this.sommaire_ids = (0..sommaire_len).map(|_| this.writer.reserve()).collect();
+        this.page_ids.extend(this.sommaire_ids.clone());
+        for page in body {
+            let number = this.page_ids.len() + 1;
+            this.write_page(page, Some(number))?;
+        }
+        Ok(this)
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress {
+            annexes_done: self.next,
+            annexes_total: self.annexes.len(),
+            bytes_done: self.bytes_done,
+            bytes_total: self.annexes.iter().map(|a| a.taille).sum(),
+        }
+    }
+
+    /// The annexe whose file is wanted next, in number order; `None` when all are in.
+    pub fn next_annexe(&self) -> Option<&AnnexeJson> {
+        self.annexes.get(self.next)
+    }
+
+    /// Adds the next annexe: `file` is its content, or `None` when the file is not at hand
+    /// (it is then listed, and a [`Notice`] says so). A file whose SHA-256 is not the one
+    /// the dossier recorded is not printed either: it is not the evidence described.
+    pub fn add_annexe(&mut self, file: Option<&[u8]>) -> Result<(), PdfExportError> {
+        let Some(annexe) = self.annexes.get(self.next).cloned() else {
+            return Ok(());
+        };
+        self.next += 1;
+        self.bytes_done += annexe.taille;
+        let file = match file {
+            Some(bytes) if hex::encode(sha2::Sha256::digest(bytes)) == annexe.empreinte => {
+                Some(bytes)
+            }
+            Some(_) => {
+                self.notice(
+                    &annexe,
+                    "le fichier fourni n'a pas l'empreinte enregistrée : non imprimé",
+                );
+                None
+            }
+            None => {
+                self.notice(&annexe, "fichier absent : annexe listée, non imprimée");
+                None
+            }
+        };
+        let printable = match file {
+            Some(bytes) => annex::classify(bytes),
+            None => Printable::Listed("fichier non disponible lors de l'export"),
+        };
+        let caption_page = self.page_ids.len() + 1;
+        self.anchors
+            .insert(format!("annexe:{}", annexe.numero), caption_page);
+        match printable {
+            Printable::Pdf => match file.and_then(annex::import_pdf) {
+                Some(pdf) => {
+                    let note = format!(
+                        "Document PDF de {} page{}, reproduit à la suite.",
+                        pdf.pages.len(),
+                        if pdf.pages.len() > 1 { "s" } else { "" }
+                    );
+                    let page = self.caption(&annexe, &note, None);
+                    self.write_page(page, Some(caption_page))?;
+                    self.copy_pdf(pdf)?;
+                }
+                None => {
+                    self.notice(&annexe, "PDF illisible ou protégé : annexe listée");
+                    let page = self.caption(
+                        &annexe,
+                        "PDF illisible ou protégé par un mot de passe : joint au dossier numérique, non reproduit ici.",
+                        None,
+                    );
+                    self.write_page(page, Some(caption_page))?;
+                }
+            },
+            Printable::Image(image) => {
+                let mask = match image.mask {
+                    Some(mask) => Some(self.writer.add(&mask)?),
+                    None => None,
+                };
+                let mut object = image.object;
+                if let (Some(mask), Object::Stream(stream)) = (mask, &mut object) {
+                    stream.dict.set("SMask", (mask, 0));
+                }
+                let id = self.writer.add(&object)?;
+                let page = self.caption(&annexe, "", Some((id, image.pixels)));
+                self.write_page(page, Some(caption_page))?;
+            }
+            Printable::Listed(why) => {
+                let note = format!(
+                    "Fichier joint au dossier numérique, non reproduit ici ({why}). Son empreinte SHA-256 permet de vérifier qu'il est bien celui-ci."
+                );
+                let page = self.caption(&annexe, &note, None);
+                self.write_page(page, Some(caption_page))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What was printed differently from the dossier (files missing, altered, unreadable).
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
+    }
+
+    /// Writes the sommaire, the fonts and the page tree; gives back the output. Annexes not
+    /// added by then are listed as missing.
+    pub fn finish(mut self) -> Result<W, PdfExportError> {
+        while self.next < self.annexes.len() {
+            self.add_annexe(None)?;
+        }
+        let mut t = Typesetter::new(&mut self.fonts);
+        sommaire(&mut t, &self.entries, &self.anchors);
+        let pages = std::mem::take(&mut t.pages);
+        // Same lines, so the same number of pages as reserved in `begin`.
+        debug_assert_eq!(pages.len(), self.sommaire_ids.len());
+        for (i, (page, id)) in pages.into_iter().zip(self.sommaire_ids.clone()).enumerate() {
+            self.write_page_as(id, page, Some(2 + i))?;
+        }
+        for (font, id) in [
+            (&self.fonts.regular, self.font_ids.0),
+            (&self.fonts.bold, self.font_ids.1),
+        ] {
+            let writer = &mut self.writer;
+            for (object_id, object) in font.objects(id, || writer.reserve()) {
+                writer.write(object_id, &object)?;
+            }
+        }
+        let kids: Vec<Object> = self.page_ids.iter().map(|&id| (id, 0).into()).collect();
+        self.writer.write(
+            self.page_tree,
+            &Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Count" => kids.len() as i64, "Kids" => kids,
+            }),
+        )?;
+        let outline = self.outline()?;
+        let catalog = self.writer.add(&Object::Dictionary(dictionary! {
+            "Type" => "Catalog", "Pages" => (self.page_tree, 0),
+            "Lang" => Object::string_literal("fr-FR"),
+            "Outlines" => (outline, 0), "PageMode" => "UseOutlines",
+        }))?;
+        let title = format!(
+            "Livret 2 VAE — {}",
+            text(&self.json, "projet_vae", "certification")
+        );
+        let info = self.writer.add(&Object::Dictionary(dictionary! {
+            "Title" => utf16(&title),
+            "Producer" => Object::string_literal("Livret"),
+        }))?;
+        Ok(self.writer.finish(catalog, Some(info))?)
+    }
+
+    /// Bookmarks: one per line of the sommaire, pointing at its page.
+    fn outline(&mut self) -> Result<u32, PdfExportError> {
+        let root = self.writer.reserve();
+        let items: Vec<(&Entry, usize)> = self
+            .entries
+            .iter()
+            .filter_map(|e| self.anchors.get(&e.key).map(|&p| (e, p)))
+            .collect();
+        let ids: Vec<u32> = items.iter().map(|_| self.writer.reserve()).collect();
+        for (i, (entry, page)) in items.iter().enumerate() {
+            let mut item = dictionary! {
+                "Title" => utf16(&entry.title),
+                "Parent" => (root, 0),
+                "Dest" => vec![(self.page_ids[page - 1], 0).into(), "Fit".into()],
+            };
+            if i > 0 {
+                item.set("Prev", (ids[i - 1], 0));
+            }
+            if i + 1 < ids.len() {
+                item.set("Next", (ids[i + 1], 0));
+            }
+            self.writer.write(ids[i], &Object::Dictionary(item))?;
+        }
+        let mut dict = dictionary! { "Type" => "Outlines", "Count" => ids.len() as i64 };
+        if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
+            dict.set("First", (*first, 0));
+            dict.set("Last", (*last, 0));
+        }
+        self.writer.write(root, &Object::Dictionary(dict))?;
+        Ok(root)
+    }
+
+    fn notice(&mut self, annexe: &AnnexeJson, message: &str) {
+        self.notices.push(Notice {
+            numero: annexe.numero,
+            message: message.to_string(),
+        });
+    }
+
+    /// The page that opens an annexe: its number, title, file, size and fingerprint; then
+    /// `note`, or the image fitted below.
+    fn caption(
+        &mut self,
+        annexe: &AnnexeJson,
+        note: &str,
+        image: Option<(u32, (u32, u32))>,
+    ) -> Page {
+        let mut t = Typesetter::new(&mut self.fonts);
+        t.new_page();
+        t.heading(
+            &format!("Annexe {} — {}", annexe.numero, annexe.titre),
+            14.0,
+            40.0,
+        );
+        let columns = [Column::left(25.0), Column::left(75.0)];
+        for (label, value) in [
+            ("Fichier", annexe.fichier.clone()),
+            ("Type", annexe.media_type.clone()),
+            ("Taille", size(annexe.taille)),
+            ("SHA-256", annexe.empreinte.clone()),
+        ] {
+            t.row(&columns, &[(LABEL, label), (BODY, &value)], false);
+        }
+        t.space(10.0);
+        if !note.is_empty() {
+            t.paragraph(BODY, note, 0.0);
+        }
+        if let Some((id, pixels)) = image {
+            t.space(6.0);
+            t.image(id, pixels, CONTENT_WIDTH);
+        }
+        t.pages.remove(0)
+    }
+
+    fn write_page(&mut self, page: Page, number: Option<usize>) -> Result<(), PdfExportError> {
+        let id = self.writer.reserve();
+        self.page_ids.push(id);
+        self.write_page_as(id, page, number)
+    }
+
+    /// Writes `page` as object `id`, with the footer when it has a number.
+    fn write_page_as(
+        &mut self,
+        id: u32,
+        mut page: Page,
+        number: Option<usize>,
+    ) -> Result<(), PdfExportError> {
+        if let Some(number) = number {
+            let mut t = Typesetter::new(&mut self.fonts);
+            t.new_page();
+            let label = format!("{number}");
+            let right = MARGIN + CONTENT_WIDTH - t.width(SMALL, &label);
+            t.text_at(SMALL, MARGIN, MARGIN - 6.0, &self.footer);
+            t.text_at(SMALL, right, MARGIN - 6.0, &label);
+            page.ops.push_str(&t.pages[0].ops);
+        }
+        let content = self
+            .writer
+            .add(&compressed(dictionary! {}, page.ops.as_bytes()))?;
+        let mut resources = dictionary! {
+            "Font" => dictionary! { "F1" => (self.font_ids.0, 0), "F2" => (self.font_ids.1, 0) },
+        };
+        if !page.images.is_empty() {
+            let mut xobjects = lopdf::Dictionary::new();
+            for (name, image) in &page.images {
+                xobjects.set(name.as_bytes(), (*image, 0));
+            }
+            resources.set("XObject", xobjects);
+        }
+        self.writer.write(
+            id,
+            &Object::Dictionary(dictionary! {
+                "Type" => "Page", "Parent" => (self.page_tree, 0),
+                "MediaBox" => vec![0.into(), 0.into(), Object::Real(PAGE_WIDTH), Object::Real(PAGE_HEIGHT)],
+                "Resources" => resources,
+                "Contents" => (content, 0),
+            }),
+        )?;
+        Ok(())
+    }
+
+    /// Writes an annexed PDF's objects under new ids and appends its pages.
+    fn copy_pdf(&mut self, pdf: annex::ImportedPdf) -> Result<(), PdfExportError> {
+        let ids: HashMap<lopdf::ObjectId, u32> = pdf
+            .objects
+            .iter()
+            .map(|(old, _)| (*old, self.writer.reserve()))
+            .collect();
+        let page_tree = self.page_tree;
+        let map = |r: lopdf::ObjectId| {
+            if r.0 == PARENT_PLACEHOLDER {
+                Some(page_tree)
+            } else {
+                ids.get(&r).copied()
+            }
+        };
+        for (old, mut object) in pdf.objects {
+            if pdf.pages.contains(&old)
+                && let Object::Dictionary(dict) = &mut object
+            {
+                dict.set("Parent", (PARENT_PLACEHOLDER, 0));
+            }
+            self.writer.write_mapped(ids[&old], &object, &map)?;
+        }
+        for page in &pdf.pages {
+            if let Some(&id) = ids.get(page) {
+                self.page_ids.push(id);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A PDF text string: UTF-16 with its byte order mark, for titles with accents.
+fn utf16(text: &str) -> Object {
+    let mut bytes = vec![0xFE, 0xFF];
+    for unit in text.encode_utf16() {
+        bytes.extend_from_slice(&unit.to_be_bytes());
+    }
+    Object::String(bytes, lopdf::StringFormat::Hexadecimal)
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} Mo ({b} octets)", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} Ko ({b} octets)", b as f64 / 1024.0),
+        b => format!("{b} octets"),
+    }
+    .replace('.', ",")
+}
+
+fn value_text(value: Option<&FieldValue>) -> String {
+    match value {
+        Some(FieldValue::Text(t)) => t.trim().to_string(),
+        Some(FieldValue::List(items)) => items.join(", "),
+        None => String::new(),
+    }
+}
+
+fn text(json: &DossierJson, section: &str, field: &str) -> String {
+    value_text(json.sections.get(section).and_then(|s| s.get(field)))
+}
+
+fn list(value: Option<&FieldValue>) -> Vec<String> {
+    match value {
+        Some(FieldValue::List(items)) => items.clone(),
+        Some(FieldValue::Text(t)) if !t.trim().is_empty() => vec![t.trim().to_string()],
+        _ => Vec::new(),
+    }
+}
+
+/// `2027-03-15` as `15/03/2027`; anything else as typed.
+fn french_date(date: &str) -> String {
+    let parts: Vec<&str> = date.trim().split('-').collect();
+    match parts.as_slice() {
+        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => format!("{d}/{m}/{y}"),
+        _ => date.trim().to_string(),
+    }
+}
+
+/// Shown where a field is empty, so a blank is visibly blank and not a layout fault.
+const EMPTY: &str = "—";
+
+fn or_empty(s: String) -> String {
+    if s.is_empty() { EMPTY.to_string() } else { s }
+}
+
+fn bloc_label(referentiel: Option<&Referentiel>, bloc: &str) -> String {
+    let found = referentiel.and_then(|r| {
+        r.blocs
+            .iter()
+            .find(|b| b.number.to_string() == bloc.trim() || b.code == bloc.trim())
+    });
+    match found {
+        Some(b) => match &b.title {
+            Some(title) => format!("Bloc {} — {title}", b.number),
+            None => format!("Bloc {}", b.number),
+        },
+        None if bloc.trim().chars().all(|c| c.is_ascii_digit()) && !bloc.trim().is_empty() => {
+            format!("Bloc {}", bloc.trim())
+        }
+        None => bloc.trim().to_string(),
+    }
+}
+
+fn competence_label(referentiel: Option<&Referentiel>, code: &str) -> String {
+    referentiel
+        .and_then(|r| {
+            r.blocs
+                .iter()
+                .flat_map(|b| &b.competences)
+                .find(|c| c.code == code.trim())
+        })
+        .map_or_else(
+            || code.trim().to_string(),
+            |c| format!("{}. {}", c.code, c.title),
+        )
+}
+
+fn active_fiches(json: &DossierJson) -> impl Iterator<Item = &crate::export::FicheJson> {
+    json.fiches.iter().filter(|f| !f.supprimee)
+}
+
+fn fiche_title(index: usize, fiche: &crate::export::FicheJson) -> String {
+    let intitule = value_text(fiche.champs.get("intitule"));
+    if intitule.is_empty() {
+        format!("Fiche activité {index}")
+    } else {
+        format!("Fiche activité {index} : {intitule}")
+    }
+}
+
+fn section_title(key: &str) -> &'static str {
+    template::section(key).map_or("", |s| s.title_fr)
+}
+
+fn sommaire_entries(json: &DossierJson, annexes: &[AnnexeJson]) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    let mut push = |key: String, title: String, indent: bool| {
+        entries.push(Entry { key, title, indent });
+    };
+    for section in template::TEMPLATE {
+        match section.key {
+            "fiches" => {
+                if json.referentiel.is_some() {
+                    push(
+                        "recapitulatif".into(),
+                        "Récapitulatif des compétences".into(),
+                        false,
+                    );
+                }
+                push("fiches".into(), section.title_fr.into(), false);
+                for (i, fiche) in active_fiches(json).enumerate() {
+                    push(format!("fiche:{}", i + 1), fiche_title(i + 1, fiche), true);
+                }
+            }
+            _ => push(section.key.into(), section.title_fr.into(), false),
+        }
+    }
+    for a in annexes {
+        push(
+            format!("annexe:{}", a.numero),
+            format!("Annexe {} — {}", a.numero, a.titre),
+            true,
+        );
+    }
+    entries
+}
+
+fn sommaire(t: &mut Typesetter, entries: &[Entry], pages: &HashMap<String, usize>) {
+    t.new_page();
+    t.heading("Sommaire", 18.0, 30.0);
+    let columns = [Column::left(86.0), Column::right(14.0)];
+    for entry in entries {
+        // Placeholder with the widest digits, so the first layout takes the room the real
+        // numbers will.
+        let number = pages
+            .get(&entry.key)
+            .map_or("000".to_string(), |p| p.to_string());
+        let title = if entry.indent {
+            format!("    {}", entry.title)
+        } else {
+            entry.title.clone()
+        };
+        let style = if entry.indent { BODY } else { LABEL };
+        t.row(&columns, &[(style, &title), (BODY, &number)], false);
+    }
+}
+
+fn cover(t: &mut Typesetter, json: &DossierJson) {
+    t.new_page();
+    t.space(90.0);
+    t.heading("LIVRET 2", 28.0, 0.0);
+    t.paragraph(
+        LABEL.sized(14.0),
+        "Dossier de validation des acquis de l'expérience (VAE)",
+        0.0,
+    );
+    t.space(50.0);
+    let columns = [Column::left(38.0), Column::left(62.0)];
+    let name = format!(
+        "{} {}",
+        text(json, "etat_civil", "prenom"),
+        text(json, "etat_civil", "nom").to_uppercase()
+    );
+    for (label, value) in [
+        ("CANDIDAT(E)", name.trim().to_string()),
+        ("DIPLÔME VISÉ", text(json, "projet_vae", "certification")),
+        ("RNCP", text(json, "projet_vae", "rncp")),
+        (
+            "DATE DU JURY",
+            french_date(&text(json, "projet_vae", "date_jury")),
+        ),
+        (
+            "CENTRE DE CERTIFICATION",
+            text(json, "projet_vae", "centre"),
+        ),
+    ] {
+        t.row(
+            &columns,
+            &[(LABEL, label), (BODY.sized(11.0), &or_empty(value))],
+            false,
+        );
+    }
+}
+
+/// Lays out everything between the sommaire and the annexes; gives each sommaire key the
+/// index of the page it starts on. `pages`: page numbers to print in « Votre projet VAE »
+/// (empty on the first layout).
+fn body(
+    t: &mut Typesetter,
+    json: &DossierJson,
+    annexes: &[AnnexeJson],
+    pages: &HashMap<String, usize>,
+) -> BTreeMap<String, usize> {
+    let mut anchors = BTreeMap::new();
+    let referentiel = json.referentiel.as_ref();
+    let form = [Column::left(36.0), Column::left(64.0)];
+    for section in template::TEMPLATE {
+        match section.key {
+            "fiches" => {
+                if let Some(r) = referentiel {
+                    t.new_page();
+                    anchors.insert("recapitulatif".into(), t.page_index());
+                    recapitulatif(t, r);
+                }
+                t.new_page();
+                anchors.insert("fiches".into(), t.page_index());
+                t.heading(section.title_fr, 16.0, 40.0);
+                t.paragraph(BODY, section.guidance_fr, 0.0);
+                for (i, fiche) in active_fiches(json).enumerate() {
+                    t.new_page();
+                    anchors.insert(format!("fiche:{}", i + 1), t.page_index());
+                    fiche_table(t, i + 1, fiche, referentiel, annexes);
+                }
+            }
+            "annexes" => {
+                t.new_page();
+                anchors.insert("annexes".into(), t.page_index());
+                t.heading(section.title_fr, 16.0, 40.0);
+                t.paragraph(BODY, section.guidance_fr, 0.0);
+                t.space(8.0);
+                let columns = [Column::right(8.0), Column::left(52.0), Column::left(40.0)];
+                t.row(
+                    &columns,
+                    &[(LABEL, "N°"), (LABEL, "Titre"), (LABEL, "Fichier")],
+                    true,
+                );
+                for a in annexes {
+                    let file = format!("{} ({}, {})", a.fichier, a.media_type, size(a.taille));
+                    t.row(
+                        &columns,
+                        &[
+                            (BODY, &a.numero.to_string()),
+                            (BODY, &a.titre),
+                            (BODY, &file),
+                        ],
+                        false,
+                    );
+                }
+                if annexes.is_empty() {
+                    t.paragraph(BODY, "Aucune annexe.", 0.0);
+                }
+            }
+            "declaration" => {
+                t.new_page();
+                anchors.insert("declaration".into(), t.page_index());
+                declaration(t, json);
+            }
+            key => {
+                // Short sections share a page; each long one starts a new page.
+                if matches!(
+                    key,
+                    "etat_civil" | "motivation" | "cv" | "structure" | "poste"
+                ) || t.pages.is_empty()
+                {
+                    t.new_page();
+                } else {
+                    t.space(18.0);
+                }
+                t.heading(section.title_fr, 16.0, 40.0);
+                anchors.insert(key.into(), t.page_index());
+                if !section.guidance_fr.is_empty() && key != "projet_vae" {
+                    t.paragraph(SMALL, section.guidance_fr, 0.0);
+                    t.space(6.0);
+                }
+                let kinds = SECTIONS
+                    .iter()
+                    .find(|(s, _)| *s == key)
+                    .map_or(&[][..], |(_, fields)| *fields);
+                for field in section.fields {
+                    let kind = kinds
+                        .iter()
+                        .find(|(f, _)| *f == field.key)
+                        .map_or(FieldKind::Scalar, |(_, k)| *k);
+                    let value = json.sections.get(key).and_then(|s| s.get(field.key));
+                    let shown = match (key, field.key) {
+                        ("projet_vae", "blocs_vises") => list(value)
+                            .iter()
+                            .map(|b| bloc_label(referentiel, b))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                        ("projet_vae", "date_jury") => french_date(&value_text(value)),
+                        _ => value_text(value),
+                    };
+                    match kind {
+                        FieldKind::Text => {
+                            t.space(4.0);
+                            t.boxed(field.label_fr, &or_empty(shown));
+                        }
+                        _ => t.row(
+                            &form,
+                            &[(LABEL, field.label_fr), (BODY, &or_empty(shown))],
+                            false,
+                        ),
+                    }
+                }
+                if key == "projet_vae" {
+                    projet_vae(t, json, annexes, pages);
+                }
+            }
+        }
+    }
+    anchors
+}
+
+/// The template's table of what the livret holds, with the real counts and pages.
+fn projet_vae(
+    t: &mut Typesetter,
+    json: &DossierJson,
+    annexes: &[AnnexeJson],
+    pages: &HashMap<String, usize>,
+) {
+    t.space(12.0);
+    t.paragraph(
+        BODY,
+        "Vérifiez que les éléments suivants figurent dans votre livret et inscrivez-en le nombre.",
+        0.0,
+    );
+    t.space(6.0);
+    let filled = |section: &str| {
+        json.sections
+            .get(section)
+            .is_some_and(|fields| fields.values().any(|v| !value_text(Some(v)).is_empty()))
+    };
+    let count = |b: bool| usize::from(b);
+    let rows = [
+        (
+            "Votre lettre de motivation",
+            count(filled("motivation")),
+            "motivation",
+        ),
+        ("Votre CV", count(filled("cv")), "cv"),
+        (
+            "Fiche(s) descriptive(s) de votre (vos) structure(s)",
+            count(filled("structure")),
+            "structure",
+        ),
+        (
+            "Fiche(s) descriptive(s) de votre (vos) poste(s) occupé(s)",
+            count(filled("poste")),
+            "poste",
+        ),
+        (
+            "Fiche(s) descriptive(s) de votre (vos) activité(s) et compétences",
+            active_fiches(json).count(),
+            "fiches",
+        ),
+        ("Annexes", annexes.len(), "annexes"),
+        ("Déclaration sur l'honneur", 1, "declaration"),
+    ];
+    let columns = [Column::left(64.0), Column::right(16.0), Column::right(20.0)];
+    t.row(
+        &columns,
+        &[
+            (LABEL, "Documents"),
+            (LABEL, "Nombre"),
+            (LABEL, "Numéro de page"),
+        ],
+        true,
+    );
+    for (label, n, key) in rows {
+        let page = pages.get(key).map_or(String::new(), |p| p.to_string());
+        t.row(
+            &columns,
+            &[(BODY, label), (BODY, &n.to_string()), (BODY, &page)],
+            false,
+        );
+    }
+}
+
+fn recapitulatif(t: &mut Typesetter, referentiel: &Referentiel) {
+    t.heading("Récapitulatif des compétences", 16.0, 40.0);
+    let columns = [Column::left(34.0), Column::left(66.0)];
+    t.row(
+        &columns,
+        &[(LABEL, "Blocs de compétences"), (LABEL, "Compétences")],
+        true,
+    );
+    for bloc in &referentiel.blocs {
+        let title = bloc_label(Some(referentiel), &bloc.number.to_string());
+        for (i, c) in bloc.competences.iter().enumerate() {
+            let left = if i == 0 { title.as_str() } else { "" };
+            let right = format!("{}. {}", c.code, c.title);
+            t.row(&columns, &[(LABEL, left), (BODY, &right)], false);
+        }
+    }
+}
+
+/// The template's labels for a fiche's rows, in its order.
+const FICHE_ROWS: &[(&str, &str)] = &[
+    ("bloc", "BLOC DE COMPÉTENCES VISÉ"),
+    ("competences", "COMPÉTENCE(S) DU RÉFÉRENTIEL VISÉE(S)"),
+    ("intitule", "INTITULÉ DE LA MISSION"),
+    ("entreprise", "ENTREPRISE / ORGANISATION / AUTRE"),
+    ("periode", "PÉRIODE OU DATES"),
+    ("contexte", "Contexte"),
+    ("problematique", "Problématique et enjeux"),
+    ("taches", "Tâches réalisées"),
+    (
+        "moyens",
+        "Moyens mis en œuvre pour la réalisation des tâches",
+    ),
+    ("frequence", "Fréquence de réalisation"),
+    ("resultats", "Résultats"),
+    (
+        "preuves",
+        "Éléments de preuve (numéro de la preuve déposée dans les annexes)",
+    ),
+];
+
+fn fiche_table(
+    t: &mut Typesetter,
+    index: usize,
+    fiche: &crate::export::FicheJson,
+    referentiel: Option<&Referentiel>,
+    annexes: &[AnnexeJson],
+) {
+    t.heading(&fiche_title(index, fiche), 14.0, 60.0);
+    for (key, label) in FICHE_ROWS {
+        let value = fiche.champs.get(*key);
+        let shown = match *key {
+            "bloc" => bloc_label(referentiel, &value_text(value)),
+            "competences" => list(value)
+                .iter()
+                .map(|c| competence_label(referentiel, c))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "preuves" => list(value)
+                .iter()
+                .map(
+                    |n| match annexes.iter().find(|a| a.numero.to_string() == *n) {
+                        Some(a) => format!("Annexe {} — {}", a.numero, a.titre),
+                        None => format!("Annexe {n}"),
+                    },
+                )
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => value_text(value),
+        };
+        t.boxed(label, &or_empty(shown));
+    }
+}
+
+fn declaration(t: &mut Typesetter, json: &DossierJson) {
+    t.heading(section_title("declaration"), 16.0, 40.0);
+    t.paragraph(
+        LABEL,
+        "Information sur les risques encourus en cas de fraude.",
+        0.0,
+    );
+    t.space(4.0);
+    for paragraph in FRAUD {
+        t.paragraph(SMALL, paragraph, 0.0);
+        t.space(4.0);
+    }
+    t.space(10.0);
+    t.paragraph(LABEL, "Je déclare sur l'honneur :", 0.0);
+    t.paragraph(
+        BODY,
+        "☐ avoir pris connaissance des informations relatives aux fraudes en VAE ;",
+        12.0,
+    );
+    t.paragraph(
+        BODY,
+        "☐ attester de l'exactitude de toutes les informations figurant dans le présent livret.",
+        12.0,
+    );
+    t.space(14.0);
+    let place = or_empty(text(json, "declaration", "lieu"));
+    let date = or_empty(french_date(&text(json, "declaration", "date")));
+    t.paragraph(BODY, &format!("Fait à {place}, le {date}"), 0.0);
+    let name = format!(
+        "{} {}",
+        text(json, "etat_civil", "nom"),
+        text(json, "etat_civil", "prenom")
+    );
+    t.paragraph(
+        BODY,
+        &format!("Nom, prénom : {}", or_empty(name.trim().to_string())),
+        0.0,
+    );
+    t.paragraph(
+        BODY,
+        &format!(
+            "Signature : {}",
+            or_empty(text(json, "declaration", "signature"))
+        ),
+        0.0,
+    );
+}
+
+/// The template's information on fraud (ANNEXE 5), its main paragraphs.
+const FRAUD: &[&str] = &[
+    "La loi punit quiconque se rend coupable de fausses déclarations : « Constitue un faux toute altération frauduleuse de la vérité, de nature à causer un préjudice et accomplie par quelque moyen que ce soit, dans un écrit ou tout autre support d'expression de la pensée qui a pour objet ou qui peut avoir pour effet d'établir la preuve d'un droit ou d'un fait ayant des conséquences juridiques. Le faux et l'usage de faux sont punis de trois ans d'emprisonnement et de 45 000 euros d'amende. » (Code pénal, art. 441-1)",
+    "« Le fait de se faire délivrer indûment par une administration publique ou par un organisme chargé d'une mission de service public, par quelque moyen frauduleux que ce soit, un document destiné à constater un droit, une identité ou une qualité ou à accorder une autorisation, est puni de deux ans d'emprisonnement et de 30 000 euros d'amende. » (Code pénal, art. 441-6)",
+    "Le plagiat, qui consiste à intégrer dans son travail (copie, dossier…) l'intégralité ou des extraits d'une autre œuvre dont on n'est pas l'auteur, sans mention de la source, est une contrefaçon constitutive d'une fraude, en application des articles L335-2 et L335-3 du code de la propriété intellectuelle.",
+    "Les fraudes commises dans les examens et les concours publics constituent un délit et sont réprimées par le Code pénal ; un candidat suspecté de fraude s'expose à des sanctions administratives (jusqu'à l'interdiction de se présenter à tout examen pendant deux ans) et pénales.",
+];

@@ -1,0 +1,267 @@
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+
+use lopdf::Object;
+
+use super::annex::{Printable, classify};
+use super::font::{Font, subset};
+use super::layout::{BODY, Fonts, Typesetter};
+use super::*;
+use crate::export::{self, DossierJson};
+
+const REGULAR: &[u8] = include_bytes!("../../../app/fonts/DejaVuSans.ttf");
+const BOLD: &[u8] = include_bytes!("../../../app/fonts/DejaVuSans-Bold.ttf");
+
+fn fonts() -> FontFiles {
+    FontFiles {
+        regular: REGULAR.to_vec(),
+        bold: BOLD.to_vec(),
+    }
+}
+
+fn fixtures() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/dossiers"))
+}
+
+fn sample() -> DossierJson {
+    let bytes = std::fs::read(fixtures().join("exemple-developpeuse-ia.json")).unwrap();
+    export::parse(&bytes).unwrap()
+}
+
+/// The whole export, every annexe's file given by `file`.
+fn export_with(
+    json: &DossierJson,
+    file: impl Fn(&crate::export::AnnexeJson) -> Option<Vec<u8>>,
+) -> (Vec<u8>, Vec<Notice>, Vec<Progress>) {
+    let mut pdf = LivretPdf::begin(json, fonts(), Vec::new()).unwrap();
+    let mut progress = vec![pdf.progress()];
+    while let Some(annexe) = pdf.next_annexe().cloned() {
+        pdf.add_annexe(file(&annexe).as_deref()).unwrap();
+        progress.push(pdf.progress());
+    }
+    let notices = pdf.notices().to_vec();
+    (pdf.finish().unwrap(), notices, progress)
+}
+
+/// Pages of ours that draw an image (annexed PDFs' pages keep their own resources).
+fn pages_with_images(doc: &lopdf::Document) -> usize {
+    doc.get_pages()
+        .values()
+        .filter(|&&id| {
+            doc.get_dictionary(id)
+                .unwrap()
+                .get(b"Resources")
+                .and_then(Object::as_dict)
+                .is_ok_and(|r| r.has(b"XObject"))
+        })
+        .count()
+}
+
+fn from_fixtures(a: &crate::export::AnnexeJson) -> Option<Vec<u8>> {
+    std::fs::read(fixtures().join("annexes").join(&a.fichier)).ok()
+}
+
+#[test]
+fn the_sample_livret_is_a_valid_pdf_with_the_annexed_pages_and_image() {
+    let json = sample();
+    let (bytes, notices, progress) = export_with(&json, from_fixtures);
+    assert!(notices.is_empty(), "{notices:?}");
+    let doc = lopdf::Document::load_mem(&bytes).unwrap();
+    let pages = doc.get_pages();
+    // The annexed PDF's two pages are there, with the font they inherited from their old
+    // page tree now on themselves.
+    let helvetica_pages = pages
+        .values()
+        .filter(|&&id| {
+            let page = doc.get_dictionary(id).unwrap();
+            let resources = match page.get(b"Resources").unwrap() {
+                Object::Reference(r) => doc.get_dictionary(*r).unwrap(),
+                Object::Dictionary(d) => d,
+                other => panic!("resources {other:?}"),
+            };
+            let fonts = match resources.get(b"Font").unwrap() {
+                Object::Reference(r) => doc.get_dictionary(*r).unwrap(),
+                Object::Dictionary(d) => d,
+                other => panic!("fonts {other:?}"),
+            };
+            fonts.iter().any(|(_, f)| {
+                let f = doc.dereference(f).unwrap().1.as_dict().unwrap();
+                f.get(b"BaseFont").unwrap().as_name().unwrap() == b"Helvetica"
+            })
+        })
+        .count();
+    assert_eq!(helvetica_pages, 2);
+    assert_eq!(
+        pages_with_images(&doc),
+        1,
+        "the PNG is drawn on its annexe's page"
+    );
+    // Fonts are subsets: far smaller than the 1.4 MB of the two files.
+    assert!(bytes.len() < 250_000, "{} bytes", bytes.len());
+    // Progress counts every annexe and every byte, ending at the total.
+    let last = progress.last().unwrap();
+    assert_eq!(last.annexes_done, json.annexes.len());
+    assert_eq!(last.bytes_done, last.bytes_total);
+    assert!(
+        progress
+            .windows(2)
+            .all(|w| w[0].bytes_done <= w[1].bytes_done)
+    );
+}
+
+#[test]
+fn a_missing_or_altered_file_is_listed_and_reported_not_printed() {
+    let json = sample();
+    let (bytes, notices, _) = export_with(&json, |a| match a.numero {
+        5 => Some(b"%PDF-1.4 not the attestation".to_vec()),
+        6 => None,
+        _ => from_fixtures(a),
+    });
+    let numbers: Vec<u32> = notices.iter().map(|n| n.numero).collect();
+    assert_eq!(numbers, vec![5, 6]);
+    assert!(
+        notices[0].message.contains("empreinte"),
+        "{}",
+        notices[0].message
+    );
+    assert!(
+        notices[1].message.contains("absent"),
+        "{}",
+        notices[1].message
+    );
+    let doc = lopdf::Document::load_mem(&bytes).unwrap();
+    assert_eq!(pages_with_images(&doc), 0);
+}
+
+#[test]
+fn an_unreadable_pdf_annexe_is_listed() {
+    let json = {
+        let mut json = sample();
+        let broken = b"%PDF-1.7\nthis is not a PDF body".to_vec();
+        let a = json.annexes.iter_mut().find(|a| a.numero == 5).unwrap();
+        a.taille = broken.len() as u64;
+        a.empreinte = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&broken));
+        json
+    };
+    let (bytes, notices, _) = export_with(&json, |a| {
+        if a.numero == 5 {
+            Some(b"%PDF-1.7\nthis is not a PDF body".to_vec())
+        } else {
+            from_fixtures(a)
+        }
+    });
+    assert_eq!(notices.len(), 1);
+    assert!(notices[0].message.contains("illisible"));
+    lopdf::Document::load_mem(&bytes).unwrap();
+}
+
+#[test]
+fn lines_wrap_within_the_width_and_long_words_are_cut() {
+    let mut fonts = Fonts {
+        regular: Font::parse(REGULAR.to_vec(), "R", "AAAAAA").unwrap(),
+        bold: Font::parse(BOLD.to_vec(), "B", "AAAAAB").unwrap(),
+    };
+    let mut t = Typesetter::new(&mut fonts);
+    let text = "Élaboration d'un entrepôt de données conforme au RGPD avec pseudonymisation \
+                des courriers reçus ; "
+        .repeat(5)
+        + &"x".repeat(300);
+    let lines = t.wrap(BODY, &text, 200.0);
+    assert!(lines.len() > 10);
+    for line in &lines {
+        assert!(t.width(BODY, line) <= 200.0, "{line}");
+    }
+    // Nothing is lost or added but the spaces where lines break.
+    let joined: String = lines.concat().split_whitespace().collect();
+    let original: String = text.split_whitespace().collect();
+    assert_eq!(joined, original);
+    // Line breaks typed by the candidate are kept, empty lines too.
+    assert_eq!(t.wrap(BODY, "a\n\nb", 200.0), vec!["a", "", "b"]);
+}
+
+#[test]
+fn the_font_subset_keeps_the_used_glyphs_and_drops_the_others() {
+    let face = ttf_parser::Face::parse(REGULAR, 0).unwrap();
+    let used: BTreeSet<u16> = "Ééœ"
+        .chars()
+        .map(|c| face.glyph_index(c).unwrap().0)
+        .collect();
+    let small = subset(REGULAR, &used).unwrap();
+    assert!(small.len() < REGULAR.len() / 5, "{} bytes", small.len());
+    let sub = ttf_parser::Face::parse(&small, 0).unwrap();
+    assert_eq!(sub.number_of_glyphs(), face.number_of_glyphs());
+    let has_outline =
+        |f: &ttf_parser::Face, gid: u16| f.glyph_bounding_box(ttf_parser::GlyphId(gid)).is_some();
+    for &gid in &used {
+        assert!(has_outline(&sub, gid));
+        assert_eq!(
+            sub.glyph_hor_advance(ttf_parser::GlyphId(gid)),
+            face.glyph_hor_advance(ttf_parser::GlyphId(gid))
+        );
+    }
+    let z = face.glyph_index('Z').unwrap().0;
+    assert!(has_outline(&face, z) && !has_outline(&sub, z));
+}
+
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8], body: &[u8]) {
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(body);
+    out.extend_from_slice(&[0; 4]); // CRC: not checked by PDF readers nor here
+}
+
+#[test]
+fn a_png_with_transparency_is_split_into_colour_and_mask() {
+    // 2×2 RGBA, rows with filters None and Sub.
+    let rows: &[u8] = &[
+        0, 255, 0, 0, 255, 0, 255, 0, 128, //
+        1, 10, 20, 30, 40, 5, 5, 5, 5,
+    ];
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(rows).unwrap();
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut header = Vec::new();
+    header.extend_from_slice(&2u32.to_be_bytes());
+    header.extend_from_slice(&2u32.to_be_bytes());
+    header.extend_from_slice(&[8, 6, 0, 0, 0]);
+    png_chunk(&mut png, b"IHDR", &header);
+    png_chunk(&mut png, b"IDAT", &encoder.finish().unwrap());
+    png_chunk(&mut png, b"IEND", &[]);
+    let Printable::Image(image) = classify(&png) else {
+        panic!("not read as an image");
+    };
+    assert_eq!(image.pixels, (2, 2));
+    let decode = |o: &Object| {
+        let Object::Stream(s) = o else { panic!() };
+        s.decompressed_content().unwrap()
+    };
+    assert_eq!(
+        decode(&image.object),
+        vec![255, 0, 0, 0, 255, 0, 10, 20, 30, 15, 25, 35]
+    );
+    assert_eq!(decode(image.mask.as_ref().unwrap()), vec![255, 128, 40, 45]);
+    // Truncated or interlaced: listed, never a panic.
+    assert!(matches!(classify(&png[..40]), Printable::Listed(_)));
+}
+
+#[test]
+fn a_jpeg_is_embedded_as_it_is() {
+    // SOI, then a baseline frame header: 8 bits, 3×2 pixels, 3 components.
+    let jpeg = [
+        0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 8, 0, 2, 0, 3, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1,
+    ];
+    let Printable::Image(image) = classify(&jpeg) else {
+        panic!("not read as an image");
+    };
+    assert_eq!(image.pixels, (3, 2));
+    let Object::Stream(s) = &image.object else {
+        panic!()
+    };
+    assert_eq!(s.content, jpeg);
+    assert_eq!(
+        s.dict.get(b"Filter").unwrap().as_name().unwrap(),
+        b"DCTDecode"
+    );
+    assert!(matches!(classify(&jpeg[..5]), Printable::Listed(_)));
+}

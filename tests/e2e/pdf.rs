@@ -1,0 +1,456 @@
+//! The Livret 2 as PDF, end to end with the real CLI: `livret export` of the sample dossier,
+//! read back with poppler's `pdftotext` (every field, in the template's order; the
+//! sommaire's page numbers point at the right pages; annexes under their numbers; accents;
+//! long fields wrapped inside the page) and rendered with `pdftoppm` into
+//! `target/test-artifacts/livret-pdf/` for a look. Then the same from a dossier on a real
+//! relay, its evidence attached from the command line and fetched back for the export.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::{Relay, temp_dir};
+use crate::sync::{Device, assert_relay_never_saw};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/dossiers")
+}
+
+fn tool(name: &str, args: &[&str]) -> String {
+    let out = Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{name} (poppler-utils, see scripts/toolchain.sh): {e}"));
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn text(pdf: &Path, pages: Option<(usize, usize)>, layout: bool) -> String {
+    let mut args = Vec::new();
+    let (first, last);
+    if let Some((f, l)) = pages {
+        (first, last) = (f.to_string(), l.to_string());
+        args.extend(["-f", first.as_str(), "-l", last.as_str()]);
+    }
+    if layout {
+        args.push("-layout");
+    }
+    args.extend([pdf.to_str().unwrap(), "-"]);
+    tool("pdftotext", &args)
+}
+
+fn page_count(pdf: &Path) -> usize {
+    tool("pdfinfo", &[pdf.to_str().unwrap()])
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The text of every page without its footer (name and page number), which would
+/// otherwise sit in the middle of a field that runs over two pages.
+fn without_footers(text: &str) -> String {
+    text.lines()
+        .filter(|l| {
+            let l = l.trim_matches(|c: char| c.is_whitespace() || c == '\u{c}');
+            let page_number =
+                !l.is_empty() && l.len() <= 3 && l.chars().all(|c| c.is_ascii_digit());
+            !l.starts_with("Livret 2 VAE — ") && !page_number
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Without any whitespace: how to compare text that the PDF broke into lines.
+fn squeezed(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn values(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::String(s) if !s.trim().is_empty() => vec![s.clone()],
+        serde_json::Value::Array(items) => items.iter().flat_map(values).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Asserts that each of `needles` occurs in `haystack` after the one before it.
+fn assert_in_order(haystack: &str, needles: &[String]) {
+    let mut from = 0;
+    for needle in needles {
+        match haystack[from..].find(needle.as_str()) {
+            Some(at) => from += at + needle.len(),
+            None => panic!(
+                "« {needle} » missing or out of order (searched after byte {from} of {})",
+                haystack.len()
+            ),
+        }
+    }
+}
+
+/// Every word on every page inside the page, clear of the edges: no line runs off.
+fn assert_words_inside_pages(pdf: &Path) {
+    let bbox = tool("pdftotext", &["-bbox", pdf.to_str().unwrap(), "-"]);
+    let number = |tag: &str, name: &str| -> f32 {
+        let start = tag.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        tag[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    let (mut width, mut height) = (0.0, 0.0);
+    let mut words = 0;
+    for line in bbox.lines() {
+        let line = line.trim();
+        if line.starts_with("<page ") {
+            (width, height) = (number(line, "width"), number(line, "height"));
+        } else if line.starts_with("<word ") {
+            words += 1;
+            let (x0, y0, x1, y1) = (
+                number(line, "xMin"),
+                number(line, "yMin"),
+                number(line, "xMax"),
+                number(line, "yMax"),
+            );
+            assert!(
+                x0 >= 40.0 && x1 <= width - 40.0 && y0 >= 30.0 && y1 <= height - 30.0,
+                "word outside the page's margins: {line}"
+            );
+        }
+    }
+    assert!(words > 1000, "{words} words");
+}
+
+/// The sommaire's lines (pages 2…) as (title start, page number).
+fn sommaire(pdf: &Path, last_page: usize) -> Vec<(String, usize)> {
+    let text = text(pdf, Some((2, last_page)), true);
+    text.lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            if line.starts_with("Livret 2 VAE — ") {
+                return None; // the footer
+            }
+            let (title, number) = line.rsplit_once(' ')?;
+            Some((title.trim().to_string(), number.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn the_sample_livret_has_every_field_in_order_and_a_true_sommaire() {
+    let dir = temp_dir("livret-pdf");
+    let pdf = dir.join("livret.pdf");
+    let sample = fixtures().join("exemple-developpeuse-ia.json");
+    let device = Device::new("pdf-sample");
+    device.run(&[
+        "export",
+        sample.to_str().unwrap(),
+        "--pdf",
+        pdf.to_str().unwrap(),
+    ]);
+    let pages = page_count(&pdf);
+    let all = without_footers(&text(&pdf, None, false));
+    let dossier = json(&sample);
+
+    // The cover.
+    let cover = text(&pdf, Some((1, 1)), false);
+    for expected in [
+        "LIVRET 2",
+        "Camille MARTIN",
+        "Développeur en intelligence artificielle",
+        "RNCP37827",
+        "15/03/2027",
+        "Simplon.co — Lyon",
+    ] {
+        assert!(cover.contains(expected), "cover lacks {expected}: {cover}");
+    }
+
+    // Every field of every section, in the template's order, then every fiche's.
+    let mut expected = Vec::new();
+    for section in livret_shared::template::TEMPLATE {
+        if let Some(fields) = dossier["sections"].get(section.key) {
+            for field in section.fields {
+                for value in values(&fields[field.key]) {
+                    expected.push(match (section.key, field.key) {
+                        // Printed with their titles from the référentiel.
+                        ("projet_vae", "blocs_vises") => continue,
+                        // Printed the French way.
+                        ("projet_vae", "date_jury") | ("declaration", "date") => {
+                            let p: Vec<&str> = value.split('-').collect();
+                            format!("{}/{}/{}", p[2], p[1], p[0])
+                        }
+                        _ => value,
+                    });
+                }
+            }
+        }
+        if section.key == "fiches" {
+            for fiche in dossier["fiches"].as_array().unwrap() {
+                for key in [
+                    "intitule",
+                    "entreprise",
+                    "periode",
+                    "contexte",
+                    "problematique",
+                    "taches",
+                    "moyens",
+                    "frequence",
+                    "resultats",
+                ] {
+                    expected.extend(values(&fiche["champs"][key]));
+                }
+            }
+        }
+    }
+    assert!(expected.len() > 40);
+    // Long values are broken into lines: compared without whitespace.
+    assert_in_order(
+        &squeezed(&all),
+        &expected.iter().map(|v| squeezed(v)).collect::<Vec<_>>(),
+    );
+
+    // The « Votre projet VAE » table counts what the livret holds: 4 fiches, 6 annexes.
+    let projet = text(&pdf, Some((4, 4)), true);
+    let row = |label: &str| {
+        projet
+            .lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("{label} row: {projet}"))
+            .split_whitespace()
+            .filter_map(|w| w.parse::<usize>().ok())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row("activité(s) et")[0], 4, "fiches counted");
+    assert_eq!(row("Annexes")[0], 6, "annexes counted");
+
+    // The sommaire: each line's number is the page where that title is printed.
+    let lines = sommaire(&pdf, 2);
+    assert!(lines.len() >= 20, "{lines:?}");
+    for (title, page) in &lines {
+        assert!(*page >= 3 && *page <= pages, "{title} → {page} of {pages}");
+        let on_page = text(&pdf, Some((*page, *page)), false);
+        let start: String = title.chars().take(30).collect();
+        assert!(
+            squeezed(&on_page).contains(&squeezed(&start)),
+            "sommaire says « {title} » is on page {page}, which reads: {on_page}"
+        );
+    }
+    // And the « Votre projet VAE » page column agrees with it.
+    let fiches_page = lines
+        .iter()
+        .find(|(t, _)| t.starts_with("Fiche descriptive de l’activité"))
+        .unwrap()
+        .1;
+    assert_eq!(row("activité(s) et")[1], fiches_page);
+
+    // Annexes under their numbers: the PDF annexe's own pages follow its caption page, the
+    // image is on its page, the others are listed with their fingerprints.
+    let annexe = |n: u32| {
+        lines
+            .iter()
+            .find(|(t, _)| t.starts_with(&format!("Annexe {n} —")))
+            .unwrap_or_else(|| panic!("annexe {n} in the sommaire"))
+            .1
+    };
+    let five = annexe(5);
+    assert!(text(&pdf, Some((five + 1, five + 1)), false).contains("ATTESTATION DE FORMATION"));
+    assert!(text(&pdf, Some((five + 2, five + 2)), false).contains("Évaluation des acquis"));
+    assert_eq!(annexe(6), five + 3);
+    for a in dossier["annexes"].as_array().unwrap() {
+        let n = a["numero"].as_u64().unwrap() as u32;
+        let page = text(&pdf, Some((annexe(n), annexe(n))), false);
+        assert!(page.contains(&format!("Annexe {n} —")), "{page}");
+        assert!(
+            squeezed(&page).contains(a["empreinte"].as_str().unwrap()),
+            "annexe {n} shows its SHA-256"
+        );
+    }
+    let images = tool("pdfimages", &["-list", pdf.to_str().unwrap()]);
+    assert_eq!(images.lines().count(), 3, "one image: {images}");
+
+    // Accents and typography as typed, through the embedded font's Unicode map.
+    for accented in [
+        "Développeuse",
+        "Tâches réalisées",
+        "mises en œuvre",
+        "Déclaration sur l’honneur",
+        "Éléments de preuve",
+    ] {
+        assert!(all.contains(accented), "{accented}");
+    }
+    assert_words_inside_pages(&pdf);
+    let fonts = tool("pdffonts", &[pdf.to_str().unwrap()]);
+    assert!(
+        fonts
+            .lines()
+            .filter(|l| l.contains("DejaVuSans"))
+            .all(|l| l.contains(" yes yes ")),
+        "fonts embedded and subset: {fonts}"
+    );
+
+    // Pictures of the pages, for a person to look at.
+    let artifacts =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/livret-pdf");
+    let _ = std::fs::remove_dir_all(&artifacts);
+    std::fs::create_dir_all(&artifacts).unwrap();
+    tool(
+        "pdftoppm",
+        &[
+            "-png",
+            "-r",
+            "60",
+            pdf.to_str().unwrap(),
+            artifacts.join("page").to_str().unwrap(),
+        ],
+    );
+    let rendered = std::fs::read_dir(&artifacts).unwrap().count();
+    assert_eq!(rendered, pages);
+}
+
+#[test]
+fn a_long_field_wraps_and_runs_over_pages_without_losing_a_word() {
+    let dir = temp_dir("livret-pdf-long");
+    let mut dossier = json(&fixtures().join("exemple-developpeuse-ia.json"));
+    let sentence = "Pour réduire le délai de traitement, j’ai analysé les écarts entre équipes, \
+                    mesuré l’effet de chaque règle et présenté mes choix à la direction ; ";
+    let unbroken = "https://git.example.org/datavia/tri-courrier/-/merge_requests/".to_string()
+        + &"0123456789".repeat(12);
+    let long = sentence.repeat(60) + &unbroken + " fin-du-contexte.";
+    dossier["fiches"][1]["champs"]["contexte"] = long.clone().into();
+    let source = dir.join("long.json");
+    std::fs::write(&source, serde_json::to_vec(&dossier).unwrap()).unwrap();
+    let pdf = dir.join("long.pdf");
+    let device = Device::new("pdf-long");
+    let annexes = fixtures().join("annexes");
+    device.run(&[
+        "export",
+        source.to_str().unwrap(),
+        "--pdf",
+        pdf.to_str().unwrap(),
+        "--annexes",
+        annexes.to_str().unwrap(),
+    ]);
+    let all = without_footers(&text(&pdf, None, false));
+    assert!(
+        squeezed(&all).contains(&squeezed(&long)),
+        "every word kept, in order"
+    );
+    assert_words_inside_pages(&pdf);
+    // The fiche now takes more pages: its box continues on the next ones.
+    let lines = sommaire(&pdf, 2);
+    let page = |prefix: &str| lines.iter().find(|(t, _)| t.starts_with(prefix)).unwrap().1;
+    assert!(page("Fiche activité 3") - page("Fiche activité 2") >= 3);
+}
+
+#[test]
+fn a_dossier_on_a_relay_exports_with_its_evidence_fetched_and_decrypted_on_the_device() {
+    let relay = Relay::start();
+    let url = relay.url("");
+    let dir = temp_dir("livret-pdf-relay");
+    // The sample without its last two annexes, which are then attached as files.
+    let mut dossier = json(&fixtures().join("exemple-developpeuse-ia.json"));
+    dossier["annexes"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|a| a["numero"].as_u64() < Some(5));
+    for fiche in dossier["fiches"].as_array_mut().unwrap() {
+        fiche["champs"]["preuves"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|p| p.as_str() != Some("5") && p.as_str() != Some("6"));
+    }
+    let source = dir.join("sans-fichiers.json");
+    std::fs::write(&source, serde_json::to_vec(&dossier).unwrap()).unwrap();
+    let candidate = Device::new("pdf-candidat");
+    let id = candidate.run(&[
+        "dossier",
+        "import",
+        source.to_str().unwrap(),
+        "--relay",
+        &url,
+    ]);
+    let annexes = fixtures().join("annexes");
+    let attach = |file: &str, titre: &str| {
+        candidate.run(&[
+            "dossier",
+            "attach",
+            &id,
+            annexes.join(file).to_str().unwrap(),
+            "--titre",
+            titre,
+        ])
+    };
+    assert_eq!(
+        attach(
+            "attestation-formation-rgpd.pdf",
+            "Attestation de formation RGPD"
+        ),
+        "5"
+    );
+    assert_eq!(
+        attach("tableau-de-bord.png", "Tableau de bord du service de tri"),
+        "6"
+    );
+    assert_eq!(
+        attach(
+            "attestation-employeur.txt",
+            "Attestation d'emploi (fichier)"
+        ),
+        "7"
+    );
+
+    // An advisor's device, which never had the files, exports the same livret.
+    let advisor = Device::new("pdf-conseil");
+    candidate.share_with(&id, &advisor, "advisor", &url);
+    let pdf = dir.join("livret.pdf");
+    let (ok, stderr) = advisor.try_run(&["export", &id, "--pdf", pdf.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    // Annexes 1–4 were imported as descriptions without files: listed and reported.
+    for n in 1..=4 {
+        assert!(
+            stderr.contains(&format!("annexe {n} : fichier absent")),
+            "{stderr}"
+        );
+    }
+    assert!(stderr.contains("export : annexes 7/7 (100 %)"), "{stderr}");
+    let lines = sommaire(&pdf, 2);
+    let five = lines
+        .iter()
+        .find(|(t, _)| t.starts_with("Annexe 5 —"))
+        .unwrap()
+        .1;
+    assert!(text(&pdf, Some((five + 1, five + 1)), false).contains("ATTESTATION DE FORMATION"));
+    let images = tool("pdfimages", &["-list", pdf.to_str().unwrap()]);
+    assert_eq!(images.lines().count(), 3, "the PNG drawn: {images}");
+
+    // Refused before anything is written: an unknown dossier, and --annexes with an id.
+    let (ok, err) = advisor.try_run(&[
+        "export",
+        "00ff",
+        "--pdf",
+        dir.join("x.pdf").to_str().unwrap(),
+    ]);
+    assert!(!ok && !dir.join("x.pdf").exists(), "{err}");
+    let (ok, err) = advisor.try_run(&[
+        "export",
+        &id,
+        "--pdf",
+        dir.join("y.pdf").to_str().unwrap(),
+        "--annexes",
+        "/tmp",
+    ]);
+    assert!(!ok && err.contains("--annexes"), "{err}");
+    assert!(!dir.join("y.pdf").exists());
+
+    // The relay stored the evidence encrypted: neither the text file's words nor the
+    // dossier's reach it.
+    let employer = std::fs::read_to_string(annexes.join("attestation-employeur.txt")).unwrap();
+    let line = employer.lines().find(|l| l.len() > 30).unwrap();
+    assert_relay_never_saw(&relay, &[line, "Tri-Courrier", "Camille"]);
+}
