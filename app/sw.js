@@ -5,7 +5,10 @@
 // sealed, and the API is never cached.
 const VERSION = "__LIVRET_APP_VERSION__";
 const CACHE = "livret-app-" + VERSION;
-const SHELL = ["/", "/index.html", "/style.css", "/livret_app.js", "/livret_app_bg.wasm"];
+// The PDF module and the fonts it embeds are kept too, so a livret can be exported offline.
+const SHELL = ["/", "/index.html", "/style.css", "/livret_app.js", "/livret_app_bg.wasm",
+  "/pdf/livret_pdf.js", "/pdf/livret_pdf_bg.wasm",
+  "/fonts/DejaVuSans.ttf", "/fonts/DejaVuSans-Bold.ttf"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

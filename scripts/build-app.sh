@@ -9,24 +9,31 @@ bash scripts/toolchain.sh
 target_dir=target-wasm
 out=target/app-dist
 if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-    cargo build --quiet --profile wasm-release --target wasm32-unknown-unknown -p livret-app --target-dir "$target_dir"
+    cargo build --quiet --profile wasm-release --target wasm32-unknown-unknown -p livret-app -p livret-app-pdf --target-dir "$target_dir"
 else
     RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 \
     RUSTFLAGS='--cfg getrandom_backend="wasm_js"' \
         /usr/bin/cargo build --quiet --profile wasm-release --target wasm32-unknown-unknown \
-        -Zbuild-std=std,panic_abort -p livret-app --target-dir "$target_dir"
+        -Zbuild-std=std,panic_abort -p livret-app -p livret-app-pdf --target-dir "$target_dir"
 fi
 
 staging=$(mktemp -d)
 trap 'rm -rf "$staging"' EXIT
 wasm-bindgen --target web --no-typescript --out-name livret_app --out-dir "$staging" \
     "$target_dir/wasm32-unknown-unknown/wasm-release/livret-app.wasm"
+# The PDF export, a module of its own that the app loads when a livret is exported.
+wasm-bindgen --target web --no-typescript --out-name livret_pdf --out-dir "$staging/pdf" \
+    "$target_dir/wasm32-unknown-unknown/wasm-release/livret_app_pdf.wasm"
 # No wasm-opt pass: Debian 12's binaryen (108) predates the reference-types output of this
 # Rust/wasm-bindgen and produces a module that fails at start-up (WebAssembly.Table.set).
 cp app/index.html app/style.css "$staging/"
+# Fonts the PDF export embeds (fetched by the app, cached by its service worker).
+mkdir -p "$staging/fonts"
+cp app/fonts/DejaVuSans.ttf app/fonts/DejaVuSans-Bold.ttf app/fonts/LICENSE-DejaVu.txt "$staging/fonts/"
 # The service worker's cache is named after what it keeps: a new build replaces the old copy.
 version=$(cat "$staging"/livret_app_bg.wasm "$staging"/livret_app.js "$staging"/index.html "$staging"/style.css \
+    "$staging"/pdf/livret_pdf_bg.wasm "$staging"/pdf/livret_pdf.js \
     | sha256sum | cut -c1-16)
 sed "s/__LIVRET_APP_VERSION__/$version/" app/sw.js > "$staging/sw.js"
 
@@ -40,3 +47,5 @@ fi
 wasm_bytes=$(stat -c %s "$out/livret_app_bg.wasm")
 gz_bytes=$(cat "$out/livret_app_bg.wasm" "$out/livret_app.js" | gzip -9 | wc -c)
 printf '[build-app] %s: wasm %d bytes, wasm+js gzip %d bytes\n' "$out" "$wasm_bytes" "$gz_bytes" >&2
+pdf_gz_bytes=$(cat "$out/pdf/livret_pdf_bg.wasm" "$out/pdf/livret_pdf.js" | gzip -9 | wc -c)
+printf '[build-app] PDF module (loaded at the first export): wasm+js gzip %d bytes\n' "$pdf_gz_bytes" >&2

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the référentiel readers and the network readers with cargo-fuzz (libFuzzer).
+# Fuzzes the référentiel readers, the network readers and the PDF export's readers of
+# annexed files with cargo-fuzz (libFuzzer).
 #   scripts/fuzz.sh smoke          # every target for a bounded time (CI)
 #   scripts/fuzz.sh run TARGET     # one target until stopped
 # New corpus entries go to a scratch directory; crashers land in fuzz/artifacts/TARGET: keep
@@ -14,7 +15,7 @@ fi
 # allowing them, for this build only.
 export RUSTC_BOOTSTRAP=1
 
-targets=(referentiel_text referentiel_xml relay_frames)
+targets=(referentiel_text referentiel_xml relay_frames annex_files)
 mode=${1:-smoke}
 case "$mode" in
 smoke)

@@ -411,6 +411,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                     <Presents st=st/>
                     <Sommaire/>
                     <Partage st=st/>
+                    <ExportPdf/>
                     <ExportJson/>
                     {template::TEMPLATE.iter().map(|section| view! {
                         <Section section=section st=st/>
@@ -422,13 +423,78 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
     }
 }
 
+/// The Livret 2 as PDF, made on this device (the relay never sees it), with its progress
+/// while the annexes go in, then a download link and what could not be printed.
+#[component]
+fn ExportPdf() -> impl IntoView {
+    let busy = RwSignal::new(None::<session::PdfProgress>);
+    let made = RwSignal::new(None::<Result<(String, Vec<session::PdfNotice>), String>>);
+    let start = move |_| {
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        if let Some(Ok((old, _))) = made.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&old);
+        }
+        made.set(None);
+        busy.set(Some(session::PdfProgress::default()));
+        leptos::task::spawn_local(async move {
+            let result = session::export_pdf(&|p| busy.set(Some(p))).await;
+            busy.set(None);
+            made.set(Some(result));
+        });
+    };
+    view! {
+        <details class="export" id="export-pdf">
+            <summary>{move || t("Exporter le livret (PDF)", "Export the livret (PDF)")}</summary>
+            <p class="aide">{move || t(
+                "Le Livret 2 dans la mise en page du modèle officiel : couverture, sommaire, vos rubriques et vos fiches, la déclaration sur l'honneur, puis les annexes (PDF reproduits, images, autres fichiers listés avec leur empreinte). Le PDF est fait sur cet appareil ; il n'est pas chiffré : gardez-le en lieu sûr.",
+                "The Livret 2 in the official template's layout: cover, contents, your sections and sheets, the declaration on honour, then the annexes (PDFs reproduced, images, other files listed with their fingerprint). The PDF is made on this device and is not encrypted: keep it safe.",
+            )}</p>
+            <button type="button" id="exporter-pdf" on:click=start
+                prop:disabled=move || busy.get().is_some()>
+                {move || t("Exporter le livret", "Export the livret")}
+            </button>
+            {move || busy.get().map(|p| {
+                let percent = (p.bytes_done * 100).checked_div(p.bytes_total).unwrap_or(0);
+                view! {
+                    " "
+                    <progress id="pdf-progression" max="100" value=percent
+                        aria-label=move || t("Progression de l'export", "Export progress")></progress>
+                    <span aria-live="polite">{format!(
+                        " {} {}/{}",
+                        t("annexes", "annexes"),
+                        p.annexes_done,
+                        p.annexes_total
+                    )}</span>
+                }
+            })}
+            {move || made.get().map(|made| match made {
+                Ok((url, notices)) => view! {
+                    " "
+                    <a id="telecharger-pdf" href=url download="livret-2.pdf">
+                        {move || t("Télécharger livret-2.pdf", "Download livret-2.pdf")}
+                    </a>
+                    <ul class="avertissements" data-testid="pdf-avertissements">
+                        {notices.into_iter().map(|n| view! {
+                            <li>{format!("{} {} : {}", t("Annexe", "Annex"), n.numero, n.message)}</li>
+                        }).collect_view()}
+                    </ul>
+                }
+                .into_any(),
+                Err(e) => view! { <p class="erreur" role="alert">{e}</p> }.into_any(),
+            })}
+        </details>
+    }
+}
+
 /// The whole dossier as JSON, made on this device and downloaded (portability, GDPR access
 /// requests): the same file as `livret dossier export`.
 #[component]
 fn ExportJson() -> impl IntoView {
     let link = RwSignal::new(None::<Result<String, String>>);
     view! {
-        <details class="export">
+        <details class="export" id="export-json">
             <summary>{move || t("Exporter le dossier (JSON)", "Export the dossier (JSON)")}</summary>
             <p class="aide">{move || t(
                 "Tout le dossier dans un fichier lisible par une machine : pour le reprendre ailleurs ou répondre à une demande d'accès (RGPD). Les fichiers des annexes n'y sont pas ; leur nom, leur taille et leur empreinte, si. Le fichier est fait sur cet appareil ; il n'est pas chiffré : gardez-le en lieu sûr.",

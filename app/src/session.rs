@@ -17,6 +17,7 @@ use livret_shared::presence::{Presence, Roster};
 use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
 use livret_shared::referentiel::{self, Referentiel};
 use livret_shared::sync::Replica;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::i18n;
@@ -1706,6 +1707,15 @@ pub async fn evidence_pending(blob: &BlobId) -> bool {
 /// Decrypts the annexe at `place` of the open dossier (fetching its pieces from the relay
 /// when this device does not hold them) and returns a `blob:` address the browser can open.
 pub async fn open_evidence(place: usize, progress: &dyn Fn(u32, u32)) -> Result<String, String> {
+    let (plain, media_type) = evidence_bytes(place, progress).await?;
+    blob_url(&plain, &media_type)
+}
+
+/// The decrypted file of the annexe at `place`, and its media type.
+async fn evidence_bytes(
+    place: usize,
+    progress: &dyn Fn(u32, u32),
+) -> Result<(zeroize::Zeroizing<Vec<u8>>, String), String> {
     let db = db()?;
     let (id, annexe, key) = with_open(|r| {
         let annexe = r.dossier().annexes().into_iter().find(|a| a.place == place);
@@ -1775,17 +1785,22 @@ pub async fn open_evidence(place: usize, progress: &dyn Fn(u32, u32)) -> Result<
     progress(annexe.pieces, annexe.pieces);
     let plain = evidence::open(&key, &pieces, Some(&annexe.empreinte))
         .map_err(|e| about(&annexe.fichier, e))?;
-    blob_url(&plain, &annexe.media_type)
+    Ok((plain, annexe.media_type))
 }
 
 /// A `blob:` address the page can open or download, for bytes made on this device.
 fn blob_url(bytes: &[u8], media_type: &str) -> Result<String, String> {
     let array = js_sys::Array::new();
     array.push(&js_sys::Uint8Array::from(bytes));
+    blob_url_of_parts(&array, media_type)
+}
+
+/// A `blob:` address for a file given in parts (typed arrays), never joined in memory.
+fn blob_url_of_parts(array: &js_sys::Array, media_type: &str) -> Result<String, String> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(media_type);
     let file =
-        web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options).map_err(|_| {
+        web_sys::Blob::new_with_u8_array_sequence_and_options(array, &options).map_err(|_| {
             i18n::t(
                 "fichier impossible à reconstituer",
                 "the file cannot be put back together",
@@ -1805,6 +1820,137 @@ pub fn export_json() -> Result<String, String> {
     })??;
     let text = serde_json::to_vec_pretty(&json).map_err(|e| e.to_string())?;
     blob_url(&text, "application/json")
+}
+
+/// A file the app ships (the PDF fonts), from the relay or, offline, from the service
+/// worker's copy.
+async fn app_file(path: &str) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or_else(no_window)?;
+    let unavailable = || {
+        format!(
+            "{} {path}",
+            i18n::t(
+                "fichier de l'application indisponible :",
+                "app file unavailable:"
+            )
+        )
+    };
+    let response = JsFuture::from(window.fetch_with_str(&relay_http(path)?))
+        .await
+        .map_err(|_| unavailable())?;
+    let response: web_sys::Response =
+        wasm_bindgen::JsCast::dyn_into(response).map_err(|_| unavailable())?;
+    if !response.ok() {
+        return Err(unavailable());
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(|_| unavailable())?)
+        .await
+        .map_err(|_| unavailable())?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// How far a PDF export has gone (as the PDF module reports it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Deserialize)]
+pub struct PdfProgress {
+    pub annexes_done: usize,
+    pub annexes_total: usize,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+}
+
+/// An annexe printed differently from the dossier (file not at hand…).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct PdfNotice {
+    pub numero: u32,
+    pub message: String,
+}
+
+/// Calls `method` of the JavaScript object `target` with `args`.
+fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let f: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(method))
+        .ok()
+        .and_then(|f| wasm_bindgen::JsCast::dyn_into(f).ok())
+        .ok_or_else(|| format!("module PDF : {method} absent"))?;
+    let args: js_sys::Array = args.iter().collect();
+    f.apply(target, &args).map_err(|e| {
+        e.as_string()
+            .unwrap_or_else(|| format!("module PDF : {method} a échoué"))
+    })
+}
+
+fn json_of<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> {
+    serde_json::from_str(&value.as_string().unwrap_or_default()).map_err(|e| e.to_string())
+}
+
+/// The open dossier's Livret 2 as PDF, made on this device by the PDF module (its own wasm,
+/// loaded now: see `app/pdf`), with the fonts that come with the app and the annexes
+/// decrypted here one at a time: a `blob:` address to download, and what was printed
+/// differently from the dossier. `progress` is called after each annexe, the browser given
+/// a moment to show it.
+pub async fn export_pdf(
+    progress: &dyn Fn(PdfProgress),
+) -> Result<(String, Vec<PdfNotice>), String> {
+    let window = web_sys::window().ok_or_else(no_window)?;
+    let unavailable = || {
+        i18n::t(
+            "module d'export PDF indisponible (hors ligne avant sa première utilisation ?)",
+            "PDF export module unavailable (offline before its first use?)",
+        )
+        .to_string()
+    };
+    // index.html's loader: imports /pdf/livret_pdf.js and instantiates its wasm.
+    let module = JsFuture::from(js_sys::Promise::from(call(&window, "livretLoadPdf", &[])?))
+        .await
+        .map_err(|_| unavailable())?;
+    let regular = app_file("/fonts/DejaVuSans.ttf").await?;
+    let bold = app_file("/fonts/DejaVuSans-Bold.ttf").await?;
+    let (json, annexes) = with_open(|r| {
+        (
+            livret_shared::export::export(r.dossier(), None).map_err(|e| e.to_string()),
+            r.dossier().annexes(),
+        )
+    })?;
+    let json = serde_json::to_string(&json?).map_err(|e| e.to_string())?;
+    let constructor: js_sys::Function =
+        js_sys::Reflect::get(&module, &JsValue::from_str("PdfExport"))
+            .ok()
+            .and_then(|c| wasm_bindgen::JsCast::dyn_into(c).ok())
+            .ok_or_else(unavailable)?;
+    let args: js_sys::Array = [
+        JsValue::from_str(&json),
+        js_sys::Uint8Array::from(regular.as_slice()).into(),
+        js_sys::Uint8Array::from(bold.as_slice()).into(),
+    ]
+    .iter()
+    .collect();
+    let pdf = js_sys::Reflect::construct(&constructor, &args)
+        .map_err(|e| e.as_string().unwrap_or_else(unavailable))?;
+    progress(json_of(call(&pdf, "progress", &[])?)?);
+    yield_to_browser().await;
+    while let Some(numero) = call(&pdf, "next_annexe", &[])?.as_f64() {
+        let place = annexes
+            .iter()
+            .find(|a| f64::from(a.numero) == numero && a.blob.is_some())
+            .map(|a| a.place);
+        // A file this device cannot get now (offline, not yet sent by its author) is
+        // listed in the livret and reported, not a failure of the whole export.
+        let file = match place {
+            Some(place) => evidence_bytes(place, &|_, _| {}).await.ok().map(|(b, _)| b),
+            None => None,
+        };
+        let file = match &file {
+            Some(bytes) => js_sys::Uint8Array::from(bytes.as_slice()).into(),
+            None => JsValue::UNDEFINED,
+        };
+        call(&pdf, "add_annexe", &[file])?;
+        progress(json_of(call(&pdf, "progress", &[])?)?);
+        yield_to_browser().await;
+    }
+    let notices: Vec<PdfNotice> = json_of(call(&pdf, "notices", &[])?)?;
+    // The PDF comes in parts (a 100 MB livret is never one 100 MB copy in the page).
+    let parts = js_sys::Array::from(&call(&pdf, "finish", &[])?);
+    let _ = call(&pdf, "free", &[]);
+    Ok((blob_url_of_parts(&parts, "application/pdf")?, notices))
 }
 
 /// The référentiels imported on this device: (`referentiel:<hash>`, référentiel).

@@ -63,3 +63,20 @@ fn network_readers_survive_kept_fuzz_inputs() {
         livret_shared::fuzzing::read_network_bytes(&bytes);
     }
 }
+
+#[cfg(feature = "pdf-export")]
+#[test]
+fn annexe_readers_survive_kept_fuzz_inputs() {
+    let inputs = inputs("annex_files");
+    assert!(inputs.len() >= 3, "fuzz corpus missing");
+    for (path, bytes) in inputs {
+        let read = livret_shared::pdf_export::read_annexe_bytes(&bytes);
+        // The kept seeds are real files: each is read as what it is.
+        if path
+            .extension()
+            .is_some_and(|e| e == "pdf" || e == "png" || e == "jpg")
+        {
+            assert!(read > 0, "{} not read", path.display());
+        }
+    }
+}

@@ -175,7 +175,7 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
 
     // The whole dossier as JSON, made in the browser: the file the link downloads is the
     // export format, with everything typed above.
-    browser.click(".export summary");
+    browser.click("#export-json summary");
     browser.click("#exporter-json");
     browser.wait_for("#telecharger-json");
     browser.assert_accessible("editor, JSON export ready");
@@ -490,6 +490,38 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
     ));
     assert_eq!(opened["size"], content.len(), "{opened}");
     assert_eq!(opened["canary"], true, "{opened}");
+
+    // The phone makes the Livret 2 as PDF: the fonts come with the app, the annexe is
+    // decrypted here; what the link downloads is the livret with what the laptop typed.
+    phone.click("#export-pdf summary");
+    phone.click("#exporter-pdf");
+    phone.wait_for("#telecharger-pdf");
+    phone.assert_accessible("editor, PDF export ready");
+    let made = phone.run_async(
+        r##"const done = arguments[arguments.length - 1];
+        const link = document.querySelector("#telecharger-pdf");
+        fetch(link.href).then(r => r.arrayBuffer()).then(b => done({
+          download: link.getAttribute("download"),
+          hex: Array.from(new Uint8Array(b), x => x.toString(16).padStart(2, "0")).join(""),
+          notices: document.querySelector("[data-testid=pdf-avertissements]").children.length,
+        }), e => done({ error: String(e) }));"##,
+    );
+    assert_eq!(made["download"], "livret-2.pdf", "{}", made["error"]);
+    assert_eq!(
+        made["notices"], 0,
+        "every annexe printed or listed from its file"
+    );
+    let pdf = evidence_dir.join("livret-2.pdf");
+    std::fs::write(&pdf, hex::decode(made["hex"].as_str().unwrap()).unwrap()).unwrap();
+    let text = crate::pdf::text(&pdf, None, false);
+    for expected in [
+        "LIVRET 2",
+        "Durand",
+        CANARY,
+        "Annexe 1 — Attestation de l'employeur",
+    ] {
+        assert!(text.contains(expected), "{expected} not in the PDF: {text}");
+    }
     let _ = std::fs::remove_dir_all(&evidence_dir);
 
     // Both have the dossier open and write, each in their own field, at the same time;

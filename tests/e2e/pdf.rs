@@ -28,7 +28,7 @@ fn tool(name: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn text(pdf: &Path, pages: Option<(usize, usize)>, layout: bool) -> String {
+pub(crate) fn text(pdf: &Path, pages: Option<(usize, usize)>, layout: bool) -> String {
     let mut args = Vec::new();
     let (first, last);
     if let Some((f, l)) = pages {
