@@ -456,7 +456,7 @@ fn ExportPdf() -> impl IntoView {
                 {move || t("Exporter le livret", "Export the livret")}
             </button>
             {move || busy.get().map(|p| {
-                let percent = (p.bytes_done * 100).checked_div(p.bytes_total).unwrap_or(0);
+                let percent = p.bytes_done.saturating_mul(100).checked_div(p.bytes_total).unwrap_or(0);
                 view! {
                     " "
                     <progress id="pdf-progression" max="100" value=percent

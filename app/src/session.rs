@@ -1731,6 +1731,11 @@ async fn evidence_bytes(
     let blob = annexe
         .blob
         .ok_or_else(|| i18n::t("annexe sans fichier", "annex without a file"))?;
+    // The count comes from the synced dossier, which any member writes: checked before
+    // anything is fetched or allocated for it.
+    if annexe.pieces > evidence::MAX_PIECES {
+        return Err(about(&annexe.fichier, evidence::EvidenceError::Corrupt));
+    }
     let mut pieces = Vec::with_capacity(annexe.pieces as usize);
     let mut socket = None;
     for index in 0..annexe.pieces {
@@ -1928,9 +1933,15 @@ pub async fn export_pdf(
     progress(json_of(call(&pdf, "progress", &[])?)?);
     yield_to_browser().await;
     while let Some(numero) = call(&pdf, "next_annexe", &[])?.as_f64() {
+        // Number and fingerprint: two annexes may briefly share a number.
+        let empreinte = call(&pdf, "next_empreinte", &[])?.as_string();
         let place = annexes
             .iter()
-            .find(|a| f64::from(a.numero) == numero && a.blob.is_some())
+            .find(|a| {
+                f64::from(a.numero) == numero
+                    && Some(&a.empreinte) == empreinte.as_ref()
+                    && a.blob.is_some()
+            })
             .map(|a| a.place);
         // A file this device cannot get now (offline, not yet sent by its author) is
         // listed in the livret and reported, not a failure of the whole export.

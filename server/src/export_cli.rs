@@ -79,13 +79,13 @@ pub async fn export_pdf(
     let tmp = out.with_extension("pdf.tmp");
     let file = std::fs::File::create(&tmp).with_context(|| format!("{}", tmp.display()))?;
     let result = write_livret(&json, &mut files, BufWriter::new(file)).await;
-    match result {
-        Ok(()) => std::fs::rename(&tmp, out).with_context(|| format!("{}", out.display())),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
+    // The temporary file is the livret in clear: it never stays behind.
+    let result = result
+        .and_then(|()| std::fs::rename(&tmp, out).with_context(|| format!("{}", out.display())));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
+    result
 }
 
 async fn write_livret(
@@ -140,7 +140,10 @@ async fn read_annexe(files: &mut Files, annexe: &AnnexeJson) -> Result<Option<Ze
                 .dossier()
                 .annexes()
                 .into_iter()
-                .find(|a| a.numero == annexe.numero && a.blob.is_some());
+                // Number and fingerprint: two annexes may briefly share a number.
+                .find(|a| {
+                    a.numero == annexe.numero && a.empreinte == annexe.empreinte && a.blob.is_some()
+                });
             let Some(found) = found else {
                 return Ok(None);
             };
@@ -148,6 +151,11 @@ async fn read_annexe(files: &mut Files, annexe: &AnnexeJson) -> Result<Option<Ze
                 return Ok(None);
             };
             let blob = found.blob.expect("filtered above");
+            // The count comes from the synced dossier, which any member writes: never
+            // trusted for an allocation.
+            if found.pieces > evidence::MAX_PIECES {
+                return Ok(None);
+            }
             if link.is_none() {
                 *link = Some(Box::new(Link::connect(relay, device).await?));
             }
@@ -196,14 +204,18 @@ pub async fn dossier_attach(home: &Home, id: &str, file: &Path, titre: &str) -> 
     if !replica.may_write_dossier() {
         bail!("ce dossier est en lecture seule sur cet appareil");
     }
-    let plain = Zeroizing::new(std::fs::read(file).with_context(|| format!("{}", file.display()))?);
-    if plain.len() as u64 > evidence::MAX_EVIDENCE {
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("{}", file.display()))?
+        .len();
+    if size > evidence::MAX_EVIDENCE {
         bail!(
             "{} : {}",
             file.display(),
-            evidence::EvidenceError::TooLarge(plain.len() as u64)
+            evidence::EvidenceError::TooLarge(size)
         );
     }
+    let plain = Zeroizing::new(std::fs::read(file).with_context(|| format!("{}", file.display()))?);
+
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
@@ -252,6 +264,9 @@ pub async fn dossier_attach(home: &Home, id: &str, file: &Path, titre: &str) -> 
         pieces: sealed.pieces,
         key: &key,
     })?;
+    // Kept on this device before it is sent: a failed exchange loses nothing (`sync`
+    // sends it later).
+    home.save(&mut replica)?;
     push_and_pull(&mut link, &device, &mut replica).await?;
     home.save(&mut replica)?;
     println!("{numero}");

@@ -19,5 +19,6 @@ pub mod presence;
 pub mod protocol;
 pub mod ratelimit;
 pub mod referentiel;
+pub mod review;
 pub mod sync;
 pub mod template;

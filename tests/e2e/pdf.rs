@@ -119,7 +119,9 @@ fn assert_words_inside_pages(pdf: &Path) {
                 number(line, "yMax"),
             );
             assert!(
-                x0 >= 40.0 && x1 <= width - 40.0 && y0 >= 30.0 && y1 <= height - 30.0,
+                // Text starts at the 56.7 pt margin (plus the cells' padding); the footer
+                // sits just under the bottom margin.
+                x0 >= 55.0 && x1 <= width - 55.0 && y0 >= 50.0 && y1 <= height - 44.0,
                 "word outside the page's margins: {line}"
             );
         }
@@ -127,8 +129,16 @@ fn assert_words_inside_pages(pdf: &Path) {
     assert!(words > 1000, "{words} words");
 }
 
-/// The sommaire's lines (pages 2…) as (title start, page number).
-fn sommaire(pdf: &Path, last_page: usize) -> Vec<(String, usize)> {
+/// The sommaire's lines as (title start, page number): every page from 2 up to the one
+/// before its first entry's.
+fn sommaire(pdf: &Path) -> Vec<(String, usize)> {
+    let first = sommaire_lines(pdf, 2)[0].1;
+    let lines = sommaire_lines(pdf, first - 1);
+    assert!(lines.iter().all(|(_, page)| *page >= first), "{lines:?}");
+    lines
+}
+
+fn sommaire_lines(pdf: &Path, last_page: usize) -> Vec<(String, usize)> {
     let text = text(pdf, Some((2, last_page)), true);
     text.lines()
         .filter_map(|line| {
@@ -230,7 +240,7 @@ fn the_sample_livret_has_every_field_in_order_and_a_true_sommaire() {
     assert_eq!(row("Annexes")[0], 6, "annexes counted");
 
     // The sommaire: each line's number is the page where that title is printed.
-    let lines = sommaire(&pdf, 2);
+    let lines = sommaire(&pdf);
     assert!(lines.len() >= 20, "{lines:?}");
     for (title, page) in &lines {
         assert!(*page >= 3 && *page <= pages, "{title} → {page} of {pages}");
@@ -286,11 +296,10 @@ fn the_sample_livret_has_every_field_in_order_and_a_true_sommaire() {
     }
     assert_words_inside_pages(&pdf);
     let fonts = tool("pdffonts", &[pdf.to_str().unwrap()]);
+    let ours: Vec<&str> = fonts.lines().filter(|l| l.contains("DejaVuSans")).collect();
+    assert_eq!(ours.len(), 2, "regular and bold: {fonts}");
     assert!(
-        fonts
-            .lines()
-            .filter(|l| l.contains("DejaVuSans"))
-            .all(|l| l.contains(" yes yes ")),
+        ours.iter().all(|l| l.contains(" yes yes ")),
         "fonts embedded and subset: {fonts}"
     );
 
@@ -323,6 +332,9 @@ fn a_long_field_wraps_and_runs_over_pages_without_losing_a_word() {
         + &"0123456789".repeat(12);
     let long = sentence.repeat(60) + &unbroken + " fin-du-contexte.";
     dossier["fiches"][1]["champs"]["contexte"] = long.clone().into();
+    // A one-line field given a whole page's worth: its table row runs over pages too.
+    let long_name = "Datavia, société par actions simplifiée au capital variable ; ".repeat(80);
+    dossier["sections"]["structure"]["nom"] = long_name.clone().into();
     let source = dir.join("long.json");
     std::fs::write(&source, serde_json::to_vec(&dossier).unwrap()).unwrap();
     let pdf = dir.join("long.pdf");
@@ -341,9 +353,13 @@ fn a_long_field_wraps_and_runs_over_pages_without_losing_a_word() {
         squeezed(&all).contains(&squeezed(&long)),
         "every word kept, in order"
     );
+    assert!(
+        squeezed(&all).contains(&squeezed(&long_name)),
+        "the long row kept whole"
+    );
     assert_words_inside_pages(&pdf);
     // The fiche now takes more pages: its box continues on the next ones.
-    let lines = sommaire(&pdf, 2);
+    let lines = sommaire(&pdf);
     let page = |prefix: &str| lines.iter().find(|(t, _)| t.starts_with(prefix)).unwrap().1;
     assert!(page("Fiche activité 3") - page("Fiche activité 2") >= 3);
 }
@@ -419,7 +435,7 @@ fn a_dossier_on_a_relay_exports_with_its_evidence_fetched_and_decrypted_on_the_d
         );
     }
     assert!(stderr.contains("export : annexes 7/7 (100 %)"), "{stderr}");
-    let lines = sommaire(&pdf, 2);
+    let lines = sommaire(&pdf);
     let five = lines
         .iter()
         .find(|(t, _)| t.starts_with("Annexe 5 —"))
@@ -436,7 +452,19 @@ fn a_dossier_on_a_relay_exports_with_its_evidence_fetched_and_decrypted_on_the_d
         "--pdf",
         dir.join("x.pdf").to_str().unwrap(),
     ]);
-    assert!(!ok && !dir.join("x.pdf").exists(), "{err}");
+    assert!(!ok && err.contains("00ff"), "{err}");
+    // A destination that cannot be written (a folder): refused, and the livret in clear
+    // that was being written is not left behind.
+    let folder = dir.join("un-dossier");
+    std::fs::create_dir_all(&folder).unwrap();
+    let (ok, _) = advisor.try_run(&["export", &id, "--pdf", folder.to_str().unwrap()]);
+    assert!(!ok);
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
     let (ok, err) = advisor.try_run(&[
         "export",
         &id,

@@ -42,6 +42,12 @@ impl PdfExport {
         Ok(self.pdf()?.next_annexe().map(|a| a.numero))
     }
 
+    /// The SHA-256 of the annexe wanted next (with its number, it tells two annexes that
+    /// briefly share a number apart).
+    pub fn next_empreinte(&self) -> Result<Option<String>, JsValue> {
+        Ok(self.pdf()?.next_annexe().map(|a| a.empreinte.clone()))
+    }
+
     /// The next annexe's file, or nothing when it is not at hand.
     pub fn add_annexe(&mut self, file: Option<Vec<u8>>) -> Result<(), JsValue> {
         self.inner

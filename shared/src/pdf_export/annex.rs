@@ -6,6 +6,9 @@ use std::io::{Read, Write};
 
 use lopdf::{Dictionary, Object, ObjectId, Stream, dictionary};
 
+/// Largest image drawn (pixels): a 40-megapixel photo.
+const MAX_PIXELS: u64 = 40_000_000;
+
 /// An image ready to be written as an XObject.
 pub struct Image {
     pub pixels: (u32, u32),
@@ -81,7 +84,7 @@ fn jpeg(bytes: &[u8]) -> Option<Image> {
                     ],
                 );
             }
-            if width == 0 || height == 0 {
+            if width == 0 || height == 0 || u64::from(width) * u64::from(height) > MAX_PIXELS {
                 return None;
             }
             return Some(Image {
@@ -121,6 +124,11 @@ fn png(bytes: &[u8]) -> Option<Image> {
     let height = u32::from_be_bytes(header.get(4..8)?.try_into().ok()?);
     let (depth, colour, interlace) = (*header.get(8)?, *header.get(9)?, *header.get(12)?);
     if width == 0 || height == 0 || interlace != 0 || depth != 8 {
+        return None;
+    }
+    // The header's size is the file's word: a few kilobytes of zeros may declare gigapixels.
+    // Beyond a 40-megapixel photo, the image is listed, not decoded nor drawn.
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
         return None;
     }
     let params = |colors: i64| {
@@ -265,7 +273,13 @@ pub fn import_pdf(bytes: &[u8]) -> Option<ImportedPdf> {
     if doc.is_encrypted() {
         return None;
     }
-    let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
+    // A page tree may name one page twice: it is copied once.
+    let mut seen = BTreeSet::new();
+    let pages: Vec<ObjectId> = doc
+        .get_pages()
+        .into_values()
+        .filter(|p| seen.insert(*p))
+        .collect();
     if pages.is_empty() {
         return None;
     }

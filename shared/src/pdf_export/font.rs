@@ -23,8 +23,9 @@ pub struct Font {
     descender: i16,
     cap_height: i16,
     bbox: [i16; 4],
-    /// Glyph and advance of each character met so far.
-    cache: HashMap<char, (u16, u16)>,
+    /// Glyph, advance and the character actually drawn ('?' for one the font lacks), for
+    /// each character met so far.
+    cache: HashMap<char, (u16, u16, char)>,
     /// Glyphs written, with the character each one stands for.
     used: BTreeMap<u16, char>,
 }
@@ -48,17 +49,17 @@ impl Font {
         Ok(Font { data, ..font })
     }
 
-    fn glyph(&mut self, c: char) -> (u16, u16) {
+    fn glyph(&mut self, c: char) -> (u16, u16, char) {
         if let Some(&g) = self.cache.get(&c) {
             return g;
         }
         let face = ttf_parser::Face::parse(&self.data, 0).expect("parsed when loaded");
         let lookup = |c: char| {
             face.glyph_index(c)
-                .map(|g| (g.0, face.glyph_hor_advance(g).unwrap_or(0)))
+                .map(|g| (g.0, face.glyph_hor_advance(g).unwrap_or(0), c))
         };
-        // A character the font lacks prints as '?', never as nothing.
-        let g = lookup(c).or_else(|| lookup('?')).unwrap_or((0, 0));
+        // A character the font lacks prints as '?', never as nothing (and copies as '?').
+        let g = lookup(c).or_else(|| lookup('?')).unwrap_or((0, 0, '?'));
         self.cache.insert(c, g);
         g
     }
@@ -75,8 +76,8 @@ impl Font {
         let mut hex = String::with_capacity(text.len() * 4 + 2);
         hex.push('<');
         for c in text.chars() {
-            let (gid, _) = self.glyph(c);
-            self.used.entry(gid).or_insert(c);
+            let (gid, _, drawn) = self.glyph(c);
+            self.used.entry(gid).or_insert(drawn);
             hex.push_str(&format!("{gid:04X}"));
         }
         hex.push('>');
@@ -90,7 +91,11 @@ impl Font {
         let (cid, descriptor, file, to_unicode) = (ids(), ids(), ids(), ids());
         let mut widths = Vec::new();
         for (&gid, &c) in &self.used {
-            let advance = self.cache.get(&c).map_or(0, |g| g.1);
+            let advance = self
+                .cache
+                .values()
+                .find(|g| g.0 == gid && g.2 == c)
+                .map_or(0, |g| g.1);
             widths.push(Object::Integer(i64::from(gid)));
             widths.push(Object::Array(vec![Object::Integer(
                 (f32::from(advance) * scale).round() as i64,

@@ -291,6 +291,14 @@ impl<'f> Typesetter<'f> {
             .map(|(lines, (style, _))| lines.len() as f32 * style.leading())
             .fold(0.0, f32::max)
             + 2.0 * PAD;
+        if height > TOP - BOTTOM {
+            // Taller than a page (a very long value): set as a box that runs over pages,
+            // the first cell as its label, rather than a row that cannot fit anywhere.
+            let (label, rest) = cells.split_first().expect("a row has cells");
+            let value: Vec<&str> = rest.iter().map(|(_, text)| *text).collect();
+            self.boxed(label.1, &value.join("\n"));
+            return;
+        }
         self.ensure(height);
         let top = self.y;
         if shade {

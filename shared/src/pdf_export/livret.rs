@@ -131,7 +131,7 @@ impl<W: Write> LivretPdf<W> {
                 text(json, "etat_civil", "prenom"),
                 text(json, "etat_civil", "nom")
             );
-            format!("Livret 2 VAE — {}", name.trim())
+            format!("Livret 2 VAE — {}", shortened(name.trim(), 60))
         };
         let mut this = LivretPdf {
             json: json.clone(),
@@ -152,10 +152,7 @@ impl<W: Write> LivretPdf<W> {
         this.write_page(cover_page, None)?;
         this.sommaire_ids = (0..sommaire_len).map(|_| this.writer.reserve()).collect();
         this.page_ids.extend(this.sommaire_ids.clone());
-        for page in body {
-            let number = this.page_ids.len() + 1;
-            this.write_page(page, Some(number))?;
-        }
+        this.write_numbered(body)?;
         Ok(this)
     }
 
@@ -164,7 +161,10 @@ impl<W: Write> LivretPdf<W> {
             annexes_done: self.next,
             annexes_total: self.annexes.len(),
             bytes_done: self.bytes_done,
-            bytes_total: self.annexes.iter().map(|a| a.taille).sum(),
+            bytes_total: self
+                .annexes
+                .iter()
+                .fold(0u64, |sum, a| sum.saturating_add(a.taille)),
         }
     }
 
@@ -181,7 +181,7 @@ impl<W: Write> LivretPdf<W> {
             return Ok(());
         };
         self.next += 1;
-        self.bytes_done += annexe.taille;
+        self.bytes_done = self.bytes_done.saturating_add(annexe.taille);
         let file = match file {
             Some(bytes) if hex::encode(sha2::Sha256::digest(bytes)) == annexe.empreinte => {
                 Some(bytes)
@@ -204,7 +204,7 @@ impl<W: Write> LivretPdf<W> {
         };
         let caption_page = self.page_ids.len() + 1;
         self.anchors
-            .insert(format!("annexe:{}", annexe.numero), caption_page);
+            .insert(format!("annexe:{}", self.next - 1), caption_page);
         match printable {
             Printable::Pdf => match file.and_then(annex::import_pdf) {
                 Some(pdf) => {
@@ -213,18 +213,18 @@ impl<W: Write> LivretPdf<W> {
                         pdf.pages.len(),
                         if pdf.pages.len() > 1 { "s" } else { "" }
                     );
-                    let page = self.caption(&annexe, &note, None);
-                    self.write_page(page, Some(caption_page))?;
+                    let pages = self.caption(&annexe, &note, None);
+                    self.write_numbered(pages)?;
                     self.copy_pdf(pdf)?;
                 }
                 None => {
                     self.notice(&annexe, "PDF illisible ou protégé : annexe listée");
-                    let page = self.caption(
+                    let pages = self.caption(
                         &annexe,
                         "PDF illisible ou protégé par un mot de passe : joint au dossier numérique, non reproduit ici.",
                         None,
                     );
-                    self.write_page(page, Some(caption_page))?;
+                    self.write_numbered(pages)?;
                 }
             },
             Printable::Image(image) => {
@@ -237,15 +237,15 @@ impl<W: Write> LivretPdf<W> {
                     stream.dict.set("SMask", (mask, 0));
                 }
                 let id = self.writer.add(&object)?;
-                let page = self.caption(&annexe, "", Some((id, image.pixels)));
-                self.write_page(page, Some(caption_page))?;
+                let pages = self.caption(&annexe, "", Some((id, image.pixels)));
+                self.write_numbered(pages)?;
             }
             Printable::Listed(why) => {
                 let note = format!(
                     "Fichier joint au dossier numérique, non reproduit ici ({why}). Son empreinte SHA-256 permet de vérifier qu'il est bien celui-ci."
                 );
-                let page = self.caption(&annexe, &note, None);
-                self.write_page(page, Some(caption_page))?;
+                let pages = self.caption(&annexe, &note, None);
+                self.write_numbered(pages)?;
             }
         }
         Ok(())
@@ -349,7 +349,7 @@ impl<W: Write> LivretPdf<W> {
         annexe: &AnnexeJson,
         note: &str,
         image: Option<(u32, (u32, u32))>,
-    ) -> Page {
+    ) -> Vec<Page> {
         let mut t = Typesetter::new(&mut self.fonts);
         t.new_page();
         t.heading(
@@ -374,7 +374,17 @@ impl<W: Write> LivretPdf<W> {
             t.space(6.0);
             t.image(id, pixels, CONTENT_WIDTH);
         }
-        t.pages.remove(0)
+        std::mem::take(&mut t.pages)
+    }
+
+    /// Writes `pages` as the next ones, each with its number (a caption with a long title
+    /// may take more than one page: none is left out).
+    fn write_numbered(&mut self, pages: Vec<Page>) -> Result<(), PdfExportError> {
+        for page in pages {
+            let number = self.page_ids.len() + 1;
+            self.write_page(page, Some(number))?;
+        }
+        Ok(())
     }
 
     fn write_page(&mut self, page: Page, number: Option<usize>) -> Result<(), PdfExportError> {
@@ -582,9 +592,11 @@ fn sommaire_entries(json: &DossierJson, annexes: &[AnnexeJson]) -> Vec<Entry> {
             _ => push(section.key.into(), section.title_fr.into(), false),
         }
     }
-    for a in annexes {
+    // Keyed by place, not number: two devices adding an annexe offline may both number it
+    // 7 until it is renumbered, and each must keep its line.
+    for (i, a) in annexes.iter().enumerate() {
         push(
-            format!("annexe:{}", a.numero),
+            format!("annexe:{i}"),
             format!("Annexe {} — {}", a.numero, a.titre),
             true,
         );
@@ -603,12 +615,26 @@ fn sommaire(t: &mut Typesetter, entries: &[Entry], pages: &HashMap<String, usize
             .get(&entry.key)
             .map_or("000".to_string(), |p| p.to_string());
         let title = if entry.indent {
-            format!("    {}", entry.title)
+            // Non-breaking: line breaking splits on ordinary spaces and would drop these.
+            format!("\u{a0}\u{a0}\u{a0}\u{a0}{}", entry.title)
         } else {
             entry.title.clone()
         };
         let style = if entry.indent { BODY } else { LABEL };
         t.row(&columns, &[(style, &title), (BODY, &number)], false);
+    }
+}
+
+/// `text` cut to `max` characters with an ellipsis: the cover is one page, and every value
+/// on it is printed whole in the body.
+fn shortened(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        text.chars()
+            .take(max - 1)
+            .chain(std::iter::once('…'))
+            .collect()
     }
 }
 
@@ -643,7 +669,10 @@ fn cover(t: &mut Typesetter, json: &DossierJson) {
     ] {
         t.row(
             &columns,
-            &[(LABEL, label), (BODY.sized(11.0), &or_empty(value))],
+            &[
+                (LABEL, label),
+                (BODY.sized(11.0), &or_empty(shortened(&value, 200))),
+            ],
             false,
         );
     }

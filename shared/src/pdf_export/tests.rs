@@ -265,3 +265,60 @@ fn a_jpeg_is_embedded_as_it_is() {
     );
     assert!(matches!(classify(&jpeg[..5]), Printable::Listed(_)));
 }
+
+#[test]
+fn a_character_the_font_lacks_prints_and_copies_as_a_question_mark() {
+    let mut font = Font::parse(REGULAR.to_vec(), "R", "AAAAAA").unwrap();
+    // DejaVu Sans has no CJK ideographs: drawn with '?', whose own glyph keeps meaning '?'.
+    let missing = font.encode("漢");
+    let question = font.encode("?");
+    assert_eq!(missing, question);
+    let objects = font.objects(1, {
+        let mut next = 1;
+        move || {
+            next += 1;
+            next
+        }
+    });
+    let Object::Stream(cmap) = &objects.last().unwrap().1 else {
+        panic!("the ToUnicode map is a stream");
+    };
+    let cmap = String::from_utf8(cmap.decompressed_content().unwrap()).unwrap();
+    assert!(cmap.contains("<003F>"), "'?' maps to U+003F: {cmap}");
+    assert!(!cmap.contains("<6F22>"), "no glyph claims to be 漢");
+}
+
+#[test]
+fn an_image_declaring_gigapixels_is_listed_not_decoded() {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut header = Vec::new();
+    header.extend_from_slice(&16_384u32.to_be_bytes());
+    header.extend_from_slice(&16_384u32.to_be_bytes());
+    header.extend_from_slice(&[8, 6, 0, 0, 0]);
+    png_chunk(&mut png, b"IHDR", &header);
+    png_chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x03, 0x00]);
+    png_chunk(&mut png, b"IEND", &[]);
+    assert!(matches!(classify(&png), Printable::Listed(_)));
+}
+
+#[test]
+fn an_annexe_with_a_title_longer_than_a_page_keeps_its_image_and_every_page() {
+    let mut json = sample();
+    let long = "Tableau de bord du service de tri, ".repeat(300);
+    json.annexes
+        .iter_mut()
+        .find(|a| a.numero == 6)
+        .unwrap()
+        .titre = long;
+    let (bytes, notices, _) = export_with(&json, from_fixtures);
+    assert!(notices.is_empty());
+    let doc = lopdf::Document::load_mem(&bytes).unwrap();
+    assert_eq!(
+        pages_with_images(&doc),
+        1,
+        "the image is on a page that is written"
+    );
+    let (short, _, _) = export_with(&sample(), from_fixtures);
+    let short_pages = lopdf::Document::load_mem(&short).unwrap().get_pages().len();
+    assert!(doc.get_pages().len() > short_pages + 1);
+}

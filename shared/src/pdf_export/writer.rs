@@ -190,14 +190,15 @@ fn name_into(name: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// A number as PDF writes it: no exponent, at most four decimals.
+/// A number as PDF writes it: no exponent, as many digits as the value needs (annexed PDFs'
+/// matrices may hold tiny factors that four decimals would turn into 0).
 pub fn real(r: f32) -> String {
     if !r.is_finite() {
         return "0".into();
     }
-    let s = format!("{r:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
+    // Rust's `Display` for floats never uses an exponent and round-trips.
+    let s = format!("{r}");
+    if s == "-0" { "0".into() } else { s }
 }
 
 #[cfg(test)]
@@ -251,8 +252,9 @@ mod tests {
     fn reals_have_no_exponent() {
         assert_eq!(real(1.0), "1");
         assert_eq!(real(0.5), "0.5");
-        assert_eq!(real(-0.00001), "0");
-        assert_eq!(real(1e-7), "0");
+        assert_eq!(real(-0.0), "0");
+        assert_eq!(real(0.00048828125), "0.00048828125");
+        assert!(!real(1e-7).contains('e'));
         assert_eq!(real(12.25), "12.25");
         assert_eq!(real(-3.0), "-3");
     }

@@ -1,0 +1,280 @@
+//! The jury's review of a dossier (issue 6), as values and pure functions: annotations
+//! anchored in the fiches' text or on the evidence, the evidence → compétences mapping, one
+//! rating per compétence (0–3), the coverage matrix, and the decision with the outcomes of
+//! the Livret 2 template.
+//!
+//! Every juror's review is a value of its own ([`JurorReview`]): views are merged for
+//! reading (coverage, disagreements), never written into one another. How reviews are
+//! stored and synced (automerge documents sealed with a jury key, jurors writing, the
+//! candidate reading only what the jury releases) is the next step; this module is what they
+//! will hold and what is computed from them.
+
+pub mod anchor;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::export::{DossierJson, FieldValue};
+use crate::referentiel::Referentiel;
+use anchor::{TextAnchor, TextQuote};
+
+/// A compétence's rating, in the jury grid's four levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Level {
+    NonAcquis = 0,
+    EnCours = 1,
+    Acquis = 2,
+    Maitrise = 3,
+}
+
+impl Level {
+    pub fn from_score(score: u8) -> Option<Level> {
+        match score {
+            0 => Some(Level::NonAcquis),
+            1 => Some(Level::EnCours),
+            2 => Some(Level::Acquis),
+            3 => Some(Level::Maitrise),
+            _ => None,
+        }
+    }
+
+    pub fn score(self) -> u8 {
+        self as u8
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Level::NonAcquis => "non acquis",
+            Level::EnCours => "en cours d'acquisition",
+            Level::Acquis => "acquis",
+            Level::Maitrise => "maîtrise",
+        }
+    }
+
+    /// Acquis or maîtrise: what the grille d'évaluation records as « acquis ».
+    pub fn acquired(self) -> bool {
+        self >= Level::Acquis
+    }
+}
+
+/// What a juror maps to compétences: a fiche activité (by its place in the dossier, which
+/// does not change when fiches are reordered) or an annexe (by its number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Evidence {
+    Fiche(usize),
+    Annexe(u32),
+}
+
+/// Where an annotation points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Target {
+    /// A passage of a field (`fiches.3.contexte`…), W3C quote and position selectors.
+    Text { path: String, anchor: TextAnchor },
+    /// A passage of a PDF annexe: its page (from 1) and the quoted text.
+    PdfPage {
+        annexe: u32,
+        page: u32,
+        quote: TextQuote,
+    },
+    /// A region of an image annexe, in fractions of its width and height.
+    ImageRegion {
+        annexe: u32,
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Annotation {
+    pub id: String,
+    pub target: Target,
+    pub body: String,
+    pub at_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    pub level: Level,
+    pub justification: String,
+}
+
+/// One juror's review, written by that juror alone.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct JurorReview {
+    /// Who (the juror's name as the jury sees it).
+    pub juror: String,
+    pub annotations: Vec<Annotation>,
+    /// Evidence → the compétences (codes, `C4`) or criteria (`C4#2`, the second criterion
+    /// of C4) it shows.
+    pub links: BTreeMap<Evidence, BTreeSet<String>>,
+    /// Compétence code → rating.
+    pub ratings: BTreeMap<String, Rating>,
+}
+
+/// The compétence a link names (`C4#2` → `C4`).
+fn competence_of(link: &str) -> &str {
+    link.split('#').next().unwrap_or(link)
+}
+
+/// One compétence's row of the coverage matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoverageRow {
+    pub bloc: u32,
+    pub competence: String,
+    /// For each evidence of the matrix's columns, who linked it to this compétence.
+    pub cells: Vec<Vec<String>>,
+    /// Each juror's rating of the compétence.
+    pub ratings: Vec<(String, Level)>,
+    /// No evidence linked to it by anyone in the view.
+    pub gap: bool,
+    /// The jurors' ratings differ on whether it is acquired, or by two levels or more.
+    pub disagreement: bool,
+}
+
+/// The coverage matrix: every compétence of the référentiel × `evidence`, from the given
+/// reviews (one juror's view, or several merged).
+pub fn coverage(
+    referentiel: &Referentiel,
+    evidence: &[Evidence],
+    reviews: &[JurorReview],
+) -> Vec<CoverageRow> {
+    let mut rows = Vec::new();
+    for bloc in &referentiel.blocs {
+        for c in &bloc.competences {
+            let cells: Vec<Vec<String>> = evidence
+                .iter()
+                .map(|e| {
+                    reviews
+                        .iter()
+                        .filter(|r| {
+                            r.links
+                                .get(e)
+                                .is_some_and(|l| l.iter().any(|l| competence_of(l) == c.code))
+                        })
+                        .map(|r| r.juror.clone())
+                        .collect()
+                })
+                .collect();
+            let ratings: Vec<(String, Level)> = reviews
+                .iter()
+                .filter_map(|r| r.ratings.get(&c.code).map(|x| (r.juror.clone(), x.level)))
+                .collect();
+            let (low, high) = ratings
+                .iter()
+                .fold((Level::Maitrise, Level::NonAcquis), |(lo, hi), (_, l)| {
+                    (lo.min(*l), hi.max(*l))
+                });
+            let disagreement = ratings.len() > 1
+                && (low.acquired() != high.acquired() || high.score() - low.score() >= 2);
+            rows.push(CoverageRow {
+                bloc: bloc.number,
+                competence: c.code.clone(),
+                gap: cells.iter().all(Vec::is_empty),
+                cells,
+                ratings,
+                disagreement,
+            });
+        }
+    }
+    rows
+}
+
+/// The candidate's own mapping, before submission: each fiche shows the compétences it
+/// names, each annexe the compétences of the fiches that cite it as evidence. As a review
+/// by « candidat », so the same [`coverage`] draws it.
+pub fn candidate_mapping(json: &DossierJson) -> (Vec<Evidence>, JurorReview) {
+    let mut review = JurorReview {
+        juror: "candidat".into(),
+        ..JurorReview::default()
+    };
+    let list = |v: Option<&FieldValue>| match v {
+        Some(FieldValue::List(items)) => items.clone(),
+        _ => Vec::new(),
+    };
+    let mut evidence = Vec::new();
+    for (place, fiche) in json.fiches.iter().enumerate().filter(|(_, f)| !f.supprimee) {
+        let competences: BTreeSet<String> =
+            list(fiche.champs.get("competences")).into_iter().collect();
+        evidence.push(Evidence::Fiche(place));
+        review
+            .links
+            .insert(Evidence::Fiche(place), competences.clone());
+        for numero in list(fiche.champs.get("preuves")) {
+            if let Ok(n) = numero.parse::<u32>() {
+                review
+                    .links
+                    .entry(Evidence::Annexe(n))
+                    .or_default()
+                    .extend(competences.iter().cloned());
+            }
+        }
+    }
+    evidence.extend(json.annexes.iter().map(|a| Evidence::Annexe(a.numero)));
+    (evidence, review)
+}
+
+/// The four outcomes of the Livret 2 template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Validation de la totalité des compétences de la certification.
+    Totale,
+    /// Validation d'un ou plusieurs blocs (their numbers).
+    Blocs { blocs: Vec<u32> },
+    /// Validation partielle: the compétences still to acquire.
+    Partielle { a_acquerir: Vec<String> },
+    /// Non validation, with the jury's reasons.
+    NonValidation,
+}
+
+/// Each bloc's result: acquired when all its compétences are.
+pub fn bloc_results(
+    referentiel: &Referentiel,
+    acquired: &BTreeMap<String, bool>,
+) -> Vec<(u32, bool)> {
+    referentiel
+        .blocs
+        .iter()
+        .map(|b| {
+            let all = !b.competences.is_empty()
+                && b.competences
+                    .iter()
+                    .all(|c| acquired.get(&c.code) == Some(&true));
+            (b.number, all)
+        })
+        .collect()
+}
+
+/// The outcome the per-compétence results lead to: all acquired → totale; some blocs whole
+/// → those blocs; some compétences → partielle with the others to acquire; none → non
+/// validation. A compétence without a result counts as not acquired.
+pub fn outcome(referentiel: &Referentiel, acquired: &BTreeMap<String, bool>) -> Outcome {
+    let blocs = bloc_results(referentiel, acquired);
+    let all: Vec<&str> = referentiel
+        .competences()
+        .map(|(_, c)| c.code.as_str())
+        .collect();
+    let missing: Vec<String> = all
+        .iter()
+        .filter(|c| acquired.get(**c) != Some(&true))
+        .map(|c| c.to_string())
+        .collect();
+    if missing.is_empty() && !all.is_empty() {
+        Outcome::Totale
+    } else if blocs.iter().any(|(_, whole)| *whole) {
+        Outcome::Blocs {
+            blocs: blocs.iter().filter(|(_, w)| *w).map(|(n, _)| *n).collect(),
+        }
+    } else if missing.len() < all.len() {
+        Outcome::Partielle {
+            a_acquerir: missing,
+        }
+    } else {
+        Outcome::NonValidation
+    }
+}
+
+#[cfg(test)]
+mod tests;
