@@ -242,6 +242,16 @@ fn the_sample_livret_has_every_field_in_order_and_a_true_sommaire() {
     // The sommaire: each line's number is the page where that title is printed.
     let lines = sommaire(&pdf);
     assert!(lines.len() >= 20, "{lines:?}");
+    // The template's pages without a field of the dossier are there too, in its order.
+    let position = |prefix: &str| {
+        lines
+            .iter()
+            .position(|(t, _)| t.starts_with(prefix))
+            .unwrap()
+    };
+    assert!(position("Récapitulatif des compétences") < position("Fiche activité 1"));
+    assert!(position("Annexes") < position("L'entretien devant le jury"));
+    assert!(position("L'entretien devant le jury") < position("Déclaration sur"));
     for (title, page) in &lines {
         assert!(*page >= 3 && *page <= pages, "{title} → {page} of {pages}");
         let on_page = text(&pdf, Some((*page, *page)), false);

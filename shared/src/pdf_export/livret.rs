@@ -589,6 +589,10 @@ fn sommaire_entries(json: &DossierJson, annexes: &[AnnexeJson]) -> Vec<Entry> {
                     push(format!("fiche:{}", i + 1), fiche_title(i + 1, fiche), true);
                 }
             }
+            "declaration" => {
+                push("entretien".into(), ENTRETIEN_TITLE.into(), false);
+                push(section.key.into(), section.title_fr.into(), false);
+            }
             _ => push(section.key.into(), section.title_fr.into(), false),
         }
     }
@@ -737,6 +741,15 @@ fn body(
                 }
             }
             "declaration" => {
+                // The template's page on the interview, between the annexes and the
+                // déclaration: no field of the dossier, the certifier's own words.
+                t.new_page();
+                anchors.insert("entretien".into(), t.page_index());
+                t.heading(ENTRETIEN_TITLE, 16.0, 40.0);
+                for paragraph in ENTRETIEN {
+                    t.paragraph(BODY, paragraph, 0.0);
+                    t.space(5.0);
+                }
                 t.new_page();
                 anchors.insert("declaration".into(), t.page_index());
                 declaration(t, json);
@@ -983,6 +996,21 @@ fn declaration(t: &mut Typesetter, json: &DossierJson) {
         0.0,
     );
 }
+
+const ENTRETIEN_TITLE: &str = "L'entretien devant le jury de la VAE";
+
+/// The template's page on the interview with the jury (ANNEXE 5), as it prints it.
+const ENTRETIEN: &[&str] = &[
+    "Lorsque le candidat remet ce Livret, il est convoqué pour exposer son projet devant le jury de VAE. Il doit exposer les motivations et faire le bilan des compétences sur lesquelles il veut démontrer la maîtrise. C'est l'occasion de produire et commenter les pièces venant en appui du dossier.",
+    "Le jury vérifie si les acquis dont fait état le candidat correspondent aux aptitudes, compétences et connaissances exigées par le règlement du diplôme ou du titre postulé.",
+    "Il peut poser des questions sur tout élément qu'il souhaite approfondir, et le cas échéant, soumettre un mini cas pratique pour juger de tel ou tel élément et apprécier la qualité de la réaction du candidat.",
+    "La décision finale. À l'issue de l'entretien, le jury délibère et quatre décisions peuvent être prises :",
+    "• La validation par l'expérience de la totalité des compétences requises pour l'obtention de la certification ; vous serez alors proposé pour l'obtention au jury de validation du titre.",
+    "• La validation par l'expérience de la totalité des compétences requises pour l'obtention d'un ou de plusieurs blocs de la certification.",
+    "• La validation partielle par l'expérience des compétences requises : le jury de validation des acquis indique les compétences ou expériences que vous devrez acquérir pour valider totalement le titre.",
+    "• La non validation par l'expérience : le jury doit alors en motiver les raisons.",
+    "Nous vous rappelons que le jury de VAE est souverain dans ses décisions.",
+];
 
 /// The template's information on fraud (ANNEXE 5), its main paragraphs.
 const FRAUD: &[&str] = &[
