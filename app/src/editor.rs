@@ -427,8 +427,8 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
 /// while the annexes go in, then a download link and what could not be printed.
 #[component]
 fn ExportPdf() -> impl IntoView {
-    let busy = RwSignal::new(None::<session::PdfProgress>);
-    let made = RwSignal::new(None::<Result<(String, Vec<session::PdfNotice>), String>>);
+    let busy = RwSignal::new(None::<livret_shared::export::Progress>);
+    let made = RwSignal::new(None::<Result<(String, Vec<livret_shared::export::Notice>), String>>);
     let start = move |_| {
         if busy.get_untracked().is_some() {
             return;
@@ -437,7 +437,7 @@ fn ExportPdf() -> impl IntoView {
             let _ = web_sys::Url::revoke_object_url(&old);
         }
         made.set(None);
-        busy.set(Some(session::PdfProgress::default()));
+        busy.set(Some(livret_shared::export::Progress::default()));
         leptos::task::spawn_local(async move {
             let result = session::export_pdf(&|p| busy.set(Some(p))).await;
             busy.set(None);
@@ -456,7 +456,8 @@ fn ExportPdf() -> impl IntoView {
                 {move || t("Exporter le livret", "Export the livret")}
             </button>
             {move || busy.get().map(|p| {
-                let percent = p.bytes_done.saturating_mul(100).checked_div(p.bytes_total).unwrap_or(0);
+                // Empty until there are annexe bytes to count.
+                let percent = if p.bytes_total == 0 { 0 } else { p.percent() };
                 view! {
                     " "
                     <progress id="pdf-progression" max="100" value=percent

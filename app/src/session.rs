@@ -11,6 +11,7 @@ use livret_shared::comments::{CommentId, Comments, Draft};
 use livret_shared::dossier::NewAnnexe;
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::evidence::{self, BlobId, Sealer};
+use livret_shared::export;
 use livret_shared::keys::{DeviceId, DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Member, Role, SignedEntry};
 use livret_shared::presence::{Presence, Roster};
@@ -1854,22 +1855,6 @@ async fn app_file(path: &str) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-/// How far a PDF export has gone (as the PDF module reports it).
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Deserialize)]
-pub struct PdfProgress {
-    pub annexes_done: usize,
-    pub annexes_total: usize,
-    pub bytes_done: u64,
-    pub bytes_total: u64,
-}
-
-/// An annexe printed differently from the dossier (file not at hand…).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct PdfNotice {
-    pub numero: u32,
-    pub message: String,
-}
-
 /// Calls `method` of the JavaScript object `target` with `args`.
 fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
     let f: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(method))
@@ -1893,8 +1878,8 @@ fn json_of<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> 
 /// differently from the dossier. `progress` is called after each annexe, the browser given
 /// a moment to show it.
 pub async fn export_pdf(
-    progress: &dyn Fn(PdfProgress),
-) -> Result<(String, Vec<PdfNotice>), String> {
+    progress: &dyn Fn(export::Progress),
+) -> Result<(String, Vec<export::Notice>), String> {
     let window = web_sys::window().ok_or_else(no_window)?;
     let unavailable = || {
         i18n::t(
@@ -1932,17 +1917,9 @@ pub async fn export_pdf(
         .map_err(|e| e.as_string().unwrap_or_else(unavailable))?;
     progress(json_of(call(&pdf, "progress", &[])?)?);
     yield_to_browser().await;
-    while let Some(numero) = call(&pdf, "next_annexe", &[])?.as_f64() {
-        // Number and fingerprint: two annexes may briefly share a number.
-        let empreinte = call(&pdf, "next_empreinte", &[])?.as_string();
-        let place = annexes
-            .iter()
-            .find(|a| {
-                f64::from(a.numero) == numero
-                    && Some(&a.empreinte) == empreinte.as_ref()
-                    && a.blob.is_some()
-            })
-            .map(|a| a.place);
+    while let Some(next) = call(&pdf, "next_annexe", &[])?.as_string() {
+        let next: export::AnnexeJson = serde_json::from_str(&next).map_err(|e| e.to_string())?;
+        let place = export::annexe_with_file(&annexes, &next).map(|a| a.place);
         // A file this device cannot get now (offline, not yet sent by its author) is
         // listed in the livret and reported, not a failure of the whole export.
         let file = match place {
@@ -1957,7 +1934,7 @@ pub async fn export_pdf(
         progress(json_of(call(&pdf, "progress", &[])?)?);
         yield_to_browser().await;
     }
-    let notices: Vec<PdfNotice> = json_of(call(&pdf, "notices", &[])?)?;
+    let notices: Vec<export::Notice> = json_of(call(&pdf, "notices", &[])?)?;
     // The PDF comes in parts (a 100 MB livret is never one 100 MB copy in the page).
     let parts = js_sys::Array::from(&call(&pdf, "finish", &[])?);
     let _ = call(&pdf, "free", &[]);

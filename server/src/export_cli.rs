@@ -110,12 +110,11 @@ async fn write_livret(
 }
 
 fn report(p: Progress) {
-    let percent = (p.bytes_done * 100)
-        .checked_div(p.bytes_total)
-        .unwrap_or(100);
     eprintln!(
-        "export : annexes {}/{} ({percent} %)",
-        p.annexes_done, p.annexes_total
+        "export : annexes {}/{} ({} %)",
+        p.annexes_done,
+        p.annexes_total,
+        p.percent()
     );
 }
 
@@ -136,15 +135,8 @@ async fn read_annexe(files: &mut Files, annexe: &AnnexeJson) -> Result<Option<Ze
             link,
         } => {
             let id = replica.id;
-            let found = replica
-                .dossier()
-                .annexes()
-                .into_iter()
-                // Number and fingerprint: two annexes may briefly share a number.
-                .find(|a| {
-                    a.numero == annexe.numero && a.empreinte == annexe.empreinte && a.blob.is_some()
-                });
-            let Some(found) = found else {
+            let annexes = replica.dossier().annexes();
+            let Some(found) = export::annexe_with_file(&annexes, annexe).cloned() else {
                 return Ok(None);
             };
             let Some(key) = replica.dossier().annexe_key(found.place) else {

@@ -38,6 +38,47 @@ pub enum ExportError {
     Dossier(#[from] DossierError),
 }
 
+/// How far a PDF export has gone, for a progress bar: annexed files are most of the work.
+/// Here, outside the `pdf-export` feature, because the app shows it without holding the
+/// engine (which runs in its own wasm module and reports this as JSON).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub annexes_done: usize,
+    pub annexes_total: usize,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+}
+
+impl Progress {
+    /// Share of the annexes' bytes done, 0–100 (100 when there are none).
+    pub fn percent(&self) -> u64 {
+        self.bytes_done
+            .saturating_mul(100)
+            .checked_div(self.bytes_total)
+            .unwrap_or(100)
+            .min(100)
+    }
+}
+
+/// What went into the livret differently from what the dossier describes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub numero: u32,
+    pub message: String,
+}
+
+/// The annexe of `annexes` (the dossier's) that `described` (an export's) stands for, with
+/// its file: number and fingerprint, since two devices adding annexes offline may briefly
+/// give two of them the same number.
+pub fn annexe_with_file<'a>(
+    annexes: &'a [crate::dossier::Annexe],
+    described: &AnnexeJson,
+) -> Option<&'a crate::dossier::Annexe> {
+    annexes.iter().find(|a| {
+        a.numero == described.numero && a.empreinte == described.empreinte && a.blob.is_some()
+    })
+}
+
 /// A field's value: text (short or long), or a list (compétences, blocs, evidence).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]

@@ -4,8 +4,8 @@
 //! parser for annexed PDFs, font handling) stays out of the app's start-up download.
 //!
 //! The app drives it one annexe at a time: `new PdfExport(json, regular, bold)`, then
-//! while `next_annexe()` names a number, `add_annexe(bytes | undefined)`, then `finish()`
-//! for the PDF's bytes. `progress()` and `notices()` answer JSON.
+//! while `next_annexe()` describes one (JSON), `add_annexe(bytes | undefined)`, then
+//! `finish()` for the PDF's bytes. `progress()` and `notices()` answer JSON too.
 
 use livret_shared::export;
 use livret_shared::pdf_export::{Chunks, FontFiles, LivretPdf};
@@ -37,15 +37,12 @@ impl PdfExport {
         self.inner.as_ref().ok_or_else(|| error("export terminé"))
     }
 
-    /// The number of the annexe wanted next, if any.
-    pub fn next_annexe(&self) -> Result<Option<u32>, JsValue> {
-        Ok(self.pdf()?.next_annexe().map(|a| a.numero))
-    }
-
-    /// The SHA-256 of the annexe wanted next (with its number, it tells two annexes that
-    /// briefly share a number apart).
-    pub fn next_empreinte(&self) -> Result<Option<String>, JsValue> {
-        Ok(self.pdf()?.next_annexe().map(|a| a.empreinte.clone()))
+    /// The annexe wanted next, as its JSON description (`export::AnnexeJson`), or nothing.
+    pub fn next_annexe(&self) -> Result<Option<String>, JsValue> {
+        self.pdf()?
+            .next_annexe()
+            .map(|a| serde_json::to_string(a).map_err(error))
+            .transpose()
     }
 
     /// The next annexe's file, or nothing when it is not at hand.
@@ -57,27 +54,14 @@ impl PdfExport {
             .map_err(error)
     }
 
-    /// `{"annexes_done", "annexes_total", "bytes_done", "bytes_total"}`.
+    /// `export::Progress` as JSON.
     pub fn progress(&self) -> Result<String, JsValue> {
-        let p = self.pdf()?.progress();
-        Ok(serde_json::json!({
-            "annexes_done": p.annexes_done,
-            "annexes_total": p.annexes_total,
-            "bytes_done": p.bytes_done,
-            "bytes_total": p.bytes_total,
-        })
-        .to_string())
+        serde_json::to_string(&self.pdf()?.progress()).map_err(error)
     }
 
-    /// `[{"numero", "message"}]`: what was printed differently from the dossier.
+    /// `[export::Notice]` as JSON: what was printed differently from the dossier.
     pub fn notices(&self) -> Result<String, JsValue> {
-        let notices: Vec<_> = self
-            .pdf()?
-            .notices()
-            .iter()
-            .map(|n| serde_json::json!({"numero": n.numero, "message": n.message}))
-            .collect();
-        Ok(serde_json::Value::from(notices).to_string())
+        serde_json::to_string(self.pdf()?.notices()).map_err(error)
     }
 
     /// The PDF's bytes, as an array of `Uint8Array` parts (for a Blob), each chunk let go

@@ -26,8 +26,8 @@ pub struct Font {
     /// Glyph, advance and the character actually drawn ('?' for one the font lacks), for
     /// each character met so far.
     cache: HashMap<char, (u16, u16, char)>,
-    /// Glyphs written, with the character each one stands for.
-    used: BTreeMap<u16, char>,
+    /// Glyphs written, with the character each one stands for and its advance.
+    used: BTreeMap<u16, (char, u16)>,
 }
 
 impl Font {
@@ -35,18 +35,20 @@ impl Font {
         let face = ttf_parser::Face::parse(&data, 0)
             .map_err(|e| PdfExportError::Font(format!("{name} : {e}")))?;
         let b = face.global_bounding_box();
-        let font = Font {
+        let (units_per_em, ascender, descender) =
+            (face.units_per_em(), face.ascender(), face.descender());
+        let cap_height = face.capital_height().unwrap_or(ascender);
+        Ok(Font {
+            data,
             name: format!("{tag}+{name}"),
-            units_per_em: f32::from(face.units_per_em()),
-            ascender: face.ascender(),
-            descender: face.descender(),
-            cap_height: face.capital_height().unwrap_or(face.ascender()),
+            units_per_em: f32::from(units_per_em),
+            ascender,
+            descender,
+            cap_height,
             bbox: [b.x_min, b.y_min, b.x_max, b.y_max],
             cache: HashMap::new(),
             used: BTreeMap::new(),
-            data: Vec::new(),
-        };
-        Ok(Font { data, ..font })
+        })
     }
 
     fn glyph(&mut self, c: char) -> (u16, u16, char) {
@@ -76,8 +78,8 @@ impl Font {
         let mut hex = String::with_capacity(text.len() * 4 + 2);
         hex.push('<');
         for c in text.chars() {
-            let (gid, _, drawn) = self.glyph(c);
-            self.used.entry(gid).or_insert(drawn);
+            let (gid, advance, drawn) = self.glyph(c);
+            self.used.entry(gid).or_insert((drawn, advance));
             hex.push_str(&format!("{gid:04X}"));
         }
         hex.push('>');
@@ -90,12 +92,7 @@ impl Font {
         let scale = 1000.0 / self.units_per_em;
         let (cid, descriptor, file, to_unicode) = (ids(), ids(), ids(), ids());
         let mut widths = Vec::new();
-        for (&gid, &c) in &self.used {
-            let advance = self
-                .cache
-                .values()
-                .find(|g| g.0 == gid && g.2 == c)
-                .map_or(0, |g| g.1);
+        for (&gid, &(_, advance)) in &self.used {
             widths.push(Object::Integer(i64::from(gid)));
             widths.push(Object::Array(vec![Object::Integer(
                 (f32::from(advance) * scale).round() as i64,
@@ -167,7 +164,7 @@ pub fn compressed(mut dict: Dictionary, content: &[u8]) -> Object {
     Object::Stream(Stream::new(dict, bytes))
 }
 
-fn to_unicode_cmap(used: &BTreeMap<u16, char>) -> String {
+fn to_unicode_cmap(used: &BTreeMap<u16, (char, u16)>) -> String {
     let mut cmap = String::from(
         "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
          /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
@@ -177,7 +174,7 @@ fn to_unicode_cmap(used: &BTreeMap<u16, char>) -> String {
     let entries: Vec<_> = used.iter().collect();
     for chunk in entries.chunks(100) {
         cmap.push_str(&format!("{} beginbfchar\n", chunk.len()));
-        for (gid, c) in chunk {
+        for (gid, (c, _)) in chunk {
             let mut units = [0u16; 2];
             let utf16: String = c
                 .encode_utf16(&mut units)

@@ -24,7 +24,7 @@ use super::layout::{
 };
 use super::writer::PdfWriter;
 use crate::dossier::{FieldKind, SECTIONS};
-use crate::export::{AnnexeJson, DossierJson, FieldValue};
+use crate::export::{AnnexeJson, DossierJson, FieldValue, Notice, Progress};
 use crate::referentiel::Referentiel;
 use crate::template;
 
@@ -32,22 +32,6 @@ use crate::template;
 pub struct FontFiles {
     pub regular: Vec<u8>,
     pub bold: Vec<u8>,
-}
-
-/// How far an export has gone, for a progress bar: annexed files are most of the work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    pub annexes_done: usize,
-    pub annexes_total: usize,
-    pub bytes_done: u64,
-    pub bytes_total: u64,
-}
-
-/// What went into the livret differently from what the dossier describes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    pub numero: u32,
-    pub message: String,
 }
 
 /// One line of the sommaire.
@@ -61,7 +45,8 @@ struct Entry {
 const PARENT_PLACEHOLDER: u32 = u32::MAX;
 
 pub struct LivretPdf<W: Write> {
-    json: DossierJson,
+    /// The document's title (its metadata), from the dossier.
+    title: String,
     writer: PdfWriter<W>,
     fonts: Fonts,
     font_ids: (u32, u32),
@@ -134,7 +119,10 @@ impl<W: Write> LivretPdf<W> {
             format!("Livret 2 VAE — {}", shortened(name.trim(), 60))
         };
         let mut this = LivretPdf {
-            json: json.clone(),
+            title: format!(
+                "Livret 2 VAE — {}",
+                text(json, "projet_vae", "certification")
+            ),
             writer,
             fonts,
             font_ids,
@@ -292,12 +280,8 @@ impl<W: Write> LivretPdf<W> {
             "Lang" => Object::string_literal("fr-FR"),
             "Outlines" => (outline, 0), "PageMode" => "UseOutlines",
         }))?;
-        let title = format!(
-            "Livret 2 VAE — {}",
-            text(&self.json, "projet_vae", "certification")
-        );
         let info = self.writer.add(&Object::Dictionary(dictionary! {
-            "Title" => utf16(&title),
+            "Title" => utf16(&self.title),
             "Producer" => Object::string_literal("Livret"),
         }))?;
         Ok(self.writer.finish(catalog, Some(info))?)

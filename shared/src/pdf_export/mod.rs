@@ -11,7 +11,8 @@ mod layout;
 mod livret;
 mod writer;
 
-pub use livret::{FontFiles, LivretPdf, Notice, Progress};
+pub use crate::export::{Notice, Progress};
+pub use livret::{FontFiles, LivretPdf};
 
 /// An output in memory, in chunks of 1 MiB: it grows without ever copying what it holds
 /// (a `Vec` doubling its capacity holds up to twice the PDF for a moment), and its chunks go
