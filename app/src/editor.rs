@@ -409,6 +409,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 <article class="livret" data-dossier=id.clone()>
                     <h2>{move || format!("Livret 2 — {}", title.get())}</h2>
                     <Presents st=st/>
+                    <DecisionJury st=st/>
                     <Sommaire/>
                     <Partage st=st/>
                     <ExportPdf/>
@@ -1764,6 +1765,57 @@ fn CompetencePicker(index: usize, text: &'static FieldText, st: Signals) -> impl
         </fieldset>
     }
     .into_any()
+}
+
+/// The jury's decision once released (sealed with the dossier's key: what the candidate and
+/// advisors read of the jury's work; the reviews themselves stay sealed for the jury).
+#[component]
+fn DecisionJury(st: Signals) -> impl IntoView {
+    let decision = Memo::new(move |_| {
+        st.revision.get();
+        session::with_open(|r| r.decision().map(|(_, d)| d))
+            .ok()
+            .flatten()
+    });
+    move || {
+        decision.get().map(|d| {
+            let outcome = if en() {
+                d.outcome.label_en()
+            } else {
+                d.outcome.label_fr()
+            };
+            let results = d
+                .competences
+                .iter()
+                .map(|(code, yes)| {
+                    let result = if *yes {
+                        t("acquise", "acquired")
+                    } else {
+                        t("non acquise", "not acquired")
+                    };
+                    view! { <li data-code=code.clone()>{format!("{code} : {result}")}</li> }
+                })
+                .collect_view();
+            let jury = format!(
+                "{} {} : {}",
+                t("Jury du", "Jury of"),
+                d.date,
+                d.jury.join(", ")
+            );
+            let motifs = (!d.motifs.is_empty()).then(|| {
+                view! { <p data-testid="decision-motifs">{format!("{} {}", t("Motifs :", "Reasons:"), d.motifs)}</p> }
+            });
+            view! {
+                <section class="decision" aria-labelledby="titre-decision" data-testid="decision-jury">
+                    <h3 id="titre-decision">{move || t("Décision du jury", "The jury's decision")}</h3>
+                    <p data-testid="decision-issue"><strong>{outcome}</strong></p>
+                    <p>{jury}</p>
+                    {motifs}
+                    <ul class="resultats">{results}</ul>
+                </section>
+            }
+        })
+    }
 }
 
 /// The récapitulatif des compétences, live: which fiches claim each compétence, and which

@@ -836,10 +836,10 @@ async fn publish(socket: &Socket, id: DossierId, entry: &SignedEntry) -> Result<
 /// waiting) and returns; `true` when others' edits arrived. Errors leave the local copy as
 /// it was: the next sync starts again.
 pub async fn sync_open() -> Result<bool, String> {
-    let before = with_open(|r| r.dossier().automerge().get_heads())?;
+    let before = with_open(Replica::others_work_marker)?;
     let socket = connect_as_me().await?;
     sync_exchange(&socket).await?;
-    let after = with_open(|r| r.dossier().automerge().get_heads())?;
+    let after = with_open(Replica::others_work_marker)?;
     Ok(before != after)
 }
 
@@ -880,7 +880,7 @@ pub enum LiveEvent {
 /// [`next_live_event`] and [`save_typed`]); `true` when others' edits arrived.
 pub async fn go_live() -> Result<bool, String> {
     close_live();
-    let before = with_open(|r| r.dossier().automerge().get_heads())?;
+    let before = with_open(Replica::others_work_marker)?;
     let socket = Rc::new(connect_as_me().await?);
     sync_exchange(&socket).await?;
     let id = with_open(|r| r.id)?;
@@ -893,7 +893,7 @@ pub async fn go_live() -> Result<bool, String> {
     });
     // Typed while the exchange ran: it goes now.
     send_typed().await?;
-    let after = with_open(|r| r.dossier().automerge().get_heads())?;
+    let after = with_open(Replica::others_work_marker)?;
     Ok(before != after)
 }
 
@@ -1036,7 +1036,7 @@ pub async fn next_live_event() -> Result<LiveEvent, String> {
             })
         }
         ServerMsg::Log { .. } => {
-            let before = with_open(|r| r.dossier().automerge().get_heads())?;
+            let before = with_open(Replica::others_work_marker)?;
             apply_live(id, &msg)?;
             if !with_open(|r| r.is_member())? {
                 // A removal of this device (membership only: the text did not change).
@@ -1044,7 +1044,7 @@ pub async fn next_live_event() -> Result<LiveEvent, String> {
                 close_live();
                 return Ok(LiveEvent::Removed);
             }
-            let after = with_open(|r| r.dossier().automerge().get_heads())?;
+            let after = with_open(Replica::others_work_marker)?;
             if before == after {
                 return Ok(LiveEvent::Quiet);
             }

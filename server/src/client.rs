@@ -673,7 +673,9 @@ pub async fn push_and_pull(
     device: &DeviceSecret,
     replica: &mut Replica,
 ) -> Result<()> {
+    jury_keys(link, device, replica).await?;
     replica.flush(device, random_nonce())?;
+    replica.flush_jury(device, random_nonce)?;
     link.send(&ClientMsg::Subscribe {
         dossier: replica.id,
         since: replica.since(),
@@ -730,6 +732,58 @@ pub async fn push_and_pull(
             }
             _ => {}
         }
+    }
+    // The catch-up may have brought reviews to open, or jurors to grant the key to.
+    jury_keys(link, device, replica).await?;
+    if !replica.flush_jury(device, random_nonce)?.is_empty() {
+        // Sealed only now (the key was just granted): sent the same way.
+        Box::pin(push_and_pull(link, device, replica)).await?;
+    }
+    Ok(())
+}
+
+/// A juror's part of a sync: takes the jury key grants the relay keeps for this device,
+/// makes the epoch's key if the jury has none yet, grants it to jurors who lack it.
+async fn jury_keys(link: &mut Link, device: &DeviceSecret, replica: &mut Replica) -> Result<()> {
+    if !replica.is_juror() {
+        return Ok(());
+    }
+    let dossier = replica.id;
+    link.send(&ClientMsg::JuryKeys { dossier }).await?;
+    // Twice at most: what the relay has, then what it has after this device's grants.
+    for _ in 0..2 {
+        let ServerMsg::JuryKeys {
+            epoch: relay_epoch,
+            key_id,
+            granted,
+            grants,
+            ..
+        } = answer(
+            link,
+            |m| matches!(m, ServerMsg::JuryKeys { dossier: d, .. } if *d == dossier),
+        )
+        .await?
+        else {
+            unreachable!("filtered by answer")
+        };
+        replica.accept_jury_grants(device, &grants)?;
+        if relay_epoch != replica.membership().epoch {
+            // The relay is at another epoch (a removal this device learns in the catch-up):
+            // granting waits for the round after the catch-up.
+            break;
+        }
+        let Some((epoch, key_id, grants)) =
+            replica.jury_grants_to_send(device, key_id, &granted)?
+        else {
+            break;
+        };
+        link.send(&ClientMsg::GrantJuryKey {
+            dossier,
+            epoch,
+            key_id,
+            grants,
+        })
+        .await?;
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 use crate::client::{Home, Link, parse_id, push_and_pull};
 
 /// The fonts embedded in every livret: shipped with Livret, never looked up on the system.
-fn fonts() -> FontFiles {
+pub fn fonts() -> FontFiles {
     FontFiles {
         regular: include_bytes!("../../app/fonts/DejaVuSans.ttf").to_vec(),
         bold: include_bytes!("../../app/fonts/DejaVuSans-Bold.ttf").to_vec(),
@@ -276,4 +276,29 @@ fn media_type(name: &str) -> &'static str {
         "txt" => "text/plain",
         _ => "application/octet-stream",
     }
+}
+
+/// Annexe `numero` of a dossier on this device, fetched from its relay and decrypted here;
+/// `None` when the relay does not have its file.
+pub async fn fetch_annexe(
+    home: &Home,
+    id: &livret_shared::envelope::DossierId,
+    numero: u32,
+) -> Result<Option<Zeroizing<Vec<u8>>>> {
+    let device = home.device()?;
+    let mut replica = home.load(&device, id)?;
+    let json = export::export(replica.dossier(), None)?;
+    let annexe = json
+        .annexes
+        .iter()
+        .find(|a| a.numero == numero)
+        .cloned()
+        .ok_or_else(|| anyhow!("le dossier n'a pas d'annexe n° {numero}"))?;
+    let mut files = Files::Relay {
+        device: Box::new(device),
+        replica: Box::new(replica),
+        relay: home.relay_of(id)?,
+        link: None,
+    };
+    read_annexe(&mut files, &annexe).await
 }

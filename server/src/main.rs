@@ -4,6 +4,8 @@ mod app_assets;
 mod client;
 mod export_cli;
 mod invitations;
+mod jury_cli;
+mod jury_keys;
 mod mail;
 mod referentiel_cli;
 mod relay;
@@ -66,6 +68,10 @@ enum Command {
     /// Invitations received by e-mail.
     #[command(subcommand)]
     Invitation(InvitationCommand),
+    /// A juror's review: annotations, evidence → compétences, ratings, coverage, decision,
+    /// grille and procès-verbal. Written on this device, sent sealed at the next `sync`.
+    #[command(subcommand)]
+    Jury(JuryCommand),
     /// Push and pull every local dossier; exits once up to date.
     Sync,
     /// Write the Livret 2 as PDF, made on this device: cover, sommaire, every section in
@@ -204,6 +210,92 @@ enum DossierCommand {
     /// List the devices that answered an invitation and wait for approval, with their
     /// safety codes; approve one with `dossier share ID IDENTITY --role ROLE`.
     Requests { id: String },
+    /// The jury's decision, once released.
+    Decision { id: String },
+    /// The dossier's own coverage of the référentiel (what its fiches name).
+    Coverage { id: String },
+}
+
+#[derive(Subcommand)]
+enum JuryCommand {
+    /// Annotates a passage of a field (`--champ fiches.0.taches --citation "…"`), a page of
+    /// a PDF annexe (`--annexe 5 --page 2 --citation "…"`) or a region of an image annexe
+    /// (`--annexe 6 --region 0.1,0.2,0.5,0.3`). Prints the annotation's id.
+    Annotate {
+        id: String,
+        #[arg(long)]
+        commentaire: String,
+        #[arg(long, conflicts_with = "annexe", requires = "citation")]
+        champ: Option<String>,
+        #[arg(long)]
+        annexe: Option<u32>,
+        #[arg(long, requires = "annexe", requires = "citation")]
+        page: Option<u32>,
+        #[arg(long, requires = "annexe", conflicts_with = "page")]
+        region: Option<String>,
+        #[arg(long)]
+        citation: Option<String>,
+        /// Your name as the jury's documents show it.
+        #[arg(long)]
+        nom: Option<String>,
+    },
+    /// Every annotation of the jury, found again in the current text.
+    Annotations { id: String },
+    /// Links a fiche (its number) or an annexe to compétences or criteria: `C1,C2#1`.
+    Link {
+        id: String,
+        #[arg(long, conflicts_with = "annexe")]
+        fiche: Option<usize>,
+        #[arg(long)]
+        annexe: Option<u32>,
+        competences: String,
+        #[arg(long)]
+        nom: Option<String>,
+    },
+    /// Rates a compétence 0–3 (non acquis, en cours d'acquisition, acquis, maîtrise).
+    Rate {
+        id: String,
+        competence: String,
+        note: u8,
+        #[arg(long)]
+        justification: String,
+        #[arg(long)]
+        nom: Option<String>,
+    },
+    /// The coverage matrix: each juror's view, then the jury's merged.
+    Coverage { id: String },
+    /// Releases the jury's decision to the candidate.
+    Decide {
+        id: String,
+        /// The jury's date (YYYY-MM-DD).
+        #[arg(long)]
+        date: String,
+        #[arg(long, default_value = "")]
+        motifs: String,
+        /// Compétences acquired whatever the ratings say.
+        #[arg(long)]
+        acquis: Option<String>,
+        /// Compétences not acquired whatever the ratings say.
+        #[arg(long)]
+        non_acquis: Option<String>,
+        /// The jury's names, comma-separated (default: the jurors' names).
+        #[arg(long)]
+        jury: Option<String>,
+    },
+    /// This juror's grille d'évaluation individuelle, as PDF.
+    Grille {
+        id: String,
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The procès-verbal of the released decision, as PDF.
+    Pv {
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -316,6 +408,83 @@ fn main() -> ExitCode {
                     name,
                 } => client::dossier_invite(&home, &id, &email, &role, name).await,
                 DossierCommand::Requests { id } => client::dossier_requests(&home, &id).await,
+                DossierCommand::Decision { id } => jury_cli::decision(&home, &id),
+                DossierCommand::Coverage { id } => jury_cli::candidate_coverage(&home, &id),
+            }
+        })),
+        Command::Jury(command) => report(block_on(async {
+            match command {
+                JuryCommand::Annotate {
+                    id,
+                    commentaire,
+                    champ,
+                    annexe,
+                    page,
+                    region,
+                    citation,
+                    nom,
+                } => {
+                    let citation = citation.unwrap_or_default();
+                    let place = match (champ, annexe, page, region) {
+                        (Some(path), None, None, None) => jury_cli::Place::Field {
+                            path,
+                            quote: citation,
+                        },
+                        (None, Some(annexe), Some(page), None) => jury_cli::Place::PdfPage {
+                            annexe,
+                            page,
+                            quote: citation,
+                        },
+                        (None, Some(annexe), None, Some(region)) => {
+                            jury_cli::Place::ImageRegion { annexe, region }
+                        }
+                        _ => anyhow::bail!(
+                            "où annoter : --champ CHEMIN, --annexe N --page P, ou --annexe N --region x,y,l,h"
+                        ),
+                    };
+                    jury_cli::annotate(&home, &id, place, &commentaire, nom.as_deref()).await
+                }
+                JuryCommand::Annotations { id } => jury_cli::annotations(&home, &id),
+                JuryCommand::Link {
+                    id,
+                    fiche,
+                    annexe,
+                    competences,
+                    nom,
+                } => jury_cli::link(&home, &id, fiche, annexe, &competences, nom.as_deref()),
+                JuryCommand::Rate {
+                    id,
+                    competence,
+                    note,
+                    justification,
+                    nom,
+                } => jury_cli::rate(
+                    &home,
+                    &id,
+                    &competence,
+                    note,
+                    &justification,
+                    nom.as_deref(),
+                ),
+                JuryCommand::Coverage { id } => jury_cli::jury_coverage(&home, &id),
+                JuryCommand::Decide {
+                    id,
+                    date,
+                    motifs,
+                    acquis,
+                    non_acquis,
+                    jury,
+                } => jury_cli::decide(
+                    &home,
+                    &id,
+                    &date,
+                    &motifs,
+                    acquis.as_deref(),
+                    non_acquis.as_deref(),
+                    jury.as_deref(),
+                ),
+                JuryCommand::Grille { id, date, out } => jury_cli::grille(&home, &id, &date, &out),
+                JuryCommand::Pv { id, out } => jury_cli::proces_verbal(&home, &id, &out),
             }
         })),
         Command::Sync => report(block_on(client::sync(&home))),

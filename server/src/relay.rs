@@ -428,6 +428,7 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
                             dossier: header.dossier,
                             writer: header.writer,
                             counter: header.counter,
+                            channel: header.channel,
                             bytes,
                         });
                     }
@@ -927,6 +928,13 @@ async fn handle(
             email,
             jury_date,
         } => crate::reminders::set(relay, &me, dossier, &email, jury_date).await,
+        ClientMsg::JuryKeys { dossier } => crate::jury_keys::keys(relay, &me, dossier),
+        ClientMsg::GrantJuryKey {
+            dossier,
+            epoch,
+            key_id,
+            grants,
+        } => crate::jury_keys::grant(relay, &me, dossier, epoch, key_id, grants),
         ClientMsg::Dossiers => {
             // An indexed read, like the membership log a subscription reads.
             match relay.store.dossiers_of(&me) {

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use livret_shared::envelope::DossierId;
+use livret_shared::envelope::{Channel, DossierId};
 use livret_shared::evidence::BlobId;
+use livret_shared::jury::JuryGrant;
 use livret_shared::membership::Role;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -37,6 +38,7 @@ pub struct NewEnvelope {
     pub dossier: DossierId,
     pub writer: [u8; 32],
     pub counter: u64,
+    pub channel: Channel,
     pub bytes: Vec<u8>,
 }
 
@@ -89,6 +91,13 @@ fn role_from(code: i64) -> Option<Role> {
     }
 }
 
+/// What [`Store::jury_grants`] answers.
+pub struct JuryKeys {
+    pub key_id: Option<[u8; 16]>,
+    pub granted: Vec<[u8; 32]>,
+    pub mine: Vec<JuryGrant>,
+}
+
 /// The active snapshot of a dossier.
 pub struct StoredSnapshot {
     pub id: [u8; 32],
@@ -135,7 +144,27 @@ pub trait Store: Send + Sync + 'static {
         include_pruned: bool,
     ) -> Result<Vec<Vec<u8>>, StoreError>;
     /// Last stored counter of every writer of a dossier.
+    /// Last stored counter per writer of the dossier channel (what a snapshot must cover:
+    /// jurors' review and release envelopes are never covered, never pruned).
     fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<[u8; 32], u64>, StoreError>;
+    /// Keeps grants of an epoch's jury key: the first key id given for an epoch is the
+    /// epoch's; grants for another are not kept (returns false), a recipient's first grant
+    /// stays.
+    fn put_jury_grants(
+        &self,
+        dossier: &DossierId,
+        epoch: u32,
+        key_id: &[u8; 16],
+        grants: &[([u8; 32], Vec<u8>)],
+    ) -> Result<bool, StoreError>;
+    /// The jury key of an epoch (its id and who was granted it) and every grant kept for
+    /// `recipient`.
+    fn jury_grants(
+        &self,
+        dossier: &DossierId,
+        epoch: u32,
+        recipient: &[u8; 32],
+    ) -> Result<JuryKeys, StoreError>;
     fn active_snapshot(&self, dossier: &DossierId) -> Result<Option<StoredSnapshot>, StoreError>;
     /// In one transaction: stores the snapshot, makes it active, then marks the envelopes it
     /// covers as pruned (at `now`, seconds); they stay readable until [`Store::purge`].
@@ -273,6 +302,21 @@ impl SqliteStore {
                  UNIQUE (dossier, writer, counter)
              );
              CREATE INDEX IF NOT EXISTS envelopes_by_dossier ON envelopes (dossier, arrival);
+             -- The jury key of each epoch (its id: the first given wins) and its grants,
+             -- each sealed to one juror.
+             CREATE TABLE IF NOT EXISTS jury_keys (
+                 dossier BLOB NOT NULL,
+                 epoch INTEGER NOT NULL,
+                 key_id BLOB NOT NULL,
+                 PRIMARY KEY (dossier, epoch)
+             ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS jury_grants (
+                 dossier BLOB NOT NULL,
+                 epoch INTEGER NOT NULL,
+                 recipient BLOB NOT NULL,
+                 wrapped BLOB NOT NULL,
+                 PRIMARY KEY (dossier, epoch, recipient)
+             ) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS invitations (
                  id BLOB PRIMARY KEY,
                  token_hash BLOB NOT NULL UNIQUE,
@@ -318,6 +362,16 @@ impl SqliteStore {
                  PRIMARY KEY (dossier, id)
              ) WITHOUT ROWID;",
         )?;
+        // The envelope's channel (0 dossier, 1 review, 2 release), added after the first
+        // databases were made.
+        let has_channel = write
+            .prepare("SELECT 1 FROM pragma_table_info('envelopes') WHERE name = 'channel'")?
+            .exists([])?;
+        if !has_channel {
+            write.execute_batch(
+                "ALTER TABLE envelopes ADD COLUMN channel INTEGER NOT NULL DEFAULT 0",
+            )?;
+        }
         let read = Connection::open(path)?;
         Ok(SqliteStore {
             write: Mutex::new(write),
@@ -440,14 +494,16 @@ impl Store for SqliteStore {
         let tx = conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT INTO envelopes (dossier, writer, counter, body) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO envelopes (dossier, writer, counter, body, channel)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for e in batch {
                 stmt.execute(params![
                     &e.dossier.0[..],
                     &e.writer[..],
                     e.counter as i64,
-                    &e.bytes
+                    &e.bytes,
+                    e.channel as i64
                 ])?;
             }
         }
@@ -490,7 +546,8 @@ impl Store for SqliteStore {
     fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<[u8; 32], u64>, StoreError> {
         let conn = self.read.lock().expect("store lock");
         let mut stmt = conn.prepare_cached(
-            "SELECT writer, MAX(counter) FROM envelopes WHERE dossier = ?1 GROUP BY writer",
+            "SELECT writer, MAX(counter) FROM envelopes WHERE dossier = ?1 AND channel = 0
+             GROUP BY writer",
         )?;
         let rows = stmt.query_map(params![&dossier.0[..]], |r| {
             Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
@@ -546,7 +603,8 @@ impl Store for SqliteStore {
         {
             let mut stmt = tx.prepare_cached(
                 "UPDATE envelopes SET pruned_at = ?4
-                 WHERE dossier = ?1 AND writer = ?2 AND counter <= ?3 AND pruned_at IS NULL",
+                 WHERE dossier = ?1 AND writer = ?2 AND counter <= ?3 AND pruned_at IS NULL
+                   AND channel = 0",
             )?;
             for (w, c) in &snapshot.covers {
                 stmt.execute(params![&dossier.0[..], &w[..], *c as i64, now])?;
@@ -554,6 +612,86 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn put_jury_grants(
+        &self,
+        dossier: &DossierId,
+        epoch: u32,
+        key_id: &[u8; 16],
+        grants: &[([u8; 32], Vec<u8>)],
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.write.lock().expect("store lock");
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT OR IGNORE INTO jury_keys (dossier, epoch, key_id) VALUES (?1, ?2, ?3)",
+            params![&dossier.0[..], epoch, &key_id[..]],
+        )?;
+        let current: Vec<u8> = tx.query_row(
+            "SELECT key_id FROM jury_keys WHERE dossier = ?1 AND epoch = ?2",
+            params![&dossier.0[..], epoch],
+            |r| r.get(0),
+        )?;
+        if current != key_id[..] {
+            return Ok(false);
+        }
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR IGNORE INTO jury_grants (dossier, epoch, recipient, wrapped)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (to, wrapped) in grants {
+                stmt.execute(params![&dossier.0[..], epoch, &to[..], wrapped])?;
+            }
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn jury_grants(
+        &self,
+        dossier: &DossierId,
+        epoch: u32,
+        recipient: &[u8; 32],
+    ) -> Result<JuryKeys, StoreError> {
+        let conn = self.read.lock().expect("store lock");
+        let key_id = conn
+            .prepare_cached("SELECT key_id FROM jury_keys WHERE dossier = ?1 AND epoch = ?2")?
+            .query_row(params![&dossier.0[..], epoch], |r| r.get::<_, Vec<u8>>(0))
+            .optional()?
+            .and_then(|k| <[u8; 16]>::try_from(k.as_slice()).ok());
+        let granted = conn
+            .prepare_cached("SELECT recipient FROM jury_grants WHERE dossier = ?1 AND epoch = ?2")?
+            .query_map(params![&dossier.0[..], epoch], |r| r.get::<_, Vec<u8>>(0))?
+            .filter_map(|r| r.ok().and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok()))
+            .collect();
+        let mine = conn
+            .prepare_cached(
+                "SELECT g.epoch, k.key_id, g.wrapped FROM jury_grants g
+                 JOIN jury_keys k ON k.dossier = g.dossier AND k.epoch = g.epoch
+                 WHERE g.dossier = ?1 AND g.recipient = ?2 ORDER BY g.epoch",
+            )?
+            .query_map(params![&dossier.0[..], &recipient[..]], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
+            })?
+            .filter_map(|r| {
+                let (epoch, key_id, wrapped) = r.ok()?;
+                Some(JuryGrant {
+                    epoch,
+                    key_id: key_id.as_slice().try_into().ok()?,
+                    wrapped,
+                })
+            })
+            .collect();
+        Ok(JuryKeys {
+            key_id,
+            granted,
+            mine,
+        })
     }
 
     fn purge(&self, before: i64) -> Result<usize, StoreError> {

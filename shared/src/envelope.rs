@@ -81,8 +81,12 @@ pub enum Kind {
 pub enum Channel {
     /// The Livret 2 itself: owner and advisors write it.
     Dossier = 0,
-    /// Review documents (annotations, ratings, decision): jurors write them.
+    /// A juror's review (annotations, mapping, ratings): jurors write it, sealed with the
+    /// jury key, which the candidate and advisors do not hold.
     Review = 1,
+    /// What the jury releases to the candidate (the decision and its reasons): jurors write
+    /// it, sealed with the dossier's key, so every member reads it.
+    Release = 2,
 }
 
 /// The cleartext part of an envelope: what the relay sees.
@@ -200,6 +204,7 @@ impl Envelope {
         let channel = match bytes[97] {
             0 => Channel::Dossier,
             1 => Channel::Review,
+            2 => Channel::Release,
             _ => return Err(EnvelopeError::Malformed("canal inconnu")),
         };
         let header = Header {

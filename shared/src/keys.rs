@@ -355,15 +355,20 @@ impl ContentKey {
 
     /// Wraps the key with age to a device's recipient.
     pub fn wrap_for(&self, device: &DeviceId) -> Result<Vec<u8>, KeyError> {
-        let recipient = age::x25519::Recipient::from_str(&device.recipient)
-            .map_err(|e| KeyError::Identity(e.to_string()))?;
-        age::encrypt(&recipient, &self.0).map_err(|e| KeyError::Identity(e.to_string()))
+        seal_to(device, &self.0)
     }
 
     /// An explicit copy, for the few places that need one (tests, re-wrapping).
     pub fn duplicate(&self) -> ContentKey {
         ContentKey(self.0)
     }
+}
+
+/// Encrypts `plain` with age to a device's recipient (opened by [`DeviceSecret::open_own`]).
+pub fn seal_to(device: &DeviceId, plain: &[u8]) -> Result<Vec<u8>, KeyError> {
+    let recipient = age::x25519::Recipient::from_str(&device.recipient)
+        .map_err(|e| KeyError::Identity(e.to_string()))?;
+    age::encrypt(&recipient, plain).map_err(|e| KeyError::Identity(e.to_string()))
 }
 
 /// An epoch's keys: the content key every member gets (the dossier and presence are sealed

@@ -11,6 +11,7 @@ pub mod envelope;
 pub mod evidence;
 pub mod export;
 pub mod fuzzing;
+pub mod jury;
 pub mod keys;
 pub mod membership;
 #[cfg(feature = "pdf-export")]

@@ -27,7 +27,7 @@ impl Role {
     pub fn may_write(self, channel: Channel) -> bool {
         match channel {
             Channel::Dossier => matches!(self, Role::Owner | Role::Advisor),
-            Channel::Review => matches!(self, Role::Juror),
+            Channel::Review | Channel::Release => matches!(self, Role::Juror),
         }
     }
 

@@ -81,6 +81,18 @@ pub enum ClientMsg {
         email: String,
         jury_date: Option<String>,
     },
+    /// The jury key of the dossier's current epoch: what the relay has, and the grants kept
+    /// for this device (jurors only).
+    JuryKeys { dossier: DossierId },
+    /// Grants the current epoch's jury key (`key_id`) to jurors, each grant sealed to one
+    /// (jurors only; recipients must be jurors). The first key id of an epoch is kept; the
+    /// answer is [`ServerMsg::JuryKeys`] either way.
+    GrantJuryKey {
+        dossier: DossierId,
+        epoch: u32,
+        key_id: [u8; 16],
+        grants: Vec<([u8; 32], Vec<u8>)>,
+    },
 }
 
 /// An answered invitation waiting for an owner's approval: approving it is sharing the
@@ -170,6 +182,15 @@ pub enum ServerMsg {
     Reminders {
         dossier: DossierId,
         due: Vec<i64>,
+    },
+    /// The current epoch's jury key (its id, none yet: a juror makes it), who was granted
+    /// it, and the grants kept for the asking juror (every epoch).
+    JuryKeys {
+        dossier: DossierId,
+        epoch: u32,
+        key_id: Option<[u8; 16]>,
+        granted: Vec<[u8; 32]>,
+        grants: Vec<crate::jury::JuryGrant>,
     },
 }
 

@@ -14,9 +14,12 @@ use serde::{Deserialize, Serialize};
 use crate::comments::{self, Comment, CommentError, CommentId, Comments, Draft};
 use crate::dossier::{Dossier, DossierError};
 use crate::envelope::{self, Channel, DossierId, Envelope, EnvelopeError, Header, Kind};
+use crate::jury::{self, Jury, JuryError, JuryGrant, SavedJury};
 use crate::keys::{ContentKey, DeviceSecret, EpochKeys, Verifier};
-use crate::membership::{self, Membership, MembershipError, Op, SignedEntry};
+use crate::membership::{self, Membership, MembershipError, Op, Role, SignedEntry};
 use crate::presence::{MAX_PRESENCE, Presence, Seen};
+use crate::review::doc::JuryDoc;
+use crate::review::{Decision, JurorReview};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyncError {
@@ -28,6 +31,12 @@ pub enum SyncError {
     Dossier(#[from] DossierError),
     #[error(transparent)]
     Comment(#[from] CommentError),
+    #[error(transparent)]
+    Jury(#[from] JuryError),
+    #[error(transparent)]
+    JuryDoc(#[from] crate::review::doc::JuryDocError),
+    #[error("seuls les jurés écrivent une évaluation")]
+    NotAJuror,
     #[error("ce dossier n'est pas partagé avec cet appareil")]
     NotAMember,
     #[error("clé de l'époque {0} indisponible pour cet appareil")]
@@ -72,6 +81,8 @@ pub struct Replica {
     early: BTreeMap<([u8; 32], u64), Vec<u8>>,
     /// Id of the active snapshot this replica knows (parent of the next one).
     snapshot: [u8; 32],
+    /// The jury's documents and keys (`jury.rs`).
+    jury: Jury,
 }
 
 impl std::fmt::Debug for Replica {
@@ -136,6 +147,7 @@ impl Replica {
             outbox: BTreeMap::new(),
             early: BTreeMap::new(),
             snapshot: [0; 32],
+            jury: Jury::default(),
         };
         Ok((replica, entry))
     }
@@ -164,6 +176,7 @@ impl Replica {
             outbox: BTreeMap::new(),
             early: BTreeMap::new(),
             snapshot: [0; 32],
+            jury: Jury::default(),
         })
     }
 
@@ -396,18 +409,30 @@ impl Replica {
             .membership
             .role_of(&self.me)
             .ok_or(SyncError::NotAMember)?;
-        if !role.may_write(Channel::Dossier) {
-            return Err(SyncError::ReadOnly);
-        }
-        let key = self.keys.get(&epoch).ok_or(SyncError::NoKey(epoch))?;
+        let mut resealed = 0;
         for (counter, env) in &stale {
+            if !role.may_write(env.header.channel) {
+                return Err(SyncError::ReadOnly);
+            }
+            // A juror's review is sealed with the jury's keys, the rest with the dossier's.
+            let keys = match env.header.channel {
+                Channel::Review => &self.jury.keys,
+                Channel::Dossier | Channel::Release => &self.keys,
+            };
+            let Some(key) = keys.get(&epoch) else {
+                if env.header.channel == Channel::Review {
+                    // The new epoch's jury key is not granted yet: sealed again once it is.
+                    continue;
+                }
+                return Err(SyncError::NoKey(epoch));
+            };
             // Normally the key of the epoch it names; after two owners removed someone while
             // offline (`reconcile_membership`), this device's removal moved to a later epoch
             // with the key it had made: try the others too.
-            let labelled = self.keys.get(&env.header.epoch);
+            let labelled = keys.get(&env.header.epoch);
             let payload = labelled
                 .into_iter()
-                .chain(self.keys.values())
+                .chain(keys.values())
                 .find_map(|k| env.open(k).ok())
                 .ok_or(SyncError::NoKey(env.header.epoch))?;
             let header = Header {
@@ -416,8 +441,9 @@ impl Replica {
             };
             let sealed = envelope::seal(&header, key, nonce(), &payload, device);
             self.outbox.insert(*counter, sealed);
+            resealed += 1;
         }
-        Ok(stale.len())
+        Ok(resealed)
     }
 
     /// Seals what this device wrote since the last flush into one envelope (added to the
@@ -431,7 +457,7 @@ impl Replica {
             .membership
             .role_of(&self.me)
             .ok_or(SyncError::NotAMember)?;
-        // Review documents (jurors) come with the jury issue; a replica writes the dossier.
+        // A juror's documents are sealed by `flush_jury`; this is the dossier's.
         let channel = Channel::Dossier;
         let doc = self.dossier.automerge();
         let mine: Vec<u8> = doc
@@ -450,21 +476,37 @@ impl Replica {
             return Err(SyncError::ReadOnly);
         }
         let epoch = self.membership.epoch;
-        let key = self.keys.get(&epoch).ok_or(SyncError::NoKey(epoch))?;
+        let key = self
+            .keys
+            .get(&epoch)
+            .ok_or(SyncError::NoKey(epoch))?
+            .duplicate();
+        Ok(Some(self.seal_own(device, channel, &key, nonce, &mine)))
+    }
+
+    /// Seals a batch of this device's changes with the next counter, into the outbox.
+    fn seal_own(
+        &mut self,
+        device: &DeviceSecret,
+        channel: Channel,
+        key: &ContentKey,
+        nonce: [u8; 24],
+        payload: &[u8],
+    ) -> Vec<u8> {
         self.counter += 1;
         let header = Header {
             dossier: self.id,
-            epoch,
+            epoch: self.membership.epoch,
             writer: self.me,
             counter: self.counter,
             parent: [0; 32],
             kind: Kind::Changes,
             channel,
         };
-        let sealed = envelope::seal(&header, key, nonce, &mine, device);
+        let sealed = envelope::seal(&header, key, nonce, payload, device);
         self.outbox.insert(self.counter, sealed.clone());
         self.seen.insert(self.me, self.counter);
-        Ok(Some(sealed))
+        sealed
     }
 
     /// Seals where this device is in the dossier, for the members connected now. `now_ms` is
@@ -620,10 +662,7 @@ impl Replica {
             // The relay checks roles; a replica checks again rather than trust it.
             match self.role_when_written(&env.header.writer) {
                 None => return Err(SyncError::UnknownWriter),
-                Some(role)
-                    if !role.may_write(env.header.channel)
-                        || env.header.channel != Channel::Dossier =>
-                {
+                Some(role) if !role.may_write(env.header.channel) => {
                     return Err(SyncError::Forbidden);
                 }
                 Some(_) => {}
@@ -632,13 +671,29 @@ impl Replica {
             queue.push(env);
         }
         let mut batch = Vec::new();
-        for env in &queue {
+        for env in queue.iter() {
             let key = self
                 .keys
                 .get(&env.header.epoch)
                 .ok_or(SyncError::NoKey(env.header.epoch))?;
-            batch.extend(env.open(key)?);
+            match env.header.channel {
+                Channel::Dossier => batch.extend(env.open(key)?),
+                Channel::Release => {
+                    let changes = env.open(key)?;
+                    let me = self.me;
+                    self.jury
+                        .releases
+                        .entry(env.header.writer)
+                        .or_insert_with(|| JuryDoc::new(&me))
+                        .apply(&changes)?;
+                }
+                // Sealed for the jury: a juror opens it (now, or once granted the key);
+                // the candidate and advisors only count it as seen.
+                Channel::Review if self.is_juror() => self.jury.locked.push(env.bytes().to_vec()),
+                Channel::Review => {}
+            }
         }
+        self.unlock_reviews()?;
         if !batch.is_empty() {
             self.dossier
                 .automerge()
@@ -676,7 +731,17 @@ impl Replica {
         if !role.may_write(Channel::Dossier) {
             return Err(SyncError::ReadOnly);
         }
-        let covers: Vec<([u8; 32], u64)> = self.seen.iter().map(|(w, c)| (*w, *c)).collect();
+        // Jurors' envelopes are not the dossier's history: a snapshot neither covers nor
+        // prunes them (the relay compares with the dossier channel only).
+        let covers: Vec<([u8; 32], u64)> = self
+            .seen
+            .iter()
+            .filter(|(w, _)| {
+                self.role_when_written(w)
+                    .is_some_and(|r| r.may_write(Channel::Dossier))
+            })
+            .map(|(w, c)| (*w, *c))
+            .collect();
         let body = SnapshotBody {
             covers: covers.clone(),
             doc: self.dossier.save(),
@@ -765,8 +830,9 @@ impl Replica {
         self.saved_with(doc)
     }
 
-    /// The replica's state around `doc` (the whole document or only its new changes).
-    fn saved_with(&self, doc: Vec<u8>) -> Vec<u8> {
+    /// The replica's state around `doc` (the whole document or only its new changes), then
+    /// the jury's state (appended: a save made before the jury existed reads without it).
+    fn saved_with(&mut self, doc: Vec<u8>) -> Vec<u8> {
         let saved = Saved {
             id: self.id,
             doc,
@@ -777,7 +843,9 @@ impl Replica {
             outbox: self.outbox.iter().map(|(k, v)| (*k, v.clone())).collect(),
             snapshot: self.snapshot,
         };
-        postcard::to_stdvec(&saved).expect("state serialises")
+        let mut out = postcard::to_stdvec(&saved).expect("state serialises");
+        out.extend(postcard::to_stdvec(&self.jury.saved()).expect("state serialises"));
+        out
     }
 
     /// What changed since the last [`Replica::save`] or delta: the document's new changes
@@ -803,7 +871,7 @@ impl Replica {
         };
         let mut changes = Vec::new();
         for delta in deltas {
-            let saved: Saved = postcard::from_bytes(delta).map_err(|_| SyncError::Corrupt)?;
+            let (saved, _) = read_saved(delta)?;
             if saved.id != replica.id {
                 return Err(SyncError::Corrupt);
             }
@@ -814,7 +882,7 @@ impl Replica {
             .automerge()
             .load_incremental(&changes)
             .map_err(|_| SyncError::Corrupt)?;
-        let state: Saved = postcard::from_bytes(last).map_err(|_| SyncError::Corrupt)?;
+        let (state, jury) = read_saved(last)?;
         let log: Vec<SignedEntry> = state
             .log
             .iter()
@@ -828,11 +896,13 @@ impl Replica {
         replica.seen = state.seen.into_iter().collect();
         replica.outbox = state.outbox.into_iter().collect();
         replica.snapshot = state.snapshot;
+        replica.jury = Jury::from_saved(jury, &replica.me)?;
+        replica.open_grants(device);
         Ok(replica)
     }
 
     pub fn restore(device: &DeviceSecret, bytes: &[u8]) -> Result<Replica, SyncError> {
-        let saved: Saved = postcard::from_bytes(bytes).map_err(|_| SyncError::Corrupt)?;
+        let (saved, jury) = read_saved(bytes)?;
         let log: Vec<SignedEntry> = saved
             .log
             .iter()
@@ -848,7 +918,8 @@ impl Replica {
         } else {
             Dossier::load_as_reader(&saved.doc, &me)?
         };
-        Ok(Replica {
+        let mut replica = Replica {
+            jury: Jury::from_saved(jury, &me)?,
             id: saved.id,
             dossier,
             keys: membership.keys_for(device),
@@ -862,8 +933,250 @@ impl Replica {
             outbox: saved.outbox.into_iter().collect(),
             early: BTreeMap::new(),
             snapshot: saved.snapshot,
-        })
+        };
+        replica.open_grants(device);
+        Ok(replica)
     }
+}
+
+/// The jury's side (`jury.rs`): keys, reviews, releases.
+impl Replica {
+    /// What changes when others' work is applied: the dossier's heads, and the jury's
+    /// released decision (a document of its own, not in the dossier). Compared before and
+    /// after a sync to know whether to show anything new.
+    pub fn others_work_marker(&mut self) -> (Vec<ChangeHash>, Option<Decision>) {
+        (
+            self.dossier.automerge().get_heads(),
+            self.decision().map(|(_, d)| d),
+        )
+    }
+
+    /// Whether this device sits on the dossier's jury now.
+    pub fn is_juror(&self) -> bool {
+        self.membership.role_of(&self.me) == Some(Role::Juror)
+    }
+
+    /// Whether a signing key is, or was when it wrote, one of the dossier's jurors.
+    fn was_juror(&self, signing: &[u8; 32]) -> bool {
+        self.role_when_written(signing) == Some(Role::Juror)
+    }
+
+    /// Opens the kept grants again (after a restore: jury keys are never saved in clear).
+    fn open_grants(&mut self, device: &DeviceSecret) {
+        let grants = std::mem::take(&mut self.jury.grants);
+        for grant in &grants {
+            // One that no longer opens (it did when accepted) just gives nothing.
+            let _ = self.take_grant(device, grant);
+        }
+        self.jury.grants = grants;
+    }
+
+    fn take_grant(&mut self, device: &DeviceSecret, grant: &JuryGrant) -> Result<(), SyncError> {
+        let keys = jury::open_grant(device, self.id, grant, |k| self.was_juror(k))?;
+        for (epoch, key) in keys {
+            self.jury.keys.entry(epoch).or_insert(key);
+        }
+        self.jury.key_ids.insert(grant.epoch, grant.key_id);
+        Ok(())
+    }
+
+    /// Takes the jury keys the relay keeps for this device (each grant checked: sealed to
+    /// this device, signed by a juror of this dossier), then opens the reviews that waited
+    /// for them. Returns how many grants were new. A grant that does not open (a forgery, a
+    /// hostile juror's garbage) is left aside, not an error: the rest of the sync goes on.
+    pub fn accept_jury_grants(
+        &mut self,
+        device: &DeviceSecret,
+        grants: &[JuryGrant],
+    ) -> Result<usize, SyncError> {
+        let mut new = 0;
+        for grant in grants {
+            if self.jury.grants.contains(grant) || self.take_grant(device, grant).is_err() {
+                continue;
+            }
+            self.jury.grants.push(grant.clone());
+            new += 1;
+        }
+        self.unlock_reviews()?;
+        Ok(new)
+    }
+
+    /// What this juror sends the relay about the current epoch's jury key, given what the
+    /// relay holds (`key_id`: the epoch's key, if any; `granted`: who was granted it): a new
+    /// key granted to every juror when there is none, the key to the jurors who lack it when
+    /// this device holds it, else nothing. Returns (epoch, key id, grant per juror).
+    pub fn jury_grants_to_send(
+        &self,
+        device: &DeviceSecret,
+        key_id: Option<[u8; 16]>,
+        granted: &[[u8; 32]],
+    ) -> Result<Option<(u32, [u8; 16], jury::Grants)>, SyncError> {
+        if !self.is_juror() {
+            return Ok(None);
+        }
+        let epoch = self.membership.epoch;
+        let jurors = self
+            .membership
+            .members
+            .values()
+            .filter(|m| m.role == Role::Juror);
+        let (id, key, to): (_, ContentKey, Vec<membership::Member>) = match key_id {
+            None => (
+                jury::new_key_id(),
+                ContentKey::generate(),
+                jurors.cloned().collect(),
+            ),
+            Some(id) if self.jury.key_ids.get(&epoch) == Some(&id) => {
+                let Some(key) = self.jury.keys.get(&epoch) else {
+                    return Ok(None);
+                };
+                let missing = jurors
+                    .filter(|m| !granted.contains(&m.signing))
+                    .cloned()
+                    .collect();
+                (id, key.duplicate(), missing)
+            }
+            // Another juror's key this device was not granted yet: it waits for them.
+            Some(_) => return Ok(None),
+        };
+        if to.is_empty() {
+            return Ok(None);
+        }
+        let grants = jury::grant(device, self.id, epoch, id, &key, &self.jury.keys, &to)?;
+        Ok(Some((epoch, id, grants)))
+    }
+
+    /// Whether this juror holds the current epoch's jury key (what its review is sealed with).
+    pub fn has_jury_key(&self) -> bool {
+        self.jury.keys.contains_key(&self.membership.epoch)
+    }
+
+    /// Review envelopes received and not yet readable (their jury key not granted yet).
+    pub fn locked_reviews(&self) -> usize {
+        self.jury.locked.len()
+    }
+
+    /// This juror's review, to read or change (sealed by [`Replica::flush_jury`]).
+    pub fn my_review(&mut self) -> Result<&mut JuryDoc, SyncError> {
+        if !self.is_juror() {
+            return Err(SyncError::NotAJuror);
+        }
+        let me = self.me;
+        Ok(self
+            .jury
+            .reviews
+            .entry(me)
+            .or_insert_with(|| JuryDoc::new(&me)))
+    }
+
+    /// What this juror releases to the candidate (sealed by [`Replica::flush_jury`]).
+    pub fn my_release(&mut self) -> Result<&mut JuryDoc, SyncError> {
+        if !self.is_juror() {
+            return Err(SyncError::NotAJuror);
+        }
+        let me = self.me;
+        Ok(self
+            .jury
+            .releases
+            .entry(me)
+            .or_insert_with(|| JuryDoc::new(&me)))
+    }
+
+    /// Every review this device reads (a juror: all the jury's; anyone else: none), by
+    /// juror key.
+    pub fn reviews(&self) -> Vec<([u8; 32], JurorReview)> {
+        self.jury
+            .reviews
+            .iter()
+            .map(|(w, d)| (*w, d.review()))
+            .collect()
+    }
+
+    /// The jury's decision as released: the latest any juror released.
+    pub fn decision(&self) -> Option<([u8; 32], Decision)> {
+        self.jury
+            .releases
+            .iter()
+            .filter_map(|(w, d)| Some((*w, d.decision()?)))
+            .max_by_key(|(w, d)| (d.at_ms, *w))
+    }
+
+    /// Seals this juror's new changes: its review with the jury key (only once this device
+    /// holds the key the relay confirmed; until then they wait in the document), what it
+    /// releases with the dossier's key. One envelope per channel with something new.
+    pub fn flush_jury(
+        &mut self,
+        device: &DeviceSecret,
+        mut nonce: impl FnMut() -> [u8; 24],
+    ) -> Result<Vec<Vec<u8>>, SyncError> {
+        if !self.is_juror() {
+            return Ok(Vec::new());
+        }
+        let epoch = self.membership.epoch;
+        let me = self.me;
+        let mut out = Vec::new();
+        if let (Some(key), Some(doc)) = (
+            self.jury.keys.get(&epoch).map(ContentKey::duplicate),
+            self.jury.reviews.get_mut(&me),
+        ) {
+            let changes = doc.changes_since(&self.jury.sealed_review);
+            self.jury.sealed_review = doc.heads();
+            if !changes.is_empty() {
+                out.push(self.seal_own(device, Channel::Review, &key, nonce(), &changes));
+            }
+        }
+        if let Some(doc) = self.jury.releases.get_mut(&me) {
+            let changes = doc.changes_since(&self.jury.sealed_release);
+            let heads = doc.heads();
+            if !changes.is_empty() {
+                let key = self
+                    .keys
+                    .get(&epoch)
+                    .ok_or(SyncError::NoKey(epoch))?
+                    .duplicate();
+                self.jury.sealed_release = heads;
+                out.push(self.seal_own(device, Channel::Release, &key, nonce(), &changes));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies the review envelopes whose jury key this device now holds, each juror's in
+    /// one batch.
+    fn unlock_reviews(&mut self) -> Result<(), SyncError> {
+        let mut by_juror: BTreeMap<[u8; 32], Vec<u8>> = BTreeMap::new();
+        for bytes in std::mem::take(&mut self.jury.locked) {
+            let env = Envelope::parse(&bytes)?;
+            match self.jury.keys.get(&env.header.epoch) {
+                Some(key) => by_juror
+                    .entry(env.header.writer)
+                    .or_default()
+                    .extend(env.open(key)?),
+                None => self.jury.locked.push(bytes),
+            }
+        }
+        let me = self.me;
+        for (juror, changes) in by_juror {
+            self.jury
+                .reviews
+                .entry(juror)
+                .or_insert_with(|| JuryDoc::new(&me))
+                .apply(&changes)?;
+        }
+        Ok(())
+    }
+}
+
+/// A saved state and the jury's state after it (none in a save older than the jury).
+fn read_saved(bytes: &[u8]) -> Result<(Saved, SavedJury), SyncError> {
+    let (saved, rest): (Saved, &[u8]) =
+        postcard::take_from_bytes(bytes).map_err(|_| SyncError::Corrupt)?;
+    let jury = if rest.is_empty() {
+        SavedJury::default()
+    } else {
+        postcard::from_bytes(rest).map_err(|_| SyncError::Corrupt)?
+    };
+    Ok((saved, jury))
 }
 
 #[cfg(test)]

@@ -378,18 +378,79 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
         "the fiche names the file: {preuves:?}"
     );
 
+    // A juror, invited from the app, rates and releases the decision from the command
+    // line: it shows in the candidate's open dossier by itself; the review does not.
+    let juror = Device::new("jure-navigateur");
+    if browser.property(".partage", "open").as_bool() != Some(true) {
+        browser.click(".partage summary");
+    }
+    browser.type_into("#partage-identite", &juror.identity());
+    browser.click("#partage-role option[value='juror']");
+    browser.click("#partager");
+    let mut opened = (false, String::new());
+    for _ in 0..100 {
+        opened = juror.try_run(&["dossier", "open", &id, "--relay", &relay.url("")]);
+        if opened.0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(opened.0, "the juror opens the dossier: {}", opened.1);
+    juror.run(&[
+        "jury",
+        "rate",
+        &id,
+        code,
+        "3",
+        "--justification",
+        JUSTIFICATION,
+        "--nom",
+        "Jeanne Juré",
+    ]);
+    juror.run(&[
+        "jury",
+        "decide",
+        &id,
+        "--date",
+        "2027-03-15",
+        "--acquis",
+        code,
+        "--motifs",
+        "Les autres compétences restent à démontrer.",
+    ]);
+    juror.run(&["sync"]);
+    let issue = browser.wait_text("[data-testid=decision-issue]", |t| {
+        t.starts_with("Validation")
+    });
+    let shown = browser.text("[data-testid=decision-jury]");
+    assert!(
+        shown.contains(&format!("{code} : acquise"))
+            && shown.contains("Jury du 2027-03-15 : Jeanne Juré")
+            && shown.contains("Motifs : Les autres compétences restent à démontrer."),
+        "{issue}\n{shown}"
+    );
+    assert!(
+        !browser.text("article.livret").contains(JUSTIFICATION),
+        "the review stays the jury's"
+    );
+
     for (path, bytes) in files_under(&relay.data) {
-        assert!(
-            !contains(&bytes, CANARY.as_bytes()),
-            "canary in {}",
-            path.display()
-        );
+        for needle in [CANARY, JUSTIFICATION] {
+            assert!(
+                !contains(&bytes, needle.as_bytes()),
+                "{needle} in {}",
+                path.display()
+            );
+        }
     }
     assert!(
         !contains(&relay.output(), CANARY.as_bytes()),
         "canary in the relay's logs"
     );
 }
+
+/// A juror's justification: stays sealed for the jury.
+const JUSTIFICATION: &str = "Justification-du-jure-4be1";
 
 /// The accessibility check itself can fail: an unlabelled field and an image without text,
 /// added to a page it passed, are reported.

@@ -4,6 +4,7 @@ mod browser;
 mod comments;
 mod export;
 mod invitations;
+mod jury;
 mod pdf;
 mod presence;
 mod revocation;

@@ -396,24 +396,9 @@ impl<W: Write> LivretPdf<W> {
         let content = self
             .writer
             .add(&compressed(dictionary! {}, page.ops.as_bytes()))?;
-        let mut resources = dictionary! {
-            "Font" => dictionary! { "F1" => (self.font_ids.0, 0), "F2" => (self.font_ids.1, 0) },
-        };
-        if !page.images.is_empty() {
-            let mut xobjects = lopdf::Dictionary::new();
-            for (name, image) in &page.images {
-                xobjects.set(name.as_bytes(), (*image, 0));
-            }
-            resources.set("XObject", xobjects);
-        }
         self.writer.write(
             id,
-            &Object::Dictionary(dictionary! {
-                "Type" => "Page", "Parent" => (self.page_tree, 0),
-                "MediaBox" => vec![0.into(), 0.into(), Object::Real(PAGE_WIDTH), Object::Real(PAGE_HEIGHT)],
-                "Resources" => resources,
-                "Contents" => (content, 0),
-            }),
+            &page_object(&page, content, self.page_tree, self.font_ids),
         )?;
         Ok(())
     }
@@ -451,7 +436,27 @@ impl<W: Write> LivretPdf<W> {
 }
 
 /// A PDF text string: UTF-16 with its byte order mark, for titles with accents.
-fn utf16(text: &str) -> Object {
+/// A page's dictionary: its content stream, the two fonts, its images.
+pub(super) fn page_object(page: &Page, content: u32, page_tree: u32, fonts: (u32, u32)) -> Object {
+    let mut resources = dictionary! {
+        "Font" => dictionary! { "F1" => (fonts.0, 0), "F2" => (fonts.1, 0) },
+    };
+    if !page.images.is_empty() {
+        let mut xobjects = lopdf::Dictionary::new();
+        for (name, image) in &page.images {
+            xobjects.set(name.as_bytes(), (*image, 0));
+        }
+        resources.set("XObject", xobjects);
+    }
+    Object::Dictionary(dictionary! {
+        "Type" => "Page", "Parent" => (page_tree, 0),
+        "MediaBox" => vec![0.into(), 0.into(), Object::Real(PAGE_WIDTH), Object::Real(PAGE_HEIGHT)],
+        "Resources" => resources,
+        "Contents" => (content, 0),
+    })
+}
+
+pub(super) fn utf16(text: &str) -> Object {
     let mut bytes = vec![0xFE, 0xFF];
     for unit in text.encode_utf16() {
         bytes.extend_from_slice(&unit.to_be_bytes());
@@ -476,7 +481,7 @@ fn value_text(value: Option<&FieldValue>) -> String {
     }
 }
 
-fn text(json: &DossierJson, section: &str, field: &str) -> String {
+pub(super) fn text(json: &DossierJson, section: &str, field: &str) -> String {
     value_text(json.sections.get(section).and_then(|s| s.get(field)))
 }
 
@@ -489,7 +494,7 @@ fn list(value: Option<&FieldValue>) -> Vec<String> {
 }
 
 /// `2027-03-15` as `15/03/2027`; anything else as typed.
-fn french_date(date: &str) -> String {
+pub(super) fn french_date(date: &str) -> String {
     let parts: Vec<&str> = date.trim().split('-').collect();
     match parts.as_slice() {
         [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => format!("{d}/{m}/{y}"),
@@ -500,11 +505,11 @@ fn french_date(date: &str) -> String {
 /// Shown where a field is empty, so a blank is visibly blank and not a layout fault.
 const EMPTY: &str = "—";
 
-fn or_empty(s: String) -> String {
+pub(super) fn or_empty(s: String) -> String {
     if s.is_empty() { EMPTY.to_string() } else { s }
 }
 
-fn bloc_label(referentiel: Option<&Referentiel>, bloc: &str) -> String {
+pub(super) fn bloc_label(referentiel: Option<&Referentiel>, bloc: &str) -> String {
     let found = referentiel.and_then(|r| {
         r.blocs
             .iter()
@@ -522,7 +527,7 @@ fn bloc_label(referentiel: Option<&Referentiel>, bloc: &str) -> String {
     }
 }
 
-fn competence_label(referentiel: Option<&Referentiel>, code: &str) -> String {
+pub(super) fn competence_label(referentiel: Option<&Referentiel>, code: &str) -> String {
     referentiel
         .and_then(|r| {
             r.blocs
@@ -615,7 +620,7 @@ fn sommaire(t: &mut Typesetter, entries: &[Entry], pages: &HashMap<String, usize
 
 /// `text` cut to `max` characters with an ellipsis: the cover is one page, and every value
 /// on it is printed whole in the body.
-fn shortened(text: &str, max: usize) -> String {
+pub(super) fn shortened(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_string()
     } else {

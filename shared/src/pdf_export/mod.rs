@@ -7,11 +7,13 @@
 
 mod annex;
 mod font;
+mod jury;
 mod layout;
 mod livret;
 mod writer;
 
 pub use crate::export::{Notice, Progress};
+pub use jury::{EvidenceLabels, grille, proces_verbal};
 pub use livret::{FontFiles, LivretPdf};
 
 /// An output in memory, in chunks of 1 MiB: it grows without ever copying what it holds

@@ -18,6 +18,8 @@ pub use codes::normalise_competence_code;
 pub use model::{
     Bloc, BlocKind, Competence, Criterion, Referentiel, SCHEMA_VERSION, SourceFormat, json_schema,
 };
+#[cfg(feature = "pdf")]
+pub use pdf::text_by_pages;
 
 /// What an import produced: the référentiel and what the reader noticed on the way.
 #[derive(Debug, Clone, PartialEq, Eq)]

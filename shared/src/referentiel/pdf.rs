@@ -29,6 +29,73 @@ pub(crate) fn extract_text(bytes: &[u8]) -> Result<String, ImportError> {
     Ok(text)
 }
 
+/// A PDF's text page by page (a juror anchors an annotation on evidence by page and
+/// quote); a malformed file gives an error, never a panic.
+pub fn text_by_pages(bytes: &[u8]) -> Result<Vec<String>, ImportError> {
+    let read = |bytes: &[u8]| match quiet_catch_unwind(|| {
+        pdf_extract::extract_text_from_mem_by_pages(bytes)
+    }) {
+        Ok(Ok(pages)) => Ok(pages),
+        Ok(Err(e)) => Err(ImportError::Pdf(one_line(&e.to_string()))),
+        Err(message) => Err(ImportError::Pdf(one_line(&message))),
+    };
+    let pages = read(bytes)?;
+    if pages.iter().all(|p| !p.trim().is_empty()) {
+        return Ok(pages);
+    }
+    match with_plain_text_operators(bytes) {
+        Some(rewritten) => read(&rewritten),
+        None => Ok(pages),
+    }
+}
+
+/// pdf-extract reads the text a page shows with `Tj` and `TJ`, but not with `'` and `"`
+/// (move to the next line, then show): a page written with those reads empty although a
+/// viewer shows its words. They are rewritten as their equivalents (`T*` then `Tj`; `"` also
+/// sets the word and character spacing) in a copy of the file. `None`: nothing to rewrite.
+fn with_plain_text_operators(bytes: &[u8]) -> Option<Vec<u8>> {
+    use lopdf::content::{Content, Operation};
+    let mut doc = lopdf::Document::load_mem(bytes).ok()?;
+    let mut changed = false;
+    for page in doc.get_pages().into_values() {
+        let Ok(content) = doc.get_and_decode_page_content(page) else {
+            continue;
+        };
+        if !content
+            .operations
+            .iter()
+            .any(|op| op.operator == "'" || op.operator == "\"")
+        {
+            continue;
+        }
+        let mut operations = Vec::with_capacity(content.operations.len() + 8);
+        for op in content.operations {
+            match (op.operator.as_str(), op.operands.as_slice()) {
+                ("'", [text]) => {
+                    operations.push(Operation::new("T*", vec![]));
+                    operations.push(Operation::new("Tj", vec![text.clone()]));
+                }
+                ("\"", [word, character, text]) => {
+                    operations.push(Operation::new("Tw", vec![word.clone()]));
+                    operations.push(Operation::new("Tc", vec![character.clone()]));
+                    operations.push(Operation::new("T*", vec![]));
+                    operations.push(Operation::new("Tj", vec![text.clone()]));
+                }
+                _ => operations.push(op),
+            }
+        }
+        let encoded = Content { operations }.encode().ok()?;
+        doc.change_page_content(page, encoded).ok()?;
+        changed = true;
+    }
+    if !changed {
+        return None;
+    }
+    let mut out = Vec::new();
+    doc.save_to(&mut out).ok()?;
+    Some(out)
+}
+
 fn one_line(s: &str) -> String {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.is_empty() {
@@ -77,4 +144,27 @@ fn quiet_catch_unwind<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 fn quiet_catch_unwind<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     // panic=abort in the browser build: the app runs extraction in a worker instead.
     Ok(f())
+}
+
+#[cfg(test)]
+mod tests {
+    /// A PDF that shows its lines with the `'` operator (the sample annexe is written so)
+    /// reads page by page, each page its own words.
+    #[test]
+    fn pages_shown_with_the_quote_operator_read_by_page() {
+        let bytes =
+            include_bytes!("../../../fixtures/dossiers/annexes/attestation-formation-rgpd.pdf");
+        let pages = super::text_by_pages(bytes).unwrap();
+        assert_eq!(pages.len(), 2);
+        let words = |p: &str| p.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            words(&pages[0]).contains("analyse d'impact, pseudonymisation des jeux de données."),
+            "{pages:?}"
+        );
+        assert!(
+            words(&pages[1]).contains("pseudonymisation d'un jeu de courriers numérisés"),
+            "{pages:?}"
+        );
+        assert!(!words(&pages[0]).contains("courriers"));
+    }
 }

@@ -4,12 +4,13 @@
 //! the Livret 2 template.
 //!
 //! Every juror's review is a value of its own ([`JurorReview`]): views are merged for
-//! reading (coverage, disagreements), never written into one another. How reviews are
-//! stored and synced (automerge documents sealed with a jury key, jurors writing, the
-//! candidate reading only what the jury releases) is the next step; this module is what they
-//! will hold and what is computed from them.
+//! reading (coverage, disagreements), never written into one another. They are stored as
+//! automerge documents, one per juror ([`doc`]), synced sealed with the jury key; what the
+//! jury releases to the candidate (the [`Decision`]) is a document of its own sealed with
+//! the dossier's key (see `jury.rs`).
 
 pub mod anchor;
+pub mod doc;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -227,6 +228,139 @@ pub enum Outcome {
     Partielle { a_acquerir: Vec<String> },
     /// Non validation, with the jury's reasons.
     NonValidation,
+}
+
+/// Spaces collapsed: PDF text extraction breaks lines and spaces its own way, so a quote is
+/// compared with a page on its words.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The quote selector of `quote` on a PDF page's text (as extracted), with its context;
+/// `None` when the page does not contain it.
+pub fn pdf_quote(page_text: &str, quote: &str) -> Option<TextQuote> {
+    let page = words(page_text);
+    let exact = words(quote);
+    if exact.is_empty() {
+        return None;
+    }
+    let at = page.find(&exact)?;
+    let chars_before: Vec<char> = page[..at].chars().collect();
+    let after: Vec<char> = page[at + exact.len()..].chars().collect();
+    Some(TextQuote {
+        prefix: chars_before[chars_before.len().saturating_sub(anchor::CONTEXT)..]
+            .iter()
+            .collect(),
+        suffix: after[..after.len().min(anchor::CONTEXT)].iter().collect(),
+        exact,
+    })
+}
+
+/// Whether a PDF annotation's quote is still on its page (a replaced file would not have it).
+pub fn pdf_quote_found(page_text: &str, quote: &TextQuote) -> bool {
+    words(page_text).contains(&quote.exact)
+}
+
+/// What the jury decides, and releases to the candidate: the result per compétence and per
+/// bloc, the outcome, the reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// The jury's date, as the jury gives it (`2026-12-14`).
+    pub date: String,
+    /// Who sat on the jury.
+    pub jury: Vec<String>,
+    /// Compétence code → acquired.
+    pub competences: BTreeMap<String, bool>,
+    /// Bloc number → acquired (all its compétences are).
+    pub blocs: Vec<(u32, bool)>,
+    pub outcome: Outcome,
+    /// The jury's reasons (what remains to acquire and why, or why not at all).
+    pub motifs: String,
+    /// When it was released (the releasing device's clock).
+    pub at_ms: u64,
+}
+
+impl Decision {
+    /// The decision the ratings lead to, before the jury amends it: a compétence is acquired
+    /// when more than half of the jurors who rated it rated it acquis or maîtrise.
+    pub fn propose(referentiel: &Referentiel, reviews: &[JurorReview]) -> BTreeMap<String, bool> {
+        referentiel
+            .competences()
+            .map(|(_, c)| {
+                let levels: Vec<Level> = reviews
+                    .iter()
+                    .filter_map(|r| r.ratings.get(&c.code).map(|r| r.level))
+                    .collect();
+                let yes = levels.iter().filter(|l| l.acquired()).count();
+                (c.code.clone(), !levels.is_empty() && yes * 2 > levels.len())
+            })
+            .collect()
+    }
+
+    /// A decision from per-compétence results: blocs and outcome follow from them.
+    pub fn new(
+        referentiel: &Referentiel,
+        competences: BTreeMap<String, bool>,
+        date: String,
+        jury: Vec<String>,
+        motifs: String,
+        at_ms: u64,
+    ) -> Decision {
+        Decision {
+            blocs: bloc_results(referentiel, &competences),
+            outcome: outcome(referentiel, &competences),
+            competences,
+            date,
+            jury,
+            motifs,
+            at_ms,
+        }
+    }
+}
+
+impl Outcome {
+    /// The outcome in the template's words.
+    pub fn label_fr(&self) -> String {
+        match self {
+            Outcome::Totale => {
+                "Validation totale : toutes les compétences de la certification".into()
+            }
+            Outcome::Blocs { blocs } => format!(
+                "Validation de blocs de compétences : bloc{} {}",
+                if blocs.len() > 1 { "s" } else { "" },
+                numbers(blocs)
+            ),
+            Outcome::Partielle { a_acquerir } => format!(
+                "Validation partielle — compétences restant à acquérir : {}",
+                a_acquerir.join(", ")
+            ),
+            Outcome::NonValidation => "Non validation".into(),
+        }
+    }
+
+    pub fn label_en(&self) -> String {
+        match self {
+            Outcome::Totale => "Full validation: every skill of the certification".into(),
+            Outcome::Blocs { blocs } => format!(
+                "Validation of skill block{} {}",
+                if blocs.len() > 1 { "s" } else { "" },
+                numbers(blocs)
+            ),
+            Outcome::Partielle { a_acquerir } => format!(
+                "Partial validation — skills still to acquire: {}",
+                a_acquerir.join(", ")
+            ),
+            Outcome::NonValidation => "Not validated".into(),
+        }
+    }
+}
+
+fn numbers(blocs: &[u32]) -> String {
+    blocs
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Each bloc's result: acquired when all its compétences are.

@@ -1,0 +1,572 @@
+//! `livret jury …`: a juror's review from the command line (annotations on fiches and
+//! evidence, evidence → compétences, ratings, coverage, the decision, the grille and the
+//! procès-verbal), and what the candidate sees of it (`livret dossier decision|coverage`).
+//! Everything is written on this device and sent at the next `livret sync`, sealed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use livret_shared::export::{self, DossierJson};
+use livret_shared::pdf_export::{self, EvidenceLabels};
+use livret_shared::referentiel::{self, Referentiel};
+use livret_shared::review::anchor::{Anchored, Found, TextAnchor};
+use livret_shared::review::{
+    self, Annotation, Decision, Evidence, JurorReview, Level, Rating, Target, coverage,
+};
+use livret_shared::sync::Replica;
+
+use crate::client::{Home, parse_id};
+use crate::export_cli::{fetch_annexe, fonts};
+
+/// Where an annotation goes, as the command line gives it.
+pub enum Place {
+    Field {
+        path: String,
+        quote: String,
+    },
+    PdfPage {
+        annexe: u32,
+        page: u32,
+        quote: String,
+    },
+    ImageRegion {
+        annexe: u32,
+        region: String,
+    },
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn load(home: &Home, id: &str) -> Result<(Replica, livret_shared::keys::DeviceSecret)> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let replica = home.load(&device, &id)?;
+    Ok((replica, device))
+}
+
+fn juror(replica: &Replica) -> Result<()> {
+    if !replica.is_juror() {
+        bail!("réservé aux jurés du dossier : cet appareil n'en est pas un");
+    }
+    Ok(())
+}
+
+fn referentiel_of(replica: &mut Replica) -> Result<Referentiel> {
+    replica
+        .dossier()
+        .referentiel()
+        .ok_or_else(|| anyhow!("le dossier ne vise encore aucun référentiel"))
+}
+
+/// Fiche numbers as the dossier shows them (« fiche n° 2 ») → places, and labels for every
+/// evidence.
+fn evidence_labels(replica: &mut Replica) -> (Vec<usize>, EvidenceLabels) {
+    let order = replica.dossier().fiche_order();
+    let mut labels: EvidenceLabels = order
+        .iter()
+        .enumerate()
+        .map(|(i, place)| (Evidence::Fiche(*place), format!("Fiche n° {}", i + 1)))
+        .collect();
+    for a in replica.dossier().annexes() {
+        labels.insert(Evidence::Annexe(a.numero), format!("Annexe {}", a.numero));
+    }
+    (order, labels)
+}
+
+fn fiche_place(order: &[usize], number: usize) -> Result<usize> {
+    number
+        .checked_sub(1)
+        .and_then(|i| order.get(i))
+        .copied()
+        .ok_or_else(|| anyhow!("le dossier n'a pas de fiche n° {number}"))
+}
+
+fn name_me(replica: &mut Replica, name: Option<&str>) -> Result<()> {
+    if let Some(name) = name {
+        replica.my_review()?.set_name(name.trim());
+    }
+    Ok(())
+}
+
+/// Adds an annotation; prints its id.
+pub async fn annotate(
+    home: &Home,
+    id: &str,
+    place: Place,
+    comment: &str,
+    name: Option<&str>,
+) -> Result<()> {
+    let (mut replica, _) = load(home, id)?;
+    juror(&replica)?;
+    if comment.trim().is_empty() {
+        bail!("l'annotation est vide");
+    }
+    let target = match place {
+        Place::Field { path, quote } => {
+            let text = replica.dossier().get(&path)?;
+            let Some(start) = text.find(&quote).filter(|_| !quote.is_empty()) else {
+                bail!("« {quote} » n'est pas dans {path}");
+            };
+            let start = text[..start].chars().count();
+            let end = start + quote.chars().count();
+            let anchor = TextAnchor::new(&text, start, end).expect("found in the text");
+            Target::Text { path, anchor }
+        }
+        Place::PdfPage {
+            annexe,
+            page,
+            quote,
+        } => {
+            let bytes = fetch_annexe(home, &replica.id, annexe)
+                .await?
+                .ok_or_else(|| {
+                    anyhow!("le fichier de l'annexe {annexe} n'est pas sur le relais")
+                })?;
+            let pages =
+                referentiel::text_by_pages(&bytes).map_err(|e| anyhow!("annexe {annexe} : {e}"))?;
+            let text = page
+                .checked_sub(1)
+                .and_then(|i| pages.get(i as usize))
+                .ok_or_else(|| {
+                    anyhow!(
+                        "l'annexe {annexe} a {} page(s), pas de page {page}",
+                        pages.len()
+                    )
+                })?;
+            let quote = review::pdf_quote(text, &quote).ok_or_else(|| {
+                anyhow!("« {quote} » n'est pas à la page {page} de l'annexe {annexe}")
+            })?;
+            Target::PdfPage {
+                annexe,
+                page,
+                quote,
+            }
+        }
+        Place::ImageRegion { annexe, region } => {
+            let parts: Vec<f32> = region
+                .split(',')
+                .map(|p| p.trim().parse::<f32>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| {
+                    anyhow!("région attendue : x,y,largeur,hauteur (fractions de 0 à 1)")
+                })?;
+            let [x, y, w, h] = parts[..] else {
+                bail!("région attendue : x,y,largeur,hauteur (fractions de 0 à 1)");
+            };
+            let inside = |v: f32| (0.0..=1.0).contains(&v);
+            if !(inside(x) && inside(y) && inside(w) && inside(h) && x + w <= 1.0 && y + h <= 1.0)
+                || w == 0.0
+                || h == 0.0
+            {
+                bail!("la région doit tenir dans l'image (fractions de 0 à 1)");
+            }
+            if !replica
+                .dossier()
+                .annexes()
+                .iter()
+                .any(|a| a.numero == annexe)
+            {
+                bail!("le dossier n'a pas d'annexe n° {annexe}");
+            }
+            Target::ImageRegion { annexe, x, y, w, h }
+        }
+    };
+    name_me(&mut replica, name)?;
+    let annotation = Annotation {
+        id: hex::encode(livret_shared::jury::new_key_id()),
+        target,
+        body: comment.trim().to_string(),
+        at_ms: now_ms(),
+    };
+    replica.my_review()?.annotate(&annotation);
+    home.save(&mut replica)?;
+    println!("{}", annotation.id);
+    Ok(())
+}
+
+/// Every annotation this juror reads, re-anchored in the current text: where each one is
+/// (en place, déplacée, approximative, orpheline).
+pub fn annotations(home: &Home, id: &str) -> Result<()> {
+    let (mut replica, _) = load(home, id)?;
+    juror(&replica)?;
+    let reviews = replica.reviews();
+    for (_, review) in &reviews {
+        for a in &review.annotations {
+            let (status, place, quote) = match &a.target {
+                Target::Text { path, anchor } => {
+                    let text = replica.dossier().get(path).unwrap_or_default();
+                    let status = match anchor.anchor(&text) {
+                        Anchored::At {
+                            found: Found::InPlace,
+                            ..
+                        } => "en place".to_string(),
+                        Anchored::At {
+                            found: Found::Moved,
+                            position,
+                        } => format!("déplacée (caractère {})", position.start),
+                        Anchored::At {
+                            found: Found::Approximate { edits },
+                            ..
+                        } => format!("approximative ({edits} modification(s))"),
+                        Anchored::Orphaned => "orpheline".to_string(),
+                    };
+                    (status, path.clone(), anchor.quote.exact.clone())
+                }
+                Target::PdfPage {
+                    annexe,
+                    page,
+                    quote,
+                } => (
+                    "sur la pièce".to_string(),
+                    format!("annexe {annexe} page {page}"),
+                    quote.exact.clone(),
+                ),
+                Target::ImageRegion { annexe, x, y, w, h } => (
+                    "sur la pièce".to_string(),
+                    format!("annexe {annexe} région {x},{y},{w},{h}"),
+                    String::new(),
+                ),
+            };
+            println!(
+                "{} [{}] {} {} « {} » : {}",
+                a.id,
+                or_unnamed(&review.juror),
+                status,
+                place,
+                quote,
+                a.body
+            );
+        }
+    }
+    Ok(())
+}
+
+fn or_unnamed(name: &str) -> &str {
+    if name.is_empty() { "juré" } else { name }
+}
+
+fn codes(list: &str, referentiel: &Referentiel) -> Result<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    for code in list.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let (competence, criterion) = match code.split_once('#') {
+            Some((c, k)) => (c, Some(k)),
+            None => (code, None),
+        };
+        let Some((_, c)) = referentiel
+            .competences()
+            .find(|(_, c)| c.code == competence)
+        else {
+            bail!("{competence} n'est pas une compétence du référentiel");
+        };
+        if let Some(k) = criterion {
+            let ok = k
+                .parse::<usize>()
+                .is_ok_and(|k| k >= 1 && k <= c.criteria.len());
+            if !ok {
+                bail!(
+                    "{competence} a {} critère(s) : pas de critère {k}",
+                    c.criteria.len()
+                );
+            }
+        }
+        out.insert(code.to_string());
+    }
+    Ok(out)
+}
+
+/// Links a fiche (by the number it shows) or an annexe to compétences or criteria.
+pub fn link(
+    home: &Home,
+    id: &str,
+    fiche: Option<usize>,
+    annexe: Option<u32>,
+    list: &str,
+    name: Option<&str>,
+) -> Result<()> {
+    let (mut replica, _) = load(home, id)?;
+    juror(&replica)?;
+    let referentiel = referentiel_of(&mut replica)?;
+    let (order, _) = evidence_labels(&mut replica);
+    let evidence = match (fiche, annexe) {
+        (Some(n), None) => Evidence::Fiche(fiche_place(&order, n)?),
+        (None, Some(n)) => {
+            if !replica.dossier().annexes().iter().any(|a| a.numero == n) {
+                bail!("le dossier n'a pas d'annexe n° {n}");
+            }
+            Evidence::Annexe(n)
+        }
+        _ => bail!("une fiche (--fiche) ou une annexe (--annexe)"),
+    };
+    let codes = codes(list, &referentiel)?;
+    name_me(&mut replica, name)?;
+    replica.my_review()?.link(&evidence, &codes);
+    home.save(&mut replica)
+}
+
+pub fn rate(
+    home: &Home,
+    id: &str,
+    code: &str,
+    level: u8,
+    justification: &str,
+    name: Option<&str>,
+) -> Result<()> {
+    let (mut replica, _) = load(home, id)?;
+    juror(&replica)?;
+    let referentiel = referentiel_of(&mut replica)?;
+    if !referentiel.competences().any(|(_, c)| c.code == code) {
+        bail!("{code} n'est pas une compétence du référentiel");
+    }
+    let level = Level::from_score(level).ok_or_else(|| {
+        anyhow!("note de 0 à 3 : 0 non acquis, 1 en cours d'acquisition, 2 acquis, 3 maîtrise")
+    })?;
+    name_me(&mut replica, name)?;
+    replica.my_review()?.rate(
+        code,
+        &Rating {
+            level,
+            justification: justification.trim().to_string(),
+        },
+    );
+    home.save(&mut replica)
+}
+
+fn print_coverage(
+    title: &str,
+    referentiel: &Referentiel,
+    labels: &EvidenceLabels,
+    reviews: &[JurorReview],
+) {
+    let evidence: Vec<Evidence> = labels.keys().copied().collect();
+    println!("== {title}");
+    for row in coverage(referentiel, &evidence, reviews) {
+        let cells: Vec<String> = row
+            .cells
+            .iter()
+            .zip(&evidence)
+            .filter(|(who, _)| !who.is_empty())
+            .map(|(who, e)| format!("{} ({})", labels[e], who.join(", ")))
+            .collect();
+        let ratings: Vec<String> = row
+            .ratings
+            .iter()
+            .map(|(who, l)| format!("{}: {} {}", or_unnamed(who), l.score(), l.label_fr()))
+            .collect();
+        let mut flags = Vec::new();
+        if row.gap {
+            flags.push("LACUNE");
+        }
+        if row.disagreement {
+            flags.push("DÉSACCORD");
+        }
+        println!(
+            "{} | bloc {} | preuves : {} | notes : {} {}",
+            row.competence,
+            row.bloc,
+            if cells.is_empty() {
+                "aucune".into()
+            } else {
+                cells.join(" ; ")
+            },
+            if ratings.is_empty() {
+                "aucune".into()
+            } else {
+                ratings.join(" ; ")
+            },
+            flags.join(" ")
+        );
+    }
+}
+
+/// The coverage matrix: each juror's, then all merged.
+pub fn jury_coverage(home: &Home, id: &str) -> Result<()> {
+    let (mut replica, _) = load(home, id)?;
+    juror(&replica)?;
+    let referentiel = referentiel_of(&mut replica)?;
+    let (_, labels) = evidence_labels(&mut replica);
+    let reviews: Vec<JurorReview> = replica.reviews().into_iter().map(|(_, r)| r).collect();
+    for r in &reviews {
+        print_coverage(
+            &format!("Juré : {}", or_unnamed(&r.juror)),
+            &referentiel,
+            &labels,
+            std::slice::from_ref(r),
+        );
+    }
+    print_coverage("Jury (toutes les vues)", &referentiel, &labels, &reviews);
+    Ok(())
+}
+
+/// The candidate's (or advisor's) own coverage before submission: what their fiches name.
+pub fn candidate_coverage(home: &Home, id: &str) -> Result<()> {
+    let (mut replica, _) = load(home, id)?;
+    let referentiel = referentiel_of(&mut replica)?;
+    let json = export::export(replica.dossier(), None)?;
+    let (_, labels) = evidence_labels(&mut replica);
+    let (_, mine) = candidate_mapping_by_place(&mut replica, &json);
+    print_coverage(
+        "Couverture du dossier (candidat)",
+        &referentiel,
+        &labels,
+        &[mine],
+    );
+    Ok(())
+}
+
+/// [`review::candidate_mapping`] with fiches keyed by their place (the JSON lists them in
+/// the order shown).
+fn candidate_mapping_by_place(
+    replica: &mut Replica,
+    json: &DossierJson,
+) -> (Vec<Evidence>, JurorReview) {
+    let (evidence, mut mine) = review::candidate_mapping(json);
+    let order = replica.dossier().fiche_order();
+    mine.links = mine
+        .links
+        .into_iter()
+        .map(|(e, codes)| match e {
+            Evidence::Fiche(shown) => (
+                Evidence::Fiche(order.get(shown).copied().unwrap_or(shown)),
+                codes,
+            ),
+            other => (other, codes),
+        })
+        .collect();
+    (evidence, mine)
+}
+
+/// Releases the jury's decision to the candidate: per compétence from the ratings (more
+/// than half the jurors who rated it: acquired), amended by `--acquis` / `--non-acquis`.
+#[allow(clippy::too_many_arguments)]
+pub fn decide(
+    home: &Home,
+    id: &str,
+    date: &str,
+    motifs: &str,
+    acquis: Option<&str>,
+    non_acquis: Option<&str>,
+    jury: Option<&str>,
+) -> Result<()> {
+    let (mut replica, _) = load(home, id)?;
+    juror(&replica)?;
+    let referentiel = referentiel_of(&mut replica)?;
+    let reviews: Vec<JurorReview> = replica.reviews().into_iter().map(|(_, r)| r).collect();
+    let mut results: BTreeMap<String, bool> = Decision::propose(&referentiel, &reviews);
+    for (list, value) in [(acquis, true), (non_acquis, false)] {
+        for code in codes(list.unwrap_or(""), &referentiel)? {
+            results.insert(code, value);
+        }
+    }
+    let names: Vec<String> = match jury {
+        Some(list) => list
+            .split(',')
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .collect(),
+        None => {
+            let mut names: Vec<String> = reviews
+                .iter()
+                .map(|r| r.juror.clone())
+                .filter(|n| !n.is_empty())
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    let decision = Decision::new(
+        &referentiel,
+        results,
+        date.trim().to_string(),
+        names,
+        motifs.trim().to_string(),
+        now_ms(),
+    );
+    if !matches!(decision.outcome, review::Outcome::Totale) && decision.motifs.is_empty() {
+        bail!("une validation qui n'est pas totale demande ses motifs (--motifs)");
+    }
+    replica.my_release()?.release(&decision);
+    home.save(&mut replica)?;
+    println!("{}", decision.outcome.label_fr());
+    Ok(())
+}
+
+/// What the jury released, as the candidate reads it.
+pub fn decision(home: &Home, id: &str) -> Result<()> {
+    let (replica, _) = load(home, id)?;
+    let Some((_, d)) = replica.decision() else {
+        println!("Le jury n'a pas encore rendu sa décision.");
+        return Ok(());
+    };
+    println!("{}", d.outcome.label_fr());
+    println!("Jury du {} : {}", d.date, d.jury.join(", "));
+    for (code, yes) in &d.competences {
+        println!("{code} : {}", if *yes { "acquis" } else { "non acquis" });
+    }
+    if !d.motifs.is_empty() {
+        println!("Motifs : {}", d.motifs);
+    }
+    Ok(())
+}
+
+fn write_pdf(out: &Path, write: impl FnOnce(std::fs::File) -> Result<std::fs::File>) -> Result<()> {
+    let tmp = out.with_extension("pdf.tmp");
+    let file = std::fs::File::create(&tmp).with_context(|| format!("{}", tmp.display()))?;
+    let result = write(file)
+        .and_then(|f| Ok(f.sync_all()?))
+        .and_then(|()| std::fs::rename(&tmp, out).with_context(|| format!("{}", out.display())));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// This juror's grille d'évaluation individuelle.
+pub fn grille(home: &Home, id: &str, date: &str, out: &Path) -> Result<()> {
+    let (mut replica, device) = load(home, id)?;
+    juror(&replica)?;
+    let referentiel = referentiel_of(&mut replica)?;
+    let (_, labels) = evidence_labels(&mut replica);
+    let json = export::export(replica.dossier(), None)?;
+    let me = device.signing_public();
+    let review = replica
+        .reviews()
+        .into_iter()
+        .find(|(w, _)| *w == me)
+        .map(|(_, r)| r)
+        .unwrap_or_default();
+    write_pdf(out, |f| {
+        Ok(pdf_export::grille(
+            &json,
+            &referentiel,
+            &review,
+            date,
+            &labels,
+            fonts(),
+            f,
+        )?)
+    })
+}
+
+/// The procès-verbal from the released decision.
+pub fn proces_verbal(home: &Home, id: &str, out: &Path) -> Result<()> {
+    let (mut replica, _) = load(home, id)?;
+    let referentiel = referentiel_of(&mut replica)?;
+    let (_, decision) = replica
+        .decision()
+        .ok_or_else(|| anyhow!("le jury n'a pas encore rendu sa décision (livret jury decide)"))?;
+    let json = export::export(replica.dossier(), None)?;
+    write_pdf(out, |f| {
+        Ok(pdf_export::proces_verbal(
+            &json,
+            &referentiel,
+            &decision,
+            fonts(),
+            f,
+        )?)
+    })
+}
