@@ -1852,12 +1852,24 @@ fn Recapitulatif(st: Signals) -> impl IntoView {
                                 .join(", ")
                         };
                         let gap = l.fiches.is_empty();
+                        // Claimed by a fiche, and no annexe given as evidence for it yet.
+                        let unproven = !gap && l.annexes.is_empty();
+                        let evidence = if l.annexes.is_empty() {
+                            t("aucune", "none").to_string()
+                        } else {
+                            l.annexes
+                                .iter()
+                                .map(|n| format!("{} {n}", t("n°", "no.")))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        };
                         let code = l.code.clone();
                         view! {
-                            <tr class:lacune=gap data-code=code>
+                            <tr class:lacune=gap class:sans-preuve=unproven data-code=code>
                                 <th scope="row">{l.code}</th>
                                 <td>{l.title}</td>
                                 <td>{status}</td>
+                                <td data-testid="recap-annexes">{evidence}</td>
                             </tr>
                         }
                     })
@@ -1874,6 +1886,7 @@ fn Recapitulatif(st: Signals) -> impl IntoView {
                                 <th scope="col">{t("Code", "Code")}</th>
                                 <th scope="col">{t("Compétence", "Skill")}</th>
                                 <th scope="col">{t("Fiches activité", "Activity sheets")}</th>
+                                <th scope="col">{t("Preuves (annexes)", "Evidence (annexes)")}</th>
                             </tr>
                         </thead>
                         <tbody>{rows}</tbody>

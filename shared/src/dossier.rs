@@ -207,6 +207,8 @@ pub struct Coverage {
     pub title: String,
     /// Fiches activité (0-based) that name this compétence.
     pub fiches: Vec<usize>,
+    /// The annexes (their numbers) those fiches give as evidence: what backs the claim.
+    pub annexes: Vec<u32>,
 }
 
 /// A Livret 2 document.
@@ -377,16 +379,33 @@ impl Dossier {
     /// that claim it (0-based numbers in the order shown, [`Dossier::fiche_order`]). Codes a fiche names that the référentiel does not have are
     /// listed last, with bloc 0, so nothing typed is hidden.
     pub fn coverage(&mut self, referentiel: Option<&Referentiel>) -> Vec<Coverage> {
-        let claims: Vec<Vec<String>> = self
+        let list = |d: &mut Dossier, path: String| {
+            serde_json::from_str::<Vec<String>>(&d.get(&path).unwrap_or_default())
+                .unwrap_or_default()
+        };
+        let annexes = self.annexes();
+        let (claims, evidence): (Vec<Vec<String>>, Vec<Vec<u32>>) = self
             .fiche_order()
             .into_iter()
             .map(|i| {
-                let listed = self
-                    .get(&format!("fiches.{i}.competences"))
-                    .unwrap_or_default();
-                serde_json::from_str::<Vec<String>>(&listed).unwrap_or_default()
+                let claimed = list(self, format!("fiches.{i}.competences"));
+                let cited = list(self, format!("fiches.{i}.preuves"))
+                    .iter()
+                    .filter_map(|entry| annexes.iter().find(|a| a.is_named_by(entry)))
+                    .map(|a| a.numero)
+                    .collect();
+                (claimed, cited)
             })
-            .collect();
+            .unzip();
+        let annexes_of = |fiches: &[usize]| -> Vec<u32> {
+            let mut numbers: Vec<u32> = fiches
+                .iter()
+                .flat_map(|i| evidence[*i].iter().copied())
+                .collect();
+            numbers.sort_unstable();
+            numbers.dedup();
+            numbers
+        };
         let fiches_of = |code: &str| -> Vec<usize> {
             claims
                 .iter()
@@ -399,22 +418,26 @@ impl Dossier {
         if let Some(r) = referentiel {
             for bloc in &r.blocs {
                 for c in &bloc.competences {
+                    let fiches = fiches_of(&c.code);
                     out.push(Coverage {
                         bloc: bloc.number,
                         code: c.code.clone(),
                         title: c.title.clone(),
-                        fiches: fiches_of(&c.code),
+                        annexes: annexes_of(&fiches),
+                        fiches,
                     });
                 }
             }
         }
         for code in claims.iter().flatten() {
             if !out.iter().any(|c| c.code.eq_ignore_ascii_case(code)) {
+                let fiches = fiches_of(code);
                 out.push(Coverage {
                     bloc: 0,
                     code: code.clone(),
                     title: String::new(),
-                    fiches: fiches_of(code),
+                    annexes: annexes_of(&fiches),
+                    fiches,
                 });
             }
         }
@@ -983,19 +1006,35 @@ mod tests {
         d.set_referentiel(&r).unwrap();
         d.set("fiches.0.competences", "C1, C3").unwrap();
         d.set("fiches.1.competences", "c3, C9").unwrap();
+        for numero in [2, 5] {
+            d.add_annexe_description(
+                numero,
+                AnnexeDescription {
+                    titre: "Attestation",
+                    fichier: "attestation.pdf",
+                    media_type: "application/pdf",
+                    taille: 10,
+                    empreinte: "00",
+                },
+            )
+            .unwrap();
+        }
+        // Evidence by number (as imported), one that names no annexe left out.
+        d.set("fiches.0.preuves", "5, 2").unwrap();
+        d.set("fiches.1.preuves", "2, 9").unwrap();
         let pinned = d.referentiel();
-        let lines: Vec<(u32, String, Vec<usize>)> = d
+        let lines: Vec<(u32, String, Vec<usize>, Vec<u32>)> = d
             .coverage(pinned.as_ref())
             .into_iter()
-            .map(|c| (c.bloc, c.code, c.fiches))
+            .map(|c| (c.bloc, c.code, c.fiches, c.annexes))
             .collect();
         assert_eq!(
             lines,
             vec![
-                (1, "C1".into(), vec![0]),
-                (1, "C2".into(), vec![]),
-                (2, "C3".into(), vec![0, 1]),
-                (0, "C9".into(), vec![1]),
+                (1, "C1".into(), vec![0], vec![2, 5]),
+                (1, "C2".into(), vec![], vec![]),
+                (2, "C3".into(), vec![0, 1], vec![2, 5]),
+                (0, "C9".into(), vec![1], vec![2]),
             ]
         );
     }

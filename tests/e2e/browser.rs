@@ -368,6 +368,11 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     browser.wait_text("[data-testid=etat-synchro]", |t| {
         t == "Synchronisé avec le relais"
     });
+    // The récapitulatif shows the evidence behind each compétence the fiche claims.
+    browser.wait_text(
+        &format!("tr[data-code='{code}'] [data-testid=recap-annexes]"),
+        |t| t == "n° 1",
+    );
     advisor.run(&["sync"]);
     let preuves: Vec<String> =
         serde_json::from_str(&advisor.run(&["dossier", "get", &id, "fiches.0.preuves"])).unwrap();
