@@ -1101,4 +1101,119 @@ mod tests {
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    fn fresh(label: &str) -> (std::path::PathBuf, SqliteStore) {
+        let dir = std::env::temp_dir().join(format!("livret-store-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = SqliteStore::open(&dir.join("relay.sqlite3")).unwrap();
+        (dir, store)
+    }
+
+    /// The first key id of an epoch is the epoch's; another is refused and grants nothing;
+    /// a juror's first grant stays; each juror gets only their own grants, every epoch.
+    #[test]
+    fn the_first_jury_key_of_an_epoch_wins_and_grants_go_to_their_juror() {
+        let (dir, store) = fresh("jury");
+        let d = DossierId([3; 16]);
+        let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+        assert!(
+            store
+                .put_jury_grants(&d, 1, &[9; 16], &[(a, vec![1]), (b, vec![2])])
+                .unwrap()
+        );
+        assert!(
+            !store
+                .put_jury_grants(&d, 1, &[8; 16], &[(c, vec![3])])
+                .unwrap()
+        );
+        assert!(
+            store
+                .put_jury_grants(&d, 1, &[9; 16], &[(b, vec![22]), (c, vec![3])])
+                .unwrap()
+        );
+        assert!(
+            store
+                .put_jury_grants(&d, 2, &[7; 16], &[(b, vec![4])])
+                .unwrap()
+        );
+        let keys = store.jury_grants(&d, 1, &b).unwrap();
+        assert_eq!(keys.key_id, Some([9; 16]));
+        let mut granted = keys.granted.clone();
+        granted.sort();
+        assert_eq!(granted, vec![a, b, c]);
+        let mine: Vec<(u32, [u8; 16], Vec<u8>)> = keys
+            .mine
+            .into_iter()
+            .map(|g| (g.epoch, g.key_id, g.wrapped))
+            .collect();
+        assert_eq!(mine, vec![(1, [9; 16], vec![2]), (2, [7; 16], vec![4])]);
+        let none = store.jury_grants(&DossierId([4; 16]), 1, &a).unwrap();
+        assert!(none.key_id.is_none() && none.granted.is_empty() && none.mine.is_empty());
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A database made before envelopes recorded their channel opens, its envelopes on the
+    /// dossier channel; a snapshot prunes the dossier channel only, jurors' envelopes stay.
+    #[test]
+    fn envelopes_keep_their_channel_and_snapshots_prune_the_dossier_channel_only() {
+        let dir = std::env::temp_dir().join(format!("livret-store-canal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("relay.sqlite3");
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(
+                "CREATE TABLE envelopes (
+                     arrival INTEGER PRIMARY KEY AUTOINCREMENT,
+                     dossier BLOB NOT NULL, writer BLOB NOT NULL, counter INTEGER NOT NULL,
+                     body BLOB NOT NULL, pruned_at INTEGER, UNIQUE (dossier, writer, counter));
+                 INSERT INTO envelopes (dossier, writer, counter, body)
+                     VALUES (x'05050505050505050505050505050505', zeroblob(32), 1, x'01');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let d = DossierId([5; 16]);
+        let (owner, juror) = ([0u8; 32], [6u8; 32]);
+        store
+            .append_envelopes(&[
+                NewEnvelope {
+                    dossier: d,
+                    writer: owner,
+                    counter: 2,
+                    channel: Channel::Dossier,
+                    bytes: vec![2],
+                },
+                NewEnvelope {
+                    dossier: d,
+                    writer: juror,
+                    counter: 1,
+                    channel: Channel::Review,
+                    bytes: vec![3],
+                },
+            ])
+            .unwrap();
+        assert_eq!(
+            store.last_counters(&d).unwrap(),
+            BTreeMap::from([(owner, 2)]),
+            "the dossier channel's history, the old row included"
+        );
+        store
+            .put_snapshot(
+                &d,
+                &StoredSnapshot {
+                    id: [1; 32],
+                    bytes: vec![9],
+                    covers: BTreeMap::from([(owner, 2), (juror, 1)]),
+                },
+                100,
+            )
+            .unwrap();
+        let left = store.envelopes_since(&d, &BTreeMap::new(), false).unwrap();
+        assert_eq!(left, vec![vec![3]], "the juror's envelope is never pruned");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
