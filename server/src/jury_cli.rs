@@ -232,8 +232,13 @@ pub fn annotations(home: &Home, id: &str) -> Result<()> {
                     String::new(),
                 ),
             };
+            let quote = if quote.is_empty() {
+                String::new()
+            } else {
+                format!(" « {quote} »")
+            };
             println!(
-                "{} [{}] {} {} « {} » : {}",
+                "{} [{}] {} {}{} : {}",
                 a.id,
                 or_unnamed(&review.juror),
                 status,

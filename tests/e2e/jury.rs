@@ -139,6 +139,30 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
         "--nom",
         "Bruno Petit",
     ]);
+    // And a region of the dashboard image (annexe 6); a region outside the image is refused.
+    let (ok, err) = bruno.try_run(&[
+        "jury",
+        "annotate",
+        &id,
+        "--annexe",
+        "6",
+        "--region",
+        "0.8,0.1,0.5,0.2",
+        "--commentaire",
+        "x",
+    ]);
+    assert!(!ok && err.contains("doit tenir dans l'image"), "{err}");
+    bruno.run(&[
+        "jury",
+        "annotate",
+        &id,
+        "--annexe",
+        "6",
+        "--region",
+        "0.1,0.2,0.5,0.25",
+        "--commentaire",
+        "Le taux d'erreur affiché",
+    ]);
     bruno.run(&["jury", "link", &id, "--annexe", "7", "C4"]);
     bruno.run(&[
         "jury",
@@ -179,7 +203,9 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
                 "[Alice Durand] en place fiches.0.taches « écrire les scripts d'extraction » : Quels formats ? {CANARY_A}"
             )) && notes.contains(&format!(
                 "[Bruno Petit] sur la pièce annexe 7 page 2 « pseudonymisation d'un jeu de courriers numérisés » : Preuve de C4 {CANARY_B}"
-            )),
+            )) && notes.contains(
+                "[Bruno Petit] sur la pièce annexe 6 région 0.1,0.2,0.5,0.25 : Le taux d'erreur affiché"
+            ),
             "{notes}"
         );
     }
