@@ -135,6 +135,17 @@ pub fn get(addr: SocketAddr, path: &str) -> Response {
     request(addr, "GET", path, None)
 }
 
+/// `Read::read` hands a signal's EINTR to its caller (CI once failed on it while chromium's
+/// processes came and went); `read_to_end` and `read_line` already retry, this does the same.
+fn read_retrying(stream: &mut TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match stream.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
 /// One HTTP/1.1 request over a fresh connection, with an optional JSON body.
 pub fn request(addr: SocketAddr, method: &str, path: &str, json: Option<&[u8]>) -> Response {
     let mut stream = TcpStream::connect(addr).expect("connects");
@@ -164,7 +175,7 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, json: Option<&[u8]>) 
         if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
             break split;
         }
-        let n = stream.read(&mut buf).expect("response");
+        let n = read_retrying(&mut stream, &mut buf).expect("response");
         assert!(n > 0, "connection closed before the headers ended");
         raw.extend_from_slice(&buf[..n]);
     };
@@ -176,7 +187,7 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, json: Option<&[u8]>) 
     match length {
         Some(length) => {
             while raw.len() < split + 4 + length {
-                let n = stream.read(&mut buf).expect("response body");
+                let n = read_retrying(&mut stream, &mut buf).expect("response body");
                 assert!(n > 0, "connection closed before the body ended");
                 raw.extend_from_slice(&buf[..n]);
             }
