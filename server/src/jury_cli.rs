@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use livret_shared::export::{self, DossierJson};
 use livret_shared::pdf_export::{self, EvidenceLabels};
 use livret_shared::referentiel::{self, Referentiel};
-use livret_shared::review::anchor::{Anchored, Found, TextAnchor};
+use livret_shared::review::anchor::TextAnchor;
 use livret_shared::review::{
     self, Annotation, Decision, Evidence, JurorReview, Level, Rating, Target, coverage,
 };
@@ -200,21 +200,7 @@ pub fn annotations(home: &Home, id: &str) -> Result<()> {
             let (status, place, quote) = match &a.target {
                 Target::Text { path, anchor } => {
                     let text = replica.dossier().get(path).unwrap_or_default();
-                    let status = match anchor.anchor(&text) {
-                        Anchored::At {
-                            found: Found::InPlace,
-                            ..
-                        } => "en place".to_string(),
-                        Anchored::At {
-                            found: Found::Moved,
-                            position,
-                        } => format!("déplacée (caractère {})", position.start),
-                        Anchored::At {
-                            found: Found::Approximate { edits },
-                            ..
-                        } => format!("approximative ({edits} modification(s))"),
-                        Anchored::Orphaned => "orpheline".to_string(),
-                    };
+                    let status = anchor.anchor(&text).label_fr();
                     (status, path.clone(), anchor.quote.exact.clone())
                 }
                 Target::PdfPage {

@@ -939,16 +939,35 @@ impl Replica {
     }
 }
 
+/// Where a replica's content stands (see [`Replica::others_work_marker`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkMarker {
+    dossier: Vec<ChangeHash>,
+    reviews: Vec<([u8; 32], Vec<ChangeHash>)>,
+    decision: Option<Decision>,
+}
+
 /// The jury's side (`jury.rs`): keys, reviews, releases.
 impl Replica {
-    /// What changes when others' work is applied: the dossier's heads, and the jury's
-    /// released decision (a document of its own, not in the dossier). Compared before and
-    /// after a sync to know whether to show anything new.
-    pub fn others_work_marker(&mut self) -> (Vec<ChangeHash>, Option<Decision>) {
-        (
-            self.dossier.automerge().get_heads(),
-            self.decision().map(|(_, d)| d),
-        )
+    /// What changes when others' work is applied: the dossier's heads, the jury's reviews
+    /// this device reads, and the released decision (documents of their own, not in the
+    /// dossier). Compared before and after a sync to know whether to show anything new.
+    pub fn others_work_marker(&mut self) -> WorkMarker {
+        WorkMarker {
+            dossier: self.dossier.automerge().get_heads(),
+            reviews: self
+                .jury
+                .reviews
+                .iter_mut()
+                .map(|(w, d)| (*w, d.heads()))
+                .collect(),
+            decision: self.decision().map(|(_, d)| d),
+        }
+    }
+
+    /// This device's signing key: how its own review is told from the others'.
+    pub fn me(&self) -> [u8; 32] {
+        self.me
     }
 
     /// Whether this device sits on the dossier's jury now.

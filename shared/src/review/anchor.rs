@@ -63,6 +63,45 @@ pub enum Anchored {
     Orphaned,
 }
 
+impl Anchored {
+    /// Where the passage is, as a juror reads it: « en place », « déplacée (caractère 12) »…
+    pub fn label_fr(&self) -> String {
+        match self {
+            Anchored::At {
+                found: Found::InPlace,
+                ..
+            } => "en place".into(),
+            Anchored::At {
+                found: Found::Moved,
+                position,
+            } => format!("déplacée (caractère {})", position.start),
+            Anchored::At {
+                found: Found::Approximate { edits },
+                ..
+            } => format!("approximative ({edits} modification(s))"),
+            Anchored::Orphaned => "orpheline".into(),
+        }
+    }
+
+    pub fn label_en(&self) -> String {
+        match self {
+            Anchored::At {
+                found: Found::InPlace,
+                ..
+            } => "in place".into(),
+            Anchored::At {
+                found: Found::Moved,
+                position,
+            } => format!("moved (character {})", position.start),
+            Anchored::At {
+                found: Found::Approximate { edits },
+                ..
+            } => format!("approximate ({edits} edit(s))"),
+            Anchored::Orphaned => "orphaned".into(),
+        }
+    }
+}
+
 /// The code point index of UTF-16 offset `utf16` in `text` (what a browser selection gives).
 pub fn char_index(text: &str, utf16: usize) -> usize {
     let mut units = 0;

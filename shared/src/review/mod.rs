@@ -53,6 +53,15 @@ impl Level {
         }
     }
 
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Level::NonAcquis => "not acquired",
+            Level::EnCours => "being acquired",
+            Level::Acquis => "acquired",
+            Level::Maitrise => "mastered",
+        }
+    }
+
     /// Acquis or maîtrise: what the grille d'évaluation records as « acquis ».
     pub fn acquired(self) -> bool {
         self >= Level::Acquis
