@@ -17,7 +17,7 @@ use crate::{metrics, session};
 
 /// What the status line says about local saving.
 #[derive(Clone, Debug, PartialEq)]
-enum SaveState {
+pub(crate) enum SaveState {
     Saved,
     Saving,
     Failed(String),
@@ -25,7 +25,7 @@ enum SaveState {
 
 /// What the status line says about the relay.
 #[derive(Clone, Debug, PartialEq)]
-enum SyncState {
+pub(crate) enum SyncState {
     Waiting,
     Syncing,
     Synced,
@@ -38,29 +38,31 @@ enum SyncState {
 }
 
 #[derive(Clone, Copy)]
-struct Signals {
-    save: RwSignal<SaveState>,
-    sync: RwSignal<SyncState>,
+pub(crate) struct Signals {
+    pub(crate) save: RwSignal<SaveState>,
+    pub(crate) sync: RwSignal<SyncState>,
     /// The fiches activité shown, in order (their places in the document), and the deleted
     /// ones (kept, so a delete can be undone).
-    fiches: RwSignal<Vec<usize>>,
-    deleted: RwSignal<Vec<usize>>,
+    pub(crate) fiches: RwSignal<Vec<usize>>,
+    pub(crate) deleted: RwSignal<Vec<usize>>,
     /// Bumped on every change to the document (typed here or merged from others): what
     /// the récapitulatif recomputes from.
-    revision: RwSignal<u64>,
+    pub(crate) revision: RwSignal<u64>,
     /// The dossier's référentiel, read once when it opens (the picker and the récapitulatif
     /// would otherwise parse it again on every keystroke).
-    referentiel: StoredValue<Option<Referentiel>>,
+    pub(crate) referentiel: StoredValue<Option<Referentiel>>,
     /// The other members in the dossier now, and where.
-    present: RwSignal<Vec<session::Here>>,
+    pub(crate) present: RwSignal<Vec<session::Here>>,
     /// The annexes, read again on every change but passed on only when they changed: the
     /// table and each fiche's evidence picker are not redrawn on each keystroke elsewhere.
-    annexes: Memo<Vec<Annexe>>,
+    pub(crate) annexes: Memo<Vec<Annexe>>,
     /// The comment threads this device reads (none for a juror), read again when others'
     /// edits arrive and after a comment here, not on each keystroke.
-    comments: RwSignal<Comments>,
+    pub(crate) comments: RwSignal<Comments>,
     /// Whether this device comments (the candidate and advisors).
-    may_comment: RwSignal<bool>,
+    pub(crate) may_comment: RwSignal<bool>,
+    /// Whether this device sits on the dossier's jury (reads the fields, reviews them).
+    pub(crate) juror: RwSignal<bool>,
 }
 
 thread_local! {
@@ -80,7 +82,7 @@ const RETRY_STEP_MS: i32 = 200;
 
 /// Saves what was just changed on this device (and sends it when the relay's connection is
 /// up: [`session::save_typed`]).
-fn persist(st: Signals) {
+pub(crate) fn persist(st: Signals) {
     st.revision.update(|r| *r += 1);
     PENDING_SAVES.with(|p| p.set(p.get() + 1));
     st.save.set(SaveState::Saving);
@@ -250,6 +252,29 @@ fn keep_live(st: Signals) {
     });
 }
 
+/// While a juror's editor is open: asks the relay for jury key grants now and then (often
+/// while the key is awaited, rarely once held: a juror who joins later gets it from here).
+fn keep_jury_keys(st: Signals) {
+    const WAITING_MS: i32 = 2_000;
+    const HOLDING_MS: i32 = 30_000;
+    spawn_local(async move {
+        let mut waited = 0;
+        while st.sync.try_get_untracked().is_some() {
+            session::sleep(RETRY_STEP_MS).await;
+            waited += RETRY_STEP_MS;
+            let every = if session::waiting_for_jury_key() {
+                WAITING_MS
+            } else {
+                HOLDING_MS
+            };
+            if waited >= every {
+                waited = 0;
+                session::ask_jury_keys_live();
+            }
+        }
+    });
+}
+
 /// While the editor is open: says again where this device is (the others forget a silent
 /// member) and forgets the members who went silent.
 fn keep_presence(st: Signals) {
@@ -331,6 +356,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
         }),
         comments: RwSignal::new(Comments::default()),
         may_comment: RwSignal::new(false),
+        juror: RwSignal::new(false),
     };
     let title = RwSignal::new(String::new());
     // The browser knows first when the network goes or comes back: the kept connection is
@@ -357,6 +383,11 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 })
                 .unwrap_or_default();
                 st.referentiel.set_value(referentiel);
+                st.juror
+                    .set(session::with_open(|r| r.is_juror()).unwrap_or(false));
+                if st.juror.get_untracked() {
+                    keep_jury_keys(st);
+                }
                 refresh_fiches(st);
                 refresh_comments(st);
                 title.set(name);
@@ -410,6 +441,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                     <h2>{move || format!("Livret 2 — {}", title.get())}</h2>
                     <Presents st=st/>
                     <DecisionJury st=st/>
+                    {move || st.juror.get().then(|| view! { <crate::jury::Examen st=st/> })}
                     <Sommaire/>
                     <Partage st=st/>
                     <ExportPdf/>
@@ -1386,16 +1418,25 @@ fn Field(path: String, text: &'static FieldText, kind: FieldKind, st: Signals) -
     let guidance = (!text.guidance_fr.is_empty())
         .then(|| view! { <p id=help.clone() class="aide">{move || t(text.guidance_fr, text.guidance_en)}</p> });
     let described = (!text.guidance_fr.is_empty()).then(|| help.clone());
+    // A juror reads the fields (and selects passages in them to annotate), never writes.
     let control = if kind == FieldKind::Text {
         view! {
-            <textarea id=id.clone() rows="6" aria-describedby=described on:focus=focused on:input=on_input prop:value=shown></textarea>
+            <textarea id=id.clone() rows="6" aria-describedby=described on:focus=focused on:input=on_input prop:value=shown prop:readOnly=move || st.juror.get()></textarea>
         }
         .into_any()
     } else {
         view! {
-            <input id=id.clone() type="text" aria-describedby=described on:focus=focused on:input=on_input prop:value=shown/>
+            <input id=id.clone() type="text" aria-describedby=described on:focus=focused on:input=on_input prop:value=shown prop:readOnly=move || st.juror.get()/>
         }
         .into_any()
+    };
+    let annotations = {
+        let (path, id) = (comment_path.clone(), id.clone());
+        move || {
+            st.juror.get().then(|| {
+                view! { <crate::jury::FieldAnnotations path=path.clone() field_id=id.clone() st=st/> }
+            })
+        }
     };
     view! {
         <div class="champ">
@@ -1403,6 +1444,7 @@ fn Field(path: String, text: &'static FieldText, kind: FieldKind, st: Signals) -
             {guidance}
             {others_here}
             {control}
+            {annotations}
             <FieldComments path=comment_path field_id=id st=st/>
         </div>
     }
@@ -1592,7 +1634,7 @@ fn when(at_ms: u64) -> String {
 }
 
 /// An element id made of a compétence code (`C1.2` → `C1_2`: dots would read as CSS classes).
-fn code_id(code: &str) -> String {
+pub(crate) fn code_id(code: &str) -> String {
     code.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()

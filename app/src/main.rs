@@ -5,6 +5,7 @@
 mod editor;
 mod i18n;
 mod idb;
+mod jury;
 mod metrics;
 mod session;
 mod ws;

@@ -897,6 +897,27 @@ pub async fn go_live() -> Result<bool, String> {
     Ok(before != after)
 }
 
+/// A juror asks the relay, on the kept connection, for the jury key grants it holds for
+/// this device (the answer is taken by [`next_live_event`]): how a key granted after this
+/// device synced reaches it without a reconnection. Nothing for anyone else, or offline.
+pub fn ask_jury_keys_live() {
+    let Some((id, socket)) = LIVE.with(|l| {
+        l.borrow()
+            .as_ref()
+            .map(|live| (live.id, live.socket.clone()))
+    }) else {
+        return;
+    };
+    if with_open(|r| r.id == id && r.is_juror()).unwrap_or(false) {
+        let _ = send(&socket, &ClientMsg::JuryKeys { dossier: id });
+    }
+}
+
+/// Whether this juror still waits for the jury key (its own, or to read the others').
+pub fn waiting_for_jury_key() -> bool {
+    with_open(|r| r.is_juror() && (!r.has_jury_key() || r.locked_reviews() > 0)).unwrap_or(false)
+}
+
 /// Whether the open dossier removed this device (it knows from the membership log).
 pub fn removed_from_open() -> bool {
     with_open(|r| !r.is_member()).unwrap_or(false)
@@ -952,20 +973,28 @@ async fn send_typed() -> Result<(), String> {
     let Some(socket) = LIVE.with(|l| l.borrow().as_ref().map(|live| live.socket.clone())) else {
         return save_open().await;
     };
-    let sealed = with_device_and_open(|device, replica| {
-        replica
+    // The dossier's edits, and a juror's review and release (each on its own channel).
+    let sealed: Vec<Vec<u8>> = with_device_and_open(|device, replica| {
+        let mut sealed: Vec<Vec<u8>> = replica
             .flush(device, random_nonce())
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .collect();
+        sealed.extend(
+            replica
+                .flush_jury(device, random_nonce)
+                .map_err(|e| e.to_string())?,
+        );
+        Ok::<_, String>(sealed)
     })?;
-    let counter = match &sealed {
-        Some(envelope) => Some(
-            Envelope::parse(envelope)
-                .map_err(|e| e.to_string())?
-                .header
-                .counter,
-        ),
-        None => None,
-    };
+    let mut counter = None;
+    for envelope in &sealed {
+        let c = Envelope::parse(envelope)
+            .map_err(|e| e.to_string())?
+            .header
+            .counter;
+        counter = counter.max(Some(c));
+    }
     if counter.is_some() {
         LIVE.with(|l| {
             if let Some(live) = l.borrow_mut().as_mut() {
@@ -974,12 +1003,12 @@ async fn send_typed() -> Result<(), String> {
         });
     }
     save_open().await?;
-    if let Some(envelope) = sealed
-        && let Err(e) = send(&socket, &ClientMsg::Push { envelope })
-    {
-        // Kept in the outbox: the next full sync sends it.
-        close_live();
-        return Err(e);
+    for envelope in sealed {
+        if let Err(e) = send(&socket, &ClientMsg::Push { envelope }) {
+            // Kept in the outbox: the next full sync sends it.
+            close_live();
+            return Err(e);
+        }
     }
     Ok(())
 }
@@ -1052,6 +1081,28 @@ pub async fn next_live_event() -> Result<LiveEvent, String> {
             save_open().await?;
             Ok(LiveEvent::Merged)
         }
+        ServerMsg::JuryKeys {
+            dossier,
+            epoch,
+            key_id,
+            granted,
+            grants,
+        } if dossier == id => {
+            // A juror's question on the kept connection ([`ask_jury_keys_live`]): grants
+            // taken (reviews that waited for the key open), the key granted to jurors who
+            // joined since, and this juror's review sealed once its key is there.
+            let before = with_open(Replica::others_work_marker)?;
+            if let Some(grant) = take_jury_keys(id, epoch, key_id, &granted, &grants)? {
+                send(&socket, &grant)?;
+            }
+            save_typed().await?;
+            let after = with_open(Replica::others_work_marker)?;
+            Ok(if before == after {
+                LiveEvent::Quiet
+            } else {
+                LiveEvent::Merged
+            })
+        }
         ServerMsg::Presence { envelope } => {
             // A message that does not open (a removed member's, a forgery, an old epoch) is
             // ignored: presence is a courtesy, never worth dropping the connection.
@@ -1101,6 +1152,10 @@ pub fn my_name() -> String {
         return given.trim().to_string();
     }
     with_open(|r| {
+        // The état civil is the candidate's: an advisor or a juror is not named after it.
+        if r.membership().role_of(&r.me()) != Some(Role::Owner) {
+            return String::new();
+        }
         let prenom = r.dossier().get("etat_civil.prenom").unwrap_or_default();
         let nom = r.dossier().get("etat_civil.nom").unwrap_or_default();
         format!("{prenom} {nom}").trim().to_string()
@@ -1299,6 +1354,15 @@ async fn sync_exchange(socket: &Socket) -> Result<(), String> {
     for entry in &to_publish {
         publish(socket, id, entry).await?;
     }
+    // A juror: the jury key taken or made and granted (after the catch-up, which tells who
+    // sits on the jury now), then the review sealed with it goes with the rest.
+    jury_keys(socket, id).await?;
+    with_device_and_open(|device, replica| {
+        replica
+            .flush_jury(device, random_nonce)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })?;
     let outbox = with_open(|r| r.outbox())?;
     let mut waiting = std::collections::BTreeSet::new();
     for envelope in outbox {
@@ -1329,6 +1393,71 @@ async fn sync_exchange(socket: &Socket) -> Result<(), String> {
     // and is tried again at the next sync.
     let _ = upload_pending(socket, id, &|_, _| {}).await;
     Ok(())
+}
+
+/// A juror's part of a full sync: takes the jury key grants the relay keeps for this
+/// device, makes the epoch's key if the jury has none yet (the relay keeps the first one
+/// made), and grants it to the jurors who lack it. Nothing for anyone else.
+async fn jury_keys(socket: &Socket, id: DossierId) -> Result<(), String> {
+    if !with_open(|r| r.is_juror())? {
+        return Ok(());
+    }
+    let mut ask = ClientMsg::JuryKeys { dossier: id };
+    // Twice at most: what the relay has, then what it has after this device's grants.
+    for _ in 0..2 {
+        send(socket, &ask)?;
+        let (relay_epoch, key_id, granted, grants) = loop {
+            match next_message(socket).await? {
+                ServerMsg::JuryKeys {
+                    dossier,
+                    epoch,
+                    key_id,
+                    granted,
+                    grants,
+                } if dossier == id => break (epoch, key_id, granted, grants),
+                ServerMsg::Rejected { detail, reason } => {
+                    return Err(relay_refused(&detail, reason.as_str()));
+                }
+                other => apply_live(id, &other)?,
+            }
+        };
+        match take_jury_keys(id, relay_epoch, key_id, &granted, &grants)? {
+            Some(grant) => ask = grant,
+            None => break,
+        }
+    }
+    Ok(())
+}
+
+/// Takes the jury key grants the relay answered with, and returns the grants this juror
+/// owes the others (the epoch's key to jurors who lack it), if any.
+fn take_jury_keys(
+    id: DossierId,
+    relay_epoch: u32,
+    key_id: Option<[u8; 16]>,
+    granted: &[[u8; 32]],
+    grants: &[livret_shared::jury::JuryGrant],
+) -> Result<Option<ClientMsg>, String> {
+    let to_send = with_device_and_open(|device, replica| {
+        replica
+            .accept_jury_grants(device, grants)
+            .map_err(|e| e.to_string())?;
+        if relay_epoch != replica.membership().epoch {
+            // The relay is at another epoch: granting waits for the next sync.
+            return Ok(None);
+        }
+        replica
+            .jury_grants_to_send(device, key_id, granted)
+            .map_err(|e| e.to_string())
+    })?;
+    Ok(
+        to_send.map(|(epoch, key_id, grants)| ClientMsg::GrantJuryKey {
+            dossier: id,
+            epoch,
+            key_id,
+            grants,
+        }),
+    )
 }
 
 /// The candidate's other keys this device knows (identity lines).

@@ -1318,3 +1318,247 @@ const AFTER_REMOVAL: &str = "Écrit après le retrait de l'accompagnateur.";
 const ADVISOR_NAME: &str = "Camille Conseil-Présence";
 /// The advisor's comment: sealed for the candidate and advisors, never readable elsewhere.
 const ADVISOR_COMMENT: &str = "Commentaire : chiffrer les résultats (CANARI-fil-2b9e).";
+
+/// A juror's passage and comment typed in the browser: sealed for the jury.
+const JURY_CANARY: &str = "CANARI-jure-navigateur-5c19";
+
+/// A juror reviews in the browser while another reviews from the command line: the key the
+/// first juror made reaches the browser once granted (asked for on the kept connection), the
+/// other's review opens there; the browser's juror annotates a passage, links evidence,
+/// rates, sees the jury's merged matrix with its disagreement, the annotation orphaned when
+/// the candidate deletes its passage, and releases the decision. The other juror reads
+/// all of it; the candidate reads the decision only; the relay reads nothing.
+#[test]
+fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
+    let relay = Relay::start();
+    let url = relay.url("");
+    let candidate = Device::new("jury-nav-candidat");
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/dossiers/exemple-developpeuse-ia.json");
+    let id = candidate.run(&[
+        "dossier",
+        "import",
+        sample.to_str().unwrap(),
+        "--relay",
+        &url,
+    ]);
+    let alice = Device::new("jury-nav-alice");
+    candidate.share_with(&id, &alice, "juror", &url);
+    alice.run(&[
+        "jury",
+        "rate",
+        &id,
+        "C1",
+        "3",
+        "--justification",
+        "Scripts en production",
+        "--nom",
+        "Alice Durand",
+    ]);
+    alice.run(&["jury", "link", &id, "--fiche", "1", "C1"]);
+    alice.run(&["sync"]);
+
+    let browser = Browser::start();
+    browser.goto(&relay.url("/"));
+    first_run(&browser);
+    let identity = browser.wait_text("[data-testid=identite]", |t| t.starts_with("livret1:"));
+    candidate.run(&["dossier", "share", &id, &identity, "--role", "juror"]);
+    browser.click("#rechercher-dossiers");
+    browser.wait_text("[data-testid=recherche-dossiers]", |t| {
+        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
+    });
+    browser.click("[data-testid=dossiers] button");
+    browser.wait_for("[data-testid=examen-jury]");
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t.starts_with("Synchronisé avec le relais")
+    });
+    // The fields are read, not written, by a juror.
+    assert_eq!(
+        browser.property("#f-fiches-0-taches", "readOnly").as_bool(),
+        Some(true)
+    );
+    // Alice's review waits for the jury key she holds; her next sync grants it.
+    browser.wait_for("[data-testid=jury-cle]");
+    alice.run(&["sync"]);
+    browser.wait_text("#vue-matrice", |t| t.contains("Vue de Alice Durand"));
+
+    browser.retype("#nom-jure", "Bruno Petit");
+    // A passage of a fiche, selected in the field, annotated.
+    let passage = "écrire les scripts d'extraction";
+    let at = in_page(
+        &browser,
+        &format!(
+            r##"(() => {{ const f = document.querySelector("#f-fiches-0-taches");
+                const at = f.value.indexOf("{passage}");
+                f.focus(); f.setSelectionRange(at, at + {}); return at; }})()"##,
+            passage.chars().count()
+        ),
+    );
+    assert_ne!(at, "-1");
+    browser.click("#annoter-f-fiches-0-taches");
+    browser.wait_text("[data-testid=passage]", |t| t == passage);
+    browser.type_into(
+        "#annotation-f-fiches-0-taches",
+        &format!("Quels formats ? {JURY_CANARY}"),
+    );
+    browser.click("#enregistrer-annotation-f-fiches-0-taches");
+    browser.wait_text(".annotations-champ [data-testid=annotation]", |t| {
+        t.contains("[Bruno Petit]") && t.contains("en place")
+    });
+    // Evidence linked, compétences rated (justification first: saved with the rating).
+    browser.click("#lien-a2-C4");
+    browser.type_into(
+        "#justification-C1",
+        "Peu de preuves du passage en production",
+    );
+    browser.click("#note-C1 option[value='1']");
+    browser.click("#note-C4 option[value='2']");
+    browser.wait_text("[data-testid=etat-sauvegarde]", |t| {
+        t == "Enregistré sur cet appareil"
+    });
+    browser.assert_accessible("juror's review");
+
+    // The jury's merged view: both ratings of C1, their disagreement, who linked what.
+    browser.click("#vue-matrice option[value='jury']");
+    let c1 = browser.wait_text("tr[data-code='C1'] [data-testid=notes]", |t| {
+        t.contains("Alice Durand : 3 maîtrise")
+    });
+    assert!(
+        c1.contains("Bruno Petit : 1 en cours d'acquisition"),
+        "{c1}"
+    );
+    assert_eq!(
+        browser.text("tr[data-code='C1'] [data-testid=drapeaux]"),
+        "Désaccord"
+    );
+    assert!(
+        browser
+            .attribute("tr[data-code='C1']", "class")
+            .contains("desaccord")
+    );
+    // A compétence nobody linked evidence to is a gap, said in words.
+    assert!(
+        browser
+            .text("[data-testid=matrice]")
+            .contains("Lacune : aucune preuve")
+    );
+    browser.assert_accessible("the jury's merged matrix");
+
+    // Alice reads Bruno's review from the browser: rating, link, annotation.
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t.starts_with("Synchronisé avec le relais")
+    });
+    let mut seen = String::new();
+    for _ in 0..50 {
+        alice.run(&["sync"]);
+        seen = alice.run(&["jury", "coverage", &id]);
+        if seen.contains("Bruno Petit: 1 en cours d'acquisition") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let merged = seen
+        .split("== Jury (toutes les vues)")
+        .nth(1)
+        .unwrap_or_default();
+    let c1 = merged
+        .lines()
+        .find(|l| l.starts_with("C1 |"))
+        .unwrap_or_default();
+    assert!(
+        c1.contains("Alice Durand: 3 maîtrise")
+            && c1.contains("Bruno Petit: 1 en cours d'acquisition")
+            && c1.contains("DÉSACCORD"),
+        "{seen}"
+    );
+    let c4 = merged
+        .lines()
+        .find(|l| l.starts_with("C4 |"))
+        .unwrap_or_default();
+    assert!(c4.contains("Annexe 2 (Bruno Petit)"), "{c4}");
+    let notes = alice.run(&["jury", "annotations", &id]);
+    assert!(
+        notes.contains(&format!(
+            "[Bruno Petit] en place fiches.0.taches « {passage} » : Quels formats ? {JURY_CANARY}"
+        )),
+        "{notes}"
+    );
+
+    // The candidate rewrites the tasks without the passage: in the juror's open dossier the
+    // annotation is reported orphaned, not lost.
+    candidate.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.taches",
+        "Recenser les sources ; modéliser l'entrepôt PostgreSQL.",
+    ]);
+    candidate.run(&["sync"]);
+    let orphan = browser.wait_text(
+        ".annotations [data-testid=annotation][data-etat=orpheline]",
+        |t| t.contains("[Bruno Petit]"),
+    );
+    assert!(
+        orphan.contains("orpheline") && orphan.contains(passage),
+        "{orphan}"
+    );
+
+    // The decision, proposed from the ratings (C1: one 3, one 1, not a majority), released.
+    browser.click("#formulaire-decision summary");
+    assert_eq!(
+        browser.property("#acquise-C1", "checked").as_bool(),
+        Some(false)
+    );
+    assert_eq!(
+        browser.property("#acquise-C4", "checked").as_bool(),
+        Some(true)
+    );
+    browser.click("#publier-decision");
+    browser.wait_text("[data-testid=decision-etat]", |t| {
+        t == "Indiquez la date du jury."
+    });
+    in_page(
+        &browser,
+        r##"document.querySelector("#decision-date").value = "2027-03-15""##,
+    );
+    browser.click("#publier-decision");
+    browser.wait_text("[data-testid=decision-etat]", |t| {
+        t.starts_with("Donnez les motifs")
+    });
+    browser.type_into("#decision-motifs", "C1 reste à démontrer.");
+    browser.click("#publier-decision");
+    browser.wait_text("[data-testid=decision-etat]", |t| {
+        t.starts_with("Décision publiée")
+    });
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t.starts_with("Synchronisé avec le relais")
+    });
+    let mut decision = String::new();
+    for _ in 0..50 {
+        candidate.run(&["sync"]);
+        decision = candidate.run(&["dossier", "decision", &id]);
+        if decision.contains("2027-03-15") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(
+        decision.starts_with("Validation")
+            && decision.contains("C4 : acquis")
+            && decision.contains("C1 : non acquis")
+            && decision.contains("Alice Durand")
+            && decision.contains("Bruno Petit")
+            && decision.contains("C1 reste à démontrer."),
+        "{decision}"
+    );
+    assert!(!decision.contains(JURY_CANARY), "{decision}");
+
+    for (path, bytes) in files_under(&relay.data) {
+        assert!(
+            !contains(&bytes, JURY_CANARY.as_bytes()),
+            "the juror's canary in {}",
+            path.display()
+        );
+    }
+    assert!(!contains(&relay.output(), JURY_CANARY.as_bytes()));
+}
