@@ -2001,6 +2001,48 @@ fn json_of<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> 
     serde_json::from_str(&value.as_string().unwrap_or_default()).map_err(|e| e.to_string())
 }
 
+fn pdf_module_unavailable() -> String {
+    i18n::t(
+        "module PDF indisponible (hors ligne avant sa première utilisation ?)",
+        "PDF module unavailable (offline before its first use?)",
+    )
+    .to_string()
+}
+
+/// The PDF module (`app/pdf`, its own wasm), loaded by index.html's `livretLoadPdf` the
+/// first time it is needed and kept by the service worker.
+async fn pdf_module() -> Result<JsValue, String> {
+    let window = web_sys::window().ok_or_else(no_window)?;
+    JsFuture::from(js_sys::Promise::from(call(&window, "livretLoadPdf", &[])?))
+        .await
+        .map_err(|_| pdf_module_unavailable())
+}
+
+/// The text of the PDF annexe at `place`, page by page, read on this device by the PDF
+/// module (the file decrypted here, fetched from the relay if need be): what a juror's
+/// annotation on a page quotes.
+pub async fn annexe_pages(
+    place: usize,
+    progress: &dyn Fn(u32, u32),
+) -> Result<Vec<String>, String> {
+    let (bytes, media_type) = evidence_bytes(place, progress).await?;
+    let looks_like_pdf = bytes[..bytes.len().min(1024)]
+        .windows(5)
+        .any(|w| w == b"%PDF-");
+    if media_type != "application/pdf" && !looks_like_pdf {
+        return Err(i18n::t("cette annexe n'est pas un PDF", "this annex is not a PDF").into());
+    }
+    let module = pdf_module().await?;
+    // A file pdf-extract cannot read is refused with its reason; one that makes it panic
+    // traps the module (panic=abort in wasm), which the call reports as a failure too.
+    let pages = call(
+        &module,
+        "pdf_pages",
+        &[js_sys::Uint8Array::from(bytes.as_slice()).into()],
+    )?;
+    json_of(pages)
+}
+
 /// The open dossier's Livret 2 as PDF, made on this device by the PDF module (its own wasm,
 /// loaded now: see `app/pdf`), with the fonts that come with the app and the annexes
 /// decrypted here one at a time: a `blob:` address to download, and what was printed
@@ -2009,18 +2051,7 @@ fn json_of<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> 
 pub async fn export_pdf(
     progress: &dyn Fn(export::Progress),
 ) -> Result<(String, Vec<export::Notice>), String> {
-    let window = web_sys::window().ok_or_else(no_window)?;
-    let unavailable = || {
-        i18n::t(
-            "module d'export PDF indisponible (hors ligne avant sa première utilisation ?)",
-            "PDF export module unavailable (offline before its first use?)",
-        )
-        .to_string()
-    };
-    // index.html's loader: imports /pdf/livret_pdf.js and instantiates its wasm.
-    let module = JsFuture::from(js_sys::Promise::from(call(&window, "livretLoadPdf", &[])?))
-        .await
-        .map_err(|_| unavailable())?;
+    let module = pdf_module().await?;
     let regular = app_file("/fonts/DejaVuSans.ttf").await?;
     let bold = app_file("/fonts/DejaVuSans-Bold.ttf").await?;
     let (json, annexes) = with_open(|r| {
@@ -2034,7 +2065,7 @@ pub async fn export_pdf(
         js_sys::Reflect::get(&module, &JsValue::from_str("PdfExport"))
             .ok()
             .and_then(|c| wasm_bindgen::JsCast::dyn_into(c).ok())
-            .ok_or_else(unavailable)?;
+            .ok_or_else(pdf_module_unavailable)?;
     let args: js_sys::Array = [
         JsValue::from_str(&json),
         js_sys::Uint8Array::from(regular.as_slice()).into(),
@@ -2043,7 +2074,7 @@ pub async fn export_pdf(
     .iter()
     .collect();
     let pdf = js_sys::Reflect::construct(&constructor, &args)
-        .map_err(|e| e.as_string().unwrap_or_else(unavailable))?;
+        .map_err(|e| e.as_string().unwrap_or_else(pdf_module_unavailable))?;
     progress(json_of(call(&pdf, "progress", &[])?)?);
     yield_to_browser().await;
     while let Some(next) = call(&pdf, "next_annexe", &[])?.as_string() {

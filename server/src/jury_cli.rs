@@ -158,13 +158,9 @@ pub async fn annotate(
             let [x, y, w, h] = parts[..] else {
                 bail!("région attendue : x,y,largeur,hauteur (fractions de 0 à 1)");
             };
-            let inside = |v: f32| (0.0..=1.0).contains(&v);
-            if !(inside(x) && inside(y) && inside(w) && inside(h) && x + w <= 1.0 && y + h <= 1.0)
-                || w == 0.0
-                || h == 0.0
-            {
+            let Some(target) = Target::image_region(annexe, x, y, w, h) else {
                 bail!("la région doit tenir dans l'image (fractions de 0 à 1)");
-            }
+            };
             if !replica
                 .dossier()
                 .annexes()
@@ -173,7 +169,7 @@ pub async fn annotate(
             {
                 bail!("le dossier n'a pas d'annexe n° {annexe}");
             }
-            Target::ImageRegion { annexe, x, y, w, h }
+            target
         }
     };
     name_me(&mut replica, name)?;

@@ -1342,6 +1342,23 @@ fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
         "--relay",
         &url,
     ]);
+    // Evidence files: a PDF (annexe 7) and an image (annexe 8), sealed and sent to the relay.
+    let annexes = sample.parent().unwrap().join("annexes");
+    for (file, titre, numero) in [
+        ("attestation-formation-rgpd.pdf", "Attestation RGPD", "7"),
+        ("tableau-de-bord.png", "Tableau de bord", "8"),
+    ] {
+        let got = candidate.run(&[
+            "dossier",
+            "attach",
+            &id,
+            annexes.join(file).to_str().unwrap(),
+            "--titre",
+            titre,
+        ]);
+        assert_eq!(got, numero);
+    }
+    candidate.run(&["sync"]);
     let alice = Device::new("jury-nav-alice");
     candidate.share_with(&id, &alice, "juror", &url);
     alice.run(&[
@@ -1405,6 +1422,54 @@ fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
     browser.wait_text(".annotations-champ [data-testid=annotation]", |t| {
         t.contains("[Bruno Petit]") && t.contains("en place")
     });
+    // A passage of the PDF annexe's second page: the file fetched from the relay, decrypted
+    // and its text read in the browser (by the PDF module), the passage selected in it.
+    browser.click("#annexe-a-annoter option[value='7']");
+    browser.click("#lire-annexe");
+    browser.wait_text("[data-testid=annexe-ouverte]", |t| {
+        t.starts_with("A7 — ") && t.ends_with("page(s)")
+    });
+    browser.click("#page-annexe option[value='2']");
+    let selected = in_page(
+        &browser,
+        r##"(() => { const f = document.querySelector("#texte-page");
+            const m = /pseudonymisation\s+d'un\s+jeu\s+de\s+courriers/.exec(f.value);
+            if (!m) return "absent";
+            f.focus(); f.setSelectionRange(m.index, m.index + m[0].length); return "ok"; })()"##,
+    );
+    assert_eq!(selected, "ok");
+    browser.type_into("#annotation-annexe", &format!("Preuve de C4 {JURY_CANARY}"));
+    browser.click("#enregistrer-annotation-annexe");
+    browser.wait_text("[data-testid=annotation-annexe-etat]", |t| {
+        t == "Annotation enregistrée."
+    });
+    // A region of the image, typed in percent (the keyboard's way; the mouse draws it too).
+    browser.click("#annexe-a-annoter option[value='8']");
+    browser.click("#lire-annexe");
+    browser.wait_text("[data-testid=annexe-ouverte]", |t| t == "A8 — image");
+    browser.type_into("#annotation-annexe", "Quel indicateur ?");
+    browser.click("#enregistrer-annotation-annexe");
+    browser.wait_text("[data-testid=annotation-annexe-etat]", |t| {
+        t.starts_with("La région doit être tracée")
+    });
+    for (input, percent) in [
+        ("#region-x", "10"),
+        ("#region-y", "20"),
+        ("#region-l", "50"),
+        ("#region-h", "30"),
+    ] {
+        browser.retype(input, percent);
+    }
+    browser.wait_for(".image-annexe .region");
+    browser.click("#enregistrer-annotation-annexe");
+    browser.wait_text("[data-testid=annotation-annexe-etat]", |t| {
+        t == "Annotation enregistrée."
+    });
+    browser.wait_text(".annotations", |t| {
+        t.contains("pseudonymisation d'un jeu de courriers") && t.contains("Quel indicateur ?")
+    });
+    browser.assert_accessible("an annexe annotated");
+
     // Evidence linked, compétences rated (justification first: saved with the rating).
     browser.click("#lien-a2-C4");
     browser.type_into(
@@ -1481,6 +1546,18 @@ fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
         notes.contains(&format!(
             "[Bruno Petit] en place fiches.0.taches « {passage} » : Quels formats ? {JURY_CANARY}"
         )),
+        "{notes}"
+    );
+    assert!(
+        notes.contains(&format!(
+            "[Bruno Petit] sur la pièce annexe 7 page 2 « pseudonymisation d'un jeu de courriers » : Preuve de C4 {JURY_CANARY}"
+        )),
+        "{notes}"
+    );
+    assert!(
+        notes.contains(
+            "[Bruno Petit] sur la pièce annexe 8 région 0.1,0.2,0.5,0.3 : Quel indicateur ?"
+        ),
         "{notes}"
     );
 

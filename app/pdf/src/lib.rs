@@ -6,6 +6,8 @@
 //! The app drives it one annexe at a time: `new PdfExport(json, regular, bold)`, then
 //! while `next_annexe()` describes one (JSON), `add_annexe(bytes | undefined)`, then
 //! `finish()` for the PDF's bytes. `progress()` and `notices()` answer JSON too.
+//!
+//! `pdf_pages(bytes)` reads a PDF annexe's text page by page, for a juror's annotations.
 
 use livret_shared::export;
 use livret_shared::pdf_export::{Chunks, FontFiles, LivretPdf};
@@ -79,4 +81,13 @@ impl PdfExport {
         }
         Ok(parts)
     }
+}
+
+/// The text of a PDF annexe page by page, read here on the juror's device (the relay only
+/// ever holds the file sealed): a juror anchors an annotation on a page and a quote of it.
+/// A JSON array of strings; a file pdf-extract cannot read gives an error.
+#[wasm_bindgen]
+pub fn pdf_pages(bytes: &[u8]) -> Result<String, JsValue> {
+    let pages = livret_shared::referentiel::text_by_pages(bytes).map_err(error)?;
+    serde_json::to_string(&pages).map_err(error)
 }

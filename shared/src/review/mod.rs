@@ -97,6 +97,16 @@ pub enum Target {
     },
 }
 
+impl Target {
+    /// A region of image annexe `annexe`, in fractions of its width and height: `None`
+    /// unless it is not empty and lies inside the image (what the CLI and the app accept).
+    pub fn image_region(annexe: u32, x: f32, y: f32, w: f32, h: f32) -> Option<Target> {
+        let inside = |v: f32| (0.0..=1.0).contains(&v);
+        let fits = inside(x) && inside(y) && inside(w) && inside(h) && x + w <= 1.0 && y + h <= 1.0;
+        (fits && w > 0.0 && h > 0.0).then_some(Target::ImageRegion { annexe, x, y, w, h })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Annotation {
     pub id: String,

@@ -162,3 +162,23 @@ fn the_outcome_follows_the_templates_four_decisions() {
     assert_eq!(a_acquerir.len(), codes.len() - 2);
     assert!(!a_acquerir.contains(&"C1".to_string()) && a_acquerir.contains(&"C2".to_string()));
 }
+
+#[test]
+fn an_image_region_must_be_inside_the_image_and_not_empty() {
+    assert!(Target::image_region(6, 0.1, 0.2, 0.5, 0.3).is_some());
+    assert!(Target::image_region(6, 0.0, 0.0, 1.0, 1.0).is_some());
+    for (x, y, w, h) in [
+        (0.6, 0.0, 0.5, 0.5),
+        (0.0, 0.6, 0.5, 0.5),
+        (-0.1, 0.0, 0.5, 0.5),
+        (0.1, 0.1, 0.0, 0.5),
+        (0.1, 0.1, 0.5, -0.2),
+        (f32::NAN, 0.1, 0.5, 0.5),
+        (0.1, 0.1, f32::INFINITY, 0.5),
+    ] {
+        assert!(
+            Target::image_region(6, x, y, w, h).is_none(),
+            "{x} {y} {w} {h}"
+        );
+    }
+}
