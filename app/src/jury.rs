@@ -1149,7 +1149,7 @@ fn FormulaireDecision(st: Signals, reviews: Memo<Vec<Seen>>) -> impl IntoView {
             motifs,
             now_ms(),
         );
-        let written = session::with_open(|r| r.my_release().map(|d| d.release(&decision)))
+        let written = session::with_open(|r| r.release_decision(decision.clone()))
             .and_then(|r| r.map_err(|e| e.to_string()));
         match written {
             Ok(()) => {

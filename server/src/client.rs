@@ -10,10 +10,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
 use livret_shared::comments::{CommentId, Draft};
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
-use livret_shared::keys::{DeviceId, DeviceSecret, EpochKeys};
+use livret_shared::keys::{self, DeviceId, DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Role, SignedEntry};
 use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, Rejection, ServerMsg};
-use livret_shared::sync::Replica;
+use livret_shared::sync::{Received, Replica};
 use tokio_tungstenite::tungstenite::Message;
 
 /// How long to wait for the relay before giving up on one exchange.
@@ -487,16 +487,37 @@ pub async fn dossier_open(home: &Home, id: &str, relay: &str) -> Result<()> {
         .map(|b| SignedEntry::from_bytes(b))
         .collect::<Result<_, _>>()?;
     let mut replica = Replica::join(&device, log)?;
-    replica.apply_log(
+    let received = replica.apply_log(
         &device,
         &[],
         snapshot.as_deref(),
         &envelopes,
         active_snapshot,
     )?;
+    report_received(&id, &received);
     home.set_relay(&id, relay)?;
     home.save(&mut replica)?;
     Ok(())
+}
+
+/// Says on stderr what a sync could not apply (everything else was): envelopes set aside
+/// for good, and those waiting for their epoch's key.
+fn report_received(id: &DossierId, received: &Received) {
+    for q in &received.quarantined {
+        eprintln!(
+            "dossier {id} : enveloppe n° {} de {} mise de côté ({}) ; le reste est appliqué",
+            q.counter,
+            keys::short(&q.writer),
+            q.reason
+        );
+    }
+    if received.waiting > 0 {
+        eprintln!(
+            "dossier {id} : {} enveloppe(s) en attente de la clé de leur époque (un appareil \
+             du candidat la donnera à sa prochaine synchronisation)",
+            received.waiting
+        );
+    }
 }
 
 pub fn dossier_set(home: &Home, id: &str, path: &str, value: &str) -> Result<()> {
@@ -698,13 +719,14 @@ pub async fn push_and_pull(
                 complete,
                 active_snapshot,
             } if dossier == replica.id => {
-                replica.apply_log(
+                let received = replica.apply_log(
                     device,
                     &entries,
                     snapshot.as_deref(),
                     &envelopes,
                     active_snapshot,
                 )?;
+                report_received(&replica.id, &received);
                 caught_up |= complete;
                 if !replica.is_member() {
                     bail!(

@@ -476,7 +476,7 @@ pub fn decide(
     if !matches!(decision.outcome, review::Outcome::Totale) && decision.motifs.is_empty() {
         bail!("une validation qui n'est pas totale demande ses motifs (--motifs)");
     }
-    replica.my_release()?.release(&decision);
+    replica.release_decision(decision.clone())?;
     home.save(&mut replica)?;
     println!("{}", decision.outcome.label_fr());
     Ok(())

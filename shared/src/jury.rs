@@ -387,6 +387,7 @@ mod tests {
             outcome: Outcome::Totale,
             motifs: "Compétences démontrées".into(),
             at_ms: 5,
+            supersedes: Vec::new(),
         };
         ra.my_release().unwrap().release(&decision);
         let released = ra.flush_jury(&a, random_nonce).unwrap();

@@ -14,6 +14,7 @@ pub mod fuzzing;
 pub mod jury;
 pub mod keys;
 pub mod membership;
+pub mod own_devices;
 #[cfg(feature = "pdf-export")]
 pub mod pdf_export;
 pub mod presence;

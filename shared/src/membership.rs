@@ -299,7 +299,15 @@ impl Membership {
 
     fn take_keys(&mut self, entry: &SignedEntry) -> Result<(), MembershipError> {
         for k in &entry.body.keys {
-            if k.epoch != entry.body.epoch {
+            let fits = match &entry.body.op {
+                // A newcomer joins a history sealed with every epoch's key since the dossier
+                // began: an addition may carry the earlier epochs' keys, to that member only.
+                Op::Add { member } => {
+                    k.epoch >= 1 && k.epoch <= entry.body.epoch && k.member == member.signing
+                }
+                Op::Create { .. } | Op::Remove { .. } => k.epoch == entry.body.epoch,
+            };
+            if !fits {
                 return Err(MembershipError::WrongEpoch);
             }
             self.wrapped.insert((k.member, k.epoch), k.wrapped.clone());
@@ -315,6 +323,26 @@ impl Membership {
 
     pub fn role_of(&self, signing: &[u8; 32]) -> Option<Role> {
         self.members.get(signing).map(|m| m.role)
+    }
+
+    /// Whether `member` was given the key of `epoch` (wrapped to it in some entry).
+    pub fn holds_key(&self, member: &[u8; 32], epoch: u32) -> bool {
+        self.wrapped.contains_key(&(*member, epoch))
+    }
+
+    /// Current members lacking an earlier epoch's key that `owner` holds: added after a
+    /// removal by a version of Livret that wrapped only the current epoch's key, they cannot
+    /// read what was sealed before (see [`add`], which now wraps every epoch).
+    pub fn members_missing_keys(&self, owner: &[u8; 32]) -> Vec<Member> {
+        let held: Vec<u32> = (1..self.epoch)
+            .filter(|e| self.holds_key(owner, *e))
+            .collect();
+        self.members
+            .values()
+            .filter(|m| m.signing != *owner)
+            .filter(|m| held.iter().any(|e| !self.holds_key(&m.signing, *e)))
+            .cloned()
+            .collect()
     }
 
     /// Whether `signing` is one of the candidate's keys (a device or the recovery key).
@@ -360,6 +388,35 @@ impl Membership {
     }
 }
 
+/// Every role `member` held, by epoch, along a (checked) log: what an envelope it sealed for
+/// an epoch may have been written as. The current role is not enough: a juror made an
+/// advisor later wrote reviews as a juror, and those stay valid for every later reader.
+pub fn roles_held(log: &[SignedEntry], member: &[u8; 32]) -> Vec<(u32, Role)> {
+    let mut held = Vec::new();
+    let mut epoch = 1;
+    let mut role = None;
+    for entry in log {
+        match &entry.body.op {
+            Op::Create { owner } | Op::Add { member: owner } if &owner.signing == member => {
+                role = Some(owner.role);
+            }
+            Op::Remove { signing } => {
+                epoch = entry.body.epoch;
+                if signing == member {
+                    role = None;
+                }
+            }
+            Op::Create { .. } | Op::Add { .. } => {}
+        }
+        if let Some(r) = role {
+            if !held.contains(&(epoch, r)) {
+                held.push((epoch, r));
+            }
+        }
+    }
+    held
+}
+
 /// The owner's side: entries to write.
 pub fn create(
     dossier: DossierId,
@@ -389,7 +446,9 @@ pub fn create(
 }
 
 /// Adds `member` with `role`, wrapping the current epoch's keys to it (the team key only to
-/// the candidate's devices and advisors).
+/// the candidate's devices and advisors), and the keys of every earlier epoch `owner` holds:
+/// the history the newcomer joins was sealed with them (before a removal, or a jury's
+/// release of an earlier epoch), and without them it could not open the dossier.
 pub fn add(
     state: &Membership,
     owner: &DeviceSecret,
@@ -415,13 +474,69 @@ pub fn add(
                 role,
             },
         },
+        keys: earlier_keys(state, owner, member, role)?
+            .into_iter()
+            .chain([WrappedKey {
+                member: member.signing,
+                epoch: state.epoch,
+                wrapped: current.wrap_for(member, role.reads_team())?,
+            }])
+            .collect(),
+    };
+    Ok(SignedEntry::sign(body, owner))
+}
+
+/// The keys of the epochs before the current one that `owner` can open, wrapped to
+/// `member` (an owner added after a removal by an older version may lack some: it gives
+/// what it has, another owner [`Membership::members_missing_keys`] the rest).
+fn earlier_keys(
+    state: &Membership,
+    owner: &DeviceSecret,
+    member: &DeviceId,
+    role: Role,
+) -> Result<Vec<WrappedKey>, MembershipError> {
+    let mut keys = Vec::new();
+    for epoch in 1..state.epoch {
+        if let Some(old) = state.epoch_keys_for(owner, epoch) {
+            keys.push(WrappedKey {
+                member: member.signing,
+                epoch,
+                wrapped: old.wrap_for(member, role.reads_team())?,
+            });
+        }
+    }
+    Ok(keys)
+}
+
+/// An addition as the version before issue 19 wrote it (the current epoch's key only): what
+/// dossiers made then hold, for the tests of their repair.
+#[cfg(test)]
+pub(crate) fn add_current_epoch_only(
+    state: &Membership,
+    owner: &DeviceSecret,
+    member: &DeviceId,
+    current: &EpochKeys,
+) -> SignedEntry {
+    let role = state.role_of(&member.signing).unwrap_or(Role::Advisor);
+    let body = EntryBody {
+        dossier: state.dossier,
+        seq: state.next_seq,
+        prev: state.head,
+        epoch: state.epoch,
+        op: Op::Add {
+            member: Member {
+                signing: member.signing,
+                recipient: member.recipient.clone(),
+                role,
+            },
+        },
         keys: vec![WrappedKey {
             member: member.signing,
             epoch: state.epoch,
-            wrapped: current.wrap_for(member, role.reads_team())?,
+            wrapped: current.wrap_for(member, role.reads_team()).unwrap(),
         }],
     };
-    Ok(SignedEntry::sign(body, owner))
+    SignedEntry::sign(body, owner)
 }
 
 /// Removes a member: a new epoch whose keys go to everyone else.

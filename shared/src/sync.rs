@@ -51,13 +51,46 @@ pub enum SyncError {
     ReadOnly,
     #[error("enveloppe écrite par un membre qui n'en avait pas le droit")]
     Forbidden,
+    #[error("modifications signées par un membre au nom d'un autre")]
+    NotTheAuthor,
 }
 
-/// What [`Replica::receive`] did.
+/// What [`Replica::receive`] did. One envelope that cannot be applied never stops the
+/// others: it waits for its key, or is set aside and reported.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Received {
     pub applied: usize,
     pub duplicates: usize,
+    /// Envelopes sealed for an epoch whose key this device was not given (yet): kept, and
+    /// opened once an owner gives it (see [`Replica::reconcile_membership`]).
+    pub waiting: usize,
+    /// Envelopes that can never be applied (forged, corrupt, written without the right to):
+    /// set aside and reported; their writer's later envelopes are applied all the same.
+    pub quarantined: Vec<Quarantined>,
+}
+
+/// An envelope [`Replica::receive`] set aside, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantined {
+    /// The writer and counter it claims (zeros when it could not even be read).
+    pub writer: [u8; 32],
+    pub counter: u64,
+    pub reason: SyncError,
+}
+
+/// What became of one envelope taken in its writer's order.
+enum Taken {
+    Applied,
+    /// No key for its epoch yet: kept in [`Replica::held`].
+    Waiting,
+}
+
+/// A dossier change batch opened and checked, waiting to be applied with the others.
+struct Opened {
+    at: ([u8; 32], u64),
+    envelope: Vec<u8>,
+    changes: Vec<u8>,
+    hashes: Vec<ChangeHash>,
 }
 
 pub struct Replica {
@@ -79,6 +112,9 @@ pub struct Replica {
     outbox: BTreeMap<u64, Vec<u8>>,
     /// Envelopes that arrived before their predecessor (kept until the gap fills).
     early: BTreeMap<([u8; 32], u64), Vec<u8>>,
+    /// Envelopes counted as seen whose epoch's key this device lacks: opened when it comes
+    /// (saved with the replica, so a restart loses none).
+    held: Vec<Vec<u8>>,
     /// Id of the active snapshot this replica knows (parent of the next one).
     snapshot: [u8; 32],
     /// The jury's documents and keys (`jury.rs`).
@@ -146,6 +182,7 @@ impl Replica {
             seen: BTreeMap::new(),
             outbox: BTreeMap::new(),
             early: BTreeMap::new(),
+            held: Vec::new(),
             snapshot: [0; 32],
             jury: Jury::default(),
         };
@@ -175,6 +212,7 @@ impl Replica {
             seen: BTreeMap::new(),
             outbox: BTreeMap::new(),
             early: BTreeMap::new(),
+            held: Vec::new(),
             snapshot: [0; 32],
             jury: Jury::default(),
         })
@@ -328,11 +366,13 @@ impl Replica {
             .take_while(|(mine, theirs)| mine.hash() == theirs.hash())
             .count();
         if common == relay.len() {
+            self.give_missing_keys(device)?;
             return Ok(self.log[common..].to_vec());
         }
         if common == self.log.len() {
             self.apply_membership(device, &relay[common..])?;
-            return Ok(Vec::new());
+            self.give_missing_keys(device)?;
+            return Ok(self.log[relay.len()..].to_vec());
         }
         let unpublished = self.log[common..].to_vec();
         let mut state = Membership::from_log(relay)?;
@@ -379,7 +419,35 @@ impl Replica {
         self.log = log;
         self.membership = state;
         self.unwrap_keys(device);
+        self.give_missing_keys(device)?;
         Ok(self.log[relay.len()..].to_vec())
+    }
+
+    /// On an owner's device: adds again, with the same role, the members that lack an
+    /// earlier epoch's key this device holds — members added after a removal by a version
+    /// that wrapped only the current epoch's key, who could not read what was sealed
+    /// before it (their envelopes wait in [`Replica::held`] until this arrives). The new
+    /// entries are applied here and published with the rest.
+    fn give_missing_keys(&mut self, device: &DeviceSecret) -> Result<(), SyncError> {
+        let me = device.signing_public();
+        if !self.membership.is_owner(&me) {
+            return Ok(());
+        }
+        for member in self.membership.members_missing_keys(&me) {
+            let Some(current) = self.epoch_keys() else {
+                return Ok(());
+            };
+            let entry = membership::add(
+                &self.membership,
+                device,
+                &member.id(),
+                member.role,
+                &current,
+            )?;
+            self.membership.apply(&entry)?;
+            self.log.push(entry);
+        }
+        Ok(())
     }
 
     /// Seals again, for the current epoch, the envelopes of the outbox sealed for an older
@@ -596,10 +664,16 @@ impl Replica {
             .map(|b| SignedEntry::from_bytes(b))
             .collect::<Result<_, _>>()?;
         self.apply_membership(device, &entries)?;
-        if let Some(snapshot) = snapshot {
-            self.receive_snapshot(snapshot)?;
-        }
-        let received = self.receive(envelopes)?;
+        // A snapshot this device cannot open (no key for its epoch yet, or forged) is
+        // reported like an envelope; the tail is taken all the same (what depends on the
+        // snapshot waits in `held`), and the next catch-up offers the snapshot again.
+        let unreadable = snapshot.and_then(|bytes| {
+            let reason = self.receive_snapshot(bytes).err()?;
+            let writer = Envelope::parse(bytes).map_or([0; 32], |e| e.header.writer);
+            Some(quarantined((writer, 0), reason))
+        });
+        let mut received = self.receive(envelopes)?;
+        received.quarantined.extend(unreadable);
         if let Some(active) = active_snapshot {
             self.snapshot_accepted(active);
         }
@@ -607,29 +681,38 @@ impl Replica {
     }
 
     /// Verifies, decrypts and applies envelopes (any order, duplicates allowed): all new
-    /// payloads go into the document in one batch.
+    /// payloads go into the document in one batch. Each writer's envelopes are taken in
+    /// counter order; one that cannot be applied is reported in [`Received::quarantined`]
+    /// (or kept for its key, [`Received::waiting`]) and never costs the others: a device
+    /// must not lose a co-editor's edits because a third member's envelope is unreadable.
+    /// Only what was taken counts as seen.
     pub fn receive(&mut self, envelopes: &[Vec<u8>]) -> Result<Received, SyncError> {
         let mut report = Received::default();
-        let mut queue: Vec<Envelope> = Vec::new();
+        // Envelopes that failed a check but hold a place in their writer's sequence: the
+        // sequence goes on past them once they are reached.
+        let mut refused: BTreeMap<([u8; 32], u64), SyncError> = BTreeMap::new();
         // Few writers, many envelopes: decode each writer's key once per batch.
         let mut verifiers: BTreeMap<[u8; 32], Verifier> = BTreeMap::new();
         for bytes in envelopes {
-            let env = Envelope::parse(bytes)?;
-            let writer = env.header.writer;
-            let verifier = match verifiers.get(&writer) {
-                Some(v) => v,
-                None => {
-                    let v = Verifier::new(&writer).ok_or(EnvelopeError::BadSignature)?;
-                    verifiers.entry(writer).or_insert(v)
+            let env = match Envelope::parse(bytes) {
+                Ok(env) => env,
+                Err(e) => {
+                    report.quarantined.push(Quarantined {
+                        writer: [0; 32],
+                        counter: 0,
+                        reason: e.into(),
+                    });
+                    continue;
                 }
             };
-            env.verify_with(verifier)?;
-            if env.header.dossier != self.id {
-                return Err(SyncError::OtherDossier);
-            }
-            if env.header.kind != Kind::Changes {
-                // A relay passing on presence or a snapshot as history: not a change batch.
-                return Err(SyncError::Forbidden);
+            let writer = env.header.writer;
+            let key = (writer, env.header.counter);
+            if let Err(reason) = self.admissible(&env, &mut verifiers) {
+                report.quarantined.push(quarantined(key, reason.clone()));
+                if writer != self.me && !self.early.contains_key(&key) {
+                    refused.insert(key, reason);
+                }
+                continue;
             }
             if writer == self.me {
                 // Our own, sent back by a catch-up (see `since`): stored, so acknowledged —
@@ -640,80 +723,184 @@ impl Replica {
                 report.duplicates += 1;
                 continue;
             }
-            let key = (env.header.writer, env.header.counter);
-            if env.header.counter <= self.seen.get(&env.header.writer).copied().unwrap_or(0)
+            if env.header.counter <= self.seen.get(&writer).copied().unwrap_or(0)
                 || self.early.contains_key(&key)
             {
                 report.duplicates += 1;
                 continue;
             }
+            refused.remove(&key);
             self.early.insert(key, env.into_bytes());
         }
-        // Take, per writer, the run of consecutive counters that follows what was applied.
-        loop {
-            let next = self
-                .early
-                .keys()
-                .copied()
-                .find(|(w, c)| *c == self.seen.get(w).copied().unwrap_or(0) + 1);
-            let Some(k) = next else { break };
-            let bytes = self.early.remove(&k).expect("present");
+        let mut payloads: Vec<Opened> = Vec::new();
+        // Those that waited for a key first: it may have come with the membership log.
+        for bytes in std::mem::take(&mut self.held) {
             let env = Envelope::parse(&bytes)?;
-            // The relay checks roles; a replica checks again rather than trust it.
-            match self.role_when_written(&env.header.writer) {
-                None => return Err(SyncError::UnknownWriter),
-                Some(role) if !role.may_write(env.header.channel) => {
-                    return Err(SyncError::Forbidden);
-                }
-                Some(_) => {}
-            }
-            self.seen.insert(k.0, k.1);
-            queue.push(env);
-        }
-        let mut batch = Vec::new();
-        for env in queue.iter() {
-            let key = self
-                .keys
-                .get(&env.header.epoch)
-                .ok_or(SyncError::NoKey(env.header.epoch))?;
-            match env.header.channel {
-                Channel::Dossier => batch.extend(env.open(key)?),
-                Channel::Release => {
-                    let changes = env.open(key)?;
-                    let me = self.me;
-                    self.jury
-                        .releases
-                        .entry(env.header.writer)
-                        .or_insert_with(|| JuryDoc::new(&me))
-                        .apply(&changes)?;
-                }
-                // Sealed for the jury: a juror opens it (now, or once granted the key);
-                // the candidate and advisors only count it as seen.
-                Channel::Review if self.is_juror() => self.jury.locked.push(env.bytes().to_vec()),
-                Channel::Review => {}
+            let at = (env.header.writer, env.header.counter);
+            match self.take(env, &mut payloads) {
+                Ok(Taken::Applied) => report.applied += 1,
+                Ok(Taken::Waiting) => report.waiting += 1,
+                Err(reason) => report.quarantined.push(quarantined(at, reason)),
             }
         }
-        self.unlock_reviews()?;
-        if !batch.is_empty() {
-            self.dossier
-                .automerge()
-                .load_incremental(&batch)
-                .map_err(|e| DossierError::Corrupt(e.to_string()))?;
+        // Then, per writer, the run of consecutive counters that follows what was taken.
+        let writers: std::collections::BTreeSet<[u8; 32]> = self
+            .early
+            .keys()
+            .chain(refused.keys())
+            .map(|(w, _)| *w)
+            .collect();
+        for writer in writers {
+            loop {
+                let at = (writer, self.seen.get(&writer).copied().unwrap_or(0) + 1);
+                let outcome = if let Some(bytes) = self.early.remove(&at) {
+                    refused.remove(&at);
+                    let env = Envelope::parse(&bytes)?;
+                    self.take(env, &mut payloads)
+                } else if refused.remove(&at).is_some() {
+                    // Reported when it arrived; its place in the sequence is passed.
+                    self.seen.insert(at.0, at.1);
+                    continue;
+                } else {
+                    break;
+                };
+                self.seen.insert(at.0, at.1);
+                match outcome {
+                    Ok(Taken::Applied) => report.applied += 1,
+                    Ok(Taken::Waiting) => report.waiting += 1,
+                    Err(reason) => report.quarantined.push(quarantined(at, reason)),
+                }
+            }
         }
-        report.applied = queue.len();
+        report.quarantined.extend(self.unlock_reviews());
+        self.apply_dossier_changes(payloads, &mut report);
         Ok(report)
     }
 
-    /// The role a writer has, or had before being removed (their earlier envelopes stay
-    /// valid).
-    fn role_when_written(&self, writer: &[u8; 32]) -> Option<membership::Role> {
-        self.membership.role_of(writer).or_else(|| {
-            self.log.iter().find_map(|e| match &e.body.op {
-                membership::Op::Create { owner } if &owner.signing == writer => Some(owner.role),
-                membership::Op::Add { member } if &member.signing == writer => Some(member.role),
-                _ => None,
-            })
-        })
+    /// The checks an envelope passes before it takes its place in its writer's sequence:
+    /// signature, dossier, kind.
+    fn admissible(
+        &self,
+        env: &Envelope,
+        verifiers: &mut BTreeMap<[u8; 32], Verifier>,
+    ) -> Result<(), SyncError> {
+        let writer = env.header.writer;
+        let verifier = match verifiers.get(&writer) {
+            Some(v) => v,
+            None => {
+                let v = Verifier::new(&writer).ok_or(EnvelopeError::BadSignature)?;
+                verifiers.entry(writer).or_insert(v)
+            }
+        };
+        env.verify_with(verifier)?;
+        if env.header.dossier != self.id {
+            return Err(SyncError::OtherDossier);
+        }
+        if env.header.kind != Kind::Changes {
+            // A relay passing on presence or a snapshot as history: not a change batch.
+            return Err(SyncError::Forbidden);
+        }
+        Ok(())
+    }
+
+    /// Takes one envelope in its writer's order: checks the writer's role when it wrote,
+    /// opens it and checks that its changes are the writer's own; the dossier's changes
+    /// are collected in `payloads` (applied together), a release is applied at once.
+    fn take(&mut self, env: Envelope, payloads: &mut Vec<Opened>) -> Result<Taken, SyncError> {
+        let writer = env.header.writer;
+        let channel = env.header.channel;
+        // The relay checks roles; a replica checks again rather than trust it.
+        let roles = membership::roles_held(&self.log, &writer);
+        if roles.is_empty() {
+            return Err(SyncError::UnknownWriter);
+        }
+        if !roles
+            .iter()
+            .any(|(epoch, role)| *epoch == env.header.epoch && role.may_write(channel))
+        {
+            return Err(SyncError::Forbidden);
+        }
+        if channel == Channel::Review {
+            // Sealed for the jury: a juror opens it (now, or once granted the key); the
+            // candidate and advisors only count it as seen.
+            if self.is_juror() {
+                self.jury.locked.push(env.into_bytes());
+            }
+            return Ok(Taken::Applied);
+        }
+        let Some(key) = self.keys.get(&env.header.epoch) else {
+            self.held.push(env.into_bytes());
+            return Ok(Taken::Waiting);
+        };
+        let changes = env.open(key)?;
+        let hashes = changes_written_by(&changes, &writer)?;
+        if channel == Channel::Release {
+            let me = self.me;
+            self.jury
+                .releases
+                .entry(writer)
+                .or_insert_with(|| JuryDoc::new(&me))
+                .apply(&changes)?;
+        } else {
+            payloads.push(Opened {
+                at: (writer, env.header.counter),
+                envelope: env.into_bytes(),
+                changes,
+                hashes,
+            });
+        }
+        Ok(Taken::Applied)
+    }
+
+    /// Applies the dossier's new changes in one `load_incremental` (one by one is quadratic
+    /// in automerge); should that fail, envelope by envelope, setting aside those that fail.
+    /// Changes whose dependencies are missing (sealed in an envelope this device cannot open
+    /// yet) wait inside automerge, which never saves them: their envelopes go back to
+    /// [`Replica::held`] so that a restart loses none of them.
+    fn apply_dossier_changes(&mut self, payloads: Vec<Opened>, report: &mut Received) {
+        if payloads.is_empty() {
+            return;
+        }
+        let batch: Vec<u8> = payloads
+            .iter()
+            .flat_map(|p| p.changes.iter().copied())
+            .collect();
+        let doc = self.dossier.automerge();
+        let mut failed = std::collections::BTreeSet::new();
+        if doc.load_incremental(&batch).is_err() {
+            for p in &payloads {
+                if let Err(e) = doc.load_incremental(&p.changes) {
+                    failed.insert(p.at);
+                    report.applied = report.applied.saturating_sub(1);
+                    report.quarantined.push(quarantined(
+                        p.at,
+                        DossierError::Corrupt(e.to_string()).into(),
+                    ));
+                }
+            }
+        }
+        if doc.get_missing_deps(&[]).is_empty() {
+            return;
+        }
+        let mut waiting = Vec::new();
+        for p in payloads {
+            if !failed.contains(&p.at)
+                && p.hashes.iter().any(|h| doc.get_change_by_hash(h).is_none())
+            {
+                waiting.push(p.envelope);
+            }
+        }
+        report.applied = report.applied.saturating_sub(waiting.len());
+        report.waiting += waiting.len();
+        self.held.extend(waiting);
+    }
+
+    /// Whether `writer` may have written on `channel`: a role it held at any time (a snapshot
+    /// compacts the history of every epoch).
+    fn ever_wrote_on(&self, writer: &[u8; 32], channel: Channel) -> bool {
+        membership::roles_held(&self.log, writer)
+            .iter()
+            .any(|(_, role)| role.may_write(channel))
     }
 
     /// Compacts the whole history into one sealed snapshot (the caller must be caught up and
@@ -736,10 +923,7 @@ impl Replica {
         let covers: Vec<([u8; 32], u64)> = self
             .seen
             .iter()
-            .filter(|(w, _)| {
-                self.role_when_written(w)
-                    .is_some_and(|r| r.may_write(Channel::Dossier))
-            })
+            .filter(|(w, _)| self.ever_wrote_on(w, Channel::Dossier))
             .map(|(w, c)| (*w, *c))
             .collect();
         let body = SnapshotBody {
@@ -774,11 +958,13 @@ impl Replica {
         if env.header.dossier != self.id {
             return Err(SyncError::OtherDossier);
         }
-        match self.role_when_written(&env.header.writer) {
-            Some(role) if role.may_write(Channel::Dossier) && env.header.kind == Kind::Snapshot => {
-            }
-            Some(_) => return Err(SyncError::Forbidden),
-            None => return Err(SyncError::UnknownWriter),
+        if membership::roles_held(&self.log, &env.header.writer).is_empty() {
+            return Err(SyncError::UnknownWriter);
+        }
+        if env.header.kind != Kind::Snapshot
+            || !self.ever_wrote_on(&env.header.writer, Channel::Dossier)
+        {
+            return Err(SyncError::Forbidden);
         }
         let key = self
             .keys
@@ -831,7 +1017,8 @@ impl Replica {
     }
 
     /// The replica's state around `doc` (the whole document or only its new changes), then
-    /// the jury's state (appended: a save made before the jury existed reads without it).
+    /// the jury's state, then the envelopes held for a key (each appended: a save made
+    /// before it existed reads without it).
     fn saved_with(&mut self, doc: Vec<u8>) -> Vec<u8> {
         let saved = Saved {
             id: self.id,
@@ -845,6 +1032,7 @@ impl Replica {
         };
         let mut out = postcard::to_stdvec(&saved).expect("state serialises");
         out.extend(postcard::to_stdvec(&self.jury.saved()).expect("state serialises"));
+        out.extend(postcard::to_stdvec(&self.held).expect("state serialises"));
         out
     }
 
@@ -871,7 +1059,7 @@ impl Replica {
         };
         let mut changes = Vec::new();
         for delta in deltas {
-            let (saved, _) = read_saved(delta)?;
+            let (saved, _, _) = read_saved(delta)?;
             if saved.id != replica.id {
                 return Err(SyncError::Corrupt);
             }
@@ -882,7 +1070,7 @@ impl Replica {
             .automerge()
             .load_incremental(&changes)
             .map_err(|_| SyncError::Corrupt)?;
-        let (state, jury) = read_saved(last)?;
+        let (state, jury, held) = read_saved(last)?;
         let log: Vec<SignedEntry> = state
             .log
             .iter()
@@ -896,13 +1084,14 @@ impl Replica {
         replica.seen = state.seen.into_iter().collect();
         replica.outbox = state.outbox.into_iter().collect();
         replica.snapshot = state.snapshot;
+        replica.held = held;
         replica.jury = Jury::from_saved(jury, &replica.me)?;
         replica.open_grants(device);
         Ok(replica)
     }
 
     pub fn restore(device: &DeviceSecret, bytes: &[u8]) -> Result<Replica, SyncError> {
-        let (saved, jury) = read_saved(bytes)?;
+        let (saved, jury, held) = read_saved(bytes)?;
         let log: Vec<SignedEntry> = saved
             .log
             .iter()
@@ -932,6 +1121,7 @@ impl Replica {
             seen: saved.seen.into_iter().collect(),
             outbox: saved.outbox.into_iter().collect(),
             early: BTreeMap::new(),
+            held,
             snapshot: saved.snapshot,
         };
         replica.open_grants(device);
@@ -977,7 +1167,9 @@ impl Replica {
 
     /// Whether a signing key is, or was when it wrote, one of the dossier's jurors.
     fn was_juror(&self, signing: &[u8; 32]) -> bool {
-        self.role_when_written(signing) == Some(Role::Juror)
+        membership::roles_held(&self.log, signing)
+            .iter()
+            .any(|(_, role)| *role == Role::Juror)
     }
 
     /// Opens the kept grants again (after a restore: jury keys are never saved in clear).
@@ -1016,7 +1208,8 @@ impl Replica {
             self.jury.grants.push(grant.clone());
             new += 1;
         }
-        self.unlock_reviews()?;
+        // A review that does not open is not this sync's failure (see `receive`).
+        let _ = self.unlock_reviews();
         Ok(new)
     }
 
@@ -1113,11 +1306,66 @@ impl Replica {
 
     /// The jury's decision as released: the latest any juror released.
     pub fn decision(&self) -> Option<([u8; 32], Decision)> {
-        self.jury
+        let standing = self.standing_releases();
+        let (first, rest) = standing.split_first()?;
+        rest.iter()
+            .all(|(_, d)| d.same_result(&first.1))
+            .then(|| first.clone())
+    }
+
+    /// Whether jurors released different decisions that none of them has replaced yet
+    /// (released at once, or one without having received the other's): no decision stands
+    /// until a juror releases again, having seen them.
+    pub fn releases_disagree(&self) -> bool {
+        let standing = self.standing_releases();
+        standing
+            .split_first()
+            .is_some_and(|(first, rest)| rest.iter().any(|(_, d)| !d.same_result(&first.1)))
+    }
+
+    /// Each juror's current release that no other current release replaces. A release
+    /// replaces those its juror had received ([`Replica::release_decision`]); dates play no
+    /// part, so a juror dating a release in the far future overrides nobody.
+    fn standing_releases(&self) -> Vec<([u8; 32], Decision)> {
+        let current: Vec<([u8; 32], Decision)> = self
+            .jury
             .releases
             .iter()
             .filter_map(|(w, d)| Some((*w, d.decision()?)))
-            .max_by_key(|(w, d)| (d.at_ms, *w))
+            .collect();
+        current
+            .iter()
+            .filter(|(w, d)| {
+                let named = crate::review::ReleaseRef {
+                    juror: hex::encode(w),
+                    at_ms: d.at_ms,
+                };
+                !current
+                    .iter()
+                    .any(|(other, o)| other != w && o.supersedes.contains(&named))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Releases this juror's decision to the candidate, replacing the other jurors'
+    /// releases this device has received.
+    pub fn release_decision(&mut self, mut decision: Decision) -> Result<(), SyncError> {
+        let me = self.me;
+        decision.supersedes = self
+            .jury
+            .releases
+            .iter()
+            .filter(|(w, _)| **w != me)
+            .filter_map(|(w, d)| {
+                Some(crate::review::ReleaseRef {
+                    juror: hex::encode(w),
+                    at_ms: d.decision()?.at_ms,
+                })
+            })
+            .collect();
+        self.my_release()?.release(&decision);
+        Ok(())
     }
 
     /// Seals this juror's new changes: its review with the jury key (only once this device
@@ -1161,42 +1409,117 @@ impl Replica {
     }
 
     /// Applies the review envelopes whose jury key this device now holds, each juror's in
-    /// one batch.
-    fn unlock_reviews(&mut self) -> Result<(), SyncError> {
-        let mut by_juror: BTreeMap<[u8; 32], Vec<u8>> = BTreeMap::new();
+    /// one batch; returns those that cannot be (they are set aside, the others applied).
+    fn unlock_reviews(&mut self) -> Vec<Quarantined> {
+        let mut setaside = Vec::new();
+        let mut by_juror: BTreeMap<[u8; 32], Vec<(([u8; 32], u64), Vec<u8>)>> = BTreeMap::new();
         for bytes in std::mem::take(&mut self.jury.locked) {
-            let env = Envelope::parse(&bytes)?;
-            match self.jury.keys.get(&env.header.epoch) {
-                Some(key) => by_juror
-                    .entry(env.header.writer)
-                    .or_default()
-                    .extend(env.open(key)?),
-                None => self.jury.locked.push(bytes),
+            let Ok(env) = Envelope::parse(&bytes) else {
+                continue;
+            };
+            let at = (env.header.writer, env.header.counter);
+            let Some(key) = self.jury.keys.get(&env.header.epoch) else {
+                self.jury.locked.push(bytes);
+                continue;
+            };
+            match env
+                .open(key)
+                .map_err(SyncError::from)
+                .and_then(|c| changes_written_by(&c, &at.0).map(|_| c))
+            {
+                Ok(changes) => by_juror.entry(at.0).or_default().push((at, changes)),
+                Err(reason) => setaside.push(quarantined(at, reason)),
             }
         }
         let me = self.me;
-        for (juror, changes) in by_juror {
-            self.jury
+        for (juror, batches) in by_juror {
+            let doc = self
+                .jury
                 .reviews
                 .entry(juror)
-                .or_insert_with(|| JuryDoc::new(&me))
-                .apply(&changes)?;
+                .or_insert_with(|| JuryDoc::new(&me));
+            let all: Vec<u8> = batches
+                .iter()
+                .flat_map(|(_, c)| c.iter().copied())
+                .collect();
+            if doc.apply(&all).is_ok() {
+                continue;
+            }
+            for (at, changes) in batches {
+                if let Err(e) = doc.apply(&changes) {
+                    setaside.push(quarantined(at, e.into()));
+                }
+            }
         }
-        Ok(())
+        setaside
     }
 }
 
-/// A saved state and the jury's state after it (none in a save older than the jury).
-fn read_saved(bytes: &[u8]) -> Result<(Saved, SavedJury), SyncError> {
+fn quarantined(at: ([u8; 32], u64), reason: SyncError) -> Quarantined {
+    Quarantined {
+        writer: at.0,
+        counter: at.1,
+        reason,
+    }
+}
+
+/// Checks that a change batch holds only whole automerge changes written by `writer` (its
+/// actor is the writer's signing key, as [`Dossier::new`] makes it): the envelope's
+/// signature is the only proof of authorship, so a member must not slip in changes in
+/// another member's name. Returns the changes' hashes.
+fn changes_written_by(batch: &[u8], writer: &[u8; 32]) -> Result<Vec<ChangeHash>, SyncError> {
+    let mut hashes = Vec::new();
+    let mut rest = batch;
+    while !rest.is_empty() {
+        let len = chunk_len(rest).ok_or(SyncError::Corrupt)?;
+        let (chunk, after) = rest.split_at(len);
+        let change = automerge::Change::try_from(chunk).map_err(|_| SyncError::Corrupt)?;
+        if change.actor_id().to_bytes() != writer.as_slice() {
+            return Err(SyncError::NotTheAuthor);
+        }
+        hashes.push(change.hash());
+        rest = after;
+    }
+    Ok(hashes)
+}
+
+/// The length of the automerge chunk that starts `bytes`: magic (4), checksum (4), type (1),
+/// body length (LEB128), body.
+fn chunk_len(bytes: &[u8]) -> Option<usize> {
+    let mut at = 9;
+    let mut len: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(at)?;
+        at += 1;
+        len |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            let end = at.checked_add(usize::try_from(len).ok()?)?;
+            return (end <= bytes.len()).then_some(end);
+        }
+    }
+    None
+}
+
+/// A saved state, the jury's state and the envelopes held for a key after it (none in a
+/// save older than each).
+fn read_saved(bytes: &[u8]) -> Result<(Saved, SavedJury, Vec<Vec<u8>>), SyncError> {
     let (saved, rest): (Saved, &[u8]) =
         postcard::take_from_bytes(bytes).map_err(|_| SyncError::Corrupt)?;
-    let jury = if rest.is_empty() {
-        SavedJury::default()
+    if rest.is_empty() {
+        return Ok((saved, SavedJury::default(), Vec::new()));
+    }
+    let (jury, rest): (SavedJury, &[u8]) =
+        postcard::take_from_bytes(rest).map_err(|_| SyncError::Corrupt)?;
+    let held = if rest.is_empty() {
+        Vec::new()
     } else {
         postcard::from_bytes(rest).map_err(|_| SyncError::Corrupt)?
     };
-    Ok((saved, jury))
+    Ok((saved, jury, held))
 }
+
+#[cfg(test)]
+mod receive_tests;
 
 #[cfg(test)]
 mod tests {
@@ -1237,7 +1560,9 @@ mod tests {
         tampered[130] ^= 1;
         assert!(o.open_presence(&tampered).is_err());
         // Not a change batch: a relay cannot slip it into the history.
-        assert_eq!(o.receive(&[sealed]).unwrap_err(), SyncError::Forbidden);
+        let got = o.receive(&[sealed]).unwrap();
+        assert_eq!(got.applied, 0);
+        assert_eq!(got.quarantined[0].reason, SyncError::Forbidden);
         // A stranger's (same dossier id, its own key) is refused.
         let (s, _) = Replica::create(&stranger, DossierId([9; 16]), key.duplicate()).unwrap();
         let foreign = s.seal_presence(&stranger, 5, [4; 24], &here).unwrap();

@@ -295,8 +295,42 @@ pub struct Decision {
     pub outcome: Outcome,
     /// The jury's reasons (what remains to acquire and why, or why not at all).
     pub motifs: String,
-    /// When it was released (the releasing device's clock).
+    /// When it was released (the releasing device's clock: shown, never compared — a
+    /// juror's clock, or a juror, could say any date).
     pub at_ms: u64,
+    /// The other jurors' releases this one replaces: those its juror had received when
+    /// releasing. Which release stands follows from these links (see
+    /// `sync::Replica::decision`), not from the dates.
+    #[serde(default)]
+    pub supersedes: Vec<ReleaseRef>,
+}
+
+/// One juror's release, as another release names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRef {
+    /// The juror's signing key, hex.
+    pub juror: String,
+    pub at_ms: u64,
+}
+
+impl Decision {
+    /// Whether two releases say the same thing to the candidate (who released it, when and
+    /// what it replaced aside).
+    pub fn same_result(&self, other: &Decision) -> bool {
+        (
+            &self.date,
+            &self.competences,
+            &self.blocs,
+            &self.outcome,
+            &self.motifs,
+        ) == (
+            &other.date,
+            &other.competences,
+            &other.blocs,
+            &other.outcome,
+            &other.motifs,
+        )
+    }
 }
 
 impl Decision {
@@ -333,6 +367,7 @@ impl Decision {
             jury,
             motifs,
             at_ms,
+            supersedes: Vec::new(),
         }
     }
 }
