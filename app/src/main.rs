@@ -560,6 +560,15 @@ fn Home(screen: RwSignal<Screen>, notice: RwSignal<Option<Message>>) -> impl Int
     // by asking the relay (when it answers; the local list shows first).
     let searching = RwSignal::new(None::<Message>);
     let running = RwSignal::new(false);
+    // Devices to confirm as the candidate's (see `session::discover`), shown with the list.
+    let proposals = RwSignal::new(Vec::<session::DeviceProposal>::new());
+    let ask_about_devices = move || {
+        spawn_local(async move {
+            if let Ok(p) = session::device_proposals().await {
+                let _ = proposals.try_set(p);
+            }
+        });
+    };
     let search = move || {
         // One search at a time: a second would find the first one's dossiers already here.
         if running.get_untracked() {
@@ -589,6 +598,7 @@ fn Home(screen: RwSignal<Screen>, notice: RwSignal<Option<Message>>) -> impl Int
             if matches!(found, Ok(n) if n > 0) {
                 dossiers.set(Some(session::list_dossiers().await));
             }
+            ask_about_devices();
             running.set(false);
         });
     };
@@ -650,6 +660,7 @@ fn Home(screen: RwSignal<Screen>, notice: RwSignal<Option<Message>>) -> impl Int
                 let _ = running.try_set(false);
                 if matches!(found, Ok(n) if n > 0) {
                     let _ = dossiers.try_set(Some(session::list_dossiers().await));
+                    ask_about_devices();
                     return;
                 }
             }
@@ -727,6 +738,7 @@ fn Home(screen: RwSignal<Screen>, notice: RwSignal<Option<Message>>) -> impl Int
                 }
                 .into_any(),
             }}
+            <DeviceProposals proposals=proposals/>
         </section>
         <section aria-labelledby="titre-nouveau" class="carte">
             <h2 id="titre-nouveau">{move || i18n::t("Nouveau dossier", "New dossier")}</h2>
@@ -853,6 +865,62 @@ fn ImportReferentiel(
     }
 }
 
+/// Devices that created dossiers this device owns and are not known as the candidate's:
+/// each is confirmed (safety codes compared) or refused by the candidate, never taken as
+/// theirs silently — a stranger who adds this device to a dossier of their own must not
+/// become an owner of the candidate's next dossiers.
+#[component]
+fn DeviceProposals(proposals: RwSignal<Vec<session::DeviceProposal>>) -> impl IntoView {
+    let answer = move |identity: String, mine: bool| {
+        spawn_local(async move {
+            if let Ok(left) = session::answer_device_proposal(&identity, mine).await {
+                let _ = proposals.try_set(left);
+            }
+        });
+    };
+    move || {
+        let list = proposals.get();
+        (!list.is_empty()).then(|| {
+            view! {
+                <div class="propositions" role="group" aria-labelledby="titre-propositions">
+                    <h3 id="titre-propositions">
+                        {move || i18n::t("Est-ce l'un de vos appareils ?", "Is this one of your devices?")}
+                    </h3>
+                    <p>
+                        {move || i18n::t(
+                            "Un appareil a créé des dossiers auxquels celui-ci a accès comme candidat. \
+                             S'il est à vous, il affiche le même code de sécurité sous « Mes appareils ». \
+                             Sinon, quelqu'un cherche à se faire passer pour vous : refusez-le.",
+                            "A device created dossiers this one can open as the candidate. If it is \
+                             yours, it shows the same safety code under « My devices ». If not, \
+                             someone is trying to pass for you: refuse it.",
+                        )}
+                    </p>
+                    <ul data-testid="appareils-proposes">
+                        {list.into_iter().map(|p| {
+                            let (yes, no) = (p.identity.clone(), p.identity.clone());
+                            view! {
+                                <li data-code=p.code.clone()>
+                                    {move || i18n::t("Code de sécurité : ", "Safety code: ")}
+                                    <strong>{p.code.clone()}</strong>" "
+                                    <button type="button" class="confirmer-appareil"
+                                        on:click=move |_| answer(yes.clone(), true)>
+                                        {move || i18n::t("C'est mon appareil", "It is my device")}
+                                    </button>" "
+                                    <button type="button" class="refuser-appareil"
+                                        on:click=move |_| answer(no.clone(), false)>
+                                        {move || i18n::t("Ce n'est pas le mien", "It is not mine")}
+                                    </button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </div>
+            }
+        })
+    }
+}
+
 /// This device's identity, pairing another device of the candidate's, the recovery kit.
 #[component]
 fn MyDevices(
@@ -918,6 +986,10 @@ fn MyDevices(
                 )}
             </p>
             <p><code class="identite" data-testid="identite">{identity}</code></p>
+            <p>
+                {move || i18n::t("Code de sécurité de cet appareil : ", "This device's safety code: ")}
+                <strong data-testid="code-securite">{session::safety_code()}</strong>
+            </p>
             <form on:submit=pair>
                 <label for="appareil-identite">
                     {move || i18n::t(

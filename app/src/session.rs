@@ -14,6 +14,7 @@ use livret_shared::evidence::{self, BlobId, Sealer};
 use livret_shared::export;
 use livret_shared::keys::{DeviceId, DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Member, Role, SignedEntry};
+use livret_shared::own_devices;
 use livret_shared::presence::{Presence, Roster};
 use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
 use livret_shared::referentiel::{self, Referentiel};
@@ -40,6 +41,11 @@ const MAX_DELTAS: u32 = 1_000;
 /// The candidate's other keys (their other devices, their recovery key): identity lines,
 /// sealed to the device. Every dossier this device creates gets them as owners.
 const OWN_KEYS: &str = "own-keys";
+/// Devices that added this one as an owner and wait for the candidate's answer ("is it
+/// yours?"), and those the candidate said are not theirs: identity lines, sealed to the
+/// device (see `livret_shared::own_devices`).
+const PROPOSED_DEVICES: &str = "proposed-devices";
+const REFUSED_DEVICES: &str = "refused-devices";
 /// Encrypted evidence pieces (`piece:<blob>:<index>`): encrypted already, stored as they are.
 const PIECE_PREFIX: &str = "piece:";
 /// Référentiels imported on this device (`referentiel:<hash>` → its JSON, sealed).
@@ -348,7 +354,7 @@ pub async fn create_dossier(referentiel: &Referentiel) -> Result<String, String>
     let id = replica.id.to_string();
     set_open(replica, Saved::default());
     // The candidate's other devices and recovery key own it too.
-    add_own_keys_to_open(&own_keys().await?)?;
+    add_own_keys_to_open(&own_keys().await?, &trusted_keys().await?)?;
     save_open().await?;
     Ok(id)
 }
@@ -572,7 +578,17 @@ impl CatchUp {
                 &self.envelopes,
                 self.active_snapshot,
             )
-            .map(|_| ())
+            .map(|received| {
+                // Set aside, the rest applied (`Replica::receive`): said to the console for
+                // whoever looks into it; the dossier itself goes on.
+                for q in &received.quarantined {
+                    leptos::logging::warn!(
+                        "enveloppe n° {} mise de côté : {}",
+                        q.counter,
+                        q.reason
+                    );
+                }
+            })
             .map_err(|e| e.to_string())
     }
 }
@@ -1460,9 +1476,9 @@ fn take_jury_keys(
     )
 }
 
-/// The candidate's other keys this device knows (identity lines).
-async fn own_keys() -> Result<Vec<DeviceId>, String> {
-    let Some(sealed) = db()?.get(OWN_KEYS).await.map_err(|e| e.to_string())? else {
+/// Identity lines kept under `key`, sealed to this device.
+async fn sealed_lines(key: &str) -> Result<Vec<DeviceId>, String> {
+    let Some(sealed) = db()?.get(key).await.map_err(|e| e.to_string())? else {
         return Ok(Vec::new());
     };
     let plain = with_device(|d| d.open_own(&sealed).map_err(|e| e.to_string()))??;
@@ -1471,6 +1487,17 @@ async fn own_keys() -> Result<Vec<DeviceId>, String> {
         .lines()
         .filter_map(|l| DeviceId::from_str(l).ok())
         .collect())
+}
+
+async fn put_sealed_lines(key: &str, ids: &[DeviceId]) -> Result<(), String> {
+    let text: String = ids.iter().map(|k| format!("{}\n", k.to_line())).collect();
+    let sealed = with_device(|d| d.seal_for_self(text.as_bytes()))?;
+    db()?.put(key, &sealed).await.map_err(|e| e.to_string())
+}
+
+/// The candidate's other keys this device knows (identity lines).
+async fn own_keys() -> Result<Vec<DeviceId>, String> {
+    sealed_lines(OWN_KEYS).await
 }
 
 /// Remembers more of the candidate's keys (this device's own key is never listed).
@@ -1486,18 +1513,30 @@ async fn remember_own_keys(more: impl IntoIterator<Item = DeviceId>) -> Result<(
     if keys.len() == before && db()?.get(OWN_KEYS).await.ok().flatten().is_some() {
         return Ok(());
     }
-    let text: String = keys.iter().map(|k| format!("{}\n", k.to_line())).collect();
-    let sealed = with_device(|d| d.seal_for_self(text.as_bytes()))?;
-    db()?
-        .put(OWN_KEYS, &sealed)
-        .await
-        .map_err(|e| e.to_string())
+    put_sealed_lines(OWN_KEYS, &keys).await
 }
 
-/// Adds the candidate's other keys as owners of the open dossier (those it lacks).
-fn add_own_keys_to_open(keys: &[DeviceId]) -> Result<usize, String> {
+/// This device's key and the candidate's keys it knows: whose dossiers are the candidate's.
+async fn trusted_keys() -> Result<std::collections::BTreeSet<[u8; 32]>, String> {
+    let me = with_device(|d| d.signing_public())?;
+    Ok(own_keys()
+        .await?
+        .iter()
+        .map(|k| k.signing)
+        .chain([me])
+        .collect())
+}
+
+/// Adds the candidate's other keys as owners of the open dossier (those it lacks) — if it
+/// is one of the candidate's own dossiers (`trusted` created it): a device never vouches
+/// for a dossier a stranger made and added it to.
+fn add_own_keys_to_open(
+    keys: &[DeviceId],
+    trusted: &std::collections::BTreeSet<[u8; 32]>,
+) -> Result<usize, String> {
     with_device_and_open(|device, replica| {
-        if !replica.membership().is_owner(&device.signing_public()) {
+        let me = device.signing_public();
+        if !own_devices::is_own_dossier(replica.membership(), &me, trusted) {
             return Ok(0);
         }
         let mut added = 0;
@@ -1515,6 +1554,80 @@ fn add_own_keys_to_open(keys: &[DeviceId]) -> Result<usize, String> {
         }
         Ok(added)
     })
+}
+
+/// A device that added this one as an owner of dossiers, for the candidate to confirm as
+/// theirs (comparing safety codes) or refuse.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceProposal {
+    pub identity: String,
+    pub code: String,
+}
+
+/// The devices waiting for the candidate's answer.
+pub async fn device_proposals() -> Result<Vec<DeviceProposal>, String> {
+    Ok(sealed_lines(PROPOSED_DEVICES)
+        .await?
+        .into_iter()
+        .map(|id| DeviceProposal {
+            code: id.safety_code(),
+            identity: id.to_line(),
+        })
+        .collect())
+}
+
+/// Sorts out the candidate's keys from these membership logs (`own_devices::review`):
+/// remembers the owners of the candidate's own dossiers, and keeps the devices to ask about.
+async fn review_own_keys(logs: &[Vec<SignedEntry>]) -> Result<(), String> {
+    let me = with_device(|d| d.signing_public())?;
+    let trusted = trusted_keys().await?;
+    let refused: std::collections::BTreeSet<[u8; 32]> = sealed_lines(REFUSED_DEVICES)
+        .await?
+        .iter()
+        .map(|k| k.signing)
+        .collect();
+    let found = own_devices::review(logs, &me, &trusted, &refused);
+    remember_own_keys(found.vouched.iter().map(Member::id)).await?;
+    let mut proposed = sealed_lines(PROPOSED_DEVICES).await?;
+    let before = proposed.clone();
+    for p in found.proposals {
+        if !proposed.iter().any(|k| k.signing == p.member.signing) {
+            proposed.push(p.member.id());
+        }
+    }
+    let trusted = trusted_keys().await?;
+    proposed.retain(|k| !trusted.contains(&k.signing) && !refused.contains(&k.signing));
+    if proposed != before {
+        put_sealed_lines(PROPOSED_DEVICES, &proposed).await?;
+    }
+    Ok(())
+}
+
+/// The candidate's answer about a proposed device: theirs (it becomes one of their keys,
+/// and the owners of its dossiers too) or not (never asked again). Returns the proposals
+/// left.
+pub async fn answer_device_proposal(
+    identity: &str,
+    mine: bool,
+) -> Result<Vec<DeviceProposal>, String> {
+    let id = DeviceId::from_str(identity).map_err(|e| e.to_string())?;
+    let mut proposed = sealed_lines(PROPOSED_DEVICES).await?;
+    proposed.retain(|k| k.signing != id.signing);
+    put_sealed_lines(PROPOSED_DEVICES, &proposed).await?;
+    if mine {
+        remember_own_keys([id]).await?;
+        let mut logs = Vec::new();
+        for d in list_dossiers().await? {
+            open_dossier(&d.id).await?;
+            logs.push(with_open(|r| r.log().to_vec())?);
+        }
+        review_own_keys(&logs).await?;
+    } else {
+        let mut refused = sealed_lines(REFUSED_DEVICES).await?;
+        refused.push(id);
+        put_sealed_lines(REFUSED_DEVICES, &refused).await?;
+    }
+    device_proposals().await
 }
 
 /// The recovery kit's secret, made when the identity is created: a key of the candidate
@@ -1538,10 +1651,11 @@ pub async fn add_own_device(identity: &str) -> Result<usize, String> {
         .into());
     }
     remember_own_keys([other.clone()]).await?;
+    let trusted = trusted_keys().await?;
     let mut shared = 0;
     for d in list_dossiers().await? {
         open_dossier(&d.id).await?;
-        if add_own_keys_to_open(std::slice::from_ref(&other))? > 0 {
+        if add_own_keys_to_open(std::slice::from_ref(&other), &trusted)? > 0 {
             shared += 1;
         }
         save_open().await?;
@@ -1564,12 +1678,14 @@ pub async fn add_own_device(identity: &str) -> Result<usize, String> {
 
 /// Asks the relay which dossiers this device belongs to and brings in the ones it does not
 /// hold yet (shared with it, or made on another of the candidate's devices); returns how
-/// many arrived. The candidate's keys found in them are remembered.
+/// many arrived. One that cannot be brought in is skipped, never the others. The owners
+/// found are not taken as the candidate's keys: `review_own_keys` keeps those the
+/// candidate's own dossiers vouch for and asks about the rest.
 pub async fn discover() -> Result<usize, String> {
     let socket = connect_as_me().await?;
     let ids = my_dossiers(&socket).await?;
     let db = db()?;
-    let mut arrived = 0;
+    let mut logs = Vec::new();
     for id in ids {
         if db
             .get(&format!("{DOSSIER_PREFIX}{id}"))
@@ -1579,27 +1695,32 @@ pub async fn discover() -> Result<usize, String> {
         {
             continue;
         }
-        let Some(catch_up) = subscribe(&socket, id, Vec::new()).await? else {
-            continue;
-        };
-        let replica = with_device(|device| {
-            let mut replica =
-                Replica::join(device, catch_up.entries.clone()).map_err(|e| e.to_string())?;
-            catch_up.apply_to(device, &mut replica)?;
-            Ok::<_, String>(replica)
-        })??;
-        let mine = replica
-            .membership()
-            .is_owner(&with_device(|d| d.signing_public())?);
-        let owners: Vec<DeviceId> = replica.membership().owners().map(Member::id).collect();
-        set_open(replica, Saved::default());
-        save_open_full().await?;
-        if mine {
-            remember_own_keys(owners).await?;
+        match bring_in(&socket, id).await {
+            Ok(Some(log)) => logs.push(log),
+            Ok(None) => {}
+            Err(e) => leptos::logging::warn!("dossier {id} : {e}"),
         }
-        arrived += 1;
     }
-    Ok(arrived)
+    review_own_keys(&logs).await?;
+    Ok(logs.len())
+}
+
+/// Joins one dossier the relay lists for this device and saves it; returns its membership
+/// log (`None`: the relay no longer has it).
+async fn bring_in(socket: &Socket, id: DossierId) -> Result<Option<Vec<SignedEntry>>, String> {
+    let Some(catch_up) = subscribe(socket, id, Vec::new()).await? else {
+        return Ok(None);
+    };
+    let replica = with_device(|device| {
+        let mut replica =
+            Replica::join(device, catch_up.entries.clone()).map_err(|e| e.to_string())?;
+        catch_up.apply_to(device, &mut replica)?;
+        Ok::<_, String>(replica)
+    })??;
+    let log = replica.log().to_vec();
+    set_open(replica, Saved::default());
+    save_open_full().await?;
+    Ok(Some(log))
 }
 
 /// Lets this (new) device in with the recovery kit: the kit's key adds it as an owner of
@@ -1623,29 +1744,39 @@ pub async fn recover(kit: &str) -> Result<usize, String> {
         .into());
     }
     for id in ids {
-        let Some(catch_up) = subscribe(&socket, id, Vec::new()).await? else {
-            continue;
-        };
-        let state =
-            membership::Membership::from_log(&catch_up.entries).map_err(|e| e.to_string())?;
-        if state.role_of(&me.signing).is_some() {
-            continue;
+        // One dossier the kit cannot let this device into is skipped, never the others.
+        if let Err(e) = let_in_with_kit(&socket, id, &recovery, &me).await {
+            leptos::logging::warn!("dossier {id} : {e}");
         }
-        let key = state
-            .epoch_keys_for(&recovery, state.epoch)
-            .ok_or_else(|| {
-                i18n::t(
-                    "le kit de secours n'a plus accès à ce dossier",
-                    "the recovery kit no longer has access to this dossier",
-                )
-            })?;
-        let entry = membership::add(&state, &recovery, &me, Role::Owner, &key)
-            .map_err(|e| e.to_string())?;
-        publish(&socket, id, &entry).await?;
     }
     remember_own_keys([recovery.id()]).await?;
     drop(recovery);
     discover().await
+}
+
+/// The kit's key adds this device as an owner of one dossier (unless it is a member).
+async fn let_in_with_kit(
+    socket: &Socket,
+    id: DossierId,
+    recovery: &DeviceSecret,
+    me: &DeviceId,
+) -> Result<(), String> {
+    let Some(catch_up) = subscribe(socket, id, Vec::new()).await? else {
+        return Ok(());
+    };
+    let state = membership::Membership::from_log(&catch_up.entries).map_err(|e| e.to_string())?;
+    if state.role_of(&me.signing).is_some() {
+        return Ok(());
+    }
+    let key = state.epoch_keys_for(recovery, state.epoch).ok_or_else(|| {
+        i18n::t(
+            "le kit de secours n'a plus accès à ce dossier",
+            "the recovery kit no longer has access to this dossier",
+        )
+    })?;
+    let entry =
+        membership::add(&state, recovery, me, Role::Owner, &key).map_err(|e| e.to_string())?;
+    publish(socket, id, &entry).await
 }
 
 fn piece_key(blob: &BlobId, index: u32) -> String {

@@ -1,8 +1,13 @@
 //! The web app in a real browser (Debian chromium driven through chromedriver) against a real
 //! `livret serve`: first run, a whole fiche typed key by key, reload, unlock, all restored.
 
+use livret_shared::envelope::{self, Channel, DossierId, Header, Kind, random_nonce};
+use livret_shared::keys::{DeviceId, DeviceSecret, EpochKeys};
+use livret_shared::membership::{self, Membership, Role};
+use livret_shared::protocol::{ClientMsg, ServerMsg};
+
 use crate::support::Relay;
-use crate::sync::{Device, contains, files_under};
+use crate::sync::{Device, Raw, contains, files_under};
 use crate::webdriver::{Browser, ENTER};
 
 const PASSPHRASE: &str = "cheval agrafe pile correcte";
@@ -540,6 +545,15 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
     phone.wait_text("[data-testid=recherche-dossiers]", |t| {
         t == "1 nouveau(x) dossier(s) reçu(s) du relais."
     });
+    // The phone asks whether the laptop that made the dossier is the candidate's, showing
+    // the code the laptop shows; confirmed, it is one of the candidate's devices.
+    let laptop_code = laptop.text("[data-testid=code-securite]");
+    phone.wait_for(&format!(
+        "[data-testid=appareils-proposes] li[data-code='{laptop_code}']"
+    ));
+    phone.assert_accessible("home, a device to confirm");
+    phone.click(".confirmer-appareil");
+    phone.wait_gone("[data-testid=appareils-proposes]");
     phone.click("[data-testid=dossiers] button");
     phone.wait_value("#f-etat_civil-nom", "Durand");
     assert_eq!(phone.value("#f-motivation-lettre"), CANARY);
@@ -643,6 +657,100 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
             path.display()
         );
     }
+}
+
+/// Issue 19 item 6: a stranger who has seen the candidate's identity line makes a dossier of
+/// their own and adds the candidate's device to it as an owner. The candidate's app brings
+/// the dossier in but asks about its maker instead of taking it as one of the candidate's
+/// keys; refused, it is not asked about again, and the candidate's next dossier has no
+/// stranger among its owners (checked on the relay, which folds every membership log).
+#[test]
+fn a_stranger_who_adds_the_candidate_to_a_dossier_owns_none_of_the_candidates() {
+    let relay = Relay::start();
+    let candidate = Browser::start();
+    candidate.goto(&relay.url("/"));
+    first_run(&candidate);
+    let identity = candidate.text("[data-testid=identite]");
+    candidate.wait_text("[data-testid=recherche-dossiers]", |t| {
+        t == "Aucun nouveau dossier sur le relais."
+    });
+
+    // The stranger, with a client of their own: a dossier that adds the candidate's device
+    // as an owner, and in it an envelope sealed with a key nobody was given (junk that
+    // must not stop the candidate's search).
+    let stranger = DeviceSecret::generate();
+    let keys = EpochKeys::generate();
+    let trap = DossierId::generate();
+    let create = membership::create(trap, &stranger, &keys).unwrap();
+    let state = Membership::from_log(std::slice::from_ref(&create)).unwrap();
+    let candidate_id: DeviceId = identity.parse().unwrap();
+    let add = membership::add(&state, &stranger, &candidate_id, Role::Owner, &keys).unwrap();
+    let mut raw = Raw::connect(&relay, &stranger);
+    raw.send(&ClientMsg::Create {
+        entry: create.to_bytes(),
+    });
+    assert!(matches!(raw.recv(), ServerMsg::MembershipOk { .. }));
+    raw.send(&ClientMsg::Membership {
+        dossier: trap,
+        entry: add.to_bytes(),
+    });
+    assert!(matches!(raw.reply(), ServerMsg::MembershipOk { .. }));
+    let junk = envelope::seal(
+        &Header {
+            dossier: trap,
+            epoch: 1,
+            writer: stranger.signing_public(),
+            counter: 1,
+            parent: [0; 32],
+            kind: Kind::Changes,
+            channel: Channel::Dossier,
+        },
+        &EpochKeys::generate().content,
+        random_nonce(),
+        b"illisible",
+        &stranger,
+    );
+    assert!(matches!(raw.push(&junk), ServerMsg::Ack { .. }));
+    let stranger_id = stranger.id();
+
+    candidate.click("#rechercher-dossiers");
+    candidate.wait_text("[data-testid=recherche-dossiers]", |t| {
+        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
+    });
+    let asked = format!(
+        "[data-testid=appareils-proposes] li[data-code='{}']",
+        stranger_id.safety_code()
+    );
+    candidate.wait_for(&asked);
+    candidate.click(".refuser-appareil");
+    candidate.wait_gone("[data-testid=appareils-proposes]");
+    // Searching again does not ask again.
+    candidate.click("#rechercher-dossiers");
+    candidate.wait_text("[data-testid=recherche-dossiers]", |t| {
+        t == "Aucun nouveau dossier sur le relais."
+    });
+    assert!(!candidate.exists("[data-testid=appareils-proposes]"));
+
+    candidate.click("#referentiel option[value='004']");
+    candidate.click("#creer-dossier");
+    candidate.type_into("#f-etat_civil-nom", "Durand");
+    candidate.wait_text("[data-testid=etat-synchro]", |t| {
+        t == "Synchronisé avec le relais"
+    });
+    let db = rusqlite::Connection::open(relay.data.join("livret.sqlite3")).unwrap();
+    let dossiers_of = |key: &[u8; 32]| -> i64 {
+        db.query_row(
+            "SELECT COUNT(*) FROM members WHERE member = ?1",
+            [&key[..]],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        dossiers_of(&stranger_id.signing),
+        1,
+        "only the stranger's own"
+    );
 }
 
 /// The fiches shown, in order: "place:legend" for each.

@@ -134,6 +134,22 @@ impl Browser {
         panic!("never appeared: {css}\npage text:\n{}", self.text("body"));
     }
 
+    /// Whether an element matches `css` now.
+    pub fn exists(&self, css: &str) -> bool {
+        self.find(css).is_some()
+    }
+
+    /// Waits until no element matches `css`.
+    pub fn wait_gone(&self, css: &str) {
+        for _ in 0..WAIT_POLLS {
+            if self.find(css).is_none() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("never went away: {css}");
+    }
+
     /// Waits until the text of `css` satisfies `ok`; returns it.
     pub fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
         let mut last = String::new();
