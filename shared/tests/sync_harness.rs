@@ -135,6 +135,64 @@ fn edit_strategy(devices: usize) -> impl Strategy<Value = Edit> {
 }
 
 fn run(devices_n: usize, edits: Vec<Edit>, shuffle: Vec<usize>, duplicate_every: usize) {
+    run_with(devices_n, edits, shuffle, duplicate_every, false);
+}
+
+/// Text a hostile member slips in; no honest replica may ever show it.
+const USURPED: &str = "écrit au nom du candidat";
+
+/// What a hostile member (the last device) stores through the relay's rules, which it
+/// passes: well signed, next counter, its own epoch — a batch that is not automerge, and a
+/// batch of changes written in the candidate's name.
+fn hostile_pushes(relay: &mut MemRelay, devices: &mut [Device]) {
+    let (owner, rest) = devices.split_first_mut().expect("an owner");
+    let hostile = rest.last_mut().expect("a hostile member");
+    let writer = hostile.secret.signing_public();
+    let mut counter = relay
+        .envelopes
+        .keys()
+        .filter(|(w, _)| *w == writer)
+        .map(|(_, c)| *c)
+        .max()
+        .unwrap_or(0);
+    let mut impostor = livret_shared::dossier::Dossier::load(
+        &hostile.replica.dossier().save(),
+        &owner.secret.signing_public(),
+    )
+    .unwrap();
+    let heads = impostor.automerge().get_heads();
+    impostor.set("etat_civil.nom", USURPED).unwrap();
+    let in_owners_name: Vec<u8> = impostor
+        .automerge()
+        .get_changes(&heads)
+        .into_iter()
+        .flat_map(|mut c| c.bytes().into_owned())
+        .collect();
+    let key = hostile.replica.epoch_key().unwrap().duplicate();
+    for payload in [b"pas de l'automerge".to_vec(), in_owners_name] {
+        counter += 1;
+        let header = livret_shared::envelope::Header {
+            dossier: hostile.replica.id,
+            epoch: hostile.replica.membership().epoch,
+            writer,
+            counter,
+            parent: [0; 32],
+            kind: livret_shared::envelope::Kind::Changes,
+            channel: livret_shared::envelope::Channel::Dossier,
+        };
+        let bytes =
+            livret_shared::envelope::seal(&header, &key, random_nonce(), &payload, &hostile.secret);
+        assert_eq!(relay.push(&bytes), Ok(Accept::Append));
+    }
+}
+
+fn run_with(
+    devices_n: usize,
+    edits: Vec<Edit>,
+    shuffle: Vec<usize>,
+    duplicate_every: usize,
+    hostile: bool,
+) {
     let (mut relay, mut devices) = setup(devices_n);
     // Offline editing: everyone edits and seals locally; the relay gets outboxes later.
     for edit in edits {
@@ -209,6 +267,9 @@ fn run(devices_n: usize, edits: Vec<Edit>, shuffle: Vec<usize>, duplicate_every:
             }
         }
     }
+    if hostile {
+        hostile_pushes(&mut relay, &mut devices);
+    }
     // Delivery in a shuffled order, with duplicates, in several bursts.
     let mut all = relay.order.clone();
     let n = all.len();
@@ -217,13 +278,15 @@ fn run(devices_n: usize, edits: Vec<Edit>, shuffle: Vec<usize>, duplicate_every:
     }
     let dupes: Vec<Vec<u8>> = all.iter().step_by(duplicate_every).cloned().collect();
     all.extend(dupes);
-    for d in devices.iter_mut() {
+    let honest = if hostile { devices_n - 1 } else { devices_n };
+    for d in devices.iter_mut().take(honest) {
         for chunk in all.chunks(3) {
             d.replica.receive(chunk).unwrap();
         }
     }
     let reference = devices[0].replica.dossier().to_json_value();
-    for (i, d) in devices.iter_mut().enumerate() {
+    assert!(!reference.to_string().contains(USURPED));
+    for (i, d) in devices.iter_mut().take(honest).enumerate() {
         assert_eq!(
             d.replica.dossier().to_json_value(),
             reference,
@@ -251,6 +314,18 @@ proptest! {
         dup in 1..4usize,
     ) {
         run(5, edits, shuffle, dup);
+    }
+
+    /// Issue 19: five replicas, random delivery and duplicates, and one hostile member whose
+    /// envelopes pass the relay's rules but not a replica's (garbage, changes in another's
+    /// name): the four honest ones converge, and none shows what the hostile one slipped in.
+    #[test]
+    fn five_devices_with_a_hostile_member_converge(
+        edits in prop::collection::vec(edit_strategy(4), 1..60),
+        shuffle in prop::collection::vec(any::<usize>(), 0..60),
+        dup in 1..4usize,
+    ) {
+        run_with(5, edits, shuffle, dup, true);
     }
 }
 
@@ -365,12 +440,22 @@ fn a_removed_member_cannot_read_what_follows() {
             .receive(std::slice::from_ref(&after))
             .is_ok()
     );
-    assert!(
-        devices[2]
-            .replica
-            .receive(std::slice::from_ref(&after))
-            .is_err(),
+    let got = devices[2]
+        .replica
+        .receive(std::slice::from_ref(&after))
+        .unwrap();
+    assert_eq!(
+        (got.applied, got.waiting),
+        (0, 1),
         "no key for the new epoch"
+    );
+    assert!(
+        !devices[2]
+            .replica
+            .dossier()
+            .get("motivation.lettre")
+            .unwrap()
+            .contains("Après le départ")
     );
     // And the relay refuses the removed member's writes.
     let removed_dev = &mut devices[2];
