@@ -51,6 +51,9 @@ pub enum SyncError {
     ReadOnly,
     #[error("enveloppe écrite par un membre qui n'en avait pas le droit")]
     Forbidden,
+    /// Automerge data that would inflate past its budget (or is not automerge data).
+    #[error(transparent)]
+    Inflation(#[from] crate::automerge_guard::GuardError),
 }
 
 /// What [`Replica::receive`] did.
@@ -677,9 +680,9 @@ impl Replica {
                 .get(&env.header.epoch)
                 .ok_or(SyncError::NoKey(env.header.epoch))?;
             match env.header.channel {
-                Channel::Dossier => batch.extend(env.open(key)?),
+                Channel::Dossier => batch.extend(guarded(env.open(key)?)?),
                 Channel::Release => {
-                    let changes = env.open(key)?;
+                    let changes = guarded(env.open(key)?)?;
                     let me = self.me;
                     self.jury
                         .releases
@@ -786,6 +789,7 @@ impl Replica {
             .ok_or(SyncError::NoKey(env.header.epoch))?;
         let body: SnapshotBody =
             postcard::from_bytes(&env.open(key)?).map_err(|_| SyncError::Corrupt)?;
+        crate::automerge_guard::check(&body.doc)?;
         if self.dossier.automerge().get_heads().is_empty() {
             // A fresh replica (a cold open): loading is much cheaper than merging.
             self.dossier = Dossier::load(&body.doc, &self.me)?;
@@ -1170,7 +1174,7 @@ impl Replica {
                 Some(key) => by_juror
                     .entry(env.header.writer)
                     .or_default()
-                    .extend(env.open(key)?),
+                    .extend(guarded(env.open(key)?)?),
                 None => self.jury.locked.push(bytes),
             }
         }
@@ -1184,6 +1188,13 @@ impl Replica {
         }
         Ok(())
     }
+}
+
+/// Automerge bytes from another device, once checked not to inflate past their budget
+/// (automerge itself inflates without limit).
+fn guarded(payload: Vec<u8>) -> Result<Vec<u8>, SyncError> {
+    crate::automerge_guard::check(&payload)?;
+    Ok(payload)
 }
 
 /// A saved state and the jury's state after it (none in a save older than the jury).
@@ -1464,5 +1475,71 @@ mod tests {
             Replica::restore_with_deltas(&owner, &full, &[c.save_delta()]).unwrap_err(),
             SyncError::Corrupt
         );
+    }
+
+    /// A member's envelope whose few kilobytes of DEFLATE stand for a gigabyte is refused
+    /// before automerge inflates it; honest envelopes from the same writer apply, and so
+    /// does a large honest one. Same for a snapshot whose document hides such a column.
+    #[test]
+    fn an_inflation_bomb_is_refused_and_honest_changes_pass() {
+        use crate::automerge_guard::{GuardError, crafted};
+        let owner = DeviceSecret::generate();
+        let advisor = DeviceSecret::generate();
+        let key = EpochKeys::generate();
+        let (mut o, entry) = Replica::create(&owner, DossierId([6; 16]), key.duplicate()).unwrap();
+        o.dossier().set("fiches.0.contexte", "Une PME").unwrap();
+        let first = o.flush(&owner, [9; 24]).unwrap().unwrap();
+        let add =
+            membership::add(o.membership(), &owner, &advisor.id(), Role::Advisor, &key).unwrap();
+        o.apply_membership(&owner, std::slice::from_ref(&add))
+            .unwrap();
+        let mut a = Replica::join(&advisor, vec![entry, add]).unwrap();
+        a.receive(&[first]).unwrap();
+        // Honest prose in one flush (the guard's own tests pass megabytes).
+        let long: String = (0..2_000).map(|i| format!("mot{} ", i % 977)).collect();
+        a.dossier().set("fiches.0.contexte", &long).unwrap();
+        let honest = a.flush(&advisor, [1; 24]).unwrap().unwrap();
+        let bomb_payload = crafted::compressed_change_bomb(1 << 30);
+        assert!(bomb_payload.len() < 2_000_000);
+        let content = a.keys.get(&a.membership.epoch).unwrap().duplicate();
+        let bomb = a.seal_own(&advisor, Channel::Dossier, &content, [2; 24], &bomb_payload);
+
+        assert_eq!(o.receive(&[honest]).unwrap().applied, 1);
+        assert_eq!(o.dossier().get("fiches.0.contexte").unwrap(), long);
+        assert!(
+            matches!(
+                o.receive(&[bomb]),
+                Err(SyncError::Inflation(GuardError::TooLarge { .. }))
+            ),
+            "refused by the guard"
+        );
+        assert_eq!(o.dossier().get("fiches.0.contexte").unwrap(), long);
+
+        // A snapshot carrying the bomb as its document.
+        let body = SnapshotBody {
+            covers: vec![],
+            doc: crafted::compressed_change_bomb(1 << 30),
+        };
+        let header = Header {
+            dossier: a.id,
+            epoch: a.membership.epoch,
+            writer: a.me,
+            counter: 1,
+            parent: [0; 32],
+            kind: Kind::Snapshot,
+            channel: Channel::Dossier,
+        };
+        let snapshot = envelope::seal(
+            &header,
+            &content,
+            [3; 24],
+            &postcard::to_stdvec(&body).unwrap(),
+            &advisor,
+        );
+        assert!(matches!(
+            o.receive_snapshot(&snapshot),
+            Err(SyncError::Inflation(GuardError::TooLarge { .. }))
+        ));
+        assert_eq!(o.dossier().get("fiches.0.contexte").unwrap(), long);
     }
 }
