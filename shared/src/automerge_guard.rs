@@ -470,8 +470,8 @@ mod tests {
         let mut big = honest_document(1, 600);
         let seeds: [(&str, Vec<u8>); 5] = [
             ("honest-document", doc.save()),
-            ("honest-changes", changes),
-            ("honest-compressed-change", big.save_incremental()),
+            ("honest-changes-compressed", changes),
+            ("honest-incremental", big.save_incremental()),
             (
                 "bomb-compressed-change",
                 crafted::compressed_change_bomb(16 << 20),
