@@ -15,7 +15,7 @@ fi
 # allowing them, for this build only.
 export RUSTC_BOOTSTRAP=1
 
-targets=(referentiel_text referentiel_xml relay_frames annex_files)
+targets=(referentiel_text referentiel_xml relay_frames annex_files automerge_chunks)
 mode=${1:-smoke}
 case "$mode" in
 smoke)

@@ -288,7 +288,7 @@ pub async fn dossier_new(home: &Home, relay: &str, referentiel: Option<&Path>) -
     let (mut replica, entry) = Replica::create(&device, id, EpochKeys::generate())?;
     if let Some(path) = referentiel {
         let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-        let imports = livret_shared::referentiel::import_bytes(&bytes)
+        let imports = crate::pdf_reader::import_bytes(&bytes)
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
         replica.dossier().set_referentiel(&imports[0].referentiel)?;
     }

@@ -94,6 +94,20 @@ pub async fn invite(
         Ok(mailbox) => mailbox.email.to_string(),
         Err(_) => return rejected(relay, Rejection::Malformed, "adresse e-mail invalide"),
     };
+    // Each invitation is a mail to any address: counted per key and per address.
+    if let Err(refusal) = crate::relay::within_quota(
+        relay,
+        &relay.quotas.invitations,
+        me,
+        (
+            crate::limits::INVITATIONS_PER_KEY_PER_DAY,
+            crate::limits::INVITATIONS_PER_ADDRESS_PER_DAY,
+        ),
+        "invitations_per_day",
+        "quota d'invitations atteint pour aujourd'hui",
+    ) {
+        return refusal;
+    }
     let mut token = [0u8; 32];
     let mut id = [0u8; 16];
     if getrandom::fill(&mut token).is_err() || getrandom::fill(&mut id).is_err() {

@@ -129,6 +129,11 @@ fn random_id() -> [u8; 8] {
     id
 }
 
+/// Attempts at one mail before it is given up: with [`backoff`], about a day of retries
+/// (a mail server down for a day loses its invitations; the inviter invites again). Without
+/// a bound, a mail to an address that refuses it would be retried for ever.
+pub const MAX_MAIL_ATTEMPTS: u32 = 36;
+
 /// The wait before attempt `attempts + 1`, after `attempts` failures.
 pub fn backoff(attempts: u32) -> Duration {
     const MAX: Duration = Duration::from_secs(3600);
@@ -180,6 +185,12 @@ async fn deliver(store: &Arc<dyn Store>, transport: &Transport, mailer: &Mailer,
                 tracing::error!(mail = q.id, error = %e, "sent mail still queued");
             }
         }
+        Err(e) if q.attempts + 1 >= MAX_MAIL_ATTEMPTS => {
+            tracing::warn!(mail = q.id, attempts = q.attempts + 1, error = %e, "mail given up");
+            if let Err(e) = store.mail_abandoned(q.id) {
+                tracing::error!(mail = q.id, error = %e, "mail not given up");
+            }
+        }
         Err(e) => {
             let attempts = q.attempts + 1;
             let next = now_ms() + backoff(attempts).as_millis() as i64;
@@ -210,6 +221,50 @@ mod tests {
         let waits: Vec<u64> = (1..=5).map(|a| backoff(a).as_secs()).collect();
         assert_eq!(waits, [1, 2, 4, 8, 16]);
         assert_eq!(backoff(40), Duration::from_secs(3600));
+    }
+
+    /// A mail the transport always refuses is tried `MAX_MAIL_ATTEMPTS` times, then leaves
+    /// the queue (with the reminder that waited for it), instead of being retried for ever.
+    #[tokio::test]
+    async fn a_mail_that_keeps_failing_is_given_up() {
+        use crate::store::SqliteStore;
+        use livret_shared::envelope::DossierId;
+        let dir = std::env::temp_dir().join(format!("livret-mail-abandon-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let sqlite = SqliteStore::open(&dir.join("relay.sqlite3")).unwrap();
+        let mail = OutgoingMail {
+            to: "camille.durand@example.org".into(),
+            subject: "Rappel".into(),
+            body: "…".into(),
+        };
+        sqlite
+            .set_reminders(&DossierId([3; 16]), &[(mail, 0)], None, 0)
+            .unwrap();
+        let store: Arc<dyn Store> = Arc::new(sqlite);
+        // An "outbox" that is a file: every attempt fails.
+        let not_a_dir = dir.join("fichier");
+        std::fs::write(&not_a_dir, b"").unwrap();
+        let transport = Transport::Outbox(not_a_dir);
+        let mailer = Mailer {
+            from: parse_address("livret@example.org").unwrap(),
+            public_url: String::new(),
+            wake: Notify::new(),
+        };
+        let mut attempts = 0;
+        for _ in 0..MAX_MAIL_ATTEMPTS + 10 {
+            let due = store.due_mail(i64::MAX, 10).unwrap();
+            if due.is_empty() {
+                break;
+            }
+            for q in due {
+                attempts += 1;
+                deliver(&store, &transport, &mailer, q).await;
+            }
+        }
+        assert_eq!(attempts, MAX_MAIL_ATTEMPTS);
+        assert!(store.due_mail(i64::MAX, 10).unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

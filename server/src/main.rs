@@ -6,7 +6,9 @@ mod export_cli;
 mod invitations;
 mod jury_cli;
 mod jury_keys;
+mod limits;
 mod mail;
+mod pdf_reader;
 mod referentiel_cli;
 mod relay;
 mod reminders;
@@ -55,6 +57,10 @@ enum Command {
         /// The sender of the relay's mail.
         #[arg(long, default_value = "Livret <livret@localhost>")]
         mail_from: String,
+        /// A secret that reads `/api/v1/metrics` (`Authorization: Bearer …`). Without it,
+        /// metrics answer only requests from this machine that no proxy forwarded.
+        #[arg(long, env = "LIVRET_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
     },
     /// Référentiels de compétences: import and check.
     #[command(subcommand)]
@@ -88,6 +94,10 @@ enum Command {
         #[arg(long)]
         annexes: Option<PathBuf>,
     },
+    /// Internal: extracts a PDF's text from stdin to stdout, in the child process the relay
+    /// and the CLI start under limits (see `pdf_reader`).
+    #[command(name = "lire-pdf-isole", hide = true)]
+    ReadPdfIsolated,
 }
 
 #[derive(Subcommand)]
@@ -335,6 +345,7 @@ fn main() -> ExitCode {
             smtp_url,
             public_url,
             mail_from,
+            metrics_token,
         } => serve::run(
             addr,
             data,
@@ -343,7 +354,9 @@ fn main() -> ExitCode {
                 public_url,
                 from: mail_from,
             },
+            metrics_token,
         ),
+        Command::ReadPdfIsolated => pdf_reader::worker(),
         Command::Referentiel(ReferentielCommand::Import { files, json }) => {
             referentiel_cli::import(&files, json)
         }

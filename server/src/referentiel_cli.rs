@@ -18,7 +18,9 @@ const FINDINGS: u8 = 1;
 fn read(path: &Path) -> Result<Vec<Import>, String> {
     let bytes =
         std::fs::read(path).map_err(|e| format!("{}: {}", path.display(), io_message(&e)))?;
-    referentiel::import_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    // A PDF is read in a child process under limits: a hostile file cannot hang or
+    // exhaust the CLI either.
+    crate::pdf_reader::import_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn io_message(e: &std::io::Error) -> String {

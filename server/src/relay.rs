@@ -25,8 +25,86 @@ use tokio::sync::{mpsc, oneshot};
 use crate::store::{NewEnvelope, Store, StoreError, StoredSnapshot};
 use livret_shared::ratelimit::TokenBucket;
 
-/// Frames queued for one connection, already encoded (shared between subscribers).
-type Outgoing = mpsc::UnboundedSender<Bytes>;
+// ---- Limits on one connection (issue 19, item 13) ----
+
+/// Bytes of frames waiting for one connection's socket (acknowledgements, fan-out). Past
+/// this the device is not reading: it is disconnected and catches up when it reconnects
+/// (nothing is lost, the store is the truth), instead of pinning every fan-out frame. Well
+/// above one fan-out frame (`MAX_FAN_OUT_FRAME`) and a burst of acknowledgements.
+const MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
+
+/// A connection must prove its device (`Hello`) within this, or it is closed.
+const LOGIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Writing queued frames to a socket may take this long; a peer that takes no bytes for
+/// that long is disconnected (its queue otherwise stays pinned).
+const WRITE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Frames queued for one connection, already encoded (shared between subscribers), with
+/// the bytes they hold counted against [`MAX_QUEUED_BYTES`].
+#[derive(Clone)]
+struct Outgoing {
+    tx: mpsc::UnboundedSender<Bytes>,
+    queued: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// The connection is closed, or its queue is full (it is being closed).
+struct NotQueued;
+
+impl Outgoing {
+    fn new() -> (Outgoing, mpsc::UnboundedReceiver<Bytes>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        (Outgoing { tx, queued }, rx)
+    }
+
+    fn send(&self, frame: Bytes) -> Result<(), NotQueued> {
+        let len = frame.len();
+        if self.queued.fetch_add(len, Ordering::Relaxed) + len > MAX_QUEUED_BYTES {
+            self.queued.fetch_sub(len, Ordering::Relaxed);
+            // An empty frame (never a protocol message) tells the connection to close.
+            let _ = self.tx.send(Bytes::new());
+            return Err(NotQueued);
+        }
+        self.tx.send(frame).map_err(|_| NotQueued)
+    }
+
+    /// A frame left the queue for the socket.
+    fn taken(&self, frame: &Bytes) {
+        self.queued.fetch_sub(frame.len(), Ordering::Relaxed);
+    }
+}
+
+tokio::task_local! {
+    /// The address a connection comes from, for the quotas per address of what it asks.
+    pub(crate) static PEER: std::net::IpAddr;
+}
+
+/// The address of the connection this task serves, if any.
+pub(crate) fn peer() -> Option<std::net::IpAddr> {
+    PEER.try_with(|p| *p).ok()
+}
+
+/// Counts one against a daily quota (`limits`), or the refusal to send, counted under
+/// `what` in the metrics.
+pub(crate) fn within_quota(
+    relay: &Relay,
+    quota: &crate::limits::DailyQuota,
+    me: &[u8; 32],
+    (per_key, per_address): (u32, u32),
+    what: &'static str,
+    detail: &str,
+) -> Result<(), Vec<ServerMsg>> {
+    let now = crate::mail::now_ms() as u64;
+    quota
+        .take(me, peer(), per_key, per_address, now)
+        .map_err(|_| {
+            relay.metrics.limit(what);
+            rejected(relay, Rejection::TooLarge, detail.to_string())
+        })
+}
+
+// ---- end of the limits on one connection ----
 
 /// A connection following a dossier, with the device it logged in as (so a removed member's
 /// connections stop receiving the dossier the moment the removal is stored).
@@ -55,6 +133,10 @@ pub struct Relay {
     /// Presence budgets by dossier and device (one entry per member who sent any).
     presence_budgets: Mutex<HashMap<(DossierId, [u8; 32]), TokenBucket>>,
     next_connection: AtomicU64,
+    /// WebSocket connections open, overall and by address (see `limits`).
+    pub(crate) connections: crate::limits::ConnectionSlots,
+    /// Dossiers created and invitations asked, per key and per address.
+    pub(crate) quotas: crate::limits::Quotas,
     pub metrics: Metrics,
 }
 
@@ -65,6 +147,8 @@ pub struct Metrics {
     /// Presence messages over a connection's budget, dropped.
     pub presence_dropped: AtomicU64,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
+    /// Requests and connections stopped by one of the relay's limits, by limit.
+    limited: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -77,12 +161,23 @@ impl Metrics {
             .or_default() += 1;
     }
 
+    /// Counts a request or connection stopped by the limit named `what`.
+    pub fn limit(&self, what: &'static str) {
+        *self
+            .limited
+            .lock()
+            .expect("metrics lock")
+            .entry(what)
+            .or_default() += 1;
+    }
+
     pub fn snapshot(&self) -> serde_json::Value {
         serde_json::json!({
             "accepted": self.accepted.load(Ordering::Relaxed),
             "duplicates": self.duplicates.load(Ordering::Relaxed),
             "presence_dropped": self.presence_dropped.load(Ordering::Relaxed),
             "rejected": *self.rejected.lock().expect("metrics lock"),
+            "limited": *self.limited.lock().expect("metrics lock"),
         })
     }
 }
@@ -129,6 +224,8 @@ impl Relay {
             hub: Mutex::new(HashMap::new()),
             presence_budgets: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(1),
+            connections: crate::limits::ConnectionSlots::default(),
+            quotas: crate::limits::Quotas::default(),
             metrics: Metrics::default(),
         });
         match relay.store.purge(now() - PRUNE_GRACE_SECONDS) {
@@ -485,6 +582,9 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
                         }
                         let _ = reply.send(Ok(seq));
                     } else {
+                        if result == Err(Rejection::TooLarge) {
+                            relay.metrics.limit("members_per_dossier");
+                        }
                         let _ = reply.send(result);
                     }
                 }
@@ -642,6 +742,9 @@ fn append_membership(
     }
     let mut next = current;
     next.apply(&e).map_err(|_| Rejection::BadMembership)?;
+    if next.members.len() > crate::limits::MAX_MEMBERS_PER_DOSSIER {
+        return Err(Rejection::TooLarge);
+    }
     let members: Vec<[u8; 32]> = next.members.keys().copied().collect();
     store
         .append_membership(&dossier, e.body.seq, entry, &members)
@@ -652,11 +755,25 @@ fn append_membership(
 
 pub async fn websocket(
     State(relay): State<Arc<Relay>>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     upgrade: WebSocketUpgrade,
-) -> impl IntoResponse {
+) -> axum::response::Response {
+    // Counted from before the upgrade to the connection's end.
+    let slot = match relay.connections.take(peer.ip()) {
+        Ok(slot) => slot,
+        Err(full) => {
+            relay.metrics.limit(full.metric());
+            tracing::info!(limit = full.metric(), "connection refused");
+            return (axum::http::StatusCode::TOO_MANY_REQUESTS, full.message()).into_response();
+        }
+    };
     upgrade
         .max_message_size(MAX_ENVELOPE + 1024 * 1024)
-        .on_upgrade(move |socket| connection(relay, socket))
+        .on_upgrade(move |socket| async move {
+            PEER.scope(peer.ip(), connection(relay, socket)).await;
+            drop(slot);
+        })
+        .into_response()
 }
 
 async fn connection(relay: Arc<Relay>, mut socket: WebSocket) {
@@ -674,20 +791,52 @@ async fn connection(relay: Arc<Relay>, mut socket: WebSocket) {
     {
         return;
     }
-    let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
+    let (tx, mut rx) = Outgoing::new();
     let mut device: Option<keys::Verifier> = None;
+    let login_deadline = tokio::time::sleep(LOGIN_DEADLINE);
+    tokio::pin!(login_deadline);
     loop {
         tokio::select! {
+            () = &mut login_deadline, if device.is_none() => {
+                relay.metrics.limit("login_deadline");
+                let refusal = rejected(&relay, Rejection::NotAuthenticated, "délai d'authentification dépassé");
+                let _ = tokio::time::timeout(WRITE_DEADLINE, async {
+                    for msg in refusal {
+                        let _ = socket.send(Message::Binary(protocol::encode(&msg).into())).await;
+                    }
+                    let _ = socket.send(Message::Close(None)).await;
+                }).await;
+                break;
+            }
             frame = rx.recv() => {
                 let Some(frame) = frame else { break };
                 // Write whatever else is already queued before flushing: one syscall for a
-                // burst of acknowledgements and fan-out frames.
-                let mut sent = socket.feed(Message::Binary(frame)).await.is_ok();
+                // burst of acknowledgements and fan-out frames. An empty frame: the queue
+                // overflowed, the device is not reading.
+                let mut frames = vec![frame];
                 for _ in 0..64 {
                     let Ok(more) = rx.try_recv() else { break };
-                    sent = sent && socket.feed(Message::Binary(more)).await.is_ok();
+                    frames.push(more);
                 }
-                if !sent || socket.flush().await.is_err() {
+                for f in &frames {
+                    tx.taken(f);
+                }
+                if frames.iter().any(Bytes::is_empty) {
+                    relay.metrics.limit("slow_consumer");
+                    tracing::info!("connection closed: its queue overflowed (not reading)");
+                    break;
+                }
+                let written = tokio::time::timeout(WRITE_DEADLINE, async {
+                    for f in frames {
+                        socket.feed(Message::Binary(f)).await?;
+                    }
+                    socket.flush().await
+                })
+                .await;
+                if !matches!(written, Ok(Ok(()))) {
+                    if written.is_err() {
+                        relay.metrics.limit("write_deadline");
+                    }
                     break;
                 }
             }
@@ -730,7 +879,12 @@ async fn connection(relay: Arc<Relay>, mut socket: WebSocket) {
                 for (message, verified) in messages.into_iter().zip(verified) {
                     let reply = handle(&relay, id, &tx, &mut device, &nonce, message, verified).await;
                     for msg in reply {
-                        if socket.send(Message::Binary(protocol::encode(&msg).into())).await.is_err() {
+                        let sent = tokio::time::timeout(
+                            WRITE_DEADLINE,
+                            socket.send(Message::Binary(protocol::encode(&msg).into())),
+                        )
+                        .await;
+                        if !matches!(sent, Ok(Ok(()))) {
                             relay.unsubscribe_all(id);
                             return;
                         }
@@ -946,6 +1100,19 @@ async fn handle(
             let Ok(e) = SignedEntry::from_bytes(&entry) else {
                 return rejected(relay, Rejection::BadMembership, "entrée illisible");
             };
+            if let Err(refusal) = within_quota(
+                relay,
+                &relay.quotas.dossiers,
+                &me,
+                (
+                    crate::limits::DOSSIERS_PER_KEY_PER_DAY,
+                    crate::limits::DOSSIERS_PER_ADDRESS_PER_DAY,
+                ),
+                "dossiers_per_day",
+                "quota de créations de dossiers atteint pour aujourd'hui",
+            ) {
+                return refusal;
+            }
             let dossier = e.body.dossier;
             let (reply, wait) = oneshot::channel();
             let _ = relay.appender.send(Job::Create {
@@ -975,6 +1142,14 @@ async fn handle(
             });
             match wait.await {
                 Ok(Ok(seq)) => vec![ServerMsg::MembershipOk { dossier, seq }],
+                Ok(Err(Rejection::TooLarge)) => rejected(
+                    relay,
+                    Rejection::TooLarge,
+                    format!(
+                        "adhésion refusée : un dossier compte au plus {} membres",
+                        crate::limits::MAX_MEMBERS_PER_DOSSIER
+                    ),
+                ),
                 Ok(Err(r)) => rejected(relay, r, "adhésion refusée"),
                 Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
             }

@@ -26,7 +26,17 @@ pub struct MailSettings {
     pub from: String,
 }
 
-pub fn run(addr: SocketAddr, data: PathBuf, mail: MailSettings) -> ExitCode {
+/// Who may read `/api/v1/metrics`: with a token (`--metrics-token`), whoever presents it;
+/// without, only this machine, asking directly (not through a proxy).
+static METRICS_TOKEN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+pub fn run(
+    addr: SocketAddr,
+    data: PathBuf,
+    mail: MailSettings,
+    metrics_token: Option<String>,
+) -> ExitCode {
+    let _ = METRICS_TOKEN.set(metrics_token.filter(|t| !t.is_empty()));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LIVRET_LOG")
@@ -98,9 +108,13 @@ async fn serve(listener: tokio::net::TcpListener, relay: Arc<Relay>) -> std::io:
     }
     // Tests and scripts wait for this exact line to know the port.
     println!("livret: à l'écoute sur http://{local}");
-    axum::serve(listener, router(relay))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    // The peer's address: connection limits per address, metrics for this machine only.
+    axum::serve(
+        listener,
+        router(relay).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 pub fn router(relay: Arc<Relay>) -> Router {
@@ -117,13 +131,21 @@ pub fn router(relay: Arc<Relay>) -> Router {
 }
 
 /// Largest référentiel PDF the relay reads for the app.
-const MAX_REFERENTIEL_PDF: usize = 20 * 1024 * 1024;
+const MAX_REFERENTIEL_PDF: usize = crate::pdf_reader::MAX_PDF;
+
+/// PDFs read at once: each is a child process of up to its memory limit (see
+/// `pdf_reader`); more wait for none and are told to come back.
+const MAX_CONCURRENT_PDF_READS: usize = 2;
+
+static PDF_READS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(MAX_CONCURRENT_PDF_READS);
 
 /// Reads a référentiel PDF for the app, which has no PDF reader of its own (pdf-extract
 /// would double its size): a public document, read in memory and forgotten — never a
-/// dossier file (evidence stays encrypted on the device). Answers the référentiels found, as
-/// JSON, or 422 with the importer's one-line reason.
-async fn referentiel_from_pdf(body: Bytes) -> Response {
+/// dossier file (evidence stays encrypted on the device). Anyone may post one, so the PDF
+/// is parsed in a child process under limits (`pdf_reader`). Answers the référentiels
+/// found, as JSON, or 422 with one French line saying why not.
+async fn referentiel_from_pdf(State(relay): State<Arc<Relay>>, body: Bytes) -> Response {
     if livret_shared::referentiel::detect(&body) != livret_shared::referentiel::InputKind::Pdf {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -131,8 +153,25 @@ async fn referentiel_from_pdf(body: Bytes) -> Response {
         )
             .into_response();
     }
+    let Ok(_permit) = PDF_READS.try_acquire() else {
+        relay.metrics.limit("pdf_reads_busy");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            "trop de PDF en cours de lecture sur le relais : réessayez dans un instant",
+        )
+            .into_response();
+    };
     let read = tokio::task::spawn_blocking(move || {
-        livret_shared::referentiel::import_pdf(&body).map(|import| import.referentiel.to_json())
+        let text = crate::pdf_reader::pdf_text(&body).map_err(|e| {
+            if matches!(e, crate::pdf_reader::PdfReadError::Limits) {
+                tracing::info!("référentiel PDF stopped at its limits");
+            }
+            e.to_string()
+        })?;
+        livret_shared::referentiel::import_pdf_text(&text)
+            .map(|import| import.referentiel.to_json())
+            .map_err(|e| e.to_string())
     })
     .await;
     match read {
@@ -141,7 +180,10 @@ async fn referentiel_from_pdf(body: Bytes) -> Response {
             format!("[{json}]"),
         )
             .into_response(),
-        Ok(Err(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+        Ok(Err(reason)) => {
+            relay.metrics.limit("pdf_refused");
+            (StatusCode::UNPROCESSABLE_ENTITY, reason).into_response()
+        }
         Err(_) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             "PDF illisible (lecture interrompue)",
@@ -150,9 +192,40 @@ async fn referentiel_from_pdf(body: Bytes) -> Response {
     }
 }
 
-/// Counts only: accepted, duplicates, refusals by reason. Nothing about content.
-async fn metrics(State(relay): State<Arc<Relay>>) -> impl IntoResponse {
-    axum::Json(relay.metrics.snapshot())
+/// Counts only: accepted, duplicates, refusals by reason, limits reached. Nothing about
+/// content, yet not for everyone (traffic patterns are information): see `METRICS_TOKEN`.
+async fn metrics(
+    State(relay): State<Arc<Relay>>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let allowed = match METRICS_TOKEN.get().and_then(Option::as_deref) {
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| constant_time_eq(given.as_bytes(), token.as_bytes())),
+        // A proxy on this machine would make every visitor look local: it says so in
+        // these headers, and is then refused.
+        None => {
+            peer.ip().is_loopback()
+                && !headers.contains_key("x-forwarded-for")
+                && !headers.contains_key(header::FORWARDED)
+        }
+    };
+    if !allowed {
+        relay.metrics.limit("metrics_refused");
+        return (
+            StatusCode::FORBIDDEN,
+            "métriques réservées à la machine du relais (ou à qui présente --metrics-token)",
+        )
+            .into_response();
+    }
+    axum::Json(relay.metrics.snapshot()).into_response()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 async fn health() -> impl IntoResponse {

@@ -225,6 +225,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
 
     fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError>;
+
+    /// Gives a mail up after its last attempt: out of the queue (and of the reminders that
+    /// waited for it), never sent.
+    fn mail_abandoned(&self, id: i64) -> Result<(), StoreError>;
 }
 
 fn encode_covers(covers: &BTreeMap<[u8; 32], u64>) -> Vec<u8> {
@@ -948,6 +952,19 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(queued_at_once)
+    }
+
+    fn mail_abandoned(&self, id: i64) -> Result<(), StoreError> {
+        let mut conn = self.write.lock().expect("store lock");
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM mail_queue WHERE id = ?1", params![id])?;
+        tx.execute("DELETE FROM reminders WHERE mail = ?1", params![id])?;
+        tx.execute(
+            "DELETE FROM reminders_pending_at_once WHERE mail = ?1",
+            params![id],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError> {

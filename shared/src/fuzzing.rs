@@ -44,3 +44,14 @@ pub fn read_network_bytes(data: &[u8]) {
         let _ = replica.receive(&[data.to_vec()]);
     });
 }
+
+/// Automerge bytes as a device receives them from others: the guard first, and automerge
+/// only on what the guard let through (which must then inflate within its budget).
+pub fn read_automerge_bytes(data: &[u8]) {
+    if let Ok(inflated) = crate::automerge_guard::check(data) {
+        assert!(inflated <= crate::automerge_guard::budget_for(data.len()));
+        let mut doc = automerge::AutoCommit::new();
+        let _ = doc.load_incremental(data);
+        let _ = automerge::AutoCommit::load(data);
+    }
+}

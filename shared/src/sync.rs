@@ -53,6 +53,9 @@ pub enum SyncError {
     Forbidden,
     #[error("modifications signées par un membre au nom d'un autre")]
     NotTheAuthor,
+    /// Automerge data that would inflate past its budget (or is not automerge data).
+    #[error(transparent)]
+    Inflation(#[from] crate::automerge_guard::GuardError),
 }
 
 /// What [`Replica::receive`] did. One envelope that cannot be applied never stops the
@@ -972,6 +975,7 @@ impl Replica {
             .ok_or(SyncError::NoKey(env.header.epoch))?;
         let body: SnapshotBody =
             postcard::from_bytes(&env.open(key)?).map_err(|_| SyncError::Corrupt)?;
+        crate::automerge_guard::check(&body.doc)?;
         if self.dossier.automerge().get_heads().is_empty() {
             // A fresh replica (a cold open): loading is much cheaper than merging.
             self.dossier = Dossier::load(&body.doc, &self.me)?;
@@ -1468,6 +1472,8 @@ fn quarantined(at: ([u8; 32], u64), reason: SyncError) -> Quarantined {
 /// signature is the only proof of authorship, so a member must not slip in changes in
 /// another member's name. Returns the changes' hashes.
 fn changes_written_by(batch: &[u8], writer: &[u8; 32]) -> Result<Vec<ChangeHash>, SyncError> {
+    // Bounded first: parsing a change inflates it (automerge itself sets no limit).
+    crate::automerge_guard::check(batch)?;
     let mut hashes = Vec::new();
     let mut rest = batch;
     while !rest.is_empty() {
@@ -1789,5 +1795,73 @@ mod tests {
             Replica::restore_with_deltas(&owner, &full, &[c.save_delta()]).unwrap_err(),
             SyncError::Corrupt
         );
+    }
+
+    /// A member's envelope whose few kilobytes of DEFLATE stand for a gigabyte is refused
+    /// before automerge inflates it; honest envelopes from the same writer apply, and so
+    /// does a large honest one. Same for a snapshot whose document hides such a column.
+    #[test]
+    fn an_inflation_bomb_is_refused_and_honest_changes_pass() {
+        use crate::automerge_guard::{GuardError, crafted};
+        let owner = DeviceSecret::generate();
+        let advisor = DeviceSecret::generate();
+        let key = EpochKeys::generate();
+        let (mut o, entry) = Replica::create(&owner, DossierId([6; 16]), key.duplicate()).unwrap();
+        o.dossier().set("fiches.0.contexte", "Une PME").unwrap();
+        let first = o.flush(&owner, [9; 24]).unwrap().unwrap();
+        let add =
+            membership::add(o.membership(), &owner, &advisor.id(), Role::Advisor, &key).unwrap();
+        o.apply_membership(&owner, std::slice::from_ref(&add))
+            .unwrap();
+        let mut a = Replica::join(&advisor, vec![entry, add]).unwrap();
+        a.receive(&[first]).unwrap();
+        // Honest prose in one flush (the guard's own tests pass megabytes).
+        let long: String = (0..2_000).map(|i| format!("mot{} ", i % 977)).collect();
+        a.dossier().set("fiches.0.contexte", &long).unwrap();
+        let honest = a.flush(&advisor, [1; 24]).unwrap().unwrap();
+        let bomb_payload = crafted::compressed_change_bomb(1 << 30);
+        assert!(bomb_payload.len() < 2_000_000);
+        let content = a.keys.get(&a.membership.epoch).unwrap().duplicate();
+        let bomb = a.seal_own(&advisor, Channel::Dossier, &content, [2; 24], &bomb_payload);
+
+        assert_eq!(o.receive(&[honest]).unwrap().applied, 1);
+        assert_eq!(o.dossier().get("fiches.0.contexte").unwrap(), long);
+        let got = o.receive(&[bomb]).unwrap();
+        assert_eq!(got.applied, 0);
+        assert!(
+            matches!(
+                got.quarantined[0].reason,
+                SyncError::Inflation(GuardError::TooLarge { .. })
+            ),
+            "refused by the guard: {got:?}"
+        );
+        assert_eq!(o.dossier().get("fiches.0.contexte").unwrap(), long);
+
+        // A snapshot carrying the bomb as its document.
+        let body = SnapshotBody {
+            covers: vec![],
+            doc: crafted::compressed_change_bomb(1 << 30),
+        };
+        let header = Header {
+            dossier: a.id,
+            epoch: a.membership.epoch,
+            writer: a.me,
+            counter: 1,
+            parent: [0; 32],
+            kind: Kind::Snapshot,
+            channel: Channel::Dossier,
+        };
+        let snapshot = envelope::seal(
+            &header,
+            &content,
+            [3; 24],
+            &postcard::to_stdvec(&body).unwrap(),
+            &advisor,
+        );
+        assert!(matches!(
+            o.receive_snapshot(&snapshot),
+            Err(SyncError::Inflation(GuardError::TooLarge { .. }))
+        ));
+        assert_eq!(o.dossier().get("fiches.0.contexte").unwrap(), long);
     }
 }

@@ -64,6 +64,29 @@ fn network_readers_survive_kept_fuzz_inputs() {
     }
 }
 
+#[test]
+fn automerge_guard_survives_kept_fuzz_inputs() {
+    let inputs = inputs("automerge_chunks");
+    assert!(inputs.len() >= 4, "fuzz corpus missing");
+    for (path, bytes) in inputs {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let checked = livret_shared::automerge_guard::check(&bytes);
+        // The kept seeds say what they are: honest data passes, bombs do not.
+        if name.starts_with("honest") {
+            assert!(checked.is_ok(), "{name}: {checked:?}");
+        } else if name.starts_with("bomb") {
+            assert!(
+                matches!(
+                    checked,
+                    Err(livret_shared::automerge_guard::GuardError::TooLarge { .. })
+                ),
+                "{name}: {checked:?}"
+            );
+        }
+        livret_shared::fuzzing::read_automerge_bytes(&bytes);
+    }
+}
+
 #[cfg(feature = "pdf-export")]
 #[test]
 fn annexe_readers_survive_kept_fuzz_inputs() {

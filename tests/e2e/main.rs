@@ -3,8 +3,10 @@
 mod browser;
 mod comments;
 mod export;
+mod hostile_pdf;
 mod invitations;
 mod jury;
+mod limits;
 mod pdf;
 mod presence;
 mod revocation;

@@ -87,6 +87,11 @@ impl Relay {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The relay's process id (tests read its memory in /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything the relay printed so far.
     pub fn output(&self) -> Vec<u8> {
         self.output.lock().unwrap().clone()

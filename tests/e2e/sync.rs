@@ -438,6 +438,13 @@ impl Raw {
         raw
     }
 
+    /// The socket itself, to read it by hand.
+    pub(crate) fn into_socket(
+        self,
+    ) -> tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>> {
+        self.ws
+    }
+
     pub(crate) fn send(&mut self, msg: &ClientMsg) {
         self.send_bytes(livret_shared::protocol::encode(msg));
     }

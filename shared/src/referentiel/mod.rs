@@ -135,6 +135,18 @@ pub fn import_pdf(bytes: &[u8]) -> Result<Import, ImportError> {
     }
 }
 
+/// A PDF's text, as [`import_pdf`] reads it (the step that parses the PDF itself: callers
+/// reading untrusted files run this one out of process, see the relay's `pdf_reader`).
+#[cfg(feature = "pdf")]
+pub fn pdf_text(bytes: &[u8]) -> Result<String, ImportError> {
+    pdf::extract_text(bytes)
+}
+
+/// Imports a référentiel from the text [`pdf_text`] extracted from a PDF.
+pub fn import_pdf_text(text: &str) -> Result<Import, ImportError> {
+    text::parse(text, SourceFormat::Pdf)
+}
+
 /// Imports every fiche of an RNCP XML export.
 pub fn import_rncp_xml(text: &str) -> Result<Vec<Import>, ImportError> {
     xml::parse(text)

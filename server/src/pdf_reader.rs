@@ -1,0 +1,215 @@
+//! Reading PDFs in a child process under limits.
+//!
+//! pdf-extract (and lopdf under it) recurses without limit and inflates streams without
+//! bound: a form XObject that draws itself overflows the stack, which aborts the whole
+//! process (no `catch_unwind` catches that), and a few kilobytes of FlateDecode can ask for
+//! gigabytes. The relay reads référentiel PDFs that anyone may post, so the part that parses
+//! the PDF runs in a child process — this same executable, with a hidden subcommand — with
+//! its address space, CPU time, stack and output bounded and a wall-clock deadline; the
+//! child only extracts the text, which the parent then reads with the ordinary (fuzzed,
+//! bounded) text reader. A crash, a timeout or a limit reached is one clear refusal and the
+//! relay goes on serving. The CLI reads its user's own PDFs the same way, so a hostile file
+//! cannot hang or exhaust it either.
+
+use std::io::{Read, Write};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use livret_shared::referentiel::{self, Import, InputKind};
+
+/// The hidden subcommand the child runs.
+pub const WORKER_SUBCOMMAND: &str = "lire-pdf-isole";
+
+/// Largest PDF handed to the child (the relay also refuses larger bodies).
+pub const MAX_PDF: usize = 20 * 1024 * 1024;
+
+/// Largest text the child may answer: far more than any référentiel (the seed PDFs give
+/// 10–40 KB), and what the text reader then handles in well under a second.
+const MAX_TEXT: usize = 8 * 1024 * 1024;
+
+/// Address space of the child. The livret binary itself takes a few tens of megabytes;
+/// honest référentiel PDFs need a few more; a stream that inflates to gigabytes stops here.
+const MAX_ADDRESS_SPACE: u64 = 768 * 1024 * 1024;
+
+/// CPU seconds of the child (the kernel stops it past this): honest PDFs take well under one.
+const MAX_CPU_SECONDS: u64 = 15;
+
+/// Stack of the child's main thread: bounds how deep pdf-extract may recurse (a cycle of
+/// XObjects overflows it and the child dies, not the relay), whatever the parent's limit.
+const MAX_STACK: u64 = 8 * 1024 * 1024;
+
+/// Wall-clock bound on one read (a child blocked rather than computing, say).
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The child's last words kept for the message (the importer's one-line reason).
+const MAX_REASON: usize = 2048;
+
+/// Why a PDF was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum PdfReadError {
+    /// The importer's own reason (encrypted, scanned, malformed…), already in French.
+    #[error("{0}")]
+    Refused(String),
+    #[error(
+        "PDF illisible : sa lecture a dépassé les limites (mémoire, temps ou profondeur) et a été arrêtée"
+    )]
+    Limits,
+    #[error("PDF trop volumineux (plus de {} Mo)", MAX_PDF / (1024 * 1024))]
+    TooLarge,
+    #[error("lecteur PDF indisponible : {0}")]
+    Unavailable(std::io::Error),
+}
+
+/// Imports any supported input; a PDF's structure is read in a child process under limits
+/// (see the module's documentation), text and XML in this one.
+pub fn import_bytes(bytes: &[u8]) -> Result<Vec<Import>, String> {
+    if referentiel::detect(bytes) != InputKind::Pdf {
+        return referentiel::import_bytes(bytes).map_err(|e| e.to_string());
+    }
+    let text = pdf_text(bytes).map_err(|e| e.to_string())?;
+    referentiel::import_pdf_text(&text)
+        .map(|i| vec![i])
+        .map_err(|e| e.to_string())
+}
+
+/// The text of a PDF, extracted by a child process under limits.
+pub fn pdf_text(bytes: &[u8]) -> Result<String, PdfReadError> {
+    if bytes.len() > MAX_PDF {
+        return Err(PdfReadError::TooLarge);
+    }
+    let exe = std::env::current_exe().map_err(PdfReadError::Unavailable)?;
+    let mut command = Command::new(exe);
+    command
+        .arg(WORKER_SUBCOMMAND)
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: runs in the forked child before exec; setrlimit is async-signal-safe and
+        // nothing here allocates or takes a lock.
+        unsafe {
+            command.pre_exec(limit_this_process);
+        }
+    }
+    let mut child = command.spawn().map_err(PdfReadError::Unavailable)?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let input = bytes.to_vec();
+    // The child may die before reading it all: the write then fails, which is fine.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let stdout = child.stdout.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    let out = std::thread::spawn(move || read_bounded(stdout, MAX_TEXT));
+    let err = std::thread::spawn(move || read_bounded(stderr, MAX_REASON));
+    let deadline = Instant::now() + DEADLINE;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(PdfReadError::Unavailable(e));
+            }
+        }
+    };
+    let _ = writer.join();
+    let (text, text_overflow) = out.join().unwrap_or_default();
+    let (reason, _) = err.join().unwrap_or_default();
+    let Some(status) = status else {
+        return Err(PdfReadError::Limits);
+    };
+    match status.code() {
+        Some(0) if !text_overflow => {
+            String::from_utf8(text).map_err(|_| PdfReadError::Refused("PDF illisible".into()))
+        }
+        Some(WORKER_REFUSED) => {
+            let reason = String::from_utf8_lossy(&reason);
+            let line = reason.lines().next().unwrap_or("PDF illisible").trim();
+            Err(PdfReadError::Refused(line.to_string()))
+        }
+        // Killed by a signal (stack overflow, CPU limit, out of memory's abort) or output
+        // past its bound.
+        _ => Err(PdfReadError::Limits),
+    }
+}
+
+/// Reads at most `limit` bytes, then drains the rest (so the child never blocks on a full
+/// pipe); says whether there was more.
+fn read_bounded(mut from: impl Read, limit: usize) -> (Vec<u8>, bool) {
+    let mut kept = Vec::new();
+    let _ = (&mut from).take(limit as u64).read_to_end(&mut kept);
+    let more = std::io::copy(&mut from, &mut std::io::sink()).unwrap_or(0) > 0;
+    (kept, more)
+}
+
+/// Exit code of the child when the importer refused the PDF (its reason on stderr).
+const WORKER_REFUSED: i32 = 3;
+
+/// The child: a PDF on stdin, its text on stdout, or the importer's reason on stderr.
+pub fn worker() -> ExitCode {
+    let mut bytes = Vec::new();
+    if std::io::stdin()
+        .take(MAX_PDF as u64 + 1)
+        .read_to_end(&mut bytes)
+        .is_err()
+        || bytes.len() > MAX_PDF
+    {
+        return ExitCode::FAILURE;
+    }
+    match referentiel::pdf_text(&bytes) {
+        Ok(text) => {
+            if std::io::stdout().write_all(text.as_bytes()).is_err() {
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(WORKER_REFUSED as u8)
+        }
+    }
+}
+
+#[cfg(unix)]
+fn limit_this_process() -> std::io::Result<()> {
+    let set = |resource, soft: u64, hard: u64| {
+        let mut current = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: plain system calls on valid structures.
+        if unsafe { libc::getrlimit(resource, &mut current) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // Never above what this process may have (raising a hard limit is refused).
+        let hard = (hard as libc::rlim_t).min(current.rlim_max);
+        let limit = libc::rlimit {
+            rlim_cur: (soft as libc::rlim_t).min(hard),
+            rlim_max: hard,
+        };
+        // SAFETY: as above.
+        if unsafe { libc::setrlimit(resource, &limit) } == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    };
+    set(libc::RLIMIT_AS, MAX_ADDRESS_SPACE, MAX_ADDRESS_SPACE)?;
+    // SIGXCPU at the soft limit, SIGKILL a second later.
+    set(libc::RLIMIT_CPU, MAX_CPU_SECONDS, MAX_CPU_SECONDS + 1)?;
+    set(libc::RLIMIT_STACK, MAX_STACK, MAX_STACK)?;
+    // No core file of a crash, and no file written at all.
+    set(libc::RLIMIT_CORE, 0, 0)?;
+    set(libc::RLIMIT_FSIZE, 0, 0)?;
+    Ok(())
+}

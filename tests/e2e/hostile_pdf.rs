@@ -1,0 +1,164 @@
+//! Hostile PDFs posted to the relay's référentiel route: each is refused with one French
+//! line, the relay keeps answering (health, and a real référentiel PDF read afterwards), and
+//! its own memory never holds what a compression bomb inflates to.
+
+use std::io::Write;
+
+use crate::support::{Relay, get, request};
+
+/// A PDF around `objects` (object `n` is the n-th, from 1; object 1 is the catalogue), with
+/// a correct cross-reference table.
+fn pdf(objects: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        writeln!(out, "{} 0 obj", i + 1).unwrap();
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    write!(out, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).unwrap();
+    for o in offsets {
+        writeln!(out, "{o:010} 00000 n ").unwrap();
+    }
+    write!(
+        out,
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    )
+    .unwrap();
+    out
+}
+
+fn stream(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut out = format!("<< {dict} /Length {} >>\nstream\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\nendstream");
+    out
+}
+
+/// Catalogue, page tree, and one page showing `content` with form XObjects `/X1`… bound to
+/// objects 5 onwards (`forms` of them).
+fn page_with(content: Vec<u8>, forms: usize) -> Vec<Vec<u8>> {
+    let xobjects: String = (0..forms.min(1))
+        .map(|i| format!("/X{} {} 0 R ", i + 1, i + 5))
+        .collect();
+    vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << {xobjects}>> >> /Contents 4 0 R >>"
+        )
+        .into_bytes(),
+        content,
+    ]
+}
+
+/// A form XObject that draws itself: pdf-extract recurses until the stack overflows.
+fn self_drawing_form() -> Vec<u8> {
+    let mut objects = page_with(stream("", b"/X1 Do"), 1);
+    objects.push(stream(
+        "/Type /XObject /Subtype /Form /BBox [0 0 100 100] /Resources << /XObject << /X1 5 0 R >> >>",
+        b"/X1 Do",
+    ));
+    pdf(&objects)
+}
+
+/// Forms nested 40,000 deep, each drawing the next (no cycle a reader could notice).
+fn deeply_nested_forms() -> Vec<u8> {
+    const DEPTH: usize = 40_000;
+    let mut objects = page_with(stream("", b"/X1 Do"), 1);
+    for i in 0..DEPTH {
+        let next = if i + 1 < DEPTH {
+            format!("/Resources << /XObject << /X1 {} 0 R >> >>", i + 6)
+        } else {
+            String::new()
+        };
+        objects.push(stream(
+            &format!("/Type /XObject /Subtype /Form /BBox [0 0 1 1] {next}"),
+            if i + 1 < DEPTH { b"/X1 Do" } else { b"" },
+        ));
+    }
+    pdf(&objects)
+}
+
+/// A page whose FlateDecode content inflates to `gib` GiB of zeros, from a few megabytes:
+/// one sync-flushed DEFLATE segment of a mebibyte of zeros, repeated (each segment only
+/// refers back to zeros, so the repetition is valid DEFLATE).
+fn compression_bomb(gib: usize) -> Vec<u8> {
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&vec![0u8; 1 << 20]).unwrap();
+    encoder.flush().unwrap();
+    let segment = encoder.get_ref().clone();
+    let mut zlib = vec![0x78, 0x9c];
+    for _ in 0..gib * 1024 {
+        zlib.extend_from_slice(&segment);
+    }
+    // A last, empty, fixed-Huffman block; the Adler-32 is not worth computing.
+    zlib.extend_from_slice(&[0x03, 0x00, 0, 0, 0, 0]);
+    pdf(&page_with(stream("/Filter /FlateDecode", &zlib), 0))
+}
+
+/// Peak resident memory of a process, in bytes (VmHWM).
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb * 1024
+}
+
+fn post_pdf(relay: &Relay, bytes: &[u8]) -> crate::support::Response {
+    request(relay.addr, "POST", "/api/v1/referentiels/pdf", Some(bytes))
+}
+
+fn still_serves(relay: &Relay) {
+    let health = get(relay.addr, "/api/v1/health");
+    assert_eq!(health.status, 200, "the relay stopped answering");
+    let real = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/referentiels/pdf/004-expert-developpement-logiciel.pdf"),
+    )
+    .unwrap();
+    let read = post_pdf(relay, &real);
+    assert_eq!(read.status, 200, "{}", read.text());
+    let json: serde_json::Value = serde_json::from_slice(&read.body).unwrap();
+    assert!(
+        !json[0]["blocs"].as_array().unwrap().is_empty(),
+        "{}",
+        read.text()
+    );
+}
+
+#[test]
+fn hostile_pdfs_are_refused_and_the_relay_keeps_serving() {
+    let relay = Relay::start();
+    still_serves(&relay);
+    let bomb = compression_bomb(4);
+    assert!(bomb.len() < 12 * 1024 * 1024, "{} bytes", bomb.len());
+    for (what, bytes) in [
+        ("a form drawing itself", self_drawing_form()),
+        ("forms nested 40,000 deep", deeply_nested_forms()),
+        ("a FlateDecode bomb of 4 GiB", bomb),
+    ] {
+        let answer = post_pdf(&relay, &bytes);
+        assert_eq!(answer.status, 422, "{what}: {}", answer.text());
+        let reason = answer.text();
+        assert!(
+            reason.starts_with("PDF "),
+            "{what}: one clear French line, got {reason:?}"
+        );
+        assert!(!reason.contains('\n'), "{what}: {reason:?}");
+        still_serves(&relay);
+    }
+    // What the bomb inflates to never lived in the relay itself.
+    let peak = peak_rss(relay.pid());
+    assert!(
+        peak < 300 * 1024 * 1024,
+        "relay peaked at {} MiB",
+        peak >> 20
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&get(relay.addr, "/api/v1/metrics").body).unwrap();
+    assert!(metrics["limited"]["pdf_refused"].as_u64().unwrap() >= 3);
+}
