@@ -694,7 +694,7 @@ async fn connection(relay: Arc<Relay>, mut socket: WebSocket) {
             incoming = socket.recv() => {
                 let Some(Ok(message)) = incoming else { break };
                 // Take every frame already received with this one (a pipelining client's
-                // burst), so their signatures can be checked in one batch.
+                // burst): their signatures are checked together, before any is handled.
                 let mut size = frame_len(&message);
                 let mut burst = vec![message];
                 let mut closed = false;
@@ -769,7 +769,7 @@ fn decode_frame(bytes: &[u8]) -> Decoded {
 }
 
 /// For each message: the envelope it pushes, parsed, when it was written by this
-/// connection's device and its signature holds. Checked as one batch (see
+/// connection's device and its signature holds, by the replicas' own check (see
 /// [`protocol::verify_burst`]); `None` for everything else.
 fn verified_pushes(messages: &[Decoded], device: &keys::Verifier) -> Vec<Option<Envelope>> {
     let pushes: Vec<&[u8]> = messages
