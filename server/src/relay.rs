@@ -1024,12 +1024,17 @@ async fn handle(
                 }
                 Err(r) => return rejected(relay, r, "instantané refusé"),
             };
+            // The covers signed in the snapshot, which replicas apply, not just stated.
+            let covers = match protocol::snapshot_covers(&env, &covers) {
+                Ok(covers) => covers,
+                Err(r) => return rejected(relay, r, "instantané sans couverture signée"),
+            };
             let dossier = env.header.dossier;
             let (reply, wait) = oneshot::channel();
             let _ = relay.appender.send(Job::Snapshot {
                 header: env.header,
                 bytes: envelope,
-                covers: covers.into_iter().collect(),
+                covers,
                 reply,
             });
             match wait.await {

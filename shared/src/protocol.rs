@@ -366,7 +366,9 @@ pub fn check_snapshot(
 ) -> Result<(), Rejection> {
     let m = membership.ok_or(Rejection::UnknownDossier)?;
     let role = m.role_of(&h.writer).ok_or(Rejection::UnknownWriter)?;
-    if h.kind != Kind::Snapshot || !role.may_write(crate::envelope::Channel::Dossier) {
+    // Only snapshots whose covers are signed in clear (kind 4): `covers` must be those
+    // ([`snapshot_covers`]), the ones replicas apply. Kind 2 hid them in the ciphertext.
+    if h.kind != Kind::CoveredSnapshot || !role.may_write(crate::envelope::Channel::Dossier) {
         return Err(Rejection::Forbidden);
     }
     if h.epoch != m.epoch {
@@ -385,6 +387,26 @@ pub fn check_snapshot(
         return Err(Rejection::StaleSnapshot);
     }
     Ok(())
+}
+
+/// The covers the relay checks a pushed snapshot against ([`check_snapshot`]): those signed
+/// in clear in it (kind 4), which are the ones replicas apply. The covers the message states
+/// must say the same; an older snapshot kind, without signed covers, is refused.
+pub fn snapshot_covers(
+    env: &Envelope,
+    stated: &[([u8; 32], u64)],
+) -> Result<BTreeMap<[u8; 32], u64>, Rejection> {
+    let signed: BTreeMap<[u8; 32], u64> = env
+        .covers()
+        .ok_or(Rejection::Forbidden)?
+        .iter()
+        .copied()
+        .collect();
+    let stated_map: BTreeMap<[u8; 32], u64> = stated.iter().copied().collect();
+    if stated_map.len() != stated.len() || stated_map != signed {
+        return Err(Rejection::Malformed);
+    }
+    Ok(signed)
 }
 
 #[cfg(test)]
@@ -449,7 +471,7 @@ mod tests {
             writer: owner.signing_public(),
             counter: 1,
             parent: [0; 32],
-            kind: Kind::Snapshot,
+            kind: Kind::CoveredSnapshot,
             channel: Channel::Dossier,
         };
         let me = owner.signing_public();
@@ -471,6 +493,13 @@ mod tests {
         changes.kind = Kind::Changes;
         assert_eq!(
             check_snapshot(&changes, Some(&m), [0; 32], &stored, &stored),
+            Err(Rejection::Forbidden)
+        );
+        // The older kind, whose covers the relay cannot see signed, is no longer taken.
+        let mut sealed_covers = h.clone();
+        sealed_covers.kind = Kind::Snapshot;
+        assert_eq!(
+            check_snapshot(&sealed_covers, Some(&m), [0; 32], &stored, &stored),
             Err(Rejection::Forbidden)
         );
     }

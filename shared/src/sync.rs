@@ -51,6 +51,8 @@ pub enum SyncError {
     ReadOnly,
     #[error("enveloppe écrite par un membre qui n'en avait pas le droit")]
     Forbidden,
+    #[error("instantané refusé : l'historique qu'il dit couvrir n'est pas celui qu'il a signé")]
+    ForgedSnapshot,
 }
 
 /// What [`Replica::receive`] did.
@@ -100,12 +102,25 @@ impl std::fmt::Debug for Replica {
 /// Last counter per writer that a snapshot includes.
 pub type Covers = Vec<([u8; 32], u64)>;
 
-/// What a snapshot envelope carries: the compacted document and the history it covers
-/// (signed and encrypted with it, so a replica trusts the covers, not the relay).
+/// What a snapshot envelope carries: the compacted document and the history it covers.
+/// Since envelope kind 4 the covers are also in clear under the signature, where the relay
+/// checks them against what it stores; a replica requires both to be equal (kind 2, sealed
+/// before, has only these).
 #[derive(Serialize, Deserialize)]
 struct SnapshotBody {
     covers: Vec<([u8; 32], u64)>,
     doc: Vec<u8>,
+}
+
+/// The same last counter per writer, whatever the order (zeros count as absent).
+fn same_covers(a: &[([u8; 32], u64)], b: &[([u8; 32], u64)]) -> bool {
+    let nonzero = |c: &[([u8; 32], u64)]| -> BTreeMap<[u8; 32], u64> {
+        c.iter().filter(|(_, n)| *n > 0).copied().collect()
+    };
+    let (a_map, b_map) = (nonzero(a), nonzero(b));
+    a_map.len() == a.iter().filter(|(_, n)| *n > 0).count()
+        && b_map.len() == b.iter().filter(|(_, n)| *n > 0).count()
+        && a_map == b_map
 }
 
 /// Local persistence: everything but the content keys, which stay wrapped in the log.
@@ -755,10 +770,10 @@ impl Replica {
             writer: self.me,
             counter: 1,
             parent: self.snapshot,
-            kind: Kind::Snapshot,
+            kind: Kind::CoveredSnapshot,
             channel: Channel::Dossier,
         };
-        let sealed = envelope::seal(&header, key, nonce, &payload, device);
+        let sealed = envelope::seal_snapshot(&header, &covers, key, nonce, &payload, device);
         Ok((sealed, covers))
     }
 
@@ -774,9 +789,9 @@ impl Replica {
         if env.header.dossier != self.id {
             return Err(SyncError::OtherDossier);
         }
+        let snapshot_kind = matches!(env.header.kind, Kind::Snapshot | Kind::CoveredSnapshot);
         match self.role_when_written(&env.header.writer) {
-            Some(role) if role.may_write(Channel::Dossier) && env.header.kind == Kind::Snapshot => {
-            }
+            Some(role) if role.may_write(Channel::Dossier) && snapshot_kind => {}
             Some(_) => return Err(SyncError::Forbidden),
             None => return Err(SyncError::UnknownWriter),
         }
@@ -786,6 +801,14 @@ impl Replica {
             .ok_or(SyncError::NoKey(env.header.epoch))?;
         let body: SnapshotBody =
             postcard::from_bytes(&env.open(key)?).map_err(|_| SyncError::Corrupt)?;
+        // The relay compared the clear covers with what it stores; sealed ones that say
+        // otherwise would make this replica skip envelopes it never saw.
+        if env
+            .covers()
+            .is_some_and(|clear| !same_covers(clear, &body.covers))
+        {
+            return Err(SyncError::ForgedSnapshot);
+        }
         if self.dossier.automerge().get_heads().is_empty() {
             // A fresh replica (a cold open): loading is much cheaper than merging.
             self.dossier = Dossier::load(&body.doc, &self.me)?;
