@@ -19,7 +19,7 @@ use livret_shared::envelope::{Channel, DossierId, Envelope, Header, Kind, MAX_EN
 use livret_shared::evidence;
 use livret_shared::keys;
 use livret_shared::membership::{Membership, Op, SignedEntry};
-use livret_shared::protocol::{self, AUTH_DOMAIN, Accept, ClientMsg, Rejection, ServerMsg};
+use livret_shared::protocol::{self, Accept, ClientMsg, Origin, Rejection, ServerMsg};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::{NewEnvelope, Store, StoreError, StoredSnapshot};
@@ -56,6 +56,8 @@ pub struct Relay {
     presence_budgets: Mutex<HashMap<(DossierId, [u8; 32]), TokenBucket>>,
     next_connection: AtomicU64,
     pub metrics: Metrics,
+    /// Where devices reach this relay: what their login signs ([`Relay::set_origins`]).
+    origins: std::sync::OnceLock<Vec<Origin>>,
 }
 
 #[derive(Default)]
@@ -130,6 +132,7 @@ impl Relay {
             presence_budgets: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(1),
             metrics: Metrics::default(),
+            origins: std::sync::OnceLock::new(),
         });
         match relay.store.purge(now() - PRUNE_GRACE_SECONDS) {
             Ok(0) => {}
@@ -650,21 +653,55 @@ fn append_membership(
     Ok(e.body.seq)
 }
 
-pub async fn websocket(
-    State(relay): State<Arc<Relay>>,
-    upgrade: WebSocketUpgrade,
-) -> impl IntoResponse {
-    upgrade
-        .max_message_size(MAX_ENVELOPE + 1024 * 1024)
-        .on_upgrade(move |socket| connection(relay, socket))
+impl Relay {
+    /// The origins devices log in at (`livret serve --public-url`, or the loopback address
+    /// listened on): a hello signed for any other is refused, so a relay a device was lured
+    /// to cannot pass this one's challenge on and log in here as the device. Left unset
+    /// (listening on every interface with no public address given), the `Host` header of
+    /// each upgrade request names it — which whoever connects chooses, so that setting does
+    /// not stop such a relay in the middle.
+    pub fn set_origins(&self, origins: Vec<Origin>) {
+        let _ = self.origins.set(origins);
+    }
+
+    fn origins_for(&self, host: Option<&str>) -> Vec<Origin> {
+        match self.origins.get() {
+            Some(origins) => origins.clone(),
+            None => host
+                .and_then(|h| Origin::parse(&format!("http://{h}")))
+                .into_iter()
+                .collect(),
+        }
+    }
 }
 
-async fn connection(relay: Arc<Relay>, mut socket: WebSocket) {
+/// What a connection's login is checked against.
+struct Challenge {
+    nonce: [u8; 32],
+    origins: Vec<Origin>,
+}
+
+pub async fn websocket(
+    State(relay): State<Arc<Relay>>,
+    headers: axum::http::HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> impl IntoResponse {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let origins = relay.origins_for(host);
+    upgrade
+        .max_message_size(MAX_ENVELOPE + 1024 * 1024)
+        .on_upgrade(move |socket| connection(relay, socket, origins))
+}
+
+async fn connection(relay: Arc<Relay>, mut socket: WebSocket, origins: Vec<Origin>) {
     let id = relay.next_connection.fetch_add(1, Ordering::Relaxed);
     let mut nonce = [0u8; 32];
     if getrandom::fill(&mut nonce).is_err() {
         return;
     }
+    let challenge = Challenge { nonce, origins };
     if socket
         .send(Message::Binary(
             protocol::encode(&ServerMsg::Challenge { nonce }).into(),
@@ -728,7 +765,7 @@ async fn connection(relay: Arc<Relay>, mut socket: WebSocket) {
                     None => messages.iter().map(|_| None).collect(),
                 };
                 for (message, verified) in messages.into_iter().zip(verified) {
-                    let reply = handle(&relay, id, &tx, &mut device, &nonce, message, verified).await;
+                    let reply = handle(&relay, id, &tx, &mut device, &challenge, message, verified).await;
                     for msg in reply {
                         if socket.send(Message::Binary(protocol::encode(&msg).into())).await.is_err() {
                             relay.unsubscribe_all(id);
@@ -810,7 +847,7 @@ async fn handle(
     connection: u64,
     tx: &Outgoing,
     device: &mut Option<keys::Verifier>,
-    nonce: &[u8; 32],
+    challenge: &Challenge,
     message: Decoded,
     verified: Option<Envelope>,
 ) -> Vec<ServerMsg> {
@@ -830,11 +867,8 @@ async fn handle(
                 "authentification requise",
             );
         };
-        let mut signed = AUTH_DOMAIN.to_vec();
-        signed.extend_from_slice(nonce);
-        let verifier = keys::Verifier::new(&key).filter(|v| {
-            <[u8; 64]>::try_from(signature.as_slice()).is_ok_and(|s| v.verify(&signed, &s))
-        });
+        let verifier =
+            protocol::check_hello(&challenge.origins, &challenge.nonce, &key, &signature);
         let Some(verifier) = verifier else {
             return rejected(relay, Rejection::BadSignature, "réponse au défi invalide");
         };
