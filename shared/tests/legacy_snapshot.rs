@@ -73,8 +73,15 @@ fn a_snapshot_sealed_before_covers_were_signed_still_opens() {
     assert_eq!(snapshot[96], 2, "a snapshot of the old kind");
     let mut replica = Replica::join(&late, log).unwrap();
     replica.receive_snapshot(&snapshot).unwrap();
-    assert_eq!(replica.dossier().get("etat_civil.nom").unwrap(), fixture.nom);
+    assert_eq!(
+        replica.dossier().get("etat_civil.nom").unwrap(),
+        fixture.nom
+    );
     let mut owner = [0u8; 32];
     hex::decode_to_slice(&fixture.owner, &mut owner).unwrap();
-    assert!(replica.since().contains(&(owner, 2)), "{:?}", replica.since());
+    assert!(
+        replica.since().contains(&(owner, 2)),
+        "{:?}",
+        replica.since()
+    );
 }
