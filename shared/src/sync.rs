@@ -53,6 +53,11 @@ pub enum SyncError {
     Forbidden,
     #[error("instantané refusé : l'historique qu'il dit couvrir n'est pas celui qu'il a signé")]
     ForgedSnapshot,
+    #[error(
+        "le relais n'a pas transmis à cet appareil une modification des membres : l'appareil \
+         {writer} écrit déjà pour l'époque {epoch} (un retrait caché ?)"
+    )]
+    MembershipWithheld { writer: String, epoch: u32 },
 }
 
 /// What [`Replica::receive`] did.
@@ -645,6 +650,15 @@ impl Replica {
             if env.header.kind != Kind::Changes {
                 // A relay passing on presence or a snapshot as history: not a change batch.
                 return Err(SyncError::Forbidden);
+            }
+            if env.header.epoch > self.membership.epoch {
+                // A relay sends the entry that begins an epoch before anything sealed in it
+                // (a removal begins one): this writer saw a change of members this device
+                // was not given. Said as such, before anything of the batch counts as seen.
+                return Err(SyncError::MembershipWithheld {
+                    writer: crate::keys::short(&writer),
+                    epoch: env.header.epoch,
+                });
             }
             if writer == self.me {
                 // Our own, sent back by a catch-up (see `since`): stored, so acknowledged —
