@@ -16,7 +16,7 @@ use livret_shared::keys::{DeviceId, DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Member, Role, SignedEntry};
 use livret_shared::own_devices;
 use livret_shared::presence::{Presence, Roster};
-use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
+use livret_shared::protocol::{self, ClientMsg, ServerMsg};
 use livret_shared::referentiel::{self, Referentiel};
 use livret_shared::sync::Replica;
 use wasm_bindgen::JsValue;
@@ -524,7 +524,8 @@ fn send(socket: &Socket, msg: &ClientMsg) -> Result<(), String> {
 async fn connect(
     answer: impl FnOnce(&[u8]) -> Result<([u8; 32], [u8; 64]), String>,
 ) -> Result<Socket, String> {
-    let socket = Socket::connect(&relay_url()?).await?;
+    let url = relay_url()?;
+    let socket = Socket::connect(&url).await?;
     let ServerMsg::Challenge { nonce } = next_message(&socket).await? else {
         return Err(i18n::t(
             "le relais n'a pas envoyé de défi",
@@ -532,9 +533,9 @@ async fn connect(
         )
         .into());
     };
-    let mut signed = AUTH_DOMAIN.to_vec();
-    signed.extend_from_slice(&nonce);
-    let (device, signature) = answer(&signed)?;
+    // Signed for the relay this page came from: passed on by another relay, it fails there.
+    let origin = protocol::Origin::parse(&url).ok_or_else(address_unreadable)?;
+    let (device, signature) = answer(&protocol::login_message(&origin, &nonce))?;
     send(
         &socket,
         &ClientMsg::Hello {

@@ -24,7 +24,7 @@ use futures_util::{SinkExt, StreamExt};
 use livret_shared::envelope::{DossierId, random_nonce};
 use livret_shared::keys::{DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Role, SignedEntry};
-use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
+use livret_shared::protocol::{self, ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -72,16 +72,8 @@ async fn connect(addr: &str, device: &DeviceSecret) -> Ws {
     let ServerMsg::Challenge { nonce } = recv(&mut ws).await else {
         panic!("expected a challenge")
     };
-    let mut signed = AUTH_DOMAIN.to_vec();
-    signed.extend_from_slice(&nonce);
-    send(
-        &mut ws,
-        &ClientMsg::Hello {
-            device: device.signing_public(),
-            signature: device.sign(&signed).to_vec(),
-        },
-    )
-    .await;
+    let origin = protocol::Origin::parse(&format!("http://{addr}")).expect("origin");
+    send(&mut ws, &protocol::hello(&origin, &nonce, device)).await;
     assert_eq!(recv(&mut ws).await, ServerMsg::Welcome);
     ws
 }

@@ -12,7 +12,7 @@ use livret_shared::comments::{CommentId, Draft};
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::keys::{self, DeviceId, DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Role, SignedEntry};
-use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, Rejection, ServerMsg};
+use livret_shared::protocol::{self, ClientMsg, Origin, Rejection, ServerMsg};
 use livret_shared::sync::{Received, Replica};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -137,13 +137,10 @@ impl Link {
         let ServerMsg::Challenge { nonce } = link.next().await? else {
             bail!("{relay} : réponse inattendue du relais");
         };
-        let mut signed = AUTH_DOMAIN.to_vec();
-        signed.extend_from_slice(&nonce);
-        link.send(&ClientMsg::Hello {
-            device: device.signing_public(),
-            signature: device.sign(&signed).to_vec(),
-        })
-        .await?;
+        // Signed for the relay this device means to reach: passed on by another, it fails.
+        let origin =
+            Origin::parse(base).ok_or_else(|| anyhow!("{relay} : adresse du relais illisible"))?;
+        link.send(&protocol::hello(&origin, &nonce, device)).await?;
         match link.next().await? {
             ServerMsg::Welcome => Ok(link),
             ServerMsg::Rejected { detail, .. } => {

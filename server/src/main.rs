@@ -50,8 +50,10 @@ enum Command {
         /// as a file). Default: the `outbox` directory inside `--data`.
         #[arg(long, env = "LIVRET_SMTP_URL", hide_env_values = true)]
         smtp_url: Option<String>,
-        /// The address people open the app at (invitation links point there). Default: the
-        /// listening address.
+        /// The address people open the app at (invitation links point there), and the only
+        /// origin devices may sign their login for (a relay they were lured to cannot pass
+        /// this one's challenge on). Default: the listening address (and `localhost` on the
+        /// IPv4 loopback).
         #[arg(long)]
         public_url: Option<String>,
         /// The sender of the relay's mail.

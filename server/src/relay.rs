@@ -19,7 +19,7 @@ use livret_shared::envelope::{Channel, DossierId, Envelope, Header, Kind, MAX_EN
 use livret_shared::evidence;
 use livret_shared::keys;
 use livret_shared::membership::{Membership, Op, SignedEntry};
-use livret_shared::protocol::{self, AUTH_DOMAIN, Accept, ClientMsg, Rejection, ServerMsg};
+use livret_shared::protocol::{self, Accept, ClientMsg, Origin, Rejection, ServerMsg};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::{NewEnvelope, Store, StoreError, StoredSnapshot};
@@ -138,6 +138,8 @@ pub struct Relay {
     /// Dossiers created and invitations asked, per key and per address.
     pub(crate) quotas: crate::limits::Quotas,
     pub metrics: Metrics,
+    /// Where devices reach this relay: what their login signs ([`Relay::set_origins`]).
+    origins: std::sync::OnceLock<Vec<Origin>>,
 }
 
 #[derive(Default)]
@@ -227,6 +229,7 @@ impl Relay {
             connections: crate::limits::ConnectionSlots::default(),
             quotas: crate::limits::Quotas::default(),
             metrics: Metrics::default(),
+            origins: std::sync::OnceLock::new(),
         });
         match relay.store.purge(now() - PRUNE_GRACE_SECONDS) {
             Ok(0) => {}
@@ -753,9 +756,38 @@ fn append_membership(
     Ok(e.body.seq)
 }
 
+impl Relay {
+    /// The origins devices log in at (`livret serve --public-url`, or the loopback address
+    /// listened on): a hello signed for any other is refused, so a relay a device was lured
+    /// to cannot pass this one's challenge on and log in here as the device. Left unset
+    /// (listening on every interface with no public address given), the `Host` header of
+    /// each upgrade request names it — which whoever connects chooses, so that setting does
+    /// not stop such a relay in the middle.
+    pub fn set_origins(&self, origins: Vec<Origin>) {
+        let _ = self.origins.set(origins);
+    }
+
+    fn origins_for(&self, host: Option<&str>) -> Vec<Origin> {
+        match self.origins.get() {
+            Some(origins) => origins.clone(),
+            None => host
+                .and_then(|h| Origin::parse(&format!("http://{h}")))
+                .into_iter()
+                .collect(),
+        }
+    }
+}
+
+/// What a connection's login is checked against.
+struct Challenge {
+    nonce: [u8; 32],
+    origins: Vec<Origin>,
+}
+
 pub async fn websocket(
     State(relay): State<Arc<Relay>>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> axum::response::Response {
     // Counted from before the upgrade to the connection's end.
@@ -767,21 +799,27 @@ pub async fn websocket(
             return (axum::http::StatusCode::TOO_MANY_REQUESTS, full.message()).into_response();
         }
     };
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let origins = relay.origins_for(host);
     upgrade
         .max_message_size(MAX_ENVELOPE + 1024 * 1024)
         .on_upgrade(move |socket| async move {
-            PEER.scope(peer.ip(), connection(relay, socket)).await;
+            PEER.scope(peer.ip(), connection(relay, socket, origins))
+                .await;
             drop(slot);
         })
         .into_response()
 }
 
-async fn connection(relay: Arc<Relay>, mut socket: WebSocket) {
+async fn connection(relay: Arc<Relay>, mut socket: WebSocket, origins: Vec<Origin>) {
     let id = relay.next_connection.fetch_add(1, Ordering::Relaxed);
     let mut nonce = [0u8; 32];
     if getrandom::fill(&mut nonce).is_err() {
         return;
     }
+    let challenge = Challenge { nonce, origins };
     if socket
         .send(Message::Binary(
             protocol::encode(&ServerMsg::Challenge { nonce }).into(),
@@ -843,7 +881,7 @@ async fn connection(relay: Arc<Relay>, mut socket: WebSocket) {
             incoming = socket.recv() => {
                 let Some(Ok(message)) = incoming else { break };
                 // Take every frame already received with this one (a pipelining client's
-                // burst), so their signatures can be checked in one batch.
+                // burst): their signatures are checked together, before any is handled.
                 let mut size = frame_len(&message);
                 let mut burst = vec![message];
                 let mut closed = false;
@@ -877,7 +915,7 @@ async fn connection(relay: Arc<Relay>, mut socket: WebSocket) {
                     None => messages.iter().map(|_| None).collect(),
                 };
                 for (message, verified) in messages.into_iter().zip(verified) {
-                    let reply = handle(&relay, id, &tx, &mut device, &nonce, message, verified).await;
+                    let reply = handle(&relay, id, &tx, &mut device, &challenge, message, verified).await;
                     for msg in reply {
                         let sent = tokio::time::timeout(
                             WRITE_DEADLINE,
@@ -923,7 +961,7 @@ fn decode_frame(bytes: &[u8]) -> Decoded {
 }
 
 /// For each message: the envelope it pushes, parsed, when it was written by this
-/// connection's device and its signature holds. Checked as one batch (see
+/// connection's device and its signature holds, by the replicas' own check (see
 /// [`protocol::verify_burst`]); `None` for everything else.
 fn verified_pushes(messages: &[Decoded], device: &keys::Verifier) -> Vec<Option<Envelope>> {
     let pushes: Vec<&[u8]> = messages
@@ -964,7 +1002,7 @@ async fn handle(
     connection: u64,
     tx: &Outgoing,
     device: &mut Option<keys::Verifier>,
-    nonce: &[u8; 32],
+    challenge: &Challenge,
     message: Decoded,
     verified: Option<Envelope>,
 ) -> Vec<ServerMsg> {
@@ -984,11 +1022,8 @@ async fn handle(
                 "authentification requise",
             );
         };
-        let mut signed = AUTH_DOMAIN.to_vec();
-        signed.extend_from_slice(nonce);
-        let verifier = keys::Verifier::new(&key).filter(|v| {
-            <[u8; 64]>::try_from(signature.as_slice()).is_ok_and(|s| v.verify(&signed, &s))
-        });
+        let verifier =
+            protocol::check_hello(&challenge.origins, &challenge.nonce, &key, &signature);
         let Some(verifier) = verifier else {
             return rejected(relay, Rejection::BadSignature, "réponse au défi invalide");
         };
@@ -1199,12 +1234,17 @@ async fn handle(
                 }
                 Err(r) => return rejected(relay, r, "instantané refusé"),
             };
+            // The covers signed in the snapshot, which replicas apply, not just stated.
+            let covers = match protocol::snapshot_covers(&env, &covers) {
+                Ok(covers) => covers,
+                Err(r) => return rejected(relay, r, "instantané sans couverture signée"),
+            };
             let dossier = env.header.dossier;
             let (reply, wait) = oneshot::channel();
             let _ = relay.appender.send(Job::Snapshot {
                 header: env.header,
                 bytes: envelope,
-                covers: covers.into_iter().collect(),
+                covers,
                 reply,
             });
             match wait.await {

@@ -86,12 +86,24 @@ pub fn run(
         }
     };
     let local = listener.local_addr().unwrap_or(addr);
+    let public_url_given = mail.public_url.clone();
     let public_url = mail.public_url.unwrap_or_else(|| format!("http://{local}"));
     let mailer = {
         let _runtime = runtime.enter();
         crate::mail::Mailer::start(store.clone(), transport, from, public_url)
     };
     let relay = Relay::new(store, Some(mailer));
+    match relay_origins(public_url_given.as_deref(), local) {
+        Ok(Some(origins)) => relay.set_origins(origins),
+        Ok(None) => tracing::warn!(
+            "listening on every interface without --public-url: logins are checked against \
+             the Host header, which does not stop a relay in the middle; give --public-url"
+        ),
+        Err(e) => {
+            eprintln!("livret: {e}");
+            return ExitCode::from(2);
+        }
+    }
     match runtime.block_on(serve(listener, relay)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -99,6 +111,31 @@ pub fn run(
             ExitCode::FAILURE
         }
     }
+}
+
+/// The origins devices sign their login for: the public address when given; otherwise the
+/// address listened on (and `localhost` for the IPv4 loopback); `None` when that is every
+/// interface, which names no origin.
+fn relay_origins(
+    public_url: Option<&str>,
+    local: SocketAddr,
+) -> Result<Option<Vec<livret_shared::protocol::Origin>>, String> {
+    use livret_shared::protocol::Origin;
+    if let Some(url) = public_url {
+        return Origin::parse(url)
+            .map(|o| Some(vec![o]))
+            .ok_or_else(|| format!("{url} : adresse publique attendue en http:// ou https://"));
+    }
+    if local.ip().is_unspecified() {
+        return Ok(None);
+    }
+    let mut origins: Vec<Origin> = Origin::parse(&format!("http://{local}"))
+        .into_iter()
+        .collect();
+    if local.ip() == std::net::Ipv4Addr::LOCALHOST {
+        origins.extend(Origin::parse(&format!("http://localhost:{}", local.port())));
+    }
+    Ok(Some(origins))
 }
 
 async fn serve(listener: tokio::net::TcpListener, relay: Arc<Relay>) -> std::io::Result<()> {

@@ -9,14 +9,22 @@
 //!     24   32  writer: Ed25519 public key of the device
 //!     56    8  counter (u64, big-endian): per (dossier, writer), 1, 2, 3… without gaps
 //!     64   32  parent snapshot id (zeros: none)
-//!     96    1  kind: 1 change batch, 2 snapshot, 3 presence (relayed live, never stored)
+//!     96    1  kind: 1 change batch, 2 snapshot (before covers were signed in clear),
+//!              3 presence (relayed live, never stored), 4 snapshot with its covers
 //!     97    1  channel: 0 dossier, 1 review (jurors' documents)
 //!     98   24  XChaCha20 nonce
-//!    122    4  ciphertext length (u32, big-endian)
-//!    126    n  ciphertext: XChaCha20-Poly1305(content key, nonce, aad = bytes 0..126,
-//!              plaintext = u32 length ‖ payload ‖ zero padding to a size bucket)
+//!    122    4  body length n (u32, big-endian)
+//!    126    n  body: [kind 4 only: covers in clear, u32 count ‖ count × (32-byte writer ‖
+//!              u64 counter), writers strictly increasing] ‖ ciphertext:
+//!              XChaCha20-Poly1305(content key, nonce, aad = every byte before the
+//!              ciphertext, plaintext = u32 length ‖ payload ‖ zero padding to a size bucket)
 //!  126+n   64  Ed25519 signature by the writer over bytes 0..126+n
 //! ```
+//!
+//! A snapshot's covers (the last counter per writer it includes) are what late devices mark
+//! as seen. Kind 4 carries them in clear under the writer's signature: the relay checks the
+//! very covers replicas apply. Kind 2, sealed before, had them only inside the ciphertext,
+//! where the relay could not compare them with what it stores; replicas still open it.
 //!
 //! Verify before decrypting: [`Envelope::parse`] checks the layout, [`Envelope::verify`]
 //! the signature, and only then [`Envelope::open`] decrypts.
@@ -71,10 +79,13 @@ impl std::fmt::Display for DossierId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Changes = 1,
+    /// A snapshot sealed before covers were signed in clear: still opened, no longer made.
     Snapshot = 2,
     /// Who is where in the dossier: forwarded to the members connected now, never stored.
     /// Its counter is the sender's clock in milliseconds (receivers drop what is not newer).
     Presence = 3,
+    /// A snapshot whose covers are in clear, signed ([`Envelope::covers`]).
+    CoveredSnapshot = 4,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -113,11 +124,18 @@ pub enum EnvelopeError {
     Decrypt,
 }
 
+/// Last counter per writer, as a snapshot of kind 4 carries them in clear.
+type SignedCovers = Vec<([u8; 32], u64)>;
+
 /// A parsed envelope (signature not yet checked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     pub header: Header,
     nonce: [u8; 24],
+    /// Covers in clear (kind 4), as signed.
+    covers: Option<SignedCovers>,
+    /// Where the ciphertext starts (after the header and the clear covers, if any).
+    sealed_from: usize,
     bytes: Vec<u8>,
 }
 
@@ -143,13 +161,48 @@ pub fn seal(
     payload: &[u8],
     writer: &DeviceSecret,
 ) -> Vec<u8> {
+    debug_assert_ne!(header.kind, Kind::CoveredSnapshot, "use seal_snapshot");
+    seal_with_clear(header, &[], key, nonce, payload, writer)
+}
+
+/// Seals a snapshot (kind 4): like [`seal`], with `covers` (last counter per writer the
+/// snapshot includes) in clear before the ciphertext, under the signature.
+pub fn seal_snapshot(
+    header: &Header,
+    covers: &[([u8; 32], u64)],
+    key: &ContentKey,
+    nonce: [u8; 24],
+    payload: &[u8],
+    writer: &DeviceSecret,
+) -> Vec<u8> {
+    debug_assert_eq!(header.kind, Kind::CoveredSnapshot);
+    let mut sorted = covers.to_vec();
+    sorted.sort_by_key(|(w, _)| *w);
+    sorted.dedup_by_key(|(w, _)| *w);
+    let mut clear = Vec::with_capacity(4 + sorted.len() * 40);
+    clear.extend_from_slice(&(sorted.len() as u32).to_be_bytes());
+    for (w, c) in &sorted {
+        clear.extend_from_slice(w);
+        clear.extend_from_slice(&c.to_be_bytes());
+    }
+    seal_with_clear(header, &clear, key, nonce, payload, writer)
+}
+
+fn seal_with_clear(
+    header: &Header,
+    clear: &[u8],
+    key: &ContentKey,
+    nonce: [u8; 24],
+    payload: &[u8],
+    writer: &DeviceSecret,
+) -> Vec<u8> {
     debug_assert_eq!(header.writer, writer.signing_public());
     let mut plain = Vec::with_capacity(padded_len(payload.len()));
     plain.extend_from_slice(&(payload.len() as u32).to_be_bytes());
     plain.extend_from_slice(payload);
     plain.resize(padded_len(payload.len()), 0);
 
-    let mut out = Vec::with_capacity(HEADER_LEN + plain.len() + 16 + SIGNATURE_LEN);
+    let mut out = Vec::with_capacity(HEADER_LEN + clear.len() + plain.len() + 16 + SIGNATURE_LEN);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&header.dossier.0);
     out.extend_from_slice(&header.epoch.to_be_bytes());
@@ -160,16 +213,16 @@ pub fn seal(
     out.push(header.channel as u8);
     out.extend_from_slice(&nonce);
     let cipher = XChaCha20Poly1305::new(key.bytes().into());
-    let aad_len = out.len() + 4;
-    let ct_len = plain.len() + 16;
-    out.extend_from_slice(&(ct_len as u32).to_be_bytes());
-    debug_assert_eq!(aad_len, HEADER_LEN);
+    let body_len = clear.len() + plain.len() + 16;
+    out.extend_from_slice(&(body_len as u32).to_be_bytes());
+    debug_assert_eq!(out.len(), HEADER_LEN);
+    out.extend_from_slice(clear);
     let ciphertext = cipher
         .encrypt(
             XNonce::from_slice(&nonce),
             Payload {
                 msg: &plain,
-                aad: &out[..HEADER_LEN],
+                aad: &out,
             },
         )
         .expect("encryption of an in-memory buffer cannot fail");
@@ -199,6 +252,7 @@ impl Envelope {
             1 => Kind::Changes,
             2 => Kind::Snapshot,
             3 => Kind::Presence,
+            4 => Kind::CoveredSnapshot,
             _ => return Err(EnvelopeError::Malformed("type inconnu")),
         };
         let channel = match bytes[97] {
@@ -219,11 +273,28 @@ impl Envelope {
         if header.counter == 0 {
             return Err(EnvelopeError::Malformed("compteur nul"));
         }
+        let (covers, sealed_from) = if kind == Kind::CoveredSnapshot {
+            let (covers, len) = parse_covers(&bytes[HEADER_LEN..HEADER_LEN + ct_len])?;
+            (Some(covers), HEADER_LEN + len)
+        } else {
+            (None, HEADER_LEN)
+        };
+        if bytes.len() - SIGNATURE_LEN - sealed_from < 16 {
+            return Err(EnvelopeError::Malformed("trop courte"));
+        }
         Ok(Envelope {
             header,
             nonce: bytes[98..122].try_into().unwrap(),
+            covers,
+            sealed_from,
             bytes: bytes.to_vec(),
         })
+    }
+
+    /// The covers a snapshot of kind 4 carries in clear, signed with it (`None` for other
+    /// kinds, the older snapshots included).
+    pub fn covers(&self) -> Option<&[([u8; 32], u64)]> {
+        self.covers.as_deref()
     }
 
     /// Checks the writer's signature over everything else.
@@ -261,8 +332,8 @@ impl Envelope {
             .decrypt(
                 XNonce::from_slice(&self.nonce),
                 Payload {
-                    msg: &self.bytes[HEADER_LEN..split],
-                    aad: &self.bytes[..HEADER_LEN],
+                    msg: &self.bytes[self.sealed_from..split],
+                    aad: &self.bytes[..self.sealed_from],
                 },
             )
             .map_err(|_| EnvelopeError::Decrypt)?;
@@ -287,6 +358,31 @@ impl Envelope {
         use sha2::Digest;
         sha2::Sha256::digest(&self.bytes).into()
     }
+}
+
+/// Reads the clear covers at the start of a kind 4 body: their list and their length. One
+/// encoding per list (writers strictly increasing), so the signed bytes say one thing.
+fn parse_covers(body: &[u8]) -> Result<(SignedCovers, usize), EnvelopeError> {
+    let malformed = EnvelopeError::Malformed("couverture illisible");
+    let count = u32::from_be_bytes(body.get(..4).ok_or(malformed.clone())?.try_into().unwrap());
+    let len = (count as usize)
+        .checked_mul(40)
+        .and_then(|n| n.checked_add(4))
+        .filter(|n| *n <= body.len())
+        .ok_or(malformed.clone())?;
+    let covers: Vec<([u8; 32], u64)> = body[4..len]
+        .chunks_exact(40)
+        .map(|c| {
+            (
+                c[..32].try_into().unwrap(),
+                u64::from_be_bytes(c[32..].try_into().unwrap()),
+            )
+        })
+        .collect();
+    if covers.windows(2).any(|w| w[0].0 >= w[1].0) {
+        return Err(malformed);
+    }
+    Ok((covers, len))
 }
 
 /// 24 fresh random bytes for a nonce.
@@ -353,6 +449,33 @@ mod tests {
             let ok = Envelope::parse(&tampered).and_then(|e| e.verify().map(|_| e));
             assert!(ok.is_err(), "flip at {i} went unnoticed");
         }
+    }
+
+    #[test]
+    fn a_snapshot_carries_its_covers_in_clear_under_the_signature() {
+        let w = DeviceSecret::generate();
+        let key = ContentKey::generate();
+        let mut h = header(&w);
+        h.kind = Kind::CoveredSnapshot;
+        let covers = [([9; 32], 4), ([2; 32], 70_000)];
+        let bytes = seal_snapshot(&h, &covers, &key, random_nonce(), b"document", &w);
+        let env = Envelope::parse(&bytes).unwrap();
+        env.verify().unwrap();
+        assert_eq!(env.covers().unwrap(), &[([2; 32], 70_000), ([9; 32], 4)]);
+        assert_eq!(env.open(&key).unwrap(), b"document");
+        // A counter raised in the clear covers breaks the signature.
+        let at = HEADER_LEN + 4 + 32 + 7;
+        assert_eq!(bytes[at], 0x70);
+        let mut raised = bytes.clone();
+        raised[at] = 0xff;
+        assert!(Envelope::parse(&raised).unwrap().verify().is_err());
+        // Other kinds have none.
+        let changes = seal(&header(&w), &key, random_nonce(), b"x", &w);
+        assert!(Envelope::parse(&changes).unwrap().covers().is_none());
+        // Covers running past the body are refused, not read out of bounds.
+        let mut long = bytes.clone();
+        long[HEADER_LEN..HEADER_LEN + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(Envelope::parse(&long).is_err());
     }
 
     #[test]

@@ -16,7 +16,8 @@ use crate::membership::{Membership, Role};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientMsg {
     /// Answer to the relay's challenge: the device's signing key and its signature over
-    /// `AUTH_DOMAIN ‖ nonce`.
+    /// [`login_message`] (the relay's origin as the device knows it, and the nonce); made by
+    /// [`hello`], checked by [`check_hello`].
     Hello {
         device: [u8; 32],
         signature: Vec<u8>,
@@ -194,7 +195,101 @@ pub enum ServerMsg {
     },
 }
 
-pub const AUTH_DOMAIN: &[u8] = b"livret-auth-v1";
+/// Domain of the login signature. Version 1 signed the nonce alone, so a relay a device was
+/// lured to could pass a real relay's challenge on and log in there as the device; version
+/// 2 signs the relay's origin too.
+pub const AUTH_DOMAIN: &[u8] = b"livret-auth-v2";
+
+/// A relay's origin, `scheme://host:port` (scheme `http` or `https`, host in lower case, port
+/// always written): what a device signs when it logs in, and what a relay expects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin(String);
+
+impl Origin {
+    /// The origin of a relay's address as a device or a relay writes it: `http(s)://` or
+    /// `ws(s)://` (the WebSocket address of the same relay), any path after it ignored.
+    /// `None` for anything else (another scheme, credentials in the address, a bad port).
+    pub fn parse(url: &str) -> Option<Origin> {
+        let (scheme, rest) = url.trim().split_once("://")?;
+        let (scheme, default_port) = match scheme.to_ascii_lowercase().as_str() {
+            "http" | "ws" => ("http", 80),
+            "https" | "wss" => ("https", 443),
+            _ => return None,
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if authority.is_empty() || authority.contains('@') {
+            return None;
+        }
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => {
+                let (host, after) = v6.split_once(']')?;
+                (format!("[{host}]"), after)
+            }
+            None => match authority.rsplit_once(':') {
+                Some((host, _)) => (host.to_string(), authority.get(host.len()..)?),
+                None => (authority.to_string(), ""),
+            },
+        };
+        let port = match port.strip_prefix(':') {
+            Some(p) => p.parse::<u16>().ok()?,
+            None if port.is_empty() => default_port,
+            None => return None,
+        };
+        if host.is_empty() || host.len() > 255 || host.contains(char::is_whitespace) {
+            return None;
+        }
+        Some(Origin(format!(
+            "{scheme}://{}:{port}",
+            host.to_ascii_lowercase()
+        )))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a device signs to log in: `AUTH_DOMAIN ‖ u16 length ‖ origin ‖ nonce`. The one place
+/// it is built, for every client (CLI, app, tests) and for the relay's check.
+pub fn login_message(origin: &Origin, nonce: &[u8; 32]) -> Vec<u8> {
+    let origin = origin.as_str().as_bytes();
+    let mut signed = Vec::with_capacity(AUTH_DOMAIN.len() + 2 + origin.len() + 32);
+    signed.extend_from_slice(AUTH_DOMAIN);
+    signed.extend_from_slice(&(origin.len() as u16).to_be_bytes());
+    signed.extend_from_slice(origin);
+    signed.extend_from_slice(nonce);
+    signed
+}
+
+/// A device's answer to the challenge of the relay it believes is at `origin`.
+pub fn hello(origin: &Origin, nonce: &[u8; 32], device: &crate::keys::DeviceSecret) -> ClientMsg {
+    ClientMsg::Hello {
+        device: device.signing_public(),
+        signature: device.sign(&login_message(origin, nonce)).to_vec(),
+    }
+}
+
+/// The relay's check of a hello: signed by `device` for one of the origins this relay is
+/// reached at, and this connection's nonce. The device's key, decoded, when it holds.
+pub fn check_hello(
+    origins: &[Origin],
+    nonce: &[u8; 32],
+    device: &[u8; 32],
+    signature: &[u8],
+) -> Option<Verifier> {
+    let signature = <[u8; 64]>::try_from(signature).ok()?;
+    let verifier = Verifier::new(device)?;
+    origins
+        .iter()
+        .any(|o| verifier.verify(&login_message(o, nonce), &signature))
+        .then_some(verifier)
+}
 
 /// Why the relay refused something. Counted per reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -289,25 +384,22 @@ pub fn parse_and_verify_from(bytes: &[u8], device: &Verifier) -> Result<Envelope
 }
 
 /// The envelopes of a burst pushed by `device` that are well formed, written by it and
-/// correctly signed, parsed (`None` for the others, in place): one batch check when all are
-/// (the usual case), one check each to find the bad ones otherwise. What is `None` here goes
-/// through [`parse_and_verify_from`] for its precise refusal.
+/// correctly signed, parsed (`None` for the others, in place). Checked one by one with the
+/// very check replicas make ([`Envelope::verify_with`]), never as one Ed25519 batch. A batch
+/// checks a random combination of the equations: a small-order component in a signature's
+/// `R` vanishes from it whenever its coefficient is a multiple of 8 — one burst in eight,
+/// and the coefficients derive from the burst, so a writer can try until one passes (a
+/// cofactored batch accepts it always). Replicas refuse such a signature, so one such
+/// envelope stored would break every member's sync for good.
+/// What is `None` here goes through [`parse_and_verify_from`] for its precise refusal.
 pub fn verify_burst(envelopes: &[&[u8]], device: &Verifier) -> Vec<Option<Envelope>> {
-    let parsed: Vec<Option<Envelope>> = envelopes
+    envelopes
         .iter()
         .map(|b| {
             parse(b)
                 .ok()
-                .filter(|e| e.header.writer == *device.signer())
+                .filter(|e| e.header.writer == *device.signer() && e.verify_with(device).is_ok())
         })
-        .collect();
-    let items: Vec<(&[u8], [u8; 64])> = parsed.iter().flatten().map(|e| e.signed_parts()).collect();
-    if device.verify_all(&items) {
-        return parsed;
-    }
-    parsed
-        .into_iter()
-        .map(|e| e.filter(|e| e.verify_with(device).is_ok()))
         .collect()
 }
 
@@ -369,7 +461,9 @@ pub fn check_snapshot(
 ) -> Result<(), Rejection> {
     let m = membership.ok_or(Rejection::UnknownDossier)?;
     let role = m.role_of(&h.writer).ok_or(Rejection::UnknownWriter)?;
-    if h.kind != Kind::Snapshot || !role.may_write(crate::envelope::Channel::Dossier) {
+    // Only snapshots whose covers are signed in clear (kind 4): `covers` must be those
+    // ([`snapshot_covers`]), the ones replicas apply. Kind 2 hid them in the ciphertext.
+    if h.kind != Kind::CoveredSnapshot || !role.may_write(crate::envelope::Channel::Dossier) {
         return Err(Rejection::Forbidden);
     }
     if h.epoch != m.epoch {
@@ -390,6 +484,26 @@ pub fn check_snapshot(
     Ok(())
 }
 
+/// The covers the relay checks a pushed snapshot against ([`check_snapshot`]): those signed
+/// in clear in it (kind 4), which are the ones replicas apply. The covers the message states
+/// must say the same; an older snapshot kind, without signed covers, is refused.
+pub fn snapshot_covers(
+    env: &Envelope,
+    stated: &[([u8; 32], u64)],
+) -> Result<BTreeMap<[u8; 32], u64>, Rejection> {
+    let signed: BTreeMap<[u8; 32], u64> = env
+        .covers()
+        .ok_or(Rejection::Forbidden)?
+        .iter()
+        .copied()
+        .collect();
+    let stated_map: BTreeMap<[u8; 32], u64> = stated.iter().copied().collect();
+    if stated_map.len() != stated.len() || stated_map != signed {
+        return Err(Rejection::Malformed);
+    }
+    Ok(signed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,7 +512,7 @@ mod tests {
     use crate::membership;
 
     #[test]
-    fn a_burst_is_checked_as_a_batch_and_bad_envelopes_are_singled_out() {
+    fn bad_envelopes_in_a_burst_are_singled_out() {
         let me = DeviceSecret::generate();
         let other = DeviceSecret::generate();
         let key = ContentKey::generate();
@@ -439,6 +553,57 @@ mod tests {
     }
 
     #[test]
+    fn origins_are_written_one_way() {
+        let o = |s: &str| Origin::parse(s).map(|o| o.to_string());
+        assert_eq!(o("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(
+            o("ws://127.0.0.1:8080/api/v1/sync").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            o("HTTPS://Livret.Example/").unwrap(),
+            "https://livret.example:443"
+        );
+        assert_eq!(
+            o("wss://livret.example:443").unwrap(),
+            "https://livret.example:443"
+        );
+        assert_eq!(o("http://[::1]:9000/x").unwrap(), "http://[::1]:9000");
+        assert_eq!(o("http://[::1]").unwrap(), "http://[::1]:80");
+        for bad in [
+            "ftp://x",
+            "livret.example",
+            "http://",
+            "http://a@b:80",
+            "http://x:99999",
+            "http://x:",
+            "http://[::1]x",
+        ] {
+            assert_eq!(o(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_hello_logs_in_only_at_the_origin_it_was_signed_for() {
+        let me = DeviceSecret::generate();
+        let real = Origin::parse("https://livret.example").unwrap();
+        let lure = Origin::parse("https://livret-example.fr").unwrap();
+        let nonce = [7; 32];
+        let ClientMsg::Hello { device, signature } = hello(&real, &nonce, &me) else {
+            unreachable!()
+        };
+        assert!(check_hello(std::slice::from_ref(&real), &nonce, &device, &signature).is_some());
+        assert!(check_hello(&[lure.clone(), real.clone()], &nonce, &device, &signature).is_some());
+        assert!(check_hello(std::slice::from_ref(&real), &[8; 32], &device, &signature).is_none());
+        // A device lured to another relay signs that relay's origin: its answer, passed on
+        // to the real relay with the real relay's nonce, does not log in there.
+        let ClientMsg::Hello { signature, .. } = hello(&lure, &nonce, &me) else {
+            unreachable!()
+        };
+        assert!(check_hello(&[real], &nonce, &device, &signature).is_none());
+    }
+
+    #[test]
     fn a_snapshot_must_cover_exactly_what_is_stored() {
         let owner = DeviceSecret::generate();
         let id = DossierId([9; 16]);
@@ -452,7 +617,7 @@ mod tests {
             writer: owner.signing_public(),
             counter: 1,
             parent: [0; 32],
-            kind: Kind::Snapshot,
+            kind: Kind::CoveredSnapshot,
             channel: Channel::Dossier,
         };
         let me = owner.signing_public();
@@ -474,6 +639,13 @@ mod tests {
         changes.kind = Kind::Changes;
         assert_eq!(
             check_snapshot(&changes, Some(&m), [0; 32], &stored, &stored),
+            Err(Rejection::Forbidden)
+        );
+        // The older kind, whose covers the relay cannot see signed, is no longer taken.
+        let mut sealed_covers = h.clone();
+        sealed_covers.kind = Kind::Snapshot;
+        assert_eq!(
+            check_snapshot(&sealed_covers, Some(&m), [0; 32], &stored, &stored),
             Err(Rejection::Forbidden)
         );
     }

@@ -56,6 +56,13 @@ pub enum SyncError {
     /// Automerge data that would inflate past its budget (or is not automerge data).
     #[error(transparent)]
     Inflation(#[from] crate::automerge_guard::GuardError),
+    #[error("instantané refusé : l'historique qu'il dit couvrir n'est pas celui qu'il a signé")]
+    ForgedSnapshot,
+    #[error(
+        "le relais n'a pas transmis à cet appareil une modification des membres : l'appareil \
+         {writer} écrit déjà pour l'époque {epoch} (un retrait caché ?)"
+    )]
+    MembershipWithheld { writer: String, epoch: u32 },
 }
 
 /// What [`Replica::receive`] did. One envelope that cannot be applied never stops the
@@ -139,12 +146,25 @@ impl std::fmt::Debug for Replica {
 /// Last counter per writer that a snapshot includes.
 pub type Covers = Vec<([u8; 32], u64)>;
 
-/// What a snapshot envelope carries: the compacted document and the history it covers
-/// (signed and encrypted with it, so a replica trusts the covers, not the relay).
+/// What a snapshot envelope carries: the compacted document and the history it covers.
+/// Since envelope kind 4 the covers are also in clear under the signature, where the relay
+/// checks them against what it stores; a replica requires both to be equal (kind 2, sealed
+/// before, has only these).
 #[derive(Serialize, Deserialize)]
 struct SnapshotBody {
     covers: Vec<([u8; 32], u64)>,
     doc: Vec<u8>,
+}
+
+/// The same last counter per writer, whatever the order (zeros count as absent).
+fn same_covers(a: &[([u8; 32], u64)], b: &[([u8; 32], u64)]) -> bool {
+    let nonzero = |c: &[([u8; 32], u64)]| -> BTreeMap<[u8; 32], u64> {
+        c.iter().filter(|(_, n)| *n > 0).copied().collect()
+    };
+    let (a_map, b_map) = (nonzero(a), nonzero(b));
+    a_map.len() == a.iter().filter(|(_, n)| *n > 0).count()
+        && b_map.len() == b.iter().filter(|(_, n)| *n > 0).count()
+        && a_map == b_map
 }
 
 /// Local persistence: everything but the content keys, which stay wrapped in the log.
@@ -717,6 +737,15 @@ impl Replica {
                 }
                 continue;
             }
+            if env.header.epoch > self.membership.epoch {
+                // A relay sends the entry that begins an epoch before anything sealed in it
+                // (a removal begins one): this writer saw a change of members this device
+                // was not given. Said as such, before anything of the batch counts as seen.
+                return Err(SyncError::MembershipWithheld {
+                    writer: crate::keys::short(&writer),
+                    epoch: env.header.epoch,
+                });
+            }
             if writer == self.me {
                 // Our own, sent back by a catch-up (see `since`): stored, so acknowledged —
                 // if it is byte for byte what we sent (the relay cannot make one up).
@@ -942,10 +971,10 @@ impl Replica {
             writer: self.me,
             counter: 1,
             parent: self.snapshot,
-            kind: Kind::Snapshot,
+            kind: Kind::CoveredSnapshot,
             channel: Channel::Dossier,
         };
-        let sealed = envelope::seal(&header, key, nonce, &payload, device);
+        let sealed = envelope::seal_snapshot(&header, &covers, key, nonce, &payload, device);
         Ok((sealed, covers))
     }
 
@@ -964,9 +993,8 @@ impl Replica {
         if membership::roles_held(&self.log, &env.header.writer).is_empty() {
             return Err(SyncError::UnknownWriter);
         }
-        if env.header.kind != Kind::Snapshot
-            || !self.ever_wrote_on(&env.header.writer, Channel::Dossier)
-        {
+        let snapshot_kind = matches!(env.header.kind, Kind::Snapshot | Kind::CoveredSnapshot);
+        if !snapshot_kind || !self.ever_wrote_on(&env.header.writer, Channel::Dossier) {
             return Err(SyncError::Forbidden);
         }
         let key = self
@@ -975,6 +1003,14 @@ impl Replica {
             .ok_or(SyncError::NoKey(env.header.epoch))?;
         let body: SnapshotBody =
             postcard::from_bytes(&env.open(key)?).map_err(|_| SyncError::Corrupt)?;
+        // The relay compared the clear covers with what it stores; sealed ones that say
+        // otherwise would make this replica skip envelopes it never saw.
+        if env
+            .covers()
+            .is_some_and(|clear| !same_covers(clear, &body.covers))
+        {
+            return Err(SyncError::ForgedSnapshot);
+        }
         crate::automerge_guard::check(&body.doc)?;
         if self.dossier.automerge().get_heads().is_empty() {
             // A fresh replica (a cold open): loading is much cheaper than merging.

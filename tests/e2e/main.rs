@@ -3,6 +3,7 @@
 mod browser;
 mod comments;
 mod export;
+mod forged;
 mod hostile_pdf;
 mod invitations;
 mod jury;

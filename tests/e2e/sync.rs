@@ -428,12 +428,8 @@ impl Raw {
         let ServerMsg::Challenge { nonce } = raw.recv() else {
             panic!("no challenge")
         };
-        let mut signed = livret_shared::protocol::AUTH_DOMAIN.to_vec();
-        signed.extend_from_slice(&nonce);
-        raw.send(&ClientMsg::Hello {
-            device: device.signing_public(),
-            signature: device.sign(&signed).to_vec(),
-        });
+        let origin = livret_shared::protocol::Origin::parse(&relay.url("")).unwrap();
+        raw.send(&livret_shared::protocol::hello(&origin, &nonce, device));
         assert_eq!(raw.recv(), ServerMsg::Welcome);
         raw
     }

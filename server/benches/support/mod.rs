@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use livret_shared::envelope::{DossierId, random_nonce};
 use livret_shared::keys::{DeviceSecret, EpochKeys};
 use livret_shared::membership;
-use livret_shared::protocol::{self, AUTH_DOMAIN, ClientMsg, ServerMsg};
+use livret_shared::protocol::{self, ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
 use tungstenite::Message;
 
@@ -125,15 +125,8 @@ pub fn connect(addr: &str, device: &DeviceSecret) -> Ws {
     let ServerMsg::Challenge { nonce } = recv(&mut ws) else {
         panic!()
     };
-    let mut signed = AUTH_DOMAIN.to_vec();
-    signed.extend_from_slice(&nonce);
-    send(
-        &mut ws,
-        &ClientMsg::Hello {
-            device: device.signing_public(),
-            signature: device.sign(&signed).to_vec(),
-        },
-    );
+    let origin = protocol::Origin::parse(&format!("http://{addr}")).expect("origin");
+    send(&mut ws, &protocol::hello(&origin, &nonce, device));
     assert_eq!(recv(&mut ws), ServerMsg::Welcome);
     ws
 }
