@@ -5,6 +5,7 @@
 //! The one thing taken from the environment is randomness for new keys, ids and nonces
 //! (the OS generator through `getrandom`); sealing itself takes its nonce as an argument.
 
+pub mod catchup;
 pub mod comments;
 pub mod dossier;
 pub mod envelope;

@@ -3,6 +3,7 @@
 mod browser;
 mod comments;
 mod export;
+mod history;
 mod invitations;
 mod jury;
 mod pdf;
