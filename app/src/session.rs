@@ -54,6 +54,10 @@ const REFERENTIEL_PREFIX: &str = "referentiel:";
 const MAX_REFERENTIEL_FILE: u64 = 20 * 1024 * 1024;
 /// Evidence files not yet all on the relay (`upload:<dossier>:<blob>` → pieces sent, u32 LE).
 const UPLOAD_PREFIX: &str = "upload:";
+/// A catch-up this long makes the app compact the dossier once synced (as `livret dossier
+/// compact` does): the next device to open it starts from a snapshot, not from every
+/// keystroke.
+const COMPACT_AFTER: usize = 5_000;
 
 struct Session {
     db: Db,
@@ -755,34 +759,32 @@ async fn subscribe(
     since: Vec<([u8; 32], u64)>,
 ) -> Result<Option<CatchUp>, String> {
     send(socket, &ClientMsg::Subscribe { dossier: id, since })?;
+    // A long history comes in several frames, gathered here and applied in one batch.
+    let mut caught = livret_shared::catchup::Gathered::default();
     loop {
         match next_message(socket).await? {
-            ServerMsg::Log {
-                dossier,
-                entries,
-                snapshot,
-                envelopes,
-                complete: true,
-                active_snapshot,
-            } if dossier == id => {
-                let entries = entries
+            ServerMsg::Rejected {
+                reason: protocol::Rejection::UnknownDossier,
+                ..
+            } => return Ok(None),
+            ServerMsg::Rejected { detail, .. } => return Err(relay_said(&detail)),
+            msg => {
+                if caught.add_msg(id, msg) != Some(true) {
+                    continue;
+                }
+                let entries = caught
+                    .entries
                     .iter()
                     .map(|b| SignedEntry::from_bytes(b))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| e.to_string())?;
                 return Ok(Some(CatchUp {
                     entries,
-                    snapshot,
-                    envelopes,
-                    active_snapshot,
+                    snapshot: caught.snapshot,
+                    envelopes: caught.envelopes,
+                    active_snapshot: caught.active_snapshot,
                 }));
             }
-            ServerMsg::Rejected {
-                reason: protocol::Rejection::UnknownDossier,
-                ..
-            } => return Ok(None),
-            ServerMsg::Rejected { detail, .. } => return Err(relay_said(&detail)),
-            _ => continue,
         }
     }
 }
@@ -1405,11 +1407,42 @@ async fn sync_exchange(socket: &Socket) -> Result<(), String> {
         }
     }
     save_open().await?;
+    if catch_up.envelopes.len() >= COMPACT_AFTER && with_open(|r| r.may_write_dossier())? {
+        // A courtesy to the next device: refused (someone wrote meanwhile), it waits for the
+        // next long catch-up.
+        let _ = compact(socket, id).await;
+    }
     // Evidence added while offline (or cut mid-way) goes up now. The dossier is synced
     // whatever happens to it: a refused file stays marked as waiting (the annexes say so)
     // and is tried again at the next sync.
     let _ = upload_pending(socket, id, &|_, _| {}).await;
     Ok(())
+}
+
+/// Replaces the dossier's history on the relay by one sealed snapshot of this replica,
+/// which must be caught up with nothing unacknowledged (see `Replica::compact`).
+async fn compact(socket: &Socket, id: DossierId) -> Result<(), String> {
+    let (envelope, covers) = with_device_and_open(|device, replica| {
+        replica
+            .compact(device, random_nonce())
+            .map_err(|e| e.to_string())
+    })?;
+    send(socket, &ClientMsg::Snapshot { envelope, covers })?;
+    loop {
+        match next_message(socket).await? {
+            ServerMsg::SnapshotOk {
+                dossier,
+                id: snapshot,
+            } if dossier == id => {
+                with_open(|r| r.snapshot_accepted(snapshot))?;
+                return save_open().await;
+            }
+            ServerMsg::Rejected { detail, reason } => {
+                return Err(relay_refused(&detail, reason.as_str()));
+            }
+            other => apply_live(id, &other)?,
+        }
+    }
 }
 
 /// A juror's part of a full sync: takes the jury key grants the relay keeps for this

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
+use livret_shared::catchup::Gathered;
 use livret_shared::comments::{CommentId, Draft};
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::keys::{self, DeviceId, DeviceSecret, EpochKeys};
@@ -465,21 +466,20 @@ pub async fn dossier_open(home: &Home, id: &str, relay: &str) -> Result<()> {
         since: Vec::new(),
     })
     .await?;
-    let (entries, snapshot, envelopes, active_snapshot) = loop {
+    // A long history comes in several frames: gathered, then applied in one batch.
+    let mut caught = Gathered::default();
+    loop {
         match link.next().await? {
-            ServerMsg::Log {
-                dossier,
-                entries,
-                snapshot,
-                envelopes,
-                complete: true,
-                active_snapshot,
-            } if dossier == id => break (entries, snapshot, envelopes, active_snapshot),
             ServerMsg::Rejected { detail, .. } => bail!("dossier {id} : {detail}"),
-            _ => continue,
+            msg => {
+                if caught.add_msg(id, msg) == Some(true) {
+                    break;
+                }
+            }
         }
-    };
-    let log: Vec<SignedEntry> = entries
+    }
+    let log: Vec<SignedEntry> = caught
+        .entries
         .iter()
         .map(|b| SignedEntry::from_bytes(b))
         .collect::<Result<_, _>>()?;
@@ -487,9 +487,9 @@ pub async fn dossier_open(home: &Home, id: &str, relay: &str) -> Result<()> {
     let received = replica.apply_log(
         &device,
         &[],
-        snapshot.as_deref(),
-        &envelopes,
-        active_snapshot,
+        caught.snapshot.as_deref(),
+        &caught.envelopes,
+        caught.active_snapshot,
     )?;
     report_received(&id, &received);
     home.set_relay(&id, relay)?;
@@ -706,25 +706,33 @@ pub async fn push_and_pull(
         link.send(&ClientMsg::Push { envelope: bytes }).await?;
     }
     let mut caught_up = false;
+    // The catch-up's frames are gathered and applied in one batch once complete (automerge
+    // applies many changes at once far faster than frame by frame); live frames after it
+    // are applied as they come.
+    let mut gathering = Gathered::default();
     while !caught_up || !waiting.is_empty() {
         match link.next().await? {
-            ServerMsg::Log {
-                dossier,
-                entries,
-                snapshot,
-                envelopes,
-                complete,
-                active_snapshot,
-            } if dossier == replica.id => {
+            msg @ ServerMsg::Log { .. } => {
+                let part = if caught_up {
+                    match Gathered::live(replica.id, msg) {
+                        Some(part) => part,
+                        None => continue,
+                    }
+                } else {
+                    if gathering.add_msg(replica.id, msg) != Some(true) {
+                        continue;
+                    }
+                    std::mem::take(&mut gathering)
+                };
                 let received = replica.apply_log(
                     device,
-                    &entries,
-                    snapshot.as_deref(),
-                    &envelopes,
-                    active_snapshot,
+                    &part.entries,
+                    part.snapshot.as_deref(),
+                    &part.envelopes,
+                    part.active_snapshot,
                 )?;
                 report_received(&replica.id, &received);
-                caught_up |= complete;
+                caught_up = true;
                 if !replica.is_member() {
                     bail!(
                         "cet appareil n'est plus membre du dossier {} : le candidat l'en a \

@@ -1054,7 +1054,7 @@ async fn handle(
                 Some(_) => {}
             }
             let put = tokio::task::spawn_blocking(move || {
-                store.put_piece(&dossier, &blob, index, &bytes, last)
+                store.put_piece(&dossier, &blob, &me, index, &bytes, last)
             })
             .await;
             match put {
@@ -1073,6 +1073,11 @@ async fn handle(
                     relay,
                     Rejection::TooLarge,
                     "espace des pièces du dossier épuisé",
+                ),
+                Ok(Err(StoreError::NotUploader)) => rejected(
+                    relay,
+                    Rejection::Forbidden,
+                    "pièce commencée par un autre appareil",
                 ),
                 _ => rejected(relay, Rejection::Malformed, "relais indisponible"),
             }
@@ -1275,37 +1280,56 @@ async fn handle(
                 relay.unsubscribe(&dossier, connection);
                 return refuse_non_member(relay, dossier, &log, &me);
             }
-            let mut since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
-            // Behind the active snapshot: the snapshot, then what came after it. Otherwise the
-            // tail after what the client has (pruned envelopes included while they last).
-            let active = store.active_snapshot(&dossier).ok().flatten();
-            let active_snapshot = active.as_ref().map(|s| s.id);
-            let behind = active.as_ref().is_some_and(|s| {
-                s.covers
-                    .iter()
-                    .any(|(w, c)| since.get(w).copied().unwrap_or(0) < *c)
-            });
-            let snapshot = match active {
-                Some(s) if behind => {
-                    for (w, c) in &s.covers {
-                        let e = since.entry(*w).or_default();
-                        *e = (*e).max(*c);
-                    }
-                    Some(s.bytes)
-                }
-                _ => None,
-            };
-            let envelopes = store
-                .envelopes_since(&dossier, &since, snapshot.is_none())
-                .unwrap_or_default();
-            vec![ServerMsg::Log {
-                dossier,
-                entries: log,
-                snapshot,
-                envelopes,
-                complete: true,
-                active_snapshot,
-            }]
+            // A history can be long: read off the async runtime, and sent in frames each
+            // under what a client accepts.
+            let since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
+            let read =
+                tokio::task::spawn_blocking(move || catch_up(store.as_ref(), dossier, log, since))
+                    .await;
+            match read {
+                Ok(Ok(frames)) => frames,
+                _ => rejected(relay, Rejection::Malformed, "relais indisponible"),
+            }
         }
     }
+}
+
+/// The catch-up of a subscription, in `Log` frames (the last one `complete`). Behind the
+/// active snapshot: the snapshot, then what came after it. Otherwise the tail after what
+/// the client has (pruned envelopes included while they last).
+fn catch_up(
+    store: &dyn Store,
+    dossier: DossierId,
+    log: Vec<Vec<u8>>,
+    mut since: BTreeMap<[u8; 32], u64>,
+) -> Result<Vec<ServerMsg>, StoreError> {
+    let active = store.active_snapshot(&dossier)?;
+    let active_snapshot = active.as_ref().map(|s| s.id);
+    let behind = active.as_ref().is_some_and(|s| {
+        s.covers
+            .iter()
+            .any(|(w, c)| since.get(w).copied().unwrap_or(0) < *c)
+    });
+    let snapshot = match active {
+        Some(s) if behind => {
+            for (w, c) in &s.covers {
+                let e = since.entry(*w).or_default();
+                *e = (*e).max(*c);
+            }
+            Some(s.bytes)
+        }
+        _ => None,
+    };
+    let envelopes = store.envelopes_since(&dossier, &since, snapshot.is_none())?;
+    let mut frames = livret_shared::catchup::Framer::new(dossier);
+    for entry in log {
+        frames.entry(entry);
+    }
+    if let Some(snapshot) = snapshot {
+        frames.snapshot(snapshot);
+    }
+    for envelope in envelopes {
+        frames.envelope(envelope);
+    }
+    Ok(frames.finish(active_snapshot))
 }

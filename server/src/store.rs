@@ -21,6 +21,10 @@ pub enum StoreError {
     OutOfOrder { expected: u32 },
     #[error("espace des pièces du dossier épuisé")]
     Full,
+    #[error("pièce commencée par un autre appareil")]
+    NotUploader,
+    #[error("base de données d'une version plus récente de Livret (schéma {found}, connu {known})")]
+    Newer { found: i64, known: i64 },
 }
 
 /// How much of an evidence file the relay holds.
@@ -29,6 +33,10 @@ pub struct PieceState {
     pub stored: u32,
     pub complete: bool,
 }
+
+/// Rows and bytes of envelopes read under the read lock at once (see `envelopes_since`).
+const PAGE_ROWS: i64 = 1024;
+const PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Evidence bytes one dossier may keep on the relay (all files, encrypted).
 pub const MAX_DOSSIER_EVIDENCE: i64 = 2 * 1024 * 1024 * 1024;
@@ -143,9 +151,9 @@ pub trait Store: Send + Sync + 'static {
         since: &BTreeMap<[u8; 32], u64>,
         include_pruned: bool,
     ) -> Result<Vec<Vec<u8>>, StoreError>;
-    /// Last stored counter of every writer of a dossier.
-    /// Last stored counter per writer of the dossier channel (what a snapshot must cover:
-    /// jurors' review and release envelopes are never covered, never pruned).
+    /// Last counter per writer of the dossier channel that the relay ever stored, pruned and
+    /// purged envelopes included (what a snapshot must cover: jurors' review and release
+    /// envelopes are never covered, never pruned).
     fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<[u8; 32], u64>, StoreError>;
     /// Keeps grants of an epoch's jury key: the first key id given for an epoch is the
     /// epoch's; grants for another are not kept (returns false), a recipient's first grant
@@ -177,11 +185,15 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes envelopes pruned before `before` (seconds); returns how many.
     fn purge(&self, before: i64) -> Result<usize, StoreError>;
     /// Stores piece `index` of an evidence file, durably. Pieces come in order: one already
-    /// stored is a retry (nothing written), one further on is refused.
+    /// stored is a retry (nothing written), one further on is refused. The file belongs to
+    /// the device that stored its first piece (`device`): any other is refused, since pieces
+    /// are not signed and the first stored wins. A file stored before uploaders were
+    /// recorded belongs to the next device that adds a piece to it.
     fn put_piece(
         &self,
         dossier: &DossierId,
         blob: &BlobId,
+        device: &[u8; 32],
         index: u32,
         bytes: &[u8],
         last: bool,
@@ -261,13 +273,52 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let write = Connection::open(path)?;
+        let mut write = Connection::open(path)?;
         // WAL: readers do not block the writer. synchronous=FULL: a commit is on disk before
         // the relay acknowledges it, so an acknowledged envelope survives a crash.
         write.pragma_update(None, "journal_mode", "WAL")?;
         write.pragma_update(None, "synchronous", "FULL")?;
-        write.execute_batch(
-            "CREATE TABLE IF NOT EXISTS dossiers (
+        migrate(&mut write)?;
+        let read = Connection::open(path)?;
+        Ok(SqliteStore {
+            write: Mutex::new(write),
+            read: Mutex::new(read),
+        })
+    }
+}
+
+/// The schema this build writes: `PRAGMA user_version` counts the migrations applied.
+const SCHEMA_VERSION: i64 = 3;
+
+/// Brings the database to [`SCHEMA_VERSION`], one numbered migration at a time, each in
+/// its own transaction with the version it reaches (a crash leaves it before or after).
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::Newer {
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for next in version + 1..=SCHEMA_VERSION {
+        let tx = conn.transaction()?;
+        match next {
+            1 => migration_1(&tx)?,
+            2 => migration_2(&tx)?,
+            3 => migration_3(&tx)?,
+            _ => unreachable!("one migration per version"),
+        }
+        tx.pragma_update(None, "user_version", next)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The schema as it was before migrations were numbered: made from nothing, or completed
+/// on a database of that time (every statement holds on both).
+fn migration_1(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS dossiers (
                  id BLOB PRIMARY KEY
              ) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS membership (
@@ -365,23 +416,69 @@ impl SqliteStore {
                  active INTEGER NOT NULL,
                  PRIMARY KEY (dossier, id)
              ) WITHOUT ROWID;",
-        )?;
-        // The envelope's channel (0 dossier, 1 review, 2 release), added after the first
-        // databases were made.
-        let has_channel = write
-            .prepare("SELECT 1 FROM pragma_table_info('envelopes') WHERE name = 'channel'")?
-            .exists([])?;
-        if !has_channel {
-            write.execute_batch(
-                "ALTER TABLE envelopes ADD COLUMN channel INTEGER NOT NULL DEFAULT 0",
-            )?;
-        }
-        let read = Connection::open(path)?;
-        Ok(SqliteStore {
-            write: Mutex::new(write),
-            read: Mutex::new(read),
-        })
+    )?;
+    // The envelope's channel (0 dossier, 1 review, 2 release), added after the first
+    // databases were made.
+    let has_channel = tx
+        .prepare("SELECT 1 FROM pragma_table_info('envelopes') WHERE name = 'channel'")?
+        .exists([])?;
+    if !has_channel {
+        tx.execute_batch("ALTER TABLE envelopes ADD COLUMN channel INTEGER NOT NULL DEFAULT 0")?;
     }
+    Ok(())
+}
+
+/// Each writer's last counter, per channel, kept apart from the envelopes: a snapshot
+/// prunes envelopes and the purge deletes them, but the relay must still know where each
+/// writer is (or a quiet writer gets Gap for ever and its counter 1 is taken again).
+/// Filled from every envelope row, pruned ones included, and from every snapshot's covers
+/// (a database whose rows the previous version already purged gets its counters back).
+fn migration_2(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute_batch(
+        "CREATE TABLE counters (
+             dossier BLOB NOT NULL,
+             writer BLOB NOT NULL,
+             channel INTEGER NOT NULL,
+             last INTEGER NOT NULL,
+             PRIMARY KEY (dossier, writer, channel)
+         ) WITHOUT ROWID;
+         INSERT INTO counters (dossier, writer, channel, last)
+             SELECT dossier, writer, channel, MAX(counter) FROM envelopes
+             GROUP BY dossier, writer, channel;",
+    )?;
+    let snapshots: Vec<(Vec<u8>, Vec<u8>)> = tx
+        .prepare("SELECT dossier, covers FROM snapshots")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (dossier, covers) in snapshots {
+        for (writer, last) in decode_covers(&covers) {
+            raise_counter(tx, &dossier, &writer, Channel::Dossier as i64, last)?;
+        }
+    }
+    Ok(())
+}
+
+/// The device that stored an evidence file's first piece: only it may add pieces. Files
+/// stored before have none recorded (see [`Store::put_piece`]).
+fn migration_3(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute_batch("ALTER TABLE blobs ADD COLUMN uploader BLOB")?;
+    Ok(())
+}
+
+/// Raises a writer's last counter on a channel to `last` (never lowers it).
+fn raise_counter(
+    conn: &Connection,
+    dossier: &[u8],
+    writer: &[u8],
+    channel: i64,
+    last: u64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO counters (dossier, writer, channel, last) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (dossier, writer, channel) DO UPDATE SET last = MAX(last, excluded.last)",
+    )?
+    .execute(params![dossier, writer, channel, last as i64])?;
+    Ok(())
 }
 
 fn replace_members(
@@ -468,10 +565,9 @@ impl Store for SqliteStore {
 
     fn last_counter(&self, dossier: &DossierId, writer: &[u8; 32]) -> Result<u64, StoreError> {
         let conn = self.read.lock().expect("store lock");
+        // Kept apart from the envelopes, which snapshots prune and the purge deletes.
         let last: Option<i64> = conn
-            .prepare_cached(
-                "SELECT MAX(counter) FROM envelopes WHERE dossier = ?1 AND writer = ?2",
-            )?
+            .prepare_cached("SELECT MAX(last) FROM counters WHERE dossier = ?1 AND writer = ?2")?
             .query_row(params![&dossier.0[..], &writer[..]], |r| r.get(0))?;
         Ok(last.unwrap_or(0) as u64)
     }
@@ -511,6 +607,17 @@ impl Store for SqliteStore {
                 ])?;
             }
         }
+        // In the same transaction: the counters never lag or lead the stored envelopes.
+        let mut last: BTreeMap<(DossierId, [u8; 32], i64), u64> = BTreeMap::new();
+        for e in batch {
+            let c = last
+                .entry((e.dossier, e.writer, e.channel as i64))
+                .or_default();
+            *c = (*c).max(e.counter);
+        }
+        for ((dossier, writer, channel), counter) in last {
+            raise_counter(&tx, &dossier.0, &writer, channel, counter)?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -521,37 +628,47 @@ impl Store for SqliteStore {
         since: &BTreeMap<[u8; 32], u64>,
         include_pruned: bool,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
-        let mut stmt = conn.prepare_cached(
-            "SELECT writer, counter, body, pruned_at IS NOT NULL FROM envelopes
-             WHERE dossier = ?1 ORDER BY arrival",
-        )?;
-        let rows = stmt.query_map(params![&dossier.0[..]], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-                r.get::<_, bool>(3)?,
-            ))
-        })?;
+        // Page by page, the read lock taken for one page only: a long history does not stop
+        // every other reader while it is read. What is committed meanwhile comes in later
+        // pages (arrival order) or with the live updates; replicas drop duplicates.
         let mut out = Vec::new();
-        for row in rows {
-            let (writer, counter, body, pruned) = row?;
-            let writer: [u8; 32] = writer.as_slice().try_into().unwrap_or([0; 32]);
-            if (include_pruned || !pruned)
-                && counter as u64 > since.get(&writer).copied().unwrap_or(0)
-            {
-                out.push(body);
+        let mut after = 0i64;
+        loop {
+            let conn = self.read.lock().expect("store lock");
+            let mut stmt = conn.prepare_cached(
+                "SELECT arrival, writer, counter, body, pruned_at IS NOT NULL FROM envelopes
+                 WHERE dossier = ?1 AND arrival > ?2 ORDER BY arrival LIMIT ?3",
+            )?;
+            let mut rows = stmt.query(params![&dossier.0[..], after, PAGE_ROWS])?;
+            let (mut read, mut bytes) = (0, 0);
+            while let Some(r) = rows.next()? {
+                after = r.get(0)?;
+                read += 1;
+                let writer: Vec<u8> = r.get(1)?;
+                let writer: [u8; 32] = writer.as_slice().try_into().unwrap_or([0; 32]);
+                let counter: i64 = r.get(2)?;
+                let pruned: bool = r.get(4)?;
+                if (include_pruned || !pruned)
+                    && counter as u64 > since.get(&writer).copied().unwrap_or(0)
+                {
+                    let body: Vec<u8> = r.get(3)?;
+                    bytes += body.len();
+                    out.push(body);
+                }
+                if bytes >= PAGE_BYTES {
+                    break;
+                }
+            }
+            if read == 0 {
+                return Ok(out);
             }
         }
-        Ok(out)
     }
 
     fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<[u8; 32], u64>, StoreError> {
         let conn = self.read.lock().expect("store lock");
         let mut stmt = conn.prepare_cached(
-            "SELECT writer, MAX(counter) FROM envelopes WHERE dossier = ?1 AND channel = 0
-             GROUP BY writer",
+            "SELECT writer, last FROM counters WHERE dossier = ?1 AND channel = 0",
         )?;
         let rows = stmt.query_map(params![&dossier.0[..]], |r| {
             Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
@@ -710,20 +827,24 @@ impl Store for SqliteStore {
         &self,
         dossier: &DossierId,
         blob: &BlobId,
+        device: &[u8; 32],
         index: u32,
         bytes: &[u8],
         last: bool,
     ) -> Result<PieceState, StoreError> {
         let mut conn = self.write.lock().expect("store lock");
         let tx = conn.transaction()?;
-        let (stored, complete): (u32, bool) = tx
+        let (stored, complete, uploader): (u32, bool, Option<Vec<u8>>) = tx
             .query_row(
-                "SELECT stored, complete FROM blobs WHERE dossier = ?1 AND blob = ?2",
+                "SELECT stored, complete, uploader FROM blobs WHERE dossier = ?1 AND blob = ?2",
                 params![&dossier.0[..], &blob.0[..]],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?
-            .unwrap_or((0, false));
+            .unwrap_or((0, false, None));
+        if uploader.is_some_and(|u| u != device[..]) {
+            return Err(StoreError::NotUploader);
+        }
         if index < stored || complete {
             return Ok(PieceState { stored, complete });
         }
@@ -743,16 +864,19 @@ impl Store for SqliteStore {
             params![&dossier.0[..], &blob.0[..], index, bytes],
         )?;
         tx.execute(
-            "INSERT INTO blobs (dossier, blob, stored, bytes, complete) VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO blobs (dossier, blob, stored, bytes, complete, uploader)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (dossier, blob) DO UPDATE SET
                  stored = excluded.stored, bytes = bytes + excluded.bytes,
-                 complete = excluded.complete",
+                 complete = excluded.complete,
+                 uploader = COALESCE(uploader, excluded.uploader)",
             params![
                 &dossier.0[..],
                 &blob.0[..],
                 index + 1,
                 bytes.len() as i64,
-                last
+                last,
+                &device[..]
             ],
         )?;
         tx.commit()?;
@@ -1230,6 +1354,232 @@ mod tests {
             .unwrap();
         let left = store.envelopes_since(&d, &BTreeMap::new(), false).unwrap();
         assert_eq!(left, vec![vec![3]], "the juror's envelope is never pruned");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn envelope(
+        dossier: DossierId,
+        writer: [u8; 32],
+        counter: u64,
+        channel: Channel,
+    ) -> NewEnvelope {
+        NewEnvelope {
+            dossier,
+            writer,
+            counter,
+            channel,
+            bytes: counter.to_be_bytes().to_vec(),
+        }
+    }
+
+    /// A snapshot prunes, the purge deletes, the relay restarts: each writer's last counter
+    /// is still known (a quiet writer's next counter is not a gap, its counter 1 not new),
+    /// and the next snapshot must still cover it.
+    #[test]
+    fn purged_envelopes_leave_their_writers_counters_behind() {
+        let (dir, store) = fresh("compteurs");
+        let d = DossierId([7; 16]);
+        let (owner, juror) = ([1u8; 32], [2u8; 32]);
+        let batch: Vec<NewEnvelope> = (1..=3)
+            .map(|c| envelope(d, owner, c, Channel::Dossier))
+            .chain((1..=2).map(|c| envelope(d, juror, c, Channel::Review)))
+            .collect();
+        store.append_envelopes(&batch).unwrap();
+        store
+            .put_snapshot(
+                &d,
+                &StoredSnapshot {
+                    id: [1; 32],
+                    bytes: vec![9],
+                    covers: BTreeMap::from([(owner, 3)]),
+                },
+                100,
+            )
+            .unwrap();
+        assert_eq!(store.purge(i64::MAX).unwrap(), 3);
+        drop(store);
+        let store = SqliteStore::open(&dir.join("relay.sqlite3")).unwrap();
+        assert_eq!(store.last_counter(&d, &owner).unwrap(), 3);
+        assert_eq!(store.last_counter(&d, &juror).unwrap(), 2);
+        assert_eq!(
+            store.last_counters(&d).unwrap(),
+            BTreeMap::from([(owner, 3)])
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A database of the version before numbered migrations, whose rows a snapshot pruned
+    /// and the purge deleted: the counters come back from the snapshots' covers and from
+    /// the rows left, pruned or not.
+    #[test]
+    fn counters_come_back_from_snapshots_when_the_previous_version_purged_the_rows() {
+        let dir = std::env::temp_dir().join(format!("livret-store-v1-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("relay.sqlite3");
+        let d = DossierId([8; 16]);
+        let (quiet, busy, juror) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(
+                "CREATE TABLE envelopes (
+                     arrival INTEGER PRIMARY KEY AUTOINCREMENT,
+                     dossier BLOB NOT NULL, writer BLOB NOT NULL, counter INTEGER NOT NULL,
+                     body BLOB NOT NULL, pruned_at INTEGER, UNIQUE (dossier, writer, counter));
+                 ALTER TABLE envelopes ADD COLUMN channel INTEGER NOT NULL DEFAULT 0;
+                 CREATE TABLE snapshots (
+                     dossier BLOB NOT NULL, id BLOB NOT NULL, body BLOB NOT NULL,
+                     covers BLOB NOT NULL, created INTEGER NOT NULL, active INTEGER NOT NULL,
+                     PRIMARY KEY (dossier, id)) WITHOUT ROWID;
+                 CREATE TABLE blobs (
+                     dossier BLOB NOT NULL, blob BLOB NOT NULL, stored INTEGER NOT NULL,
+                     bytes INTEGER NOT NULL, complete INTEGER NOT NULL,
+                     PRIMARY KEY (dossier, blob)) WITHOUT ROWID;",
+            )
+            .unwrap();
+            let insert = |w: [u8; 32], c: i64, pruned: Option<i64>, channel: i64| {
+                old.execute(
+                    "INSERT INTO envelopes (dossier, writer, counter, body, pruned_at, channel)
+                     VALUES (?1, ?2, ?3, x'00', ?4, ?5)",
+                    params![&d.0[..], &w[..], c, pruned, channel],
+                )
+                .unwrap();
+            };
+            // The busy writer: 4 pruned (not yet purged), 5 and 6 after the snapshot.
+            insert(busy, 4, Some(100), 0);
+            insert(busy, 5, None, 0);
+            insert(busy, 6, None, 0);
+            insert(juror, 9, None, 1);
+            let covers = |c: &[([u8; 32], u64)]| encode_covers(&c.iter().copied().collect());
+            for (id, cover, active) in [
+                (1u8, covers(&[(quiet, 2), (busy, 1)]), 0),
+                (2, covers(&[(quiet, 5), (busy, 4)]), 1),
+            ] {
+                old.execute(
+                    "INSERT INTO snapshots VALUES (?1, ?2, x'00', ?3, 100, ?4)",
+                    params![&d.0[..], &[id; 32][..], cover, active],
+                )
+                .unwrap();
+            }
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.last_counter(&d, &quiet).unwrap(), 5);
+        assert_eq!(store.last_counter(&d, &busy).unwrap(), 6);
+        assert_eq!(store.last_counter(&d, &juror).unwrap(), 9);
+        assert_eq!(
+            store.last_counters(&d).unwrap(),
+            BTreeMap::from([(quiet, 5), (busy, 6)])
+        );
+        drop(store);
+        // Opened again: nothing migrates twice.
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.last_counter(&d, &quiet).unwrap(), 5);
+        let version: i64 = store
+            .read
+            .lock()
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        drop(store);
+        // A database from a later version is not touched.
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        assert!(matches!(
+            SqliteStore::open(&path),
+            Err(StoreError::Newer { .. })
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A long history is read page by page, whole and in arrival order.
+    #[test]
+    fn a_long_history_is_read_whole_across_pages() {
+        let (dir, store) = fresh("pages");
+        let d = DossierId([9; 16]);
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        let n = 3 * PAGE_ROWS as u64 + 17;
+        let batch: Vec<NewEnvelope> = (1..=n)
+            .flat_map(|c| {
+                [
+                    envelope(d, a, c, Channel::Dossier),
+                    envelope(d, b, c, Channel::Dossier),
+                ]
+            })
+            .collect();
+        store.append_envelopes(&batch).unwrap();
+        let all = store.envelopes_since(&d, &BTreeMap::new(), true).unwrap();
+        let expected: Vec<Vec<u8>> = batch.iter().map(|e| e.bytes.clone()).collect();
+        assert_eq!(all, expected);
+        let tail = store
+            .envelopes_since(&d, &BTreeMap::from([(a, n - 2), (b, n)]), true)
+            .unwrap();
+        assert_eq!(
+            tail,
+            vec![(n - 1).to_be_bytes().to_vec(), n.to_be_bytes().to_vec()]
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// An evidence file takes pieces from the device that stored its first one only; one
+    /// stored before uploaders were recorded goes to the next device that adds a piece.
+    #[test]
+    fn an_evidence_file_takes_pieces_from_its_first_uploader_only() {
+        let (dir, store) = fresh("pieces");
+        let d = DossierId([4; 16]);
+        let (candidate, advisor) = ([1u8; 32], [2u8; 32]);
+        let file = BlobId([1; 16]);
+        let state = store
+            .put_piece(&d, &file, &candidate, 0, b"un", false)
+            .unwrap();
+        assert_eq!(state.stored, 1);
+        assert!(matches!(
+            store.put_piece(&d, &file, &advisor, 1, b"garbage", true),
+            Err(StoreError::NotUploader)
+        ));
+        assert!(matches!(
+            store.put_piece(&d, &file, &advisor, 0, b"garbage", false),
+            Err(StoreError::NotUploader)
+        ));
+        let state = store
+            .put_piece(&d, &file, &candidate, 1, b"deux", true)
+            .unwrap();
+        assert!(state.complete);
+        assert_eq!(
+            store.get_piece(&d, &file, 1).unwrap(),
+            Some((b"deux".to_vec(), true))
+        );
+        // Each member uploads their own files.
+        let theirs = BlobId([2; 16]);
+        store
+            .put_piece(&d, &theirs, &advisor, 0, b"a", false)
+            .unwrap();
+        // A file begun before the migration: no uploader; the next piece's device has it.
+        let legacy = BlobId([3; 16]);
+        store
+            .put_piece(&d, &legacy, &candidate, 0, b"x", false)
+            .unwrap();
+        store
+            .write
+            .lock()
+            .unwrap()
+            .execute(
+                "UPDATE blobs SET uploader = NULL WHERE blob = ?1",
+                params![&legacy.0[..]],
+            )
+            .unwrap();
+        store
+            .put_piece(&d, &legacy, &candidate, 1, b"y", false)
+            .unwrap();
+        assert!(matches!(
+            store.put_piece(&d, &legacy, &advisor, 2, b"z", true),
+            Err(StoreError::NotUploader)
+        ));
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -6,6 +6,7 @@
 //! (the OS generator through `getrandom`); sealing itself takes its nonce as an argument.
 
 pub mod automerge_guard;
+pub mod catchup;
 pub mod comments;
 pub mod dossier;
 pub mod envelope;

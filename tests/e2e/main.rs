@@ -4,6 +4,7 @@ mod browser;
 mod comments;
 mod export;
 mod forged;
+mod history;
 mod hostile_pdf;
 mod invitations;
 mod jury;

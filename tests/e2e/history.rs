@@ -1,0 +1,470 @@
+//! A dossier's history over weeks on a real relay: counters survive the purge of what a
+//! snapshot replaced (and a database the previous version purged gets them back), a long
+//! history reaches a new device in frames it accepts, and an evidence upload belongs to the
+//! device that began it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use livret_shared::envelope::{DossierId, random_nonce};
+use livret_shared::keys::DeviceSecret;
+use livret_shared::protocol::{ClientMsg, Rejection, ServerMsg};
+use livret_shared::sync::Replica;
+
+use crate::support::{Relay, temp_dir};
+use crate::sync::{Raw, rejected};
+
+/// A device's `--home`, driven through the `livret` binary.
+struct Cli {
+    home: PathBuf,
+}
+
+impl Cli {
+    fn new(label: &str) -> Cli {
+        Cli {
+            home: temp_dir(label),
+        }
+    }
+
+    /// A copy of a home kept under `fixtures/`.
+    fn copied_from(fixture: &Path, label: &str) -> Cli {
+        let cli = Cli::new(label);
+        copy_dir(fixture, &cli.home);
+        cli
+    }
+
+    fn try_run(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_livret"))
+            .arg("--home")
+            .arg(&self.home)
+            .args(args)
+            .output()
+            .expect("livret runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).trim_end().to_string(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.try_run(args);
+        assert!(ok, "livret {args:?} failed: {err}");
+        out
+    }
+
+    fn identity(&self) -> String {
+        self.run(&["identity", "show"])
+    }
+
+    fn secret(&self) -> DeviceSecret {
+        let text = std::fs::read_to_string(self.home.join("device.key")).expect("device.key");
+        DeviceSecret::from_secret_string(&text).unwrap()
+    }
+
+    fn replica(&self, id: &str) -> Replica {
+        let path = self.home.join("dossiers").join(id).join("replica.bin");
+        Replica::restore(&self.secret(), &std::fs::read(path).expect("replica.bin")).unwrap()
+    }
+
+    /// Where the device finds the dossier's relay (a restarted relay listens elsewhere).
+    fn point_to(&self, id: &str, relay: &Relay) {
+        std::fs::write(
+            self.home.join("dossiers").join(id).join("relay"),
+            relay.url(""),
+        )
+        .unwrap();
+    }
+
+    /// Shares `id` with a new device as advisor, which opens it from the relay.
+    fn share_with_new_device(&self, id: &str, relay: &Relay, label: &str) -> Cli {
+        let other = Cli::new(label);
+        self.run(&[
+            "dossier",
+            "share",
+            id,
+            &other.identity(),
+            "--role",
+            "advisor",
+        ]);
+        other.run(&["dossier", "open", id, "--relay", &relay.url("")]);
+        other
+    }
+}
+
+impl Drop for Cli {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn database(relay: &Relay) -> rusqlite::Connection {
+    rusqlite::Connection::open(relay.data.join("livret.sqlite3")).unwrap()
+}
+
+/// Envelope rows a writer still has on the relay.
+fn rows_of(relay: &Relay, writer: &[u8; 32]) -> i64 {
+    database(relay)
+        .query_row(
+            "SELECT COUNT(*) FROM envelopes WHERE writer = ?1",
+            [&writer[..]],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// After the purge: the quiet advisor writes on (its next counter is no gap), its counter 1
+/// sent again is a replay, the candidate compacts again (the snapshot must cover the quiet
+/// writer too), and a new device opens the dossier with everything in it.
+fn quiet_writer_carries_on(relay: &Relay, id: &str, candidate: &Cli, advisor: &Cli, first: &[u8]) {
+    let advisor_key = advisor.secret().signing_public();
+    assert_eq!(
+        rows_of(relay, &advisor_key),
+        0,
+        "the advisor's rows are purged"
+    );
+    let mut raw = Raw::connect(relay, &advisor.secret());
+    assert_eq!(
+        rejected(raw.push(first)),
+        Rejection::Replay,
+        "counter 1 sent again must not be stored again"
+    );
+    let stored: i64 = database(relay)
+        .query_row(
+            "SELECT COUNT(*) FROM envelopes WHERE writer = ?1 AND counter = 1",
+            [&advisor_key[..]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 0);
+
+    advisor.run(&["dossier", "set", id, "fiches.0.moyens", "troisième jet"]);
+    let (ok, _, err) = advisor.try_run(&["sync"]);
+    assert!(ok, "the quiet writer's next counter is refused: {err}");
+
+    candidate.run(&["sync"]);
+    let (ok, _, err) = candidate.try_run(&["dossier", "compact", id]);
+    assert!(ok, "a snapshot after the purge is refused: {err}");
+
+    let late = candidate.share_with_new_device(id, relay, "tardif");
+    assert_eq!(
+        late.run(&["dossier", "get", id, "fiches.0.moyens"]),
+        "troisième jet"
+    );
+    assert_eq!(
+        late.run(&["dossier", "get", id, "fiches.0.taches"]),
+        candidate.run(&["dossier", "get", id, "fiches.0.taches"])
+    );
+}
+
+/// From scratch: a snapshot prunes everything, the grace passes, the relay restarts and
+/// purges; every writer's last counter is still known.
+#[test]
+fn the_purge_after_a_snapshot_leaves_every_writers_counter_known() {
+    let relay = Relay::start();
+    let url = relay.url("");
+    let candidate = Cli::new("candidat");
+    let id = candidate.run(&["dossier", "new", "--relay", &url]);
+    candidate.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.taches",
+        "Analyser le besoin.",
+    ]);
+    candidate.run(&["sync"]);
+    let advisor = candidate.share_with_new_device(&id, &relay, "conseiller");
+    for text in ["premier jet", "second jet"] {
+        advisor.run(&["dossier", "set", &id, "fiches.0.moyens", text]);
+        advisor.run(&["sync"]);
+    }
+    candidate.run(&["sync"]);
+    candidate.run(&["dossier", "compact", &id]);
+
+    // The advisor's first envelope, as anyone who kept it could send it again.
+    let advisor_key = advisor.secret().signing_public();
+    let first: Vec<u8> = database(&relay)
+        .query_row(
+            "SELECT body FROM envelopes WHERE writer = ?1 AND counter = 1",
+            [&advisor_key[..]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // The grace period passes (pruning dates moved back eight days); a restart purges.
+    let moved = database(&relay)
+        .execute(
+            "UPDATE envelopes SET pruned_at = pruned_at - 8 * 24 * 3600
+             WHERE pruned_at IS NOT NULL",
+            [],
+        )
+        .unwrap();
+    assert!(moved >= 3, "{moved} envelopes pruned by the snapshot");
+    let relay = Relay::start_in(relay.kill_hard());
+    for device in [&candidate, &advisor] {
+        device.point_to(&id, &relay);
+    }
+    quiet_writer_carries_on(&relay, &id, &candidate, &advisor, &first);
+}
+
+/// A relay data directory made by the previous version (see fixtures/relay-v1/README.md):
+/// its rows were already purged, so the counters come back from the snapshot's covers.
+#[test]
+fn a_relay_purged_by_the_previous_version_knows_its_writers_again() {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/relay-v1");
+    let data = temp_dir("relai-v1");
+    copy_dir(&fixture.join("relay"), &data);
+    let relay = Relay::start_in(data);
+    let id = std::fs::read_to_string(fixture.join("dossier"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let candidate = Cli::copied_from(&fixture.join("candidate"), "candidat-v1");
+    let advisor = Cli::copied_from(&fixture.join("advisor"), "conseiller-v1");
+    for device in [&candidate, &advisor] {
+        device.point_to(&id, &relay);
+    }
+    let first = std::fs::read(fixture.join("advisor-counter-1.bin")).unwrap();
+    quiet_writer_carries_on(&relay, &id, &candidate, &advisor, &first);
+    // The file attached before the upgrade is still whole and still the candidate's.
+    let version: i64 = database(&relay)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+    let (complete, uploader): (bool, Option<Vec<u8>>) = database(&relay)
+        .query_row("SELECT complete, uploader FROM blobs", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(complete && uploader.is_none());
+}
+
+/// Sends `envelopes` on one connection, a window of them ahead of the acknowledgements
+/// (as a device catching up after a long time offline); all must be acknowledged.
+fn push_pipelined(relay: &Relay, device: &DeviceSecret, envelopes: &[Vec<u8>]) {
+    const WINDOW: usize = 256;
+    let mut raw = Raw::connect(relay, device);
+    let mut acked = 0;
+    for (sent, e) in envelopes.iter().enumerate() {
+        if sent >= acked + WINDOW {
+            match raw.reply() {
+                ServerMsg::Ack { .. } => acked += 1,
+                other => panic!("envelope {acked}: {other:?}"),
+            }
+        }
+        raw.send(&ClientMsg::Push {
+            envelope: e.clone(),
+        });
+    }
+    while acked < envelopes.len() {
+        match raw.reply() {
+            ServerMsg::Ack { .. } => acked += 1,
+            other => panic!("envelope {acked}: {other:?}"),
+        }
+    }
+}
+
+/// 50,000 keystrokes, one envelope each (a candidate typing for weeks, never compacting):
+/// a new device opens the dossier and reads the last text. The catch-up is far over what
+/// one frame may carry.
+#[test]
+fn a_dossier_of_fifty_thousand_keystrokes_opens_on_a_new_device() {
+    let relay = Relay::start();
+    let candidate = Cli::new("candidat-frappe");
+    let id = candidate.run(&["dossier", "new", "--relay", &relay.url("")]);
+    let secret = candidate.secret();
+    let mut replica = candidate.replica(&id);
+    let phrase: Vec<char> = "Recueillir le besoin, rédiger, tester. ".chars().collect();
+    let mut typed = String::new();
+    let mut envelopes = Vec::with_capacity(50_000);
+    let started = std::time::Instant::now();
+    for i in 0..50_000 {
+        let c = phrase[i % phrase.len()];
+        replica
+            .dossier()
+            .splice("fiches.0.taches", i, 0, &c.to_string())
+            .unwrap();
+        typed.push(c);
+        envelopes.push(replica.flush(&secret, random_nonce()).unwrap().unwrap());
+    }
+    eprintln!(
+        "50,000 keystrokes sealed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let total: usize = envelopes.iter().map(Vec::len).sum();
+    assert!(total > 5 * 1024 * 1024, "{total} bytes of history");
+    let started = std::time::Instant::now();
+    push_pipelined(&relay, &secret, &envelopes);
+    eprintln!(
+        "50,000 keystroke envelopes pushed pipelined in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let started = std::time::Instant::now();
+    let late = candidate.share_with_new_device(&id, &relay, "nouvel-appareil");
+    eprintln!(
+        "50,000 keystroke envelopes ({total} bytes): opened on a new device in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(late.run(&["dossier", "get", &id, "fiches.0.taches"]), typed);
+    // The device keeps it: a sync after the open has nothing more to apply.
+    late.run(&["sync"]);
+    assert_eq!(late.run(&["dossier", "get", &id, "fiches.0.taches"]), typed);
+}
+
+/// A few large change batches (a pasted text each), over 5 MiB together, each close to the
+/// envelope limit: the catch-up arrives whole on a new device.
+#[test]
+fn a_catch_up_of_large_batches_over_five_mebibytes_arrives_whole() {
+    let relay = Relay::start();
+    let candidate = Cli::new("candidat-gros");
+    let id = candidate.run(&["dossier", "new", "--relay", &relay.url("")]);
+    let secret = candidate.secret();
+    let mut replica = candidate.replica(&id);
+    let mut texts = Vec::new();
+    let mut envelopes = Vec::new();
+    for fiche in 0..5 {
+        // Hardly compressible: random bytes written as hex.
+        let mut noise = vec![0u8; 1024 * 1024];
+        getrandom::fill(&mut noise).unwrap();
+        let text = hex::encode(noise);
+        replica
+            .dossier()
+            .set(&format!("fiches.{fiche}.intitule"), &text)
+            .unwrap();
+        envelopes.push(replica.flush(&secret, random_nonce()).unwrap().unwrap());
+        texts.push(text);
+    }
+    let total: usize = envelopes.iter().map(Vec::len).sum();
+    assert!(total > 5 * 1024 * 1024, "{total} bytes of history");
+    push_pipelined(&relay, &secret, &envelopes);
+
+    let late = candidate.share_with_new_device(&id, &relay, "nouvel-appareil-gros");
+    for (fiche, text) in texts.iter().enumerate() {
+        assert_eq!(
+            &late.run(&["dossier", "get", &id, &format!("fiches.{fiche}.intitule")]),
+            text
+        );
+    }
+}
+
+/// An advisor (or a juror) cannot put pieces, garbage marked last, into the candidate's
+/// unfinished upload: the candidate's file completes and reads back whole.
+#[test]
+fn no_one_else_can_put_pieces_into_the_candidates_upload() {
+    use livret_shared::evidence::{self, BlobId, PIECE, Sealer};
+    use livret_shared::keys::EpochKeys;
+    use livret_shared::membership::{self, Membership, Role};
+    let relay = Relay::start();
+    let owner = DeviceSecret::generate();
+    let advisor = DeviceSecret::generate();
+    let juror = DeviceSecret::generate();
+    let key = EpochKeys::generate();
+    let id = DossierId::generate();
+    let create = membership::create(id, &owner, &key).unwrap();
+    let mut log = vec![create.clone()];
+    for (who, role) in [(&advisor, Role::Advisor), (&juror, Role::Juror)] {
+        let state = Membership::from_log(&log).unwrap();
+        log.push(membership::add(&state, &owner, &who.id(), role, &key).unwrap());
+    }
+    let mut o = Raw::connect(&relay, &owner);
+    o.send(&ClientMsg::Create {
+        entry: create.to_bytes(),
+    });
+    assert!(matches!(o.recv(), ServerMsg::MembershipOk { .. }));
+    for e in &log[1..] {
+        o.send(&ClientMsg::Membership {
+            dossier: id,
+            entry: e.to_bytes(),
+        });
+        assert!(matches!(o.reply(), ServerMsg::MembershipOk { .. }));
+    }
+
+    let file: Vec<u8> = (0..5 * PIECE / 2).map(|i| (i % 251) as u8).collect();
+    let (mut sealer, file_key) = Sealer::new();
+    let mut pieces = sealer.push(&file).unwrap();
+    let (rest, sealed) = sealer.finish();
+    pieces.extend(rest);
+    assert_eq!(pieces.len(), 3);
+    let blob = BlobId::generate();
+    let put = |raw: &mut Raw, index: u32, bytes: Vec<u8>, last: bool| {
+        raw.send(&ClientMsg::PutPiece {
+            dossier: id,
+            blob,
+            index,
+            bytes,
+            last,
+        });
+        raw.reply()
+    };
+    assert!(matches!(
+        put(&mut o, 0, pieces[0].clone(), false),
+        ServerMsg::PieceStored { stored: 1, .. }
+    ));
+    // The advisor saw the file's id in the dossier; its garbage "last piece" is refused,
+    // and so is a piece already stored.
+    let mut a = Raw::connect(&relay, &advisor);
+    assert_eq!(
+        rejected(put(&mut a, 1, vec![0; 64], true)),
+        Rejection::Forbidden
+    );
+    assert_eq!(
+        rejected(put(&mut a, 0, vec![0; 64], false)),
+        Rejection::Forbidden
+    );
+    let mut j = Raw::connect(&relay, &juror);
+    assert_eq!(
+        rejected(put(&mut j, 1, vec![0; 64], true)),
+        Rejection::Forbidden
+    );
+    // The advisor may still upload a file of its own.
+    let own = BlobId::generate();
+    a.send(&ClientMsg::PutPiece {
+        dossier: id,
+        blob: own,
+        index: 0,
+        bytes: vec![1; 64],
+        last: true,
+    });
+    assert!(matches!(
+        a.reply(),
+        ServerMsg::PieceStored { complete: true, .. }
+    ));
+
+    for (index, piece) in pieces.iter().enumerate().skip(1) {
+        assert!(matches!(
+            put(&mut o, index as u32, piece.clone(), index == 2),
+            ServerMsg::PieceStored { .. }
+        ));
+    }
+    let mut fetched = Vec::new();
+    for index in 0.. {
+        a.send(&ClientMsg::GetPiece {
+            dossier: id,
+            blob,
+            index,
+        });
+        match a.reply() {
+            ServerMsg::Piece { bytes, last, .. } => {
+                fetched.push(bytes);
+                if last {
+                    break;
+                }
+            }
+            other => panic!("piece {index}: {other:?}"),
+        }
+    }
+    let plain = evidence::open(&file_key, &fetched, Some(&sealed.sha256)).unwrap();
+    assert_eq!(plain.as_slice(), file.as_slice());
+}
