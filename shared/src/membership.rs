@@ -408,10 +408,10 @@ pub fn roles_held(log: &[SignedEntry], member: &[u8; 32]) -> Vec<(u32, Role)> {
             }
             Op::Create { .. } | Op::Add { .. } => {}
         }
-        if let Some(r) = role {
-            if !held.contains(&(epoch, r)) {
-                held.push((epoch, r));
-            }
+        if let Some(r) = role
+            && !held.contains(&(epoch, r))
+        {
+            held.push((epoch, r));
         }
     }
     held

@@ -1452,7 +1452,9 @@ impl Replica {
     /// one batch; returns those that cannot be (they are set aside, the others applied).
     fn unlock_reviews(&mut self) -> Vec<Quarantined> {
         let mut setaside = Vec::new();
-        let mut by_juror: BTreeMap<[u8; 32], Vec<(([u8; 32], u64), Vec<u8>)>> = BTreeMap::new();
+        // Per juror: each envelope's place (writer, counter) and its changes.
+        type Batches = Vec<(([u8; 32], u64), Vec<u8>)>;
+        let mut by_juror: BTreeMap<[u8; 32], Batches> = BTreeMap::new();
         for bytes in std::mem::take(&mut self.jury.locked) {
             let Ok(env) = Envelope::parse(&bytes) else {
                 continue;

@@ -148,7 +148,7 @@ fn hostile_pushes(relay: &mut MemRelay, devices: &mut [Device]) {
     let (owner, rest) = devices.split_first_mut().expect("an owner");
     let hostile = rest.last_mut().expect("a hostile member");
     let writer = hostile.secret.signing_public();
-    let mut counter = relay
+    let last = relay
         .envelopes
         .keys()
         .filter(|(w, _)| *w == writer)
@@ -169,8 +169,7 @@ fn hostile_pushes(relay: &mut MemRelay, devices: &mut [Device]) {
         .flat_map(|mut c| c.bytes().into_owned())
         .collect();
     let key = hostile.replica.epoch_key().unwrap().duplicate();
-    for payload in [b"pas de l'automerge".to_vec(), in_owners_name] {
-        counter += 1;
+    for (counter, payload) in (last + 1..).zip([b"pas de l'automerge".to_vec(), in_owners_name]) {
         let header = livret_shared::envelope::Header {
             dossier: hostile.replica.id,
             epoch: hostile.replica.membership().epoch,
