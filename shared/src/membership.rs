@@ -462,7 +462,23 @@ pub fn add(
     if state.role_of(&member.signing).is_some_and(Role::reads_team) && !role.reads_team() {
         return Err(MembershipError::Demotion);
     }
-    let body = EntryBody {
+    let keys = earlier_keys(state, owner, member, role)?
+        .into_iter()
+        .chain([WrappedKey {
+            member: member.signing,
+            epoch: state.epoch,
+            wrapped: current.wrap_for(member, role.reads_team())?,
+        }])
+        .collect();
+    Ok(SignedEntry::sign(
+        addition(state, member, role, keys),
+        owner,
+    ))
+}
+
+/// The body of an entry adding `member` with `role` at the end of the log, carrying `keys`.
+fn addition(state: &Membership, member: &DeviceId, role: Role, keys: Vec<WrappedKey>) -> EntryBody {
+    EntryBody {
         dossier: state.dossier,
         seq: state.next_seq,
         prev: state.head,
@@ -474,16 +490,8 @@ pub fn add(
                 role,
             },
         },
-        keys: earlier_keys(state, owner, member, role)?
-            .into_iter()
-            .chain([WrappedKey {
-                member: member.signing,
-                epoch: state.epoch,
-                wrapped: current.wrap_for(member, role.reads_team())?,
-            }])
-            .collect(),
-    };
-    Ok(SignedEntry::sign(body, owner))
+        keys,
+    }
 }
 
 /// The keys of the epochs before the current one that `owner` can open, wrapped to
@@ -518,25 +526,12 @@ pub(crate) fn add_current_epoch_only(
     current: &EpochKeys,
 ) -> SignedEntry {
     let role = state.role_of(&member.signing).unwrap_or(Role::Advisor);
-    let body = EntryBody {
-        dossier: state.dossier,
-        seq: state.next_seq,
-        prev: state.head,
+    let keys = vec![WrappedKey {
+        member: member.signing,
         epoch: state.epoch,
-        op: Op::Add {
-            member: Member {
-                signing: member.signing,
-                recipient: member.recipient.clone(),
-                role,
-            },
-        },
-        keys: vec![WrappedKey {
-            member: member.signing,
-            epoch: state.epoch,
-            wrapped: current.wrap_for(member, role.reads_team()).unwrap(),
-        }],
-    };
-    SignedEntry::sign(body, owner)
+        wrapped: current.wrap_for(member, role.reads_team()).unwrap(),
+    }];
+    SignedEntry::sign(addition(state, member, role, keys), owner)
 }
 
 /// Removes a member: a new epoch whose keys go to everyone else.

@@ -24,16 +24,20 @@ impl MemRelay {
         Membership::from_log(&self.log).unwrap()
     }
 
+    /// The last counter stored for `writer` (0: none yet).
+    fn last_counter(&self, writer: &[u8; 32]) -> u64 {
+        self.envelopes
+            .keys()
+            .filter(|(w, _)| w == writer)
+            .map(|(_, c)| *c)
+            .max()
+            .unwrap_or(0)
+    }
+
     fn push(&mut self, bytes: &[u8]) -> Result<Accept, Rejection> {
         let env = Envelope::parse(bytes).map_err(|_| Rejection::Malformed)?;
         let writer = env.header.writer;
-        let last = self
-            .envelopes
-            .keys()
-            .filter(|(w, _)| *w == writer)
-            .map(|(_, c)| *c)
-            .max()
-            .unwrap_or(0);
+        let last = self.last_counter(&writer);
         let stored = self
             .envelopes
             .get(&(writer, env.header.counter))
@@ -148,13 +152,7 @@ fn hostile_pushes(relay: &mut MemRelay, devices: &mut [Device]) {
     let (owner, rest) = devices.split_first_mut().expect("an owner");
     let hostile = rest.last_mut().expect("a hostile member");
     let writer = hostile.secret.signing_public();
-    let last = relay
-        .envelopes
-        .keys()
-        .filter(|(w, _)| *w == writer)
-        .map(|(_, c)| *c)
-        .max()
-        .unwrap_or(0);
+    let last = relay.last_counter(&writer);
     let mut impostor = livret_shared::dossier::Dossier::load(
         &hostile.replica.dossier().save(),
         &owner.secret.signing_public(),
