@@ -14,30 +14,13 @@ use livret_shared::protocol::{self, ClientMsg, Origin, Rejection, ServerMsg};
 use sha2::{Digest, Sha512};
 
 use crate::support::Relay;
-use crate::sync::{Device, Raw, rejected};
+use crate::sync::{Device, Raw, rejected, shared_dossier};
 
-/// Owner, plus advisors named by `labels`, on a dossier with one field typed; the dossier id.
-fn dossier_with(relay: &Relay, labels: &[&str]) -> (Device, Vec<Device>, String) {
-    let url = relay.url("");
-    let owner = Device::new("owner");
-    let id = owner.run(&["dossier", "new", "--relay", &url]);
-    owner.run(&[
-        "dossier",
-        "set",
-        &id,
-        "fiches.0.taches",
-        "Analyser le besoin.",
-    ]);
-    owner.run(&["sync"]);
-    let others = labels
-        .iter()
-        .map(|label| {
-            let d = Device::new(label);
-            owner.share_with(&id, &d, "advisor", &url);
-            d
-        })
-        .collect();
-    (owner, others, id)
+/// Owner and `advisors` advisors on a dossier with one field typed; the dossier id.
+fn dossier_with(relay: &Relay, advisors: usize) -> (Device, Vec<Device>, String) {
+    let (mut devices, id) = shared_dossier(relay, advisors + 1);
+    let owner = devices.remove(0);
+    (owner, devices, id)
 }
 
 fn hash_to_scalar(parts: &[&[u8]]) -> Scalar {
@@ -111,7 +94,7 @@ fn batch_accepts(burst: &[Vec<u8>], key: &[u8; 32]) -> bool {
 #[test]
 fn a_signature_only_a_batch_check_takes_is_refused_and_the_others_keep_syncing() {
     let relay = Relay::start();
-    let (owner, others, id) = dossier_with(&relay, &["advisor", "hostile"]);
+    let (owner, others, id) = dossier_with(&relay, 2);
     let (advisor, hostile) = (&others[0], &others[1]);
     let secret = hostile.secret();
     let mut replica = hostile.replica(&id);
@@ -187,7 +170,7 @@ struct SnapshotBody {
 fn a_snapshot_whose_sealed_covers_claim_more_is_refused_and_late_devices_keep_up() {
     let relay = Relay::start();
     let url = relay.url("");
-    let (owner, others, id) = dossier_with(&relay, &["hostile"]);
+    let (owner, others, id) = dossier_with(&relay, 1);
     let hostile = &others[0];
     hostile.run(&[
         "dossier",
@@ -328,7 +311,7 @@ fn a_login_signed_for_another_origin_is_refused() {
 #[test]
 fn a_relay_in_the_middle_cannot_log_in_as_the_device() {
     let relay = Relay::start();
-    let (_owner, others, id) = dossier_with(&relay, &["victim"]);
+    let (_owner, others, id) = dossier_with(&relay, 1);
     let victim = &others[0];
     let lure = TcpListener::bind("127.0.0.1:0").unwrap();
     let lure_url = format!("http://{}", lure.local_addr().unwrap());

@@ -100,7 +100,7 @@ impl Drop for Device {
 }
 
 /// Owner + `n - 1` advisors on one dossier; returns the devices and the dossier id.
-fn shared_dossier(relay: &Relay, n: usize) -> (Vec<Device>, String) {
+pub(crate) fn shared_dossier(relay: &Relay, n: usize) -> (Vec<Device>, String) {
     let url = relay.url("");
     let owner = Device::new("owner");
     let id = owner.run(&["dossier", "new", "--relay", &url]);
