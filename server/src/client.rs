@@ -460,6 +460,13 @@ async fn publish(link: &mut Link, id: DossierId, entry: &SignedEntry, what: &str
 pub async fn dossier_open(home: &Home, id: &str, relay: &str) -> Result<()> {
     let id = parse_id(id)?;
     let device = home.device()?;
+    // Opening it again would replace the replica, and with it what was not sent yet.
+    if home.load(&device, &id).is_ok() {
+        bail!(
+            "le dossier {id} est déjà sur cet appareil : `livret sync` le met à jour \
+             (rien n'a été remplacé)"
+        );
+    }
     let mut link = Link::connect(relay, &device).await?;
     link.send(&ClientMsg::Subscribe {
         dossier: id,

@@ -151,9 +151,9 @@ pub type Covers = Vec<([u8; 32], u64)>;
 /// checks them against what it stores; a replica requires both to be equal (kind 2, sealed
 /// before, has only these).
 #[derive(Serialize, Deserialize)]
-struct SnapshotBody {
-    covers: Vec<([u8; 32], u64)>,
-    doc: Vec<u8>,
+pub(crate) struct SnapshotBody {
+    pub(crate) covers: Vec<([u8; 32], u64)>,
+    pub(crate) doc: Vec<u8>,
 }
 
 /// The same last counter per writer, whatever the order (zeros count as absent).
@@ -746,7 +746,7 @@ impl Replica {
                     epoch: env.header.epoch,
                 });
             }
-            if writer == self.me {
+            if writer == self.me && env.header.counter <= self.counter {
                 // Our own, sent back by a catch-up (see `since`): stored, so acknowledged —
                 // if it is byte for byte what we sent (the relay cannot make one up).
                 if self.outbox.get(&env.header.counter).map(Vec::as_slice) == Some(&bytes[..]) {
@@ -755,6 +755,10 @@ impl Replica {
                 report.duplicates += 1;
                 continue;
             }
+            // Our own beyond what this replica sealed: this device's key wrote it in an
+            // earlier replica (lost, or opened again from the relay). Taken like anyone's,
+            // and this replica's next envelope follows it (see below), never reusing a
+            // counter the relay holds.
             if env.header.counter <= self.seen.get(&writer).copied().unwrap_or(0)
                 || self.early.contains_key(&key)
             {
@@ -804,6 +808,9 @@ impl Replica {
                 }
             }
         }
+        self.counter = self
+            .counter
+            .max(self.seen.get(&self.me).copied().unwrap_or(0));
         report.quarantined.extend(self.unlock_reviews());
         self.apply_dossier_changes(payloads, &mut report);
         Ok(report)
@@ -1025,8 +1032,11 @@ impl Replica {
             let seen = self.seen.entry(w).or_default();
             *seen = (*seen).max(c);
             if w == self.me {
-                // Our envelopes the snapshot covers were stored: acknowledged.
+                // Our envelopes the snapshot covers were stored: acknowledged. Covers past
+                // what this replica sealed are an earlier replica's of this device: the next
+                // envelope follows them.
                 self.outbox.retain(|counter, _| *counter > c);
+                self.counter = self.counter.max(c);
             }
         }
         self.early

@@ -122,6 +122,43 @@ pub(crate) fn shared_dossier(relay: &Relay, n: usize) -> (Vec<Device>, String) {
     (devices, id)
 }
 
+/// A device never loses what it wrote by opening a dossier again: while its replica is
+/// there the command refuses and replaces nothing (it used to start over from the relay,
+/// dropping what was not sent); once its replica is gone (its storage lost, its key kept),
+/// the dossier opened again holds the device's own edits, and its next ones reach the
+/// others (it used to skip its own envelopes and reuse counters the relay refuses).
+#[test]
+fn opening_a_dossier_again_loses_nothing_of_the_devices_own_work() {
+    let relay = Relay::start();
+    let url = relay.url("");
+    let (devices, id) = shared_dossier(&relay, 2);
+    let (owner, advisor) = (&devices[0], &devices[1]);
+    let field = "fiches.0.taches";
+    advisor.run(&["dossier", "set", &id, field, "Relu par le conseiller."]);
+    let (opened, said) = advisor.try_run(&["dossier", "open", &id, "--relay", &url]);
+    assert!(!opened, "opened again over unsent work");
+    assert!(said.contains("déjà sur cet appareil"), "{said}");
+    assert_eq!(
+        advisor.run(&["dossier", "get", &id, field]),
+        "Relu par le conseiller."
+    );
+    advisor.run(&["sync"]);
+
+    std::fs::remove_dir_all(advisor.home.join("dossiers").join(&id)).unwrap();
+    advisor.run(&["dossier", "open", &id, "--relay", &url]);
+    assert_eq!(
+        advisor.run(&["dossier", "get", &id, field]),
+        "Relu par le conseiller."
+    );
+    advisor.run(&["dossier", "set", &id, field, "Relu deux fois."]);
+    advisor.run(&["sync"]);
+    owner.run(&["sync"]);
+    assert_eq!(
+        owner.run(&["dossier", "get", &id, field]),
+        "Relu deux fois."
+    );
+}
+
 #[test]
 fn two_devices_edit_offline_and_converge() {
     let relay = Relay::start();

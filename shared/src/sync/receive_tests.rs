@@ -3,6 +3,7 @@
 //! another member's name. Each test fails on the version before issue 19's fixes.
 
 use super::*;
+use crate::envelope::random_nonce;
 use crate::membership::Role;
 
 /// A dossier with an owner and an advisor who wrote, then the advisor removed (epoch 2):
@@ -364,4 +365,44 @@ fn a_release_dated_in_the_far_future_overrides_no_one() {
     let (who, stands) = o.decision().unwrap();
     assert_eq!((who, stands.outcome), (a.signing_public(), Outcome::Totale));
     assert!(!o.releases_disagree());
+}
+
+/// A device whose replica is gone (its storage lost, or the dossier opened again from the
+/// relay) still has its key: what it wrote comes back from the relay, and what it writes
+/// next follows it. Before, its own envelopes were skipped as acknowledgements and its
+/// next one reused counter 1, which the relay refuses as a replay for good.
+#[test]
+fn a_device_that_lost_its_replica_gets_its_own_edits_back_and_writes_on() {
+    let owner = DeviceSecret::generate();
+    let (mut first, genesis) =
+        Replica::create(&owner, DossierId::generate(), EpochKeys::generate()).unwrap();
+    let mut stored = Vec::new();
+    for name in ["Durand", "Durand-Martin", "Martin"] {
+        first.dossier().set("etat_civil.nom", name).unwrap();
+        stored.push(first.flush(&owner, random_nonce()).unwrap().unwrap());
+    }
+    first.acknowledged(3);
+    let counter_of = |bytes: &[u8]| Envelope::parse(bytes).unwrap().header.counter;
+
+    // From the envelopes.
+    let mut again = Replica::join(&owner, vec![genesis.clone()]).unwrap();
+    let received = again.receive(&stored).unwrap();
+    assert_eq!(received.applied, 3, "{received:?}");
+    assert_eq!(again.dossier().get("etat_civil.nom").unwrap(), "Martin");
+    assert_eq!(again.since(), vec![(owner.signing_public(), 3)]);
+    again.dossier().set("etat_civil.nom", "Martin B.").unwrap();
+    let next = again.flush(&owner, random_nonce()).unwrap().unwrap();
+    assert_eq!(counter_of(&next), 4);
+
+    // From a snapshot that covers them.
+    let (snapshot, _) = first.compact(&owner, random_nonce()).unwrap();
+    let mut third = Replica::join(&owner, vec![genesis]).unwrap();
+    third.receive_snapshot(&snapshot).unwrap();
+    assert_eq!(third.dossier().get("etat_civil.nom").unwrap(), "Martin");
+    third.dossier().set("etat_civil.nom", "Martin C.").unwrap();
+    let next = third.flush(&owner, random_nonce()).unwrap().unwrap();
+    assert_eq!(counter_of(&next), 4);
+    // What it sealed before, sent again by a catch-up, changes nothing.
+    let received = third.receive(&stored).unwrap();
+    assert_eq!((received.applied, received.duplicates), (0, 3));
 }
