@@ -3,6 +3,8 @@
 # annexed files with cargo-fuzz (libFuzzer).
 #   scripts/fuzz.sh smoke          # every target for a bounded time (CI)
 #   scripts/fuzz.sh run TARGET     # one target until stopped
+#   scripts/fuzz.sh campaign       # every target for FUZZ_MINUTES (10) each, one after the
+#                                  # other; a line per target in target/fuzz-campaign.txt
 # New corpus entries go to a scratch directory; crashers land in fuzz/artifacts/TARGET: keep
 # them (they are replayed by `cargo test`, see shared/tests/fuzz_regressions.rs).
 set -euo pipefail
@@ -15,7 +17,7 @@ fi
 # allowing them, for this build only.
 export RUSTC_BOOTSTRAP=1
 
-targets=(referentiel_text referentiel_xml relay_frames annex_files automerge_chunks)
+targets=(referentiel_text referentiel_xml relay_frames annex_files automerge_chunks catchup_frames snapshots)
 mode=${1:-smoke}
 case "$mode" in
 smoke)
@@ -35,12 +37,39 @@ smoke)
         rm -f "$log"
     done
     ;;
+campaign)
+    minutes=${FUZZ_MINUTES:-10}
+    report=target/fuzz-campaign.txt
+    mkdir -p target
+    echo "# fuzz campaign $(date -u +%FT%TZ), ${minutes} min per target, $(nproc) cores" >"$report"
+    failed=0
+    for t in "${targets[@]}"; do
+        log=$(mktemp)
+        status=0
+        # New inputs go to a scratch corpus (kept seeds stay small); crashers to fuzz/artifacts.
+        scratch=$(mktemp -d)
+        cargo fuzz run --fuzz-dir fuzz --sanitizer none "$t" "$scratch" "fuzz/corpus/$t" -- \
+            -max_total_time=$((minutes * 60)) -max_len=65536 -timeout=20 -rss_limit_mb=4096 \
+            -print_final_stats=1 >"$log" 2>&1 || status=$?
+        execs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
+        cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | awk '{print $2}')
+        corpus=$(find "$scratch" -type f | wc -l)
+        printf '%-18s exit %-3s %12s runs  coverage %6s  new inputs %6s\n' \
+            "$t" "$status" "${execs:-?}" "${cov:-?}" "$corpus" | tee -a "$report"
+        if [ "$status" -ne 0 ]; then
+            failed=1
+            grep -v "^Output of\|^\s*\[" "$log" | cut -c1-300 | tail -n 30 >>"$report"
+        fi
+        rm -rf "$scratch" "$log"
+    done
+    exit "$failed"
+    ;;
 run)
     t=${2:?target}
     cargo fuzz run --fuzz-dir fuzz --sanitizer none "$t" "fuzz/corpus/$t"
     ;;
 *)
-    echo "usage: scripts/fuzz.sh smoke | run TARGET" >&2
+    echo "usage: scripts/fuzz.sh smoke | campaign | run TARGET" >&2
     exit 2
     ;;
 esac

@@ -103,3 +103,34 @@ fn annexe_readers_survive_kept_fuzz_inputs() {
         }
     }
 }
+
+#[test]
+fn catch_up_readers_survive_kept_fuzz_inputs() {
+    let inputs = inputs("catchup_frames");
+    assert!(inputs.len() >= 2, "fuzz corpus missing");
+    for (path, bytes) in inputs {
+        let applied = livret_shared::fuzzing::read_catchup_frames(&bytes);
+        // The kept seeds that are real catch-ups (made for the fuzzers' device) are applied:
+        // the fuzzer's mutations start from inputs that reach the replica.
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("real-catchup") {
+            assert!(applied >= 2, "{name}: {applied} applied");
+        }
+    }
+}
+
+#[test]
+fn snapshot_readers_survive_kept_fuzz_inputs() {
+    let inputs = inputs("snapshots");
+    assert!(inputs.len() >= 3, "fuzz corpus missing");
+    for (path, bytes) in inputs {
+        let taken = livret_shared::fuzzing::read_snapshot_bytes(&bytes);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "covers-and-document" || name.starts_with("document-honest") {
+            assert!(taken, "{name}: an honest snapshot is taken");
+        }
+        if name.starts_with("tampered") || name.starts_with("document-bomb") {
+            assert!(!taken, "{name}: refused");
+        }
+    }
+}
