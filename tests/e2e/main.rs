@@ -2,6 +2,7 @@
 
 mod browser;
 mod comments;
+mod durability;
 mod export;
 mod forged;
 mod history;
