@@ -2,7 +2,6 @@
 //! with a local store under `--home` and a WebSocket to the relay. Used by tests, scripts and
 //! administrators.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,10 +9,11 @@ use anyhow::{Context, Result, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
 use livret_shared::catchup::Gathered;
 use livret_shared::comments::{CommentId, Draft};
-use livret_shared::envelope::{DossierId, Envelope, random_nonce};
+use livret_shared::envelope::{DossierId, random_nonce};
+use livret_shared::exchange::Exchange;
 use livret_shared::keys::{self, DeviceId, DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Role, SignedEntry};
-use livret_shared::protocol::{self, ClientMsg, Origin, Rejection, ServerMsg};
+use livret_shared::protocol::{self, ClientMsg, Origin, ServerMsg};
 use livret_shared::sync::{Received, Replica};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -283,36 +283,27 @@ pub async fn invitation_accept(home: &Home, link: &str) -> Result<()> {
 pub async fn dossier_new(home: &Home, relay: &str, referentiel: Option<&Path>) -> Result<()> {
     let device = home.device()?;
     let id = DossierId::generate();
-    let (mut replica, entry) = Replica::create(&device, id, EpochKeys::generate())?;
+    let (mut replica, _) = Replica::create(&device, id, EpochKeys::generate())?;
     if let Some(path) = referentiel {
         let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
         let imports = crate::pdf_reader::import_bytes(&bytes)
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
         replica.dossier().set_referentiel(&imports[0].referentiel)?;
     }
-    publish_new(home, relay, &device, &mut replica, &entry).await?;
+    publish_new(home, relay, &device, &mut replica).await?;
     println!("{id}");
     Ok(())
 }
 
-/// Creates a new dossier on the relay, sends its content and keeps it on this device.
+/// Creates a new dossier on the relay (the exchange publishes its first entry), sends its
+/// content and keeps it on this device.
 async fn publish_new(
     home: &Home,
     relay: &str,
     device: &DeviceSecret,
     replica: &mut Replica,
-    entry: &SignedEntry,
 ) -> Result<()> {
     let mut link = Link::connect(relay, device).await?;
-    link.send(&ClientMsg::Create {
-        entry: entry.to_bytes(),
-    })
-    .await?;
-    match link.next().await? {
-        ServerMsg::MembershipOk { .. } => {}
-        ServerMsg::Rejected { detail, .. } => bail!("le relais a refusé la création ({detail})"),
-        _ => bail!("réponse inattendue du relais"),
-    }
     home.set_relay(&replica.id, relay)?;
     push_and_pull(&mut link, device, replica).await?;
     home.save(replica)
@@ -341,9 +332,9 @@ pub async fn dossier_import(home: &Home, file: &Path, relay: &str) -> Result<()>
         livret_shared::export::parse(&bytes).map_err(|e| anyhow!("{}: {e}", file.display()))?;
     let device = home.device()?;
     let id = DossierId::generate();
-    let (mut replica, entry) = Replica::create(&device, id, EpochKeys::generate())?;
+    let (mut replica, _) = Replica::create(&device, id, EpochKeys::generate())?;
     livret_shared::export::fill(replica.dossier(), &json)?;
-    publish_new(home, relay, &device, &mut replica, &entry).await?;
+    publish_new(home, relay, &device, &mut replica).await?;
     println!("{id}");
     Ok(())
 }
@@ -672,152 +663,29 @@ pub async fn sync(home: &Home) -> Result<()> {
     Ok(())
 }
 
-/// Seals again for the current epoch what waits in the outbox sealed for an older one, and
-/// sends it (the outbox's other envelopes too: a stored one is acknowledged as a duplicate).
-async fn resend_stale(
-    link: &mut Link,
-    device: &DeviceSecret,
-    replica: &mut Replica,
-    waiting: &BTreeSet<u64>,
-) -> Result<()> {
-    if replica.reseal_stale(device, random_nonce)? == 0 {
-        return Ok(());
-    }
-    for bytes in replica.outbox() {
-        if waiting.contains(&Envelope::parse(&bytes)?.header.counter) {
-            link.send(&ClientMsg::Push { envelope: bytes }).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Seals local edits, sends the outbox, applies what others wrote; returns once every sent
-/// envelope is acknowledged and the catch-up is complete.
+/// One sync of `replica` over `link`, as every device does it (`livret_shared::exchange`):
+/// seals local edits, catches up, publishes what the relay lacks, a juror's jury key round,
+/// sends the outbox; returns once every envelope is acknowledged. What arrived is in the
+/// replica even when it fails half-way (save it either way).
 pub async fn push_and_pull(
     link: &mut Link,
     device: &DeviceSecret,
     replica: &mut Replica,
 ) -> Result<()> {
-    jury_keys(link, device, replica).await?;
-    replica.flush(device, random_nonce())?;
-    replica.flush_jury(device, random_nonce)?;
-    link.send(&ClientMsg::Subscribe {
-        dossier: replica.id,
-        since: replica.since(),
-    })
-    .await?;
-    let outbox = replica.outbox();
-    let mut waiting: BTreeSet<u64> = BTreeSet::new();
-    for bytes in outbox {
-        waiting.insert(Envelope::parse(&bytes)?.header.counter);
-        link.send(&ClientMsg::Push { envelope: bytes }).await?;
-    }
-    let mut caught_up = false;
-    // The catch-up's frames are gathered and applied in one batch once complete (automerge
-    // applies many changes at once far faster than frame by frame); live frames after it
-    // are applied as they come.
-    let mut gathering = Gathered::default();
-    while !caught_up || !waiting.is_empty() {
-        match link.next().await? {
-            msg @ ServerMsg::Log { .. } => {
-                let part = if caught_up {
-                    match Gathered::live(replica.id, msg) {
-                        Some(part) => part,
-                        None => continue,
-                    }
-                } else {
-                    if gathering.add_msg(replica.id, msg) != Some(true) {
-                        continue;
-                    }
-                    std::mem::take(&mut gathering)
-                };
-                let received = replica.apply_log(
-                    device,
-                    &part.entries,
-                    part.snapshot.as_deref(),
-                    &part.envelopes,
-                    part.active_snapshot,
-                )?;
-                report_received(&replica.id, &received);
-                caught_up = true;
-                if !replica.is_member() {
-                    bail!(
-                        "cet appareil n'est plus membre du dossier {} : le candidat l'en a \
-                         retiré (ce qu'il en avait reste sur cet appareil)",
-                        replica.id
-                    );
-                }
-                resend_stale(link, device, replica, &waiting).await?;
+    let (mut exchange, mut out) = Exchange::start(replica, device, &mut random_nonce)?;
+    let outcome = async {
+        loop {
+            for msg in out.drain(..) {
+                link.send(&msg).await?;
             }
-            ServerMsg::Ack {
-                dossier, counter, ..
-            } if dossier == replica.id => {
-                replica.acknowledged(counter);
-                waiting.remove(&counter);
+            if exchange.is_done() {
+                return Ok(());
             }
-            // Sent before this device learnt of a removal (a new epoch): sealed again and
-            // sent once the new epoch is known, now or with the log that tells of it.
-            ServerMsg::Rejected {
-                reason: Rejection::WrongEpoch,
-                ..
-            } => resend_stale(link, device, replica, &waiting).await?,
-            ServerMsg::Rejected { reason, detail } => {
-                bail!("le relais a refusé : {detail} ({})", reason.as_str())
-            }
-            _ => {}
+            let msg = link.next().await?;
+            out = exchange.handle(replica, device, msg, &mut random_nonce)?;
         }
     }
-    // The catch-up may have brought reviews to open, or jurors to grant the key to.
-    jury_keys(link, device, replica).await?;
-    if !replica.flush_jury(device, random_nonce)?.is_empty() {
-        // Sealed only now (the key was just granted): sent the same way.
-        Box::pin(push_and_pull(link, device, replica)).await?;
-    }
-    Ok(())
-}
-
-/// A juror's part of a sync: takes the jury key grants the relay keeps for this device,
-/// makes the epoch's key if the jury has none yet, grants it to jurors who lack it.
-async fn jury_keys(link: &mut Link, device: &DeviceSecret, replica: &mut Replica) -> Result<()> {
-    if !replica.is_juror() {
-        return Ok(());
-    }
-    let dossier = replica.id;
-    link.send(&ClientMsg::JuryKeys { dossier }).await?;
-    // Twice at most: what the relay has, then what it has after this device's grants.
-    for _ in 0..2 {
-        let ServerMsg::JuryKeys {
-            epoch: relay_epoch,
-            key_id,
-            granted,
-            grants,
-            ..
-        } = answer(
-            link,
-            |m| matches!(m, ServerMsg::JuryKeys { dossier: d, .. } if *d == dossier),
-        )
-        .await?
-        else {
-            unreachable!("filtered by answer")
-        };
-        replica.accept_jury_grants(device, &grants)?;
-        if relay_epoch != replica.membership().epoch {
-            // The relay is at another epoch (a removal this device learns in the catch-up):
-            // granting waits for the round after the catch-up.
-            break;
-        }
-        let Some((epoch, key_id, grants)) =
-            replica.jury_grants_to_send(device, key_id, &granted)?
-        else {
-            break;
-        };
-        link.send(&ClientMsg::GrantJuryKey {
-            dossier,
-            epoch,
-            key_id,
-            grants,
-        })
-        .await?;
-    }
-    Ok(())
+    .await;
+    report_received(&replica.id, exchange.received());
+    outcome
 }

@@ -11,6 +11,7 @@ pub mod comments;
 pub mod dossier;
 pub mod envelope;
 pub mod evidence;
+pub mod exchange;
 pub mod export;
 pub mod fuzzing;
 pub mod jury;

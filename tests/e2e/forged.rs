@@ -316,8 +316,20 @@ fn a_relay_in_the_middle_cannot_log_in_as_the_device() {
     let lure = TcpListener::bind("127.0.0.1:0").unwrap();
     let lure_url = format!("http://{}", lure.local_addr().unwrap());
     let real = relay.addr.to_string();
+    // Bounded: a device that never comes fails the test rather than hanging it.
+    lure.set_nonblocking(true).unwrap();
     let middle = std::thread::spawn(move || {
-        let (stream, _) = lure.accept().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let stream = loop {
+            match lure.accept() {
+                Ok((stream, _)) => break stream,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("the device never came to the lure: {e}"),
+            }
+        };
+        stream.set_nonblocking(false).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
@@ -345,6 +357,8 @@ fn a_relay_in_the_middle_cannot_log_in_as_the_device() {
             .unwrap();
         read(&mut relay_side)
     });
+    // Opened anew (a device whose copy was lost, following a link to the lure).
+    victim.forget(&id);
     let (opened, _) = victim.try_run(&["dossier", "open", &id, "--relay", &lure_url]);
     let verdict = middle.join().unwrap();
     assert!(

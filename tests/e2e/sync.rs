@@ -65,6 +65,11 @@ impl Device {
         other.run(&["dossier", "open", id, "--relay", relay_url]);
     }
 
+    /// Drops this device's copy of dossier `id` (its storage lost; its key kept).
+    pub(crate) fn forget(&self, id: &str) {
+        std::fs::remove_dir_all(self.home.join("dossiers").join(id)).unwrap();
+    }
+
     pub(crate) fn identity(&self) -> String {
         self.run(&["identity", "show"])
     }
@@ -144,7 +149,7 @@ fn opening_a_dossier_again_loses_nothing_of_the_devices_own_work() {
     );
     advisor.run(&["sync"]);
 
-    std::fs::remove_dir_all(advisor.home.join("dossiers").join(&id)).unwrap();
+    advisor.forget(&id);
     advisor.run(&["dossier", "open", &id, "--relay", &url]);
     assert_eq!(
         advisor.run(&["dossier", "get", &id, field]),

@@ -1,0 +1,390 @@
+//! One sync of one dossier with the relay, without I/O: the driver (the CLI, the app, the
+//! in-memory harness) sends what [`Exchange::start`] returns, hands every message the relay
+//! sends to [`Exchange::handle`] and sends what it returns, until [`Exchange::is_done`].
+//! Written once, so that every device does the same things in the same order:
+//!
+//! 1. seal what was typed, subscribe from what this replica has;
+//! 2. a dossier made offline that the relay does not know yet is created by its first
+//!    membership entry, then subscribed to again;
+//! 3. the catch-up, gathered from its frames: the replica's membership log is lined up with
+//!    the relay's (entries this device wrote offline are published, one at a time; earlier
+//!    epochs' keys given to members who lack them), then snapshot and envelopes applied in
+//!    one batch; a device removed meanwhile stops here;
+//! 4. what was sealed for an epoch that ended (a removal learnt of just now) is sealed again;
+//! 5. a juror takes the jury key, makes it if the jury has none, grants it to jurors who
+//!    lack it; the reviews are sealed with it;
+//! 6. the outbox is pushed; the exchange is done when every envelope is acknowledged. An
+//!    envelope refused for its epoch is sealed again and sent once the new epoch is known.
+//!
+//! Live frames (others' edits, new members) are applied as they come once caught up.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use crate::catchup::Gathered;
+use crate::envelope::{DossierId, Envelope};
+use crate::keys::DeviceSecret;
+use crate::membership::SignedEntry;
+use crate::protocol::{ClientMsg, Rejection, ServerMsg};
+use crate::sync::{Received, Replica, SyncError};
+
+/// Why an exchange stopped. What arrived before is kept in the replica (save it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExchangeError {
+    #[error("le relais a refusé : {detail} ({})", reason.as_str())]
+    Refused { reason: Rejection, detail: String },
+    #[error(
+        "cet appareil n'est plus membre du dossier {0} : le candidat l'en a retiré (ce qu'il \
+         en avait reste sur cet appareil)"
+    )]
+    Removed(DossierId),
+    #[error("le relais ne connaît pas le dossier qu'il vient de créer")]
+    NotCreated,
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+}
+
+impl ExchangeError {
+    /// The same, in English (the app's other language).
+    pub fn english(&self) -> String {
+        match self {
+            ExchangeError::Refused { reason, detail } => {
+                format!("refused by the relay: {detail} ({})", reason.as_str())
+            }
+            ExchangeError::Removed(id) => format!(
+                "this device is no longer a member of dossier {id}: the candidate removed it \
+                 (what it had stays on this device)"
+            ),
+            ExchangeError::NotCreated => {
+                "the relay does not know the dossier it has just created".to_string()
+            }
+            ExchangeError::Sync(e) => e.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Subscribed; gathering the catch-up's frames.
+    CatchingUp,
+    /// The relay did not know the dossier: its first entry is on the way.
+    Creating,
+    /// Entries this device wrote offline, published one at a time.
+    Publishing,
+    /// A juror's jury key round (asked, then answered after each grant).
+    JuryKeys,
+    /// The outbox sent; waiting for its acknowledgements.
+    Pushing,
+    Done,
+}
+
+/// Answers to jury key requests taken at most (each grant is answered once): bounds the
+/// round whatever the relay says.
+const JURY_ANSWERS: u8 = 3;
+
+/// One sync in progress (see the module's description).
+#[derive(Debug)]
+pub struct Exchange {
+    dossier: DossierId,
+    phase: Phase,
+    gathering: Gathered,
+    created: bool,
+    unpublished: VecDeque<SignedEntry>,
+    jury_answers: u8,
+    /// Counters pushed and not acknowledged yet.
+    waiting: BTreeSet<u64>,
+    received: Received,
+    caught_up: usize,
+}
+
+impl Exchange {
+    /// Seals what was typed and subscribes; returns the messages to send.
+    pub fn start(
+        replica: &mut Replica,
+        device: &DeviceSecret,
+        nonce: &mut impl FnMut() -> [u8; 24],
+    ) -> Result<(Exchange, Vec<ClientMsg>), ExchangeError> {
+        replica.flush(device, nonce())?;
+        let exchange = Exchange {
+            dossier: replica.id,
+            phase: Phase::CatchingUp,
+            gathering: Gathered::default(),
+            created: false,
+            unpublished: VecDeque::new(),
+            jury_answers: 0,
+            waiting: BTreeSet::new(),
+            received: Received::default(),
+            caught_up: 0,
+        };
+        let subscribe = exchange.subscribe(replica);
+        Ok((exchange, vec![subscribe]))
+    }
+
+    /// Every envelope acknowledged, nothing left to do.
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// What the replica did with what arrived (set aside, waiting for a key), so far.
+    pub fn received(&self) -> &Received {
+        &self.received
+    }
+
+    /// How many envelopes the catch-up carried (a long one is worth compacting).
+    pub fn caught_up_envelopes(&self) -> usize {
+        self.caught_up
+    }
+
+    /// Takes one message from the relay; returns the messages to send.
+    pub fn handle(
+        &mut self,
+        replica: &mut Replica,
+        device: &DeviceSecret,
+        msg: ServerMsg,
+        nonce: &mut impl FnMut() -> [u8; 24],
+    ) -> Result<Vec<ClientMsg>, ExchangeError> {
+        match msg {
+            ServerMsg::Rejected {
+                reason: Rejection::UnknownDossier,
+                ..
+            } if self.phase == Phase::CatchingUp && !self.created => {
+                // Made offline and never published: its first entry creates it.
+                self.created = true;
+                self.phase = Phase::Creating;
+                let entry = replica.log()[0].to_bytes();
+                Ok(vec![ClientMsg::Create { entry }])
+            }
+            ServerMsg::Rejected {
+                reason: Rejection::UnknownDossier,
+                ..
+            } if self.phase == Phase::CatchingUp => Err(ExchangeError::NotCreated),
+            ServerMsg::Rejected {
+                reason: Rejection::WrongEpoch,
+                ..
+            } if self.phase == Phase::Pushing => {
+                // Sealed before this device learnt of a removal: sealed again for the new
+                // epoch now, or when the frame that tells of it arrives (see `live`).
+                self.reseal_and_resend(replica, device, nonce)
+            }
+            ServerMsg::Rejected {
+                reason: Rejection::WrongEpoch,
+                ..
+            } if self.phase == Phase::JuryKeys => {
+                // A grant for an epoch that just ended: the next sync grants for the new one.
+                self.push(replica, device, nonce)
+            }
+            ServerMsg::Rejected { reason, detail } => {
+                Err(ExchangeError::Refused { reason, detail })
+            }
+            msg @ ServerMsg::Log { .. } => match self.phase {
+                Phase::CatchingUp => {
+                    if self.gathering.add_msg(self.dossier, msg) != Some(true) {
+                        return Ok(Vec::new());
+                    }
+                    let caught = std::mem::take(&mut self.gathering);
+                    self.caught_up(replica, device, caught, nonce)
+                }
+                Phase::Creating => Ok(Vec::new()),
+                _ => self.live(replica, device, msg, nonce),
+            },
+            ServerMsg::MembershipOk { dossier, .. } if dossier == self.dossier => {
+                match self.phase {
+                    Phase::Creating => {
+                        self.phase = Phase::CatchingUp;
+                        Ok(vec![self.subscribe(replica)])
+                    }
+                    Phase::Publishing => self.publish_next(replica, device, nonce),
+                    _ => Ok(Vec::new()),
+                }
+            }
+            ServerMsg::JuryKeys {
+                dossier,
+                epoch,
+                key_id,
+                granted,
+                grants,
+            } if dossier == self.dossier && self.phase == Phase::JuryKeys => {
+                replica.accept_jury_grants(device, &grants)?;
+                self.jury_answers += 1;
+                // The relay at another epoch (a removal learnt of in this catch-up or not
+                // yet): granting waits for the next sync.
+                if epoch == replica.membership().epoch
+                    && self.jury_answers < JURY_ANSWERS
+                    && let Some((epoch, key_id, grants)) =
+                        replica.jury_grants_to_send(device, key_id, &granted)?
+                {
+                    return Ok(vec![ClientMsg::GrantJuryKey {
+                        dossier: self.dossier,
+                        epoch,
+                        key_id,
+                        grants,
+                    }]);
+                }
+                self.push(replica, device, nonce)
+            }
+            ServerMsg::Ack {
+                dossier, counter, ..
+            } if dossier == self.dossier => {
+                replica.acknowledged(counter);
+                self.waiting.remove(&counter);
+                if self.phase == Phase::Pushing && self.waiting.is_empty() {
+                    self.phase = Phase::Done;
+                }
+                Ok(Vec::new())
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    fn subscribe(&self, replica: &Replica) -> ClientMsg {
+        ClientMsg::Subscribe {
+            dossier: self.dossier,
+            since: replica.since(),
+        }
+    }
+
+    fn caught_up(
+        &mut self,
+        replica: &mut Replica,
+        device: &DeviceSecret,
+        caught: Gathered,
+        nonce: &mut impl FnMut() -> [u8; 24],
+    ) -> Result<Vec<ClientMsg>, ExchangeError> {
+        let entries = caught
+            .entries
+            .iter()
+            .map(|b| SignedEntry::from_bytes(b))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(SyncError::from)?;
+        // The relay's log is the order everyone follows: ours lined up with it, what it
+        // lacks published after.
+        let unpublished = replica.reconcile_membership(device, &entries)?;
+        let received = replica.apply_log(
+            device,
+            &[],
+            caught.snapshot.as_deref(),
+            &caught.envelopes,
+            caught.active_snapshot,
+        )?;
+        self.caught_up = caught.envelopes.len();
+        self.add(received);
+        if !replica.is_member() {
+            return Err(ExchangeError::Removed(self.dossier));
+        }
+        replica.reseal_stale(device, &mut *nonce)?;
+        self.unpublished = unpublished.into();
+        self.publish_next(replica, device, nonce)
+    }
+
+    /// The next entry to publish; once none is left, the jury round or the push.
+    fn publish_next(
+        &mut self,
+        replica: &mut Replica,
+        device: &DeviceSecret,
+        nonce: &mut impl FnMut() -> [u8; 24],
+    ) -> Result<Vec<ClientMsg>, ExchangeError> {
+        if let Some(entry) = self.unpublished.pop_front() {
+            self.phase = Phase::Publishing;
+            let bytes = entry.to_bytes();
+            return Ok(vec![if entry.body.seq == 0 {
+                ClientMsg::Create { entry: bytes }
+            } else {
+                ClientMsg::Membership {
+                    dossier: self.dossier,
+                    entry: bytes,
+                }
+            }]);
+        }
+        if replica.is_juror() {
+            self.phase = Phase::JuryKeys;
+            return Ok(vec![ClientMsg::JuryKeys {
+                dossier: self.dossier,
+            }]);
+        }
+        self.push(replica, device, nonce)
+    }
+
+    /// Seals what is left (typed meanwhile, a juror's review) and sends the whole outbox: a
+    /// copy of what the relay stored is acknowledged again, never stored twice.
+    fn push(
+        &mut self,
+        replica: &mut Replica,
+        device: &DeviceSecret,
+        nonce: &mut impl FnMut() -> [u8; 24],
+    ) -> Result<Vec<ClientMsg>, ExchangeError> {
+        replica.flush(device, nonce())?;
+        replica.flush_jury(device, &mut *nonce)?;
+        let outbox = replica.outbox();
+        self.waiting = outbox
+            .iter()
+            .map(|bytes| Envelope::parse(bytes).map(|e| e.header.counter))
+            .collect::<Result<_, _>>()
+            .map_err(SyncError::from)?;
+        self.phase = if self.waiting.is_empty() {
+            Phase::Done
+        } else {
+            Phase::Pushing
+        };
+        Ok(outbox
+            .into_iter()
+            .map(|envelope| ClientMsg::Push { envelope })
+            .collect())
+    }
+
+    /// A frame after the catch-up: others' edits, a change of members.
+    fn live(
+        &mut self,
+        replica: &mut Replica,
+        device: &DeviceSecret,
+        msg: ServerMsg,
+        nonce: &mut impl FnMut() -> [u8; 24],
+    ) -> Result<Vec<ClientMsg>, ExchangeError> {
+        let Some(part) = Gathered::live(self.dossier, msg) else {
+            return Ok(Vec::new());
+        };
+        let received = replica.apply_log(
+            device,
+            &part.entries,
+            part.snapshot.as_deref(),
+            &part.envelopes,
+            part.active_snapshot,
+        )?;
+        self.add(received);
+        if !replica.is_member() {
+            return Err(ExchangeError::Removed(self.dossier));
+        }
+        if self.phase == Phase::Pushing && !part.entries.is_empty() {
+            return self.reseal_and_resend(replica, device, nonce);
+        }
+        Ok(Vec::new())
+    }
+
+    /// Seals again for the current epoch what waits sealed for an older one, and sends it.
+    fn reseal_and_resend(
+        &mut self,
+        replica: &mut Replica,
+        device: &DeviceSecret,
+        nonce: &mut impl FnMut() -> [u8; 24],
+    ) -> Result<Vec<ClientMsg>, ExchangeError> {
+        if replica.reseal_stale(device, &mut *nonce)? == 0 {
+            return Ok(Vec::new());
+        }
+        let mut again = Vec::new();
+        for envelope in replica.outbox() {
+            let counter = Envelope::parse(&envelope)
+                .map_err(SyncError::from)?
+                .header
+                .counter;
+            if self.waiting.contains(&counter) {
+                again.push(ClientMsg::Push { envelope });
+            }
+        }
+        Ok(again)
+    }
+
+    fn add(&mut self, received: Received) {
+        self.received.applied += received.applied;
+        self.received.duplicates += received.duplicates;
+        self.received.waiting += received.waiting;
+        self.received.quarantined.extend(received.quarantined);
+    }
+}

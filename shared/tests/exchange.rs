@@ -1,0 +1,424 @@
+//! The sync exchange (`livret_shared::exchange`) driven against an in-memory relay that
+//! speaks the protocol with the relay's acceptance rules: membership entries folded by
+//! `Membership::apply`, envelopes checked by `protocol::check_envelope`, catch-ups cut by
+//! the relay's `Framer` (with a small budget, so they come in several frames).
+
+use std::collections::{BTreeMap, VecDeque};
+
+use livret_shared::catchup::Framer;
+use livret_shared::envelope::{DossierId, Envelope, random_nonce};
+use livret_shared::exchange::{Exchange, ExchangeError};
+use livret_shared::keys::{DeviceSecret, EpochKeys};
+use livret_shared::membership::{self, Membership, Role, SignedEntry};
+use livret_shared::protocol::{Accept, ClientMsg, Rejection, ServerMsg, check_envelope};
+use livret_shared::sync::{Received, Replica};
+
+#[derive(Default)]
+struct MemRelay {
+    /// A relay that refuses every push with this reason (full, or broken).
+    refuse_pushes: Option<Rejection>,
+    log: Vec<SignedEntry>,
+    envelopes: BTreeMap<([u8; 32], u64), Vec<u8>>,
+    order: Vec<Vec<u8>>,
+}
+
+fn refused(reason: Rejection) -> ServerMsg {
+    ServerMsg::Rejected {
+        reason,
+        detail: reason.as_str().to_string(),
+    }
+}
+
+impl MemRelay {
+    fn membership(&self) -> Option<Membership> {
+        Membership::from_log(&self.log).ok()
+    }
+
+    /// What the relay answers `me`'s message.
+    fn handle(&mut self, me: [u8; 32], msg: ClientMsg) -> Vec<ServerMsg> {
+        match msg {
+            ClientMsg::Create { entry } => {
+                let entry = SignedEntry::from_bytes(&entry).unwrap();
+                if !self.log.is_empty() || Membership::genesis(&entry).is_err() {
+                    return vec![refused(Rejection::Forbidden)];
+                }
+                let dossier = entry.body.dossier;
+                self.log.push(entry);
+                vec![ServerMsg::MembershipOk { dossier, seq: 0 }]
+            }
+            ClientMsg::Membership { dossier, entry } => {
+                let entry = SignedEntry::from_bytes(&entry).unwrap();
+                let Some(mut state) = self.membership() else {
+                    return vec![refused(Rejection::UnknownDossier)];
+                };
+                if state.apply(&entry).is_err() {
+                    return vec![refused(Rejection::Forbidden)];
+                }
+                let seq = entry.body.seq;
+                self.log.push(entry);
+                vec![ServerMsg::MembershipOk { dossier, seq }]
+            }
+            ClientMsg::Subscribe { dossier, since } => {
+                let Some(state) = self.membership() else {
+                    return vec![refused(Rejection::UnknownDossier)];
+                };
+                let since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
+                let mut framer = Framer::with_budget(dossier, 1500);
+                for e in &self.log {
+                    framer.entry(e.to_bytes());
+                }
+                if state.role_of(&me).is_none() {
+                    let mut answer = framer.finish(None);
+                    answer.push(refused(Rejection::Forbidden));
+                    return answer;
+                }
+                for bytes in &self.order {
+                    let h = Envelope::parse(bytes).unwrap().header;
+                    if h.counter > since.get(&h.writer).copied().unwrap_or(0) {
+                        framer.envelope(bytes.clone());
+                    }
+                }
+                framer.finish(None)
+            }
+            ClientMsg::Push { .. } if self.refuse_pushes.is_some() => {
+                vec![refused(self.refuse_pushes.unwrap())]
+            }
+            ClientMsg::Push { envelope } => {
+                let env = Envelope::parse(&envelope).unwrap();
+                let (writer, counter) = (env.header.writer, env.header.counter);
+                let last = self
+                    .envelopes
+                    .keys()
+                    .filter(|(w, _)| *w == writer)
+                    .map(|(_, c)| *c)
+                    .max()
+                    .unwrap_or(0);
+                let stored = self.envelopes.get(&(writer, counter)).map(Vec::as_slice);
+                let state = self.membership();
+                match check_envelope(&envelope, state.as_ref(), last, stored) {
+                    Ok((h, accept)) => {
+                        if accept == Accept::Append {
+                            self.envelopes.insert((writer, counter), envelope.clone());
+                            self.order.push(envelope);
+                        }
+                        vec![ServerMsg::Ack {
+                            dossier: h.dossier,
+                            writer,
+                            counter,
+                        }]
+                    }
+                    Err(reason) => vec![refused(reason)],
+                }
+            }
+            ClientMsg::JuryKeys { dossier } => vec![ServerMsg::JuryKeys {
+                dossier,
+                epoch: self.membership().map_or(0, |m| m.epoch),
+                key_id: None,
+                granted: Vec::new(),
+                grants: Vec::new(),
+            }],
+            other => panic!("not part of a sync: {other:?}"),
+        }
+    }
+}
+
+struct Device {
+    secret: DeviceSecret,
+    replica: Replica,
+}
+
+impl Device {
+    fn me(&self) -> [u8; 32] {
+        self.secret.signing_public()
+    }
+}
+
+/// Runs one exchange to its end: every message the device sends answered at once, every
+/// answer handed back in order. Bounded: an exchange that waits for nothing fails.
+fn sync(relay: &mut MemRelay, d: &mut Device) -> Result<Received, ExchangeError> {
+    let (mut exchange, mut out) = Exchange::start(&mut d.replica, &d.secret, &mut random_nonce)?;
+    let mut inbox: VecDeque<ServerMsg> = VecDeque::new();
+    for _ in 0..10_000 {
+        for msg in out.drain(..) {
+            inbox.extend(relay.handle(d.me(), msg));
+        }
+        if exchange.is_done() {
+            return Ok(exchange.received().clone());
+        }
+        let msg = inbox.pop_front().expect("the exchange waits for an answer");
+        out = exchange.handle(&mut d.replica, &d.secret, msg, &mut random_nonce)?;
+    }
+    panic!("the exchange never ended")
+}
+
+/// A dossier made offline by its owner, with an advisor added offline too.
+fn offline_dossier() -> (Device, DeviceSecret, EpochKeys) {
+    let secret = DeviceSecret::generate();
+    let keys = EpochKeys::generate();
+    let (mut replica, _) =
+        Replica::create(&secret, DossierId::generate(), keys.duplicate()).unwrap();
+    replica
+        .dossier()
+        .set(
+            "motivation.lettre",
+            "Je souhaite faire valider mon expérience.",
+        )
+        .unwrap();
+    let advisor = DeviceSecret::generate();
+    let added = membership::add(
+        replica.membership(),
+        &secret,
+        &advisor.id(),
+        Role::Advisor,
+        &keys,
+    )
+    .unwrap();
+    replica
+        .apply_membership(&secret, std::slice::from_ref(&added))
+        .unwrap();
+    (Device { secret, replica }, advisor, keys)
+}
+
+/// A device that joins from what the relay holds.
+fn join(relay: &MemRelay, secret: DeviceSecret) -> Device {
+    let replica = Replica::join(&secret, relay.log.clone()).unwrap();
+    Device { secret, replica }
+}
+
+#[test]
+fn a_dossier_made_offline_is_created_and_its_sharing_published_at_the_first_sync() {
+    let mut relay = MemRelay::default();
+    let (mut owner, advisor, _) = offline_dossier();
+    sync(&mut relay, &mut owner).unwrap();
+    assert_eq!(relay.log.len(), 2, "the creation and the sharing published");
+    assert_eq!(relay.order.len(), 1, "the letter stored");
+    assert_eq!(owner.replica.pending(), 0, "acknowledged");
+
+    let mut advisor = join(&relay, advisor);
+    let received = sync(&mut relay, &mut advisor).unwrap();
+    assert_eq!(received.applied, 1);
+    assert_eq!(
+        advisor.replica.dossier().get("motivation.lettre").unwrap(),
+        "Je souhaite faire valider mon expérience."
+    );
+    // Both write; both converge.
+    advisor
+        .replica
+        .dossier()
+        .set("fiches.0.taches", "Relu avec le conseiller.")
+        .unwrap();
+    sync(&mut relay, &mut advisor).unwrap();
+    sync(&mut relay, &mut owner).unwrap();
+    assert_eq!(
+        owner.replica.dossier().get("fiches.0.taches").unwrap(),
+        "Relu avec le conseiller."
+    );
+}
+
+/// An edit sealed before this device learnt of a removal is sealed again for the new
+/// epoch: when the catch-up tells of it, and when the relay refuses a push for its epoch
+/// and the frame telling of the removal comes after.
+#[test]
+fn edits_sealed_before_a_removal_are_sealed_again_for_the_new_epoch() {
+    let mut relay = MemRelay::default();
+    let (mut owner, advisor, _) = offline_dossier();
+    sync(&mut relay, &mut owner).unwrap();
+    let mut advisor = join(&relay, advisor);
+    sync(&mut relay, &mut advisor).unwrap();
+    let other = DeviceSecret::generate();
+    let keys = owner.replica.epoch_keys().unwrap();
+    let add = membership::add(
+        owner.replica.membership(),
+        &owner.secret,
+        &other.id(),
+        Role::Advisor,
+        &keys,
+    )
+    .unwrap();
+    owner
+        .replica
+        .apply_membership(&owner.secret, &[add])
+        .unwrap();
+    sync(&mut relay, &mut owner).unwrap();
+    sync(&mut relay, &mut advisor).unwrap();
+
+    // The catch-up tells of the removal: resealed before the push.
+    advisor
+        .replica
+        .dossier()
+        .set("fiches.0.taches", "Écrit avant le retrait.")
+        .unwrap();
+    advisor
+        .replica
+        .flush(&advisor.secret, random_nonce())
+        .unwrap();
+    remove(&mut relay, &mut owner, &other);
+    sync(&mut relay, &mut advisor).unwrap();
+    assert_eq!(advisor.replica.membership().epoch, 2);
+    sync(&mut relay, &mut owner).unwrap();
+    assert_eq!(
+        owner.replica.dossier().get("fiches.0.taches").unwrap(),
+        "Écrit avant le retrait."
+    );
+
+    // The removal lands between the catch-up and the push: refused for its epoch, then
+    // sealed again once the live frame that tells of it arrives.
+    advisor
+        .replica
+        .dossier()
+        .set("fiches.0.taches", "Écrit pendant le retrait.")
+        .unwrap();
+    let (mut exchange, out) =
+        Exchange::start(&mut advisor.replica, &advisor.secret, &mut random_nonce).unwrap();
+    let mut inbox: VecDeque<ServerMsg> = out
+        .into_iter()
+        .flat_map(|m| relay.handle(advisor.me(), m))
+        .collect();
+    let mut pushes = Vec::new();
+    while let Some(msg) = inbox.pop_front() {
+        let out = exchange
+            .handle(
+                &mut advisor.replica,
+                &advisor.secret,
+                msg,
+                &mut random_nonce,
+            )
+            .unwrap();
+        pushes.extend(out);
+    }
+    assert!(matches!(pushes[..], [ClientMsg::Push { .. }]), "{pushes:?}");
+    let third = DeviceSecret::generate();
+    let keys = owner.replica.epoch_keys().unwrap();
+    let add = membership::add(
+        owner.replica.membership(),
+        &owner.secret,
+        &third.id(),
+        Role::Advisor,
+        &keys,
+    )
+    .unwrap();
+    owner
+        .replica
+        .apply_membership(&owner.secret, &[add])
+        .unwrap();
+    sync(&mut relay, &mut owner).unwrap();
+    let removal = remove(&mut relay, &mut owner, &third);
+    let answer = relay.handle(advisor.me(), pushes.remove(0));
+    assert_eq!(answer, vec![refused(Rejection::WrongEpoch)]);
+    let mut out = exchange
+        .handle(
+            &mut advisor.replica,
+            &advisor.secret,
+            answer[0].clone(),
+            &mut random_nonce,
+        )
+        .unwrap();
+    assert!(
+        out.is_empty(),
+        "nothing to reseal before the removal is known"
+    );
+    let live = ServerMsg::Log {
+        dossier: advisor.replica.id,
+        entries: relay.log[relay.log.len() - 2..]
+            .iter()
+            .map(SignedEntry::to_bytes)
+            .collect(),
+        snapshot: None,
+        envelopes: Vec::new(),
+        complete: false,
+        active_snapshot: None,
+    };
+    assert_eq!(removal.body.seq as usize, relay.log.len() - 1);
+    out.extend(
+        exchange
+            .handle(
+                &mut advisor.replica,
+                &advisor.secret,
+                live,
+                &mut random_nonce,
+            )
+            .unwrap(),
+    );
+    assert_eq!(out.len(), 1, "sealed again and sent");
+    for msg in relay.handle(advisor.me(), out.remove(0)) {
+        assert!(matches!(msg, ServerMsg::Ack { .. }), "{msg:?}");
+        exchange
+            .handle(
+                &mut advisor.replica,
+                &advisor.secret,
+                msg,
+                &mut random_nonce,
+            )
+            .unwrap();
+    }
+    assert!(exchange.is_done());
+    sync(&mut relay, &mut owner).unwrap();
+    assert_eq!(
+        owner.replica.dossier().get("fiches.0.taches").unwrap(),
+        "Écrit pendant le retrait."
+    );
+}
+
+/// The owner removes `member` (a new epoch) and publishes it.
+fn remove(relay: &mut MemRelay, owner: &mut Device, member: &DeviceSecret) -> SignedEntry {
+    let entry = membership::remove(
+        owner.replica.membership(),
+        &owner.secret,
+        &member.signing_public(),
+        &EpochKeys::generate(),
+    )
+    .unwrap();
+    owner
+        .replica
+        .apply_membership(&owner.secret, std::slice::from_ref(&entry))
+        .unwrap();
+    sync(relay, owner).unwrap();
+    entry
+}
+
+#[test]
+fn a_removed_device_stops_and_keeps_what_it_had() {
+    let mut relay = MemRelay::default();
+    let (mut owner, advisor, _) = offline_dossier();
+    sync(&mut relay, &mut owner).unwrap();
+    let mut advisor = join(&relay, advisor);
+    sync(&mut relay, &mut advisor).unwrap();
+    let gone = DeviceSecret::from_secret_string(&advisor.secret.to_secret_string()).unwrap();
+    remove(&mut relay, &mut owner, &gone);
+    let stopped = sync(&mut relay, &mut advisor);
+    assert_eq!(
+        stopped.unwrap_err(),
+        ExchangeError::Removed(advisor.replica.id)
+    );
+    assert!(!advisor.replica.is_member());
+    assert_eq!(
+        advisor.replica.dossier().get("motivation.lettre").unwrap(),
+        "Je souhaite faire valider mon expérience."
+    );
+}
+
+#[test]
+fn a_refusal_stops_the_exchange_with_the_relays_reason_and_loses_nothing() {
+    let mut relay = MemRelay::default();
+    let (mut owner, _, _) = offline_dossier();
+    sync(&mut relay, &mut owner).unwrap();
+    owner
+        .replica
+        .dossier()
+        .set("fiches.0.taches", "Tapé hors ligne.")
+        .unwrap();
+    relay.refuse_pushes = Some(Rejection::TooLarge);
+    let err = sync(&mut relay, &mut owner).unwrap_err();
+    assert_eq!(
+        err,
+        ExchangeError::Refused {
+            reason: Rejection::TooLarge,
+            detail: "too_large".into()
+        }
+    );
+    assert_eq!(owner.replica.pending(), 1, "kept for the next sync");
+    relay.refuse_pushes = None;
+    sync(&mut relay, &mut owner).unwrap();
+    assert_eq!(owner.replica.pending(), 0);
+    assert_eq!(relay.order.len(), 2);
+}
