@@ -11,6 +11,7 @@ use livret_shared::comments::{CommentId, Comments, Draft};
 use livret_shared::dossier::NewAnnexe;
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::evidence::{self, BlobId, Sealer};
+use livret_shared::exchange::{Exchange, ExchangeError};
 use livret_shared::export;
 use livret_shared::keys::{DeviceId, DeviceSecret, EpochKeys};
 use livret_shared::membership::{self, Member, Role, SignedEntry};
@@ -1111,7 +1112,13 @@ pub async fn next_live_event() -> Result<LiveEvent, String> {
             // taken (reviews that waited for the key open), the key granted to jurors who
             // joined since, and this juror's review sealed once its key is there.
             let before = with_open(Replica::others_work_marker)?;
-            if let Some(grant) = take_jury_keys(id, epoch, key_id, &granted, &grants)? {
+            let grant = with_device_and_open(|device, replica| {
+                livret_shared::exchange::jury_keys_answered(
+                    replica, device, epoch, key_id, &granted, &grants,
+                )
+                .map_err(|e| e.to_string())
+            })?;
+            if let Some(grant) = grant {
                 send(&socket, &grant)?;
             }
             save_typed().await?;
@@ -1328,86 +1335,39 @@ pub fn present() -> Vec<Here> {
 }
 
 async fn sync_exchange(socket: &Socket) -> Result<(), String> {
-    // Seal what was typed since the last sync; `since` then counts it.
-    let (id, since) = with_device_and_open(|device, replica| {
-        replica
-            .flush(device, random_nonce())
-            .map_err(|e| e.to_string())?;
-        Ok((replica.id, replica.since()))
+    // The exchange every device runs (`livret_shared::exchange`); this drives it over the
+    // socket, with the open dossier's replica.
+    let id = with_open(|r| r.id)?;
+    let (mut exchange, mut out) = with_device_and_open(|device, replica| {
+        Exchange::start(replica, device, &mut random_nonce).map_err(|e| exchange_failed(&e))
     })?;
-    let catch_up = match subscribe(socket, id, since.clone()).await? {
-        Some(c) => c,
-        None => {
-            // Never published: create it on the relay, then subscribe.
-            let genesis = with_open(|r| r.log()[0].clone())?;
-            publish(socket, id, &genesis).await?;
-            subscribe(socket, id, since).await?.ok_or_else(|| {
-                i18n::t(
-                    "le relais ne connaît pas le dossier qu'il vient de créer",
-                    "the relay does not know the dossier it has just created",
-                )
-            })?
+    loop {
+        for msg in out.drain(..) {
+            send(socket, &msg)?;
         }
-    };
-    // The relay's membership log is the order everyone follows: line ours up with it (other
-    // devices of the candidate may have changed it), then publish what it lacks.
-    let to_publish = with_device_and_open(|device, replica| {
-        let publish = replica
-            .reconcile_membership(device, &catch_up.entries)
-            .map_err(|e| e.to_string())?;
-        catch_up.apply_to(device, replica)?;
-        if replica.is_member() {
-            // Edits sealed before a removal this device just learnt of: the relay takes
-            // only the new epoch.
-            replica
-                .reseal_stale(device, random_nonce)
-                .map_err(|e| e.to_string())?;
+        if exchange.is_done() {
+            break;
         }
-        Ok(publish)
-    })?;
-    if !with_open(|r| r.is_member())? {
-        // Removed while this device was away: the relay said so before refusing it.
-        save_open().await?;
-        return Err(removed_text());
-    }
-    for entry in &to_publish {
-        publish(socket, id, entry).await?;
-    }
-    // A juror: the jury key taken or made and granted (after the catch-up, which tells who
-    // sits on the jury now), then the review sealed with it goes with the rest.
-    jury_keys(socket, id).await?;
-    with_device_and_open(|device, replica| {
-        replica
-            .flush_jury(device, random_nonce)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    })?;
-    let outbox = with_open(|r| r.outbox())?;
-    let mut waiting = std::collections::BTreeSet::new();
-    for envelope in outbox {
-        let counter = Envelope::parse(&envelope)
-            .map_err(|e| e.to_string())?
-            .header
-            .counter;
-        waiting.insert(counter);
-        send(socket, &ClientMsg::Push { envelope })?;
-    }
-    while !waiting.is_empty() {
-        match next_message(socket).await? {
-            ServerMsg::Ack {
-                dossier, counter, ..
-            } if dossier == id => {
-                waiting.remove(&counter);
-                with_open(|r| r.acknowledged(counter))?;
+        let msg = next_message(socket).await?;
+        let step = with_device_and_open(|device, replica| {
+            Ok(exchange.handle(replica, device, msg, &mut random_nonce))
+        })?;
+        match step {
+            Ok(next) => out = next,
+            Err(e) => {
+                // What arrived is kept: the next sync starts from it.
+                save_open().await?;
+                return Err(exchange_failed(&e));
             }
-            ServerMsg::Rejected { detail, reason } => {
-                return Err(relay_refused(&detail, reason.as_str()));
-            }
-            other => apply_live(id, &other)?,
         }
+    }
+    // Set aside, the rest applied (`Replica::receive`): said to the console for whoever
+    // looks into it; the dossier itself goes on.
+    for q in &exchange.received().quarantined {
+        leptos::logging::warn!("enveloppe n° {} mise de côté : {}", q.counter, q.reason);
     }
     save_open().await?;
-    if catch_up.envelopes.len() >= COMPACT_AFTER && with_open(|r| r.may_write_dossier())? {
+    if exchange.caught_up_envelopes() >= COMPACT_AFTER && with_open(|r| r.may_write_dossier())? {
         // A courtesy to the next device: refused (someone wrote meanwhile), it waits for the
         // next long catch-up.
         let _ = compact(socket, id).await;
@@ -1417,6 +1377,16 @@ async fn sync_exchange(socket: &Socket) -> Result<(), String> {
     // and is tried again at the next sync.
     let _ = upload_pending(socket, id, &|_, _| {}).await;
     Ok(())
+}
+
+/// Why a sync stopped, in the UI's language.
+fn exchange_failed(e: &ExchangeError) -> String {
+    match e {
+        ExchangeError::Refused { reason, detail } => relay_refused(detail, reason.as_str()),
+        ExchangeError::Removed(_) => removed_text(),
+        other if i18n::en() => other.english(),
+        other => other.to_string(),
+    }
 }
 
 /// Replaces the dossier's history on the relay by one sealed snapshot of this replica,
@@ -1443,71 +1413,6 @@ async fn compact(socket: &Socket, id: DossierId) -> Result<(), String> {
             other => apply_live(id, &other)?,
         }
     }
-}
-
-/// A juror's part of a full sync: takes the jury key grants the relay keeps for this
-/// device, makes the epoch's key if the jury has none yet (the relay keeps the first one
-/// made), and grants it to the jurors who lack it. Nothing for anyone else.
-async fn jury_keys(socket: &Socket, id: DossierId) -> Result<(), String> {
-    if !with_open(|r| r.is_juror())? {
-        return Ok(());
-    }
-    let mut ask = ClientMsg::JuryKeys { dossier: id };
-    // Twice at most: what the relay has, then what it has after this device's grants.
-    for _ in 0..2 {
-        send(socket, &ask)?;
-        let (relay_epoch, key_id, granted, grants) = loop {
-            match next_message(socket).await? {
-                ServerMsg::JuryKeys {
-                    dossier,
-                    epoch,
-                    key_id,
-                    granted,
-                    grants,
-                } if dossier == id => break (epoch, key_id, granted, grants),
-                ServerMsg::Rejected { detail, reason } => {
-                    return Err(relay_refused(&detail, reason.as_str()));
-                }
-                other => apply_live(id, &other)?,
-            }
-        };
-        match take_jury_keys(id, relay_epoch, key_id, &granted, &grants)? {
-            Some(grant) => ask = grant,
-            None => break,
-        }
-    }
-    Ok(())
-}
-
-/// Takes the jury key grants the relay answered with, and returns the grants this juror
-/// owes the others (the epoch's key to jurors who lack it), if any.
-fn take_jury_keys(
-    id: DossierId,
-    relay_epoch: u32,
-    key_id: Option<[u8; 16]>,
-    granted: &[[u8; 32]],
-    grants: &[livret_shared::jury::JuryGrant],
-) -> Result<Option<ClientMsg>, String> {
-    let to_send = with_device_and_open(|device, replica| {
-        replica
-            .accept_jury_grants(device, grants)
-            .map_err(|e| e.to_string())?;
-        if relay_epoch != replica.membership().epoch {
-            // The relay is at another epoch: granting waits for the next sync.
-            return Ok(None);
-        }
-        replica
-            .jury_grants_to_send(device, key_id, granted)
-            .map_err(|e| e.to_string())
-    })?;
-    Ok(
-        to_send.map(|(epoch, key_id, grants)| ClientMsg::GrantJuryKey {
-            dossier: id,
-            epoch,
-            key_id,
-            grants,
-        }),
-    )
 }
 
 /// Identity lines kept under `key`, sealed to this device.

@@ -103,6 +103,10 @@ impl Exchange {
         device: &DeviceSecret,
         nonce: &mut impl FnMut() -> [u8; 24],
     ) -> Result<(Exchange, Vec<ClientMsg>), ExchangeError> {
+        if !replica.is_member() {
+            // Removed, as an earlier sync learnt: nothing to exchange any more.
+            return Err(ExchangeError::Removed(replica.id));
+        }
         replica.flush(device, nonce())?;
         let exchange = Exchange {
             dossier: replica.id,
@@ -203,23 +207,12 @@ impl Exchange {
                 granted,
                 grants,
             } if dossier == self.dossier && self.phase == Phase::JuryKeys => {
-                replica.accept_jury_grants(device, &grants)?;
                 self.jury_answers += 1;
-                // The relay at another epoch (a removal learnt of in this catch-up or not
-                // yet): granting waits for the next sync.
-                if epoch == replica.membership().epoch
-                    && self.jury_answers < JURY_ANSWERS
-                    && let Some((epoch, key_id, grants)) =
-                        replica.jury_grants_to_send(device, key_id, &granted)?
-                {
-                    return Ok(vec![ClientMsg::GrantJuryKey {
-                        dossier: self.dossier,
-                        epoch,
-                        key_id,
-                        grants,
-                    }]);
+                let grant = jury_keys_answered(replica, device, epoch, key_id, &granted, &grants)?;
+                match grant {
+                    Some(grant) if self.jury_answers < JURY_ANSWERS => Ok(vec![grant]),
+                    _ => self.push(replica, device, nonce),
                 }
-                self.push(replica, device, nonce)
             }
             ServerMsg::Ack {
                 dossier, counter, ..
@@ -316,9 +309,8 @@ impl Exchange {
         let outbox = replica.outbox();
         self.waiting = outbox
             .iter()
-            .map(|bytes| Envelope::parse(bytes).map(|e| e.header.counter))
-            .collect::<Result<_, _>>()
-            .map_err(SyncError::from)?;
+            .map(|bytes| counter_of(bytes))
+            .collect::<Result<_, _>>()?;
         self.phase = if self.waiting.is_empty() {
             Phase::Done
         } else {
@@ -370,11 +362,7 @@ impl Exchange {
         }
         let mut again = Vec::new();
         for envelope in replica.outbox() {
-            let counter = Envelope::parse(&envelope)
-                .map_err(SyncError::from)?
-                .header
-                .counter;
-            if self.waiting.contains(&counter) {
+            if self.waiting.contains(&counter_of(&envelope)?) {
                 again.push(ClientMsg::Push { envelope });
             }
         }
@@ -387,4 +375,35 @@ impl Exchange {
         self.received.waiting += received.waiting;
         self.received.quarantined.extend(received.quarantined);
     }
+}
+
+fn counter_of(envelope: &[u8]) -> Result<u64, SyncError> {
+    Ok(Envelope::parse(envelope)?.header.counter)
+}
+
+/// A juror takes the jury key grants the relay answered with (reviews that waited for the
+/// key open) and returns the grant it owes the others, if any: the epoch's key (made now if
+/// the jury has none) to the jurors who lack it. Nothing while the relay is at another epoch
+/// than this device (a removal one of them has not learnt of yet): the next round grants.
+/// The exchange's round and the app's kept connection answer the relay the same way.
+pub fn jury_keys_answered(
+    replica: &mut Replica,
+    device: &DeviceSecret,
+    relay_epoch: u32,
+    key_id: Option<[u8; 16]>,
+    granted: &[[u8; 32]],
+    grants: &[crate::jury::JuryGrant],
+) -> Result<Option<ClientMsg>, SyncError> {
+    replica.accept_jury_grants(device, grants)?;
+    if relay_epoch != replica.membership().epoch {
+        return Ok(None);
+    }
+    Ok(replica
+        .jury_grants_to_send(device, key_id, granted)?
+        .map(|(epoch, key_id, grants)| ClientMsg::GrantJuryKey {
+            dossier: replica.id,
+            epoch,
+            key_id,
+            grants,
+        }))
 }

@@ -9,7 +9,7 @@ use livret_shared::catchup::Framer;
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::exchange::{Exchange, ExchangeError};
 use livret_shared::keys::{DeviceSecret, EpochKeys};
-use livret_shared::membership::{self, Membership, Role, SignedEntry};
+use livret_shared::membership::{Membership, Role, SignedEntry};
 use livret_shared::protocol::{Accept, ClientMsg, Rejection, ServerMsg, check_envelope};
 use livret_shared::sync::{Received, Replica};
 
@@ -152,7 +152,7 @@ fn sync(relay: &mut MemRelay, d: &mut Device) -> Result<Received, ExchangeError>
 }
 
 /// A dossier made offline by its owner, with an advisor added offline too.
-fn offline_dossier() -> (Device, DeviceSecret, EpochKeys) {
+fn offline_dossier() -> (Device, DeviceSecret) {
     let secret = DeviceSecret::generate();
     let keys = EpochKeys::generate();
     let (mut replica, _) =
@@ -165,18 +165,10 @@ fn offline_dossier() -> (Device, DeviceSecret, EpochKeys) {
         )
         .unwrap();
     let advisor = DeviceSecret::generate();
-    let added = membership::add(
-        replica.membership(),
-        &secret,
-        &advisor.id(),
-        Role::Advisor,
-        &keys,
-    )
-    .unwrap();
     replica
-        .apply_membership(&secret, std::slice::from_ref(&added))
+        .add_member(&secret, &advisor.id(), Role::Advisor)
         .unwrap();
-    (Device { secret, replica }, advisor, keys)
+    (Device { secret, replica }, advisor)
 }
 
 /// A device that joins from what the relay holds.
@@ -188,7 +180,7 @@ fn join(relay: &MemRelay, secret: DeviceSecret) -> Device {
 #[test]
 fn a_dossier_made_offline_is_created_and_its_sharing_published_at_the_first_sync() {
     let mut relay = MemRelay::default();
-    let (mut owner, advisor, _) = offline_dossier();
+    let (mut owner, advisor) = offline_dossier();
     sync(&mut relay, &mut owner).unwrap();
     assert_eq!(relay.log.len(), 2, "the creation and the sharing published");
     assert_eq!(relay.order.len(), 1, "the letter stored");
@@ -221,23 +213,14 @@ fn a_dossier_made_offline_is_created_and_its_sharing_published_at_the_first_sync
 #[test]
 fn edits_sealed_before_a_removal_are_sealed_again_for_the_new_epoch() {
     let mut relay = MemRelay::default();
-    let (mut owner, advisor, _) = offline_dossier();
+    let (mut owner, advisor) = offline_dossier();
     sync(&mut relay, &mut owner).unwrap();
     let mut advisor = join(&relay, advisor);
     sync(&mut relay, &mut advisor).unwrap();
     let other = DeviceSecret::generate();
-    let keys = owner.replica.epoch_keys().unwrap();
-    let add = membership::add(
-        owner.replica.membership(),
-        &owner.secret,
-        &other.id(),
-        Role::Advisor,
-        &keys,
-    )
-    .unwrap();
     owner
         .replica
-        .apply_membership(&owner.secret, &[add])
+        .add_member(&owner.secret, &other.id(), Role::Advisor)
         .unwrap();
     sync(&mut relay, &mut owner).unwrap();
     sync(&mut relay, &mut advisor).unwrap();
@@ -288,18 +271,9 @@ fn edits_sealed_before_a_removal_are_sealed_again_for_the_new_epoch() {
     }
     assert!(matches!(pushes[..], [ClientMsg::Push { .. }]), "{pushes:?}");
     let third = DeviceSecret::generate();
-    let keys = owner.replica.epoch_keys().unwrap();
-    let add = membership::add(
-        owner.replica.membership(),
-        &owner.secret,
-        &third.id(),
-        Role::Advisor,
-        &keys,
-    )
-    .unwrap();
     owner
         .replica
-        .apply_membership(&owner.secret, &[add])
+        .add_member(&owner.secret, &third.id(), Role::Advisor)
         .unwrap();
     sync(&mut relay, &mut owner).unwrap();
     let removal = remove(&mut relay, &mut owner, &third);
@@ -361,16 +335,9 @@ fn edits_sealed_before_a_removal_are_sealed_again_for_the_new_epoch() {
 
 /// The owner removes `member` (a new epoch) and publishes it.
 fn remove(relay: &mut MemRelay, owner: &mut Device, member: &DeviceSecret) -> SignedEntry {
-    let entry = membership::remove(
-        owner.replica.membership(),
-        &owner.secret,
-        &member.signing_public(),
-        &EpochKeys::generate(),
-    )
-    .unwrap();
-    owner
+    let entry = owner
         .replica
-        .apply_membership(&owner.secret, std::slice::from_ref(&entry))
+        .remove_member(&owner.secret, &member.signing_public())
         .unwrap();
     sync(relay, owner).unwrap();
     entry
@@ -379,7 +346,7 @@ fn remove(relay: &mut MemRelay, owner: &mut Device, member: &DeviceSecret) -> Si
 #[test]
 fn a_removed_device_stops_and_keeps_what_it_had() {
     let mut relay = MemRelay::default();
-    let (mut owner, advisor, _) = offline_dossier();
+    let (mut owner, advisor) = offline_dossier();
     sync(&mut relay, &mut owner).unwrap();
     let mut advisor = join(&relay, advisor);
     sync(&mut relay, &mut advisor).unwrap();
@@ -391,6 +358,11 @@ fn a_removed_device_stops_and_keeps_what_it_had() {
         ExchangeError::Removed(advisor.replica.id)
     );
     assert!(!advisor.replica.is_member());
+    // Said again at the next sync, before anything is sent.
+    assert_eq!(
+        Exchange::start(&mut advisor.replica, &advisor.secret, &mut random_nonce).unwrap_err(),
+        ExchangeError::Removed(advisor.replica.id)
+    );
     assert_eq!(
         advisor.replica.dossier().get("motivation.lettre").unwrap(),
         "Je souhaite faire valider mon expérience."
@@ -400,7 +372,7 @@ fn a_removed_device_stops_and_keeps_what_it_had() {
 #[test]
 fn a_refusal_stops_the_exchange_with_the_relays_reason_and_loses_nothing() {
     let mut relay = MemRelay::default();
-    let (mut owner, _, _) = offline_dossier();
+    let (mut owner, _) = offline_dossier();
     sync(&mut relay, &mut owner).unwrap();
     owner
         .replica
