@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::keys::{DeviceSecret, EpochKeys};
-use livret_shared::membership::{self, Role, SignedEntry};
+use livret_shared::membership::{Role, SignedEntry};
 use livret_shared::protocol::{self, ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
 use tokio_tungstenite::tungstenite::Message;
@@ -347,17 +347,9 @@ fn prepare(seed: u64) -> (DossierId, Vec<SignedEntry>, Vec<u8>, Vec<Device>) {
     let mut secrets = vec![owner];
     for _ in 1..MEMBERS {
         let advisor = DeviceSecret::generate();
-        let entry = membership::add(
-            owner_replica.membership(),
-            &secrets[0],
-            &advisor.id(),
-            Role::Advisor,
-            &key,
-        )
-        .expect("add");
-        owner_replica
-            .apply_membership(&secrets[0], std::slice::from_ref(&entry))
-            .expect("apply");
+        let entry = owner_replica
+            .add_member(&secrets[0], &advisor.id(), Role::Advisor)
+            .expect("add");
         log.push(entry);
         secrets.push(advisor);
     }

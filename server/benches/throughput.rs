@@ -23,7 +23,7 @@ use std::time::Instant;
 use futures_util::{SinkExt, StreamExt};
 use livret_shared::envelope::{DossierId, random_nonce};
 use livret_shared::keys::{DeviceSecret, EpochKeys};
-use livret_shared::membership::{self, Role, SignedEntry};
+use livret_shared::membership::{Role, SignedEntry};
 use livret_shared::protocol::{self, ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
 use tokio_tungstenite::tungstenite::Message;
@@ -103,17 +103,9 @@ fn prepare(dossiers: usize, per_client: usize) -> Vec<Dossier> {
             let mut devices = vec![owner];
             for _ in 1..MEMBERS {
                 let advisor = DeviceSecret::generate();
-                let entry = membership::add(
-                    owner_replica.membership(),
-                    &devices[0],
-                    &advisor.id(),
-                    Role::Advisor,
-                    &key,
-                )
-                .expect("add");
-                owner_replica
-                    .apply_membership(&devices[0], std::slice::from_ref(&entry))
-                    .expect("apply");
+                let entry = owner_replica
+                    .add_member(&devices[0], &advisor.id(), Role::Advisor)
+                    .expect("add");
                 log.push(entry);
                 devices.push(advisor);
             }

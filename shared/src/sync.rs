@@ -370,6 +370,35 @@ impl Replica {
         Ok(())
     }
 
+    /// The owner's device adds `member` with `role`: the entry, applied here, to publish
+    /// (the next sync publishes it if nothing else does). The member gets every earlier
+    /// epoch's key the owner holds (`membership::add`).
+    pub fn add_member(
+        &mut self,
+        owner: &DeviceSecret,
+        member: &crate::keys::DeviceId,
+        role: Role,
+    ) -> Result<SignedEntry, SyncError> {
+        let keys = self
+            .epoch_keys()
+            .ok_or(SyncError::NoKey(self.membership.epoch))?;
+        let entry = membership::add(&self.membership, owner, member, role, &keys)?;
+        self.apply_membership(owner, std::slice::from_ref(&entry))?;
+        Ok(entry)
+    }
+
+    /// The owner's device removes `member` (its signing key): a new epoch whose fresh key is
+    /// wrapped to everyone who remains; the entry, applied here, to publish.
+    pub fn remove_member(
+        &mut self,
+        owner: &DeviceSecret,
+        member: &[u8; 32],
+    ) -> Result<SignedEntry, SyncError> {
+        let entry = membership::remove(&self.membership, owner, member, &EpochKeys::generate())?;
+        self.apply_membership(owner, std::slice::from_ref(&entry))?;
+        Ok(entry)
+    }
+
     /// Brings this replica's membership log in line with the relay's, whose order everyone
     /// follows; returns the entries this device wrote that the relay lacks, to publish in
     /// order. When another of the candidate's devices published first (both added someone

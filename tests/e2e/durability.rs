@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use livret_shared::catchup::Gathered;
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::keys::{DeviceSecret, EpochKeys};
-use livret_shared::membership::{self, Role, SignedEntry};
+use livret_shared::membership::{Role, SignedEntry};
 use livret_shared::protocol::{ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
 
@@ -45,16 +45,8 @@ fn prepare() -> Dossier {
     let mut secrets = vec![owner];
     for _ in 1..WRITERS {
         let advisor = DeviceSecret::generate();
-        let entry = membership::add(
-            owner_replica.membership(),
-            &secrets[0],
-            &advisor.id(),
-            Role::Advisor,
-            &key,
-        )
-        .unwrap();
-        owner_replica
-            .apply_membership(&secrets[0], std::slice::from_ref(&entry))
+        let entry = owner_replica
+            .add_member(&secrets[0], &advisor.id(), Role::Advisor)
             .unwrap();
         log.push(entry);
         secrets.push(advisor);
