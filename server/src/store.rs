@@ -272,6 +272,39 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// Where a catch-up after `since` starts: the earliest arrival among each writer's
+    /// envelopes past what the client has (all of a writer it does not name). `None`: there
+    /// is nothing new. A device coming back after a while reads its tail, not the dossier's
+    /// whole history (which every subscription used to scan, row by row).
+    fn first_arrival_after(
+        &self,
+        dossier: &DossierId,
+        since: &BTreeMap<[u8; 32], u64>,
+    ) -> Result<Option<i64>, StoreError> {
+        let conn = self.read.lock().expect("store lock");
+        let writers: Vec<Vec<u8>> = conn
+            .prepare_cached("SELECT DISTINCT writer FROM counters WHERE dossier = ?1")?
+            .query_map(params![&dossier.0[..]], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut first: Option<i64> = None;
+        let mut stmt = conn.prepare_cached(
+            "SELECT MIN(arrival) FROM envelopes WHERE dossier = ?1 AND writer = ?2 AND counter > ?3",
+        )?;
+        for writer in writers {
+            let has = <[u8; 32]>::try_from(writer.as_slice())
+                .ok()
+                .and_then(|w| since.get(&w).copied())
+                .unwrap_or(0);
+            let at: Option<i64> =
+                stmt.query_row(params![&dossier.0[..], &writer, has as i64], |r| r.get(0))?;
+            first = match (first, at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(first)
+    }
+
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let mut write = Connection::open(path)?;
         // WAL: readers do not block the writer. synchronous=FULL: a commit is on disk before
@@ -632,7 +665,10 @@ impl Store for SqliteStore {
         // every other reader while it is read. What is committed meanwhile comes in later
         // pages (arrival order) or with the live updates; replicas drop duplicates.
         let mut out = Vec::new();
-        let mut after = 0i64;
+        let Some(first) = self.first_arrival_after(dossier, since)? else {
+            return Ok(out);
+        };
+        let mut after = first - 1;
         loop {
             let conn = self.read.lock().expect("store lock");
             let mut stmt = conn.prepare_cached(
@@ -644,8 +680,10 @@ impl Store for SqliteStore {
             while let Some(r) = rows.next()? {
                 after = r.get(0)?;
                 read += 1;
-                let writer: Vec<u8> = r.get(1)?;
-                let writer: [u8; 32] = writer.as_slice().try_into().unwrap_or([0; 32]);
+                let writer: [u8; 32] = r
+                    .get_ref(1)?
+                    .as_blob()
+                    .map_or([0; 32], |w| w.try_into().unwrap_or([0; 32]));
                 let counter: i64 = r.get(2)?;
                 let pruned: bool = r.get(4)?;
                 if (include_pruned || !pruned)
