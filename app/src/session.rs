@@ -856,11 +856,8 @@ async fn publish(socket: &Socket, id: DossierId, entry: &SignedEntry) -> Result<
 /// waiting) and returns; `true` when others' edits arrived. Errors leave the local copy as
 /// it was: the next sync starts again.
 pub async fn sync_open() -> Result<bool, String> {
-    let before = with_open(Replica::others_work_marker)?;
     let socket = connect_as_me().await?;
-    sync_exchange(&socket).await?;
-    let after = with_open(Replica::others_work_marker)?;
-    Ok(before != after)
+    sync_exchange(&socket).await
 }
 
 /// The open dossier's kept connection: subscribed (others' edits arrive on it as they are
@@ -900,9 +897,8 @@ pub enum LiveEvent {
 /// [`next_live_event`] and [`save_typed`]); `true` when others' edits arrived.
 pub async fn go_live() -> Result<bool, String> {
     close_live();
-    let before = with_open(Replica::others_work_marker)?;
     let socket = Rc::new(connect_as_me().await?);
-    sync_exchange(&socket).await?;
+    let arrived = sync_exchange(&socket).await?;
     let id = with_open(|r| r.id)?;
     LIVE.with(|l| {
         *l.borrow_mut() = Some(Live {
@@ -913,8 +909,7 @@ pub async fn go_live() -> Result<bool, String> {
     });
     // Typed while the exchange ran: it goes now.
     send_typed().await?;
-    let after = with_open(Replica::others_work_marker)?;
-    Ok(before != after)
+    Ok(arrived)
 }
 
 /// A juror asks the relay, on the kept connection, for the jury key grants it holds for
@@ -1334,7 +1329,7 @@ pub fn present() -> Vec<Here> {
     })
 }
 
-async fn sync_exchange(socket: &Socket) -> Result<(), String> {
+async fn sync_exchange(socket: &Socket) -> Result<bool, String> {
     // The exchange every device runs (`livret_shared::exchange`); this drives it over the
     // socket, with the open dossier's replica.
     let id = with_open(|r| r.id)?;
@@ -1376,7 +1371,7 @@ async fn sync_exchange(socket: &Socket) -> Result<(), String> {
     // whatever happens to it: a refused file stays marked as waiting (the annexes say so)
     // and is tried again at the next sync.
     let _ = upload_pending(socket, id, &|_, _| {}).await;
-    Ok(())
+    Ok(exchange.arrived())
 }
 
 /// Why a sync stopped, in the UI's language.

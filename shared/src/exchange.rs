@@ -94,6 +94,8 @@ pub struct Exchange {
     waiting: BTreeSet<u64>,
     received: Received,
     caught_up: usize,
+    /// A snapshot was taken (its document merged in).
+    snapshot_taken: bool,
 }
 
 impl Exchange {
@@ -118,6 +120,7 @@ impl Exchange {
             waiting: BTreeSet::new(),
             received: Received::default(),
             caught_up: 0,
+            snapshot_taken: false,
         };
         let subscribe = exchange.subscribe(replica);
         Ok((exchange, vec![subscribe]))
@@ -131,6 +134,13 @@ impl Exchange {
     /// What the replica did with what arrived (set aside, waiting for a key), so far.
     pub fn received(&self) -> &Received {
         &self.received
+    }
+
+    /// Whether others' work arrived (envelopes applied, a snapshot merged): what to tell the
+    /// user. Comparing the document before and after would count what this device typed
+    /// while the exchange ran.
+    pub fn arrived(&self) -> bool {
+        self.received.applied > 0 || self.snapshot_taken
     }
 
     /// How many envelopes the catch-up carried (a long one is worth compacting).
@@ -259,6 +269,7 @@ impl Exchange {
             caught.active_snapshot,
         )?;
         self.caught_up = caught.envelopes.len();
+        self.note_snapshot(caught.snapshot.is_some(), &received);
         self.add(received);
         if !replica.is_member() {
             return Err(ExchangeError::Removed(self.dossier));
@@ -340,6 +351,7 @@ impl Exchange {
             &part.envelopes,
             part.active_snapshot,
         )?;
+        self.note_snapshot(part.snapshot.is_some(), &received);
         self.add(received);
         if !replica.is_member() {
             return Err(ExchangeError::Removed(self.dossier));
@@ -367,6 +379,13 @@ impl Exchange {
             }
         }
         Ok(again)
+    }
+
+    /// A snapshot that came is taken unless `apply_log` set it aside (reported with counter 0).
+    fn note_snapshot(&mut self, came: bool, received: &Received) {
+        if came && !received.quarantined.iter().any(|q| q.counter == 0) {
+            self.snapshot_taken = true;
+        }
     }
 
     fn add(&mut self, received: Received) {

@@ -11,7 +11,7 @@ use livret_shared::exchange::{Exchange, ExchangeError};
 use livret_shared::keys::{DeviceSecret, EpochKeys};
 use livret_shared::membership::{Membership, Role, SignedEntry};
 use livret_shared::protocol::{Accept, ClientMsg, Rejection, ServerMsg, check_envelope};
-use livret_shared::sync::{Received, Replica};
+use livret_shared::sync::Replica;
 
 #[derive(Default)]
 struct MemRelay {
@@ -135,7 +135,7 @@ impl Device {
 
 /// Runs one exchange to its end: every message the device sends answered at once, every
 /// answer handed back in order. Bounded: an exchange that waits for nothing fails.
-fn sync(relay: &mut MemRelay, d: &mut Device) -> Result<Received, ExchangeError> {
+fn sync(relay: &mut MemRelay, d: &mut Device) -> Result<Exchange, ExchangeError> {
     let (mut exchange, mut out) = Exchange::start(&mut d.replica, &d.secret, &mut random_nonce)?;
     let mut inbox: VecDeque<ServerMsg> = VecDeque::new();
     for _ in 0..10_000 {
@@ -143,7 +143,7 @@ fn sync(relay: &mut MemRelay, d: &mut Device) -> Result<Received, ExchangeError>
             inbox.extend(relay.handle(d.me(), msg));
         }
         if exchange.is_done() {
-            return Ok(exchange.received().clone());
+            return Ok(exchange);
         }
         let msg = inbox.pop_front().expect("the exchange waits for an answer");
         out = exchange.handle(&mut d.replica, &d.secret, msg, &mut random_nonce)?;
@@ -181,14 +181,19 @@ fn join(relay: &MemRelay, secret: DeviceSecret) -> Device {
 fn a_dossier_made_offline_is_created_and_its_sharing_published_at_the_first_sync() {
     let mut relay = MemRelay::default();
     let (mut owner, advisor) = offline_dossier();
-    sync(&mut relay, &mut owner).unwrap();
+    let first = sync(&mut relay, &mut owner).unwrap();
+    assert!(
+        !first.arrived(),
+        "nothing from others: its own typing does not count"
+    );
     assert_eq!(relay.log.len(), 2, "the creation and the sharing published");
     assert_eq!(relay.order.len(), 1, "the letter stored");
     assert_eq!(owner.replica.pending(), 0, "acknowledged");
 
     let mut advisor = join(&relay, advisor);
-    let received = sync(&mut relay, &mut advisor).unwrap();
-    assert_eq!(received.applied, 1);
+    let synced = sync(&mut relay, &mut advisor).unwrap();
+    assert_eq!(synced.received().applied, 1);
+    assert!(synced.arrived());
     assert_eq!(
         advisor.replica.dossier().get("motivation.lettre").unwrap(),
         "Je souhaite faire valider mon expérience."
