@@ -242,12 +242,15 @@ async fn client(dossier: Arc<Dossier>, source: Ipv4Addr, mut device: Device) -> 
                     }
                 }
             }
-            let _ = sink.close().await;
-            totals.reconnects.fetch_add(1, Ordering::Relaxed);
-            continue;
+            if Instant::now() < typing_ends {
+                let _ = sink.close().await;
+                totals.reconnects.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
         }
-        // Typing is over: publish what this device sealed, then drain until everything
-        // is in (bounded: a client that never completes is reported, not waited for).
+        // Typing is over: publish what this device sealed, then drain on the same
+        // connection until everything is in (bounded: a client that never completes is
+        // reported, not waited for).
         last_counters
             .lock()
             .await

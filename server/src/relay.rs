@@ -40,6 +40,12 @@ const LOGIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 /// that long is disconnected (its queue otherwise stays pinned).
 const WRITE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// What each WebSocket buffers for reading and before writing (tungstenite's default is
+/// 128 KiB each). With 200 devices connected those two buffers were most of the relay's
+/// heap (heaptrack, under `benches/soak.rs`); 16 KiB still holds several envelopes, and a
+/// connection's queue is written in one flush anyway.
+const SOCKET_BUFFER: usize = 16 * 1024;
+
 /// Frames queued for one connection, already encoded (shared between subscribers), with
 /// the bytes they hold counted against [`MAX_QUEUED_BYTES`].
 #[derive(Clone)]
@@ -140,7 +146,14 @@ pub struct Relay {
     pub metrics: Metrics,
     /// Where devices reach this relay: what their login signs ([`Relay::set_origins`]).
     origins: std::sync::OnceLock<Vec<Origin>>,
+    /// Catch-ups read at once ([`CATCH_UPS_AT_ONCE`]); the others wait their turn.
+    catch_ups: tokio::sync::Semaphore,
 }
+
+/// Catch-ups read from the store at once. They take turns on the store's one read
+/// connection anyway; without a bound, 200 devices coming back together held up to 200
+/// blocking threads, each waiting for it (the others now wait as tasks, without a thread).
+const CATCH_UPS_AT_ONCE: usize = 2;
 
 #[derive(Default)]
 pub struct Metrics {
@@ -230,6 +243,7 @@ impl Relay {
             quotas: crate::limits::Quotas::default(),
             metrics: Metrics::default(),
             origins: std::sync::OnceLock::new(),
+            catch_ups: tokio::sync::Semaphore::new(CATCH_UPS_AT_ONCE),
         });
         match relay.store.purge(now() - PRUNE_GRACE_SECONDS) {
             Ok(0) => {}
@@ -805,6 +819,8 @@ pub async fn websocket(
     let origins = relay.origins_for(host);
     upgrade
         .max_message_size(MAX_ENVELOPE + 1024 * 1024)
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER)
         .on_upgrade(move |socket| async move {
             PEER.scope(peer.ip(), connection(relay, socket, origins))
                 .await;
@@ -1283,6 +1299,9 @@ async fn handle(
             // A history can be long: read off the async runtime, and sent in frames each
             // under what a client accepts.
             let since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
+            let Ok(_turn) = relay.catch_ups.acquire().await else {
+                return rejected(relay, Rejection::Malformed, "relais indisponible");
+            };
             let read =
                 tokio::task::spawn_blocking(move || catch_up(store.as_ref(), dossier, log, since))
                     .await;
