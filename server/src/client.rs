@@ -12,7 +12,7 @@ use livret_shared::comments::{CommentId, Draft};
 use livret_shared::envelope::{DossierId, random_nonce};
 use livret_shared::exchange::Exchange;
 use livret_shared::keys::{self, DeviceId, DeviceSecret, EpochKeys};
-use livret_shared::membership::{self, Role, SignedEntry};
+use livret_shared::membership::{Role, SignedEntry};
 use livret_shared::protocol::{self, ClientMsg, Origin, ServerMsg};
 use livret_shared::sync::{Received, Replica};
 use tokio_tungstenite::tungstenite::Message;
@@ -348,13 +348,10 @@ pub async fn dossier_share(home: &Home, id: &str, identity: &str, role: &str) ->
     if !replica.membership().is_owner(&device.signing_public()) {
         bail!("seul le candidat (propriétaire du dossier) peut le partager");
     }
-    let keys = replica
-        .epoch_keys()
-        .ok_or_else(|| anyhow!("clés du dossier indisponibles sur cet appareil"))?;
-    let entry = membership::add(replica.membership(), &device, &member, role, &keys)?;
+    // Applied in memory, kept only once the relay has it (saved after the publication).
+    let entry = replica.add_member(&device, &member, role)?;
     let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
     publish(&mut link, id, &entry, "le partage").await?;
-    replica.apply_membership(&device, &[entry])?;
     home.save(&mut replica)?;
     Ok(())
 }
@@ -378,9 +375,8 @@ pub async fn dossier_remove(home: &Home, id: &str, identity: &str) -> Result<()>
     if state.role_of(&member.signing).is_none() {
         bail!("cette identité n'est pas membre du dossier");
     }
-    let entry = membership::remove(state, &device, &member.signing, &EpochKeys::generate())?;
+    let entry = replica.remove_member(&device, &member.signing)?;
     publish(&mut link, id, &entry, "le retrait").await?;
-    replica.apply_membership(&device, &[entry])?;
     home.save(&mut replica)?;
     println!("{}", replica.membership().epoch);
     Ok(())
