@@ -23,6 +23,7 @@
 //! Writes `target/bench/soak.json`.
 
 mod support;
+use support::many::{connect, recv, send};
 use support::start_relay;
 
 use std::collections::BTreeMap;
@@ -33,17 +34,13 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
-use livret_shared::keys::{DeviceSecret, EpochKeys};
-use livret_shared::membership::{Role, SignedEntry};
+use livret_shared::keys::DeviceSecret;
+use livret_shared::membership::SignedEntry;
 use livret_shared::protocol::{self, ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
 use tokio_tungstenite::tungstenite::Message;
 
 const MEMBERS: usize = 10;
-/// Clients per source address (the relay allows 64).
-const PER_ADDRESS: usize = 40;
-
-type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
 /// Counters every client adds to, read by the sampler.
 #[derive(Default)]
@@ -52,41 +49,6 @@ struct Totals {
     acked: AtomicU64,
     received: AtomicU64,
     reconnects: AtomicU64,
-}
-
-/// Connects from `source` (a loopback address of its own) and logs in.
-async fn connect(relay: SocketAddr, source: Ipv4Addr, device: &DeviceSecret) -> Ws {
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket
-        .bind(SocketAddr::new(source.into(), 0))
-        .expect("bind a loopback source address");
-    let stream = socket.connect(relay).await.expect("connect");
-    stream.set_nodelay(true).expect("nodelay");
-    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{relay}/api/v1/sync"), stream)
-        .await
-        .expect("websocket");
-    let ServerMsg::Challenge { nonce } = recv(&mut ws).await else {
-        panic!("expected a challenge")
-    };
-    let origin = protocol::Origin::parse(&format!("http://{relay}")).expect("origin");
-    send(&mut ws, &protocol::hello(&origin, &nonce, device)).await;
-    assert_eq!(recv(&mut ws).await, ServerMsg::Welcome);
-    ws
-}
-
-async fn send(ws: &mut Ws, msg: &ClientMsg) {
-    ws.send(Message::Binary(protocol::encode(msg).into()))
-        .await
-        .expect("send");
-}
-
-async fn recv(ws: &mut Ws) -> ServerMsg {
-    loop {
-        match ws.next().await.expect("relay open").expect("frame") {
-            Message::Binary(b) => return protocol::decode(&b).expect("server message"),
-            _ => continue,
-        }
-    }
 }
 
 /// One device: its keys, replica and what it has seen of its co-members.
@@ -338,48 +300,23 @@ fn arg(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// A dossier of ten: the owner's replica lays out one fiche per member, everyone starts
-/// from that state.
+/// A dossier of ten laid out by its owner (`support::laid_out_dossier`), as soak devices.
 fn prepare(seed: u64) -> (DossierId, Vec<SignedEntry>, Vec<u8>, Vec<Device>) {
-    let owner = DeviceSecret::generate();
-    let key = EpochKeys::generate();
-    let id = DossierId::generate();
-    let (mut owner_replica, genesis) =
-        Replica::create(&owner, id, key.duplicate()).expect("create");
-    let mut log = vec![genesis];
-    let mut secrets = vec![owner];
-    for _ in 1..MEMBERS {
-        let advisor = DeviceSecret::generate();
-        let entry = owner_replica
-            .add_member(&secrets[0], &advisor.id(), Role::Advisor)
-            .expect("add");
-        log.push(entry);
-        secrets.push(advisor);
-    }
-    for m in 0..MEMBERS {
-        owner_replica
-            .dossier()
-            .set(&format!("fiches.{m}.contexte"), "")
-            .expect("fiche");
-    }
-    let initial = owner_replica
-        .flush(&secrets[0], random_nonce())
-        .expect("seal")
-        .expect("an envelope");
-    // Acknowledged before the clients start (pushed by `main`).
-    owner_replica.acknowledged(1);
-    let mut owner_replica = Some(owner_replica);
-    let owner_key = secrets[0].signing_public();
-    let devices = secrets
+    let support::LaidOut {
+        id,
+        log,
+        initial,
+        members,
+    } = support::laid_out_dossier(MEMBERS);
+    let owner_key = members[0].0.signing_public();
+    let devices = members
         .into_iter()
         .enumerate()
-        .map(|(m, secret)| {
-            let replica = owner_replica.take().unwrap_or_else(|| {
-                let mut r = Replica::join(&secret, log.clone()).expect("join");
-                r.receive(std::slice::from_ref(&initial))
-                    .expect("initial state");
-                r
-            });
+        .map(|(m, (secret, mut replica))| {
+            if m == 0 {
+                // Acknowledged before the clients start (pushed by `main`).
+                replica.acknowledged(1);
+            }
             Device {
                 secret,
                 replica,
@@ -427,7 +364,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let source = |i: usize| Ipv4Addr::new(127, 0, 0, 2 + (i / PER_ADDRESS) as u8);
+    let source = support::many::source;
     println!(
         "soak: {clients} clients in {dossiers} dossiers of {MEMBERS}, typing for {minutes} min"
     );

@@ -15,6 +15,7 @@
 //! Writes `target/bench/throughput.json`.
 
 mod support;
+use support::many::{Ws, connect, recv, send};
 use support::start_relay;
 
 use std::sync::Arc;
@@ -22,10 +23,9 @@ use std::time::Instant;
 
 use futures_util::{SinkExt, StreamExt};
 use livret_shared::envelope::{DossierId, random_nonce};
-use livret_shared::keys::{DeviceSecret, EpochKeys};
-use livret_shared::membership::{Role, SignedEntry};
+use livret_shared::keys::DeviceSecret;
+use livret_shared::membership::SignedEntry;
 use livret_shared::protocol::{self, ClientMsg, ServerMsg};
-use livret_shared::sync::Replica;
 use tokio_tungstenite::tungstenite::Message;
 
 const MEMBERS: usize = 10;
@@ -44,40 +44,6 @@ fn cpu_seconds(pid: u32) -> f64 {
     ticks / 100.0
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn send(ws: &mut Ws, msg: &ClientMsg) {
-    ws.send(Message::Binary(protocol::encode(msg).into()))
-        .await
-        .expect("send");
-}
-
-async fn recv(ws: &mut Ws) -> ServerMsg {
-    loop {
-        match ws.next().await.expect("relay open").expect("frame") {
-            Message::Binary(b) => return protocol::decode(&b).expect("server message"),
-            _ => continue,
-        }
-    }
-}
-
-async fn connect(addr: &str, device: &DeviceSecret) -> Ws {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/sync"))
-        .await
-        .expect("connect");
-    if let tokio_tungstenite::MaybeTlsStream::Plain(s) = ws.get_ref() {
-        s.set_nodelay(true).expect("nodelay");
-    }
-    let ServerMsg::Challenge { nonce } = recv(&mut ws).await else {
-        panic!("expected a challenge")
-    };
-    let origin = protocol::Origin::parse(&format!("http://{addr}")).expect("origin");
-    send(&mut ws, &protocol::hello(&origin, &nonce, device)).await;
-    assert_eq!(recv(&mut ws).await, ServerMsg::Welcome);
-    ws
-}
-
 /// One dossier: its membership log and, per member, the envelopes it will push.
 struct Dossier {
     id: DossierId,
@@ -94,43 +60,17 @@ fn prepare(dossiers: usize, per_client: usize) -> Vec<Dossier> {
             .collect();
     (0..dossiers)
         .map(|_| {
-            let owner = DeviceSecret::generate();
-            let key = EpochKeys::generate();
-            let id = DossierId::generate();
-            let (mut owner_replica, genesis) =
-                Replica::create(&owner, id, key.duplicate()).expect("create");
-            let mut log = vec![genesis];
-            let mut devices = vec![owner];
-            for _ in 1..MEMBERS {
-                let advisor = DeviceSecret::generate();
-                let entry = owner_replica
-                    .add_member(&devices[0], &advisor.id(), Role::Advisor)
-                    .expect("add");
-                log.push(entry);
-                devices.push(advisor);
-            }
             // The owner lays out one fiche per member; everyone starts from that state.
-            for m in 0..MEMBERS {
-                owner_replica
-                    .dossier()
-                    .set(&format!("fiches.{m}.contexte"), "")
-                    .expect("fiche");
-            }
-            let initial = owner_replica
-                .flush(&devices[0], random_nonce())
-                .expect("seal")
-                .expect("an envelope");
-            let mut owner_replica = Some(owner_replica);
-            let members = devices
+            let support::LaidOut {
+                id,
+                log,
+                initial,
+                members,
+            } = support::laid_out_dossier(MEMBERS);
+            let members = members
                 .into_iter()
                 .enumerate()
-                .map(|(m, device)| {
-                    let mut replica = owner_replica.take().unwrap_or_else(|| {
-                        let mut r = Replica::join(&device, log.clone()).expect("join");
-                        r.receive(std::slice::from_ref(&initial))
-                            .expect("initial state");
-                        r
-                    });
+                .map(|(m, (device, mut replica))| {
                     let field = format!("fiches.{m}.contexte");
                     let envelopes = (0..per_client)
                         .map(|i| {
@@ -258,10 +198,11 @@ fn main() {
         .build()
         .expect("runtime");
 
+    let relay_addr: std::net::SocketAddr = relay.addr.parse().expect("relay address");
     let report = runtime.block_on(async {
         // Register every dossier's membership, then connect and subscribe every member.
         for d in &plan {
-            let mut ws = connect(&relay.addr, &d.members[0].0).await;
+            let mut ws = connect(relay_addr, support::many::source(0), &d.members[0].0).await;
             send(
                 &mut ws,
                 &ClientMsg::Create {
@@ -289,7 +230,7 @@ fn main() {
             }
         }
         for d in &plan {
-            let mut ws = connect(&relay.addr, &d.members[0].0).await;
+            let mut ws = connect(relay_addr, support::many::source(0), &d.members[0].0).await;
             send(
                 &mut ws,
                 &ClientMsg::Push {
@@ -304,7 +245,7 @@ fn main() {
         for d in plan {
             let expect_received = (MEMBERS - 1) * per_client;
             for (device, envelopes) in d.members {
-                let mut ws = connect(&relay.addr, &device).await;
+                let mut ws = connect(relay_addr, support::many::source(tasks.len()), &device).await;
                 send(
                     &mut ws,
                     &ClientMsg::Subscribe {

@@ -143,3 +143,116 @@ pub fn recv(ws: &mut Ws) -> ServerMsg {
         }
     }
 }
+
+/// A dossier of `members` devices, the owner first and advisors after: the owner lays out one
+/// fiche per member (`fiches.<m>.contexte`) in its first envelope (`initial`, counter 1, not
+/// acknowledged), and every member's replica starts from that state.
+pub struct LaidOut {
+    pub id: DossierId,
+    pub log: Vec<membership::SignedEntry>,
+    pub initial: Vec<u8>,
+    pub members: Vec<(DeviceSecret, Replica)>,
+}
+
+pub fn laid_out_dossier(members: usize) -> LaidOut {
+    let owner = DeviceSecret::generate();
+    let id = DossierId::generate();
+    let (mut owner_replica, genesis) =
+        Replica::create(&owner, id, EpochKeys::generate()).expect("create");
+    let mut log = vec![genesis];
+    let mut secrets = vec![owner];
+    for _ in 1..members {
+        let advisor = DeviceSecret::generate();
+        let entry = owner_replica
+            .add_member(&secrets[0], &advisor.id(), membership::Role::Advisor)
+            .expect("add");
+        log.push(entry);
+        secrets.push(advisor);
+    }
+    for m in 0..members {
+        owner_replica
+            .dossier()
+            .set(&format!("fiches.{m}.contexte"), "")
+            .expect("fiche");
+    }
+    let initial = owner_replica
+        .flush(&secrets[0], random_nonce())
+        .expect("seal")
+        .expect("an envelope");
+    let mut owner_replica = Some(owner_replica);
+    let members = secrets
+        .into_iter()
+        .map(|secret| {
+            let replica = owner_replica.take().unwrap_or_else(|| {
+                let mut r = Replica::join(&secret, log.clone()).expect("join");
+                r.receive(std::slice::from_ref(&initial))
+                    .expect("initial state");
+                r
+            });
+            (secret, replica)
+        })
+        .collect();
+    LaidOut {
+        id,
+        log,
+        initial,
+        members,
+    }
+}
+
+/// The async side, for benches with many clients at once (`soak`, `throughput`).
+pub mod many {
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    use futures_util::{SinkExt, StreamExt};
+    use livret_shared::keys::DeviceSecret;
+    use livret_shared::protocol::{self, ClientMsg, ServerMsg};
+    use tokio_tungstenite::tungstenite::Message;
+
+    pub type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+    /// Clients per source address (the relay allows 64 per address).
+    const PER_ADDRESS: usize = 40;
+
+    /// The loopback address client `i` connects from: 127.0.0.2 onwards, forty clients
+    /// each, under the relay's limit per address.
+    pub fn source(i: usize) -> Ipv4Addr {
+        Ipv4Addr::new(127, 0, 0, 2 + (i / PER_ADDRESS) as u8)
+    }
+
+    /// Connects from `source` (a loopback address of its own) and logs in.
+    pub async fn connect(relay: SocketAddr, source: Ipv4Addr, device: &DeviceSecret) -> Ws {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(SocketAddr::new(source.into(), 0))
+            .expect("bind a loopback source address");
+        let stream = socket.connect(relay).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        let (mut ws, _) =
+            tokio_tungstenite::client_async(format!("ws://{relay}/api/v1/sync"), stream)
+                .await
+                .expect("websocket");
+        let ServerMsg::Challenge { nonce } = recv(&mut ws).await else {
+            panic!("expected a challenge")
+        };
+        let origin = protocol::Origin::parse(&format!("http://{relay}")).expect("origin");
+        send(&mut ws, &protocol::hello(&origin, &nonce, device)).await;
+        assert_eq!(recv(&mut ws).await, ServerMsg::Welcome);
+        ws
+    }
+
+    pub async fn send(ws: &mut Ws, msg: &ClientMsg) {
+        ws.send(Message::Binary(protocol::encode(msg).into()))
+            .await
+            .expect("send");
+    }
+
+    pub async fn recv(ws: &mut Ws) -> ServerMsg {
+        loop {
+            match ws.next().await.expect("relay open").expect("frame") {
+                Message::Binary(b) => return protocol::decode(&b).expect("server message"),
+                _ => continue,
+            }
+        }
+    }
+}
