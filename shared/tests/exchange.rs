@@ -1,126 +1,20 @@
 //! The sync exchange (`livret_shared::exchange`) driven against an in-memory relay that
-//! speaks the protocol with the relay's acceptance rules: membership entries folded by
-//! `Membership::apply`, envelopes checked by `protocol::check_envelope`, catch-ups cut by
-//! the relay's `Framer` (with a small budget, so they come in several frames).
+//! speaks the protocol with the relay's acceptance rules (`support::MemRelay::handle`:
+//! membership entries folded by `Membership::apply`, envelopes checked by
+//! `protocol::check_envelope`, catch-ups cut by the relay's `Framer` with a small budget, so
+//! they come in several frames).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
-use livret_shared::catchup::Framer;
-use livret_shared::envelope::{DossierId, Envelope, random_nonce};
+use livret_shared::envelope::{DossierId, random_nonce};
 use livret_shared::exchange::{Exchange, ExchangeError};
 use livret_shared::keys::{DeviceSecret, EpochKeys};
-use livret_shared::membership::{Membership, Role, SignedEntry};
-use livret_shared::protocol::{Accept, ClientMsg, Rejection, ServerMsg, check_envelope};
+use livret_shared::membership::{Role, SignedEntry};
+use livret_shared::protocol::{ClientMsg, Rejection, ServerMsg};
 use livret_shared::sync::Replica;
 
-#[derive(Default)]
-struct MemRelay {
-    /// A relay that refuses every push with this reason (full, or broken).
-    refuse_pushes: Option<Rejection>,
-    log: Vec<SignedEntry>,
-    envelopes: BTreeMap<([u8; 32], u64), Vec<u8>>,
-    order: Vec<Vec<u8>>,
-}
-
-fn refused(reason: Rejection) -> ServerMsg {
-    ServerMsg::Rejected {
-        reason,
-        detail: reason.as_str().to_string(),
-    }
-}
-
-impl MemRelay {
-    fn membership(&self) -> Option<Membership> {
-        Membership::from_log(&self.log).ok()
-    }
-
-    /// What the relay answers `me`'s message.
-    fn handle(&mut self, me: [u8; 32], msg: ClientMsg) -> Vec<ServerMsg> {
-        match msg {
-            ClientMsg::Create { entry } => {
-                let entry = SignedEntry::from_bytes(&entry).unwrap();
-                if !self.log.is_empty() || Membership::genesis(&entry).is_err() {
-                    return vec![refused(Rejection::Forbidden)];
-                }
-                let dossier = entry.body.dossier;
-                self.log.push(entry);
-                vec![ServerMsg::MembershipOk { dossier, seq: 0 }]
-            }
-            ClientMsg::Membership { dossier, entry } => {
-                let entry = SignedEntry::from_bytes(&entry).unwrap();
-                let Some(mut state) = self.membership() else {
-                    return vec![refused(Rejection::UnknownDossier)];
-                };
-                if state.apply(&entry).is_err() {
-                    return vec![refused(Rejection::Forbidden)];
-                }
-                let seq = entry.body.seq;
-                self.log.push(entry);
-                vec![ServerMsg::MembershipOk { dossier, seq }]
-            }
-            ClientMsg::Subscribe { dossier, since } => {
-                let Some(state) = self.membership() else {
-                    return vec![refused(Rejection::UnknownDossier)];
-                };
-                let since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
-                let mut framer = Framer::with_budget(dossier, 1500);
-                for e in &self.log {
-                    framer.entry(e.to_bytes());
-                }
-                if state.role_of(&me).is_none() {
-                    let mut answer = framer.finish(None);
-                    answer.push(refused(Rejection::Forbidden));
-                    return answer;
-                }
-                for bytes in &self.order {
-                    let h = Envelope::parse(bytes).unwrap().header;
-                    if h.counter > since.get(&h.writer).copied().unwrap_or(0) {
-                        framer.envelope(bytes.clone());
-                    }
-                }
-                framer.finish(None)
-            }
-            ClientMsg::Push { .. } if self.refuse_pushes.is_some() => {
-                vec![refused(self.refuse_pushes.unwrap())]
-            }
-            ClientMsg::Push { envelope } => {
-                let env = Envelope::parse(&envelope).unwrap();
-                let (writer, counter) = (env.header.writer, env.header.counter);
-                let last = self
-                    .envelopes
-                    .keys()
-                    .filter(|(w, _)| *w == writer)
-                    .map(|(_, c)| *c)
-                    .max()
-                    .unwrap_or(0);
-                let stored = self.envelopes.get(&(writer, counter)).map(Vec::as_slice);
-                let state = self.membership();
-                match check_envelope(&envelope, state.as_ref(), last, stored) {
-                    Ok((h, accept)) => {
-                        if accept == Accept::Append {
-                            self.envelopes.insert((writer, counter), envelope.clone());
-                            self.order.push(envelope);
-                        }
-                        vec![ServerMsg::Ack {
-                            dossier: h.dossier,
-                            writer,
-                            counter,
-                        }]
-                    }
-                    Err(reason) => vec![refused(reason)],
-                }
-            }
-            ClientMsg::JuryKeys { dossier } => vec![ServerMsg::JuryKeys {
-                dossier,
-                epoch: self.membership().map_or(0, |m| m.epoch),
-                key_id: None,
-                granted: Vec::new(),
-                grants: Vec::new(),
-            }],
-            other => panic!("not part of a sync: {other:?}"),
-        }
-    }
-}
+mod support;
+use support::{MemRelay, refused};
 
 struct Device {
     secret: DeviceSecret,

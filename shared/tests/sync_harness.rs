@@ -2,56 +2,15 @@
 //! several devices editing offline, envelopes delivered in random order with duplicates.
 //! Every replica must end with the same document.
 
-use std::collections::BTreeMap;
-
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::keys::{DeviceSecret, EpochKeys};
-use livret_shared::membership::{self, Membership, Role, SignedEntry};
-use livret_shared::protocol::{Accept, Rejection, check_envelope};
+use livret_shared::membership::{self, Role};
+use livret_shared::protocol::{Accept, Rejection};
 use livret_shared::sync::Replica;
 use proptest::prelude::*;
 
-/// The relay's logic without sockets: membership log + per-writer append-only logs.
-#[derive(Default)]
-struct MemRelay {
-    log: Vec<SignedEntry>,
-    envelopes: BTreeMap<([u8; 32], u64), Vec<u8>>,
-    order: Vec<Vec<u8>>,
-}
-
-impl MemRelay {
-    fn membership(&self) -> Membership {
-        Membership::from_log(&self.log).unwrap()
-    }
-
-    /// The last counter stored for `writer` (0: none yet).
-    fn last_counter(&self, writer: &[u8; 32]) -> u64 {
-        self.envelopes
-            .keys()
-            .filter(|(w, _)| w == writer)
-            .map(|(_, c)| *c)
-            .max()
-            .unwrap_or(0)
-    }
-
-    fn push(&mut self, bytes: &[u8]) -> Result<Accept, Rejection> {
-        let env = Envelope::parse(bytes).map_err(|_| Rejection::Malformed)?;
-        let writer = env.header.writer;
-        let last = self.last_counter(&writer);
-        let stored = self
-            .envelopes
-            .get(&(writer, env.header.counter))
-            .map(Vec::as_slice);
-        let membership = self.membership();
-        let (header, accept) = check_envelope(bytes, Some(&membership), last, stored)?;
-        if accept == Accept::Append {
-            self.envelopes
-                .insert((header.writer, header.counter), bytes.to_vec());
-            self.order.push(bytes.to_vec());
-        }
-        Ok(accept)
-    }
-}
+mod support;
+use support::MemRelay;
 
 struct Device {
     secret: DeviceSecret,
