@@ -584,18 +584,16 @@ impl CatchUp {
                 &self.envelopes,
                 self.active_snapshot,
             )
-            .map(|received| {
-                // Set aside, the rest applied (`Replica::receive`): said to the console for
-                // whoever looks into it; the dossier itself goes on.
-                for q in &received.quarantined {
-                    leptos::logging::warn!(
-                        "enveloppe n° {} mise de côté : {}",
-                        q.counter,
-                        q.reason
-                    );
-                }
-            })
+            .map(|received| warn_set_aside(&received))
             .map_err(|e| e.to_string())
+    }
+}
+
+/// Envelopes set aside, the rest applied (`Replica::receive`): said to the console for
+/// whoever looks into it; the dossier itself goes on.
+fn warn_set_aside(received: &livret_shared::sync::Received) {
+    for q in &received.quarantined {
+        leptos::logging::warn!("enveloppe n° {} mise de côté : {}", q.counter, q.reason);
     }
 }
 
@@ -1356,11 +1354,7 @@ async fn sync_exchange(socket: &Socket) -> Result<bool, String> {
             }
         }
     }
-    // Set aside, the rest applied (`Replica::receive`): said to the console for whoever
-    // looks into it; the dossier itself goes on.
-    for q in &exchange.received().quarantined {
-        leptos::logging::warn!("enveloppe n° {} mise de côté : {}", q.counter, q.reason);
-    }
+    warn_set_aside(exchange.received());
     save_open().await?;
     if exchange.caught_up_envelopes() >= COMPACT_AFTER && with_open(|r| r.may_write_dossier())? {
         // A courtesy to the next device: refused (someone wrote meanwhile), it waits for the
