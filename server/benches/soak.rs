@@ -48,6 +48,8 @@ struct Totals {
     sealed: AtomicU64,
     acked: AtomicU64,
     received: AtomicU64,
+    /// Envelopes of others received again (already had): what catch-ups sent for nothing.
+    received_again: AtomicU64,
     reconnects: AtomicU64,
 }
 
@@ -97,10 +99,17 @@ impl Device {
         sealed
     }
 
-    /// What to ask the relay for on reconnecting: what this device has of each writer.
+    /// What to ask the relay for on reconnecting: what this device has of each writer, the
+    /// higher of what it counted and what its replica holds. (The replica is not given what
+    /// arrives, so it still says "counter 1" of the owner's first envelope: letting that
+    /// override the count asked the owner's whole history again at every reconnection, a
+    /// catch-up growing with the run that passed for the relay's memory growing.)
     fn since(&self) -> Vec<([u8; 32], u64)> {
         let mut since: BTreeMap<[u8; 32], u64> = self.seen.clone();
-        since.extend(self.replica.since());
+        for (writer, counter) in self.replica.since() {
+            let had = since.entry(writer).or_default();
+            *had = (*had).max(counter);
+        }
         since.into_iter().collect()
     }
 
@@ -125,6 +134,8 @@ impl Device {
                     if header.counter > *seen {
                         *seen = header.counter;
                         totals.received.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        totals.received_again.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             }
@@ -511,6 +522,10 @@ fn main() {
         delivered as f64 / expected_deliveries.max(1) as f64
     );
     println!(
+        "{} received again (catch-ups overlapping what a device had)",
+        totals.received_again.load(Ordering::Relaxed)
+    );
+    println!(
         "{} reconnections; relay data {:.1} MiB on disk",
         totals.reconnects.load(Ordering::Relaxed),
         db_bytes as f64 / 1048576.0
@@ -544,6 +559,7 @@ fn main() {
             "acknowledged": acked,
             "delivered": delivered,
             "expected_deliveries": expected_deliveries,
+            "received_again": totals.received_again.load(Ordering::Relaxed),
             "reconnections": totals.reconnects.load(Ordering::Relaxed),
             "relay_rss_after_warmup_kib": warm,
             "relay_rss_last_fifth_max_kib": late_max,
