@@ -16,8 +16,15 @@ cargo fmt --all --check
 step "web app (wasm32)"
 bash scripts/build-app.sh
 
-step "cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+# Clippy and the tests share one build: clippy's driver, as the compiler of the workspace's
+# own crates, lints them and compiles them too (what `cargo clippy` would say, -D warnings,
+# every target and feature). `cargo clippy` then `cargo test` checked every dependency for
+# clippy and compiled it again for the tests (both runs took 6.5 and 10.5 minutes here).
+# The variables stay set for the run below, or cargo would compile the workspace again.
+export RUSTC_WORKSPACE_WRAPPER="$(rustc --print sysroot)/bin/clippy-driver"
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+step "cargo clippy -D warnings, with the test build (every target and feature)"
+cargo test --workspace --all-targets --all-features --no-run --quiet
 
 step "cargo test (unit, seeds, CLI, relay and browser end to end)"
 cargo test --workspace --all-features
