@@ -541,22 +541,13 @@ async fn connect(
     // Signed for the relay this page came from: passed on by another relay, it fails there.
     let origin = protocol::Origin::parse(&url).ok_or_else(address_unreadable)?;
     let (device, signature) = answer(&protocol::login_message(&origin, &nonce))?;
-    send(
-        &socket,
-        &ClientMsg::Hello {
-            device,
-            signature: signature.to_vec(),
-        },
-    )?;
-    match next_message(&socket).await? {
-        ServerMsg::Welcome => Ok(socket),
-        ServerMsg::Rejected { detail, .. } => Err(relay_said(&detail)),
-        _ => Err(i18n::t(
-            "réponse inattendue du relais",
-            "unexpected answer from the relay",
-        )
-        .into()),
-    }
+    send(&socket, &protocol::login(device, signature))?;
+    protocol::login_answer(next_message(&socket).await?).map_err(|refused| match refused {
+        protocol::LoginRefused::Refused(detail) => relay_said(&detail),
+        other if i18n::en() => other.english(),
+        other => other.to_string(),
+    })?;
+    Ok(socket)
 }
 
 /// [`connect`] as this browser's device.

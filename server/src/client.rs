@@ -142,13 +142,9 @@ impl Link {
         let origin =
             Origin::parse(base).ok_or_else(|| anyhow!("{relay} : adresse du relais illisible"))?;
         link.send(&protocol::hello(&origin, &nonce, device)).await?;
-        match link.next().await? {
-            ServerMsg::Welcome => Ok(link),
-            ServerMsg::Rejected { detail, .. } => {
-                bail!("{relay} : authentification refusée ({detail})")
-            }
-            _ => bail!("{relay} : réponse inattendue du relais"),
-        }
+        protocol::login_answer(link.next().await?)
+            .map_err(|refused| anyhow!("{relay} : {refused}"))?;
+        Ok(link)
     }
 
     pub async fn send(&mut self, msg: &ClientMsg) -> Result<()> {

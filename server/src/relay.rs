@@ -1013,6 +1013,16 @@ pub(crate) fn rejected(
     vec![refusal(relay, reason, detail)]
 }
 
+/// The answer to a device of protocol 1 (its login carried no version): update, in words it
+/// shows as they are.
+fn outdated_device(relay: &Relay) -> Vec<ServerMsg> {
+    rejected(
+        relay,
+        Rejection::NotAuthenticated,
+        protocol::OUTDATED_DEVICE,
+    )
+}
+
 async fn handle(
     relay: &Arc<Relay>,
     connection: u64,
@@ -1027,17 +1037,32 @@ async fn handle(
         Err((reason, detail)) => return rejected(relay, reason, detail),
     };
     let Some(verifier) = device.as_ref() else {
-        let ClientMsg::Hello {
+        let ClientMsg::Login {
+            protocol: version,
             device: key,
             signature,
         } = msg
         else {
+            return match msg {
+                ClientMsg::Hello { .. } => outdated_device(relay),
+                _ => rejected(
+                    relay,
+                    Rejection::NotAuthenticated,
+                    "authentification requise",
+                ),
+            };
+        };
+        if !protocol::PROTOCOLS_SPOKEN.contains(&version) {
             return rejected(
                 relay,
-                Rejection::NotAuthenticated,
-                "authentification requise",
+                Rejection::UnsupportedProtocol,
+                format!(
+                    "protocole {version} inconnu de ce relais (il parle {} à {})",
+                    protocol::PROTOCOLS_SPOKEN.start(),
+                    protocol::PROTOCOLS_SPOKEN.end()
+                ),
             );
-        };
+        }
         let verifier =
             protocol::check_hello(&challenge.origins, &challenge.nonce, &key, &signature);
         let Some(verifier) = verifier else {
@@ -1049,7 +1074,8 @@ async fn handle(
     };
     let me = *verifier.signer();
     match msg {
-        ClientMsg::Hello { .. } => vec![ServerMsg::Welcome],
+        ClientMsg::Login { .. } => vec![ServerMsg::Welcome],
+        ClientMsg::Hello { .. } => outdated_device(relay),
         ClientMsg::PutPiece {
             dossier,
             blob,

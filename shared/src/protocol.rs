@@ -12,12 +12,20 @@ use crate::evidence::BlobId;
 use crate::keys::Verifier;
 use crate::membership::{Membership, Role};
 
-/// Device → relay.
+/// The version of these messages. A device says which it speaks when it logs in
+/// ([`ClientMsg::Login`]); a relay that does not speak it refuses the login in words the
+/// device shows ([`LoginRefused`]). Version 1 logged in with [`ClientMsg::Hello`], which
+/// carried no version. A change of any message's layout takes a new version.
+pub const PROTOCOL: u32 = 2;
+
+/// The versions this build's relay accepts at login.
+pub const PROTOCOLS_SPOKEN: std::ops::RangeInclusive<u32> = 2..=PROTOCOL;
+
+/// Device → relay. New kinds go at the end: the wire names a kind by its position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientMsg {
-    /// Answer to the relay's challenge: the device's signing key and its signature over
-    /// [`login_message`] (the relay's origin as the device knows it, and the nonce); made by
-    /// [`hello`], checked by [`check_hello`].
+    /// Protocol 1's login (no version). Still read, so that a device of that version is told
+    /// to update ([`OUTDATED_DEVICE`]) instead of failing on a message it cannot decode.
     Hello {
         device: [u8; 32],
         signature: Vec<u8>,
@@ -93,6 +101,14 @@ pub enum ClientMsg {
         epoch: u32,
         key_id: [u8; 16],
         grants: Vec<([u8; 32], Vec<u8>)>,
+    },
+    /// Answer to the relay's challenge, in the protocol version the device speaks: its
+    /// signing key and its signature over [`login_message`] (the relay's origin as the
+    /// device knows it, and the nonce); made by [`login`], checked by [`check_hello`].
+    Login {
+        protocol: u32,
+        device: [u8; 32],
+        signature: Vec<u8>,
     },
 }
 
@@ -269,9 +285,73 @@ pub fn login_message(origin: &Origin, nonce: &[u8; 32]) -> Vec<u8> {
 
 /// A device's answer to the challenge of the relay it believes is at `origin`.
 pub fn hello(origin: &Origin, nonce: &[u8; 32], device: &crate::keys::DeviceSecret) -> ClientMsg {
-    ClientMsg::Hello {
-        device: device.signing_public(),
-        signature: device.sign(&login_message(origin, nonce)).to_vec(),
+    login(
+        device.signing_public(),
+        device.sign(&login_message(origin, nonce)),
+    )
+}
+
+/// The login of a device whose key signed [`login_message`] elsewhere (the app's key
+/// lives behind its lock), in this build's protocol version.
+pub fn login(device: [u8; 32], signature: [u8; 64]) -> ClientMsg {
+    ClientMsg::Login {
+        protocol: PROTOCOL,
+        device,
+        signature: signature.to_vec(),
+    }
+}
+
+/// What the relay tells a device of protocol 1 (which shows it as is).
+pub const OUTDATED_DEVICE: &str = "Cette version de Livret est trop ancienne pour ce relais : \
+     rechargez la page ou mettez à jour livret. / This version of Livret is too old for this \
+     relay: reload the page or update livret.";
+
+/// Why a relay did not let a device in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoginRefused {
+    /// The relay is of an older version than this device (it could not read the login).
+    #[error("le relais est d'une version plus ancienne que cet appareil : il doit être mis à jour")]
+    RelayOutdated,
+    /// This device speaks a version the relay no longer accepts.
+    #[error("cette version de Livret est trop ancienne pour le relais : mettez-la à jour")]
+    DeviceOutdated,
+    /// Refused for another reason, in the relay's words.
+    #[error("authentification refusée ({0})")]
+    Refused(String),
+    #[error("réponse inattendue du relais")]
+    Unexpected,
+}
+
+impl LoginRefused {
+    pub fn english(&self) -> String {
+        match self {
+            LoginRefused::RelayOutdated => {
+                "the relay runs an older version than this device: it must be updated".into()
+            }
+            LoginRefused::DeviceOutdated => {
+                "this version of Livret is too old for the relay: update it".into()
+            }
+            LoginRefused::Refused(detail) => format!("login refused ({detail})"),
+            LoginRefused::Unexpected => "unexpected answer from the relay".into(),
+        }
+    }
+}
+
+/// The relay's answer to a [`login`]: in, or why not. A relay of protocol 1 cannot decode
+/// the login and answers `Malformed`, which is only ever its answer to an unreadable login.
+pub fn login_answer(answer: ServerMsg) -> Result<(), LoginRefused> {
+    match answer {
+        ServerMsg::Welcome => Ok(()),
+        ServerMsg::Rejected {
+            reason: Rejection::Malformed,
+            ..
+        } => Err(LoginRefused::RelayOutdated),
+        ServerMsg::Rejected {
+            reason: Rejection::UnsupportedProtocol,
+            ..
+        } => Err(LoginRefused::DeviceOutdated),
+        ServerMsg::Rejected { detail, .. } => Err(LoginRefused::Refused(detail)),
+        _ => Err(LoginRefused::Unexpected),
     }
 }
 
@@ -310,6 +390,8 @@ pub enum Rejection {
     StaleSnapshot,
     /// An evidence file or piece the relay does not have.
     NotFound,
+    /// A login in a protocol version the relay does not speak ([`PROTOCOLS_SPOKEN`]).
+    UnsupportedProtocol,
 }
 
 impl Rejection {
@@ -328,6 +410,7 @@ impl Rejection {
             Rejection::NotAuthenticated => "not_authenticated",
             Rejection::StaleSnapshot => "stale_snapshot",
             Rejection::NotFound => "not_found",
+            Rejection::UnsupportedProtocol => "unsupported_protocol",
         }
     }
 }
@@ -589,7 +672,10 @@ mod tests {
         let real = Origin::parse("https://livret.example").unwrap();
         let lure = Origin::parse("https://livret-example.fr").unwrap();
         let nonce = [7; 32];
-        let ClientMsg::Hello { device, signature } = hello(&real, &nonce, &me) else {
+        let ClientMsg::Login {
+            device, signature, ..
+        } = hello(&real, &nonce, &me)
+        else {
             unreachable!()
         };
         assert!(check_hello(std::slice::from_ref(&real), &nonce, &device, &signature).is_some());
@@ -597,10 +683,64 @@ mod tests {
         assert!(check_hello(std::slice::from_ref(&real), &[8; 32], &device, &signature).is_none());
         // A device lured to another relay signs that relay's origin: its answer, passed on
         // to the real relay with the real relay's nonce, does not log in there.
-        let ClientMsg::Hello { signature, .. } = hello(&lure, &nonce, &me) else {
+        let ClientMsg::Login { signature, .. } = hello(&lure, &nonce, &me) else {
             unreachable!()
         };
         assert!(check_hello(&[real], &nonce, &device, &signature).is_none());
+    }
+
+    #[test]
+    fn a_login_says_its_version_and_a_version_1_login_still_reads() {
+        let me = DeviceSecret::generate();
+        let origin = Origin::parse("https://livret.example").unwrap();
+        let ClientMsg::Login { protocol, .. } = hello(&origin, &[1; 32], &me) else {
+            panic!("a login")
+        };
+        assert_eq!(protocol, PROTOCOL);
+        assert!(PROTOCOLS_SPOKEN.contains(&PROTOCOL));
+        // What a device of protocol 1 sends: kind 0, its key, its signature (as postcard
+        // laid it out then). The relay must still read it, to tell that device to update.
+        let mut v1 = vec![0u8];
+        v1.extend_from_slice(&me.signing_public());
+        v1.push(64);
+        v1.extend_from_slice(&[9; 64]);
+        assert_eq!(
+            decode::<ClientMsg>(&v1),
+            Some(ClientMsg::Hello {
+                device: me.signing_public(),
+                signature: vec![9; 64],
+            })
+        );
+        // And what a relay of protocol 1 knew stays where it was: its challenge, welcome and
+        // refusals read the same (a device learns why it was refused, whatever the version).
+        assert_eq!(encode(&ServerMsg::Challenge { nonce: [3; 32] })[0], 0);
+        assert_eq!(encode(&ServerMsg::Welcome), vec![1]);
+    }
+
+    #[test]
+    fn a_refused_login_says_which_side_is_outdated() {
+        let refused = |reason| ServerMsg::Rejected {
+            reason,
+            detail: "x".into(),
+        };
+        assert_eq!(login_answer(ServerMsg::Welcome), Ok(()));
+        // A relay of protocol 1 cannot read a login of protocol 2.
+        assert_eq!(
+            login_answer(refused(Rejection::Malformed)),
+            Err(LoginRefused::RelayOutdated)
+        );
+        assert_eq!(
+            login_answer(refused(Rejection::UnsupportedProtocol)),
+            Err(LoginRefused::DeviceOutdated)
+        );
+        assert_eq!(
+            login_answer(refused(Rejection::BadSignature)),
+            Err(LoginRefused::Refused("x".into()))
+        );
+        assert_eq!(
+            login_answer(ServerMsg::Challenge { nonce: [0; 32] }),
+            Err(LoginRefused::Unexpected)
+        );
     }
 
     #[test]

@@ -248,6 +248,58 @@ fn a_snapshot_whose_sealed_covers_claim_more_is_refused_and_late_devices_keep_up
 
 type Ws = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
 
+/// A device of another protocol version: one of version 1 (its login carried no version)
+/// is told in words it can show to update; one of a version the relay does not speak
+/// learns it is the outdated side; neither gets in.
+#[test]
+fn a_device_of_another_protocol_version_is_told_which_side_to_update() {
+    let relay = Relay::start();
+    let device = DeviceSecret::generate();
+    let origin = Origin::parse(&relay.url("")).unwrap();
+    let answer_to = |login: &dyn Fn(&[u8; 32]) -> ClientMsg| {
+        let (mut ws, _) = tungstenite::connect(format!("ws://{}/api/v1/sync", relay.addr)).unwrap();
+        if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = ws.get_ref() {
+            tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        }
+        let ServerMsg::Challenge { nonce } = read(&mut ws) else {
+            panic!("no challenge")
+        };
+        ws.send(tungstenite::Message::Binary(
+            protocol::encode(&login(&nonce)).into(),
+        ))
+        .unwrap();
+        read(&mut ws)
+    };
+    // Protocol 1, signed as that version signed (the same message): refused all the same.
+    let old = answer_to(&|nonce| ClientMsg::Hello {
+        device: device.signing_public(),
+        signature: device
+            .sign(&protocol::login_message(&origin, nonce))
+            .to_vec(),
+    });
+    assert_eq!(
+        old,
+        ServerMsg::Rejected {
+            reason: Rejection::NotAuthenticated,
+            detail: protocol::OUTDATED_DEVICE.into()
+        }
+    );
+    let future = answer_to(&|nonce| ClientMsg::Login {
+        protocol: protocol::PROTOCOL + 1,
+        device: device.signing_public(),
+        signature: device
+            .sign(&protocol::login_message(&origin, nonce))
+            .to_vec(),
+    });
+    assert_eq!(
+        protocol::login_answer(future),
+        Err(protocol::LoginRefused::DeviceOutdated)
+    );
+    // This build's login gets in.
+    let now = answer_to(&|nonce| protocol::hello(&origin, nonce, &device));
+    assert_eq!(protocol::login_answer(now), Ok(()));
+}
+
 /// One login on a fresh connection to `addr`, signed for `origin`: the connection and the
 /// relay's verdict.
 fn login(addr: &str, device: &DeviceSecret, origin: &str) -> (Ws, ServerMsg) {
@@ -349,7 +401,7 @@ fn a_relay_in_the_middle_cannot_log_in_as_the_device() {
                 break protocol::decode(&b).unwrap();
             }
         };
-        assert!(matches!(hello, ClientMsg::Hello { .. }), "{hello:?}");
+        assert!(matches!(hello, ClientMsg::Login { .. }), "{hello:?}");
         relay_side
             .send(tungstenite::Message::Binary(
                 protocol::encode(&hello).into(),
