@@ -902,7 +902,7 @@ fn Rappels() -> impl IntoView {
     });
     let email = RwSignal::new(email);
     let status = RwSignal::new(None::<Result<String, String>>);
-    let run = move |jury: Option<String>| {
+    let run = move |jury: Option<livret_shared::date::Date>| {
         let to = email.get_untracked();
         spawn_local(async move {
             status.set(Some(match session::set_reminders(&to, jury).await {
@@ -932,7 +932,14 @@ fn Rappels() -> impl IntoView {
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        run(Some(date.get_untracked()));
+        match livret_shared::date::Date::parse(&date.get_untracked()) {
+            Some(jury) => run(Some(jury)),
+            None => status.set(Some(Err(t(
+                "Date du jury attendue (AAAA-MM-JJ), entre 2000 et 2200.",
+                "Jury date expected (YYYY-MM-DD), between 2000 and 2200.",
+            )
+            .into()))),
+        }
     };
     view! {
         <h4 id="titre-rappels">{move || t("Rappels avant le jury", "Reminders before the jury")}</h4>

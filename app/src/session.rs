@@ -669,9 +669,12 @@ pub async fn remove_member(identity: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Sets the jury's date (`YYYY-MM-DD`) and the address the relay reminds before it, or with
-/// no date cancels the reminders; returns when each queued reminder goes (ms since epoch).
-pub async fn set_reminders(email: &str, jury_date: Option<String>) -> Result<Vec<i64>, String> {
+/// Sets the jury's date and the address the relay reminds before it, or with no date
+/// cancels the reminders; returns when each queued reminder goes (ms since epoch).
+pub async fn set_reminders(
+    email: &str,
+    jury_date: Option<livret_shared::date::Date>,
+) -> Result<Vec<i64>, String> {
     let dossier = with_open(|r| r.id)?;
     let socket = connect_as_me().await?;
     let msg = ClientMsg::Reminders {

@@ -141,8 +141,8 @@ enum DossierCommand {
         #[arg(long, required_unless_present = "off")]
         email: Option<String>,
         /// The jury's date, YYYY-MM-DD.
-        #[arg(long, required_unless_present = "off")]
-        jury_date: Option<String>,
+        #[arg(long, required_unless_present = "off", value_parser = parse_date)]
+        jury_date: Option<livret_shared::date::Date>,
         /// Cancel the reminders not yet sent.
         #[arg(long, conflicts_with_all = ["email", "jury_date"])]
         off: bool,
@@ -335,6 +335,11 @@ enum ReferentielCommand {
     },
     /// Print the JSON Schema of the référentiel JSON.
     Schema,
+}
+
+/// `--jury-date`: a real day, `YYYY-MM-DD`.
+fn parse_date(text: &str) -> Result<livret_shared::date::Date, livret_shared::date::NotADate> {
+    livret_shared::date::Date::parse(text).ok_or(livret_shared::date::NotADate)
 }
 
 fn main() -> ExitCode {

@@ -5,6 +5,7 @@
 //! When the moments before the jury are already past but the jury is not, the latest past one
 //! goes at once, so a date set late still gets one reminder.
 
+use livret_shared::date::Date;
 use livret_shared::envelope::DossierId;
 use livret_shared::protocol::{Rejection, ServerMsg};
 
@@ -18,93 +19,6 @@ pub const DAYS_BEFORE: [i64; 3] = [30, 7, 1];
 const DAY_MS: i64 = 24 * 3600 * 1000;
 /// The hour (UTC) reminders go on their day.
 const HOUR_UTC: i64 = 8;
-
-/// A calendar date, checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Date {
-    pub year: i64,
-    pub month: u32,
-    pub day: u32,
-}
-
-impl Date {
-    /// `YYYY-MM-DD`.
-    pub fn parse(s: &str) -> Option<Date> {
-        let mut parts = s.trim().splitn(3, '-');
-        let year: i64 = parts.next()?.parse().ok()?;
-        let month: u32 = parts.next()?.parse().ok()?;
-        let day: u32 = parts.next()?.parse().ok()?;
-        if !(2000..=2200).contains(&year) || !(1..=12).contains(&month) {
-            return None;
-        }
-        let date = Date { year, month, day };
-        (day >= 1 && day <= days_in_month(year, month)).then_some(date)
-    }
-
-    /// Days since 1970-01-01 (proleptic Gregorian calendar).
-    pub fn days_since_epoch(self) -> i64 {
-        let (y, m) = if self.month <= 2 {
-            (self.year - 1, self.month + 9)
-        } else {
-            (self.year, self.month - 3)
-        };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let doy = (153 * m as i64 + 2) / 5 + self.day as i64 - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
-    }
-
-    pub fn from_days_since_epoch(days: i64) -> Date {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        Date { year, month, day }
-    }
-
-    /// "2 décembre 2026".
-    pub fn in_french(self) -> String {
-        const MONTHS: [&str; 12] = [
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ];
-        let day = if self.day == 1 {
-            "1er".to_string()
-        } else {
-            self.day.to_string()
-        };
-        format!("{day} {} {}", MONTHS[self.month as usize - 1], self.year)
-    }
-
-    pub fn iso(self) -> String {
-        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
-}
-
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
 
 /// When each reminder goes (milliseconds since the epoch) and how many days before the jury,
 /// for a jury on `jury` seen at `now`: the moments still ahead, and the latest one already
@@ -169,7 +83,7 @@ pub async fn set(
     me: &[u8; 32],
     dossier: DossierId,
     email: &str,
-    jury_date: Option<String>,
+    jury_date: Option<Date>,
 ) -> Vec<ServerMsg> {
     let mailer = match mailer_for_owner(
         relay,
@@ -181,16 +95,9 @@ pub async fn set(
         Err(refusal) => return refusal,
     };
     let now = now_ms();
-    let mails: Vec<(OutgoingMail, i64)> = match jury_date.as_deref() {
+    let mails: Vec<(OutgoingMail, i64)> = match jury_date {
         None => Vec::new(),
-        Some(text) => {
-            let Some(jury) = Date::parse(text) else {
-                return rejected(
-                    relay,
-                    Rejection::Malformed,
-                    "date du jury attendue (AAAA-MM-JJ)",
-                );
-            };
+        Some(jury) => {
             let to = match mail::parse_address(email) {
                 Ok(mailbox) => mailbox.email.to_string(),
                 Err(_) => return rejected(relay, Rejection::Malformed, "adresse e-mail invalide"),
@@ -237,33 +144,6 @@ mod tests {
 
     fn at(date: &str, hour: i64) -> i64 {
         Date::parse(date).unwrap().days_since_epoch() * DAY_MS + hour * 3600 * 1000
-    }
-
-    #[test]
-    fn dates_are_checked_and_counted_like_the_calendar() {
-        assert_eq!(Date::parse("1970-01-01"), None, "before 2000");
-        assert_eq!(
-            Date::parse("2026-11-30").unwrap().days_since_epoch(),
-            20_787
-        );
-        assert_eq!(Date::parse("2028-02-29").unwrap().iso(), "2028-02-29");
-        for bad in [
-            "2027-02-29",
-            "2026-13-01",
-            "2026-04-31",
-            "demain",
-            "2026-1",
-            "",
-        ] {
-            assert_eq!(Date::parse(bad), None, "{bad}");
-        }
-        for days in [0, 10_957, 20_787, 21_000, 60_000] {
-            assert_eq!(Date::from_days_since_epoch(days).days_since_epoch(), days);
-        }
-        assert_eq!(
-            Date::parse("2026-12-01").unwrap().in_french(),
-            "1er décembre 2026"
-        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod automerge_guard;
 pub mod catchup;
 pub mod comments;
+pub mod date;
 pub mod dossier;
 pub mod envelope;
 pub mod evidence;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::date::Date;
 use crate::envelope::DossierId;
 use crate::envelope::{Envelope, EnvelopeError, Header, Kind, MAX_ENVELOPE};
 use crate::evidence::BlobId;
@@ -83,12 +84,13 @@ pub enum ClientMsg {
     /// it): forwarded to the other connections following the dossier, never stored, no
     /// answer unless refused.
     Presence { envelope: Vec<u8> },
-    /// Sets the jury's date (`YYYY-MM-DD`) and the address the relay reminds before it
-    /// (owners only); `None` cancels the reminders not yet sent.
+    /// Sets the jury's date and the address the relay reminds before it (owners only);
+    /// `None` cancels the reminders not yet sent. A date that is not a real day does not
+    /// decode.
     Reminders {
         dossier: DossierId,
         email: String,
-        jury_date: Option<String>,
+        jury_date: Option<Date>,
     },
     /// The jury key of the dossier's current epoch: what the relay has, and the grants kept
     /// for this device (jurors only).
