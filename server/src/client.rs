@@ -183,13 +183,6 @@ pub fn identity_code(home: &Home) -> Result<()> {
     Ok(())
 }
 
-fn parse_role(role: &str) -> Result<Role> {
-    match Role::parse(role) {
-        Some(Role::Owner) | None => bail!("{role} : rôle attendu advisor ou juror"),
-        Some(r) => Ok(r),
-    }
-}
-
 /// Waits for the answer to a request, skipping live messages meant for other work.
 async fn answer(link: &mut Link, wanted: impl Fn(&ServerMsg) -> bool) -> Result<ServerMsg> {
     loop {
@@ -205,11 +198,10 @@ pub async fn dossier_invite(
     home: &Home,
     id: &str,
     email: &str,
-    role: &str,
+    role: Role,
     name: Option<String>,
 ) -> Result<()> {
     let id = parse_id(id)?;
-    let role = parse_role(role)?;
     let device = home.device()?;
     let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
     link.send(&ClientMsg::Invite {
@@ -335,10 +327,9 @@ pub async fn dossier_import(home: &Home, file: &Path, relay: &str) -> Result<()>
     Ok(())
 }
 
-pub async fn dossier_share(home: &Home, id: &str, identity: &str, role: &str) -> Result<()> {
+pub async fn dossier_share(home: &Home, id: &str, identity: &str, role: Role) -> Result<()> {
     let id = parse_id(id)?;
     let member: DeviceId = identity.parse()?;
-    let role = parse_role(role)?;
     let device = home.device()?;
     let mut replica = home.load(&device, &id)?;
     if !replica.membership().is_owner(&device.signing_public()) {

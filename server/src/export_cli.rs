@@ -59,7 +59,7 @@ pub async fn export_pdf(
     } else {
         if annexes.is_some() {
             bail!(
-                "--annexes ne sert qu'avec un export JSON : les annexes d'un dossier viennent de son relais"
+                "--annex-dir ne sert qu'avec un export JSON : les annexes d'un dossier viennent de son relais"
             );
         }
         let id = parse_id(source)?;

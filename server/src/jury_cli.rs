@@ -287,7 +287,7 @@ pub fn link(
             }
             Evidence::Annexe(n)
         }
-        _ => bail!("une fiche (--fiche) ou une annexe (--annexe)"),
+        _ => bail!("une fiche (--fiche) ou une annexe (--annex)"),
     };
     let codes = codes(list, &referentiel)?;
     name_me(&mut replica, name)?;
@@ -428,7 +428,7 @@ fn candidate_mapping_by_place(
 }
 
 /// Releases the jury's decision to the candidate: per compétence from the ratings (more
-/// than half the jurors who rated it: acquired), amended by `--acquis` / `--non-acquis`.
+/// than half the jurors who rated it: acquired), amended by `--acquired` / `--not-acquired`.
 #[allow(clippy::too_many_arguments)]
 pub fn decide(
     home: &Home,
@@ -474,7 +474,7 @@ pub fn decide(
         now_ms(),
     );
     if !matches!(decision.outcome, review::Outcome::Totale) && decision.motifs.is_empty() {
-        bail!("une validation qui n'est pas totale demande ses motifs (--motifs)");
+        bail!("une validation qui n'est pas totale demande ses motifs (--reasons)");
     }
     replica.release_decision(decision.clone())?;
     home.save(&mut replica)?;

@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use livret_shared::membership::Role;
 
 #[derive(Parser)]
 #[command(
@@ -93,8 +94,8 @@ enum Command {
         pdf: PathBuf,
         /// With a JSON export: the folder holding its annexed files (default: `annexes`
         /// beside the JSON file).
-        #[arg(long)]
-        annexes: Option<PathBuf>,
+        #[arg(long, alias = "annexes")]
+        annex_dir: Option<PathBuf>,
     },
     /// Internal: extracts a PDF's text from stdin to stdout, in the child process the relay
     /// and the CLI start under limits (see `pdf_reader`).
@@ -124,8 +125,8 @@ enum DossierCommand {
     Share {
         id: String,
         identity: String,
-        #[arg(long)]
-        role: String,
+        #[arg(long, value_enum)]
+        role: MemberRole,
     },
     /// Remove a member (owner only): a new key epoch for those who remain; the removed
     /// device keeps what it had and reads nothing written afterwards. Prints the new epoch.
@@ -198,8 +199,8 @@ enum DossierCommand {
         id: String,
         file: PathBuf,
         /// The annexe's title, as the livret prints it.
-        #[arg(long)]
-        titre: String,
+        #[arg(long, alias = "titre")]
+        title: String,
     },
     /// Mark a comment thread resolved (or open again with --reopen).
     Resolve {
@@ -212,9 +213,8 @@ enum DossierCommand {
     Invite {
         id: String,
         email: String,
-        /// advisor or juror.
-        #[arg(long)]
-        role: String,
+        #[arg(long, value_enum)]
+        role: MemberRole,
         /// Your name, as the mail shows it.
         #[arg(long)]
         name: Option<String>,
@@ -228,41 +228,59 @@ enum DossierCommand {
     Coverage { id: String },
 }
 
+/// The roles an owner gives (`--role`); the French words are accepted too.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MemberRole {
+    #[value(alias = "accompagnateur")]
+    Advisor,
+    #[value(alias = "juré", alias = "jure")]
+    Juror,
+}
+
+impl From<MemberRole> for Role {
+    fn from(role: MemberRole) -> Role {
+        match role {
+            MemberRole::Advisor => Role::Advisor,
+            MemberRole::Juror => Role::Juror,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum JuryCommand {
-    /// Annotates a passage of a field (`--champ fiches.0.taches --citation "…"`), a page of
-    /// a PDF annexe (`--annexe 5 --page 2 --citation "…"`) or a region of an image annexe
-    /// (`--annexe 6 --region 0.1,0.2,0.5,0.3`). Prints the annotation's id.
+    /// Annotates a passage of a field (`--field fiches.0.taches --quote "…"`), a page of
+    /// a PDF annexe (`--annex 5 --page 2 --quote "…"`) or a region of an image annexe
+    /// (`--annex 6 --region 0.1,0.2,0.5,0.3`). Prints the annotation's id.
     Annotate {
         id: String,
-        #[arg(long)]
-        commentaire: String,
-        #[arg(long, conflicts_with = "annexe", requires = "citation")]
-        champ: Option<String>,
-        #[arg(long)]
-        annexe: Option<u32>,
-        #[arg(long, requires = "annexe", requires = "citation")]
+        #[arg(long, alias = "commentaire")]
+        comment: String,
+        #[arg(long, alias = "champ", conflicts_with = "annex", requires = "quote")]
+        field: Option<String>,
+        #[arg(long, alias = "annexe")]
+        annex: Option<u32>,
+        #[arg(long, requires = "annex", requires = "quote")]
         page: Option<u32>,
-        #[arg(long, requires = "annexe", conflicts_with = "page")]
+        #[arg(long, requires = "annex", conflicts_with = "page")]
         region: Option<String>,
-        #[arg(long)]
-        citation: Option<String>,
+        #[arg(long, alias = "citation")]
+        quote: Option<String>,
         /// Your name as the jury's documents show it.
-        #[arg(long)]
-        nom: Option<String>,
+        #[arg(long, alias = "nom")]
+        name: Option<String>,
     },
     /// Every annotation of the jury, found again in the current text.
     Annotations { id: String },
     /// Links a fiche (its number) or an annexe to compétences or criteria: `C1,C2#1`.
     Link {
         id: String,
-        #[arg(long, conflicts_with = "annexe")]
+        #[arg(long, conflicts_with = "annex")]
         fiche: Option<usize>,
-        #[arg(long)]
-        annexe: Option<u32>,
+        #[arg(long, alias = "annexe")]
+        annex: Option<u32>,
         competences: String,
-        #[arg(long)]
-        nom: Option<String>,
+        #[arg(long, alias = "nom")]
+        name: Option<String>,
     },
     /// Rates a compétence 0–3 (non acquis, en cours d'acquisition, acquis, maîtrise).
     Rate {
@@ -271,8 +289,8 @@ enum JuryCommand {
         note: u8,
         #[arg(long)]
         justification: String,
-        #[arg(long)]
-        nom: Option<String>,
+        #[arg(long, alias = "nom")]
+        name: Option<String>,
     },
     /// The coverage matrix: each juror's view, then the jury's merged.
     Coverage { id: String },
@@ -282,14 +300,15 @@ enum JuryCommand {
         /// The jury's date (YYYY-MM-DD).
         #[arg(long)]
         date: String,
-        #[arg(long, default_value = "")]
-        motifs: String,
+        /// The jury's grounds (motifs), required unless the validation is total.
+        #[arg(long, alias = "motifs", default_value = "")]
+        reasons: String,
         /// Compétences acquired whatever the ratings say.
-        #[arg(long)]
-        acquis: Option<String>,
+        #[arg(long, alias = "acquis")]
+        acquired: Option<String>,
         /// Compétences not acquired whatever the ratings say.
-        #[arg(long)]
-        non_acquis: Option<String>,
+        #[arg(long, alias = "non-acquis")]
+        not_acquired: Option<String>,
         /// The jury's names, comma-separated (default: the jurors' names).
         #[arg(long)]
         jury: Option<String>,
@@ -383,7 +402,7 @@ fn main() -> ExitCode {
                     client::dossier_new(&home, &relay, referentiel.as_deref()).await
                 }
                 DossierCommand::Share { id, identity, role } => {
-                    client::dossier_share(&home, &id, &identity, &role).await
+                    client::dossier_share(&home, &id, &identity, role.into()).await
                 }
                 DossierCommand::Remove { id, identity } => {
                     client::dossier_remove(&home, &id, &identity).await
@@ -412,8 +431,8 @@ fn main() -> ExitCode {
                 } => client::dossier_comment(&home, &id, &path, &text, reply.as_deref(), name),
                 DossierCommand::Comments { id } => client::dossier_comments(&home, &id),
                 DossierCommand::Export { id, json } => client::dossier_export(&home, &id, &json),
-                DossierCommand::Attach { id, file, titre } => {
-                    export_cli::dossier_attach(&home, &id, &file, &titre).await
+                DossierCommand::Attach { id, file, title } => {
+                    export_cli::dossier_attach(&home, &id, &file, &title).await
                 }
                 DossierCommand::Import { file, relay } => {
                     client::dossier_import(&home, &file, &relay).await
@@ -426,7 +445,7 @@ fn main() -> ExitCode {
                     email,
                     role,
                     name,
-                } => client::dossier_invite(&home, &id, &email, &role, name).await,
+                } => client::dossier_invite(&home, &id, &email, role.into(), name).await,
                 DossierCommand::Requests { id } => client::dossier_requests(&home, &id).await,
                 DossierCommand::Decision { id } => jury_cli::decision(&home, &id),
                 DossierCommand::Coverage { id } => jury_cli::candidate_coverage(&home, &id),
@@ -436,71 +455,68 @@ fn main() -> ExitCode {
             match command {
                 JuryCommand::Annotate {
                     id,
-                    commentaire,
-                    champ,
-                    annexe,
+                    comment,
+                    field,
+                    annex,
                     page,
                     region,
-                    citation,
-                    nom,
+                    quote,
+                    name,
                 } => {
-                    let citation = citation.unwrap_or_default();
-                    let place = match (champ, annexe, page, region) {
-                        (Some(path), None, None, None) => jury_cli::Place::Field {
-                            path,
-                            quote: citation,
-                        },
+                    let quote = quote.unwrap_or_default();
+                    let place = match (field, annex, page, region) {
+                        (Some(path), None, None, None) => jury_cli::Place::Field { path, quote },
                         (None, Some(annexe), Some(page), None) => jury_cli::Place::PdfPage {
                             annexe,
                             page,
-                            quote: citation,
+                            quote,
                         },
                         (None, Some(annexe), None, Some(region)) => {
                             jury_cli::Place::ImageRegion { annexe, region }
                         }
                         _ => anyhow::bail!(
-                            "où annoter : --champ CHEMIN, --annexe N --page P, ou --annexe N --region x,y,l,h"
+                            "où annoter : --field CHEMIN, --annex N --page P, ou --annex N --region x,y,l,h"
                         ),
                     };
-                    jury_cli::annotate(&home, &id, place, &commentaire, nom.as_deref()).await
+                    jury_cli::annotate(&home, &id, place, &comment, name.as_deref()).await
                 }
                 JuryCommand::Annotations { id } => jury_cli::annotations(&home, &id),
                 JuryCommand::Link {
                     id,
                     fiche,
-                    annexe,
+                    annex,
                     competences,
-                    nom,
-                } => jury_cli::link(&home, &id, fiche, annexe, &competences, nom.as_deref()),
+                    name,
+                } => jury_cli::link(&home, &id, fiche, annex, &competences, name.as_deref()),
                 JuryCommand::Rate {
                     id,
                     competence,
                     note,
                     justification,
-                    nom,
+                    name,
                 } => jury_cli::rate(
                     &home,
                     &id,
                     &competence,
                     note,
                     &justification,
-                    nom.as_deref(),
+                    name.as_deref(),
                 ),
                 JuryCommand::Coverage { id } => jury_cli::jury_coverage(&home, &id),
                 JuryCommand::Decide {
                     id,
                     date,
-                    motifs,
-                    acquis,
-                    non_acquis,
+                    reasons,
+                    acquired,
+                    not_acquired,
                     jury,
                 } => jury_cli::decide(
                     &home,
                     &id,
                     &date,
-                    &motifs,
-                    acquis.as_deref(),
-                    non_acquis.as_deref(),
+                    &reasons,
+                    acquired.as_deref(),
+                    not_acquired.as_deref(),
                     jury.as_deref(),
                 ),
                 JuryCommand::Grille { id, date, out } => jury_cli::grille(&home, &id, &date, &out),
@@ -511,12 +527,12 @@ fn main() -> ExitCode {
         Command::Export {
             dossier,
             pdf,
-            annexes,
+            annex_dir,
         } => report(block_on(export_cli::export_pdf(
             &home,
             &dossier,
             &pdf,
-            annexes.as_deref(),
+            annex_dir.as_deref(),
         ))),
     }
 }
@@ -537,5 +553,99 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
             eprintln!("livret: {}", chain.join(" : "));
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("livret").chain(args.iter().copied()))
+    }
+
+    /// Flags are English; the French spellings of earlier versions still work (hidden), so
+    /// scripts written for them keep running.
+    #[test]
+    fn the_french_spellings_of_flags_and_roles_still_parse() {
+        let english = parse(&[
+            "jury",
+            "annotate",
+            "ID",
+            "--field",
+            "f.0",
+            "--quote",
+            "q",
+            "--comment",
+            "c",
+            "--name",
+            "N",
+        ])
+        .unwrap();
+        let french = parse(&[
+            "jury",
+            "annotate",
+            "ID",
+            "--champ",
+            "f.0",
+            "--citation",
+            "q",
+            "--commentaire",
+            "c",
+            "--nom",
+            "N",
+        ])
+        .unwrap();
+        let (
+            Command::Jury(JuryCommand::Annotate {
+                field: f1,
+                quote: q1,
+                comment: c1,
+                name: n1,
+                ..
+            }),
+            Command::Jury(JuryCommand::Annotate {
+                field: f2,
+                quote: q2,
+                comment: c2,
+                name: n2,
+                ..
+            }),
+        ) = (english.command, french.command)
+        else {
+            panic!("annotate")
+        };
+        assert_eq!((f1, q1, c1, n1), (f2, q2, c2, n2));
+        for (word, role) in [
+            ("advisor", Role::Advisor),
+            ("accompagnateur", Role::Advisor),
+            ("juror", Role::Juror),
+            ("juré", Role::Juror),
+        ] {
+            let Command::Dossier(DossierCommand::Share { role: given, .. }) =
+                parse(&["dossier", "share", "ID", "IDENTITY", "--role", word])
+                    .unwrap()
+                    .command
+            else {
+                panic!("share")
+            };
+            assert_eq!(Role::from(given), role, "{word}");
+        }
+        // An owner is never given; a day that does not exist is refused before any work.
+        assert!(parse(&["dossier", "share", "ID", "IDENTITY", "--role", "owner"]).is_err());
+        assert!(
+            parse(&[
+                "dossier",
+                "reminders",
+                "ID",
+                "--email",
+                "a@b.fr",
+                "--jury-date",
+                "2027-02-30"
+            ])
+            .is_err()
+        );
     }
 }

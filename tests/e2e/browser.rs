@@ -414,7 +414,7 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
         "3",
         "--justification",
         JUSTIFICATION,
-        "--nom",
+        "--name",
         "Jeanne Juré",
     ]);
     juror.run(&[
@@ -423,9 +423,9 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
         &id,
         "--date",
         "2027-03-15",
-        "--acquis",
+        "--acquired",
         code,
-        "--motifs",
+        "--reasons",
         "Les autres compétences restent à démontrer.",
     ]);
     juror.run(&["sync"]);
@@ -1461,7 +1461,7 @@ fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
             "attach",
             &id,
             annexes.join(file).to_str().unwrap(),
-            "--titre",
+            "--title",
             titre,
         ]);
         assert_eq!(got, numero);
@@ -1477,7 +1477,7 @@ fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
         "3",
         "--justification",
         "Scripts en production",
-        "--nom",
+        "--name",
         "Alice Durand",
     ]);
     alice.run(&["jury", "link", &id, "--fiche", "1", "C1"]);

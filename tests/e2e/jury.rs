@@ -46,7 +46,7 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
             .join("annexes/attestation-formation-rgpd.pdf")
             .to_str()
             .unwrap(),
-        "--titre",
+        "--title",
         "Attestation de formation RGPD (fichier)",
     ]);
     assert_eq!(pdf_annexe, "7");
@@ -63,13 +63,13 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
         "jury",
         "annotate",
         &id,
-        "--champ",
+        "--field",
         "fiches.0.taches",
-        "--citation",
+        "--quote",
         "écrire les scripts d'extraction",
-        "--commentaire",
+        "--comment",
         &format!("Quels formats ? {CANARY_A}"),
-        "--nom",
+        "--name",
         "Alice Durand",
     ]);
     assert_eq!(note.len(), 32, "an annotation id: {note}");
@@ -97,11 +97,11 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
         "jury",
         "annotate",
         &id,
-        "--champ",
+        "--field",
         "fiches.0.taches",
-        "--citation",
+        "--quote",
         "introuvable",
-        "--commentaire",
+        "--comment",
         "x",
     ]);
     assert!(!ok && err.contains("n'est pas dans"), "{err}");
@@ -114,13 +114,13 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
         "jury",
         "annotate",
         &id,
-        "--annexe",
+        "--annex",
         "7",
         "--page",
         "1",
-        "--citation",
+        "--quote",
         "pseudonymisation d'un jeu de courriers",
-        "--commentaire",
+        "--comment",
         "x",
     ]);
     assert!(!ok && err.contains("n'est pas à la page 1"), "{err}");
@@ -128,15 +128,15 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
         "jury",
         "annotate",
         &id,
-        "--annexe",
+        "--annex",
         "7",
         "--page",
         "2",
-        "--citation",
+        "--quote",
         "pseudonymisation d'un jeu de courriers numérisés",
-        "--commentaire",
+        "--comment",
         &format!("Preuve de C4 {CANARY_B}"),
-        "--nom",
+        "--name",
         "Bruno Petit",
     ]);
     // And a region of the dashboard image (annexe 6); a region outside the image is refused.
@@ -144,11 +144,11 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
         "jury",
         "annotate",
         &id,
-        "--annexe",
+        "--annex",
         "6",
         "--region",
         "0.8,0.1,0.5,0.2",
-        "--commentaire",
+        "--comment",
         "x",
     ]);
     assert!(!ok && err.contains("doit tenir dans l'image"), "{err}");
@@ -156,14 +156,14 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
         "jury",
         "annotate",
         &id,
-        "--annexe",
+        "--annex",
         "6",
         "--region",
         "0.1,0.2,0.5,0.25",
-        "--commentaire",
+        "--comment",
         "Le taux d'erreur affiché",
     ]);
-    bruno.run(&["jury", "link", &id, "--annexe", "7", "C4"]);
+    bruno.run(&["jury", "link", &id, "--annex", "7", "C4"]);
     bruno.run(&[
         "jury",
         "rate",
@@ -263,9 +263,9 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
         &id,
         "--date",
         "2026-12-14",
-        "--acquis",
+        "--acquired",
         "C1,C2,C3,C4,C5",
-        "--motifs",
+        "--reasons",
         "Bloc 1 démontré ; blocs 2 et 3 à compléter par une expérience de déploiement.",
     ]);
     assert_eq!(outcome, "Validation de blocs de compétences : bloc 1");

@@ -355,7 +355,7 @@ fn a_long_field_wraps_and_runs_over_pages_without_losing_a_word() {
         source.to_str().unwrap(),
         "--pdf",
         pdf.to_str().unwrap(),
-        "--annexes",
+        "--annex-dir",
         annexes.to_str().unwrap(),
     ]);
     let all = without_footers(&text(&pdf, None, false));
@@ -408,7 +408,7 @@ fn a_dossier_on_a_relay_exports_with_its_evidence_fetched_and_decrypted_on_the_d
             "attach",
             &id,
             annexes.join(file).to_str().unwrap(),
-            "--titre",
+            "--title",
             titre,
         ])
     };
@@ -455,7 +455,7 @@ fn a_dossier_on_a_relay_exports_with_its_evidence_fetched_and_decrypted_on_the_d
     let images = tool("pdfimages", &["-list", pdf.to_str().unwrap()]);
     assert_eq!(images.lines().count(), 3, "the PNG drawn: {images}");
 
-    // Refused before anything is written: an unknown dossier, and --annexes with an id.
+    // Refused before anything is written: an unknown dossier, and --annex-dir with an id.
     let (ok, err) = advisor.try_run(&[
         "export",
         "00ff",
@@ -480,10 +480,10 @@ fn a_dossier_on_a_relay_exports_with_its_evidence_fetched_and_decrypted_on_the_d
         &id,
         "--pdf",
         dir.join("y.pdf").to_str().unwrap(),
-        "--annexes",
+        "--annex-dir",
         "/tmp",
     ]);
-    assert!(!ok && err.contains("--annexes"), "{err}");
+    assert!(!ok && err.contains("--annex-dir"), "{err}");
     assert!(!dir.join("y.pdf").exists());
 
     // The relay stored the evidence encrypted: neither the text file's words nor the
