@@ -298,8 +298,8 @@ enum JuryCommand {
     Decide {
         id: String,
         /// The jury's date (YYYY-MM-DD).
-        #[arg(long)]
-        date: String,
+        #[arg(long, value_parser = parse_date)]
+        date: livret_shared::date::Date,
         /// The jury's grounds (motifs), required unless the validation is total.
         #[arg(long, alias = "motifs", default_value = "")]
         reasons: String,
@@ -316,8 +316,9 @@ enum JuryCommand {
     /// This juror's grille d'évaluation individuelle, as PDF.
     Grille {
         id: String,
-        #[arg(long)]
-        date: String,
+        /// The jury's date (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        date: livret_shared::date::Date,
         #[arg(long)]
         out: PathBuf,
     },
@@ -513,13 +514,15 @@ fn main() -> ExitCode {
                 } => jury_cli::decide(
                     &home,
                     &id,
-                    &date,
+                    &date.iso(),
                     &reasons,
                     acquired.as_deref(),
                     not_acquired.as_deref(),
                     jury.as_deref(),
                 ),
-                JuryCommand::Grille { id, date, out } => jury_cli::grille(&home, &id, &date, &out),
+                JuryCommand::Grille { id, date, out } => {
+                    jury_cli::grille(&home, &id, &date.iso(), &out)
+                }
                 JuryCommand::Pv { id, out } => jury_cli::proces_verbal(&home, &id, &out),
             }
         })),
