@@ -74,8 +74,8 @@ thread_local! {
     static PENDING_SAVES: Cell<u32> = const { Cell::new(0) };
 }
 
-const FIRST_RETRY_MS: i32 = 1_000;
-const MAX_RETRY_MS: i32 = 10_000;
+const FIRST_RETRY_MS: u32 = 1_000;
+const MAX_RETRY_MS: u32 = 10_000;
 /// The wait between attempts is slept in steps this long, so a request for a sync at once
 /// (back online, membership changed) does not wait for the whole of it.
 const RETRY_STEP_MS: i32 = 200;
@@ -173,18 +173,18 @@ fn refresh_fiches(st: Signals) {
 
 /// Keeps the open dossier live as long as the editor is on screen: a full sync, then the
 /// kept connection (others' edits shown as they come, ours sent as typed); when it drops,
-/// the status says offline and it starts again after a wait that doubles up to a cap (at
-/// once when the browser says it is back online). The edits stay saved on the device
-/// throughout.
+/// the status says offline and it starts again after a wait that doubles up to a cap, drawn
+/// so that devices cut off together do not come back together (`shared::reconnect`; at once
+/// when the browser says it is back online). The edits stay saved on the device throughout.
 fn keep_live(st: Signals) {
     spawn_local(async move {
-        let mut delay = FIRST_RETRY_MS;
+        let mut retry = livret_shared::reconnect::Reconnect::new(FIRST_RETRY_MS, MAX_RETRY_MS);
         // Ends with the editor: its signals are gone then.
         while st.sync.try_get_untracked().is_some() {
             st.sync.set(SyncState::Syncing);
             match session::go_live().await {
                 Ok(changed) => {
-                    delay = FIRST_RETRY_MS;
+                    retry.connected();
                     if changed {
                         show_others_edits(st);
                     }
@@ -239,6 +239,7 @@ fn keep_live(st: Signals) {
             if session::sync_wanted_now() {
                 continue;
             }
+            let delay = retry.wait_ms(js_sys::Math::random()) as i32;
             let mut waited = 0;
             while waited < delay && st.sync.try_get_untracked().is_some() {
                 session::sleep(RETRY_STEP_MS).await;
@@ -247,7 +248,6 @@ fn keep_live(st: Signals) {
                     break;
                 }
             }
-            delay = (delay * 2).min(MAX_RETRY_MS);
         }
     });
 }

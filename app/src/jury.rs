@@ -17,13 +17,10 @@ use livret_shared::review::{
 use livret_shared::template;
 use wasm_bindgen::JsCast;
 
+use crate::clock::now_ms;
 use crate::editor::{Signals, code_id, persist};
 use crate::i18n::{en, t};
 use crate::session;
-
-fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
-}
 
 fn level_label(level: Level) -> &'static str {
     if en() {

@@ -2,6 +2,7 @@
 //! by a passphrase; each dossier is an automerge document (through `livret-shared`), saved
 //! to IndexedDB — sealed to the device — on every keystroke.
 
+mod clock;
 mod editor;
 mod i18n;
 mod idb;

@@ -23,6 +23,7 @@ use livret_shared::sync::Replica;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::clock::now_ms;
 use crate::i18n;
 use crate::idb::Db;
 use crate::metrics;
@@ -1135,11 +1136,6 @@ pub async fn next_live_event() -> Result<LiveEvent, String> {
         }
         _ => Ok(LiveEvent::Quiet),
     }
-}
-
-/// The browser's clock in milliseconds (presence messages are dated with it).
-fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
 }
 
 thread_local! {

@@ -514,12 +514,6 @@ pub fn dossier_get(home: &Home, id: &str, path: &str) -> Result<()> {
     Ok(())
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 fn parse_comment_id(id: &str) -> Result<CommentId> {
     let mut bytes = [0u8; 16];
     hex::decode_to_slice(id.trim(), &mut bytes)
@@ -550,7 +544,13 @@ pub fn dossier_comment(
         author: name.unwrap_or_else(|| device.id().safety_code()),
         text: text.to_string(),
     };
-    replica.comment(&device, draft, comment_id, now_ms(), random_nonce())?;
+    replica.comment(
+        &device,
+        draft,
+        comment_id,
+        crate::clock::now_ms() as u64,
+        random_nonce(),
+    )?;
     home.save(&mut replica)?;
     println!("{}", hex::encode(comment_id));
     Ok(())
@@ -567,7 +567,7 @@ pub fn dossier_resolve(home: &Home, id: &str, thread: &str, reopen: bool) -> Res
         parse_comment_id(thread)?,
         !reopen,
         &by,
-        now_ms(),
+        crate::clock::now_ms() as u64,
         random_nonce(),
     )?;
     home.save(&mut replica)

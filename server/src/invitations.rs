@@ -15,7 +15,8 @@ use livret_shared::membership::Role;
 use livret_shared::protocol::{JoinRequest, Rejection, ServerMsg};
 use sha2::Digest;
 
-use crate::mail::{self, now_ms};
+use crate::clock::now_ms;
+use crate::mail;
 use crate::relay::{Relay, load_membership, rejected};
 use crate::store::{Invitation, OutgoingMail};
 

@@ -36,12 +36,6 @@ pub enum Place {
     },
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 fn load(home: &Home, id: &str) -> Result<(Replica, livret_shared::keys::DeviceSecret)> {
     let id = parse_id(id)?;
     let device = home.device()?;
@@ -177,7 +171,7 @@ pub async fn annotate(
         id: hex::encode(livret_shared::jury::new_key_id()),
         target,
         body: comment.trim().to_string(),
-        at_ms: now_ms(),
+        at_ms: crate::clock::now_ms() as u64,
     };
     replica.my_review()?.annotate(&annotation);
     home.save(&mut replica)?;
@@ -471,7 +465,7 @@ pub fn decide(
         date.trim().to_string(),
         names,
         motifs.trim().to_string(),
-        now_ms(),
+        crate::clock::now_ms() as u64,
     );
     if !matches!(decision.outcome, review::Outcome::Totale) && decision.motifs.is_empty() {
         bail!("une validation qui n'est pas totale demande ses motifs (--reasons)");

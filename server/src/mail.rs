@@ -18,6 +18,7 @@ use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Notify;
 
+use crate::clock::now_ms;
 use crate::store::{OutgoingMail, QueuedMail, Store};
 
 #[derive(Debug, thiserror::Error)]
@@ -117,12 +118,6 @@ impl Mailer {
 }
 
 /// Milliseconds since the Unix epoch: the queue's clock.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 fn random_id() -> [u8; 8] {
     let mut id = [0u8; 8];
     getrandom::fill(&mut id).expect("random source");

@@ -2,6 +2,7 @@
 
 mod app_assets;
 mod client;
+mod clock;
 mod export_cli;
 mod invitations;
 mod jury_cli;

@@ -101,7 +101,7 @@ pub(crate) fn within_quota(
     what: &'static str,
     detail: &str,
 ) -> Result<(), Vec<ServerMsg>> {
-    let now = crate::mail::now_ms() as u64;
+    let now = crate::clock::now_ms() as u64;
     quota
         .take(me, peer(), per_key, per_address, now)
         .map_err(|_| {
@@ -245,7 +245,10 @@ impl Relay {
             origins: std::sync::OnceLock::new(),
             catch_ups: tokio::sync::Semaphore::new(CATCH_UPS_AT_ONCE),
         });
-        match relay.store.purge(now() - PRUNE_GRACE_SECONDS) {
+        match relay
+            .store
+            .purge(crate::clock::now_seconds() - PRUNE_GRACE_SECONDS)
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(count = n, "purged envelopes past their grace period"),
             Err(e) => tracing::warn!("purge failed: {e}"),
@@ -338,7 +341,7 @@ impl Relay {
                 "dossier non suivi par cette connexion",
             );
         }
-        let now = crate::mail::now_ms() as u64;
+        let now = crate::clock::now_ms() as u64;
         let allowed = self
             .presence_budgets
             .lock()
@@ -676,12 +679,6 @@ fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>)
 }
 
 /// Seconds since the epoch: the relay's clock, for pruning only.
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// Envelopes a snapshot replaces stay readable this long (late clients still catch up from
 /// them instead of the whole snapshot).
 pub const PRUNE_GRACE_SECONDS: i64 = 7 * 24 * 3600;
@@ -713,7 +710,7 @@ fn snapshot(
         .put_snapshot(
             &header.dossier,
             &StoredSnapshot { id, bytes, covers },
-            now(),
+            crate::clock::now_seconds(),
         )
         .map_err(|_| Rejection::Malformed)?;
     tracing::info!(dossier = %keys::short(&header.dossier.0), "snapshot active");

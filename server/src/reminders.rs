@@ -9,8 +9,9 @@ use livret_shared::date::Date;
 use livret_shared::envelope::DossierId;
 use livret_shared::protocol::{Rejection, ServerMsg};
 
+use crate::clock::now_ms;
 use crate::invitations::mailer_for_owner;
-use crate::mail::{self, now_ms};
+use crate::mail;
 use crate::relay::{Relay, rejected};
 use crate::store::OutgoingMail;
 

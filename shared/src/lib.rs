@@ -24,6 +24,7 @@ pub mod pdf_export;
 pub mod presence;
 pub mod protocol;
 pub mod ratelimit;
+pub mod reconnect;
 pub mod referentiel;
 pub mod review;
 pub mod sync;
