@@ -4,9 +4,10 @@
 //! Everything is written on this device and sent at the next `livret sync`, sealed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
+use clap::Subcommand;
 use livret_shared::export::{self, DossierJson};
 use livret_shared::pdf_export::{self, EvidenceLabels};
 use livret_shared::referentiel::{self, Referentiel};
@@ -16,8 +17,163 @@ use livret_shared::review::{
 };
 use livret_shared::sync::Replica;
 
+use crate::cli::export::{fetch_annexe, fonts};
 use crate::client::{Home, parse_id};
-use crate::export_cli::{fetch_annexe, fonts};
+
+#[derive(Subcommand)]
+pub enum JuryCommand {
+    /// Annotates a passage of a field (`--field fiches.0.taches --quote "…"`), a page of
+    /// a PDF annexe (`--annex 5 --page 2 --quote "…"`) or a region of an image annexe
+    /// (`--annex 6 --region 0.1,0.2,0.5,0.3`). Prints the annotation's id.
+    Annotate {
+        id: String,
+        #[arg(long, alias = "commentaire")]
+        comment: String,
+        #[arg(long, alias = "champ", conflicts_with = "annex", requires = "quote")]
+        field: Option<String>,
+        #[arg(long, alias = "annexe")]
+        annex: Option<u32>,
+        #[arg(long, requires = "annex", requires = "quote")]
+        page: Option<u32>,
+        #[arg(long, requires = "annex", conflicts_with = "page")]
+        region: Option<String>,
+        #[arg(long, alias = "citation")]
+        quote: Option<String>,
+        /// Your name as the jury's documents show it.
+        #[arg(long, alias = "nom")]
+        name: Option<String>,
+    },
+    /// Every annotation of the jury, found again in the current text.
+    Annotations { id: String },
+    /// Links a fiche (its number) or an annexe to compétences or criteria: `C1,C2#1`.
+    Link {
+        id: String,
+        #[arg(long, conflicts_with = "annex")]
+        fiche: Option<usize>,
+        #[arg(long, alias = "annexe")]
+        annex: Option<u32>,
+        competences: String,
+        #[arg(long, alias = "nom")]
+        name: Option<String>,
+    },
+    /// Rates a compétence 0–3 (non acquis, en cours d'acquisition, acquis, maîtrise).
+    Rate {
+        id: String,
+        competence: String,
+        note: u8,
+        #[arg(long)]
+        justification: String,
+        #[arg(long, alias = "nom")]
+        name: Option<String>,
+    },
+    /// The coverage matrix: each juror's view, then the jury's merged.
+    Coverage { id: String },
+    /// Releases the jury's decision to the candidate.
+    Decide {
+        id: String,
+        /// The jury's date (YYYY-MM-DD).
+        #[arg(long, value_parser = super::parse_date)]
+        date: livret_shared::date::Date,
+        /// The jury's grounds (motifs), required unless the validation is total.
+        #[arg(long, alias = "motifs", default_value = "")]
+        reasons: String,
+        /// Compétences acquired whatever the ratings say.
+        #[arg(long, alias = "acquis")]
+        acquired: Option<String>,
+        /// Compétences not acquired whatever the ratings say.
+        #[arg(long, alias = "non-acquis")]
+        not_acquired: Option<String>,
+        /// The jury's names, comma-separated (default: the jurors' names).
+        #[arg(long)]
+        jury: Option<String>,
+    },
+    /// This juror's grille d'évaluation individuelle, as PDF.
+    Grille {
+        id: String,
+        /// The jury's date (YYYY-MM-DD).
+        #[arg(long, value_parser = super::parse_date)]
+        date: livret_shared::date::Date,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The procès-verbal of the released decision, as PDF.
+    Pv {
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub async fn run(home: &Home, command: JuryCommand) -> Result<()> {
+    match command {
+        JuryCommand::Annotate {
+            id,
+            comment,
+            field,
+            annex,
+            page,
+            region,
+            quote,
+            name,
+        } => {
+            let quote = quote.unwrap_or_default();
+            let place = match (field, annex, page, region) {
+                (Some(path), None, None, None) => Place::Field { path, quote },
+                (None, Some(annexe), Some(page), None) => Place::PdfPage {
+                    annexe,
+                    page,
+                    quote,
+                },
+                (None, Some(annexe), None, Some(region)) => Place::ImageRegion { annexe, region },
+                _ => anyhow::bail!(
+                    "où annoter : --field CHEMIN, --annex N --page P, ou --annex N --region x,y,l,h"
+                ),
+            };
+            annotate(home, &id, place, &comment, name.as_deref()).await
+        }
+        JuryCommand::Annotations { id } => annotations(home, &id),
+        JuryCommand::Link {
+            id,
+            fiche,
+            annex,
+            competences,
+            name,
+        } => link(home, &id, fiche, annex, &competences, name.as_deref()),
+        JuryCommand::Rate {
+            id,
+            competence,
+            note,
+            justification,
+            name,
+        } => rate(
+            home,
+            &id,
+            &competence,
+            note,
+            &justification,
+            name.as_deref(),
+        ),
+        JuryCommand::Coverage { id } => jury_coverage(home, &id),
+        JuryCommand::Decide {
+            id,
+            date,
+            reasons,
+            acquired,
+            not_acquired,
+            jury,
+        } => decide(
+            home,
+            &id,
+            &date.iso(),
+            &reasons,
+            acquired.as_deref(),
+            not_acquired.as_deref(),
+            jury.as_deref(),
+        ),
+        JuryCommand::Grille { id, date, out } => grille(home, &id, &date.iso(), &out),
+        JuryCommand::Pv { id, out } => proces_verbal(home, &id, &out),
+    }
+}
 
 /// Where an annotation goes, as the command line gives it.
 pub enum Place {

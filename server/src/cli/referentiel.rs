@@ -5,10 +5,42 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::Subcommand;
 use livret_shared::referentiel::{self, Import, Referentiel};
+
+#[derive(Subcommand)]
+pub enum ReferentielCommand {
+    /// Read référentiels (text, PDF or RNCP XML) and print their structure.
+    Import {
+        /// Files to read.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON (the documented schema) instead of a tree.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Report what looks wrong in a référentiel.
+    Check {
+        /// File to check.
+        file: PathBuf,
+    },
+    /// Print the JSON Schema of the référentiel JSON.
+    Schema,
+}
+
+pub fn run(command: ReferentielCommand) -> ExitCode {
+    match command {
+        ReferentielCommand::Import { files, json } => import(&files, json),
+        ReferentielCommand::Check { file } => check(&file),
+        ReferentielCommand::Schema => {
+            print!("{}", referentiel::json_schema());
+            ExitCode::SUCCESS
+        }
+    }
+}
 
 /// Exit code for input that could not be read as a référentiel.
 const BAD_INPUT: u8 = 2;

@@ -16,11 +16,29 @@ use zeroize::Zeroizing;
 
 use crate::client::{Home, Link, parse_id, push_and_pull};
 
+/// `livret export`'s arguments.
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// A dossier id on this device (its annexes fetched from its relay), or a JSON
+    /// export (`dossier export --json`).
+    pub dossier: String,
+    #[arg(long)]
+    pub pdf: PathBuf,
+    /// With a JSON export: the folder holding its annexed files (default: `annexes`
+    /// beside the JSON file).
+    #[arg(long, alias = "annexes")]
+    pub annex_dir: Option<PathBuf>,
+}
+
+pub async fn run(home: &Home, args: ExportArgs) -> Result<()> {
+    export_pdf(home, &args.dossier, &args.pdf, args.annex_dir.as_deref()).await
+}
+
 /// The fonts embedded in every livret: shipped with Livret, never looked up on the system.
 pub fn fonts() -> FontFiles {
     FontFiles {
-        regular: include_bytes!("../../app/fonts/DejaVuSans.ttf").to_vec(),
-        bold: include_bytes!("../../app/fonts/DejaVuSans-Bold.ttf").to_vec(),
+        regular: include_bytes!("../../../app/fonts/DejaVuSans.ttf").to_vec(),
+        bold: include_bytes!("../../../app/fonts/DejaVuSans-Bold.ttf").to_vec(),
     }
 }
 

@@ -1,0 +1,561 @@
+//! `livret dossier …`: create, share, open, edit and read dossiers from the command line,
+//! with the same sync engine as the browser (`crate::client`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Subcommand;
+use livret_shared::catchup::Gathered;
+use livret_shared::comments::{CommentId, Draft};
+use livret_shared::envelope::{DossierId, random_nonce};
+use livret_shared::keys::{DeviceId, EpochKeys};
+use livret_shared::membership::{Role, SignedEntry};
+use livret_shared::protocol::{ClientMsg, ServerMsg};
+use livret_shared::sync::Replica;
+
+use crate::client::{
+    Home, Link, answer, parse_id, publish, publish_new, push_and_pull, report_received,
+};
+
+#[derive(Subcommand)]
+pub enum DossierCommand {
+    /// Create a dossier on a relay; prints its id.
+    New {
+        #[arg(long)]
+        relay: String,
+        /// Référentiel the dossier targets (text, PDF or RNCP XML), pinned in the dossier.
+        #[arg(long)]
+        referentiel: Option<PathBuf>,
+    },
+    /// Share a dossier (owner only): wraps its key to that device.
+    Share {
+        id: String,
+        identity: String,
+        #[arg(long, value_enum)]
+        role: MemberRole,
+    },
+    /// Remove a member (owner only): a new key epoch for those who remain; the removed
+    /// device keeps what it had and reads nothing written afterwards. Prints the new epoch.
+    Remove { id: String, identity: String },
+    /// List the members: role, safety code, identity line.
+    Members { id: String },
+    /// Have the relay e-mail reminders 30, 7 and 1 days before the jury (owner only; the
+    /// relay learns the date and the address, nothing of the dossier). Prints when each
+    /// reminder goes.
+    Reminders {
+        id: String,
+        /// The address to remind.
+        #[arg(long, required_unless_present = "off")]
+        email: Option<String>,
+        /// The jury's date, YYYY-MM-DD.
+        #[arg(long, required_unless_present = "off", value_parser = super::parse_date)]
+        jury_date: Option<livret_shared::date::Date>,
+        /// Cancel the reminders not yet sent.
+        #[arg(long, conflicts_with_all = ["email", "jury_date"])]
+        off: bool,
+    },
+    /// Open a dossier shared with this device.
+    Open {
+        id: String,
+        #[arg(long)]
+        relay: String,
+    },
+    /// Set a field (PATH like etat_civil.nom or fiches.0.contexte).
+    Set {
+        id: String,
+        path: String,
+        value: String,
+    },
+    /// Print a field, a fiche or a section.
+    Get { id: String, path: String },
+    /// Replace the dossier's history on the relay by one sealed snapshot.
+    Compact { id: String },
+    /// Comment a field, or answer a thread with --reply (the candidate and advisors only;
+    /// sealed with a key jurors do not have). Prints the comment's id; `sync` sends it.
+    Comment {
+        id: String,
+        /// The field commented on (etat_civil.nom, fiches.0.contexte…).
+        path: String,
+        text: String,
+        /// The thread to answer (its id, as `dossier comments` prints it).
+        #[arg(long)]
+        reply: Option<String>,
+        /// Your name, as the others see it (your safety code otherwise).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the comment threads this device can read.
+    Comments { id: String },
+    /// Write the dossier as JSON: every field, fiches in order, annexes described (not
+    /// their files), the comments this device reads.
+    Export {
+        id: String,
+        #[arg(long)]
+        json: PathBuf,
+    },
+    /// Make a new dossier on a relay from a JSON export; prints its id.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        relay: String,
+    },
+    /// Add an evidence file as the dossier's next annexe (encrypted on this device, sent
+    /// to the relay in pieces); prints its number.
+    Attach {
+        id: String,
+        file: PathBuf,
+        /// The annexe's title, as the livret prints it.
+        #[arg(long, alias = "titre")]
+        title: String,
+    },
+    /// Mark a comment thread resolved (or open again with --reopen).
+    Resolve {
+        id: String,
+        thread: String,
+        #[arg(long)]
+        reopen: bool,
+    },
+    /// Invite someone by e-mail (owner only): the relay mails them a one-time link.
+    Invite {
+        id: String,
+        email: String,
+        #[arg(long, value_enum)]
+        role: MemberRole,
+        /// Your name, as the mail shows it.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the devices that answered an invitation and wait for approval, with their
+    /// safety codes; approve one with `dossier share ID IDENTITY --role ROLE`.
+    Requests { id: String },
+    /// The jury's decision, once released.
+    Decision { id: String },
+    /// The dossier's own coverage of the référentiel (what its fiches name).
+    Coverage { id: String },
+}
+
+/// The roles an owner gives (`--role`); the French words are accepted too.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum MemberRole {
+    #[value(alias = "accompagnateur")]
+    Advisor,
+    #[value(alias = "juré", alias = "jure")]
+    Juror,
+}
+
+impl From<MemberRole> for Role {
+    fn from(role: MemberRole) -> Role {
+        match role {
+            MemberRole::Advisor => Role::Advisor,
+            MemberRole::Juror => Role::Juror,
+        }
+    }
+}
+
+pub async fn run(home: &Home, command: DossierCommand) -> Result<()> {
+    match command {
+        DossierCommand::New { relay, referentiel } => {
+            dossier_new(home, &relay, referentiel.as_deref()).await
+        }
+        DossierCommand::Share { id, identity, role } => {
+            dossier_share(home, &id, &identity, role.into()).await
+        }
+        DossierCommand::Remove { id, identity } => dossier_remove(home, &id, &identity).await,
+        DossierCommand::Members { id } => dossier_members(home, &id),
+        DossierCommand::Reminders {
+            id,
+            email,
+            jury_date,
+            off: _,
+        } => dossier_reminders(home, &id, email, jury_date).await,
+        DossierCommand::Open { id, relay } => dossier_open(home, &id, &relay).await,
+        DossierCommand::Set { id, path, value } => dossier_set(home, &id, &path, &value),
+        DossierCommand::Get { id, path } => dossier_get(home, &id, &path),
+        DossierCommand::Compact { id } => dossier_compact(home, &id).await,
+        DossierCommand::Comment {
+            id,
+            path,
+            text,
+            reply,
+            name,
+        } => dossier_comment(home, &id, &path, &text, reply.as_deref(), name),
+        DossierCommand::Comments { id } => dossier_comments(home, &id),
+        DossierCommand::Export { id, json } => dossier_export(home, &id, &json),
+        DossierCommand::Attach { id, file, title } => {
+            crate::cli::export::dossier_attach(home, &id, &file, &title).await
+        }
+        DossierCommand::Import { file, relay } => dossier_import(home, &file, &relay).await,
+        DossierCommand::Resolve { id, thread, reopen } => {
+            dossier_resolve(home, &id, &thread, reopen)
+        }
+        DossierCommand::Invite {
+            id,
+            email,
+            role,
+            name,
+        } => dossier_invite(home, &id, &email, role.into(), name).await,
+        DossierCommand::Requests { id } => dossier_requests(home, &id).await,
+        DossierCommand::Decision { id } => crate::cli::jury::decision(home, &id),
+        DossierCommand::Coverage { id } => crate::cli::jury::candidate_coverage(home, &id),
+    }
+}
+
+pub async fn dossier_invite(
+    home: &Home,
+    id: &str,
+    email: &str,
+    role: Role,
+    name: Option<String>,
+) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    link.send(&ClientMsg::Invite {
+        dossier: id,
+        email: email.to_string(),
+        role,
+        inviter: name,
+    })
+    .await?;
+    if let ServerMsg::Invited { invitation, .. } =
+        answer(&mut link, |m| matches!(m, ServerMsg::Invited { .. })).await?
+    {
+        println!("{}", hex::encode(invitation));
+    }
+    Ok(())
+}
+
+pub async fn dossier_requests(home: &Home, id: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    link.send(&ClientMsg::Requests { dossier: id }).await?;
+    if let ServerMsg::Requests { requests, .. } =
+        answer(&mut link, |m| matches!(m, ServerMsg::Requests { .. })).await?
+    {
+        for r in requests {
+            // The code is computed here, from the identity the relay passed on.
+            let code = r.identity.parse::<DeviceId>()?.safety_code();
+            println!(
+                "{} {} {code} {}",
+                hex::encode(r.invitation),
+                r.role.as_str(),
+                r.identity
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn dossier_new(home: &Home, relay: &str, referentiel: Option<&Path>) -> Result<()> {
+    let device = home.device()?;
+    let id = DossierId::generate();
+    let (mut replica, _) = Replica::create(&device, id, EpochKeys::generate())?;
+    if let Some(path) = referentiel {
+        let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+        let imports = crate::pdf_reader::import_bytes(&bytes)
+            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        replica.dossier().set_referentiel(&imports[0].referentiel)?;
+    }
+    publish_new(home, relay, &device, &mut replica).await?;
+    println!("{id}");
+    Ok(())
+}
+
+/// Writes the dossier as JSON (`livret_shared::export`): every field, the fiches in order,
+/// the annexes' descriptions, the comments this device reads. Written whole or not at all.
+pub fn dossier_export(home: &Home, id: &str, out: &Path) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    let comments = replica.comments();
+    let json = livret_shared::export::export(replica.dossier(), Some(&comments))?;
+    let text = serde_json::to_vec_pretty(&json)?;
+    let tmp = out.with_extension("json.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("{}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("{}", out.display()))?;
+    Ok(())
+}
+
+/// Makes a new dossier from a JSON export, on `relay`; prints its id. A file that is not an
+/// export, or names a field Livret does not have, is refused before anything is created.
+pub async fn dossier_import(home: &Home, file: &Path, relay: &str) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("{}", file.display()))?;
+    let json =
+        livret_shared::export::parse(&bytes).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    let device = home.device()?;
+    let id = DossierId::generate();
+    let (mut replica, _) = Replica::create(&device, id, EpochKeys::generate())?;
+    livret_shared::export::fill(replica.dossier(), &json)?;
+    publish_new(home, relay, &device, &mut replica).await?;
+    println!("{id}");
+    Ok(())
+}
+
+pub async fn dossier_share(home: &Home, id: &str, identity: &str, role: Role) -> Result<()> {
+    let id = parse_id(id)?;
+    let member: DeviceId = identity.parse()?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    if !replica.membership().is_owner(&device.signing_public()) {
+        bail!("seul le candidat (propriétaire du dossier) peut le partager");
+    }
+    // Applied in memory, kept only once the relay has it (saved after the publication).
+    let entry = replica.add_member(&device, &member, role)?;
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    publish(&mut link, id, &entry, "le partage").await?;
+    home.save(&mut replica)?;
+    Ok(())
+}
+
+/// Removes a member (owner only): first brings the replica up to date and sends what is
+/// still unsent (sealed for the current epoch, which the relay refuses once the epoch
+/// moves), then publishes a new epoch whose key is wrapped to everyone who remains.
+/// Prints the new epoch.
+pub async fn dossier_remove(home: &Home, id: &str, identity: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let member: DeviceId = identity.parse()?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    push_and_pull(&mut link, &device, &mut replica).await?;
+    home.save(&mut replica)?;
+    let state = replica.membership();
+    if !state.is_owner(&device.signing_public()) {
+        bail!("seul le candidat (propriétaire du dossier) peut retirer un membre");
+    }
+    if state.role_of(&member.signing).is_none() {
+        bail!("cette identité n'est pas membre du dossier");
+    }
+    let entry = replica.remove_member(&device, &member.signing)?;
+    publish(&mut link, id, &entry, "le retrait").await?;
+    home.save(&mut replica)?;
+    println!("{}", replica.membership().epoch);
+    Ok(())
+}
+
+/// The members as this device last saw them: `<role> <safety code> <identity>`, one a line.
+pub fn dossier_members(home: &Home, id: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let replica = home.load(&device, &id)?;
+    for m in replica.membership().members.values() {
+        let identity = m.id();
+        println!(
+            "{} {} {}",
+            m.role.as_str(),
+            identity.safety_code(),
+            identity.to_line()
+        );
+    }
+    Ok(())
+}
+
+/// Sets (or with no date cancels) the reminders before the jury; prints when each goes.
+pub async fn dossier_reminders(
+    home: &Home,
+    id: &str,
+    email: Option<String>,
+    jury_date: Option<livret_shared::date::Date>,
+) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    link.send(&ClientMsg::Reminders {
+        dossier: id,
+        email: email.unwrap_or_default(),
+        jury_date,
+    })
+    .await?;
+    if let ServerMsg::Reminders { due, .. } =
+        answer(&mut link, |m| matches!(m, ServerMsg::Reminders { .. })).await?
+    {
+        for at in due {
+            let day = livret_shared::date::Date::from_days_since_epoch(at.div_euclid(86_400_000));
+            let minutes = at.rem_euclid(86_400_000) / 60_000;
+            println!("{} {:02}:{:02} UTC", day.iso(), minutes / 60, minutes % 60);
+        }
+    }
+    Ok(())
+}
+
+pub async fn dossier_open(home: &Home, id: &str, relay: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    // Opening it again would replace the replica, and with it what was not sent yet.
+    if home.load(&device, &id).is_ok() {
+        bail!(
+            "le dossier {id} est déjà sur cet appareil : `livret sync` le met à jour \
+             (rien n'a été remplacé)"
+        );
+    }
+    let mut link = Link::connect(relay, &device).await?;
+    link.send(&ClientMsg::Subscribe {
+        dossier: id,
+        since: Vec::new(),
+    })
+    .await?;
+    // A long history comes in several frames: gathered, then applied in one batch.
+    let mut caught = Gathered::default();
+    loop {
+        match link.next().await? {
+            ServerMsg::Rejected { detail, .. } => bail!("dossier {id} : {detail}"),
+            msg => {
+                if caught.add_msg(id, msg) == Some(true) {
+                    break;
+                }
+            }
+        }
+    }
+    let log: Vec<SignedEntry> = caught
+        .entries
+        .iter()
+        .map(|b| SignedEntry::from_bytes(b))
+        .collect::<Result<_, _>>()?;
+    let mut replica = Replica::join(&device, log)?;
+    let received = replica.apply_log(
+        &device,
+        &[],
+        caught.snapshot.as_deref(),
+        &caught.envelopes,
+        caught.active_snapshot,
+    )?;
+    report_received(&id, &received);
+    home.set_relay(&id, relay)?;
+    home.save(&mut replica)?;
+    Ok(())
+}
+
+pub fn dossier_set(home: &Home, id: &str, path: &str, value: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    replica.dossier().set(path, value)?;
+    home.save(&mut replica)
+}
+
+pub fn dossier_get(home: &Home, id: &str, path: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    println!("{}", replica.dossier().get(path)?);
+    Ok(())
+}
+
+/// Comments a field (or answers a thread) on this device; `livret sync` sends it. Prints the
+/// comment's id (a thread's id is its first comment's).
+pub fn dossier_comment(
+    home: &Home,
+    id: &str,
+    field: &str,
+    text: &str,
+    reply: Option<&str>,
+    name: Option<String>,
+) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    // The field must exist: a comment on a mistyped path would never be shown anywhere.
+    replica.dossier().get(field)?;
+    let mut comment_id = [0u8; 16];
+    getrandom::fill(&mut comment_id).map_err(|e| anyhow!("aléa indisponible : {e}"))?;
+    let draft = Draft {
+        field: field.to_string(),
+        reply_to: reply.map(parse_comment_id).transpose()?,
+        author: name.unwrap_or_else(|| device.id().safety_code()),
+        text: text.to_string(),
+    };
+    replica.comment(
+        &device,
+        draft,
+        comment_id,
+        crate::clock::now_ms() as u64,
+        random_nonce(),
+    )?;
+    home.save(&mut replica)?;
+    println!("{}", hex::encode(comment_id));
+    Ok(())
+}
+
+/// Marks a thread resolved (or open again, `reopen`) on this device; `livret sync` sends it.
+pub fn dossier_resolve(home: &Home, id: &str, thread: &str, reopen: bool) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    let by = device.id().safety_code();
+    replica.set_thread_resolved(
+        &device,
+        parse_comment_id(thread)?,
+        !reopen,
+        &by,
+        crate::clock::now_ms() as u64,
+        random_nonce(),
+    )?;
+    home.save(&mut replica)
+}
+
+/// Prints the comment threads this device can read, then how many it cannot.
+pub fn dossier_comments(home: &Home, id: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    let comments = replica.comments();
+    for thread in &comments.threads {
+        let state = if thread.resolved() {
+            "résolu"
+        } else {
+            "ouvert"
+        };
+        println!(
+            "{} {state} {}",
+            hex::encode(thread.first.id),
+            thread.first.field
+        );
+        for c in std::iter::once(&thread.first).chain(&thread.replies) {
+            println!("  {} : {}", c.author, c.text);
+        }
+    }
+    println!(
+        "{} fil(s) lisible(s), {} note(s) illisible(s) sur cet appareil",
+        comments.threads.len(),
+        comments.unreadable
+    );
+    Ok(())
+}
+
+/// Syncs, then replaces the dossier's history on the relay by one sealed snapshot.
+pub async fn dossier_compact(home: &Home, id: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    push_and_pull(&mut link, &device, &mut replica).await?;
+    let (envelope, covers) = replica.compact(&device, random_nonce())?;
+    link.send(&ClientMsg::Snapshot { envelope, covers }).await?;
+    loop {
+        match link.next().await? {
+            ServerMsg::SnapshotOk {
+                dossier,
+                id: snapshot,
+            } if dossier == id => {
+                replica.snapshot_accepted(snapshot);
+                break;
+            }
+            ServerMsg::Rejected { detail, reason } => {
+                bail!(
+                    "le relais a refusé l'instantané : {detail} ({})",
+                    reason.as_str()
+                )
+            }
+            _ => continue,
+        }
+    }
+    home.save(&mut replica)
+}
+
+fn parse_comment_id(id: &str) -> Result<CommentId> {
+    let mut bytes = [0u8; 16];
+    hex::decode_to_slice(id.trim(), &mut bytes)
+        .map_err(|_| anyhow!("identifiant de fil illisible : {id}"))?;
+    Ok(bytes)
+}

@@ -1,0 +1,19 @@
+//! `livret sync`: every local dossier pushed and pulled.
+
+use anyhow::{Context, Result};
+
+use crate::client::{Home, Link, push_and_pull};
+
+pub async fn sync(home: &Home) -> Result<()> {
+    let device = home.device()?;
+    for id in home.dossiers() {
+        let mut replica = home.load(&device, &id)?;
+        let relay = home.relay_of(&id)?;
+        let mut link = Link::connect(&relay, &device).await?;
+        let outcome = push_and_pull(&mut link, &device, &mut replica).await;
+        // Whatever arrived is kept, even if the exchange failed half-way.
+        home.save(&mut replica)?;
+        outcome.with_context(|| format!("dossier {id}"))?;
+    }
+    Ok(())
+}
