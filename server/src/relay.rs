@@ -33,7 +33,7 @@ use livret_shared::ratelimit::TokenBucket;
 /// above one fan-out frame (`MAX_FAN_OUT_FRAME`) and a burst of acknowledgements.
 const MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
 
-/// A connection must prove its device (`Hello`) within this, or it is closed.
+/// A connection must prove its device (`Login`) within this, or it is closed.
 const LOGIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Writing queued frames to a socket may take this long; a peer that takes no bytes for
@@ -769,7 +769,7 @@ fn append_membership(
 
 impl Relay {
     /// The origins devices log in at (`livret serve --public-url`, or the loopback address
-    /// listened on): a hello signed for any other is refused, so a relay a device was lured
+    /// listened on): a login signed for any other is refused, so a relay a device was lured
     /// to cannot pass this one's challenge on and log in here as the device. Left unset
     /// (listening on every interface with no public address given), the `Host` header of
     /// each upgrade request names it — which whoever connects chooses, so that setting does

@@ -357,7 +357,7 @@ pub fn login_answer(answer: ServerMsg) -> Result<(), LoginRefused> {
     }
 }
 
-/// The relay's check of a hello: signed by `device` for one of the origins this relay is
+/// The relay's check of a login: signed by `device` for one of the origins this relay is
 /// reached at, and this connection's nonce. The device's key, decoded, when it holds.
 pub fn check_hello(
     origins: &[Origin],
