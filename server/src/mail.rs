@@ -222,7 +222,7 @@ mod tests {
     /// the queue (with the reminder that waited for it), instead of being retried for ever.
     #[tokio::test]
     async fn a_mail_that_keeps_failing_is_given_up() {
-        use crate::store::SqliteStore;
+        use crate::store::{MailQueue, SqliteStore};
         use livret_shared::envelope::DossierId;
         let dir = std::env::temp_dir().join(format!("livret-mail-abandon-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

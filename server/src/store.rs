@@ -99,7 +99,7 @@ fn role_from(code: i64) -> Option<Role> {
     }
 }
 
-/// What [`Store::jury_grants`] answers.
+/// What [`JuryKeyStore::jury_grants`] answers.
 pub struct JuryKeys {
     pub key_id: Option<[u8; 16]>,
     pub granted: Vec<[u8; 32]>,
@@ -113,9 +113,10 @@ pub struct StoredSnapshot {
     pub covers: BTreeMap<[u8; 32], u64>,
 }
 
-pub trait Store: Send + Sync + 'static {
+/// Dossiers and their membership logs.
+pub trait DossierStore {
     /// Creates a dossier with its first membership entry; `members` are the signing keys
-    /// the entry admits (indexed for [`Store::dossiers_of`]).
+    /// the entry admits (indexed for [`DossierStore::dossiers_of`]).
     fn create_dossier(
         &self,
         dossier: &DossierId,
@@ -134,6 +135,10 @@ pub trait Store: Send + Sync + 'static {
     /// The dossiers a signing key is a member of (what the relay already enforces; lets a
     /// device find the dossiers shared with it, or a new device of the candidate its own).
     fn dossiers_of(&self, member: &[u8; 32]) -> Result<Vec<DossierId>, StoreError>;
+}
+
+/// Envelopes: appended per writer, read back for catch-ups, and each writer's last counter.
+pub trait EnvelopeStore {
     fn last_counter(&self, dossier: &DossierId, writer: &[u8; 32]) -> Result<u64, StoreError>;
     fn envelope_at(
         &self,
@@ -155,6 +160,25 @@ pub trait Store: Send + Sync + 'static {
     /// purged envelopes included (what a snapshot must cover: jurors' review and release
     /// envelopes are never covered, never pruned).
     fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<[u8; 32], u64>, StoreError>;
+}
+
+/// Snapshots, and the envelopes they let the relay prune and purge.
+pub trait SnapshotStore {
+    fn active_snapshot(&self, dossier: &DossierId) -> Result<Option<StoredSnapshot>, StoreError>;
+    /// In one transaction: stores the snapshot, makes it active, then marks the envelopes it
+    /// covers as pruned (at `now`, seconds); they stay readable until [`SnapshotStore::purge`].
+    fn put_snapshot(
+        &self,
+        dossier: &DossierId,
+        snapshot: &StoredSnapshot,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Deletes envelopes pruned before `before` (seconds); returns how many.
+    fn purge(&self, before: i64) -> Result<usize, StoreError>;
+}
+
+/// Grants of the jury's key, sealed to each juror.
+pub trait JuryKeyStore {
     /// Keeps grants of an epoch's jury key: the first key id given for an epoch is the
     /// epoch's; grants for another are not kept (returns false), a recipient's first grant
     /// stays.
@@ -173,17 +197,10 @@ pub trait Store: Send + Sync + 'static {
         epoch: u32,
         recipient: &[u8; 32],
     ) -> Result<JuryKeys, StoreError>;
-    fn active_snapshot(&self, dossier: &DossierId) -> Result<Option<StoredSnapshot>, StoreError>;
-    /// In one transaction: stores the snapshot, makes it active, then marks the envelopes it
-    /// covers as pruned (at `now`, seconds); they stay readable until [`Store::purge`].
-    fn put_snapshot(
-        &self,
-        dossier: &DossierId,
-        snapshot: &StoredSnapshot,
-        now: i64,
-    ) -> Result<(), StoreError>;
-    /// Deletes envelopes pruned before `before` (seconds); returns how many.
-    fn purge(&self, before: i64) -> Result<usize, StoreError>;
+}
+
+/// Encrypted evidence files, piece by piece.
+pub trait EvidenceStore {
     /// Stores piece `index` of an evidence file, durably. Pieces come in order: one already
     /// stored is a retry (nothing written), one further on is refused. The file belongs to
     /// the device that stored its first piece (`device`): any other is refused, since pieces
@@ -205,6 +222,10 @@ pub trait Store: Send + Sync + 'static {
         blob: &BlobId,
         index: u32,
     ) -> Result<Option<(Vec<u8>, bool)>, StoreError>;
+}
+
+/// Invitations by e-mail and their answers.
+pub trait InvitationStore {
     /// Records an invitation and queues its mail, in one transaction (`now`: when the mail
     /// may go, milliseconds).
     fn create_invitation(
@@ -219,6 +240,10 @@ pub trait Store: Send + Sync + 'static {
     fn answer_invitation(&self, id: &[u8; 16], identity: &str) -> Result<bool, StoreError>;
     /// The answered invitations of a dossier, oldest first.
     fn answered_invitations(&self, dossier: &DossierId) -> Result<Vec<Invitation>, StoreError>;
+}
+
+/// The mail queue (invitations, reminders) and the reminders before the jury.
+pub trait MailQueue {
     /// Mails whose next attempt is due at `now` (milliseconds), oldest first.
     fn due_mail(&self, now: i64, limit: usize) -> Result<Vec<QueuedMail>, StoreError>;
     /// When the next queued mail is due, if any.
@@ -235,12 +260,41 @@ pub trait Store: Send + Sync + 'static {
         at_once: Option<(OutgoingMail, i64)>,
         quiet_ms: i64,
     ) -> Result<bool, StoreError>;
-
     fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError>;
-
     /// Gives a mail up after its last attempt: out of the queue (and of the reminders that
     /// waited for it), never sent.
     fn mail_abandoned(&self, id: i64) -> Result<(), StoreError>;
+}
+
+/// Everything the relay stores, one trait per concern above: a backend implements each
+/// (`SqliteStore`; Postgres can sit behind the same traits), and the relay holds it as one
+/// `Arc<dyn Store>`.
+pub trait Store:
+    DossierStore
+    + EnvelopeStore
+    + SnapshotStore
+    + JuryKeyStore
+    + EvidenceStore
+    + InvitationStore
+    + MailQueue
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: DossierStore
+        + EnvelopeStore
+        + SnapshotStore
+        + JuryKeyStore
+        + EvidenceStore
+        + InvitationStore
+        + MailQueue
+        + Send
+        + Sync
+        + 'static
+{
 }
 
 fn encode_covers(covers: &BTreeMap<[u8; 32], u64>) -> Vec<u8> {
@@ -492,7 +546,7 @@ fn migration_2(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
 }
 
 /// The device that stored an evidence file's first piece: only it may add pieces. Files
-/// stored before have none recorded (see [`Store::put_piece`]).
+/// stored before have none recorded (see [`EvidenceStore::put_piece`]).
 fn migration_3(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     tx.execute_batch("ALTER TABLE blobs ADD COLUMN uploader BLOB")?;
     Ok(())
@@ -531,7 +585,7 @@ fn replace_members(
     Ok(())
 }
 
-impl Store for SqliteStore {
+impl DossierStore for SqliteStore {
     fn create_dossier(
         &self,
         dossier: &DossierId,
@@ -574,6 +628,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn membership_log(&self, dossier: &DossierId) -> Result<Vec<Vec<u8>>, StoreError> {
+        let conn = self.read.lock().expect("store lock");
+        let mut stmt =
+            conn.prepare_cached("SELECT entry FROM membership WHERE dossier = ?1 ORDER BY seq")?;
+        let rows = stmt.query_map(params![&dossier.0[..]], |r| r.get::<_, Vec<u8>>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn dossiers_of(&self, member: &[u8; 32]) -> Result<Vec<DossierId>, StoreError> {
         let conn = self.read.lock().expect("store lock");
         let mut stmt =
@@ -587,15 +649,9 @@ impl Store for SqliteStore {
         }
         Ok(out)
     }
+}
 
-    fn membership_log(&self, dossier: &DossierId) -> Result<Vec<Vec<u8>>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
-        let mut stmt =
-            conn.prepare_cached("SELECT entry FROM membership WHERE dossier = ?1 ORDER BY seq")?;
-        let rows = stmt.query_map(params![&dossier.0[..]], |r| r.get::<_, Vec<u8>>(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
+impl EnvelopeStore for SqliteStore {
     fn last_counter(&self, dossier: &DossierId, writer: &[u8; 32]) -> Result<u64, StoreError> {
         let conn = self.read.lock().expect("store lock");
         // Kept apart from the envelopes, which snapshots prune and the purge deletes.
@@ -720,7 +776,9 @@ impl Store for SqliteStore {
         }
         Ok(out)
     }
+}
 
+impl SnapshotStore for SqliteStore {
     fn active_snapshot(&self, dossier: &DossierId) -> Result<Option<StoredSnapshot>, StoreError> {
         let conn = self.read.lock().expect("store lock");
         Ok(conn
@@ -773,6 +831,16 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn purge(&self, before: i64) -> Result<usize, StoreError> {
+        let conn = self.write.lock().expect("store lock");
+        Ok(conn.execute(
+            "DELETE FROM envelopes WHERE pruned_at IS NOT NULL AND pruned_at < ?1",
+            params![before],
+        )?)
+    }
+}
+
+impl JuryKeyStore for SqliteStore {
     fn put_jury_grants(
         &self,
         dossier: &DossierId,
@@ -852,15 +920,9 @@ impl Store for SqliteStore {
             mine,
         })
     }
+}
 
-    fn purge(&self, before: i64) -> Result<usize, StoreError> {
-        let conn = self.write.lock().expect("store lock");
-        Ok(conn.execute(
-            "DELETE FROM envelopes WHERE pruned_at IS NOT NULL AND pruned_at < ?1",
-            params![before],
-        )?)
-    }
-
+impl EvidenceStore for SqliteStore {
     fn put_piece(
         &self,
         dossier: &DossierId,
@@ -950,7 +1012,9 @@ impl Store for SqliteStore {
             .optional()?;
         Ok(body.map(|b| (b, complete && index + 1 == stored)))
     }
+}
 
+impl InvitationStore for SqliteStore {
     fn create_invitation(
         &self,
         invitation: &Invitation,
@@ -1018,7 +1082,9 @@ impl Store for SqliteStore {
         }
         Ok(out)
     }
+}
 
+impl MailQueue for SqliteStore {
     fn due_mail(&self, now: i64, limit: usize) -> Result<Vec<QueuedMail>, StoreError> {
         let conn = self.read.lock().expect("store lock");
         let mut stmt = conn.prepare_cached(
@@ -1116,6 +1182,15 @@ impl Store for SqliteStore {
         Ok(queued_at_once)
     }
 
+    fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError> {
+        let conn = self.write.lock().expect("store lock");
+        conn.execute(
+            "UPDATE mail_queue SET attempts = ?2, next_attempt = ?3 WHERE id = ?1",
+            params![id, attempts, next_attempt],
+        )?;
+        Ok(())
+    }
+
     fn mail_abandoned(&self, id: i64) -> Result<(), StoreError> {
         let mut conn = self.write.lock().expect("store lock");
         let tx = conn.transaction()?;
@@ -1126,15 +1201,6 @@ impl Store for SqliteStore {
             params![id],
         )?;
         tx.commit()?;
-        Ok(())
-    }
-
-    fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError> {
-        let conn = self.write.lock().expect("store lock");
-        conn.execute(
-            "UPDATE mail_queue SET attempts = ?2, next_attempt = ?3 WHERE id = ?1",
-            params![id, attempts, next_attempt],
-        )?;
         Ok(())
     }
 }
