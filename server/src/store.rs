@@ -283,20 +283,6 @@ pub trait Store:
 {
 }
 
-impl<T> Store for T where
-    T: DossierStore
-        + EnvelopeStore
-        + SnapshotStore
-        + JuryKeyStore
-        + EvidenceStore
-        + InvitationStore
-        + MailQueue
-        + Send
-        + Sync
-        + 'static
-{
-}
-
 fn encode_covers(covers: &BTreeMap<[u8; 32], u64>) -> Vec<u8> {
     let mut out = Vec::with_capacity(covers.len() * 40);
     for (w, c) in covers {
@@ -584,6 +570,8 @@ fn replace_members(
     }
     Ok(())
 }
+
+impl Store for SqliteStore {}
 
 impl DossierStore for SqliteStore {
     fn create_dossier(
