@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-app.sh
-cargo build --release --quiet -p livret-server
+cargo build --release --quiet -p livret-cli
 exec target/release/livret serve --addr "${LIVRET_ADDR:-127.0.0.1:8080}" --data "${LIVRET_DATA:-livret-data}"

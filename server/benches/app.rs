@@ -2,7 +2,7 @@
 //! real `livret serve`, on loopback, measured by the app itself (marks on the page's
 //! performance timeline; see app/src/metrics.rs).
 //!
-//! `cargo bench -p livret-server --bench app` (add `-- --quick` for a smaller history).
+//! `cargo bench -p livret-cli --bench app` (add `-- --quick` for a smaller history).
 //!
 //! 1. Navigation to an editable dossier: the page is loaded (`#dossier=<id>` in the address),
 //!    the unlock screen shows, the passphrase is submitted (typing it is the user's time, not

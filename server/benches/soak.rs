@@ -2,7 +2,7 @@
 //! loopback, the relay's memory sampled every 30 seconds. The relay must hold steady: what
 //! it keeps per connection and per dossier is bounded, and the envelopes go to disk.
 //!
-//! `cargo bench -p livret-server --bench soak -- [--minutes 30] [--clients 200]
+//! `cargo bench -p livret-cli --bench soak -- [--minutes 30] [--clients 200]
 //! [--session-seconds 300] [--relay HOST:PORT]` (`--relay`: a relay started by hand, under
 //! a profiler say; its memory is read from /proc all the same).
 //!

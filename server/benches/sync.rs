@@ -1,6 +1,6 @@
 //! The sync spine's speed, measured side by side in one run.
 //!
-//! `cargo bench -p livret-server --bench sync` (add `-- --quick` for a smaller history).
+//! `cargo bench -p livret-cli --bench sync` (add `-- --quick` for a smaller history).
 //!
 //! 1. Cold open of a sealed dossier with a 200k-edit history (snapshot, as a late device gets
 //!    it) vs automerge loading the same document's plain bytes. Goal ≤ 1.15×.

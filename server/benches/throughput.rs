@@ -2,7 +2,7 @@
 //! WebSocket clients over 100 dossiers (10 members each), against a real `livret serve`
 //! process on loopback. Goal ≥ 20,000 envelopes/s on 2 cores.
 //!
-//! `cargo bench -p livret-server --bench throughput` (add `-- --quick` for 200 clients).
+//! `cargo bench -p livret-cli --bench throughput` (add `-- --quick` for 200 clients).
 //!
 //! Every client is a member device with its own replica: it seals real automerge edits
 //! before the clock starts, then pushes them all (pipelined, as a device flushing its outbox

@@ -93,7 +93,7 @@ fn batch_accepts(burst: &[Vec<u8>], key: &[u8; 32]) -> bool {
 /// take: it is refused, what follows it too (a gap), and the other members go on syncing.
 #[test]
 fn a_signature_only_a_batch_check_takes_is_refused_and_the_others_keep_syncing() {
-    let relay = Relay::start();
+    let relay = Relay::in_process();
     let (owner, others, id) = dossier_with(&relay, 2);
     let (advisor, hostile) = (&others[0], &others[1]);
     let secret = hostile.secret();
@@ -168,7 +168,7 @@ struct SnapshotBody {
 /// joins later receives what the owner writes next.
 #[test]
 fn a_snapshot_whose_sealed_covers_claim_more_is_refused_and_late_devices_keep_up() {
-    let relay = Relay::start();
+    let relay = Relay::in_process();
     let url = relay.url("");
     let (owner, others, id) = dossier_with(&relay, 1);
     let hostile = &others[0];
@@ -253,7 +253,7 @@ type Ws = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::T
 /// learns it is the outdated side; neither gets in.
 #[test]
 fn a_device_of_another_protocol_version_is_told_which_side_to_update() {
-    let relay = Relay::start();
+    let relay = Relay::in_process();
     let device = DeviceSecret::generate();
     let origin = Origin::parse(&relay.url("")).unwrap();
     let answer_to = |login: &dyn Fn(&[u8; 32]) -> ClientMsg| {
@@ -329,7 +329,7 @@ fn read<S: std::io::Read + std::io::Write>(ws: &mut tungstenite::WebSocket<S>) -
 
 #[test]
 fn a_login_signed_for_another_origin_is_refused() {
-    let relay = Relay::start();
+    let relay = Relay::in_process();
     let device = DeviceSecret::generate();
     let addr = relay.addr.to_string();
     assert_eq!(login(&addr, &device, &relay.url("")).1, ServerMsg::Welcome);
@@ -362,7 +362,7 @@ fn a_login_signed_for_another_origin_is_refused() {
 /// the middle in as the device.
 #[test]
 fn a_relay_in_the_middle_cannot_log_in_as_the_device() {
-    let relay = Relay::start();
+    let relay = Relay::in_process();
     let (_owner, others, id) = dossier_with(&relay, 1);
     let victim = &others[0];
     let lure = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -207,7 +207,7 @@ fn a_removed_advisor_keeps_the_past_reads_nothing_new_and_cannot_write() {
 /// stored is acknowledged (not refused for its old epoch).
 #[test]
 fn edits_waiting_during_a_removal_are_sealed_again_and_arrive() {
-    let relay = Relay::start();
+    let relay = Relay::in_process();
     let url = relay.url("");
     let candidate = Device::new("candidat-epoque");
     let advisor = Device::new("conseil-epoque");

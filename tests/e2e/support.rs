@@ -1,4 +1,5 @@
-//! A relay process per test, a minimal HTTP/1.1 client, and where Chromium is.
+//! A relay per test (a `livret serve` process, or started in this process where a process
+//! is not the point), a minimal HTTP/1.1 client, and where Chromium is.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -10,14 +11,77 @@ use std::time::Duration;
 /// A `livret serve` process on an ephemeral port, killed on drop. Everything it prints is
 /// kept (tests search it for dossier content).
 pub struct Relay {
-    child: Child,
+    serving: Serving,
     pub addr: SocketAddr,
     pub data: PathBuf,
     output: Arc<Mutex<Vec<u8>>>,
     keep_data: bool,
 }
 
+/// How a test's relay runs.
+enum Serving {
+    Process(Child),
+    /// `livret_relay::start` on a runtime of its own, stopped through `stop` on drop.
+    InProcess {
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    },
+}
+
 impl Relay {
+    /// A relay in this test's process: the same library `livret serve` runs, without the
+    /// process (no output to search, no pid to kill: tests about those start a process).
+    pub fn in_process() -> Relay {
+        let data = temp_dir("relay");
+        let config = livret_relay::ServerConfig {
+            data: data.clone(),
+            mail: livret_relay::MailSettings {
+                smtp_url: None,
+                public_url: None,
+                from: "Livret <livret@localhost>".into(),
+            },
+            metrics_token: None,
+            app: livret_relay::AppAssets::NONE,
+            pdf_reader: livret_relay::pdf_reader::PdfReader::run(std::path::Path::new(env!(
+                "CARGO_BIN_EXE_livret"
+            ))),
+        };
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime for the relay");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("a loopback port");
+                let running = livret_relay::start(listener, config)
+                    .await
+                    .expect("the relay starts");
+                let _ = addr_tx.send(running.addr);
+                let _ = stopped.await;
+                // Bounded: a connection a failed test left open does not hold the drop.
+                let _ = tokio::time::timeout(Duration::from_secs(10), running.stop()).await;
+            });
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the in-process relay listens");
+        Relay {
+            serving: Serving::InProcess {
+                stop: Some(stop),
+                thread: Some(thread),
+            },
+            addr,
+            data,
+            output: Arc::default(),
+            keep_data: false,
+        }
+    }
+
     pub fn start() -> Relay {
         Relay::start_in(temp_dir("relay"))
     }
@@ -75,7 +139,7 @@ impl Relay {
             );
         };
         Relay {
-            child,
+            serving: Serving::Process(child),
             addr: addr.parse().unwrap(),
             data,
             output,
@@ -89,27 +153,57 @@ impl Relay {
 
     /// The relay's process id (tests read its memory in /proc).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process().id()
     }
 
     /// Everything the relay printed so far.
     pub fn output(&self) -> Vec<u8> {
+        self.process();
         self.output.lock().unwrap().clone()
     }
 
     /// SIGKILL, keeping the data directory for a restart.
     pub fn kill_hard(mut self) -> PathBuf {
         self.keep_data = true;
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let child = self.process_mut();
+        let _ = child.kill();
+        let _ = child.wait();
         self.data.clone()
+    }
+
+    /// The relay's process; a test that needs one must not start the relay in process (its
+    /// output would be empty and a search in it could not fail).
+    fn process(&self) -> &Child {
+        match &self.serving {
+            Serving::Process(child) => child,
+            Serving::InProcess { .. } => panic!("this test needs a relay process: Relay::start"),
+        }
+    }
+
+    fn process_mut(&mut self) -> &mut Child {
+        match &mut self.serving {
+            Serving::Process(child) => child,
+            Serving::InProcess { .. } => panic!("this test needs a relay process: Relay::start"),
+        }
     }
 }
 
 impl Drop for Relay {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.serving {
+            Serving::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Serving::InProcess { stop, thread } => {
+                if let Some(stop) = stop.take() {
+                    let _ = stop.send(());
+                }
+                if let Some(thread) = thread.take() {
+                    let _ = thread.join();
+                }
+            }
+        }
         if !self.keep_data {
             let _ = std::fs::remove_dir_all(&self.data);
         }

@@ -1,5 +1,5 @@
 //! `livret dossier …`: create, share, open, edit and read dossiers from the command line,
-//! with the same sync engine as the browser (`crate::client`).
+//! with the same sync engine as the browser (`livret_client`).
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,7 @@ use livret_shared::membership::{Role, SignedEntry};
 use livret_shared::protocol::{ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
 
-use crate::client::{
+use livret_client::{
     Home, Link, answer, parse_id, publish, publish_new, push_and_pull, report_received,
 };
 
@@ -253,7 +253,9 @@ pub async fn dossier_new(home: &Home, relay: &str, referentiel: Option<&Path>) -
     let (mut replica, _) = Replica::create(&device, id, EpochKeys::generate())?;
     if let Some(path) = referentiel {
         let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-        let imports = crate::pdf_reader::import_bytes(&bytes)
+        let imports = super::pdf_reader()
+            .map_err(anyhow::Error::msg)?
+            .import_bytes(&bytes)
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
         replica.dossier().set_referentiel(&imports[0].referentiel)?;
     }
@@ -469,7 +471,7 @@ pub fn dossier_comment(
         &device,
         draft,
         comment_id,
-        crate::clock::now_ms() as u64,
+        livret_client::clock::now_ms(),
         random_nonce(),
     )?;
     home.save(&mut replica)?;
@@ -488,7 +490,7 @@ pub fn dossier_resolve(home: &Home, id: &str, thread: &str, reopen: bool) -> Res
         parse_comment_id(thread)?,
         !reopen,
         &by,
-        crate::clock::now_ms() as u64,
+        livret_client::clock::now_ms(),
         random_nonce(),
     )?;
     home.save(&mut replica)

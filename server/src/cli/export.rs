@@ -14,7 +14,7 @@ use livret_shared::protocol::{ClientMsg, Rejection, ServerMsg};
 use livret_shared::sync::Replica;
 use zeroize::Zeroizing;
 
-use crate::client::{Home, Link, parse_id, push_and_pull};
+use livret_client::{Home, Link, parse_id, push_and_pull};
 
 /// `livret export`'s arguments.
 #[derive(clap::Args)]

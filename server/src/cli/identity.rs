@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::Subcommand;
 
-use crate::client::Home;
+use livret_client::Home;
 
 #[derive(Subcommand)]
 pub enum IdentityCommand {

@@ -4,7 +4,7 @@ use anyhow::{Result, anyhow};
 use clap::Subcommand;
 use livret_shared::protocol::{ClientMsg, ServerMsg};
 
-use crate::client::{Home, Link, answer};
+use livret_client::{Home, Link, answer};
 
 #[derive(Subcommand)]
 pub enum InvitationCommand {

@@ -18,7 +18,7 @@ use livret_shared::review::{
 use livret_shared::sync::Replica;
 
 use crate::cli::export::{fetch_annexe, fonts};
-use crate::client::{Home, parse_id};
+use livret_client::{Home, parse_id};
 
 #[derive(Subcommand)]
 pub enum JuryCommand {
@@ -327,7 +327,7 @@ pub async fn annotate(
         id: hex::encode(livret_shared::jury::new_key_id()),
         target,
         body: comment.trim().to_string(),
-        at_ms: crate::clock::now_ms() as u64,
+        at_ms: livret_client::clock::now_ms(),
     };
     replica.my_review()?.annotate(&annotation);
     home.save(&mut replica)?;
@@ -621,7 +621,7 @@ pub fn decide(
         date.trim().to_string(),
         names,
         motifs.trim().to_string(),
-        crate::clock::now_ms() as u64,
+        livret_client::clock::now_ms(),
     );
     if !matches!(decision.outcome, review::Outcome::Totale) && decision.motifs.is_empty() {
         bail!("une validation qui n'est pas totale demande ses motifs (--reasons)");

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::client::Home;
+use livret_client::Home;
 
 #[derive(Parser)]
 #[command(
@@ -64,13 +64,20 @@ pub enum Command {
     ReadPdfIsolated,
 }
 
+/// The CLI's PDF reader: this executable, as a child process under limits (a hostile file
+/// cannot hang or exhaust the CLI either).
+fn pdf_reader() -> Result<livret_relay::pdf_reader::PdfReader, String> {
+    livret_relay::pdf_reader::PdfReader::this_executable()
+        .map_err(|e| format!("lecteur PDF indisponible : {e}"))
+}
+
 /// Parses the command line and runs the subcommand.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let home = Home::new(cli.home);
     match cli.command {
         Command::Serve(args) => serve::run(args),
-        Command::ReadPdfIsolated => crate::pdf_reader::worker(),
+        Command::ReadPdfIsolated => livret_relay::pdf_reader::worker(),
         Command::Referentiel(command) => referentiel::run(command),
         Command::Identity(command) => report(identity::run(&home, command)),
         Command::Invitation(command) => report(block_on(invitation::run(&home, command))),

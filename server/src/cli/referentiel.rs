@@ -52,7 +52,9 @@ fn read(path: &Path) -> Result<Vec<Import>, String> {
         std::fs::read(path).map_err(|e| format!("{}: {}", path.display(), io_message(&e)))?;
     // A PDF is read in a child process under limits: a hostile file cannot hang or
     // exhaust the CLI either.
-    crate::pdf_reader::import_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    super::pdf_reader()?
+        .import_bytes(&bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn io_message(e: &std::io::Error) -> String {

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use livret_relay::{MailSettings, ServerConfig};
+
 #[derive(clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -33,14 +35,90 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> ExitCode {
-    crate::serve::run(
-        args.addr,
-        args.data,
-        crate::serve::MailSettings {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LIVRET_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    // Blocking work (catch-ups, PDF reads, mail) is bounded where it is started; this caps
+    // the threads whatever else queues there (tokio's default allows 512).
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(64)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("livret: démarrage impossible : {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let pdf_reader = match super::pdf_reader() {
+        Ok(reader) => reader,
+        Err(e) => {
+            eprintln!("livret: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = ServerConfig {
+        data: args.data,
+        mail: MailSettings {
             smtp_url: args.smtp_url,
             public_url: args.public_url,
             from: args.mail_from,
         },
-        args.metrics_token,
-    )
+        metrics_token: args.metrics_token,
+        app: crate::app_assets::APP,
+        pdf_reader,
+    };
+    let addr = args.addr;
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("livret: {addr}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let running = match livret_relay::start(listener, config).await {
+            Ok(running) => running,
+            Err(e) => {
+                eprintln!("livret: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        // Tests and scripts wait for this exact line to know the port.
+        println!("livret: à l'écoute sur http://{}", running.addr);
+        match running.until(shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("livret: {addr}: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
 }

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 
-use crate::client::{Home, Link, push_and_pull};
+use livret_client::{Home, Link, push_and_pull};
 
 pub async fn sync(home: &Home) -> Result<()> {
     let device = home.device()?;

@@ -15,9 +15,10 @@ use livret_shared::membership::Role;
 use livret_shared::protocol::{JoinRequest, Rejection, ServerMsg};
 use sha2::Digest;
 
+use super::{load_membership, rejected};
 use crate::clock::now_ms;
+use crate::hub::Relay;
 use crate::mail;
-use crate::relay::{Relay, load_membership, rejected};
 use crate::store::{Invitation, OutgoingMail};
 
 /// How long a link can be answered.
@@ -96,7 +97,7 @@ pub async fn invite(
         Err(_) => return rejected(relay, Rejection::Malformed, "adresse e-mail invalide"),
     };
     // Each invitation is a mail to any address: counted per key and per address.
-    if let Err(refusal) = crate::relay::within_quota(
+    if let Err(refusal) = super::within_quota(
         relay,
         &relay.quotas.invitations,
         me,

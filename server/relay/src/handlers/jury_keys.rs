@@ -8,7 +8,8 @@ use livret_shared::jury::{MAX_GRANT_BYTES, MAX_GRANTS};
 use livret_shared::membership::{Membership, Role};
 use livret_shared::protocol::{Rejection, ServerMsg};
 
-use crate::relay::{Relay, load_membership, rejected};
+use super::{load_membership, rejected};
+use crate::hub::Relay;
 
 /// The dossier's membership, if `me` is one of its jurors now.
 fn as_juror(relay: &Relay, me: &[u8; 32], dossier: &DossierId) -> Option<Membership> {

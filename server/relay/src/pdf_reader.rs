@@ -60,24 +60,48 @@ pub enum PdfReadError {
     Unavailable(std::io::Error),
 }
 
-/// Imports any supported input; a PDF's structure is read in a child process under limits
-/// (see the module's documentation), text and XML in this one.
-pub fn import_bytes(bytes: &[u8]) -> Result<Vec<Import>, String> {
-    if referentiel::detect(bytes) != InputKind::Pdf {
-        return referentiel::import_bytes(bytes).map_err(|e| e.to_string());
-    }
-    let text = pdf_text(bytes).map_err(|e| e.to_string())?;
-    referentiel::import_pdf_text(&text)
-        .map(|i| vec![i])
-        .map_err(|e| e.to_string())
+/// Reads PDFs by running `worker` (an executable that answers [`WORKER_SUBCOMMAND`] with
+/// [`worker`], the `livret` binary) as a child process under limits.
+#[derive(Clone, Debug)]
+pub struct PdfReader {
+    worker: std::sync::Arc<std::path::Path>,
 }
 
-/// The text of a PDF, extracted by a child process under limits.
-pub fn pdf_text(bytes: &[u8]) -> Result<String, PdfReadError> {
-    if bytes.len() > MAX_PDF {
-        return Err(PdfReadError::TooLarge);
+impl PdfReader {
+    /// Children run this very executable (the `livret` binary reads its own PDFs so).
+    pub fn this_executable() -> std::io::Result<PdfReader> {
+        Ok(PdfReader::run(&std::env::current_exe()?))
     }
-    let exe = std::env::current_exe().map_err(PdfReadError::Unavailable)?;
+
+    /// Children run `worker` (a relay started in a test process names the `livret` binary).
+    pub fn run(worker: &std::path::Path) -> PdfReader {
+        PdfReader {
+            worker: worker.into(),
+        }
+    }
+
+    /// Imports any supported input; a PDF's structure is read in a child process under
+    /// limits (see the module's documentation), text and XML in this one.
+    pub fn import_bytes(&self, bytes: &[u8]) -> Result<Vec<Import>, String> {
+        if referentiel::detect(bytes) != InputKind::Pdf {
+            return referentiel::import_bytes(bytes).map_err(|e| e.to_string());
+        }
+        let text = self.pdf_text(bytes).map_err(|e| e.to_string())?;
+        referentiel::import_pdf_text(&text)
+            .map(|i| vec![i])
+            .map_err(|e| e.to_string())
+    }
+
+    /// The text of a PDF, extracted by a child process under limits.
+    pub fn pdf_text(&self, bytes: &[u8]) -> Result<String, PdfReadError> {
+        if bytes.len() > MAX_PDF {
+            return Err(PdfReadError::TooLarge);
+        }
+        read_in_child(&self.worker, bytes)
+    }
+}
+
+fn read_in_child(exe: &std::path::Path, bytes: &[u8]) -> Result<String, PdfReadError> {
     let mut command = Command::new(exe);
     command
         .arg(WORKER_SUBCOMMAND)

@@ -1,5 +1,5 @@
-//! The one clock of the relay and the CLI: wall time since 1970. The core has no clock of
-//! its own (it is given times); these are what the adapters give it and store.
+//! The relay's clock: wall time since 1970. The core has no clock of its own (it is given
+//! times); this is what the relay gives it and stores.
 
 /// Milliseconds since 1970 (0 if the system clock is set before it).
 pub fn now_ms() -> i64 {

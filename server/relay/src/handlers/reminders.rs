@@ -9,10 +9,11 @@ use livret_shared::date::Date;
 use livret_shared::envelope::DossierId;
 use livret_shared::protocol::{Rejection, ServerMsg};
 
+use super::invitations::mailer_for_owner;
+use super::rejected;
 use crate::clock::now_ms;
-use crate::invitations::mailer_for_owner;
+use crate::hub::Relay;
 use crate::mail;
-use crate::relay::{Relay, rejected};
 use crate::store::OutgoingMail;
 
 /// Days before the jury a reminder goes.

@@ -1,6 +1,8 @@
-//! The native client: the same sync engine as the browser (`livret_shared::sync::Replica`),
-//! with a local store under `--home` and a WebSocket to the relay. Used by tests, scripts and
-//! administrators.
+//! The native client: the same sync engine as the browser (`livret_shared::sync::Replica`,
+//! driven through `livret_shared::exchange`), with a local store under `--home` and a
+//! WebSocket to the relay. The `livret` CLI drives it; tests and scripts through the CLI.
+
+pub mod clock;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -172,10 +174,7 @@ pub fn parse_id(id: &str) -> Result<DossierId> {
 }
 
 /// Waits for the answer to a request, skipping live messages meant for other work.
-pub(crate) async fn answer(
-    link: &mut Link,
-    wanted: impl Fn(&ServerMsg) -> bool,
-) -> Result<ServerMsg> {
+pub async fn answer(link: &mut Link, wanted: impl Fn(&ServerMsg) -> bool) -> Result<ServerMsg> {
     loop {
         match link.next().await? {
             ServerMsg::Rejected { detail, .. } => bail!("le relais a refusé : {detail}"),
@@ -187,7 +186,7 @@ pub(crate) async fn answer(
 
 /// Creates a new dossier on the relay (the exchange publishes its first entry), sends its
 /// content and keeps it on this device.
-pub(crate) async fn publish_new(
+pub async fn publish_new(
     home: &Home,
     relay: &str,
     device: &DeviceSecret,
@@ -201,7 +200,7 @@ pub(crate) async fn publish_new(
 
 /// Sends a membership entry and waits for the relay's verdict; `what` names the change in
 /// the error.
-pub(crate) async fn publish(
+pub async fn publish(
     link: &mut Link,
     id: DossierId,
     entry: &SignedEntry,
@@ -223,7 +222,7 @@ pub(crate) async fn publish(
 
 /// Says on stderr what a sync could not apply (everything else was): envelopes set aside
 /// for good, and those waiting for their epoch's key.
-pub(crate) fn report_received(id: &DossierId, received: &Received) {
+pub fn report_received(id: &DossierId, received: &Received) {
     for q in &received.quarantined {
         eprintln!(
             "dossier {id} : enveloppe n° {} de {} mise de côté ({}) ; le reste est appliqué",

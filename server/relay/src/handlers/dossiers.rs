@@ -1,0 +1,87 @@
+//! Dossiers and their membership: the dossiers a device belongs to, a new dossier (its
+//! genesis entry), and owners' membership entries. Creations and entries go through the
+//! appender, which orders them with the envelopes they govern.
+
+use livret_shared::envelope::DossierId;
+use livret_shared::keys;
+use livret_shared::membership::SignedEntry;
+use livret_shared::protocol::{Rejection, ServerMsg};
+use tokio::sync::oneshot;
+
+use super::{Caller, rejected, within_quota};
+use crate::appender::Job;
+
+pub(crate) fn list(caller: &Caller<'_>) -> Vec<ServerMsg> {
+    // An indexed read, like the membership log a subscription reads.
+    match caller.relay.store.dossiers_of(&caller.me) {
+        Ok(ids) => vec![ServerMsg::Dossiers { ids }],
+        Err(_) => rejected(caller.relay, Rejection::Malformed, "relais indisponible"),
+    }
+}
+
+pub(crate) async fn create(caller: &Caller<'_>, entry: Vec<u8>) -> Vec<ServerMsg> {
+    let relay = caller.relay;
+    let me = caller.me;
+    let Ok(e) = SignedEntry::from_bytes(&entry) else {
+        return rejected(relay, Rejection::BadMembership, "entrée illisible");
+    };
+    if let Err(refusal) = within_quota(
+        relay,
+        &relay.quotas.dossiers,
+        &me,
+        (
+            crate::limits::DOSSIERS_PER_KEY_PER_DAY,
+            crate::limits::DOSSIERS_PER_ADDRESS_PER_DAY,
+        ),
+        "dossiers_per_day",
+        "quota de créations de dossiers atteint pour aujourd'hui",
+    ) {
+        return refusal;
+    }
+    let dossier = e.body.dossier;
+    let (reply, wait) = oneshot::channel();
+    let _ = relay.appender.send(Job::Create {
+        dossier,
+        entry,
+        author: me,
+        reply,
+    });
+    match wait.await {
+        Ok(Ok(())) => {
+            relay.subscribe(dossier, caller.connection, me, caller.tx.clone());
+            tracing::info!(dossier = %keys::short(&dossier.0), "dossier created");
+            vec![ServerMsg::MembershipOk { dossier, seq: 0 }]
+        }
+        Ok(Err(r)) => rejected(relay, r, "création refusée"),
+        Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+    }
+}
+
+pub(crate) async fn membership(
+    caller: &Caller<'_>,
+    dossier: DossierId,
+    entry: Vec<u8>,
+) -> Vec<ServerMsg> {
+    let relay = caller.relay;
+    let (reply, wait) = oneshot::channel();
+    let _ = relay.appender.send(Job::Membership {
+        dossier,
+        entry,
+        author: caller.me,
+        from: caller.connection,
+        reply,
+    });
+    match wait.await {
+        Ok(Ok(seq)) => vec![ServerMsg::MembershipOk { dossier, seq }],
+        Ok(Err(Rejection::TooLarge)) => rejected(
+            relay,
+            Rejection::TooLarge,
+            format!(
+                "adhésion refusée : un dossier compte au plus {} membres",
+                crate::limits::MAX_MEMBERS_PER_DOSSIER
+            ),
+        ),
+        Ok(Err(r)) => rejected(relay, r, "adhésion refusée"),
+        Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+    }
+}

@@ -1,0 +1,98 @@
+//! What the relay does with each kind of message once a device has logged in, one file per
+//! concern; `connection.rs` hands each message to its handler. Handlers answer with the
+//! messages to send back (refusals counted and worded here).
+
+pub(crate) mod dossiers;
+pub(crate) mod envelopes;
+pub(crate) mod evidence;
+pub(crate) mod invitations;
+pub(crate) mod jury_keys;
+pub(crate) mod login;
+pub(crate) mod presence;
+pub(crate) mod reminders;
+pub(crate) mod subscribe;
+
+use std::sync::Arc;
+
+use livret_shared::envelope::DossierId;
+use livret_shared::keys;
+use livret_shared::membership::{Membership, SignedEntry};
+use livret_shared::protocol::{Rejection, ServerMsg};
+
+use crate::connection::peer;
+use crate::hub::Relay;
+use crate::outgoing::Outgoing;
+use crate::store::Store;
+
+/// The logged-in connection a message came on.
+pub(crate) struct Caller<'a> {
+    pub relay: &'a Arc<Relay>,
+    /// The connection's number (the fan-out skips the envelopes it wrote itself).
+    pub connection: u64,
+    /// Its outgoing queue (answers that come after the appender's commit, fan-out).
+    pub tx: &'a Outgoing,
+    /// Its device's key, as checked at login.
+    pub device: &'a keys::Verifier,
+    /// The same key's bytes.
+    pub me: [u8; 32],
+}
+
+/// The role `me` has in `dossier` now; `None` when not a member (or no such dossier).
+pub(crate) fn role_in(
+    store: &dyn Store,
+    dossier: &DossierId,
+    me: &[u8; 32],
+) -> Option<livret_shared::membership::Role> {
+    load_membership(store, dossier).and_then(|m| m.role_of(me))
+}
+
+/// Counts one against a daily quota (`limits`), or the refusal to send, counted under
+/// `what` in the metrics.
+pub(crate) fn within_quota(
+    relay: &Relay,
+    quota: &crate::limits::DailyQuota,
+    me: &[u8; 32],
+    (per_key, per_address): (u32, u32),
+    what: &'static str,
+    detail: &str,
+) -> Result<(), Vec<ServerMsg>> {
+    let now = crate::clock::now_ms() as u64;
+    quota
+        .take(me, peer(), per_key, per_address, now)
+        .map_err(|_| {
+            relay.metrics.limit(what);
+            rejected(relay, Rejection::TooLarge, detail.to_string())
+        })
+}
+
+pub(crate) fn load_membership(store: &dyn Store, dossier: &DossierId) -> Option<Membership> {
+    fold_log(&store.membership_log(dossier).ok()?)
+}
+
+/// A stored membership log (entries as bytes) folded; `None` when empty or invalid.
+fn fold_log(log: &[Vec<u8>]) -> Option<Membership> {
+    let entries: Vec<SignedEntry> = log
+        .iter()
+        .filter_map(|b| SignedEntry::from_bytes(b).ok())
+        .collect();
+    if entries.is_empty() {
+        return None;
+    }
+    Membership::from_log(&entries).ok()
+}
+
+/// Counts and logs a refusal (reason and counter only, never content) and words the answer.
+pub(crate) fn refusal(relay: &Relay, reason: Rejection, detail: impl Into<String>) -> ServerMsg {
+    relay.metrics.reject(reason);
+    let detail = detail.into();
+    tracing::info!(reason = reason.as_str(), %detail, "refused");
+    ServerMsg::Rejected { reason, detail }
+}
+
+pub(crate) fn rejected(
+    relay: &Relay,
+    reason: Rejection,
+    detail: impl Into<String>,
+) -> Vec<ServerMsg> {
+    vec![refusal(relay, reason, detail)]
+}

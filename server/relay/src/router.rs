@@ -1,0 +1,184 @@
+//! The relay's HTTP side: the sync WebSocket under `/api/v1/sync`, health, metrics, the
+//! référentiel PDF reader, and the web app's files for every other path.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRef, State};
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::hub::Relay;
+use crate::pdf_reader::PdfReader;
+use crate::server::AppAssets;
+
+/// What the routes share: the relay, and what the HTTP side alone needs.
+#[derive(Clone)]
+pub struct HttpState {
+    pub relay: Arc<Relay>,
+    /// The web app's files (none in a relay built without it).
+    pub app: AppAssets,
+    /// Who may read `/api/v1/metrics`: with a token (`--metrics-token`), whoever presents
+    /// it; without, only this machine, asking directly (not through a proxy).
+    pub metrics_token: Option<Arc<str>>,
+    /// Reads référentiel PDFs in a child process under limits.
+    pub pdf_reader: PdfReader,
+}
+
+impl FromRef<HttpState> for Arc<Relay> {
+    fn from_ref(state: &HttpState) -> Arc<Relay> {
+        state.relay.clone()
+    }
+}
+
+pub fn router(state: HttpState) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/metrics", get(metrics))
+        .route("/api/v1/sync", get(crate::connection::websocket))
+        .route(
+            "/api/v1/referentiels/pdf",
+            post(referentiel_from_pdf).layer(DefaultBodyLimit::max(MAX_REFERENTIEL_PDF)),
+        )
+        .fallback(get(asset))
+        .with_state(state)
+}
+
+/// Largest référentiel PDF the relay reads for the app.
+const MAX_REFERENTIEL_PDF: usize = crate::pdf_reader::MAX_PDF;
+
+/// PDFs read at once: each is a child process of up to its memory limit (see
+/// `pdf_reader`); more wait for none and are told to come back.
+const MAX_CONCURRENT_PDF_READS: usize = 2;
+
+static PDF_READS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(MAX_CONCURRENT_PDF_READS);
+
+/// Reads a référentiel PDF for the app, which has no PDF reader of its own (pdf-extract
+/// would double its size): a public document, read in memory and forgotten — never a
+/// dossier file (evidence stays encrypted on the device). Anyone may post one, so the PDF
+/// is parsed in a child process under limits (`pdf_reader`). Answers the référentiels
+/// found, as JSON, or 422 with one French line saying why not.
+async fn referentiel_from_pdf(State(state): State<HttpState>, body: Bytes) -> Response {
+    let relay = &state.relay;
+    if livret_shared::referentiel::detect(&body) != livret_shared::referentiel::InputKind::Pdf {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ce fichier n'est pas un PDF",
+        )
+            .into_response();
+    }
+    let Ok(_permit) = PDF_READS.try_acquire() else {
+        relay.metrics.limit("pdf_reads_busy");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            "trop de PDF en cours de lecture sur le relais : réessayez dans un instant",
+        )
+            .into_response();
+    };
+    let reader = state.pdf_reader.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let text = reader.pdf_text(&body).map_err(|e| {
+            if matches!(e, crate::pdf_reader::PdfReadError::Limits) {
+                tracing::info!("référentiel PDF stopped at its limits");
+            }
+            e.to_string()
+        })?;
+        livret_shared::referentiel::import_pdf_text(&text)
+            .map(|import| import.referentiel.to_json())
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    match read {
+        Ok(Ok(json)) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            format!("[{json}]"),
+        )
+            .into_response(),
+        Ok(Err(reason)) => {
+            relay.metrics.limit("pdf_refused");
+            (StatusCode::UNPROCESSABLE_ENTITY, reason).into_response()
+        }
+        Err(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "PDF illisible (lecture interrompue)",
+        )
+            .into_response(),
+    }
+}
+
+/// Counts only: accepted, duplicates, refusals by reason, limits reached. Nothing about
+/// content, yet not for everyone (traffic patterns are information): see `HttpState`.
+async fn metrics(
+    State(state): State<HttpState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let relay = &state.relay;
+    let allowed = match state.metrics_token.as_deref() {
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| constant_time_eq(given.as_bytes(), token.as_bytes())),
+        // A proxy on this machine would make every visitor look local: it says so in
+        // these headers, and is then refused.
+        None => {
+            peer.ip().is_loopback()
+                && !headers.contains_key("x-forwarded-for")
+                && !headers.contains_key(header::FORWARDED)
+        }
+    };
+    if !allowed {
+        relay.metrics.limit("metrics_refused");
+        return (
+            StatusCode::FORBIDDEN,
+            "métriques réservées à la machine du relais (ou à qui présente --metrics-token)",
+        )
+            .into_response();
+    }
+    axum::Json(relay.metrics.snapshot()).into_response()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+async fn health(State(state): State<HttpState>) -> impl IntoResponse {
+    axum::Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "app": state.app.present(),
+    }))
+}
+
+async fn asset(State(state): State<HttpState>, uri: Uri) -> Response {
+    let path = uri.path();
+    if let Some((bytes, mime)) = state.app.find(path) {
+        // Always checked again: a new app (and its service worker) is noticed at once; the
+        // service worker keeps the copy that opens offline.
+        return (
+            [
+                (header::CONTENT_TYPE, mime),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            bytes,
+        )
+            .into_response();
+    }
+    if path.starts_with("/api/") {
+        return (StatusCode::NOT_FOUND, "route inconnue").into_response();
+    }
+    // Client-side routes: every other path gets the app's page.
+    match state.app.find("/index.html") {
+        Some((bytes, mime)) if !path.contains('.') => {
+            ([(header::CONTENT_TYPE, mime)], bytes).into_response()
+        }
+        Some(_) => (StatusCode::NOT_FOUND, "introuvable").into_response(),
+        None => Html(crate::server::MISSING_APP_PAGE).into_response(),
+    }
+}

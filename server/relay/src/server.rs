@@ -1,0 +1,231 @@
+//! Starting a relay on a listener: its store opened (and migrated) in the data directory,
+//! its mailer, the origins logins are signed for, and the HTTP routes served until stopped.
+//! `livret serve` calls it from the CLI; tests start relays in their own process with it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use livret_shared::protocol::Origin;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::hub::Relay;
+use crate::mail::{MailError, Mailer, Transport};
+use crate::pdf_reader::PdfReader;
+use crate::router::{HttpState, router};
+use crate::store::{SqliteStore, Store, StoreError};
+
+/// How the relay sends mail (`livret serve --smtp-url … --public-url … --mail-from …`).
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `smtp://…`, `smtps://…` or `file:///dir`; `None`: the `outbox` directory in the data.
+    pub smtp_url: Option<String>,
+    /// The address people open the app at; `None`: the address listened on.
+    pub public_url: Option<String>,
+    pub from: String,
+}
+
+/// The web app's files: (URL path, bytes, media type), as the `livret` binary embeds them.
+#[derive(Clone, Copy, Debug)]
+pub struct AppAssets {
+    files: &'static [(&'static str, &'static [u8], &'static str)],
+}
+
+impl AppAssets {
+    pub const fn new(files: &'static [(&'static str, &'static [u8], &'static str)]) -> Self {
+        AppAssets { files }
+    }
+
+    /// No app: a relay for devices that bring their own (tests, the CLI).
+    pub const NONE: AppAssets = AppAssets { files: &[] };
+
+    /// The file served at `path` (`/` is `index.html`).
+    pub fn find(&self, path: &str) -> Option<(&'static [u8], &'static str)> {
+        let path = if path == "/" { "/index.html" } else { path };
+        self.files
+            .iter()
+            .find(|(p, _, _)| *p == path)
+            .map(|(_, bytes, mime)| (*bytes, *mime))
+    }
+
+    /// Whether there is an app to serve.
+    pub fn present(&self) -> bool {
+        self.find("/index.html").is_some()
+    }
+}
+
+/// Shown instead of the app when the relay was built without it.
+pub const MISSING_APP_PAGE: &str = "<!doctype html><html lang=\"fr\"><meta charset=\"utf-8\">\
+<title>Livret</title><h1>Livret</h1><p>L'application web n'est pas incluse dans ce binaire. \
+Construisez-la avec <code>scripts/build-app.sh</code> puis recompilez <code>livret</code> \
+(ou lancez simplement <code>scripts/run.sh</code>).</p></html>";
+
+/// Everything a relay is started with.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// The data directory: the SQLite database, and the mail outbox by default.
+    pub data: PathBuf,
+    pub mail: MailSettings,
+    /// A secret that reads `/api/v1/metrics`; without, this machine only.
+    pub metrics_token: Option<String>,
+    pub app: AppAssets,
+    pub pdf_reader: PdfReader,
+}
+
+/// Why a relay did not start, worded for the person who started it.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0} : impossible de créer le dossier de données : {1}")]
+    DataDirectory(PathBuf, std::io::Error),
+    #[error("{0} : {1}")]
+    Store(PathBuf, StoreError),
+    #[error("{0}")]
+    Mail(#[from] MailError),
+    #[error("{0} : adresse publique attendue en http:// ou https://")]
+    PublicUrl(String),
+    #[error("{0}")]
+    Listener(std::io::Error),
+}
+
+/// A relay serving on its listener until [`Running::stop`] or the end of
+/// [`Running::until`]'s signal.
+pub struct Running {
+    /// Where it listens (the port chosen when asked for port 0).
+    pub addr: SocketAddr,
+    pub relay: Arc<Relay>,
+    stop: oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Serves until `signal` completes, then stops (connections end, the store closes).
+    pub async fn until(self, signal: impl Future<Output = ()>) -> std::io::Result<()> {
+        let Running {
+            stop, mut serving, ..
+        } = self;
+        tokio::select! {
+            () = signal => {
+                let _ = stop.send(());
+                serving.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            }
+            served = &mut serving => served.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+        }
+    }
+
+    /// Stops serving and waits until it has.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.stop.send(());
+        self.serving
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+/// Opens the store in `config.data` (migrating it), starts the mailer and serves on
+/// `listener`. Call within a tokio runtime.
+pub async fn start(listener: TcpListener, config: ServerConfig) -> Result<Running, StartError> {
+    let data = config.data;
+    std::fs::create_dir_all(&data).map_err(|e| StartError::DataDirectory(data.clone(), e))?;
+    let database = data.join("livret.sqlite3");
+    let store = SqliteStore::open(&database).map_err(|e| StartError::Store(database, e))?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let transport = match &config.mail.smtp_url {
+        Some(url) => Transport::from_url(url)?,
+        None => Transport::Outbox(data.join("outbox")),
+    };
+    let from = crate::mail::parse_address(&config.mail.from)?;
+    // Links in mail name the port really listened on (`127.0.0.1:0` picks one).
+    let addr = listener.local_addr().map_err(StartError::Listener)?;
+    let public_url = config
+        .mail
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let mailer = Mailer::start(store.clone(), transport, from, public_url);
+    let relay = Relay::new(store, Some(mailer));
+    match relay_origins(config.mail.public_url.as_deref(), addr)? {
+        Some(origins) => relay.set_origins(origins),
+        None => tracing::warn!(
+            "listening on every interface without --public-url: logins are checked against \
+             the Host header, which does not stop a relay in the middle; give --public-url"
+        ),
+    }
+    if !config.app.present() {
+        tracing::warn!("web app not embedded: build it with scripts/build-app.sh");
+    }
+    tokio::spawn(give_back_freed_memory(Arc::downgrade(&relay)));
+    let routes = router(HttpState {
+        relay: relay.clone(),
+        app: config.app,
+        metrics_token: config
+            .metrics_token
+            .filter(|t| !t.is_empty())
+            .map(Arc::from),
+        pdf_reader: config.pdf_reader,
+    });
+    let (stop, stopped) = oneshot::channel::<()>();
+    // The peer's address: connection limits per address, metrics for this machine only.
+    let serving = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            routes.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    Ok(Running {
+        addr,
+        relay,
+        stop,
+        serving,
+    })
+}
+
+/// The origins devices sign their login for: the public address when given; otherwise the
+/// address listened on (and `localhost` for the IPv4 loopback); `None` when that is every
+/// interface, which names no origin.
+fn relay_origins(
+    public_url: Option<&str>,
+    local: SocketAddr,
+) -> Result<Option<Vec<Origin>>, StartError> {
+    if let Some(url) = public_url {
+        return Origin::parse(url)
+            .map(|o| Some(vec![o]))
+            .ok_or_else(|| StartError::PublicUrl(url.to_string()));
+    }
+    if local.ip().is_unspecified() {
+        return Ok(None);
+    }
+    let mut origins: Vec<Origin> = Origin::parse(&format!("http://{local}"))
+        .into_iter()
+        .collect();
+    if local.ip() == std::net::Ipv4Addr::LOCALHOST {
+        origins.extend(Origin::parse(&format!("http://localhost:{}", local.port())));
+    }
+    Ok(Some(origins))
+}
+
+/// Every half minute while the relay runs, hands the memory the allocator holds free back
+/// to the system (glibc keeps what connections and catch-ups free). Measured by the soak
+/// (`benches/soak.rs`): a little lower after each wave of reconnections, not the cure of the
+/// growth that turned out to be the soak's own (see BENCHMARKS).
+async fn give_back_freed_memory(relay: std::sync::Weak<Relay>) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        if relay.strong_count() == 0 {
+            return;
+        }
+        // Walks the heap under the allocator's lock: off the async workers.
+        let _ = tokio::task::spawn_blocking(|| {
+            // SAFETY: malloc_trim only releases free memory; it takes no pointers.
+            unsafe { libc::malloc_trim(0) };
+        })
+        .await;
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    drop(relay);
+}

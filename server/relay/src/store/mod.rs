@@ -1,0 +1,266 @@
+//! The relay's storage: membership logs and per-(dossier, writer) append-only envelope logs,
+//! snapshots, jury key grants, evidence pieces, invitations and the mail queue. Ciphertext
+//! and metadata only. One trait per concern, gathered by [`Store`]; SQLite (`sqlite.rs`,
+//! numbered migrations) behind them, and another backend can sit behind the same traits.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use std::collections::BTreeMap;
+
+use livret_shared::envelope::{Channel, DossierId};
+use livret_shared::evidence::BlobId;
+use livret_shared::jury::JuryGrant;
+use livret_shared::membership::Role;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("base de données : {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("le dossier existe déjà")]
+    Exists,
+    #[error("morceau hors ordre (attendu {expected})")]
+    OutOfOrder { expected: u32 },
+    #[error("espace des pièces du dossier épuisé")]
+    Full,
+    #[error("pièce commencée par un autre appareil")]
+    NotUploader,
+    #[error("base de données d'une version plus récente de Livret (schéma {found}, connu {known})")]
+    Newer { found: i64, known: i64 },
+}
+
+/// How much of an evidence file the relay holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PieceState {
+    pub stored: u32,
+    pub complete: bool,
+}
+
+/// Evidence bytes one dossier may keep on the relay (all files, encrypted).
+pub const MAX_DOSSIER_EVIDENCE: i64 = 2 * 1024 * 1024 * 1024;
+
+/// One envelope to append: (dossier, writer, counter, channel, bytes).
+pub struct NewEnvelope {
+    pub dossier: DossierId,
+    pub writer: [u8; 32],
+    pub counter: u64,
+    pub channel: Channel,
+    pub bytes: Vec<u8>,
+}
+
+/// An invitation to a dossier. Its token is never stored, only its SHA-256: the database
+/// alone does not let anyone answer an invitation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: [u8; 16],
+    pub token_hash: [u8; 32],
+    pub dossier: DossierId,
+    pub role: Role,
+    /// The owner key that invited.
+    pub inviter: [u8; 32],
+    /// Milliseconds since the Unix epoch.
+    pub expires: i64,
+    /// The identity line of the device that answered, once one did.
+    pub answer: Option<String>,
+}
+
+/// A mail to send: metadata and a link at most (see `mail.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// A mail waiting in the queue, with how many attempts failed so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMail {
+    pub id: i64,
+    pub mail: OutgoingMail,
+    pub attempts: u32,
+}
+
+/// What [`JuryKeyStore::jury_grants`] answers.
+pub struct JuryKeys {
+    pub key_id: Option<[u8; 16]>,
+    pub granted: Vec<[u8; 32]>,
+    pub mine: Vec<JuryGrant>,
+}
+
+/// The active snapshot of a dossier.
+pub struct StoredSnapshot {
+    pub id: [u8; 32],
+    pub bytes: Vec<u8>,
+    pub covers: BTreeMap<[u8; 32], u64>,
+}
+
+/// Dossiers and their membership logs.
+pub trait DossierStore {
+    /// Creates a dossier with its first membership entry; `members` are the signing keys
+    /// the entry admits (indexed for [`DossierStore::dossiers_of`]).
+    fn create_dossier(
+        &self,
+        dossier: &DossierId,
+        entry: &[u8],
+        members: &[[u8; 32]],
+    ) -> Result<(), StoreError>;
+    /// Appends a membership entry; `members` is the whole member list after it.
+    fn append_membership(
+        &self,
+        dossier: &DossierId,
+        seq: u64,
+        entry: &[u8],
+        members: &[[u8; 32]],
+    ) -> Result<(), StoreError>;
+    fn membership_log(&self, dossier: &DossierId) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// The dossiers a signing key is a member of (what the relay already enforces; lets a
+    /// device find the dossiers shared with it, or a new device of the candidate its own).
+    fn dossiers_of(&self, member: &[u8; 32]) -> Result<Vec<DossierId>, StoreError>;
+}
+
+/// Envelopes: appended per writer, read back for catch-ups, and each writer's last counter.
+pub trait EnvelopeStore {
+    fn last_counter(&self, dossier: &DossierId, writer: &[u8; 32]) -> Result<u64, StoreError>;
+    fn envelope_at(
+        &self,
+        dossier: &DossierId,
+        writer: &[u8; 32],
+        counter: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Appends a batch in one transaction: all are durable when this returns, or none.
+    fn append_envelopes(&self, batch: &[NewEnvelope]) -> Result<(), StoreError>;
+    /// Envelopes after `since` (last counter per writer), in arrival order; pruned ones
+    /// (covered by a snapshot, kept for a grace period) only when asked.
+    fn envelopes_since(
+        &self,
+        dossier: &DossierId,
+        since: &BTreeMap<[u8; 32], u64>,
+        include_pruned: bool,
+    ) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// Last counter per writer of the dossier channel that the relay ever stored, pruned and
+    /// purged envelopes included (what a snapshot must cover: jurors' review and release
+    /// envelopes are never covered, never pruned).
+    fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<[u8; 32], u64>, StoreError>;
+}
+
+/// Snapshots, and the envelopes they let the relay prune and purge.
+pub trait SnapshotStore {
+    fn active_snapshot(&self, dossier: &DossierId) -> Result<Option<StoredSnapshot>, StoreError>;
+    /// In one transaction: stores the snapshot, makes it active, then marks the envelopes it
+    /// covers as pruned (at `now`, seconds); they stay readable until [`SnapshotStore::purge`].
+    fn put_snapshot(
+        &self,
+        dossier: &DossierId,
+        snapshot: &StoredSnapshot,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Deletes envelopes pruned before `before` (seconds); returns how many.
+    fn purge(&self, before: i64) -> Result<usize, StoreError>;
+}
+
+/// Grants of the jury's key, sealed to each juror.
+pub trait JuryKeyStore {
+    /// Keeps grants of an epoch's jury key: the first key id given for an epoch is the
+    /// epoch's; grants for another are not kept (returns false), a recipient's first grant
+    /// stays.
+    fn put_jury_grants(
+        &self,
+        dossier: &DossierId,
+        epoch: u32,
+        key_id: &[u8; 16],
+        grants: &[([u8; 32], Vec<u8>)],
+    ) -> Result<bool, StoreError>;
+    /// The jury key of an epoch (its id and who was granted it) and every grant kept for
+    /// `recipient`.
+    fn jury_grants(
+        &self,
+        dossier: &DossierId,
+        epoch: u32,
+        recipient: &[u8; 32],
+    ) -> Result<JuryKeys, StoreError>;
+}
+
+/// Encrypted evidence files, piece by piece.
+pub trait EvidenceStore {
+    /// Stores piece `index` of an evidence file, durably. Pieces come in order: one already
+    /// stored is a retry (nothing written), one further on is refused. The file belongs to
+    /// the device that stored its first piece (`device`): any other is refused, since pieces
+    /// are not signed and the first stored wins. A file stored before uploaders were
+    /// recorded belongs to the next device that adds a piece to it.
+    fn put_piece(
+        &self,
+        dossier: &DossierId,
+        blob: &BlobId,
+        device: &[u8; 32],
+        index: u32,
+        bytes: &[u8],
+        last: bool,
+    ) -> Result<PieceState, StoreError>;
+    /// Piece `index` of an evidence file and whether it is the last one.
+    fn get_piece(
+        &self,
+        dossier: &DossierId,
+        blob: &BlobId,
+        index: u32,
+    ) -> Result<Option<(Vec<u8>, bool)>, StoreError>;
+}
+
+/// Invitations by e-mail and their answers.
+pub trait InvitationStore {
+    /// Records an invitation and queues its mail, in one transaction (`now`: when the mail
+    /// may go, milliseconds).
+    fn create_invitation(
+        &self,
+        invitation: &Invitation,
+        mail: &OutgoingMail,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    fn invitation_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Invitation>, StoreError>;
+    /// Records the device that answered an invitation. The first answer holds: `false` when
+    /// another identity answered it before (the same one again is `true`).
+    fn answer_invitation(&self, id: &[u8; 16], identity: &str) -> Result<bool, StoreError>;
+    /// The answered invitations of a dossier, oldest first.
+    fn answered_invitations(&self, dossier: &DossierId) -> Result<Vec<Invitation>, StoreError>;
+}
+
+/// The mail queue (invitations, reminders) and the reminders before the jury.
+pub trait MailQueue {
+    /// Mails whose next attempt is due at `now` (milliseconds), oldest first.
+    fn due_mail(&self, now: i64, limit: usize) -> Result<Vec<QueuedMail>, StoreError>;
+    /// When the next queued mail is due, if any.
+    fn next_mail_due(&self) -> Result<Option<i64>, StoreError>;
+    fn mail_sent(&self, id: i64) -> Result<(), StoreError>;
+    /// Replaces a dossier's reminders not yet sent by `mails` (each with when it goes), in
+    /// one transaction; none cancels them. `at_once`: a reminder to send now (a moment
+    /// already past), queued only if none sent at once for this dossier went out less than
+    /// `quiet_ms` before its time; answers whether it was queued.
+    fn set_reminders(
+        &self,
+        dossier: &DossierId,
+        mails: &[(OutgoingMail, i64)],
+        at_once: Option<(OutgoingMail, i64)>,
+        quiet_ms: i64,
+    ) -> Result<bool, StoreError>;
+    fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError>;
+    /// Gives a mail up after its last attempt: out of the queue (and of the reminders that
+    /// waited for it), never sent.
+    fn mail_abandoned(&self, id: i64) -> Result<(), StoreError>;
+}
+
+/// Everything the relay stores, one trait per concern above: a backend implements each
+/// (`SqliteStore`; Postgres can sit behind the same traits), and the relay holds it as one
+/// `Arc<dyn Store>`.
+pub trait Store:
+    DossierStore
+    + EnvelopeStore
+    + SnapshotStore
+    + JuryKeyStore
+    + EvidenceStore
+    + InvitationStore
+    + MailQueue
+    + Send
+    + Sync
+    + 'static
+{
+}
