@@ -11,6 +11,7 @@ use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue,
 use serde_json::json;
 
 use crate::evidence::{BlobId, EvidenceKey};
+use crate::field_path::{FieldPath, Place, ToFieldPath, UnknownField};
 use crate::referentiel::Referentiel;
 
 /// An evidence file to add to the annexes ([`Dossier::add_annexe`]).
@@ -68,7 +69,7 @@ impl Annexe {
 /// Version of the document layout. Older documents are migrated on open ([`Dossier::load`]).
 pub const SCHEMA_VERSION: i64 = 2;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldKind {
     /// A short value: last writer wins.
     Scalar,
@@ -192,6 +193,12 @@ pub enum DossierError {
     UnknownPath(String),
     #[error("document illisible : {0}")]
     Corrupt(String),
+}
+
+impl From<UnknownField> for DossierError {
+    fn from(e: UnknownField) -> DossierError {
+        DossierError::UnknownPath(e.0)
+    }
 }
 
 fn corrupt(e: impl std::fmt::Display) -> DossierError {
@@ -379,17 +386,19 @@ impl Dossier {
     /// that claim it (0-based numbers in the order shown, [`Dossier::fiche_order`]). Codes a fiche names that the référentiel does not have are
     /// listed last, with bloc 0, so nothing typed is hidden.
     pub fn coverage(&mut self, referentiel: Option<&Referentiel>) -> Vec<Coverage> {
-        let list = |d: &mut Dossier, path: String| {
-            serde_json::from_str::<Vec<String>>(&d.get(&path).unwrap_or_default())
-                .unwrap_or_default()
+        let list = |d: &mut Dossier, place: usize, field: &str| {
+            let stored = FieldPath::fiche(place, field)
+                .map(|path| d.get_field(&path))
+                .unwrap_or_default();
+            serde_json::from_str::<Vec<String>>(&stored).unwrap_or_default()
         };
         let annexes = self.annexes();
         let (claims, evidence): (Vec<Vec<String>>, Vec<Vec<u32>>) = self
             .fiche_order()
             .into_iter()
             .map(|i| {
-                let claimed = list(self, format!("fiches.{i}.competences"));
-                let cited = list(self, format!("fiches.{i}.preuves"))
+                let claimed = list(self, i, "competences");
+                let cited = list(self, i, "preuves")
                     .iter()
                     .filter_map(|entry| annexes.iter().find(|a| a.is_named_by(entry)))
                     .map(|a| a.numero)
@@ -583,7 +592,13 @@ impl Dossier {
         };
         let copy = self.add_fiche()?;
         for (field, kind) in FICHE_FIELDS {
-            let value = self.get(&format!("fiches.{place}.{field}"))?;
+            let (Some(from), Some(to)) = (
+                FieldPath::fiche(place, field),
+                FieldPath::fiche(copy, field),
+            ) else {
+                continue;
+            };
+            let value = self.get_field(&from);
             let value = match kind {
                 FieldKind::List => serde_json::from_str::<Vec<String>>(&value)
                     .unwrap_or_default()
@@ -591,7 +606,7 @@ impl Dossier {
                 _ => value,
             };
             if !value.is_empty() {
-                self.set(&format!("fiches.{copy}.{field}"), &value)?;
+                self.set(&to, &value)?;
             }
         }
         let item = self.fiche(copy)?;
@@ -754,70 +769,47 @@ impl Dossier {
         }
     }
 
-    /// Resolves a path to (container, field name, kind), creating missing fiches or annexes.
-    fn resolve(
-        &mut self,
-        path: &str,
-        create: bool,
-    ) -> Result<(ObjId, String, FieldKind), DossierError> {
+    /// Resolves a field to its container, creating missing fiches or annexes.
+    fn resolve(&mut self, path: &FieldPath, create: bool) -> Result<ObjId, DossierError> {
         let unknown = || DossierError::UnknownPath(path.to_string());
-        let parts: Vec<&str> = path.split('.').collect();
-        match parts.as_slice() {
-            [section, field] => {
-                let (_, fields) = SECTIONS
-                    .iter()
-                    .find(|(s, _)| s == section)
-                    .ok_or_else(unknown)?;
-                let (_, kind) = fields
-                    .iter()
-                    .find(|(f, _)| f == field)
-                    .ok_or_else(unknown)?;
-                let obj = self.map_at(&ROOT, section).ok_or_else(unknown)?;
-                Ok((obj, field.to_string(), *kind))
-            }
-            [list @ ("fiches" | "annexes"), index, field] => {
-                let fields = if *list == "fiches" {
-                    FICHE_FIELDS
-                } else {
-                    ANNEXE_FIELDS
-                };
-                let (_, kind) = fields
-                    .iter()
-                    .find(|(f, _)| f == field)
-                    .ok_or_else(unknown)?;
-                let index: usize = index.parse().map_err(|_| unknown())?;
-                let list_obj = self.list_at(&ROOT, list).ok_or_else(unknown)?;
-                while create && self.doc.length(&list_obj) <= index {
-                    let at = self.doc.length(&list_obj);
-                    self.doc
-                        .insert_object(&list_obj, at, ObjType::Map)
-                        .map_err(corrupt)?;
-                }
-                match self.doc.get(&list_obj, index) {
-                    Ok(Some((Value::Object(ObjType::Map), item))) => {
-                        Ok((item, field.to_string(), *kind))
-                    }
-                    _ => Err(unknown()),
-                }
-            }
+        let (list, index) = match path.place() {
+            Place::Section(section) => return self.map_at(&ROOT, section).ok_or_else(unknown),
+            Place::Fiche(index) => ("fiches", index),
+            Place::Annexe(index) => ("annexes", index),
+        };
+        let list_obj = self.list_at(&ROOT, list).ok_or_else(unknown)?;
+        while create && self.doc.length(&list_obj) <= index {
+            let at = self.doc.length(&list_obj);
+            self.doc
+                .insert_object(&list_obj, at, ObjType::Map)
+                .map_err(corrupt)?;
+        }
+        match self.doc.get(&list_obj, index) {
+            Ok(Some((Value::Object(ObjType::Map), item))) => Ok(item),
             _ => Err(unknown()),
         }
     }
 
     /// Sets a field. Text fields are updated by diff, so a concurrent edit elsewhere in the
     /// same text survives; lists take comma-separated values.
-    pub fn set(&mut self, path: &str, value: &str) -> Result<(), DossierError> {
-        let (obj, field, kind) = self.resolve(path, true)?;
-        match kind {
+    pub fn set(
+        &mut self,
+        path: &(impl ToFieldPath + ?Sized),
+        value: &str,
+    ) -> Result<(), DossierError> {
+        let path = path.to_field_path()?;
+        let obj = self.resolve(&path, true)?;
+        let field = path.field();
+        match path.kind() {
             FieldKind::Scalar => {
-                self.doc.put(&obj, field.as_str(), value).map_err(corrupt)?;
+                self.doc.put(&obj, field, value).map_err(corrupt)?;
             }
             FieldKind::Text => {
-                let text = match self.doc.get(&obj, field.as_str()) {
+                let text = match self.doc.get(&obj, field) {
                     Ok(Some((Value::Object(ObjType::Text), id))) => id,
                     _ => self
                         .doc
-                        .put_object(&obj, field.as_str(), ObjType::Text)
+                        .put_object(&obj, field, ObjType::Text)
                         .map_err(corrupt)?,
                 };
                 self.doc.update_text(&text, value).map_err(corrupt)?;
@@ -825,7 +817,7 @@ impl Dossier {
             FieldKind::List => {
                 let list = self
                     .doc
-                    .put_object(&obj, field.as_str(), ObjType::List)
+                    .put_object(&obj, field, ObjType::List)
                     .map_err(corrupt)?;
                 for (i, item) in value
                     .split(',')
@@ -843,20 +835,22 @@ impl Dossier {
     /// Inserts `text` at character `at` of a text field (what a keystroke does).
     pub fn splice(
         &mut self,
-        path: &str,
+        path: &(impl ToFieldPath + ?Sized),
         at: usize,
         delete: isize,
         text: &str,
     ) -> Result<(), DossierError> {
-        let (obj, field, kind) = self.resolve(path, true)?;
-        if kind != FieldKind::Text {
+        let path = path.to_field_path()?;
+        if path.kind() != FieldKind::Text {
             return Err(DossierError::UnknownPath(path.to_string()));
         }
-        let id = match self.doc.get(&obj, field.as_str()) {
+        let obj = self.resolve(&path, true)?;
+        let field = path.field();
+        let id = match self.doc.get(&obj, field) {
             Ok(Some((Value::Object(ObjType::Text), id))) => id,
             _ => self
                 .doc
-                .put_object(&obj, field.as_str(), ObjType::Text)
+                .put_object(&obj, field, ObjType::Text)
                 .map_err(corrupt)?,
         };
         let len = self.doc.length(&id);
@@ -866,16 +860,26 @@ impl Dossier {
         Ok(())
     }
 
-    /// Reads a field (empty when never set), or a whole section / fiche / list as JSON.
+    /// Reads a field: empty when never set (nor its fiche or annexe made); a list as JSON.
+    pub fn get_field(&mut self, path: &FieldPath) -> String {
+        let Ok(obj) = self.resolve(path, false) else {
+            return String::new();
+        };
+        match self.doc.get(&obj, path.field()) {
+            Ok(Some((value, id))) => match self.to_json(&value, &id) {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            },
+            _ => String::new(),
+        }
+    }
+
+    /// Reads a field (see [`Dossier::get_field`]), or a whole section / fiche / list as JSON.
     pub fn get(&mut self, path: &str) -> Result<String, DossierError> {
-        if let Ok((obj, field, _)) = self.resolve(path, false) {
-            return Ok(match self.doc.get(&obj, field.as_str()) {
-                Ok(Some((value, id))) => match self.to_json(&value, &id) {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                },
-                _ => String::new(),
-            });
+        if let Ok(field) = path.parse::<FieldPath>()
+            && self.resolve(&field, false).is_ok()
+        {
+            return Ok(self.get_field(&field));
         }
         let mut obj = ROOT;
         for part in path.split('.').filter(|p| !p.is_empty()) {

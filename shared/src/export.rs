@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::comments::Comments;
 use crate::dossier::{Dossier, DossierError, FICHE_FIELDS, FieldKind, SECTIONS};
+use crate::field_path::FieldPath;
 use crate::referentiel::Referentiel;
 
 /// What `format` says: a JSON file that is something else is refused with a clear error.
@@ -163,7 +164,9 @@ pub fn export(doc: &mut Dossier, comments: Option<&Comments>) -> Result<DossierJ
     for (section, fields) in SECTIONS {
         let mut values = BTreeMap::new();
         for (field, kind) in *fields {
-            let stored = doc.get(&format!("{section}.{field}"))?;
+            let stored = FieldPath::section(section, field)
+                .map(|path| doc.get_field(&path))
+                .unwrap_or_default();
             values.insert(field.to_string(), value_of(*kind, stored));
         }
         sections.insert(section.to_string(), values);
@@ -183,7 +186,9 @@ pub fn export(doc: &mut Dossier, comments: Option<&Comments>) -> Result<DossierJ
     for place in places.collect::<Vec<_>>() {
         let mut champs = BTreeMap::new();
         for (field, kind) in FICHE_FIELDS {
-            let stored = doc.get(&format!("fiches.{place}.{field}"))?;
+            let stored = FieldPath::fiche(place, field)
+                .map(|path| doc.get_field(&path))
+                .unwrap_or_default();
             let mut value = value_of(*kind, stored);
             if *field == "preuves"
                 && let FieldValue::List(items) = &mut value
@@ -278,7 +283,9 @@ pub fn fill(doc: &mut Dossier, json: &DossierJson) -> Result<(), ExportError> {
     };
     for (section, fields) in &json.sections {
         for (field, value) in fields {
-            doc.set(&format!("{section}.{field}"), &as_stored(value))?;
+            let path = FieldPath::section(section, field)
+                .ok_or_else(|| DossierError::UnknownPath(format!("{section}.{field}")))?;
+            doc.set(&path, &as_stored(value))?;
         }
     }
     for annexe in &json.annexes {
@@ -296,7 +303,9 @@ pub fn fill(doc: &mut Dossier, json: &DossierJson) -> Result<(), ExportError> {
     for fiche in &json.fiches {
         let place = doc.add_fiche()?;
         for (field, value) in &fiche.champs {
-            doc.set(&format!("fiches.{place}.{field}"), &as_stored(value))?;
+            let path = FieldPath::fiche(place, field)
+                .ok_or_else(|| DossierError::UnknownPath(format!("fiches.{place}.{field}")))?;
+            doc.set(&path, &as_stored(value))?;
         }
         if fiche.supprimee {
             doc.delete_fiche(place)?;

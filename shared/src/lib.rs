@@ -14,6 +14,7 @@ pub mod envelope;
 pub mod evidence;
 pub mod exchange;
 pub mod export;
+pub mod field_path;
 pub mod fuzzing;
 pub mod jury;
 pub mod keys;
