@@ -30,7 +30,12 @@ thread_local! {
     static LANG: ArcRwSignal<Lang> = ArcRwSignal::new(saved_choice());
 }
 
+/// The browser's `localStorage`; none outside a browser (the app's unit tests run natively,
+/// where calling into JavaScript would panic).
 fn storage() -> Option<web_sys::Storage> {
+    if !cfg!(target_arch = "wasm32") {
+        return None;
+    }
     web_sys::window()?.local_storage().ok().flatten()
 }
 
@@ -67,6 +72,9 @@ pub fn set(lang: Lang) {
 
 /// Gives `<html lang>` the language shown (at start-up, and on each change).
 pub fn mark_page(lang: Lang) {
+    if !cfg!(target_arch = "wasm32") {
+        return;
+    }
     if let Some(html) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.document_element())
@@ -78,4 +86,19 @@ pub fn mark_page(lang: Lang) {
 /// Marks the page with the saved choice: called once at start-up.
 pub fn init() {
     mark_page(LANG.with(|l| l.get_untracked()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_follow_the_language_chosen() {
+        set(Lang::Fr);
+        assert_eq!(t("Enregistré", "Saved"), "Enregistré");
+        assert!(!en());
+        set(Lang::En);
+        assert_eq!(t("Enregistré", "Saved"), "Saved");
+        assert_eq!(lang().tag(), "en");
+    }
 }

@@ -1,0 +1,104 @@
+//! Documents made on this device from the editor: the Livret 2 as PDF, the JSON export.
+
+use super::*;
+
+/// The Livret 2 as PDF, made on this device (the relay never sees it), with its progress
+/// while the annexes go in, then a download link and what could not be printed.
+#[component]
+pub(super) fn ExportPdf() -> impl IntoView {
+    let busy = RwSignal::new(None::<livret_shared::export::Progress>);
+    let made = RwSignal::new(None::<Result<(String, Vec<livret_shared::export::Notice>), String>>);
+    let start = move |_| {
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        if let Some(Ok((old, _))) = made.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&old);
+        }
+        made.set(None);
+        busy.set(Some(livret_shared::export::Progress::default()));
+        leptos::task::spawn_local(async move {
+            let result = session::export_pdf(&|p| busy.set(Some(p))).await;
+            busy.set(None);
+            made.set(Some(result));
+        });
+    };
+    view! {
+        <details class="export" id="export-pdf">
+            <summary>{move || t("Exporter le livret (PDF)", "Export the livret (PDF)")}</summary>
+            <p class="aide">{move || t(
+                "Le Livret 2 dans la mise en page du modèle officiel : couverture, sommaire, vos rubriques et vos fiches, la déclaration sur l'honneur, puis les annexes (PDF reproduits, images, autres fichiers listés avec leur empreinte). Le PDF est fait sur cet appareil ; il n'est pas chiffré : gardez-le en lieu sûr.",
+                "The Livret 2 in the official template's layout: cover, contents, your sections and sheets, the declaration on honour, then the annexes (PDFs reproduced, images, other files listed with their fingerprint). The PDF is made on this device and is not encrypted: keep it safe.",
+            )}</p>
+            <button type="button" id="exporter-pdf" on:click=start
+                prop:disabled=move || busy.get().is_some()>
+                {move || t("Exporter le livret", "Export the livret")}
+            </button>
+            {move || busy.get().map(|p| {
+                // Empty until there are annexe bytes to count.
+                let percent = if p.bytes_total == 0 { 0 } else { p.percent() };
+                view! {
+                    " "
+                    <progress id="pdf-progression" max="100" value=percent
+                        aria-label=move || t("Progression de l'export", "Export progress")></progress>
+                    <span aria-live="polite">{format!(
+                        " {} {}/{}",
+                        t("annexes", "annexes"),
+                        p.annexes_done,
+                        p.annexes_total
+                    )}</span>
+                }
+            })}
+            {move || made.get().map(|made| match made {
+                Ok((url, notices)) => view! {
+                    " "
+                    <a id="telecharger-pdf" href=url download="livret-2.pdf">
+                        {move || t("Télécharger livret-2.pdf", "Download livret-2.pdf")}
+                    </a>
+                    <ul class="avertissements" data-testid="pdf-avertissements">
+                        {notices.into_iter().map(|n| view! {
+                            <li>{format!("{} {} : {}", t("Annexe", "Annex"), n.numero, n.message)}</li>
+                        }).collect_view()}
+                    </ul>
+                }
+                .into_any(),
+                Err(e) => view! { <p class="erreur" role="alert">{e}</p> }.into_any(),
+            })}
+        </details>
+    }
+}
+
+/// The whole dossier as JSON, made on this device and downloaded (portability, GDPR access
+/// requests): the same file as `livret dossier export`.
+#[component]
+pub(super) fn ExportJson() -> impl IntoView {
+    let link = RwSignal::new(None::<Result<String, String>>);
+    view! {
+        <details class="export" id="export-json">
+            <summary>{move || t("Exporter le dossier (JSON)", "Export the dossier (JSON)")}</summary>
+            <p class="aide">{move || t(
+                "Tout le dossier dans un fichier lisible par une machine : pour le reprendre ailleurs ou répondre à une demande d'accès (RGPD). Les fichiers des annexes n'y sont pas ; leur nom, leur taille et leur empreinte, si. Le fichier est fait sur cet appareil ; il n'est pas chiffré : gardez-le en lieu sûr.",
+                "The whole dossier in a machine-readable file: to take it elsewhere or answer an access request (GDPR). The annexes' files are not in it; their names, sizes and fingerprints are. The file is made on this device and is not encrypted: keep it safe.",
+            )}</p>
+            <button type="button" id="exporter-json" on:click=move |_| {
+                // The file of an earlier click is let go.
+                if let Some(Ok(old)) = link.get_untracked() {
+                    let _ = web_sys::Url::revoke_object_url(&old);
+                }
+                link.set(Some(session::export_json()));
+            }>
+                {move || t("Préparer le fichier", "Prepare the file")}
+            </button>
+            {move || link.get().map(|made| match made {
+                Ok(url) => view! {
+                    " "
+                    <a id="telecharger-json" href=url download="dossier-livret.json">
+                        {move || t("Télécharger dossier-livret.json", "Download dossier-livret.json")}
+                    </a>
+                }
+                .into_any(),
+                Err(e) => view! { <p class="erreur" role="alert">{e}</p> }.into_any(),
+            })}
+        </details>
+    }
+}

@@ -1,0 +1,77 @@
+//! This device's keys: the IndexedDB they live in, made and unlocked; its identity line.
+
+use super::*;
+
+/// Opens IndexedDB; `true` when this browser already holds locked keys.
+pub async fn open_storage() -> Result<bool, String> {
+    let db = Db::open("livret").await.map_err(|e| e.to_string())?;
+    let has_device = db
+        .get(DEVICE_KEY)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some();
+    SESSION.with(|s| {
+        *s.borrow_mut() = Some(Session {
+            db,
+            device: None,
+            open: None,
+            open_saved: Saved::default(),
+        })
+    });
+    Ok(has_device)
+}
+
+/// Gives the browser a moment to paint (before slow, synchronous work such as scrypt).
+pub async fn yield_to_browser() {
+    sleep(30).await;
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+pub async fn create_identity(device: DeviceSecret, locked: &[u8]) -> Result<(), String> {
+    db()?
+        .put(DEVICE_KEY, locked)
+        .await
+        .map_err(|e| e.to_string())?;
+    set_device(device);
+    Ok(())
+}
+
+pub async fn unlock(passphrase: &str) -> Result<(), String> {
+    let locked = db()?
+        .get(DEVICE_KEY)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| i18n::t("aucune clé sur cet appareil", "no keys on this device"))?;
+    let device = DeviceSecret::unlock(&locked, passphrase)
+        .map_err(|_| i18n::t("Phrase de passe incorrecte.", "Incorrect passphrase."))?;
+    set_device(device);
+    Ok(())
+}
+
+pub(super) fn set_device(device: DeviceSecret) {
+    SESSION.with(|s| {
+        if let Some(s) = s.borrow_mut().as_mut() {
+            s.device = Some(device);
+        }
+    });
+}
+
+/// This device's public identity line (`livret1:…`), or nothing while locked.
+pub fn identity_line() -> String {
+    SESSION.with(|s| {
+        s.borrow()
+            .as_ref()
+            .and_then(|s| s.device.as_ref())
+            .map(|d| d.id().to_line())
+            .unwrap_or_default()
+    })
+}

@@ -1,0 +1,312 @@
+//! The candidate's own devices: keys kept, devices proposed for trust, the recovery kit,
+//! dossiers discovered on a new device.
+
+use super::*;
+
+/// Identity lines kept under `key`, sealed to this device.
+pub(super) async fn sealed_lines(key: &str) -> Result<Vec<DeviceId>, String> {
+    let Some(sealed) = db()?.get(key).await.map_err(|e| e.to_string())? else {
+        return Ok(Vec::new());
+    };
+    let plain = with_device(|d| d.open_own(&sealed).map_err(|e| e.to_string()))??;
+    let text = String::from_utf8_lossy(&plain);
+    Ok(text
+        .lines()
+        .filter_map(|l| DeviceId::from_str(l).ok())
+        .collect())
+}
+
+pub(super) async fn put_sealed_lines(key: &str, ids: &[DeviceId]) -> Result<(), String> {
+    let text: String = ids.iter().map(|k| format!("{}\n", k.to_line())).collect();
+    let sealed = with_device(|d| d.seal_for_self(text.as_bytes()))?;
+    db()?.put(key, &sealed).await.map_err(|e| e.to_string())
+}
+
+/// The candidate's other keys this device knows (identity lines).
+pub(super) async fn own_keys() -> Result<Vec<DeviceId>, String> {
+    sealed_lines(OWN_KEYS).await
+}
+
+/// Remembers more of the candidate's keys (this device's own key is never listed).
+pub(super) async fn remember_own_keys(
+    more: impl IntoIterator<Item = DeviceId>,
+) -> Result<(), String> {
+    let me = with_device(|d| d.signing_public())?;
+    let mut keys = own_keys().await?;
+    let before = keys.len();
+    for k in more {
+        if k.signing != me && !keys.iter().any(|known| known.signing == k.signing) {
+            keys.push(k);
+        }
+    }
+    if keys.len() == before && db()?.get(OWN_KEYS).await.ok().flatten().is_some() {
+        return Ok(());
+    }
+    put_sealed_lines(OWN_KEYS, &keys).await
+}
+
+/// This device's key and the candidate's keys it knows: whose dossiers are the candidate's.
+pub(super) async fn trusted_keys() -> Result<std::collections::BTreeSet<[u8; 32]>, String> {
+    let me = with_device(|d| d.signing_public())?;
+    Ok(own_keys()
+        .await?
+        .iter()
+        .map(|k| k.signing)
+        .chain([me])
+        .collect())
+}
+
+/// Adds the candidate's other keys as owners of the open dossier (those it lacks) — if it
+/// is one of the candidate's own dossiers (`trusted` created it): a device never vouches
+/// for a dossier a stranger made and added it to.
+pub(super) fn add_own_keys_to_open(
+    keys: &[DeviceId],
+    trusted: &std::collections::BTreeSet<[u8; 32]>,
+) -> Result<usize, String> {
+    with_device_and_open(|device, replica| {
+        let me = device.signing_public();
+        if !own_devices::is_own_dossier(replica.membership(), &me, trusted) {
+            return Ok(0);
+        }
+        let mut added = 0;
+        for k in keys {
+            if replica.membership().role_of(&k.signing).is_some() {
+                continue;
+            }
+            let key = replica.epoch_keys().ok_or_else(no_dossier_key)?;
+            let entry = membership::add(replica.membership(), device, k, Role::Owner, &key)
+                .map_err(|e| e.to_string())?;
+            replica
+                .apply_membership(device, std::slice::from_ref(&entry))
+                .map_err(|e| e.to_string())?;
+            added += 1;
+        }
+        Ok(added)
+    })
+}
+
+/// A device that added this one as an owner of dossiers, for the candidate to confirm as
+/// theirs (comparing safety codes) or refuse.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceProposal {
+    pub identity: String,
+    pub code: String,
+}
+
+/// The devices waiting for the candidate's answer.
+pub async fn device_proposals() -> Result<Vec<DeviceProposal>, String> {
+    Ok(sealed_lines(PROPOSED_DEVICES)
+        .await?
+        .into_iter()
+        .map(|id| DeviceProposal {
+            code: id.safety_code(),
+            identity: id.to_line(),
+        })
+        .collect())
+}
+
+/// Sorts out the candidate's keys from these membership logs (`own_devices::review`):
+/// remembers the owners of the candidate's own dossiers, and keeps the devices to ask about.
+pub(super) async fn review_own_keys(logs: &[Vec<SignedEntry>]) -> Result<(), String> {
+    let me = with_device(|d| d.signing_public())?;
+    let trusted = trusted_keys().await?;
+    let refused: std::collections::BTreeSet<[u8; 32]> = sealed_lines(REFUSED_DEVICES)
+        .await?
+        .iter()
+        .map(|k| k.signing)
+        .collect();
+    let found = own_devices::review(logs, &me, &trusted, &refused);
+    remember_own_keys(found.vouched.iter().map(Member::id)).await?;
+    let mut proposed = sealed_lines(PROPOSED_DEVICES).await?;
+    let before = proposed.clone();
+    for p in found.proposals {
+        if !proposed.iter().any(|k| k.signing == p.member.signing) {
+            proposed.push(p.member.id());
+        }
+    }
+    let trusted = trusted_keys().await?;
+    proposed.retain(|k| !trusted.contains(&k.signing) && !refused.contains(&k.signing));
+    if proposed != before {
+        put_sealed_lines(PROPOSED_DEVICES, &proposed).await?;
+    }
+    Ok(())
+}
+
+/// The candidate's answer about a proposed device: theirs (it becomes one of their keys,
+/// and the owners of its dossiers too) or not (never asked again). Returns the proposals
+/// left.
+pub async fn answer_device_proposal(
+    identity: &str,
+    mine: bool,
+) -> Result<Vec<DeviceProposal>, String> {
+    let id = DeviceId::from_str(identity).map_err(|e| e.to_string())?;
+    let mut proposed = sealed_lines(PROPOSED_DEVICES).await?;
+    proposed.retain(|k| k.signing != id.signing);
+    put_sealed_lines(PROPOSED_DEVICES, &proposed).await?;
+    if mine {
+        remember_own_keys([id]).await?;
+        let mut logs = Vec::new();
+        for d in list_dossiers().await? {
+            open_dossier(&d.id).await?;
+            logs.push(with_open(|r| r.log().to_vec())?);
+        }
+        review_own_keys(&logs).await?;
+    } else {
+        let mut refused = sealed_lines(REFUSED_DEVICES).await?;
+        refused.push(id);
+        put_sealed_lines(REFUSED_DEVICES, &refused).await?;
+    }
+    device_proposals().await
+}
+
+/// The recovery kit's secret, made when the identity is created: a key of the candidate
+/// that lives on paper. It is an owner of every dossier, so a new device can be let in
+/// with it when all devices are lost.
+pub async fn make_recovery_kit() -> Result<String, String> {
+    let recovery = DeviceSecret::generate();
+    remember_own_keys([recovery.id()]).await?;
+    Ok(recovery.to_secret_string().to_string())
+}
+
+/// Pairs another device of the candidate (its identity line): it becomes an owner of every
+/// dossier this device owns, and is published to the relay; returns how many dossiers.
+pub async fn add_own_device(identity: &str) -> Result<usize, String> {
+    let other = DeviceId::from_str(identity.trim()).map_err(|e| e.to_string())?;
+    if other.signing == with_device(|d| d.signing_public())? {
+        return Err(i18n::t(
+            "C'est l'identité de cet appareil-ci.",
+            "That is this device's own identity.",
+        )
+        .into());
+    }
+    remember_own_keys([other.clone()]).await?;
+    let trusted = trusted_keys().await?;
+    let mut shared = 0;
+    for d in list_dossiers().await? {
+        open_dossier(&d.id).await?;
+        if add_own_keys_to_open(std::slice::from_ref(&other), &trusted)? > 0 {
+            shared += 1;
+        }
+        save_open().await?;
+        sync_open().await.map_err(|e| {
+            if i18n::en() {
+                format!(
+                    "added on this device, but the relay cannot be reached ({e}); \
+                     it will get it at the next sync"
+                )
+            } else {
+                format!(
+                    "ajouté sur cet appareil, mais le relais est injoignable ({e}) ; \
+                     il le recevra à la prochaine synchronisation"
+                )
+            }
+        })?;
+    }
+    Ok(shared)
+}
+
+/// Asks the relay which dossiers this device belongs to and brings in the ones it does not
+/// hold yet (shared with it, or made on another of the candidate's devices); returns how
+/// many arrived. One that cannot be brought in is skipped, never the others. The owners
+/// found are not taken as the candidate's keys: `review_own_keys` keeps those the
+/// candidate's own dossiers vouch for and asks about the rest.
+pub async fn discover() -> Result<usize, String> {
+    let socket = connect_as_me().await?;
+    let ids = my_dossiers(&socket).await?;
+    let db = db()?;
+    let mut logs = Vec::new();
+    for id in ids {
+        if db
+            .get(&format!("{DOSSIER_PREFIX}{id}"))
+            .await
+            .map_err(|e| e.to_string())?
+            .is_some()
+        {
+            continue;
+        }
+        match bring_in(&socket, id).await {
+            Ok(Some(log)) => logs.push(log),
+            Ok(None) => {}
+            Err(e) => leptos::logging::warn!("dossier {id} : {e}"),
+        }
+    }
+    review_own_keys(&logs).await?;
+    Ok(logs.len())
+}
+
+/// Joins one dossier the relay lists for this device and saves it; returns its membership
+/// log (`None`: the relay no longer has it).
+pub(super) async fn bring_in(
+    socket: &Socket,
+    id: DossierId,
+) -> Result<Option<Vec<SignedEntry>>, String> {
+    let Some(catch_up) = subscribe(socket, id, Vec::new()).await? else {
+        return Ok(None);
+    };
+    let replica = with_device(|device| {
+        let mut replica =
+            Replica::join(device, catch_up.entries.clone()).map_err(|e| e.to_string())?;
+        catch_up.apply_to(device, &mut replica)?;
+        Ok::<_, String>(replica)
+    })??;
+    let log = replica.log().to_vec();
+    set_open(replica, Saved::default());
+    save_open_full().await?;
+    Ok(Some(log))
+}
+
+/// Lets this (new) device in with the recovery kit: the kit's key adds it as an owner of
+/// every dossier the kit's key belongs to; then the dossiers are brought in.
+pub async fn recover(kit: &str) -> Result<usize, String> {
+    let recovery = DeviceSecret::from_secret_string(kit).map_err(|_| {
+        i18n::t(
+            "Ce kit de secours est illisible : recopiez les deux lignes.",
+            "This recovery kit cannot be read: copy both lines again.",
+        )
+    })?;
+    let me = with_device(|d| d.id())?;
+    let socket =
+        connect(|challenge| Ok((recovery.signing_public(), recovery.sign(challenge)))).await?;
+    let ids = my_dossiers(&socket).await?;
+    if ids.is_empty() {
+        return Err(i18n::t(
+            "Le relais ne connaît aucun dossier pour ce kit de secours.",
+            "The relay knows no dossier for this recovery kit.",
+        )
+        .into());
+    }
+    for id in ids {
+        // One dossier the kit cannot let this device into is skipped, never the others.
+        if let Err(e) = let_in_with_kit(&socket, id, &recovery, &me).await {
+            leptos::logging::warn!("dossier {id} : {e}");
+        }
+    }
+    remember_own_keys([recovery.id()]).await?;
+    drop(recovery);
+    discover().await
+}
+
+/// The kit's key adds this device as an owner of one dossier (unless it is a member).
+pub(super) async fn let_in_with_kit(
+    socket: &Socket,
+    id: DossierId,
+    recovery: &DeviceSecret,
+    me: &DeviceId,
+) -> Result<(), String> {
+    let Some(catch_up) = subscribe(socket, id, Vec::new()).await? else {
+        return Ok(());
+    };
+    let state = membership::Membership::from_log(&catch_up.entries).map_err(|e| e.to_string())?;
+    if state.role_of(&me.signing).is_some() {
+        return Ok(());
+    }
+    let key = state.epoch_keys_for(recovery, state.epoch).ok_or_else(|| {
+        i18n::t(
+            "le kit de secours n'a plus accès à ce dossier",
+            "the recovery kit no longer has access to this dossier",
+        )
+    })?;
+    let entry =
+        membership::add(&state, recovery, me, Role::Owner, &key).map_err(|e| e.to_string())?;
+    publish(socket, id, &entry).await
+}

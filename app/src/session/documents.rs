@@ -1,0 +1,159 @@
+//! Documents made on this device: the JSON export, the Livret 2 as PDF (the pdf module),
+//! annexes' pages.
+
+use super::*;
+
+/// The open dossier as JSON (`livret_shared::export`, the same file as `livret dossier
+/// export`), made on this device, as a `blob:` address to download.
+pub fn export_json() -> Result<String, String> {
+    let json = with_open(|r| {
+        let comments = r.comments();
+        livret_shared::export::export(r.dossier(), Some(&comments)).map_err(|e| e.to_string())
+    })??;
+    let text = serde_json::to_vec_pretty(&json).map_err(|e| e.to_string())?;
+    blob_url(&text, "application/json")
+}
+
+/// A file the app ships (the PDF fonts), from the relay or, offline, from the service
+/// worker's copy.
+pub(super) async fn app_file(path: &str) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or_else(no_window)?;
+    let unavailable = || {
+        format!(
+            "{} {path}",
+            i18n::t(
+                "fichier de l'application indisponible :",
+                "app file unavailable:"
+            )
+        )
+    };
+    let response = JsFuture::from(window.fetch_with_str(&relay_http(path)?))
+        .await
+        .map_err(|_| unavailable())?;
+    let response: web_sys::Response =
+        wasm_bindgen::JsCast::dyn_into(response).map_err(|_| unavailable())?;
+    if !response.ok() {
+        return Err(unavailable());
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(|_| unavailable())?)
+        .await
+        .map_err(|_| unavailable())?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Calls `method` of the JavaScript object `target` with `args`.
+pub(super) fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let f: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(method))
+        .ok()
+        .and_then(|f| wasm_bindgen::JsCast::dyn_into(f).ok())
+        .ok_or_else(|| format!("module PDF : {method} absent"))?;
+    let args: js_sys::Array = args.iter().collect();
+    f.apply(target, &args).map_err(|e| {
+        e.as_string()
+            .unwrap_or_else(|| format!("module PDF : {method} a échoué"))
+    })
+}
+
+pub(super) fn json_of<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> {
+    serde_json::from_str(&value.as_string().unwrap_or_default()).map_err(|e| e.to_string())
+}
+
+pub(super) fn pdf_module_unavailable() -> String {
+    i18n::t(
+        "module PDF indisponible (hors ligne avant sa première utilisation ?)",
+        "PDF module unavailable (offline before its first use?)",
+    )
+    .to_string()
+}
+
+/// The PDF module (`app/pdf`, its own wasm), loaded by index.html's `livretLoadPdf` the
+/// first time it is needed and kept by the service worker.
+pub(super) async fn pdf_module() -> Result<JsValue, String> {
+    let window = web_sys::window().ok_or_else(no_window)?;
+    JsFuture::from(js_sys::Promise::from(call(&window, "livretLoadPdf", &[])?))
+        .await
+        .map_err(|_| pdf_module_unavailable())
+}
+
+/// The text of the PDF annexe at `place`, page by page, read on this device by the PDF
+/// module (the file decrypted here, fetched from the relay if need be): what a juror's
+/// annotation on a page quotes.
+pub async fn annexe_pages(
+    place: usize,
+    progress: &dyn Fn(u32, u32),
+) -> Result<Vec<String>, String> {
+    let (bytes, media_type) = evidence_bytes(place, progress).await?;
+    let looks_like_pdf = bytes[..bytes.len().min(1024)]
+        .windows(5)
+        .any(|w| w == b"%PDF-");
+    if media_type != "application/pdf" && !looks_like_pdf {
+        return Err(i18n::t("cette annexe n'est pas un PDF", "this annex is not a PDF").into());
+    }
+    let module = pdf_module().await?;
+    // A file pdf-extract cannot read is refused with its reason; one that makes it panic
+    // traps the module (panic=abort in wasm), which the call reports as a failure too.
+    let pages = call(
+        &module,
+        "pdf_pages",
+        &[js_sys::Uint8Array::from(bytes.as_slice()).into()],
+    )?;
+    json_of(pages)
+}
+
+/// The open dossier's Livret 2 as PDF, made on this device by the PDF module (its own wasm,
+/// loaded now: see `app/pdf`), with the fonts that come with the app and the annexes
+/// decrypted here one at a time: a `blob:` address to download, and what was printed
+/// differently from the dossier. `progress` is called after each annexe, the browser given
+/// a moment to show it.
+pub async fn export_pdf(
+    progress: &dyn Fn(export::Progress),
+) -> Result<(String, Vec<export::Notice>), String> {
+    let module = pdf_module().await?;
+    let regular = app_file("/fonts/DejaVuSans.ttf").await?;
+    let bold = app_file("/fonts/DejaVuSans-Bold.ttf").await?;
+    let (json, annexes) = with_open(|r| {
+        (
+            livret_shared::export::export(r.dossier(), None).map_err(|e| e.to_string()),
+            r.dossier().annexes(),
+        )
+    })?;
+    let json = serde_json::to_string(&json?).map_err(|e| e.to_string())?;
+    let constructor: js_sys::Function =
+        js_sys::Reflect::get(&module, &JsValue::from_str("PdfExport"))
+            .ok()
+            .and_then(|c| wasm_bindgen::JsCast::dyn_into(c).ok())
+            .ok_or_else(pdf_module_unavailable)?;
+    let args: js_sys::Array = [
+        JsValue::from_str(&json),
+        js_sys::Uint8Array::from(regular.as_slice()).into(),
+        js_sys::Uint8Array::from(bold.as_slice()).into(),
+    ]
+    .iter()
+    .collect();
+    let pdf = js_sys::Reflect::construct(&constructor, &args)
+        .map_err(|e| e.as_string().unwrap_or_else(pdf_module_unavailable))?;
+    progress(json_of(call(&pdf, "progress", &[])?)?);
+    yield_to_browser().await;
+    while let Some(next) = call(&pdf, "next_annexe", &[])?.as_string() {
+        let next: export::AnnexeJson = serde_json::from_str(&next).map_err(|e| e.to_string())?;
+        let place = export::annexe_with_file(&annexes, &next).map(|a| a.place);
+        // A file this device cannot get now (offline, not yet sent by its author) is
+        // listed in the livret and reported, not a failure of the whole export.
+        let file = match place {
+            Some(place) => evidence_bytes(place, &|_, _| {}).await.ok().map(|(b, _)| b),
+            None => None,
+        };
+        let file = match &file {
+            Some(bytes) => js_sys::Uint8Array::from(bytes.as_slice()).into(),
+            None => JsValue::UNDEFINED,
+        };
+        call(&pdf, "add_annexe", &[file])?;
+        progress(json_of(call(&pdf, "progress", &[])?)?);
+        yield_to_browser().await;
+    }
+    let notices: Vec<export::Notice> = json_of(call(&pdf, "notices", &[])?)?;
+    // The PDF comes in parts (a 100 MB livret is never one 100 MB copy in the page).
+    let parts = js_sys::Array::from(&call(&pdf, "finish", &[])?);
+    let _ = call(&pdf, "free", &[]);
+    Ok((blob_url_of_parts(&parts, "application/pdf")?, notices))
+}

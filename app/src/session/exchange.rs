@@ -1,0 +1,81 @@
+//! A full sync of the open dossier through the shared exchange, and compaction after a long
+//! catch-up.
+
+use super::*;
+
+pub(super) async fn sync_exchange(socket: &Socket) -> Result<bool, String> {
+    // The exchange every device runs (`livret_shared::exchange`); this drives it over the
+    // socket, with the open dossier's replica.
+    let id = with_open(|r| r.id)?;
+    let (mut exchange, mut out) = with_device_and_open(|device, replica| {
+        Exchange::start(replica, device, &mut random_nonce).map_err(|e| exchange_failed(&e))
+    })?;
+    loop {
+        for msg in out.drain(..) {
+            send(socket, &msg)?;
+        }
+        if exchange.is_done() {
+            break;
+        }
+        let msg = next_message(socket).await?;
+        let step = with_device_and_open(|device, replica| {
+            Ok(exchange.handle(replica, device, msg, &mut random_nonce))
+        })?;
+        match step {
+            Ok(next) => out = next,
+            Err(e) => {
+                // What arrived is kept: the next sync starts from it.
+                save_open().await?;
+                return Err(exchange_failed(&e));
+            }
+        }
+    }
+    warn_set_aside(exchange.received());
+    save_open().await?;
+    if exchange.caught_up_envelopes() >= COMPACT_AFTER && with_open(|r| r.may_write_dossier())? {
+        // A courtesy to the next device: refused (someone wrote meanwhile), it waits for the
+        // next long catch-up.
+        let _ = compact(socket, id).await;
+    }
+    // Evidence added while offline (or cut mid-way) goes up now. The dossier is synced
+    // whatever happens to it: a refused file stays marked as waiting (the annexes say so)
+    // and is tried again at the next sync.
+    let _ = upload_pending(socket, id, &|_, _| {}).await;
+    Ok(exchange.arrived())
+}
+
+/// Why a sync stopped, in the UI's language.
+pub(super) fn exchange_failed(e: &ExchangeError) -> String {
+    match e {
+        ExchangeError::Refused { reason, detail } => relay_refused(detail, reason.as_str()),
+        ExchangeError::Removed(_) => removed_text(),
+        other if i18n::en() => other.english(),
+        other => other.to_string(),
+    }
+}
+
+/// Replaces the dossier's history on the relay by one sealed snapshot of this replica,
+/// which must be caught up with nothing unacknowledged (see `Replica::compact`).
+pub(super) async fn compact(socket: &Socket, id: DossierId) -> Result<(), String> {
+    let (envelope, covers) = with_device_and_open(|device, replica| {
+        replica
+            .compact(device, random_nonce())
+            .map_err(|e| e.to_string())
+    })?;
+    send(socket, &ClientMsg::Snapshot { envelope, covers })?;
+    loop {
+        match next_message(socket).await? {
+            ServerMsg::SnapshotOk {
+                dossier,
+                id: snapshot,
+            } if dossier == id => {
+                with_open(|r| r.snapshot_accepted(snapshot))?;
+                return save_open().await;
+            }
+            ServerMsg::Rejected { detail, reason } => {
+                return Err(relay_refused(&detail, reason.as_str()));
+            }
+            other => apply_live(id, &other)?,
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Référentiels: imported on this device, and PDFs read by the relay (which has the PDF
+//! reader).
+
+use super::*;
+
+/// The référentiels imported on this device: (`referentiel:<hash>`, référentiel).
+pub async fn imported_referentiels() -> Result<Vec<(String, Referentiel)>, String> {
+    let db = db()?;
+    let mut out = Vec::new();
+    let mut keys = db
+        .keys(REFERENTIEL_PREFIX)
+        .await
+        .map_err(|e| e.to_string())?;
+    keys.sort();
+    for key in keys {
+        let Some(sealed) = db.get(&key).await.map_err(|e| e.to_string())? else {
+            continue;
+        };
+        let plain = with_device(|d| d.open_own(&sealed).map_err(|e| e.to_string()))??;
+        let json = String::from_utf8_lossy(&plain).to_string();
+        if let Ok(r) = Referentiel::from_json(&json) {
+            out.push((key, r));
+        }
+    }
+    Ok(out)
+}
+
+/// The relay's address for `path` (same origin as the app).
+pub(super) fn relay_http(path: &str) -> Result<String, String> {
+    let origin = web_sys::window()
+        .ok_or_else(no_window)?
+        .location()
+        .origin()
+        .map_err(|_| address_unreadable())?;
+    Ok(format!("{origin}{path}"))
+}
+
+/// Sends a PDF to the relay's reader; the référentiels it found, as JSON.
+pub(super) async fn read_pdf_on_relay(bytes: &[u8]) -> Result<Vec<Referentiel>, String> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    let body = js_sys::Uint8Array::from(bytes);
+    init.set_body(&body);
+    let window = web_sys::window().ok_or_else(no_window)?;
+    let response = JsFuture::from(
+        window.fetch_with_str_and_init(&relay_http("/api/v1/referentiels/pdf")?, &init),
+    )
+    .await
+    .map_err(|_| {
+        i18n::t(
+            "relais injoignable : un PDF se lit en ligne (un texte ou un XML, non)",
+            "relay unreachable: a PDF is read online (a text or XML file is not)",
+        )
+    })?;
+    let response: web_sys::Response =
+        wasm_bindgen::JsCast::dyn_into(response).map_err(|_| relay_unreadable())?;
+    let text = JsFuture::from(response.text().map_err(|_| relay_unreadable())?)
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    if !response.ok() {
+        return Err(text);
+    }
+    let values: Vec<serde_json::Value> =
+        serde_json::from_str(&text).map_err(|_| relay_unreadable())?;
+    values
+        .iter()
+        .map(|v| Referentiel::from_json(&v.to_string()).map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// Imports a référentiel file (text, RNCP XML export — possibly several fiches — or PDF)
+/// and keeps what it holds on this device; returns (key, référentiel) for each.
+pub async fn import_referentiel(
+    file: &web_sys::File,
+) -> Result<Vec<(String, Referentiel)>, String> {
+    let size = file.size() as u64;
+    if size > MAX_REFERENTIEL_FILE {
+        return Err(i18n::t(
+            "fichier trop volumineux pour un référentiel (20 Mo au plus)",
+            "file too large for a framework (20 MB at most)",
+        )
+        .into());
+    }
+    let bytes = read_slice(file, 0, size).await?;
+    let found: Vec<Referentiel> = match referentiel::detect(&bytes) {
+        referentiel::InputKind::Pdf => read_pdf_on_relay(&bytes).await?,
+        _ => referentiel::import_bytes(&bytes)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|i| i.referentiel)
+            .collect(),
+    };
+    let db = db()?;
+    let mut out = Vec::new();
+    for r in found {
+        use sha2::Digest;
+        let json = r.to_json();
+        let key = format!(
+            "{REFERENTIEL_PREFIX}{}",
+            hex::encode(&sha2::Sha256::digest(json.as_bytes())[..8])
+        );
+        let sealed = with_device(|d| d.seal_for_self(json.as_bytes()))?;
+        db.put(&key, &sealed).await.map_err(|e| e.to_string())?;
+        out.push((key, r));
+    }
+    Ok(out)
+}
