@@ -43,25 +43,6 @@ pub enum ExchangeError {
     Sync(#[from] SyncError),
 }
 
-impl ExchangeError {
-    /// The same, in English (the app's other language).
-    pub fn english(&self) -> String {
-        match self {
-            ExchangeError::Refused { reason, detail } => {
-                format!("refused by the relay: {detail} ({})", reason.as_str())
-            }
-            ExchangeError::Removed(id) => format!(
-                "this device is no longer a member of dossier {id}: the candidate removed it \
-                 (what it had stays on this device)"
-            ),
-            ExchangeError::NotCreated => {
-                "the relay does not know the dossier it has just created".to_string()
-            }
-            ExchangeError::Sync(e) => e.to_string(),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     /// Subscribed; gathering the catch-up's frames.

@@ -30,3 +30,4 @@ pub mod referentiel;
 pub mod review;
 pub mod sync;
 pub mod template;
+pub mod words;

@@ -324,21 +324,6 @@ pub enum LoginRefused {
     Unexpected,
 }
 
-impl LoginRefused {
-    pub fn english(&self) -> String {
-        match self {
-            LoginRefused::RelayOutdated => {
-                "the relay runs an older version than this device: it must be updated".into()
-            }
-            LoginRefused::DeviceOutdated => {
-                "this version of Livret is too old for the relay: update it".into()
-            }
-            LoginRefused::Refused(detail) => format!("login refused ({detail})"),
-            LoginRefused::Unexpected => "unexpected answer from the relay".into(),
-        }
-    }
-}
-
 /// The relay's answer to a [`login`]: in, or why not. A relay of protocol 1 cannot decode
 /// the login and answers `Malformed`, which is only ever its answer to an unreadable login.
 pub fn login_answer(answer: ServerMsg) -> Result<(), LoginRefused> {

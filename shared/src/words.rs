@@ -1,0 +1,290 @@
+//! Errors in the user's language. Every error of the core that can reach a person says
+//! itself in French — its `Display`, the product's first language — and in English
+//! ([`Worded::english`]), written here beside each other so they stay the same sentence. The
+//! app picks one when it shows the error (and again when the language changes); the CLI
+//! prints the French.
+
+use std::fmt::Display;
+
+use crate::automerge_guard::GuardError;
+use crate::comments::CommentError;
+use crate::date::NotADate;
+use crate::dossier::DossierError;
+use crate::envelope::EnvelopeError;
+use crate::evidence::EvidenceError;
+use crate::exchange::ExchangeError;
+use crate::export::ExportError;
+use crate::field_path::UnknownField;
+use crate::jury::JuryError;
+use crate::keys::KeyError;
+use crate::membership::MembershipError;
+use crate::protocol::LoginRefused;
+use crate::referentiel::ImportError;
+use crate::review::doc::JuryDocError;
+use crate::sync::SyncError;
+
+/// An error worded in French (`Display`) and in English.
+pub trait Worded: Display {
+    /// The same sentence in English.
+    fn english(&self) -> String;
+
+    /// The sentence in English when `english`, else in French.
+    fn in_language(&self, english: bool) -> String {
+        if english {
+            self.english()
+        } else {
+            self.to_string()
+        }
+    }
+}
+
+impl Worded for GuardError {
+    fn english(&self) -> String {
+        match self {
+            GuardError::Malformed(what) => format!("unreadable automerge data: {what}"),
+            GuardError::TooLarge { limit, received } => format!(
+                "automerge data refused: more than {limit} bytes once inflated, for {received} \
+                 bytes received"
+            ),
+        }
+    }
+}
+
+impl Worded for CommentError {
+    fn english(&self) -> String {
+        match self {
+            CommentError::Empty => "empty comment".into(),
+            CommentError::TooLong(n) => format!(
+                "comment too long ({n} characters; {} at most)",
+                crate::comments::MAX_COMMENT_CHARS
+            ),
+            CommentError::NoSuchThread => {
+                "this comment thread does not exist (or cannot be read on this device)".into()
+            }
+            CommentError::NoTeamKey => {
+                "comments are for the candidate and their advisors only".into()
+            }
+            CommentError::Dossier(e) => e.english(),
+        }
+    }
+}
+
+impl Worded for NotADate {
+    fn english(&self) -> String {
+        "a date was expected (YYYY-MM-DD)".into()
+    }
+}
+
+impl Worded for DossierError {
+    fn english(&self) -> String {
+        match self {
+            DossierError::UnknownPath(path) => format!("unknown path: {path}"),
+            DossierError::Corrupt(why) => format!("unreadable document: {why}"),
+        }
+    }
+}
+
+impl Worded for UnknownField {
+    fn english(&self) -> String {
+        format!("unknown field: {}", self.0)
+    }
+}
+
+impl Worded for EnvelopeError {
+    fn english(&self) -> String {
+        match self {
+            EnvelopeError::TooLarge(n) => format!("envelope too large ({n} bytes)"),
+            EnvelopeError::Malformed(what) => format!("malformed envelope: {what}"),
+            EnvelopeError::BadSignature => "invalid signature".into(),
+            EnvelopeError::Decrypt => "cannot decrypt (wrong key or altered content)".into(),
+        }
+    }
+}
+
+impl Worded for EvidenceError {
+    fn english(&self) -> String {
+        match self {
+            EvidenceError::Key => "unreadable evidence key".into(),
+            EvidenceError::Corrupt => "evidence piece unreadable or altered".into(),
+            EvidenceError::TooLarge(n) => format!("file too large ({n} bytes; 100 MB at most)"),
+        }
+    }
+}
+
+impl Worded for JuryError {
+    fn english(&self) -> String {
+        match self {
+            JuryError::Key(e) => e.english(),
+            JuryError::Doc(e) => e.english(),
+            JuryError::BadGrant => "the jury's key is unreadable or altered".into(),
+            JuryError::NotGrantedByJuror => {
+                "the jury's key was granted by someone who is not a juror".into()
+            }
+        }
+    }
+}
+
+impl Worded for JuryDocError {
+    fn english(&self) -> String {
+        match self {
+            JuryDocError::Corrupt(why) => format!("unreadable jury document: {why}"),
+        }
+    }
+}
+
+impl Worded for KeyError {
+    fn english(&self) -> String {
+        match self {
+            KeyError::Identity(why) => format!("unreadable identity: {why}"),
+            KeyError::Secret => "unreadable secret key".into(),
+            KeyError::Unwrap => {
+                "the dossier's key is unreadable or meant for another device".into()
+            }
+            KeyError::Passphrase => "wrong passphrase, or unreadable key store".into(),
+        }
+    }
+}
+
+impl Worded for MembershipError {
+    fn english(&self) -> String {
+        match self {
+            MembershipError::Malformed => "malformed membership entry".into(),
+            MembershipError::BadSignature => "invalid membership signature".into(),
+            MembershipError::NotOwner => "only the candidate can change the members".into(),
+            MembershipError::LastOwner => {
+                "the dossier must keep at least one of the candidate's devices".into()
+            }
+            MembershipError::OutOfSequence { expected, got } => {
+                format!("entry out of sequence (expected {expected}, got {got})")
+            }
+            MembershipError::BrokenChain => "broken chain with the previous entry".into(),
+            MembershipError::WrongEpoch => "inconsistent key epoch".into(),
+            MembershipError::UnknownMember => "unknown member".into(),
+            MembershipError::MissingKey => "a member's key is missing".into(),
+            MembershipError::OtherDossier => "entry for another dossier".into(),
+            MembershipError::Demotion => "this member reads the comments: to take that right \
+                                          away, remove them then invite them again (a new key \
+                                          is then made)"
+                .into(),
+            MembershipError::Key(e) => e.english(),
+        }
+    }
+}
+
+impl Worded for SyncError {
+    fn english(&self) -> String {
+        match self {
+            SyncError::Envelope(e) => e.english(),
+            SyncError::Membership(e) => e.english(),
+            SyncError::Dossier(e) => e.english(),
+            SyncError::Comment(e) => e.english(),
+            SyncError::Jury(e) => e.english(),
+            SyncError::JuryDoc(e) => e.english(),
+            SyncError::NotAJuror => "only jurors write a review".into(),
+            SyncError::NotAMember => "this dossier is not shared with this device".into(),
+            SyncError::NoKey(epoch) => format!("the key of epoch {epoch} is not on this device"),
+            SyncError::OtherDossier => "envelope of another dossier".into(),
+            SyncError::UnknownWriter => "envelope from a writer who is not a member".into(),
+            SyncError::Corrupt => "unreadable local state".into(),
+            SyncError::ReadOnly => "read only: jurors do not change the dossier".into(),
+            SyncError::Forbidden => "envelope written by a member without the right to".into(),
+            SyncError::NotTheAuthor => "changes signed by one member in another's name".into(),
+            SyncError::Inflation(e) => e.english(),
+            SyncError::ForgedSnapshot => {
+                "snapshot refused: the history it says it covers is not the one it signed".into()
+            }
+            SyncError::MembershipWithheld { writer, epoch } => format!(
+                "the relay kept a change of members from this device: device {writer} already \
+                 writes for epoch {epoch} (a hidden removal?)"
+            ),
+        }
+    }
+}
+
+impl Worded for ExchangeError {
+    fn english(&self) -> String {
+        match self {
+            ExchangeError::Refused { reason, detail } => {
+                format!("refused by the relay: {detail} ({})", reason.as_str())
+            }
+            ExchangeError::Removed(id) => format!(
+                "this device is no longer a member of dossier {id}: the candidate removed it \
+                 (what it had stays on this device)"
+            ),
+            ExchangeError::NotCreated => {
+                "the relay does not know the dossier it has just created".to_string()
+            }
+            ExchangeError::Sync(e) => e.english(),
+        }
+    }
+}
+
+impl Worded for LoginRefused {
+    fn english(&self) -> String {
+        match self {
+            LoginRefused::RelayOutdated => {
+                "the relay runs an older version than this device: it must be updated".into()
+            }
+            LoginRefused::DeviceOutdated => {
+                "this version of Livret is too old for the relay: update it".into()
+            }
+            LoginRefused::Refused(detail) => format!("login refused ({detail})"),
+            LoginRefused::Unexpected => "unexpected answer from the relay".into(),
+        }
+    }
+}
+
+impl Worded for ImportError {
+    fn english(&self) -> String {
+        match self {
+            ImportError::Empty => "the file is empty".into(),
+            ImportError::NotAReferentiel => {
+                "no compétence found: this document does not look like a référentiel".into()
+            }
+            ImportError::Pdf(why) => format!("unreadable PDF: {why}"),
+            ImportError::EncryptedPdf => {
+                "encrypted PDF: remove its protection (password) and try again".into()
+            }
+            ImportError::PdfWithoutText => {
+                "PDF without text (a scanned document?): a text or XML version is needed".into()
+            }
+            ImportError::PdfUnsupported => "PDF reading is not built into this version".into(),
+            ImportError::Xml(why) => format!("invalid XML: {why}"),
+            ImportError::NoFiche => "XML without an RNCP fiche (FICHES/FICHE expected)".into(),
+        }
+    }
+}
+
+impl Worded for ExportError {
+    fn english(&self) -> String {
+        match self {
+            ExportError::NotJson(why) => {
+                format!("unreadable file: this is not a Livret dossier export ({why})")
+            }
+            ExportError::OtherFormat(format) => {
+                format!("this file is not a Livret dossier export (format “{format}”)")
+            }
+            ExportError::Version(v) => {
+                format!("dossier export of version {v}, which this version of Livret cannot read")
+            }
+            ExportError::TooLarge(n) => format!("file too large ({n} bytes)"),
+            ExportError::Dossier(e) => e.english(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_speaks_each_language_and_wraps_its_cause_in_the_same_one() {
+        let e = SyncError::Membership(MembershipError::NotOwner);
+        assert_eq!(e.to_string(), "seul le candidat peut modifier les membres");
+        assert_eq!(e.english(), "only the candidate can change the members");
+        assert_eq!(e.in_language(true), e.english());
+        assert_eq!(e.in_language(false), e.to_string());
+        let e = ExchangeError::Sync(SyncError::NoKey(3));
+        assert_eq!(e.english(), "the key of epoch 3 is not on this device");
+    }
+}
