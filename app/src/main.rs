@@ -30,7 +30,7 @@ fn main() {
 
 /// A message for the user, worded in both languages and shown in the one chosen: drawn
 /// again on a switch, since a message not understood is a likely reason to switch. What the
-/// session reports comes worded once, in the language of the moment ([`Message::as_is`]).
+/// session reports carries both languages too ([`Message::error`]).
 #[derive(Clone, Debug, PartialEq)]
 struct Message {
     fr: String,
@@ -45,10 +45,11 @@ impl Message {
         }
     }
 
-    fn as_is(text: String) -> Message {
+    /// What the session reported: worded again when the language changes.
+    fn error(e: session::Error) -> Message {
         Message {
-            fr: text.clone(),
-            en: text,
+            fr: e.words(false),
+            en: e.words(true),
         }
     }
 
@@ -86,7 +87,7 @@ enum Screen {
     Locked,
     Home,
     Dossier(String),
-    Failed(String),
+    Failed(session::Error),
 }
 
 /// The dossier named in the address (`#dossier=<id>`), so a reload or a bookmark comes back

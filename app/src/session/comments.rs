@@ -27,7 +27,7 @@ pub(super) fn comment_author() -> String {
 
 /// Comments `field`, or answers the thread `reply_to`, in the open dossier (saved and sent
 /// by the caller, like any edit).
-pub fn add_comment(field: &str, reply_to: Option<CommentId>, text: &str) -> Result<(), String> {
+pub fn add_comment(field: &str, reply_to: Option<CommentId>, text: &str) -> Result<(), Error> {
     // 16 of the 24 random bytes a nonce is drawn from (the same generator).
     let mut id = [0u8; 16];
     id.copy_from_slice(&random_nonce()[..16]);
@@ -40,15 +40,15 @@ pub fn add_comment(field: &str, reply_to: Option<CommentId>, text: &str) -> Resu
     with_device_and_open(|device, r| {
         r.comment(device, draft, id, now_ms(), random_nonce())
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(Error::from)
     })
 }
 
 /// Marks a thread resolved, or open again.
-pub fn resolve_thread(thread: CommentId, resolved: bool) -> Result<(), String> {
+pub fn resolve_thread(thread: CommentId, resolved: bool) -> Result<(), Error> {
     let by = comment_author();
     with_device_and_open(|device, r| {
         r.set_thread_resolved(device, thread, resolved, &by, now_ms(), random_nonce())
-            .map_err(|e| e.to_string())
+            .map_err(Error::from)
     })
 }

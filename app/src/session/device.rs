@@ -3,13 +3,9 @@
 use super::*;
 
 /// Opens IndexedDB; `true` when this browser already holds locked keys.
-pub async fn open_storage() -> Result<bool, String> {
-    let db = Db::open("livret").await.map_err(|e| e.to_string())?;
-    let has_device = db
-        .get(DEVICE_KEY)
-        .await
-        .map_err(|e| e.to_string())?
-        .is_some();
+pub async fn open_storage() -> Result<bool, Error> {
+    let db = Db::open("livret").await.map_err(Error::from)?;
+    let has_device = db.get(DEVICE_KEY).await.map_err(Error::from)?.is_some();
     SESSION.with(|s| {
         *s.borrow_mut() = Some(Session {
             db,
@@ -36,23 +32,20 @@ pub async fn sleep(ms: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
-pub async fn create_identity(device: DeviceSecret, locked: &[u8]) -> Result<(), String> {
-    db()?
-        .put(DEVICE_KEY, locked)
-        .await
-        .map_err(|e| e.to_string())?;
+pub async fn create_identity(device: DeviceSecret, locked: &[u8]) -> Result<(), Error> {
+    db()?.put(DEVICE_KEY, locked).await.map_err(Error::from)?;
     set_device(device);
     Ok(())
 }
 
-pub async fn unlock(passphrase: &str) -> Result<(), String> {
+pub async fn unlock(passphrase: &str) -> Result<(), Error> {
     let locked = db()?
         .get(DEVICE_KEY)
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| i18n::t("aucune clé sur cet appareil", "no keys on this device"))?;
+        .map_err(Error::from)?
+        .ok_or_else(|| Error::said("aucune clé sur cet appareil", "no keys on this device"))?;
     let device = DeviceSecret::unlock(&locked, passphrase)
-        .map_err(|_| i18n::t("Phrase de passe incorrecte.", "Incorrect passphrase."))?;
+        .map_err(|_| Error::said("Phrase de passe incorrecte.", "Incorrect passphrase."))?;
     set_device(device);
     Ok(())
 }

@@ -4,11 +4,11 @@
 use super::*;
 
 /// Identity lines kept under `key`, sealed to this device.
-pub(super) async fn sealed_lines(key: &str) -> Result<Vec<DeviceId>, String> {
-    let Some(sealed) = db()?.get(key).await.map_err(|e| e.to_string())? else {
+pub(super) async fn sealed_lines(key: &str) -> Result<Vec<DeviceId>, Error> {
+    let Some(sealed) = db()?.get(key).await.map_err(Error::from)? else {
         return Ok(Vec::new());
     };
-    let plain = with_device(|d| d.open_own(&sealed).map_err(|e| e.to_string()))??;
+    let plain = with_device(|d| d.open_own(&sealed).map_err(Error::from))??;
     let text = String::from_utf8_lossy(&plain);
     Ok(text
         .lines()
@@ -16,21 +16,21 @@ pub(super) async fn sealed_lines(key: &str) -> Result<Vec<DeviceId>, String> {
         .collect())
 }
 
-pub(super) async fn put_sealed_lines(key: &str, ids: &[DeviceId]) -> Result<(), String> {
+pub(super) async fn put_sealed_lines(key: &str, ids: &[DeviceId]) -> Result<(), Error> {
     let text: String = ids.iter().map(|k| format!("{}\n", k.to_line())).collect();
     let sealed = with_device(|d| d.seal_for_self(text.as_bytes()))?;
-    db()?.put(key, &sealed).await.map_err(|e| e.to_string())
+    db()?.put(key, &sealed).await.map_err(Error::from)
 }
 
 /// The candidate's other keys this device knows (identity lines).
-pub(super) async fn own_keys() -> Result<Vec<DeviceId>, String> {
+pub(super) async fn own_keys() -> Result<Vec<DeviceId>, Error> {
     sealed_lines(OWN_KEYS).await
 }
 
 /// Remembers more of the candidate's keys (this device's own key is never listed).
 pub(super) async fn remember_own_keys(
     more: impl IntoIterator<Item = DeviceId>,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let me = with_device(|d| d.signing_public())?;
     let mut keys = own_keys().await?;
     let before = keys.len();
@@ -46,7 +46,7 @@ pub(super) async fn remember_own_keys(
 }
 
 /// This device's key and the candidate's keys it knows: whose dossiers are the candidate's.
-pub(super) async fn trusted_keys() -> Result<std::collections::BTreeSet<[u8; 32]>, String> {
+pub(super) async fn trusted_keys() -> Result<std::collections::BTreeSet<[u8; 32]>, Error> {
     let me = with_device(|d| d.signing_public())?;
     Ok(own_keys()
         .await?
@@ -62,7 +62,7 @@ pub(super) async fn trusted_keys() -> Result<std::collections::BTreeSet<[u8; 32]
 pub(super) fn add_own_keys_to_open(
     keys: &[DeviceId],
     trusted: &std::collections::BTreeSet<[u8; 32]>,
-) -> Result<usize, String> {
+) -> Result<usize, Error> {
     with_device_and_open(|device, replica| {
         let me = device.signing_public();
         if !own_devices::is_own_dossier(replica.membership(), &me, trusted) {
@@ -75,10 +75,10 @@ pub(super) fn add_own_keys_to_open(
             }
             let key = replica.epoch_keys().ok_or_else(no_dossier_key)?;
             let entry = membership::add(replica.membership(), device, k, Role::Owner, &key)
-                .map_err(|e| e.to_string())?;
+                .map_err(Error::from)?;
             replica
                 .apply_membership(device, std::slice::from_ref(&entry))
-                .map_err(|e| e.to_string())?;
+                .map_err(Error::from)?;
             added += 1;
         }
         Ok(added)
@@ -94,7 +94,7 @@ pub struct DeviceProposal {
 }
 
 /// The devices waiting for the candidate's answer.
-pub async fn device_proposals() -> Result<Vec<DeviceProposal>, String> {
+pub async fn device_proposals() -> Result<Vec<DeviceProposal>, Error> {
     Ok(sealed_lines(PROPOSED_DEVICES)
         .await?
         .into_iter()
@@ -107,7 +107,7 @@ pub async fn device_proposals() -> Result<Vec<DeviceProposal>, String> {
 
 /// Sorts out the candidate's keys from these membership logs (`own_devices::review`):
 /// remembers the owners of the candidate's own dossiers, and keeps the devices to ask about.
-pub(super) async fn review_own_keys(logs: &[Vec<SignedEntry>]) -> Result<(), String> {
+pub(super) async fn review_own_keys(logs: &[Vec<SignedEntry>]) -> Result<(), Error> {
     let me = with_device(|d| d.signing_public())?;
     let trusted = trusted_keys().await?;
     let refused: std::collections::BTreeSet<[u8; 32]> = sealed_lines(REFUSED_DEVICES)
@@ -138,8 +138,8 @@ pub(super) async fn review_own_keys(logs: &[Vec<SignedEntry>]) -> Result<(), Str
 pub async fn answer_device_proposal(
     identity: &str,
     mine: bool,
-) -> Result<Vec<DeviceProposal>, String> {
-    let id = DeviceId::from_str(identity).map_err(|e| e.to_string())?;
+) -> Result<Vec<DeviceProposal>, Error> {
+    let id = DeviceId::from_str(identity).map_err(Error::from)?;
     let mut proposed = sealed_lines(PROPOSED_DEVICES).await?;
     proposed.retain(|k| k.signing != id.signing);
     put_sealed_lines(PROPOSED_DEVICES, &proposed).await?;
@@ -162,7 +162,7 @@ pub async fn answer_device_proposal(
 /// The recovery kit's secret, made when the identity is created: a key of the candidate
 /// that lives on paper. It is an owner of every dossier, so a new device can be let in
 /// with it when all devices are lost.
-pub async fn make_recovery_kit() -> Result<String, String> {
+pub async fn make_recovery_kit() -> Result<String, Error> {
     let recovery = DeviceSecret::generate();
     remember_own_keys([recovery.id()]).await?;
     Ok(recovery.to_secret_string().to_string())
@@ -170,14 +170,13 @@ pub async fn make_recovery_kit() -> Result<String, String> {
 
 /// Pairs another device of the candidate (its identity line): it becomes an owner of every
 /// dossier this device owns, and is published to the relay; returns how many dossiers.
-pub async fn add_own_device(identity: &str) -> Result<usize, String> {
-    let other = DeviceId::from_str(identity.trim()).map_err(|e| e.to_string())?;
+pub async fn add_own_device(identity: &str) -> Result<usize, Error> {
+    let other = DeviceId::from_str(identity.trim()).map_err(Error::from)?;
     if other.signing == with_device(|d| d.signing_public())? {
-        return Err(i18n::t(
+        return Err(Error::said(
             "C'est l'identité de cet appareil-ci.",
             "That is this device's own identity.",
-        )
-        .into());
+        ));
     }
     remember_own_keys([other.clone()]).await?;
     let trusted = trusted_keys().await?;
@@ -189,17 +188,16 @@ pub async fn add_own_device(identity: &str) -> Result<usize, String> {
         }
         save_open().await?;
         sync_open().await.map_err(|e| {
-            if i18n::en() {
-                format!(
-                    "added on this device, but the relay cannot be reached ({e}); \
-                     it will get it at the next sync"
-                )
-            } else {
+            Error::said(
                 format!(
                     "ajouté sur cet appareil, mais le relais est injoignable ({e}) ; \
                      il le recevra à la prochaine synchronisation"
-                )
-            }
+                ),
+                format!(
+                    "added on this device, but the relay cannot be reached ({e}); \
+                     it will get it at the next sync"
+                ),
+            )
         })?;
     }
     Ok(shared)
@@ -210,7 +208,7 @@ pub async fn add_own_device(identity: &str) -> Result<usize, String> {
 /// many arrived. One that cannot be brought in is skipped, never the others. The owners
 /// found are not taken as the candidate's keys: `review_own_keys` keeps those the
 /// candidate's own dossiers vouch for and asks about the rest.
-pub async fn discover() -> Result<usize, String> {
+pub async fn discover() -> Result<usize, Error> {
     let socket = connect_as_me().await?;
     let ids = my_dossiers(&socket).await?;
     let db = db()?;
@@ -219,7 +217,7 @@ pub async fn discover() -> Result<usize, String> {
         if db
             .get(&format!("{DOSSIER_PREFIX}{id}"))
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(Error::from)?
             .is_some()
         {
             continue;
@@ -239,15 +237,14 @@ pub async fn discover() -> Result<usize, String> {
 pub(super) async fn bring_in(
     socket: &Socket,
     id: DossierId,
-) -> Result<Option<Vec<SignedEntry>>, String> {
+) -> Result<Option<Vec<SignedEntry>>, Error> {
     let Some(catch_up) = subscribe(socket, id, Vec::new()).await? else {
         return Ok(None);
     };
     let replica = with_device(|device| {
-        let mut replica =
-            Replica::join(device, catch_up.entries.clone()).map_err(|e| e.to_string())?;
+        let mut replica = Replica::join(device, catch_up.entries.clone()).map_err(Error::from)?;
         catch_up.apply_to(device, &mut replica)?;
-        Ok::<_, String>(replica)
+        Ok::<_, Error>(replica)
     })??;
     let log = replica.log().to_vec();
     set_open(replica, Saved::default());
@@ -257,9 +254,9 @@ pub(super) async fn bring_in(
 
 /// Lets this (new) device in with the recovery kit: the kit's key adds it as an owner of
 /// every dossier the kit's key belongs to; then the dossiers are brought in.
-pub async fn recover(kit: &str) -> Result<usize, String> {
+pub async fn recover(kit: &str) -> Result<usize, Error> {
     let recovery = DeviceSecret::from_secret_string(kit).map_err(|_| {
-        i18n::t(
+        Error::said(
             "Ce kit de secours est illisible : recopiez les deux lignes.",
             "This recovery kit cannot be read: copy both lines again.",
         )
@@ -269,11 +266,10 @@ pub async fn recover(kit: &str) -> Result<usize, String> {
         connect(|challenge| Ok((recovery.signing_public(), recovery.sign(challenge)))).await?;
     let ids = my_dossiers(&socket).await?;
     if ids.is_empty() {
-        return Err(i18n::t(
+        return Err(Error::said(
             "Le relais ne connaît aucun dossier pour ce kit de secours.",
             "The relay knows no dossier for this recovery kit.",
-        )
-        .into());
+        ));
     }
     for id in ids {
         // One dossier the kit cannot let this device into is skipped, never the others.
@@ -292,21 +288,20 @@ pub(super) async fn let_in_with_kit(
     id: DossierId,
     recovery: &DeviceSecret,
     me: &DeviceId,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let Some(catch_up) = subscribe(socket, id, Vec::new()).await? else {
         return Ok(());
     };
-    let state = membership::Membership::from_log(&catch_up.entries).map_err(|e| e.to_string())?;
+    let state = membership::Membership::from_log(&catch_up.entries).map_err(Error::from)?;
     if state.role_of(&me.signing).is_some() {
         return Ok(());
     }
     let key = state.epoch_keys_for(recovery, state.epoch).ok_or_else(|| {
-        i18n::t(
+        Error::said(
             "le kit de secours n'a plus accès à ce dossier",
             "the recovery kit no longer has access to this dossier",
         )
     })?;
-    let entry =
-        membership::add(&state, recovery, me, Role::Owner, &key).map_err(|e| e.to_string())?;
+    let entry = membership::add(&state, recovery, me, Role::Owner, &key).map_err(Error::from)?;
     publish(socket, id, &entry).await
 }

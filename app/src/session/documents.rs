@@ -5,26 +5,23 @@ use super::*;
 
 /// The open dossier as JSON (`livret_shared::export`, the same file as `livret dossier
 /// export`), made on this device, as a `blob:` address to download.
-pub fn export_json() -> Result<String, String> {
+pub fn export_json() -> Result<String, Error> {
     let json = with_open(|r| {
         let comments = r.comments();
-        livret_shared::export::export(r.dossier(), Some(&comments)).map_err(|e| e.to_string())
+        livret_shared::export::export(r.dossier(), Some(&comments)).map_err(Error::from)
     })??;
-    let text = serde_json::to_vec_pretty(&json).map_err(|e| e.to_string())?;
+    let text = serde_json::to_vec_pretty(&json).map_err(Error::browser)?;
     blob_url(&text, "application/json")
 }
 
 /// A file the app ships (the PDF fonts), from the relay or, offline, from the service
 /// worker's copy.
-pub(super) async fn app_file(path: &str) -> Result<Vec<u8>, String> {
+pub(super) async fn app_file(path: &str) -> Result<Vec<u8>, Error> {
     let window = web_sys::window().ok_or_else(no_window)?;
     let unavailable = || {
-        format!(
-            "{} {path}",
-            i18n::t(
-                "fichier de l'application indisponible :",
-                "app file unavailable:"
-            )
+        Error::said(
+            format!("fichier de l'application indisponible : {path}"),
+            format!("app file unavailable: {path}"),
         )
     };
     let response = JsFuture::from(window.fetch_with_str(&relay_http(path)?))
@@ -42,33 +39,40 @@ pub(super) async fn app_file(path: &str) -> Result<Vec<u8>, String> {
 }
 
 /// Calls `method` of the JavaScript object `target` with `args`.
-pub(super) fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+pub(super) fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, Error> {
     let f: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(method))
         .ok()
         .and_then(|f| wasm_bindgen::JsCast::dyn_into(f).ok())
-        .ok_or_else(|| format!("module PDF : {method} absent"))?;
+        .ok_or_else(|| {
+            Error::said(
+                format!("module PDF : {method} absent"),
+                format!("PDF module: no {method}"),
+            )
+        })?;
     let args: js_sys::Array = args.iter().collect();
-    f.apply(target, &args).map_err(|e| {
-        e.as_string()
-            .unwrap_or_else(|| format!("module PDF : {method} a échoué"))
+    f.apply(target, &args).map_err(|e| match e.as_string() {
+        Some(text) => Error::Browser(text),
+        None => Error::said(
+            format!("module PDF : {method} a échoué"),
+            format!("PDF module: {method} failed"),
+        ),
     })
 }
 
-pub(super) fn json_of<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> {
-    serde_json::from_str(&value.as_string().unwrap_or_default()).map_err(|e| e.to_string())
+pub(super) fn json_of<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, Error> {
+    serde_json::from_str(&value.as_string().unwrap_or_default()).map_err(Error::browser)
 }
 
-pub(super) fn pdf_module_unavailable() -> String {
-    i18n::t(
+pub(super) fn pdf_module_unavailable() -> Error {
+    Error::said(
         "module PDF indisponible (hors ligne avant sa première utilisation ?)",
         "PDF module unavailable (offline before its first use?)",
     )
-    .to_string()
 }
 
 /// The PDF module (`app/pdf`, its own wasm), loaded by index.html's `livretLoadPdf` the
 /// first time it is needed and kept by the service worker.
-pub(super) async fn pdf_module() -> Result<JsValue, String> {
+pub(super) async fn pdf_module() -> Result<JsValue, Error> {
     let window = web_sys::window().ok_or_else(no_window)?;
     JsFuture::from(js_sys::Promise::from(call(&window, "livretLoadPdf", &[])?))
         .await
@@ -78,16 +82,16 @@ pub(super) async fn pdf_module() -> Result<JsValue, String> {
 /// The text of the PDF annexe at `place`, page by page, read on this device by the PDF
 /// module (the file decrypted here, fetched from the relay if need be): what a juror's
 /// annotation on a page quotes.
-pub async fn annexe_pages(
-    place: usize,
-    progress: &dyn Fn(u32, u32),
-) -> Result<Vec<String>, String> {
+pub async fn annexe_pages(place: usize, progress: &dyn Fn(u32, u32)) -> Result<Vec<String>, Error> {
     let (bytes, media_type) = evidence_bytes(place, progress).await?;
     let looks_like_pdf = bytes[..bytes.len().min(1024)]
         .windows(5)
         .any(|w| w == b"%PDF-");
     if media_type != "application/pdf" && !looks_like_pdf {
-        return Err(i18n::t("cette annexe n'est pas un PDF", "this annex is not a PDF").into());
+        return Err(Error::said(
+            "cette annexe n'est pas un PDF",
+            "this annex is not a PDF",
+        ));
     }
     let module = pdf_module().await?;
     // A file pdf-extract cannot read is refused with its reason; one that makes it panic
@@ -107,17 +111,17 @@ pub async fn annexe_pages(
 /// a moment to show it.
 pub async fn export_pdf(
     progress: &dyn Fn(export::Progress),
-) -> Result<(String, Vec<export::Notice>), String> {
+) -> Result<(String, Vec<export::Notice>), Error> {
     let module = pdf_module().await?;
     let regular = app_file("/fonts/DejaVuSans.ttf").await?;
     let bold = app_file("/fonts/DejaVuSans-Bold.ttf").await?;
     let (json, annexes) = with_open(|r| {
         (
-            livret_shared::export::export(r.dossier(), None).map_err(|e| e.to_string()),
+            livret_shared::export::export(r.dossier(), None).map_err(Error::from),
             r.dossier().annexes(),
         )
     })?;
-    let json = serde_json::to_string(&json?).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string(&json?).map_err(Error::browser)?;
     let constructor: js_sys::Function =
         js_sys::Reflect::get(&module, &JsValue::from_str("PdfExport"))
             .ok()
@@ -130,12 +134,14 @@ pub async fn export_pdf(
     ]
     .iter()
     .collect();
-    let pdf = js_sys::Reflect::construct(&constructor, &args)
-        .map_err(|e| e.as_string().unwrap_or_else(pdf_module_unavailable))?;
+    let pdf = js_sys::Reflect::construct(&constructor, &args).map_err(|e| {
+        e.as_string()
+            .map_or_else(pdf_module_unavailable, Error::Browser)
+    })?;
     progress(json_of(call(&pdf, "progress", &[])?)?);
     yield_to_browser().await;
     while let Some(next) = call(&pdf, "next_annexe", &[])?.as_string() {
-        let next: export::AnnexeJson = serde_json::from_str(&next).map_err(|e| e.to_string())?;
+        let next: export::AnnexeJson = serde_json::from_str(&next).map_err(Error::browser)?;
         let place = export::annexe_with_file(&annexes, &next).map(|a| a.place);
         // A file this device cannot get now (offline, not yet sent by its author) is
         // listed in the livret and reported, not a failure of the whole export.

@@ -13,7 +13,7 @@ pub(super) async fn read_slice(
     file: &web_sys::File,
     start: u64,
     end: u64,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, Error> {
     let blob = file
         .slice_with_f64_and_f64(start as f64, end as f64)
         .map_err(|_| file_unreadable())?;
@@ -30,7 +30,7 @@ pub async fn add_evidence(
     file: &web_sys::File,
     titre: &str,
     progress: &dyn Fn(u64, u64),
-) -> Result<u32, String> {
+) -> Result<u32, Error> {
     let size = file.size() as u64;
     if size > evidence::MAX_EVIDENCE {
         return Err(about(file.name(), evidence::EvidenceError::TooLarge(size)));
@@ -46,10 +46,10 @@ pub async fn add_evidence(
         let end = (read + evidence::PIECE as u64).min(size);
         let plain = read_slice(file, read, end).await?;
         read = end;
-        for piece in sealer.push(&plain).map_err(|e| e.to_string())? {
+        for piece in sealer.push(&plain).map_err(Error::from)? {
             db.put(&piece_key(&blob, stored), &piece)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(Error::from)?;
             stored += 1;
         }
         progress(read, size);
@@ -58,7 +58,7 @@ pub async fn add_evidence(
     for piece in rest {
         db.put(&piece_key(&blob, stored), &piece)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(Error::from)?;
         stored += 1;
     }
     let name = file.name();
@@ -79,7 +79,7 @@ pub async fn add_evidence(
             key: &key,
         })
     })?
-    .map_err(|e| e.to_string())?;
+    .map_err(Error::from)?;
     // Marked for upload before the dossier naming it is saved: an annexe saved on this
     // device always has its upload pending or done.
     db.put(
@@ -87,13 +87,13 @@ pub async fn add_evidence(
         &0u32.to_le_bytes(),
     )
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(Error::from)?;
     save_open().await?;
     Ok(numero)
 }
 
 /// Sends the open dossier's evidence that the relay does not have yet.
-pub async fn upload_open_evidence(progress: &dyn Fn(u32, u32)) -> Result<(), String> {
+pub async fn upload_open_evidence(progress: &dyn Fn(u32, u32)) -> Result<(), Error> {
     let id = with_open(|r| r.id)?;
     let socket = connect_as_me().await?;
     upload_pending(&socket, id, progress).await
@@ -105,10 +105,10 @@ pub(super) async fn upload_pending(
     socket: &Socket,
     id: DossierId,
     progress: &dyn Fn(u32, u32),
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let db = db()?;
     let prefix = format!("{UPLOAD_PREFIX}{id}:");
-    for key in db.keys(&prefix).await.map_err(|e| e.to_string())? {
+    for key in db.keys(&prefix).await.map_err(Error::from)? {
         let Some(blob) = BlobId::from_hex(&key[prefix.len()..]) else {
             continue;
         };
@@ -121,13 +121,13 @@ pub(super) async fn upload_pending(
         })?;
         let Some(total) = total else {
             // Encrypted, then the tab closed before the dossier named it: nothing to send.
-            db.delete(&key).await.map_err(|e| e.to_string())?;
+            db.delete(&key).await.map_err(Error::from)?;
             continue;
         };
         let mut sent = db
             .get(&key)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(Error::from)?
             .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
             .map_or(0, u32::from_le_bytes);
         progress(sent, total);
@@ -135,9 +135,9 @@ pub(super) async fn upload_pending(
             let bytes = db
                 .get(&piece_key(&blob, sent))
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(Error::from)?
                 .ok_or_else(|| {
-                    i18n::t(
+                    Error::said(
                         "morceau chiffré absent de cet appareil",
                         "an encrypted piece is missing from this device",
                     )
@@ -161,21 +161,20 @@ pub(super) async fn upload_pending(
                         break;
                     }
                     ServerMsg::Rejected { detail, .. } => {
-                        return Err(if i18n::en() {
-                            format!("piece refused by the relay: {detail}")
-                        } else {
-                            format!("pièce refusée par le relais : {detail}")
-                        });
+                        return Err(Error::said(
+                            format!("pièce refusée par le relais : {detail}"),
+                            format!("piece refused by the relay: {detail}"),
+                        ));
                     }
                     other => apply_live(id, &other)?,
                 }
             }
             db.put(&key, &sent.to_le_bytes())
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(Error::from)?;
             progress(sent, total);
         }
-        db.delete(&key).await.map_err(|e| e.to_string())?;
+        db.delete(&key).await.map_err(Error::from)?;
     }
     Ok(())
 }
@@ -195,7 +194,7 @@ pub async fn evidence_pending(blob: &BlobId) -> bool {
 
 /// Decrypts the annexe at `place` of the open dossier (fetching its pieces from the relay
 /// when this device does not hold them) and returns a `blob:` address the browser can open.
-pub async fn open_evidence(place: usize, progress: &dyn Fn(u32, u32)) -> Result<String, String> {
+pub async fn open_evidence(place: usize, progress: &dyn Fn(u32, u32)) -> Result<String, Error> {
     let (plain, media_type) = evidence_bytes(place, progress).await?;
     blob_url(&plain, &media_type)
 }
@@ -204,22 +203,22 @@ pub async fn open_evidence(place: usize, progress: &dyn Fn(u32, u32)) -> Result<
 pub(super) async fn evidence_bytes(
     place: usize,
     progress: &dyn Fn(u32, u32),
-) -> Result<(zeroize::Zeroizing<Vec<u8>>, String), String> {
+) -> Result<(zeroize::Zeroizing<Vec<u8>>, String), Error> {
     let db = db()?;
     let (id, annexe, key) = with_open(|r| {
         let annexe = r.dossier().annexes().into_iter().find(|a| a.place == place);
         (r.id, annexe, r.dossier().annexe_key(place))
     })?;
-    let annexe = annexe.ok_or_else(|| i18n::t("annexe introuvable", "annex not found"))?;
+    let annexe = annexe.ok_or_else(|| Error::said("annexe introuvable", "annex not found"))?;
     let key = key.ok_or_else(|| {
-        i18n::t(
+        Error::said(
             "clé de la pièce absente du dossier",
             "the file's key is missing from the dossier",
         )
     })?;
     let blob = annexe
         .blob
-        .ok_or_else(|| i18n::t("annexe sans fichier", "annex without a file"))?;
+        .ok_or_else(|| Error::said("annexe sans fichier", "annex without a file"))?;
     // The count comes from the synced dossier, which any member writes: checked before
     // anything is fetched or allocated for it.
     if annexe.pieces > evidence::MAX_PIECES {
@@ -232,7 +231,7 @@ pub(super) async fn evidence_bytes(
         if let Some(piece) = db
             .get(&piece_key(&blob, index))
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(Error::from)?
         {
             pieces.push(piece);
             continue;
@@ -261,11 +260,10 @@ pub(super) async fn evidence_bytes(
                     reason: protocol::Rejection::NotFound,
                     ..
                 } => {
-                    return Err(i18n::t(
+                    return Err(Error::said(
                         "le fichier n'est pas encore sur le relais : l'appareil qui l'a ajouté doit se synchroniser",
                         "the file is not on the relay yet: the device that added it must sync first",
-                    )
-                    .into());
+                    ));
                 }
                 ServerMsg::Rejected { detail, .. } => return Err(relay_said(&detail)),
                 _ => continue,
@@ -273,7 +271,7 @@ pub(super) async fn evidence_bytes(
         };
         db.put(&piece_key(&blob, index), &bytes)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(Error::from)?;
         pieces.push(bytes);
     }
     progress(annexe.pieces, annexe.pieces);
@@ -283,24 +281,23 @@ pub(super) async fn evidence_bytes(
 }
 
 /// A `blob:` address the page can open or download, for bytes made on this device.
-pub(super) fn blob_url(bytes: &[u8], media_type: &str) -> Result<String, String> {
+pub(super) fn blob_url(bytes: &[u8], media_type: &str) -> Result<String, Error> {
     let array = js_sys::Array::new();
     array.push(&js_sys::Uint8Array::from(bytes));
     blob_url_of_parts(&array, media_type)
 }
 
 /// A `blob:` address for a file given in parts (typed arrays), never joined in memory.
-pub(super) fn blob_url_of_parts(array: &js_sys::Array, media_type: &str) -> Result<String, String> {
+pub(super) fn blob_url_of_parts(array: &js_sys::Array, media_type: &str) -> Result<String, Error> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(media_type);
     let file =
         web_sys::Blob::new_with_u8_array_sequence_and_options(array, &options).map_err(|_| {
-            i18n::t(
+            Error::said(
                 "fichier impossible à reconstituer",
                 "the file cannot be put back together",
             )
-            .to_string()
         })?;
     web_sys::Url::create_object_url_with_blob(&file)
-        .map_err(|_| i18n::t("fichier impossible à ouvrir", "the file cannot be opened").into())
+        .map_err(|_| Error::said("fichier impossible à ouvrir", "the file cannot be opened"))
 }

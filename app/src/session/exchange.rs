@@ -3,7 +3,7 @@
 
 use super::*;
 
-pub(super) async fn sync_exchange(socket: &Socket) -> Result<bool, String> {
+pub(super) async fn sync_exchange(socket: &Socket) -> Result<bool, Error> {
     // The exchange every device runs (`livret_shared::exchange`); this drives it over the
     // socket, with the open dossier's replica.
     let id = with_open(|r| r.id)?;
@@ -45,22 +45,19 @@ pub(super) async fn sync_exchange(socket: &Socket) -> Result<bool, String> {
 }
 
 /// Why a sync stopped, in the UI's language.
-pub(super) fn exchange_failed(e: &ExchangeError) -> String {
+pub(super) fn exchange_failed(e: &ExchangeError) -> Error {
     match e {
         ExchangeError::Refused { reason, detail } => relay_refused(detail, reason.as_str()),
         ExchangeError::Removed(_) => removed_text(),
-        other if i18n::en() => other.english(),
-        other => other.to_string(),
+        other => Error::from(other.clone()),
     }
 }
 
 /// Replaces the dossier's history on the relay by one sealed snapshot of this replica,
 /// which must be caught up with nothing unacknowledged (see `Replica::compact`).
-pub(super) async fn compact(socket: &Socket, id: DossierId) -> Result<(), String> {
+pub(super) async fn compact(socket: &Socket, id: DossierId) -> Result<(), Error> {
     let (envelope, covers) = with_device_and_open(|device, replica| {
-        replica
-            .compact(device, random_nonce())
-            .map_err(|e| e.to_string())
+        replica.compact(device, random_nonce()).map_err(Error::from)
     })?;
     send(socket, &ClientMsg::Snapshot { envelope, covers })?;
     loop {

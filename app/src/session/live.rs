@@ -9,7 +9,7 @@ pub(super) async fn subscribe(
     socket: &Socket,
     id: DossierId,
     since: Vec<([u8; 32], u64)>,
-) -> Result<Option<CatchUp>, String> {
+) -> Result<Option<CatchUp>, Error> {
     send(socket, &ClientMsg::Subscribe { dossier: id, since })?;
     // A long history comes in several frames, gathered here and applied in one batch.
     let mut caught = livret_shared::catchup::Gathered::default();
@@ -29,7 +29,7 @@ pub(super) async fn subscribe(
                     .iter()
                     .map(|b| SignedEntry::from_bytes(b))
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| e.to_string())?;
+                    .map_err(Error::from)?;
                 return Ok(Some(CatchUp {
                     entries,
                     snapshot: caught.snapshot,
@@ -42,7 +42,7 @@ pub(super) async fn subscribe(
 }
 
 /// Applies a live message (another device's edit or membership entry) to the open dossier.
-pub(super) fn apply_live(id: DossierId, msg: &ServerMsg) -> Result<(), String> {
+pub(super) fn apply_live(id: DossierId, msg: &ServerMsg) -> Result<(), Error> {
     if let ServerMsg::Log {
         dossier,
         entries,
@@ -68,7 +68,7 @@ pub(super) fn apply_live(id: DossierId, msg: &ServerMsg) -> Result<(), String> {
                     *active_snapshot,
                 )
                 .map(|_| ())
-                .map_err(|e| e.to_string())
+                .map_err(Error::from)
         })?;
     }
     Ok(())
@@ -79,7 +79,7 @@ pub(super) async fn publish(
     socket: &Socket,
     id: DossierId,
     entry: &SignedEntry,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let entry_bytes = entry.to_bytes();
     send(
         socket,
@@ -96,11 +96,10 @@ pub(super) async fn publish(
         match next_message(socket).await? {
             ServerMsg::MembershipOk { .. } => return Ok(()),
             ServerMsg::Rejected { detail, .. } => {
-                return Err(if i18n::en() {
-                    format!("sharing refused by the relay: {detail}")
-                } else {
-                    format!("partage refusé par le relais : {detail}")
-                });
+                return Err(Error::said(
+                    format!("partage refusé par le relais : {detail}"),
+                    format!("sharing refused by the relay: {detail}"),
+                ));
             }
             other => apply_live(id, &other)?,
         }
@@ -110,7 +109,7 @@ pub(super) async fn publish(
 /// Syncs the open dossier in full over a fresh connection (membership, catch-up, everything
 /// waiting) and returns; `true` when others' edits arrived. Errors leave the local copy as
 /// it was: the next sync starts again.
-pub async fn sync_open() -> Result<bool, String> {
+pub async fn sync_open() -> Result<bool, Error> {
     let socket = connect_as_me().await?;
     sync_exchange(&socket).await
 }
@@ -150,7 +149,7 @@ pub enum LiveEvent {
 
 /// Syncs the open dossier in full and keeps the connection for what comes next (see
 /// [`next_live_event`] and [`save_typed`]); `true` when others' edits arrived.
-pub async fn go_live() -> Result<bool, String> {
+pub async fn go_live() -> Result<bool, Error> {
     close_live();
     let socket = Rc::new(connect_as_me().await?);
     let arrived = sync_exchange(&socket).await?;
@@ -193,12 +192,11 @@ pub fn removed_from_open() -> bool {
     with_open(|r| !r.is_member()).unwrap_or(false)
 }
 
-pub(super) fn removed_text() -> String {
-    i18n::t(
+pub(super) fn removed_text() -> Error {
+    Error::said(
         "le candidat a retiré cet appareil du dossier",
         "the candidate removed this device from the dossier",
     )
-    .to_string()
 }
 
 /// Drops the kept connection (the browser went offline, the membership changed and wants a
@@ -224,7 +222,7 @@ pub fn sync_wanted_now() -> bool {
 /// Saves what was just typed on this device; when the kept connection is free, seals it
 /// first (in the same save, so an envelope never leaves before the counter it used is on
 /// disk) and sends it once saved.
-pub async fn save_typed() -> Result<(), String> {
+pub async fn save_typed() -> Result<(), Error> {
     let open = with_open(|r| r.id).ok();
     let free = LIVE.with(|l| {
         l.borrow()
@@ -239,7 +237,7 @@ pub async fn save_typed() -> Result<(), String> {
 
 /// Seals what this device wrote since the last envelope, saves, and sends it on the kept
 /// connection (nothing when there is nothing new, or no connection).
-pub(super) async fn send_typed() -> Result<(), String> {
+pub(super) async fn send_typed() -> Result<(), Error> {
     let Some(socket) = LIVE.with(|l| l.borrow().as_ref().map(|live| live.socket.clone())) else {
         return save_open().await;
     };
@@ -247,20 +245,20 @@ pub(super) async fn send_typed() -> Result<(), String> {
     let sealed: Vec<Vec<u8>> = with_device_and_open(|device, replica| {
         let mut sealed: Vec<Vec<u8>> = replica
             .flush(device, random_nonce())
-            .map_err(|e| e.to_string())?
+            .map_err(Error::from)?
             .into_iter()
             .collect();
         sealed.extend(
             replica
                 .flush_jury(device, random_nonce)
-                .map_err(|e| e.to_string())?,
+                .map_err(Error::from)?,
         );
-        Ok::<_, String>(sealed)
+        Ok::<_, Error>(sealed)
     })?;
     let mut counter = None;
     for envelope in &sealed {
         let c = Envelope::parse(envelope)
-            .map_err(|e| e.to_string())?
+            .map_err(Error::from)?
             .header
             .counter;
         counter = counter.max(Some(c));
@@ -286,7 +284,7 @@ pub(super) async fn send_typed() -> Result<(), String> {
 /// Waits for the next message on the kept connection and applies it: others' edits merged
 /// and saved, acknowledgements noted (and what was typed meanwhile sent). An error means
 /// the connection is gone (or the relay refused something): sync in full again later.
-pub async fn next_live_event() -> Result<LiveEvent, String> {
+pub async fn next_live_event() -> Result<LiveEvent, Error> {
     let (id, socket) = LIVE
         .with(|l| {
             l.borrow()
@@ -294,7 +292,7 @@ pub async fn next_live_event() -> Result<LiveEvent, String> {
                 .map(|live| (live.id, live.socket.clone()))
         })
         .ok_or_else(|| {
-            i18n::t(
+            Error::said(
                 "connexion au relais fermée",
                 "connection to the relay closed",
             )
@@ -366,7 +364,7 @@ pub async fn next_live_event() -> Result<LiveEvent, String> {
                 livret_shared::exchange::jury_keys_answered(
                     replica, device, epoch, key_id, &granted, &grants,
                 )
-                .map_err(|e| e.to_string())
+                .map_err(Error::from)
             })?;
             if let Some(grant) = grant {
                 send(&socket, &grant)?;

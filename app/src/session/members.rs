@@ -6,15 +6,15 @@ use super::*;
 /// Shares the open dossier with another device (its `livret1:…` identity line), as advisor
 /// or juror: the content key is wrapped to it in a signed membership entry, published to the
 /// relay at the next sync.
-pub async fn share(identity: &str, role: Role) -> Result<(), String> {
-    let member = DeviceId::from_str(identity.trim()).map_err(|e| e.to_string())?;
+pub async fn share(identity: &str, role: Role) -> Result<(), Error> {
+    let member = DeviceId::from_str(identity.trim()).map_err(Error::from)?;
     with_device_and_open(|device, replica| {
         let key = replica.epoch_keys().ok_or_else(no_dossier_key)?;
         let entry = membership::add(replica.membership(), device, &member, role, &key)
-            .map_err(|e| e.to_string())?;
+            .map_err(Error::from)?;
         replica
             .apply_membership(device, std::slice::from_ref(&entry))
-            .map_err(|e| e.to_string())
+            .map_err(Error::from)
     })?;
     save_open().await
 }
@@ -44,15 +44,14 @@ pub fn members() -> Vec<(String, Role, String, bool)> {
 /// Removes a member from the open dossier (owners): a new key epoch for those who remain.
 /// What this device sealed for the current epoch goes to the relay first (it refuses it once
 /// the epoch moves); the removal then goes with a full sync.
-pub async fn remove_member(identity: &str) -> Result<(), String> {
-    let member = DeviceId::from_str(identity.trim()).map_err(|e| e.to_string())?;
+pub async fn remove_member(identity: &str) -> Result<(), Error> {
+    let member = DeviceId::from_str(identity.trim()).map_err(Error::from)?;
     sync_open().await?;
     if with_open(|r| r.pending())? > 0 {
-        return Err(i18n::t(
+        return Err(Error::said(
             "des modifications attendent encore le relais : réessayez dans un instant",
             "changes are still waiting for the relay: try again in a moment",
-        )
-        .to_string());
+        ));
     }
     with_device_and_open(|device, replica| {
         let entry = membership::remove(
@@ -61,10 +60,10 @@ pub async fn remove_member(identity: &str) -> Result<(), String> {
             &member.signing,
             &EpochKeys::generate(),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::from)?;
         replica
             .apply_membership(device, std::slice::from_ref(&entry))
-            .map_err(|e| e.to_string())
+            .map_err(Error::from)
     })?;
     save_open().await?;
     sync_now();
@@ -76,7 +75,7 @@ pub async fn remove_member(identity: &str) -> Result<(), String> {
 pub async fn set_reminders(
     email: &str,
     jury_date: Option<livret_shared::date::Date>,
-) -> Result<Vec<i64>, String> {
+) -> Result<Vec<i64>, Error> {
     let dossier = with_open(|r| r.id)?;
     let socket = connect_as_me().await?;
     let msg = ClientMsg::Reminders {
@@ -92,7 +91,7 @@ pub async fn set_reminders(
 }
 
 /// Asks the relay to mail an invitation to the open dossier (owners): a one-time link.
-pub async fn invite(email: &str, role: Role, name: Option<String>) -> Result<(), String> {
+pub async fn invite(email: &str, role: Role, name: Option<String>) -> Result<(), Error> {
     let dossier = with_open(|r| r.id)?;
     let socket = connect_as_me().await?;
     let invite = ClientMsg::Invite {
@@ -109,7 +108,7 @@ pub async fn invite(email: &str, role: Role, name: Option<String>) -> Result<(),
 
 /// The devices that answered an invitation to the open dossier and wait for approval: their
 /// identity line, role, and safety code (computed here, from the identity the relay passed).
-pub async fn join_requests() -> Result<Vec<(String, Role, String)>, String> {
+pub async fn join_requests() -> Result<Vec<(String, Role, String)>, Error> {
     let dossier = with_open(|r| r.id)?;
     let socket = connect_as_me().await?;
     let requests = ask(&socket, &ClientMsg::Requests { dossier }, |m| match m {
@@ -127,7 +126,7 @@ pub async fn join_requests() -> Result<Vec<(String, Role, String)>, String> {
 }
 
 /// Answers an invitation link's token with this device's identity; returns the role offered.
-pub async fn accept_invitation(token: &str) -> Result<Role, String> {
+pub async fn accept_invitation(token: &str) -> Result<Role, Error> {
     let identity = with_device(|d| d.id().to_line())?;
     let socket = connect_as_me().await?;
     let accept = ClientMsg::Accept {

@@ -26,7 +26,6 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::clock::now_ms;
-use crate::i18n;
 use crate::idb::Db;
 use crate::metrics;
 use crate::ws::Socket;
@@ -35,6 +34,7 @@ mod comments;
 mod device;
 mod devices;
 mod documents;
+mod error;
 mod evidence;
 mod exchange;
 mod live;
@@ -48,6 +48,7 @@ pub use comments::*;
 pub use device::*;
 pub use devices::*;
 pub use documents::*;
+pub use error::Error;
 pub use evidence::*;
 use exchange::*;
 pub use live::*;
@@ -109,76 +110,65 @@ thread_local! {
     static SESSION: RefCell<Option<Session>> = const { RefCell::new(None) };
 }
 
-// Errors met in several places, worded when they happen (in the language shown then).
+// Errors met in several places.
 
-fn storage_closed() -> String {
-    i18n::t("stockage non ouvert", "storage not open").into()
+fn storage_closed() -> Error {
+    Error::said("stockage non ouvert", "storage not open")
 }
 
-fn device_locked() -> String {
-    i18n::t("appareil verrouillé", "device locked").into()
+fn device_locked() -> Error {
+    Error::said("appareil verrouillé", "device locked")
 }
 
-fn no_dossier_open() -> String {
-    i18n::t("aucun dossier ouvert", "no dossier open").into()
+fn no_dossier_open() -> Error {
+    Error::said("aucun dossier ouvert", "no dossier open")
 }
 
-fn no_dossier_key() -> String {
-    i18n::t("clé du dossier absente", "the dossier's key is missing").into()
+fn no_dossier_key() -> Error {
+    Error::said("clé du dossier absente", "the dossier's key is missing")
 }
 
-fn no_window() -> String {
-    i18n::t("pas de fenêtre", "no browser window").into()
+fn no_window() -> Error {
+    Error::said("pas de fenêtre", "no browser window")
 }
 
-fn address_unreadable() -> String {
-    i18n::t("adresse illisible", "unreadable address").into()
+fn address_unreadable() -> Error {
+    Error::said("adresse illisible", "unreadable address")
 }
 
-fn file_unreadable() -> String {
-    i18n::t("lecture du fichier impossible", "the file cannot be read").into()
+fn file_unreadable() -> Error {
+    Error::said("lecture du fichier impossible", "the file cannot be read")
 }
 
-fn relay_lost() -> String {
-    i18n::t("connexion au relais perdue", "connection to the relay lost").into()
+fn relay_lost() -> Error {
+    Error::said("connexion au relais perdue", "connection to the relay lost")
 }
 
-fn relay_unreadable() -> String {
-    i18n::t(
+fn relay_unreadable() -> Error {
+    Error::said(
         "réponse illisible du relais",
         "unreadable answer from the relay",
     )
-    .into()
 }
 
 /// What the relay said when it turned a request down.
-fn relay_said(detail: &str) -> String {
-    if i18n::en() {
-        format!("relay: {detail}")
-    } else {
-        format!("relais : {detail}")
+fn relay_said(detail: &str) -> Error {
+    Error::RelaySaid(detail.to_string())
+}
+
+fn relay_refused(detail: &str, reason: &str) -> Error {
+    Error::RelayRefused {
+        detail: detail.to_string(),
+        reason: reason.to_string(),
     }
 }
 
-fn relay_refused(detail: &str, reason: &str) -> String {
-    if i18n::en() {
-        format!("the relay refused: {detail} ({reason})")
-    } else {
-        format!("le relais a refusé : {detail} ({reason})")
-    }
+/// A failure about something named (a dossier, a file).
+fn about(subject: impl std::fmt::Display, problem: impl Into<Error>) -> Error {
+    Error::about(subject, problem)
 }
 
-/// A failure about something named (a dossier, a file): "name: problem" (French typography
-/// puts a space before the colon, English none).
-fn about(subject: impl std::fmt::Display, problem: impl std::fmt::Display) -> String {
-    if i18n::en() {
-        format!("{subject}: {problem}")
-    } else {
-        format!("{subject} : {problem}")
-    }
-}
-
-fn db() -> Result<Db, String> {
+fn db() -> Result<Db, Error> {
     SESSION.with(|s| {
         s.borrow()
             .as_ref()

@@ -76,7 +76,7 @@ pub(super) fn send_presence(leaving: bool) {
     let sealed = with_device_and_open(|device, replica| {
         replica
             .seal_presence(device, at, random_nonce(), &presence)
-            .map_err(|e| e.to_string())
+            .map_err(Error::from)
     });
     if let Ok(envelope) = sealed {
         let _ = send(&socket, &ClientMsg::Presence { envelope });

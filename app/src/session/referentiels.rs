@@ -4,19 +4,16 @@
 use super::*;
 
 /// The référentiels imported on this device: (`referentiel:<hash>`, référentiel).
-pub async fn imported_referentiels() -> Result<Vec<(String, Referentiel)>, String> {
+pub async fn imported_referentiels() -> Result<Vec<(String, Referentiel)>, Error> {
     let db = db()?;
     let mut out = Vec::new();
-    let mut keys = db
-        .keys(REFERENTIEL_PREFIX)
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut keys = db.keys(REFERENTIEL_PREFIX).await.map_err(Error::from)?;
     keys.sort();
     for key in keys {
-        let Some(sealed) = db.get(&key).await.map_err(|e| e.to_string())? else {
+        let Some(sealed) = db.get(&key).await.map_err(Error::from)? else {
             continue;
         };
-        let plain = with_device(|d| d.open_own(&sealed).map_err(|e| e.to_string()))??;
+        let plain = with_device(|d| d.open_own(&sealed).map_err(Error::from))??;
         let json = String::from_utf8_lossy(&plain).to_string();
         if let Ok(r) = Referentiel::from_json(&json) {
             out.push((key, r));
@@ -26,7 +23,7 @@ pub async fn imported_referentiels() -> Result<Vec<(String, Referentiel)>, Strin
 }
 
 /// The relay's address for `path` (same origin as the app).
-pub(super) fn relay_http(path: &str) -> Result<String, String> {
+pub(super) fn relay_http(path: &str) -> Result<String, Error> {
     let origin = web_sys::window()
         .ok_or_else(no_window)?
         .location()
@@ -36,7 +33,7 @@ pub(super) fn relay_http(path: &str) -> Result<String, String> {
 }
 
 /// Sends a PDF to the relay's reader; the référentiels it found, as JSON.
-pub(super) async fn read_pdf_on_relay(bytes: &[u8]) -> Result<Vec<Referentiel>, String> {
+pub(super) async fn read_pdf_on_relay(bytes: &[u8]) -> Result<Vec<Referentiel>, Error> {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     let body = js_sys::Uint8Array::from(bytes);
@@ -47,7 +44,7 @@ pub(super) async fn read_pdf_on_relay(bytes: &[u8]) -> Result<Vec<Referentiel>, 
     )
     .await
     .map_err(|_| {
-        i18n::t(
+        Error::said(
             "relais injoignable : un PDF se lit en ligne (un texte ou un XML, non)",
             "relay unreachable: a PDF is read online (a text or XML file is not)",
         )
@@ -60,34 +57,32 @@ pub(super) async fn read_pdf_on_relay(bytes: &[u8]) -> Result<Vec<Referentiel>, 
         .and_then(|t| t.as_string())
         .unwrap_or_default();
     if !response.ok() {
-        return Err(text);
+        // The relay's reason (the PDF reader's), in its words.
+        return Err(Error::RelaySaid(text));
     }
     let values: Vec<serde_json::Value> =
         serde_json::from_str(&text).map_err(|_| relay_unreadable())?;
     values
         .iter()
-        .map(|v| Referentiel::from_json(&v.to_string()).map_err(|e| e.to_string()))
+        .map(|v| Referentiel::from_json(&v.to_string()).map_err(|_| relay_unreadable()))
         .collect()
 }
 
 /// Imports a référentiel file (text, RNCP XML export — possibly several fiches — or PDF)
 /// and keeps what it holds on this device; returns (key, référentiel) for each.
-pub async fn import_referentiel(
-    file: &web_sys::File,
-) -> Result<Vec<(String, Referentiel)>, String> {
+pub async fn import_referentiel(file: &web_sys::File) -> Result<Vec<(String, Referentiel)>, Error> {
     let size = file.size() as u64;
     if size > MAX_REFERENTIEL_FILE {
-        return Err(i18n::t(
+        return Err(Error::said(
             "fichier trop volumineux pour un référentiel (20 Mo au plus)",
             "file too large for a framework (20 MB at most)",
-        )
-        .into());
+        ));
     }
     let bytes = read_slice(file, 0, size).await?;
     let found: Vec<Referentiel> = match referentiel::detect(&bytes) {
         referentiel::InputKind::Pdf => read_pdf_on_relay(&bytes).await?,
         _ => referentiel::import_bytes(&bytes)
-            .map_err(|e| e.to_string())?
+            .map_err(Error::from)?
             .into_iter()
             .map(|i| i.referentiel)
             .collect(),
@@ -102,7 +97,7 @@ pub async fn import_referentiel(
             hex::encode(&sha2::Sha256::digest(json.as_bytes())[..8])
         );
         let sealed = with_device(|d| d.seal_for_self(json.as_bytes()))?;
-        db.put(&key, &sealed).await.map_err(|e| e.to_string())?;
+        db.put(&key, &sealed).await.map_err(Error::from)?;
         out.push((key, r));
     }
     Ok(out)

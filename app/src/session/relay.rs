@@ -3,7 +3,7 @@
 use super::*;
 
 /// The relay's WebSocket address: the origin that served the app.
-pub(super) fn relay_url() -> Result<String, String> {
+pub(super) fn relay_url() -> Result<String, Error> {
     let location = web_sys::window().ok_or_else(no_window)?.location();
     let protocol = location.protocol().map_err(|_| address_unreadable())?;
     let host = location.host().map_err(|_| address_unreadable())?;
@@ -11,27 +11,26 @@ pub(super) fn relay_url() -> Result<String, String> {
     Ok(format!("{scheme}://{host}/api/v1/sync"))
 }
 
-pub(super) async fn next_message(socket: &Socket) -> Result<ServerMsg, String> {
+pub(super) async fn next_message(socket: &Socket) -> Result<ServerMsg, Error> {
     let frame = socket.next().await.ok_or_else(relay_lost)?;
     protocol::decode(&frame).ok_or_else(relay_unreadable)
 }
 
-pub(super) fn send(socket: &Socket, msg: &ClientMsg) -> Result<(), String> {
-    socket.send(&protocol::encode(msg))
+pub(super) fn send(socket: &Socket, msg: &ClientMsg) -> Result<(), Error> {
+    socket.send(&protocol::encode(msg)).map_err(Error::Browser)
 }
 
 /// Talks to the relay as the key `answer` signs with: answers its challenge.
 pub(super) async fn connect(
-    answer: impl FnOnce(&[u8]) -> Result<([u8; 32], [u8; 64]), String>,
-) -> Result<Socket, String> {
+    answer: impl FnOnce(&[u8]) -> Result<([u8; 32], [u8; 64]), Error>,
+) -> Result<Socket, Error> {
     let url = relay_url()?;
-    let socket = Socket::connect(&url).await?;
+    let socket = Socket::connect(&url).await.map_err(Error::Browser)?;
     let ServerMsg::Challenge { nonce } = next_message(&socket).await? else {
-        return Err(i18n::t(
+        return Err(Error::said(
             "le relais n'a pas envoyé de défi",
             "the relay sent no challenge",
-        )
-        .into());
+        ));
     };
     // Signed for the relay this page came from: passed on by another relay, it fails there.
     let origin = protocol::Origin::parse(&url).ok_or_else(address_unreadable)?;
@@ -39,14 +38,13 @@ pub(super) async fn connect(
     send(&socket, &protocol::login(device, signature))?;
     protocol::login_answer(next_message(&socket).await?).map_err(|refused| match refused {
         protocol::LoginRefused::Refused(detail) => relay_said(&detail),
-        other if i18n::en() => other.english(),
-        other => other.to_string(),
+        other => Error::from(other),
     })?;
     Ok(socket)
 }
 
 /// [`connect`] as this browser's device.
-pub(super) async fn connect_as_me() -> Result<Socket, String> {
+pub(super) async fn connect_as_me() -> Result<Socket, Error> {
     connect(|challenge| with_device(|d| (d.signing_public(), d.sign(challenge)))).await
 }
 
@@ -65,7 +63,7 @@ impl CatchUp {
         &self,
         device: &DeviceSecret,
         replica: &mut Replica,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         replica
             .apply_log(
                 device,
@@ -75,7 +73,7 @@ impl CatchUp {
                 self.active_snapshot,
             )
             .map(|received| warn_set_aside(&received))
-            .map_err(|e| e.to_string())
+            .map_err(Error::from)
     }
 }
 
@@ -88,7 +86,7 @@ pub(super) fn warn_set_aside(received: &livret_shared::sync::Received) {
 }
 
 /// The dossiers the key logged in on `socket` belongs to, as the relay knows them.
-pub(super) async fn my_dossiers(socket: &Socket) -> Result<Vec<DossierId>, String> {
+pub(super) async fn my_dossiers(socket: &Socket) -> Result<Vec<DossierId>, Error> {
     ask(socket, &ClientMsg::Dossiers, |m| match m {
         ServerMsg::Dossiers { ids } => Some(ids),
         _ => None,
@@ -102,7 +100,7 @@ pub(super) async fn ask<T>(
     socket: &Socket,
     msg: &ClientMsg,
     pick: impl Fn(ServerMsg) -> Option<T>,
-) -> Result<T, String> {
+) -> Result<T, Error> {
     send(socket, msg)?;
     loop {
         match next_message(socket).await? {

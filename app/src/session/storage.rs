@@ -12,7 +12,7 @@ pub struct DossierSummary {
     pub fiches: usize,
 }
 
-pub(super) fn with_device<T>(f: impl FnOnce(&DeviceSecret) -> T) -> Result<T, String> {
+pub(super) fn with_device<T>(f: impl FnOnce(&DeviceSecret) -> T) -> Result<T, Error> {
     SESSION.with(|s| {
         s.borrow()
             .as_ref()
@@ -28,33 +28,32 @@ pub(super) fn delta_key(id: &str, generation: u32, n: u32) -> String {
 }
 
 /// A dossier's local copy: the full save and the deltas of its generation.
-pub(super) async fn load(id: &str) -> Result<(Replica, Saved), String> {
+pub(super) async fn load(id: &str) -> Result<(Replica, Saved), Error> {
     let db = db()?;
     let sealed = db
         .get(&format!("{DOSSIER_PREFIX}{id}"))
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(Error::from)?
         .ok_or_else(|| {
-            if i18n::en() {
-                format!("dossier {id} is not on this device")
-            } else {
-                format!("dossier {id} absent de cet appareil")
-            }
+            Error::said(
+                format!("dossier {id} absent de cet appareil"),
+                format!("dossier {id} is not on this device"),
+            )
         })?;
     let generation = db
         .get(&format!("{GENERATION_PREFIX}{id}"))
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(Error::from)?
         .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
         .map_or(0, u32::from_le_bytes);
     let mut keys = db
         .keys(&format!("{DELTA_PREFIX}{id}:{generation:010}:"))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::from)?;
     keys.sort();
     let mut sealed_deltas = Vec::with_capacity(keys.len());
     for key in &keys {
-        if let Some(d) = db.get(key).await.map_err(|e| e.to_string())? {
+        if let Some(d) = db.get(key).await.map_err(Error::from)? {
             sealed_deltas.push(d);
         }
     }
@@ -87,11 +86,8 @@ pub(super) fn set_open(replica: Replica, saved: Saved) {
     });
 }
 
-pub async fn list_dossiers() -> Result<Vec<DossierSummary>, String> {
-    let keys = db()?
-        .keys(DOSSIER_PREFIX)
-        .await
-        .map_err(|e| e.to_string())?;
+pub async fn list_dossiers() -> Result<Vec<DossierSummary>, Error> {
+    let keys = db()?.keys(DOSSIER_PREFIX).await.map_err(Error::from)?;
     let mut out = Vec::new();
     for key in keys {
         let id = key[DOSSIER_PREFIX.len()..].to_string();
@@ -107,25 +103,21 @@ pub async fn list_dossiers() -> Result<Vec<DossierSummary>, String> {
 }
 
 /// A new dossier owned by this device, targeting `referentiel`; returns its id.
-pub async fn create_dossier(referentiel: &Referentiel) -> Result<String, String> {
+pub async fn create_dossier(referentiel: &Referentiel) -> Result<String, Error> {
     let mut replica = with_device(|device| {
         Replica::create(device, DossierId::generate(), EpochKeys::generate())
             .map(|(replica, _genesis)| replica)
-            .map_err(|e| e.to_string())
+            .map_err(Error::from)
     })??;
     let dossier = replica.dossier();
-    dossier
-        .set_referentiel(referentiel)
-        .map_err(|e| e.to_string())?;
+    dossier.set_referentiel(referentiel).map_err(Error::from)?;
     if let Some(title) = &referentiel.title {
         dossier
             .set("projet_vae.certification", title)
-            .map_err(|e| e.to_string())?;
+            .map_err(Error::from)?;
     }
     if let Some(rncp) = &referentiel.rncp {
-        dossier
-            .set("projet_vae.rncp", rncp)
-            .map_err(|e| e.to_string())?;
+        dossier.set("projet_vae.rncp", rncp).map_err(Error::from)?;
     }
     let id = replica.id.to_string();
     set_open(replica, Saved::default());
@@ -136,7 +128,7 @@ pub async fn create_dossier(referentiel: &Referentiel) -> Result<String, String>
 }
 
 /// Opens a dossier for editing (kept in the session until another one is opened).
-pub async fn open_dossier(id: &str) -> Result<(), String> {
+pub async fn open_dossier(id: &str) -> Result<(), Error> {
     let already = SESSION.with(|s| {
         s.borrow()
             .as_ref()
@@ -155,7 +147,7 @@ pub async fn open_dossier(id: &str) -> Result<(), String> {
 }
 
 /// Runs `f` on the open dossier's replica.
-pub fn with_open<T>(f: impl FnOnce(&mut Replica) -> T) -> Result<T, String> {
+pub fn with_open<T>(f: impl FnOnce(&mut Replica) -> T) -> Result<T, Error> {
     SESSION.with(|s| {
         s.borrow_mut()
             .as_mut()
@@ -167,8 +159,8 @@ pub fn with_open<T>(f: impl FnOnce(&mut Replica) -> T) -> Result<T, String> {
 
 /// Runs `f` with the unlocked device and the open dossier's replica.
 pub(super) fn with_device_and_open<T>(
-    f: impl FnOnce(&DeviceSecret, &mut Replica) -> Result<T, String>,
-) -> Result<T, String> {
+    f: impl FnOnce(&DeviceSecret, &mut Replica) -> Result<T, Error>,
+) -> Result<T, Error> {
     SESSION.with(|s| {
         let mut s = s.borrow_mut();
         let s = s.as_mut().ok_or_else(storage_closed)?;
@@ -183,7 +175,7 @@ pub(super) fn with_device_and_open<T>(
 /// O(document)), a full save every [`MAX_DELTAS`]. Everything is decided before the first
 /// await, and IndexedDB commits transactions in the order they were made, so saves started
 /// in a row land in that order.
-pub async fn save_open() -> Result<(), String> {
+pub async fn save_open() -> Result<(), Error> {
     let started = metrics::now();
     // The benchmark's switch: every save in full, as before deltas, for the side-by-side.
     let always_full = metrics::switch("__livretToujoursComplet");
@@ -196,7 +188,7 @@ pub async fn save_open() -> Result<(), String> {
             Some(n) if n < MAX_DELTAS && !always_full => {
                 s.open_saved.deltas = Some(n + 1);
                 let key = delta_key(&replica.id.to_string(), s.open_saved.generation, n);
-                Ok::<_, String>(Some((key, device.seal_for_self(&replica.save_delta()))))
+                Ok::<_, Error>(Some((key, device.seal_for_self(&replica.save_delta()))))
             }
             _ => Ok(None),
         }
@@ -208,7 +200,7 @@ pub async fn save_open() -> Result<(), String> {
             db()?
                 .put_relaxed(&key, &sealed)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(Error::from)?;
             metrics::record("__livretEcritures", metrics::now() - writing);
             Ok(())
         }
@@ -218,7 +210,7 @@ pub async fn save_open() -> Result<(), String> {
 
 /// Seals the whole open dossier and writes it as a new generation, dropping the deltas of
 /// the previous one, in one transaction.
-pub async fn save_open_full() -> Result<(), String> {
+pub async fn save_open_full() -> Result<(), Error> {
     let db = db()?;
     let id = with_open(|r| r.id.to_string())?;
     // Listed first: every delta here belongs to a generation this save replaces. Deltas
@@ -227,18 +219,17 @@ pub async fn save_open_full() -> Result<(), String> {
     let stale = db
         .keys(&format!("{DELTA_PREFIX}{id}:"))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::from)?;
     let (generation, sealed) = SESSION.with(|s| {
         let mut s = s.borrow_mut();
         let s = s.as_mut().ok_or_else(storage_closed)?;
         let device = s.device.as_ref().ok_or_else(device_locked)?;
         let replica = s.open.as_mut().ok_or_else(no_dossier_open)?;
         if replica.id.to_string() != id {
-            return Err(i18n::t(
+            return Err(Error::said(
                 "un autre dossier a été ouvert entre-temps",
                 "another dossier was opened in the meantime",
-            )
-            .into());
+            ));
         }
         let generation = s.open_saved.generation + 1;
         s.open_saved = Saved {
@@ -248,7 +239,7 @@ pub async fn save_open_full() -> Result<(), String> {
         let started = metrics::now();
         let sealed = device.seal_for_self(&replica.save());
         metrics::record("__livretScellements", metrics::now() - started);
-        Ok::<_, String>((generation, sealed))
+        Ok::<_, Error>((generation, sealed))
     })?;
     let next = generation.to_le_bytes();
     db.write_all(
@@ -259,7 +250,7 @@ pub async fn save_open_full() -> Result<(), String> {
         &stale,
     )
     .await
-    .map_err(|e| e.to_string())
+    .map_err(Error::from)
 }
 
 #[cfg(test)]

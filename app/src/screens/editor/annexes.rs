@@ -146,7 +146,7 @@ pub(super) enum Opening {
     Idle,
     Working(String),
     Ready(String),
-    Failed(String),
+    Failed(session::Error),
 }
 
 #[component]
@@ -200,7 +200,7 @@ pub(super) fn AnnexeRow(annexe: livret_shared::dossier::Annexe) -> impl IntoView
                             }</a>
                     }.into_any(),
                     Opening::Working(s) => view! { <span role="status">{s}</span> }.into_any(),
-                    Opening::Failed(e) => view! { <span class="erreur" role="alert">{e}</span> }.into_any(),
+                    Opening::Failed(e) => view! { <span class="erreur" role="alert">{move || e.to_string()}</span> }.into_any(),
                 }}
             </td>
         </tr>

@@ -45,7 +45,7 @@ pub(super) fn FieldComments(path: String, field_id: String) -> impl IntoView {
                     error.set(None);
                     commented(st);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         }
     };
@@ -124,12 +124,12 @@ pub(super) fn ThreadView(
                 });
                 commented(st);
             }
-            Err(e) => error.set(Some(e)),
+            Err(e) => error.set(Some(e.to_string())),
         }
     };
     let resolve = move |_| match session::resolve_thread(id, !resolved) {
         Ok(()) => commented(st),
-        Err(e) => error.set(Some(e)),
+        Err(e) => error.set(Some(e.to_string())),
     };
     let state = thread.state.clone().map(|s| {
         if !s.resolved {

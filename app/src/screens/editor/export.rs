@@ -20,7 +20,7 @@ pub(super) fn ExportPdf() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let result = session::export_pdf(&|p| busy.set(Some(p))).await;
             busy.set(None);
-            made.set(Some(result));
+            made.set(Some(result.map_err(|e| e.to_string())));
         });
     };
     view! {
@@ -85,7 +85,7 @@ pub(super) fn ExportJson() -> impl IntoView {
                 if let Some(Ok(old)) = link.get_untracked() {
                     let _ = web_sys::Url::revoke_object_url(&old);
                 }
-                link.set(Some(session::export_json()));
+                link.set(Some(session::export_json().map_err(|e| e.to_string())));
             }>
                 {move || t("Préparer le fichier", "Prepare the file")}
             </button>

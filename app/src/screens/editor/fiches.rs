@@ -10,17 +10,18 @@ pub(super) fn Fiches() -> impl IntoView {
     let first_field = fields.first().map_or("intitule", |f| f.key);
     // What the last action did, with a way back for a delete.
     let done = RwSignal::new(None::<(String, Option<usize>)>);
-    let change =
-        move |what: &dyn Fn(&mut livret_shared::dossier::Dossier) -> Result<(), String>| {
-            let changed = session::with_open(|r| what(r.dossier())).is_ok_and(|r| r.is_ok());
-            if changed {
-                refresh_fiches(st);
-                persist(st);
-            }
-            changed
-        };
+    let change = move |what: &dyn Fn(
+        &mut livret_shared::dossier::Dossier,
+    ) -> Result<(), livret_shared::dossier::DossierError>| {
+        let changed = session::with_open(|r| what(r.dossier())).is_ok_and(|r| r.is_ok());
+        if changed {
+            refresh_fiches(st);
+            persist(st);
+        }
+        changed
+    };
     let add = move |_| {
-        if change(&|d| d.add_fiche().map(|_| ()).map_err(|e| e.to_string())) {
+        if change(&|d| d.add_fiche().map(|_| ())) {
             let order = st.fiches.get_untracked();
             done.set(Some((
                 if en() {
@@ -49,21 +50,21 @@ pub(super) fn Fiches() -> impl IntoView {
                         disabled=move || number(place) <= 1
                         aria-label=move || if en() { format!("Move sheet no. {} up", number(place)) } else { format!("Monter la fiche n° {}", number(place)) }
                         on:click=move |_| {
-                            change(&|d| d.move_fiche(place, true).map_err(|e| e.to_string()));
+                            change(&|d| d.move_fiche(place, true));
                             focus_soon(format!("monter-{place}"), Some(format!("descendre-{place}")));
                         }>{move || t("↑ Monter", "↑ Up")}</button>
                     <button type="button" class="secondaire" id=format!("descendre-{place}")
                         disabled=move || st.fiches.with(|o| o.last() == Some(&place))
                         aria-label=move || if en() { format!("Move sheet no. {} down", number(place)) } else { format!("Descendre la fiche n° {}", number(place)) }
                         on:click=move |_| {
-                            change(&|d| d.move_fiche(place, false).map_err(|e| e.to_string()));
+                            change(&|d| d.move_fiche(place, false));
                             focus_soon(format!("descendre-{place}"), Some(format!("monter-{place}")));
                         }>{move || t("↓ Descendre", "↓ Down")}</button>
                     <button type="button" class="secondaire" id=format!("dupliquer-{place}")
                         aria-label=move || if en() { format!("Duplicate sheet no. {}", number(place)) } else { format!("Dupliquer la fiche n° {}", number(place)) }
                         on:click=move |_| {
                             let n = number(place);
-                            change(&|d| d.duplicate_fiche(place).map(|_| ()).map_err(|e| e.to_string()));
+                            change(&|d| d.duplicate_fiche(place).map(|_| ()));
                             done.set(Some((
                                 if en() { format!("Sheet no. {n} duplicated: the copy is sheet no. {}.", n + 1) } else { format!("Fiche n° {n} dupliquée : la copie est la fiche n° {}.", n + 1) },
                                 None,
@@ -73,7 +74,7 @@ pub(super) fn Fiches() -> impl IntoView {
                         aria-label=move || if en() { format!("Delete sheet no. {}", number(place)) } else { format!("Supprimer la fiche n° {}", number(place)) }
                         on:click=move |_| {
                             let n = number(place);
-                            change(&|d| d.delete_fiche(place).map_err(|e| e.to_string()));
+                            change(&|d| d.delete_fiche(place));
                             done.set(Some((
                                 if en() { format!("Sheet no. {n} deleted.") } else { format!("Fiche n° {n} supprimée.") },
                                 Some(place),
@@ -98,7 +99,7 @@ pub(super) fn Fiches() -> impl IntoView {
                 {undo.map(|place| view! {
                     " "
                     <button type="button" class="lien" id="annuler-suppression" on:click=move |_| {
-                        change(&|d| d.restore_fiche(place).map_err(|e| e.to_string()));
+                        change(&|d| d.restore_fiche(place));
                         done.set(Some((t("Suppression annulée.", "Deletion undone.").into(), None)));
                     }>{move || t("Annuler la suppression", "Undo the deletion")}</button>
                 })}
@@ -129,7 +130,7 @@ pub(super) fn Fiches() -> impl IntoView {
                             }
                             " "
                             <button type="button" class="lien" id=format!("restaurer-{place}") on:click=move |_| {
-                                change(&|d| d.restore_fiche(place).map_err(|e| e.to_string()));
+                                change(&|d| d.restore_fiche(place));
                                 done.set(Some((t("Fiche restaurée.", "Sheet restored.").into(), None)));
                             }>{move || t("Restaurer", "Restore")}</button>
                         </li>
@@ -169,7 +170,7 @@ pub(super) fn set_list(
     shown.set(value.clone());
     match session::with_open(|r| r.dossier().set(path, &value)) {
         Ok(Ok(())) => persist(st),
-        Ok(Err(e)) => st.save.set(SaveState::Failed(e.to_string())),
+        Ok(Err(e)) => st.save.set(SaveState::Failed(e.into())),
         Err(e) => st.save.set(SaveState::Failed(e)),
     }
 }

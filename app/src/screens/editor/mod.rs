@@ -43,7 +43,7 @@ use sharing::*;
 pub(crate) enum SaveState {
     Saved,
     Saving,
-    Failed(String),
+    Failed(session::Error),
 }
 
 /// What the status line says about the relay.
@@ -55,7 +55,7 @@ pub(crate) enum SyncState {
     /// Synced, and others' edits were just merged into this copy (no conflict to solve:
     /// automerge merged them).
     Merged,
-    Offline(String),
+    Offline(session::Error),
     /// The candidate removed this device: what it had stays, nothing more comes.
     Removed,
 }
@@ -201,7 +201,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 keep_presence(st);
             }
             let ok = opened.is_ok();
-            ready.set(Some(opened));
+            ready.set(Some(opened.map_err(|e| e.to_string())));
             if ok {
                 // After the fields are on the page: the next task runs once it has rendered.
                 session::sleep(0).await;

@@ -129,7 +129,7 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
                 metrics::keystroke();
                 persist(st);
             }
-            Ok(Err(e)) => st.save.set(SaveState::Failed(e.to_string())),
+            Ok(Err(e)) => st.save.set(SaveState::Failed(e.into())),
             Err(e) => st.save.set(SaveState::Failed(e)),
         }
     };

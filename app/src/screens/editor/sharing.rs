@@ -47,7 +47,7 @@ pub(super) fn Partage() -> impl IntoView {
                     identity.set(String::new());
                     message.set(Some(Ok(t("Dossier partagé.", "Dossier shared.").into())));
                 }
-                Err(e) => message.set(Some(Err(e))),
+                Err(e) => message.set(Some(Err(e.to_string()))),
             }
         });
     };
@@ -72,7 +72,7 @@ pub(super) fn Partage() -> impl IntoView {
                         format!("Invitation envoyée à {to}. Sa demande apparaîtra ci-dessous quand la personne aura ouvert le lien.")
                     })
                 }
-                Err(e) => Err(e),
+                Err(e) => Err(e.to_string()),
             }));
         });
     };
@@ -80,7 +80,9 @@ pub(super) fn Partage() -> impl IntoView {
     let requests = RwSignal::new(None::<Result<Vec<(String, Role, String)>, String>>);
     let refresh = move || {
         spawn_local(async move {
-            requests.set(Some(session::join_requests().await));
+            requests.set(Some(
+                session::join_requests().await.map_err(|e| e.to_string()),
+            ));
         })
     };
     // While the sharing panel is open, answers to invitations show up by themselves.
@@ -100,7 +102,9 @@ pub(super) fn Partage() -> impl IntoView {
             watching.set_value(true);
             spawn_local(async move {
                 while panel_open.try_get_untracked() == Some(true) {
-                    requests.set(Some(session::join_requests().await));
+                    requests.set(Some(
+                        session::join_requests().await.map_err(|e| e.to_string()),
+                    ));
                     session::sleep(REQUESTS_POLL_MS).await;
                 }
                 let _ = watching.try_set_value(false);
@@ -187,7 +191,7 @@ pub(super) fn Partage() -> impl IntoView {
                                                         }
                                                     });
                                                 }
-                                                Err(e) => message.set(Some(Err(e))),
+                                                Err(e) => message.set(Some(Err(e.to_string()))),
                                             }
                                         });
                                     }>{move || t("Donner accès", "Give access")}</button>
@@ -257,7 +261,7 @@ pub(super) fn Membres(members_rev: RwSignal<u32>) -> impl IntoView {
                                                         "Access removed: a new key protects what is written from now on.",
                                                     ).into())
                                                 }
-                                                Err(e) => Err(e),
+                                                Err(e) => Err(e.to_string()),
                                             }));
                                         });
                                     }>{move || t("Confirmer le retrait", "Confirm the removal")}</button>
@@ -327,7 +331,7 @@ pub(super) fn Rappels() -> impl IntoView {
                         when.join(", ")
                     ))
                 }
-                Err(e) => Err(e),
+                Err(e) => Err(e.to_string()),
             }));
         });
     };

@@ -91,8 +91,8 @@ pub fn MyDevices(
                     ))
                 }
                 Err(e) => Err(Message::new(
-                    format!("Appareil non ajouté : {e}"),
-                    format!("Device not added: {e}"),
+                    format!("Appareil non ajouté : {e}", e = e.words(false)),
+                    format!("Device not added: {e}", e = e.words(true)),
                 )),
             }));
             busy.set(false);
@@ -110,9 +110,11 @@ pub fn MyDevices(
                     kit_text.set(String::new());
                     Ok(recovered(n))
                 }
-                Err(e) => Err(Message::as_is(e)),
+                Err(e) => Err(Message::error(e)),
             }));
-            dossiers.set(Some(session::list_dossiers().await));
+            dossiers.set(Some(
+                session::list_dossiers().await.map_err(|e| e.to_string()),
+            ));
             busy.set(false);
         });
     };

@@ -92,19 +92,29 @@ pub fn Home() -> impl IntoView {
                     format!("{n} new dossier(s) received from the relay."),
                 ),
                 Err(e) => Message::new(
-                    format!("Relais injoignable pour l'instant ({e})."),
-                    format!("The relay cannot be reached for now ({e})."),
+                    format!(
+                        "Relais injoignable pour l'instant ({e}).",
+                        e = e.words(false)
+                    ),
+                    format!(
+                        "The relay cannot be reached for now ({e}).",
+                        e = e.words(true)
+                    ),
                 ),
             }));
             if matches!(found, Ok(n) if n > 0) {
-                dossiers.set(Some(session::list_dossiers().await));
+                dossiers.set(Some(
+                    session::list_dossiers().await.map_err(|e| e.to_string()),
+                ));
             }
             ask_about_devices();
             running.set(false);
         });
     };
     spawn_local(async move {
-        dossiers.set(Some(session::list_dossiers().await));
+        dossiers.set(Some(
+            session::list_dossiers().await.map_err(|e| e.to_string()),
+        ));
         search();
     });
     // Opened from an invitation link: answer it with this device's identity, show the
@@ -140,8 +150,8 @@ pub fn Home() -> impl IntoView {
                     )
                 }
                 Err(e) => Message::new(
-                    format!("Invitation non acceptée : {e}"),
-                    format!("Invitation not accepted: {e}"),
+                    format!("Invitation non acceptée : {e}", e = e.words(false)),
+                    format!("Invitation not accepted: {e}", e = e.words(true)),
                 ),
             }));
             if !answered {
@@ -160,7 +170,9 @@ pub fn Home() -> impl IntoView {
                 let found = session::discover().await;
                 let _ = running.try_set(false);
                 if matches!(found, Ok(n) if n > 0) {
-                    let _ = dossiers.try_set(Some(session::list_dossiers().await));
+                    let _ = dossiers.try_set(Some(
+                        session::list_dossiers().await.map_err(|e| e.to_string()),
+                    ));
                     ask_about_devices();
                     return;
                 }
@@ -186,7 +198,7 @@ pub fn Home() -> impl IntoView {
         spawn_local(async move {
             match session::create_dossier(&r).await {
                 Ok(id) => screen.set(Screen::Dossier(id)),
-                Err(e) => problem.set(Some(Message::as_is(e))),
+                Err(e) => problem.set(Some(Message::error(e))),
             }
         });
     };

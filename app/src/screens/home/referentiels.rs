@@ -38,13 +38,13 @@ const BUILT_IN: &[(&str, &str)] = &[
 ];
 
 /// The built-in référentiels, read by the same importer as the CLI's.
-pub fn built_in() -> Vec<(String, Result<Referentiel, String>)> {
+pub fn built_in() -> Vec<(String, Result<Referentiel, session::Error>)> {
     BUILT_IN
         .iter()
         .map(|(id, text)| {
             let result = referentiel::import_text(text)
                 .map(|i| i.referentiel)
-                .map_err(|e| e.to_string());
+                .map_err(session::Error::from);
             (id.to_string(), result)
         })
         .collect()
@@ -54,7 +54,7 @@ pub fn built_in() -> Vec<(String, Result<Referentiel, String>)> {
 /// has no PDF reader of its own). Kept on this device, sealed.
 #[component]
 pub fn ImportReferentiel(
-    all: RwSignal<Vec<(String, Result<Referentiel, String>)>>,
+    all: RwSignal<Vec<(String, Result<Referentiel, session::Error>)>>,
     chosen: RwSignal<String>,
 ) -> impl IntoView {
     let status = RwSignal::new(None::<Result<Message, Message>>);
@@ -118,8 +118,8 @@ pub fn ImportReferentiel(
                     Ok(imported)
                 }
                 Err(e) => Err(Message::new(
-                    format!("« {name} » : {e}"),
-                    format!("“{name}”: {e}"),
+                    format!("« {name} » : {e}", e = e.words(false)),
+                    format!("“{name}”: {e}", e = e.words(true)),
                 )),
             }));
             busy.set(false);
@@ -146,7 +146,7 @@ pub fn ImportReferentiel(
 }
 
 #[component]
-pub fn ReferentielCard(id: String, result: Result<Referentiel, String>) -> impl IntoView {
+pub fn ReferentielCard(id: String, result: Result<Referentiel, session::Error>) -> impl IntoView {
     match result {
         Ok(r) => {
             let title = r.title.clone();

@@ -286,7 +286,7 @@ pub(super) fn AnnoterAnnexe() -> impl IntoView {
                     t("Annotation enregistrée.", "Annotation saved.").into()
                 )));
             }
-            Err(e) => message.set(Some(Err(e))),
+            Err(e) => message.set(Some(Err(e.to_string()))),
         }
     };
     view! {

@@ -226,7 +226,7 @@ pub fn FieldAnnotations(path: String, field_id: String) -> impl IntoView {
                     t("Annotation enregistrée.", "Annotation saved.").into(),
                 ));
             }
-            Err(e) => message.set(Some(e)),
+            Err(e) => message.set(Some(e.to_string())),
         }
     };
     let list_path = path.clone();

@@ -103,7 +103,7 @@ pub(super) fn FormulaireDecision(reviews: Memo<Vec<Seen>>) -> impl IntoView {
             now_ms(),
         );
         let written = session::with_open(|r| r.release_decision(decision.clone()))
-            .and_then(|r| r.map_err(|e| e.to_string()));
+            .and_then(|r| r.map_err(session::Error::from));
         match written {
             Ok(()) => {
                 persist(st);
@@ -113,7 +113,7 @@ pub(super) fn FormulaireDecision(reviews: Memo<Vec<Seen>>) -> impl IntoView {
                 )
                 .into())));
             }
-            Err(e) => message.set(Some(Err(e))),
+            Err(e) => message.set(Some(Err(e.to_string()))),
         }
     };
     view! {

@@ -105,7 +105,7 @@ pub(super) fn Matrice(
                                     codes.insert(code.clone());
                                 }
                                 if let Err(e) = write_review(st, &juror_name(), |d| d.link(&evidence, &codes)) {
-                                    status.set(Some(Err(e)));
+                                    status.set(Some(Err(e.to_string())));
                                 }
                             };
                             view! {
@@ -142,7 +142,7 @@ pub(super) fn Matrice(
                         let justification = input_value(&justif_read);
                         let rating = Rating { level, justification: justification.trim().to_string() };
                         if let Err(e) = write_review(st, &juror_name(), |d| d.rate(&code_a, &rating)) {
-                            status.set(Some(Err(e)));
+                            status.set(Some(Err(e.to_string())));
                         }
                     };
                     let justify = move |ev: leptos::ev::Event| {
@@ -155,7 +155,7 @@ pub(super) fn Matrice(
                         if let Some(level) = level {
                             let rating = Rating { level, justification: justification.trim().to_string() };
                             if let Err(e) = write_review(st, &juror_name(), |d| d.rate(&code_b, &rating)) {
-                                status.set(Some(Err(e)));
+                                status.set(Some(Err(e.to_string())));
                             }
                         }
                     };

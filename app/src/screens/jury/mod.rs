@@ -92,7 +92,7 @@ fn write_review(
     st: EditorState,
     name: &str,
     change: impl FnOnce(&mut JuryDoc),
-) -> Result<(), String> {
+) -> Result<(), session::Error> {
     session::with_open(|r| {
         r.my_review().map(|doc| {
             if !name.trim().is_empty() {
@@ -100,14 +100,13 @@ fn write_review(
             }
             change(doc);
         })
-    })?
-    .map_err(|e| e.to_string())?;
+    })??;
     persist(st);
     Ok(())
 }
 
 /// Saves a new annotation of this juror on `target`, its body trimmed.
-fn save_annotation(st: EditorState, target: Target, body: &str) -> Result<(), String> {
+fn save_annotation(st: EditorState, target: Target, body: &str) -> Result<(), session::Error> {
     let annotation = Annotation {
         id: hex::encode(livret_shared::jury::new_key_id()),
         target,
@@ -188,7 +187,7 @@ pub fn Examen() -> impl IntoView {
         session::set_my_name(&value);
         name.set(value.clone());
         if let Err(e) = write_review(st, &value, |_| {}) {
-            status.set(Some(Err(e)));
+            status.set(Some(Err(e.to_string())));
         }
     };
     let locked = move || {

@@ -77,7 +77,7 @@ pub fn FirstRun() -> impl IntoView {
             let locked = device.lock(&p, PASSPHRASE_WORK_FACTOR);
             if let Err(e) = session::create_identity(device, &locked).await {
                 busy.set(None);
-                problem.set(Some(Message::as_is(e)));
+                problem.set(Some(Message::error(e)));
                 return;
             }
             match how {
@@ -85,8 +85,8 @@ pub fn FirstRun() -> impl IntoView {
                     Ok(secret) => kit.set(Some(secret)),
                     Err(e) => {
                         notice.set(Some(Message::new(
-                            format!("Kit de secours non créé : {e}"),
-                            format!("Recovery kit not made: {e}"),
+                            format!("Kit de secours non créé : {e}", e = e.words(false)),
+                            format!("Recovery kit not made: {e}", e = e.words(true)),
                         )));
                         screen.set(Screen::Home);
                     }

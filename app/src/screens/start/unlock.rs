@@ -31,7 +31,7 @@ pub fn Unlock() -> impl IntoView {
                 }
                 Err(e) => {
                     busy.set(false);
-                    problem.set(Some(e));
+                    problem.set(Some(e.to_string()));
                 }
             }
         });
