@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use livret_shared::envelope::{DossierId, Envelope, random_nonce};
-use livret_shared::keys::DeviceSecret;
+use livret_shared::keys::{DeviceSecret, MemberKey};
 use livret_shared::membership::SignedEntry;
 use livret_shared::protocol::{self, ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
@@ -62,7 +62,7 @@ struct Device {
     /// Counter of the last envelope this device sealed.
     last_sealed: u64,
     /// Highest counter received per co-member.
-    seen: BTreeMap<[u8; 32], u64>,
+    seen: BTreeMap<MemberKey, u64>,
     /// A small generator for the typing rhythm (no two clients in step).
     rng: u64,
 }
@@ -104,8 +104,8 @@ impl Device {
     /// arrives, so it still says "counter 1" of the owner's first envelope: letting that
     /// override the count asked the owner's whole history again at every reconnection, a
     /// catch-up growing with the run that passed for the relay's memory growing.)
-    fn since(&self) -> Vec<([u8; 32], u64)> {
-        let mut since: BTreeMap<[u8; 32], u64> = self.seen.clone();
+    fn since(&self) -> Vec<(MemberKey, u64)> {
+        let mut since: BTreeMap<MemberKey, u64> = self.seen.clone();
         for (writer, counter) in self.replica.since() {
             let had = since.entry(writer).or_default();
             *had = (*had).max(counter);
@@ -156,7 +156,7 @@ struct Dossier {
     typing_ends: Instant,
     session_seconds: u64,
     /// Each member's last counter, published when it stops typing.
-    last_counters: tokio::sync::Mutex<BTreeMap<[u8; 32], u64>>,
+    last_counters: tokio::sync::Mutex<BTreeMap<MemberKey, u64>>,
     totals: Arc<Totals>,
 }
 

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dossier::{Dossier, DossierError};
 use crate::envelope::{DossierId, padded_len};
-use crate::keys::{self, ContentKey, DeviceSecret};
+use crate::keys::{self, ContentKey, DeviceSecret, MemberKey};
 
 const MAGIC: &[u8; 4] = b"LVC1";
 const PREFIX_LEN: usize = 4 + 4 + 24;
@@ -80,7 +80,7 @@ pub struct Comment {
     /// The name the author shows the others.
     pub author: String,
     /// The author's device (its signing key).
-    pub author_key: [u8; 32],
+    pub author_key: MemberKey,
     /// The author's clock, in milliseconds since 1970 (for ordering and display only).
     pub at_ms: u64,
     pub text: String,
@@ -93,7 +93,7 @@ pub struct ThreadState {
     pub resolved: bool,
     pub by: String,
     /// The device that said so (its signing key).
-    pub by_key: [u8; 32],
+    pub by_key: MemberKey,
     pub at_ms: u64,
 }
 
@@ -105,7 +105,7 @@ enum Note {
 
 impl Note {
     /// The device that must have signed it.
-    fn author(&self) -> [u8; 32] {
+    fn author(&self) -> MemberKey {
         match self {
             Note::Comment(c) => c.author_key,
             Note::State(s) => s.by_key,

@@ -32,7 +32,7 @@
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
-use crate::keys::{self, ContentKey, DeviceSecret};
+use crate::keys::{self, ContentKey, DeviceSecret, MemberKey};
 
 pub const MAGIC: &[u8; 4] = b"LVE1";
 pub const HEADER_LEN: usize = 126;
@@ -105,7 +105,7 @@ pub enum Channel {
 pub struct Header {
     pub dossier: DossierId,
     pub epoch: u32,
-    pub writer: [u8; 32],
+    pub writer: MemberKey,
     pub counter: u64,
     pub parent: [u8; 32],
     pub kind: Kind,
@@ -125,7 +125,7 @@ pub enum EnvelopeError {
 }
 
 /// Last counter per writer, as a snapshot of kind 4 carries them in clear.
-type SignedCovers = Vec<([u8; 32], u64)>;
+type SignedCovers = Vec<(MemberKey, u64)>;
 
 /// A parsed envelope (signature not yet checked).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,7 +169,7 @@ pub fn seal(
 /// snapshot includes) in clear before the ciphertext, under the signature.
 pub fn seal_snapshot(
     header: &Header,
-    covers: &[([u8; 32], u64)],
+    covers: &[(MemberKey, u64)],
     key: &ContentKey,
     nonce: [u8; 24],
     payload: &[u8],
@@ -293,7 +293,7 @@ impl Envelope {
 
     /// The covers a snapshot of kind 4 carries in clear, signed with it (`None` for other
     /// kinds, the older snapshots included).
-    pub fn covers(&self) -> Option<&[([u8; 32], u64)]> {
+    pub fn covers(&self) -> Option<&[(MemberKey, u64)]> {
         self.covers.as_deref()
     }
 
@@ -370,7 +370,7 @@ fn parse_covers(body: &[u8]) -> Result<(SignedCovers, usize), EnvelopeError> {
         .and_then(|n| n.checked_add(4))
         .filter(|n| *n <= body.len())
         .ok_or(malformed.clone())?;
-    let covers: Vec<([u8; 32], u64)> = body[4..len]
+    let covers: Vec<(MemberKey, u64)> = body[4..len]
         .chunks_exact(40)
         .map(|c| {
             (
@@ -457,11 +457,14 @@ mod tests {
         let key = ContentKey::generate();
         let mut h = header(&w);
         h.kind = Kind::CoveredSnapshot;
-        let covers = [([9; 32], 4), ([2; 32], 70_000)];
+        let covers = [(MemberKey([9; 32]), 4), (MemberKey([2; 32]), 70_000)];
         let bytes = seal_snapshot(&h, &covers, &key, random_nonce(), b"document", &w);
         let env = Envelope::parse(&bytes).unwrap();
         env.verify().unwrap();
-        assert_eq!(env.covers().unwrap(), &[([2; 32], 70_000), ([9; 32], 4)]);
+        assert_eq!(
+            env.covers().unwrap(),
+            &[(MemberKey([2; 32]), 70_000), (MemberKey([9; 32]), 4)]
+        );
         assert_eq!(env.open(&key).unwrap(), b"document");
         // A counter raised in the clear covers breaks the signature.
         let at = HEADER_LEN + 4 + 32 + 7;

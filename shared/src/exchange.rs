@@ -22,7 +22,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 use crate::catchup::Gathered;
 use crate::envelope::{DossierId, Envelope};
-use crate::keys::DeviceSecret;
+use crate::keys::{DeviceSecret, MemberKey};
 use crate::membership::SignedEntry;
 use crate::protocol::{ClientMsg, Rejection, ServerMsg};
 use crate::sync::{Received, Replica, SyncError};
@@ -391,7 +391,7 @@ pub fn jury_keys_answered(
     device: &DeviceSecret,
     relay_epoch: u32,
     key_id: Option<[u8; 16]>,
-    granted: &[[u8; 32]],
+    granted: &[MemberKey],
     grants: &[crate::jury::JuryGrant],
 ) -> Result<Option<ClientMsg>, SyncError> {
     replica.accept_jury_grants(device, grants)?;

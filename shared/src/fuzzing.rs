@@ -6,7 +6,7 @@ use std::cell::RefCell;
 
 use crate::catchup::{Framer, Gathered};
 use crate::envelope::{DossierId, Envelope};
-use crate::keys::{ContentKey, DeviceSecret, EpochKeys};
+use crate::keys::{ContentKey, DeviceSecret, EpochKeys, MemberKey};
 use crate::membership::{Membership, SignedEntry};
 use crate::protocol::{self, ClientMsg, ServerMsg};
 use crate::sync::{Replica, SnapshotBody, SyncError};
@@ -230,7 +230,7 @@ pub fn read_snapshot_bytes(data: &[u8]) -> bool {
                 if tampered == 3 {
                     match clear.first_mut() {
                         Some((_, counter)) => *counter += 1,
-                        None => clear.push(([5; 32], 1)),
+                        None => clear.push((MemberKey([5; 32]), 1)),
                     }
                 }
                 let sealed = seal_snapshot_by(owner, &clear, &key, &payload);
@@ -257,7 +257,7 @@ pub fn read_snapshot_bytes(data: &[u8]) -> bool {
 
 fn seal_snapshot_by(
     owner: &DeviceSecret,
-    covers: &[([u8; 32], u64)],
+    covers: &[(MemberKey, u64)],
     key: &ContentKey,
     payload: &[u8],
 ) -> Vec<u8> {
@@ -275,17 +275,21 @@ fn seal_snapshot_by(
 
 /// Up to four covers (each: one byte naming the writer — the owner or one of a few others —
 /// and a one-byte counter) taken off the front of `bytes`; the rest is the document.
-fn covers_and_doc(bytes: &[u8], owner: [u8; 32]) -> (Vec<([u8; 32], u64)>, &[u8]) {
+fn covers_and_doc(bytes: &[u8], owner: MemberKey) -> (Vec<(MemberKey, u64)>, &[u8]) {
     let Some((&count, mut rest)) = bytes.split_first() else {
         return (Vec::new(), bytes);
     };
-    let mut covers: Vec<([u8; 32], u64)> = Vec::new();
+    let mut covers: Vec<(MemberKey, u64)> = Vec::new();
     for _ in 0..(count % 5) {
         let [who, counter, tail @ ..] = rest else {
             break;
         };
         rest = tail;
-        let writer = if who % 2 == 0 { owner } else { [*who; 32] };
+        let writer = if who % 2 == 0 {
+            owner
+        } else {
+            MemberKey([*who; 32])
+        };
         if *counter > 0 && covers.iter().all(|(w, _)| *w != writer) {
             covers.push((writer, u64::from(*counter)));
         }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::envelope::DossierId;
-use crate::keys::{self, ContentKey, DeviceSecret, KeyError};
+use crate::keys::{self, ContentKey, DeviceSecret, KeyError, MemberKey};
 use crate::membership::Member;
 use crate::review::doc::{JuryDoc, JuryDocError};
 
@@ -35,7 +35,7 @@ pub const MAX_GRANTS: usize = 64;
 pub const MAX_GRANT_BYTES: usize = 16 * 1024;
 
 /// Grants ready to send: each juror's signing key and the grant sealed to it.
-pub type Grants = Vec<([u8; 32], Vec<u8>)>;
+pub type Grants = Vec<(MemberKey, Vec<u8>)>;
 
 /// A grant as the relay keeps and hands it: sealed with age to one juror.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,7 +66,7 @@ struct GrantBody {
     key: [u8; 32],
     /// The jury's keys of earlier epochs, so a juror added later reads earlier reviews.
     earlier: Vec<(u32, [u8; 32])>,
-    by: [u8; 32],
+    by: MemberKey,
 }
 
 impl Drop for GrantBody {
@@ -140,7 +140,7 @@ pub fn open_grant(
     device: &DeviceSecret,
     dossier: DossierId,
     grant: &JuryGrant,
-    is_juror: impl Fn(&[u8; 32]) -> bool,
+    is_juror: impl Fn(&MemberKey) -> bool,
 ) -> Result<Vec<(u32, ContentKey)>, JuryError> {
     let plain = device.open_own(&grant.wrapped)?;
     let signed: SignedGrant = postcard::from_bytes(&plain).map_err(|_| JuryError::BadGrant)?;
@@ -180,8 +180,8 @@ pub struct Jury {
     /// The grants this device received, kept sealed (opened again on restore, like the
     /// membership log's wrapped keys).
     pub(crate) grants: Vec<JuryGrant>,
-    pub(crate) reviews: BTreeMap<[u8; 32], JuryDoc>,
-    pub(crate) releases: BTreeMap<[u8; 32], JuryDoc>,
+    pub(crate) reviews: BTreeMap<MemberKey, JuryDoc>,
+    pub(crate) releases: BTreeMap<MemberKey, JuryDoc>,
     /// Review envelopes received before this juror held their epoch's key.
     pub(crate) locked: Vec<Vec<u8>>,
     /// Heads of this juror's own documents at the last flush.
@@ -192,8 +192,8 @@ pub struct Jury {
 #[derive(Serialize, Deserialize, Default)]
 pub(crate) struct SavedJury {
     grants: Vec<JuryGrant>,
-    reviews: Vec<([u8; 32], Vec<u8>)>,
-    releases: Vec<([u8; 32], Vec<u8>)>,
+    reviews: Vec<(MemberKey, Vec<u8>)>,
+    releases: Vec<(MemberKey, Vec<u8>)>,
     locked: Vec<Vec<u8>>,
     sealed_review: Vec<[u8; 32]>,
     sealed_release: Vec<[u8; 32]>,
@@ -220,8 +220,8 @@ impl Jury {
     }
 
     /// The state saved by [`Jury::to_saved`]; grants are opened again by the replica.
-    pub(crate) fn from_saved(saved: SavedJury, me: &[u8; 32]) -> Result<Jury, JuryError> {
-        let load = |docs: Vec<([u8; 32], Vec<u8>)>| -> Result<BTreeMap<_, _>, JuryError> {
+    pub(crate) fn from_saved(saved: SavedJury, me: &MemberKey) -> Result<Jury, JuryError> {
+        let load = |docs: Vec<(MemberKey, Vec<u8>)>| -> Result<BTreeMap<_, _>, JuryError> {
             docs.into_iter()
                 .map(|(w, bytes)| Ok((w, JuryDoc::load(&bytes, me)?)))
                 .collect()
@@ -254,12 +254,12 @@ mod tests {
     #[derive(Default)]
     struct GrantDesk {
         key_id: Option<[u8; 16]>,
-        grants: BTreeMap<[u8; 32], JuryGrant>,
+        grants: BTreeMap<MemberKey, JuryGrant>,
     }
 
     impl GrantDesk {
         fn sync(&mut self, device: &DeviceSecret, replica: &mut Replica) {
-            let granted: Vec<[u8; 32]> = self.grants.keys().copied().collect();
+            let granted: Vec<MemberKey> = self.grants.keys().copied().collect();
             let to_send = replica
                 .jury_grants_to_send(device, self.key_id, &granted)
                 .unwrap();
@@ -360,7 +360,7 @@ mod tests {
         for r in [&ra, &rb] {
             let reviews = r.reviews();
             assert_eq!(reviews.len(), 2);
-            let by = |k: &[u8; 32]| reviews.iter().find(|(w, _)| w == k).unwrap().1.clone();
+            let by = |k: &MemberKey| reviews.iter().find(|(w, _)| w == k).unwrap().1.clone();
             assert_eq!(by(&a.signing_public()).juror, "Juré A");
             assert_eq!(by(&a.signing_public()).ratings["C1"].level, Level::Maitrise);
             assert_eq!(by(&b.signing_public()).ratings["C1"].level, Level::EnCours);
@@ -487,7 +487,7 @@ mod tests {
             wrapped: wraps[1].1.clone(),
         };
         let jurors = [a.signing_public(), b.signing_public()];
-        let is_juror = |k: &[u8; 32]| jurors.contains(k);
+        let is_juror = |k: &MemberKey| jurors.contains(k);
         let keys = open_grant(&b, dossier, &for_b, is_juror).unwrap();
         assert_eq!(
             keys.iter()

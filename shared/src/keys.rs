@@ -32,11 +32,69 @@ pub const PASSPHRASE_WORK_FACTOR: u8 = 16;
 /// and gigabytes.
 const MAX_PASSPHRASE_WORK_FACTOR: u8 = 20;
 
+/// A member's signing key (an Ed25519 public key): who wrote an envelope, who belongs to a
+/// dossier, who logged in. The same 32 bytes on the wire and on disk as the raw array it
+/// replaces (`serde(transparent)`), so nothing stored or sent changes; a type of its own so
+/// a snapshot's id, a nonce or an entry's hash cannot be passed where a member is meant.
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct MemberKey(pub [u8; 32]);
+
+impl MemberKey {
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl From<[u8; 32]> for MemberKey {
+    fn from(bytes: [u8; 32]) -> MemberKey {
+        MemberKey(bytes)
+    }
+}
+
+/// Read as bytes wherever bytes are what is meant (hashing, hex, an actor id), so the type
+/// guards what is passed around without a `.0` at every use.
+impl std::ops::Deref for MemberKey {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl TryFrom<&[u8]> for MemberKey {
+    type Error = std::array::TryFromSliceError;
+
+    fn try_from(bytes: &[u8]) -> Result<MemberKey, Self::Error> {
+        Ok(MemberKey(bytes.try_into()?))
+    }
+}
+
+impl PartialEq<[u8]> for MemberKey {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.0[..] == *other
+    }
+}
+
+impl AsRef<[u8]> for MemberKey {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for MemberKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MemberKey({})", short(&self.0))
+    }
+}
+
 /// A device's public identity: what others need to share a dossier with it.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct DeviceId {
     /// Ed25519 public key: signs envelopes and membership entries.
-    pub signing: [u8; 32],
+    pub signing: MemberKey,
     /// age X25519 recipient (`age1…`): content keys are wrapped to it.
     pub recipient: String,
 }
@@ -87,8 +145,8 @@ impl FromStr for DeviceId {
         else {
             return Err(KeyError::Identity("attendu livret1:<clé>:<age1…>".into()));
         };
-        let mut signing = [0u8; 32];
-        hex::decode_to_slice(sig, &mut signing)
+        let mut signing = MemberKey::default();
+        hex::decode_to_slice(sig, &mut signing.0)
             .map_err(|_| KeyError::Identity("clé de signature invalide".into()))?;
         decode_signing_key(&signing)?;
         age::x25519::Recipient::from_str(recipient)
@@ -203,13 +261,13 @@ impl DeviceSecret {
 
     pub fn id(&self) -> DeviceId {
         DeviceId {
-            signing: self.signing.verifying_key().to_bytes(),
+            signing: MemberKey(self.signing.verifying_key().to_bytes()),
             recipient: self.age.to_public().to_string(),
         }
     }
 
-    pub fn signing_public(&self) -> [u8; 32] {
-        self.signing.verifying_key().to_bytes()
+    pub fn signing_public(&self) -> MemberKey {
+        MemberKey(self.signing.verifying_key().to_bytes())
     }
 
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
@@ -268,8 +326,9 @@ impl fmt::Debug for DeviceSecret {
 /// a key the equation every replica checks holds for about one message in eight, and a
 /// batch check (a random combination of equations, or the cofactored equation) may hold
 /// where it does not: two checkers of the same envelope would disagree.
-fn decode_signing_key(signer: &[u8; 32]) -> Result<VerifyingKey, KeyError> {
-    let key = VerifyingKey::from_bytes(signer).map_err(|e| KeyError::Identity(e.to_string()))?;
+fn decode_signing_key(signer: &MemberKey) -> Result<VerifyingKey, KeyError> {
+    let key = VerifyingKey::from_bytes(signer.as_bytes())
+        .map_err(|e| KeyError::Identity(e.to_string()))?;
     if key.is_weak() || !key.to_edwards().is_torsion_free() {
         return Err(KeyError::Identity(
             "clé de signature refusée (point d'ordre faible)".into(),
@@ -280,7 +339,7 @@ fn decode_signing_key(signer: &[u8; 32]) -> Result<VerifyingKey, KeyError> {
 
 /// Checks an Ed25519 signature by `signer`: canonical scalars only (no malleable signatures)
 /// and only keys [`decode_signing_key`] accepts.
-pub fn verify(signer: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+pub fn verify(signer: &MemberKey, message: &[u8], signature: &[u8; 64]) -> bool {
     Verifier::new(signer).is_some_and(|v| v.verify(message, signature))
 }
 
@@ -288,14 +347,14 @@ pub fn verify(signer: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
 /// a relay connection or a replica checks many envelopes from the same few writers.
 #[derive(Clone)]
 pub struct Verifier {
-    signer: [u8; 32],
+    signer: MemberKey,
     key: VerifyingKey,
 }
 
 impl Verifier {
     /// `None` when the bytes are not a point on the curve, are a small-order point or have a
     /// small-order component ([`decode_signing_key`]).
-    pub fn new(signer: &[u8; 32]) -> Option<Verifier> {
+    pub fn new(signer: &MemberKey) -> Option<Verifier> {
         let key = decode_signing_key(signer).ok()?;
         Some(Verifier {
             signer: *signer,
@@ -303,7 +362,7 @@ impl Verifier {
         })
     }
 
-    pub fn signer(&self) -> &[u8; 32] {
+    pub fn signer(&self) -> &MemberKey {
         &self.signer
     }
 
@@ -553,8 +612,8 @@ mod tests {
     fn a_weak_key_signs_nothing() {
         // The identity point as key, R = identity and s = 0: the cofactorless equation
         // [s]B = R + [k]A holds for every message, so the key itself must be refused.
-        let mut identity = [0u8; 32];
-        identity[0] = 1;
+        let mut identity = MemberKey::default();
+        identity.0[0] = 1;
         let mut sig = [0u8; 64];
         sig[..32].copy_from_slice(&identity);
         assert!(Verifier::new(&identity).is_none());

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::envelope::{Channel, DossierId};
-use crate::keys::{self, ContentKey, DeviceId, DeviceSecret, EpochKeys, KeyError};
+use crate::keys::{self, ContentKey, DeviceId, DeviceSecret, EpochKeys, KeyError, MemberKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
@@ -58,7 +58,7 @@ impl Role {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
-    pub signing: [u8; 32],
+    pub signing: MemberKey,
     pub recipient: String,
     pub role: Role,
 }
@@ -83,13 +83,13 @@ pub enum Op {
     },
     /// Removes a member and starts a new epoch (new content key for those who remain).
     Remove {
-        signing: [u8; 32],
+        signing: MemberKey,
     },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WrappedKey {
-    pub member: [u8; 32],
+    pub member: MemberKey,
     pub epoch: u32,
     pub wrapped: Vec<u8>,
 }
@@ -108,7 +108,7 @@ pub struct EntryBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedEntry {
     pub body: EntryBody,
-    pub signer: [u8; 32],
+    pub signer: MemberKey,
     pub signature: Vec<u8>,
 }
 
@@ -190,13 +190,13 @@ pub struct Membership {
     pub dossier: DossierId,
     /// The device that created the dossier (it signs the first entry). Any owner member may
     /// sign later entries: the candidate's other devices and recovery key are owners too.
-    pub owner: [u8; 32],
-    pub members: BTreeMap<[u8; 32], Member>,
+    pub owner: MemberKey,
+    pub members: BTreeMap<MemberKey, Member>,
     pub epoch: u32,
     pub next_seq: u64,
     pub head: [u8; 32],
     /// Every wrapped key seen, by (member, epoch).
-    wrapped: BTreeMap<([u8; 32], u32), Vec<u8>>,
+    wrapped: BTreeMap<(MemberKey, u32), Vec<u8>>,
 }
 
 impl Membership {
@@ -321,19 +321,19 @@ impl Membership {
         Ok(())
     }
 
-    pub fn role_of(&self, signing: &[u8; 32]) -> Option<Role> {
+    pub fn role_of(&self, signing: &MemberKey) -> Option<Role> {
         self.members.get(signing).map(|m| m.role)
     }
 
     /// Whether `member` was given the key of `epoch` (wrapped to it in some entry).
-    pub fn holds_key(&self, member: &[u8; 32], epoch: u32) -> bool {
+    pub fn holds_key(&self, member: &MemberKey, epoch: u32) -> bool {
         self.wrapped.contains_key(&(*member, epoch))
     }
 
     /// Current members lacking an earlier epoch's key that `owner` holds: added after a
     /// removal by a version of Livret that wrapped only the current epoch's key, they cannot
     /// read what was sealed before (see [`add`], which now wraps every epoch).
-    pub fn members_missing_keys(&self, owner: &[u8; 32]) -> Vec<Member> {
+    pub fn members_missing_keys(&self, owner: &MemberKey) -> Vec<Member> {
         let held: Vec<u32> = (1..self.epoch)
             .filter(|e| self.holds_key(owner, *e))
             .collect();
@@ -346,7 +346,7 @@ impl Membership {
     }
 
     /// Whether `signing` is one of the candidate's keys (a device or the recovery key).
-    pub fn is_owner(&self, signing: &[u8; 32]) -> bool {
+    pub fn is_owner(&self, signing: &MemberKey) -> bool {
         self.role_of(signing) == Some(Role::Owner)
     }
 
@@ -391,7 +391,7 @@ impl Membership {
 /// Every role `member` held, by epoch, along a (checked) log: what an envelope it sealed for
 /// an epoch may have been written as. The current role is not enough: a juror made an
 /// advisor later wrote reviews as a juror, and those stay valid for every later reader.
-pub fn roles_held(log: &[SignedEntry], member: &[u8; 32]) -> Vec<(u32, Role)> {
+pub fn roles_held(log: &[SignedEntry], member: &MemberKey) -> Vec<(u32, Role)> {
     let mut held = Vec::new();
     let mut epoch = 1;
     let mut role = None;
@@ -538,7 +538,7 @@ pub(crate) fn add_current_epoch_only(
 pub fn remove(
     state: &Membership,
     owner: &DeviceSecret,
-    member: &[u8; 32],
+    member: &MemberKey,
     new: &EpochKeys,
 ) -> Result<SignedEntry, MembershipError> {
     if !state.is_owner(&owner.signing_public()) {

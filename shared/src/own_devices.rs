@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::keys::MemberKey;
 use crate::membership::{Member, Membership, Op, SignedEntry};
 
 /// A device the candidate is asked about: it created dossiers this device owns (`dossiers`
@@ -35,7 +36,7 @@ pub struct OwnKeys {
 
 /// Whether the candidate's own keys may be added to this dossier: this device owns it and
 /// one of the candidate's trusted keys created it.
-pub fn is_own_dossier(state: &Membership, me: &[u8; 32], trusted: &BTreeSet<[u8; 32]>) -> bool {
+pub fn is_own_dossier(state: &Membership, me: &MemberKey, trusted: &BTreeSet<MemberKey>) -> bool {
     state.is_owner(me) && (state.owner == *me || trusted.contains(&state.owner))
 }
 
@@ -44,12 +45,12 @@ pub fn is_own_dossier(state: &Membership, me: &[u8; 32], trusted: &BTreeSet<[u8;
 /// the devices the candidate said are not theirs.
 pub fn review(
     logs: &[Vec<SignedEntry>],
-    me: &[u8; 32],
-    trusted: &BTreeSet<[u8; 32]>,
-    refused: &BTreeSet<[u8; 32]>,
+    me: &MemberKey,
+    trusted: &BTreeSet<MemberKey>,
+    refused: &BTreeSet<MemberKey>,
 ) -> OwnKeys {
-    let mut vouched: BTreeMap<[u8; 32], Member> = BTreeMap::new();
-    let mut proposed: BTreeMap<[u8; 32], Proposal> = BTreeMap::new();
+    let mut vouched: BTreeMap<MemberKey, Member> = BTreeMap::new();
+    let mut proposed: BTreeMap<MemberKey, Proposal> = BTreeMap::new();
     for log in logs {
         let Ok(state) = Membership::from_log(log) else {
             continue;
@@ -102,7 +103,7 @@ mod tests {
         log
     }
 
-    fn set(keys: &[&DeviceSecret]) -> BTreeSet<[u8; 32]> {
+    fn set(keys: &[&DeviceSecret]) -> BTreeSet<MemberKey> {
         keys.iter().map(|k| k.signing_public()).collect()
     }
 
@@ -144,12 +145,12 @@ mod tests {
         let logs = vec![mine, trap];
         let me = phone.signing_public();
         let first = review(&logs, &me, &set(&[&phone]), &BTreeSet::new());
-        let asked: BTreeSet<[u8; 32]> = first.proposals.iter().map(|p| p.member.signing).collect();
+        let asked: BTreeSet<MemberKey> = first.proposals.iter().map(|p| p.member.signing).collect();
         assert_eq!(asked, set(&[&laptop, &stranger]));
         assert!(first.vouched.is_empty());
 
         let confirmed = review(&logs, &me, &set(&[&phone, &laptop]), &BTreeSet::new());
-        let vouched: BTreeSet<[u8; 32]> = confirmed.vouched.iter().map(|m| m.signing).collect();
+        let vouched: BTreeSet<MemberKey> = confirmed.vouched.iter().map(|m| m.signing).collect();
         assert_eq!(vouched, set(&[&recovery]));
         assert_eq!(confirmed.proposals.len(), 1);
         assert_eq!(

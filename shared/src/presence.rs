@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::keys::MemberKey;
 use crate::membership::Role;
 
 /// A sealed presence message above this size is refused (it carries a path, a caret and a
@@ -55,7 +56,7 @@ impl Presence {
 /// dossier) and when (their clock).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
-    pub writer: [u8; 32],
+    pub writer: MemberKey,
     pub role: Role,
     pub at_ms: u64,
     pub presence: Presence,
@@ -64,7 +65,7 @@ pub struct Seen {
 /// The last presence of each other member, as one device knows it.
 #[derive(Debug, Default)]
 pub struct Roster {
-    last: BTreeMap<[u8; 32], (Seen, u64)>,
+    last: BTreeMap<MemberKey, (Seen, u64)>,
 }
 
 impl Roster {
@@ -86,7 +87,7 @@ impl Roster {
     }
 
     /// Forgets a sender (removed from the dossier).
-    pub fn forget(&mut self, writer: &[u8; 32]) {
+    pub fn forget(&mut self, writer: &MemberKey) {
         self.last.remove(writer);
     }
 
@@ -135,7 +136,7 @@ mod tests {
 
     fn seen(writer: u8, at_ms: u64, field: &str) -> Seen {
         Seen {
-            writer: [writer; 32],
+            writer: MemberKey([writer; 32]),
             role: Role::Advisor,
             at_ms,
             presence: Presence {
@@ -167,8 +168,13 @@ mod tests {
         let mut bye = seen(2, 8, "");
         bye.presence.leaving = true;
         assert!(roster.update(bye, 2_100));
-        assert!(roster.current(2_100).iter().all(|s| s.writer != [2; 32]));
-        roster.forget(&[1; 32]);
+        assert!(
+            roster
+                .current(2_100)
+                .iter()
+                .all(|s| s.writer != MemberKey([2; 32]))
+        );
+        roster.forget(&MemberKey([1; 32]));
         assert!(roster.current(1_000).is_empty());
         // A message from long ago (replayed into a fresh roster) is not taken.
         let mut fresh = Roster::default();

@@ -10,7 +10,7 @@ use crate::date::Date;
 use crate::envelope::DossierId;
 use crate::envelope::{Envelope, EnvelopeError, Header, Kind, MAX_ENVELOPE};
 use crate::evidence::BlobId;
-use crate::keys::Verifier;
+use crate::keys::{MemberKey, Verifier};
 use crate::membership::{Membership, Role};
 
 /// The version of these messages. A device says which it speaks when it logs in
@@ -28,7 +28,7 @@ pub enum ClientMsg {
     /// Protocol 1's login (no version). Still read, so that a device of that version is told
     /// to update ([`OUTDATED_DEVICE`]) instead of failing on a message it cannot decode.
     Hello {
-        device: [u8; 32],
+        device: MemberKey,
         signature: Vec<u8>,
     },
     /// Creates a dossier with its first membership entry.
@@ -41,13 +41,13 @@ pub enum ClientMsg {
     /// writer), then live updates.
     Subscribe {
         dossier: DossierId,
-        since: Vec<([u8; 32], u64)>,
+        since: Vec<(MemberKey, u64)>,
     },
     /// Replaces the history up to `covers` (last counter per writer) by a sealed snapshot
     /// whose parent is the active one.
     Snapshot {
         envelope: Vec<u8>,
-        covers: Vec<([u8; 32], u64)>,
+        covers: Vec<(MemberKey, u64)>,
     },
     /// Asks which dossiers this device is a member of.
     Dossiers,
@@ -102,14 +102,14 @@ pub enum ClientMsg {
         dossier: DossierId,
         epoch: u32,
         key_id: [u8; 16],
-        grants: Vec<([u8; 32], Vec<u8>)>,
+        grants: Vec<(MemberKey, Vec<u8>)>,
     },
     /// Answer to the relay's challenge, in the protocol version the device speaks: its
     /// signing key and its signature over [`login_message`] (the relay's origin as the
     /// device knows it, and the nonce); made by [`login`], checked by [`check_hello`].
     Login {
         protocol: u32,
-        device: [u8; 32],
+        device: MemberKey,
         signature: Vec<u8>,
     },
 }
@@ -133,7 +133,7 @@ pub enum ServerMsg {
     /// The envelope (writer, counter) is durable.
     Ack {
         dossier: DossierId,
-        writer: [u8; 32],
+        writer: MemberKey,
         counter: u64,
     },
     MembershipOk {
@@ -208,7 +208,7 @@ pub enum ServerMsg {
         dossier: DossierId,
         epoch: u32,
         key_id: Option<[u8; 16]>,
-        granted: Vec<[u8; 32]>,
+        granted: Vec<MemberKey>,
         grants: Vec<crate::jury::JuryGrant>,
     },
 }
@@ -295,7 +295,7 @@ pub fn hello(origin: &Origin, nonce: &[u8; 32], device: &crate::keys::DeviceSecr
 
 /// The login of a device whose key signed [`login_message`] elsewhere (the app's key
 /// lives behind its lock), in this build's protocol version.
-pub fn login(device: [u8; 32], signature: [u8; 64]) -> ClientMsg {
+pub fn login(device: MemberKey, signature: [u8; 64]) -> ClientMsg {
     ClientMsg::Login {
         protocol: PROTOCOL,
         device,
@@ -347,7 +347,7 @@ pub fn login_answer(answer: ServerMsg) -> Result<(), LoginRefused> {
 pub fn check_hello(
     origins: &[Origin],
     nonce: &[u8; 32],
-    device: &[u8; 32],
+    device: &MemberKey,
     signature: &[u8],
 ) -> Option<Verifier> {
     let signature = <[u8; 64]>::try_from(signature).ok()?;
@@ -516,7 +516,7 @@ pub fn check_header(
 }
 
 /// Last counter per writer, as a subscription's `since`.
-pub fn since(seen: &BTreeMap<[u8; 32], u64>) -> Vec<([u8; 32], u64)> {
+pub fn since(seen: &BTreeMap<MemberKey, u64>) -> Vec<(MemberKey, u64)> {
     seen.iter().map(|(k, v)| (*k, *v)).collect()
 }
 
@@ -526,8 +526,8 @@ pub fn check_snapshot(
     h: &Header,
     membership: Option<&Membership>,
     active: [u8; 32],
-    covers: &BTreeMap<[u8; 32], u64>,
-    stored_last: &BTreeMap<[u8; 32], u64>,
+    covers: &BTreeMap<MemberKey, u64>,
+    stored_last: &BTreeMap<MemberKey, u64>,
 ) -> Result<(), Rejection> {
     let m = membership.ok_or(Rejection::UnknownDossier)?;
     let role = m.role_of(&h.writer).ok_or(Rejection::UnknownWriter)?;
@@ -542,7 +542,7 @@ pub fn check_snapshot(
     if h.parent != active {
         return Err(Rejection::StaleSnapshot);
     }
-    let nonzero = |map: &BTreeMap<[u8; 32], u64>| -> BTreeMap<[u8; 32], u64> {
+    let nonzero = |map: &BTreeMap<MemberKey, u64>| -> BTreeMap<MemberKey, u64> {
         map.iter()
             .filter(|(_, c)| **c > 0)
             .map(|(w, c)| (*w, *c))
@@ -559,15 +559,15 @@ pub fn check_snapshot(
 /// must say the same; an older snapshot kind, without signed covers, is refused.
 pub fn snapshot_covers(
     env: &Envelope,
-    stated: &[([u8; 32], u64)],
-) -> Result<BTreeMap<[u8; 32], u64>, Rejection> {
-    let signed: BTreeMap<[u8; 32], u64> = env
+    stated: &[(MemberKey, u64)],
+) -> Result<BTreeMap<MemberKey, u64>, Rejection> {
+    let signed: BTreeMap<MemberKey, u64> = env
         .covers()
         .ok_or(Rejection::Forbidden)?
         .iter()
         .copied()
         .collect();
-    let stated_map: BTreeMap<[u8; 32], u64> = stated.iter().copied().collect();
+    let stated_map: BTreeMap<MemberKey, u64> = stated.iter().copied().collect();
     if stated_map.len() != stated.len() || stated_map != signed {
         return Err(Rejection::Malformed);
     }

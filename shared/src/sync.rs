@@ -15,7 +15,7 @@ use crate::comments::{self, Comment, CommentError, CommentId, Comments, Draft};
 use crate::dossier::{Dossier, DossierError};
 use crate::envelope::{self, Channel, DossierId, Envelope, EnvelopeError, Header, Kind};
 use crate::jury::{self, Jury, JuryError, JuryGrant, SavedJury};
-use crate::keys::{ContentKey, DeviceSecret, EpochKeys, Verifier};
+use crate::keys::{ContentKey, DeviceSecret, EpochKeys, MemberKey, Verifier};
 use crate::membership::{self, Membership, MembershipError, Op, Role, SignedEntry};
 use crate::presence::{MAX_PRESENCE, Presence, Seen};
 use crate::review::doc::JuryDoc;
@@ -83,7 +83,7 @@ pub struct Received {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quarantined {
     /// The writer and counter it claims (zeros when it could not even be read).
-    pub writer: [u8; 32],
+    pub writer: MemberKey,
     pub counter: u64,
     pub reason: SyncError,
 }
@@ -97,7 +97,7 @@ enum Taken {
 
 /// A dossier change batch opened and checked, waiting to be applied with the others.
 struct Opened {
-    at: ([u8; 32], u64),
+    at: (MemberKey, u64),
     envelope: Vec<u8>,
     changes: Vec<u8>,
     hashes: Vec<ChangeHash>,
@@ -111,17 +111,17 @@ pub struct Replica {
     keys: BTreeMap<u32, ContentKey>,
     /// Team keys by epoch (comments between the candidate and advisors); none for a juror.
     team: BTreeMap<u32, ContentKey>,
-    me: [u8; 32],
+    me: MemberKey,
     /// Last counter this device used.
     counter: u64,
     /// Document heads at the last flush: what was sealed is below them.
     sealed_heads: Vec<ChangeHash>,
     /// Last counter applied per writer.
-    seen: BTreeMap<[u8; 32], u64>,
+    seen: BTreeMap<MemberKey, u64>,
     /// Sealed envelopes not yet acknowledged by the relay, by counter.
     outbox: BTreeMap<u64, Vec<u8>>,
     /// Envelopes that arrived before their predecessor (kept until the gap fills).
-    early: BTreeMap<([u8; 32], u64), Vec<u8>>,
+    early: BTreeMap<(MemberKey, u64), Vec<u8>>,
     /// Envelopes counted as seen whose epoch's key this device lacks: opened when it comes
     /// (saved with the replica, so a restart loses none).
     held: Vec<Vec<u8>>,
@@ -144,7 +144,7 @@ impl std::fmt::Debug for Replica {
 }
 
 /// Last counter per writer that a snapshot includes.
-pub type Covers = Vec<([u8; 32], u64)>;
+pub type Covers = Vec<(MemberKey, u64)>;
 
 /// What a snapshot envelope carries: the compacted document and the history it covers.
 /// Since envelope kind 4 the covers are also in clear under the signature, where the relay
@@ -152,13 +152,13 @@ pub type Covers = Vec<([u8; 32], u64)>;
 /// before, has only these).
 #[derive(Serialize, Deserialize)]
 pub(crate) struct SnapshotBody {
-    pub(crate) covers: Vec<([u8; 32], u64)>,
+    pub(crate) covers: Vec<(MemberKey, u64)>,
     pub(crate) doc: Vec<u8>,
 }
 
 /// The same last counter per writer, whatever the order (zeros count as absent).
-fn same_covers(a: &[([u8; 32], u64)], b: &[([u8; 32], u64)]) -> bool {
-    let nonzero = |c: &[([u8; 32], u64)]| -> BTreeMap<[u8; 32], u64> {
+fn same_covers(a: &[(MemberKey, u64)], b: &[(MemberKey, u64)]) -> bool {
+    let nonzero = |c: &[(MemberKey, u64)]| -> BTreeMap<MemberKey, u64> {
         c.iter().filter(|(_, n)| *n > 0).copied().collect()
     };
     let (a_map, b_map) = (nonzero(a), nonzero(b));
@@ -175,7 +175,7 @@ struct Saved {
     log: Vec<Vec<u8>>,
     counter: u64,
     sealed_heads: Vec<[u8; 32]>,
-    seen: Vec<([u8; 32], u64)>,
+    seen: Vec<(MemberKey, u64)>,
     outbox: Vec<(u64, Vec<u8>)>,
     snapshot: [u8; 32],
 }
@@ -392,7 +392,7 @@ impl Replica {
     pub fn remove_member(
         &mut self,
         owner: &DeviceSecret,
-        member: &[u8; 32],
+        member: &MemberKey,
     ) -> Result<SignedEntry, SyncError> {
         let entry = membership::remove(&self.membership, owner, member, &EpochKeys::generate())?;
         self.apply_membership(owner, std::slice::from_ref(&entry))?;
@@ -583,7 +583,7 @@ impl Replica {
         let mine: Vec<u8> = doc
             .get_changes(&self.sealed_heads)
             .into_iter()
-            .filter(|c| c.actor_id().to_bytes() == self.me)
+            .filter(|c| self.me == *c.actor_id().to_bytes())
             // `bytes()`, not `raw_bytes()`: a change loaded from a saved document has no raw
             // bytes until it is encoded again.
             .flat_map(|mut c| c.bytes().into_owned())
@@ -721,7 +721,7 @@ impl Replica {
         // snapshot waits in `held`), and the next catch-up offers the snapshot again.
         let unreadable = snapshot.and_then(|bytes| {
             let reason = self.receive_snapshot(bytes).err()?;
-            let writer = Envelope::parse(bytes).map_or([0; 32], |e| e.header.writer);
+            let writer = Envelope::parse(bytes).map_or(MemberKey::default(), |e| e.header.writer);
             Some(quarantined((writer, 0), reason))
         });
         let mut received = self.receive(envelopes)?;
@@ -742,15 +742,15 @@ impl Replica {
         let mut report = Received::default();
         // Envelopes that failed a check but hold a place in their writer's sequence: the
         // sequence goes on past them once they are reached.
-        let mut refused: BTreeMap<([u8; 32], u64), SyncError> = BTreeMap::new();
+        let mut refused: BTreeMap<(MemberKey, u64), SyncError> = BTreeMap::new();
         // Few writers, many envelopes: decode each writer's key once per batch.
-        let mut verifiers: BTreeMap<[u8; 32], Verifier> = BTreeMap::new();
+        let mut verifiers: BTreeMap<MemberKey, Verifier> = BTreeMap::new();
         for bytes in envelopes {
             let env = match Envelope::parse(bytes) {
                 Ok(env) => env,
                 Err(e) => {
                     report.quarantined.push(Quarantined {
-                        writer: [0; 32],
+                        writer: MemberKey::default(),
                         counter: 0,
                         reason: e.into(),
                     });
@@ -809,7 +809,7 @@ impl Replica {
             }
         }
         // Then, per writer, the run of consecutive counters that follows what was taken.
-        let writers: std::collections::BTreeSet<[u8; 32]> = self
+        let writers: std::collections::BTreeSet<MemberKey> = self
             .early
             .keys()
             .chain(refused.keys())
@@ -850,7 +850,7 @@ impl Replica {
     fn admissible(
         &self,
         env: &Envelope,
-        verifiers: &mut BTreeMap<[u8; 32], Verifier>,
+        verifiers: &mut BTreeMap<MemberKey, Verifier>,
     ) -> Result<(), SyncError> {
         let writer = env.header.writer;
         let verifier = match verifiers.get(&writer) {
@@ -965,7 +965,7 @@ impl Replica {
 
     /// Whether `writer` may have written on `channel`: a role it held at any time (a snapshot
     /// compacts the history of every epoch).
-    fn ever_wrote_on(&self, writer: &[u8; 32], channel: Channel) -> bool {
+    fn ever_wrote_on(&self, writer: &MemberKey, channel: Channel) -> bool {
         membership::roles_held(&self.log, writer)
             .iter()
             .any(|(_, role)| role.may_write(channel))
@@ -988,7 +988,7 @@ impl Replica {
         }
         // Jurors' envelopes are not the dossier's history: a snapshot neither covers nor
         // prunes them (the relay compares with the dossier channel only).
-        let covers: Vec<([u8; 32], u64)> = self
+        let covers: Vec<(MemberKey, u64)> = self
             .seen
             .iter()
             .filter(|(w, _)| self.ever_wrote_on(w, Channel::Dossier))
@@ -1078,7 +1078,7 @@ impl Replica {
     /// the relay acknowledged: what it stored after that comes back (and counts as
     /// acknowledged, [`Replica::receive`]) — an acknowledgement lost on the way is recovered
     /// before anything is sealed again ([`Replica::reseal_stale`]).
-    pub fn since(&self) -> Vec<([u8; 32], u64)> {
+    pub fn since(&self) -> Vec<(MemberKey, u64)> {
         let acknowledged = self
             .outbox
             .keys()
@@ -1212,7 +1212,7 @@ impl Replica {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkMarker {
     dossier: Vec<ChangeHash>,
-    reviews: Vec<([u8; 32], Vec<ChangeHash>)>,
+    reviews: Vec<(MemberKey, Vec<ChangeHash>)>,
     decision: Option<Decision>,
 }
 
@@ -1235,7 +1235,7 @@ impl Replica {
     }
 
     /// This device's signing key: how its own review is told from the others'.
-    pub fn me(&self) -> [u8; 32] {
+    pub fn me(&self) -> MemberKey {
         self.me
     }
 
@@ -1245,7 +1245,7 @@ impl Replica {
     }
 
     /// Whether a signing key is, or was when it wrote, one of the dossier's jurors.
-    fn was_juror(&self, signing: &[u8; 32]) -> bool {
+    fn was_juror(&self, signing: &MemberKey) -> bool {
         membership::roles_held(&self.log, signing)
             .iter()
             .any(|(_, role)| *role == Role::Juror)
@@ -1300,7 +1300,7 @@ impl Replica {
         &self,
         device: &DeviceSecret,
         key_id: Option<[u8; 16]>,
-        granted: &[[u8; 32]],
+        granted: &[MemberKey],
     ) -> Result<Option<(u32, [u8; 16], jury::Grants)>, SyncError> {
         if !self.is_juror() {
             return Ok(None);
@@ -1375,7 +1375,7 @@ impl Replica {
 
     /// Every review this device reads (a juror: all the jury's; anyone else: none), by
     /// juror key.
-    pub fn reviews(&self) -> Vec<([u8; 32], JurorReview)> {
+    pub fn reviews(&self) -> Vec<(MemberKey, JurorReview)> {
         self.jury
             .reviews
             .iter()
@@ -1384,7 +1384,7 @@ impl Replica {
     }
 
     /// The jury's decision as released: the latest any juror released.
-    pub fn decision(&self) -> Option<([u8; 32], Decision)> {
+    pub fn decision(&self) -> Option<(MemberKey, Decision)> {
         let standing = self.standing_releases();
         let (first, rest) = standing.split_first()?;
         rest.iter()
@@ -1405,8 +1405,8 @@ impl Replica {
     /// Each juror's current release that no other current release replaces. A release
     /// replaces those its juror had received ([`Replica::release_decision`]); dates play no
     /// part, so a juror dating a release in the far future overrides nobody.
-    fn standing_releases(&self) -> Vec<([u8; 32], Decision)> {
-        let current: Vec<([u8; 32], Decision)> = self
+    fn standing_releases(&self) -> Vec<(MemberKey, Decision)> {
+        let current: Vec<(MemberKey, Decision)> = self
             .jury
             .releases
             .iter()
@@ -1492,8 +1492,8 @@ impl Replica {
     fn unlock_reviews(&mut self) -> Vec<Quarantined> {
         let mut setaside = Vec::new();
         // Per juror: each envelope's place (writer, counter) and its changes.
-        type Batches = Vec<(([u8; 32], u64), Vec<u8>)>;
-        let mut by_juror: BTreeMap<[u8; 32], Batches> = BTreeMap::new();
+        type Batches = Vec<((MemberKey, u64), Vec<u8>)>;
+        let mut by_juror: BTreeMap<MemberKey, Batches> = BTreeMap::new();
         for bytes in std::mem::take(&mut self.jury.locked) {
             let Ok(env) = Envelope::parse(&bytes) else {
                 continue;
@@ -1536,7 +1536,7 @@ impl Replica {
     }
 }
 
-fn quarantined(at: ([u8; 32], u64), reason: SyncError) -> Quarantined {
+fn quarantined(at: (MemberKey, u64), reason: SyncError) -> Quarantined {
     Quarantined {
         writer: at.0,
         counter: at.1,
@@ -1548,7 +1548,7 @@ fn quarantined(at: ([u8; 32], u64), reason: SyncError) -> Quarantined {
 /// actor is the writer's signing key, as [`Dossier::new`] makes it): the envelope's
 /// signature is the only proof of authorship, so a member must not slip in changes in
 /// another member's name. Returns the changes' hashes.
-fn changes_written_by(batch: &[u8], writer: &[u8; 32]) -> Result<Vec<ChangeHash>, SyncError> {
+fn changes_written_by(batch: &[u8], writer: &MemberKey) -> Result<Vec<ChangeHash>, SyncError> {
     // Bounded first: parsing a change inflates it (automerge itself sets no limit).
     crate::automerge_guard::check(batch)?;
     let mut hashes = Vec::new();
@@ -1557,7 +1557,7 @@ fn changes_written_by(batch: &[u8], writer: &[u8; 32]) -> Result<Vec<ChangeHash>
         let len = chunk_len(rest).ok_or(SyncError::Corrupt)?;
         let (chunk, after) = rest.split_at(len);
         let change = automerge::Change::try_from(chunk).map_err(|_| SyncError::Corrupt)?;
-        if change.actor_id().to_bytes() != writer.as_slice() {
+        if *writer != *change.actor_id().to_bytes() {
             return Err(SyncError::NotTheAuthor);
         }
         hashes.push(change.hash());

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 
 use livret_shared::envelope::{DossierId, random_nonce};
 use livret_shared::exchange::{Exchange, ExchangeError};
-use livret_shared::keys::{DeviceSecret, EpochKeys};
+use livret_shared::keys::{DeviceSecret, EpochKeys, MemberKey};
 use livret_shared::membership::{Role, SignedEntry};
 use livret_shared::protocol::{ClientMsg, Rejection, ServerMsg};
 use livret_shared::sync::Replica;
@@ -22,7 +22,7 @@ struct Device {
 }
 
 impl Device {
-    fn me(&self) -> [u8; 32] {
+    fn me(&self) -> MemberKey {
         self.secret.signing_public()
     }
 }

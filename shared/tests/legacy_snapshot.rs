@@ -5,7 +5,7 @@
 //! `LIVRET_WRITE_FIXTURE=1 cargo test -p livret-shared --test legacy_snapshot -- --ignored`.
 
 use livret_shared::envelope::{DossierId, random_nonce};
-use livret_shared::keys::{DeviceSecret, EpochKeys};
+use livret_shared::keys::{DeviceSecret, EpochKeys, MemberKey};
 use livret_shared::membership::{self, Membership, Role, SignedEntry};
 use livret_shared::sync::Replica;
 
@@ -77,8 +77,8 @@ fn a_snapshot_sealed_before_covers_were_signed_still_opens() {
         replica.dossier().get("etat_civil.nom").unwrap(),
         fixture.nom
     );
-    let mut owner = [0u8; 32];
-    hex::decode_to_slice(&fixture.owner, &mut owner).unwrap();
+    let mut owner = MemberKey::default();
+    hex::decode_to_slice(&fixture.owner, &mut owner.0).unwrap();
     assert!(
         replica.since().contains(&(owner, 2)),
         "{:?}",

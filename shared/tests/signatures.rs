@@ -7,7 +7,7 @@ use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use livret_shared::envelope::{self, Channel, DossierId, Envelope, Header, Kind};
-use livret_shared::keys::{self, ContentKey, DeviceId, DeviceSecret, Verifier};
+use livret_shared::keys::{self, ContentKey, DeviceId, DeviceSecret, MemberKey, Verifier};
 use livret_shared::protocol;
 use sha2::{Digest, Sha512};
 
@@ -41,7 +41,7 @@ fn secret_scalar(device: &DeviceSecret) -> Scalar {
     let a = Scalar::from_bytes_mod_order(a);
     assert_eq!(
         EdwardsPoint::mul_base(&a).compress().to_bytes(),
-        device.signing_public()
+        device.signing_public().0
     );
     a
 }
@@ -113,7 +113,7 @@ fn resigned(bytes: &[u8], a: &Scalar, key: &[u8; 32], extra: EdwardsPoint, salt:
 fn a_signature_whose_r_has_a_small_order_part_is_refused_by_the_relay_as_by_replicas() {
     let hostile = DeviceSecret::generate();
     let a = secret_scalar(&hostile);
-    let key = hostile.signing_public();
+    let key = hostile.signing_public().0;
     let t = order_eight();
     let honest: Vec<Vec<u8>> = (1..=6).map(|c| changes(&hostile, c)).collect();
     // The signing below is right: an ordinary signature made this way passes everywhere.
@@ -149,11 +149,11 @@ fn a_signature_whose_r_has_a_small_order_part_is_refused_by_the_relay_as_by_repl
         "a cofactored (batch) check accepts it"
     );
     assert!(env.verify().is_err(), "a replica refuses it");
-    assert!(!keys::verify(&key, signed, &signature));
+    assert!(!keys::verify(&MemberKey(key), signed, &signature));
 
     // The relay's check of a connection's burst agrees with the replicas, envelope by
     // envelope.
-    let device = Verifier::new(&key).unwrap();
+    let device = Verifier::new(&MemberKey(key)).unwrap();
     let refs: Vec<&[u8]> = burst.iter().map(Vec::as_slice).collect();
     let relay: Vec<bool> = protocol::verify_burst(&refs, &device)
         .iter()
@@ -198,9 +198,9 @@ fn a_key_with_a_small_order_part_is_refused_wherever_a_key_is_read() {
     let (holds, fails) = (holds.unwrap(), fails.unwrap());
     // Refused as a key, so nothing it signs passes anywhere — not even the messages the
     // cofactorless equation accepts.
-    assert!(Verifier::new(&shifted).is_none());
-    assert!(!keys::verify(&shifted, &holds.0, &holds.1));
-    assert!(!keys::verify(&shifted, &fails.0, &fails.1));
+    assert!(Verifier::new(&MemberKey(shifted)).is_none());
+    assert!(!keys::verify(&MemberKey(shifted), &holds.0, &holds.1));
+    assert!(!keys::verify(&MemberKey(shifted), &fails.0, &fails.1));
     let line = format!(
         "livret1:{}:{}",
         hex::encode(shifted),
@@ -208,7 +208,7 @@ fn a_key_with_a_small_order_part_is_refused_wherever_a_key_is_read() {
     );
     assert!(line.parse::<DeviceId>().is_err(), "refused as an identity");
     let id = DeviceId {
-        signing: shifted,
+        signing: MemberKey(shifted),
         recipient: hostile.id().recipient,
     };
     assert!(id.verifying_key().is_err());

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use livret_shared::envelope::{self, Channel, DossierId, Envelope, Header, Kind, random_nonce};
-use livret_shared::keys::{DeviceSecret, EpochKeys};
+use livret_shared::keys::{DeviceSecret, EpochKeys, MemberKey};
 use livret_shared::membership::{self, Membership, Role, SignedEntry};
 use livret_shared::protocol::{self, Rejection};
 use livret_shared::sync::{Replica, SyncError};
@@ -14,17 +14,17 @@ use livret_shared::sync::{Replica, SyncError};
 /// A snapshot's sealed body, as `Replica::compact` writes it (postcard of the same fields).
 #[derive(serde::Serialize)]
 struct Body {
-    covers: Vec<([u8; 32], u64)>,
+    covers: Vec<(MemberKey, u64)>,
     doc: Vec<u8>,
 }
 
-type Counters = BTreeMap<[u8; 32], u64>;
+type Counters = BTreeMap<MemberKey, u64>;
 
 /// The relay's snapshot logic without sockets: the same rules, from `protocol`.
 #[derive(Default)]
 struct MemRelay {
     log: Vec<SignedEntry>,
-    envelopes: BTreeMap<([u8; 32], u64), Vec<u8>>,
+    envelopes: BTreeMap<(MemberKey, u64), Vec<u8>>,
     /// The active snapshot and the covers the relay checked.
     active: Option<(Vec<u8>, Counters)>,
 }
@@ -34,7 +34,7 @@ impl MemRelay {
         Membership::from_log(&self.log).unwrap()
     }
 
-    fn last(&self) -> BTreeMap<[u8; 32], u64> {
+    fn last(&self) -> BTreeMap<MemberKey, u64> {
         let mut last = BTreeMap::new();
         for (w, c) in self.envelopes.keys() {
             last.insert(*w, *c);
@@ -51,7 +51,7 @@ impl MemRelay {
     }
 
     /// What the relay does with `ClientMsg::Snapshot { envelope, covers }`.
-    fn snapshot(&mut self, bytes: &[u8], stated: &[([u8; 32], u64)]) -> Result<(), Rejection> {
+    fn snapshot(&mut self, bytes: &[u8], stated: &[(MemberKey, u64)]) -> Result<(), Rejection> {
         let env = protocol::parse_and_verify(bytes)?;
         let covers = protocol::snapshot_covers(&env, stated)?;
         let active = self

@@ -2,7 +2,7 @@
 //! `livret serve`: first run, a whole fiche typed key by key, reload, unlock, all restored.
 
 use livret_shared::envelope::{self, Channel, DossierId, Header, Kind, random_nonce};
-use livret_shared::keys::{DeviceId, DeviceSecret, EpochKeys};
+use livret_shared::keys::{DeviceId, DeviceSecret, EpochKeys, MemberKey};
 use livret_shared::membership::{self, Membership, Role};
 use livret_shared::protocol::{ClientMsg, ServerMsg};
 
@@ -738,7 +738,7 @@ fn a_stranger_who_adds_the_candidate_to_a_dossier_owns_none_of_the_candidates() 
         t == "Synchronisé avec le relais"
     });
     let db = rusqlite::Connection::open(relay.data.join("livret.sqlite3")).unwrap();
-    let dossiers_of = |key: &[u8; 32]| -> i64 {
+    let dossiers_of = |key: &MemberKey| -> i64 {
         db.query_row(
             "SELECT COUNT(*) FROM members WHERE member = ?1",
             [&key[..]],

@@ -9,7 +9,7 @@ use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use livret_shared::envelope::{self, Channel, Header, Kind, random_nonce};
-use livret_shared::keys::DeviceSecret;
+use livret_shared::keys::{DeviceSecret, MemberKey};
 use livret_shared::protocol::{self, ClientMsg, Origin, Rejection, ServerMsg};
 use sha2::{Digest, Sha512};
 
@@ -51,7 +51,7 @@ fn with_torsion_in_r(bytes: &[u8], device: &DeviceSecret, salt: u32) -> Vec<u8> 
     a[31] |= 64;
     let a = Scalar::from_bytes_mod_order(a);
     let key = device.signing_public();
-    assert_eq!(EdwardsPoint::mul_base(&a).compress().to_bytes(), key);
+    assert_eq!(EdwardsPoint::mul_base(&a).compress().to_bytes(), key.0);
     let mut t = [0u8; 32];
     hex::decode_to_slice(
         "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
@@ -74,7 +74,7 @@ fn with_torsion_in_r(bytes: &[u8], device: &DeviceSecret, salt: u32) -> Vec<u8> 
 }
 
 /// Does the batch check the relay used to make on a connection's burst take these?
-fn batch_accepts(burst: &[Vec<u8>], key: &[u8; 32]) -> bool {
+fn batch_accepts(burst: &[Vec<u8>], key: &MemberKey) -> bool {
     let parsed: Vec<livret_shared::envelope::Envelope> = burst
         .iter()
         .map(|b| livret_shared::envelope::Envelope::parse(b).unwrap())
@@ -85,7 +85,7 @@ fn batch_accepts(burst: &[Vec<u8>], key: &[u8; 32]) -> bool {
         .iter()
         .map(|(_, s)| ed25519_dalek::Signature::from_bytes(s))
         .collect();
-    let keys = vec![ed25519_dalek::VerifyingKey::from_bytes(key).unwrap(); burst.len()];
+    let keys = vec![ed25519_dalek::VerifyingKey::from_bytes(key.as_bytes()).unwrap(); burst.len()];
     ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
 }
 
@@ -159,7 +159,7 @@ fn a_signature_only_a_batch_check_takes_is_refused_and_the_others_keep_syncing()
 /// A snapshot's sealed body, as `Replica::compact` writes it.
 #[derive(serde::Serialize)]
 struct SnapshotBody {
-    covers: Vec<([u8; 32], u64)>,
+    covers: Vec<(MemberKey, u64)>,
     doc: Vec<u8>,
 }
 
@@ -186,7 +186,7 @@ fn a_snapshot_whose_sealed_covers_claim_more_is_refused_and_late_devices_keep_up
     let (_, real) = replica.compact(&secret, random_nonce()).unwrap();
     let owner_key = owner.secret().signing_public();
     assert!(real.iter().any(|(w, _)| *w == owner_key), "{real:?}");
-    let inflated: Vec<([u8; 32], u64)> = real
+    let inflated: Vec<(MemberKey, u64)> = real
         .iter()
         .map(|(w, c)| (*w, if *w == owner_key { 1_000_000 } else { *c }))
         .collect();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use livret_shared::envelope::{self, DossierId, Envelope, Header, random_nonce};
-use livret_shared::keys::DeviceSecret;
+use livret_shared::keys::{DeviceSecret, MemberKey};
 use livret_shared::protocol::{ClientMsg, Rejection, ServerMsg};
 use livret_shared::sync::Replica;
 
@@ -115,7 +115,7 @@ fn database(relay: &Relay) -> rusqlite::Connection {
 }
 
 /// Envelope rows a writer still has on the relay.
-fn rows_of(relay: &Relay, writer: &[u8; 32]) -> i64 {
+fn rows_of(relay: &Relay, writer: &MemberKey) -> i64 {
     database(relay)
         .query_row(
             "SELECT COUNT(*) FROM envelopes WHERE writer = ?1",

@@ -46,7 +46,7 @@ pub(super) async fn remember_own_keys(
 }
 
 /// This device's key and the candidate's keys it knows: whose dossiers are the candidate's.
-pub(super) async fn trusted_keys() -> Result<std::collections::BTreeSet<[u8; 32]>, Error> {
+pub(super) async fn trusted_keys() -> Result<std::collections::BTreeSet<MemberKey>, Error> {
     let me = with_device(|d| d.signing_public())?;
     Ok(own_keys()
         .await?
@@ -61,7 +61,7 @@ pub(super) async fn trusted_keys() -> Result<std::collections::BTreeSet<[u8; 32]
 /// for a dossier a stranger made and added it to.
 pub(super) fn add_own_keys_to_open(
     keys: &[DeviceId],
-    trusted: &std::collections::BTreeSet<[u8; 32]>,
+    trusted: &std::collections::BTreeSet<MemberKey>,
 ) -> Result<usize, Error> {
     with_device_and_open(|device, replica| {
         let me = device.signing_public();
@@ -110,7 +110,7 @@ pub async fn device_proposals() -> Result<Vec<DeviceProposal>, Error> {
 pub(super) async fn review_own_keys(logs: &[Vec<SignedEntry>]) -> Result<(), Error> {
     let me = with_device(|d| d.signing_public())?;
     let trusted = trusted_keys().await?;
-    let refused: std::collections::BTreeSet<[u8; 32]> = sealed_lines(REFUSED_DEVICES)
+    let refused: std::collections::BTreeSet<MemberKey> = sealed_lines(REFUSED_DEVICES)
         .await?
         .iter()
         .map(|k| k.signing)

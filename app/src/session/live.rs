@@ -8,7 +8,7 @@ use super::*;
 pub(super) async fn subscribe(
     socket: &Socket,
     id: DossierId,
-    since: Vec<([u8; 32], u64)>,
+    since: Vec<(MemberKey, u64)>,
 ) -> Result<Option<CatchUp>, Error> {
     send(socket, &ClientMsg::Subscribe { dossier: id, since })?;
     // A long history comes in several frames, gathered here and applied in one batch.

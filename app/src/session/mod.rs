@@ -15,7 +15,7 @@ use livret_shared::envelope::{DossierId, Envelope, random_nonce};
 use livret_shared::evidence::{BlobId, Sealer};
 use livret_shared::exchange::{Exchange, ExchangeError};
 use livret_shared::export;
-use livret_shared::keys::{DeviceId, DeviceSecret, EpochKeys};
+use livret_shared::keys::{DeviceId, DeviceSecret, EpochKeys, MemberKey};
 use livret_shared::membership::{self, Member, Role, SignedEntry};
 use livret_shared::own_devices;
 use livret_shared::presence::{Presence, Roster};

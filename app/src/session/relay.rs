@@ -22,7 +22,7 @@ pub(super) fn send(socket: &Socket, msg: &ClientMsg) -> Result<(), Error> {
 
 /// Talks to the relay as the key `answer` signs with: answers its challenge.
 pub(super) async fn connect(
-    answer: impl FnOnce(&[u8]) -> Result<([u8; 32], [u8; 64]), Error>,
+    answer: impl FnOnce(&[u8]) -> Result<(MemberKey, [u8; 64]), Error>,
 ) -> Result<Socket, Error> {
     let url = relay_url()?;
     let socket = Socket::connect(&url).await.map_err(Error::Browser)?;

@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
 use livret_shared::envelope::{DossierId, Header};
-use livret_shared::keys;
+use livret_shared::keys::{self, MemberKey};
 use livret_shared::membership::{Membership, SignedEntry};
 use livret_shared::protocol::{self, Accept, Rejection, ServerMsg};
 use tokio::sync::oneshot;
@@ -34,20 +34,20 @@ pub(crate) enum Job {
     Create {
         dossier: DossierId,
         entry: Vec<u8>,
-        author: [u8; 32],
+        author: MemberKey,
         reply: oneshot::Sender<Result<(), Rejection>>,
     },
     Membership {
         dossier: DossierId,
         entry: Vec<u8>,
-        author: [u8; 32],
+        author: MemberKey,
         from: u64,
         reply: oneshot::Sender<Result<u64, Rejection>>,
     },
     Snapshot {
         header: Header,
         bytes: Vec<u8>,
-        covers: BTreeMap<[u8; 32], u64>,
+        covers: BTreeMap<MemberKey, u64>,
         reply: oneshot::Sender<Result<[u8; 32], Rejection>>,
     },
 }
@@ -68,7 +68,7 @@ enum Reply {
 #[derive(Default)]
 struct AppendState {
     memberships: HashMap<DossierId, Option<Membership>>,
-    last: HashMap<(DossierId, [u8; 32]), u64>,
+    last: HashMap<(DossierId, MemberKey), u64>,
 }
 
 pub(crate) fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>) {
@@ -86,7 +86,7 @@ pub(crate) fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Rec
         // Check envelopes in order against the state as this batch changes it.
         let mut to_store: Vec<NewEnvelope> = Vec::new();
         let mut replies: Vec<Reply> = Vec::new();
-        let mut pending: HashMap<(DossierId, [u8; 32], u64), usize> = HashMap::new();
+        let mut pending: HashMap<(DossierId, MemberKey, u64), usize> = HashMap::new();
         let mut snapshots = Vec::new();
         for job in batch {
             match job {
@@ -274,7 +274,7 @@ fn snapshot(
     state: &mut AppendState,
     header: &Header,
     bytes: Vec<u8>,
-    covers: BTreeMap<[u8; 32], u64>,
+    covers: BTreeMap<MemberKey, u64>,
 ) -> Result<[u8; 32], Rejection> {
     let membership = state
         .memberships
@@ -308,14 +308,14 @@ fn create(
     state: &mut AppendState,
     dossier: DossierId,
     entry: &[u8],
-    author: [u8; 32],
+    author: MemberKey,
 ) -> Result<(), Rejection> {
     let e = SignedEntry::from_bytes(entry).map_err(|_| Rejection::BadMembership)?;
     let m = Membership::genesis(&e).map_err(|_| Rejection::BadMembership)?;
     if m.dossier != dossier || m.owner != author {
         return Err(Rejection::BadMembership);
     }
-    let members: Vec<[u8; 32]> = m.members.keys().copied().collect();
+    let members: Vec<MemberKey> = m.members.keys().copied().collect();
     store
         .create_dossier(&dossier, entry, &members)
         .map_err(|_| Rejection::BadMembership)?;
@@ -328,7 +328,7 @@ fn append_membership(
     state: &mut AppendState,
     dossier: DossierId,
     entry: &[u8],
-    author: [u8; 32],
+    author: MemberKey,
 ) -> Result<u64, Rejection> {
     let e = SignedEntry::from_bytes(entry).map_err(|_| Rejection::BadMembership)?;
     let current = state
@@ -345,7 +345,7 @@ fn append_membership(
     if next.members.len() > crate::limits::MAX_MEMBERS_PER_DOSSIER {
         return Err(Rejection::TooLarge);
     }
-    let members: Vec<[u8; 32]> = next.members.keys().copied().collect();
+    let members: Vec<MemberKey> = next.members.keys().copied().collect();
     store
         .append_membership(&dossier, e.body.seq, entry, &members)
         .map_err(|_| Rejection::BadMembership)?;

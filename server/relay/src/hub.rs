@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use livret_shared::envelope::DossierId;
+use livret_shared::keys::MemberKey;
 use livret_shared::membership::Membership;
 use livret_shared::protocol::{self, Origin, ServerMsg};
 use livret_shared::ratelimit::TokenBucket;
@@ -24,7 +25,7 @@ use crate::store::Store;
 /// connections stop receiving the dossier the moment the removal is stored).
 struct Subscriber {
     connection: u64,
-    device: [u8; 32],
+    device: MemberKey,
     tx: Outgoing,
 }
 
@@ -39,7 +40,7 @@ pub struct Relay {
     pub(crate) appender: std::sync::mpsc::Sender<Job>,
     hub: Mutex<HashMap<DossierId, Vec<Subscriber>>>,
     /// Presence budgets by dossier and device (one entry per member who sent any).
-    pub(crate) presence_budgets: Mutex<HashMap<(DossierId, [u8; 32]), TokenBucket>>,
+    pub(crate) presence_budgets: Mutex<HashMap<(DossierId, MemberKey), TokenBucket>>,
     pub(crate) next_connection: AtomicU64,
     /// WebSocket connections open, overall and by address (see `limits`).
     pub(crate) connections: crate::limits::ConnectionSlots,
@@ -130,7 +131,7 @@ impl Relay {
         &self,
         dossier: DossierId,
         connection: u64,
-        device: [u8; 32],
+        device: MemberKey,
         tx: Outgoing,
     ) {
         let mut hub = self.hub.lock().expect("hub lock");

@@ -3,6 +3,8 @@
 //! the README's "Limits" section.
 
 use std::collections::HashMap;
+
+use livret_shared::keys::MemberKey;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -115,7 +117,7 @@ const MAX_COUNTERS: usize = 100_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Who {
-    Key([u8; 32]),
+    Key(MemberKey),
     Address(IpAddr),
 }
 
@@ -137,7 +139,7 @@ impl DailyQuota {
     /// Counts one for `key` and `address` unless either is at its limit.
     pub fn take(
         &self,
-        key: &[u8; 32],
+        key: &MemberKey,
         address: Option<IpAddr>,
         per_key: u32,
         per_address: u32,
@@ -189,22 +191,32 @@ mod tests {
         let quota = DailyQuota::default();
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..3 {
-            quota.take(&[1; 32], Some(a), 3, 5, 1000).unwrap();
+            quota
+                .take(&MemberKey([1; 32]), Some(a), 3, 5, 1000)
+                .unwrap();
         }
         assert_eq!(
-            quota.take(&[1; 32], Some(a), 3, 5, 1000),
+            quota.take(&MemberKey([1; 32]), Some(a), 3, 5, 1000),
             Err(OverQuota::Key)
         );
         // Fresh keys from the same address: the address's quota.
-        quota.take(&[2; 32], Some(a), 3, 5, 1000).unwrap();
-        quota.take(&[3; 32], Some(a), 3, 5, 1000).unwrap();
+        quota
+            .take(&MemberKey([2; 32]), Some(a), 3, 5, 1000)
+            .unwrap();
+        quota
+            .take(&MemberKey([3; 32]), Some(a), 3, 5, 1000)
+            .unwrap();
         assert_eq!(
-            quota.take(&[4; 32], Some(a), 3, 5, 1000),
+            quota.take(&MemberKey([4; 32]), Some(a), 3, 5, 1000),
             Err(OverQuota::Address)
         );
         // A day later, all renewed.
-        quota.take(&[1; 32], Some(a), 3, 5, 1000 + DAY_MS).unwrap();
-        quota.take(&[4; 32], Some(a), 3, 5, 1000 + DAY_MS).unwrap();
+        quota
+            .take(&MemberKey([1; 32]), Some(a), 3, 5, 1000 + DAY_MS)
+            .unwrap();
+        quota
+            .take(&MemberKey([4; 32]), Some(a), 3, 5, 1000 + DAY_MS)
+            .unwrap();
     }
 
     #[test]

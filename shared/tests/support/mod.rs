@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use livret_shared::catchup::Framer;
 use livret_shared::envelope::Envelope;
+use livret_shared::keys::MemberKey;
 use livret_shared::membership::{Membership, SignedEntry};
 use livret_shared::protocol::{Accept, ClientMsg, Rejection, ServerMsg, check_envelope};
 
@@ -16,7 +17,7 @@ pub struct MemRelay {
     /// A relay that refuses every push with this reason (full, or broken).
     pub refuse_pushes: Option<Rejection>,
     pub log: Vec<SignedEntry>,
-    pub envelopes: BTreeMap<([u8; 32], u64), Vec<u8>>,
+    pub envelopes: BTreeMap<(MemberKey, u64), Vec<u8>>,
     pub order: Vec<Vec<u8>>,
 }
 
@@ -34,7 +35,7 @@ impl MemRelay {
     }
 
     /// The last counter stored for `writer` (0: none yet).
-    pub fn last_counter(&self, writer: &[u8; 32]) -> u64 {
+    pub fn last_counter(&self, writer: &MemberKey) -> u64 {
         self.envelopes
             .keys()
             .filter(|(w, _)| w == writer)
@@ -62,7 +63,7 @@ impl MemRelay {
     }
 
     /// What the relay answers `me`'s message.
-    pub fn handle(&mut self, me: [u8; 32], msg: ClientMsg) -> Vec<ServerMsg> {
+    pub fn handle(&mut self, me: MemberKey, msg: ClientMsg) -> Vec<ServerMsg> {
         match msg {
             ClientMsg::Create { entry } => {
                 let entry = SignedEntry::from_bytes(&entry).unwrap();
@@ -89,7 +90,7 @@ impl MemRelay {
                 let Ok(state) = Membership::from_log(&self.log) else {
                     return vec![refused(Rejection::UnknownDossier)];
                 };
-                let since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
+                let since: BTreeMap<MemberKey, u64> = since.into_iter().collect();
                 let mut framer = Framer::with_budget(dossier, 1500);
                 for e in &self.log {
                     framer.entry(e.to_bytes());

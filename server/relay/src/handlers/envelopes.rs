@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use livret_shared::envelope::Envelope;
+use livret_shared::keys::MemberKey;
 use livret_shared::protocol::{self, Rejection, ServerMsg};
 use tokio::sync::oneshot;
 
@@ -54,7 +55,7 @@ pub(crate) fn push(
 pub(crate) async fn snapshot(
     caller: &Caller<'_>,
     envelope: Vec<u8>,
-    covers: Vec<([u8; 32], u64)>,
+    covers: Vec<(MemberKey, u64)>,
 ) -> Vec<ServerMsg> {
     let relay = caller.relay;
     let env = match protocol::parse_and_verify_from(&envelope, caller.device) {
@@ -69,7 +70,7 @@ pub(crate) async fn snapshot(
         Err(r) => return rejected(relay, r, "instantané refusé"),
     };
     // The covers signed in the snapshot, which replicas apply, not just stated.
-    let covers: BTreeMap<[u8; 32], u64> = match protocol::snapshot_covers(&env, &covers) {
+    let covers: BTreeMap<MemberKey, u64> = match protocol::snapshot_covers(&env, &covers) {
         Ok(covers) => covers,
         Err(r) => return rejected(relay, r, "instantané sans couverture signée"),
     };

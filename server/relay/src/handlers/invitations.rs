@@ -10,7 +10,7 @@
 use std::str::FromStr;
 
 use livret_shared::envelope::DossierId;
-use livret_shared::keys::DeviceId;
+use livret_shared::keys::{DeviceId, MemberKey};
 use livret_shared::membership::Role;
 use livret_shared::protocol::{JoinRequest, Rejection, ServerMsg};
 use sha2::Digest;
@@ -45,7 +45,7 @@ fn clean_name(name: Option<String>) -> Option<String> {
 /// refusal a member who is not the owner gets); the refusal to send otherwise.
 pub(crate) fn mailer_for_owner(
     relay: &Relay,
-    me: &[u8; 32],
+    me: &MemberKey,
     dossier: &DossierId,
     not_owner: &str,
 ) -> Result<std::sync::Arc<mail::Mailer>, Vec<ServerMsg>> {
@@ -70,7 +70,7 @@ pub(crate) fn mailer_for_owner(
 
 pub async fn invite(
     relay: &Relay,
-    me: &[u8; 32],
+    me: &MemberKey,
     dossier: DossierId,
     email: &str,
     role: Role,
@@ -183,7 +183,7 @@ fn invitation_mail(
     }
 }
 
-pub async fn accept(relay: &Relay, me: &[u8; 32], token: &str, identity: &str) -> Vec<ServerMsg> {
+pub async fn accept(relay: &Relay, me: &MemberKey, token: &str, identity: &str) -> Vec<ServerMsg> {
     let Ok(device) = DeviceId::from_str(identity.trim()) else {
         return rejected(relay, Rejection::Malformed, "identité illisible");
     };
@@ -224,7 +224,7 @@ pub async fn accept(relay: &Relay, me: &[u8; 32], token: &str, identity: &str) -
 
 /// The answered invitations of a dossier whose device is not a member yet (approved ones
 /// drop out as the owner's membership entry lands).
-pub fn requests(relay: &Relay, me: &[u8; 32], dossier: DossierId) -> Vec<ServerMsg> {
+pub fn requests(relay: &Relay, me: &MemberKey, dossier: DossierId) -> Vec<ServerMsg> {
     let Some(membership) = load_membership(relay.store.as_ref(), &dossier) else {
         return rejected(relay, Rejection::UnknownDossier, "dossier inconnu");
     };

@@ -5,6 +5,7 @@
 
 use livret_shared::envelope::DossierId;
 use livret_shared::jury::{MAX_GRANT_BYTES, MAX_GRANTS};
+use livret_shared::keys::MemberKey;
 use livret_shared::membership::{Membership, Role};
 use livret_shared::protocol::{Rejection, ServerMsg};
 
@@ -12,11 +13,11 @@ use super::{load_membership, rejected};
 use crate::hub::Relay;
 
 /// The dossier's membership, if `me` is one of its jurors now.
-fn as_juror(relay: &Relay, me: &[u8; 32], dossier: &DossierId) -> Option<Membership> {
+fn as_juror(relay: &Relay, me: &MemberKey, dossier: &DossierId) -> Option<Membership> {
     load_membership(relay.store.as_ref(), dossier).filter(|m| m.role_of(me) == Some(Role::Juror))
 }
 
-fn answer(relay: &Relay, me: &[u8; 32], dossier: DossierId, epoch: u32) -> Vec<ServerMsg> {
+fn answer(relay: &Relay, me: &MemberKey, dossier: DossierId, epoch: u32) -> Vec<ServerMsg> {
     match relay.store.jury_grants(&dossier, epoch, me) {
         Ok(keys) => vec![ServerMsg::JuryKeys {
             dossier,
@@ -29,7 +30,7 @@ fn answer(relay: &Relay, me: &[u8; 32], dossier: DossierId, epoch: u32) -> Vec<S
     }
 }
 
-pub fn keys(relay: &Relay, me: &[u8; 32], dossier: DossierId) -> Vec<ServerMsg> {
+pub fn keys(relay: &Relay, me: &MemberKey, dossier: DossierId) -> Vec<ServerMsg> {
     let Some(m) = as_juror(relay, me, &dossier) else {
         return rejected(relay, Rejection::Forbidden, "réservé aux jurés du dossier");
     };
@@ -38,11 +39,11 @@ pub fn keys(relay: &Relay, me: &[u8; 32], dossier: DossierId) -> Vec<ServerMsg> 
 
 pub fn grant(
     relay: &Relay,
-    me: &[u8; 32],
+    me: &MemberKey,
     dossier: DossierId,
     epoch: u32,
     key_id: [u8; 16],
-    grants: Vec<([u8; 32], Vec<u8>)>,
+    grants: Vec<(MemberKey, Vec<u8>)>,
 ) -> Vec<ServerMsg> {
     let Some(m) = as_juror(relay, me, &dossier) else {
         return rejected(relay, Rejection::Forbidden, "réservé aux jurés du dossier");

@@ -15,7 +15,7 @@ pub(crate) mod subscribe;
 use std::sync::Arc;
 
 use livret_shared::envelope::DossierId;
-use livret_shared::keys;
+use livret_shared::keys::{self, MemberKey};
 use livret_shared::membership::{Membership, SignedEntry};
 use livret_shared::protocol::{Rejection, ServerMsg};
 
@@ -34,14 +34,14 @@ pub(crate) struct Caller<'a> {
     /// Its device's key, as checked at login.
     pub device: &'a keys::Verifier,
     /// The same key's bytes.
-    pub me: [u8; 32],
+    pub me: MemberKey,
 }
 
 /// The role `me` has in `dossier` now; `None` when not a member (or no such dossier).
 pub(crate) fn role_in(
     store: &dyn Store,
     dossier: &DossierId,
-    me: &[u8; 32],
+    me: &MemberKey,
 ) -> Option<livret_shared::membership::Role> {
     load_membership(store, dossier).and_then(|m| m.role_of(me))
 }
@@ -51,7 +51,7 @@ pub(crate) fn role_in(
 pub(crate) fn within_quota(
     relay: &Relay,
     quota: &crate::limits::DailyQuota,
-    me: &[u8; 32],
+    me: &MemberKey,
     (per_key, per_address): (u32, u32),
     what: &'static str,
     detail: &str,

@@ -7,6 +7,7 @@
 
 use livret_shared::date::Date;
 use livret_shared::envelope::DossierId;
+use livret_shared::keys::MemberKey;
 use livret_shared::protocol::{Rejection, ServerMsg};
 
 use super::invitations::mailer_for_owner;
@@ -82,7 +83,7 @@ fn reminder_mail(to: &str, public_url: &str, jury: Date, days_left: i64) -> Outg
 /// the queued reminders will go.
 pub async fn set(
     relay: &Relay,
-    me: &[u8; 32],
+    me: &MemberKey,
     dossier: DossierId,
     email: &str,
     jury_date: Option<Date>,

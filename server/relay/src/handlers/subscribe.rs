@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use livret_shared::envelope::DossierId;
+use livret_shared::keys::MemberKey;
 use livret_shared::membership::{Op, SignedEntry};
 use livret_shared::protocol::{Rejection, ServerMsg};
 
@@ -15,7 +16,7 @@ use crate::store::{Store, StoreError};
 pub(crate) async fn subscribe(
     caller: &Caller<'_>,
     dossier: DossierId,
-    since: Vec<([u8; 32], u64)>,
+    since: Vec<(MemberKey, u64)>,
 ) -> Vec<ServerMsg> {
     let relay = caller.relay;
     let me = caller.me;
@@ -43,7 +44,7 @@ pub(crate) async fn subscribe(
     }
     // A history can be long: read off the async runtime, and sent in frames each under
     // what a client accepts.
-    let since: BTreeMap<[u8; 32], u64> = since.into_iter().collect();
+    let since: BTreeMap<MemberKey, u64> = since.into_iter().collect();
     let Ok(_turn) = relay.catch_ups.acquire().await else {
         return rejected(relay, Rejection::Malformed, "relais indisponible");
     };
@@ -64,7 +65,7 @@ fn refuse_non_member(
     relay: &Relay,
     dossier: DossierId,
     log: &[Vec<u8>],
-    device: &[u8; 32],
+    device: &MemberKey,
 ) -> Vec<ServerMsg> {
     // The last removal: a device removed, added back and removed again learns of the last.
     let removal = log.iter().rposition(|b| {
@@ -97,7 +98,7 @@ fn catch_up(
     store: &dyn Store,
     dossier: DossierId,
     log: Vec<Vec<u8>>,
-    mut since: BTreeMap<[u8; 32], u64>,
+    mut since: BTreeMap<MemberKey, u64>,
 ) -> Result<Vec<ServerMsg>, StoreError> {
     let active = store.active_snapshot(&dossier)?;
     let active_snapshot = active.as_ref().map(|s| s.id);

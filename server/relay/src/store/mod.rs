@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use livret_shared::envelope::{Channel, DossierId};
 use livret_shared::evidence::BlobId;
 use livret_shared::jury::JuryGrant;
+use livret_shared::keys::MemberKey;
 use livret_shared::membership::Role;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +44,7 @@ pub const MAX_DOSSIER_EVIDENCE: i64 = 2 * 1024 * 1024 * 1024;
 /// One envelope to append: (dossier, writer, counter, channel, bytes).
 pub struct NewEnvelope {
     pub dossier: DossierId,
-    pub writer: [u8; 32],
+    pub writer: MemberKey,
     pub counter: u64,
     pub channel: Channel,
     pub bytes: Vec<u8>,
@@ -58,7 +59,7 @@ pub struct Invitation {
     pub dossier: DossierId,
     pub role: Role,
     /// The owner key that invited.
-    pub inviter: [u8; 32],
+    pub inviter: MemberKey,
     /// Milliseconds since the Unix epoch.
     pub expires: i64,
     /// The identity line of the device that answered, once one did.
@@ -84,7 +85,7 @@ pub struct QueuedMail {
 /// What [`JuryKeyStore::jury_grants`] answers.
 pub struct JuryKeys {
     pub key_id: Option<[u8; 16]>,
-    pub granted: Vec<[u8; 32]>,
+    pub granted: Vec<MemberKey>,
     pub mine: Vec<JuryGrant>,
 }
 
@@ -92,7 +93,7 @@ pub struct JuryKeys {
 pub struct StoredSnapshot {
     pub id: [u8; 32],
     pub bytes: Vec<u8>,
-    pub covers: BTreeMap<[u8; 32], u64>,
+    pub covers: BTreeMap<MemberKey, u64>,
 }
 
 /// Dossiers and their membership logs.
@@ -103,7 +104,7 @@ pub trait DossierStore {
         &self,
         dossier: &DossierId,
         entry: &[u8],
-        members: &[[u8; 32]],
+        members: &[MemberKey],
     ) -> Result<(), StoreError>;
     /// Appends a membership entry; `members` is the whole member list after it.
     fn append_membership(
@@ -111,21 +112,21 @@ pub trait DossierStore {
         dossier: &DossierId,
         seq: u64,
         entry: &[u8],
-        members: &[[u8; 32]],
+        members: &[MemberKey],
     ) -> Result<(), StoreError>;
     fn membership_log(&self, dossier: &DossierId) -> Result<Vec<Vec<u8>>, StoreError>;
     /// The dossiers a signing key is a member of (what the relay already enforces; lets a
     /// device find the dossiers shared with it, or a new device of the candidate its own).
-    fn dossiers_of(&self, member: &[u8; 32]) -> Result<Vec<DossierId>, StoreError>;
+    fn dossiers_of(&self, member: &MemberKey) -> Result<Vec<DossierId>, StoreError>;
 }
 
 /// Envelopes: appended per writer, read back for catch-ups, and each writer's last counter.
 pub trait EnvelopeStore {
-    fn last_counter(&self, dossier: &DossierId, writer: &[u8; 32]) -> Result<u64, StoreError>;
+    fn last_counter(&self, dossier: &DossierId, writer: &MemberKey) -> Result<u64, StoreError>;
     fn envelope_at(
         &self,
         dossier: &DossierId,
-        writer: &[u8; 32],
+        writer: &MemberKey,
         counter: u64,
     ) -> Result<Option<Vec<u8>>, StoreError>;
     /// Appends a batch in one transaction: all are durable when this returns, or none.
@@ -135,13 +136,13 @@ pub trait EnvelopeStore {
     fn envelopes_since(
         &self,
         dossier: &DossierId,
-        since: &BTreeMap<[u8; 32], u64>,
+        since: &BTreeMap<MemberKey, u64>,
         include_pruned: bool,
     ) -> Result<Vec<Vec<u8>>, StoreError>;
     /// Last counter per writer of the dossier channel that the relay ever stored, pruned and
     /// purged envelopes included (what a snapshot must cover: jurors' review and release
     /// envelopes are never covered, never pruned).
-    fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<[u8; 32], u64>, StoreError>;
+    fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<MemberKey, u64>, StoreError>;
 }
 
 /// Snapshots, and the envelopes they let the relay prune and purge.
@@ -169,7 +170,7 @@ pub trait JuryKeyStore {
         dossier: &DossierId,
         epoch: u32,
         key_id: &[u8; 16],
-        grants: &[([u8; 32], Vec<u8>)],
+        grants: &[(MemberKey, Vec<u8>)],
     ) -> Result<bool, StoreError>;
     /// The jury key of an epoch (its id and who was granted it) and every grant kept for
     /// `recipient`.
@@ -177,7 +178,7 @@ pub trait JuryKeyStore {
         &self,
         dossier: &DossierId,
         epoch: u32,
-        recipient: &[u8; 32],
+        recipient: &MemberKey,
     ) -> Result<JuryKeys, StoreError>;
 }
 
@@ -192,7 +193,7 @@ pub trait EvidenceStore {
         &self,
         dossier: &DossierId,
         blob: &BlobId,
-        device: &[u8; 32],
+        device: &MemberKey,
         index: u32,
         bytes: &[u8],
         last: bool,

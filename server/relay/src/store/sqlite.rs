@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use livret_shared::envelope::{Channel, DossierId};
 use livret_shared::evidence::BlobId;
 use livret_shared::jury::JuryGrant;
+use livret_shared::keys::MemberKey;
 use livret_shared::membership::Role;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -35,7 +36,7 @@ fn role_from(code: i64) -> Option<Role> {
     }
 }
 
-fn encode_covers(covers: &BTreeMap<[u8; 32], u64>) -> Vec<u8> {
+fn encode_covers(covers: &BTreeMap<MemberKey, u64>) -> Vec<u8> {
     let mut out = Vec::with_capacity(covers.len() * 40);
     for (w, c) in covers {
         out.extend_from_slice(w);
@@ -44,7 +45,7 @@ fn encode_covers(covers: &BTreeMap<[u8; 32], u64>) -> Vec<u8> {
     out
 }
 
-fn decode_covers(bytes: &[u8]) -> BTreeMap<[u8; 32], u64> {
+fn decode_covers(bytes: &[u8]) -> BTreeMap<MemberKey, u64> {
     bytes
         .chunks_exact(40)
         .map(|c| {
@@ -71,7 +72,7 @@ impl SqliteStore {
     fn first_arrival_after(
         &self,
         dossier: &DossierId,
-        since: &BTreeMap<[u8; 32], u64>,
+        since: &BTreeMap<MemberKey, u64>,
     ) -> Result<Option<i64>, StoreError> {
         let conn = self.read.lock().expect("store lock");
         let writers: Vec<Vec<u8>> = conn
@@ -83,7 +84,7 @@ impl SqliteStore {
             "SELECT MIN(arrival) FROM envelopes WHERE dossier = ?1 AND writer = ?2 AND counter > ?3",
         )?;
         for writer in writers {
-            let has = <[u8; 32]>::try_from(writer.as_slice())
+            let has = <MemberKey>::try_from(writer.as_slice())
                 .ok()
                 .and_then(|w| since.get(&w).copied())
                 .unwrap_or(0);
@@ -309,7 +310,7 @@ fn raise_counter(
 fn replace_members(
     tx: &rusqlite::Transaction<'_>,
     dossier: &DossierId,
-    members: &[[u8; 32]],
+    members: &[MemberKey],
 ) -> Result<(), StoreError> {
     tx.execute(
         "DELETE FROM members WHERE dossier = ?1",
@@ -330,7 +331,7 @@ impl DossierStore for SqliteStore {
         &self,
         dossier: &DossierId,
         entry: &[u8],
-        members: &[[u8; 32]],
+        members: &[MemberKey],
     ) -> Result<(), StoreError> {
         let mut conn = self.write.lock().expect("store lock");
         let tx = conn.transaction()?;
@@ -355,7 +356,7 @@ impl DossierStore for SqliteStore {
         dossier: &DossierId,
         seq: u64,
         entry: &[u8],
-        members: &[[u8; 32]],
+        members: &[MemberKey],
     ) -> Result<(), StoreError> {
         let mut conn = self.write.lock().expect("store lock");
         let tx = conn.transaction()?;
@@ -376,7 +377,7 @@ impl DossierStore for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn dossiers_of(&self, member: &[u8; 32]) -> Result<Vec<DossierId>, StoreError> {
+    fn dossiers_of(&self, member: &MemberKey) -> Result<Vec<DossierId>, StoreError> {
         let conn = self.read.lock().expect("store lock");
         let mut stmt =
             conn.prepare_cached("SELECT dossier FROM members WHERE member = ?1 ORDER BY dossier")?;
@@ -392,7 +393,7 @@ impl DossierStore for SqliteStore {
 }
 
 impl EnvelopeStore for SqliteStore {
-    fn last_counter(&self, dossier: &DossierId, writer: &[u8; 32]) -> Result<u64, StoreError> {
+    fn last_counter(&self, dossier: &DossierId, writer: &MemberKey) -> Result<u64, StoreError> {
         let conn = self.read.lock().expect("store lock");
         // Kept apart from the envelopes, which snapshots prune and the purge deletes.
         let last: Option<i64> = conn
@@ -404,7 +405,7 @@ impl EnvelopeStore for SqliteStore {
     fn envelope_at(
         &self,
         dossier: &DossierId,
-        writer: &[u8; 32],
+        writer: &MemberKey,
         counter: u64,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let conn = self.read.lock().expect("store lock");
@@ -437,7 +438,7 @@ impl EnvelopeStore for SqliteStore {
             }
         }
         // In the same transaction: the counters never lag or lead the stored envelopes.
-        let mut last: BTreeMap<(DossierId, [u8; 32], i64), u64> = BTreeMap::new();
+        let mut last: BTreeMap<(DossierId, MemberKey, i64), u64> = BTreeMap::new();
         for e in batch {
             let c = last
                 .entry((e.dossier, e.writer, e.channel as i64))
@@ -454,7 +455,7 @@ impl EnvelopeStore for SqliteStore {
     fn envelopes_since(
         &self,
         dossier: &DossierId,
-        since: &BTreeMap<[u8; 32], u64>,
+        since: &BTreeMap<MemberKey, u64>,
         include_pruned: bool,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
         // Page by page, the read lock taken for one page only: a long history does not stop
@@ -476,10 +477,10 @@ impl EnvelopeStore for SqliteStore {
             while let Some(r) = rows.next()? {
                 after = r.get(0)?;
                 read += 1;
-                let writer: [u8; 32] = r
+                let writer: MemberKey = r
                     .get_ref(1)?
                     .as_blob()
-                    .map_or([0; 32], |w| w.try_into().unwrap_or([0; 32]));
+                    .map_or(MemberKey::default(), |w| w.try_into().unwrap_or_default());
                 let counter: i64 = r.get(2)?;
                 let pruned: bool = r.get(4)?;
                 if (include_pruned || !pruned)
@@ -499,7 +500,7 @@ impl EnvelopeStore for SqliteStore {
         }
     }
 
-    fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<[u8; 32], u64>, StoreError> {
+    fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<MemberKey, u64>, StoreError> {
         let conn = self.read.lock().expect("store lock");
         let mut stmt = conn.prepare_cached(
             "SELECT writer, last FROM counters WHERE dossier = ?1 AND channel = 0",
@@ -510,7 +511,7 @@ impl EnvelopeStore for SqliteStore {
         let mut out = BTreeMap::new();
         for row in rows {
             let (w, c) = row?;
-            if let Ok(w) = <[u8; 32]>::try_from(w.as_slice()) {
+            if let Ok(w) = <MemberKey>::try_from(w.as_slice()) {
                 out.insert(w, c as u64);
             }
         }
@@ -586,7 +587,7 @@ impl JuryKeyStore for SqliteStore {
         dossier: &DossierId,
         epoch: u32,
         key_id: &[u8; 16],
-        grants: &[([u8; 32], Vec<u8>)],
+        grants: &[(MemberKey, Vec<u8>)],
     ) -> Result<bool, StoreError> {
         let mut conn = self.write.lock().expect("store lock");
         let tx = conn.transaction()?;
@@ -619,7 +620,7 @@ impl JuryKeyStore for SqliteStore {
         &self,
         dossier: &DossierId,
         epoch: u32,
-        recipient: &[u8; 32],
+        recipient: &MemberKey,
     ) -> Result<JuryKeys, StoreError> {
         let conn = self.read.lock().expect("store lock");
         let key_id = conn
@@ -630,7 +631,10 @@ impl JuryKeyStore for SqliteStore {
         let granted = conn
             .prepare_cached("SELECT recipient FROM jury_grants WHERE dossier = ?1 AND epoch = ?2")?
             .query_map(params![&dossier.0[..], epoch], |r| r.get::<_, Vec<u8>>(0))?
-            .filter_map(|r| r.ok().and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok()))
+            .filter_map(|r| {
+                r.ok()
+                    .and_then(|k| <MemberKey>::try_from(k.as_slice()).ok())
+            })
             .collect();
         let mine = conn
             .prepare_cached(
@@ -667,7 +671,7 @@ impl EvidenceStore for SqliteStore {
         &self,
         dossier: &DossierId,
         blob: &BlobId,
-        device: &[u8; 32],
+        device: &MemberKey,
         index: u32,
         bytes: &[u8],
         last: bool,
@@ -965,7 +969,7 @@ fn invitation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Invitation>>
         <[u8; 16]>::try_from(id.as_slice()),
         <[u8; 32]>::try_from(token_hash.as_slice()),
         <[u8; 16]>::try_from(dossier.as_slice()),
-        <[u8; 32]>::try_from(inviter.as_slice()),
+        <MemberKey>::try_from(inviter.as_slice()),
         role_from(r.get(3)?),
     ) else {
         return Ok(None);
@@ -1101,7 +1105,7 @@ mod tests {
     fn the_first_jury_key_of_an_epoch_wins_and_grants_go_to_their_juror() {
         let (dir, store) = fresh("jury");
         let d = DossierId([3; 16]);
-        let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+        let (a, b, c) = (MemberKey([1; 32]), MemberKey([2; 32]), MemberKey([3; 32]));
         assert!(
             store
                 .put_jury_grants(&d, 1, &[9; 16], &[(a, vec![1]), (b, vec![2])])
@@ -1161,7 +1165,7 @@ mod tests {
         }
         let store = SqliteStore::open(&path).unwrap();
         let d = DossierId([5; 16]);
-        let (owner, juror) = ([0u8; 32], [6u8; 32]);
+        let (owner, juror) = (MemberKey([0; 32]), MemberKey([6; 32]));
         store
             .append_envelopes(&[
                 NewEnvelope {
@@ -1204,7 +1208,7 @@ mod tests {
 
     fn envelope(
         dossier: DossierId,
-        writer: [u8; 32],
+        writer: MemberKey,
         counter: u64,
         channel: Channel,
     ) -> NewEnvelope {
@@ -1224,7 +1228,7 @@ mod tests {
     fn purged_envelopes_leave_their_writers_counters_behind() {
         let (dir, store) = fresh("compteurs");
         let d = DossierId([7; 16]);
-        let (owner, juror) = ([1u8; 32], [2u8; 32]);
+        let (owner, juror) = (MemberKey([1; 32]), MemberKey([2; 32]));
         let batch: Vec<NewEnvelope> = (1..=3)
             .map(|c| envelope(d, owner, c, Channel::Dossier))
             .chain((1..=2).map(|c| envelope(d, juror, c, Channel::Review)))
@@ -1264,7 +1268,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("relay.sqlite3");
         let d = DossierId([8; 16]);
-        let (quiet, busy, juror) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+        let (quiet, busy, juror) = (MemberKey([1; 32]), MemberKey([2; 32]), MemberKey([3; 32]));
         {
             let old = Connection::open(&path).unwrap();
             old.execute_batch(
@@ -1283,7 +1287,7 @@ mod tests {
                      PRIMARY KEY (dossier, blob)) WITHOUT ROWID;",
             )
             .unwrap();
-            let insert = |w: [u8; 32], c: i64, pruned: Option<i64>, channel: i64| {
+            let insert = |w: MemberKey, c: i64, pruned: Option<i64>, channel: i64| {
                 old.execute(
                     "INSERT INTO envelopes (dossier, writer, counter, body, pruned_at, channel)
                      VALUES (?1, ?2, ?3, x'00', ?4, ?5)",
@@ -1296,14 +1300,14 @@ mod tests {
             insert(busy, 5, None, 0);
             insert(busy, 6, None, 0);
             insert(juror, 9, None, 1);
-            let covers = |c: &[([u8; 32], u64)]| encode_covers(&c.iter().copied().collect());
+            let covers = |c: &[(MemberKey, u64)]| encode_covers(&c.iter().copied().collect());
             for (id, cover, active) in [
                 (1u8, covers(&[(quiet, 2), (busy, 1)]), 0),
                 (2, covers(&[(quiet, 5), (busy, 4)]), 1),
             ] {
                 old.execute(
                     "INSERT INTO snapshots VALUES (?1, ?2, x'00', ?3, 100, ?4)",
-                    params![&d.0[..], &[id; 32][..], cover, active],
+                    params![&d.0[..], &MemberKey([id; 32])[..], cover, active],
                 )
                 .unwrap();
             }
@@ -1345,7 +1349,7 @@ mod tests {
     fn a_long_history_is_read_whole_across_pages() {
         let (dir, store) = fresh("pages");
         let d = DossierId([9; 16]);
-        let (a, b) = ([1u8; 32], [2u8; 32]);
+        let (a, b) = (MemberKey([1; 32]), MemberKey([2; 32]));
         let n = 3 * PAGE_ROWS as u64 + 17;
         let batch: Vec<NewEnvelope> = (1..=n)
             .flat_map(|c| {
@@ -1376,7 +1380,7 @@ mod tests {
     fn an_evidence_file_takes_pieces_from_its_first_uploader_only() {
         let (dir, store) = fresh("pieces");
         let d = DossierId([4; 16]);
-        let (candidate, advisor) = ([1u8; 32], [2u8; 32]);
+        let (candidate, advisor) = (MemberKey([1; 32]), MemberKey([2; 32]));
         let file = BlobId([1; 16]);
         let state = store
             .put_piece(&d, &file, &candidate, 0, b"un", false)
