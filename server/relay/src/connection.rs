@@ -17,7 +17,7 @@ use livret_shared::envelope::{Envelope, MAX_ENVELOPE};
 use livret_shared::keys;
 use livret_shared::protocol::{self, ClientMsg, Origin, Rejection, ServerMsg};
 
-use crate::handlers::{self, Caller, rejected};
+use crate::handlers::{self, Caller, on_blocking_pool, rejected};
 use crate::hub::Relay;
 use crate::outgoing::Outgoing;
 
@@ -278,8 +278,10 @@ async fn handle(
         tx,
         device: verifier,
         me: *verifier.signer(),
+        peer: peer(),
     };
-    let me = &caller.me;
+    let me = caller.me;
+    let peer = caller.peer;
     match msg {
         ClientMsg::Login { .. } => vec![ServerMsg::Welcome],
         ClientMsg::Hello { .. } => handlers::login::outdated_device(relay),
@@ -289,36 +291,76 @@ async fn handle(
             index,
             bytes,
             last,
-        } => handlers::evidence::put_piece(&caller, dossier, blob, index, bytes, last).await,
+        } => {
+            on_blocking_pool(relay, move |relay| {
+                handlers::evidence::put_piece(relay, &me, dossier, blob, index, bytes, last)
+            })
+            .await
+        }
         ClientMsg::GetPiece {
             dossier,
             blob,
             index,
-        } => handlers::evidence::get_piece(&caller, dossier, blob, index),
+        } => {
+            on_blocking_pool(relay, move |relay| {
+                handlers::evidence::get_piece(relay, &me, dossier, blob, index)
+            })
+            .await
+        }
         ClientMsg::Invite {
             dossier,
             email,
             role,
             inviter,
-        } => handlers::invitations::invite(relay, me, dossier, &email, role, inviter).await,
-        ClientMsg::Accept { token, identity } => {
-            handlers::invitations::accept(relay, me, &token, &identity).await
+        } => {
+            on_blocking_pool(relay, move |relay| {
+                handlers::invitations::invite(relay, &me, peer, dossier, &email, role, inviter)
+            })
+            .await
         }
-        ClientMsg::Requests { dossier } => handlers::invitations::requests(relay, me, dossier),
+        ClientMsg::Accept { token, identity } => {
+            on_blocking_pool(relay, move |relay| {
+                handlers::invitations::accept(relay, &me, &token, &identity)
+            })
+            .await
+        }
+        ClientMsg::Requests { dossier } => {
+            on_blocking_pool(relay, move |relay| {
+                handlers::invitations::requests(relay, &me, dossier)
+            })
+            .await
+        }
         ClientMsg::Presence { envelope } => handlers::presence::forward(&caller, envelope),
         ClientMsg::Reminders {
             dossier,
             email,
             jury_date,
-        } => handlers::reminders::set(relay, me, dossier, &email, jury_date).await,
-        ClientMsg::JuryKeys { dossier } => handlers::jury_keys::keys(relay, me, dossier),
+        } => {
+            on_blocking_pool(relay, move |relay| {
+                handlers::reminders::set(relay, &me, dossier, &email, jury_date)
+            })
+            .await
+        }
+        ClientMsg::JuryKeys { dossier } => {
+            on_blocking_pool(relay, move |relay| {
+                handlers::jury_keys::keys(relay, &me, dossier)
+            })
+            .await
+        }
         ClientMsg::GrantJuryKey {
             dossier,
             epoch,
             key_id,
             grants,
-        } => handlers::jury_keys::grant(relay, me, dossier, epoch, key_id, grants),
-        ClientMsg::Dossiers => handlers::dossiers::list(&caller),
+        } => {
+            on_blocking_pool(relay, move |relay| {
+                handlers::jury_keys::grant(relay, &me, dossier, epoch, key_id, grants)
+            })
+            .await
+        }
+        ClientMsg::Dossiers => {
+            on_blocking_pool(relay, move |relay| handlers::dossiers::list(relay, &me)).await
+        }
         ClientMsg::Create { entry } => handlers::dossiers::create(&caller, entry).await,
         ClientMsg::Membership { dossier, entry } => {
             handlers::dossiers::membership(&caller, dossier, entry).await

@@ -74,14 +74,6 @@ impl Relay {
             origins: std::sync::OnceLock::new(),
             catch_ups: tokio::sync::Semaphore::new(CATCH_UPS_AT_ONCE),
         });
-        match relay
-            .store
-            .purge(crate::clock::now_seconds() - PRUNE_GRACE_SECONDS)
-        {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(count = n, "purged envelopes past their grace period"),
-            Err(e) => tracing::warn!("purge failed: {e}"),
-        }
         let weak = Arc::downgrade(&relay);
         std::thread::Builder::new()
             .name("livret-appender".into())

@@ -19,7 +19,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Notify;
 
 use crate::clock::now_ms;
-use crate::store::{OutgoingMail, QueuedMail, Store};
+use crate::store::{OutgoingMail, QueuedMail, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -137,24 +137,34 @@ pub fn backoff(attempts: u32) -> Duration {
         .map_or(MAX, |d| d.min(MAX))
 }
 
+/// The store's answer to `work`, called on the blocking pool like every store call of the
+/// relay (`handlers`); a panicked task is a store error here.
+async fn on_blocking_pool<T: Send + 'static>(
+    store: &Arc<dyn Store>,
+    work: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || work(store.as_ref()))
+        .await
+        .unwrap_or_else(|e| Err(StoreError::Task(e.to_string())))
+}
+
 /// The sender task: sends what is due, reschedules what failed, sleeps until the next mail
 /// is due (or one is queued). Runs as long as the relay.
 async fn send_queued(store: Arc<dyn Store>, transport: Transport, mailer: Arc<Mailer>) {
     loop {
-        let due = {
-            let store = store.clone();
-            tokio::task::spawn_blocking(move || store.due_mail(now_ms(), 20)).await
-        };
-        match due {
-            Ok(Ok(due)) => {
+        match on_blocking_pool(&store, |store| store.due_mail(now_ms(), 20)).await {
+            Ok(due) => {
                 for queued in due {
                     deliver(&store, &transport, &mailer, queued).await;
                 }
             }
-            Ok(Err(e)) => tracing::error!(error = %e, "mail queue unreadable"),
-            Err(e) => tracing::error!(error = %e, "mail queue task failed"),
+            Err(e) => tracing::error!(error = %e, "mail queue unreadable"),
         }
-        let next = store.next_mail_due().ok().flatten();
+        let next = on_blocking_pool(&store, |store| store.next_mail_due())
+            .await
+            .ok()
+            .flatten();
         let wait = next.map_or(60_000, |t| (t - now_ms()).clamp(0, 60_000));
         if wait == 0 {
             continue;
@@ -176,13 +186,15 @@ async fn deliver(store: &Arc<dyn Store>, transport: &Transport, mailer: &Mailer,
     match result {
         Ok(()) => {
             tracing::info!(mail = q.id, attempts = q.attempts + 1, "mail sent");
-            if let Err(e) = store.mail_sent(q.id) {
+            let id = q.id;
+            if let Err(e) = on_blocking_pool(store, move |store| store.mail_sent(id)).await {
                 tracing::error!(mail = q.id, error = %e, "sent mail still queued");
             }
         }
         Err(e) if q.attempts + 1 >= MAX_MAIL_ATTEMPTS => {
             tracing::warn!(mail = q.id, attempts = q.attempts + 1, error = %e, "mail given up");
-            if let Err(e) = store.mail_abandoned(q.id) {
+            let id = q.id;
+            if let Err(e) = on_blocking_pool(store, move |store| store.mail_abandoned(id)).await {
                 tracing::error!(mail = q.id, error = %e, "mail not given up");
             }
         }
@@ -190,7 +202,9 @@ async fn deliver(store: &Arc<dyn Store>, transport: &Transport, mailer: &Mailer,
             let attempts = q.attempts + 1;
             let next = now_ms() + backoff(attempts).as_millis() as i64;
             tracing::warn!(mail = q.id, attempts, error = %e, "mail not sent, will retry");
-            if let Err(e) = store.mail_failed(q.id, attempts, next) {
+            let id = q.id;
+            let failed = move |store: &dyn Store| store.mail_failed(id, attempts, next);
+            if let Err(e) = on_blocking_pool(store, failed).await {
                 tracing::error!(mail = q.id, error = %e, "mail retry not recorded");
             }
         }
@@ -222,7 +236,7 @@ mod tests {
     /// the queue (with the reminder that waited for it), instead of being retried for ever.
     #[tokio::test]
     async fn a_mail_that_keeps_failing_is_given_up() {
-        use crate::store::{MailQueue, SqliteStore};
+        use crate::store::SqliteStore;
         use livret_shared::envelope::DossierId;
         let dir = std::env::temp_dir().join(format!("livret-mail-abandon-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -233,10 +247,12 @@ mod tests {
             subject: "Rappel".into(),
             body: "…".into(),
         };
-        sqlite
-            .set_reminders(&DossierId([3; 16]), &[(mail, 0)], None, 0)
-            .unwrap();
         let store: Arc<dyn Store> = Arc::new(sqlite);
+        on_blocking_pool(&store, move |store| {
+            store.set_reminders(&DossierId([3; 16]), &[(mail, 0)], None, 0)
+        })
+        .await
+        .unwrap();
         // An "outbox" that is a file: every attempt fails.
         let not_a_dir = dir.join("fichier");
         std::fs::write(&not_a_dir, b"").unwrap();
@@ -248,7 +264,9 @@ mod tests {
         };
         let mut attempts = 0;
         for _ in 0..MAX_MAIL_ATTEMPTS + 10 {
-            let due = store.due_mail(i64::MAX, 10).unwrap();
+            let due = on_blocking_pool(&store, |store| store.due_mail(i64::MAX, 10))
+                .await
+                .unwrap();
             if due.is_empty() {
                 break;
             }
@@ -258,7 +276,8 @@ mod tests {
             }
         }
         assert_eq!(attempts, MAX_MAIL_ATTEMPTS);
-        assert!(store.due_mail(i64::MAX, 10).unwrap().is_empty());
+        let left = on_blocking_pool(&store, |store| store.due_mail(i64::MAX, 10)).await;
+        assert!(left.unwrap().is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

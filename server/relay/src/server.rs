@@ -14,7 +14,7 @@ use crate::hub::Relay;
 use crate::mail::{MailError, Mailer, Transport};
 use crate::pdf_reader::PdfReader;
 use crate::router::{HttpState, router};
-use crate::store::{SqliteStore, Store, StoreError};
+use crate::store::{SnapshotStore, SqliteStore, Store, StoreError};
 
 /// How the relay sends mail (`livret serve --smtp-url … --public-url … --mail-from …`).
 #[derive(Clone, Debug)]
@@ -124,12 +124,30 @@ impl Running {
 
 /// Opens the store in `config.data` (migrating it), starts the mailer and serves on
 /// `listener`. Call within a tokio runtime.
+/// The store, migrated, with what is past its grace period purged (on the blocking pool,
+/// like every store call).
+fn open_store(database: &std::path::Path) -> Result<Arc<dyn Store>, StoreError> {
+    let store = SqliteStore::open(database)?;
+    match store.purge(crate::clock::now_seconds() - crate::hub::PRUNE_GRACE_SECONDS) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(count = n, "purged envelopes past their grace period"),
+        Err(e) => tracing::warn!("purge failed: {e}"),
+    }
+    Ok(Arc::new(store))
+}
+
 pub async fn start(listener: TcpListener, config: ServerConfig) -> Result<Running, StartError> {
     let data = config.data;
     std::fs::create_dir_all(&data).map_err(|e| StartError::DataDirectory(data.clone(), e))?;
     let database = data.join("livret.sqlite3");
-    let store = SqliteStore::open(&database).map_err(|e| StartError::Store(database, e))?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let opened = tokio::task::spawn_blocking({
+        let database = database.clone();
+        move || open_store(&database)
+    });
+    let store = match opened.await {
+        Ok(opened) => opened.map_err(|e| StartError::Store(database, e))?,
+        Err(e) => return Err(StartError::Store(database, StoreError::Task(e.to_string()))),
+    };
     let transport = match &config.mail.smtp_url {
         Some(url) => Transport::from_url(url)?,
         None => Transport::Outbox(data.join("outbox")),

@@ -3,19 +3,20 @@
 //! appender, which orders them with the envelopes they govern.
 
 use livret_shared::envelope::DossierId;
-use livret_shared::keys;
+use livret_shared::keys::{self, MemberKey};
 use livret_shared::membership::SignedEntry;
 use livret_shared::protocol::{Rejection, ServerMsg};
 use tokio::sync::oneshot;
 
-use super::{Caller, rejected, within_quota};
+use super::{Caller, rejected, unavailable, within_quota};
 use crate::appender::Job;
+use crate::hub::Relay;
 
-pub(crate) fn list(caller: &Caller<'_>) -> Vec<ServerMsg> {
-    // An indexed read, like the membership log a subscription reads.
-    match caller.relay.store.dossiers_of(&caller.me) {
+/// The dossiers `me` belongs to (on the blocking pool).
+pub(crate) fn list(relay: &Relay, me: &MemberKey) -> Vec<ServerMsg> {
+    match relay.store.dossiers_of(me) {
         Ok(ids) => vec![ServerMsg::Dossiers { ids }],
-        Err(_) => rejected(caller.relay, Rejection::Malformed, "relais indisponible"),
+        Err(_) => unavailable(relay),
     }
 }
 
@@ -29,6 +30,7 @@ pub(crate) async fn create(caller: &Caller<'_>, entry: Vec<u8>) -> Vec<ServerMsg
         relay,
         &relay.quotas.dossiers,
         &me,
+        caller.peer,
         (
             crate::limits::DOSSIERS_PER_KEY_PER_DAY,
             crate::limits::DOSSIERS_PER_ADDRESS_PER_DAY,
@@ -53,7 +55,7 @@ pub(crate) async fn create(caller: &Caller<'_>, entry: Vec<u8>) -> Vec<ServerMsg
             vec![ServerMsg::MembershipOk { dossier, seq: 0 }]
         }
         Ok(Err(r)) => rejected(relay, r, "création refusée"),
-        Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+        Err(_) => unavailable(relay),
     }
 }
 
@@ -82,6 +84,6 @@ pub(crate) async fn membership(
             ),
         ),
         Ok(Err(r)) => rejected(relay, r, "adhésion refusée"),
-        Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+        Err(_) => unavailable(relay),
     }
 }

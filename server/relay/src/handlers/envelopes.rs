@@ -9,7 +9,7 @@ use livret_shared::keys::MemberKey;
 use livret_shared::protocol::{self, Rejection, ServerMsg};
 use tokio::sync::oneshot;
 
-use super::{Caller, refusal, rejected};
+use super::{Caller, refusal, rejected, unavailable};
 use crate::appender::Job;
 
 /// `verified`: the envelope already parsed and checked with the burst it came in.
@@ -48,7 +48,7 @@ pub(crate) fn push(
     };
     match relay.appender.send(job) {
         Ok(()) => Vec::new(),
-        Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+        Err(_) => unavailable(relay),
     }
 }
 
@@ -85,6 +85,6 @@ pub(crate) async fn snapshot(
     match wait.await {
         Ok(Ok(id)) => vec![ServerMsg::SnapshotOk { dossier, id }],
         Ok(Err(r)) => rejected(relay, r, "instantané refusé"),
-        Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+        Err(_) => unavailable(relay),
     }
 }

@@ -15,7 +15,7 @@ use livret_shared::membership::Role;
 use livret_shared::protocol::{JoinRequest, Rejection, ServerMsg};
 use sha2::Digest;
 
-use super::{load_membership, rejected};
+use super::{load_membership, rejected, unavailable};
 use crate::clock::now_ms;
 use crate::hub::Relay;
 use crate::mail;
@@ -68,9 +68,10 @@ pub(crate) fn mailer_for_owner(
     }
 }
 
-pub async fn invite(
+pub fn invite(
     relay: &Relay,
     me: &MemberKey,
+    peer: Option<std::net::IpAddr>,
     dossier: DossierId,
     email: &str,
     role: Role,
@@ -101,6 +102,7 @@ pub async fn invite(
         relay,
         &relay.quotas.invitations,
         me,
+        peer,
         (
             crate::limits::INVITATIONS_PER_KEY_PER_DAY,
             crate::limits::INVITATIONS_PER_ADDRESS_PER_DAY,
@@ -113,7 +115,7 @@ pub async fn invite(
     let mut token = [0u8; 32];
     let mut id = [0u8; 16];
     if getrandom::fill(&mut token).is_err() || getrandom::fill(&mut id).is_err() {
-        return rejected(relay, Rejection::Malformed, "relais indisponible");
+        return unavailable(relay);
     }
     let token = hex::encode(token);
     let now = now_ms();
@@ -127,11 +129,8 @@ pub async fn invite(
         answer: None,
     };
     let mail = invitation_mail(&to, &mailer.public_url, &token, role, clean_name(inviter));
-    let store = relay.store.clone();
-    let stored =
-        tokio::task::spawn_blocking(move || store.create_invitation(&invitation, &mail, now)).await;
-    match stored {
-        Ok(Ok(())) => {
+    match relay.store.create_invitation(&invitation, &mail, now) {
+        Ok(()) => {
             mailer.queued();
             tracing::info!(invitation = %hex::encode(id), "invitation queued");
             vec![ServerMsg::Invited {
@@ -139,7 +138,7 @@ pub async fn invite(
                 invitation: id,
             }]
         }
-        _ => rejected(relay, Rejection::Malformed, "relais indisponible"),
+        Err(_) => unavailable(relay),
     }
 }
 
@@ -183,7 +182,7 @@ fn invitation_mail(
     }
 }
 
-pub async fn accept(relay: &Relay, me: &MemberKey, token: &str, identity: &str) -> Vec<ServerMsg> {
+pub fn accept(relay: &Relay, me: &MemberKey, token: &str, identity: &str) -> Vec<ServerMsg> {
     let Ok(device) = DeviceId::from_str(identity.trim()) else {
         return rejected(relay, Rejection::Malformed, "identité illisible");
     };
@@ -194,31 +193,25 @@ pub async fn accept(relay: &Relay, me: &MemberKey, token: &str, identity: &str) 
             "l'identité donnée n'est pas celle de cet appareil",
         );
     }
-    let store = relay.store.clone();
-    let hash = token_hash(token);
-    let found = tokio::task::spawn_blocking(move || store.invitation_by_token(&hash)).await;
-    let invitation = match found {
-        Ok(Ok(Some(i))) => i,
-        Ok(Ok(None)) => return rejected(relay, Rejection::NotFound, "invitation inconnue"),
-        _ => return rejected(relay, Rejection::Malformed, "relais indisponible"),
+    let invitation = match relay.store.invitation_by_token(&token_hash(token)) {
+        Ok(Some(i)) => i,
+        Ok(None) => return rejected(relay, Rejection::NotFound, "invitation inconnue"),
+        Err(_) => return unavailable(relay),
     };
     if invitation.expires < now_ms() {
         return rejected(relay, Rejection::Forbidden, "invitation expirée");
     }
-    let line = device.to_line();
-    let store = relay.store.clone();
     let id = invitation.id;
-    let answered = tokio::task::spawn_blocking(move || store.answer_invitation(&id, &line)).await;
-    match answered {
-        Ok(Ok(true)) => {
+    match relay.store.answer_invitation(&id, &device.to_line()) {
+        Ok(true) => {
             tracing::info!(invitation = %hex::encode(id), "invitation answered");
             vec![ServerMsg::Accepted {
                 dossier: invitation.dossier,
                 role: invitation.role,
             }]
         }
-        Ok(Ok(false)) => rejected(relay, Rejection::Replay, "invitation déjà utilisée"),
-        _ => rejected(relay, Rejection::Malformed, "relais indisponible"),
+        Ok(false) => rejected(relay, Rejection::Replay, "invitation déjà utilisée"),
+        Err(_) => unavailable(relay),
     }
 }
 
@@ -236,7 +229,7 @@ pub fn requests(relay: &Relay, me: &MemberKey, dossier: DossierId) -> Vec<Server
         );
     }
     let Ok(answered) = relay.store.answered_invitations(&dossier) else {
-        return rejected(relay, Rejection::Malformed, "relais indisponible");
+        return unavailable(relay);
     };
     let requests = answered
         .into_iter()

@@ -9,7 +9,7 @@ use livret_shared::keys::MemberKey;
 use livret_shared::membership::{Membership, Role};
 use livret_shared::protocol::{Rejection, ServerMsg};
 
-use super::{load_membership, rejected};
+use super::{load_membership, rejected, unavailable};
 use crate::hub::Relay;
 
 /// The dossier's membership, if `me` is one of its jurors now.
@@ -26,7 +26,7 @@ fn answer(relay: &Relay, me: &MemberKey, dossier: DossierId, epoch: u32) -> Vec<
             granted: keys.granted,
             grants: keys.mine,
         }],
-        Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+        Err(_) => unavailable(relay),
     }
 }
 
@@ -72,6 +72,6 @@ pub fn grant(
             tracing::info!(kept, count = grants.len(), "jury key grants");
             answer(relay, me, dossier, epoch)
         }
-        Err(_) => rejected(relay, Rejection::Malformed, "relais indisponible"),
+        Err(_) => unavailable(relay),
     }
 }

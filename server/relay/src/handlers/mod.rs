@@ -1,6 +1,12 @@
 //! What the relay does with each kind of message once a device has logged in, one file per
 //! concern; `connection.rs` hands each message to its handler. Handlers answer with the
 //! messages to send back (refusals counted and worded here).
+//!
+//! The store is only ever called off the async runtime: handlers that read or write it are
+//! plain functions run on the blocking pool ([`on_blocking_pool`]), those that wait on the
+//! appender or a catch-up hand their store work there too. A database call — SQLite's lock,
+//! or a network database's round trip behind the same traits — then never stalls the
+//! runtime thread that other connections share.
 
 pub(crate) mod dossiers;
 pub(crate) mod envelopes;
@@ -19,7 +25,6 @@ use livret_shared::keys::{self, MemberKey};
 use livret_shared::membership::{Membership, SignedEntry};
 use livret_shared::protocol::{Rejection, ServerMsg};
 
-use crate::connection::peer;
 use crate::hub::Relay;
 use crate::outgoing::Outgoing;
 use crate::store::Store;
@@ -35,6 +40,37 @@ pub(crate) struct Caller<'a> {
     pub device: &'a keys::Verifier,
     /// The same key's bytes.
     pub me: MemberKey,
+    /// The address it came from (quotas per address), when known.
+    pub peer: Option<std::net::IpAddr>,
+}
+
+/// Runs `work` on the blocking pool, in the span of the message it answers (so its log
+/// lines keep the connection's fields); `None` if it panicked.
+pub(crate) async fn off_runtime<T: Send + 'static>(
+    relay: &Arc<Relay>,
+    work: impl FnOnce(&Relay) -> T + Send + 'static,
+) -> Option<T> {
+    let relay = relay.clone();
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(|| work(&relay)))
+        .await
+        .ok()
+}
+
+/// A handler that works with the store, run on the blocking pool ([`off_runtime`]).
+pub(crate) async fn on_blocking_pool(
+    relay: &Arc<Relay>,
+    handler: impl FnOnce(&Relay) -> Vec<ServerMsg> + Send + 'static,
+) -> Vec<ServerMsg> {
+    match off_runtime(relay, handler).await {
+        Some(answer) => answer,
+        None => unavailable(relay),
+    }
+}
+
+/// The refusal when the relay itself failed (its store, a task).
+pub(crate) fn unavailable(relay: &Relay) -> Vec<ServerMsg> {
+    rejected(relay, Rejection::Malformed, "relais indisponible")
 }
 
 /// The role `me` has in `dossier` now; `None` when not a member (or no such dossier).
@@ -52,13 +88,14 @@ pub(crate) fn within_quota(
     relay: &Relay,
     quota: &crate::limits::DailyQuota,
     me: &MemberKey,
+    peer: Option<std::net::IpAddr>,
     (per_key, per_address): (u32, u32),
     what: &'static str,
     detail: &str,
 ) -> Result<(), Vec<ServerMsg>> {
     let now = crate::clock::now_ms() as u64;
     quota
-        .take(me, peer(), per_key, per_address, now)
+        .take(me, peer, per_key, per_address, now)
         .map_err(|_| {
             relay.metrics.limit(what);
             rejected(relay, Rejection::TooLarge, detail.to_string())

@@ -11,7 +11,7 @@ use livret_shared::keys::MemberKey;
 use livret_shared::protocol::{Rejection, ServerMsg};
 
 use super::invitations::mailer_for_owner;
-use super::rejected;
+use super::{rejected, unavailable};
 use crate::clock::now_ms;
 use crate::hub::Relay;
 use crate::mail;
@@ -81,7 +81,7 @@ fn reminder_mail(to: &str, public_url: &str, jury: Date, days_left: i64) -> Outg
 
 /// Sets (or, with no date, cancels) a dossier's reminders; owners only. Answers with when
 /// the queued reminders will go.
-pub async fn set(
+pub fn set(
     relay: &Relay,
     me: &MemberKey,
     dossier: DossierId,
@@ -123,13 +123,9 @@ pub async fn set(
         Some((_, at)) if *at == now => Some(mails.remove(0)),
         _ => None,
     };
-    let store = relay.store.clone();
     let mut due: Vec<i64> = mails.iter().map(|(_, at)| *at).collect();
-    let stored =
-        tokio::task::spawn_blocking(move || store.set_reminders(&dossier, &mails, at_once, DAY_MS))
-            .await;
-    match stored {
-        Ok(Ok(queued_now)) => {
+    match relay.store.set_reminders(&dossier, &mails, at_once, DAY_MS) {
+        Ok(queued_now) => {
             if queued_now {
                 due.insert(0, now);
             }
@@ -137,7 +133,7 @@ pub async fn set(
             tracing::info!(count = due.len(), "reminders scheduled");
             vec![ServerMsg::Reminders { dossier, due }]
         }
-        _ => rejected(relay, Rejection::Malformed, "relais indisponible"),
+        Err(_) => unavailable(relay),
     }
 }
 

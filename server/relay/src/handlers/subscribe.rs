@@ -9,7 +9,7 @@ use livret_shared::keys::MemberKey;
 use livret_shared::membership::{Op, SignedEntry};
 use livret_shared::protocol::{Rejection, ServerMsg};
 
-use super::{Caller, fold_log, rejected};
+use super::{Caller, fold_log, off_runtime, rejected, unavailable};
 use crate::hub::Relay;
 use crate::store::{Store, StoreError};
 
@@ -21,8 +21,10 @@ pub(crate) async fn subscribe(
     let relay = caller.relay;
     let me = caller.me;
     let connection = caller.connection;
-    let store = relay.store.clone();
-    let log = store.membership_log(&dossier).unwrap_or_default();
+    let membership_log = move |relay: &Relay| relay.store.membership_log(&dossier);
+    let Some(Ok(log)) = off_runtime(relay, membership_log).await else {
+        return unavailable(relay);
+    };
     let Some(membership) = fold_log(&log) else {
         return rejected(relay, Rejection::UnknownDossier, "dossier inconnu");
     };
@@ -36,7 +38,10 @@ pub(crate) async fn subscribe(
     // the followers before this one joined: check again now that it follows (a removal
     // committed later prunes it). The log read here is also the one sent back, so the
     // catch-up matches it.
-    let log = store.membership_log(&dossier).unwrap_or_default();
+    let Some(Ok(log)) = off_runtime(relay, membership_log).await else {
+        relay.unsubscribe(&dossier, connection);
+        return unavailable(relay);
+    };
     let still_member = fold_log(&log).is_some_and(|m| m.role_of(&me).is_some());
     if !still_member {
         relay.unsubscribe(&dossier, connection);
@@ -46,13 +51,14 @@ pub(crate) async fn subscribe(
     // what a client accepts.
     let since: BTreeMap<MemberKey, u64> = since.into_iter().collect();
     let Ok(_turn) = relay.catch_ups.acquire().await else {
-        return rejected(relay, Rejection::Malformed, "relais indisponible");
+        return unavailable(relay);
     };
-    let read =
-        tokio::task::spawn_blocking(move || catch_up(store.as_ref(), dossier, log, since)).await;
-    match read {
-        Ok(Ok(frames)) => frames,
-        _ => rejected(relay, Rejection::Malformed, "relais indisponible"),
+    let read = off_runtime(relay, move |relay| {
+        catch_up(relay.store.as_ref(), dossier, log, since)
+    });
+    match read.await {
+        Some(Ok(frames)) => frames,
+        _ => unavailable(relay),
     }
 }
 

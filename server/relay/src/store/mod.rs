@@ -29,6 +29,25 @@ pub enum StoreError {
     NotUploader,
     #[error("base de données d'une version plus récente de Livret (schéma {found}, connu {known})")]
     Newer { found: i64, known: i64 },
+    #[error("tâche de la base de données interrompue : {0}")]
+    Task(String),
+}
+
+/// Store calls block (a lock, the disk, a network database's round trip): made on a thread
+/// that drives async tasks they would stall every connection it serves, and a blocking
+/// database client refuses to run there at all. So the relay calls the store on the
+/// blocking pool or the appender's thread only, and debug builds (every test) check it at
+/// each call.
+pub(crate) fn assert_off_async_runtime() {
+    #[cfg(debug_assertions)]
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        // `block_on` refuses to start on a thread that drives async tasks, and only there.
+        let on_async_thread = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {});
+        }))
+        .is_err();
+        assert!(!on_async_thread, "store called on the async runtime");
+    }
 }
 
 /// How much of an evidence file the relay holds.

@@ -65,6 +65,16 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        super::assert_off_async_runtime();
+        self.read.lock().expect("store lock")
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        super::assert_off_async_runtime();
+        self.write.lock().expect("store lock")
+    }
+
     /// Where a catch-up after `since` starts: the earliest arrival among each writer's
     /// envelopes past what the client has (all of a writer it does not name). `None`: there
     /// is nothing new. A device coming back after a while reads its tail, not the dossier's
@@ -74,7 +84,7 @@ impl SqliteStore {
         dossier: &DossierId,
         since: &BTreeMap<MemberKey, u64>,
     ) -> Result<Option<i64>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         let writers: Vec<Vec<u8>> = conn
             .prepare_cached("SELECT DISTINCT writer FROM counters WHERE dossier = ?1")?
             .query_map(params![&dossier.0[..]], |r| r.get(0))?
@@ -333,7 +343,7 @@ impl DossierStore for SqliteStore {
         entry: &[u8],
         members: &[MemberKey],
     ) -> Result<(), StoreError> {
-        let mut conn = self.write.lock().expect("store lock");
+        let mut conn = self.writer();
         let tx = conn.transaction()?;
         let inserted = tx.execute(
             "INSERT OR IGNORE INTO dossiers (id) VALUES (?1)",
@@ -358,7 +368,7 @@ impl DossierStore for SqliteStore {
         entry: &[u8],
         members: &[MemberKey],
     ) -> Result<(), StoreError> {
-        let mut conn = self.write.lock().expect("store lock");
+        let mut conn = self.writer();
         let tx = conn.transaction()?;
         tx.execute(
             "INSERT INTO membership (dossier, seq, entry) VALUES (?1, ?2, ?3)",
@@ -370,7 +380,7 @@ impl DossierStore for SqliteStore {
     }
 
     fn membership_log(&self, dossier: &DossierId) -> Result<Vec<Vec<u8>>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         let mut stmt =
             conn.prepare_cached("SELECT entry FROM membership WHERE dossier = ?1 ORDER BY seq")?;
         let rows = stmt.query_map(params![&dossier.0[..]], |r| r.get::<_, Vec<u8>>(0))?;
@@ -378,7 +388,7 @@ impl DossierStore for SqliteStore {
     }
 
     fn dossiers_of(&self, member: &MemberKey) -> Result<Vec<DossierId>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         let mut stmt =
             conn.prepare_cached("SELECT dossier FROM members WHERE member = ?1 ORDER BY dossier")?;
         let rows = stmt.query_map(params![&member[..]], |r| r.get::<_, Vec<u8>>(0))?;
@@ -394,7 +404,7 @@ impl DossierStore for SqliteStore {
 
 impl EnvelopeStore for SqliteStore {
     fn last_counter(&self, dossier: &DossierId, writer: &MemberKey) -> Result<u64, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         // Kept apart from the envelopes, which snapshots prune and the purge deletes.
         let last: Option<i64> = conn
             .prepare_cached("SELECT MAX(last) FROM counters WHERE dossier = ?1 AND writer = ?2")?
@@ -408,7 +418,7 @@ impl EnvelopeStore for SqliteStore {
         writer: &MemberKey,
         counter: u64,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         Ok(conn
             .prepare_cached(
                 "SELECT body FROM envelopes WHERE dossier = ?1 AND writer = ?2 AND counter = ?3",
@@ -420,7 +430,7 @@ impl EnvelopeStore for SqliteStore {
     }
 
     fn append_envelopes(&self, batch: &[NewEnvelope]) -> Result<(), StoreError> {
-        let mut conn = self.write.lock().expect("store lock");
+        let mut conn = self.writer();
         let tx = conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
@@ -467,7 +477,7 @@ impl EnvelopeStore for SqliteStore {
         };
         let mut after = first - 1;
         loop {
-            let conn = self.read.lock().expect("store lock");
+            let conn = self.reader();
             let mut stmt = conn.prepare_cached(
                 "SELECT arrival, writer, counter, body, pruned_at IS NOT NULL FROM envelopes
                  WHERE dossier = ?1 AND arrival > ?2 ORDER BY arrival LIMIT ?3",
@@ -501,7 +511,7 @@ impl EnvelopeStore for SqliteStore {
     }
 
     fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<MemberKey, u64>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT writer, last FROM counters WHERE dossier = ?1 AND channel = 0",
         )?;
@@ -521,7 +531,7 @@ impl EnvelopeStore for SqliteStore {
 
 impl SnapshotStore for SqliteStore {
     fn active_snapshot(&self, dossier: &DossierId) -> Result<Option<StoredSnapshot>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         Ok(conn
             .prepare_cached(
                 "SELECT id, body, covers FROM snapshots WHERE dossier = ?1 AND active = 1",
@@ -547,7 +557,7 @@ impl SnapshotStore for SqliteStore {
         snapshot: &StoredSnapshot,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut conn = self.write.lock().expect("store lock");
+        let mut conn = self.writer();
         let tx = conn.transaction()?;
         tx.execute(
             "UPDATE snapshots SET active = 0 WHERE dossier = ?1",
@@ -573,7 +583,7 @@ impl SnapshotStore for SqliteStore {
     }
 
     fn purge(&self, before: i64) -> Result<usize, StoreError> {
-        let conn = self.write.lock().expect("store lock");
+        let conn = self.writer();
         Ok(conn.execute(
             "DELETE FROM envelopes WHERE pruned_at IS NOT NULL AND pruned_at < ?1",
             params![before],
@@ -589,7 +599,7 @@ impl JuryKeyStore for SqliteStore {
         key_id: &[u8; 16],
         grants: &[(MemberKey, Vec<u8>)],
     ) -> Result<bool, StoreError> {
-        let mut conn = self.write.lock().expect("store lock");
+        let mut conn = self.writer();
         let tx = conn.transaction()?;
         tx.execute(
             "INSERT OR IGNORE INTO jury_keys (dossier, epoch, key_id) VALUES (?1, ?2, ?3)",
@@ -622,7 +632,7 @@ impl JuryKeyStore for SqliteStore {
         epoch: u32,
         recipient: &MemberKey,
     ) -> Result<JuryKeys, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         let key_id = conn
             .prepare_cached("SELECT key_id FROM jury_keys WHERE dossier = ?1 AND epoch = ?2")?
             .query_row(params![&dossier.0[..], epoch], |r| r.get::<_, Vec<u8>>(0))
@@ -676,7 +686,7 @@ impl EvidenceStore for SqliteStore {
         bytes: &[u8],
         last: bool,
     ) -> Result<PieceState, StoreError> {
-        let mut conn = self.write.lock().expect("store lock");
+        let mut conn = self.writer();
         let tx = conn.transaction()?;
         let (stored, complete, uploader): (u32, bool, Option<Vec<u8>>) = tx
             .query_row(
@@ -736,7 +746,7 @@ impl EvidenceStore for SqliteStore {
         blob: &BlobId,
         index: u32,
     ) -> Result<Option<(Vec<u8>, bool)>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         let state: Option<(u32, bool)> = conn
             .query_row(
                 "SELECT stored, complete FROM blobs WHERE dossier = ?1 AND blob = ?2",
@@ -765,7 +775,7 @@ impl InvitationStore for SqliteStore {
         mail: &OutgoingMail,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut conn = self.write.lock().expect("store lock");
+        let mut conn = self.writer();
         let tx = conn.transaction()?;
         tx.execute(
             "INSERT INTO invitations (id, token_hash, dossier, role, inviter, expires, answer)
@@ -785,7 +795,7 @@ impl InvitationStore for SqliteStore {
     }
 
     fn invitation_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Invitation>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, token_hash, dossier, role, inviter, expires, answer
              FROM invitations WHERE token_hash = ?1",
@@ -797,7 +807,7 @@ impl InvitationStore for SqliteStore {
     }
 
     fn answer_invitation(&self, id: &[u8; 16], identity: &str) -> Result<bool, StoreError> {
-        let conn = self.write.lock().expect("store lock");
+        let conn = self.writer();
         conn.execute(
             "UPDATE invitations SET answer = ?2 WHERE id = ?1 AND answer IS NULL",
             params![&id[..], identity],
@@ -814,7 +824,7 @@ impl InvitationStore for SqliteStore {
     }
 
     fn answered_invitations(&self, dossier: &DossierId) -> Result<Vec<Invitation>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, token_hash, dossier, role, inviter, expires, answer
              FROM invitations WHERE dossier = ?1 AND answer IS NOT NULL ORDER BY expires, id",
@@ -830,7 +840,7 @@ impl InvitationStore for SqliteStore {
 
 impl MailQueue for SqliteStore {
     fn due_mail(&self, now: i64, limit: usize) -> Result<Vec<QueuedMail>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, recipient, subject, body, attempts FROM mail_queue
              WHERE next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2",
@@ -850,12 +860,12 @@ impl MailQueue for SqliteStore {
     }
 
     fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         Ok(conn.query_row("SELECT MIN(next_attempt) FROM mail_queue", [], |r| r.get(0))?)
     }
 
     fn mail_sent(&self, id: i64) -> Result<(), StoreError> {
-        let mut conn = self.write.lock().expect("store lock");
+        let mut conn = self.writer();
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM mail_queue WHERE id = ?1", params![id])?;
         tx.execute("DELETE FROM reminders WHERE mail = ?1", params![id])?;
@@ -881,7 +891,7 @@ impl MailQueue for SqliteStore {
         at_once: Option<(OutgoingMail, i64)>,
         quiet_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.write.lock().expect("store lock");
+        let mut conn = self.writer();
         let tx = conn.transaction()?;
         tx.execute(
             "DELETE FROM mail_queue WHERE id IN (SELECT mail FROM reminders WHERE dossier = ?1)",
@@ -927,7 +937,7 @@ impl MailQueue for SqliteStore {
     }
 
     fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError> {
-        let conn = self.write.lock().expect("store lock");
+        let conn = self.writer();
         conn.execute(
             "UPDATE mail_queue SET attempts = ?2, next_attempt = ?3 WHERE id = ?1",
             params![id, attempts, next_attempt],
@@ -936,7 +946,7 @@ impl MailQueue for SqliteStore {
     }
 
     fn mail_abandoned(&self, id: i64) -> Result<(), StoreError> {
-        let mut conn = self.write.lock().expect("store lock");
+        let mut conn = self.writer();
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM mail_queue WHERE id = ?1", params![id])?;
         tx.execute("DELETE FROM reminders WHERE mail = ?1", params![id])?;
@@ -989,7 +999,7 @@ fn invitation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Invitation>>
 impl SqliteStore {
     /// When a reminder sent at once for this dossier last went out (milliseconds), if ever.
     fn reminder_at_once(&self, dossier: &DossierId) -> Result<Option<i64>, StoreError> {
-        let conn = self.read.lock().expect("store lock");
+        let conn = self.reader();
         Ok(conn
             .query_row(
                 "SELECT at FROM reminders_at_once WHERE dossier = ?1",
