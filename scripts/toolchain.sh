@@ -18,7 +18,9 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-packages=(chromium chromium-driver poppler-utils python3-aiosmtpd)
+# PostgreSQL: the Postgres store's tests start throwaway servers of their own (as the
+# `postgres` user the package creates; the package's own cluster is not used).
+packages=(chromium chromium-driver poppler-utils python3-aiosmtpd postgresql)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     packages+=(rustc-web cargo-web rust-web-src lld-19)

@@ -24,7 +24,11 @@ pub mod pdf_reader;
 pub mod router;
 pub mod server;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use hub::{PRUNE_GRACE_SECONDS, Relay};
 pub use metrics::Metrics;
-pub use server::{AppAssets, MailSettings, Running, ServerConfig, StartError, start};
+pub use server::{
+    AppAssets, MailSettings, Running, ServerConfig, StartError, StoreLocation, start,
+};

@@ -3,8 +3,10 @@
 //! and metadata only. One trait per concern, gathered by [`Store`]; SQLite (`sqlite.rs`,
 //! numbered migrations) behind them, and another backend can sit behind the same traits.
 
+mod postgres;
 mod sqlite;
 
+pub use self::postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use std::collections::BTreeMap;
@@ -19,6 +21,14 @@ use livret_shared::membership::Role;
 pub enum StoreError {
     #[error("base de données : {0}")]
     Sqlite(#[from] rusqlite::Error),
+    // `::postgres`: the crate, not the `postgres` module beside `sqlite`.
+    #[error("base de données : {0}")]
+    Postgres(#[from] ::postgres::Error),
+    #[error(
+        "un autre relais utilise déjà cette base de données (plusieurs relais sur une même \
+         base ne sont pas encore pris en charge)"
+    )]
+    AnotherNode,
     #[error("le dossier existe déjà")]
     Exists,
     #[error("morceau hors ordre (attendu {expected})")]
@@ -284,3 +294,48 @@ pub trait Store:
     + 'static
 {
 }
+
+// Encodings both backends store the same way, so a database moved from one to the other
+// (or read by an operator) holds the same bytes.
+
+pub(crate) fn role_code(role: Role) -> i64 {
+    match role {
+        Role::Owner => 0,
+        Role::Advisor => 1,
+        Role::Juror => 2,
+    }
+}
+
+pub(crate) fn role_from(code: i64) -> Option<Role> {
+    match code {
+        0 => Some(Role::Owner),
+        1 => Some(Role::Advisor),
+        2 => Some(Role::Juror),
+        _ => None,
+    }
+}
+
+/// A snapshot's covers: each writer, then its counter big-endian.
+pub(crate) fn encode_covers(covers: &BTreeMap<MemberKey, u64>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(covers.len() * 40);
+    for (w, c) in covers {
+        out.extend_from_slice(w);
+        out.extend_from_slice(&c.to_be_bytes());
+    }
+    out
+}
+
+pub(crate) fn decode_covers(bytes: &[u8]) -> BTreeMap<MemberKey, u64> {
+    bytes
+        .chunks_exact(40)
+        .map(|c| {
+            (
+                c[..32].try_into().unwrap(),
+                u64::from_be_bytes(c[32..].try_into().unwrap()),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod conformance;

@@ -10,7 +10,6 @@ use livret_shared::envelope::{Channel, DossierId};
 use livret_shared::evidence::BlobId;
 use livret_shared::jury::JuryGrant;
 use livret_shared::keys::MemberKey;
-use livret_shared::membership::Role;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::*;
@@ -18,44 +17,6 @@ use super::*;
 /// Rows and bytes of envelopes read under the read lock at once (see `envelopes_since`).
 const PAGE_ROWS: i64 = 1024;
 const PAGE_BYTES: usize = 4 * 1024 * 1024;
-
-fn role_code(role: Role) -> i64 {
-    match role {
-        Role::Owner => 0,
-        Role::Advisor => 1,
-        Role::Juror => 2,
-    }
-}
-
-fn role_from(code: i64) -> Option<Role> {
-    match code {
-        0 => Some(Role::Owner),
-        1 => Some(Role::Advisor),
-        2 => Some(Role::Juror),
-        _ => None,
-    }
-}
-
-fn encode_covers(covers: &BTreeMap<MemberKey, u64>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(covers.len() * 40);
-    for (w, c) in covers {
-        out.extend_from_slice(w);
-        out.extend_from_slice(&c.to_be_bytes());
-    }
-    out
-}
-
-fn decode_covers(bytes: &[u8]) -> BTreeMap<MemberKey, u64> {
-    bytes
-        .chunks_exact(40)
-        .map(|c| {
-            (
-                c[..32].try_into().unwrap(),
-                u64::from_be_bytes(c[32..].try_into().unwrap()),
-            )
-        })
-        .collect()
-}
 
 pub struct SqliteStore {
     /// Writes go through one connection (the appender is single-threaded anyway).
@@ -996,110 +957,8 @@ fn invitation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Invitation>>
 }
 
 #[cfg(test)]
-impl SqliteStore {
-    /// When a reminder sent at once for this dossier last went out (milliseconds), if ever.
-    fn reminder_at_once(&self, dossier: &DossierId) -> Result<Option<i64>, StoreError> {
-        let conn = self.reader();
-        Ok(conn
-            .query_row(
-                "SELECT at FROM reminders_at_once WHERE dossier = ?1",
-                params![&dossier.0[..]],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
-
-    fn mail(to: &str) -> OutgoingMail {
-        OutgoingMail {
-            to: to.into(),
-            subject: "Rappel".into(),
-            body: "…".into(),
-        }
-    }
-
-    fn queued(store: &SqliteStore) -> Vec<(String, i64)> {
-        store
-            .due_mail(i64::MAX, 100)
-            .unwrap()
-            .into_iter()
-            .map(|q| (q.mail.to, q.id))
-            .collect()
-    }
-
-    const DAY: i64 = 24 * 3600 * 1000;
-
-    #[test]
-    fn reminders_are_replaced_and_cancelled_per_dossier_and_nothing_else_is_touched() {
-        let dir = std::env::temp_dir().join(format!("livret-store-rappels-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = SqliteStore::open(&dir.join("relay.sqlite3")).unwrap();
-        let (a, b) = (DossierId([1; 16]), DossierId([2; 16]));
-        store
-            .set_reminders(&a, &[(mail("a-30"), 10), (mail("a-7"), 20)], None, DAY)
-            .unwrap();
-        store
-            .set_reminders(&b, &[(mail("b-7"), 15)], None, DAY)
-            .unwrap();
-        // Another kind of mail (an invitation's), queued the usual way.
-        insert_mail(&store.write.lock().unwrap(), &mail("invitation"), 5).unwrap();
-        let names =
-            |s: &SqliteStore| -> Vec<String> { queued(s).into_iter().map(|(n, _)| n).collect() };
-        assert_eq!(names(&store), ["invitation", "a-30", "b-7", "a-7"]);
-
-        // A new date for a: its two reminders give way to one; b's and the invitation stay.
-        store
-            .set_reminders(&a, &[(mail("a-1"), 30)], None, DAY)
-            .unwrap();
-        assert_eq!(names(&store), ["invitation", "b-7", "a-1"]);
-        // Cancelled: a has none left.
-        store.set_reminders(&a, &[], None, DAY).unwrap();
-        assert_eq!(names(&store), ["invitation", "b-7"]);
-        // A reminder sent leaves no link behind: replacing b's after it removes nothing else.
-        let (_, b_id) = queued(&store)[1].clone();
-        store.mail_sent(b_id).unwrap();
-        store
-            .set_reminders(&b, &[(mail("b-1"), 40)], None, DAY)
-            .unwrap();
-        assert_eq!(names(&store), ["invitation", "b-1"]);
-        // A reminder at once, replaced before it went out (a corrected address): the new
-        // one is queued, the first never counted as sent.
-        assert!(
-            store
-                .set_reminders(&a, &[], Some((mail("a-now"), 50)), DAY)
-                .unwrap()
-        );
-        assert!(
-            store
-                .set_reminders(&a, &[], Some((mail("a-fixed"), 60)), DAY)
-                .unwrap()
-        );
-        assert_eq!(names(&store), ["invitation", "b-1", "a-fixed"]);
-        assert_eq!(store.reminder_at_once(&a).unwrap(), None);
-        // Once it went out, another at once within the quiet time is not queued (the
-        // scheduled ones are), and b is not concerned.
-        let (_, sent) = queued(&store)[2].clone();
-        store.mail_sent(sent).unwrap();
-        let went = store
-            .reminder_at_once(&a)
-            .unwrap()
-            .expect("recorded when sent");
-        let again = Some((mail("a-again"), went + 1));
-        assert!(
-            !store
-                .set_reminders(&a, &[(mail("a-1"), went + 5)], again, DAY)
-                .unwrap()
-        );
-        assert_eq!(names(&store), ["invitation", "b-1", "a-1"]);
-        assert_eq!(store.reminder_at_once(&b).unwrap(), None);
-        drop(store);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
 
     fn fresh(label: &str) -> (std::path::PathBuf, SqliteStore) {
         let dir = std::env::temp_dir().join(format!("livret-store-{label}-{}", std::process::id()));
@@ -1107,50 +966,6 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let store = SqliteStore::open(&dir.join("relay.sqlite3")).unwrap();
         (dir, store)
-    }
-
-    /// The first key id of an epoch is the epoch's; another is refused and grants nothing;
-    /// a juror's first grant stays; each juror gets only their own grants, every epoch.
-    #[test]
-    fn the_first_jury_key_of_an_epoch_wins_and_grants_go_to_their_juror() {
-        let (dir, store) = fresh("jury");
-        let d = DossierId([3; 16]);
-        let (a, b, c) = (MemberKey([1; 32]), MemberKey([2; 32]), MemberKey([3; 32]));
-        assert!(
-            store
-                .put_jury_grants(&d, 1, &[9; 16], &[(a, vec![1]), (b, vec![2])])
-                .unwrap()
-        );
-        assert!(
-            !store
-                .put_jury_grants(&d, 1, &[8; 16], &[(c, vec![3])])
-                .unwrap()
-        );
-        assert!(
-            store
-                .put_jury_grants(&d, 1, &[9; 16], &[(b, vec![22]), (c, vec![3])])
-                .unwrap()
-        );
-        assert!(
-            store
-                .put_jury_grants(&d, 2, &[7; 16], &[(b, vec![4])])
-                .unwrap()
-        );
-        let keys = store.jury_grants(&d, 1, &b).unwrap();
-        assert_eq!(keys.key_id, Some([9; 16]));
-        let mut granted = keys.granted.clone();
-        granted.sort();
-        assert_eq!(granted, vec![a, b, c]);
-        let mine: Vec<(u32, [u8; 16], Vec<u8>)> = keys
-            .mine
-            .into_iter()
-            .map(|g| (g.epoch, g.key_id, g.wrapped))
-            .collect();
-        assert_eq!(mine, vec![(1, [9; 16], vec![2]), (2, [7; 16], vec![4])]);
-        let none = store.jury_grants(&DossierId([4; 16]), 1, &a).unwrap();
-        assert!(none.key_id.is_none() && none.granted.is_empty() && none.mine.is_empty());
-        drop(store);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A database made before envelopes recorded their channel opens, its envelopes on the
@@ -1212,58 +1027,6 @@ mod tests {
             .unwrap();
         let left = store.envelopes_since(&d, &BTreeMap::new(), false).unwrap();
         assert_eq!(left, vec![vec![3]], "the juror's envelope is never pruned");
-        drop(store);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    fn envelope(
-        dossier: DossierId,
-        writer: MemberKey,
-        counter: u64,
-        channel: Channel,
-    ) -> NewEnvelope {
-        NewEnvelope {
-            dossier,
-            writer,
-            counter,
-            channel,
-            bytes: counter.to_be_bytes().to_vec(),
-        }
-    }
-
-    /// A snapshot prunes, the purge deletes, the relay restarts: each writer's last counter
-    /// is still known (a quiet writer's next counter is not a gap, its counter 1 not new),
-    /// and the next snapshot must still cover it.
-    #[test]
-    fn purged_envelopes_leave_their_writers_counters_behind() {
-        let (dir, store) = fresh("compteurs");
-        let d = DossierId([7; 16]);
-        let (owner, juror) = (MemberKey([1; 32]), MemberKey([2; 32]));
-        let batch: Vec<NewEnvelope> = (1..=3)
-            .map(|c| envelope(d, owner, c, Channel::Dossier))
-            .chain((1..=2).map(|c| envelope(d, juror, c, Channel::Review)))
-            .collect();
-        store.append_envelopes(&batch).unwrap();
-        store
-            .put_snapshot(
-                &d,
-                &StoredSnapshot {
-                    id: [1; 32],
-                    bytes: vec![9],
-                    covers: BTreeMap::from([(owner, 3)]),
-                },
-                100,
-            )
-            .unwrap();
-        assert_eq!(store.purge(i64::MAX).unwrap(), 3);
-        drop(store);
-        let store = SqliteStore::open(&dir.join("relay.sqlite3")).unwrap();
-        assert_eq!(store.last_counter(&d, &owner).unwrap(), 3);
-        assert_eq!(store.last_counter(&d, &juror).unwrap(), 2);
-        assert_eq!(
-            store.last_counters(&d).unwrap(),
-            BTreeMap::from([(owner, 3)])
-        );
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -1354,69 +1117,14 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// A long history is read page by page, whole and in arrival order.
+    /// A file stored before uploaders were recorded (migration 3) goes to the next device
+    /// that adds a piece to it, and then to it only. What every store does with evidence is
+    /// in `conformance.rs`.
     #[test]
-    fn a_long_history_is_read_whole_across_pages() {
-        let (dir, store) = fresh("pages");
-        let d = DossierId([9; 16]);
-        let (a, b) = (MemberKey([1; 32]), MemberKey([2; 32]));
-        let n = 3 * PAGE_ROWS as u64 + 17;
-        let batch: Vec<NewEnvelope> = (1..=n)
-            .flat_map(|c| {
-                [
-                    envelope(d, a, c, Channel::Dossier),
-                    envelope(d, b, c, Channel::Dossier),
-                ]
-            })
-            .collect();
-        store.append_envelopes(&batch).unwrap();
-        let all = store.envelopes_since(&d, &BTreeMap::new(), true).unwrap();
-        let expected: Vec<Vec<u8>> = batch.iter().map(|e| e.bytes.clone()).collect();
-        assert_eq!(all, expected);
-        let tail = store
-            .envelopes_since(&d, &BTreeMap::from([(a, n - 2), (b, n)]), true)
-            .unwrap();
-        assert_eq!(
-            tail,
-            vec![(n - 1).to_be_bytes().to_vec(), n.to_be_bytes().to_vec()]
-        );
-        drop(store);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    /// An evidence file takes pieces from the device that stored its first one only; one
-    /// stored before uploaders were recorded goes to the next device that adds a piece.
-    #[test]
-    fn an_evidence_file_takes_pieces_from_its_first_uploader_only() {
+    fn an_evidence_file_from_before_uploaders_goes_to_the_next_one() {
         let (dir, store) = fresh("pieces");
         let d = DossierId([4; 16]);
         let (candidate, advisor) = (MemberKey([1; 32]), MemberKey([2; 32]));
-        let file = BlobId([1; 16]);
-        let state = store
-            .put_piece(&d, &file, &candidate, 0, b"un", false)
-            .unwrap();
-        assert_eq!(state.stored, 1);
-        assert!(matches!(
-            store.put_piece(&d, &file, &advisor, 1, b"garbage", true),
-            Err(StoreError::NotUploader)
-        ));
-        assert!(matches!(
-            store.put_piece(&d, &file, &advisor, 0, b"garbage", false),
-            Err(StoreError::NotUploader)
-        ));
-        let state = store
-            .put_piece(&d, &file, &candidate, 1, b"deux", true)
-            .unwrap();
-        assert!(state.complete);
-        assert_eq!(
-            store.get_piece(&d, &file, 1).unwrap(),
-            Some((b"deux".to_vec(), true))
-        );
-        // Each member uploads their own files.
-        let theirs = BlobId([2; 16]);
-        store
-            .put_piece(&d, &theirs, &advisor, 0, b"a", false)
-            .unwrap();
         // A file begun before the migration: no uploader; the next piece's device has it.
         let legacy = BlobId([3; 16]);
         store

@@ -1,0 +1,507 @@
+//! What every store must do, checked the same way on each backend: SQLite on a temporary
+//! file, PostgreSQL on a throwaway server (`crate::testing`). A check gets `open`, which
+//! opens the same fresh database each time it is called (the first call finds it empty), so
+//! "after a restart" is a second call.
+
+use std::collections::BTreeMap;
+
+use livret_shared::envelope::{Channel, DossierId};
+use livret_shared::evidence::BlobId;
+use livret_shared::keys::MemberKey;
+use livret_shared::membership::Role;
+
+use super::*;
+
+/// Opens the check's database (the same one at each call).
+type Opener = Box<dyn Fn() -> Box<dyn Store>>;
+type Open<'a> = &'a dyn Fn() -> Box<dyn Store>;
+type Check = fn(Open);
+
+/// Every check, by name (a failure names the check and the backend).
+const CHECKS: &[(&str, Check)] = &[
+    ("dossiers and their members", dossiers_and_their_members),
+    (
+        "a batch is all stored or none",
+        a_batch_is_all_stored_or_none,
+    ),
+    (
+        "a long history is read whole across pages",
+        a_long_history_is_read_whole,
+    ),
+    (
+        "snapshots prune the dossier channel only",
+        snapshots_prune_the_dossier_channel_only,
+    ),
+    (
+        "purged envelopes leave their counters",
+        purged_envelopes_leave_their_counters,
+    ),
+    (
+        "the first jury key of an epoch wins",
+        the_first_jury_key_of_an_epoch_wins,
+    ),
+    (
+        "evidence from its first uploader only",
+        evidence_from_its_first_uploader_only,
+    ),
+    (
+        "invitations: the first answer holds",
+        invitations_first_answer_holds,
+    ),
+    (
+        "reminders replaced per dossier",
+        reminders_replaced_per_dossier,
+    ),
+    (
+        "mail that fails is retried then given up",
+        mail_retried_then_given_up,
+    ),
+];
+
+/// Runs every check on a database `fresh(name)` makes for it; `fresh` returns the opener.
+fn run_all(backend: &str, fresh: &dyn Fn(&str) -> Opener) {
+    for (name, check) in CHECKS {
+        let open = fresh(name);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&*open)));
+        if let Err(panic) = outcome {
+            eprintln!("{backend}: « {name} » failed");
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
+fn envelope(dossier: DossierId, writer: MemberKey, counter: u64, channel: Channel) -> NewEnvelope {
+    NewEnvelope {
+        dossier,
+        writer,
+        counter,
+        channel,
+        bytes: counter.to_be_bytes().to_vec(),
+    }
+}
+
+fn mail(to: &str) -> OutgoingMail {
+    OutgoingMail {
+        to: to.into(),
+        subject: "Rappel".into(),
+        body: "…".into(),
+    }
+}
+
+fn dossiers_and_their_members(open: Open) {
+    let store = open();
+    let (d, e) = (DossierId([1; 16]), DossierId([2; 16]));
+    let (owner, advisor) = (MemberKey([1; 32]), MemberKey([2; 32]));
+    store.create_dossier(&d, b"genesis", &[owner]).unwrap();
+    assert!(matches!(
+        store.create_dossier(&d, b"again", &[advisor]),
+        Err(StoreError::Exists)
+    ));
+    store.create_dossier(&e, b"other", &[advisor]).unwrap();
+    store
+        .append_membership(&d, 1, b"advisor in", &[owner, advisor])
+        .unwrap();
+    assert_eq!(
+        store.membership_log(&d).unwrap(),
+        vec![b"genesis".to_vec(), b"advisor in".to_vec()]
+    );
+    let mut theirs = store.dossiers_of(&advisor).unwrap();
+    theirs.sort();
+    assert_eq!(theirs, vec![d, e]);
+    // Removed: no longer listed.
+    store
+        .append_membership(&d, 2, b"advisor out", &[owner])
+        .unwrap();
+    assert_eq!(store.dossiers_of(&advisor).unwrap(), vec![e]);
+    assert!(
+        store
+            .membership_log(&DossierId([3; 16]))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn a_batch_is_all_stored_or_none(open: Open) {
+    let store = open();
+    let d = DossierId([1; 16]);
+    let w = MemberKey([1; 32]);
+    store
+        .append_envelopes(&[envelope(d, w, 1, Channel::Dossier)])
+        .unwrap();
+    // The second envelope repeats a stored (dossier, writer, counter): nothing of the batch.
+    let batch = [
+        envelope(d, w, 2, Channel::Dossier),
+        envelope(d, w, 1, Channel::Dossier),
+    ];
+    assert!(store.append_envelopes(&batch).is_err());
+    assert_eq!(store.last_counter(&d, &w).unwrap(), 1);
+    assert_eq!(store.envelope_at(&d, &w, 2).unwrap(), None);
+    assert_eq!(
+        store.envelope_at(&d, &w, 1).unwrap(),
+        Some(1u64.to_be_bytes().to_vec())
+    );
+    assert_eq!(
+        store.envelopes_since(&d, &BTreeMap::new(), false).unwrap(),
+        vec![1u64.to_be_bytes().to_vec()]
+    );
+}
+
+fn a_long_history_is_read_whole(open: Open) {
+    let store = open();
+    let d = DossierId([9; 16]);
+    let (a, b) = (MemberKey([1; 32]), MemberKey([2; 32]));
+    // Past several of any backend's pages (SQLite reads 1,024 rows at a time).
+    let n = 3 * 1024 + 17;
+    let batch: Vec<NewEnvelope> = (1..=n)
+        .flat_map(|c| {
+            [
+                envelope(d, a, c, Channel::Dossier),
+                envelope(d, b, c, Channel::Dossier),
+            ]
+        })
+        .collect();
+    // In two batches, as two commits would come.
+    let (first, second) = batch.split_at(batch.len() / 2);
+    store.append_envelopes(first).unwrap();
+    store.append_envelopes(second).unwrap();
+    let all = store.envelopes_since(&d, &BTreeMap::new(), true).unwrap();
+    let expected: Vec<Vec<u8>> = batch.iter().map(|e| e.bytes.clone()).collect();
+    assert_eq!(all, expected);
+    let tail = store
+        .envelopes_since(&d, &BTreeMap::from([(a, n - 2), (b, n)]), true)
+        .unwrap();
+    assert_eq!(
+        tail,
+        vec![(n - 1).to_be_bytes().to_vec(), n.to_be_bytes().to_vec()]
+    );
+    assert_eq!(
+        store.last_counters(&d).unwrap(),
+        BTreeMap::from([(a, n), (b, n)])
+    );
+}
+
+fn snapshots_prune_the_dossier_channel_only(open: Open) {
+    let store = open();
+    let d = DossierId([5; 16]);
+    let (owner, juror) = (MemberKey([1; 32]), MemberKey([6; 32]));
+    store
+        .append_envelopes(&[
+            envelope(d, owner, 1, Channel::Dossier),
+            envelope(d, owner, 2, Channel::Dossier),
+            envelope(d, juror, 1, Channel::Review),
+        ])
+        .unwrap();
+    assert_eq!(
+        store.last_counters(&d).unwrap(),
+        BTreeMap::from([(owner, 2)]),
+        "the dossier channel's writers only"
+    );
+    assert!(store.active_snapshot(&d).unwrap().is_none());
+    let snapshot = StoredSnapshot {
+        id: [1; 32],
+        bytes: vec![9],
+        covers: BTreeMap::from([(owner, 2), (juror, 1)]),
+    };
+    store.put_snapshot(&d, &snapshot, 100).unwrap();
+    let active = store.active_snapshot(&d).unwrap().expect("active");
+    assert_eq!(
+        (active.id, active.bytes, active.covers),
+        ([1; 32], vec![9], snapshot.covers.clone())
+    );
+    let left = store.envelopes_since(&d, &BTreeMap::new(), false).unwrap();
+    assert_eq!(
+        left,
+        vec![1u64.to_be_bytes().to_vec()],
+        "the juror's envelope is never pruned"
+    );
+    // Pruned ones stay readable until the purge.
+    assert_eq!(
+        store
+            .envelopes_since(&d, &BTreeMap::new(), true)
+            .unwrap()
+            .len(),
+        3
+    );
+    // A later snapshot replaces it.
+    let later = StoredSnapshot {
+        id: [2; 32],
+        bytes: vec![10],
+        covers: BTreeMap::from([(owner, 2)]),
+    };
+    store.put_snapshot(&d, &later, 200).unwrap();
+    assert_eq!(store.active_snapshot(&d).unwrap().unwrap().id, [2; 32]);
+}
+
+fn purged_envelopes_leave_their_counters(open: Open) {
+    let store = open();
+    let d = DossierId([7; 16]);
+    let (owner, juror) = (MemberKey([1; 32]), MemberKey([2; 32]));
+    let batch: Vec<NewEnvelope> = (1..=3)
+        .map(|c| envelope(d, owner, c, Channel::Dossier))
+        .chain((1..=2).map(|c| envelope(d, juror, c, Channel::Review)))
+        .collect();
+    store.append_envelopes(&batch).unwrap();
+    let snapshot = StoredSnapshot {
+        id: [1; 32],
+        bytes: vec![9],
+        covers: BTreeMap::from([(owner, 3)]),
+    };
+    store.put_snapshot(&d, &snapshot, 100).unwrap();
+    assert_eq!(store.purge(99).unwrap(), 0, "nothing pruned before 100");
+    assert_eq!(store.purge(i64::MAX).unwrap(), 3);
+    drop(store);
+    // After a restart, each writer's last counter is still known.
+    let store = open();
+    assert_eq!(store.last_counter(&d, &owner).unwrap(), 3);
+    assert_eq!(store.last_counter(&d, &juror).unwrap(), 2);
+    assert_eq!(
+        store.last_counters(&d).unwrap(),
+        BTreeMap::from([(owner, 3)])
+    );
+    assert_eq!(store.envelope_at(&d, &owner, 3).unwrap(), None);
+}
+
+fn the_first_jury_key_of_an_epoch_wins(open: Open) {
+    let store = open();
+    let d = DossierId([3; 16]);
+    let (a, b, c) = (MemberKey([1; 32]), MemberKey([2; 32]), MemberKey([3; 32]));
+    let put = |epoch, id: [u8; 16], grants: &[(MemberKey, Vec<u8>)]| {
+        store.put_jury_grants(&d, epoch, &id, grants).unwrap()
+    };
+    assert!(put(1, [9; 16], &[(a, vec![1]), (b, vec![2])]));
+    assert!(!put(1, [8; 16], &[(c, vec![3])]));
+    assert!(put(1, [9; 16], &[(b, vec![22]), (c, vec![3])]));
+    assert!(put(2, [7; 16], &[(b, vec![4])]));
+    let keys = store.jury_grants(&d, 1, &b).unwrap();
+    assert_eq!(keys.key_id, Some([9; 16]));
+    let mut granted = keys.granted.clone();
+    granted.sort();
+    assert_eq!(granted, vec![a, b, c]);
+    let mine: Vec<(u32, [u8; 16], Vec<u8>)> = keys
+        .mine
+        .into_iter()
+        .map(|g| (g.epoch, g.key_id, g.wrapped))
+        .collect();
+    assert_eq!(mine, vec![(1, [9; 16], vec![2]), (2, [7; 16], vec![4])]);
+    let none = store.jury_grants(&DossierId([4; 16]), 1, &a).unwrap();
+    assert!(none.key_id.is_none() && none.granted.is_empty() && none.mine.is_empty());
+}
+
+fn evidence_from_its_first_uploader_only(open: Open) {
+    let store = open();
+    let d = DossierId([4; 16]);
+    let (candidate, advisor) = (MemberKey([1; 32]), MemberKey([2; 32]));
+    let file = BlobId([1; 16]);
+    let state = store
+        .put_piece(&d, &file, &candidate, 0, b"un", false)
+        .unwrap();
+    assert_eq!((state.stored, state.complete), (1, false));
+    // A retry of a stored piece writes nothing and says where the file is.
+    let again = store
+        .put_piece(&d, &file, &candidate, 0, b"un", false)
+        .unwrap();
+    assert_eq!(again.stored, 1);
+    assert!(matches!(
+        store.put_piece(&d, &file, &candidate, 2, b"trop loin", false),
+        Err(StoreError::OutOfOrder { expected: 1 })
+    ));
+    assert!(matches!(
+        store.put_piece(&d, &file, &advisor, 1, b"garbage", true),
+        Err(StoreError::NotUploader)
+    ));
+    let state = store
+        .put_piece(&d, &file, &candidate, 1, b"deux", true)
+        .unwrap();
+    assert!(state.complete);
+    assert_eq!(
+        store.get_piece(&d, &file, 0).unwrap(),
+        Some((b"un".to_vec(), false))
+    );
+    assert_eq!(
+        store.get_piece(&d, &file, 1).unwrap(),
+        Some((b"deux".to_vec(), true))
+    );
+    assert_eq!(store.get_piece(&d, &file, 2).unwrap(), None);
+    let theirs = BlobId([2; 16]);
+    store
+        .put_piece(&d, &theirs, &advisor, 0, b"a", false)
+        .unwrap();
+}
+
+fn invitation(id: u8, dossier: DossierId, expires: i64) -> Invitation {
+    Invitation {
+        id: [id; 16],
+        token_hash: [id; 32],
+        dossier,
+        role: Role::Advisor,
+        inviter: MemberKey([1; 32]),
+        expires,
+        answer: None,
+    }
+}
+
+fn invitations_first_answer_holds(open: Open) {
+    let store = open();
+    let d = DossierId([6; 16]);
+    let first = invitation(1, d, 1_000);
+    store
+        .create_invitation(&first, &mail("advisor@example.org"), 10)
+        .unwrap();
+    store
+        .create_invitation(&invitation(2, d, 2_000), &mail("juror@example.org"), 10)
+        .unwrap();
+    let found = store.invitation_by_token(&[1; 32]).unwrap().expect("found");
+    assert_eq!(
+        (found.id, found.dossier, found.role),
+        ([1; 16], d, Role::Advisor)
+    );
+    assert!(store.invitation_by_token(&[3; 32]).unwrap().is_none());
+    assert!(store.answered_invitations(&d).unwrap().is_empty());
+    assert!(store.answer_invitation(&[1; 16], "livret1:a").unwrap());
+    assert!(store.answer_invitation(&[1; 16], "livret1:a").unwrap());
+    assert!(!store.answer_invitation(&[1; 16], "livret1:b").unwrap());
+    let answered = store.answered_invitations(&d).unwrap();
+    assert_eq!(answered.len(), 1);
+    assert_eq!(answered[0].answer.as_deref(), Some("livret1:a"));
+    // Both mails were queued with their invitations.
+    let due: Vec<String> = store
+        .due_mail(i64::MAX, 10)
+        .unwrap()
+        .into_iter()
+        .map(|q| q.mail.to)
+        .collect();
+    assert_eq!(due, ["advisor@example.org", "juror@example.org"]);
+}
+
+const DAY: i64 = 24 * 3600 * 1000;
+
+fn reminders_replaced_per_dossier(open: Open) {
+    let store = open();
+    let names = || -> Vec<String> {
+        store
+            .due_mail(i64::MAX, 100)
+            .unwrap()
+            .into_iter()
+            .map(|q| q.mail.to)
+            .collect()
+    };
+    let id_of = |to: &str| -> i64 {
+        store
+            .due_mail(i64::MAX, 100)
+            .unwrap()
+            .into_iter()
+            .find(|q| q.mail.to == to)
+            .expect("queued")
+            .id
+    };
+    let (a, b) = (DossierId([1; 16]), DossierId([2; 16]));
+    store
+        .set_reminders(&a, &[(mail("a-30"), 10), (mail("a-7"), 20)], None, DAY)
+        .unwrap();
+    store
+        .set_reminders(&b, &[(mail("b-7"), 15)], None, DAY)
+        .unwrap();
+    // Another kind of mail (an invitation's), due first.
+    store
+        .create_invitation(&invitation(9, a, i64::MAX), &mail("invitation"), 5)
+        .unwrap();
+    assert_eq!(names(), ["invitation", "a-30", "b-7", "a-7"]);
+    // A new date for a: its two reminders give way to one; b's and the invitation stay.
+    store
+        .set_reminders(&a, &[(mail("a-1"), 30)], None, DAY)
+        .unwrap();
+    assert_eq!(names(), ["invitation", "b-7", "a-1"]);
+    store.set_reminders(&a, &[], None, DAY).unwrap();
+    assert_eq!(names(), ["invitation", "b-7"]);
+    // A reminder sent leaves no link behind: replacing b's after it removes nothing else.
+    store.mail_sent(id_of("b-7")).unwrap();
+    store
+        .set_reminders(&b, &[(mail("b-1"), 40)], None, DAY)
+        .unwrap();
+    assert_eq!(names(), ["invitation", "b-1"]);
+    // A reminder at once replaced before it went out: the new one is queued too (the
+    // first never counted as sent).
+    assert!(
+        store
+            .set_reminders(&a, &[], Some((mail("a-now"), 50)), DAY)
+            .unwrap()
+    );
+    assert!(
+        store
+            .set_reminders(&a, &[], Some((mail("a-fixed"), 60)), DAY)
+            .unwrap()
+    );
+    assert_eq!(names(), ["invitation", "b-1", "a-fixed"]);
+    // Once it went out (now, by the store's clock), another at once within the quiet time
+    // is not queued, the scheduled ones are; b is not concerned.
+    store.mail_sent(id_of("a-fixed")).unwrap();
+    let soon = crate::clock::now_ms() + 60_000;
+    assert!(
+        !store
+            .set_reminders(
+                &a,
+                &[(mail("a-1"), soon)],
+                Some((mail("a-again"), soon)),
+                DAY
+            )
+            .unwrap()
+    );
+    assert_eq!(names(), ["invitation", "b-1", "a-1"]);
+    assert!(
+        store
+            .set_reminders(&b, &[], Some((mail("b-now"), soon)), DAY)
+            .unwrap()
+    );
+}
+
+fn mail_retried_then_given_up(open: Open) {
+    let store = open();
+    let d = DossierId([1; 16]);
+    store
+        .set_reminders(&d, &[(mail("a"), 10), (mail("b"), 20)], None, DAY)
+        .unwrap();
+    assert_eq!(store.next_mail_due().unwrap(), Some(10));
+    let first = store.due_mail(15, 10).unwrap();
+    assert_eq!(first.len(), 1, "only what is due");
+    assert_eq!((first[0].mail.to.as_str(), first[0].attempts), ("a", 0));
+    store.mail_failed(first[0].id, 1, 30).unwrap();
+    assert_eq!(store.next_mail_due().unwrap(), Some(20));
+    let retried = store.due_mail(30, 10).unwrap();
+    let order: Vec<(&str, u32)> = retried
+        .iter()
+        .map(|q| (q.mail.to.as_str(), q.attempts))
+        .collect();
+    assert_eq!(order, [("b", 0), ("a", 1)]);
+    store.mail_abandoned(retried[1].id).unwrap();
+    store.mail_sent(retried[0].id).unwrap();
+    assert!(store.due_mail(i64::MAX, 10).unwrap().is_empty());
+    assert_eq!(store.next_mail_due().unwrap(), None);
+    // A new date for d finds nothing left to replace and queues its own.
+    store
+        .set_reminders(&d, &[(mail("c"), 40)], None, DAY)
+        .unwrap();
+    assert_eq!(store.next_mail_due().unwrap(), Some(40));
+}
+
+#[test]
+fn the_sqlite_store_passes_every_check() {
+    let root = std::env::temp_dir().join(format!("livret-conformance-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let fresh = |name: &str| -> Opener {
+        let path = root.join(format!("{}.sqlite3", name.replace(' ', "-")));
+        Box::new(move || Box::new(SqliteStore::open(&path).unwrap()) as Box<dyn Store>)
+    };
+    run_all("SQLite", &fresh);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn the_postgres_store_passes_every_check() {
+    let server = crate::testing::ThrowawayPostgres::start();
+    let fresh = |name: &str| -> Opener {
+        let url = server.database(name);
+        Box::new(move || Box::new(PgStore::connect(&url).unwrap()) as Box<dyn Store>)
+    };
+    run_all("PostgreSQL", &fresh);
+}

@@ -1,0 +1,1197 @@
+//! The Postgres store: the same traits as SQLite's, for relays that keep their data in a
+//! database server, possibly several relay nodes on one database. A write connection and a
+//! read connection (the synchronous client: the store is only called off the async
+//! runtime); its schema brought up by numbered migrations, the version in `schema_version`.
+//!
+//! Envelope order. SQLite numbers envelopes with one global `arrival` (AUTOINCREMENT), and a
+//! catch-up pages through a dossier by it. A global sequence would not do here: a number is
+//! taken when a transaction inserts, the row is seen when it commits, and two transactions
+//! commit in either order, so a reader could page past 7 (committed) while 6 is not yet, and
+//! never see 6. Every query on `arrival` is within one dossier, so each dossier numbers its
+//! own envelopes: `dossier_heads` holds its next number, taken by an upsert ... RETURNING in
+//! the append's transaction, whose row lock holds until that transaction ends. A dossier's
+//! appends therefore commit one after the other, in arrival order, and a reader that sees an
+//! arrival sees every smaller one.
+//!
+//! Concurrency. SQLite's writes are serial (one process, one writer). Here several nodes may
+//! write at once, each transaction READ COMMITTED. Single-statement writes and upserts are
+//! safe as they are; the operations that read and then write, or replace a set of rows (a
+//! piece against the quota, the active snapshot, a dossier's members and reminders), first
+//! take a per-dossier advisory lock, so they run one at a time per dossier, as on SQLite.
+//!
+//! Migrations. Numbered like SQLite's; each runs in its own transaction with the version it
+//! reaches, under a transaction-level advisory lock, so relay nodes starting together on one
+//! database migrate it once. Version 1 is the whole schema SQLite reaches in its three.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use ::postgres::fallible_iterator::FallibleIterator;
+use ::postgres::types::ToSql;
+use ::postgres::{Client, Config, GenericClient, NoTls, Row, Statement, Transaction};
+use livret_shared::envelope::DossierId;
+use livret_shared::evidence::BlobId;
+use livret_shared::jury::JuryGrant;
+use livret_shared::keys::MemberKey;
+
+use super::*;
+
+/// Rows and bytes of envelopes read under the read lock at once (see `envelopes_since`).
+const PAGE_ROWS: i64 = 1024;
+const PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The schema this build writes: `schema_version` counts the migrations applied.
+const SCHEMA_VERSION: i64 = 1;
+
+/// The advisory lock migrations hold (two int4 keys, "Livr" "et": a key space apart from the
+/// dossiers' single bigint keys, see [`lock_dossier`]).
+const MIGRATION_LOCK: (i32, i32) = (0x4c69_7672, 0x6574);
+
+type Statements = HashMap<&'static str, Statement>;
+
+/// A connection and the statements prepared on it.
+struct Conn {
+    client: Client,
+    statements: Statements,
+}
+
+/// A transaction on a [`Conn`], with the connection's prepared statements.
+struct Tx<'a> {
+    tx: Transaction<'a>,
+    statements: &'a mut Statements,
+}
+
+impl Conn {
+    fn open(config: &Config) -> Result<Conn, StoreError> {
+        let mut client = config.connect(NoTls)?;
+        // A commit is durable before the relay acknowledges it (SQLite: synchronous=FULL),
+        // even on a server whose default is not to wait for the disk; a stronger setting
+        // (waiting for standbys) stays.
+        let synchronous: String = client
+            .query_one("SHOW synchronous_commit", &[])?
+            .try_get(0)?;
+        if synchronous == "off" {
+            client.batch_execute("SET synchronous_commit = on")?;
+        }
+        Ok(Conn {
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    fn transaction(&mut self) -> Result<Tx<'_>, StoreError> {
+        Ok(Tx {
+            tx: self.client.transaction()?,
+            statements: &mut self.statements,
+        })
+    }
+}
+
+impl Tx<'_> {
+    fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit()?)
+    }
+}
+
+/// Queries given by their text, each prepared once per connection (SQLite's
+/// `prepare_cached`): a query given as bare text is prepared anew each time, one more round
+/// trip to the server.
+trait Prepared {
+    type Client: GenericClient;
+
+    fn parts(&mut self) -> (&mut Self::Client, &mut Statements);
+
+    fn prepared(&mut self, sql: &'static str) -> Result<Statement, ::postgres::Error> {
+        let (client, statements) = self.parts();
+        if let Some(statement) = statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = client.prepare(sql)?;
+        statements.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    fn execute(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, ::postgres::Error> {
+        let statement = self.prepared(sql)?;
+        self.parts().0.execute(&statement, params)
+    }
+
+    fn query(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, ::postgres::Error> {
+        let statement = self.prepared(sql)?;
+        self.parts().0.query(&statement, params)
+    }
+
+    fn query_one(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, ::postgres::Error> {
+        let statement = self.prepared(sql)?;
+        self.parts().0.query_one(&statement, params)
+    }
+
+    fn query_opt(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, ::postgres::Error> {
+        let statement = self.prepared(sql)?;
+        self.parts().0.query_opt(&statement, params)
+    }
+}
+
+impl Prepared for Conn {
+    type Client = Client;
+
+    fn parts(&mut self) -> (&mut Client, &mut Statements) {
+        (&mut self.client, &mut self.statements)
+    }
+}
+
+impl<'a> Prepared for Tx<'a> {
+    type Client = Transaction<'a>;
+
+    fn parts(&mut self) -> (&mut Transaction<'a>, &mut Statements) {
+        (&mut self.tx, self.statements)
+    }
+}
+
+pub struct PgStore {
+    /// Where to connect again when a connection is lost.
+    config: Config,
+    /// Writes go through one connection (the appender is single-threaded anyway); other
+    /// relay nodes on the database have their own (see the module's comment on concurrency).
+    write: Mutex<Conn>,
+    /// Reads use their own connection, beside a write.
+    read: Mutex<Conn>,
+    /// The connection holding this node's claim on the database ([`PgStore::claim_node`]).
+    claim: Mutex<Option<Client>>,
+}
+
+/// The session advisory lock a relay node holds on its database (two int4 keys, apart
+/// from the migrations' and the dossiers' keys).
+const NODE_LOCK: (i32, i32) = (0x4c69_7672, 0x6e6f_6465);
+
+impl PgStore {
+    /// Connects to the database at `url` (a `postgres://` URL or `key=value` settings, no
+    /// TLS) and brings its schema to this build's version.
+    pub fn connect(url: &str) -> Result<PgStore, StoreError> {
+        let mut config: Config = url.parse()?;
+        if config.get_application_name().is_none() {
+            // What the server's activity views and logs name these connections.
+            config.application_name("livret-relay");
+        }
+        let mut write = Conn::open(&config)?;
+        migrate(&mut write.client)?;
+        let read = Conn::open(&config)?;
+        Ok(PgStore {
+            config,
+            write: Mutex::new(write),
+            read: Mutex::new(read),
+            claim: Mutex::new(None),
+        })
+    }
+
+    /// Claims the database for this relay node alone, until the store is dropped or the
+    /// node's process ends (the server then closes the connection and frees the lock). The
+    /// relay keeps each dossier's membership and writers' last counters in memory, right
+    /// only while no other node appends: until nodes share those, a second node is refused.
+    pub fn claim_node(&self) -> Result<(), StoreError> {
+        let mut client = self.config.connect(NoTls)?;
+        let claimed: bool = client
+            .query_one(
+                "SELECT pg_try_advisory_lock($1, $2)",
+                &[&NODE_LOCK.0, &NODE_LOCK.1],
+            )?
+            .try_get(0)?;
+        if !claimed {
+            return Err(StoreError::AnotherNode);
+        }
+        *self.claim.lock().expect("claim lock") = Some(client);
+        Ok(())
+    }
+
+    /// Locks a connection, made again if it was lost: a client whose connection dropped (the
+    /// server restarted, the network cut) never recovers, so without this one failure would
+    /// fail every later call. The call that met the loss fails; the next one reconnects.
+    fn lock<'a>(&self, conn: &'a Mutex<Conn>) -> Result<MutexGuard<'a, Conn>, StoreError> {
+        super::assert_off_async_runtime();
+        let mut guard = conn.lock().expect("store lock");
+        if guard.client.is_closed() {
+            *guard = Conn::open(&self.config)?;
+        }
+        Ok(guard)
+    }
+
+    fn reader(&self) -> Result<MutexGuard<'_, Conn>, StoreError> {
+        self.lock(&self.read)
+    }
+
+    fn writer(&self) -> Result<MutexGuard<'_, Conn>, StoreError> {
+        self.lock(&self.write)
+    }
+
+    /// Where a catch-up after `since` starts: the earliest arrival among each writer's
+    /// envelopes past what the client has (all of a writer it does not name). `None`: there
+    /// is nothing new. A device coming back after a while reads its tail, not the dossier's
+    /// whole history. One query (SQLite's asks per writer): each writer's earliest arrival
+    /// past its counter in `since`, found through the (dossier, writer, counter) index.
+    fn first_arrival_after(
+        &self,
+        dossier: &DossierId,
+        since: &BTreeMap<MemberKey, u64>,
+    ) -> Result<Option<i64>, StoreError> {
+        let writers: Vec<&[u8]> = since.keys().map(|w| &w[..]).collect();
+        let counters: Vec<i64> = since.values().map(|&c| c as i64).collect();
+        let mut conn = self.reader()?;
+        let row = conn.query_one(
+            "SELECT MIN(first.arrival) FROM (SELECT DISTINCT writer FROM counters
+                                              WHERE dossier = $1) w
+             CROSS JOIN LATERAL (
+                 SELECT MIN(e.arrival) AS arrival FROM envelopes e
+                 WHERE e.dossier = $1 AND e.writer = w.writer
+                   AND e.counter > COALESCE(
+                       (SELECT has.counter FROM UNNEST($2::BYTEA[], $3::BIGINT[])
+                            AS has (writer, counter)
+                        WHERE has.writer = w.writer),
+                       0)
+             ) first",
+            &[&&dossier.0[..], &writers, &counters],
+        )?;
+        Ok(row.try_get(0)?)
+    }
+}
+
+/// Brings the database to [`SCHEMA_VERSION`], one numbered migration at a time, each in
+/// its own transaction with the version it reaches (a crash leaves it before or after).
+/// Each transaction first takes the migration lock, then reads the version: a node that
+/// waited for another's migration sees the version it reached and does not run it again.
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    loop {
+        let mut tx = client.transaction()?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, $2)",
+            &[&MIGRATION_LOCK.0, &MIGRATION_LOCK.1],
+        )?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
+             INSERT INTO schema_version (version)
+                 SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version);",
+        )?;
+        let version: i64 = tx
+            .query_one("SELECT version FROM schema_version", &[])?
+            .try_get(0)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::Newer {
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if version == SCHEMA_VERSION {
+            tx.commit()?;
+            return Ok(());
+        }
+        let next = version + 1;
+        match next {
+            1 => migration_1(&mut tx)?,
+            _ => unreachable!("one migration per version"),
+        }
+        tx.execute("UPDATE schema_version SET version = $1", &[&next])?;
+        tx.commit()?;
+    }
+}
+
+/// The whole schema of SQLite's three migrations (its channel, counters and uploader
+/// included), with the envelopes numbered per dossier (see the module's comment).
+fn migration_1(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
+    tx.batch_execute(
+        "CREATE TABLE dossiers (
+             id BYTEA PRIMARY KEY
+         );
+         CREATE TABLE membership (
+             dossier BYTEA NOT NULL,
+             seq BIGINT NOT NULL,
+             entry BYTEA NOT NULL,
+             PRIMARY KEY (dossier, seq)
+         );
+         CREATE TABLE blobs (
+             dossier BYTEA NOT NULL,
+             blob BYTEA NOT NULL,
+             stored BIGINT NOT NULL,
+             bytes BIGINT NOT NULL,
+             complete BOOLEAN NOT NULL,
+             -- The device that stored the first piece; NULL: none recorded, the next
+             -- device to add a piece has the file (see EvidenceStore::put_piece).
+             uploader BYTEA,
+             PRIMARY KEY (dossier, blob)
+         );
+         CREATE TABLE pieces (
+             dossier BYTEA NOT NULL,
+             blob BYTEA NOT NULL,
+             idx BIGINT NOT NULL,
+             body BYTEA NOT NULL,
+             PRIMARY KEY (dossier, blob, idx)
+         );
+         CREATE TABLE members (
+             member BYTEA NOT NULL,
+             dossier BYTEA NOT NULL,
+             PRIMARY KEY (member, dossier)
+         );
+         -- A dossier's members are replaced whole at each membership entry.
+         CREATE INDEX members_by_dossier ON members (dossier);
+         -- The next arrival number of each dossier's envelopes; its row lock orders a
+         -- dossier's appends (see the module's comment).
+         CREATE TABLE dossier_heads (
+             dossier BYTEA PRIMARY KEY,
+             next_arrival BIGINT NOT NULL
+         );
+         -- No index on pruned_at: the purge runs once at start, and an index on it would
+         -- make every pruning update a non-HOT one.
+         CREATE TABLE envelopes (
+             dossier BYTEA NOT NULL,
+             arrival BIGINT NOT NULL,
+             writer BYTEA NOT NULL,
+             counter BIGINT NOT NULL,
+             -- 0 dossier, 1 review, 2 release.
+             channel BIGINT NOT NULL,
+             body BYTEA NOT NULL,
+             pruned_at BIGINT,
+             PRIMARY KEY (dossier, arrival),
+             UNIQUE (dossier, writer, counter)
+         );
+         -- Each writer's last counter per channel, kept apart from the envelopes, which
+         -- snapshots prune and the purge deletes.
+         CREATE TABLE counters (
+             dossier BYTEA NOT NULL,
+             writer BYTEA NOT NULL,
+             channel BIGINT NOT NULL,
+             last BIGINT NOT NULL,
+             PRIMARY KEY (dossier, writer, channel)
+         );
+         -- The jury key of each epoch (its id: the first given wins) and its grants,
+         -- each sealed to one juror.
+         CREATE TABLE jury_keys (
+             dossier BYTEA NOT NULL,
+             epoch BIGINT NOT NULL,
+             key_id BYTEA NOT NULL,
+             PRIMARY KEY (dossier, epoch)
+         );
+         CREATE TABLE jury_grants (
+             dossier BYTEA NOT NULL,
+             epoch BIGINT NOT NULL,
+             recipient BYTEA NOT NULL,
+             wrapped BYTEA NOT NULL,
+             PRIMARY KEY (dossier, epoch, recipient)
+         );
+         CREATE TABLE invitations (
+             id BYTEA PRIMARY KEY,
+             token_hash BYTEA NOT NULL UNIQUE,
+             dossier BYTEA NOT NULL,
+             role BIGINT NOT NULL,
+             inviter BYTEA NOT NULL,
+             expires BIGINT NOT NULL,
+             answer TEXT
+         );
+         CREATE INDEX invitations_by_dossier ON invitations (dossier);
+         -- Queued reminder mails by dossier, so a new jury date replaces them.
+         CREATE TABLE reminders (
+             mail BIGINT PRIMARY KEY,
+             dossier BYTEA NOT NULL
+         );
+         CREATE INDEX reminders_by_dossier ON reminders (dossier);
+         -- The last reminder sent at once per dossier (setting them again the same day
+         -- must not mail again).
+         CREATE TABLE reminders_at_once (
+             dossier BYTEA PRIMARY KEY,
+             at BIGINT NOT NULL
+         );
+         -- Which queued reminder is one sent at once (recorded above once it went out).
+         CREATE TABLE reminders_pending_at_once (
+             mail BIGINT PRIMARY KEY,
+             dossier BYTEA NOT NULL
+         );
+         -- Ids only, not an order anyone pages by: a sequence's gaps and commit order
+         -- do not matter here.
+         CREATE TABLE mail_queue (
+             id BIGSERIAL PRIMARY KEY,
+             recipient TEXT NOT NULL,
+             subject TEXT NOT NULL,
+             body TEXT NOT NULL,
+             attempts BIGINT NOT NULL DEFAULT 0,
+             next_attempt BIGINT NOT NULL
+         );
+         CREATE TABLE snapshots (
+             dossier BYTEA NOT NULL,
+             id BYTEA NOT NULL,
+             body BYTEA NOT NULL,
+             covers BYTEA NOT NULL,
+             created BIGINT NOT NULL,
+             active BOOLEAN NOT NULL,
+             PRIMARY KEY (dossier, id)
+         );
+         -- Ciphertext does not compress: stored out of line as it is, without the server
+         -- trying to compress every large body first.
+         ALTER TABLE envelopes ALTER COLUMN body SET STORAGE EXTERNAL;
+         ALTER TABLE pieces ALTER COLUMN body SET STORAGE EXTERNAL;
+         ALTER TABLE snapshots ALTER COLUMN body SET STORAGE EXTERNAL;",
+    )?;
+    Ok(())
+}
+
+/// Makes the transaction wait for any other holding the same dossier's lock, until it
+/// ends: for the operations that read then write, or replace a set of rows, which would
+/// otherwise interleave between relay nodes (a quota passed twice, two active snapshots,
+/// two lists of members or reminders merged). Always a transaction's first statement, and
+/// never more than one per transaction, so these locks cannot deadlock. The key is the
+/// dossier id's first 8 bytes: ids are random, and two dossiers sharing a key only wait
+/// for each other.
+fn lock_dossier(tx: &mut Tx<'_>, dossier: &DossierId) -> Result<(), StoreError> {
+    let key = i64::from_be_bytes(dossier.0[..8].try_into().expect("16-byte ids"));
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key])?;
+    Ok(())
+}
+
+/// Raises a writer's last counter on a channel to `last` (never lowers it).
+fn raise_counter(
+    tx: &mut Tx<'_>,
+    dossier: &[u8],
+    writer: &[u8],
+    channel: i64,
+    last: u64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO counters (dossier, writer, channel, last) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (dossier, writer, channel)
+         DO UPDATE SET last = GREATEST(counters.last, excluded.last)",
+        &[&dossier, &writer, &channel, &(last as i64)],
+    )?;
+    Ok(())
+}
+
+/// Replaces a dossier's members (under its lock, taken by the caller).
+fn replace_members(
+    tx: &mut Tx<'_>,
+    dossier: &DossierId,
+    members: &[MemberKey],
+) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM members WHERE dossier = $1", &[&&dossier.0[..]])?;
+    let members: Vec<&[u8]> = members.iter().map(|m| &m[..]).collect();
+    tx.execute(
+        "INSERT INTO members (member, dossier) SELECT UNNEST($1::BYTEA[]), $2
+         ON CONFLICT DO NOTHING",
+        &[&members, &&dossier.0[..]],
+    )?;
+    Ok(())
+}
+
+fn insert_mail(tx: &mut Tx<'_>, mail: &OutgoingMail, now: i64) -> Result<i64, StoreError> {
+    let row = tx.query_one(
+        "INSERT INTO mail_queue (recipient, subject, body, attempts, next_attempt)
+         VALUES ($1, $2, $3, 0, $4) RETURNING id",
+        &[&mail.to, &mail.subject, &mail.body, &now],
+    )?;
+    Ok(row.try_get(0)?)
+}
+
+/// An `invitations` row; `None` when it does not read back (a role or id this build does not
+/// know), so one odd row does not hide the others.
+fn invitation_row(r: &Row) -> Result<Option<Invitation>, StoreError> {
+    let (Ok(id), Ok(token_hash), Ok(dossier), Ok(inviter), Some(role)) = (
+        <[u8; 16]>::try_from(r.try_get::<_, &[u8]>(0)?),
+        <[u8; 32]>::try_from(r.try_get::<_, &[u8]>(1)?),
+        <[u8; 16]>::try_from(r.try_get::<_, &[u8]>(2)?),
+        <MemberKey>::try_from(r.try_get::<_, &[u8]>(4)?),
+        role_from(r.try_get(3)?),
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(Invitation {
+        id,
+        token_hash,
+        dossier: DossierId(dossier),
+        role,
+        inviter,
+        expires: r.try_get(5)?,
+        answer: r.try_get(6)?,
+    }))
+}
+
+impl Store for PgStore {}
+
+impl DossierStore for PgStore {
+    fn create_dossier(
+        &self,
+        dossier: &DossierId,
+        entry: &[u8],
+        members: &[MemberKey],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        let mut tx = conn.transaction()?;
+        lock_dossier(&mut tx, dossier)?;
+        let inserted = tx.execute(
+            "INSERT INTO dossiers (id) VALUES ($1) ON CONFLICT DO NOTHING",
+            &[&&dossier.0[..]],
+        )?;
+        if inserted == 0 {
+            return Err(StoreError::Exists);
+        }
+        tx.execute(
+            "INSERT INTO membership (dossier, seq, entry) VALUES ($1, 0, $2)",
+            &[&&dossier.0[..], &entry],
+        )?;
+        replace_members(&mut tx, dossier, members)?;
+        tx.commit()
+    }
+
+    fn append_membership(
+        &self,
+        dossier: &DossierId,
+        seq: u64,
+        entry: &[u8],
+        members: &[MemberKey],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        let mut tx = conn.transaction()?;
+        lock_dossier(&mut tx, dossier)?;
+        tx.execute(
+            "INSERT INTO membership (dossier, seq, entry) VALUES ($1, $2, $3)",
+            &[&&dossier.0[..], &(seq as i64), &entry],
+        )?;
+        replace_members(&mut tx, dossier, members)?;
+        tx.commit()
+    }
+
+    fn membership_log(&self, dossier: &DossierId) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut conn = self.reader()?;
+        conn.query(
+            "SELECT entry FROM membership WHERE dossier = $1 ORDER BY seq",
+            &[&&dossier.0[..]],
+        )?
+        .iter()
+        .map(|r| Ok(r.try_get(0)?))
+        .collect()
+    }
+
+    fn dossiers_of(&self, member: &MemberKey) -> Result<Vec<DossierId>, StoreError> {
+        let mut conn = self.reader()?;
+        let rows = conn.query(
+            "SELECT dossier FROM members WHERE member = $1 ORDER BY dossier",
+            &[&&member[..]],
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Ok(id) = <[u8; 16]>::try_from(row.try_get::<_, &[u8]>(0)?) {
+                out.push(DossierId(id));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl EnvelopeStore for PgStore {
+    fn last_counter(&self, dossier: &DossierId, writer: &MemberKey) -> Result<u64, StoreError> {
+        let mut conn = self.reader()?;
+        // Kept apart from the envelopes, which snapshots prune and the purge deletes.
+        let last: Option<i64> = conn
+            .query_one(
+                "SELECT MAX(last) FROM counters WHERE dossier = $1 AND writer = $2",
+                &[&&dossier.0[..], &&writer[..]],
+            )?
+            .try_get(0)?;
+        Ok(last.unwrap_or(0) as u64)
+    }
+
+    fn envelope_at(
+        &self,
+        dossier: &DossierId,
+        writer: &MemberKey,
+        counter: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut conn = self.reader()?;
+        let row = conn.query_opt(
+            "SELECT body FROM envelopes WHERE dossier = $1 AND writer = $2 AND counter = $3",
+            &[&&dossier.0[..], &&writer[..], &(counter as i64)],
+        )?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    fn append_envelopes(&self, batch: &[NewEnvelope]) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        let mut tx = conn.transaction()?;
+        // Each dossier's arrival numbers, taken in dossier order: every appender locks the
+        // heads in the same order, so two batches over the same dossiers wait for each
+        // other instead of deadlocking. The locks hold until commit (the module's comment).
+        let mut taken: BTreeMap<DossierId, i64> = BTreeMap::new();
+        for e in batch {
+            *taken.entry(e.dossier).or_default() += 1;
+        }
+        let mut next: BTreeMap<DossierId, i64> = BTreeMap::new();
+        for (dossier, count) in taken {
+            let first: i64 = tx
+                .query_one(
+                    "INSERT INTO dossier_heads (dossier, next_arrival) VALUES ($1, 1 + $2::BIGINT)
+                     ON CONFLICT (dossier)
+                     DO UPDATE SET next_arrival = dossier_heads.next_arrival + $2::BIGINT
+                     RETURNING next_arrival - $2::BIGINT",
+                    &[&&dossier.0[..], &count],
+                )?
+                .try_get(0)?;
+            next.insert(dossier, first);
+        }
+        // Then the whole batch in one statement, each envelope its arrival in batch order
+        // (one round trip, not one per envelope). A (dossier, writer, counter) already
+        // stored fails it, and the transaction with it, as on SQLite.
+        let (mut dossiers, mut arrivals, mut writers) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut counters, mut channels, mut bodies) = (Vec::new(), Vec::new(), Vec::new());
+        for e in batch {
+            let arrival = next.get_mut(&e.dossier).expect("counted above");
+            dossiers.push(&e.dossier.0[..]);
+            arrivals.push(*arrival);
+            *arrival += 1;
+            writers.push(&e.writer[..]);
+            counters.push(e.counter as i64);
+            channels.push(e.channel as i64);
+            bodies.push(&e.bytes[..]);
+        }
+        tx.execute(
+            "INSERT INTO envelopes (dossier, arrival, writer, counter, channel, body)
+             SELECT * FROM UNNEST($1::BYTEA[], $2::BIGINT[], $3::BYTEA[], $4::BIGINT[],
+                                  $5::BIGINT[], $6::BYTEA[])",
+            &[
+                &dossiers, &arrivals, &writers, &counters, &channels, &bodies,
+            ],
+        )?;
+        // In the same transaction: the counters never lag or lead the stored envelopes.
+        let mut last: BTreeMap<(DossierId, MemberKey, i64), u64> = BTreeMap::new();
+        for e in batch {
+            let c = last
+                .entry((e.dossier, e.writer, e.channel as i64))
+                .or_default();
+            *c = (*c).max(e.counter);
+        }
+        for ((dossier, writer, channel), counter) in last {
+            raise_counter(&mut tx, &dossier.0, &writer, channel, counter)?;
+        }
+        tx.commit()
+    }
+
+    fn envelopes_since(
+        &self,
+        dossier: &DossierId,
+        since: &BTreeMap<MemberKey, u64>,
+        include_pruned: bool,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        // Page by page, the read lock taken for one page only: a long history does not stop
+        // every other reader while it is read. What is committed meanwhile comes in later
+        // pages (arrival order: a dossier's appends commit in it) or with the live updates;
+        // replicas drop duplicates.
+        let mut out = Vec::new();
+        let Some(first) = self.first_arrival_after(dossier, since)? else {
+            return Ok(out);
+        };
+        let mut after = first - 1;
+        loop {
+            let mut conn = self.reader()?;
+            let statement = conn.prepared(
+                "SELECT arrival, writer, counter, body, pruned_at IS NOT NULL FROM envelopes
+                 WHERE dossier = $1 AND arrival > $2 ORDER BY arrival LIMIT $3",
+            )?;
+            let params: [&(dyn ToSql + Sync); 3] = [&&dossier.0[..], &after, &PAGE_ROWS];
+            // Row by row as they come, like SQLite's cursor: a page is not held whole.
+            let mut rows = conn.client.query_raw(&statement, params)?;
+            let (mut read, mut bytes) = (0, 0);
+            while let Some(r) = rows.next()? {
+                after = r.try_get(0)?;
+                read += 1;
+                let writer: MemberKey = r.try_get::<_, &[u8]>(1)?.try_into().unwrap_or_default();
+                let counter: i64 = r.try_get(2)?;
+                let pruned: bool = r.try_get(4)?;
+                if (include_pruned || !pruned)
+                    && counter as u64 > since.get(&writer).copied().unwrap_or(0)
+                {
+                    let body: Vec<u8> = r.try_get(3)?;
+                    bytes += body.len();
+                    out.push(body);
+                }
+                if bytes >= PAGE_BYTES {
+                    break;
+                }
+            }
+            if read == 0 {
+                return Ok(out);
+            }
+        }
+    }
+
+    fn last_counters(&self, dossier: &DossierId) -> Result<BTreeMap<MemberKey, u64>, StoreError> {
+        let mut conn = self.reader()?;
+        let rows = conn.query(
+            "SELECT writer, last FROM counters WHERE dossier = $1 AND channel = 0",
+            &[&&dossier.0[..]],
+        )?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (w, c): (&[u8], i64) = (row.try_get(0)?, row.try_get(1)?);
+            if let Ok(w) = <MemberKey>::try_from(w) {
+                out.insert(w, c as u64);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SnapshotStore for PgStore {
+    fn active_snapshot(&self, dossier: &DossierId) -> Result<Option<StoredSnapshot>, StoreError> {
+        let mut conn = self.reader()?;
+        let Some(row) = conn.query_opt(
+            "SELECT id, body, covers FROM snapshots WHERE dossier = $1 AND active",
+            &[&&dossier.0[..]],
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(StoredSnapshot {
+            id: row.try_get::<_, &[u8]>(0)?.try_into().unwrap_or([0; 32]),
+            bytes: row.try_get(1)?,
+            covers: decode_covers(row.try_get(2)?),
+        }))
+    }
+
+    fn put_snapshot(
+        &self,
+        dossier: &DossierId,
+        snapshot: &StoredSnapshot,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        let mut tx = conn.transaction()?;
+        // Two snapshots put at once on two nodes would each leave theirs active.
+        lock_dossier(&mut tx, dossier)?;
+        tx.execute(
+            "UPDATE snapshots SET active = FALSE WHERE dossier = $1",
+            &[&&dossier.0[..]],
+        )?;
+        tx.execute(
+            "INSERT INTO snapshots (dossier, id, body, covers, created, active)
+             VALUES ($1, $2, $3, $4, $5, TRUE)",
+            &[
+                &&dossier.0[..],
+                &&snapshot.id[..],
+                &snapshot.bytes,
+                &encode_covers(&snapshot.covers),
+                &now,
+            ],
+        )?;
+        // Written first, pruned after, in the same transaction: never a moment without both.
+        for (w, c) in &snapshot.covers {
+            tx.execute(
+                "UPDATE envelopes SET pruned_at = $4
+                 WHERE dossier = $1 AND writer = $2 AND counter <= $3 AND pruned_at IS NULL
+                   AND channel = 0",
+                &[&&dossier.0[..], &&w[..], &(*c as i64), &now],
+            )?;
+        }
+        tx.commit()
+    }
+
+    fn purge(&self, before: i64) -> Result<usize, StoreError> {
+        let mut conn = self.writer()?;
+        let deleted = conn.execute(
+            "DELETE FROM envelopes WHERE pruned_at IS NOT NULL AND pruned_at < $1",
+            &[&before],
+        )?;
+        Ok(deleted as usize)
+    }
+}
+
+impl JuryKeyStore for PgStore {
+    fn put_jury_grants(
+        &self,
+        dossier: &DossierId,
+        epoch: u32,
+        key_id: &[u8; 16],
+        grants: &[(MemberKey, Vec<u8>)],
+    ) -> Result<bool, StoreError> {
+        let epoch = i64::from(epoch);
+        let mut conn = self.writer()?;
+        let mut tx = conn.transaction()?;
+        // No dossier lock needed: an insert that meets another's uncommitted key waits for
+        // it, and the read after sees whichever was committed first.
+        tx.execute(
+            "INSERT INTO jury_keys (dossier, epoch, key_id) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+            &[&&dossier.0[..], &epoch, &&key_id[..]],
+        )?;
+        let current: Vec<u8> = tx
+            .query_one(
+                "SELECT key_id FROM jury_keys WHERE dossier = $1 AND epoch = $2",
+                &[&&dossier.0[..], &epoch],
+            )?
+            .try_get(0)?;
+        if current != key_id[..] {
+            return Ok(false);
+        }
+        for (to, wrapped) in grants {
+            tx.execute(
+                "INSERT INTO jury_grants (dossier, epoch, recipient, wrapped)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[&&dossier.0[..], &epoch, &&to[..], wrapped],
+            )?;
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn jury_grants(
+        &self,
+        dossier: &DossierId,
+        epoch: u32,
+        recipient: &MemberKey,
+    ) -> Result<JuryKeys, StoreError> {
+        let epoch = i64::from(epoch);
+        let mut conn = self.reader()?;
+        let key_id = conn
+            .query_opt(
+                "SELECT key_id FROM jury_keys WHERE dossier = $1 AND epoch = $2",
+                &[&&dossier.0[..], &epoch],
+            )?
+            .map(|r| r.try_get::<_, Vec<u8>>(0))
+            .transpose()?
+            .and_then(|k| <[u8; 16]>::try_from(k.as_slice()).ok());
+        // In recipient order, as SQLite's primary key gives them.
+        let granted = conn
+            .query(
+                "SELECT recipient FROM jury_grants WHERE dossier = $1 AND epoch = $2
+                 ORDER BY recipient",
+                &[&&dossier.0[..], &epoch],
+            )?
+            .iter()
+            .filter_map(|r| {
+                r.try_get::<_, &[u8]>(0)
+                    .ok()
+                    .and_then(|k| <MemberKey>::try_from(k).ok())
+            })
+            .collect();
+        let mine = conn
+            .query(
+                "SELECT g.epoch, k.key_id, g.wrapped FROM jury_grants g
+                 JOIN jury_keys k ON k.dossier = g.dossier AND k.epoch = g.epoch
+                 WHERE g.dossier = $1 AND g.recipient = $2 ORDER BY g.epoch",
+                &[&&dossier.0[..], &&recipient[..]],
+            )?
+            .iter()
+            .filter_map(|r| {
+                let epoch: i64 = r.try_get(0).ok()?;
+                let key_id: &[u8] = r.try_get(1).ok()?;
+                Some(JuryGrant {
+                    epoch: u32::try_from(epoch).ok()?,
+                    key_id: key_id.try_into().ok()?,
+                    wrapped: r.try_get(2).ok()?,
+                })
+            })
+            .collect();
+        Ok(JuryKeys {
+            key_id,
+            granted,
+            mine,
+        })
+    }
+}
+
+impl EvidenceStore for PgStore {
+    fn put_piece(
+        &self,
+        dossier: &DossierId,
+        blob: &BlobId,
+        device: &MemberKey,
+        index: u32,
+        bytes: &[u8],
+        last: bool,
+    ) -> Result<PieceState, StoreError> {
+        let mut conn = self.writer()?;
+        let mut tx = conn.transaction()?;
+        // The file's state and the dossier's quota are read, then written: pieces stored at
+        // once on two nodes would both pass them.
+        lock_dossier(&mut tx, dossier)?;
+        let (stored, complete, uploader): (u32, bool, Option<Vec<u8>>) = match tx.query_opt(
+            "SELECT stored, complete, uploader FROM blobs WHERE dossier = $1 AND blob = $2",
+            &[&&dossier.0[..], &&blob.0[..]],
+        )? {
+            Some(r) => (r.try_get::<_, i64>(0)? as u32, r.try_get(1)?, r.try_get(2)?),
+            None => (0, false, None),
+        };
+        if uploader.is_some_and(|u| u != device[..]) {
+            return Err(StoreError::NotUploader);
+        }
+        if index < stored || complete {
+            return Ok(PieceState { stored, complete });
+        }
+        if index != stored {
+            return Err(StoreError::OutOfOrder { expected: stored });
+        }
+        let used: i64 = tx
+            .query_one(
+                "SELECT COALESCE(SUM(bytes), 0)::BIGINT FROM blobs WHERE dossier = $1",
+                &[&&dossier.0[..]],
+            )?
+            .try_get(0)?;
+        if used + bytes.len() as i64 > MAX_DOSSIER_EVIDENCE {
+            return Err(StoreError::Full);
+        }
+        tx.execute(
+            "INSERT INTO pieces (dossier, blob, idx, body) VALUES ($1, $2, $3, $4)",
+            &[&&dossier.0[..], &&blob.0[..], &i64::from(index), &bytes],
+        )?;
+        tx.execute(
+            "INSERT INTO blobs (dossier, blob, stored, bytes, complete, uploader)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (dossier, blob) DO UPDATE SET
+                 stored = excluded.stored, bytes = blobs.bytes + excluded.bytes,
+                 complete = excluded.complete,
+                 uploader = COALESCE(blobs.uploader, excluded.uploader)",
+            &[
+                &&dossier.0[..],
+                &&blob.0[..],
+                &i64::from(index + 1),
+                &(bytes.len() as i64),
+                &last,
+                &&device[..],
+            ],
+        )?;
+        tx.commit()?;
+        Ok(PieceState {
+            stored: index + 1,
+            complete: last,
+        })
+    }
+
+    fn get_piece(
+        &self,
+        dossier: &DossierId,
+        blob: &BlobId,
+        index: u32,
+    ) -> Result<Option<(Vec<u8>, bool)>, StoreError> {
+        let mut conn = self.reader()?;
+        let Some(state) = conn.query_opt(
+            "SELECT stored, complete FROM blobs WHERE dossier = $1 AND blob = $2",
+            &[&&dossier.0[..], &&blob.0[..]],
+        )?
+        else {
+            return Ok(None);
+        };
+        let (stored, complete): (i64, bool) = (state.try_get(0)?, state.try_get(1)?);
+        let body: Option<Vec<u8>> = conn
+            .query_opt(
+                "SELECT body FROM pieces WHERE dossier = $1 AND blob = $2 AND idx = $3",
+                &[&&dossier.0[..], &&blob.0[..], &i64::from(index)],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        Ok(body.map(|b| (b, complete && i64::from(index) + 1 == stored)))
+    }
+}
+
+impl InvitationStore for PgStore {
+    fn create_invitation(
+        &self,
+        invitation: &Invitation,
+        mail: &OutgoingMail,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        let mut tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO invitations (id, token_hash, dossier, role, inviter, expires, answer)
+             VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+            &[
+                &&invitation.id[..],
+                &&invitation.token_hash[..],
+                &&invitation.dossier.0[..],
+                &role_code(invitation.role),
+                &&invitation.inviter[..],
+                &invitation.expires,
+            ],
+        )?;
+        insert_mail(&mut tx, mail, now)?;
+        tx.commit()
+    }
+
+    fn invitation_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Invitation>, StoreError> {
+        let mut conn = self.reader()?;
+        let row = conn.query_opt(
+            "SELECT id, token_hash, dossier, role, inviter, expires, answer
+             FROM invitations WHERE token_hash = $1",
+            &[&&token_hash[..]],
+        )?;
+        Ok(row.as_ref().map(invitation_row).transpose()?.flatten())
+    }
+
+    fn answer_invitation(&self, id: &[u8; 16], identity: &str) -> Result<bool, StoreError> {
+        let mut conn = self.writer()?;
+        // An answer at the same moment on another node waits for this row, then finds it
+        // answered: the first answer holds.
+        conn.execute(
+            "UPDATE invitations SET answer = $2 WHERE id = $1 AND answer IS NULL",
+            &[&&id[..], &identity],
+        )?;
+        let answer: Option<String> = conn
+            .query_opt("SELECT answer FROM invitations WHERE id = $1", &[&&id[..]])?
+            .map(|r| r.try_get(0))
+            .transpose()?
+            .flatten();
+        Ok(answer.as_deref() == Some(identity))
+    }
+
+    fn answered_invitations(&self, dossier: &DossierId) -> Result<Vec<Invitation>, StoreError> {
+        let mut conn = self.reader()?;
+        let rows = conn.query(
+            "SELECT id, token_hash, dossier, role, inviter, expires, answer
+             FROM invitations WHERE dossier = $1 AND answer IS NOT NULL ORDER BY expires, id",
+            &[&&dossier.0[..]],
+        )?;
+        let mut out = Vec::new();
+        for row in &rows {
+            out.extend(invitation_row(row)?);
+        }
+        Ok(out)
+    }
+}
+
+impl MailQueue for PgStore {
+    fn due_mail(&self, now: i64, limit: usize) -> Result<Vec<QueuedMail>, StoreError> {
+        let mut conn = self.reader()?;
+        let rows = conn.query(
+            "SELECT id, recipient, subject, body, attempts FROM mail_queue
+             WHERE next_attempt <= $1 ORDER BY next_attempt, id LIMIT $2",
+            &[&now, &(limit as i64)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(QueuedMail {
+                    id: r.try_get(0)?,
+                    mail: OutgoingMail {
+                        to: r.try_get(1)?,
+                        subject: r.try_get(2)?,
+                        body: r.try_get(3)?,
+                    },
+                    attempts: r.try_get::<_, i64>(4)? as u32,
+                })
+            })
+            .collect()
+    }
+
+    fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
+        let mut conn = self.reader()?;
+        Ok(conn
+            .query_one("SELECT MIN(next_attempt) FROM mail_queue", &[])?
+            .try_get(0)?)
+    }
+
+    fn mail_sent(&self, id: i64) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        let mut tx = conn.transaction()?;
+        tx.execute("DELETE FROM mail_queue WHERE id = $1", &[&id])?;
+        tx.execute("DELETE FROM reminders WHERE mail = $1", &[&id])?;
+        // A reminder sent at once is recorded when it went out (the server's clock, as
+        // SQLite's `unixepoch` is the relay machine's). Its pending row is deleted first and
+        // the record made from what was deleted: if the dossier's reminders are being set
+        // again on another node, this waits for it, and a reminder it cancelled is not
+        // recorded, as when the two run one after the other on SQLite.
+        tx.execute(
+            "WITH sent AS (
+                 DELETE FROM reminders_pending_at_once WHERE mail = $1 RETURNING dossier
+             )
+             INSERT INTO reminders_at_once (dossier, at)
+             SELECT dossier, FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT
+             FROM sent
+             ON CONFLICT (dossier) DO UPDATE SET at = excluded.at",
+            &[&id],
+        )?;
+        tx.commit()
+    }
+
+    fn set_reminders(
+        &self,
+        dossier: &DossierId,
+        mails: &[(OutgoingMail, i64)],
+        at_once: Option<(OutgoingMail, i64)>,
+        quiet_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.writer()?;
+        let mut tx = conn.transaction()?;
+        // Replaced at once on two nodes, both lists would stay.
+        lock_dossier(&mut tx, dossier)?;
+        tx.execute(
+            "DELETE FROM mail_queue WHERE id IN (SELECT mail FROM reminders WHERE dossier = $1)",
+            &[&&dossier.0[..]],
+        )?;
+        tx.execute(
+            "DELETE FROM reminders WHERE dossier = $1",
+            &[&&dossier.0[..]],
+        )?;
+        tx.execute(
+            "DELETE FROM reminders_pending_at_once WHERE dossier = $1",
+            &[&&dossier.0[..]],
+        )?;
+        let mut queued_at_once = false;
+        if let Some((mail, at)) = at_once {
+            let last: Option<i64> = tx
+                .query_opt(
+                    "SELECT at FROM reminders_at_once WHERE dossier = $1",
+                    &[&&dossier.0[..]],
+                )?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+            if last.is_none_or(|sent| at - sent >= quiet_ms) {
+                let id = insert_mail(&mut tx, &mail, at)?;
+                tx.execute(
+                    "INSERT INTO reminders (mail, dossier) VALUES ($1, $2)",
+                    &[&id, &&dossier.0[..]],
+                )?;
+                tx.execute(
+                    "INSERT INTO reminders_pending_at_once (mail, dossier) VALUES ($1, $2)",
+                    &[&id, &&dossier.0[..]],
+                )?;
+                queued_at_once = true;
+            }
+        }
+        for (mail, at) in mails {
+            let id = insert_mail(&mut tx, mail, *at)?;
+            tx.execute(
+                "INSERT INTO reminders (mail, dossier) VALUES ($1, $2)",
+                &[&id, &&dossier.0[..]],
+            )?;
+        }
+        tx.commit()?;
+        Ok(queued_at_once)
+    }
+
+    fn mail_failed(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        conn.execute(
+            "UPDATE mail_queue SET attempts = $2, next_attempt = $3 WHERE id = $1",
+            &[&id, &i64::from(attempts), &next_attempt],
+        )?;
+        Ok(())
+    }
+
+    fn mail_abandoned(&self, id: i64) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        let mut tx = conn.transaction()?;
+        tx.execute("DELETE FROM mail_queue WHERE id = $1", &[&id])?;
+        tx.execute("DELETE FROM reminders WHERE mail = $1", &[&id])?;
+        tx.execute(
+            "DELETE FROM reminders_pending_at_once WHERE mail = $1",
+            &[&id],
+        )?;
+        tx.commit()
+    }
+}

@@ -1,0 +1,186 @@
+//! Throwaway database servers for tests: a real PostgreSQL, made in a temporary directory on
+//! a free loopback port and removed when dropped, so the Postgres store is tested against
+//! the engine it will run on, not a mock. PostgreSQL refuses to run as root: as root, its
+//! commands run as the `postgres` user the Debian package creates.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A PostgreSQL server of its own, stopped and deleted on drop.
+pub struct ThrowawayPostgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+    databases: AtomicU32,
+}
+
+/// Where Debian installs PostgreSQL's server programs (the newest version present).
+fn server_programs() -> PathBuf {
+    let root = Path::new("/usr/lib/postgresql");
+    let newest = std::fs::read_dir(root)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .max()
+        .unwrap_or_else(|| {
+            panic!(
+                "PostgreSQL is not installed ({} missing): scripts/toolchain.sh installs it \
+                 (apt-get install postgresql)",
+                root.display()
+            )
+        });
+    root.join(newest.to_string()).join("bin")
+}
+
+fn running_as_root() -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() == 0 }
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// A port nobody listens on now (the server binds it a moment later; a clash fails the
+/// start loudly rather than silently).
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    listener.local_addr().expect("its address").port()
+}
+
+impl ThrowawayPostgres {
+    /// Makes and starts a server. Panics with what is missing when it cannot.
+    pub fn start() -> ThrowawayPostgres {
+        let bin = server_programs();
+        let dir = std::env::temp_dir().join(format!(
+            "livret-postgres-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let server = ThrowawayPostgres {
+            dir,
+            bin,
+            port: free_port(),
+            databases: AtomicU32::new(0),
+        };
+        if running_as_root() {
+            let chown = Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(&server.dir)
+                .status()
+                .expect("chown runs");
+            assert!(chown.success(), "the postgres user owns the test directory");
+        }
+        let data = server.dir.join("data");
+        server.run(
+            "initdb",
+            &[
+                "-D",
+                path_str(&data),
+                "-A",
+                "trust",
+                "-U",
+                "livret",
+                "--no-sync",
+            ],
+        );
+        // Durable on a clean stop only (fsync off): a test server is thrown away, and its
+        // crash safety is PostgreSQL's, not what these tests check.
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            server.port,
+            path_str(&server.dir)
+        );
+        let log = server.dir.join("server.log");
+        server.run(
+            "pg_ctl",
+            &[
+                "-D",
+                path_str(&data),
+                "-o",
+                &options,
+                "-l",
+                path_str(&log),
+                "-w",
+                "start",
+            ],
+        );
+        server
+    }
+
+    /// One of PostgreSQL's programs, as the `postgres` user when this runs as root.
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if running_as_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(path);
+            command
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self
+            .command(program)
+            .args(args)
+            .output()
+            .expect("PostgreSQL's programs run");
+        assert!(
+            out.status.success(),
+            "{program} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The URL of the server's default database.
+    pub fn url(&self) -> String {
+        format!("postgres://livret@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// A new empty database on this server, and its URL: each test gets its own.
+    pub fn database(&self, label: &str) -> String {
+        let n = self.databases.fetch_add(1, Ordering::Relaxed);
+        let name = format!(
+            "t{n}_{}",
+            label
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+        );
+        let mut admin = postgres::Client::connect(&self.url(), postgres::NoTls)
+            .expect("the throwaway server answers");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("a test database");
+        format!("postgres://livret@127.0.0.1:{}/{name}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+impl Drop for ThrowawayPostgres {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", path_str(&data), "-m", "immediate", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
