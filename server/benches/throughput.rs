@@ -2,7 +2,9 @@
 //! WebSocket clients over 100 dossiers (10 members each), against a real `livret serve`
 //! process on loopback. Goal ≥ 20,000 envelopes/s on 2 cores.
 //!
-//! `cargo bench -p livret-cli --bench throughput` (add `-- --quick` for 200 clients).
+//! `cargo bench -p livret-cli --bench throughput` (add `-- --quick` for 200 clients). The
+//! same load runs on the SQLite store, then on a PostgreSQL store (a throwaway server on
+//! loopback, `--store postgres://…`), and the two are printed side by side.
 //!
 //! Every client is a member device with its own replica: it seals real automerge edits
 //! before the clock starts, then pushes them all (pipelined, as a device flushing its outbox
@@ -16,7 +18,7 @@
 
 mod support;
 use support::many::{Ws, connect, recv, send};
-use support::start_relay;
+use support::start_relay_with;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -156,6 +158,21 @@ async fn client(
     seen
 }
 
+/// What one run measured.
+struct Measured {
+    envelopes: usize,
+    average_bytes: usize,
+    seconds: f64,
+    relay_cpu: f64,
+    load_cpu: f64,
+}
+
+impl Measured {
+    fn rate(&self) -> f64 {
+        self.envelopes as f64 / self.seconds
+    }
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let dossiers = if quick { 20 } else { 100 };
@@ -170,7 +187,47 @@ fn main() {
         );
         std::process::exit(2);
     }
+    // The same load on each store, one after the other, in this run.
+    let sqlite = measure("SQLite", &[], dossiers, per_client);
+    let postgres = livret_relay::testing::ThrowawayPostgres::start();
+    let database = postgres.database("throughput");
+    let on_postgres = measure("PostgreSQL", &["--store", &database], dossiers, per_client);
+    drop(postgres);
 
+    println!("\n{clients} clients, {dossiers} dossiers, one relay node:");
+    println!("  store        envelopes/s   × SQLite   × goal (20,000/s)   relay CPU s");
+    let mut report = serde_json::Map::new();
+    for (name, m) in [("SQLite", &sqlite), ("PostgreSQL", &on_postgres)] {
+        println!(
+            "  {name:<11} {:>12.0} {:>10.2} {:>19.2} {:>13.2}",
+            m.rate(),
+            m.rate() / sqlite.rate(),
+            m.rate() / 20_000.0,
+            m.relay_cpu
+        );
+        report.insert(
+            name.to_lowercase(),
+            serde_json::json!({
+                "clients": clients,
+                "dossiers": dossiers,
+                "envelopes": m.envelopes,
+                "average_envelope_bytes": m.average_bytes,
+                "seconds": m.seconds,
+                "envelopes_per_second": m.rate(),
+                "ratio_to_sqlite": m.rate() / sqlite.rate(),
+                "goal_ratio": m.rate() / 20_000.0,
+                "relay_cpu_seconds": m.relay_cpu,
+                "load_generator_cpu_seconds": m.load_cpu,
+            }),
+        );
+    }
+    support::write_report("throughput", &serde_json::Value::Object(report));
+}
+
+/// One run of the load against a fresh relay started with `options`.
+fn measure(store: &str, options: &[&str], dossiers: usize, per_client: usize) -> Measured {
+    let clients = dossiers * MEMBERS;
+    println!("\n== {store}");
     let t = Instant::now();
     let plan = prepare(dossiers, per_client);
     let total: usize = plan
@@ -191,7 +248,7 @@ fn main() {
     let data = std::env::temp_dir().join(format!("livret-throughput-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data).expect("data dir");
-    let relay = start_relay(&data);
+    let relay = start_relay_with(&data, options);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -290,39 +347,25 @@ fn main() {
         (elapsed, relay_cpu, me_cpu)
     });
     let (elapsed, relay_cpu, load_cpu) = report;
-    let rate = total as f64 / elapsed.as_secs_f64();
+    let measured = Measured {
+        envelopes: total,
+        average_bytes: bytes / total,
+        seconds: elapsed.as_secs_f64(),
+        relay_cpu,
+        load_cpu,
+    };
     println!(
-        "\n{total} envelopes durable and delivered to all {} co-members in {:.2} s:",
+        "{total} envelopes durable and delivered to all {} co-members in {:.2} s: \
+         {:.0} envelopes/s, {:.0} deliveries/s; CPU relay {relay_cpu:.2} s, load generator \
+         {load_cpu:.2} s",
         MEMBERS - 1,
-        elapsed.as_secs_f64()
-    );
-    println!(
-        "  {rate:>9.0} envelopes/s → {:.2}× the goal (≥ 20,000/s)",
-        rate / 20_000.0
-    );
-    println!(
-        "  {:>9.0} deliveries/s (fan-out)",
-        rate * (MEMBERS - 1) as f64
-    );
-    println!(
-        "  CPU: relay {relay_cpu:.2} s, load generator {load_cpu:.2} s, over {:.2} s on 2 cores",
-        elapsed.as_secs_f64()
+        measured.seconds,
+        measured.rate(),
+        measured.rate() * (MEMBERS - 1) as f64
     );
     drop(relay);
     let _ = std::fs::remove_dir_all(&data);
-
-    let json = serde_json::json!({
-        "clients": clients,
-        "dossiers": dossiers,
-        "envelopes": total,
-        "average_envelope_bytes": bytes / total,
-        "seconds": elapsed.as_secs_f64(),
-        "envelopes_per_second": rate,
-        "goal_ratio": rate / 20_000.0,
-        "relay_cpu_seconds": relay_cpu,
-        "load_generator_cpu_seconds": load_cpu,
-    });
-    support::write_report("throughput", &json);
+    measured
 }
 
 /// The soft limit on open files for this process (the relay inherits it).

@@ -11,6 +11,7 @@ mod invitations;
 mod jury;
 mod limits;
 mod pdf;
+mod postgres;
 mod presence;
 mod revocation;
 mod serve;

@@ -35,6 +35,7 @@ impl Relay {
         let data = temp_dir("relay");
         let config = livret_relay::ServerConfig {
             data: data.clone(),
+            store: livret_relay::StoreLocation::Sqlite,
             mail: livret_relay::MailSettings {
                 smtp_url: None,
                 public_url: None,

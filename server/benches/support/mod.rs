@@ -28,9 +28,15 @@ impl Drop for RelayProcess {
 
 /// Starts the relay on an ephemeral port with its data in `data`, quiet but for warnings.
 pub fn start_relay(data: &Path) -> RelayProcess {
+    start_relay_with(data, &[])
+}
+
+/// A relay with more `livret serve` options (`--store postgres://…`).
+pub fn start_relay_with(data: &Path, options: &[&str]) -> RelayProcess {
     let mut child = Command::new(env!("CARGO_BIN_EXE_livret"))
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
         .arg(data)
+        .args(options)
         .env("LIVRET_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

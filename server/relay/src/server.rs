@@ -3,7 +3,7 @@
 //! `livret serve` calls it from the CLI; tests start relays in their own process with it.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use livret_shared::protocol::Origin;
@@ -14,7 +14,7 @@ use crate::hub::Relay;
 use crate::mail::{MailError, Mailer, Transport};
 use crate::pdf_reader::PdfReader;
 use crate::router::{HttpState, router};
-use crate::store::{SnapshotStore, SqliteStore, Store, StoreError};
+use crate::store::{PgStore, SqliteStore, Store, StoreError};
 
 /// How the relay sends mail (`livret serve --smtp-url … --public-url … --mail-from …`).
 #[derive(Clone, Debug)]
@@ -66,6 +66,8 @@ Construisez-la avec <code>scripts/build-app.sh</code> puis recompilez <code>livr
 pub struct ServerConfig {
     /// The data directory: the SQLite database, and the mail outbox by default.
     pub data: PathBuf,
+    /// Where envelopes, memberships, evidence and the mail queue are kept.
+    pub store: StoreLocation,
     pub mail: MailSettings,
     /// A secret that reads `/api/v1/metrics`; without, this machine only.
     pub metrics_token: Option<String>,
@@ -73,13 +75,76 @@ pub struct ServerConfig {
     pub pdf_reader: PdfReader,
 }
 
+/// The SQLite database's name inside the data directory.
+const SQLITE_FILE: &str = "livret.sqlite3";
+
+/// Where the relay keeps its data.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// A SQLite file in the data directory: one machine, nothing else to run.
+    Sqlite,
+    /// A PostgreSQL database (one relay node at a time until nodes share their caches).
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// From `--store`: nothing is SQLite in the data directory; `postgres://…` (or
+    /// `postgresql://…`) a PostgreSQL database.
+    pub fn from_url(url: Option<&str>) -> Result<StoreLocation, StartError> {
+        match url.map(str::trim) {
+            None | Some("") => Ok(StoreLocation::Sqlite),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(StoreLocation::Postgres(url.to_string()))
+            }
+            Some(other) => Err(StartError::UnknownStore(without_password(other))),
+        }
+    }
+
+    /// How errors and logs name it: the file, or the URL without its password.
+    fn describe(&self, data: &Path) -> String {
+        match self {
+            StoreLocation::Sqlite => data.join(SQLITE_FILE).display().to_string(),
+            StoreLocation::Postgres(url) => without_password(url),
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Sqlite => f.write_str("Sqlite"),
+            StoreLocation::Postgres(url) => write!(f, "Postgres({})", without_password(url)),
+        }
+    }
+}
+
+/// A URL as it may be shown: `scheme://user:secret@host/…` loses `:secret`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:…@{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
 /// Why a relay did not start, worded for the person who started it.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("{0} : impossible de créer le dossier de données : {1}")]
     DataDirectory(PathBuf, std::io::Error),
+    /// The store named (a path, or a database URL without its password) did not open.
     #[error("{0} : {1}")]
-    Store(PathBuf, StoreError),
+    Store(String, StoreError),
+    #[error(
+        "{0} : base de données non reconnue (attendu postgres://… ; sans --store, SQLite \
+         dans le dossier de données)"
+    )]
+    UnknownStore(String),
     #[error("{0}")]
     Mail(#[from] MailError),
     #[error("{0} : adresse publique attendue en http:// ou https://")]
@@ -122,31 +187,39 @@ impl Running {
     }
 }
 
-/// Opens the store in `config.data` (migrating it), starts the mailer and serves on
-/// `listener`. Call within a tokio runtime.
 /// The store, migrated, with what is past its grace period purged (on the blocking pool,
 /// like every store call).
-fn open_store(database: &std::path::Path) -> Result<Arc<dyn Store>, StoreError> {
-    let store = SqliteStore::open(database)?;
+fn open_store(location: &StoreLocation, data: &Path) -> Result<Arc<dyn Store>, StoreError> {
+    let store: Arc<dyn Store> = match location {
+        StoreLocation::Sqlite => Arc::new(SqliteStore::open(&data.join(SQLITE_FILE))?),
+        StoreLocation::Postgres(url) => {
+            let store = PgStore::connect(url)?;
+            store.claim_node()?;
+            Arc::new(store)
+        }
+    };
     match store.purge(crate::clock::now_seconds() - crate::hub::PRUNE_GRACE_SECONDS) {
         Ok(0) => {}
         Ok(n) => tracing::info!(count = n, "purged envelopes past their grace period"),
         Err(e) => tracing::warn!("purge failed: {e}"),
     }
-    Ok(Arc::new(store))
+    Ok(store)
 }
 
+/// Opens the store (migrating it), starts the mailer and serves on `listener`. Call within
+/// a tokio runtime.
 pub async fn start(listener: TcpListener, config: ServerConfig) -> Result<Running, StartError> {
     let data = config.data;
     std::fs::create_dir_all(&data).map_err(|e| StartError::DataDirectory(data.clone(), e))?;
-    let database = data.join("livret.sqlite3");
+    let location = config.store;
+    let named = location.describe(&data);
     let opened = tokio::task::spawn_blocking({
-        let database = database.clone();
-        move || open_store(&database)
+        let data = data.clone();
+        move || open_store(&location, &data)
     });
     let store = match opened.await {
-        Ok(opened) => opened.map_err(|e| StartError::Store(database, e))?,
-        Err(e) => return Err(StartError::Store(database, StoreError::Task(e.to_string()))),
+        Ok(opened) => opened.map_err(|e| StartError::Store(named, e))?,
+        Err(e) => return Err(StartError::Store(named, StoreError::Task(e.to_string()))),
     };
     let transport = match &config.mail.smtp_url {
         Some(url) => Transport::from_url(url)?,

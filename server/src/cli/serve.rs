@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use livret_relay::{MailSettings, ServerConfig};
+use livret_relay::{MailSettings, ServerConfig, StoreLocation};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -14,6 +14,11 @@ pub struct ServeArgs {
     /// Directory for the relay's data (SQLite database, logs).
     #[arg(long, default_value = "livret-data")]
     pub data: PathBuf,
+    /// Where the relay keeps envelopes, memberships, evidence and the mail queue:
+    /// `postgres://user:password@host:5432/livret` for a PostgreSQL database (one relay
+    /// node per database for now: a second is refused). Default: SQLite in `--data`.
+    #[arg(long, env = "LIVRET_STORE", hide_env_values = true)]
+    pub store: Option<String>,
     /// Where invitation mail goes: `smtp://host:port`, `smtp://user:pass@host:587?tls=required`
     /// (STARTTLS), `smtps://user:pass@host:465` (TLS), or `file:///dir` (each mail written
     /// as a file). Default: the `outbox` directory inside `--data`.
@@ -62,8 +67,16 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let store = match StoreLocation::from_url(args.store.as_deref()) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("livret: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let config = ServerConfig {
         data: args.data,
+        store,
         mail: MailSettings {
             smtp_url: args.smtp_url,
             public_url: args.public_url,

@@ -1,0 +1,131 @@
+//! The relay on PostgreSQL (`livret serve --store postgres://…`): real relay processes on a
+//! throwaway PostgreSQL server, real `livret` devices. What the relay keeps lives in the
+//! database, not in its data directory: a relay started elsewhere on the same database
+//! serves the same dossiers.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use livret_relay::testing::ThrowawayPostgres;
+
+use crate::support::{Relay, temp_dir};
+use crate::sync::{Device, shared_dossier};
+
+#[test]
+fn devices_converge_through_a_relay_on_postgres_and_another_relay_serves_the_same_dossiers() {
+    let postgres = ThrowawayPostgres::start();
+    let database = postgres.database("e2e");
+    let first = Relay::start_with(temp_dir("relay-pg"), &["--store", &database]);
+    let (devices, id) = shared_dossier(&first, 2);
+    let (a, b) = (&devices[0], &devices[1]);
+    a.run(&["dossier", "set", &id, "etat_civil.nom", "Durand"]);
+    a.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.taches",
+        "Lundi : Analyser le besoin.",
+    ]);
+    b.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.taches",
+        "Analyser le besoin. Rédiger la note.",
+    ]);
+    for _ in 0..2 {
+        a.run(&["sync"]);
+        b.run(&["sync"]);
+    }
+    let merged = "Lundi : Analyser le besoin. Rédiger la note.";
+    assert_eq!(a.run(&["dossier", "get", &id, "fiches.0.taches"]), merged);
+    assert_eq!(b.run(&["dossier", "get", &id, "fiches.0.taches"]), merged);
+    // A device shared now opens the dossier only after the relay is gone.
+    let late = Device::new("late");
+    a.run(&[
+        "dossier",
+        "share",
+        &id,
+        &late.identity(),
+        "--role",
+        "advisor",
+    ]);
+
+    // A second node on the same database is refused while the first serves: the relay
+    // keeps memberships and counters in memory, right for one node only.
+    let (code, said) = serve_once(&database);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("un autre relais"), "{said}");
+
+    let data = first.kill_hard();
+    assert!(
+        !data.join("livret.sqlite3").exists(),
+        "nothing went to a SQLite file beside the relay"
+    );
+    let second = Relay::start_with(temp_dir("relay-pg-2"), &["--store", &database]);
+    late.run(&["dossier", "open", &id, "--relay", &second.url("")]);
+    assert_eq!(
+        late.run(&["dossier", "get", &id, "fiches.0.taches"]),
+        merged
+    );
+    assert_eq!(
+        late.run(&["dossier", "get", &id, "etat_civil.nom"]),
+        "Durand"
+    );
+    let _ = std::fs::remove_dir_all(data);
+}
+
+/// `livret serve` with a store it cannot use: one line saying which (never the password)
+/// and exit code 2, at once, not a panic or a hang.
+#[test]
+fn a_store_that_cannot_be_used_is_one_clear_line_and_exit_2() {
+    // Port 1 on the loopback: nothing listens there.
+    let unreachable = "postgres://livret:s3cret-pg@127.0.0.1:1/livret";
+    for (store, says) in [
+        (unreachable, "postgres://livret:…@127.0.0.1:1/livret"),
+        ("mysql://root:s3cret-pg@127.0.0.1/livret", "non reconnue"),
+    ] {
+        let (code, stderr) = serve_once(store);
+        assert_eq!(code, Some(2), "{stderr}");
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("livret:"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{stderr}");
+        assert!(lines[0].contains(says), "{stderr}");
+        assert!(!stderr.contains("s3cret-pg"), "the password is never shown");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+/// `livret serve --store <store>` expected to stop at start: its exit code and what it
+/// said. One that starts after all is killed after a bounded wait (its code is then `None`).
+fn serve_once(store: &str) -> (Option<i32>, String) {
+    let data = temp_dir("relay-refused");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_livret"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .args(["--store", store])
+        .env("LIVRET_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("livret runs");
+    let mut code = None;
+    for _ in 0..600 {
+        if let Some(status) = child.try_wait().expect("its status") {
+            code = status.code();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if code.is_none() {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().expect("its output");
+    let _ = std::fs::remove_dir_all(data);
+    let mut said = String::from_utf8_lossy(&out.stderr).into_owned();
+    said.push_str(&String::from_utf8_lossy(&out.stdout));
+    (code, said)
+}
