@@ -189,7 +189,8 @@ fn main() {
     }
     // The same load on each store, one after the other, in this run.
     let sqlite = measure("SQLite", &[], dossiers, per_client);
-    let postgres = livret_relay::testing::ThrowawayPostgres::start();
+    // Waiting for its disk, as SQLite's synchronous commits do.
+    let postgres = livret_relay::testing::ThrowawayPostgres::start_durable();
     let database = postgres.database("throughput");
     let on_postgres = measure("PostgreSQL", &["--store", &database], dossiers, per_client);
     drop(postgres);

@@ -55,8 +55,20 @@ fn free_port() -> u16 {
 }
 
 impl ThrowawayPostgres {
-    /// Makes and starts a server. Panics with what is missing when it cannot.
+    /// Makes and starts a server that does not wait for its disk (fsync off): a test
+    /// server is thrown away, and its crash safety is PostgreSQL's, not what tests check.
+    /// Panics with what is missing when it cannot.
     pub fn start() -> ThrowawayPostgres {
+        ThrowawayPostgres::start_with(false)
+    }
+
+    /// A server that waits for its disk as a production one does (fsync on): for
+    /// benchmarks, which compare it with SQLite's synchronous commits.
+    pub fn start_durable() -> ThrowawayPostgres {
+        ThrowawayPostgres::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> ThrowawayPostgres {
         let bin = server_programs();
         let dir = std::env::temp_dir().join(format!(
             "livret-postgres-{}-{}",
@@ -92,12 +104,11 @@ impl ThrowawayPostgres {
                 "--no-sync",
             ],
         );
-        // Durable on a clean stop only (fsync off): a test server is thrown away, and its
-        // crash safety is PostgreSQL's, not what these tests check.
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync={} -c max_connections=200",
             server.port,
-            path_str(&server.dir)
+            path_str(&server.dir),
+            if durable { "on" } else { "off" }
         );
         let log = server.dir.join("server.log");
         server.run(
