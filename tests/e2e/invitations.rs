@@ -58,6 +58,12 @@ fn an_invitation_mail_leads_to_an_approved_advisor_and_carries_nothing_of_the_do
     );
     assert!(mail.body.contains("Dominique Durand"), "{}", mail.body);
     assert!(mail.body.contains("accompagnateur"), "{}", mail.body);
+    // A Message-ID of the relay's own (the same if the mail is sent again).
+    let message_id = mail.header("Message-ID").unwrap_or_default();
+    assert!(
+        message_id.starts_with('<') && message_id.ends_with("@127.0.0.1>"),
+        "{message_id:?}"
+    );
     // Never the dossier's content, never a key.
     for secret in [
         CANARY,

@@ -179,7 +179,8 @@ async fn send_queued(store: Arc<dyn Store>, transport: Transport, mailer: Arc<Ma
 /// One attempt at one queued mail. The logs name the mail by its queue id only: its body
 /// holds a one-time link, its recipient is personal data.
 async fn deliver(store: &Arc<dyn Store>, transport: &Transport, mailer: &Mailer, q: QueuedMail) {
-    let result = match compose(&mailer.from, &q.mail) {
+    let id = message_id(&q, &mailer.public_url);
+    let result = match compose(&mailer.from, &q.mail, id) {
         Ok(message) => transport.send(message).await,
         Err(e) => Err(e),
     };
@@ -211,8 +212,31 @@ async fn deliver(store: &Arc<dyn Store>, transport: &Transport, mailer: &Mailer,
     }
 }
 
-fn compose(from: &Mailbox, mail: &OutgoingMail) -> Result<Message, MailError> {
+/// A queued mail's Message-ID: the same at every attempt, so a receiver that gets it twice
+/// (sent, then tried again because the relay stopped before recording it) can tell, and a
+/// different one for every mail. A digest of its queue id and of what it says — not the id
+/// itself, which would tell how many mails the relay has sent — at the relay's host.
+fn message_id(queued: &QueuedMail, public_url: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    digest.update(queued.id.to_be_bytes());
+    for part in [&queued.mail.to, &queued.mail.subject, &queued.mail.body] {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part.as_bytes());
+    }
+    let host = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest)
+        .split(['/', ':', '@'])
+        .next()
+        .filter(|h| !h.is_empty())
+        .unwrap_or("livret.invalid");
+    format!("<{}@{host}>", hex::encode(&digest.finalize()[..16]))
+}
+
+fn compose(from: &Mailbox, mail: &OutgoingMail, message_id: String) -> Result<Message, MailError> {
     Message::builder()
+        .message_id(Some(message_id))
         .from(from.clone())
         .to(parse_address(&mail.to)?)
         .subject(mail.subject.clone())
@@ -279,6 +303,41 @@ mod tests {
         let left = on_blocking_pool(&store, |store| store.due_mail(i64::MAX, 10)).await;
         assert!(left.unwrap().is_empty());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_mail_keeps_its_message_id_from_one_attempt_to_the_next() {
+        let mail = OutgoingMail {
+            to: "camille.durand@example.org".into(),
+            subject: "Rappel".into(),
+            body: "Votre jury a lieu le 3 mars.".into(),
+        };
+        let queued = |id, attempts, mail: &OutgoingMail| QueuedMail {
+            id,
+            mail: mail.clone(),
+            attempts,
+        };
+        let url = "https://livret.example.org:8443/app";
+        let first = message_id(&queued(7, 0, &mail), url);
+        assert_eq!(first, message_id(&queued(7, 3, &mail), url));
+        assert!(first.starts_with('<') && first.ends_with("@livret.example.org>"));
+        let digest = &first[1..first.find('@').unwrap()];
+        assert!(digest.len() == 32 && digest.bytes().all(|b| b.is_ascii_hexdigit()));
+        // Another mail, or the same words queued again, is another message.
+        assert_ne!(first, message_id(&queued(8, 0, &mail), url));
+        let other = OutgoingMail {
+            body: "Votre jury a lieu le 4 mars.".into(),
+            ..mail.clone()
+        };
+        assert_ne!(first, message_id(&queued(7, 0, &other), url));
+        let message = compose(
+            &parse_address("livret@example.org").unwrap(),
+            &mail,
+            first.clone(),
+        )
+        .unwrap();
+        let raw = String::from_utf8(message.formatted()).unwrap();
+        assert!(raw.contains(&format!("Message-ID: {first}")), "{raw}");
     }
 
     #[test]
