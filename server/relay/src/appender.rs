@@ -15,7 +15,7 @@ use livret_shared::membership::{Membership, SignedEntry};
 use livret_shared::protocol::{self, Accept, Rejection, ServerMsg};
 use tokio::sync::oneshot;
 
-use crate::handlers::{load_membership, refusal};
+use crate::handlers::{fold_log, refusal};
 use crate::hub::Relay;
 use crate::outgoing::Outgoing;
 use crate::store::{NewEnvelope, Store, StoredSnapshot};
@@ -71,6 +71,38 @@ struct AppendState {
     last: HashMap<(DossierId, MemberKey), u64>,
 }
 
+impl AppendState {
+    /// The dossier's membership (`None`: no such dossier), folded once and kept. A store
+    /// that failed is asked again next time: a failure kept would read as "no such
+    /// dossier" until the relay restarts.
+    fn membership(
+        &mut self,
+        store: &dyn Store,
+        dossier: &DossierId,
+    ) -> Result<Option<&Membership>, Rejection> {
+        if !self.memberships.contains_key(dossier) {
+            let log = store
+                .membership_log(dossier)
+                .map_err(|_| Rejection::Malformed)?;
+            self.memberships.insert(*dossier, fold_log(&log));
+        }
+        Ok(self.memberships[dossier].as_ref())
+    }
+
+    /// A writer's last stored counter, kept; not kept when the store failed (a 0 kept
+    /// would refuse the writer's next envelopes as a gap until the relay restarts).
+    fn last(&mut self, store: &dyn Store, key: (DossierId, MemberKey)) -> Result<u64, Rejection> {
+        if let Some(last) = self.last.get(&key) {
+            return Ok(*last);
+        }
+        let last = store
+            .last_counter(&key.0, &key.1)
+            .map_err(|_| Rejection::Malformed)?;
+        self.last.insert(key, last);
+        Ok(last)
+    }
+}
+
 pub(crate) fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Receiver<Job>) {
     let mut state = AppendState::default();
     while let Ok(first) = jobs.recv() {
@@ -97,15 +129,21 @@ pub(crate) fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Rec
                     reply,
                 } => {
                     let key = (header.dossier, header.writer);
-                    let membership = state
-                        .memberships
-                        .entry(header.dossier)
-                        .or_insert_with(|| load_membership(store.as_ref(), &header.dossier));
-                    let last = *state.last.entry(key).or_insert_with(|| {
-                        store
-                            .last_counter(&header.dossier, &header.writer)
-                            .unwrap_or(0)
+                    let known = state.last(store.as_ref(), key).and_then(|last| {
+                        Ok((state.membership(store.as_ref(), &header.dossier)?, last))
                     });
+                    let (membership, last) = match known {
+                        Ok(known) => known,
+                        Err(unavailable) => {
+                            replies.push(Reply::Push {
+                                to: reply,
+                                header,
+                                result: Err(unavailable),
+                                appended: None,
+                            });
+                            continue;
+                        }
+                    };
                     let stored = if header.counter <= last {
                         match pending.get(&(header.dossier, header.writer, header.counter)) {
                             Some(i) => Some(to_store[*i].bytes.clone()),
@@ -120,7 +158,7 @@ pub(crate) fn appender(relay: std::sync::Weak<Relay>, jobs: std::sync::mpsc::Rec
                     let result = protocol::check_header(
                         &header,
                         &bytes,
-                        membership.as_ref(),
+                        membership,
                         last,
                         stored.as_deref(),
                     );
@@ -276,11 +314,7 @@ fn snapshot(
     bytes: Vec<u8>,
     covers: BTreeMap<MemberKey, u64>,
 ) -> Result<[u8; 32], Rejection> {
-    let membership = state
-        .memberships
-        .entry(header.dossier)
-        .or_insert_with(|| load_membership(store, &header.dossier))
-        .clone();
+    let membership = state.membership(store, &header.dossier)?.cloned();
     let active = store
         .active_snapshot(&header.dossier)
         .map_err(|_| Rejection::Malformed)?
@@ -332,10 +366,8 @@ fn append_membership(
 ) -> Result<u64, Rejection> {
     let e = SignedEntry::from_bytes(entry).map_err(|_| Rejection::BadMembership)?;
     let current = state
-        .memberships
-        .entry(dossier)
-        .or_insert_with(|| load_membership(store, &dossier))
-        .clone()
+        .membership(store, &dossier)?
+        .cloned()
         .ok_or(Rejection::UnknownDossier)?;
     if !current.is_owner(&author) {
         return Err(Rejection::Forbidden);

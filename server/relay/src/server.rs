@@ -118,17 +118,58 @@ impl std::fmt::Debug for StoreLocation {
     }
 }
 
-/// A URL as it may be shown: `scheme://user:secret@host/…` loses `:secret`.
+/// A URL as it may be shown: the password of `scheme://user:secret@host/…` and of a
+/// `?password=secret` parameter replaced by `…`.
 fn without_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    match rest.split_once('@') {
+    let (address, query) = match rest.split_once('?') {
+        Some((address, query)) => (address, Some(query)),
+        None => (rest, None),
+    };
+    let mut shown = match address.rsplit_once('@') {
         Some((user_info, host)) => {
             let user = user_info.split(':').next().unwrap_or_default();
             format!("{scheme}://{user}:…@{host}")
         }
-        None => url.to_string(),
+        None => format!("{scheme}://{address}"),
+    };
+    if let Some(query) = query {
+        let parameters: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=…"),
+                _ => p.to_string(),
+            })
+            .collect();
+        shown.push('?');
+        shown.push_str(&parameters.join("&"));
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_url_is_shown_without_its_password() {
+        for (url, shown) in [
+            (
+                "postgres://livret:s3cret@db.example.org:5432/livret",
+                "postgres://livret:…@db.example.org:5432/livret",
+            ),
+            (
+                "postgresql://db/livret?user=livret&password=s3cret&sslmode=disable",
+                "postgresql://db/livret?user=livret&password=…&sslmode=disable",
+            ),
+            ("postgres://a:b@c@host/db", "postgres://a:…@host/db"),
+            ("postgres://host/db", "postgres://host/db"),
+        ] {
+            assert_eq!(without_password(url), shown);
+            assert!(!without_password(url).contains("s3cret"));
+        }
     }
 }
 
@@ -192,11 +233,7 @@ impl Running {
 fn open_store(location: &StoreLocation, data: &Path) -> Result<Arc<dyn Store>, StoreError> {
     let store: Arc<dyn Store> = match location {
         StoreLocation::Sqlite => Arc::new(SqliteStore::open(&data.join(SQLITE_FILE))?),
-        StoreLocation::Postgres(url) => {
-            let store = PgStore::connect(url)?;
-            store.claim_node()?;
-            Arc::new(store)
-        }
+        StoreLocation::Postgres(url) => Arc::new(PgStore::connect_node(url)?),
     };
     match store.purge(crate::clock::now_seconds() - crate::hub::PRUNE_GRACE_SECONDS) {
         Ok(0) => {}

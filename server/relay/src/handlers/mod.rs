@@ -107,7 +107,7 @@ pub(crate) fn load_membership(store: &dyn Store, dossier: &DossierId) -> Option<
 }
 
 /// A stored membership log (entries as bytes) folded; `None` when empty or invalid.
-fn fold_log(log: &[Vec<u8>]) -> Option<Membership> {
+pub(crate) fn fold_log(log: &[Vec<u8>]) -> Option<Membership> {
     let entries: Vec<SignedEntry> = log
         .iter()
         .filter_map(|b| SignedEntry::from_bytes(b).ok())

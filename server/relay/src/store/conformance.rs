@@ -178,6 +178,37 @@ fn a_long_history_is_read_whole(open: Open) {
         store.last_counters(&d).unwrap(),
         BTreeMap::from([(a, n), (b, n)])
     );
+    // Large envelopes: a page stops at its bytes (4 MiB on SQLite) long before its rows.
+    let big = DossierId([10; 16]);
+    let large: Vec<NewEnvelope> = (1..=12u64)
+        .map(|c| {
+            let writer = if c % 2 == 0 { a } else { b };
+            let mut bytes = vec![c as u8; 1024 * 1024];
+            bytes[..8].copy_from_slice(&c.to_be_bytes());
+            NewEnvelope {
+                dossier: big,
+                writer,
+                counter: c.div_ceil(2),
+                channel: Channel::Dossier,
+                bytes,
+            }
+        })
+        .collect();
+    store.append_envelopes(&large).unwrap();
+    let read = store
+        .envelopes_since(&big, &BTreeMap::new(), false)
+        .unwrap();
+    assert_eq!(read.len(), 12);
+    assert!(
+        read.iter().zip(&large).all(|(r, e)| *r == e.bytes),
+        "in order"
+    );
+    // What b already has is not sent again.
+    let tail = store
+        .envelopes_since(&big, &BTreeMap::from([(b, 5)]), false)
+        .unwrap();
+    let firsts: Vec<u8> = tail.iter().map(|e| e[7]).collect();
+    assert_eq!(firsts, [2, 4, 6, 8, 10, 11, 12]);
 }
 
 fn snapshots_prune_the_dossier_channel_only(open: Open) {
@@ -357,12 +388,21 @@ fn invitations_first_answer_holds(open: Open) {
     );
     assert!(store.invitation_by_token(&[3; 32]).unwrap().is_none());
     assert!(store.answered_invitations(&d).unwrap().is_empty());
+    assert!(store.answer_invitation(&[2; 16], "livret1:c").unwrap());
     assert!(store.answer_invitation(&[1; 16], "livret1:a").unwrap());
     assert!(store.answer_invitation(&[1; 16], "livret1:a").unwrap());
     assert!(!store.answer_invitation(&[1; 16], "livret1:b").unwrap());
-    let answered = store.answered_invitations(&d).unwrap();
-    assert_eq!(answered.len(), 1);
-    assert_eq!(answered[0].answer.as_deref(), Some("livret1:a"));
+    // Oldest first (the one expiring first), whatever order they were answered in.
+    let answered: Vec<Option<String>> = store
+        .answered_invitations(&d)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.answer)
+        .collect();
+    assert_eq!(
+        answered,
+        [Some("livret1:a".to_string()), Some("livret1:c".to_string())]
+    );
     // Both mails were queued with their invitations.
     let due: Vec<String> = store
         .due_mail(i64::MAX, 10)
@@ -504,4 +544,48 @@ fn the_postgres_store_passes_every_check() {
         Box::new(move || Box::new(PgStore::connect(&url).unwrap()) as Box<dyn Store>)
     };
     run_all("PostgreSQL", &fresh);
+}
+
+/// The server ends the store's sessions (a restart, a failover, an idle cut): the calls that
+/// meet the loss fail, later ones connect again, and the node's claim is taken again with
+/// the write connection, so a second node is still refused.
+#[test]
+fn the_postgres_store_recovers_a_lost_connection_and_its_claim() {
+    let server = crate::testing::ThrowawayPostgres::start();
+    let url = server.database("lost");
+    let store = PgStore::connect_node(&url).unwrap();
+    let d = DossierId([1; 16]);
+    let owner = MemberKey([1; 32]);
+    store.create_dossier(&d, b"genesis", &[owner]).unwrap();
+    assert!(matches!(
+        PgStore::connect_node(&url),
+        Err(StoreError::AnotherNode)
+    ));
+    let mut admin = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    let ended = admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap();
+    assert!(ended >= 2, "the store's read and write sessions, at least");
+    let append = |counter| store.append_envelopes(&[envelope(d, owner, counter, Channel::Dossier)]);
+    assert!(append(1).is_err(), "the write that met the loss");
+    assert!(store.membership_log(&d).is_err(), "the read that met it");
+    // The client learns a session is gone from the server's last message, then from the
+    // closed socket: within three calls each connection is made again.
+    assert!((0..3).any(|_| append(1).is_ok()), "writes again");
+    assert!(
+        (0..3).any(|_| store.membership_log(&d).is_ok()),
+        "reads again"
+    );
+    assert_eq!(store.membership_log(&d).unwrap(), vec![b"genesis".to_vec()]);
+    assert_eq!(store.last_counter(&d, &owner).unwrap(), 1);
+    assert!(matches!(
+        PgStore::connect_node(&url),
+        Err(StoreError::AnotherNode)
+    ));
+    drop(store);
+    PgStore::connect_node(&url).expect("free once the node is gone");
 }

@@ -40,6 +40,9 @@ use super::*;
 const PAGE_ROWS: i64 = 1024;
 const PAGE_BYTES: usize = 4 * 1024 * 1024;
 
+/// Envelope bytes one INSERT statement carries at most (see `append_envelopes`).
+const INSERT_BYTES: usize = 64 * 1024 * 1024;
+
 /// The schema this build writes: `schema_version` counts the migrations applied.
 const SCHEMA_VERSION: i64 = 1;
 
@@ -62,8 +65,25 @@ struct Tx<'a> {
 }
 
 impl Conn {
-    fn open(config: &Config) -> Result<Conn, StoreError> {
+    /// A connection; `as_node`: it holds this relay node's claim on the database
+    /// ([`NODE_LOCK`]), refused with [`StoreError::AnotherNode`] when another node has it.
+    fn open(config: &Config, as_node: bool) -> Result<Conn, StoreError> {
         let mut client = config.connect(NoTls)?;
+        // The transactions here are written for READ COMMITTED (a wait on a dossier's lock
+        // is followed by reads that see what the holder committed), whatever the
+        // database's default.
+        client.batch_execute("SET default_transaction_isolation = 'read committed'")?;
+        if as_node {
+            let claimed: bool = client
+                .query_one(
+                    "SELECT pg_try_advisory_lock($1, $2)",
+                    &[&NODE_LOCK.0, &NODE_LOCK.1],
+                )?
+                .try_get(0)?;
+            if !claimed {
+                return Err(StoreError::AnotherNode);
+            }
+        }
         // A commit is durable before the relay acknowledges it (SQLite: synchronous=FULL),
         // even on a server whose default is not to wait for the disk; a stronger setting
         // (waiting for standbys) stays.
@@ -172,8 +192,9 @@ pub struct PgStore {
     write: Mutex<Conn>,
     /// Reads use their own connection, beside a write.
     read: Mutex<Conn>,
-    /// The connection holding this node's claim on the database ([`PgStore::claim_node`]).
-    claim: Mutex<Option<Client>>,
+    /// Whether the write connection holds this node's claim ([`PgStore::connect_node`]),
+    /// taken again whenever that connection is made again.
+    as_node: bool,
 }
 
 /// The session advisory lock a relay node holds on its database (two int4 keys, apart
@@ -184,59 +205,71 @@ impl PgStore {
     /// Connects to the database at `url` (a `postgres://` URL or `key=value` settings, no
     /// TLS) and brings its schema to this build's version.
     pub fn connect(url: &str) -> Result<PgStore, StoreError> {
+        PgStore::open(url, false)
+    }
+
+    /// [`PgStore::connect`] for a relay node, which has the database to itself: the relay
+    /// keeps each dossier's membership and writers' last counters in memory, right only
+    /// while no other node appends, so until nodes share those a second node is refused.
+    /// The claim is a session advisory lock on the write connection: taken before the
+    /// schema is touched (a newer build started by mistake beside a running node migrates
+    /// nothing), freed when the connection ends (the node stopped or was killed), taken
+    /// again when the connection is made again (a server restart frees it).
+    pub fn connect_node(url: &str) -> Result<PgStore, StoreError> {
+        PgStore::open(url, true)
+    }
+
+    fn open(url: &str, as_node: bool) -> Result<PgStore, StoreError> {
         let mut config: Config = url.parse()?;
         if config.get_application_name().is_none() {
             // What the server's activity views and logs name these connections.
             config.application_name("livret-relay");
         }
-        let mut write = Conn::open(&config)?;
+        // Bounded waits unless the URL says otherwise: a server that does not answer fails
+        // the call (the client is told to retry) instead of holding the store's lock; a
+        // half-open connection is found by keepalives instead of hanging until the kernel
+        // gives up.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
+        config.keepalives(true);
+        if config.get_keepalives_idle() == std::time::Duration::from_secs(2 * 60 * 60) {
+            config.keepalives_idle(std::time::Duration::from_secs(60));
+        }
+        let mut write = Conn::open(&config, as_node)?;
         migrate(&mut write.client)?;
-        let read = Conn::open(&config)?;
+        let read = Conn::open(&config, false)?;
         Ok(PgStore {
             config,
             write: Mutex::new(write),
             read: Mutex::new(read),
-            claim: Mutex::new(None),
+            as_node,
         })
-    }
-
-    /// Claims the database for this relay node alone, until the store is dropped or the
-    /// node's process ends (the server then closes the connection and frees the lock). The
-    /// relay keeps each dossier's membership and writers' last counters in memory, right
-    /// only while no other node appends: until nodes share those, a second node is refused.
-    pub fn claim_node(&self) -> Result<(), StoreError> {
-        let mut client = self.config.connect(NoTls)?;
-        let claimed: bool = client
-            .query_one(
-                "SELECT pg_try_advisory_lock($1, $2)",
-                &[&NODE_LOCK.0, &NODE_LOCK.1],
-            )?
-            .try_get(0)?;
-        if !claimed {
-            return Err(StoreError::AnotherNode);
-        }
-        *self.claim.lock().expect("claim lock") = Some(client);
-        Ok(())
     }
 
     /// Locks a connection, made again if it was lost: a client whose connection dropped (the
     /// server restarted, the network cut) never recovers, so without this one failure would
-    /// fail every later call. The call that met the loss fails; the next one reconnects.
-    fn lock<'a>(&self, conn: &'a Mutex<Conn>) -> Result<MutexGuard<'a, Conn>, StoreError> {
+    /// fail every later call. The calls that meet the loss fail (the server's last
+    /// message, then the closed socket); the next one reconnects.
+    fn lock<'a>(
+        &self,
+        conn: &'a Mutex<Conn>,
+        as_node: bool,
+    ) -> Result<MutexGuard<'a, Conn>, StoreError> {
         super::assert_off_async_runtime();
         let mut guard = conn.lock().expect("store lock");
         if guard.client.is_closed() {
-            *guard = Conn::open(&self.config)?;
+            *guard = Conn::open(&self.config, as_node)?;
         }
         Ok(guard)
     }
 
     fn reader(&self) -> Result<MutexGuard<'_, Conn>, StoreError> {
-        self.lock(&self.read)
+        self.lock(&self.read, false)
     }
 
     fn writer(&self) -> Result<MutexGuard<'_, Conn>, StoreError> {
-        self.lock(&self.write)
+        self.lock(&self.write, self.as_node)
     }
 
     /// Where a catch-up after `since` starts: the earliest arrival among each writer's
@@ -649,26 +682,45 @@ impl EnvelopeStore for PgStore {
         // Then the whole batch in one statement, each envelope its arrival in batch order
         // (one round trip, not one per envelope). A (dossier, writer, counter) already
         // stored fails it, and the transaction with it, as on SQLite.
-        let (mut dossiers, mut arrivals, mut writers) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut counters, mut channels, mut bodies) = (Vec::new(), Vec::new(), Vec::new());
+        // A statement carries at most INSERT_BYTES of bodies: PostgreSQL refuses a message
+        // past 1 GB, and a batch of large envelopes (512 of up to 5 MiB) must not fail whole.
+        let mut arrivals = Vec::with_capacity(batch.len());
         for e in batch {
             let arrival = next.get_mut(&e.dossier).expect("counted above");
-            dossiers.push(&e.dossier.0[..]);
             arrivals.push(*arrival);
             *arrival += 1;
-            writers.push(&e.writer[..]);
-            counters.push(e.counter as i64);
-            channels.push(e.channel as i64);
-            bodies.push(&e.bytes[..]);
         }
-        tx.execute(
-            "INSERT INTO envelopes (dossier, arrival, writer, counter, channel, body)
-             SELECT * FROM UNNEST($1::BYTEA[], $2::BIGINT[], $3::BYTEA[], $4::BIGINT[],
-                                  $5::BIGINT[], $6::BYTEA[])",
-            &[
-                &dossiers, &arrivals, &writers, &counters, &channels, &bodies,
-            ],
-        )?;
+        let mut start = 0;
+        while start < batch.len() {
+            let mut end = start;
+            let mut bytes = 0;
+            while end < batch.len()
+                && (end == start || bytes + batch[end].bytes.len() <= INSERT_BYTES)
+            {
+                bytes += batch[end].bytes.len();
+                end += 1;
+            }
+            let chunk = &batch[start..end];
+            let dossiers: Vec<&[u8]> = chunk.iter().map(|e| &e.dossier.0[..]).collect();
+            let writers: Vec<&[u8]> = chunk.iter().map(|e| &e.writer[..]).collect();
+            let counters: Vec<i64> = chunk.iter().map(|e| e.counter as i64).collect();
+            let channels: Vec<i64> = chunk.iter().map(|e| e.channel as i64).collect();
+            let bodies: Vec<&[u8]> = chunk.iter().map(|e| &e.bytes[..]).collect();
+            tx.execute(
+                "INSERT INTO envelopes (dossier, arrival, writer, counter, channel, body)
+                 SELECT * FROM UNNEST($1::BYTEA[], $2::BIGINT[], $3::BYTEA[], $4::BIGINT[],
+                                      $5::BIGINT[], $6::BYTEA[])",
+                &[
+                    &dossiers,
+                    &&arrivals[start..end],
+                    &writers,
+                    &counters,
+                    &channels,
+                    &bodies,
+                ],
+            )?;
+            start = end;
+        }
         // In the same transaction: the counters never lag or lead the stored envelopes.
         let mut last: BTreeMap<(DossierId, MemberKey, i64), u64> = BTreeMap::new();
         for e in batch {
@@ -698,32 +750,48 @@ impl EnvelopeStore for PgStore {
             return Ok(out);
         };
         let mut after = first - 1;
+        let writers: Vec<&[u8]> = since.keys().map(|w| &w[..]).collect();
+        let counters: Vec<i64> = since.values().map(|&c| c as i64).collect();
+        let page_bytes = PAGE_BYTES as i64;
         loop {
             let mut conn = self.reader()?;
+            // The server keeps what the client does not want (pruned, or already held) and
+            // stops a page at PAGE_BYTES itself (the envelopes before a row come to less
+            // than it), so no body crosses the network to be dropped: a history of large
+            // envelopes is sent once, not once per page it spans.
             let statement = conn.prepared(
-                "SELECT arrival, writer, counter, body, pruned_at IS NOT NULL FROM envelopes
-                 WHERE dossier = $1 AND arrival > $2 ORDER BY arrival LIMIT $3",
+                "SELECT arrival, body FROM (
+                     SELECT e.arrival, e.body,
+                            SUM(octet_length(e.body)) OVER (ORDER BY e.arrival)
+                                - octet_length(e.body) AS before
+                     FROM envelopes e
+                     WHERE e.dossier = $1 AND e.arrival > $2
+                       AND ($4 OR e.pruned_at IS NULL)
+                       AND e.counter > COALESCE(
+                           (SELECT has.counter FROM UNNEST($5::BYTEA[], $6::BIGINT[])
+                                AS has (writer, counter)
+                            WHERE has.writer = e.writer),
+                           0)
+                     ORDER BY e.arrival LIMIT $3
+                 ) page
+                 WHERE before < $7 ORDER BY arrival",
             )?;
-            let params: [&(dyn ToSql + Sync); 3] = [&&dossier.0[..], &after, &PAGE_ROWS];
+            let params: [&(dyn ToSql + Sync); 7] = [
+                &&dossier.0[..],
+                &after,
+                &PAGE_ROWS,
+                &include_pruned,
+                &writers,
+                &counters,
+                &page_bytes,
+            ];
             // Row by row as they come, like SQLite's cursor: a page is not held whole.
             let mut rows = conn.client.query_raw(&statement, params)?;
-            let (mut read, mut bytes) = (0, 0);
+            let mut read = 0;
             while let Some(r) = rows.next()? {
                 after = r.try_get(0)?;
                 read += 1;
-                let writer: MemberKey = r.try_get::<_, &[u8]>(1)?.try_into().unwrap_or_default();
-                let counter: i64 = r.try_get(2)?;
-                let pruned: bool = r.try_get(4)?;
-                if (include_pruned || !pruned)
-                    && counter as u64 > since.get(&writer).copied().unwrap_or(0)
-                {
-                    let body: Vec<u8> = r.try_get(3)?;
-                    bytes += body.len();
-                    out.push(body);
-                }
-                if bytes >= PAGE_BYTES {
-                    break;
-                }
+                out.push(r.try_get(1)?);
             }
             if read == 0 {
                 return Ok(out);
