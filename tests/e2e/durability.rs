@@ -111,7 +111,7 @@ fn burst(raw: Raw, writer: &Writer, acked_total: &AtomicUsize) -> u64 {
     }
     let mut acked = writer.before;
     while acked < last {
-        let Ok(message) = ws.read() else {
+        let Ok(message) = crate::support::read_message(&mut ws) else {
             break; // the relay is gone
         };
         let tungstenite::Message::Binary(bytes) = message else {

@@ -321,7 +321,7 @@ fn login(addr: &str, device: &DeviceSecret, origin: &str) -> (Ws, ServerMsg) {
 
 fn read<S: std::io::Read + std::io::Write>(ws: &mut tungstenite::WebSocket<S>) -> ServerMsg {
     loop {
-        if let tungstenite::Message::Binary(b) = ws.read().unwrap() {
+        if let tungstenite::Message::Binary(b) = crate::support::read_message(ws).unwrap() {
             return protocol::decode(&b).unwrap();
         }
     }
@@ -397,7 +397,9 @@ fn a_relay_in_the_middle_cannot_log_in_as_the_device() {
             ))
             .unwrap();
         let hello: ClientMsg = loop {
-            if let tungstenite::Message::Binary(b) = device_side.read().unwrap() {
+            if let tungstenite::Message::Binary(b) =
+                crate::support::read_message(&mut device_side).unwrap()
+            {
                 break protocol::decode(&b).unwrap();
             }
         };

@@ -46,7 +46,7 @@ fn a_connection_that_never_says_hello_is_closed() {
     let mut refused = false;
     // Challenge, the refusal, then the close: a few frames at most.
     for _ in 0..8 {
-        match ws.read() {
+        match crate::support::read_message(&mut ws) {
             Ok(tungstenite::Message::Binary(b)) => {
                 if let Some(ServerMsg::Rejected { reason, .. }) =
                     livret_shared::protocol::decode::<ServerMsg>(&b)
@@ -115,7 +115,7 @@ fn a_subscriber_that_never_reads_does_not_pin_the_fan_out() {
     let mut received = 0;
     let mut ws = idle.into_socket();
     for _ in 0..ENVELOPES + 8 {
-        match ws.read() {
+        match crate::support::read_message(&mut ws) {
             Ok(tungstenite::Message::Binary(_)) => received += 1,
             Ok(_) => {}
             Err(_) => break,
@@ -154,7 +154,7 @@ fn one_address_cannot_take_every_connection() {
     // One closed, one more may open (once the relay has seen the close).
     let mut first = held.remove(0);
     first.close(None).unwrap();
-    while first.read().is_ok() {}
+    while crate::support::read_message(&mut first).is_ok() {}
     let mut reopened = false;
     for _ in 0..400 {
         if open(&relay).is_ok() {

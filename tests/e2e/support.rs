@@ -358,3 +358,19 @@ pub fn chromium() -> &'static str {
         "Chromium is missing: run scripts/toolchain.sh (Debian packages chromium, chromium-driver)"
     );
 }
+
+/// Reads one WebSocket message, reading again when a signal interrupted the read: a socket
+/// with a read timeout returns EINTR on any signal that has a handler, SA_RESTART or not
+/// (signal(7)), and this process's children (relays, PostgreSQL's programs) end all the
+/// time. Bounded: a thousand interruptions in a row is a failure.
+pub fn read_message<S: std::io::Read + std::io::Write>(
+    ws: &mut tungstenite::WebSocket<S>,
+) -> tungstenite::Result<tungstenite::Message> {
+    for _ in 0..1000 {
+        match ws.read() {
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            other => return other,
+        }
+    }
+    panic!("a WebSocket read interrupted a thousand times in a row")
+}

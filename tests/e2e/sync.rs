@@ -495,7 +495,7 @@ impl Raw {
 
     pub(crate) fn recv(&mut self) -> ServerMsg {
         loop {
-            match self.ws.read().unwrap() {
+            match crate::support::read_message(&mut self.ws).unwrap() {
                 tungstenite::Message::Binary(b) => {
                     return livret_shared::protocol::decode(&b).unwrap();
                 }
