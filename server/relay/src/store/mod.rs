@@ -315,6 +315,21 @@ pub(crate) fn role_from(code: i64) -> Option<Role> {
     }
 }
 
+/// Each (dossier, writer, channel)'s highest counter in a batch: what an append raises the
+/// writers' last counters to, in the same transaction.
+pub(crate) fn highest_counters(
+    batch: &[NewEnvelope],
+) -> BTreeMap<(DossierId, MemberKey, i64), u64> {
+    let mut last: BTreeMap<(DossierId, MemberKey, i64), u64> = BTreeMap::new();
+    for e in batch {
+        let c = last
+            .entry((e.dossier, e.writer, e.channel as i64))
+            .or_default();
+        *c = (*c).max(e.counter);
+    }
+    last
+}
+
 /// A snapshot's covers: each writer, then its counter big-endian.
 pub(crate) fn encode_covers(covers: &BTreeMap<MemberKey, u64>) -> Vec<u8> {
     let mut out = Vec::with_capacity(covers.len() * 40);

@@ -409,14 +409,7 @@ impl EnvelopeStore for SqliteStore {
             }
         }
         // In the same transaction: the counters never lag or lead the stored envelopes.
-        let mut last: BTreeMap<(DossierId, MemberKey, i64), u64> = BTreeMap::new();
-        for e in batch {
-            let c = last
-                .entry((e.dossier, e.writer, e.channel as i64))
-                .or_default();
-            *c = (*c).max(e.counter);
-        }
-        for ((dossier, writer, channel), counter) in last {
+        for ((dossier, writer, channel), counter) in highest_counters(batch) {
             raise_counter(&tx, &dossier.0, &writer, channel, counter)?;
         }
         tx.commit()?;
