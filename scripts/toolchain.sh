@@ -20,7 +20,7 @@ as_root() {
 
 # PostgreSQL: the Postgres store's tests start throwaway servers of their own (as the
 # `postgres` user the package creates; the package's own cluster is not used).
-packages=(chromium chromium-driver poppler-utils python3-aiosmtpd postgresql)
+packages=(chromium chromium-driver poppler-utils python3-aiosmtpd postgresql haproxy)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     packages+=(rustc-web cargo-web rust-web-src lld-19)

@@ -5,8 +5,8 @@
 //! `Relay` holds the store, the appender's queue (`appender.rs`), and the hub: which
 //! connections follow which dossier, for the fan-out.
 
-use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -17,9 +17,11 @@ use livret_shared::protocol::{self, Origin, ServerMsg};
 use livret_shared::ratelimit::TokenBucket;
 
 use crate::appender::{Job, appender};
+use crate::cluster::{Poke, PokeSender};
+use crate::handlers::fold_log;
 use crate::metrics::Metrics;
 use crate::outgoing::Outgoing;
-use crate::store::Store;
+use crate::store::{Arrival, Store, StoreError};
 
 /// A connection following a dossier, with the device it logged in as (so a removed member's
 /// connections stop receiving the dossier the moment the removal is stored).
@@ -32,13 +34,50 @@ struct Subscriber {
 /// A fan-out frame never grows past this many envelope bytes; more go in further frames.
 const MAX_FAN_OUT_FRAME: usize = 4 * 1024 * 1024;
 
+/// An envelope just committed: the connection it came on, its arrival, its bytes.
+pub(crate) type Committed<'a> = (u64, Arrival, &'a [u8]);
+
+/// The connections following one dossier on this node, and (with other nodes on the same
+/// database) what they have been sent of it.
+#[derive(Default)]
+struct Followers {
+    subscribers: Vec<Subscriber>,
+    delivered: Option<Delivered>,
+}
+
+/// What this node's followers of a dossier have been sent, when other nodes append to it
+/// too: every envelope up to `upto` in the dossier's arrival order, those in `ahead` (this
+/// node's own appends, sent as they committed, past an arrival another node has and this
+/// one has not read yet), and the first `members` membership entries. Another node's poke
+/// sends what lies past it, read from the store (`Relay::deliver_from_store`).
+struct Delivered {
+    upto: Arrival,
+    ahead: BTreeSet<Arrival>,
+    members: usize,
+}
+
+impl Delivered {
+    /// Whether `arrival` still has to be sent; records it as sent.
+    fn take(&mut self, arrival: Arrival) -> bool {
+        if arrival <= self.upto || !self.ahead.insert(arrival) {
+            return false;
+        }
+        while self.ahead.remove(&(self.upto + 1)) {
+            self.upto += 1;
+        }
+        true
+    }
+}
+
 /// Shared by every connection.
 pub struct Relay {
     pub(crate) store: Arc<dyn Store>,
     /// Sends invitations; `None` in tests that need no mail.
     pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
     pub(crate) appender: std::sync::mpsc::Sender<Job>,
-    hub: Mutex<HashMap<DossierId, Vec<Subscriber>>>,
+    hub: Mutex<HashMap<DossierId, Followers>>,
+    /// Tells the other relay nodes on the same database what changed; unset when alone.
+    cluster: std::sync::OnceLock<Arc<dyn PokeSender>>,
     /// Presence budgets by dossier and device (one entry per member who sent any).
     pub(crate) presence_budgets: Mutex<HashMap<(DossierId, MemberKey), TokenBucket>>,
     pub(crate) next_connection: AtomicU64,
@@ -66,6 +105,7 @@ impl Relay {
             mailer,
             appender: tx,
             hub: Mutex::new(HashMap::new()),
+            cluster: std::sync::OnceLock::new(),
             presence_budgets: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(1),
             connections: crate::limits::ConnectionSlots::default(),
@@ -84,21 +124,33 @@ impl Relay {
 
     pub(crate) fn fan_out(&self, dossier: &DossierId, except: u64, frame: Bytes) {
         let mut hub = self.hub.lock().expect("hub lock");
-        if let Some(subs) = hub.get_mut(dossier) {
-            subs.retain(|s| s.connection == except || s.tx.send(frame.clone()).is_ok());
+        if let Some(followers) = hub.get_mut(dossier) {
+            followers
+                .subscribers
+                .retain(|s| s.connection == except || s.tx.send(frame.clone()).is_ok());
         }
     }
 
     /// Sends a committed batch's envelopes for one dossier to its subscribers, each getting
-    /// what it did not write itself, in as few frames as the size cap allows.
-    pub(crate) fn fan_out_batch(&self, dossier: &DossierId, envelopes: &[(u64, &[u8])]) {
+    /// what it did not write itself, in as few frames as the size cap allows: (connection
+    /// it came from, arrival, bytes). With other nodes, what a poke already had this node
+    /// read from the store is not sent again.
+    pub(crate) fn fan_out_batch(&self, dossier: &DossierId, envelopes: &[Committed<'_>]) {
         let mut hub = self.hub.lock().expect("hub lock");
-        let Some(subs) = hub.get_mut(dossier) else {
+        let Some(followers) = hub.get_mut(dossier) else {
             return;
+        };
+        let envelopes: Vec<(u64, &[u8])> = match &mut followers.delivered {
+            Some(delivered) => envelopes
+                .iter()
+                .filter(|(_, arrival, _)| delivered.take(*arrival))
+                .map(|(from, _, bytes)| (*from, *bytes))
+                .collect(),
+            None => envelopes.iter().map(|(from, _, b)| (*from, *b)).collect(),
         };
         // Most subscribers wrote nothing in this batch: they share one encoding of it all.
         let mut everything: Option<Vec<Bytes>> = None;
-        subs.retain(|s| {
+        followers.subscribers.retain(|s| {
             let id = s.connection;
             let frames = if envelopes.iter().any(|(from, _)| *from == id) {
                 let others: Vec<&[u8]> = envelopes
@@ -119,6 +171,41 @@ impl Relay {
         });
     }
 
+    /// Sends new membership entries to a dossier's subscribers (but `except`), the removed
+    /// member's too (so their app can say so); then those no longer members follow no more.
+    pub(crate) fn fan_out_members(
+        &self,
+        dossier: &DossierId,
+        except: u64,
+        entries: Vec<Vec<u8>>,
+        members: Option<&Membership>,
+    ) {
+        let count = entries.len();
+        let frame = Bytes::from(protocol::encode(&ServerMsg::Log {
+            dossier: *dossier,
+            entries,
+            snapshot: None,
+            envelopes: Vec::new(),
+            complete: false,
+            active_snapshot: None,
+        }));
+        let mut hub = self.hub.lock().expect("hub lock");
+        let Some(followers) = hub.get_mut(dossier) else {
+            return;
+        };
+        if let Some(delivered) = &mut followers.delivered {
+            delivered.members += count;
+        }
+        followers
+            .subscribers
+            .retain(|s| s.connection == except || s.tx.send(frame.clone()).is_ok());
+        if let Some(members) = members {
+            followers
+                .subscribers
+                .retain(|s| members.role_of(&s.device).is_some());
+        }
+    }
+
     pub(crate) fn subscribe(
         &self,
         dossier: DossierId,
@@ -127,7 +214,7 @@ impl Relay {
         tx: Outgoing,
     ) {
         let mut hub = self.hub.lock().expect("hub lock");
-        let subs = hub.entry(dossier).or_default();
+        let subs = &mut hub.entry(dossier).or_default().subscribers;
         if !subs.iter().any(|s| s.connection == connection) {
             subs.push(Subscriber {
                 connection,
@@ -143,30 +230,200 @@ impl Relay {
             .lock()
             .expect("hub lock")
             .get(dossier)
-            .is_some_and(|subs| subs.iter().any(|s| s.connection == connection))
-    }
-
-    /// Stops following `dossier` for every connection whose device is no longer a member.
-    pub(crate) fn keep_members_only(&self, dossier: &DossierId, members: &Membership) {
-        let mut hub = self.hub.lock().expect("hub lock");
-        if let Some(subs) = hub.get_mut(dossier) {
-            subs.retain(|s| members.role_of(&s.device).is_some());
-        }
+            .is_some_and(|f| f.subscribers.iter().any(|s| s.connection == connection))
     }
 
     pub(crate) fn unsubscribe(&self, dossier: &DossierId, connection: u64) {
         let mut hub = self.hub.lock().expect("hub lock");
-        if let Some(subs) = hub.get_mut(dossier) {
-            subs.retain(|s| s.connection != connection);
+        if let Some(followers) = hub.get_mut(dossier) {
+            followers.subscribers.retain(|s| s.connection != connection);
+            if followers.subscribers.is_empty() {
+                hub.remove(dossier);
+            }
         }
     }
 
     pub(crate) fn unsubscribe_all(&self, connection: u64) {
         let mut hub = self.hub.lock().expect("hub lock");
-        for subs in hub.values_mut() {
-            subs.retain(|s| s.connection != connection);
+        for followers in hub.values_mut() {
+            followers.subscribers.retain(|s| s.connection != connection);
         }
-        hub.retain(|_, subs| !subs.is_empty());
+        hub.retain(|_, f| !f.subscribers.is_empty());
+    }
+}
+
+/// Several relay nodes on one database (`cluster`): each tells the others what it changed,
+/// and sends its own followers what the others changed, read from the store.
+impl Relay {
+    /// Makes this relay one node of several on its database: `pokes` tells the others.
+    pub fn join_cluster(&self, pokes: Arc<dyn PokeSender>) {
+        let _ = self.cluster.set(pokes);
+    }
+
+    /// Tells the other nodes (if any) of a change this node committed.
+    pub(crate) fn poke(&self, poke: Poke) {
+        if let Some(cluster) = self.cluster.get() {
+            cluster.send(poke);
+        }
+    }
+
+    /// Starts counting what a dossier's followers on this node are sent, once one follows
+    /// it and before its catch-up is read (what commits later comes with pokes, what
+    /// committed before with the catch-up; replicas drop what comes twice). `members`:
+    /// the membership entries the catch-up sends. Called off the async runtime.
+    pub(crate) fn watch(&self, dossier: &DossierId, members: usize) -> Result<(), StoreError> {
+        if self.cluster.get().is_none() {
+            return Ok(());
+        }
+        let watched = |hub: &HashMap<DossierId, Followers>| {
+            hub.get(dossier).is_some_and(|f| f.delivered.is_some())
+        };
+        if watched(&self.hub.lock().expect("hub lock")) {
+            return Ok(());
+        }
+        let upto = self
+            .store
+            .last_arrivals(&[*dossier])?
+            .first()
+            .map_or(0, |(_, last)| *last);
+        let mut hub = self.hub.lock().expect("hub lock");
+        if let Some(followers) = hub.get_mut(dossier) {
+            followers.delivered.get_or_insert(Delivered {
+                upto,
+                ahead: BTreeSet::new(),
+                members,
+            });
+        }
+        Ok(())
+    }
+
+    /// What other nodes said they changed (called by the poke listener, off the async
+    /// runtime): the appender forgets what it kept of those dossiers, and this node's
+    /// followers are sent what they miss.
+    pub(crate) fn poked(&self, pokes: Vec<Poke>) {
+        let mut changed: BTreeMap<DossierId, bool> = BTreeMap::new();
+        for poke in pokes {
+            match poke {
+                Poke::Envelopes(dossier) => {
+                    changed.entry(dossier).or_default();
+                }
+                Poke::Members(dossier) => {
+                    changed.insert(dossier, true);
+                }
+                Poke::Presence(dossier, envelope) => {
+                    let frame = protocol::encode(&ServerMsg::Presence { envelope });
+                    self.fan_out(&dossier, 0, Bytes::from(frame));
+                }
+            }
+        }
+        for (dossier, members) in changed {
+            let _ = self.appender.send(Job::Forget { dossier, members });
+            if members {
+                self.deliver_members(&dossier);
+            }
+            self.deliver_from_store(&dossier);
+        }
+    }
+
+    /// Sends each followed dossier's followers what they miss, whatever pokes were lost:
+    /// the poke listener calls it every few seconds, and after its connection was lost
+    /// (`members`: the membership entries too, and the appender forgets all it kept).
+    pub(crate) fn sweep(&self, members: bool) {
+        let watched: Vec<(DossierId, Arrival)> = self
+            .hub
+            .lock()
+            .expect("hub lock")
+            .iter()
+            .filter_map(|(d, f)| f.delivered.as_ref().map(|w| (*d, w.upto)))
+            .collect();
+        if members {
+            for (dossier, _) in &watched {
+                let _ = self.appender.send(Job::Forget {
+                    dossier: *dossier,
+                    members: true,
+                });
+                self.deliver_members(dossier);
+            }
+        }
+        let ids: Vec<DossierId> = watched.iter().map(|(d, _)| *d).collect();
+        let Ok(last) = self.store.last_arrivals(&ids) else {
+            return;
+        };
+        let upto: HashMap<DossierId, Arrival> = watched.into_iter().collect();
+        for (dossier, last) in last {
+            if upto.get(&dossier).is_some_and(|u| *u < last) {
+                self.metrics.sweeps_behind.fetch_add(1, Ordering::Relaxed);
+                self.deliver_from_store(&dossier);
+            }
+        }
+    }
+
+    /// Sends a dossier's followers the membership entries they were not sent yet.
+    fn deliver_members(&self, dossier: &DossierId) {
+        let known = |hub: &HashMap<DossierId, Followers>| {
+            hub.get(dossier)
+                .and_then(|f| f.delivered.as_ref())
+                .map(|d| d.members)
+        };
+        let Some(sent) = known(&self.hub.lock().expect("hub lock")) else {
+            return;
+        };
+        let Ok(log) = self.store.membership_log(dossier) else {
+            return;
+        };
+        if log.len() <= sent {
+            return;
+        }
+        let members = fold_log(&log);
+        let sent = known(&self.hub.lock().expect("hub lock")).unwrap_or(log.len());
+        let new = log.get(sent..).unwrap_or_default().to_vec();
+        if !new.is_empty() {
+            self.fan_out_members(dossier, 0, new, members.as_ref());
+        }
+    }
+
+    /// Sends a dossier's followers the envelopes past what they were sent, read from the
+    /// store page by page.
+    fn deliver_from_store(&self, dossier: &DossierId) {
+        let upto = |hub: &HashMap<DossierId, Followers>| {
+            hub.get(dossier)
+                .and_then(|f| f.delivered.as_ref())
+                .map(|d| d.upto)
+        };
+        let Some(mut after) = upto(&self.hub.lock().expect("hub lock")) else {
+            return;
+        };
+        loop {
+            let Ok(page) = self
+                .store
+                .envelopes_after(dossier, after, 512, MAX_FAN_OUT_FRAME)
+            else {
+                return;
+            };
+            let Some((last, _)) = page.last() else {
+                return;
+            };
+            after = *last;
+            let mut hub = self.hub.lock().expect("hub lock");
+            let Some(followers) = hub.get_mut(dossier) else {
+                return;
+            };
+            let Some(delivered) = &mut followers.delivered else {
+                return;
+            };
+            let missing: Vec<&[u8]> = page
+                .iter()
+                .filter(|(arrival, _)| delivered.take(*arrival))
+                .map(|(_, bytes)| &bytes[..])
+                .collect();
+            // Everything up to the page's end is sent now, or was before.
+            delivered.upto = delivered.upto.max(after);
+            delivered.ahead.retain(|a| *a > after);
+            let frames = log_frames(dossier, &missing);
+            followers
+                .subscribers
+                .retain(|s| frames.iter().all(|f| s.tx.send(f.clone()).is_ok()));
+        }
     }
 }
 

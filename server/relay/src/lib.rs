@@ -8,11 +8,14 @@
 //! - `connection`: one WebSocket (login, bursts, the outgoing queue in `outgoing`).
 //! - `handlers/`: one file per concern of the protocol.
 //! - `hub`: the shared state and the fan-out; `appender`: the one write path.
-//! - `store/`: what is kept, one trait per concern, SQLite behind them.
+//! - `store/`: what is kept, one trait per concern, SQLite and PostgreSQL behind them.
+//! - `cluster`: several relay nodes on one PostgreSQL database, telling each other what
+//!   changed.
 //! - `mail`, `limits`, `metrics`, `pdf_reader`: the rest of the relay's duties.
 
 mod appender;
 mod clock;
+pub mod cluster;
 mod connection;
 mod handlers;
 mod hub;

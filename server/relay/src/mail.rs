@@ -129,6 +129,24 @@ fn random_id() -> [u8; 8] {
 /// a bound, a mail to an address that refuses it would be retried for ever.
 pub const MAX_MAIL_ATTEMPTS: u32 = 36;
 
+/// How long a claimed mail is this node's to send: past it, a node that stopped before
+/// recording the outcome has left it to any node (the mail may then go twice, with the same
+/// Message-ID). Longer than a batch of [`MAILS_PER_CLAIM`] can take, each attempt bounded
+/// by the SMTP client's own timeout (a minute).
+pub const MAIL_LEASE: Duration = Duration::from_secs(15 * 60);
+
+/// Mails claimed at once.
+const MAILS_PER_CLAIM: usize = 10;
+
+/// Claims the mails due at `now` (milliseconds) for [`MAIL_LEASE`].
+fn claim(store: &dyn Store, now: i64, limit: usize) -> Result<Vec<QueuedMail>, StoreError> {
+    store.claim_mail(
+        now,
+        now.saturating_add(MAIL_LEASE.as_millis() as i64),
+        limit,
+    )
+}
+
 /// The wait before attempt `attempts + 1`, after `attempts` failures.
 pub fn backoff(attempts: u32) -> Duration {
     const MAX: Duration = Duration::from_secs(3600);
@@ -153,7 +171,7 @@ async fn on_blocking_pool<T: Send + 'static>(
 /// is due (or one is queued). Runs as long as the relay.
 async fn send_queued(store: Arc<dyn Store>, transport: Transport, mailer: Arc<Mailer>) {
     loop {
-        match on_blocking_pool(&store, |store| store.due_mail(now_ms(), 20)).await {
+        match on_blocking_pool(&store, |store| claim(store, now_ms(), MAILS_PER_CLAIM)).await {
             Ok(due) => {
                 for queued in due {
                     deliver(&store, &transport, &mailer, queued).await;
@@ -288,7 +306,7 @@ mod tests {
         };
         let mut attempts = 0;
         for _ in 0..MAX_MAIL_ATTEMPTS + 10 {
-            let due = on_blocking_pool(&store, |store| store.due_mail(i64::MAX, 10))
+            let due = on_blocking_pool(&store, |store| claim(store, i64::MAX, 10))
                 .await
                 .unwrap();
             if due.is_empty() {
@@ -300,7 +318,7 @@ mod tests {
             }
         }
         assert_eq!(attempts, MAX_MAIL_ATTEMPTS);
-        let left = on_blocking_pool(&store, |store| store.due_mail(i64::MAX, 10)).await;
+        let left = on_blocking_pool(&store, |store| claim(store, i64::MAX, 10)).await;
         assert!(left.unwrap().is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }

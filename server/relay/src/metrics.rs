@@ -13,6 +13,9 @@ pub struct Metrics {
     pub duplicates: AtomicU64,
     /// Presence messages over a connection's budget, dropped.
     pub presence_dropped: AtomicU64,
+    /// Dossiers another node changed without this node hearing of it (a lost poke), found
+    /// by the periodic sweep (`cluster`).
+    pub sweeps_behind: AtomicU64,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
     /// Requests and connections stopped by one of the relay's limits, by limit.
     limited: Mutex<BTreeMap<&'static str, u64>>,
@@ -43,6 +46,7 @@ impl Metrics {
             "accepted": self.accepted.load(Ordering::Relaxed),
             "duplicates": self.duplicates.load(Ordering::Relaxed),
             "presence_dropped": self.presence_dropped.load(Ordering::Relaxed),
+            "sweeps_behind": self.sweeps_behind.load(Ordering::Relaxed),
             "rejected": *self.rejected.lock().expect("metrics lock"),
             "limited": *self.limited.lock().expect("metrics lock"),
         })

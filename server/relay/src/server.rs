@@ -233,7 +233,7 @@ impl Running {
 fn open_store(location: &StoreLocation, data: &Path) -> Result<Arc<dyn Store>, StoreError> {
     let store: Arc<dyn Store> = match location {
         StoreLocation::Sqlite => Arc::new(SqliteStore::open(&data.join(SQLITE_FILE))?),
-        StoreLocation::Postgres(url) => Arc::new(PgStore::connect_node(url)?),
+        StoreLocation::Postgres(url) => Arc::new(PgStore::connect(url)?),
     };
     match store.purge(crate::clock::now_seconds() - crate::hub::PRUNE_GRACE_SECONDS) {
         Ok(0) => {}
@@ -252,10 +252,11 @@ pub async fn start(listener: TcpListener, config: ServerConfig) -> Result<Runnin
     let named = location.describe(&data);
     let opened = tokio::task::spawn_blocking({
         let data = data.clone();
+        let location = location.clone();
         move || open_store(&location, &data)
     });
     let store = match opened.await {
-        Ok(opened) => opened.map_err(|e| StartError::Store(named, e))?,
+        Ok(opened) => opened.map_err(|e| StartError::Store(named.clone(), e))?,
         Err(e) => return Err(StartError::Store(named, StoreError::Task(e.to_string()))),
     };
     let transport = match &config.mail.smtp_url {
@@ -272,6 +273,17 @@ pub async fn start(listener: TcpListener, config: ServerConfig) -> Result<Runnin
         .unwrap_or_else(|| format!("http://{addr}"));
     let mailer = Mailer::start(store.clone(), transport, from, public_url);
     let relay = Relay::new(store, Some(mailer));
+    if let StoreLocation::Postgres(url) = &location {
+        // Other nodes may serve the same database: hear of their changes, tell them ours.
+        let joined = tokio::task::spawn_blocking({
+            let (url, relay) = (url.clone(), relay.clone());
+            move || crate::cluster::PgPokes::join(&url, &relay)
+        });
+        match joined.await {
+            Ok(joined) => joined.map_err(|e| StartError::Store(named.clone(), e))?,
+            Err(e) => return Err(StartError::Store(named, StoreError::Task(e.to_string()))),
+        }
+    }
     match relay_origins(config.mail.public_url.as_deref(), addr)? {
         Some(origins) => relay.set_origins(origins),
         None => tracing::warn!(

@@ -47,9 +47,9 @@ fn running_as_root() -> bool {
     }
 }
 
-/// A port nobody listens on now (the server binds it a moment later; a clash fails the
-/// start loudly rather than silently).
-fn free_port() -> u16 {
+/// A port on 127.0.0.1 nobody listens on now (the OS picks it; whatever binds it a moment
+/// later could in principle find it taken, which fails its start loudly, not silently).
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
     listener.local_addr().expect("its address").port()
 }
@@ -179,6 +179,19 @@ impl ThrowawayPostgres {
     pub fn port(&self) -> u16 {
         self.port
     }
+}
+
+/// Ends the sessions named `application_name` on the database at `url`, as an operator or
+/// a failover would; answers how many.
+pub fn end_sessions(url: &str, application_name: &str) -> u64 {
+    let mut admin = postgres::Client::connect(url, postgres::NoTls).expect("the server answers");
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = $1",
+            &[&application_name],
+        )
+        .expect("sessions ended")
 }
 
 fn path_str(path: &Path) -> &str {

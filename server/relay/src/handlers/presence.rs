@@ -52,6 +52,7 @@ pub(crate) fn forward(caller: &Caller<'_>, envelope: Vec<u8>) -> Vec<ServerMsg> 
             .fetch_add(1, Ordering::Relaxed);
         return Vec::new();
     }
+    relay.poke(crate::cluster::Poke::Presence(dossier, envelope.clone()));
     let frame = protocol::encode(&ServerMsg::Presence { envelope });
     relay.fan_out(&dossier, caller.connection, Bytes::from(frame));
     Vec::new()

@@ -38,7 +38,14 @@ pub(crate) async fn subscribe(
     // the followers before this one joined: check again now that it follows (a removal
     // committed later prunes it). The log read here is also the one sent back, so the
     // catch-up matches it.
-    let Some(Ok(log)) = off_runtime(relay, membership_log).await else {
+    // With other relay nodes, what this node's followers of the dossier are sent is
+    // counted from here, before the catch-up is read (`Relay::watch`).
+    let watched_log = move |relay: &Relay| {
+        let log = relay.store.membership_log(&dossier)?;
+        relay.watch(&dossier, log.len())?;
+        Ok::<_, StoreError>(log)
+    };
+    let Some(Ok(log)) = off_runtime(relay, watched_log).await else {
         relay.unsubscribe(&dossier, connection);
         return unavailable(relay);
     };

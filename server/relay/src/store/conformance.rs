@@ -56,6 +56,18 @@ const CHECKS: &[(&str, Check)] = &[
         "mail that fails is retried then given up",
         mail_retried_then_given_up,
     ),
+    (
+        "a claimed mail is taken again only once its lease is over",
+        a_claimed_mail_is_taken_again_once_its_lease_is_over,
+    ),
+    (
+        "an append checked against what changed since stores nothing",
+        an_append_checked_against_what_changed_since_stores_nothing,
+    ),
+    (
+        "envelopes read by arrival, past what a node has",
+        envelopes_read_by_arrival,
+    ),
 ];
 
 /// Runs every check on a database `fresh(name)` makes for it; `fresh` returns the opener.
@@ -77,6 +89,7 @@ fn envelope(dossier: DossierId, writer: MemberKey, counter: u64, channel: Channe
         counter,
         channel,
         bytes: counter.to_be_bytes().to_vec(),
+        members_seen: 0,
     }
 }
 
@@ -191,6 +204,7 @@ fn a_long_history_is_read_whole(open: Open) {
                 counter: c.div_ceil(2),
                 channel: Channel::Dossier,
                 bytes,
+                members_seen: 0,
             }
         })
         .collect();
@@ -405,7 +419,7 @@ fn invitations_first_answer_holds(open: Open) {
     );
     // Both mails were queued with their invitations.
     let due: Vec<String> = store
-        .due_mail(i64::MAX, 10)
+        .claim_mail(i64::MAX, i64::MAX, 10)
         .unwrap()
         .into_iter()
         .map(|q| q.mail.to)
@@ -417,17 +431,21 @@ const DAY: i64 = 24 * 3600 * 1000;
 
 fn reminders_replaced_per_dossier(open: Open) {
     let store = open();
+    // What is queued, in name order (claiming them changes when they are due, so the
+    // order they are due in is checked apart, in `mail_retried_then_given_up`).
     let names = || -> Vec<String> {
-        store
-            .due_mail(i64::MAX, 100)
+        let mut names: Vec<String> = store
+            .claim_mail(i64::MAX, i64::MAX, 100)
             .unwrap()
             .into_iter()
             .map(|q| q.mail.to)
-            .collect()
+            .collect();
+        names.sort();
+        names
     };
     let id_of = |to: &str| -> i64 {
         store
-            .due_mail(i64::MAX, 100)
+            .claim_mail(i64::MAX, i64::MAX, 100)
             .unwrap()
             .into_iter()
             .find(|q| q.mail.to == to)
@@ -445,20 +463,20 @@ fn reminders_replaced_per_dossier(open: Open) {
     store
         .create_invitation(&invitation(9, a, i64::MAX), &mail("invitation"), 5)
         .unwrap();
-    assert_eq!(names(), ["invitation", "a-30", "b-7", "a-7"]);
+    assert_eq!(names(), ["a-30", "a-7", "b-7", "invitation"]);
     // A new date for a: its two reminders give way to one; b's and the invitation stay.
     store
         .set_reminders(&a, &[(mail("a-1"), 30)], None, DAY)
         .unwrap();
-    assert_eq!(names(), ["invitation", "b-7", "a-1"]);
+    assert_eq!(names(), ["a-1", "b-7", "invitation"]);
     store.set_reminders(&a, &[], None, DAY).unwrap();
-    assert_eq!(names(), ["invitation", "b-7"]);
+    assert_eq!(names(), ["b-7", "invitation"]);
     // A reminder sent leaves no link behind: replacing b's after it removes nothing else.
     store.mail_sent(id_of("b-7")).unwrap();
     store
         .set_reminders(&b, &[(mail("b-1"), 40)], None, DAY)
         .unwrap();
-    assert_eq!(names(), ["invitation", "b-1"]);
+    assert_eq!(names(), ["b-1", "invitation"]);
     // A reminder at once replaced before it went out: the new one is queued too (the
     // first never counted as sent).
     assert!(
@@ -471,7 +489,7 @@ fn reminders_replaced_per_dossier(open: Open) {
             .set_reminders(&a, &[], Some((mail("a-fixed"), 60)), DAY)
             .unwrap()
     );
-    assert_eq!(names(), ["invitation", "b-1", "a-fixed"]);
+    assert_eq!(names(), ["a-fixed", "b-1", "invitation"]);
     // Once it went out (now, by the store's clock), another at once within the quiet time
     // is not queued, the scheduled ones are; b is not concerned.
     store.mail_sent(id_of("a-fixed")).unwrap();
@@ -486,7 +504,7 @@ fn reminders_replaced_per_dossier(open: Open) {
             )
             .unwrap()
     );
-    assert_eq!(names(), ["invitation", "b-1", "a-1"]);
+    assert_eq!(names(), ["a-1", "b-1", "invitation"]);
     assert!(
         store
             .set_reminders(&b, &[], Some((mail("b-now"), soon)), DAY)
@@ -501,12 +519,15 @@ fn mail_retried_then_given_up(open: Open) {
         .set_reminders(&d, &[(mail("a"), 10), (mail("b"), 20)], None, DAY)
         .unwrap();
     assert_eq!(store.next_mail_due().unwrap(), Some(10));
-    let first = store.due_mail(15, 10).unwrap();
+    let first = store.claim_mail(15, 1_000, 10).unwrap();
     assert_eq!(first.len(), 1, "only what is due");
     assert_eq!((first[0].mail.to.as_str(), first[0].attempts), ("a", 0));
+    // Claimed: no one else takes it until its lease is over (or its outcome is known).
+    assert!(store.claim_mail(15, 1_000, 10).unwrap().is_empty());
+    assert_eq!(store.next_mail_due().unwrap(), Some(20));
     store.mail_failed(first[0].id, 1, 30).unwrap();
     assert_eq!(store.next_mail_due().unwrap(), Some(20));
-    let retried = store.due_mail(30, 10).unwrap();
+    let retried = store.claim_mail(30, 1_000, 10).unwrap();
     let order: Vec<(&str, u32)> = retried
         .iter()
         .map(|q| (q.mail.to.as_str(), q.attempts))
@@ -514,13 +535,119 @@ fn mail_retried_then_given_up(open: Open) {
     assert_eq!(order, [("b", 0), ("a", 1)]);
     store.mail_abandoned(retried[1].id).unwrap();
     store.mail_sent(retried[0].id).unwrap();
-    assert!(store.due_mail(i64::MAX, 10).unwrap().is_empty());
+    assert!(store.claim_mail(i64::MAX, i64::MAX, 10).unwrap().is_empty());
     assert_eq!(store.next_mail_due().unwrap(), None);
     // A new date for d finds nothing left to replace and queues its own.
     store
         .set_reminders(&d, &[(mail("c"), 40)], None, DAY)
         .unwrap();
     assert_eq!(store.next_mail_due().unwrap(), Some(40));
+}
+
+fn a_claimed_mail_is_taken_again_once_its_lease_is_over(open: Open) {
+    let store = open();
+    store
+        .set_reminders(&DossierId([1; 16]), &[(mail("a"), 10)], None, DAY)
+        .unwrap();
+    let claimed = store.claim_mail(10, 500, 10).unwrap();
+    assert_eq!(claimed.len(), 1);
+    // The node that claimed it stops before saying how it went: nobody takes it until
+    // the lease is over, then it is due again, its attempts unchanged.
+    assert!(store.claim_mail(499, 1_000, 10).unwrap().is_empty());
+    let again = store.claim_mail(500, 1_000, 10).unwrap();
+    assert_eq!((again[0].id, again[0].attempts), (claimed[0].id, 0));
+    store.mail_sent(again[0].id).unwrap();
+    assert!(store.claim_mail(i64::MAX, i64::MAX, 10).unwrap().is_empty());
+}
+
+fn an_append_checked_against_what_changed_since_stores_nothing(open: Open) {
+    let store = open();
+    let (d, other) = (DossierId([4; 16]), DossierId([8; 16]));
+    let (owner, advisor) = (MemberKey([1; 32]), MemberKey([2; 32]));
+    store.create_dossier(&d, b"genesis", &[owner]).unwrap();
+    let checked = |counter, members_seen| NewEnvelope {
+        members_seen,
+        ..envelope(d, owner, counter, Channel::Dossier)
+    };
+    store.append_envelopes(&[checked(1, 1)]).unwrap();
+    // Another node added a member since this batch was checked against the first entry.
+    store
+        .append_membership(&d, 1, b"advisor in", &[owner, advisor])
+        .unwrap();
+    let fine_elsewhere = envelope(other, advisor, 1, Channel::Dossier);
+    assert!(matches!(
+        store.append_envelopes(&[fine_elsewhere, checked(2, 1)]),
+        Err(StoreError::Stale(stale)) if stale == [d]
+    ));
+    assert_eq!(store.last_counter(&d, &owner).unwrap(), 1, "nothing stored");
+    assert_eq!(
+        store.last_counter(&other, &advisor).unwrap(),
+        0,
+        "nothing at all"
+    );
+    // Another node appended the owner's 2 and 3 (this one thought its last was 1).
+    store
+        .append_envelopes(&[checked(2, 2), checked(3, 2)])
+        .unwrap();
+    assert!(matches!(
+        store.append_envelopes(&[checked(2, 2)]),
+        Err(StoreError::Stale(stale)) if stale == [d]
+    ));
+    assert!(matches!(
+        store.append_envelopes(&[checked(5, 2)]),
+        Err(StoreError::Stale(_))
+    ));
+    store.append_envelopes(&[checked(4, 2)]).unwrap();
+    assert_eq!(store.last_counter(&d, &owner).unwrap(), 4);
+}
+
+fn envelopes_read_by_arrival(open: Open) {
+    let store = open();
+    let (d, e) = (DossierId([1; 16]), DossierId([2; 16]));
+    let (a, b) = (MemberKey([1; 32]), MemberKey([2; 32]));
+    let first = store
+        .append_envelopes(&[
+            envelope(d, a, 1, Channel::Dossier),
+            envelope(e, a, 1, Channel::Dossier),
+            envelope(d, b, 1, Channel::Dossier),
+        ])
+        .unwrap();
+    assert_eq!(first.len(), 3);
+    assert!(
+        first[0] < first[2],
+        "a dossier's arrivals grow in batch order"
+    );
+    let second = store
+        .append_envelopes(&[envelope(d, a, 2, Channel::Review)])
+        .unwrap();
+    assert!(second[0] > first[2]);
+    let bodies = |page: Vec<(Arrival, Vec<u8>)>| -> Vec<(Arrival, u64)> {
+        page.into_iter()
+            .map(|(at, b)| (at, u64::from_be_bytes(b.try_into().unwrap())))
+            .collect()
+    };
+    // Past the first: the rest of d, pruned or not, in arrival order; none of e.
+    assert_eq!(
+        bodies(store.envelopes_after(&d, first[0], 100, 1 << 20).unwrap()),
+        [(first[2], 1), (second[0], 2)]
+    );
+    assert_eq!(
+        bodies(store.envelopes_after(&d, 0, 100, 1 << 20).unwrap()).len(),
+        3
+    );
+    // A page stops at its rows, or at its bytes past the first envelope.
+    assert_eq!(store.envelopes_after(&d, 0, 2, 1 << 20).unwrap().len(), 2);
+    assert_eq!(store.envelopes_after(&d, 0, 100, 12).unwrap().len(), 1);
+    assert_eq!(store.envelopes_after(&d, 0, 100, 16).unwrap().len(), 2);
+    assert!(
+        store
+            .envelopes_after(&d, second[0], 100, 16)
+            .unwrap()
+            .is_empty()
+    );
+    let mut last = store.last_arrivals(&[d, e, DossierId([3; 16])]).unwrap();
+    last.sort();
+    assert_eq!(last, [(d, second[0]), (e, first[1])]);
 }
 
 #[test]
@@ -547,20 +674,15 @@ fn the_postgres_store_passes_every_check() {
 }
 
 /// The server ends the store's sessions (a restart, a failover, an idle cut): the calls that
-/// meet the loss fail, later ones connect again, and the node's claim is taken again with
-/// the write connection, so a second node is still refused.
+/// meet the loss fail, later ones connect again.
 #[test]
-fn the_postgres_store_recovers_a_lost_connection_and_its_claim() {
+fn the_postgres_store_recovers_a_lost_connection() {
     let server = crate::testing::ThrowawayPostgres::start();
     let url = server.database("lost");
-    let store = PgStore::connect_node(&url).unwrap();
+    let store = PgStore::connect(&url).unwrap();
     let d = DossierId([1; 16]);
     let owner = MemberKey([1; 32]);
     store.create_dossier(&d, b"genesis", &[owner]).unwrap();
-    assert!(matches!(
-        PgStore::connect_node(&url),
-        Err(StoreError::AnotherNode)
-    ));
     let mut admin = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
     let ended = admin
         .execute(
@@ -570,7 +692,12 @@ fn the_postgres_store_recovers_a_lost_connection_and_its_claim() {
         )
         .unwrap();
     assert!(ended >= 2, "the store's read and write sessions, at least");
-    let append = |counter| store.append_envelopes(&[envelope(d, owner, counter, Channel::Dossier)]);
+    let append = |counter| {
+        store.append_envelopes(&[NewEnvelope {
+            members_seen: 1,
+            ..envelope(d, owner, counter, Channel::Dossier)
+        }])
+    };
     assert!(append(1).is_err(), "the write that met the loss");
     assert!(store.membership_log(&d).is_err(), "the read that met it");
     // The client learns a session is gone from the server's last message, then from the
@@ -582,10 +709,45 @@ fn the_postgres_store_recovers_a_lost_connection_and_its_claim() {
     );
     assert_eq!(store.membership_log(&d).unwrap(), vec![b"genesis".to_vec()]);
     assert_eq!(store.last_counter(&d, &owner).unwrap(), 1);
-    assert!(matches!(
-        PgStore::connect_node(&url),
-        Err(StoreError::AnotherNode)
-    ));
-    drop(store);
-    PgStore::connect_node(&url).expect("free once the node is gone");
+}
+
+/// Relay nodes on one database claim due mails at the same moment: each mail goes to
+/// exactly one of them.
+#[test]
+fn nodes_claiming_mail_at_once_each_get_their_own() {
+    let server = crate::testing::ThrowawayPostgres::start();
+    let url = server.database("claims");
+    let first = PgStore::connect(&url).unwrap();
+    let mails: Vec<(OutgoingMail, i64)> = (0..300).map(|i| (mail(&format!("{i}")), i)).collect();
+    first
+        .set_reminders(&DossierId([1; 16]), &mails, None, DAY)
+        .unwrap();
+    let nodes: Vec<PgStore> = (0..4).map(|_| PgStore::connect(&url).unwrap()).collect();
+    let claimed: Vec<Vec<i64>> = std::thread::scope(|scope| {
+        let running: Vec<_> = nodes
+            .iter()
+            .map(|node| {
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let some = node.claim_mail(1_000, i64::MAX, 7).unwrap();
+                        if some.is_empty() {
+                            return mine;
+                        }
+                        mine.extend(some.iter().map(|q| q.id));
+                    }
+                })
+            })
+            .collect();
+        running.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let mut all: Vec<i64> = claimed.concat();
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!((total, all.len()), (300, 300), "each mail claimed once");
+    assert!(
+        claimed.iter().filter(|mine| !mine.is_empty()).count() > 1,
+        "the nodes claimed side by side"
+    );
 }

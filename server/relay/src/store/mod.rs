@@ -1,7 +1,7 @@
 //! The relay's storage: membership logs and per-(dossier, writer) append-only envelope logs,
 //! snapshots, jury key grants, evidence pieces, invitations and the mail queue. Ciphertext
 //! and metadata only. One trait per concern, gathered by [`Store`]; SQLite (`sqlite.rs`,
-//! numbered migrations) behind them, and another backend can sit behind the same traits.
+//! numbered migrations) and PostgreSQL (`postgres.rs`, for several relay nodes) behind them.
 
 mod postgres;
 mod sqlite;
@@ -24,11 +24,10 @@ pub enum StoreError {
     // `::postgres`: the crate, not the `postgres` module beside `sqlite`.
     #[error("base de données : {0}")]
     Postgres(#[from] ::postgres::Error),
-    #[error(
-        "un autre relais utilise déjà cette base de données (plusieurs relais sur une même \
-         base ne sont pas encore pris en charge)"
-    )]
-    AnotherNode,
+    /// What an append was checked against changed meanwhile (another relay node appended
+    /// for the same writer or changed the members): nothing was stored; check again.
+    #[error("le dossier a changé sur un autre relais ; réessayer")]
+    Stale(Vec<DossierId>),
     #[error("le dossier existe déjà")]
     Exists,
     #[error("morceau hors ordre (attendu {expected})")]
@@ -70,14 +69,22 @@ pub struct PieceState {
 /// Evidence bytes one dossier may keep on the relay (all files, encrypted).
 pub const MAX_DOSSIER_EVIDENCE: i64 = 2 * 1024 * 1024 * 1024;
 
-/// One envelope to append: (dossier, writer, counter, channel, bytes).
+/// One envelope to append: (dossier, writer, counter, channel, bytes), and what it was
+/// checked against.
 pub struct NewEnvelope {
     pub dossier: DossierId,
     pub writer: MemberKey,
     pub counter: u64,
     pub channel: Channel,
     pub bytes: Vec<u8>,
+    /// How many membership entries the dossier had when the envelope was checked against
+    /// its members (`Membership::next_seq`).
+    pub members_seen: u64,
 }
+
+/// Where an envelope stands in its dossier's arrival order: what a relay node has
+/// delivered of a dossier is "everything up to an arrival" (see `hub`).
+pub type Arrival = i64;
 
 /// An invitation to a dossier. Its token is never stored, only its SHA-256: the database
 /// alone does not let anyone answer an invitation.
@@ -159,7 +166,31 @@ pub trait EnvelopeStore {
         counter: u64,
     ) -> Result<Option<Vec<u8>>, StoreError>;
     /// Appends a batch in one transaction: all are durable when this returns, or none.
-    fn append_envelopes(&self, batch: &[NewEnvelope]) -> Result<(), StoreError>;
+    /// Answers each envelope's arrival, in batch order.
+    ///
+    /// The relay checks envelopes against the members and each writer's last counter it
+    /// keeps in memory, which another relay node on the same database may have changed
+    /// since: the append checks both again in its transaction, after it has the dossier's
+    /// order (no other append or membership change of the dossier can commit in between),
+    /// and stores nothing, answering [`StoreError::Stale`] with the dossiers concerned,
+    /// when a writer's first counter in the batch does not follow its stored last one or
+    /// the dossier's membership entries are not [`NewEnvelope::members_seen`].
+    fn append_envelopes(&self, batch: &[NewEnvelope]) -> Result<Vec<Arrival>, StoreError>;
+    /// One page of a dossier's envelopes after `after`, in arrival order, pruned ones
+    /// included: at most `max_rows`, and no more bytes than `max_bytes` past the first.
+    /// What a relay node reads when another node says the dossier changed.
+    fn envelopes_after(
+        &self,
+        dossier: &DossierId,
+        after: Arrival,
+        max_rows: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<(Arrival, Vec<u8>)>, StoreError>;
+    /// The last arrival of each of `dossiers` that has envelopes.
+    fn last_arrivals(
+        &self,
+        dossiers: &[DossierId],
+    ) -> Result<Vec<(DossierId, Arrival)>, StoreError>;
     /// Envelopes after `since` (last counter per writer), in arrival order; pruned ones
     /// (covered by a snapshot, kept for a grace period) only when asked.
     fn envelopes_since(
@@ -256,8 +287,16 @@ pub trait InvitationStore {
 
 /// The mail queue (invitations, reminders) and the reminders before the jury.
 pub trait MailQueue {
-    /// Mails whose next attempt is due at `now` (milliseconds), oldest first.
-    fn due_mail(&self, now: i64, limit: usize) -> Result<Vec<QueuedMail>, StoreError>;
+    /// Claims mails whose next attempt is due at `now` (milliseconds), oldest first: their
+    /// next attempt moves to `lease_until`, in the same statement, so no other relay node
+    /// on the database takes them meanwhile; one that stops before recording the outcome
+    /// leaves them to whichever node claims them once the lease is over.
+    fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: usize,
+    ) -> Result<Vec<QueuedMail>, StoreError>;
     /// When the next queued mail is due, if any.
     fn next_mail_due(&self) -> Result<Option<i64>, StoreError>;
     fn mail_sent(&self, id: i64) -> Result<(), StoreError>;
@@ -279,7 +318,7 @@ pub trait MailQueue {
 }
 
 /// Everything the relay stores, one trait per concern above: a backend implements each
-/// (`SqliteStore`; Postgres can sit behind the same traits), and the relay holds it as one
+/// (`SqliteStore`, `PgStore`), and the relay holds it as one
 /// `Arc<dyn Store>`.
 pub trait Store:
     DossierStore
@@ -312,6 +351,54 @@ pub(crate) fn role_from(code: i64) -> Option<Role> {
         1 => Some(Role::Advisor),
         2 => Some(Role::Juror),
         _ => None,
+    }
+}
+
+/// What an append checks again in its transaction (see [`EnvelopeStore::append_envelopes`]):
+/// each (dossier, writer)'s first counter in the batch, and the membership entries each
+/// dossier's envelopes were checked against.
+pub(crate) struct AppendChecks {
+    pub first_counters: BTreeMap<(DossierId, MemberKey), u64>,
+    pub members_seen: BTreeMap<DossierId, u64>,
+}
+
+impl AppendChecks {
+    pub(crate) fn of(batch: &[NewEnvelope]) -> AppendChecks {
+        let mut checks = AppendChecks {
+            first_counters: BTreeMap::new(),
+            members_seen: BTreeMap::new(),
+        };
+        for e in batch {
+            let first = checks
+                .first_counters
+                .entry((e.dossier, e.writer))
+                .or_insert(e.counter);
+            *first = (*first).min(e.counter);
+            checks.members_seen.insert(e.dossier, e.members_seen);
+        }
+        checks
+    }
+
+    /// The dossiers whose stored state (each writer's last counter, the count of membership
+    /// entries, as `stored_last` and `stored_members` read them in the transaction) is not
+    /// what the batch was checked against.
+    pub(crate) fn stale<E>(
+        &self,
+        mut stored_last: impl FnMut(&DossierId, &MemberKey) -> Result<u64, E>,
+        mut stored_members: impl FnMut(&DossierId) -> Result<u64, E>,
+    ) -> Result<Vec<DossierId>, E> {
+        let mut stale = std::collections::BTreeSet::new();
+        for ((dossier, writer), first) in &self.first_counters {
+            if stored_last(dossier, writer)? + 1 != *first {
+                stale.insert(*dossier);
+            }
+        }
+        for (dossier, seen) in &self.members_seen {
+            if stored_members(dossier)? != *seen {
+                stale.insert(*dossier);
+            }
+        }
+        Ok(stale.into_iter().collect())
     }
 }
 

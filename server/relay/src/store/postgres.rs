@@ -65,25 +65,12 @@ struct Tx<'a> {
 }
 
 impl Conn {
-    /// A connection; `as_node`: it holds this relay node's claim on the database
-    /// ([`NODE_LOCK`]), refused with [`StoreError::AnotherNode`] when another node has it.
-    fn open(config: &Config, as_node: bool) -> Result<Conn, StoreError> {
+    fn open(config: &Config) -> Result<Conn, StoreError> {
         let mut client = config.connect(NoTls)?;
         // The transactions here are written for READ COMMITTED (a wait on a dossier's lock
         // is followed by reads that see what the holder committed), whatever the
         // database's default.
         client.batch_execute("SET default_transaction_isolation = 'read committed'")?;
-        if as_node {
-            let claimed: bool = client
-                .query_one(
-                    "SELECT pg_try_advisory_lock($1, $2)",
-                    &[&NODE_LOCK.0, &NODE_LOCK.1],
-                )?
-                .try_get(0)?;
-            if !claimed {
-                return Err(StoreError::AnotherNode);
-            }
-        }
         // A commit is durable before the relay acknowledges it (SQLite: synchronous=FULL),
         // even on a server whose default is not to wait for the disk; a stronger setting
         // (waiting for standbys) stays.
@@ -192,34 +179,27 @@ pub struct PgStore {
     write: Mutex<Conn>,
     /// Reads use their own connection, beside a write.
     read: Mutex<Conn>,
-    /// Whether the write connection holds this node's claim ([`PgStore::connect_node`]),
-    /// taken again whenever that connection is made again.
-    as_node: bool,
 }
-
-/// The session advisory lock a relay node holds on its database (two int4 keys, apart
-/// from the migrations' and the dossiers' keys).
-const NODE_LOCK: (i32, i32) = (0x4c69_7672, 0x6e6f_6465);
 
 impl PgStore {
     /// Connects to the database at `url` (a `postgres://` URL or `key=value` settings, no
     /// TLS) and brings its schema to this build's version.
+    /// Relay nodes may share the database: each checks what it keeps in memory again in
+    /// the transactions that rely on it (see `EnvelopeStore::append_envelopes`).
     pub fn connect(url: &str) -> Result<PgStore, StoreError> {
-        PgStore::open(url, false)
+        let config = PgStore::config(url)?;
+        let mut write = Conn::open(&config)?;
+        migrate(&mut write.client)?;
+        let read = Conn::open(&config)?;
+        Ok(PgStore {
+            config,
+            write: Mutex::new(write),
+            read: Mutex::new(read),
+        })
     }
 
-    /// [`PgStore::connect`] for a relay node, which has the database to itself: the relay
-    /// keeps each dossier's membership and writers' last counters in memory, right only
-    /// while no other node appends, so until nodes share those a second node is refused.
-    /// The claim is a session advisory lock on the write connection: taken before the
-    /// schema is touched (a newer build started by mistake beside a running node migrates
-    /// nothing), freed when the connection ends (the node stopped or was killed), taken
-    /// again when the connection is made again (a server restart frees it).
-    pub fn connect_node(url: &str) -> Result<PgStore, StoreError> {
-        PgStore::open(url, true)
-    }
-
-    fn open(url: &str, as_node: bool) -> Result<PgStore, StoreError> {
+    /// The connection settings of `url`, with what this relay's connections need.
+    pub(crate) fn config(url: &str) -> Result<Config, StoreError> {
         let mut config: Config = url.parse()?;
         if config.get_application_name().is_none() {
             // What the server's activity views and logs name these connections.
@@ -236,40 +216,28 @@ impl PgStore {
         if config.get_keepalives_idle() == std::time::Duration::from_secs(2 * 60 * 60) {
             config.keepalives_idle(std::time::Duration::from_secs(60));
         }
-        let mut write = Conn::open(&config, as_node)?;
-        migrate(&mut write.client)?;
-        let read = Conn::open(&config, false)?;
-        Ok(PgStore {
-            config,
-            write: Mutex::new(write),
-            read: Mutex::new(read),
-            as_node,
-        })
+        Ok(config)
     }
 
     /// Locks a connection, made again if it was lost: a client whose connection dropped (the
     /// server restarted, the network cut) never recovers, so without this one failure would
     /// fail every later call. The calls that meet the loss fail (the server's last
     /// message, then the closed socket); the next one reconnects.
-    fn lock<'a>(
-        &self,
-        conn: &'a Mutex<Conn>,
-        as_node: bool,
-    ) -> Result<MutexGuard<'a, Conn>, StoreError> {
+    fn lock<'a>(&self, conn: &'a Mutex<Conn>) -> Result<MutexGuard<'a, Conn>, StoreError> {
         super::assert_off_async_runtime();
         let mut guard = conn.lock().expect("store lock");
         if guard.client.is_closed() {
-            *guard = Conn::open(&self.config, as_node)?;
+            *guard = Conn::open(&self.config)?;
         }
         Ok(guard)
     }
 
     fn reader(&self) -> Result<MutexGuard<'_, Conn>, StoreError> {
-        self.lock(&self.read, false)
+        self.lock(&self.read)
     }
 
     fn writer(&self) -> Result<MutexGuard<'_, Conn>, StoreError> {
-        self.lock(&self.write, self.as_node)
+        self.lock(&self.write)
     }
 
     /// Where a catch-up after `since` starts: the earliest arrival among each writer's
@@ -594,6 +562,13 @@ impl DossierStore for PgStore {
         let mut conn = self.writer()?;
         let mut tx = conn.transaction()?;
         lock_dossier(&mut tx, dossier)?;
+        // The dossier's order too (the row appends lock, see `append_envelopes`): an append
+        // checked against the members before this entry commits before it or sees it.
+        tx.execute(
+            "INSERT INTO dossier_heads (dossier, next_arrival) VALUES ($1, 1)
+             ON CONFLICT (dossier) DO UPDATE SET next_arrival = dossier_heads.next_arrival",
+            &[&&dossier.0[..]],
+        )?;
         tx.execute(
             "INSERT INTO membership (dossier, seq, entry) VALUES ($1, $2, $3)",
             &[&&dossier.0[..], &(seq as i64), &entry],
@@ -656,7 +631,7 @@ impl EnvelopeStore for PgStore {
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
-    fn append_envelopes(&self, batch: &[NewEnvelope]) -> Result<(), StoreError> {
+    fn append_envelopes(&self, batch: &[NewEnvelope]) -> Result<Vec<Arrival>, StoreError> {
         let mut conn = self.writer()?;
         let mut tx = conn.transaction()?;
         // Each dossier's arrival numbers, taken in dossier order: every appender locks the
@@ -678,6 +653,41 @@ impl EnvelopeStore for PgStore {
                 )?
                 .try_get(0)?;
             next.insert(dossier, first);
+        }
+        // Each dossier's order is ours until commit: check again what the batch was checked
+        // against (another node may have appended for a writer, or changed the members).
+        let checks = AppendChecks::of(batch);
+        let (pairs_dossiers, pairs_writers): (Vec<&[u8]>, Vec<&[u8]>) = checks
+            .first_counters
+            .keys()
+            .map(|(d, w)| (&d.0[..], &w[..]))
+            .unzip();
+        let mut stored_last: HashMap<(Vec<u8>, Vec<u8>), u64> = HashMap::new();
+        for row in tx.query(
+            "SELECT t.d, t.w, COALESCE((SELECT MAX(c.last) FROM counters c
+                                        WHERE c.dossier = t.d AND c.writer = t.w), 0)
+             FROM UNNEST($1::BYTEA[], $2::BYTEA[]) AS t (d, w)",
+            &[&pairs_dossiers, &pairs_writers],
+        )? {
+            let last: i64 = row.try_get(2)?;
+            stored_last.insert((row.try_get(0)?, row.try_get(1)?), last as u64);
+        }
+        let dossiers: Vec<&[u8]> = checks.members_seen.keys().map(|d| &d.0[..]).collect();
+        let mut stored_members: HashMap<Vec<u8>, u64> = HashMap::new();
+        for row in tx.query(
+            "SELECT t.d, (SELECT COUNT(*) FROM membership m WHERE m.dossier = t.d)
+             FROM UNNEST($1::BYTEA[]) AS t (d)",
+            &[&dossiers],
+        )? {
+            let count: i64 = row.try_get(1)?;
+            stored_members.insert(row.try_get(0)?, count as u64);
+        }
+        let stale = checks.stale(
+            |d, w| Ok::<_, StoreError>(stored_last[&(d.0.to_vec(), w.to_vec())]),
+            |d| Ok(stored_members[&d.0.to_vec()]),
+        )?;
+        if !stale.is_empty() {
+            return Err(StoreError::Stale(stale));
         }
         // Then the whole batch in one statement, each envelope its arrival in batch order
         // (one round trip, not one per envelope). A (dossier, writer, counter) already
@@ -725,7 +735,58 @@ impl EnvelopeStore for PgStore {
         for ((dossier, writer, channel), counter) in highest_counters(batch) {
             raise_counter(&mut tx, &dossier.0, &writer, channel, counter)?;
         }
-        tx.commit()
+        tx.commit()?;
+        Ok(arrivals)
+    }
+
+    fn envelopes_after(
+        &self,
+        dossier: &DossierId,
+        after: Arrival,
+        max_rows: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<(Arrival, Vec<u8>)>, StoreError> {
+        let mut conn = self.reader()?;
+        // Cut at `max_bytes` by the server, as `envelopes_since` pages are.
+        let rows = conn.query(
+            "SELECT arrival, body FROM (
+                 SELECT arrival, body,
+                        SUM(octet_length(body)) OVER (ORDER BY arrival) AS upto,
+                        octet_length(body) AS size
+                 FROM envelopes WHERE dossier = $1 AND arrival > $2
+                 ORDER BY arrival LIMIT $3
+             ) page
+             WHERE upto <= $4 OR upto = size ORDER BY arrival",
+            &[
+                &&dossier.0[..],
+                &after,
+                &(max_rows as i64),
+                &(max_bytes as i64),
+            ],
+        )?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    fn last_arrivals(
+        &self,
+        dossiers: &[DossierId],
+    ) -> Result<Vec<(DossierId, Arrival)>, StoreError> {
+        let ids: Vec<&[u8]> = dossiers.iter().map(|d| &d.0[..]).collect();
+        let mut conn = self.reader()?;
+        let rows = conn.query(
+            "SELECT dossier, next_arrival - 1 FROM dossier_heads
+             WHERE dossier = ANY($1) AND next_arrival > 1",
+            &[&ids],
+        )?;
+        let mut out = Vec::new();
+        for r in rows {
+            if let Ok(id) = <[u8; 16]>::try_from(r.try_get::<_, &[u8]>(0)?) {
+                out.push((DossierId(id), r.try_get(1)?));
+            }
+        }
+        Ok(out)
     }
 
     fn envelopes_since(
@@ -1127,16 +1188,28 @@ impl InvitationStore for PgStore {
 }
 
 impl MailQueue for PgStore {
-    fn due_mail(&self, now: i64, limit: usize) -> Result<Vec<QueuedMail>, StoreError> {
-        let mut conn = self.reader()?;
+    fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: usize,
+    ) -> Result<Vec<QueuedMail>, StoreError> {
+        let mut conn = self.writer()?;
+        // Rows another node is claiming at the same moment are skipped, not waited for:
+        // each due mail goes to one node.
         let rows = conn.query(
-            "SELECT id, recipient, subject, body, attempts FROM mail_queue
-             WHERE next_attempt <= $1 ORDER BY next_attempt, id LIMIT $2",
-            &[&now, &(limit as i64)],
+            "UPDATE mail_queue q SET next_attempt = $3
+             FROM (SELECT id, next_attempt FROM mail_queue WHERE next_attempt <= $1
+                   ORDER BY next_attempt, id LIMIT $2 FOR UPDATE SKIP LOCKED) due
+             WHERE q.id = due.id
+             RETURNING q.id, q.recipient, q.subject, q.body, q.attempts, due.next_attempt",
+            &[&now, &(limit as i64), &lease_until],
         )?;
-        rows.iter()
+        let mut claimed = rows
+            .iter()
             .map(|r| {
-                Ok(QueuedMail {
+                let due: i64 = r.try_get(5)?;
+                let mail = QueuedMail {
                     id: r.try_get(0)?,
                     mail: OutgoingMail {
                         to: r.try_get(1)?,
@@ -1144,9 +1217,13 @@ impl MailQueue for PgStore {
                         body: r.try_get(3)?,
                     },
                     attempts: r.try_get::<_, i64>(4)? as u32,
-                })
+                };
+                Ok((due, mail))
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // RETURNING follows no order: oldest due first, as they were claimed.
+        claimed.sort_by_key(|(due, q)| (*due, q.id));
+        Ok(claimed.into_iter().map(|(_, q)| q).collect())
     }
 
     fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {

@@ -390,9 +390,31 @@ impl EnvelopeStore for SqliteStore {
             .optional()?)
     }
 
-    fn append_envelopes(&self, batch: &[NewEnvelope]) -> Result<(), StoreError> {
+    fn append_envelopes(&self, batch: &[NewEnvelope]) -> Result<Vec<Arrival>, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
+        // One process writes here, so nothing changes behind the appender's back; checked
+        // all the same, the same way as on a shared database.
+        let stale = AppendChecks::of(batch).stale(
+            |dossier, writer| -> Result<u64, StoreError> {
+                let last: Option<i64> = tx
+                    .prepare_cached(
+                        "SELECT MAX(last) FROM counters WHERE dossier = ?1 AND writer = ?2",
+                    )?
+                    .query_row(params![&dossier.0[..], &writer[..]], |r| r.get(0))?;
+                Ok(last.unwrap_or(0) as u64)
+            },
+            |dossier| -> Result<u64, StoreError> {
+                let count: i64 = tx
+                    .prepare_cached("SELECT COUNT(*) FROM membership WHERE dossier = ?1")?
+                    .query_row(params![&dossier.0[..]], |r| r.get(0))?;
+                Ok(count as u64)
+            },
+        )?;
+        if !stale.is_empty() {
+            return Err(StoreError::Stale(stale));
+        }
+        let mut arrivals = Vec::with_capacity(batch.len());
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO envelopes (dossier, writer, counter, body, channel)
@@ -406,6 +428,7 @@ impl EnvelopeStore for SqliteStore {
                     &e.bytes,
                     e.channel as i64
                 ])?;
+                arrivals.push(tx.last_insert_rowid());
             }
         }
         // In the same transaction: the counters never lag or lead the stored envelopes.
@@ -413,7 +436,47 @@ impl EnvelopeStore for SqliteStore {
             raise_counter(&tx, &dossier.0, &writer, channel, counter)?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(arrivals)
+    }
+
+    fn envelopes_after(
+        &self,
+        dossier: &DossierId,
+        after: Arrival,
+        max_rows: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<(Arrival, Vec<u8>)>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT arrival, body FROM envelopes WHERE dossier = ?1 AND arrival > ?2
+             ORDER BY arrival LIMIT ?3",
+        )?;
+        let mut rows = stmt.query(params![&dossier.0[..], after, max_rows as i64])?;
+        let (mut out, mut bytes) = (Vec::new(), 0);
+        while let Some(r) = rows.next()? {
+            let body: Vec<u8> = r.get(1)?;
+            if !out.is_empty() && bytes + body.len() > max_bytes {
+                break;
+            }
+            bytes += body.len();
+            out.push((r.get(0)?, body));
+        }
+        Ok(out)
+    }
+
+    fn last_arrivals(
+        &self,
+        dossiers: &[DossierId],
+    ) -> Result<Vec<(DossierId, Arrival)>, StoreError> {
+        let conn = self.reader();
+        let mut stmt =
+            conn.prepare_cached("SELECT MAX(arrival) FROM envelopes WHERE dossier = ?1")?;
+        let mut out = Vec::new();
+        for dossier in dossiers {
+            let last: Option<i64> = stmt.query_row(params![&dossier.0[..]], |r| r.get(0))?;
+            out.extend(last.map(|last| (*dossier, last)));
+        }
+        Ok(out)
     }
 
     fn envelopes_since(
@@ -793,24 +856,38 @@ impl InvitationStore for SqliteStore {
 }
 
 impl MailQueue for SqliteStore {
-    fn due_mail(&self, now: i64, limit: usize) -> Result<Vec<QueuedMail>, StoreError> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, recipient, subject, body, attempts FROM mail_queue
-             WHERE next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![now, limit as i64], |r| {
-            Ok(QueuedMail {
-                id: r.get(0)?,
-                mail: OutgoingMail {
-                    to: r.get(1)?,
-                    subject: r.get(2)?,
-                    body: r.get(3)?,
-                },
-                attempts: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: usize,
+    ) -> Result<Vec<QueuedMail>, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let claimed: Vec<QueuedMail> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, recipient, subject, body, attempts FROM mail_queue
+                 WHERE next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![now, limit as i64], |r| {
+                Ok(QueuedMail {
+                    id: r.get(0)?,
+                    mail: OutgoingMail {
+                        to: r.get(1)?,
+                        subject: r.get(2)?,
+                        body: r.get(3)?,
+                    },
+                    attempts: r.get(4)?,
+                })
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for q in &claimed {
+            tx.prepare_cached("UPDATE mail_queue SET next_attempt = ?2 WHERE id = ?1")?
+                .execute(params![q.id, lease_until])?;
+        }
+        tx.commit()?;
+        Ok(claimed)
     }
 
     fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
@@ -992,6 +1069,7 @@ mod tests {
                     counter: 2,
                     channel: Channel::Dossier,
                     bytes: vec![2],
+                    members_seen: 0,
                 },
                 NewEnvelope {
                     dossier: d,
@@ -999,6 +1077,7 @@ mod tests {
                     counter: 1,
                     channel: Channel::Review,
                     bytes: vec![3],
+                    members_seen: 0,
                 },
             ])
             .unwrap();
