@@ -15,28 +15,28 @@ use livret_shared::sync::Replica;
 use crate::support::Relay;
 use crate::sync::Raw;
 
-const DOSSIERS: usize = 3;
-const WRITERS: usize = 3;
-const BURST: usize = 150;
+pub(crate) const DOSSIERS: usize = 3;
+pub(crate) const WRITERS: usize = 3;
+pub(crate) const BURST: usize = 150;
 
 /// One writer: its keys and the envelopes it seals before the burst (each appends "·i" to
 /// its own fiche, so a reader can tell which ones it holds).
-struct Writer {
-    secret: DeviceSecret,
+pub(crate) struct Writer {
+    pub(crate) secret: DeviceSecret,
     /// Envelopes stored before the burst (the owner's layout of the fiches).
-    before: u64,
-    sealed: Vec<Vec<u8>>,
+    pub(crate) before: u64,
+    pub(crate) sealed: Vec<Vec<u8>>,
 }
 
-struct Dossier {
-    id: DossierId,
-    log: Vec<SignedEntry>,
+pub(crate) struct Dossier {
+    pub(crate) id: DossierId,
+    pub(crate) log: Vec<SignedEntry>,
     /// The owner's layout of one fiche per writer, which every writer starts from.
-    layout: Vec<u8>,
-    writers: Vec<Writer>,
+    pub(crate) layout: Vec<u8>,
+    pub(crate) writers: Vec<Writer>,
 }
 
-fn prepare() -> Dossier {
+pub(crate) fn prepare() -> Dossier {
     let owner = DeviceSecret::generate();
     let key = EpochKeys::generate();
     let id = DossierId::generate();
@@ -133,7 +133,7 @@ fn burst(raw: Raw, writer: &Writer, acked_total: &AtomicUsize) -> u64 {
 }
 
 /// A whole catch-up of `id`, gathered from its frames.
-fn catch_up(raw: &mut Raw, id: DossierId) -> Gathered {
+pub(crate) fn catch_up(raw: &mut Raw, id: DossierId) -> Gathered {
     raw.send(&ClientMsg::Subscribe {
         dossier: id,
         since: Vec::new(),

@@ -10,6 +10,7 @@ mod hostile_pdf;
 mod invitations;
 mod jury;
 mod limits;
+mod nodes;
 mod pdf;
 mod postgres;
 mod presence;

@@ -27,14 +27,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long [`SmtpServer::wait_for_messages`] waits for the messages.
 const MESSAGES_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// A port on 127.0.0.1 where nothing listens right now (the OS picks it; the listener that
-/// got it is dropped at once, so something else could in principle take it before use).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
-}
+pub use livret_relay::testing::free_port;
 
 /// The interpreter that has Debian's `python3-aiosmtpd`: the system one, which a `python3`
 /// earlier on PATH (pyenv, a virtualenv) would not see.

@@ -460,7 +460,17 @@ pub(crate) struct Raw {
 
 impl Raw {
     pub(crate) fn connect(relay: &Relay, device: &DeviceSecret) -> Raw {
-        let (ws, _) = tungstenite::connect(format!("ws://{}/api/v1/sync", relay.addr)).unwrap();
+        Raw::connect_at(relay.addr, &relay.url(""), device).unwrap()
+    }
+
+    /// Logs in at `addr` (a relay, or a proxy in front of several), signing for the relay
+    /// `origin` (its public URL); an error when the connection fails.
+    pub(crate) fn connect_at(
+        addr: std::net::SocketAddr,
+        origin: &str,
+        device: &DeviceSecret,
+    ) -> Result<Raw, tungstenite::Error> {
+        let (ws, _) = tungstenite::connect(format!("ws://{addr}/api/v1/sync"))?;
         // An answer that never comes fails the test rather than hanging it.
         if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = ws.get_ref() {
             tcp.set_read_timeout(Some(std::time::Duration::from_secs(30)))
@@ -470,10 +480,10 @@ impl Raw {
         let ServerMsg::Challenge { nonce } = raw.recv() else {
             panic!("no challenge")
         };
-        let origin = livret_shared::protocol::Origin::parse(&relay.url("")).unwrap();
+        let origin = livret_shared::protocol::Origin::parse(origin).unwrap();
         raw.send(&livret_shared::protocol::hello(&origin, &nonce, device));
         assert_eq!(raw.recv(), ServerMsg::Welcome);
-        raw
+        Ok(raw)
     }
 
     /// The socket itself, to read it by hand.

@@ -2,7 +2,7 @@
 //! type, click, reload and read what a user sees. Every wait is a bounded loop that fails
 //! with what it was waiting for, never a hang.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -22,13 +22,7 @@ pub struct Browser {
     profile: PathBuf,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use livret_relay::testing::free_port;
 
 impl Browser {
     /// A fresh headless profile (its own IndexedDB).

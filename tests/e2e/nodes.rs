@@ -1,0 +1,379 @@
+//! Several relay nodes on one PostgreSQL database, as `deploy/` runs them: real `livret
+//! serve` processes on a throwaway PostgreSQL server, behind HAProxy started on the very
+//! configuration operators install (`deploy/haproxy/livret.cfg`). Writers on different
+//! nodes co-edit and each sees everyone's work live; a node killed -9 mid-burst costs
+//! nothing acknowledged: its devices reconnect through the proxy to the others, and every
+//! envelope is stored exactly once. A lost poke between nodes is made good by the sweep.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use livret_relay::testing::{ThrowawayPostgres, end_sessions, free_port};
+use livret_shared::envelope::Envelope;
+use livret_shared::keys::MemberKey;
+use livret_shared::membership::SignedEntry;
+use livret_shared::protocol::{ClientMsg, ServerMsg};
+use livret_shared::sync::Replica;
+
+use crate::durability::{BURST, DOSSIERS, Dossier, WRITERS, catch_up, prepare};
+use crate::support::{Relay, get, temp_dir};
+use crate::sync::Raw;
+
+/// HAProxy on `deploy/haproxy/livret.cfg`, in front of `nodes`; stopped on drop.
+struct Proxy {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Proxy {
+    fn start(port: u16, nodes: &[&Relay]) -> Proxy {
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/haproxy/livret.cfg");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut command = Command::new("haproxy");
+        command
+            .args(["-db", "-f"])
+            .arg(&config)
+            .env("LIVRET_BIND", addr.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (i, node) in nodes.iter().enumerate() {
+            command.env(format!("LIVRET_NODE{}", i + 1), node.addr.to_string());
+        }
+        let child = command
+            .spawn()
+            .expect("haproxy runs (scripts/toolchain.sh installs Debian's haproxy)");
+        let proxy = Proxy { child, addr };
+        // Up once it answers the health route through a node (bounded wait).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !std::net::TcpStream::connect(addr)
+            .is_ok_and(|_| get(addr, "/api/v1/health").status == 200)
+        {
+            assert!(Instant::now() < deadline, "haproxy did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        proxy
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Three relay nodes on `database`, whose devices sign for `public` (the proxy's URL).
+fn nodes(database: &str, public: &str) -> Vec<Relay> {
+    (0..3)
+        .map(|i| {
+            Relay::start_with(
+                temp_dir(&format!("node-{i}")),
+                &["--store", database, "--public-url", public],
+            )
+        })
+        .collect()
+}
+
+/// A node's count of one metric (read directly, from this machine).
+fn metric(node: &Relay, name: &str) -> u64 {
+    let body = get(node.addr, "/api/v1/metrics").text();
+    let json: serde_json::Value = serde_json::from_str(&body).expect("metrics are JSON");
+    json[name].as_u64().unwrap_or(0)
+}
+
+/// (writer, counter) of each envelope in a `Log` frame.
+fn envelopes_in(msg: &ServerMsg) -> Vec<(MemberKey, u64)> {
+    match msg {
+        ServerMsg::Log { envelopes, .. } => envelopes
+            .iter()
+            .map(|b| {
+                let h = Envelope::parse(b).unwrap().header;
+                (h.writer, h.counter)
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What one writer did: its last acknowledged counter, whether it had to reconnect.
+struct Outcome {
+    acked: u64,
+    reconnected: bool,
+}
+
+/// One co-editor: pushes its whole burst on `raw` (a node of its own), reading
+/// acknowledgements and the others' envelopes; when its node dies, reconnects through the
+/// proxy, catches up and pushes again what was not acknowledged. Done once all its own are
+/// acknowledged and it has received every envelope of the others' bursts.
+fn co_edit(
+    raw: Raw,
+    proxy: SocketAddr,
+    public: &str,
+    dossier: &Dossier,
+    me: usize,
+    acked_total: &AtomicUsize,
+) -> Outcome {
+    let writer = &dossier.writers[me];
+    let last = writer.before + BURST as u64;
+    let mut wanted: BTreeSet<(MemberKey, u64)> = dossier
+        .writers
+        .iter()
+        .enumerate()
+        .filter(|(w, _)| *w != me)
+        .flat_map(|(_, other)| {
+            let key = other.secret.signing_public();
+            (other.before + 1..=other.before + BURST as u64).map(move |c| (key, c))
+        })
+        .collect();
+    let mut acked = writer.before;
+    let mut reconnected = false;
+    let mut ws = Some(raw.into_socket());
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let push_rest = |ws: &mut Ws, acked: u64| {
+        for envelope in &writer.sealed[(acked - writer.before) as usize..] {
+            let frame = livret_shared::protocol::encode(&ClientMsg::Push {
+                envelope: envelope.clone(),
+            });
+            if ws.send(tungstenite::Message::Binary(frame.into())).is_err() {
+                break;
+            }
+        }
+    };
+    push_rest(ws.as_mut().unwrap(), acked);
+    while acked < last || !wanted.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "writer {me}: {acked} of {last} acknowledged, {} of the others' missing",
+            wanted.len()
+        );
+        let socket = match ws.as_mut() {
+            Some(socket) => socket,
+            None => {
+                // Through the proxy, which sends it to a node still up.
+                std::thread::sleep(Duration::from_millis(200));
+                let Ok(mut raw) = Raw::connect_at(proxy, public, &writer.secret) else {
+                    continue;
+                };
+                reconnected = true;
+                raw.send(&ClientMsg::Subscribe {
+                    dossier: dossier.id,
+                    since: Vec::new(),
+                });
+                let mut socket = raw.into_socket();
+                push_rest(&mut socket, acked);
+                ws.insert(socket)
+            }
+        };
+        let Ok(message) = crate::support::read_message(socket) else {
+            ws = None; // its node is gone
+            continue;
+        };
+        let tungstenite::Message::Binary(bytes) = message else {
+            continue;
+        };
+        let msg = livret_shared::protocol::decode::<ServerMsg>(&bytes).unwrap();
+        match &msg {
+            ServerMsg::Ack { counter, .. } => {
+                if *counter > acked {
+                    acked_total.fetch_add((*counter - acked) as usize, Ordering::Relaxed);
+                    acked = *counter;
+                }
+            }
+            ServerMsg::Rejected { reason, detail } => {
+                panic!("writer {me} refused: {} ({detail})", reason.as_str())
+            }
+            _ => {
+                for seen in envelopes_in(&msg) {
+                    wanted.remove(&seen);
+                }
+            }
+        }
+    }
+    Outcome { acked, reconnected }
+}
+
+type Ws = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
+
+#[test]
+fn three_nodes_behind_haproxy_converge_and_a_node_killed_under_load_loses_nothing() {
+    let postgres = ThrowawayPostgres::start();
+    let database = postgres.database("nodes");
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let relays = nodes(&database, &public);
+    let proxy = Proxy::start(port, &relays.iter().collect::<Vec<_>>());
+    let dossiers: Vec<Dossier> = (0..DOSSIERS).map(|_| prepare()).collect();
+    // Made through the proxy (whichever node it picks).
+    for d in &dossiers {
+        let mut raw = Raw::connect_at(proxy.addr, &public, &d.writers[0].secret).unwrap();
+        raw.send(&ClientMsg::Create {
+            entry: d.log[0].to_bytes(),
+        });
+        assert!(matches!(raw.recv(), ServerMsg::MembershipOk { .. }));
+        for e in &d.log[1..] {
+            raw.send(&ClientMsg::Membership {
+                dossier: d.id,
+                entry: e.to_bytes(),
+            });
+            assert!(matches!(raw.recv(), ServerMsg::MembershipOk { .. }));
+        }
+        assert!(matches!(raw.push(&d.layout), ServerMsg::Ack { .. }));
+    }
+    // Each dossier's writers on three different nodes, subscribed before the burst.
+    let mut connections = Vec::new();
+    for d in &dossiers {
+        for (w, writer) in d.writers.iter().enumerate() {
+            let node = &relays[w % relays.len()];
+            let mut raw = Raw::connect_at(node.addr, &public, &writer.secret).unwrap();
+            let caught = catch_up(&mut raw, d.id);
+            assert_eq!(caught.envelopes, vec![d.layout.clone()]);
+            connections.push(raw);
+        }
+    }
+    let total = DOSSIERS * WRITERS * BURST;
+    let acked_total = AtomicUsize::new(0);
+    let victim = relays[1].pid();
+    let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
+        let writers = dossiers
+            .iter()
+            .flat_map(|d| (0..WRITERS).map(move |w| (d, w)));
+        let running: Vec<_> = connections
+            .into_iter()
+            .zip(writers)
+            .map(|(raw, (d, w))| {
+                let (public, acked_total) = (&public, &acked_total);
+                scope.spawn(move || co_edit(raw, proxy.addr, public, d, w, acked_total))
+            })
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while acked_total.load(Ordering::Relaxed) < total / 3 {
+            assert!(Instant::now() < deadline, "the burst never got going");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // SAFETY: a signal to a relay process this test started.
+        assert_eq!(unsafe { libc::kill(victim as i32, libc::SIGKILL) }, 0);
+        running.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let writers = dossiers.iter().flat_map(|d| &d.writers);
+    for (outcome, writer) in outcomes.iter().zip(writers) {
+        assert_eq!(
+            outcome.acked,
+            writer.before + BURST as u64,
+            "all acknowledged"
+        );
+    }
+    let moved = outcomes.iter().filter(|o| o.reconnected).count();
+    assert_eq!(
+        moved, DOSSIERS,
+        "the killed node's writers reconnected elsewhere"
+    );
+    for node in [&relays[0], &relays[2]] {
+        assert!(
+            metric(node, "accepted") > 0,
+            "both surviving nodes appended"
+        );
+    }
+
+    // What the database holds, read through the proxy: each writer's counters exactly
+    // 1..=n (no gap, none twice), and a new device opens each dossier whole.
+    for d in &dossiers {
+        let mut raw = Raw::connect_at(proxy.addr, &public, &d.writers[0].secret).unwrap();
+        let caught = catch_up(&mut raw, d.id);
+        for (w, writer) in d.writers.iter().enumerate() {
+            let key = writer.secret.signing_public();
+            let counters: Vec<u64> = caught
+                .envelopes
+                .iter()
+                .map(|b| Envelope::parse(b).unwrap().header)
+                .filter(|h| h.writer == key)
+                .map(|h| h.counter)
+                .collect();
+            let n = writer.before + BURST as u64;
+            assert_eq!(counters, (1..=n).collect::<Vec<_>>(), "writer {w}");
+        }
+        let owner = &d.writers[0].secret;
+        let log = caught
+            .entries
+            .iter()
+            .map(|b| SignedEntry::from_bytes(b).unwrap())
+            .collect();
+        let mut fresh = Replica::join(owner, log).unwrap();
+        let received = fresh
+            .apply_log(owner, &[], None, &caught.envelopes, caught.active_snapshot)
+            .unwrap();
+        assert!(received.quarantined.is_empty());
+        for w in 0..WRITERS {
+            let text = fresh
+                .dossier()
+                .get(&format!("fiches.{w}.taches"))
+                .unwrap_or_default();
+            assert!(text.ends_with(&format!("·{}", BURST - 1)), "{text:?}");
+        }
+    }
+    drop(proxy);
+}
+
+/// A poke lost between nodes (the sending node's connection for them cut, as a database
+/// failover or an idle cut would) costs a follower on another node a few seconds at
+/// most: the sweep finds the dossier behind and sends what it misses, without any
+/// reconnection.
+#[test]
+fn a_lost_poke_is_made_good_by_the_sweep() {
+    let postgres = ThrowawayPostgres::start();
+    let database = postgres.database("lostpoke");
+    let public = format!("http://127.0.0.1:{}", free_port());
+    let relays = nodes(&database, &public);
+    let d = prepare();
+    let (owner, advisor) = (&d.writers[0], &d.writers[1]);
+    let mut on_first = Raw::connect_at(relays[0].addr, &public, &owner.secret).unwrap();
+    on_first.send(&ClientMsg::Create {
+        entry: d.log[0].to_bytes(),
+    });
+    assert!(matches!(on_first.recv(), ServerMsg::MembershipOk { .. }));
+    for e in &d.log[1..] {
+        on_first.send(&ClientMsg::Membership {
+            dossier: d.id,
+            entry: e.to_bytes(),
+        });
+        assert!(matches!(on_first.recv(), ServerMsg::MembershipOk { .. }));
+    }
+    let mut on_second = Raw::connect_at(relays[1].addr, &public, &advisor.secret).unwrap();
+    assert!(catch_up(&mut on_second, d.id).envelopes.is_empty());
+    // First, a poke that arrives: the advisor sees the layout at once.
+    assert!(matches!(on_first.push(&d.layout), ServerMsg::Ack { .. }));
+    assert_eq!(
+        next_envelopes(&mut on_second),
+        [(owner.secret.signing_public(), 1)]
+    );
+    assert_eq!(metric(&relays[1], "sweeps_behind"), 0, "by the poke");
+    // The first node's connection for pokes is cut: its next poke is lost.
+    assert!(end_sessions(&database, livret_relay::cluster::SENDER_NAME) >= 3);
+    // The owner's first edit after the layout: its counter 2.
+    assert!(matches!(
+        on_first.push(&owner.sealed[0]),
+        ServerMsg::Ack { .. }
+    ));
+    assert_eq!(
+        next_envelopes(&mut on_second),
+        [(owner.secret.signing_public(), 2)]
+    );
+    assert!(
+        metric(&relays[1], "sweeps_behind") >= 1,
+        "found by the sweep, not by a poke"
+    );
+    drop(relays);
+}
+
+/// The next envelopes the connection receives (bounded by its read timeout).
+fn next_envelopes(raw: &mut Raw) -> Vec<(MemberKey, u64)> {
+    loop {
+        let found = envelopes_in(&raw.recv());
+        if !found.is_empty() {
+            return found;
+        }
+    }
+}
