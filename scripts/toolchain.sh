@@ -9,6 +9,8 @@
 #  - python3-aiosmtpd: a real SMTP server on 127.0.0.1 for the e2e tests of the emails the
 #    relay sends (tests/e2e/smtp.rs runs it with Debian's /usr/bin/python3).
 #  - axe-core (npm registry) for the accessibility checks of the browser tests, in target/npm.
+#  - PostgreSQL and HAProxy (Debian) and moto's S3 server (PyPI, in a virtualenv under
+#    /opt/livret-tools) for the tests of several relay nodes, evidence in a bucket.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +22,8 @@ as_root() {
 
 # PostgreSQL: the Postgres store's tests start throwaway servers of their own (as the
 # `postgres` user the package creates; the package's own cluster is not used).
-packages=(chromium chromium-driver poppler-utils python3-aiosmtpd postgresql haproxy)
+# HAProxy: the e2e tests run several relay nodes behind deploy/haproxy/livret.cfg.
+packages=(chromium chromium-driver poppler-utils python3-aiosmtpd postgresql haproxy python3-venv)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     packages+=(rustc-web cargo-web rust-web-src lld-19)
@@ -55,4 +58,16 @@ axe=target/npm/node_modules/axe-core
 if ! grep -qs "\"version\": \"$axe_version\"" "$axe/package.json"; then
     log "npm install axe-core@$axe_version"
     npm install --silent --no-audit --no-fund --prefix target/npm "axe-core@$axe_version" >/dev/null
+fi
+
+# moto's S3 server, pinned (5.x answers If-None-Match on PutObject as S3 does), in a
+# virtualenv of its own: the tests of evidence in a bucket start it on a loopback port.
+moto_version=5.2.6
+moto=/opt/livret-tools/moto
+installed=$("$moto/bin/python" -m pip show moto 2>/dev/null | sed -n 's/^Version: //p' || true)
+if [ "$installed" != "$moto_version" ]; then
+    log "pip install moto[server]==$moto_version into $moto"
+    as_root mkdir -p "$(dirname "$moto")"
+    as_root python3 -m venv "$moto"
+    as_root "$moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version"
 fi

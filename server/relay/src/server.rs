@@ -14,7 +14,7 @@ use crate::hub::Relay;
 use crate::mail::{MailError, Mailer, Transport};
 use crate::pdf_reader::PdfReader;
 use crate::router::{HttpState, router};
-use crate::store::{PgStore, SqliteStore, Store, StoreError};
+use crate::store::{ObjectPieces, PgStore, SqliteStore, Store, StoreError};
 
 /// How the relay sends mail (`livret serve --smtp-url … --public-url … --mail-from …`).
 #[derive(Clone, Debug)]
@@ -68,6 +68,9 @@ pub struct ServerConfig {
     pub data: PathBuf,
     /// Where envelopes, memberships, evidence and the mail queue are kept.
     pub store: StoreLocation,
+    /// A bucket for the evidence pieces (`s3://bucket`), beside a PostgreSQL store;
+    /// `None`: in the store itself.
+    pub evidence: Option<String>,
     pub mail: MailSettings,
     /// A secret that reads `/api/v1/metrics`; without, this machine only.
     pub metrics_token: Option<String>,
@@ -83,7 +86,7 @@ const SQLITE_FILE: &str = "livret.sqlite3";
 pub enum StoreLocation {
     /// A SQLite file in the data directory: one machine, nothing else to run.
     Sqlite,
-    /// A PostgreSQL database (one relay node at a time until nodes share their caches).
+    /// A PostgreSQL database, which several relay nodes may share (`cluster`).
     Postgres(String),
 }
 
@@ -181,6 +184,14 @@ pub enum StartError {
     /// The store named (a path, or a database URL without its password) did not open.
     #[error("{0} : {1}")]
     Store(String, StoreError),
+    /// The evidence bucket named did not open.
+    #[error("pièces justificatives, {0} : {1}")]
+    Evidence(String, StoreError),
+    #[error(
+        "--evidence (pièces en stockage objet) va avec une base PostgreSQL (--store \
+         postgres://…) ; avec SQLite, les pièces restent dans le dossier de données"
+    )]
+    EvidenceWithoutPostgres,
     #[error(
         "{0} : base de données non reconnue (attendu postgres://… ; sans --store, SQLite \
          dans le dossier de données)"
@@ -230,10 +241,27 @@ impl Running {
 
 /// The store, migrated, with what is past its grace period purged (on the blocking pool,
 /// like every store call).
-fn open_store(location: &StoreLocation, data: &Path) -> Result<Arc<dyn Store>, StoreError> {
-    let store: Arc<dyn Store> = match location {
-        StoreLocation::Sqlite => Arc::new(SqliteStore::open(&data.join(SQLITE_FILE))?),
-        StoreLocation::Postgres(url) => Arc::new(PgStore::connect(url)?),
+fn open_store(
+    location: &StoreLocation,
+    evidence: Option<&str>,
+    data: &Path,
+) -> Result<Arc<dyn Store>, StartError> {
+    let named = |e| StartError::Store(location.describe(data), e);
+    let store: Arc<dyn Store> = match (location, evidence) {
+        (StoreLocation::Sqlite, None) => {
+            Arc::new(SqliteStore::open(&data.join(SQLITE_FILE)).map_err(named)?)
+        }
+        (StoreLocation::Sqlite, Some(_)) => return Err(StartError::EvidenceWithoutPostgres),
+        (StoreLocation::Postgres(url), None) => Arc::new(PgStore::connect(url).map_err(named)?),
+        (StoreLocation::Postgres(url), Some(bucket)) => {
+            let objects = ObjectPieces::open(bucket)
+                .map_err(|e| StartError::Evidence(bucket.to_string(), e))?;
+            Arc::new(
+                PgStore::connect(url)
+                    .map_err(named)?
+                    .keep_pieces_in(objects),
+            )
+        }
     };
     match store.purge(crate::clock::now_seconds() - crate::hub::PRUNE_GRACE_SECONDS) {
         Ok(0) => {}
@@ -253,10 +281,11 @@ pub async fn start(listener: TcpListener, config: ServerConfig) -> Result<Runnin
     let opened = tokio::task::spawn_blocking({
         let data = data.clone();
         let location = location.clone();
-        move || open_store(&location, &data)
+        let evidence = config.evidence.clone();
+        move || open_store(&location, evidence.as_deref(), &data)
     });
     let store = match opened.await {
-        Ok(opened) => opened.map_err(|e| StartError::Store(named.clone(), e))?,
+        Ok(opened) => opened?,
         Err(e) => return Err(StartError::Store(named, StoreError::Task(e.to_string()))),
     };
     let transport = match &config.mail.smtp_url {

@@ -181,6 +181,12 @@ impl ThrowawayPostgres {
     }
 }
 
+/// The one number `sql` answers on the database at `url` (what a test counts in it).
+pub fn count(url: &str, sql: &str) -> i64 {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("the server answers");
+    client.query_one(sql, &[]).expect("the query runs").get(0)
+}
+
 /// Ends the sessions named `application_name` on the database at `url`, as an operator or
 /// a failover would; answers how many.
 pub fn end_sessions(url: &str, application_name: &str) -> u64 {
@@ -206,5 +212,124 @@ impl Drop for ThrowawayPostgres {
             .args(["-D", path_str(&data), "-m", "immediate", "stop"])
             .output();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// An S3 server of its own on a loopback port (moto, from PyPI: `scripts/toolchain.sh`
+/// installs it), with one empty bucket; stopped on drop. Moto keeps objects in memory.
+pub struct ThrowawayS3 {
+    child: std::process::Child,
+    port: u16,
+}
+
+/// The bucket every throwaway S3 server has.
+pub const BUCKET: &str = "livret";
+
+/// Where `scripts/toolchain.sh` installs moto's server (`LIVRET_MOTO_SERVER` overrides).
+fn moto_server() -> PathBuf {
+    std::env::var_os("LIVRET_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/livret-tools/moto/bin/moto_server"))
+}
+
+impl ThrowawayS3 {
+    /// Starts the server and makes the bucket; panics with what is missing when it cannot.
+    pub fn start() -> ThrowawayS3 {
+        let program = moto_server();
+        let port = free_port();
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e} (scripts/toolchain.sh installs moto's server)",
+                    program.display()
+                )
+            });
+        let server = ThrowawayS3 { child, port };
+        // Up once it answers; the bucket made by a plain PUT (moto does not check
+        // signatures unless asked to).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(status) = server.http("PUT", &format!("/{BUCKET}")) {
+                assert_eq!(status, 200, "the bucket is made");
+                return server;
+            }
+            assert!(std::time::Instant::now() < deadline, "moto did not start");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// One bodiless request; its status, `None` when nothing answers.
+    fn http(&self, method: &str, path: &str) -> Option<u16> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\n\
+             Connection: close\r\n\r\n",
+            self.port
+        );
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        answer.split(' ').nth(1)?.parse().ok()
+    }
+
+    /// The bucket's URL for `livret serve --evidence`.
+    pub fn url(&self) -> String {
+        format!("s3://{BUCKET}")
+    }
+
+    /// The settings that reach this server: as `AWS_*` variables for a relay process, or
+    /// in lower case for [`crate::store::ObjectPieces::open_with`].
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT", format!("http://127.0.0.1:{}", self.port)),
+            ("AWS_ALLOW_HTTP", "true".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", "livret-test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "livret-test-secret".into()),
+        ]
+    }
+
+    /// Every object's name and bytes (a test searches them for a canary), read with a
+    /// signed client as a relay would.
+    pub fn objects(&self) -> Vec<(String, Vec<u8>)> {
+        use futures_util::TryStreamExt;
+        use object_store::{ObjectStore, ObjectStoreExt};
+        let mut builder = object_store::aws::AmazonS3Builder::new().with_bucket_name(BUCKET);
+        for (key, value) in self.settings() {
+            builder = builder.with_config(key.to_lowercase().parse().unwrap(), value);
+        }
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let store = builder.build().expect("a client for the throwaway server");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let listed: Vec<_> = store.list(None).try_collect().await.unwrap();
+            let mut objects = Vec::new();
+            for meta in listed {
+                let bytes = store
+                    .get(&meta.location)
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+                objects.push((meta.location.to_string(), bytes.to_vec()));
+            }
+            objects
+        })
+    }
+}
+
+impl Drop for ThrowawayS3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

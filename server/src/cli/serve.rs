@@ -15,10 +15,16 @@ pub struct ServeArgs {
     #[arg(long, default_value = "livret-data")]
     pub data: PathBuf,
     /// Where the relay keeps envelopes, memberships, evidence and the mail queue:
-    /// `postgres://user:password@host:5432/livret` for a PostgreSQL database (one relay
-    /// node per database for now: a second is refused). Default: SQLite in `--data`.
+    /// `postgres://user:password@host:5432/livret` for a PostgreSQL database, which
+    /// several relay nodes may share (deploy/README.md). Default: SQLite in `--data`.
     #[arg(long, env = "LIVRET_STORE", hide_env_values = true)]
     pub store: Option<String>,
+    /// A bucket for the evidence pieces, `s3://bucket` or `s3://bucket/prefix`, beside a
+    /// PostgreSQL store; reached with the `AWS_*` variables (`AWS_ENDPOINT`, `AWS_REGION`,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ALLOW_HTTP`). Default: pieces in
+    /// the store.
+    #[arg(long, env = "LIVRET_EVIDENCE")]
+    pub evidence: Option<String>,
     /// Where invitation mail goes: `smtp://host:port`, `smtp://user:pass@host:587?tls=required`
     /// (STARTTLS), `smtps://user:pass@host:465` (TLS), or `file:///dir` (each mail written
     /// as a file). Default: the `outbox` directory inside `--data`.
@@ -77,6 +83,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let config = ServerConfig {
         data: args.data,
         store,
+        evidence: args.evidence,
         mail: MailSettings {
             smtp_url: args.smtp_url,
             public_url: args.public_url,

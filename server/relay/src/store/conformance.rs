@@ -673,6 +673,32 @@ fn the_postgres_store_passes_every_check() {
     run_all("PostgreSQL", &fresh);
 }
 
+#[test]
+fn the_postgres_store_with_evidence_in_a_bucket_passes_every_check() {
+    let server = crate::testing::ThrowawayPostgres::start();
+    let s3 = crate::testing::ThrowawayS3::start();
+    let settings: Vec<(String, String)> = s3
+        .settings()
+        .into_iter()
+        .map(|(k, v)| (k.to_lowercase(), v))
+        .collect();
+    let bucket = s3.url();
+    let fresh = |name: &str| -> Opener {
+        let url = server.database(name);
+        let (settings, bucket) = (settings.clone(), bucket.clone());
+        Box::new(move || {
+            let settings: Vec<(&str, &str)> = settings
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let objects = ObjectPieces::open_with(&bucket, &settings).unwrap();
+            Box::new(PgStore::connect(&url).unwrap().keep_pieces_in(objects)) as Box<dyn Store>
+        })
+    };
+    run_all("PostgreSQL with a bucket", &fresh);
+    assert!(!s3.objects().is_empty(), "the pieces went to the bucket");
+}
+
 /// The server ends the store's sessions (a restart, a failover, an idle cut): the calls that
 /// meet the loss fail, later ones connect again.
 #[test]

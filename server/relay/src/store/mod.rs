@@ -3,10 +3,12 @@
 //! and metadata only. One trait per concern, gathered by [`Store`]; SQLite (`sqlite.rs`,
 //! numbered migrations) and PostgreSQL (`postgres.rs`, for several relay nodes) behind them.
 
+mod objects;
 mod postgres;
 mod sqlite;
 
 pub use self::postgres::PgStore;
+pub use objects::ObjectPieces;
 pub use sqlite::SqliteStore;
 
 use std::collections::BTreeMap;
@@ -40,6 +42,10 @@ pub enum StoreError {
     Newer { found: i64, known: i64 },
     #[error("tâche de la base de données interrompue : {0}")]
     Task(String),
+    #[error("stockage des pièces : {0}")]
+    Objects(String),
+    #[error("pièce conservée en stockage objet, mais ce relais n'a pas été lancé avec --evidence")]
+    ObjectsMissing,
 }
 
 /// Store calls block (a lock, the disk, a network database's round trip): made on a thread

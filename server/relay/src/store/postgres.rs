@@ -34,6 +34,7 @@ use livret_shared::evidence::BlobId;
 use livret_shared::jury::JuryGrant;
 use livret_shared::keys::MemberKey;
 
+use super::objects::{ObjectPieces, piece_name};
 use super::*;
 
 /// Rows and bytes of envelopes read under the read lock at once (see `envelopes_since`).
@@ -44,7 +45,7 @@ const PAGE_BYTES: usize = 4 * 1024 * 1024;
 const INSERT_BYTES: usize = 64 * 1024 * 1024;
 
 /// The schema this build writes: `schema_version` counts the migrations applied.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// The advisory lock migrations hold (two int4 keys, "Livr" "et": a key space apart from the
 /// dossiers' single bigint keys, see [`lock_dossier`]).
@@ -179,6 +180,8 @@ pub struct PgStore {
     write: Mutex<Conn>,
     /// Reads use their own connection, beside a write.
     read: Mutex<Conn>,
+    /// Where evidence pieces go, when not in the database ([`PgStore::keep_pieces_in`]).
+    objects: Option<ObjectPieces>,
 }
 
 impl PgStore {
@@ -195,7 +198,15 @@ impl PgStore {
             config,
             write: Mutex::new(write),
             read: Mutex::new(read),
+            objects: None,
         })
+    }
+
+    /// Keeps the evidence pieces stored from now on in object storage; those stored in the
+    /// database before stay there, readable.
+    pub fn keep_pieces_in(mut self, objects: ObjectPieces) -> PgStore {
+        self.objects = Some(objects);
+        self
     }
 
     /// The connection settings of `url`, with what this relay's connections need.
@@ -276,6 +287,11 @@ impl PgStore {
 /// Each transaction first takes the migration lock, then reads the version: a node that
 /// waited for another's migration sees the version it reached and does not run it again.
 fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    migrate_to(client, SCHEMA_VERSION)
+}
+
+/// [`migrate`] up to `target` only (tests make a database of an earlier version with it).
+fn migrate_to(client: &mut Client, target: i64) -> Result<(), StoreError> {
     loop {
         let mut tx = client.transaction()?;
         tx.execute(
@@ -296,13 +312,14 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
                 known: SCHEMA_VERSION,
             });
         }
-        if version == SCHEMA_VERSION {
+        if version >= target {
             tx.commit()?;
             return Ok(());
         }
         let next = version + 1;
         match next {
             1 => migration_1(&mut tx)?,
+            2 => migration_2(&mut tx)?,
             _ => unreachable!("one migration per version"),
         }
         tx.execute("UPDATE schema_version SET version = $1", &[&next])?;
@@ -443,6 +460,18 @@ fn migration_1(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
          ALTER TABLE envelopes ALTER COLUMN body SET STORAGE EXTERNAL;
          ALTER TABLE pieces ALTER COLUMN body SET STORAGE EXTERNAL;
          ALTER TABLE snapshots ALTER COLUMN body SET STORAGE EXTERNAL;",
+    )?;
+    Ok(())
+}
+
+/// Evidence pieces in object storage (`objects.rs`): a row names its object instead of
+/// holding its bytes. Rows written before keep their bytes, read as they were.
+fn migration_2(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
+    tx.batch_execute(
+        "ALTER TABLE pieces ALTER COLUMN body DROP NOT NULL;
+         ALTER TABLE pieces ADD COLUMN object TEXT;
+         ALTER TABLE pieces ADD CONSTRAINT pieces_somewhere
+             CHECK (body IS NOT NULL OR object IS NOT NULL);",
     )?;
     Ok(())
 }
@@ -1068,10 +1097,23 @@ impl EvidenceStore for PgStore {
         if used + bytes.len() as i64 > MAX_DOSSIER_EVIDENCE {
             return Err(StoreError::Full);
         }
-        tx.execute(
-            "INSERT INTO pieces (dossier, blob, idx, body) VALUES ($1, $2, $3, $4)",
-            &[&&dossier.0[..], &&blob.0[..], &i64::from(index), &bytes],
-        )?;
+        match &self.objects {
+            // Written before it is recorded, recorded before it is acknowledged (on commit).
+            Some(objects) => {
+                let name = piece_name(dossier, blob, index, bytes);
+                objects.put(&name, bytes)?;
+                tx.execute(
+                    "INSERT INTO pieces (dossier, blob, idx, object) VALUES ($1, $2, $3, $4)",
+                    &[&&dossier.0[..], &&blob.0[..], &i64::from(index), &name],
+                )?;
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO pieces (dossier, blob, idx, body) VALUES ($1, $2, $3, $4)",
+                    &[&&dossier.0[..], &&blob.0[..], &i64::from(index), &bytes],
+                )?;
+            }
+        }
         tx.execute(
             "INSERT INTO blobs (dossier, blob, stored, bytes, complete, uploader)
              VALUES ($1, $2, $3, $4, $5, $6)
@@ -1110,14 +1152,23 @@ impl EvidenceStore for PgStore {
             return Ok(None);
         };
         let (stored, complete): (i64, bool) = (state.try_get(0)?, state.try_get(1)?);
-        let body: Option<Vec<u8>> = conn
-            .query_opt(
-                "SELECT body FROM pieces WHERE dossier = $1 AND blob = $2 AND idx = $3",
-                &[&&dossier.0[..], &&blob.0[..], &i64::from(index)],
-            )?
-            .map(|r| r.try_get(0))
-            .transpose()?;
-        Ok(body.map(|b| (b, complete && i64::from(index) + 1 == stored)))
+        let Some(piece) = conn.query_opt(
+            "SELECT body, object FROM pieces WHERE dossier = $1 AND blob = $2 AND idx = $3",
+            &[&&dossier.0[..], &&blob.0[..], &i64::from(index)],
+        )?
+        else {
+            return Ok(None);
+        };
+        drop(conn);
+        let (body, object): (Option<Vec<u8>>, Option<String>) =
+            (piece.try_get(0)?, piece.try_get(1)?);
+        let bytes = match (body, object, &self.objects) {
+            (Some(body), _, _) => body,
+            (None, Some(name), Some(objects)) => objects.get(&name)?,
+            (None, Some(_), None) => return Err(StoreError::ObjectsMissing),
+            (None, None, _) => return Ok(None),
+        };
+        Ok(Some((bytes, complete && i64::from(index) + 1 == stored)))
     }
 }
 
@@ -1331,5 +1382,83 @@ impl MailQueue for PgStore {
             &[&id],
         )?;
         tx.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ThrowawayPostgres, ThrowawayS3};
+
+    /// A database of the previous version (evidence bytes in `pieces.body`) migrated with
+    /// its pieces readable; new pieces of the same file then go to the bucket, the old stay.
+    #[test]
+    fn pieces_stored_by_the_previous_version_stay_readable_beside_those_in_a_bucket() {
+        let server = ThrowawayPostgres::start();
+        let url = server.database("v1pieces");
+        let s3 = ThrowawayS3::start();
+        let (d, blob, device) = (DossierId([1; 16]), BlobId([2; 16]), MemberKey([3; 32]));
+        {
+            let mut client = Client::connect(&url, NoTls).unwrap();
+            migrate_to(&mut client, 1).unwrap();
+            // As version 1 stored a first piece.
+            client
+                .execute(
+                    "INSERT INTO pieces (dossier, blob, idx, body) VALUES ($1, $2, 0, $3)",
+                    &[&&d.0[..], &&blob.0[..], &&b"premier morceau"[..]],
+                )
+                .unwrap();
+            client
+                .execute(
+                    "INSERT INTO blobs (dossier, blob, stored, bytes, complete, uploader)
+                     VALUES ($1, $2, 1, 15, FALSE, $3)",
+                    &[&&d.0[..], &&blob.0[..], &&device[..]],
+                )
+                .unwrap();
+        }
+        let settings: Vec<(String, String)> = s3
+            .settings()
+            .into_iter()
+            .map(|(k, v)| (k.to_lowercase(), v))
+            .collect();
+        let settings: Vec<(&str, &str)> = settings
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let objects = ObjectPieces::open_with(&s3.url(), &settings).unwrap();
+        let store = PgStore::connect(&url).unwrap().keep_pieces_in(objects);
+        assert_eq!(
+            store.get_piece(&d, &blob, 0).unwrap(),
+            Some((b"premier morceau".to_vec(), false))
+        );
+        let state = store
+            .put_piece(&d, &blob, &device, 1, b"second morceau", true)
+            .unwrap();
+        assert_eq!(
+            state,
+            PieceState {
+                stored: 2,
+                complete: true
+            }
+        );
+        assert_eq!(
+            store.get_piece(&d, &blob, 1).unwrap(),
+            Some((b"second morceau".to_vec(), true))
+        );
+        let in_bucket = s3.objects();
+        assert_eq!(in_bucket.len(), 1, "the new piece only");
+        assert_eq!(in_bucket[0].1, b"second morceau");
+        let mut client = Client::connect(&url, NoTls).unwrap();
+        let body: Option<Vec<u8>> = client
+            .query_one("SELECT body FROM pieces WHERE idx = 1", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(body, None, "its bytes are not in the database");
+        // A relay started without the bucket says so instead of answering nothing.
+        let without = PgStore::connect(&url).unwrap();
+        assert!(matches!(
+            without.get_piece(&d, &blob, 1),
+            Err(StoreError::ObjectsMissing)
+        ));
     }
 }
