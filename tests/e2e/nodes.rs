@@ -377,3 +377,156 @@ fn next_envelopes(raw: &mut Raw) -> Vec<(MemberKey, u64)> {
         }
     }
 }
+
+/// Evidence in a bucket (moto's S3 server on loopback), beside the database, with two
+/// nodes: a file uploaded on one is read back and opened on the other; a node killed after
+/// acknowledging a piece loses nothing and the retry on another node stores nothing twice;
+/// the bucket holds ciphertext only, the database no piece's bytes.
+#[test]
+fn evidence_goes_to_a_bucket_and_a_node_killed_mid_upload_loses_or_doubles_nothing() {
+    use livret_relay::testing::{ThrowawayS3, count};
+    use livret_shared::envelope::DossierId;
+    use livret_shared::evidence::{self, BlobId, PIECE, Sealer};
+    use livret_shared::keys::{DeviceSecret, EpochKeys};
+    use livret_shared::membership::{self, Membership, Role};
+    const CANARY: &str = "CANARI-seau-objets-8d41";
+    let postgres = ThrowawayPostgres::start();
+    let database = postgres.database("bucket");
+    let s3 = ThrowawayS3::start();
+    let settings = s3.settings();
+    let start = |label: &str| {
+        Relay::start_with_env(
+            temp_dir(label),
+            &["--store", &database, "--evidence", &s3.url()],
+            &settings,
+        )
+    };
+    let (first, second) = (start("bucket-a"), start("bucket-b"));
+    let owner = DeviceSecret::generate();
+    let juror = DeviceSecret::generate();
+    let key = EpochKeys::generate();
+    let id = DossierId::generate();
+    let create = membership::create(id, &owner, &key).unwrap();
+    let state = Membership::from_log(std::slice::from_ref(&create)).unwrap();
+    let add_juror = membership::add(&state, &owner, &juror.id(), Role::Juror, &key).unwrap();
+    let mut o = Raw::connect(&first, &owner);
+    o.send(&ClientMsg::Create {
+        entry: create.to_bytes(),
+    });
+    assert!(matches!(o.recv(), ServerMsg::MembershipOk { .. }));
+    o.send(&ClientMsg::Membership {
+        dossier: id,
+        entry: add_juror.to_bytes(),
+    });
+    assert!(matches!(o.reply(), ServerMsg::MembershipOk { .. }));
+    let mut file = vec![b'.'; 5 * PIECE / 2];
+    file[PIECE + 7..PIECE + 7 + CANARY.len()].copy_from_slice(CANARY.as_bytes());
+    let (mut sealer, file_key) = Sealer::new();
+    let mut pieces = sealer.push(&file).unwrap();
+    let (rest, sealed) = sealer.finish();
+    pieces.extend(rest);
+    let blob = BlobId::generate();
+    let put = |raw: &mut Raw, index: usize| {
+        raw.send(&ClientMsg::PutPiece {
+            dossier: id,
+            blob,
+            index: index as u32,
+            bytes: pieces[index].clone(),
+            last: index + 1 == pieces.len(),
+        });
+        raw.reply()
+    };
+    let stored = |reply: ServerMsg| match reply {
+        ServerMsg::PieceStored { stored, .. } => stored,
+        other => panic!("not stored: {other:?}"),
+    };
+    assert_eq!(stored(put(&mut o, 0)), 1);
+    // The node dies with piece 0 acknowledged; the device goes on on the other, sending
+    // piece 0 again (its acknowledgement could have been lost): stored once.
+    drop(o);
+    first.kill_hard();
+    let mut o = Raw::connect(&second, &owner);
+    assert_eq!(stored(put(&mut o, 0)), 1);
+    assert_eq!(stored(put(&mut o, 1)), 2);
+    assert_eq!(stored(put(&mut o, 2)), 3);
+    let mut j = Raw::connect(&second, &juror);
+    let mut fetched = Vec::new();
+    for index in 0.. {
+        j.send(&ClientMsg::GetPiece {
+            dossier: id,
+            blob,
+            index,
+        });
+        match j.reply() {
+            ServerMsg::Piece { bytes, last, .. } => {
+                fetched.push(bytes);
+                if last {
+                    break;
+                }
+            }
+            other => panic!("piece {index}: {other:?}"),
+        }
+    }
+    let plain = evidence::open(&file_key, &fetched, Some(&sealed.sha256)).unwrap();
+    assert_eq!(plain.as_slice(), file.as_slice());
+    let objects = s3.objects();
+    assert_eq!(objects.len(), 3, "three pieces, none twice");
+    for (name, bytes) in &objects {
+        assert!(
+            !bytes.windows(CANARY.len()).any(|w| w == CANARY.as_bytes()),
+            "canary in {name}"
+        );
+    }
+    assert_eq!(
+        count(
+            &database,
+            "SELECT COUNT(*) FROM pieces WHERE body IS NOT NULL"
+        ),
+        0,
+        "no piece's bytes in the database"
+    );
+    assert_eq!(count(&database, "SELECT COUNT(*) FROM pieces"), 3);
+}
+
+/// `--evidence` with a bucket nobody answers for, or without PostgreSQL: one line and exit
+/// code 2 at start.
+#[test]
+fn an_evidence_bucket_that_cannot_be_used_is_one_clear_line_and_exit_2() {
+    let postgres = ThrowawayPostgres::start();
+    let database = postgres.database("nobucket");
+    let nobody = [
+        ("AWS_ENDPOINT", "http://127.0.0.1:1".to_string()),
+        ("AWS_ALLOW_HTTP", "true".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_ACCESS_KEY_ID", "livret".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "s3cret-s3".to_string()),
+    ];
+    for (options, says) in [
+        (
+            vec!["--store", database.as_str(), "--evidence", "s3://livret"],
+            "pièces justificatives, s3://livret",
+        ),
+        (vec!["--evidence", "s3://livret"], "--evidence"),
+        (
+            vec!["--store", database.as_str(), "--evidence", "/var/pieces"],
+            "attendu s3://",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_livret"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(temp_dir("nobucket"))
+            .args(&options)
+            .envs(nobody.iter().map(|(k, v)| (k, v)))
+            .env("LIVRET_LOG", "warn")
+            .stdin(Stdio::null())
+            .output()
+            .expect("livret runs");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{said}");
+        let lines: Vec<&str> = said.lines().filter(|l| l.starts_with("livret:")).collect();
+        assert_eq!(lines.len(), 1, "{said}");
+        assert!(lines[0].contains(says), "{said}");
+        assert!(!said.contains("s3cret"), "{said}");
+        assert!(!said.contains("panicked"), "{said}");
+    }
+}

@@ -36,6 +36,7 @@ impl Relay {
         let config = livret_relay::ServerConfig {
             data: data.clone(),
             store: livret_relay::StoreLocation::Sqlite,
+            evidence: None,
             mail: livret_relay::MailSettings {
                 smtp_url: None,
                 public_url: None,
@@ -94,10 +95,16 @@ impl Relay {
 
     /// A relay with more `livret serve` options (mail settings).
     pub fn start_with(data: PathBuf, options: &[&str]) -> Relay {
+        Relay::start_with_env(data, options, &[])
+    }
+
+    /// A relay with more options and environment variables (an object store's settings).
+    pub fn start_with_env(data: PathBuf, options: &[&str], env: &[(&str, String)]) -> Relay {
         let mut child = Command::new(env!("CARGO_BIN_EXE_livret"))
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
             .arg(&data)
             .args(options)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env("LIVRET_LOG", "debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
