@@ -3,6 +3,7 @@
 //! database, not in its data directory: a relay started elsewhere on the same database
 //! serves the same dossiers.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -124,4 +125,93 @@ fn serve_once(store: &str) -> (Option<i32>, String) {
     let mut said = String::from_utf8_lossy(&out.stderr).into_owned();
     said.push_str(&String::from_utf8_lossy(&out.stdout));
     (code, said)
+}
+
+/// The backup an operator runs (`deploy/backup.sh`) while the relay serves, the database
+/// lost, the dump restored into a new one (`deploy/restore.sh`), the relay started again on
+/// it at the same address: devices go on where they were and converge.
+#[test]
+fn a_dump_restored_into_a_new_database_serves_the_same_dossiers() {
+    let postgres = ThrowawayPostgres::start();
+    let database = postgres.database("backup");
+    let addr = format!("127.0.0.1:{}", livret_relay::testing::free_port());
+    let serve = |database: &str, label: &str| {
+        Relay::start_with(temp_dir(label), &["--addr", &addr, "--store", database])
+    };
+    let relay = serve(&database, "relay-backup");
+    let (devices, id) = shared_dossier(&relay, 2);
+    let (a, b) = (&devices[0], &devices[1]);
+    a.run(&["dossier", "set", &id, "etat_civil.nom", "Durand"]);
+    b.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.taches",
+        "Analyser le besoin.",
+    ]);
+    for _ in 0..2 {
+        a.run(&["sync"]);
+        b.run(&["sync"]);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
+    let backups = temp_dir("backups");
+    let out = Command::new("bash")
+        .arg(root.join("backup.sh"))
+        .arg(&database)
+        .arg(&backups)
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(Path::new(&dump).is_file(), "{dump}");
+
+    // The database is lost; the dump goes into a new one.
+    let _ = relay.kill_hard();
+    let restored = postgres.database("restored");
+    let restore = |into: &str| {
+        Command::new("bash")
+            .arg(root.join("restore.sh"))
+            .arg(&dump)
+            .arg(into)
+            .output()
+            .expect("bash runs")
+    };
+    let out = restore(&restored);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Never on top of a database in use.
+    let again = restore(&restored);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+
+    let _relay = serve(&restored, "relay-restored");
+    a.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.taches",
+        "Analyser le besoin. Rédiger.",
+    ]);
+    for _ in 0..2 {
+        a.run(&["sync"]);
+        b.run(&["sync"]);
+    }
+    for device in [a, b] {
+        assert_eq!(
+            device.run(&["dossier", "get", &id, "etat_civil.nom"]),
+            "Durand"
+        );
+        assert_eq!(
+            device.run(&["dossier", "get", &id, "fiches.0.taches"]),
+            "Analyser le besoin. Rédiger."
+        );
+    }
+    let _ = std::fs::remove_dir_all(backups);
 }

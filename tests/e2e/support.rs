@@ -100,8 +100,17 @@ impl Relay {
 
     /// A relay with more options and environment variables (an object store's settings).
     pub fn start_with_env(data: PathBuf, options: &[&str], env: &[(&str, String)]) -> Relay {
+        // A port of the test's choosing (a relay started again where devices know it), or
+        // one the system picks.
+        let addr: &[&str] = if options.contains(&"--addr") {
+            &[]
+        } else {
+            &["--addr", "127.0.0.1:0"]
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_livret"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg("serve")
+            .args(addr)
+            .arg("--data")
             .arg(&data)
             .args(options)
             .envs(env.iter().map(|(k, v)| (k, v)))
