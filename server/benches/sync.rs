@@ -11,14 +11,13 @@
 //! Writes `target/bench/sync.json`.
 
 mod support;
-use support::{connect, history, recv, send, start_relay};
+use support::{history, start_relay};
 
 use std::time::{Duration, Instant};
 
-use livret_shared::envelope::{DossierId, random_nonce};
-use livret_shared::keys::{DeviceSecret, EpochKeys};
+use livret_shared::envelope::random_nonce;
+use livret_shared::keys::DeviceSecret;
 use livret_shared::membership::{self, Role};
-use livret_shared::protocol::{ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -135,64 +134,8 @@ fn main() {
     let data = std::env::temp_dir().join(format!("livret-bench-{}", std::process::id()));
     std::fs::create_dir_all(&data).unwrap();
     let relay = start_relay(&data);
-    let a_dev = DeviceSecret::generate();
-    let b_dev = DeviceSecret::generate();
-    let key = EpochKeys::generate();
-    let (mut a, entry) = Replica::create(&a_dev, DossierId::generate(), key.duplicate()).unwrap();
-    let add = membership::add(a.membership(), &a_dev, &b_dev.id(), Role::Advisor, &key).unwrap();
-    a.apply_membership(&a_dev, std::slice::from_ref(&add))
-        .unwrap();
-    let mut wa = connect(&relay.addr, &a_dev);
-    send(
-        &mut wa,
-        &ClientMsg::Create {
-            entry: entry.to_bytes(),
-        },
-    );
-    assert!(matches!(recv(&mut wa), ServerMsg::MembershipOk { .. }));
-    send(
-        &mut wa,
-        &ClientMsg::Membership {
-            dossier: a.id,
-            entry: add.to_bytes(),
-        },
-    );
-    assert!(matches!(recv(&mut wa), ServerMsg::MembershipOk { .. }));
-    let first = a.flush(&a_dev, random_nonce()).unwrap().unwrap();
-    send(&mut wa, &ClientMsg::Push { envelope: first });
-    assert!(matches!(recv(&mut wa), ServerMsg::Ack { .. }));
-    let mut b = Replica::join(&b_dev, vec![entry, add]).unwrap();
-    let mut wb = connect(&relay.addr, &b_dev);
-    send(
-        &mut wb,
-        &ClientMsg::Subscribe {
-            dossier: a.id,
-            since: Vec::new(),
-        },
-    );
-    let ServerMsg::Log { envelopes, .. } = recv(&mut wb) else {
-        panic!()
-    };
-    b.receive(&envelopes).unwrap();
-
     let rounds = if quick { 200 } else { 1000 };
-    let mut latencies = Vec::with_capacity(rounds);
-    for i in 0..rounds {
-        let t = Instant::now();
-        a.dossier().splice("fiches.0.taches", i, 0, "x").unwrap();
-        let env = a.flush(&a_dev, random_nonce()).unwrap().unwrap();
-        send(&mut wa, &ClientMsg::Push { envelope: env });
-        loop {
-            if let ServerMsg::Log { envelopes, .. } = recv(&mut wb) {
-                b.receive(&envelopes).unwrap();
-                break;
-            }
-        }
-        latencies.push(t.elapsed());
-        // Drain A's acknowledgement (not part of what B sees).
-        let _ = recv(&mut wa);
-    }
-    assert_eq!(b.dossier().get("fiches.0.taches").unwrap().len(), rounds);
+    let mut latencies = support::keystroke_latencies(&relay.addr, &relay.addr, rounds);
     latencies.sort();
     let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
     println!("\nkeystroke A → relay (durable) → B on loopback, {rounds} edits:");

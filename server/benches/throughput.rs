@@ -3,8 +3,11 @@
 //! process on loopback. Goal ≥ 20,000 envelopes/s on 2 cores.
 //!
 //! `cargo bench -p livret-cli --bench throughput` (add `-- --quick` for 200 clients). The
-//! same load runs on the SQLite store, then on a PostgreSQL store (a throwaway server on
-//! loopback, `--store postgres://…`), and the two are printed side by side.
+//! same load runs on the SQLite store, on a PostgreSQL store (a throwaway server on
+//! loopback, `--store postgres://…`) with one relay node, then with three nodes on that
+//! database (each dossier's members spread over them, so most deliveries cross nodes), and
+//! the three are printed side by side, each with the latency of one keystroke from a device
+//! to another (on two different nodes in the three-node case).
 //!
 //! Every client is a member device with its own replica: it seals real automerge edits
 //! before the clock starts, then pushes them all (pipelined, as a device flushing its outbox
@@ -21,7 +24,7 @@ use support::many::{Ws, connect, recv, send};
 use support::start_relay_with;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use livret_shared::envelope::{DossierId, random_nonce};
@@ -160,16 +163,24 @@ async fn client(
 
 /// What one run measured.
 struct Measured {
+    nodes: usize,
     envelopes: usize,
     average_bytes: usize,
     seconds: f64,
     relay_cpu: f64,
     load_cpu: f64,
+    /// Keystroke A → B, sorted.
+    latencies: Vec<Duration>,
 }
 
 impl Measured {
     fn rate(&self) -> f64 {
         self.envelopes as f64 / self.seconds
+    }
+
+    fn latency_ms(&self, p: f64) -> f64 {
+        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies[i].as_secs_f64() * 1000.0
     }
 }
 
@@ -188,27 +199,46 @@ fn main() {
         std::process::exit(2);
     }
     // The same load on each store, one after the other, in this run.
-    let sqlite = measure("SQLite", &[], dossiers, per_client);
+    let rounds = if quick { 200 } else { 1000 };
+    let sqlite = measure("SQLite", 1, &[], dossiers, per_client, rounds);
     // Waiting for its disk, as SQLite's synchronous commits do.
     let postgres = livret_relay::testing::ThrowawayPostgres::start_durable();
     let database = postgres.database("throughput");
-    let on_postgres = measure("PostgreSQL", &["--store", &database], dossiers, per_client);
+    let options = ["--store", database.as_str()];
+    let on_postgres = measure("PostgreSQL", 1, &options, dossiers, per_client, rounds);
+    let database = postgres.database("throughput3");
+    let options = ["--store", database.as_str()];
+    let three = measure("PostgreSQL", 3, &options, dossiers, per_client, rounds);
     drop(postgres);
 
-    println!("\n{clients} clients, {dossiers} dossiers, one relay node:");
-    println!("  store        envelopes/s   × SQLite   × goal (20,000/s)   relay CPU s");
+    println!("\n{clients} clients, {dossiers} dossiers; keystroke A → B over {rounds} edits:");
+    println!(
+        "  store        nodes   envelopes/s   × SQLite   × goal (20,000/s)   relay CPU s   \
+         p50 ms   p99 ms   p99 / 15 ms"
+    );
     let mut report = serde_json::Map::new();
-    for (name, m) in [("SQLite", &sqlite), ("PostgreSQL", &on_postgres)] {
+    for (name, m) in [
+        ("SQLite", &sqlite),
+        ("PostgreSQL", &on_postgres),
+        ("PostgreSQL", &three),
+    ] {
         println!(
-            "  {name:<11} {:>12.0} {:>10.2} {:>19.2} {:>13.2}",
+            "  {name:<11} {:>6} {:>13.0} {:>10.2} {:>19.2} {:>13.2} {:>8.2} {:>8.2} {:>13.2}",
+            m.nodes,
             m.rate(),
             m.rate() / sqlite.rate(),
             m.rate() / 20_000.0,
-            m.relay_cpu
+            m.relay_cpu,
+            m.latency_ms(0.5),
+            m.latency_ms(0.99),
+            m.latency_ms(0.99) / 15.0,
         );
         report.insert(
-            name.to_lowercase(),
+            format!("{}_{}_node", name.to_lowercase(), m.nodes),
             serde_json::json!({
+                "nodes": m.nodes,
+                "keystroke_p50_ms": m.latency_ms(0.5),
+                "keystroke_p99_ms": m.latency_ms(0.99),
                 "clients": clients,
                 "dossiers": dossiers,
                 "envelopes": m.envelopes,
@@ -225,10 +255,19 @@ fn main() {
     support::write_report("throughput", &serde_json::Value::Object(report));
 }
 
-/// One run of the load against a fresh relay started with `options`.
-fn measure(store: &str, options: &[&str], dossiers: usize, per_client: usize) -> Measured {
+/// One run of the load against `nodes` fresh relays started with `options` (on one
+/// database when there are several), then `rounds` keystrokes from a device on the first
+/// node to one on the last.
+fn measure(
+    store: &str,
+    nodes: usize,
+    options: &[&str],
+    dossiers: usize,
+    per_client: usize,
+    rounds: usize,
+) -> Measured {
     let clients = dossiers * MEMBERS;
-    println!("\n== {store}");
+    println!("\n== {store}, {nodes} node(s)");
     let t = Instant::now();
     let plan = prepare(dossiers, per_client);
     let total: usize = plan
@@ -248,15 +287,26 @@ fn measure(store: &str, options: &[&str], dossiers: usize, per_client: usize) ->
 
     let data = std::env::temp_dir().join(format!("livret-throughput-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data).expect("data dir");
-    let relay = start_relay_with(&data, options);
+    let relays: Vec<_> = (0..nodes)
+        .map(|n| {
+            let dir = data.join(format!("node-{n}"));
+            std::fs::create_dir_all(&dir).expect("data dir");
+            start_relay_with(&dir, options)
+        })
+        .collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
 
-    let relay_addr: std::net::SocketAddr = relay.addr.parse().expect("relay address");
+    let addrs: Vec<std::net::SocketAddr> = relays
+        .iter()
+        .map(|r| r.addr.parse().expect("relay address"))
+        .collect();
+    // Client `i` on node `i % nodes`: each dossier's members spread over every node.
+    let node_of = |i: usize| addrs[i % addrs.len()];
+    let relay_addr = addrs[0];
     let report = runtime.block_on(async {
         // Register every dossier's membership, then connect and subscribe every member.
         for d in &plan {
@@ -303,7 +353,8 @@ fn measure(store: &str, options: &[&str], dossiers: usize, per_client: usize) ->
         for d in plan {
             let expect_received = (MEMBERS - 1) * per_client;
             for (device, envelopes) in d.members {
-                let mut ws = connect(relay_addr, support::many::source(tasks.len()), &device).await;
+                let i = tasks.len();
+                let mut ws = connect(node_of(i), support::many::source(i), &device).await;
                 send(
                     &mut ws,
                     &ClientMsg::Subscribe {
@@ -325,7 +376,13 @@ fn measure(store: &str, options: &[&str], dossiers: usize, per_client: usize) ->
             }
         }
         println!("{clients} clients connected and subscribed");
-        let relay_cpu = cpu_seconds(relay.child.id());
+        let relays_cpu = || {
+            relays
+                .iter()
+                .map(|r| cpu_seconds(r.child.id()))
+                .sum::<f64>()
+        };
+        let relay_cpu = relays_cpu();
         let me_cpu = cpu_seconds(std::process::id());
         start.wait().await;
         let t = Instant::now();
@@ -337,7 +394,7 @@ fn measure(store: &str, options: &[&str], dossiers: usize, per_client: usize) ->
             received += seen.received;
         }
         let elapsed = t.elapsed();
-        let relay_cpu = cpu_seconds(relay.child.id()) - relay_cpu;
+        let relay_cpu = relays_cpu() - relay_cpu;
         let me_cpu = cpu_seconds(std::process::id()) - me_cpu;
         assert_eq!(acks, total, "every push acknowledged");
         assert_eq!(
@@ -348,7 +405,13 @@ fn measure(store: &str, options: &[&str], dossiers: usize, per_client: usize) ->
         (elapsed, relay_cpu, me_cpu)
     });
     let (elapsed, relay_cpu, load_cpu) = report;
+    let first = &relays[0].addr;
+    let last = &relays[relays.len() - 1].addr;
+    let mut latencies = support::keystroke_latencies(first, last, rounds);
+    latencies.sort();
     let measured = Measured {
+        nodes,
+        latencies,
         envelopes: total,
         average_bytes: bytes / total,
         seconds: elapsed.as_secs_f64(),
@@ -364,7 +427,7 @@ fn measure(store: &str, options: &[&str], dossiers: usize, per_client: usize) ->
         measured.rate(),
         measured.rate() * (MEMBERS - 1) as f64
     );
-    drop(relay);
+    drop(relays);
     let _ = std::fs::remove_dir_all(&data);
     measured
 }

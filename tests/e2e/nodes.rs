@@ -530,3 +530,57 @@ fn an_evidence_bucket_that_cannot_be_used_is_one_clear_line_and_exit_2() {
         assert!(!said.contains("panicked"), "{said}");
     }
 }
+
+/// Mail queued on three nodes while the SMTP server is down: every node retries at the same
+/// moments (they read when the next mail is due from the same database), and once the
+/// server is up each mail arrives once — a claim is one node's, with a lease.
+#[test]
+fn mail_queued_on_several_nodes_goes_once_when_the_server_comes_up() {
+    use crate::smtp::SmtpServer;
+    use crate::sync::Device;
+    let postgres = ThrowawayPostgres::start();
+    let database = postgres.database("mailnodes");
+    let port = free_port();
+    let smtp_url = format!("smtp://127.0.0.1:{port}");
+    let relays: Vec<Relay> = (0..3)
+        .map(|i| {
+            Relay::start_with(
+                temp_dir(&format!("mail-node-{i}")),
+                &["--store", &database, "--smtp-url", &smtp_url],
+            )
+        })
+        .collect();
+    let recipients: Vec<String> = (0..3).map(|i| format!("jure{i}@example.org")).collect();
+    for (i, relay) in relays.iter().enumerate() {
+        let candidate = Device::new(&format!("candidat-noeud-{i}"));
+        let id = candidate.run(&["dossier", "new", "--relay", &relay.url("")]);
+        candidate.run(&["dossier", "invite", &id, &recipients[i], "--role", "juror"]);
+    }
+    // Every node has tried and failed at least once.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !relays
+        .iter()
+        .all(|r| String::from_utf8_lossy(&r.output()).contains("will retry"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the nodes never tried: {}",
+            String::from_utf8_lossy(&relays[0].output())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let smtp = SmtpServer::start_on(port);
+    let mails = smtp.wait_for_messages(3);
+    // Past the next retries of every node (the backoff after a few failures is seconds).
+    std::thread::sleep(Duration::from_secs(5));
+    let mails_now = smtp.messages();
+    assert_eq!(
+        mails_now.len(),
+        3,
+        "each mail once: {:?}",
+        mails_now.iter().map(|m| &m.to).collect::<Vec<_>>()
+    );
+    let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, recipients);
+}

@@ -215,3 +215,47 @@ fn a_dump_restored_into_a_new_database_serves_the_same_dossiers() {
     }
     let _ = std::fs::remove_dir_all(backups);
 }
+
+/// A mail queue that cannot be claimed while mail is due (here a trigger refuses every
+/// claim) is asked again after a growing wait, not at once for ever: the relay's log
+/// holds a few failures, not thousands, and it claims again once the queue is usable.
+#[test]
+fn a_queue_that_cannot_be_claimed_is_retried_with_a_growing_wait() {
+    use livret_relay::testing::execute;
+    let postgres = ThrowawayPostgres::start();
+    let database = postgres.database("stuckqueue");
+    let relay = Relay::start_with(temp_dir("relay-stuck"), &["--store", &database]);
+    let candidate = crate::sync::Device::new("candidat-file-bloquee");
+    let id = candidate.run(&["dossier", "new", "--relay", &relay.url("")]);
+    // Every claim moves a due mail's next attempt forward: forbid it.
+    execute(
+        &database,
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$
+             BEGIN RAISE EXCEPTION 'no claim'; END $$ LANGUAGE plpgsql;
+         CREATE TRIGGER never_claimed BEFORE UPDATE ON mail_queue
+             FOR EACH ROW EXECUTE FUNCTION refuse();",
+    );
+    candidate.run(&[
+        "dossier",
+        "invite",
+        &id,
+        "jure@example.org",
+        "--role",
+        "juror",
+    ]);
+    std::thread::sleep(Duration::from_secs(4));
+    let failures = |relay: &Relay| {
+        String::from_utf8_lossy(&relay.output())
+            .matches("mail queue unreadable")
+            .count()
+    };
+    let seen = failures(&relay);
+    assert!((1..=6).contains(&seen), "{seen} failed claims in 4 s");
+    execute(&database, "DROP TRIGGER never_claimed ON mail_queue");
+    let outbox = relay.data.join("outbox");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::fs::read_dir(&outbox).map_or(0, |d| d.count()) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the mail never went");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -150,6 +150,77 @@ pub fn recv(ws: &mut Ws) -> ServerMsg {
     }
 }
 
+/// An edit on device A visible on device B: A connected to the relay at `a_addr`, B to the
+/// one at `b_addr` (the same relay, or another node on the same database), one edit at a
+/// time, each timed from the keystroke to B holding it; `rounds` durations, unsorted.
+pub fn keystroke_latencies(a_addr: &str, b_addr: &str, rounds: usize) -> Vec<std::time::Duration> {
+    let a_dev = DeviceSecret::generate();
+    let b_dev = DeviceSecret::generate();
+    let key = EpochKeys::generate();
+    let (mut a, entry) = Replica::create(&a_dev, DossierId::generate(), key.duplicate()).unwrap();
+    let add = membership::add(
+        a.membership(),
+        &a_dev,
+        &b_dev.id(),
+        membership::Role::Advisor,
+        &key,
+    )
+    .unwrap();
+    a.apply_membership(&a_dev, std::slice::from_ref(&add))
+        .unwrap();
+    let mut wa = connect(a_addr, &a_dev);
+    send(
+        &mut wa,
+        &ClientMsg::Create {
+            entry: entry.to_bytes(),
+        },
+    );
+    assert!(matches!(recv(&mut wa), ServerMsg::MembershipOk { .. }));
+    send(
+        &mut wa,
+        &ClientMsg::Membership {
+            dossier: a.id,
+            entry: add.to_bytes(),
+        },
+    );
+    assert!(matches!(recv(&mut wa), ServerMsg::MembershipOk { .. }));
+    a.dossier().set("fiches.0.taches", "").unwrap();
+    let first = a.flush(&a_dev, random_nonce()).unwrap().unwrap();
+    send(&mut wa, &ClientMsg::Push { envelope: first });
+    assert!(matches!(recv(&mut wa), ServerMsg::Ack { .. }));
+    let mut b = Replica::join(&b_dev, vec![entry, add]).unwrap();
+    let mut wb = connect(b_addr, &b_dev);
+    send(
+        &mut wb,
+        &ClientMsg::Subscribe {
+            dossier: a.id,
+            since: Vec::new(),
+        },
+    );
+    let ServerMsg::Log { envelopes, .. } = recv(&mut wb) else {
+        panic!("a catch-up")
+    };
+    b.receive(&envelopes).unwrap();
+    let mut latencies = Vec::with_capacity(rounds);
+    for i in 0..rounds {
+        let t = std::time::Instant::now();
+        a.dossier().splice("fiches.0.taches", i, 0, "x").unwrap();
+        let env = a.flush(&a_dev, random_nonce()).unwrap().unwrap();
+        send(&mut wa, &ClientMsg::Push { envelope: env });
+        loop {
+            if let ServerMsg::Log { envelopes, .. } = recv(&mut wb) {
+                b.receive(&envelopes).unwrap();
+                break;
+            }
+        }
+        latencies.push(t.elapsed());
+        // Drain A's acknowledgement (not part of what B sees).
+        let _ = recv(&mut wa);
+    }
+    assert_eq!(b.dossier().get("fiches.0.taches").unwrap().len(), rounds);
+    latencies
+}
+
 /// A dossier of `members` devices, the owner first and advisors after: the owner lays out one
 /// fiche per member (`fiches.<m>.contexte`) in its first envelope (`initial`, counter 1, not
 /// acknowledged), and every member's replica starts from that state.

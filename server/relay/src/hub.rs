@@ -148,27 +148,12 @@ impl Relay {
                 .collect(),
             None => envelopes.iter().map(|(from, _, b)| (*from, *b)).collect(),
         };
-        // Most subscribers wrote nothing in this batch: they share one encoding of it all.
-        let mut everything: Option<Vec<Bytes>> = None;
-        followers.subscribers.retain(|s| {
-            let id = s.connection;
-            let frames = if envelopes.iter().any(|(from, _)| *from == id) {
-                let others: Vec<&[u8]> = envelopes
-                    .iter()
-                    .filter(|(from, _)| *from != id)
-                    .map(|(_, b)| *b)
-                    .collect();
-                log_frames(dossier, &others)
-            } else {
-                everything
-                    .get_or_insert_with(|| {
-                        let all: Vec<&[u8]> = envelopes.iter().map(|(_, b)| *b).collect();
-                        log_frames(dossier, &all)
-                    })
-                    .clone()
-            };
-            frames.into_iter().all(|f| s.tx.send(f).is_ok())
-        });
+        send_each_what_others_wrote(
+            dossier,
+            &mut followers.subscribers,
+            &envelopes,
+            |s, from| s.connection == *from,
+        );
     }
 
     /// Sends new membership entries to a dossier's subscribers (but `except`), the removed
@@ -400,10 +385,10 @@ impl Relay {
             else {
                 return;
             };
-            let Some((last, _)) = page.last() else {
+            let Some(last) = page.last() else {
                 return;
             };
-            after = *last;
+            after = last.arrival;
             let mut hub = self.hub.lock().expect("hub lock");
             let Some(followers) = hub.get_mut(dossier) else {
                 return;
@@ -411,20 +396,52 @@ impl Relay {
             let Some(delivered) = &mut followers.delivered else {
                 return;
             };
-            let missing: Vec<&[u8]> = page
+            let missing: Vec<(MemberKey, &[u8])> = page
                 .iter()
-                .filter(|(arrival, _)| delivered.take(*arrival))
-                .map(|(_, bytes)| &bytes[..])
+                .filter(|e| delivered.take(e.arrival))
+                .map(|e| (e.writer, &e.bytes[..]))
                 .collect();
             // Everything up to the page's end is sent now, or was before.
             delivered.upto = delivered.upto.max(after);
             delivered.ahead.retain(|a| *a > after);
-            let frames = log_frames(dossier, &missing);
-            followers
-                .subscribers
-                .retain(|s| frames.iter().all(|f| s.tx.send(f.clone()).is_ok()));
+            // A device's own envelopes are not sent back to it (it has them; here the
+            // connection they came on is not known, the device is).
+            send_each_what_others_wrote(dossier, &mut followers.subscribers, &missing, |s, w| {
+                s.device == *w
+            });
         }
     }
+}
+
+/// Sends each subscriber the envelopes it did not write (`own` tells, from the subscriber
+/// and an envelope's author: its connection, or its device), in as few frames as the size
+/// cap allows; most wrote none and share one encoding of them all. Drops subscribers whose
+/// queue is closed or full.
+fn send_each_what_others_wrote<A>(
+    dossier: &DossierId,
+    subscribers: &mut Vec<Subscriber>,
+    envelopes: &[(A, &[u8])],
+    own: impl Fn(&Subscriber, &A) -> bool,
+) {
+    let mut everything: Option<Vec<Bytes>> = None;
+    subscribers.retain(|s| {
+        let frames = if envelopes.iter().any(|(author, _)| own(s, author)) {
+            let others: Vec<&[u8]> = envelopes
+                .iter()
+                .filter(|(author, _)| !own(s, author))
+                .map(|(_, b)| *b)
+                .collect();
+            log_frames(dossier, &others)
+        } else {
+            everything
+                .get_or_insert_with(|| {
+                    let all: Vec<&[u8]> = envelopes.iter().map(|(_, b)| *b).collect();
+                    log_frames(dossier, &all)
+                })
+                .clone()
+        };
+        frames.into_iter().all(|f| s.tx.send(f).is_ok())
+    });
 }
 
 /// `Log` frames carrying `envelopes` (none if empty), split so no frame passes the cap.

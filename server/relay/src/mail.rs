@@ -170,14 +170,23 @@ async fn on_blocking_pool<T: Send + 'static>(
 /// The sender task: sends what is due, reschedules what failed, sleeps until the next mail
 /// is due (or one is queued). Runs as long as the relay.
 async fn send_queued(store: Arc<dyn Store>, transport: Transport, mailer: Arc<Mailer>) {
+    // Claims that failed in a row: the next waits the longer (a queue that cannot be
+    // claimed while mail is due would otherwise be asked again at once, for ever).
+    let mut failed = 0;
     loop {
         match on_blocking_pool(&store, |store| claim(store, now_ms(), MAILS_PER_CLAIM)).await {
             Ok(due) => {
+                failed = 0;
                 for queued in due {
                     deliver(&store, &transport, &mailer, queued).await;
                 }
             }
-            Err(e) => tracing::error!(error = %e, "mail queue unreadable"),
+            Err(e) => {
+                failed += 1;
+                tracing::error!(error = %e, "mail queue unreadable");
+                tokio::time::sleep(backoff(failed)).await;
+                continue;
+            }
         }
         let next = on_blocking_pool(&store, |store| store.next_mail_due())
             .await

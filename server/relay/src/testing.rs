@@ -187,6 +187,12 @@ pub fn count(url: &str, sql: &str) -> i64 {
     client.query_one(sql, &[]).expect("the query runs").get(0)
 }
 
+/// Runs `sql` on the database at `url` (a test changing it behind the relay's back).
+pub fn execute(url: &str, sql: &str) {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("the server answers");
+    client.batch_execute(sql).expect("the statements run");
+}
+
 /// Ends the sessions named `application_name` on the database at `url`, as an operator or
 /// a failover would; answers how many.
 pub fn end_sessions(url: &str, application_name: &str) -> u64 {

@@ -621,15 +621,18 @@ fn envelopes_read_by_arrival(open: Open) {
         .append_envelopes(&[envelope(d, a, 2, Channel::Review)])
         .unwrap();
     assert!(second[0] > first[2]);
-    let bodies = |page: Vec<(Arrival, Vec<u8>)>| -> Vec<(Arrival, u64)> {
+    let bodies = |page: Vec<Arrived>| -> Vec<(Arrival, MemberKey, u64)> {
         page.into_iter()
-            .map(|(at, b)| (at, u64::from_be_bytes(b.try_into().unwrap())))
+            .map(|e| {
+                let counter = u64::from_be_bytes(e.bytes.try_into().unwrap());
+                (e.arrival, e.writer, counter)
+            })
             .collect()
     };
     // Past the first: the rest of d, pruned or not, in arrival order; none of e.
     assert_eq!(
         bodies(store.envelopes_after(&d, first[0], 100, 1 << 20).unwrap()),
-        [(first[2], 1), (second[0], 2)]
+        [(first[2], b, 1), (second[0], a, 2)]
     );
     assert_eq!(
         bodies(store.envelopes_after(&d, 0, 100, 1 << 20).unwrap()).len(),

@@ -92,6 +92,15 @@ pub struct NewEnvelope {
 /// delivered of a dossier is "everything up to an arrival" (see `hub`).
 pub type Arrival = i64;
 
+/// An envelope read back by arrival ([`EnvelopeStore::envelopes_after`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrived {
+    pub arrival: Arrival,
+    /// Who wrote it (a node does not send a device its own envelopes back).
+    pub writer: MemberKey,
+    pub bytes: Vec<u8>,
+}
+
 /// An invitation to a dossier. Its token is never stored, only its SHA-256: the database
 /// alone does not let anyone answer an invitation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,7 +200,7 @@ pub trait EnvelopeStore {
         after: Arrival,
         max_rows: usize,
         max_bytes: usize,
-    ) -> Result<Vec<(Arrival, Vec<u8>)>, StoreError>;
+    ) -> Result<Vec<Arrived>, StoreError>;
     /// The last arrival of each of `dossiers` that has envelopes.
     fn last_arrivals(
         &self,

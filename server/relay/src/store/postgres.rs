@@ -774,12 +774,12 @@ impl EnvelopeStore for PgStore {
         after: Arrival,
         max_rows: usize,
         max_bytes: usize,
-    ) -> Result<Vec<(Arrival, Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<Arrived>, StoreError> {
         let mut conn = self.reader()?;
         // Cut at `max_bytes` by the server, as `envelopes_since` pages are.
         let rows = conn.query(
-            "SELECT arrival, body FROM (
-                 SELECT arrival, body,
+            "SELECT arrival, writer, body FROM (
+                 SELECT arrival, writer, body,
                         SUM(octet_length(body)) OVER (ORDER BY arrival) AS upto,
                         octet_length(body) AS size
                  FROM envelopes WHERE dossier = $1 AND arrival > $2
@@ -794,7 +794,13 @@ impl EnvelopeStore for PgStore {
             ],
         )?;
         rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .map(|r| {
+                Ok(Arrived {
+                    arrival: r.try_get(0)?,
+                    writer: MemberKey::try_from(r.try_get::<_, &[u8]>(1)?).unwrap_or_default(),
+                    bytes: r.try_get(2)?,
+                })
+            })
             .collect()
     }
 

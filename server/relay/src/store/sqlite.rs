@@ -445,21 +445,29 @@ impl EnvelopeStore for SqliteStore {
         after: Arrival,
         max_rows: usize,
         max_bytes: usize,
-    ) -> Result<Vec<(Arrival, Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<Arrived>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
-            "SELECT arrival, body FROM envelopes WHERE dossier = ?1 AND arrival > ?2
+            "SELECT arrival, writer, body FROM envelopes WHERE dossier = ?1 AND arrival > ?2
              ORDER BY arrival LIMIT ?3",
         )?;
         let mut rows = stmt.query(params![&dossier.0[..], after, max_rows as i64])?;
         let (mut out, mut bytes) = (Vec::new(), 0);
         while let Some(r) = rows.next()? {
-            let body: Vec<u8> = r.get(1)?;
+            let body: Vec<u8> = r.get(2)?;
             if !out.is_empty() && bytes + body.len() > max_bytes {
                 break;
             }
             bytes += body.len();
-            out.push((r.get(0)?, body));
+            let writer = r
+                .get_ref(1)?
+                .as_blob()
+                .map_or(MemberKey::default(), |w| w.try_into().unwrap_or_default());
+            out.push(Arrived {
+                arrival: r.get(0)?,
+                writer,
+                bytes: body,
+            });
         }
         Ok(out)
     }
