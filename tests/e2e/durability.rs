@@ -95,6 +95,23 @@ pub(crate) fn prepare() -> Dossier {
     }
 }
 
+/// Creates `d` on the relay behind `raw` (its owner's connection), adds its members and
+/// stores the owner's layout.
+pub(crate) fn register(raw: &mut Raw, d: &Dossier) {
+    raw.send(&ClientMsg::Create {
+        entry: d.log[0].to_bytes(),
+    });
+    assert!(matches!(raw.recv(), ServerMsg::MembershipOk { .. }));
+    for e in &d.log[1..] {
+        raw.send(&ClientMsg::Membership {
+            dossier: d.id,
+            entry: e.to_bytes(),
+        });
+        assert!(matches!(raw.recv(), ServerMsg::MembershipOk { .. }));
+    }
+    assert!(matches!(raw.push(&d.layout), ServerMsg::Ack { .. }));
+}
+
 /// Pushes every envelope back to back on a connection subscribed to the dossier (so the
 /// relay fans out to it too), then reads until every acknowledgement came or the relay
 /// died; returns the highest counter acknowledged.
@@ -149,18 +166,7 @@ fn nothing_acknowledged_is_lost_when_the_relay_is_killed_under_load() {
     let dossiers: Vec<Dossier> = (0..DOSSIERS).map(|_| prepare()).collect();
     for d in &dossiers {
         let mut raw = Raw::connect(&relay, &d.writers[0].secret);
-        raw.send(&ClientMsg::Create {
-            entry: d.log[0].to_bytes(),
-        });
-        assert!(matches!(raw.recv(), ServerMsg::MembershipOk { .. }));
-        for e in &d.log[1..] {
-            raw.send(&ClientMsg::Membership {
-                dossier: d.id,
-                entry: e.to_bytes(),
-            });
-            assert!(matches!(raw.recv(), ServerMsg::MembershipOk { .. }));
-        }
-        assert!(matches!(raw.push(&d.layout), ServerMsg::Ack { .. }));
+        register(&mut raw, d);
     }
 
     // Every writer connected and subscribed before the burst starts.

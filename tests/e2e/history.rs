@@ -497,23 +497,7 @@ fn no_one_else_can_put_pieces_into_the_candidates_upload() {
             ServerMsg::PieceStored { .. }
         ));
     }
-    let mut fetched = Vec::new();
-    for index in 0.. {
-        a.send(&ClientMsg::GetPiece {
-            dossier: id,
-            blob,
-            index,
-        });
-        match a.reply() {
-            ServerMsg::Piece { bytes, last, .. } => {
-                fetched.push(bytes);
-                if last {
-                    break;
-                }
-            }
-            other => panic!("piece {index}: {other:?}"),
-        }
-    }
+    let fetched = a.fetch_pieces(id, blob);
     let plain = evidence::open(&file_key, &fetched, Some(&sealed.sha256)).unwrap();
     assert_eq!(plain.as_slice(), file.as_slice());
 }

@@ -19,7 +19,7 @@ use livret_shared::membership::SignedEntry;
 use livret_shared::protocol::{ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
 
-use crate::durability::{BURST, DOSSIERS, Dossier, WRITERS, catch_up, prepare};
+use crate::durability::{BURST, DOSSIERS, Dossier, WRITERS, catch_up, prepare, register};
 use crate::support::{Relay, get, temp_dir};
 use crate::sync::Raw;
 
@@ -210,18 +210,7 @@ fn three_nodes_behind_haproxy_converge_and_a_node_killed_under_load_loses_nothin
     // Made through the proxy (whichever node it picks).
     for d in &dossiers {
         let mut raw = Raw::connect_at(proxy.addr, &public, &d.writers[0].secret).unwrap();
-        raw.send(&ClientMsg::Create {
-            entry: d.log[0].to_bytes(),
-        });
-        assert!(matches!(raw.recv(), ServerMsg::MembershipOk { .. }));
-        for e in &d.log[1..] {
-            raw.send(&ClientMsg::Membership {
-                dossier: d.id,
-                entry: e.to_bytes(),
-            });
-            assert!(matches!(raw.recv(), ServerMsg::MembershipOk { .. }));
-        }
-        assert!(matches!(raw.push(&d.layout), ServerMsg::Ack { .. }));
+        register(&mut raw, d);
     }
     // Each dossier's writers on three different nodes, subscribed before the burst.
     let mut connections = Vec::new();
@@ -330,29 +319,10 @@ fn a_lost_poke_is_made_good_by_the_sweep() {
     let d = prepare();
     let (owner, advisor) = (&d.writers[0], &d.writers[1]);
     let mut on_first = Raw::connect_at(relays[0].addr, &public, &owner.secret).unwrap();
-    on_first.send(&ClientMsg::Create {
-        entry: d.log[0].to_bytes(),
-    });
-    assert!(matches!(on_first.recv(), ServerMsg::MembershipOk { .. }));
-    for e in &d.log[1..] {
-        on_first.send(&ClientMsg::Membership {
-            dossier: d.id,
-            entry: e.to_bytes(),
-        });
-        assert!(matches!(on_first.recv(), ServerMsg::MembershipOk { .. }));
-    }
+    register(&mut on_first, &d);
     let mut on_second = Raw::connect_at(relays[1].addr, &public, &advisor.secret).unwrap();
-    assert!(catch_up(&mut on_second, d.id).envelopes.is_empty());
-    // First, a poke that arrives: the advisor sees the layout at once.
-    assert!(matches!(on_first.push(&d.layout), ServerMsg::Ack { .. }));
-    assert_eq!(
-        next_envelopes(&mut on_second),
-        [(owner.secret.signing_public(), 1)]
-    );
-    assert_eq!(metric(&relays[1], "sweeps_behind"), 0, "by the poke");
-    // The first node's connection for pokes is cut: its next poke is lost.
-    assert!(end_sessions(&database, livret_relay::cluster::SENDER_NAME) >= 3);
-    // The owner's first edit after the layout: its counter 2.
+    assert_eq!(catch_up(&mut on_second, d.id).envelopes, vec![d.layout.clone()]);
+    // First, a poke that arrives: the advisor sees the owner's next edit at once.
     assert!(matches!(
         on_first.push(&owner.sealed[0]),
         ServerMsg::Ack { .. }
@@ -360,6 +330,17 @@ fn a_lost_poke_is_made_good_by_the_sweep() {
     assert_eq!(
         next_envelopes(&mut on_second),
         [(owner.secret.signing_public(), 2)]
+    );
+    assert_eq!(metric(&relays[1], "sweeps_behind"), 0, "by the poke");
+    // The first node's connection for pokes is cut: its next poke is lost.
+    assert!(end_sessions(&database, livret_relay::cluster::SENDER_NAME) >= 3);
+    assert!(matches!(
+        on_first.push(&owner.sealed[1]),
+        ServerMsg::Ack { .. }
+    ));
+    assert_eq!(
+        next_envelopes(&mut on_second),
+        [(owner.secret.signing_public(), 3)]
     );
     assert!(
         metric(&relays[1], "sweeps_behind") >= 1,
@@ -449,24 +430,7 @@ fn evidence_goes_to_a_bucket_and_a_node_killed_mid_upload_loses_or_doubles_nothi
     assert_eq!(stored(put(&mut o, 0)), 1);
     assert_eq!(stored(put(&mut o, 1)), 2);
     assert_eq!(stored(put(&mut o, 2)), 3);
-    let mut j = Raw::connect(&second, &juror);
-    let mut fetched = Vec::new();
-    for index in 0.. {
-        j.send(&ClientMsg::GetPiece {
-            dossier: id,
-            blob,
-            index,
-        });
-        match j.reply() {
-            ServerMsg::Piece { bytes, last, .. } => {
-                fetched.push(bytes);
-                if last {
-                    break;
-                }
-            }
-            other => panic!("piece {index}: {other:?}"),
-        }
-    }
+    let fetched = Raw::connect(&second, &juror).fetch_pieces(id, blob);
     let plain = evidence::open(&file_key, &fetched, Some(&sealed.sha256)).unwrap();
     assert_eq!(plain.as_slice(), file.as_slice());
     let objects = s3.objects();

@@ -526,6 +526,32 @@ impl Raw {
         }
     }
 
+    /// Every piece of an evidence file, read in order until the last.
+    pub(crate) fn fetch_pieces(
+        &mut self,
+        dossier: DossierId,
+        blob: livret_shared::evidence::BlobId,
+    ) -> Vec<Vec<u8>> {
+        let mut fetched = Vec::new();
+        for index in 0.. {
+            self.send(&ClientMsg::GetPiece {
+                dossier,
+                blob,
+                index,
+            });
+            match self.reply() {
+                ServerMsg::Piece { bytes, last, .. } => {
+                    fetched.push(bytes);
+                    if last {
+                        break;
+                    }
+                }
+                other => panic!("piece {index}: {other:?}"),
+            }
+        }
+        fetched
+    }
+
     /// Subscribes to `id` and reads the whole catch-up: membership entries and envelopes.
     pub(crate) fn catch_up(&mut self, id: DossierId) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         self.send(&ClientMsg::Subscribe {
@@ -1046,18 +1072,7 @@ fn evidence_pieces_are_stored_in_order_for_members_only_and_never_in_clear() {
         });
         raw.reply()
     };
-    let mut fetched = Vec::new();
-    for index in 0.. {
-        match get(&mut j, index) {
-            ServerMsg::Piece { bytes, last, .. } => {
-                fetched.push(bytes);
-                if last {
-                    break;
-                }
-            }
-            other => panic!("piece {index}: {other:?}"),
-        }
-    }
+    let fetched = j.fetch_pieces(id, blob);
     let plain = evidence::open(&file_key, &fetched, Some(&sealed.sha256)).unwrap();
     assert_eq!(plain.as_slice(), file.as_slice());
     assert_eq!(rejected(get(&mut s, 0)), Rejection::Forbidden);
