@@ -321,7 +321,10 @@ fn a_lost_poke_is_made_good_by_the_sweep() {
     let mut on_first = Raw::connect_at(relays[0].addr, &public, &owner.secret).unwrap();
     register(&mut on_first, &d);
     let mut on_second = Raw::connect_at(relays[1].addr, &public, &advisor.secret).unwrap();
-    assert_eq!(catch_up(&mut on_second, d.id).envelopes, vec![d.layout.clone()]);
+    assert_eq!(
+        catch_up(&mut on_second, d.id).envelopes,
+        vec![d.layout.clone()]
+    );
     // First, a poke that arrives: the advisor sees the owner's next edit at once.
     assert!(matches!(
         on_first.push(&owner.sealed[0]),

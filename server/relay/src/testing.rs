@@ -241,8 +241,23 @@ fn moto_server() -> PathBuf {
 impl ThrowawayS3 {
     /// Starts the server and makes the bucket; panics with what is missing when it cannot.
     pub fn start() -> ThrowawayS3 {
+        ThrowawayS3::start_on(free_port())
+    }
+
+    /// Stops the server, as a crash or a network cut would: requests fail at once.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// A new server where the stopped one was, its bucket empty (moto keeps nothing).
+    pub fn start_again(&mut self) {
+        let again = ThrowawayS3::start_on(self.port);
+        *self = again;
+    }
+
+    fn start_on(port: u16) -> ThrowawayS3 {
         let program = moto_server();
-        let port = free_port();
         let child = Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(std::process::Stdio::null())

@@ -1402,7 +1402,7 @@ mod tests {
     fn pieces_stored_by_the_previous_version_stay_readable_beside_those_in_a_bucket() {
         let server = ThrowawayPostgres::start();
         let url = server.database("v1pieces");
-        let s3 = ThrowawayS3::start();
+        let mut s3 = ThrowawayS3::start();
         let (d, blob, device) = (DossierId([1; 16]), BlobId([2; 16]), MemberKey([3; 32]));
         {
             let mut client = Client::connect(&url, NoTls).unwrap();
@@ -1460,6 +1460,42 @@ mod tests {
             .unwrap()
             .get(0);
         assert_eq!(body, None, "its bytes are not in the database");
+        // The bucket lost mid-run: the piece is refused, nothing recorded (so nothing
+        // acknowledged); once it answers again the same piece goes, without a restart.
+        let other = BlobId([4; 16]);
+        assert!(
+            store
+                .put_piece(&d, &other, &device, 0, b"avant", false)
+                .is_ok()
+        );
+        s3.stop();
+        assert!(matches!(
+            store.put_piece(&d, &other, &device, 1, b"pendant", false),
+            Err(StoreError::Objects(_))
+        ));
+        assert_eq!(
+            store
+                .put_piece(&d, &other, &device, 2, b"", false)
+                .unwrap_err()
+                .to_string(),
+            StoreError::OutOfOrder { expected: 1 }.to_string(),
+            "piece 1 not recorded"
+        );
+        s3.start_again();
+        let state = store
+            .put_piece(&d, &other, &device, 1, b"pendant", true)
+            .unwrap();
+        assert_eq!(
+            state,
+            PieceState {
+                stored: 2,
+                complete: true
+            }
+        );
+        assert_eq!(
+            store.get_piece(&d, &other, 1).unwrap(),
+            Some((b"pendant".to_vec(), true))
+        );
         // A relay started without the bucket says so instead of answering nothing.
         let without = PgStore::connect(&url).unwrap();
         assert!(matches!(
