@@ -28,6 +28,7 @@ pub mod ratelimit;
 pub mod reconnect;
 pub mod referentiel;
 pub mod review;
+pub mod search;
 pub mod sync;
 pub mod template;
 pub mod words;

@@ -89,6 +89,10 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
         "a C12 statement mentions modèles"
     );
     assert!(!browser.displayed("#cb-0-C1"), "C1 does not");
+    // Typed without its accent: the same.
+    browser.retype("#filtre-0", "modele");
+    assert!(browser.displayed("#cb-0-C12"), "found without the accent");
+    assert!(!browser.displayed("#cb-0-C1"));
     browser.retype("#filtre-0", "");
     for code in ["C6", "C7", "C8"] {
         browser.click(&format!("#cb-0-{code}"));
@@ -586,7 +590,8 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
           notices: document.querySelector("[data-testid=pdf-avertissements]").children.length,
         }), e => done({ error: String(e) }));"##,
     );
-    assert_eq!(made["download"], "livret-2.pdf", "{}", made["error"]);
+    // Named after the candidate (the laptop typed the nom).
+    assert_eq!(made["download"], "livret-2-durand.pdf", "{}", made["error"]);
     assert_eq!(
         made["notices"], 0,
         "every annexe printed or listed from its file"

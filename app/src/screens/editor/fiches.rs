@@ -269,7 +269,7 @@ pub(super) fn CompetencePicker(index: usize, text: &'static FieldText) -> impl I
                 .into_iter()
                 .map(|c| {
                     let id = format!("cb-{index}-{}", code_id(&c.code));
-                    let haystack = format!("{} {}", c.code, c.title).to_lowercase();
+                    let haystack = livret_shared::search::folded(&format!("{} {}", c.code, c.title));
                     let code = c.code.clone();
                     let checked_code = c.code.clone();
                     let toggle = move |ev: leptos::ev::Event| {
@@ -283,8 +283,7 @@ pub(super) fn CompetencePicker(index: usize, text: &'static FieldText) -> impl I
                     };
                     view! {
                         <div class="case" class:masquee=move || {
-                            let q = query.get().to_lowercase();
-                            !q.trim().is_empty() && !haystack.contains(q.trim())
+                            !livret_shared::search::matches(&haystack, &query.get())
                         }>
                             <input type="checkbox" id=id.clone() on:change=toggle
                                 prop:checked=move || list_items(&selected.get()).contains(&checked_code)/>
