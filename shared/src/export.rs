@@ -245,6 +245,32 @@ pub fn export(doc: &mut Dossier, comments: Option<&Comments>) -> Result<DossierJ
 }
 
 /// Reads an export, refusing anything else with a clear error (before any change is made).
+/// The name the livret's PDF is saved under: `livret-2-nom-prenom.pdf` from the état civil
+/// (letters without accents, words joined by hyphens), `livret-2.pdf` while it is empty —
+/// a name a candidate, an advisor and a certifier's inbox can tell apart.
+pub fn pdf_file_name(json: &DossierJson) -> String {
+    let field = |name: &str| match json.sections.get("etat_civil").and_then(|s| s.get(name)) {
+        Some(FieldValue::Text(text)) => text.clone(),
+        _ => String::new(),
+    };
+    let mut name = String::from("livret-2");
+    for part in [field("nom"), field("prenom")] {
+        let slug: String = crate::search::folded(&part)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("-");
+        if !slug.is_empty() {
+            name.push('-');
+            name.push_str(&slug);
+        }
+    }
+    name.push_str(".pdf");
+    name
+}
+
 pub fn parse(bytes: &[u8]) -> Result<DossierJson, ExportError> {
     if bytes.len() > MAX_JSON {
         return Err(ExportError::TooLarge(bytes.len()));
@@ -319,6 +345,21 @@ mod tests {
     use super::*;
     use crate::dossier::NewAnnexe;
     use crate::evidence::{BlobId, Sealer};
+
+    #[test]
+    fn the_pdf_is_named_after_the_candidate() {
+        let mut d = Dossier::new(b"a");
+        assert_eq!(
+            pdf_file_name(&export(&mut d, None).unwrap()),
+            "livret-2.pdf"
+        );
+        d.set("etat_civil.nom", "  Le Bihan-Gaël ").unwrap();
+        d.set("etat_civil.prenom", "Anne Sophie / Zoé").unwrap();
+        assert_eq!(
+            pdf_file_name(&export(&mut d, None).unwrap()),
+            "livret-2-le-bihan-gael-anne-sophie-zoe.pdf"
+        );
+    }
 
     fn sample() -> Dossier {
         let mut d = Dossier::new(b"a");

@@ -174,12 +174,20 @@ fn the_sample_livret_has_every_field_in_order_and_a_true_sommaire() {
         "LIVRET 2",
         "Camille MARTIN",
         "Développeur en intelligence artificielle",
-        "RNCP37827",
         "15/03/2027",
         "Simplon.co — Lyon",
     ] {
         assert!(cover.contains(expected), "cover lacks {expected}: {cover}");
     }
+    // "RNCP : 37827" on the template's cover: the label, then the number (the candidate
+    // typed "RNCP37827"), never "RNCP RNCP37827".
+    let cover_laid_out = text(&pdf, Some((1, 1)), true);
+    let rncp = cover_laid_out
+        .lines()
+        .find(|l| l.trim_start().starts_with("RNCP"))
+        .unwrap_or_else(|| panic!("no RNCP line: {cover_laid_out}"));
+    let words: Vec<&str> = rncp.split_whitespace().collect();
+    assert_eq!(words, ["RNCP", "37827"], "{rncp:?}");
 
     // Every field of every section, in the template's order, then every fiche's.
     let mut expected = Vec::new();

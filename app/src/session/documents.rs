@@ -109,9 +109,16 @@ pub async fn annexe_pages(place: usize, progress: &dyn Fn(u32, u32)) -> Result<V
 /// decrypted here one at a time: a `blob:` address to download, and what was printed
 /// differently from the dossier. `progress` is called after each annexe, the browser given
 /// a moment to show it.
-pub async fn export_pdf(
-    progress: &dyn Fn(export::Progress),
-) -> Result<(String, Vec<export::Notice>), Error> {
+/// The livret made as PDF on this device: where it is (a `blob:` address), the name to save
+/// it under, what could not be printed.
+#[derive(Clone)]
+pub struct ExportedPdf {
+    pub url: String,
+    pub file_name: String,
+    pub notices: Vec<export::Notice>,
+}
+
+pub async fn export_pdf(progress: &dyn Fn(export::Progress)) -> Result<ExportedPdf, Error> {
     let module = pdf_module().await?;
     let regular = app_file("/fonts/DejaVuSans.ttf").await?;
     let bold = app_file("/fonts/DejaVuSans-Bold.ttf").await?;
@@ -121,7 +128,9 @@ pub async fn export_pdf(
             r.dossier().annexes(),
         )
     })?;
-    let json = serde_json::to_string(&json?).map_err(Error::browser)?;
+    let json = json?;
+    let file_name = export::pdf_file_name(&json);
+    let json = serde_json::to_string(&json).map_err(Error::browser)?;
     let constructor: js_sys::Function =
         js_sys::Reflect::get(&module, &JsValue::from_str("PdfExport"))
             .ok()
@@ -161,5 +170,9 @@ pub async fn export_pdf(
     // The PDF comes in parts (a 100 MB livret is never one 100 MB copy in the page).
     let parts = js_sys::Array::from(&call(&pdf, "finish", &[])?);
     let _ = call(&pdf, "free", &[]);
-    Ok((blob_url_of_parts(&parts, "application/pdf")?, notices))
+    Ok(ExportedPdf {
+        url: blob_url_of_parts(&parts, "application/pdf")?,
+        file_name,
+        notices,
+    })
 }

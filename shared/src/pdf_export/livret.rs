@@ -650,7 +650,12 @@ fn cover(t: &mut Typesetter, json: &DossierJson) {
     for (label, value) in [
         ("CANDIDAT(E)", name.trim().to_string()),
         ("DIPLÔME VISÉ", text(json, "projet_vae", "certification")),
-        ("RNCP", text(json, "projet_vae", "rncp")),
+        // The template's cover reads "RNCP : 37827": the number after the label, whether
+        // the candidate typed "RNCP37827" (as France Compétences writes it) or "37827".
+        (
+            "RNCP",
+            rncp_number(&text(json, "projet_vae", "rncp")).to_string(),
+        ),
         (
             "DATE DU JURY",
             french_date(&text(json, "projet_vae", "date_jury")),
@@ -668,6 +673,17 @@ fn cover(t: &mut Typesetter, json: &DossierJson) {
             ],
             false,
         );
+    }
+}
+
+/// A RNCP code without its "RNCP" prefix (and the spaces or colon after it).
+fn rncp_number(code: &str) -> &str {
+    let code = code.trim();
+    match code.get(..4) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("rncp") => {
+            code[4..].trim_start_matches([' ', ':', '\u{a0}'])
+        }
+        _ => code,
     }
 }
 
@@ -1008,3 +1024,16 @@ const FRAUD: &[&str] = &[
     "Le plagiat, qui consiste à intégrer dans son travail (copie, dossier…) l'intégralité ou des extraits d'une autre œuvre dont on n'est pas l'auteur, sans mention de la source, est une contrefaçon constitutive d'une fraude, en application des articles L335-2 et L335-3 du code de la propriété intellectuelle.",
     "Les fraudes commises dans les examens et les concours publics constituent un délit et sont réprimées par le Code pénal ; un candidat suspecté de fraude s'expose à des sanctions administratives (jusqu'à l'interdiction de se présenter à tout examen pendant deux ans) et pénales.",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::rncp_number;
+
+    #[test]
+    fn the_cover_prints_the_rncp_number_as_the_template_does() {
+        for typed in ["RNCP37827", "rncp 37827", "RNCP : 37827", " 37827 "] {
+            assert_eq!(rncp_number(typed), "37827", "{typed:?}");
+        }
+        assert_eq!(rncp_number(""), "");
+    }
+}

@@ -7,13 +7,13 @@ use super::*;
 #[component]
 pub(super) fn ExportPdf() -> impl IntoView {
     let busy = RwSignal::new(None::<livret_shared::export::Progress>);
-    let made = RwSignal::new(None::<Result<(String, Vec<livret_shared::export::Notice>), String>>);
+    let made = RwSignal::new(None::<Result<session::ExportedPdf, String>>);
     let start = move |_| {
         if busy.get_untracked().is_some() {
             return;
         }
-        if let Some(Ok((old, _))) = made.get_untracked() {
-            let _ = web_sys::Url::revoke_object_url(&old);
+        if let Some(Ok(old)) = made.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&old.url);
         }
         made.set(None);
         busy.set(Some(livret_shared::export::Progress::default()));
@@ -50,13 +50,16 @@ pub(super) fn ExportPdf() -> impl IntoView {
                 }
             })}
             {move || made.get().map(|made| match made {
-                Ok((url, notices)) => view! {
+                Ok(made) => view! {
                     " "
-                    <a id="telecharger-pdf" href=url download="livret-2.pdf">
-                        {move || t("Télécharger livret-2.pdf", "Download livret-2.pdf")}
+                    <a id="telecharger-pdf" href=made.url download=made.file_name.clone()>
+                        {
+                            let name = made.file_name.clone();
+                            move || if en() { format!("Download {name}") } else { format!("Télécharger {name}") }
+                        }
                     </a>
                     <ul class="avertissements" data-testid="pdf-avertissements">
-                        {notices.into_iter().map(|n| view! {
+                        {made.notices.into_iter().map(|n| view! {
                             <li>{format!("{} {} : {}", t("Annexe", "Annex"), n.numero, n.message)}</li>
                         }).collect_view()}
                     </ul>
