@@ -360,6 +360,14 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(uploaded, 1, "the file went up once back online");
+    // Its size is written the way the language shown writes it, after a switch too.
+    let size = std::fs::metadata(&evidence).unwrap().len();
+    let row = "tr[data-annexe='1']";
+    assert!(browser.text(row).contains(&format!("({size} o)")));
+    browser.click("#langue");
+    browser.wait_text(row, |t| t.contains(&format!("({size} B)")));
+    browser.click("#langue");
+    browser.wait_text(row, |t| t.contains(&format!("({size} o)")));
     let _ = std::fs::remove_dir_all(&evidence_dir);
     advisor.run(&["sync"]);
     assert_eq!(
