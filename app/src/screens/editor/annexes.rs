@@ -182,7 +182,11 @@ pub(super) fn AnnexeRow(annexe: livret_shared::dossier::Annexe) -> impl IntoView
         <tr data-annexe=numero>
             <th scope="row">{numero}</th>
             <td>{annexe.titre.clone()}</td>
-            <td>{format!("{} ({})", annexe.fichier, human_size(annexe.taille))}
+            <td>{
+                    // Worded again when the language changes ("702 o" / "702 B").
+                    let (fichier, taille) = (annexe.fichier.clone(), annexe.taille);
+                    move || format!("{fichier} ({})", human_size(taille))
+                }
                 {move || pending.get().then(|| view! { <span class="discret">{move || t(" — en attente d'envoi au relais", " — waiting to go to the relay")}</span> })}
             </td>
             <td>
