@@ -342,3 +342,44 @@ fn seed_pdfs_have_the_same_structure_as_their_text() {
         }
     }
 }
+
+/// The jury's composition as each seed states it, read by hand from the seed:
+/// 002 § « Composition du jury » (« au moins 2 professionnels avec à minima 2 années
+/// d'expérience », « Au moins 50% des jurés sont extérieurs », no tie with the candidate,
+/// documents « au plus tard 5 jours avant la date de session »); 003 « composé de 5
+/// personnes : 3 membres externes, professionnels… », « Le taux de membres extérieurs est de
+/// 60 % », « une expérience de 3 ans » (it excludes trainers, not ties); 000, 001 and 004
+/// state no rule (« un jury professionnel », « jury final »). The same from the PDFs.
+#[test]
+fn jury_rules_are_read_as_each_seed_states_them() {
+    use referentiel::JuryRules;
+    let stated = |file: &str| match &file[..3] {
+        "002" => JuryRules {
+            members: None,
+            min_professionals: Some(2),
+            min_experience_years: Some(2),
+            min_external_percent: Some(50),
+            no_tie_with_candidate: true,
+            documents_days_before: Some(5),
+        },
+        "003" => JuryRules {
+            members: Some(5),
+            min_professionals: Some(3),
+            min_experience_years: Some(3),
+            min_external_percent: Some(60),
+            no_tie_with_candidate: false,
+            documents_days_before: None,
+        },
+        _ => JuryRules::default(),
+    };
+    for e in expected() {
+        let r = import_text(&format!("{}.txt", e.file));
+        assert_eq!(r.jury, stated(e.file), "{}.txt", e.file);
+        #[cfg(feature = "pdf")]
+        {
+            let bytes = std::fs::read(fixture(&format!("pdf/{}.pdf", e.file))).unwrap();
+            let r = referentiel::import_pdf(&bytes).unwrap().referentiel;
+            assert_eq!(r.jury, stated(e.file), "{}.pdf", e.file);
+        }
+    }
+}

@@ -6,6 +6,7 @@
 
 mod check;
 pub(crate) mod codes;
+pub mod jury_rules;
 mod model;
 #[cfg(feature = "pdf")]
 mod pdf;
@@ -15,6 +16,7 @@ mod xml;
 
 pub use check::{Finding, FindingKind, check};
 pub use codes::normalise_competence_code;
+pub use jury_rules::JuryRules;
 pub use model::{
     Bloc, BlocKind, Competence, Criterion, Referentiel, SCHEMA_VERSION, SourceFormat, json_schema,
 };
@@ -118,7 +120,15 @@ pub fn import_bytes(bytes: &[u8]) -> Result<Vec<Import>, ImportError> {
 
 /// Imports a référentiel from its text.
 pub fn import_text(text: &str) -> Result<Import, ImportError> {
-    text::parse(text, SourceFormat::Text)
+    with_jury_rules(text, text::parse(text, SourceFormat::Text))
+}
+
+/// The jury rules are read from the whole document, whatever part states them.
+fn with_jury_rules(text: &str, import: Result<Import, ImportError>) -> Result<Import, ImportError> {
+    import.map(|mut i| {
+        i.referentiel.jury = jury_rules::read(text);
+        i
+    })
 }
 
 /// Imports a référentiel from a PDF file's bytes.
@@ -126,7 +136,7 @@ pub fn import_pdf(bytes: &[u8]) -> Result<Import, ImportError> {
     #[cfg(feature = "pdf")]
     {
         let text = pdf::extract_text(bytes)?;
-        text::parse(&text, SourceFormat::Pdf)
+        import_pdf_text(&text)
     }
     #[cfg(not(feature = "pdf"))]
     {
@@ -144,7 +154,7 @@ pub fn pdf_text(bytes: &[u8]) -> Result<String, ImportError> {
 
 /// Imports a référentiel from the text [`pdf_text`] extracted from a PDF.
 pub fn import_pdf_text(text: &str) -> Result<Import, ImportError> {
-    text::parse(text, SourceFormat::Pdf)
+    with_jury_rules(text, text::parse(text, SourceFormat::Pdf))
 }
 
 /// Imports every fiche of an RNCP XML export.

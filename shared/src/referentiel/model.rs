@@ -7,6 +7,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::jury_rules::JuryRules;
+
 /// Version of the JSON layout below. Bump it, and add a migration, on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -23,6 +25,9 @@ pub struct Referentiel {
     pub source: SourceFormat,
     /// Blocs de compétences (or *activités*, for référentiels organised that way), in document order.
     pub blocs: Vec<Bloc>,
+    /// What the document requires of the jury, when it says.
+    #[serde(default, skip_serializing_if = "JuryRules::is_empty")]
+    pub jury: JuryRules,
 }
 
 /// The kind of input a référentiel was read from.

@@ -581,6 +581,7 @@ impl Scanner {
             rncp,
             source,
             blocs,
+            jury: Default::default(),
         };
         Ok(Import {
             referentiel,

@@ -100,6 +100,7 @@ fn fiche_to_import(fiche: Node) -> Result<Import, ImportError> {
         rncp,
         source: SourceFormat::RncpXml,
         blocs,
+        jury: Default::default(),
     };
     Ok(Import {
         referentiel,
