@@ -240,6 +240,21 @@ impl Dossier {
         d
     }
 
+    /// A new jury session (`crate::session`) written by `actor`: a document shared and
+    /// sealed like a dossier, holding a session instead of the Livret's sections.
+    pub fn new_session(actor: &[u8]) -> Dossier {
+        let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
+        doc.put(ROOT, "schema_version", SCHEMA_VERSION)
+            .expect("root is a map");
+        crate::session::init(&mut doc);
+        Dossier { doc }
+    }
+
+    /// Whether this document is a jury session rather than a dossier.
+    pub fn is_session(&self) -> bool {
+        crate::session::is_session(&self.doc)
+    }
+
     /// Loads saved bytes (a snapshot or a sequence of change batches) and migrates older
     /// layouts.
     pub fn load(bytes: &[u8], actor: &[u8]) -> Result<Dossier, DossierError> {
@@ -249,7 +264,8 @@ impl Dossier {
         let mut d = Dossier { doc };
         // An empty document is a replica waiting for the owner's first changes: creating
         // sections here would race with the owner's and hide one side's edits.
-        if d.doc.keys(ROOT).next().is_some() {
+        // A session has no Livret sections to migrate.
+        if d.doc.keys(ROOT).next().is_some() && !d.is_session() {
             d.migrate()?;
         }
         Ok(d)

@@ -29,6 +29,7 @@ pub mod reconnect;
 pub mod referentiel;
 pub mod review;
 pub mod search;
+pub mod session;
 pub mod sync;
 pub mod template;
 pub mod words;

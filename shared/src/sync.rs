@@ -35,6 +35,8 @@ pub enum SyncError {
     Jury(#[from] JuryError),
     #[error(transparent)]
     JuryDoc(#[from] crate::review::doc::JuryDocError),
+    #[error(transparent)]
+    Decision(#[from] crate::review::DecisionError),
     #[error("seuls les jurés écrivent une évaluation")]
     NotAJuror,
     #[error("ce dossier n'est pas partagé avec cet appareil")]
@@ -187,10 +189,30 @@ impl Replica {
         id: DossierId,
         keys: EpochKeys,
     ) -> Result<(Replica, SignedEntry), SyncError> {
+        let dossier = Dossier::new(&owner.signing_public());
+        Self::create_with(owner, id, keys, dossier)
+    }
+
+    /// A new jury session (`crate::session`), owned by its manager's `owner` device: shared,
+    /// sealed and synced exactly like a dossier.
+    pub fn create_session(
+        owner: &DeviceSecret,
+        id: DossierId,
+        keys: EpochKeys,
+    ) -> Result<(Replica, SignedEntry), SyncError> {
+        let session = Dossier::new_session(&owner.signing_public());
+        Self::create_with(owner, id, keys, session)
+    }
+
+    fn create_with(
+        owner: &DeviceSecret,
+        id: DossierId,
+        keys: EpochKeys,
+        dossier: Dossier,
+    ) -> Result<(Replica, SignedEntry), SyncError> {
         let entry = membership::create(id, owner, &keys)?;
         let state = Membership::genesis(&entry)?;
         let me = owner.signing_public();
-        let dossier = Dossier::new(&me);
         let sealed_heads = Vec::new();
         let replica = Replica {
             id,
@@ -1430,6 +1452,7 @@ impl Replica {
     /// Releases this juror's decision to the candidate, replacing the other jurors'
     /// releases this device has received.
     pub fn release_decision(&mut self, mut decision: Decision) -> Result<(), SyncError> {
+        decision.check()?;
         let me = self.me;
         decision.supersedes = self
             .jury

@@ -180,6 +180,7 @@ impl Worded for SyncError {
             SyncError::Comment(e) => e.english(),
             SyncError::Jury(e) => e.english(),
             SyncError::JuryDoc(e) => e.english(),
+            SyncError::Decision(e) => e.english(),
             SyncError::NotAJuror => "only jurors write a review".into(),
             SyncError::NotAMember => "this dossier is not shared with this device".into(),
             SyncError::NoKey(epoch) => format!("the key of epoch {epoch} is not on this device"),
@@ -197,6 +198,16 @@ impl Worded for SyncError {
                 "the relay kept a change of members from this device: device {writer} already \
                  writes for epoch {epoch} (a hidden removal?)"
             ),
+        }
+    }
+}
+
+impl Worded for crate::review::DecisionError {
+    fn english(&self) -> String {
+        match self {
+            crate::review::DecisionError::CommentsRequired => "a partial admission or a refusal \
+                needs the jury's comments (the official grid requires them)"
+                .into(),
         }
     }
 }

@@ -623,9 +623,9 @@ pub fn decide(
         motifs.trim().to_string(),
         livret_client::clock::now_ms(),
     );
-    if !matches!(decision.outcome, review::Outcome::Totale) && decision.motifs.is_empty() {
-        bail!("une validation qui n'est pas totale demande ses motifs (--reasons)");
-    }
+    decision
+        .check()
+        .map_err(|e| anyhow!("{e} : --reasons « … »"))?;
     replica.release_decision(decision.clone())?;
     home.save(&mut replica)?;
     println!("{}", decision.outcome.label_fr());

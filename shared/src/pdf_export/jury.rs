@@ -61,6 +61,7 @@ fn pv_column(outcome: &Outcome) -> &'static str {
         Outcome::Totale => "Admis.e totalement",
         Outcome::Blocs { .. } | Outcome::Partielle { .. } => "Admis.e partiellement",
         Outcome::NonValidation => "Refusé.e",
+        Outcome::Absent | Outcome::Excuse => "Absent.e",
     }
 }
 

@@ -247,6 +247,36 @@ pub enum Outcome {
     Partielle { a_acquerir: Vec<String> },
     /// Non validation, with the jury's reasons.
     NonValidation,
+    /// The candidate did not come to the session (France VAE records it).
+    Absent,
+    /// The candidate did not come and was excused: France VAE records it apart, the PV
+    /// counts it among the absents.
+    Excuse,
+}
+
+impl Outcome {
+    /// Whether the candidate sat before the jury (an absent one has no grid).
+    pub fn present(&self) -> bool {
+        !matches!(self, Outcome::Absent | Outcome::Excuse)
+    }
+
+    /// Whether the official grid asks the jury's comments: « optionnel, à renseigner
+    /// obligatoirement si admission partielle ou non admis ».
+    pub fn needs_comments(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Blocs { .. } | Outcome::Partielle { .. } | Outcome::NonValidation
+        )
+    }
+}
+
+/// Why a decision cannot be released as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecisionError {
+    #[error(
+        "une admission partielle ou un refus demande les commentaires du jury (la grille officielle les exige)"
+    )]
+    CommentsRequired,
 }
 
 /// Spaces collapsed: PDF text extraction breaks lines and spaces its own way, so a quote is
@@ -314,6 +344,39 @@ pub struct ReleaseRef {
 }
 
 impl Decision {
+    /// The release of an absent candidate (excused or not): no result per compétence.
+    pub fn absent(
+        referentiel: &Referentiel,
+        excused: bool,
+        date: String,
+        jury: Vec<String>,
+        motifs: String,
+        at_ms: u64,
+    ) -> Decision {
+        Decision {
+            blocs: referentiel.blocs.iter().map(|b| (b.number, false)).collect(),
+            outcome: if excused {
+                Outcome::Excuse
+            } else {
+                Outcome::Absent
+            },
+            competences: BTreeMap::new(),
+            date,
+            jury,
+            motifs,
+            at_ms,
+            supersedes: Vec::new(),
+        }
+    }
+
+    /// What the official forms require before a decision is released.
+    pub fn check(&self) -> Result<(), DecisionError> {
+        if self.outcome.needs_comments() && self.motifs.trim().is_empty() {
+            return Err(DecisionError::CommentsRequired);
+        }
+        Ok(())
+    }
+
     /// Whether two releases say the same thing to the candidate (who released it, when and
     /// what it replaced aside).
     pub fn same_result(&self, other: &Decision) -> bool {
@@ -389,6 +452,8 @@ impl Outcome {
                 a_acquerir.join(", ")
             ),
             Outcome::NonValidation => "Non validation".into(),
+            Outcome::Absent => "Absent·e à la session".into(),
+            Outcome::Excuse => "Absent·e excusé·e".into(),
         }
     }
 
@@ -405,6 +470,8 @@ impl Outcome {
                 a_acquerir.join(", ")
             ),
             Outcome::NonValidation => "Not validated".into(),
+            Outcome::Absent => "Absent from the session".into(),
+            Outcome::Excuse => "Absent, excused".into(),
         }
     }
 }

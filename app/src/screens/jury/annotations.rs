@@ -10,10 +10,13 @@ pub(super) fn input_value(id: &str) -> String {
     match element {
         Some(e) => match e.dyn_into::<web_sys::HtmlInputElement>() {
             Ok(input) => input.value(),
-            Err(e) => e
-                .dyn_into::<web_sys::HtmlTextAreaElement>()
-                .map(|t| t.value())
-                .unwrap_or_default(),
+            Err(e) => match e.dyn_into::<web_sys::HtmlTextAreaElement>() {
+                Ok(text) => text.value(),
+                Err(e) => e
+                    .dyn_into::<web_sys::HtmlSelectElement>()
+                    .map(|s| s.value())
+                    .unwrap_or_default(),
+            },
         },
         None => String::new(),
     }

@@ -77,16 +77,6 @@ pub(super) fn FormulaireDecision(reviews: Memo<Vec<Seen>>) -> impl IntoView {
             .into())));
             return;
         }
-        let results = results_untracked(chosen, proposed);
-        let outcome = review::outcome(&referentiel, &results);
-        if outcome != review::Outcome::Totale && motifs.is_empty() {
-            message.set(Some(Err(t(
-                "Donnez les motifs : ce qui reste à acquérir ou les raisons du refus.",
-                "Give the reasons: what remains to acquire, or why it is refused.",
-            )
-            .into())));
-            return;
-        }
         let jury: BTreeSet<String> = reviews
             .get_untracked()
             .into_iter()
@@ -94,14 +84,33 @@ pub(super) fn FormulaireDecision(reviews: Memo<Vec<Seen>>) -> impl IntoView {
             .chain(std::iter::once(juror_name()))
             .filter(|n| !n.trim().is_empty())
             .collect();
-        let decision = Decision::new(
-            &referentiel,
-            results,
-            date.trim().to_string(),
-            jury.into_iter().collect(),
-            motifs,
-            now_ms(),
-        );
+        let (date, jury) = (date.trim().to_string(), jury.into_iter().collect());
+        let decision = match input_value("decision-presence").as_str() {
+            absent @ ("absent" | "excuse") => Decision::absent(
+                &referentiel,
+                absent == "excuse",
+                date,
+                jury,
+                motifs,
+                now_ms(),
+            ),
+            _ => Decision::new(
+                &referentiel,
+                results_untracked(chosen, proposed),
+                date,
+                jury,
+                motifs,
+                now_ms(),
+            ),
+        };
+        if decision.check().is_err() {
+            message.set(Some(Err(t(
+                "Donnez les motifs : ce qui reste à acquérir ou les raisons du refus.",
+                "Give the reasons: what remains to acquire, or why it is refused.",
+            )
+            .into())));
+            return;
+        }
         let written = session::with_open(|r| r.release_decision(decision.clone()))
             .and_then(|r| r.map_err(session::Error::from));
         match written {
@@ -125,6 +134,12 @@ pub(super) fn FormulaireDecision(reviews: Memo<Vec<Seen>>) -> impl IntoView {
             )}</p>
             <label for="decision-date">{move || t("Date du jury", "Date of the jury")}</label>
             <input type="date" id="decision-date"/>
+            <label for="decision-presence">{move || t("Le candidat à la session", "The candidate at the session")}</label>
+            <select id="decision-presence">
+                <option value="present">{move || t("présent·e", "present")}</option>
+                <option value="absent">{move || t("absent·e", "absent")}</option>
+                <option value="excuse">{move || t("absent·e excusé·e", "absent, excused")}</option>
+            </select>
             <fieldset>
                 <legend>{move || t("Compétences acquises", "Skills acquired")}</legend>
                 {boxes}
