@@ -175,9 +175,8 @@ pub fn read(doc: &AutoCommit) -> Result<JurySession, SessionError> {
     let mut members: Vec<JuryMember> = all(doc, &child(doc, MEMBERS)?);
     members.sort_by(|a, b| (&a.nom, &a.prenom, &a.id).cmp(&(&b.nom, &b.prenom, &b.id)));
     let mut candidates: Vec<SessionCandidate> = all(doc, &child(doc, CANDIDATES)?);
-    candidates.sort_by(|a, b| {
-        (&a.nom, &a.prenom, &a.dossier).cmp(&(&b.nom, &b.prenom, &b.dossier))
-    });
+    candidates
+        .sort_by(|a, b| (&a.nom, &a.prenom, &a.dossier).cmp(&(&b.nom, &b.prenom, &b.dossier)));
     Ok(JurySession {
         info,
         members,
@@ -243,9 +242,7 @@ pub fn counts<'a>(outcomes: impl IntoIterator<Item = Option<&'a Outcome>>) -> Co
                 c.presents += 1;
                 match o {
                     Outcome::Totale => c.admis_totalement += 1,
-                    Outcome::Blocs { .. } | Outcome::Partielle { .. } => {
-                        c.admis_partiellement += 1
-                    }
+                    Outcome::Blocs { .. } | Outcome::Partielle { .. } => c.admis_partiellement += 1,
                     _ => c.refuses += 1,
                 }
             }

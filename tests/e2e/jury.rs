@@ -281,11 +281,11 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
         "{decision}"
     );
 
-    // The procès-verbal, made by the candidate from what was released: every compétence
-    // with its result.
-    let pv = dir.join("pv.pdf");
-    candidate.run(&["jury", "pv", &id, "--out", pv.to_str().unwrap()]);
-    let pv_text = text(&pv, None, true);
+    // The official grid (ANNEXE 3), made by the candidate from what was released: every
+    // compétence ticked ACQUIS or NON ACQUIS as decided, the decision marked, the comments.
+    let grid = dir.join("grille-officielle.pdf");
+    candidate.run(&["jury", "grille", &id, "--out", grid.to_str().unwrap()]);
+    let grid_text = text(&grid, None, true);
     let results: Vec<(String, bool)> = decision
         .lines()
         .filter_map(|l| {
@@ -296,25 +296,44 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
         .collect();
     assert_eq!(results.len(), 21, "{decision}");
     for (code, yes) in &results {
-        let line = pv_text
+        let line = grid_text
             .lines()
-            .find(|l| l.trim_start().starts_with(&format!("{code} ")))
-            .unwrap_or_else(|| panic!("{code} not in the PV:\n{pv_text}"));
-        let shown = if line.contains("Non acquis") {
-            false
-        } else if line.contains("Acquis") {
-            true
-        } else {
-            panic!("{code} without a result: {line}")
-        };
-        assert_eq!(shown, *yes, "{code}: {line}");
+            .find(|l| l.trim_start().starts_with(&format!("{code}. ")))
+            .unwrap_or_else(|| panic!("{code} not in the grid:\n{grid_text}"));
+        let ticked = if *yes { "☒ ACQUIS" } else { "☐ ACQUIS" };
+        assert!(line.contains(ticked), "{code} ({yes}): {line}");
     }
+    let squeezed = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let grid_words = squeezed(&grid_text);
+    for expected in [
+        "Grille d'évaluation individuelle RNCP",
+        "Compétences Attendu Critère Acquis / Non acquis",
+        "Nom du candidat : MARTIN",
+        "Date de session : 14/12/2026",
+        "☐ Admis ☐ Non admis ☒ Admission partielle",
+        "Bloc 1 démontré",
+        "Date et signatures de l'ensemble des membres du jury",
+        "Alice Durand",
+        "Bruno Petit",
+    ] {
+        assert!(
+            grid_words.contains(expected),
+            "{expected} not in the grid:\n{grid_text}"
+        );
+    }
+
+    // The procès-verbal of this candidate alone (a session of one).
+    let pv = dir.join("pv.pdf");
+    candidate.run(&["jury", "pv", &id, "--out", pv.to_str().unwrap()]);
+    let pv_text = squeezed(&text(&pv, None, false));
     for expected in [
         "PROCÈS VERBAL",
-        "Admis.e partiellement",
+        "Nombre de candidats présents : 1",
+        "Nombre de candidats admis partiellement : 1",
+        "Nombre de candidats refusés : 0",
         "Camille",
         "MARTIN",
-        "VAE",
+        "Non validés : bloc 2, bloc 3",
         "Alice Durand",
         "Bruno Petit",
         "14/12/2026",
@@ -331,6 +350,7 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
         "jury",
         "grille",
         &id,
+        "--mine",
         "--date",
         "2026-12-14",
         "--out",
@@ -342,7 +362,7 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
         .collect::<Vec<_>>()
         .join(" ");
     for expected in [
-        "Grille d'évaluation individuelle RNCP",
+        "Grille de travail du juré",
         "Membre du jury : Alice Durand",
         "Scripts en production",
         "Acquis (3 — maîtrise)",
@@ -358,7 +378,7 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
     let artifacts =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/livret-jury");
     std::fs::create_dir_all(&artifacts).unwrap();
-    for dest in [&pv, &grille] {
+    for dest in [&pv, &grid, &grille] {
         std::fs::copy(dest, artifacts.join(dest.file_name().unwrap())).unwrap();
     }
 

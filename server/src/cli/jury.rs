@@ -1,6 +1,7 @@
 //! `livret jury …`: a juror's review from the command line (annotations on fiches and
-//! evidence, evidence → compétences, ratings, coverage, the decision, the grille and the
-//! procès-verbal), and what the candidate sees of it (`livret dossier decision|coverage`).
+//! evidence, evidence → compétences, ratings, coverage, the decision, the official grid, a
+//! juror's working grid and the procès-verbal), jury sessions (`session.rs`), and what the
+//! candidate sees of it (`livret dossier decision|coverage`).
 //! Everything is written on this device and sent at the next `livret sync`, sealed.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -9,12 +10,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
 use livret_shared::export::{self, DossierJson};
-use livret_shared::pdf_export::{self, EvidenceLabels};
+use livret_shared::pdf_export::{self, EvidenceLabels, PvLine};
 use livret_shared::referentiel::{self, Referentiel};
 use livret_shared::review::anchor::TextAnchor;
 use livret_shared::review::{
     self, Annotation, Decision, Evidence, JurorReview, Level, Rating, Target, coverage,
 };
+use livret_shared::session;
 use livret_shared::sync::Replica;
 
 use crate::cli::export::{fetch_annexe, fonts};
@@ -83,25 +85,40 @@ pub enum JuryCommand {
         /// Compétences not acquired whatever the ratings say.
         #[arg(long, alias = "non-acquis")]
         not_acquired: Option<String>,
-        /// The jury's names, comma-separated (default: the jurors' names).
+        /// The jury's names, comma-separated (default: the members of the session the
+        /// dossier belongs to, else the jurors' names).
         #[arg(long)]
         jury: Option<String>,
+        /// The candidate did not come to the session.
+        #[arg(long, conflicts_with_all = ["acquired", "not_acquired"])]
+        absent: bool,
+        /// The candidate did not come and was excused.
+        #[arg(long, conflicts_with_all = ["acquired", "not_acquired", "absent"])]
+        excused: bool,
     },
-    /// This juror's grille d'évaluation individuelle, as PDF.
+    /// The official grille d'évaluation (ANNEXE 3) from the decision the jury released, as
+    /// PDF; with `--mine`, this juror's own working grid with their 0–3 notes.
     Grille {
         id: String,
-        /// The jury's date (YYYY-MM-DD).
-        #[arg(long, value_parser = super::parse_date)]
-        date: livret_shared::date::Date,
         #[arg(long)]
         out: PathBuf,
+        /// This juror's working grid (not the official one).
+        #[arg(long, requires = "date")]
+        mine: bool,
+        /// The session's date, for the working grid (YYYY-MM-DD).
+        #[arg(long, value_parser = super::parse_date)]
+        date: Option<livret_shared::date::Date>,
     },
-    /// The procès-verbal of the released decision, as PDF.
+    /// The procès-verbal of this candidate alone (a session of one), as PDF; a session's
+    /// whole PV is `livret jury session pv`.
     Pv {
         id: String,
         #[arg(long)]
         out: PathBuf,
     },
+    /// Jury sessions: several candidates, the jury's members, the session's PV.
+    #[command(subcommand)]
+    Session(super::session::SessionCommand),
 }
 
 pub async fn run(home: &Home, command: JuryCommand) -> Result<()> {
@@ -161,17 +178,29 @@ pub async fn run(home: &Home, command: JuryCommand) -> Result<()> {
             acquired,
             not_acquired,
             jury,
+            absent,
+            excused,
         } => decide(
             home,
             &id,
             &date.iso(),
             &reasons,
-            acquired.as_deref(),
-            not_acquired.as_deref(),
+            Amend {
+                acquis: acquired.as_deref(),
+                non_acquis: not_acquired.as_deref(),
+                absence: (absent || excused).then_some(excused),
+            },
             jury.as_deref(),
         ),
-        JuryCommand::Grille { id, date, out } => grille(home, &id, &date.iso(), &out),
+        JuryCommand::Grille {
+            id,
+            out,
+            mine: true,
+            date: Some(date),
+        } => grille_de_travail(home, &id, &date.iso(), &out),
+        JuryCommand::Grille { id, out, .. } => grille_officielle(home, &id, &out),
         JuryCommand::Pv { id, out } => proces_verbal(home, &id, &out),
+        JuryCommand::Session(command) => super::session::run(home, command).await,
     }
 }
 
@@ -577,16 +606,31 @@ fn candidate_mapping_by_place(
     (evidence, mine)
 }
 
+/// What the jury changes in the proposal: compétences acquired or not whatever the ratings
+/// say, or the candidate's absence (`Some(excused)`).
+pub struct Amend<'a> {
+    pub acquis: Option<&'a str>,
+    pub non_acquis: Option<&'a str>,
+    pub absence: Option<bool>,
+}
+
+/// The names of the session's jury for dossier `id`, when this device holds its session.
+fn session_jury(home: &Home, id: &livret_shared::envelope::DossierId) -> Option<Vec<String>> {
+    let sessions = super::session::sessions_here(home, Some(id));
+    let (_, s) = sessions.first()?;
+    (!s.members.is_empty()).then(|| s.members.iter().map(|m| m.full_name()).collect())
+}
+
 /// Releases the jury's decision to the candidate: per compétence from the ratings (more
-/// than half the jurors who rated it: acquired), amended by `--acquired` / `--not-acquired`.
-#[allow(clippy::too_many_arguments)]
+/// than half the jurors who rated it: acquired), amended by `--acquired` / `--not-acquired`,
+/// or the candidate's absence. The référentiel's rules on the jury are checked against the
+/// session the dossier belongs to, and every breach is said.
 pub fn decide(
     home: &Home,
     id: &str,
     date: &str,
     motifs: &str,
-    acquis: Option<&str>,
-    non_acquis: Option<&str>,
+    amend: Amend<'_>,
     jury: Option<&str>,
 ) -> Result<()> {
     let (mut replica, _) = load(home, id)?;
@@ -594,7 +638,7 @@ pub fn decide(
     let referentiel = referentiel_of(&mut replica)?;
     let reviews: Vec<JurorReview> = replica.reviews().into_iter().map(|(_, r)| r).collect();
     let mut results: BTreeMap<String, bool> = Decision::propose(&referentiel, &reviews);
-    for (list, value) in [(acquis, true), (non_acquis, false)] {
+    for (list, value) in [(amend.acquis, true), (amend.non_acquis, false)] {
         for code in codes(list.unwrap_or(""), &referentiel)? {
             results.insert(code, value);
         }
@@ -605,7 +649,7 @@ pub fn decide(
             .map(|n| n.trim().to_string())
             .filter(|n| !n.is_empty())
             .collect(),
-        None => {
+        None => session_jury(home, &replica.id).unwrap_or_else(|| {
             let mut names: Vec<String> = reviews
                 .iter()
                 .map(|r| r.juror.clone())
@@ -613,19 +657,29 @@ pub fn decide(
                 .collect();
             names.sort();
             names
-        }
+        }),
     };
-    let decision = Decision::new(
-        &referentiel,
-        results,
+    let (date, motifs, now) = (
         date.trim().to_string(),
-        names,
         motifs.trim().to_string(),
         livret_client::clock::now_ms(),
     );
+    let decision = match amend.absence {
+        Some(excused) => Decision::absent(&referentiel, excused, date, names, motifs, now),
+        None => Decision::new(&referentiel, results, date, names, motifs, now),
+    };
     decision
         .check()
         .map_err(|e| anyhow!("{e} : --reasons « … »"))?;
+    for (_, s) in super::session::sessions_here(home, Some(&replica.id)) {
+        let dossier = replica.id.to_string();
+        for breach in session::breaches(&referentiel.jury, &s, &[dossier.as_str()]) {
+            eprintln!(
+                "livret: attention : {} (le PV le relèvera)",
+                breach.label_fr()
+            );
+        }
+    }
     replica.release_decision(decision.clone())?;
     home.save(&mut replica)?;
     println!("{}", decision.outcome.label_fr());
@@ -650,7 +704,10 @@ pub fn decision(home: &Home, id: &str) -> Result<()> {
     Ok(())
 }
 
-fn write_pdf(out: &Path, write: impl FnOnce(std::fs::File) -> Result<std::fs::File>) -> Result<()> {
+pub fn write_pdf(
+    out: &Path,
+    write: impl FnOnce(std::fs::File) -> Result<std::fs::File>,
+) -> Result<()> {
     let tmp = out.with_extension("pdf.tmp");
     let file = std::fs::File::create(&tmp).with_context(|| format!("{}", tmp.display()))?;
     let result = write(file)
@@ -662,8 +719,8 @@ fn write_pdf(out: &Path, write: impl FnOnce(std::fs::File) -> Result<std::fs::Fi
     result
 }
 
-/// This juror's grille d'évaluation individuelle.
-pub fn grille(home: &Home, id: &str, date: &str, out: &Path) -> Result<()> {
+/// This juror's own working grid.
+pub fn grille_de_travail(home: &Home, id: &str, date: &str, out: &Path) -> Result<()> {
     let (mut replica, device) = load(home, id)?;
     juror(&replica)?;
     let referentiel = referentiel_of(&mut replica)?;
@@ -677,7 +734,7 @@ pub fn grille(home: &Home, id: &str, date: &str, out: &Path) -> Result<()> {
         .map(|(_, r)| r)
         .unwrap_or_default();
     write_pdf(out, |f| {
-        Ok(pdf_export::grille(
+        Ok(pdf_export::grille_de_travail(
             &json,
             &referentiel,
             &review,
@@ -689,19 +746,58 @@ pub fn grille(home: &Home, id: &str, date: &str, out: &Path) -> Result<()> {
     })
 }
 
-/// The procès-verbal from the released decision.
-pub fn proces_verbal(home: &Home, id: &str, out: &Path) -> Result<()> {
+fn released(replica: &Replica) -> Result<Decision> {
+    replica
+        .decision()
+        .map(|(_, d)| d)
+        .ok_or_else(|| anyhow!("le jury n'a pas encore rendu sa décision (livret jury decide)"))
+}
+
+/// The official grid (ANNEXE 3) from the released decision, signed by the session's jury.
+pub fn grille_officielle(home: &Home, id: &str, out: &Path) -> Result<()> {
     let (mut replica, _) = load(home, id)?;
     let referentiel = referentiel_of(&mut replica)?;
-    let (_, decision) = replica
-        .decision()
-        .ok_or_else(|| anyhow!("le jury n'a pas encore rendu sa décision (livret jury decide)"))?;
+    let decision = released(&replica)?;
     let json = export::export(replica.dossier(), None)?;
+    let members = session_jury(home, &replica.id).unwrap_or_else(|| decision.jury.clone());
     write_pdf(out, |f| {
-        Ok(pdf_export::proces_verbal(
+        Ok(pdf_export::grille_officielle(
             &json,
             &referentiel,
             &decision,
+            &members,
+            fonts(),
+            f,
+        )?)
+    })
+}
+
+/// The PV of this candidate alone: their session's details and jury when this device holds
+/// it, else a session of one made from the dossier and the decision.
+pub fn proces_verbal(home: &Home, id: &str, out: &Path) -> Result<()> {
+    let (mut replica, _) = load(home, id)?;
+    let referentiel = referentiel_of(&mut replica)?;
+    let decision = released(&replica)?;
+    let json = export::export(replica.dossier(), None)?;
+    let dossier = replica.id.to_string();
+    let mut alone = pdf_export::session_of_one(&json, &referentiel, &dossier, &decision);
+    if let Some((_, s)) = super::session::sessions_here(home, Some(&replica.id)).pop() {
+        alone.info = s.info;
+        alone.members = s.members;
+        if let Some(c) = s.candidates.into_iter().find(|c| c.dossier == dossier) {
+            alone.candidates = vec![c];
+        }
+    }
+    let breaches = session::breaches(&referentiel.jury, &alone, &[dossier.as_str()]);
+    let lines = [PvLine {
+        candidate: alone.candidates[0].clone(),
+        decision: Some(decision),
+    }];
+    write_pdf(out, |f| {
+        Ok(pdf_export::proces_verbal(
+            &alone,
+            &lines,
+            &breaches,
             fonts(),
             f,
         )?)

@@ -9,6 +9,7 @@ pub mod invitation;
 pub mod jury;
 pub mod referentiel;
 pub mod serve;
+pub mod session;
 pub mod sync;
 
 use std::path::PathBuf;

@@ -1,8 +1,9 @@
-//! The jury's documents of the certifier's référentiel (seed 002): the *grille d'évaluation
-//! individuelle* (ANNEXE 3: acquis / non acquis per compétence, with its criteria) filled
-//! from one juror's review, and the *procès-verbal de délibération du jury* (ANNEXE 4)
-//! from the decision the jury released. Laid out by the livret's typesetter, written by the
-//! same writer, on the device like the livret.
+//! The jury's documents as the certifier's forms lay them out (seed 002): the official
+//! *grille d'évaluation individuelle* (ANNEXE 3: one per candidate, from the decision the
+//! jury released), the *procès-verbal de délibération du jury* of a whole session (ANNEXE
+//! 4), and each juror's own working grid with their 0–3 notes, titled as a working
+//! document. Laid out by the livret's typesetter, written by the same writer, on the device
+//! like the livret.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -19,6 +20,7 @@ use super::writer::PdfWriter;
 use crate::export::DossierJson;
 use crate::referentiel::Referentiel;
 use crate::review::{Decision, Evidence, JurorReview, Outcome, bloc_results};
+use crate::session::{self, Breach, JuryMember, JurySession, SessionCandidate, SessionInfo, Voie};
 
 /// Who and what the documents are about, from the dossier.
 struct Header {
@@ -55,24 +57,15 @@ fn acquis(yes: bool) -> &'static str {
     if yes { "Acquis" } else { "Non acquis" }
 }
 
-/// The PV's « décision du jury » column.
-fn pv_column(outcome: &Outcome) -> &'static str {
-    match outcome {
-        Outcome::Totale => "Admis.e totalement",
-        Outcome::Blocs { .. } | Outcome::Partielle { .. } => "Admis.e partiellement",
-        Outcome::NonValidation => "Refusé.e",
-        Outcome::Absent | Outcome::Excuse => "Absent.e",
-    }
-}
-
 /// A label per evidence, for the grille (`Fiche n° 2`, `Annexe 5`): the caller knows the
 /// numbers fiches show.
 pub type EvidenceLabels = BTreeMap<Evidence, String>;
 
-/// ANNEXE 3, for one juror: every compétence of the référentiel with its criteria (and the
-/// evidence the juror linked to each), the juror's rating, acquis / non acquis and the
-/// justification; then the blocs.
-pub fn grille<W: Write>(
+/// A juror's own working grid: every compétence of the référentiel with its criteria (and
+/// the evidence the juror linked to each), the juror's 0–3 rating, acquis / non acquis and
+/// the justification; then the blocs. Titled as what it is — a working document, not the
+/// official grid, which follows the jury's released decision ([`grille_officielle`]).
+pub fn grille_de_travail<W: Write>(
     json: &DossierJson,
     referentiel: &Referentiel,
     review: &JurorReview,
@@ -84,7 +77,12 @@ pub fn grille<W: Write>(
     let header = Header::from(json, referentiel);
     let mut fonts = load(fonts)?;
     let mut t = Typesetter::new(&mut fonts);
-    t.heading("Grille d'évaluation individuelle RNCP", 18.0, 30.0);
+    t.heading("Grille de travail du juré", 18.0, 30.0);
+    t.paragraph(
+        SMALL,
+        "Document de travail d'un membre du jury, d'après ses propres notes : ce n'est pas la grille d'évaluation officielle, qui reprend la décision du jury.",
+        0.0,
+    );
     t.paragraph(LABEL, &or_empty(header.certification.to_uppercase()), 0.0);
     t.space(6.0);
     for (label, value) in [
@@ -184,138 +182,440 @@ pub fn grille<W: Write>(
             false,
         );
     }
-    t.space(24.0);
-    t.paragraph(
-        BODY,
-        &format!("Signature du membre du jury ({}) :", review.juror),
-        0.0,
-    );
     let pages = std::mem::take(&mut t.pages);
-    let title = format!("Grille d'évaluation individuelle — {}", header.nom);
+    let title = format!("Grille de travail du juré — {}", header.nom);
     write_document(&title, &title, pages, fonts, out)
 }
 
-/// ANNEXE 4 for this candidate: the session, the candidate's line with the jury's
-/// decision, the result of every bloc and compétence, the outcome and its reasons, the
-/// jury.
-pub fn proces_verbal<W: Write>(
+/// A ticked and an empty box, as the official forms print them.
+fn tick(yes: bool) -> &'static str {
+    if yes { "☒" } else { "☐" }
+}
+
+/// The « Attendu » cell of a compétence: the épreuve and deliverable the référentiel gives
+/// for its bloc (on the bloc's first row: the official grid spans it over the rows of the
+/// compétences it assesses).
+fn attendu(bloc: &crate::referentiel::Bloc, index: usize) -> String {
+    if index == 0 {
+        bloc.assessment.join("\n")
+    } else {
+        String::new()
+    }
+}
+
+/// The official *grille d'évaluation individuelle* (ANNEXE 3 of seed 002): one grid per
+/// candidate, filled from the decision the jury released — every compétence with its
+/// Attendu and criteria, ACQUIS or NON ACQUIS ticked, the overall decision marked among
+/// Admis – Non admis – Admission partielle, the comments, the date and a signature line per
+/// member of the jury (`members`: the session's, else the names the decision gives).
+pub fn grille_officielle<W: Write>(
     json: &DossierJson,
     referentiel: &Referentiel,
     decision: &Decision,
+    members: &[String],
     fonts: FontFiles,
     out: W,
 ) -> Result<W, PdfExportError> {
+    if !decision.outcome.present() {
+        return Err(PdfExportError::Absent);
+    }
     let header = Header::from(json, referentiel);
     let mut fonts = load(fonts)?;
     let mut t = Typesetter::new(&mut fonts);
-    t.heading("PROCÈS VERBAL — DÉLIBÉRATION DU JURY", 18.0, 30.0);
+    t.heading("Grille d'évaluation individuelle RNCP", 18.0, 30.0);
+    t.paragraph(LABEL, &or_empty(header.certification.to_uppercase()), 0.0);
+    t.space(6.0);
     for (label, value) in [
-        (
-            "Date(s) de passage des évaluations",
-            french_date(&decision.date),
-        ),
-        (
-            "Intitulé de la certification professionnelle",
-            header.certification.to_uppercase(),
-        ),
-        (
-            "N° d'enregistrement RNCP de la certification",
-            header.rncp.clone(),
-        ),
-        ("Centre organisateur de la session", header.centre.clone()),
+        ("N° RNCP", header.rncp.clone()),
+        ("Date de session", french_date(&decision.date)),
+        ("Nom du candidat", header.nom.clone()),
+        ("Prénom du candidat", header.prenom.clone()),
     ] {
         t.paragraph(BODY, &format!("{label} : {}", or_empty(value)), 0.0);
     }
     t.space(10.0);
-    t.heading("Candidat.e", 12.0, 40.0);
-    let refused: Vec<String> = decision
-        .blocs
-        .iter()
-        .filter(|(_, yes)| !yes)
-        .map(|(n, _)| format!("bloc {n}"))
-        .collect();
-    let candidate_columns = [
-        Column::left(19.0),
-        Column::left(17.0),
-        Column::left(12.0),
-        Column::left(30.0),
-        Column::left(22.0),
+    let columns = [
+        Column::left(27.0),
+        Column::left(25.0),
+        Column::left(33.0),
+        Column::left(15.0),
     ];
-    t.row(
-        &candidate_columns,
-        &[
-            (LABEL, "NOM"),
-            (LABEL, "PRÉNOM(S)"),
-            (LABEL, "Voie d'accès"),
-            (LABEL, "Décision du jury"),
-            (LABEL, "Blocs refusés"),
-        ],
-        true,
-    );
-    let refused = if refused.is_empty() {
-        "aucun".to_string()
-    } else {
-        refused.join(", ")
-    };
-    t.row(
-        &candidate_columns,
-        &[
-            (BODY, &or_empty(header.nom.clone())),
-            (BODY, &or_empty(header.prenom.clone())),
-            (BODY, "VAE"),
-            (LABEL, pv_column(&decision.outcome)),
-            (BODY, &refused),
-        ],
-        false,
-    );
-    t.space(10.0);
-    t.heading("Décision", 12.0, 40.0);
-    t.paragraph(LABEL, &decision.outcome.label_fr(), 0.0);
-    t.space(4.0);
-    t.boxed(
-        "Motifs et recommandations du jury",
-        &or_empty(decision.motifs.clone()),
-    );
-    t.space(10.0);
-    t.heading("Résultat par bloc et par compétence", 12.0, 60.0);
-    let columns = [Column::left(12.0), Column::left(66.0), Column::left(22.0)];
     for bloc in &referentiel.blocs {
-        let bloc_yes = decision
-            .blocs
-            .iter()
-            .find(|(n, _)| *n == bloc.number)
-            .is_some_and(|(_, yes)| *yes);
-        let label = bloc_label(Some(referentiel), &bloc.number.to_string());
         t.row(
-            &[Column::left(78.0), Column::left(22.0)],
-            &[(LABEL, &label), (LABEL, acquis(bloc_yes))],
+            &columns,
+            &[
+                (LABEL, "Compétences"),
+                (LABEL, "Attendu"),
+                (LABEL, "Critère"),
+                (LABEL, "Acquis / Non acquis"),
+            ],
             true,
         );
-        for c in &bloc.competences {
+        let title = match &bloc.title {
+            Some(title) => format!("Bloc de compétences {} : {title}", bloc.number),
+            None => format!("Bloc de compétences {}", bloc.number),
+        };
+        t.row(&[Column::left(100.0)], &[(LABEL, &title)], false);
+        for (i, c) in bloc.competences.iter().enumerate() {
             let yes = decision.competences.get(&c.code) == Some(&true);
+            let criteria: Vec<String> = c
+                .criteria
+                .iter()
+                .map(|k| format!("- {}", k.title))
+                .collect();
+            let result = format!("{} ACQUIS\n{} NON ACQUIS", tick(yes), tick(!yes));
             t.row(
                 &columns,
-                &[(LABEL, &c.code), (BODY, &c.title), (LABEL, acquis(yes))],
+                &[
+                    (BODY, &format!("{}. {}", c.code, c.title)),
+                    (SMALL, &attendu(bloc, i)),
+                    (SMALL, &criteria.join("\n")),
+                    (LABEL, &result),
+                ],
                 false,
             );
         }
+        t.space(8.0);
     }
-    t.space(10.0);
-    t.heading("Informations jury", 12.0, 40.0);
-    let jury_columns = [Column::left(45.0), Column::left(55.0)];
-    t.row(&jury_columns, &[(LABEL, "Nom"), (LABEL, "Signature")], true);
-    for name in &decision.jury {
-        t.row(&jury_columns, &[(BODY, name), (BODY, "\n\n")], false);
-    }
-    t.space(10.0);
+    t.heading("Décision du jury", 12.0, 80.0);
+    let (admis, non_admis, partielle) = match decision.outcome {
+        Outcome::Totale => (true, false, false),
+        Outcome::NonValidation => (false, true, false),
+        _ => (false, false, true),
+    };
     t.paragraph(
-        SMALL,
-        &format!("Établi avec Livret le {}.", french_date(&decision.date)),
+        LABEL,
+        &format!(
+            "{} Admis   {} Non admis   {} Admission partielle",
+            tick(admis),
+            tick(non_admis),
+            tick(partielle)
+        ),
         0.0,
     );
+    t.paragraph(BODY, &decision.outcome.label_fr(), 0.0);
+    t.space(4.0);
+    t.boxed(
+        "Commentaires (à renseigner obligatoirement si admission partielle ou non admis)",
+        &or_empty(decision.motifs.clone()),
+    );
+    t.space(10.0);
+    t.heading(
+        "Date et signatures de l'ensemble des membres du jury",
+        12.0,
+        40.0 + 30.0 * members.len() as f32,
+    );
+    t.paragraph(
+        BODY,
+        &format!("Date : {}", french_date(&decision.date)),
+        0.0,
+    );
+    let signature_columns = [Column::left(45.0), Column::left(55.0)];
+    t.row(
+        &signature_columns,
+        &[(LABEL, "Membre du jury"), (LABEL, "Signature")],
+        true,
+    );
+    for name in members {
+        t.row(&signature_columns, &[(BODY, name), (BODY, "\n\n")], false);
+    }
     let pages = std::mem::take(&mut t.pages);
-    let title = format!("Procès-verbal de jury — {}", header.nom);
+    let title = format!("Grille d'évaluation — {} {}", header.nom, header.prenom);
     write_document(&title, &title, pages, fonts, out)
+}
+
+/// One candidate's line of the PV: who, and the decision released for their dossier (`None`
+/// while the jury has not released one).
+pub struct PvLine {
+    pub candidate: SessionCandidate,
+    pub decision: Option<Decision>,
+}
+
+/// The « Commentaires sur les blocs refusés » cell.
+fn refused_blocs_comment(decision: &Decision) -> String {
+    match &decision.outcome {
+        Outcome::Totale => String::new(),
+        Outcome::Absent => String::new(),
+        Outcome::Excuse => "Excusé·e".into(),
+        _ => {
+            let refused: Vec<String> = decision
+                .blocs
+                .iter()
+                .filter(|(_, yes)| !yes)
+                .map(|(n, _)| format!("bloc {n}"))
+                .collect();
+            let blocs = if refused.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "Non validé{} : {}",
+                    if refused.len() > 1 { "s" } else { "" },
+                    refused.join(", ")
+                )
+            };
+            [blocs, decision.motifs.trim().to_string()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(". ")
+        }
+    }
+}
+
+/// The procès-verbal of a jury session (ANNEXE 4 of seed 002), its four parts: the session
+/// and the five counts; one line per candidate with the voie d'accès and the jury's decision;
+/// the jury with poste and entreprise and a place to sign; the session manager's observations
+/// (and every rule of the référentiel the jury breaks, never left out), name, role, date and
+/// signature, and the centre's stamp.
+pub fn proces_verbal<W: Write>(
+    session: &JurySession,
+    lines: &[PvLine],
+    breaches: &[Breach],
+    fonts: FontFiles,
+    out: W,
+) -> Result<W, PdfExportError> {
+    let info = &session.info;
+    let mut fonts = load(fonts)?;
+    let mut t = Typesetter::new(&mut fonts);
+    t.heading("PROCÈS VERBAL", 18.0, 30.0);
+    t.heading("DÉLIBÉRATION DU JURY", 14.0, 30.0);
+    t.heading("Partie 1 — La session", 12.0, 40.0);
+    let dates = if info.fin.trim().is_empty() || info.fin == info.debut {
+        french_date(&info.debut)
+    } else {
+        format!(
+            "du {} au {}",
+            french_date(&info.debut),
+            french_date(&info.fin)
+        )
+    };
+    let counts = session::counts(
+        lines
+            .iter()
+            .map(|l| l.decision.as_ref().map(|d| &d.outcome)),
+    );
+    let mut fields = vec![
+        ("Date(s) de passage des évaluations", dates),
+        (
+            "Intitulé de la certification professionnelle",
+            info.certification.to_uppercase(),
+        ),
+        (
+            "N° d'enregistrement RNCP de la certification",
+            info.rncp.clone(),
+        ),
+        ("Centre organisateur de la session", info.centre.clone()),
+        ("Début de la session d'évaluation", french_date(&info.debut)),
+        ("Fin de la session d'évaluation", french_date(&info.fin)),
+    ];
+    if info.visio.trim().is_empty() || !info.lieu.trim().is_empty() {
+        fields.push(("Adresse du lieu de la session", info.lieu.clone()));
+    }
+    if !info.visio.trim().is_empty() {
+        fields.push((
+            "Lien de la visioconférence en évaluation en distanciel",
+            info.visio.clone(),
+        ));
+    }
+    for (label, count) in [
+        ("Nombre de candidats présents", counts.presents),
+        ("Nombre de candidats absents", counts.absents),
+        (
+            "Nombre de candidats admis totalement",
+            counts.admis_totalement,
+        ),
+        (
+            "Nombre de candidats admis partiellement",
+            counts.admis_partiellement,
+        ),
+        ("Nombre de candidats refusés", counts.refuses),
+    ] {
+        fields.push((label, count.to_string()));
+    }
+    if counts.en_attente > 0 {
+        fields.push((
+            "Candidats dont la décision n'est pas encore rendue",
+            counts.en_attente.to_string(),
+        ));
+    }
+    for (label, value) in fields {
+        t.paragraph(BODY, &format!("{label} : {}", or_empty(value)), 0.0);
+    }
+    t.space(10.0);
+    t.heading("Partie 2 — Résultats des délibérations", 12.0, 60.0);
+    let columns = [
+        Column::left(12.0),
+        Column::left(11.0),
+        Column::left(10.0),
+        Column::left(5.5),
+        Column::left(9.0),
+        Column::left(9.0),
+        Column::left(11.5),
+        Column::left(13.5),
+        Column::left(18.5),
+    ];
+    // The form's nine columns: headers in a small size, so no word breaks across lines.
+    let head = BODY.sized(6.0);
+    t.row(
+        &columns,
+        &[
+            (head, "NOM"),
+            (head, "PRÉNOM(S)"),
+            (head, "Formation"),
+            (head, "VAE"),
+            (head, "Absent.e"),
+            (head, "Refusé.e"),
+            (head, "Admis.e totalement"),
+            (head, "Admis.e partiellement"),
+            (head, "Commentaires sur les blocs refusés"),
+        ],
+        true,
+    );
+    for line in lines {
+        let c = &line.candidate;
+        let mark = |yes: bool| if yes { "X" } else { "" };
+        let (absent, refused, total, partial, comment) = match &line.decision {
+            None => (
+                false,
+                false,
+                false,
+                false,
+                "Décision non rendue".to_string(),
+            ),
+            Some(d) => (
+                !d.outcome.present(),
+                d.outcome == Outcome::NonValidation,
+                d.outcome == Outcome::Totale,
+                matches!(d.outcome, Outcome::Blocs { .. } | Outcome::Partielle { .. }),
+                refused_blocs_comment(d),
+            ),
+        };
+        t.row(
+            &columns,
+            &[
+                (BODY, &c.nom.to_uppercase()),
+                (BODY, &c.prenom),
+                (LABEL, mark(c.voie == Voie::Formation)),
+                (LABEL, mark(c.voie == Voie::Vae)),
+                (LABEL, mark(absent)),
+                (LABEL, mark(refused)),
+                (LABEL, mark(total)),
+                (LABEL, mark(partial)),
+                (SMALL, &comment),
+            ],
+            false,
+        );
+    }
+    t.space(10.0);
+    t.heading("Partie 3 — Informations jury", 12.0, 60.0);
+    let jury_columns = [
+        Column::left(18.0),
+        Column::left(16.0),
+        Column::left(22.0),
+        Column::left(22.0),
+        Column::left(22.0),
+    ];
+    t.row(
+        &jury_columns,
+        &[
+            (LABEL, "Nom"),
+            (LABEL, "Prénom"),
+            (LABEL, "Poste occupé"),
+            (LABEL, "Entreprise"),
+            (LABEL, "Signature"),
+        ],
+        true,
+    );
+    for m in &session.members {
+        t.row(
+            &jury_columns,
+            &[
+                (BODY, &m.nom),
+                (BODY, &m.prenom),
+                (BODY, &m.poste),
+                (BODY, &m.entreprise),
+                (BODY, "\n\n"),
+            ],
+            false,
+        );
+    }
+    t.space(10.0);
+    t.heading("Partie 4 — Responsable de session", 12.0, 80.0);
+    t.boxed(
+        "Observations du responsable de session sur le déroulement de la session d'évaluation",
+        &or_empty(info.observations.clone()),
+    );
+    if !breaches.is_empty() {
+        t.space(4.0);
+        let listed: Vec<String> = breaches
+            .iter()
+            .map(|b| format!("- {}", b.label_fr()))
+            .collect();
+        t.boxed(
+            "Observations : règles du référentiel sur le jury non respectées (relevées par Livret)",
+            &listed.join("\n"),
+        );
+    }
+    t.space(6.0);
+    for (label, value) in [
+        (
+            "Nom et prénom du responsable de session",
+            info.responsable.clone(),
+        ),
+        ("Fonction du responsable de session", info.fonction.clone()),
+    ] {
+        t.paragraph(BODY, &format!("{label} : {}", or_empty(value)), 0.0);
+    }
+    t.space(6.0);
+    t.boxed(
+        "Date et signature du responsable de session (qui n'a pas de voix délibérative dans l'attribution de la certification)",
+        "\n\n\n",
+    );
+    t.space(6.0);
+    t.boxed("Cachet du centre organisateur de la session", "\n\n\n\n");
+    let pages = std::mem::take(&mut t.pages);
+    let title = format!(
+        "Procès-verbal de jury — {} — {}",
+        info.certification,
+        french_date(&info.debut)
+    );
+    write_document(&title, &title, pages, fonts, out)
+}
+
+/// The session of one a dossier makes on its own, when it belongs to no session this device
+/// holds: the certification from the dossier, the date of the decision, the jury as the
+/// decision names it.
+pub fn session_of_one(
+    json: &DossierJson,
+    referentiel: &Referentiel,
+    dossier: &str,
+    decision: &Decision,
+) -> JurySession {
+    let header = Header::from(json, referentiel);
+    JurySession {
+        info: SessionInfo {
+            certification: header.certification,
+            rncp: header.rncp,
+            centre: header.centre,
+            debut: decision.date.clone(),
+            fin: decision.date.clone(),
+            ..SessionInfo::default()
+        },
+        members: decision
+            .jury
+            .iter()
+            .map(|name| JuryMember {
+                nom: name.clone(),
+                ..JuryMember::default()
+            })
+            .collect(),
+        candidates: vec![SessionCandidate {
+            dossier: dossier.to_string(),
+            nom: header.nom,
+            prenom: header.prenom,
+            voie: Voie::Vae,
+        }],
+    }
 }
 
 fn load(fonts: FontFiles) -> Result<Fonts, PdfExportError> {

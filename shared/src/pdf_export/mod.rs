@@ -13,7 +13,9 @@ mod livret;
 mod writer;
 
 pub use crate::export::{Notice, Progress};
-pub use jury::{EvidenceLabels, grille, proces_verbal};
+pub use jury::{
+    EvidenceLabels, PvLine, grille_de_travail, grille_officielle, proces_verbal, session_of_one,
+};
 pub use livret::{FontFiles, LivretPdf};
 
 /// An output in memory, in chunks of 1 MiB: it grows without ever copying what it holds
@@ -77,6 +79,8 @@ pub enum PdfExportError {
     Font(String),
     #[error("écriture du PDF impossible : {0}")]
     Io(#[from] std::io::Error),
+    #[error("le candidat était absent : il n'a pas de grille d'évaluation")]
+    Absent,
 }
 
 #[cfg(test)]

@@ -354,7 +354,11 @@ impl Decision {
         at_ms: u64,
     ) -> Decision {
         Decision {
-            blocs: referentiel.blocs.iter().map(|b| (b.number, false)).collect(),
+            blocs: referentiel
+                .blocs
+                .iter()
+                .map(|b| (b.number, false))
+                .collect(),
             outcome: if excused {
                 Outcome::Excuse
             } else {
