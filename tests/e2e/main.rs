@@ -16,6 +16,7 @@ mod postgres;
 mod presence;
 mod revocation;
 mod serve;
+mod sessions;
 mod smtp;
 mod support;
 mod sync;

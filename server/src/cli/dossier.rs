@@ -252,12 +252,9 @@ pub async fn dossier_new(home: &Home, relay: &str, referentiel: Option<&Path>) -
     let id = DossierId::generate();
     let (mut replica, _) = Replica::create(&device, id, EpochKeys::generate())?;
     if let Some(path) = referentiel {
-        let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-        let imports = super::pdf_reader()
-            .map_err(anyhow::Error::msg)?
-            .import_bytes(&bytes)
-            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-        replica.dossier().set_referentiel(&imports[0].referentiel)?;
+        replica
+            .dossier()
+            .set_referentiel(&super::referentiel::read_one(path)?)?;
     }
     publish_new(home, relay, &device, &mut replica).await?;
     println!("{id}");

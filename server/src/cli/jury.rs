@@ -617,7 +617,7 @@ pub struct Amend<'a> {
 /// The names of the session's jury for dossier `id`, when this device holds its session.
 fn session_jury(home: &Home, id: &livret_shared::envelope::DossierId) -> Option<Vec<String>> {
     let sessions = super::session::sessions_here(home, Some(id));
-    let (_, s) = sessions.first()?;
+    let s = &sessions.first()?.session;
     (!s.members.is_empty()).then(|| s.members.iter().map(|m| m.full_name()).collect())
 }
 
@@ -671,9 +671,8 @@ pub fn decide(
     decision
         .check()
         .map_err(|e| anyhow!("{e} : --reasons « … »"))?;
-    for (_, s) in super::session::sessions_here(home, Some(&replica.id)) {
-        let dossier = replica.id.to_string();
-        for breach in session::breaches(&referentiel.jury, &s, &[dossier.as_str()]) {
+    for held in super::session::sessions_here(home, Some(&replica.id)) {
+        for breach in held.breaches(&replica.id.to_string(), Some(&referentiel)) {
             eprintln!(
                 "livret: attention : {} (le PV le relèvera)",
                 breach.label_fr()
@@ -781,14 +780,19 @@ pub fn proces_verbal(home: &Home, id: &str, out: &Path) -> Result<()> {
     let json = export::export(replica.dossier(), None)?;
     let dossier = replica.id.to_string();
     let mut alone = pdf_export::session_of_one(&json, &referentiel, &dossier, &decision);
-    if let Some((_, s)) = super::session::sessions_here(home, Some(&replica.id)).pop() {
+    let mut rules = referentiel.jury.clone();
+    if let Some(held) = super::session::sessions_here(home, Some(&replica.id)).pop() {
+        let s = held.session;
         alone.info = s.info;
         alone.members = s.members;
         if let Some(c) = s.candidates.into_iter().find(|c| c.dossier == dossier) {
             alone.candidates = vec![c];
         }
+        if let Some(r) = held.referentiel {
+            rules = r.jury;
+        }
     }
-    let breaches = session::breaches(&referentiel.jury, &alone, &[dossier.as_str()]);
+    let breaches = session::breaches(&rules, &alone, &[dossier.as_str()]);
     let lines = [PvLine {
         candidate: alone.candidates[0].clone(),
         decision: Some(decision),

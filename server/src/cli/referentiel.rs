@@ -57,6 +57,13 @@ fn read(path: &Path) -> Result<Vec<Import>, String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// The référentiel a file holds (the first, for an XML export of several): what a dossier
+/// or a jury session pins.
+pub fn read_one(path: &Path) -> anyhow::Result<Referentiel> {
+    let mut imports = read(path).map_err(anyhow::Error::msg)?;
+    Ok(imports.remove(0).referentiel)
+}
+
 fn io_message(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "fichier introuvable".into(),

@@ -14,6 +14,7 @@ use livret_shared::dossier::Dossier;
 use livret_shared::envelope::DossierId;
 use livret_shared::keys::EpochKeys;
 use livret_shared::pdf_export::{self, PvLine};
+use livret_shared::referentiel::Referentiel;
 use livret_shared::review::Decision;
 use livret_shared::session::{
     self, Breach, JuryMember, JurySession, SessionCandidate, SessionInfo, Voie,
@@ -30,6 +31,10 @@ pub enum SessionCommand {
     New {
         #[arg(long)]
         relay: String,
+        /// The certification's référentiel (text, PDF or RNCP XML): its rules on the jury
+        /// are checked against the session's (else each dossier's référentiel is used).
+        #[arg(long)]
+        referentiel: Option<PathBuf>,
         #[command(flatten)]
         info: InfoArgs,
     },
@@ -165,7 +170,11 @@ fn parse_voie(s: &str) -> Result<Voie, String> {
 
 pub async fn run(home: &Home, command: SessionCommand) -> Result<()> {
     match command {
-        SessionCommand::New { relay, info } => new(home, &relay, info).await,
+        SessionCommand::New {
+            relay,
+            referentiel,
+            info,
+        } => new(home, &relay, referentiel.as_deref(), info).await,
         SessionCommand::Set { id, info } => edit(home, &id, |doc| {
             let mut current = session::read(doc.automerge())?.info;
             info.apply(&mut current);
@@ -242,7 +251,7 @@ pub async fn run(home: &Home, command: SessionCommand) -> Result<()> {
     }
 }
 
-async fn new(home: &Home, relay: &str, info: InfoArgs) -> Result<()> {
+async fn new(home: &Home, relay: &str, referentiel: Option<&Path>, info: InfoArgs) -> Result<()> {
     let device = home.device()?;
     let id = DossierId::generate();
     let (mut replica, _) = Replica::create_session(&device, id, EpochKeys::generate())?;
@@ -252,18 +261,31 @@ async fn new(home: &Home, relay: &str, info: InfoArgs) -> Result<()> {
         bail!("une session de jury porte sur une certification (--certification)");
     }
     session::set_info(replica.dossier().automerge(), &details)?;
+    if let Some(path) = referentiel {
+        replica
+            .dossier()
+            .set_referentiel(&super::referentiel::read_one(path)?)?;
+    }
     publish_new(home, relay, &device, &mut replica).await?;
     println!("{id}");
     Ok(())
 }
 
 /// The session `id` on this device.
-fn load(home: &Home, id: &str) -> Result<(Replica, JurySession)> {
+fn load(home: &Home, id: &str) -> Result<(Replica, Held)> {
     let id = parse_id(id)?;
     let device = home.device()?;
     let mut replica = home.load(&device, &id)?;
     let read = session::read(replica.dossier().automerge())?;
-    Ok((replica, read))
+    let referentiel = replica.dossier().referentiel();
+    Ok((
+        replica,
+        Held {
+            id,
+            session: read,
+            referentiel,
+        },
+    ))
 }
 
 /// Changes the session (its manager only: the others read it) and keeps it on this device.
@@ -277,8 +299,30 @@ fn edit(home: &Home, id: &str, change: impl FnOnce(&mut Dossier) -> Result<()>) 
     home.save(&mut replica)
 }
 
+/// A session this device holds, and the référentiel it pins.
+pub struct Held {
+    pub id: DossierId,
+    pub session: JurySession,
+    pub referentiel: Option<Referentiel>,
+}
+
+impl Held {
+    /// The référentiel's rules on the jury, checked for `dossier`: the session's, else those
+    /// of the référentiel the dossier targets.
+    pub fn breaches(
+        &self,
+        dossier: &str,
+        dossier_referentiel: Option<&Referentiel>,
+    ) -> Vec<Breach> {
+        match self.referentiel.as_ref().or(dossier_referentiel) {
+            Some(r) => session::breaches(&r.jury, &self.session, &[dossier]),
+            None => Vec::new(),
+        }
+    }
+}
+
 /// Every session this device holds, with the candidate `dossier` when given.
-pub fn sessions_here(home: &Home, dossier: Option<&DossierId>) -> Vec<(DossierId, JurySession)> {
+pub fn sessions_here(home: &Home, dossier: Option<&DossierId>) -> Vec<Held> {
     let Ok(device) = home.device() else {
         return Vec::new();
     };
@@ -289,13 +333,17 @@ pub fn sessions_here(home: &Home, dossier: Option<&DossierId>) -> Vec<(DossierId
             let read = session::read(replica.dossier().automerge()).ok()?;
             let wanted =
                 dossier.is_none_or(|d| read.candidates.iter().any(|c| c.dossier == d.to_string()));
-            wanted.then_some((id, read))
+            wanted.then(|| Held {
+                id,
+                session: read,
+                referentiel: replica.dossier().referentiel(),
+            })
         })
         .collect()
 }
 
 fn list(home: &Home) -> Result<()> {
-    for (id, s) in sessions_here(home, None) {
+    for Held { id, session: s, .. } in sessions_here(home, None) {
         println!(
             "{id} {} — {} — {} candidat(s), {} membre(s) du jury",
             s.info.certification,
@@ -309,8 +357,9 @@ fn list(home: &Home) -> Result<()> {
 
 /// Each candidate with the decision their dossier holds on this device, and the rules of
 /// the référentiel their dossier targets that the jury breaks.
-fn lines_and_breaches(home: &Home, s: &JurySession) -> Result<(Vec<PvLine>, Vec<Breach>)> {
+fn lines_and_breaches(home: &Home, held: &Held) -> Result<(Vec<PvLine>, Vec<Breach>)> {
     let device = home.device()?;
+    let s = &held.session;
     let mut lines = Vec::new();
     let mut breaches: Vec<Breach> = Vec::new();
     for c in &s.candidates {
@@ -319,11 +368,10 @@ fn lines_and_breaches(home: &Home, s: &JurySession) -> Result<(Vec<PvLine>, Vec<
             && let Ok(mut replica) = home.load(&device, &id)
         {
             decision = replica.decision().map(|(_, d)| d);
-            if let Some(referentiel) = replica.dossier().referentiel() {
-                for b in session::breaches(&referentiel.jury, s, &[c.dossier.as_str()]) {
-                    if !breaches.contains(&b) {
-                        breaches.push(b);
-                    }
+            let theirs = replica.dossier().referentiel();
+            for b in held.breaches(&c.dossier, theirs.as_ref()) {
+                if !breaches.contains(&b) {
+                    breaches.push(b);
                 }
             }
         }
@@ -336,7 +384,8 @@ fn lines_and_breaches(home: &Home, s: &JurySession) -> Result<(Vec<PvLine>, Vec<
 }
 
 fn show(home: &Home, id: &str) -> Result<()> {
-    let (_, s) = load(home, id)?;
+    let (_, held) = load(home, id)?;
+    let s = &held.session;
     let i = &s.info;
     println!("Certification : {} (RNCP {})", i.certification, i.rncp);
     println!(
@@ -371,7 +420,7 @@ fn show(home: &Home, id: &str) -> Result<()> {
             }
         );
     }
-    let (lines, breaches) = lines_and_breaches(home, &s)?;
+    let (lines, breaches) = lines_and_breaches(home, &held)?;
     for line in &lines {
         let c = &line.candidate;
         let decision = match &line.decision {
@@ -392,11 +441,12 @@ fn show(home: &Home, id: &str) -> Result<()> {
 }
 
 fn pv(home: &Home, id: &str, out: &Path) -> Result<()> {
-    let (_, s) = load(home, id)?;
-    if s.candidates.is_empty() {
+    let (_, held) = load(home, id)?;
+    if held.session.candidates.is_empty() {
         bail!("la session n'a encore aucun candidat (livret jury session add)");
     }
-    let (lines, breaches) = lines_and_breaches(home, &s)?;
+    let (lines, breaches) = lines_and_breaches(home, &held)?;
+    let s = &held.session;
     let pending = lines.iter().filter(|l| l.decision.is_none()).count();
     if pending > 0 {
         eprintln!(
