@@ -1,18 +1,24 @@
-//! The jury's side of a dossier: the jury key, the jurors' review documents and what the jury
-//! releases to the candidate. Pure, like the rest of `shared`: [`crate::sync::Replica`] holds
-//! a [`Jury`] and routes envelopes of the review and release channels to it.
+//! The jury's side of a dossier: the jurors' review keys, the jurors' review documents and
+//! what the jury releases to the candidate. Pure, like the rest of `shared`:
+//! [`crate::sync::Replica`] holds a [`Jury`] and routes envelopes of the review and release
+//! channels to it.
 //!
-//! **The jury key.** Reviews are sealed with a key of the jury's own, per epoch of the
-//! dossier, which the candidate's devices and advisors never hold (the dossier's key would
-//! let the candidate read the jurors' annotations). The first juror to write makes it and
-//! grants it: the key is wrapped with age to every juror of the dossier (itself included),
-//! in a grant signed by the juror who made it, and the relay keeps the grants next to the
-//! dossier (it sees who granted whom, never the key). The relay keeps one key id per epoch,
-//! the first it receives: a juror whose grant lost a race adopts the winner's, and seals
-//! nothing before holding a key the relay confirmed. A juror added later is granted the key
-//! by whichever juror syncs next; a grant also carries the jury's keys of earlier epochs, so
-//! a newcomer reads the reviews written before it came. A removal starts a new epoch, and
-//! with it a new jury key the removed juror never gets.
+//! **Review keys, one per juror.** Reviews are sealed with keys the candidate's devices and
+//! advisors never hold (the dossier's key would let the candidate read the jurors'
+//! annotations). Each juror device makes its own key per epoch of the dossier, seals its
+//! review with it, and grants it to every juror of the dossier (itself included): the key
+//! wrapped with age to each juror, in a grant signed by the juror who made it. The relay
+//! keeps, per epoch and per granter, the first key id and the first grant to each juror (it
+//! sees who granted whom, never a key). A juror reads another's review with the key that
+//! juror granted. So a hostile juror can spoil nothing but its own review — garbage where
+//! its grant should be leaves every other juror's key intact, which it never held — where a
+//! single jury key made by whoever synced first let it spoil everyone's (the gap of
+//! earlier versions). A juror seals nothing before its own grant came back from the relay
+//! (the relay keeps the first key id of a granter and epoch: a device that lost its state
+//! takes its key back from there). A juror added later is granted each juror's key at their
+//! next sync; a grant also carries the granter's keys of earlier epochs, and the shared jury
+//! keys of earlier versions it holds, so a newcomer reads the reviews written before it
+//! came. A removal starts a new epoch, and with it new keys the removed juror never gets.
 
 use std::collections::BTreeMap;
 
@@ -25,8 +31,10 @@ use crate::keys::{self, ContentKey, DeviceSecret, KeyError, MemberKey};
 use crate::membership::Member;
 use crate::review::doc::{JuryDoc, JuryDocError};
 
-/// Signed with the grant's body, so a grant cannot be taken for anything else.
-const GRANT_DOMAIN: &[u8] = b"livret jury key grant v1\0";
+/// Signed with a grant's body, so a grant cannot be taken for anything else. Version 1
+/// granted the one jury key of an epoch; version 2 a juror's own key.
+const GRANT_DOMAIN_V1: &[u8] = b"livret jury key grant v1\0";
+const GRANT_DOMAIN: &[u8] = b"livret jury key grant v2\0";
 
 /// The most grants one request may carry (a jury is a handful of people).
 pub const MAX_GRANTS: usize = 64;
@@ -57,19 +65,43 @@ pub enum JuryError {
     NotGrantedByJuror,
 }
 
-/// What a grant holds, signed by the juror who made the key. Zeroed on drop.
+/// What a version 1 grant held: the epoch's one jury key (and the earlier ones).
+#[derive(Serialize, Deserialize)]
+struct GrantBodyV1 {
+    dossier: DossierId,
+    epoch: u32,
+    key_id: [u8; 16],
+    key: [u8; 32],
+    earlier: Vec<(u32, [u8; 32])>,
+    by: MemberKey,
+}
+
+/// What a grant holds, signed by the juror whose key it is. Zeroed on drop.
 #[derive(Serialize, Deserialize)]
 struct GrantBody {
     dossier: DossierId,
     epoch: u32,
     key_id: [u8; 16],
+    /// The granter's review key for `epoch`.
     key: [u8; 32],
-    /// The jury's keys of earlier epochs, so a juror added later reads earlier reviews.
+    /// The granter's review keys of earlier epochs.
     earlier: Vec<(u32, [u8; 32])>,
+    /// The shared jury keys of version 1 the granter holds, passed on so a newcomer reads
+    /// the reviews sealed with them.
+    shared: Vec<(u32, [u8; 32])>,
     by: MemberKey,
 }
 
 impl Drop for GrantBody {
+    fn drop(&mut self) {
+        self.key.zeroize();
+        for (_, k) in self.earlier.iter_mut().chain(self.shared.iter_mut()) {
+            k.zeroize();
+        }
+    }
+}
+
+impl Drop for GrantBodyV1 {
     fn drop(&mut self) {
         self.key.zeroize();
         for (_, k) in &mut self.earlier {
@@ -84,8 +116,8 @@ struct SignedGrant {
     signature: Vec<u8>,
 }
 
-fn signed_message(body: &[u8]) -> Vec<u8> {
-    [GRANT_DOMAIN, body].concat()
+fn signed_message(domain: &[u8], body: &[u8]) -> Vec<u8> {
+    [domain, body].concat()
 }
 
 /// A new random key id.
@@ -95,8 +127,15 @@ pub fn new_key_id() -> [u8; 16] {
     id
 }
 
-/// Grants an epoch's jury key (and the earlier ones) to `recipients`: one age-sealed, signed
-/// grant each.
+fn raw(keys: &BTreeMap<u32, ContentKey>, except: Option<u32>) -> Vec<(u32, [u8; 32])> {
+    keys.iter()
+        .filter(|(e, _)| Some(**e) != except)
+        .map(|(e, k)| (*e, *k.bytes()))
+        .collect()
+}
+
+/// Grants this juror's review key of `epoch` (with its earlier ones, `own`, and the shared
+/// keys of version 1 it holds) to `recipients`: one age-sealed, signed grant each.
 #[allow(clippy::too_many_arguments)]
 pub fn grant(
     device: &DeviceSecret,
@@ -104,7 +143,8 @@ pub fn grant(
     epoch: u32,
     key_id: [u8; 16],
     key: &ContentKey,
-    earlier: &BTreeMap<u32, ContentKey>,
+    own: &BTreeMap<u32, ContentKey>,
+    shared: &BTreeMap<u32, ContentKey>,
     recipients: &[Member],
 ) -> Result<Grants, JuryError> {
     let body = GrantBody {
@@ -112,15 +152,12 @@ pub fn grant(
         epoch,
         key_id,
         key: *key.bytes(),
-        earlier: earlier
-            .iter()
-            .filter(|(e, _)| **e != epoch)
-            .map(|(e, k)| (*e, *k.bytes()))
-            .collect(),
+        earlier: raw(own, Some(epoch)),
+        shared: raw(shared, None),
         by: device.signing_public(),
     };
     let body = Zeroizing::new(postcard::to_stdvec(&body).expect("grants serialise"));
-    let signature = device.sign(&signed_message(&body)).to_vec();
+    let signature = device.sign(&signed_message(GRANT_DOMAIN, &body)).to_vec();
     let signed = Zeroizing::new(
         postcard::to_stdvec(&SignedGrant {
             body: body.to_vec(),
@@ -134,59 +171,122 @@ pub fn grant(
         .collect()
 }
 
-/// The keys a grant gives: (epoch, key) for its epoch and the earlier ones. `is_juror` says
-/// whether a signing key was a juror of the dossier (the maker must have been).
+/// What a grant gives.
+pub struct GrantedKeys {
+    /// The juror whose review keys these are; `None` for a version 1 grant, whose keys are
+    /// the shared jury keys of their epochs.
+    pub by: Option<MemberKey>,
+    /// (epoch, key): the granter's keys, the grant's epoch first.
+    pub keys: Vec<(u32, ContentKey)>,
+    /// Shared jury keys of version 1, passed on.
+    pub shared: Vec<(u32, ContentKey)>,
+}
+
+fn keys_of(raw: &[(u32, [u8; 32])]) -> Vec<(u32, ContentKey)> {
+    raw.iter()
+        .map(|(e, k)| (*e, ContentKey::from_random(*k)))
+        .collect()
+}
+
+/// Opens a grant sealed to `device`: checked signed by the juror it names (`is_juror` says
+/// whether a signing key was one of the dossier's jurors), for this dossier, epoch and key
+/// id.
 pub fn open_grant(
     device: &DeviceSecret,
     dossier: DossierId,
     grant: &JuryGrant,
     is_juror: impl Fn(&MemberKey) -> bool,
-) -> Result<Vec<(u32, ContentKey)>, JuryError> {
-    let plain = device.open_own(&grant.wrapped)?;
+) -> Result<GrantedKeys, JuryError> {
+    let plain = Zeroizing::new(device.open_own(&grant.wrapped)?);
     let signed: SignedGrant = postcard::from_bytes(&plain).map_err(|_| JuryError::BadGrant)?;
     let body_bytes = Zeroizing::new(signed.body);
-    let body: GrantBody = postcard::from_bytes(&body_bytes).map_err(|_| JuryError::BadGrant)?;
     let signature: [u8; 64] = signed
         .signature
         .as_slice()
         .try_into()
         .map_err(|_| JuryError::BadGrant)?;
-    if !keys::verify(&body.by, &signed_message(&body_bytes), &signature)
-        || body.dossier != dossier
-        || body.epoch != grant.epoch
-        || body.key_id != grant.key_id
-    {
+    let verified = |by: &MemberKey, domain: &[u8]| {
+        keys::verify(by, &signed_message(domain, &body_bytes), &signature)
+    };
+    // The signature's domain says the version: a body is read as the version it was signed as.
+    let (by, epoch, key_id, granted) = match postcard::from_bytes::<GrantBody>(&body_bytes) {
+        Ok(body) if verified(&body.by, GRANT_DOMAIN) && body.dossier == dossier => {
+            let mut keys = vec![(body.epoch, ContentKey::from_random(body.key))];
+            keys.extend(keys_of(&body.earlier));
+            let granted = GrantedKeys {
+                by: Some(body.by),
+                keys,
+                shared: keys_of(&body.shared),
+            };
+            (body.by, body.epoch, body.key_id, granted)
+        }
+        _ => {
+            let body: GrantBodyV1 =
+                postcard::from_bytes(&body_bytes).map_err(|_| JuryError::BadGrant)?;
+            if !verified(&body.by, GRANT_DOMAIN_V1) || body.dossier != dossier {
+                return Err(JuryError::BadGrant);
+            }
+            let mut keys = vec![(body.epoch, ContentKey::from_random(body.key))];
+            keys.extend(keys_of(&body.earlier));
+            let granted = GrantedKeys {
+                by: None,
+                keys,
+                shared: Vec::new(),
+            };
+            (body.by, body.epoch, body.key_id, granted)
+        }
+    };
+    if epoch != grant.epoch || key_id != grant.key_id {
         return Err(JuryError::BadGrant);
     }
-    if !is_juror(&body.by) {
+    if !is_juror(&by) {
         return Err(JuryError::NotGrantedByJuror);
     }
-    let mut out = vec![(body.epoch, ContentKey::from_random(body.key))];
-    out.extend(
-        body.earlier
-            .iter()
-            .map(|(e, k)| (*e, ContentKey::from_random(*k))),
-    );
-    Ok(out)
+    Ok(granted)
 }
 
-/// A replica's jury state: the jury keys (jurors only), each juror's review (jurors only),
-/// each juror's release (everyone), review envelopes waiting for their key.
+/// A replica's jury state: the review keys (jurors only), each juror's review (jurors
+/// only), each juror's release (everyone), review envelopes waiting for their key.
 #[derive(Default)]
 pub struct Jury {
-    pub(crate) keys: BTreeMap<u32, ContentKey>,
-    /// The key id the relay confirmed per epoch (what a juror seals with).
+    /// Each juror's review key per epoch, from their grants (this device's own included).
+    pub(crate) keys: BTreeMap<(MemberKey, u32), ContentKey>,
+    /// The shared jury keys of version 1, per epoch (reviews sealed before per-juror keys).
+    pub(crate) shared: BTreeMap<u32, ContentKey>,
+    /// This device's own key id per epoch, once its grant came back from the relay (what
+    /// it seals with).
     pub(crate) key_ids: BTreeMap<u32, [u8; 16]>,
     /// The grants this device received, kept sealed (opened again on restore, like the
     /// membership log's wrapped keys).
     pub(crate) grants: Vec<JuryGrant>,
     pub(crate) reviews: BTreeMap<MemberKey, JuryDoc>,
     pub(crate) releases: BTreeMap<MemberKey, JuryDoc>,
-    /// Review envelopes received before this juror held their epoch's key.
+    /// Review envelopes received before this juror held their key.
     pub(crate) locked: Vec<Vec<u8>>,
     /// Heads of this juror's own documents at the last flush.
     pub(crate) sealed_review: Vec<ChangeHash>,
     pub(crate) sealed_release: Vec<ChangeHash>,
+}
+
+impl Jury {
+    /// The keys `writer` made, per epoch.
+    pub(crate) fn keys_of(&self, writer: &MemberKey) -> BTreeMap<u32, ContentKey> {
+        self.keys
+            .iter()
+            .filter(|((w, _), _)| w == writer)
+            .map(|((_, e), k)| (*e, k.duplicate()))
+            .collect()
+    }
+
+    /// The keys a review envelope of `writer` sealed for `epoch` may open with: the
+    /// writer's own, then the shared key of version 1.
+    pub(crate) fn openers(&self, writer: &MemberKey, epoch: u32) -> Vec<&ContentKey> {
+        self.keys
+            .get(&(*writer, epoch))
+            .into_iter()
+            .chain(self.shared.get(&epoch))
+            .collect()
+    }
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -228,6 +328,7 @@ impl Jury {
         };
         Ok(Jury {
             keys: BTreeMap::new(),
+            shared: BTreeMap::new(),
             key_ids: BTreeMap::new(),
             grants: saved.grants,
             reviews: load(saved.reviews)?,
@@ -249,40 +350,52 @@ mod tests {
     use crate::review::{Annotation, Decision, Evidence, Level, Outcome, Rating, Target};
     use crate::sync::Replica;
 
-    /// Plays the relay's part for grants: the first key of an epoch wins, grants are kept
-    /// per recipient.
+    /// Plays the relay's part for grants: per granter, the first key id of the epoch wins
+    /// and the first grant to each juror is kept; a juror gets every grant sealed to it.
     #[derive(Default)]
     struct GrantDesk {
-        key_id: Option<[u8; 16]>,
-        grants: BTreeMap<MemberKey, JuryGrant>,
+        key_ids: BTreeMap<MemberKey, [u8; 16]>,
+        grants: BTreeMap<(MemberKey, MemberKey), JuryGrant>,
     }
 
     impl GrantDesk {
-        fn sync(&mut self, device: &DeviceSecret, replica: &mut Replica) {
-            let granted: Vec<MemberKey> = self.grants.keys().copied().collect();
-            let to_send = replica
-                .jury_grants_to_send(device, self.key_id, &granted)
-                .unwrap();
-            // The first key of the epoch wins, as on the relay.
-            if let Some((epoch, id, wraps)) =
-                to_send.filter(|(_, id, _)| self.key_id.is_none_or(|k| k == *id))
-            {
-                self.key_id = Some(id);
-                for (to, wrapped) in wraps {
-                    self.grants.entry(to).or_insert(JuryGrant {
-                        epoch,
-                        key_id: id,
-                        wrapped,
-                    });
-                }
+        fn put(&mut self, by: MemberKey, epoch: u32, id: [u8; 16], wraps: Grants) {
+            if *self.key_ids.entry(by).or_insert(id) != id {
+                return;
             }
-            let mine: Vec<JuryGrant> = self
+            for (to, wrapped) in wraps {
+                self.grants.entry((by, to)).or_insert(JuryGrant {
+                    epoch,
+                    key_id: id,
+                    wrapped,
+                });
+            }
+        }
+
+        fn mine(&self, me: &MemberKey) -> Vec<JuryGrant> {
+            self.grants
+                .iter()
+                .filter(|((_, to), _)| to == me)
+                .map(|(_, g)| g.clone())
+                .collect()
+        }
+
+        fn sync(&mut self, device: &DeviceSecret, replica: &mut Replica) {
+            let me = device.signing_public();
+            replica.accept_jury_grants(device, &self.mine(&me)).unwrap();
+            let granted: Vec<MemberKey> = self
                 .grants
-                .get(&device.signing_public())
-                .cloned()
-                .into_iter()
+                .keys()
+                .filter(|(by, _)| *by == me)
+                .map(|(_, to)| *to)
                 .collect();
-            replica.accept_jury_grants(device, &mine).unwrap();
+            let to_send = replica
+                .jury_grants_to_send(device, self.key_ids.get(&me).copied(), &granted)
+                .unwrap();
+            if let Some((epoch, id, wraps)) = to_send {
+                self.put(me, epoch, id, wraps);
+            }
+            replica.accept_jury_grants(device, &self.mine(&me)).unwrap();
         }
     }
 
@@ -344,9 +457,10 @@ mod tests {
             );
         }
         assert!(ra.flush_jury(&a, random_nonce).unwrap().is_empty());
-        // A makes the key and grants it to both; B adopts it.
+        // Each makes its own key and grants it to both; A takes B's at its next sync.
         desk.sync(&a, &mut ra);
         desk.sync(&b, &mut rb);
+        desk.sync(&a, &mut ra);
         assert!(ra.has_jury_key() && rb.has_jury_key());
         let from_a = ra.flush_jury(&a, random_nonce).unwrap();
         let from_b = rb.flush_jury(&b, random_nonce).unwrap();
@@ -418,8 +532,8 @@ mod tests {
         );
     }
 
-    /// A juror added after the reviews were written is granted the key by a juror who
-    /// syncs, and then reads the reviews that waited for it.
+    /// A juror added after the reviews were written is granted the writer's key when the
+    /// writer syncs, and then reads the reviews that waited for it.
     #[test]
     fn a_juror_added_later_reads_earlier_reviews_once_granted() {
         let owner = DeviceSecret::generate();
@@ -442,7 +556,8 @@ mod tests {
         assert_eq!(rc.locked_reviews(), 1);
         assert!(rc.reviews().is_empty());
         desk.sync(&c, &mut rc);
-        assert!(!rc.has_jury_key(), "nobody granted it yet");
+        assert!(rc.has_jury_key(), "its own key, confirmed");
+        assert_eq!(rc.locked_reviews(), 1, "A has not granted its key yet");
         // Garbage where a grant should be is left aside; the sync goes on.
         let garbage = JuryGrant {
             epoch: 1,
@@ -450,11 +565,10 @@ mod tests {
             wrapped: vec![7; 300],
         };
         assert_eq!(rc.accept_jury_grants(&c, &[garbage]).unwrap(), 0);
-        assert!(!rc.has_jury_key());
+        assert_eq!(rc.locked_reviews(), 1);
         ra.apply_membership(&a, &[add_c]).unwrap();
         desk.sync(&a, &mut ra);
         desk.sync(&c, &mut rc);
-        assert!(rc.has_jury_key());
         assert_eq!(rc.locked_reviews(), 0);
         assert_eq!(rc.reviews()[0].1.juror, "Juré A");
     }
@@ -468,8 +582,9 @@ mod tests {
         }
     }
 
-    /// A grant opens for its recipient only, gives the earlier epochs' keys too, and is
-    /// refused when altered, replayed for another dossier or epoch, or made by a non-juror.
+    /// A grant opens for its recipient only, gives the granter's earlier keys and the shared
+    /// keys of version 1 too, and is refused when altered, replayed for another dossier or
+    /// epoch, or made by a non-juror; a version 1 grant still opens, as a shared key.
     #[test]
     fn grants_open_for_their_recipient_and_refuse_forgeries() {
         let a = DeviceSecret::generate();
@@ -478,8 +593,19 @@ mod tests {
         let dossier = DossierId([4; 16]);
         let key = ContentKey::from_random([7; 32]);
         let earlier = BTreeMap::from([(1, ContentKey::from_random([1; 32]))]);
+        let shared = BTreeMap::from([(1, ContentKey::from_random([5; 32]))]);
         let id = [9; 16];
-        let wraps = grant(&a, dossier, 2, id, &key, &earlier, &[juror(&a), juror(&b)]).unwrap();
+        let wraps = grant(
+            &a,
+            dossier,
+            2,
+            id,
+            &key,
+            &earlier,
+            &shared,
+            &[juror(&a), juror(&b)],
+        )
+        .unwrap();
         assert_eq!(wraps.len(), 2);
         let for_b = JuryGrant {
             epoch: 2,
@@ -488,13 +614,15 @@ mod tests {
         };
         let jurors = [a.signing_public(), b.signing_public()];
         let is_juror = |k: &MemberKey| jurors.contains(k);
-        let keys = open_grant(&b, dossier, &for_b, is_juror).unwrap();
-        assert_eq!(
+        let granted = open_grant(&b, dossier, &for_b, is_juror).unwrap();
+        let raw = |keys: &[(u32, ContentKey)]| {
             keys.iter()
                 .map(|(e, k)| (*e, *k.bytes()))
-                .collect::<Vec<_>>(),
-            vec![(2, [7; 32]), (1, [1; 32])]
-        );
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(granted.by, Some(a.signing_public()));
+        assert_eq!(raw(&granted.keys), vec![(2, [7; 32]), (1, [1; 32])]);
+        assert_eq!(raw(&granted.shared), vec![(1, [5; 32])]);
         assert!(open_grant(&outsider, dossier, &for_b, is_juror).is_err());
         assert_eq!(
             open_grant(&b, DossierId([5; 16]), &for_b, is_juror).err(),
@@ -515,14 +643,86 @@ mod tests {
         // A grant re-signed by an outsider over a body naming a juror as maker.
         let plain = b.open_own(&for_b.wrapped).unwrap();
         let mut signed: SignedGrant = postcard::from_bytes(&plain).unwrap();
-        signed.signature = outsider.sign(&signed_message(&signed.body)).to_vec();
+        signed.signature = outsider
+            .sign(&signed_message(GRANT_DOMAIN, &signed.body))
+            .to_vec();
         let forged = JuryGrant {
             wrapped: keys::seal_to(&b.id(), &postcard::to_stdvec(&signed).unwrap()).unwrap(),
-            ..for_b
+            ..for_b.clone()
         };
         assert_eq!(
             open_grant(&b, dossier, &forged, is_juror).err(),
             Some(JuryError::BadGrant)
         );
+        // A version 1 grant (as earlier versions made them): the shared key of its epoch.
+        let v1 = GrantBodyV1 {
+            dossier,
+            epoch: 1,
+            key_id: id,
+            key: [3; 32],
+            earlier: Vec::new(),
+            by: a.signing_public(),
+        };
+        let body = postcard::to_stdvec(&v1).unwrap();
+        let signed = SignedGrant {
+            signature: a.sign(&signed_message(GRANT_DOMAIN_V1, &body)).to_vec(),
+            body,
+        };
+        let old = JuryGrant {
+            epoch: 1,
+            key_id: id,
+            wrapped: keys::seal_to(&b.id(), &postcard::to_stdvec(&signed).unwrap()).unwrap(),
+        };
+        let granted = open_grant(&b, dossier, &old, is_juror).unwrap();
+        assert_eq!(granted.by, None);
+        assert_eq!(raw(&granted.keys), vec![(1, [3; 32])]);
+    }
+
+    /// The gap of the single jury key: a hostile juror who synced first made the key and
+    /// granted garbage to the others, so no other juror ever sealed or read a review. With a
+    /// key per juror, its garbage spoils nothing but its own review.
+    #[test]
+    fn a_hostile_juror_cannot_spoil_the_other_jurors_keys() {
+        let owner = DeviceSecret::generate();
+        let (a, b, h) = (
+            DeviceSecret::generate(),
+            DeviceSecret::generate(),
+            DeviceSecret::generate(),
+        );
+        let keys = EpochKeys::generate();
+        let (mut o, create) =
+            Replica::create(&owner, DossierId([6; 16]), keys.duplicate()).unwrap();
+        let mut log = vec![create];
+        for j in [&h, &a, &b] {
+            let add = membership::add(o.membership(), &owner, &j.id(), Role::Juror, &keys).unwrap();
+            o.apply_membership(&owner, std::slice::from_ref(&add))
+                .unwrap();
+            log.push(add);
+        }
+        let mut desk = GrantDesk::default();
+        // The hostile juror syncs first and hands garbage to everyone, itself included.
+        let garbage: Grants = [&h, &a, &b]
+            .iter()
+            .map(|d| (d.signing_public(), vec![0x55; 400]))
+            .collect();
+        desk.put(h.signing_public(), 1, [0xee; 16], garbage);
+        let mut ra = Replica::join(&a, log.clone()).unwrap();
+        let mut rb = Replica::join(&b, log).unwrap();
+        for (r, name) in [(&mut ra, "Juré A"), (&mut rb, "Juré B")] {
+            r.my_review().unwrap().set_name(name);
+        }
+        desk.sync(&a, &mut ra);
+        desk.sync(&b, &mut rb);
+        desk.sync(&a, &mut ra);
+        assert!(ra.has_jury_key() && rb.has_jury_key());
+        let from_a = ra.flush_jury(&a, random_nonce).unwrap();
+        let from_b = rb.flush_jury(&b, random_nonce).unwrap();
+        ra.receive(&from_b).unwrap();
+        rb.receive(&from_a).unwrap();
+        for r in [&ra, &rb] {
+            let mut names: Vec<String> = r.reviews().into_iter().map(|(_, v)| v.juror).collect();
+            names.sort();
+            assert_eq!(names, ["Juré A", "Juré B"]);
+        }
     }
 }

@@ -16,11 +16,13 @@ use crate::membership::{Membership, Role};
 /// The version of these messages. A device says which it speaks when it logs in
 /// ([`ClientMsg::Login`]); a relay that does not speak it refuses the login in words the
 /// device shows ([`LoginRefused`]). Version 1 logged in with [`ClientMsg::Hello`], which
-/// carried no version. A change of any message's layout takes a new version.
-pub const PROTOCOL: u32 = 2;
+/// carried no version. A change of any message's layout, or of what it means, takes a new
+/// version. Version 3: the jury's key messages are about each juror's own review key (one
+/// shared jury key per epoch before), which a juror of version 2 would misread.
+pub const PROTOCOL: u32 = 3;
 
 /// The versions this build's relay accepts at login.
-pub const PROTOCOLS_SPOKEN: std::ops::RangeInclusive<u32> = 2..=PROTOCOL;
+pub const PROTOCOLS_SPOKEN: std::ops::RangeInclusive<u32> = 3..=PROTOCOL;
 
 /// Device → relay. New kinds go at the end: the wire names a kind by its position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,12 +94,12 @@ pub enum ClientMsg {
         email: String,
         jury_date: Option<Date>,
     },
-    /// The jury key of the dossier's current epoch: what the relay has, and the grants kept
-    /// for this device (jurors only).
+    /// This juror's review key of the dossier's current epoch as the relay keeps it, and
+    /// every grant sealed to this device (jurors only).
     JuryKeys { dossier: DossierId },
-    /// Grants the current epoch's jury key (`key_id`) to jurors, each grant sealed to one
-    /// (jurors only; recipients must be jurors). The first key id of an epoch is kept; the
-    /// answer is [`ServerMsg::JuryKeys`] either way.
+    /// Grants this juror's review key of the current epoch (`key_id`) to jurors, each grant
+    /// sealed to one (jurors only; recipients must be jurors). The first key id a juror
+    /// gives for an epoch is kept; the answer is [`ServerMsg::JuryKeys`] either way.
     GrantJuryKey {
         dossier: DossierId,
         epoch: u32,
@@ -202,8 +204,9 @@ pub enum ServerMsg {
         dossier: DossierId,
         due: Vec<i64>,
     },
-    /// The current epoch's jury key (its id, none yet: a juror makes it), who was granted
-    /// it, and the grants kept for the asking juror (every epoch).
+    /// The asking juror's review key of the current epoch (its id; none yet: the juror makes
+    /// it), who it was granted to, and every grant sealed to the asking juror (every
+    /// granter, every epoch).
     JuryKeys {
         dossier: DossierId,
         epoch: u32,

@@ -556,32 +556,50 @@ impl Replica {
             if !role.may_write(env.header.channel) {
                 return Err(SyncError::ReadOnly);
             }
-            // A juror's review is sealed with the jury's keys, the rest with the dossier's.
-            let keys = match env.header.channel {
-                Channel::Review => &self.jury.keys,
-                Channel::Dossier | Channel::Release => &self.keys,
+            // A juror's review is sealed with its own review key, the rest with the dossier's.
+            let (key, openers): (Option<ContentKey>, Vec<ContentKey>) = match env.header.channel {
+                Channel::Review => {
+                    let mine = self.jury.keys_of(&self.me);
+                    let openers = mine
+                        .get(&env.header.epoch)
+                        .into_iter()
+                        .chain(mine.values())
+                        .chain(self.jury.shared.values())
+                        .map(ContentKey::duplicate)
+                        .collect();
+                    (self.own_review_key(epoch), openers)
+                }
+                Channel::Dossier | Channel::Release => {
+                    // Normally the key of the epoch it names; after two owners removed
+                    // someone while offline (`reconcile_membership`), this device's removal
+                    // moved to a later epoch with the key it had made: try the others too.
+                    let openers = self
+                        .keys
+                        .get(&env.header.epoch)
+                        .into_iter()
+                        .chain(self.keys.values())
+                        .map(ContentKey::duplicate)
+                        .collect();
+                    (self.keys.get(&epoch).map(ContentKey::duplicate), openers)
+                }
             };
-            let Some(key) = keys.get(&epoch) else {
+            let Some(key) = key else {
                 if env.header.channel == Channel::Review {
-                    // The new epoch's jury key is not granted yet: sealed again once it is.
+                    // This juror's key of the new epoch is not confirmed yet: sealed again
+                    // once it is.
                     continue;
                 }
                 return Err(SyncError::NoKey(epoch));
             };
-            // Normally the key of the epoch it names; after two owners removed someone while
-            // offline (`reconcile_membership`), this device's removal moved to a later epoch
-            // with the key it had made: try the others too.
-            let labelled = keys.get(&env.header.epoch);
-            let payload = labelled
-                .into_iter()
-                .chain(keys.values())
+            let payload = openers
+                .iter()
                 .find_map(|k| env.open(k).ok())
                 .ok_or(SyncError::NoKey(env.header.epoch))?;
             let header = Header {
                 epoch,
                 ..env.header.clone()
             };
-            let sealed = envelope::seal(&header, key, nonce(), &payload, device);
+            let sealed = envelope::seal(&header, &key, nonce(), &payload, device);
             self.outbox.insert(*counter, sealed);
             resealed += 1;
         }
@@ -1284,12 +1302,37 @@ impl Replica {
     }
 
     fn take_grant(&mut self, device: &DeviceSecret, grant: &JuryGrant) -> Result<(), SyncError> {
-        let keys = jury::open_grant(device, self.id, grant, |k| self.was_juror(k))?;
-        for (epoch, key) in keys {
-            self.jury.keys.entry(epoch).or_insert(key);
+        let granted = jury::open_grant(device, self.id, grant, |k| self.was_juror(k))?;
+        match granted.by {
+            Some(by) => {
+                for (epoch, key) in granted.keys {
+                    self.jury.keys.entry((by, epoch)).or_insert(key);
+                }
+                if by == self.me {
+                    // This device's own grant, back from the relay: its key is the one the
+                    // relay keeps for it, and the others read what it seals with it.
+                    self.jury.key_ids.insert(grant.epoch, grant.key_id);
+                }
+            }
+            None => {
+                for (epoch, key) in granted.keys {
+                    self.jury.shared.entry(epoch).or_insert(key);
+                }
+            }
         }
-        self.jury.key_ids.insert(grant.epoch, grant.key_id);
+        for (epoch, key) in granted.shared {
+            self.jury.shared.entry(epoch).or_insert(key);
+        }
         Ok(())
+    }
+
+    /// This juror's review key of `epoch`, once the relay confirmed it.
+    fn own_review_key(&self, epoch: u32) -> Option<ContentKey> {
+        self.jury.key_ids.get(&epoch)?;
+        self.jury
+            .keys
+            .get(&(self.me, epoch))
+            .map(ContentKey::duplicate)
     }
 
     /// Takes the jury keys the relay keeps for this device (each grant checked: sealed to
@@ -1314,10 +1357,11 @@ impl Replica {
         Ok(new)
     }
 
-    /// What this juror sends the relay about the current epoch's jury key, given what the
-    /// relay holds (`key_id`: the epoch's key, if any; `granted`: who was granted it): a new
-    /// key granted to every juror when there is none, the key to the jurors who lack it when
-    /// this device holds it, else nothing. Returns (epoch, key id, grant per juror).
+    /// What this juror sends the relay about its own review key of the current epoch, given
+    /// what the relay holds (`key_id`: this juror's key, if it granted one; `granted`: who
+    /// holds it): a new key granted to every juror when there is none, the key to the jurors
+    /// who lack it when this device holds it, else nothing. Returns (epoch, key id, grant
+    /// per juror).
     pub fn jury_grants_to_send(
         &self,
         device: &DeviceSecret,
@@ -1340,28 +1384,40 @@ impl Replica {
                 jurors.cloned().collect(),
             ),
             Some(id) if self.jury.key_ids.get(&epoch) == Some(&id) => {
-                let Some(key) = self.jury.keys.get(&epoch) else {
+                let Some(key) = self.own_review_key(epoch) else {
                     return Ok(None);
                 };
                 let missing = jurors
                     .filter(|m| !granted.contains(&m.signing))
                     .cloned()
                     .collect();
-                (id, key.duplicate(), missing)
+                (id, key, missing)
             }
-            // Another juror's key this device was not granted yet: it waits for them.
+            // The relay keeps a key of this device's it does not hold yet (its own grant
+            // comes back with the relay's answer): it waits for it.
             Some(_) => return Ok(None),
         };
         if to.is_empty() {
             return Ok(None);
         }
-        let grants = jury::grant(device, self.id, epoch, id, &key, &self.jury.keys, &to)?;
+        let own = self.jury.keys_of(&self.me);
+        let grants = jury::grant(
+            device,
+            self.id,
+            epoch,
+            id,
+            &key,
+            &own,
+            &self.jury.shared,
+            &to,
+        )?;
         Ok(Some((epoch, id, grants)))
     }
 
-    /// Whether this juror holds the current epoch's jury key (what its review is sealed with).
+    /// Whether this juror holds its own review key of the current epoch, confirmed by the
+    /// relay (what its review is sealed with).
     pub fn has_jury_key(&self) -> bool {
-        self.jury.keys.contains_key(&self.membership.epoch)
+        self.own_review_key(self.membership.epoch).is_some()
     }
 
     /// Review envelopes received and not yet readable (their jury key not granted yet).
@@ -1484,10 +1540,8 @@ impl Replica {
         let epoch = self.membership.epoch;
         let me = self.me;
         let mut out = Vec::new();
-        if let (Some(key), Some(doc)) = (
-            self.jury.keys.get(&epoch).map(ContentKey::duplicate),
-            self.jury.reviews.get_mut(&me),
-        ) {
+        if let (Some(key), Some(doc)) = (self.own_review_key(epoch), self.jury.reviews.get_mut(&me))
+        {
             let changes = doc.changes_since(&self.jury.sealed_review);
             self.jury.sealed_review = doc.heads();
             if !changes.is_empty() {
@@ -1522,12 +1576,17 @@ impl Replica {
                 continue;
             };
             let at = (env.header.writer, env.header.counter);
-            let Some(key) = self.jury.keys.get(&env.header.epoch) else {
+            let openers = self.jury.openers(&at.0, env.header.epoch);
+            if openers.is_empty() {
                 self.jury.locked.push(bytes);
                 continue;
-            };
-            match env
-                .open(key)
+            }
+            // The writer's own key, or the shared key of version 1 (reviews sealed before).
+            let opened = openers
+                .iter()
+                .find_map(|k| env.open(k).ok())
+                .ok_or(EnvelopeError::Decrypt);
+            match opened
                 .map_err(SyncError::from)
                 .and_then(|c| changes_written_by(&c, &at.0).map(|_| c))
             {

@@ -241,13 +241,84 @@ fn a_relay_purged_by_the_previous_version_knows_its_writers_again() {
     let version: i64 = database(&relay)
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let (complete, uploader): (bool, Option<Vec<u8>>) = database(&relay)
         .query_row("SELECT complete, uploader FROM blobs", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .unwrap();
     assert!(complete && uploader.is_none());
+}
+
+/// Reviews sealed by the previous version with the one jury key of the epoch (see
+/// fixtures/relay-v3-jury/README.md): after the upgrade of the relay and the devices, the
+/// jurors still read them, write on with their own keys, and a juror added afterwards reads
+/// the old reviews (the shared key passed on in the current grants) and the new ones.
+#[test]
+fn reviews_sealed_with_the_previous_versions_jury_key_open_after_the_upgrade() {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/relay-v3-jury");
+    let data = temp_dir("relai-v3-jury");
+    copy_dir(&fixture.join("relay"), &data);
+    let relay = Relay::start_in(data);
+    let id = std::fs::read_to_string(fixture.join("dossier"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let candidate = Cli::copied_from(&fixture.join("candidate"), "candidat-v3");
+    let alice = Cli::copied_from(&fixture.join("alice"), "alice-v3");
+    let bruno = Cli::copied_from(&fixture.join("bruno"), "bruno-v3");
+    for device in [&candidate, &alice, &bruno] {
+        device.point_to(&id, &relay);
+    }
+    let both = |seen: &str| {
+        seen.contains("Alice Durand: 3 maîtrise") && seen.contains("Bruno Petit: 1 en cours")
+    };
+    // Alice and Bruno still read both old reviews, and write on.
+    for juror in [&alice, &bruno] {
+        juror.run(&["sync"]);
+        let seen = juror.run(&["jury", "coverage", &id]);
+        assert!(both(&seen), "{seen}");
+    }
+    alice.run(&[
+        "jury",
+        "rate",
+        &id,
+        "C2",
+        "2",
+        "--justification",
+        "Requêtes documentées",
+    ]);
+    alice.run(&["sync"]);
+    bruno.run(&["sync"]);
+    let seen = bruno.run(&["jury", "coverage", &id]);
+    assert!(seen.contains("Alice Durand: 2 acquis"), "{seen}");
+    // Claire, added after the upgrade, is granted each juror's key and the shared one.
+    let claire = Cli::new("claire-v3");
+    candidate.run(&["sync"]);
+    candidate.run(&[
+        "dossier",
+        "share",
+        &id,
+        &claire.identity(),
+        "--role",
+        "juror",
+    ]);
+    claire.run(&["dossier", "open", &id, "--relay", &relay.url("")]);
+    for juror in [&alice, &bruno] {
+        juror.run(&["sync"]);
+    }
+    claire.run(&["sync"]);
+    let seen = claire.run(&["jury", "coverage", &id]);
+    assert!(
+        both(&seen) && seen.contains("Alice Durand: 2 acquis"),
+        "{seen}"
+    );
+    let notes = claire.run(&["jury", "annotations", &id]);
+    assert!(notes.contains("Quels formats ?"), "{notes}");
+    let version: i64 = database(&relay)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 4);
 }
 
 /// Sends `envelopes` on one connection, a window of them ahead of the acknowledgements

@@ -384,13 +384,20 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
 
     // The candidate compacts the dossier's history: the relay's snapshot covers the
     // dossier's writers only, so the reviews stay. A third juror, added afterwards, is
-    // granted the jury key by the next juror who syncs and reads both reviews.
+    // granted each juror's review key at that juror's next sync, and reads their review.
     candidate.run(&["dossier", "compact", &id]);
     let claire = Device::new("jury-claire");
     candidate.share_with(&id, &claire, "juror", &url);
     let seen = claire.run(&["jury", "coverage", &id]);
     assert!(!seen.contains("Alice Durand"), "no key yet: {seen}");
     bruno.run(&["sync"]);
+    claire.run(&["sync"]);
+    let seen = claire.run(&["jury", "coverage", &id]);
+    assert!(
+        seen.contains("== Juré : Bruno Petit") && !seen.contains("Alice Durand"),
+        "Bruno's key only: {seen}"
+    );
+    alice.run(&["sync"]);
     claire.run(&["sync"]);
     let seen = claire.run(&["jury", "coverage", &id]);
     assert!(
@@ -452,8 +459,10 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
             grants,
             ..
         } => {
+            // Alice's key went to the three jurors; she holds each juror's key: her own,
+            // Bruno's and Claire's.
             assert_eq!(granted.len(), 3);
-            assert_eq!(grants.len(), 1);
+            assert_eq!(grants.len(), 3);
         }
         other => panic!("{other:?}"),
     }
@@ -468,4 +477,67 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
             "Bloc 1 démontré",
         ],
     );
+}
+
+/// The gap of the single jury key: a juror who synced first made the one key of the epoch
+/// and could grant garbage to the others, who then sealed and read no review. Here a
+/// hostile juror gives garbage before anyone: each other juror's own key is untouched, and
+/// Alice and Bruno read each other's review through the real relay.
+#[test]
+fn a_hostile_juror_spoils_nothing_but_its_own_review() {
+    let relay = Relay::start();
+    let url = relay.url("");
+    let candidate = Device::new("spoil-candidat");
+    let id = candidate.run(&[
+        "dossier",
+        "import",
+        fixtures()
+            .join("exemple-developpeuse-ia.json")
+            .to_str()
+            .unwrap(),
+        "--relay",
+        &url,
+    ]);
+    let (alice, bruno, hostile) = (
+        Device::new("spoil-alice"),
+        Device::new("spoil-bruno"),
+        Device::new("spoil-hostile"),
+    );
+    for juror in [&hostile, &alice, &bruno] {
+        candidate.share_with(&id, juror, "juror", &url);
+    }
+    let dossier = DossierId::from_hex(&id).unwrap();
+    let mut raw = Raw::connect(&relay, &hostile.secret());
+    raw.send(&ClientMsg::GrantJuryKey {
+        dossier,
+        epoch: 1,
+        key_id: [0xee; 16],
+        grants: [&alice, &bruno, &hostile]
+            .iter()
+            .map(|d| (d.secret().signing_public(), vec![0x55; 400]))
+            .collect(),
+    });
+    assert!(matches!(raw.reply(), ServerMsg::JuryKeys { .. }));
+    for (juror, name, note) in [(&alice, "Alice Durand", "3"), (&bruno, "Bruno Petit", "1")] {
+        juror.run(&[
+            "jury",
+            "rate",
+            &id,
+            "C1",
+            note,
+            "--justification",
+            "vu",
+            "--name",
+            name,
+        ]);
+        juror.run(&["sync"]);
+    }
+    alice.run(&["sync"]);
+    for juror in [&alice, &bruno] {
+        let seen = juror.run(&["jury", "coverage", &id]);
+        assert!(
+            seen.contains("== Juré : Alice Durand") && seen.contains("== Juré : Bruno Petit"),
+            "{seen}"
+        );
+    }
 }

@@ -454,13 +454,7 @@ fn pv(home: &Home, id: &str, out: &Path) -> Result<()> {
         );
     }
     write_pdf(out, |f| {
-        Ok(pdf_export::proces_verbal(
-            &s,
-            &lines,
-            &breaches,
-            fonts(),
-            f,
-        )?)
+        Ok(pdf_export::proces_verbal(s, &lines, &breaches, fonts(), f)?)
     })
     .map_err(|e| anyhow!("{e}"))
 }

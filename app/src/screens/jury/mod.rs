@@ -197,8 +197,8 @@ pub fn Examen() -> impl IntoView {
         (locked > 0 || !key).then(|| {
             view! {
                 <p class="aide" data-testid="jury-cle">{t(
-                    "Les vues des autres jurés s'ouvriront quand la clé du jury sera reçue (à la prochaine synchronisation).",
-                    "The other jurors' views will open once the jury key is received (at the next sync).",
+                    "La vue de chaque autre juré s'ouvrira quand sa clé sera reçue (à sa prochaine synchronisation).",
+                    "Each other juror's view will open once their key is received (at their next sync).",
                 )}</p>
             }
         })

@@ -1,7 +1,8 @@
-//! The jury keys' grants (see `livret_shared::jury`): the relay keeps, per dossier and
-//! epoch, the first key id a juror gives and the grants sealed to each juror, and hands a
-//! juror its own. It never sees a key: a grant is age-sealed to its juror and signed inside
-//! by the juror who made the key.
+//! The jurors' review keys' grants (see `livret_shared::jury`): the relay keeps, per
+//! dossier, epoch and juror, the first key id the juror gives and its grants sealed to each
+//! juror, and hands a juror every grant sealed to it. It never sees a key: a grant is
+//! age-sealed to its juror and signed inside by the juror whose key it is — the one logged
+//! in when it is given, so no juror gives grants in another's name.
 
 use livret_shared::envelope::DossierId;
 use livret_shared::jury::{MAX_GRANT_BYTES, MAX_GRANTS};
@@ -66,7 +67,7 @@ pub fn grant(
     }
     match relay
         .store
-        .put_jury_grants(&dossier, epoch, &key_id, &grants)
+        .put_jury_grants(&dossier, epoch, me, &key_id, &grants)
     {
         Ok(kept) => {
             tracing::info!(kept, count = grants.len(), "jury key grants");

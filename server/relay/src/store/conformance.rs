@@ -37,8 +37,8 @@ const CHECKS: &[(&str, Check)] = &[
         purged_envelopes_leave_their_counters,
     ),
     (
-        "the first jury key of an epoch wins",
-        the_first_jury_key_of_an_epoch_wins,
+        "each juror's first review key of an epoch wins",
+        each_jurors_first_key_of_an_epoch_wins,
     ),
     (
         "evidence from its first uploader only",
@@ -306,28 +306,40 @@ fn purged_envelopes_leave_their_counters(open: Open) {
     assert_eq!(store.envelope_at(&d, &owner, 3).unwrap(), None);
 }
 
-fn the_first_jury_key_of_an_epoch_wins(open: Open) {
+fn each_jurors_first_key_of_an_epoch_wins(open: Open) {
     let store = open();
     let d = DossierId([3; 16]);
     let (a, b, c) = (MemberKey([1; 32]), MemberKey([2; 32]), MemberKey([3; 32]));
-    let put = |epoch, id: [u8; 16], grants: &[(MemberKey, Vec<u8>)]| {
-        store.put_jury_grants(&d, epoch, &id, grants).unwrap()
+    let put = |epoch, by: &MemberKey, id: [u8; 16], grants: &[(MemberKey, Vec<u8>)]| {
+        store.put_jury_grants(&d, epoch, by, &id, grants).unwrap()
     };
-    assert!(put(1, [9; 16], &[(a, vec![1]), (b, vec![2])]));
-    assert!(!put(1, [8; 16], &[(c, vec![3])]));
-    assert!(put(1, [9; 16], &[(b, vec![22]), (c, vec![3])]));
-    assert!(put(2, [7; 16], &[(b, vec![4])]));
-    let keys = store.jury_grants(&d, 1, &b).unwrap();
+    assert!(put(1, &a, [9; 16], &[(a, vec![1]), (b, vec![2])]));
+    // Another key of A's for the same epoch is not kept; A's first grant to B stays.
+    assert!(!put(1, &a, [8; 16], &[(c, vec![3])]));
+    assert!(put(1, &a, [9; 16], &[(b, vec![22]), (c, vec![3])]));
+    // C's own key (garbage or not) changes nothing of A's.
+    assert!(put(1, &c, [5; 16], &[(a, vec![55]), (b, vec![56])]));
+    assert!(put(2, &a, [7; 16], &[(b, vec![4])]));
+    let keys = store.jury_grants(&d, 1, &a).unwrap();
     assert_eq!(keys.key_id, Some([9; 16]));
     let mut granted = keys.granted.clone();
     granted.sort();
     assert_eq!(granted, vec![a, b, c]);
+    let keys = store.jury_grants(&d, 1, &b).unwrap();
+    assert_eq!((keys.key_id, keys.granted.len()), (None, 0));
     let mine: Vec<(u32, [u8; 16], Vec<u8>)> = keys
         .mine
         .into_iter()
         .map(|g| (g.epoch, g.key_id, g.wrapped))
         .collect();
-    assert_eq!(mine, vec![(1, [9; 16], vec![2]), (2, [7; 16], vec![4])]);
+    assert_eq!(
+        mine,
+        vec![
+            (1, [9; 16], vec![2]),
+            (1, [5; 16], vec![56]),
+            (2, [7; 16], vec![4])
+        ]
+    );
     let none = store.jury_grants(&DossierId([4; 16]), 1, &a).unwrap();
     assert!(none.key_id.is_none() && none.granted.is_empty() && none.mine.is_empty());
 }

@@ -133,10 +133,14 @@ pub struct QueuedMail {
     pub attempts: u32,
 }
 
-/// What [`JuryKeyStore::jury_grants`] answers.
+/// What [`JuryKeyStore::jury_grants`] answers a juror.
 pub struct JuryKeys {
+    /// The juror's own review key of the epoch (its id), if it granted one.
     pub key_id: Option<[u8; 16]>,
+    /// Who the juror granted that key to.
     pub granted: Vec<MemberKey>,
+    /// Every grant sealed to the juror, by every granter and epoch (and those of the one
+    /// shared jury key of earlier versions).
     pub mine: Vec<JuryGrant>,
 }
 
@@ -235,25 +239,26 @@ pub trait SnapshotStore {
     fn purge(&self, before: i64) -> Result<usize, StoreError>;
 }
 
-/// Grants of the jury's key, sealed to each juror.
+/// Grants of the jurors' review keys, each sealed to one juror (`livret_shared::jury`).
 pub trait JuryKeyStore {
-    /// Keeps grants of an epoch's jury key: the first key id given for an epoch is the
-    /// epoch's; grants for another are not kept (returns false), a recipient's first grant
-    /// stays.
+    /// Keeps `granter`'s grants of its review key of an epoch: the first key id a granter
+    /// gives for an epoch is its key; grants of another are not kept (returns false), a
+    /// recipient's first grant from that granter stays. One granter's grants never touch
+    /// another's: a hostile juror spoils nothing but its own.
     fn put_jury_grants(
         &self,
         dossier: &DossierId,
         epoch: u32,
+        granter: &MemberKey,
         key_id: &[u8; 16],
         grants: &[(MemberKey, Vec<u8>)],
     ) -> Result<bool, StoreError>;
-    /// The jury key of an epoch (its id and who was granted it) and every grant kept for
-    /// `recipient`.
+    /// What `juror` granted for an epoch (its key id, to whom) and every grant sealed to it.
     fn jury_grants(
         &self,
         dossier: &DossierId,
         epoch: u32,
-        recipient: &MemberKey,
+        juror: &MemberKey,
     ) -> Result<JuryKeys, StoreError>;
 }
 

@@ -45,7 +45,7 @@ const PAGE_BYTES: usize = 4 * 1024 * 1024;
 const INSERT_BYTES: usize = 64 * 1024 * 1024;
 
 /// The schema this build writes: `schema_version` counts the migrations applied.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// The advisory lock migrations hold (two int4 keys, "Livr" "et": a key space apart from the
 /// dossiers' single bigint keys, see [`lock_dossier`]).
@@ -320,6 +320,7 @@ fn migrate_to(client: &mut Client, target: i64) -> Result<(), StoreError> {
         match next {
             1 => migration_1(&mut tx)?,
             2 => migration_2(&mut tx)?,
+            3 => migration_3(&mut tx)?,
             _ => unreachable!("one migration per version"),
         }
         tx.execute("UPDATE schema_version SET version = $1", &[&next])?;
@@ -472,6 +473,29 @@ fn migration_2(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
          ALTER TABLE pieces ADD COLUMN object TEXT;
          ALTER TABLE pieces ADD CONSTRAINT pieces_somewhere
              CHECK (body IS NOT NULL OR object IS NOT NULL);",
+    )?;
+    Ok(())
+}
+
+/// Each juror's own review key per epoch and its grants (SQLite's migration 4).
+fn migration_3(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
+    tx.batch_execute(
+        "CREATE TABLE juror_keys (
+             dossier BYTEA NOT NULL,
+             epoch BIGINT NOT NULL,
+             granter BYTEA NOT NULL,
+             key_id BYTEA NOT NULL,
+             PRIMARY KEY (dossier, epoch, granter)
+         );
+         CREATE TABLE juror_grants (
+             dossier BYTEA NOT NULL,
+             epoch BIGINT NOT NULL,
+             granter BYTEA NOT NULL,
+             recipient BYTEA NOT NULL,
+             wrapped BYTEA NOT NULL,
+             PRIMARY KEY (dossier, epoch, granter, recipient)
+         );
+         CREATE INDEX juror_grants_by_recipient ON juror_grants (dossier, recipient);",
     )?;
     Ok(())
 }
@@ -974,6 +998,7 @@ impl JuryKeyStore for PgStore {
         &self,
         dossier: &DossierId,
         epoch: u32,
+        granter: &MemberKey,
         key_id: &[u8; 16],
         grants: &[(MemberKey, Vec<u8>)],
     ) -> Result<bool, StoreError> {
@@ -983,14 +1008,14 @@ impl JuryKeyStore for PgStore {
         // No dossier lock needed: an insert that meets another's uncommitted key waits for
         // it, and the read after sees whichever was committed first.
         tx.execute(
-            "INSERT INTO jury_keys (dossier, epoch, key_id) VALUES ($1, $2, $3)
+            "INSERT INTO juror_keys (dossier, epoch, granter, key_id) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
-            &[&&dossier.0[..], &epoch, &&key_id[..]],
+            &[&&dossier.0[..], &epoch, &&granter[..], &&key_id[..]],
         )?;
         let current: Vec<u8> = tx
             .query_one(
-                "SELECT key_id FROM jury_keys WHERE dossier = $1 AND epoch = $2",
-                &[&&dossier.0[..], &epoch],
+                "SELECT key_id FROM juror_keys WHERE dossier = $1 AND epoch = $2 AND granter = $3",
+                &[&&dossier.0[..], &epoch, &&granter[..]],
             )?
             .try_get(0)?;
         if current != key_id[..] {
@@ -998,9 +1023,9 @@ impl JuryKeyStore for PgStore {
         }
         for (to, wrapped) in grants {
             tx.execute(
-                "INSERT INTO jury_grants (dossier, epoch, recipient, wrapped)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                &[&&dossier.0[..], &epoch, &&to[..], wrapped],
+                "INSERT INTO juror_grants (dossier, epoch, granter, recipient, wrapped)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                &[&&dossier.0[..], &epoch, &&granter[..], &&to[..], wrapped],
             )?;
         }
         tx.commit()?;
@@ -1011,14 +1036,14 @@ impl JuryKeyStore for PgStore {
         &self,
         dossier: &DossierId,
         epoch: u32,
-        recipient: &MemberKey,
+        juror: &MemberKey,
     ) -> Result<JuryKeys, StoreError> {
         let epoch = i64::from(epoch);
         let mut conn = self.reader()?;
         let key_id = conn
             .query_opt(
-                "SELECT key_id FROM jury_keys WHERE dossier = $1 AND epoch = $2",
-                &[&&dossier.0[..], &epoch],
+                "SELECT key_id FROM juror_keys WHERE dossier = $1 AND epoch = $2 AND granter = $3",
+                &[&&dossier.0[..], &epoch, &&juror[..]],
             )?
             .map(|r| r.try_get::<_, Vec<u8>>(0))
             .transpose()?
@@ -1026,9 +1051,9 @@ impl JuryKeyStore for PgStore {
         // In recipient order, as SQLite's primary key gives them.
         let granted = conn
             .query(
-                "SELECT recipient FROM jury_grants WHERE dossier = $1 AND epoch = $2
-                 ORDER BY recipient",
-                &[&&dossier.0[..], &epoch],
+                "SELECT recipient FROM juror_grants
+                 WHERE dossier = $1 AND epoch = $2 AND granter = $3 ORDER BY recipient",
+                &[&&dossier.0[..], &epoch, &&juror[..]],
             )?
             .iter()
             .filter_map(|r| {
@@ -1037,12 +1062,20 @@ impl JuryKeyStore for PgStore {
                     .and_then(|k| <MemberKey>::try_from(k).ok())
             })
             .collect();
+        // The shared key's grants of earlier versions first, then each juror's.
         let mine = conn
             .query(
-                "SELECT g.epoch, k.key_id, g.wrapped FROM jury_grants g
-                 JOIN jury_keys k ON k.dossier = g.dossier AND k.epoch = g.epoch
-                 WHERE g.dossier = $1 AND g.recipient = $2 ORDER BY g.epoch",
-                &[&&dossier.0[..], &&recipient[..]],
+                "(SELECT g.epoch, k.key_id, g.wrapped, 0 AS new, ''::BYTEA AS granter
+                  FROM jury_grants g
+                  JOIN jury_keys k ON k.dossier = g.dossier AND k.epoch = g.epoch
+                  WHERE g.dossier = $1 AND g.recipient = $2)
+                 UNION ALL
+                 (SELECT g.epoch, k.key_id, g.wrapped, 1 AS new, g.granter FROM juror_grants g
+                  JOIN juror_keys k
+                      ON k.dossier = g.dossier AND k.epoch = g.epoch AND k.granter = g.granter
+                  WHERE g.dossier = $1 AND g.recipient = $2)
+                 ORDER BY new, epoch, granter",
+                &[&&dossier.0[..], &&juror[..]],
             )?
             .iter()
             .filter_map(|r| {

@@ -85,7 +85,7 @@ impl SqliteStore {
 }
 
 /// The schema this build writes: `PRAGMA user_version` counts the migrations applied.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Brings the database to [`SCHEMA_VERSION`], one numbered migration at a time, each in
 /// its own transaction with the version it reaches (a crash leaves it before or after).
@@ -103,6 +103,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             1 => migration_1(&tx)?,
             2 => migration_2(&tx)?,
             3 => migration_3(&tx)?,
+            4 => migration_4(&tx)?,
             _ => unreachable!("one migration per version"),
         }
         tx.pragma_update(None, "user_version", next)?;
@@ -259,6 +260,31 @@ fn migration_2(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
 /// stored before have none recorded (see [`EvidenceStore::put_piece`]).
 fn migration_3(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     tx.execute_batch("ALTER TABLE blobs ADD COLUMN uploader BLOB")?;
+    Ok(())
+}
+
+/// Each juror's own review key per epoch (its id: the first the juror gives wins) and its
+/// grants, each sealed to one juror. The tables of the one jury key per epoch stay, read
+/// only: their grants open the reviews sealed before.
+fn migration_4(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute_batch(
+        "CREATE TABLE juror_keys (
+             dossier BLOB NOT NULL,
+             epoch INTEGER NOT NULL,
+             granter BLOB NOT NULL,
+             key_id BLOB NOT NULL,
+             PRIMARY KEY (dossier, epoch, granter)
+         ) WITHOUT ROWID;
+         CREATE TABLE juror_grants (
+             dossier BLOB NOT NULL,
+             epoch INTEGER NOT NULL,
+             granter BLOB NOT NULL,
+             recipient BLOB NOT NULL,
+             wrapped BLOB NOT NULL,
+             PRIMARY KEY (dossier, epoch, granter, recipient)
+         ) WITHOUT ROWID;
+         CREATE INDEX juror_grants_by_recipient ON juror_grants (dossier, recipient);",
+    )?;
     Ok(())
 }
 
@@ -621,18 +647,20 @@ impl JuryKeyStore for SqliteStore {
         &self,
         dossier: &DossierId,
         epoch: u32,
+        granter: &MemberKey,
         key_id: &[u8; 16],
         grants: &[(MemberKey, Vec<u8>)],
     ) -> Result<bool, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         tx.execute(
-            "INSERT OR IGNORE INTO jury_keys (dossier, epoch, key_id) VALUES (?1, ?2, ?3)",
-            params![&dossier.0[..], epoch, &key_id[..]],
+            "INSERT OR IGNORE INTO juror_keys (dossier, epoch, granter, key_id)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![&dossier.0[..], epoch, &granter[..], &key_id[..]],
         )?;
         let current: Vec<u8> = tx.query_row(
-            "SELECT key_id FROM jury_keys WHERE dossier = ?1 AND epoch = ?2",
-            params![&dossier.0[..], epoch],
+            "SELECT key_id FROM juror_keys WHERE dossier = ?1 AND epoch = ?2 AND granter = ?3",
+            params![&dossier.0[..], epoch, &granter[..]],
             |r| r.get(0),
         )?;
         if current != key_id[..] {
@@ -640,11 +668,17 @@ impl JuryKeyStore for SqliteStore {
         }
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO jury_grants (dossier, epoch, recipient, wrapped)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR IGNORE INTO juror_grants (dossier, epoch, granter, recipient, wrapped)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for (to, wrapped) in grants {
-                stmt.execute(params![&dossier.0[..], epoch, &to[..], wrapped])?;
+                stmt.execute(params![
+                    &dossier.0[..],
+                    epoch,
+                    &granter[..],
+                    &to[..],
+                    wrapped
+                ])?;
             }
         }
         tx.commit()?;
@@ -655,29 +689,45 @@ impl JuryKeyStore for SqliteStore {
         &self,
         dossier: &DossierId,
         epoch: u32,
-        recipient: &MemberKey,
+        juror: &MemberKey,
     ) -> Result<JuryKeys, StoreError> {
         let conn = self.reader();
         let key_id = conn
-            .prepare_cached("SELECT key_id FROM jury_keys WHERE dossier = ?1 AND epoch = ?2")?
-            .query_row(params![&dossier.0[..], epoch], |r| r.get::<_, Vec<u8>>(0))
+            .prepare_cached(
+                "SELECT key_id FROM juror_keys WHERE dossier = ?1 AND epoch = ?2 AND granter = ?3",
+            )?
+            .query_row(params![&dossier.0[..], epoch, &juror[..]], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })
             .optional()?
             .and_then(|k| <[u8; 16]>::try_from(k.as_slice()).ok());
         let granted = conn
-            .prepare_cached("SELECT recipient FROM jury_grants WHERE dossier = ?1 AND epoch = ?2")?
-            .query_map(params![&dossier.0[..], epoch], |r| r.get::<_, Vec<u8>>(0))?
+            .prepare_cached(
+                "SELECT recipient FROM juror_grants
+                 WHERE dossier = ?1 AND epoch = ?2 AND granter = ?3",
+            )?
+            .query_map(params![&dossier.0[..], epoch, &juror[..]], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })?
             .filter_map(|r| {
                 r.ok()
                     .and_then(|k| <MemberKey>::try_from(k.as_slice()).ok())
             })
             .collect();
+        // The shared key's grants of earlier versions first, then each juror's.
         let mine = conn
             .prepare_cached(
-                "SELECT g.epoch, k.key_id, g.wrapped FROM jury_grants g
+                "SELECT g.epoch, k.key_id, g.wrapped, 0 AS new, X'' AS granter FROM jury_grants g
                  JOIN jury_keys k ON k.dossier = g.dossier AND k.epoch = g.epoch
-                 WHERE g.dossier = ?1 AND g.recipient = ?2 ORDER BY g.epoch",
+                 WHERE g.dossier = ?1 AND g.recipient = ?2
+                 UNION ALL
+                 SELECT g.epoch, k.key_id, g.wrapped, 1 AS new, g.granter FROM juror_grants g
+                 JOIN juror_keys k
+                     ON k.dossier = g.dossier AND k.epoch = g.epoch AND k.granter = g.granter
+                 WHERE g.dossier = ?1 AND g.recipient = ?2
+                 ORDER BY 4, 1, 5",
             )?
-            .query_map(params![&dossier.0[..], &recipient[..]], |r| {
+            .query_map(params![&dossier.0[..], &juror[..]], |r| {
                 Ok((
                     r.get::<_, u32>(0)?,
                     r.get::<_, Vec<u8>>(1)?,
