@@ -347,7 +347,9 @@ mod tests {
     use crate::keys::EpochKeys;
     use crate::membership::{self, Role};
     use crate::review::anchor::TextAnchor;
-    use crate::review::{Annotation, Decision, Evidence, Level, Outcome, Rating, Target};
+    use crate::review::{
+        Annotation, Decision, Evidence, JurorReview, Level, Outcome, Rating, Target,
+    };
     use crate::sync::Replica;
 
     /// Plays the relay's part for grants: per granter, the first key id of the epoch wins
@@ -724,5 +726,113 @@ mod tests {
             names.sort();
             assert_eq!(names, ["Juré A", "Juré B"]);
         }
+    }
+
+    /// A juror on two devices is one juror: the second device, added as the first's, reads
+    /// the review written on the first and writes on in it (a review is recoverable from
+    /// another device), both devices' writes merge — even made before either saw the other's —
+    /// and the jury counts one juror, not two.
+    #[test]
+    fn a_jurors_two_devices_write_one_review_and_count_once() {
+        let owner = DeviceSecret::generate();
+        let (a1, a2, b) = (
+            DeviceSecret::generate(),
+            DeviceSecret::generate(),
+            DeviceSecret::generate(),
+        );
+        let keys = EpochKeys::generate();
+        let (mut o, create) =
+            Replica::create(&owner, DossierId([7; 16]), keys.duplicate()).unwrap();
+        let mut log = vec![create];
+        for j in [&a1, &b] {
+            let add = membership::add(o.membership(), &owner, &j.id(), Role::Juror, &keys).unwrap();
+            o.apply_membership(&owner, std::slice::from_ref(&add))
+                .unwrap();
+            log.push(add);
+        }
+        let add_a2 = o
+            .add_jurors_device(&owner, &a2.id(), &a1.signing_public())
+            .unwrap();
+        log.push(add_a2);
+        // Only another juror's device may be added so, and only once.
+        assert!(
+            o.add_jurors_device(&owner, &a2.id(), &a1.signing_public())
+                .is_err()
+        );
+        assert!(
+            o.add_jurors_device(
+                &owner,
+                &DeviceSecret::generate().id(),
+                &owner.signing_public()
+            )
+            .is_err()
+        );
+        let mut r1 = Replica::join(&a1, log.clone()).unwrap();
+        let mut r2 = Replica::join(&a2, log.clone()).unwrap();
+        let mut rb = Replica::join(&b, log).unwrap();
+        assert_eq!(r2.my_person(), a1.signing_public());
+        let rate = |r: &mut Replica, code: &str, level: u8| {
+            r.my_review().unwrap().rate(
+                code,
+                &Rating {
+                    level: Level::from_score(level).unwrap(),
+                    justification: format!("{code} vu"),
+                },
+            );
+        };
+        // Both devices write before either saw the other's: each makes the ratings' map.
+        r1.my_review().unwrap().set_name("Alice Durand");
+        rate(&mut r1, "C1", 3);
+        rate(&mut r2, "C2", 2);
+        rate(&mut rb, "C1", 1);
+        let mut desk = GrantDesk::default();
+        for _ in 0..2 {
+            desk.sync(&a1, &mut r1);
+            desk.sync(&a2, &mut r2);
+            desk.sync(&b, &mut rb);
+        }
+        let sent: Vec<Vec<u8>> = [
+            r1.flush_jury(&a1, random_nonce).unwrap(),
+            r2.flush_jury(&a2, random_nonce).unwrap(),
+            rb.flush_jury(&b, random_nonce).unwrap(),
+        ]
+        .concat();
+        assert_eq!(sent.len(), 3);
+        for r in [&mut r1, &mut r2, &mut rb] {
+            let got = r.receive(&sent).unwrap();
+            assert!(got.quarantined.is_empty() && r.locked_reviews() == 0);
+        }
+        for r in [&r1, &r2, &rb] {
+            let reviews = r.reviews();
+            assert_eq!(reviews.len(), 2, "Alice once, Bruno once");
+            let alice = &reviews
+                .iter()
+                .find(|(k, _)| *k == a1.signing_public())
+                .unwrap()
+                .1;
+            assert_eq!(alice.juror, "Alice Durand");
+            assert_eq!(alice.ratings["C1"].level, Level::Maitrise);
+            assert_eq!(alice.ratings["C2"].level, Level::Acquis);
+        }
+        // The second device writes on in the person's review: its own changes only are
+        // sealed, the first device reads them.
+        rate(&mut r2, "C3", 0);
+        let more = r2.flush_jury(&a2, random_nonce).unwrap();
+        assert_eq!(more.len(), 1);
+        r1.receive(&more).unwrap();
+        let alice = r1.my_review().unwrap().review();
+        assert_eq!(alice.ratings.len(), 3);
+        // Two devices, one vote: C1 rated 3 by Alice and 1 by Bruno is not a majority.
+        let all: Vec<JurorReview> = r1.reviews().into_iter().map(|(_, r)| r).collect();
+        let referentiel = crate::referentiel::import_text(
+            "Bloc de compétences 1 : Gérer\nC1. Gérer les stocks\nC2. Commander\nC3. Livrer\n",
+        )
+        .unwrap()
+        .referentiel;
+        assert!(!Decision::propose(&referentiel, &all)["C1"]);
+        // Everything survives a save and a restore.
+        let saved = r2.save();
+        let back = Replica::restore(&a2, &saved).unwrap();
+        assert_eq!(back.reviews().len(), 2);
     }
 }

@@ -85,6 +85,14 @@ pub enum Op {
     Remove {
         signing: MemberKey,
     },
+    /// Adds another device of a juror already on the dossier (`of`, one of that juror's
+    /// devices): a juror of its own for keys and signatures, the same person for the review
+    /// — one juror, however many devices, counts once, and each device writes the person's
+    /// review and reads what the others wrote.
+    AddDevice {
+        member: Member,
+        of: MemberKey,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,6 +188,11 @@ pub enum MembershipError {
          invitez-le de nouveau (une nouvelle clé est alors créée)"
     )]
     Demotion,
+    #[error(
+        "un autre appareil d'un juré s'ajoute comme juré, à côté d'un juré du dossier, et ne \
+         peut pas être déjà membre"
+    )]
+    NotAJurorsDevice,
     #[error(transparent)]
     Key(#[from] KeyError),
 }
@@ -197,6 +210,9 @@ pub struct Membership {
     pub head: [u8; 32],
     /// Every wrapped key seen, by (member, epoch).
     wrapped: BTreeMap<(MemberKey, u32), Vec<u8>>,
+    /// A juror's other devices → the device the person was first added with (kept after a
+    /// removal: what a device wrote stays the person's).
+    persons: BTreeMap<MemberKey, MemberKey>,
 }
 
 impl Membership {
@@ -235,6 +251,7 @@ impl Membership {
             next_seq: 1,
             head: entry.hash(),
             wrapped: BTreeMap::new(),
+            persons: BTreeMap::new(),
         };
         state.take_keys(entry)?;
         Ok(state)
@@ -277,6 +294,22 @@ impl Membership {
                 }
                 next.members.insert(member.signing, member.clone());
             }
+            Op::AddDevice { member, of } => {
+                if b.epoch != self.epoch {
+                    return Err(MembershipError::WrongEpoch);
+                }
+                // Another device of a juror, as a juror; never a way in for anyone else, nor
+                // a way to make a member someone else's device afterwards.
+                if member.role != Role::Juror
+                    || self.role_of(of) != Some(Role::Juror)
+                    || self.members.contains_key(&member.signing)
+                    || self.persons.contains_key(&member.signing)
+                {
+                    return Err(MembershipError::NotAJurorsDevice);
+                }
+                next.members.insert(member.signing, member.clone());
+                next.persons.insert(member.signing, self.person_of(of));
+            }
             Op::Remove { signing } => {
                 if b.epoch != self.epoch + 1 {
                     return Err(MembershipError::WrongEpoch);
@@ -302,7 +335,7 @@ impl Membership {
             let fits = match &entry.body.op {
                 // A newcomer joins a history sealed with every epoch's key since the dossier
                 // began: an addition may carry the earlier epochs' keys, to that member only.
-                Op::Add { member } => {
+                Op::Add { member } | Op::AddDevice { member, .. } => {
                     k.epoch >= 1 && k.epoch <= entry.body.epoch && k.member == member.signing
                 }
                 Op::Create { .. } | Op::Remove { .. } => k.epoch == entry.body.epoch,
@@ -323,6 +356,22 @@ impl Membership {
 
     pub fn role_of(&self, signing: &MemberKey) -> Option<Role> {
         self.members.get(signing).map(|m| m.role)
+    }
+
+    /// The person a device belongs to: for a juror's other device, the device the juror was
+    /// first added with; for any other key, itself.
+    pub fn person_of(&self, signing: &MemberKey) -> MemberKey {
+        self.persons.get(signing).copied().unwrap_or(*signing)
+    }
+
+    /// The devices of the person `signing` belongs to that are members now.
+    pub fn devices_of(&self, signing: &MemberKey) -> Vec<MemberKey> {
+        let person = self.person_of(signing);
+        self.members
+            .keys()
+            .filter(|k| self.person_of(k) == person)
+            .copied()
+            .collect()
     }
 
     /// Whether `member` was given the key of `epoch` (wrapped to it in some entry).
@@ -397,7 +446,11 @@ pub fn roles_held(log: &[SignedEntry], member: &MemberKey) -> Vec<(u32, Role)> {
     let mut role = None;
     for entry in log {
         match &entry.body.op {
-            Op::Create { owner } | Op::Add { member: owner } if &owner.signing == member => {
+            Op::Create { owner }
+            | Op::Add { member: owner }
+            | Op::AddDevice { member: owner, .. }
+                if &owner.signing == member =>
+            {
                 role = Some(owner.role);
             }
             Op::Remove { signing } => {
@@ -406,7 +459,7 @@ pub fn roles_held(log: &[SignedEntry], member: &MemberKey) -> Vec<(u32, Role)> {
                     role = None;
                 }
             }
-            Op::Create { .. } | Op::Add { .. } => {}
+            Op::Create { .. } | Op::Add { .. } | Op::AddDevice { .. } => {}
         }
         if let Some(r) = role
             && !held.contains(&(epoch, r))
@@ -474,6 +527,37 @@ pub fn add(
         addition(state, member, role, keys),
         owner,
     ))
+}
+
+/// Adds `member` as another device of the juror whose device `of` is: a juror, with the
+/// keys of every epoch `owner` holds, like [`add`].
+pub fn add_device(
+    state: &Membership,
+    owner: &DeviceSecret,
+    member: &DeviceId,
+    of: &MemberKey,
+    current: &EpochKeys,
+) -> Result<SignedEntry, MembershipError> {
+    if !state.is_owner(&owner.signing_public()) {
+        return Err(MembershipError::NotOwner);
+    }
+    if state.role_of(of) != Some(Role::Juror) || state.role_of(&member.signing).is_some() {
+        return Err(MembershipError::NotAJurorsDevice);
+    }
+    let keys = earlier_keys(state, owner, member, Role::Juror)?
+        .into_iter()
+        .chain([WrappedKey {
+            member: member.signing,
+            epoch: state.epoch,
+            wrapped: current.wrap_for(member, false)?,
+        }])
+        .collect();
+    let mut body = addition(state, member, Role::Juror, keys);
+    let Op::Add { member } = body.op else {
+        unreachable!("an addition adds")
+    };
+    body.op = Op::AddDevice { member, of: *of };
+    Ok(SignedEntry::sign(body, owner))
 }
 
 /// The body of an entry adding `member` with `role` at the end of the log, carrying `keys`.

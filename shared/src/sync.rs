@@ -409,6 +409,22 @@ impl Replica {
         Ok(entry)
     }
 
+    /// The owner's device adds `member` as another device of the juror whose device `of` is
+    /// (see [`Op::AddDevice`]); the entry, applied here, to publish.
+    pub fn add_jurors_device(
+        &mut self,
+        owner: &DeviceSecret,
+        member: &crate::keys::DeviceId,
+        of: &MemberKey,
+    ) -> Result<SignedEntry, SyncError> {
+        let keys = self
+            .epoch_keys()
+            .ok_or(SyncError::NoKey(self.membership.epoch))?;
+        let entry = membership::add_device(&self.membership, owner, member, of, &keys)?;
+        self.apply_membership(owner, std::slice::from_ref(&entry))?;
+        Ok(entry)
+    }
+
     /// The owner's device removes `member` (its signing key): a new epoch whose fresh key is
     /// wrapped to everyone who remains; the entry, applied here, to publish.
     pub fn remove_member(
@@ -467,6 +483,15 @@ impl Replica {
                         .epoch_keys_for(device, state.epoch)
                         .ok_or(SyncError::NoKey(state.epoch))?;
                     membership::add(&state, device, &member.id(), member.role, &keys)?
+                }
+                Op::AddDevice { member, of } => {
+                    if state.members.get(&member.signing) == Some(member) {
+                        continue;
+                    }
+                    let keys = state
+                        .epoch_keys_for(device, state.epoch)
+                        .ok_or(SyncError::NoKey(state.epoch))?;
+                    membership::add_device(&state, device, &member.id(), of, &keys)?
                 }
                 Op::Remove { signing } => {
                     if state.role_of(signing).is_none() {
@@ -1431,10 +1456,12 @@ impl Replica {
             return Err(SyncError::NotAJuror);
         }
         let me = self.me;
+        // The person's review: a juror's other devices write the same one.
+        let person = self.membership.person_of(&me);
         Ok(self
             .jury
             .reviews
-            .entry(me)
+            .entry(person)
             .or_insert_with(|| JuryDoc::new(&me)))
     }
 
@@ -1449,6 +1476,12 @@ impl Replica {
             .releases
             .entry(me)
             .or_insert_with(|| JuryDoc::new(&me)))
+    }
+
+    /// The person this device writes the review of: itself, or for a juror's other device,
+    /// the device the juror was first added with (what [`Replica::reviews`] keys it by).
+    pub fn my_person(&self) -> MemberKey {
+        self.membership.person_of(&self.me)
     }
 
     /// Every review this device reads (a juror: all the jury's; anyone else: none), by
@@ -1540,9 +1573,13 @@ impl Replica {
         let epoch = self.membership.epoch;
         let me = self.me;
         let mut out = Vec::new();
-        if let (Some(key), Some(doc)) = (self.own_review_key(epoch), self.jury.reviews.get_mut(&me))
-        {
-            let changes = doc.changes_since(&self.jury.sealed_review);
+        let person = self.membership.person_of(&me);
+        if let (Some(key), Some(doc)) = (
+            self.own_review_key(epoch),
+            self.jury.reviews.get_mut(&person),
+        ) {
+            // This device's changes only: the person's other devices sealed theirs.
+            let changes = doc.own_changes_since(&self.jury.sealed_review, &me);
             self.jury.sealed_review = doc.heads();
             if !changes.is_empty() {
                 out.push(self.seal_own(device, Channel::Review, &key, nonce(), &changes));
@@ -1564,13 +1601,16 @@ impl Replica {
         Ok(out)
     }
 
-    /// Applies the review envelopes whose jury key this device now holds, each juror's in
-    /// one batch; returns those that cannot be (they are set aside, the others applied).
+    /// Applies the review envelopes whose key this device now holds, each person's in one
+    /// batch (a juror's devices write one review); returns those that cannot be (they are
+    /// set aside, the others applied). A batch whose changes wait for another device's
+    /// not yet readable stays locked too, to be applied again with them (automerge keeps
+    /// waiting changes in memory only).
     fn unlock_reviews(&mut self) -> Vec<Quarantined> {
         let mut setaside = Vec::new();
-        // Per juror: each envelope's place (writer, counter) and its changes.
-        type Batches = Vec<((MemberKey, u64), Vec<u8>)>;
-        let mut by_juror: BTreeMap<MemberKey, Batches> = BTreeMap::new();
+        // Per person: each envelope's place (writer, counter), its changes and its bytes.
+        type Batches = Vec<((MemberKey, u64), Vec<u8>, Vec<u8>)>;
+        let mut by_person: BTreeMap<MemberKey, Batches> = BTreeMap::new();
         for bytes in std::mem::take(&mut self.jury.locked) {
             let Ok(env) = Envelope::parse(&bytes) else {
                 continue;
@@ -1590,28 +1630,35 @@ impl Replica {
                 .map_err(SyncError::from)
                 .and_then(|c| changes_written_by(&c, &at.0).map(|_| c))
             {
-                Ok(changes) => by_juror.entry(at.0).or_default().push((at, changes)),
+                Ok(changes) => by_person
+                    .entry(self.membership.person_of(&at.0))
+                    .or_default()
+                    .push((at, changes, bytes)),
                 Err(reason) => setaside.push(quarantined(at, reason)),
             }
         }
         let me = self.me;
-        for (juror, batches) in by_juror {
+        for (person, batches) in by_person {
             let doc = self
                 .jury
                 .reviews
-                .entry(juror)
+                .entry(person)
                 .or_insert_with(|| JuryDoc::new(&me));
             let all: Vec<u8> = batches
                 .iter()
-                .flat_map(|(_, c)| c.iter().copied())
+                .flat_map(|(_, c, _)| c.iter().copied())
                 .collect();
-            if doc.apply(&all).is_ok() {
-                continue;
-            }
-            for (at, changes) in batches {
-                if let Err(e) = doc.apply(&changes) {
-                    setaside.push(quarantined(at, e.into()));
+            if doc.apply(&all).is_err() {
+                for (at, changes, _) in &batches {
+                    if let Err(e) = doc.apply(changes) {
+                        setaside.push(quarantined(*at, e.into()));
+                    }
                 }
+            }
+            if doc.waits_for_changes() {
+                self.jury
+                    .locked
+                    .extend(batches.into_iter().map(|(_, _, bytes)| bytes));
             }
         }
         setaside

@@ -166,6 +166,10 @@ impl Worded for MembershipError {
                                           away, remove them then invite them again (a new key \
                                           is then made)"
                 .into(),
+            MembershipError::NotAJurorsDevice => "a juror's other device is added as a juror, \
+                                                  next to a juror of the dossier, and cannot be \
+                                                  a member already"
+                .into(),
             MembershipError::Key(e) => e.english(),
         }
     }

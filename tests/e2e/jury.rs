@@ -541,3 +541,101 @@ fn a_hostile_juror_spoils_nothing_but_its_own_review() {
         );
     }
 }
+
+/// A juror on two devices is one juror (the gaps of a juror's two devices counting as two
+/// jurors, and of a review not recoverable from another device): Alice's phone, added by
+/// the candidate as another device of hers, reads the review she wrote on her laptop as her
+/// own, writes on in it, and the laptop reads that; the jury counts her once.
+#[test]
+fn a_jurors_second_device_takes_up_her_review() {
+    let relay = Relay::start();
+    let url = relay.url("");
+    let candidate = Device::new("appareils-candidat");
+    let id = candidate.run(&[
+        "dossier",
+        "import",
+        fixtures()
+            .join("exemple-developpeuse-ia.json")
+            .to_str()
+            .unwrap(),
+        "--relay",
+        &url,
+    ]);
+    let (laptop, phone, bruno) = (
+        Device::new("appareils-alice-portable"),
+        Device::new("appareils-alice-telephone"),
+        Device::new("appareils-bruno"),
+    );
+    candidate.share_with(&id, &laptop, "juror", &url);
+    candidate.share_with(&id, &bruno, "juror", &url);
+    for (juror, name, note) in [(&laptop, "Alice Durand", "3"), (&bruno, "Bruno Petit", "1")] {
+        juror.run(&[
+            "jury",
+            "rate",
+            &id,
+            "C1",
+            note,
+            "--justification",
+            "vu",
+            "--name",
+            name,
+        ]);
+        juror.run(&["sync"]);
+    }
+    // The candidate adds Alice's phone as hers; not as someone else's, and not twice.
+    let (ok, err) = candidate.try_run(&[
+        "dossier",
+        "share",
+        &id,
+        &phone.identity(),
+        "--role",
+        "juror",
+        "--device-of",
+        &candidate.identity(),
+    ]);
+    assert!(!ok && err.contains("appareil d'un juré"), "{err}");
+    candidate.run(&[
+        "dossier",
+        "share",
+        &id,
+        &phone.identity(),
+        "--role",
+        "juror",
+        "--device-of",
+        &laptop.identity(),
+    ]);
+    phone.run(&["dossier", "open", &id, "--relay", &url]);
+    let members = candidate.run(&["dossier", "members", &id]);
+    assert!(members.contains("(appareil du juré"), "{members}");
+    for juror in [&laptop, &bruno, &phone] {
+        juror.run(&["sync"]);
+    }
+    let seen = phone.run(&["jury", "coverage", &id]);
+    assert!(
+        seen.contains("Alice Durand: 3 maîtrise") && seen.contains("Bruno Petit: 1"),
+        "{seen}"
+    );
+    assert_eq!(seen.matches("== Juré : ").count(), 2, "{seen}");
+    // The phone writes on in Alice's review; the laptop reads it as hers.
+    phone.run(&[
+        "jury",
+        "rate",
+        &id,
+        "C2",
+        "2",
+        "--justification",
+        "depuis le téléphone",
+    ]);
+    phone.run(&["sync"]);
+    laptop.run(&["sync"]);
+    let seen = laptop.run(&["jury", "coverage", &id]);
+    let alice = seen
+        .split("== Juré : ")
+        .find(|v| v.starts_with("Alice Durand"))
+        .unwrap();
+    assert!(
+        alice.contains("Alice Durand: 3 maîtrise") && alice.contains("Alice Durand: 2 acquis"),
+        "{seen}"
+    );
+    assert_eq!(seen.matches("== Juré : ").count(), 2, "{seen}");
+}

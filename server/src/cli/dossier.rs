@@ -33,6 +33,10 @@ pub enum DossierCommand {
         identity: String,
         #[arg(long, value_enum)]
         role: MemberRole,
+        /// With `--role juror`: this identity is another device of the juror whose identity
+        /// line is given (one juror, one review, however many devices).
+        #[arg(long)]
+        device_of: Option<String>,
     },
     /// Remove a member (owner only): a new key epoch for those who remain; the removed
     /// device keeps what it had and reads nothing written afterwards. Prints the new epoch.
@@ -157,9 +161,12 @@ pub async fn run(home: &Home, command: DossierCommand) -> Result<()> {
         DossierCommand::New { relay, referentiel } => {
             dossier_new(home, &relay, referentiel.as_deref()).await
         }
-        DossierCommand::Share { id, identity, role } => {
-            dossier_share(home, &id, &identity, role.into()).await
-        }
+        DossierCommand::Share {
+            id,
+            identity,
+            role,
+            device_of,
+        } => dossier_share(home, &id, &identity, role.into(), device_of.as_deref()).await,
         DossierCommand::Remove { id, identity } => dossier_remove(home, &id, &identity).await,
         DossierCommand::Members { id } => dossier_members(home, &id),
         DossierCommand::Reminders {
@@ -291,7 +298,13 @@ pub async fn dossier_import(home: &Home, file: &Path, relay: &str) -> Result<()>
     Ok(())
 }
 
-pub async fn dossier_share(home: &Home, id: &str, identity: &str, role: Role) -> Result<()> {
+pub async fn dossier_share(
+    home: &Home,
+    id: &str,
+    identity: &str,
+    role: Role,
+    device_of: Option<&str>,
+) -> Result<()> {
     let id = parse_id(id)?;
     let member: DeviceId = identity.parse()?;
     let device = home.device()?;
@@ -300,7 +313,16 @@ pub async fn dossier_share(home: &Home, id: &str, identity: &str, role: Role) ->
         bail!("seul le candidat (propriétaire du dossier) peut le partager");
     }
     // Applied in memory, kept only once the relay has it (saved after the publication).
-    let entry = replica.add_member(&device, &member, role)?;
+    let entry = match device_of {
+        Some(of) => {
+            if role != Role::Juror {
+                bail!("--device-of ajoute l'appareil d'un juré : --role juror");
+            }
+            let of: DeviceId = of.parse()?;
+            replica.add_jurors_device(&device, &member, &of.signing)?
+        }
+        None => replica.add_member(&device, &member, role)?,
+    };
     let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
     publish(&mut link, id, &entry, "le partage").await?;
     home.save(&mut replica)?;
@@ -338,10 +360,19 @@ pub fn dossier_members(home: &Home, id: &str) -> Result<()> {
     let id = parse_id(id)?;
     let device = home.device()?;
     let replica = home.load(&device, &id)?;
-    for m in replica.membership().members.values() {
+    let state = replica.membership();
+    for m in state.members.values() {
         let identity = m.id();
+        // A juror's other device says whose: the person's first device's safety code.
+        let person = state.person_of(&m.signing);
+        let whose = match state.members.get(&person) {
+            Some(first) if person != m.signing => {
+                format!(" (appareil du juré {})", first.id().safety_code())
+            }
+            _ => String::new(),
+        };
         println!(
-            "{} {} {}",
+            "{} {} {}{whose}",
             m.role.as_str(),
             identity.safety_code(),
             identity.to_line()

@@ -720,12 +720,12 @@ pub fn write_pdf(
 
 /// This juror's own working grid.
 pub fn grille_de_travail(home: &Home, id: &str, date: &str, out: &Path) -> Result<()> {
-    let (mut replica, device) = load(home, id)?;
+    let (mut replica, _) = load(home, id)?;
     juror(&replica)?;
     let referentiel = referentiel_of(&mut replica)?;
     let (_, labels) = evidence_labels(&mut replica);
     let json = export::export(replica.dossier(), None)?;
-    let me = device.signing_public();
+    let me = replica.my_person();
     let review = replica
         .reviews()
         .into_iter()

@@ -98,8 +98,28 @@ impl JuryDoc {
             .collect()
     }
 
-    /// The root map `name`, made at the first write. Only its writer makes it (one writer
-    /// per document), so no two makers race for the key.
+    /// The changes `actor` made after `heads`, encoded: what one of a juror's devices seals
+    /// of the person's review (each device signs its own changes only; the others' reached
+    /// it in their own envelopes).
+    pub fn own_changes_since(&mut self, heads: &[ChangeHash], actor: &[u8]) -> Vec<u8> {
+        let actor = ActorId::from(actor);
+        self.doc
+            .get_changes(heads)
+            .into_iter()
+            .filter(|c| *c.actor_id() == actor)
+            .flat_map(|mut c| c.bytes().into_owned())
+            .collect()
+    }
+
+    /// Whether changes wait in the document for others they depend on (another device's of
+    /// the same juror, not readable yet): they are not in what [`JuryDoc::save`] keeps.
+    pub fn waits_for_changes(&mut self) -> bool {
+        !self.doc.get_missing_deps(&[]).is_empty()
+    }
+
+    /// The root map `name`, made at the first write. Two devices of one juror may each make
+    /// it before seeing the other's: automerge then keeps both objects under the key, one
+    /// visible; reads take every one of them ([`JuryDoc::maps`]), writes go to the visible.
     fn map(&mut self, name: &str) -> ObjId {
         match self.doc.get(ROOT, name) {
             Ok(Some((Value::Object(ObjType::Map), id))) => id,
@@ -110,11 +130,22 @@ impl JuryDoc {
         }
     }
 
-    fn existing(&self, name: &str) -> Option<ObjId> {
-        match self.doc.get(ROOT, name) {
+    /// Every map made under `name`, the visible one last (its values win).
+    fn maps(&self, name: &str) -> Vec<ObjId> {
+        let visible = match self.doc.get(ROOT, name) {
             Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
             _ => None,
-        }
+        };
+        let mut all: Vec<ObjId> = self
+            .doc
+            .get_all(ROOT, name)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::Map)).then_some(id))
+            .filter(|id| Some(id) != visible.as_ref())
+            .collect();
+        all.extend(visible);
+        all
     }
 
     fn put_json<T: Serialize>(&mut self, map: &str, key: &str, value: &T) {
@@ -124,28 +155,29 @@ impl JuryDoc {
     }
 
     fn delete(&mut self, map: &str, key: &str) {
-        if let Some(obj) = self.existing(map) {
-            let _ = self.doc.delete(&obj, key);
+        for obj in self.maps(map) {
+            if self.doc.get(&obj, key).ok().flatten().is_some() {
+                let _ = self.doc.delete(&obj, key);
+            }
         }
     }
 
     /// Every entry of a map that reads as a `T` (one that does not is skipped: a newer
     /// version's value, or a damaged one, never hides the others).
     fn entries<T: DeserializeOwned>(&self, map: &str) -> Vec<(String, T)> {
-        let Some(obj) = self.existing(map) else {
-            return Vec::new();
-        };
-        self.doc
-            .map_range(&obj, ..)
-            .filter_map(|item| {
+        let mut out = std::collections::BTreeMap::new();
+        for obj in self.maps(map) {
+            for item in self.doc.map_range(&obj, ..) {
                 let automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(text)) = &item.value
                 else {
-                    return None;
+                    continue;
                 };
-                let value = serde_json::from_str(text).ok()?;
-                Some((item.key.to_string(), value))
-            })
-            .collect()
+                if let Ok(value) = serde_json::from_str(text) {
+                    out.insert(item.key.to_string(), value);
+                }
+            }
+        }
+        out.into_iter().collect()
     }
 
     fn string(&self, key: &str) -> String {

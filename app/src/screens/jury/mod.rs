@@ -63,7 +63,8 @@ struct Seen {
 /// Every review this juror reads, its own first (empty until it writes).
 fn all_reviews() -> Vec<Seen> {
     session::with_open(|r| {
-        let me = r.me();
+        // A juror's devices write one review: the person's.
+        let me = r.my_person();
         let mut seen: Vec<Seen> = r
             .reviews()
             .into_iter()
