@@ -87,6 +87,8 @@ enum Screen {
     Locked,
     Home,
     Dossier(String),
+    /// A jury session (shared like a dossier, shown on a page of its own).
+    Session(String),
     Failed(session::Error),
 }
 
@@ -180,6 +182,11 @@ fn App() -> impl IntoView {
                         screen.set(Screen::Home)
                     });
                     view! { <editor::Editor id=id back=back/> }.into_any()
+                }
+                Screen::Session(id) => {
+                    let back = Callback::new(move |()| screen.set(Screen::Home));
+                    let open = Callback::new(move |dossier: String| screen.set(Screen::Dossier(dossier)));
+                    view! { <screens::session::SessionJury id=id back=back open=open/> }.into_any()
                 }
                 Screen::Failed(e) => view! {
                     <p class="erreur" role="alert">

@@ -1751,6 +1751,78 @@ fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
     );
     assert!(!decision.contains(JURY_CANARY), "{decision}");
 
+    // The jury session this dossier sits in, made on the command line by its manager and
+    // shared with the juror: the browser lists it apart from the dossiers and shows the
+    // jury, the candidate with the decision released, and the référentiel's rule the jury
+    // breaks (002 asks two professionals with two years' experience).
+    let manager = Device::new("jury-nav-responsable");
+    let referentiel = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/referentiels/002-developpeur-intelligence-artificielle-rncp37827.txt");
+    let session = manager.run(&[
+        "jury",
+        "session",
+        "new",
+        "--relay",
+        &url,
+        "--referentiel",
+        referentiel.to_str().unwrap(),
+        "--certification",
+        "Développeur en intelligence artificielle",
+        "--debut",
+        "2027-03-15",
+    ]);
+    for (nom, prenom, poste, years) in [
+        ("Durand", "Alice", "Ingénieure ML", "6"),
+        ("Petit", "Bruno", "Formateur", "1"),
+    ] {
+        manager.run(&[
+            "jury",
+            "session",
+            "member",
+            &session,
+            "--nom",
+            nom,
+            "--prenom",
+            prenom,
+            "--poste",
+            poste,
+            "--professionnel",
+            "--experience",
+            years,
+            "--externe",
+        ]);
+    }
+    manager.run(&[
+        "jury", "session", "add", &session, &id, "--nom", "Martin", "--prenom", "Camille",
+    ]);
+    manager.run(&["sync"]);
+    manager.run(&["dossier", "share", &session, &identity, "--role", "juror"]);
+    browser.click("#mes-dossiers");
+    browser.click("#rechercher-dossiers");
+    browser.wait_text("[data-testid=recherche-dossiers]", |t| {
+        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
+    });
+    browser.click("[data-testid=sessions] button");
+    let page = browser.wait_text("[data-testid=session-jury]", |t| {
+        t.contains("Camille MARTIN")
+    });
+    for expected in [
+        "Session de jury — Développeur en intelligence artificielle",
+        "Alice DURAND",
+        "Ingénieure ML",
+        "Bruno PETIT",
+        "Validation",
+        "au moins 2 professionnel(s) ayant au moins 2 an(s) d'expérience ; la session en compte 1",
+    ] {
+        assert!(
+            page.contains(expected),
+            "{expected} not on the session's page: {page}"
+        );
+    }
+    // And from there to the candidate's dossier.
+    browser.click("[data-testid=session-candidats] button");
+    browser.wait_for("[data-testid=examen-jury]");
+
     for (path, bytes) in files_under(&relay.data) {
         assert!(
             !contains(&bytes, JURY_CANARY.as_bytes()),

@@ -10,6 +10,8 @@ pub struct DossierSummary {
     /// The certification's title (`None`: none targeted, or an untitled one).
     pub title: Option<String>,
     pub fiches: usize,
+    /// A jury session rather than a dossier (`livret_shared::session`): its first day.
+    pub session: Option<String>,
 }
 
 pub(super) fn with_device<T>(f: impl FnOnce(&DeviceSecret) -> T) -> Result<T, Error> {
@@ -92,14 +94,29 @@ pub async fn list_dossiers() -> Result<Vec<DossierSummary>, Error> {
     for key in keys {
         let id = key[DOSSIER_PREFIX.len()..].to_string();
         let (mut replica, _) = load(&id).await?;
-        let title = replica.dossier().referentiel().and_then(|r| r.title);
+        let held = livret_shared::session::read(replica.dossier().automerge()).ok();
+        let title = match &held {
+            Some(s) => Some(s.info.certification.clone()).filter(|t| !t.is_empty()),
+            None => replica.dossier().referentiel().and_then(|r| r.title),
+        };
         out.push(DossierSummary {
             fiches: replica.dossier().fiche_count(),
             id,
             title,
+            session: held.map(|s| s.info.debut),
         });
     }
     Ok(out)
+}
+
+/// What the session's page shows of a candidate's dossier this device holds: the decision
+/// the jury released (if any) and the référentiel it targets. `None`: not on this device.
+pub async fn candidate_dossier(
+    id: &str,
+) -> Option<(Option<livret_shared::review::Decision>, Option<Referentiel>)> {
+    let (mut replica, _) = load(id).await.ok()?;
+    let decision = replica.decision().map(|(_, d)| d);
+    Some((decision, replica.dossier().referentiel()))
 }
 
 /// A new dossier owned by this device, targeting `referentiel`; returns its id.

@@ -226,30 +226,52 @@ pub fn Home() -> impl IntoView {
                     <p>{move || i18n::t("Aucun dossier pour l'instant.", "No dossiers yet.")}</p>
                 }
                 .into_any(),
-                Some(Ok(list)) => view! {
-                    <ul class="dossiers" data-testid="dossiers">
-                        {list.into_iter().enumerate().map(|(n, d)| {
-                            let id = d.id.clone();
-                            let title = move || d.title.clone().unwrap_or_else(|| {
-                                i18n::t("Dossier sans certification", "Dossier without a certification").into()
-                            });
-                            view! {
-                                <li>
-                                    <button class="lien" id=format!("ouvrir-{n}") data-dossier=d.id.clone()
-                                        on:click=move |_| screen.set(Screen::Dossier(id.clone()))>
-                                        {title}
-                                    </button>
-                                    {move || if i18n::en() {
-                                        format!(" — {} activity sheet(s)", d.fiches)
-                                    } else {
-                                        format!(" — {} fiche(s) activité", d.fiches)
-                                    }}
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
+                Some(Ok(list)) => {
+                    let (sessions, dossiers): (Vec<_>, Vec<_>) =
+                        list.into_iter().partition(|d| d.session.is_some());
+                    view! {
+                        <ul class="dossiers" data-testid="dossiers">
+                            {dossiers.into_iter().enumerate().map(|(n, d)| {
+                                let id = d.id.clone();
+                                let title = move || d.title.clone().unwrap_or_else(|| {
+                                    i18n::t("Dossier sans certification", "Dossier without a certification").into()
+                                });
+                                view! {
+                                    <li>
+                                        <button class="lien" id=format!("ouvrir-{n}") data-dossier=d.id.clone()
+                                            on:click=move |_| screen.set(Screen::Dossier(id.clone()))>
+                                            {title}
+                                        </button>
+                                        {move || if i18n::en() {
+                                            format!(" — {} activity sheet(s)", d.fiches)
+                                        } else {
+                                            format!(" — {} fiche(s) activité", d.fiches)
+                                        }}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        {(!sessions.is_empty()).then(|| view! {
+                            <h3>{move || i18n::t("Sessions de jury", "Jury sessions")}</h3>
+                            <ul class="dossiers" data-testid="sessions">
+                                {sessions.into_iter().map(|d| {
+                                    let id = d.id.clone();
+                                    let title = d.title.clone().unwrap_or_default();
+                                    let day = d.session.clone().unwrap_or_default();
+                                    view! {
+                                        <li>
+                                            <button class="lien" data-session=d.id.clone()
+                                                on:click=move |_| screen.set(Screen::Session(id.clone()))>
+                                                {move || format!("{} {title} — {day}", i18n::t("Session", "Session"))}
+                                            </button>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        })}
+                    }
+                    .into_any()
                 }
-                .into_any(),
             }}
             <DeviceProposals proposals=proposals/>
         </section>
