@@ -101,13 +101,29 @@ pub struct SessionCandidate {
 }
 
 /// A whole session, as read from its document.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JurySession {
     pub info: SessionInfo,
     /// Sorted by nom, prénom.
     pub members: Vec<JuryMember>,
     /// Sorted by nom, prénom.
     pub candidates: Vec<SessionCandidate>,
+}
+
+/// One candidate's line of the PV: who, and the decision released for their dossier (`None`
+/// while the jury has not released one, or it is not on the printing device).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PvLine {
+    pub candidate: SessionCandidate,
+    pub decision: Option<crate::review::Decision>,
+}
+
+/// Everything a session's PV is made of, as the app hands it to the PDF module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionPv {
+    pub session: JurySession,
+    pub lines: Vec<PvLine>,
+    pub breaches: Vec<Breach>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -252,7 +268,7 @@ pub fn counts<'a>(outcomes: impl IntoIterator<Item = Option<&'a Outcome>>) -> Co
 }
 
 /// A rule of the référentiel the session's jury does not meet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Breach {
     /// The référentiel fixes the jury's size.
     Size { required: u32, actual: usize },

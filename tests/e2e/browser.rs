@@ -1797,11 +1797,9 @@ fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
     ]);
     manager.run(&["sync"]);
     manager.run(&["dossier", "share", &session, &identity, "--role", "juror"]);
+    // Home looks for new dossiers by itself, and lists the session apart.
     browser.click("#mes-dossiers");
-    browser.click("#rechercher-dossiers");
-    browser.wait_text("[data-testid=recherche-dossiers]", |t| {
-        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
-    });
+    browser.wait_for("[data-testid=sessions] button");
     browser.click("[data-testid=sessions] button");
     let page = browser.wait_text("[data-testid=session-jury]", |t| {
         t.contains("Camille MARTIN")
@@ -1818,6 +1816,31 @@ fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
             page.contains(expected),
             "{expected} not on the session's page: {page}"
         );
+    }
+    // The session's procès-verbal, made in the browser by the PDF module.
+    browser.click("#faire-pv");
+    browser.wait_for("#pv-session");
+    let made = browser.run_async(
+        r##"const done = arguments[arguments.length - 1];
+        fetch(document.querySelector("#pv-session").href).then(r => r.arrayBuffer()).then(b => done({
+          hex: Array.from(new Uint8Array(b), x => x.toString(16).padStart(2, "0")).join(""),
+        }), e => done({ error: String(e) }));"##,
+    );
+    let pv = crate::support::temp_dir("pv-navigateur").join("pv.pdf");
+    std::fs::write(&pv, hex::decode(made["hex"].as_str().unwrap()).unwrap()).unwrap();
+    let text = crate::pdf::text(&pv, None, false)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for expected in [
+        "PROCÈS VERBAL",
+        "Nombre de candidats présents : 1",
+        "Nombre de candidats absents : 0",
+        "MARTIN Camille",
+        "Ingénieure ML",
+        "au moins 2 professionnel(s)",
+    ] {
+        assert!(text.contains(expected), "{expected} not in the PV: {text}");
     }
     // And from there to the candidate's dossier.
     browser.click("[data-testid=session-candidats] button");

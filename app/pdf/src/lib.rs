@@ -7,10 +7,12 @@
 //! while `next_annexe()` describes one (JSON), `add_annexe(bytes | undefined)`, then
 //! `finish()` for the PDF's bytes. `progress()` and `notices()` answer JSON too.
 //!
-//! `pdf_pages(bytes)` reads a PDF annexe's text page by page, for a juror's annotations.
+//! `pdf_pages(bytes)` reads a PDF annexe's text page by page, for a juror's annotations;
+//! `session_pv(json, regular, bold)` makes a jury session's procès-verbal.
 
 use livret_shared::export;
-use livret_shared::pdf_export::{Chunks, FontFiles, LivretPdf};
+use livret_shared::pdf_export::{self, Chunks, FontFiles, LivretPdf};
+use livret_shared::session::SessionPv;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -90,4 +92,20 @@ impl PdfExport {
 pub fn pdf_pages(bytes: &[u8]) -> Result<String, JsValue> {
     let pages = livret_shared::referentiel::text_by_pages(bytes).map_err(error)?;
     serde_json::to_string(&pages).map_err(error)
+}
+
+/// The procès-verbal of a jury session (ANNEXE 4) from `json` (`pdf_export::SessionPv`:
+/// the session, each candidate's line with the decision released, the rules the jury
+/// breaks), with the two fonts: the PDF's bytes.
+#[wasm_bindgen]
+pub fn session_pv(json: &str, regular: Vec<u8>, bold: Vec<u8>) -> Result<Vec<u8>, JsValue> {
+    let pv: SessionPv = serde_json::from_str(json).map_err(error)?;
+    pdf_export::proces_verbal(
+        &pv.session,
+        &pv.lines,
+        &pv.breaches,
+        FontFiles { regular, bold },
+        Vec::new(),
+    )
+    .map_err(error)
 }

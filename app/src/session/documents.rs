@@ -104,6 +104,26 @@ pub async fn annexe_pages(place: usize, progress: &dyn Fn(u32, u32)) -> Result<V
     json_of(pages)
 }
 
+/// A jury session's procès-verbal (ANNEXE 4), made on this device by the PDF module: a
+/// `blob:` address to download.
+pub async fn session_pv(pv: &livret_shared::session::SessionPv) -> Result<String, Error> {
+    let module = pdf_module().await?;
+    let regular = app_file("/fonts/DejaVuSans.ttf").await?;
+    let bold = app_file("/fonts/DejaVuSans-Bold.ttf").await?;
+    let json = serde_json::to_string(pv).map_err(Error::browser)?;
+    let bytes = call(
+        &module,
+        "session_pv",
+        &[
+            JsValue::from_str(&json),
+            js_sys::Uint8Array::from(regular.as_slice()).into(),
+            js_sys::Uint8Array::from(bold.as_slice()).into(),
+        ],
+    )?;
+    let parts: js_sys::Array = std::iter::once(bytes).collect();
+    blob_url_of_parts(&parts, "application/pdf")
+}
+
 /// The open dossier's Livret 2 as PDF, made on this device by the PDF module (its own wasm,
 /// loaded now: see `app/pdf`), with the fonts that come with the app and the annexes
 /// decrypted here one at a time: a `blob:` address to download, and what was printed

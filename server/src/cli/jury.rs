@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
 use livret_shared::export::{self, DossierJson};
-use livret_shared::pdf_export::{self, EvidenceLabels, PvLine};
+use livret_shared::pdf_export::{self, EvidenceLabels};
 use livret_shared::referentiel::{self, Referentiel};
 use livret_shared::review::anchor::TextAnchor;
 use livret_shared::review::{
     self, Annotation, Decision, Evidence, JurorReview, Level, Rating, Target, coverage,
 };
-use livret_shared::session;
+use livret_shared::session::{self, PvLine};
 use livret_shared::sync::Replica;
 
 use crate::cli::export::{fetch_annexe, fonts};

@@ -13,11 +13,11 @@ use clap::{Args, Subcommand};
 use livret_shared::dossier::Dossier;
 use livret_shared::envelope::DossierId;
 use livret_shared::keys::EpochKeys;
-use livret_shared::pdf_export::{self, PvLine};
+use livret_shared::pdf_export;
 use livret_shared::referentiel::Referentiel;
 use livret_shared::review::Decision;
 use livret_shared::session::{
-    self, Breach, JuryMember, JurySession, SessionCandidate, SessionInfo, Voie,
+    self, Breach, JuryMember, JurySession, PvLine, SessionCandidate, SessionInfo, Voie,
 };
 use livret_shared::sync::Replica;
 

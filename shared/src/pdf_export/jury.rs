@@ -20,7 +20,9 @@ use super::writer::PdfWriter;
 use crate::export::DossierJson;
 use crate::referentiel::Referentiel;
 use crate::review::{Decision, Evidence, JurorReview, Outcome, bloc_results};
-use crate::session::{self, Breach, JuryMember, JurySession, SessionCandidate, SessionInfo, Voie};
+use crate::session::{
+    self, Breach, JuryMember, JurySession, PvLine, SessionCandidate, SessionInfo, Voie,
+};
 
 /// Who and what the documents are about, from the dossier.
 struct Header {
@@ -322,13 +324,6 @@ pub fn grille_officielle<W: Write>(
     let pages = std::mem::take(&mut t.pages);
     let title = format!("Grille d'évaluation — {} {}", header.nom, header.prenom);
     write_document(&title, &title, pages, fonts, out)
-}
-
-/// One candidate's line of the PV: who, and the decision released for their dossier (`None`
-/// while the jury has not released one).
-pub struct PvLine {
-    pub candidate: SessionCandidate,
-    pub decision: Option<Decision>,
 }
 
 /// The « Commentaires sur les blocs refusés » cell.

@@ -14,7 +14,7 @@ mod writer;
 
 pub use crate::export::{Notice, Progress};
 pub use jury::{
-    EvidenceLabels, PvLine, grille_de_travail, grille_officielle, proces_verbal, session_of_one,
+    EvidenceLabels, grille_de_travail, grille_officielle, proces_verbal, session_of_one,
 };
 pub use livret::{FontFiles, LivretPdf};
 

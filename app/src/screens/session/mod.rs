@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use livret_shared::referentiel::Referentiel;
 use livret_shared::review::Decision;
-use livret_shared::session::{self as jury_session, Breach, JurySession, SessionCandidate, Voie};
+use livret_shared::session::{
+    self as jury_session, Breach, JurySession, PvLine, SessionCandidate, SessionPv, Voie,
+};
 
 use crate::i18n::{en, t};
 use crate::session;
@@ -190,10 +192,57 @@ fn Page(shown: Shown, open: Callback<String>) -> impl IntoView {
                     </ul>
                 </div>
             })}
+            <ProcesVerbal pv=SessionPv {
+                session: shown.session.clone(),
+                lines: shown.lines.iter().map(|l| PvLine {
+                    candidate: l.candidate.clone(),
+                    decision: l.held.clone().flatten(),
+                }).collect(),
+                breaches: shown.breaches.clone(),
+            }/>
             <p class="aide">{move || t(
-                "La session est écrite par son responsable (livret jury session) ; le procès-verbal de la session s'imprime avec « livret jury session pv ».",
-                "The session is written by its manager (livret jury session); the session's procès-verbal is printed with « livret jury session pv ».",
+                "La session est écrite par son responsable (livret jury session).",
+                "The session is written by its manager (livret jury session).",
             )}</p>
         </article>
+    }
+}
+
+/// The session's procès-verbal as PDF, made on this device: the candidates whose decision
+/// this device does not hold are marked « Décision non rendue », and said here first.
+#[component]
+fn ProcesVerbal(pv: SessionPv) -> impl IntoView {
+    let made = RwSignal::new(None::<Result<String, String>>);
+    let pending = pv.lines.iter().filter(|l| l.decision.is_none()).count();
+    let pv = StoredValue::new(pv);
+    let make = move |_| {
+        made.set(None);
+        spawn_local(async move {
+            let result = session::session_pv(&pv.get_value())
+                .await
+                .map_err(|e| e.to_string());
+            let _ = made.try_set(Some(result));
+        });
+    };
+    view! {
+        <h3>{move || t("Procès-verbal", "Procès-verbal")}</h3>
+        {(pending > 0).then(|| view! {
+            <p class="aide" data-testid="pv-en-attente">{move || if en() {
+                format!("{pending} candidate(s) without a decision on this device: the PV marks them « Décision non rendue ».")
+            } else {
+                format!("{pending} candidat(s) sans décision rendue sur cet appareil : le PV les marque « Décision non rendue ».")
+            }}</p>
+        })}
+        <button type="button" id="faire-pv" on:click=make>
+            {move || t("Faire le procès-verbal de la session (PDF)", "Make the session's procès-verbal (PDF)")}
+        </button>
+        {move || made.get().map(|m| match m {
+            Ok(url) => view! {
+                <p role="status"><a id="pv-session" href=url download="proces-verbal-session.pdf">
+                    {move || t("Télécharger le procès-verbal", "Download the procès-verbal")}
+                </a></p>
+            }.into_any(),
+            Err(e) => view! { <p class="erreur" role="alert">{e}</p> }.into_any(),
+        })}
     }
 }
