@@ -504,6 +504,7 @@ mod tests {
             motifs: "Compétences démontrées".into(),
             at_ms: 5,
             supersedes: Vec::new(),
+            reserve: String::new(),
         };
         ra.my_release().unwrap().release(&decision);
         let released = ra.flush_jury(&a, random_nonce).unwrap();

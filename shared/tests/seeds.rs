@@ -383,3 +383,64 @@ fn jury_rules_are_read_as_each_seed_states_them() {
         }
     }
 }
+
+/// The épreuves of 002 as its « Les épreuves certificatives » part describes them, read by
+/// hand from the seed: « ➤ Mise en situation 1 (E1) » … « Livrables : rapport professionnel
+/// individuel », « Évaluation : - Correction du rapport professionnel - Soutenance orale
+/// individuelle », « Compétence(s) visée(s) C1 … C5 »; E2 « Cas pratique 1 » C6–C8; E3
+/// « Mise en situation 2 » C9–C13, its oral with a demonstration; E4 « Mise en situation 3 »
+/// C14–C19; E5 « Cas pratique 2 » C20–C21, its deliverable the monitoring's and the
+/// incident's documentation. The others name no épreuve. The same from the PDFs.
+#[test]
+fn epreuves_are_read_as_the_seeds_describe_them() {
+    use referentiel::Epreuve;
+    let epreuve =
+        |code: &str, title: &str, livrable: &str, evaluation: &[&str], from, to| Epreuve {
+            code: code.into(),
+            title: title.into(),
+            livrable: Some(livrable.into()),
+            evaluation: evaluation.iter().map(|e| e.to_string()).collect(),
+            competences: (from..=to).map(|n: u32| format!("C{n}")).collect(),
+        };
+    let rapport = "rapport professionnel individuel";
+    let soutenance = [
+        "Correction du rapport professionnel",
+        "Soutenance orale individuelle",
+    ];
+    let demonstration = [
+        "Correction du rapport professionnel",
+        "Soutenance orale individuelle intégrant une démonstration du projet.",
+    ];
+    let stated = |file: &str| -> Vec<Epreuve> {
+        if !file.starts_with("002") {
+            return Vec::new();
+        }
+        vec![
+            epreuve("E1", "Mise en situation 1", rapport, &soutenance, 1, 5),
+            epreuve("E2", "Cas pratique 1", rapport, &soutenance, 6, 8),
+            epreuve("E3", "Mise en situation 2", rapport, &demonstration, 9, 13),
+            epreuve("E4", "Mise en situation 3", rapport, &demonstration, 14, 19),
+            epreuve(
+                "E5",
+                "Cas pratique 2",
+                "documentation technique du monitoring. Documentation de la résolution de l'incident technique.",
+                &[
+                    "Correction de la documentation",
+                    "Soutenance orale individuelle présentant le monitoring de l'application et la solution implémentée en réponse à l'incident technique traité.",
+                ],
+                20,
+                21,
+            ),
+        ]
+    };
+    for e in expected() {
+        let r = import_text(&format!("{}.txt", e.file));
+        assert_eq!(r.epreuves, stated(e.file), "{}.txt", e.file);
+        #[cfg(feature = "pdf")]
+        {
+            let bytes = std::fs::read(fixture(&format!("pdf/{}.pdf", e.file))).unwrap();
+            let r = referentiel::import_pdf(&bytes).unwrap().referentiel;
+            assert_eq!(r.epreuves, stated(e.file), "{}.pdf", e.file);
+        }
+    }
+}

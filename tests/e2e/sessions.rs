@@ -222,6 +222,8 @@ fn a_session_of_three_candidates_gives_the_official_pv() {
         "2026-12-15",
         "--acquired",
         &all.join(","),
+        "--sous-reserve",
+        "attestation d'employeur à fournir",
     ]);
     assert!(
         ok && err.contains("a déclaré un lien avec Théa TOTAL"),
@@ -267,6 +269,7 @@ fn a_session_of_three_candidates_gives_the_official_pv() {
         "qui n'a pas de voix délibérative dans l'attribution de la certification",
         "Cachet du centre organisateur de la session",
         "a déclaré un lien avec Théa TOTAL",
+        "Sous réserve : attestation d'employeur à fournir",
     ] {
         assert!(
             words.contains(expected),
@@ -329,12 +332,16 @@ fn a_session_of_three_candidates_gives_the_official_pv() {
         "--out",
         grid.to_str().unwrap(),
     ]);
-    let grid_words = squeezed(&text(&grid, None, true));
+    // In reading order (cell by cell), not laid out: the Attendu cell reads whole.
+    let grid_words = squeezed(&text(&grid, None, false));
     for expected in [
         "Nom du candidat : PARTIEL",
         "Prénom du candidat : Paul",
         "☐ Admis ☐ Non admis ☒ Admission partielle",
         "Blocs 2 et 3 à compléter par un déploiement.",
+        // The Attendu of C1–C5: épreuve E1 as the session's référentiel describes it.
+        "E1. Mise en situation 1",
+        "Livrable : rapport professionnel individuel",
         &format!("{a_first} {}", a_last.to_uppercase()),
         &format!("{b_first} {}", b_last.to_uppercase()),
     ] {

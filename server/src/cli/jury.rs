@@ -95,6 +95,9 @@ pub enum JuryCommand {
         /// The candidate did not come and was excused.
         #[arg(long, conflicts_with_all = ["acquired", "not_acquired", "absent"])]
         excused: bool,
+        /// A result « sous réserve »: what it waits for.
+        #[arg(long)]
+        sous_reserve: Option<String>,
     },
     /// The official grille d'évaluation (ANNEXE 3) from the decision the jury released, as
     /// PDF; with `--mine`, this juror's own working grid with their 0–3 notes.
@@ -180,6 +183,7 @@ pub async fn run(home: &Home, command: JuryCommand) -> Result<()> {
             jury,
             absent,
             excused,
+            sous_reserve,
         } => decide(
             home,
             &id,
@@ -189,6 +193,7 @@ pub async fn run(home: &Home, command: JuryCommand) -> Result<()> {
                 acquis: acquired.as_deref(),
                 non_acquis: not_acquired.as_deref(),
                 absence: (absent || excused).then_some(excused),
+                reserve: sous_reserve.as_deref(),
             },
             jury.as_deref(),
         ),
@@ -612,6 +617,8 @@ pub struct Amend<'a> {
     pub acquis: Option<&'a str>,
     pub non_acquis: Option<&'a str>,
     pub absence: Option<bool>,
+    /// A result « sous réserve » of this.
+    pub reserve: Option<&'a str>,
 }
 
 /// The names of the session's jury for dossier `id`, when this device holds its session.
@@ -664,10 +671,11 @@ pub fn decide(
         motifs.trim().to_string(),
         livret_client::clock::now_ms(),
     );
-    let decision = match amend.absence {
+    let mut decision = match amend.absence {
         Some(excused) => Decision::absent(&referentiel, excused, date, names, motifs, now),
         None => Decision::new(&referentiel, results, date, names, motifs, now),
     };
+    decision.reserve = amend.reserve.unwrap_or_default().trim().to_string();
     decision
         .check()
         .map_err(|e| anyhow!("{e} : --reasons « … »"))?;
@@ -699,6 +707,9 @@ pub fn decision(home: &Home, id: &str) -> Result<()> {
     }
     if !d.motifs.is_empty() {
         println!("Motifs : {}", d.motifs);
+    }
+    if !d.reserve.is_empty() {
+        println!("Sous réserve : {}", d.reserve);
     }
     Ok(())
 }
@@ -753,9 +764,24 @@ fn released(replica: &Replica) -> Result<Decision> {
 }
 
 /// The official grid (ANNEXE 3) from the released decision, signed by the session's jury.
+/// A dossier pinned before épreuves were read takes them from its session's référentiel
+/// (those whose compétences it has).
 pub fn grille_officielle(home: &Home, id: &str, out: &Path) -> Result<()> {
     let (mut replica, _) = load(home, id)?;
-    let referentiel = referentiel_of(&mut replica)?;
+    let mut referentiel = referentiel_of(&mut replica)?;
+    if referentiel.epreuves.is_empty()
+        && let Some(pinned) = super::session::sessions_here(home, Some(&replica.id))
+            .into_iter()
+            .find_map(|held| held.referentiel)
+    {
+        let known = |e: &livret_shared::referentiel::Epreuve| {
+            e.competences
+                .iter()
+                .all(|c| referentiel.competence(c).is_some())
+        };
+        let epreuves = pinned.epreuves.into_iter().filter(known).collect();
+        referentiel.epreuves = epreuves;
+    }
     let decision = released(&replica)?;
     let json = export::export(replica.dossier(), None)?;
     let members = session_jury(home, &replica.id).unwrap_or_else(|| decision.jury.clone());

@@ -194,15 +194,29 @@ fn tick(yes: bool) -> &'static str {
     if yes { "☒" } else { "☐" }
 }
 
-/// The « Attendu » cell of a compétence: the épreuve and deliverable the référentiel gives
-/// for its bloc (on the bloc's first row: the official grid spans it over the rows of the
-/// compétences it assesses).
-fn attendu(bloc: &crate::referentiel::Bloc, index: usize) -> String {
-    if index == 0 {
-        bloc.assessment.join("\n")
-    } else {
-        String::new()
+/// The « Attendu » cell of a compétence in its bloc: the épreuves that assess it (code,
+/// title, deliverable, assessment), printed on the first of their compétences in the bloc
+/// — the official grid spans the cell over the rows of the compétences it assesses; when
+/// the référentiel names no épreuve, the bloc's modalités on its first row.
+fn attendu(referentiel: &Referentiel, bloc: &crate::referentiel::Bloc, index: usize) -> String {
+    if referentiel.epreuves.is_empty() {
+        return if index == 0 {
+            bloc.assessment.join("\n")
+        } else {
+            String::new()
+        };
     }
+    let code = &bloc.competences[index].code;
+    let earlier: Vec<&str> = bloc.competences[..index]
+        .iter()
+        .map(|c| c.code.as_str())
+        .collect();
+    referentiel
+        .epreuves_of(code)
+        .filter(|e| !e.competences.iter().any(|c| earlier.contains(&c.as_str())))
+        .map(|e| e.attendu())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The official *grille d'évaluation individuelle* (ANNEXE 3 of seed 002): one grid per
@@ -270,7 +284,7 @@ pub fn grille_officielle<W: Write>(
                 &columns,
                 &[
                     (BODY, &format!("{}. {}", c.code, c.title)),
-                    (SMALL, &attendu(bloc, i)),
+                    (SMALL, &attendu(referentiel, bloc, i)),
                     (SMALL, &criteria.join("\n")),
                     (LABEL, &result),
                 ],
@@ -296,6 +310,13 @@ pub fn grille_officielle<W: Write>(
         0.0,
     );
     t.paragraph(BODY, &decision.outcome.label_fr(), 0.0);
+    if !decision.reserve.trim().is_empty() {
+        t.paragraph(
+            LABEL,
+            &format!("Sous réserve : {}", decision.reserve.trim()),
+            0.0,
+        );
+    }
     t.space(4.0);
     t.boxed(
         "Commentaires (à renseigner obligatoirement si admission partielle ou non admis)",
@@ -328,6 +349,15 @@ pub fn grille_officielle<W: Write>(
 
 /// The « Commentaires sur les blocs refusés » cell.
 fn refused_blocs_comment(decision: &Decision) -> String {
+    let comment = outcome_comment(decision);
+    match decision.reserve.trim() {
+        "" => comment,
+        reserve if comment.is_empty() => format!("Sous réserve : {reserve}"),
+        reserve => format!("{comment}. Sous réserve : {reserve}"),
+    }
+}
+
+fn outcome_comment(decision: &Decision) -> String {
     match &decision.outcome {
         Outcome::Totale => String::new(),
         Outcome::Absent => String::new(),

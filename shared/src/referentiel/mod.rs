@@ -6,6 +6,7 @@
 
 mod check;
 pub(crate) mod codes;
+pub mod epreuves;
 pub mod jury_rules;
 mod model;
 #[cfg(feature = "pdf")]
@@ -16,6 +17,7 @@ mod xml;
 
 pub use check::{Finding, FindingKind, check};
 pub use codes::normalise_competence_code;
+pub use epreuves::Epreuve;
 pub use jury_rules::JuryRules;
 pub use model::{
     Bloc, BlocKind, Competence, Criterion, Referentiel, SCHEMA_VERSION, SourceFormat, json_schema,
@@ -120,13 +122,15 @@ pub fn import_bytes(bytes: &[u8]) -> Result<Vec<Import>, ImportError> {
 
 /// Imports a référentiel from its text.
 pub fn import_text(text: &str) -> Result<Import, ImportError> {
-    with_jury_rules(text, text::parse(text, SourceFormat::Text))
+    with_whole_text(text, text::parse(text, SourceFormat::Text))
 }
 
-/// The jury rules are read from the whole document, whatever part states them.
-fn with_jury_rules(text: &str, import: Result<Import, ImportError>) -> Result<Import, ImportError> {
+/// What is read from the whole document, whatever part states it: the jury's rules, the
+/// épreuves and the compétences each assesses.
+fn with_whole_text(text: &str, import: Result<Import, ImportError>) -> Result<Import, ImportError> {
     import.map(|mut i| {
         i.referentiel.jury = jury_rules::read(text);
+        i.referentiel.epreuves = epreuves::read(text, &i.referentiel);
         i
     })
 }
@@ -154,7 +158,7 @@ pub fn pdf_text(bytes: &[u8]) -> Result<String, ImportError> {
 
 /// Imports a référentiel from the text [`pdf_text`] extracted from a PDF.
 pub fn import_pdf_text(text: &str) -> Result<Import, ImportError> {
-    with_jury_rules(text, text::parse(text, SourceFormat::Pdf))
+    with_whole_text(text, text::parse(text, SourceFormat::Pdf))
 }
 
 /// Imports every fiche of an RNCP XML export.

@@ -7,6 +7,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::epreuves::Epreuve;
 use super::jury_rules::JuryRules;
 
 /// Version of the JSON layout below. Bump it, and add a migration, on any incompatible change.
@@ -28,6 +29,9 @@ pub struct Referentiel {
     /// What the document requires of the jury, when it says.
     #[serde(default, skip_serializing_if = "JuryRules::is_empty")]
     pub jury: JuryRules,
+    /// The épreuves it describes (E1…), with the compétences each assesses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub epreuves: Vec<Epreuve>,
 }
 
 /// The kind of input a référentiel was read from.
@@ -118,6 +122,13 @@ impl Referentiel {
     /// Reads the JSON written by [`Referentiel::to_json`].
     pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(json)
+    }
+
+    /// The épreuves that assess compétence `code`.
+    pub fn epreuves_of(&self, code: &str) -> impl Iterator<Item = &Epreuve> {
+        self.epreuves
+            .iter()
+            .filter(move |e| e.competences.iter().any(|c| c == code))
     }
 
     /// Number of competencies per bloc, in order: the shape tests and `check` talk about.

@@ -582,6 +582,7 @@ impl Scanner {
             source,
             blocs,
             jury: Default::default(),
+            epreuves: Vec::new(),
         };
         Ok(Import {
             referentiel,

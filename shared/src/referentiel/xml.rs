@@ -101,6 +101,7 @@ fn fiche_to_import(fiche: Node) -> Result<Import, ImportError> {
         source: SourceFormat::RncpXml,
         blocs,
         jury: Default::default(),
+        epreuves: Vec::new(),
     };
     Ok(Import {
         referentiel,

@@ -333,6 +333,10 @@ pub struct Decision {
     /// `sync::Replica::decision`), not from the dates.
     #[serde(default)]
     pub supersedes: Vec<ReleaseRef>,
+    /// A result « sous réserve » (France VAE records it): what it waits for (a document, a
+    /// check), empty when the result is final.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reserve: String,
 }
 
 /// One juror's release, as another release names it.
@@ -370,6 +374,7 @@ impl Decision {
             motifs,
             at_ms,
             supersedes: Vec::new(),
+            reserve: String::new(),
         }
     }
 
@@ -390,12 +395,14 @@ impl Decision {
             &self.blocs,
             &self.outcome,
             &self.motifs,
+            &self.reserve,
         ) == (
             &other.date,
             &other.competences,
             &other.blocs,
             &other.outcome,
             &other.motifs,
+            &other.reserve,
         )
     }
 }
@@ -435,6 +442,7 @@ impl Decision {
             motifs,
             at_ms,
             supersedes: Vec::new(),
+            reserve: String::new(),
         }
     }
 }

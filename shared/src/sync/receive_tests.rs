@@ -340,6 +340,7 @@ fn a_release_dated_in_the_far_future_overrides_no_one() {
         motifs: "motifs".into(),
         at_ms,
         supersedes: Vec::new(),
+        reserve: String::new(),
     };
     ra.release_decision(decision(Outcome::Totale, 1_000))
         .unwrap();

@@ -103,6 +103,8 @@ pub(super) fn FormulaireDecision(reviews: Memo<Vec<Seen>>) -> impl IntoView {
                 now_ms(),
             ),
         };
+        let mut decision = decision;
+        decision.reserve = input_value("decision-reserve").trim().to_string();
         if decision.check().is_err() {
             message.set(Some(Err(t(
                 "Donnez les motifs : ce qui reste à acquérir ou les raisons du refus.",
@@ -150,6 +152,8 @@ pub(super) fn FormulaireDecision(reviews: Memo<Vec<Seen>>) -> impl IntoView {
             <p data-testid="issue-proposee">{move || t("Issue :", "Outcome:")} " " <strong>{outcome}</strong></p>
             <label for="decision-motifs">{move || t("Motifs (compétences restant à acquérir, raisons)", "Reasons (skills still to acquire, why)")}</label>
             <textarea id="decision-motifs" rows="3"></textarea>
+            <label for="decision-reserve">{move || t("Sous réserve de (facultatif)", "Subject to (optional)")}</label>
+            <input type="text" id="decision-reserve"/>
             <button type="button" id="publier-decision" on:click=publish>{move || t("Publier la décision au candidat", "Release the decision to the candidate")}</button>
             {move || message.get().map(|m| match m {
                 Ok(m) => view! { <p role="status" data-testid="decision-etat">{m}</p> }.into_any(),

@@ -1,0 +1,180 @@
+//! The épreuves a référentiel describes (« ➤ Mise en situation 1 (E1) »): each one's code and
+//! title, its deliverable (« Livrable : … »), how it is assessed (« Évaluation : » and its
+//! items) and the compétences it assesses (« Compétence(s) visée(s) » and the codes listed
+//! under it, or those named in its heading). What the jury grid's « Attendu » column prints
+//! for each compétence. A document that names no épreuve gets none, never a guess.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::codes::normalise_competence_code;
+use super::model::Referentiel;
+use crate::search::folded;
+
+/// One épreuve of the certification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Epreuve {
+    /// As printed in the heading: `E1`.
+    pub code: String,
+    /// The heading's words before the code: `Mise en situation 1`.
+    pub title: String,
+    /// What the candidate hands in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub livrable: Option<String>,
+    /// How it is assessed, item by item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evaluation: Vec<String>,
+    /// The compétences it assesses (normalised codes of the référentiel), in document order.
+    pub competences: Vec<String>,
+}
+
+impl Epreuve {
+    /// The « Attendu » of the jury grid: the épreuve, its deliverable, its assessment.
+    pub fn attendu(&self) -> String {
+        let mut out = format!("{}. {}", self.code, self.title);
+        if let Some(l) = &self.livrable {
+            out.push_str(&format!("\nLivrable : {l}"));
+        }
+        if !self.evaluation.is_empty() {
+            out.push_str(&format!("\nÉvaluation : {}", self.evaluation.join(" ; ")));
+        }
+        out
+    }
+}
+
+/// A line without the marks around it (list arrows, markdown emphasis, HTML tags).
+fn plain(line: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in line.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if in_tag => {}
+            '*' | '➤' | '►' | '▶' | '•' => {}
+            _ => out.push(c),
+        }
+    }
+    out.trim().to_string()
+}
+
+/// `E1` when the line names an épreuve in parentheses (« … (E1) »), with the words before it.
+fn heading(line: &str) -> Option<(String, String)> {
+    if line.chars().count() > 120 {
+        return None;
+    }
+    let open = line.find("(E")?;
+    let rest = &line[open + 2..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() || !rest[digits.len()..].starts_with(')') {
+        return None;
+    }
+    let title = line[..open].trim().trim_end_matches([':', '-', '—']).trim();
+    (!title.is_empty()).then(|| (format!("E{digits}"), title.to_string()))
+}
+
+/// A numbered section heading (« 3. Les mises en situation professionnelle ») ends an
+/// épreuve's description.
+fn section(line: &str) -> bool {
+    let digits: String = line.chars().take_while(char::is_ascii_digit).collect();
+    !digits.is_empty() && line[digits.len()..].starts_with(". ") && line.len() < 120
+}
+
+/// The competence code a line starts with, if the référentiel has it.
+fn competence_code(line: &str, referentiel: &Referentiel) -> Option<String> {
+    let first = line.split_whitespace().next()?;
+    let code = normalise_competence_code(first.trim_end_matches([':', '-']))?;
+    referentiel.competence(&code).map(|c| c.code.clone())
+}
+
+#[derive(PartialEq)]
+enum Reading {
+    Nothing,
+    Evaluation,
+    Competences,
+    Livrable,
+}
+
+/// Every épreuve `text` describes, by code (the first description of a code wins), for the
+/// compétences of `referentiel`.
+pub fn read(text: &str, referentiel: &Referentiel) -> Vec<Epreuve> {
+    let mut found: Vec<Epreuve> = Vec::new();
+    let mut current: Option<Epreuve> = None;
+    let mut reading = Reading::Nothing;
+    let finish = |current: &mut Option<Epreuve>, found: &mut Vec<Epreuve>| {
+        if let Some(e) = current.take()
+            && !e.competences.is_empty()
+            && !found.iter().any(|f| f.code == e.code)
+        {
+            found.push(e);
+        }
+    };
+    for raw in text.lines() {
+        let line = plain(raw);
+        if line.is_empty() {
+            continue;
+        }
+        if let Some((code, title)) = heading(&line) {
+            finish(&mut current, &mut found);
+            current = Some(Epreuve {
+                code,
+                title,
+                livrable: None,
+                evaluation: Vec::new(),
+                competences: Vec::new(),
+            });
+            reading = Reading::Nothing;
+            continue;
+        }
+        let Some(e) = current.as_mut() else {
+            continue;
+        };
+        if section(&line) || line.starts_with('|') {
+            finish(&mut current, &mut found);
+            continue;
+        }
+        let key = folded(&line);
+        // A PDF wraps every line: what follows a deliverable, an assessment item or a
+        // compétence's statement without starting anything new continues it.
+        if key.starts_with("livrable") {
+            let value = line.split_once(':').map(|(_, v)| v.trim()).unwrap_or("");
+            e.livrable = (!value.is_empty()).then(|| value.to_string());
+            reading = Reading::Livrable;
+        } else if key.starts_with("evaluation") && key.trim_end().ends_with(':') {
+            reading = Reading::Evaluation;
+        } else if key.starts_with("competence(s) visee(s)") || key.starts_with("competences visees")
+        {
+            reading = Reading::Competences;
+        } else if key.starts_with("contenu") || key.starts_with("le/la candidat") {
+            reading = Reading::Nothing;
+        } else {
+            match reading {
+                Reading::Livrable => {
+                    let so_far = e.livrable.take().unwrap_or_default();
+                    e.livrable = Some(format!("{so_far} {line}").trim().to_string());
+                }
+                Reading::Evaluation if line.starts_with('-') => e
+                    .evaluation
+                    .push(line.trim_start_matches('-').trim().to_string()),
+                Reading::Evaluation => match e.evaluation.last_mut() {
+                    Some(item) => {
+                        item.push(' ');
+                        item.push_str(&line);
+                    }
+                    None => reading = Reading::Nothing,
+                },
+                Reading::Competences => {
+                    if let Some(code) = competence_code(&line, referentiel)
+                        && !e.competences.contains(&code)
+                    {
+                        e.competences.push(code);
+                    }
+                }
+                Reading::Nothing => {}
+            }
+        }
+    }
+    finish(&mut current, &mut found);
+    found.sort_by_key(|e| e.code[1..].parse::<u32>().unwrap_or(u32::MAX));
+    found
+}
