@@ -500,3 +500,93 @@ fn a_dossier_on_a_relay_exports_with_its_evidence_fetched_and_decrypted_on_the_d
     let line = employer.lines().find(|l| l.len() > 30).unwrap();
     assert_relay_never_saw(&relay, &[line, "Tri-Courrier", "Camille"]);
 }
+
+/// The red and blue pixels of a page rendered by pdftoppm (PPM): each colour's bounding box
+/// (left, top, right, bottom).
+fn red_and_blue(pdf: &Path, page: usize) -> [(usize, usize, usize, usize); 2] {
+    let page = page.to_string();
+    let out = Command::new("pdftoppm")
+        .args(["-r", "40", "-f", &page, "-l", &page, pdf.to_str().unwrap()])
+        .output()
+        .expect("pdftoppm runs");
+    let ppm = out.stdout;
+    // P6, width, height, maxval, each on its own token, then the pixels.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&ppm[start..at]).to_string());
+    }
+    let width: usize = fields[1].parse().unwrap();
+    let pixels = &ppm[at + 1..];
+    let mut boxes = [(usize::MAX, usize::MAX, 0, 0); 2];
+    for (i, rgb) in pixels.chunks(3).enumerate() {
+        let (x, y) = (i % width, i / width);
+        let colour = match rgb {
+            [r, g, b] if *r > 150 && *g < 90 && *b < 90 => 0,
+            [r, g, b] if *b > 150 && *r < 90 && *g < 90 => 1,
+            _ => continue,
+        };
+        let b = &mut boxes[colour];
+        *b = (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y));
+    }
+    boxes
+}
+
+/// A phone photo is stored as its sensor saw it and says how the phone was held (EXIF
+/// orientation): printed in the livret the way it was taken, not on its side. The fixture
+/// is 40 × 20 pixels, red on the left and blue on the right, orientation 6 (a quarter turn
+/// clockwise): upright it is 20 wide and 40 tall, red on top.
+#[test]
+fn a_phone_photo_prints_the_way_it_was_held() {
+    let relay = Relay::start();
+    let url = relay.url("");
+    let dir = temp_dir("livret-pdf-exif");
+    let mut dossier = json(&fixtures().join("exemple-developpeuse-ia.json"));
+    dossier["annexes"] = serde_json::json!([]);
+    for fiche in dossier["fiches"].as_array_mut().unwrap() {
+        fiche["champs"]["preuves"] = serde_json::json!([]);
+    }
+    let source = dir.join("sans-annexes.json");
+    std::fs::write(&source, serde_json::to_vec(&dossier).unwrap()).unwrap();
+    let candidate = Device::new("pdf-exif");
+    let id = candidate.run(&[
+        "dossier",
+        "import",
+        source.to_str().unwrap(),
+        "--relay",
+        &url,
+    ]);
+    let photo = fixtures().join("annexes/photo-pivotee-exif-6.jpg");
+    candidate.run(&[
+        "dossier",
+        "attach",
+        &id,
+        photo.to_str().unwrap(),
+        "--title",
+        "Photo du tableau blanc",
+    ]);
+    let pdf = dir.join("livret.pdf");
+    candidate.run(&["export", &id, "--pdf", pdf.to_str().unwrap()]);
+    let page = sommaire(&pdf)
+        .iter()
+        .find(|(t, _)| t.starts_with("Annexe 1 —"))
+        .unwrap()
+        .1;
+    let [red, blue] = red_and_blue(&pdf, page);
+    assert!(red.2 > red.0 && blue.2 > blue.0, "{red:?} {blue:?}");
+    // Red above blue, the two side by side in the same columns, the whole taller than wide.
+    assert!(red.3 < blue.1, "red {red:?} not above blue {blue:?}");
+    assert!(
+        red.0.abs_diff(blue.0) <= 1 && red.2.abs_diff(blue.2) <= 1,
+        "{red:?} {blue:?}"
+    );
+    let (w, h) = (blue.2 - red.0, blue.3 - red.1);
+    assert!(h > w, "upright: {w} wide, {h} tall");
+}

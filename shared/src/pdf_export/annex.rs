@@ -15,6 +15,47 @@ pub struct Image {
     pub object: Object,
     /// Transparency, written as the image's soft mask.
     pub mask: Option<Object>,
+    /// How the stored pixels are turned to be seen (EXIF orientation, 1–8: a phone keeps
+    /// its sensor's rows and says how it was held); 1 for any other image.
+    pub orientation: u8,
+}
+
+/// The EXIF orientation an APP1 segment's body gives (`Exif\0\0`, then a TIFF header and
+/// its first directory), if any and valid. Read within the segment's bounds only.
+fn exif_orientation(segment: &[u8]) -> Option<u8> {
+    let tiff = segment.strip_prefix(b"Exif\0\0")?;
+    let big = match tiff.get(..4)? {
+        b"MM\0*" => true,
+        b"II*\0" => false,
+        _ => return None,
+    };
+    let u16_at = |at: usize| -> Option<u16> {
+        let b: [u8; 2] = tiff.get(at..at + 2)?.try_into().ok()?;
+        Some(if big {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    };
+    let u32_at = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = tiff.get(at..at + 4)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let directory = u32_at(4)? as usize;
+    let entries = u16_at(directory)? as usize;
+    (0..entries.min(256)).find_map(|i| {
+        let entry = directory.checked_add(2 + 12 * i)?;
+        // Tag 0x0112, type SHORT: the value sits in the entry itself.
+        (u16_at(entry)? == 0x0112 && u16_at(entry + 2)? == 3)
+            .then(|| u16_at(entry + 8))
+            .flatten()
+            .and_then(|v| u8::try_from(v).ok())
+            .filter(|v| (1..=8).contains(v))
+    })
 }
 
 /// What an annexed file is, to the export.
@@ -46,12 +87,20 @@ pub fn classify(bytes: &[u8]) -> Printable {
 /// A JPEG embedded as it is (readers decode it): only its size and colours are read.
 fn jpeg(bytes: &[u8]) -> Option<Image> {
     let mut at = 2;
+    let mut orientation = 1;
     while at + 4 <= bytes.len() {
         if bytes[at] != 0xFF {
             return None;
         }
         let marker = bytes[at + 1];
         let length = u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]) as usize;
+        if marker == 0xE1
+            && let Some(found) = bytes
+                .get(at + 4..at + 2 + length)
+                .and_then(exif_orientation)
+        {
+            orientation = found;
+        }
         // Start of frame (baseline, extended, progressive…), not DHT/JPG/DAC.
         if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
             let frame = bytes.get(at + 4..at + 2 + length)?;
@@ -91,6 +140,7 @@ fn jpeg(bytes: &[u8]) -> Option<Image> {
                 pixels: (u32::from(width), u32::from(height)),
                 object: Object::Stream(Stream::new(dict, bytes.to_vec())),
                 mask: None,
+                orientation,
             });
         }
         at += 2 + length;
@@ -148,11 +198,13 @@ fn png(bytes: &[u8]) -> Option<Image> {
     match colour {
         0 => Some(Image {
             pixels: (width, height),
+            orientation: 1,
             object: image("DeviceGray".into(), 1, data, true),
             mask: None,
         }),
         2 => Some(Image {
             pixels: (width, height),
+            orientation: 1,
             object: image("DeviceRGB".into(), 3, data, true),
             mask: None,
         }),
@@ -166,6 +218,7 @@ fn png(bytes: &[u8]) -> Option<Image> {
             ]);
             Some(Image {
                 pixels: (width, height),
+                orientation: 1,
                 object: image(space, 1, data, true),
                 mask: None,
             })
@@ -185,6 +238,7 @@ fn png(bytes: &[u8]) -> Option<Image> {
             };
             Some(Image {
                 pixels: (width, height),
+                orientation: 1,
                 object: image(space.into(), 0, deflate(&colours), false),
                 mask: Some(image("DeviceGray".into(), 0, deflate(&alpha), false)),
             })

@@ -348,24 +348,48 @@ impl<'f> Typesetter<'f> {
 
     /// Draws image `name` (object `id`) scaled to fit `max_w` × the rest of the page,
     /// centred, keeping its proportions.
-    pub fn image(&mut self, id: u32, pixels: (u32, u32), max_w: f32) {
+    /// Draws image `id` (its stored `pixels`) centred, as wide as `max_w` allows and as
+    /// tall as the page's room, turned as its EXIF `orientation` (1–8) says it is seen.
+    pub fn image(&mut self, id: u32, pixels: (u32, u32), max_w: f32, orientation: u8) {
         let name = format!("Im{id}");
         let (w, h) = (pixels.0.max(1) as f32, pixels.1.max(1) as f32);
+        // Orientations 5–8 turn the image a quarter: it is seen h wide and w tall.
+        let (w, h) = if orientation >= 5 { (h, w) } else { (w, h) };
         let room = (self.y - BOTTOM).max(1.0);
         let scale = (max_w / w).min(room / h);
         let (dw, dh) = (w * scale, h * scale);
         let x = MARGIN + (CONTENT_WIDTH - dw) / 2.0;
         let y = self.y - dh;
         let page = self.page();
+        let [a, b, c, d, e, f] = placement(orientation, x, y, dw, dh);
         let _ = writeln!(
             page.ops,
-            "q {} 0 0 {} {} {} cm /{name} Do Q",
-            real(dw),
-            real(dh),
-            real(x),
-            real(y)
+            "q {} {} {} {} {} {} cm /{name} Do Q",
+            real(a),
+            real(b),
+            real(c),
+            real(d),
+            real(e),
+            real(f)
         );
         page.images.push((name, id));
         self.y = y;
+    }
+}
+
+/// The matrix that draws an image's unit square into the box (`x`, `y`, `w`, `h`, as seen)
+/// turned as EXIF orientation `o` says: the stored top-left corner lands top-left (1),
+/// top-right (2, mirrored; 6, a quarter turn clockwise; 7), bottom-right (3, half a turn)
+/// or bottom-left (4, 5, 8).
+pub fn placement(o: u8, x: f32, y: f32, w: f32, h: f32) -> [f32; 6] {
+    match o {
+        2 => [-w, 0.0, 0.0, h, x + w, y],
+        3 => [-w, 0.0, 0.0, -h, x + w, y + h],
+        4 => [w, 0.0, 0.0, -h, x, y + h],
+        5 => [0.0, -h, -w, 0.0, x + w, y + h],
+        6 => [0.0, -h, w, 0.0, x, y + h],
+        7 => [0.0, h, w, 0.0, x, y],
+        8 => [0.0, h, -w, 0.0, x + w, y],
+        _ => [w, 0.0, 0.0, h, x, y],
     }
 }

@@ -225,7 +225,7 @@ impl<W: Write> LivretPdf<W> {
                     stream.dict.set("SMask", (mask, 0));
                 }
                 let id = self.writer.add(&object)?;
-                let pages = self.caption(&annexe, "", Some((id, image.pixels)));
+                let pages = self.caption(&annexe, "", Some((id, image.pixels, image.orientation)));
                 self.write_numbered(pages)?;
             }
             Printable::Listed(why) => {
@@ -332,7 +332,7 @@ impl<W: Write> LivretPdf<W> {
         &mut self,
         annexe: &AnnexeJson,
         note: &str,
-        image: Option<(u32, (u32, u32))>,
+        image: Option<(u32, (u32, u32), u8)>,
     ) -> Vec<Page> {
         let mut t = Typesetter::new(&mut self.fonts);
         t.new_page();
@@ -354,9 +354,9 @@ impl<W: Write> LivretPdf<W> {
         if !note.is_empty() {
             t.paragraph(BODY, note, 0.0);
         }
-        if let Some((id, pixels)) = image {
+        if let Some((id, pixels, orientation)) = image {
             t.space(6.0);
-            t.image(id, pixels, CONTENT_WIDTH);
+            t.image(id, pixels, CONTENT_WIDTH, orientation);
         }
         std::mem::take(&mut t.pages)
     }

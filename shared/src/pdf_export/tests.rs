@@ -264,6 +264,36 @@ fn a_jpeg_is_embedded_as_it_is() {
         b"DCTDecode"
     );
     assert!(matches!(classify(&jpeg[..5]), Printable::Listed(_)));
+    assert_eq!(image.orientation, 1);
+}
+
+/// A phone photo says how it was held (EXIF orientation 6 in the fixture); the drawing
+/// turns the image's unit square into a box as tall as the photo was wide.
+#[test]
+fn a_jpeg_says_how_it_is_turned_and_is_drawn_so() {
+    let photo = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/dossiers/annexes/photo-pivotee-exif-6.jpg"),
+    )
+    .unwrap();
+    let Printable::Image(image) = classify(&photo) else {
+        panic!("not read as an image");
+    };
+    assert_eq!((image.pixels, image.orientation), ((40, 20), 6));
+    // A quarter turn clockwise: the stored top-left corner lands top-right of the box.
+    let [a, b, c, d, e, f] = super::layout::placement(6, 10.0, 20.0, 30.0, 60.0);
+    let at = |u: f32, v: f32| (a * u + c * v + e, b * u + d * v + f);
+    // Stored top-left is unit (0, 1); stored top-right is (1, 1).
+    assert_eq!(at(0.0, 1.0), (40.0, 80.0));
+    assert_eq!(at(1.0, 1.0), (40.0, 20.0));
+    // A damaged EXIF block (its byte order mark overwritten) reads as upright.
+    let exif = photo.windows(6).position(|w| w == b"Exif\0\0").unwrap();
+    let mut damaged = photo.clone();
+    damaged[exif + 6..exif + 8].copy_from_slice(b"XX");
+    let Printable::Image(image) = classify(&damaged) else {
+        panic!("still an image");
+    };
+    assert_eq!(image.orientation, 1);
 }
 
 #[test]
