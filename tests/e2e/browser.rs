@@ -1842,9 +1842,14 @@ fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
     ] {
         assert!(text.contains(expected), "{expected} not in the PV: {text}");
     }
-    // And from there to the candidate's dossier.
+    // And from there to the candidate's dossier, whose decision form says the rule the
+    // session's jury breaks before anything is released again.
     browser.click("[data-testid=session-candidats] button");
     browser.wait_for("[data-testid=examen-jury]");
+    browser.click("#formulaire-decision summary");
+    browser.wait_text("[data-testid=decision-regles]", |t| {
+        t.contains("au moins 2 professionnel(s) ayant au moins 2 an(s) d'expérience")
+    });
 
     for (path, bytes) in files_under(&relay.data) {
         assert!(

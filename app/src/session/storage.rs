@@ -119,6 +119,37 @@ pub async fn candidate_dossier(
     Some((decision, replica.dossier().referentiel()))
 }
 
+/// The rules of the référentiel on the jury that the sessions this device holds for dossier
+/// `id` break (the session's pinned référentiel, else `theirs`, the dossier's): what the
+/// decision form shows the jury before it releases.
+pub async fn jury_breaches(
+    id: &str,
+    theirs: Option<&Referentiel>,
+) -> Result<Vec<livret_shared::session::Breach>, Error> {
+    let keys = db()?.keys(DOSSIER_PREFIX).await.map_err(Error::from)?;
+    let mut out = Vec::new();
+    for key in keys {
+        let Ok((mut replica, _)) = load(&key[DOSSIER_PREFIX.len()..]).await else {
+            continue;
+        };
+        let Ok(held) = livret_shared::session::read(replica.dossier().automerge()) else {
+            continue;
+        };
+        if !held.candidates.iter().any(|c| c.dossier == id) {
+            continue;
+        }
+        let pinned = replica.dossier().referentiel();
+        if let Some(r) = pinned.as_ref().or(theirs) {
+            for b in livret_shared::session::breaches(&r.jury, &held, &[id]) {
+                if !out.contains(&b) {
+                    out.push(b);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A new dossier owned by this device, targeting `referentiel`; returns its id.
 pub async fn create_dossier(referentiel: &Referentiel) -> Result<String, Error> {
     let mut replica = with_device(|device| {

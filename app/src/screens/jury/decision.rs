@@ -18,6 +18,16 @@ pub(super) fn FormulaireDecision(reviews: Memo<Vec<Seen>>) -> impl IntoView {
             .unwrap_or_default()
     });
     let results = move || chosen.get().unwrap_or_else(|| proposed.get());
+    // The référentiel's rules the session's jury breaks, said before anything is released.
+    let breaches = RwSignal::new(Vec::<livret_shared::session::Breach>::new());
+    if let Ok(id) = session::with_open(|r| r.id.to_string()) {
+        leptos::task::spawn_local(async move {
+            let theirs = st.referentiel.get_value();
+            if let Ok(found) = session::jury_breaches(&id, theirs.as_ref()).await {
+                let _ = breaches.try_set(found);
+            }
+        });
+    }
     let released = move || {
         st.revision.get();
         session::with_open(|r| r.decision().map(|(_, d)| d))
@@ -134,6 +144,17 @@ pub(super) fn FormulaireDecision(reviews: Memo<Vec<Seen>>) -> impl IntoView {
                 "Proposée d'après les notes (acquise quand la majorité des jurés qui l'ont notée disent acquis ou maîtrise) ; modifiez-la si le jury en décide autrement. Seule la décision publiée est lue par le candidat.",
                 "Proposed from the ratings (acquired when most jurors who rated it say acquired or mastered); change it if the jury decides otherwise. Only the released decision is read by the candidate.",
             )}</p>
+            {move || (!breaches.get().is_empty()).then(|| view! {
+                <div class="erreur" role="alert" data-testid="decision-regles">
+                    <p>{t(
+                        "Règles du référentiel sur le jury non respectées par la session (le procès-verbal les relèvera) :",
+                        "Rules of the référentiel on the jury the session does not meet (the procès-verbal will record them):",
+                    )}</p>
+                    <ul>{breaches.get().into_iter().map(|b| view! {
+                        <li>{if en() { b.label_en() } else { b.label_fr() }}</li>
+                    }).collect_view()}</ul>
+                </div>
+            })}
             <label for="decision-date">{move || t("Date du jury", "Date of the jury")}</label>
             <input type="date" id="decision-date"/>
             <label for="decision-presence">{move || t("Le candidat à la session", "The candidate at the session")}</label>
