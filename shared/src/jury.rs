@@ -401,6 +401,26 @@ mod tests {
         }
     }
 
+    /// A dossier created by `owner` with `jurors` added as jurors: the owner's replica and
+    /// the membership log a juror joins with.
+    fn with_jurors(
+        owner: &DeviceSecret,
+        dossier: u8,
+        jurors: &[&DeviceSecret],
+    ) -> (Replica, Vec<membership::SignedEntry>) {
+        let keys = EpochKeys::generate();
+        let (mut o, create) =
+            Replica::create(owner, DossierId([dossier; 16]), keys.duplicate()).unwrap();
+        let mut log = vec![create];
+        for j in jurors {
+            let add = membership::add(o.membership(), owner, &j.id(), Role::Juror, &keys).unwrap();
+            o.apply_membership(owner, std::slice::from_ref(&add))
+                .unwrap();
+            log.push(add);
+        }
+        (o, log)
+    }
+
     fn text_annotation(id: &str, body: &str) -> Annotation {
         let text = "Je gère les stocks et les commandes du magasin.";
         Annotation {
@@ -421,16 +441,7 @@ mod tests {
     fn two_jurors_review_concurrently_and_the_candidate_reads_only_the_release() {
         let owner = DeviceSecret::generate();
         let (a, b) = (DeviceSecret::generate(), DeviceSecret::generate());
-        let keys = EpochKeys::generate();
-        let (mut o, create) =
-            Replica::create(&owner, DossierId([3; 16]), keys.duplicate()).unwrap();
-        let mut log = vec![create];
-        for j in [&a, &b] {
-            let add = membership::add(o.membership(), &owner, &j.id(), Role::Juror, &keys).unwrap();
-            o.apply_membership(&owner, std::slice::from_ref(&add))
-                .unwrap();
-            log.push(add);
-        }
+        let (mut o, log) = with_jurors(&owner, 3, &[&a, &b]);
         o.dossier()
             .set("fiches.0.taches", "Je gère les stocks")
             .unwrap();
@@ -692,16 +703,7 @@ mod tests {
             DeviceSecret::generate(),
             DeviceSecret::generate(),
         );
-        let keys = EpochKeys::generate();
-        let (mut o, create) =
-            Replica::create(&owner, DossierId([6; 16]), keys.duplicate()).unwrap();
-        let mut log = vec![create];
-        for j in [&h, &a, &b] {
-            let add = membership::add(o.membership(), &owner, &j.id(), Role::Juror, &keys).unwrap();
-            o.apply_membership(&owner, std::slice::from_ref(&add))
-                .unwrap();
-            log.push(add);
-        }
+        let (_, log) = with_jurors(&owner, 6, &[&h, &a, &b]);
         let mut desk = GrantDesk::default();
         // The hostile juror syncs first and hands garbage to everyone, itself included.
         let garbage: Grants = [&h, &a, &b]
@@ -741,16 +743,7 @@ mod tests {
             DeviceSecret::generate(),
             DeviceSecret::generate(),
         );
-        let keys = EpochKeys::generate();
-        let (mut o, create) =
-            Replica::create(&owner, DossierId([7; 16]), keys.duplicate()).unwrap();
-        let mut log = vec![create];
-        for j in [&a1, &b] {
-            let add = membership::add(o.membership(), &owner, &j.id(), Role::Juror, &keys).unwrap();
-            o.apply_membership(&owner, std::slice::from_ref(&add))
-                .unwrap();
-            log.push(add);
-        }
+        let (mut o, mut log) = with_jurors(&owner, 7, &[&a1, &b]);
         let add_a2 = o
             .add_jurors_device(&owner, &a2.id(), &a1.signing_public())
             .unwrap();

@@ -22,22 +22,41 @@ fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/dossiers")
 }
 
+/// The sample dossier (référentiel 002), made by `candidate` on the relay at `url`.
+fn import_sample(candidate: &Device, url: &str) -> String {
+    let sample = fixtures().join("exemple-developpeuse-ia.json");
+    candidate.run(&[
+        "dossier",
+        "import",
+        sample.to_str().unwrap(),
+        "--relay",
+        url,
+    ])
+}
+
+/// `juror` rates C1 `note` as `name` and syncs.
+fn rate_c1_and_sync(juror: &Device, id: &str, name: &str, note: &str) {
+    juror.run(&[
+        "jury",
+        "rate",
+        id,
+        "C1",
+        note,
+        "--justification",
+        "vu",
+        "--name",
+        name,
+    ]);
+    juror.run(&["sync"]);
+}
+
 #[test]
 fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
     let relay = Relay::start();
     let url = relay.url("");
     let dir = temp_dir("livret-jury");
     let candidate = Device::new("jury-candidat");
-    let id = candidate.run(&[
-        "dossier",
-        "import",
-        fixtures()
-            .join("exemple-developpeuse-ia.json")
-            .to_str()
-            .unwrap(),
-        "--relay",
-        &url,
-    ]);
+    let id = import_sample(&candidate, &url);
     let pdf_annexe = candidate.run(&[
         "dossier",
         "attach",
@@ -488,16 +507,7 @@ fn a_hostile_juror_spoils_nothing_but_its_own_review() {
     let relay = Relay::start();
     let url = relay.url("");
     let candidate = Device::new("spoil-candidat");
-    let id = candidate.run(&[
-        "dossier",
-        "import",
-        fixtures()
-            .join("exemple-developpeuse-ia.json")
-            .to_str()
-            .unwrap(),
-        "--relay",
-        &url,
-    ]);
+    let id = import_sample(&candidate, &url);
     let (alice, bruno, hostile) = (
         Device::new("spoil-alice"),
         Device::new("spoil-bruno"),
@@ -519,18 +529,7 @@ fn a_hostile_juror_spoils_nothing_but_its_own_review() {
     });
     assert!(matches!(raw.reply(), ServerMsg::JuryKeys { .. }));
     for (juror, name, note) in [(&alice, "Alice Durand", "3"), (&bruno, "Bruno Petit", "1")] {
-        juror.run(&[
-            "jury",
-            "rate",
-            &id,
-            "C1",
-            note,
-            "--justification",
-            "vu",
-            "--name",
-            name,
-        ]);
-        juror.run(&["sync"]);
+        rate_c1_and_sync(juror, &id, name, note);
     }
     alice.run(&["sync"]);
     for juror in [&alice, &bruno] {
@@ -551,16 +550,7 @@ fn a_jurors_second_device_takes_up_her_review() {
     let relay = Relay::start();
     let url = relay.url("");
     let candidate = Device::new("appareils-candidat");
-    let id = candidate.run(&[
-        "dossier",
-        "import",
-        fixtures()
-            .join("exemple-developpeuse-ia.json")
-            .to_str()
-            .unwrap(),
-        "--relay",
-        &url,
-    ]);
+    let id = import_sample(&candidate, &url);
     let (laptop, phone, bruno) = (
         Device::new("appareils-alice-portable"),
         Device::new("appareils-alice-telephone"),
@@ -569,18 +559,7 @@ fn a_jurors_second_device_takes_up_her_review() {
     candidate.share_with(&id, &laptop, "juror", &url);
     candidate.share_with(&id, &bruno, "juror", &url);
     for (juror, name, note) in [(&laptop, "Alice Durand", "3"), (&bruno, "Bruno Petit", "1")] {
-        juror.run(&[
-            "jury",
-            "rate",
-            &id,
-            "C1",
-            note,
-            "--justification",
-            "vu",
-            "--name",
-            name,
-        ]);
-        juror.run(&["sync"]);
+        rate_c1_and_sync(juror, &id, name, note);
     }
     // The candidate adds Alice's phone as hers; not as someone else's, and not twice.
     let (ok, err) = candidate.try_run(&[

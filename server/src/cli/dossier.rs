@@ -256,15 +256,26 @@ pub async fn dossier_requests(home: &Home, id: &str) -> Result<()> {
 
 pub async fn dossier_new(home: &Home, relay: &str, referentiel: Option<&Path>) -> Result<()> {
     let device = home.device()?;
-    let id = DossierId::generate();
-    let (mut replica, _) = Replica::create(&device, id, EpochKeys::generate())?;
+    let (replica, _) = Replica::create(&device, DossierId::generate(), EpochKeys::generate())?;
+    publish_created(home, relay, &device, replica, referentiel).await
+}
+
+/// A new dossier or jury session made on this device: pins `referentiel` (a file) in it,
+/// creates it on `relay` and prints its id.
+pub async fn publish_created(
+    home: &Home,
+    relay: &str,
+    device: &livret_shared::keys::DeviceSecret,
+    mut replica: Replica,
+    referentiel: Option<&Path>,
+) -> Result<()> {
     if let Some(path) = referentiel {
         replica
             .dossier()
             .set_referentiel(&super::referentiel::read_one(path)?)?;
     }
-    publish_new(home, relay, &device, &mut replica).await?;
-    println!("{id}");
+    publish_new(home, relay, device, &mut replica).await?;
+    println!("{}", replica.id);
     Ok(())
 }
 

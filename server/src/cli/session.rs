@@ -23,7 +23,7 @@ use livret_shared::sync::Replica;
 
 use crate::cli::export::fonts;
 use crate::cli::jury::write_pdf;
-use livret_client::{Home, parse_id, publish_new};
+use livret_client::{Home, parse_id};
 
 #[derive(Subcommand)]
 pub enum SessionCommand {
@@ -252,23 +252,16 @@ pub async fn run(home: &Home, command: SessionCommand) -> Result<()> {
 }
 
 async fn new(home: &Home, relay: &str, referentiel: Option<&Path>, info: InfoArgs) -> Result<()> {
-    let device = home.device()?;
-    let id = DossierId::generate();
-    let (mut replica, _) = Replica::create_session(&device, id, EpochKeys::generate())?;
     let mut details = SessionInfo::default();
     info.apply(&mut details);
     if details.certification.is_empty() {
         bail!("une session de jury porte sur une certification (--certification)");
     }
+    let device = home.device()?;
+    let (mut replica, _) =
+        Replica::create_session(&device, DossierId::generate(), EpochKeys::generate())?;
     session::set_info(replica.dossier().automerge(), &details)?;
-    if let Some(path) = referentiel {
-        replica
-            .dossier()
-            .set_referentiel(&super::referentiel::read_one(path)?)?;
-    }
-    publish_new(home, relay, &device, &mut replica).await?;
-    println!("{id}");
-    Ok(())
+    super::dossier::publish_created(home, relay, &device, replica, referentiel).await
 }
 
 /// The session `id` on this device.
