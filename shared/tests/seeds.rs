@@ -444,3 +444,61 @@ fn epreuves_are_read_as_the_seeds_describe_them() {
         }
     }
 }
+
+/// 002's épreuves' assessment lines (« Correction du rapport professionnel », « Soutenance
+/// orale individuelle… ») are not criteria: each compétence's criteria start where its
+/// row of the seed's ANNEXE 3 does — C5 « La documentation technique de l'API (REST) couvre
+/// tous les points de terminaisons. », C8 « Le service installé est accessible, avec une
+/// éventuelle authentification. », C13 « La documentation pour l'utilisation de la chaîne
+/// couvre toutes les étapes, les tâches et tous les déclencheurs disponibles. », C21 « La ou
+/// les causes du problème sont identifiées correctement. » (read in the seed). The same from
+/// the PDF.
+#[test]
+fn assessment_lines_are_not_criteria() {
+    let first = [
+        (
+            "C5",
+            "La documentation technique de l'API (REST) couvre tous les points de terminaisons.",
+        ),
+        (
+            "C8",
+            "Le service installé est accessible, avec une éventuelle authentification.",
+        ),
+        (
+            "C13",
+            "La documentation pour l'utilisation de la chaîne couvre toutes les étapes, les tâches et tous les déclencheurs disponibles.",
+        ),
+        (
+            "C21",
+            "La ou les causes du problème sont identifiées correctement.",
+        ),
+    ];
+    let check = |r: &Referentiel, what: &str| {
+        for (code, title) in first {
+            let got = r.competence(code).unwrap().criteria[0]
+                .title
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert_eq!(got, title, "{what} {code}");
+        }
+        for (_, c) in r.competences() {
+            for k in &c.criteria {
+                assert!(
+                    !k.title.starts_with("Correction d")
+                        && !k.title.starts_with("Soutenance orale"),
+                    "{what} {}: {}",
+                    c.code,
+                    k.title
+                );
+            }
+        }
+    };
+    let file = "002-developpeur-intelligence-artificielle-rncp37827";
+    check(&import_text(&format!("{file}.txt")), "text");
+    #[cfg(feature = "pdf")]
+    {
+        let bytes = std::fs::read(fixture(&format!("pdf/{file}.pdf"))).unwrap();
+        check(&referentiel::import_pdf(&bytes).unwrap().referentiel, "pdf");
+    }
+}

@@ -178,3 +178,33 @@ pub fn read(text: &str, referentiel: &Referentiel) -> Vec<Epreuve> {
     found.sort_by_key(|e| e.code[1..].parse::<u32>().unwrap_or(u32::MAX));
     found
 }
+
+/// A line compared on its words: spaces collapsed, case and a final full stop ignored.
+fn same_words(line: &str) -> String {
+    line.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches('.')
+        .to_lowercase()
+}
+
+/// An épreuve's assessment lines (« Correction du rapport professionnel », « Soutenance
+/// orale individuelle… ») read as criteria where a grid's cells run together are not
+/// criteria: dropped, so each compétence's criteria keep the official numbering (`C5#1` is
+/// the grid's first criterion of C5).
+pub fn drop_assessment_lines(referentiel: &mut Referentiel) {
+    let assessment: Vec<String> = referentiel
+        .epreuves
+        .iter()
+        .flat_map(|e| e.evaluation.iter().map(|item| same_words(item)))
+        .collect();
+    if assessment.is_empty() {
+        return;
+    }
+    for bloc in &mut referentiel.blocs {
+        for c in &mut bloc.competences {
+            c.criteria
+                .retain(|k| !assessment.contains(&same_words(&k.title)));
+        }
+    }
+}

@@ -131,6 +131,7 @@ fn with_whole_text(text: &str, import: Result<Import, ImportError>) -> Result<Im
     import.map(|mut i| {
         i.referentiel.jury = jury_rules::read(text);
         i.referentiel.epreuves = epreuves::read(text, &i.referentiel);
+        epreuves::drop_assessment_lines(&mut i.referentiel);
         i
     })
 }
