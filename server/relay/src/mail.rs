@@ -229,11 +229,17 @@ async fn deliver(store: &Arc<dyn Store>, transport: &Transport, mailer: &Mailer,
         Err(e) => {
             let attempts = q.attempts + 1;
             let next = now_ms() + backoff(attempts).as_millis() as i64;
-            tracing::warn!(mail = q.id, attempts, error = %e, "mail not sent, will retry");
             let id = q.id;
             let failed = move |store: &dyn Store| store.mail_failed(id, attempts, next);
-            if let Err(e) = on_blocking_pool(store, failed).await {
-                tracing::error!(mail = q.id, error = %e, "mail retry not recorded");
+            // Said once recorded: until then the mail is still leased, and a relay stopped
+            // here leaves it to the lease's end, not to the backoff.
+            match on_blocking_pool(store, failed).await {
+                Ok(()) => {
+                    tracing::warn!(mail = q.id, attempts, error = %e, "mail not sent, will retry")
+                }
+                Err(stored) => {
+                    tracing::error!(mail = q.id, error = %stored, "mail retry not recorded")
+                }
             }
         }
     }
