@@ -621,9 +621,8 @@ pub struct Amend<'a> {
     pub reserve: Option<&'a str>,
 }
 
-/// The names of the session's jury for dossier `id`, when this device holds its session.
-fn session_jury(home: &Home, id: &livret_shared::envelope::DossierId) -> Option<Vec<String>> {
-    let sessions = super::session::sessions_here(home, Some(id));
+/// The names of the jury of the first of `sessions` (those this device holds for a dossier).
+fn session_jury(sessions: &[super::session::Held]) -> Option<Vec<String>> {
     let s = &sessions.first()?.session;
     (!s.members.is_empty()).then(|| s.members.iter().map(|m| m.full_name()).collect())
 }
@@ -644,6 +643,8 @@ pub fn decide(
     juror(&replica)?;
     let referentiel = referentiel_of(&mut replica)?;
     let reviews: Vec<JurorReview> = replica.reviews().into_iter().map(|(_, r)| r).collect();
+    // Every local dossier is read to find them: once.
+    let sessions = super::session::sessions_here(home, Some(&replica.id));
     let mut results: BTreeMap<String, bool> = Decision::propose(&referentiel, &reviews);
     for (list, value) in [(amend.acquis, true), (amend.non_acquis, false)] {
         for code in codes(list.unwrap_or(""), &referentiel)? {
@@ -656,7 +657,7 @@ pub fn decide(
             .map(|n| n.trim().to_string())
             .filter(|n| !n.is_empty())
             .collect(),
-        None => session_jury(home, &replica.id).unwrap_or_else(|| {
+        None => session_jury(&sessions).unwrap_or_else(|| {
             let mut names: Vec<String> = reviews
                 .iter()
                 .map(|r| r.juror.clone())
@@ -679,7 +680,7 @@ pub fn decide(
     decision
         .check()
         .map_err(|e| anyhow!("{e} : --reasons « … »"))?;
-    for held in super::session::sessions_here(home, Some(&replica.id)) {
+    for held in &sessions {
         for breach in held.breaches(&replica.id.to_string(), Some(&referentiel)) {
             eprintln!(
                 "livret: attention : {} (le PV le relèvera)",
@@ -769,10 +770,9 @@ fn released(replica: &Replica) -> Result<Decision> {
 pub fn grille_officielle(home: &Home, id: &str, out: &Path) -> Result<()> {
     let (mut replica, _) = load(home, id)?;
     let mut referentiel = referentiel_of(&mut replica)?;
+    let sessions = super::session::sessions_here(home, Some(&replica.id));
     if referentiel.epreuves.is_empty()
-        && let Some(pinned) = super::session::sessions_here(home, Some(&replica.id))
-            .into_iter()
-            .find_map(|held| held.referentiel)
+        && let Some(pinned) = sessions.iter().find_map(|held| held.referentiel.clone())
     {
         let known = |e: &livret_shared::referentiel::Epreuve| {
             e.competences
@@ -784,7 +784,7 @@ pub fn grille_officielle(home: &Home, id: &str, out: &Path) -> Result<()> {
     }
     let decision = released(&replica)?;
     let json = export::export(replica.dossier(), None)?;
-    let members = session_jury(home, &replica.id).unwrap_or_else(|| decision.jury.clone());
+    let members = session_jury(&sessions).unwrap_or_else(|| decision.jury.clone());
     write_pdf(out, |f| {
         Ok(pdf_export::grille_officielle(
             &json,
