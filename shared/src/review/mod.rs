@@ -357,25 +357,14 @@ impl Decision {
         motifs: String,
         at_ms: u64,
     ) -> Decision {
-        Decision {
-            blocs: referentiel
-                .blocs
-                .iter()
-                .map(|b| (b.number, false))
-                .collect(),
-            outcome: if excused {
-                Outcome::Excuse
-            } else {
-                Outcome::Absent
-            },
-            competences: BTreeMap::new(),
-            date,
-            jury,
-            motifs,
-            at_ms,
-            supersedes: Vec::new(),
-            reserve: String::new(),
-        }
+        // No compétence acquired: every bloc not acquired, as `new` computes it.
+        let mut decision = Decision::new(referentiel, BTreeMap::new(), date, jury, motifs, at_ms);
+        decision.outcome = if excused {
+            Outcome::Excuse
+        } else {
+            Outcome::Absent
+        };
+        decision
     }
 
     /// What the official forms require before a decision is released.
