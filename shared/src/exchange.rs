@@ -39,6 +39,24 @@ pub enum ExchangeError {
     Removed(DossierId),
     #[error("le relais ne connaît pas le dossier qu'il vient de créer")]
     NotCreated,
+    /// The candidate deleted the dossier (their notice checked against the members this
+    /// device knows): the driver wipes this device's copy.
+    #[error("le candidat a supprimé le dossier {dossier} : sa copie est effacée de cet appareil")]
+    Deleted {
+        dossier: DossierId,
+        notice: Box<crate::deletion::DeletionNotice>,
+        deleted_ms: i64,
+    },
+    /// The relay says the dossier was deleted, with a notice this device cannot check (not
+    /// signed by a candidate's key it knows): nothing is wiped, nothing more exchanged.
+    #[error(
+        "le relais dit le dossier {dossier} supprimé, sans preuve que le candidat l'a \
+         voulu ({why}) : rien n'est effacé sur cet appareil"
+    )]
+    UncheckedDeletion {
+        dossier: DossierId,
+        why: crate::deletion::DeletionError,
+    },
     #[error(transparent)]
     Sync(#[from] SyncError),
 }
@@ -170,6 +188,11 @@ impl Exchange {
             ServerMsg::Rejected { reason, detail } => {
                 Err(ExchangeError::Refused { reason, detail })
             }
+            ServerMsg::Deleted {
+                dossier,
+                notice,
+                deleted_ms,
+            } if dossier == self.dossier => Err(deletion_learnt(replica, &notice, deleted_ms)),
             msg @ ServerMsg::Log { .. } => match self.phase {
                 Phase::CatchingUp => {
                     if self.gathering.add_msg(self.dossier, msg) != Some(true) {
@@ -406,4 +429,154 @@ pub fn jury_keys_answered(
             key_id,
             grants,
         }))
+}
+
+/// What a device makes of the relay's word that a dossier was deleted: the candidate's
+/// notice, checked against the members the replica knows ([`ExchangeError::Deleted`], wipe),
+/// or a claim it cannot check ([`ExchangeError::UncheckedDeletion`], keep everything).
+pub fn deletion_learnt(replica: &Replica, notice: &[u8], deleted_ms: i64) -> ExchangeError {
+    let dossier = replica.id;
+    let checked = crate::deletion::DeletionNotice::from_bytes(notice)
+        .and_then(|n| n.check_for_member(replica.membership()).map(|()| n));
+    match checked {
+        Ok(notice) => ExchangeError::Deleted {
+            dossier,
+            notice: Box::new(notice),
+            deleted_ms,
+        },
+        Err(why) => ExchangeError::UncheckedDeletion { dossier, why },
+    }
+}
+
+/// The message that deletes the replica's dossier, signed by `device` (one of the
+/// candidate's keys) on the members the replica knows — sync first, so that they are the
+/// relay's ([`crate::deletion::DeletionNotice::check_for_relay`]).
+pub fn delete_request(
+    replica: &Replica,
+    device: &DeviceSecret,
+    decided_ms: i64,
+) -> Result<ClientMsg, crate::deletion::DeletionError> {
+    let notice = crate::deletion::DeletionNotice::sign(replica.membership(), device, decided_ms)?;
+    Ok(ClientMsg::Delete {
+        notice: notice.to_bytes(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deletion::{DeletionError, DeletionNotice};
+    use crate::envelope::random_nonce;
+    use crate::keys::EpochKeys;
+    use crate::membership::Role;
+
+    /// A candidate's dossier shared with an advisor; the advisor's replica in an exchange.
+    fn advisor_exchanging() -> (Replica, DeviceSecret, Replica, DeviceSecret, Exchange) {
+        let owner = DeviceSecret::generate();
+        let advisor = DeviceSecret::generate();
+        let (mut candidates, _) =
+            Replica::create(&owner, DossierId([5; 16]), EpochKeys::generate()).unwrap();
+        candidates
+            .add_member(&owner, &advisor.id(), Role::Advisor)
+            .unwrap();
+        let mut advisors = Replica::join(&advisor, candidates.log().to_vec()).unwrap();
+        let (exchange, _) = Exchange::start(&mut advisors, &advisor, &mut random_nonce).unwrap();
+        (candidates, owner, advisors, advisor, exchange)
+    }
+
+    fn told_deleted(
+        exchange: &mut Exchange,
+        replica: &mut Replica,
+        device: &DeviceSecret,
+        notice: Vec<u8>,
+    ) -> ExchangeError {
+        let msg = ServerMsg::Deleted {
+            dossier: replica.id,
+            notice,
+            deleted_ms: 42,
+        };
+        exchange
+            .handle(replica, device, msg, &mut random_nonce)
+            .unwrap_err()
+    }
+
+    #[test]
+    fn a_member_wipes_on_the_candidates_notice_only() {
+        let (candidates, owner, mut advisors, advisor, mut exchange) = advisor_exchanging();
+        let genuine = DeletionNotice::sign(candidates.membership(), &owner, 7).unwrap();
+        match told_deleted(&mut exchange, &mut advisors, &advisor, genuine.to_bytes()) {
+            ExchangeError::Deleted {
+                dossier,
+                notice,
+                deleted_ms,
+            } => {
+                assert_eq!((dossier, *notice, deleted_ms), (advisors.id, genuine, 42));
+            }
+            other => panic!("expected the deletion, got {other:?}"),
+        }
+    }
+
+    /// The relay (or whoever took it over) says the dossier was deleted: without the
+    /// candidate's signature, the device keeps everything.
+    #[test]
+    fn a_relays_word_alone_deletes_nothing() {
+        let (candidates, owner, mut advisors, advisor, mut exchange) = advisor_exchanging();
+        let unchecked = |e: ExchangeError| match e {
+            ExchangeError::UncheckedDeletion { why, .. } => why,
+            other => panic!("expected an unchecked deletion, got {other:?}"),
+        };
+        // Signed by the advisor (a hostile member's key, which the relay holds no more of).
+        let mut by_advisor = DeletionNotice::sign(candidates.membership(), &owner, 7).unwrap();
+        by_advisor.signer = advisor.signing_public();
+        by_advisor.signature = advisor.sign(b"x").to_vec();
+        let why = unchecked(told_deleted(
+            &mut exchange,
+            &mut advisors,
+            &advisor,
+            by_advisor.to_bytes(),
+        ));
+        assert_eq!(why, DeletionError::NotOwner);
+        // The candidate's signature over another body.
+        let mut altered = DeletionNotice::sign(candidates.membership(), &owner, 7).unwrap();
+        altered.body.decided_ms = 8;
+        let why = unchecked(told_deleted(
+            &mut exchange,
+            &mut advisors,
+            &advisor,
+            altered.to_bytes(),
+        ));
+        assert_eq!(why, DeletionError::BadSignature);
+        // Garbage.
+        let why = unchecked(told_deleted(
+            &mut exchange,
+            &mut advisors,
+            &advisor,
+            vec![1, 2, 3],
+        ));
+        assert_eq!(why, DeletionError::Malformed);
+        // Another dossier's genuine notice, sent as this one's.
+        let (other, other_owner, ..) = advisor_exchanging();
+        let mut elsewhere = other.membership().clone();
+        elsewhere.dossier = DossierId([6; 16]);
+        let theirs = DeletionNotice::sign(&elsewhere, &other_owner, 7).unwrap();
+        let why = unchecked(told_deleted(
+            &mut exchange,
+            &mut advisors,
+            &advisor,
+            theirs.to_bytes(),
+        ));
+        assert_eq!(why, DeletionError::OtherDossier);
+        // A deletion of another dossier on this exchange is not this one's.
+        let msg = ServerMsg::Deleted {
+            dossier: DossierId([9; 16]),
+            notice: Vec::new(),
+            deleted_ms: 1,
+        };
+        assert!(
+            exchange
+                .handle(&mut advisors, &advisor, msg, &mut random_nonce)
+                .is_ok()
+        );
+        assert!(advisors.is_member());
+    }
 }

@@ -9,6 +9,7 @@ pub mod automerge_guard;
 pub mod catchup;
 pub mod comments;
 pub mod date;
+pub mod deletion;
 pub mod dossier;
 pub mod envelope;
 pub mod evidence;

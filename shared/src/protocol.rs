@@ -18,11 +18,13 @@ use crate::membership::{Membership, Role};
 /// device shows ([`LoginRefused`]). Version 1 logged in with [`ClientMsg::Hello`], which
 /// carried no version. A change of any message's layout, or of what it means, takes a new
 /// version. Version 3: the jury's key messages are about each juror's own review key (one
-/// shared jury key per epoch before), which a juror of version 2 would misread.
-pub const PROTOCOL: u32 = 3;
+/// shared jury key per epoch before), which a juror of version 2 would misread. Version 4:
+/// a dossier can be deleted ([`ClientMsg::Delete`], [`ServerMsg::Deleted`]); a device of
+/// version 3 could not read that it was, and would create the dossier again from its copy.
+pub const PROTOCOL: u32 = 4;
 
 /// The versions this build's relay accepts at login.
-pub const PROTOCOLS_SPOKEN: std::ops::RangeInclusive<u32> = 3..=PROTOCOL;
+pub const PROTOCOLS_SPOKEN: std::ops::RangeInclusive<u32> = 4..=PROTOCOL;
 
 /// Device → relay. New kinds go at the end: the wire names a kind by its position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +116,10 @@ pub enum ClientMsg {
         device: MemberKey,
         signature: Vec<u8>,
     },
+    /// Deletes a dossier for good: a [`crate::deletion::DeletionNotice`] signed by one of
+    /// the candidate's keys on the relay's current membership. Answered by
+    /// [`ServerMsg::Deleted`], again on a replay.
+    Delete { notice: Vec<u8> },
 }
 
 /// An answered invitation waiting for an owner's approval: approving it is sharing the
@@ -213,6 +219,14 @@ pub enum ServerMsg {
         key_id: Option<[u8; 16]>,
         granted: Vec<MemberKey>,
         grants: Vec<crate::jury::JuryGrant>,
+    },
+    /// The dossier was deleted: the candidate's notice, which a member device checks before
+    /// it wipes its copy, and the relay's date of the deletion (milliseconds since 1970).
+    /// Sent to its followers when it happens, and for ever after to whoever names it.
+    Deleted {
+        dossier: DossierId,
+        notice: Vec<u8>,
+        deleted_ms: i64,
     },
 }
 

@@ -229,7 +229,30 @@ impl Worded for ExchangeError {
             ExchangeError::NotCreated => {
                 "the relay does not know the dossier it has just created".to_string()
             }
+            ExchangeError::Deleted { dossier, .. } => format!(
+                "the candidate deleted dossier {dossier}: its copy is erased from this device"
+            ),
+            ExchangeError::UncheckedDeletion { dossier, why } => format!(
+                "the relay says dossier {dossier} was deleted, without proof that the \
+                 candidate wanted it ({}): nothing is erased on this device",
+                why.english()
+            ),
             ExchangeError::Sync(e) => e.english(),
+        }
+    }
+}
+
+impl Worded for crate::deletion::DeletionError {
+    fn english(&self) -> String {
+        use crate::deletion::DeletionError;
+        match self {
+            DeletionError::Malformed => "unreadable deletion notice".into(),
+            DeletionError::OtherDossier => "deletion notice for another dossier".into(),
+            DeletionError::NotOwner => "only the candidate can delete their dossier".into(),
+            DeletionError::BadSignature => "invalid deletion notice signature".into(),
+            DeletionError::Outdated => {
+                "the dossier's members changed since: sync, then delete again".into()
+            }
         }
     }
 }

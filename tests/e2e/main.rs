@@ -2,6 +2,7 @@
 
 mod browser;
 mod comments;
+mod deletion;
 mod durability;
 mod export;
 mod forged;

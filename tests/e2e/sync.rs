@@ -65,6 +65,11 @@ impl Device {
         other.run(&["dossier", "open", id, "--relay", relay_url]);
     }
 
+    /// Whether this device holds a copy of dossier `id`.
+    pub(crate) fn has_copy(&self, id: &str) -> bool {
+        self.home.join("dossiers").join(id).exists()
+    }
+
     /// Drops this device's copy of dossier `id` (its storage lost; its key kept).
     pub(crate) fn forget(&self, id: &str) {
         std::fs::remove_dir_all(self.home.join("dossiers").join(id)).unwrap();

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
 use livret_shared::envelope::{DossierId, random_nonce};
-use livret_shared::exchange::Exchange;
+use livret_shared::exchange::{Exchange, ExchangeError};
 use livret_shared::keys::{self, DeviceSecret};
 use livret_shared::membership::SignedEntry;
 use livret_shared::protocol::{self, ClientMsg, Origin, ServerMsg};
@@ -55,6 +55,7 @@ impl Home {
     }
 
     pub fn load(&self, device: &DeviceSecret, id: &DossierId) -> Result<Replica> {
+        self.refuse_if_deleted(id)?;
         let path = self.dir(id).join("replica.bin");
         let bytes =
             std::fs::read(&path).map_err(|_| anyhow!("dossier {id} inconnu sur cet appareil"))?;
@@ -62,6 +63,9 @@ impl Home {
     }
 
     pub fn save(&self, replica: &mut Replica) -> Result<()> {
+        // A deleted dossier is never written back (a save after the sync that learnt it
+        // would bring the copy back).
+        self.refuse_if_deleted(&replica.id)?;
         let dir = self.dir(&replica.id);
         std::fs::create_dir_all(&dir)?;
         // Write then rename: a crash never leaves half a replica.
@@ -69,6 +73,64 @@ impl Home {
         write_private(&tmp, &replica.save())?;
         std::fs::rename(&tmp, dir.join("replica.bin"))?;
         Ok(())
+    }
+
+    fn deleted_marker(&self, id: &DossierId) -> PathBuf {
+        self.root.join("deleted").join(id.to_hex())
+    }
+
+    /// When the dossier was deleted (the relay's date, milliseconds since 1970), if this
+    /// device learnt that it was.
+    pub fn deleted_at(&self, id: &DossierId) -> Option<i64> {
+        std::fs::read_to_string(self.deleted_marker(id))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    fn refuse_if_deleted(&self, id: &DossierId) -> Result<()> {
+        match self.deleted_at(id) {
+            Some(at) => bail!(
+                "dossier {id} supprimé par le candidat le {} : il n'est plus sur cet appareil",
+                livret_shared::date::Date::from_days_since_epoch(at.div_euclid(86_400_000))
+                    .in_french()
+            ),
+            None => Ok(()),
+        }
+    }
+
+    /// Erases this device's copy of a dossier its candidate deleted (the notice checked by
+    /// the exchange): what is left is its id and date, so that nothing brings it back. A
+    /// juror's device keeps the jury's released decision — the jury's own document, which
+    /// the session's procès-verbal is made of.
+    pub fn wipe_deleted(&self, replica: &Replica, deleted_ms: i64) -> Result<()> {
+        let id = replica.id;
+        if replica.is_juror()
+            && let Some((_, decision)) = replica.decision()
+        {
+            let dir = self.root.join("decisions");
+            std::fs::create_dir_all(&dir)?;
+            let json = serde_json::to_vec_pretty(&decision)?;
+            write_private(&dir.join(format!("{}.json", id.to_hex())), &json)?;
+        }
+        std::fs::create_dir_all(self.root.join("deleted"))?;
+        write_private(&self.deleted_marker(&id), deleted_ms.to_string().as_bytes())?;
+        match std::fs::remove_dir_all(self.dir(&id)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("{}", self.dir(&id).display())),
+        }
+    }
+
+    /// The jury's released decision on a dossier deleted since, as this juror's device kept
+    /// it ([`Home::wipe_deleted`]).
+    pub fn kept_decision(&self, id: &DossierId) -> Option<livret_shared::review::Decision> {
+        let path = self
+            .root
+            .join("decisions")
+            .join(format!("{}.json", id.to_hex()));
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
     }
 
     pub fn relay_of(&self, id: &DossierId) -> Result<String> {
@@ -194,7 +256,7 @@ pub async fn publish_new(
 ) -> Result<()> {
     let mut link = Link::connect(relay, device).await?;
     home.set_relay(&replica.id, relay)?;
-    push_and_pull(&mut link, device, replica).await?;
+    push_and_pull(home, &mut link, device, replica).await?;
     home.save(replica)
 }
 
@@ -244,13 +306,16 @@ pub fn report_received(id: &DossierId, received: &Received) {
 /// seals local edits, catches up, publishes what the relay lacks, a juror's jury key round,
 /// sends the outbox; returns once every envelope is acknowledged. What arrived is in the
 /// replica even when it fails half-way (save it either way).
+///
+/// A dossier its candidate deleted is wiped from this device here (the error says so).
 pub async fn push_and_pull(
+    home: &Home,
     link: &mut Link,
     device: &DeviceSecret,
     replica: &mut Replica,
 ) -> Result<()> {
     let (mut exchange, mut out) = Exchange::start(replica, device, &mut random_nonce)?;
-    let outcome = async {
+    let outcome: Result<()> = async {
         loop {
             for msg in out.drain(..) {
                 link.send(&msg).await?;
@@ -264,5 +329,10 @@ pub async fn push_and_pull(
     }
     .await;
     report_received(&replica.id, exchange.received());
+    if let Err(e) = &outcome
+        && let Some(ExchangeError::Deleted { deleted_ms, .. }) = e.downcast_ref::<ExchangeError>()
+    {
+        home.wipe_deleted(replica, *deleted_ms)?;
+    }
     outcome
 }

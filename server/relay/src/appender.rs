@@ -19,7 +19,7 @@ use crate::cluster::Poke;
 use crate::handlers::{fold_log, refusal};
 use crate::hub::{Committed, Relay};
 use crate::outgoing::Outgoing;
-use crate::store::{NewEnvelope, Store, StoreError, StoredSnapshot};
+use crate::store::{NewEnvelope, Store, StoreError, StoredSnapshot, Tombstone};
 
 pub(crate) enum Job {
     /// Answered on the connection's own queue, so a client may pipeline its pushes.
@@ -54,6 +54,20 @@ pub(crate) enum Job {
     /// Another relay node changed this dossier: what is kept of it may be out of date (its
     /// writers' counters; its members too, with `members`).
     Forget { dossier: DossierId, members: bool },
+    /// Deletes a dossier on its candidate's notice (see `handlers::dossiers::delete`).
+    Delete {
+        dossier: DossierId,
+        notice: Vec<u8>,
+        author: MemberKey,
+        reply: oneshot::Sender<Result<Tombstone, DeleteRefused>>,
+    },
+}
+
+/// Why a deletion was refused, in the words sent back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeleteRefused {
+    pub reason: Rejection,
+    pub detail: String,
 }
 
 /// An envelope's answer, sent once its batch is committed: where to, the verdict, and (when
@@ -161,6 +175,7 @@ fn run_batch(relay: &Relay, state: &mut AppendState, batch: Vec<Job>, last_try: 
     let mut replies: Vec<Reply> = Vec::new();
     let mut pending: HashMap<(DossierId, MemberKey, u64), usize> = HashMap::new();
     let mut snapshots = Vec::new();
+    let mut deletions = Vec::new();
     let mut forgotten = Vec::new();
     for job in batch {
         match job {
@@ -235,6 +250,14 @@ fn run_batch(relay: &Relay, state: &mut AppendState, batch: Vec<Job>, last_try: 
                 // against durable history.
                 snapshots.push((header, bytes, covers, reply));
             }
+            // After this batch's envelopes are committed too: an envelope checked before
+            // the deletion is erased with the rest, none is stored after it.
+            Job::Delete {
+                dossier,
+                notice,
+                author,
+                reply,
+            } => deletions.push((dossier, notice, author, reply)),
             Job::Create {
                 dossier,
                 entry,
@@ -302,6 +325,7 @@ fn run_batch(relay: &Relay, state: &mut AppendState, batch: Vec<Job>, last_try: 
                         let result = snapshot(store.as_ref(), state, &header, bytes, covers);
                         let _ = reply.send(result);
                     }
+                    delete_all(relay, state, deletions);
                     return replies
                         .into_iter()
                         .map(|r| r.into_job(&mut to_store))
@@ -378,7 +402,79 @@ fn run_batch(relay: &Relay, state: &mut AppendState, batch: Vec<Job>, last_try: 
         let result = snapshot(store.as_ref(), state, &header, bytes, covers);
         let _ = reply.send(result);
     }
+    delete_all(relay, state, deletions);
     Vec::new()
+}
+
+type Deletion = (
+    DossierId,
+    Vec<u8>,
+    MemberKey,
+    oneshot::Sender<Result<Tombstone, DeleteRefused>>,
+);
+
+/// Runs a batch's deletions, each told to the dossier's followers here and to the other
+/// nodes once done.
+fn delete_all(relay: &Relay, state: &mut AppendState, deletions: Vec<Deletion>) {
+    for (dossier, notice, author, reply) in deletions {
+        let result = delete(relay.store.as_ref(), state, dossier, &notice, author);
+        if let Ok(tombstone) = &result {
+            state.forget(&dossier, true);
+            relay.tell_deleted(&dossier, tombstone);
+            relay.poke(Poke::Members(dossier));
+        }
+        let _ = reply.send(result);
+    }
+}
+
+/// Deletes a dossier if `notice` is its candidate's, given by the device that signed it,
+/// on the members stored now; a dossier already deleted answers its tombstone (and what a
+/// failure left of it is erased again).
+fn delete(
+    store: &dyn Store,
+    state: &mut AppendState,
+    dossier: DossierId,
+    notice: &[u8],
+    author: MemberKey,
+) -> Result<Tombstone, DeleteRefused> {
+    use livret_shared::deletion::{DeletionError, DeletionNotice};
+    let refused = |reason, detail: &str| DeleteRefused {
+        reason,
+        detail: detail.to_string(),
+    };
+    let unavailable = || refused(Rejection::Malformed, "relais indisponible");
+    state.memberships.remove(&dossier);
+    let Some(current) = state
+        .membership(store, &dossier)
+        .map_err(|_| unavailable())?
+    else {
+        let kept = store.tombstone(&dossier).map_err(|_| unavailable())?;
+        return match kept {
+            Some(t) => store
+                .delete_dossier(&dossier, &t.notice, t.deleted_ms)
+                .map_err(|_| unavailable()),
+            None => Err(refused(Rejection::UnknownDossier, "dossier inconnu")),
+        };
+    };
+    let notice_read = DeletionNotice::from_bytes(notice)
+        .map_err(|_| refused(Rejection::Malformed, "avis de suppression illisible"))?;
+    if notice_read.signer != author || !current.is_owner(&author) {
+        return Err(refused(
+            Rejection::Forbidden,
+            "seul le candidat peut supprimer son dossier",
+        ));
+    }
+    notice_read.check_for_relay(current).map_err(|e| match e {
+        DeletionError::Outdated => refused(Rejection::WrongEpoch, &e.to_string()),
+        DeletionError::BadSignature => refused(Rejection::BadSignature, &e.to_string()),
+        _ => refused(Rejection::Forbidden, &e.to_string()),
+    })?;
+    store
+        .delete_dossier(&dossier, notice, crate::clock::now_ms())
+        .map_err(|e| {
+            tracing::error!("deletion failed: {e}");
+            unavailable()
+        })
 }
 
 /// Refusals that what the appender keeps can cause when another node changed the dossier

@@ -362,6 +362,7 @@ async fn handle(
             on_blocking_pool(relay, move |relay| handlers::dossiers::list(relay, &me)).await
         }
         ClientMsg::Create { entry } => handlers::dossiers::create(&caller, entry).await,
+        ClientMsg::Delete { notice } => handlers::dossiers::delete(&caller, notice).await,
         ClientMsg::Membership { dossier, entry } => {
             handlers::dossiers::membership(&caller, dossier, entry).await
         }

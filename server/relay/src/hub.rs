@@ -191,6 +191,20 @@ impl Relay {
         }
     }
 
+    /// Tells a deleted dossier's followers (the candidate's notice, which their devices
+    /// check before they wipe), who then follow it no more.
+    pub(crate) fn tell_deleted(&self, dossier: &DossierId, tombstone: &crate::store::Tombstone) {
+        let frame = Bytes::from(protocol::encode(&ServerMsg::Deleted {
+            dossier: *dossier,
+            notice: tombstone.notice.clone(),
+            deleted_ms: tombstone.deleted_ms,
+        }));
+        let followers = self.hub.lock().expect("hub lock").remove(dossier);
+        for s in followers.map(|f| f.subscribers).unwrap_or_default() {
+            let _ = s.tx.send(frame.clone());
+        }
+    }
+
     pub(crate) fn subscribe(
         &self,
         dossier: DossierId,
@@ -356,6 +370,13 @@ impl Relay {
         let Ok(log) = self.store.membership_log(dossier) else {
             return;
         };
+        if log.is_empty() {
+            // Deleted on another node.
+            if let Ok(Some(tombstone)) = self.store.tombstone(dossier) {
+                self.tell_deleted(dossier, &tombstone);
+            }
+            return;
+        }
         if log.len() <= sent {
             return;
         }

@@ -16,6 +16,8 @@ pub struct Metrics {
     /// Dossiers another node changed without this node hearing of it (a lost poke), found
     /// by the periodic sweep (`cluster`).
     pub sweeps_behind: AtomicU64,
+    /// Dossiers deleted on their candidate's notice (replays included).
+    pub deletions: AtomicU64,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
     /// Requests and connections stopped by one of the relay's limits, by limit.
     limited: Mutex<BTreeMap<&'static str, u64>>,
@@ -47,6 +49,7 @@ impl Metrics {
             "duplicates": self.duplicates.load(Ordering::Relaxed),
             "presence_dropped": self.presence_dropped.load(Ordering::Relaxed),
             "sweeps_behind": self.sweeps_behind.load(Ordering::Relaxed),
+            "deletions": self.deletions.load(Ordering::Relaxed),
             "rejected": *self.rejected.lock().expect("metrics lock"),
             "limited": *self.limited.lock().expect("metrics lock"),
         })

@@ -43,6 +43,15 @@ pub enum DossierCommand {
     Remove { id: String, identity: String },
     /// List the members: role, safety code, identity line.
     Members { id: String },
+    /// Delete a dossier for good (the candidate only): the relay erases all it holds of it
+    /// and keeps its id and date; every member's device wipes its copy when it learns it.
+    /// Without --yes, says what would go and deletes nothing.
+    Delete {
+        id: String,
+        /// Confirms the deletion.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Have the relay e-mail reminders 30, 7 and 1 days before the jury (owner only; the
     /// relay learns the date and the address, nothing of the dossier). Prints when each
     /// reminder goes.
@@ -169,6 +178,7 @@ pub async fn run(home: &Home, command: DossierCommand) -> Result<()> {
         } => dossier_share(home, &id, &identity, role.into(), device_of.as_deref()).await,
         DossierCommand::Remove { id, identity } => dossier_remove(home, &id, &identity).await,
         DossierCommand::Members { id } => dossier_members(home, &id),
+        DossierCommand::Delete { id, yes } => dossier_delete(home, &id, yes).await,
         DossierCommand::Reminders {
             id,
             email,
@@ -350,7 +360,7 @@ pub async fn dossier_remove(home: &Home, id: &str, identity: &str) -> Result<()>
     let device = home.device()?;
     let mut replica = home.load(&device, &id)?;
     let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
-    push_and_pull(&mut link, &device, &mut replica).await?;
+    push_and_pull(home, &mut link, &device, &mut replica).await?;
     home.save(&mut replica)?;
     let state = replica.membership();
     if !state.is_owner(&device.signing_public()) {
@@ -367,6 +377,45 @@ pub async fn dossier_remove(home: &Home, id: &str, identity: &str) -> Result<()>
 }
 
 /// The members as this device last saw them: `<role> <safety code> <identity>`, one a line.
+/// Deletes a dossier (its candidate only), once confirmed: syncs first (the notice is
+/// signed on the relay's current members), sends the notice, and wipes this device's copy
+/// once the relay says it erased its own.
+pub async fn dossier_delete(home: &Home, id: &str, confirmed: bool) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    if !replica.membership().is_owner(&device.signing_public()) {
+        bail!("seul le candidat peut supprimer son dossier");
+    }
+    if !confirmed {
+        let members = replica.membership().members.len();
+        bail!(
+            "la suppression efface le dossier {id} du relais et des appareils de ses {members} \
+             membre(s), définitivement (gardez d'abord un export si besoin : livret dossier \
+             export) ; pour supprimer, ajoutez --yes"
+        );
+    }
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    push_and_pull(home, &mut link, &device, &mut replica).await?;
+    home.save(&mut replica)?;
+    let decided = livret_client::clock::now_ms() as i64;
+    link.send(&livret_shared::exchange::delete_request(
+        &replica, &device, decided,
+    )?)
+    .await?;
+    let deleted = answer(
+        &mut link,
+        |m| matches!(m, ServerMsg::Deleted { dossier, .. } if *dossier == id),
+    )
+    .await?;
+    let ServerMsg::Deleted { deleted_ms, .. } = deleted else {
+        unreachable!("the answer waited for");
+    };
+    home.wipe_deleted(&replica, deleted_ms)?;
+    println!("dossier {id} supprimé du relais et de cet appareil");
+    Ok(())
+}
+
 pub fn dossier_members(home: &Home, id: &str) -> Result<()> {
     let id = parse_id(id)?;
     let device = home.device()?;
@@ -570,7 +619,7 @@ pub async fn dossier_compact(home: &Home, id: &str) -> Result<()> {
     let device = home.device()?;
     let mut replica = home.load(&device, &id)?;
     let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
-    push_and_pull(&mut link, &device, &mut replica).await?;
+    push_and_pull(home, &mut link, &device, &mut replica).await?;
     let (envelope, covers) = replica.compact(&device, random_nonce())?;
     link.send(&ClientMsg::Snapshot { envelope, covers }).await?;
     loop {

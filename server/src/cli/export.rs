@@ -277,7 +277,7 @@ pub async fn dossier_attach(home: &Home, id: &str, file: &Path, titre: &str) -> 
     // Kept on this device before it is sent: a failed exchange loses nothing (`sync`
     // sends it later).
     home.save(&mut replica)?;
-    push_and_pull(&mut link, &device, &mut replica).await?;
+    push_and_pull(home, &mut link, &device, &mut replica).await?;
     home.save(&mut replica)?;
     println!("{numero}");
     Ok(())

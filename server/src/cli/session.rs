@@ -357,7 +357,13 @@ fn lines_and_breaches(home: &Home, held: &Held) -> Result<(Vec<PvLine>, Vec<Brea
     let mut breaches: Vec<Breach> = Vec::new();
     for c in &s.candidates {
         let mut decision: Option<Decision> = None;
-        if let Ok(id) = parse_id(&c.dossier)
+        let id = parse_id(&c.dossier).ok();
+        if let Some(id) = id
+            && home.deleted_at(&id).is_some()
+        {
+            // Deleted by its candidate since: the decision this device kept.
+            decision = home.kept_decision(&id);
+        } else if let Some(id) = id
             && let Ok(mut replica) = home.load(&device, &id)
         {
             decision = replica.decision().map(|(_, d)| d);

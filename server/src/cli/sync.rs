@@ -10,7 +10,15 @@ pub async fn sync(home: &Home) -> Result<()> {
         let mut replica = home.load(&device, &id)?;
         let relay = home.relay_of(&id)?;
         let mut link = Link::connect(&relay, &device).await?;
-        let outcome = push_and_pull(&mut link, &device, &mut replica).await;
+        let outcome = push_and_pull(home, &mut link, &device, &mut replica).await;
+        if home.deleted_at(&id).is_some() {
+            // Its candidate deleted it, and its copy is gone from here: said, and the
+            // other dossiers synced still.
+            if let Err(e) = outcome {
+                eprintln!("{e}");
+            }
+            continue;
+        }
         // Whatever arrived is kept, even if the exchange failed half-way.
         home.save(&mut replica)?;
         outcome.with_context(|| format!("dossier {id}"))?;

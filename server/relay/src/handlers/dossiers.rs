@@ -2,13 +2,16 @@
 //! genesis entry), and owners' membership entries. Creations and entries go through the
 //! appender, which orders them with the envelopes they govern.
 
+use std::sync::Arc;
+
+use livret_shared::deletion::DeletionNotice;
 use livret_shared::envelope::DossierId;
 use livret_shared::keys::{self, MemberKey};
 use livret_shared::membership::SignedEntry;
 use livret_shared::protocol::{Rejection, ServerMsg};
 use tokio::sync::oneshot;
 
-use super::{Caller, rejected, unavailable, within_quota};
+use super::{Caller, off_runtime, rejected, unavailable, within_quota};
 use crate::appender::Job;
 use crate::hub::Relay;
 
@@ -41,6 +44,10 @@ pub(crate) async fn create(caller: &Caller<'_>, entry: Vec<u8>) -> Vec<ServerMsg
         return refusal;
     }
     let dossier = e.body.dossier;
+    // A device that kept a deleted dossier's copy must not bring it back.
+    if let Some(deleted) = deleted_answer(relay, dossier).await {
+        return deleted;
+    }
     let (reply, wait) = oneshot::channel();
     let _ = relay.appender.send(Job::Create {
         dossier,
@@ -84,6 +91,55 @@ pub(crate) async fn membership(
             ),
         ),
         Ok(Err(r)) => rejected(relay, r, "adhésion refusée"),
+        Err(_) => unavailable(relay),
+    }
+}
+
+/// `ServerMsg::Deleted` when `dossier` was deleted, for whoever names it (a device that
+/// comes back learns it so, and checks the notice); `None` otherwise, or when the store
+/// cannot say.
+pub(crate) async fn deleted_answer(
+    relay: &Arc<Relay>,
+    dossier: DossierId,
+) -> Option<Vec<ServerMsg>> {
+    let tombstone = off_runtime(relay, move |relay| relay.store.tombstone(&dossier)).await?;
+    let tombstone = tombstone.ok()??;
+    Some(vec![ServerMsg::Deleted {
+        dossier,
+        notice: tombstone.notice,
+        deleted_ms: tombstone.deleted_ms,
+    }])
+}
+
+/// Deletes a dossier on its candidate's notice, sent by the device that signed it; a
+/// replay of a deletion done is answered as the deletion was.
+pub(crate) async fn delete(caller: &Caller<'_>, notice: Vec<u8>) -> Vec<ServerMsg> {
+    let relay = caller.relay;
+    let Ok(read) = DeletionNotice::from_bytes(&notice) else {
+        return rejected(relay, Rejection::Malformed, "avis de suppression illisible");
+    };
+    let dossier = read.body.dossier;
+    let (reply, wait) = oneshot::channel();
+    let _ = relay.appender.send(Job::Delete {
+        dossier,
+        notice,
+        author: caller.me,
+        reply,
+    });
+    match wait.await {
+        Ok(Ok(tombstone)) => {
+            relay
+                .metrics
+                .deletions
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::info!("dossier deleted");
+            vec![ServerMsg::Deleted {
+                dossier,
+                notice: tombstone.notice,
+                deleted_ms: tombstone.deleted_ms,
+            }]
+        }
+        Ok(Err(refused)) => rejected(relay, refused.reason, refused.detail),
         Err(_) => unavailable(relay),
     }
 }

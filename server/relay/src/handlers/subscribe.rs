@@ -26,6 +26,9 @@ pub(crate) async fn subscribe(
         return unavailable(relay);
     };
     let Some(membership) = fold_log(&log) else {
+        if let Some(deleted) = super::dossiers::deleted_answer(relay, dossier).await {
+            return deleted;
+        }
         return rejected(relay, Rejection::UnknownDossier, "dossier inconnu");
     };
     if membership.role_of(&me).is_none() {
@@ -50,6 +53,13 @@ pub(crate) async fn subscribe(
         return unavailable(relay);
     };
     let still_member = fold_log(&log).is_some_and(|m| m.role_of(&me).is_some());
+    if log.is_empty() {
+        // Deleted meanwhile.
+        relay.unsubscribe(&dossier, connection);
+        return super::dossiers::deleted_answer(relay, dossier)
+            .await
+            .unwrap_or_else(|| unavailable(relay));
+    }
     if !still_member {
         relay.unsubscribe(&dossier, connection);
         return refuse_non_member(relay, dossier, &log, &me);

@@ -68,7 +68,181 @@ const CHECKS: &[(&str, Check)] = &[
         "envelopes read by arrival, past what a node has",
         envelopes_read_by_arrival,
     ),
+    (
+        "a deletion erases the dossier and keeps its tombstone",
+        a_deletion_erases_the_dossier_and_keeps_its_tombstone,
+    ),
 ];
+
+/// The dossier [`a_deletion_erases_the_dossier_and_keeps_its_tombstone`] deletes, and the
+/// bytes of its that no file or table may keep (checked per backend after the run).
+const DELETED: DossierId = DossierId([0xde; 16]);
+const DELETED_CANARY: &[u8] = b"CANARY-of-the-deleted-dossier";
+
+/// Every kind of row a dossier has, each holding `canary` where it holds bytes.
+fn fill(store: &dyn Store, d: DossierId, canary: &[u8]) {
+    let (owner, juror) = (MemberKey([1; 32]), MemberKey([3; 32]));
+    let tagged = |what: &str| [canary, what.as_bytes()].concat();
+    store
+        .create_dossier(&d, &tagged("genesis"), &[owner])
+        .unwrap();
+    store
+        .append_membership(&d, 1, &tagged("juror in"), &[owner, juror])
+        .unwrap();
+    let sealed = |counter, channel| NewEnvelope {
+        bytes: tagged(&format!("envelope {counter}")),
+        members_seen: 2,
+        ..envelope(d, owner, counter, channel)
+    };
+    store
+        .append_envelopes(&[sealed(1, Channel::Dossier), sealed(2, Channel::Dossier)])
+        .unwrap();
+    let snapshot = StoredSnapshot {
+        id: [d.0[0]; 32],
+        bytes: tagged("snapshot"),
+        covers: BTreeMap::from([(owner, 1)]),
+    };
+    store.put_snapshot(&d, &snapshot, 5).unwrap();
+    store
+        .put_jury_grants(&d, 1, &juror, &[9; 16], &[(juror, tagged("grant"))])
+        .unwrap();
+    let file = BlobId([d.0[0]; 16]);
+    store
+        .put_piece(&d, &file, &owner, 0, &tagged("piece"), true)
+        .unwrap();
+    let invited = Invitation {
+        token_hash: [d.0[0]; 32],
+        ..invitation(d.0[0], d, 1_000)
+    };
+    store
+        .create_invitation(&invited, &mail(&format!("invite-{}", d.0[0])), 10)
+        .unwrap();
+    store
+        .set_reminders(
+            &d,
+            &[(mail(&format!("rappel-{}", d.0[0])), 20)],
+            Some((mail(&format!("tout-de-suite-{}", d.0[0])), 10)),
+            DAY,
+        )
+        .unwrap();
+}
+
+fn a_deletion_erases_the_dossier_and_keeps_its_tombstone(open: Open) {
+    let store = open();
+    let kept = DossierId([0x0e; 16]);
+    fill(store.as_ref(), DELETED, DELETED_CANARY);
+    fill(store.as_ref(), kept, b"kept");
+    let owner = MemberKey([1; 32]);
+    assert_eq!(store.tombstone(&DELETED).unwrap(), None);
+    let tombstone = store.delete_dossier(&DELETED, b"notice", 1_000).unwrap();
+    assert_eq!(
+        tombstone,
+        Tombstone {
+            notice: b"notice".to_vec(),
+            deleted_ms: 1_000
+        }
+    );
+    // Replayed, or replayed with another notice: the first stands.
+    assert_eq!(
+        store.delete_dossier(&DELETED, b"other", 2_000).unwrap(),
+        tombstone
+    );
+    // After a restart too.
+    let store = open();
+    assert_eq!(store.tombstone(&DELETED).unwrap(), Some(tombstone));
+    // Nothing of it is read back.
+    assert!(store.membership_log(&DELETED).unwrap().is_empty());
+    assert_eq!(store.dossiers_of(&owner).unwrap(), vec![kept]);
+    assert!(
+        store
+            .envelopes_since(&DELETED, &BTreeMap::new(), true)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.last_counter(&DELETED, &owner).unwrap(), 0);
+    assert!(store.active_snapshot(&DELETED).unwrap().is_none());
+    let file = BlobId([DELETED.0[0]; 16]);
+    assert_eq!(store.get_piece(&DELETED, &file, 0).unwrap(), None);
+    let grants = store.jury_grants(&DELETED, 1, &MemberKey([3; 32])).unwrap();
+    assert!(grants.key_id.is_none() && grants.mine.is_empty());
+    assert!(
+        store
+            .invitation_by_token(&[DELETED.0[0]; 32])
+            .unwrap()
+            .is_none()
+    );
+    // Its mails (invitation, reminders) are no longer queued; the other dossier's are.
+    let mut queued: Vec<String> = store
+        .claim_mail(i64::MAX, i64::MAX, 100)
+        .unwrap()
+        .into_iter()
+        .map(|q| q.mail.to)
+        .collect();
+    queued.sort();
+    assert_eq!(queued, ["invite-14", "rappel-14", "tout-de-suite-14"]);
+    // Nothing brings it back: no creation, no write of any kind.
+    let refused = |result: Result<(), StoreError>, what: &str| {
+        assert!(
+            matches!(result, Err(StoreError::Deleted)),
+            "{what} after the deletion: {result:?}"
+        );
+    };
+    refused(
+        store.create_dossier(&DELETED, b"again", &[owner]),
+        "creation",
+    );
+    refused(
+        store.append_membership(&DELETED, 2, b"entry", &[owner]),
+        "membership",
+    );
+    let snapshot = StoredSnapshot {
+        id: [1; 32],
+        bytes: b"s".to_vec(),
+        covers: BTreeMap::new(),
+    };
+    refused(store.put_snapshot(&DELETED, &snapshot, 9), "snapshot");
+    refused(
+        store
+            .put_jury_grants(&DELETED, 1, &owner, &[1; 16], &[])
+            .map(|_| ()),
+        "jury grants",
+    );
+    refused(
+        store
+            .put_piece(&DELETED, &BlobId([7; 16]), &owner, 0, b"p", true)
+            .map(|_| ()),
+        "evidence",
+    );
+    refused(
+        store.create_invitation(&invitation(0x77, DELETED, 1), &mail("x"), 1),
+        "invitation",
+    );
+    refused(
+        store
+            .set_reminders(&DELETED, &[(mail("y"), 1)], None, DAY)
+            .map(|_| ()),
+        "reminders",
+    );
+    // The other dossier is whole.
+    assert_eq!(store.membership_log(&kept).unwrap().len(), 2);
+    assert_eq!(
+        store
+            .envelopes_since(&kept, &BTreeMap::new(), true)
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        store
+            .get_piece(&kept, &BlobId([0x0e; 16]), 0)
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.tombstone(&kept).unwrap(), None);
+}
+
+/// The name [`run_all`] gives the deletion check's database.
+const DELETION_CHECK: &str = "a deletion erases the dossier and keeps its tombstone";
 
 /// Runs every check on a database `fresh(name)` makes for it; `fresh` returns the opener.
 fn run_all(backend: &str, fresh: &dyn Fn(&str) -> Opener) {
@@ -675,17 +849,64 @@ fn the_sqlite_store_passes_every_check() {
         Box::new(move || Box::new(SqliteStore::open(&path).unwrap()) as Box<dyn Store>)
     };
     run_all("SQLite", &fresh);
+    // The deleted dossier's bytes are nowhere in the file (zeroed, not left in free
+    // pages) nor in its write-ahead log; the kept one's are, which shows the search works.
+    let path = root.join(format!("{}.sqlite3", DELETION_CHECK.replace(' ', "-")));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for (table, column) in DOSSIER_TABLES {
+        let rows: i64 = conn
+            .query_row(
+                &format!("SELECT COUNT(*) FROM {table} WHERE {column} = ?1"),
+                [&DELETED.0[..]],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            rows, 0,
+            "SQLite: rows of the deleted dossier left in {table}"
+        );
+    }
+    drop(conn);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend(std::fs::read(path.with_extension("sqlite3-wal")).unwrap_or_default());
+    let holds = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    assert!(holds(b"keptenvelope 1"), "the search sees what is kept");
+    assert!(
+        !holds(DELETED_CANARY),
+        "SQLite: the deleted dossier's bytes are still in the file"
+    );
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Rows naming the deleted dossier left in any table of a PostgreSQL database.
+fn postgres_rows_left(url: &str) -> Vec<(String, i64)> {
+    let mut client = ::postgres::Client::connect(url, ::postgres::NoTls).unwrap();
+    let tables = DOSSIER_TABLES.iter().chain([&("dossier_heads", "dossier")]);
+    tables
+        .filter_map(|(table, column)| {
+            let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1");
+            let rows: i64 = client
+                .query_one(sql.as_str(), &[&&DELETED.0[..]])
+                .unwrap()
+                .get(0);
+            (rows > 0).then(|| (table.to_string(), rows))
+        })
+        .collect()
 }
 
 #[test]
 fn the_postgres_store_passes_every_check() {
     let server = crate::testing::ThrowawayPostgres::start();
+    let deletion_check = std::cell::RefCell::new(String::new());
     let fresh = |name: &str| -> Opener {
         let url = server.database(name);
+        if name == DELETION_CHECK {
+            *deletion_check.borrow_mut() = url.clone();
+        }
         Box::new(move || Box::new(PgStore::connect(&url).unwrap()) as Box<dyn Store>)
     };
     run_all("PostgreSQL", &fresh);
+    assert_eq!(postgres_rows_left(&deletion_check.borrow()), []);
 }
 
 #[test]
@@ -698,8 +919,12 @@ fn the_postgres_store_with_evidence_in_a_bucket_passes_every_check() {
         .map(|(k, v)| (k.to_lowercase(), v))
         .collect();
     let bucket = s3.url();
+    let deletion_check = std::cell::RefCell::new(String::new());
     let fresh = |name: &str| -> Opener {
         let url = server.database(name);
+        if name == DELETION_CHECK {
+            *deletion_check.borrow_mut() = url.clone();
+        }
         let (settings, bucket) = (settings.clone(), bucket.clone());
         Box::new(move || {
             let settings: Vec<(&str, &str)> = settings
@@ -711,7 +936,23 @@ fn the_postgres_store_with_evidence_in_a_bucket_passes_every_check() {
         })
     };
     run_all("PostgreSQL with a bucket", &fresh);
-    assert!(!s3.objects().is_empty(), "the pieces went to the bucket");
+    let objects = s3.objects();
+    assert!(!objects.is_empty(), "the pieces went to the bucket");
+    assert_eq!(postgres_rows_left(&deletion_check.borrow()), []);
+    // Of the two dossiers the deletion check filled, the kept one's piece only is left.
+    let named = |d: DossierId| {
+        let under = format!("pieces/{}/", hex::encode(d.0));
+        objects
+            .iter()
+            .filter(|(name, _)| name.starts_with(&under))
+            .count()
+    };
+    assert_eq!(named(DossierId([0x0e; 16])), 1);
+    assert_eq!(
+        named(DELETED),
+        0,
+        "the deleted dossier's pieces left the bucket"
+    );
 }
 
 /// The server ends the store's sessions (a restart, a failover, an idle cut): the calls that

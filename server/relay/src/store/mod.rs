@@ -32,6 +32,8 @@ pub enum StoreError {
     Stale(Vec<DossierId>),
     #[error("le dossier existe déjà")]
     Exists,
+    #[error("le dossier a été supprimé")]
+    Deleted,
     #[error("morceau hors ordre (attendu {expected})")]
     OutOfOrder { expected: u32 },
     #[error("espace des pièces du dossier épuisé")]
@@ -63,6 +65,18 @@ pub(crate) fn assert_off_async_runtime() {
         .is_err();
         assert!(!on_async_thread, "store called on the async runtime");
     }
+}
+
+/// The SHA-256 of the token in an invitation mail's link (`#invitation=TOKEN`), as the
+/// invitation keeps it: which dossier a queued mail of an earlier version is about.
+pub(crate) fn invitation_token_hash(body: &str) -> Option<[u8; 32]> {
+    use sha2::Digest;
+    let (_, after) = body.split_once("#invitation=")?;
+    let token: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    (!token.is_empty()).then(|| sha2::Sha256::digest(token.as_bytes()).into())
 }
 
 /// How much of an evidence file the relay holds.
@@ -173,7 +187,54 @@ pub trait DossierStore {
     /// The dossiers a signing key is a member of (what the relay already enforces; lets a
     /// device find the dossiers shared with it, or a new device of the candidate its own).
     fn dossiers_of(&self, member: &MemberKey) -> Result<Vec<DossierId>, StoreError>;
+    /// Erases everything held for the dossier — membership, envelopes, snapshots, evidence
+    /// (its objects too), jury keys and grants, invitations, queued mails and reminders — and
+    /// keeps its tombstone (the candidate's `notice`, the date), in one transaction: an
+    /// append or a creation that races it commits before it (and is erased) or finds the
+    /// tombstone. On a dossier already deleted it erases what a failure may have left
+    /// (objects) and answers the first tombstone.
+    fn delete_dossier(
+        &self,
+        dossier: &DossierId,
+        notice: &[u8],
+        now: i64,
+    ) -> Result<Tombstone, StoreError>;
+    /// The dossier's tombstone, once deleted.
+    fn tombstone(&self, dossier: &DossierId) -> Result<Option<Tombstone>, StoreError>;
 }
+
+/// What the relay keeps of a deleted dossier (besides its id): enough for a device that
+/// comes back to learn it, and check it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tombstone {
+    /// The candidate's signed notice ([`livret_shared::deletion::DeletionNotice`]).
+    pub notice: Vec<u8>,
+    /// When the relay erased it (milliseconds since 1970).
+    pub deleted_ms: i64,
+}
+
+/// The tables that hold rows of a dossier, and the column that names it: what a deletion
+/// erases, and what the tests check it erased. The mail queue and the reminders are erased
+/// apart (mails by the dossier they are about).
+pub const DOSSIER_TABLES: &[(&str, &str)] = &[
+    ("dossiers", "id"),
+    ("membership", "dossier"),
+    ("members", "dossier"),
+    ("envelopes", "dossier"),
+    ("counters", "dossier"),
+    ("snapshots", "dossier"),
+    ("blobs", "dossier"),
+    ("pieces", "dossier"),
+    ("jury_keys", "dossier"),
+    ("jury_grants", "dossier"),
+    ("juror_keys", "dossier"),
+    ("juror_grants", "dossier"),
+    ("invitations", "dossier"),
+    ("mail_queue", "dossier"),
+    ("reminders", "dossier"),
+    ("reminders_at_once", "dossier"),
+    ("reminders_pending_at_once", "dossier"),
+];
 
 /// Envelopes: appended per writer, read back for catch-ups, and each writer's last counter.
 pub trait EnvelopeStore {

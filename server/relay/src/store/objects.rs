@@ -150,6 +150,31 @@ impl ObjectPieces {
     }
 }
 
+impl ObjectPieces {
+    /// Deletes every piece of a dossier (all that lies under its name, [`piece_name`]), and
+    /// says how many there were.
+    pub(crate) fn delete_dossier(&self, dossier: &DossierId) -> Result<usize, StoreError> {
+        use futures_util::TryStreamExt;
+        let under = self.path(&format!("pieces/{}", hex::encode(dossier.0)));
+        let objects = |e: object_store::Error| StoreError::Objects(e.to_string());
+        self.block_on(async {
+            let found: Vec<_> = self
+                .store
+                .list(Some(&under))
+                .try_collect()
+                .await
+                .map_err(objects)?;
+            for object in &found {
+                match self.store.delete(&object.location).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                    Err(e) => return Err(objects(e)),
+                }
+            }
+            Ok(found.len())
+        })
+    }
+}
+
 impl Drop for ObjectPieces {
     fn drop(&mut self) {
         // Not waited for: a store dropped where blocking is not allowed (the relay's last

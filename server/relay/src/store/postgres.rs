@@ -45,7 +45,7 @@ const PAGE_BYTES: usize = 4 * 1024 * 1024;
 const INSERT_BYTES: usize = 64 * 1024 * 1024;
 
 /// The schema this build writes: `schema_version` counts the migrations applied.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// The advisory lock migrations hold (two int4 keys, "Livr" "et": a key space apart from the
 /// dossiers' single bigint keys, see [`lock_dossier`]).
@@ -321,6 +321,7 @@ fn migrate_to(client: &mut Client, target: i64) -> Result<(), StoreError> {
             1 => migration_1(&mut tx)?,
             2 => migration_2(&mut tx)?,
             3 => migration_3(&mut tx)?,
+            4 => migration_4(&mut tx)?,
             _ => unreachable!("one migration per version"),
         }
         tx.execute("UPDATE schema_version SET version = $1", &[&next])?;
@@ -500,6 +501,62 @@ fn migration_3(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Deleted dossiers' tombstones, and the dossier each queued mail is about (SQLite's
+/// migration 5).
+fn migration_4(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
+    tx.batch_execute(
+        "CREATE TABLE tombstones (
+             dossier BYTEA PRIMARY KEY,
+             deleted BIGINT NOT NULL,
+             notice BYTEA NOT NULL
+         );
+         ALTER TABLE mail_queue ADD COLUMN dossier BYTEA;
+         CREATE INDEX mail_queue_by_dossier ON mail_queue (dossier);
+         UPDATE mail_queue SET dossier = r.dossier FROM reminders r WHERE r.mail = mail_queue.id;",
+    )?;
+    let unlinked = tx.query("SELECT id, body FROM mail_queue WHERE dossier IS NULL", &[])?;
+    for row in unlinked {
+        let (mail, body): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+        let Some(token_hash) = invitation_token_hash(&body) else {
+            continue;
+        };
+        tx.execute(
+            "UPDATE mail_queue SET dossier =
+                 (SELECT dossier FROM invitations WHERE token_hash = $2)
+             WHERE id = $1",
+            &[&mail, &&token_hash[..]],
+        )?;
+    }
+    Ok(())
+}
+
+/// A dossier's tombstone, if it was deleted.
+fn tombstone(
+    conn: &mut impl Prepared,
+    dossier: &DossierId,
+) -> Result<Option<Tombstone>, StoreError> {
+    let row = conn.query_opt(
+        "SELECT notice, deleted FROM tombstones WHERE dossier = $1",
+        &[&&dossier.0[..]],
+    )?;
+    Ok(match row {
+        Some(r) => Some(Tombstone {
+            notice: r.try_get(0)?,
+            deleted_ms: r.try_get(1)?,
+        }),
+        None => None,
+    })
+}
+
+/// Refuses a write for a deleted dossier: called after [`lock_dossier`], which the deletion
+/// takes too, so the write either committed before the deletion (and was erased) or sees it.
+fn refuse_if_deleted(tx: &mut Tx<'_>, dossier: &DossierId) -> Result<(), StoreError> {
+    match tombstone(tx, dossier)? {
+        Some(_) => Err(StoreError::Deleted),
+        None => Ok(()),
+    }
+}
+
 /// Makes the transaction wait for any other holding the same dossier's lock, until it
 /// ends: for the operations that read then write, or replace a set of rows, which would
 /// otherwise interleave between relay nodes (a quota passed twice, two active snapshots,
@@ -546,11 +603,16 @@ fn replace_members(
     Ok(())
 }
 
-fn insert_mail(tx: &mut Tx<'_>, mail: &OutgoingMail, now: i64) -> Result<i64, StoreError> {
+fn insert_mail(
+    tx: &mut Tx<'_>,
+    dossier: &DossierId,
+    mail: &OutgoingMail,
+    now: i64,
+) -> Result<i64, StoreError> {
     let row = tx.query_one(
-        "INSERT INTO mail_queue (recipient, subject, body, attempts, next_attempt)
-         VALUES ($1, $2, $3, 0, $4) RETURNING id",
-        &[&mail.to, &mail.subject, &mail.body, &now],
+        "INSERT INTO mail_queue (recipient, subject, body, attempts, next_attempt, dossier)
+         VALUES ($1, $2, $3, 0, $4, $5) RETURNING id",
+        &[&mail.to, &mail.subject, &mail.body, &now, &&dossier.0[..]],
     )?;
     Ok(row.try_get(0)?)
 }
@@ -590,6 +652,7 @@ impl DossierStore for PgStore {
         let mut conn = self.writer()?;
         let mut tx = conn.transaction()?;
         lock_dossier(&mut tx, dossier)?;
+        refuse_if_deleted(&mut tx, dossier)?;
         let inserted = tx.execute(
             "INSERT INTO dossiers (id) VALUES ($1) ON CONFLICT DO NOTHING",
             &[&&dossier.0[..]],
@@ -615,6 +678,7 @@ impl DossierStore for PgStore {
         let mut conn = self.writer()?;
         let mut tx = conn.transaction()?;
         lock_dossier(&mut tx, dossier)?;
+        refuse_if_deleted(&mut tx, dossier)?;
         // The dossier's order too (the row appends lock, see `append_envelopes`): an append
         // checked against the members before this entry commits before it or sees it.
         tx.execute(
@@ -654,6 +718,54 @@ impl DossierStore for PgStore {
             }
         }
         Ok(out)
+    }
+
+    fn delete_dossier(
+        &self,
+        dossier: &DossierId,
+        notice: &[u8],
+        now: i64,
+    ) -> Result<Tombstone, StoreError> {
+        let mut conn = self.writer()?;
+        let mut tx = conn.transaction()?;
+        lock_dossier(&mut tx, dossier)?;
+        let first = tombstone(&mut tx, dossier)?;
+        let kept = match first {
+            Some(first) => first,
+            None => {
+                // The dossier's order first, as an append takes it (`append_envelopes`): an
+                // append that got it before commits before, one after finds no members.
+                tx.execute(
+                    "INSERT INTO dossier_heads (dossier, next_arrival) VALUES ($1, 1)
+                     ON CONFLICT (dossier) DO UPDATE SET next_arrival = dossier_heads.next_arrival",
+                    &[&&dossier.0[..]],
+                )?;
+                let tables = DOSSIER_TABLES.iter().chain([&("dossier_heads", "dossier")]);
+                for (table, column) in tables {
+                    let sql = format!("DELETE FROM {table} WHERE {column} = $1");
+                    tx.parts().0.execute(sql.as_str(), &[&&dossier.0[..]])?;
+                }
+                tx.execute(
+                    "INSERT INTO tombstones (dossier, deleted, notice) VALUES ($1, $2, $3)",
+                    &[&&dossier.0[..], &now, &notice],
+                )?;
+                Tombstone {
+                    notice: notice.to_vec(),
+                    deleted_ms: now,
+                }
+            }
+        };
+        tx.commit()?;
+        // The bucket after the commit: erased before, a failed transaction would have left
+        // the dossier without its evidence. What fails here a replayed deletion erases.
+        if let Some(objects) = &self.objects {
+            objects.delete_dossier(dossier)?;
+        }
+        Ok(kept)
+    }
+
+    fn tombstone(&self, dossier: &DossierId) -> Result<Option<Tombstone>, StoreError> {
+        tombstone(&mut *self.reader()?, dossier)
     }
 }
 
@@ -956,6 +1068,7 @@ impl SnapshotStore for PgStore {
         let mut tx = conn.transaction()?;
         // Two snapshots put at once on two nodes would each leave theirs active.
         lock_dossier(&mut tx, dossier)?;
+        refuse_if_deleted(&mut tx, dossier)?;
         tx.execute(
             "UPDATE snapshots SET active = FALSE WHERE dossier = $1",
             &[&&dossier.0[..]],
@@ -1005,8 +1118,11 @@ impl JuryKeyStore for PgStore {
         let epoch = i64::from(epoch);
         let mut conn = self.writer()?;
         let mut tx = conn.transaction()?;
-        // No dossier lock needed: an insert that meets another's uncommitted key waits for
-        // it, and the read after sees whichever was committed first.
+        // The dossier's lock for its deletion only (which this must not follow): an insert
+        // that meets another's uncommitted key waits for it anyway, and the read after sees
+        // whichever was committed first.
+        lock_dossier(&mut tx, dossier)?;
+        refuse_if_deleted(&mut tx, dossier)?;
         tx.execute(
             "INSERT INTO juror_keys (dossier, epoch, granter, key_id) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
@@ -1111,6 +1227,7 @@ impl EvidenceStore for PgStore {
         // The file's state and the dossier's quota are read, then written: pieces stored at
         // once on two nodes would both pass them.
         lock_dossier(&mut tx, dossier)?;
+        refuse_if_deleted(&mut tx, dossier)?;
         let (stored, complete, uploader): (u32, bool, Option<Vec<u8>>) = match tx.query_opt(
             "SELECT stored, complete, uploader FROM blobs WHERE dossier = $1 AND blob = $2",
             &[&&dossier.0[..], &&blob.0[..]],
@@ -1220,6 +1337,8 @@ impl InvitationStore for PgStore {
     ) -> Result<(), StoreError> {
         let mut conn = self.writer()?;
         let mut tx = conn.transaction()?;
+        lock_dossier(&mut tx, &invitation.dossier)?;
+        refuse_if_deleted(&mut tx, &invitation.dossier)?;
         tx.execute(
             "INSERT INTO invitations (id, token_hash, dossier, role, inviter, expires, answer)
              VALUES ($1, $2, $3, $4, $5, $6, NULL)",
@@ -1232,7 +1351,7 @@ impl InvitationStore for PgStore {
                 &invitation.expires,
             ],
         )?;
-        insert_mail(&mut tx, mail, now)?;
+        insert_mail(&mut tx, &invitation.dossier, mail, now)?;
         tx.commit()
     }
 
@@ -1357,6 +1476,7 @@ impl MailQueue for PgStore {
         let mut tx = conn.transaction()?;
         // Replaced at once on two nodes, both lists would stay.
         lock_dossier(&mut tx, dossier)?;
+        refuse_if_deleted(&mut tx, dossier)?;
         tx.execute(
             "DELETE FROM mail_queue WHERE id IN (SELECT mail FROM reminders WHERE dossier = $1)",
             &[&&dossier.0[..]],
@@ -1379,7 +1499,7 @@ impl MailQueue for PgStore {
                 .map(|r| r.try_get(0))
                 .transpose()?;
             if last.is_none_or(|sent| at - sent >= quiet_ms) {
-                let id = insert_mail(&mut tx, &mail, at)?;
+                let id = insert_mail(&mut tx, dossier, &mail, at)?;
                 tx.execute(
                     "INSERT INTO reminders (mail, dossier) VALUES ($1, $2)",
                     &[&id, &&dossier.0[..]],
@@ -1392,7 +1512,7 @@ impl MailQueue for PgStore {
             }
         }
         for (mail, at) in mails {
-            let id = insert_mail(&mut tx, mail, *at)?;
+            let id = insert_mail(&mut tx, dossier, mail, *at)?;
             tx.execute(
                 "INSERT INTO reminders (mail, dossier) VALUES ($1, $2)",
                 &[&id, &&dossier.0[..]],

@@ -75,6 +75,9 @@ impl SqliteStore {
         // the relay acknowledges it, so an acknowledged envelope survives a crash.
         write.pragma_update(None, "journal_mode", "WAL")?;
         write.pragma_update(None, "synchronous", "FULL")?;
+        // What is deleted is overwritten with zeros, not left in free pages: a deleted
+        // dossier's ciphertext must not stay in the file (see `delete_dossier`).
+        write.pragma_update(None, "secure_delete", "ON")?;
         migrate(&mut write)?;
         let read = Connection::open(path)?;
         Ok(SqliteStore {
@@ -85,7 +88,7 @@ impl SqliteStore {
 }
 
 /// The schema this build writes: `PRAGMA user_version` counts the migrations applied.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// Brings the database to [`SCHEMA_VERSION`], one numbered migration at a time, each in
 /// its own transaction with the version it reaches (a crash leaves it before or after).
@@ -104,6 +107,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             2 => migration_2(&tx)?,
             3 => migration_3(&tx)?,
             4 => migration_4(&tx)?,
+            5 => migration_5(&tx)?,
             _ => unreachable!("one migration per version"),
         }
         tx.pragma_update(None, "user_version", next)?;
@@ -288,6 +292,39 @@ fn migration_4(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Deleted dossiers' tombstones, and the dossier each queued mail is about (a deletion
+/// erases its mails): reminders' from their table, invitations' from the token in their
+/// link, which the invitation keeps hashed.
+fn migration_5(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute_batch(
+        "CREATE TABLE tombstones (
+             dossier BLOB PRIMARY KEY,
+             deleted INTEGER NOT NULL,
+             notice BLOB NOT NULL
+         ) WITHOUT ROWID;
+         ALTER TABLE mail_queue ADD COLUMN dossier BLOB;
+         CREATE INDEX mail_queue_by_dossier ON mail_queue (dossier);
+         UPDATE mail_queue SET dossier = (SELECT r.dossier FROM reminders r
+                                          WHERE r.mail = mail_queue.id);",
+    )?;
+    let unlinked: Vec<(i64, String)> = tx
+        .prepare("SELECT id, body FROM mail_queue WHERE dossier IS NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (mail, body) in unlinked {
+        let Some(token_hash) = invitation_token_hash(&body) else {
+            continue;
+        };
+        tx.execute(
+            "UPDATE mail_queue SET dossier =
+                 (SELECT dossier FROM invitations WHERE token_hash = ?2)
+             WHERE id = ?1",
+            params![mail, &token_hash[..]],
+        )?;
+    }
+    Ok(())
+}
+
 /// Raises a writer's last counter on a channel to `last` (never lowers it).
 fn raise_counter(
     conn: &Connection,
@@ -332,6 +369,9 @@ impl DossierStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
+        if tombstone(&tx, dossier)?.is_some() {
+            return Err(StoreError::Deleted);
+        }
         let inserted = tx.execute(
             "INSERT OR IGNORE INTO dossiers (id) VALUES (?1)",
             params![&dossier.0[..]],
@@ -357,6 +397,7 @@ impl DossierStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
+        refuse_if_deleted(&tx, dossier)?;
         tx.execute(
             "INSERT INTO membership (dossier, seq, entry) VALUES (?1, ?2, ?3)",
             params![&dossier.0[..], seq as i64, entry],
@@ -387,6 +428,70 @@ impl DossierStore for SqliteStore {
         }
         Ok(out)
     }
+
+    fn delete_dossier(
+        &self,
+        dossier: &DossierId,
+        notice: &[u8],
+        now: i64,
+    ) -> Result<Tombstone, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        if let Some(first) = tombstone(&tx, dossier)? {
+            return Ok(first);
+        }
+        for (table, column) in DOSSIER_TABLES {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE {column} = ?1"),
+                params![&dossier.0[..]],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO tombstones (dossier, deleted, notice) VALUES (?1, ?2, ?3)",
+            params![&dossier.0[..], now, notice],
+        )?;
+        tx.commit()?;
+        // The erased pages are zeros in the file (secure_delete); the write-ahead log still
+        // holds the frames that wrote the ciphertext until a checkpoint empties it.
+        let (busy, _, _): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        if busy != 0 {
+            tracing::warn!("write-ahead log not emptied after a deletion (a reader was busy)");
+        }
+        Ok(Tombstone {
+            notice: notice.to_vec(),
+            deleted_ms: now,
+        })
+    }
+
+    fn tombstone(&self, dossier: &DossierId) -> Result<Option<Tombstone>, StoreError> {
+        tombstone(&self.reader(), dossier)
+    }
+}
+
+/// Refuses a write for a deleted dossier: in the write's transaction, on the one write
+/// connection the deletion goes through too, so the write committed before the deletion
+/// (and was erased) or sees it.
+fn refuse_if_deleted(conn: &Connection, dossier: &DossierId) -> Result<(), StoreError> {
+    match tombstone(conn, dossier)? {
+        Some(_) => Err(StoreError::Deleted),
+        None => Ok(()),
+    }
+}
+
+fn tombstone(conn: &Connection, dossier: &DossierId) -> Result<Option<Tombstone>, StoreError> {
+    let row = conn
+        .prepare_cached("SELECT notice, deleted FROM tombstones WHERE dossier = ?1")?
+        .query_row(params![&dossier.0[..]], |r| {
+            Ok(Tombstone {
+                notice: r.get(0)?,
+                deleted_ms: r.get(1)?,
+            })
+        })
+        .optional()?;
+    Ok(row)
 }
 
 impl EnvelopeStore for SqliteStore {
@@ -610,6 +715,7 @@ impl SnapshotStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
+        refuse_if_deleted(&tx, dossier)?;
         tx.execute(
             "UPDATE snapshots SET active = 0 WHERE dossier = ?1",
             params![&dossier.0[..]],
@@ -653,6 +759,7 @@ impl JuryKeyStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
+        refuse_if_deleted(&tx, dossier)?;
         tx.execute(
             "INSERT OR IGNORE INTO juror_keys (dossier, epoch, granter, key_id)
              VALUES (?1, ?2, ?3, ?4)",
@@ -763,6 +870,7 @@ impl EvidenceStore for SqliteStore {
     ) -> Result<PieceState, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
+        refuse_if_deleted(&tx, dossier)?;
         let (stored, complete, uploader): (u32, bool, Option<Vec<u8>>) = tx
             .query_row(
                 "SELECT stored, complete, uploader FROM blobs WHERE dossier = ?1 AND blob = ?2",
@@ -852,6 +960,7 @@ impl InvitationStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
+        refuse_if_deleted(&tx, &invitation.dossier)?;
         tx.execute(
             "INSERT INTO invitations (id, token_hash, dossier, role, inviter, expires, answer)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
@@ -864,7 +973,7 @@ impl InvitationStore for SqliteStore {
                 invitation.expires,
             ],
         )?;
-        insert_mail(&tx, mail, now)?;
+        insert_mail(&tx, &invitation.dossier, mail, now)?;
         tx.commit()?;
         Ok(())
     }
@@ -982,6 +1091,7 @@ impl MailQueue for SqliteStore {
     ) -> Result<bool, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
+        refuse_if_deleted(&tx, dossier)?;
         tx.execute(
             "DELETE FROM mail_queue WHERE id IN (SELECT mail FROM reminders WHERE dossier = ?1)",
             params![&dossier.0[..]],
@@ -1004,7 +1114,7 @@ impl MailQueue for SqliteStore {
                 )
                 .optional()?;
             if last.is_none_or(|sent| at - sent >= quiet_ms) {
-                let id = insert_mail(&tx, &mail, at)?;
+                let id = insert_mail(&tx, dossier, &mail, at)?;
                 for table in ["reminders", "reminders_pending_at_once"] {
                     tx.execute(
                         &format!("INSERT INTO {table} (mail, dossier) VALUES (?1, ?2)"),
@@ -1015,7 +1125,7 @@ impl MailQueue for SqliteStore {
             }
         }
         for (mail, at) in mails {
-            let id = insert_mail(&tx, mail, *at)?;
+            let id = insert_mail(&tx, dossier, mail, *at)?;
             tx.execute(
                 "INSERT INTO reminders (mail, dossier) VALUES (?1, ?2)",
                 params![id, &dossier.0[..]],
@@ -1048,11 +1158,16 @@ impl MailQueue for SqliteStore {
     }
 }
 
-fn insert_mail(conn: &Connection, mail: &OutgoingMail, now: i64) -> Result<i64, StoreError> {
+fn insert_mail(
+    conn: &Connection,
+    dossier: &DossierId,
+    mail: &OutgoingMail,
+    now: i64,
+) -> Result<i64, StoreError> {
     conn.execute(
-        "INSERT INTO mail_queue (recipient, subject, body, attempts, next_attempt)
-         VALUES (?1, ?2, ?3, 0, ?4)",
-        params![mail.to, mail.subject, mail.body, now],
+        "INSERT INTO mail_queue (recipient, subject, body, attempts, next_attempt, dossier)
+         VALUES (?1, ?2, ?3, 0, ?4, ?5)",
+        params![mail.to, mail.subject, mail.body, now, &dossier.0[..]],
     )?;
     Ok(conn.last_insert_rowid())
 }

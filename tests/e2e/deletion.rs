@@ -1,0 +1,332 @@
+//! Deleting a dossier end to end (issue 24): a real relay process and its SQLite file, the
+//! members' CLI devices, raw protocol clients for what a hostile member or a replay sends.
+
+use std::path::PathBuf;
+
+use livret_shared::deletion::DeletionNotice;
+use livret_shared::envelope::DossierId;
+use livret_shared::protocol::{ClientMsg, Rejection, ServerMsg};
+
+use crate::smtp::free_port;
+use crate::support::{Relay, temp_dir};
+use crate::sync::{Device, Raw, contains, files_under, rejected};
+
+/// Typed into the dossier and an evidence file: nothing of it may stay anywhere.
+const CANARY: &str = "CANARI-suppression-e41d";
+
+fn sample() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/dossiers/exemple-developpeuse-ia.json")
+}
+
+/// Rows naming `dossier` in each table of the relay's database that holds dossiers' rows.
+fn rows_left(relay: &Relay, dossier: DossierId) -> Vec<(String, i64)> {
+    let db = rusqlite::Connection::open(relay.data.join("livret.sqlite3")).unwrap();
+    livret_relay::store::DOSSIER_TABLES
+        .iter()
+        .map(|(table, column)| {
+            let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} = ?1");
+            let rows: i64 = db.query_row(&sql, [&dossier.0[..]], |r| r.get(0)).unwrap();
+            (table.to_string(), rows)
+        })
+        .filter(|(_, rows)| *rows > 0)
+        .collect()
+}
+
+/// Stretches of the ciphertext the relay holds for `dossier` (envelopes, snapshots,
+/// evidence pieces, membership entries): what its files must not hold after the deletion.
+fn ciphertext_samples(relay: &Relay, dossier: DossierId) -> Vec<Vec<u8>> {
+    let db = rusqlite::Connection::open(relay.data.join("livret.sqlite3")).unwrap();
+    let mut samples = Vec::new();
+    for sql in [
+        "SELECT body FROM envelopes WHERE dossier = ?1",
+        "SELECT body FROM pieces WHERE dossier = ?1",
+        "SELECT entry FROM membership WHERE dossier = ?1",
+    ] {
+        let mut stmt = db.prepare(sql).unwrap();
+        let bodies = stmt
+            .query_map([&dossier.0[..]], |r| r.get::<_, Vec<u8>>(0))
+            .unwrap();
+        for body in bodies {
+            let body = body.unwrap();
+            // From the middle: past any header two envelopes could share.
+            let at = body.len() / 2;
+            samples.push(body[at.saturating_sub(24)..(at + 24).min(body.len())].to_vec());
+        }
+    }
+    samples
+}
+
+#[test]
+fn a_deleted_dossier_leaves_nothing_on_the_relay_and_every_device_wipes_it() {
+    // Mail goes to a port nobody listens on: the invitation and reminders stay queued,
+    // and the deletion must take them too.
+    let smtp = format!("smtp://127.0.0.1:{}", free_port());
+    let relay = Relay::start_with(temp_dir("relais-suppression"), &["--smtp-url", &smtp]);
+    let url = relay.url("");
+    let candidate = Device::new("candidat-suppression");
+    let advisor = Device::new("conseil-suppression");
+    let juror = Device::new("jure-suppression");
+    let id = candidate.run(&[
+        "dossier",
+        "import",
+        sample().to_str().unwrap(),
+        "--relay",
+        &url,
+    ]);
+    let dossier = DossierId::from_hex(&id).unwrap();
+    candidate.share_with(&id, &advisor, "advisor", &url);
+    candidate.share_with(&id, &juror, "juror", &url);
+    candidate.run(&["dossier", "set", &id, "motivation.lettre", CANARY]);
+    let evidence = temp_dir("annexe-suppression").join("attestation.txt");
+    std::fs::write(&evidence, format!("Attestation — {CANARY}")).unwrap();
+    candidate.run(&[
+        "dossier",
+        "attach",
+        &id,
+        evidence.to_str().unwrap(),
+        "--title",
+        "Attestation",
+    ]);
+    candidate.run(&[
+        "dossier",
+        "invite",
+        &id,
+        "camille@example.org",
+        "--role",
+        "advisor",
+    ]);
+    candidate.run(&[
+        "dossier",
+        "reminders",
+        &id,
+        "--email",
+        "candidat@example.org",
+        "--jury-date",
+        "2027-06-30",
+    ]);
+    juror.run(&[
+        "jury",
+        "rate",
+        &id,
+        "C1",
+        "3",
+        "--justification",
+        "vu",
+        "--name",
+        "Alice",
+    ]);
+    juror.run(&["sync"]);
+    candidate.run(&["dossier", "compact", &id]);
+    advisor.run(&["sync"]);
+    assert_eq!(
+        advisor.run(&["dossier", "get", &id, "motivation.lettre"]),
+        CANARY
+    );
+    let before = rows_left(&relay, dossier);
+    for table in [
+        "envelopes",
+        "snapshots",
+        "pieces",
+        "juror_keys",
+        "invitations",
+        "mail_queue",
+        "reminders",
+    ] {
+        assert!(
+            before.iter().any(|(t, _)| t == table),
+            "the dossier has rows in {table} before: {before:?}"
+        );
+    }
+    let ciphertext = ciphertext_samples(&relay, dossier);
+    assert!(ciphertext.len() > 5, "{}", ciphertext.len());
+
+    // The advisor follows the dossier live.
+    let mut live = Raw::connect(&relay, &advisor.secret());
+    live.catch_up(dossier);
+
+    // Only the candidate deletes: the advisor's CLI refuses, and the relay refuses a notice
+    // the advisor signs as itself.
+    let (ok, err) = advisor.try_run(&["dossier", "delete", &id, "--yes"]);
+    assert!(!ok && err.contains("seul le candidat"), "{err}");
+    let mut hostile = Raw::connect(&relay, &advisor.secret());
+    let mut forged =
+        DeletionNotice::sign(candidate.replica(&id).membership(), &candidate.secret(), 0).unwrap();
+    forged.signer = advisor.secret().signing_public();
+    forged.signature = advisor.secret().sign(b"anything").to_vec();
+    hostile.send(&ClientMsg::Delete {
+        notice: forged.to_bytes(),
+    });
+    assert_eq!(rejected(hostile.reply()), Rejection::Forbidden);
+    // The candidate's own notice, sent by someone else's connection: refused too.
+    let genuine =
+        DeletionNotice::sign(candidate.replica(&id).membership(), &candidate.secret(), 0).unwrap();
+    hostile.send(&ClientMsg::Delete {
+        notice: genuine.to_bytes(),
+    });
+    assert_eq!(rejected(hostile.reply()), Rejection::Forbidden);
+    // Malformed and oversized notices.
+    hostile.send(&ClientMsg::Delete {
+        notice: vec![0xff; 40],
+    });
+    assert_eq!(rejected(hostile.reply()), Rejection::Malformed);
+    hostile.send(&ClientMsg::Delete {
+        notice: vec![0; 100_000],
+    });
+    assert_eq!(rejected(hostile.reply()), Rejection::Malformed);
+    assert_eq!(
+        rows_left(&relay, dossier),
+        before,
+        "nothing erased by refusals"
+    );
+
+    // Without confirmation, nothing happens.
+    let (ok, err) = candidate.try_run(&["dossier", "delete", &id]);
+    assert!(!ok && err.contains("--yes"), "{err}");
+    assert_eq!(rows_left(&relay, dossier), before);
+
+    let genesis = candidate.replica(&id).log()[0].to_bytes();
+    let said = candidate.run(&["dossier", "delete", &id, "--yes"]);
+    assert!(said.contains("supprimé"), "{said}");
+
+    // The relay holds no row of it, and no byte of its ciphertext in any file.
+    assert_eq!(
+        rows_left(&relay, dossier),
+        [],
+        "rows left after the deletion"
+    );
+    let files = files_under(&relay.data);
+    for sample in &ciphertext {
+        for (path, bytes) in &files {
+            assert!(
+                !contains(bytes, sample),
+                "ciphertext of the dossier in {}",
+                path.display()
+            );
+        }
+    }
+    crate::sync::assert_relay_never_saw(&relay, &[CANARY]);
+    let db = rusqlite::Connection::open(relay.data.join("livret.sqlite3")).unwrap();
+    let tombstones: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM tombstones WHERE dossier = ?1",
+            [&dossier.0[..]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tombstones, 1);
+
+    // The candidate's device wiped its copy.
+    assert!(!candidate.has_copy(&id));
+    let (ok, err) = candidate.try_run(&["dossier", "get", &id, "motivation.lettre"]);
+    assert!(!ok && err.contains("supprimé"), "{err}");
+
+    // The advisor, following live, is told, with the candidate's notice.
+    let notice = loop {
+        match live.recv() {
+            ServerMsg::Deleted {
+                dossier: d, notice, ..
+            } if d == dossier => break notice,
+            ServerMsg::Log { .. } | ServerMsg::Presence { .. } => continue,
+            other => panic!("expected the deletion, got {other:?}"),
+        }
+    };
+    DeletionNotice::from_bytes(&notice)
+        .unwrap()
+        .check_for_member(advisor.replica(&id).membership())
+        .unwrap();
+    // Its next sync wipes its copy, and says why.
+    let (ok, err) = advisor.try_run(&["sync"]);
+    assert!(ok, "a deletion learnt is not a failed sync: {err}");
+    assert!(err.contains("supprimé"), "{err}");
+    assert!(!advisor.has_copy(&id));
+    // The juror's device, offline all along, learns it at its next sync.
+    assert!(juror.has_copy(&id));
+    juror.run(&["sync"]);
+    assert!(!juror.has_copy(&id));
+
+    // A replay of the deletion is answered as the deletion was; a creation of the same
+    // dossier from a copy kept somewhere is refused with the deletion.
+    let mut again = Raw::connect(&relay, &candidate.secret());
+    again.send(&ClientMsg::Delete {
+        notice: notice.clone(),
+    });
+    let first = match again.reply() {
+        ServerMsg::Deleted {
+            notice: n,
+            deleted_ms,
+            ..
+        } => {
+            assert_eq!(n, notice);
+            deleted_ms
+        }
+        other => panic!("expected the deletion again, got {other:?}"),
+    };
+    again.send(&ClientMsg::Create { entry: genesis });
+    assert!(
+        matches!(again.reply(), ServerMsg::Deleted { deleted_ms, .. } if deleted_ms == first),
+        "a kept copy does not bring the dossier back"
+    );
+    again.send(&ClientMsg::Subscribe {
+        dossier,
+        since: Vec::new(),
+    });
+    assert!(matches!(again.reply(), ServerMsg::Deleted { .. }));
+    assert_eq!(rows_left(&relay, dossier), []);
+}
+
+/// A member keeps writing while the candidate deletes: each edit is stored before the
+/// deletion (and erased with it) or refused after; nothing of the dossier is left.
+#[test]
+fn a_deletion_racing_an_advisors_edits_leaves_nothing() {
+    let relay = Relay::start();
+    let url = relay.url("");
+    let candidate = Device::new("candidat-course");
+    let advisor = Device::new("conseil-course");
+    let id = candidate.run(&["dossier", "new", "--relay", &url]);
+    let dossier = DossierId::from_hex(&id).unwrap();
+    candidate.share_with(&id, &advisor, "advisor", &url);
+    let keys = advisor.secret();
+    let mut replica = advisor.replica(&id);
+    let edits: Vec<Vec<u8>> = (0..400)
+        .map(|i| {
+            replica
+                .dossier()
+                .set("motivation.lettre", &format!("{CANARY} {i}"))
+                .unwrap();
+            replica
+                .flush(&keys, livret_shared::envelope::random_nonce())
+                .unwrap()
+                .expect("an edit to seal")
+        })
+        .collect();
+    let mut writer = Raw::connect(&relay, &keys);
+    let (started, under_way) = std::sync::mpsc::channel();
+    let pushing = std::thread::spawn(move || {
+        let (mut stored, mut refused) = (0, 0);
+        for edit in &edits {
+            match writer.push(edit) {
+                ServerMsg::Ack { .. } => stored += 1,
+                ServerMsg::Rejected { .. } => refused += 1,
+                other => panic!("unexpected answer {other:?}"),
+            }
+            if stored == 20 {
+                let _ = started.send(());
+            }
+        }
+        (stored, refused)
+    });
+    under_way
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("edits under way");
+    candidate.run(&["dossier", "delete", &id, "--yes"]);
+    let (stored, refused) = pushing.join().unwrap();
+    assert_eq!(stored + refused, 400);
+    assert!(stored >= 20, "{stored}");
+    assert_eq!(
+        rows_left(&relay, dossier),
+        [],
+        "{stored} stored, {refused} refused"
+    );
+    crate::sync::assert_relay_never_saw(&relay, &[CANARY]);
+}
