@@ -214,7 +214,7 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
 
 /// First run: keys made on the device, locked by a passphrase (a mismatched confirmation is
 /// refused first); then the recovery kit, shown once. Returns the kit.
-fn first_run(browser: &Browser) -> String {
+pub(crate) fn first_run(browser: &Browser) -> String {
     browser.type_into("#phrase", PASSPHRASE);
     browser.type_into("#phrase-confirmation", "une autre phrase");
     browser.click("#creer-identite");

@@ -330,3 +330,116 @@ fn a_deletion_racing_an_advisors_edits_leaves_nothing() {
     );
     crate::sync::assert_relay_never_saw(&relay, &[CANARY]);
 }
+
+/// The keys IndexedDB holds in `browser` that name `id`.
+fn browser_keys_naming(browser: &crate::webdriver::Browser, id: &str) -> Vec<String> {
+    let keys = browser.run_async(
+        r#"const done = arguments[arguments.length - 1];
+        const open = indexedDB.open("livret");
+        open.onerror = () => done([]);
+        open.onsuccess = () => {
+          const all = open.result.transaction("kv").objectStore("kv").getAllKeys();
+          all.onerror = () => done([]);
+          all.onsuccess = () => done(all.result.map(String));
+        };"#,
+    );
+    keys.as_array()
+        .expect("the keys")
+        .iter()
+        .filter_map(|k| k.as_str())
+        .filter(|k| k.contains(id))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A browser holding a dossier as an advisor, open in the editor, when the candidate
+/// deletes it from the command line: it goes back to the dossiers, says why, and keeps
+/// nothing of it. Then its own dossier, deleted from the editor: confirmed by a typed word,
+/// erased from the relay and from the browser.
+#[test]
+fn dossiers_deleted_leave_the_browsers_that_held_them() {
+    let relay = Relay::start();
+    let url = relay.url("");
+    let candidate = Device::new("candidat-suppression-nav");
+    let id = candidate.run(&[
+        "dossier",
+        "import",
+        sample().to_str().unwrap(),
+        "--relay",
+        &url,
+    ]);
+    let image = sample()
+        .parent()
+        .unwrap()
+        .join("annexes/tableau-de-bord.png");
+    candidate.run(&[
+        "dossier",
+        "attach",
+        &id,
+        image.to_str().unwrap(),
+        "--title",
+        "Tableau",
+    ]);
+    candidate.run(&["sync"]);
+
+    let browser = crate::webdriver::Browser::start();
+    browser.goto(&relay.url("/"));
+    crate::browser::first_run(&browser);
+    let identity = browser.wait_text("[data-testid=identite]", |t| t.starts_with("livret1:"));
+    candidate.run(&["dossier", "share", &id, &identity, "--role", "advisor"]);
+    browser.click("#rechercher-dossiers");
+    browser.wait_text("[data-testid=recherche-dossiers]", |t| {
+        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
+    });
+    browser.click("[data-testid=dossiers] button");
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t.starts_with("Synchronisé avec le relais")
+    });
+    assert!(!browser_keys_naming(&browser, &id).is_empty());
+    // An advisor is offered no deletion.
+    assert!(!browser.exists("#suppression"));
+
+    candidate.run(&["dossier", "delete", &id, "--yes"]);
+    browser.wait_text("[data-testid=annonce]", |t| {
+        t.starts_with("Le dossier a été supprimé par le candidat le")
+    });
+    assert!(!browser.exists("article.livret"), "the editor closed");
+    assert_eq!(
+        browser_keys_naming(&browser, &id),
+        [format!("deleted:{id}")],
+        "only the mark that it was deleted stays"
+    );
+    assert!(
+        !browser.exists("[data-testid=dossiers] button"),
+        "no dossier listed"
+    );
+
+    // The browser's own dossier, deleted from the editor.
+    browser.click("#referentiel option[value='003']");
+    browser.click("#creer-dossier");
+    browser.type_into("#f-motivation-lettre", CANARY);
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t == "Synchronisé avec le relais"
+    });
+    let own = browser.attribute("article.livret", "data-dossier");
+    let own_id = DossierId::from_hex(&own).unwrap();
+    assert!(!rows_left(&relay, own_id).is_empty());
+    browser.click("#suppression summary");
+    browser.assert_accessible("deleting a dossier");
+    assert_eq!(
+        browser.property("#supprimer-dossier", "disabled").as_bool(),
+        Some(true),
+        "not before the word is typed"
+    );
+    browser.type_into("#confirmer-suppression", "SUPPRIMER");
+    browser.click("#supprimer-dossier");
+    browser.wait_text("[data-testid=annonce]", |t| {
+        t.starts_with("Le dossier a été supprimé par le candidat le")
+    });
+    assert_eq!(rows_left(&relay, own_id), [], "erased from the relay");
+    assert_eq!(
+        browser_keys_naming(&browser, &own),
+        [format!("deleted:{own}")]
+    );
+    crate::sync::assert_relay_never_saw(&relay, &[CANARY]);
+}

@@ -572,3 +572,60 @@ fn no_one_else_can_put_pieces_into_the_candidates_upload() {
     let plain = evidence::open(&file_key, &fetched, Some(&sealed.sha256)).unwrap();
     assert_eq!(plain.as_slice(), file.as_slice());
 }
+
+/// Mails queued by the previous version did not say which dossier they were about
+/// (fixtures/relay-v4-mails/README.md). After the upgrade each is linked to its dossier —
+/// reminders by their table, invitations by the token of their link — so that deleting a
+/// dossier takes its mails, and only its own.
+#[test]
+fn mails_queued_by_the_previous_version_go_with_their_dossier() {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/relay-v4-mails");
+    let data = temp_dir("relai-v4-courriels");
+    copy_dir(&fixture.join("relay"), &data);
+    // Mail to a port nobody listens on: the queue stays as it is while the test looks.
+    let smtp = format!("smtp://127.0.0.1:{}", crate::smtp::free_port());
+    let relay = Relay::start_with(data, &["--smtp-url", &smtp]);
+    let read = |name: &str| {
+        std::fs::read_to_string(fixture.join(name))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let (anna_id, basile_id) = (read("anna-dossier"), read("basile-dossier"));
+    let anna = Cli::copied_from(&fixture.join("anna"), "anna-v4");
+    anna.point_to(&anna_id, &relay);
+    let queued = || -> Vec<(String, Option<String>)> {
+        let db = database(&relay);
+        let mut stmt = db
+            .prepare("SELECT recipient, dossier FROM mail_queue ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| {
+            let dossier: Option<Vec<u8>> = r.get(1)?;
+            Ok((r.get(0)?, dossier.map(hex::encode)))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    };
+    let about = |who: &str, dossier: &str| (who.to_string(), Some(dossier.to_string()));
+    let basiles = vec![
+        about("dominique.jury@example.org", &basile_id),
+        about("basile@example.org", &basile_id),
+        about("basile@example.org", &basile_id),
+        about("basile@example.org", &basile_id),
+    ];
+    let mut all = vec![
+        about("camille.conseil@example.org", &anna_id),
+        about("anna@example.org", &anna_id),
+        about("anna@example.org", &anna_id),
+        about("anna@example.org", &anna_id),
+    ];
+    all.extend(basiles.clone());
+    assert_eq!(queued(), all);
+    anna.run(&["dossier", "delete", &anna_id, "--yes"]);
+    assert_eq!(
+        queued(),
+        basiles,
+        "Anna's mails went with her dossier, Basile's stay"
+    );
+}

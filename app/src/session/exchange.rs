@@ -23,6 +23,11 @@ pub(super) async fn sync_exchange(socket: &Socket) -> Result<bool, Error> {
         })?;
         match step {
             Ok(next) => out = next,
+            Err(ExchangeError::Deleted { deleted_ms, .. }) => {
+                // The candidate's notice, checked: nothing of it stays here.
+                wipe_open(deleted_ms).await?;
+                return Err(deleted_text(deleted_ms));
+            }
             Err(e) => {
                 // What arrived is kept: the next sync starts from it.
                 save_open().await?;

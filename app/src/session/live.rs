@@ -18,7 +18,8 @@ pub(super) async fn subscribe(
             ServerMsg::Rejected {
                 reason: protocol::Rejection::UnknownDossier,
                 ..
-            } => return Ok(None),
+            }
+            | ServerMsg::Deleted { .. } => return Ok(None),
             ServerMsg::Rejected { detail, .. } => return Err(relay_said(&detail)),
             msg => {
                 if caught.add_msg(id, msg) != Some(true) {
@@ -141,6 +142,9 @@ pub enum LiveEvent {
     Presence,
     /// The candidate removed this device from the dossier: nothing more will come.
     Removed,
+    /// The candidate deleted the dossier, and its copy is wiped from this device (see
+    /// [`take_just_deleted`]).
+    Deleted,
     /// The relay acknowledged this device's edits: all of them are on it now.
     AllSent,
     /// Anything else (an acknowledgement with more to send, a message for no one here).
@@ -389,6 +393,15 @@ pub async fn next_live_event() -> Result<LiveEvent, Error> {
             } else {
                 LiveEvent::Quiet
             })
+        }
+        ServerMsg::Deleted {
+            dossier,
+            notice,
+            deleted_ms,
+        } if dossier == id => {
+            close_live();
+            deletion_told(&notice, deleted_ms).await?;
+            Ok(LiveEvent::Deleted)
         }
         ServerMsg::Rejected { detail, reason } => {
             close_live();

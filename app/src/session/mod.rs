@@ -31,6 +31,7 @@ use crate::metrics;
 use crate::ws::Socket;
 
 mod comments;
+mod deletion;
 mod device;
 mod devices;
 mod documents;
@@ -45,6 +46,7 @@ mod relay;
 mod storage;
 
 pub use comments::*;
+pub use deletion::*;
 pub use device::*;
 pub use devices::*;
 pub use documents::*;

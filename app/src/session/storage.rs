@@ -114,7 +114,10 @@ pub async fn list_dossiers() -> Result<Vec<DossierSummary>, Error> {
 pub async fn candidate_dossier(
     id: &str,
 ) -> Option<(Option<livret_shared::review::Decision>, Option<Referentiel>)> {
-    let (mut replica, _) = load(id).await.ok()?;
+    let Ok((mut replica, _)) = load(id).await else {
+        // Deleted by its candidate since: the decision this juror's device kept.
+        return kept_decision(id).await.map(|d| (Some(d), None));
+    };
     let decision = replica.decision().map(|(_, d)| d);
     Some((decision, replica.dossier().referentiel()))
 }

@@ -98,6 +98,11 @@ pub(super) fn keep_live(st: EditorState) {
                                 st.sync.set(SyncState::Removed);
                                 return;
                             }
+                            Ok(session::LiveEvent::Deleted) => {
+                                // Wiped here: back to the dossiers, which say so.
+                                st.back.run(());
+                                return;
+                            }
                             Ok(session::LiveEvent::AllSent) => {
                                 if st.sync.try_get_untracked() == Some(SyncState::Syncing) {
                                     st.sync.set(SyncState::Synced);
@@ -112,6 +117,11 @@ pub(super) fn keep_live(st: EditorState) {
                             }
                         }
                     }
+                }
+                Err(_) if session::deletion_pending() => {
+                    // Deleted while away: the sync wiped it.
+                    st.back.run(());
+                    return;
                 }
                 Err(_) if session::removed_from_open() => {
                     // Removed while away: the relay sent the removal before refusing.

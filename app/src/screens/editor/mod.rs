@@ -18,6 +18,7 @@ use crate::{metrics, session};
 
 mod annexes;
 mod comments;
+mod deletion;
 mod export;
 mod fiches;
 mod jury_summary;
@@ -28,6 +29,7 @@ mod sharing;
 
 use annexes::*;
 use comments::*;
+use deletion::*;
 use export::*;
 use fiches::*;
 use jury_summary::*;
@@ -64,6 +66,8 @@ pub(crate) enum SyncState {
 /// with [`EditorState::get`]) instead of being passed from hand to hand.
 #[derive(Clone, Copy)]
 pub(crate) struct EditorState {
+    /// Back to the dossiers (the editor closes).
+    pub(crate) back: Callback<()>,
     pub(crate) save: RwSignal<SaveState>,
     pub(crate) sync: RwSignal<SyncState>,
     /// The fiches activité shown, in order (their places in the document), and the deleted
@@ -148,6 +152,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
     FIELDS.with(|f| f.borrow_mut().clear());
     let revision = RwSignal::new(0);
     let st = EditorState {
+        back,
         save: RwSignal::new(SaveState::Saved),
         sync: RwSignal::new(SyncState::Waiting),
         fiches: RwSignal::new(Vec::new()),
@@ -252,6 +257,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                     <Partage/>
                     <ExportPdf/>
                     <ExportJson/>
+                    <DeleteDossier/>
                     {template::TEMPLATE.iter().map(|section| view! {
                         <Section section=section/>
                     }).collect_view()}

@@ -17,6 +17,10 @@ use crate::{AppState, Message, Screen, invitation_in_address, session, set_addre
 #[component]
 pub fn Home() -> impl IntoView {
     let AppState { screen, notice } = AppState::get();
+    // Back from a dossier its candidate deleted (here or on another device): said once.
+    if let Some(deleted_ms) = session::take_just_deleted() {
+        notice.set(Some(Message::error(session::deleted_text(deleted_ms))));
+    }
     // The built-in référentiels, then those imported on this device.
     let all = RwSignal::new(built_in());
     spawn_local(async move {

@@ -1,0 +1,157 @@
+//! A dossier's end: the candidate deletes it (the signed notice sent, the relay erases its
+//! copy), and every member device wipes its own once it learns it and checked the notice
+//! (`livret_shared::exchange::deletion_learnt`). What stays on a device is the dossier's id
+//! and date — and, on a juror's, the jury's released decision, its own document.
+
+use super::*;
+
+/// A deleted dossier's date (`deleted:<dossier>` → milliseconds since 1970, i64 LE).
+const DELETED_PREFIX: &str = "deleted:";
+/// The released decision a juror's device keeps of a deleted dossier (`decision:<dossier>`
+/// → its JSON, sealed to the device).
+const KEPT_DECISION_PREFIX: &str = "decision:";
+
+thread_local! {
+    /// The date of the deletion this device just carried out or learnt, for the page it
+    /// goes back to.
+    static JUST_DELETED: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Deletes the open dossier for good (its candidate only): synced first, so that the notice
+/// is signed on the relay's current members; this device's copy is wiped once the relay
+/// says its own is erased.
+pub async fn delete_open_dossier() -> Result<(), Error> {
+    if !with_open(|r| r.membership().is_owner(&r.me()))? {
+        return Err(Error::said(
+            "seul le candidat peut supprimer son dossier",
+            "only the candidate can delete their dossier",
+        ));
+    }
+    close_live();
+    let socket = connect_as_me().await?;
+    sync_exchange(&socket).await?;
+    let (id, request) = with_device_and_open(|device, replica| {
+        let request = livret_shared::exchange::delete_request(replica, device, now_ms() as i64)
+            .map_err(Error::from)?;
+        Ok((replica.id, request))
+    })?;
+    send(&socket, &request)?;
+    loop {
+        match next_message(&socket).await? {
+            ServerMsg::Deleted {
+                dossier,
+                deleted_ms,
+                ..
+            } if dossier == id => return wipe_open(deleted_ms).await,
+            ServerMsg::Rejected { detail, reason } => {
+                return Err(relay_refused(&detail, reason.as_str()));
+            }
+            other => apply_live(id, &other)?,
+        }
+    }
+}
+
+/// What this device makes of the relay's word that the open dossier was deleted: wiped when
+/// the candidate's notice holds, otherwise kept whole and the claim said as an error.
+pub(super) async fn deletion_told(notice: &[u8], deleted_ms: i64) -> Result<(), Error> {
+    let learnt = with_open(|r| livret_shared::exchange::deletion_learnt(r, notice, deleted_ms))?;
+    match learnt {
+        ExchangeError::Deleted { deleted_ms, .. } => wipe_open(deleted_ms).await,
+        unchecked => Err(Error::from(unchecked)),
+    }
+}
+
+/// Erases the open dossier from this device: closed first (nothing typed after is saved),
+/// then its saves, deltas, evidence pieces and uploads in one transaction, with the mark
+/// that it was deleted.
+pub(super) async fn wipe_open(deleted_ms: i64) -> Result<(), Error> {
+    close_live();
+    let (id, blobs, decision) = with_open(|r| {
+        let blobs: Vec<BlobId> = r
+            .dossier()
+            .annexes()
+            .iter()
+            .filter_map(|a| a.blob)
+            .collect();
+        let decision = r.is_juror().then(|| r.decision()).flatten();
+        (r.id.to_string(), blobs, decision)
+    })?;
+    let kept_decision = match decision {
+        Some((_, decision)) => {
+            let json = serde_json::to_vec(&decision).map_err(Error::browser)?;
+            Some(with_device(|device| device.seal_for_self(&json))?)
+        }
+        None => None,
+    };
+    SESSION.with(|s| {
+        if let Some(s) = s.borrow_mut().as_mut() {
+            s.open = None;
+            s.open_saved = Saved::default();
+        }
+    });
+    let db = db()?;
+    let mut erased = vec![
+        format!("{DOSSIER_PREFIX}{id}"),
+        format!("{GENERATION_PREFIX}{id}"),
+    ];
+    for prefix in [
+        format!("{DELTA_PREFIX}{id}:"),
+        format!("{UPLOAD_PREFIX}{id}:"),
+    ]
+    .into_iter()
+    .chain(
+        blobs
+            .iter()
+            .map(|b| format!("{PIECE_PREFIX}{}:", b.to_hex())),
+    ) {
+        erased.extend(db.keys(&prefix).await.map_err(Error::from)?);
+    }
+    let deleted_key = format!("{DELETED_PREFIX}{id}");
+    let decision_key = format!("{KEPT_DECISION_PREFIX}{id}");
+    let date = deleted_ms.to_le_bytes();
+    let mut puts: Vec<(&str, &[u8])> = vec![(&deleted_key, &date)];
+    if let Some(sealed) = &kept_decision {
+        puts.push((&decision_key, sealed));
+    }
+    db.write_all(&puts, &erased).await.map_err(Error::from)?;
+    JUST_DELETED.with(|j| j.set(Some(deleted_ms)));
+    Ok(())
+}
+
+/// Whether a deletion was carried out or learnt here and not said yet.
+pub fn deletion_pending() -> bool {
+    JUST_DELETED.with(|j| j.get().is_some())
+}
+
+/// The date of the deletion just carried out or learnt here, once (the home page says it).
+pub fn take_just_deleted() -> Option<i64> {
+    JUST_DELETED.with(|j| j.take())
+}
+
+/// The jury's released decision on a dossier deleted since, as this juror's device kept it.
+pub async fn kept_decision(id: &str) -> Option<livret_shared::review::Decision> {
+    let sealed = db()
+        .ok()?
+        .get(&format!("{KEPT_DECISION_PREFIX}{id}"))
+        .await
+        .ok()??;
+    let json = with_device(|device| device.open_own(&sealed).ok())
+        .ok()
+        .flatten()?;
+    serde_json::from_slice(&json).ok()
+}
+
+/// The message that says a dossier was deleted on `deleted_ms`, in both languages.
+pub fn deleted_text(deleted_ms: i64) -> Error {
+    let day = livret_shared::date::Date::from_days_since_epoch(deleted_ms.div_euclid(86_400_000));
+    Error::said(
+        format!(
+            "Le dossier a été supprimé par le candidat le {} : sa copie est effacée de cet appareil.",
+            day.in_french()
+        ),
+        format!(
+            "The dossier was deleted by the candidate on {}: its copy is erased from this device.",
+            day.iso()
+        ),
+    )
+}
