@@ -443,3 +443,84 @@ fn dossiers_deleted_leave_the_browsers_that_held_them() {
     );
     crate::sync::assert_relay_never_saw(&relay, &[CANARY]);
 }
+
+/// Two relay nodes on PostgreSQL, evidence in a bucket: the candidate deletes through one
+/// node, a member following through the other is told, and neither the database nor the
+/// bucket keeps anything of the dossier.
+#[test]
+fn a_deletion_on_postgres_and_a_bucket_leaves_nothing_and_reaches_the_other_node() {
+    use livret_relay::testing::{ThrowawayPostgres, ThrowawayS3, count};
+    let postgres = ThrowawayPostgres::start();
+    let database = postgres.database("deletion");
+    let s3 = ThrowawayS3::start();
+    let settings = s3.settings();
+    let start = |label: &str| {
+        Relay::start_with_env(
+            temp_dir(label),
+            &["--store", &database, "--evidence", &s3.url()],
+            &settings,
+        )
+    };
+    let (first, second) = (start("suppression-pg-a"), start("suppression-pg-b"));
+    let candidate = Device::new("candidat-suppression-pg");
+    let advisor = Device::new("conseil-suppression-pg");
+    let id = candidate.run(&["dossier", "new", "--relay", &first.url("")]);
+    let dossier = DossierId::from_hex(&id).unwrap();
+    candidate.share_with(&id, &advisor, "advisor", &second.url(""));
+    candidate.run(&["dossier", "set", &id, "motivation.lettre", CANARY]);
+    let evidence = temp_dir("annexe-suppression-pg").join("attestation.txt");
+    std::fs::write(&evidence, format!("Attestation — {CANARY}")).unwrap();
+    candidate.run(&[
+        "dossier",
+        "attach",
+        &id,
+        evidence.to_str().unwrap(),
+        "--title",
+        "Attestation",
+    ]);
+    advisor.run(&["sync"]);
+    let prefix = format!("pieces/{id}/");
+    let in_bucket = || {
+        s3.objects()
+            .iter()
+            .filter(|(name, _)| name.starts_with(&prefix))
+            .count()
+    };
+    assert!(in_bucket() > 0, "the evidence went to the bucket");
+    let rows = |table: &str, column: &str| {
+        count(
+            &database,
+            &format!("SELECT COUNT(*) FROM {table} WHERE {column} = '\\x{id}'::bytea"),
+        )
+    };
+    assert!(rows("envelopes", "dossier") > 0);
+
+    let mut live = Raw::connect(&second, &advisor.secret());
+    live.catch_up(dossier);
+    candidate.run(&["dossier", "delete", &id, "--yes"]);
+    // Told through the other node (its poke, or its sweep).
+    loop {
+        match live.recv() {
+            ServerMsg::Deleted { dossier: d, .. } if d == dossier => break,
+            ServerMsg::Log { .. } | ServerMsg::Presence { .. } => continue,
+            other => panic!("expected the deletion, got {other:?}"),
+        }
+    }
+    for (table, column) in livret_relay::store::DOSSIER_TABLES
+        .iter()
+        .chain([&("dossier_heads", "dossier")])
+    {
+        assert_eq!(
+            rows(table, column),
+            0,
+            "rows of the deleted dossier left in {table}"
+        );
+    }
+    assert_eq!(rows("tombstones", "dossier"), 1);
+    assert_eq!(in_bucket(), 0, "the evidence left the bucket");
+    for (name, bytes) in s3.objects() {
+        assert!(!contains(&bytes, CANARY.as_bytes()), "canary in {name}");
+    }
+    advisor.run(&["sync"]);
+    assert!(!advisor.has_copy(&id));
+}
