@@ -21,6 +21,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use crate::catchup::Gathered;
+use crate::deletion::DeletionNotice;
 use crate::envelope::{DossierId, Envelope};
 use crate::keys::{DeviceSecret, MemberKey};
 use crate::membership::SignedEntry;
@@ -95,13 +96,22 @@ pub struct Exchange {
     caught_up: usize,
     /// A snapshot was taken (its document merged in).
     snapshot_taken: bool,
+    /// The device's clock when the exchange started (milliseconds since 1970): when a
+    /// deletion notice takes effect is judged by it.
+    now_ms: i64,
+    /// The candidate's notice of retention is sent and not yet answered.
+    retaining: bool,
+    /// When the relay says it will delete the dossier, unless something happens in it.
+    expires_ms: Option<i64>,
 }
 
 impl Exchange {
-    /// Seals what was typed and subscribes; returns the messages to send.
+    /// Seals what was typed and subscribes; returns the messages to send. `now_ms`: the
+    /// device's clock.
     pub fn start(
         replica: &mut Replica,
         device: &DeviceSecret,
+        now_ms: i64,
         nonce: &mut impl FnMut() -> [u8; 24],
     ) -> Result<(Exchange, Vec<ClientMsg>), ExchangeError> {
         if !replica.is_member() {
@@ -120,6 +130,9 @@ impl Exchange {
             received: Received::default(),
             caught_up: 0,
             snapshot_taken: false,
+            now_ms,
+            retaining: false,
+            expires_ms: None,
         };
         let subscribe = exchange.subscribe(replica);
         Ok((exchange, vec![subscribe]))
@@ -140,6 +153,12 @@ impl Exchange {
     /// while the exchange ran.
     pub fn arrived(&self) -> bool {
         self.received.applied > 0 || self.snapshot_taken
+    }
+
+    /// When the relay will delete the dossier unless something happens in it, as it answered
+    /// the candidate's notice of retention (a candidate's exchange only).
+    pub fn expires_ms(&self) -> Option<i64> {
+        self.expires_ms
     }
 
     /// How many envelopes the catch-up carried (a long one is worth compacting).
@@ -192,7 +211,20 @@ impl Exchange {
                 dossier,
                 notice,
                 deleted_ms,
-            } if dossier == self.dossier => Err(deletion_learnt(replica, &notice, deleted_ms)),
+            } if dossier == self.dossier => {
+                Err(deletion_learnt(replica, &notice, deleted_ms, self.now_ms))
+            }
+            ServerMsg::Retained {
+                dossier,
+                expires_ms,
+            } if dossier == self.dossier && self.retaining => {
+                self.retaining = false;
+                self.expires_ms = Some(expires_ms);
+                if self.phase == Phase::Pushing && self.waiting.is_empty() {
+                    self.phase = Phase::Done;
+                }
+                Ok(Vec::new())
+            }
             msg @ ServerMsg::Log { .. } => match self.phase {
                 Phase::CatchingUp => {
                     if self.gathering.add_msg(self.dossier, msg) != Some(true) {
@@ -233,7 +265,7 @@ impl Exchange {
             } if dossier == self.dossier => {
                 replica.acknowledged(counter);
                 self.waiting.remove(&counter);
-                if self.phase == Phase::Pushing && self.waiting.is_empty() {
+                if self.phase == Phase::Pushing && self.waiting.is_empty() && !self.retaining {
                     self.phase = Phase::Done;
                 }
                 Ok(Vec::new())
@@ -326,15 +358,31 @@ impl Exchange {
             .iter()
             .map(|bytes| counter_of(bytes))
             .collect::<Result<_, _>>()?;
-        self.phase = if self.waiting.is_empty() {
+        let mut out: Vec<ClientMsg> = Vec::new();
+        // The candidate's sync renews the notice of retention: the dossier stays as long as
+        // they come back. Once per exchange (a push again after a new epoch sends none).
+        if replica.membership().is_owner(&replica.me())
+            && self.expires_ms.is_none()
+            && !self.retaining
+        {
+            let notice = DeletionNotice::retention(replica.membership(), device, self.now_ms)
+                .map_err(|_| SyncError::NotAMember)?;
+            out.push(ClientMsg::Retain {
+                notice: notice.to_bytes(),
+            });
+            self.retaining = true;
+        }
+        self.phase = if self.waiting.is_empty() && !self.retaining {
             Phase::Done
         } else {
             Phase::Pushing
         };
-        Ok(outbox
-            .into_iter()
-            .map(|envelope| ClientMsg::Push { envelope })
-            .collect())
+        out.extend(
+            outbox
+                .into_iter()
+                .map(|envelope| ClientMsg::Push { envelope }),
+        );
+        Ok(out)
     }
 
     /// A frame after the catch-up: others' edits, a change of members.
@@ -434,10 +482,15 @@ pub fn jury_keys_answered(
 /// What a device makes of the relay's word that a dossier was deleted: the candidate's
 /// notice, checked against the members the replica knows ([`ExchangeError::Deleted`], wipe),
 /// or a claim it cannot check ([`ExchangeError::UncheckedDeletion`], keep everything).
-pub fn deletion_learnt(replica: &Replica, notice: &[u8], deleted_ms: i64) -> ExchangeError {
+pub fn deletion_learnt(
+    replica: &Replica,
+    notice: &[u8],
+    deleted_ms: i64,
+    now_ms: i64,
+) -> ExchangeError {
     let dossier = replica.id;
-    let checked = crate::deletion::DeletionNotice::from_bytes(notice)
-        .and_then(|n| n.check_for_member(replica.membership()).map(|()| n));
+    let checked = DeletionNotice::from_bytes(notice)
+        .and_then(|n| n.check_for_member(replica.membership(), now_ms).map(|()| n));
     match checked {
         Ok(notice) => ExchangeError::Deleted {
             dossier,
@@ -480,7 +533,8 @@ mod tests {
             .add_member(&owner, &advisor.id(), Role::Advisor)
             .unwrap();
         let mut advisors = Replica::join(&advisor, candidates.log().to_vec()).unwrap();
-        let (exchange, _) = Exchange::start(&mut advisors, &advisor, &mut random_nonce).unwrap();
+        let (exchange, _) =
+            Exchange::start(&mut advisors, &advisor, 1 << 50, &mut random_nonce).unwrap();
         (candidates, owner, advisors, advisor, exchange)
     }
 

@@ -120,6 +120,11 @@ pub enum ClientMsg {
     /// the candidate's keys on the relay's current membership. Answered by
     /// [`ServerMsg::Deleted`], again on a replay.
     Delete { notice: Vec<u8> },
+    /// The candidate's standing notice of retention
+    /// ([`crate::deletion::DeletionNotice::retention`]), renewed at each of their syncs: the
+    /// relay keeps the latest and deletes the dossier with it once its retention ends.
+    /// Answered by [`ServerMsg::Retained`].
+    Retain { notice: Vec<u8> },
 }
 
 /// An answered invitation waiting for an owner's approval: approving it is sharing the
@@ -227,6 +232,12 @@ pub enum ServerMsg {
         dossier: DossierId,
         notice: Vec<u8>,
         deleted_ms: i64,
+    },
+    /// The notice of retention is kept: the dossier is deleted on `expires_ms` (milliseconds
+    /// since 1970) unless something happens in it before.
+    Retained {
+        dossier: DossierId,
+        expires_ms: i64,
     },
 }
 

@@ -253,6 +253,12 @@ impl Worded for crate::deletion::DeletionError {
             DeletionError::Outdated => {
                 "the dossier's members changed since: sync, then delete again".into()
             }
+            DeletionError::TooEarly => "the deletion notice takes effect at a later date".into(),
+            DeletionError::NoNotice => {
+                "the relay erased its copy (its retention ended) without a notice from the \
+                 candidate"
+                    .into()
+            }
         }
     }
 }

@@ -16,6 +16,9 @@ use livret_shared::sync::Replica;
 mod support;
 use support::{MemRelay, refused};
 
+/// The devices' clock in these exchanges (milliseconds since 1970).
+const NOW: i64 = 1_800_000_000_000;
+
 struct Device {
     secret: DeviceSecret,
     replica: Replica,
@@ -30,7 +33,8 @@ impl Device {
 /// Runs one exchange to its end: every message the device sends answered at once, every
 /// answer handed back in order. Bounded: an exchange that waits for nothing fails.
 fn sync(relay: &mut MemRelay, d: &mut Device) -> Result<Exchange, ExchangeError> {
-    let (mut exchange, mut out) = Exchange::start(&mut d.replica, &d.secret, &mut random_nonce)?;
+    let (mut exchange, mut out) =
+        Exchange::start(&mut d.replica, &d.secret, NOW, &mut random_nonce)?;
     let mut inbox: VecDeque<ServerMsg> = VecDeque::new();
     for _ in 0..10_000 {
         for msg in out.drain(..) {
@@ -150,8 +154,13 @@ fn edits_sealed_before_a_removal_are_sealed_again_for_the_new_epoch() {
         .dossier()
         .set("fiches.0.taches", "Écrit pendant le retrait.")
         .unwrap();
-    let (mut exchange, out) =
-        Exchange::start(&mut advisor.replica, &advisor.secret, &mut random_nonce).unwrap();
+    let (mut exchange, out) = Exchange::start(
+        &mut advisor.replica,
+        &advisor.secret,
+        NOW,
+        &mut random_nonce,
+    )
+    .unwrap();
     let mut inbox: VecDeque<ServerMsg> = out
         .into_iter()
         .flat_map(|m| relay.handle(advisor.me(), m))
@@ -259,7 +268,13 @@ fn a_removed_device_stops_and_keeps_what_it_had() {
     assert!(!advisor.replica.is_member());
     // Said again at the next sync, before anything is sent.
     assert_eq!(
-        Exchange::start(&mut advisor.replica, &advisor.secret, &mut random_nonce).unwrap_err(),
+        Exchange::start(
+            &mut advisor.replica,
+            &advisor.secret,
+            NOW,
+            &mut random_nonce
+        )
+        .unwrap_err(),
         ExchangeError::Removed(advisor.replica.id)
     );
     assert_eq!(
@@ -292,4 +307,26 @@ fn a_refusal_stops_the_exchange_with_the_relays_reason_and_loses_nothing() {
     sync(&mut relay, &mut owner).unwrap();
     assert_eq!(owner.replica.pending(), 0);
     assert_eq!(relay.order.len(), 2);
+}
+
+/// The candidate's sync renews the standing notice of retention (a year from its clock)
+/// and learns when the relay will delete the dossier; an advisor's sync sends none.
+#[test]
+fn the_candidates_sync_renews_the_notice_of_retention() {
+    let mut relay = MemRelay::default();
+    let (mut owner, advisor) = offline_dossier();
+    let done = sync(&mut relay, &mut owner).unwrap();
+    let year = livret_shared::deletion::RETENTION_DAYS * 24 * 3600 * 1000;
+    assert_eq!(done.expires_ms(), Some(NOW + year));
+    let notice = relay.retained.clone().expect("a notice kept");
+    assert_eq!(notice.signer, owner.me());
+    // A device that knows the members takes it once the year is over, not before.
+    let members = owner.replica.membership();
+    assert!(notice.check_for_member(members, NOW).is_err());
+    notice.check_for_member(members, NOW + year).unwrap();
+    relay.retained = None;
+    let mut advisor = join(&relay, advisor);
+    let done = sync(&mut relay, &mut advisor).unwrap();
+    assert_eq!(done.expires_ms(), None);
+    assert!(relay.retained.is_none(), "an advisor does not renew it");
 }

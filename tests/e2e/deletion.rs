@@ -233,7 +233,10 @@ fn a_deleted_dossier_leaves_nothing_on_the_relay_and_every_device_wipes_it() {
     };
     DeletionNotice::from_bytes(&notice)
         .unwrap()
-        .check_for_member(advisor.replica(&id).membership())
+        .check_for_member(
+            advisor.replica(&id).membership(),
+            livret_relay::clock::now_ms(),
+        )
         .unwrap();
     // Its next sync wipes its copy, and says why.
     let (ok, err) = advisor.try_run(&["sync"]);
@@ -523,4 +526,139 @@ fn a_deletion_on_postgres_and_a_bucket_leaves_nothing_and_reaches_the_other_node
     }
     advisor.run(&["sync"]);
     assert!(!advisor.has_copy(&id));
+}
+
+/// Runs the relay at `data` on `port`, its clock `days` ahead, mailing through `smtp`.
+fn relay_ahead(data: PathBuf, port: u16, smtp: &str, days: i64) -> Relay {
+    let addr = format!("127.0.0.1:{port}");
+    let days = days.to_string();
+    Relay::start_with(
+        data,
+        &[
+            "--addr",
+            &addr,
+            "--smtp-url",
+            smtp,
+            "--clock-offset-days",
+            &days,
+        ],
+    )
+}
+
+/// A year without activity, lived through by a relay whose clock runs ahead: the candidate
+/// is mailed 30 and then 7 days before the end (real SMTP), the abandoned dossier ends on
+/// time while the one its candidate came back to stays, and the members' devices wipe the
+/// ended one only once their own clock reached the date the candidate's notice set.
+#[test]
+fn a_dossier_left_a_year_ends_after_two_warnings_and_one_its_candidate_came_back_to_stays() {
+    use crate::smtp::SmtpServer;
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    let smtp = SmtpServer::start();
+    let port = free_port();
+    let relay = relay_ahead(temp_dir("relais-conservation"), port, &smtp.url(), 0);
+    let url = relay.url("");
+    let candidate = Device::new("candidat-conservation");
+    let advisor = Device::new("conseil-conservation");
+    let late = Device::new("retardataire-conservation");
+    let left = candidate.run(&["dossier", "new", "--relay", &url]);
+    let kept = candidate.run(&["dossier", "new", "--relay", &url]);
+    candidate.share_with(&left, &advisor, "advisor", &url);
+    candidate.share_with(&left, &late, "advisor", &url);
+    candidate.run(&["dossier", "set", &left, "motivation.lettre", CANARY]);
+    // The jury in 20 days: the retention counts from it.
+    let today = livret_relay::clock::now_ms().div_euclid(DAY_MS);
+    let jury = livret_shared::date::Date::from_days_since_epoch(today + 20);
+    candidate.run(&[
+        "dossier",
+        "reminders",
+        &left,
+        "--email",
+        "candidat@example.org",
+        "--jury-date",
+        &jury.iso(),
+    ]);
+    candidate.run(&["sync"]);
+    advisor.run(&["sync"]);
+    late.run(&["sync"]);
+    // The warnings among the mails (the reminders before the jury go too), once `n` came.
+    let warnings = |n: usize| {
+        for _ in 0..600 {
+            let found: Vec<_> = smtp
+                .messages()
+                .into_iter()
+                .filter(|m| {
+                    m.subject
+                        .starts_with("Votre dossier VAE sera supprimé de Livret le")
+                })
+                .collect();
+            if found.len() >= n {
+                return found;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("{n} warning(s) expected")
+    };
+    let ends_in_days = 20 + livret_shared::deletion::RETENTION_DAYS;
+    let left_id = DossierId::from_hex(&left).unwrap();
+
+    // 29 days before the end: the first warning.
+    let data = relay.kill_hard();
+    let relay = relay_ahead(data, port, &smtp.url(), ends_in_days - 29);
+    let sent = warnings(1);
+    let warning = &sent[0];
+    assert_eq!(warning.to, ["candidat@example.org"]);
+    assert!(warning.body.contains("dans 29 jours"), "{}", warning.body);
+    assert!(!warning.body.contains(&left) && !warning.body.contains(CANARY));
+    // Meanwhile the candidate comes back to their other dossier (their device a year on
+    // too: it would end 9 days later).
+    let back = (ends_in_days - 29).to_string();
+    candidate.run(&[
+        "--clock-offset-days",
+        &back,
+        "dossier",
+        "set",
+        &kept,
+        "motivation.lettre",
+        "Toujours là",
+    ]);
+    candidate.run(&["--clock-offset-days", &back, "dossier", "compact", &kept]);
+    // Restarted within the same stretch: not again.
+    let data = relay.kill_hard();
+    let relay = relay_ahead(data, port, &smtp.url(), ends_in_days - 20);
+
+    // 5 days before: the second.
+    let data = relay.kill_hard();
+    let relay = relay_ahead(data, port, &smtp.url(), ends_in_days - 5);
+    let sent = warnings(2);
+    assert!(sent[1].body.contains("dans 5 jours"), "{}", sent[1].body);
+
+    // The day after the end: the abandoned dossier is erased; the other stays.
+    let data = relay.kill_hard();
+    let relay = relay_ahead(data, port, &smtp.url(), ends_in_days + 1);
+    let mut waited = 0;
+    while !rows_left(&relay, left_id).is_empty() && waited < 600 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        waited += 1;
+    }
+    assert_eq!(
+        rows_left(&relay, left_id),
+        [],
+        "ended at the end of its retention"
+    );
+    assert!(
+        !rows_left(&relay, DossierId::from_hex(&kept).unwrap()).is_empty(),
+        "the dossier its candidate came back to stays"
+    );
+    assert_eq!(warnings(2).len(), 2, "two warnings, no more");
+    crate::sync::assert_relay_never_saw(&relay, &[CANARY]);
+
+    // A device whose clock is a year on too wipes its copy on the candidate's notice…
+    let ahead = (ends_in_days + 1).to_string();
+    let (ok, err) = advisor.try_run(&["--clock-offset-days", &ahead, "sync"]);
+    assert!(ok && err.contains("supprimé"), "{err}");
+    assert!(!advisor.has_copy(&left));
+    // …one whose clock says the candidate's date is not reached keeps it, and says so.
+    let (_, err) = late.try_run(&["sync"]);
+    assert!(err.contains("date à venir"), "{err}");
+    assert!(late.has_copy(&left));
 }

@@ -43,6 +43,7 @@ impl Relay {
                 from: "Livret <livret@localhost>".into(),
             },
             metrics_token: None,
+            retention_days: livret_shared::deletion::RETENTION_DAYS,
             app: livret_relay::AppAssets::NONE,
             pdf_reader: livret_relay::pdf_reader::PdfReader::run(std::path::Path::new(env!(
                 "CARGO_BIN_EXE_livret"

@@ -54,7 +54,9 @@ pub async fn delete_open_dossier() -> Result<(), Error> {
 /// What this device makes of the relay's word that the open dossier was deleted: wiped when
 /// the candidate's notice holds, otherwise kept whole and the claim said as an error.
 pub(super) async fn deletion_told(notice: &[u8], deleted_ms: i64) -> Result<(), Error> {
-    let learnt = with_open(|r| livret_shared::exchange::deletion_learnt(r, notice, deleted_ms))?;
+    let learnt = with_open(|r| {
+        livret_shared::exchange::deletion_learnt(r, notice, deleted_ms, now_ms() as i64)
+    })?;
     match learnt {
         ExchangeError::Deleted { deleted_ms, .. } => wipe_open(deleted_ms).await,
         unchecked => Err(Error::from(unchecked)),

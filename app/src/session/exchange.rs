@@ -8,7 +8,8 @@ pub(super) async fn sync_exchange(socket: &Socket) -> Result<bool, Error> {
     // socket, with the open dossier's replica.
     let id = with_open(|r| r.id)?;
     let (mut exchange, mut out) = with_device_and_open(|device, replica| {
-        Exchange::start(replica, device, &mut random_nonce).map_err(|e| exchange_failed(&e))
+        Exchange::start(replica, device, now_ms() as i64, &mut random_nonce)
+            .map_err(|e| exchange_failed(&e))
     })?;
     loop {
         for msg in out.drain(..) {

@@ -314,7 +314,8 @@ pub async fn push_and_pull(
     device: &DeviceSecret,
     replica: &mut Replica,
 ) -> Result<()> {
-    let (mut exchange, mut out) = Exchange::start(replica, device, &mut random_nonce)?;
+    let (mut exchange, mut out) =
+        Exchange::start(replica, device, clock::now_ms() as i64, &mut random_nonce)?;
     let outcome: Result<()> = async {
         loop {
             for msg in out.drain(..) {

@@ -19,7 +19,7 @@ use crate::cluster::Poke;
 use crate::handlers::{fold_log, refusal};
 use crate::hub::{Committed, Relay};
 use crate::outgoing::Outgoing;
-use crate::store::{NewEnvelope, Store, StoreError, StoredSnapshot, Tombstone};
+use crate::store::{Ending, NewEnvelope, Store, StoreError, StoredSnapshot, Tombstone};
 
 pub(crate) enum Job {
     /// Answered on the connection's own queue, so a client may pipeline its pushes.
@@ -54,6 +54,12 @@ pub(crate) enum Job {
     /// Another relay node changed this dossier: what is kept of it may be out of date (its
     /// writers' counters; its members too, with `members`).
     Forget { dossier: DossierId, members: bool },
+    /// Ends a dossier whose retention is over (see `retention`).
+    Expire {
+        dossier: DossierId,
+        retention_ms: i64,
+        reply: oneshot::Sender<Option<Tombstone>>,
+    },
     /// Deletes a dossier on its candidate's notice (see `handlers::dossiers::delete`).
     Delete {
         dossier: DossierId,
@@ -94,7 +100,14 @@ enum Reply {
 struct AppendState {
     memberships: HashMap<DossierId, Membership>,
     last: HashMap<(DossierId, MemberKey), u64>,
+    /// When this node last noted activity in each dossier (its retention counts from it):
+    /// at most once per [`TOUCH_EVERY_MS`], not at every batch.
+    touched: HashMap<DossierId, i64>,
 }
+
+/// How stale a dossier's last activity may be in the store: against a retention of months,
+/// an hour is nothing, and a write per batch would be one more statement per dossier.
+const TOUCH_EVERY_MS: i64 = 3600 * 1000;
 
 impl AppendState {
     /// The dossier's membership (`None`: no such dossier), folded once and kept. Neither a
@@ -129,6 +142,28 @@ impl AppendState {
             .map_err(|_| Rejection::Malformed)?;
         self.last.insert(key, last);
         Ok(last)
+    }
+
+    /// Notes activity in `dossiers` now, those not noted within [`TOUCH_EVERY_MS`]. A
+    /// failure is logged: the dossier is touched again at its next write.
+    fn touch(&mut self, store: &dyn Store, dossiers: &[DossierId]) {
+        let now = crate::clock::now_ms();
+        let stale: Vec<DossierId> = dossiers
+            .iter()
+            .filter(|d| {
+                self.touched
+                    .get(d)
+                    .is_none_or(|at| now - at >= TOUCH_EVERY_MS)
+            })
+            .copied()
+            .collect();
+        if stale.is_empty() {
+            return;
+        }
+        match store.touch(&stale, now) {
+            Ok(()) => self.touched.extend(stale.into_iter().map(|d| (d, now))),
+            Err(e) => tracing::warn!("activity not noted: {e}"),
+        }
     }
 
     /// Forgets what is kept of a dossier: its writers' counters and, with `members`, its
@@ -176,6 +211,7 @@ fn run_batch(relay: &Relay, state: &mut AppendState, batch: Vec<Job>, last_try: 
     let mut pending: HashMap<(DossierId, MemberKey, u64), usize> = HashMap::new();
     let mut snapshots = Vec::new();
     let mut deletions = Vec::new();
+    let mut expiries = Vec::new();
     let mut forgotten = Vec::new();
     for job in batch {
         match job {
@@ -258,6 +294,11 @@ fn run_batch(relay: &Relay, state: &mut AppendState, batch: Vec<Job>, last_try: 
                 author,
                 reply,
             } => deletions.push((dossier, notice, author, reply)),
+            Job::Expire {
+                dossier,
+                retention_ms,
+                reply,
+            } => expiries.push((dossier, retention_ms, reply)),
             Job::Create {
                 dossier,
                 entry,
@@ -267,6 +308,8 @@ fn run_batch(relay: &Relay, state: &mut AppendState, batch: Vec<Job>, last_try: 
                 let result = create(store.as_ref(), state, dossier, &entry, author);
                 if result.is_ok() {
                     relay.poke(Poke::Members(dossier));
+                    // Its retention starts now.
+                    state.touch(store.as_ref(), &[dossier]);
                 }
                 let _ = reply.send(result);
             }
@@ -280,6 +323,7 @@ fn run_batch(relay: &Relay, state: &mut AppendState, batch: Vec<Job>, last_try: 
                 let result = append_membership(store.as_ref(), state, dossier, &entry, author);
                 if let Ok(seq) = result {
                     relay.poke(Poke::Members(dossier));
+                    state.touch(store.as_ref(), &[dossier]);
                     // Everyone following hears of the change, the removed member too
                     // (so their app can say so); then they follow no more.
                     relay.fan_out_members(
@@ -326,6 +370,9 @@ fn run_batch(relay: &Relay, state: &mut AppendState, batch: Vec<Job>, last_try: 
                         let _ = reply.send(result);
                     }
                     delete_all(relay, state, deletions);
+                    for (dossier, retention_ms, reply) in expiries {
+                        let _ = reply.send(expire(relay, state, dossier, retention_ms));
+                    }
                     return replies
                         .into_iter()
                         .map(|r| r.into_job(&mut to_store))
@@ -398,11 +445,16 @@ fn run_batch(relay: &Relay, state: &mut AppendState, batch: Vec<Job>, last_try: 
         relay.fan_out_batch(dossier, envelopes);
         relay.poke(Poke::Envelopes(*dossier));
     }
+    let written: Vec<DossierId> = fan.keys().copied().collect();
+    state.touch(store.as_ref(), &written);
     for (header, bytes, covers, reply) in snapshots {
         let result = snapshot(store.as_ref(), state, &header, bytes, covers);
         let _ = reply.send(result);
     }
     delete_all(relay, state, deletions);
+    for (dossier, retention_ms, reply) in expiries {
+        let _ = reply.send(expire(relay, state, dossier, retention_ms));
+    }
     Vec::new()
 }
 
@@ -451,8 +503,9 @@ fn delete(
         let kept = store.tombstone(&dossier).map_err(|_| unavailable())?;
         return match kept {
             Some(t) => store
-                .delete_dossier(&dossier, &t.notice, t.deleted_ms)
-                .map_err(|_| unavailable()),
+                .delete_dossier(&dossier, Ending::Notice(&t.notice), t.deleted_ms)
+                .map_err(|_| unavailable())?
+                .ok_or_else(unavailable),
             None => Err(refused(Rejection::UnknownDossier, "dossier inconnu")),
         };
     };
@@ -470,11 +523,40 @@ fn delete(
         _ => refused(Rejection::Forbidden, &e.to_string()),
     })?;
     store
-        .delete_dossier(&dossier, notice, crate::clock::now_ms())
+        .delete_dossier(&dossier, Ending::Notice(notice), crate::clock::now_ms())
         .map_err(|e| {
             tracing::error!("deletion failed: {e}");
             unavailable()
-        })
+        })?
+        .ok_or_else(unavailable)
+}
+
+/// Ends a dossier whose retention is over (checked again in the deletion's transaction: a
+/// renewal meanwhile keeps it); `None` when it was not.
+fn expire(
+    relay: &Relay,
+    state: &mut AppendState,
+    dossier: DossierId,
+    retention_ms: i64,
+) -> Option<Tombstone> {
+    let now = crate::clock::now_ms();
+    match relay
+        .store
+        .delete_dossier(&dossier, Ending::Expired { retention_ms }, now)
+    {
+        Ok(Some(tombstone)) => {
+            state.forget(&dossier, true);
+            state.touched.remove(&dossier);
+            relay.tell_deleted(&dossier, &tombstone);
+            relay.poke(Poke::Members(dossier));
+            Some(tombstone)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!("expiry failed: {e}");
+            None
+        }
+    }
 }
 
 /// Refusals that what the appender keeps can cause when another node changed the dossier

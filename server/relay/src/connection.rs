@@ -363,6 +363,7 @@ async fn handle(
         }
         ClientMsg::Create { entry } => handlers::dossiers::create(&caller, entry).await,
         ClientMsg::Delete { notice } => handlers::dossiers::delete(&caller, notice).await,
+        ClientMsg::Retain { notice } => crate::retention::retain(&caller, notice).await,
         ClientMsg::Membership { dossier, entry } => {
             handlers::dossiers::membership(&caller, dossier, entry).await
         }

@@ -90,6 +90,8 @@ pub struct Relay {
     origins: std::sync::OnceLock<Vec<Origin>>,
     /// Catch-ups read at once ([`CATCH_UPS_AT_ONCE`]); the others wait their turn.
     pub(crate) catch_ups: tokio::sync::Semaphore,
+    /// How long a dossier stays without activity, in days (`retention`).
+    retention_days: std::sync::atomic::AtomicI64,
 }
 
 /// Catch-ups read from the store at once. They take turns on the store's one read
@@ -113,6 +115,9 @@ impl Relay {
             metrics: Metrics::default(),
             origins: std::sync::OnceLock::new(),
             catch_ups: tokio::sync::Semaphore::new(CATCH_UPS_AT_ONCE),
+            retention_days: std::sync::atomic::AtomicI64::new(
+                livret_shared::deletion::RETENTION_DAYS,
+            ),
         });
         let weak = Arc::downgrade(&relay);
         std::thread::Builder::new()
@@ -120,6 +125,16 @@ impl Relay {
             .spawn(move || appender(weak, rx))
             .expect("appender thread starts");
         relay
+    }
+
+    /// Sets how long dossiers stay without activity (`livret serve --retention-days`).
+    pub fn set_retention_days(&self, days: i64) {
+        self.retention_days.store(days.max(1), Ordering::Relaxed);
+    }
+
+    /// How long dossiers stay without activity, in milliseconds.
+    pub(crate) fn retention_ms(&self) -> i64 {
+        self.retention_days.load(Ordering::Relaxed) * 24 * 3600 * 1000
     }
 
     pub(crate) fn fan_out(&self, dossier: &DossierId, except: u64, frame: Bytes) {

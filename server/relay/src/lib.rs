@@ -14,7 +14,7 @@
 //! - `mail`, `limits`, `metrics`, `pdf_reader`: the rest of the relay's duties.
 
 mod appender;
-mod clock;
+pub mod clock;
 pub mod cluster;
 mod connection;
 mod handlers;
@@ -24,6 +24,7 @@ pub mod mail;
 mod metrics;
 mod outgoing;
 pub mod pdf_reader;
+pub mod retention;
 pub mod router;
 pub mod server;
 pub mod store;

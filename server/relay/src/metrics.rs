@@ -18,6 +18,8 @@ pub struct Metrics {
     pub sweeps_behind: AtomicU64,
     /// Dossiers deleted on their candidate's notice (replays included).
     pub deletions: AtomicU64,
+    /// Dossiers ended at the end of their retention.
+    pub expirations: AtomicU64,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
     /// Requests and connections stopped by one of the relay's limits, by limit.
     limited: Mutex<BTreeMap<&'static str, u64>>,
@@ -50,6 +52,7 @@ impl Metrics {
             "presence_dropped": self.presence_dropped.load(Ordering::Relaxed),
             "sweeps_behind": self.sweeps_behind.load(Ordering::Relaxed),
             "deletions": self.deletions.load(Ordering::Relaxed),
+            "expirations": self.expirations.load(Ordering::Relaxed),
             "rejected": *self.rejected.lock().expect("metrics lock"),
             "limited": *self.limited.lock().expect("metrics lock"),
         })

@@ -74,6 +74,8 @@ pub struct ServerConfig {
     pub mail: MailSettings,
     /// A secret that reads `/api/v1/metrics`; without, this machine only.
     pub metrics_token: Option<String>,
+    /// Days a dossier is kept without activity (`retention`).
+    pub retention_days: i64,
     pub app: AppAssets,
     pub pdf_reader: PdfReader,
 }
@@ -302,6 +304,7 @@ pub async fn start(listener: TcpListener, config: ServerConfig) -> Result<Runnin
         .unwrap_or_else(|| format!("http://{addr}"));
     let mailer = Mailer::start(store.clone(), transport, from, public_url);
     let relay = Relay::new(store, Some(mailer));
+    relay.set_retention_days(config.retention_days);
     if let StoreLocation::Postgres(url) = &location {
         // Other nodes may serve the same database: hear of their changes, tell them ours.
         let joined = tokio::task::spawn_blocking({
@@ -324,6 +327,7 @@ pub async fn start(listener: TcpListener, config: ServerConfig) -> Result<Runnin
         tracing::warn!("web app not embedded: build it with scripts/build-app.sh");
     }
     tokio::spawn(give_back_freed_memory(Arc::downgrade(&relay)));
+    tokio::spawn(crate::retention::keep_sweeping(Arc::downgrade(&relay)));
     let routes = router(HttpState {
         relay: relay.clone(),
         app: config.app,

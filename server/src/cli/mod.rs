@@ -29,6 +29,9 @@ pub struct Cli {
     /// This device's data (keys, local dossiers). Default: the user's data directory.
     #[arg(long, global = true)]
     home: Option<PathBuf>,
+    /// Tests only: runs this process's clock this many days ahead (retention).
+    #[arg(long, global = true, hide = true, default_value_t = 0)]
+    clock_offset_days: i64,
     #[command(subcommand)]
     command: Command,
 }
@@ -75,6 +78,11 @@ fn pdf_reader() -> Result<livret_relay::pdf_reader::PdfReader, String> {
 /// Parses the command line and runs the subcommand.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    if cli.clock_offset_days != 0 {
+        let ms = cli.clock_offset_days * 24 * 3600 * 1000;
+        livret_relay::clock::shift(ms);
+        livret_client::clock::shift(ms);
+    }
     let home = Home::new(cli.home);
     match cli.command {
         Command::Serve(args) => serve::run(args),

@@ -43,6 +43,10 @@ pub struct ServeArgs {
     /// metrics answer only requests from this machine that no proxy forwarded.
     #[arg(long, env = "LIVRET_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Days a dossier is kept without activity (counted from its last activity or its
+    /// jury, the later); the candidate is mailed 30 and 7 days before the end.
+    #[arg(long, default_value_t = livret_shared::deletion::RETENTION_DAYS, value_parser = clap::value_parser!(i64).range(1..))]
+    pub retention_days: i64,
 }
 
 pub fn run(args: ServeArgs) -> ExitCode {
@@ -90,6 +94,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             from: args.mail_from,
         },
         metrics_token: args.metrics_token,
+        retention_days: args.retention_days,
         app: crate::app_assets::APP,
         pdf_reader,
     };

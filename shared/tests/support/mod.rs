@@ -19,6 +19,8 @@ pub struct MemRelay {
     pub log: Vec<SignedEntry>,
     pub envelopes: BTreeMap<(MemberKey, u64), Vec<u8>>,
     pub order: Vec<Vec<u8>>,
+    /// The candidate's latest notice of retention.
+    pub retained: Option<livret_shared::deletion::DeletionNotice>,
 }
 
 /// A refusal as the relay words it (the reason's name as detail).
@@ -129,6 +131,20 @@ impl MemRelay {
                 granted: Vec::new(),
                 grants: Vec::new(),
             }],
+            ClientMsg::Retain { notice } => {
+                let notice = livret_shared::deletion::DeletionNotice::from_bytes(&notice);
+                match notice {
+                    Ok(n) if n.check_signed(&self.membership()).is_ok() && n.signer == me => {
+                        let answer = ServerMsg::Retained {
+                            dossier: n.body.dossier,
+                            expires_ms: n.body.effective_ms,
+                        };
+                        self.retained = Some(n);
+                        vec![answer]
+                    }
+                    _ => vec![refused(Rejection::Forbidden)],
+                }
+            }
             other => panic!("not part of a sync: {other:?}"),
         }
     }

@@ -124,7 +124,23 @@ pub fn set(
         _ => None,
     };
     let mut due: Vec<i64> = mails.iter().map(|(_, at)| *at).collect();
-    match relay.store.set_reminders(&dossier, &mails, at_once, DAY_MS) {
+    // The jury's date and the address: the retention counts from the jury when it is
+    // later, and the warnings before the end go to the address (`retention`).
+    let jury_ms = jury_date.map(|jury| jury.days_since_epoch() * DAY_MS);
+    let contact = mails
+        .first()
+        .or(at_once.as_ref())
+        .map(|(m, _)| m.to.clone());
+    let stored = relay
+        .store
+        .set_reminders(&dossier, &mails, at_once, DAY_MS)
+        .and_then(|queued_now| {
+            relay
+                .store
+                .set_jury(&dossier, jury_ms, contact.as_deref())
+                .map(|()| queued_now)
+        });
+    match stored {
         Ok(queued_now) => {
             if queued_now {
                 due.insert(0, now);

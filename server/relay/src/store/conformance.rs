@@ -72,6 +72,10 @@ const CHECKS: &[(&str, Check)] = &[
         "a deletion erases the dossier and keeps its tombstone",
         a_deletion_erases_the_dossier_and_keeps_its_tombstone,
     ),
+    (
+        "retention counts from the last activity or the jury",
+        retention_counts_from_the_last_activity_or_the_jury,
+    ),
 ];
 
 /// The dossier [`a_deletion_erases_the_dossier_and_keeps_its_tombstone`] deletes, and the
@@ -134,7 +138,10 @@ fn a_deletion_erases_the_dossier_and_keeps_its_tombstone(open: Open) {
     fill(store.as_ref(), kept, b"kept");
     let owner = MemberKey([1; 32]);
     assert_eq!(store.tombstone(&DELETED).unwrap(), None);
-    let tombstone = store.delete_dossier(&DELETED, b"notice", 1_000).unwrap();
+    let tombstone = store
+        .delete_dossier(&DELETED, Ending::Notice(b"notice"), 1_000)
+        .unwrap()
+        .expect("deleted");
     assert_eq!(
         tombstone,
         Tombstone {
@@ -144,8 +151,10 @@ fn a_deletion_erases_the_dossier_and_keeps_its_tombstone(open: Open) {
     );
     // Replayed, or replayed with another notice: the first stands.
     assert_eq!(
-        store.delete_dossier(&DELETED, b"other", 2_000).unwrap(),
-        tombstone
+        store
+            .delete_dossier(&DELETED, Ending::Notice(b"other"), 2_000)
+            .unwrap(),
+        Some(tombstone.clone())
     );
     // After a restart too.
     let store = open();
@@ -239,6 +248,84 @@ fn a_deletion_erases_the_dossier_and_keeps_its_tombstone(open: Open) {
             .is_some()
     );
     assert_eq!(store.tombstone(&kept).unwrap(), None);
+}
+
+fn retention_counts_from_the_last_activity_or_the_jury(open: Open) {
+    let store = open();
+    let year = 365 * DAY;
+    let (quiet, busy, judged) = (DossierId([1; 16]), DossierId([2; 16]), DossierId([3; 16]));
+    let owner = MemberKey([1; 32]);
+    for d in [quiet, busy, judged] {
+        store.create_dossier(&d, b"genesis", &[owner]).unwrap();
+    }
+    store.touch(&[quiet, busy, judged], 10 * DAY).unwrap();
+    // Activity moves the end; an older date never moves it back.
+    store.touch(&[busy], 100 * DAY).unwrap();
+    store.touch(&[busy], 50 * DAY).unwrap();
+    // A jury later than the activity: counted from the jury.
+    store
+        .set_jury(&judged, Some(200 * DAY), Some("candidat@example.org"))
+        .unwrap();
+    let ends = |d: DossierId| store.retention(&d, year).unwrap().unwrap().ends_ms;
+    assert_eq!(ends(quiet), 10 * DAY + year);
+    assert_eq!(ends(busy), 100 * DAY + year);
+    assert_eq!(ends(judged), 200 * DAY + year);
+    let due = |until: i64| -> Vec<DossierId> {
+        store
+            .retention_due(year, until, 10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.dossier)
+            .collect()
+    };
+    assert_eq!(due(10 * DAY + year - 1), []);
+    assert_eq!(due(100 * DAY + year), [quiet, busy]);
+    assert_eq!(due(i64::MAX / 2), [quiet, busy, judged]);
+    // The candidate's notices: the one that takes effect later is kept; a renewal notes
+    // activity too.
+    store.retain(&quiet, b"first", 400 * DAY, 20 * DAY).unwrap();
+    store.retain(&quiet, b"older", 300 * DAY, 15 * DAY).unwrap();
+    let r = store.retention(&quiet, year).unwrap().unwrap();
+    assert_eq!(r.notice.as_deref(), Some(&b"first"[..]));
+    assert_eq!(r.ends_ms, 20 * DAY + year);
+    assert_eq!(r.contact, None);
+    // A warning recorded with its mail.
+    let j = store.retention(&judged, year).unwrap().unwrap();
+    assert_eq!(j.contact.as_deref(), Some("candidat@example.org"));
+    assert_eq!(j.warned, None);
+    store
+        .warned(&judged, j.ends_ms, 30, &mail("candidat@example.org"), 5)
+        .unwrap();
+    let j = store.retention(&judged, year).unwrap().unwrap();
+    assert_eq!(j.warned, Some((j.ends_ms, 30)));
+    let queued = store.claim_mail(i64::MAX, i64::MAX, 10).unwrap();
+    assert_eq!(queued.len(), 1);
+    // Not due yet: left as it is. Due: erased, its tombstone the latest notice (or none).
+    let now = 20 * DAY + year - 1;
+    assert_eq!(
+        store
+            .delete_dossier(&quiet, Ending::Expired { retention_ms: year }, now)
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.membership_log(&quiet).unwrap().len(), 1);
+    let ended = store
+        .delete_dossier(&quiet, Ending::Expired { retention_ms: year }, now + 1)
+        .unwrap()
+        .expect("ended");
+    assert_eq!(ended.notice, b"first");
+    assert!(store.membership_log(&quiet).unwrap().is_empty());
+    let ended = store
+        .delete_dossier(
+            &busy,
+            Ending::Expired { retention_ms: year },
+            100 * DAY + year,
+        )
+        .unwrap()
+        .expect("ended");
+    assert!(ended.notice.is_empty(), "no notice from its candidate");
+    assert_eq!(due(i64::MAX / 2), [judged]);
+    assert_eq!(store.retention(&quiet, year).unwrap(), None);
 }
 
 /// The name [`run_all`] gives the deletion check's database.

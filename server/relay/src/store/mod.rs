@@ -189,18 +189,30 @@ pub trait DossierStore {
     fn dossiers_of(&self, member: &MemberKey) -> Result<Vec<DossierId>, StoreError>;
     /// Erases everything held for the dossier — membership, envelopes, snapshots, evidence
     /// (its objects too), jury keys and grants, invitations, queued mails and reminders — and
-    /// keeps its tombstone (the candidate's `notice`, the date), in one transaction: an
-    /// append or a creation that races it commits before it (and is erased) or finds the
-    /// tombstone. On a dossier already deleted it erases what a failure may have left
-    /// (objects) and answers the first tombstone.
+    /// keeps its tombstone (the notice, the date), in one transaction: an append or a
+    /// creation that races it commits before it (and is erased) or finds the tombstone. On
+    /// a dossier already deleted it erases what a failure may have left (objects) and
+    /// answers the first tombstone. `None`: an [`Ending::Expired`] dossier that is not (its
+    /// retention was renewed meanwhile, or it is gone), left as it is.
     fn delete_dossier(
         &self,
         dossier: &DossierId,
-        notice: &[u8],
+        ending: Ending<'_>,
         now: i64,
-    ) -> Result<Tombstone, StoreError>;
+    ) -> Result<Option<Tombstone>, StoreError>;
     /// The dossier's tombstone, once deleted.
     fn tombstone(&self, dossier: &DossierId) -> Result<Option<Tombstone>, StoreError>;
+}
+
+/// What ends a dossier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending<'a> {
+    /// The candidate's notice (checked by the relay), kept as the tombstone.
+    Notice(&'a [u8]),
+    /// The end of its retention (`retention_ms` after its last activity or its jury),
+    /// checked again in the deletion's transaction; the tombstone keeps the candidate's
+    /// latest notice of retention, or none.
+    Expired { retention_ms: i64 },
 }
 
 /// What the relay keeps of a deleted dossier (besides its id): enough for a device that
@@ -398,6 +410,70 @@ pub trait MailQueue {
     fn mail_abandoned(&self, id: i64) -> Result<(), StoreError>;
 }
 
+/// What the relay keeps to end dossiers on time (`retention`): when each was last active,
+/// its jury's date, the address the candidate gave for reminders, the warnings sent, and the
+/// candidate's standing notice of retention.
+pub trait RetentionStore {
+    /// Notes activity in these dossiers at `now`: their retention counts from it.
+    fn touch(&self, dossiers: &[DossierId], now: i64) -> Result<(), StoreError>;
+    /// Keeps the candidate's notice of retention unless the one kept takes effect later,
+    /// and notes activity at `now` (the candidate came back).
+    fn retain(
+        &self,
+        dossier: &DossierId,
+        notice: &[u8],
+        effective_ms: i64,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// The jury's date (the retention counts from it when it is later than the last
+    /// activity) and the address the candidate gave for reminders, which the warnings
+    /// before the end go to; `None` forgets them.
+    fn set_jury(
+        &self,
+        dossier: &DossierId,
+        jury_ms: Option<i64>,
+        contact: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// Where the dossier's retention stands, for a retention of `retention_ms`.
+    fn retention(
+        &self,
+        dossier: &DossierId,
+        retention_ms: i64,
+    ) -> Result<Option<Retention>, StoreError>;
+    /// The dossiers whose retention ends at or before `until`, soonest first, at most
+    /// `limit`.
+    fn retention_due(
+        &self,
+        retention_ms: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<Retention>, StoreError>;
+    /// Records that the warning `days` before the end `ends_ms` went, its mail queued in
+    /// the same transaction.
+    fn warned(
+        &self,
+        dossier: &DossierId,
+        ends_ms: i64,
+        days: i64,
+        mail: &OutgoingMail,
+        now: i64,
+    ) -> Result<(), StoreError>;
+}
+
+/// Where a dossier's retention stands ([`RetentionStore`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    pub dossier: DossierId,
+    /// When it ends: the retention after the last activity or the jury, the later.
+    pub ends_ms: i64,
+    /// The address the candidate gave for reminders.
+    pub contact: Option<String>,
+    /// The last warning sent: for which end, how many days before it.
+    pub warned: Option<(i64, i64)>,
+    /// The candidate's latest notice of retention.
+    pub notice: Option<Vec<u8>>,
+}
+
 /// Everything the relay stores, one trait per concern above: a backend implements each
 /// (`SqliteStore`, `PgStore`), and the relay holds it as one
 /// `Arc<dyn Store>`.
@@ -409,6 +485,7 @@ pub trait Store:
     + EvidenceStore
     + InvitationStore
     + MailQueue
+    + RetentionStore
     + Send
     + Sync
     + 'static

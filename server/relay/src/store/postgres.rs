@@ -501,8 +501,8 @@ fn migration_3(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Deleted dossiers' tombstones, and the dossier each queued mail is about (SQLite's
-/// migration 5).
+/// Deleted dossiers' tombstones, the dossier each queued mail is about, and what retention
+/// needs of each dossier (SQLite's migration 5).
 fn migration_4(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
     tx.batch_execute(
         "CREATE TABLE tombstones (
@@ -512,7 +512,16 @@ fn migration_4(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
          );
          ALTER TABLE mail_queue ADD COLUMN dossier BYTEA;
          CREATE INDEX mail_queue_by_dossier ON mail_queue (dossier);
-         UPDATE mail_queue SET dossier = r.dossier FROM reminders r WHERE r.mail = mail_queue.id;",
+         UPDATE mail_queue SET dossier = r.dossier FROM reminders r WHERE r.mail = mail_queue.id;
+         ALTER TABLE dossiers ADD COLUMN active BIGINT NOT NULL DEFAULT 0;
+         ALTER TABLE dossiers ADD COLUMN jury BIGINT;
+         ALTER TABLE dossiers ADD COLUMN contact TEXT;
+         ALTER TABLE dossiers ADD COLUMN warned_ends BIGINT;
+         ALTER TABLE dossiers ADD COLUMN warned_days BIGINT;
+         ALTER TABLE dossiers ADD COLUMN retain_notice BYTEA;
+         ALTER TABLE dossiers ADD COLUMN retain_effective BIGINT;
+         -- The dossiers of before: their retention starts with the upgrade.
+         UPDATE dossiers SET active = FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT;",
     )?;
     let unlinked = tx.query("SELECT id, body FROM mail_queue WHERE dossier IS NULL", &[])?;
     for row in unlinked {
@@ -723,16 +732,35 @@ impl DossierStore for PgStore {
     fn delete_dossier(
         &self,
         dossier: &DossierId,
-        notice: &[u8],
+        ending: Ending<'_>,
         now: i64,
-    ) -> Result<Tombstone, StoreError> {
+    ) -> Result<Option<Tombstone>, StoreError> {
         let mut conn = self.writer()?;
         let mut tx = conn.transaction()?;
         lock_dossier(&mut tx, dossier)?;
-        let first = tombstone(&mut tx, dossier)?;
-        let kept = match first {
+        let kept = match tombstone(&mut tx, dossier)? {
             Some(first) => first,
             None => {
+                let notice: Vec<u8> = match ending {
+                    Ending::Notice(notice) => notice.to_vec(),
+                    Ending::Expired { retention_ms } => {
+                        // The row locked: a renewal waits for this, or this sees it.
+                        let row = tx.query_opt(
+                            "SELECT id, active, jury, contact, warned_ends, warned_days,
+                                    retain_notice
+                             FROM dossiers WHERE id = $1 FOR UPDATE",
+                            &[&&dossier.0[..]],
+                        )?;
+                        let due = match row {
+                            Some(r) => retention_row(&r, retention_ms)?,
+                            None => None,
+                        };
+                        match due {
+                            Some(r) if r.ends_ms <= now => r.notice.unwrap_or_default(),
+                            _ => return Ok(None),
+                        }
+                    }
+                };
                 // The dossier's order first, as an append takes it (`append_envelopes`): an
                 // append that got it before commits before, one after finds no members.
                 tx.execute(
@@ -750,7 +778,7 @@ impl DossierStore for PgStore {
                     &[&&dossier.0[..], &now, &notice],
                 )?;
                 Tombstone {
-                    notice: notice.to_vec(),
+                    notice,
                     deleted_ms: now,
                 }
             }
@@ -761,7 +789,7 @@ impl DossierStore for PgStore {
         if let Some(objects) = &self.objects {
             objects.delete_dossier(dossier)?;
         }
-        Ok(kept)
+        Ok(Some(kept))
     }
 
     fn tombstone(&self, dossier: &DossierId) -> Result<Option<Tombstone>, StoreError> {
@@ -1393,6 +1421,132 @@ impl InvitationStore for PgStore {
             out.extend(invitation_row(row)?);
         }
         Ok(out)
+    }
+}
+
+/// A dossier's retention from a row of [`RETENTION_COLUMNS`], for a retention of
+/// `retention_ms`.
+fn retention_row(r: &Row, retention_ms: i64) -> Result<Option<Retention>, StoreError> {
+    let Ok(id) = <[u8; 16]>::try_from(r.try_get::<_, &[u8]>(0)?) else {
+        return Ok(None);
+    };
+    let (active, jury): (i64, Option<i64>) = (r.try_get(1)?, r.try_get(2)?);
+    let warned = match (
+        r.try_get::<_, Option<i64>>(4)?,
+        r.try_get::<_, Option<i64>>(5)?,
+    ) {
+        (Some(ends), Some(days)) => Some((ends, days)),
+        _ => None,
+    };
+    Ok(Some(Retention {
+        dossier: DossierId(id),
+        ends_ms: active.max(jury.unwrap_or(0)) + retention_ms,
+        contact: r.try_get(3)?,
+        warned,
+        notice: r.try_get(6)?,
+    }))
+}
+
+impl RetentionStore for PgStore {
+    fn touch(&self, dossiers: &[DossierId], now: i64) -> Result<(), StoreError> {
+        let ids: Vec<&[u8]> = dossiers.iter().map(|d| &d.0[..]).collect();
+        let mut conn = self.writer()?;
+        conn.execute(
+            "UPDATE dossiers SET active = $2 WHERE id = ANY($1) AND active < $2",
+            &[&ids, &now],
+        )?;
+        Ok(())
+    }
+
+    fn retain(
+        &self,
+        dossier: &DossierId,
+        notice: &[u8],
+        effective_ms: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        conn.execute(
+            "UPDATE dossiers SET active = GREATEST(active, $4),
+                 retain_notice = CASE WHEN COALESCE(retain_effective, 0) <= $3
+                                      THEN $2 ELSE retain_notice END,
+                 retain_effective = GREATEST(COALESCE(retain_effective, 0), $3)
+             WHERE id = $1",
+            &[&&dossier.0[..], &notice, &effective_ms, &now],
+        )?;
+        Ok(())
+    }
+
+    fn set_jury(
+        &self,
+        dossier: &DossierId,
+        jury_ms: Option<i64>,
+        contact: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        conn.execute(
+            "UPDATE dossiers SET jury = $2, contact = $3 WHERE id = $1",
+            &[&&dossier.0[..], &jury_ms, &contact],
+        )?;
+        Ok(())
+    }
+
+    fn retention(
+        &self,
+        dossier: &DossierId,
+        retention_ms: i64,
+    ) -> Result<Option<Retention>, StoreError> {
+        let mut conn = self.reader()?;
+        let row = conn.query_opt(
+            "SELECT id, active, jury, contact, warned_ends, warned_days, retain_notice
+             FROM dossiers WHERE id = $1",
+            &[&&dossier.0[..]],
+        )?;
+        match row {
+            Some(r) => retention_row(&r, retention_ms),
+            None => Ok(None),
+        }
+    }
+
+    fn retention_due(
+        &self,
+        retention_ms: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<Retention>, StoreError> {
+        let mut conn = self.reader()?;
+        let rows = conn.query(
+            "SELECT id, active, jury, contact, warned_ends, warned_days, retain_notice
+             FROM dossiers
+             WHERE GREATEST(active, COALESCE(jury, 0)) + $1 <= $2
+             ORDER BY GREATEST(active, COALESCE(jury, 0)) LIMIT $3",
+            &[&retention_ms, &until, &(limit as i64)],
+        )?;
+        let mut out = Vec::new();
+        for r in &rows {
+            out.extend(retention_row(r, retention_ms)?);
+        }
+        Ok(out)
+    }
+
+    fn warned(
+        &self,
+        dossier: &DossierId,
+        ends_ms: i64,
+        days: i64,
+        mail: &OutgoingMail,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        let mut tx = conn.transaction()?;
+        lock_dossier(&mut tx, dossier)?;
+        refuse_if_deleted(&mut tx, dossier)?;
+        tx.execute(
+            "UPDATE dossiers SET warned_ends = $2, warned_days = $3 WHERE id = $1",
+            &[&&dossier.0[..], &ends_ms, &days],
+        )?;
+        insert_mail(&mut tx, dossier, mail, now)?;
+        tx.commit()
     }
 }
 

@@ -294,7 +294,8 @@ fn migration_4(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
 
 /// Deleted dossiers' tombstones, and the dossier each queued mail is about (a deletion
 /// erases its mails): reminders' from their table, invitations' from the token in their
-/// link, which the invitation keeps hashed.
+/// link, which the invitation keeps hashed. And what retention needs of each dossier (see
+/// [`RetentionStore`]).
 fn migration_5(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     tx.execute_batch(
         "CREATE TABLE tombstones (
@@ -305,7 +306,16 @@ fn migration_5(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
          ALTER TABLE mail_queue ADD COLUMN dossier BLOB;
          CREATE INDEX mail_queue_by_dossier ON mail_queue (dossier);
          UPDATE mail_queue SET dossier = (SELECT r.dossier FROM reminders r
-                                          WHERE r.mail = mail_queue.id);",
+                                          WHERE r.mail = mail_queue.id);
+         ALTER TABLE dossiers ADD COLUMN active INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE dossiers ADD COLUMN jury INTEGER;
+         ALTER TABLE dossiers ADD COLUMN contact TEXT;
+         ALTER TABLE dossiers ADD COLUMN warned_ends INTEGER;
+         ALTER TABLE dossiers ADD COLUMN warned_days INTEGER;
+         ALTER TABLE dossiers ADD COLUMN retain_notice BLOB;
+         ALTER TABLE dossiers ADD COLUMN retain_effective INTEGER;
+         -- The dossiers of before: their retention starts with the upgrade.
+         UPDATE dossiers SET active = CAST(strftime('%s', 'now') AS INTEGER) * 1000;",
     )?;
     let unlinked: Vec<(i64, String)> = tx
         .prepare("SELECT id, body FROM mail_queue WHERE dossier IS NULL")?
@@ -432,14 +442,30 @@ impl DossierStore for SqliteStore {
     fn delete_dossier(
         &self,
         dossier: &DossierId,
-        notice: &[u8],
+        ending: Ending<'_>,
         now: i64,
-    ) -> Result<Tombstone, StoreError> {
+    ) -> Result<Option<Tombstone>, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         if let Some(first) = tombstone(&tx, dossier)? {
-            return Ok(first);
+            return Ok(Some(first));
         }
+        let notice: Vec<u8> = match ending {
+            Ending::Notice(notice) => notice.to_vec(),
+            Ending::Expired { retention_ms } => {
+                let due = tx
+                    .prepare_cached(&format!(
+                        "SELECT {RETENTION_COLUMNS} FROM dossiers WHERE id = ?1"
+                    ))?
+                    .query_row(params![&dossier.0[..]], |r| retention_row(r, retention_ms))
+                    .optional()?
+                    .flatten();
+                match due {
+                    Some(r) if r.ends_ms <= now => r.notice.unwrap_or_default(),
+                    _ => return Ok(None),
+                }
+            }
+        };
         for (table, column) in DOSSIER_TABLES {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE {column} = ?1"),
@@ -448,7 +474,7 @@ impl DossierStore for SqliteStore {
         }
         tx.execute(
             "INSERT INTO tombstones (dossier, deleted, notice) VALUES (?1, ?2, ?3)",
-            params![&dossier.0[..], now, notice],
+            params![&dossier.0[..], now, &notice],
         )?;
         tx.commit()?;
         // The erased pages are zeros in the file (secure_delete); the write-ahead log still
@@ -460,10 +486,10 @@ impl DossierStore for SqliteStore {
         if busy != 0 {
             tracing::warn!("write-ahead log not emptied after a deletion (a reader was busy)");
         }
-        Ok(Tombstone {
-            notice: notice.to_vec(),
+        Ok(Some(Tombstone {
+            notice,
             deleted_ms: now,
-        })
+        }))
     }
 
     fn tombstone(&self, dossier: &DossierId) -> Result<Option<Tombstone>, StoreError> {
@@ -1019,6 +1045,135 @@ impl InvitationStore for SqliteStore {
             out.extend(row?);
         }
         Ok(out)
+    }
+}
+
+/// A dossier's retention from its row: (id, active, jury, contact, warned_ends, warned_days,
+/// retain_notice), for a retention of `retention_ms`.
+fn retention_row(r: &rusqlite::Row<'_>, retention_ms: i64) -> rusqlite::Result<Option<Retention>> {
+    let id: Vec<u8> = r.get(0)?;
+    let (active, jury): (i64, Option<i64>) = (r.get(1)?, r.get(2)?);
+    let warned = match (r.get::<_, Option<i64>>(4)?, r.get::<_, Option<i64>>(5)?) {
+        (Some(ends), Some(days)) => Some((ends, days)),
+        _ => None,
+    };
+    Ok(<[u8; 16]>::try_from(id.as_slice())
+        .ok()
+        .map(|id| Retention {
+            dossier: DossierId(id),
+            ends_ms: active.max(jury.unwrap_or(0)) + retention_ms,
+            contact: r.get(3).ok().flatten(),
+            warned,
+            notice: r.get(6).ok().flatten(),
+        }))
+}
+
+const RETENTION_COLUMNS: &str =
+    "id, active, jury, contact, warned_ends, warned_days, retain_notice";
+
+impl RetentionStore for SqliteStore {
+    fn touch(&self, dossiers: &[DossierId], now: i64) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt =
+                tx.prepare_cached("UPDATE dossiers SET active = ?2 WHERE id = ?1 AND active < ?2")?;
+            for d in dossiers {
+                stmt.execute(params![&d.0[..], now])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn retain(
+        &self,
+        dossier: &DossierId,
+        notice: &[u8],
+        effective_ms: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let conn = self.writer();
+        conn.execute(
+            "UPDATE dossiers SET active = MAX(active, ?4),
+                 retain_notice = CASE WHEN COALESCE(retain_effective, 0) <= ?3
+                                      THEN ?2 ELSE retain_notice END,
+                 retain_effective = MAX(COALESCE(retain_effective, 0), ?3)
+             WHERE id = ?1",
+            params![&dossier.0[..], notice, effective_ms, now],
+        )?;
+        Ok(())
+    }
+
+    fn set_jury(
+        &self,
+        dossier: &DossierId,
+        jury_ms: Option<i64>,
+        contact: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let conn = self.writer();
+        conn.execute(
+            "UPDATE dossiers SET jury = ?2, contact = ?3 WHERE id = ?1",
+            params![&dossier.0[..], jury_ms, contact],
+        )?;
+        Ok(())
+    }
+
+    fn retention(
+        &self,
+        dossier: &DossierId,
+        retention_ms: i64,
+    ) -> Result<Option<Retention>, StoreError> {
+        let conn = self.reader();
+        let row = conn
+            .prepare_cached(&format!(
+                "SELECT {RETENTION_COLUMNS} FROM dossiers WHERE id = ?1"
+            ))?
+            .query_row(params![&dossier.0[..]], |r| retention_row(r, retention_ms))
+            .optional()?;
+        Ok(row.flatten())
+    }
+
+    fn retention_due(
+        &self,
+        retention_ms: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<Retention>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {RETENTION_COLUMNS} FROM dossiers
+             WHERE MAX(active, COALESCE(jury, 0)) + ?1 <= ?2
+             ORDER BY MAX(active, COALESCE(jury, 0)) LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![retention_ms, until, limit as i64], |r| {
+            retention_row(r, retention_ms)
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.extend(row?);
+        }
+        Ok(out)
+    }
+
+    fn warned(
+        &self,
+        dossier: &DossierId,
+        ends_ms: i64,
+        days: i64,
+        mail: &OutgoingMail,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        refuse_if_deleted(&tx, dossier)?;
+        tx.execute(
+            "UPDATE dossiers SET warned_ends = ?2, warned_days = ?3 WHERE id = ?1",
+            params![&dossier.0[..], ends_ms, days],
+        )?;
+        insert_mail(&tx, dossier, mail, now)?;
+        tx.commit()?;
+        Ok(())
     }
 }
 
