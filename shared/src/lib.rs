@@ -16,6 +16,8 @@ pub mod evidence;
 pub mod exchange;
 pub mod export;
 pub mod field_path;
+#[cfg(feature = "pdf-export")]
+pub mod france_vae;
 pub mod fuzzing;
 pub mod jury;
 pub mod keys;

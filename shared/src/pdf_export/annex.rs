@@ -58,6 +58,28 @@ fn exif_orientation(segment: &[u8]) -> Option<u8> {
     })
 }
 
+/// The EXIF orientation of a JPEG (1 when it says none): its APP1 segments, read within
+/// their bounds, up to the first frame.
+pub fn jpeg_orientation(bytes: &[u8]) -> u8 {
+    let mut at = 2;
+    while at + 4 <= bytes.len() && bytes[at] == 0xFF {
+        let marker = bytes[at + 1];
+        let length = u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]) as usize;
+        if marker == 0xE1
+            && let Some(found) = bytes
+                .get(at + 4..at + 2 + length)
+                .and_then(exif_orientation)
+        {
+            return found;
+        }
+        if matches!(marker, 0xC0..=0xCF | 0xDA) || length < 2 {
+            break;
+        }
+        at += 2 + length;
+    }
+    1
+}
+
 /// What an annexed file is, to the export.
 pub enum Printable {
     Pdf,

@@ -44,6 +44,19 @@ struct Entry {
 /// Stands for the page tree's id in annexed pages before it is mapped.
 const PARENT_PLACEHOLDER: u32 = u32::MAX;
 
+/// What goes in place of an annexe's file ([`LivretPdf::add_annexe_as`]).
+#[derive(Debug, Clone, Copy)]
+pub enum AnnexeFile<'a> {
+    /// Its file, checked against the fingerprint the dossier recorded.
+    Original(&'a [u8]),
+    /// A lighter copy made from the checked file (`reduce`): printed, its caption says so.
+    Reduced(&'a [u8]),
+    /// Filed apart under this name (a platform's additional files): its caption says where.
+    Apart(&'a str),
+    /// Not at hand: listed, and a notice says so.
+    Missing,
+}
+
 pub struct LivretPdf<W: Write> {
     /// The document's title (its metadata), from the dossier.
     title: String,
@@ -165,26 +178,52 @@ impl<W: Write> LivretPdf<W> {
     /// (it is then listed, and a [`Notice`] says so). A file whose SHA-256 is not the one
     /// the dossier recorded is not printed either: it is not the evidence described.
     pub fn add_annexe(&mut self, file: Option<&[u8]>) -> Result<(), PdfExportError> {
+        self.add_annexe_as(file.map_or(AnnexeFile::Missing, AnnexeFile::Original))
+    }
+
+    /// Adds the next annexe as `file` says (see [`AnnexeFile`]).
+    pub fn add_annexe_as(&mut self, file: AnnexeFile<'_>) -> Result<(), PdfExportError> {
         let Some(annexe) = self.annexes.get(self.next).cloned() else {
             return Ok(());
         };
         self.next += 1;
         self.bytes_done = self.bytes_done.saturating_add(annexe.taille);
+        let mut reduced = false;
         let file = match file {
-            Some(bytes) if hex::encode(sha2::Sha256::digest(bytes)) == annexe.empreinte => {
+            AnnexeFile::Original(bytes)
+                if hex::encode(sha2::Sha256::digest(bytes)) == annexe.empreinte =>
+            {
                 Some(bytes)
             }
-            Some(_) => {
+            AnnexeFile::Original(_) => {
                 self.notice(
                     &annexe,
                     "le fichier fourni n'a pas l'empreinte enregistrée : non imprimé",
                 );
                 None
             }
-            None => {
+            AnnexeFile::Reduced(bytes) => {
+                reduced = true;
+                Some(bytes)
+            }
+            AnnexeFile::Apart(name) => {
+                self.anchors
+                    .insert(format!("annexe:{}", self.next - 1), self.page_ids.len() + 1);
+                let note = format!(
+                    "Déposée à part, en fichier complémentaire : « {name} » (l'empreinte ci-dessus est celle du fichier d'origine, qui reste dans le dossier numérique)."
+                );
+                let pages = self.caption(&annexe, &note, None);
+                return self.write_numbered(pages);
+            }
+            AnnexeFile::Missing => {
                 self.notice(&annexe, "fichier absent : annexe listée, non imprimée");
                 None
             }
+        };
+        let lighter = if reduced {
+            "Version allégée pour le dépôt (images ramenées à 150 points par pouce) ; le fichier d'origine, d'empreinte ci-dessus, reste dans le dossier numérique. "
+        } else {
+            ""
         };
         let printable = match file {
             Some(bytes) => annex::classify(bytes),
@@ -197,7 +236,7 @@ impl<W: Write> LivretPdf<W> {
             Printable::Pdf => match file.and_then(annex::import_pdf) {
                 Some(pdf) => {
                     let note = format!(
-                        "Document PDF de {} page{}, reproduit à la suite.",
+                        "{lighter}Document PDF de {} page{}, reproduit à la suite.",
                         pdf.pages.len(),
                         if pdf.pages.len() > 1 { "s" } else { "" }
                     );
@@ -225,7 +264,11 @@ impl<W: Write> LivretPdf<W> {
                     stream.dict.set("SMask", (mask, 0));
                 }
                 let id = self.writer.add(&object)?;
-                let pages = self.caption(&annexe, "", Some((id, image.pixels, image.orientation)));
+                let pages = self.caption(
+                    &annexe,
+                    lighter.trim_end(),
+                    Some((id, image.pixels, image.orientation)),
+                );
                 self.write_numbered(pages)?;
             }
             Printable::Listed(why) => {

@@ -10,13 +10,14 @@ mod font;
 mod jury;
 mod layout;
 mod livret;
+pub mod reduce;
 mod writer;
 
 pub use crate::export::{Notice, Progress};
 pub use jury::{
     EvidenceLabels, grille_de_travail, grille_officielle, proces_verbal, session_of_one,
 };
-pub use livret::{FontFiles, LivretPdf};
+pub use livret::{AnnexeFile, FontFiles, LivretPdf};
 
 /// An output in memory, in chunks of 1 MiB: it grows without ever copying what it holds
 /// (a `Vec` doubling its capacity holds up to twice the PDF for a moment), and its chunks go
