@@ -6,6 +6,7 @@ mod deletion;
 mod durability;
 mod export;
 mod forged;
+mod france_vae;
 mod history;
 mod hostile_pdf;
 mod invitations;

@@ -22,8 +22,14 @@ pub struct ExportArgs {
     /// A dossier id on this device (its annexes fetched from its relay), or a JSON
     /// export (`dossier export --json`).
     pub dossier: String,
-    #[arg(long)]
-    pub pdf: PathBuf,
+    /// The livret as one PDF, with every annexe as it is.
+    #[arg(long, required_unless_present = "france_vae")]
+    pub pdf: Option<PathBuf>,
+    /// The dossier as France VAE takes it, into this folder: the dossier de validation as
+    /// one PDF of at most 10 MB (annexes made lighter), the annexes that do not fit in it
+    /// as at most 8 additional files of at most 10 MB each.
+    #[arg(long, conflicts_with = "pdf")]
+    pub france_vae: Option<PathBuf>,
     /// With a JSON export: the folder holding its annexed files (default: `annexes`
     /// beside the JSON file).
     #[arg(long, alias = "annexes")]
@@ -31,7 +37,12 @@ pub struct ExportArgs {
 }
 
 pub async fn run(home: &Home, args: ExportArgs) -> Result<()> {
-    export_pdf(home, &args.dossier, &args.pdf, args.annex_dir.as_deref()).await
+    let annexes = args.annex_dir.as_deref();
+    match (&args.pdf, &args.france_vae) {
+        (_, Some(dir)) => super::france_vae::export(home, &args.dossier, dir, annexes).await,
+        (Some(pdf), None) => export_pdf(home, &args.dossier, pdf, annexes).await,
+        (None, None) => bail!("--pdf FICHIER ou --france-vae DOSSIER attendu"),
+    }
 }
 
 /// The fonts embedded in every livret: shipped with Livret, never looked up on the system.
@@ -43,7 +54,7 @@ pub fn fonts() -> FontFiles {
 }
 
 /// Where an export's annexed files come from.
-enum Files {
+pub(super) enum Files {
     /// A folder holding them by name (beside a JSON export).
     Folder(PathBuf),
     /// The dossier's own evidence, fetched from its relay and decrypted here.
@@ -55,16 +66,15 @@ enum Files {
     },
 }
 
-/// Writes the Livret 2 of `source` — a dossier id on this device, or a JSON export (its
-/// annexes read from `annexes`, by default the `annexes` folder beside it) — to `out`.
-/// Progress goes to standard error; the file appears whole or not at all.
-pub async fn export_pdf(
+/// The dossier to export and where its annexed files come from: `source` is a dossier id
+/// on this device, or a JSON export (its annexes read from `annexes`, by default the
+/// `annexes` folder beside it).
+pub(super) fn open_source(
     home: &Home,
     source: &str,
-    out: &Path,
     annexes: Option<&Path>,
-) -> Result<()> {
-    let (json, mut files) = if Path::new(source).is_file() {
+) -> Result<(DossierJson, Files)> {
+    Ok(if Path::new(source).is_file() {
         let bytes = std::fs::read(source).with_context(|| source.to_string())?;
         let json = export::parse(&bytes).map_err(|e| anyhow!("{source} : {e}"))?;
         let folder = annexes.map(Path::to_path_buf).unwrap_or_else(|| {
@@ -93,7 +103,18 @@ pub async fn export_pdf(
                 link: None,
             },
         )
-    };
+    })
+}
+
+/// Writes the Livret 2 of `source` (see [`open_source`]) to `out`. Progress goes to
+/// standard error; the file appears whole or not at all.
+pub async fn export_pdf(
+    home: &Home,
+    source: &str,
+    out: &Path,
+    annexes: Option<&Path>,
+) -> Result<()> {
+    let (json, mut files) = open_source(home, source, annexes)?;
     let tmp = out.with_extension("pdf.tmp");
     let file = std::fs::File::create(&tmp).with_context(|| format!("{}", tmp.display()))?;
     let result = write_livret(&json, &mut files, BufWriter::new(file)).await;
@@ -127,7 +148,7 @@ async fn write_livret(
     Ok(())
 }
 
-fn report(p: Progress) {
+pub(super) fn report(p: Progress) {
     eprintln!(
         "export : annexes {}/{} ({} %)",
         p.annexes_done,
@@ -137,7 +158,10 @@ fn report(p: Progress) {
 }
 
 /// An annexe's file, or `None` when it is not at hand (the export lists it and says so).
-async fn read_annexe(files: &mut Files, annexe: &AnnexeJson) -> Result<Option<Zeroizing<Vec<u8>>>> {
+pub(super) async fn read_annexe(
+    files: &mut Files,
+    annexe: &AnnexeJson,
+) -> Result<Option<Zeroizing<Vec<u8>>>> {
     match files {
         Files::Folder(folder) => {
             // The name recorded in the dossier, never a path out of the folder.

@@ -4,6 +4,7 @@
 
 pub mod dossier;
 pub mod export;
+mod france_vae;
 pub mod identity;
 pub mod invitation;
 pub mod jury;
