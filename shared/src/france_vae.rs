@@ -1,13 +1,18 @@
 //! The hand-off to France VAE, the platform candidates file on: the dossier de validation as
 //! one file of at most 10 MB, and at most 8 additional files of at most 10 MB each, in PDF,
 //! JPG or PNG. Which annexe goes where is decided here, without I/O: the livret with as many
-//! annexes as fit (in their order), the others filed apart, named and numbered as in the
-//! livret. The driver (the CLI, the app) makes the annexes lighter first
+//! annexes as fit (the smallest first), the others filed apart, named and numbered as in
+//! the livret. The driver (the CLI, the app) makes the annexes lighter first
 //! (`pdf_export::reduce`), writes the livret, and checks its size.
 
 use std::collections::BTreeSet;
+use std::io::Write;
 
-use crate::pdf_export::reduce::Kind;
+use sha2::Digest;
+
+use crate::export::{AnnexeJson, DossierJson};
+use crate::pdf_export::reduce::{self, Kind};
+use crate::pdf_export::{AnnexeFile, FontFiles, LivretPdf, PdfExportError, Progress};
 
 /// The largest file the platform takes (10 MB, counted in the smaller of the two ways).
 pub const MAX_BYTES: u64 = 10_000_000;
@@ -72,10 +77,11 @@ pub enum Unfit {
     TooMany { numeros: Vec<u32> },
 }
 
-/// Where each annexe goes, in order: in the livret while the room left allows (`body`: the
-/// livret's size without annexes), apart otherwise — and always for those in `apart` (the
-/// driver's second try when the livret came out larger than planned). Every reason the
-/// dossier cannot be handed over, when it cannot.
+/// Where each annexe goes (in their order): in the livret as many as the room left allows
+/// (`body`: the livret's size without annexes) — the smallest first, so that as few as
+/// possible go apart — the others apart, and always those in `apart` (the driver's next
+/// try when the livret came out larger than planned). Every reason the dossier cannot be
+/// handed over, when it cannot.
 pub fn plan(
     body: u64,
     annexes: &[Candidate],
@@ -87,6 +93,20 @@ pub fn plan(
         unfit.push(Unfit::BodyTooLarge { bytes: body });
     }
     let mut room = MAX_BYTES.saturating_sub(body + captions);
+    // The printed ones: smallest first while they fit.
+    let mut by_size: Vec<&Candidate> = annexes
+        .iter()
+        .filter(|a| a.kind.extension().is_some() && !apart.contains(&a.numero))
+        .collect();
+    by_size.sort_by_key(|a| (a.bytes, a.numero));
+    let mut printed = BTreeSet::new();
+    for a in by_size {
+        if a.bytes > room {
+            break;
+        }
+        room -= a.bytes;
+        printed.insert(a.numero);
+    }
     let mut places = Vec::with_capacity(annexes.len());
     let mut beyond = Vec::new();
     let mut filed_apart = 0;
@@ -99,8 +119,7 @@ pub fn plan(
             places.push(Place::Main);
             continue;
         };
-        if !apart.contains(&a.numero) && a.bytes <= room {
-            room -= a.bytes;
+        if printed.contains(&a.numero) {
             places.push(Place::Main);
             continue;
         }
@@ -154,6 +173,201 @@ pub fn apart_name(numero: u32, titre: &str, extension: &str) -> String {
     }
 }
 
+/// An annexe on its way to the platform, as the driver keeps it between the steps below.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    pub annexe: AnnexeJson,
+    /// The size of the bytes kept for it; `None`: its file was not at hand, or not the one
+    /// the dossier recorded (then only described).
+    pub bytes: Option<u64>,
+    pub kind: Kind,
+    /// The bytes kept are a lighter copy.
+    pub reduced: bool,
+}
+
+/// The first step, for each annexe in number order: its file (`None`: not at hand) checked
+/// against the fingerprint the dossier recorded and sorted by content. The driver keeps
+/// the file when `bytes` is set.
+pub fn check(annexe: &AnnexeJson, original: Option<&[u8]>) -> Prepared {
+    let genuine =
+        original.filter(|bytes| hex::encode(sha2::Sha256::digest(bytes)) == annexe.empreinte);
+    Prepared {
+        annexe: annexe.clone(),
+        bytes: genuine.map(|b| b.len() as u64),
+        kind: genuine.map_or(Kind::Other, Kind::of),
+        reduced: false,
+    }
+}
+
+/// The annexes whose format the platform does not take: refused before the long work.
+pub fn formats(prepared: &[Prepared]) -> Vec<Unfit> {
+    prepared
+        .iter()
+        .filter(|p| p.bytes.is_some() && p.kind == Kind::Other)
+        .map(|p| Unfit::Format {
+            numero: p.annexe.numero,
+            fichier: p.annexe.fichier.clone(),
+        })
+        .collect()
+}
+
+/// The second step, for each annexe kept: made lighter (`pdf_export::reduce`); answers
+/// the bytes to keep instead, `None` when they are the same.
+pub fn lighten(prepared: &mut Prepared, original: &[u8]) -> Option<Vec<u8>> {
+    let lighter = reduce::reduce(original);
+    prepared.bytes = Some(lighter.bytes.len() as u64);
+    prepared.kind = lighter.kind;
+    prepared.reduced = lighter.changed;
+    lighter.changed.then_some(lighter.bytes)
+}
+
+/// Where the driver keeps the annexes' bytes between the steps (a working folder, memory).
+pub trait Kept {
+    /// The bytes kept for annexe `numero`.
+    fn bytes(&mut self, numero: u32) -> std::io::Result<Vec<u8>>;
+}
+
+/// An output that counts what is written to it (the livret's size, without asking a file).
+pub struct Counted<W> {
+    pub inner: W,
+    pub written: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Why the dossier de validation could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum HandoffError {
+    /// It cannot fit: every reason.
+    #[error("{}", unfit_text(.0))]
+    Unfit(Vec<Unfit>),
+    #[error(transparent)]
+    Pdf(#[from] PdfExportError),
+    #[error("annexe conservée illisible : {0}")]
+    Kept(#[from] std::io::Error),
+}
+
+/// The refusal, every reason on its line.
+pub fn unfit_text(reasons: &[Unfit]) -> String {
+    let lines: Vec<String> = reasons.iter().map(|u| format!("  - {u}")).collect();
+    format!(
+        "le dossier ne tient pas dans ce que France VAE accepte (un fichier de 10 Mo au plus, \
+         et 8 fichiers complémentaires, en PDF, JPG ou PNG) :\n{}",
+        lines.join("\n")
+    )
+}
+
+/// The last step: the dossier de validation written to a new output each try (`out`),
+/// with as many annexes as fit ([`plan`]); one that comes out over 10 MB sends its largest
+/// printed annexe apart and is written again. Answers the output, its size and where each
+/// annexe went; `progress` hears of each annexe written.
+pub fn write_dossier<W: Write>(
+    json: &DossierJson,
+    fonts: &dyn Fn() -> FontFiles,
+    prepared: &[Prepared],
+    kept: &mut dyn Kept,
+    out: &mut dyn FnMut() -> std::io::Result<W>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(W, u64, Vec<Place>), HandoffError> {
+    let candidates: Vec<Candidate> = prepared
+        .iter()
+        .map(|p| Candidate {
+            numero: p.annexe.numero,
+            titre: p.annexe.titre.clone(),
+            fichier: p.annexe.fichier.clone(),
+            bytes: p.bytes.unwrap_or(0),
+            // Not at hand: described in the livret, whatever its format.
+            kind: if p.bytes.is_some() { p.kind } else { Kind::Pdf },
+        })
+        .collect();
+    // The livret without any annexe printed: what the plan starts from.
+    let every_apart: Vec<Place> = prepared
+        .iter()
+        .map(|_| Place::Apart(String::new()))
+        .collect();
+    let (_, body) = write_once(
+        json,
+        fonts,
+        prepared,
+        &every_apart,
+        kept,
+        out()?,
+        &mut |_| {},
+    )?;
+    let mut apart = BTreeSet::new();
+    loop {
+        let places = plan(body, &candidates, &apart).map_err(HandoffError::Unfit)?;
+        let (written, size) = write_once(json, fonts, prepared, &places, kept, out()?, progress)?;
+        if size <= MAX_BYTES {
+            return Ok((written, size, places));
+        }
+        let largest = prepared
+            .iter()
+            .zip(&places)
+            .filter(|(p, place)| **place == Place::Main && p.bytes.is_some_and(|b| b > 0))
+            .max_by_key(|(p, _)| p.bytes)
+            .map(|(p, _)| p.annexe.numero);
+        match largest {
+            Some(numero) => {
+                apart.insert(numero);
+            }
+            None => {
+                return Err(HandoffError::Unfit(vec![Unfit::BodyTooLarge {
+                    bytes: size,
+                }]));
+            }
+        }
+    }
+}
+
+/// Writes the livret once, each annexe where `places` says.
+fn write_once<W: Write>(
+    json: &DossierJson,
+    fonts: &dyn Fn() -> FontFiles,
+    prepared: &[Prepared],
+    places: &[Place],
+    kept: &mut dyn Kept,
+    out: W,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(W, u64), HandoffError> {
+    let mut pdf = LivretPdf::begin(
+        json,
+        fonts(),
+        Counted {
+            inner: out,
+            written: 0,
+        },
+    )?;
+    for (p, place) in prepared.iter().zip(places) {
+        match (place, p.bytes) {
+            (Place::Apart(name), _) => pdf.add_annexe_as(AnnexeFile::Apart(name))?,
+            (Place::Main, Some(_)) => {
+                let bytes = kept.bytes(p.annexe.numero)?;
+                pdf.add_annexe_as(if p.reduced {
+                    AnnexeFile::Reduced(&bytes)
+                } else {
+                    AnnexeFile::Original(&bytes)
+                })?;
+            }
+            (Place::Main, None) => pdf.add_annexe_as(AnnexeFile::Missing)?,
+        }
+        progress(pdf.progress());
+    }
+    let mut counted = pdf.finish()?;
+    counted.flush().map_err(PdfExportError::from)?;
+    Ok((counted.inner, counted.written))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,7 +385,7 @@ mod tests {
     }
 
     #[test]
-    fn annexes_fill_the_livret_in_order_and_the_rest_go_apart() {
+    fn the_smallest_annexes_fill_the_livret_and_the_largest_go_apart() {
         let annexes = [
             annexe(1, 3, Kind::Pdf),
             annexe(2, 4, Kind::Jpeg),
@@ -191,6 +405,25 @@ mod tests {
         // Asked to file the fourth apart as well (the livret came out larger).
         let places = plan(MB, &annexes, &BTreeSet::from([4])).unwrap();
         assert_eq!(places[3], Place::Apart("annexe-04-piece-4.png".into()));
+        // Sixteen scans of 800 kB then ten photos of 200 kB (the benchmark's dossier, made
+        // lighter): filled in their order, the livret would leave fourteen apart; the
+        // smallest first, seven — within the eight the platform takes.
+        let mut many: Vec<Candidate> = (1..=16)
+            .map(|n| Candidate {
+                bytes: 800_000,
+                ..annexe(n, 0, Kind::Pdf)
+            })
+            .collect();
+        many.extend((17..=26).map(|n| Candidate {
+            bytes: 200_000,
+            ..annexe(n, 0, Kind::Jpeg)
+        }));
+        let places = plan(500_000, &many, &BTreeSet::new()).unwrap();
+        let apart: Vec<usize> = (0..places.len())
+            .filter(|i| places[*i] != Place::Main)
+            .collect();
+        assert_eq!(apart.len(), 7, "{places:?}");
+        assert!(places[16..].iter().all(|p| *p == Place::Main));
     }
 
     #[test]
