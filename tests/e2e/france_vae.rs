@@ -264,3 +264,77 @@ fn a_dossier_with_large_scans_is_handed_over_in_files_france_vae_takes() {
     let _ = std::fs::remove_dir_all(&files);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// The same hand-off from the app: an advisor's browser prepares the files from the
+/// dossier the candidate filled on the command line, and gets a link per file.
+#[test]
+fn the_app_prepares_the_files_for_france_vae() {
+    let relay = Relay::start();
+    let url = relay.url("");
+    let candidate = Device::new("candidat-france-vae-nav");
+    let id = candidate.run(&["dossier", "new", "--relay", &url]);
+    let folder = temp_dir("annexes-france-vae-nav");
+    attach(
+        &candidate,
+        &id,
+        &folder,
+        "scan.pdf",
+        &scanned_pdf(3, 1),
+        "Attestation d'emploi",
+    );
+    for n in 2..=3u32 {
+        attach(
+            &candidate,
+            &id,
+            &folder,
+            &format!("lourd-{n}.pdf"),
+            &heavy_pdf(n),
+            &format!("Rapport annuel {n}"),
+        );
+    }
+    candidate.run(&["sync"]);
+
+    let browser = crate::webdriver::Browser::start();
+    browser.goto(&relay.url("/"));
+    crate::browser::first_run(&browser);
+    let identity = browser.wait_text("[data-testid=identite]", |t| t.starts_with("livret1:"));
+    candidate.run(&["dossier", "share", &id, &identity, "--role", "advisor"]);
+    browser.click("#rechercher-dossiers");
+    browser.wait_text("[data-testid=recherche-dossiers]", |t| {
+        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
+    });
+    browser.click("[data-testid=dossiers] button");
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t.starts_with("Synchronisé avec le relais")
+    });
+    browser.click("#export-france-vae summary");
+    browser.assert_accessible("France VAE hand-off");
+    browser.click("#preparer-france-vae");
+    let listed = browser.wait_text("[data-testid=fichiers-france-vae]", |t| {
+        t.contains("annexe-03")
+    });
+    assert!(listed.contains("dossier-de-validation.pdf"), "{listed}");
+    assert!(
+        !listed.contains("annexe-01") && !listed.contains("annexe-02"),
+        "{listed}"
+    );
+    // Each file is what its link says: a PDF of the size shown, within 10 MB.
+    let checked = browser.run_async(
+        r#"const done = arguments[arguments.length - 1];
+        const links = [...document.querySelectorAll("[data-testid=fichiers-france-vae] a")];
+        Promise.all(links.map(async a => {
+            const bytes = new Uint8Array(await (await fetch(a.href)).arrayBuffer());
+            return { name: a.getAttribute("download"), size: bytes.length,
+                     said: Number(a.dataset.taille),
+                     pdf: new TextDecoder().decode(bytes.slice(0, 5)) === "%PDF-" };
+        })).then(done, e => done(String(e)));"#,
+    );
+    let files = checked.as_array().expect("the files");
+    assert_eq!(files.len(), 2, "{checked}");
+    for f in files {
+        let size = f["size"].as_u64().unwrap();
+        assert_eq!(Some(size), f["said"].as_u64(), "{f}");
+        assert!(size <= MAX && f["pdf"] == true, "{f}");
+    }
+    let _ = std::fs::remove_dir_all(&folder);
+}

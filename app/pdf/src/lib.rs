@@ -7,10 +7,18 @@
 //! while `next_annexe()` describes one (JSON), `add_annexe(bytes | undefined)`, then
 //! `finish()` for the PDF's bytes. `progress()` and `notices()` answer JSON too.
 //!
+//! `FranceVae` is driven the same way and answers the files France VAE takes
+//! (`livret_shared::france_vae`): `finish()` gives `[{name, size, parts}]`, the dossier de
+//! validation first, or an error that says every reason it cannot.
+//!
 //! `pdf_pages(bytes)` reads a PDF annexe's text page by page, for a juror's annotations;
 //! `session_pv(json, regular, bold)` makes a jury session's procès-verbal.
 
+use std::collections::HashMap;
+
 use livret_shared::export;
+use livret_shared::france_vae::{self, HandoffError, Kept, Place, Prepared};
+use livret_shared::pdf_export::reduce::Kind;
 use livret_shared::pdf_export::{self, Chunks, FontFiles, LivretPdf};
 use livret_shared::session::SessionPv;
 use wasm_bindgen::prelude::*;
@@ -82,6 +90,137 @@ impl PdfExport {
             parts.push(&js_sys::Uint8Array::from(chunk.as_slice()));
         }
         Ok(parts)
+    }
+}
+
+/// The annexes' bytes, kept in memory between the steps of the hand-off.
+#[derive(Default)]
+struct InMemory(HashMap<u32, Vec<u8>>);
+
+impl Kept for InMemory {
+    fn bytes(&mut self, numero: u32) -> std::io::Result<Vec<u8>> {
+        self.0
+            .get(&numero)
+            .cloned()
+            .ok_or_else(|| std::io::Error::other(format!("annexe {numero}")))
+    }
+}
+
+#[wasm_bindgen]
+pub struct FranceVae {
+    json: export::DossierJson,
+    regular: Vec<u8>,
+    bold: Vec<u8>,
+    /// In number order, as they are asked for.
+    annexes: Vec<export::AnnexeJson>,
+    prepared: Vec<Prepared>,
+    kept: InMemory,
+}
+
+#[wasm_bindgen]
+impl FranceVae {
+    #[wasm_bindgen(constructor)]
+    pub fn new(json: &str, regular: Vec<u8>, bold: Vec<u8>) -> Result<FranceVae, JsValue> {
+        let json: export::DossierJson = serde_json::from_str(json).map_err(error)?;
+        let mut annexes = json.annexes.clone();
+        annexes.sort_by_key(|a| a.numero);
+        Ok(FranceVae {
+            json,
+            regular,
+            bold,
+            annexes,
+            prepared: Vec::new(),
+            kept: InMemory::default(),
+        })
+    }
+
+    /// The annexe wanted next, as its JSON description, or nothing.
+    pub fn next_annexe(&self) -> Result<Option<String>, JsValue> {
+        self.annexes
+            .get(self.prepared.len())
+            .map(|a| serde_json::to_string(a).map_err(error))
+            .transpose()
+    }
+
+    /// The next annexe's file (nothing when it is not at hand): checked, made lighter, kept.
+    /// Once one is in a format the platform does not take, the others are only checked (the
+    /// hand-off will be refused: no long work for nothing).
+    pub fn add_annexe(&mut self, file: Option<Vec<u8>>) -> Result<(), JsValue> {
+        let Some(annexe) = self.annexes.get(self.prepared.len()).cloned() else {
+            return Ok(());
+        };
+        let mut prepared = france_vae::check(&annexe, file.as_deref());
+        let refused = !france_vae::formats(&self.prepared).is_empty();
+        if let (Some(file), Some(_)) = (file, prepared.bytes)
+            && prepared.kind != Kind::Other
+            && !refused
+        {
+            let kept = france_vae::lighten(&mut prepared, &file).unwrap_or(file);
+            self.kept.0.insert(annexe.numero, kept);
+        }
+        self.prepared.push(prepared);
+        Ok(())
+    }
+
+    /// `export::Progress` as JSON.
+    pub fn progress(&self) -> Result<String, JsValue> {
+        let done = self.prepared.len();
+        let progress = export::Progress {
+            annexes_done: done,
+            annexes_total: self.annexes.len(),
+            bytes_done: self.annexes[..done].iter().map(|a| a.taille).sum(),
+            bytes_total: self.annexes.iter().map(|a| a.taille).sum(),
+        };
+        serde_json::to_string(&progress).map_err(error)
+    }
+
+    /// The files: `[{name, size, parts}]` (parts: `Uint8Array`s for a Blob), the dossier de
+    /// validation first; or the reasons it cannot be handed over, as the error.
+    pub fn finish(&mut self) -> Result<js_sys::Array, JsValue> {
+        let formats = france_vae::formats(&self.prepared);
+        if !formats.is_empty() {
+            return Err(error(france_vae::unfit_text(&formats)));
+        }
+        let (regular, bold) = (self.regular.clone(), self.bold.clone());
+        let fonts = move || FontFiles {
+            regular: regular.clone(),
+            bold: bold.clone(),
+        };
+        let written = france_vae::write_dossier(
+            &self.json,
+            &fonts,
+            &self.prepared,
+            &mut self.kept,
+            &mut || Ok(Chunks::default()),
+            &mut |_| {},
+        );
+        let (main, size, places) = match written {
+            Ok(written) => written,
+            Err(HandoffError::Unfit(reasons)) => {
+                return Err(error(france_vae::unfit_text(&reasons)));
+            }
+            Err(e) => return Err(error(e)),
+        };
+        let files = js_sys::Array::new();
+        let file = |name: &str, size: u64, chunks: Vec<Vec<u8>>| -> Result<JsValue, JsValue> {
+            let parts = js_sys::Array::new();
+            for chunk in chunks {
+                parts.push(&js_sys::Uint8Array::from(chunk.as_slice()));
+            }
+            let object = js_sys::Object::new();
+            js_sys::Reflect::set(&object, &"name".into(), &name.into())?;
+            js_sys::Reflect::set(&object, &"size".into(), &(size as f64).into())?;
+            js_sys::Reflect::set(&object, &"parts".into(), &parts)?;
+            Ok(object.into())
+        };
+        files.push(&file(france_vae::MAIN_FILE, size, main.into_chunks())?);
+        for (p, place) in self.prepared.iter().zip(&places) {
+            if let (Place::Apart(name), Some(bytes)) = (place, p.bytes) {
+                let kept = self.kept.0.remove(&p.annexe.numero).unwrap_or_default();
+                files.push(&file(name, bytes, vec![kept])?);
+            }
+        }
+        Ok(files)
     }
 }
 

@@ -124,11 +124,6 @@ pub async fn session_pv(pv: &livret_shared::session::SessionPv) -> Result<String
     blob_url_of_parts(&parts, "application/pdf")
 }
 
-/// The open dossier's Livret 2 as PDF, made on this device by the PDF module (its own wasm,
-/// loaded now: see `app/pdf`), with the fonts that come with the app and the annexes
-/// decrypted here one at a time: a `blob:` address to download, and what was printed
-/// differently from the dossier. `progress` is called after each annexe, the browser given
-/// a moment to show it.
 /// The livret made as PDF on this device: where it is (a `blob:` address), the name to save
 /// it under, what could not be printed.
 #[derive(Clone)]
@@ -138,7 +133,38 @@ pub struct ExportedPdf {
     pub notices: Vec<export::Notice>,
 }
 
+/// The open dossier's Livret 2 as PDF, made on this device by the PDF module (its own wasm,
+/// loaded now: see `app/pdf`), with the fonts that come with the app and the annexes
+/// decrypted here one at a time: a `blob:` address to download, and what was printed
+/// differently from the dossier. `progress` is called after each annexe, the browser given
+/// a moment to show it.
 pub async fn export_pdf(progress: &dyn Fn(export::Progress)) -> Result<ExportedPdf, Error> {
+    let (pdf, json, annexes) = module_object("PdfExport").await?;
+    let file_name = export::pdf_file_name(&json);
+    feed_annexes(&pdf, &annexes, progress).await?;
+    let notices: Vec<export::Notice> = json_of(call(&pdf, "notices", &[])?)?;
+    // The PDF comes in parts (a 100 MB livret is never one 100 MB copy in the page).
+    let parts = js_sys::Array::from(&call(&pdf, "finish", &[])?);
+    let _ = call(&pdf, "free", &[]);
+    Ok(ExportedPdf {
+        url: blob_url_of_parts(&parts, "application/pdf")?,
+        file_name,
+        notices,
+    })
+}
+
+/// An object of the PDF module (`class`: `PdfExport`, `FranceVae`) made for the open
+/// dossier, with the fonts that come with the app; the dossier's JSON and its annexes.
+async fn module_object(
+    class: &str,
+) -> Result<
+    (
+        JsValue,
+        export::DossierJson,
+        Vec<livret_shared::dossier::Annexe>,
+    ),
+    Error,
+> {
     let module = pdf_module().await?;
     let regular = app_file("/fonts/DejaVuSans.ttf").await?;
     let bold = app_file("/fonts/DejaVuSans-Bold.ttf").await?;
@@ -149,31 +175,39 @@ pub async fn export_pdf(progress: &dyn Fn(export::Progress)) -> Result<ExportedP
         )
     })?;
     let json = json?;
-    let file_name = export::pdf_file_name(&json);
-    let json = serde_json::to_string(&json).map_err(Error::browser)?;
-    let constructor: js_sys::Function =
-        js_sys::Reflect::get(&module, &JsValue::from_str("PdfExport"))
-            .ok()
-            .and_then(|c| wasm_bindgen::JsCast::dyn_into(c).ok())
-            .ok_or_else(pdf_module_unavailable)?;
+    let text = serde_json::to_string(&json).map_err(Error::browser)?;
+    let constructor: js_sys::Function = js_sys::Reflect::get(&module, &JsValue::from_str(class))
+        .ok()
+        .and_then(|c| wasm_bindgen::JsCast::dyn_into(c).ok())
+        .ok_or_else(pdf_module_unavailable)?;
     let args: js_sys::Array = [
-        JsValue::from_str(&json),
+        JsValue::from_str(&text),
         js_sys::Uint8Array::from(regular.as_slice()).into(),
         js_sys::Uint8Array::from(bold.as_slice()).into(),
     ]
     .iter()
     .collect();
-    let pdf = js_sys::Reflect::construct(&constructor, &args).map_err(|e| {
+    let object = js_sys::Reflect::construct(&constructor, &args).map_err(|e| {
         e.as_string()
             .map_or_else(pdf_module_unavailable, Error::Browser)
     })?;
-    progress(json_of(call(&pdf, "progress", &[])?)?);
+    Ok((object, json, annexes))
+}
+
+/// Hands `object` each annexe it asks for (`next_annexe`, `add_annexe`), decrypted here
+/// one at a time; `progress` after each, the browser given a moment to show it.
+async fn feed_annexes(
+    object: &JsValue,
+    annexes: &[livret_shared::dossier::Annexe],
+    progress: &dyn Fn(export::Progress),
+) -> Result<(), Error> {
+    progress(json_of(call(object, "progress", &[])?)?);
     yield_to_browser().await;
-    while let Some(next) = call(&pdf, "next_annexe", &[])?.as_string() {
+    while let Some(next) = call(object, "next_annexe", &[])?.as_string() {
         let next: export::AnnexeJson = serde_json::from_str(&next).map_err(Error::browser)?;
-        let place = export::annexe_with_file(&annexes, &next).map(|a| a.place);
+        let place = export::annexe_with_file(annexes, &next).map(|a| a.place);
         // A file this device cannot get now (offline, not yet sent by its author) is
-        // listed in the livret and reported, not a failure of the whole export.
+        // described in the livret and reported, not a failure of the whole export.
         let file = match place {
             Some(place) => evidence_bytes(place, &|_, _| {}).await.ok().map(|(b, _)| b),
             None => None,
@@ -182,17 +216,50 @@ pub async fn export_pdf(progress: &dyn Fn(export::Progress)) -> Result<ExportedP
             Some(bytes) => js_sys::Uint8Array::from(bytes.as_slice()).into(),
             None => JsValue::UNDEFINED,
         };
-        call(&pdf, "add_annexe", &[file])?;
-        progress(json_of(call(&pdf, "progress", &[])?)?);
+        call(object, "add_annexe", &[file])?;
+        progress(json_of(call(object, "progress", &[])?)?);
         yield_to_browser().await;
     }
-    let notices: Vec<export::Notice> = json_of(call(&pdf, "notices", &[])?)?;
-    // The PDF comes in parts (a 100 MB livret is never one 100 MB copy in the page).
-    let parts = js_sys::Array::from(&call(&pdf, "finish", &[])?);
-    let _ = call(&pdf, "free", &[]);
-    Ok(ExportedPdf {
-        url: blob_url_of_parts(&parts, "application/pdf")?,
-        file_name,
-        notices,
-    })
+    Ok(())
+}
+
+/// A file of the France VAE hand-off, ready to download.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Download {
+    pub url: String,
+    pub name: String,
+    pub size: u64,
+}
+
+/// The open dossier as France VAE takes it (`livret_shared::france_vae`), made on this
+/// device by the PDF module: the dossier de validation first, then the annexes filed apart;
+/// or the reasons it cannot be handed over.
+pub async fn export_france_vae(
+    progress: &dyn Fn(export::Progress),
+) -> Result<Vec<Download>, Error> {
+    let (handoff, _, annexes) = module_object("FranceVae").await?;
+    feed_annexes(&handoff, &annexes, progress).await?;
+    let files = call(&handoff, "finish", &[]);
+    let _ = call(&handoff, "free", &[]);
+    let files = js_sys::Array::from(&files?);
+    let mut downloads = Vec::new();
+    for file in files.iter() {
+        let field = |name: &str| js_sys::Reflect::get(&file, &JsValue::from_str(name)).ok();
+        let name = field("name")
+            .and_then(|n| n.as_string())
+            .unwrap_or_default();
+        let size = field("size").and_then(|s| s.as_f64()).unwrap_or(0.0) as u64;
+        let parts = js_sys::Array::from(&field("parts").unwrap_or(JsValue::UNDEFINED));
+        let media_type = match name.rsplit('.').next() {
+            Some("jpg") => "image/jpeg",
+            Some("png") => "image/png",
+            _ => "application/pdf",
+        };
+        downloads.push(Download {
+            url: blob_url_of_parts(&parts, media_type)?,
+            name,
+            size,
+        });
+    }
+    Ok(downloads)
 }

@@ -71,6 +71,81 @@ pub(super) fn ExportPdf() -> impl IntoView {
     }
 }
 
+/// The dossier as France VAE takes it (one file of at most 10 MB and at most 8 additional
+/// files), made on this device: its progress, then a link per file with its size, or every
+/// reason it cannot be handed over.
+#[component]
+pub(super) fn ExportFranceVae() -> impl IntoView {
+    let busy = RwSignal::new(None::<livret_shared::export::Progress>);
+    let made = RwSignal::new(None::<Result<Vec<session::Download>, String>>);
+    let start = move |_| {
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        if let Some(Ok(old)) = made.get_untracked() {
+            for file in old {
+                let _ = web_sys::Url::revoke_object_url(&file.url);
+            }
+        }
+        made.set(None);
+        busy.set(Some(livret_shared::export::Progress::default()));
+        leptos::task::spawn_local(async move {
+            let result = session::export_france_vae(&|p| busy.set(Some(p))).await;
+            busy.set(None);
+            made.set(Some(result.map_err(|e| e.to_string())));
+        });
+    };
+    let megabytes = |bytes: u64| {
+        let mb = livret_shared::france_vae::megabytes(bytes);
+        if en() {
+            mb.replace(',', ".").replace("Mo", "MB")
+        } else {
+            mb
+        }
+    };
+    view! {
+        <details class="export" id="export-france-vae">
+            <summary>{move || t("Préparer le dépôt sur France VAE", "Prepare the filing on France VAE")}</summary>
+            <p class="aide">{move || t(
+                "France VAE prend le dossier de validation en un seul fichier de 10 Mo au plus, et jusqu'à 8 fichiers complémentaires. Livret en fait le PDF sur cet appareil : les scans et les photos y sont ramenés à 150 points par pouce, lisibles à l'écran comme sur papier ; les annexes qui n'y tiennent pas deviennent des fichiers complémentaires, numérotés comme dans le livret. Vos fichiers d'origine ne changent pas.",
+                "France VAE takes the dossier de validation as one file of at most 10 MB, and up to 8 additional files. Livret makes the PDF on this device: scans and photos are brought down to 150 dots per inch, readable on screen and on paper; the annexes that do not fit become additional files, numbered as in the livret. Your original files do not change.",
+            )}</p>
+            <button type="button" id="preparer-france-vae" on:click=start
+                prop:disabled=move || busy.get().is_some()>
+                {move || t("Préparer les fichiers", "Prepare the files")}
+            </button>
+            {move || busy.get().map(|p| {
+                let percent = if p.bytes_total == 0 { 0 } else { p.percent() };
+                view! {
+                    " "
+                    <progress max="100" value=percent
+                        aria-label=move || t("Préparation du dépôt", "Preparing the filing")></progress>
+                    <span aria-live="polite">{format!(
+                        " {} {}/{}",
+                        t("annexes", "annexes"),
+                        p.annexes_done,
+                        p.annexes_total
+                    )}</span>
+                }
+            })}
+            {move || made.get().map(|made| match made {
+                Ok(files) => view! {
+                    <ul data-testid="fichiers-france-vae">
+                        {files.into_iter().map(|f| {
+                            let label = format!("{} — {}", f.name, megabytes(f.size));
+                            view! {
+                                <li><a href=f.url download=f.name.clone() data-taille=f.size.to_string()>{label}</a></li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }
+                .into_any(),
+                Err(e) => view! { <p class="erreur" role="alert" style="white-space: pre-line">{e}</p> }.into_any(),
+            })}
+        </details>
+    }
+}
+
 /// The whole dossier as JSON, made on this device and downloaded (portability, GDPR access
 /// requests): the same file as `livret dossier export`.
 #[component]

@@ -256,6 +256,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                     <Sommaire/>
                     <Partage/>
                     <ExportPdf/>
+                    <ExportFranceVae/>
                     <ExportJson/>
                     <DeleteDossier/>
                     {template::TEMPLATE.iter().map(|section| view! {
