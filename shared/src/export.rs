@@ -50,6 +50,11 @@ pub struct Progress {
     pub bytes_total: u64,
 }
 
+/// A size as platforms count it (1 Mo = 1,000,000 bytes), in French: `9,8 Mo`.
+pub fn megabytes(bytes: u64) -> String {
+    format!("{:.1} Mo", bytes as f64 / 1e6).replace('.', ",")
+}
+
 impl Progress {
     /// Share of the annexes' bytes done, 0–100 (100 when there are none).
     pub fn percent(&self) -> u64 {

@@ -10,7 +10,7 @@ use std::io::Write;
 
 use sha2::Digest;
 
-use crate::export::{AnnexeJson, DossierJson};
+use crate::export::{AnnexeJson, DossierJson, megabytes};
 use crate::pdf_export::reduce::{self, Kind};
 use crate::pdf_export::{AnnexeFile, FontFiles, LivretPdf, PdfExportError, Progress};
 
@@ -144,11 +144,6 @@ pub fn plan(
     } else {
         Err(unfit)
     }
-}
-
-/// A size as the platform counts it (1 Mo = 1,000,000 bytes), in French.
-pub fn megabytes(bytes: u64) -> String {
-    format!("{:.1} Mo", bytes as f64 / 1e6).replace('.', ",")
 }
 
 /// An additional file's name: `annexe-07-attestation-de-formation.pdf` — numbered as in the

@@ -10,10 +10,8 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
-use livret_shared::export::DossierJson;
-use livret_shared::france_vae::{
-    self, HandoffError, Kept, MAIN_FILE, Place, Prepared, megabytes, unfit_text,
-};
+use livret_shared::export::{DossierJson, megabytes};
+use livret_shared::france_vae::{self, HandoffError, Kept, MAIN_FILE, Place, Prepared, unfit_text};
 
 use super::export::{Files, fonts, open_source, read_annexe, report};
 use livret_client::Home;

@@ -96,7 +96,7 @@ pub(super) fn ExportFranceVae() -> impl IntoView {
         });
     };
     let megabytes = |bytes: u64| {
-        let mb = livret_shared::france_vae::megabytes(bytes);
+        let mb = livret_shared::export::megabytes(bytes);
         if en() {
             mb.replace(',', ".").replace("Mo", "MB")
         } else {
