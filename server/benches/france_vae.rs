@@ -12,6 +12,10 @@
 
 #[path = "support/mod.rs"]
 mod bench_support;
+// The tests' annexes; the heavy PDF is theirs only.
+#[allow(dead_code)]
+#[path = "../../tests/e2e/scans.rs"]
+mod scans;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,70 +28,12 @@ const FICHES: usize = 50;
 const PDF_ANNEXES: u32 = 16;
 const PHOTOS: u32 = 10;
 
-/// xorshift: grain and noise, the same at every run.
+/// xorshift: the photos' noise, the same at every run.
 fn next(x: &mut u32) -> u32 {
     *x ^= *x << 13;
     *x ^= *x >> 17;
     *x ^= *x << 5;
     *x
-}
-
-/// A 300 dpi A4 page scanned in grey at quality 85 (about 1.7 MB, as the PDF benchmark's
-/// scans): lines of text on paper with grain.
-fn scanned_page(seed: u32) -> Vec<u8> {
-    let (width, height) = (2480u16, 3508u16);
-    let mut x = seed | 1;
-    let pixels: Vec<u8> = (0..u32::from(width) * u32::from(height))
-        .map(|i| {
-            let (col, line) = (i % u32::from(width), i / u32::from(width));
-            let ink = line % 48 < 14 && !(col / 11 + line / 48 + seed).is_multiple_of(9);
-            let base: u8 = if ink { 35 } else { 232 };
-            base.saturating_add((next(&mut x) % 18) as u8)
-        })
-        .collect();
-    let mut out = Vec::new();
-    jpeg_encoder::Encoder::new(&mut out, 85)
-        .encode(&pixels, width, height, jpeg_encoder::ColorType::Luma)
-        .unwrap();
-    out
-}
-
-/// A PDF of three scanned pages.
-fn scanned_pdf(pages: &[Vec<u8>]) -> Vec<u8> {
-    use lopdf::{Dictionary, Object, Stream, dictionary};
-    let mut doc = lopdf::Document::with_version("1.7");
-    let tree = doc.new_object_id();
-    let mut kids = Vec::new();
-    for scan in pages {
-        let image = doc.add_object(Stream::new(
-            dictionary! {
-                "Type" => "XObject", "Subtype" => "Image", "Width" => 2480, "Height" => 3508,
-                "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode",
-            },
-            scan.clone(),
-        ));
-        let content = doc.add_object(Stream::new(
-            Dictionary::new(),
-            b"q 595 0 0 842 0 0 cm /Scan Do Q".to_vec(),
-        ));
-        let page = doc.add_object(dictionary! {
-            "Type" => "Page", "Parent" => tree, "Contents" => content,
-            "Resources" => dictionary! { "XObject" => dictionary! { "Scan" => image } },
-        });
-        kids.push(Object::from(page));
-    }
-    doc.objects.insert(
-        tree,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages", "Count" => kids.len() as i64, "Kids" => kids,
-            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => tree });
-    doc.trailer.set("Root", catalog);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).unwrap();
-    out
 }
 
 /// A colour photo of about 2 MB as PNG: smooth light with sensor noise.
@@ -123,7 +69,10 @@ fn make_dossier(dir: &Path) -> u64 {
     )
     .unwrap();
     let mut json = livret_shared::export::parse(&sample).unwrap();
-    let pages: Vec<Vec<u8>> = (1..=6).map(scanned_page).collect();
+    // 300 dpi at quality 85: about 1.7 MB a page, as the PDF benchmark's scans.
+    let pages: Vec<scans::Scan> = (1..=6)
+        .map(|seed| scans::scanned_page(300, 85, seed))
+        .collect();
     let mut annexes = Vec::new();
     let mut total = 0;
     for n in 1..=PDF_ANNEXES + PHOTOS {
@@ -133,7 +82,7 @@ fn make_dossier(dir: &Path) -> u64 {
             (
                 format!("piece-{n}.pdf"),
                 "application/pdf",
-                scanned_pdf(&three),
+                scans::scanned_pdf(&three),
             )
         } else {
             (format!("photo-{n}.png"), "image/png", photo(n))

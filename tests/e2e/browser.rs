@@ -231,6 +231,30 @@ pub(crate) fn first_run(browser: &Browser) -> String {
     kit
 }
 
+/// A new browser device through its first run, given dossier `id` by `candidate` as
+/// `role` (`advisor`, `juror`), and in it once synced; with its identity line.
+pub(crate) fn browser_member_of(
+    relay: &Relay,
+    candidate: &Device,
+    id: &str,
+    role: &str,
+) -> (Browser, String) {
+    let browser = Browser::start();
+    browser.goto(&relay.url("/"));
+    first_run(&browser);
+    let identity = browser.wait_text("[data-testid=identite]", |t| t.starts_with("livret1:"));
+    candidate.run(&["dossier", "share", id, &identity, "--role", role]);
+    browser.click("#rechercher-dossiers");
+    browser.wait_text("[data-testid=recherche-dossiers]", |t| {
+        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
+    });
+    browser.click("[data-testid=dossiers] button");
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t.starts_with("Synchronisé avec le relais")
+    });
+    (browser, identity)
+}
+
 /// First run of a device that starts another way (`#mode-…`): another of the candidate's
 /// devices, or one let in with the recovery kit.
 fn first_run_as(browser: &Browser, mode: &str, kit: Option<&str>) {
@@ -1496,20 +1520,8 @@ fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
     alice.run(&["jury", "link", &id, "--fiche", "1", "C1"]);
     alice.run(&["sync"]);
 
-    let browser = Browser::start();
-    browser.goto(&relay.url("/"));
-    first_run(&browser);
-    let identity = browser.wait_text("[data-testid=identite]", |t| t.starts_with("livret1:"));
-    candidate.run(&["dossier", "share", &id, &identity, "--role", "juror"]);
-    browser.click("#rechercher-dossiers");
-    browser.wait_text("[data-testid=recherche-dossiers]", |t| {
-        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
-    });
-    browser.click("[data-testid=dossiers] button");
+    let (browser, identity) = browser_member_of(&relay, &candidate, &id, "juror");
     browser.wait_for("[data-testid=examen-jury]");
-    browser.wait_text("[data-testid=etat-synchro]", |t| {
-        t.starts_with("Synchronisé avec le relais")
-    });
     // The fields are read, not written, by a juror.
     assert_eq!(
         browser.property("#f-fiches-0-taches", "readOnly").as_bool(),

@@ -385,19 +385,7 @@ fn dossiers_deleted_leave_the_browsers_that_held_them() {
     ]);
     candidate.run(&["sync"]);
 
-    let browser = crate::webdriver::Browser::start();
-    browser.goto(&relay.url("/"));
-    crate::browser::first_run(&browser);
-    let identity = browser.wait_text("[data-testid=identite]", |t| t.starts_with("livret1:"));
-    candidate.run(&["dossier", "share", &id, &identity, "--role", "advisor"]);
-    browser.click("#rechercher-dossiers");
-    browser.wait_text("[data-testid=recherche-dossiers]", |t| {
-        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
-    });
-    browser.click("[data-testid=dossiers] button");
-    browser.wait_text("[data-testid=etat-synchro]", |t| {
-        t.starts_with("Synchronisé avec le relais")
-    });
+    let (browser, _) = crate::browser::browser_member_of(&relay, &candidate, &id, "advisor");
     assert!(!browser_keys_naming(&browser, &id).is_empty());
     // An advisor is offered no deletion.
     assert!(!browser.exists("#suppression"));

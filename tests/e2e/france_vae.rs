@@ -5,110 +5,29 @@
 
 use std::path::Path;
 
+use crate::scans::{self, Scan};
 use crate::support::{Relay, temp_dir};
 use crate::sync::Device;
 
 const MAX: u64 = 10_000_000;
 
-/// A 200 dpi A4 page scanned in grey: lines of "text" on paper with grain, as a JPEG of
-/// high quality (what a scanner or a phone app writes).
-fn scanned_page(seed: u32) -> Vec<u8> {
-    let (width, height) = (1654u16, 2339u16);
-    let mut x = seed | 1;
-    let pixels: Vec<u8> = (0..u32::from(width) * u32::from(height))
-        .map(|i| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            let (col, line) = (i % u32::from(width), i / u32::from(width));
-            let ink = line % 48 < 14 && !(col / 11 + line / 48 + seed).is_multiple_of(9);
-            let base: u8 = if ink { 35 } else { 232 };
-            base.saturating_add((x % 18) as u8)
-        })
-        .collect();
-    let mut out = Vec::new();
-    jpeg_encoder::Encoder::new(&mut out, 95)
-        .encode(&pixels, width, height, jpeg_encoder::ColorType::Luma)
-        .unwrap();
-    out
+/// Three pages scanned at 200 dpi, made once (a test's annexes reuse them).
+fn scanned_pages() -> &'static [Scan; 3] {
+    static PAGES: std::sync::OnceLock<[Scan; 3]> = std::sync::OnceLock::new();
+    PAGES.get_or_init(|| [1, 2, 3].map(|seed| scans::scanned_page(200, 95, seed)))
 }
 
-/// A PDF of one page whose weight no reduction removes (a 5 MB stream of noise, as an
-/// embedded file or font would be).
-fn heavy_pdf(seed: u32) -> Vec<u8> {
-    use lopdf::{Dictionary, Object, Stream, dictionary};
-    let mut x = seed | 1;
-    let noise: Vec<u8> = (0..5_000_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect();
-    let mut doc = lopdf::Document::with_version("1.7");
-    let tree = doc.new_object_id();
-    let content = doc.add_object(Stream::new(Dictionary::new(), b"% lourd".to_vec()));
-    let heavy = doc.add_object(Stream::new(Dictionary::new(), noise).with_compression(false));
-    let page = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => tree, "Contents" => content, "PieceInfo" => heavy,
-    });
-    doc.objects.insert(
-        tree,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages", "Kids" => vec![Object::from(page)], "Count" => 1,
-            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => tree });
-    doc.trailer.set("Root", catalog);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).unwrap();
-    out
-}
-
-/// Three scanned pages, made once (a test's annexes reuse them).
-fn scanned_pages() -> &'static [Vec<u8>; 3] {
-    static PAGES: std::sync::OnceLock<[Vec<u8>; 3]> = std::sync::OnceLock::new();
-    PAGES.get_or_init(|| [1, 2, 3].map(scanned_page))
-}
-
-/// A PDF of `pages` scanned pages, each an A4 page showing its scan.
+/// A PDF of `pages` scanned pages.
 fn scanned_pdf(pages: u32, seed: u32) -> Vec<u8> {
-    use lopdf::{Dictionary, Object, Stream, dictionary};
-    let mut doc = lopdf::Document::with_version("1.7");
-    let tree = doc.new_object_id();
-    let mut kids = Vec::new();
-    for n in 0..pages {
-        let scan = doc.add_object(Stream::new(
-            dictionary! {
-                "Type" => "XObject", "Subtype" => "Image", "Width" => 1654, "Height" => 2339,
-                "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode",
-            },
-            scanned_pages()[((seed + n) % 3) as usize].clone(),
-        ));
-        let content = doc.add_object(Stream::new(
-            Dictionary::new(),
-            b"q 595 0 0 842 0 0 cm /Scan Do Q".to_vec(),
-        ));
-        let page = doc.add_object(dictionary! {
-            "Type" => "Page", "Parent" => tree, "Contents" => content,
-            "Resources" => dictionary! { "XObject" => dictionary! { "Scan" => scan } },
-        });
-        kids.push(Object::from(page));
-    }
-    doc.objects.insert(
-        tree,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages", "Kids" => kids, "Count" => i64::from(pages),
-            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => tree });
-    doc.trailer.set("Root", catalog);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).unwrap();
-    out
+    let chosen: Vec<Scan> = (0..pages)
+        .map(|n| scanned_pages()[((seed + n) % 3) as usize].clone())
+        .collect();
+    scans::scanned_pdf(&chosen)
+}
+
+/// A PDF that stays 5 MB whatever is done to it.
+fn heavy_pdf(seed: u32) -> Vec<u8> {
+    scans::heavy_pdf(5_000_000, seed)
 }
 
 fn attach(candidate: &Device, id: &str, dir: &Path, name: &str, bytes: &[u8], title: &str) {
@@ -161,7 +80,7 @@ fn a_dossier_with_large_scans_is_handed_over_in_files_france_vae_takes() {
             &format!("Attestation d'emploi n° {n}"),
         );
     }
-    let photo = scanned_pages()[0].clone();
+    let photo = scanned_pages()[0].jpeg.clone();
     total += photo.len();
     attach(
         &candidate,
@@ -294,19 +213,7 @@ fn the_app_prepares_the_files_for_france_vae() {
     }
     candidate.run(&["sync"]);
 
-    let browser = crate::webdriver::Browser::start();
-    browser.goto(&relay.url("/"));
-    crate::browser::first_run(&browser);
-    let identity = browser.wait_text("[data-testid=identite]", |t| t.starts_with("livret1:"));
-    candidate.run(&["dossier", "share", &id, &identity, "--role", "advisor"]);
-    browser.click("#rechercher-dossiers");
-    browser.wait_text("[data-testid=recherche-dossiers]", |t| {
-        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
-    });
-    browser.click("[data-testid=dossiers] button");
-    browser.wait_text("[data-testid=etat-synchro]", |t| {
-        t.starts_with("Synchronisé avec le relais")
-    });
+    let (browser, _) = crate::browser::browser_member_of(&relay, &candidate, &id, "advisor");
     browser.click("#export-france-vae summary");
     browser.assert_accessible("France VAE hand-off");
     browser.click("#preparer-france-vae");

@@ -2,6 +2,31 @@
 
 use super::*;
 
+/// How far a document made from the annexes is: a bar over their bytes (empty until there
+/// are bytes to count) and the annexes done.
+#[component]
+fn AnnexesProgress(
+    progress: livret_shared::export::Progress,
+    id: &'static str,
+    label: (&'static str, &'static str),
+) -> impl IntoView {
+    let percent = if progress.bytes_total == 0 {
+        0
+    } else {
+        progress.percent()
+    };
+    view! {
+        " "
+        <progress id=id max="100" value=percent aria-label=move || t(label.0, label.1)></progress>
+        <span aria-live="polite">{format!(
+            " {} {}/{}",
+            t("annexes", "annexes"),
+            progress.annexes_done,
+            progress.annexes_total
+        )}</span>
+    }
+}
+
 /// The Livret 2 as PDF, made on this device (the relay never sees it), with its progress
 /// while the annexes go in, then a download link and what could not be printed.
 #[component]
@@ -34,20 +59,9 @@ pub(super) fn ExportPdf() -> impl IntoView {
                 prop:disabled=move || busy.get().is_some()>
                 {move || t("Exporter le livret", "Export the livret")}
             </button>
-            {move || busy.get().map(|p| {
-                // Empty until there are annexe bytes to count.
-                let percent = if p.bytes_total == 0 { 0 } else { p.percent() };
-                view! {
-                    " "
-                    <progress id="pdf-progression" max="100" value=percent
-                        aria-label=move || t("Progression de l'export", "Export progress")></progress>
-                    <span aria-live="polite">{format!(
-                        " {} {}/{}",
-                        t("annexes", "annexes"),
-                        p.annexes_done,
-                        p.annexes_total
-                    )}</span>
-                }
+            {move || busy.get().map(|p| view! {
+                <AnnexesProgress progress=p id="pdf-progression"
+                    label=("Progression de l'export", "Export progress")/>
             })}
             {move || made.get().map(|made| match made {
                 Ok(made) => view! {
@@ -114,19 +128,9 @@ pub(super) fn ExportFranceVae() -> impl IntoView {
                 prop:disabled=move || busy.get().is_some()>
                 {move || t("Préparer les fichiers", "Prepare the files")}
             </button>
-            {move || busy.get().map(|p| {
-                let percent = if p.bytes_total == 0 { 0 } else { p.percent() };
-                view! {
-                    " "
-                    <progress max="100" value=percent
-                        aria-label=move || t("Préparation du dépôt", "Preparing the filing")></progress>
-                    <span aria-live="polite">{format!(
-                        " {} {}/{}",
-                        t("annexes", "annexes"),
-                        p.annexes_done,
-                        p.annexes_total
-                    )}</span>
-                }
+            {move || busy.get().map(|p| view! {
+                <AnnexesProgress progress=p id="france-vae-progression"
+                    label=("Préparation du dépôt", "Preparing the filing")/>
             })}
             {move || made.get().map(|made| match made {
                 Ok(files) => view! {
