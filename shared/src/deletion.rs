@@ -72,6 +72,8 @@ pub enum DeletionError {
     TooEarly,
     #[error("le relais a effacé sa copie (durée de conservation écoulée) sans avis du candidat")]
     NoNotice,
+    #[error("avis de suppression périmé : le candidat est revenu dans le dossier depuis")]
+    Superseded,
 }
 
 fn signed_bytes(body: &NoticeBody) -> Vec<u8> {
@@ -156,6 +158,23 @@ impl DeletionNotice {
         self.check_signed(membership)?;
         if now_ms < self.body.effective_ms - CLOCK_SLACK_MS {
             return Err(DeletionError::TooEarly);
+        }
+        Ok(())
+    }
+
+    /// [`Self::check_for_member`], and not older than `latest` — the candidate's latest
+    /// notice of retention the device knows (kept in the dossier at each of their syncs): a
+    /// notice signed before the candidate came back is stale, whatever a relay kept of it.
+    pub fn check_fresh(
+        &self,
+        membership: &Membership,
+        latest: Option<&DeletionNotice>,
+        now_ms: i64,
+    ) -> Result<(), DeletionError> {
+        self.check_for_member(membership, now_ms)?;
+        let latest = latest.filter(|l| l.check_signed(membership).is_ok());
+        if latest.is_some_and(|l| self.body.decided_ms < l.body.decided_ms) {
+            return Err(DeletionError::Superseded);
         }
         Ok(())
     }

@@ -389,6 +389,30 @@ impl Dossier {
         Ok(())
     }
 
+    /// Keeps the candidate's latest standing notice of retention in the dossier (each member
+    /// device learns from it that the candidate came back: a deletion notice older than it
+    /// is stale, see `exchange::deletion_learnt`).
+    pub fn set_retention_notice(&mut self, notice: &[u8]) -> Result<(), DossierError> {
+        self.doc
+            .put(
+                ROOT,
+                "retention_notice",
+                ScalarValue::Bytes(notice.to_vec()),
+            )
+            .map_err(corrupt)
+    }
+
+    /// The notice [`Dossier::set_retention_notice`] kept, as written (checked by the reader).
+    pub fn retention_notice(&self) -> Option<Vec<u8>> {
+        match self.doc.get(ROOT, "retention_notice") {
+            Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+                ScalarValue::Bytes(b) => Some(b.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     pub fn referentiel(&self) -> Option<Referentiel> {
         match self.doc.get(ROOT, "referentiel") {
             Ok(Some((Value::Scalar(s), _))) => Referentiel::from_json(s.as_str()?).ok(),

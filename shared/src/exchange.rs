@@ -99,6 +99,8 @@ pub struct Exchange {
     /// The device's clock when the exchange started (milliseconds since 1970): when a
     /// deletion notice takes effect is judged by it.
     now_ms: i64,
+    /// The candidate's notice of retention, to send once caught up.
+    retain: Option<DeletionNotice>,
     /// The candidate's notice of retention is sent and not yet answered.
     retaining: bool,
     /// When the relay says it will delete the dossier, unless something happens in it.
@@ -118,6 +120,7 @@ impl Exchange {
             // Removed, as an earlier sync learnt: nothing to exchange any more.
             return Err(ExchangeError::Removed(replica.id));
         }
+        let retain = renew_retention(replica, device, now_ms)?;
         replica.flush(device, nonce())?;
         let exchange = Exchange {
             dossier: replica.id,
@@ -131,6 +134,7 @@ impl Exchange {
             caught_up: 0,
             snapshot_taken: false,
             now_ms,
+            retain,
             retaining: false,
             expires_ms: None,
         };
@@ -351,6 +355,15 @@ impl Exchange {
         device: &DeviceSecret,
         nonce: &mut impl FnMut() -> [u8; 24],
     ) -> Result<Vec<ClientMsg>, ExchangeError> {
+        let retain = match (self.retain.take(), self.expires_ms, self.retaining) {
+            (Some(notice), None, false) => {
+                self.retaining = true;
+                Some(ClientMsg::Retain {
+                    notice: notice.to_bytes(),
+                })
+            }
+            _ => None,
+        };
         replica.flush(device, nonce())?;
         replica.flush_jury(device, &mut *nonce)?;
         let outbox = replica.outbox();
@@ -358,20 +371,7 @@ impl Exchange {
             .iter()
             .map(|bytes| counter_of(bytes))
             .collect::<Result<_, _>>()?;
-        let mut out: Vec<ClientMsg> = Vec::new();
-        // The candidate's sync renews the notice of retention: the dossier stays as long as
-        // they come back. Once per exchange (a push again after a new epoch sends none).
-        if replica.membership().is_owner(&replica.me())
-            && self.expires_ms.is_none()
-            && !self.retaining
-        {
-            let notice = DeletionNotice::retention(replica.membership(), device, self.now_ms)
-                .map_err(|_| SyncError::NotAMember)?;
-            out.push(ClientMsg::Retain {
-                notice: notice.to_bytes(),
-            });
-            self.retaining = true;
-        }
+        let mut out: Vec<ClientMsg> = retain.into_iter().collect();
         self.phase = if self.waiting.is_empty() && !self.retaining {
             Phase::Done
         } else {
@@ -479,18 +479,61 @@ pub fn jury_keys_answered(
         }))
 }
 
+/// How often the candidate's notice of retention is written again into the dossier (one
+/// small change an hour of use, at most): a deletion notice the relay kept from before it
+/// is stale for every member.
+const RETENTION_MARK_EVERY_MS: i64 = 3600 * 1000;
+
+/// The candidate's sync renews the notice of retention: the dossier stays as long as they
+/// come back. Signed here, sent once caught up; kept in the dossier too (in the envelope of
+/// what was typed, at most once an hour), so that members know a deletion notice signed
+/// before it is stale. `None` for others, and for a jury session: the jury's own document
+/// (its PV) never ends on a notice.
+fn renew_retention(
+    replica: &mut Replica,
+    device: &DeviceSecret,
+    now_ms: i64,
+) -> Result<Option<DeletionNotice>, ExchangeError> {
+    if !replica.membership().is_owner(&replica.me()) || replica.dossier().is_session() {
+        return Ok(None);
+    }
+    let latest = latest_retention(replica);
+    let decided = latest
+        .as_ref()
+        .map_or(now_ms, |l| now_ms.max(l.body.decided_ms));
+    let notice = DeletionNotice::retention(replica.membership(), device, decided)
+        .map_err(|_| SyncError::NotAMember)?;
+    if latest.is_none_or(|l| decided - l.body.decided_ms >= RETENTION_MARK_EVERY_MS) {
+        replica
+            .dossier()
+            .set_retention_notice(&notice.to_bytes())
+            .map_err(SyncError::from)?;
+    }
+    Ok(Some(notice))
+}
+
+/// The candidate's latest notice of retention kept in the dossier, if any can be read (its
+/// signature is checked by whoever relies on it).
+fn latest_retention(replica: &mut Replica) -> Option<DeletionNotice> {
+    let bytes = replica.dossier().retention_notice()?;
+    DeletionNotice::from_bytes(&bytes).ok()
+}
+
 /// What a device makes of the relay's word that a dossier was deleted: the candidate's
 /// notice, checked against the members the replica knows ([`ExchangeError::Deleted`], wipe),
 /// or a claim it cannot check ([`ExchangeError::UncheckedDeletion`], keep everything).
 pub fn deletion_learnt(
-    replica: &Replica,
+    replica: &mut Replica,
     notice: &[u8],
     deleted_ms: i64,
     now_ms: i64,
 ) -> ExchangeError {
     let dossier = replica.id;
-    let checked = DeletionNotice::from_bytes(notice)
-        .and_then(|n| n.check_for_member(replica.membership(), now_ms).map(|()| n));
+    let latest = latest_retention(replica);
+    let checked = DeletionNotice::from_bytes(notice).and_then(|n| {
+        n.check_fresh(replica.membership(), latest.as_ref(), now_ms)
+            .map(|()| n)
+    });
     match checked {
         Ok(notice) => ExchangeError::Deleted {
             dossier,
@@ -505,11 +548,14 @@ pub fn deletion_learnt(
 /// candidate's keys) on the members the replica knows — sync first, so that they are the
 /// relay's ([`crate::deletion::DeletionNotice::check_for_relay`]).
 pub fn delete_request(
-    replica: &Replica,
+    replica: &mut Replica,
     device: &DeviceSecret,
-    decided_ms: i64,
+    now_ms: i64,
 ) -> Result<ClientMsg, crate::deletion::DeletionError> {
-    let notice = crate::deletion::DeletionNotice::sign(replica.membership(), device, decided_ms)?;
+    // Never dated before the candidate's latest notice of retention (another device's
+    // clock may run ahead): members would take it for stale.
+    let decided_ms = latest_retention(replica).map_or(now_ms, |l| now_ms.max(l.body.decided_ms));
+    let notice = DeletionNotice::sign(replica.membership(), device, decided_ms)?;
     Ok(ClientMsg::Delete {
         notice: notice.to_bytes(),
     })

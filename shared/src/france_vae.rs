@@ -79,13 +79,14 @@ pub enum Unfit {
 
 /// Where each annexe goes (in their order): in the livret as many as the room left allows
 /// (`body`: the livret's size without annexes) — the smallest first, so that as few as
-/// possible go apart — the others apart, and always those in `apart` (the driver's next
-/// try when the livret came out larger than planned). Every reason the dossier cannot be
-/// handed over, when it cannot.
+/// possible go apart — the others apart, and always those at the positions in `apart` (the
+/// driver's next try when the livret came out larger than planned). Every reason the
+/// dossier cannot be handed over, when it cannot. Annexes are told apart by their position:
+/// two devices offline may have given two of them one number, for a while.
 pub fn plan(
     body: u64,
     annexes: &[Candidate],
-    apart: &BTreeSet<u32>,
+    apart: &BTreeSet<usize>,
 ) -> Result<Vec<Place>, Vec<Unfit>> {
     let captions = CAPTION_BYTES * annexes.len() as u64;
     let mut unfit = Vec::new();
@@ -94,23 +95,25 @@ pub fn plan(
     }
     let mut room = MAX_BYTES.saturating_sub(body + captions);
     // The printed ones: smallest first while they fit.
-    let mut by_size: Vec<&Candidate> = annexes
+    let mut by_size: Vec<(usize, &Candidate)> = annexes
         .iter()
-        .filter(|a| a.kind.extension().is_some() && !apart.contains(&a.numero))
+        .enumerate()
+        .filter(|(at, a)| a.kind.extension().is_some() && !apart.contains(at))
         .collect();
-    by_size.sort_by_key(|a| (a.bytes, a.numero));
+    by_size.sort_by_key(|(at, a)| (a.bytes, *at));
     let mut printed = BTreeSet::new();
-    for a in by_size {
+    for (at, a) in by_size {
         if a.bytes > room {
             break;
         }
         room -= a.bytes;
-        printed.insert(a.numero);
+        printed.insert(at);
     }
     let mut places = Vec::with_capacity(annexes.len());
     let mut beyond = Vec::new();
     let mut filed_apart = 0;
-    for a in annexes {
+    let mut names = BTreeSet::new();
+    for (at, a) in annexes.iter().enumerate() {
         let Some(extension) = a.kind.extension() else {
             unfit.push(Unfit::Format {
                 numero: a.numero,
@@ -119,7 +122,7 @@ pub fn plan(
             places.push(Place::Main);
             continue;
         };
-        if printed.contains(&a.numero) {
+        if printed.contains(&at) {
             places.push(Place::Main);
             continue;
         }
@@ -134,7 +137,15 @@ pub fn plan(
         } else {
             filed_apart += 1;
         }
-        places.push(Place::Apart(apart_name(a.numero, &a.titre, extension)));
+        // Two annexes of one number and title (made offline on two devices) get two names.
+        let mut name = apart_name(a.numero, &a.titre, extension);
+        let mut again = 1;
+        while !names.insert(name.clone()) {
+            again += 1;
+            let stem = name.trim_end_matches(&format!(".{extension}")).to_string();
+            name = format!("{stem}-{again}.{extension}");
+        }
+        places.push(Place::Apart(name));
     }
     if !beyond.is_empty() {
         unfit.push(Unfit::TooMany { numeros: beyond });
@@ -218,8 +229,9 @@ pub fn lighten(prepared: &mut Prepared, original: &[u8]) -> Option<Vec<u8>> {
 
 /// Where the driver keeps the annexes' bytes between the steps (a working folder, memory).
 pub trait Kept {
-    /// The bytes kept for annexe `numero`.
-    fn bytes(&mut self, numero: u32) -> std::io::Result<Vec<u8>>;
+    /// The bytes kept for the annexe at `place` in the prepared list (its position, not its
+    /// number: two devices offline may have given two annexes one number, for a while).
+    fn bytes(&mut self, place: usize) -> std::io::Result<Vec<u8>>;
 }
 
 /// An output that counts what is written to it (the livret's size, without asking a file).
@@ -309,12 +321,13 @@ pub fn write_dossier<W: Write>(
         let largest = prepared
             .iter()
             .zip(&places)
-            .filter(|(p, place)| **place == Place::Main && p.bytes.is_some_and(|b| b > 0))
-            .max_by_key(|(p, _)| p.bytes)
-            .map(|(p, _)| p.annexe.numero);
+            .enumerate()
+            .filter(|(_, (p, place))| **place == Place::Main && p.bytes.is_some_and(|b| b > 0))
+            .max_by_key(|(_, (p, _))| p.bytes)
+            .map(|(at, _)| at);
         match largest {
-            Some(numero) => {
-                apart.insert(numero);
+            Some(at) => {
+                apart.insert(at);
             }
             None => {
                 return Err(HandoffError::Unfit(vec![Unfit::BodyTooLarge {
@@ -343,11 +356,11 @@ fn write_once<W: Write>(
             written: 0,
         },
     )?;
-    for (p, place) in prepared.iter().zip(places) {
+    for (at, (p, place)) in prepared.iter().zip(places).enumerate() {
         match (place, p.bytes) {
             (Place::Apart(name), _) => pdf.add_annexe_as(AnnexeFile::Apart(name))?,
             (Place::Main, Some(_)) => {
-                let bytes = kept.bytes(p.annexe.numero)?;
+                let bytes = kept.bytes(at)?;
                 pdf.add_annexe_as(if p.reduced {
                     AnnexeFile::Reduced(&bytes)
                 } else {
@@ -398,7 +411,7 @@ mod tests {
             ]
         );
         // Asked to file the fourth apart as well (the livret came out larger).
-        let places = plan(MB, &annexes, &BTreeSet::from([4])).unwrap();
+        let places = plan(MB, &annexes, &BTreeSet::from([3])).unwrap();
         assert_eq!(places[3], Place::Apart("annexe-04-piece-4.png".into()));
         // Sixteen scans of 800 kB then ten photos of 200 kB (the benchmark's dossier, made
         // lighter): filled in their order, the livret would leave fourteen apart; the
@@ -455,6 +468,25 @@ mod tests {
         assert_eq!(
             plan(11 * MB, &[], &BTreeSet::new()).unwrap_err(),
             [Unfit::BodyTooLarge { bytes: 11 * MB }]
+        );
+    }
+
+    #[test]
+    fn two_annexes_of_one_number_go_apart_under_two_names() {
+        // Made offline on two devices, for a while both numbered 3.
+        let annexes = [annexe(3, 6, Kind::Pdf), annexe(3, 6, Kind::Pdf)];
+        let places = plan(MB, &annexes, &BTreeSet::new()).unwrap();
+        assert_eq!(
+            places,
+            [Place::Main, Place::Apart("annexe-03-piece-3.pdf".into())]
+        );
+        let places = plan(MB, &annexes, &BTreeSet::from([0, 1])).unwrap();
+        assert_eq!(
+            places,
+            [
+                Place::Apart("annexe-03-piece-3.pdf".into()),
+                Place::Apart("annexe-03-piece-3-2.pdf".into())
+            ]
         );
     }
 

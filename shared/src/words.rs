@@ -254,6 +254,9 @@ impl Worded for crate::deletion::DeletionError {
                 "the dossier's members changed since: sync, then delete again".into()
             }
             DeletionError::TooEarly => "the deletion notice takes effect at a later date".into(),
+            DeletionError::Superseded => {
+                "stale deletion notice: the candidate came back to the dossier since".into()
+            }
             DeletionError::NoNotice => {
                 "the relay erased its copy (its retention ended) without a notice from the \
                  candidate"

@@ -33,8 +33,13 @@ impl Device {
 /// Runs one exchange to its end: every message the device sends answered at once, every
 /// answer handed back in order. Bounded: an exchange that waits for nothing fails.
 fn sync(relay: &mut MemRelay, d: &mut Device) -> Result<Exchange, ExchangeError> {
+    sync_at(relay, d, NOW)
+}
+
+/// [`sync`] with the device's clock at `now`.
+fn sync_at(relay: &mut MemRelay, d: &mut Device, now: i64) -> Result<Exchange, ExchangeError> {
     let (mut exchange, mut out) =
-        Exchange::start(&mut d.replica, &d.secret, NOW, &mut random_nonce)?;
+        Exchange::start(&mut d.replica, &d.secret, now, &mut random_nonce)?;
     let mut inbox: VecDeque<ServerMsg> = VecDeque::new();
     for _ in 0..10_000 {
         for msg in out.drain(..) {
@@ -329,4 +334,72 @@ fn the_candidates_sync_renews_the_notice_of_retention() {
     let done = sync(&mut relay, &mut advisor).unwrap();
     assert_eq!(done.expires_ms(), None);
     assert!(relay.retained.is_none(), "an advisor does not renew it");
+}
+
+/// A relay that kept an old notice of the candidate's (a retention notice a year old, a
+/// deletion it refused) cannot use it once the candidate came back: the notice kept in the
+/// dossier at their later sync makes it stale for every member.
+#[test]
+fn a_notice_from_before_the_candidate_came_back_wipes_nothing() {
+    const HOUR: i64 = 3600 * 1000;
+    const YEAR: i64 = livret_shared::deletion::RETENTION_DAYS * 24 * HOUR;
+    let mut relay = MemRelay::default();
+    let (mut owner, advisor) = offline_dossier();
+    sync_at(&mut relay, &mut owner, NOW).unwrap();
+    let old = relay.retained.clone().expect("the first notice");
+    // A deletion the relay refused (and kept).
+    let members = owner.replica.membership().clone();
+    let refused =
+        livret_shared::deletion::DeletionNotice::sign(&members, &owner.secret, NOW + HOUR).unwrap();
+    // The candidate comes back two hours later: the notice kept in the dossier moves on.
+    owner
+        .replica
+        .dossier()
+        .set("motivation.lettre", "De retour")
+        .unwrap();
+    sync_at(&mut relay, &mut owner, NOW + 2 * HOUR).unwrap();
+    let latest = relay.retained.clone().expect("the new notice");
+    assert_eq!(latest.body.decided_ms, NOW + 2 * HOUR);
+    let mut advisor = join(&relay, advisor);
+    sync_at(&mut relay, &mut advisor, NOW + 2 * HOUR).unwrap();
+    let told = |advisor: &mut Device, notice: &livret_shared::deletion::DeletionNotice, now| {
+        let (mut exchange, _) = Exchange::start(
+            &mut advisor.replica,
+            &advisor.secret,
+            now,
+            &mut random_nonce,
+        )
+        .unwrap();
+        let msg = ServerMsg::Deleted {
+            dossier: advisor.replica.id,
+            notice: notice.to_bytes(),
+            deleted_ms: now,
+        };
+        exchange
+            .handle(
+                &mut advisor.replica,
+                &advisor.secret,
+                msg,
+                &mut random_nonce,
+            )
+            .unwrap_err()
+    };
+    // Years on, the old ones are stale; the latest holds once its year is over.
+    for stale in [&old, &refused] {
+        match told(&mut advisor, stale, NOW + 3 * YEAR) {
+            ExchangeError::UncheckedDeletion { why, .. } => {
+                assert_eq!(why, livret_shared::deletion::DeletionError::Superseded)
+            }
+            other => panic!("a stale notice was taken: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        told(&mut advisor, &latest, NOW + 2 * HOUR + YEAR),
+        ExchangeError::Deleted { .. }
+    ));
+    // The candidate's own device too refuses the stale one.
+    assert!(matches!(
+        told(&mut owner, &old, NOW + 3 * YEAR),
+        ExchangeError::UncheckedDeletion { .. }
+    ));
 }

@@ -622,6 +622,18 @@ fn mails_queued_by_the_previous_version_go_with_their_dossier() {
     ];
     all.extend(basiles.clone());
     assert_eq!(queued(), all);
+    // The warnings before their retention ends go where their reminders went.
+    let contact = |id: &str| -> Option<String> {
+        database(&relay)
+            .query_row(
+                "SELECT contact FROM dossiers WHERE id = ?1",
+                [hex::decode(id).unwrap()],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(contact(&anna_id).as_deref(), Some("anna@example.org"));
+    assert_eq!(contact(&basile_id).as_deref(), Some("basile@example.org"));
     anna.run(&["dossier", "delete", &anna_id, "--yes"]);
     assert_eq!(
         queued(),

@@ -93,16 +93,17 @@ impl PdfExport {
     }
 }
 
-/// The annexes' bytes, kept in memory between the steps of the hand-off.
+/// The annexes' bytes, by their place in the list, kept in memory between the steps of the
+/// hand-off.
 #[derive(Default)]
-struct InMemory(HashMap<u32, Vec<u8>>);
+struct InMemory(HashMap<usize, Vec<u8>>);
 
 impl Kept for InMemory {
-    fn bytes(&mut self, numero: u32) -> std::io::Result<Vec<u8>> {
+    fn bytes(&mut self, place: usize) -> std::io::Result<Vec<u8>> {
         self.0
-            .get(&numero)
+            .get(&place)
             .cloned()
-            .ok_or_else(|| std::io::Error::other(format!("annexe {numero}")))
+            .ok_or_else(|| std::io::Error::other(format!("annexe {}", place + 1)))
     }
 }
 
@@ -156,7 +157,7 @@ impl FranceVae {
             && !refused
         {
             let kept = france_vae::lighten(&mut prepared, &file).unwrap_or(file);
-            self.kept.0.insert(annexe.numero, kept);
+            self.kept.0.insert(self.prepared.len(), kept);
         }
         self.prepared.push(prepared);
         Ok(())
@@ -214,9 +215,9 @@ impl FranceVae {
             Ok(object.into())
         };
         files.push(&file(france_vae::MAIN_FILE, size, main.into_chunks())?);
-        for (p, place) in self.prepared.iter().zip(&places) {
+        for (at, (p, place)) in self.prepared.iter().zip(&places).enumerate() {
             if let (Place::Apart(name), Some(bytes)) = (place, p.bytes) {
-                let kept = self.kept.0.remove(&p.annexe.numero).unwrap_or_default();
+                let kept = self.kept.0.remove(&at).unwrap_or_default();
                 files.push(&file(name, bytes, vec![kept])?);
             }
         }

@@ -116,10 +116,16 @@ impl Home {
         }
         std::fs::create_dir_all(self.root.join("deleted"))?;
         write_private(&self.deleted_marker(&id), deleted_ms.to_string().as_bytes())?;
-        match std::fs::remove_dir_all(self.dir(&id)) {
+        self.forget_copy(&id)
+    }
+
+    /// Removes a deleted dossier's folder (what [`Home::wipe_deleted`] could not remove is
+    /// removed at the next sync).
+    pub fn forget_copy(&self, id: &DossierId) -> Result<()> {
+        match std::fs::remove_dir_all(self.dir(id)) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e).with_context(|| format!("{}", self.dir(&id).display())),
+            Err(e) => Err(e).with_context(|| format!("{}", self.dir(id).display())),
         }
     }
 

@@ -398,9 +398,11 @@ pub async fn dossier_delete(home: &Home, id: &str, confirmed: bool) -> Result<()
     let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
     push_and_pull(home, &mut link, &device, &mut replica).await?;
     home.save(&mut replica)?;
-    let decided = livret_client::clock::now_ms() as i64;
+    let now = livret_client::clock::now_ms() as i64;
     link.send(&livret_shared::exchange::delete_request(
-        &replica, &device, decided,
+        &mut replica,
+        &device,
+        now,
     )?)
     .await?;
     let deleted = answer(

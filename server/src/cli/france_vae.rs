@@ -23,8 +23,9 @@ const WORK: &str = ".livret-en-cours";
 struct Work(PathBuf);
 
 impl Work {
-    fn annexe(&self, numero: u32) -> PathBuf {
-        self.0.join(format!("{numero:04}"))
+    /// Where the annexe at `place` (its position) is kept.
+    fn annexe(&self, place: usize) -> PathBuf {
+        self.0.join(format!("{place:04}"))
     }
 }
 
@@ -35,8 +36,8 @@ impl Drop for Work {
 }
 
 impl Kept for Work {
-    fn bytes(&mut self, numero: u32) -> std::io::Result<Vec<u8>> {
-        std::fs::read(self.annexe(numero))
+    fn bytes(&mut self, place: usize) -> std::io::Result<Vec<u8>> {
+        std::fs::read(self.annexe(place))
     }
 }
 
@@ -81,11 +82,11 @@ pub async fn export(home: &Home, source: &str, dir: &Path, annexes: Option<&Path
             printed.join(", ")
         }
     );
-    for (p, place) in prepared.iter().zip(&places) {
+    for (at, (p, place)) in prepared.iter().zip(&places).enumerate() {
         let (Place::Apart(name), Some(bytes)) = (place, p.bytes) else {
             continue;
         };
-        std::fs::rename(work.annexe(p.annexe.numero), dir.join(name))
+        std::fs::rename(work.annexe(at), dir.join(name))
             .with_context(|| format!("{}", dir.join(name).display()))?;
         let lighter = if p.reduced {
             format!(" (allégée, {} à l'origine)", megabytes(p.annexe.taille))
@@ -114,12 +115,12 @@ async fn prepare(json: &DossierJson, files: &mut Files, work: &Work) -> Result<V
     annexes.sort_by_key(|a| a.numero);
     let total = annexes.len();
     let mut prepared = Vec::with_capacity(total);
-    for annexe in annexes {
+    for (at, annexe) in annexes.into_iter().enumerate() {
         let original = read_annexe(files, &annexe).await?;
         let checked = france_vae::check(&annexe, original.as_deref().map(Vec::as_slice));
         match (&original, checked.bytes) {
             (Some(bytes), Some(_)) => {
-                let path = work.annexe(annexe.numero);
+                let path = work.annexe(at);
                 std::fs::write(&path, bytes.as_slice())
                     .with_context(|| format!("{}", path.display()))?;
             }
@@ -136,7 +137,7 @@ async fn prepare(json: &DossierJson, files: &mut Files, work: &Work) -> Result<V
         if p.bytes.is_none() {
             continue;
         }
-        let path = work.annexe(p.annexe.numero);
+        let path = work.annexe(i);
         let original = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
         if let Some(lighter) = france_vae::lighten(p, &original) {
             std::fs::write(&path, lighter).with_context(|| format!("{}", path.display()))?;

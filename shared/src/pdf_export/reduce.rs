@@ -16,6 +16,11 @@ pub const QUALITY: u8 = 72;
 /// Largest image decoded (pixels): a 40-megapixel photo, as the export draws at most.
 const MAX_PIXELS: u64 = 40_000_000;
 
+/// Pixels decoded in one file at most, its images together: a PDF of a hundred scanned pages
+/// at 300 dpi. Past it, its other images stay as they are (a hostile file of thousands of
+/// tiny streams declaring large images would otherwise take hours).
+const MAX_PIXELS_PER_FILE: u64 = 900_000_000;
+
 /// What a file is, by its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -110,9 +115,11 @@ pub fn decode(bytes: &[u8]) -> Option<Pixels> {
 
 fn decode_jpeg(bytes: &[u8]) -> Option<Pixels> {
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.set_max_decoding_buffer_size(MAX_PIXELS as usize * 4);
     decoder.read_info().ok()?;
     let info = decoder.info()?;
-    if u64::from(info.width) * u64::from(info.height) > MAX_PIXELS {
+    let pixels = u64::from(info.width) * u64::from(info.height);
+    if pixels == 0 || pixels > MAX_PIXELS {
         return None;
     }
     let data = decoder.decode().ok()?;
@@ -146,7 +153,8 @@ fn decode_png(bytes: &[u8]) -> Option<Pixels> {
     // Palette expanded, 16 bits cut to 8, grey below 8 bits widened.
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     let header = decoder.read_header_info().ok()?;
-    if u64::from(header.width) * u64::from(header.height) > MAX_PIXELS {
+    let pixels = u64::from(header.width) * u64::from(header.height);
+    if pixels == 0 || pixels > MAX_PIXELS {
         return None;
     }
     let mut reader = decoder.read_info().ok()?;
@@ -224,7 +232,7 @@ fn orient(p: Pixels, orientation: u8) -> Pixels {
 /// as it is when it fits.
 pub fn fit(p: Pixels) -> Pixels {
     let long = p.width.max(p.height);
-    if long <= MAX_SIDE {
+    if long <= MAX_SIDE || p.width == 0 || p.height == 0 {
         return p;
     }
     let scale = f64::from(MAX_SIDE) / f64::from(long);
@@ -298,16 +306,18 @@ fn reduce_pdf(bytes: &[u8]) -> Option<Vec<u8>> {
     if doc.is_encrypted() {
         return None;
     }
+    // What no page reaches is dropped first: never decoded.
+    doc.prune_objects();
+    let mut budget = MAX_PIXELS_PER_FILE;
     let ids: Vec<lopdf::ObjectId> = doc.objects.keys().copied().collect();
     for id in ids {
         let Some(Object::Stream(stream)) = doc.objects.get_mut(&id) else {
             continue;
         };
-        if let Some(smaller) = reduce_image(stream) {
+        if let Some(smaller) = reduce_image(stream, &mut budget) {
             *stream = smaller;
         }
     }
-    doc.prune_objects();
     doc.compress();
     let mut out = Vec::new();
     doc.save_to(&mut out).ok()?;
@@ -315,8 +325,9 @@ fn reduce_pdf(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// An image XObject made lighter, if it is one this can read (a JPEG, or 8-bit grey or RGB
-/// compressed with Flate) and the result is smaller.
-fn reduce_image(stream: &Stream) -> Option<Stream> {
+/// compressed with Flate), its pixels within what is left of the file's `budget`, and the
+/// result is smaller.
+fn reduce_image(stream: &Stream, budget: &mut u64) -> Option<Stream> {
     let dict = &stream.dict;
     if dict.get(b"Subtype").and_then(Object::as_name).ok()? != b"Image" {
         return None;
@@ -338,6 +349,12 @@ fn reduce_image(stream: &Stream) -> Option<Stream> {
         Object::Name(name) if name == b"DeviceRGB" => 3,
         _ => return None,
     };
+    let declared = u64::try_from(dict.get(b"Width").and_then(Object::as_i64).ok()?).ok()?
+        * u64::try_from(dict.get(b"Height").and_then(Object::as_i64).ok()?).ok()?;
+    if declared == 0 || declared > *budget {
+        return None;
+    }
+    *budget -= declared;
     let pixels = match filters.as_slice() {
         [jpeg] if jpeg == b"DCTDecode" => {
             let p = decode_jpeg(&stream.content)?;
@@ -354,7 +371,7 @@ fn reduce_image(stream: &Stream) -> Option<Stream> {
             }
             let width = u32::try_from(dict.get(b"Width").and_then(Object::as_i64).ok()?).ok()?;
             let height = u32::try_from(dict.get(b"Height").and_then(Object::as_i64).ok()?).ok()?;
-            if u64::from(width) * u64::from(height) > MAX_PIXELS {
+            if width == 0 || height == 0 || u64::from(width) * u64::from(height) > MAX_PIXELS {
                 return None;
             }
             let raw = inflate(&stream.content, width, height, channels)?;
@@ -368,11 +385,11 @@ fn reduce_image(stream: &Stream) -> Option<Stream> {
         }
         _ => return None,
     };
-    let jpeg = encode_jpeg(&fit(pixels.clone()));
+    let fitted = fit(pixels);
+    let jpeg = encode_jpeg(&fitted);
     if jpeg.is_empty() || jpeg.len() >= stream.content.len() {
         return None;
     }
-    let fitted = fit(pixels);
     let mut dict: Dictionary = dict.clone();
     dict.set("Width", i64::from(fitted.width));
     dict.set("Height", i64::from(fitted.height));
@@ -675,6 +692,29 @@ mod tests {
         assert_eq!(
             only_image(&reduced.bytes),
             (1240, 1754, b"DCTDecode".to_vec())
+        );
+    }
+
+    #[test]
+    fn an_image_of_no_pixels_is_left_alone() {
+        // Width 0 with an empty stream: nothing to divide by, nothing decoded.
+        let mut flate = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut flate, &[]).unwrap();
+        let original = pdf_with_image(Stream::new(
+            image_dict("FlateDecode", 0, 100_000),
+            flate.finish().unwrap(),
+        ));
+        let reduced = reduce(&original);
+        assert!(!reduced.changed || Kind::of(&reduced.bytes) == Kind::Pdf);
+        assert!(
+            fit(Pixels {
+                width: 0,
+                height: 5000,
+                channels: 1,
+                data: Vec::new()
+            })
+            .data
+            .is_empty()
         );
     }
 }

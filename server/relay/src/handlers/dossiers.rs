@@ -118,6 +118,15 @@ pub(crate) async fn delete(caller: &Caller<'_>, notice: Vec<u8>) -> Vec<ServerMs
     let Ok(read) = DeletionNotice::from_bytes(&notice) else {
         return rejected(relay, Rejection::Malformed, "avis de suppression illisible");
     };
+    // Only the device that signed it sends it: checked here, before the appender (which
+    // every write waits for) reads anything.
+    if read.signer != caller.me {
+        return rejected(
+            relay,
+            Rejection::Forbidden,
+            "seul le candidat peut supprimer son dossier",
+        );
+    }
     let dossier = read.body.dossier;
     let (reply, wait) = oneshot::channel();
     let _ = relay.appender.send(Job::Delete {

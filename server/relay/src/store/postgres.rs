@@ -520,8 +520,12 @@ fn migration_4(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
          ALTER TABLE dossiers ADD COLUMN warned_days BIGINT;
          ALTER TABLE dossiers ADD COLUMN retain_notice BYTEA;
          ALTER TABLE dossiers ADD COLUMN retain_effective BIGINT;
-         -- The dossiers of before: their retention starts with the upgrade.
-         UPDATE dossiers SET active = FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT;",
+         -- The dossiers of before: their retention starts with the upgrade, and the
+         -- warnings before its end go where their reminders go.
+         UPDATE dossiers SET active = FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT;
+         UPDATE dossiers SET contact = (SELECT m.recipient FROM mail_queue m
+                                        JOIN reminders r ON r.mail = m.id
+                                        WHERE r.dossier = dossiers.id LIMIT 1);",
     )?;
     let unlinked = tx.query("SELECT id, body FROM mail_queue WHERE dossier IS NULL", &[])?;
     for row in unlinked {
@@ -785,9 +789,12 @@ impl DossierStore for PgStore {
         };
         tx.commit()?;
         // The bucket after the commit: erased before, a failed transaction would have left
-        // the dossier without its evidence. What fails here a replayed deletion erases.
-        if let Some(objects) = &self.objects {
-            objects.delete_dossier(dossier)?;
+        // the dossier without its evidence. The deletion stands either way (its followers
+        // must hear of it); what fails here a replayed deletion erases.
+        if let Some(objects) = &self.objects
+            && let Err(e) = objects.delete_dossier(dossier)
+        {
+            tracing::error!("a deleted dossier's evidence left in the bucket: {e}");
         }
         Ok(Some(kept))
     }
@@ -1518,7 +1525,7 @@ impl RetentionStore for PgStore {
         let rows = conn.query(
             "SELECT id, active, jury, contact, warned_ends, warned_days, retain_notice
              FROM dossiers
-             WHERE GREATEST(active, COALESCE(jury, 0)) + $1 <= $2
+             WHERE active > 0 AND GREATEST(active, COALESCE(jury, 0)) + $1 <= $2
              ORDER BY GREATEST(active, COALESCE(jury, 0)) LIMIT $3",
             &[&retention_ms, &until, &(limit as i64)],
         )?;

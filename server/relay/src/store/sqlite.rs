@@ -314,8 +314,12 @@ fn migration_5(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
          ALTER TABLE dossiers ADD COLUMN warned_days INTEGER;
          ALTER TABLE dossiers ADD COLUMN retain_notice BLOB;
          ALTER TABLE dossiers ADD COLUMN retain_effective INTEGER;
-         -- The dossiers of before: their retention starts with the upgrade.
-         UPDATE dossiers SET active = CAST(strftime('%s', 'now') AS INTEGER) * 1000;",
+         -- The dossiers of before: their retention starts with the upgrade, and the
+         -- warnings before its end go where their reminders go.
+         UPDATE dossiers SET active = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+         UPDATE dossiers SET contact = (SELECT m.recipient FROM mail_queue m
+                                        JOIN reminders r ON r.mail = m.id
+                                        WHERE r.dossier = dossiers.id LIMIT 1);",
     )?;
     let unlinked: Vec<(i64, String)> = tx
         .prepare("SELECT id, body FROM mail_queue WHERE dossier IS NULL")?
@@ -1143,7 +1147,7 @@ impl RetentionStore for SqliteStore {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {RETENTION_COLUMNS} FROM dossiers
-             WHERE MAX(active, COALESCE(jury, 0)) + ?1 <= ?2
+             WHERE active > 0 AND MAX(active, COALESCE(jury, 0)) + ?1 <= ?2
              ORDER BY MAX(active, COALESCE(jury, 0)) LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![retention_ms, until, limit as i64], |r| {
