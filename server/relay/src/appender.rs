@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
 use livret_shared::envelope::{DossierId, Header};
-use livret_shared::keys::{self, MemberKey};
+use livret_shared::keys::MemberKey;
 use livret_shared::membership::{Membership, SignedEntry};
 use livret_shared::protocol::{self, Accept, Rejection, ServerMsg};
 use tokio::sync::oneshot;
@@ -656,7 +656,7 @@ fn snapshot(
             crate::clock::now_seconds(),
         )
         .map_err(|_| Rejection::Malformed)?;
-    tracing::info!(dossier = %keys::short(&header.dossier.0), "snapshot active");
+    tracing::info!("snapshot active");
     Ok(id)
 }
 

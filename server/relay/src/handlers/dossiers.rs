@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use livret_shared::deletion::DeletionNotice;
 use livret_shared::envelope::DossierId;
-use livret_shared::keys::{self, MemberKey};
+use livret_shared::keys::MemberKey;
 use livret_shared::membership::SignedEntry;
 use livret_shared::protocol::{Rejection, ServerMsg};
 use tokio::sync::oneshot;
@@ -58,7 +58,9 @@ pub(crate) async fn create(caller: &Caller<'_>, entry: Vec<u8>) -> Vec<ServerMsg
     match wait.await {
         Ok(Ok(())) => {
             relay.subscribe(dossier, caller.connection, me, caller.tx.clone());
-            tracing::info!(dossier = %keys::short(&dossier.0), "dossier created");
+            // No dossier id in the logs: their retention is the operator's, not the
+            // dossier's (a deleted dossier must not live on in them).
+            tracing::info!("dossier created");
             vec![ServerMsg::MembershipOk { dossier, seq: 0 }]
         }
         Ok(Err(r)) => rejected(relay, r, "création refusée"),
