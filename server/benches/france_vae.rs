@@ -12,7 +12,7 @@
 
 #[path = "support/mod.rs"]
 mod bench_support;
-// The tests' annexes; the heavy PDF is theirs only.
+// The tests' annexes and their noise; the heavy PDF is theirs only.
 #[allow(dead_code)]
 #[path = "../../tests/e2e/scans.rs"]
 mod scans;
@@ -28,14 +28,6 @@ const FICHES: usize = 50;
 const PDF_ANNEXES: u32 = 16;
 const PHOTOS: u32 = 10;
 
-/// xorshift: the photos' noise, the same at every run.
-fn next(x: &mut u32) -> u32 {
-    *x ^= *x << 13;
-    *x ^= *x >> 17;
-    *x ^= *x << 5;
-    *x
-}
-
 /// A colour photo of about 2 MB as PNG: smooth light with sensor noise.
 fn photo(seed: u32) -> Vec<u8> {
     let (width, height) = (1100u32, 820u32);
@@ -45,7 +37,7 @@ fn photo(seed: u32) -> Vec<u8> {
         for col in 0..width {
             for c in 0..3u32 {
                 let light = (col * (80 + 40 * c) / width + y * 120 / height) as u8;
-                pixels.push(light.saturating_add((next(&mut x) % 24) as u8 + 40));
+                pixels.push(light.saturating_add((scans::next(&mut x) % 24) as u8 + 40));
             }
         }
     }

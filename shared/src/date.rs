@@ -76,6 +76,11 @@ impl Date {
         Date { year, month, day }
     }
 
+    /// The day (UTC) of a time in milliseconds since 1970.
+    pub fn of_ms(ms: i64) -> Date {
+        Date::from_days_since_epoch(ms.div_euclid(24 * 3600 * 1000))
+    }
+
     /// "2 décembre 2026".
     pub fn in_french(self) -> String {
         const MONTHS: [&str; 12] = [

@@ -355,15 +355,13 @@ impl Exchange {
         device: &DeviceSecret,
         nonce: &mut impl FnMut() -> [u8; 24],
     ) -> Result<Vec<ClientMsg>, ExchangeError> {
-        let retain = match (self.retain.take(), self.expires_ms, self.retaining) {
-            (Some(notice), None, false) => {
-                self.retaining = true;
-                Some(ClientMsg::Retain {
-                    notice: notice.to_bytes(),
-                })
+        // Taken once: a push again after a new epoch sends none.
+        let retain = self.retain.take().map(|notice| {
+            self.retaining = true;
+            ClientMsg::Retain {
+                notice: notice.to_bytes(),
             }
-            _ => None,
-        };
+        });
         replica.flush(device, nonce())?;
         replica.flush_jury(device, &mut *nonce)?;
         let outbox = replica.outbox();

@@ -3,7 +3,7 @@
 //! whose weight no reduction removes.
 
 /// xorshift: grain and noise, the same at every run.
-fn next(x: &mut u32) -> u32 {
+pub fn next(x: &mut u32) -> u32 {
     *x ^= *x << 13;
     *x ^= *x >> 17;
     *x ^= *x << 5;

@@ -145,7 +145,7 @@ pub async fn kept_decision(id: &str) -> Option<livret_shared::review::Decision> 
 
 /// The message that says a dossier was deleted on `deleted_ms`, in both languages.
 pub fn deleted_text(deleted_ms: i64) -> Error {
-    let day = livret_shared::date::Date::from_days_since_epoch(deleted_ms.div_euclid(86_400_000));
+    let day = livret_shared::date::Date::of_ms(deleted_ms);
     Error::said(
         format!(
             "Le dossier a été supprimé par le candidat le {} : sa copie est effacée de cet appareil.",

@@ -93,8 +93,7 @@ impl Home {
         match self.deleted_at(id) {
             Some(at) => bail!(
                 "dossier {id} supprimé par le candidat le {} : il n'est plus sur cet appareil",
-                livret_shared::date::Date::from_days_since_epoch(at.div_euclid(86_400_000))
-                    .in_french()
+                livret_shared::date::Date::of_ms(at).in_french()
             ),
             None => Ok(()),
         }

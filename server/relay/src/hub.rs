@@ -209,11 +209,7 @@ impl Relay {
     /// Tells a deleted dossier's followers (the candidate's notice, which their devices
     /// check before they wipe), who then follow it no more.
     pub(crate) fn tell_deleted(&self, dossier: &DossierId, tombstone: &crate::store::Tombstone) {
-        let frame = Bytes::from(protocol::encode(&ServerMsg::Deleted {
-            dossier: *dossier,
-            notice: tombstone.notice.clone(),
-            deleted_ms: tombstone.deleted_ms,
-        }));
+        let frame = Bytes::from(protocol::encode(&tombstone.message(*dossier)));
         let followers = self.hub.lock().expect("hub lock").remove(dossier);
         for s in followers.map(|f| f.subscribers).unwrap_or_default() {
             let _ = s.tx.send(frame.clone());

@@ -67,7 +67,7 @@ pub fn step(r: &Retention, now: i64) -> Step {
 /// The warning mail, `days` before the end (counted from when it goes): the date, how to
 /// keep the dossier, nothing of its content.
 pub fn warning_mail(to: &str, public_url: &str, ends_ms: i64, days: i64) -> OutgoingMail {
-    let day = Date::from_days_since_epoch(ends_ms.div_euclid(DAY_MS));
+    let day = Date::of_ms(ends_ms);
     OutgoingMail {
         to: to.to_string(),
         subject: format!(

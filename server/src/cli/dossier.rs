@@ -463,7 +463,7 @@ pub async fn dossier_reminders(
         answer(&mut link, |m| matches!(m, ServerMsg::Reminders { .. })).await?
     {
         for at in due {
-            let day = livret_shared::date::Date::from_days_since_epoch(at.div_euclid(86_400_000));
+            let day = livret_shared::date::Date::of_ms(at);
             let minutes = at.rem_euclid(86_400_000) / 60_000;
             println!("{} {:02}:{:02} UTC", day.iso(), minutes / 60, minutes % 60);
         }

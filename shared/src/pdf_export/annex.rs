@@ -6,6 +6,8 @@ use std::io::{Read, Write};
 
 use lopdf::{Dictionary, Object, ObjectId, Stream, dictionary};
 
+use super::reduce::Kind;
+
 /// Largest image drawn (pixels): a 40-megapixel photo.
 const MAX_PIXELS: u64 = 40_000_000;
 
@@ -90,19 +92,16 @@ pub enum Printable {
 
 /// Sorts a file by its content (not its declared type: a renamed file is still read right).
 pub fn classify(bytes: &[u8]) -> Printable {
-    if bytes.starts_with(b"%PDF-") {
-        Printable::Pdf
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        jpeg(bytes).map_or(Printable::Listed("image JPEG illisible"), |i| {
+    match Kind::of(bytes) {
+        Kind::Pdf => Printable::Pdf,
+        Kind::Jpeg => jpeg(bytes).map_or(Printable::Listed("image JPEG illisible"), |i| {
             Printable::Image(Box::new(i))
-        })
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        png(bytes).map_or(
+        }),
+        Kind::Png => png(bytes).map_or(
             Printable::Listed("image PNG de ce type non prise en charge"),
             |i| Printable::Image(Box::new(i)),
-        )
-    } else {
-        Printable::Listed("format non imprimable")
+        ),
+        Kind::Other => Printable::Listed("format non imprimable"),
     }
 }
 

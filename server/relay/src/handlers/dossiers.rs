@@ -106,11 +106,7 @@ pub(crate) async fn deleted_answer(
 ) -> Option<Vec<ServerMsg>> {
     let tombstone = off_runtime(relay, move |relay| relay.store.tombstone(&dossier)).await?;
     let tombstone = tombstone.ok()??;
-    Some(vec![ServerMsg::Deleted {
-        dossier,
-        notice: tombstone.notice,
-        deleted_ms: tombstone.deleted_ms,
-    }])
+    Some(vec![tombstone.message(dossier)])
 }
 
 /// Deletes a dossier on its candidate's notice, sent by the device that signed it; a
@@ -144,11 +140,7 @@ pub(crate) async fn delete(caller: &Caller<'_>, notice: Vec<u8>) -> Vec<ServerMs
                 .deletions
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::info!("dossier deleted");
-            vec![ServerMsg::Deleted {
-                dossier,
-                notice: tombstone.notice,
-                deleted_ms: tombstone.deleted_ms,
-            }]
+            vec![tombstone.message(dossier)]
         }
         Ok(Err(refused)) => rejected(relay, refused.reason, refused.detail),
         Err(_) => unavailable(relay),

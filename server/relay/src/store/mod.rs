@@ -225,6 +225,17 @@ pub struct Tombstone {
     pub deleted_ms: i64,
 }
 
+impl Tombstone {
+    /// What whoever names the deleted dossier is told.
+    pub(crate) fn message(&self, dossier: DossierId) -> livret_shared::protocol::ServerMsg {
+        livret_shared::protocol::ServerMsg::Deleted {
+            dossier,
+            notice: self.notice.clone(),
+            deleted_ms: self.deleted_ms,
+        }
+    }
+}
+
 /// The tables that hold rows of a dossier, and the column that names it: what a deletion
 /// erases, and what the tests check it erased. The mail queue and the reminders are erased
 /// apart (mails by the dossier they are about).
@@ -472,6 +483,32 @@ pub struct Retention {
     pub warned: Option<(i64, i64)>,
     /// The candidate's latest notice of retention.
     pub notice: Option<Vec<u8>>,
+}
+
+impl Retention {
+    /// From a dossier's stored columns, for a retention of `retention_ms`: it ends that long
+    /// after its last activity or its jury, the later; a warning is one for an end and a
+    /// number of days.
+    pub(crate) fn from_columns(
+        dossier: DossierId,
+        active: i64,
+        jury: Option<i64>,
+        contact: Option<String>,
+        warned: (Option<i64>, Option<i64>),
+        notice: Option<Vec<u8>>,
+        retention_ms: i64,
+    ) -> Retention {
+        Retention {
+            dossier,
+            ends_ms: active.max(jury.unwrap_or(0)) + retention_ms,
+            contact,
+            warned: match warned {
+                (Some(ends), Some(days)) => Some((ends, days)),
+                _ => None,
+            },
+            notice,
+        }
+    }
 }
 
 /// Everything the relay stores, one trait per concern above: a backend implements each

@@ -1437,21 +1437,15 @@ fn retention_row(r: &Row, retention_ms: i64) -> Result<Option<Retention>, StoreE
     let Ok(id) = <[u8; 16]>::try_from(r.try_get::<_, &[u8]>(0)?) else {
         return Ok(None);
     };
-    let (active, jury): (i64, Option<i64>) = (r.try_get(1)?, r.try_get(2)?);
-    let warned = match (
-        r.try_get::<_, Option<i64>>(4)?,
-        r.try_get::<_, Option<i64>>(5)?,
-    ) {
-        (Some(ends), Some(days)) => Some((ends, days)),
-        _ => None,
-    };
-    Ok(Some(Retention {
-        dossier: DossierId(id),
-        ends_ms: active.max(jury.unwrap_or(0)) + retention_ms,
-        contact: r.try_get(3)?,
-        warned,
-        notice: r.try_get(6)?,
-    }))
+    Ok(Some(Retention::from_columns(
+        DossierId(id),
+        r.try_get(1)?,
+        r.try_get(2)?,
+        r.try_get(3)?,
+        (r.try_get(4)?, r.try_get(5)?),
+        r.try_get(6)?,
+        retention_ms,
+    )))
 }
 
 impl RetentionStore for PgStore {

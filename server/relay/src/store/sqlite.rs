@@ -1056,20 +1056,18 @@ impl InvitationStore for SqliteStore {
 /// retain_notice), for a retention of `retention_ms`.
 fn retention_row(r: &rusqlite::Row<'_>, retention_ms: i64) -> rusqlite::Result<Option<Retention>> {
     let id: Vec<u8> = r.get(0)?;
-    let (active, jury): (i64, Option<i64>) = (r.get(1)?, r.get(2)?);
-    let warned = match (r.get::<_, Option<i64>>(4)?, r.get::<_, Option<i64>>(5)?) {
-        (Some(ends), Some(days)) => Some((ends, days)),
-        _ => None,
+    let Ok(id) = <[u8; 16]>::try_from(id.as_slice()) else {
+        return Ok(None);
     };
-    Ok(<[u8; 16]>::try_from(id.as_slice())
-        .ok()
-        .map(|id| Retention {
-            dossier: DossierId(id),
-            ends_ms: active.max(jury.unwrap_or(0)) + retention_ms,
-            contact: r.get(3).ok().flatten(),
-            warned,
-            notice: r.get(6).ok().flatten(),
-        }))
+    Ok(Some(Retention::from_columns(
+        DossierId(id),
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3).ok().flatten(),
+        (r.get(4)?, r.get(5)?),
+        r.get(6).ok().flatten(),
+        retention_ms,
+    )))
 }
 
 const RETENTION_COLUMNS: &str =
