@@ -21,7 +21,9 @@ use crate::membership::{Membership, Role};
 /// shared jury key per epoch before), which a juror of version 2 would misread. Version 4:
 /// a dossier can be deleted ([`ClientMsg::Delete`], [`ServerMsg::Deleted`]); a device of
 /// version 3 could not read that it was, and would create the dossier again from its copy.
-pub const PROTOCOL: u32 = 4;
+/// Version 5: the candidate asks what the relay holds ([`ClientMsg::Holdings`]); nothing a
+/// device of version 4 sends or reads changed, so the relay speaks both.
+pub const PROTOCOL: u32 = 5;
 
 /// The versions this build's relay accepts at login.
 pub const PROTOCOLS_SPOKEN: std::ops::RangeInclusive<u32> = 4..=PROTOCOL;
@@ -125,6 +127,9 @@ pub enum ClientMsg {
     /// relay keeps the latest and deletes the dossier with it once its retention ends.
     /// Answered by [`ServerMsg::Retained`].
     Retain { notice: Vec<u8> },
+    /// What the relay holds of a dossier besides sealed bytes (owners only, « Mes données »).
+    /// Answered by [`ServerMsg::Holdings`].
+    Holdings { dossier: DossierId },
 }
 
 /// An answered invitation waiting for an owner's approval: approving it is sharing the
@@ -238,6 +243,10 @@ pub enum ServerMsg {
     Retained {
         dossier: DossierId,
         expires_ms: i64,
+    },
+    /// What the relay holds of the dossier, as it tells its candidate.
+    Holdings {
+        holdings: Box<crate::holdings::Holdings>,
     },
 }
 

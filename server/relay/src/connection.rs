@@ -358,6 +358,12 @@ async fn handle(
             })
             .await
         }
+        ClientMsg::Holdings { dossier } => {
+            on_blocking_pool(relay, move |relay| {
+                handlers::holdings::holdings(relay, &me, dossier)
+            })
+            .await
+        }
         ClientMsg::Dossiers => {
             on_blocking_pool(relay, move |relay| handlers::dossiers::list(relay, &me)).await
         }

@@ -52,6 +52,10 @@ pub enum DossierCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// What the relay holds of a dossier besides its sealed content (the candidate only):
+    /// members, sizes, dates, the addresses it mails, when it deletes the dossier.
+    #[command(alias = "donnees")]
+    Holdings { id: String },
     /// Have the relay e-mail reminders 30, 7 and 1 days before the jury (owner only; the
     /// relay learns the date and the address, nothing of the dossier). Prints when each
     /// reminder goes.
@@ -179,6 +183,7 @@ pub async fn run(home: &Home, command: DossierCommand) -> Result<()> {
         DossierCommand::Remove { id, identity } => dossier_remove(home, &id, &identity).await,
         DossierCommand::Members { id } => dossier_members(home, &id),
         DossierCommand::Delete { id, yes } => dossier_delete(home, &id, yes).await,
+        DossierCommand::Holdings { id } => super::holdings::dossier_holdings(home, &id).await,
         DossierCommand::Reminders {
             id,
             email,

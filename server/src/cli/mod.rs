@@ -5,6 +5,7 @@
 pub mod dossier;
 pub mod export;
 mod france_vae;
+mod holdings;
 pub mod identity;
 pub mod invitation;
 pub mod jury;

@@ -11,6 +11,7 @@
 pub(crate) mod dossiers;
 pub(crate) mod envelopes;
 pub(crate) mod evidence;
+pub(crate) mod holdings;
 pub(crate) mod invitations;
 pub(crate) mod jury_keys;
 pub(crate) mod login;

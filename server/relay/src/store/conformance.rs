@@ -76,6 +76,10 @@ const CHECKS: &[(&str, Check)] = &[
         "retention counts from the last activity or the jury",
         retention_counts_from_the_last_activity_or_the_jury,
     ),
+    (
+        "holdings count every row of a dossier and nothing of another",
+        holdings_count_every_row_of_a_dossier,
+    ),
 ];
 
 /// The dossier [`a_deletion_erases_the_dossier_and_keeps_its_tombstone`] deletes, and the
@@ -326,6 +330,52 @@ fn retention_counts_from_the_last_activity_or_the_jury(open: Open) {
     assert!(ended.notice.is_empty(), "no notice from its candidate");
     assert_eq!(due(i64::MAX / 2), [judged]);
     assert_eq!(store.retention(&quiet, year).unwrap(), None);
+}
+
+fn holdings_count_every_row_of_a_dossier(open: Open) {
+    let store = open();
+    let (d, other) = (DossierId([0x0a; 16]), DossierId([0x0b; 16]));
+    assert_eq!(store.held(&d).unwrap(), None, "not held yet");
+    fill(store.as_ref(), d, b"ours");
+    // Another dossier's rows, bigger, must not count.
+    fill(store.as_ref(), other, b"someone else's, longer");
+    store.touch(&[d], 1_234).unwrap();
+    store
+        .set_jury(&d, Some(5 * DAY), Some("anna@example.org"))
+        .unwrap();
+    let held = store.held(&d).unwrap().expect("held");
+    let tagged = |what: &str| (b"ours".len() + what.len()) as u64;
+    assert_eq!(
+        (held.envelopes.count, held.envelopes.bytes),
+        (2, tagged("envelope 1") + tagged("envelope 2"))
+    );
+    assert_eq!(
+        (held.snapshots.count, held.snapshots.bytes),
+        (1, tagged("snapshot"))
+    );
+    assert_eq!(
+        (held.evidence.count, held.evidence.bytes),
+        (1, tagged("piece"))
+    );
+    assert_eq!(held.review_keys, 2, "the juror's key and its one grant");
+    assert_eq!(
+        held.invitations,
+        [HeldInvitation {
+            role: Role::Advisor,
+            expires_ms: 1_000,
+            answered: false
+        }]
+    );
+    let mut to: Vec<&str> = held.mails.iter().map(|m| m.recipient.as_str()).collect();
+    to.sort();
+    assert_eq!(to, ["invite-10", "rappel-10", "tout-de-suite-10"]);
+    assert_eq!((held.active_ms, held.jury_ms), (1_234, Some(5 * DAY)));
+    // Gone with the dossier.
+    store
+        .delete_dossier(&d, Ending::Notice(b"notice"), 2_000)
+        .unwrap();
+    assert_eq!(store.held(&d).unwrap(), None);
+    assert!(store.held(&other).unwrap().is_some());
 }
 
 /// The name [`run_all`] gives the deletion check's database.

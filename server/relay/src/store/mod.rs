@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use livret_shared::envelope::{Channel, DossierId};
 use livret_shared::evidence::BlobId;
+use livret_shared::holdings::{HeldInvitation, HeldMail, Tally};
 use livret_shared::jury::JuryGrant;
 use livret_shared::keys::MemberKey;
 use livret_shared::membership::Role;
@@ -511,6 +512,28 @@ impl Retention {
     }
 }
 
+/// What the relay holds of a dossier besides its sealed bytes and membership log, for its
+/// candidate to see (« Mes données », `handlers::holdings`).
+pub trait HoldingsStore {
+    /// `None` for a dossier the store does not hold.
+    fn held(&self, dossier: &DossierId) -> Result<Option<Held>, StoreError>;
+}
+
+/// A dossier's rows as [`HoldingsStore::held`] counts them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Held {
+    pub envelopes: Tally,
+    pub snapshots: Tally,
+    pub evidence: Tally,
+    /// Review keys and their grants, every table of them.
+    pub review_keys: u64,
+    pub invitations: Vec<HeldInvitation>,
+    /// Its queued mails, soonest first.
+    pub mails: Vec<HeldMail>,
+    pub active_ms: i64,
+    pub jury_ms: Option<i64>,
+}
+
 /// Everything the relay stores, one trait per concern above: a backend implements each
 /// (`SqliteStore`, `PgStore`), and the relay holds it as one
 /// `Arc<dyn Store>`.
@@ -523,6 +546,7 @@ pub trait Store:
     + InvitationStore
     + MailQueue
     + RetentionStore
+    + HoldingsStore
     + Send
     + Sync
     + 'static

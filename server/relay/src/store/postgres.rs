@@ -1448,6 +1448,91 @@ fn retention_row(r: &Row, retention_ms: i64) -> Result<Option<Retention>, StoreE
     )))
 }
 
+impl HoldingsStore for PgStore {
+    fn held(&self, dossier: &DossierId) -> Result<Option<Held>, StoreError> {
+        let mut conn = self.reader()?;
+        // One read-only transaction at one snapshot: the counts of one moment.
+        let mut tx = conn
+            .client
+            .build_transaction()
+            .isolation_level(::postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let id = &dossier.0[..];
+        let Some(row) = tx.query_opt("SELECT active, jury FROM dossiers WHERE id = $1", &[&id])?
+        else {
+            return Ok(None);
+        };
+        let (active_ms, jury_ms): (i64, Option<i64>) = (row.get(0), row.get(1));
+        let mut tally = |sql: &str| -> Result<Tally, StoreError> {
+            let row = tx.query_one(sql, &[&id])?;
+            Ok(Tally {
+                count: row.get::<_, i64>(0) as u64,
+                bytes: row.get::<_, i64>(1) as u64,
+            })
+        };
+        let envelopes = tally(
+            "SELECT COUNT(*), COALESCE(SUM(octet_length(body)), 0)::BIGINT
+             FROM envelopes WHERE dossier = $1",
+        )?;
+        let snapshots = tally(
+            "SELECT COUNT(*), COALESCE(SUM(octet_length(body)), 0)::BIGINT
+             FROM snapshots WHERE dossier = $1",
+        )?;
+        let evidence = tally(
+            "SELECT COUNT(*), COALESCE(SUM(bytes), 0)::BIGINT FROM blobs WHERE dossier = $1",
+        )?;
+        let review_keys: i64 = tx
+            .query_one(
+                "SELECT (SELECT COUNT(*) FROM jury_keys WHERE dossier = $1)
+                      + (SELECT COUNT(*) FROM jury_grants WHERE dossier = $1)
+                      + (SELECT COUNT(*) FROM juror_keys WHERE dossier = $1)
+                      + (SELECT COUNT(*) FROM juror_grants WHERE dossier = $1)",
+                &[&id],
+            )?
+            .get(0);
+        let invitations = tx
+            .query(
+                "SELECT role, expires, answer IS NOT NULL FROM invitations
+                 WHERE dossier = $1 ORDER BY expires",
+                &[&id],
+            )?
+            .iter()
+            .filter_map(|r| {
+                Some(HeldInvitation {
+                    role: role_from(r.get(0))?,
+                    expires_ms: r.get(1),
+                    answered: r.get(2),
+                })
+            })
+            .collect();
+        let mails = tx
+            .query(
+                "SELECT recipient, subject, next_attempt FROM mail_queue
+                 WHERE dossier = $1 ORDER BY next_attempt, id",
+                &[&id],
+            )?
+            .iter()
+            .map(|r| HeldMail {
+                recipient: r.get(0),
+                subject: r.get(1),
+                due_ms: r.get(2),
+            })
+            .collect();
+        tx.commit()?;
+        Ok(Some(Held {
+            envelopes,
+            snapshots,
+            evidence,
+            review_keys: review_keys as u64,
+            invitations,
+            mails,
+            active_ms,
+            jury_ms,
+        }))
+    }
+}
+
 impl RetentionStore for PgStore {
     fn touch(&self, dossiers: &[DossierId], now: i64) -> Result<(), StoreError> {
         let ids: Vec<&[u8]> = dossiers.iter().map(|d| &d.0[..]).collect();

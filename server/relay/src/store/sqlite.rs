@@ -1073,6 +1073,89 @@ fn retention_row(r: &rusqlite::Row<'_>, retention_ms: i64) -> rusqlite::Result<O
 const RETENTION_COLUMNS: &str =
     "id, active, jury, contact, warned_ends, warned_days, retain_notice";
 
+impl HoldingsStore for SqliteStore {
+    fn held(&self, dossier: &DossierId) -> Result<Option<Held>, StoreError> {
+        let mut conn = self.reader();
+        // One read transaction: the counts of one moment.
+        let tx = conn.transaction()?;
+        let id = &dossier.0[..];
+        let Some((active_ms, jury_ms)) = tx
+            .query_row(
+                "SELECT active, jury FROM dossiers WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let tally = |sql: &str| -> Result<Tally, StoreError> {
+            let (count, bytes): (i64, i64) =
+                tx.query_row(sql, params![id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(Tally {
+                count: count as u64,
+                bytes: bytes as u64,
+            })
+        };
+        let envelopes = tally(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0) FROM envelopes WHERE dossier = ?1",
+        )?;
+        let snapshots = tally(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0) FROM snapshots WHERE dossier = ?1",
+        )?;
+        let evidence =
+            tally("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM blobs WHERE dossier = ?1")?;
+        let review_keys: i64 = tx.query_row(
+            "SELECT (SELECT COUNT(*) FROM jury_keys WHERE dossier = ?1)
+                  + (SELECT COUNT(*) FROM jury_grants WHERE dossier = ?1)
+                  + (SELECT COUNT(*) FROM juror_keys WHERE dossier = ?1)
+                  + (SELECT COUNT(*) FROM juror_grants WHERE dossier = ?1)",
+            params![id],
+            |r| r.get(0),
+        )?;
+        let invitations = tx
+            .prepare(
+                "SELECT role, expires, answer IS NOT NULL FROM invitations
+                 WHERE dossier = ?1 ORDER BY expires",
+            )?
+            .query_map(params![id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .filter_map(|row| match row {
+                Ok((role, expires_ms, answered)) => Some(Ok(HeldInvitation {
+                    role: role_from(role)?,
+                    expires_ms,
+                    answered,
+                })),
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mails = tx
+            .prepare(
+                "SELECT recipient, subject, next_attempt FROM mail_queue
+                 WHERE dossier = ?1 ORDER BY next_attempt, id",
+            )?
+            .query_map(params![id], |r| {
+                Ok(HeldMail {
+                    recipient: r.get(0)?,
+                    subject: r.get(1)?,
+                    due_ms: r.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Held {
+            envelopes,
+            snapshots,
+            evidence,
+            review_keys: review_keys as u64,
+            invitations,
+            mails,
+            active_ms,
+            jury_ms,
+        }))
+    }
+}
+
 impl RetentionStore for SqliteStore {
     fn touch(&self, dossiers: &[DossierId], now: i64) -> Result<(), StoreError> {
         let mut conn = self.writer();
