@@ -35,7 +35,7 @@ pub enum ExchangeError {
     Refused { reason: Rejection, detail: String },
     #[error(
         "cet appareil n'est plus membre du dossier {0} : le candidat l'en a retiré (ce qu'il \
-         en avait reste sur cet appareil)"
+         en avait est effacé de cet appareil)"
     )]
     Removed(DossierId),
     #[error("le relais ne connaît pas le dossier qu'il vient de créer")]

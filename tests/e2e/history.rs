@@ -641,3 +641,31 @@ fn mails_queued_by_the_previous_version_go_with_their_dossier() {
         "Anna's mails went with her dossier, Basile's stay"
     );
 }
+
+/// A device the candidate removed kept its copy of the dossier in the previous version
+/// (fixtures/home-v4-removed/README.md). The current one wipes it the first time it loads
+/// it — a read, here — says why, and a sync afterwards carries on past it.
+#[test]
+fn a_copy_the_previous_version_kept_after_a_removal_is_wiped() {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/home-v4-removed");
+    let id = std::fs::read_to_string(fixture.join("dossier"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let advisor = Cli::copied_from(&fixture.join("advisor"), "retire-v4");
+    let copy = advisor.home.join("dossiers").join(&id);
+    assert!(
+        !advisor.replica(&id).is_member(),
+        "the fixture: a copy of a dossier this device was removed from"
+    );
+    let (ok, _, err) = advisor.try_run(&["dossier", "get", &id, "motivation.lettre"]);
+    assert!(!ok, "nothing read from a removed copy");
+    assert!(err.contains("a retiré cet appareil du dossier"), "{err}");
+    assert!(!copy.exists(), "its copy is gone: {}", copy.display());
+    // Said again, and nothing brought back, by the next commands.
+    let (ok, _, err) = advisor.try_run(&["dossier", "get", &id, "motivation.lettre"]);
+    assert!(!ok && err.contains("sa copie en a été effacée"), "{err}");
+    let (ok, _, err) = advisor.try_run(&["sync"]);
+    assert!(ok, "{err}");
+    assert!(!copy.exists());
+}

@@ -2,7 +2,7 @@
 //! raw protocol clients for what a removed member might try.
 
 use livret_shared::envelope::{self, Channel, DossierId, Envelope, Header, Kind, random_nonce};
-use livret_shared::membership::Op;
+use livret_shared::membership::{Op, SignedEntry};
 use livret_shared::protocol::{ClientMsg, Rejection, ServerMsg};
 
 use crate::support::Relay;
@@ -12,7 +12,7 @@ use crate::sync::{Device, Raw, assert_relay_never_saw, rejected};
 const AFTER: &str = "CANARI-apres-retrait-93be41";
 
 #[test]
-fn a_removed_advisor_keeps_the_past_reads_nothing_new_and_cannot_write() {
+fn a_removed_advisor_is_wiped_reads_nothing_new_and_cannot_write() {
     let relay = Relay::start();
     let url = relay.url("");
     let candidate = Device::new("candidat-retrait");
@@ -110,18 +110,25 @@ fn a_removed_advisor_keeps_the_past_reads_nothing_new_and_cannot_write() {
     live.send(&ClientMsg::Dossiers);
     assert_eq!(live.recv(), ServerMsg::Dossiers { ids: Vec::new() });
 
-    // The advisor's device keeps what it had; its sync is refused, and it learns why (the
-    // relay sends the log up to its removal, nothing after).
+    // The advisor's device learns it at its next sync (the relay sends the log up to its
+    // removal, nothing after) and wipes its copy: what it read, it no longer keeps.
+    let advisor_replica = advisor.replica(&id);
     assert!(
-        advisor.replica(&id).is_member(),
+        advisor_replica.is_member(),
         "its CLI copy did not hear of it yet"
     );
+    // Said, and the sync of the device's other dossiers goes on.
     let (ok, err) = advisor.try_run(&["sync"]);
-    assert!(!ok && err.contains("n'est plus membre du dossier"), "{err}");
-    assert!(!advisor.replica(&id).is_member(), "it knows it was removed");
-    assert_eq!(
-        advisor.run(&["dossier", "get", &id, "motivation.lettre"]),
-        "Avant le retrait"
+    assert!(ok && err.contains("n'est plus membre du dossier"), "{err}");
+    assert!(err.contains("effacé de cet appareil"), "{err}");
+    assert!(
+        !advisor.home.join("dossiers").join(&id).exists(),
+        "the removed device's copy is wiped"
+    );
+    let (ok, err) = advisor.try_run(&["dossier", "get", &id, "motivation.lettre"]);
+    assert!(
+        !ok && err.contains("a retiré cet appareil du dossier"),
+        "{err}"
     );
 
     // What the relay holds since the removal is sealed for epoch 2. Every key the advisor
@@ -133,7 +140,7 @@ fn a_removed_advisor_keeps_the_past_reads_nothing_new_and_cannot_write() {
         .filter(|e| e.header.epoch == 2)
         .collect();
     assert!(!after.is_empty(), "the new text travelled in epoch 2");
-    let advisor_replica = advisor.replica(&id);
+    // Every key the advisor held (as its copy had them before the wipe).
     let advisor_has = advisor_replica.membership().keys_for(&advisor_keys);
     assert_eq!(advisor_has.keys().copied().collect::<Vec<_>>(), [1]);
     let juror_has = juror.replica(&id).membership().keys_for(&juror.secret());
@@ -146,11 +153,6 @@ fn a_removed_advisor_keeps_the_past_reads_nothing_new_and_cannot_write() {
             "a remaining member reads it"
         );
     }
-    let mut stale = advisor.replica(&id);
-    let bytes: Vec<Vec<u8>> = after.iter().map(|e| e.bytes().to_vec()).collect();
-    // Kept, unopened, for a key that never comes to it.
-    let got = stale.receive(&bytes).unwrap();
-    assert_eq!((got.applied, got.waiting), (0, bytes.len()));
 
     // The relay refuses the removed advisor: a write sealed with the key they keep (old
     // epoch or claiming the new one), and a subscription.
@@ -180,22 +182,37 @@ fn a_removed_advisor_keeps_the_past_reads_nothing_new_and_cannot_write() {
         since: Vec::new(),
     });
     // Told of its removal first (the log up to it, no envelope), then refused.
-    match raw.recv() {
+    let log: Vec<SignedEntry> = match raw.recv() {
         ServerMsg::Log {
             entries, envelopes, ..
         } => {
             assert!(envelopes.is_empty());
-            let last = livret_shared::membership::SignedEntry::from_bytes(entries.last().unwrap());
-            assert_eq!(
-                last.unwrap().body.op,
-                Op::Remove {
-                    signing: advisor_keys.signing_public()
-                }
-            );
+            entries
+                .iter()
+                .map(|e| SignedEntry::from_bytes(e).unwrap())
+                .collect()
         }
         other => panic!("expected the removal notice, got {other:?}"),
-    }
+    };
+    assert_eq!(
+        log.last().unwrap().body.op,
+        Op::Remove {
+            signing: advisor_keys.signing_public()
+        }
+    );
     assert_eq!(rejected(raw.recv()), Rejection::Forbidden);
+
+    // A device that kept its copy against the rule (a patched client) and took the removal
+    // in still reads nothing new: what came after waits, unopened, for a key that never
+    // comes to it.
+    let mut stale = advisor_replica;
+    let known = stale.membership().next_seq;
+    let newer: Vec<SignedEntry> = log.into_iter().filter(|e| e.body.seq >= known).collect();
+    stale.apply_membership(&advisor_keys, &newer).unwrap();
+    assert!(!stale.is_member());
+    let bytes: Vec<Vec<u8>> = after.iter().map(|e| e.bytes().to_vec()).collect();
+    let got = stale.receive(&bytes).unwrap();
+    assert_eq!((got.applied, got.waiting), (0, bytes.len()));
 
     // And nothing of the text written after the removal is readable on the relay.
     assert_relay_never_saw(&relay, &[AFTER]);

@@ -17,7 +17,7 @@ const CANARY: &str = "CANARI-piece-relais-51c2";
 
 /// One device: a `--home` directory driven through the `livret` binary.
 pub(crate) struct Device {
-    home: PathBuf,
+    pub(crate) home: PathBuf,
 }
 
 impl Device {

@@ -57,15 +57,35 @@ impl Home {
     pub fn load(&self, device: &DeviceSecret, id: &DossierId) -> Result<Replica> {
         self.refuse_if_deleted(id)?;
         let path = self.dir(id).join("replica.bin");
-        let bytes =
-            std::fs::read(&path).map_err(|_| anyhow!("dossier {id} inconnu sur cet appareil"))?;
-        Ok(Replica::restore(device, &bytes)?)
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(_) => {
+                self.refuse_if_removed(id)?;
+                bail!("dossier {id} inconnu sur cet appareil");
+            }
+        };
+        let replica = Replica::restore(device, &bytes)?;
+        if !replica.is_member() {
+            // Removed from it, and kept by a version that did not wipe a removed device's
+            // copy: wiped now, as a removal is.
+            self.wipe_removed(&replica, clock::now_ms() as i64)?;
+            self.refuse_if_removed(id)?;
+        }
+        Ok(replica)
     }
 
     pub fn save(&self, replica: &mut Replica) -> Result<()> {
         // A deleted dossier is never written back (a save after the sync that learnt it
         // would bring the copy back).
         self.refuse_if_deleted(&replica.id)?;
+        if replica.is_member() {
+            // Added again after a removal: its copy is welcome back.
+            let _ = std::fs::remove_file(self.removed_marker(&replica.id));
+        } else {
+            // Its removal learnt: the copy is wiped (`wipe_removed`), never written back.
+            self.refuse_if_removed(&replica.id)?;
+            bail!("cet appareil n'est plus membre du dossier {}", replica.id);
+        }
         let dir = self.dir(&replica.id);
         std::fs::create_dir_all(&dir)?;
         // Write then rename: a crash never leaves half a replica.
@@ -99,11 +119,49 @@ impl Home {
         }
     }
 
+    fn removed_marker(&self, id: &DossierId) -> PathBuf {
+        self.root.join("removed").join(id.to_hex())
+    }
+
+    /// When this device learnt that the candidate removed it from the dossier (its clock,
+    /// milliseconds since 1970), if it was and was not added again since.
+    pub fn removed_at(&self, id: &DossierId) -> Option<i64> {
+        std::fs::read_to_string(self.removed_marker(id))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    fn refuse_if_removed(&self, id: &DossierId) -> Result<()> {
+        match self.removed_at(id) {
+            Some(at) => bail!(
+                "le candidat a retiré cet appareil du dossier {id} : sa copie en a été effacée \
+                 le {}",
+                livret_shared::date::Date::of_ms(at).in_french()
+            ),
+            None => Ok(()),
+        }
+    }
+
     /// Erases this device's copy of a dossier its candidate deleted (the notice checked by
-    /// the exchange): what is left is its id and date, so that nothing brings it back. A
-    /// juror's device keeps the jury's released decision — the jury's own document, which
-    /// the session's procès-verbal is made of.
+    /// the exchange): what is left is its id and date, so that nothing brings it back.
     pub fn wipe_deleted(&self, replica: &Replica, deleted_ms: i64) -> Result<()> {
+        self.erase_copy(replica, &self.deleted_marker(&replica.id), deleted_ms)
+    }
+
+    /// Erases this device's copy of a dossier the candidate removed it from (the removal is
+    /// an entry of the membership log, signed by one of the candidate's keys and checked by
+    /// the replica): what it read, it no longer keeps. What is left is the dossier's id and
+    /// the date this device learnt it, until the candidate adds it again.
+    pub fn wipe_removed(&self, replica: &Replica, now_ms: i64) -> Result<()> {
+        self.erase_copy(replica, &self.removed_marker(&replica.id), now_ms)
+    }
+
+    /// Erases a dossier's copy, leaving `marker` (its date) so that nothing writes it back.
+    /// A juror's device keeps the jury's released decision — the jury's own document, which
+    /// the session's procès-verbal is made of.
+    fn erase_copy(&self, replica: &Replica, marker: &Path, at_ms: i64) -> Result<()> {
         let id = replica.id;
         if replica.is_juror()
             && let Some((_, decision)) = replica.decision()
@@ -113,8 +171,10 @@ impl Home {
             let json = serde_json::to_vec_pretty(&decision)?;
             write_private(&dir.join(format!("{}.json", id.to_hex())), &json)?;
         }
-        std::fs::create_dir_all(self.root.join("deleted"))?;
-        write_private(&self.deleted_marker(&id), deleted_ms.to_string().as_bytes())?;
+        if let Some(dir) = marker.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        write_private(marker, at_ms.to_string().as_bytes())?;
         self.forget_copy(&id)
     }
 
@@ -128,8 +188,8 @@ impl Home {
         }
     }
 
-    /// The jury's released decision on a dossier deleted since, as this juror's device kept
-    /// it ([`Home::wipe_deleted`]).
+    /// The jury's released decision on a dossier deleted since (or this juror removed from
+    /// it), as this juror's device kept it ([`Home::wipe_deleted`], [`Home::wipe_removed`]).
     pub fn kept_decision(&self, id: &DossierId) -> Option<livret_shared::review::Decision> {
         let path = self
             .root
@@ -312,7 +372,8 @@ pub fn report_received(id: &DossierId, received: &Received) {
 /// sends the outbox; returns once every envelope is acknowledged. What arrived is in the
 /// replica even when it fails half-way (save it either way).
 ///
-/// A dossier its candidate deleted is wiped from this device here (the error says so).
+/// A dossier its candidate deleted, or removed this device from, is wiped from this device
+/// here (the error says so).
 pub async fn push_and_pull(
     home: &Home,
     link: &mut Link,
@@ -320,7 +381,14 @@ pub async fn push_and_pull(
     replica: &mut Replica,
 ) -> Result<()> {
     let (mut exchange, mut out) =
-        Exchange::start(replica, device, clock::now_ms() as i64, &mut random_nonce)?;
+        match Exchange::start(replica, device, clock::now_ms() as i64, &mut random_nonce) {
+            Ok(started) => started,
+            Err(e) => {
+                let e = anyhow::Error::from(e);
+                wipe_if_ended(home, replica, &e)?;
+                return Err(e);
+            }
+        };
     let outcome: Result<()> = async {
         loop {
             for msg in out.drain(..) {
@@ -335,10 +403,18 @@ pub async fn push_and_pull(
     }
     .await;
     report_received(&replica.id, exchange.received());
-    if let Err(e) = &outcome
-        && let Some(ExchangeError::Deleted { deleted_ms, .. }) = e.downcast_ref::<ExchangeError>()
-    {
-        home.wipe_deleted(replica, *deleted_ms)?;
+    if let Err(e) = &outcome {
+        wipe_if_ended(home, replica, e)?;
     }
     outcome
+}
+
+/// Wipes this device's copy when `e` says the dossier ended for it: deleted by its
+/// candidate, or this device removed from it.
+fn wipe_if_ended(home: &Home, replica: &Replica, e: &anyhow::Error) -> Result<()> {
+    match e.downcast_ref::<ExchangeError>() {
+        Some(ExchangeError::Deleted { deleted_ms, .. }) => home.wipe_deleted(replica, *deleted_ms),
+        Some(ExchangeError::Removed(_)) => home.wipe_removed(replica, clock::now_ms() as i64),
+        _ => Ok(()),
+    }
 }

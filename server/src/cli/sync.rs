@@ -13,13 +13,22 @@ pub async fn sync(home: &Home) -> Result<()> {
             let _ = home.forget_copy(&id);
             continue;
         }
-        let mut replica = home.load(&device, &id)?;
+        let mut replica = match home.load(&device, &id) {
+            Ok(replica) => replica,
+            Err(e) if home.removed_at(&id).is_some() => {
+                // Removed, kept by an older version: wiped by the load, said, and the other
+                // dossiers synced still.
+                eprintln!("{e}");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let relay = home.relay_of(&id)?;
         let mut link = Link::connect(&relay, &device).await?;
         let outcome = push_and_pull(home, &mut link, &device, &mut replica).await;
-        if home.deleted_at(&id).is_some() {
-            // Its candidate deleted it, and its copy is gone from here: said, and the
-            // other dossiers synced still.
+        if home.deleted_at(&id).is_some() || home.removed_at(&id).is_some() {
+            // Its candidate deleted it or removed this device, and its copy is gone from
+            // here: said, and the other dossiers synced still.
             if let Err(e) = outcome {
                 eprintln!("{e}");
             }
