@@ -89,7 +89,18 @@ enum Screen {
     Dossier(String),
     /// A jury session (shared like a dossier, shown on a page of its own).
     Session(String),
+    /// The privacy notice, over the screen it was asked from (where « Retour » goes).
+    Privacy(Box<Screen>),
     Failed(session::Error),
+}
+
+/// Shows the privacy notice, from wherever the user is.
+fn show_privacy(screen: RwSignal<Screen>) {
+    screen.update(|s| {
+        if !matches!(s, Screen::Privacy(_)) {
+            *s = Screen::Privacy(Box::new(s.clone()));
+        }
+    });
 }
 
 /// The dossier named in the address (`#dossier=<id>`), so a reload or a bookmark comes back
@@ -188,6 +199,10 @@ fn App() -> impl IntoView {
                     let open = Callback::new(move |dossier: String| screen.set(Screen::Dossier(dossier)));
                     view! { <screens::session::SessionJury id=id back=back open=open/> }.into_any()
                 }
+                Screen::Privacy(before) => {
+                    let back = Callback::new(move |()| screen.set((*before).clone()));
+                    view! { <screens::privacy::Privacy back=back/> }.into_any()
+                }
                 Screen::Failed(e) => view! {
                     <p class="erreur" role="alert">
                         {move || if i18n::en() {
@@ -206,6 +221,11 @@ fn App() -> impl IntoView {
                     "Le relais Livret ne voit que des données chiffrées.",
                     "The Livret relay only ever sees encrypted data.",
                 )}
+                " "
+                <button type="button" class="lien" id="voir-confidentialite"
+                    on:click=move |_| show_privacy(screen)>
+                    {move || i18n::t("Confidentialité", "Privacy")}
+                </button>
             </p>
         </footer>
     }

@@ -1228,6 +1228,7 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
     candidate.click("#creer-dossier");
     candidate.click("#ajouter-fiche");
     candidate.type_into("#f-fiches-0-contexte", CANARY);
+    let id = candidate.attribute("article.livret", "data-dossier");
     candidate.click(".partage summary");
     candidate.type_into("#invitation-courriel", "camille.conseil@example.org");
     candidate.type_into("#invitation-nom", "Dominique Durand");
@@ -1373,8 +1374,9 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
         "an answer being typed survives the thread being drawn again"
     );
 
-    // The candidate removes the advisor (after a confirmation): the advisor's app says so,
-    // and what the candidate writes next does not reach it.
+    // The candidate removes the advisor (after a confirmation): the advisor's app goes back
+    // to its dossiers, says so, and keeps nothing of the dossier; what the candidate writes
+    // next does not reach it.
     let member = format!("[data-testid=membres] li[data-code='{code}'] button");
     candidate.click(&member);
     candidate.assert_accessible("sharing, removal to confirm");
@@ -1382,27 +1384,21 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
     candidate.wait_text("[data-testid=membres-etat]", |t| {
         t.starts_with("Accès retiré")
     });
-    advisor.wait_text("[data-testid=etat-synchro]", |t| {
-        t.starts_with("Vous n'avez plus accès à ce dossier")
+    advisor.wait_text("[data-testid=annonce]", |t| {
+        t.starts_with("Vous n'avez plus accès à ce dossier : le candidat a retiré cet appareil")
     });
+    assert!(!advisor.exists("article.livret"), "the editor closed");
+    assert_eq!(
+        crate::deletion::browser_keys_naming(&advisor, &id),
+        Vec::<String>::new(),
+        "the removed device's copy is wiped"
+    );
     candidate.type_into("#f-fiches-0-resultats", AFTER_REMOVAL);
     candidate.wait_text("[data-testid=etat-synchro]", |t| {
         t.starts_with("Synchronisé avec le relais")
     });
     let members = candidate.text("[data-testid=membres]");
     assert!(!members.contains(&code), "{members}");
-    assert!(
-        !advisor
-            .value("#f-fiches-0-resultats")
-            .contains(AFTER_REMOVAL),
-        "the removed advisor got what was written after"
-    );
-    assert!(
-        advisor
-            .value("#f-fiches-0-taches")
-            .starts_with("Cadrage du besoin."),
-        "and keeps what they had"
-    );
 
     // Reminders: the candidate sets the jury two days ahead from the app; the relay mails
     // one at once (the 7-day moment is past) and keeps the day-before one.
@@ -1430,6 +1426,23 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
     assert_eq!(reminder.to, ["dominique.durand@example.org"]);
     assert_eq!(reminder.subject, "Rappel : votre jury VAE, dans 2 jours");
     assert!(reminder.body.contains(&jury), "{}", reminder.body);
+
+    // « Mes données »: what the relay keeps of the dossier, as the relay says it (the
+    // reminders' address, the removed advisor marked so, nothing of the text); then the
+    // privacy notice, and back to the dossier.
+    candidate.click("#donnees-relais summary");
+    let held = candidate.wait_text("[data-testid=donnees-relais]", |t| {
+        t.contains("dominique.durand@example.org")
+    });
+    assert!(held.contains("Appareil retiré"), "{held}");
+    assert!(held.contains("Suppression prévue par le relais"), "{held}");
+    assert!(!held.contains(CANARY), "{held}");
+    candidate.assert_accessible("my data, what the relay keeps");
+    candidate.click("#confidentialite-dossier");
+    candidate.wait_text("#confidentialite h2", |t| t.starts_with("Confidentialité"));
+    candidate.assert_accessible("privacy notice");
+    candidate.click("#retour-confidentialite");
+    candidate.wait_text("article.livret h2", |t| t.starts_with("Livret 2"));
 
     // Neither the text nor the name (sealed like the rest) is readable on the relay.
     let logs = relay.output();

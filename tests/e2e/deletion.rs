@@ -14,10 +14,7 @@ use crate::sync::{Device, Raw, contains, files_under, rejected};
 /// Typed into the dossier and an evidence file: nothing of it may stay anywhere.
 const CANARY: &str = "CANARI-suppression-e41d";
 
-fn sample() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/dossiers/exemple-developpeuse-ia.json")
-}
+use crate::support::sample_dossier as sample;
 
 /// Rows naming `dossier` in each table of the relay's database that holds dossiers' rows.
 fn rows_left(relay: &Relay, dossier: DossierId) -> Vec<(String, i64)> {
@@ -337,7 +334,7 @@ fn a_deletion_racing_an_advisors_edits_leaves_nothing() {
 }
 
 /// The keys IndexedDB holds in `browser` that name `id`.
-fn browser_keys_naming(browser: &crate::webdriver::Browser, id: &str) -> Vec<String> {
+pub(crate) fn browser_keys_naming(browser: &crate::webdriver::Browser, id: &str) -> Vec<String> {
     let keys = browser.run_async(
         r#"const done = arguments[arguments.length - 1];
         const open = indexedDB.open("livret");

@@ -3,17 +3,12 @@
 //! device that received it through the relay; files that are not exports are refused and
 //! create nothing.
 
-use std::path::PathBuf;
-
 use livret_shared::protocol::{ClientMsg, ServerMsg};
 
 use crate::support::{Relay, temp_dir};
 use crate::sync::{Device, Raw, assert_relay_never_saw};
 
-fn sample() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/dossiers/exemple-developpeuse-ia.json")
-}
+use crate::support::sample_dossier as sample;
 
 fn json_of(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()

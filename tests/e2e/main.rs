@@ -17,6 +17,7 @@ mod pdf;
 mod postgres;
 mod presence;
 mod revocation;
+mod rights;
 mod scans;
 mod serve;
 mod sessions;

@@ -16,10 +16,7 @@ const JUROR_A: &str = "Albertine Canarijurea";
 const JUROR_B: &str = "Bastien Canarijureb";
 const OBSERVATION: &str = "Salle CANARI-SESSION-5e1 chauffée tardivement";
 
-fn sample() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/dossiers/exemple-developpeuse-ia.json")
-}
+use crate::support::sample_dossier as sample;
 
 fn referentiel_002() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

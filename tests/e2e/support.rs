@@ -355,6 +355,12 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The sample dossier every test imports (a candidate developer's, with its annexes beside).
+pub fn sample_dossier() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/dossiers/exemple-developpeuse-ia.json")
+}
+
 pub fn temp_dir(label: &str) -> PathBuf {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -1,7 +1,9 @@
 //! A dossier's end: the candidate deletes it (the signed notice sent, the relay erases its
 //! copy), and every member device wipes its own once it learns it and checked the notice
-//! (`livret_shared::exchange::deletion_learnt`). What stays on a device is the dossier's id
-//! and date — and, on a juror's, the jury's released decision, its own document.
+//! (`livret_shared::exchange::deletion_learnt`). A device the candidate removed from a
+//! dossier wipes its copy too, once the removal (an entry of the membership log the
+//! candidate signed) reaches it. What stays on a device is a deleted dossier's id and date —
+//! and, on a juror's, the jury's released decision, its own document.
 
 use super::*;
 
@@ -11,10 +13,18 @@ const DELETED_PREFIX: &str = "deleted:";
 /// → its JSON, sealed to the device).
 const KEPT_DECISION_PREFIX: &str = "decision:";
 
+/// How a dossier ended for this device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Its candidate deleted it, on this date (the relay's, milliseconds since 1970).
+    Deleted(i64),
+    /// The candidate removed this device from it (learnt on this date, the device's clock).
+    Removed(i64),
+}
+
 thread_local! {
-    /// The date of the deletion this device just carried out or learnt, for the page it
-    /// goes back to.
-    static JUST_DELETED: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
+    /// The end this device just carried out or learnt, for the page it goes back to.
+    static JUST_ENDED: std::cell::Cell<Option<Ended>> = const { std::cell::Cell::new(None) };
 }
 
 /// Deletes the open dossier for good (its candidate only): synced first, so that the notice
@@ -42,7 +52,7 @@ pub async fn delete_open_dossier() -> Result<(), Error> {
                 dossier,
                 deleted_ms,
                 ..
-            } if dossier == id => return wipe_open(deleted_ms).await,
+            } if dossier == id => return wipe_open(Ended::Deleted(deleted_ms)).await,
             ServerMsg::Rejected { detail, reason } => {
                 return Err(relay_refused(&detail, reason.as_str()));
             }
@@ -58,15 +68,15 @@ pub(super) async fn deletion_told(notice: &[u8], deleted_ms: i64) -> Result<(), 
         livret_shared::exchange::deletion_learnt(r, notice, deleted_ms, now_ms() as i64)
     })?;
     match learnt {
-        ExchangeError::Deleted { deleted_ms, .. } => wipe_open(deleted_ms).await,
+        ExchangeError::Deleted { deleted_ms, .. } => wipe_open(Ended::Deleted(deleted_ms)).await,
         unchecked => Err(Error::from(unchecked)),
     }
 }
 
 /// Erases the open dossier from this device: closed first (nothing typed after is saved),
 /// then its saves, deltas, evidence pieces and uploads in one transaction, with the mark
-/// that it was deleted.
-pub(super) async fn wipe_open(deleted_ms: i64) -> Result<(), Error> {
+/// that it was deleted (a removal leaves none: the candidate may add this device again).
+pub(super) async fn wipe_open(ended: Ended) -> Result<(), Error> {
     close_live();
     let (id, blobs, decision) = with_open(|r| {
         let blobs: Vec<BlobId> = r
@@ -110,27 +120,43 @@ pub(super) async fn wipe_open(deleted_ms: i64) -> Result<(), Error> {
     }
     let deleted_key = format!("{DELETED_PREFIX}{id}");
     let decision_key = format!("{KEPT_DECISION_PREFIX}{id}");
-    let date = deleted_ms.to_le_bytes();
-    let mut puts: Vec<(&str, &[u8])> = vec![(&deleted_key, &date)];
+    let date = match ended {
+        Ended::Deleted(ms) => Some(ms.to_le_bytes()),
+        Ended::Removed(_) => None,
+    };
+    let mut puts: Vec<(&str, &[u8])> = Vec::new();
+    if let Some(date) = &date {
+        puts.push((&deleted_key, date));
+    }
     if let Some(sealed) = &kept_decision {
         puts.push((&decision_key, sealed));
     }
     db.write_all(&puts, &erased).await.map_err(Error::from)?;
-    JUST_DELETED.with(|j| j.set(Some(deleted_ms)));
+    JUST_ENDED.with(|j| j.set(Some(ended)));
     Ok(())
 }
 
-/// Whether a deletion was carried out or learnt here and not said yet.
-pub fn deletion_pending() -> bool {
-    JUST_DELETED.with(|j| j.get().is_some())
+/// Wipes the open dossier, which the candidate removed this device from; returns what to
+/// say (the wipe's own failure, if any: the copy is then wiped at the next opening).
+pub(super) async fn wipe_removed() -> Error {
+    match wipe_open(Ended::Removed(now_ms() as i64)).await {
+        Ok(()) => removed_wiped_text(),
+        Err(e) => e,
+    }
 }
 
-/// The date of the deletion just carried out or learnt here, once (the home page says it).
-pub fn take_just_deleted() -> Option<i64> {
-    JUST_DELETED.with(|j| j.take())
+/// Whether a deletion or a removal was carried out or learnt here and not said yet.
+pub fn end_pending() -> bool {
+    JUST_ENDED.with(|j| j.get().is_some())
 }
 
-/// The jury's released decision on a dossier deleted since, as this juror's device kept it.
+/// The end just carried out or learnt here, once (the home page says it).
+pub fn take_just_ended() -> Option<Ended> {
+    JUST_ENDED.with(|j| j.take())
+}
+
+/// The jury's released decision on a dossier deleted since (or this juror removed from it),
+/// as this juror's device kept it.
 pub async fn kept_decision(id: &str) -> Option<livret_shared::review::Decision> {
     let sealed = db()
         .ok()?
@@ -141,6 +167,22 @@ pub async fn kept_decision(id: &str) -> Option<livret_shared::review::Decision> 
         .ok()
         .flatten()?;
     serde_json::from_slice(&json).ok()
+}
+
+/// The message that says this device was removed from a dossier, and its copy wiped.
+pub fn removed_wiped_text() -> Error {
+    Error::said(
+        "Vous n'avez plus accès à ce dossier : le candidat a retiré cet appareil, et sa copie en est effacée.",
+        "You no longer have access to this dossier: the candidate removed this device, and its copy is erased from it.",
+    )
+}
+
+/// What the home page says of how a dossier ended here.
+pub fn ended_text(ended: Ended) -> Error {
+    match ended {
+        Ended::Deleted(ms) => deleted_text(ms),
+        Ended::Removed(_) => removed_wiped_text(),
+    }
 }
 
 /// The message that says a dossier was deleted on `deleted_ms`, in both languages.

@@ -7,10 +7,19 @@ pub(super) async fn sync_exchange(socket: &Socket) -> Result<bool, Error> {
     // The exchange every device runs (`livret_shared::exchange`); this drives it over the
     // socket, with the open dossier's replica.
     let id = with_open(|r| r.id)?;
-    let (mut exchange, mut out) = with_device_and_open(|device, replica| {
-        Exchange::start(replica, device, now_ms() as i64, &mut random_nonce)
-            .map_err(|e| exchange_failed(&e))
+    let started = with_device_and_open(|device, replica| {
+        Ok(Exchange::start(
+            replica,
+            device,
+            now_ms() as i64,
+            &mut random_nonce,
+        ))
     })?;
+    let (mut exchange, mut out) = match started {
+        Ok(started) => started,
+        Err(ExchangeError::Removed(_)) => return Err(wipe_removed().await),
+        Err(e) => return Err(exchange_failed(&e)),
+    };
     loop {
         for msg in out.drain(..) {
             send(socket, &msg)?;
@@ -26,9 +35,10 @@ pub(super) async fn sync_exchange(socket: &Socket) -> Result<bool, Error> {
             Ok(next) => out = next,
             Err(ExchangeError::Deleted { deleted_ms, .. }) => {
                 // The candidate's notice, checked: nothing of it stays here.
-                wipe_open(deleted_ms).await?;
+                wipe_open(Ended::Deleted(deleted_ms)).await?;
                 return Err(deleted_text(deleted_ms));
             }
+            Err(ExchangeError::Removed(_)) => return Err(wipe_removed().await),
             Err(e) => {
                 // What arrived is kept: the next sync starts from it.
                 save_open().await?;
@@ -54,7 +64,7 @@ pub(super) async fn sync_exchange(socket: &Socket) -> Result<bool, Error> {
 pub(super) fn exchange_failed(e: &ExchangeError) -> Error {
     match e {
         ExchangeError::Refused { reason, detail } => relay_refused(detail, reason.as_str()),
-        ExchangeError::Removed(_) => removed_text(),
+        ExchangeError::Removed(_) => removed_wiped_text(),
         other => Error::from(other.clone()),
     }
 }

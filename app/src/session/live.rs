@@ -140,11 +140,9 @@ pub enum LiveEvent {
     Merged,
     /// Another member moved in the dossier (see [`present`]).
     Presence,
-    /// The candidate removed this device from the dossier: nothing more will come.
-    Removed,
-    /// The candidate deleted the dossier, and its copy is wiped from this device (see
-    /// [`take_just_deleted`]).
-    Deleted,
+    /// The dossier ended for this device — deleted by its candidate, or this device
+    /// removed from it — and its copy is wiped (see [`take_just_ended`]).
+    Ended,
     /// The relay acknowledged this device's edits: all of them are on it now.
     AllSent,
     /// Anything else (an acknowledgement with more to send, a message for no one here).
@@ -189,18 +187,6 @@ pub fn ask_jury_keys_live() {
 /// Whether this juror still waits for the jury key (its own, or to read the others').
 pub fn waiting_for_jury_key() -> bool {
     with_open(|r| r.is_juror() && (!r.has_jury_key() || r.locked_reviews() > 0)).unwrap_or(false)
-}
-
-/// Whether the open dossier removed this device (it knows from the membership log).
-pub fn removed_from_open() -> bool {
-    with_open(|r| !r.is_member()).unwrap_or(false)
-}
-
-pub(super) fn removed_text() -> Error {
-    Error::said(
-        "le candidat a retiré cet appareil du dossier",
-        "the candidate removed this device from the dossier",
-    )
 }
 
 /// Drops the kept connection (the browser went offline, the membership changed and wants a
@@ -340,10 +326,9 @@ pub async fn next_live_event() -> Result<LiveEvent, Error> {
             let before = with_open(Replica::others_work_marker)?;
             apply_live(id, &msg)?;
             if !with_open(|r| r.is_member())? {
-                // A removal of this device (membership only: the text did not change).
-                save_open().await?;
-                close_live();
-                return Ok(LiveEvent::Removed);
+                // A removal of this device, signed by the candidate: its copy goes.
+                wipe_removed().await;
+                return Ok(LiveEvent::Ended);
             }
             let after = with_open(Replica::others_work_marker)?;
             if before == after {
@@ -401,7 +386,7 @@ pub async fn next_live_event() -> Result<LiveEvent, Error> {
         } if dossier == id => {
             close_live();
             deletion_told(&notice, deleted_ms).await?;
-            Ok(LiveEvent::Deleted)
+            Ok(LiveEvent::Ended)
         }
         ServerMsg::Rejected { detail, reason } => {
             close_live();

@@ -188,7 +188,13 @@ pub async fn open_dossier(id: &str) -> Result<(), Error> {
     });
     if !already {
         let (replica, saved) = load(id).await?;
+        let removed = !replica.is_member();
         set_open(replica, saved);
+        if removed {
+            // Removed from it, and kept by a version that did not wipe a removed device's
+            // copy: wiped now, as a removal is.
+            return Err(wipe_removed().await);
+        }
         // Folds the deltas into one full save now, rather than on a keystroke later.
         if saved.deltas.is_some_and(|n| n > 0) {
             save_open_full().await?;

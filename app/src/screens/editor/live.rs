@@ -92,14 +92,9 @@ pub(super) fn keep_live(st: EditorState) {
                                 st.sync.set(SyncState::Merged);
                             }
                             Ok(session::LiveEvent::Presence) => st.present.set(session::present()),
-                            Ok(session::LiveEvent::Removed) => {
-                                show_others_edits(st);
-                                st.present.set(Vec::new());
-                                st.sync.set(SyncState::Removed);
-                                return;
-                            }
-                            Ok(session::LiveEvent::Deleted) => {
-                                // Wiped here: back to the dossiers, which say so.
+                            Ok(session::LiveEvent::Ended) => {
+                                // Deleted, or this device removed: wiped here; back to the
+                                // dossiers, which say so.
                                 st.back.run(());
                                 return;
                             }
@@ -118,16 +113,9 @@ pub(super) fn keep_live(st: EditorState) {
                         }
                     }
                 }
-                Err(_) if session::deletion_pending() => {
-                    // Deleted while away: the sync wiped it.
+                Err(_) if session::end_pending() => {
+                    // Deleted, or this device removed, while away: the sync wiped it.
                     st.back.run(());
-                    return;
-                }
-                Err(_) if session::removed_from_open() => {
-                    // Removed while away: the relay sent the removal before refusing.
-                    show_others_edits(st);
-                    st.present.set(Vec::new());
-                    st.sync.set(SyncState::Removed);
                     return;
                 }
                 Err(e) => {

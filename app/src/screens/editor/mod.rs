@@ -23,6 +23,7 @@ mod export;
 mod fiches;
 mod jury_summary;
 mod live;
+mod my_data;
 mod presence;
 mod sections;
 mod sharing;
@@ -34,6 +35,7 @@ use export::*;
 use fiches::*;
 use jury_summary::*;
 use live::*;
+use my_data::*;
 use presence::*;
 use sections::*;
 
@@ -58,8 +60,6 @@ pub(crate) enum SyncState {
     /// automerge merged them).
     Merged,
     Offline(session::Error),
-    /// The candidate removed this device: what it had stays, nothing more comes.
-    Removed,
 }
 
 /// What the editor's components share, provided by [`Editor`] as context (each reads it
@@ -205,6 +205,12 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 keep_live(st);
                 keep_presence(st);
             }
+            if opened.is_err() && session::end_pending() {
+                // A copy this device was removed from, wiped as it opened: the dossiers
+                // say so.
+                back.run(());
+                return;
+            }
             let ok = opened.is_ok();
             ready.set(Some(opened.map_err(|e| e.to_string())));
             if ok {
@@ -238,10 +244,6 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 } else {
                     format!("Hors ligne ({e}) : les modifications restent sur cet appareil")
                 },
-                SyncState::Removed => t(
-                    "Vous n'avez plus accès à ce dossier : le candidat vous en a retiré. Ce qui était déjà sur cet appareil y reste.",
-                    "You no longer have access to this dossier: the candidate removed you. What was already on this device stays.",
-                ).to_string(),
             }}</span>
         </p>
         {move || match ready.get() {
@@ -257,8 +259,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                     <Partage/>
                     <ExportPdf/>
                     <ExportFranceVae/>
-                    <ExportJson/>
-                    <DeleteDossier/>
+                    <MyData/>
                     {template::TEMPLATE.iter().map(|section| view! {
                         <Section section=section/>
                     }).collect_view()}

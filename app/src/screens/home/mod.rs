@@ -17,9 +17,10 @@ use crate::{AppState, Message, Screen, invitation_in_address, session, set_addre
 #[component]
 pub fn Home() -> impl IntoView {
     let AppState { screen, notice } = AppState::get();
-    // Back from a dossier its candidate deleted (here or on another device): said once.
-    if let Some(deleted_ms) = session::take_just_deleted() {
-        notice.set(Some(Message::error(session::deleted_text(deleted_ms))));
+    // Back from a dossier its candidate deleted (here or on another device), or removed
+    // this device from: said once.
+    if let Some(ended) = session::take_just_ended() {
+        notice.set(Some(Message::error(session::ended_text(ended))));
     }
     // The built-in référentiels, then those imported on this device.
     let all = RwSignal::new(built_in());
