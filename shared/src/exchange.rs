@@ -38,6 +38,13 @@ pub enum ExchangeError {
          en avait est effacé de cet appareil)"
     )]
     Removed(DossierId),
+    /// The membership log does not name this device (its key is not the one the dossier
+    /// knows): nothing is wiped — only an owner's signed removal wipes a copy.
+    #[error(
+        "cet appareil ne figure pas parmi les membres du dossier {0} (sa clé n'est pas celle \
+         que le dossier connaît) : rien n'est effacé"
+    )]
+    NotAMember(DossierId),
     #[error("le relais ne connaît pas le dossier qu'il vient de créer")]
     NotCreated,
     /// The candidate deleted the dossier (their notice checked against the members this
@@ -107,6 +114,19 @@ pub struct Exchange {
     expires_ms: Option<i64>,
 }
 
+/// Whether the exchange goes on: this device is a member; [`ExchangeError::Removed`] when
+/// an owner's signed entry removed it (the driver wipes its copy), [`ExchangeError::NotAMember`]
+/// when the log does not name it at all (nothing wiped).
+fn still_member(replica: &Replica) -> Result<(), ExchangeError> {
+    if replica.is_member() {
+        return Ok(());
+    }
+    Err(match replica.standing() {
+        crate::membership::Standing::Removed => ExchangeError::Removed(replica.id),
+        _ => ExchangeError::NotAMember(replica.id),
+    })
+}
+
 impl Exchange {
     /// Seals what was typed and subscribes; returns the messages to send. `now_ms`: the
     /// device's clock.
@@ -116,10 +136,8 @@ impl Exchange {
         now_ms: i64,
         nonce: &mut impl FnMut() -> [u8; 24],
     ) -> Result<(Exchange, Vec<ClientMsg>), ExchangeError> {
-        if !replica.is_member() {
-            // Removed, as an earlier sync learnt: nothing to exchange any more.
-            return Err(ExchangeError::Removed(replica.id));
-        }
+        // Removed, as an earlier sync learnt: nothing to exchange any more.
+        still_member(replica)?;
         let retain = renew_retention(replica, device, now_ms)?;
         replica.flush(device, nonce())?;
         let exchange = Exchange {
@@ -311,9 +329,7 @@ impl Exchange {
         self.caught_up = caught.envelopes.len();
         self.note_snapshot(caught.snapshot.is_some(), &received);
         self.add(received);
-        if !replica.is_member() {
-            return Err(ExchangeError::Removed(self.dossier));
-        }
+        still_member(replica)?;
         replica.reseal_stale(device, &mut *nonce)?;
         self.unpublished = unpublished.into();
         self.publish_next(replica, device, nonce)
@@ -403,9 +419,7 @@ impl Exchange {
         )?;
         self.note_snapshot(part.snapshot.is_some(), &received);
         self.add(received);
-        if !replica.is_member() {
-            return Err(ExchangeError::Removed(self.dossier));
-        }
+        still_member(replica)?;
         if self.phase == Phase::Pushing && !part.entries.is_empty() {
             return self.reseal_and_resend(replica, device, nonce);
         }

@@ -470,6 +470,45 @@ pub fn roles_held(log: &[SignedEntry], member: &MemberKey) -> Vec<(u32, Role)> {
     held
 }
 
+/// Where a key stands along a (checked) membership log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// The log never names it.
+    Absent,
+    /// A member; `after_removal`: added again after a removal.
+    Member { after_removal: bool },
+    /// The last entry naming it removes it: an owner of the dossier signed its removal.
+    Removed,
+}
+
+/// Where `member` stands along `log`: what decides whether a device wipes its copy (only
+/// [`Standing::Removed`], an owner's signed removal — never a log that merely lacks it).
+pub fn standing(log: &[SignedEntry], member: &MemberKey) -> Standing {
+    let mut standing = Standing::Absent;
+    for entry in log {
+        match &entry.body.op {
+            Op::Create { owner: added }
+            | Op::Add { member: added }
+            | Op::AddDevice { member: added, .. }
+                if &added.signing == member =>
+            {
+                standing = Standing::Member {
+                    after_removal: matches!(
+                        standing,
+                        Standing::Removed
+                            | Standing::Member {
+                                after_removal: true
+                            }
+                    ),
+                };
+            }
+            Op::Remove { signing } if signing == member => standing = Standing::Removed,
+            _ => {}
+        }
+    }
+    standing
+}
+
 /// The owner's side: entries to write.
 pub fn create(
     dossier: DossierId,
@@ -651,6 +690,44 @@ pub fn remove(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standing_follows_the_last_entry_naming_a_key() {
+        let owner = DeviceSecret::generate();
+        let advisor = DeviceSecret::generate();
+        let stranger = DeviceSecret::generate();
+        let keys = EpochKeys::generate();
+        let mut log = vec![create(DossierId([9; 16]), &owner, &keys).unwrap()];
+        let state = |log: &[SignedEntry]| Membership::from_log(log).unwrap();
+        let me = advisor.signing_public();
+        assert_eq!(standing(&log, &me), Standing::Absent);
+        log.push(add(&state(&log), &owner, &advisor.id(), Role::Advisor, &keys).unwrap());
+        assert_eq!(
+            standing(&log, &me),
+            Standing::Member {
+                after_removal: false
+            }
+        );
+        log.push(remove(&state(&log), &owner, &me, &EpochKeys::generate()).unwrap());
+        assert_eq!(standing(&log, &me), Standing::Removed);
+        let current = state(&log)
+            .epoch_keys_for(&owner, state(&log).epoch)
+            .unwrap();
+        log.push(add(&state(&log), &owner, &advisor.id(), Role::Advisor, &current).unwrap());
+        assert_eq!(
+            standing(&log, &me),
+            Standing::Member {
+                after_removal: true
+            }
+        );
+        assert_eq!(standing(&log, &stranger.signing_public()), Standing::Absent);
+        assert_eq!(
+            standing(&log, &owner.signing_public()),
+            Standing::Member {
+                after_removal: false
+            }
+        );
+    }
 
     #[test]
     fn owner_adds_and_removes_members_across_epochs() {

@@ -65,6 +65,11 @@ pub enum SyncError {
          {writer} écrit déjà pour l'époque {epoch} (un retrait caché ?)"
     )]
     MembershipWithheld { writer: String, epoch: u32 },
+    #[error(
+        "le relais donne le journal des membres d'un autre dossier (une autre création) : \
+         refusé, rien n'est changé sur cet appareil"
+    )]
+    ForeignLog,
 }
 
 /// What [`Replica::receive`] did. One envelope that cannot be applied never stops the
@@ -272,6 +277,12 @@ impl Replica {
         self.membership.role_of(&self.me).is_some()
     }
 
+    /// Where this device stands along the dossier's membership log: removed only when an
+    /// owner's signed entry removed it (what makes a device wipe its copy).
+    pub fn standing(&self) -> membership::Standing {
+        membership::standing(&self.log, &self.me)
+    }
+
     /// Whether this device may change the dossier itself (owner, advisor; not a juror).
     pub fn may_write_dossier(&self) -> bool {
         self.membership
@@ -455,6 +466,11 @@ impl Replica {
             .zip(relay)
             .take_while(|(mine, theirs)| mine.hash() == theirs.hash())
             .count();
+        if common == 0 && !self.log.is_empty() && !relay.is_empty() {
+            // Another creation: not this dossier's history, whoever signed it. Taken, it
+            // would make this device a stranger to its own dossier.
+            return Err(SyncError::ForeignLog);
+        }
         if common == relay.len() {
             self.give_missing_keys(device)?;
             return Ok(self.log[common..].to_vec());
@@ -1307,6 +1323,12 @@ impl Replica {
     /// Whether this device sits on the dossier's jury now.
     pub fn is_juror(&self) -> bool {
         self.membership.role_of(&self.me) == Some(Role::Juror)
+    }
+
+    /// Whether this device sat on the dossier's jury at some point (a juror removed since
+    /// keeps the decision the jury released: its own document).
+    pub fn sat_on_jury(&self) -> bool {
+        self.was_juror(&self.me)
     }
 
     /// Whether a signing key is, or was when it wrote, one of the dossier's jurors.

@@ -202,6 +202,9 @@ impl Worded for SyncError {
                 "the relay kept a change of members from this device: device {writer} already \
                  writes for epoch {epoch} (a hidden removal?)"
             ),
+            SyncError::ForeignLog => "the relay gives the membership log of another dossier \
+                (another creation): refused, nothing changed on this device"
+                .into(),
         }
     }
 }
@@ -224,7 +227,11 @@ impl Worded for ExchangeError {
             }
             ExchangeError::Removed(id) => format!(
                 "this device is no longer a member of dossier {id}: the candidate removed it \
-                 (what it had stays on this device)"
+                 (what it had is erased from this device)"
+            ),
+            ExchangeError::NotAMember(id) => format!(
+                "this device is not among the members of dossier {id} (its key is not the one \
+                 the dossier knows): nothing is erased"
             ),
             ExchangeError::NotCreated => {
                 "the relay does not know the dossier it has just created".to_string()

@@ -257,7 +257,7 @@ fn remove(relay: &mut MemRelay, owner: &mut Device, member: &DeviceSecret) -> Si
 }
 
 #[test]
-fn a_removed_device_stops_and_keeps_what_it_had() {
+fn a_removed_device_stops_and_learns_it_was_removed() {
     let mut relay = MemRelay::default();
     let (mut owner, advisor) = offline_dossier();
     sync(&mut relay, &mut owner).unwrap();
@@ -271,6 +271,11 @@ fn a_removed_device_stops_and_keeps_what_it_had() {
         ExchangeError::Removed(advisor.replica.id)
     );
     assert!(!advisor.replica.is_member());
+    assert_eq!(
+        advisor.replica.standing(),
+        livret_shared::membership::Standing::Removed,
+        "an owner's signed removal: the driver wipes the copy"
+    );
     // Said again at the next sync, before anything is sent.
     assert_eq!(
         Exchange::start(
@@ -286,6 +291,40 @@ fn a_removed_device_stops_and_keeps_what_it_had() {
         advisor.replica.dossier().get("motivation.lettre").unwrap(),
         "Je souhaite faire valider mon expérience."
     );
+}
+
+/// A relay that answers with another creation of the same dossier id (its own key, its
+/// own members, all well signed): the devices refuse that log — it is not this dossier's
+/// history — and neither change nor end anything. Taken, it would have made each a stranger
+/// to its own dossier, and a stranger's copy is not one to wipe either: only an owner's
+/// signed removal ends a copy.
+#[test]
+fn a_relay_inventing_another_history_makes_no_device_a_stranger() {
+    use livret_shared::membership::{self, Standing};
+    use livret_shared::sync::SyncError;
+    let mut relay = MemRelay::default();
+    let (mut owner, advisor) = offline_dossier();
+    sync(&mut relay, &mut owner).unwrap();
+    let mut advisor = join(&relay, advisor);
+    sync(&mut relay, &mut advisor).unwrap();
+    let forger = DeviceSecret::generate();
+    relay.log =
+        vec![membership::create(owner.replica.id, &forger, &EpochKeys::generate()).unwrap()];
+    for device in [&mut owner, &mut advisor] {
+        let stopped = sync(&mut relay, device).unwrap_err();
+        assert_eq!(stopped, ExchangeError::Sync(SyncError::ForeignLog));
+        assert!(device.replica.is_member());
+        assert_eq!(
+            device.replica.standing(),
+            Standing::Member {
+                after_removal: false
+            }
+        );
+        assert_eq!(
+            device.replica.dossier().get("motivation.lettre").unwrap(),
+            "Je souhaite faire valider mon expérience."
+        );
+    }
 }
 
 #[test]

@@ -486,6 +486,19 @@ fn two_jurors_review_concurrently_and_the_candidate_gets_only_the_decision() {
         other => panic!("{other:?}"),
     }
 
+    // Bruno, removed once the decision is released: his device wipes the dossier and keeps
+    // the jury's decision, its own document.
+    candidate.run(&["dossier", "remove", &id, &bruno.identity()]);
+    let (ok, err) = bruno.try_run(&["sync"]);
+    assert!(ok && err.contains("n'est plus membre du dossier"), "{err}");
+    assert!(!bruno.has_copy(&id), "the removed juror's copy is wiped");
+    let kept = bruno.run(&["dossier", "decision", &id]);
+    assert!(
+        kept.contains("Validation de blocs de compétences : bloc 1")
+            && kept.contains("C1 : acquis"),
+        "{kept}"
+    );
+
     assert_relay_never_saw(
         &relay,
         &[

@@ -324,3 +324,46 @@ fn edits_waiting_during_a_removal_are_sealed_again_and_arrive() {
         "no gap; the one stored before the removal kept, the next in the new epoch"
     );
 }
+
+/// Only an owner's signed removal wipes a copy. A home whose `device.key` went missing
+/// (a backup restored without it) refuses to make another — a new key would be a stranger
+/// to every dossier there — and one given another key keeps its copies and says why; with
+/// its own key back, everything is there.
+#[test]
+fn a_device_whose_key_went_missing_or_changed_wipes_nothing() {
+    let relay = Relay::start();
+    let candidate = Device::new("candidat-cle-perdue");
+    let id = candidate.run(&["dossier", "new", "--relay", &relay.url("")]);
+    candidate.run(&[
+        "dossier",
+        "set",
+        &id,
+        "motivation.lettre",
+        "Des semaines de travail",
+    ]);
+    candidate.run(&["sync"]);
+    let key = candidate.home.join("device.key");
+    let own = std::fs::read(&key).unwrap();
+
+    std::fs::remove_file(&key).unwrap();
+    let (ok, err) = candidate.try_run(&["sync"]);
+    assert!(!ok && err.contains("illisible ou manquant"), "{err}");
+    assert!(!key.exists(), "no new key made");
+    assert!(candidate.has_copy(&id));
+
+    let other = livret_shared::keys::DeviceSecret::generate();
+    std::fs::write(&key, other.to_secret_string().as_bytes()).unwrap();
+    let (ok, err) = candidate.try_run(&["sync"]);
+    assert!(
+        !ok && err.contains("ne figure pas parmi les membres"),
+        "{err}"
+    );
+    assert!(candidate.has_copy(&id), "a stranger's key wipes nothing");
+
+    std::fs::write(&key, own).unwrap();
+    candidate.run(&["sync"]);
+    assert_eq!(
+        candidate.run(&["dossier", "get", &id, "motivation.lettre"]),
+        "Des semaines de travail"
+    );
+}

@@ -147,8 +147,9 @@ pub async fn answer_device_proposal(
         remember_own_keys([id]).await?;
         let mut logs = Vec::new();
         for d in list_dossiers().await? {
-            open_dossier(&d.id).await?;
-            logs.push(with_open(|r| r.log().to_vec())?);
+            if open_unless_ended(&d.id).await? {
+                logs.push(with_open(|r| r.log().to_vec())?);
+            }
         }
         review_own_keys(&logs).await?;
     } else {
@@ -182,7 +183,9 @@ pub async fn add_own_device(identity: &str) -> Result<usize, Error> {
     let trusted = trusted_keys().await?;
     let mut shared = 0;
     for d in list_dossiers().await? {
-        open_dossier(&d.id).await?;
+        if !open_unless_ended(&d.id).await? {
+            continue;
+        }
         if add_own_keys_to_open(std::slice::from_ref(&other), &trusted)? > 0 {
             shared += 1;
         }

@@ -326,9 +326,15 @@ pub async fn next_live_event() -> Result<LiveEvent, Error> {
             let before = with_open(Replica::others_work_marker)?;
             apply_live(id, &msg)?;
             if !with_open(|r| r.is_member())? {
-                // A removal of this device, signed by the candidate: its copy goes.
-                wipe_removed().await;
-                return Ok(LiveEvent::Ended);
+                let standing = with_open(|r| r.standing())?;
+                if standing == livret_shared::membership::Standing::Removed {
+                    // A removal of this device, signed by the candidate: its copy goes.
+                    wipe_removed().await;
+                    return Ok(LiveEvent::Ended);
+                }
+                close_live();
+                let id = with_open(|r| r.id)?;
+                return Err(Error::from(ExchangeError::NotAMember(id)));
             }
             let after = with_open(Replica::others_work_marker)?;
             if before == after {

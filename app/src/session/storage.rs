@@ -188,7 +188,7 @@ pub async fn open_dossier(id: &str) -> Result<(), Error> {
     });
     if !already {
         let (replica, saved) = load(id).await?;
-        let removed = !replica.is_member();
+        let removed = replica.standing() == livret_shared::membership::Standing::Removed;
         set_open(replica, saved);
         if removed {
             // Removed from it, and kept by a version that did not wipe a removed device's
@@ -201,6 +201,26 @@ pub async fn open_dossier(id: &str) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Opens a dossier for a pass over all of them: `false` when it ended for this device as
+/// it opened (a copy of a dossier this device was removed from, wiped), so the pass goes on
+/// with the others; the dossiers page says it afterwards.
+pub(super) async fn open_unless_ended(id: &str) -> Result<bool, Error> {
+    match open_dossier(id).await {
+        Ok(()) => Ok(true),
+        Err(_) if !still_stored(id).await => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether this device still holds a copy of the dossier (not wiped: deleted, removed).
+pub async fn still_stored(id: &str) -> bool {
+    match db() {
+        Ok(db) => !matches!(db.get(&format!("{DOSSIER_PREFIX}{id}")).await, Ok(None)),
+        // Cannot tell: taken as stored, so nothing is skipped on a guess.
+        Err(_) => true,
+    }
 }
 
 /// Runs `f` on the open dossier's replica.

@@ -12,7 +12,7 @@ use futures_util::{SinkExt, StreamExt};
 use livret_shared::envelope::{DossierId, random_nonce};
 use livret_shared::exchange::{Exchange, ExchangeError};
 use livret_shared::keys::{self, DeviceSecret};
-use livret_shared::membership::SignedEntry;
+use livret_shared::membership::{SignedEntry, Standing};
 use livret_shared::protocol::{self, ClientMsg, Origin, ServerMsg};
 use livret_shared::sync::{Received, Replica};
 use tokio_tungstenite::tungstenite::Message;
@@ -44,6 +44,15 @@ impl Home {
             return DeviceSecret::from_secret_string(&text)
                 .with_context(|| format!("{}", path.display()));
         }
+        if !self.dossiers().is_empty() {
+            // Dossiers without their key: a new key would be a stranger to every one of them.
+            bail!(
+                "{} est illisible ou manquant alors que cet appareil garde des dossiers : \
+                 remettez la clé de cet appareil en place (une nouvelle n'ouvrirait aucun \
+                 d'eux)",
+                path.display()
+            );
+        }
         std::fs::create_dir_all(&self.root).with_context(|| format!("{}", self.root.display()))?;
         let secret = DeviceSecret::generate();
         write_private(&path, secret.to_secret_string().as_bytes())?;
@@ -65,9 +74,9 @@ impl Home {
             }
         };
         let replica = Replica::restore(device, &bytes)?;
-        if !replica.is_member() {
-            // Removed from it, and kept by a version that did not wipe a removed device's
-            // copy: wiped now, as a removal is.
+        if replica.standing() == Standing::Removed {
+            // Removed from it by the candidate's signed entry, and kept by a version that
+            // did not wipe a removed device's copy: wiped now, as a removal is.
             self.wipe_removed(&replica, clock::now_ms() as i64)?;
             self.refuse_if_removed(id)?;
         }
@@ -78,13 +87,24 @@ impl Home {
         // A deleted dossier is never written back (a save after the sync that learnt it
         // would bring the copy back).
         self.refuse_if_deleted(&replica.id)?;
-        if replica.is_member() {
-            // Added again after a removal: its copy is welcome back.
-            let _ = std::fs::remove_file(self.removed_marker(&replica.id));
-        } else {
-            // Its removal learnt: the copy is wiped (`wipe_removed`), never written back.
-            self.refuse_if_removed(&replica.id)?;
-            bail!("cet appareil n'est plus membre du dossier {}", replica.id);
+        match replica.standing() {
+            Standing::Member {
+                after_removal: true,
+            } => {
+                // Added again after a removal: its copy is welcome back.
+                let _ = std::fs::remove_file(self.removed_marker(&replica.id));
+            }
+            Standing::Removed => {
+                // Its removal learnt: the copy is wiped (`wipe_removed`), never written back.
+                self.refuse_if_removed(&replica.id)?;
+                bail!("cet appareil n'est plus membre du dossier {}", replica.id);
+            }
+            // A copy loaded before its removal was learnt (another command meanwhile) is
+            // not written back either.
+            Standing::Member {
+                after_removal: false,
+            }
+            | Standing::Absent => self.refuse_if_removed(&replica.id)?,
         }
         let dir = self.dir(&replica.id);
         std::fs::create_dir_all(&dir)?;
@@ -163,7 +183,7 @@ impl Home {
     /// the session's procès-verbal is made of.
     fn erase_copy(&self, replica: &Replica, marker: &Path, at_ms: i64) -> Result<()> {
         let id = replica.id;
-        if replica.is_juror()
+        if replica.sat_on_jury()
             && let Some((_, decision)) = replica.decision()
         {
             let dir = self.root.join("decisions");

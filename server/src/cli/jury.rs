@@ -696,10 +696,23 @@ pub fn decide(
 
 /// What the jury released, as the candidate reads it.
 pub fn decision(home: &Home, id: &str) -> Result<()> {
-    let (replica, _) = load(home, id)?;
-    let Some((_, d)) = replica.decision() else {
-        println!("Le jury n'a pas encore rendu sa décision.");
-        return Ok(());
+    let d = match load(home, id) {
+        Ok((replica, _)) => match replica.decision() {
+            Some((_, d)) => d,
+            None => {
+                println!("Le jury n'a pas encore rendu sa décision.");
+                return Ok(());
+            }
+        },
+        // The dossier deleted, or this juror removed from it: the released decision this
+        // device kept, the jury's own document.
+        Err(gone) => match home.kept_decision(&parse_id(id)?) {
+            Some(d) => {
+                eprintln!("{gone} ; la décision rendue par le jury est gardée ici");
+                d
+            }
+            None => return Err(gone),
+        },
     };
     println!("{}", d.outcome.label_fr());
     println!("Jury du {} : {}", d.date, d.jury.join(", "));

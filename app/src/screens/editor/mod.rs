@@ -205,7 +205,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 keep_live(st);
                 keep_presence(st);
             }
-            if opened.is_err() && session::end_pending() {
+            if opened.is_err() && session::end_pending() && !session::still_stored(&id).await {
                 // A copy this device was removed from, wiped as it opened: the dossiers
                 // say so.
                 back.run(());
