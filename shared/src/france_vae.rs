@@ -77,6 +77,43 @@ pub enum Unfit {
     TooMany { numeros: Vec<u32> },
 }
 
+impl Unfit {
+    /// The same reason in English (the app speaks the user's language).
+    pub fn in_english(&self) -> String {
+        match self {
+            Unfit::BodyTooLarge { bytes } => format!(
+                "the dossier without its annexes already weighs {}: more than the 10 MB allowed",
+                megabytes_in_english(*bytes)
+            ),
+            Unfit::TooLarge {
+                numero,
+                titre,
+                bytes,
+            } => format!(
+                "annexe {numero} ({titre}): {} even lightened, more than the 10 MB allowed for \
+                 one file; split it into several annexes",
+                megabytes_in_english(*bytes)
+            ),
+            Unfit::Format { numero, fichier } => format!(
+                "annexe {numero} ({fichier}): a format France VAE does not take (PDF, JPG or \
+                 PNG); save it as PDF"
+            ),
+            Unfit::TooMany { numeros } => format!(
+                "annexes {}: beyond the 8 additional files allowed; gather annexes into one PDF",
+                numeros
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+fn megabytes_in_english(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
 /// Where each annexe goes (in their order): in the livret as many as the room left allows
 /// (`body`: the livret's size without annexes) — the smallest first, so that as few as
 /// possible go apart — the others apart, and always those at the positions in `apart` (the
@@ -270,6 +307,19 @@ pub fn unfit_text(reasons: &[Unfit]) -> String {
     format!(
         "le dossier ne tient pas dans ce que France VAE accepte (un fichier de 10 Mo au plus, \
          et 8 fichiers complémentaires, en PDF, JPG ou PNG) :\n{}",
+        lines.join("\n")
+    )
+}
+
+/// The refusal in English, every reason on its line.
+pub fn unfit_text_in_english(reasons: &[Unfit]) -> String {
+    let lines: Vec<String> = reasons
+        .iter()
+        .map(|u| format!("  - {}", u.in_english()))
+        .collect();
+    format!(
+        "the dossier does not fit what France VAE accepts (one file of at most 10 MB, and 8 \
+         additional files, as PDF, JPG or PNG):\n{}",
         lines.join("\n")
     )
 }

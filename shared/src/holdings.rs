@@ -29,8 +29,9 @@ pub struct HeldMember {
     pub removed: bool,
 }
 
-/// An invitation the relay keeps (its token's hash, never the link): the role offered, when
-/// it lapses, and whether a device answered it.
+/// An invitation the relay keeps (in its table, the token's hash; the link itself only in
+/// the invitation's mail, until it is sent): the role offered, when it lapses, and whether
+/// a device answered it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldInvitation {
     pub role: Role,

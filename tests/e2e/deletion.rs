@@ -162,6 +162,15 @@ fn a_deleted_dossier_leaves_nothing_on_the_relay_and_every_device_wipes_it() {
         notice: genuine.to_bytes(),
     });
     assert_eq!(rejected(hostile.reply()), Rejection::Forbidden);
+    // The candidate's notice of retention, which the dossier carries for every member to
+    // read, sent by the advisor as a deletion: refused.
+    let retention = advisor
+        .replica(&id)
+        .dossier()
+        .retention_notice()
+        .expect("the candidate's sync wrote its notice of retention into the dossier");
+    hostile.send(&ClientMsg::Delete { notice: retention });
+    assert_eq!(rejected(hostile.reply()), Rejection::Forbidden);
     // Malformed and oversized notices.
     hostile.send(&ClientMsg::Delete {
         notice: vec![0xff; 40],
@@ -547,10 +556,20 @@ fn a_dossier_left_a_year_ends_after_two_warnings_and_one_its_candidate_came_back
     let candidate = Device::new("candidat-conservation");
     let advisor = Device::new("conseil-conservation");
     let late = Device::new("retardataire-conservation");
-    let left = candidate.run(&["dossier", "new", "--relay", &url]);
-    let kept = candidate.run(&["dossier", "new", "--relay", &url]);
+    // A device syncs its dossiers in the order of their ids: the one that ends comes first,
+    // so that the late device syncing the other after it shows it goes on past a refusal.
+    let (one, other) = (
+        candidate.run(&["dossier", "new", "--relay", &url]),
+        candidate.run(&["dossier", "new", "--relay", &url]),
+    );
+    let (left, kept) = if one < other {
+        (one, other)
+    } else {
+        (other, one)
+    };
     candidate.share_with(&left, &advisor, "advisor", &url);
     candidate.share_with(&left, &late, "advisor", &url);
+    candidate.share_with(&kept, &late, "advisor", &url);
     candidate.run(&["dossier", "set", &left, "motivation.lettre", CANARY]);
     // The jury in 20 days: the retention counts from it.
     let today = livret_relay::clock::now_ms().div_euclid(DAY_MS);
@@ -644,8 +663,13 @@ fn a_dossier_left_a_year_ends_after_two_warnings_and_one_its_candidate_came_back
     let (ok, err) = advisor.try_run(&["--clock-offset-days", &ahead, "sync"]);
     assert!(ok && err.contains("supprimé"), "{err}");
     assert!(!advisor.has_copy(&left));
-    // …one whose clock says the candidate's date is not reached keeps it, and says so.
-    let (_, err) = late.try_run(&["sync"]);
-    assert!(err.contains("date à venir"), "{err}");
+    // …one whose clock says the candidate's date is not reached keeps it, says so, and
+    // syncs its other dossier still.
+    let (ok, err) = late.try_run(&["sync"]);
+    assert!(ok && err.contains("date à venir"), "{err}");
     assert!(late.has_copy(&left));
+    assert_eq!(
+        late.run(&["dossier", "get", &kept, "motivation.lettre"]),
+        "Toujours là"
+    );
 }

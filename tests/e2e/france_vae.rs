@@ -243,5 +243,25 @@ fn the_app_prepares_the_files_for_france_vae() {
         assert_eq!(Some(size), f["said"].as_u64(), "{f}");
         assert!(size <= MAX && f["pdf"] == true, "{f}");
     }
+
+    // A file the platform does not take, added meanwhile: the refusal says why, in the
+    // language the user reads.
+    attach(
+        &candidate,
+        &id,
+        &folder,
+        "notes.odt",
+        b"PK\x03\x04 not a pdf",
+        "Notes de travail",
+    );
+    candidate.run(&["sync"]);
+    browser.wait_text("[data-testid=annexes]", |t| t.contains("Notes de travail"));
+    browser.click("#langue");
+    browser.click("#preparer-france-vae");
+    let refused = browser.wait_text("#export-france-vae [role=alert]", |t| !t.is_empty());
+    assert!(
+        refused.contains("annexe 4 (notes.odt): a format France VAE does not take"),
+        "{refused}"
+    );
     let _ = std::fs::remove_dir_all(&folder);
 }

@@ -32,6 +32,19 @@ fn error(e: impl std::fmt::Display) -> JsValue {
     JsValue::from_str(&e.to_string())
 }
 
+/// Why the dossier cannot be handed over, in both languages (`{fr, en}`): the app shows the
+/// user's.
+fn unfit(reasons: &[france_vae::Unfit]) -> JsValue {
+    let said = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&said, &"fr".into(), &france_vae::unfit_text(reasons).into());
+    let _ = js_sys::Reflect::set(
+        &said,
+        &"en".into(),
+        &france_vae::unfit_text_in_english(reasons).into(),
+    );
+    said.into()
+}
+
 #[wasm_bindgen]
 impl PdfExport {
     /// Lays out the livret of `json` (the dossier's JSON export) with the two fonts.
@@ -180,7 +193,7 @@ impl FranceVae {
     pub fn finish(&mut self) -> Result<js_sys::Array, JsValue> {
         let formats = france_vae::formats(&self.prepared);
         if !formats.is_empty() {
-            return Err(error(france_vae::unfit_text(&formats)));
+            return Err(unfit(&formats));
         }
         let (regular, bold) = (self.regular.clone(), self.bold.clone());
         let fonts = move || FontFiles {
@@ -198,7 +211,7 @@ impl FranceVae {
         let (main, size, places) = match written {
             Ok(written) => written,
             Err(HandoffError::Unfit(reasons)) => {
-                return Err(error(france_vae::unfit_text(&reasons)));
+                return Err(unfit(&reasons));
             }
             Err(e) => return Err(error(e)),
         };

@@ -85,7 +85,7 @@ pub(super) async fn wipe_open(ended: Ended) -> Result<(), Error> {
             .iter()
             .filter_map(|a| a.blob)
             .collect();
-        let decision = r.is_juror().then(|| r.decision()).flatten();
+        let decision = r.sat_on_jury().then(|| r.decision()).flatten();
         (r.id.to_string(), blobs, decision)
     })?;
     let kept_decision = match decision {
@@ -167,6 +167,22 @@ pub async fn kept_decision(id: &str) -> Option<livret_shared::review::Decision> 
         .ok()
         .flatten()?;
     serde_json::from_slice(&json).ok()
+}
+
+/// What the relay answers about a dossier it deleted, before this device checked the
+/// candidate's notice.
+pub fn deleted_on_relay_text(deleted_ms: i64) -> Error {
+    let day = livret_shared::date::Date::of_ms(deleted_ms);
+    Error::said(
+        format!(
+            "Le relais ne garde plus rien de ce dossier : il dit l'avoir supprimé le {}.",
+            day.in_french()
+        ),
+        format!(
+            "The relay keeps nothing of this dossier any more: it says it deleted it on {}.",
+            day.iso()
+        ),
+    )
 }
 
 /// The message that says this device was removed from a dossier, and its copy wiped.

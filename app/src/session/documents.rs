@@ -50,12 +50,23 @@ pub(super) fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<J
             )
         })?;
     let args: js_sys::Array = args.iter().collect();
-    f.apply(target, &args).map_err(|e| match e.as_string() {
-        Some(text) => Error::Browser(text),
-        None => Error::said(
-            format!("module PDF : {method} a échoué"),
-            format!("PDF module: {method} failed"),
-        ),
+    f.apply(target, &args).map_err(|e| {
+        if let Some(text) = e.as_string() {
+            return Error::Browser(text);
+        }
+        // A refusal the module words in both languages (`{fr, en}`).
+        let said = |lang: &str| {
+            js_sys::Reflect::get(&e, &JsValue::from_str(lang))
+                .ok()
+                .and_then(|s| s.as_string())
+        };
+        match (said("fr"), said("en")) {
+            (Some(fr), Some(en)) => Error::said(fr, en),
+            _ => Error::said(
+                format!("module PDF : {method} a échoué"),
+                format!("PDF module: {method} failed"),
+            ),
+        }
     })
 }
 

@@ -220,7 +220,8 @@ async fn deliver(store: &Arc<dyn Store>, transport: &Transport, mailer: &Mailer,
             }
         }
         Err(e) if q.attempts + 1 >= MAX_MAIL_ATTEMPTS => {
-            tracing::warn!(mail = q.id, attempts = q.attempts + 1, error = %e, "mail given up");
+            let error = without_addresses(&e.to_string());
+            tracing::warn!(mail = q.id, attempts = q.attempts + 1, %error, "mail given up");
             let id = q.id;
             if let Err(e) = on_blocking_pool(store, move |store| store.mail_abandoned(id)).await {
                 tracing::error!(mail = q.id, error = %e, "mail not given up");
@@ -235,7 +236,8 @@ async fn deliver(store: &Arc<dyn Store>, transport: &Transport, mailer: &Mailer,
             // here leaves it to the lease's end, not to the backoff.
             match on_blocking_pool(store, failed).await {
                 Ok(()) => {
-                    tracing::warn!(mail = q.id, attempts, error = %e, "mail not sent, will retry")
+                    let error = without_addresses(&e.to_string());
+                    tracing::warn!(mail = q.id, attempts, %error, "mail not sent, will retry")
                 }
                 Err(stored) => {
                     tracing::error!(mail = q.id, error = %stored, "mail retry not recorded")
@@ -278,8 +280,31 @@ fn compose(from: &Mailbox, mail: &OutgoingMail, message_id: String) -> Result<Me
         .map_err(|e| MailError::Build(e.to_string()))
 }
 
+/// An SMTP server's answer as the logs keep it: every word with an `@` in it (the
+/// recipient's address, which servers often quote) replaced, so that the logs name no one.
+fn without_addresses(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            if word.contains('@') {
+                "<adresse>"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_logs_keep_an_smtp_answer_without_its_addresses() {
+        assert_eq!(
+            without_addresses("550 5.1.1 <anna@example.org>: Recipient address rejected"),
+            "550 5.1.1 <adresse> Recipient address rejected"
+        );
+    }
     use super::*;
 
     #[test]

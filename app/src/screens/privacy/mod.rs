@@ -18,8 +18,8 @@ const NOTICE: &[Part] = &[
         heading: ("Sur cet appareil", "On this device"),
         paragraphs: &[
             (
-                "Votre dossier (le texte, les commentaires, les fiches, l'avis du jury s'il vous est rendu) et vos annexes sont enregistrés dans ce navigateur (IndexedDB), chiffrés avec les clés du dossier. Les clés de cet appareil y sont aussi, protégées par votre phrase de passe : sans elle, une copie du navigateur ne donne rien à lire.",
-                "Your dossier (its text, comments, fiches, the jury's decision once released to you) and your annexes are stored in this browser (IndexedDB), encrypted with the dossier's keys. This device's keys are there too, protected by your passphrase: without it, a copy of the browser gives nothing to read.",
+                "Votre dossier (le texte, les commentaires, les fiches, l'avis du jury s'il vous est rendu) et vos annexes sont enregistrés dans ce navigateur (IndexedDB), chiffrés : le dossier avec la clé de cet appareil, chaque annexe avec sa propre clé. La clé de cet appareil y est aussi, protégée par votre phrase de passe : sans elle, une copie du navigateur ne donne à lire que les identifiants des dossiers et quelques dates (une suppression, l'avancement d'un envoi).",
+                "Your dossier (its text, comments, fiches, the jury's decision once released to you) and your annexes are stored in this browser (IndexedDB), encrypted: the dossier with this device's key, each annexe with its own key. This device's key is there too, protected by your passphrase: without it, a copy of the browser shows only the dossiers' identifiers and a few dates (a deletion, how far an upload went).",
             ),
             (
                 "Les fichiers que vous exportez (PDF, JSON, dossier France VAE) sont faits sur cet appareil et ne sont pas chiffrés : ils sont à vous, gardez-les en lieu sûr.",
@@ -31,16 +31,16 @@ const NOTICE: &[Part] = &[
         heading: ("Sur le relais", "On the relay"),
         paragraphs: &[
             (
-                "Le relais transmet et garde le dossier chiffré sur votre appareil : il ne peut lire ni le texte, ni les commentaires, ni les annexes, ni les noms que vous écrivez. Il voit ce qu'il lui faut pour faire son travail : les clés publiques des appareils membres et leur rôle (candidat, accompagnateur, juré), la taille et la date de ce qui arrive, qui l'a écrit, les annexes comme des fichiers chiffrés de taille connue.",
-                "The relay passes on and keeps the dossier encrypted on your device: it can read neither the text, nor the comments, nor the annexes, nor the names you write. It sees what it needs to do its job: the member devices' public keys and their roles (candidate, advisor, juror), the size and date of what arrives, who wrote it, annexes as encrypted files of known size.",
+                "Le relais transmet et garde le dossier chiffré sur votre appareil : il ne peut lire ni le texte, ni les commentaires, ni les annexes, ni les noms écrits dans le dossier. Il voit ce qu'il lui faut pour faire son travail : les clés publiques des appareils membres et leur rôle (candidat, accompagnateur, juré), la taille et la date de ce qui arrive, quel appareil l'a écrit, les annexes comme des fichiers chiffrés de taille connue, et l'avis signé par lequel votre appareil renouvelle la conservation du dossier.",
+                "The relay passes on and keeps the dossier encrypted on your device: it can read neither the text, nor the comments, nor the annexes, nor the names written in the dossier. It sees what it needs to do its job: the member devices' public keys and their roles (candidate, advisor, juror), the size and date of what arrives, which device wrote it, annexes as encrypted files of known size, and the signed notice by which your device renews the dossier's retention.",
             ),
             (
-                "Il garde aussi les adresses électroniques que vous lui donnez : celle d'une invitation, le temps de l'envoyer ; celle des rappels avant le jury et la date du jury, jusqu'à la fin du dossier. D'une invitation, il ne garde que l'empreinte du lien, le rôle proposé et l'identité de l'appareil qui a répondu.",
-                "It also keeps the e-mail addresses you give it: an invitation's, until it is sent; the one for reminders before the jury and the jury's date, until the dossier ends. Of an invitation it keeps only the link's fingerprint, the role offered and the identity of the device that answered.",
+                "Il garde aussi ce que vous lui donnez en clair pour écrire à quelqu'un : le courriel d'une invitation (l'adresse, le lien et, si vous le donnez, votre nom), le temps de l'envoyer ; l'adresse des rappels avant le jury et la date du jury, jusqu'à la fin du dossier. D'une invitation envoyée, il garde l'empreinte du lien (pas le lien), le rôle proposé, sa date d'expiration, l'appareil qui a invité et l'identité de celui qui a répondu.",
+                "It also keeps what you give it in clear to write to someone: an invitation's mail (the address, the link and, if you give it, your name), until it is sent; the address for reminders before the jury and the jury's date, until the dossier ends. Of a sent invitation it keeps the link's fingerprint (not the link), the role offered, its expiry, the device that invited and the identity of the one that answered.",
             ),
             (
-                "Ses journaux ne nomment ni dossier ni adresse IP. « Mes données », dans chaque dossier, montre tout ce que le relais garde de ce dossier-là, tel qu'il le dit lui-même.",
-                "Its logs name no dossier and no IP address. “My data”, in each dossier, shows everything the relay keeps of that dossier, as the relay itself says it.",
+                "Ses journaux ne nomment ni dossier, ni adresse électronique, ni adresse IP. « Mes données », dans chaque dossier, montre ce que le relais en garde — les membres, la taille et les dates de ce qui est chiffré, les courriels en attente, les invitations, l'adresse des rappels, la date de suppression —, tel qu'il le dit lui-même.",
+                "Its logs name no dossier, no e-mail address and no IP address. “My data”, in each dossier, shows what the relay keeps of it — the members, the size and dates of what is encrypted, the mails waiting, the invitations, the reminders' address, the deletion date — as the relay itself says it.",
             ),
         ],
     },
@@ -76,8 +76,8 @@ const NOTICE: &[Part] = &[
                 "What deletion does not reach: a device that never connects again, a copy a member exported. The jury keeps the decision it released and the session's procès-verbal: they are its own documents, which the law lets it keep.",
             ),
             (
-                "Retirer un appareil ou un membre du dossier efface la copie de cet appareil dès qu'il l'apprend ; il ne peut plus rien lire de ce qui est écrit ensuite.",
-                "Removing a device or a member from the dossier erases that device's copy as soon as it learns it; it can read nothing written afterwards.",
+                "Retirer un appareil ou un membre du dossier efface la copie de cet appareil dès qu'il l'apprend (un appareil resté sur une version antérieure de Livret, à sa mise à jour) ; il ne peut plus rien lire de ce qui est écrit ensuite. Un juré retiré garde la décision que le jury a rendue.",
+                "Removing a device or a member from the dossier erases that device's copy as soon as it learns it (a device still on an earlier version of Livret, when it is updated); it can read nothing written afterwards. A removed juror keeps the decision the jury released.",
             ),
         ],
     },
