@@ -634,6 +634,26 @@ fn mails_queued_by_the_previous_version_go_with_their_dossier() {
     };
     assert_eq!(contact(&anna_id).as_deref(), Some("anna@example.org"));
     assert_eq!(contact(&basile_id).as_deref(), Some("basile@example.org"));
+    // The jury's date, which that version knew only through the reminders it queued: read
+    // from them, so the retention counts from it; Anna sees it among what the relay keeps.
+    let held = anna.run(&["dossier", "holdings", &anna_id]);
+    assert!(held.contains("Date du jury : 30 juin 2027"), "{held}");
+    let jury = |id: &str| -> Option<i64> {
+        database(&relay)
+            .query_row(
+                "SELECT jury FROM dossiers WHERE id = ?1",
+                [hex::decode(id).unwrap()],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let day = |iso: &str| {
+        livret_shared::date::Date::parse(iso)
+            .unwrap()
+            .days_since_epoch()
+            * 86_400_000
+    };
+    assert_eq!(jury(&basile_id), Some(day("2027-09-15")));
     anna.run(&["dossier", "delete", &anna_id, "--yes"]);
     assert_eq!(
         queued(),

@@ -80,6 +80,15 @@ pub(crate) fn invitation_token_hash(body: &str) -> Option<[u8; 32]> {
     (!token.is_empty()).then(|| sha2::Sha256::digest(token.as_bytes()).into())
 }
 
+/// The jury's date a reminder mail carries (`Your VAE jury is on YYYY-MM-DD`), as midnight
+/// UTC in milliseconds: what an earlier version knew of a dossier's jury only through its
+/// queued reminders.
+pub(crate) fn reminder_jury_ms(body: &str) -> Option<i64> {
+    let (_, after) = body.split_once("Your VAE jury is on ")?;
+    let date = livret_shared::date::Date::parse(after.get(..10)?)?;
+    Some(date.days_since_epoch() * 24 * 3600 * 1000)
+}
+
 /// How much of an evidence file the relay holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PieceState {

@@ -45,7 +45,7 @@ const PAGE_BYTES: usize = 4 * 1024 * 1024;
 const INSERT_BYTES: usize = 64 * 1024 * 1024;
 
 /// The schema this build writes: `schema_version` counts the migrations applied.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// The advisory lock migrations hold (two int4 keys, "Livr" "et": a key space apart from the
 /// dossiers' single bigint keys, see [`lock_dossier`]).
@@ -322,6 +322,7 @@ fn migrate_to(client: &mut Client, target: i64) -> Result<(), StoreError> {
             2 => migration_2(&mut tx)?,
             3 => migration_3(&mut tx)?,
             4 => migration_4(&mut tx)?,
+            5 => migration_5(&mut tx)?,
             _ => unreachable!("one migration per version"),
         }
         tx.execute("UPDATE schema_version SET version = $1", &[&next])?;
@@ -539,6 +540,28 @@ fn migration_4(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
              WHERE id = $1",
             &[&mail, &&token_hash[..]],
         )?;
+    }
+    Ok(())
+}
+
+/// The jury's date of the dossiers whose reminders an earlier version queued, read from
+/// the reminders still waiting (SQLite's migration 6).
+fn migration_5(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
+    let waiting = tx.query(
+        "SELECT r.dossier, m.body FROM reminders r
+         JOIN mail_queue m ON m.id = r.mail
+         JOIN dossiers d ON d.id = r.dossier
+         WHERE d.jury IS NULL",
+        &[],
+    )?;
+    for row in waiting {
+        let (dossier, body): (Vec<u8>, String) = (row.try_get(0)?, row.try_get(1)?);
+        if let Some(jury_ms) = reminder_jury_ms(&body) {
+            tx.execute(
+                "UPDATE dossiers SET jury = $2 WHERE id = $1 AND jury IS NULL",
+                &[&dossier, &jury_ms],
+            )?;
+        }
     }
     Ok(())
 }
@@ -1788,6 +1811,52 @@ impl MailQueue for PgStore {
 mod tests {
     use super::*;
     use crate::testing::{ThrowawayPostgres, ThrowawayS3};
+
+    /// A dossier of the previous version whose reminders wait in the queue, with no jury
+    /// date of its own: the upgrade reads it from them, so its retention counts from the
+    /// jury; one whose jury is known keeps it.
+    #[test]
+    fn the_jury_date_of_reminders_queued_before_is_read_from_them() {
+        let server = ThrowawayPostgres::start();
+        let url = server.database("v4jury");
+        let (waiting, known) = (DossierId([4; 16]), DossierId([5; 16]));
+        {
+            let mut client = Client::connect(&url, NoTls).unwrap();
+            migrate_to(&mut client, 4).unwrap();
+            for d in [waiting, known] {
+                client
+                    .execute("INSERT INTO dossiers (id) VALUES ($1)", &[&&d.0[..]])
+                    .unwrap();
+                let body = "Bonjour,\n\nVotre jury VAE est prévu le 30 juin 2027 (dans 7 jours).\n\
+                            --\nHello,\n\nYour VAE jury is on 2027-06-30 (in 7 days). Review…";
+                let mail: i64 = client
+                    .query_one(
+                        "INSERT INTO mail_queue (recipient, subject, body, next_attempt, dossier)
+                         VALUES ('anna@example.org', 'Rappel', $1, 0, $2) RETURNING id",
+                        &[&body, &&d.0[..]],
+                    )
+                    .unwrap()
+                    .get(0);
+                client
+                    .execute(
+                        "INSERT INTO reminders (mail, dossier) VALUES ($1, $2)",
+                        &[&mail, &&d.0[..]],
+                    )
+                    .unwrap();
+            }
+            client
+                .execute(
+                    "UPDATE dossiers SET jury = 86400000 WHERE id = $1",
+                    &[&&known.0[..]],
+                )
+                .unwrap();
+        }
+        let store = PgStore::connect(&url).unwrap();
+        let day = livret_shared::date::Date::parse("2027-06-30").unwrap();
+        let jury = |d: &DossierId| store.held(d).unwrap().unwrap().jury_ms;
+        assert_eq!(jury(&waiting), Some(day.days_since_epoch() * 86_400_000));
+        assert_eq!(jury(&known), Some(86_400_000));
+    }
 
     /// A database of the previous version (evidence bytes in `pieces.body`) migrated with
     /// its pieces readable; new pieces of the same file then go to the bucket, the old stay.

@@ -88,7 +88,7 @@ impl SqliteStore {
 }
 
 /// The schema this build writes: `PRAGMA user_version` counts the migrations applied.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// Brings the database to [`SCHEMA_VERSION`], one numbered migration at a time, each in
 /// its own transaction with the version it reaches (a crash leaves it before or after).
@@ -108,6 +108,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             3 => migration_3(&tx)?,
             4 => migration_4(&tx)?,
             5 => migration_5(&tx)?,
+            6 => migration_6(&tx)?,
             _ => unreachable!("one migration per version"),
         }
         tx.pragma_update(None, "user_version", next)?;
@@ -335,6 +336,31 @@ fn migration_5(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
              WHERE id = ?1",
             params![mail, &token_hash[..]],
         )?;
+    }
+    Ok(())
+}
+
+/// The jury's date of the dossiers whose reminders an earlier version queued (migration 5
+/// made the column and left it empty for them), read from the reminders still waiting,
+/// which carry it: their retention counts from the jury, as it does for the others. A jury
+/// still ahead always has one waiting (the day before's).
+fn migration_6(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let waiting: Vec<(Vec<u8>, String)> = tx
+        .prepare(
+            "SELECT r.dossier, m.body FROM reminders r
+             JOIN mail_queue m ON m.id = r.mail
+             JOIN dossiers d ON d.id = r.dossier
+             WHERE d.jury IS NULL",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (dossier, body) in waiting {
+        if let Some(jury_ms) = reminder_jury_ms(&body) {
+            tx.execute(
+                "UPDATE dossiers SET jury = ?2 WHERE id = ?1 AND jury IS NULL",
+                params![dossier, jury_ms],
+            )?;
+        }
     }
     Ok(())
 }
