@@ -438,3 +438,59 @@ fn wipe_if_ended(home: &Home, replica: &Replica, e: &anyhow::Error) -> Result<()
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use livret_shared::keys::EpochKeys;
+    use livret_shared::membership::Role;
+
+    use super::*;
+
+    fn temp_home(label: &str) -> Home {
+        let root = std::env::temp_dir().join(format!(
+            "livret-home-{label}-{}-{}",
+            std::process::id(),
+            clock::now_ms()
+        ));
+        Home::new(Some(root))
+    }
+
+    /// A copy loaded before its removal was learnt (another command running meanwhile) is
+    /// not written back once the removal wiped it; the device added again, its copy is
+    /// welcome back.
+    #[test]
+    fn a_copy_loaded_before_its_removal_is_not_written_back() {
+        let home = temp_home("retrait");
+        let advisor = home.device().unwrap();
+        let owner = DeviceSecret::generate();
+        let (mut candidate, _) =
+            Replica::create(&owner, DossierId::generate(), EpochKeys::generate()).unwrap();
+        candidate
+            .add_member(&owner, &advisor.id(), Role::Advisor)
+            .unwrap();
+        let mut loaded_before = Replica::join(&advisor, candidate.log().to_vec()).unwrap();
+        home.save(&mut loaded_before).unwrap();
+
+        let removal = candidate
+            .remove_member(&owner, &advisor.signing_public())
+            .unwrap();
+        let mut learnt = Replica::join(&advisor, loaded_before.log().to_vec()).unwrap();
+        learnt.apply_membership(&advisor, &[removal]).unwrap();
+        assert_eq!(learnt.standing(), Standing::Removed);
+        home.wipe_removed(&learnt, 1_000).unwrap();
+        assert!(home.dossiers().is_empty());
+
+        assert!(home.save(&mut loaded_before).is_err());
+        assert!(home.dossiers().is_empty(), "not written back");
+
+        let added = candidate
+            .add_member(&owner, &advisor.id(), Role::Advisor)
+            .unwrap();
+        let mut again = learnt;
+        again.apply_membership(&advisor, &[added]).unwrap();
+        home.save(&mut again).unwrap();
+        assert_eq!(home.dossiers(), [again.id]);
+        assert_eq!(home.removed_at(&again.id), None);
+        let _ = std::fs::remove_dir_all(&home.root);
+    }
+}
