@@ -76,7 +76,14 @@ impl Socket {
         let result = JsFuture::from(opened).await;
         ws.set_onopen(None);
         ws.set_onerror(None);
-        result.map_err(|_| i18n::t("relais injoignable", "relay unreachable"))?;
+        if result.is_err() {
+            // The handlers go with this function's end: the browser must not call them
+            // after (its close event follows a failed connection).
+            ws.set_onmessage(None);
+            ws.set_onclose(None);
+            let _ = ws.close();
+            return Err(i18n::t("relais injoignable", "relay unreachable").into());
+        }
         Ok(Socket {
             ws,
             inbox,

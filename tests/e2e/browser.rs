@@ -54,6 +54,19 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
 
     first_run(&browser);
 
+    // The tab has an icon, drawn from the page itself (offline too).
+    let icon = browser.run_async(
+        r#"const done = arguments[arguments.length - 1];
+        const link = document.querySelector("link[rel=icon]");
+        if (!link) { done("no icon"); } else {
+          const image = new Image();
+          image.onload = () => done(image.naturalWidth > 0 ? "drawn" : "empty");
+          image.onerror = () => done("unreadable");
+          image.src = link.href;
+        }"#,
+    );
+    assert_eq!(icon, "drawn");
+
     // Home: the built-in référentiels, read in the browser by livret-shared.
     let referentiels = browser.wait_text("[data-testid=referentiels]", |t| t.contains("RNCP37827"));
     for shape in [
@@ -336,6 +349,14 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     // online, it syncs by itself (the app retries) and reaches the advisor.
     browser.set_offline(true);
     browser.refresh();
+    // Every uncaught error from here on is kept: a reconnection that fails must not leave
+    // the browser calling handlers the app dropped.
+    in_page(
+        &browser,
+        "(() => { window.livretErrors = []; \
+         addEventListener('error', e => window.livretErrors.push(String(e.message))); \
+         return 'ok'; })()",
+    );
     browser.type_into("#phrase", PASSPHRASE);
     browser.click("#deverrouiller");
     browser.wait_value("#f-fiches-0-moyens", "Ajouté par l'accompagnateur");
@@ -375,6 +396,11 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     browser.wait_text("[data-testid=etat-synchro]", |t| {
         t == "Synchronisé avec le relais"
     });
+    assert_eq!(
+        in_page(&browser, "JSON.stringify(window.livretErrors)"),
+        "[]",
+        "no error while offline and back"
+    );
     let mut uploaded = 0;
     for _ in 0..100 {
         uploaded = complete_files_on_relay(&relay);
@@ -1054,10 +1080,25 @@ fn the_app_speaks_english_when_asked_and_remembers_it() {
         ("label[for=phrase]", "Passphrase for this device"),
         ("label[for=phrase-confirmation]", "Confirm the passphrase"),
         ("#creer-identite", "Create my keys"),
-        ("footer", "The Livret relay only ever sees encrypted data."),
+        (
+            "footer",
+            "The Livret relay only ever sees encrypted data. Privacy",
+        ),
     ] {
         assert_eq!(browser.text(css), english, "{css}");
     }
+    // The privacy notice, readable before any key exists, in the language shown.
+    browser.click("#voir-confidentialite");
+    browser.wait_text("#confidentialite h2", |t| {
+        t == "Privacy: what is kept, where, for how long"
+    });
+    assert!(
+        browser
+            .text("#confidentialite")
+            .contains("Its logs name no dossier")
+    );
+    browser.click("#retour-confidentialite");
+    browser.wait_text("#titre-bienvenue", |t| t == "Welcome");
     // A message is worded in the language shown, and in the other one after a switch.
     browser.type_into("#phrase", PASSPHRASE);
     browser.type_into("#phrase-confirmation", "another phrase");
