@@ -241,7 +241,7 @@ fn a_relay_purged_by_the_previous_version_knows_its_writers_again() {
     let version: i64 = database(&relay)
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     let (complete, uploader): (bool, Option<Vec<u8>>) = database(&relay)
         .query_row("SELECT complete, uploader FROM blobs", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -318,7 +318,7 @@ fn reviews_sealed_with_the_previous_versions_jury_key_open_after_the_upgrade() {
     let version: i64 = database(&relay)
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
 }
 
 /// Sends `envelopes` on one connection, a window of them ahead of the acknowledgements
