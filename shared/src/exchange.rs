@@ -258,7 +258,9 @@ impl Exchange {
                 Phase::Creating => Ok(Vec::new()),
                 _ => self.live(replica, device, msg, nonce),
             },
-            ServerMsg::MembershipOk { dossier, .. } if dossier == self.dossier => {
+            ServerMsg::MembershipOk { dossier, seq } if dossier == self.dossier => {
+                // The relay holds the log up to this entry now.
+                replica.relay_holds_entries(seq as usize + 1);
                 match self.phase {
                     Phase::Creating => {
                         self.phase = Phase::CatchingUp;

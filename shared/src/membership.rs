@@ -477,7 +477,8 @@ pub enum Standing {
     Absent,
     /// A member; `after_removal`: added again after a removal.
     Member { after_removal: bool },
-    /// The last entry naming it removes it: an owner of the dossier signed its removal.
+    /// The last entry naming it removes it: a key that was an owner at that point of the
+    /// (checked) log signed its removal.
     Removed,
 }
 
@@ -507,6 +508,19 @@ pub fn standing(log: &[SignedEntry], member: &MemberKey) -> Standing {
         }
     }
     standing
+}
+
+/// The number of the last entry of `log` that names `member` (adds or removes it).
+pub fn last_entry_naming(log: &[SignedEntry], member: &MemberKey) -> Option<u64> {
+    log.iter()
+        .rev()
+        .find(|entry| match &entry.body.op {
+            Op::Create { owner: m } | Op::Add { member: m } | Op::AddDevice { member: m, .. } => {
+                &m.signing == member
+            }
+            Op::Remove { signing } => signing == member,
+        })
+        .map(|entry| entry.body.seq)
 }
 
 /// The owner's side: entries to write.

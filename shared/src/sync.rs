@@ -70,6 +70,12 @@ pub enum SyncError {
          refusé, rien n'est changé sur cet appareil"
     )]
     ForeignLog,
+    #[error(
+        "le relais donne une autre suite au journal des membres que celle que cet appareil \
+         en a déjà reçue : refusé, rien n'est changé sur cet appareil (un relais restauré \
+         d'une ancienne sauvegarde ?)"
+    )]
+    ConflictingLog,
 }
 
 /// What [`Replica::receive`] did. One envelope that cannot be applied never stops the
@@ -136,6 +142,10 @@ pub struct Replica {
     snapshot: [u8; 32],
     /// The jury's documents and keys (`jury.rs`).
     jury: Jury,
+    /// How many of the membership log's entries the relay is known to hold (it sent them,
+    /// or acknowledged them): a relay log that departs from them is another story, refused
+    /// ([`SyncError::ConflictingLog`]). Saved with the replica (0 in a save older than it).
+    relay_holds: u64,
 }
 
 impl std::fmt::Debug for Replica {
@@ -233,6 +243,7 @@ impl Replica {
             outbox: BTreeMap::new(),
             early: BTreeMap::new(),
             held: Vec::new(),
+            relay_holds: 0,
             snapshot: [0; 32],
             jury: Jury::default(),
         };
@@ -248,6 +259,8 @@ impl Replica {
         }
         let keys = state.keys_for(device);
         let team = state.team_keys_for(device);
+        // The log came from the relay.
+        let relay_holds = log.len() as u64;
         Ok(Replica {
             id: state.dossier,
             // Empty: the dossier's content arrives in envelopes.
@@ -263,6 +276,7 @@ impl Replica {
             outbox: BTreeMap::new(),
             early: BTreeMap::new(),
             held: Vec::new(),
+            relay_holds,
             snapshot: [0; 32],
             jury: Jury::default(),
         })
@@ -275,6 +289,14 @@ impl Replica {
     /// Whether this device is still a member (a removal it received says no).
     pub fn is_member(&self) -> bool {
         self.membership.role_of(&self.me).is_some()
+    }
+
+    /// The relay holds the membership log's first `entries` (it sent them, or acknowledged
+    /// the last): a later relay log departing from them is refused. Never lowered (a relay
+    /// that lost entries gets them back from the devices that hold them).
+    pub fn relay_holds_entries(&mut self, entries: usize) {
+        let known = (entries as u64).min(self.log.len() as u64);
+        self.relay_holds = self.relay_holds.max(known);
     }
 
     /// Where this device stands along the dossier's membership log: removed only when an
@@ -454,7 +476,10 @@ impl Replica {
     /// while offline), this device's entries are written again on top of the relay's log
     /// with the same intent (add this member with this role, remove that one), and those
     /// that became pointless are dropped. A removal keeps the content key it made, so edits
-    /// already sealed for its epoch stay readable when the epoch number is unchanged.
+    /// already sealed for its epoch stay readable when the epoch number is unchanged. Only
+    /// this device's own entries are rebased: a relay log that departs from entries others
+    /// signed, which this device already holds, is refused ([`SyncError::ConflictingLog`]),
+    /// as is one that starts at another creation ([`SyncError::ForeignLog`]).
     pub fn reconcile_membership(
         &mut self,
         device: &DeviceSecret,
@@ -472,18 +497,29 @@ impl Replica {
             return Err(SyncError::ForeignLog);
         }
         if common == relay.len() {
+            self.relay_holds_entries(relay.len());
             self.give_missing_keys(device)?;
             return Ok(self.log[common..].to_vec());
         }
         if common == self.log.len() {
             self.apply_membership(device, &relay[common..])?;
+            self.relay_holds_entries(relay.len());
             self.give_missing_keys(device)?;
             return Ok(self.log[relay.len()..].to_vec());
+        }
+        let me = device.signing_public();
+        if (common as u64) < self.relay_holds || self.log[common..].iter().any(|e| e.signer != me) {
+            // The relay gives another sequel to entries this device already took from it
+            // (signed by others): a relay restored from an older backup, or one telling a
+            // different story (an alternative tail signed by a key that was an owner then,
+            // a removed laptop say). Only this device's own unpublished entries are ever
+            // rebased; taking the relay's tail here would let it rewrite history — and
+            // signing others' entries again would launder them onto the real chain.
+            return Err(SyncError::ConflictingLog);
         }
         let unpublished = self.log[common..].to_vec();
         let mut state = Membership::from_log(relay)?;
         let mut log = relay.to_vec();
-        let me = device.signing_public();
         for entry in unpublished {
             if !state.is_owner(&me) {
                 // Removed by another owner meanwhile: this device's changes no longer count.
@@ -533,6 +569,7 @@ impl Replica {
         }
         self.log = log;
         self.membership = state;
+        self.relay_holds_entries(relay.len());
         self.unwrap_keys(device);
         self.give_missing_keys(device)?;
         Ok(self.log[relay.len()..].to_vec())
@@ -797,6 +834,10 @@ impl Replica {
             .map(|b| SignedEntry::from_bytes(b))
             .collect::<Result<_, _>>()?;
         self.apply_membership(device, &entries)?;
+        if let Some(last) = entries.last() {
+            // The relay sent them: it holds the log up to the last.
+            self.relay_holds_entries(last.body.seq as usize + 1);
+        }
         // A snapshot this device cannot open (no key for its epoch yet, or forged) is
         // reported like an envelope; the tail is taken all the same (what depends on the
         // snapshot waits in `held`), and the next catch-up offers the snapshot again.
@@ -1193,6 +1234,7 @@ impl Replica {
         let mut out = postcard::to_stdvec(&saved).expect("state serialises");
         out.extend(postcard::to_stdvec(&self.jury.saved()).expect("state serialises"));
         out.extend(postcard::to_stdvec(&self.held).expect("state serialises"));
+        out.extend(postcard::to_stdvec(&self.relay_holds).expect("state serialises"));
         out
     }
 
@@ -1219,7 +1261,7 @@ impl Replica {
         };
         let mut changes = Vec::new();
         for delta in deltas {
-            let (saved, _, _) = read_saved(delta)?;
+            let (saved, ..) = read_saved(delta)?;
             if saved.id != replica.id {
                 return Err(SyncError::Corrupt);
             }
@@ -1230,7 +1272,7 @@ impl Replica {
             .automerge()
             .load_incremental(&changes)
             .map_err(|_| SyncError::Corrupt)?;
-        let (state, jury, held) = read_saved(last)?;
+        let (state, jury, held, relay_holds) = read_saved(last)?;
         let log: Vec<SignedEntry> = state
             .log
             .iter()
@@ -1245,13 +1287,14 @@ impl Replica {
         replica.outbox = state.outbox.into_iter().collect();
         replica.snapshot = state.snapshot;
         replica.held = held;
+        replica.relay_holds = relay_holds;
         replica.jury = Jury::from_saved(jury, &replica.me)?;
         replica.open_grants(device);
         Ok(replica)
     }
 
     pub fn restore(device: &DeviceSecret, bytes: &[u8]) -> Result<Replica, SyncError> {
-        let (saved, jury, held) = read_saved(bytes)?;
+        let (saved, jury, held, relay_holds) = read_saved(bytes)?;
         let log: Vec<SignedEntry> = saved
             .log
             .iter()
@@ -1282,6 +1325,7 @@ impl Replica {
             outbox: saved.outbox.into_iter().collect(),
             early: BTreeMap::new(),
             held,
+            relay_holds,
             snapshot: saved.snapshot,
         };
         replica.open_grants(device);
@@ -1734,22 +1778,30 @@ fn chunk_len(bytes: &[u8]) -> Option<usize> {
     None
 }
 
-/// A saved state, the jury's state and the envelopes held for a key after it (none in a
-/// save older than each).
-fn read_saved(bytes: &[u8]) -> Result<(Saved, SavedJury, Vec<Vec<u8>>), SyncError> {
+/// A saved replica's parts: its state, the jury's state, the envelopes held for a key, and
+/// how many membership entries the relay holds.
+type SavedParts = (Saved, SavedJury, Vec<Vec<u8>>, u64);
+
+/// A save's parts, each after the other (absent from a save older than it).
+fn read_saved(bytes: &[u8]) -> Result<SavedParts, SyncError> {
     let (saved, rest): (Saved, &[u8]) =
         postcard::take_from_bytes(bytes).map_err(|_| SyncError::Corrupt)?;
     if rest.is_empty() {
-        return Ok((saved, SavedJury::default(), Vec::new()));
+        return Ok((saved, SavedJury::default(), Vec::new(), 0));
     }
     let (jury, rest): (SavedJury, &[u8]) =
         postcard::take_from_bytes(rest).map_err(|_| SyncError::Corrupt)?;
-    let held = if rest.is_empty() {
-        Vec::new()
+    if rest.is_empty() {
+        return Ok((saved, jury, Vec::new(), 0));
+    }
+    let (held, rest): (Vec<Vec<u8>>, &[u8]) =
+        postcard::take_from_bytes(rest).map_err(|_| SyncError::Corrupt)?;
+    let relay_holds = if rest.is_empty() {
+        0
     } else {
         postcard::from_bytes(rest).map_err(|_| SyncError::Corrupt)?
     };
-    Ok((saved, jury, held))
+    Ok((saved, jury, held, relay_holds))
 }
 
 #[cfg(test)]

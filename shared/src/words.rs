@@ -205,6 +205,10 @@ impl Worded for SyncError {
             SyncError::ForeignLog => "the relay gives the membership log of another dossier \
                 (another creation): refused, nothing changed on this device"
                 .into(),
+            SyncError::ConflictingLog => "the relay gives another sequel to the membership log \
+                than the one this device already received from it: refused, nothing changed on \
+                this device (a relay restored from an old backup?)"
+                .into(),
         }
     }
 }

@@ -327,6 +327,68 @@ fn a_relay_inventing_another_history_makes_no_device_a_stranger() {
     }
 }
 
+/// A key that was an owner once — a laptop the candidate has since removed — and a relay
+/// that serves another sequel to the log, signed by that key where it was still an owner:
+/// a device that already holds the real sequel refuses it. Taken, the advisor would be
+/// "removed" (and wipe), and the candidate's device would sign the laptop's additions again
+/// onto the real chain, wrapping the new keys to whoever the laptop added.
+#[test]
+fn another_sequel_signed_by_a_removed_owner_changes_nothing() {
+    use livret_shared::membership::{self, Membership, Standing};
+    use livret_shared::sync::SyncError;
+    let mut relay = MemRelay::default();
+    let (mut owner, advisor) = offline_dossier();
+    let laptop = DeviceSecret::generate();
+    owner
+        .replica
+        .add_member(&owner.secret, &laptop.id(), Role::Owner)
+        .unwrap();
+    sync(&mut relay, &mut owner).unwrap();
+    let mut advisor = join(&relay, advisor);
+    sync(&mut relay, &mut advisor).unwrap();
+    // The laptop is lost: the candidate removes it, and everyone learns it.
+    let gone = DeviceSecret::from_secret_string(&laptop.to_secret_string()).unwrap();
+    remove(&mut relay, &mut owner, &gone);
+    sync(&mut relay, &mut advisor).unwrap();
+    let real = relay.log.clone();
+    let before = Membership::from_log(&real[..real.len() - 1]).unwrap();
+    let forge = |entry: SignedEntry| {
+        let mut log = real[..real.len() - 1].to_vec();
+        log.push(entry);
+        log
+    };
+    // To the advisor: the laptop "removes" it.
+    relay.log =
+        forge(membership::remove(&before, &laptop, &advisor.me(), &EpochKeys::generate()).unwrap());
+    assert_eq!(
+        sync(&mut relay, &mut advisor).unwrap_err(),
+        ExchangeError::Sync(SyncError::ConflictingLog)
+    );
+    assert_eq!(
+        advisor.replica.standing(),
+        Standing::Member {
+            after_removal: false
+        }
+    );
+    // To the candidate's device: the laptop adds a stranger as an owner.
+    let stranger = DeviceSecret::generate();
+    let keys = before.epoch_keys_for(&laptop, before.epoch).unwrap();
+    relay.log =
+        forge(membership::add(&before, &laptop, &stranger.id(), Role::Owner, &keys).unwrap());
+    assert_eq!(
+        sync(&mut relay, &mut owner).unwrap_err(),
+        ExchangeError::Sync(SyncError::ConflictingLog)
+    );
+    assert_eq!(owner.replica.log(), real.as_slice(), "nothing signed again");
+    assert_eq!(
+        owner
+            .replica
+            .membership()
+            .role_of(&stranger.signing_public()),
+        None
+    );
+}
+
 #[test]
 fn a_refusal_stops_the_exchange_with_the_relays_reason_and_loses_nothing() {
     let mut relay = MemRelay::default();

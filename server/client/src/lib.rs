@@ -44,6 +44,14 @@ impl Home {
             return DeviceSecret::from_secret_string(&text)
                 .with_context(|| format!("{}", path.display()));
         }
+        if path.exists() {
+            // There, but unreadable: never replaced by another (what it opens would be lost).
+            bail!(
+                "{} est illisible : cet appareil ne peut pas ouvrir ses clés (un nouvel \
+                 appareil se fait dans un autre dossier --home)",
+                path.display()
+            );
+        }
         if !self.dossiers().is_empty() {
             // Dossiers without their key: a new key would be a stranger to every one of them.
             bail!(
@@ -88,23 +96,26 @@ impl Home {
         // would bring the copy back).
         self.refuse_if_deleted(&replica.id)?;
         match replica.standing() {
-            Standing::Member {
-                after_removal: true,
-            } => {
-                // Added again after a removal: its copy is welcome back.
-                let _ = std::fs::remove_file(self.removed_marker(&replica.id));
-            }
             Standing::Removed => {
                 // Its removal learnt: the copy is wiped (`wipe_removed`), never written back.
                 self.refuse_if_removed(&replica.id)?;
                 bail!("cet appareil n'est plus membre du dossier {}", replica.id);
             }
-            // A copy loaded before its removal was learnt (another command meanwhile) is
-            // not written back either.
-            Standing::Member {
-                after_removal: false,
+            Standing::Member { .. } if self.removed_at(&replica.id).is_some() => {
+                // Welcome back only when its log adds this device after the removal the
+                // mark remembers: a copy loaded before that removal was learnt (another
+                // command meanwhile) is not written back.
+                let named_last =
+                    livret_shared::membership::last_entry_naming(replica.log(), &replica.me());
+                match (self.removed_seq(&replica.id), named_last) {
+                    (Some(removed), Some(last)) if last > removed => {
+                        let _ = std::fs::remove_file(self.removed_marker(&replica.id));
+                    }
+                    _ => self.refuse_if_removed(&replica.id)?,
+                }
             }
-            | Standing::Absent => self.refuse_if_removed(&replica.id)?,
+            Standing::Member { .. } => {}
+            Standing::Absent => self.refuse_if_removed(&replica.id)?,
         }
         let dir = self.dir(&replica.id);
         std::fs::create_dir_all(&dir)?;
@@ -146,9 +157,20 @@ impl Home {
     /// When this device learnt that the candidate removed it from the dossier (its clock,
     /// milliseconds since 1970), if it was and was not added again since.
     pub fn removed_at(&self, id: &DossierId) -> Option<i64> {
+        self.removed_mark(id, 0)
+    }
+
+    /// The number of the membership entry that removed this device, as the mark keeps it.
+    fn removed_seq(&self, id: &DossierId) -> Option<u64> {
+        self.removed_mark(id, 1)
+    }
+
+    /// The removal mark's `n`-th word: `<when learnt, ms> <the removal's entry number>`.
+    fn removed_mark<T: std::str::FromStr>(&self, id: &DossierId, n: usize) -> Option<T> {
         std::fs::read_to_string(self.removed_marker(id))
             .ok()?
-            .trim()
+            .split_whitespace()
+            .nth(n)?
             .parse()
             .ok()
     }
@@ -167,21 +189,28 @@ impl Home {
     /// Erases this device's copy of a dossier its candidate deleted (the notice checked by
     /// the exchange): what is left is its id and date, so that nothing brings it back.
     pub fn wipe_deleted(&self, replica: &Replica, deleted_ms: i64) -> Result<()> {
-        self.erase_copy(replica, &self.deleted_marker(&replica.id), deleted_ms)
+        self.erase_copy(
+            replica,
+            &self.deleted_marker(&replica.id),
+            &deleted_ms.to_string(),
+        )
     }
 
     /// Erases this device's copy of a dossier the candidate removed it from (the removal is
-    /// an entry of the membership log, signed by one of the candidate's keys and checked by
-    /// the replica): what it read, it no longer keeps. What is left is the dossier's id and
+    /// an entry of the membership log this device holds, signed by a key that was an owner
+    /// there, checked by the replica): what it read, it no longer keeps. What is left is the dossier's id and
     /// the date this device learnt it, until the candidate adds it again.
     pub fn wipe_removed(&self, replica: &Replica, now_ms: i64) -> Result<()> {
-        self.erase_copy(replica, &self.removed_marker(&replica.id), now_ms)
+        let removal = livret_shared::membership::last_entry_naming(replica.log(), &replica.me());
+        let mark = format!("{now_ms} {}", removal.unwrap_or(0));
+        self.erase_copy(replica, &self.removed_marker(&replica.id), &mark)
     }
 
-    /// Erases a dossier's copy, leaving `marker` (its date) so that nothing writes it back.
+    /// Erases a dossier's copy, leaving `marker` (holding `mark`, its date first) so that
+    /// nothing writes it back.
     /// A juror's device keeps the jury's released decision — the jury's own document, which
     /// the session's procès-verbal is made of.
-    fn erase_copy(&self, replica: &Replica, marker: &Path, at_ms: i64) -> Result<()> {
+    fn erase_copy(&self, replica: &Replica, marker: &Path, mark: &str) -> Result<()> {
         let id = replica.id;
         if replica.sat_on_jury()
             && let Some((_, decision)) = replica.decision()
@@ -194,7 +223,7 @@ impl Home {
         if let Some(dir) = marker.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        write_private(marker, at_ms.to_string().as_bytes())?;
+        write_private(marker, mark.as_bytes())?;
         self.forget_copy(&id)
     }
 
@@ -491,6 +520,17 @@ mod tests {
         home.save(&mut again).unwrap();
         assert_eq!(home.dossiers(), [again.id]);
         assert_eq!(home.removed_at(&again.id), None);
+
+        // Removed a second time: a copy loaded after its return but before this removal
+        // was learnt is not written back either.
+        let mut loaded_after_return = Replica::restore(&advisor, &again.save()).unwrap();
+        let second = candidate
+            .remove_member(&owner, &advisor.signing_public())
+            .unwrap();
+        again.apply_membership(&advisor, &[second]).unwrap();
+        home.wipe_removed(&again, 2_000).unwrap();
+        assert!(home.save(&mut loaded_after_return).is_err());
+        assert!(home.dossiers().is_empty(), "not written back");
         let _ = std::fs::remove_dir_all(&home.root);
     }
 }

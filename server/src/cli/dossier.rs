@@ -363,6 +363,13 @@ pub async fn dossier_remove(home: &Home, id: &str, identity: &str) -> Result<()>
     let id = parse_id(id)?;
     let member: DeviceId = identity.parse()?;
     let device = home.device()?;
+    if member.signing == device.signing_public() {
+        // Its copy would go with it, half-way through the command that asked.
+        bail!(
+            "cet appareil ne se retire pas lui-même d'un dossier : retirez-le depuis un autre \
+             appareil du candidat"
+        );
+    }
     let mut replica = home.load(&device, &id)?;
     let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
     push_and_pull(home, &mut link, &device, &mut replica).await?;

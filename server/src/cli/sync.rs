@@ -1,12 +1,14 @@
-//! `livret sync`: every local dossier pushed and pulled.
+//! `livret sync`: every local dossier pushed and pulled. One dossier that fails does not
+//! stop the others: each failure is said, and the command fails at the end.
 
-use anyhow::{Context, Result};
+use anyhow::{Result, bail};
 use livret_shared::exchange::ExchangeError;
 
 use livret_client::{Home, Link, push_and_pull};
 
 pub async fn sync(home: &Home) -> Result<()> {
     let device = home.device()?;
+    let mut failed = Vec::new();
     for id in home.dossiers() {
         if home.deleted_at(&id).is_some() {
             // Deleted, and its copy not yet all gone (a removal that failed): again.
@@ -16,19 +18,25 @@ pub async fn sync(home: &Home) -> Result<()> {
         let mut replica = match home.load(&device, &id) {
             Ok(replica) => replica,
             Err(e) if home.removed_at(&id).is_some() => {
-                // Removed, kept by an older version: wiped by the load, said, and the other
-                // dossiers synced still.
+                // Removed, kept by an older version: wiped by the load, and said.
                 eprintln!("{e}");
                 continue;
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                failed.push(format!("dossier {id} : {e:#}"));
+                continue;
+            }
         };
-        let relay = home.relay_of(&id)?;
-        let mut link = Link::connect(&relay, &device).await?;
-        let outcome = push_and_pull(home, &mut link, &device, &mut replica).await;
+        let outcome = match home.relay_of(&id) {
+            Ok(relay) => match Link::connect(&relay, &device).await {
+                Ok(mut link) => push_and_pull(home, &mut link, &device, &mut replica).await,
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
         if home.deleted_at(&id).is_some() || home.removed_at(&id).is_some() {
             // Its candidate deleted it or removed this device, and its copy is gone from
-            // here: said, and the other dossiers synced still.
+            // here: said.
             if let Err(e) = outcome {
                 eprintln!("{e}");
             }
@@ -36,15 +44,23 @@ pub async fn sync(home: &Home) -> Result<()> {
         }
         // Whatever arrived is kept, even if the exchange failed half-way.
         home.save(&mut replica)?;
-        if let Err(e) = &outcome
-            && let Some(ExchangeError::UncheckedDeletion { .. }) = e.downcast_ref()
-        {
-            // The relay says it is gone without a notice this device takes: kept whole,
-            // said, and the other dossiers synced still.
-            eprintln!("{e}");
-            continue;
+        match outcome {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.downcast_ref(),
+                    Some(ExchangeError::UncheckedDeletion { .. })
+                ) =>
+            {
+                // The relay says it is gone without a notice this device takes: kept
+                // whole, and said (not a failure of this device).
+                eprintln!("{e}");
+            }
+            Err(e) => failed.push(format!("dossier {id} : {e:#}")),
         }
-        outcome.with_context(|| format!("dossier {id}"))?;
+    }
+    if !failed.is_empty() {
+        bail!("{}", failed.join("\n"));
     }
     Ok(())
 }
