@@ -24,6 +24,35 @@ pub struct Browser {
 
 use livret_relay::testing::free_port;
 
+/// Whether chromedriver itself answers at `addr` and is ready for a session (its
+/// `/status`), without failing on a connection refused or reset.
+fn chromedriver_ready(addr: SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let asked = stream.write_all(
+        format!("GET /status HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
+    if asked.is_err() {
+        return false;
+    }
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&answer);
+        if text.contains("\"ready\":true") || text.contains("\"ready\": true") {
+            return true;
+        }
+    }
+    false
+}
+
 impl Browser {
     /// A fresh headless profile (its own IndexedDB).
     pub fn start() -> Browser {
@@ -31,29 +60,44 @@ impl Browser {
     }
 
     pub fn start_with_profile(profile: PathBuf) -> Browser {
-        let port = free_port();
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver runs (scripts/toolchain.sh installs chromium-driver)");
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        // The port is free when picked, but another test starting beside may take it
+        // before chromedriver binds it: then chromedriver exits, and whatever answers there
+        // is not chromedriver. Tried again on another port (bounded).
+        let mut started = None;
+        for _ in 0..5 {
+            let port = free_port();
+            let mut driver = Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver runs (scripts/toolchain.sh installs chromium-driver)");
+            let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+            let mut ready = false;
+            for _ in 0..WAIT_POLLS {
+                if matches!(driver.try_wait(), Ok(Some(_))) {
+                    break;
+                }
+                if chromedriver_ready(addr) {
+                    ready = true;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if ready {
+                started = Some((driver, addr));
+                break;
+            }
+            let _ = driver.kill();
+            let _ = driver.wait();
+        }
+        let (driver, addr) = started.expect("chromedriver did not start");
         let mut browser = Browser {
             driver,
             addr,
             session: String::new(),
             profile,
         };
-        let mut ready = false;
-        for _ in 0..WAIT_POLLS {
-            if std::net::TcpStream::connect(addr).is_ok() {
-                ready = true;
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        assert!(ready, "chromedriver did not start on {addr}");
         let created = browser.call(
             "POST",
             "/session",
