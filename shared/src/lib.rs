@@ -7,6 +7,7 @@
 
 pub mod automerge_guard;
 pub mod catchup;
+pub mod checklist;
 pub mod comments;
 pub mod date;
 pub mod deletion;

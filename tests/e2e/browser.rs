@@ -636,6 +636,23 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
     // The phone makes the Livret 2 as PDF: the fonts come with the app, the annexe is
     // decrypted here; what the link downloads is the livret with what the laptop typed.
     phone.click("#export-pdf summary");
+    // Before exporting, what a careful advisor would check: what is left says what to do
+    // and leads to the field; filled in, it is ticked.
+    let checks = phone.wait_text("[data-testid=verifications]", |t| {
+        t.contains("À revoir avant de déposer")
+    });
+    assert!(
+        checks.contains("À revoir — Le lieu de signature : Indiquez la commune"),
+        "{checks}"
+    );
+    phone.click("[data-testid=verifications] li[data-champ='declaration.lieu'] button");
+    phone.wait_focus(|id| id == "f-declaration-lieu");
+    phone.type_into("#f-declaration-lieu", "Lyon");
+    phone.wait_text(
+        "[data-testid=verifications] li[data-champ='declaration.lieu']",
+        |t| t == "✓ Le lieu de signature",
+    );
+    phone.assert_accessible("editor, checks before export");
     phone.click("#exporter-pdf");
     phone.wait_for("#telecharger-pdf");
     phone.assert_accessible("editor, PDF export ready");

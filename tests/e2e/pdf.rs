@@ -453,6 +453,16 @@ fn a_dossier_on_a_relay_exports_with_its_evidence_fetched_and_decrypted_on_the_d
         );
     }
     assert!(stderr.contains("export : annexes 7/7 (100 %)"), "{stderr}");
+    // What to look at before filing, said and not blocking: the annexes attached since the
+    // import are cited by no fiche.
+    assert!(
+        stderr.contains("À revoir avant de déposer le livret :")
+            && stderr.contains(
+                "Chaque annexe citée par une fiche : Annexe(s) 5, 6, 7 : citez-les dans les \
+                 preuves de la fiche qu'elles appuient."
+            ),
+        "{stderr}"
+    );
     let lines = sommaire(&pdf);
     let five = lines
         .iter()

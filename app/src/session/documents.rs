@@ -14,6 +14,14 @@ pub fn export_json() -> Result<String, Error> {
     blob_url(&text, "application/json")
 }
 
+/// What to look at before exporting the open dossier (`livret_shared::checklist`), read
+/// from it as it would be exported.
+pub fn export_checks() -> Result<Vec<livret_shared::checklist::Check>, Error> {
+    let json =
+        with_open(|r| livret_shared::export::export(r.dossier(), None).map_err(Error::from))??;
+    Ok(livret_shared::checklist::before_export(&json))
+}
+
 /// A file the app ships (the PDF fonts), from the relay or, offline, from the service
 /// worker's copy.
 pub(super) async fn app_file(path: &str) -> Result<Vec<u8>, Error> {

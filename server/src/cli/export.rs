@@ -38,10 +38,28 @@ pub struct ExportArgs {
 
 pub async fn run(home: &Home, args: ExportArgs) -> Result<()> {
     let annexes = args.annex_dir.as_deref();
+    let (json, _) = open_source(home, &args.dossier, annexes)?;
+    say_what_to_check(&json);
     match (&args.pdf, &args.france_vae) {
         (_, Some(dir)) => super::france_vae::export(home, &args.dossier, dir, annexes).await,
         (Some(pdf), None) => export_pdf(home, &args.dossier, pdf, annexes).await,
         (None, None) => bail!("--pdf FICHIER ou --france-vae DOSSIER attendu"),
+    }
+}
+
+/// What to look at before filing the livret (`livret_shared::checklist`), said on standard
+/// error; the export goes on (a draft is legitimate).
+fn say_what_to_check(json: &DossierJson) {
+    let left: Vec<_> = livret_shared::checklist::before_export(json)
+        .into_iter()
+        .filter(|c| !c.ok)
+        .collect();
+    if left.is_empty() {
+        return;
+    }
+    eprintln!("À revoir avant de déposer le livret :");
+    for check in left {
+        eprintln!("  - {} : {}", check.what.0, check.advice.0);
     }
 }
 

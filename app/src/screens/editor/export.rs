@@ -29,10 +29,80 @@ fn AnnexesProgress(
 
 /// The Livret 2 as PDF, made on this device (the relay never sees it), with its progress
 /// while the annexes go in, then a download link and what could not be printed.
+/// What to look at before exporting: each check, the ones left first with what to do and a
+/// way to the field. It explains; the export stays possible (a draft is legitimate).
+#[component]
+fn BeforeExport() -> impl IntoView {
+    let st = EditorState::get();
+    let checks = Memo::new(move |_| {
+        st.revision.track();
+        session::export_checks().unwrap_or_default()
+    });
+    // A fiche's field is named by the fiche's position as shown; its id by its place.
+    let field_id = move |field: &str| -> Option<String> {
+        match field.strip_prefix("fiches.") {
+            Some(rest) => {
+                let (shown, key) = rest.split_once('.')?;
+                let place = st
+                    .fiches
+                    .get_untracked()
+                    .get(shown.parse::<usize>().ok()?)
+                    .copied()?;
+                Some(format!("f-fiches-{place}-{key}"))
+            }
+            None => Some(format!("f-{}", field.replace('.', "-"))),
+        }
+    };
+    view! {
+        <div class="verifications" data-testid="verifications">
+            <p>{move || {
+                let left = checks.get().iter().filter(|c| !c.ok).count();
+                match (left, en()) {
+                    (0, false) => "Tout ce que l'on vérifie avant un dépôt est en place.".to_string(),
+                    (0, true) => "Everything checked before filing is in place.".to_string(),
+                    (n, false) => format!("À revoir avant de déposer : {n} point(s). L'export reste possible (un brouillon, par exemple)."),
+                    (n, true) => format!("To review before filing: {n} point(s). You can still export (a draft, say)."),
+                }
+            }}</p>
+            <ul>
+                {move || {
+                    let mut all = checks.get();
+                    all.sort_by_key(|c| c.ok);
+                    all.into_iter().map(|c| {
+                        let go = c.field.as_deref().and_then(field_id);
+                        let (what, advice) = (c.what.clone(), c.advice.clone());
+                        view! {
+                            <li class=if c.ok { "fait" } else { "a-revoir" }
+                                data-champ=c.field.clone().unwrap_or_default()>
+                                {move || if c.ok {
+                                    format!("✓ {}", if en() { &what.1 } else { &what.0 })
+                                } else if en() {
+                                    format!("To review — {}: {}", what.1, advice.1)
+                                } else {
+                                    format!("À revoir — {} : {}", what.0, advice.0)
+                                }}
+                                {(!c.ok).then_some(go).flatten().map(|id| view! {
+                                    " "
+                                    <button type="button" class="lien"
+                                        on:click=move |_| focus_soon(id.clone(), None)>
+                                        {move || t("Y aller", "Go there")}
+                                    </button>
+                                })}
+                            </li>
+                        }
+                    }).collect_view()
+                }}
+            </ul>
+        </div>
+    }
+}
+
 #[component]
 pub(super) fn ExportPdf() -> impl IntoView {
     let busy = RwSignal::new(None::<livret_shared::export::Progress>);
     let made = RwSignal::new(None::<Result<session::ExportedPdf, String>>);
+    // The checks read the whole dossier: only while the panel is open.
+    let open = RwSignal::new(false);
     let start = move |_| {
         if busy.get_untracked().is_some() {
             return;
@@ -49,12 +119,14 @@ pub(super) fn ExportPdf() -> impl IntoView {
         });
     };
     view! {
-        <details class="export" id="export-pdf">
+        <details class="export" id="export-pdf"
+            on:toggle=move |ev| open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
             <summary>{move || t("Exporter le livret (PDF)", "Export the livret (PDF)")}</summary>
             <p class="aide">{move || t(
                 "Le Livret 2 dans la mise en page du modèle officiel : couverture, sommaire, vos rubriques et vos fiches, la déclaration sur l'honneur, puis les annexes (PDF reproduits, images, autres fichiers listés avec leur empreinte). Le PDF est fait sur cet appareil ; il n'est pas chiffré : gardez-le en lieu sûr.",
                 "The Livret 2 in the official template's layout: cover, contents, your sections and sheets, the declaration on honour, then the annexes (PDFs reproduced, images, other files listed with their fingerprint). The PDF is made on this device and is not encrypted: keep it safe.",
             )}</p>
+            {move || open.get().then(|| view! { <BeforeExport/> })}
             <button type="button" id="exporter-pdf" on:click=start
                 prop:disabled=move || busy.get().is_some()>
                 {move || t("Exporter le livret", "Export the livret")}

@@ -1,0 +1,361 @@
+//! What to look at before exporting the livret: the checks a careful advisor makes before a
+//! candidate files it — who they are and what they aim at, the motivation, fiches that say
+//! what was done and which compétences they prove, evidence that a fiche cites, the
+//! déclaration's place, date and name. They explain; they never block (a draft PDF is
+//! legitimate). One list for the app's export panel and the CLI's `livret export`, read from
+//! the dossier as it is exported ([`DossierJson`]).
+
+use crate::date::Date;
+use crate::export::{DossierJson, FieldValue};
+
+/// One check: what is looked at, whether it holds, what to do when it does not, and the
+/// field to go to (`section.key`, or `fiches.N.key` with N the fiche's position as shown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub what: (String, String),
+    pub ok: bool,
+    pub advice: (String, String),
+    pub field: Option<String>,
+}
+
+fn text(value: Option<&FieldValue>) -> &str {
+    match value {
+        Some(FieldValue::Text(t)) => t.trim(),
+        _ => "",
+    }
+}
+
+fn list(value: Option<&FieldValue>) -> Vec<&str> {
+    match value {
+        Some(FieldValue::List(items)) => items
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Some(FieldValue::Text(t)) if !t.trim().is_empty() => vec![t.trim()],
+        _ => Vec::new(),
+    }
+}
+
+fn check(what: (&str, &str), ok: bool, advice: (String, String), field: Option<String>) -> Check {
+    Check {
+        what: (what.0.to_string(), what.1.to_string()),
+        ok,
+        advice,
+        field,
+    }
+}
+
+fn advice(fr: &str, en: &str) -> (String, String) {
+    (fr.to_string(), en.to_string())
+}
+
+/// A date as the template asks for it (jj/mm/aaaa), or as the date field gives it
+/// (aaaa-mm-jj): a real day either way.
+fn is_a_date(value: &str) -> bool {
+    if Date::parse(value).is_some() {
+        return true;
+    }
+    let parts: Vec<&str> = value.split('/').collect();
+    match parts.as_slice() {
+        [d, m, y] if d.len() <= 2 && m.len() <= 2 && y.len() == 4 => {
+            Date::parse(&format!("{y}-{m:0>2}-{d:0>2}")).is_some()
+        }
+        _ => false,
+    }
+}
+
+/// Every check, in the order of the livret.
+pub fn before_export(json: &DossierJson) -> Vec<Check> {
+    let field = |section: &str, key: &str| json.sections.get(section).and_then(|s| s.get(key));
+    let filled = |section: &str, key: &str| !text(field(section, key)).is_empty();
+    let mut checks = Vec::new();
+
+    let named = filled("etat_civil", "nom") && filled("etat_civil", "prenom");
+    checks.push(check(
+        ("Vos nom et prénom", "Your surname and first name"),
+        named,
+        advice(
+            "Indiquez-les dans l'état civil : le certificateur identifie le dossier par eux.",
+            "Give them in the état civil: the certifier identifies the dossier by them.",
+        ),
+        Some(if filled("etat_civil", "nom") {
+            "etat_civil.prenom".into()
+        } else {
+            "etat_civil.nom".into()
+        }),
+    ));
+    checks.push(check(
+        ("La certification visée", "The certification aimed at"),
+        filled("projet_vae", "certification"),
+        advice(
+            "Nommez la certification (et son numéro RNCP) dans le projet de VAE.",
+            "Name the certification (and its RNCP number) in the VAE project.",
+        ),
+        Some("projet_vae.certification".into()),
+    ));
+    checks.push(check(
+        ("Votre motivation", "Your motivation"),
+        filled("motivation", "lettre"),
+        advice(
+            "Écrivez quelques lignes sur ce qui vous amène à la VAE.",
+            "Write a few lines on what brings you to VAE.",
+        ),
+        Some("motivation.lettre".into()),
+    ));
+
+    let fiches: Vec<_> = json.fiches.iter().filter(|f| !f.supprimee).collect();
+    checks.push(check(
+        (
+            "Au moins une fiche descriptive d'activité",
+            "At least one activity sheet",
+        ),
+        !fiches.is_empty(),
+        advice(
+            "Le jury évalue vos compétences sur vos fiches : décrivez au moins une activité.",
+            "The jury assesses your skills from your sheets: describe at least one activity.",
+        ),
+        None,
+    ));
+    for (shown, fiche) in fiches.iter().enumerate() {
+        let n = shown + 1;
+        let get = |key: &str| text(fiche.champs.get(key));
+        let missing: Vec<&str> = ["intitule", "contexte", "taches", "resultats"]
+            .into_iter()
+            .filter(|key| get(key).is_empty())
+            .collect();
+        let fr_what = format!("Fiche {n} : ce que vous avez fait");
+        let en_what = format!("Sheet {n}: what you did");
+        checks.push(Check {
+            what: (fr_what, en_what),
+            ok: missing.is_empty(),
+            advice: (
+                format!(
+                    "À remplir : {}.",
+                    missing
+                        .iter()
+                        .map(|k| french_name(k))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                format!("To fill in: {}.", missing.join(", ")),
+            ),
+            field: missing.first().map(|k| format!("fiches.{shown}.{k}")),
+        });
+        if json.referentiel.is_some() {
+            checks.push(Check {
+                what: (
+                    format!("Fiche {n} : les compétences qu'elle prouve"),
+                    format!("Sheet {n}: the compétences it proves"),
+                ),
+                ok: !list(fiche.champs.get("competences")).is_empty(),
+                advice: advice(
+                    "Cochez les compétences du référentiel que cette activité démontre.",
+                    "Tick the référentiel's compétences this activity shows.",
+                ),
+                field: Some(format!("fiches.{shown}.competences")),
+            });
+        }
+    }
+
+    // Evidence no fiche cites: the jury will not know what it proves.
+    let cited: Vec<&str> = fiches
+        .iter()
+        .flat_map(|f| list(f.champs.get("preuves")))
+        .collect();
+    let uncited: Vec<u32> = json
+        .annexes
+        .iter()
+        .map(|a| a.numero)
+        .filter(|n| !cited.contains(&n.to_string().as_str()))
+        .collect();
+    if !json.annexes.is_empty() {
+        let numbers = uncited
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        checks.push(Check {
+            what: (
+                "Chaque annexe citée par une fiche".into(),
+                "Each annex cited by a sheet".into(),
+            ),
+            ok: uncited.is_empty(),
+            advice: (
+                format!(
+                    "Annexe(s) {numbers} : citez-les dans les preuves de la fiche qu'elles appuient."
+                ),
+                format!("Annex(es) {numbers}: cite them in the evidence of the sheet they support."),
+            ),
+            field: None,
+        });
+    }
+
+    let date = text(field("declaration", "date"));
+    checks.push(check(
+        ("Le lieu de signature", "Where you sign"),
+        filled("declaration", "lieu"),
+        advice(
+            "Indiquez la commune où vous signez la déclaration (« Fait à »).",
+            "Give the town where you sign the declaration (“Signed at”).",
+        ),
+        Some("declaration.lieu".into()),
+    ));
+    checks.push(check(
+        ("La date de signature", "The date of signing"),
+        is_a_date(date),
+        advice(
+            "Indiquez une date réelle, au format jj/mm/aaaa.",
+            "Give a real date, as dd/mm/yyyy.",
+        ),
+        Some("declaration.date".into()),
+    ));
+    checks.push(check(
+        (
+            "Vos nom et prénom sous la déclaration",
+            "Your name under the declaration",
+        ),
+        filled("declaration", "signature"),
+        advice(
+            "Écrivez vos nom et prénom : c'est votre signature de la déclaration sur l'honneur.",
+            "Write your surname and first name: it is your signature of the sworn declaration.",
+        ),
+        Some("declaration.signature".into()),
+    ));
+    checks
+}
+
+fn french_name(key: &str) -> &'static str {
+    match key {
+        "intitule" => "l'intitulé",
+        "contexte" => "le contexte",
+        "taches" => "les tâches",
+        "resultats" => "les résultats",
+        _ => "un champ",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::{AnnexeJson, FicheJson};
+    use std::collections::BTreeMap;
+
+    fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, FieldValue> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), FieldValue::Text(v.to_string())))
+            .collect()
+    }
+
+    fn empty() -> DossierJson {
+        DossierJson {
+            format: "livret".into(),
+            version: 1,
+            referentiel: None,
+            sections: BTreeMap::new(),
+            fiches: Vec::new(),
+            annexes: Vec::new(),
+            commentaires: Vec::new(),
+        }
+    }
+
+    fn failing(checks: &[Check]) -> Vec<&str> {
+        checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.what.0.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn an_empty_dossier_is_told_everything_it_lacks() {
+        let checks = before_export(&empty());
+        assert_eq!(
+            failing(&checks),
+            [
+                "Vos nom et prénom",
+                "La certification visée",
+                "Votre motivation",
+                "Au moins une fiche descriptive d'activité",
+                "Le lieu de signature",
+                "La date de signature",
+                "Vos nom et prénom sous la déclaration",
+            ]
+        );
+        assert_eq!(
+            checks[0].field.as_deref(),
+            Some("etat_civil.nom"),
+            "goes to the first field missing"
+        );
+    }
+
+    #[test]
+    fn a_filled_dossier_passes_and_uncited_evidence_and_bad_dates_are_said() {
+        let mut json = empty();
+        json.sections.insert(
+            "etat_civil".into(),
+            fields(&[("nom", "Durand"), ("prenom", "Anna")]),
+        );
+        json.sections.insert(
+            "projet_vae".into(),
+            fields(&[("certification", "Développeur")]),
+        );
+        json.sections.insert(
+            "motivation".into(),
+            fields(&[("lettre", "Valider dix ans.")]),
+        );
+        json.sections.insert(
+            "declaration".into(),
+            fields(&[
+                ("lieu", "Lyon"),
+                ("date", "31/02/2027"),
+                ("signature", "Anna Durand"),
+            ]),
+        );
+        let mut champs = fields(&[
+            ("intitule", "Déployer"),
+            ("contexte", "PME"),
+            ("taches", "Scripts"),
+            ("resultats", "En production"),
+        ]);
+        champs.insert("preuves".into(), FieldValue::List(vec!["1".into()]));
+        json.fiches.push(FicheJson {
+            supprimee: false,
+            champs,
+        });
+        // A deleted fiche counts for nothing, even empty.
+        json.fiches.push(FicheJson {
+            supprimee: true,
+            champs: BTreeMap::new(),
+        });
+        for numero in [1, 2] {
+            json.annexes.push(AnnexeJson {
+                numero,
+                titre: format!("Pièce {numero}"),
+                fichier: "x.pdf".into(),
+                media_type: "application/pdf".into(),
+                taille: 1,
+                empreinte: String::new(),
+            });
+        }
+        let checks = before_export(&json);
+        assert_eq!(
+            failing(&checks),
+            ["Chaque annexe citée par une fiche", "La date de signature"]
+        );
+        let uncited = checks.iter().find(|c| !c.ok).unwrap();
+        assert!(
+            uncited.advice.0.starts_with("Annexe(s) 2 :"),
+            "{:?}",
+            uncited.advice
+        );
+        // A real day, in either form, passes.
+        for date in ["28/02/2027", "2027-02-28", "1/3/2027"] {
+            assert!(is_a_date(date), "{date}");
+        }
+        for date in ["31/02/2027", "demain", "2027", ""] {
+            assert!(!is_a_date(date), "{date}");
+        }
+    }
+}
