@@ -834,8 +834,18 @@ impl Replica {
             .map(|b| SignedEntry::from_bytes(b))
             .collect::<Result<_, _>>()?;
         self.apply_membership(device, &entries)?;
-        if let Some(last) = entries.last() {
-            // The relay sent them: it holds the log up to the last.
+        // The relay sent them: it holds the log up to the last that is this replica's too.
+        // One at a place this device filled itself (another owner's entry that won the
+        // race) was skipped above and is rebased at the next catch-up: not counted.
+        let agreed = entries
+            .iter()
+            .take_while(|e| {
+                self.log
+                    .get(e.body.seq as usize)
+                    .is_some_and(|mine| mine.hash() == e.hash())
+            })
+            .last();
+        if let Some(last) = agreed {
             self.relay_holds_entries(last.body.seq as usize + 1);
         }
         // A snapshot this device cannot open (no key for its epoch yet, or forged) is

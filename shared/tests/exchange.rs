@@ -389,6 +389,46 @@ fn another_sequel_signed_by_a_removed_owner_changes_nothing() {
     );
 }
 
+/// Two of the candidate's devices add someone at once: the laptop's entry reaches the
+/// relay first, and the phone hears it live (skipped: the phone filled that place itself)
+/// before its own is refused. Its next sync rebases its entry on the laptop's — the relay
+/// never held the phone's, so this is not "another story".
+#[test]
+fn an_entry_that_lost_the_race_heard_live_is_rebased_at_the_next_sync() {
+    let mut relay = MemRelay::default();
+    let (mut phone, advisor) = offline_dossier();
+    let laptop = DeviceSecret::generate();
+    phone
+        .replica
+        .add_member(&phone.secret, &laptop.id(), Role::Owner)
+        .unwrap();
+    sync(&mut relay, &mut phone).unwrap();
+    let mut laptop = join(&relay, laptop);
+    sync(&mut relay, &mut laptop).unwrap();
+    let _ = advisor;
+    let (juror, other) = (DeviceSecret::generate(), DeviceSecret::generate());
+    phone
+        .replica
+        .add_member(&phone.secret, &juror.id(), Role::Juror)
+        .unwrap();
+    let won = laptop
+        .replica
+        .add_member(&laptop.secret, &other.id(), Role::Advisor)
+        .unwrap();
+    sync(&mut relay, &mut laptop).unwrap();
+    phone
+        .replica
+        .apply_log(&phone.secret, &[won.to_bytes()], None, &[], None)
+        .unwrap();
+    sync(&mut relay, &mut phone).unwrap();
+    let members = relay.membership();
+    assert_eq!(members.role_of(&juror.signing_public()), Some(Role::Juror));
+    assert_eq!(
+        members.role_of(&other.signing_public()),
+        Some(Role::Advisor)
+    );
+}
+
 #[test]
 fn a_refusal_stops_the_exchange_with_the_relays_reason_and_loses_nothing() {
     let mut relay = MemRelay::default();

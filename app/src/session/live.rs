@@ -95,7 +95,15 @@ pub(super) async fn publish(
     )?;
     loop {
         match next_message(socket).await? {
-            ServerMsg::MembershipOk { .. } => return Ok(()),
+            ServerMsg::MembershipOk { seq, .. } => {
+                // The relay holds the log up to it (a replica open for it knows).
+                let _ = with_open(|r| {
+                    if r.id == id {
+                        r.relay_holds_entries(seq as usize + 1)
+                    }
+                });
+                return Ok(());
+            }
             ServerMsg::Rejected { detail, .. } => {
                 return Err(Error::said(
                     format!("partage refusé par le relais : {detail}"),

@@ -375,13 +375,14 @@ pub async fn publish_new(
 }
 
 /// Sends a membership entry and waits for the relay's verdict; `what` names the change in
-/// the error.
+/// the error. Accepted, the replica knows the relay holds the log up to it.
 pub async fn publish(
     link: &mut Link,
-    id: DossierId,
+    replica: &mut Replica,
     entry: &SignedEntry,
     what: &str,
 ) -> Result<()> {
+    let id = replica.id;
     link.send(&ClientMsg::Membership {
         dossier: id,
         entry: entry.to_bytes(),
@@ -389,7 +390,10 @@ pub async fn publish(
     .await?;
     loop {
         match link.next().await? {
-            ServerMsg::MembershipOk { .. } => return Ok(()),
+            ServerMsg::MembershipOk { seq, .. } => {
+                replica.relay_holds_entries(seq as usize + 1);
+                return Ok(());
+            }
             ServerMsg::Rejected { detail, .. } => bail!("le relais a refusé {what} ({detail})"),
             _ => continue,
         }

@@ -350,7 +350,7 @@ pub async fn dossier_share(
         None => replica.add_member(&device, &member, role)?,
     };
     let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
-    publish(&mut link, id, &entry, "le partage").await?;
+    publish(&mut link, &mut replica, &entry, "le partage").await?;
     home.save(&mut replica)?;
     Ok(())
 }
@@ -382,7 +382,7 @@ pub async fn dossier_remove(home: &Home, id: &str, identity: &str) -> Result<()>
         bail!("cette identité n'est pas membre du dossier");
     }
     let entry = replica.remove_member(&device, &member.signing)?;
-    publish(&mut link, id, &entry, "le retrait").await?;
+    publish(&mut link, &mut replica, &entry, "le retrait").await?;
     home.save(&mut replica)?;
     println!("{}", replica.membership().epoch);
     Ok(())
