@@ -1943,3 +1943,53 @@ fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
     }
     assert!(!contains(&relay.output(), JURY_CANARY.as_bytes()));
 }
+
+/// Several files picked at once: each annexe gets a title of its own (the one typed,
+/// followed by its file's name), and the file field lets them go once added, so the next
+/// add does not send them again.
+#[test]
+fn files_picked_together_get_their_own_titles_and_are_not_sent_twice() {
+    let relay = Relay::start();
+    let browser = Browser::start();
+    browser.goto(&relay.url("/"));
+    first_run(&browser);
+    browser.click("#referentiel option[value='002']");
+    browser.click("#creer-dossier");
+    let folder = crate::support::temp_dir("annexes-ensemble");
+    let paths: Vec<String> = ["organigramme.txt", "planning.txt"]
+        .iter()
+        .map(|name| {
+            let path = folder.join(name);
+            std::fs::write(&path, format!("contenu de {name}")).unwrap();
+            path.to_str().unwrap().to_string()
+        })
+        .collect();
+    browser.type_into("#annexe-fichier", &paths.join("\n"));
+    browser.type_into("#annexe-titre", "Preuves du poste");
+    browser.click("#ajouter-annexe");
+    browser.wait_text("[data-testid=annexes]", |t| {
+        t.contains("Preuves du poste — organigramme") && t.contains("Preuves du poste — planning")
+    });
+    browser.wait_text("[data-testid=annexe-etat]", |t| {
+        t.starts_with("Annexe n° 2 ajoutée")
+    });
+    assert_eq!(
+        browser.property("#annexe-fichier", "value").as_str(),
+        Some(""),
+        "the files added are let go"
+    );
+    // Adding again without picking anything adds nothing.
+    browser.click("#ajouter-annexe");
+    browser.wait_text("[data-testid=annexe-etat]", |t| {
+        t == "Choisissez d'abord un fichier."
+    });
+    assert_eq!(
+        in_page(
+            &browser,
+            "document.querySelectorAll('tr[data-annexe]').length"
+        ),
+        "2",
+        "no third annexe"
+    );
+    let _ = std::fs::remove_dir_all(&folder);
+}

@@ -39,11 +39,24 @@ pub(super) fn Annexes() -> impl IntoView {
             return;
         }
         let given = titre.get_untracked();
+        let several = files.len() > 1;
         busy.set(true);
         spawn_local(async move {
             for file in &files {
                 let name = file.name();
-                let added = session::add_evidence(file, &given, &|done, all| {
+                // Several files picked together each keep a title of their own: the one
+                // typed, followed by the file's name (or the file's name alone).
+                let title = match given.trim() {
+                    typed if several && !typed.is_empty() => {
+                        let stem = name
+                            .rsplit_once('.')
+                            .map_or(name.as_str(), |(stem, _)| stem);
+                        format!("{typed} — {stem}")
+                    }
+                    _ if several => String::new(),
+                    _ => given.clone(),
+                };
+                let added = session::add_evidence(file, &title, &|done, all| {
                     let pct = (done * 100).checked_div(all).map_or(100, |p| p as u32);
                     percent.set(Some(pct));
                     status.set(Some(Ok(if en() {
@@ -88,6 +101,15 @@ pub(super) fn Annexes() -> impl IntoView {
                 persist(st);
             }
             titre.set(String::new());
+            // The files picked are added: the field lets them go (the next add must not
+            // send them again).
+            if let Some(input) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id("annexe-fichier"))
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok())
+            {
+                input.set_value("");
+            }
             percent.set(None);
             busy.set(false);
         });
@@ -124,8 +146,8 @@ pub(super) fn Annexes() -> impl IntoView {
             <input type="file" id="annexe-fichier" multiple
                 accept=".pdf,image/*,.doc,.docx,.odt,.xls,.xlsx,.ods,.ppt,.pptx,.odp,.txt,.rtf"/>
             <label for="annexe-titre">{move || t(
-                "Titre de l'annexe (facultatif : le nom du fichier sinon)",
-                "Title of the annex (optional: the file's name otherwise)",
+                "Titre de l'annexe (facultatif : le nom du fichier sinon ; pour plusieurs fichiers, suivi du nom de chacun)",
+                "Title of the annex (optional: the file's name otherwise; for several files, followed by each one's name)",
             )}</label>
             <input type="text" id="annexe-titre" on:input=move |ev| titre.set(event_target_value(&ev)) prop:value=titre/>
             <button type="submit" id="ajouter-annexe" disabled=busy>{move || t("Chiffrer et ajouter", "Encrypt and add")}</button>
