@@ -55,6 +55,11 @@ pub fn megabytes(bytes: u64) -> String {
     format!("{:.1} Mo", bytes as f64 / 1e6).replace('.', ",")
 }
 
+/// The same size in English: `9.8 MB`.
+pub fn megabytes_in_english(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
 impl Progress {
     /// Share of the annexes' bytes done, 0–100 (100 when there are none).
     pub fn percent(&self) -> u64 {

@@ -10,7 +10,7 @@ use std::io::Write;
 
 use sha2::Digest;
 
-use crate::export::{AnnexeJson, DossierJson, megabytes};
+use crate::export::{AnnexeJson, DossierJson, megabytes, megabytes_in_english};
 use crate::pdf_export::reduce::{self, Kind};
 use crate::pdf_export::{AnnexeFile, FontFiles, LivretPdf, PdfExportError, Progress};
 
@@ -108,10 +108,6 @@ impl Unfit {
             ),
         }
     }
-}
-
-fn megabytes_in_english(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
 /// Where each annexe goes (in their order): in the livret as many as the room left allows

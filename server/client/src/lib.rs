@@ -133,11 +133,7 @@ impl Home {
     /// When the dossier was deleted (the relay's date, milliseconds since 1970), if this
     /// device learnt that it was.
     pub fn deleted_at(&self, id: &DossierId) -> Option<i64> {
-        std::fs::read_to_string(self.deleted_marker(id))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
+        read_mark(&self.deleted_marker(id), 0)
     }
 
     fn refuse_if_deleted(&self, id: &DossierId) -> Result<()> {
@@ -157,22 +153,13 @@ impl Home {
     /// When this device learnt that the candidate removed it from the dossier (its clock,
     /// milliseconds since 1970), if it was and was not added again since.
     pub fn removed_at(&self, id: &DossierId) -> Option<i64> {
-        self.removed_mark(id, 0)
+        read_mark(&self.removed_marker(id), 0)
     }
 
-    /// The number of the membership entry that removed this device, as the mark keeps it.
+    /// The number of the membership entry that removed this device, as the mark keeps it
+    /// (`<when learnt, ms> <the removal's entry number>`).
     fn removed_seq(&self, id: &DossierId) -> Option<u64> {
-        self.removed_mark(id, 1)
-    }
-
-    /// The removal mark's `n`-th word: `<when learnt, ms> <the removal's entry number>`.
-    fn removed_mark<T: std::str::FromStr>(&self, id: &DossierId, n: usize) -> Option<T> {
-        std::fs::read_to_string(self.removed_marker(id))
-            .ok()?
-            .split_whitespace()
-            .nth(n)?
-            .parse()
-            .ok()
+        read_mark(&self.removed_marker(id), 1)
     }
 
     fn refuse_if_removed(&self, id: &DossierId) -> Result<()> {
@@ -270,6 +257,16 @@ impl Home {
         ids.sort();
         ids
     }
+}
+
+/// The `n`-th word of a mark a wipe left ([`Home::erase_copy`]: its date first).
+fn read_mark<T: std::str::FromStr>(marker: &Path, n: usize) -> Option<T> {
+    std::fs::read_to_string(marker)
+        .ok()?
+        .split_whitespace()
+        .nth(n)?
+        .parse()
+        .ok()
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
