@@ -35,6 +35,7 @@ pub mod referentiel;
 pub mod review;
 pub mod search;
 pub mod session;
+pub mod suggest;
 pub mod sync;
 pub mod template;
 pub mod words;

@@ -23,7 +23,7 @@ fn fixtures() -> PathBuf {
 }
 
 /// The sample dossier (référentiel 002), made by `candidate` on the relay at `url`.
-fn import_sample(candidate: &Device, url: &str) -> String {
+pub(crate) fn import_sample(candidate: &Device, url: &str) -> String {
     let sample = fixtures().join("exemple-developpeuse-ia.json");
     candidate.run(&[
         "dossier",

@@ -22,6 +22,7 @@ mod scans;
 mod serve;
 mod sessions;
 mod smtp;
+mod suggest;
 mod support;
 mod sync;
 mod webdriver;

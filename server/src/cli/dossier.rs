@@ -149,6 +149,18 @@ pub enum DossierCommand {
     Decision { id: String },
     /// The dossier's own coverage of the référentiel (what its fiches name).
     Coverage { id: String },
+    /// Which compétences a fiche most likely proves, with the passages and criteria behind
+    /// each suggestion; without --fiche, the compétences no fiche claims yet, the fiches
+    /// likely to cover them and what to describe. Computed on this device, nothing is sent.
+    Suggest {
+        id: String,
+        /// The fiche's number as the dossier shows it (« fiche n° 2 »).
+        #[arg(long)]
+        fiche: Option<usize>,
+        /// Print JSON instead of sentences.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The roles an owner gives (`--role`); the French words are accepted too.
@@ -219,6 +231,9 @@ pub async fn run(home: &Home, command: DossierCommand) -> Result<()> {
         DossierCommand::Requests { id } => dossier_requests(home, &id).await,
         DossierCommand::Decision { id } => crate::cli::jury::decision(home, &id),
         DossierCommand::Coverage { id } => crate::cli::jury::candidate_coverage(home, &id),
+        DossierCommand::Suggest { id, fiche, json } => {
+            super::suggest::dossier_suggest(home, &id, fiche, json)
+        }
     }
 }
 

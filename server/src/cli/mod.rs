@@ -12,6 +12,7 @@ pub mod jury;
 pub mod referentiel;
 pub mod serve;
 pub mod session;
+mod suggest;
 pub mod sync;
 
 use std::path::PathBuf;

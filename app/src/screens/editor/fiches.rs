@@ -306,6 +306,9 @@ pub(super) fn CompetencePicker(index: usize, text: &'static FieldText) -> impl I
             {(!text.guidance_fr.is_empty()).then(|| view! { <p class="aide">{move || t(text.guidance_fr, text.guidance_en)}</p> })}
             <label for=search_id.clone()>{move || t("Filtrer les compétences", "Filter the skills")}</label>
             <input type="search" id=search_id on:input=move |ev| query.set(event_target_value(&ev))/>
+            <Show when=move || !st.juror.get()>
+                <FicheSuggestions index=index selected=selected path=path/>
+            </Show>
             {blocs}
         </fieldset>
     }

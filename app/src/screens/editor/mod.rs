@@ -11,6 +11,7 @@ use livret_shared::dossier::{Annexe, FieldKind};
 use livret_shared::field_path::FieldPath;
 use livret_shared::membership::Role;
 use livret_shared::referentiel::Referentiel;
+use livret_shared::suggest::Suggester;
 use livret_shared::template::{self, FieldText};
 
 use crate::i18n::{en, t};
@@ -27,6 +28,7 @@ mod my_data;
 mod presence;
 mod sections;
 mod sharing;
+mod suggestions;
 
 use annexes::*;
 use comments::*;
@@ -41,6 +43,7 @@ use sections::*;
 
 pub(crate) use sections::code_id;
 use sharing::*;
+use suggestions::*;
 
 /// What the status line says about local saving.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,6 +83,9 @@ pub(crate) struct EditorState {
     /// The dossier's référentiel, read once when it opens (the picker and the récapitulatif
     /// would otherwise parse it again on every keystroke).
     pub(crate) referentiel: StoredValue<Option<Referentiel>>,
+    /// The référentiel read for suggestions, made the first time one is asked for (not
+    /// while the dossier opens).
+    pub(crate) suggester: StoredValue<Option<std::sync::Arc<Suggester>>>,
     /// The other members in the dossier now, and where.
     pub(crate) present: RwSignal<Vec<session::Here>>,
     /// The annexes, read again on every change but passed on only when they changed: the
@@ -159,6 +165,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
         deleted: RwSignal::new(Vec::new()),
         revision,
         referentiel: StoredValue::new(None),
+        suggester: StoredValue::new(None),
         present: RwSignal::new(Vec::new()),
         annexes: Memo::new(move |_| {
             revision.get();

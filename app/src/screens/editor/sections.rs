@@ -22,7 +22,7 @@ pub(super) fn Section(section: &'static template::SectionText) -> impl IntoView 
     let heading = format!("titre-section-{}", section.key);
     let labelled_by = heading.clone();
     let body = match section.key {
-        "fiches" => view! { <Fiches/> <Recapitulatif/> }.into_any(),
+        "fiches" => view! { <Fiches/> <Recapitulatif/> <CoverageHints/> }.into_any(),
         "annexes" => view! { <Annexes/> }.into_any(),
         // Every field of the template is one of the dossier's (a test of shared::template).
         key => section

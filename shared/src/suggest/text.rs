@@ -1,0 +1,492 @@
+//! Words as the suggestions compare them: folded (case, accents), elisions cut (l', d', qu'),
+//! common words dropped, and reduced to a stem so that "déployé", "déploiement" and "deploy"
+//! meet. One light stemmer serves French and English: a candidate's fiche mixes both
+//! ("j'ai mis en place le monitoring"), and a heavier, per-language one would split the same
+//! word in two.
+
+use crate::search::folded;
+
+/// One word of a text: its stem and where it sits in the text (byte range), so a passage can
+/// be shown with the words that matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub stem: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The words of `text` that carry meaning, stemmed, in order.
+pub fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (at, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        // Letters and digits make words; an apostrophe ends an elision ("l'écoute"), a hyphen
+        // or a dot splits compounds and versions alike ("gitlab-ci", "node.js").
+        if c.is_alphanumeric() {
+            start.get_or_insert(at);
+        } else if let Some(s) = start.take() {
+            push_word(&text[s..at], s, &mut out);
+        }
+    }
+    out
+}
+
+fn push_word(raw: &str, start: usize, out: &mut Vec<Word>) {
+    let word = folded(raw);
+    if word.chars().count() < 2 && !word.chars().all(|c| c.is_ascii_digit()) {
+        return;
+    }
+    if is_stopword(&word) || word.chars().all(|c| c.is_ascii_digit()) {
+        return;
+    }
+    out.push(Word {
+        stem: stem(&word),
+        start,
+        end: start + raw.len(),
+    });
+}
+
+/// Suffixes removed, longest first, when at least four letters remain: derivational ones that
+/// French and English share or mirror ("-ation", "-ement"/"-ment", "-ité"/"-ity"), then the
+/// inflections of verbs, plurals and the feminine.
+const SUFFIXES: &[&str] = &[
+    "issements",
+    "issement",
+    "ications",
+    "ication",
+    "atrices",
+    "ateurs",
+    "atrice",
+    "ateur",
+    "ations",
+    "ation",
+    "ements",
+    "ement",
+    "ments",
+    "ment",
+    "ities",
+    "ity",
+    "ites",
+    "ite",
+    "iques",
+    "ique",
+    "ical",
+    "ables",
+    "able",
+    "ibles",
+    "ible",
+    "euses",
+    "euse",
+    "eurs",
+    "eur",
+    "ings",
+    "ing",
+    "ers",
+    "ees",
+    "ent",
+    "ait",
+    "ez",
+    "er",
+    "es",
+    "ee",
+    "ed",
+    "e",
+    "s",
+    "x",
+];
+
+/// The stem of a folded word.
+pub fn stem(word: &str) -> String {
+    let mut w = word.to_string();
+    // Proper technical names stay whole ("k8s", "s3", "pytest").
+    if w.chars().any(|c| c.is_ascii_digit()) {
+        return w;
+    }
+    // Peeled until nothing more comes off ("documentation" → "document" → "docu", the
+    // stem "document" reaches too), at most three times.
+    for _ in 0..3 {
+        let Some(suffix) = SUFFIXES
+            .iter()
+            .find(|s| w.len() >= s.len() + 4 && w.ends_with(*s))
+        else {
+            break;
+        };
+        w.truncate(w.len() - suffix.len());
+    }
+    // "deploy"/"déploie" and "analys"/"analyz" are one stem.
+    if w.ends_with('y') {
+        w.pop();
+        w.push('i');
+    }
+    w
+}
+
+/// Words too common to say anything about a compétence, in French and English, folded.
+const STOPWORDS: &[&str] = &[
+    // French
+    "a",
+    "ai",
+    "au",
+    "aux",
+    "avec",
+    "ce",
+    "ces",
+    "cet",
+    "cette",
+    "ceux",
+    "chaque",
+    "comme",
+    "dans",
+    "de",
+    "des",
+    "du",
+    "elle",
+    "elles",
+    "en",
+    "entre",
+    "est",
+    "et",
+    "etc",
+    "ete",
+    "etre",
+    "eu",
+    "il",
+    "ils",
+    "je",
+    "j",
+    "l",
+    "la",
+    "le",
+    "les",
+    "leur",
+    "leurs",
+    "lui",
+    "ma",
+    "mais",
+    "me",
+    "mes",
+    "moi",
+    "mon",
+    "ne",
+    "nos",
+    "notre",
+    "nous",
+    "on",
+    "ou",
+    "par",
+    "pas",
+    "pour",
+    "plus",
+    "qu",
+    "que",
+    "qui",
+    "sa",
+    "se",
+    "ses",
+    "si",
+    "son",
+    "sont",
+    "sur",
+    "ta",
+    "te",
+    "tes",
+    "toi",
+    "ton",
+    "tous",
+    "tout",
+    "toute",
+    "toutes",
+    "tu",
+    "un",
+    "une",
+    "vos",
+    "votre",
+    "vous",
+    "y",
+    "d",
+    "c",
+    "s",
+    "n",
+    "m",
+    "t",
+    "afin",
+    "ainsi",
+    "aussi",
+    "avoir",
+    "avait",
+    "avons",
+    "etait",
+    "fait",
+    "faire",
+    "ont",
+    "puis",
+    "sans",
+    "sous",
+    "tres",
+    "deja",
+    "lors",
+    "dont",
+    "cela",
+    "celle",
+    "celui",
+    "meme",
+    "autre",
+    "autres",
+    "non",
+    "permet",
+    "permettant",
+    "permettre",
+    "mise",
+    "mis",
+    "place",
+    "ensemble",
+    "cadre",
+    "partir",
+    "selon",
+    "notamment",
+    "egalement",
+    "etaient",
+    "suis",
+    "sommes",
+    "avais",
+    "avions",
+    "apres",
+    "avant",
+    "pendant",
+    "depuis",
+    "bien",
+    "ici",
+    "quand",
+    "alors",
+    "donc",
+    "car",
+    "chez",
+    "vers",
+    "chacun",
+    "chacune",
+    "plusieurs",
+    "certains",
+    "certaines",
+    "nouveau",
+    "nouvelle",
+    "nouveaux",
+    "nouvelles",
+    "premier",
+    "premiere",
+    "niveau",
+    "type",
+    "types",
+    "cas",
+    "ils",
+    "quelques",
+    "beaucoup",
+    "peu",
+    // English
+    "an",
+    "and",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "by",
+    "for",
+    "from",
+    "had",
+    "has",
+    "have",
+    "he",
+    "her",
+    "his",
+    "i",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "me",
+    "my",
+    "of",
+    "on",
+    "or",
+    "our",
+    "she",
+    "so",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "to",
+    "was",
+    "we",
+    "were",
+    "which",
+    "while",
+    "who",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "also",
+    "all",
+    "about",
+    "after",
+    "before",
+    "each",
+    "than",
+    "up",
+    "out",
+    "when",
+    "what",
+    "did",
+    "do",
+    "does",
+    "done",
+    "not",
+    "no",
+    "can",
+    "could",
+    "used",
+    "using",
+    "use",
+    "new",
+    "over",
+    "some",
+];
+
+fn is_stopword(word: &str) -> bool {
+    STOPWORDS.contains(&word)
+}
+
+/// Which language a text is written in, as far as the suggestions care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    French,
+    English,
+    /// Another language (Spanish, German, Italian, Portuguese…): comparing its words with a
+    /// French référentiel would only make noise.
+    Other,
+}
+
+/// The language of `text`, from its most common words: `None` when it is too short to say.
+pub fn language(text: &str) -> Option<Language> {
+    // Words each language has and its neighbours do not ("de", "la", "en", "un" are
+    // Spanish or Italian as well as French, so they decide nothing).
+    const FRENCH: &[&str] = &[
+        "le", "les", "des", "du", "et", "une", "pour", "dans", "avec", "sur", "est", "j", "ai",
+        "nous", "au", "aux", "qui", "que", "l", "d", "par", "mon", "mes", "ce", "cette", "ete",
+        "ont", "sont", "je", "ou", "pas",
+    ];
+    const ENGLISH: &[&str] = &[
+        "the", "and", "of", "to", "in", "for", "with", "on", "is", "was", "i", "we", "an", "my",
+        "our", "this", "that", "it", "by", "as", "at", "from",
+    ];
+    const OTHERS: &[&str] = &[
+        // Spanish, Portuguese, Italian, German
+        "el", "los", "las", "y", "con", "para", "por", "una", "del", "lo", "como", "pero", "muy",
+        "esta", "fue", "em", "os", "um", "uma", "com", "nao", "gli", "di", "che", "per", "della",
+        "sono", "der", "die", "das", "und", "ist", "mit", "fur", "ich", "wir", "nicht", "ein",
+        "eine", "auf", "zu", "von", "den", "dem",
+    ];
+    let mut counts = [0usize; 3];
+    let mut total = 0usize;
+    for raw in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let w = folded(raw);
+        total += 1;
+        for (i, list) in [FRENCH, ENGLISH, OTHERS].iter().enumerate() {
+            if list.contains(&w.as_str()) {
+                counts[i] += 1;
+            }
+        }
+    }
+    if total < 6 || counts.iter().sum::<usize>() < 3 {
+        return None;
+    }
+    let [fr, en, other] = counts;
+    Some(if other > fr.max(en) {
+        Language::Other
+    } else if en > fr {
+        Language::English
+    } else {
+        Language::French
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stems(text: &str) -> Vec<String> {
+        words(text).into_iter().map(|w| w.stem).collect()
+    }
+
+    #[test]
+    fn inflections_and_both_languages_meet_on_one_stem() {
+        let deploy = stem("deploy");
+        for w in [
+            "déployé",
+            "déployer",
+            "déploie",
+            "deployed",
+            "deploying",
+            "deploys",
+        ] {
+            assert_eq!(stem(&folded(w)), deploy, "{w}");
+        }
+        assert_eq!(stem("tests"), stem("tester"));
+        assert_eq!(stem("testing"), stem("test"));
+        assert_eq!(stem("besoins"), stem("besoin"));
+        assert_eq!(stem("documentation"), stem("document"));
+        assert_eq!(stem("conceptions"), stem("conception"));
+    }
+
+    #[test]
+    fn elisions_and_common_words_fall_away_and_positions_are_kept() {
+        let text = "J'ai animé l'atelier d'écoute";
+        let found = words(text);
+        assert_eq!(
+            found
+                .iter()
+                .map(|w| &text[w.start..w.end])
+                .collect::<Vec<_>>(),
+            ["animé", "atelier", "écoute"]
+        );
+        assert_eq!(stems("les tests et le test"), [stem("test"), stem("test")]);
+        assert!(stems("k8s node.js").contains(&"k8s".to_string()));
+    }
+
+    #[test]
+    fn the_language_is_told_from_common_words() {
+        assert_eq!(
+            language("J'ai mis en place une chaîne d'intégration continue pour l'équipe."),
+            Some(Language::French)
+        );
+        assert_eq!(
+            language(
+                "I set up the continuous integration pipeline for our team and wrote the tests."
+            ),
+            Some(Language::English)
+        );
+        assert_eq!(
+            language("Desarrollé una aplicación para la gestión de los clientes con el equipo."),
+            Some(Language::Other)
+        );
+        assert_eq!(
+            language("Ich habe die Anwendung für die Kunden mit dem Team entwickelt und getestet."),
+            Some(Language::Other)
+        );
+        assert_eq!(language("Docker"), None);
+    }
+}
