@@ -228,10 +228,18 @@ fn main() {
                 && fiche.split == "dev"
                 && ours.first().is_none_or(|r| !fiche.primary.contains(r))
             {
+                let scores = suggester.scores(&fields);
+                let codes: Vec<String> = referentiel
+                    .competences()
+                    .map(|(_, c)| c.code.clone())
+                    .collect();
+                let mut ranked: Vec<(f32, &String)> = scores.iter().copied().zip(&codes).collect();
+                ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
                 println!(
-                    "  miss {:?}: ours {:?} baseline {:?}",
+                    "  miss {:?} ({}): ours {:?} baseline {:?}",
                     fiche.primary,
-                    &ours[..ours.len().min(3)],
+                    fiche.intitule,
+                    &ranked[..5],
                     &theirs[..theirs.len().min(3)]
                 );
             }

@@ -201,7 +201,7 @@ struct CriterionDoc {
     length: f32,
 }
 
-/// How much each part of a compétence says about it. These four weights were chosen on the
+/// How much each part of a compétence says about it. These weights were chosen on the
 /// `dev` fiches of `fixtures/suggestions/` (a grid over them, BENCHMARKS.md); the `test`
 /// fiches only measure.
 const TITLE_WEIGHT: f32 = 1.0;
@@ -597,6 +597,9 @@ const RELATIVE_FLOOR: f32 = 0.35;
 const CRITERION_BONUS: f32 = 1.0;
 /// A concept implied by a word counts less than the word written: it is a guess.
 const CONCEPT_WEIGHT: f32 = 0.5;
+/// A word written in exactly the référentiel's form counts a little on top of its stem (a
+/// rare word shared as is — "PRA", "SLA", a product — says more than a shared stem).
+const EXACT_WEIGHT: f32 = 0.3;
 
 /// A fiche read for scoring: each key's weight, and its sentences for the passages.
 struct Query {
@@ -652,11 +655,16 @@ impl Query {
                 continue;
             };
             for (start, end) in sentence_spans(typed) {
-                let found = with_concepts(words(&typed[start..end]));
+                let found = words(&typed[start..end]);
+                for w in &found {
+                    *counts.entry(exact_key(&w.folded)).or_insert(0.0) += weight * EXACT_WEIGHT;
+                }
+                let found = with_concepts(found);
                 let found: Vec<Word> = found
                     .into_iter()
                     .map(|w| Word {
                         stem: w.stem,
+                        folded: w.folded,
                         start: w.start + start,
                         end: w.end + start,
                     })
@@ -742,12 +750,18 @@ fn push_unique(list: &mut Vec<String>, item: String) {
     }
 }
 
-/// The keys of a text: its stems and the concepts they imply.
+/// The keys of a text: its stems, the concepts they imply and its words' exact forms.
 fn keys(text: &str) -> Vec<String> {
-    with_concepts(words(text))
-        .into_iter()
-        .map(|w| w.stem)
-        .collect()
+    let found = words(text);
+    let exact: Vec<String> = found.iter().map(|w| exact_key(&w.folded)).collect();
+    let mut keys: Vec<String> = with_concepts(found).into_iter().map(|w| w.stem).collect();
+    keys.extend(exact);
+    keys
+}
+
+/// The key of a word's exact (folded) form, apart from stems and concepts.
+fn exact_key(folded: &str) -> String {
+    format!("={folded}")
 }
 
 fn add(terms: &mut HashMap<String, f32>, keys: &[String], weight: f32) {
@@ -810,6 +824,7 @@ fn with_concepts(found: Vec<Word>) -> Vec<Word> {
             if fits && !already {
                 concepts.push(Word {
                     stem: concept.clone(),
+                    folded: concept.clone(),
                     start: w.start,
                     end: found[i + stems.len() - 1].end,
                 });
@@ -902,6 +917,30 @@ mod tests {
             s.uneven(&["C1".to_string(), "C9".to_string(), "C17".to_string()]),
             None
         );
+    }
+
+    #[test]
+    fn a_referentiel_without_criteria_says_its_suggestions_rest_on_titles() {
+        let titles_only: Referentiel = serde_json::from_str(include_str!(
+            "../../../fixtures/referentiels/expected/003-expert-architecture-developpement-logiciel-rncp38822.json"
+        ))
+        .expect("the fixture reads");
+        assert!(
+            titles_only
+                .competences()
+                .all(|(_, c)| c.criteria.is_empty())
+        );
+        let found = Suggester::new(&titles_only).suggest(
+            &fiche(
+                "J'ai conçu l'architecture logicielle de la plateforme : découpage en \
+                 microservices, choix des bases de données, sécurité des API et documentation \
+                 du dossier d'architecture pour l'équipe de développement.",
+            ),
+            None,
+        );
+        assert_eq!(found.notice, Some(Notice::TitlesOnly));
+        assert!(!found.suggestions.is_empty());
+        assert!(found.suggestions.iter().all(|s| s.criteria.is_empty()));
     }
 
     #[test]

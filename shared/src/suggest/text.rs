@@ -11,6 +11,9 @@ use crate::search::folded;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
     pub stem: String,
+    /// The word as written, folded ("déployées" → "deployees"): the exact form, which says
+    /// a little more than the stem when both sides share it.
+    pub folded: String,
     pub start: usize,
     pub end: usize,
 }
@@ -44,6 +47,7 @@ fn push_word(raw: &str, start: usize, out: &mut Vec<Word>) {
     }
     out.push(Word {
         stem: stem(&word),
+        folded: word,
         start,
         end: start + raw.len(),
     });
