@@ -97,7 +97,10 @@ impl Tally {
     }
 }
 
-/// The baseline: TF-IDF vectors of folded words, compared by cosine.
+/// The baseline: TF-IDF vectors of folded words (common words dropped, the same list as
+/// Livret's; sublinear tf and smoothed idf as scikit-learn's `TfidfVectorizer` makes them),
+/// compared by cosine. Each compétence is its title, criteria, indicators and its bloc's
+/// modalités: what Livret reads too, without stems, trade words or weights.
 struct Baseline {
     codes: Vec<String>,
     vectors: Vec<HashMap<String, f64>>,
@@ -107,7 +110,7 @@ struct Baseline {
 fn tokens(text: &str) -> Vec<String> {
     folded(text)
         .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() > 2)
+        .filter(|w| w.len() > 1 && !livret_shared::suggest::text::is_stopword(w))
         .map(str::to_string)
         .collect()
 }
@@ -116,8 +119,12 @@ impl Baseline {
     fn new(r: &Referentiel) -> Baseline {
         let docs: Vec<(String, Vec<String>)> = r
             .competences()
-            .map(|(_, c)| {
+            .map(|(bloc, c)| {
                 let mut text = c.title.clone();
+                for line in &bloc.assessment {
+                    text.push(' ');
+                    text.push_str(line);
+                }
                 for k in &c.criteria {
                     text.push(' ');
                     text.push_str(&k.title);
@@ -141,7 +148,7 @@ impl Baseline {
         }
         let idf: HashMap<String, f64> = df
             .into_iter()
-            .map(|(w, d)| (w, (n / d).ln() + 1.0))
+            .map(|(w, d)| (w, ((1.0 + n) / (1.0 + d)).ln() + 1.0))
             .collect();
         let vectors = docs.iter().map(|(_, w)| vector(w, &idf)).collect();
         Baseline {
@@ -239,7 +246,7 @@ fn main() {
                     "  miss {:?} ({}): ours {:?} baseline {:?}",
                     fiche.primary,
                     fiche.intitule,
-                    &ranked[..5],
+                    &ranked[..ranked.len().min(5)],
                     &theirs[..theirs.len().min(3)]
                 );
             }
@@ -272,6 +279,10 @@ fn main() {
             o5 / b5.max(1e-9)
         );
     }
+    assert!(
+        !timings.is_empty(),
+        "no labelled fiche in fixtures/suggestions"
+    );
     timings.sort();
     let at = |q: f64| timings[((timings.len() - 1) as f64 * q) as usize];
     println!(

@@ -20,6 +20,8 @@ pub fn folded(text: &str) -> String {
             'œ' => out.push_str("oe"),
             'æ' => out.push_str("ae"),
             '’' | 'ʼ' => out.push('\''),
+            // An accent typed as its own code point (decomposed text) goes with its letter.
+            '\u{300}'..='\u{36f}' => {}
             other => out.push(other),
         }
     }

@@ -35,7 +35,7 @@ fn suggestions_come_with_their_reasons_and_one_click_adds_them() {
         browser
             .property(&format!("{c20} details"), "textContent")
             .as_str()
-            .is_some_and(|t| t.contains("Critère C20#")),
+            .is_some_and(|t| t.contains("Critère ") && t.contains(" de C20 : ")),
         "the criteria behind it are there to unfold"
     );
     assert!(
@@ -46,9 +46,15 @@ fn suggestions_come_with_their_reasons_and_one_click_adds_them() {
     );
 
     // One click: ticked in the picker, counted in the récapitulatif, no longer suggested.
+    assert!(
+        browser.text("[data-testid=suggestions-0] [role=status]").contains("suggestion"),
+        "a one-line status says how many"
+    );
     browser.click("#suggestion-0-C20");
     browser.wait_checked("#cb-0-C20", true);
     browser.wait_gone(c20);
+    // The focus lands on the box just ticked, not lost with the button that went.
+    browser.wait_focus(|id| id == "cb-0-C20");
     browser.wait_text("tr[data-code=C20]", |t| t.contains("n° 1"));
 
     // What is left: each uncovered compétence says what to describe; bloc 3 whole and

@@ -37,7 +37,7 @@ fn a_fiche_gets_its_competences_with_reasons_on_the_device_and_the_gaps_are_list
         "the passage behind it is shown: {said}"
     );
     assert!(
-        said.contains("critère C20#"),
+        said.contains(" de C20 : "),
         "the criteria behind it are shown: {said}"
     );
 

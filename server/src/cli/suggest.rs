@@ -18,6 +18,9 @@ pub fn dossier_suggest(home: &Home, id: &str, fiche: Option<usize>, json: bool) 
     let referentiel = dossier
         .referentiel()
         .ok_or_else(|| anyhow!("le dossier ne vise encore aucun référentiel"))?;
+    if referentiel.competences().next().is_none() {
+        bail!("le référentiel de ce dossier ne compte aucune compétence : rien à suggérer");
+    }
     let suggester = Suggester::new(&referentiel);
     match fiche {
         Some(shown) => one_fiche(dossier, &suggester, shown, json),
@@ -45,7 +48,7 @@ fn one_fiche(dossier: &mut Dossier, suggester: &Suggester, shown: usize, json: b
         .unwrap_or_default();
     println!("Suggestions pour la fiche n° {shown} (calculées sur cet appareil) :");
     if let Some(notice) = found.notice {
-        println!("{}", notice.words(false));
+        println!("{}", notice.in_language(false));
     }
     for (rank, s) in found.suggestions.iter().enumerate() {
         let already = if chosen.contains(&s.code) {
@@ -70,9 +73,9 @@ fn one_fiche(dossier: &mut Dossier, suggester: &Suggester, shown: usize, json: b
             );
         }
         for c in &s.criteria {
+            let (code, rank) = c.reference.split_once('#').unwrap_or((&c.reference, ""));
             println!(
-                "   critère {} : {} (vos mots : {})",
-                c.reference,
+                "   critère {rank} de {code} : {} (vos mots : {})",
                 c.wording,
                 c.words.join(", ")
             );
@@ -83,7 +86,11 @@ fn one_fiche(dossier: &mut Dossier, suggester: &Suggester, shown: usize, json: b
 
 fn gaps(dossier: &mut Dossier, suggester: &Suggester, json: bool) -> Result<()> {
     let (fiches, claimed) = fiches_of(dossier);
-    let gaps = suggester.gaps(&fiches, &claimed);
+    let suggested: Vec<_> = fiches
+        .iter()
+        .map(|(text, bloc)| suggester.suggest(text, *bloc))
+        .collect();
+    let gaps = suggester.gaps(&suggested, &claimed);
     let uneven = suggester.uneven(&claimed);
     if json {
         let both = serde_json::json!({ "gaps": gaps, "uneven": uneven });
@@ -91,7 +98,7 @@ fn gaps(dossier: &mut Dossier, suggester: &Suggester, json: bool) -> Result<()> 
         return Ok(());
     }
     if let Some(uneven) = uneven {
-        println!("{}", uneven.words(false));
+        println!("{}", uneven.in_language(false));
     }
     if gaps.is_empty() {
         println!("Chaque compétence du référentiel est revendiquée par au moins une fiche.");

@@ -26,6 +26,9 @@ use text::{Language, Word, language, words};
 /// A fiche's fields as the suggestions read them: (field key, what is typed).
 pub type FicheText = [(String, String)];
 
+/// What a fiche's suggestions are computed from: its fields and the bloc chosen for it.
+pub type FicheRead = (Vec<(String, String)>, Option<u32>);
+
 /// The fields of a fiche that describe the activity, with how much each says about it: the
 /// title names the activity, the tasks and the means are where practitioners put the
 /// substance; the context mostly describes the company.
@@ -40,7 +43,7 @@ const FIELD_WEIGHTS: &[(&str, f32)] = &[
 
 /// The fiche at `place` of a dossier as the suggestions read it, and the bloc the candidate
 /// chose for it (its first number: "2", "Bloc 2", "BC02").
-pub fn fiche_of(dossier: &mut Dossier, place: usize) -> (Vec<(String, String)>, Option<u32>) {
+pub fn fiche_of(dossier: &mut Dossier, place: usize) -> FicheRead {
     let mut read = |field: &str| {
         FieldPath::fiche(place, field)
             .map(|path| dossier.get_field(&path))
@@ -57,22 +60,27 @@ pub fn fiche_of(dossier: &mut Dossier, place: usize) -> (Vec<(String, String)>, 
     (text, bloc)
 }
 
-/// Every fiche of a dossier in the order shown (as [`fiche_of`] reads one), and the
-/// compétence codes they claim: what [`Suggester::gaps`] takes.
-pub fn fiches_of(dossier: &mut Dossier) -> (Vec<Vec<(String, String)>>, Vec<String>) {
+/// The compétence codes the fiche at `place` claims.
+pub fn claimed_by(dossier: &mut Dossier, place: usize) -> Vec<String> {
+    let stored = FieldPath::fiche(place, "competences")
+        .map(|path| dossier.get_field(&path))
+        .unwrap_or_default();
+    serde_json::from_str(&stored).unwrap_or_default()
+}
+
+/// Every fiche of a dossier in the order shown, as [`fiche_of`] reads one, and the
+/// compétence codes they claim.
+pub fn fiches_of(dossier: &mut Dossier) -> (Vec<FicheRead>, Vec<String>) {
     let mut claimed = Vec::new();
-    let texts = dossier
+    let fiches = dossier
         .fiche_order()
         .into_iter()
         .map(|place| {
-            let stored = FieldPath::fiche(place, "competences")
-                .map(|path| dossier.get_field(&path))
-                .unwrap_or_default();
-            claimed.extend(serde_json::from_str::<Vec<String>>(&stored).unwrap_or_default());
-            fiche_of(dossier, place).0
+            claimed.extend(claimed_by(dossier, place));
+            fiche_of(dossier, place)
         })
         .collect();
-    (texts, claimed)
+    (fiches, claimed)
 }
 
 /// Fewer distinct meaningful words than this and the fiche is not yet written enough to
@@ -132,7 +140,7 @@ pub enum Notice {
 
 impl Notice {
     /// The notice said to a candidate.
-    pub fn words(self, english: bool) -> &'static str {
+    pub fn in_language(self, english: bool) -> &'static str {
         match (self, english) {
             (Notice::TooShort, false) => {
                 "Décrivez d'abord l'activité (quelques phrases sur ce que vous avez fait) : les \
@@ -151,8 +159,8 @@ impl Notice {
                  rather than random ones."
             }
             (Notice::NothingClose, false) => {
-                "Rien dans cette fiche ne rapproche encore d'une compétence du référentiel : \
-                 précisez ce que vous avez fait, avec quels outils et pour qui."
+                "Rien dans cette fiche ne correspond encore clairement à une compétence du \
+                 référentiel : précisez ce que vous avez fait, avec quels outils et pour qui."
             }
             (Notice::NothingClose, true) => {
                 "Nothing in this sheet is close to a skill of the framework yet: say what you \
@@ -321,7 +329,8 @@ impl Suggester {
             .map(|(_, t)| t.as_str())
             .collect::<Vec<_>>()
             .join(" \n");
-        if language(&whole) == Some(Language::Other) {
+        let language = language(&whole);
+        if language == Some(Language::Other) {
             return notice_only(Notice::OtherLanguage);
         }
         let query = Query::of(fiche);
@@ -498,16 +507,19 @@ pub struct Uneven {
 }
 
 impl Uneven {
-    pub fn words(&self, english: bool) -> String {
+    pub fn in_language(&self, english: bool) -> String {
         let (b, bc, bt) = self.best;
         let (w, wc, wt) = self.worst;
         if english {
             format!(
-                "Uneven coverage: block {b} is covered {bc}/{bt}, block {w} only {wc}/{wt}. The                  jury validates block by block: describe activities of block {w} too."
+                "Uneven coverage: block {b} is covered {bc}/{bt}, block {w} only {wc}/{wt}. The \
+                 jury validates block by block: describe activities of block {w} too."
             )
         } else {
             format!(
-                "Couverture inégale : le bloc {b} est couvert à {bc}/{bt}, le bloc {w} à                  {wc}/{wt} seulement. Le jury valide bloc par bloc : décrivez aussi des                  activités du bloc {w}."
+                "Couverture inégale : le bloc {b} est couvert à {bc}/{bt}, le bloc {w} à \
+                 {wc}/{wt} seulement. Le jury valide bloc par bloc : décrivez aussi des \
+                 activités du bloc {w}."
             )
         }
     }
@@ -519,29 +531,23 @@ const GAP_FICHES: usize = 2;
 
 impl Suggester {
     /// The compétences of the référentiel no fiche claims (`claimed`: the codes the fiches
-    /// name), each with the fiches (`fiches`: their texts in the order shown) that most
-    /// likely cover it — those ranking it among their first suggestions.
-    pub fn gaps(&self, fiches: &[Vec<(String, String)>], claimed: &[String]) -> Vec<Gap> {
-        let scores: Vec<Vec<f32>> = fiches.iter().map(|f| self.scores(f)).collect();
+    /// name), each with the fiches that most likely cover it: those suggesting it
+    /// (`suggested`: each fiche's [`Suggester::suggest`], in the order shown), the ones
+    /// ranking it first before the others.
+    pub fn gaps(&self, suggested: &[Suggestions], claimed: &[String]) -> Vec<Gap> {
         self.competences
             .iter()
-            .enumerate()
-            .filter(|(_, c)| !claimed.iter().any(|x| x.eq_ignore_ascii_case(&c.code)))
-            .map(|(i, c)| {
-                let mut likely: Vec<(f32, usize)> = scores
+            .filter(|c| !claimed.iter().any(|x| x.eq_ignore_ascii_case(&c.code)))
+            .map(|c| {
+                let mut likely: Vec<(usize, usize)> = suggested
                     .iter()
                     .enumerate()
-                    .filter_map(|(f, s)| {
-                        let top = s.iter().copied().fold(0.0, f32::max);
-                        let rank = s.iter().filter(|x| **x > s[i]).count();
-                        (s[i] > 0.0
-                            && top >= MIN_TOP_SCORE
-                            && s[i] >= top * RELATIVE_FLOOR
-                            && rank < MAX_SUGGESTIONS)
-                            .then_some((s[i], f + 1))
+                    .filter_map(|(f, found)| {
+                        let rank = found.suggestions.iter().position(|s| s.code == c.code)?;
+                        Some((rank, f + 1))
                     })
                     .collect();
-                likely.sort_by(|a, b| b.0.total_cmp(&a.0));
+                likely.sort();
                 Gap {
                     bloc: c.bloc,
                     code: c.code.clone(),
@@ -620,23 +626,12 @@ impl Query {
     /// How many distinct words of the fiche a compétence shares with it; a concept counts as
     /// the word that starts it, so "surveille" and the supervision it implies are one.
     fn evidence(&self, c: &CompetenceDoc) -> usize {
-        let mut seen: Vec<&str> = Vec::new();
-        for (field, w) in &self.all_words {
-            if !c.terms.contains_key(&w.stem) {
-                continue;
-            }
-            let word = if w.stem.starts_with('#') {
-                self.all_words
-                    .iter()
-                    .find(|(f, plain)| {
-                        f == field && plain.start == w.start && !plain.stem.starts_with('#')
-                    })
-                    .map_or(w.stem.as_str(), |(_, plain)| plain.stem.as_str())
-            } else {
-                w.stem.as_str()
-            };
-            if !seen.contains(&word) {
-                seen.push(word);
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for (_, w) in &self.all_words {
+            if c.terms.contains_key(&w.stem) {
+                // A concept counts as the word that implies it (its `folded`).
+                let concept = w.stem.starts_with('#');
+                seen.insert(if concept { &w.folded } else { &w.stem });
             }
         }
         seen.len()
@@ -808,27 +803,44 @@ fn lexicon() -> &'static Lexicon {
 fn with_concepts(found: Vec<Word>) -> Vec<Word> {
     let lexicon = lexicon();
     let mut concepts: Vec<Word> = Vec::new();
+    // Where each concept last ended: a concept implied twice by overlapping words is one.
+    let mut ends: HashMap<&str, usize> = HashMap::new();
     for (i, w) in found.iter().enumerate() {
         let Some(triggers) = lexicon.by_first.get(&w.stem) else {
             continue;
         };
-        for (stems, concept) in triggers {
-            let fits = found.len() >= i + stems.len()
-                && found[i..i + stems.len()]
-                    .iter()
-                    .zip(stems)
-                    .all(|(w, s)| w.stem == *s);
-            let already = concepts
-                .iter()
-                .any(|c| c.stem == *concept && c.end >= w.start);
-            if fits && !already {
-                concepts.push(Word {
-                    stem: concept.clone(),
-                    folded: concept.clone(),
-                    start: w.start,
-                    end: found[i + stems.len() - 1].end,
-                });
+        let fitting: Vec<&(Vec<String>, String)> = triggers
+            .iter()
+            .filter(|(stems, _)| {
+                found.len() >= i + stems.len()
+                    && found[i..i + stems.len()]
+                        .iter()
+                        .zip(stems)
+                        .all(|(w, s)| w.stem == *s)
+            })
+            .collect();
+        // The longest trigger here wins: "intégration continue" is continuous integration,
+        // not also the integration of systems its first word alone would imply.
+        let longest = fitting
+            .iter()
+            .map(|(stems, _)| stems.len())
+            .max()
+            .unwrap_or(0);
+        for (stems, concept) in fitting.into_iter().filter(|(s, _)| s.len() == longest) {
+            if ends
+                .get(concept.as_str())
+                .is_some_and(|end| *end >= w.start)
+            {
+                continue;
             }
+            let end = found[i + stems.len() - 1].end;
+            ends.insert(concept, end);
+            concepts.push(Word {
+                stem: concept.clone(),
+                folded: w.stem.clone(),
+                start: w.start,
+                end,
+            });
         }
     }
     let mut all = found;
@@ -849,6 +861,53 @@ mod tests {
             "../../../fixtures/referentiels/expected/002-developpeur-intelligence-artificielle-rncp37827.json"
         ))
         .expect("the fixture reads")
+    }
+
+    #[test]
+    fn no_trigger_of_the_lexicon_shrinks_to_one_word_or_none() {
+        // Common words inside a phrase fall on both sides alike ("base de données" is
+        // "base données" in the fiche too), but a phrase left with one word ("mise à jour" →
+        // "jour") would fire on everyday text ("chaque jour"), and a trigger left with none
+        // ("si") does nothing.
+        let mut lost = Vec::new();
+        for line in include_str!("lexicon.txt").lines() {
+            let Some((_, triggers)) = line.split_once(':').filter(|_| !line.starts_with('#'))
+            else {
+                continue;
+            };
+            for trigger in triggers.split('|') {
+                let written = trigger
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .count();
+                let kept = words(trigger).len();
+                if kept == 0 || (written > 1 && kept < 2) {
+                    lost.push(trigger.trim().to_string());
+                }
+            }
+        }
+        assert!(lost.is_empty(), "triggers shrinking: {lost:?}");
+    }
+
+    #[test]
+    fn everyday_words_imply_no_trade_concept() {
+        for everyday in [
+            "chaque jour",
+            "de mon point de vue",
+            "sous forme de tableau",
+            "prise en charge",
+            "en train de",
+            "j'ai utilisé",
+        ] {
+            let implied: Vec<String> = keys(everyday)
+                .into_iter()
+                .filter(|k| k.starts_with('#'))
+                .collect();
+            assert!(implied.is_empty(), "{everyday:?} implies {implied:?}");
+        }
+        let ci = keys("intégration continue");
+        assert!(ci.contains(&"#integration-continue".to_string()));
+        assert!(!ci.contains(&"#integration-systemes".to_string()), "{ci:?}");
     }
 
     #[test]
@@ -894,7 +953,8 @@ mod tests {
              alertes Prometheus sur les seuils de latence et d'erreurs, tableau de bord pour \
              l'équipe et détection des incidents en production.",
         );
-        let gaps = s.gaps(std::slice::from_ref(&monitoring), &["C1".to_string()]);
+        let suggested = s.suggest(&monitoring, None);
+        let gaps = s.gaps(std::slice::from_ref(&suggested), &["C1".to_string()]);
         assert!(gaps.iter().all(|g| g.code != "C1"));
         let c20 = gaps
             .iter()
@@ -903,7 +963,7 @@ mod tests {
         assert_eq!(c20.fiches, [1]);
         assert!(c20.prompt(false).starts_with("Pour C20, décrivez"));
         assert!(!c20.asks.is_empty());
-        let c1 = s.gaps(&[monitoring], &[]);
+        let c1 = s.gaps(&[suggested], &[]);
         let data = c1.iter().find(|g| g.code == "C1").expect("C1 is uncovered");
         assert!(data.fiches.is_empty(), "{data:?}");
         let first_eight: Vec<String> = (1..=8).map(|n| format!("C{n}")).collect();
@@ -912,7 +972,7 @@ mod tests {
             .expect("bloc 1 whole, the others empty");
         assert_eq!(uneven.best.0, 1);
         assert_eq!(uneven.worst.1, 0);
-        assert!(uneven.words(false).contains("Couverture inégale"));
+        assert!(uneven.in_language(false).contains("Couverture inégale"));
         assert_eq!(
             s.uneven(&["C1".to_string(), "C9".to_string(), "C17".to_string()]),
             None

@@ -12,7 +12,8 @@ use crate::search::folded;
 pub struct Word {
     pub stem: String,
     /// The word as written, folded ("déployées" → "deployees"): the exact form, which says
-    /// a little more than the stem when both sides share it.
+    /// a little more than the stem when both sides share it. For a concept (a `stem` such
+    /// as `#test`), the stem of the word that implies it.
     pub folded: String,
     pub start: usize,
     pub end: usize,
@@ -28,7 +29,7 @@ pub fn words(text: &str) -> Vec<Word> {
     {
         // Letters and digits make words; an apostrophe ends an elision ("l'écoute"), a hyphen
         // or a dot splits compounds and versions alike ("gitlab-ci", "node.js").
-        if c.is_alphanumeric() {
+        if c.is_alphanumeric() || is_combining_mark(c) {
             start.get_or_insert(at);
         } else if let Some(s) = start.take() {
             push_word(&text[s..at], s, &mut out);
@@ -37,12 +38,17 @@ pub fn words(text: &str) -> Vec<Word> {
     out
 }
 
+/// An accent typed as its own code point (text pasted from macOS or a PDF: "e" then U+0301):
+/// part of the word, dropped when folded.
+fn is_combining_mark(c: char) -> bool {
+    ('\u{300}'..='\u{36f}').contains(&c)
+}
+
 fn push_word(raw: &str, start: usize, out: &mut Vec<Word>) {
     let word = folded(raw);
-    if word.chars().count() < 2 && !word.chars().all(|c| c.is_ascii_digit()) {
-        return;
-    }
-    if is_stopword(&word) || word.chars().all(|c| c.is_ascii_digit()) {
+    let digits = word.chars().all(|c| c.is_ascii_digit());
+    // Short numbers are quantities; four digits and more name things too (ISO 27001).
+    if word.chars().count() < 2 || is_stopword(&word) || (digits && word.len() < 4) {
         return;
     }
     out.push(Word {
@@ -61,10 +67,6 @@ const SUFFIXES: &[&str] = &[
     "issement",
     "ications",
     "ication",
-    "atrices",
-    "ateurs",
-    "atrice",
-    "ateur",
     "ations",
     "ation",
     "ements",
@@ -102,8 +104,20 @@ const SUFFIXES: &[&str] = &[
     "x",
 ];
 
+/// Words whose suffix is their meaning: "formation" peeled would be "form", the stem of
+/// "forme" ("sous forme de").
+const KEPT_WHOLE: &[(&str, &str)] = &[
+    ("formation", "formation"),
+    ("formations", "formation"),
+    ("formateur", "formation"),
+    ("formatrice", "formation"),
+];
+
 /// The stem of a folded word.
 pub fn stem(word: &str) -> String {
+    if let Some((_, kept)) = KEPT_WHOLE.iter().find(|(w, _)| *w == word) {
+        return kept.to_string();
+    }
     let mut w = word.to_string();
     // Proper technical names stay whole ("k8s", "s3", "pytest").
     if w.chars().any(|c| c.is_ascii_digit()) {
@@ -120,7 +134,7 @@ pub fn stem(word: &str) -> String {
         };
         w.truncate(w.len() - suffix.len());
     }
-    // "deploy"/"déploie" and "analys"/"analyz" are one stem.
+    // "deploy" and "déploie" are one stem.
     if w.ends_with('y') {
         w.pop();
         w.push('i');
@@ -228,7 +242,6 @@ const STOPWORDS: &[&str] = &[
     "ont",
     "puis",
     "sans",
-    "sous",
     "tres",
     "deja",
     "lors",
@@ -239,11 +252,9 @@ const STOPWORDS: &[&str] = &[
     "meme",
     "autre",
     "autres",
-    "non",
     "permet",
     "permettant",
     "permettre",
-    "mise",
     "mis",
     "place",
     "ensemble",
@@ -284,7 +295,6 @@ const STOPWORDS: &[&str] = &[
     "type",
     "types",
     "cas",
-    "ils",
     "quelques",
     "beaucoup",
     "peu",
@@ -311,10 +321,8 @@ const STOPWORDS: &[&str] = &[
     "is",
     "it",
     "its",
-    "me",
     "my",
     "of",
-    "on",
     "or",
     "our",
     "she",
@@ -367,7 +375,8 @@ const STOPWORDS: &[&str] = &[
     "some",
 ];
 
-fn is_stopword(word: &str) -> bool {
+/// Whether a folded word is one of the common words the suggestions drop.
+pub fn is_stopword(word: &str) -> bool {
     STOPWORDS.contains(&word)
 }
 
@@ -391,15 +400,16 @@ pub fn language(text: &str) -> Option<Language> {
         "ont", "sont", "je", "ou", "pas",
     ];
     const ENGLISH: &[&str] = &[
-        "the", "and", "of", "to", "in", "for", "with", "on", "is", "was", "i", "we", "an", "my",
-        "our", "this", "that", "it", "by", "as", "at", "from",
+        "the", "and", "of", "to", "in", "for", "with", "is", "was", "i", "we", "an", "my", "our",
+        "this", "that", "by", "as", "at", "from",
     ];
+    // Only words a French or English fiche does not write ("y", "os", "per", "com", "del",
+    // "die" do appear in them: "il y a", an OS, "1 snapshot per VM", "acme.com").
     const OTHERS: &[&str] = &[
         // Spanish, Portuguese, Italian, German
-        "el", "los", "las", "y", "con", "para", "por", "una", "del", "lo", "como", "pero", "muy",
-        "esta", "fue", "em", "os", "um", "uma", "com", "nao", "gli", "di", "che", "per", "della",
-        "sono", "der", "die", "das", "und", "ist", "mit", "fur", "ich", "wir", "nicht", "ein",
-        "eine", "auf", "zu", "von", "den", "dem",
+        "el", "los", "las", "para", "una", "como", "pero", "muy", "esta", "fue", "uma", "nao",
+        "gli", "che", "della", "sono", "und", "ist", "mit", "fur", "ich", "wir", "nicht", "eine",
+        "auf", "von", "dem", "das", "der",
     ];
     let mut counts = [0usize; 3];
     let mut total = 0usize;
@@ -419,7 +429,9 @@ pub fn language(text: &str) -> Option<Language> {
         return None;
     }
     let [fr, en, other] = counts;
-    Some(if other > fr.max(en) {
+    // Another language only when its words clearly outnumber French and English together: a
+    // franglais note with a few foreign-looking tokens is still a fiche to read.
+    Some(if other >= 3 && other >= 2 * (fr + en) {
         Language::Other
     } else if en > fr {
         Language::English
@@ -454,6 +466,17 @@ mod tests {
         assert_eq!(stem("besoins"), stem("besoin"));
         assert_eq!(stem("documentation"), stem("document"));
         assert_eq!(stem("conceptions"), stem("conception"));
+    }
+
+    #[test]
+    fn an_accent_typed_apart_is_part_of_its_word() {
+        let decomposed = "de\u{301}ploye\u{301} sur le cluster";
+        let found = words(decomposed);
+        assert_eq!(found[0].stem, stem("deploye"));
+        assert_eq!(
+            &decomposed[found[0].start..found[0].end],
+            "de\u{301}ploye\u{301}"
+        );
     }
 
     #[test]
@@ -492,5 +515,13 @@ mod tests {
             Some(Language::Other)
         );
         assert_eq!(language("Docker"), None);
+        // Franglais and terse notes with foreign-looking tokens stay French.
+        assert_eq!(
+            language(
+                "Migration de l'OS de 40 serveurs (RHEL 7 → 9), y compris les scripts Ansible ; \
+                 1 snapshot per VM ; doc sur wiki.acme.com, on a tout validé avec l'équipe IT."
+            ),
+            Some(Language::French)
+        );
     }
 }
