@@ -47,7 +47,9 @@ fn suggestions_come_with_their_reasons_and_one_click_adds_them() {
 
     // One click: ticked in the picker, counted in the récapitulatif, no longer suggested.
     assert!(
-        browser.text("[data-testid=suggestions-0] [role=status]").contains("suggestion"),
+        browser
+            .text("[data-testid=suggestions-0] [role=status]")
+            .contains("suggestion"),
         "a one-line status says how many"
     );
     browser.click("#suggestion-0-C20");

@@ -220,6 +220,21 @@ const ASSESSMENT_WEIGHT: f32 = 0.3;
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
 
+/// Below this, the best compétence is not close enough to suggest anything.
+const MIN_TOP_SCORE: f32 = 2.0;
+/// A suggestion rests on at least this many distinct words of the fiche (a word and the
+/// concept it implies are one piece of evidence): one shared word is chance.
+const MIN_EVIDENCE: usize = 2;
+/// Suggestions scoring under this share of the best are left out.
+const RELATIVE_FLOOR: f32 = 0.35;
+/// How much the best-matching criterion adds to the compétence as a whole.
+const CRITERION_BONUS: f32 = 1.0;
+/// A concept implied by a word counts less than the word written: it is a guess.
+const CONCEPT_WEIGHT: f32 = 0.5;
+/// A word written in exactly the référentiel's form counts a little on top of its stem (a
+/// rare word shared as is — "PRA", "SLA", a product — says more than a shared stem).
+const EXACT_WEIGHT: f32 = 0.3;
+
 impl Suggester {
     pub fn new(referentiel: &Referentiel) -> Suggester {
         let mut competences = Vec::new();
@@ -591,21 +606,6 @@ impl Suggester {
         (blocs.len() > 1 && share(&best) - share(&worst) >= 0.5).then_some(Uneven { best, worst })
     }
 }
-
-/// Below this, the best compétence is not close enough to suggest anything.
-const MIN_TOP_SCORE: f32 = 2.0;
-/// A suggestion rests on at least this many distinct words of the fiche (a word and the
-/// concept it implies are one piece of evidence): one shared word is chance.
-const MIN_EVIDENCE: usize = 2;
-/// Suggestions scoring under this share of the best are left out.
-const RELATIVE_FLOOR: f32 = 0.35;
-/// How much the best-matching criterion adds to the compétence as a whole.
-const CRITERION_BONUS: f32 = 1.0;
-/// A concept implied by a word counts less than the word written: it is a guess.
-const CONCEPT_WEIGHT: f32 = 0.5;
-/// A word written in exactly the référentiel's form counts a little on top of its stem (a
-/// rare word shared as is — "PRA", "SLA", a product — says more than a shared stem).
-const EXACT_WEIGHT: f32 = 0.3;
 
 /// A fiche read for scoring: each key's weight, and its sentences for the passages.
 struct Query {
