@@ -218,8 +218,8 @@ fn App() -> impl IntoView {
         <footer>
             <p>
                 {move || i18n::t(
-                    "Le relais Livret ne voit que des données chiffrées.",
-                    "The Livret relay only ever sees encrypted data.",
+                    "Le serveur Livret ne voit que des données chiffrées.",
+                    "The Livret server only ever sees encrypted data.",
                 )}
                 " "
                 <button type="button" class="lien" id="voir-confidentialite"

@@ -41,9 +41,9 @@ impl Socket {
     pub async fn connect(url: &str) -> Result<Socket, String> {
         let ws = WebSocket::new(url).map_err(|_| {
             if i18n::en() {
-                format!("invalid relay address: {url}")
+                format!("invalid server address: {url}")
             } else {
-                format!("adresse de relais invalide : {url}")
+                format!("adresse de serveur invalide : {url}")
             }
         })?;
         ws.set_binary_type(BinaryType::Arraybuffer);
@@ -82,7 +82,7 @@ impl Socket {
             ws.set_onmessage(None);
             ws.set_onclose(None);
             let _ = ws.close();
-            return Err(i18n::t("relais injoignable", "relay unreachable").into());
+            return Err(i18n::t("serveur injoignable", "server unreachable").into());
         }
         Ok(Socket {
             ws,
@@ -94,7 +94,11 @@ impl Socket {
 
     pub fn send(&self, frame: &[u8]) -> Result<(), String> {
         self.ws.send_with_u8_array(frame).map_err(|_| {
-            i18n::t("connexion au relais perdue", "connection to the relay lost").into()
+            i18n::t(
+                "connexion au serveur perdue",
+                "connection to the server lost",
+            )
+            .into()
         })
     }
 

@@ -162,8 +162,8 @@ impl Holdings {
         let mut rows = Vec::new();
         let (end_fr, end_en) = day_words(self.ends_ms);
         rows.push(row(
-            "Suppression prévue par le relais",
-            "Deletion planned by the relay",
+            "Suppression prévue par le serveur",
+            "Deletion planned by the server",
             (
                 format!(
                     "{end_fr}, sauf activité d'ici là ({} jours après la dernière activité ou le jury)",

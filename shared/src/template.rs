@@ -143,11 +143,12 @@ pub const TEMPLATE: &[SectionText] = &[
         guidance_fr: "En appui au livret 2, le jury est attentif à tout ce qui émane de \
             l’expérience acquise en entreprise ou ailleurs. Tout élément de preuve faisant \
             ressortir les objectifs fixés et les objectifs atteints peut être présenté : \
-            modèles de documents, tableaux, photos, schémas… Numérotez les annexes.",
+            modèles de documents, tableaux, photos, schémas… Livret numérote les annexes pour \
+            vous, dans l’ordre où vous les ajoutez.",
         guidance_en: "In support of the livret, the jury pays attention to anything that comes \
             from experience gained at work or elsewhere. Any evidence showing the objectives \
             set and the objectives achieved may be submitted: document templates, tables, \
-            photos, diagrams… Number the annexes.",
+            photos, diagrams… Livret numbers the annexes for you, in the order you add them.",
         fields: ANNEXES,
     },
     SectionText {
@@ -317,12 +318,13 @@ const SITUATION: &[FieldText] = &[
         guidance_fr: "Si vous êtes en poste : nature de votre contrat de travail (intérim, CDD \
             ou CDI ; temps plein ou temps partiel, en précisant le pourcentage) et catégorie \
             socio-professionnelle (ouvrier/employé, profession intermédiaire, cadre, autre : \
-            précisez). Si vous êtes sans emploi : êtes-vous inscrit au Pôle emploi ?",
+            précisez). Si vous êtes sans emploi : êtes-vous inscrit à France Travail \
+            (ex-Pôle emploi) ?",
         guidance_en: "If you are in work: the nature of your employment contract (temporary \
             agency, fixed-term or permanent; full time or part time, giving the percentage) \
             and your socio-professional category (manual worker/employee, intermediate \
             profession, manager, other: specify). If you are out of work: are you registered \
-            with Pôle emploi?",
+            with France Travail (formerly Pôle emploi)?",
         from_template: true,
     },
 ];

@@ -259,11 +259,11 @@ pub(crate) fn browser_member_of(
     candidate.run(&["dossier", "share", id, &identity, "--role", role]);
     browser.click("#rechercher-dossiers");
     browser.wait_text("[data-testid=recherche-dossiers]", |t| {
-        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
+        t == "1 nouveau(x) dossier(s) reçu(s) du serveur."
     });
     browser.click("[data-testid=dossiers] button");
     browser.wait_text("[data-testid=etat-synchro]", |t| {
-        t.starts_with("Synchronisé avec le relais")
+        t.starts_with("Synchronisé avec le serveur")
     });
     (browser, identity)
 }
@@ -300,7 +300,7 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     browser.click("#partager");
     browser.wait_text(".partage [role=status]", |t| t == "Dossier partagé.");
     browser.wait_text("[data-testid=etat-synchro]", |t| {
-        t == "Synchronisé avec le relais"
+        t == "Synchronisé avec le serveur"
     });
 
     let id = browser.attribute("article.livret", "data-dossier");
@@ -327,7 +327,7 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     advisor.run(&["sync"]);
     browser.wait_value("#f-fiches-0-moyens", "Ajouté par l'accompagnateur");
     browser.wait_text("[data-testid=etat-synchro]", |t| {
-        t == "Synchronisé avec le relais — modifications reçues et fusionnées"
+        t == "Synchronisé avec le serveur — modifications reçues et fusionnées"
     });
     assert_eq!(browser.value("#f-fiches-0-contexte"), CANARY);
     // A compétence the advisor ticks shows ticked in the open fiche's picker too.
@@ -384,7 +384,7 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     browser.type_into("#annexe-fichier", evidence.to_str().unwrap());
     browser.click("#ajouter-annexe");
     browser.wait_text("[data-testid=annexe-etat]", |t| {
-        t.starts_with("Annexe n° 1 ajoutée sur cet appareil ; elle partira au relais")
+        t.starts_with("Annexe n° 1 ajoutée sur cet appareil ; elle partira au serveur")
     });
     assert!(
         browser
@@ -394,7 +394,7 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     assert_eq!(complete_files_on_relay(&relay), 0);
     browser.set_offline(false);
     browser.wait_text("[data-testid=etat-synchro]", |t| {
-        t == "Synchronisé avec le relais"
+        t == "Synchronisé avec le serveur"
     });
     assert_eq!(
         in_page(&browser, "JSON.stringify(window.livretErrors)"),
@@ -433,7 +433,7 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     );
     browser.click("#preuve-0-1");
     browser.wait_text("[data-testid=etat-synchro]", |t| {
-        t == "Synchronisé avec le relais"
+        t == "Synchronisé avec le serveur"
     });
     // The récapitulatif shows the evidence behind each compétence the fiche claims.
     browser.wait_text(
@@ -575,7 +575,7 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
     laptop.type_into("#annexe-fichier", evidence.to_str().unwrap());
     laptop.click("#ajouter-annexe");
     laptop.wait_text("[data-testid=annexe-etat]", |t| {
-        t == "Annexe n° 1 ajoutée et envoyée au relais."
+        t == "Annexe n° 1 ajoutée et envoyée au serveur."
     });
     assert!(
         laptop
@@ -583,7 +583,7 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
             .contains("Attestation de l'employeur")
     );
     laptop.wait_text("[data-testid=etat-synchro]", |t| {
-        t == "Synchronisé avec le relais"
+        t == "Synchronisé avec le serveur"
     });
     laptop.assert_accessible("editor with an annexe");
     laptop.click("#mes-dossiers");
@@ -593,7 +593,7 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
     first_run_as(&phone, "autre-appareil", None);
     let phone_identity = phone.wait_text("[data-testid=identite]", |t| t.starts_with("livret1:"));
     phone.wait_text("[data-testid=recherche-dossiers]", |t| {
-        t == "Aucun nouveau dossier sur le relais."
+        t == "Aucun nouveau dossier sur le serveur."
     });
 
     laptop.type_into("#appareil-identite", &phone_identity);
@@ -605,7 +605,7 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
 
     phone.click("#rechercher-dossiers");
     phone.wait_text("[data-testid=recherche-dossiers]", |t| {
-        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
+        t == "1 nouveau(x) dossier(s) reçu(s) du serveur."
     });
     // The phone asks whether the laptop that made the dossier is the candidate's, showing
     // the code the laptop shows; confirmed, it is one of the candidate's devices.
@@ -689,7 +689,7 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
     laptop.click("[data-testid=dossiers] button");
     for device in [&phone, &laptop] {
         device.wait_text("[data-testid=etat-synchro]", |t| {
-            t.starts_with("Synchronisé avec le relais")
+            t.starts_with("Synchronisé avec le serveur")
         });
     }
     phone.type_into("#f-etat_civil-prenom", "Camille");
@@ -727,7 +727,7 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
     // It writes as a device of its own, and the relay takes it.
     rescue.type_into("#f-etat_civil-code_postal", "69003");
     rescue.wait_text("[data-testid=etat-synchro]", |t| {
-        t == "Synchronisé avec le relais"
+        t == "Synchronisé avec le serveur"
     });
 
     for (path, bytes) in files_under(&relay.data) {
@@ -752,7 +752,7 @@ fn a_stranger_who_adds_the_candidate_to_a_dossier_owns_none_of_the_candidates() 
     first_run(&candidate);
     let identity = candidate.text("[data-testid=identite]");
     candidate.wait_text("[data-testid=recherche-dossiers]", |t| {
-        t == "Aucun nouveau dossier sur le relais."
+        t == "Aucun nouveau dossier sur le serveur."
     });
 
     // The stranger, with a client of their own: a dossier that adds the candidate's device
@@ -795,7 +795,7 @@ fn a_stranger_who_adds_the_candidate_to_a_dossier_owns_none_of_the_candidates() 
 
     candidate.click("#rechercher-dossiers");
     candidate.wait_text("[data-testid=recherche-dossiers]", |t| {
-        t == "1 nouveau(x) dossier(s) reçu(s) du relais."
+        t == "1 nouveau(x) dossier(s) reçu(s) du serveur."
     });
     let asked = format!(
         "[data-testid=appareils-proposes] li[data-code='{}']",
@@ -807,7 +807,7 @@ fn a_stranger_who_adds_the_candidate_to_a_dossier_owns_none_of_the_candidates() 
     // Searching again does not ask again.
     candidate.click("#rechercher-dossiers");
     candidate.wait_text("[data-testid=recherche-dossiers]", |t| {
-        t == "Aucun nouveau dossier sur le relais."
+        t == "Aucun nouveau dossier sur le serveur."
     });
     assert!(!candidate.exists("[data-testid=appareils-proposes]"));
 
@@ -815,7 +815,7 @@ fn a_stranger_who_adds_the_candidate_to_a_dossier_owns_none_of_the_candidates() 
     candidate.click("#creer-dossier");
     candidate.type_into("#f-etat_civil-nom", "Durand");
     candidate.wait_text("[data-testid=etat-synchro]", |t| {
-        t == "Synchronisé avec le relais"
+        t == "Synchronisé avec le serveur"
     });
     let db = rusqlite::Connection::open(relay.data.join("livret.sqlite3")).unwrap();
     let dossiers_of = |key: &MemberKey| -> i64 {
@@ -1099,7 +1099,7 @@ fn the_app_speaks_english_when_asked_and_remembers_it() {
         ("#creer-identite", "Create my keys"),
         (
             "footer",
-            "The Livret relay only ever sees encrypted data. Privacy",
+            "The Livret server only ever sees encrypted data. Privacy",
         ),
     ] {
         assert_eq!(browser.text(css), english, "{css}");
@@ -1143,7 +1143,7 @@ fn the_app_speaks_english_when_asked_and_remembers_it() {
     // Home: the relay's answer, headings, forms, the référentiels' cards; none of the
     // French left.
     browser.wait_text("[data-testid=recherche-dossiers]", |t| {
-        t == "No new dossiers on the relay."
+        t == "No new dossiers on the server."
     });
     for (css, english) in [
         ("#titre-dossiers", "My dossiers"),
@@ -1176,7 +1176,7 @@ fn the_app_speaks_english_when_asked_and_remembers_it() {
         "Voir les blocs",
         "compétences",
         "Importer un référentiel",
-        "Le relais Livret",
+        "Le serveur Livret",
     ] {
         assert!(
             !home.contains(french),
@@ -1216,13 +1216,13 @@ fn the_app_speaks_english_when_asked_and_remembers_it() {
             .text("fieldset.preuves")
             .contains("No annex yet: add the files in the Annexes section")
     );
-    assert_eq!(browser.text("#ajouter-annexe"), "Encrypt and add");
+    assert_eq!(browser.text("#ajouter-annexe"), "Add the files");
     browser.type_into("#f-fiches-0-intitule", "Migration vers le cloud");
     browser.wait_text("[data-testid=etat-sauvegarde]", |t| {
         t == "Saved on this device"
     });
     browser.wait_text("[data-testid=etat-synchro]", |t| {
-        t == "Synced with the relay"
+        t == "Synced with the server"
     });
     let editor = browser.text("article.livret");
     for french in [
@@ -1338,7 +1338,7 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
     advisor.wait_value("#f-fiches-0-contexte", CANARY);
     for device in [&candidate, &advisor] {
         device.wait_text("[data-testid=etat-synchro]", |t| {
-            t.starts_with("Synchronisé avec le relais")
+            t.starts_with("Synchronisé avec le serveur")
         });
     }
 
@@ -1453,7 +1453,7 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
     );
     candidate.type_into("#f-fiches-0-resultats", AFTER_REMOVAL);
     candidate.wait_text("[data-testid=etat-synchro]", |t| {
-        t.starts_with("Synchronisé avec le relais")
+        t.starts_with("Synchronisé avec le serveur")
     });
     let members = candidate.text("[data-testid=membres]");
     assert!(!members.contains(&code), "{members}");
@@ -1493,7 +1493,7 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
         t.contains("dominique.durand@example.org")
     });
     assert!(held.contains("Appareil retiré"), "{held}");
-    assert!(held.contains("Suppression prévue par le relais"), "{held}");
+    assert!(held.contains("Suppression prévue par le serveur"), "{held}");
     assert!(!held.contains(CANARY), "{held}");
     candidate.assert_accessible("my data, what the relay keeps");
     candidate.click("#confidentialite-dossier");
@@ -1715,7 +1715,7 @@ fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
 
     // Alice reads Bruno's review from the browser: rating, link, annotation.
     browser.wait_text("[data-testid=etat-synchro]", |t| {
-        t.starts_with("Synchronisé avec le relais")
+        t.starts_with("Synchronisé avec le serveur")
     });
     let mut seen = String::new();
     for _ in 0..50 {
@@ -1812,7 +1812,7 @@ fn a_juror_reviews_in_the_browser_beside_another_on_the_command_line() {
         t.starts_with("Décision publiée")
     });
     browser.wait_text("[data-testid=etat-synchro]", |t| {
-        t.starts_with("Synchronisé avec le relais")
+        t.starts_with("Synchronisé avec le serveur")
     });
     let mut decision = String::new();
     for _ in 0..50 {

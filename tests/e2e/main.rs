@@ -2,6 +2,7 @@
 
 mod browser;
 mod browser_suggestions;
+mod browser_widths;
 mod comments;
 mod deletion;
 mod durability;

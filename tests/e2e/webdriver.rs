@@ -429,6 +429,41 @@ impl Browser {
     }
 
     /// Runs an async script (its last argument is the callback) and returns its result.
+    /// Sizes the window (headless: the viewport) to `width` × `height` CSS pixels.
+    pub fn resize(&self, width: u32, height: u32) {
+        self.session_call(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        );
+    }
+
+    /// The elements wider than the viewport reaches (their tag, id or class and right edge),
+    /// and whether the page itself scrolls sideways: empty when nothing overflows.
+    pub fn overflowing(&self) -> Vec<String> {
+        let found = self.run_async(
+            r##"const done = arguments[arguments.length - 1];
+            const width = document.documentElement.clientWidth;
+            const out = [];
+            if (document.documentElement.scrollWidth > width + 1) {
+              out.push(`page ${document.documentElement.scrollWidth} > ${width}`);
+            }
+            for (const e of document.querySelectorAll("body *")) {
+              const r = e.getBoundingClientRect();
+              if (r.width === 0 || r.right <= width + 1) continue;
+              // Inside a box that scrolls by itself: not the page's overflow.
+              let scrolled = false;
+              for (let p = e.parentElement; p; p = p.parentElement) {
+                const s = getComputedStyle(p);
+                if ((s.overflowX === "auto" || s.overflowX === "scroll") && p.getBoundingClientRect().right <= width + 1) { scrolled = true; break; }
+              }
+              if (!scrolled) out.push(`${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${e.className && typeof e.className === "string" ? "." + e.className.split(" ").join(".") : ""} right ${Math.round(r.right)}`);
+            }
+            done(JSON.stringify(out.slice(0, 20)));"##,
+        );
+        serde_json::from_str(found.as_str().unwrap_or("[]")).unwrap_or_default()
+    }
+
     pub fn run_async(&self, script: &str) -> Value {
         self.session_call(
             "POST",

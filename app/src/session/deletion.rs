@@ -175,11 +175,11 @@ pub fn deleted_on_relay_text(deleted_ms: i64) -> Error {
     let day = livret_shared::date::Date::of_ms(deleted_ms);
     Error::said(
         format!(
-            "Le relais ne garde plus rien de ce dossier : il dit l'avoir supprimé le {}.",
+            "Le serveur ne garde plus rien de ce dossier : il dit l'avoir supprimé le {}.",
             day.in_french()
         ),
         format!(
-            "The relay keeps nothing of this dossier any more: it says it deleted it on {}.",
+            "The server keeps nothing of this dossier any more: it says it deleted it on {}.",
             day.iso()
         ),
     )

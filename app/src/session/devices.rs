@@ -193,11 +193,11 @@ pub async fn add_own_device(identity: &str) -> Result<usize, Error> {
         sync_open().await.map_err(|e| {
             Error::said(
                 format!(
-                    "ajouté sur cet appareil, mais le relais est injoignable ({e}) ; \
+                    "ajouté sur cet appareil, mais le serveur est injoignable ({e}) ; \
                      il le recevra à la prochaine synchronisation"
                 ),
                 format!(
-                    "added on this device, but the relay cannot be reached ({e}); \
+                    "added on this device, but the server cannot be reached ({e}); \
                      it will get it at the next sync"
                 ),
             )
@@ -270,8 +270,8 @@ pub async fn recover(kit: &str) -> Result<usize, Error> {
     let ids = my_dossiers(&socket).await?;
     if ids.is_empty() {
         return Err(Error::said(
-            "Le relais ne connaît aucun dossier pour ce kit de secours.",
-            "The relay knows no dossier for this recovery kit.",
+            "Le serveur ne connaît aucun dossier pour ce kit de secours.",
+            "The server knows no dossier for this recovery kit.",
         ));
     }
     for id in ids {

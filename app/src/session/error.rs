@@ -55,13 +55,13 @@ impl Error {
             (Error::Said { en, .. }, true) => en.clone(),
             (Error::Said { fr, .. }, false) => fr.clone(),
             (Error::Browser(text), _) => text.clone(),
-            (Error::RelaySaid(detail), true) => format!("relay: {detail}"),
-            (Error::RelaySaid(detail), false) => format!("relais : {detail}"),
+            (Error::RelaySaid(detail), true) => format!("server: {detail}"),
+            (Error::RelaySaid(detail), false) => format!("serveur : {detail}"),
             (Error::RelayRefused { detail, reason }, true) => {
-                format!("the relay refused: {detail} ({reason})")
+                format!("the server refused: {detail} ({reason})")
             }
             (Error::RelayRefused { detail, reason }, false) => {
-                format!("le relais a refusé : {detail} ({reason})")
+                format!("le serveur a refusé : {detail} ({reason})")
             }
             (Error::About { subject, problem }, true) => {
                 format!("{subject}: {}", problem.words(true))
@@ -121,7 +121,7 @@ mod tests {
         };
         assert_eq!(
             refused.words(false),
-            "le relais a refusé : quota (too_large)"
+            "le serveur a refusé : quota (too_large)"
         );
     }
 }

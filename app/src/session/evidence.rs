@@ -162,8 +162,8 @@ pub(super) async fn upload_pending(
                     }
                     ServerMsg::Rejected { detail, .. } => {
                         return Err(Error::said(
-                            format!("pièce refusée par le relais : {detail}"),
-                            format!("piece refused by the relay: {detail}"),
+                            format!("pièce refusée par le serveur : {detail}"),
+                            format!("piece refused by the server: {detail}"),
                         ));
                     }
                     other => apply_live(id, &other)?,
@@ -261,8 +261,8 @@ pub(super) async fn evidence_bytes(
                     ..
                 } => {
                     return Err(Error::said(
-                        "le fichier n'est pas encore sur le relais : l'appareil qui l'a ajouté doit se synchroniser",
-                        "the file is not on the relay yet: the device that added it must sync first",
+                        "le fichier n'est pas encore sur le serveur : l'appareil qui l'a ajouté doit se synchroniser",
+                        "the file is not on the server yet: the device that added it must sync first",
                     ));
                 }
                 ServerMsg::Rejected { detail, .. } => return Err(relay_said(&detail)),

@@ -106,8 +106,8 @@ pub(super) async fn publish(
             }
             ServerMsg::Rejected { detail, .. } => {
                 return Err(Error::said(
-                    format!("partage refusé par le relais : {detail}"),
-                    format!("sharing refused by the relay: {detail}"),
+                    format!("partage refusé par le serveur : {detail}"),
+                    format!("sharing refused by the server: {detail}"),
                 ));
             }
             other => apply_live(id, &other)?,
@@ -291,8 +291,8 @@ pub async fn next_live_event() -> Result<LiveEvent, Error> {
         })
         .ok_or_else(|| {
             Error::said(
-                "connexion au relais fermée",
-                "connection to the relay closed",
+                "connexion au serveur fermée",
+                "connection to the server closed",
             )
         })?;
     let Some(frame) = socket.next().await else {

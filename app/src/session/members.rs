@@ -49,8 +49,8 @@ pub async fn remove_member(identity: &str) -> Result<(), Error> {
     sync_open().await?;
     if with_open(|r| r.pending())? > 0 {
         return Err(Error::said(
-            "des modifications attendent encore le relais : réessayez dans un instant",
-            "changes are still waiting for the relay: try again in a moment",
+            "des modifications attendent encore le serveur : réessayez dans un instant",
+            "changes are still waiting for the server: try again in a moment",
         ));
     }
     with_device_and_open(|device, replica| {

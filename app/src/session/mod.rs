@@ -145,13 +145,16 @@ fn file_unreadable() -> Error {
 }
 
 fn relay_lost() -> Error {
-    Error::said("connexion au relais perdue", "connection to the relay lost")
+    Error::said(
+        "connexion au serveur perdue",
+        "connection to the server lost",
+    )
 }
 
 fn relay_unreadable() -> Error {
     Error::said(
-        "réponse illisible du relais",
-        "unreadable answer from the relay",
+        "réponse illisible du serveur",
+        "unreadable answer from the server",
     )
 }
 

@@ -45,8 +45,8 @@ pub(super) async fn read_pdf_on_relay(bytes: &[u8]) -> Result<Vec<Referentiel>, 
     .await
     .map_err(|_| {
         Error::said(
-            "relais injoignable : un PDF se lit en ligne (un texte ou un XML, non)",
-            "relay unreachable: a PDF is read online (a text or XML file is not)",
+            "serveur injoignable : un PDF se lit en ligne (un texte ou un XML, non)",
+            "server unreachable: a PDF is read online (a text or XML file is not)",
         )
     })?;
     let response: web_sys::Response =

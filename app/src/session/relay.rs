@@ -28,8 +28,8 @@ pub(super) async fn connect(
     let socket = Socket::connect(&url).await.map_err(Error::Browser)?;
     let ServerMsg::Challenge { nonce } = next_message(&socket).await? else {
         return Err(Error::said(
-            "le relais n'a pas envoyé de défi",
-            "the relay sent no challenge",
+            "le serveur n'a pas envoyé de défi",
+            "the server sent no challenge",
         ));
     };
     // Signed for the relay this page came from: passed on by another relay, it fails there.

@@ -82,20 +82,20 @@ pub(super) fn Annexes() -> impl IntoView {
                     let pct = (done * 100).checked_div(all).unwrap_or(100);
                     percent.set(Some(pct));
                     status.set(Some(Ok(if en() {
-                        format!("Sending annex no. {numero} to the relay… {pct}% ({done}/{all} encrypted pieces)")
+                        format!("Sending annex no. {numero} to the server… {pct}% ({done}/{all} encrypted pieces)")
                     } else {
-                        format!("Envoi de l'annexe n° {numero} au relais… {pct} % ({done}/{all} morceaux chiffrés)")
+                        format!("Envoi de l'annexe n° {numero} au serveur… {pct} % ({done}/{all} morceaux chiffrés)")
                     })));
                 })
                 .await;
                 status.set(Some(match sent {
-                    Ok(()) if en() => Ok(format!("Annex no. {numero} added and sent to the relay.")),
-                    Ok(()) => Ok(format!("Annexe n° {numero} ajoutée et envoyée au relais.")),
+                    Ok(()) if en() => Ok(format!("Annex no. {numero} added and sent to the server.")),
+                    Ok(()) => Ok(format!("Annexe n° {numero} ajoutée et envoyée au serveur.")),
                     Err(_) if en() => Ok(format!(
-                        "Annex no. {numero} added on this device; it will go to the relay at the next sync."
+                        "Annex no. {numero} added on this device; it will go to the server at the next sync."
                     )),
                     Err(_) => Ok(format!(
-                        "Annexe n° {numero} ajoutée sur cet appareil ; elle partira au relais à la prochaine synchronisation."
+                        "Annexe n° {numero} ajoutée sur cet appareil ; elle partira au serveur à la prochaine synchronisation."
                     )),
                 }));
                 persist(st);
@@ -140,8 +140,8 @@ pub(super) fn Annexes() -> impl IntoView {
         </table>
         <form class="ajout-annexe" on:submit=submit>
             <label for="annexe-fichier">{move || t(
-                "Fichiers (PDF, images, documents bureautiques ; 100 Mo au plus chacun)",
-                "Files (PDF, images, office documents; 100 MB at most each)",
+                "Fichiers (PDF, images, documents bureautiques ; 100 Mo au plus chacun) — chiffrés sur cet appareil avant d'être envoyés",
+                "Files (PDF, images, office documents; 100 MB at most each) — encrypted on this device before they are sent",
             )}</label>
             <input type="file" id="annexe-fichier" multiple
                 accept=".pdf,image/*,.doc,.docx,.odt,.xls,.xlsx,.ods,.ppt,.pptx,.odp,.txt,.rtf"/>
@@ -150,7 +150,7 @@ pub(super) fn Annexes() -> impl IntoView {
                 "Title of the annex (optional: the file's name otherwise; for several files, followed by each one's name)",
             )}</label>
             <input type="text" id="annexe-titre" on:input=move |ev| titre.set(event_target_value(&ev)) prop:value=titre/>
-            <button type="submit" id="ajouter-annexe" disabled=busy>{move || t("Chiffrer et ajouter", "Encrypt and add")}</button>
+            <button type="submit" id="ajouter-annexe" disabled=busy>{move || t("Ajouter les fichiers", "Add the files")}</button>
         </form>
         {move || percent.get().map(|p| view! {
             <progress id="annexe-progression" max="100" value=p aria-label=move || t("Progression de l'ajout", "Progress of the upload")></progress>
@@ -209,7 +209,7 @@ pub(super) fn AnnexeRow(annexe: livret_shared::dossier::Annexe) -> impl IntoView
                     let (fichier, taille) = (annexe.fichier.clone(), annexe.taille);
                     move || format!("{fichier} ({})", human_size(taille))
                 }
-                {move || pending.get().then(|| view! { <span class="discret">{move || t(" — en attente d'envoi au relais", " — waiting to go to the relay")}</span> })}
+                {move || pending.get().then(|| view! { <span class="discret">{move || t(" — en attente d'envoi au serveur", " — waiting to go to the server")}</span> })}
             </td>
             <td>
                 {move || match link.get() {

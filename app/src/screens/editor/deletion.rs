@@ -20,8 +20,8 @@ pub(super) fn DeleteDossier() -> impl IntoView {
         <details class="suppression" id="suppression">
             <summary>{move || t("Supprimer ce dossier", "Delete this dossier")}</summary>
             <p class="aide">{move || t(
-                "La suppression est définitive : le relais efface tout ce qu'il garde du dossier (le texte chiffré, les annexes, les membres, les invitations et les rappels), et chaque appareil des membres efface sa copie dès qu'il l'apprend. Un appareil resté hors ligne l'efface à sa prochaine connexion ; une copie exportée par un membre n'est pas atteinte. Le jury garde la décision qu'il a rendue. Exportez d'abord le dossier si vous voulez en garder une copie.",
-                "Deletion is final: the relay erases everything it keeps of the dossier (the encrypted text, the annexes, the members, invitations and reminders), and each member's device erases its copy as soon as it learns it. A device left offline erases it when it next connects; a copy a member exported is not reached. The jury keeps the decision it released. Export the dossier first if you want to keep a copy.",
+                "La suppression est définitive : le serveur efface tout ce qu'il garde du dossier (le texte chiffré, les annexes, les membres, les invitations et les rappels), et chaque appareil des membres efface sa copie dès qu'il l'apprend. Un appareil resté hors ligne l'efface à sa prochaine connexion ; une copie exportée par un membre n'est pas atteinte. Le jury garde la décision qu'il a rendue. Exportez d'abord le dossier si vous voulez en garder une copie.",
+                "Deletion is final: the server erases everything it keeps of the dossier (the encrypted text, the annexes, the members, invitations and reminders), and each member's device erases its copy as soon as it learns it. A device left offline erases it when it next connects; a copy a member exported is not reached. The jury keeps the decision it released. Export the dossier first if you want to keep a copy.",
             )}</p>
             <label for="confirmer-suppression">{move || if en() {
                 format!("To confirm, type {}", confirmation_word())

@@ -241,10 +241,10 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
             <span data-testid="etat-synchro">{move || match st.sync.get() {
                 SyncState::Waiting => t("Pas encore synchronisé", "Not synced yet").to_string(),
                 SyncState::Syncing => t("Synchronisation…", "Syncing…").to_string(),
-                SyncState::Synced => t("Synchronisé avec le relais", "Synced with the relay").to_string(),
+                SyncState::Synced => t("Synchronisé avec le serveur", "Synced with the server").to_string(),
                 SyncState::Merged => t(
-                    "Synchronisé avec le relais — modifications reçues et fusionnées",
-                    "Synced with the relay — changes received and merged",
+                    "Synchronisé avec le serveur — modifications reçues et fusionnées",
+                    "Synced with the server — changes received and merged",
                 ).to_string(),
                 SyncState::Offline(e) => if en() {
                     format!("Offline ({e}): changes stay on this device")

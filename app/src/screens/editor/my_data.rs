@@ -15,8 +15,8 @@ pub(super) fn MyData() -> impl IntoView {
             <h3 id="titre-mes-donnees">{move || t("Mes données", "My data")}</h3>
             <p class="aide">
                 {move || t(
-                    "Le dossier est sur vos appareils ; le relais n'en garde qu'une copie chiffrée, et quelques données qu'il lui faut pour la transmettre.",
-                    "The dossier is on your devices; the relay keeps only an encrypted copy of it, and a few things it needs to pass it on.",
+                    "Le dossier est sur vos appareils ; le serveur n'en garde qu'une copie chiffrée, et quelques données qu'il lui faut pour la transmettre.",
+                    "The dossier is on your devices; the server keeps only an encrypted copy of it, and a few things it needs to pass it on.",
                 )}
                 " "
                 <button type="button" class="lien" id="confidentialite-dossier"
@@ -55,16 +55,16 @@ fn RelayHoldings() -> impl IntoView {
                     ask();
                 }
             }>
-            <summary>{move || t("Ce que le relais garde de ce dossier", "What the relay keeps of this dossier")}</summary>
+            <summary>{move || t("Ce que le serveur garde de ce dossier", "What the server keeps of this dossier")}</summary>
             {move || asking.get().then(|| view! {
-                <p role="status" aria-busy="true">{move || t("Question au relais…", "Asking the relay…")}</p>
+                <p role="status" aria-busy="true">{move || t("Question au serveur…", "Asking the server…")}</p>
             })}
             {move || rows.get().map(|answer| match answer {
                 Ok(rows) => view! {
                     <table data-testid="donnees-relais">
                         <caption>{move || t(
-                            "Tel que le relais le dit ; le contenu chiffré, qu'il ne peut pas lire, n'y figure que par sa taille.",
-                            "As the relay says it; the encrypted content, which it cannot read, appears only by its size.",
+                            "Tel que le serveur le dit ; le contenu chiffré, qu'il ne peut pas lire, n'y figure que par sa taille.",
+                            "As the server says it; the encrypted content, which it cannot read, appears only by its size.",
                         )}</caption>
                         <tbody>
                             {rows.into_iter().map(|row| {

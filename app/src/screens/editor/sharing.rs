@@ -350,8 +350,8 @@ pub(super) fn Rappels() -> impl IntoView {
         <h4 id="titre-rappels">{move || t("Rappels avant le jury", "Reminders before the jury")}</h4>
         <form on:submit=submit aria-labelledby="titre-rappels">
             <p class="aide">{move || t(
-                "Le relais vous écrira 30, 7 et 1 jours avant le jury. Il apprend la date et l'adresse, rien de votre dossier.",
-                "The relay will write to you 30, 7 and 1 days before the jury. It learns the date and the address, nothing of your dossier.",
+                "Le serveur vous écrira 30, 7 et 1 jours avant le jury. Il apprend la date et l'adresse, rien de votre dossier.",
+                "The server will write to you 30, 7 and 1 days before the jury. It learns the date and the address, nothing of your dossier.",
             )}</p>
             <label for="rappel-date">{move || t("Date du jury", "Jury date")}</label>
             <input id="rappel-date" type="date" required prop:value=date

@@ -82,19 +82,19 @@ pub fn Home() -> impl IntoView {
         }
         running.set(true);
         searching.set(Some(Message::new(
-            "Recherche de vos dossiers sur le relais…",
-            "Looking for your dossiers on the relay…",
+            "Recherche de vos dossiers sur le serveur…",
+            "Looking for your dossiers on the server…",
         )));
         spawn_local(async move {
             let found = session::discover().await;
             searching.set(Some(match &found {
                 Ok(0) => Message::new(
-                    "Aucun nouveau dossier sur le relais.",
-                    "No new dossiers on the relay.",
+                    "Aucun nouveau dossier sur le serveur.",
+                    "No new dossiers on the server.",
                 ),
                 Ok(n) => Message::new(
-                    format!("{n} nouveau(x) dossier(s) reçu(s) du relais."),
-                    format!("{n} new dossier(s) received from the relay."),
+                    format!("{n} nouveau(x) dossier(s) reçu(s) du serveur."),
+                    format!("{n} new dossier(s) received from the server."),
                 ),
                 Err(e) => Message::new(
                     format!(
@@ -102,7 +102,7 @@ pub fn Home() -> impl IntoView {
                         e = e.words(false)
                     ),
                     format!(
-                        "The relay cannot be reached for now ({e}).",
+                        "The server cannot be reached for now ({e}).",
                         e = e.words(true)
                     ),
                 ),

@@ -28,39 +28,39 @@ const NOTICE: &[Part] = &[
         ],
     },
     Part {
-        heading: ("Sur le relais", "On the relay"),
+        heading: ("Sur le serveur", "On the server"),
         paragraphs: &[
             (
-                "Le relais transmet et garde le dossier chiffré sur votre appareil : il ne peut lire ni le texte, ni les commentaires, ni les annexes, ni les noms écrits dans le dossier. Il voit ce qu'il lui faut pour faire son travail : les clés publiques des appareils membres et leur rôle (candidat, accompagnateur, juré), la taille et la date de ce qui arrive, quel appareil l'a écrit, les annexes comme des fichiers chiffrés de taille connue, et l'avis signé par lequel votre appareil renouvelle la conservation du dossier.",
-                "The relay passes on and keeps the dossier encrypted on your device: it can read neither the text, nor the comments, nor the annexes, nor the names written in the dossier. It sees what it needs to do its job: the member devices' public keys and their roles (candidate, advisor, juror), the size and date of what arrives, which device wrote it, annexes as encrypted files of known size, and the signed notice by which your device renews the dossier's retention.",
+                "Le serveur transmet et garde le dossier chiffré sur votre appareil : il ne peut lire ni le texte, ni les commentaires, ni les annexes, ni les noms écrits dans le dossier. Il voit ce qu'il lui faut pour faire son travail : les clés publiques des appareils membres et leur rôle (candidat, accompagnateur, juré), la taille et la date de ce qui arrive, quel appareil l'a écrit, les annexes comme des fichiers chiffrés de taille connue, et l'avis signé par lequel votre appareil renouvelle la conservation du dossier.",
+                "The server passes on and keeps the dossier encrypted on your device: it can read neither the text, nor the comments, nor the annexes, nor the names written in the dossier. It sees what it needs to do its job: the member devices' public keys and their roles (candidate, advisor, juror), the size and date of what arrives, which device wrote it, annexes as encrypted files of known size, and the signed notice by which your device renews the dossier's retention.",
             ),
             (
                 "Il garde aussi ce que vous lui donnez en clair pour écrire à quelqu'un : le courriel d'une invitation (l'adresse, le lien et, si vous le donnez, votre nom), le temps de l'envoyer ; l'adresse des rappels avant le jury et la date du jury, jusqu'à la fin du dossier. D'une invitation envoyée, il garde l'empreinte du lien (pas le lien), le rôle proposé, sa date d'expiration, l'appareil qui a invité et l'identité de celui qui a répondu.",
                 "It also keeps what you give it in clear to write to someone: an invitation's mail (the address, the link and, if you give it, your name), until it is sent; the address for reminders before the jury and the jury's date, until the dossier ends. Of a sent invitation it keeps the link's fingerprint (not the link), the role offered, its expiry, the device that invited and the identity of the one that answered.",
             ),
             (
-                "Ses journaux ne nomment ni dossier, ni adresse électronique, ni adresse IP. « Mes données », dans chaque dossier, montre ce que le relais en garde — les membres, la taille et les dates de ce qui est chiffré, les courriels en attente, les invitations, l'adresse des rappels, la date de suppression —, tel qu'il le dit lui-même.",
-                "Its logs name no dossier, no e-mail address and no IP address. “My data”, in each dossier, shows what the relay keeps of it — the members, the size and dates of what is encrypted, the mails waiting, the invitations, the reminders' address, the deletion date — as the relay itself says it.",
+                "Ses journaux ne nomment ni dossier, ni adresse électronique, ni adresse IP. « Mes données », dans chaque dossier, montre ce que le serveur en garde — les membres, la taille et les dates de ce qui est chiffré, les courriels en attente, les invitations, l'adresse des rappels, la date de suppression —, tel qu'il le dit lui-même.",
+                "Its logs name no dossier, no e-mail address and no IP address. “My data”, in each dossier, shows what the server keeps of it — the members, the size and dates of what is encrypted, the mails waiting, the invitations, the reminders' address, the deletion date — as the server itself says it.",
             ),
         ],
     },
     Part {
         heading: ("Dans les courriels", "In e-mails"),
         paragraphs: &[(
-            "Le relais envoie des invitations (un lien à usage unique et, si vous le donnez, votre nom), des rappels avant le jury (la date et un lien) et des avertissements avant la fin de la conservation (la date et un lien). Aucun courriel ne contient quoi que ce soit de votre dossier.",
-            "The relay sends invitations (a one-time link and, if you give it, your name), reminders before the jury (the date and a link) and warnings before the retention ends (the date and a link). No e-mail holds anything of your dossier.",
+            "Le serveur envoie des invitations (un lien à usage unique et, si vous le donnez, votre nom), des rappels avant le jury (la date et un lien) et des avertissements avant la fin de la conservation (la date et un lien). Aucun courriel ne contient quoi que ce soit de votre dossier.",
+            "The server sends invitations (a one-time link and, if you give it, your name), reminders before the jury (the date and a link) and warnings before the retention ends (the date and a link). No e-mail holds anything of your dossier.",
         )],
     },
     Part {
         heading: ("Combien de temps", "For how long"),
         paragraphs: &[
             (
-                "Le relais supprime un dossier quand rien ne s'y est passé pendant la durée fixée par son opérateur (365 jours par défaut, comme France VAE), comptée depuis la dernière activité ou la date du jury si elle est plus tardive. Vous êtes prévenu par courriel 30 puis 7 jours avant, à l'adresse des rappels ; ouvrir le dossier suffit à le prolonger. La date exacte est dans « Mes données ».",
-                "The relay deletes a dossier when nothing happened in it for the time its operator set (365 days by default, as France VAE does), counted from the last activity or the jury's date if later. You are warned by e-mail 30 then 7 days before, at the reminders' address; opening the dossier is enough to extend it. The exact date is in “My data”.",
+                "Le serveur supprime un dossier quand rien ne s'y est passé pendant la durée fixée par son opérateur (365 jours par défaut, comme France VAE), comptée depuis la dernière activité ou la date du jury si elle est plus tardive. Vous êtes prévenu par courriel 30 puis 7 jours avant, à l'adresse des rappels ; ouvrir le dossier suffit à le prolonger. La date exacte est dans « Mes données ».",
+                "The server deletes a dossier when nothing happened in it for the time its operator set (365 days by default, as France VAE does), counted from the last activity or the jury's date if later. You are warned by e-mail 30 then 7 days before, at the reminders' address; opening the dossier is enough to extend it. The exact date is in “My data”.",
             ),
             (
-                "Après une suppression, le relais ne garde que l'identifiant du dossier, sa date et l'avis signé qui l'a demandée, pour que les appareils restés hors ligne l'apprennent.",
-                "After a deletion the relay keeps only the dossier's identifier, its date and the signed notice that asked for it, so that devices left offline learn it.",
+                "Après une suppression, le serveur ne garde que l'identifiant du dossier, sa date et l'avis signé qui l'a demandée, pour que les appareils restés hors ligne l'apprennent.",
+                "After a deletion the server keeps only the dossier's identifier, its date and the signed notice that asked for it, so that devices left offline learn it.",
             ),
         ],
     },
@@ -68,8 +68,8 @@ const NOTICE: &[Part] = &[
         heading: ("Vos droits", "Your rights"),
         paragraphs: &[
             (
-                "Accès : « Mes données » montre ce que le relais garde ; le dossier lui-même est sur votre appareil. Portabilité : l'export JSON donne tout le dossier dans un fichier lisible par une machine. Effacement : « Supprimer ce dossier » efface la copie du relais et celle de chaque appareil membre dès qu'il l'apprend ; sans les clés, détruites avec les copies, ce qui resterait chiffré ailleurs est illisible.",
-                "Access: “My data” shows what the relay keeps; the dossier itself is on your device. Portability: the JSON export gives the whole dossier in a machine-readable file. Erasure: “Delete this dossier” erases the relay's copy and each member device's as soon as it learns it; without the keys, destroyed with the copies, whatever stayed encrypted elsewhere cannot be read.",
+                "Accès : « Mes données » montre ce que le serveur garde ; le dossier lui-même est sur votre appareil. Portabilité : l'export JSON donne tout le dossier dans un fichier lisible par une machine. Effacement : « Supprimer ce dossier » efface la copie du serveur et celle de chaque appareil membre dès qu'il l'apprend ; sans les clés, détruites avec les copies, ce qui resterait chiffré ailleurs est illisible.",
+                "Access: “My data” shows what the server keeps; the dossier itself is on your device. Portability: the JSON export gives the whole dossier in a machine-readable file. Erasure: “Delete this dossier” erases the server's copy and each member device's as soon as it learns it; without the keys, destroyed with the copies, whatever stayed encrypted elsewhere cannot be read.",
             ),
             (
                 "Ce que la suppression n'atteint pas : un appareil qui ne se reconnecte jamais, une copie qu'un membre a exportée. Le jury garde la décision qu'il a rendue et le procès-verbal de la session : ce sont ses documents, que la loi lui permet de conserver.",

@@ -117,9 +117,9 @@ pub fn FirstRun() -> impl IntoView {
                     {move || i18n::t(
                         "Livret crée sur cet appareil vos clés de chiffrement. Elles ne le quittent \
                          pas : une phrase de passe les protège. Sans elle, personne — ni nous, ni le \
-                         relais — ne peut lire votre dossier.",
+                         serveur — ne peut lire votre dossier.",
                         "Livret makes your encryption keys on this device. They never leave it: a \
-                         passphrase protects them. Without it, no one — not us, not the relay — can \
+                         passphrase protects them. Without it, no one — not us, not the server — can \
                          read your dossier.",
                     )}
                 </p>
