@@ -66,6 +66,16 @@ impl Annexe {
     }
 }
 
+/// Where an annexe stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AnnexeState {
+    Live,
+    /// In the bin: can be restored, its file still on the server.
+    Deleted,
+    /// Its file erased from the server: gone for good.
+    Erased,
+}
+
 /// Version of the document layout. Older documents are migrated on open ([`Dossier::load`]).
 pub const SCHEMA_VERSION: i64 = 2;
 
@@ -731,8 +741,18 @@ impl Dossier {
     }
 
     /// The annexes by number (then by place, should two devices have given one number
-    /// twice while offline).
+    /// twice while offline). Deleted ones are left out ([`Dossier::deleted_annexes`]).
     pub fn annexes(&self) -> Vec<Annexe> {
+        self.annexes_in(AnnexeState::Live)
+    }
+
+    /// The annexes deleted and not yet erased: in the bin, their files still on the server,
+    /// so that a deletion can be undone.
+    pub fn deleted_annexes(&self) -> Vec<Annexe> {
+        self.annexes_in(AnnexeState::Deleted)
+    }
+
+    fn annexes_in(&self, wanted: AnnexeState) -> Vec<Annexe> {
         let Some(list) = self.list_at(&ROOT, "annexes") else {
             return Vec::new();
         };
@@ -745,10 +765,21 @@ impl Dossier {
             },
             _ => String::new(),
         };
+        let flag = |item: &ObjId, key: &str| matches!(self.doc.get(item, key), Ok(Some((Value::Scalar(s), _))) if matches!(s.as_ref(), ScalarValue::Boolean(true)));
         let mut out: Vec<Annexe> = (0..self.doc.length(&list))
             .filter_map(|place| match self.doc.get(&list, place) {
                 Ok(Some((Value::Object(ObjType::Map), item))) => Some((place, item)),
                 _ => None,
+            })
+            .filter(|(_, item)| {
+                let state = if flag(item, "effacee") {
+                    AnnexeState::Erased
+                } else if flag(item, "supprimee") {
+                    AnnexeState::Deleted
+                } else {
+                    AnnexeState::Live
+                };
+                state == wanted
             })
             .map(|(place, item)| Annexe {
                 place,
@@ -764,6 +795,145 @@ impl Dossier {
             .collect();
         out.sort_by_key(|a| (a.numero, a.place));
         out
+    }
+
+    fn annexe_item(&self, place: usize) -> Result<ObjId, DossierError> {
+        let list = self
+            .list_at(&ROOT, "annexes")
+            .ok_or_else(|| DossierError::UnknownPath(format!("annexes.{place}")))?;
+        match self.doc.get(&list, place) {
+            Ok(Some((Value::Object(ObjType::Map), item))) => Ok(item),
+            _ => Err(DossierError::UnknownPath(format!("annexes.{place}"))),
+        }
+    }
+
+    /// Deletes the annexe at `place` into the bin (its file stays on the server until
+    /// [`Dossier::erase_annexe`]: the deletion can be undone). With `renumber`, the annexes
+    /// after it move up one number, so the livret has no hole; the fiches name their evidence
+    /// by file and follow. Without (once a jury reads the dossier: its notes name annexes by
+    /// number), numbers stay and a hole is left.
+    pub fn delete_annexe(&mut self, place: usize, renumber: bool) -> Result<(), DossierError> {
+        let item = self.annexe_item(place)?;
+        let gone = self
+            .annexes()
+            .into_iter()
+            .find(|a| a.place == place)
+            .ok_or_else(|| DossierError::UnknownPath(format!("annexes.{place}")))?;
+        // A fiche naming it by number (as typed before fiches named files) names it by file
+        // now, so that the renumbering does not hand its citation to the next annexe.
+        self.cite_by_file()?;
+        self.doc.put(&item, "supprimee", true).map_err(corrupt)?;
+        if renumber {
+            for later in self
+                .annexes()
+                .into_iter()
+                .filter(|a| a.numero > gone.numero)
+            {
+                let item = self.annexe_item(later.place)?;
+                self.doc
+                    .put(&item, "numero", (later.numero - 1).to_string())
+                    .map_err(corrupt)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes an annexe out of the bin, numbered after the others; returns its number.
+    pub fn restore_annexe(&mut self, place: usize) -> Result<u32, DossierError> {
+        let item = self.annexe_item(place)?;
+        if !self.deleted_annexes().iter().any(|a| a.place == place) {
+            return Err(DossierError::UnknownPath(format!("annexes.{place}")));
+        }
+        let numero = self.annexes().iter().map(|x| x.numero).max().unwrap_or(0) + 1;
+        self.doc.put(&item, "supprimee", false).map_err(corrupt)?;
+        self.doc
+            .put(&item, "numero", numero.to_string())
+            .map_err(corrupt)?;
+        Ok(numero)
+    }
+
+    /// Marks a deleted annexe erased (its file gone from the server) and forgets its key:
+    /// it leaves the bin for good. Returns the file it had, for the server to erase.
+    pub fn erase_annexe(&mut self, place: usize) -> Result<Option<BlobId>, DossierError> {
+        let item = self.annexe_item(place)?;
+        let annexe = self
+            .deleted_annexes()
+            .into_iter()
+            .find(|a| a.place == place)
+            .ok_or_else(|| DossierError::UnknownPath(format!("annexes.{place}")))?;
+        self.doc.put(&item, "effacee", true).map_err(corrupt)?;
+        self.doc.delete(&item, "cle").map_err(corrupt)?;
+        Ok(annexe.blob)
+    }
+
+    /// Gives the annexe at `place` another file (its number and title stay); the fiches
+    /// citing it cite the new file. Returns the file it replaces, for the server to erase.
+    pub fn replace_annexe_file(
+        &mut self,
+        place: usize,
+        new: NewAnnexe<'_>,
+    ) -> Result<Option<BlobId>, DossierError> {
+        let item = self.annexe_item(place)?;
+        let old = self
+            .annexes()
+            .into_iter()
+            .find(|a| a.place == place)
+            .ok_or_else(|| DossierError::UnknownPath(format!("annexes.{place}")))?;
+        self.cite_by_file()?;
+        let fields: [(&str, String); 6] = [
+            ("fichier", new.fichier.to_string()),
+            ("type", new.media_type.to_string()),
+            ("taille", new.taille.to_string()),
+            ("empreinte", new.empreinte.to_string()),
+            ("blob", new.blob.to_hex()),
+            ("pieces", new.pieces.to_string()),
+        ];
+        for (key, value) in fields {
+            self.doc.put(&item, key, value).map_err(corrupt)?;
+        }
+        self.doc
+            .put(&item, "cle", new.key.to_secret_string().as_str())
+            .map_err(corrupt)?;
+        let (from, to) = (old.reference(), new.blob.to_hex());
+        self.rewrite_citations(|entry| (entry == from).then(|| to.clone()))?;
+        Ok(old.blob)
+    }
+
+    /// Every fiche's evidence named by file where it was named by number.
+    fn cite_by_file(&mut self) -> Result<(), DossierError> {
+        let annexes = self.annexes();
+        self.rewrite_citations(|entry| {
+            entry.parse::<u32>().ok()?;
+            annexes
+                .iter()
+                .find(|a| a.blob.is_some() && a.is_named_by(entry))
+                .map(Annexe::reference)
+        })
+    }
+
+    /// Rewrites the fiches' evidence entries `change` gives a new form for.
+    fn rewrite_citations(
+        &mut self,
+        change: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), DossierError> {
+        let Some(fiches) = self.list_at(&ROOT, "fiches") else {
+            return Ok(());
+        };
+        for place in 0..self.doc.length(&fiches) {
+            let Some(path) = FieldPath::fiche(place, "preuves") else {
+                continue;
+            };
+            let stored = self.get_field(&path);
+            let entries: Vec<String> = serde_json::from_str(&stored).unwrap_or_default();
+            let changed: Vec<String> = entries
+                .iter()
+                .map(|e| change(e).unwrap_or_else(|| e.clone()))
+                .collect();
+            if changed != entries {
+                self.set(&path, &changed.join(", "))?;
+            }
+        }
+        Ok(())
     }
 
     /// Gives a new number to every annexe that shares its number with an earlier one (two
@@ -1245,6 +1415,144 @@ mod tests {
 
     fn annexe(d: &mut Dossier, titre: &str) -> Annexe {
         add_file(d, titre, titre.as_bytes()).0
+    }
+
+    /// The numbers of the live annexes and the titles they carry, in order.
+    fn numbered(d: &Dossier) -> Vec<(u32, String)> {
+        d.annexes()
+            .into_iter()
+            .map(|a| (a.numero, a.titre))
+            .collect()
+    }
+
+    /// The titles of the annexes fiche `place` cites, through the récapitulatif's reading.
+    fn cited(d: &mut Dossier, place: usize) -> Vec<String> {
+        let path = FieldPath::fiche(place, "preuves").unwrap();
+        let entries: Vec<String> = serde_json::from_str(&d.get_field(&path)).unwrap_or_default();
+        let annexes = d.annexes();
+        entries
+            .iter()
+            .filter_map(|e| annexes.iter().find(|a| a.is_named_by(e)))
+            .map(|a| a.titre.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_deleted_annexe_closes_its_gap_and_the_fiches_keep_their_evidence() {
+        let mut d = Dossier::new(b"candidat");
+        let [first, mistake, last] =
+            ["Attestation", "Erreur", "Organigramme"].map(|t| annexe(&mut d, t));
+        // One fiche names its evidence by file, another by number as typed long ago.
+        d.set(
+            "fiches.0.preuves",
+            &format!("{}, {}", first.reference(), last.reference()),
+        )
+        .unwrap();
+        d.set("fiches.1.preuves", "3").unwrap();
+        d.delete_annexe(mistake.place, true).unwrap();
+        assert_eq!(
+            numbered(&d),
+            [
+                (1, "Attestation".to_string()),
+                (2, "Organigramme".to_string())
+            ]
+        );
+        assert_eq!(cited(&mut d, 0), ["Attestation", "Organigramme"]);
+        assert_eq!(
+            cited(&mut d, 1),
+            ["Organigramme"],
+            "the old « 3 » follows its file"
+        );
+        assert_eq!(d.deleted_annexes().len(), 1);
+        // Undone: back, numbered after the others.
+        assert_eq!(d.restore_annexe(mistake.place).unwrap(), 3);
+        assert!(d.deleted_annexes().is_empty());
+        assert_eq!(numbered(&d)[2], (3, "Erreur".to_string()));
+        // Deleted again and erased: out of the bin, its key forgotten, its file named for
+        // the server to erase.
+        d.delete_annexe(mistake.place, true).unwrap();
+        assert_eq!(d.erase_annexe(mistake.place).unwrap(), mistake.blob);
+        assert!(d.deleted_annexes().is_empty());
+        assert!(d.annexe_key(mistake.place).is_none());
+        assert!(
+            d.restore_annexe(mistake.place).is_err(),
+            "erased is for good"
+        );
+    }
+
+    #[test]
+    fn once_numbers_are_frozen_a_deletion_leaves_a_hole() {
+        let mut d = Dossier::new(b"candidat");
+        let [_, middle, _] = ["Un", "Deux", "Trois"].map(|t| annexe(&mut d, t));
+        d.delete_annexe(middle.place, false).unwrap();
+        assert_eq!(
+            numbered(&d),
+            [(1, "Un".to_string()), (3, "Trois".to_string())]
+        );
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_the_annexes_number_title_and_citations() {
+        let mut d = Dossier::new(b"candidat");
+        let old = annexe(&mut d, "Attestation");
+        d.set("fiches.0.preuves", &old.reference()).unwrap();
+        let (mut sealer, key) = crate::evidence::Sealer::new();
+        sealer.push(b"la bonne version").unwrap();
+        let (_, sealed) = sealer.finish();
+        let blob = BlobId::generate();
+        let replaced = d
+            .replace_annexe_file(
+                old.place,
+                NewAnnexe {
+                    titre: "ignored",
+                    fichier: "attestation-signee.pdf",
+                    media_type: "application/pdf",
+                    taille: sealed.size,
+                    empreinte: &sealed.sha256,
+                    blob,
+                    pieces: sealed.pieces,
+                    key: &key,
+                },
+            )
+            .unwrap();
+        assert_eq!(replaced, old.blob);
+        let now = &d.annexes()[0];
+        assert_eq!((now.numero, now.titre.as_str()), (1, "Attestation"));
+        assert_eq!(
+            (now.blob, now.fichier.as_str()),
+            (Some(blob), "attestation-signee.pdf")
+        );
+        assert_eq!(
+            d.annexe_key(now.place)
+                .map(|k| k.to_secret_string().to_string()),
+            Some(key.to_secret_string().to_string())
+        );
+        assert_eq!(cited(&mut d, 0), ["Attestation"]);
+    }
+
+    #[test]
+    fn two_devices_deleting_apart_leave_no_number_twice() {
+        let mut base = Dossier::new(b"base");
+        let all = ["A", "B", "C", "D"].map(|t| annexe(&mut base, t));
+        let bytes = base.save();
+        let mut a = Dossier::load(&bytes, b"laptop").unwrap();
+        let mut b = Dossier::load(&bytes, b"phone").unwrap();
+        a.delete_annexe(all[1].place, true).unwrap();
+        b.delete_annexe(all[2].place, true).unwrap();
+        a.automerge().merge(b.automerge()).unwrap();
+        b.automerge().merge(a.automerge()).unwrap();
+        a.renumber_duplicate_annexes().unwrap();
+        let numbers: Vec<u32> = a.annexes().iter().map(|x| x.numero).collect();
+        let mut unique = numbers.clone();
+        unique.dedup();
+        assert_eq!(numbers, unique, "{numbers:?}");
+        assert_eq!(
+            a.annexes()
+                .iter()
+                .map(|x| x.titre.as_str())
+                .collect::<Vec<_>>(),
+            ["A", "D"]
+        );
     }
 
     #[test]

@@ -22,8 +22,9 @@ use crate::membership::{Membership, Role};
 /// a dossier can be deleted ([`ClientMsg::Delete`], [`ServerMsg::Deleted`]); a device of
 /// version 3 could not read that it was, and would create the dossier again from its copy.
 /// Version 5: the candidate asks what the relay holds ([`ClientMsg::Holdings`]); nothing a
-/// device of version 4 sends or reads changed, so the relay speaks both.
-pub const PROTOCOL: u32 = 5;
+/// device of version 4 sends or reads changed, so the relay speaks both. Version 6: a
+/// deleted annexe's file is erased ([`ClientMsg::Erase`]); again nothing older changed.
+pub const PROTOCOL: u32 = 6;
 
 /// The versions this build's relay accepts at login.
 pub const PROTOCOLS_SPOKEN: std::ops::RangeInclusive<u32> = 4..=PROTOCOL;
@@ -130,6 +131,10 @@ pub enum ClientMsg {
     /// What the relay holds of a dossier besides sealed bytes (owners only, « Mes données »).
     /// Answered by [`ServerMsg::Holdings`].
     Holdings { dossier: DossierId },
+    /// Erases an evidence file for good, every piece (a deleted or replaced annexe's): by
+    /// the device that stored it or one of the candidate's. Answered by [`ServerMsg::Erased`],
+    /// again when there is nothing left to erase.
+    Erase { dossier: DossierId, blob: BlobId },
 }
 
 /// An answered invitation waiting for an owner's approval: approving it is sharing the
@@ -247,6 +252,11 @@ pub enum ServerMsg {
     /// What the relay holds of the dossier, as it tells its candidate.
     Holdings {
         holdings: Box<crate::holdings::Holdings>,
+    },
+    /// The file is erased (or was not there).
+    Erased {
+        dossier: DossierId,
+        blob: BlobId,
     },
 }
 

@@ -6,6 +6,7 @@ mod browser_widths;
 mod comments;
 mod deletion;
 mod durability;
+mod evidence_fixes;
 mod export;
 mod forged;
 mod france_vae;

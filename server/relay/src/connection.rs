@@ -358,6 +358,12 @@ async fn handle(
             })
             .await
         }
+        ClientMsg::Erase { dossier, blob } => {
+            on_blocking_pool(relay, move |relay| {
+                handlers::evidence::erase(relay, &me, dossier, blob)
+            })
+            .await
+        }
         ClientMsg::Holdings { dossier } => {
             on_blocking_pool(relay, move |relay| {
                 handlers::holdings::holdings(relay, &me, dossier)

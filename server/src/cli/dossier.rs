@@ -125,6 +125,29 @@ pub enum DossierCommand {
         #[arg(long, alias = "titre")]
         title: String,
     },
+    /// The annexes, numbered as the livret prints them, and those in the bin.
+    Annexes { id: String },
+    /// Give annexe N another title.
+    RenameAnnexe {
+        id: String,
+        numero: u32,
+        #[arg(long, alias = "titre")]
+        title: String,
+    },
+    /// Give annexe N another file (its number, title and citations stay); the old file is
+    /// erased from the relay.
+    ReplaceAnnexe {
+        id: String,
+        numero: u32,
+        file: PathBuf,
+    },
+    /// Put annexe N in the bin: the annexes after it move up one number (unless a jury
+    /// reads the dossier), its file stays on the relay until it is erased.
+    DeleteAnnexe { id: String, numero: u32 },
+    /// Take annexe K of the bin (as `dossier annexes` numbers it) back, numbered last.
+    RestoreAnnexe { id: String, bin: usize },
+    /// Erase annexe K of the bin for good: its file leaves the relay.
+    EraseAnnexe { id: String, bin: usize },
     /// Mark a comment thread resolved (or open again with --reopen).
     Resolve {
         id: String,
@@ -219,6 +242,16 @@ pub async fn run(home: &Home, command: DossierCommand) -> Result<()> {
             crate::cli::export::dossier_attach(home, &id, &file, &title).await
         }
         DossierCommand::Import { file, relay } => dossier_import(home, &file, &relay).await,
+        DossierCommand::Annexes { id } => super::annexes::list(home, &id),
+        DossierCommand::RenameAnnexe { id, numero, title } => {
+            super::annexes::rename(home, &id, numero, &title)
+        }
+        DossierCommand::ReplaceAnnexe { id, numero, file } => {
+            super::annexes::replace(home, &id, numero, &file).await
+        }
+        DossierCommand::DeleteAnnexe { id, numero } => super::annexes::delete(home, &id, numero),
+        DossierCommand::RestoreAnnexe { id, bin } => super::annexes::restore(home, &id, bin),
+        DossierCommand::EraseAnnexe { id, bin } => super::annexes::erase(home, &id, bin).await,
         DossierCommand::Resolve { id, thread, reopen } => {
             dossier_resolve(home, &id, &thread, reopen)
         }

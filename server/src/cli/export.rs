@@ -256,6 +256,49 @@ pub async fn dossier_attach(home: &Home, id: &str, file: &Path, titre: &str) -> 
     if !replica.may_write_dossier() {
         bail!("ce dossier est en lecture seule sur cet appareil");
     }
+    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
+    let sent = seal_and_send(&mut link, id, file).await?;
+    let numero = replica.dossier().add_annexe(sent.annexe(titre))?;
+    // Kept on this device before it is sent: a failed exchange loses nothing (`sync`
+    // sends it later).
+    home.save(&mut replica)?;
+    push_and_pull(home, &mut link, &device, &mut replica).await?;
+    home.save(&mut replica)?;
+    println!("{numero}");
+    Ok(())
+}
+
+/// An evidence file sealed on this device and stored whole by the relay.
+pub(crate) struct Sent {
+    name: String,
+    sealed: evidence::Sealed,
+    blob: BlobId,
+    key: livret_shared::evidence::EvidenceKey,
+}
+
+impl Sent {
+    /// The annexe that carries it, titled `titre`.
+    pub(crate) fn annexe<'a>(&'a self, titre: &'a str) -> NewAnnexe<'a> {
+        NewAnnexe {
+            titre,
+            fichier: &self.name,
+            media_type: media_type(&self.name),
+            taille: self.sealed.size,
+            empreinte: &self.sealed.sha256,
+            blob: self.blob,
+            pieces: self.sealed.pieces,
+            key: &self.key,
+        }
+    }
+}
+
+/// Seals `file` on this device and sends it to the relay piece by piece, each piece
+/// acknowledged before the next.
+pub(crate) async fn seal_and_send(
+    link: &mut Link,
+    id: livret_shared::envelope::DossierId,
+    file: &Path,
+) -> Result<Sent> {
     let size = std::fs::metadata(file)
         .with_context(|| format!("{}", file.display()))?
         .len();
@@ -267,11 +310,11 @@ pub async fn dossier_attach(home: &Home, id: &str, file: &Path, titre: &str) -> 
         );
     }
     let plain = Zeroizing::new(std::fs::read(file).with_context(|| format!("{}", file.display()))?);
-
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
-        .ok_or_else(|| anyhow!("{} : nom de fichier illisible", file.display()))?;
+        .ok_or_else(|| anyhow!("{} : nom de fichier illisible", file.display()))?
+        .to_string();
     let (mut sealer, key) = Sealer::new();
     let mut pieces = Vec::new();
     for chunk in plain.chunks(evidence::PIECE) {
@@ -280,7 +323,6 @@ pub async fn dossier_attach(home: &Home, id: &str, file: &Path, titre: &str) -> 
     let (rest, sealed) = sealer.finish();
     pieces.extend(rest);
     let blob = BlobId::generate();
-    let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
     let total = pieces.len();
     for (index, bytes) in pieces.into_iter().enumerate() {
         link.send(&ClientMsg::PutPiece {
@@ -306,23 +348,12 @@ pub async fn dossier_attach(home: &Home, id: &str, file: &Path, titre: &str) -> 
             }
         }
     }
-    let numero = replica.dossier().add_annexe(NewAnnexe {
-        titre,
-        fichier: name,
-        media_type: media_type(name),
-        taille: sealed.size,
-        empreinte: &sealed.sha256,
+    Ok(Sent {
+        name,
+        sealed,
         blob,
-        pieces: sealed.pieces,
-        key: &key,
-    })?;
-    // Kept on this device before it is sent: a failed exchange loses nothing (`sync`
-    // sends it later).
-    home.save(&mut replica)?;
-    push_and_pull(home, &mut link, &device, &mut replica).await?;
-    home.save(&mut replica)?;
-    println!("{numero}");
-    Ok(())
+        key,
+    })
 }
 
 /// The media type a browser would give, from the file's extension.

@@ -2,6 +2,7 @@
 //! what it does. Flags are English; the French spellings of earlier versions are hidden
 //! aliases. Errors reach the user as one line on stderr (`report`).
 
+mod annexes;
 pub mod dossier;
 pub mod export;
 mod france_vae;

@@ -154,8 +154,25 @@ impl ObjectPieces {
     /// Deletes every piece of a dossier (all that lies under its name, [`piece_name`]), and
     /// says how many there were.
     pub(crate) fn delete_dossier(&self, dossier: &DossierId) -> Result<usize, StoreError> {
+        self.delete_under(&format!("pieces/{}", hex::encode(dossier.0)))
+    }
+
+    /// Erases every piece of one evidence file.
+    pub(crate) fn delete_blob(
+        &self,
+        dossier: &DossierId,
+        blob: &BlobId,
+    ) -> Result<usize, StoreError> {
+        self.delete_under(&format!(
+            "pieces/{}/{}",
+            hex::encode(dossier.0),
+            hex::encode(blob.0)
+        ))
+    }
+
+    fn delete_under(&self, prefix: &str) -> Result<usize, StoreError> {
         use futures_util::TryStreamExt;
-        let under = self.path(&format!("pieces/{}", hex::encode(dossier.0)));
+        let under = self.path(prefix);
         let objects = |e: object_store::Error| StoreError::Objects(e.to_string());
         self.block_on(async {
             let found: Vec<_> = self

@@ -1005,6 +1005,47 @@ impl EvidenceStore for SqliteStore {
             .optional()?;
         Ok(body.map(|b| (b, complete && index + 1 == stored)))
     }
+
+    fn erase_blob(
+        &self,
+        dossier: &DossierId,
+        blob: &BlobId,
+        device: &MemberKey,
+        owner: bool,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let uploader: Option<Option<Vec<u8>>> = tx
+            .query_row(
+                "SELECT uploader FROM blobs WHERE dossier = ?1 AND blob = ?2",
+                params![&dossier.0[..], &blob.0[..]],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(uploader) = uploader else {
+            return Ok(false);
+        };
+        if !owner && uploader.as_deref() != Some(&device[..]) {
+            return Err(StoreError::NotUploader);
+        }
+        for table in ["pieces", "blobs"] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE dossier = ?1 AND blob = ?2"),
+                params![&dossier.0[..], &blob.0[..]],
+            )?;
+        }
+        tx.commit()?;
+        // As for a deleted dossier: the erased pages are zeros (secure_delete), and the log
+        // that still holds the frames that wrote them is emptied.
+        let (busy, _, _): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        if busy != 0 {
+            tracing::warn!("write-ahead log not emptied after an erasure (a reader was busy)");
+        }
+        Ok(true)
+    }
 }
 
 impl InvitationStore for SqliteStore {
