@@ -133,3 +133,84 @@ fn an_annexe_is_renamed_deleted_restored_erased_and_replaced() {
     assert_eq!(rejected(raw.recv()), Rejection::Forbidden);
     assert_eq!(files_on_relay(&relay).0, now);
 }
+
+/// The same in the browser: renamed, deleted with a way back, restored, erased from the
+/// server after a confirmation, and replaced — as a candidate does it, with axe clean.
+#[test]
+fn annexes_are_fixed_in_the_browser() {
+    use crate::webdriver::Browser;
+    let relay = Relay::start();
+    let browser = Browser::start();
+    browser.goto(&relay.url("/"));
+    crate::browser::first_run(&browser);
+    browser.wait_for("#referentiel");
+    browser.click("#referentiel option[value='002']");
+    browser.click("#creer-dossier");
+    let dir = temp_dir("preuves-navigateur");
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let paths = [
+        write("erreur.txt", "Pas la bonne pièce"),
+        write("organigramme.txt", "Organigramme du service"),
+    ];
+    browser.type_into("#annexe-fichier", &paths.join("\n"));
+    browser.click("#ajouter-annexe");
+    browser.wait_text("[data-testid=annexe-etat]", |t| {
+        t.contains("n° 2 ajoutée et envoyée")
+    });
+    assert_eq!(files_on_relay(&relay).0.len(), 2);
+
+    // Renamed in place.
+    browser.click("#renommer-annexe-1");
+    browser.retype("#titre-annexe-1", "Organigramme 2024");
+    browser.click("#enregistrer-titre-1");
+    browser.wait_text("tr[data-annexe='2']", |t| t.contains("Organigramme 2024"));
+
+    // Deleted: the next one moves up, and the deletion can be undone from the keyboard.
+    browser.click("#supprimer-annexe-0");
+    browser.wait_text("[data-testid=annexes-corrections]", |t| {
+        t.starts_with("Annexe n° 1 supprimée ; les suivantes ont pris le numéro d'avant.")
+    });
+    browser.wait_text("tr[data-annexe='1']", |t| t.contains("Organigramme 2024"));
+    browser.wait_focus(|id| id == "annuler-suppression-annexe");
+    browser.click("#annuler-suppression-annexe");
+    browser.wait_text("tr[data-annexe='2']", |t| t.contains("erreur.txt"));
+    browser.click("#supprimer-annexe-0");
+    browser.wait_for("#corbeille-annexes");
+    assert_eq!(files_on_relay(&relay).0.len(), 2, "the bin keeps the file");
+
+    // Erased after a confirmation: the file leaves the server.
+    browser.click("#corbeille-annexes summary");
+    browser.click("#effacer-annexe-0");
+    browser.click("#confirmer-effacement-0");
+    browser.wait_text("[data-testid=annexes-corrections]", |t| {
+        t == "« erreur.txt » est effacée : son fichier a quitté le serveur."
+    });
+    browser.wait_gone("#corbeille-annexes");
+    let (left, _) = files_on_relay(&relay);
+    assert_eq!(left.len(), 1);
+
+    // Replaced: same number and title, another file; the old one erased.
+    let newer = write("organigramme-2025.txt", "Organigramme à jour");
+    browser.type_into("#remplacer-annexe-1", &newer);
+    browser.wait_text("[data-testid=annexes-corrections]", |t| {
+        t == "L'annexe n° 1 a son nouveau fichier ; l'ancien est effacé du serveur."
+    });
+    browser.wait_text("tr[data-annexe='1']", |t| {
+        t.contains("Organigramme 2024") && t.contains("organigramme-2025.txt")
+    });
+    let mut now = files_on_relay(&relay).0;
+    for _ in 0..100 {
+        if now != left {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        now = files_on_relay(&relay).0;
+    }
+    assert_eq!(now.len(), 1);
+    assert_ne!(now, left, "the replaced file left the server");
+    browser.assert_accessible("annexes, after fixes");
+}

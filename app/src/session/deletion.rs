@@ -79,10 +79,12 @@ pub(super) async fn deletion_told(notice: &[u8], deleted_ms: i64) -> Result<(), 
 pub(super) async fn wipe_open(ended: Ended) -> Result<(), Error> {
     close_live();
     let (id, blobs, decision) = with_open(|r| {
-        let blobs: Vec<BlobId> = r
-            .dossier()
+        // The bin's files too: deleted is not yet erased.
+        let d = r.dossier();
+        let blobs: Vec<BlobId> = d
             .annexes()
             .iter()
+            .chain(&d.deleted_annexes())
             .filter_map(|a| a.blob)
             .collect();
         let decision = r.sat_on_jury().then(|| r.decision()).flatten();
@@ -109,6 +111,7 @@ pub(super) async fn wipe_open(ended: Ended) -> Result<(), Error> {
     for prefix in [
         format!("{DELTA_PREFIX}{id}:"),
         format!("{UPLOAD_PREFIX}{id}:"),
+        format!("{ERASE_PREFIX}{id}:"),
     ]
     .into_iter()
     .chain(

@@ -23,20 +23,38 @@ pub(super) async fn read_slice(
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-/// Adds an evidence file to the open dossier: encrypted here, step by step (`progress`:
-/// bytes done, of all), its pieces kept on this device, then numbered in the annexes; the
-/// upload to the relay follows ([`upload_open_evidence`]). Returns the annexe's number.
-pub async fn add_evidence(
-    file: &web_sys::File,
-    titre: &str,
-    progress: &dyn Fn(u64, u64),
-) -> Result<u32, Error> {
+/// An evidence file sealed on this device, its pieces kept here until they are sent.
+struct SealedFile {
+    blob: BlobId,
+    key: evidence::EvidenceKey,
+    sealed: evidence::Sealed,
+    name: String,
+    media_type: String,
+}
+
+impl SealedFile {
+    fn annexe<'a>(&'a self, titre: &'a str) -> NewAnnexe<'a> {
+        NewAnnexe {
+            titre,
+            fichier: &self.name,
+            media_type: &self.media_type,
+            taille: self.sealed.size,
+            empreinte: &self.sealed.sha256,
+            blob: self.blob,
+            pieces: self.sealed.pieces,
+            key: &self.key,
+        }
+    }
+}
+
+/// Encrypts `file` here, step by step (`progress`: bytes done, of all), keeping its pieces
+/// on this device.
+async fn seal_file(file: &web_sys::File, progress: &dyn Fn(u64, u64)) -> Result<SealedFile, Error> {
     let size = file.size() as u64;
     if size > evidence::MAX_EVIDENCE {
         return Err(about(file.name(), evidence::EvidenceError::TooLarge(size)));
     }
     let db = db()?;
-    let id = with_open(|r| r.id)?;
     let blob = BlobId::generate();
     let (mut sealer, key) = Sealer::new();
     let mut stored = 0u32;
@@ -61,42 +79,148 @@ pub async fn add_evidence(
             .map_err(Error::from)?;
         stored += 1;
     }
-    let name = file.name();
+    Ok(SealedFile {
+        blob,
+        key,
+        sealed,
+        name: file.name(),
+        media_type: file.type_(),
+    })
+}
+
+/// Marks a file for upload, before the dossier naming it is saved: an annexe saved on this
+/// device always has its upload pending or done.
+async fn mark_for_upload(id: DossierId, blob: &BlobId) -> Result<(), Error> {
+    db()?
+        .put(
+            &format!("{UPLOAD_PREFIX}{id}:{}", blob.to_hex()),
+            &0u32.to_le_bytes(),
+        )
+        .await
+        .map_err(Error::from)
+}
+
+/// Adds an evidence file to the open dossier: encrypted here, its pieces kept on this
+/// device, then numbered in the annexes; the upload to the relay follows
+/// ([`upload_open_evidence`]). Returns the annexe's number.
+pub async fn add_evidence(
+    file: &web_sys::File,
+    titre: &str,
+    progress: &dyn Fn(u64, u64),
+) -> Result<u32, Error> {
+    let id = with_open(|r| r.id)?;
+    let sealed = seal_file(file, progress).await?;
     let titre = match titre.trim() {
-        "" => name.clone(),
+        "" => sealed.name.clone(),
         t => t.to_string(),
     };
-    let media_type = file.type_();
-    let numero = with_open(|r| {
-        r.dossier().add_annexe(NewAnnexe {
-            titre: &titre,
-            fichier: &name,
-            media_type: &media_type,
-            taille: sealed.size,
-            empreinte: &sealed.sha256,
-            blob,
-            pieces: sealed.pieces,
-            key: &key,
-        })
-    })?
-    .map_err(Error::from)?;
-    // Marked for upload before the dossier naming it is saved: an annexe saved on this
-    // device always has its upload pending or done.
-    db.put(
-        &format!("{UPLOAD_PREFIX}{id}:{}", blob.to_hex()),
-        &0u32.to_le_bytes(),
-    )
-    .await
-    .map_err(Error::from)?;
+    let numero =
+        with_open(|r| r.dossier().add_annexe(sealed.annexe(&titre)))?.map_err(Error::from)?;
+    mark_for_upload(id, &sealed.blob).await?;
     save_open().await?;
     Ok(numero)
 }
 
-/// Sends the open dossier's evidence that the relay does not have yet.
+/// Gives the annexe at `place` the file `file` instead of its own (number, title and the
+/// fiches' citations stay); the old file is erased from the relay once the new one is there
+/// ([`erase_pending`], at this sync or the next).
+pub async fn replace_evidence(
+    place: usize,
+    file: &web_sys::File,
+    progress: &dyn Fn(u64, u64),
+) -> Result<(), Error> {
+    let id = with_open(|r| r.id)?;
+    let sealed = seal_file(file, progress).await?;
+    let titre = String::new();
+    let old = with_open(|r| {
+        r.dossier()
+            .replace_annexe_file(place, sealed.annexe(&titre))
+    })?
+    .map_err(Error::from)?;
+    mark_for_upload(id, &sealed.blob).await?;
+    if let Some(old) = old {
+        mark_for_erasure(id, &old).await?;
+    }
+    save_open().await
+}
+
+/// A file to erase from the relay (a replaced annexe's), kept until the relay says so.
+async fn mark_for_erasure(id: DossierId, blob: &BlobId) -> Result<(), Error> {
+    db()?
+        .put(&format!("{ERASE_PREFIX}{id}:{}", blob.to_hex()), &[])
+        .await
+        .map_err(Error::from)
+}
+
+/// Erases from the relay the files of dossier `id` marked for it, and their pieces kept on
+/// this device; a refusal or a cut leaves the mark for the next sync.
+pub(super) async fn erase_pending(socket: &Socket, id: DossierId) -> Result<(), Error> {
+    let db = db()?;
+    let prefix = format!("{ERASE_PREFIX}{id}:");
+    for key in db.keys(&prefix).await.map_err(Error::from)? {
+        let Some(blob) = BlobId::from_hex(&key[prefix.len()..]) else {
+            continue;
+        };
+        erase_on_relay(socket, id, blob).await?;
+        forget_pieces(&blob).await?;
+        db.delete(&key).await.map_err(Error::from)?;
+    }
+    Ok(())
+}
+
+async fn erase_on_relay(socket: &Socket, dossier: DossierId, blob: BlobId) -> Result<(), Error> {
+    ask(socket, &ClientMsg::Erase { dossier, blob }, |m| match m {
+        ServerMsg::Erased { blob: b, .. } if b == blob => Some(()),
+        other => {
+            let _ = apply_live(dossier, &other);
+            None
+        }
+    })
+    .await
+}
+
+/// Drops the pieces of a file kept on this device.
+async fn forget_pieces(blob: &BlobId) -> Result<(), Error> {
+    let db = db()?;
+    let prefix = format!("{PIECE_PREFIX}{}:", blob.to_hex());
+    for key in db.keys(&prefix).await.map_err(Error::from)? {
+        db.delete(&key).await.map_err(Error::from)?;
+    }
+    Ok(())
+}
+
+/// Erases for good the deleted annexe at `place`: its file leaves the relay first (offline or
+/// refused, the annexe stays in the bin), then the dossier forgets it.
+pub async fn erase_deleted_evidence(place: usize) -> Result<(), Error> {
+    let (id, blob) = with_open(|r| {
+        (
+            r.id,
+            r.dossier()
+                .deleted_annexes()
+                .into_iter()
+                .find(|a| a.place == place)
+                .and_then(|a| a.blob),
+        )
+    })?;
+    if let Some(blob) = blob {
+        let socket = connect_as_me().await?;
+        erase_on_relay(&socket, id, blob).await?;
+        forget_pieces(&blob).await?;
+        let _ = db()?
+            .delete(&format!("{UPLOAD_PREFIX}{id}:{}", blob.to_hex()))
+            .await;
+    }
+    with_open(|r| r.dossier().erase_annexe(place))?.map_err(Error::from)?;
+    Ok(())
+}
+
+/// Sends the open dossier's evidence that the relay does not have yet, then erases there
+/// the files replaced meanwhile.
 pub async fn upload_open_evidence(progress: &dyn Fn(u32, u32)) -> Result<(), Error> {
     let id = with_open(|r| r.id)?;
     let socket = connect_as_me().await?;
-    upload_pending(&socket, id, progress).await
+    upload_pending(&socket, id, progress).await?;
+    erase_pending(&socket, id).await
 }
 
 /// Uploads every pending evidence file of dossier `id`, piece by piece, each acknowledged
@@ -112,10 +236,12 @@ pub(super) async fn upload_pending(
         let Some(blob) = BlobId::from_hex(&key[prefix.len()..]) else {
             continue;
         };
+        // A deleted annexe's file goes up too: the deletion may be undone.
         let total = with_open(|r| {
-            r.dossier()
-                .annexes()
+            let d = r.dossier();
+            d.annexes()
                 .into_iter()
+                .chain(d.deleted_annexes())
                 .find(|a| a.blob == Some(blob))
                 .map(|a| a.pieces)
         })?;

@@ -18,6 +18,9 @@ pub(super) fn human_size(bytes: u64) -> String {
 pub(super) fn Annexes() -> impl IntoView {
     let st = EditorState::get();
     let titre = RwSignal::new(String::new());
+    // What the last fix did (rename, replace, delete, restore, erase), with a way back
+    // for a deletion.
+    let done = RwSignal::new(None::<(String, Option<usize>)>);
     let status = RwSignal::new(None::<Result<String, String>>);
     let percent = RwSignal::new(None::<u32>);
     let busy = RwSignal::new(false);
@@ -126,18 +129,35 @@ pub(super) fn Annexes() -> impl IntoView {
                     <th scope="col">{move || t("Titre", "Title")}</th>
                     <th scope="col">{move || t("Fichier", "File")}</th>
                     <th scope="col">{move || t("Pièce", "Document")}</th>
+                    <th scope="col">{move || t("Corriger", "Fix")}</th>
                 </tr>
             </thead>
             <tbody>
                 {move || {
                     let annexes = annexes.get();
                     if annexes.is_empty() {
-                        return view! { <tr><td colspan="4">{move || t("Aucune annexe pour l'instant.", "No annex yet.")}</td></tr> }.into_any();
+                        return view! { <tr><td colspan="5">{move || t("Aucune annexe pour l'instant.", "No annex yet.")}</td></tr> }.into_any();
                     }
-                    annexes.into_iter().map(|a| view! { <AnnexeRow annexe=a/> }).collect_view().into_any()
+                    annexes.into_iter().map(|a| view! { <AnnexeRow annexe=a done=done/> }).collect_view().into_any()
                 }}
             </tbody>
         </table>
+        <p role="status" aria-live="polite" data-testid="annexes-corrections">
+            {move || done.get().map(|(message, undo)| view! {
+                {message}
+                {undo.map(|place| view! {
+                    " "
+                    <button type="button" class="lien" id="annuler-suppression-annexe" on:click=move |_| {
+                        let restored = session::with_open(|r| r.dossier().restore_annexe(place));
+                        if let Ok(Ok(n)) = restored {
+                            persist(st);
+                            done.set(Some((if en() { format!("Deletion undone: it is annex no. {n}.") } else { format!("Suppression annulée : c'est l'annexe n° {n}.") }, None)));
+                        }
+                    }>{move || t("Annuler la suppression", "Undo the deletion")}</button>
+                })}
+            })}
+        </p>
+        <AnnexesBin done=done/>
         <form class="ajout-annexe" on:submit=submit>
             <label for="annexe-fichier">{move || t(
                 "Fichiers (PDF, images, documents bureautiques ; 100 Mo au plus chacun) — chiffrés sur cet appareil avant d'être envoyés",
@@ -172,7 +192,10 @@ pub(super) enum Opening {
 }
 
 #[component]
-pub(super) fn AnnexeRow(annexe: livret_shared::dossier::Annexe) -> impl IntoView {
+pub(super) fn AnnexeRow(
+    annexe: livret_shared::dossier::Annexe,
+    done: RwSignal<Option<(String, Option<usize>)>>,
+) -> impl IntoView {
     let pending = RwSignal::new(false);
     if let Some(blob) = annexe.blob {
         spawn_local(async move {
@@ -229,7 +252,214 @@ pub(super) fn AnnexeRow(annexe: livret_shared::dossier::Annexe) -> impl IntoView
                     Opening::Failed(e) => view! { <span class="erreur" role="alert">{move || e.to_string()}</span> }.into_any(),
                 }}
             </td>
+            <td><AnnexeFixes annexe=annexe done=done/></td>
         </tr>
+    }
+}
+
+/// Renaming, replacing the file of, and deleting one annexe.
+#[component]
+fn AnnexeFixes(
+    annexe: livret_shared::dossier::Annexe,
+    done: RwSignal<Option<(String, Option<usize>)>>,
+) -> impl IntoView {
+    let st = EditorState::get();
+    let (place, numero) = (annexe.place, annexe.numero);
+    let renaming = RwSignal::new(false);
+    let title = RwSignal::new(annexe.titre.clone());
+    let working = RwSignal::new(false);
+    let rename = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let new = title.get_untracked().trim().to_string();
+        if new.is_empty() {
+            return;
+        }
+        let path = format!("annexes.{place}.titre");
+        if let Ok(Ok(())) = session::with_open(|r| r.dossier().set(path.as_str(), &new)) {
+            persist(st);
+            renaming.set(false);
+            done.set(Some((
+                if en() {
+                    format!("Annex no. {numero} renamed.")
+                } else {
+                    format!("Annexe n° {numero} renommée.")
+                },
+                None,
+            )));
+        }
+    };
+    let delete = move |_| {
+        // A jury's notes name annexes by number: once one reads the dossier, numbers stay.
+        let renumber = !session::with_open(|r| {
+            r.membership()
+                .members
+                .values()
+                .any(|m| m.role == Role::Juror)
+        })
+        .unwrap_or(true);
+        if let Ok(Ok(())) = session::with_open(|r| r.dossier().delete_annexe(place, renumber)) {
+            persist(st);
+            done.set(Some((
+                match (en(), renumber) {
+                    (true, true) => format!("Annex no. {numero} deleted; the next ones moved up a number."),
+                    (true, false) => format!("Annex no. {numero} deleted; a jury reads the dossier, so the numbers stay."),
+                    (false, true) => format!("Annexe n° {numero} supprimée ; les suivantes ont pris le numéro d'avant."),
+                    (false, false) => format!("Annexe n° {numero} supprimée ; un jury lit le dossier, les numéros restent."),
+                },
+                Some(place),
+            )));
+            focus_soon("annuler-suppression-annexe".into(), None);
+        }
+    };
+    let replace = move |ev: leptos::ev::Event| {
+        let input = event_target::<web_sys::HtmlInputElement>(&ev);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        working.set(true);
+        spawn_local(async move {
+            let replaced = session::replace_evidence(place, &file, &|_, _| {}).await;
+            let _ = working.try_set(false);
+            match replaced {
+                Ok(()) => {
+                    st.revision.update(|r| *r += 1);
+                    let sent = session::upload_open_evidence(&|_, _| {}).await;
+                    let _ = done.try_set(Some((
+                        match (en(), sent.is_ok()) {
+                            (true, true) => format!("Annex no. {numero} has its new file; the old one is erased from the server."),
+                            (true, false) => format!("Annex no. {numero} has its new file on this device; it goes to the server at the next sync, and the old one is erased then."),
+                            (false, true) => format!("L'annexe n° {numero} a son nouveau fichier ; l'ancien est effacé du serveur."),
+                            (false, false) => format!("L'annexe n° {numero} a son nouveau fichier sur cet appareil ; il part au serveur à la prochaine synchronisation, et l'ancien est effacé alors."),
+                        },
+                        None,
+                    )));
+                    persist(st);
+                }
+                Err(e) => {
+                    let _ = done.try_set(Some((e.to_string(), None)));
+                }
+            }
+        });
+    };
+    let replace_id = format!("remplacer-annexe-{place}");
+    view! {
+        <div class="corrections">
+            <Show when=move || renaming.get() fallback=move || view! {
+                <button type="button" class="lien" id=format!("renommer-annexe-{place}")
+                    aria-label=move || if en() { format!("Rename annex no. {numero}") } else { format!("Renommer l'annexe n° {numero}") }
+                    on:click=move |_| { renaming.set(true); focus_soon(format!("titre-annexe-{place}"), None); }>{move || t("Renommer", "Rename")}</button>
+            }>
+                <form on:submit=rename>
+                    <label for=format!("titre-annexe-{place}")>{move || if en() { format!("New title of annex no. {numero}") } else { format!("Nouveau titre de l'annexe n° {numero}") }}</label>
+                    <input type="text" id=format!("titre-annexe-{place}") prop:value=title on:input=move |ev| title.set(event_target_value(&ev))/>
+                    <button type="submit" id=format!("enregistrer-titre-{place}")>{move || t("Enregistrer", "Save")}</button>
+                    " "
+                    <button type="button" class="secondaire" on:click=move |_| renaming.set(false)>{move || t("Annuler", "Cancel")}</button>
+                </form>
+            </Show>
+            " "
+            <input type="file" class="fichier-cache" id=replace_id.clone() on:change=replace
+                accept=".pdf,image/*,.doc,.docx,.odt,.xls,.xlsx,.ods,.ppt,.pptx,.odp,.txt,.rtf"/>
+            <label class="bouton-fichier" for=replace_id>{move || if working.get() { t("Chiffrement…", "Encrypting…").to_string() } else if en() { format!("Replace the file of annex no. {numero}") } else { format!("Remplacer le fichier de l'annexe n° {numero}") }}</label>
+            " "
+            <button type="button" class="lien" id=format!("supprimer-annexe-{place}")
+                aria-label=move || if en() { format!("Delete annex no. {numero}") } else { format!("Supprimer l'annexe n° {numero}") }
+                on:click=delete>{move || t("Supprimer", "Delete")}</button>
+        </div>
+    }
+}
+
+/// The deleted annexes, their files still on the server: restored, or erased for good.
+#[component]
+fn AnnexesBin(done: RwSignal<Option<(String, Option<usize>)>>) -> impl IntoView {
+    let st = EditorState::get();
+    let deleted = Memo::new(move |_| {
+        st.revision.get();
+        session::with_open(|r| r.dossier().deleted_annexes()).unwrap_or_default()
+    });
+    view! {
+        <Show when=move || deleted.with(|d| !d.is_empty())>
+            <details class="corbeille" id="corbeille-annexes">
+                <summary>{move || {
+                    let n = deleted.with(Vec::len);
+                    if en() { format!("Deleted annexes ({n})") } else { format!("Annexes supprimées ({n})") }
+                }}</summary>
+                <p class="aide">{move || t(
+                    "Leurs fichiers restent sur le serveur (chiffrés) tant que vous ne les effacez pas : une suppression se rattrape.",
+                    "Their files stay on the server (encrypted) until you erase them: a deletion can be undone.",
+                )}</p>
+                <ul>
+                    <For each=move || deleted.get() key=|a| (a.place, a.titre.clone()) let:annexe>
+                        <BinItem annexe=annexe done=done/>
+                    </For>
+                </ul>
+            </details>
+        </Show>
+    }
+}
+
+#[component]
+fn BinItem(
+    annexe: livret_shared::dossier::Annexe,
+    done: RwSignal<Option<(String, Option<usize>)>>,
+) -> impl IntoView {
+    let st = EditorState::get();
+    let place = annexe.place;
+    let confirming = RwSignal::new(false);
+    let titre = annexe.titre.clone();
+    let restore = move |_| {
+        if let Ok(Ok(n)) = session::with_open(|r| r.dossier().restore_annexe(place)) {
+            persist(st);
+            done.set(Some((
+                if en() {
+                    format!("Restored: it is annex no. {n}.")
+                } else {
+                    format!("Rétablie : c'est l'annexe n° {n}.")
+                },
+                None,
+            )));
+        }
+    };
+    let erase = move |_| {
+        let titre = titre.clone();
+        spawn_local(async move {
+            match session::erase_deleted_evidence(place).await {
+                Ok(()) => {
+                    persist(st);
+                    let _ = done.try_set(Some((
+                        if en() {
+                            format!("“{titre}” is erased: its file has left the server.")
+                        } else {
+                            format!("« {titre} » est effacée : son fichier a quitté le serveur.")
+                        },
+                        None,
+                    )));
+                }
+                Err(e) => {
+                    let _ = done.try_set(Some((
+                        if en() {
+                            format!("Not erased (it stays in the bin): {e}")
+                        } else {
+                            format!("Pas effacée (elle reste dans la corbeille) : {e}")
+                        },
+                        None,
+                    )));
+                }
+            }
+        });
+    };
+    view! {
+        <li data-corbeille=place>
+            {annexe.titre.clone()}" ("{annexe.fichier.clone()}") "
+            <button type="button" class="lien" id=format!("retablir-annexe-{place}") on:click=restore>{move || t("Rétablir", "Restore")}</button>
+            " "
+            <Show when=move || confirming.get() fallback=move || view! {
+                <button type="button" class="lien" id=format!("effacer-annexe-{place}") on:click=move |_| confirming.set(true)>{move || t("Effacer définitivement", "Erase for good")}</button>
+            }>
+                <button type="button" class="danger" id=format!("confirmer-effacement-{place}") on:click=erase.clone()>{move || t("Effacer le fichier du serveur, pour de bon", "Erase the file from the server, for good")}</button>
+            </Show>
+        </li>
     }
 }
 
