@@ -772,7 +772,10 @@ impl Dossier {
                 _ => None,
             })
             .filter(|(_, item)| {
-                let state = if flag(item, "effacee") {
+                // Erased names the file it erased: a file given to the annexe meanwhile on
+                // another device (restored and replaced there) keeps it in the bin.
+                let erased = text(item, "effacee");
+                let state = if !erased.is_empty() && erased == text(item, "blob") {
                     AnnexeState::Erased
                 } else if flag(item, "supprimee") {
                     AnnexeState::Deleted
@@ -809,9 +812,12 @@ impl Dossier {
 
     /// Deletes the annexe at `place` into the bin (its file stays on the server until
     /// [`Dossier::erase_annexe`]: the deletion can be undone). With `renumber`, the annexes
-    /// after it move up one number, so the livret has no hole; the fiches name their evidence
-    /// by file and follow. Without (once a jury reads the dossier: its notes name annexes by
-    /// number), numbers stay and a hole is left.
+    /// after it move up one number, so the livret has no hole — when each of them has a
+    /// file the fiches can cite it by (an annexe described without one is cited by number,
+    /// which a renumbering would hand to another). Without (once a jury reads the dossier:
+    /// its notes name annexes by number), numbers stay and a hole is left. Its number is
+    /// kept apart (`numero_avant`) for a restore; `numero` becomes 0, so that a device of an
+    /// older version, which shows it, sees no number twice.
     pub fn delete_annexe(&mut self, place: usize, renumber: bool) -> Result<(), DossierError> {
         let item = self.annexe_item(place)?;
         let gone = self
@@ -819,36 +825,66 @@ impl Dossier {
             .into_iter()
             .find(|a| a.place == place)
             .ok_or_else(|| DossierError::UnknownPath(format!("annexes.{place}")))?;
-        // A fiche naming it by number (as typed before fiches named files) names it by file
-        // now, so that the renumbering does not hand its citation to the next annexe.
+        // A fiche naming an annexe with a file by number (as typed before fiches named
+        // files) names it by file now, this one included.
         self.cite_by_file()?;
         self.doc.put(&item, "supprimee", true).map_err(corrupt)?;
-        if renumber {
-            for later in self
-                .annexes()
-                .into_iter()
-                .filter(|a| a.numero > gone.numero)
-            {
-                let item = self.annexe_item(later.place)?;
-                self.doc
-                    .put(&item, "numero", (later.numero - 1).to_string())
-                    .map_err(corrupt)?;
+        self.doc
+            .put(&item, "numero_avant", gone.numero.to_string())
+            .map_err(corrupt)?;
+        self.doc.put(&item, "numero", "0").map_err(corrupt)?;
+        let later: Vec<Annexe> = self
+            .annexes()
+            .into_iter()
+            .filter(|a| a.numero > gone.numero)
+            .collect();
+        if renumber && gone.blob.is_some() && later.iter().all(|a| a.blob.is_some()) {
+            for a in later {
+                self.put_numero(a.place, a.numero - 1)?;
             }
         }
         Ok(())
     }
 
-    /// Takes an annexe out of the bin, numbered after the others; returns its number.
+    fn put_numero(&mut self, place: usize, numero: u32) -> Result<(), DossierError> {
+        let item = self.annexe_item(place)?;
+        self.doc
+            .put(&item, "numero", numero.to_string())
+            .map_err(corrupt)
+    }
+
+    /// Takes an annexe out of the bin; returns its number. It gets its number back when it
+    /// can — free, or freed by moving the annexes from there on down one (each with a file,
+    /// as a deletion moves them up) — else the number after the last.
     pub fn restore_annexe(&mut self, place: usize) -> Result<u32, DossierError> {
         let item = self.annexe_item(place)?;
         if !self.deleted_annexes().iter().any(|a| a.place == place) {
             return Err(DossierError::UnknownPath(format!("annexes.{place}")));
         }
-        let numero = self.annexes().iter().map(|x| x.numero).max().unwrap_or(0) + 1;
+        let before: Option<u32> = match self.doc.get(&item, "numero_avant") {
+            Ok(Some((Value::Scalar(s), _))) => s.as_str().and_then(|t| t.parse().ok()),
+            _ => None,
+        };
+        let live = self.annexes();
+        let last = live.iter().map(|x| x.numero).max().unwrap_or(0);
+        let numero = match before {
+            Some(n) if n >= 1 && !live.iter().any(|a| a.numero == n) => n,
+            Some(n)
+                if n >= 1
+                    && live
+                        .iter()
+                        .filter(|a| a.numero >= n)
+                        .all(|a| a.blob.is_some()) =>
+            {
+                for a in live.iter().filter(|a| a.numero >= n) {
+                    self.put_numero(a.place, a.numero + 1)?;
+                }
+                n
+            }
+            _ => last + 1,
+        };
         self.doc.put(&item, "supprimee", false).map_err(corrupt)?;
-        self.doc
-            .put(&item, "numero", numero.to_string())
-            .map_err(corrupt)?;
+        self.put_numero(place, numero)?;
         Ok(numero)
     }
 
@@ -861,18 +897,31 @@ impl Dossier {
             .into_iter()
             .find(|a| a.place == place)
             .ok_or_else(|| DossierError::UnknownPath(format!("annexes.{place}")))?;
-        self.doc.put(&item, "effacee", true).map_err(corrupt)?;
+        // Named by the file erased (see `annexes_in`); an annexe without a file is erased
+        // as the empty file it names.
+        let erased = annexe.blob.map(|b| b.to_hex()).unwrap_or_default();
+        if erased.is_empty() {
+            self.doc.put(&item, "blob", "aucun").map_err(corrupt)?;
+        }
+        let named = if erased.is_empty() {
+            "aucun".to_string()
+        } else {
+            erased
+        };
+        self.doc.put(&item, "effacee", named).map_err(corrupt)?;
         self.doc.delete(&item, "cle").map_err(corrupt)?;
         Ok(annexe.blob)
     }
 
     /// Gives the annexe at `place` another file (its number and title stay); the fiches
-    /// citing it cite the new file. Returns the file it replaces, for the server to erase.
+    /// citing it cite the new file. The old file stays on the server as a deleted annexe of
+    /// its own (« … (ancienne version) », in the bin): it can be brought back, or erased by
+    /// the candidate. Returns that bin entry's place.
     pub fn replace_annexe_file(
         &mut self,
         place: usize,
         new: NewAnnexe<'_>,
-    ) -> Result<Option<BlobId>, DossierError> {
+    ) -> Result<usize, DossierError> {
         let item = self.annexe_item(place)?;
         let old = self
             .annexes()
@@ -880,6 +929,39 @@ impl Dossier {
             .find(|a| a.place == place)
             .ok_or_else(|| DossierError::UnknownPath(format!("annexes.{place}")))?;
         self.cite_by_file()?;
+        // The old version, kept in the bin with its key.
+        let key = match self.doc.get(&item, "cle") {
+            Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_string),
+            _ => None,
+        };
+        let kept = self.insert_annexe(
+            0,
+            AnnexeDescription {
+                titre: &format!("{} (ancienne version)", old.titre),
+                fichier: &old.fichier,
+                media_type: &old.media_type,
+                taille: old.taille,
+                empreinte: &old.empreinte,
+            },
+        )?;
+        if let Some(blob) = old.blob {
+            self.doc
+                .put(&kept, "blob", blob.to_hex())
+                .map_err(corrupt)?;
+        }
+        self.doc
+            .put(&kept, "pieces", old.pieces.to_string())
+            .map_err(corrupt)?;
+        if let Some(key) = key {
+            self.doc.put(&kept, "cle", key).map_err(corrupt)?;
+        }
+        self.doc.put(&kept, "supprimee", true).map_err(corrupt)?;
+        self.doc
+            .put(&kept, "numero_avant", old.numero.to_string())
+            .map_err(corrupt)?;
+        let kept_place = self
+            .list_at(&ROOT, "annexes")
+            .map_or(0, |l| self.doc.length(&l).saturating_sub(1));
         let fields: [(&str, String); 6] = [
             ("fichier", new.fichier.to_string()),
             ("type", new.media_type.to_string()),
@@ -896,7 +978,7 @@ impl Dossier {
             .map_err(corrupt)?;
         let (from, to) = (old.reference(), new.blob.to_hex());
         self.rewrite_citations(|entry| (entry == from).then(|| to.clone()))?;
-        Ok(old.blob)
+        Ok(kept_place)
     }
 
     /// Every fiche's evidence named by file where it was named by number.
@@ -911,7 +993,8 @@ impl Dossier {
         })
     }
 
-    /// Rewrites the fiches' evidence entries `change` gives a new form for.
+    /// Rewrites, in place, the fiches' evidence entries `change` gives a new form for: each
+    /// entry is put alone, so a tick made meanwhile on another device stays.
     fn rewrite_citations(
         &mut self,
         change: impl Fn(&str) -> Option<String>,
@@ -920,17 +1003,22 @@ impl Dossier {
             return Ok(());
         };
         for place in 0..self.doc.length(&fiches) {
-            let Some(path) = FieldPath::fiche(place, "preuves") else {
+            let Ok(Some((Value::Object(ObjType::Map), fiche))) = self.doc.get(&fiches, place)
+            else {
                 continue;
             };
-            let stored = self.get_field(&path);
-            let entries: Vec<String> = serde_json::from_str(&stored).unwrap_or_default();
-            let changed: Vec<String> = entries
-                .iter()
-                .map(|e| change(e).unwrap_or_else(|| e.clone()))
-                .collect();
-            if changed != entries {
-                self.set(&path, &changed.join(", "))?;
+            let Ok(Some((Value::Object(ObjType::List), list))) = self.doc.get(&fiche, "preuves")
+            else {
+                continue;
+            };
+            for i in 0..self.doc.length(&list) {
+                let entry = match self.doc.get(&list, i) {
+                    Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_string),
+                    _ => None,
+                };
+                if let Some(new) = entry.as_deref().and_then(&change) {
+                    self.doc.put(&list, i, new).map_err(corrupt)?;
+                }
             }
         }
         Ok(())
@@ -1464,10 +1552,18 @@ mod tests {
             "the old « 3 » follows its file"
         );
         assert_eq!(d.deleted_annexes().len(), 1);
-        // Undone: back, numbered after the others.
-        assert_eq!(d.restore_annexe(mistake.place).unwrap(), 3);
+        // Undone: back under its number, the next ones moved down again.
+        assert_eq!(d.restore_annexe(mistake.place).unwrap(), 2);
         assert!(d.deleted_annexes().is_empty());
-        assert_eq!(numbered(&d)[2], (3, "Erreur".to_string()));
+        assert_eq!(
+            numbered(&d),
+            [
+                (1, "Attestation".to_string()),
+                (2, "Erreur".to_string()),
+                (3, "Organigramme".to_string())
+            ]
+        );
+        assert_eq!(cited(&mut d, 1), ["Organigramme"]);
         // Deleted again and erased: out of the bin, its key forgotten, its file named for
         // the server to erase.
         d.delete_annexe(mistake.place, true).unwrap();
@@ -1477,6 +1573,74 @@ mod tests {
         assert!(
             d.restore_annexe(mistake.place).is_err(),
             "erased is for good"
+        );
+    }
+
+    #[test]
+    fn annexes_described_without_a_file_keep_their_numbers() {
+        // An imported dossier's annexes are cited by number: a renumbering would hand a
+        // citation to another annexe.
+        let mut d = Dossier::new(b"candidat");
+        for (n, titre) in [(1, "Un"), (2, "Deux"), (3, "Trois")] {
+            d.add_annexe_description(
+                n,
+                AnnexeDescription {
+                    titre,
+                    fichier: "",
+                    media_type: "",
+                    taille: 0,
+                    empreinte: "",
+                },
+            )
+            .unwrap();
+        }
+        d.set("fiches.0.preuves", "1, 3").unwrap();
+        let two = d.annexes()[1].place;
+        d.delete_annexe(two, true).unwrap();
+        assert_eq!(
+            numbered(&d),
+            [(1, "Un".to_string()), (3, "Trois".to_string())]
+        );
+        assert_eq!(cited(&mut d, 0), ["Un", "Trois"]);
+        assert_eq!(d.restore_annexe(two).unwrap(), 2);
+        assert_eq!(cited(&mut d, 0), ["Un", "Trois"]);
+    }
+
+    #[test]
+    fn an_erasure_does_not_hide_a_file_given_meanwhile_elsewhere() {
+        let mut base = Dossier::new(b"base");
+        let gone = annexe(&mut base, "Attestation");
+        base.delete_annexe(gone.place, true).unwrap();
+        let bytes = base.save();
+        let mut a = Dossier::load(&bytes, b"laptop").unwrap();
+        let mut b = Dossier::load(&bytes, b"phone").unwrap();
+        a.erase_annexe(gone.place).unwrap();
+        // Meanwhile the phone restores it and gives it another file.
+        b.restore_annexe(gone.place).unwrap();
+        let (mut sealer, key) = crate::evidence::Sealer::new();
+        sealer.push(b"la bonne").unwrap();
+        let (_, sealed) = sealer.finish();
+        let blob = BlobId::generate();
+        b.replace_annexe_file(
+            gone.place,
+            NewAnnexe {
+                titre: "",
+                fichier: "attestation.pdf",
+                media_type: "application/pdf",
+                taille: sealed.size,
+                empreinte: &sealed.sha256,
+                blob,
+                pieces: sealed.pieces,
+                key: &key,
+            },
+        )
+        .unwrap();
+        a.automerge().merge(b.automerge()).unwrap();
+        let live: Vec<Option<BlobId>> = a.annexes().iter().map(|x| x.blob).collect();
+        assert_eq!(
+            live,
+            [Some(blob)],
+            "the phone's new file stays in the livret"
         );
     }
 
@@ -1500,7 +1664,7 @@ mod tests {
         sealer.push(b"la bonne version").unwrap();
         let (_, sealed) = sealer.finish();
         let blob = BlobId::generate();
-        let replaced = d
+        let kept = d
             .replace_annexe_file(
                 old.place,
                 NewAnnexe {
@@ -1515,7 +1679,6 @@ mod tests {
                 },
             )
             .unwrap();
-        assert_eq!(replaced, old.blob);
         let now = &d.annexes()[0];
         assert_eq!((now.numero, now.titre.as_str()), (1, "Attestation"));
         assert_eq!(
@@ -1528,6 +1691,13 @@ mod tests {
             Some(key.to_secret_string().to_string())
         );
         assert_eq!(cited(&mut d, 0), ["Attestation"]);
+        // The old file waits in the bin, still openable, under a title that says so.
+        let bin = d.deleted_annexes();
+        assert_eq!(bin.len(), 1);
+        assert_eq!(bin[0].place, kept);
+        assert_eq!(bin[0].blob, old.blob);
+        assert_eq!(bin[0].titre, "Attestation (ancienne version)");
+        assert!(d.annexe_key(kept).is_some());
     }
 
     #[test]
@@ -1541,11 +1711,10 @@ mod tests {
         b.delete_annexe(all[2].place, true).unwrap();
         a.automerge().merge(b.automerge()).unwrap();
         b.automerge().merge(a.automerge()).unwrap();
-        a.renumber_duplicate_annexes().unwrap();
+        // A hole, never a number twice — before any renumbering.
         let numbers: Vec<u32> = a.annexes().iter().map(|x| x.numero).collect();
-        let mut unique = numbers.clone();
-        unique.dedup();
-        assert_eq!(numbers, unique, "{numbers:?}");
+        assert_eq!(numbers, [1, 3]);
+        assert!(!a.renumber_duplicate_annexes().unwrap());
         assert_eq!(
             a.annexes()
                 .iter()

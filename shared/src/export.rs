@@ -203,6 +203,11 @@ pub fn export(doc: &mut Dossier, comments: Option<&Comments>) -> Result<DossierJ
             if *field == "preuves"
                 && let FieldValue::List(items) = &mut value
             {
+                // A file id naming no annexe of the livret any more (deleted, erased) says
+                // nothing to a reader: left out rather than printed.
+                items.retain(|item| {
+                    item.parse::<u32>().is_ok() || annexes.iter().any(|a| a.is_named_by(item))
+                });
                 for item in items.iter_mut() {
                     *item = numero_of(item);
                 }
@@ -407,6 +412,19 @@ mod tests {
         d.move_fiche(second, true).unwrap();
         d.delete_fiche(third).unwrap();
         d
+    }
+
+    #[test]
+    fn a_deleted_annexe_is_cited_by_no_fiche_of_the_export() {
+        let mut d = sample();
+        let place = d.annexes()[0].place;
+        d.delete_annexe(place, true).unwrap();
+        let json = export(&mut d, None).unwrap();
+        assert_eq!(
+            json.fiches[1].champs["preuves"],
+            FieldValue::List(Vec::new()),
+            "no file id printed for an annexe in the bin"
+        );
     }
 
     #[test]

@@ -111,7 +111,6 @@ pub(super) async fn wipe_open(ended: Ended) -> Result<(), Error> {
     for prefix in [
         format!("{DELTA_PREFIX}{id}:"),
         format!("{UPLOAD_PREFIX}{id}:"),
-        format!("{ERASE_PREFIX}{id}:"),
     ]
     .into_iter()
     .chain(

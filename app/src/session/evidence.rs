@@ -122,8 +122,8 @@ pub async fn add_evidence(
 }
 
 /// Gives the annexe at `place` the file `file` instead of its own (number, title and the
-/// fiches' citations stay); the old file is erased from the relay once the new one is there
-/// ([`erase_pending`], at this sync or the next).
+/// fiches' citations stay); the old file goes to the bin as « … (ancienne version) », still
+/// on the relay, for the candidate to bring back or erase.
 pub async fn replace_evidence(
     place: usize,
     file: &web_sys::File,
@@ -132,40 +132,13 @@ pub async fn replace_evidence(
     let id = with_open(|r| r.id)?;
     let sealed = seal_file(file, progress).await?;
     let titre = String::new();
-    let old = with_open(|r| {
+    with_open(|r| {
         r.dossier()
             .replace_annexe_file(place, sealed.annexe(&titre))
     })?
     .map_err(Error::from)?;
     mark_for_upload(id, &sealed.blob).await?;
-    if let Some(old) = old {
-        mark_for_erasure(id, &old).await?;
-    }
     save_open().await
-}
-
-/// A file to erase from the relay (a replaced annexe's), kept until the relay says so.
-async fn mark_for_erasure(id: DossierId, blob: &BlobId) -> Result<(), Error> {
-    db()?
-        .put(&format!("{ERASE_PREFIX}{id}:{}", blob.to_hex()), &[])
-        .await
-        .map_err(Error::from)
-}
-
-/// Erases from the relay the files of dossier `id` marked for it, and their pieces kept on
-/// this device; a refusal or a cut leaves the mark for the next sync.
-pub(super) async fn erase_pending(socket: &Socket, id: DossierId) -> Result<(), Error> {
-    let db = db()?;
-    let prefix = format!("{ERASE_PREFIX}{id}:");
-    for key in db.keys(&prefix).await.map_err(Error::from)? {
-        let Some(blob) = BlobId::from_hex(&key[prefix.len()..]) else {
-            continue;
-        };
-        erase_on_relay(socket, id, blob).await?;
-        forget_pieces(&blob).await?;
-        db.delete(&key).await.map_err(Error::from)?;
-    }
-    Ok(())
 }
 
 async fn erase_on_relay(socket: &Socket, dossier: DossierId, blob: BlobId) -> Result<(), Error> {
@@ -189,8 +162,9 @@ async fn forget_pieces(blob: &BlobId) -> Result<(), Error> {
     Ok(())
 }
 
-/// Erases for good the deleted annexe at `place`: its file leaves the relay first (offline or
-/// refused, the annexe stays in the bin), then the dossier forgets it.
+/// Erases for good the deleted annexe at `place` (the candidate only: the relay refuses any
+/// other member): its file leaves the relay first (offline or refused, the annexe stays in
+/// the bin), then the dossier forgets it.
 pub async fn erase_deleted_evidence(place: usize) -> Result<(), Error> {
     let (id, blob) = with_open(|r| {
         (
@@ -214,13 +188,11 @@ pub async fn erase_deleted_evidence(place: usize) -> Result<(), Error> {
     Ok(())
 }
 
-/// Sends the open dossier's evidence that the relay does not have yet, then erases there
-/// the files replaced meanwhile.
+/// Sends the open dossier's evidence that the relay does not have yet.
 pub async fn upload_open_evidence(progress: &dyn Fn(u32, u32)) -> Result<(), Error> {
     let id = with_open(|r| r.id)?;
     let socket = connect_as_me().await?;
-    upload_pending(&socket, id, progress).await?;
-    erase_pending(&socket, id).await
+    upload_pending(&socket, id, progress).await
 }
 
 /// Uploads every pending evidence file of dossier `id`, piece by piece, each acknowledged

@@ -57,8 +57,6 @@ pub(super) async fn sync_exchange(socket: &Socket) -> Result<bool, Error> {
     // whatever happens to it: a refused file stays marked as waiting (the annexes say so)
     // and is tried again at the next sync.
     let _ = upload_pending(socket, id, &|_, _| {}).await;
-    // Replaced files leave the relay once their successors are there.
-    let _ = erase_pending(socket, id).await;
     Ok(exchange.arrived())
 }
 

@@ -89,8 +89,6 @@ const REFERENTIEL_PREFIX: &str = "referentiel:";
 const MAX_REFERENTIEL_FILE: u64 = 20 * 1024 * 1024;
 /// Evidence files not yet all on the relay (`upload:<dossier>:<blob>` → pieces sent, u32 LE).
 const UPLOAD_PREFIX: &str = "upload:";
-/// Evidence files to erase from the relay (`erase:<dossier>:<blob>`): a replaced annexe's.
-const ERASE_PREFIX: &str = "erase:";
 /// A catch-up this long makes the app compact the dossier once synced (as `livret dossier
 /// compact` does): the next device to open it starts from a snapshot, not from every
 /// keystroke.

@@ -1,7 +1,8 @@
 //! `livret dossier annexes | rename-annexe | replace-annexe | delete-annexe | restore-annexe
-//! | erase-annexe`: evidence that can be fixed. A deleted annexe waits in the bin (its file
-//! still on the relay, the deletion can be undone) until it is erased; a replaced file is
-//! erased at once. The fiches cite their evidence by file and follow.
+//! | erase-annexe`: evidence that can be fixed. A deleted annexe — or a replaced file, as its
+//! old version — waits in the bin (its file still on the relay, so it can come back) until
+//! the candidate erases it. The fiches cite their evidence by file and follow. Bin entries
+//! are named by their place in the dossier (« réf. »), which never changes.
 
 use std::path::Path;
 
@@ -23,8 +24,8 @@ pub fn list(home: &Home, id: &str) -> Result<()> {
     for a in d.annexes() {
         println!("n° {} — {} ({})", a.numero, a.titre, a.fichier);
     }
-    for (k, a) in d.deleted_annexes().iter().enumerate() {
-        println!("corbeille {} — {} ({})", k + 1, a.titre, a.fichier);
+    for a in d.deleted_annexes() {
+        println!("corbeille réf. {} — {} ({})", a.place, a.titre, a.fichier);
     }
     Ok(())
 }
@@ -46,16 +47,16 @@ pub async fn replace(home: &Home, id: &str, numero: u32, file: &Path) -> Result<
     let device = home.device()?;
     let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
     let sent = crate::cli::export::seal_and_send(&mut link, id, file).await?;
-    let old = replica
+    let kept = replica
         .dossier()
         .replace_annexe_file(annexe.place, sent.annexe(&annexe.titre))?;
     home.save(&mut replica)?;
     push_and_pull(home, &mut link, &device, &mut replica).await?;
     home.save(&mut replica)?;
-    if let Some(old) = old {
-        erase_on_relay(&mut link, id, old).await?;
-    }
-    println!("L'annexe n° {numero} a un nouveau fichier ; l'ancien est effacé du relais.");
+    println!(
+        "L'annexe n° {numero} a son nouveau fichier ; l'ancien est à la corbeille (réf. {kept}) : \
+         `dossier erase-annexe {id} {kept}` l'efface du relais."
+    );
     Ok(())
 }
 
@@ -66,37 +67,31 @@ pub fn delete(home: &Home, id: &str, numero: u32) -> Result<()> {
     let renumber = !has_jury(&replica);
     replica.dossier().delete_annexe(annexe.place, renumber)?;
     home.save(&mut replica)?;
-    let bin = replica.dossier().deleted_annexes();
-    let k = bin
-        .iter()
-        .position(|a| a.place == annexe.place)
-        .map_or(0, |k| k + 1);
+    let (id, k) = (replica.membership().dossier, annexe.place);
     println!(
-        "Annexe n° {numero} mise à la corbeille ({k}) : `dossier restore-annexe {} {k}` la \
-         rétablit, `dossier erase-annexe {} {k}` efface son fichier du relais.{}",
-        replica.membership().dossier,
-        replica.membership().dossier,
+        "Annexe n° {numero} mise à la corbeille (réf. {k}) : `dossier restore-annexe {id} {k}` \
+         la rétablit, `dossier erase-annexe {id} {k}` efface son fichier du relais.{}",
         if renumber {
-            " Les annexes suivantes prennent le numéro d'avant."
+            " Les annexes suivantes ont avancé d'un numéro."
         } else {
-            " Un jury lit le dossier : les numéros restent, celui-ci reste libre."
+            " Un jury lit le dossier : les numéros restent."
         }
     );
     Ok(())
 }
 
-pub fn restore(home: &Home, id: &str, bin: usize) -> Result<()> {
+pub fn restore(home: &Home, id: &str, reference: usize) -> Result<()> {
     let (mut replica, _) = writable(home, id)?;
-    let annexe = in_bin(&mut replica, bin)?;
+    let annexe = in_bin(&mut replica, reference)?;
     let numero = replica.dossier().restore_annexe(annexe.place)?;
     home.save(&mut replica)?;
     println!("{numero}");
     Ok(())
 }
 
-pub async fn erase(home: &Home, id: &str, bin: usize) -> Result<()> {
+pub async fn erase(home: &Home, id: &str, reference: usize) -> Result<()> {
     let (mut replica, id) = writable(home, id)?;
-    let annexe = in_bin(&mut replica, bin)?;
+    let annexe = in_bin(&mut replica, reference)?;
     let device = home.device()?;
     let mut link = Link::connect(&home.relay_of(&id)?, &device).await?;
     // The relay first: refused there, the annexe stays in the bin here.
@@ -144,15 +139,15 @@ fn numbered(replica: &mut Replica, numero: u32) -> Result<Annexe> {
         .ok_or_else(|| anyhow!("le dossier n'a pas d'annexe n° {numero}"))
 }
 
-fn in_bin(replica: &mut Replica, bin: usize) -> Result<Annexe> {
-    let deleted = replica.dossier().deleted_annexes();
-    bin.checked_sub(1)
-        .and_then(|k| deleted.get(k).cloned())
+/// The annexe in the bin at `reference` (its place, « réf. » in `dossier annexes`).
+fn in_bin(replica: &mut Replica, reference: usize) -> Result<Annexe> {
+    replica
+        .dossier()
+        .deleted_annexes()
+        .into_iter()
+        .find(|a| a.place == reference)
         .ok_or_else(|| {
-            anyhow!(
-                "la corbeille compte {} annexe(s) : pas de n° {bin}",
-                deleted.len()
-            )
+            anyhow!("la corbeille n'a pas d'annexe réf. {reference} (`dossier annexes` la montre)")
         })
 }
 

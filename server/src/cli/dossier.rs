@@ -134,8 +134,8 @@ pub enum DossierCommand {
         #[arg(long, alias = "titre")]
         title: String,
     },
-    /// Give annexe N another file (its number, title and citations stay); the old file is
-    /// erased from the relay.
+    /// Give annexe N another file (its number, title and citations stay); the old one goes
+    /// to the bin.
     ReplaceAnnexe {
         id: String,
         numero: u32,
@@ -144,10 +144,12 @@ pub enum DossierCommand {
     /// Put annexe N in the bin: the annexes after it move up one number (unless a jury
     /// reads the dossier), its file stays on the relay until it is erased.
     DeleteAnnexe { id: String, numero: u32 },
-    /// Take annexe K of the bin (as `dossier annexes` numbers it) back, numbered last.
-    RestoreAnnexe { id: String, bin: usize },
-    /// Erase annexe K of the bin for good: its file leaves the relay.
-    EraseAnnexe { id: String, bin: usize },
+    /// Take the annexe of the bin with reference R (as `dossier annexes` shows it) back,
+    /// under its number when it can.
+    RestoreAnnexe { id: String, reference: usize },
+    /// Erase the annexe of the bin with reference R for good: its file leaves the relay
+    /// (the candidate only).
+    EraseAnnexe { id: String, reference: usize },
     /// Mark a comment thread resolved (or open again with --reopen).
     Resolve {
         id: String,
@@ -250,8 +252,12 @@ pub async fn run(home: &Home, command: DossierCommand) -> Result<()> {
             super::annexes::replace(home, &id, numero, &file).await
         }
         DossierCommand::DeleteAnnexe { id, numero } => super::annexes::delete(home, &id, numero),
-        DossierCommand::RestoreAnnexe { id, bin } => super::annexes::restore(home, &id, bin),
-        DossierCommand::EraseAnnexe { id, bin } => super::annexes::erase(home, &id, bin).await,
+        DossierCommand::RestoreAnnexe { id, reference } => {
+            super::annexes::restore(home, &id, reference)
+        }
+        DossierCommand::EraseAnnexe { id, reference } => {
+            super::annexes::erase(home, &id, reference).await
+        }
         DossierCommand::Resolve { id, thread, reopen } => {
             dossier_resolve(home, &id, &thread, reopen)
         }

@@ -272,6 +272,14 @@ fn AnnexeFixes(
         ev.prevent_default();
         let new = title.get_untracked().trim().to_string();
         if new.is_empty() {
+            done.set(Some((
+                t(
+                    "Un titre vide : l'annexe garde le sien.",
+                    "An empty title: the annex keeps its own.",
+                )
+                .into(),
+                None,
+            )));
             return;
         }
         let path = format!("annexes.{place}.titre");
@@ -301,9 +309,9 @@ fn AnnexeFixes(
             persist(st);
             done.set(Some((
                 match (en(), renumber) {
-                    (true, true) => format!("Annex no. {numero} deleted; the next ones moved up a number."),
+                    (true, true) => format!("Annex no. {numero} deleted; the next ones moved up one number."),
                     (true, false) => format!("Annex no. {numero} deleted; a jury reads the dossier, so the numbers stay."),
-                    (false, true) => format!("Annexe n° {numero} supprimée ; les suivantes ont pris le numéro d'avant."),
+                    (false, true) => format!("Annexe n° {numero} supprimée ; les suivantes ont avancé d'un numéro."),
                     (false, false) => format!("Annexe n° {numero} supprimée ; un jury lit le dossier, les numéros restent."),
                 },
                 Some(place),
@@ -327,10 +335,10 @@ fn AnnexeFixes(
                     let sent = session::upload_open_evidence(&|_, _| {}).await;
                     let _ = done.try_set(Some((
                         match (en(), sent.is_ok()) {
-                            (true, true) => format!("Annex no. {numero} has its new file; the old one is erased from the server."),
-                            (true, false) => format!("Annex no. {numero} has its new file on this device; it goes to the server at the next sync, and the old one is erased then."),
-                            (false, true) => format!("L'annexe n° {numero} a son nouveau fichier ; l'ancien est effacé du serveur."),
-                            (false, false) => format!("L'annexe n° {numero} a son nouveau fichier sur cet appareil ; il part au serveur à la prochaine synchronisation, et l'ancien est effacé alors."),
+                            (true, true) => format!("Annex no. {numero} has its new file; the old one is in the bin (deleted annexes), still on the server until you erase it."),
+                            (true, false) => format!("Annex no. {numero} has its new file on this device; it goes to the server at the next sync. The old one is in the bin."),
+                            (false, true) => format!("L'annexe n° {numero} a son nouveau fichier ; l'ancien est à la corbeille (annexes supprimées), sur le serveur tant que vous ne l'effacez pas."),
+                            (false, false) => format!("L'annexe n° {numero} a son nouveau fichier sur cet appareil ; il part au serveur à la prochaine synchronisation. L'ancien est à la corbeille."),
                         },
                         None,
                     )));
@@ -359,7 +367,7 @@ fn AnnexeFixes(
                 </form>
             </Show>
             " "
-            <input type="file" class="fichier-cache" id=replace_id.clone() on:change=replace
+            <input type="file" class="fichier-cache" id=replace_id.clone() on:change=replace disabled=working
                 accept=".pdf,image/*,.doc,.docx,.odt,.xls,.xlsx,.ods,.ppt,.pptx,.odp,.txt,.rtf"/>
             <label class="bouton-fichier" for=replace_id>{move || if working.get() { t("Chiffrement…", "Encrypting…").to_string() } else if en() { format!("Replace the file of annex no. {numero}") } else { format!("Remplacer le fichier de l'annexe n° {numero}") }}</label>
             " "
@@ -455,9 +463,17 @@ fn BinItem(
             <button type="button" class="lien" id=format!("retablir-annexe-{place}") on:click=restore>{move || t("Rétablir", "Restore")}</button>
             " "
             <Show when=move || confirming.get() fallback=move || view! {
-                <button type="button" class="lien" id=format!("effacer-annexe-{place}") on:click=move |_| confirming.set(true)>{move || t("Effacer définitivement", "Erase for good")}</button>
+                <button type="button" class="lien" id=format!("effacer-annexe-{place}") on:click=move |_| {
+                    confirming.set(true);
+                    focus_soon(format!("confirmer-effacement-{place}"), None);
+                }>{move || t("Effacer définitivement", "Erase for good")}</button>
             }>
                 <button type="button" class="danger" id=format!("confirmer-effacement-{place}") on:click=erase.clone()>{move || t("Effacer le fichier du serveur, pour de bon", "Erase the file from the server, for good")}</button>
+                " "
+                <button type="button" class="lien" id=format!("garder-annexe-{place}") on:click=move |_| {
+                    confirming.set(false);
+                    focus_soon(format!("effacer-annexe-{place}"), None);
+                }>{move || t("Garder", "Keep it")}</button>
             </Show>
         </li>
     }

@@ -1,6 +1,6 @@
 //! Evidence files, encrypted on the device and stored piece by piece: members may read, only
-//! writers may add, only the device that began a file may go on with it, and it or the
-//! candidate may erase it. All run on the blocking pool.
+//! writers may add, only the device that began a file may go on with it, and only the
+//! candidate erases one. All run on the blocking pool.
 
 use livret_shared::envelope::{Channel, DossierId};
 use livret_shared::evidence::{self, BlobId};
@@ -82,28 +82,28 @@ pub(crate) fn get_piece(
     }
 }
 
-/// Erases a file for good: a writer that stored it, or one of the candidate's devices.
+/// Erases a file for good, for one of the candidate's devices only: an advisor's deletion
+/// puts an annexe in the bin, where the candidate decides (the relay cannot tell a file in
+/// the bin from one the livret uses).
 pub(crate) fn erase(
     relay: &Relay,
     me: &MemberKey,
     dossier: DossierId,
     blob: BlobId,
 ) -> Vec<ServerMsg> {
-    let role = match role_in(relay.store.as_ref(), &dossier, me) {
+    match role_in(relay.store.as_ref(), &dossier, me) {
         None => return rejected(relay, Rejection::Forbidden, "pas membre du dossier"),
-        Some(r) if !r.may_write(Channel::Dossier) => {
-            return rejected(relay, Rejection::Forbidden, "lecture seule");
+        Some(livret_shared::membership::Role::Owner) => {}
+        Some(_) => {
+            return rejected(
+                relay,
+                Rejection::Forbidden,
+                "seul le candidat efface un fichier du dossier",
+            );
         }
-        Some(r) => r,
-    };
-    let owner = role == livret_shared::membership::Role::Owner;
-    match relay.store.erase_blob(&dossier, &blob, me, owner) {
+    }
+    match relay.store.erase_blob(&dossier, &blob) {
         Ok(_) => vec![ServerMsg::Erased { dossier, blob }],
-        Err(StoreError::NotUploader) => rejected(
-            relay,
-            Rejection::Forbidden,
-            "pièce ajoutée par un autre membre : seul lui ou le candidat l'efface",
-        ),
         Err(_) => unavailable(relay),
     }
 }

@@ -44,10 +44,7 @@ const CHECKS: &[(&str, Check)] = &[
         "evidence from its first uploader only",
         evidence_from_its_first_uploader_only,
     ),
-    (
-        "a file is erased whole, by its uploader or the candidate",
-        a_file_is_erased_whole_by_its_uploader_or_the_candidate,
-    ),
+    ("a file is erased whole", a_file_is_erased_whole),
     (
         "invitations: the first answer holds",
         invitations_first_answer_holds,
@@ -703,43 +700,43 @@ fn evidence_from_its_first_uploader_only(open: Open) {
 /// The dossier whose files the erasure check erases: none of its pieces may be left.
 const ERASED: DossierId = DossierId([0x0f; 16]);
 
-fn a_file_is_erased_whole_by_its_uploader_or_the_candidate(open: Open) {
+fn a_file_is_erased_whole(open: Open) {
     let store = open();
     let d = ERASED;
     let (candidate, advisor) = (MemberKey([1; 32]), MemberKey([2; 32]));
-    let [mine, theirs, other] = [BlobId([1; 16]), BlobId([2; 16]), BlobId([3; 16])];
-    for (file, device) in [(mine, &candidate), (theirs, &advisor), (other, &advisor)] {
+    let [mine, theirs] = [BlobId([1; 16]), BlobId([2; 16])];
+    for (file, device) in [(mine, &candidate), (theirs, &advisor)] {
         store.put_piece(&d, &file, device, 0, b"un", false).unwrap();
         store
             .put_piece(&d, &file, device, 1, b"deux", true)
             .unwrap();
     }
-    // An advisor erases only what it stored.
-    assert!(matches!(
-        store.erase_blob(&d, &mine, &advisor, false),
-        Err(StoreError::NotUploader)
-    ));
-    assert_eq!(
-        store.get_piece(&d, &mine, 0).unwrap(),
-        Some((b"un".to_vec(), false)),
-        "a refused erasure erases nothing"
+    // The same file id in another dossier is another file.
+    let elsewhere = DossierId([0x1f; 16]);
+    store
+        .put_piece(&elsewhere, &mine, &candidate, 0, b"ailleurs", true)
+        .unwrap();
+    assert!(store.erase_blob(&d, &mine).unwrap());
+    assert!(store.erase_blob(&d, &theirs).unwrap());
+    assert!(
+        !store.erase_blob(&d, &mine).unwrap(),
+        "again: nothing to erase"
     );
-    assert!(store.erase_blob(&d, &theirs, &advisor, false).unwrap());
-    // The candidate erases any file of her dossier; again is nothing to erase.
-    assert!(store.erase_blob(&d, &other, &candidate, true).unwrap());
-    assert!(store.erase_blob(&d, &mine, &candidate, true).unwrap());
-    assert!(!store.erase_blob(&d, &mine, &candidate, true).unwrap());
-    for file in [mine, theirs, other] {
+    for file in [mine, theirs] {
         for index in 0..2 {
             assert_eq!(store.get_piece(&d, &file, index).unwrap(), None);
         }
     }
-    // Erased files no longer count against the dossier's space, and the uploader is
-    // forgotten with them: the candidate may store a file under that name again.
+    assert_eq!(
+        store.get_piece(&elsewhere, &mine, 0).unwrap(),
+        Some((b"ailleurs".to_vec(), true))
+    );
+    // Erased files no longer count against the dossier's space, and the file's uploader is
+    // forgotten with it.
     store
         .put_piece(&d, &theirs, &candidate, 0, b"neuf", true)
         .unwrap();
-    assert!(store.erase_blob(&d, &theirs, &candidate, true).unwrap());
+    assert!(store.erase_blob(&d, &theirs).unwrap());
 }
 
 fn invitation(id: u8, dossier: DossierId, expires: i64) -> Invitation {

@@ -379,16 +379,9 @@ pub trait EvidenceStore {
         blob: &BlobId,
         index: u32,
     ) -> Result<Option<(Vec<u8>, bool)>, StoreError>;
-    /// Erases an evidence file, every piece of it, for good: asked by the device that
-    /// stored it or by one of the candidate's (`owner`), any other is refused
-    /// ([`StoreError::NotUploader`]). Whether there was a file to erase.
-    fn erase_blob(
-        &self,
-        dossier: &DossierId,
-        blob: &BlobId,
-        device: &MemberKey,
-        owner: bool,
-    ) -> Result<bool, StoreError>;
+    /// Erases an evidence file, every piece of it, for good (the candidate's request: the
+    /// caller checks). Whether there was a file to erase.
+    fn erase_blob(&self, dossier: &DossierId, blob: &BlobId) -> Result<bool, StoreError>;
 }
 
 /// Invitations by e-mail and their answers.

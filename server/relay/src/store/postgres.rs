@@ -1385,26 +1385,18 @@ impl EvidenceStore for PgStore {
         Ok(Some((bytes, complete && i64::from(index) + 1 == stored)))
     }
 
-    fn erase_blob(
-        &self,
-        dossier: &DossierId,
-        blob: &BlobId,
-        device: &MemberKey,
-        owner: bool,
-    ) -> Result<bool, StoreError> {
+    fn erase_blob(&self, dossier: &DossierId, blob: &BlobId) -> Result<bool, StoreError> {
         let mut conn = self.writer()?;
         let mut tx = conn.transaction()?;
         lock_dossier(&mut tx, dossier)?;
-        let Some(row) = tx.query_opt(
-            "SELECT uploader FROM blobs WHERE dossier = $1 AND blob = $2",
-            &[&&dossier.0[..], &&blob.0[..]],
-        )?
-        else {
+        if tx
+            .query_opt(
+                "SELECT 1 FROM blobs WHERE dossier = $1 AND blob = $2",
+                &[&&dossier.0[..], &&blob.0[..]],
+            )?
+            .is_none()
+        {
             return Ok(false);
-        };
-        let uploader: Option<Vec<u8>> = row.try_get(0)?;
-        if !owner && uploader.as_deref() != Some(&device[..]) {
-            return Err(StoreError::NotUploader);
         }
         for erase in [
             "DELETE FROM pieces WHERE dossier = $1 AND blob = $2",
