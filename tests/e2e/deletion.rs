@@ -418,7 +418,7 @@ fn dossiers_deleted_leave_the_browsers_that_held_them() {
     browser.click("#creer-dossier");
     browser.type_into("#f-motivation-lettre", CANARY);
     browser.wait_text("[data-testid=etat-synchro]", |t| {
-        t == "Synchronisé avec le relais"
+        t == "Synchronisé avec le serveur"
     });
     let own = browser.attribute("article.livret", "data-dossier");
     let own_id = DossierId::from_hex(&own).unwrap();
