@@ -84,6 +84,8 @@ fn recovered(n: usize) -> Message {
 enum Screen {
     Loading,
     FirstRun,
+    /// The first run again, with the recovery kit: the passphrase was forgotten.
+    Recover,
     Locked,
     Home,
     Dossier(String),
@@ -184,6 +186,7 @@ fn App() -> impl IntoView {
                 }
                 .into_any(),
                 Screen::FirstRun => view! { <FirstRun/> }.into_any(),
+                Screen::Recover => view! { <FirstRun recover=true/> }.into_any(),
                 Screen::Locked => view! { <Unlock/> }.into_any(),
                 Screen::Home => view! { <Home/> }.into_any(),
                 Screen::Dossier(id) => {

@@ -211,10 +211,34 @@ impl DeviceSecret {
     }
 
     /// The stored form: two lines, to keep in a file only the device can read.
+    /// Reads a recovery kit however it was copied: on two lines or one, cut in groups,
+    /// wrapped, with spaces, in upper or lower case.
+    pub fn from_kit(text: &str) -> Result<DeviceSecret, KeyError> {
+        let joined: Zeroizing<String> =
+            Zeroizing::new(text.chars().filter(|c| !c.is_whitespace()).collect());
+        let upper = Zeroizing::new(joined.to_uppercase());
+        let signing = upper.find(SIGNING_PREFIX).ok_or(KeyError::Secret)?;
+        let age = upper.find(AGE_PREFIX).ok_or(KeyError::Secret)?;
+        let hex_start = signing + SIGNING_PREFIX.len();
+        let hex = upper
+            .get(hex_start..hex_start + 64)
+            .ok_or(KeyError::Secret)?;
+        if age < hex_start + 64 && age > signing {
+            return Err(KeyError::Secret);
+        }
+        let age_end = if signing > age { signing } else { upper.len() };
+        let canonical = Zeroizing::new(format!(
+            "{SIGNING_PREFIX}{}\n{}",
+            hex.to_lowercase(),
+            &upper[age..age_end]
+        ));
+        DeviceSecret::from_secret_string(&canonical)
+    }
+
     pub fn to_secret_string(&self) -> Zeroizing<String> {
         let seed = Zeroizing::new(hex::encode(self.signing.to_bytes()));
         Zeroizing::new(format!(
-            "LIVRET-SIGNING-KEY-1{}\n{}\n",
+            "{SIGNING_PREFIX}{}\n{}\n",
             seed.as_str(),
             self.age.to_string().expose_secret()
         ))
@@ -480,6 +504,33 @@ impl fmt::Debug for ContentKey {
     }
 }
 
+/// The recovery kit as people copy it: each of its two lines cut in groups of four
+/// characters after its prefix, so that it wraps only between groups and is copied group by
+/// group. [`DeviceSecret::from_kit`] reads it back however it was copied.
+pub fn kit_groups(secret: &str) -> Vec<Vec<String>> {
+    secret
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let (prefix, rest) = [SIGNING_PREFIX, AGE_PREFIX]
+                .iter()
+                .find_map(|p| line.strip_prefix(p).map(|rest| (*p, rest)))
+                .unwrap_or(("", line));
+            let mut groups: Vec<String> = Vec::new();
+            if !prefix.is_empty() {
+                groups.push(prefix.to_string());
+            }
+            let chars: Vec<char> = rest.chars().collect();
+            groups.extend(chars.chunks(4).map(|c| c.iter().collect()));
+            groups
+        })
+        .collect()
+}
+
+const SIGNING_PREFIX: &str = "LIVRET-SIGNING-KEY-1";
+const AGE_PREFIX: &str = "AGE-SECRET-KEY-1";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -641,5 +692,39 @@ mod tests {
         assert_eq!(carry, 0, "s + L fits in 32 bytes since s < L < 2^253");
         assert!(verify(&a.signing_public(), b"message", &sig));
         assert!(!verify(&a.signing_public(), b"message", &malleated));
+    }
+
+    #[test]
+    fn a_kit_is_read_back_however_it_was_copied() {
+        let secret = DeviceSecret::generate();
+        let kit = secret.to_secret_string().to_string();
+        let groups = kit_groups(&kit);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0][0], "LIVRET-SIGNING-KEY-1");
+        assert!(groups[0][1..].iter().all(|g| g.chars().count() == 4));
+        let printed: String = groups
+            .iter()
+            .map(|l| l.join(" "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let id = secret.id();
+        for copied in [
+            kit.clone(),
+            printed.clone(),
+            printed.replace('\n', " "),
+            printed.to_lowercase(),
+            format!("  {}\n\n", printed.replace(' ', "\n")),
+        ] {
+            let back = DeviceSecret::from_kit(&copied).expect("read back");
+            assert_eq!(back.id(), id, "{copied:?}");
+        }
+        for damaged in [
+            String::new(),
+            printed.replacen("LIVRET", "LIVRE", 1),
+            printed[..printed.len() - 5].to_string(),
+            printed.replace("AGE-SECRET-KEY-1", ""),
+        ] {
+            assert!(DeviceSecret::from_kit(&damaged).is_err(), "{damaged:?}");
+        }
     }
 }

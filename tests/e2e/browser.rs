@@ -239,9 +239,22 @@ pub(crate) fn first_run(browser: &Browser) -> String {
         t.starts_with("LIVRET-SIGNING-KEY-1")
     });
     browser.assert_accessible("recovery kit");
-    browser.click("#kit-range");
+    put_kit_away(browser, &kit);
     browser.wait_for("[data-testid=identite]");
     kit
+}
+
+/// The kit's last four characters, as the check after « J'ai rangé mon kit » asks them.
+pub(crate) fn kit_ending(kit: &str) -> String {
+    let chars: Vec<char> = kit.chars().filter(|c| !c.is_whitespace()).collect();
+    chars[chars.len() - 4..].iter().collect()
+}
+
+/// « J'ai rangé mon kit », then its last characters typed back.
+pub(crate) fn put_kit_away(browser: &Browser, kit: &str) {
+    browser.click("#kit-range");
+    browser.type_into("#kit-verification", &kit_ending(kit));
+    browser.click("#kit-verifier");
 }
 
 /// A new browser device through its first run, given dossier `id` by `candidate` as
@@ -858,8 +871,14 @@ fn fiches_are_reordered_duplicated_and_deleted_from_the_keyboard_alone() {
     browser.press(PASSPHRASE);
     browser.tab_to("creer-identite", 3);
     browser.press(ENTER);
-    browser.wait_for("#kit-range");
+    let kit = browser.wait_text("[data-testid=kit-secours]", |t| {
+        t.starts_with("LIVRET-SIGNING-KEY-1")
+    });
     browser.tab_to("kit-range", 10);
+    browser.press(ENTER);
+    // The kit hides; its last characters are asked, the focus already there.
+    browser.wait_focus(|id| id == "kit-verification");
+    browser.press(&kit_ending(&kit));
     browser.press(ENTER);
     browser.wait_for("#creer-dossier");
     browser.tab_to("creer-dossier", 40);
@@ -1138,7 +1157,14 @@ fn the_app_speaks_english_when_asked_and_remembers_it() {
         "I have put my kit away, continue"
     );
     browser.assert_accessible("recovery kit, in English");
+    let kit = browser.text("[data-testid=kit-secours]");
     browser.click("#kit-range");
+    assert_eq!(
+        browser.text("label[for=kit-verification]"),
+        "The last 4 characters of line 2 of your kit"
+    );
+    browser.type_into("#kit-verification", &kit_ending(&kit));
+    browser.click("#kit-verifier");
 
     // Home: the relay's answer, headings, forms, the référentiels' cards; none of the
     // French left.

@@ -262,3 +262,23 @@ pub fn session_pv(json: &str, regular: Vec<u8>, bold: Vec<u8>) -> Result<Vec<u8>
     )
     .map_err(error)
 }
+
+/// The recovery kit `secret` as a one-page PDF (in English when `english`), dated `date`:
+/// made here, the kit never leaves the device.
+#[wasm_bindgen]
+pub fn recovery_kit(
+    secret: &str,
+    english: bool,
+    date: &str,
+    regular: Vec<u8>,
+    bold: Vec<u8>,
+) -> Result<Vec<u8>, JsValue> {
+    pdf_export::recovery_kit(
+        secret,
+        english,
+        date,
+        FontFiles { regular, bold },
+        Vec::new(),
+    )
+    .map_err(error)
+}

@@ -68,3 +68,22 @@ pub fn identity_line() -> String {
             .unwrap_or_default()
     })
 }
+
+/// Forgets everything this browser holds (the locked keys, the dossiers' sealed copies,
+/// their pieces and marks): the way back when the passphrase is forgotten, with the recovery
+/// kit. Nothing of it could be read without the passphrase anyway.
+pub async fn forget_this_device() -> Result<(), Error> {
+    close_live();
+    let db = db()?;
+    for key in db.keys("").await.map_err(Error::from)? {
+        db.delete(&key).await.map_err(Error::from)?;
+    }
+    SESSION.with(|s| {
+        if let Some(s) = s.borrow_mut().as_mut() {
+            s.device = None;
+            s.open = None;
+            s.open_saved = Saved::default();
+        }
+    });
+    Ok(())
+}

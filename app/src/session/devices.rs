@@ -258,7 +258,7 @@ pub(super) async fn bring_in(
 /// Lets this (new) device in with the recovery kit: the kit's key adds it as an owner of
 /// every dossier the kit's key belongs to; then the dossiers are brought in.
 pub async fn recover(kit: &str) -> Result<usize, Error> {
-    let recovery = DeviceSecret::from_secret_string(kit).map_err(|_| {
+    let recovery = DeviceSecret::from_kit(kit).map_err(|_| {
         Error::said(
             "Ce kit de secours est illisible : recopiez les deux lignes.",
             "This recovery kit cannot be read: copy both lines again.",

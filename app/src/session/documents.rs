@@ -282,3 +282,30 @@ pub async fn export_france_vae(
     }
     Ok(downloads)
 }
+
+/// The recovery kit `secret` as a one-page PDF, made on this device by the PDF module (in
+/// English when `english`), dated today: a `blob:` address to save. The kit goes nowhere.
+pub async fn recovery_kit_pdf(secret: &str, english: bool) -> Result<String, Error> {
+    let module = pdf_module().await?;
+    let regular = app_file("/fonts/DejaVuSans.ttf").await?;
+    let bold = app_file("/fonts/DejaVuSans-Bold.ttf").await?;
+    let today = livret_shared::date::Date::of_ms(now_ms() as i64);
+    let date = if english {
+        format!("Made on {}", today.iso())
+    } else {
+        format!("Fait le {}", today.in_french())
+    };
+    let bytes = call(
+        &module,
+        "recovery_kit",
+        &[
+            JsValue::from_str(secret),
+            JsValue::from_bool(english),
+            JsValue::from_str(&date),
+            js_sys::Uint8Array::from(regular.as_slice()).into(),
+            js_sys::Uint8Array::from(bold.as_slice()).into(),
+        ],
+    )?;
+    let parts: js_sys::Array = std::iter::once(bytes).collect();
+    blob_url_of_parts(&parts, "application/pdf")
+}

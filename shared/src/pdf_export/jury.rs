@@ -643,7 +643,7 @@ pub fn session_of_one(
     }
 }
 
-fn load(fonts: FontFiles) -> Result<Fonts, PdfExportError> {
+pub(super) fn load(fonts: FontFiles) -> Result<Fonts, PdfExportError> {
     Ok(Fonts {
         regular: Font::parse(fonts.regular, "DejaVuSans", "LIVRTA")?,
         bold: Font::parse(fonts.bold, "DejaVuSans-Bold", "LIVRTB")?,
@@ -651,7 +651,7 @@ fn load(fonts: FontFiles) -> Result<Fonts, PdfExportError> {
 }
 
 /// Writes laid-out pages as a whole document, each with `footer` and « page n / N ».
-fn write_document<W: Write>(
+pub(super) fn write_document<W: Write>(
     title: &str,
     footer: &str,
     mut pages: Vec<Page>,

@@ -8,6 +8,7 @@
 mod annex;
 mod font;
 mod jury;
+mod kit;
 mod layout;
 mod livret;
 pub mod reduce;
@@ -17,6 +18,7 @@ pub use crate::export::{Notice, Progress};
 pub use jury::{
     EvidenceLabels, grille_de_travail, grille_officielle, proces_verbal, session_of_one,
 };
+pub use kit::recovery_kit;
 pub use livret::{AnnexeFile, FontFiles, LivretPdf};
 
 /// An output in memory, in chunks of 1 MiB: it grows without ever copying what it holds

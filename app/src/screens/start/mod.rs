@@ -26,12 +26,14 @@ enum Start {
     Kit,
 }
 
+/// The first run; `recover` when this device starts again with the recovery kit (its
+/// passphrase forgotten: see « Phrase de passe oubliée ? »).
 #[component]
-pub fn FirstRun() -> impl IntoView {
+pub fn FirstRun(#[prop(optional)] recover: bool) -> impl IntoView {
     let AppState { screen, notice } = AppState::get();
     let passphrase = RwSignal::new(String::new());
     let confirmation = RwSignal::new(String::new());
-    let start = RwSignal::new(Start::First);
+    let start = RwSignal::new(if recover { Start::Kit } else { Start::First });
     let kit_text = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<Message>);
     let busy = RwSignal::new(None::<Message>);
@@ -58,7 +60,7 @@ pub fn FirstRun() -> impl IntoView {
         }
         let how = start.get();
         let recovery = kit_text.get();
-        if how == Start::Kit && DeviceSecret::from_secret_string(&recovery).is_err() {
+        if how == Start::Kit && DeviceSecret::from_kit(&recovery).is_err() {
             problem.set(Some(Message::new(
                 "Ce kit de secours est illisible : recopiez ses deux lignes en entier.",
                 "This recovery kit cannot be read: copy both of its lines in full.",
@@ -127,7 +129,8 @@ pub fn FirstRun() -> impl IntoView {
                     <fieldset>
                         <legend>{move || i18n::t("Cet appareil est…", "This device is…")}</legend>
                         <div class="case">
-                            <input type="radio" id="mode-premier" name="mode" checked
+                            <input type="radio" id="mode-premier" name="mode"
+                                prop:checked=move || start.get() == Start::First
                                 on:change=choose(Start::First)/>
                             <label for="mode-premier">
                                 {move || i18n::t("mon premier appareil Livret", "my first Livret device")}
@@ -145,6 +148,7 @@ pub fn FirstRun() -> impl IntoView {
                         </div>
                         <div class="case">
                             <input type="radio" id="mode-kit" name="mode"
+                                prop:checked=move || start.get() == Start::Kit
                                 on:change=choose(Start::Kit)/>
                             <label for="mode-kit">
                                 {move || i18n::t(

@@ -16,6 +16,15 @@ pub fn Unlock() -> impl IntoView {
     let passphrase = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    let forget = move |_| {
+        spawn_local(async move {
+            match session::forget_this_device().await {
+                Ok(()) => screen.set(crate::Screen::Recover),
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         metrics::mark("livret-deverrouillage-demande");
@@ -54,6 +63,38 @@ pub fn Unlock() -> impl IntoView {
                 </p>
             </Show>
             {move || problem.get().map(|p| view! { <p class="erreur" role="alert">{p}</p> })}
+            <details class="oubli" id="phrase-oubliee">
+                <summary>{move || i18n::t("Phrase de passe oubliée ?", "Forgot your passphrase?")}</summary>
+                <p>{move || i18n::t(
+                    "Sans elle, les clés de cet appareil restent fermées : personne ne peut les \
+                     ouvrir, pas même nous. Votre kit de secours vous fait repartir : cet appareil \
+                     oublie ses clés et sa copie des dossiers, puis les retrouve sur le serveur \
+                     avec le kit et une nouvelle phrase de passe. Ce qui a été écrit ici sans être \
+                     encore envoyé au serveur est perdu.",
+                    "Without it, this device's keys stay closed: no one can open them, not even us. \
+                     Your recovery kit gets you going again: this device forgets its keys and its \
+                     copy of the dossiers, then gets them back from the server with the kit and a \
+                     new passphrase. What was written here and not yet sent to the server is lost.",
+                )}</p>
+                <Show when=move || !confirming.get() fallback=move || view! {
+                    <p role="alert">{move || i18n::t(
+                        "Cet appareil va oublier ses clés : continuez seulement si vous avez votre kit de secours.",
+                        "This device is about to forget its keys: go on only if you have your recovery kit.",
+                    )}</p>
+                    <div class="actions">
+                        <button type="button" class="danger" id="oublier-appareil" on:click=forget>
+                            {move || i18n::t("Oublier les clés de cet appareil et repartir avec mon kit", "Forget this device's keys and start again with my kit")}
+                        </button>
+                        <button type="button" class="secondaire" id="garder-appareil" on:click=move |_| confirming.set(false)>
+                            {move || i18n::t("Annuler", "Cancel")}
+                        </button>
+                    </div>
+                }>
+                    <button type="button" class="secondaire" id="repartir-avec-kit" on:click=move |_| confirming.set(true)>
+                        {move || i18n::t("Repartir avec mon kit de secours", "Start again with my recovery kit")}
+                    </button>
+                </Show>
+            </details>
         </section>
     }
 }
