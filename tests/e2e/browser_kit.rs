@@ -38,7 +38,7 @@ fn the_recovery_kit_is_saved_as_a_pdf_checked_and_brings_back_a_forgotten_passph
           .then(b => { let s = ""; for (const x of new Uint8Array(b)) s += String.fromCharCode(x); done(btoa(s)); })
           .catch(e => done("error " + e));"#,
     );
-    let bytes = decode_base64(base64.as_str().unwrap());
+    let bytes = crate::smtp::decode_base64(base64.as_str().unwrap().as_bytes()).expect("base64");
     assert!(bytes.starts_with(b"%PDF-"));
     let path = temp_dir("kit-pdf").join("livret-kit-de-secours.pdf");
     std::fs::write(&path, &bytes).unwrap();
@@ -109,24 +109,4 @@ fn the_recovery_kit_is_saved_as_a_pdf_checked_and_brings_back_a_forgotten_passph
     browser.retype("#phrase", NEW_PASSPHRASE);
     browser.click("#deverrouiller");
     browser.wait_value("#f-etat_civil-nom", "Durand");
-}
-
-fn decode_base64(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let mut buffer = 0u32;
-    let mut bits = 0;
-    for c in text.bytes().filter(|c| *c != b'=') {
-        let Some(v) = ALPHABET.iter().position(|a| *a == c) else {
-            panic!("not base64: {text:.80}");
-        };
-        buffer = (buffer << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    out
 }

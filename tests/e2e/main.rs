@@ -23,6 +23,7 @@ mod presence;
 mod revocation;
 mod rights;
 mod scans;
+mod screenshots;
 mod serve;
 mod sessions;
 mod smtp;

@@ -429,6 +429,14 @@ impl Browser {
     }
 
     /// Runs an async script (its last argument is the callback) and returns its result.
+    /// Saves what the viewport shows as a PNG at `path`.
+    pub fn screenshot(&self, path: &std::path::Path) {
+        let shot = self.session_call("GET", "/screenshot", None);
+        let png = crate::smtp::decode_base64(shot.as_str().expect("a screenshot").as_bytes())
+            .expect("base64");
+        std::fs::write(path, png).unwrap();
+    }
+
     /// Sizes the window (headless: the viewport) to `width` × `height` CSS pixels.
     pub fn resize(&self, width: u32, height: u32) {
         self.session_call(

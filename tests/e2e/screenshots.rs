@@ -1,0 +1,76 @@
+//! The screenshots of docs/screenshots, which the README shows: the main screens in
+//! chromium, at 1280 px and on a phone (390 px). Not a check: run by hand after a change to
+//! the screens, and look at them before committing.
+//!
+//! `LIVRET_SCREENSHOTS=docs/screenshots cargo test -p livret-cli --test e2e -- --ignored screenshots`
+
+use std::path::PathBuf;
+
+use crate::browser::put_kit_away;
+use crate::support::{Relay, temp_dir};
+use crate::webdriver::Browser;
+
+const PASSPHRASE: &str = "cheval agrafe pile correcte";
+
+#[test]
+#[ignore = "makes the README's screenshots; run by hand"]
+fn screenshots() {
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(std::env::var("LIVRET_SCREENSHOTS").unwrap_or_else(|_| "target/screenshots".into()));
+    std::fs::create_dir_all(&out).unwrap();
+    let relay = Relay::start();
+    let browser = Browser::start();
+    browser.resize(1280, 900);
+    browser.goto(&relay.url("/"));
+    browser.wait_for("#phrase");
+    browser.screenshot(&out.join("1-premier-lancement.png"));
+    browser.type_into("#phrase", PASSPHRASE);
+    browser.type_into("#phrase-confirmation", PASSPHRASE);
+    browser.click("#creer-identite");
+    let kit = browser.wait_text("[data-testid=kit-secours]", |t| {
+        t.starts_with("LIVRET-SIGNING-KEY-1")
+    });
+    browser.screenshot(&out.join("2-kit-de-secours.png"));
+    put_kit_away(&browser, &kit);
+    browser.wait_for("#referentiel");
+    browser.screenshot(&out.join("3-accueil.png"));
+    browser.click("#referentiel option[value='002']");
+    browser.click("#creer-dossier");
+    browser.type_into("#f-etat_civil-nom", "Durand");
+    browser.type_into("#f-etat_civil-prenom", "Camille");
+    browser.click("#ajouter-fiche");
+    browser.type_into(
+        "#f-fiches-0-intitule",
+        "Astreinte et supervision du service de tri du courrier",
+    );
+    browser.type_into(
+        "#f-fiches-0-taches",
+        "J'ai branché les journaux de l'application sur Grafana, écrit les alertes Prometheus \
+         (taux d'erreur, latence p95) et le runbook d'astreinte ; chaque incident remonte sur \
+         Teams et nous en tirons un post-mortem.",
+    );
+    browser.wait_for("[data-testid=suggestions-0] li[data-code]");
+    browser.run_async(
+        "document.querySelector('[data-testid=suggestions-0]').scrollIntoView(); \
+         arguments[arguments.length - 1]();",
+    );
+    browser.screenshot(&out.join("4-suggestions.png"));
+    let dir = temp_dir("captures");
+    let evidence = dir.join("attestation-formation-supervision.txt");
+    std::fs::write(&evidence, "Attestation").unwrap();
+    browser.type_into("#annexe-fichier", evidence.to_str().unwrap());
+    browser.click("#ajouter-annexe");
+    browser.wait_for("tr[data-annexe='1']");
+    browser.run_async(
+        "document.querySelector('[data-testid=annexes]').scrollIntoView(); \
+         arguments[arguments.length - 1]();",
+    );
+    browser.screenshot(&out.join("5-annexes.png"));
+    browser.resize(390, 844);
+    browser.run_async(
+        "document.querySelector('#f-fiches-0-intitule').scrollIntoView(); \
+         arguments[arguments.length - 1]();",
+    );
+    browser.screenshot(&out.join("6-telephone.png"));
+}
