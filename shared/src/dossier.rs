@@ -800,6 +800,16 @@ impl Dossier {
         out
     }
 
+    /// The annexe at `place` if it stands in `state`, with its object in the document.
+    fn annexe_at(&self, place: usize, state: AnnexeState) -> Result<(ObjId, Annexe), DossierError> {
+        let annexe = self
+            .annexes_in(state)
+            .into_iter()
+            .find(|a| a.place == place)
+            .ok_or_else(|| DossierError::UnknownPath(format!("annexes.{place}")))?;
+        Ok((self.annexe_item(place)?, annexe))
+    }
+
     fn annexe_item(&self, place: usize) -> Result<ObjId, DossierError> {
         let list = self
             .list_at(&ROOT, "annexes")
@@ -819,12 +829,7 @@ impl Dossier {
     /// kept apart (`numero_avant`) for a restore; `numero` becomes 0, so that a device of an
     /// older version, which shows it, sees no number twice.
     pub fn delete_annexe(&mut self, place: usize, renumber: bool) -> Result<(), DossierError> {
-        let item = self.annexe_item(place)?;
-        let gone = self
-            .annexes()
-            .into_iter()
-            .find(|a| a.place == place)
-            .ok_or_else(|| DossierError::UnknownPath(format!("annexes.{place}")))?;
+        let (item, gone) = self.annexe_at(place, AnnexeState::Live)?;
         // A fiche naming an annexe with a file by number (as typed before fiches named
         // files) names it by file now, this one included.
         self.cite_by_file()?;
@@ -857,10 +862,7 @@ impl Dossier {
     /// can — free, or freed by moving the annexes from there on down one (each with a file,
     /// as a deletion moves them up) — else the number after the last.
     pub fn restore_annexe(&mut self, place: usize) -> Result<u32, DossierError> {
-        let item = self.annexe_item(place)?;
-        if !self.deleted_annexes().iter().any(|a| a.place == place) {
-            return Err(DossierError::UnknownPath(format!("annexes.{place}")));
-        }
+        let (item, _) = self.annexe_at(place, AnnexeState::Deleted)?;
         let before: Option<u32> = match self.doc.get(&item, "numero_avant") {
             Ok(Some((Value::Scalar(s), _))) => s.as_str().and_then(|t| t.parse().ok()),
             _ => None,
@@ -891,12 +893,7 @@ impl Dossier {
     /// Marks a deleted annexe erased (its file gone from the server) and forgets its key:
     /// it leaves the bin for good. Returns the file it had, for the server to erase.
     pub fn erase_annexe(&mut self, place: usize) -> Result<Option<BlobId>, DossierError> {
-        let item = self.annexe_item(place)?;
-        let annexe = self
-            .deleted_annexes()
-            .into_iter()
-            .find(|a| a.place == place)
-            .ok_or_else(|| DossierError::UnknownPath(format!("annexes.{place}")))?;
+        let (item, annexe) = self.annexe_at(place, AnnexeState::Deleted)?;
         // Named by the file erased (see `annexes_in`); an annexe without a file is erased
         // as the empty file it names.
         let erased = annexe.blob.map(|b| b.to_hex()).unwrap_or_default();
@@ -922,12 +919,7 @@ impl Dossier {
         place: usize,
         new: NewAnnexe<'_>,
     ) -> Result<usize, DossierError> {
-        let item = self.annexe_item(place)?;
-        let old = self
-            .annexes()
-            .into_iter()
-            .find(|a| a.place == place)
-            .ok_or_else(|| DossierError::UnknownPath(format!("annexes.{place}")))?;
+        let (item, old) = self.annexe_at(place, AnnexeState::Live)?;
         self.cite_by_file()?;
         // The old version, kept in the bin with its key.
         let key = match self.doc.get(&item, "cle") {
