@@ -84,8 +84,9 @@ fn recovered(n: usize) -> Message {
 enum Screen {
     Loading,
     FirstRun,
-    /// The first run again, with the recovery kit: the passphrase was forgotten.
-    Recover,
+    /// The first run again, with the recovery kit (checked with the relay): the passphrase
+    /// was forgotten.
+    Recover(String),
     Locked,
     Home,
     Dossier(String),
@@ -186,7 +187,7 @@ fn App() -> impl IntoView {
                 }
                 .into_any(),
                 Screen::FirstRun => view! { <FirstRun/> }.into_any(),
-                Screen::Recover => view! { <FirstRun recover=true/> }.into_any(),
+                Screen::Recover(kit) => view! { <FirstRun recover=kit/> }.into_any(),
                 Screen::Locked => view! { <Unlock/> }.into_any(),
                 Screen::Home => view! { <Home/> }.into_any(),
                 Screen::Dossier(id) => {

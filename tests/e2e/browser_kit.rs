@@ -5,6 +5,7 @@
 
 use crate::browser::put_kit_away;
 use crate::support::{Relay, temp_dir};
+use crate::sync::Device;
 use crate::webdriver::Browser;
 
 const PASSPHRASE: &str = "cheval agrafe pile correcte";
@@ -79,18 +80,36 @@ fn the_recovery_kit_is_saved_as_a_pdf_checked_and_brings_back_a_forgotten_passph
         t.starts_with("Synchronisé avec le serveur")
     });
 
-    // The passphrase forgotten: from the unlock screen, with the kit.
+    // The passphrase forgotten: from the unlock screen, with the kit — checked with the
+    // server before anything is forgotten.
     browser.refresh();
     browser.wait_for("#phrase-oubliee");
     browser.click("#phrase-oubliee summary");
     browser.click("#repartir-avec-kit");
-    browser.wait_text("[role=alert]", |t| t.contains("va oublier ses clés"));
     browser.assert_accessible("unlock, passphrase forgotten");
-    browser.click("#oublier-appareil");
-    browser.wait_for("#kit");
-    assert_eq!(browser.property("#mode-kit", "checked"), true);
+    // A mangled kit, then another person's real key: refused, this device keeps its keys.
+    let stranger = Device::new("kit-inconnu");
+    stranger.identity();
+    for (wrong, said) in [
+        ("LIVRET-SIGNING-KEY-1abc".to_string(), "illisible"),
+        (
+            stranger.secret().to_secret_string().to_string(),
+            "aucun dossier pour ce kit",
+        ),
+    ] {
+        browser.retype("#kit-oubli", &wrong);
+        browser.click("#oublier-appareil");
+        browser.wait_text("[role=alert]", |t| t.contains(said));
+    }
     // Copied as printed, on one line, in lower case: spaces and case do not matter.
-    browser.type_into("#kit", &kit.replace('\n', " ").to_lowercase());
+    browser.retype("#kit-oubli", &kit.replace('\n', " ").to_lowercase());
+    browser.click("#oublier-appareil");
+    browser.wait_for("#creer-identite");
+    assert_eq!(browser.property("#mode-kit", "checked"), true);
+    assert!(
+        !browser.value("#kit").is_empty(),
+        "the kit checked is carried over"
+    );
     browser.type_into("#phrase", NEW_PASSPHRASE);
     browser.type_into("#phrase-confirmation", NEW_PASSPHRASE);
     browser.click("#creer-identite");

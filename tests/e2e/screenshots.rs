@@ -12,6 +12,12 @@ use crate::webdriver::Browser;
 
 const PASSPHRASE: &str = "cheval agrafe pile correcte";
 
+/// Saves what `browser` shows as `path` (PNG).
+fn save(browser: &Browser, path: &std::path::Path) {
+    let png = crate::smtp::decode_base64(browser.screenshot_base64().as_bytes()).expect("base64");
+    std::fs::write(path, png).unwrap();
+}
+
 #[test]
 #[ignore = "makes the README's screenshots; run by hand"]
 fn screenshots() {
@@ -24,17 +30,17 @@ fn screenshots() {
     browser.resize(1280, 900);
     browser.goto(&relay.url("/"));
     browser.wait_for("#phrase");
-    browser.screenshot(&out.join("1-premier-lancement.png"));
+    save(&browser, &out.join("1-premier-lancement.png"));
     browser.type_into("#phrase", PASSPHRASE);
     browser.type_into("#phrase-confirmation", PASSPHRASE);
     browser.click("#creer-identite");
     let kit = browser.wait_text("[data-testid=kit-secours]", |t| {
         t.starts_with("LIVRET-SIGNING-KEY-1")
     });
-    browser.screenshot(&out.join("2-kit-de-secours.png"));
+    save(&browser, &out.join("2-kit-de-secours.png"));
     put_kit_away(&browser, &kit);
     browser.wait_for("#referentiel");
-    browser.screenshot(&out.join("3-accueil.png"));
+    save(&browser, &out.join("3-accueil.png"));
     browser.click("#referentiel option[value='002']");
     browser.click("#creer-dossier");
     browser.type_into("#f-etat_civil-nom", "Durand");
@@ -55,7 +61,7 @@ fn screenshots() {
         "document.querySelector('[data-testid=suggestions-0]').scrollIntoView(); \
          arguments[arguments.length - 1]();",
     );
-    browser.screenshot(&out.join("4-suggestions.png"));
+    save(&browser, &out.join("4-suggestions.png"));
     let dir = temp_dir("captures");
     let evidence = dir.join("attestation-formation-supervision.txt");
     std::fs::write(&evidence, "Attestation").unwrap();
@@ -66,11 +72,11 @@ fn screenshots() {
         "document.querySelector('[data-testid=annexes]').scrollIntoView(); \
          arguments[arguments.length - 1]();",
     );
-    browser.screenshot(&out.join("5-annexes.png"));
+    save(&browser, &out.join("5-annexes.png"));
     browser.resize(390, 844);
     browser.run_async(
         "document.querySelector('#f-fiches-0-intitule').scrollIntoView(); \
          arguments[arguments.length - 1]();",
     );
-    browser.screenshot(&out.join("6-telephone.png"));
+    save(&browser, &out.join("6-telephone.png"));
 }

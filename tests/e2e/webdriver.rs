@@ -429,12 +429,10 @@ impl Browser {
     }
 
     /// Runs an async script (its last argument is the callback) and returns its result.
-    /// Saves what the viewport shows as a PNG at `path`.
-    pub fn screenshot(&self, path: &std::path::Path) {
+    /// What the viewport shows, as a PNG in base64 (as WebDriver gives it).
+    pub fn screenshot_base64(&self) -> String {
         let shot = self.session_call("GET", "/screenshot", None);
-        let png = crate::smtp::decode_base64(shot.as_str().expect("a screenshot").as_bytes())
-            .expect("base64");
-        std::fs::write(path, png).unwrap();
+        shot.as_str().expect("a screenshot").to_string()
     }
 
     /// Sizes the window (headless: the viewport) to `width` × `height` CSS pixels.

@@ -255,6 +255,21 @@ pub(super) async fn bring_in(
     Ok(Some(log))
 }
 
+/// How many dossiers the relay knows for the recovery kit `kit`: asked before this device
+/// forgets its keys for the kit (« Phrase de passe oubliée ? »), so that no one without the
+/// candidate's kit can make it forget anything.
+pub async fn dossiers_of_kit(kit: &str) -> Result<usize, Error> {
+    let recovery = DeviceSecret::from_kit(kit).map_err(|_| {
+        Error::said(
+            "Ce kit de secours est illisible : recopiez les deux lignes.",
+            "This recovery kit cannot be read: copy both lines again.",
+        )
+    })?;
+    let socket =
+        connect(|challenge| Ok((recovery.signing_public(), recovery.sign(challenge)))).await?;
+    Ok(my_dossiers(&socket).await?.len())
+}
+
 /// Lets this (new) device in with the recovery kit: the kit's key adds it as an owner of
 /// every dossier the kit's key belongs to; then the dossiers are brought in.
 pub async fn recover(kit: &str) -> Result<usize, Error> {

@@ -26,15 +26,19 @@ enum Start {
     Kit,
 }
 
-/// The first run; `recover` when this device starts again with the recovery kit (its
-/// passphrase forgotten: see « Phrase de passe oubliée ? »).
+/// The first run; `recover`, the kit, when this device starts again with it (its passphrase
+/// forgotten: see « Phrase de passe oubliée ? »).
 #[component]
-pub fn FirstRun(#[prop(optional)] recover: bool) -> impl IntoView {
+pub fn FirstRun(#[prop(optional, into)] recover: Option<String>) -> impl IntoView {
     let AppState { screen, notice } = AppState::get();
     let passphrase = RwSignal::new(String::new());
     let confirmation = RwSignal::new(String::new());
-    let start = RwSignal::new(if recover { Start::Kit } else { Start::First });
-    let kit_text = RwSignal::new(String::new());
+    let start = RwSignal::new(if recover.is_some() {
+        Start::Kit
+    } else {
+        Start::First
+    });
+    let kit_text = RwSignal::new(recover.unwrap_or_default());
     let problem = RwSignal::new(None::<Message>);
     let busy = RwSignal::new(None::<Message>);
     // The recovery kit, shown once after the keys are made (first device only).

@@ -17,11 +17,32 @@ pub fn Unlock() -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let confirming = RwSignal::new(false);
+    let kit = RwSignal::new(String::new());
+    let kit_problem = RwSignal::new(None::<String>);
+    let checking = RwSignal::new(false);
+    // The kit first, checked with the server: without it, nothing is forgotten (anyone at
+    // this screen could otherwise wipe the candidate's unsent work).
     let forget = move |_| {
+        let given = kit.get_untracked();
+        checking.set(true);
+        kit_problem.set(None);
         spawn_local(async move {
-            match session::forget_this_device().await {
-                Ok(()) => screen.set(crate::Screen::Recover),
-                Err(e) => problem.set(Some(e.to_string())),
+            let known = session::dossiers_of_kit(&given).await;
+            let outcome = match known {
+                Ok(0) => Err(i18n::t(
+                    "Le serveur ne connaît aucun dossier pour ce kit : cet appareil garde ses clés.",
+                    "The server knows no dossier for this kit: this device keeps its keys.",
+                )
+                .to_string()),
+                Ok(_) => session::forget_this_device().await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = checking.try_set(false);
+            match outcome {
+                Ok(()) => screen.set(crate::Screen::Recover(given)),
+                Err(e) => {
+                    let _ = kit_problem.try_set(Some(e));
+                }
             }
         });
     };
@@ -77,18 +98,21 @@ pub fn Unlock() -> impl IntoView {
                      new passphrase. What was written here and not yet sent to the server is lost.",
                 )}</p>
                 <Show when=move || !confirming.get() fallback=move || view! {
-                    <p role="alert">{move || i18n::t(
-                        "Cet appareil va oublier ses clés : continuez seulement si vous avez votre kit de secours.",
-                        "This device is about to forget its keys: go on only if you have your recovery kit.",
-                    )}</p>
+                    <label for="kit-oubli">{move || i18n::t("Votre kit de secours (les deux lignes)", "Your recovery kit (both lines)")}</label>
+                    <textarea id="kit-oubli" rows="3" autocomplete="off" spellcheck="false"
+                        on:input=move |ev| kit.set(event_target_value(&ev)) prop:value=kit></textarea>
                     <div class="actions">
-                        <button type="button" class="danger" id="oublier-appareil" on:click=forget>
-                            {move || i18n::t("Oublier les clés de cet appareil et repartir avec mon kit", "Forget this device's keys and start again with my kit")}
+                        <button type="button" class="danger" id="oublier-appareil" on:click=forget disabled=checking>
+                            {move || i18n::t("Vérifier le kit, oublier les clés de cet appareil et repartir", "Check the kit, forget this device's keys and start again")}
                         </button>
                         <button type="button" class="secondaire" id="garder-appareil" on:click=move |_| confirming.set(false)>
                             {move || i18n::t("Annuler", "Cancel")}
                         </button>
                     </div>
+                    <Show when=move || checking.get()>
+                        <p role="status">{move || i18n::t("Vérification du kit auprès du serveur…", "Checking the kit with the server…")}</p>
+                    </Show>
+                    {move || kit_problem.get().map(|p| view! { <p class="erreur" role="alert">{p}</p> })}
                 }>
                     <button type="button" class="secondaire" id="repartir-avec-kit" on:click=move |_| confirming.set(true)>
                         {move || i18n::t("Repartir avec mon kit de secours", "Start again with my recovery kit")}
