@@ -79,6 +79,16 @@ fn recovered(n: usize) -> Message {
     )
 }
 
+/// A recovery kit on its way from the unlock screen to the first run: never printed.
+#[derive(Clone, PartialEq)]
+struct KitText(String);
+
+impl std::fmt::Debug for KitText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KitText([secret])")
+    }
+}
+
 /// Where the user is. Dossier ids travel as their hex form.
 #[derive(Clone, Debug, PartialEq)]
 enum Screen {
@@ -86,7 +96,7 @@ enum Screen {
     FirstRun,
     /// The first run again, with the recovery kit (checked with the relay): the passphrase
     /// was forgotten.
-    Recover(String),
+    Recover(KitText),
     Locked,
     Home,
     Dossier(String),
@@ -187,7 +197,7 @@ fn App() -> impl IntoView {
                 }
                 .into_any(),
                 Screen::FirstRun => view! { <FirstRun/> }.into_any(),
-                Screen::Recover(kit) => view! { <FirstRun recover=kit/> }.into_any(),
+                Screen::Recover(KitText(kit)) => view! { <FirstRun recover=kit/> }.into_any(),
                 Screen::Locked => view! { <Unlock/> }.into_any(),
                 Screen::Home => view! { <Home/> }.into_any(),
                 Screen::Dossier(id) => {

@@ -210,31 +210,41 @@ impl DeviceSecret {
         })
     }
 
-    /// The stored form: two lines, to keep in a file only the device can read.
     /// Reads a recovery kit however it was copied: on two lines or one, cut in groups,
-    /// wrapped, with spaces, in upper or lower case.
+    /// wrapped, with spaces, in upper or lower case, its two lines in either order — and
+    /// nothing else: any other character, or a line too long or too short, refuses it
+    /// (line 1 has no checksum, so text dropped silently could make another key).
     pub fn from_kit(text: &str) -> Result<DeviceSecret, KeyError> {
-        let joined: Zeroizing<String> =
-            Zeroizing::new(text.chars().filter(|c| !c.is_whitespace()).collect());
-        let upper = Zeroizing::new(joined.to_uppercase());
-        let signing = upper.find(SIGNING_PREFIX).ok_or(KeyError::Secret)?;
-        let age = upper.find(AGE_PREFIX).ok_or(KeyError::Secret)?;
-        let hex_start = signing + SIGNING_PREFIX.len();
-        let hex = upper
-            .get(hex_start..hex_start + 64)
-            .ok_or(KeyError::Secret)?;
-        if age < hex_start + 64 && age > signing {
+        let upper: Zeroizing<String> = Zeroizing::new(
+            text.chars()
+                .filter(|c| !c.is_whitespace())
+                .flat_map(char::to_uppercase)
+                .collect(),
+        );
+        let signing_at = upper.find(SIGNING_PREFIX).ok_or(KeyError::Secret)?;
+        let hex_start = signing_at + SIGNING_PREFIX.len();
+        let hex_end = hex_start + 64;
+        let hex = upper.get(hex_start..hex_end).ok_or(KeyError::Secret)?;
+        // The age key is the rest: after line 1, or before it.
+        let age = match (signing_at, upper.get(hex_end..)) {
+            (0, Some(rest)) => rest,
+            (_, Some("")) => &upper[..signing_at],
+            _ => return Err(KeyError::Secret),
+        };
+        if !age.starts_with(AGE_PREFIX) || age[AGE_PREFIX.len()..].contains(SIGNING_PREFIX) {
             return Err(KeyError::Secret);
         }
-        let age_end = if signing > age { signing } else { upper.len() };
-        let canonical = Zeroizing::new(format!(
-            "{SIGNING_PREFIX}{}\n{}",
-            hex.to_lowercase(),
-            &upper[age..age_end]
-        ));
-        DeviceSecret::from_secret_string(&canonical)
+        let mut seed = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(hex, seed.as_mut()).map_err(|_| KeyError::Secret)?;
+        let age = age::x25519::Identity::from_str(age).map_err(|_| KeyError::Secret)?;
+        Ok(DeviceSecret {
+            signing: SigningKey::from_bytes(&seed),
+            age,
+        })
     }
 
+    /// The stored form: two lines, to keep in a file only the device can read (and what
+    /// the recovery kit writes).
     pub fn to_secret_string(&self) -> Zeroizing<String> {
         let seed = Zeroizing::new(hex::encode(self.signing.to_bytes()));
         Zeroizing::new(format!(
@@ -714,6 +724,8 @@ mod tests {
             printed.replace('\n', " "),
             printed.to_lowercase(),
             format!("  {}\n\n", printed.replace(' ', "\n")),
+            // The lines swapped.
+            printed.lines().rev().collect::<Vec<_>>().join("\n"),
         ] {
             let back = DeviceSecret::from_kit(&copied).expect("read back");
             assert_eq!(back.id(), id, "{copied:?}");
@@ -723,6 +735,14 @@ mod tests {
             printed.replacen("LIVRET", "LIVRE", 1),
             printed[..printed.len() - 5].to_string(),
             printed.replace("AGE-SECRET-KEY-1", ""),
+            // A group typed twice, or words around: refused, not read as another key.
+            printed.replacen(
+                &groups[0][3],
+                &format!("{} {}", groups[0][3], groups[0][3]),
+                1,
+            ),
+            format!("kit : {printed}"),
+            format!("{printed} merci"),
         ] {
             assert!(DeviceSecret::from_kit(&damaged).is_err(), "{damaged:?}");
         }

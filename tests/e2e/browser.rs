@@ -244,16 +244,28 @@ pub(crate) fn first_run(browser: &Browser) -> String {
     kit
 }
 
-/// The kit's last four characters, as the check after « J'ai rangé mon kit » asks them.
-pub(crate) fn kit_ending(kit: &str) -> String {
-    let chars: Vec<char> = kit.chars().filter(|c| !c.is_whitespace()).collect();
-    chars[chars.len() - 4..].iter().collect()
+/// The group of `kit` the check after « J'ai rangé mon kit » asks for, read from its label
+/// (« Le groupe n° 9 de la ligne 2… », or in English « Group no. 9 of line 2… »).
+pub(crate) fn kit_group_asked(browser: &Browser, kit: &str) -> String {
+    let label = browser.text("label[for=kit-verification]");
+    let number: usize = label
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|n| !n.is_empty())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no group number in « {label} »"));
+    let line2 = kit.lines().nth(1).expect("two lines");
+    line2
+        .split_whitespace()
+        .nth(number)
+        .unwrap_or_else(|| panic!("no group {number} in {line2}"))
+        .to_string()
 }
 
-/// « J'ai rangé mon kit », then its last characters typed back.
+/// « J'ai rangé mon kit », then the group asked typed back.
 pub(crate) fn put_kit_away(browser: &Browser, kit: &str) {
     browser.click("#kit-range");
-    browser.type_into("#kit-verification", &kit_ending(kit));
+    browser.wait_for("#kit-verification");
+    browser.type_into("#kit-verification", &kit_group_asked(browser, kit));
     browser.click("#kit-verifier");
 }
 
@@ -876,9 +888,9 @@ fn fiches_are_reordered_duplicated_and_deleted_from_the_keyboard_alone() {
     });
     browser.tab_to("kit-range", 10);
     browser.press(ENTER);
-    // The kit hides; its last characters are asked, the focus already there.
+    // The kit leaves the page; one of its groups is asked, the focus already there.
     browser.wait_focus(|id| id == "kit-verification");
-    browser.press(&kit_ending(&kit));
+    browser.press(&kit_group_asked(&browser, &kit));
     browser.press(ENTER);
     browser.wait_for("#creer-dossier");
     browser.tab_to("creer-dossier", 40);
@@ -1159,11 +1171,12 @@ fn the_app_speaks_english_when_asked_and_remembers_it() {
     browser.assert_accessible("recovery kit, in English");
     let kit = browser.text("[data-testid=kit-secours]");
     browser.click("#kit-range");
-    assert_eq!(
-        browser.text("label[for=kit-verification]"),
-        "The last 4 characters of line 2 of your kit"
+    let asked = browser.text("label[for=kit-verification]");
+    assert!(
+        asked.starts_with("Group no. ") && asked.ends_with("of line 2 of your kit (4 characters)"),
+        "{asked}"
     );
-    browser.type_into("#kit-verification", &kit_ending(&kit));
+    browser.type_into("#kit-verification", &kit_group_asked(&browser, &kit));
     browser.click("#kit-verifier");
 
     // Home: the relay's answer, headings, forms, the référentiels' cards; none of the

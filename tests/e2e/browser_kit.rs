@@ -57,18 +57,21 @@ fn the_recovery_kit_is_saved_as_a_pdf_checked_and_brings_back_a_forgotten_passph
         );
     }
 
-    // Put away: the kit hides and its end is asked; a wrong answer sends back to it.
+    // Put away: the kit leaves the page and one of its groups is asked; a wrong answer
+    // sends back to it.
     browser.click("#kit-range");
+    browser.wait_for("#kit-verification");
     assert!(
-        !browser.displayed("[data-testid=kit-secours]"),
-        "the kit is hidden"
+        !browser.exists("[data-testid=kit-secours]"),
+        "the kit is off the page"
     );
     browser.type_into("#kit-verification", "ZZZZ");
     browser.click("#kit-verifier");
     browser.wait_text("[role=alert]", |t| t.contains("Revoir le kit"));
     browser.assert_accessible("recovery kit, the check refused");
     browser.click("#revoir-kit");
-    assert!(browser.displayed("[data-testid=kit-secours]"));
+    browser.wait_for("[data-testid=kit-secours]");
+    browser.wait_focus(|id| id == "titre-kit");
     put_kit_away(&browser, &kit);
 
     // A dossier with something in it, on the server.
@@ -87,14 +90,15 @@ fn the_recovery_kit_is_saved_as_a_pdf_checked_and_brings_back_a_forgotten_passph
     browser.click("#phrase-oubliee summary");
     browser.click("#repartir-avec-kit");
     browser.assert_accessible("unlock, passphrase forgotten");
-    // A mangled kit, then another person's real key: refused, this device keeps its keys.
+    // A mangled kit, then another person's real key — one the server knows a dossier for:
+    // refused, this device keeps its keys.
     let stranger = Device::new("kit-inconnu");
-    stranger.identity();
+    stranger.run(&["dossier", "new", "--relay", &relay.url("")]);
     for (wrong, said) in [
         ("LIVRET-SIGNING-KEY-1abc".to_string(), "illisible"),
         (
             stranger.secret().to_secret_string().to_string(),
-            "aucun dossier pour ce kit",
+            "n'est pas celui du candidat de cet appareil",
         ),
     ] {
         browser.retype("#kit-oubli", &wrong);

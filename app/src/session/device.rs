@@ -35,7 +35,7 @@ pub async fn sleep(ms: i32) {
 pub async fn create_identity(device: DeviceSecret, locked: &[u8]) -> Result<(), Error> {
     db()?.put(DEVICE_KEY, locked).await.map_err(Error::from)?;
     set_device(device);
-    Ok(())
+    publish_own_public_keys().await
 }
 
 pub async fn unlock(passphrase: &str) -> Result<(), Error> {
@@ -47,6 +47,9 @@ pub async fn unlock(passphrase: &str) -> Result<(), Error> {
     let device = DeviceSecret::unlock(&locked, passphrase)
         .map_err(|_| Error::said("Phrase de passe incorrecte.", "Incorrect passphrase."))?;
     set_device(device);
+    // Written down for « Phrase de passe oubliée ? » (a device of an earlier version had
+    // not); failing here costs nothing but that check.
+    let _ = publish_own_public_keys().await;
     Ok(())
 }
 
@@ -69,15 +72,21 @@ pub fn identity_line() -> String {
     })
 }
 
-/// Forgets everything this browser holds (the locked keys, the dossiers' sealed copies,
-/// their pieces and marks): the way back when the passphrase is forgotten, with the recovery
-/// kit. Nothing of it could be read without the passphrase anyway.
+/// Forgets what this browser holds under its keys (the locked keys, the dossiers' sealed
+/// copies): the way back when the passphrase is forgotten, with the recovery kit — nothing
+/// of it could be read without the passphrase anyway. Evidence files not yet sent stay
+/// (sealed with keys of their own, held by the dossier): once the dossier is back, they go
+/// up. The locked keys go last, so a cut leaves a device that still asks its passphrase.
 pub async fn forget_this_device() -> Result<(), Error> {
     close_live();
     let db = db()?;
     for key in db.keys("").await.map_err(Error::from)? {
-        db.delete(&key).await.map_err(Error::from)?;
+        let kept = key.starts_with(PIECE_PREFIX) || key.starts_with(UPLOAD_PREFIX);
+        if !kept && key != DEVICE_KEY {
+            db.delete(&key).await.map_err(Error::from)?;
+        }
     }
+    db.delete(DEVICE_KEY).await.map_err(Error::from)?;
     SESSION.with(|s| {
         if let Some(s) = s.borrow_mut().as_mut() {
             s.device = None;

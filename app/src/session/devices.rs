@@ -27,6 +27,37 @@ pub(super) async fn own_keys() -> Result<Vec<DeviceId>, Error> {
     sealed_lines(OWN_KEYS).await
 }
 
+/// Writes the candidate's public signing keys this device knows, unsealed ([`OWN_PUBLIC`]):
+/// after each change to them, and at each unlock (a device of an earlier version had none).
+pub(super) async fn publish_own_public_keys() -> Result<(), Error> {
+    let me = with_device(|d| d.signing_public())?;
+    let lines: String = own_keys()
+        .await?
+        .iter()
+        .map(|k| k.signing)
+        .chain([me])
+        .map(|k| format!("{}\n", hex::encode(k.0)))
+        .collect();
+    db()?
+        .put(OWN_PUBLIC, lines.as_bytes())
+        .await
+        .map_err(Error::from)
+}
+
+/// Whether `kit` is one of this device's candidate's keys, as far as the locked device can
+/// tell: `None` when it never wrote them down (an earlier version).
+async fn kit_is_this_candidates(kit: &DeviceSecret) -> Result<Option<bool>, Error> {
+    let Some(lines) = db()?.get(OWN_PUBLIC).await.map_err(Error::from)? else {
+        return Ok(None);
+    };
+    let wanted = hex::encode(kit.signing_public().0);
+    Ok(Some(
+        String::from_utf8_lossy(&lines)
+            .lines()
+            .any(|l| l.trim() == wanted),
+    ))
+}
+
 /// Remembers more of the candidate's keys (this device's own key is never listed).
 pub(super) async fn remember_own_keys(
     more: impl IntoIterator<Item = DeviceId>,
@@ -42,7 +73,8 @@ pub(super) async fn remember_own_keys(
     if keys.len() == before && db()?.get(OWN_KEYS).await.ok().flatten().is_some() {
         return Ok(());
     }
-    put_sealed_lines(OWN_KEYS, &keys).await
+    put_sealed_lines(OWN_KEYS, &keys).await?;
+    publish_own_public_keys().await
 }
 
 /// This device's key and the candidate's keys it knows: whose dossiers are the candidate's.
@@ -255,19 +287,39 @@ pub(super) async fn bring_in(
     Ok(Some(log))
 }
 
-/// How many dossiers the relay knows for the recovery kit `kit`: asked before this device
-/// forgets its keys for the kit (« Phrase de passe oubliée ? »), so that no one without the
-/// candidate's kit can make it forget anything.
-pub async fn dossiers_of_kit(kit: &str) -> Result<usize, Error> {
+/// Whether the recovery kit `kit` may make this locked device forget its keys (« Phrase de
+/// passe oubliée ? »): it must be this candidate's, as the device wrote down (a device of an
+/// earlier version wrote nothing: then the relay must know dossiers for it), so that no one
+/// with another key — their own kit, an advisor's device — can make it forget anything.
+pub async fn check_kit_for_this_device(kit: &str) -> Result<(), Error> {
     let recovery = DeviceSecret::from_kit(kit).map_err(|_| {
         Error::said(
-            "Ce kit de secours est illisible : recopiez les deux lignes.",
-            "This recovery kit cannot be read: copy both lines again.",
+            "Ce kit de secours est illisible : recopiez les deux lignes, rien d'autre.",
+            "This recovery kit cannot be read: copy both lines, nothing else.",
         )
     })?;
-    let socket =
-        connect(|challenge| Ok((recovery.signing_public(), recovery.sign(challenge)))).await?;
-    Ok(my_dossiers(&socket).await?.len())
+    let not_ours = || {
+        Error::said(
+            "Ce kit n'est pas celui du candidat de cet appareil (une faute de frappe à la ligne 1 \
+             donne une autre clé) : cet appareil garde ses clés.",
+            "This kit is not that of this device's candidate (a typo in line 1 makes another \
+             key): this device keeps its keys.",
+        )
+    };
+    match kit_is_this_candidates(&recovery).await? {
+        Some(true) => Ok(()),
+        Some(false) => Err(not_ours()),
+        None => {
+            let socket =
+                connect(|challenge| Ok((recovery.signing_public(), recovery.sign(challenge))))
+                    .await?;
+            if my_dossiers(&socket).await?.is_empty() {
+                Err(not_ours())
+            } else {
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Lets this (new) device in with the recovery kit: the kit's key adds it as an owner of

@@ -76,6 +76,10 @@ const MAX_DELTAS: u32 = 1_000;
 /// The candidate's other keys (their other devices, their recovery key): identity lines,
 /// sealed to the device. Every dossier this device creates gets them as owners.
 const OWN_KEYS: &str = "own-keys";
+/// The signing keys of the candidate this device knows (its own, the kit's, its other
+/// devices'), in hex, one per line, unsealed: public keys, kept readable so that a locked
+/// device can tell its candidate's recovery kit from anyone else's key.
+const OWN_PUBLIC: &str = "own-public";
 /// Devices that added this one as an owner and wait for the candidate's answer ("is it
 /// yours?"), and those the candidate said are not theirs: identity lines, sealed to the
 /// device (see `livret_shared::own_devices`).

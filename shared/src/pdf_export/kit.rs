@@ -36,7 +36,7 @@ pub fn recovery_kit<W: Write>(
              dossiers. Quiconque le détient le peut aussi : gardez cette page en lieu sûr, ne \
              l'envoyez à personne, ne la photographiez pas.",
             "If you lose your device or forget your passphrase, this kit lets a new device (or \
-             this one, « Forgot your passphrase? ») get your dossiers back. Anyone who holds it \
+             this one, “Forgot your passphrase?”) get your dossiers back. Anyone who holds it \
              can do the same: keep this page somewhere safe, send it to no one, do not take a \
              photo of it.",
         ),
@@ -57,7 +57,7 @@ pub fn recovery_kit<W: Write>(
         say(
             "Pour l'utiliser : « un nouvel appareil, avec mon kit de secours », puis recopiez les \
              deux lignes (les espaces ne comptent pas).",
-            "To use it: « a new device, with my recovery kit », then copy both lines (spaces do \
+            "To use it: “a new device, with my recovery kit”, then copy both lines (spaces do \
              not matter).",
         ),
         0.0,

@@ -20,6 +20,7 @@ pub fn Unlock() -> impl IntoView {
     let kit = RwSignal::new(String::new());
     let kit_problem = RwSignal::new(None::<String>);
     let checking = RwSignal::new(false);
+    let wiping = RwSignal::new(false);
     // The kit first, checked with the server: without it, nothing is forgotten (anyone at
     // this screen could otherwise wipe the candidate's unsent work).
     let forget = move |_| {
@@ -27,19 +28,18 @@ pub fn Unlock() -> impl IntoView {
         checking.set(true);
         kit_problem.set(None);
         spawn_local(async move {
-            let known = session::dossiers_of_kit(&given).await;
-            let outcome = match known {
-                Ok(0) => Err(i18n::t(
-                    "Le serveur ne connaît aucun dossier pour ce kit : cet appareil garde ses clés.",
-                    "The server knows no dossier for this kit: this device keeps its keys.",
-                )
-                .to_string()),
-                Ok(_) => session::forget_this_device().await.map_err(|e| e.to_string()),
+            let outcome = match session::check_kit_for_this_device(&given).await {
+                Ok(()) => {
+                    let _ = wiping.try_set(true);
+                    session::forget_this_device()
+                        .await
+                        .map_err(|e| e.to_string())
+                }
                 Err(e) => Err(e.to_string()),
             };
             let _ = checking.try_set(false);
             match outcome {
-                Ok(()) => screen.set(crate::Screen::Recover(given)),
+                Ok(()) => screen.set(crate::Screen::Recover(crate::KitText(given))),
                 Err(e) => {
                     let _ = kit_problem.try_set(Some(e));
                 }
@@ -110,7 +110,11 @@ pub fn Unlock() -> impl IntoView {
                         </button>
                     </div>
                     <Show when=move || checking.get()>
-                        <p role="status">{move || i18n::t("Vérification du kit auprès du serveur…", "Checking the kit with the server…")}</p>
+                        <p role="status">{move || if wiping.get() {
+                            i18n::t("Effacement des clés et des copies de cet appareil…", "Erasing this device's keys and copies…")
+                        } else {
+                            i18n::t("Vérification du kit…", "Checking the kit…")
+                        }}</p>
                     </Show>
                     {move || kit_problem.get().map(|p| view! { <p class="erreur" role="alert">{p}</p> })}
                 }>
