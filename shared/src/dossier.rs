@@ -1470,27 +1470,50 @@ mod tests {
         assert!(d.get("annexes.0.cle").is_err());
     }
 
+    /// `content` sealed as an evidence file, as a device seals one before naming it.
+    struct TestFile {
+        key: EvidenceKey,
+        sealed: crate::evidence::Sealed,
+        blob: BlobId,
+        pieces: Vec<Vec<u8>>,
+    }
+
+    impl TestFile {
+        fn seal(content: &[u8]) -> TestFile {
+            let (mut sealer, key) = crate::evidence::Sealer::new();
+            let mut pieces = sealer.push(content).unwrap();
+            let (rest, sealed) = sealer.finish();
+            pieces.extend(rest);
+            TestFile {
+                key,
+                sealed,
+                blob: BlobId::generate(),
+                pieces,
+            }
+        }
+
+        fn annexe<'a>(&'a self, titre: &'a str, fichier: &'a str) -> NewAnnexe<'a> {
+            NewAnnexe {
+                titre,
+                fichier,
+                media_type: "application/pdf",
+                taille: self.sealed.size,
+                empreinte: &self.sealed.sha256,
+                blob: self.blob,
+                pieces: self.sealed.pieces,
+                key: &self.key,
+            }
+        }
+    }
+
     /// Seals `content` as an evidence file and adds it to the annexes: the annexe as listed,
     /// and the file's encrypted pieces.
     fn add_file(d: &mut Dossier, titre: &str, content: &[u8]) -> (Annexe, Vec<Vec<u8>>) {
-        let (mut sealer, key) = crate::evidence::Sealer::new();
-        let mut pieces = sealer.push(content).unwrap();
-        let (rest, sealed) = sealer.finish();
-        pieces.extend(rest);
-        let blob = BlobId::generate();
-        d.add_annexe(NewAnnexe {
-            titre,
-            fichier: &format!("{titre}.pdf"),
-            media_type: "application/pdf",
-            taille: sealed.size,
-            empreinte: &sealed.sha256,
-            blob,
-            pieces: sealed.pieces,
-            key: &key,
-        })
-        .unwrap();
-        let added = d.annexes().into_iter().find(|a| a.blob == Some(blob));
-        (added.unwrap(), pieces)
+        let file = TestFile::seal(content);
+        d.add_annexe(file.annexe(titre, &format!("{titre}.pdf")))
+            .unwrap();
+        let added = d.annexes().into_iter().find(|a| a.blob == Some(file.blob));
+        (added.unwrap(), file.pieces)
     }
 
     fn annexe(d: &mut Dossier, titre: &str) -> Annexe {
@@ -1609,24 +1632,10 @@ mod tests {
         a.erase_annexe(gone.place).unwrap();
         // Meanwhile the phone restores it and gives it another file.
         b.restore_annexe(gone.place).unwrap();
-        let (mut sealer, key) = crate::evidence::Sealer::new();
-        sealer.push(b"la bonne").unwrap();
-        let (_, sealed) = sealer.finish();
-        let blob = BlobId::generate();
-        b.replace_annexe_file(
-            gone.place,
-            NewAnnexe {
-                titre: "",
-                fichier: "attestation.pdf",
-                media_type: "application/pdf",
-                taille: sealed.size,
-                empreinte: &sealed.sha256,
-                blob,
-                pieces: sealed.pieces,
-                key: &key,
-            },
-        )
-        .unwrap();
+        let file = TestFile::seal(b"la bonne");
+        b.replace_annexe_file(gone.place, file.annexe("", "attestation.pdf"))
+            .unwrap();
+        let blob = file.blob;
         a.automerge().merge(b.automerge()).unwrap();
         let live: Vec<Option<BlobId>> = a.annexes().iter().map(|x| x.blob).collect();
         assert_eq!(
@@ -1652,24 +1661,10 @@ mod tests {
         let mut d = Dossier::new(b"candidat");
         let old = annexe(&mut d, "Attestation");
         d.set("fiches.0.preuves", &old.reference()).unwrap();
-        let (mut sealer, key) = crate::evidence::Sealer::new();
-        sealer.push(b"la bonne version").unwrap();
-        let (_, sealed) = sealer.finish();
-        let blob = BlobId::generate();
+        let file = TestFile::seal(b"la bonne version");
+        let (blob, key) = (file.blob, &file.key);
         let kept = d
-            .replace_annexe_file(
-                old.place,
-                NewAnnexe {
-                    titre: "ignored",
-                    fichier: "attestation-signee.pdf",
-                    media_type: "application/pdf",
-                    taille: sealed.size,
-                    empreinte: &sealed.sha256,
-                    blob,
-                    pieces: sealed.pieces,
-                    key: &key,
-                },
-            )
+            .replace_annexe_file(old.place, file.annexe("ignored", "attestation-signee.pdf"))
             .unwrap();
         let now = &d.annexes()[0];
         assert_eq!((now.numero, now.titre.as_str()), (1, "Attestation"));

@@ -1379,6 +1379,16 @@ impl Replica {
         self.membership.role_of(&self.me) == Some(Role::Juror)
     }
 
+    /// Whether a jury reads the dossier (a juror among its members): its notes name annexes
+    /// by number, so a deleted annexe no longer moves the others up
+    /// ([`Dossier::delete_annexe`]).
+    pub fn has_jury(&self) -> bool {
+        self.membership
+            .members
+            .values()
+            .any(|m| m.role == Role::Juror)
+    }
+
     /// Whether this device sat on the dossier's jury at some point (a juror removed since
     /// keeps the decision the jury released: its own document).
     pub fn sat_on_jury(&self) -> bool {

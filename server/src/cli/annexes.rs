@@ -10,7 +10,6 @@ use anyhow::{Result, anyhow, bail};
 use livret_shared::dossier::Annexe;
 use livret_shared::envelope::DossierId;
 use livret_shared::evidence::BlobId;
-use livret_shared::membership::Role;
 use livret_shared::protocol::{ClientMsg, ServerMsg};
 use livret_shared::sync::Replica;
 
@@ -64,7 +63,7 @@ pub fn delete(home: &Home, id: &str, numero: u32) -> Result<()> {
     let (mut replica, _) = writable(home, id)?;
     let annexe = numbered(&mut replica, numero)?;
     // A jury's notes name annexes by number: once one reads the dossier, numbers stay.
-    let renumber = !has_jury(&replica);
+    let renumber = !replica.has_jury();
     replica.dossier().delete_annexe(annexe.place, renumber)?;
     home.save(&mut replica)?;
     let (id, k) = (replica.membership().dossier, annexe.place);
@@ -149,13 +148,4 @@ fn in_bin(replica: &mut Replica, reference: usize) -> Result<Annexe> {
         .ok_or_else(|| {
             anyhow!("la corbeille n'a pas d'annexe réf. {reference} (`dossier annexes` la montre)")
         })
-}
-
-/// Whether a jury reads the dossier (a juror among its members).
-fn has_jury(replica: &Replica) -> bool {
-    replica
-        .membership()
-        .members
-        .values()
-        .any(|m| m.role == Role::Juror)
 }

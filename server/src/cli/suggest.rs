@@ -4,8 +4,7 @@
 
 use anyhow::{Result, anyhow, bail};
 use livret_shared::dossier::Dossier;
-use livret_shared::field_path::FieldPath;
-use livret_shared::suggest::{Suggester, fiche_of, fiches_of};
+use livret_shared::suggest::{Suggester, claimed_by, fiche_of, fiches_of};
 use livret_shared::template;
 
 use livret_client::{Home, parse_id};
@@ -42,10 +41,7 @@ fn one_fiche(dossier: &mut Dossier, suggester: &Suggester, shown: usize, json: b
         println!("{}", serde_json::to_string_pretty(&found)?);
         return Ok(());
     }
-    let chosen: Vec<String> = FieldPath::fiche(place, "competences")
-        .map(|path| dossier.get_field(&path))
-        .and_then(|stored| serde_json::from_str(&stored).ok())
-        .unwrap_or_default();
+    let chosen = claimed_by(dossier, place);
     println!("Suggestions pour la fiche n° {shown} (calculées sur cet appareil) :");
     if let Some(notice) = found.notice {
         println!("{}", notice.in_language(false));

@@ -298,13 +298,7 @@ fn AnnexeFixes(
     };
     let delete = move |_| {
         // A jury's notes name annexes by number: once one reads the dossier, numbers stay.
-        let renumber = !session::with_open(|r| {
-            r.membership()
-                .members
-                .values()
-                .any(|m| m.role == Role::Juror)
-        })
-        .unwrap_or(true);
+        let renumber = !session::with_open(|r| r.has_jury()).unwrap_or(true);
         if let Ok(Ok(())) = session::with_open(|r| r.dossier().delete_annexe(place, renumber)) {
             persist(st);
             done.set(Some((
