@@ -134,6 +134,24 @@ fn check_reports_what_looks_wrong() {
     );
     assert!(report.contains("C3 est énoncé différemment"), "{report}");
 
+    // A statement whose end was printed elsewhere (PDF columns) is pointed out, not kept quiet.
+    let cut = dir.join("coupe.txt");
+    std::fs::write(
+        &cut,
+        "Bloc de compétences 1 : Concevoir\n\nC1. Analyser les besoins afin de garantir l'inclusion des\n\n\
+         C2. Rédiger le cahier des charges du projet client.\n",
+    )
+    .unwrap();
+    let out = livret(&["referentiel", "check", cut.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(
+            "l'énoncé de C1 semble coupé : « …besoins afin de garantir l'inclusion des »"
+        ),
+        "{}",
+        stdout(&out)
+    );
+
     let out = livret(&[
         "referentiel",
         "check",

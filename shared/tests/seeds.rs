@@ -109,7 +109,7 @@ fn expected() -> Vec<Expected> {
                 Some("Planifier et organiser un projet de développement logiciel"),
                 Some("Concevoir et développer des solutions logicielles"),
                 Some("Piloter la mise en production des solutions logicielles et leur évolution"),
-                Some("Piloter l'équipe du projet de développement logiciel"),
+                Some("Piloter l’équipe du projet de développement logiciel"),
             ],
             codes: vec![dotted(1, 7), dotted(2, 5), dotted(3, 6), dotted(4, 6)],
         },
@@ -125,7 +125,7 @@ fn expected() -> Vec<Expected> {
                     "Piloter le développement, les tests et la maintenance des solutions logicielles ou applicatives",
                 ),
                 // The PDF variant loses "(DevOps)" at the end of the line: compared by prefix.
-                Some("Planifier, organiser et préparer l'intégration et le déploiement"),
+                Some("Planifier, organiser et préparer l’intégration et le déploiement"),
                 Some("Manager un projet et/ou une équipe de développement"),
             ],
             // Activité 3 has six competencies: C.3.6 is printed mid-line ("Amélioration
@@ -198,13 +198,13 @@ fn statements_are_read_whole() {
     let c11 = r.competence("C1.1").unwrap();
     assert!(
         c11.title
-            .starts_with("Analyser les besoins métiers et techniques afin d'identifier")
+            .starts_with("Analyser les besoins métiers et techniques afin d’identifier")
     );
     let r = import_text("003-expert-architecture-developpement-logiciel-rncp38822.txt");
     let c = r.competence("C4.2").unwrap();
     assert!(
         c.title
-            .starts_with("Constituer l'équipe du projet de développement logiciel")
+            .starts_with("Constituer l’équipe du projet de développement logiciel")
     );
     assert_eq!(c.printed_code, None, "generated codes are marked as such");
 }
@@ -243,14 +243,14 @@ fn ce_criteria_are_attached_to_their_competencies() {
             "Pertinence / complétude du recueil / analyse des besoins",
             "Identification et formulation correcte des besoins en spécifications techniques",
             "Pertinence des livrables",
-            "Respect des bonnes pratiques en matière d'accessibilité",
+            "Respect des bonnes pratiques en matière d’accessibilité",
         ]
     );
     // C1.1 and C1.2 share one merged criteria cell in the source table.
     assert_eq!(r.competence("C1.2").unwrap().criteria, c11.criteria);
     assert_eq!(
         c11.criteria[0].indicators[0],
-        "Une méthodologie de recueil et d'analyse du besoin est clairement définie et justifiée."
+        "Une méthodologie de recueil et d’analyse du besoin est clairement définie et justifiée."
     );
     let c36 = r.competence("C3.6").unwrap();
     assert_eq!(c36.criteria.len(), 5);

@@ -187,12 +187,12 @@ fn reordered_blocs_keep_their_competencies() {
     assert!(
         r.blocs[1].competences[0]
             .title
-            .starts_with("Élaborer l'architecture")
+            .starts_with("Élaborer l’architecture")
     );
     assert!(
         r.blocs[2].competences[0]
             .title
-            .starts_with("Piloter le système d'intégration continue")
+            .starts_with("Piloter le système d’intégration continue")
     );
 }
 

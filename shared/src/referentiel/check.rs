@@ -20,6 +20,9 @@ pub enum FindingKind {
     UntitledBloc,
     /// A competency printed outside any bloc.
     OutsideBloc,
+    /// A statement, criterion or indicator that stops mid-phrase (on "des", a comma, an open
+    /// parenthesis): its end was probably printed elsewhere (columns, page break) and lost.
+    SuspectedCut,
 }
 
 /// One problem, in a French sentence.
@@ -102,6 +105,27 @@ pub fn check(import: &Import) -> Vec<Finding> {
         }
     }
 
+    for (_, c) in r.competences() {
+        let mut cut = |what: String, text: &str| {
+            if super::text::ends_mid_phrase(text) {
+                out.push(Finding {
+                    kind: FindingKind::SuspectedCut,
+                    message: format!("{what} semble coupé : « …{} »", tail(text)),
+                });
+            }
+        };
+        cut(format!("l'énoncé de {}", c.code), &c.title);
+        for (i, cr) in c.criteria.iter().enumerate() {
+            cut(format!("le critère {}#{}", c.code, i + 1), &cr.title);
+            for (j, indicator) in cr.indicators.iter().enumerate() {
+                cut(
+                    format!("l'indicateur {} du critère {}#{}", j + 1, c.code, i + 1),
+                    indicator,
+                );
+            }
+        }
+    }
+
     for d in &import.diagnostics {
         let kind = match d.kind {
             DiagnosticKind::InferredBloc => FindingKind::InferredBloc,
@@ -116,4 +140,10 @@ pub fn check(import: &Import) -> Vec<Finding> {
     }
     out.sort_by_key(|f| f.kind);
     out
+}
+
+/// The last few words of a text, to show where it stops.
+fn tail(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words[words.len().saturating_sub(6)..].join(" ")
 }

@@ -4,7 +4,7 @@
 //! competency it is in, and then repairs what extraction loses: bloc headings that came out
 //! garbled, competencies whose criteria sit in a merged table cell, codes that repeat.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::codes::{
     self, BlocHeading, bloc_heading, criterion_marker, find_competences, starts_with_infinitive,
@@ -61,8 +61,47 @@ struct CompetenceDraft {
 #[derive(Clone, Copy)]
 enum Open {
     Title(usize),
-    Indicator(usize, usize),
     Criterion(usize),
+}
+
+/// A fragment that stopped before its sentence ended, waiting for the rest.
+///
+/// A table turned into text by a PDF extractor comes out column by column, band by band: the
+/// first lines of each column of a row, then the next lines of each column, in the same order.
+/// So the lower-case fragments that continue a row come in the order their beginnings did, and
+/// the oldest unfinished fragment takes the next continuation — whatever column it is in.
+/// Fragments of columns Livret does not keep (activities, deliverables, notes) wait in the same
+/// queue, so their ends are not taken for the end of a compétence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dangling {
+    Title(usize),
+    /// A numbered criterion (`CE1 - …`): group, position.
+    GroupCriterion(usize, usize),
+    /// An indicator under a numbered criterion: group, criterion, position.
+    Indicator(usize, usize, usize),
+    /// A criterion listed under a compétence: compétence, position.
+    Criterion(usize, usize),
+    /// A modalité d'évaluation: bloc, position.
+    Assessment(usize, usize),
+    /// A modalité printed again (kept once): its end is not kept either.
+    RepeatedAssessment,
+    /// Text of a column that is not kept.
+    Elsewhere,
+}
+
+impl Dangling {
+    /// The column a fragment sits in: a new fragment in a column means the previous one there
+    /// was whole. `None` for text not kept, whose columns are not known.
+    fn column(self) -> Option<u8> {
+        match self {
+            Dangling::Title(_) => Some(0),
+            Dangling::GroupCriterion(..) | Dangling::Indicator(..) | Dangling::Criterion(..) => {
+                Some(1)
+            }
+            Dangling::Assessment(..) | Dangling::RepeatedAssessment => Some(2),
+            Dangling::Elsewhere => None,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -90,6 +129,19 @@ struct Scanner {
     last_criterion_number: u32,
     awaiting_group: Vec<usize>,
     open: Option<Open>,
+    /// Fragments cut mid-phrase in the current row, oldest first (see [`Dangling`]), each with
+    /// the order it came in.
+    dangling: VecDeque<(Dangling, usize)>,
+    /// How many fragments have been seen, and when the last one of a kept column (statement,
+    /// criteria, modalités) was.
+    fragments_seen: usize,
+    last_kept_fragment: usize,
+    /// The last fragment read was a continuation: text of another column that follows is that
+    /// column going on.
+    continuing: bool,
+    /// Whether indicators under numbered criteria are round bullets (`●`) or dashes, learnt
+    /// from the first one: bullets of the other kind belong to another column.
+    indicator_dot: Option<bool>,
     /// Units holding the "référentiel d'activités / de compétences" table header.
     table_headers: Vec<usize>,
     diagnostics: Vec<Diagnostic>,
@@ -104,6 +156,7 @@ impl Scanner {
             self.table_headers.push(index);
             self.in_assessment = false;
             self.open = None;
+            self.dangling.clear();
             self.current_group = None;
         }
         let mut rest = text;
@@ -152,8 +205,9 @@ impl Scanner {
         }
         match unit.kind {
             UnitKind::Cell { column, row } => self.cell(rest, column, row),
-            UnitKind::Bullet => self.bullet(rest),
+            UnitKind::Bullet { dot } => self.bullet(rest, dot),
             UnitKind::Heading => {
+                self.dangling.clear();
                 if is_assessment_start(rest) {
                     self.in_assessment =
                         self.current_competence.is_some() || self.current_bloc.is_some();
@@ -194,6 +248,7 @@ impl Scanner {
         self.current_group = None;
         self.last_criterion_number = 0;
         self.open = None;
+        self.dangling.clear();
     }
 
     fn competences_in(
@@ -203,6 +258,19 @@ impl Scanner {
         index: usize,
         unit: &Unit,
     ) {
+        // A new row: what was left unfinished in the previous one stays so. The row began with
+        // its activities, before the code: their unfinished text waits for its end.
+        let row_start = self.last_kept_fragment;
+        self.dangling
+            .retain(|(d, seen)| *d == Dangling::Elsewhere && *seen > row_start);
+        self.continuing = false;
+        if let Some(first) = found.first()
+            && !unit.is_cell()
+        {
+            // Another column's text glued before the code ("Amélioration continue de la C.3.6
+            // Optimiser…"): its end will come among the continuations.
+            self.dangle(Dangling::Elsewhere, &text[..first.start]);
+        }
         for (i, m) in found.iter().enumerate() {
             let end = found.get(i + 1).map_or(text.len(), |next| next.start);
             let (title, tail) = split_statement(&text[m.statement..end]);
@@ -214,8 +282,17 @@ impl Scanner {
                     _ => self.row_competences = Some((row, vec![competence])),
                 }
             }
+            if !unit.is_cell() {
+                self.dangle(
+                    Dangling::Title(competence),
+                    &self.competences[competence].title.clone(),
+                );
+            }
             if is_assessment_start(tail) {
-                self.add_assessment(tail);
+                let kept = self.add_assessment(tail);
+                if !unit.is_cell() {
+                    self.dangle(kept.unwrap_or(Dangling::RepeatedAssessment), tail);
+                }
             }
         }
         self.in_assessment = false;
@@ -275,6 +352,7 @@ impl Scanner {
         let mut took_any = false;
         for l in text.lines() {
             if starts_with_infinitive(l) && l.split_whitespace().count() >= 4 {
+                self.dangling.clear();
                 let number = self
                     .competences
                     .iter()
@@ -282,11 +360,15 @@ impl Scanner {
                     .count()
                     + 1;
                 let code = format!("C{}.{}", self.blocs[bloc].number, number);
-                self.add_competence(&code, None, tidy_title(l), index, line);
+                let c = self.add_competence(&code, None, tidy_title(l), index, line);
+                self.dangle(Dangling::Title(c), l);
                 took_any = true;
             } else if took_any && l.starts_with(|c: char| c.is_lowercase()) {
                 if let Some(Open::Title(c)) = self.open {
                     append(&mut self.competences[c].title, l);
+                    if ends_phrase(&self.competences[c].title) {
+                        self.dangling.retain(|(d, _)| *d != Dangling::Title(c));
+                    }
                 }
             } else if is_assessment_start(l) {
                 self.in_assessment = true;
@@ -321,6 +403,8 @@ impl Scanner {
             indicators: Vec::new(),
         });
         self.open = None;
+        let position = self.criteria_groups[group].len() - 1;
+        self.dangle(Dangling::GroupCriterion(group, position), &title);
     }
 
     fn cell(&mut self, text: &str, column: Option<Column>, row: usize) {
@@ -332,6 +416,10 @@ impl Scanner {
             // A row without a competency continues the previous one (page break), unless it
             // starts something else: a statement or a new modalité.
             let starts_other = match column {
+                // Where every compétence has its code, text without one in that column is not
+                // a new statement (the activities column, shifted by an empty leading cell)
+                // unless it names an épreuve ("Examen final : …").
+                Some(Column::Competences) if self.numbered => is_assessment_start(text),
                 Some(Column::Competences) => text.starts_with(|c: char| c.is_uppercase()),
                 Some(Column::Assessment) => is_assessment_start(text),
                 _ => false,
@@ -353,9 +441,35 @@ impl Scanner {
                 let Some(&first) = targets.first() else {
                     return;
                 };
-                for (i, item) in split_items(text).into_iter().enumerate() {
+                // A bulleted list may start with its épreuve's name and a heading ("Mise en
+                // situation professionnelle simulée : / Identification du besoin"): in the
+                // row's own cell, lines before the first bullet are not criteria.
+                let bulleted = text.lines().any(starts_with_dash_item);
+                let text = if own_row && bulleted {
+                    let skip = text
+                        .lines()
+                        .take_while(|l| !starts_with_dash_item(l))
+                        .count();
+                    text.lines().skip(skip).collect::<Vec<_>>().join("\n")
+                } else {
+                    text.to_string()
+                };
+                // After a page break, a cell starting with a new bullet starts a new criterion.
+                let starts_new_item = starts_with_dash_item(&text);
+                for (i, item) in split_items(&text).into_iter().enumerate() {
+                    // What continues a criterion cut by the page break goes on mid-sentence,
+                    // unless the criterion visibly stopped mid-phrase.
+                    let goes_on = !item.starts_with(char::is_uppercase)
+                        || targets.first().is_some_and(|&t| {
+                            self.competences[t]
+                                .criteria
+                                .last()
+                                .is_some_and(|c| ends_mid_phrase(&c.title))
+                        });
                     let continues_previous = i == 0
                         && !own_row
+                        && goes_on
+                        && !starts_new_item
                         && matches!(self.open, Some(Open::Criterion(c)) if c == first);
                     if continues_previous {
                         for &t in &targets {
@@ -400,13 +514,19 @@ impl Scanner {
         }
     }
 
-    fn bullet(&mut self, text: &str) {
+    fn bullet(&mut self, text: &str, dot: bool) {
         let text = text.replace('\n', " ");
         if let Some(group) = self.current_group {
-            if let Some(criterion) = self.criteria_groups[group].last_mut() {
-                criterion.indicators.push(tidy_title(&text));
-                let i = criterion.indicators.len() - 1;
-                self.open = (!ends_sentence(&text)).then_some(Open::Indicator(group, i));
+            let indicator_dot = *self.indicator_dot.get_or_insert(dot);
+            let criterion = self.criteria_groups[group].len().checked_sub(1);
+            match criterion {
+                Some(cr) if dot == indicator_dot => {
+                    let indicators = &mut self.criteria_groups[group][cr].indicators;
+                    indicators.push(tidy_title(&text));
+                    let i = indicators.len() - 1;
+                    self.dangle(Dangling::Indicator(group, cr, i), &text);
+                }
+                _ => self.dangle(Dangling::Elsewhere, &text),
             }
             return;
         }
@@ -419,7 +539,11 @@ impl Scanner {
                 indicators: Vec::new(),
             });
             self.open = (!ends_sentence(&text)).then_some(Open::Criterion(c));
+            let i = self.competences[c].criteria.len() - 1;
+            self.dangle(Dangling::Criterion(c, i), &text);
+            return;
         }
+        self.dangle(Dangling::Elsewhere, &text);
     }
 
     fn paragraph(&mut self, text: &str) {
@@ -430,7 +554,8 @@ impl Scanner {
         if is_assessment_start(text) {
             if self.current_competence.is_some() || self.current_bloc.is_some() {
                 self.in_assessment = true;
-                self.add_assessment(text);
+                let kept = self.add_assessment(text);
+                self.dangle(kept.unwrap_or(Dangling::RepeatedAssessment), text);
             }
             return;
         }
@@ -438,50 +563,121 @@ impl Scanner {
             // A section heading ("Description des modalités … :"): whatever came before ends.
             self.in_assessment = false;
         }
+        self.dangle(Dangling::Elsewhere, text);
     }
 
+    /// Queues a fragment that stops mid-phrase for its continuation; a fragment in a column
+    /// ends the unfinished one before it in that column.
+    ///
+    /// Text of a column not kept waits only when it visibly stops mid-phrase: a heading of the
+    /// activities column ("Cadrage du projet") has no full stop either, and must not take the
+    /// next continuation. Right after a continuation, such text is the same column going on
+    /// ("supervision des équipes :" then "○ Suivi des tâches et"), so it waits first in line.
+    fn dangle(&mut self, fragment: Dangling, text: &str) {
+        self.fragments_seen += 1;
+        let entry = (fragment, self.fragments_seen);
+        match fragment.column() {
+            Some(column) => {
+                self.dangling.retain(|(d, _)| d.column() != Some(column));
+                self.last_kept_fragment = self.fragments_seen;
+                self.continuing = false;
+                if !ends_phrase(text) {
+                    self.dangling.push_back(entry);
+                }
+            }
+            None if ends_mid_phrase(text) => {
+                if self.continuing {
+                    self.dangling.push_front(entry);
+                } else {
+                    self.dangling.push_back(entry);
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// A fragment starting in lower case: the rest of the oldest unfinished one. When it
+    /// finishes that one at the end of one of its lines, its next lines are the rest of the
+    /// next unfinished one (two columns' ends printed as one paragraph).
     fn continue_open(&mut self, text: &str) {
-        if looks_like_footnote(text) {
+        if looks_like_footnote(text) || looks_like_address(text) {
             return;
         }
-        let joined = text.replace('\n', " ");
-        match self.open {
-            Some(Open::Title(c)) => append(&mut self.competences[c].title, &joined),
-            Some(Open::Indicator(g, i)) => {
-                if let Some(ind) = self.criteria_groups[g]
-                    .last_mut()
-                    .and_then(|cr| cr.indicators.get_mut(i))
-                {
-                    append(ind, &joined);
+        let lines: Vec<&str> = text.lines().collect();
+        let mut start = 0;
+        for (i, line) in lines.iter().enumerate() {
+            let last = i + 1 == lines.len();
+            let sentence_ends = line.trim_end().ends_with(['.', '!', '?']);
+            if last || sentence_ends {
+                let piece = lines[start..=i].join(" ");
+                let finished = self.continue_front(&piece);
+                start = i + 1;
+                if !finished && !last {
+                    // Not the end of what it continues: the rest of the paragraph is too.
+                    let rest = lines[start..].join(" ");
+                    self.continue_front(&rest);
+                    return;
+                }
+                if self.dangling.is_empty() {
+                    return;
                 }
             }
-            Some(Open::Criterion(c)) => {
-                if let Some(last) = self.competences[c].criteria.last_mut() {
-                    append(&mut last.title, &joined);
-                }
-            }
-            None => return,
-        }
-        if ends_sentence(&joined) {
-            self.open = None;
         }
     }
 
-    fn add_assessment(&mut self, text: &str) {
-        let Some(bloc) = self.current_bloc.or_else(|| {
+    /// Appends `joined` to the oldest unfinished fragment; whether that fragment is now whole.
+    fn continue_front(&mut self, joined: &str) -> bool {
+        let Some(&(fragment, _)) = self.dangling.front() else {
+            return false;
+        };
+        self.continuing = true;
+        let whole = match fragment {
+            Dangling::Title(c) => Some(&mut self.competences[c].title),
+            Dangling::GroupCriterion(g, cr) => {
+                self.criteria_groups[g].get_mut(cr).map(|x| &mut x.title)
+            }
+            Dangling::Indicator(g, cr, i) => self.criteria_groups[g]
+                .get_mut(cr)
+                .and_then(|x| x.indicators.get_mut(i)),
+            Dangling::Criterion(c, i) => self.competences[c]
+                .criteria
+                .get_mut(i)
+                .map(|x| &mut x.title),
+            Dangling::Assessment(b, i) => self.blocs[b].assessment.get_mut(i),
+            Dangling::Elsewhere | Dangling::RepeatedAssessment => None,
+        };
+        let finished = match whole {
+            Some(target) => {
+                append(target, joined);
+                ends_phrase(target)
+            }
+            None => ends_phrase(joined),
+        };
+        if finished {
+            self.dangling.pop_front();
+            if matches!(fragment, Dangling::Title(_)) {
+                self.open = None;
+            }
+        }
+        finished
+    }
+
+    /// Keeps a modalité for the current bloc; says where, when it was new.
+    fn add_assessment(&mut self, text: &str) -> Option<Dangling> {
+        let bloc = self.current_bloc.or_else(|| {
             self.current_competence
                 .and_then(|c| self.competences[c].bloc)
-        }) else {
-            return;
-        };
+        })?;
         let text = tidy_title(&text.replace('\n', " "));
         if text.len() < 12 {
-            return;
+            return None;
         }
         let list = &mut self.blocs[bloc].assessment;
-        if !list.iter().any(|a| same_statement(a, &text)) {
-            list.push(text);
+        if list.iter().any(|a| same_statement(a, &text)) {
+            return None;
         }
+        list.push(text);
+        Some(Dangling::Assessment(bloc, list.len() - 1))
     }
 
     fn finish(
@@ -697,7 +893,8 @@ fn split_statement(text: &str) -> (String, &str) {
         if i > 0 {
             let continues = l
                 .starts_with(|c: char| c.is_lowercase() || c.is_ascii_digit() || c == '(')
-                || (!ends_sentence(&title) && first_word_is_acronym(l));
+                || (!ends_sentence(&title) && first_word_is_acronym(l))
+                || (ends_mid_phrase(&title) && !is_assessment_start(l) && !l.contains(" CE1 "));
             if !continues {
                 break;
             }
@@ -721,6 +918,7 @@ fn cut_at_column_change(line: &str) -> (&str, bool) {
         " Etude de cas",
         " Examen final",
         " L'évaluation",
+        " L’évaluation",
         " CE1 ",
         " ●",
         " •",
@@ -730,6 +928,13 @@ fn cut_at_column_change(line: &str) -> (&str, bool) {
         Some(i) if i > 20 => (&line[..i], true),
         _ => (line, false),
     }
+}
+
+/// A web address on its own (a "lien internet" column or line): never the rest of a sentence.
+fn looks_like_address(text: &str) -> bool {
+    let t = text.trim();
+    (t.starts_with("http://") || t.starts_with("https://") || t.starts_with("www."))
+        && !t.contains(char::is_whitespace)
 }
 
 /// Footnotes left by extraction ("rm 1} product backlog …", "lt;sup>2 chaîne de build").
@@ -776,15 +981,31 @@ fn looks_like_criteria_heading(item: &str) -> bool {
     is_assessment_start(item) && item.len() < 120
 }
 
-/// Splits a criteria cell into items: one per line, and inside a line at "- " bullets.
+/// A list item written with a dash: "- Les objectifs…".
+fn starts_with_dash_item(line: &str) -> bool {
+    let mut chars = line.trim_start().chars();
+    chars.next() == Some('-')
+        && chars.next() == Some(' ')
+        && chars.next().is_some_and(|c| c.is_uppercase())
+}
+
+/// Splits a criteria cell into items: one per line, and inside a line at "- " bullets — never
+/// inside parentheses, where " - " joins two names ("Atalan - AcceDe").
 fn split_items(text: &str) -> Vec<String> {
     let mut items = Vec::new();
     for line in text.lines() {
         let mut current = String::new();
         let chars: Vec<char> = line.chars().collect();
+        let mut depth = 0i32;
         let mut i = 0;
         while i < chars.len() {
+            match chars[i] {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
             let bullet = chars[i] == '-'
+                && depth <= 0
                 && chars.get(i + 1) == Some(&' ')
                 && chars.get(i + 2).is_some_and(|c| c.is_uppercase())
                 && (i == 0 || matches!(chars[i - 1], ' ' | '.' | ';' | ':'));
@@ -807,6 +1028,82 @@ fn push_item(items: &mut Vec<String>, item: &str) {
     if t.chars().filter(|c| c.is_alphabetic()).count() >= 3 {
         items.push(t);
     }
+}
+
+/// Whether a fragment is whole: it ends a sentence, its parentheses are closed and it does not
+/// stop on a word that needs another after it.
+fn ends_phrase(text: &str) -> bool {
+    ends_sentence(text) && !ends_mid_phrase(text)
+}
+
+/// A statement cut in the middle of a phrase: it stops on a comma, inside a parenthesis, or on
+/// a word that cannot end a French (or English) phrase — an article, a preposition, a
+/// conjunction.
+pub(crate) fn ends_mid_phrase(text: &str) -> bool {
+    let t = text.trim_end();
+    if t.ends_with([',', '(', '\'', '’', '-', '–']) && !t.ends_with(" -") {
+        return true;
+    }
+    if t.matches('(').count() > t.matches(')').count() {
+        return true;
+    }
+    let last = t
+        .rsplit(|c: char| c.is_whitespace() || c == '\'' || c == '’')
+        .next()
+        .unwrap_or_default();
+    const UNFINISHED: &[&str] = &[
+        "à",
+        "a",
+        "au",
+        "aux",
+        "avec",
+        "ce",
+        "ces",
+        "cette",
+        "d",
+        "dans",
+        "de",
+        "des",
+        "dont",
+        "du",
+        "en",
+        "entre",
+        "et",
+        "l",
+        "la",
+        "le",
+        "les",
+        "leur",
+        "leurs",
+        "mais",
+        "ni",
+        "notamment",
+        "ou",
+        "par",
+        "pour",
+        "puis",
+        "que",
+        "qui",
+        "sa",
+        "sans",
+        "selon",
+        "ses",
+        "son",
+        "sous",
+        "sur",
+        "un",
+        "une",
+        "vers",
+        "and",
+        "or",
+        "of",
+        "the",
+        "to",
+        "for",
+        "with",
+    ];
+    let last = last.to_lowercase();
+    UNFINISHED.contains(&last.as_str()) && !t.ends_with('.')
 }
 
 fn ends_sentence(text: &str) -> bool {
@@ -958,6 +1255,8 @@ fn find_title(units: &[Unit]) -> Option<String> {
         let candidate = candidate
             .strip_prefix("L'")
             .or_else(|| candidate.strip_prefix("l'"))
+            .or_else(|| candidate.strip_prefix("L’"))
+            .or_else(|| candidate.strip_prefix("l’"))
             .or_else(|| candidate.strip_prefix("Le "))
             .or_else(|| candidate.strip_prefix("La "))
             .unwrap_or(candidate);

@@ -24,8 +24,10 @@ pub(crate) enum UnitKind {
     Paragraph,
     /// A markdown heading (`# …`).
     Heading,
-    /// A list item (`- …`, `• …`, `● …`).
-    Bullet,
+    /// A list item (`- …`, `• …`, `● …`). `dot` tells a round bullet from a dash: in a table
+    /// turned to text, the kind of bullet is often all that tells one column's list from
+    /// another's (● activities and deliverables beside - indicators).
+    Bullet { dot: bool },
     /// A table cell; `column` is the header's role when known, `row` numbers rows per document.
     Cell { column: Option<Column>, row: usize },
 }
@@ -112,7 +114,8 @@ pub(crate) fn units(text: &str) -> Vec<Unit> {
         }
         if let Some(rest) = bullet_text(line) {
             flush(&mut paragraph, &mut out);
-            paragraph = Some((UnitKind::Bullet, rest.to_string(), line_no));
+            let dot = !line.starts_with(['-', '*']);
+            paragraph = Some((UnitKind::Bullet { dot }, rest.to_string(), line_no));
             continue;
         }
         if starts_structure(line) {
@@ -120,12 +123,13 @@ pub(crate) fn units(text: &str) -> Vec<Unit> {
             paragraph = Some((UnitKind::Paragraph, line.to_string(), line_no));
             continue;
         }
+        let line = split_column_gaps(line);
         match &mut paragraph {
             Some((_, text, _)) => {
                 text.push('\n');
-                text.push_str(line);
+                text.push_str(&line);
             }
-            None => paragraph = Some((UnitKind::Paragraph, line.to_string(), line_no)),
+            None => paragraph = Some((UnitKind::Paragraph, line, line_no)),
         }
     }
     flush(&mut paragraph, &mut out);
@@ -192,6 +196,28 @@ fn starts_structure(line: &str) -> bool {
         || super::codes::competence_at_start(plain).is_some()
         || super::codes::criterion_marker(plain).is_some()
         || is_table_header_text(plain)
+}
+
+/// Two columns' text on one line of a PDF extraction ("évolutive.  de l'architecture, en"):
+/// a wide gap after the end of a sentence, before a lower-case word, is a column boundary and
+/// becomes a line break, so each piece can continue its own column.
+fn split_column_gaps(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < chars.len() {
+        out.push(chars[i]);
+        if matches!(chars[i], '.' | ';' | ':' | ')') {
+            let spaces = chars[i + 1..].iter().take_while(|c| **c == ' ').count();
+            if spaces >= 2 && chars.get(i + 1 + spaces).is_some_and(|c| c.is_lowercase()) {
+                out.push('\n');
+                i += 1 + spaces;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
 }
 
 fn heading_text(line: &str) -> Option<&str> {
@@ -470,7 +496,11 @@ pub(crate) fn clean(raw: &str) -> String {
             let ch = match ch {
                 '\u{a0}' | '\t' | '\u{202f}' | '\u{2009}' => ' ',
                 '*' | '\\' | '$' => continue,
-                '’' => '\'',
+                // Footnote marks printed as superscripts ("Valentin Haüy¹"): the note is kept
+                // apart, the mark is presentation.
+                '¹' | '²' | '³' | '⁴' | '⁵' | '⁶' | '⁷' | '⁸' | '⁹' | '⁰' => {
+                    continue;
+                }
                 c => c,
             };
             if ch == ' ' {
@@ -662,7 +692,7 @@ mod tests {
         let units = units("une ligne\nsa suite\n\nautre paragraphe\n- puce\nsuite de la puce\n");
         assert_eq!(units.len(), 3);
         assert_eq!(units[0].text, "une ligne\nsa suite");
-        assert_eq!(units[2].kind, UnitKind::Bullet);
+        assert_eq!(units[2].kind, UnitKind::Bullet { dot: false });
         assert_eq!(units[2].text, "puce\nsuite de la puce");
     }
 
