@@ -23,6 +23,15 @@ pub(crate) struct CodeMatch {
     pub code: String,
 }
 
+/// What a fiche or a juror cites: a compétence (`C5`) or one of its criteria by its rank in
+/// the référentiel (`C5#2`, the second): the compétence's code and the rank, if any.
+pub fn split_citation(citation: &str) -> (&str, Option<usize>) {
+    match citation.split_once('#') {
+        Some((code, rank)) => (code.trim(), rank.trim().parse().ok().filter(|r| *r > 0)),
+        None => (citation.trim(), None),
+    }
+}
+
 /// `C.1.` → `C1`, `C.1.2` → `C1.2`, `c4.10` → `C4.10`. `None` when it is not a code.
 pub fn normalise_competence_code(code: &str) -> Option<String> {
     let s = code.trim();

@@ -16,7 +16,7 @@ mod units;
 mod xml;
 
 pub use check::{Finding, FindingKind, check};
-pub use codes::normalise_competence_code;
+pub use codes::{normalise_competence_code, split_citation};
 pub use epreuves::Epreuve;
 pub use jury_rules::JuryRules;
 pub use model::{

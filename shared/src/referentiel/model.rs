@@ -85,6 +85,11 @@ pub struct Competence {
     pub title: String,
     /// Evaluation criteria attached to this competency, in document order.
     pub criteria: Vec<Criterion>,
+    /// The modalités d'évaluation printed for it (a merged cell shared with the compétences
+    /// above; its bloc's when the document gives them per bloc only). Absent from référentiels
+    /// imported before Livret read them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assessment: Vec<String>,
 }
 
 /// One critère d'évaluation.
@@ -129,6 +134,29 @@ impl Referentiel {
         self.epreuves
             .iter()
             .filter(move |e| e.competences.iter().any(|c| c == code))
+    }
+
+    /// The criterion a citation names (`C5#2`: the second criterion of C5).
+    pub fn criterion(&self, citation: &str) -> Option<&Criterion> {
+        let (code, rank) = super::codes::split_citation(citation);
+        self.competence(code)?.criteria.get(rank? - 1)
+    }
+
+    /// How compétence `code` is assessed, as the document says: its épreuves (the jury grid's
+    /// « Attendu »), else the modalités printed for it, else its bloc's.
+    pub fn modalites(&self, code: &str) -> Vec<String> {
+        let epreuves: Vec<String> = self.epreuves_of(code).map(|e| e.attendu()).collect();
+        if !epreuves.is_empty() {
+            return epreuves;
+        }
+        let Some((bloc, competence)) = self.competences().find(|(_, c)| c.code == code) else {
+            return Vec::new();
+        };
+        if competence.assessment.is_empty() {
+            bloc.assessment.clone()
+        } else {
+            competence.assessment.clone()
+        }
     }
 
     /// Number of competencies per bloc, in order: the shape tests and `check` talk about.

@@ -55,6 +55,9 @@ struct CompetenceDraft {
     line: usize,
     /// Other statements printed under the same code (for `check`).
     variants: Vec<(String, usize)>,
+    /// The modalités printed with it: (bloc, position in that bloc's list) where they were
+    /// read — a bloc deduced later takes its compétences' along.
+    assessment: Vec<(usize, usize)>,
 }
 
 /// Something whose text may continue in a later fragment (PDF page or column breaks).
@@ -85,6 +88,8 @@ enum Dangling {
     Assessment(usize, usize),
     /// A modalité printed again (kept once): its end is not kept either.
     RepeatedAssessment,
+    /// One of the deliverables a modalité lists (see [`Deliverables`]): its position.
+    Deliverable(usize),
     /// Text of a column that is not kept.
     Elsewhere,
 }
@@ -99,9 +104,20 @@ impl Dangling {
                 Some(1)
             }
             Dangling::Assessment(..) | Dangling::RepeatedAssessment => Some(2),
+            Dangling::Deliverable(_) => Some(3),
             Dangling::Elsewhere => None,
         }
     }
+}
+
+/// "À partir d'un contexte donné, le candidat doit :" and the list after it ("● Analyser les
+/// besoins… ● Produire un document…"): part of how the row's compétences are assessed, kept
+/// as one modalité when the row ends. Its items are instructions, so they start with a verb
+/// in the infinitive — which tells them from the activities listed beside them.
+struct Deliverables {
+    intro: String,
+    items: Vec<String>,
+    competences: Vec<usize>,
 }
 
 #[derive(Default)]
@@ -142,6 +158,13 @@ struct Scanner {
     /// Whether indicators under numbered criteria are round bullets (`●`) or dashes, learnt
     /// from the first one: bullets of the other kind belong to another column.
     indicator_dot: Option<bool>,
+    /// The unit before was a numbered criterion: a bullet now is its first indicator, and
+    /// tells which kind of bullet indicators are.
+    after_marker: bool,
+    /// A heading naming an épreuve ("Étude de cas :"): the paragraph after it describes it.
+    assessment_label: Option<String>,
+    /// What the candidate must do or hand in, being listed for the current row.
+    deliverables: Option<Deliverables>,
     /// Units holding the "référentiel d'activités / de compétences" table header.
     table_headers: Vec<usize>,
     diagnostics: Vec<Diagnostic>,
@@ -149,6 +172,10 @@ struct Scanner {
 
 impl Scanner {
     fn unit(&mut self, index: usize, unit: &Unit) {
+        let after_marker = std::mem::take(&mut self.after_marker);
+        if unit.kind != UnitKind::Paragraph {
+            self.assessment_label = None;
+        }
         let text = unit.text.as_str();
         if is_table_header_text(text) {
             // The header row of a bloc's table. In PDF text the rows that follow may be glued
@@ -204,10 +231,13 @@ impl Scanner {
             return;
         }
         match unit.kind {
-            UnitKind::Cell { column, row } => self.cell(rest, column, row),
-            UnitKind::Bullet { dot } => self.bullet(rest, dot),
+            UnitKind::Cell { column, row } => self.cell(rest, column, row, &unit.lists),
+            UnitKind::Bullet { dot } => self.bullet(rest, dot, after_marker),
             UnitKind::Heading => {
                 self.dangling.clear();
+                if is_assessment_start(rest) && rest.ends_with(':') {
+                    self.assessment_label = Some(rest.to_string());
+                }
                 if is_assessment_start(rest) {
                     self.in_assessment =
                         self.current_competence.is_some() || self.current_bloc.is_some();
@@ -219,7 +249,19 @@ impl Scanner {
         }
     }
 
+    /// The row's deliverables, as one modalité of its compétences.
+    fn keep_deliverables(&mut self) {
+        let Some(d) = self.deliverables.take() else {
+            return;
+        };
+        if !d.items.is_empty() {
+            let text = format!("{} {}", d.intro, d.items.join(" ; "));
+            self.add_assessment(&text, &d.competences);
+        }
+    }
+
     fn enter_bloc(&mut self, heading: BlocHeading, unit: usize) {
+        self.keep_deliverables();
         let index = match self.bloc_by_number.get(&heading.number) {
             Some(&i) => i,
             None => {
@@ -258,6 +300,7 @@ impl Scanner {
         index: usize,
         unit: &Unit,
     ) {
+        self.keep_deliverables();
         // A new row: what was left unfinished in the previous one stays so. The row began with
         // its activities, before the code: their unfinished text waits for its end.
         let row_start = self.last_kept_fragment;
@@ -289,7 +332,7 @@ impl Scanner {
                 );
             }
             if is_assessment_start(tail) {
-                let kept = self.add_assessment(tail);
+                let kept = self.add_assessment(tail, &[competence]);
                 if !unit.is_cell() {
                     self.dangle(kept.unwrap_or(Dangling::RepeatedAssessment), tail);
                 }
@@ -328,6 +371,7 @@ impl Scanner {
                     unit,
                     line,
                     variants: Vec::new(),
+                    assessment: Vec::new(),
                 });
                 let i = self.competences.len() - 1;
                 self.competence_by_code.insert(code.to_string(), i);
@@ -374,9 +418,9 @@ impl Scanner {
                 self.in_assessment = true;
                 self.bloc_list_closed =
                     took_any || self.competences.iter().any(|c| c.bloc == Some(bloc));
-                self.add_assessment(l);
+                self.add_assessment(l, &[]);
             } else if self.in_assessment {
-                self.add_assessment(l);
+                self.add_assessment(l, &[]);
             }
         }
         took_any
@@ -403,11 +447,12 @@ impl Scanner {
             indicators: Vec::new(),
         });
         self.open = None;
+        self.after_marker = true;
         let position = self.criteria_groups[group].len() - 1;
         self.dangle(Dangling::GroupCriterion(group, position), &title);
     }
 
-    fn cell(&mut self, text: &str, column: Option<Column>, row: usize) {
+    fn cell(&mut self, text: &str, column: Option<Column>, row: usize, lists: &[String]) {
         let own_row = self
             .row_competences
             .as_ref()
@@ -441,22 +486,50 @@ impl Scanner {
                 let Some(&first) = targets.first() else {
                     return;
                 };
+                if own_row && lists.len() >= 2 && lists.len() == targets.len() {
+                    // As many lists as compétences in the row: one each, in order.
+                    let shared = self.row_competences.take();
+                    for (&t, list) in targets.iter().zip(lists) {
+                        self.row_competences = Some((row, vec![t]));
+                        self.cell(list, column, row, &[]);
+                    }
+                    self.row_competences = shared;
+                    return;
+                }
                 // A bulleted list may start with its épreuve's name and a heading ("Mise en
                 // situation professionnelle simulée : / Identification du besoin"): in the
                 // row's own cell, lines before the first bullet are not criteria.
                 let bulleted = text.lines().any(starts_with_dash_item);
                 let text = if own_row && bulleted {
-                    let skip = text
-                        .lines()
-                        .take_while(|l| !starts_with_dash_item(l))
-                        .count();
+                    let heading = |l: &&str| {
+                        !starts_with_dash_item(l)
+                            && (looks_like_criteria_heading(l)
+                                || l.trim_end().ends_with(':')
+                                || l.split_whitespace().count() <= 4)
+                    };
+                    let skip = text.lines().take_while(heading).count();
                     text.lines().skip(skip).collect::<Vec<_>>().join("\n")
                 } else {
                     text.to_string()
                 };
                 // After a page break, a cell starting with a new bullet starts a new criterion.
                 let starts_new_item = starts_with_dash_item(&text);
-                for (i, item) in split_items(&text).into_iter().enumerate() {
+                for (
+                    i,
+                    CellItem {
+                        text: item,
+                        indicator,
+                    },
+                ) in split_items(&text).into_iter().enumerate()
+                {
+                    if indicator {
+                        for &t in &targets {
+                            if let Some(last) = self.competences[t].criteria.last_mut() {
+                                last.indicators.push(item.clone());
+                            }
+                        }
+                        continue;
+                    }
                     // What continues a criterion cut by the page break goes on mid-sentence,
                     // unless the criterion visibly stopped mid-phrase.
                     let goes_on = !item.starts_with(char::is_uppercase)
@@ -498,7 +571,11 @@ impl Scanner {
             Some(Column::Assessment) if self.current_bloc.is_some() => {
                 let first = text.lines().next().unwrap_or_default();
                 if is_assessment_start(first) {
-                    self.add_assessment(first);
+                    let row: Vec<usize> = match &self.row_competences {
+                        Some((_, list)) => list.clone(),
+                        None => self.current_competence.into_iter().collect(),
+                    };
+                    self.add_assessment(text, &row);
                 }
             }
             Some(Column::Competences) => {
@@ -514,9 +591,12 @@ impl Scanner {
         }
     }
 
-    fn bullet(&mut self, text: &str, dot: bool) {
+    fn bullet(&mut self, text: &str, dot: bool, after_marker: bool) {
         let text = text.replace('\n', " ");
         if let Some(group) = self.current_group {
+            if after_marker {
+                self.indicator_dot = Some(dot);
+            }
             let indicator_dot = *self.indicator_dot.get_or_insert(dot);
             let criterion = self.criteria_groups[group].len().checked_sub(1);
             match criterion {
@@ -526,7 +606,7 @@ impl Scanner {
                     let i = indicators.len() - 1;
                     self.dangle(Dangling::Indicator(group, cr, i), &text);
                 }
-                _ => self.dangle(Dangling::Elsewhere, &text),
+                _ => self.other_bullet(&text),
             }
             return;
         }
@@ -543,7 +623,21 @@ impl Scanner {
             self.dangle(Dangling::Criterion(c, i), &text);
             return;
         }
-        self.dangle(Dangling::Elsewhere, &text);
+        self.other_bullet(&text);
+    }
+
+    /// A bullet that is neither a criterion nor an indicator: a deliverable of the row's
+    /// modalité, or another column's.
+    fn other_bullet(&mut self, text: &str) {
+        if let Some(d) = &mut self.deliverables
+            && starts_with_infinitive(text)
+        {
+            d.items.push(tidy_title(text));
+            let i = d.items.len() - 1;
+            self.dangle(Dangling::Deliverable(i), text);
+            return;
+        }
+        self.dangle(Dangling::Elsewhere, text);
     }
 
     fn paragraph(&mut self, text: &str) {
@@ -554,14 +648,58 @@ impl Scanner {
         if is_assessment_start(text) {
             if self.current_competence.is_some() || self.current_bloc.is_some() {
                 self.in_assessment = true;
-                let kept = self.add_assessment(text);
+                let current: Vec<usize> = self.current_competence.into_iter().collect();
+                let kept = self.add_assessment(text, &current);
                 self.dangle(kept.unwrap_or(Dangling::RepeatedAssessment), text);
             }
+            return;
+        }
+        if self.numbered
+            && text.ends_with(':')
+            && fold(text).contains("candidat")
+            && let Some(c) = self.current_competence
+        {
+            // "À partir d'un contexte donné, le candidat doit :": the deliverables follow.
+            self.keep_deliverables();
+            self.deliverables = Some(Deliverables {
+                intro: tidy_title(&text.replace('\n', " ")),
+                items: Vec::new(),
+                competences: vec![c],
+            });
+            self.in_assessment = false;
+            return;
+        }
+        if let Some(label) = self.assessment_label.take() {
+            // "Étude de cas :" as a heading, its description as the paragraph after it.
+            let current: Vec<usize> = self.current_competence.into_iter().collect();
+            let modalite = format!("{label} {text}");
+            let kept = self.add_assessment(&modalite, &current);
+            self.dangle(kept.unwrap_or(Dangling::RepeatedAssessment), text);
             return;
         }
         if text.ends_with(':') && text.len() < 160 {
             // A section heading ("Description des modalités … :"): whatever came before ends.
             self.in_assessment = false;
+        }
+        if let Some(d) = &self.deliverables
+            && !d.items.is_empty()
+            && text.ends_with('.')
+            && !fold(text).starts_with("nota")
+            && text.split_whitespace().count() >= 8
+        {
+            // After the deliverables, what the assessment looks at ("Le rapport doit
+            // justifier…", "L'évaluation portera sur…"). A « Nota » is the activities'.
+            let competences = d.competences.clone();
+            let kept = self.add_assessment(text, &competences);
+            self.dangle(kept.unwrap_or(Dangling::RepeatedAssessment), text);
+            return;
+        }
+        if !self.numbered && self.in_assessment && self.bloc_list_closed {
+            // After a bloc's list of unnumbered compétences, its modalités paragraph by
+            // paragraph ("Le candidat présente son projet…").
+            let current: Vec<usize> = self.current_competence.into_iter().collect();
+            self.add_assessment(text, &current);
+            return;
         }
         self.dangle(Dangling::Elsewhere, text);
     }
@@ -593,6 +731,12 @@ impl Scanner {
                 }
             }
             None => {}
+        }
+        // A row has a handful of columns: more unfinished fragments than that is not a table
+        // (and must not make hostile input quadratic).
+        while self.dangling.len() > MAX_DANGLING {
+            let oldest_elsewhere = self.dangling.iter().position(|(d, _)| d.column().is_none());
+            self.dangling.remove(oldest_elsewhere.unwrap_or(0));
         }
     }
 
@@ -644,6 +788,7 @@ impl Scanner {
                 .get_mut(i)
                 .map(|x| &mut x.title),
             Dangling::Assessment(b, i) => self.blocs[b].assessment.get_mut(i),
+            Dangling::Deliverable(i) => self.deliverables.as_mut().and_then(|d| d.items.get_mut(i)),
             Dangling::Elsewhere | Dangling::RepeatedAssessment => None,
         };
         let finished = match whole {
@@ -662,22 +807,32 @@ impl Scanner {
         finished
     }
 
-    /// Keeps a modalité for the current bloc; says where, when it was new.
-    fn add_assessment(&mut self, text: &str) -> Option<Dangling> {
+    /// Keeps a modalité for the current bloc and for the compétences printed with it; says
+    /// where, when it was new (a modalité printed again under each compétence is kept once).
+    fn add_assessment(&mut self, text: &str, printed_with: &[usize]) -> Option<Dangling> {
         let bloc = self.current_bloc.or_else(|| {
             self.current_competence
                 .and_then(|c| self.competences[c].bloc)
         })?;
         let text = tidy_title(&text.replace('\n', " "));
-        if text.len() < 12 {
+        if text.len() < 12 || names_columns_only(&text) {
             return None;
         }
         let list = &mut self.blocs[bloc].assessment;
-        if list.iter().any(|a| same_statement(a, &text)) {
-            return None;
+        let (position, new) = match list.iter().position(|a| same_statement(a, &text)) {
+            Some(p) => (p, false),
+            None => {
+                list.push(text);
+                (list.len() - 1, true)
+            }
+        };
+        for &c in printed_with {
+            let refs = &mut self.competences[c].assessment;
+            if !refs.contains(&(bloc, position)) {
+                refs.push((bloc, position));
+            }
         }
-        list.push(text);
-        Some(Dangling::Assessment(bloc, list.len() - 1))
+        new.then_some(Dangling::Assessment(bloc, position))
     }
 
     fn finish(
@@ -687,6 +842,7 @@ impl Scanner {
         source: SourceFormat,
         text: &str,
     ) -> Result<Import, ImportError> {
+        self.keep_deliverables();
         self.repair_missing_bloc_headings();
         self.blocs_from_hierarchical_codes();
 
@@ -713,15 +869,48 @@ impl Scanner {
                 .clone()
                 .or_else(|| bloc_codes.get(&draft.number).cloned())
                 .unwrap_or_else(|| format!("BC{:02}", draft.number));
-            let competences: Vec<Competence> = self
+            let members: Vec<&CompetenceDraft> = self
                 .competences
                 .iter()
                 .filter(|c| c.bloc == Some(bi))
-                .map(|c| Competence {
-                    code: c.code.clone(),
-                    printed_code: c.printed.clone(),
-                    title: tidy_title(&c.title),
-                    criteria: c.criteria.clone(),
+                .collect();
+            let text_of = |(b, i): (usize, usize)| self.blocs[b].assessment.get(i).cloned();
+            // The bloc's modalités: those read in it, but for the ones printed with
+            // compétences of another bloc (a bloc deduced after reading), and those its own
+            // compétences were printed with, wherever they were read.
+            let elsewhere = |i: usize| {
+                self.competences
+                    .iter()
+                    .any(|c| c.bloc != Some(bi) && c.assessment.contains(&(bi, i)))
+                    && !members.iter().any(|c| c.assessment.contains(&(bi, i)))
+            };
+            let mut assessment: Vec<String> = (0..draft.assessment.len())
+                .filter(|&i| !elsewhere(i))
+                .filter_map(|i| text_of((bi, i)))
+                .collect();
+            for m in members.iter().flat_map(|c| &c.assessment) {
+                if let Some(text) = text_of(*m)
+                    && !assessment.contains(&text)
+                {
+                    assessment.push(text);
+                }
+            }
+            // A compétence printed without a modalité shares the one above it (a merged
+            // cell); before any, the bloc's (modalités printed after the list).
+            let mut inherited = assessment.clone();
+            let competences: Vec<Competence> = members
+                .iter()
+                .map(|c| {
+                    if !c.assessment.is_empty() {
+                        inherited = c.assessment.iter().filter_map(|m| text_of(*m)).collect();
+                    }
+                    Competence {
+                        code: c.code.clone(),
+                        printed_code: c.printed.clone(),
+                        title: tidy_title(&c.title),
+                        criteria: c.criteria.clone(),
+                        assessment: inherited.clone(),
+                    }
                 })
                 .collect();
             blocs.push(Bloc {
@@ -730,7 +919,7 @@ impl Scanner {
                 kind: draft.kind.unwrap_or(BlocKind::Bloc),
                 title: draft.title.clone(),
                 competences,
-                assessment: draft.assessment.clone(),
+                assessment,
             });
         }
         for c in self.competences.iter().filter(|c| c.bloc.is_none()) {
@@ -930,6 +1119,26 @@ fn cut_at_column_change(line: &str) -> (&str, bool) {
     }
 }
 
+/// A table's column headings repeated at a page break ("Modalités d'évaluation Critères
+/// d'évaluation"): no modalité.
+fn names_columns_only(text: &str) -> bool {
+    let mut rest = fold(text);
+    for heading in [
+        "referentiel d'activites",
+        "referentiel de competences",
+        "referentiel d'evaluation",
+        "modalites d'evaluation",
+        "criteres d'evaluation",
+        "modalites",
+        "criteres",
+        "competences",
+        "activites",
+    ] {
+        rest = rest.replace(heading, " ");
+    }
+    rest.chars().filter(|c| c.is_alphabetic()).count() < 3
+}
+
 /// A web address on its own (a "lien internet" column or line): never the rest of a sentence.
 fn looks_like_address(text: &str) -> bool {
     let t = text.trim();
@@ -989,45 +1198,96 @@ fn starts_with_dash_item(line: &str) -> bool {
         && chars.next().is_some_and(|c| c.is_uppercase())
 }
 
+/// One item of a criteria cell: a criterion, or an indicator of the criterion before it when
+/// that one introduces a list ("… couvrent les parties suivantes : - les dépendances …").
+#[derive(Debug, PartialEq, Eq)]
+struct CellItem {
+    text: String,
+    indicator: bool,
+}
+
+/// Where the items being split stand against a criterion that introduces a list.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SubList {
+    None,
+    /// After "… suivantes :" on the same line: lower-case items are its list.
+    Inline,
+    /// The line after a criterion ending in ":": every item of the line is its list.
+    WholeLine,
+}
+
 /// Splits a criteria cell into items: one per line, and inside a line at "- " bullets — never
-/// inside parentheses, where " - " joins two names ("Atalan - AcceDe").
-fn split_items(text: &str) -> Vec<String> {
+/// inside parentheses, where " - " joins two names ("Atalan - AcceDe"). A criterion ending in
+/// a colon introduces a list: the lower-case items after it on its line, or the whole next
+/// line, are its indicators.
+fn split_items(text: &str) -> Vec<CellItem> {
     let mut items = Vec::new();
+    let mut next_line_is_list = false;
     for line in text.lines() {
+        let mut mode = if std::mem::take(&mut next_line_is_list) {
+            SubList::WholeLine
+        } else {
+            SubList::None
+        };
         let mut current = String::new();
+        let mut current_mode = mode;
         let chars: Vec<char> = line.chars().collect();
         let mut depth = 0i32;
         let mut i = 0;
         while i < chars.len() {
             match chars[i] {
                 '(' => depth += 1,
-                ')' => depth -= 1,
+                ')' => depth = (depth - 1).max(0),
                 _ => {}
             }
+            let next = chars.get(i + 2);
             let bullet = chars[i] == '-'
                 && depth <= 0
                 && chars.get(i + 1) == Some(&' ')
-                && chars.get(i + 2).is_some_and(|c| c.is_uppercase())
-                && (i == 0 || matches!(chars[i - 1], ' ' | '.' | ';' | ':'));
+                && next.is_some_and(|c| {
+                    c.is_uppercase()
+                        || (c.is_lowercase()
+                            && (mode != SubList::None || current.trim_end().ends_with(':')))
+                })
+                && (i == 0 || matches!(chars[i - 1], ' ' | '.' | ';' | ':' | ','));
             if bullet {
-                push_item(&mut items, &current);
+                mode = push_cell_item(&mut items, &current, current_mode, mode);
+                if mode == SubList::Inline && next.is_some_and(|c| c.is_uppercase()) {
+                    // A capital after an inline list: the next criterion.
+                    mode = SubList::None;
+                }
                 current.clear();
+                current_mode = mode;
                 i += 2;
                 continue;
             }
             current.push(chars[i]);
             i += 1;
         }
-        push_item(&mut items, &current);
+        if push_cell_item(&mut items, &current, current_mode, mode) == SubList::Inline
+            && current_mode == SubList::None
+        {
+            next_line_is_list = true;
+        }
     }
     items
 }
 
-fn push_item(items: &mut Vec<String>, item: &str) {
+/// Keeps one item; says the mode for what follows it on the line.
+fn push_cell_item(
+    items: &mut Vec<CellItem>,
+    item: &str,
+    item_mode: SubList,
+    mode: SubList,
+) -> SubList {
     let t = tidy_title(item);
-    if t.chars().filter(|c| c.is_alphabetic()).count() >= 3 {
-        items.push(t);
+    if t.chars().filter(|c| c.is_alphabetic()).count() < 3 {
+        return mode;
     }
+    let indicator = item_mode != SubList::None && items.last().is_some();
+    let introduces = !indicator && t.ends_with(':');
+    items.push(CellItem { text: t, indicator });
+    if introduces { SubList::Inline } else { mode }
 }
 
 /// Whether a fragment is whole: it ends a sentence, its parentheses are closed and it does not
@@ -1041,6 +1301,13 @@ fn ends_phrase(text: &str) -> bool {
 /// conjunction.
 pub(crate) fn ends_mid_phrase(text: &str) -> bool {
     let t = text.trim_end();
+    // Only the end matters, and texts grow one line at a time: a bounded look keeps reading a
+    // long statement linear.
+    let mut start = t.len().saturating_sub(400);
+    while !t.is_char_boundary(start) {
+        start += 1;
+    }
+    let t = &t[start..];
     if t.ends_with([',', '(', '\'', '’', '-', '–']) && !t.ends_with(" -") {
         return true;
     }
@@ -1051,16 +1318,16 @@ pub(crate) fn ends_mid_phrase(text: &str) -> bool {
         .rsplit(|c: char| c.is_whitespace() || c == '\'' || c == '’')
         .next()
         .unwrap_or_default();
+    // Words no phrase ends on. Not "son", "vers", "sous", "or" (nouns too: « prise de son »,
+    // « écrire en vers »), nor single letters (« catégorie A »).
     const UNFINISHED: &[&str] = &[
         "à",
-        "a",
         "au",
         "aux",
         "avec",
         "ce",
         "ces",
         "cette",
-        "d",
         "dans",
         "de",
         "des",
@@ -1069,7 +1336,6 @@ pub(crate) fn ends_mid_phrase(text: &str) -> bool {
         "en",
         "entre",
         "et",
-        "l",
         "la",
         "le",
         "les",
@@ -1088,14 +1354,10 @@ pub(crate) fn ends_mid_phrase(text: &str) -> bool {
         "sans",
         "selon",
         "ses",
-        "son",
-        "sous",
         "sur",
         "un",
         "une",
-        "vers",
         "and",
-        "or",
         "of",
         "the",
         "to",
@@ -1105,6 +1367,9 @@ pub(crate) fn ends_mid_phrase(text: &str) -> bool {
     let last = last.to_lowercase();
     UNFINISHED.contains(&last.as_str()) && !t.ends_with('.')
 }
+
+/// How many unfinished fragments wait at most (see [`Dangling`]).
+const MAX_DANGLING: usize = 8;
 
 fn ends_sentence(text: &str) -> bool {
     let t = text.trim_end();
@@ -1358,7 +1623,53 @@ mod tests {
             "- La présentation est complète.- Les spécifications précisent : les technologies - Le périmètre",
         );
         assert_eq!(items.len(), 3);
-        assert_eq!(items[1], "Les spécifications précisent : les technologies");
+        assert_eq!(
+            items[1].text,
+            "Les spécifications précisent : les technologies"
+        );
+        assert!(items.iter().all(|i| !i.indicator));
+    }
+
+    #[test]
+    fn a_criterion_ending_in_a_colon_introduces_its_indicators() {
+        let texts = |items: &[CellItem]| -> Vec<(String, bool)> {
+            items
+                .iter()
+                .map(|i| (i.text.clone(), i.indicator))
+                .collect()
+        };
+        // Inline: the lower-case items after it on its line.
+        let items = split_items(
+            "- Le code est versionné. - La documentation couvre les parties suivantes : - les dépendances - les commandes.\n- Le registre est tenu.",
+        );
+        assert_eq!(
+            texts(&items),
+            [
+                ("Le code est versionné.".to_string(), false),
+                (
+                    "La documentation couvre les parties suivantes :".into(),
+                    false
+                ),
+                ("les dépendances".into(), true),
+                ("les commandes.".into(), true),
+                ("Le registre est tenu.".into(), false),
+            ]
+        );
+        // At the end of its line: the whole next line, capitals included.
+        let items = split_items(
+            "- Les sources répondent aux critères de fiabilité :\n- L'auteur est identifié - l'information est confirmée",
+        );
+        assert_eq!(
+            texts(&items),
+            [
+                (
+                    "Les sources répondent aux critères de fiabilité :".to_string(),
+                    false
+                ),
+                ("L'auteur est identifié".into(), true),
+                ("l'information est confirmée".into(), true),
+            ]
+        );
     }
 
     #[test]

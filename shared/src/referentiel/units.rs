@@ -39,6 +39,9 @@ pub(crate) struct Unit {
     pub text: String,
     /// 1-based line of the source where the unit starts.
     pub line: usize,
+    /// A cell holding several lists side by side (`<ul>…</ul><br><ul>…</ul>`): each one's clean
+    /// text. A cell shared by several compétences may give each its own list.
+    pub lists: Vec<String>,
 }
 
 impl Unit {
@@ -177,14 +180,53 @@ fn flush(paragraph: &mut Option<(UnitKind, String, usize)>, out: &mut Vec<Unit>)
 fn push_unit(out: &mut Vec<Unit>, kind: UnitKind, raw: &str, line: usize) {
     // Inside table cells, a run of spaces is what is left of a line break between list items
     // (word processors export "item  item  item").
-    let text = if matches!(kind, UnitKind::Cell { .. }) {
+    let cell = matches!(kind, UnitKind::Cell { .. });
+    let text = if cell {
         clean(&split_space_runs(raw))
     } else {
         clean(raw)
     };
+    let lists = if cell { sibling_lists(raw) } else { Vec::new() };
     if !text.is_empty() {
-        out.push(Unit { kind, text, line });
+        out.push(Unit {
+            kind,
+            text,
+            line,
+            lists,
+        });
     }
+}
+
+/// The top-level HTML lists of a cell when there are several; none otherwise (a list nested in
+/// another, or left open, is part of it).
+fn sibling_lists(raw: &str) -> Vec<String> {
+    // ASCII lower-casing keeps byte offsets, so positions found in `lower` cut `raw`.
+    let lower = raw.to_ascii_lowercase();
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let mut from = 0;
+    while let Some(offset) = lower[from..].find('<') {
+        let at = from + offset;
+        let tag = &lower[at..];
+        if tag.starts_with("<ul") || tag.starts_with("<ol") {
+            if depth == 0 {
+                start = at;
+            }
+            depth += 1;
+        } else if (tag.starts_with("</ul") || tag.starts_with("</ol")) && depth > 0 {
+            depth -= 1;
+            if depth == 0 {
+                let end = at + tag.find('>').map_or(tag.len(), |e| e + 1);
+                let text = clean(&split_space_runs(&raw[start..end]));
+                if !text.is_empty() {
+                    parts.push(text);
+                }
+            }
+        }
+        from = at + 1;
+    }
+    if parts.len() >= 2 { parts } else { Vec::new() }
 }
 
 /// Lines that always start a new unit, even without a blank line before them: PDF extraction
@@ -207,7 +249,8 @@ fn split_column_gaps(line: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         out.push(chars[i]);
-        if matches!(chars[i], '.' | ';' | ':' | ')') {
+        // Not after a colon: « Livrables :  rapport écrit » is one column.
+        if matches!(chars[i], '.' | ';' | ')') {
             let spaces = chars[i + 1..].iter().take_while(|c| **c == ' ').count();
             if spaces >= 2 && chars.get(i + 1 + spaces).is_some_and(|c| c.is_lowercase()) {
                 out.push('\n');
@@ -615,6 +658,8 @@ fn decode_entities(s: &str) -> String {
                 "amp" => Some('&'),
                 "quot" => Some('"'),
                 "apos" => Some('\''),
+                "rsquo" => Some('’'),
+                "lsquo" => Some('‘'),
                 "nbsp" => Some(' '),
                 _ => {
                     let num = name.strip_prefix('#')?;

@@ -73,15 +73,19 @@ fn fiche_to_import(fiche: Node) -> Result<Import, ImportError> {
             .as_deref()
             .and_then(bloc_code_number)
             .unwrap_or(position as u32 + 1);
-        let competences = split_competences(
+        let mut competences = split_competences(
             &child_text(bloc, "LISTE_COMPETENCES").unwrap_or_default(),
             number,
         );
-        let assessment = child_text(bloc, "MODALITES_EVALUATION")
+        let assessment: Vec<String> = child_text(bloc, "MODALITES_EVALUATION")
             .map(|m| html_lines(&m).join(" "))
             .filter(|m| !m.is_empty())
             .into_iter()
             .collect();
+        // The fiche gives modalités per bloc: they are each of its compétences'.
+        for c in &mut competences {
+            c.assessment = assessment.clone();
+        }
         blocs.push(Bloc {
             number,
             code: code.unwrap_or_else(|| format!("BC{number:02}")),
@@ -148,6 +152,7 @@ fn split_competences(raw: &str, bloc: u32) -> Vec<Competence> {
                 printed_code: Some(m.printed),
                 title: tidy_title(&item[m.statement..]),
                 criteria: Vec::new(),
+                assessment: Vec::new(),
             });
         } else if starts_with_infinitive(&item) {
             out.push(Competence {
@@ -155,6 +160,7 @@ fn split_competences(raw: &str, bloc: u32) -> Vec<Competence> {
                 printed_code: None,
                 title: tidy_title(&item),
                 criteria: Vec::new(),
+                assessment: Vec::new(),
             });
         } else if item.starts_with(|c: char| c.is_lowercase())
             && let Some(last) = out.last_mut()
