@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::evidence::{BlobId, EvidenceKey};
 use crate::field_path::{FieldPath, Place, ToFieldPath, UnknownField};
-use crate::referentiel::Referentiel;
+use crate::referentiel::{Referentiel, split_citation};
 
 /// An evidence file to add to the annexes ([`Dossier::add_annexe`]).
 pub struct NewAnnexe<'a> {
@@ -226,6 +226,8 @@ pub struct Coverage {
     pub fiches: Vec<usize>,
     /// The annexes (their numbers) those fiches give as evidence: what backs the claim.
     pub annexes: Vec<u32>,
+    /// The criteria fiches cite (`C5#2`): each one's rank (1-based) and the fiches citing it.
+    pub criteria: Vec<(usize, Vec<usize>)>,
 }
 
 /// A Livret 2 document.
@@ -465,12 +467,30 @@ impl Dossier {
             numbers.dedup();
             numbers
         };
+        // A fiche citing a criterion (`C5#2`) claims its compétence.
         let fiches_of = |code: &str| -> Vec<usize> {
             claims
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| c.iter().any(|x| x.eq_ignore_ascii_case(code)))
+                .filter(|(_, c)| {
+                    c.iter()
+                        .any(|x| split_citation(x).0.eq_ignore_ascii_case(code))
+                })
                 .map(|(i, _)| i)
+                .collect()
+        };
+        let criteria_of = |code: &str, count: usize| -> Vec<(usize, Vec<usize>)> {
+            (1..=count)
+                .filter_map(|rank| {
+                    let citation = format!("{code}#{rank}");
+                    let fiches: Vec<usize> = claims
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| c.iter().any(|x| x.eq_ignore_ascii_case(&citation)))
+                        .map(|(i, _)| i)
+                        .collect();
+                    (!fiches.is_empty()).then_some((rank, fiches))
+                })
                 .collect()
         };
         let mut out: Vec<Coverage> = Vec::new();
@@ -484,19 +504,22 @@ impl Dossier {
                         title: c.title.clone(),
                         annexes: annexes_of(&fiches),
                         fiches,
+                        criteria: criteria_of(&c.code, c.criteria.len()),
                     });
                 }
             }
         }
-        for code in claims.iter().flatten() {
+        for claim in claims.iter().flatten() {
+            let code = split_citation(claim).0;
             if !out.iter().any(|c| c.code.eq_ignore_ascii_case(code)) {
                 let fiches = fiches_of(code);
                 out.push(Coverage {
                     bloc: 0,
-                    code: code.clone(),
+                    code: code.to_string(),
                     title: String::new(),
                     annexes: annexes_of(&fiches),
                     fiches,
+                    criteria: Vec::new(),
                 });
             }
         }
@@ -1331,6 +1354,48 @@ mod tests {
                 (0, "C9".into(), vec![1], vec![2]),
             ]
         );
+    }
+
+    #[test]
+    fn a_cited_criterion_claims_its_competence_and_is_listed_under_it() {
+        let text = "Bloc de compétences 1 : Concevoir\n\nC1. Analyser le besoin du client.\n\n\
+                    Cas pratique : à partir d'un cas réel, le candidat analyse un besoin.\n\n\
+                    - Le besoin est reformulé.\n- Les contraintes sont identifiées.\n\n\
+                    C2. Modéliser la solution retenue.\n";
+        let r = crate::referentiel::import_text(text).unwrap().referentiel;
+        let mut d = Dossier::new(b"a");
+        d.set_referentiel(&r).unwrap();
+        d.set("fiches.0.competences", "C1#2").unwrap();
+        d.set("fiches.1.competences", "C1, C1#2, C9#1").unwrap();
+        let pinned = d.referentiel();
+        type Cited = Vec<(usize, Vec<usize>)>;
+        let lines: Vec<(u32, String, Vec<usize>, Cited)> = d
+            .coverage(pinned.as_ref())
+            .into_iter()
+            .map(|c| (c.bloc, c.code, c.fiches, c.criteria))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (1, "C1".into(), vec![0, 1], vec![(2, vec![0, 1])]),
+                (1, "C2".into(), vec![], vec![]),
+                // A criterion of a code the référentiel lacks: the code is listed, once.
+                (0, "C9".into(), vec![1], vec![]),
+            ]
+        );
+        let r = pinned.unwrap();
+        assert_eq!(
+            r.criterion("C1#2").map(|c| c.title.as_str()),
+            Some("Les contraintes sont identifiées.")
+        );
+        assert!(r.criterion("C1#3").is_none() && r.criterion("C1#0").is_none());
+        // How it is assessed: its own modalité; C2, printed without one, shares it (a merged
+        // cell).
+        let modalite = vec![
+            "Cas pratique : à partir d'un cas réel, le candidat analyse un besoin.".to_string(),
+        ];
+        assert_eq!(r.modalites("C1"), modalite);
+        assert_eq!(r.modalites("C2"), modalite);
     }
 
     #[test]

@@ -600,3 +600,55 @@ fn a_phone_photo_prints_the_way_it_was_held() {
     let (w, h) = (blue.2 - red.0, blue.3 - red.1);
     assert!(h > w, "upright: {w} wide, {h} tall");
 }
+
+/// Fiches citing a criterion (`C1#2`): the Livret's récapitulatif prints it under its
+/// compétence with the fiches citing it, the fiche's table names it by its words.
+#[test]
+fn cited_criteria_are_printed_in_the_recapitulatif_and_in_their_fiches() {
+    let dir = temp_dir("livret-pdf-criteres");
+    let mut dossier = json(&fixtures().join("exemple-developpeuse-ia.json"));
+    let c1 = &dossier["referentiel"]["blocs"][0]["competences"][0];
+    let c1_title = c1["title"].as_str().unwrap().to_string();
+    let criterion = c1["criteria"][1]["title"].as_str().unwrap().to_string();
+    let c2_title = dossier["referentiel"]["blocs"][0]["competences"][1]["title"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for fiche in [0, 2] {
+        let list = dossier["fiches"][fiche]["champs"]["competences"]
+            .as_array_mut()
+            .unwrap();
+        if !list.iter().any(|c| c == "C1") {
+            list.push("C1".into());
+        }
+        list.push("C1#2".into());
+    }
+    let source = dir.join("criteres.json");
+    std::fs::write(&source, serde_json::to_vec(&dossier).unwrap()).unwrap();
+    let pdf = dir.join("criteres.pdf");
+    let device = Device::new("pdf-criteres");
+    device.run(&[
+        "export",
+        source.to_str().unwrap(),
+        "--pdf",
+        pdf.to_str().unwrap(),
+    ]);
+    let all = squeezed(&without_footers(&text(&pdf, None, false)));
+    assert_in_order(
+        &all,
+        &[
+            squeezed("Récapitulatif des compétences"),
+            squeezed(&format!("C1. {c1_title}")),
+            squeezed(&format!("Critère 2 : {criterion} — fiche(s) 1, 3")),
+            squeezed(&format!("C2. {c2_title}")),
+        ],
+    );
+    assert_in_order(
+        &all,
+        &[
+            squeezed("Fiche activité 1"),
+            squeezed(&format!("C1, critère 2 : {criterion}")),
+            squeezed("Fiche activité 2"),
+        ],
+    );
+}

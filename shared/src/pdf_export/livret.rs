@@ -571,6 +571,13 @@ pub(super) fn bloc_label(referentiel: Option<&Referentiel>, bloc: &str) -> Strin
 }
 
 pub(super) fn competence_label(referentiel: Option<&Referentiel>, code: &str) -> String {
+    // A cited criterion: its compétence's code, its rank and its words.
+    if let (competence, Some(rank)) = crate::referentiel::split_citation(code) {
+        return match referentiel.and_then(|r| r.criterion(code)) {
+            Some(c) => format!("{competence}, critère {rank} : {}", c.title),
+            None => code.trim().to_string(),
+        };
+    }
     referentiel
         .and_then(|r| {
             r.blocs
@@ -748,7 +755,7 @@ fn body(
                 if let Some(r) = referentiel {
                     t.new_page();
                     anchors.insert("recapitulatif".into(), t.page_index());
-                    recapitulatif(t, r);
+                    recapitulatif(t, r, json);
                 }
                 t.new_page();
                 anchors.insert("fiches".into(), t.page_index());
@@ -924,7 +931,20 @@ fn projet_vae(
     }
 }
 
-fn recapitulatif(t: &mut Typesetter, referentiel: &Referentiel) {
+/// The template's récapitulatif: every compétence by bloc; under each, the criteria the
+/// fiches cite (`C5#2`) with the fiches citing them, numbered as printed.
+fn recapitulatif(t: &mut Typesetter, referentiel: &Referentiel, json: &DossierJson) {
+    let mut cited: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, fiche) in active_fiches(json).enumerate() {
+        for citation in list(fiche.champs.get("competences")) {
+            if crate::referentiel::split_citation(&citation).1.is_some() {
+                cited
+                    .entry(citation.trim().to_string())
+                    .or_default()
+                    .push(i + 1);
+            }
+        }
+    }
     t.heading("Récapitulatif des compétences", 16.0, 40.0);
     let columns = [Column::left(34.0), Column::left(66.0)];
     t.row(
@@ -938,6 +958,19 @@ fn recapitulatif(t: &mut Typesetter, referentiel: &Referentiel) {
             let left = if i == 0 { title.as_str() } else { "" };
             let right = format!("{}. {}", c.code, c.title);
             t.row(&columns, &[(LABEL, left), (BODY, &right)], false);
+            for (rank, criterion) in c.criteria.iter().enumerate() {
+                let Some(fiches) = cited.get(&format!("{}#{}", c.code, rank + 1)) else {
+                    continue;
+                };
+                let numbers: Vec<String> = fiches.iter().map(ToString::to_string).collect();
+                let line = format!(
+                    "Critère {} : {} — fiche(s) {}",
+                    rank + 1,
+                    criterion.title,
+                    numbers.join(", ")
+                );
+                t.row(&columns, &[(LABEL, ""), (SMALL, &line)], false);
+            }
         }
     }
 }

@@ -136,7 +136,7 @@ pub struct JurorReview {
 
 /// The compétence a link names (`C4#2` → `C4`).
 fn competence_of(link: &str) -> &str {
-    link.split('#').next().unwrap_or(link)
+    crate::referentiel::split_citation(link).0
 }
 
 /// One compétence's row of the coverage matrix.

@@ -60,12 +60,20 @@ pub fn fiche_of(dossier: &mut Dossier, place: usize) -> FicheRead {
     (text, bloc)
 }
 
-/// The compétence codes the fiche at `place` claims.
+/// The compétence codes the fiche at `place` claims (a cited criterion, `C5#2`, claims C5).
 pub fn claimed_by(dossier: &mut Dossier, place: usize) -> Vec<String> {
     let stored = FieldPath::fiche(place, "competences")
         .map(|path| dossier.get_field(&path))
         .unwrap_or_default();
-    serde_json::from_str(&stored).unwrap_or_default()
+    let cited: Vec<String> = serde_json::from_str(&stored).unwrap_or_default();
+    let mut codes: Vec<String> = Vec::new();
+    for citation in &cited {
+        let code = crate::referentiel::split_citation(citation).0.to_string();
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    codes
 }
 
 /// Every fiche of a dossier in the order shown, as [`fiche_of`] reads one, and the

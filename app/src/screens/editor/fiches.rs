@@ -2,6 +2,7 @@
 //! pickers of each.
 
 use super::*;
+use livret_shared::referentiel::{Criterion, split_citation};
 
 #[component]
 pub(super) fn Fiches() -> impl IntoView {
@@ -251,6 +252,11 @@ pub(super) fn CompetencePicker(index: usize, text: &'static FieldText) -> impl I
         }
         .into_any();
     };
+    let assessed: Vec<Vec<String>> = referentiel
+        .competences()
+        .map(|(_, c)| referentiel.modalites(&c.code))
+        .collect();
+    let mut assessed = assessed.into_iter();
     let blocs = referentiel
         .blocs
         .into_iter()
@@ -275,12 +281,14 @@ pub(super) fn CompetencePicker(index: usize, text: &'static FieldText) -> impl I
                     let toggle = move |ev: leptos::ev::Event| {
                         let on = event_target_checked(&ev);
                         let mut list = list_items(&selected.get_untracked());
-                        list.retain(|x| *x != code);
+                        // Unclaiming a compétence unclaims the criteria cited with it.
+                        list.retain(|x| split_citation(x).0 != code);
                         if on {
                             list.push(code.clone());
                         }
                         set_list(&path, selected, &list, st);
                     };
+                    let modalites = assessed.next().unwrap_or_default();
                     view! {
                         <div class="case" class:masquee=move || {
                             !livret_shared::search::matches(&haystack, &query.get())
@@ -288,6 +296,8 @@ pub(super) fn CompetencePicker(index: usize, text: &'static FieldText) -> impl I
                             <input type="checkbox" id=id.clone() on:change=toggle
                                 prop:checked=move || list_items(&selected.get()).contains(&checked_code)/>
                             <label for=id>{format!("{} — {}", c.code, c.title)}</label>
+                            <CompetenceDetails index=index code=c.code criteria=c.criteria
+                                modalites=modalites selected=selected path=path/>
                         </div>
                     }
                 })
@@ -311,6 +321,85 @@ pub(super) fn CompetencePicker(index: usize, text: &'static FieldText) -> impl I
             </Show>
             {blocs}
         </fieldset>
+    }
+    .into_any()
+}
+
+/// What the jury looks for in a compétence: its criteria, each of which a fiche can cite
+/// (`C5#2`, stored beside the compétence's code), and how it is assessed. Folded away: it is
+/// there when the candidate wants it.
+#[component]
+fn CompetenceDetails(
+    index: usize,
+    code: String,
+    criteria: Vec<Criterion>,
+    modalites: Vec<String>,
+    selected: RwSignal<String>,
+    path: FieldPath,
+) -> impl IntoView {
+    if criteria.is_empty() && modalites.is_empty() {
+        return ().into_any();
+    }
+    let st = EditorState::get();
+    let items = criteria
+        .into_iter()
+        .enumerate()
+        .map(|(i, criterion)| {
+            let rank = i + 1;
+            let citation = format!("{code}#{rank}");
+            let id = format!("crit-{index}-{}-{rank}", code_id(&code));
+            let (code, cited) = (code.clone(), citation.clone());
+            let toggle = move |ev: leptos::ev::Event| {
+                let mut list = list_items(&selected.get_untracked());
+                list.retain(|x| *x != citation);
+                if event_target_checked(&ev) {
+                    // Citing a criterion claims its compétence.
+                    if !list.contains(&code) {
+                        list.push(code.clone());
+                    }
+                    list.push(citation.clone());
+                }
+                set_list(&path, selected, &list, st);
+            };
+            let title = criterion.title;
+            let indicators = (!criterion.indicators.is_empty()).then(|| {
+                view! {
+                    <ul class="indicateurs">
+                        {criterion.indicators.into_iter().map(|x| view! { <li>{x}</li> }).collect_view()}
+                    </ul>
+                }
+            });
+            view! {
+                <li>
+                    <input type="checkbox" id=id.clone() on:change=toggle
+                        prop:checked=move || list_items(&selected.get()).contains(&cited)/>
+                    <label for=id>{move || if en() {
+                        format!("Criterion {rank}: {title}")
+                    } else {
+                        format!("Critère {rank} : {title}")
+                    }}</label>
+                    {indicators}
+                </li>
+            }
+        })
+        .collect_view();
+    let modalites = modalites
+        .into_iter()
+        .map(|m| {
+            view! {
+                <p class="modalite">
+                    <strong>{move || t("Évaluation : ", "Assessment: ")}</strong>
+                    {m}
+                </p>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="criteres" data-code=code>
+            <summary>{move || t("Critères et évaluation", "Criteria and assessment")}</summary>
+            <ol>{items}</ol>
+            {modalites}
+        </details>
     }
     .into_any()
 }

@@ -55,6 +55,59 @@ pub(super) fn DecisionJury() -> impl IntoView {
     }
 }
 
+/// Under a compétence of the récapitulatif: its criteria, those the fiches cite marked with
+/// their fiches, and how it is assessed.
+#[component]
+fn RecapDetails(
+    criteria: Vec<String>,
+    cited: Vec<(usize, Vec<usize>)>,
+    modalites: Vec<String>,
+) -> impl IntoView {
+    if criteria.is_empty() && modalites.is_empty() {
+        return ().into_any();
+    }
+    let count = cited.len();
+    let items = criteria
+        .into_iter()
+        .enumerate()
+        .map(|(i, title)| {
+            let fiches = cited
+                .iter()
+                .find(|(rank, _)| *rank == i + 1)
+                .map(|(_, fiches)| {
+                    fiches
+                        .iter()
+                        .map(|f| (f + 1).to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                });
+            let marked = fiches.is_some();
+            view! {
+                <li class:cite=marked>
+                    {title}
+                    {fiches.map(|f| view! { <em>{move || format!(" — {} {f}", t("fiche(s) n°", "sheet(s) no."))}</em> })}
+                </li>
+            }
+        })
+        .collect_view();
+    let modalites = modalites
+        .into_iter()
+        .map(|m| view! { <p class="modalite">{m}</p> })
+        .collect_view();
+    view! {
+        <details class="criteres" data-testid="recap-criteres">
+            <summary>{move || if en() {
+                format!("Criteria ({count} cited) and assessment")
+            } else {
+                format!("Critères ({count} cité(s)) et évaluation")
+            }}</summary>
+            <ol>{items}</ol>
+            {modalites}
+        </details>
+    }
+    .into_any()
+}
+
 /// The récapitulatif des compétences, live: which fiches claim each compétence, and which
 /// compétences no fiche claims yet.
 #[component]
@@ -102,10 +155,22 @@ pub(super) fn Recapitulatif() -> impl IntoView {
                                 .join(", ")
                         };
                         let code = l.code.clone();
+                        let details = st.referentiel.with_value(|r| {
+                            r.as_ref().map(|r| {
+                                let criteria: Vec<String> = r
+                                    .competence(&l.code)
+                                    .map(|c| c.criteria.iter().map(|x| x.title.clone()).collect())
+                                    .unwrap_or_default();
+                                (criteria, r.modalites(&l.code))
+                            })
+                        });
+                        let details = details.map(|(criteria, modalites)| {
+                            view! { <RecapDetails criteria=criteria cited=l.criteria modalites=modalites/> }
+                        });
                         view! {
                             <tr class:lacune=gap class:sans-preuve=unproven data-code=code>
                                 <th scope="row">{l.code}</th>
-                                <td>{l.title}</td>
+                                <td>{l.title}{details}</td>
                                 <td>{status}</td>
                                 <td data-testid="recap-annexes">{evidence}</td>
                             </tr>
