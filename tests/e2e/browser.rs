@@ -305,17 +305,24 @@ fn first_run_as(browser: &Browser, mode: &str, kit: Option<&str>) {
     browser.click("#creer-identite");
 }
 
+/// A new candidate in `browser` on `relay`: identity made, a dossier for the built-in
+/// référentiel `seed` created, one fiche added.
+pub(crate) fn new_dossier_with_a_fiche(relay: &Relay, browser: &Browser, seed: &str) {
+    browser.goto(&relay.url("/"));
+    first_run(browser);
+    browser.wait_for("#referentiel");
+    browser.click(&format!("#referentiel option[value='{seed}']"));
+    browser.click("#creer-dossier");
+    browser.click("#ajouter-fiche");
+}
+
 /// What the candidate types in the browser is sealed in wasm, stored by the relay as
 /// ciphertext, and read by an advisor's native client the dossier was shared with.
 #[test]
 fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     let relay = Relay::start();
     let browser = Browser::start();
-    browser.goto(&relay.url("/"));
-    first_run(&browser);
-    browser.click("#referentiel option[value='003']");
-    browser.click("#creer-dossier");
-    browser.click("#ajouter-fiche");
+    new_dossier_with_a_fiche(&relay, &browser, "003");
     browser.type_into("#f-fiches-0-contexte", CANARY);
     browser.type_into("#f-fiches-0-intitule", "Refonte de l'architecture");
 

@@ -2,7 +2,7 @@
 //! the picker, its criteria (each one citable by a fiche) and how it is assessed; the
 //! récapitulatif shows the criteria cited and by which fiche.
 
-use crate::browser::first_run;
+use crate::browser::new_dossier_with_a_fiche;
 use crate::support::Relay;
 use crate::webdriver::Browser;
 
@@ -10,12 +10,7 @@ use crate::webdriver::Browser;
 fn a_fiche_cites_a_criterion_and_the_recapitulatif_shows_it() {
     let relay = Relay::start();
     let browser = Browser::start();
-    browser.goto(&relay.url("/"));
-    first_run(&browser);
-    browser.wait_for("#referentiel");
-    browser.click("#referentiel option[value='002']");
-    browser.click("#creer-dossier");
-    browser.click("#ajouter-fiche");
+    new_dossier_with_a_fiche(&relay, &browser, "002");
 
     // Folded under the compétence: its criteria and its épreuve (C20 is assessed in E5).
     let details = ".competences details[data-code=C20]";

@@ -3,7 +3,7 @@
 //! behind them, one click adds one; the récapitulatif's hints name what no fiche covers,
 //! what to describe for it, and blocs covered unevenly; an empty fiche gets a sentence.
 
-use crate::browser::first_run;
+use crate::browser::new_dossier_with_a_fiche;
 use crate::support::Relay;
 use crate::webdriver::Browser;
 
@@ -11,12 +11,7 @@ use crate::webdriver::Browser;
 fn suggestions_come_with_their_reasons_and_one_click_adds_them() {
     let relay = Relay::start();
     let browser = Browser::start();
-    browser.goto(&relay.url("/"));
-    first_run(&browser);
-    browser.wait_for("#referentiel");
-    browser.click("#referentiel option[value='002']");
-    browser.click("#creer-dossier");
-    browser.click("#ajouter-fiche");
+    new_dossier_with_a_fiche(&relay, &browser, "002");
     browser.type_into(
         "#f-fiches-0-intitule",
         "Astreinte et supervision du service de tri",
