@@ -21,6 +21,7 @@ struct Reading {
     statements: BTreeMap<String, String>,
     criteria: BTreeMap<String, Vec<(String, Vec<String>)>>,
     modalites: BTreeMap<String, Vec<String>>,
+    notes: BTreeSet<String>,
 }
 
 fn words(s: &str) -> String {
@@ -40,7 +41,7 @@ fn reading(files: &[&str]) -> Reading {
             if key == "bloc" {
                 r.blocs.insert(fields[1].parse().unwrap(), words(fields[2]));
             } else if key == "note" {
-                // Footnotes: not kept yet.
+                r.notes.insert(words(fields[1]));
             } else if let Some(code) = key.strip_suffix('@') {
                 r.modalites
                     .entry(code.to_string())
@@ -134,6 +135,17 @@ fn differences(seed: &str, got: &Referentiel, read: &Reading) -> BTreeMap<String
                 format!("not shown: {missing:#?}\n    shown: {shown:#?}"),
             );
         }
+    }
+    let notes: BTreeSet<String> = got.notes.iter().map(|n| words(n)).collect();
+    if notes != read.notes {
+        out.insert(
+            format!("{seed} notes"),
+            format!(
+                "read but not in the document: {:#?}\n    in the document, not read: {:#?}",
+                notes.difference(&read.notes).collect::<Vec<_>>(),
+                read.notes.difference(&notes).collect::<Vec<_>>()
+            ),
+        );
     }
     for code in read.statements.keys() {
         if got.competence(code).is_none() {

@@ -32,6 +32,10 @@ pub struct Referentiel {
     /// The épreuves it describes (E1…), with the compétences each assesses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub epreuves: Vec<Epreuve>,
+    /// Its footnotes ("chaîne de build : processus de génération du logiciel…"), in order:
+    /// their marks are taken out of the text they annotate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The kind of input a référentiel was read from.

@@ -165,6 +165,8 @@ struct Scanner {
     assessment_label: Option<String>,
     /// What the candidate must do or hand in, being listed for the current row.
     deliverables: Option<Deliverables>,
+    /// The document's footnotes, in order, each once.
+    notes: Vec<String>,
     /// Units holding the "référentiel d'activités / de compétences" table header.
     table_headers: Vec<usize>,
     diagnostics: Vec<Diagnostic>,
@@ -246,6 +248,11 @@ impl Scanner {
                 }
             }
             UnitKind::Paragraph => self.paragraph(rest),
+            UnitKind::Note => {
+                if !self.notes.contains(&unit.text) {
+                    self.notes.push(unit.text.clone());
+                }
+            }
         }
     }
 
@@ -968,6 +975,7 @@ impl Scanner {
             blocs,
             jury: Default::default(),
             epreuves: Vec::new(),
+            notes: self.notes,
         };
         Ok(Import {
             referentiel,

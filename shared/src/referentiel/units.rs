@@ -24,6 +24,8 @@ pub(crate) enum UnitKind {
     Paragraph,
     /// A markdown heading (`# …`).
     Heading,
+    /// A footnote ("¹ https://…", "<sup>2</sup> chaîne de build : …"), its mark removed.
+    Note,
     /// A list item (`- …`, `• …`, `● …`). `dot` tells a round bullet from a dash: in a table
     /// turned to text, the kind of bullet is often all that tells one column's list from
     /// another's (● activities and deliverables beside - indicators).
@@ -178,6 +180,19 @@ fn flush(paragraph: &mut Option<(UnitKind, String, usize)>, out: &mut Vec<Unit>)
 }
 
 fn push_unit(out: &mut Vec<Unit>, kind: UnitKind, raw: &str, line: usize) {
+    if kind == UnitKind::Paragraph
+        && let Some(notes) = footnotes(raw)
+    {
+        for text in notes {
+            out.push(Unit {
+                kind: UnitKind::Note,
+                text,
+                line,
+                lists: Vec::new(),
+            });
+        }
+        return;
+    }
     // Inside table cells, a run of spaces is what is left of a line break between list items
     // (word processors export "item  item  item").
     let cell = matches!(kind, UnitKind::Cell { .. });
@@ -195,6 +210,64 @@ fn push_unit(out: &mut Vec<Unit>, kind: UnitKind, raw: &str, line: usize) {
             lists,
         });
     }
+}
+
+/// A paragraph of footnotes: each line that starts with a footnote's mark (a superscript
+/// number, printed or as `<sup>`, however garbled by the extraction: `$<sup>^{\rm 1}$`,
+/// `<sup>&</sup>lt;sup>2`; an escaped star) starts a note, the lines after it continue it.
+/// `None` when the paragraph does not start with a mark.
+fn footnotes(raw: &str) -> Option<Vec<String>> {
+    let marked = |line: &str| {
+        let start = line.trim_start().trim_start_matches('$');
+        start.starts_with("<sup>")
+            || start.starts_with(['¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'])
+            || start.trim_start_matches('*').starts_with("\\*")
+    };
+    let mut lines = raw.lines().filter(|l| !l.trim().is_empty());
+    let first = lines.next()?;
+    if !marked(first) {
+        return None;
+    }
+    let mut notes: Vec<String> = vec![note_text(first)];
+    for line in lines {
+        if marked(line) {
+            notes.push(note_text(line));
+        } else if let Some(last) = notes.last_mut() {
+            let more = note_text(line);
+            // An address wrapped over lines is one word.
+            let address = last.starts_with("http") && !last.contains(' ');
+            if !address {
+                last.push(' ');
+            }
+            last.push_str(&more);
+        }
+    }
+    notes.retain(|n| n.chars().filter(|c| c.is_alphabetic()).count() >= 3);
+    Some(notes)
+}
+
+/// One line of a footnote without what is left of its mark.
+fn note_text(line: &str) -> String {
+    let mut text = clean(line).replace('\n', " ");
+    loop {
+        let before = text.len();
+        text = text
+            .trim_start_matches(|c: char| c.is_ascii_digit() || " {}^&*".contains(c))
+            .to_string();
+        for garble in ["lt;sup>", "rm "] {
+            if let Some(rest) = text.strip_prefix(garble) {
+                text = rest.to_string();
+            }
+        }
+        if text.len() == before {
+            break;
+        }
+    }
+    text.trim()
+        .trim_start_matches('<')
+        .trim_end_matches(['>', '*'])
+        .trim()
+        .to_string()
 }
 
 /// The top-level HTML lists of a cell when there are several; none otherwise (a list nested in
@@ -730,6 +803,40 @@ mod tests {
         let units = units(text);
         let texts: Vec<_> = units.iter().map(|u| u.text.as_str()).collect();
         assert_eq!(texts, ["un début de cellule", "deux"]);
+    }
+
+    #[test]
+    fn footnotes_are_units_of_their_own_without_their_marks() {
+        let notes = |text: &str| -> Vec<String> {
+            units(text)
+                .into_iter()
+                .filter(|u| u.kind == UnitKind::Note)
+                .map(|u| u.text)
+                .collect()
+        };
+        assert_eq!(
+            notes(
+                " <sup>&</sup>lt;sup>5</sup> CAP : Théorème CAP.\n <sup>6</sup> OWASP : Open Web Application Security Project.\n"
+            ),
+            [
+                "CAP : Théorème CAP.",
+                "OWASP : Open Web Application Security Project."
+            ]
+        );
+        assert_eq!(
+            notes("$<sup>^{\\</sup>rm 1}$  \\* product backlog ou cahier des charges\n"),
+            ["product backlog ou cahier des charges"]
+        );
+        assert_eq!(
+            notes("² <https://www.example.org/guide-\naccessibilite.pdf>\n"),
+            ["https://www.example.org/guide-accessibilite.pdf"]
+        );
+        assert_eq!(
+            notes("*\\*Un portfolio est un dossier personnel.*\n"),
+            ["Un portfolio est un dossier personnel."]
+        );
+        // A mark inside a sentence is no footnote; a list item is no footnote.
+        assert!(notes("Le principe ACID<sup>7</sup> est appliqué.\n* Un élément\n").is_empty());
     }
 
     #[test]

@@ -106,6 +106,7 @@ fn fiche_to_import(fiche: Node) -> Result<Import, ImportError> {
         blocs,
         jury: Default::default(),
         epreuves: Vec::new(),
+        notes: Vec::new(),
     };
     Ok(Import {
         referentiel,
