@@ -191,6 +191,23 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
         });
     }
 
+    let ticked = |key: &str| text(field("declaration", key)) == crate::dossier::TICKED;
+    checks.push(check(
+        (
+            "Les deux cases de la déclaration sur l'honneur",
+            "Both boxes of the sworn declaration",
+        ),
+        ticked("fraudes") && ticked("exactitude"),
+        advice(
+            "Cochez les deux cases de la déclaration : le livret n'est pas recevable sans elles.",
+            "Tick both boxes of the declaration: the livret cannot be accepted without them.",
+        ),
+        Some(if ticked("fraudes") {
+            "declaration.exactitude".into()
+        } else {
+            "declaration.fraudes".into()
+        }),
+    ));
     let date = text(field("declaration", "date"));
     checks.push(check(
         ("Le lieu de signature", "Where you sign"),
@@ -278,6 +295,7 @@ mod tests {
                 "La certification visée",
                 "Votre motivation",
                 "Au moins une fiche descriptive d'activité",
+                "Les deux cases de la déclaration sur l'honneur",
                 "Le lieu de signature",
                 "La date de signature",
                 "Vos nom et prénom sous la déclaration",
@@ -308,6 +326,8 @@ mod tests {
         json.sections.insert(
             "declaration".into(),
             fields(&[
+                ("fraudes", "oui"),
+                ("exactitude", "oui"),
                 ("lieu", "Lyon"),
                 ("date", "31/02/2027"),
                 ("signature", "Anna Durand"),

@@ -88,7 +88,13 @@ pub enum FieldKind {
     /// A list of short values (`competences`: référentiel codes, `preuves`: the annexes'
     /// references, [`Annexe::reference`]).
     List,
+    /// A box the template prints to tick: `oui` when ticked, empty when not (last writer
+    /// wins, as for a short value).
+    Tick,
 }
+
+/// What a ticked box ([`FieldKind::Tick`]) holds.
+pub const TICKED: &str = "oui";
 
 /// Every section of the template, with its fields.
 pub const SECTIONS: &[(&str, &[(&str, FieldKind)])] = &[
@@ -164,6 +170,8 @@ pub const SECTIONS: &[(&str, &[(&str, FieldKind)])] = &[
     (
         "declaration",
         &[
+            ("fraudes", FieldKind::Tick),
+            ("exactitude", FieldKind::Tick),
             ("lieu", FieldKind::Scalar),
             ("date", FieldKind::Scalar),
             ("signature", FieldKind::Scalar),
@@ -203,6 +211,8 @@ pub enum DossierError {
     UnknownPath(String),
     #[error("document illisible : {0}")]
     Corrupt(String),
+    #[error("« {0} » : une case est cochée (« oui ») ou laissée vide")]
+    NotATick(String),
 }
 
 impl From<UnknownField> for DossierError {
@@ -1117,6 +1127,14 @@ impl Dossier {
             FieldKind::Scalar => {
                 self.doc.put(&obj, field, value).map_err(corrupt)?;
             }
+            FieldKind::Tick => {
+                let value = match value.trim() {
+                    "" | "non" => "",
+                    "oui" => TICKED,
+                    other => return Err(DossierError::NotATick(other.to_string())),
+                };
+                self.doc.put(&obj, field, value).map_err(corrupt)?;
+            }
             FieldKind::Text => {
                 let text = match self.doc.get(&obj, field) {
                     Ok(Some((Value::Object(ObjType::Text), id))) => id,
@@ -1354,6 +1372,19 @@ mod tests {
                 (0, "C9".into(), vec![1], vec![2]),
             ]
         );
+    }
+
+    #[test]
+    fn a_box_to_tick_holds_oui_or_nothing() {
+        let mut d = Dossier::new(b"a");
+        d.set("declaration.fraudes", "oui").unwrap();
+        assert_eq!(d.get_field(&"declaration.fraudes".parse().unwrap()), TICKED);
+        d.set("declaration.fraudes", "").unwrap();
+        assert_eq!(d.get_field(&"declaration.fraudes".parse().unwrap()), "");
+        assert!(matches!(
+            d.set("declaration.exactitude", "peut-être"),
+            Err(DossierError::NotATick(v)) if v == "peut-être"
+        ));
     }
 
     #[test]

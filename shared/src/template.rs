@@ -723,6 +723,23 @@ const ANNEXES: &[FieldText] = &[
 
 // The template closes with « Fait à, le / / » and « Nom, prénom : ».
 const DECLARATION: &[FieldText] = &[
+    // The template's two boxes after « Je déclare sur l'honneur : ».
+    FieldText {
+        key: "fraudes",
+        label_fr: "avoir pris connaissance des informations relatives aux fraudes en VAE",
+        label_en: "I have read the information on fraud in VAE",
+        guidance_fr: "",
+        guidance_en: "",
+        from_template: true,
+    },
+    FieldText {
+        key: "exactitude",
+        label_fr: "attester de l’exactitude de toutes les informations figurant dans le présent livret",
+        label_en: "I attest that all the information in this livret is accurate",
+        guidance_fr: "",
+        guidance_en: "",
+        from_template: true,
+    },
     FieldText {
         key: "lieu",
         label_fr: "Fait à",

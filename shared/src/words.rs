@@ -80,6 +80,9 @@ impl Worded for DossierError {
         match self {
             DossierError::UnknownPath(path) => format!("unknown path: {path}"),
             DossierError::Corrupt(why) => format!("unreadable document: {why}"),
+            DossierError::NotATick(value) => {
+                format!("“{value}”: a box is ticked (“oui”) or left empty")
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::support::Relay;
 use crate::sync::{Device, Raw, contains, files_under};
 use crate::webdriver::{Browser, ENTER};
 
-const PASSPHRASE: &str = "cheval agrafe pile correcte";
+pub(crate) const PASSPHRASE: &str = "cheval agrafe pile correcte";
 /// Typed into the dossier; must never be readable in the browser's storage.
 const CANARY: &str = "CANARI-navigateur-7f3a";
 

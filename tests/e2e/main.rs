@@ -2,6 +2,7 @@
 
 mod browser;
 mod browser_criteres;
+mod browser_declaration;
 mod browser_kit;
 mod browser_suggestions;
 mod browser_widths;

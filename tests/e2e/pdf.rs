@@ -199,6 +199,14 @@ fn the_sample_livret_has_every_field_in_order_and_a_true_sommaire() {
                         // Printed with their titles from the référentiel.
                         ("projet_vae", "blocs_vises") => continue,
                         // Printed the French way.
+                        // Printed as the template's ticked boxes.
+                        ("declaration", "fraudes") => {
+                            "☒ avoir pris connaissance des informations relatives aux fraudes"
+                                .to_string()
+                        }
+                        ("declaration", "exactitude") => {
+                            "☒ attester de l'exactitude de toutes les informations".to_string()
+                        }
                         ("projet_vae", "date_jury") | ("declaration", "date") => {
                             let p: Vec<&str> = value.split('-').collect();
                             format!("{}/{}/{}", p[2], p[1], p[0])
@@ -651,4 +659,32 @@ fn cited_criteria_are_printed_in_the_recapitulatif_and_in_their_fiches() {
             squeezed("Fiche activité 2"),
         ],
     );
+}
+
+/// The déclaration's two boxes print as the candidate left them: ticked (☒) or not (☐).
+#[test]
+fn the_declaration_boxes_print_ticked_as_they_were_ticked() {
+    let dir = temp_dir("livret-pdf-cases");
+    let mut dossier = json(&fixtures().join("exemple-developpeuse-ia.json"));
+    dossier["sections"]["declaration"]["fraudes"] = "oui".into();
+    dossier["sections"]["declaration"]["exactitude"] = "".into();
+    let source = dir.join("cases.json");
+    std::fs::write(&source, serde_json::to_vec(&dossier).unwrap()).unwrap();
+    let pdf = dir.join("cases.pdf");
+    Device::new("pdf-cases").run(&[
+        "export",
+        source.to_str().unwrap(),
+        "--pdf",
+        pdf.to_str().unwrap(),
+    ]);
+    let all = squeezed(&without_footers(&text(&pdf, None, false)));
+    assert!(
+        all.contains(&squeezed(
+            "☒ avoir pris connaissance des informations relatives aux fraudes en VAE"
+        )),
+        "{all}"
+    );
+    assert!(all.contains(&squeezed(
+        "☐ attester de l'exactitude de toutes les informations figurant dans le présent livret"
+    )));
 }

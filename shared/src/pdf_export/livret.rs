@@ -1044,14 +1044,27 @@ fn declaration(t: &mut Typesetter, json: &DossierJson) {
     }
     t.space(10.0);
     t.paragraph(LABEL, "Je déclare sur l'honneur :", 0.0);
+    let boxed = |key: &str| {
+        if text(json, "declaration", key) == crate::dossier::TICKED {
+            "☒"
+        } else {
+            "☐"
+        }
+    };
     t.paragraph(
         BODY,
-        "☐ avoir pris connaissance des informations relatives aux fraudes en VAE ;",
+        &format!(
+            "{} avoir pris connaissance des informations relatives aux fraudes en VAE ;",
+            boxed("fraudes")
+        ),
         12.0,
     );
     t.paragraph(
         BODY,
-        "☐ attester de l'exactitude de toutes les informations figurant dans le présent livret.",
+        &format!(
+            "{} attester de l'exactitude de toutes les informations figurant dans le présent livret.",
+            boxed("exactitude")
+        ),
         12.0,
     );
     t.space(14.0);

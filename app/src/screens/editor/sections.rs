@@ -2,6 +2,7 @@
 //! on every keystroke; the sommaire.
 
 use super::*;
+use livret_shared::dossier::TICKED;
 
 #[component]
 pub(super) fn Sommaire() -> impl IntoView {
@@ -136,6 +137,32 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
     let guidance = (!text.guidance_fr.is_empty())
         .then(|| view! { <p id=help.clone() class="aide">{move || t(text.guidance_fr, text.guidance_en)}</p> });
     let described = (!text.guidance_fr.is_empty()).then(|| help.clone());
+    if kind == FieldKind::Tick {
+        // The template's box to tick: a real checkbox, its words as its label.
+        let tick_path = path;
+        let on_change = move |ev: leptos::ev::Event| {
+            let value = if event_target_checked(&ev) {
+                TICKED
+            } else {
+                ""
+            };
+            shown.set(value.to_string());
+            match session::with_open(|r| r.dossier().set(&tick_path, value)) {
+                Ok(Ok(())) => persist(st),
+                Ok(Err(e)) => st.save.set(SaveState::Failed(e.into())),
+                Err(e) => st.save.set(SaveState::Failed(e)),
+            }
+        };
+        return view! {
+            <div class="champ case">
+                <input id=id.clone() type="checkbox" on:change=on_change
+                    prop:checked=move || shown.get() == TICKED prop:disabled=move || st.juror.get()/>
+                <label for=id.clone()>{move || t(text.label_fr, text.label_en)}</label>
+                <FieldComments path=comment_path field_id=id/>
+            </div>
+        }
+        .into_any();
+    }
     // A juror reads the fields (and selects passages in them to annotate), never writes.
     let control = if kind == FieldKind::Text {
         view! {
@@ -166,6 +193,7 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
             <FieldComments path=comment_path field_id=id/>
         </div>
     }
+    .into_any()
 }
 
 /// An element id made of a compétence code (`C1.2` → `C1_2`: dots would read as CSS classes).
