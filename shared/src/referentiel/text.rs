@@ -1372,8 +1372,7 @@ pub(crate) fn ends_mid_phrase(text: &str) -> bool {
         "for",
         "with",
     ];
-    let last = last.to_lowercase();
-    UNFINISHED.contains(&last.as_str()) && !t.ends_with('.')
+    UNFINISHED.contains(&last) && !t.ends_with('.')
 }
 
 /// How many unfinished fragments wait at most (see [`Dangling`]).

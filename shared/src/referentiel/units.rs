@@ -317,6 +317,9 @@ fn starts_structure(line: &str) -> bool {
 /// a wide gap after the end of a sentence, before a lower-case word, is a column boundary and
 /// becomes a line break, so each piece can continue its own column.
 fn split_column_gaps(line: &str) -> String {
+    if !line.contains("  ") {
+        return line.to_string();
+    }
     let chars: Vec<char> = line.chars().collect();
     let mut out = String::with_capacity(line.len());
     let mut i = 0;
