@@ -339,9 +339,10 @@ impl Scanner {
                 );
             }
             if is_assessment_start(tail) {
-                let kept = self.add_assessment(tail, &[competence]);
-                if !unit.is_cell() {
-                    self.dangle(kept.unwrap_or(Dangling::RepeatedAssessment), tail);
+                if unit.is_cell() {
+                    self.add_assessment(tail, &[competence]);
+                } else {
+                    self.modalite_fragment(tail, tail, &[competence]);
                 }
             }
         }
@@ -486,10 +487,7 @@ impl Scanner {
         }
         match column {
             Some(Column::Criteria) => {
-                let targets: Vec<usize> = match &self.row_competences {
-                    Some((_, list)) => list.clone(),
-                    None => self.current_competence.into_iter().collect(),
-                };
+                let targets = self.row_or_current();
                 let Some(&first) = targets.first() else {
                     return;
                 };
@@ -578,10 +576,7 @@ impl Scanner {
             Some(Column::Assessment) if self.current_bloc.is_some() => {
                 let first = text.lines().next().unwrap_or_default();
                 if is_assessment_start(first) {
-                    let row: Vec<usize> = match &self.row_competences {
-                        Some((_, list)) => list.clone(),
-                        None => self.current_competence.into_iter().collect(),
-                    };
+                    let row = self.row_or_current();
                     self.add_assessment(text, &row);
                 }
             }
@@ -656,8 +651,7 @@ impl Scanner {
             if self.current_competence.is_some() || self.current_bloc.is_some() {
                 self.in_assessment = true;
                 let current: Vec<usize> = self.current_competence.into_iter().collect();
-                let kept = self.add_assessment(text, &current);
-                self.dangle(kept.unwrap_or(Dangling::RepeatedAssessment), text);
+                self.modalite_fragment(text, text, &current);
             }
             return;
         }
@@ -679,9 +673,7 @@ impl Scanner {
         if let Some(label) = self.assessment_label.take() {
             // "Étude de cas :" as a heading, its description as the paragraph after it.
             let current: Vec<usize> = self.current_competence.into_iter().collect();
-            let modalite = format!("{label} {text}");
-            let kept = self.add_assessment(&modalite, &current);
-            self.dangle(kept.unwrap_or(Dangling::RepeatedAssessment), text);
+            self.modalite_fragment(&format!("{label} {text}"), text, &current);
             return;
         }
         if text.ends_with(':') && text.len() < 160 {
@@ -697,8 +689,7 @@ impl Scanner {
             // After the deliverables, what the assessment looks at ("Le rapport doit
             // justifier…", "L'évaluation portera sur…"). A « Nota » is the activities'.
             let competences = d.competences.clone();
-            let kept = self.add_assessment(text, &competences);
-            self.dangle(kept.unwrap_or(Dangling::RepeatedAssessment), text);
+            self.modalite_fragment(text, text, &competences);
             return;
         }
         if !self.numbered && self.in_assessment && self.bloc_list_closed {
@@ -812,6 +803,22 @@ impl Scanner {
             }
         }
         finished
+    }
+
+    /// The compétences of the current table row, else the current one: what a cell belongs to.
+    fn row_or_current(&self) -> Vec<usize> {
+        match &self.row_competences {
+            Some((_, list)) => list.clone(),
+            None => self.current_competence.into_iter().collect(),
+        }
+    }
+
+    /// A modalité read from running text: kept ([`Scanner::add_assessment`]) and, when
+    /// `printed` stops mid-phrase, waiting for its end (a modalité kept once already waits
+    /// too, so its end is not taken for another column's).
+    fn modalite_fragment(&mut self, modalite: &str, printed: &str, printed_with: &[usize]) {
+        let kept = self.add_assessment(modalite, printed_with);
+        self.dangle(kept.unwrap_or(Dangling::RepeatedAssessment), printed);
     }
 
     /// Keeps a modalité for the current bloc and for the compétences printed with it; says
