@@ -609,11 +609,26 @@ fn a_phone_photo_prints_the_way_it_was_held() {
     assert!(h > w, "upright: {w} wide, {h} tall");
 }
 
+/// The text of the Livret PDF `livret export` makes of `dossier` (a changed copy of the
+/// sample), footers left out and whitespace squeezed.
+fn livret_text_of(dossier: &serde_json::Value, name: &str) -> String {
+    let dir = temp_dir(&format!("livret-pdf-{name}"));
+    let source = dir.join(format!("{name}.json"));
+    std::fs::write(&source, serde_json::to_vec(dossier).unwrap()).unwrap();
+    let pdf = dir.join(format!("{name}.pdf"));
+    Device::new(&format!("pdf-{name}")).run(&[
+        "export",
+        source.to_str().unwrap(),
+        "--pdf",
+        pdf.to_str().unwrap(),
+    ]);
+    squeezed(&without_footers(&text(&pdf, None, false)))
+}
+
 /// Fiches citing a criterion (`C1#2`): the Livret's récapitulatif prints it under its
 /// compétence with the fiches citing it, the fiche's table names it by its words.
 #[test]
 fn cited_criteria_are_printed_in_the_recapitulatif_and_in_their_fiches() {
-    let dir = temp_dir("livret-pdf-criteres");
     let mut dossier = json(&fixtures().join("exemple-developpeuse-ia.json"));
     let c1 = &dossier["referentiel"]["blocs"][0]["competences"][0];
     let c1_title = c1["title"].as_str().unwrap().to_string();
@@ -631,17 +646,7 @@ fn cited_criteria_are_printed_in_the_recapitulatif_and_in_their_fiches() {
         }
         list.push("C1#2".into());
     }
-    let source = dir.join("criteres.json");
-    std::fs::write(&source, serde_json::to_vec(&dossier).unwrap()).unwrap();
-    let pdf = dir.join("criteres.pdf");
-    let device = Device::new("pdf-criteres");
-    device.run(&[
-        "export",
-        source.to_str().unwrap(),
-        "--pdf",
-        pdf.to_str().unwrap(),
-    ]);
-    let all = squeezed(&without_footers(&text(&pdf, None, false)));
+    let all = livret_text_of(&dossier, "criteres");
     assert_in_order(
         &all,
         &[
@@ -664,20 +669,10 @@ fn cited_criteria_are_printed_in_the_recapitulatif_and_in_their_fiches() {
 /// The déclaration's two boxes print as the candidate left them: ticked (☒) or not (☐).
 #[test]
 fn the_declaration_boxes_print_ticked_as_they_were_ticked() {
-    let dir = temp_dir("livret-pdf-cases");
     let mut dossier = json(&fixtures().join("exemple-developpeuse-ia.json"));
     dossier["sections"]["declaration"]["fraudes"] = "oui".into();
     dossier["sections"]["declaration"]["exactitude"] = "".into();
-    let source = dir.join("cases.json");
-    std::fs::write(&source, serde_json::to_vec(&dossier).unwrap()).unwrap();
-    let pdf = dir.join("cases.pdf");
-    Device::new("pdf-cases").run(&[
-        "export",
-        source.to_str().unwrap(),
-        "--pdf",
-        pdf.to_str().unwrap(),
-    ]);
-    let all = squeezed(&without_footers(&text(&pdf, None, false)));
+    let all = livret_text_of(&dossier, "cases");
     assert!(
         all.contains(&squeezed(
             "☒ avoir pris connaissance des informations relatives aux fraudes en VAE"
