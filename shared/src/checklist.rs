@@ -6,6 +6,7 @@
 //! the dossier as it is exported ([`DossierJson`]).
 
 use crate::date::Date;
+use crate::dossier::{Answer, SECTIONS};
 use crate::export::{DossierJson, FieldValue};
 
 /// One check: what is looked at, whether it holds, what to do when it does not, and the
@@ -50,21 +51,6 @@ fn advice(fr: &str, en: &str) -> (String, String) {
     (fr.to_string(), en.to_string())
 }
 
-/// A date as the template asks for it (jj/mm/aaaa), or as the date field gives it
-/// (aaaa-mm-jj): a real day either way.
-fn is_a_date(value: &str) -> bool {
-    if Date::parse(value).is_some() {
-        return true;
-    }
-    let parts: Vec<&str> = value.split('/').collect();
-    match parts.as_slice() {
-        [d, m, y] if d.len() <= 2 && m.len() <= 2 && y.len() == 4 => {
-            Date::parse(&format!("{y}-{m:0>2}-{d:0>2}")).is_some()
-        }
-        _ => false,
-    }
-}
-
 /// Every check, in the order of the livret.
 pub fn before_export(json: &DossierJson) -> Vec<Check> {
     let field = |section: &str, key: &str| json.sections.get(section).and_then(|s| s.get(key));
@@ -84,6 +70,58 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
         } else {
             "etat_civil.nom".into()
         }),
+    ));
+    // Free text an older version kept where the template now has answers to circle or a
+    // date: kept as written until the candidate picks the answer it meant. The signature's
+    // date has a check of its own, below.
+    let as_written: Vec<(String, String)> = SECTIONS
+        .iter()
+        .flat_map(|(section, fields)| fields.iter().map(move |f| (*section, f)))
+        .filter(|(section, (key, _))| (*section, *key) != ("declaration", "date"))
+        .filter_map(|(section, (key, kind))| {
+            let value = text(field(section, key));
+            Answer::of(*kind, value)
+                .is_as_written(*kind)
+                .then(|| (format!("{section}.{key}"), value.to_string()))
+        })
+        .collect();
+    let label = |path: &str| {
+        let (section, key) = path.split_once('.').unwrap_or_default();
+        crate::template::field(section, key).map_or(("", ""), |f| (f.label_fr, f.label_en))
+    };
+    let listed = |english: bool| {
+        as_written
+            .iter()
+            .map(|(path, value)| {
+                let (fr, en) = label(path);
+                if english {
+                    format!("{en} (“{value}”)")
+                } else {
+                    format!("{fr} (« {value} »)")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    checks.push(check(
+        (
+            "Les réponses à choisir et les dates",
+            "Answers to choose and dates",
+        ),
+        as_written.is_empty(),
+        (
+            format!(
+                "Choisissez la réponse ou la date qui correspond à ce que vous aviez écrit : {}. \
+                 Ce que vous aviez écrit reste affiché jusque-là.",
+                listed(false)
+            ),
+            format!(
+                "Choose the answer or the date that matches what you had written: {}. What \
+                 you had written stays shown until then.",
+                listed(true)
+            ),
+        ),
+        as_written.first().map(|(path, _)| path.clone()),
     ));
     checks.push(check(
         ("La certification visée", "The certification aimed at"),
@@ -220,10 +258,10 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
     ));
     checks.push(check(
         ("La date de signature", "The date of signing"),
-        is_a_date(date),
+        Date::read(date).is_some(),
         advice(
-            "Indiquez une date réelle, au format jj/mm/aaaa.",
-            "Give a real date, as dd/mm/yyyy.",
+            "Indiquez le jour où vous signez la déclaration.",
+            "Give the day you sign the declaration.",
         ),
         Some("declaration.date".into()),
     ));
@@ -370,12 +408,47 @@ mod tests {
             "{:?}",
             uncited.advice
         );
-        // A real day, in either form, passes.
-        for date in ["28/02/2027", "2027-02-28", "1/3/2027"] {
-            assert!(is_a_date(date), "{date}");
-        }
-        for date in ["31/02/2027", "demain", "2027", ""] {
-            assert!(!is_a_date(date), "{date}");
-        }
+    }
+
+    #[test]
+    fn free_text_kept_where_an_answer_is_chosen_is_said_and_led_to() {
+        let mut json = empty();
+        json.sections.insert(
+            "situation".into(),
+            fields(&[("statut", "Salariée en CDI"), ("contrat", "cdi")]),
+        );
+        json.sections.insert(
+            "etat_civil".into(),
+            fields(&[("civilite", "Mme"), ("date_naissance", "vers 1989")]),
+        );
+        let checks = before_export(&json);
+        let check = checks
+            .iter()
+            .find(|c| c.what.0 == "Les réponses à choisir et les dates")
+            .unwrap();
+        assert!(!check.ok);
+        assert_eq!(check.field.as_deref(), Some("etat_civil.date_naissance"));
+        assert!(
+            check.advice.0.contains(
+                "Date de naissance (« vers 1989 »), Vous êtes actuellement (« Salariée en CDI »)"
+            ),
+            "{:?}",
+            check.advice.0
+        );
+        assert!(
+            !check.advice.0.contains("Mme"),
+            "a recognised answer is no question"
+        );
+        json.sections
+            .insert("situation".into(), fields(&[("statut", "en_poste")]));
+        json.sections.insert(
+            "etat_civil".into(),
+            fields(&[("date_naissance", "12/04/1989")]),
+        );
+        let check = before_export(&json)
+            .into_iter()
+            .find(|c| c.what.0 == "Les réponses à choisir et les dates")
+            .unwrap();
+        assert!(check.ok, "{:?}", check.advice);
     }
 }

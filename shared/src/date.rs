@@ -1,10 +1,10 @@
-//! Calendar dates (the jury's day): checked where they are made, counted in days since
-//! 1970 for the relay's schedules. Pure: no clock here, the day is given.
+//! Calendar dates (the jury's day, a birth date): checked where they are made, counted in
+//! days since 1970 for the relay's schedules. Pure: no clock here, the day is given.
 
 use serde::{Deserialize, Serialize};
 
-/// A calendar date, checked: only a real day between 2000 and 2200 is made, parsed or
-/// read from the wire.
+/// A calendar date, checked: only a real day between 1900 and 2200 is made, parsed or
+/// read from the wire (a candidate's birth date as well as a jury's day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "(i64, u32, u32)", into = "(i64, u32, u32)")]
 pub struct Date {
@@ -13,7 +13,7 @@ pub struct Date {
     day: u32,
 }
 
-/// Not a day of the calendar (between 2000 and 2200).
+/// Not a day of the calendar (between 1900 and 2200).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("date attendue (AAAA-MM-JJ)")]
 pub struct NotADate;
@@ -34,7 +34,7 @@ impl From<Date> for (i64, u32, u32) {
 
 impl Date {
     pub fn new(year: i64, month: u32, day: u32) -> Option<Date> {
-        if !(2000..=2200).contains(&year) || !(1..=12).contains(&month) {
+        if !(1900..=2200).contains(&year) || !(1..=12).contains(&month) {
             return None;
         }
         (day >= 1 && day <= days_in_month(year, month)).then_some(Date { year, month, day })
@@ -47,6 +47,38 @@ impl Date {
         let month: u32 = parts.next()?.parse().ok()?;
         let day: u32 = parts.next()?.parse().ok()?;
         Date::new(year, month, day)
+    }
+
+    /// A day as people write it in a form: `YYYY-MM-DD` (what a date field gives) or
+    /// `jj/mm/aaaa` (one-digit day and month, dots or dashes taken too).
+    pub fn read(s: &str) -> Option<Date> {
+        let s = s.trim();
+        if let Some(day) = Date::parse(s) {
+            return Some(day);
+        }
+        let parts: Vec<&str> = s.split(['/', '.', '-']).collect();
+        match parts.as_slice() {
+            [d, m, y]
+                if (1..=2).contains(&d.len()) && (1..=2).contains(&m.len()) && y.len() == 4 =>
+            {
+                Date::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+            }
+            _ => None,
+        }
+    }
+
+    /// `jj/mm/aaaa`, as French forms print a day.
+    pub fn french_numeric(self) -> String {
+        format!("{:02}/{:02}/{:04}", self.day, self.month, self.year)
+    }
+
+    /// Whole years from `self` (a birth date) to `on`; `None` when `on` comes first.
+    pub fn years_to(self, on: Date) -> Option<u32> {
+        if on < self {
+            return None;
+        }
+        let before_birthday = (on.month, on.day) < (self.month, self.day);
+        u32::try_from(on.year - self.year - i64::from(before_birthday)).ok()
     }
 
     /// Days since 1970-01-01 (proleptic Gregorian calendar).
@@ -125,7 +157,12 @@ mod tests {
 
     #[test]
     fn dates_are_checked_and_counted_like_the_calendar() {
-        assert_eq!(Date::parse("1970-01-01"), None, "before 2000");
+        assert_eq!(Date::parse("1899-12-31"), None, "before 1900");
+        assert_eq!(Date::parse("2201-01-01"), None, "after 2200");
+        assert_eq!(
+            Date::parse("1900-01-01").unwrap().days_since_epoch(),
+            -25_567
+        );
         assert_eq!(
             Date::parse("2026-11-30").unwrap().days_since_epoch(),
             20_787
@@ -151,11 +188,42 @@ mod tests {
     }
 
     #[test]
+    fn a_day_is_read_as_a_form_gives_it_or_as_people_write_it() {
+        let day = Date::parse("1989-04-12").unwrap();
+        for written in [
+            "1989-04-12",
+            "12/04/1989",
+            " 12/4/1989 ",
+            "12.04.1989",
+            "12-04-1989",
+        ] {
+            assert_eq!(Date::read(written), Some(day), "{written}");
+        }
+        for not_a_day in ["31/04/1989", "04/1989", "12/04/89", "vers 1989", "1989", ""] {
+            assert_eq!(Date::read(not_a_day), None, "{not_a_day}");
+        }
+        assert_eq!(day.french_numeric(), "12/04/1989");
+    }
+
+    #[test]
+    fn an_age_counts_the_birthdays_passed() {
+        let born = Date::parse("1989-04-12").unwrap();
+        let age = |on: &str| born.years_to(Date::parse(on).unwrap());
+        assert_eq!(age("2026-04-11"), Some(36), "the day before the birthday");
+        assert_eq!(age("2026-04-12"), Some(37), "on the birthday");
+        assert_eq!(age("1989-04-12"), Some(0));
+        assert_eq!(age("1989-04-11"), None, "before birth");
+        let leap = Date::parse("2000-02-29").unwrap();
+        assert_eq!(leap.years_to(Date::parse("2001-02-28").unwrap()), Some(0));
+        assert_eq!(leap.years_to(Date::parse("2001-03-01").unwrap()), Some(1));
+    }
+
+    #[test]
     fn a_date_read_from_the_wire_is_a_real_day() {
         let date = Date::parse("2027-03-15").unwrap();
         let bytes = postcard::to_stdvec(&date).unwrap();
         assert_eq!(postcard::from_bytes::<Date>(&bytes).unwrap(), date);
-        for (y, m, d) in [(2027, 2, 29), (2027, 13, 1), (1999, 12, 31), (2027, 4, 0)] {
+        for (y, m, d) in [(2027, 2, 29), (2027, 13, 1), (1899, 12, 31), (2027, 4, 0)] {
             let forged = postcard::to_stdvec(&(y as i64, m as u32, d as u32)).unwrap();
             assert!(
                 postcard::from_bytes::<Date>(&forged).is_err(),

@@ -10,9 +10,11 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use serde_json::json;
 
+use crate::date::Date;
 use crate::evidence::{BlobId, EvidenceKey};
 use crate::field_path::{FieldPath, Place, ToFieldPath, UnknownField};
 use crate::referentiel::{Referentiel, split_citation};
+use crate::template::{self, Choice};
 
 /// An evidence file to add to the annexes ([`Dossier::add_annexe`]).
 pub struct NewAnnexe<'a> {
@@ -77,7 +79,7 @@ enum AnnexeState {
 }
 
 /// Version of the document layout. Older documents are migrated on open ([`Dossier::load`]).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldKind {
@@ -91,6 +93,46 @@ pub enum FieldKind {
     /// A box the template prints to tick: `oui` when ticked, empty when not (last writer
     /// wins, as for a short value).
     Tick,
+    /// One of the answers the template prints to circle: the chosen one's key
+    /// ([`Choice::key`]; last writer wins). What an older version let people type freely
+    /// here is kept word for word when it is none of them ([`Answer::AsWritten`]).
+    Choice(&'static [Choice]),
+    /// A day of the calendar, stored `AAAA-MM-JJ` (typed `jj/mm/aaaa` is read too); older
+    /// free text that is no day is kept as written, like a choice's.
+    Date,
+}
+
+/// What a field of a given kind holds, read the way it is shown: a choice or a day
+/// recognised however it was written (an older version's device may still write the
+/// label or `jj/mm/aaaa`), else the text as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Empty,
+    Chosen(&'static Choice),
+    Day(Date),
+    /// Free text: a text field's, or what an older version kept in a field that now takes a
+    /// choice or a day and is none of them (to be chosen again; never thrown away).
+    AsWritten(String),
+}
+
+impl Answer {
+    pub fn of(kind: FieldKind, stored: &str) -> Answer {
+        if stored.trim().is_empty() {
+            return Answer::Empty;
+        }
+        let read = match kind {
+            FieldKind::Choice(options) => template::choice_of(options, stored).map(Answer::Chosen),
+            FieldKind::Date => Date::read(stored).map(Answer::Day),
+            _ => None,
+        };
+        read.unwrap_or_else(|| Answer::AsWritten(stored.to_string()))
+    }
+
+    /// Whether a field that takes a choice or a day holds free text instead.
+    pub fn is_as_written(&self, kind: FieldKind) -> bool {
+        matches!(kind, FieldKind::Choice(_) | FieldKind::Date)
+            && matches!(self, Answer::AsWritten(_))
+    }
 }
 
 /// What a ticked box ([`FieldKind::Tick`]) holds.
@@ -101,12 +143,13 @@ pub const SECTIONS: &[(&str, &[(&str, FieldKind)])] = &[
     (
         "etat_civil",
         &[
-            ("civilite", FieldKind::Scalar),
+            ("civilite", FieldKind::Choice(template::CIVILITE)),
             ("nom", FieldKind::Scalar),
             ("nom_naissance", FieldKind::Scalar),
             ("prenom", FieldKind::Scalar),
-            ("date_naissance", FieldKind::Scalar),
+            ("date_naissance", FieldKind::Date),
             ("lieu_naissance", FieldKind::Scalar),
+            ("nationalite", FieldKind::Scalar),
             ("adresse", FieldKind::Scalar),
             ("code_postal", FieldKind::Scalar),
             ("ville", FieldKind::Scalar),
@@ -117,9 +160,18 @@ pub const SECTIONS: &[(&str, &[(&str, FieldKind)])] = &[
     (
         "situation",
         &[
-            ("statut", FieldKind::Scalar),
-            ("employeur", FieldKind::Scalar),
+            ("statut", FieldKind::Choice(template::STATUT)),
             ("emploi", FieldKind::Scalar),
+            ("employeur", FieldKind::Scalar),
+            ("contrat", FieldKind::Choice(template::CONTRAT)),
+            ("temps", FieldKind::Choice(template::TEMPS)),
+            ("quotite", FieldKind::Scalar),
+            ("csp", FieldKind::Choice(template::CSP)),
+            ("csp_autre", FieldKind::Scalar),
+            (
+                "inscrit_france_travail",
+                FieldKind::Choice(template::OUI_NON),
+            ),
             ("depuis", FieldKind::Scalar),
             ("precisions", FieldKind::Text),
         ],
@@ -127,8 +179,14 @@ pub const SECTIONS: &[(&str, &[(&str, FieldKind)])] = &[
     (
         "financement",
         &[
-            ("mode", FieldKind::Scalar),
+            ("mode", FieldKind::Choice(template::FINANCEMENT_MODES)),
             ("organisme", FieldKind::Scalar),
+            ("entreprise_adresse", FieldKind::Scalar),
+            ("entreprise_siret", FieldKind::Scalar),
+            ("signataire", FieldKind::Scalar),
+            ("agence", FieldKind::Scalar),
+            ("conseiller", FieldKind::Scalar),
+            ("conseiller_contact", FieldKind::Scalar),
             ("precisions", FieldKind::Text),
         ],
     ),
@@ -139,7 +197,7 @@ pub const SECTIONS: &[(&str, &[(&str, FieldKind)])] = &[
             ("rncp", FieldKind::Scalar),
             ("blocs_vises", FieldKind::List),
             ("centre", FieldKind::Scalar),
-            ("date_jury", FieldKind::Scalar),
+            ("date_jury", FieldKind::Date),
         ],
     ),
     ("motivation", &[("lettre", FieldKind::Text)]),
@@ -173,7 +231,7 @@ pub const SECTIONS: &[(&str, &[(&str, FieldKind)])] = &[
             ("fraudes", FieldKind::Tick),
             ("exactitude", FieldKind::Tick),
             ("lieu", FieldKind::Scalar),
-            ("date", FieldKind::Scalar),
+            ("date", FieldKind::Date),
             ("signature", FieldKind::Scalar),
         ],
     ),
@@ -213,6 +271,11 @@ pub enum DossierError {
     Corrupt(String),
     #[error("« {0} » : une case est cochée (« oui ») ou laissée vide")]
     NotATick(String),
+    /// `.0` written, `.1` the answers the field takes (their French labels).
+    #[error("« {0} » n’est pas l’une des réponses possibles : {answers}", answers = .1.join(", "))]
+    NotAChoice(String, Vec<String>),
+    #[error("« {0} » n’est pas une date (jj/mm/aaaa)")]
+    NotADay(String),
 }
 
 impl From<UnknownField> for DossierError {
@@ -330,7 +393,9 @@ impl Dossier {
 
     /// Older documents: version 0 kept the motivation letter as a plain string, which did not
     /// merge concurrent typing. Version 1 makes it text; version 2 adds the (sealed)
-    /// comments' maps.
+    /// comments' maps; version 3 reads the free text typed where the template has answers to
+    /// circle or a date ([`Dossier::set_as_written`]: « Mme » becomes the choice madame,
+    /// « 12/04/1989 » the day 1989-04-12, « Salariée en CDI » stays as written).
     fn migrate(&mut self) -> Result<(), DossierError> {
         let version = self.schema_version();
         if version >= SCHEMA_VERSION {
@@ -351,10 +416,41 @@ impl Dossier {
                 .map_err(corrupt)?;
             self.doc.splice_text(&text, 0, 0, &old).map_err(corrupt)?;
         }
+        if version < 3 {
+            self.read_free_text_as_answers()?;
+        }
         self.ensure_layout();
         self.doc
             .put(ROOT, "schema_version", SCHEMA_VERSION)
             .map_err(corrupt)?;
+        Ok(())
+    }
+
+    fn read_free_text_as_answers(&mut self) -> Result<(), DossierError> {
+        for (section, fields) in SECTIONS {
+            for (field, kind) in *fields {
+                if !matches!(kind, FieldKind::Choice(_) | FieldKind::Date) {
+                    continue;
+                }
+                let Some(path) = FieldPath::section(section, field) else {
+                    continue;
+                };
+                let stored = self.get_field(&path);
+                if stored.is_empty() {
+                    continue;
+                }
+                // Written only when it reads as something else: an untouched field gets no
+                // change (two devices migrating at once write the same value anyway).
+                let read = match Answer::of(*kind, &stored) {
+                    Answer::Chosen(choice) => choice.key.to_string(),
+                    Answer::Day(day) => day.iso(),
+                    _ => continue,
+                };
+                if read != stored {
+                    self.set(&path, &read)?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -1135,6 +1231,25 @@ impl Dossier {
                 };
                 self.doc.put(&obj, field, value).map_err(corrupt)?;
             }
+            FieldKind::Choice(options) => {
+                let chosen = match Answer::of(path.kind(), value) {
+                    Answer::Empty => "",
+                    Answer::Chosen(choice) => choice.key,
+                    _ => {
+                        let labels = options.iter().map(|c| c.label_fr.to_string()).collect();
+                        return Err(DossierError::NotAChoice(value.trim().to_string(), labels));
+                    }
+                };
+                self.doc.put(&obj, field, chosen).map_err(corrupt)?;
+            }
+            FieldKind::Date => {
+                let day = match Answer::of(path.kind(), value) {
+                    Answer::Empty => String::new(),
+                    Answer::Day(day) => day.iso(),
+                    _ => return Err(DossierError::NotADay(value.trim().to_string())),
+                };
+                self.doc.put(&obj, field, day).map_err(corrupt)?;
+            }
             FieldKind::Text => {
                 let text = match self.doc.get(&obj, field) {
                     Ok(Some((Value::Object(ObjType::Text), id))) => id,
@@ -1161,6 +1276,26 @@ impl Dossier {
             }
         }
         Ok(())
+    }
+
+    /// Sets a field from what an older version let people type freely, or an old export
+    /// holds: a choice or a day recognised is stored as such, anything else is kept word for
+    /// word ([`Answer::AsWritten`], to be chosen again) instead of being refused and lost.
+    pub fn set_as_written(
+        &mut self,
+        path: &(impl ToFieldPath + ?Sized),
+        value: &str,
+    ) -> Result<(), DossierError> {
+        let path = path.to_field_path()?;
+        match self.set(&path, value) {
+            Err(DossierError::NotAChoice(..) | DossierError::NotADay(_)) => {
+                let obj = self.resolve(&path, true)?;
+                self.doc
+                    .put(&obj, path.field(), value.trim())
+                    .map_err(corrupt)
+            }
+            other => other,
+        }
     }
 
     /// Inserts `text` at character `at` of a text field (what a keystroke does).
@@ -1330,6 +1465,102 @@ mod tests {
         );
         assert_eq!(d.fiche_count(), 0);
         d.set("fiches.0.intitule", "Refonte du SI").unwrap();
+    }
+
+    #[test]
+    fn a_choice_holds_one_of_its_answers_and_a_date_a_day() {
+        let mut d = Dossier::new(b"a");
+        for (typed, stored) in [
+            ("Mme", "madame"),
+            ("MONSIEUR.", "monsieur"),
+            ("madame", "madame"),
+        ] {
+            d.set("etat_civil.civilite", typed).unwrap();
+            assert_eq!(d.get("etat_civil.civilite").unwrap(), stored, "{typed}");
+        }
+        assert_eq!(
+            d.set("etat_civil.civilite", "peut-être"),
+            Err(DossierError::NotAChoice(
+                "peut-être".into(),
+                vec!["Madame".into(), "Monsieur".into()]
+            ))
+        );
+        assert_eq!(
+            d.get("etat_civil.civilite").unwrap(),
+            "madame",
+            "nothing written"
+        );
+        d.set("financement.mode", "Pôle Emploi").unwrap();
+        assert_eq!(d.get("financement.mode").unwrap(), "france_travail");
+        d.set("etat_civil.date_naissance", "12/4/1989").unwrap();
+        assert_eq!(d.get("etat_civil.date_naissance").unwrap(), "1989-04-12");
+        assert_eq!(
+            d.set("projet_vae.date_jury", "31/02/2027"),
+            Err(DossierError::NotADay("31/02/2027".into()))
+        );
+        d.set("etat_civil.date_naissance", " ").unwrap();
+        assert_eq!(d.get("etat_civil.date_naissance").unwrap(), "", "cleared");
+        // What an old export holds is kept when it is no answer, read when it is one.
+        d.set_as_written("situation.statut", "Salariée en CDI")
+            .unwrap();
+        assert_eq!(d.get("situation.statut").unwrap(), "Salariée en CDI");
+        d.set_as_written("situation.temps", "Temps partiel")
+            .unwrap();
+        assert_eq!(d.get("situation.temps").unwrap(), "partiel");
+        assert!(d.set_as_written("etat_civil.inconnu", "x").is_err());
+    }
+
+    /// A document as schema 2 left it: the values are plain strings wherever they were typed.
+    fn version_2_with(values: &[(&str, &str, &str)]) -> Vec<u8> {
+        let mut old = Dossier::new(b"old");
+        for (section, field, value) in values {
+            let map = old.map_at(&ROOT, section).unwrap();
+            old.doc.put(&map, *field, *value).unwrap();
+        }
+        old.doc.put(ROOT, "schema_version", 2_i64).unwrap();
+        old.save()
+    }
+
+    #[test]
+    fn version_2_free_text_is_read_as_answers_or_kept_as_written() {
+        let bytes = version_2_with(&[
+            ("etat_civil", "civilite", "M."),
+            ("etat_civil", "date_naissance", "03/11/1975"),
+            ("situation", "statut", "demandeuse d’emploi"),
+            ("financement", "mode", "CPF + reste à charge"),
+            ("projet_vae", "date_jury", "printemps 2027"),
+            ("declaration", "date", "2026-11-20"),
+            ("etat_civil", "nom", "M."),
+        ]);
+        let mut d = Dossier::load(&bytes, b"new").unwrap();
+        assert_eq!(d.schema_version(), SCHEMA_VERSION);
+        for (path, read) in [
+            ("etat_civil.civilite", "monsieur"),
+            ("etat_civil.date_naissance", "1975-11-03"),
+            ("situation.statut", "sans_emploi"),
+            ("financement.mode", "CPF + reste à charge"),
+            ("projet_vae.date_jury", "printemps 2027"),
+            ("declaration.date", "2026-11-20"),
+            ("etat_civil.nom", "M."),
+        ] {
+            assert_eq!(d.get(path).unwrap(), read, "{path}");
+        }
+        // Read again by a reader that does not migrate (a juror): shown the same way.
+        let mut juror = Dossier::load_as_reader(&bytes, b"juror").unwrap();
+        let civilite = juror.get("etat_civil.civilite").unwrap();
+        let kind = FieldPath::section("etat_civil", "civilite").unwrap().kind();
+        assert_eq!(
+            Answer::of(kind, &civilite),
+            Answer::Chosen(&template::CIVILITE[1])
+        );
+        // A document with nothing to read gets no change but its version.
+        let untouched = version_2_with(&[("financement", "mode", "CPF")]);
+        let mut before = Dossier::load_as_reader(&untouched, b"x").unwrap();
+        let mut after = Dossier::load(&untouched, b"x").unwrap();
+        let changes = after
+            .automerge()
+            .get_changes(&before.automerge().get_heads());
+        assert_eq!(changes.len(), 1, "one change: the version");
     }
 
     #[test]

@@ -313,7 +313,9 @@ pub fn parse(bytes: &[u8]) -> Result<DossierJson, ExportError> {
     Ok(json)
 }
 
-/// Writes an export into `doc` (a new, empty dossier).
+/// Writes an export into `doc` (a new, empty dossier). An export of an older version may
+/// hold free text where an answer is now chosen: it is kept as written
+/// ([`Dossier::set_as_written`]).
 pub fn fill(doc: &mut Dossier, json: &DossierJson) -> Result<(), ExportError> {
     if let Some(r) = &json.referentiel {
         doc.set_referentiel(r)?;
@@ -326,7 +328,7 @@ pub fn fill(doc: &mut Dossier, json: &DossierJson) -> Result<(), ExportError> {
         for (field, value) in fields {
             let path = FieldPath::section(section, field)
                 .ok_or_else(|| DossierError::UnknownPath(format!("{section}.{field}")))?;
-            doc.set(&path, &as_stored(value))?;
+            doc.set_as_written(&path, &as_stored(value))?;
         }
     }
     for annexe in &json.annexes {
@@ -346,7 +348,7 @@ pub fn fill(doc: &mut Dossier, json: &DossierJson) -> Result<(), ExportError> {
         for (field, value) in &fiche.champs {
             let path = FieldPath::fiche(place, field)
                 .ok_or_else(|| DossierError::UnknownPath(format!("fiches.{place}.{field}")))?;
-            doc.set(&path, &as_stored(value))?;
+            doc.set_as_written(&path, &as_stored(value))?;
         }
         if fiche.supprimee {
             doc.delete_fiche(place)?;

@@ -28,6 +28,7 @@ pub mod own_devices;
 #[cfg(feature = "pdf-export")]
 pub mod pdf_export;
 pub mod presence;
+pub mod progress;
 pub mod protocol;
 pub mod ratelimit;
 pub mod reconnect;

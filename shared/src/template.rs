@@ -48,6 +48,254 @@ pub struct SectionText {
     pub fields: &'static [FieldText],
 }
 
+/// One of the answers the template prints to circle (« entourez la mention correcte »).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Choice {
+    /// What the dossier stores: plain ASCII, never shown and never reworded (a label can
+    /// change, « Pôle emploi » became « France Travail », the stored answer stays).
+    pub key: &'static str,
+    pub label_fr: &'static str,
+    pub label_en: &'static str,
+    /// How people wrote this answer by hand before it was a choice, folded
+    /// ([`crate::search::folded`], no final full stop): an older version's free text, or an
+    /// old export, is read as this answer when it is one of these, its key or its label.
+    pub also: &'static [&'static str],
+}
+
+/// The answer `written` stands for: its key, its label in either language, or one of the
+/// ways people write it, whatever the case, accents or final full stop.
+pub fn choice_of(options: &'static [Choice], written: &str) -> Option<&'static Choice> {
+    let folded = crate::search::folded(written.trim());
+    let folded = folded.trim_end_matches('.').trim();
+    if folded.is_empty() {
+        return None;
+    }
+    let same = |text: &str| crate::search::folded(text).trim_end_matches('.') == folded;
+    options.iter().find(|c| {
+        c.key == folded || same(c.label_fr) || same(c.label_en) || c.also.contains(&folded)
+    })
+}
+
+pub const CIVILITE: &[Choice] = &[
+    Choice {
+        key: "madame",
+        label_fr: "Madame",
+        label_en: "Ms",
+        also: &["mme", "mrs", "mlle", "mademoiselle", "miss"],
+    },
+    Choice {
+        key: "monsieur",
+        label_fr: "Monsieur",
+        label_en: "Mr",
+        also: &["m", "mr"],
+    },
+];
+
+pub const STATUT: &[Choice] = &[
+    Choice {
+        key: "en_poste",
+        label_fr: "En poste",
+        label_en: "In work",
+        also: &["en emploi", "salarie", "salariee", "employe", "employee"],
+    },
+    Choice {
+        key: "sans_emploi",
+        label_fr: "Sans emploi",
+        label_en: "Out of work",
+        also: &[
+            "demandeur d'emploi",
+            "demandeuse d'emploi",
+            "au chomage",
+            "chomage",
+            "unemployed",
+        ],
+    },
+];
+
+pub const CONTRAT: &[Choice] = &[
+    Choice {
+        key: "interim",
+        label_fr: "Intérim",
+        label_en: "Temporary agency work",
+        also: &["interimaire"],
+    },
+    Choice {
+        key: "cdd",
+        label_fr: "CDD",
+        label_en: "Fixed-term contract",
+        also: &["contrat a duree determinee"],
+    },
+    Choice {
+        key: "cdi",
+        label_fr: "CDI",
+        label_en: "Permanent contract",
+        also: &["contrat a duree indeterminee"],
+    },
+];
+
+pub const TEMPS: &[Choice] = &[
+    Choice {
+        key: "plein",
+        label_fr: "Temps plein",
+        label_en: "Full time",
+        also: &["plein temps"],
+    },
+    Choice {
+        key: "partiel",
+        label_fr: "Temps partiel",
+        label_en: "Part time",
+        also: &["temps partiel"],
+    },
+];
+
+pub const CSP: &[Choice] = &[
+    Choice {
+        key: "ouvrier_employe",
+        label_fr: "Ouvrier/Employé",
+        label_en: "Manual worker/employee",
+        also: &[
+            "ouvrier",
+            "ouvriere",
+            "employe",
+            "employee",
+            "ouvrier / employe",
+        ],
+    },
+    Choice {
+        key: "intermediaire",
+        label_fr: "Profession intermédiaire",
+        label_en: "Intermediate profession",
+        also: &["technicien", "agent de maitrise"],
+    },
+    Choice {
+        key: "cadre",
+        label_fr: "Cadre",
+        label_en: "Manager or professional",
+        also: &["cadre superieur", "ingenieur"],
+    },
+    Choice {
+        key: "autre",
+        label_fr: "Autre",
+        label_en: "Other",
+        also: &[],
+    },
+];
+
+pub const OUI_NON: &[Choice] = &[
+    Choice {
+        key: "oui",
+        label_fr: "Oui",
+        label_en: "Yes",
+        also: &[],
+    },
+    Choice {
+        key: "non",
+        label_fr: "Non",
+        label_en: "No",
+        also: &[],
+    },
+];
+
+/// The template's five ways to fund a VAE; « Pôle Emploi » has been France Travail since
+/// 2024.
+pub const FINANCEMENT_MODES: &[Choice] = &[
+    Choice {
+        key: "individuel",
+        label_fr: "Individuel",
+        label_en: "Self-funded",
+        also: &["personnel", "autofinancement", "a mes frais", "moi-meme"],
+    },
+    Choice {
+        key: "france_travail",
+        label_fr: "France Travail (ex-Pôle emploi)",
+        label_en: "France Travail (formerly Pôle emploi)",
+        also: &["pole emploi", "france travail"],
+    },
+    Choice {
+        key: "plan",
+        label_fr: "Plan de montée en compétences",
+        label_en: "Employer’s skills development plan",
+        also: &["plan de developpement des competences"],
+    },
+    Choice {
+        key: "opco",
+        label_fr: "OPCO ou Association de transition professionnelle",
+        label_en: "OPCO or Association de transition professionnelle",
+        also: &[
+            "opco",
+            "transitions pro",
+            "association de transition professionnelle",
+        ],
+    },
+    Choice {
+        key: "autre",
+        label_fr: "Autre",
+        label_en: "Other",
+        also: &[],
+    },
+];
+
+/// A field asked only after a given answer to another field of its section (the template's
+/// « Si vous êtes… » and « Précisez »): `(section, field, asked after field, one of these
+/// answers' keys)`. Hidden, what it holds is kept; the PDF prints it only when asked.
+pub const ASKED_AFTER: &[(&str, &str, &str, &[&str])] = &[
+    ("situation", "contrat", "statut", &["en_poste"]),
+    ("situation", "temps", "statut", &["en_poste"]),
+    ("situation", "quotite", "temps", &["partiel"]),
+    ("situation", "csp", "statut", &["en_poste"]),
+    ("situation", "csp_autre", "csp", &["autre"]),
+    (
+        "situation",
+        "inscrit_france_travail",
+        "statut",
+        &["sans_emploi"],
+    ),
+    ("financement", "organisme", "mode", &["opco", "autre"]),
+    ("financement", "entreprise_adresse", "mode", &["plan"]),
+    ("financement", "entreprise_siret", "mode", &["plan"]),
+    ("financement", "signataire", "mode", &["plan"]),
+    ("financement", "agence", "mode", &["france_travail"]),
+    ("financement", "conseiller", "mode", &["france_travail"]),
+    (
+        "financement",
+        "conseiller_contact",
+        "mode",
+        &["france_travail"],
+    ),
+];
+
+/// Whether the template asks `section.field`, given the key of the answer chosen for each
+/// field of the section (`chosen`): always, or once the answer it follows is chosen and that
+/// question is itself asked (« Temps partiel : précisez » only for someone in work).
+pub fn is_asked(
+    section: &str,
+    field: &str,
+    chosen: &mut dyn FnMut(&str) -> Option<&'static str>,
+) -> bool {
+    let mut field = field;
+    // A chain is at most as long as the table (a test checks there is no loop).
+    for _ in 0..=ASKED_AFTER.len() {
+        match asked_after(section, field) {
+            None => return true,
+            Some((after, answers)) => {
+                if !chosen(after).is_some_and(|key| answers.contains(&key)) {
+                    return false;
+                }
+                field = after;
+            }
+        }
+    }
+    false
+}
+
+/// The field and answers after which `section.field` is asked, if it is not always asked.
+pub fn asked_after(section: &str, field: &str) -> Option<(&'static str, &'static [&'static str])> {
+    ASKED_AFTER
+        .iter()
+        .find(|(s, f, _, _)| *s == section && *f == field)
+        .map(|(_, _, after, answers)| (*after, *answers))
+}
+
 /// Every section in the template's order, including "fiches" (fields in `FICHE_FIELDS` order)
 /// and "annexes" (`ANNEXE_FIELDS` order), placed where the template places them.
 pub const TEMPLATE: &[SectionText] = &[
@@ -177,9 +425,8 @@ const ETAT_CIVIL: &[FieldText] = &[
         key: "civilite",
         label_fr: "Civilité",
         label_en: "Title",
-        // The template prints the two choices to circle.
-        guidance_fr: "Madame ou Monsieur.",
-        guidance_en: "Madame (Ms) or Monsieur (Mr).",
+        guidance_fr: "",
+        guidance_en: "",
         from_template: true,
     },
     // The template asks for « Nom de famille » (the name at birth) and « Nom d’usage »; the
@@ -214,8 +461,8 @@ const ETAT_CIVIL: &[FieldText] = &[
         key: "date_naissance",
         label_fr: "Date de naissance",
         label_en: "Date of birth",
-        guidance_fr: "Au format jj/mm/aaaa.",
-        guidance_en: "As dd/mm/yyyy.",
+        guidance_fr: "Votre âge, que le livret demande aussi, en est calculé.",
+        guidance_en: "Your age, which the livret also asks for, is worked out from it.",
         from_template: false,
     },
     FieldText {
@@ -224,6 +471,14 @@ const ETAT_CIVIL: &[FieldText] = &[
         label_en: "Place of birth",
         guidance_fr: "La commune de naissance, et le pays si vous êtes né(e) hors de France.",
         guidance_en: "Your town of birth, and the country if you were born outside France.",
+        from_template: false,
+    },
+    FieldText {
+        key: "nationalite",
+        label_fr: "Nationalité",
+        label_en: "Nationality",
+        guidance_fr: "Par exemple : française.",
+        guidance_en: "For example: French.",
         from_template: false,
     },
     // One line in the template, three fields in the model: the split is ours, so is the
@@ -279,9 +534,17 @@ const SITUATION: &[FieldText] = &[
         key: "statut",
         label_fr: "Vous êtes actuellement",
         label_en: "You are currently",
-        guidance_fr: "En poste, ou sans emploi.",
-        guidance_en: "In work, or out of work.",
+        guidance_fr: "",
+        guidance_en: "",
         from_template: true,
+    },
+    FieldText {
+        key: "emploi",
+        label_fr: "Fonction actuellement exercée",
+        label_en: "Current position",
+        guidance_fr: "Si vous êtes en poste : l’intitulé de la fonction que vous exercez.",
+        guidance_en: "If you are in work: the title of the position you hold.",
+        from_template: false,
     },
     FieldText {
         key: "employeur",
@@ -292,12 +555,52 @@ const SITUATION: &[FieldText] = &[
         from_template: false,
     },
     FieldText {
-        key: "emploi",
-        label_fr: "Fonction actuellement exercée",
-        label_en: "Current position",
-        guidance_fr: "Si vous êtes en poste : l’intitulé de la fonction que vous exercez.",
-        guidance_en: "If you are in work: the title of the position you hold.",
-        from_template: false,
+        key: "contrat",
+        label_fr: "Nature de votre contrat de travail",
+        label_en: "Type of employment contract",
+        guidance_fr: "",
+        guidance_en: "",
+        from_template: true,
+    },
+    FieldText {
+        key: "temps",
+        label_fr: "Temps de travail",
+        label_en: "Working time",
+        guidance_fr: "",
+        guidance_en: "",
+        from_template: true,
+    },
+    FieldText {
+        key: "quotite",
+        label_fr: "Temps partiel : précisez le pourcentage",
+        label_en: "Part time: give the percentage",
+        guidance_fr: "Par exemple 80 pour un temps partiel à 80 %.",
+        guidance_en: "For instance 80 for 80% part time.",
+        from_template: true,
+    },
+    FieldText {
+        key: "csp",
+        label_fr: "Catégorie socio-professionnelle",
+        label_en: "Socio-professional category",
+        guidance_fr: "",
+        guidance_en: "",
+        from_template: true,
+    },
+    FieldText {
+        key: "csp_autre",
+        label_fr: "Autre catégorie : précisez",
+        label_en: "Other category: specify",
+        guidance_fr: "",
+        guidance_en: "",
+        from_template: true,
+    },
+    FieldText {
+        key: "inscrit_france_travail",
+        label_fr: "Êtes-vous inscrit(e) à France Travail (ex-Pôle emploi) ?",
+        label_en: "Are you registered with France Travail (formerly Pôle emploi)?",
+        guidance_fr: "",
+        guidance_en: "",
+        from_template: true,
     },
     // Not in the template: the model adds it, so the guidance is ours.
     FieldText {
@@ -310,22 +613,13 @@ const SITUATION: &[FieldText] = &[
             been out of work.",
         from_template: false,
     },
-    // Everything else the template asks on this page, which the model keeps as free text.
     FieldText {
         key: "precisions",
         label_fr: "Précisions",
         label_en: "Details",
-        guidance_fr: "Si vous êtes en poste : nature de votre contrat de travail (intérim, CDD \
-            ou CDI ; temps plein ou temps partiel, en précisant le pourcentage) et catégorie \
-            socio-professionnelle (ouvrier/employé, profession intermédiaire, cadre, autre : \
-            précisez). Si vous êtes sans emploi : êtes-vous inscrit à France Travail \
-            (ex-Pôle emploi) ?",
-        guidance_en: "If you are in work: the nature of your employment contract (temporary \
-            agency, fixed-term or permanent; full time or part time, giving the percentage) \
-            and your socio-professional category (manual worker/employee, intermediate \
-            profession, manager, other: specify). If you are out of work: are you registered \
-            with France Travail (formerly Pôle emploi)?",
-        from_template: true,
+        guidance_fr: "Ce que vous souhaitez ajouter sur votre situation actuelle.",
+        guidance_en: "Anything you wish to add about your current situation.",
+        from_template: false,
     },
 ];
 
@@ -334,35 +628,75 @@ const FINANCEMENT: &[FieldText] = &[
         key: "mode",
         label_fr: "Mode de financement",
         label_en: "Funding",
-        guidance_fr: "Individuel, Pôle Emploi, plan de montée en compétences, OPCO ou \
-            Association de transition professionnelle, ou autre.",
-        guidance_en: "Self-funded, Pôle Emploi, skills development plan, OPCO or Association \
-            de transition professionnelle, or other.",
+        guidance_fr: "",
+        guidance_en: "",
         from_template: true,
     },
     FieldText {
         key: "organisme",
-        label_fr: "Organisme financeur",
-        label_en: "Funding body",
-        guidance_fr: "OPCO, Association de transition professionnelle ou autre financement : \
-            précisez lequel.",
-        guidance_en: "OPCO, Association de transition professionnelle or other funding: say \
-            which.",
+        label_fr: "Précisez",
+        label_en: "Specify",
+        guidance_fr: "L’OPCO, l’association de transition professionnelle ou l’autre \
+            financement (par exemple votre compte personnel de formation).",
+        guidance_en: "The OPCO, the Association de transition professionnelle or the other \
+            funding (your compte personnel de formation, for instance).",
+        from_template: true,
+    },
+    FieldText {
+        key: "entreprise_adresse",
+        label_fr: "Adresse postale de l’entreprise",
+        label_en: "Company’s postal address",
+        guidance_fr: "",
+        guidance_en: "",
+        from_template: true,
+    },
+    FieldText {
+        key: "entreprise_siret",
+        label_fr: "Numéro de SIRET de l’entreprise",
+        label_en: "Company’s SIRET number",
+        guidance_fr: "",
+        guidance_en: "",
+        from_template: true,
+    },
+    FieldText {
+        key: "signataire",
+        label_fr: "Nom et fonction du signataire de la convention",
+        label_en: "Name and position of the person signing the agreement",
+        guidance_fr: "",
+        guidance_en: "",
+        from_template: true,
+    },
+    FieldText {
+        key: "agence",
+        label_fr: "Adresse de l’agence",
+        label_en: "Agency’s address",
+        guidance_fr: "",
+        guidance_en: "",
+        from_template: true,
+    },
+    FieldText {
+        key: "conseiller",
+        label_fr: "Nom du conseiller",
+        label_en: "Adviser’s name",
+        guidance_fr: "",
+        guidance_en: "",
+        from_template: true,
+    },
+    FieldText {
+        key: "conseiller_contact",
+        label_fr: "Coordonnées téléphoniques et mail du conseiller",
+        label_en: "Adviser’s phone number and email",
+        guidance_fr: "",
+        guidance_en: "",
         from_template: true,
     },
     FieldText {
         key: "precisions",
         label_fr: "Précisions",
         label_en: "Details",
-        guidance_fr: "Sur plan de montée en compétences de votre entreprise : adresse postale \
-            de l’entreprise, numéro de SIRET de l’entreprise, nom et fonction du signataire de \
-            la convention. Par Pôle Emploi : adresse de l’agence, nom du conseiller, \
-            coordonnées téléphoniques et mail du conseiller.",
-        guidance_en: "Through your company’s skills development plan: the company’s postal \
-            address and SIRET number, and the name and position of the person who signs the \
-            agreement. Through Pôle Emploi: the agency’s address, your adviser’s name, and the \
-            adviser’s phone number and email.",
-        from_template: true,
+        guidance_fr: "Ce que vous souhaitez ajouter sur le financement de votre démarche.",
+        guidance_en: "Anything you wish to add about how your VAE is funded.",
+        from_template: false,
     },
 ];
 
@@ -752,8 +1086,8 @@ const DECLARATION: &[FieldText] = &[
         key: "date",
         label_fr: "Date",
         label_en: "Date",
-        guidance_fr: "La date de signature, au format jj/mm/aaaa.",
-        guidance_en: "The date of signing, as dd/mm/yyyy.",
+        guidance_fr: "Le jour où vous signez cette déclaration.",
+        guidance_en: "The day you sign this declaration.",
         from_template: false,
     },
     // « Nom, prénom : » is what the template prints where the candidate signs.
@@ -873,6 +1207,53 @@ mod tests {
                 assert!(!text.contains('\''), "straight apostrophe in {text:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_question_follows_an_answer_its_question_has() {
+        for (section, field, after, answers) in ASKED_AFTER {
+            let kind = SECTIONS
+                .iter()
+                .find(|(s, _)| s == section)
+                .and_then(|(_, fields)| fields.iter().find(|(f, _)| f == after))
+                .map(|(_, k)| *k);
+            let Some(FieldKind::Choice(options)) = kind else {
+                panic!("{section}.{field} follows {after}, which is not a choice");
+            };
+            for answer in *answers {
+                assert!(
+                    options.iter().any(|c| c.key == *answer),
+                    "{section}.{field}: {after} has no answer {answer}"
+                );
+            }
+            assert!(
+                self::field(section, field).is_some(),
+                "{section}.{field} is not in the template"
+            );
+        }
+        // No loop: every question is decided whatever is chosen.
+        let mut everything = |_: &str| Some("en_poste");
+        for (section, field, _, _) in ASKED_AFTER {
+            is_asked(section, field, &mut everything);
+        }
+        // A follow-up of a follow-up: asked only when both answers are chosen.
+        let mut part_time_out_of_work = |f: &str| match f {
+            "statut" => Some("sans_emploi"),
+            "temps" => Some("partiel"),
+            _ => None,
+        };
+        assert!(!is_asked(
+            "situation",
+            "quotite",
+            &mut part_time_out_of_work
+        ));
+        let mut part_time_in_work = |f: &str| match f {
+            "statut" => Some("en_poste"),
+            "temps" => Some("partiel"),
+            _ => None,
+        };
+        assert!(is_asked("situation", "quotite", &mut part_time_in_work));
+        assert!(is_asked("situation", "emploi", &mut |_| None));
     }
 
     #[test]

@@ -83,6 +83,10 @@ impl Worded for DossierError {
             DossierError::NotATick(value) => {
                 format!("“{value}”: a box is ticked (“oui”) or left empty")
             }
+            DossierError::NotAChoice(value, _) => {
+                format!("“{value}” is not one of the answers this question takes")
+            }
+            DossierError::NotADay(value) => format!("“{value}” is not a date (dd/mm/yyyy)"),
         }
     }
 }

@@ -689,3 +689,82 @@ fn a_copy_the_previous_version_kept_after_a_removal_is_wiped() {
     assert!(ok, "{err}");
     assert!(!copy.exists());
 }
+
+/// A candidate's dossier of schema 2, made by the previous version
+/// (fixtures/home-v2-answers/README.md), where the template's answers to circle and its
+/// dates were free text. The current binary reads what it recognises as the answer or the
+/// day, keeps the rest word for word, says before export what is left to choose, and the
+/// dossier exports, prints and syncs as before.
+#[test]
+fn free_text_of_the_previous_version_becomes_answers_or_stays_as_written() {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/home-v2-answers");
+    let id = std::fs::read_to_string(fixture.join("dossier"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let candidate = Cli::copied_from(&fixture.join("candidate"), "answers-v2");
+    let get = |path: &str| candidate.run(&["dossier", "get", &id, path]);
+    for (path, read) in [
+        ("etat_civil.civilite", "madame"),
+        ("etat_civil.date_naissance", "1989-04-12"),
+        ("situation.statut", "Salariée en CDI"),
+        ("financement.mode", "france_travail"),
+        (
+            "financement.organisme",
+            "Caisse des dépôts (Mon Compte Formation)",
+        ),
+        ("projet_vae.date_jury", "2027-03-15"),
+        ("declaration.date", "le 20 novembre"),
+        ("etat_civil.nom", "Martin"),
+    ] {
+        assert_eq!(get(path), read, "{path}");
+    }
+    assert!(
+        get("motivation.lettre").len() > 200,
+        "the letter is untouched"
+    );
+
+    // The export says what is left to choose, named with what was typed, and that the
+    // signature's date is no day.
+    let dir = temp_dir("answers-v2-export");
+    let pdf = dir.join("livret.pdf");
+    let (ok, _, said) = candidate.try_run(&["export", &id, "--pdf", pdf.to_str().unwrap()]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("Vous êtes actuellement (« Salariée en CDI »)")
+            && said.contains("La date de signature"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("« Mme »"),
+        "a recognised answer is no question: {said}"
+    );
+    let printed = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    let printed = String::from_utf8_lossy(&printed.stdout);
+    for shown in [
+        "☒ Madame",
+        "☐ Monsieur",
+        "12/04/1989",
+        "Salariée en CDI",
+        "15/03/2027",
+    ] {
+        assert!(printed.contains(shown), "{shown} not printed: {printed}");
+    }
+    assert!(
+        printed.contains("☒ France Travail (ex-Pôle emploi)"),
+        "{printed}"
+    );
+    let json = dir.join("dossier.json");
+    candidate.run(&["dossier", "export", &id, "--json", json.to_str().unwrap()]);
+    let exported: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(exported["sections"]["etat_civil"]["civilite"], "madame");
+    assert_eq!(
+        exported["sections"]["situation"]["statut"],
+        "Salariée en CDI"
+    );
+}

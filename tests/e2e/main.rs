@@ -1,9 +1,11 @@
 //! End-to-end tests: a real `livret serve` process on 127.0.0.1, real HTTP, a real browser.
 
 mod browser;
+mod browser_answers;
 mod browser_criteres;
 mod browser_declaration;
 mod browser_kit;
+mod browser_steps;
 mod browser_suggestions;
 mod browser_widths;
 mod comments;

@@ -8,6 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use livret_shared::dossier::FieldKind;
+use livret_shared::field_path::FieldPath;
+
 use crate::support::{Relay, temp_dir};
 use crate::sync::{Device, assert_relay_never_saw};
 
@@ -198,7 +201,6 @@ fn the_sample_livret_has_every_field_in_order_and_a_true_sommaire() {
                     expected.push(match (section.key, field.key) {
                         // Printed with their titles from the référentiel.
                         ("projet_vae", "blocs_vises") => continue,
-                        // Printed the French way.
                         // Printed as the template's ticked boxes.
                         ("declaration", "fraudes") => {
                             "☒ avoir pris connaissance des informations relatives aux fraudes"
@@ -207,11 +209,19 @@ fn the_sample_livret_has_every_field_in_order_and_a_true_sommaire() {
                         ("declaration", "exactitude") => {
                             "☒ attester de l'exactitude de toutes les informations".to_string()
                         }
-                        ("projet_vae", "date_jury") | ("declaration", "date") => {
-                            let p: Vec<&str> = value.split('-').collect();
-                            format!("{}/{}/{}", p[2], p[1], p[0])
-                        }
-                        _ => value,
+                        _ => match FieldPath::section(section.key, field.key).map(|p| p.kind()) {
+                            // The days the French way.
+                            Some(FieldKind::Date) => {
+                                let p: Vec<&str> = value.split('-').collect();
+                                format!("{}/{}/{}", p[2], p[1], p[0])
+                            }
+                            // The answers to circle: the chosen one ticked, by its words.
+                            Some(FieldKind::Choice(options)) => {
+                                let chosen = options.iter().find(|c| c.key == value).unwrap();
+                                format!("☒ {}", chosen.label_fr)
+                            }
+                            _ => value,
+                        },
                     });
                 }
             }
@@ -240,6 +250,18 @@ fn the_sample_livret_has_every_field_in_order_and_a_true_sommaire() {
         &squeezed(&all),
         &expected.iter().map(|v| squeezed(v)).collect::<Vec<_>>(),
     );
+    // The template's « Âge », worked out: born 12/04/1989, signing on 20/11/2026.
+    assert!(squeezed(&all).contains("Âge37ans"), "{all}");
+    // Questions for another answer are not asked: she is in work (no France Travail
+    // registration), on a full-time contract (no percentage), funded otherwise (no agency).
+    for not_asked in [
+        "Êtes-vous inscrit",
+        "précisez le pourcentage",
+        "Adresse de l'agence",
+        "Adresse de l’agence",
+    ] {
+        assert!(!all.contains(not_asked), "{not_asked} printed: {all}");
+    }
 
     // The « Votre projet VAE » table counts what the livret holds: 4 fiches, 6 annexes.
     let projet = text(&pdf, Some((4, 4)), true);

@@ -235,7 +235,22 @@ impl Browser {
 
     pub fn click(&self, css: &str) {
         let e = self.wait_for(css);
-        let r = self.session_call("POST", &format!("/element/{e}/click"), Some(json!({})));
+        let mut r = self.session_call("POST", &format!("/element/{e}/click"), Some(json!({})));
+        // WebDriver scrolls an element just into view, where the editor's status bar (kept at
+        // the top of the window) may cover it: a person scrolls it a little further.
+        if r.get("error").and_then(Value::as_str) == Some("element click intercepted") {
+            let mut element = serde_json::Map::new();
+            element.insert(ELEMENT.to_string(), Value::String(e.clone()));
+            self.session_call(
+                "POST",
+                "/execute/sync",
+                Some(json!({
+                    "script": "arguments[0].scrollIntoView({block: 'center'});",
+                    "args": [element],
+                })),
+            );
+            r = self.session_call("POST", &format!("/element/{e}/click"), Some(json!({})));
+        }
         assert!(r.get("error").is_none(), "clicking {css}: {r}");
     }
 

@@ -23,7 +23,8 @@ use super::layout::{
     Typesetter,
 };
 use super::writer::PdfWriter;
-use crate::dossier::{FieldKind, SECTIONS};
+use crate::date::Date;
+use crate::dossier::{Answer, FieldKind, SECTIONS};
 use crate::export::{AnnexeJson, DossierJson, FieldValue, Notice, Progress};
 use crate::referentiel::Referentiel;
 use crate::template;
@@ -538,10 +539,54 @@ fn list(value: Option<&FieldValue>) -> Vec<String> {
 
 /// `2027-03-15` as `15/03/2027`; anything else as typed.
 pub(super) fn french_date(date: &str) -> String {
-    let parts: Vec<&str> = date.trim().split('-').collect();
-    match parts.as_slice() {
-        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => format!("{d}/{m}/{y}"),
-        _ => date.trim().to_string(),
+    Date::read(date).map_or_else(|| date.trim().to_string(), Date::french_numeric)
+}
+
+/// A field as the form prints it: the answers to circle, the chosen one ticked (free text an
+/// older version kept instead, as written); a day as `jj/mm/aaaa`.
+fn printed(kind: FieldKind, stored: &str) -> String {
+    let answer = Answer::of(kind, stored);
+    match (kind, &answer) {
+        (FieldKind::Choice(options), Answer::Chosen(_) | Answer::Empty) => {
+            let ticked: Vec<String> = options
+                .iter()
+                .map(|c| {
+                    let tick = match answer {
+                        Answer::Chosen(d) if d.key == c.key => "☒",
+                        _ => "☐",
+                    };
+                    format!("{tick} {}", c.label_fr)
+                })
+                .collect();
+            // Short answers side by side, as the form prints them; long ones a line each.
+            let width: usize = ticked.iter().map(|t| t.chars().count() + 3).sum();
+            ticked.join(if width <= 48 { "   " } else { "\n" })
+        }
+        (_, Answer::Day(day)) => day.french_numeric(),
+        _ => stored.trim().to_string(),
+    }
+}
+
+/// Whether the form asks `section.field` given the answers (the template's « Si vous
+/// êtes… » and « Précisez »): asked always, or after the answer it follows.
+fn asked(json: &DossierJson, section: &str, field: &str) -> bool {
+    crate::template::is_asked(section, field, &mut |after| {
+        let kind = crate::field_path::FieldPath::section(section, after)?.kind();
+        match Answer::of(kind, &text(json, section, after)) {
+            Answer::Chosen(c) => Some(c.key),
+            _ => None,
+        }
+    })
+}
+
+/// The candidate's age as the template asks it, on the day the déclaration is signed
+/// (the PDF reads no clock): `""` without both days.
+fn age(json: &DossierJson) -> String {
+    let born = Date::read(&text(json, "etat_civil", "date_naissance"));
+    let signed = Date::read(&text(json, "declaration", "date"));
+    match born.zip(signed).and_then(|(b, s)| b.years_to(s)) {
+        Some(years) => format!("{years} ans"),
+        None => String::new(),
     }
 }
 
@@ -831,6 +876,9 @@ fn body(
                     .find(|(s, _)| *s == key)
                     .map_or(&[][..], |(_, fields)| *fields);
                 for field in section.fields {
+                    if !asked(json, key, field.key) {
+                        continue;
+                    }
                     let kind = kinds
                         .iter()
                         .find(|(f, _)| *f == field.key)
@@ -842,8 +890,7 @@ fn body(
                             .map(|b| bloc_label(referentiel, b))
                             .collect::<Vec<_>>()
                             .join("\n"),
-                        ("projet_vae", "date_jury") => french_date(&value_text(value)),
-                        _ => value_text(value),
+                        _ => printed(kind, &value_text(value)),
                     };
                     match kind {
                         FieldKind::Text => {
@@ -855,6 +902,13 @@ fn body(
                             &[(LABEL, field.label_fr), (BODY, &or_empty(shown))],
                             false,
                         ),
+                    }
+                    if (key, field.key) == ("etat_civil", "date_naissance") {
+                        t.row(
+                            &form,
+                            &[(LABEL, "Âge"), (BODY, &or_empty(age(json)))],
+                            false,
+                        );
                     }
                 }
                 if key == "projet_vae" {

@@ -2,19 +2,108 @@
 //! on every keystroke; the sommaire.
 
 use super::*;
-use livret_shared::dossier::TICKED;
+use livret_shared::date::Date;
+use livret_shared::dossier::{Answer, TICKED};
 
+/// How long typing pauses before the steps' progress is read again.
+const PAUSE_MS: i32 = 400;
+
+/// The livret's steps in the template's order, each with how much of it is filled (from
+/// the document, at each change here or from others), and « Ce qu'il reste à faire »: every
+/// question still owed, a way to each.
 #[component]
 pub(super) fn Sommaire() -> impl IntoView {
+    let st = EditorState::get();
+    let read =
+        || session::with_open(|r| livret_shared::progress::steps(r.dossier())).unwrap_or_default();
+    let steps = RwSignal::new(read());
+    // Read again once typing pauses, not at every keystroke: a keystroke's budget is spent
+    // saving it (BENCHMARKS, typing).
+    Effect::new(move |_| {
+        let revision = st.revision.get();
+        spawn_local(async move {
+            session::sleep(PAUSE_MS).await;
+            if st.revision.try_get_untracked() == Some(revision) {
+                let now = read();
+                if steps.try_get_untracked().is_some_and(|old| old != now) {
+                    steps.set(now);
+                }
+            }
+        });
+    });
+    let progress_of =
+        move |key: &str| steps.with(|all| all.iter().find(|s| s.section == key).cloned());
     view! {
         <nav class="sommaire" aria-labelledby="titre-sommaire">
-            <h3 id="titre-sommaire">{move || t("Sommaire", "Contents")}</h3>
+            <h3 id="titre-sommaire">{move || t("Les étapes du livret", "The livret’s steps")}</h3>
             <ol>
-                {template::TEMPLATE.iter().map(|s| view! {
-                    <li><a href=format!("#section-{}", s.key)>{move || t(s.title_fr, s.title_en)}</a></li>
+                {template::TEMPLATE.iter().map(|s| {
+                    let avancement = move || progress_of(s.key).map(|p| {
+                        let text = match (p.is_done(), en()) {
+                            (true, false) => "✓ complet".to_string(),
+                            (true, true) => "✓ complete".to_string(),
+                            (false, false) => format!("{} sur {}", p.filled(), p.asked),
+                            (false, true) => format!("{} of {}", p.filled(), p.asked),
+                        };
+                        view! {
+                            " "
+                            <span class=if p.is_done() { "avancement fait" } else { "avancement" }
+                                data-testid=format!("avancement-{}", s.key)>{text}</span>
+                        }
+                    });
+                    view! {
+                        <li><a href=format!("#section-{}", s.key)>{move || t(s.title_fr, s.title_en)}</a>{avancement}</li>
+                    }
                 }).collect_view()}
             </ol>
+            <WhatIsLeft steps=steps/>
         </nav>
+    }
+}
+
+/// Every question still owed, step by step, each with a way to its field.
+#[component]
+fn WhatIsLeft(steps: RwSignal<Vec<livret_shared::progress::StepProgress>>) -> impl IntoView {
+    let st = EditorState::get();
+    let left = move || steps.with(|all| all.iter().map(|s| s.missing.len()).sum::<usize>());
+    let summary = move || match (left(), en()) {
+        (0, false) => {
+            "Ce qu’il reste à faire : rien, toutes les questions ont une réponse.".to_string()
+        }
+        (0, true) => "What is left: nothing, every question has an answer.".to_string(),
+        (n, false) => format!("Ce qu’il reste à faire : {n} réponse(s)"),
+        (n, true) => format!("What is left: {n} answer(s)"),
+    };
+    // A fiche is named by its number as shown (its position), its field's id by its place.
+    let fiche_number = move |place: usize| {
+        st.fiches
+            .with(|order| order.iter().position(|p| *p == place))
+            .map_or(place + 1, |i| i + 1)
+    };
+    let row = move |path: String| {
+        let id = owed_field_id(&path);
+        let label = path.clone();
+        view! {
+            <li data-champ=path>
+                {move || owed_label(&label, fiche_number)}
+                " "
+                <button type="button" class="lien" on:click=move |_| focus_soon(id.clone(), None)>
+                    {move || t("Y aller", "Go there")}
+                </button>
+            </li>
+        }
+    };
+    view! {
+        <details class="reste" data-testid="reste">
+            <summary>{summary}</summary>
+            {move || steps.get().into_iter().filter(|s| !s.is_done()).map(|s| {
+                let title = template::section(s.section);
+                view! {
+                    <h4>{move || title.map_or("", |x| t(x.title_fr, x.title_en)).to_string()}</h4>
+                    <ul data-etape=s.section>{s.missing.into_iter().map(row).collect_view()}</ul>
+                }
+            }).collect_view()}
+        </details>
     }
 }
 
@@ -30,7 +119,10 @@ pub(super) fn Section(section: &'static template::SectionText) -> impl IntoView 
             .fields
             .iter()
             .filter_map(|f| Some((FieldPath::section(key, f.key)?, f)))
-            .map(|(path, f)| view! { <Field path=path text=f/> })
+            .map(|(path, f)| match template::asked_after(key, f.key) {
+                None => view! { <Field path=path text=f/> }.into_any(),
+                Some(_) => view! { <AskedAfter section=key path=path text=f/> }.into_any(),
+            })
             .collect_view()
             .into_any(),
     };
@@ -40,6 +132,96 @@ pub(super) fn Section(section: &'static template::SectionText) -> impl IntoView 
             {(!section.guidance_fr.is_empty()).then(|| view! { <p class="consigne">{move || t(section.guidance_fr, section.guidance_en)}</p> })}
             {body}
         </section>
+    }
+}
+
+/// A field the template asks only after a given answer (« Si vous êtes en poste »,
+/// « Précisez »): shown once that answer is chosen, like a public-service form's questions
+/// that open below the answer. Hidden, what it holds is kept.
+#[component]
+fn AskedAfter(section: &'static str, path: FieldPath, text: &'static FieldText) -> impl IntoView {
+    let st = EditorState::get();
+    // Read from the document at each change (here or merged from others): the answer it
+    // follows may itself be a question asked after another (« Temps partiel » after « En
+    // poste »), not on screen.
+    let asked = move || {
+        st.revision.track();
+        session::with_open(|r| {
+            template::is_asked(section, path.field(), &mut |after| {
+                livret_shared::progress::chosen(r.dossier(), section, after)
+            })
+        })
+        .unwrap_or(false)
+    };
+    view! { <Show when=asked><Field path=path text=text/></Show> }
+}
+
+/// The id of the control an owed question is answered in (`progress::steps`' paths; a fiche's
+/// field by its place), or the button that adds the first fiche.
+fn owed_field_id(path: &str) -> String {
+    if path == "fiches" {
+        "ajouter-fiche".to_string()
+    } else {
+        format!("f-{}", path.replace('.', "-"))
+    }
+}
+
+/// An owed question in words: its label, a fiche's prefixed by its number as shown.
+fn owed_label(path: &str, fiche_number: impl Fn(usize) -> usize) -> String {
+    let parts: Vec<&str> = path.split('.').collect();
+    match parts.as_slice() {
+        ["fiches"] => t(
+            "Une première fiche descriptive d’activité",
+            "A first activity sheet",
+        )
+        .to_string(),
+        ["fiches", place, key] => {
+            let n = fiche_number(place.parse().unwrap_or_default());
+            let label = template::field("fiches", key).map_or("", |f| t(f.label_fr, f.label_en));
+            if en() {
+                format!("Sheet {n} — {label}")
+            } else {
+                format!("Fiche {n} — {label}")
+            }
+        }
+        [section, key] => template::field(section, key)
+            .map_or("", |f| t(f.label_fr, f.label_en))
+            .to_string(),
+        _ => path.to_string(),
+    }
+}
+
+/// What an older version kept where an answer is now chosen or a day picked: shown until the
+/// candidate chooses (it is the dossier's until then, never thrown away).
+fn as_written_note(kind: FieldKind, shown: RwSignal<String>, note_id: String) -> impl IntoView {
+    move || {
+        shown.with(|v| match Answer::of(kind, v) {
+            Answer::AsWritten(written) if matches!(kind, FieldKind::Choice(_) | FieldKind::Date) => {
+                let text = if en() {
+                    format!("You had written “{written}”: choose what it means below.")
+                } else {
+                    format!("Vous aviez écrit « {written} » : choisissez ci-dessous ce que cela veut dire.")
+                };
+                Some(view! { <p id=note_id.clone() class="ecrit-avant" data-testid="ecrit-avant">{text}</p> })
+            }
+            _ => None,
+        })
+    }
+}
+
+/// The candidate's age, which the template asks for, worked out from the birth date and
+/// today (the template prints « Âge : »; nobody should compute it by hand).
+fn age_today(shown: RwSignal<String>) -> impl IntoView {
+    move || {
+        let born = Date::read(&shown.get())?;
+        let today = Date::of_ms(crate::clock::now_ms() as i64);
+        let years = born.years_to(today)?;
+        let text = if en() {
+            format!("Age: {years}")
+        } else {
+            format!("Âge : {years} ans")
+        };
+        Some(view! { <p class="age" data-testid="age">{text}</p> })
     }
 }
 
@@ -80,6 +262,8 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
     let stored = session::with_open(|r| r.dossier().get_field(&path)).unwrap_or_default();
     let shown = RwSignal::new(as_input(kind, stored));
     FIELDS.with(|f| f.borrow_mut().push((path, shown)));
+    // A question hidden again (its answer changed) leaves the fields others' edits update.
+    on_cleanup(move || FIELDS.with(|f| f.borrow_mut().retain(|(_, s)| *s != shown)));
     // The dotted name: what presence, comments and annotations call the field.
     let name = path.to_string();
     let id = format!("f-{}", name.replace('.', "-"));
@@ -137,6 +321,62 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
     let guidance = (!text.guidance_fr.is_empty())
         .then(|| view! { <p id=help.clone() class="aide">{move || t(text.guidance_fr, text.guidance_en)}</p> });
     let described = (!text.guidance_fr.is_empty()).then(|| help.clone());
+    let save_answer = move |value: String| {
+        shown.set(value.clone());
+        match session::with_open(|r| r.dossier().set(&path, &value)) {
+            Ok(Ok(())) => persist(st),
+            Ok(Err(e)) => st.save.set(SaveState::Failed(e.into())),
+            Err(e) => st.save.set(SaveState::Failed(e)),
+        }
+    };
+    if let FieldKind::Choice(options) = kind {
+        // The answers the template prints to circle: radio buttons in a group named by the
+        // label. The first one carries the field's id, where the checklist leads.
+        let note_id = format!("{id}-avant");
+        let radios = options
+            .iter()
+            .enumerate()
+            .map(|(i, choice)| {
+                let radio_id = if i == 0 {
+                    id.clone()
+                } else {
+                    format!("{id}-{}", choice.key)
+                };
+                let checked = move || {
+                    shown.with(
+                        |v| matches!(Answer::of(kind, v), Answer::Chosen(c) if c.key == choice.key),
+                    )
+                };
+                view! {
+                    <span class="option">
+                        <input id=radio_id.clone() type="radio" name=id.clone() value=choice.key
+                            on:change=move |_| save_answer(choice.key.to_string())
+                            prop:checked=checked prop:disabled=move || st.juror.get()/>
+                        <label for=radio_id>{move || t(choice.label_fr, choice.label_en)}</label>
+                    </span>
+                }
+            })
+            .collect_view();
+        let described = [
+            (!text.guidance_fr.is_empty()).then(|| help.clone()),
+            Some(note_id.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        return view! {
+            <fieldset class="champ choix" aria-describedby=described>
+                <legend>{move || t(text.label_fr, text.label_en)}</legend>
+                {guidance}
+                {as_written_note(kind, shown, note_id)}
+                {others_here}
+                <div class="options">{radios}</div>
+                <FieldComments path=comment_path field_id=id/>
+            </fieldset>
+        }
+        .into_any();
+    }
     if kind == FieldKind::Tick {
         // The template's box to tick: a real checkbox, its words as its label.
         let tick_path = path;
@@ -164,7 +404,31 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
         .into_any();
     }
     // A juror reads the fields (and selects passages in them to annotate), never writes.
-    let control = if kind == FieldKind::Text {
+    let control = if kind == FieldKind::Date {
+        // The browser's own date picker; it gives (and shows) the day however the
+        // candidate's system writes dates, and stores AAAA-MM-JJ.
+        let note_id = format!("{id}-avant");
+        let described = [described.clone(), Some(note_id.clone())]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let as_day = move || {
+            shown.with(|v| match Answer::of(kind, v) {
+                Answer::Day(day) => day.iso(),
+                _ => String::new(),
+            })
+        };
+        let on_change = move |ev: leptos::ev::Event| save_answer(event_target_value(&ev));
+        let age = (path.to_string() == "etat_civil.date_naissance").then(|| age_today(shown));
+        view! {
+            {as_written_note(kind, shown, note_id)}
+            <input id=id.clone() type="date" class="date" aria-describedby=described on:focus=focused
+                on:change=on_change prop:value=as_day prop:readOnly=move || st.juror.get()/>
+            {age}
+        }
+        .into_any()
+    } else if kind == FieldKind::Text {
         view! {
             <textarea id=id.clone() rows="6" aria-describedby=described on:focus=focused on:input=on_input prop:value=shown prop:readOnly=move || st.juror.get()></textarea>
         }

@@ -299,12 +299,12 @@ pub(super) fn Rappels() -> impl IntoView {
         )
     })
     .unwrap_or_default();
-    // A date typed as the template asks (free text) is kept only when it reads as one.
-    let date = RwSignal::new(if date.len() == 10 && date.as_bytes()[4] == b'-' {
-        date
-    } else {
-        String::new()
-    });
+    // The jury's date from the dossier (older free text only when it reads as a day).
+    let date = RwSignal::new(
+        livret_shared::date::Date::read(&date)
+            .map(livret_shared::date::Date::iso)
+            .unwrap_or_default(),
+    );
     let email = RwSignal::new(email);
     let status = RwSignal::new(None::<Result<String, String>>);
     let run = move |jury: Option<livret_shared::date::Date>| {
@@ -340,8 +340,8 @@ pub(super) fn Rappels() -> impl IntoView {
         match livret_shared::date::Date::parse(&date.get_untracked()) {
             Some(jury) => run(Some(jury)),
             None => status.set(Some(Err(t(
-                "Date du jury attendue (AAAA-MM-JJ), entre 2000 et 2200.",
-                "Jury date expected (YYYY-MM-DD), between 2000 and 2200.",
+                "Indiquez le jour du jury.",
+                "Give the day of the jury.",
             )
             .into()))),
         }

@@ -1,0 +1,227 @@
+//! How far each step of the livret is filled, and what is left in it: the sommaire's
+//! completion per section and the « Ce qu'il reste à faire » view. Read from the document
+//! itself (a few map lookups per field), so it can follow every keystroke.
+//!
+//! A step counts the questions the template asks of it, as asked: a question that follows
+//! an answer (« Si vous êtes en poste… », [`crate::template::ASKED_AFTER`]) only once that
+//! answer is chosen; the « Précisions » we added beside the template's questions, and
+//! « Depuis », are never owed. A fiche activité owes what a jury reads first: its title, the
+//! compétences it proves, its context, its tasks and its results. Annexes are optional.
+
+use crate::dossier::{Answer, Dossier, FieldKind, SECTIONS};
+use crate::field_path::FieldPath;
+use crate::template;
+
+/// One step: the questions it asks, and the fields among them still empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepProgress {
+    /// The template's section (`etat_civil`… `fiches`, `declaration`).
+    pub section: &'static str,
+    pub asked: usize,
+    /// Each empty field's dotted path (`etat_civil.nom`, `fiches.2.contexte` with the fiche's
+    /// place), in the order the step shows them.
+    pub missing: Vec<String>,
+}
+
+impl StepProgress {
+    pub fn filled(&self) -> usize {
+        self.asked - self.missing.len()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.missing.is_empty()
+    }
+}
+
+/// Fields beside the template's questions that nobody owes.
+const NEVER_OWED: &[(&str, &str)] = &[
+    ("situation", "depuis"),
+    ("situation", "precisions"),
+    ("financement", "precisions"),
+];
+
+/// What a fiche activité owes.
+const FICHE_OWES: &[&str] = &["intitule", "competences", "contexte", "taches", "resultats"];
+
+/// Every step of the template with questions, in the template's order.
+pub fn steps(dossier: &mut Dossier) -> Vec<StepProgress> {
+    let mut out = Vec::new();
+    for section in template::TEMPLATE {
+        match section.key {
+            "annexes" => {}
+            "fiches" => out.push(fiches(dossier)),
+            key => {
+                let Some((_, fields)) = SECTIONS.iter().find(|(s, _)| *s == key) else {
+                    continue;
+                };
+                let mut step = StepProgress {
+                    section: section.key,
+                    asked: 0,
+                    missing: Vec::new(),
+                };
+                for (field, kind) in *fields {
+                    if NEVER_OWED.contains(&(key, field)) || !asked(dossier, key, field) {
+                        continue;
+                    }
+                    let Some(path) = FieldPath::section(key, field) else {
+                        continue;
+                    };
+                    step.asked += 1;
+                    if !answered(*kind, &dossier.get_field(&path)) {
+                        step.missing.push(path.to_string());
+                    }
+                }
+                out.push(step);
+            }
+        }
+    }
+    out
+}
+
+fn fiches(dossier: &mut Dossier) -> StepProgress {
+    let mut step = StepProgress {
+        section: "fiches",
+        asked: 0,
+        missing: Vec::new(),
+    };
+    let order = dossier.fiche_order();
+    if order.is_empty() {
+        // No fiche yet: the first one is owed, whole.
+        step.asked = FICHE_OWES.len();
+        step.missing.push("fiches".to_string());
+        return step;
+    }
+    for place in order {
+        for field in FICHE_OWES {
+            let Some(path) = FieldPath::fiche(place, field) else {
+                continue;
+            };
+            step.asked += 1;
+            if !answered(path.kind(), &dossier.get_field(&path)) {
+                step.missing.push(path.to_string());
+            }
+        }
+    }
+    step
+}
+
+/// Whether a field holds an answer: a list with an item, a ticked box, a chosen answer or a
+/// day (free text kept from an older version is still to be chosen), any other text.
+fn answered(kind: FieldKind, stored: &str) -> bool {
+    if kind == FieldKind::List {
+        return serde_json::from_str::<Vec<String>>(stored)
+            .map_or(!stored.trim().is_empty(), |items| {
+                items.iter().any(|i| !i.trim().is_empty())
+            });
+    }
+    let answer = Answer::of(kind, stored);
+    !matches!(answer, Answer::Empty) && !answer.is_as_written(kind)
+}
+
+/// Whether the template asks `section.field` given the answers so far.
+fn asked(dossier: &mut Dossier, section: &str, field: &str) -> bool {
+    template::is_asked(section, field, &mut |after| chosen(dossier, section, after))
+}
+
+/// The key of the answer chosen for `section.field`, if it is a choice and one is chosen.
+pub fn chosen(dossier: &mut Dossier, section: &str, field: &str) -> Option<&'static str> {
+    let path = FieldPath::section(section, field)?;
+    match Answer::of(path.kind(), &dossier.get_field(&path)) {
+        Answer::Chosen(c) => Some(c.key),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step<'a>(steps: &'a [StepProgress], section: &str) -> &'a StepProgress {
+        steps.iter().find(|s| s.section == section).unwrap()
+    }
+
+    #[test]
+    fn each_step_counts_what_it_asks_and_names_what_is_left() {
+        let mut d = Dossier::new(b"a");
+        let all = steps(&mut d);
+        let order: Vec<&str> = all.iter().map(|s| s.section).collect();
+        assert_eq!(
+            order,
+            [
+                "etat_civil",
+                "situation",
+                "financement",
+                "projet_vae",
+                "motivation",
+                "cv",
+                "structure",
+                "poste",
+                "fiches",
+                "declaration"
+            ]
+        );
+        // Situation, nothing chosen: whether in work, the position and the employer.
+        let situation = step(&all, "situation");
+        assert_eq!(
+            situation.missing,
+            [
+                "situation.statut",
+                "situation.emploi",
+                "situation.employeur"
+            ]
+        );
+        assert_eq!(step(&all, "fiches").missing, ["fiches"]);
+        assert_eq!(step(&all, "etat_civil").asked, 12);
+
+        // In work, part time: the contract, the working time, its percentage and the
+        // category are asked; free text where an answer is chosen is still owed.
+        d.set("situation.statut", "en poste").unwrap();
+        d.set("situation.temps", "partiel").unwrap();
+        d.set_as_written("situation.csp", "technicienne supérieure")
+            .unwrap();
+        let all = steps(&mut d);
+        let situation = step(&all, "situation");
+        assert_eq!(situation.asked, 7);
+        assert_eq!(
+            situation.missing,
+            [
+                "situation.emploi",
+                "situation.employeur",
+                "situation.contrat",
+                "situation.quotite",
+                "situation.csp"
+            ]
+        );
+
+        // A fiche owes its five fields; a deleted one nothing.
+        d.set("fiches.0.intitule", "Déployer").unwrap();
+        d.set("fiches.0.competences", "C1, C2").unwrap();
+        d.set("fiches.1.intitule", "Supprimée").unwrap();
+        d.delete_fiche(1).unwrap();
+        let fiches = step(&steps(&mut d), "fiches").clone();
+        assert_eq!(fiches.asked, 5);
+        assert_eq!(
+            fiches.missing,
+            ["fiches.0.contexte", "fiches.0.taches", "fiches.0.resultats"]
+        );
+        assert_eq!(fiches.filled(), 2);
+    }
+
+    #[test]
+    fn the_sample_dossier_answers_every_question_it_is_asked() {
+        let json = crate::export::parse(include_bytes!(
+            "../../fixtures/dossiers/exemple-developpeuse-ia.json"
+        ))
+        .unwrap();
+        let mut d = Dossier::new(b"a");
+        crate::export::fill(&mut d, &json).unwrap();
+        let left: Vec<String> = steps(&mut d).into_iter().flat_map(|s| s.missing).collect();
+        // Read in its JSON: every owed field of its four fiches and its sections is filled
+        // (in work full time as a cadre, funded otherwise: nothing more is asked).
+        assert_eq!(left, Vec::<String>::new());
+        // Emptied, a field is owed again.
+        d.set("poste.missions", "").unwrap();
+        let left: Vec<String> = steps(&mut d).into_iter().flat_map(|s| s.missing).collect();
+        assert_eq!(left, ["poste.missions"]);
+    }
+}
