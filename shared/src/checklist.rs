@@ -8,6 +8,7 @@
 use crate::date::Date;
 use crate::dossier::{Answer, SECTIONS};
 use crate::export::{DossierJson, FieldValue};
+use crate::field_path::FieldPath;
 
 /// One check: what is looked at, whether it holds, what to do when it does not, and the
 /// field to go to (`section.key`, or `fiches.N.key` with N the fiche's position as shown).
@@ -122,6 +123,57 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
             ),
         ),
         as_written.first().map(|(path, _)| path.clone()),
+    ));
+    // Answers to questions no longer asked (« Précisez » of another financement, the
+    // contract of someone now out of work): kept, shown with a note, left out of the PDF.
+    let no_longer_asked: Vec<(String, String)> = crate::template::ASKED_AFTER
+        .iter()
+        .filter(|(section, field, _, _)| !json.is_asked(section, field))
+        .filter_map(|(section, field, _, _)| {
+            let value = json.text(section, field);
+            (!value.is_empty()).then(|| (format!("{section}.{field}"), value))
+        })
+        .collect();
+    let kept = |english: bool| {
+        no_longer_asked
+            .iter()
+            .map(|(path, value)| {
+                let (fr, en) = label(path);
+                let kind = path.parse::<FieldPath>().map(|p| p.kind());
+                let value = match kind.map(|kind| Answer::of(kind, value)) {
+                    Ok(Answer::Chosen(c)) if english => c.label_en.to_string(),
+                    Ok(Answer::Chosen(c)) => c.label_fr.to_string(),
+                    _ => value.clone(),
+                };
+                if english {
+                    format!("{en} (“{value}”)")
+                } else {
+                    format!("{fr} (« {value} »)")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    checks.push(check(
+        (
+            "Des réponses qui ne s'appliquent plus",
+            "Answers that no longer apply",
+        ),
+        no_longer_asked.is_empty(),
+        (
+            format!(
+                "Ces réponses ne correspondent plus à ce que vous avez choisi et ne seront pas \
+                 imprimées : {}. Effacez-les, ou déplacez ce qui compte dans un champ qui \
+                 s'applique.",
+                kept(false)
+            ),
+            format!(
+                "These answers no longer match what you chose and will not be printed: {}. \
+                 Clear them, or move what matters to a field that applies.",
+                kept(true)
+            ),
+        ),
+        no_longer_asked.first().map(|(path, _)| path.clone()),
     ));
     checks.push(check(
         ("La certification visée", "The certification aimed at"),
@@ -438,6 +490,28 @@ mod tests {
         assert!(
             !check.advice.0.contains("Mme"),
             "a recognised answer is no question"
+        );
+
+        // Answers to questions no longer asked: named, with the answers' words.
+        json.sections.insert(
+            "financement".into(),
+            fields(&[
+                ("mode", "france_travail"),
+                ("organisme", "Caisse des dépôts"),
+            ]),
+        );
+        let kept = before_export(&json)
+            .into_iter()
+            .find(|c| c.what.0 == "Des réponses qui ne s'appliquent plus")
+            .unwrap();
+        assert!(!kept.ok);
+        assert_eq!(kept.field.as_deref(), Some("situation.contrat"));
+        assert!(
+            kept.advice.0.contains(
+                "Nature de votre contrat de travail (« CDI »), Précisez (« Caisse des dépôts »)"
+            ),
+            "{}",
+            kept.advice.0
         );
         json.sections
             .insert("situation".into(), fields(&[("statut", "en_poste")]));

@@ -1526,7 +1526,7 @@ mod tests {
         let bytes = version_2_with(&[
             ("etat_civil", "civilite", "M."),
             ("etat_civil", "date_naissance", "03/11/1975"),
-            ("situation", "statut", "demandeuse d’emploi"),
+            ("situation", "statut", "Au  chômage"),
             ("financement", "mode", "CPF + reste à charge"),
             ("projet_vae", "date_jury", "printemps 2027"),
             ("declaration", "date", "2026-11-20"),

@@ -151,6 +151,32 @@ pub struct DossierJson {
     pub commentaires: Vec<ThreadJson>,
 }
 
+impl DossierJson {
+    /// A section's field as text (a list's items joined), `""` when absent.
+    pub fn text(&self, section: &str, field: &str) -> String {
+        match self.sections.get(section).and_then(|s| s.get(field)) {
+            Some(FieldValue::Text(t)) => t.trim().to_string(),
+            Some(FieldValue::List(items)) => items.join(", "),
+            None => String::new(),
+        }
+    }
+
+    /// The key of the answer chosen for `section.field`, when it takes a choice and one is.
+    pub fn chosen(&self, section: &str, field: &str) -> Option<&'static str> {
+        let kind = FieldPath::section(section, field)?.kind();
+        match crate::dossier::Answer::of(kind, &self.text(section, field)) {
+            crate::dossier::Answer::Chosen(c) => Some(c.key),
+            _ => None,
+        }
+    }
+
+    /// Whether the template asks `section.field` given this dossier's answers
+    /// ([`crate::template::is_asked`]).
+    pub fn is_asked(&self, section: &str, field: &str) -> bool {
+        crate::template::is_asked(section, field, &mut |after| self.chosen(section, after))
+    }
+}
+
 /// A field as [`Dossier::get`] gives it: lists come as a JSON array (or nothing yet).
 fn value_of(kind: FieldKind, stored: String) -> FieldValue {
     match kind {

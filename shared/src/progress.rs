@@ -40,6 +40,13 @@ const NEVER_OWED: &[(&str, &str)] = &[
     ("financement", "precisions"),
 ];
 
+/// Questions always shown but owed only after an answer: the template asks the position
+/// and the employer under « Vous êtes actuellement en poste ».
+const OWED_AFTER: &[(&str, &str, &str, &str)] = &[
+    ("situation", "emploi", "statut", "en_poste"),
+    ("situation", "employeur", "statut", "en_poste"),
+];
+
 /// What a fiche activité owes.
 const FICHE_OWES: &[&str] = &["intitule", "competences", "contexte", "taches", "resultats"];
 
@@ -60,7 +67,10 @@ pub fn steps(dossier: &mut Dossier) -> Vec<StepProgress> {
                     missing: Vec::new(),
                 };
                 for (field, kind) in *fields {
-                    if NEVER_OWED.contains(&(key, field)) || !asked(dossier, key, field) {
+                    if NEVER_OWED.contains(&(key, field))
+                        || !asked(dossier, key, field)
+                        || !owed(dossier, key, field)
+                    {
                         continue;
                     }
                     let Some(path) = FieldPath::section(key, field) else {
@@ -118,6 +128,14 @@ fn answered(kind: FieldKind, stored: &str) -> bool {
     !matches!(answer, Answer::Empty) && !answer.is_as_written(kind)
 }
 
+/// Whether a question always shown is owed given the answers so far.
+fn owed(dossier: &mut Dossier, section: &str, field: &str) -> bool {
+    OWED_AFTER
+        .iter()
+        .filter(|(s, f, _, _)| *s == section && *f == field)
+        .all(|(_, _, after, answer)| chosen(dossier, section, after) == Some(*answer))
+}
+
 /// Whether the template asks `section.field` given the answers so far.
 fn asked(dossier: &mut Dossier, section: &str, field: &str) -> bool {
     template::is_asked(section, field, &mut |after| chosen(dossier, section, after))
@@ -160,16 +178,10 @@ mod tests {
                 "declaration"
             ]
         );
-        // Situation, nothing chosen: whether in work, the position and the employer.
+        // Situation, nothing chosen: whether in work (the position and the employer are
+        // owed by someone in work only).
         let situation = step(&all, "situation");
-        assert_eq!(
-            situation.missing,
-            [
-                "situation.statut",
-                "situation.emploi",
-                "situation.employeur"
-            ]
-        );
+        assert_eq!(situation.missing, ["situation.statut"]);
         assert_eq!(step(&all, "fiches").missing, ["fiches"]);
         assert_eq!(step(&all, "etat_civil").asked, 12);
 
@@ -192,6 +204,13 @@ mod tests {
                 "situation.csp"
             ]
         );
+        // Out of work: only France Travail is asked; the step can be complete.
+        d.set("situation.statut", "sans emploi").unwrap();
+        let all = steps(&mut d);
+        let situation = step(&all, "situation");
+        assert_eq!(situation.missing, ["situation.inscrit_france_travail"]);
+        d.set("situation.inscrit_france_travail", "non").unwrap();
+        assert!(step(&steps(&mut d), "situation").is_done());
 
         // A fiche owes its five fields; a deleted one nothing.
         d.set("fiches.0.intitule", "Déployer").unwrap();

@@ -1181,8 +1181,13 @@ impl Replica {
         }
         crate::automerge_guard::check(&body.doc)?;
         if self.dossier.automerge().get_heads().is_empty() {
-            // A fresh replica (a cold open): loading is much cheaper than merging.
-            self.dossier = Dossier::load(&body.doc, &self.me)?;
+            // A fresh replica (a cold open): loading is much cheaper than merging. A reader
+            // (a juror) does not migrate: its changes could never be sent.
+            self.dossier = if self.may_write_dossier() {
+                Dossier::load(&body.doc, &self.me)?
+            } else {
+                Dossier::load_as_reader(&body.doc, &self.me)?
+            };
         } else {
             self.dossier
                 .automerge()

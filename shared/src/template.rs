@@ -65,12 +65,18 @@ pub struct Choice {
 /// The answer `written` stands for: its key, its label in either language, or one of the
 /// ways people write it, whatever the case, accents or final full stop.
 pub fn choice_of(options: &'static [Choice], written: &str) -> Option<&'static Choice> {
-    let folded = crate::search::folded(written.trim());
-    let folded = folded.trim_end_matches('.').trim();
+    // Case, accents, spaces (doubled, non-breaking) and a final full stop do not count.
+    let fold = |text: &str| {
+        let folded = crate::search::folded(text);
+        let words: Vec<&str> = folded.split_whitespace().collect();
+        words.join(" ").trim_end_matches('.').trim_end().to_string()
+    };
+    let folded = fold(written);
+    let folded = folded.as_str();
     if folded.is_empty() {
         return None;
     }
-    let same = |text: &str| crate::search::folded(text).trim_end_matches('.') == folded;
+    let same = |text: &str| fold(text) == folded;
     options.iter().find(|c| {
         c.key == folded || same(c.label_fr) || same(c.label_en) || c.also.contains(&folded)
     })
@@ -102,13 +108,8 @@ pub const STATUT: &[Choice] = &[
         key: "sans_emploi",
         label_fr: "Sans emploi",
         label_en: "Out of work",
-        also: &[
-            "demandeur d'emploi",
-            "demandeuse d'emploi",
-            "au chomage",
-            "chomage",
-            "unemployed",
-        ],
+        // Not « demandeur d'emploi »: a job seeker may work part of the time.
+        also: &["au chomage", "chomage", "unemployed"],
     },
 ];
 
@@ -144,7 +145,7 @@ pub const TEMPS: &[Choice] = &[
         key: "partiel",
         label_fr: "Temps partiel",
         label_en: "Part time",
-        also: &["temps partiel"],
+        also: &["partiel"],
     },
 ];
 
@@ -222,7 +223,6 @@ pub const FINANCEMENT_MODES: &[Choice] = &[
         label_fr: "OPCO ou Association de transition professionnelle",
         label_en: "OPCO or Association de transition professionnelle",
         also: &[
-            "opco",
             "transitions pro",
             "association de transition professionnelle",
         ],
@@ -1231,10 +1231,19 @@ mod tests {
                 "{section}.{field} is not in the template"
             );
         }
-        // No loop: every question is decided whatever is chosen.
-        let mut everything = |_: &str| Some("en_poste");
+        // No loop: following each question to the one it follows ends at a question
+        // always asked.
         for (section, field, _, _) in ASKED_AFTER {
-            is_asked(section, field, &mut everything);
+            let mut seen = vec![*field];
+            let mut at = *field;
+            while let Some((after, _)) = asked_after(section, at) {
+                assert!(
+                    !seen.contains(&after),
+                    "{section}.{field}: a loop through {after}"
+                );
+                seen.push(after);
+                at = after;
+            }
         }
         // A follow-up of a follow-up: asked only when both answers are chosen.
         let mut part_time_out_of_work = |f: &str| match f {

@@ -83,9 +83,10 @@ impl Worded for DossierError {
             DossierError::NotATick(value) => {
                 format!("“{value}”: a box is ticked (“oui”) or left empty")
             }
-            DossierError::NotAChoice(value, _) => {
-                format!("“{value}” is not one of the answers this question takes")
-            }
+            DossierError::NotAChoice(value, answers) => format!(
+                "“{value}” is not one of the answers this question takes: {}",
+                answers.join(", ")
+            ),
             DossierError::NotADay(value) => format!("“{value}” is not a date (dd/mm/yyyy)"),
         }
     }

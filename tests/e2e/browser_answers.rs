@@ -10,21 +10,16 @@ use crate::support::{Relay, sample_dossier, temp_dir};
 use crate::sync::Device;
 use crate::webdriver::Browser;
 
-/// Picks a day in a date input, as its calendar does: the value set, then the events the
-/// browser sends when a day is picked. (Typing it key by key depends on the order the
-/// browser's language shows day, month and year, which headless Chromium does not
-/// reliably follow.)
-fn pick_day(browser: &Browser, css: &str, iso: &str) {
-    browser.wait_for(css);
-    browser.run_async(&format!(
-        r#"const done = arguments[arguments.length - 1];
-        const input = document.querySelector("{css}");
-        input.focus();
-        input.value = "{iso}";
-        input.dispatchEvent(new Event("input", {{ bubbles: true }}));
-        input.dispatchEvent(new Event("change", {{ bubbles: true }}));
-        done(input.value);"#
-    ));
+/// Types a day into a date input as a person would, key by key, in the order the browser's
+/// language shows the day, month and year (the browser sends a change at each part typed).
+fn type_day(browser: &Browser, css: &str, (year, month, day): (u32, u32, u32)) {
+    let language = browser.run_async("arguments[arguments.length - 1](navigator.language)");
+    let keys = if language.as_str().is_some_and(|l| l == "en-US") {
+        format!("{month:02}{day:02}{year}")
+    } else {
+        format!("{day:02}{month:02}{year}")
+    };
+    browser.type_into(css, &keys);
 }
 
 #[test]
@@ -44,7 +39,7 @@ fn answers_are_chosen_dates_picked_and_follow_up_questions_asked() {
         browser.attribute("#f-etat_civil-date_naissance", "type"),
         "date"
     );
-    pick_day(&browser, "#f-etat_civil-date_naissance", "1989-04-12");
+    type_day(&browser, "#f-etat_civil-date_naissance", (1989, 4, 12));
     browser.wait_value("#f-etat_civil-date_naissance", "1989-04-12");
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -64,14 +59,24 @@ fn answers_are_chosen_dates_picked_and_follow_up_questions_asked() {
     browser.click("#f-situation-temps-partiel");
     browser.type_into("#f-situation-quotite", "80");
     browser.assert_accessible("situation with its follow-up questions");
+    // Out of work: France Travail is asked; what was answered for work stays in sight,
+    // said to apply no more, until it is cleared.
     browser.click("#f-situation-statut-sans_emploi");
-    browser.wait_gone("#f-situation-contrat");
-    browser.wait_gone("#f-situation-quotite");
     browser.click("#f-situation-inscrit_france_travail");
-    // Back in work: what was answered is still there.
+    let note = browser.wait_text("[data-testid=plus-demande-situation-quotite]", |t| {
+        t.contains("ne s’applique plus")
+    });
+    assert!(note.contains("ne sera pas imprimée"), "{note}");
+    browser.wait_for("[data-testid=plus-demande-situation-contrat]");
+    assert!(!browser.exists("[data-testid=plus-demande-situation-inscrit_france_travail]"));
+    browser.click("#effacer-situation-quotite");
+    browser.wait_gone("#f-situation-quotite");
+    // Back in work: the contract kept, the percentage cleared, no note.
     browser.click("#f-situation-statut");
     browser.wait_checked("#f-situation-contrat-cdi", true);
-    browser.wait_value("#f-situation-quotite", "80");
+    browser.wait_gone("[data-testid=plus-demande-situation-contrat]");
+    browser.wait_value("#f-situation-quotite", "");
+    browser.type_into("#f-situation-quotite", "80");
 
     // Financement: « Précisez » once OPCO is chosen.
     assert!(!browser.exists("#f-financement-organisme"));

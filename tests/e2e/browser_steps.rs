@@ -18,9 +18,10 @@ fn each_step_says_how_far_it_is_and_what_is_left_leads_to_it() {
     browser.type_into("#f-etat_civil-nom", "Durand");
     browser.wait_text(etat_civil, |t| t == "1 sur 12");
 
-    // Situation: three questions until « En poste » asks three more.
+    // Situation: one question until « En poste » asks the position, the employer, the
+    // contract, the working time and the category.
     let situation = "[data-testid=avancement-situation]";
-    browser.wait_text(situation, |t| t == "0 sur 3");
+    browser.wait_text(situation, |t| t == "0 sur 1");
     browser.click("#f-situation-statut");
     browser.wait_text(situation, |t| t == "1 sur 6");
 
@@ -41,6 +42,11 @@ fn each_step_says_how_far_it_is_and_what_is_left_leads_to_it() {
         "{reste} li[data-champ='situation.contrat'] button"
     ));
     browser.wait_focus(|id| id == "f-situation-contrat");
+    // A fiche's compétences: to the picker's filter.
+    browser.click(&format!(
+        "{reste} li[data-champ='fiches.0.competences'] button"
+    ));
+    browser.wait_focus(|id| id == "filtre-0");
     browser.assert_accessible("the steps and what is left");
 
     // A step filled is marked done: the motivation asks one letter.

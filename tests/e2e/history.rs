@@ -739,6 +739,13 @@ fn free_text_of_the_previous_version_becomes_answers_or_stays_as_written() {
         !said.contains("« Mme »"),
         "a recognised answer is no question: {said}"
     );
+    // The funding body typed when every funding asked for it: France Travail does not ask
+    // « Précisez », so it is said to apply no more (and not printed) rather than lost.
+    assert!(
+        said.contains("Des réponses qui ne s'appliquent plus")
+            && said.contains("Précisez (« Caisse des dépôts (Mon Compte Formation) »)"),
+        "{said}"
+    );
     let printed = Command::new("pdftotext")
         .arg(&pdf)
         .arg("-")

@@ -567,18 +567,6 @@ fn printed(kind: FieldKind, stored: &str) -> String {
     }
 }
 
-/// Whether the form asks `section.field` given the answers (the template's « Si vous
-/// êtes… » and « Précisez »): asked always, or after the answer it follows.
-fn asked(json: &DossierJson, section: &str, field: &str) -> bool {
-    crate::template::is_asked(section, field, &mut |after| {
-        let kind = crate::field_path::FieldPath::section(section, after)?.kind();
-        match Answer::of(kind, &text(json, section, after)) {
-            Answer::Chosen(c) => Some(c.key),
-            _ => None,
-        }
-    })
-}
-
 /// The candidate's age as the template asks it, on the day the déclaration is signed
 /// (the PDF reads no clock): `""` without both days.
 fn age(json: &DossierJson) -> String {
@@ -876,7 +864,7 @@ fn body(
                     .find(|(s, _)| *s == key)
                     .map_or(&[][..], |(_, fields)| *fields);
                 for field in section.fields {
-                    if !asked(json, key, field.key) {
+                    if !json.is_asked(key, field.key) {
                         continue;
                     }
                     let kind = kinds

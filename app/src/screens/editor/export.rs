@@ -48,9 +48,9 @@ fn BeforeExport() -> impl IntoView {
                     .get_untracked()
                     .get(shown.parse::<usize>().ok()?)
                     .copied()?;
-                Some(format!("f-fiches-{place}-{key}"))
+                Some(control_id(&format!("fiches.{place}.{key}")))
             }
-            None => Some(format!("f-{}", field.replace('.', "-"))),
+            None => Some(control_id(field)),
         }
     };
     view! {

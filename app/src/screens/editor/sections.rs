@@ -81,7 +81,7 @@ fn WhatIsLeft(steps: RwSignal<Vec<livret_shared::progress::StepProgress>>) -> im
             .map_or(place + 1, |i| i + 1)
     };
     let row = move |path: String| {
-        let id = owed_field_id(&path);
+        let id = control_id(&path);
         let label = path.clone();
         view! {
             <li data-champ=path>
@@ -153,16 +153,51 @@ fn AskedAfter(section: &'static str, path: FieldPath, text: &'static FieldText) 
         })
         .unwrap_or(false)
     };
-    view! { <Show when=asked><Field path=path text=text/></Show> }
+    // An answer given before the choice it follows changed stays in sight, said to apply
+    // no more (it is not printed), until it is cleared: nothing typed disappears unseen.
+    let holds = move || {
+        st.revision.track();
+        session::with_open(|r| !r.dossier().get_field(&path).trim().is_empty()).unwrap_or(false)
+    };
+    let name = path.to_string().replace('.', "-");
+    let clear = move |_| match session::with_open(|r| r.dossier().set(&path, "")) {
+        Ok(Ok(())) => persist(st),
+        Ok(Err(e)) => st.save.set(SaveState::Failed(e.into())),
+        Err(e) => st.save.set(SaveState::Failed(e)),
+    };
+    let note = move || {
+        (!asked()).then(|| {
+            view! {
+                <p class="plus-demande" data-testid=format!("plus-demande-{name}")>
+                    {move || t(
+                        "Cette réponse ne s’applique plus à votre choix ci-dessus : elle est gardée, mais ne sera pas imprimée.",
+                        "This answer no longer applies to your choice above: it is kept, but will not be printed.",
+                    )}
+                    " "
+                    <button type="button" class="lien" id=format!("effacer-{name}") on:click=clear>
+                        {move || t("Effacer cette réponse", "Clear this answer")}
+                    </button>
+                </p>
+            }
+        })
+    };
+    view! {
+        <Show when=move || asked() || holds()>
+            {note.clone()}
+            <Field path=path text=text/>
+        </Show>
+    }
 }
 
-/// The id of the control an owed question is answered in (`progress::steps`' paths; a fiche's
-/// field by its place), or the button that adds the first fiche.
-fn owed_field_id(path: &str) -> String {
-    if path == "fiches" {
-        "ajouter-fiche".to_string()
-    } else {
-        format!("f-{}", path.replace('.', "-"))
+/// The id of the control a field is answered in (a dotted path, a fiche's field by its
+/// place): a fiche's compétences by the picker's filter; `fiches` alone, the button that adds
+/// the first fiche.
+pub(super) fn control_id(path: &str) -> String {
+    let parts: Vec<&str> = path.split('.').collect();
+    match parts.as_slice() {
+        ["fiches"] => "ajouter-fiche".to_string(),
+        ["fiches", place, "competences"] => format!("filtre-{place}"),
+        _ => format!("f-{}", path.replace('.', "-")),
     }
 }
 
@@ -188,6 +223,24 @@ fn owed_label(path: &str, fiche_number: impl Fn(usize) -> usize) -> String {
             .map_or("", |f| t(f.label_fr, f.label_en))
             .to_string(),
         _ => path.to_string(),
+    }
+}
+
+/// The ids describing a choice or a date: its guidance, and the note on what an older
+/// version kept only while that note is shown (an id that names nothing describes nothing).
+fn described_by(
+    guidance: Option<String>,
+    note_id: String,
+    kind: FieldKind,
+    shown: RwSignal<String>,
+) -> impl Fn() -> String + Clone + Send + Sync + 'static {
+    move || {
+        let as_written = shown.with(|v| Answer::of(kind, v).is_as_written(kind));
+        [guidance.clone(), as_written.then(|| note_id.clone())]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -357,14 +410,7 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
                 }
             })
             .collect_view();
-        let described = [
-            (!text.guidance_fr.is_empty()).then(|| help.clone()),
-            Some(note_id.clone()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+        let described = described_by(described.clone(), note_id.clone(), kind, shown);
         return view! {
             <fieldset class="champ choix" aria-describedby=described>
                 <legend>{move || t(text.label_fr, text.label_en)}</legend>
@@ -408,23 +454,59 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
         // The browser's own date picker; it gives (and shows) the day however the
         // candidate's system writes dates, and stores AAAA-MM-JJ.
         let note_id = format!("{id}-avant");
-        let described = [described.clone(), Some(note_id.clone())]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let error_id = format!("{id}-erreur");
+        let out_of_range = RwSignal::new(false);
+        let described = {
+            let (error_id, guidance) = (
+                error_id.clone(),
+                described_by(described.clone(), note_id.clone(), kind, shown),
+            );
+            move || {
+                let mut ids = guidance();
+                if out_of_range.get() {
+                    ids = format!("{ids} {error_id}").trim().to_string();
+                }
+                ids
+            }
+        };
         let as_day = move || {
             shown.with(|v| match Answer::of(kind, v) {
                 Answer::Day(day) => day.iso(),
                 _ => String::new(),
             })
         };
-        let on_change = move |ev: leptos::ev::Event| save_answer(event_target_value(&ev));
+        // The browser sends a change at each part typed: only a whole day in range is saved
+        // (a year typed digit by digit passes through 0001, 0019…), and an empty value only
+        // when the field was emptied, not while a part is half typed.
+        let on_change = move |ev: leptos::ev::Event| {
+            let input: web_sys::HtmlInputElement = event_target(&ev);
+            let value = input.value();
+            if value.is_empty() && !input.validity().bad_input() {
+                save_answer(String::new());
+            } else if Date::parse(&value).is_some() {
+                out_of_range.set(false);
+                save_answer(value);
+            }
+        };
+        // Said once the candidate leaves the field, not while typing.
+        let on_blur = move |ev: leptos::ev::FocusEvent| {
+            let input: web_sys::HtmlInputElement = event_target(&ev);
+            let value = input.value();
+            out_of_range.set(!value.is_empty() && Date::parse(&value).is_none());
+        };
         let age = (path.to_string() == "etat_civil.date_naissance").then(|| age_today(shown));
         view! {
             {as_written_note(kind, shown, note_id)}
-            <input id=id.clone() type="date" class="date" aria-describedby=described on:focus=focused
-                on:change=on_change prop:value=as_day prop:readOnly=move || st.juror.get()/>
+            <input id=id.clone() type="date" class="date" min="1900-01-01" max="2200-12-31"
+                aria-describedby=described aria-invalid=move || out_of_range.get().then_some("true")
+                on:focus=focused on:change=on_change on:blur=on_blur prop:value=as_day
+                prop:readOnly=move || st.juror.get()/>
+            {move || out_of_range.get().then(|| view! {
+                <p id=error_id.clone() class="erreur" data-testid="date-hors-limites">{move || t(
+                    "Cette date n’est pas enregistrée : l’année va de 1900 à 2200.",
+                    "This date is not saved: the year goes from 1900 to 2200.",
+                )}</p>
+            })}
             {age}
         }
         .into_any()
