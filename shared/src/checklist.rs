@@ -86,24 +86,7 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
                 .then(|| (format!("{section}.{key}"), value.to_string()))
         })
         .collect();
-    let label = |path: &str| {
-        let (section, key) = path.split_once('.').unwrap_or_default();
-        crate::template::field(section, key).map_or(("", ""), |f| (f.label_fr, f.label_en))
-    };
-    let listed = |english: bool| {
-        as_written
-            .iter()
-            .map(|(path, value)| {
-                let (fr, en) = label(path);
-                if english {
-                    format!("{en} (“{value}”)")
-                } else {
-                    format!("{fr} (« {value} »)")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let listed = |english: bool| in_words(&as_written, english);
     checks.push(check(
         (
             "Les réponses à choisir et les dates",
@@ -134,26 +117,7 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
             (!value.is_empty()).then(|| (format!("{section}.{field}"), value))
         })
         .collect();
-    let kept = |english: bool| {
-        no_longer_asked
-            .iter()
-            .map(|(path, value)| {
-                let (fr, en) = label(path);
-                let kind = path.parse::<FieldPath>().map(|p| p.kind());
-                let value = match kind.map(|kind| Answer::of(kind, value)) {
-                    Ok(Answer::Chosen(c)) if english => c.label_en.to_string(),
-                    Ok(Answer::Chosen(c)) => c.label_fr.to_string(),
-                    _ => value.clone(),
-                };
-                if english {
-                    format!("{en} (“{value}”)")
-                } else {
-                    format!("{fr} (« {value} »)")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let kept = |english: bool| in_words(&no_longer_asked, english);
     checks.push(check(
         (
             "Des réponses qui ne s'appliquent plus",
@@ -330,6 +294,31 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
         Some("declaration.signature".into()),
     ));
     checks
+}
+
+/// Fields and what they hold, in words: « Civilité (« Madame ») », a chosen answer by its
+/// label, anything else as written.
+fn in_words(fields: &[(String, String)], english: bool) -> String {
+    fields
+        .iter()
+        .map(|(path, value)| {
+            let (section, key) = path.split_once('.').unwrap_or_default();
+            let (fr, en) =
+                crate::template::field(section, key).map_or(("", ""), |f| (f.label_fr, f.label_en));
+            let kind = path.parse::<FieldPath>().map(|p| p.kind());
+            let value = match kind.map(|kind| Answer::of(kind, value)) {
+                Ok(Answer::Chosen(c)) if english => c.label_en.to_string(),
+                Ok(Answer::Chosen(c)) => c.label_fr.to_string(),
+                _ => value.clone(),
+            };
+            if english {
+                format!("{en} (“{value}”)")
+            } else {
+                format!("{fr} (« {value} »)")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn french_name(key: &str) -> &'static str {
