@@ -128,6 +128,17 @@ impl Answer {
         read.unwrap_or_else(|| Answer::AsWritten(stored.to_string()))
     }
 
+    /// How the dossier stores this answer: a choice by its key, a day as `AAAA-MM-JJ`,
+    /// nothing as `""`; `None` for free text, which a choice or a day does not take.
+    fn stored_form(&self) -> Option<String> {
+        match self {
+            Answer::Empty => Some(String::new()),
+            Answer::Chosen(choice) => Some(choice.key.to_string()),
+            Answer::Day(day) => Some(day.iso()),
+            Answer::AsWritten(_) => None,
+        }
+    }
+
     /// Whether a field that takes a choice or a day holds free text instead.
     pub fn is_as_written(&self, kind: FieldKind) -> bool {
         matches!(kind, FieldKind::Choice(_) | FieldKind::Date)
@@ -441,12 +452,9 @@ impl Dossier {
                 }
                 // Written only when it reads as something else: an untouched field gets no
                 // change (two devices migrating at once write the same value anyway).
-                let read = match Answer::of(*kind, &stored) {
-                    Answer::Chosen(choice) => choice.key.to_string(),
-                    Answer::Day(day) => day.iso(),
-                    _ => continue,
-                };
-                if read != stored {
+                if let Some(read) = Answer::of(*kind, &stored).stored_form()
+                    && read != stored
+                {
                     self.set(&path, &read)?;
                 }
             }
@@ -1231,24 +1239,18 @@ impl Dossier {
                 };
                 self.doc.put(&obj, field, value).map_err(corrupt)?;
             }
-            FieldKind::Choice(options) => {
-                let chosen = match Answer::of(path.kind(), value) {
-                    Answer::Empty => "",
-                    Answer::Chosen(choice) => choice.key,
-                    _ => {
-                        let labels = options.iter().map(|c| c.label_fr.to_string()).collect();
-                        return Err(DossierError::NotAChoice(value.trim().to_string(), labels));
-                    }
+            FieldKind::Choice(_) | FieldKind::Date => {
+                let Some(stored) = Answer::of(path.kind(), value).stored_form() else {
+                    let written = value.trim().to_string();
+                    return Err(match path.kind() {
+                        FieldKind::Choice(options) => DossierError::NotAChoice(
+                            written,
+                            options.iter().map(|c| c.label_fr.to_string()).collect(),
+                        ),
+                        _ => DossierError::NotADay(written),
+                    });
                 };
-                self.doc.put(&obj, field, chosen).map_err(corrupt)?;
-            }
-            FieldKind::Date => {
-                let day = match Answer::of(path.kind(), value) {
-                    Answer::Empty => String::new(),
-                    Answer::Day(day) => day.iso(),
-                    _ => return Err(DossierError::NotADay(value.trim().to_string())),
-                };
-                self.doc.put(&obj, field, day).map_err(corrupt)?;
+                self.doc.put(&obj, field, stored).map_err(corrupt)?;
             }
             FieldKind::Text => {
                 let text = match self.doc.get(&obj, field) {

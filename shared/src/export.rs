@@ -151,14 +151,24 @@ pub struct DossierJson {
     pub commentaires: Vec<ThreadJson>,
 }
 
+impl FieldValue {
+    /// As text: trimmed, a list's items joined by commas.
+    pub fn text(&self) -> String {
+        match self {
+            FieldValue::Text(t) => t.trim().to_string(),
+            FieldValue::List(items) => items.join(", "),
+        }
+    }
+}
+
 impl DossierJson {
     /// A section's field as text (a list's items joined), `""` when absent.
     pub fn text(&self, section: &str, field: &str) -> String {
-        match self.sections.get(section).and_then(|s| s.get(field)) {
-            Some(FieldValue::Text(t)) => t.trim().to_string(),
-            Some(FieldValue::List(items)) => items.join(", "),
-            None => String::new(),
-        }
+        self.sections
+            .get(section)
+            .and_then(|s| s.get(field))
+            .map(FieldValue::text)
+            .unwrap_or_default()
     }
 
     /// The key of the answer chosen for `section.field`, when it takes a choice and one is.

@@ -137,12 +137,12 @@ fn owed(dossier: &mut Dossier, section: &str, field: &str) -> bool {
 }
 
 /// Whether the template asks `section.field` given the answers so far.
-fn asked(dossier: &mut Dossier, section: &str, field: &str) -> bool {
+pub fn asked(dossier: &mut Dossier, section: &str, field: &str) -> bool {
     template::is_asked(section, field, &mut |after| chosen(dossier, section, after))
 }
 
 /// The key of the answer chosen for `section.field`, if it is a choice and one is chosen.
-pub fn chosen(dossier: &mut Dossier, section: &str, field: &str) -> Option<&'static str> {
+fn chosen(dossier: &mut Dossier, section: &str, field: &str) -> Option<&'static str> {
     let path = FieldPath::section(section, field)?;
     match Answer::of(path.kind(), &dossier.get_field(&path)) {
         Answer::Chosen(c) => Some(c.key),

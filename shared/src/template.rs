@@ -1212,11 +1212,7 @@ mod tests {
     #[test]
     fn a_question_follows_an_answer_its_question_has() {
         for (section, field, after, answers) in ASKED_AFTER {
-            let kind = SECTIONS
-                .iter()
-                .find(|(s, _)| s == section)
-                .and_then(|(_, fields)| fields.iter().find(|(f, _)| f == after))
-                .map(|(_, k)| *k);
+            let kind = crate::field_path::FieldPath::section(section, after).map(|p| p.kind());
             let Some(FieldKind::Choice(options)) = kind else {
                 panic!("{section}.{field} follows {after}, which is not a choice");
             };

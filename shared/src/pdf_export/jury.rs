@@ -13,9 +13,7 @@ use lopdf::{Object, dictionary};
 use super::PdfExportError;
 use super::font::{Font, compressed};
 use super::layout::{BODY, CONTENT_WIDTH, Column, Fonts, LABEL, MARGIN, Page, SMALL, Typesetter};
-use super::livret::{
-    FontFiles, bloc_label, french_date, or_empty, page_object, shortened, text, utf16,
-};
+use super::livret::{FontFiles, bloc_label, french_date, or_empty, page_object, shortened, utf16};
 use super::writer::PdfWriter;
 use crate::export::DossierJson;
 use crate::referentiel::Referentiel;
@@ -43,14 +41,14 @@ impl Header {
             }
         };
         Header {
-            nom: text(json, "etat_civil", "nom").to_uppercase(),
-            prenom: text(json, "etat_civil", "prenom"),
+            nom: json.text("etat_civil", "nom").to_uppercase(),
+            prenom: json.text("etat_civil", "prenom"),
             certification: or(
-                text(json, "projet_vae", "certification"),
+                json.text("projet_vae", "certification"),
                 referentiel.title.as_ref(),
             ),
-            rncp: or(text(json, "projet_vae", "rncp"), referentiel.rncp.as_ref()),
-            centre: text(json, "projet_vae", "centre"),
+            rncp: or(json.text("projet_vae", "rncp"), referentiel.rncp.as_ref()),
+            centre: json.text("projet_vae", "centre"),
         }
     }
 }

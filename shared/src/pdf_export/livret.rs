@@ -127,15 +127,15 @@ impl<W: Write> LivretPdf<W> {
         let footer = {
             let name = format!(
                 "{} {}",
-                text(json, "etat_civil", "prenom"),
-                text(json, "etat_civil", "nom")
+                json.text("etat_civil", "prenom"),
+                json.text("etat_civil", "nom")
             );
             format!("Livret 2 VAE — {}", shortened(name.trim(), 60))
         };
         let mut this = LivretPdf {
             title: format!(
                 "Livret 2 VAE — {}",
-                text(json, "projet_vae", "certification")
+                json.text("projet_vae", "certification")
             ),
             writer,
             fonts,
@@ -518,15 +518,7 @@ fn size(bytes: u64) -> String {
 }
 
 fn value_text(value: Option<&FieldValue>) -> String {
-    match value {
-        Some(FieldValue::Text(t)) => t.trim().to_string(),
-        Some(FieldValue::List(items)) => items.join(", "),
-        None => String::new(),
-    }
-}
-
-pub(super) fn text(json: &DossierJson, section: &str, field: &str) -> String {
-    value_text(json.sections.get(section).and_then(|s| s.get(field)))
+    value.map(FieldValue::text).unwrap_or_default()
 }
 
 fn list(value: Option<&FieldValue>) -> Vec<String> {
@@ -570,8 +562,8 @@ fn printed(kind: FieldKind, stored: &str) -> String {
 /// The candidate's age as the template asks it, on the day the déclaration is signed
 /// (the PDF reads no clock): `""` without both days.
 fn age(json: &DossierJson) -> String {
-    let born = Date::read(&text(json, "etat_civil", "date_naissance"));
-    let signed = Date::read(&text(json, "declaration", "date"));
+    let born = Date::read(&json.text("etat_civil", "date_naissance"));
+    let signed = Date::read(&json.text("declaration", "date"));
     match born.zip(signed).and_then(|(b, s)| b.years_to(s)) {
         Some(years) => format!("{years} ans"),
         None => String::new(),
@@ -727,26 +719,23 @@ fn cover(t: &mut Typesetter, json: &DossierJson) {
     let columns = [Column::left(38.0), Column::left(62.0)];
     let name = format!(
         "{} {}",
-        text(json, "etat_civil", "prenom"),
-        text(json, "etat_civil", "nom").to_uppercase()
+        json.text("etat_civil", "prenom"),
+        json.text("etat_civil", "nom").to_uppercase()
     );
     for (label, value) in [
         ("CANDIDAT(E)", name.trim().to_string()),
-        ("DIPLÔME VISÉ", text(json, "projet_vae", "certification")),
+        ("DIPLÔME VISÉ", json.text("projet_vae", "certification")),
         // The template's cover reads "RNCP : 37827": the number after the label, whether
         // the candidate typed "RNCP37827" (as France Compétences writes it) or "37827".
         (
             "RNCP",
-            rncp_number(&text(json, "projet_vae", "rncp")).to_string(),
+            rncp_number(&json.text("projet_vae", "rncp")).to_string(),
         ),
         (
             "DATE DU JURY",
-            french_date(&text(json, "projet_vae", "date_jury")),
+            french_date(&json.text("projet_vae", "date_jury")),
         ),
-        (
-            "CENTRE DE CERTIFICATION",
-            text(json, "projet_vae", "centre"),
-        ),
+        ("CENTRE DE CERTIFICATION", json.text("projet_vae", "centre")),
     ] {
         t.row(
             &columns,
@@ -1087,7 +1076,7 @@ fn declaration(t: &mut Typesetter, json: &DossierJson) {
     t.space(10.0);
     t.paragraph(LABEL, "Je déclare sur l'honneur :", 0.0);
     let boxed = |key: &str| {
-        if text(json, "declaration", key) == crate::dossier::TICKED {
+        if json.text("declaration", key) == crate::dossier::TICKED {
             "☒"
         } else {
             "☐"
@@ -1110,13 +1099,13 @@ fn declaration(t: &mut Typesetter, json: &DossierJson) {
         12.0,
     );
     t.space(14.0);
-    let place = or_empty(text(json, "declaration", "lieu"));
-    let date = or_empty(french_date(&text(json, "declaration", "date")));
+    let place = or_empty(json.text("declaration", "lieu"));
+    let date = or_empty(french_date(&json.text("declaration", "date")));
     t.paragraph(BODY, &format!("Fait à {place}, le {date}"), 0.0);
     let name = format!(
         "{} {}",
-        text(json, "etat_civil", "nom"),
-        text(json, "etat_civil", "prenom")
+        json.text("etat_civil", "nom"),
+        json.text("etat_civil", "prenom")
     );
     t.paragraph(
         BODY,
@@ -1127,7 +1116,7 @@ fn declaration(t: &mut Typesetter, json: &DossierJson) {
         BODY,
         &format!(
             "Signature : {}",
-            or_empty(text(json, "declaration", "signature"))
+            or_empty(json.text("declaration", "signature"))
         ),
         0.0,
     );

@@ -169,11 +169,7 @@ pub(super) fn set_list(
 ) {
     let value = items.join(", ");
     shown.set(value.clone());
-    match session::with_open(|r| r.dossier().set(path, &value)) {
-        Ok(Ok(())) => persist(st),
-        Ok(Err(e)) => st.save.set(SaveState::Failed(e.into())),
-        Err(e) => st.save.set(SaveState::Failed(e)),
-    }
+    write_field(st, path, &value);
 }
 
 /// The annexes a fiche gives as its evidence, ticked from the dossier's annexes (shown with

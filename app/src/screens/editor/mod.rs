@@ -152,6 +152,15 @@ pub(crate) fn persist(st: EditorState) {
     });
 }
 
+/// Writes a field of the open dossier and saves it, or says why it could not.
+pub(crate) fn write_field(st: EditorState, path: &FieldPath, value: &str) {
+    match session::with_open(|r| r.dossier().set(path, value)) {
+        Ok(Ok(())) => persist(st),
+        Ok(Err(e)) => st.save.set(SaveState::Failed(e.into())),
+        Err(e) => st.save.set(SaveState::Failed(e)),
+    }
+}
+
 #[component]
 pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
     let ready = RwSignal::new(None::<Result<(), String>>);

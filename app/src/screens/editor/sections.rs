@@ -146,12 +146,8 @@ fn AskedAfter(section: &'static str, path: FieldPath, text: &'static FieldText) 
     // poste »), not on screen.
     let asked = move || {
         st.revision.track();
-        session::with_open(|r| {
-            template::is_asked(section, path.field(), &mut |after| {
-                livret_shared::progress::chosen(r.dossier(), section, after)
-            })
-        })
-        .unwrap_or(false)
+        session::with_open(|r| livret_shared::progress::asked(r.dossier(), section, path.field()))
+            .unwrap_or(false)
     };
     // An answer given before the choice it follows changed stays in sight, said to apply
     // no more (it is not printed), until it is cleared: nothing typed disappears unseen.
@@ -160,11 +156,7 @@ fn AskedAfter(section: &'static str, path: FieldPath, text: &'static FieldText) 
         session::with_open(|r| !r.dossier().get_field(&path).trim().is_empty()).unwrap_or(false)
     };
     let name = path.to_string().replace('.', "-");
-    let clear = move |_| match session::with_open(|r| r.dossier().set(&path, "")) {
-        Ok(Ok(())) => persist(st),
-        Ok(Err(e)) => st.save.set(SaveState::Failed(e.into())),
-        Err(e) => st.save.set(SaveState::Failed(e)),
-    };
+    let clear = move |_| write_field(st, &path, "");
     let note = move || {
         (!asked()).then(|| {
             view! {
@@ -376,11 +368,7 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
     let described = (!text.guidance_fr.is_empty()).then(|| help.clone());
     let save_answer = move |value: String| {
         shown.set(value.clone());
-        match session::with_open(|r| r.dossier().set(&path, &value)) {
-            Ok(Ok(())) => persist(st),
-            Ok(Err(e)) => st.save.set(SaveState::Failed(e.into())),
-            Err(e) => st.save.set(SaveState::Failed(e)),
-        }
+        write_field(st, &path, &value);
     };
     if let FieldKind::Choice(options) = kind {
         // The answers the template prints to circle: radio buttons in a group named by the
@@ -425,19 +413,9 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
     }
     if kind == FieldKind::Tick {
         // The template's box to tick: a real checkbox, its words as its label.
-        let tick_path = path;
         let on_change = move |ev: leptos::ev::Event| {
-            let value = if event_target_checked(&ev) {
-                TICKED
-            } else {
-                ""
-            };
-            shown.set(value.to_string());
-            match session::with_open(|r| r.dossier().set(&tick_path, value)) {
-                Ok(Ok(())) => persist(st),
-                Ok(Err(e)) => st.save.set(SaveState::Failed(e.into())),
-                Err(e) => st.save.set(SaveState::Failed(e)),
-            }
+            let ticked = event_target_checked(&ev);
+            save_answer(if ticked { TICKED } else { "" }.to_string());
         };
         return view! {
             <div class="champ case">
