@@ -13,34 +13,19 @@
 //! the last "resolved / reopened" word per thread (last writer wins). Every note has its
 //! own key, so two people commenting at once never overwrite each other.
 //!
-//! A sealed note:
-//!
-//! ```text
-//! offset size  field
-//!      0    4  magic "LVC1"
-//!      4    4  team key epoch (u32, big-endian)
-//!      8   24  XChaCha20 nonce
-//!     32    n  XChaCha20-Poly1305(team key, nonce, aad = magic ‖ dossier id ‖ epoch ‖ map ‖ 0 ‖ slot,
-//!              plaintext = u32 length ‖ postcard(note) ‖ zero padding to a size bucket)
-//! ```
-//!
-//! The slot (the note's key in its map) is bound in: a note moved to another slot, another
-//! map or another dossier does not open.
+//! A note is sealed as [`crate::sealed_notes`] says, with the team key: the slot (the
+//! note's key in its map) is bound in, so a note moved to another slot, another map or
+//! another dossier does not open.
 
 use std::collections::BTreeMap;
 
-use automerge::transaction::Transactable;
-use automerge::{ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
 
 use crate::dossier::{Dossier, DossierError};
-use crate::envelope::{DossierId, padded_len};
-use crate::keys::{self, ContentKey, DeviceSecret, MemberKey};
+use crate::envelope::DossierId;
+use crate::keys::{ContentKey, DeviceSecret, MemberKey};
+use crate::sealed_notes::{self, Place};
 
-const MAGIC: &[u8; 4] = b"LVC1";
-const PREFIX_LEN: usize = 4 + 4 + 24;
 /// The map of sealed comments, by comment id.
 pub const COMMENTS_MAP: &str = "commentaires";
 /// The map of sealed thread states, by the id of the thread's first comment.
@@ -49,8 +34,6 @@ pub const THREADS_MAP: &str = "fils";
 pub const MAX_COMMENT_CHARS: usize = 4_000;
 /// Longest author name kept, in characters.
 pub const MAX_AUTHOR_CHARS: usize = 80;
-/// A sealed note larger than this is not even opened (a comment is at most 16 KB of UTF-8).
-const MAX_SEALED: usize = 64 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommentError {
@@ -113,26 +96,6 @@ impl Note {
     }
 }
 
-/// What is sealed: a note and its author's signature over it (and over where it goes).
-#[derive(Serialize, Deserialize)]
-struct SignedNote {
-    note: Vec<u8>,
-    signature: Vec<u8>,
-}
-
-const SIGNATURE_DOMAIN: &[u8] = b"livret-comment-v1";
-
-fn signed_message(dossier: &DossierId, map: &str, slot: &str, note: &[u8]) -> Vec<u8> {
-    let mut m = SIGNATURE_DOMAIN.to_vec();
-    m.extend_from_slice(&dossier.0);
-    m.extend_from_slice(map.as_bytes());
-    m.push(0);
-    m.extend_from_slice(slot.as_bytes());
-    m.push(0);
-    m.extend_from_slice(note);
-    m
-}
-
 /// A thread: its first comment, the answers in order, whether it is resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Thread {
@@ -170,131 +133,18 @@ pub struct Draft {
     pub text: String,
 }
 
-fn aad(dossier: &DossierId, epoch: u32, map: &str, slot: &str) -> Vec<u8> {
-    let mut aad = MAGIC.to_vec();
-    aad.extend_from_slice(&dossier.0);
-    aad.extend_from_slice(&epoch.to_be_bytes());
-    aad.extend_from_slice(map.as_bytes());
-    aad.push(0);
-    aad.extend_from_slice(slot.as_bytes());
-    aad
-}
-
-#[allow(clippy::too_many_arguments)]
-fn seal(
-    key: &ContentKey,
-    epoch: u32,
-    dossier: &DossierId,
-    map: &str,
-    slot: &str,
-    note: &Note,
-    author: &DeviceSecret,
-    nonce: [u8; 24],
-) -> Vec<u8> {
-    let note = postcard::to_stdvec(note).expect("notes serialise");
-    let signature = author
-        .sign(&signed_message(dossier, map, slot, &note))
-        .to_vec();
-    let payload = postcard::to_stdvec(&SignedNote { note, signature }).expect("notes serialise");
-    let mut plain = Vec::with_capacity(padded_len(payload.len()));
-    plain.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-    plain.extend_from_slice(&payload);
-    plain.resize(padded_len(payload.len()), 0);
-    let cipher = XChaCha20Poly1305::new(key.bytes().into());
-    let ciphertext = cipher
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: &plain,
-                aad: &aad(dossier, epoch, map, slot),
-            },
-        )
-        .expect("encryption of an in-memory buffer cannot fail");
-    let mut out = Vec::with_capacity(PREFIX_LEN + ciphertext.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&epoch.to_be_bytes());
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&ciphertext);
-    out
-}
-
-fn open(
-    keys: &BTreeMap<u32, ContentKey>,
-    dossier: &DossierId,
-    map: &str,
-    slot: &str,
-    sealed: &[u8],
-) -> Option<Note> {
-    if sealed.len() < PREFIX_LEN + 16 || sealed.len() > MAX_SEALED || &sealed[..4] != MAGIC {
-        return None;
-    }
-    let epoch = u32::from_be_bytes(sealed[4..8].try_into().ok()?);
-    let key = keys.get(&epoch)?;
-    let cipher = XChaCha20Poly1305::new(key.bytes().into());
-    let plain = cipher
-        .decrypt(
-            XNonce::from_slice(&sealed[8..32]),
-            Payload {
-                msg: &sealed[PREFIX_LEN..],
-                aad: &aad(dossier, epoch, map, slot),
-            },
-        )
-        .ok()?;
-    let len = u32::from_be_bytes(plain.get(..4)?.try_into().ok()?) as usize;
-    let signed: SignedNote = postcard::from_bytes(plain.get(4..4 + len)?).ok()?;
-    let note: Note = postcard::from_bytes(&signed.note).ok()?;
-    let signature: [u8; 64] = signed.signature.as_slice().try_into().ok()?;
-    let message = signed_message(dossier, map, slot, &signed.note);
-    keys::verify(&note.author(), &message, &signature).then_some(note)
-}
-
-fn map_of(doc: &mut Dossier, name: &str) -> Result<ObjId, DossierError> {
-    let am = doc.automerge();
-    match am.get(ROOT, name) {
-        Ok(Some((Value::Object(ObjType::Map), id))) => Ok(id),
-        // Created with the dossier (and by the migration to schema 2), so that two devices
-        // never create it twice concurrently (one of the two maps would hide the other).
-        _ => Err(DossierError::Corrupt(format!("« {name} » absent"))),
-    }
-}
-
-/// Every sealed note under `name`. Every map of that name, not only the one automerge shows:
-/// devices that opened an older dossier each made the map when they migrated it, and notes
-/// written in a map that lost the conflict must not vanish.
-fn sealed_entries(doc: &mut Dossier, name: &str) -> Vec<(String, Vec<u8>)> {
-    let am = doc.automerge();
-    let maps: Vec<ObjId> = am
-        .get_all(ROOT, name)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::Map)).then_some(id))
-        .collect();
-    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
-    for map in maps {
-        for item in am.map_range(&map, ..) {
-            if let Value::Scalar(s) = Value::from(item.value.clone())
-                && let ScalarValue::Bytes(b) = s.as_ref()
-                && !out.iter().any(|(k, _)| k.as_str() == item.key.as_ref())
-            {
-                out.push((item.key.to_string(), b.clone()));
-            }
-        }
-    }
-    out
-}
-
 /// Everything `team` keys open in the dossier's comments, as threads.
 pub fn read(doc: &mut Dossier, dossier: &DossierId, team: &BTreeMap<u32, ContentKey>) -> Comments {
     let mut unreadable = 0;
     let mut comments = Vec::new();
-    for (slot, sealed) in sealed_entries(doc, COMMENTS_MAP) {
+    for (slot, sealed) in sealed_notes::entries(doc, COMMENTS_MAP) {
         match open(team, dossier, COMMENTS_MAP, &slot, &sealed) {
             Some(Note::Comment(c)) if hex::encode(c.id) == slot => comments.push(c),
             _ => unreadable += 1,
         }
     }
     let mut states = BTreeMap::new();
-    for (slot, sealed) in sealed_entries(doc, THREADS_MAP) {
+    for (slot, sealed) in sealed_notes::entries(doc, THREADS_MAP) {
         match open(team, dossier, THREADS_MAP, &slot, &sealed) {
             Some(Note::State(s)) if hex::encode(s.thread) == slot => {
                 states.insert(s.thread, s);
@@ -376,8 +226,7 @@ pub fn write(
         doc,
         dossier,
         (epoch, key),
-        COMMENTS_MAP,
-        id,
+        (COMMENTS_MAP, id),
         &note,
         author,
         nonce,
@@ -386,24 +235,34 @@ pub fn write(
 }
 
 /// Seals `note` with the team key of `epoch`, signed by `author`, into `map` under `id`.
-#[allow(clippy::too_many_arguments)]
 fn put_note(
     doc: &mut Dossier,
     dossier: &DossierId,
-    (epoch, key): (u32, &ContentKey),
-    map: &str,
-    id: CommentId,
+    key: (u32, &ContentKey),
+    (map, id): (&str, CommentId),
     note: &Note,
     author: &DeviceSecret,
     nonce: [u8; 24],
 ) -> Result<(), CommentError> {
     let slot = hex::encode(id);
-    let sealed = seal(key, epoch, dossier, map, &slot, note, author, nonce);
-    let map = map_of(doc, map)?;
-    doc.automerge()
-        .put(&map, slot, ScalarValue::Bytes(sealed))
-        .map_err(|e| DossierError::Corrupt(e.to_string()))?;
-    Ok(())
+    let place = Place {
+        dossier,
+        map,
+        slot: &slot,
+    };
+    Ok(sealed_notes::put(doc, key, place, note, author, nonce)?)
+}
+
+/// A note of `map` at `slot`, if `keys` open it and its author signed it.
+fn open(
+    keys: &BTreeMap<u32, ContentKey>,
+    dossier: &DossierId,
+    map: &str,
+    slot: &str,
+    sealed: &[u8],
+) -> Option<Note> {
+    let place = Place { dossier, map, slot };
+    sealed_notes::open(keys, place, sealed, Note::author)
 }
 
 /// Marks a thread resolved (or open again).
@@ -439,8 +298,7 @@ pub fn set_resolved(
         doc,
         dossier,
         (epoch, key),
-        THREADS_MAP,
-        thread,
+        (THREADS_MAP, thread),
         &Note::State(state),
         author,
         nonce,
@@ -450,6 +308,8 @@ pub fn set_resolved(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use automerge::transaction::Transactable;
+    use automerge::{ObjType, ROOT, ScalarValue};
 
     thread_local! {
         static ME: DeviceSecret = DeviceSecret::generate();
@@ -595,9 +455,9 @@ mod tests {
             [0; 24],
         )
         .unwrap();
-        let (slot, sealed) = sealed_entries(&mut d, COMMENTS_MAP).remove(0);
+        let (slot, sealed) = sealed_notes::entries(&mut d, COMMENTS_MAP).remove(0);
         // Under another id, in another dossier, or one byte changed: refused.
-        let map = map_of(&mut d, COMMENTS_MAP).unwrap();
+        let map = sealed_notes::map_of(&mut d, COMMENTS_MAP).unwrap();
         d.automerge()
             .put(
                 &map,
@@ -633,17 +493,19 @@ mod tests {
             text: "Je retire ma candidature".into(),
         };
         let slot = hex::encode(forged.id);
-        let sealed = seal(
-            &keys[&1],
-            1,
-            &DOSSIER,
-            COMMENTS_MAP,
-            &slot,
+        let place = Place {
+            dossier: &DOSSIER,
+            map: COMMENTS_MAP,
+            slot: &slot,
+        };
+        let sealed = sealed_notes::seal(
+            (1, &keys[&1]),
+            place,
             &Note::Comment(forged),
             &me(),
             [0; 24],
         );
-        let map = map_of(&mut d, COMMENTS_MAP).unwrap();
+        let map = sealed_notes::map_of(&mut d, COMMENTS_MAP).unwrap();
         d.automerge()
             .put(&map, slot, ScalarValue::Bytes(sealed))
             .unwrap();

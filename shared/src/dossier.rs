@@ -79,7 +79,7 @@ enum AnnexeState {
 }
 
 /// Version of the document layout. Older documents are migrated on open ([`Dossier::load`]).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldKind {
@@ -406,7 +406,8 @@ impl Dossier {
     /// merge concurrent typing. Version 1 makes it text; version 2 adds the (sealed)
     /// comments' maps; version 3 reads the free text typed where the template has answers to
     /// circle or a date ([`Dossier::set_as_written`]: « Mme » becomes the choice madame,
-    /// « 12/04/1989 » the day 1989-04-12, « Salariée en CDI » stays as written).
+    /// « 12/04/1989 » the day 1989-04-12, « Salariée en CDI » stays as written); version 4
+    /// adds the map of the members' names ([`crate::member_names`]).
     fn migrate(&mut self) -> Result<(), DossierError> {
         let version = self.schema_version();
         if version >= SCHEMA_VERSION {
@@ -473,7 +474,12 @@ impl Dossier {
         }
         // Comments between the candidate and advisors, sealed with the team key
         // (`crate::comments`); made here, with the dossier, never by whoever comments first.
-        for map in [crate::comments::COMMENTS_MAP, crate::comments::THREADS_MAP] {
+        // The members' names (`crate::member_names`), made here for the same reason.
+        for map in [
+            crate::comments::COMMENTS_MAP,
+            crate::comments::THREADS_MAP,
+            crate::member_names::NAMES_MAP,
+        ] {
             if self.map_at(&ROOT, map).is_none() {
                 self.doc
                     .put_object(ROOT, map, ObjType::Map)
@@ -1510,6 +1516,28 @@ mod tests {
             .unwrap();
         assert_eq!(d.get("situation.temps").unwrap(), "partiel");
         assert!(d.set_as_written("etat_civil.inconnu", "x").is_err());
+    }
+
+    /// A document as schema 3 left it (no map of the members' names): migrated, it has one,
+    /// and a reader that does not migrate (a juror) is left as it is.
+    #[test]
+    fn version_3_documents_get_the_names_map() {
+        let mut old = Dossier::new(b"old");
+        old.doc
+            .delete(ROOT, crate::member_names::NAMES_MAP)
+            .unwrap();
+        old.doc.put(ROOT, "schema_version", 3_i64).unwrap();
+        let bytes = old.save();
+        let reader = Dossier::load_as_reader(&bytes, b"juror").unwrap();
+        assert_eq!(reader.schema_version(), 3);
+        assert!(
+            reader
+                .map_at(&ROOT, crate::member_names::NAMES_MAP)
+                .is_none()
+        );
+        let d = Dossier::load(&bytes, b"new").unwrap();
+        assert_eq!(d.schema_version(), 4);
+        assert!(d.map_at(&ROOT, crate::member_names::NAMES_MAP).is_some());
     }
 
     /// A document as schema 2 left it: the values are plain strings wherever they were typed.

@@ -23,6 +23,7 @@ pub mod fuzzing;
 pub mod holdings;
 pub mod jury;
 pub mod keys;
+pub mod member_names;
 pub mod membership;
 pub mod own_devices;
 #[cfg(feature = "pdf-export")]
@@ -34,6 +35,7 @@ pub mod ratelimit;
 pub mod reconnect;
 pub mod referentiel;
 pub mod review;
+mod sealed_notes;
 pub mod search;
 pub mod session;
 pub mod suggest;

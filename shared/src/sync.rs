@@ -16,6 +16,7 @@ use crate::dossier::{Dossier, DossierError};
 use crate::envelope::{self, Channel, DossierId, Envelope, EnvelopeError, Header, Kind};
 use crate::jury::{self, Jury, JuryError, JuryGrant, SavedJury};
 use crate::keys::{ContentKey, DeviceSecret, EpochKeys, MemberKey, Verifier};
+use crate::member_names::{self, NameCard, NameError};
 use crate::membership::{self, Membership, MembershipError, Op, Role, SignedEntry};
 use crate::presence::{MAX_PRESENCE, Presence, Seen};
 use crate::review::doc::JuryDoc;
@@ -31,6 +32,8 @@ pub enum SyncError {
     Dossier(#[from] DossierError),
     #[error(transparent)]
     Comment(#[from] CommentError),
+    #[error(transparent)]
+    Name(#[from] NameError),
     #[error(transparent)]
     Jury(#[from] JuryError),
     #[error(transparent)]
@@ -371,6 +374,35 @@ impl Replica {
             draft,
             device,
             id,
+            at_ms,
+            nonce,
+        )?)
+    }
+
+    /// The names the candidate gave the members, by member.
+    pub fn member_names(&mut self) -> BTreeMap<MemberKey, NameCard> {
+        member_names::read(&mut self.dossier, &self.id, &self.keys, &self.membership)
+    }
+
+    /// Names `member` (the candidate's devices only; `kit`: their recovery kit), an edit
+    /// that goes to the others with the next [`Replica::flush`]. An empty name takes it back.
+    pub fn name_member(
+        &mut self,
+        device: &DeviceSecret,
+        (member, name, kit): (&MemberKey, &str, bool),
+        at_ms: u64,
+        nonce: [u8; 24],
+    ) -> Result<NameCard, SyncError> {
+        if !self.may_write_dossier() {
+            return Err(SyncError::ReadOnly);
+        }
+        Ok(member_names::write(
+            &mut self.dossier,
+            &self.id,
+            &self.membership,
+            &self.keys,
+            (member, name, kit),
+            device,
             at_ms,
             nonce,
         )?)

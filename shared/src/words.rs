@@ -17,6 +17,7 @@ use crate::export::ExportError;
 use crate::field_path::UnknownField;
 use crate::jury::JuryError;
 use crate::keys::KeyError;
+use crate::member_names::NameError;
 use crate::membership::MembershipError;
 use crate::protocol::LoginRefused;
 use crate::referentiel::ImportError;
@@ -46,6 +47,21 @@ impl Worded for GuardError {
                 "automerge data refused: more than {limit} bytes once inflated, for {received} \
                  bytes received"
             ),
+        }
+    }
+}
+
+impl Worded for NameError {
+    fn english(&self) -> String {
+        match self {
+            NameError::NotOwner => "only the candidate names the members of their dossier".into(),
+            NameError::NotAMember => "this person is not a member of the dossier".into(),
+            NameError::TooLong(n) => format!(
+                "name too long ({n} characters; {} at most)",
+                crate::member_names::MAX_NAME_CHARS
+            ),
+            NameError::NoKey => "this dossier's key is missing on this device".into(),
+            NameError::Dossier(e) => e.english(),
         }
     }
 }
@@ -190,6 +206,7 @@ impl Worded for SyncError {
             SyncError::Membership(e) => e.english(),
             SyncError::Dossier(e) => e.english(),
             SyncError::Comment(e) => e.english(),
+            SyncError::Name(e) => e.english(),
             SyncError::Jury(e) => e.english(),
             SyncError::JuryDoc(e) => e.english(),
             SyncError::Decision(e) => e.english(),

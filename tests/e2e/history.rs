@@ -774,4 +774,11 @@ fn free_text_of_the_previous_version_becomes_answers_or_stays_as_written() {
         exported["sections"]["situation"]["statut"],
         "Salariée en CDI"
     );
+
+    // Schema 4: the migration made the members' names map, so the candidate names a member
+    // of this old dossier (its own device, the only one it has).
+    let me = candidate.identity();
+    candidate.run(&["dossier", "name", &id, &me, "Mon ordinateur"]);
+    let members = candidate.run(&["dossier", "members", &id]);
+    assert!(members.contains("« Mon ordinateur »"), "{members}");
 }

@@ -20,6 +20,7 @@ mod hostile_pdf;
 mod invitations;
 mod jury;
 mod limits;
+mod names;
 mod nodes;
 mod pdf;
 mod postgres;

@@ -198,7 +198,42 @@ pub async fn answer_device_proposal(
 pub async fn make_recovery_kit() -> Result<String, Error> {
     let recovery = DeviceSecret::generate();
     remember_own_keys([recovery.id()]).await?;
+    remember_kit(&recovery.signing_public()).await?;
     Ok(recovery.to_secret_string().to_string())
+}
+
+/// Remembers which of the candidate's keys is the recovery kit (a public key).
+async fn remember_kit(kit: &MemberKey) -> Result<(), Error> {
+    db()?
+        .put(KIT_PUBLIC, hex::encode(kit.0).as_bytes())
+        .await
+        .map_err(Error::from)
+}
+
+/// The recovery kit's key, if it was made or used on this device.
+pub(super) async fn known_kit() -> Option<MemberKey> {
+    let hex_key = db().ok()?.get(KIT_PUBLIC).await.ok()??;
+    let bytes: [u8; 32] = hex::decode(hex_key).ok()?.try_into().ok()?;
+    Some(MemberKey(bytes))
+}
+
+/// Names the recovery kit « Kit de secours » in the open dossier when this device knows
+/// which key it is, owns the dossier, and the kit has no name there yet. Whether it named.
+pub(super) async fn name_kit_in_open() -> Result<bool, Error> {
+    let Some(kit) = known_kit().await else {
+        return Ok(false);
+    };
+    with_device_and_open(|device, replica| {
+        let unnamed = replica.membership().is_owner(&device.signing_public())
+            && replica.membership().role_of(&kit) == Some(Role::Owner)
+            && !replica.member_names().contains_key(&kit);
+        if unnamed {
+            replica
+                .name_member(device, (&kit, "", true), now_ms(), random_nonce())
+                .map_err(Error::from)?;
+        }
+        Ok(unnamed)
+    })
 }
 
 /// Pairs another device of the candidate (its identity line): it becomes an owner of every
@@ -348,6 +383,7 @@ pub async fn recover(kit: &str) -> Result<usize, Error> {
         }
     }
     remember_own_keys([recovery.id()]).await?;
+    remember_kit(&recovery.signing_public()).await?;
     drop(recovery);
     discover().await
 }

@@ -19,26 +19,61 @@ pub async fn share(identity: &str, role: Role) -> Result<(), Error> {
     save_open().await
 }
 
-/// The open dossier's members: identity line, role, safety code, and whether it is this
-/// device.
-pub fn members() -> Vec<(String, Role, String, bool)> {
+/// One member of the open dossier, as the members' list shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    /// Their identity line.
+    pub line: String,
+    pub role: Role,
+    pub safety_code: String,
+    /// This device.
+    pub me: bool,
+    /// The name the candidate gave them (a juror's other device: the juror's).
+    pub name: Option<String>,
+    /// The candidate's recovery kit.
+    pub kit: bool,
+}
+
+/// The open dossier's members.
+pub fn members() -> Vec<MemberRow> {
     let me = with_device(|d| d.signing_public()).ok();
     with_open(|r| {
-        r.membership()
+        let names = r.member_names();
+        let state = r.membership();
+        state
             .members
             .values()
             .map(|m| {
                 let id = m.id();
-                (
-                    id.to_line(),
-                    m.role,
-                    id.safety_code(),
-                    Some(m.signing) == me,
-                )
+                let card = names.get(&state.person_of(&m.signing));
+                MemberRow {
+                    line: id.to_line(),
+                    role: m.role,
+                    safety_code: id.safety_code(),
+                    me: Some(m.signing) == me,
+                    name: card.filter(|c| !c.kit).map(|c| c.name.clone()),
+                    kit: card.is_some_and(|c| c.kit),
+                }
             })
             .collect()
     })
     .unwrap_or_default()
+}
+
+/// Names a member of the open dossier (the candidate only); an empty name takes it back.
+/// Saved and sent by the caller, like any edit.
+pub fn name_member(identity: &str, name: &str) -> Result<(), Error> {
+    let member = DeviceId::from_str(identity.trim()).map_err(Error::from)?;
+    with_device_and_open(|device, r| {
+        r.name_member(
+            device,
+            (&member.signing, name, false),
+            now_ms(),
+            random_nonce(),
+        )
+        .map(|_| ())
+        .map_err(Error::from)
+    })
 }
 
 /// Removes a member from the open dossier (owners): a new key epoch for those who remain.

@@ -80,6 +80,9 @@ const OWN_KEYS: &str = "own-keys";
 /// devices'), in hex, one per line, unsealed: public keys, kept readable so that a locked
 /// device can tell its candidate's recovery kit from anyone else's key.
 const OWN_PUBLIC: &str = "own-public";
+/// The recovery kit's public signing key (hex), written when the kit is made or used on this
+/// device: the dossiers it owns name it « Kit de secours » in their members' list.
+const KIT_PUBLIC: &str = "kit-public";
 /// Devices that added this one as an owner and wait for the candidate's answer ("is it
 /// yours?"), and those the candidate said are not theirs: identity lines, sealed to the
 /// device (see `livret_shared::own_devices`).

@@ -174,6 +174,7 @@ pub async fn create_dossier(referentiel: &Referentiel) -> Result<String, Error> 
     set_open(replica, Saved::default());
     // The candidate's other devices and recovery key own it too.
     add_own_keys_to_open(&own_keys().await?, &trusted_keys().await?)?;
+    name_kit_in_open().await?;
     save_open().await?;
     Ok(id)
 }

@@ -41,8 +41,19 @@ pub enum DossierCommand {
     /// Remove a member (owner only): a new key epoch for those who remain; the removed
     /// device keeps what it had and reads nothing written afterwards. Prints the new epoch.
     Remove { id: String, identity: String },
-    /// List the members: role, safety code, identity line.
+    /// List the members: role, safety code, identity line, and the name the candidate gave.
     Members { id: String },
+    /// Name a member (the candidate only), as every member's list shows them; an empty name
+    /// takes it back. `sync` sends it.
+    Name {
+        id: String,
+        /// The member's identity line (as `dossier members` prints it).
+        identity: String,
+        name: String,
+        /// This member is the candidate's recovery kit.
+        #[arg(long)]
+        kit: bool,
+    },
     /// Delete a dossier for good (the candidate only): the relay erases all it holds of it
     /// and keeps its id and date; every member's device wipes its copy when it learns it.
     /// Without --yes, says what would go and deletes nothing.
@@ -219,6 +230,12 @@ pub async fn run(home: &Home, command: DossierCommand) -> Result<()> {
         } => dossier_share(home, &id, &identity, role.into(), device_of.as_deref()).await,
         DossierCommand::Remove { id, identity } => dossier_remove(home, &id, &identity).await,
         DossierCommand::Members { id } => dossier_members(home, &id),
+        DossierCommand::Name {
+            id,
+            identity,
+            name,
+            kit,
+        } => dossier_name(home, &id, &identity, &name, kit),
         DossierCommand::Delete { id, yes } => dossier_delete(home, &id, yes).await,
         DossierCommand::Holdings { id } => super::holdings::dossier_holdings(home, &id).await,
         DossierCommand::Reminders {
@@ -487,7 +504,8 @@ pub async fn dossier_delete(home: &Home, id: &str, confirmed: bool) -> Result<()
 pub fn dossier_members(home: &Home, id: &str) -> Result<()> {
     let id = parse_id(id)?;
     let device = home.device()?;
-    let replica = home.load(&device, &id)?;
+    let mut replica = home.load(&device, &id)?;
+    let names = replica.member_names();
     let state = replica.membership();
     for m in state.members.values() {
         let identity = m.id();
@@ -499,14 +517,34 @@ pub fn dossier_members(home: &Home, id: &str) -> Result<()> {
             }
             _ => String::new(),
         };
+        let named = match names.get(&person) {
+            Some(card) if card.kit => " « kit de secours »".to_string(),
+            Some(card) => format!(" « {} »", card.name),
+            None => String::new(),
+        };
         println!(
-            "{} {} {}{whose}",
+            "{} {} {}{whose}{named}",
             m.role.as_str(),
             identity.safety_code(),
             identity.to_line()
         );
     }
     Ok(())
+}
+
+/// Names a member on this device; `livret sync` sends it.
+pub fn dossier_name(home: &Home, id: &str, identity: &str, name: &str, kit: bool) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    let member = identity.trim().parse::<DeviceId>()?;
+    replica.name_member(
+        &device,
+        (&member.signing, name, kit),
+        livret_client::clock::now_ms(),
+        random_nonce(),
+    )?;
+    home.save(&mut replica)
 }
 
 /// Sets (or with no date cancels) the reminders before the jury; prints when each goes.

@@ -97,7 +97,7 @@ pub(super) fn Partage() -> impl IntoView {
         panel_open.set(open);
         let owner = session::members()
             .iter()
-            .any(|(_, role, _, me)| *me && *role == Role::Owner);
+            .any(|m| m.me && m.role == Role::Owner);
         if open && owner && !watching.get_value() {
             watching.set_value(true);
             spawn_local(async move {
@@ -207,42 +207,93 @@ pub(super) fn Partage() -> impl IntoView {
     }
 }
 
-/// Who belongs to the dossier, and (for the candidate) removing someone: a new key epoch
-/// for those who remain; the person keeps what they had and reads nothing written after.
+/// Who belongs to the dossier, by the names the candidate gave, and (for the candidate)
+/// naming someone and removing someone: a new key epoch for those who remain; the person
+/// keeps what they had and reads nothing written after.
 #[component]
 pub(super) fn Membres(members_rev: RwSignal<u32>) -> impl IntoView {
     let st = EditorState::get();
     let status = RwSignal::new(None::<Result<String, String>>);
     // The line whose removal waits for a confirmation.
     let confirming = RwSignal::new(None::<String>);
-    // A memo: the list is drawn again only when who belongs changed, not on each keystroke
-    // (which would also take the focus off its buttons).
+    // The line being named, and the name typed.
+    let naming = RwSignal::new(None::<String>);
+    let draft = RwSignal::new(String::new());
+    // A memo: the list is drawn again only when who belongs or their names changed, not on
+    // each keystroke (which would also take the focus off its buttons).
     let members = Memo::new(move |_| {
         members_rev.get();
         st.revision.get();
         session::members()
     });
-    let i_own = move || {
-        members
-            .get()
-            .iter()
-            .any(|(_, role, _, me)| *me && *role == Role::Owner)
+    let i_own = move || members.get().iter().any(|m| m.me && m.role == Role::Owner);
+    let save_name = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(line) = naming.get_untracked() else {
+            return;
+        };
+        match session::name_member(&line, &draft.get_untracked()) {
+            Ok(()) => {
+                naming.set(None);
+                status.set(None);
+                persist(st);
+            }
+            Err(e) => status.set(Some(Err(e.to_string()))),
+        }
     };
     view! {
         <h4 id="titre-membres">{move || t("Membres du dossier", "Members of the dossier")}</h4>
         <ul data-testid="membres" aria-labelledby="titre-membres">
-            {move || members.get().into_iter().enumerate().map(|(n, (line, role, code, me))| {
-                let removable = i_own() && !me && role != Role::Owner;
-                let asked = line.clone();
-                let confirm_line = line.clone();
+            {move || members.get().into_iter().enumerate().map(|(n, m)| {
+                let removable = i_own() && !m.me && m.role != Role::Owner;
+                let asked = m.line.clone();
+                let confirm_line = m.line.clone();
+                let named_line = m.line.clone();
+                let (name, kit, me, role) = (m.name.clone(), m.kit, m.me, m.role);
+                let had_name = name.clone().unwrap_or_default();
+                // Who it is, in words: the kit, the name given, or (unnamed) the role, and
+                // for another key of the candidate's what it may be.
+                let who = move || match (&name, kit) {
+                    (_, true) => t("Kit de secours (votre clé sur papier)", "Recovery kit (your key on paper)").to_string(),
+                    (Some(name), _) => format!("{name} — {}", role_name(role)),
+                    (None, _) if role == Role::Owner && !me => t(
+                        "Candidat — une autre de vos clés : un autre appareil ou votre kit de secours",
+                        "Candidate — another of your keys: another device or your recovery kit",
+                    ).to_string(),
+                    (None, _) => role_name(role).to_string(),
+                };
                 view! {
-                    <li data-code=code.clone()>
-                        {move || role_name(role)}
+                    <li data-code=m.safety_code.clone() data-nom=m.name.clone().unwrap_or_default()>
+                        <span class="membre">{who}</span>
                         " — "
                         {move || t("code de sécurité", "safety code")}
                         " "
-                        <strong>{code.clone()}</strong>
+                        <strong>{m.safety_code.clone()}</strong>
                         {me.then(|| view! { " " {move || t("(cet appareil)", "(this device)")} })}
+                        {move || (i_own() && !kit).then(|| {
+                            let line = named_line.clone();
+                            let had = had_name.clone();
+                            if naming.get().as_deref() == Some(line.as_str()) {
+                                view! {
+                                    <form class="nommer" on:submit=save_name>
+                                        <label for=format!("nom-membre-{n}")>{move || t("Nom", "Name")}</label>
+                                        <input id=format!("nom-membre-{n}") type="text" maxlength="80"
+                                            prop:value=draft on:input=move |ev| draft.set(event_target_value(&ev))/>
+                                        <button type="submit" id=format!("enregistrer-nom-{n}")>{move || t("Enregistrer", "Save")}</button>
+                                    </form>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    " "
+                                    <button type="button" class="lien" id=format!("nommer-{n}") on:click=move |_| {
+                                        draft.set(had.clone());
+                                        naming.set(Some(line.clone()));
+                                    }>
+                                        {move || t("Nommer", "Name")}
+                                    </button>
+                                }.into_any()
+                            }
+                        })}
                         {removable.then(|| view! {
                             " "
                             {move || if confirming.get().as_deref() == Some(asked.as_str()) {
