@@ -5,10 +5,11 @@
 // sealed, and the API is never cached.
 const VERSION = "__LIVRET_APP_VERSION__";
 const CACHE = "livret-app-" + VERSION;
-// The PDF module and the fonts it embeds are kept too, so a livret can be exported offline.
+// The PDF module and the fonts it embeds are kept too, so a livret can be exported offline,
+// and the built-in référentiels (their list written by scripts/build-app.sh).
 const SHELL = ["/", "/index.html", "/style.css", "/livret_app.js", "/livret_app_bg.wasm",
   "/pdf/livret_pdf.js", "/pdf/livret_pdf_bg.wasm",
-  "/fonts/DejaVuSans.ttf", "/fonts/DejaVuSans-Bold.ttf"];
+  "/fonts/DejaVuSans.ttf", "/fonts/DejaVuSans-Bold.ttf", "__LIVRET_REFERENTIELS__"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

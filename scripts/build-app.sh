@@ -39,11 +39,17 @@ cp app/index.html app/style.css "$staging/"
 # Fonts the PDF export embeds (fetched by the app, cached by its service worker).
 mkdir -p "$staging/fonts"
 cp app/fonts/DejaVuSans.ttf app/fonts/DejaVuSans-Bold.ttf app/fonts/LICENSE-DejaVu.txt "$staging/fonts/"
+# The built-in référentiels (the seed documents), fetched by the home page rather than
+# carried in the wasm that every screen downloads and compiles.
+mkdir -p "$staging/referentiels"
+cp fixtures/referentiels/00[0-4]-*.txt "$staging/referentiels/"
+referentiels=$(cd "$staging" && printf '"/%s", ' referentiels/*.txt)
 # The service worker's cache is named after what it keeps: a new build replaces the old copy.
 version=$(cat "$staging"/livret_app_bg.wasm "$staging"/livret_app.js "$staging"/index.html "$staging"/style.css \
-    "$staging"/pdf/livret_pdf_bg.wasm "$staging"/pdf/livret_pdf.js \
+    "$staging"/pdf/livret_pdf_bg.wasm "$staging"/pdf/livret_pdf.js "$staging"/referentiels/*.txt \
     | sha256sum | cut -c1-16)
-sed "s/__LIVRET_APP_VERSION__/$version/" app/sw.js > "$staging/sw.js"
+sed -e "s/__LIVRET_APP_VERSION__/$version/" -e "s|\"__LIVRET_REFERENTIELS__\"|${referentiels%, }|" \
+    app/sw.js > "$staging/sw.js"
 
 # Replace the dist only when something changed, so cargo does not rebuild `livret` for nothing.
 mkdir -p "$out"

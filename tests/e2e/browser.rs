@@ -67,7 +67,12 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
     );
     assert_eq!(icon, "drawn");
 
-    // Home: the built-in référentiels, read in the browser by livret-shared.
+    // Home, first visit: what a livret 2 is and the steps, before anything technical.
+    let steps = browser.wait_text("[data-testid=premiers-pas]", |t| t.contains("quatre temps"));
+    assert!(steps.contains("exportez-le en PDF"), "{steps}");
+
+    // Home: the built-in référentiels, fetched beside the app and read in the browser by
+    // livret-shared.
     let referentiels = browser.wait_text("[data-testid=referentiels]", |t| t.contains("RNCP37827"));
     for shape in [
         "5 / 4 / 4 / 5",
@@ -395,6 +400,11 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     browser.wait_text("[data-testid=etat-synchro]", |t| {
         t.starts_with("Hors ligne")
     });
+    // The home's built-in référentiels come from the service worker's copy.
+    browser.click("#mes-dossiers");
+    browser.wait_text("[data-testid=referentiels]", |t| t.contains("RNCP37827"));
+    assert!(browser.exists("#referentiel option[value='004']"));
+    browser.click("[data-testid=dossiers] button");
     browser.type_into("#f-fiches-0-problematique", "Écrit dans le train");
     browser.wait_text("[data-testid=etat-synchro]", |t| {
         t.starts_with("Hors ligne")
@@ -1478,13 +1488,35 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
         "an answer being typed survives the thread being drawn again"
     );
 
+    // Names: the candidate names the advisor, whose own list then shows the name; the
+    // candidate's recovery kit, made at the first run, is named as such.
+    let member = format!("[data-testid=membres] li[data-code='{code}']");
+    candidate.click(&format!("{member} button[id^='nommer-']"));
+    candidate.type_into(&format!("{member} form.nommer input"), "Camille Conseil");
+    candidate.assert_accessible("sharing, a member being named");
+    candidate.click(&format!("{member} form.nommer button"));
+    let list = candidate.wait_text("[data-testid=membres]", |t| {
+        t.contains("Camille Conseil — Accompagnateur")
+    });
+    assert!(
+        list.contains("Kit de secours (votre clé sur papier)"),
+        "{list}"
+    );
+    advisor.click(".partage summary");
+    advisor.wait_text("[data-testid=membres]", |t| {
+        t.contains("Camille Conseil — Accompagnateur")
+    });
+    assert!(
+        !advisor.exists("[data-testid=membres] button[id^='nommer-']"),
+        "only the candidate names"
+    );
+
     // The candidate removes the advisor (after a confirmation): the advisor's app goes back
     // to its dossiers, says so, and keeps nothing of the dossier; what the candidate writes
     // next does not reach it.
-    let member = format!("[data-testid=membres] li[data-code='{code}'] button");
-    candidate.click(&member);
+    candidate.click(&format!("{member} button[id^='retirer-']"));
     candidate.assert_accessible("sharing, removal to confirm");
-    candidate.click(&member);
+    candidate.click(&format!("{member} button[id^='confirmer-retrait-']"));
     candidate.wait_text("[data-testid=membres-etat]", |t| {
         t.starts_with("Accès retiré")
     });

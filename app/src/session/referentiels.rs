@@ -22,6 +22,40 @@ pub async fn imported_referentiels() -> Result<Vec<(String, Referentiel)>, Error
     Ok(out)
 }
 
+/// The référentiels every installation starts with (the seed documents), as the app ships
+/// them beside its code (`referentiels/` of the dist, kept by the service worker for
+/// offline use): fetched when the home page needs them rather than carried in the wasm,
+/// which every screen downloads and compiles.
+const BUILT_IN: &[(&str, &str)] = &[
+    ("000", "000-expert-ingenierie-logiciel.txt"),
+    ("001", "001-expert-ingenierie-systemes-information.txt"),
+    (
+        "002",
+        "002-developpeur-intelligence-artificielle-rncp37827.txt",
+    ),
+    (
+        "003",
+        "003-expert-architecture-developpement-logiciel-rncp38822.txt",
+    ),
+    ("004", "004-expert-developpement-logiciel.txt"),
+];
+
+/// The built-in référentiels, read by the same importer as the CLI's; one that cannot be
+/// fetched (offline before the service worker kept it) is an error of its own.
+pub async fn built_in_referentiels() -> Vec<(String, Result<Referentiel, Error>)> {
+    let mut out = Vec::with_capacity(BUILT_IN.len());
+    for (id, file) in BUILT_IN {
+        let read = match app_file(&format!("/referentiels/{file}")).await {
+            Ok(bytes) => livret_shared::referentiel::import_text(&String::from_utf8_lossy(&bytes))
+                .map(|i| i.referentiel)
+                .map_err(Error::from),
+            Err(e) => Err(e),
+        };
+        out.push((id.to_string(), read));
+    }
+    out
+}
+
 /// The relay's address for `path` (same origin as the app).
 pub(super) fn relay_http(path: &str) -> Result<String, Error> {
     let origin = web_sys::window()

@@ -5,7 +5,7 @@ mod devices;
 mod referentiels;
 
 use devices::{DeviceProposals, MyDevices};
-use referentiels::{ImportReferentiel, ReferentielCard, built_in};
+use referentiels::{ImportReferentiel, ReferentielCard};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -22,12 +22,20 @@ pub fn Home() -> impl IntoView {
     if let Some(ended) = session::take_just_ended() {
         notice.set(Some(Message::error(session::ended_text(ended))));
     }
-    // The built-in référentiels, then those imported on this device.
-    let all = RwSignal::new(built_in());
+    // The built-in référentiels, then those imported on this device (empty until read).
+    let all = RwSignal::new(Vec::new());
+    let read = RwSignal::new(false);
     spawn_local(async move {
+        let mut found = session::built_in_referentiels().await;
         if let Ok(imported) = session::imported_referentiels().await {
-            all.update(|a| a.extend(imported.into_iter().map(|(id, r)| (id, Ok(r)))));
+            found.extend(imported.into_iter().map(|(id, r)| (id, Ok(r))));
         }
+        let _ = all.try_update(|a| {
+            // Imported while these were read (the form is not shown before; kept anyway).
+            found.retain(|(id, _)| !a.iter().any(|(i, _)| i == id));
+            a.splice(0..0, found);
+        });
+        let _ = read.try_set(true);
     });
     // Each readable référentiel: its id, title and RNCP number.
     let choices = move || -> Vec<(String, Option<String>, Option<String>)> {
@@ -60,7 +68,20 @@ pub fn Home() -> impl IntoView {
         };
         view! { <option value=id>{label}</option> }
     };
-    let chosen = RwSignal::new(choices().first().map(|c| c.0.clone()).unwrap_or_default());
+    // The one chosen (or imported), else the first once they are read.
+    let chosen = RwSignal::new(String::new());
+    let selected = move || {
+        let id = chosen.get();
+        if id.is_empty() {
+            choices()
+                .into_iter()
+                .next()
+                .map(|c| c.0)
+                .unwrap_or_default()
+        } else {
+            id
+        }
+    };
     let dossiers = RwSignal::new(None::<Result<Vec<session::DossierSummary>, String>>);
     // Dossiers shared with this device, or made on another of the candidate's, are found
     // by asking the relay (when it answers; the local list shows first).
@@ -187,7 +208,7 @@ pub fn Home() -> impl IntoView {
     let problem = RwSignal::new(None::<Message>);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let id = chosen.get();
+        let id = selected();
         // The référentiels already read for this page, not read again.
         let Some(r) = all.with_untracked(|all| {
             all.iter()
@@ -227,8 +248,24 @@ pub fn Home() -> impl IntoView {
                 }
                 .into_any(),
                 Some(Err(e)) => view! { <p class="erreur" role="alert">{e}</p> }.into_any(),
+                // A first visit says what a livret 2 is and what the steps are, before any
+                // device identity or sharing.
                 Some(Ok(list)) if list.is_empty() => view! {
                     <p>{move || i18n::t("Aucun dossier pour l'instant.", "No dossiers yet.")}</p>
+                    <div class="premiers-pas" data-testid="premiers-pas">
+                        <p>{move || i18n::t(
+                            "Le livret 2, ou dossier de validation, raconte votre expérience pour que le jury \
+                             la compare aux compétences de la certification visée. Vous l'écrivez ici en quatre temps :",
+                            "The livret 2, or validation dossier, tells your experience so that the jury can \
+                             compare it with the skills of the qualification you seek. You write it here in four steps:",
+                        )}</p>
+                        <ol>
+                            <li>{move || i18n::t("choisissez la certification visée et créez le dossier ;", "choose the qualification and create the dossier;")}</li>
+                            <li>{move || i18n::t("remplissez-le étape par étape, à votre rythme, même sans connexion ;", "fill it in step by step, at your pace, even offline;")}</li>
+                            <li>{move || i18n::t("invitez votre accompagnateur à le relire et l'écrire avec vous ;", "invite your advisor to read and write it with you;")}</li>
+                            <li>{move || i18n::t("vérifiez ce qu'il reste à faire, puis exportez-le en PDF.", "check what is left, then export it as a PDF.")}</li>
+                        </ol>
+                    </div>
                 }
                 .into_any(),
                 Some(Ok(list)) => {
@@ -282,12 +319,15 @@ pub fn Home() -> impl IntoView {
         </section>
         <section aria-labelledby="titre-nouveau" class="carte">
             <h2 id="titre-nouveau">{move || i18n::t("Nouveau dossier", "New dossier")}</h2>
-            <form on:submit=create>
+            {move || (!read.get()).then(|| view! {
+                <p aria-busy="true">{move || i18n::t("Lecture des référentiels…", "Reading the frameworks…")}</p>
+            })}
+            <form on:submit=create hidden=move || !read.get()>
                 <label for="referentiel">
                     {move || i18n::t("Certification visée", "Target qualification")}
                 </label>
                 <select id="referentiel" on:change=move |ev| chosen.set(event_target_value(&ev))
-                    prop:value=chosen>
+                    prop:value=selected>
                     {move || choices().into_iter().map(option).collect_view()}
                 </select>
                 <button type="submit" id="creer-dossier">

@@ -7,48 +7,6 @@ use livret_shared::referentiel::{self, Referentiel};
 use crate::i18n;
 use crate::{Message, session};
 
-/// The référentiels every installation starts with (the seed documents).
-const BUILT_IN: &[(&str, &str)] = &[
-    (
-        "000",
-        include_str!("../../../../fixtures/referentiels/000-expert-ingenierie-logiciel.txt"),
-    ),
-    (
-        "001",
-        include_str!(
-            "../../../../fixtures/referentiels/001-expert-ingenierie-systemes-information.txt"
-        ),
-    ),
-    (
-        "002",
-        include_str!(
-            "../../../../fixtures/referentiels/002-developpeur-intelligence-artificielle-rncp37827.txt"
-        ),
-    ),
-    (
-        "003",
-        include_str!(
-            "../../../../fixtures/referentiels/003-expert-architecture-developpement-logiciel-rncp38822.txt"
-        ),
-    ),
-    (
-        "004",
-        include_str!("../../../../fixtures/referentiels/004-expert-developpement-logiciel.txt"),
-    ),
-];
-
-/// The built-in référentiels, read by the same importer as the CLI's.
-pub fn built_in() -> Vec<(String, Result<Referentiel, session::Error>)> {
-    BUILT_IN
-        .iter()
-        .map(|(id, text)| {
-            let result = referentiel::import_text(text)
-                .map(|i| i.referentiel)
-                .map_err(session::Error::from);
-            (id.to_string(), result)
-        })
-        .collect()
-}
 /// Imports a référentiel the certifier published: a text or an RNCP XML export is read here
 /// by the same importer as the CLI's; a PDF is read by the relay (a public document; the app
 /// has no PDF reader of its own). Kept on this device, sealed.
