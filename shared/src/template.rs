@@ -1102,6 +1102,125 @@ const DECLARATION: &[FieldText] = &[
 ];
 
 /// The words of one section: a model section name, `"fiches"` or `"annexes"`.
+/// Whose model this template is: ANNEXE 5 of the RNCP37827 règlement, by Simplon. Its words
+/// that name the certifier or its own terms (its fees, its quality department) are printed
+/// in a dossier for that certification only; another certification's dossier gets the
+/// same sentence without them, never another certifier's name.
+pub const MODEL_RNCP: &str = "37827";
+const MODEL_CERTIFIER: &str = "SIMPLON";
+
+/// The ENGAGEMENT page of the template (« Je, soussigné(e)… »), for a dossier whose
+/// certification's RNCP number is `rncp` (digits): what the candidate certifies, one item a
+/// line. The template's own wording for its certification; for another, the same
+/// commitments without the certifier's name.
+pub fn engagement(rncp: &str) -> Vec<String> {
+    let own = rncp == MODEL_RNCP;
+    let only_one = if own {
+        format!(
+            "déclare n'avoir déposé, au cours de la même année civile et pour ce diplôme, \
+             qu'une seule demande et n'avoir saisi que {MODEL_CERTIFIER},"
+        )
+    } else {
+        "déclare n'avoir déposé, au cours de la même année civile et pour cette \
+         certification, qu'une seule demande et n'avoir saisi qu'un seul certificateur,"
+            .to_string()
+    };
+    let read = if own {
+        "déclare avoir lu et approuvé les informations générales données ci-dessous, \
+         concernant les fausses déclarations, le traitement informatique des données \
+         apportées par dans ce dossier, les frais administratifs de recevabilité et \
+         l'article 433-5 du Code pénal"
+    } else {
+        "déclare avoir lu et approuvé les informations générales données ci-dessous, \
+         concernant les fausses déclarations, le traitement informatique des données \
+         apportées dans ce dossier et l'article 433-5 du Code pénal"
+    };
+    vec![
+        "certifie sur l'honneur l'exactitude des renseignements fournis dans ce dossier,".into(),
+        only_one,
+        "déclare n'avoir pas déposé plus de trois demandes de validation au cours de la même \
+         année civile pour des diplômes différents"
+            .into(),
+        read.into(),
+    ]
+}
+
+/// The « Informations générales » under the ENGAGEMENT: (heading, paragraphs). The law's
+/// words for every dossier; the data paragraph names the certifier's department, and the
+/// fees paragraph is printed, only for the template's own certification.
+pub fn general_information(rncp: &str) -> Vec<(&'static str, Vec<String>)> {
+    let own = rncp == MODEL_RNCP;
+    let mut parts = vec![
+        (
+            "La loi punit quiconque se rend coupable de fausses déclarations",
+            vec![
+                "« Constitue un faux toute altération frauduleuse de la vérité, de nature à \
+                 causer un préjudice et accomplie par quelque moyen que ce soit, dans un écrit \
+                 ou tout autre support d'expression de la pensée qui a pour objet ou qui peut \
+                 avoir pour effet d'établir la preuve d'un droit ou d'un fait ayant des \
+                 conséquences juridiques."
+                    .to_string(),
+                "Le faux et l'usage de faux sont punis de trois ans d'emprisonnement et de \
+                 45000 euros d'amende (code pénal, art. 441-1)."
+                    .to_string(),
+                "Le fait de se faire délivrer indûment par une administration publique ou par \
+                 un organisme chargé d'une mission de service public, par quelque moyen \
+                 frauduleux que ce soit, un document destiné à constater un droit, une \
+                 identité ou une qualité ou à accorder une autorisation est puni de deux ans \
+                 d'emprisonnement et de 30 000 euros d'amende » (code pénal art. 441-6). »"
+                    .to_string(),
+            ],
+        ),
+        (
+            "Traitement informatique des données apportées dans ce dossier",
+            vec![format!(
+                "Les informations recueillies dans ce dossier font l'objet d'un traitement \
+                 informatique destiné à communiquer avec vous dans le cadre de votre démarche. \
+                 Conformément à la loi \"Informatique et Libertés\", vous bénéficiez d'un droit \
+                 d'accès et de rectification aux informations qui vous concernent. Si vous \
+                 souhaitez exercer ce droit et obtenir communication des informations vous \
+                 concernant, veuillez-vous adresser à {}. Vous pouvez également, pour des \
+                 motifs légitimes, vous opposer au traitement des données vous concernant\"",
+                if own {
+                    "la direction Qualité et RSE de SIMPLON"
+                } else {
+                    "votre certificateur"
+                }
+            )],
+        ),
+    ];
+    if own {
+        parts.push((
+            "Frais administratifs de recevabilité",
+            vec![
+                "Les frais de recevabilité de 300€ couvrent les frais administratifs d'étude du \
+                 dossier de recevabilité. Ils ne sont pas remboursés, même en cas de \
+                 recevabilité administrative défavorable ou de faisabilité pédagogique réservée \
+                 ou défavorable."
+                    .to_string(),
+            ],
+        ));
+    }
+    parts.push((
+        "Article 433-5 du Code pénal :",
+        vec![
+            "« Constituent un outrage puni de 7 500 euros d'amende les paroles, gestes ou \
+             menaces, les écrits ou images de toute nature non rendus publics ou l'envoi \
+             d'objets quelconques adressés à une personne chargée d'une mission de service \
+             public, dans l'exercice ou à l'occasion de l'exercice de sa mission, et de nature \
+             à porter atteinte à sa dignité ou au respect dû à la fonction dont elle est \
+             investie. Lorsqu'il est adressé à une personne dépositaire de l'autorité \
+             publique, l'outrage est puni de six mois d'emprisonnement et de 7 500 euros \
+             d'amende. Lorsqu'il est commis en réunion, l'outrage prévu au premier alinéa est \
+             puni de six mois d'emprisonnement et de 7 500 euros d'amende, et l'outrage prévu \
+             au deuxième alinéa est puni d'un an d'emprisonnement et de 15 000 euros \
+             d'amende. »"
+                .to_string(),
+        ],
+    ));
+    parts
+}
+
 pub fn section(key: &str) -> Option<&'static SectionText> {
     TEMPLATE.iter().find(|s| s.key == key)
 }

@@ -264,7 +264,12 @@ fn the_sample_livret_has_every_field_in_order_and_a_true_sommaire() {
     }
 
     // The « Votre projet VAE » table counts what the livret holds: 4 fiches, 6 annexes.
-    let projet = text(&pdf, Some((4, 4)), true);
+    // Its page is the sommaire's (checked below).
+    let (_, projet_page) = sommaire(&pdf)
+        .into_iter()
+        .find(|(t, _)| t.starts_with("Votre projet VAE"))
+        .expect("« Votre projet VAE » in the sommaire");
+    let projet = text(&pdf, Some((projet_page, projet_page)), true);
     let row = |label: &str| {
         projet
             .lines()
@@ -704,4 +709,78 @@ fn the_declaration_boxes_print_ticked_as_they_were_ticked() {
     assert!(all.contains(&squeezed(
         "☐ attester de l'exactitude de toutes les informations figurant dans le présent livret"
     )));
+}
+
+/// The seed's lines between `from` and `to` (ANNEXE 5 of the RNCP37827 règlement), blank
+/// lines left out: what the livret must print word for word.
+fn seed_lines(from: &str, to: &str) -> Vec<String> {
+    let seed =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
+            "../fixtures/referentiels/002-developpeur-intelligence-artificielle-rncp37827.txt",
+        ))
+        .unwrap();
+    let start = seed.find(from).expect("the seed's heading");
+    let end = start + seed[start..].find(to).expect("the seed's next heading");
+    seed[start..end]
+        .lines()
+        .map(|l| l.trim().trim_start_matches("- ").to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// The ENGAGEMENT page and its « Informations générales », as ANNEXE 5 prints them, with
+/// the candidate's name and the déclaration's place, day and signature; in a dossier for
+/// another certification, the same commitments without Simplon's name or terms.
+#[test]
+fn the_engagement_page_is_the_templates_and_names_its_certifier_only_in_its_own_dossiers() {
+    let dir = temp_dir("livret-engagement");
+    let device = Device::new("pdf-engagement");
+    let sample = fixtures().join("exemple-developpeuse-ia.json");
+    let print = |json: &Path, name: &str| {
+        let pdf = dir.join(name);
+        device.run(&[
+            "export",
+            json.to_str().unwrap(),
+            "--pdf",
+            pdf.to_str().unwrap(),
+        ]);
+        squeezed(&without_footers(&text(&pdf, None, false)))
+    };
+    let own = print(&sample, "rncp37827.pdf");
+    let dossier = json(&sample);
+    let declaration = &dossier["sections"]["declaration"];
+    let day: Vec<&str> = declaration["date"].as_str().unwrap().split('-').collect();
+    let mut expected = vec![
+        "ENGAGEMENT".to_string(),
+        "Je, soussigné(e) Camille Martin".into(),
+    ];
+    // The seed's sentences, the blank it leaves for the name, the place and the day filled.
+    for line in seed_lines("ENGAGEMENT", "Informations générales") {
+        expected.push(match line.as_str() {
+            "ENGAGEMENT" | "Je, soussigné(e) (nom et prénom du candidat)" => continue,
+            "Fait à" => format!("Fait à {}", declaration["lieu"].as_str().unwrap()),
+            "Le" => format!("Le {}/{}/{}", day[2], day[1], day[0]),
+            "Signature" => format!("Signature : {}", declaration["signature"].as_str().unwrap()),
+            _ => line,
+        });
+    }
+    expected.extend(seed_lines("Informations générales", "Votre projet VAE"));
+    let expected: Vec<String> = expected.iter().map(|l| squeezed(l)).collect();
+    assert_in_order(&own, &expected);
+
+    // The same dossier for RNCP38822 (another certifier): no SIMPLON, no fees of theirs.
+    let mut other = dossier.clone();
+    other["sections"]["projet_vae"]["rncp"] = "RNCP38822".into();
+    let other_json = dir.join("rncp38822.json");
+    std::fs::write(&other_json, serde_json::to_vec(&other).unwrap()).unwrap();
+    let printed = print(&other_json, "rncp38822.pdf");
+    assert!(!printed.contains("SIMPLON") && !printed.contains("300€"));
+    for line in [
+        "déclare n'avoir déposé, au cours de la même année civile et pour cette certification, \
+         qu'une seule demande et n'avoir saisi qu'un seul certificateur,",
+        "veuillez-vous adresser à votre certificateur.",
+        "Article 433-5 du Code pénal :",
+    ] {
+        assert!(printed.contains(&squeezed(line)), "{line}");
+    }
 }

@@ -891,10 +891,71 @@ fn body(
                 if key == "projet_vae" {
                     projet_vae(t, json, annexes, pages);
                 }
+                // The template's ENGAGEMENT page follows the financement (it has no place
+                // in its sommaire).
+                if key == "financement" {
+                    t.new_page();
+                    engagement(t, json);
+                }
             }
         }
     }
     anchors
+}
+
+/// The ENGAGEMENT page: the candidate's name in « Je, soussigné(e) », what they certify,
+/// and the place, day and signature of the déclaration — the one act of signing the
+/// livret asks of them — then the « Informations générales ».
+fn engagement(t: &mut Typesetter, json: &DossierJson) {
+    let rncp = rncp_number(&json.text("projet_vae", "rncp")).to_string();
+    t.heading("ENGAGEMENT", 16.0, 40.0);
+    let name = format!(
+        "{} {}",
+        json.text("etat_civil", "prenom"),
+        json.text("etat_civil", "nom")
+    );
+    t.paragraph(
+        BODY,
+        &format!("Je, soussigné(e) {}", or_empty(name.trim().to_string())),
+        0.0,
+    );
+    t.space(4.0);
+    for line in template::engagement(&rncp) {
+        t.paragraph(BODY, &format!("- {line}"), 12.0);
+    }
+    t.space(10.0);
+    t.paragraph(
+        BODY,
+        &format!("Fait à {}", or_empty(json.text("declaration", "lieu"))),
+        0.0,
+    );
+    t.paragraph(
+        BODY,
+        &format!(
+            "Le {}",
+            or_empty(french_date(&json.text("declaration", "date")))
+        ),
+        0.0,
+    );
+    t.paragraph(
+        BODY,
+        &format!(
+            "Signature : {}",
+            or_empty(json.text("declaration", "signature"))
+        ),
+        0.0,
+    );
+    t.space(14.0);
+    t.heading("Informations générales", 13.0, 24.0);
+    for (heading, paragraphs) in template::general_information(&rncp) {
+        t.paragraph(LABEL, heading, 0.0);
+        t.space(2.0);
+        for paragraph in paragraphs {
+            t.paragraph(SMALL, &paragraph, 0.0);
+            t.space(3.0);
+        }
+        t.space(4.0);
+    }
 }
 
 /// The template's table of what the livret holds, with the real counts and pages.
