@@ -50,6 +50,11 @@ version=$(cat "$staging"/livret_app_bg.wasm "$staging"/livret_app.js "$staging"/
     | sha256sum | cut -c1-16)
 sed -e "s/__LIVRET_APP_VERSION__/$version/" -e "s|\"__LIVRET_REFERENTIELS__\"|${referentiels%, }|" \
     app/sw.js > "$staging/sw.js"
+# A placeholder left would make the service worker's install fail, and the app lose offline use.
+if grep -q __LIVRET_ "$staging/sw.js"; then
+    echo "[build-app] sw.js: a placeholder was not replaced" >&2
+    exit 1
+fi
 
 # Replace the dist only when something changed, so cargo does not rebuild `livret` for nothing.
 mkdir -p "$out"

@@ -135,23 +135,44 @@ pub struct Draft {
 
 /// Everything `team` keys open in the dossier's comments, as threads.
 pub fn read(doc: &mut Dossier, dossier: &DossierId, team: &BTreeMap<u32, ContentKey>) -> Comments {
-    let mut unreadable = 0;
-    let mut comments = Vec::new();
+    // A slot may hold several values (a conflict, or two maps of a concurrent migration):
+    // a comment is its first value that opens; what never opens in a slot counts once.
+    let mut unreadable_slots = std::collections::BTreeSet::new();
+    let mut by_id: BTreeMap<CommentId, Comment> = BTreeMap::new();
     for (slot, sealed) in sealed_notes::entries(doc, COMMENTS_MAP) {
         match open(team, dossier, COMMENTS_MAP, &slot, &sealed) {
-            Some(Note::Comment(c)) if hex::encode(c.id) == slot => comments.push(c),
-            _ => unreadable += 1,
+            Some(Note::Comment(c)) if hex::encode(c.id) == slot => {
+                by_id.entry(c.id).or_insert(c);
+            }
+            _ => {
+                unreadable_slots.insert((COMMENTS_MAP, slot));
+            }
         }
     }
-    let mut states = BTreeMap::new();
+    // A thread's state: the first that opens in automerge's order (last writer wins).
+    let mut states: BTreeMap<CommentId, ThreadState> = BTreeMap::new();
     for (slot, sealed) in sealed_notes::entries(doc, THREADS_MAP) {
         match open(team, dossier, THREADS_MAP, &slot, &sealed) {
             Some(Note::State(s)) if hex::encode(s.thread) == slot => {
-                states.insert(s.thread, s);
+                states.entry(s.thread).or_insert(s);
             }
-            _ => unreadable += 1,
+            _ => {
+                unreadable_slots.insert((THREADS_MAP, slot));
+            }
         }
     }
+    let mut unreadable = unreadable_slots
+        .iter()
+        .filter(|(map, slot)| {
+            let read = if *map == COMMENTS_MAP {
+                by_id.values().any(|c| hex::encode(c.id) == *slot)
+            } else {
+                states.keys().any(|t| hex::encode(t) == *slot)
+            };
+            !read
+        })
+        .count();
+    let mut comments: Vec<Comment> = by_id.into_values().collect();
     comments.sort_by_key(|c| (c.at_ms, c.id));
     let (firsts, replies): (Vec<Comment>, Vec<Comment>) =
         comments.into_iter().partition(|c| c.reply_to.is_none());

@@ -10,9 +10,15 @@
 //!
 //! Only the candidate names: a card counts when the device that signed it is one of the
 //! candidate's keys now. An advisor also writes this document; it can delete a card (the
-//! member is shown unnamed again), never make one that is shown — « Candidat » on an
-//! advisor's key, say. A card signed by a device the candidate has since removed is no
-//! longer shown either: the candidate names that member again.
+//! member is shown unnamed again) or put back a card the candidate signed before (an older
+//! name of that member), never make one that is shown — « Candidat » on an advisor's key,
+//! say. A card signed by a device the candidate has since removed is no longer shown
+//! either: the candidate names that member again. Of the values a slot holds (a conflict,
+//! or the two maps of a concurrent migration), the one automerge shows wins when it is a
+//! valid card; what a writer put in the losing value or map never hides it.
+//!
+//! A juror's devices are one person: the card is the person's (their first device's
+//! slot), whichever device the candidate names.
 
 use std::collections::BTreeMap;
 
@@ -56,6 +62,8 @@ pub enum NameError {
     NotOwner,
     #[error("cette personne n'est pas membre du dossier")]
     NotAMember,
+    #[error("seule une clé du candidat peut être son kit de secours")]
+    NotAKit,
     #[error("nom trop long ({0} caractères ; {MAX_NAME_CHARS} au plus)")]
     TooLong(usize),
     #[error("la clé de ce dossier manque sur cet appareil")]
@@ -82,7 +90,7 @@ pub fn read(
     keys: &BTreeMap<u32, ContentKey>,
     membership: &Membership,
 ) -> BTreeMap<MemberKey, NameCard> {
-    let mut names = BTreeMap::new();
+    let mut names: BTreeMap<MemberKey, NameCard> = BTreeMap::new();
     for (slot, sealed) in sealed_notes::entries(doc, NAMES_MAP) {
         let place = Place {
             dossier,
@@ -92,15 +100,17 @@ pub fn read(
         let Some(mut card) = sealed_notes::open(keys, place, &sealed, NameCard::signer) else {
             continue;
         };
-        if hex::encode(card.member.0) != slot || !membership.is_owner(&card.by) {
+        if hex::encode(card.member.0) != slot
+            || !membership.is_owner(&card.by)
+            || names.contains_key(&card.member)
+        {
             continue;
         }
         card.name = clean(&card.name).chars().take(MAX_NAME_CHARS).collect();
-        if card.name.is_empty() && !card.kit {
-            continue;
-        }
         names.insert(card.member, card);
     }
+    // A name taken back (empty) wins over older values too, then means « unnamed ».
+    names.retain(|_, card| card.kit || !card.name.is_empty());
     names
 }
 
@@ -121,8 +131,13 @@ pub fn write(
     if !membership.is_owner(&by) {
         return Err(NameError::NotOwner);
     }
-    if membership.role_of(member).is_none() {
+    // A juror's other device names the juror; a person with no device left is no member.
+    let member = &membership.person_of(member);
+    if membership.devices_of(member).is_empty() {
         return Err(NameError::NotAMember);
+    }
+    if kit && !membership.is_owner(member) {
+        return Err(NameError::NotAKit);
     }
     let name = clean(name);
     let chars = name.chars().count();
@@ -276,6 +291,10 @@ mod tests {
             team.name(&mut d, &team.laptop, &stranger, "Personne", false),
             Err(NameError::NotAMember)
         );
+        assert_eq!(
+            team.name(&mut d, &team.laptop, &team.advisor, "", true),
+            Err(NameError::NotAKit)
+        );
         let long = "é".repeat(MAX_NAME_CHARS + 1);
         assert_eq!(
             team.name(&mut d, &team.laptop, &team.advisor, &long, false),
@@ -378,7 +397,84 @@ mod tests {
         assert_eq!(names.len(), 1);
         assert_eq!(names[&team.juror.signing_public()].name, "M. Durand");
         assert!(read(&mut d, &DOSSIER, &BTreeMap::new(), &team.state()).is_empty());
-        let saved = d.save();
+        // Uncompressed: a compressed save could hide a name kept in the clear.
+        let saved = d.automerge().save_nocompress();
         assert!(!saved.windows(6).any(|w| w == b"Durand"));
+    }
+
+    /// Two devices migrated a schema-3 dossier at once, each making a `noms` map: the
+    /// candidate names the advisor in one; the advisor puts junk and a forged card in the
+    /// other. Whichever map automerge shows, the candidate's name is read.
+    #[test]
+    fn what_a_writer_puts_in_a_losing_map_never_hides_the_name() {
+        let team = Team::new();
+        let mut old = Dossier::new(b"base");
+        old.automerge().delete(automerge::ROOT, NAMES_MAP).unwrap();
+        old.automerge()
+            .put(automerge::ROOT, "schema_version", 3_i64)
+            .unwrap();
+        let bytes = old.save();
+        let slot = hex::encode(team.advisor.signing_public().0);
+        for (candidate_actor, advisor_actor) in [(b"a", b"b"), (b"b", b"a")] {
+            let mut mine = Dossier::load(&bytes, candidate_actor).unwrap();
+            let mut theirs = Dossier::load(&bytes, advisor_actor).unwrap();
+            team.name(&mut mine, &team.laptop, &team.advisor, "Claire", false)
+                .unwrap();
+            let map = sealed_notes::map_of(&mut theirs, NAMES_MAP).unwrap();
+            theirs
+                .automerge()
+                .put(&map, slot.as_str(), ScalarValue::Bytes(vec![0; 80]))
+                .unwrap();
+            mine.automerge().merge(theirs.automerge()).unwrap();
+            let names = team.read_as(&mut mine, &team.juror);
+            assert_eq!(
+                names
+                    .get(&team.advisor.signing_public())
+                    .map(|c| c.name.as_str()),
+                Some("Claire")
+            );
+        }
+    }
+
+    /// A juror's second device is the same person: named through either device, the name
+    /// is the juror's, and it stays when the first device is removed.
+    #[test]
+    fn a_jurors_devices_share_one_name() {
+        let mut team = Team::new();
+        let tablet = DeviceSecret::generate();
+        let keys = EpochKeys::generate();
+        let entry = membership::add_device(
+            &team.state(),
+            &team.laptop,
+            &tablet.id(),
+            &team.juror.signing_public(),
+            &keys,
+        )
+        .unwrap();
+        team.log.push(entry);
+        let mut d = Dossier::new(b"a");
+        let card = team
+            .name(&mut d, &team.laptop, &tablet, "M. Durand", false)
+            .unwrap();
+        assert_eq!(card.member, team.juror.signing_public());
+        let removal = membership::remove(
+            &team.state(),
+            &team.laptop,
+            &team.juror.signing_public(),
+            &EpochKeys::generate(),
+        )
+        .unwrap();
+        team.log.push(removal);
+        let state = team.state();
+        let names = team.read_as(&mut d, &team.laptop);
+        assert_eq!(
+            names[&state.person_of(&tablet.signing_public())].name,
+            "M. Durand"
+        );
+        // Still named (renamed) through the device left.
+        team.name(&mut d, &team.laptop, &tablet, "Marc Durand", false)
+            .unwrap();
+        let names = team.read_as(&mut d, &team.laptop);
+        assert_eq!(names[&team.juror.signing_public()].name, "Marc Durand");
     }
 }

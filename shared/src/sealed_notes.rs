@@ -133,7 +133,7 @@ pub(crate) fn open<T: DeserializeOwned>(
         )
         .ok()?;
     let len = u32::from_be_bytes(plain.get(..4)?.try_into().ok()?) as usize;
-    let signed: SignedNote = postcard::from_bytes(plain.get(4..4 + len)?).ok()?;
+    let signed: SignedNote = postcard::from_bytes(plain.get(4..)?.get(..len)?).ok()?;
     let note: T = postcard::from_bytes(&signed.note).ok()?;
     let signature: [u8; 64] = signed.signature.as_slice().try_into().ok()?;
     let message = signed_message(dossier, map, slot, &signed.note);
@@ -145,13 +145,14 @@ pub(crate) fn map_of(doc: &mut Dossier, name: &str) -> Result<ObjId, DossierErro
     let am = doc.automerge();
     match am.get(ROOT, name) {
         Ok(Some((Value::Object(ObjType::Map), id))) => Ok(id),
-        // Created with the dossier (and by the migrations), so that two devices never
-        // create it twice concurrently (one of the two maps would hide the other).
+        // Created with the dossier (and by the migrations), so that two devices seldom
+        // create it twice concurrently (readers read both maps when they do).
         _ => Err(DossierError::Corrupt(format!("« {name} » absent"))),
     }
 }
 
-/// Seals `note` and puts it in the document at `place`.
+/// Seals `note` and puts it in the document at `place`. The map is made if a writer
+/// deleted it (or put something else there): readers read every map of that name.
 pub(crate) fn put<T: Serialize>(
     doc: &mut Dossier,
     key: (u32, &ContentKey),
@@ -161,32 +162,50 @@ pub(crate) fn put<T: Serialize>(
     nonce: [u8; 24],
 ) -> Result<(), DossierError> {
     let sealed = seal(key, place, note, author, nonce);
-    let map = map_of(doc, place.map)?;
+    let map = match map_of(doc, place.map) {
+        Ok(map) => map,
+        Err(_) => doc
+            .automerge()
+            .put_object(ROOT, place.map, ObjType::Map)
+            .map_err(|e| DossierError::Corrupt(e.to_string()))?,
+    };
     doc.automerge()
         .put(&map, place.slot, ScalarValue::Bytes(sealed))
         .map_err(|e| DossierError::Corrupt(e.to_string()))?;
     Ok(())
 }
 
-/// Every sealed note under `name`. Every map of that name, not only the one automerge shows:
-/// devices that opened an older dossier each made the map when they migrated it, and notes
-/// written in a map that lost the conflict must not vanish.
+/// Every sealed note under `name`, by slot: every value of every map of that name, not only
+/// the one automerge shows. Devices that opened an older dossier each made the map when they
+/// migrated it, and two writers may put a slot at once: a note in a map or a value that lost
+/// the conflict must not vanish, and whatever a writer put in the losing one must not hide
+/// the winner's. In automerge's order of preference (the map and the value it shows
+/// first): a caller that takes a slot's first value that opens keeps « last writer wins ».
 pub(crate) fn entries(doc: &mut Dossier, name: &str) -> Vec<(String, Vec<u8>)> {
     let am = doc.automerge();
+    // `get_all` lists conflicting values in the order of their operations, the one
+    // automerge shows last.
     let maps: Vec<ObjId> = am
         .get_all(ROOT, name)
         .unwrap_or_default()
         .into_iter()
+        .rev()
         .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::Map)).then_some(id))
         .collect();
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
     for map in maps {
-        for item in am.map_range(&map, ..) {
-            if let Value::Scalar(s) = Value::from(item.value.clone())
-                && let ScalarValue::Bytes(b) = s.as_ref()
-                && !out.iter().any(|(k, _)| k.as_str() == item.key.as_ref())
+        for slot in am.keys(&map).collect::<Vec<_>>() {
+            for (value, _) in am
+                .get_all(&map, slot.as_str())
+                .unwrap_or_default()
+                .into_iter()
+                .rev()
             {
-                out.push((item.key.to_string(), b.clone()));
+                if let Value::Scalar(s) = value
+                    && let ScalarValue::Bytes(b) = s.as_ref()
+                {
+                    out.push((slot.clone(), b.clone()));
+                }
             }
         }
     }

@@ -1101,7 +1101,6 @@ const DECLARATION: &[FieldText] = &[
     },
 ];
 
-/// The words of one section: a model section name, `"fiches"` or `"annexes"`.
 /// Whose model this template is: ANNEXE 5 of the RNCP37827 règlement, by Simplon. Its words
 /// that name the certifier or its own terms (its fees, its quality department) are printed
 /// in a dossier for that certification only; another certification's dossier gets the
@@ -1221,6 +1220,7 @@ pub fn general_information(rncp: &str) -> Vec<(&'static str, Vec<String>)> {
     parts
 }
 
+/// The words of one section: a model section name, `"fiches"` or `"annexes"`.
 pub fn section(key: &str) -> Option<&'static SectionText> {
     TEMPLATE.iter().find(|s| s.key == key)
 }

@@ -56,6 +56,9 @@ impl Worded for NameError {
         match self {
             NameError::NotOwner => "only the candidate names the members of their dossier".into(),
             NameError::NotAMember => "this person is not a member of the dossier".into(),
+            NameError::NotAKit => {
+                "only one of the candidate's keys can be their recovery kit".into()
+            }
             NameError::TooLong(n) => format!(
                 "name too long ({n} characters; {} at most)",
                 crate::member_names::MAX_NAME_CHARS

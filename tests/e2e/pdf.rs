@@ -768,6 +768,13 @@ fn the_engagement_page_is_the_templates_and_names_its_certifier_only_in_its_own_
     let expected: Vec<String> = expected.iter().map(|l| squeezed(l)).collect();
     assert_in_order(&own, &expected);
 
+    // The RNCP number left blank: the pinned référentiel's (RNCP37827) decides.
+    let mut blank = dossier.clone();
+    blank["sections"]["projet_vae"]["rncp"] = "".into();
+    let blank_json = dir.join("blank.json");
+    std::fs::write(&blank_json, serde_json::to_vec(&blank).unwrap()).unwrap();
+    assert!(print(&blank_json, "blank.pdf").contains(&squeezed("n'avoir saisi que SIMPLON")));
+
     // The same dossier for RNCP38822 (another certifier): no SIMPLON, no fees of theirs.
     let mut other = dossier.clone();
     other["sections"]["projet_vae"]["rncp"] = "RNCP38822".into();

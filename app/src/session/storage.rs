@@ -174,7 +174,10 @@ pub async fn create_dossier(referentiel: &Referentiel) -> Result<String, Error> 
     set_open(replica, Saved::default());
     // The candidate's other devices and recovery key own it too.
     add_own_keys_to_open(&own_keys().await?, &trusted_keys().await?)?;
-    name_kit_in_open().await?;
+    // Naming the kit is a courtesy: the dossier is made and saved whatever it says.
+    if let Err(e) = name_kit_in_open().await {
+        leptos::logging::warn!("kit de secours non nommé : {e}");
+    }
     save_open().await?;
     Ok(id)
 }

@@ -907,7 +907,17 @@ fn body(
 /// and the place, day and signature of the déclaration — the one act of signing the
 /// livret asks of them — then the « Informations générales ».
 fn engagement(t: &mut Typesetter, json: &DossierJson) {
-    let rncp = rncp_number(&json.text("projet_vae", "rncp")).to_string();
+    // The RNCP number typed, else the pinned référentiel's (as the jury's documents do).
+    let typed = json.text("projet_vae", "rncp");
+    let rncp = if typed.trim().is_empty() {
+        json.referentiel
+            .as_ref()
+            .and_then(|r| r.rncp.clone())
+            .unwrap_or_default()
+    } else {
+        typed
+    };
+    let rncp = rncp_number(&rncp).to_string();
     t.heading("ENGAGEMENT", 16.0, 40.0);
     let name = format!(
         "{} {}",

@@ -237,6 +237,10 @@ pub(super) fn Membres(members_rev: RwSignal<u32>) -> impl IntoView {
                 naming.set(None);
                 status.set(None);
                 persist(st);
+                // Back on the row's button, drawn again.
+                if let Some(n) = members.get_untracked().iter().position(|m| m.line == line) {
+                    super::sections::focus_soon(format!("nommer-{n}"), None);
+                }
             }
             Err(e) => status.set(Some(Err(e.to_string()))),
         }
@@ -254,14 +258,16 @@ pub(super) fn Membres(members_rev: RwSignal<u32>) -> impl IntoView {
                 // Who it is, in words: the kit, the name given, or (unnamed) the role, and
                 // for another key of the candidate's what it may be.
                 let who = move || match (&name, kit) {
-                    (_, true) => t("Kit de secours (votre clé sur papier)", "Recovery kit (your key on paper)").to_string(),
+                    (_, true) if i_own() => t("Kit de secours (votre clé sur papier)", "Recovery kit (your key on paper)").to_string(),
+                    (_, true) => t("Kit de secours du candidat", "The candidate's recovery kit").to_string(),
                     (Some(name), _) => format!("{name} — {}", role_name(role)),
-                    (None, _) if role == Role::Owner && !me => t(
+                    (None, _) if role == Role::Owner && !me && i_own() => t(
                         "Candidat — une autre de vos clés : un autre appareil ou votre kit de secours",
                         "Candidate — another of your keys: another device or your recovery kit",
                     ).to_string(),
                     (None, _) => role_name(role).to_string(),
                 };
+                let who_for_button = who.clone();
                 view! {
                     <li data-code=m.safety_code.clone() data-nom=m.name.clone().unwrap_or_default()>
                         <span class="membre">{who}</span>
@@ -273,6 +279,7 @@ pub(super) fn Membres(members_rev: RwSignal<u32>) -> impl IntoView {
                         {move || (i_own() && !kit).then(|| {
                             let line = named_line.clone();
                             let had = had_name.clone();
+                            let who = who_for_button.clone();
                             if naming.get().as_deref() == Some(line.as_str()) {
                                 view! {
                                     <form class="nommer" on:submit=save_name>
@@ -280,15 +287,22 @@ pub(super) fn Membres(members_rev: RwSignal<u32>) -> impl IntoView {
                                         <input id=format!("nom-membre-{n}") type="text" maxlength="80"
                                             prop:value=draft on:input=move |ev| draft.set(event_target_value(&ev))/>
                                         <button type="submit" id=format!("enregistrer-nom-{n}")>{move || t("Enregistrer", "Save")}</button>
+                                        <button type="button" class="secondaire" on:click=move |_| {
+                                            naming.set(None);
+                                            super::sections::focus_soon(format!("nommer-{n}"), None);
+                                        }>{move || t("Annuler", "Cancel")}</button>
                                     </form>
                                 }.into_any()
                             } else {
                                 view! {
                                     " "
-                                    <button type="button" class="lien" id=format!("nommer-{n}") on:click=move |_| {
-                                        draft.set(had.clone());
-                                        naming.set(Some(line.clone()));
-                                    }>
+                                    <button type="button" class="lien" id=format!("nommer-{n}")
+                                        aria-label=move || format!("{} : {}", t("Nommer", "Name"), who())
+                                        on:click=move |_| {
+                                            draft.set(had.clone());
+                                            naming.set(Some(line.clone()));
+                                            super::sections::focus_soon(format!("nom-membre-{n}"), None);
+                                        }>
                                         {move || t("Nommer", "Name")}
                                     </button>
                                 }.into_any()
