@@ -22,6 +22,8 @@ struct Reading {
     criteria: BTreeMap<String, Vec<(String, Vec<String>)>>,
     modalites: BTreeMap<String, Vec<String>>,
     notes: BTreeSet<String>,
+    /// « Exemples d'éléments de preuves attendus », by bloc number.
+    evidence: BTreeMap<u32, Vec<String>>,
 }
 
 fn words(s: &str) -> String {
@@ -42,6 +44,11 @@ fn reading(files: &[&str]) -> Reading {
                 r.blocs.insert(fields[1].parse().unwrap(), words(fields[2]));
             } else if key == "note" {
                 r.notes.insert(words(fields[1]));
+            } else if key == "preuve" {
+                r.evidence
+                    .entry(fields[1].parse().unwrap())
+                    .or_default()
+                    .push(words(fields[2]));
             } else if let Some(code) = key.strip_suffix('@') {
                 r.modalites
                     .entry(code.to_string())
@@ -133,6 +140,17 @@ fn differences(seed: &str, got: &Referentiel, read: &Reading) -> BTreeMap<String
             out.insert(
                 format!("{seed} {} modalités", c.code),
                 format!("not shown: {missing:#?}\n    shown: {shown:#?}"),
+            );
+        }
+    }
+    // The examples of evidence, item by item, for every bloc (none where the reading has none).
+    for b in &got.blocs {
+        let examples: Vec<String> = b.evidence_examples.iter().map(|e| words(e)).collect();
+        let want = read.evidence.get(&b.number).cloned().unwrap_or_default();
+        if examples != want {
+            out.insert(
+                format!("{seed} bloc {} preuves", b.number),
+                format!("read {examples:#?}\n    want {want:#?}"),
             );
         }
     }

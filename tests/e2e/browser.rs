@@ -419,6 +419,16 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
         "",
         "nothing left the browser while offline"
     );
+    // What evidence to add: the certifier's examples, bloc by bloc, from the pinned référentiel.
+    browser.click("[data-testid=preuves-attendues] summary");
+    let examples = browser.wait_text("[data-testid=preuves-attendues]", |t| {
+        t.contains("un dépôt Git en ligne accessible d'un projet d'encapsulation")
+    });
+    assert!(
+        examples.contains("Bloc 1 — Réaliser la collecte")
+            && examples.contains("Un script de récupération des données"),
+        "{examples}"
+    );
     // Evidence added offline stays on the device, marked as waiting, and goes up by itself.
     let evidence_dir = crate::support::temp_dir("preuve-hors-ligne");
     let evidence = evidence_dir.join("organigramme.txt");

@@ -791,3 +791,49 @@ fn the_engagement_page_is_the_templates_and_names_its_certifier_only_in_its_own_
         assert!(printed.contains(&squeezed(line)), "{line}");
     }
 }
+
+/// A dossier pinned to the RNCP37827 référentiel as Livret reads it now prints, after the
+/// récapitulatif, the template's « Exemples d'éléments de preuves attendus », every example
+/// of every bloc in order (what the reader takes from the seed is checked against a
+/// reading by hand in shared/tests/read_by_hand.rs).
+#[test]
+fn the_examples_of_evidence_follow_the_recapitulatif() {
+    let dir = temp_dir("livret-preuves");
+    let device = Device::new("pdf-preuves");
+    let seed =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
+            "../fixtures/referentiels/002-developpeur-intelligence-artificielle-rncp37827.txt",
+        ))
+        .unwrap();
+    let referentiel = livret_shared::referentiel::import_text(&seed)
+        .unwrap()
+        .referentiel;
+    let mut dossier = json(&fixtures().join("exemple-developpeuse-ia.json"));
+    dossier["referentiel"] = serde_json::to_value(&referentiel).unwrap();
+    let pinned = dir.join("dossier.json");
+    std::fs::write(&pinned, serde_json::to_vec(&dossier).unwrap()).unwrap();
+    let pdf = dir.join("livret.pdf");
+    device.run(&[
+        "export",
+        pinned.to_str().unwrap(),
+        "--pdf",
+        pdf.to_str().unwrap(),
+    ]);
+    let printed = squeezed(&without_footers(&text(&pdf, None, false)));
+    let mut expected = vec![
+        squeezed("Récapitulatif des compétences"),
+        squeezed("Exemples d'éléments de preuves attendus"),
+    ];
+    let mut examples = 0;
+    for bloc in &referentiel.blocs {
+        for example in &bloc.evidence_examples {
+            expected.push(squeezed(&format!("- {example}")));
+            examples += 1;
+        }
+    }
+    assert_eq!(
+        examples, 13,
+        "the seed's three blocs give 6, 4 and 3 examples"
+    );
+    assert_in_order(&printed, &expected);
+}

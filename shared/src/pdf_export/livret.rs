@@ -584,10 +584,7 @@ pub(super) fn bloc_label(referentiel: Option<&Referentiel>, bloc: &str) -> Strin
             .find(|b| b.number.to_string() == bloc.trim() || b.code == bloc.trim())
     });
     match found {
-        Some(b) => match &b.title {
-            Some(title) => format!("Bloc {} — {title}", b.number),
-            None => format!("Bloc {}", b.number),
-        },
+        Some(b) => b.label(),
         None if bloc.trim().chars().all(|c| c.is_ascii_digit()) && !bloc.trim().is_empty() => {
             format!("Bloc {}", bloc.trim())
         }
@@ -1073,6 +1070,40 @@ fn recapitulatif(t: &mut Typesetter, referentiel: &Referentiel, json: &DossierJs
                 );
                 t.row(&columns, &[(LABEL, ""), (SMALL, &line)], false);
             }
+        }
+    }
+    // The template's table of evidence examples follows, where the référentiel gives them.
+    if referentiel
+        .blocs
+        .iter()
+        .any(|b| !b.evidence_examples.is_empty())
+    {
+        t.space(14.0);
+        t.heading("Exemples d'éléments de preuves attendus", 13.0, 40.0);
+        t.row(
+            &columns,
+            &[
+                (LABEL, "Blocs de compétences"),
+                (LABEL, "Exemples d'éléments de preuves"),
+            ],
+            true,
+        );
+        for bloc in referentiel
+            .blocs
+            .iter()
+            .filter(|b| !b.evidence_examples.is_empty())
+        {
+            let title = bloc.label();
+            let examples: Vec<String> = bloc
+                .evidence_examples
+                .iter()
+                .map(|e| format!("- {e}"))
+                .collect();
+            t.row(
+                &columns,
+                &[(LABEL, title.as_str()), (BODY, &examples.join("\n"))],
+                false,
+            );
         }
     }
 }

@@ -7,6 +7,7 @@
 mod check;
 pub(crate) mod codes;
 pub mod epreuves;
+mod evidence_examples;
 pub mod jury_rules;
 mod model;
 #[cfg(feature = "pdf")]
@@ -131,6 +132,7 @@ fn with_whole_text(text: &str, import: Result<Import, ImportError>) -> Result<Im
     import.map(|mut i| {
         i.referentiel.jury = jury_rules::read(text);
         i.referentiel.epreuves = epreuves::read(text, &i.referentiel);
+        evidence_examples::read(text, &mut i.referentiel);
         epreuves::drop_assessment_lines(&mut i.referentiel);
         i
     })

@@ -75,6 +75,20 @@ pub struct Bloc {
     pub competences: Vec<Competence>,
     /// Modalités d'évaluation printed for this bloc (free text, in document order).
     pub assessment: Vec<String>,
+    /// « Exemples d'éléments de preuves attendus »: the evidence the certifier gives as
+    /// examples for this bloc, in document order; empty when the document gives none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_examples: Vec<String>,
+}
+
+impl Bloc {
+    /// How the livret names it: « Bloc 2 — Intégrer des modèles… », or « Bloc 2 » untitled.
+    pub fn label(&self) -> String {
+        match &self.title {
+            Some(title) => format!("Bloc {} — {title}", self.number),
+            None => format!("Bloc {}", self.number),
+        }
+    }
 }
 
 /// One compétence.

@@ -934,6 +934,7 @@ impl Scanner {
                 title: draft.title.clone(),
                 competences,
                 assessment,
+                evidence_examples: Vec::new(),
             });
         }
         for c in self.competences.iter().filter(|c| c.bloc.is_none()) {

@@ -93,6 +93,7 @@ fn fiche_to_import(fiche: Node) -> Result<Import, ImportError> {
             title: child_text(bloc, "LIBELLE").map(|t| tidy_title(&t)),
             competences,
             assessment,
+            evidence_examples: Vec::new(),
         });
     }
     if blocs.iter().all(|b| b.competences.is_empty()) {

@@ -158,6 +158,7 @@ pub(super) fn Annexes() -> impl IntoView {
             })}
         </p>
         <AnnexesBin done=done/>
+        <EvidenceExamples/>
         <form class="ajout-annexe" on:submit=submit>
             <label for="annexe-fichier">{move || t(
                 "Fichiers (PDF, images, documents bureautiques ; 100 Mo au plus chacun) — chiffrés sur cet appareil avant d'être envoyés",
@@ -180,6 +181,38 @@ pub(super) fn Annexes() -> impl IntoView {
             Err(e) => view! { <p class="erreur" role="alert" data-testid="annexe-etat">{e}</p> }.into_any(),
         })}
     }
+}
+
+/// The certifier's « Exemples d'éléments de preuves attendus », bloc by bloc, where the
+/// pinned référentiel gives them: what evidence to add here. The certifier's words, in
+/// French whatever the interface's language.
+#[component]
+fn EvidenceExamples() -> impl IntoView {
+    let blocs: Vec<(String, Vec<String>)> = session::with_open(|r| r.dossier().referentiel())
+        .ok()
+        .flatten()
+        .map(|r| {
+            r.blocs
+                .into_iter()
+                .filter(|b| !b.evidence_examples.is_empty())
+                .map(|b| (b.label(), b.evidence_examples))
+                .collect()
+        })
+        .unwrap_or_default();
+    (!blocs.is_empty()).then(|| {
+        view! {
+            <details class="preuves-attendues" data-testid="preuves-attendues">
+                <summary>{move || t(
+                    "Exemples de preuves attendues par le certificateur",
+                    "Examples of evidence the certifier expects",
+                )}</summary>
+                {blocs.into_iter().map(|(title, examples)| view! {
+                    <h4>{title}</h4>
+                    <ul>{examples.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ul>
+                }).collect_view()}
+            </details>
+        }
+    })
 }
 
 /// Where opening an annexe is: the `blob:` address once decrypted.
