@@ -39,7 +39,8 @@ fn screenshots() {
     });
     save(&browser, &out.join("2-kit-de-secours.png"));
     put_kit_away(&browser, &kit);
-    browser.wait_for("#referentiel");
+    // Once the built-in référentiels are read (the form waits for them).
+    browser.wait_for("#referentiel option[value='002']");
     save(&browser, &out.join("3-accueil.png"));
     browser.click("#referentiel option[value='002']");
     browser.click("#creer-dossier");
@@ -73,6 +74,29 @@ fn screenshots() {
          arguments[arguments.length - 1]();",
     );
     save(&browser, &out.join("5-annexes.png"));
+    // The steps with what each still needs, and what is left, opened.
+    browser.click("[data-testid=reste] summary");
+    browser.run_async(
+        "document.querySelector('[data-testid=avancement-etat_civil]').scrollIntoView({block: 'center'}); \
+         arguments[arguments.length - 1]();",
+    );
+    save(&browser, &out.join("7-etapes.png"));
+    // The members, named: this device and the recovery kit (named when the dossier was made).
+    browser.click(".partage summary");
+    browser.click("[data-testid=membres] li button[id^='nommer-']");
+    browser.type_into(
+        "[data-testid=membres] form.nommer input",
+        "Mon ordinateur portable",
+    );
+    browser.click("[data-testid=membres] form.nommer button");
+    browser.wait_text("[data-testid=membres]", |t| {
+        t.contains("Mon ordinateur portable")
+    });
+    browser.run_async(
+        "document.querySelector('[data-testid=membres]').scrollIntoView({block: 'center'}); \
+         arguments[arguments.length - 1]();",
+    );
+    save(&browser, &out.join("8-membres.png"));
     browser.resize(390, 844);
     browser.run_async(
         "document.querySelector('#f-fiches-0-intitule').scrollIntoView(); \
