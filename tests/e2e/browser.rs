@@ -75,11 +75,11 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
     // livret-shared.
     let referentiels = browser.wait_text("[data-testid=referentiels]", |t| t.contains("RNCP37827"));
     for shape in [
-        "5 / 4 / 4 / 5",
-        "5 / 4 / 4 / 3",
-        "5 / 8 / 8",
-        "7 / 5 / 6 / 6",
-        "8 / 7 / 6 / 10",
+        "4 blocs : 5, 4, 4 et 5 compétences (18 en tout)",
+        "4 blocs : 5, 4, 4 et 3 compétences (16 en tout)",
+        "3 blocs : 5, 8 et 8 compétences (21 en tout)",
+        "4 blocs : 7, 5, 6 et 6 compétences (24 en tout)",
+        "4 blocs : 8, 7, 6 et 10 compétences (31 en tout)",
     ] {
         assert!(
             referentiels.contains(shape),
@@ -333,9 +333,10 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
 
     let advisor = Device::new("conseil");
     browser.click(".partage summary");
+    browser.click(".partage-identite summary");
     browser.type_into("#partage-identite", &advisor.identity());
     browser.click("#partager");
-    browser.wait_text(".partage [role=status]", |t| t == "Dossier partagé.");
+    browser.wait_text(".partage-identite [role=status]", |t| t == "Dossier partagé.");
     browser.wait_text("[data-testid=etat-synchro]", |t| {
         t == "Synchronisé avec le serveur"
     });
@@ -507,6 +508,9 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     let juror = Device::new("jure-navigateur");
     if browser.property(".partage", "open").as_bool() != Some(true) {
         browser.click(".partage summary");
+    }
+    if browser.property(".partage-identite", "open").as_bool() != Some(true) {
+        browser.click(".partage-identite summary");
     }
     browser.type_into("#partage-identite", &juror.identity());
     browser.click("#partage-role option[value='juror']");
@@ -1079,7 +1083,9 @@ fn referentiels_are_imported_in_the_app_from_pdf_and_rncp_xml() {
     );
     browser.click("#importer-referentiel");
     browser.wait_text("[data-testid=import-etat]", |t| {
-        t.starts_with("Importé : Développeur en intelligence artificielle (5 / 8 / 8)")
+        t.starts_with(
+            "Importé : Développeur en intelligence artificielle (3 blocs : 5, 8 et 8 compétences)",
+        )
     });
     browser.type_into(
         "#referentiel-fichier",
@@ -1087,8 +1093,14 @@ fn referentiels_are_imported_in_the_app_from_pdf_and_rncp_xml() {
     );
     browser.click("#importer-referentiel");
     let imported = browser.wait_text("[data-testid=import-etat]", |t| t.starts_with("Importé"));
-    assert!(imported.contains("(5 / 8 / 8)"), "{imported}");
-    assert!(imported.contains("(7 / 5 / 6 / 6)"), "{imported}");
+    assert!(
+        imported.contains("(3 blocs : 5, 8 et 8 compétences)"),
+        "{imported}"
+    );
+    assert!(
+        imported.contains("(4 blocs : 7, 5, 6 et 6 compétences)"),
+        "{imported}"
+    );
     // Five built in, three imported.
     let count = || {
         browser
@@ -1224,10 +1236,10 @@ fn the_app_speaks_english_when_asked_and_remembers_it() {
     ] {
         assert_eq!(browser.text(css), english, "{css}");
     }
+    let meta = browser.text("[data-testid=referentiels] .meta");
     assert!(
-        browser
-            .text("[data-testid=referentiels] .meta")
-            .ends_with(" skills")
+        meta.ends_with("4 blocks: 5, 4, 4 and 5 skills (18 in all)"),
+        "{meta}"
     );
     let home = browser.text("body");
     for french in [

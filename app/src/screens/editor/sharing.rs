@@ -114,21 +114,6 @@ pub(super) fn Partage() -> impl IntoView {
     view! {
         <details class="partage" on:toggle=on_toggle>
             <summary>{move || t("Partager ce dossier", "Share this dossier")}</summary>
-            <form on:submit=submit>
-                <label for="partage-identite">{move || t("Identité de l'appareil de la personne (livret1:…)", "The person's device identity (livret1:…)")}</label>
-                <input id="partage-identite" type="text" required
-                    on:input=move |ev| identity.set(event_target_value(&ev)) prop:value=identity/>
-                <label for="partage-role">{move || t("Rôle", "Role")}</label>
-                <select id="partage-role" on:change=move |ev| role.set(event_target_value(&ev)) prop:value=role>
-                    <option value="advisor">{move || t("Accompagnateur — modifie le dossier", "Advisor — edits the dossier")}</option>
-                    <option value="juror">{move || t("Juré — lit le dossier", "Juror — reads the dossier")}</option>
-                </select>
-                <button type="submit" id="partager">{move || t("Partager", "Share")}</button>
-            </form>
-            {move || message.get().map(|m| match m {
-                Ok(t) => view! { <p role="status">{t}</p> }.into_any(),
-                Err(e) => view! { <p class="erreur" role="alert">{e}</p> }.into_any(),
-            })}
             <h4 id="titre-invitation">{move || t("Inviter par courriel", "Invite by e-mail")}</h4>
             <form on:submit=invite aria-labelledby="titre-invitation">
                 <label for="invitation-courriel">{move || t("Adresse de la personne", "The person's address")}</label>
@@ -201,6 +186,29 @@ pub(super) fn Partage() -> impl IntoView {
                     </ul>
                 }.into_any(),
             })}
+            // Sharing by a device's identity line is for people who exchanged it another way:
+            // the e-mail invitation above is the plain path, so this one stays folded.
+            <details class="partage-identite">
+                <summary>{move || t(
+                    "Partager avec l'identité d'un appareil, sans courriel",
+                    "Share with a device's identity, without e-mail",
+                )}</summary>
+                <form on:submit=submit>
+                    <label for="partage-identite">{move || t("Identité de l'appareil de la personne (livret1:…)", "The person's device identity (livret1:…)")}</label>
+                    <input id="partage-identite" type="text" required
+                        on:input=move |ev| identity.set(event_target_value(&ev)) prop:value=identity/>
+                    <label for="partage-role">{move || t("Rôle", "Role")}</label>
+                    <select id="partage-role" on:change=move |ev| role.set(event_target_value(&ev)) prop:value=role>
+                        <option value="advisor">{move || t("Accompagnateur — modifie le dossier", "Advisor — edits the dossier")}</option>
+                        <option value="juror">{move || t("Juré — lit le dossier", "Juror — reads the dossier")}</option>
+                    </select>
+                    <button type="submit" id="partager">{move || t("Partager", "Share")}</button>
+                </form>
+                {move || message.get().map(|m| match m {
+                    Ok(t) => view! { <p role="status">{t}</p> }.into_any(),
+                    Err(e) => view! { <p class="erreur" role="alert">{e}</p> }.into_any(),
+                })}
+            </details>
             <Membres members_rev=members_rev/>
             <Rappels/>
         </details>

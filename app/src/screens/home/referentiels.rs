@@ -7,6 +7,22 @@ use livret_shared::referentiel::{self, Referentiel};
 use crate::i18n;
 use crate::{Message, session};
 
+/// A référentiel's blocs and their compétences in words, not figures and slashes: « 3 blocs :
+/// 5, 8 et 8 compétences ».
+fn shape_in_words(shape: &[usize]) -> String {
+    let counts: Vec<String> = shape.iter().map(usize::to_string).collect();
+    let and = if i18n::en() { " and " } else { " et " };
+    let listed = match counts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{}{and}{last}", rest.join(", ")),
+        _ => counts.join(""),
+    };
+    if i18n::en() {
+        format!("{} blocks: {listed} skills", shape.len())
+    } else {
+        format!("{} blocs : {listed} compétences", shape.len())
+    }
+}
+
 /// Imports a référentiel the certifier published: a text or an RNCP XML export is read here
 /// by the same importer as the CLI's; a PDF is read by the relay (a public document; the app
 /// has no PDF reader of its own). Kept on this device, sealed.
@@ -48,14 +64,7 @@ pub fn ImportReferentiel(
                             .iter()
                             .map(|(_, r)| {
                                 let title = r.title.as_deref().unwrap_or(untitled);
-                                format!(
-                                    "{title} ({})",
-                                    r.shape()
-                                        .iter()
-                                        .map(usize::to_string)
-                                        .collect::<Vec<_>>()
-                                        .join(" / ")
-                                )
+                                format!("{title} ({})", shape_in_words(&r.shape()))
                             })
                             .collect::<Vec<_>>()
                     };
@@ -114,12 +123,7 @@ pub fn ReferentielCard(id: String, result: Result<Referentiel, session::Error>) 
                 })
             };
             let rncp = r.rncp.clone().unwrap_or_default();
-            let shape = r
-                .shape()
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(" / ");
+            let shape = r.shape();
             let count = r.competences().count();
             let blocs = r
                 .blocs
@@ -150,11 +154,11 @@ pub fn ReferentielCard(id: String, result: Result<Referentiel, session::Error>) 
                     <p class="meta">
                         <span class="rncp">{rncp}</span>
                         " "
-                        <span class="shape" data-testid="shape">{shape}</span>
+                        <span class="shape" data-testid="shape">{move || shape_in_words(&shape)}</span>
                         {move || if i18n::en() {
-                            format!(" — {count} skills")
+                            format!(" ({count} in all)")
                         } else {
-                            format!(" — {count} compétences")
+                            format!(" ({count} en tout)")
                         }}
                     </p>
                     <details>
