@@ -120,6 +120,16 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
     });
     assert!(browser.text("tr[data-code=C7]").contains("n° 1"));
     assert!(browser.text("tr[data-code=C1]").contains("non couverte"));
+    // What evidence to add: the certifier's examples, bloc by bloc, from the pinned référentiel.
+    browser.click("[data-testid=preuves-attendues] summary");
+    let examples = browser.wait_text("[data-testid=preuves-attendues]", |t| {
+        t.contains("un dépôt Git en ligne accessible d'un projet d'encapsulation")
+    });
+    assert!(
+        examples.contains("Bloc 1 — Réaliser la collecte")
+            && examples.contains("Un script de récupération des données"),
+        "{examples}"
+    );
     browser.type_into("#f-etat_civil-nom", "Durand");
     browser.wait_text("[data-testid=etat-sauvegarde]", |t| {
         t == "Enregistré sur cet appareil"
@@ -336,7 +346,9 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     browser.click(".partage-identite summary");
     browser.type_into("#partage-identite", &advisor.identity());
     browser.click("#partager");
-    browser.wait_text(".partage-identite [role=status]", |t| t == "Dossier partagé.");
+    browser.wait_text(".partage-identite [role=status]", |t| {
+        t == "Dossier partagé."
+    });
     browser.wait_text("[data-testid=etat-synchro]", |t| {
         t == "Synchronisé avec le serveur"
     });
@@ -420,16 +432,8 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
         "",
         "nothing left the browser while offline"
     );
-    // What evidence to add: the certifier's examples, bloc by bloc, from the pinned référentiel.
-    browser.click("[data-testid=preuves-attendues] summary");
-    let examples = browser.wait_text("[data-testid=preuves-attendues]", |t| {
-        t.contains("un dépôt Git en ligne accessible d'un projet d'encapsulation")
-    });
-    assert!(
-        examples.contains("Bloc 1 — Réaliser la collecte")
-            && examples.contains("Un script de récupération des données"),
-        "{examples}"
-    );
+    // RNCP38822's référentiel gives no examples of evidence: nothing is shown for them.
+    assert!(!browser.exists("[data-testid=preuves-attendues]"));
     // Evidence added offline stays on the device, marked as waiting, and goes up by itself.
     let evidence_dir = crate::support::temp_dir("preuve-hors-ligne");
     let evidence = evidence_dir.join("organigramme.txt");
