@@ -900,6 +900,19 @@ fn body(
     anchors
 }
 
+/// « Signature : » and what the candidate typed as their signature (the déclaration's, which
+/// the ENGAGEMENT page shares).
+fn signature(t: &mut Typesetter, json: &DossierJson) {
+    t.paragraph(
+        BODY,
+        &format!(
+            "Signature : {}",
+            or_empty(json.text("declaration", "signature"))
+        ),
+        0.0,
+    );
+}
+
 /// The ENGAGEMENT page: the candidate's name in « Je, soussigné(e) », what they certify,
 /// and the place, day and signature of the déclaration — the one act of signing the
 /// livret asks of them — then the « Informations générales ».
@@ -944,14 +957,7 @@ fn engagement(t: &mut Typesetter, json: &DossierJson) {
         ),
         0.0,
     );
-    t.paragraph(
-        BODY,
-        &format!(
-            "Signature : {}",
-            or_empty(json.text("declaration", "signature"))
-        ),
-        0.0,
-    );
+    signature(t, json);
     t.space(14.0);
     t.heading("Informations générales", 13.0, 24.0);
     for (heading, paragraphs) in template::general_information(&rncp) {
@@ -1214,14 +1220,7 @@ fn declaration(t: &mut Typesetter, json: &DossierJson) {
         &format!("Nom, prénom : {}", or_empty(name.trim().to_string())),
         0.0,
     );
-    t.paragraph(
-        BODY,
-        &format!(
-            "Signature : {}",
-            or_empty(json.text("declaration", "signature"))
-        ),
-        0.0,
-    );
+    signature(t, json);
 }
 
 const ENTRETIEN_TITLE: &str = "L'entretien devant le jury de la VAE";
