@@ -136,43 +136,36 @@ pub struct Draft {
 /// Everything `team` keys open in the dossier's comments, as threads.
 pub fn read(doc: &mut Dossier, dossier: &DossierId, team: &BTreeMap<u32, ContentKey>) -> Comments {
     // A slot may hold several values (a conflict, or two maps of a concurrent migration):
-    // a comment is its first value that opens; what never opens in a slot counts once.
-    let mut unreadable_slots = std::collections::BTreeSet::new();
-    let mut by_id: BTreeMap<CommentId, Comment> = BTreeMap::new();
-    for (slot, sealed) in sealed_notes::entries(doc, COMMENTS_MAP) {
-        match open(team, dossier, COMMENTS_MAP, &slot, &sealed) {
-            Some(Note::Comment(c)) if hex::encode(c.id) == slot => {
-                by_id.entry(c.id).or_insert(c);
-            }
-            _ => {
-                unreadable_slots.insert((COMMENTS_MAP, slot));
-            }
-        }
-    }
-    // A thread's state: the first that opens in automerge's order (last writer wins).
-    let mut states: BTreeMap<CommentId, ThreadState> = BTreeMap::new();
-    for (slot, sealed) in sealed_notes::entries(doc, THREADS_MAP) {
-        match open(team, dossier, THREADS_MAP, &slot, &sealed) {
-            Some(Note::State(s)) if hex::encode(s.thread) == slot => {
-                states.entry(s.thread).or_insert(s);
-            }
-            _ => {
-                unreadable_slots.insert((THREADS_MAP, slot));
-            }
-        }
-    }
-    let mut unreadable = unreadable_slots
-        .iter()
-        .filter(|(map, slot)| {
-            let read = if *map == COMMENTS_MAP {
-                by_id.values().any(|c| hex::encode(c.id) == *slot)
-            } else {
-                states.keys().any(|t| hex::encode(t) == *slot)
-            };
-            !read
+    // each is its first note that opens (last writer wins); what never opens counts once.
+    let (comments, unreadable_comments) = sealed_notes::read_slots(
+        doc,
+        team,
+        (dossier, COMMENTS_MAP),
+        Note::author,
+        |slot, note| matches!(note, Note::Comment(c) if hex::encode(c.id) == slot),
+    );
+    let (states, unreadable_states) = sealed_notes::read_slots(
+        doc,
+        team,
+        (dossier, THREADS_MAP),
+        Note::author,
+        |slot, note| matches!(note, Note::State(s) if hex::encode(s.thread) == slot),
+    );
+    let mut unreadable = unreadable_comments + unreadable_states;
+    let mut states: BTreeMap<CommentId, ThreadState> = states
+        .into_values()
+        .filter_map(|note| match note {
+            Note::State(s) => Some((s.thread, s)),
+            Note::Comment(_) => None,
         })
-        .count();
-    let mut comments: Vec<Comment> = by_id.into_values().collect();
+        .collect();
+    let mut comments: Vec<Comment> = comments
+        .into_values()
+        .filter_map(|note| match note {
+            Note::Comment(c) => Some(c),
+            Note::State(_) => None,
+        })
+        .collect();
     comments.sort_by_key(|c| (c.at_ms, c.id));
     let (firsts, replies): (Vec<Comment>, Vec<Comment>) =
         comments.into_iter().partition(|c| c.reply_to.is_none());
@@ -274,18 +267,6 @@ fn put_note(
     Ok(sealed_notes::put(doc, key, place, note, author, nonce)?)
 }
 
-/// A note of `map` at `slot`, if `keys` open it and its author signed it.
-fn open(
-    keys: &BTreeMap<u32, ContentKey>,
-    dossier: &DossierId,
-    map: &str,
-    slot: &str,
-    sealed: &[u8],
-) -> Option<Note> {
-    let place = Place { dossier, map, slot };
-    sealed_notes::open(keys, place, sealed, Note::author)
-}
-
 /// Marks a thread resolved (or open again).
 #[allow(clippy::too_many_arguments)]
 pub fn set_resolved(
@@ -331,6 +312,18 @@ mod tests {
     use super::*;
     use automerge::transaction::Transactable;
     use automerge::{ObjType, ROOT, ScalarValue};
+
+    /// A note of `map` at `slot`, if `keys` open it and its author signed it.
+    fn open(
+        keys: &BTreeMap<u32, ContentKey>,
+        dossier: &DossierId,
+        map: &str,
+        slot: &str,
+        sealed: &[u8],
+    ) -> Option<Note> {
+        let place = Place { dossier, map, slot };
+        sealed_notes::open(keys, place, sealed, Note::author)
+    }
 
     thread_local! {
         static ME: DeviceSecret = DeviceSecret::generate();

@@ -90,28 +90,58 @@ pub fn read(
     keys: &BTreeMap<u32, ContentKey>,
     membership: &Membership,
 ) -> BTreeMap<MemberKey, NameCard> {
-    let mut names: BTreeMap<MemberKey, NameCard> = BTreeMap::new();
-    for (slot, sealed) in sealed_notes::entries(doc, NAMES_MAP) {
-        let place = Place {
-            dossier,
-            map: NAMES_MAP,
-            slot: &slot,
-        };
-        let Some(mut card) = sealed_notes::open(keys, place, &sealed, NameCard::signer) else {
-            continue;
-        };
-        if hex::encode(card.member.0) != slot
-            || !membership.is_owner(&card.by)
-            || names.contains_key(&card.member)
-        {
-            continue;
+    let (cards, _) = sealed_notes::read_slots(
+        doc,
+        keys,
+        (dossier, NAMES_MAP),
+        NameCard::signer,
+        |slot, card: &NameCard| hex::encode(card.member.0) == slot && membership.is_owner(&card.by),
+    );
+    cards
+        .into_values()
+        .map(|mut card| {
+            card.name = clean(&card.name).chars().take(MAX_NAME_CHARS).collect();
+            (card.member, card)
+        })
+        // A name taken back (empty) wins over older values too, then means « unnamed ».
+        .filter(|(_, card)| card.kit || !card.name.is_empty())
+        .collect()
+}
+
+/// What names were read from: the membership's next entry number, how many epochs' keys
+/// were held, and the sealed cards by slot.
+type ReadFrom = (u64, usize, Vec<(String, Vec<u8>)>);
+
+/// The names read last, and what they were read from: the membership's length, the keys
+/// held and the sealed cards. Reading opens and checks every card (a signature each), which
+/// the members' list, drawn again at each keystroke, need not redo while none of these
+/// changed.
+#[derive(Default)]
+pub struct NamesCache {
+    read_from: Option<ReadFrom>,
+    names: BTreeMap<MemberKey, NameCard>,
+}
+
+impl NamesCache {
+    /// [`read`], again only when the cards, the membership or the keys changed.
+    pub fn read(
+        &mut self,
+        doc: &mut Dossier,
+        dossier: &DossierId,
+        keys: &BTreeMap<u32, ContentKey>,
+        membership: &Membership,
+    ) -> BTreeMap<MemberKey, NameCard> {
+        let from = (
+            membership.next_seq,
+            keys.len(),
+            sealed_notes::entries(doc, NAMES_MAP),
+        );
+        if self.read_from.as_ref() != Some(&from) {
+            self.names = read(doc, dossier, keys, membership);
+            self.read_from = Some(from);
         }
-        card.name = clean(&card.name).chars().take(MAX_NAME_CHARS).collect();
-        names.insert(card.member, card);
+        self.names.clone()
     }
-    // A name taken back (empty) wins over older values too, then means « unnamed ».
-    names.retain(|_, card| card.kit || !card.name.is_empty());
-    names
 }
 
 /// Names `member` (`kit`: the candidate's recovery kit), sealed with the content key of
@@ -476,5 +506,39 @@ mod tests {
             .unwrap();
         let names = team.read_as(&mut d, &team.laptop);
         assert_eq!(names[&team.juror.signing_public()].name, "Marc Durand");
+    }
+
+    /// The cache reads again what changed: a rename, and a removal of the device that
+    /// signed a name (the membership grew, the cards did not).
+    #[test]
+    fn the_cache_follows_renames_and_removals() {
+        let mut team = Team::new();
+        let mut d = Dossier::new(b"a");
+        let mut cache = NamesCache::default();
+        let read = |team: &Team, d: &mut Dossier, cache: &mut NamesCache| {
+            let state = team.state();
+            cache.read(d, &DOSSIER, &state.keys_for(&team.kit), &state)
+        };
+        team.name(&mut d, &team.laptop, &team.advisor, "Claire", false)
+            .unwrap();
+        assert_eq!(
+            read(&team, &mut d, &mut cache)[&team.advisor.signing_public()].name,
+            "Claire"
+        );
+        team.name(&mut d, &team.laptop, &team.advisor, "Claire M.", false)
+            .unwrap();
+        assert_eq!(
+            read(&team, &mut d, &mut cache)[&team.advisor.signing_public()].name,
+            "Claire M."
+        );
+        let removal = membership::remove(
+            &team.state(),
+            &team.kit,
+            &team.laptop.signing_public(),
+            &EpochKeys::generate(),
+        )
+        .unwrap();
+        team.log.push(removal);
+        assert!(read(&team, &mut d, &mut cache).is_empty());
     }
 }

@@ -175,6 +175,41 @@ pub(crate) fn put<T: Serialize>(
     Ok(())
 }
 
+/// Each slot's note in the map `map`: the first of its values, in automerge's order, that
+/// `keys` open at its place, that its signer signed and that `accept` takes for that slot
+/// (« last writer wins » among valid notes; what a writer put in a losing value or map never
+/// hides the winner). Also how many slots hold values of which none is taken.
+pub(crate) fn read_slots<T: DeserializeOwned>(
+    doc: &mut Dossier,
+    keys: &BTreeMap<u32, ContentKey>,
+    (dossier, map): (&DossierId, &str),
+    signer_of: impl Fn(&T) -> MemberKey,
+    accept: impl Fn(&str, &T) -> bool,
+) -> (BTreeMap<String, T>, usize) {
+    let mut taken: BTreeMap<String, T> = BTreeMap::new();
+    let mut refused = std::collections::BTreeSet::new();
+    for (slot, sealed) in entries(doc, map) {
+        if taken.contains_key(&slot) {
+            continue;
+        }
+        let place = Place {
+            dossier,
+            map,
+            slot: &slot,
+        };
+        match open(keys, place, &sealed, &signer_of) {
+            Some(note) if accept(&slot, &note) => {
+                refused.remove(&slot);
+                taken.insert(slot, note);
+            }
+            _ => {
+                refused.insert(slot);
+            }
+        }
+    }
+    (taken, refused.len())
+}
+
 /// Every sealed note under `name`, by slot: every value of every map of that name, not only
 /// the one automerge shows. Devices that opened an older dossier each made the map when they
 /// migrated it, and two writers may put a slot at once: a note in a map or a value that lost

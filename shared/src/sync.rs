@@ -16,7 +16,7 @@ use crate::dossier::{Dossier, DossierError};
 use crate::envelope::{self, Channel, DossierId, Envelope, EnvelopeError, Header, Kind};
 use crate::jury::{self, Jury, JuryError, JuryGrant, SavedJury};
 use crate::keys::{ContentKey, DeviceSecret, EpochKeys, MemberKey, Verifier};
-use crate::member_names::{self, NameCard, NameError};
+use crate::member_names::{self, NameCard, NameError, NamesCache};
 use crate::membership::{self, Membership, MembershipError, Op, Role, SignedEntry};
 use crate::presence::{MAX_PRESENCE, Presence, Seen};
 use crate::review::doc::JuryDoc;
@@ -149,6 +149,8 @@ pub struct Replica {
     /// or acknowledged them): a relay log that departs from them is another story, refused
     /// ([`SyncError::ConflictingLog`]). Saved with the replica (0 in a save older than it).
     relay_holds: u64,
+    /// The members' names read last (not saved: read again after a load).
+    names: NamesCache,
 }
 
 impl std::fmt::Debug for Replica {
@@ -247,6 +249,7 @@ impl Replica {
             early: BTreeMap::new(),
             held: Vec::new(),
             relay_holds: 0,
+            names: NamesCache::default(),
             snapshot: [0; 32],
             jury: Jury::default(),
         };
@@ -282,6 +285,7 @@ impl Replica {
             relay_holds,
             snapshot: [0; 32],
             jury: Jury::default(),
+            names: NamesCache::default(),
         })
     }
 
@@ -381,7 +385,8 @@ impl Replica {
 
     /// The names the candidate gave the members, by member.
     pub fn member_names(&mut self) -> BTreeMap<MemberKey, NameCard> {
-        member_names::read(&mut self.dossier, &self.id, &self.keys, &self.membership)
+        self.names
+            .read(&mut self.dossier, &self.id, &self.keys, &self.membership)
     }
 
     /// Names `member` (the candidate's devices only; `kit`: their recovery kit), an edit
@@ -1374,6 +1379,7 @@ impl Replica {
             held,
             relay_holds,
             snapshot: saved.snapshot,
+            names: NamesCache::default(),
         };
         replica.open_grants(device);
         Ok(replica)
