@@ -44,18 +44,27 @@ impl Epreuve {
 
 /// A line without the marks around it (list arrows, markdown emphasis, HTML tags).
 fn plain(line: &str) -> String {
+    without_tags(line)
+        .chars()
+        .filter(|c| !matches!(c, '*' | '➤' | '►' | '▶' | '•'))
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// `text` without its HTML tags (`<ul style="…">`, `<i>`), their content kept.
+pub(super) fn without_tags(text: &str) -> String {
     let mut out = String::new();
     let mut in_tag = false;
-    for c in line.chars() {
+    for c in text.chars() {
         match c {
             '<' => in_tag = true,
             '>' if in_tag => in_tag = false,
             _ if in_tag => {}
-            '*' | '➤' | '►' | '▶' | '•' => {}
             _ => out.push(c),
         }
     }
-    out.trim().to_string()
+    out
 }
 
 /// `E1` when the line names an épreuve in parentheses (« … (E1) »), with the words before it.

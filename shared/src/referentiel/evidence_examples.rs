@@ -5,6 +5,7 @@
 //! : title | - item - item |`, whether a row sits on one line (a text export) or wraps over
 //! several (a PDF's text). A document without that table gets none, never a guess.
 
+use super::epreuves::without_tags;
 use super::model::Referentiel;
 use crate::search::folded;
 
@@ -97,20 +98,6 @@ fn items(cell: &str) -> Vec<String> {
         let item = item.trim_end_matches([',', ';']).trim().to_string();
         if !item.is_empty() {
             out.push(item);
-        }
-    }
-    out
-}
-
-fn without_tags(cell: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in cell.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            _ if in_tag => {}
-            _ => out.push(c),
         }
     }
     out

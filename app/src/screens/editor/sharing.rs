@@ -121,8 +121,7 @@ pub(super) fn Partage() -> impl IntoView {
                     on:input=move |ev| email.set(event_target_value(&ev)) prop:value=email/>
                 <label for="invitation-role">{move || t("Rôle", "Role")}</label>
                 <select id="invitation-role" on:change=move |ev| invited_role.set(event_target_value(&ev)) prop:value=invited_role>
-                    <option value="advisor">{move || t("Accompagnateur — modifie le dossier", "Advisor — edits the dossier")}</option>
-                    <option value="juror">{move || t("Juré — lit le dossier", "Juror — reads the dossier")}</option>
+                    <RoleOptions/>
                 </select>
                 <label for="invitation-nom">{move || t("Votre nom, tel que le courriel le montrera (facultatif)", "Your name, as the e-mail will show it (optional)")}</label>
                 <input id="invitation-nom" type="text" autocomplete="name"
@@ -199,8 +198,7 @@ pub(super) fn Partage() -> impl IntoView {
                         on:input=move |ev| identity.set(event_target_value(&ev)) prop:value=identity/>
                     <label for="partage-role">{move || t("Rôle", "Role")}</label>
                     <select id="partage-role" on:change=move |ev| role.set(event_target_value(&ev)) prop:value=role>
-                        <option value="advisor">{move || t("Accompagnateur — modifie le dossier", "Advisor — edits the dossier")}</option>
-                        <option value="juror">{move || t("Juré — lit le dossier", "Juror — reads the dossier")}</option>
+                        <RoleOptions/>
                     </select>
                     <button type="submit" id="partager">{move || t("Partager", "Share")}</button>
                 </form>
@@ -212,6 +210,15 @@ pub(super) fn Partage() -> impl IntoView {
             <Membres members_rev=members_rev/>
             <Rappels/>
         </details>
+    }
+}
+
+/// The roles a member can be given, said with what each does (an invitation, a share).
+#[component]
+fn RoleOptions() -> impl IntoView {
+    view! {
+        <option value="advisor">{move || t("Accompagnateur — modifie le dossier", "Advisor — edits the dossier")}</option>
+        <option value="juror">{move || t("Juré — lit le dossier", "Juror — reads the dossier")}</option>
     }
 }
 
