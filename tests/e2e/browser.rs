@@ -927,7 +927,8 @@ fn fiches_are_reordered_duplicated_and_deleted_from_the_keyboard_alone() {
     browser.wait_focus(|id| id == "kit-verification");
     browser.press(&kit_group_asked(&browser, &kit));
     browser.press(ENTER);
-    browser.wait_for("#creer-dossier");
+    // The form shows once the built-in référentiels are read.
+    browser.wait_for("#referentiel option");
     browser.tab_to("creer-dossier", 40);
     browser.press(ENTER);
 
@@ -1227,6 +1228,8 @@ fn the_app_speaks_english_when_asked_and_remembers_it() {
     browser.wait_text("[data-testid=recherche-dossiers]", |t| {
         t == "No new dossiers on the server."
     });
+    // The new dossier's form shows once the built-in référentiels are read.
+    browser.wait_for("#referentiel option");
     for (css, english) in [
         ("#titre-dossiers", "My dossiers"),
         ("#rechercher-dossiers", "Look for my dossiers"),
@@ -1347,7 +1350,7 @@ fn the_app_speaks_english_when_asked_and_remembers_it() {
     browser.click("#deverrouiller");
     browser.click("#mes-dossiers");
     browser.wait_text("#titre-dossiers", |t| t == "Mes dossiers");
-    assert_eq!(browser.text("#creer-dossier"), "Créer le dossier");
+    browser.wait_text("#creer-dossier", |t| t == "Créer le dossier");
 }
 
 /// Sharing from the app: the candidate invites by e-mail (a real SMTP server receives it),
