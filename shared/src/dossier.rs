@@ -7,7 +7,9 @@
 //! (last writer wins). Paths look like `etat_civil.nom` or `fiches.0.contexte`.
 
 use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+};
 use serde_json::json;
 
 use crate::date::Date;
@@ -363,6 +365,9 @@ impl Dossier {
         // A session has no Livret sections to migrate.
         if d.doc.keys(ROOT).next().is_some() && !d.is_session() {
             d.migrate()?;
+            // A change of its own: a migration never rides on the first edit typed after
+            // it, which the history would then show, and undo, with it.
+            d.doc.commit();
         }
         Ok(d)
     }
@@ -1368,6 +1373,112 @@ impl Dossier {
         }
         let value = Value::Object(self.doc.object_type(&obj).unwrap_or(ObjType::Map));
         Ok(serde_json::to_string_pretty(&self.to_json(&value, &obj)).expect("JSON"))
+    }
+
+    /// Closes what was edited since the last call into one change stamped `unix_seconds`,
+    /// the « when » the history shows ([`crate::history`]); the core has no clock, so the
+    /// adapter that took the keystroke gives the time. Nothing when nothing was edited.
+    /// Edits closed otherwise (a save, a flush) carry no time and are shown without one.
+    pub fn commit_at(&mut self, unix_seconds: i64) {
+        if self.doc.pending_ops() > 0 {
+            self.doc.commit_with(
+                automerge::transaction::CommitOptions::default().with_time(unix_seconds),
+            );
+        }
+    }
+
+    /// A field as it was once `heads` were applied, in [`Dossier::get_field`]'s form (empty
+    /// where the field, its fiche or its section did not exist yet).
+    pub fn field_at(&self, path: &FieldPath, heads: &[ChangeHash]) -> String {
+        let container = match path.place() {
+            Place::Section(section) => self.doc.get_at(ROOT, section, heads),
+            Place::Fiche(place) | Place::Annexe(place) => {
+                let list = if matches!(path.place(), Place::Fiche(_)) {
+                    "fiches"
+                } else {
+                    "annexes"
+                };
+                match self.doc.get_at(ROOT, list, heads) {
+                    Ok(Some((Value::Object(ObjType::List), list))) => {
+                        self.doc.get_at(&list, place, heads)
+                    }
+                    _ => return String::new(),
+                }
+            }
+        };
+        let Ok(Some((Value::Object(ObjType::Map), container))) = container else {
+            return String::new();
+        };
+        match self.doc.get_at(&container, path.field(), heads) {
+            Ok(Some((Value::Object(ObjType::Text), id))) => {
+                self.doc.text_at(&id, heads).unwrap_or_default()
+            }
+            Ok(Some((Value::Object(ObjType::List), id))) => {
+                let items: Vec<serde_json::Value> = (0..self.doc.length_at(&id, heads))
+                    .filter_map(|i| match self.doc.get_at(&id, i, heads) {
+                        Ok(Some((value @ Value::Scalar(_), id))) => Some(self.to_json(&value, &id)),
+                        _ => None,
+                    })
+                    .collect();
+                serde_json::Value::Array(items).to_string()
+            }
+            Ok(Some((value @ Value::Scalar(_), id))) => match self.to_json(&value, &id) {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            },
+            _ => String::new(),
+        }
+    }
+
+    /// Puts every field of a section or fiche back as it was once `heads` were applied, as a
+    /// new edit of this device (so it syncs, shows in the history and can itself be
+    /// undone); text by diff, so what someone types meanwhile elsewhere in it survives.
+    /// Returns the fields that changed. Annexes are not restored this way: their files
+    /// have their own delete and restore.
+    pub fn restore(
+        &mut self,
+        place: Place,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<FieldPath>, DossierError> {
+        let paths: Vec<FieldPath> = match place {
+            Place::Section(section) => SECTIONS
+                .iter()
+                .find(|(s, _)| *s == section)
+                .map(|(_, fields)| {
+                    fields
+                        .iter()
+                        .filter_map(|(f, _)| FieldPath::section(section, f))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Place::Fiche(at) => FICHE_FIELDS
+                .iter()
+                .filter_map(|(f, _)| FieldPath::fiche(at, f))
+                .collect(),
+            Place::Annexe(at) => return Err(DossierError::UnknownPath(format!("annexes.{at}"))),
+        };
+        let mut changed = Vec::new();
+        for path in paths {
+            let then = self.field_at(&path, heads);
+            if then == self.get_field(&path) {
+                continue;
+            }
+            match path.kind() {
+                FieldKind::List => {
+                    let items: Vec<String> = serde_json::from_str(&then).unwrap_or_default();
+                    self.set(&path, &items.join(", "))?;
+                }
+                FieldKind::Text => self.set(&path, &then)?,
+                // Exactly what was stored then (a choice's key, a day, a tick, or what an
+                // older version kept as written), not read again.
+                _ => {
+                    let obj = self.resolve(&path, true)?;
+                    self.doc.put(&obj, path.field(), then).map_err(corrupt)?;
+                }
+            }
+            changed.push(path);
+        }
+        Ok(changed)
     }
 
     /// The whole document as JSON (export, tests).

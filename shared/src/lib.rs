@@ -20,6 +20,7 @@ pub mod field_path;
 #[cfg(feature = "pdf-export")]
 pub mod france_vae;
 pub mod fuzzing;
+pub mod history;
 pub mod holdings;
 pub mod jury;
 pub mod keys;

@@ -151,6 +151,8 @@ pub struct Replica {
     relay_holds: u64,
     /// The members' names read last (not saved: read again after a load).
     names: NamesCache,
+    /// The dossier's edits read so far (not saved: read again after a load).
+    history: crate::history::History,
 }
 
 impl std::fmt::Debug for Replica {
@@ -250,6 +252,7 @@ impl Replica {
             held: Vec::new(),
             relay_holds: 0,
             names: NamesCache::default(),
+            history: crate::history::History::default(),
             snapshot: [0; 32],
             jury: Jury::default(),
         };
@@ -286,6 +289,7 @@ impl Replica {
             snapshot: [0; 32],
             jury: Jury::default(),
             names: NamesCache::default(),
+            history: crate::history::History::default(),
         })
     }
 
@@ -387,6 +391,33 @@ impl Replica {
     pub fn member_names(&mut self) -> BTreeMap<MemberKey, NameCard> {
         self.names
             .read(&mut self.dossier, &self.id, &self.keys, &self.membership)
+    }
+
+    /// The dossier's edits: who changed which fields, and when (read since the last call
+    /// only). Call [`Dossier::commit_at`] after an edit first, so it has its time.
+    pub fn history(&mut self) -> &crate::history::History {
+        self.history.update(&mut self.dossier);
+        &self.history
+    }
+
+    /// Who wrote an edit, as the members' list names them.
+    pub fn author(&mut self, writer: &MemberKey) -> crate::history::Author {
+        let person = self.membership.person_of(writer);
+        let card = self.member_names().remove(&person);
+        let role = self.membership.role_of(writer);
+        let mine = *writer == self.me
+            || person == self.membership.person_of(&self.me)
+            // The candidate's other devices and kit are the candidate.
+            || (role == Some(Role::Owner) && self.membership.role_of(&self.me) == Some(Role::Owner));
+        crate::history::Author {
+            role,
+            name: card
+                .as_ref()
+                .filter(|c| !c.kit && !c.name.is_empty())
+                .map(|c| c.name.clone()),
+            kit: card.is_some_and(|c| c.kit),
+            mine,
+        }
     }
 
     /// Names `member` (the candidate's devices only; `kit`: their recovery kit), an edit
@@ -1380,6 +1411,7 @@ impl Replica {
             relay_holds,
             snapshot: saved.snapshot,
             names: NamesCache::default(),
+            history: crate::history::History::default(),
         };
         replica.open_grants(device);
         Ok(replica)

@@ -1540,6 +1540,44 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
         "only the candidate names"
     );
 
+    // Who changed what: the advisor writes the fiche's results; the candidate's fiche says
+    // by whom (the name just given) and which question, its history lists the edit with what
+    // it changed, and one click puts the fiche back as it was — on the advisor's screen too.
+    advisor.type_into("#f-fiches-0-resultats", "Délais tenus, relu par Camille.");
+    candidate.wait_value("#f-fiches-0-resultats", "Délais tenus, relu par Camille.");
+    candidate.wait_text("[data-testid=modifie-par-fiche-0]", |t| {
+        t.starts_with("Modifié par Camille Conseil le ") && t.contains("Résultats")
+    });
+    candidate.click("[data-testid=modifie-par-fiche-0] button");
+    let history = "[data-testid=historique-fiche-0]";
+    let listed = candidate.wait_text(&format!("{history} ol li"), |t| {
+        t.starts_with("Camille Conseil — ")
+    });
+    assert!(listed.contains("Résultats"), "{listed}");
+    candidate.click(&format!("{history} ol li:first-child details summary"));
+    let shown = candidate.wait_text(&format!("{history} ol li:first-child .apres"), |t| {
+        t.contains("Délais tenus, relu par Camille.")
+    });
+    assert!(shown.starts_with("Après"), "{shown}");
+    candidate.assert_accessible("editor, a fiche's history");
+    candidate.click(&format!("{history} ol li:first-child button"));
+    candidate.wait_value("#f-fiches-0-resultats", "");
+    candidate.wait_text(&format!("{history} [role=status]"), |t| {
+        t.starts_with("Remis tel que c’était avant la modification de Camille Conseil")
+    });
+    advisor.wait_value("#f-fiches-0-resultats", "");
+    assert_eq!(
+        candidate.value("#f-fiches-0-contexte"),
+        advisor.value("#f-fiches-0-contexte"),
+        "the rest of the fiche untouched"
+    );
+    // The latest edit is now the candidate's own: nothing flagged; the advisor's screen
+    // flags the candidate's undo.
+    candidate.wait_gone("[data-testid=modifie-par-fiche-0]");
+    advisor.wait_text("[data-testid=modifie-par-fiche-0]", |t| {
+        t.starts_with("Modifié par le candidat le ") && t.contains("Résultats")
+    });
+
     // The candidate removes the advisor (after a confirmation): the advisor's app goes back
     // to its dossiers, says so, and keeps nothing of the dossier; what the candidate writes
     // next does not reach it.

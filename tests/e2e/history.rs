@@ -781,4 +781,23 @@ fn free_text_of_the_previous_version_becomes_answers_or_stays_as_written() {
     candidate.run(&["dossier", "name", &id, &me, "Mon ordinateur"]);
     let members = candidate.run(&["dossier", "members", &id]);
     assert!(members.contains("« Mon ordinateur »"), "{members}");
+
+    // Its history: what the previous version wrote is listed, without a time (it gave
+    // none); an edit made now has one, and is undone back to the old value.
+    let before = candidate.run(&["dossier", "history", &id, "etat_civil"]);
+    assert!(
+        !before.is_empty() && before.lines().all(|l| l.contains("(heure inconnue)")),
+        "{before}"
+    );
+    candidate.run(&["dossier", "set", &id, "etat_civil.nom", "Martin-Durand"]);
+    let after = candidate.run(&["dossier", "history", &id, "etat_civil"]);
+    let last = after.lines().last().unwrap();
+    assert!(
+        last.contains("UTC") && last.ends_with("etat_civil.nom"),
+        "{after}"
+    );
+    let number = last.split('\t').next().unwrap();
+    candidate.run(&["dossier", "restore", &id, "etat_civil", number]);
+    assert_eq!(get("etat_civil.nom"), "Martin");
+    assert_eq!(get("etat_civil.civilite"), "madame");
 }

@@ -35,4 +35,5 @@ mod smtp;
 mod suggest;
 mod support;
 mod sync;
+mod undo;
 mod webdriver;

@@ -96,6 +96,16 @@ pub enum DossierCommand {
     },
     /// Print a field, a fiche or a section.
     Get { id: String, path: String },
+    /// List who changed the dossier (or one section, `motivation`, or fiche, `fiches.0`),
+    /// when, and which fields, numbered the oldest first.
+    History { id: String, place: Option<String> },
+    /// Put a section or fiche back as it was before edit number EDIT (as `history` numbers
+    /// them): a new edit of this device, which `sync` sends and which can itself be undone.
+    Restore {
+        id: String,
+        place: String,
+        edit: usize,
+    },
     /// Replace the dossier's history on the relay by one sealed snapshot.
     Compact { id: String },
     /// Comment a field, or answer a thread with --reply (the candidate and advisors only;
@@ -247,6 +257,12 @@ pub async fn run(home: &Home, command: DossierCommand) -> Result<()> {
         DossierCommand::Open { id, relay } => dossier_open(home, &id, &relay).await,
         DossierCommand::Set { id, path, value } => dossier_set(home, &id, &path, &value),
         DossierCommand::Get { id, path } => dossier_get(home, &id, &path),
+        DossierCommand::History { id, place } => {
+            super::history::dossier_history(home, &id, place.as_deref())
+        }
+        DossierCommand::Restore { id, place, edit } => {
+            super::history::dossier_restore(home, &id, &place, edit)
+        }
         DossierCommand::Compact { id } => dossier_compact(home, &id).await,
         DossierCommand::Comment {
             id,
@@ -627,6 +643,9 @@ pub fn dossier_set(home: &Home, id: &str, path: &str, value: &str) -> Result<()>
     let device = home.device()?;
     let mut replica = home.load(&device, &id)?;
     replica.dossier().set(path, value)?;
+    replica
+        .dossier()
+        .commit_at((livret_client::clock::now_ms() / 1000) as i64);
     home.save(&mut replica)
 }
 

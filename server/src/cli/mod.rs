@@ -6,6 +6,7 @@ mod annexes;
 pub mod dossier;
 pub mod export;
 mod france_vae;
+mod history;
 mod holdings;
 pub mod identity;
 pub mod invitation;

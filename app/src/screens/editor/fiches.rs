@@ -92,6 +92,7 @@ pub(super) fn Fiches() -> impl IntoView {
                 } else {
                     ().into_any()
                 }).collect_view()}
+                <EditHistory place=livret_shared::field_path::Place::Fiche(place)/>
             </fieldset>
         </For>
         <p role="status" aria-live="polite" data-testid="fiches-etat">

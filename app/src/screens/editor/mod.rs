@@ -22,6 +22,7 @@ mod comments;
 mod deletion;
 mod export;
 mod fiches;
+mod history;
 mod jury_summary;
 mod live;
 mod my_data;
@@ -35,6 +36,7 @@ use comments::*;
 use deletion::*;
 use export::*;
 use fiches::*;
+use history::*;
 use jury_summary::*;
 use live::*;
 use my_data::*;
@@ -125,6 +127,11 @@ const RETRY_STEP_MS: i32 = 200;
 /// Saves what was just changed on this device (and sends it when the relay's connection is
 /// up: [`session::save_typed`]).
 pub(crate) fn persist(st: EditorState) {
+    // The edit's time, for the history (the core has no clock).
+    let _ = session::with_open(|r| {
+        r.dossier()
+            .commit_at((crate::clock::now_ms() / 1000) as i64)
+    });
     st.revision.update(|r| *r += 1);
     PENDING_SAVES.with(|p| p.set(p.get() + 1));
     st.save.set(SaveState::Saving);

@@ -131,6 +131,9 @@ pub(super) fn Section(section: &'static template::SectionText) -> impl IntoView 
             <h3 id=heading>{move || t(section.title_fr, section.title_en)}</h3>
             {(!section.guidance_fr.is_empty()).then(|| view! { <p class="consigne">{move || t(section.guidance_fr, section.guidance_en)}</p> })}
             {body}
+            {(!matches!(section.key, "fiches" | "annexes")).then(|| view! {
+                <EditHistory place=livret_shared::field_path::Place::Section(section.key)/>
+            })}
         </section>
     }
 }
