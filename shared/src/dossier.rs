@@ -80,6 +80,16 @@ enum AnnexeState {
     Erased,
 }
 
+/// Whether two of a field's values, as [`Dossier::get_field`] gives them, are the same
+/// answer: a list never made reads "" and an emptied one "[]".
+fn same_value(kind: FieldKind, a: &str, b: &str) -> bool {
+    if kind == FieldKind::List {
+        let items = |s: &str| serde_json::from_str::<Vec<String>>(s).unwrap_or_default();
+        return items(a) == items(b);
+    }
+    a == b
+}
+
 /// Version of the document layout. Older documents are migrated on open ([`Dossier::load`]).
 pub const SCHEMA_VERSION: i64 = 4;
 
@@ -365,9 +375,12 @@ impl Dossier {
         // A session has no Livret sections to migrate.
         if d.doc.keys(ROOT).next().is_some() && !d.is_session() {
             d.migrate()?;
-            // A change of its own: a migration never rides on the first edit typed after
-            // it, which the history would then show, and undo, with it.
-            d.doc.commit();
+            // A change of its own, marked: a migration never rides on the first edit typed
+            // after it, and the history does not show it as an edit of whoever opened.
+            d.doc.commit_with(
+                automerge::transaction::CommitOptions::default()
+                    .with_message(crate::history::MIGRATION.to_string()),
+            );
         }
         Ok(d)
     }
@@ -1388,25 +1401,21 @@ impl Dossier {
     }
 
     /// A field as it was once `heads` were applied, in [`Dossier::get_field`]'s form (empty
-    /// where the field, its fiche or its section did not exist yet).
+    /// where the field did not exist yet). Read in its section's or fiche's object as it is
+    /// now: a fiche keeps its object when others' fiches, added at once, move it down.
     pub fn field_at(&self, path: &FieldPath, heads: &[ChangeHash]) -> String {
         let container = match path.place() {
-            Place::Section(section) => self.doc.get_at(ROOT, section, heads),
-            Place::Fiche(place) | Place::Annexe(place) => {
-                let list = if matches!(path.place(), Place::Fiche(_)) {
-                    "fiches"
-                } else {
-                    "annexes"
-                };
-                match self.doc.get_at(ROOT, list, heads) {
-                    Ok(Some((Value::Object(ObjType::List), list))) => {
-                        self.doc.get_at(&list, place, heads)
-                    }
-                    _ => return String::new(),
-                }
+            Place::Section(section) => self.map_at(&ROOT, section),
+            Place::Fiche(place) => self.fiche(place).ok(),
+            Place::Annexe(place) => {
+                self.list_at(&ROOT, "annexes")
+                    .and_then(|list| match self.doc.get(&list, place) {
+                        Ok(Some((Value::Object(ObjType::Map), item))) => Some(item),
+                        _ => None,
+                    })
             }
         };
-        let Ok(Some((Value::Object(ObjType::Map), container))) = container else {
+        let Some(container) = container else {
             return String::new();
         };
         match self.doc.get_at(&container, path.field(), heads) {
@@ -1430,53 +1439,49 @@ impl Dossier {
         }
     }
 
-    /// Puts every field of a section or fiche back as it was once `heads` were applied, as a
-    /// new edit of this device (so it syncs, shows in the history and can itself be
-    /// undone); text by diff, so what someone types meanwhile elsewhere in it survives.
-    /// Returns the fields that changed. Annexes are not restored this way: their files
-    /// have their own delete and restore.
+    /// Of `fields`, those that differ now from what they were at `heads`: what putting them
+    /// back as they were before an edit would also take away (changes made since).
+    pub fn changed_since(&mut self, fields: &[FieldPath], heads: &[ChangeHash]) -> Vec<FieldPath> {
+        fields
+            .iter()
+            .filter(|f| !same_value(f.kind(), &self.field_at(f, heads), &self.get_field(f)))
+            .copied()
+            .collect()
+    }
+
+    /// Puts `fields` (of sections and fiches) back as they were once `heads` were applied,
+    /// as a new edit of this device — synced, shown in the history and undone like any
+    /// other: text by diff (what someone types meanwhile elsewhere in it survives), choices
+    /// and days exactly as stored. Returns the fields that changed.
     pub fn restore(
         &mut self,
-        place: Place,
+        fields: &[FieldPath],
         heads: &[ChangeHash],
     ) -> Result<Vec<FieldPath>, DossierError> {
-        let paths: Vec<FieldPath> = match place {
-            Place::Section(section) => SECTIONS
-                .iter()
-                .find(|(s, _)| *s == section)
-                .map(|(_, fields)| {
-                    fields
-                        .iter()
-                        .filter_map(|(f, _)| FieldPath::section(section, f))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            Place::Fiche(at) => FICHE_FIELDS
-                .iter()
-                .filter_map(|(f, _)| FieldPath::fiche(at, f))
-                .collect(),
-            Place::Annexe(at) => return Err(DossierError::UnknownPath(format!("annexes.{at}"))),
-        };
         let mut changed = Vec::new();
-        for path in paths {
-            let then = self.field_at(&path, heads);
-            if then == self.get_field(&path) {
+        for path in fields {
+            if let Place::Annexe(at) = path.place() {
+                // An annexe's file has its own delete and restore.
+                return Err(DossierError::UnknownPath(format!("annexes.{at}")));
+            }
+            let then = self.field_at(path, heads);
+            if same_value(path.kind(), &then, &self.get_field(path)) {
                 continue;
             }
             match path.kind() {
                 FieldKind::List => {
                     let items: Vec<String> = serde_json::from_str(&then).unwrap_or_default();
-                    self.set(&path, &items.join(", "))?;
+                    self.set(path, &items.join(", "))?;
                 }
-                FieldKind::Text => self.set(&path, &then)?,
+                FieldKind::Text => self.set(path, &then)?,
                 // Exactly what was stored then (a choice's key, a day, a tick, or what an
                 // older version kept as written), not read again.
                 _ => {
-                    let obj = self.resolve(&path, true)?;
+                    let obj = self.resolve(path, true)?;
                     self.doc.put(&obj, path.field(), then).map_err(corrupt)?;
                 }
             }
-            changed.push(path);
+            changed.push(*path);
         }
         Ok(changed)
     }

@@ -26,6 +26,21 @@ use crate::keys::MemberKey;
 /// A member's changes at most this far apart (seconds) are one edit.
 pub const SAME_EDIT_GAP_SECONDS: i64 = 10 * 60;
 
+/// The message of a change a migration made ([`Dossier::load`]): not shown as an edit.
+pub const MIGRATION: &str = "livret:migration";
+
+/// A change's time as the writing device gave it, when it can be one: from 2020 to 2100.
+/// Anything else (none, a device's clock set to 1970, a hostile member's) is unknown.
+fn plausible(time_s: i64) -> i64 {
+    const FROM: i64 = 1_577_836_800; // 2020-01-01
+    const TO: i64 = 4_102_444_800; // 2100-01-01
+    if (FROM..TO).contains(&time_s) {
+        time_s
+    } else {
+        0
+    }
+}
+
 /// One member's edit: their changes close together in time, and the fields they touched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
@@ -69,8 +84,10 @@ pub struct History {
     edits: Vec<Edit>,
     /// Each author's latest edit (index in `edits`): a change close to it extends it.
     latest: HashMap<MemberKey, usize>,
-    /// The heads of the changes read so far.
-    frontier: BTreeSet<ChangeHash>,
+    /// Who wrote last in each section and fiche.
+    last_writer: HashMap<Place, MemberKey>,
+    /// The fiches' objects by place when last read.
+    fiches: Vec<String>,
     /// The document's heads when last read.
     read_to: Vec<ChangeHash>,
 }
@@ -91,31 +108,31 @@ impl History {
         if dossier.automerge().get_heads() == self.read_to {
             return;
         }
-        let objects = objects(dossier);
+        let (objects, fiches) = objects(dossier);
         let doc = dossier.automerge();
         // A document replaced by another (a snapshot loaded on a new device) may lack what
-        // was read: read it again from the start.
-        if self
+        // was read; fiches added at once on two devices may have moved one another down the
+        // list, so the places read before name other fiches now: read again from the start.
+        let replaced = self
             .read_to
             .iter()
-            .any(|h| doc.get_change_meta_by_hash(h).is_none())
-        {
+            .any(|h| doc.get_change_meta_by_hash(h).is_none());
+        if replaced || !fiches.starts_with(&self.fiches) {
             *self = History::default();
         }
+        self.fiches = fiches;
         let new: Vec<(ChangeHash, MemberKey, i64, Vec<ChangeHash>)> = doc
             .get_changes_meta(&self.read_to)
             .into_iter()
+            // A migration is the program's, not the member's whose device ran it.
+            .filter(|meta| meta.message.as_deref() != Some(MIGRATION))
+            // Every member's actor is its 32-byte signing key (the replica checks it).
             .filter_map(|meta| {
                 let author = MemberKey(meta.actor.to_bytes().try_into().ok()?);
-                Some((meta.hash, author, meta.timestamp, meta.deps))
+                Some((meta.hash, author, plausible(meta.timestamp), meta.deps))
             })
             .collect();
         for (hash, author, time, deps) in new {
-            let before: Vec<ChangeHash> = self.frontier.iter().copied().collect();
-            for dep in &deps {
-                self.frontier.remove(dep);
-            }
-            self.frontier.insert(hash);
             let fields = match doc.get_change_by_hash(&hash) {
                 Some(change) => touched(&change.decode().operations, &objects),
                 None => continue,
@@ -124,25 +141,31 @@ impl History {
                 // Comments, names, the référentiel pinned: not an edit of the livret's text.
                 continue;
             }
-            let after: Vec<ChangeHash> = self.frontier.iter().copied().collect();
-            // Close in time, and no one else's edit of the same section or fiche since: an
-            // edit interrupted by someone else's is two, so each can be seen and undone.
+            let places: BTreeSet<Place> = fields.iter().map(FieldPath::place).collect();
+            // Close in time, and no one else wrote in the same section or fiche since this
+            // author's last change there: an edit interrupted by someone else's is two, so
+            // each can be seen and undone alone.
             let extends = self.latest.get(&author).copied().filter(|&i| {
                 let close = match (self.edits[i].to_s, time) {
                     (0, 0) => true,
                     (0, _) | (_, 0) => false,
-                    (last, time) => (time - last).abs() <= SAME_EDIT_GAP_SECONDS,
+                    (last, time) => last.abs_diff(time) <= SAME_EDIT_GAP_SECONDS.unsigned_abs(),
                 };
                 close
-                    && !self.edits[i + 1..]
+                    && places
                         .iter()
-                        .any(|later| fields.iter().any(|f| later.touches(f.place())))
+                        .all(|p| self.last_writer.get(p).is_none_or(|w| *w == author))
             });
+            for place in places {
+                self.last_writer.insert(place, author);
+            }
             match extends {
                 Some(i) => {
                     let edit = &mut self.edits[i];
                     edit.to_s = edit.to_s.max(time);
-                    edit.after = after;
+                    // A member's changes each depend on their previous one: the last holds
+                    // the whole edit.
+                    edit.after = vec![hash];
                     for field in fields {
                         if let Err(at) = edit
                             .fields
@@ -158,8 +181,10 @@ impl History {
                         author,
                         from_s: time,
                         to_s: time,
-                        before,
-                        after,
+                        // What its author saw when they began: the same on every device,
+                        // whatever order concurrent changes arrived in.
+                        before: deps,
+                        after: vec![hash],
                         fields,
                     });
                 }
@@ -221,9 +246,10 @@ fn field_of(place: Place, key: &str) -> Option<FieldPath> {
 /// now: none is ever removed (a deleted fiche is only marked), so the current layout names
 /// every object an edit of a field went to, except a list field's earlier lists (each setting
 /// makes a new one, and that put is seen on the container).
-fn objects(dossier: &mut Dossier) -> HashMap<String, Target> {
+fn objects(dossier: &mut Dossier) -> (HashMap<String, Target>, Vec<String>) {
     let doc = dossier.automerge();
     let mut objects = HashMap::new();
+    let mut fiches = Vec::new();
     for (section, fields) in SECTIONS {
         if let Ok(Some((Value::Object(ObjType::Map), id))) = doc.get(ROOT, *section) {
             add_container(doc, &mut objects, id, Place::Section(section), fields);
@@ -232,11 +258,12 @@ fn objects(dossier: &mut Dossier) -> HashMap<String, Target> {
     if let Ok(Some((Value::Object(ObjType::List), list))) = doc.get(ROOT, "fiches") {
         for at in 0..doc.length(&list) {
             if let Ok(Some((Value::Object(ObjType::Map), id))) = doc.get(&list, at) {
+                fiches.push(id.to_string());
                 add_container(doc, &mut objects, id, Place::Fiche(at), FICHE_FIELDS);
             }
         }
     }
-    objects
+    (objects, fiches)
 }
 
 fn add_container(
@@ -263,38 +290,52 @@ mod tests {
 
     const CANDIDATE: [u8; 32] = [1; 32];
     const ADVISOR: [u8; 32] = [2; 32];
+    /// 2027-01-15: the tests' times are seconds after it.
+    const T: i64 = 1_800_000_000;
 
     fn path(s: &str) -> FieldPath {
         s.parse().unwrap()
     }
 
-    fn set_at(d: &mut Dossier, field: &str, value: &str, at_s: i64) {
+    fn set_at(d: &mut Dossier, field: &str, value: &str, after_s: i64) {
         d.set(&path(field), value).unwrap();
-        d.commit_at(at_s);
+        d.commit_at(T + after_s);
+    }
+
+    fn read(d: &mut Dossier) -> History {
+        let mut history = History::default();
+        history.update(d);
+        history
+    }
+
+    fn summary(history: &History) -> Vec<(u8, i64, i64, Vec<String>)> {
+        history
+            .edits()
+            .iter()
+            .map(|e| {
+                let fields = e.fields.iter().map(|f| f.to_string()).collect();
+                (e.author.0[0], e.from_s - T, e.to_s - T, fields)
+            })
+            .collect()
     }
 
     /// The candidate writes, the advisor rewrites, the two documents merge.
     fn two_writers() -> (Dossier, Dossier) {
         let mut candidate = Dossier::new(&CANDIDATE);
-        set_at(
-            &mut candidate,
-            "motivation.lettre",
-            "Je veux valider",
-            1_000,
-        );
+        set_at(&mut candidate, "motivation.lettre", "Je veux valider", 0);
         set_at(
             &mut candidate,
             "motivation.lettre",
             "Je veux valider mon titre.",
-            1_100,
+            100,
         );
-        set_at(&mut candidate, "etat_civil.nom", "Durand", 1_150);
+        set_at(&mut candidate, "etat_civil.nom", "Durand", 150);
         let mut advisor = Dossier::load(&candidate.save(), &ADVISOR).unwrap();
         set_at(
             &mut advisor,
             "motivation.lettre",
             "Je souhaite valider mon titre.",
-            1_200,
+            200,
         );
         candidate.automerge().merge(advisor.automerge()).unwrap();
         (candidate, advisor)
@@ -304,31 +345,15 @@ mod tests {
     fn edits_have_their_author_time_and_fields() {
         let (mut candidate, _) = two_writers();
         // An hour later: another edit of the candidate's.
-        set_at(&mut candidate, "fiches.0.taches", "Accueillir", 5_000);
-        let mut history = History::default();
-        history.update(&mut candidate);
-        let edits: Vec<_> = history
-            .edits()
-            .iter()
-            .map(|e| {
-                let fields: Vec<String> = e.fields.iter().map(|f| f.to_string()).collect();
-                (e.author.0[0], e.from_s, e.to_s, fields)
-            })
-            .collect();
+        set_at(&mut candidate, "fiches.0.taches", "Accueillir", 4_000);
+        let history = read(&mut candidate);
+        let s = |x: &str| x.to_string();
         assert_eq!(
-            edits,
+            summary(&history),
             [
-                (
-                    1,
-                    1_000,
-                    1_150,
-                    vec![
-                        "etat_civil.nom".to_string(),
-                        "motivation.lettre".to_string()
-                    ]
-                ),
-                (2, 1_200, 1_200, vec!["motivation.lettre".to_string()]),
-                (1, 5_000, 5_000, vec!["fiches.0.taches".to_string()]),
+                (1, 0, 150, vec![s("etat_civil.nom"), s("motivation.lettre")]),
+                (2, 200, 200, vec![s("motivation.lettre")]),
+                (1, 4_000, 4_000, vec![s("fiches.0.taches")]),
             ]
         );
         let motivation: Vec<u8> = history
@@ -339,10 +364,52 @@ mod tests {
     }
 
     #[test]
+    fn an_edit_is_cut_where_someone_else_wrote_in_the_same_place_meanwhile() {
+        let mut a = Dossier::new(&CANDIDATE);
+        set_at(&mut a, "motivation.lettre", "Un", 0);
+        let mut b = Dossier::load(&a.save(), &ADVISOR).unwrap();
+        // B writes elsewhere first (its edit begins), A goes on, then B writes in A's section.
+        set_at(&mut b, "cv.parcours", "Parcours", 10);
+        a.automerge().merge(b.automerge()).unwrap();
+        set_at(&mut a, "motivation.lettre", "Un deux", 20);
+        b.automerge().merge(a.automerge()).unwrap();
+        set_at(&mut b, "motivation.lettre", "Un deux trois", 30);
+        a.automerge().merge(b.automerge()).unwrap();
+        set_at(&mut a, "motivation.lettre", "Un deux trois quatre", 40);
+        let history = read(&mut a);
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            summary(&history),
+            [
+                (1, 0, 20, vec![s("motivation.lettre")]),
+                (2, 10, 10, vec![s("cv.parcours")]),
+                (2, 30, 30, vec![s("motivation.lettre")]),
+                (1, 40, 40, vec![s("motivation.lettre")]),
+            ],
+            "B's word is B's own edit, A's last word A's, each undone alone"
+        );
+        let bs = history.edits()[2].clone();
+        let lettre = path("motivation.lettre");
+        assert_eq!(a.field_at(&lettre, &bs.before), "Un deux");
+        assert_eq!(a.field_at(&lettre, &bs.after), "Un deux trois");
+    }
+
+    #[test]
+    fn before_and_after_are_what_the_author_saw_on_every_device() {
+        let (mut candidate, mut advisor) = two_writers();
+        let mine = read(&mut candidate);
+        // The advisor's device read the same changes in another order.
+        advisor.automerge().merge(candidate.automerge()).unwrap();
+        let theirs = read(&mut advisor);
+        let reloaded = read(&mut Dossier::load(&candidate.save(), &CANDIDATE).unwrap());
+        assert_eq!(mine.edits(), theirs.edits());
+        assert_eq!(mine.edits(), reloaded.edits());
+    }
+
+    #[test]
     fn a_field_reads_as_it_was_before_and_after_an_edit() {
         let (mut candidate, _) = two_writers();
-        let mut history = History::default();
-        history.update(&mut candidate);
+        let history = read(&mut candidate);
         let advisors = history.edits()[1].clone();
         let lettre = path("motivation.lettre");
         assert_eq!(
@@ -363,32 +430,35 @@ mod tests {
     #[test]
     fn restoring_undoes_an_edit_as_a_new_edit_that_merges() {
         let (mut candidate, mut advisor) = two_writers();
-        let mut history = History::default();
-        history.update(&mut candidate);
+        let mut history = read(&mut candidate);
         let advisors = history.edits()[1].clone();
-        // Meanwhile the advisor types elsewhere in the same section's text... and in another.
-        set_at(&mut advisor, "etat_civil.prenom", "Lou", 1_300);
+        // Meanwhile the advisor writes in another section.
+        set_at(&mut advisor, "etat_civil.prenom", "Lou", 300);
+        assert!(
+            candidate
+                .changed_since(&advisors.fields, &advisors.after)
+                .is_empty()
+        );
         let changed = candidate
-            .restore(Place::Section("motivation"), &advisors.before)
+            .restore(&advisors.fields, &advisors.before)
             .unwrap();
-        candidate.commit_at(1_400);
+        candidate.commit_at(T + 400);
         assert_eq!(changed, [path("motivation.lettre")]);
         assert_eq!(
             candidate.get_field(&path("motivation.lettre")),
             "Je veux valider mon titre."
         );
-        // Nothing else of the section or the dossier moved; restoring again changes nothing.
         assert_eq!(candidate.get_field(&path("etat_civil.nom")), "Durand");
         assert!(
             candidate
-                .restore(Place::Section("motivation"), &advisors.before)
+                .restore(&advisors.fields, &advisors.before)
                 .unwrap()
                 .is_empty()
         );
         // The undo is an edit of the candidate's, shown as such, and reaches the advisor.
         history.update(&mut candidate);
         let last = history.edits().last().unwrap();
-        assert_eq!((last.author.0, last.from_s), (CANDIDATE, 1_400));
+        assert_eq!((last.author.0, last.from_s), (CANDIDATE, T + 400));
         advisor.automerge().merge(candidate.automerge()).unwrap();
         assert_eq!(
             advisor.get_field(&path("motivation.lettre")),
@@ -398,23 +468,56 @@ mod tests {
     }
 
     #[test]
+    fn undoing_an_older_edit_touches_only_its_fields_and_says_what_changed_since() {
+        let mut d = Dossier::new(&CANDIDATE);
+        set_at(&mut d, "cv.parcours", "Parcours", 0);
+        let mut advisor = Dossier::load(&d.save(), &ADVISOR).unwrap();
+        set_at(&mut advisor, "cv.formations", "Formations", 10);
+        d.automerge().merge(advisor.automerge()).unwrap();
+        let advisors = read(&mut d).edits()[1].clone();
+        // Later, the candidate rewrites their own field of the same section.
+        set_at(&mut d, "cv.parcours", "Parcours complet", 5_000);
+        assert!(
+            d.changed_since(&advisors.fields, &advisors.after)
+                .is_empty()
+        );
+        d.restore(&advisors.fields, &advisors.before).unwrap();
+        assert_eq!(d.get_field(&path("cv.formations")), "");
+        assert_eq!(
+            d.get_field(&path("cv.parcours")),
+            "Parcours complet",
+            "kept"
+        );
+        // A field changed again since the edit is named before it is put back.
+        set_at(&mut d, "cv.formations", "Formations et stages", 6_000);
+        let edits = read(&mut d);
+        let redone = edits.edits().last().unwrap();
+        set_at(&mut d, "cv.formations", "Formations, stages, permis", 7_000);
+        assert_eq!(
+            d.changed_since(&redone.fields, &redone.after),
+            [path("cv.formations")]
+        );
+    }
+
+    #[test]
     fn restoring_a_fiche_puts_back_its_lists_and_choices_as_stored() {
         let mut d = Dossier::new(&CANDIDATE);
         set_at(&mut d, "fiches.0.competences", "C1, C2", 10);
         set_at(&mut d, "fiches.0.intitule", "Accueil", 20);
-        let mut history = History::default();
-        history.update(&mut d);
         let then = d.automerge().get_heads();
         set_at(&mut d, "fiches.0.competences", "C3", 10_000);
         set_at(&mut d, "fiches.0.intitule", "", 10_010);
         set_at(&mut d, "fiches.0.taches", "Nouveau", 10_020);
-        let mut changed: Vec<String> = d
-            .restore(Place::Fiche(0), &then)
+        let fields: Vec<FieldPath> = ["competences", "intitule", "taches", "preuves"]
+            .iter()
+            .map(|f| FieldPath::fiche(0, f).unwrap())
+            .collect();
+        let changed: Vec<String> = d
+            .restore(&fields, &then)
             .unwrap()
             .iter()
             .map(|f| f.to_string())
             .collect();
-        changed.sort();
         assert_eq!(
             changed,
             [
@@ -426,41 +529,111 @@ mod tests {
         assert_eq!(d.get_field(&path("fiches.0.competences")), r#"["C1","C2"]"#);
         assert_eq!(d.get_field(&path("fiches.0.intitule")), "Accueil");
         assert_eq!(d.get_field(&path("fiches.0.taches")), "");
-        assert!(d.restore(Place::Annexe(0), &then).is_err());
+        // A list never made and an emptied one are the same answer: nothing to do.
+        set_at(&mut d, "fiches.0.preuves", "", 10_030);
+        assert!(d.restore(&fields[3..], &then).unwrap().is_empty());
+        assert!(
+            d.restore(&[FieldPath::annexe(0, "titre").unwrap()], &then)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn fiches_added_at_once_on_two_devices_keep_their_own_history() {
+        let mut a = Dossier::new(&CANDIDATE);
+        let mut b = Dossier::load(&a.save(), &ADVISOR).unwrap();
+        let at = a.add_fiche().unwrap();
+        set_at(&mut a, &format!("fiches.{at}.taches"), "Fiche de A", 0);
+        let mut history = read(&mut a);
+        let at_b = b.add_fiche().unwrap();
+        set_at(&mut b, &format!("fiches.{at_b}.taches"), "Fiche de B", 5);
+        a.automerge().merge(b.automerge()).unwrap();
+        history.update(&mut a);
+        for edit in history.edits() {
+            let field = edit.fields[0];
+            let expected = if edit.author.0 == CANDIDATE {
+                "Fiche de A"
+            } else {
+                "Fiche de B"
+            };
+            assert_eq!(
+                a.get_field(&field),
+                expected,
+                "{field} named by {:?}",
+                edit.author.0[0]
+            );
+            assert_eq!(a.field_at(&field, &edit.after), expected);
+        }
+        assert_eq!(history.edits().len(), 2);
     }
 
     #[test]
     fn read_in_steps_it_is_the_history_read_at_once() {
         let mut d = Dossier::new(&CANDIDATE);
         let mut stepwise = History::default();
-        for (i, word) in ["Un", "Un deux", "Un deux trois"].iter().enumerate() {
-            set_at(&mut d, "cv.parcours", word, 100 + 700 * i as i64);
+        for (i, word) in ["Un", "Un deux", "Un deux trois", "Un deux trois quatre"]
+            .iter()
+            .enumerate()
+        {
+            // 500 s apart: one edit across the reads; then 700 s: another.
+            set_at(&mut d, "cv.parcours", word, [0, 500, 1_000, 1_700][i]);
             stepwise.update(&mut d);
         }
         let mut advisor = Dossier::load(&d.save(), &ADVISOR).unwrap();
-        set_at(&mut advisor, "cv.parcours", "Un deux trois quatre", 2_000);
+        set_at(
+            &mut advisor,
+            "cv.parcours",
+            "Un deux trois quatre cinq",
+            2_000,
+        );
         d.automerge().merge(advisor.automerge()).unwrap();
         stepwise.update(&mut d);
-        let mut at_once = History::default();
-        at_once.update(&mut d);
+        let at_once = read(&mut d);
         assert_eq!(stepwise.edits(), at_once.edits());
-        assert_eq!(at_once.edits().len(), 4, "700 s apart: one edit each");
+        assert_eq!(
+            summary(&at_once)
+                .iter()
+                .map(|e| (e.0, e.1, e.2))
+                .collect::<Vec<_>>(),
+            [(1, 0, 1_000), (1, 1_700, 1_700), (2, 2_000, 2_000)]
+        );
     }
 
     #[test]
-    fn a_migration_on_load_is_not_part_of_the_first_edit_after_it() {
+    fn times_a_member_could_not_have_given_are_unknown_and_never_panic() {
+        let mut d = Dossier::new(&CANDIDATE);
+        for (i, time) in [i64::MIN, -1, 0, 86_400, i64::MAX, 9_000_000_000]
+            .iter()
+            .enumerate()
+        {
+            d.set(&path("cv.parcours"), &"x".repeat(i + 1)).unwrap();
+            d.commit_at(*time);
+        }
+        let history = read(&mut d);
+        assert_eq!(history.edits().len(), 1, "all untimed: one edit");
+        assert_eq!((history.edits()[0].from_s, history.edits()[0].to_s), (0, 0));
+        set_at(&mut d, "cv.parcours", "daté", 0);
+        let history = read(&mut d);
+        assert_eq!(history.edits().len(), 2);
+        assert_eq!(history.edits()[1].from_s, T);
+    }
+
+    #[test]
+    fn a_migration_is_no_one_s_edit_nor_part_of_the_first_edit_after_it() {
         // Schema 0: the letter a plain string, which loading makes text.
         let mut old =
-            automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&CANDIDATE[..]));
+            automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&ADVISOR[..]));
         automerge::transaction::Transactable::put(&mut old, ROOT, "motivation", "Ma lettre")
             .unwrap();
         let mut d = Dossier::load(&old.save(), &CANDIDATE).unwrap();
         set_at(&mut d, "etat_civil.nom", "Durand", 100);
-        let mut history = History::default();
-        history.update(&mut d);
-        let last = history.edits().last().unwrap();
-        assert_eq!(last.fields, [path("etat_civil.nom")]);
-        assert_eq!(last.from_s, 100);
+        let history = read(&mut d);
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            summary(&history),
+            [(1, 100, 100, vec![s("etat_civil.nom")])]
+        );
+        let last = &history.edits()[0];
         assert_eq!(
             d.field_at(&path("motivation.lettre"), &last.before),
             "Ma lettre"
@@ -473,8 +646,7 @@ mod tests {
         d.set(&path("cv.parcours"), "Un").unwrap();
         let _ = d.save();
         d.set(&path("cv.parcours"), "Un deux").unwrap();
-        let mut history = History::default();
-        history.update(&mut d);
+        let mut history = read(&mut d);
         assert_eq!(history.edits().len(), 1);
         assert_eq!(history.edits()[0].from_s, 0);
         // Another document in its place (a snapshot loaded): read again from the start.

@@ -1540,43 +1540,85 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
         "only the candidate names"
     );
 
-    // Who changed what: the advisor writes the fiche's results; the candidate's fiche says
-    // by whom (the name just given) and which question, its history lists the edit with what
-    // it changed, and one click puts the fiche back as it was — on the advisor's screen too.
-    advisor.type_into("#f-fiches-0-resultats", "Délais tenus, relu par Camille.");
-    candidate.wait_value("#f-fiches-0-resultats", "Délais tenus, relu par Camille.");
+    // Who changed what: the advisor adds a sentence to the fiche's context, which the
+    // candidate wrote; the candidate's fiche says by whom (the name just given) and which
+    // question, the field itself too, its history shows the edit before and after, and one
+    // click undoes it — the candidate's own words back, on the advisor's screen too.
+    let context = candidate.value("#f-fiches-0-contexte");
+    let relu = format!("{context} Relu par Camille.");
+    advisor.type_into("#f-fiches-0-contexte", " Relu par Camille.");
+    candidate.wait_value("#f-fiches-0-contexte", &relu);
     candidate.wait_text("[data-testid=modifie-par-fiche-0]", |t| {
-        t.starts_with("Modifié par Camille Conseil le ") && t.contains("Résultats")
+        t.starts_with("Modifié par Camille Conseil le ") && t.contains("Contexte")
     });
+    let mark = candidate.text("[data-testid=modifie-f-fiches-0-contexte]");
+    assert!(
+        mark.starts_with("Modifié par Camille Conseil le "),
+        "{mark}"
+    );
+    assert!(!candidate.exists("[data-testid=modifie-f-fiches-0-periode]"));
     candidate.click("[data-testid=modifie-par-fiche-0] button");
     let history = "[data-testid=historique-fiche-0]";
     let listed = candidate.wait_text(&format!("{history} ol li"), |t| {
         t.starts_with("Camille Conseil — ")
     });
-    assert!(listed.contains("Résultats"), "{listed}");
+    assert!(listed.contains("Contexte"), "{listed}");
     candidate.click(&format!("{history} ol li:first-child details summary"));
-    let shown = candidate.wait_text(&format!("{history} ol li:first-child .apres"), |t| {
-        t.contains("Délais tenus, relu par Camille.")
+    let before = candidate.wait_text(&format!("{history} ol li:first-child .avant"), |t| {
+        t.starts_with("Avant")
     });
-    assert!(shown.starts_with("Après"), "{shown}");
+    assert!(before.ends_with(&context), "{before}");
+    let after = candidate.text(&format!("{history} ol li:first-child .apres"));
+    assert!(after.ends_with(&relu), "{after}");
     candidate.assert_accessible("editor, a fiche's history");
-    candidate.click(&format!("{history} ol li:first-child button"));
-    candidate.wait_value("#f-fiches-0-resultats", "");
+    candidate.click(&format!("{history} ol li:first-child > button"));
+    candidate.wait_value("#f-fiches-0-contexte", &context);
     candidate.wait_text(&format!("{history} [role=status]"), |t| {
-        t.starts_with("Remis tel que c’était avant la modification de Camille Conseil")
+        t.starts_with("Modification de Camille Conseil du ")
+            && t.contains("Contexte")
+            && t.contains("comme avant elle.")
     });
-    advisor.wait_value("#f-fiches-0-resultats", "");
+    advisor.wait_value("#f-fiches-0-contexte", &context);
+    // The latest edit is now the candidate's own: nothing flagged on the candidate's side;
+    // the advisor's screen flags the candidate's undo.
+    candidate.wait_gone("[data-testid=modifie-par-fiche-0]");
+    assert!(!candidate.exists("[data-testid=modifie-f-fiches-0-contexte]"));
+    advisor.wait_text("[data-testid=modifie-par-fiche-0]", |t| {
+        t.starts_with("Modifié par le candidat le ") && t.contains("Contexte")
+    });
+    // Undoing an edit whose question changed again since says so first: the advisor adds a
+    // word, the candidate then writes after it; undoing the advisor's word would take the
+    // candidate's away too, so it asks, and nothing moves until « Annuler quand même ».
+    advisor.type_into("#f-fiches-0-contexte", " Encore.");
+    candidate.wait_value("#f-fiches-0-contexte", &format!("{context} Encore."));
+    candidate.type_into("#f-fiches-0-contexte", " Moi.");
+    let mine = format!("{context} Encore. Moi.");
+    let second = format!("{history} ol li:nth-child(2)");
+    // Read once typing pauses: the advisor's word is then the second edit, alone.
+    candidate.wait_text(&format!("{history} ol li:first-child .qui"), |t| {
+        t.starts_with("Vous — ") && t.ends_with("— Contexte")
+    });
+    candidate.wait_text(&format!("{second} .qui"), |t| {
+        t.starts_with("Camille Conseil — ") && t.ends_with("— Contexte")
+    });
+    candidate.click(&format!("{second} > button"));
+    let asked = candidate.wait_text(&format!("{second} .confirmer"), |t| !t.is_empty());
+    assert!(
+        asked.starts_with("Modifié encore depuis : Contexte."),
+        "{asked}"
+    );
+    candidate.assert_accessible("editor, an undo to confirm");
+    candidate.click(&format!("{second} .confirmer button.lien"));
+    candidate.wait_gone(&format!("{second} .confirmer"));
     assert_eq!(
         candidate.value("#f-fiches-0-contexte"),
-        advisor.value("#f-fiches-0-contexte"),
-        "the rest of the fiche untouched"
+        mine,
+        "kept as it is"
     );
-    // The latest edit is now the candidate's own: nothing flagged; the advisor's screen
-    // flags the candidate's undo.
-    candidate.wait_gone("[data-testid=modifie-par-fiche-0]");
-    advisor.wait_text("[data-testid=modifie-par-fiche-0]", |t| {
-        t.starts_with("Modifié par le candidat le ") && t.contains("Résultats")
-    });
+    candidate.click(&format!("{second} > button"));
+    candidate.click(&format!("{second} .confirmer button.secondaire"));
+    candidate.wait_value("#f-fiches-0-contexte", &context);
+    advisor.wait_value("#f-fiches-0-contexte", &context);
 
     // The candidate removes the advisor (after a confirmation): the advisor's app goes back
     // to its dossiers, says so, and keeps nothing of the dossier; what the candidate writes

@@ -101,6 +101,48 @@ fn the_candidate_sees_who_changed_a_section_and_undoes_it() {
         "{seen}"
     );
 
+    // The advisor rewrites the letter again. Undoing its first edit once more would take
+    // this later change away too: said, refused, then done when asked for anyway.
+    let again = format!("{theirs} Relu.");
+    advisor.run(&["dossier", "set", &id, "motivation.lettre", &again]);
+    advisor.run(&["sync"]);
+    candidate.run(&["sync"]);
+    let (ok, err) = candidate.try_run(&["dossier", "restore", &id, "motivation", number]);
+    assert!(
+        !ok && err.contains("modifié encore depuis : motivation.lettre"),
+        "{err}"
+    );
+    assert_eq!(
+        candidate.run(&["dossier", "get", &id, "motivation.lettre"]),
+        again
+    );
+    candidate.run(&["dossier", "restore", &id, "motivation", number, "--anyway"]);
+    assert_eq!(
+        candidate.run(&["dossier", "get", &id, "motivation.lettre"]),
+        mine
+    );
+    // The advisor's edit changed nothing in état civil: nothing to undo there.
+    let (ok, err) = candidate.try_run(&["dossier", "restore", &id, "etat_civil", number]);
+    assert!(
+        !ok && err.contains("n'a rien changé à cet endroit"),
+        "{err}"
+    );
+
+    // A juror reads; undoing is writing.
+    let juror = Device::new("jure-historique");
+    candidate.run(&[
+        "dossier",
+        "share",
+        &id,
+        &juror.identity(),
+        "--role",
+        "juror",
+    ]);
+    candidate.run(&["sync"]);
+    juror.run(&["dossier", "open", &id, "--relay", &url]);
+    let (ok, err) = juror.try_run(&["dossier", "restore", &id, "motivation", "1"]);
+    assert!(!ok && err.contains("lecture seule"), "{err}");
+
     // A place that is no section, an edit that does not exist: one clear line, nothing done.
     let (ok, err) = candidate.try_run(&["dossier", "restore", &id, "nulle_part", "1"]);
     assert!(!ok && err.contains("ni une section"), "{err}");

@@ -99,12 +99,16 @@ pub enum DossierCommand {
     /// List who changed the dossier (or one section, `motivation`, or fiche, `fiches.0`),
     /// when, and which fields, numbered the oldest first.
     History { id: String, place: Option<String> },
-    /// Put a section or fiche back as it was before edit number EDIT (as `history` numbers
-    /// them): a new edit of this device, which `sync` sends and which can itself be undone.
+    /// Undo edit number EDIT (as `history` numbers them on this device) in a section or
+    /// fiche: the fields it changed there as they were before it. A new edit of this device,
+    /// which `sync` sends and which can itself be undone.
     Restore {
         id: String,
         place: String,
         edit: usize,
+        /// Even when those fields changed again since (those later changes go too).
+        #[arg(long)]
+        anyway: bool,
     },
     /// Replace the dossier's history on the relay by one sealed snapshot.
     Compact { id: String },
@@ -260,9 +264,12 @@ pub async fn run(home: &Home, command: DossierCommand) -> Result<()> {
         DossierCommand::History { id, place } => {
             super::history::dossier_history(home, &id, place.as_deref())
         }
-        DossierCommand::Restore { id, place, edit } => {
-            super::history::dossier_restore(home, &id, &place, edit)
-        }
+        DossierCommand::Restore {
+            id,
+            place,
+            edit,
+            anyway,
+        } => super::history::dossier_restore(home, &id, &place, edit, anyway),
         DossierCommand::Compact { id } => dossier_compact(home, &id).await,
         DossierCommand::Comment {
             id,

@@ -83,9 +83,17 @@ pub fn dossier_history(home: &Home, id: &str, place: Option<&str>) -> Result<()>
     Ok(())
 }
 
-/// Puts a section or fiche back as it was before edit number `edit` (`dossier history`'s);
-/// an edit of this device, which `livret sync` sends. Prints the fields that changed.
-pub fn dossier_restore(home: &Home, id: &str, place: &str, edit: usize) -> Result<()> {
+/// Undoes edit number `edit` (`dossier history`'s, on this device) in a section or fiche:
+/// the fields it changed there put back as they were before it — an edit of this device,
+/// which `livret sync` sends. A field changed again since is named and left alone unless
+/// `anyway`. Prints the fields that changed.
+pub fn dossier_restore(
+    home: &Home,
+    id: &str,
+    place: &str,
+    edit: usize,
+    anyway: bool,
+) -> Result<()> {
     let id = parse_id(id)?;
     let device = home.device()?;
     let mut replica = home.load(&device, &id)?;
@@ -99,7 +107,24 @@ pub fn dossier_restore(home: &Home, id: &str, place: &str, edit: usize) -> Resul
     else {
         bail!("pas de modification n° {edit} : `livret dossier history` les numérote");
     };
-    let changed = replica.dossier().restore(place, &chosen.before)?;
+    let fields: Vec<_> = chosen
+        .fields
+        .iter()
+        .filter(|f| f.place() == place)
+        .copied()
+        .collect();
+    if fields.is_empty() {
+        bail!("la modification n° {edit} n'a rien changé à cet endroit");
+    }
+    let later = replica.dossier().changed_since(&fields, &chosen.after);
+    if !later.is_empty() && !anyway {
+        let later: Vec<String> = later.iter().map(|f| f.to_string()).collect();
+        bail!(
+            "modifié encore depuis : {} ; l'annuler effacerait aussi ces changements (--anyway pour le faire)",
+            later.join(" ")
+        );
+    }
+    let changed = replica.dossier().restore(&fields, &chosen.before)?;
     replica
         .dossier()
         .commit_at((livret_client::clock::now_ms() / 1000) as i64);

@@ -1,7 +1,8 @@
-//! A section's or fiche's history, as a document editor shows versions: the latest edit made
-//! by someone else flagged above it (who, when, which questions), every edit listed, what it
-//! changed shown before and after, and the section put back as it was before any of them —
-//! an undo that is itself an edit, synced, listed and undone like the others.
+//! Others' changes and undo, as a document editor shows them: a field or section whose
+//! latest change is someone else's says by whom and when; each section's and fiche's history
+//! lists its edits (who, when, which questions, what they were before and after), and an
+//! edit is undone — its questions put back as they were before it, saying first what later
+//! changes that would take away. An undo is itself an edit, synced, listed and undone alike.
 
 use super::*;
 use livret_shared::field_path::Place;
@@ -10,6 +11,23 @@ use session::EditRow;
 
 /// How long typing pauses before the history is read again.
 const PAUSE_MS: i32 = 700;
+
+/// Reads the dossier's history once the editor is drawn, then again each time typing pauses
+/// or others' edits arrive: one read for every section, and only what is new is decoded.
+pub(super) fn keep_history(st: EditorState) {
+    Effect::new(move |_| {
+        let revision = st.revision.get();
+        spawn_local(async move {
+            session::sleep(PAUSE_MS).await;
+            if st.revision.try_get_untracked() == Some(revision) {
+                let now = session::edits();
+                if st.history.try_get_untracked().is_some_and(|old| old != now) {
+                    st.history.set(now);
+                }
+            }
+        });
+    });
+}
 
 /// What a place is called in test ids and element ids: `motivation`, `fiche-2`.
 fn place_key(place: Place) -> String {
@@ -20,7 +38,7 @@ fn place_key(place: Place) -> String {
     }
 }
 
-/// Who made an edit, in the reader's words.
+/// Who made an edit, in the reader's words (in a sentence: « vous », « le candidat »).
 fn who(author: &Author) -> String {
     if author.mine {
         return t("vous", "you").to_string();
@@ -42,6 +60,16 @@ fn who(author: &Author) -> String {
         None => t("un ancien membre", "a former member"),
     }
     .to_string()
+}
+
+/// The same, starting a line.
+fn who_first(author: &Author) -> String {
+    let who = who(author);
+    let mut chars = who.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// When an edit was made (its last change), as the browser's locale writes it; changes made
@@ -71,6 +99,10 @@ fn label(path: &FieldPath) -> &'static str {
     template::field(section, path.field()).map_or("", |f| t(f.label_fr, f.label_en))
 }
 
+fn labels(fields: &[FieldPath]) -> String {
+    fields.iter().map(label).collect::<Vec<_>>().join(", ")
+}
+
 /// A field's stored value as a person reads it: a choice's label, a day, a list.
 fn readable(path: &FieldPath, stored: String) -> String {
     let text = match path.kind() {
@@ -90,139 +122,97 @@ fn readable(path: &FieldPath, stored: String) -> String {
     }
 }
 
-/// The fields of `place` an edit touched, named.
-fn fields_named(row: &EditRow, place: Place) -> String {
+/// The fields of `place` an edit touched.
+fn fields_in(row: &EditRow, place: Place) -> Vec<FieldPath> {
     row.edit
         .fields
         .iter()
         .filter(|f| f.place() == place)
-        .map(label)
-        .collect::<Vec<_>>()
-        .join(", ")
+        .copied()
+        .collect()
 }
 
+/// The latest edit of a place, when someone else made it.
+fn latest_by_others(st: EditorState, place: Place) -> Option<EditRow> {
+    st.history.with(|all| {
+        all.iter()
+            .find(|r| r.edit.touches(place))
+            .filter(|r| !r.author.mine)
+            .cloned()
+    })
+}
+
+/// Under a field whose latest change is someone else's: by whom and when.
+#[component]
+pub(super) fn ChangedBy(path: FieldPath, field_id: String) -> impl IntoView {
+    let st = EditorState::get();
+    let latest = Memo::new(move |_| {
+        latest_by_others(st, path.place()).filter(|r| r.edit.fields.contains(&path))
+    });
+    move || {
+        latest.get().map(|row| {
+            let text = match (en(), when(&row)) {
+                (true, Some(w)) => format!("Changed by {} on {w}", who(&row.author)),
+                (true, None) => format!("Changed by {}", who(&row.author)),
+                (false, Some(w)) => format!("Modifié par {} le {w}", who(&row.author)),
+                (false, None) => format!("Modifié par {}", who(&row.author)),
+            };
+            view! { <p class="modifie-ici" data-testid=format!("modifie-{field_id}")>{text}</p> }
+        })
+    }
+}
+
+/// A section's or fiche's history, and the notice of someone else's latest change to it.
 #[component]
 pub(super) fn EditHistory(place: Place) -> impl IntoView {
     let st = EditorState::get();
+    if st.juror.get_untracked() {
+        // A juror reads the dossier as handed in, not its drafts.
+        return ().into_any();
+    }
     let key = place_key(place);
-    let rows = RwSignal::new(Vec::<EditRow>::new());
+    let rows = Memo::new(move |_| {
+        st.history.with(|all| {
+            all.iter()
+                .filter(|r| r.edit.touches(place))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let latest = Memo::new(move |_| latest_by_others(st, place));
     let opened = RwSignal::new(false);
     let message = RwSignal::new(None::<String>);
-    let may_write = session::with_open(|r| r.may_write_dossier()).unwrap_or(false);
-    // Read after the page is drawn and once typing pauses: reading a long history the first
-    // time decodes every change, which a keystroke must not wait for.
-    Effect::new(move |_| {
-        let revision = st.revision.get();
-        spawn_local(async move {
-            session::sleep(PAUSE_MS).await;
-            if st.revision.try_get_untracked() == Some(revision) {
-                let now = session::edits_of(place);
-                if rows.try_get_untracked().is_some_and(|old| old != now) {
-                    rows.set(now);
-                }
-            }
-        });
-    });
-    let restore = move |row: &EditRow| {
-        let author = who(&row.author);
-        let at = when(row);
-        match session::restore(place, &row.edit.before) {
-            Ok(changed) if changed.is_empty() => message.set(Some(
-                t(
-                    "Rien à changer : la section est déjà telle qu’elle était avant cette modification.",
-                    "Nothing to change: the section already is as it was before this change.",
-                )
-                .to_string(),
-            )),
-            Ok(_) => {
-                persist(st);
-                show_others_edits(st);
-                message.set(Some(if en() {
-                    let at = at.map(|w| format!(" on {w}")).unwrap_or_default();
-                    format!("Put back as it was before the change by {author}{at}. This is itself a change: it is listed here and can be undone the same way.")
-                } else {
-                    let at = at.map(|w| format!(" du {w}")).unwrap_or_default();
-                    format!("Remis tel que c’était avant la modification de {author}{at}. Ce retour en arrière est lui-même une modification : il apparaît ici et s’annule de la même façon.")
-                }));
-            }
-            Err(e) => message.set(Some(e.to_string())),
-        }
-    };
+    let summary_id = format!("historique-{key}-titre");
     let notice = {
-        let key = key.clone();
+        let (key, summary_id) = (key.clone(), summary_id.clone());
         move || {
-            rows.with(|all| all.first().filter(|r| !r.author.mine).cloned())
-                .map(|row| {
-                    let text = if en() {
-                        format!(
-                            "Changed by {}{}: {}.",
-                            who(&row.author),
-                            when(&row).map(|w| format!(" on {w}")).unwrap_or_default(),
-                            fields_named(&row, place)
-                        )
-                    } else {
-                        format!(
-                            "Modifié par {}{} : {}.",
-                            who(&row.author),
-                            when(&row).map(|w| format!(" le {w}")).unwrap_or_default(),
-                            fields_named(&row, place)
-                        )
-                    };
-                    view! {
-                        <p class="modifie-par" data-testid=format!("modifie-par-{key}")>
-                            {text}
-                            " "
-                            <button type="button" class="lien" on:click=move |_| opened.set(true)>
-                                {move || t("Voir l’historique", "See the history")}
-                            </button>
-                        </p>
+            latest.get().map(|row| {
+                let fields = labels(&fields_in(&row, place));
+                let text = match (en(), when(&row)) {
+                    (true, Some(w)) => format!("Changed by {} on {w}: {fields}.", who(&row.author)),
+                    (true, None) => format!("Changed by {}: {fields}.", who(&row.author)),
+                    (false, Some(w)) => {
+                        format!("Modifié par {} le {w} : {fields}.", who(&row.author))
                     }
-                })
-        }
-    };
-    let entry = move |row: EditRow| {
-        let changes: Vec<(String, String, String)> = row
-            .edit
-            .fields
-            .iter()
-            .filter(|f| f.place() == place)
-            .map(|f| {
-                (
-                    label(f).to_string(),
-                    readable(f, session::field_at(f, &row.edit.before)),
-                    readable(f, session::field_at(f, &row.edit.after)),
-                )
+                    (false, None) => format!("Modifié par {} : {fields}.", who(&row.author)),
+                };
+                let summary_id = summary_id.clone();
+                view! {
+                    <p class="modifie-par" data-testid=format!("modifie-par-{key}")>
+                        {text}
+                        " "
+                        <button type="button" class="lien" on:click=move |_| {
+                            opened.set(true);
+                            focus_soon(summary_id.clone(), None);
+                        }>{move || t("Voir l’historique", "See the history")}</button>
+                    </p>
+                }
             })
-            .collect();
-        let title = format!(
-            "{} — {}{}",
-            who(&row.author),
-            when(&row).map(|w| format!("{w} — ")).unwrap_or_default(),
-            fields_named(&row, place)
-        );
-        let undo = row.clone();
-        view! {
-            <li>
-                <span class="qui">{title}</span>
-                <details class="avant-apres">
-                    <summary>{move || t("Voir ce qui a changé", "See what changed")}</summary>
-                    {changes.into_iter().map(|(name, before, after)| view! {
-                        <h5>{name}</h5>
-                        <div class="avant"><span>{move || t("Avant", "Before")}</span><p>{before}</p></div>
-                        <div class="apres"><span>{move || t("Après", "After")}</span><p>{after}</p></div>
-                    }).collect_view()}
-                </details>
-                {may_write.then(|| view! {
-                    <button type="button" class="secondaire" on:click=move |_| restore(&undo)>
-                        {move || t("Revenir à l’état d’avant cette modification", "Go back to before this change")}
-                    </button>
-                })}
-            </li>
         }
     };
     view! {
         <div class="historique-zone">
-            {notice}
+            <div aria-live="polite">{notice}</div>
             <details class="historique" data-testid=format!("historique-{key}")
                 prop:open=move || opened.get()
                 on:toggle=move |ev| {
@@ -231,15 +221,140 @@ pub(super) fn EditHistory(place: Place) -> impl IntoView {
                         opened.set(open);
                     }
                 }>
-                <summary>{move || {
+                <summary id=summary_id>{move || {
                     let n = rows.with(Vec::len);
                     if en() { format!("History of changes ({n})") } else { format!("Historique des modifications ({n})") }
                 }}</summary>
                 {move || opened.get().then(|| view! {
-                    <ol class="modifications">{rows.get().into_iter().map(entry).collect_view()}</ol>
+                    <ol class="modifications">
+                        <For each=move || rows.get() key=|row| row.edit.after.clone() let:row>
+                            <EditEntry row=row place=place message=message/>
+                        </For>
+                    </ol>
                 })}
                 <p role="status" aria-live="polite">{move || message.get()}</p>
             </details>
         </div>
+    }
+    .into_any()
+}
+
+/// One edit in a history: who, when, which questions; what they were before and after; undo.
+#[component]
+fn EditEntry(row: EditRow, place: Place, message: RwSignal<Option<String>>) -> impl IntoView {
+    let st = EditorState::get();
+    let fields = fields_in(&row, place);
+    let title_id = format!(
+        "modif-{}-{}",
+        place_key(place),
+        row.edit
+            .after
+            .first()
+            .map(|h| h.to_string()[..12].to_string())
+            .unwrap_or_default()
+    );
+    let title = format!(
+        "{} — {}{}",
+        who_first(&row.author),
+        when(&row).map(|w| format!("{w} — ")).unwrap_or_default(),
+        labels(&fields)
+    );
+    let before_after = {
+        let (fields, row) = (fields.clone(), row.clone());
+        move || {
+            fields
+                .iter()
+                .map(|f| {
+                    let before = readable(f, session::field_at(f, &row.edit.before));
+                    let after = readable(f, session::field_at(f, &row.edit.after));
+                    view! {
+                        <p class="champ-modifie"><strong>{label(f)}</strong></p>
+                        <div class="avant"><span>{move || t("Avant", "Before")}</span><p>{before}</p></div>
+                        <div class="apres"><span>{move || t("Après", "After")}</span><p>{after}</p></div>
+                    }
+                })
+                .collect_view()
+        }
+    };
+    let seen = RwSignal::new(false);
+    // Fields changed again since the edit: named, and undone only when confirmed.
+    let to_confirm = RwSignal::new(None::<Vec<FieldPath>>);
+    let undo = {
+        let (fields, row) = (fields.clone(), row.clone());
+        move |confirmed: bool| {
+            if !confirmed {
+                let later = session::changed_since(&fields, &row.edit.after);
+                if !later.is_empty() {
+                    to_confirm.set(Some(later));
+                    return;
+                }
+            }
+            to_confirm.set(None);
+            let author = who(&row.author);
+            match session::restore(&fields, &row.edit.before) {
+                Ok(changed) if changed.is_empty() => message.set(Some(
+                    t(
+                        "Rien à changer : ces questions sont déjà telles qu’elles étaient avant cette modification.",
+                        "Nothing to change: these questions are already as they were before this change.",
+                    )
+                    .to_string(),
+                )),
+                Ok(changed) => {
+                    persist(st);
+                    show_others_edits(st);
+                    let at = when(&row);
+                    let fields = labels(&changed);
+                    message.set(Some(if en() {
+                        let at = at.map(|w| format!(" on {w}")).unwrap_or_default();
+                        format!("Change by {author}{at} undone: {fields} as before it. The undo is itself a change, listed here and undone the same way.")
+                    } else {
+                        let at = at.map(|w| format!(" du {w}")).unwrap_or_default();
+                        format!("Modification de {author}{at} annulée : {fields} comme avant elle. Cette annulation est elle-même une modification, listée ici et annulable de la même façon.")
+                    }));
+                }
+                Err(e) => message.set(Some(e.to_string())),
+            }
+        }
+    };
+    let undo_now = undo.clone();
+    let may_write = session::with_open(|r| r.may_write_dossier()).unwrap_or(false);
+    view! {
+        <li>
+            <span class="qui" id=title_id.clone()>{title}</span>
+            <details class="avant-apres" on:toggle=move |ev| {
+                if event_target::<web_sys::HtmlDetailsElement>(&ev).open() {
+                    seen.set(true);
+                }
+            }>
+                <summary aria-describedby=title_id.clone()>{move || t("Voir ce qui a changé", "See what changed")}</summary>
+                {move || seen.get().then(before_after.clone())}
+            </details>
+            {may_write.then(|| view! {
+                <button type="button" class="secondaire" aria-describedby=title_id.clone()
+                    on:click=move |_| undo_now(false)>
+                    {move || t("Annuler cette modification", "Undo this change")}
+                </button>
+            })}
+            {move || to_confirm.get().map(|later| {
+                let undo = undo.clone();
+                let text = if en() {
+                    format!("Changed again since: {}. Undoing puts them back as they were before this change, and takes those later changes away too.", labels(&later))
+                } else {
+                    format!("Modifié encore depuis : {}. Annuler remet ces questions comme avant cette modification, et efface aussi ces changements plus récents.", labels(&later))
+                };
+                view! {
+                    <div class="confirmer" role="alert">
+                        <p>{text}</p>
+                        <button type="button" class="secondaire" on:click=move |_| undo(true)>
+                            {move || t("Annuler quand même", "Undo anyway")}
+                        </button>
+                        " "
+                        <button type="button" class="lien" on:click=move |_| to_confirm.set(None)>
+                            {move || t("Garder tel quel", "Keep as it is")}
+                        </button>
+                    </div>
+                }
+            })}
+        </li>
     }
 }

@@ -100,6 +100,9 @@ pub(crate) struct EditorState {
     pub(crate) may_comment: RwSignal<bool>,
     /// Whether this device sits on the dossier's jury (reads the fields, reviews them).
     pub(crate) juror: RwSignal<bool>,
+    /// The dossier's edits with their authors, the latest first: read once typing pauses
+    /// ([`keep_history`]); never for a juror, who reads the dossier as handed in.
+    pub(crate) history: RwSignal<Vec<session::EditRow>>,
 }
 
 impl EditorState {
@@ -190,6 +193,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
         comments: RwSignal::new(Comments::default()),
         may_comment: RwSignal::new(false),
         juror: RwSignal::new(false),
+        history: RwSignal::new(Vec::new()),
     };
     provide_context(st);
     let title = RwSignal::new(String::new());
@@ -227,6 +231,9 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                 title.set(name);
                 keep_live(st);
                 keep_presence(st);
+                if !st.juror.get_untracked() {
+                    keep_history(st);
+                }
             }
             if opened.is_err() && session::end_pending() && !session::still_stored(&id).await {
                 // A copy this device was removed from, wiped as it opened: the dossiers

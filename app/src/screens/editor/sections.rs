@@ -408,6 +408,7 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
                 {guidance}
                 {as_written_note(kind, shown, note_id)}
                 {others_here}
+                <ChangedBy path=path field_id=id.clone()/>
                 <div class="options">{radios}</div>
                 <FieldComments path=comment_path field_id=id/>
             </fieldset>
@@ -425,6 +426,7 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
                 <input id=id.clone() type="checkbox" on:change=on_change
                     prop:checked=move || shown.get() == TICKED prop:disabled=move || st.juror.get()/>
                 <label for=id.clone()>{move || t(text.label_fr, text.label_en)}</label>
+                <ChangedBy path=path field_id=id.clone()/>
                 <FieldComments path=comment_path field_id=id/>
             </div>
         }
@@ -515,6 +517,7 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
             <label for=id.clone()>{move || t(text.label_fr, text.label_en)}</label>
             {guidance}
             {others_here}
+            <ChangedBy path=path field_id=id.clone()/>
             {control}
             {annotations}
             <FieldComments path=comment_path field_id=id/>
