@@ -171,6 +171,17 @@ impl DossierJson {
             .unwrap_or_default()
     }
 
+    /// The certification's RNCP number as the documents print it: the one typed in the
+    /// projet VAE, else `referentiel`'s (the dossier's pinned one, or the jury's).
+    pub fn rncp(&self, referentiel: Option<&Referentiel>) -> String {
+        let typed = self.text("projet_vae", "rncp");
+        if typed.is_empty() {
+            referentiel.and_then(|r| r.rncp.clone()).unwrap_or_default()
+        } else {
+            typed
+        }
+    }
+
     /// The key of the answer chosen for `section.field`, when it takes a choice and one is.
     pub fn chosen(&self, section: &str, field: &str) -> Option<&'static str> {
         let kind = FieldPath::section(section, field)?.kind();

@@ -1482,6 +1482,15 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
         "",
         "no longer in the field they left"
     );
+    // Answers to choose are fields too: a radio focused (from the keyboard, nothing chosen)
+    // says where the advisor is.
+    in_page(
+        &advisor,
+        "(() => { document.querySelector('#f-etat_civil-civilite').focus(); return 'ok'; })()",
+    );
+    candidate.wait_text("[data-testid=presence-f-etat_civil-civilite]", |t| {
+        t == format!("Aussi ici : {ADVISOR_NAME}")
+    });
 
     // Comments: the advisor comments the fiche's résultats; the count shows on the
     // candidate's field by itself; the candidate reads it, answers and resolves the thread;

@@ -47,7 +47,7 @@ impl Header {
                 json.text("projet_vae", "certification"),
                 referentiel.title.as_ref(),
             ),
-            rncp: or(json.text("projet_vae", "rncp"), referentiel.rncp.as_ref()),
+            rncp: json.rncp(Some(referentiel)),
             centre: json.text("projet_vae", "centre"),
         }
     }

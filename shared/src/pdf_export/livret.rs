@@ -917,17 +917,7 @@ fn signature(t: &mut Typesetter, json: &DossierJson) {
 /// and the place, day and signature of the déclaration — the one act of signing the
 /// livret asks of them — then the « Informations générales ».
 fn engagement(t: &mut Typesetter, json: &DossierJson) {
-    // The RNCP number typed, else the pinned référentiel's (as the jury's documents do).
-    let typed = json.text("projet_vae", "rncp");
-    let rncp = if typed.trim().is_empty() {
-        json.referentiel
-            .as_ref()
-            .and_then(|r| r.rncp.clone())
-            .unwrap_or_default()
-    } else {
-        typed
-    };
-    let rncp = rncp_number(&rncp).to_string();
+    let rncp = rncp_number(&json.rncp(json.referentiel.as_ref())).to_string();
     t.heading("ENGAGEMENT", 16.0, 40.0);
     let name = format!(
         "{} {}",

@@ -391,9 +391,11 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
                         |v| matches!(Answer::of(kind, v), Answer::Chosen(c) if c.key == choice.key),
                     )
                 };
+                let focused = focused.clone();
                 view! {
                     <span class="option">
                         <input id=radio_id.clone() type="radio" name=id.clone() value=choice.key
+                            on:focus=focused
                             on:change=move |_| save_answer(choice.key.to_string())
                             prop:checked=checked prop:disabled=move || st.juror.get()/>
                         <label for=radio_id>{move || t(choice.label_fr, choice.label_en)}</label>
@@ -423,9 +425,10 @@ pub(super) fn Field(path: FieldPath, text: &'static FieldText) -> impl IntoView 
         };
         return view! {
             <div class="champ case">
-                <input id=id.clone() type="checkbox" on:change=on_change
+                <input id=id.clone() type="checkbox" on:focus=focused on:change=on_change
                     prop:checked=move || shown.get() == TICKED prop:disabled=move || st.juror.get()/>
                 <label for=id.clone()>{move || t(text.label_fr, text.label_en)}</label>
+                {others_here}
                 <ChangedBy path=path field_id=id.clone()/>
                 <FieldComments path=comment_path field_id=id/>
             </div>
