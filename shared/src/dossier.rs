@@ -1439,16 +1439,6 @@ impl Dossier {
         }
     }
 
-    /// Of `fields`, those that differ now from what they were at `heads`: what putting them
-    /// back as they were before an edit would also take away (changes made since).
-    pub fn changed_since(&mut self, fields: &[FieldPath], heads: &[ChangeHash]) -> Vec<FieldPath> {
-        fields
-            .iter()
-            .filter(|f| !same_value(f.kind(), &self.field_at(f, heads), &self.get_field(f)))
-            .copied()
-            .collect()
-    }
-
     /// Puts `fields` (of sections and fiches) back as they were once `heads` were applied,
     /// as a new edit of this device — synced, shown in the history and undone like any
     /// other: text by diff (what someone types meanwhile elsewhere in it survives), choices

@@ -19,7 +19,7 @@ pub use automerge::ChangeHash;
 use automerge::legacy::{Key, ObjectId};
 use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, Value};
 
-use crate::dossier::{Dossier, FICHE_FIELDS, FieldKind, SECTIONS};
+use crate::dossier::{Dossier, DossierError, FICHE_FIELDS, FieldKind, SECTIONS};
 use crate::field_path::{FieldPath, Place};
 use crate::keys::MemberKey;
 
@@ -55,6 +55,10 @@ pub struct Edit {
     pub after: Vec<ChangeHash>,
     /// The fields of sections and fiches it touched, sorted, each once.
     pub fields: Vec<FieldPath>,
+    /// A migration of the document's layout that this device ran when it opened an older
+    /// dossier ([`MIGRATION`]): shown as the program's doing, on that device, never grouped
+    /// with the member's own typing.
+    pub migration: bool,
 }
 
 impl Edit {
@@ -65,7 +69,7 @@ impl Edit {
 }
 
 /// Who wrote an edit ([`crate::sync::Replica::author`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Author {
     /// Their role while a member; none once removed.
     pub role: Option<crate::membership::Role>,
@@ -86,6 +90,10 @@ pub struct History {
     latest: HashMap<MemberKey, usize>,
     /// Who wrote last in each section and fiche.
     last_writer: HashMap<Place, MemberKey>,
+    /// Each change read that touched fields: its author and those fields.
+    touched: HashMap<ChangeHash, Vec<FieldPath>>,
+    /// The edit (index in `edits`) each of those changes belongs to.
+    edit_of: HashMap<ChangeHash, usize>,
     /// The fiches' objects by place when last read.
     fiches: Vec<String>,
     /// The document's heads when last read.
@@ -121,18 +129,23 @@ impl History {
             *self = History::default();
         }
         self.fiches = fiches;
-        let new: Vec<(ChangeHash, MemberKey, i64, Vec<ChangeHash>)> = doc
+        let new: Vec<(ChangeHash, MemberKey, i64, Vec<ChangeHash>, bool)> = doc
             .get_changes_meta(&self.read_to)
             .into_iter()
-            // A migration is the program's, not the member's whose device ran it.
-            .filter(|meta| meta.message.as_deref() != Some(MIGRATION))
             // Every member's actor is its 32-byte signing key (the replica checks it).
             .filter_map(|meta| {
                 let author = MemberKey(meta.actor.to_bytes().try_into().ok()?);
-                Some((meta.hash, author, plausible(meta.timestamp), meta.deps))
+                let migration = meta.message.as_deref() == Some(MIGRATION);
+                Some((
+                    meta.hash,
+                    author,
+                    plausible(meta.timestamp),
+                    meta.deps,
+                    migration,
+                ))
             })
             .collect();
-        for (hash, author, time, deps) in new {
+        for (hash, author, time, deps, migration) in new {
             let fields = match doc.get_change_by_hash(&hash) {
                 Some(change) => touched(&change.decode().operations, &objects),
                 None => continue,
@@ -142,23 +155,33 @@ impl History {
                 continue;
             }
             let places: BTreeSet<Place> = fields.iter().map(FieldPath::place).collect();
-            // Close in time, and no one else wrote in the same section or fiche since this
-            // author's last change there: an edit interrupted by someone else's is two, so
-            // each can be seen and undone alone.
+            // Close in time, and no one else wrote, since this author's last change, in a
+            // section or fiche the edit or this change touches: an edit interrupted by
+            // someone else's is two, so each can be seen and undone alone. (Changes read in
+            // another order elsewhere may be grouped otherwise there; an undo checks others'
+            // changes itself, [`History::undo`].)
             let extends = self.latest.get(&author).copied().filter(|&i| {
-                let close = match (self.edits[i].to_s, time) {
+                let edit = &self.edits[i];
+                let close = match (edit.to_s, time) {
                     (0, 0) => true,
                     (0, _) | (_, 0) => false,
                     (last, time) => last.abs_diff(time) <= SAME_EDIT_GAP_SECONDS.unsigned_abs(),
                 };
                 close
+                    && !migration
+                    && !edit.migration
                     && places
                         .iter()
-                        .all(|p| self.last_writer.get(p).is_none_or(|w| *w == author))
+                        .copied()
+                        .chain(edit.fields.iter().map(FieldPath::place))
+                        .all(|p| self.last_writer.get(&p).is_none_or(|w| *w == author))
             });
             for place in places {
                 self.last_writer.insert(place, author);
             }
+            self.touched.insert(hash, fields.clone());
+            self.edit_of
+                .insert(hash, extends.unwrap_or(self.edits.len()));
             match extends {
                 Some(i) => {
                     let edit = &mut self.edits[i];
@@ -186,6 +209,7 @@ impl History {
                         before: deps,
                         after: vec![hash],
                         fields,
+                        migration,
                     });
                 }
             }
@@ -202,6 +226,83 @@ impl History {
     pub fn of_place(&self, place: Place) -> impl Iterator<Item = &Edit> {
         self.edits.iter().rev().filter(move |e| e.touches(place))
     }
+
+    /// Of `fields`, those another change than the edit's own touched since the edit began:
+    /// anyone's, concurrent with it or later, the edit's author's next ones included. What
+    /// undoing the edit would also take away.
+    pub fn changed_since(
+        &mut self,
+        dossier: &mut Dossier,
+        edit: &Edit,
+        fields: &[FieldPath],
+    ) -> Vec<FieldPath> {
+        self.update(dossier);
+        let own = self.edits.iter().position(|e| e.after == edit.after);
+        let mut changed: Vec<FieldPath> = Vec::new();
+        for meta in dossier.automerge().get_changes_meta(&edit.before) {
+            if own.is_some() && self.edit_of.get(&meta.hash) == own.as_ref() {
+                continue;
+            }
+            for field in self.touched.get(&meta.hash).into_iter().flatten() {
+                if fields.contains(field) && !changed.contains(field) {
+                    changed.push(*field);
+                }
+            }
+        }
+        changed.sort_by(|a, b| order(a).cmp(&order(b)));
+        changed
+    }
+
+    /// Undoes the edit that ends at `after` in a section or fiche: the fields it changed
+    /// there put back as they were before it, as a new edit of this device — unless other
+    /// changes touched them since ([`History::changed_since`]) and not `anyway`.
+    pub fn undo(
+        &mut self,
+        dossier: &mut Dossier,
+        after: &[ChangeHash],
+        place: Place,
+        anyway: bool,
+    ) -> Result<Undo, DossierError> {
+        self.update(dossier);
+        let Some(edit) = self.edits.iter().find(|e| e.after == after).cloned() else {
+            return Ok(Undo::NoSuchEdit);
+        };
+        let fields: Vec<FieldPath> = edit
+            .fields
+            .iter()
+            .filter(|f| f.place() == place)
+            .copied()
+            .collect();
+        if fields.is_empty() {
+            return Ok(Undo::NotHere);
+        }
+        let since = self.changed_since(dossier, &edit, &fields);
+        if !since.is_empty() && !anyway {
+            return Ok(Undo::ChangedSince(since));
+        }
+        let changed = dossier.restore(&fields, &edit.before)?;
+        Ok(if changed.is_empty() {
+            Undo::NothingToChange
+        } else {
+            Undo::Done(changed)
+        })
+    }
+}
+
+/// What undoing an edit did ([`History::undo`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undo {
+    /// These fields are back as they were before the edit (a new edit, to be saved).
+    Done(Vec<FieldPath>),
+    /// They already were: nothing written.
+    NothingToChange,
+    /// Other changes touched these fields since: undoing would take them away too. Nothing
+    /// written; ask, then undo `anyway`.
+    ChangedSince(Vec<FieldPath>),
+    /// The edit changed nothing in that section or fiche.
+    NotHere,
+    /// No such edit (the history was read again meanwhile: look again).
+    NoSuchEdit,
 }
 
 /// A field's sort key: place, then its name.
@@ -434,26 +535,33 @@ mod tests {
         let advisors = history.edits()[1].clone();
         // Meanwhile the advisor writes in another section.
         set_at(&mut advisor, "etat_civil.prenom", "Lou", 300);
-        assert!(
-            candidate
-                .changed_since(&advisors.fields, &advisors.after)
-                .is_empty()
-        );
-        let changed = candidate
-            .restore(&advisors.fields, &advisors.before)
+        let motivation = Place::Section("motivation");
+        let undone = history
+            .undo(&mut candidate, &advisors.after, motivation, false)
             .unwrap();
         candidate.commit_at(T + 400);
-        assert_eq!(changed, [path("motivation.lettre")]);
+        assert_eq!(undone, Undo::Done(vec![path("motivation.lettre")]));
         assert_eq!(
             candidate.get_field(&path("motivation.lettre")),
             "Je veux valider mon titre."
         );
         assert_eq!(candidate.get_field(&path("etat_civil.nom")), "Durand");
-        assert!(
-            candidate
-                .restore(&advisors.fields, &advisors.before)
-                .unwrap()
-                .is_empty()
+        // Undone again, it is the candidate's undo since: said, and nothing to change anyway.
+        assert_eq!(
+            history.undo(&mut candidate, &advisors.after, motivation, false),
+            Ok(Undo::ChangedSince(vec![path("motivation.lettre")]))
+        );
+        assert_eq!(
+            history.undo(&mut candidate, &advisors.after, motivation, true),
+            Ok(Undo::NothingToChange)
+        );
+        assert_eq!(
+            history.undo(&mut candidate, &advisors.after, Place::Section("cv"), false),
+            Ok(Undo::NotHere)
+        );
+        assert_eq!(
+            history.undo(&mut candidate, &[], motivation, false),
+            Ok(Undo::NoSuchEdit)
         );
         // The undo is an edit of the candidate's, shown as such, and reaches the advisor.
         history.update(&mut candidate);
@@ -474,29 +582,88 @@ mod tests {
         let mut advisor = Dossier::load(&d.save(), &ADVISOR).unwrap();
         set_at(&mut advisor, "cv.formations", "Formations", 10);
         d.automerge().merge(advisor.automerge()).unwrap();
-        let advisors = read(&mut d).edits()[1].clone();
-        // Later, the candidate rewrites their own field of the same section.
+        let mut history = read(&mut d);
+        let advisors = history.edits()[1].clone();
+        // Later, the candidate rewrites their own field of the same section: not one the
+        // advisor's edit changed, so undoing it asks nothing and keeps it.
         set_at(&mut d, "cv.parcours", "Parcours complet", 5_000);
-        assert!(
-            d.changed_since(&advisors.fields, &advisors.after)
-                .is_empty()
+        let cv = Place::Section("cv");
+        assert_eq!(
+            history.undo(&mut d, &advisors.after, cv, false),
+            Ok(Undo::Done(vec![path("cv.formations")]))
         );
-        d.restore(&advisors.fields, &advisors.before).unwrap();
         assert_eq!(d.get_field(&path("cv.formations")), "");
         assert_eq!(
             d.get_field(&path("cv.parcours")),
             "Parcours complet",
             "kept"
         );
-        // A field changed again since the edit is named before it is put back.
+        // A field changed again since an edit is named before it is put back.
         set_at(&mut d, "cv.formations", "Formations et stages", 6_000);
-        let edits = read(&mut d);
-        let redone = edits.edits().last().unwrap();
+        history.update(&mut d);
+        let redone = history.edits().last().unwrap().clone();
         set_at(&mut d, "cv.formations", "Formations, stages, permis", 7_000);
         assert_eq!(
-            d.changed_since(&redone.fields, &redone.after),
-            [path("cv.formations")]
+            history.undo(&mut d, &redone.after, cv, false),
+            Ok(Undo::ChangedSince(vec![path("cv.formations")]))
         );
+        assert_eq!(
+            d.get_field(&path("cv.formations")),
+            "Formations, stages, permis"
+        );
+    }
+
+    /// The reviews' cases: someone else's words typed between an edit's changes, or
+    /// concurrently with it and read in another order, are never undone without asking.
+    #[test]
+    fn an_undo_asks_before_it_would_take_away_anyone_else_s_words() {
+        // A types in the letter, B answers in it, A goes on in the CV.
+        let mut a = Dossier::new(&CANDIDATE);
+        set_at(&mut a, "motivation.lettre", "A1", 0);
+        let mut b = Dossier::load(&a.save(), &ADVISOR).unwrap();
+        set_at(&mut b, "motivation.lettre", "A1 B1", 10);
+        a.automerge().merge(b.automerge()).unwrap();
+        set_at(&mut a, "cv.parcours", "A2", 20);
+        let mut history = read(&mut a);
+        let first = history.edits()[0].clone();
+        assert_eq!(
+            first.fields,
+            [path("motivation.lettre")],
+            "A's CV is another edit"
+        );
+        let letter = Place::Section("motivation");
+        assert_eq!(
+            history.undo(&mut a, &first.after, letter, false),
+            Ok(Undo::ChangedSince(vec![path("motivation.lettre")]))
+        );
+        assert_eq!(a.get_field(&path("motivation.lettre")), "A1 B1");
+
+        // A and B type at once in the letter; A then merges B's words and goes on. On B's
+        // device, which read B's change first, A's two changes may be one edit: its undo
+        // there still names B's words.
+        let mut a = Dossier::new(&CANDIDATE);
+        set_at(&mut a, "cv.parcours", "Début", 0);
+        let mut b = Dossier::load(&a.save(), &ADVISOR).unwrap();
+        set_at(&mut b, "motivation.lettre", "B1", 5);
+        set_at(&mut a, "motivation.lettre", "A1", 6);
+        a.automerge().merge(b.automerge()).unwrap();
+        let merged = a.get_field(&path("motivation.lettre"));
+        set_at(&mut a, "motivation.lettre", &format!("{merged} A2"), 7);
+        b.automerge().merge(a.automerge()).unwrap();
+        let mut on_b = read(&mut b);
+        let edits: Vec<Edit> = on_b
+            .of_place(letter)
+            .filter(|e| e.author.0 == CANDIDATE)
+            .cloned()
+            .collect();
+        for edit in edits {
+            assert_eq!(
+                on_b.undo(&mut b, &edit.after, letter, false),
+                Ok(Undo::ChangedSince(vec![path("motivation.lettre")])),
+                "{edit:?}"
+            );
+        }
+        assert!(b.get_field(&path("motivation.lettre")).contains("B1"));
     }
 
     #[test]
@@ -619,7 +786,7 @@ mod tests {
     }
 
     #[test]
-    fn a_migration_is_no_one_s_edit_nor_part_of_the_first_edit_after_it() {
+    fn a_migration_is_an_edit_of_its_own_marked_as_such() {
         // Schema 0: the letter a plain string, which loading makes text.
         let mut old =
             automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&ADVISOR[..]));
@@ -629,11 +796,17 @@ mod tests {
         set_at(&mut d, "etat_civil.nom", "Durand", 100);
         let history = read(&mut d);
         let s = |x: &str| x.to_string();
+        // The migration made the letter text: shown as such, on the device that ran it,
+        // never grouped with what is typed next.
         assert_eq!(
             summary(&history),
-            [(1, 100, 100, vec![s("etat_civil.nom")])]
+            [
+                (1, -T, -T, vec![s("motivation.lettre")]),
+                (1, 100, 100, vec![s("etat_civil.nom")])
+            ]
         );
-        let last = &history.edits()[0];
+        assert!(history.edits()[0].migration && !history.edits()[1].migration);
+        let last = &history.edits()[1];
         assert_eq!(
             d.field_at(&path("motivation.lettre"), &last.before),
             "Ma lettre"

@@ -11,7 +11,7 @@ use sha2::Digest;
 use crate::envelope::{Channel, DossierId};
 use crate::keys::{self, ContentKey, DeviceId, DeviceSecret, EpochKeys, KeyError, MemberKey};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Role {
     /// The candidate, on one of their devices (or their paper recovery key): writes the
     /// dossier, changes membership. A candidate has as many owner keys as devices.

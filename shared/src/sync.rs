@@ -400,6 +400,20 @@ impl Replica {
         &self.history
     }
 
+    /// Undoes the edit ending at `after` in a section or fiche ([`crate::history::History::undo`]);
+    /// an edit of this device, sent with the next [`Replica::flush`].
+    pub fn undo(
+        &mut self,
+        after: &[ChangeHash],
+        place: crate::field_path::Place,
+        anyway: bool,
+    ) -> Result<crate::history::Undo, SyncError> {
+        if !self.may_write_dossier() {
+            return Err(SyncError::ReadOnly);
+        }
+        Ok(self.history.undo(&mut self.dossier, after, place, anyway)?)
+    }
+
     /// Who wrote an edit, as the members' list names them.
     pub fn author(&mut self, writer: &MemberKey) -> crate::history::Author {
         let person = self.membership.person_of(writer);

@@ -1553,6 +1553,13 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
     // candidate wrote; the candidate's fiche says by whom (the name just given) and which
     // question, the field itself too, its history shows the edit before and after, and one
     // click undoes it — the candidate's own words back, on the advisor's screen too.
+    // The candidate writes in the fiche first (its period), so the advisor's sentence is an
+    // edit of its own, not the end of the advisor's earlier typing there.
+    candidate.type_into("#f-fiches-0-periode", " 2024");
+    advisor.wait_value(
+        "#f-fiches-0-periode",
+        &candidate.value("#f-fiches-0-periode"),
+    );
     let context = candidate.value("#f-fiches-0-contexte");
     let relu = format!("{context} Relu par Camille.");
     advisor.type_into("#f-fiches-0-contexte", " Relu par Camille.");
@@ -1598,12 +1605,29 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
     // Undoing an edit whose question changed again since says so first: the advisor adds a
     // word, the candidate then writes after it; undoing the advisor's word would take the
     // candidate's away too, so it asks, and nothing moves until « Annuler quand même ».
+    let history_count = |b: &Browser| -> usize {
+        let summary = b.text(&format!("{history} > summary"));
+        summary
+            .trim_end_matches(')')
+            .rsplit('(')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{summary}"))
+    };
+    let listed_before = history_count(&candidate);
     advisor.type_into("#f-fiches-0-contexte", " Encore.");
     candidate.wait_value("#f-fiches-0-contexte", &format!("{context} Encore."));
     candidate.type_into("#f-fiches-0-contexte", " Moi.");
     let mine = format!("{context} Encore. Moi.");
     let second = format!("{history} ol li:nth-child(2)");
-    // Read once typing pauses: the advisor's word is then the second edit, alone.
+    // Read once typing pauses: two more edits, the advisor's word the second, alone.
+    for _ in 0..100 {
+        if history_count(&candidate) == listed_before + 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(history_count(&candidate), listed_before + 2);
     candidate.wait_text(&format!("{history} ol li:first-child .qui"), |t| {
         t.starts_with("Vous — ") && t.ends_with("— Contexte")
     });
@@ -1613,7 +1637,7 @@ fn an_advisor_invited_by_mail_co_edits_a_fiche_live() {
     candidate.click(&format!("{second} > button"));
     let asked = candidate.wait_text(&format!("{second} .confirmer"), |t| !t.is_empty());
     assert!(
-        asked.starts_with("Modifié encore depuis : Contexte."),
+        asked.starts_with("Modifié autrement depuis : Contexte."),
         "{asked}"
     );
     candidate.assert_accessible("editor, an undo to confirm");

@@ -109,7 +109,7 @@ fn the_candidate_sees_who_changed_a_section_and_undoes_it() {
     candidate.run(&["sync"]);
     let (ok, err) = candidate.try_run(&["dossier", "restore", &id, "motivation", number]);
     assert!(
-        !ok && err.contains("modifié encore depuis : motivation.lettre"),
+        !ok && err.contains("modifié autrement depuis : motivation.lettre"),
         "{err}"
     );
     assert_eq!(

@@ -2,8 +2,9 @@
 //! fields put back as they were before an edit (`shared::history`).
 
 use super::*;
-use livret_shared::field_path::FieldPath;
-use livret_shared::history::{Author, ChangeHash, Edit};
+use livret_shared::field_path::{FieldPath, Place};
+use livret_shared::history::{Author, ChangeHash, Edit, Undo};
+use livret_shared::keys::MemberKey;
 
 /// One edit, with who made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,10 +17,15 @@ pub struct EditRow {
 pub fn edits() -> Vec<EditRow> {
     with_open(|r| {
         let edits: Vec<Edit> = r.history().edits().iter().rev().cloned().collect();
+        // Each author named once: a dossier's edits have a handful of authors.
+        let mut authors: std::collections::HashMap<MemberKey, Author> = Default::default();
         edits
             .into_iter()
             .map(|edit| EditRow {
-                author: r.author(&edit.author),
+                author: authors
+                    .entry(edit.author)
+                    .or_insert_with(|| r.author(&edit.author))
+                    .clone(),
                 edit,
             })
             .collect()
@@ -32,18 +38,8 @@ pub fn field_at(path: &FieldPath, heads: &[ChangeHash]) -> String {
     with_open(|r| r.dossier().field_at(path, heads)).unwrap_or_default()
 }
 
-/// Of `fields`, those changed since `heads`: what undoing an edit would take away too.
-pub fn changed_since(fields: &[FieldPath], heads: &[ChangeHash]) -> Vec<FieldPath> {
-    with_open(|r| r.dossier().changed_since(fields, heads)).unwrap_or_default()
-}
-
-/// Puts `fields` back as they were at `heads`, as an edit of this device (saved and sent by
-/// the caller, like any edit). Returns the fields that changed.
-pub fn restore(fields: &[FieldPath], heads: &[ChangeHash]) -> Result<Vec<FieldPath>, Error> {
-    with_open(|r| {
-        if !r.may_write_dossier() {
-            return Err(Error::from(livret_shared::sync::SyncError::ReadOnly));
-        }
-        r.dossier().restore(fields, heads).map_err(Error::from)
-    })?
+/// Undoes the edit ending at `after` in a section or fiche, looked up again in the history
+/// as it is now (`shared::history::History::undo`); saved and sent by the caller when done.
+pub fn undo(place: Place, after: &[ChangeHash], anyway: bool) -> Result<Undo, Error> {
+    with_open(|r| r.undo(after, place, anyway).map_err(Error::from))?
 }

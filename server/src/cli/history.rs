@@ -5,7 +5,7 @@ use anyhow::{Result, anyhow, bail};
 use livret_shared::date::Date;
 use livret_shared::dossier::SECTIONS;
 use livret_shared::field_path::Place;
-use livret_shared::history::{Author, Edit};
+use livret_shared::history::{Author, Edit, Undo};
 use livret_shared::membership::Role;
 
 use livret_client::{Home, parse_id};
@@ -14,7 +14,7 @@ use livret_client::{Home, parse_id};
 fn parse_place(place: &str) -> Result<Place> {
     if let Some(at) = place.strip_prefix("fiches.") {
         return Ok(Place::Fiche(at.parse().map_err(|_| {
-            anyhow!("« {place} » : le numéro de fiche est sa place, comme dans fiches.0.contexte")
+            anyhow!("« {place} » : une fiche se nomme par sa place, comme fiches.0")
         })?));
     }
     SECTIONS
@@ -98,38 +98,38 @@ pub fn dossier_restore(
     let device = home.device()?;
     let mut replica = home.load(&device, &id)?;
     let place = parse_place(place)?;
-    if !replica.may_write_dossier() {
-        bail!("ce dossier est en lecture seule sur cet appareil");
-    }
     let Some(chosen) = edit
         .checked_sub(1)
         .and_then(|i| replica.history().edits().get(i).cloned())
     else {
         bail!("pas de modification n° {edit} : `livret dossier history` les numérote");
     };
-    let fields: Vec<_> = chosen
-        .fields
-        .iter()
-        .filter(|f| f.place() == place)
-        .copied()
-        .collect();
-    if fields.is_empty() {
-        bail!("la modification n° {edit} n'a rien changé à cet endroit");
-    }
-    let later = replica.dossier().changed_since(&fields, &chosen.after);
-    if !later.is_empty() && !anyway {
-        let later: Vec<String> = later.iter().map(|f| f.to_string()).collect();
-        bail!(
-            "modifié encore depuis : {} ; l'annuler effacerait aussi ces changements (--anyway pour le faire)",
-            later.join(" ")
-        );
-    }
-    let changed = replica.dossier().restore(&fields, &chosen.before)?;
-    replica
-        .dossier()
-        .commit_at((livret_client::clock::now_ms() / 1000) as i64);
-    for field in &changed {
-        println!("{field}");
+    match replica.undo(&chosen.after, place, anyway)? {
+        Undo::Done(changed) => {
+            replica
+                .dossier()
+                .commit_at((livret_client::clock::now_ms() / 1000) as i64);
+            for field in &changed {
+                println!("{field}");
+            }
+        }
+        Undo::NothingToChange => {
+            eprintln!(
+                "rien à changer : ces champs sont déjà tels qu'ils étaient avant la modification n° {edit}"
+            );
+            return Ok(());
+        }
+        Undo::ChangedSince(fields) => {
+            let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+            bail!(
+                "modifié autrement depuis : {} ; l'annuler effacerait aussi ces autres changements (--anyway pour le faire)",
+                fields.join(" ")
+            );
+        }
+        Undo::NotHere => bail!("la modification n° {edit} n'a rien changé à cet endroit"),
+        Undo::NoSuchEdit => {
+            bail!("pas de modification n° {edit} : `livret dossier history` les numérote")
+        }
     }
     home.save(&mut replica)
 }

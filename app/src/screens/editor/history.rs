@@ -6,7 +6,7 @@
 
 use super::*;
 use livret_shared::field_path::Place;
-use livret_shared::history::Author;
+use livret_shared::history::{Author, Undo};
 use session::EditRow;
 
 /// How long typing pauses before the history is read again.
@@ -60,6 +60,37 @@ fn who(author: &Author) -> String {
         None => t("un ancien membre", "a former member"),
     }
     .to_string()
+}
+
+/// Who made an edit, and a migration said as such (the program's doing, on that device).
+fn who_row(row: &EditRow) -> String {
+    let who = who(&row.author);
+    if row.edit.migration {
+        format!(
+            "{who} {}",
+            t(
+                "(mise à jour du format par Livret)",
+                "(format update by Livret)"
+            )
+        )
+    } else {
+        who
+    }
+}
+
+/// « de … » in French: « du candidat », « d’un juré », « de Camille ».
+fn of_who(author: &Author) -> String {
+    let who = who(author);
+    if en() {
+        return format!("by {who}");
+    }
+    if let Some(rest) = who.strip_prefix("le ") {
+        format!("du {rest}")
+    } else if who.starts_with("l’") || who.starts_with("un ") {
+        format!("d’{}", who.trim_start_matches("l’"))
+    } else {
+        format!("de {who}")
+    }
 }
 
 /// The same, starting a line.
@@ -146,16 +177,22 @@ fn latest_by_others(st: EditorState, place: Place) -> Option<EditRow> {
 #[component]
 pub(super) fn ChangedBy(path: FieldPath, field_id: String) -> impl IntoView {
     let st = EditorState::get();
+    // This field's latest change, when someone else's (not its section's latest).
     let latest = Memo::new(move |_| {
-        latest_by_others(st, path.place()).filter(|r| r.edit.fields.contains(&path))
+        st.history.with(|all| {
+            all.iter()
+                .find(|r| r.edit.fields.contains(&path))
+                .filter(|r| !r.author.mine)
+                .cloned()
+        })
     });
     move || {
         latest.get().map(|row| {
             let text = match (en(), when(&row)) {
-                (true, Some(w)) => format!("Changed by {} on {w}", who(&row.author)),
-                (true, None) => format!("Changed by {}", who(&row.author)),
-                (false, Some(w)) => format!("Modifié par {} le {w}", who(&row.author)),
-                (false, None) => format!("Modifié par {}", who(&row.author)),
+                (true, Some(w)) => format!("Changed by {} on {w}", who_row(&row)),
+                (true, None) => format!("Changed by {}", who_row(&row)),
+                (false, Some(w)) => format!("Modifié par {} le {w}", who_row(&row)),
+                (false, None) => format!("Modifié par {}", who_row(&row)),
             };
             view! { <p class="modifie-ici" data-testid=format!("modifie-{field_id}")>{text}</p> }
         })
@@ -189,12 +226,12 @@ pub(super) fn EditHistory(place: Place) -> impl IntoView {
             latest.get().map(|row| {
                 let fields = labels(&fields_in(&row, place));
                 let text = match (en(), when(&row)) {
-                    (true, Some(w)) => format!("Changed by {} on {w}: {fields}.", who(&row.author)),
-                    (true, None) => format!("Changed by {}: {fields}.", who(&row.author)),
+                    (true, Some(w)) => format!("Changed by {} on {w}: {fields}.", who_row(&row)),
+                    (true, None) => format!("Changed by {}: {fields}.", who_row(&row)),
                     (false, Some(w)) => {
-                        format!("Modifié par {} le {w} : {fields}.", who(&row.author))
+                        format!("Modifié par {} le {w} : {fields}.", who_row(&row))
                     }
-                    (false, None) => format!("Modifié par {} : {fields}.", who(&row.author)),
+                    (false, None) => format!("Modifié par {} : {fields}.", who_row(&row)),
                 };
                 let summary_id = summary_id.clone();
                 view! {
@@ -227,7 +264,7 @@ pub(super) fn EditHistory(place: Place) -> impl IntoView {
                 }}</summary>
                 {move || opened.get().then(|| view! {
                     <ol class="modifications">
-                        <For each=move || rows.get() key=|row| row.edit.after.clone() let:row>
+                        <For each=move || rows.get() key=|row| (row.edit.after.clone(), row.author.clone()) let:row>
                             <EditEntry row=row place=place message=message/>
                         </For>
                     </ol>
@@ -253,8 +290,19 @@ fn EditEntry(row: EditRow, place: Place, message: RwSignal<Option<String>>) -> i
             .map(|h| h.to_string()[..12].to_string())
             .unwrap_or_default()
     );
+    let migration = if row.edit.migration {
+        format!(
+            " {}",
+            t(
+                "(mise à jour du format par Livret)",
+                "(format update by Livret)"
+            )
+        )
+    } else {
+        String::new()
+    };
     let title = format!(
-        "{} — {}{}",
+        "{}{migration} — {}{}",
         who_first(&row.author),
         when(&row).map(|w| format!("{w} — ")).unwrap_or_default(),
         labels(&fields)
@@ -277,43 +325,52 @@ fn EditEntry(row: EditRow, place: Place, message: RwSignal<Option<String>>) -> i
         }
     };
     let seen = RwSignal::new(false);
-    // Fields changed again since the edit: named, and undone only when confirmed.
+    // Fields others changed since the edit: named, and undone only when confirmed.
     let to_confirm = RwSignal::new(None::<Vec<FieldPath>>);
+    let undo_id = format!("annuler-{title_id}");
     let undo = {
-        let (fields, row) = (fields.clone(), row.clone());
-        move |confirmed: bool| {
-            if !confirmed {
-                let later = session::changed_since(&fields, &row.edit.after);
-                if !later.is_empty() {
+        let (row, undo_id) = (row.clone(), undo_id.clone());
+        move |anyway: bool| {
+            to_confirm.set(None);
+            let done = match session::undo(place, &row.edit.after, anyway) {
+                Ok(Undo::ChangedSince(later)) => {
                     to_confirm.set(Some(later));
                     return;
                 }
-            }
-            to_confirm.set(None);
-            let author = who(&row.author);
-            match session::restore(&fields, &row.edit.before) {
-                Ok(changed) if changed.is_empty() => message.set(Some(
-                    t(
-                        "Rien à changer : ces questions sont déjà telles qu’elles étaient avant cette modification.",
-                        "Nothing to change: these questions are already as they were before this change.",
-                    )
-                    .to_string(),
-                )),
-                Ok(changed) => {
+                Ok(Undo::Done(changed)) => {
                     persist(st);
                     show_others_edits(st);
-                    let at = when(&row);
                     let fields = labels(&changed);
-                    message.set(Some(if en() {
-                        let at = at.map(|w| format!(" on {w}")).unwrap_or_default();
-                        format!("Change by {author}{at} undone: {fields} as before it. The undo is itself a change, listed here and undone the same way.")
-                    } else {
-                        let at = at.map(|w| format!(" du {w}")).unwrap_or_default();
-                        format!("Modification de {author}{at} annulée : {fields} comme avant elle. Cette annulation est elle-même une modification, listée ici et annulable de la même façon.")
-                    }));
+                    let at = when(&row);
+                    match (en(), row.author.mine) {
+                        (true, _) => {
+                            let at = at.map(|w| format!(" on {w}")).unwrap_or_default();
+                            format!("Change {}{at} undone: {fields} as before it. The undo is itself a change, listed here and undone the same way.", of_who(&row.author))
+                        }
+                        (false, true) => {
+                            let at = at.map(|w| format!(" du {w}")).unwrap_or_default();
+                            format!("Votre modification{at} est annulée : {fields} comme avant elle. Cette annulation est elle-même une modification, listée ici et annulable de la même façon.")
+                        }
+                        (false, false) => {
+                            let at = at.map(|w| format!(" du {w}")).unwrap_or_default();
+                            format!("Modification {}{at} annulée : {fields} comme avant elle. Cette annulation est elle-même une modification, listée ici et annulable de la même façon.", of_who(&row.author))
+                        }
+                    }
                 }
-                Err(e) => message.set(Some(e.to_string())),
-            }
+                Ok(Undo::NothingToChange) => t(
+                    "Rien à changer : ces questions sont déjà telles qu’elles étaient avant cette modification.",
+                    "Nothing to change: these questions are already as they were before this change.",
+                )
+                .to_string(),
+                Ok(Undo::NotHere | Undo::NoSuchEdit) => t(
+                    "L’historique vient de changer : la modification est à retrouver dans la liste à jour.",
+                    "The history has just changed: find the change again in the updated list.",
+                )
+                .to_string(),
+                Err(e) => e.to_string(),
+            };
+            message.set(Some(done));
+            focus_soon(undo_id.clone(), None);
         }
     };
     let undo_now = undo.clone();
@@ -330,7 +387,7 @@ fn EditEntry(row: EditRow, place: Place, message: RwSignal<Option<String>>) -> i
                 {move || seen.get().then(before_after.clone())}
             </details>
             {may_write.then(|| view! {
-                <button type="button" class="secondaire" aria-describedby=title_id.clone()
+                <button type="button" class="secondaire" id=undo_id.clone() aria-describedby=title_id.clone()
                     on:click=move |_| undo_now(false)>
                     {move || t("Annuler cette modification", "Undo this change")}
                 </button>
@@ -338,9 +395,9 @@ fn EditEntry(row: EditRow, place: Place, message: RwSignal<Option<String>>) -> i
             {move || to_confirm.get().map(|later| {
                 let undo = undo.clone();
                 let text = if en() {
-                    format!("Changed again since: {}. Undoing puts them back as they were before this change, and takes those later changes away too.", labels(&later))
+                    format!("Changed otherwise since: {}. Undoing puts them back as they were before this change, and takes those other changes away too.", labels(&later))
                 } else {
-                    format!("Modifié encore depuis : {}. Annuler remet ces questions comme avant cette modification, et efface aussi ces changements plus récents.", labels(&later))
+                    format!("Modifié autrement depuis : {}. Annuler remet ces questions comme avant cette modification, et efface aussi ces autres changements.", labels(&later))
                 };
                 view! {
                     <div class="confirmer" role="alert">
@@ -349,7 +406,13 @@ fn EditEntry(row: EditRow, place: Place, message: RwSignal<Option<String>>) -> i
                             {move || t("Annuler quand même", "Undo anyway")}
                         </button>
                         " "
-                        <button type="button" class="lien" on:click=move |_| to_confirm.set(None)>
+                        <button type="button" class="lien" on:click={
+                            let undo_id = undo_id.clone();
+                            move |_| {
+                                to_confirm.set(None);
+                                focus_soon(undo_id.clone(), None);
+                            }
+                        }>
                             {move || t("Garder tel quel", "Keep as it is")}
                         </button>
                     </div>
