@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use crate::browser::put_kit_away;
 use crate::support::{Relay, temp_dir};
+use crate::sync::Device;
 use crate::webdriver::Browser;
 
 const PASSPHRASE: &str = "cheval agrafe pile correcte";
@@ -97,6 +98,50 @@ fn screenshots() {
          arguments[arguments.length - 1]();",
     );
     save(&browser, &out.join("8-membres.png"));
+    // Someone else's change: an advisor (a CLI device here), named by the candidate, adds a
+    // sentence to the fiche; the fiche says who, and its history shows it before and after.
+    let advisor = Device::new("captures-conseil");
+    browser.click(".partage-identite summary");
+    browser.type_into("#partage-identite", &advisor.identity());
+    browser.click("#partager");
+    browser.wait_text(".partage-identite [role=status]", |t| {
+        t == "Dossier partagé."
+    });
+    browser.wait_text("[data-testid=membres]", |t| t.contains("Accompagnateur"));
+    browser.run_async(
+        "const li = [...document.querySelectorAll('[data-testid=membres] li')] \
+           .find(l => l.textContent.includes('Accompagnateur')); \
+         li.querySelector(\"button[id^='nommer-']\").click(); \
+         arguments[arguments.length - 1]();",
+    );
+    browser.type_into("[data-testid=membres] form.nommer input", "Camille Conseil");
+    browser.click("[data-testid=membres] form.nommer button");
+    browser.wait_text("[data-testid=membres]", |t| t.contains("Camille Conseil"));
+    browser.wait_text("[data-testid=etat-synchro]", |t| {
+        t.starts_with("Synchronisé avec le serveur")
+    });
+    let id = browser.attribute("article.livret", "data-dossier");
+    advisor.run(&["dossier", "open", &id, "--relay", &relay.url("")]);
+    let taches = advisor.run(&["dossier", "get", &id, "fiches.0.taches"]);
+    advisor.run(&[
+        "dossier",
+        "set",
+        &id,
+        "fiches.0.taches",
+        &format!("{taches} Chaque alerte renvoie à sa fiche du runbook."),
+    ]);
+    advisor.run(&["sync"]);
+    browser.wait_text("[data-testid=modifie-par-fiche-0]", |t| {
+        t.starts_with("Modifié par Camille Conseil")
+    });
+    browser.click("[data-testid=modifie-par-fiche-0] button");
+    browser.click("[data-testid=historique-fiche-0] ol li:first-child details summary");
+    browser.wait_for("[data-testid=historique-fiche-0] ol li:first-child .apres");
+    browser.run_async(
+        "document.querySelector('[data-testid=modifie-par-fiche-0]').scrollIntoView(); \
+         window.scrollBy(0, -80); arguments[arguments.length - 1]();",
+    );
+    save(&browser, &out.join("9-historique.png"));
     browser.resize(390, 844);
     browser.run_async(
         "document.querySelector('#f-fiches-0-intitule').scrollIntoView(); \

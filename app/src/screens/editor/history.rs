@@ -24,6 +24,11 @@ pub(super) fn keep_history(st: EditorState) {
                 if st.history.try_get_untracked().is_some_and(|old| old != now) {
                     st.history.set(now);
                 }
+                if st.history_read.try_get_untracked() == Some(false) {
+                    // Once drawn: the notices the first read showed are not read out.
+                    session::sleep(0).await;
+                    st.history_read.set(true);
+                }
             }
         });
     });
@@ -249,7 +254,7 @@ pub(super) fn EditHistory(place: Place) -> impl IntoView {
     };
     view! {
         <div class="historique-zone">
-            <div aria-live="polite">{notice}</div>
+            <div aria-live=move || if st.history_read.get() { "polite" } else { "off" }>{notice}</div>
             <details class="historique" data-testid=format!("historique-{key}")
                 prop:open=move || opened.get()
                 on:toggle=move |ev| {

@@ -103,6 +103,9 @@ pub(crate) struct EditorState {
     /// The dossier's edits with their authors, the latest first: read once typing pauses
     /// ([`keep_history`]); never for a juror, who reads the dossier as handed in.
     pub(crate) history: RwSignal<Vec<session::EditRow>>,
+    /// Whether the history was read once: what it shows from then on is announced, not the
+    /// whole of it at the first read.
+    pub(crate) history_read: RwSignal<bool>,
 }
 
 impl EditorState {
@@ -194,6 +197,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
         may_comment: RwSignal::new(false),
         juror: RwSignal::new(false),
         history: RwSignal::new(Vec::new()),
+        history_read: RwSignal::new(false),
     };
     provide_context(st);
     let title = RwSignal::new(String::new());
