@@ -1220,25 +1220,40 @@ impl Dossier {
         }
     }
 
+    /// The list a fiche or an annexe lives in, and its place there (none for a section).
+    fn list_place(place: Place) -> Option<(&'static str, usize)> {
+        match place {
+            Place::Section(_) => None,
+            Place::Fiche(index) => Some(("fiches", index)),
+            Place::Annexe(index) => Some(("annexes", index)),
+        }
+    }
+
+    /// A field's container (its section, fiche or annexe) as it is now, if it exists.
+    fn container(&self, path: &FieldPath) -> Option<ObjId> {
+        let (list, index) = match path.place() {
+            Place::Section(section) => return self.map_at(&ROOT, section),
+            place => Self::list_place(place)?,
+        };
+        match self.doc.get(&self.list_at(&ROOT, list)?, index) {
+            Ok(Some((Value::Object(ObjType::Map), item))) => Some(item),
+            _ => None,
+        }
+    }
+
     /// Resolves a field to its container, creating missing fiches or annexes.
     fn resolve(&mut self, path: &FieldPath, create: bool) -> Result<ObjId, DossierError> {
         let unknown = || DossierError::UnknownPath(path.to_string());
-        let (list, index) = match path.place() {
-            Place::Section(section) => return self.map_at(&ROOT, section).ok_or_else(unknown),
-            Place::Fiche(index) => ("fiches", index),
-            Place::Annexe(index) => ("annexes", index),
-        };
-        let list_obj = self.list_at(&ROOT, list).ok_or_else(unknown)?;
-        while create && self.doc.length(&list_obj) <= index {
-            let at = self.doc.length(&list_obj);
-            self.doc
-                .insert_object(&list_obj, at, ObjType::Map)
-                .map_err(corrupt)?;
+        if create && let Some((list, index)) = Self::list_place(path.place()) {
+            let list_obj = self.list_at(&ROOT, list).ok_or_else(unknown)?;
+            while self.doc.length(&list_obj) <= index {
+                let at = self.doc.length(&list_obj);
+                self.doc
+                    .insert_object(&list_obj, at, ObjType::Map)
+                    .map_err(corrupt)?;
+            }
         }
-        match self.doc.get(&list_obj, index) {
-            Ok(Some((Value::Object(ObjType::Map), item))) => Ok(item),
-            _ => Err(unknown()),
-        }
+        self.container(path).ok_or_else(unknown)
     }
 
     /// Sets a field. Text fields are updated by diff, so a concurrent edit elsewhere in the
@@ -1404,18 +1419,7 @@ impl Dossier {
     /// where the field did not exist yet). Read in its section's or fiche's object as it is
     /// now: a fiche keeps its object when others' fiches, added at once, move it down.
     pub fn field_at(&self, path: &FieldPath, heads: &[ChangeHash]) -> String {
-        let container = match path.place() {
-            Place::Section(section) => self.map_at(&ROOT, section),
-            Place::Fiche(place) => self.fiche(place).ok(),
-            Place::Annexe(place) => {
-                self.list_at(&ROOT, "annexes")
-                    .and_then(|list| match self.doc.get(&list, place) {
-                        Ok(Some((Value::Object(ObjType::Map), item))) => Some(item),
-                        _ => None,
-                    })
-            }
-        };
-        let Some(container) = container else {
+        let Some(container) = self.container(path) else {
             return String::new();
         };
         match self.doc.get_at(&container, path.field(), heads) {

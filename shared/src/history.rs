@@ -4,10 +4,10 @@
 //! the one the writing device gave ([`Dossier::commit_at`]); a member's changes close
 //! together in time make one [`Edit`], like a document editor's « version ».
 //!
-//! An edit names the fields it touched and the document's heads just before and just after
-//! it, so a screen can show a field then and now ([`Dossier::field_at`]) and put a section or
-//! fiche back as it was ([`Dossier::restore`]) — an undo that is itself a new edit, merged
-//! and synced like any other, never a rewrite of what others hold.
+//! An edit names the fields it touched and the heads its author saw just before it and left
+//! just after it, so a screen can show a field then and now ([`Dossier::field_at`]) and undo
+//! it ([`History::undo`]: its fields as they were before it) — an undo that is itself a new
+//! edit, merged and synced like any other, never a rewrite of what others hold.
 //!
 //! Read incrementally: [`History::update`] decodes only the changes it has not seen, so a
 //! screen may ask again at each pause in typing.
@@ -26,7 +26,7 @@ use crate::keys::MemberKey;
 /// A member's changes at most this far apart (seconds) are one edit.
 pub const SAME_EDIT_GAP_SECONDS: i64 = 10 * 60;
 
-/// The message of a change a migration made ([`Dossier::load`]): not shown as an edit.
+/// The message of a change a migration made ([`Dossier::load`]): an edit of its own.
 pub const MIGRATION: &str = "livret:migration";
 
 /// A change's time as the writing device gave it, when it can be one: from 2020 to 2100.
@@ -50,7 +50,8 @@ pub struct Edit {
     /// gave none (changes made before times were recorded).
     pub from_s: i64,
     pub to_s: i64,
-    /// The document's heads just before its first change and just after its last one.
+    /// Its first change's dependencies (what its author saw before it) and its last change
+    /// (which depends on all its others).
     pub before: Vec<ChangeHash>,
     pub after: Vec<ChangeHash>,
     /// The fields of sections and fiches it touched, sorted, each once.
@@ -90,7 +91,7 @@ pub struct History {
     latest: HashMap<MemberKey, usize>,
     /// Who wrote last in each section and fiche.
     last_writer: HashMap<Place, MemberKey>,
-    /// Each change read that touched fields: its author and those fields.
+    /// Each change read that touched fields: those fields.
     touched: HashMap<ChangeHash, Vec<FieldPath>>,
     /// The edit (index in `edits`) each of those changes belongs to.
     edit_of: HashMap<ChangeHash, usize>,
@@ -222,15 +223,10 @@ impl History {
         &self.edits
     }
 
-    /// The edits that touched a section or fiche, the latest first.
-    pub fn of_place(&self, place: Place) -> impl Iterator<Item = &Edit> {
-        self.edits.iter().rev().filter(move |e| e.touches(place))
-    }
-
     /// Of `fields`, those another change than the edit's own touched since the edit began:
     /// anyone's, concurrent with it or later, the edit's author's next ones included. What
     /// undoing the edit would also take away.
-    pub fn changed_since(
+    fn changed_since(
         &mut self,
         dossier: &mut Dossier,
         edit: &Edit,
@@ -458,7 +454,10 @@ mod tests {
             ]
         );
         let motivation: Vec<u8> = history
-            .of_place(Place::Section("motivation"))
+            .edits()
+            .iter()
+            .rev()
+            .filter(|e| e.touches(Place::Section("motivation")))
             .map(|e| e.author.0[0])
             .collect();
         assert_eq!(motivation, [2, 1], "the latest first");
@@ -652,7 +651,9 @@ mod tests {
         b.automerge().merge(a.automerge()).unwrap();
         let mut on_b = read(&mut b);
         let edits: Vec<Edit> = on_b
-            .of_place(letter)
+            .edits()
+            .iter()
+            .filter(|e| e.touches(letter))
             .filter(|e| e.author.0 == CANDIDATE)
             .cloned()
             .collect();

@@ -130,7 +130,7 @@ impl NamesCache {
         dossier: &DossierId,
         keys: &BTreeMap<u32, ContentKey>,
         membership: &Membership,
-    ) -> BTreeMap<MemberKey, NameCard> {
+    ) -> &BTreeMap<MemberKey, NameCard> {
         let from = (
             membership.next_seq,
             keys.len(),
@@ -140,7 +140,7 @@ impl NamesCache {
             self.names = read(doc, dossier, keys, membership);
             self.read_from = Some(from);
         }
-        self.names.clone()
+        &self.names
     }
 }
 
@@ -265,6 +265,17 @@ mod tests {
                 7,
                 [1; 24],
             )
+        }
+
+        /// The entry by which `by` (an owner) removes `who` from the dossier.
+        fn removal(&self, by: &DeviceSecret, who: &DeviceSecret) -> SignedEntry {
+            membership::remove(
+                &self.state(),
+                by,
+                &who.signing_public(),
+                &EpochKeys::generate(),
+            )
+            .unwrap()
         }
 
         fn read_as(&self, d: &mut Dossier, reader: &DeviceSecret) -> BTreeMap<MemberKey, NameCard> {
@@ -415,13 +426,7 @@ mod tests {
             .unwrap();
         team.name(&mut d, &team.kit, &team.juror, "M. Durand", false)
             .unwrap();
-        let removal = membership::remove(
-            &team.state(),
-            &team.kit,
-            &team.laptop.signing_public(),
-            &EpochKeys::generate(),
-        )
-        .unwrap();
+        let removal = team.removal(&team.kit, &team.laptop);
         team.log.push(removal);
         let names = team.read_as(&mut d, &team.kit);
         assert_eq!(names.len(), 1);
@@ -487,13 +492,7 @@ mod tests {
             .name(&mut d, &team.laptop, &tablet, "M. Durand", false)
             .unwrap();
         assert_eq!(card.member, team.juror.signing_public());
-        let removal = membership::remove(
-            &team.state(),
-            &team.laptop,
-            &team.juror.signing_public(),
-            &EpochKeys::generate(),
-        )
-        .unwrap();
+        let removal = team.removal(&team.laptop, &team.juror);
         team.log.push(removal);
         let state = team.state();
         let names = team.read_as(&mut d, &team.laptop);
@@ -517,7 +516,9 @@ mod tests {
         let mut cache = NamesCache::default();
         let read = |team: &Team, d: &mut Dossier, cache: &mut NamesCache| {
             let state = team.state();
-            cache.read(d, &DOSSIER, &state.keys_for(&team.kit), &state)
+            cache
+                .read(d, &DOSSIER, &state.keys_for(&team.kit), &state)
+                .clone()
         };
         team.name(&mut d, &team.laptop, &team.advisor, "Claire", false)
             .unwrap();
@@ -531,13 +532,7 @@ mod tests {
             read(&team, &mut d, &mut cache)[&team.advisor.signing_public()].name,
             "Claire M."
         );
-        let removal = membership::remove(
-            &team.state(),
-            &team.kit,
-            &team.laptop.signing_public(),
-            &EpochKeys::generate(),
-        )
-        .unwrap();
+        let removal = team.removal(&team.kit, &team.laptop);
         team.log.push(removal);
         assert!(read(&team, &mut d, &mut cache).is_empty());
     }

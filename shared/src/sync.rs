@@ -391,6 +391,7 @@ impl Replica {
     pub fn member_names(&mut self) -> BTreeMap<MemberKey, NameCard> {
         self.names
             .read(&mut self.dossier, &self.id, &self.keys, &self.membership)
+            .clone()
     }
 
     /// The dossier's edits: who changed which fields, and when (read since the last call
@@ -417,7 +418,11 @@ impl Replica {
     /// Who wrote an edit, as the members' list names them.
     pub fn author(&mut self, writer: &MemberKey) -> crate::history::Author {
         let person = self.membership.person_of(writer);
-        let card = self.member_names().remove(&person);
+        let card = self
+            .names
+            .read(&mut self.dossier, &self.id, &self.keys, &self.membership)
+            .get(&person)
+            .cloned();
         let role = self.membership.role_of(writer);
         let mine = *writer == self.me
             || person == self.membership.person_of(&self.me)

@@ -15,22 +15,18 @@ const PAUSE_MS: i32 = 700;
 /// Reads the dossier's history once the editor is drawn, then again each time typing pauses
 /// or others' edits arrive: one read for every section, and only what is new is decoded.
 pub(super) fn keep_history(st: EditorState) {
-    Effect::new(move |_| {
-        let revision = st.revision.get();
-        spawn_local(async move {
-            session::sleep(PAUSE_MS).await;
-            if st.revision.try_get_untracked() == Some(revision) {
-                let now = session::edits();
-                if st.history.try_get_untracked().is_some_and(|old| old != now) {
-                    st.history.set(now);
-                }
-                if st.history_read.try_get_untracked() == Some(false) {
-                    // Once drawn: the notices the first read showed are not read out.
-                    session::sleep(0).await;
-                    st.history_read.set(true);
-                }
-            }
-        });
+    when_typing_pauses(st, PAUSE_MS, move || {
+        let now = session::edits();
+        if st.history.try_get_untracked().is_some_and(|old| old != now) {
+            st.history.set(now);
+        }
+        if st.history_read.try_get_untracked() == Some(false) {
+            // Once drawn: the notices the first read showed are not read out.
+            spawn_local(async move {
+                session::sleep(0).await;
+                st.history_read.set(true);
+            });
+        }
     });
 }
 

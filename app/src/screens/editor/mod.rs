@@ -165,6 +165,21 @@ pub(crate) fn persist(st: EditorState) {
     });
 }
 
+/// Runs `work` each time the document has stopped changing (typed here or merged from
+/// others) for `pause_ms`, not at every keystroke: a keystroke's budget is spent saving it
+/// (BENCHMARKS, typing).
+pub(super) fn when_typing_pauses(st: EditorState, pause_ms: i32, work: impl Fn() + Copy + 'static) {
+    Effect::new(move |_| {
+        let revision = st.revision.get();
+        spawn_local(async move {
+            session::sleep(pause_ms).await;
+            if st.revision.try_get_untracked() == Some(revision) {
+                work();
+            }
+        });
+    });
+}
+
 /// Writes a field of the open dossier and saves it, or says why it could not.
 pub(crate) fn write_field(st: EditorState, path: &FieldPath, value: &str) {
     match session::with_open(|r| r.dossier().set(path, value)) {

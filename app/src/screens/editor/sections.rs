@@ -17,19 +17,11 @@ pub(super) fn Sommaire() -> impl IntoView {
     let read =
         || session::with_open(|r| livret_shared::progress::steps(r.dossier())).unwrap_or_default();
     let steps = RwSignal::new(read());
-    // Read again once typing pauses, not at every keystroke: a keystroke's budget is spent
-    // saving it (BENCHMARKS, typing).
-    Effect::new(move |_| {
-        let revision = st.revision.get();
-        spawn_local(async move {
-            session::sleep(PAUSE_MS).await;
-            if st.revision.try_get_untracked() == Some(revision) {
-                let now = read();
-                if steps.try_get_untracked().is_some_and(|old| old != now) {
-                    steps.set(now);
-                }
-            }
-        });
+    when_typing_pauses(st, PAUSE_MS, move || {
+        let now = read();
+        if steps.try_get_untracked().is_some_and(|old| old != now) {
+            steps.set(now);
+        }
     });
     let progress_of =
         move |key: &str| steps.with(|all| all.iter().find(|s| s.section == key).cloned());
