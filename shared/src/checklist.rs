@@ -5,6 +5,8 @@
 //! legitimate). One list for the app's export panel and the CLI's `livret export`, read from
 //! the dossier as it is exported ([`DossierJson`]).
 
+use std::collections::BTreeMap;
+
 use crate::date::Date;
 use crate::dossier::{Answer, SECTIONS};
 use crate::export::{DossierJson, FieldValue};
@@ -109,12 +111,36 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
     ));
     // Answers to questions no longer asked (« Précisez » of another financement, the
     // contract of someone now out of work): kept, shown with a note, left out of the PDF.
+    // A further structure's or poste's answers are read against its own choices.
+    let places: Vec<(String, &str, &BTreeMap<String, FieldValue>)> = json
+        .sections
+        .iter()
+        .map(|(section, values)| (section.clone(), section.as_str(), values))
+        .chain(json.autres.iter().flat_map(|(section, items)| {
+            items
+                .iter()
+                .filter(|item| !item.supprimee)
+                .map(move |item| {
+                    (
+                        format!("{section}.{}", item.id),
+                        section.as_str(),
+                        &item.champs,
+                    )
+                })
+        }))
+        .collect();
     let no_longer_asked: Vec<(String, String)> = crate::template::ASKED_AFTER
         .iter()
-        .filter(|(section, field, _, _)| !json.is_asked(section, field))
-        .filter_map(|(section, field, _, _)| {
-            let value = json.text(section, field);
-            (!value.is_empty()).then(|| (format!("{section}.{field}"), value))
+        .flat_map(|(section, field, _, _)| {
+            places
+                .iter()
+                .filter(move |(_, s, values)| {
+                    s == section && !crate::export::is_asked_in(s, values, field)
+                })
+                .filter_map(move |(prefix, _, values)| {
+                    let value = values.get(*field).map(FieldValue::text).unwrap_or_default();
+                    (!value.is_empty()).then(|| (format!("{prefix}.{field}"), value))
+                })
         })
         .collect();
     let kept = |english: bool| in_words(&no_longer_asked, english);
@@ -302,7 +328,9 @@ fn in_words(fields: &[(String, String)], english: bool) -> String {
     fields
         .iter()
         .map(|(path, value)| {
-            let (section, key) = path.split_once('.').unwrap_or_default();
+            // `section.key`, or `section.id.key` for a further structure or poste.
+            let section = path.split('.').next().unwrap_or_default();
+            let key = path.rsplit('.').next().unwrap_or_default();
             let (fr, en) =
                 crate::template::field(section, key).map_or(("", ""), |f| (f.label_fr, f.label_en));
             let kind = path.parse::<FieldPath>().map(|p| p.kind());
@@ -351,6 +379,7 @@ mod tests {
             referentiel: None,
             sections: BTreeMap::new(),
             fiches: Vec::new(),
+            autres: BTreeMap::new(),
             annexes: Vec::new(),
             commentaires: Vec::new(),
         }
@@ -502,6 +531,31 @@ mod tests {
             "{}",
             kept.advice.0
         );
+        // A further poste's « précisez » follows that poste's own answer: named when it
+        // applies no more there, whatever the first poste says.
+        json.sections
+            .insert("poste".into(), fields(&[("statut", "autre")]));
+        json.autres.insert(
+            "poste".into(),
+            vec![crate::export::RepeatJson {
+                id: "00c0ffee00000001".into(),
+                supprimee: false,
+                champs: fields(&[("statut", "salarie"), ("statut_autre", "Portage")]),
+            }],
+        );
+        let kept = before_export(&json)
+            .into_iter()
+            .find(|c| c.what.0 == "Des réponses qui ne s'appliquent plus")
+            .unwrap();
+        assert!(
+            kept.advice
+                .0
+                .contains(", Autre statut : précisez (« Portage »)."),
+            "{}",
+            kept.advice.0
+        );
+        json.autres.clear();
+        json.sections.remove("poste");
         json.sections
             .insert("situation".into(), fields(&[("statut", "en_poste")]));
         json.sections.insert(

@@ -244,6 +244,8 @@ pub const SECTIONS: &[(&str, &[(&str, FieldKind)])] = &[
         "poste",
         &[
             ("intitule", FieldKind::Scalar),
+            ("statut", FieldKind::Choice(template::STATUT_POSTE)),
+            ("statut_autre", FieldKind::Scalar),
             ("rattachement", FieldKind::Scalar),
             ("missions", FieldKind::Text),
         ],
@@ -259,6 +261,16 @@ pub const SECTIONS: &[(&str, &[(&str, FieldKind)])] = &[
         ],
     ),
 ];
+
+/// Sections a candidate fills once per structure or per poste (several employers, several
+/// positions: the template's « votre (vos) structure(s), votre (vos) poste(s) occupé(s) »).
+/// The first is the section itself, as it always was; each further one is a map inside the
+/// section's map, under its id ([`Place::Repeat`]). Nothing moves, so dossiers made before
+/// keep their first structure where every version reads it; and a further one lives under a
+/// key no other device can also make, so two devices adding one at once, offline, both keep
+/// theirs (a new list at the document's root, made by two devices migrating at once, would
+/// hide one device's items behind the other's list).
+pub const REPEATED: &[&str] = &["structure", "poste"];
 
 /// Fields of a fiche descriptive d'activité, in the template's order.
 pub const FICHE_FIELDS: &[(&str, FieldKind)] = &[
@@ -836,6 +848,94 @@ impl Dossier {
         self.doc.put(&item, "supprimee", false).map_err(corrupt)
     }
 
+    /// The further structures or postes (`section` one of [`REPEATED`]) in the order they
+    /// are shown, after the section's own: their ids, by `rang` then id. Deleted ones are
+    /// left out.
+    pub fn repeats(&self, section: &str) -> Vec<u64> {
+        self.repeats_where(section, false)
+    }
+
+    /// The deleted further structures or postes (kept, marked, so they can be restored).
+    pub fn deleted_repeats(&self, section: &str) -> Vec<u64> {
+        self.repeats_where(section, true)
+    }
+
+    fn repeats_where(&self, section: &str, deleted: bool) -> Vec<u64> {
+        let Some(map) = self.map_at(&ROOT, section) else {
+            return Vec::new();
+        };
+        let mut found: Vec<(f64, u64)> = self
+            .doc
+            .map_range(&map, ..)
+            .filter_map(|item| {
+                let id = crate::field_path::repeat_id(&item.key)?;
+                let obj = match item.value {
+                    automerge::ValueRef::Object(ObjType::Map) => item.id(),
+                    _ => return None,
+                };
+                (self.flag(&obj, "supprimee") == deleted)
+                    .then(|| (self.rang(&obj).unwrap_or(f64::MAX), id))
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        found.into_iter().map(|(_, id)| id).collect()
+    }
+
+    fn repeat(&self, section: &str, id: u64) -> Result<ObjId, DossierError> {
+        self.map_at(&ROOT, section)
+            .and_then(|map| self.map_at(&map, &crate::field_path::repeat_key(id)))
+            .ok_or_else(|| DossierError::UnknownPath(format!("{section}.{id:016x}")))
+    }
+
+    /// A further, empty structure or poste (`section` one of [`REPEATED`]), shown last;
+    /// returns its id. The id is drawn from this device's actor and the section's size, so
+    /// it is the same nowhere else: another device adding one at once gets another.
+    pub fn add_repeat(&mut self, section: &str) -> Result<u64, DossierError> {
+        use sha2::Digest;
+        let section = REPEATED
+            .iter()
+            .find(|s| **s == section)
+            .ok_or_else(|| DossierError::UnknownPath(section.to_string()))?;
+        let map = self
+            .map_at(&ROOT, section)
+            .ok_or_else(|| DossierError::UnknownPath(section.to_string()))?;
+        // The section's keys only grow (fields set, repeats added, none ever removed), so
+        // this device never draws the same id twice; the loop below covers the rest.
+        let mut hash = sha2::Sha256::new();
+        hash.update(self.doc.get_actor().to_bytes());
+        hash.update(section.as_bytes());
+        hash.update((self.doc.length(&map) as u64).to_le_bytes());
+        let digest = hash.finalize();
+        let mut id = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"));
+        while self.repeat(section, id).is_ok() {
+            id = id.wrapping_add(1);
+        }
+        let last = self
+            .repeats(section)
+            .last()
+            .and_then(|last| self.repeat(section, *last).ok())
+            .and_then(|obj| self.rang(&obj))
+            .unwrap_or(0.0);
+        let item = self
+            .doc
+            .put_object(&map, crate::field_path::repeat_key(id), ObjType::Map)
+            .map_err(corrupt)?;
+        self.doc.put(&item, "rang", last + 1.0).map_err(corrupt)?;
+        Ok(id)
+    }
+
+    /// Deletes a further structure or poste (kept, marked, so
+    /// [`Dossier::restore_repeat`] brings it back with everything typed in it).
+    pub fn delete_repeat(&mut self, section: &str, id: u64) -> Result<(), DossierError> {
+        let item = self.repeat(section, id)?;
+        self.doc.put(&item, "supprimee", true).map_err(corrupt)
+    }
+
+    pub fn restore_repeat(&mut self, section: &str, id: u64) -> Result<(), DossierError> {
+        let item = self.repeat(section, id)?;
+        self.doc.put(&item, "supprimee", false).map_err(corrupt)
+    }
+
     /// Adds an evidence file to the annexes, numbered after the highest number so far;
     /// returns its number. The file's key goes into the annexe (`cle`), beside the fields
     /// the template lists: never through [`Dossier::set`], never shown.
@@ -1223,7 +1323,7 @@ impl Dossier {
     /// The list a fiche or an annexe lives in, and its place there (none for a section).
     fn list_place(place: Place) -> Option<(&'static str, usize)> {
         match place {
-            Place::Section(_) => None,
+            Place::Section(_) | Place::Repeat(..) => None,
             Place::Fiche(index) => Some(("fiches", index)),
             Place::Annexe(index) => Some(("annexes", index)),
         }
@@ -1233,6 +1333,7 @@ impl Dossier {
     fn container(&self, path: &FieldPath) -> Option<ObjId> {
         let (list, index) = match path.place() {
             Place::Section(section) => return self.map_at(&ROOT, section),
+            Place::Repeat(section, id) => return self.repeat(section, id).ok(),
             place => Self::list_place(place)?,
         };
         match self.doc.get(&self.list_at(&ROOT, list)?, index) {
@@ -1567,6 +1668,113 @@ mod tests {
             a.get("fiches.0.taches").unwrap(),
             "Lundi : Analyser le besoin. Rédiger la note."
         );
+    }
+
+    #[test]
+    fn further_structures_and_postes_are_added_named_deleted_and_restored() {
+        let mut d = Dossier::new(b"a");
+        d.set("structure.nom", "Datavia").unwrap();
+        assert_eq!(d.repeats("structure"), Vec::<u64>::new());
+        let second = d.add_repeat("structure").unwrap();
+        let third = d.add_repeat("structure").unwrap();
+        assert_ne!(second, third);
+        assert_eq!(
+            d.repeats("structure"),
+            [second, third],
+            "shown in the order added"
+        );
+        let nom = |id: u64| format!("structure.{}.nom", crate::field_path::repeat_key(id));
+        d.set(&nom(second), "Mutuelle du Rhône").unwrap();
+        d.set(&nom(third), "Atelier Sud").unwrap();
+        assert_eq!(d.get(&nom(second)).unwrap(), "Mutuelle du Rhône");
+        assert_eq!(
+            d.get("structure.nom").unwrap(),
+            "Datavia",
+            "the first untouched"
+        );
+        // A poste of its own, with its own status and « précisez ».
+        let poste = d.add_repeat("poste").unwrap();
+        let statut = FieldPath::repeat("poste", poste, "statut").unwrap();
+        d.set(&statut, "Bénévole").unwrap();
+        assert_eq!(d.get_field(&statut), "benevole");
+        assert_eq!(d.get("poste.statut").unwrap(), "");
+
+        d.delete_repeat("structure", second).unwrap();
+        assert_eq!(d.repeats("structure"), [third]);
+        assert_eq!(d.deleted_repeats("structure"), [second]);
+        d.restore_repeat("structure", second).unwrap();
+        assert_eq!(d.repeats("structure"), [second, third]);
+        assert_eq!(
+            d.get(&nom(second)).unwrap(),
+            "Mutuelle du Rhône",
+            "nothing lost"
+        );
+
+        // Only structure and poste repeat; an id never added names nothing.
+        assert!(d.add_repeat("motivation").is_err());
+        assert!(d.add_repeat("fiches").is_err());
+        assert!(matches!(
+            d.set(&nom(second ^ 1), "x"),
+            Err(DossierError::UnknownPath(_))
+        ));
+        // Saved and read again, on another device.
+        let mut e = Dossier::load(&d.save(), b"b").unwrap();
+        assert_eq!(e.repeats("structure"), [second, third]);
+        assert_eq!(e.get(&nom(third)).unwrap(), "Atelier Sud");
+    }
+
+    #[test]
+    fn structures_added_at_once_on_two_devices_offline_are_both_kept() {
+        let mut a = Dossier::new(b"candidate");
+        a.set("structure.nom", "Datavia").unwrap();
+        let mut b = Dossier::load(&a.save(), b"advisor").unwrap();
+        // Each adds one, offline, from the same state, and types in it.
+        let mine = a.add_repeat("structure").unwrap();
+        let theirs = b.add_repeat("structure").unwrap();
+        assert_ne!(mine, theirs, "two devices never draw the same id");
+        let nom = |id: u64| FieldPath::repeat("structure", id, "nom").unwrap();
+        a.set(&nom(mine), "Mutuelle du Rhône").unwrap();
+        b.set(&nom(theirs), "Atelier Sud").unwrap();
+        let presentation = |id: u64| FieldPath::repeat("structure", id, "presentation").unwrap();
+        a.set(&presentation(mine), "Une mutuelle.").unwrap();
+        let from_b = b.automerge().save_after(&a.automerge().get_heads());
+        let from_a = a.automerge().save_after(&b.automerge().get_heads());
+        a.automerge().load_incremental(&from_b).unwrap();
+        b.automerge().load_incremental(&from_a).unwrap();
+        assert_eq!(a.repeats("structure"), b.repeats("structure"), "one order");
+        assert_eq!(a.repeats("structure").len(), 2);
+        assert_eq!(a.get_field(&nom(theirs)), "Atelier Sud");
+        assert_eq!(b.get_field(&nom(mine)), "Mutuelle du Rhône");
+        // Typing at once in one further structure's text merges.
+        b.splice(&presentation(mine), 0, 0, "Lyon. ").unwrap();
+        a.splice(&presentation(mine), 13, 0, " 300 salariés.")
+            .unwrap();
+        let from_b = b.automerge().save_after(&a.automerge().get_heads());
+        a.automerge().load_incremental(&from_b).unwrap();
+        assert_eq!(
+            a.get_field(&presentation(mine)),
+            "Lyon. Une mutuelle. 300 salariés."
+        );
+    }
+
+    #[test]
+    fn a_dossier_made_before_structures_repeated_opens_and_takes_one() {
+        // The layout of schema 4, with its first structure, as a previous version saved it:
+        // nothing to migrate, the first structure stays where every version reads it.
+        let mut before = Dossier::new(b"old");
+        before.set("structure.nom", "Datavia").unwrap();
+        before.set("poste.intitule", "Développeuse").unwrap();
+        let bytes = before.save();
+        let mut d = Dossier::load(&bytes, b"new").unwrap();
+        assert!(d.repeats("structure").is_empty());
+        let id = d.add_repeat("structure").unwrap();
+        d.set(
+            &FieldPath::repeat("structure", id, "nom").unwrap(),
+            "Atelier",
+        )
+        .unwrap();
+        assert_eq!(d.get("structure.nom").unwrap(), "Datavia");
+        assert_eq!(d.get("poste.intitule").unwrap(), "Développeuse");
     }
 
     #[test]

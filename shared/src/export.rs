@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::comments::Comments;
-use crate::dossier::{Dossier, DossierError, FICHE_FIELDS, FieldKind, SECTIONS};
+use crate::dossier::{Dossier, DossierError, FICHE_FIELDS, FieldKind, REPEATED, SECTIONS};
 use crate::field_path::FieldPath;
 use crate::referentiel::Referentiel;
 
@@ -107,6 +107,19 @@ pub struct FicheJson {
     pub champs: BTreeMap<String, FieldValue>,
 }
 
+/// A further structure or poste.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepeatJson {
+    /// Its id in the dossier ([`crate::field_path::repeat_key`]'s form), which its fields'
+    /// paths carry; an import draws new ones.
+    pub id: String,
+    /// Deleted in the dossier (kept there so it can be brought back).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub supprimee: bool,
+    /// Every field of the section, by its key.
+    pub champs: BTreeMap<String, FieldValue>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnnexeJson {
     pub numero: u32,
@@ -143,6 +156,11 @@ pub struct DossierJson {
     pub sections: BTreeMap<String, BTreeMap<String, FieldValue>>,
     /// In the order the dossier shows them; deleted ones after, marked.
     pub fiches: Vec<FicheJson>,
+    /// The further structures and postes ([`crate::dossier::REPEATED`]) by section, after
+    /// the section's own, each with the section's fields, in the order the dossier shows
+    /// them; deleted ones after, marked. Absent from older exports.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub autres: BTreeMap<String, Vec<RepeatJson>>,
     pub annexes: Vec<AnnexeJson>,
     /// The comment threads this device could read (none for a juror's export). Read for
     /// the record; an import does not bring them back (they belong to the old dossier's
@@ -182,20 +200,36 @@ impl DossierJson {
         }
     }
 
-    /// The key of the answer chosen for `section.field`, when it takes a choice and one is.
-    pub fn chosen(&self, section: &str, field: &str) -> Option<&'static str> {
-        let kind = FieldPath::section(section, field)?.kind();
-        match crate::dossier::Answer::of(kind, &self.text(section, field)) {
-            crate::dossier::Answer::Chosen(c) => Some(c.key),
-            _ => None,
-        }
-    }
-
     /// Whether the template asks `section.field` given this dossier's answers
     /// ([`crate::template::is_asked`]).
     pub fn is_asked(&self, section: &str, field: &str) -> bool {
-        crate::template::is_asked(section, field, &mut |after| self.chosen(section, after))
+        match self.sections.get(section) {
+            Some(values) => is_asked_in(section, values, field),
+            None => is_asked_in(section, &BTreeMap::new(), field),
+        }
     }
+
+    /// The further structures or postes of `section` the dossier shows (not the deleted).
+    pub fn repeats<'a>(&'a self, section: &str) -> impl Iterator<Item = &'a RepeatJson> + 'a {
+        self.autres
+            .get(section)
+            .into_iter()
+            .flatten()
+            .filter(|item| !item.supprimee)
+    }
+}
+
+/// Whether the template asks `section.field` given the answers in `values`: a section's, or
+/// a further structure's or poste's (whose « précisez » follows its own answer).
+pub fn is_asked_in(section: &str, values: &BTreeMap<String, FieldValue>, field: &str) -> bool {
+    crate::template::is_asked(section, field, &mut |after| {
+        let kind = FieldPath::section(section, after)?.kind();
+        let written = values.get(after).map(FieldValue::text).unwrap_or_default();
+        match crate::dossier::Answer::of(kind, &written) {
+            crate::dossier::Answer::Chosen(c) => Some(c.key),
+            _ => None,
+        }
+    })
 }
 
 /// A field as [`Dossier::get`] gives it: lists come as a JSON array (or nothing yet).
@@ -266,6 +300,32 @@ pub fn export(doc: &mut Dossier, comments: Option<&Comments>) -> Result<DossierJ
             champs,
         });
     }
+    let mut autres = BTreeMap::new();
+    for (section, fields) in SECTIONS.iter().filter(|(s, _)| REPEATED.contains(s)) {
+        let deleted = doc.deleted_repeats(section);
+        let mut items = Vec::new();
+        for id in doc
+            .repeats(section)
+            .into_iter()
+            .chain(deleted.iter().copied())
+        {
+            let mut champs = BTreeMap::new();
+            for (field, kind) in *fields {
+                let stored = FieldPath::repeat(section, id, field)
+                    .map(|path| doc.get_field(&path))
+                    .unwrap_or_default();
+                champs.insert(field.to_string(), value_of(*kind, stored));
+            }
+            items.push(RepeatJson {
+                id: crate::field_path::repeat_key(id),
+                supprimee: deleted.contains(&id),
+                champs,
+            });
+        }
+        if !items.is_empty() {
+            autres.insert(section.to_string(), items);
+        }
+    }
     let commentaires = comments
         .map(|c| {
             c.threads
@@ -291,6 +351,7 @@ pub fn export(doc: &mut Dossier, comments: Option<&Comments>) -> Result<DossierJ
         referentiel: doc.referentiel(),
         sections,
         fiches,
+        autres,
         annexes: annexes
             .into_iter()
             .map(|a| AnnexeJson {
@@ -401,6 +462,19 @@ pub fn fill(doc: &mut Dossier, json: &DossierJson) -> Result<(), ExportError> {
             doc.delete_fiche(place)?;
         }
     }
+    for (section, items) in &json.autres {
+        for item in items {
+            let id = doc.add_repeat(section)?;
+            for (field, value) in &item.champs {
+                let path = FieldPath::repeat(section, id, field)
+                    .ok_or_else(|| DossierError::UnknownPath(format!("{section}.{field}")))?;
+                doc.set_as_written(&path, &as_stored(value))?;
+            }
+            if item.supprimee {
+                doc.delete_repeat(section, id)?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -460,6 +534,26 @@ mod tests {
             .unwrap();
         d.move_fiche(second, true).unwrap();
         d.delete_fiche(third).unwrap();
+        // A second employer, a third one deleted, and a second position.
+        d.set("structure.nom", "Datavia").unwrap();
+        for name in ["Mutuelle du Rhône", "Supprimée"] {
+            let id = d.add_repeat("structure").unwrap();
+            d.set(&FieldPath::repeat("structure", id, "nom").unwrap(), name)
+                .unwrap();
+        }
+        let deleted = d.repeats("structure")[1];
+        d.delete_repeat("structure", deleted).unwrap();
+        let poste = d.add_repeat("poste").unwrap();
+        d.set(
+            &FieldPath::repeat("poste", poste, "statut").unwrap(),
+            "autre",
+        )
+        .unwrap();
+        d.set(
+            &FieldPath::repeat("poste", poste, "statut_autre").unwrap(),
+            "Portage salarial",
+        )
+        .unwrap();
         d
     }
 
@@ -492,11 +586,33 @@ mod tests {
             "evidence by annex number"
         );
         assert!(json.fiches[2].supprimee);
+        let structures = &json.autres["structure"];
+        assert_eq!(structures.len(), 2);
+        assert_eq!(
+            structures[0].champs["nom"],
+            FieldValue::Text("Mutuelle du Rhône".into())
+        );
+        assert!(structures[1].supprimee);
+        assert_eq!(json.repeats("structure").count(), 1);
+        assert_eq!(
+            json.autres["poste"][0].champs["statut_autre"],
+            FieldValue::Text("Portage salarial".into())
+        );
         let text = serde_json::to_vec_pretty(&json).unwrap();
         let back = parse(&text).unwrap();
         let mut imported = Dossier::new(b"b");
         fill(&mut imported, &back).unwrap();
-        assert_eq!(export(&mut imported, None).unwrap(), json);
+        // The same, but for the further structures' ids: an import draws its own.
+        let without_ids = |mut json: DossierJson| {
+            for item in json.autres.values_mut().flatten() {
+                item.id.clear();
+            }
+            json
+        };
+        assert_eq!(
+            without_ids(export(&mut imported, None).unwrap()),
+            without_ids(json.clone())
+        );
         assert_eq!(
             imported.get("motivation.lettre").unwrap(),
             "Valider dix ans de métier.\nAvec des accents : é, à, ç."

@@ -1,5 +1,6 @@
-//! A field of the dossier, named once: a section's field (`motivation.projet`), or a field of
-//! the fiche or annexe at a place (`fiches.2.taches`, `annexes.0.titre`). Checked against
+//! A field of the dossier, named once: a section's field (`motivation.projet`), a field of
+//! the fiche or annexe at a place (`fiches.2.taches`, `annexes.0.titre`), or of a further
+//! structure or poste by its id (`structure.5f0c9a1b2d3e4f60.nom`). Checked against
 //! the dossier's schema when it is made, so a keystroke's path is neither formatted nor split
 //! again; its dotted form (`Display`, `FromStr`) is what comments, annotations, presence and
 //! the CLI name a field by, unchanged from the strings used before.
@@ -7,7 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::dossier::{ANNEXE_FIELDS, FICHE_FIELDS, FieldKind, SECTIONS};
+use crate::dossier::{ANNEXE_FIELDS, FICHE_FIELDS, FieldKind, REPEATED, SECTIONS};
 
 /// Where a field lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,6 +19,23 @@ pub enum Place {
     Fiche(usize),
     /// The annexe stored at this place of the `annexes` list.
     Annexe(usize),
+    /// A further structure or poste ([`crate::dossier::REPEATED`]): its section and id.
+    Repeat(&'static str, u64),
+}
+
+/// How a further structure's or poste's id is written: 16 lowercase hex digits, the key of
+/// its map in the section's and the middle of its fields' paths.
+pub fn repeat_key(id: u64) -> String {
+    format!("{id:016x}")
+}
+
+/// The id a key or a path's middle part writes, if it is one ([`repeat_key`]'s form only:
+/// another spelling would name the same structure twice).
+pub fn repeat_id(key: &str) -> Option<u64> {
+    if key.len() != 16 || !key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    u64::from_str_radix(key, 16).ok()
 }
 
 /// A field the dossier has, with its kind.
@@ -43,6 +61,32 @@ impl FieldPath {
             field,
             kind: *kind,
         })
+    }
+
+    /// Field `field` of the further structure or poste `id` of `section`, if that section
+    /// repeats and has the field.
+    pub fn repeat(section: &str, id: u64, field: &str) -> Option<FieldPath> {
+        if !REPEATED.contains(&section) {
+            return None;
+        }
+        let path = FieldPath::section(section, field)?;
+        let Place::Section(section) = path.place else {
+            return None;
+        };
+        Some(FieldPath {
+            place: Place::Repeat(section, id),
+            ..path
+        })
+    }
+
+    /// Field `field` at `place`, if fields there have it.
+    pub fn at(place: Place, field: &str) -> Option<FieldPath> {
+        match place {
+            Place::Section(section) => FieldPath::section(section, field),
+            Place::Fiche(at) => FieldPath::fiche(at, field),
+            Place::Annexe(at) => FieldPath::annexe(at, field),
+            Place::Repeat(section, id) => FieldPath::repeat(section, id, field),
+        }
     }
 
     /// Field `field` of the fiche at `place`, if fiches have it.
@@ -87,6 +131,9 @@ impl FromStr for FieldPath {
         let mut parts = path.split('.');
         let path = match (parts.next(), parts.next(), parts.next(), parts.next()) {
             (Some(section), Some(field), None, None) => FieldPath::section(section, field),
+            (Some(section), Some(id), Some(field), None) if REPEATED.contains(&section) => {
+                FieldPath::repeat(section, repeat_id(id).ok_or_else(unknown)?, field)
+            }
             (Some(list @ ("fiches" | "annexes")), Some(place), Some(field), None) => {
                 // Digits only: `+1` or ` 1` would name the same fiche under another spelling.
                 if place.is_empty() || !place.bytes().all(|b| b.is_ascii_digit()) {
@@ -111,6 +158,9 @@ impl fmt::Display for FieldPath {
             Place::Section(section) => write!(f, "{section}.{}", self.field),
             Place::Fiche(place) => write!(f, "fiches.{place}.{}", self.field),
             Place::Annexe(place) => write!(f, "annexes.{place}.{}", self.field),
+            Place::Repeat(section, id) => {
+                write!(f, "{section}.{}.{}", repeat_key(id), self.field)
+            }
         }
     }
 }
@@ -157,6 +207,13 @@ mod tests {
         for (field, _) in ANNEXE_FIELDS {
             paths.push(FieldPath::annexe(0, field).unwrap());
         }
+        for section in REPEATED {
+            let (_, fields) = SECTIONS.iter().find(|(s, _)| s == section).unwrap();
+            for (field, _) in *fields {
+                paths.push(FieldPath::repeat(section, 0x00c0_ffee_0000_0001, field).unwrap());
+                paths.push(FieldPath::repeat(section, u64::MAX, field).unwrap());
+            }
+        }
         assert!(paths.len() > 20);
         for path in paths {
             let text = path.to_string();
@@ -187,6 +244,15 @@ mod tests {
             "fiches.1.inconnu",
             "fiches.1.taches.encore",
             "annexes.99999999999999999999999.titre",
+            // A further structure is named by its id's one spelling, in a section that
+            // repeats.
+            "structure.00c0ffee00000001",
+            "structure.00c0ffee0000001.nom",
+            "structure.00C0FFEE00000001.nom",
+            "structure.+0c0ffee00000001.nom",
+            "structure.00c0ffee00000001.inconnu",
+            "motivation.00c0ffee00000001.lettre",
+            "fiches.00c0ffee00000001.taches",
         ] {
             assert_eq!(
                 bad.parse::<FieldPath>(),

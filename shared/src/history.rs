@@ -17,10 +17,10 @@ use std::collections::{BTreeSet, HashMap};
 /// A change's hash: an edit's heads are a few of them.
 pub use automerge::ChangeHash;
 use automerge::legacy::{Key, ObjectId};
-use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, Value};
+use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, Value, ValueRef};
 
-use crate::dossier::{Dossier, DossierError, FICHE_FIELDS, FieldKind, SECTIONS};
-use crate::field_path::{FieldPath, Place};
+use crate::dossier::{Dossier, DossierError, FICHE_FIELDS, FieldKind, REPEATED, SECTIONS};
+use crate::field_path::{FieldPath, Place, repeat_id};
 use crate::keys::MemberKey;
 
 /// A member's changes at most this far apart (seconds) are one edit.
@@ -333,9 +333,8 @@ fn touched(ops: &[automerge::legacy::Op], objects: &HashMap<String, Target>) -> 
 
 fn field_of(place: Place, key: &str) -> Option<FieldPath> {
     match place {
-        Place::Section(section) => FieldPath::section(section, key),
-        Place::Fiche(at) => FieldPath::fiche(at, key),
         Place::Annexe(_) => None,
+        place => FieldPath::at(place, key),
     }
 }
 
@@ -349,6 +348,23 @@ fn objects(dossier: &mut Dossier) -> (HashMap<String, Target>, Vec<String>) {
     let mut fiches = Vec::new();
     for (section, fields) in SECTIONS {
         if let Ok(Some((Value::Object(ObjType::Map), id))) = doc.get(ROOT, *section) {
+            // A further structure or poste, a map in its section's under its id.
+            if REPEATED.contains(section) {
+                let repeats: Vec<(u64, ObjId)> = doc
+                    .map_range(&id, ..)
+                    .filter(|item| matches!(item.value, ValueRef::Object(ObjType::Map)))
+                    .filter_map(|item| Some((repeat_id(&item.key)?, item.id())))
+                    .collect();
+                for (repeat, obj) in repeats {
+                    add_container(
+                        doc,
+                        &mut objects,
+                        obj,
+                        Place::Repeat(section, repeat),
+                        fields,
+                    );
+                }
+            }
             add_container(doc, &mut objects, id, Place::Section(section), fields);
         }
     }
@@ -572,6 +588,43 @@ mod tests {
             "Je veux valider mon titre."
         );
         assert_eq!(advisor.get_field(&path("etat_civil.prenom")), "Lou");
+    }
+
+    #[test]
+    fn a_further_structure_has_its_own_history_and_undo() {
+        let mut candidate = Dossier::new(&CANDIDATE);
+        let id = candidate.add_repeat("structure").unwrap();
+        candidate.commit_at(T);
+        let nom = FieldPath::repeat("structure", id, "nom").unwrap();
+        let presentation = FieldPath::repeat("structure", id, "presentation").unwrap();
+        candidate.set(&nom, "Mutuelle du Rhône").unwrap();
+        candidate.set(&presentation, "Une mutuelle.").unwrap();
+        candidate.commit_at(T + 10);
+        let mut history = read(&mut candidate);
+        let mut advisor = Dossier::load(&candidate.save(), &ADVISOR).unwrap();
+        advisor
+            .set(&presentation, "Une mutuelle régionale.")
+            .unwrap();
+        advisor.commit_at(T + 100);
+        candidate.automerge().merge(advisor.automerge()).unwrap();
+        history.update(&mut candidate);
+        let here = Place::Repeat("structure", id);
+        let edits: Vec<&Edit> = history.edits().iter().filter(|e| e.touches(here)).collect();
+        assert_eq!(edits.len(), 2, "the candidate's, then the advisor's");
+        assert_eq!(edits[1].fields, [presentation]);
+        assert!(
+            !history
+                .edits()
+                .iter()
+                .any(|e| e.touches(Place::Section("structure")))
+        );
+        let advisors = edits[1].after.clone();
+        assert_eq!(
+            history.undo(&mut candidate, &advisors, here, false),
+            Ok(Undo::Done(vec![presentation]))
+        );
+        assert_eq!(candidate.get_field(&presentation), "Une mutuelle.");
+        assert_eq!(candidate.get_field(&nom), "Mutuelle du Rhône");
     }
 
     #[test]

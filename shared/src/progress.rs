@@ -9,7 +9,7 @@
 //! compétences it proves, its context, its tasks and its results. Annexes are optional.
 
 use crate::dossier::{Answer, Dossier, FieldKind, SECTIONS};
-use crate::field_path::FieldPath;
+use crate::field_path::{FieldPath, Place};
 use crate::template;
 
 /// One step: the questions it asks, and the fields among them still empty.
@@ -66,19 +66,25 @@ pub fn steps(dossier: &mut Dossier) -> Vec<StepProgress> {
                     asked: 0,
                     missing: Vec::new(),
                 };
-                for (field, kind) in *fields {
-                    if NEVER_OWED.contains(&(key, field))
-                        || !asked(dossier, key, field)
-                        || !owed(dossier, key, field)
-                    {
-                        continue;
-                    }
-                    let Some(path) = FieldPath::section(key, field) else {
-                        continue;
-                    };
-                    step.asked += 1;
-                    if !answered(*kind, &dossier.get_field(&path)) {
-                        step.missing.push(path.to_string());
+                // The section, then each further structure or poste it has, asks the same.
+                let repeats = dossier.repeats(key);
+                let places = std::iter::once(Place::Section(section.key))
+                    .chain(repeats.into_iter().map(|id| Place::Repeat(section.key, id)));
+                for place in places {
+                    for (field, kind) in *fields {
+                        let Some(path) = FieldPath::at(place, field) else {
+                            continue;
+                        };
+                        if NEVER_OWED.contains(&(key, field))
+                            || !asked(dossier, &path)
+                            || !owed(dossier, &path)
+                        {
+                            continue;
+                        }
+                        step.asked += 1;
+                        if !answered(*kind, &dossier.get_field(&path)) {
+                            step.missing.push(path.to_string());
+                        }
                     }
                 }
                 out.push(step);
@@ -129,21 +135,38 @@ fn answered(kind: FieldKind, stored: &str) -> bool {
 }
 
 /// Whether a question always shown is owed given the answers so far.
-fn owed(dossier: &mut Dossier, section: &str, field: &str) -> bool {
+fn owed(dossier: &mut Dossier, path: &FieldPath) -> bool {
+    let Some(section) = section_of(path.place()) else {
+        return true;
+    };
     OWED_AFTER
         .iter()
-        .filter(|(s, f, _, _)| *s == section && *f == field)
-        .all(|(_, _, after, answer)| chosen(dossier, section, after) == Some(*answer))
+        .filter(|(s, f, _, _)| *s == section && *f == path.field())
+        .all(|(_, _, after, answer)| chosen(dossier, path.place(), after) == Some(*answer))
 }
 
-/// Whether the template asks `section.field` given the answers so far.
-pub fn asked(dossier: &mut Dossier, section: &str, field: &str) -> bool {
-    template::is_asked(section, field, &mut |after| chosen(dossier, section, after))
+/// Whether the template asks the field at `path` given the answers so far, at its place: a
+/// further poste's « précisez » follows that poste's own answer.
+pub fn asked(dossier: &mut Dossier, path: &FieldPath) -> bool {
+    let Some(section) = section_of(path.place()) else {
+        return true;
+    };
+    template::is_asked(section, path.field(), &mut |after| {
+        chosen(dossier, path.place(), after)
+    })
 }
 
-/// The key of the answer chosen for `section.field`, if it is a choice and one is chosen.
-fn chosen(dossier: &mut Dossier, section: &str, field: &str) -> Option<&'static str> {
-    let path = FieldPath::section(section, field)?;
+/// The template's section a section's (or a further structure's or poste's) field is of.
+fn section_of(place: Place) -> Option<&'static str> {
+    match place {
+        Place::Section(section) | Place::Repeat(section, _) => Some(section),
+        Place::Fiche(_) | Place::Annexe(_) => None,
+    }
+}
+
+/// The key of the answer chosen for `field` at `place`, if it is a choice and one is chosen.
+fn chosen(dossier: &mut Dossier, place: Place, field: &str) -> Option<&'static str> {
+    let path = FieldPath::at(place, field)?;
     match Answer::of(path.kind(), &dossier.get_field(&path)) {
         Answer::Chosen(c) => Some(c.key),
         _ => None,
@@ -224,6 +247,53 @@ mod tests {
             ["fiches.0.contexte", "fiches.0.taches", "fiches.0.resultats"]
         );
         assert_eq!(fiches.filled(), 2);
+    }
+
+    #[test]
+    fn a_further_poste_owes_its_questions_as_asked_after_its_own_answers() {
+        let mut d = Dossier::new(b"a");
+        let poste = step(&steps(&mut d), "poste").clone();
+        assert_eq!(
+            poste.missing,
+            [
+                "poste.intitule",
+                "poste.statut",
+                "poste.rattachement",
+                "poste.missions"
+            ]
+        );
+        let id = d.add_repeat("poste").unwrap();
+        let path = |key: &str| FieldPath::repeat("poste", id, key).unwrap();
+        d.set(&path("statut"), "autre").unwrap();
+        d.set(&path("intitule"), "Bénévole au club").unwrap();
+        let poste = step(&steps(&mut d), "poste").clone();
+        assert_eq!(
+            poste.asked,
+            4 + 5,
+            "the further poste asks « précisez » too"
+        );
+        let mine: Vec<&String> = poste
+            .missing
+            .iter()
+            .filter(|p| p.contains('.') && p.matches('.').count() == 2)
+            .collect();
+        assert_eq!(
+            mine,
+            [
+                &path("statut_autre").to_string(),
+                &path("rattachement").to_string(),
+                &path("missions").to_string()
+            ]
+        );
+        // The section's own « précisez » follows its own answer, not the further one's.
+        assert!(!asked(
+            &mut d,
+            &FieldPath::section("poste", "statut_autre").unwrap()
+        ));
+        assert!(asked(&mut d, &path("statut_autre")));
+        // Deleted, it owes nothing.
+        d.delete_repeat("poste", id).unwrap();
+        assert_eq!(step(&steps(&mut d), "poste").asked, 4);
     }
 
     #[test]

@@ -197,6 +197,42 @@ pub const OUI_NON: &[Choice] = &[
     },
 ];
 
+/// The status the template's « Fiche descriptive du poste occupé » asks to tick: « Salarié ☐
+/// Indépendant ☐ Bénévole ☐ Autre : ».
+pub const STATUT_POSTE: &[Choice] = &[
+    Choice {
+        key: "salarie",
+        label_fr: "Salarié(e)",
+        label_en: "Employee",
+        also: &["salarie", "salariee", "employe", "employee", "salarie(e)"],
+    },
+    Choice {
+        key: "independant",
+        label_fr: "Indépendant(e)",
+        label_en: "Self-employed",
+        also: &[
+            "independante",
+            "auto-entrepreneur",
+            "auto-entrepreneuse",
+            "freelance",
+            "micro-entrepreneur",
+            "micro-entrepreneuse",
+        ],
+    },
+    Choice {
+        key: "benevole",
+        label_fr: "Bénévole",
+        label_en: "Volunteer",
+        also: &["volontaire"],
+    },
+    Choice {
+        key: "autre",
+        label_fr: "Autre",
+        label_en: "Other",
+        also: &[],
+    },
+];
+
 /// The template's five ways to fund a VAE; « Pôle Emploi » has been France Travail since
 /// 2024.
 pub const FINANCEMENT_MODES: &[Choice] = &[
@@ -251,6 +287,7 @@ pub const ASKED_AFTER: &[(&str, &str, &str, &[&str])] = &[
         &["sans_emploi"],
     ),
     ("financement", "organisme", "mode", &["opco", "autre"]),
+    ("poste", "statut_autre", "statut", &["autre"]),
     ("financement", "entreprise_adresse", "mode", &["plan"]),
     ("financement", "entreprise_siret", "mode", &["plan"]),
     ("financement", "signataire", "mode", &["plan"]),
@@ -844,18 +881,33 @@ const POSTE: &[FieldText] = &[
         guidance_en: "The job title, which gives this sheet its title.",
         from_template: true,
     },
+    // « Indiquez votre statut : Salarié ☐ Indépendant ☐ Bénévole ☐ Autre : ».
+    FieldText {
+        key: "statut",
+        label_fr: "Votre statut",
+        label_en: "Your status",
+        guidance_fr: "Indiquez votre statut dans ce poste.",
+        guidance_en: "State your status in this position.",
+        from_template: true,
+    },
+    FieldText {
+        key: "statut_autre",
+        label_fr: "Autre statut : précisez",
+        label_en: "Other status: please specify",
+        guidance_fr: "",
+        guidance_en: "",
+        from_template: true,
+    },
     FieldText {
         key: "rattachement",
         label_fr: "Place dans la structure",
         label_en: "Place in the organisation",
-        guidance_fr: "Indiquez votre statut (salarié, indépendant, bénévole, autre) et la place \
-            que vous occupez dans votre structure. Le cas échéant, présentez votre unité de \
-            travail (direction, atelier, service…) en indiquant par exemple sa composition, son \
-            effectif. Vous pouvez joindre un organigramme.",
-        guidance_en: "State your status (employee, self-employed, volunteer, other) and your \
-            place in the organisation. Where relevant, describe your work unit (management, \
-            workshop, department…), for instance its make-up and headcount. You may attach an \
-            organisation chart.",
+        guidance_fr: "Quelle place occupez-vous dans votre structure ? Le cas échéant, \
+            présentez votre unité de travail (direction, atelier, service…) en indiquant par \
+            exemple sa composition, son effectif. Vous pouvez joindre un organigramme.",
+        guidance_en: "What is your place in the organisation? Where relevant, describe your \
+            work unit (management, workshop, department…), for instance its make-up and \
+            headcount. You may attach an organisation chart.",
         from_template: true,
     },
     FieldText {

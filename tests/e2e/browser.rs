@@ -998,6 +998,42 @@ fn fiches_are_reordered_duplicated_and_deleted_from_the_keyboard_alone() {
     browser.wait_text("[data-testid=fiches-etat]", |t| {
         t.starts_with("Fiche n° 2 supprimée.")
     });
+
+    // A second employer, from the keyboard: added after the first structure, the focus in
+    // its name; deleted, the undo waits under the focus and brings it back whole.
+    browser.back_tab_to("ajouter-structure", 600);
+    browser.press(ENTER);
+    let name = browser.wait_focus(|id| id.starts_with("f-structure-") && id.ends_with("-nom"));
+    browser.press("Mutuelle du Rhône");
+    browser.wait_text("[data-testid=autres-structure-etat]", |t| {
+        t == "La structure n° 2 ajoutée."
+    });
+    assert_eq!(
+        others_shown(&browser),
+        ["Fiche descriptive de la structure (2):Mutuelle du Rhône"]
+    );
+    let place = in_page(
+        &browser,
+        "document.querySelector('fieldset.autre').dataset.autre",
+    );
+    let key = place.replace('.', "-");
+    assert_eq!(name, format!("f-{key}-nom"));
+    browser.back_tab_to(&format!("supprimer-{key}"), 5);
+    browser.press(ENTER);
+    browser.wait_text("[data-testid=autres-structure-etat]", |t| {
+        t.starts_with("La structure n° 2 supprimée.")
+    });
+    browser.wait_focus(|id| id == "annuler-suppression-structure");
+    assert!(others_shown(&browser).is_empty());
+    browser.assert_accessible("editor, further structure deleted");
+    browser.press(ENTER);
+    browser.wait_text("[data-testid=autres-structure-etat]", |t| {
+        t == "Suppression annulée."
+    });
+    assert_eq!(
+        others_shown(&browser),
+        ["Fiche descriptive de la structure (2):Mutuelle du Rhône"]
+    );
     browser.wait_text("[data-testid=etat-sauvegarde]", |t| {
         t == "Enregistré sur cet appareil"
     });
@@ -1035,7 +1071,21 @@ fn fiches_are_reordered_duplicated_and_deleted_from_the_keyboard_alone() {
             .text(".corbeille summary")
             .contains("Fiches supprimées (1)")
     );
+    assert_eq!(
+        others_shown(&browser),
+        ["Fiche descriptive de la structure (2):Mutuelle du Rhône"]
+    );
     browser.assert_accessible("editor, reopened");
+}
+
+/// The further structures and postes on screen: each one's legend and name (or title).
+fn others_shown(browser: &Browser) -> Vec<String> {
+    let shown = browser.run_async(
+        r#"arguments[arguments.length - 1]([...document.querySelectorAll("fieldset.autre")]
+            .map(f => f.querySelector("legend").textContent + ":"
+                      + f.querySelector("[id$='-nom'], [id$='-intitule']").value));"#,
+    );
+    serde_json::from_value(shown).unwrap()
 }
 
 /// Evidence files the relay holds whole.

@@ -802,4 +802,87 @@ fn free_text_of_the_previous_version_becomes_answers_or_stays_as_written() {
         "etat_civil.nom"
     );
     assert_eq!(get("etat_civil.nom"), "Martin");
+
+    // A second employer and a second position, in this old dossier: its first structure
+    // stays where it was, each further one is printed after it, counted in « Votre projet
+    // VAE », and has a history of its own.
+    let first = get("structure.nom");
+    assert!(!first.is_empty());
+    let structure = candidate.run(&["dossier", "add-another", &id, "structure"]);
+    assert!(structure.starts_with("structure."), "{structure}");
+    let field = |place: &str, key: &str| format!("{place}.{key}");
+    let nom = field(&structure, "nom");
+    candidate.run(&[
+        "dossier",
+        "set",
+        &id,
+        &nom,
+        "Mutuelle des Monts du Lyonnais",
+    ]);
+    let poste = candidate.run(&["dossier", "add-another", &id, "poste"]);
+    candidate.run(&[
+        "dossier",
+        "set",
+        &id,
+        &field(&poste, "intitule"),
+        "Technicienne support",
+    ]);
+    candidate.run(&["dossier", "set", &id, &field(&poste, "statut"), "autre"]);
+    candidate.run(&[
+        "dossier",
+        "set",
+        &id,
+        &field(&poste, "statut_autre"),
+        "Portage salarial",
+    ]);
+    assert_eq!(get(&nom), "Mutuelle des Monts du Lyonnais");
+    assert_eq!(get("structure.nom"), first);
+    let history = candidate.run(&["dossier", "history", &id, &structure]);
+    assert!(
+        history.lines().count() == 1 && history.ends_with(&nom),
+        "{history}"
+    );
+    // Only a place `add-another` printed is one.
+    let (ok, _, said) = candidate.try_run(&["dossier", "add-another", &id, "motivation"]);
+    assert!(!ok && said.contains("ne se répète pas"), "{said}");
+    let (ok, _, said) =
+        candidate.try_run(&["dossier", "set", &id, "structure.0000000000000000.nom", "x"]);
+    assert!(!ok && said.contains("structure.0000000000000000"), "{said}");
+
+    let (ok, _, said) = candidate.try_run(&["export", &id, "--pdf", pdf.to_str().unwrap()]);
+    assert!(ok, "{said}");
+    let printed = pdftotext(&pdf);
+    let body = printed
+        .split_once("Fiche descriptive de la structure")
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
+    for shown in [
+        "Fiche descriptive de la structure (2)",
+        "Mutuelle des Monts du Lyonnais",
+        "Fiche descriptive du poste occupé (2)",
+        "Technicienne support",
+        "☒ Autre",
+        "Portage salarial",
+    ] {
+        assert!(body.contains(shown), "{shown} not printed: {printed}");
+    }
+    // Its own structure first, then the further one.
+    assert!(printed.find(&first) < printed.find("Mutuelle des Monts du Lyonnais"));
+
+    // Deleted, it is printed no more and comes back whole.
+    candidate.run(&["dossier", "delete-another", &id, &structure]);
+    let (ok, _, said) = candidate.try_run(&["export", &id, "--pdf", pdf.to_str().unwrap()]);
+    assert!(ok, "{said}");
+    assert!(!pdftotext(&pdf).contains("Mutuelle des Monts"));
+    candidate.run(&["dossier", "delete-another", &id, &structure, "--restore"]);
+    assert_eq!(get(&nom), "Mutuelle des Monts du Lyonnais");
+}
+
+fn pdftotext(pdf: &std::path::Path) -> String {
+    let printed = Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    String::from_utf8_lossy(&printed.stdout).into_owned()
 }

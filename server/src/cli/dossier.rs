@@ -96,6 +96,18 @@ pub enum DossierCommand {
     },
     /// Print a field, a fiche or a section.
     Get { id: String, path: String },
+    /// Add a further structure or poste (SECTION: structure or poste; the section's own is
+    /// the first). Prints its place, e.g. `structure.5f0c9a1b2d3e4f60`, whose fields `set`
+    /// takes (`structure.5f0c9a1b2d3e4f60.nom`).
+    AddAnother { id: String, section: String },
+    /// Delete a further structure or poste (PLACE as `add-another` printed it); kept in the
+    /// dossier, so `--restore` brings it back with what was typed in it.
+    DeleteAnother {
+        id: String,
+        place: String,
+        #[arg(long)]
+        restore: bool,
+    },
     /// List who changed the dossier (or one section, `motivation`, or fiche, `fiches.0`),
     /// when, and which fields, numbered the oldest first.
     History { id: String, place: Option<String> },
@@ -261,6 +273,10 @@ pub async fn run(home: &Home, command: DossierCommand) -> Result<()> {
         DossierCommand::Open { id, relay } => dossier_open(home, &id, &relay).await,
         DossierCommand::Set { id, path, value } => dossier_set(home, &id, &path, &value),
         DossierCommand::Get { id, path } => dossier_get(home, &id, &path),
+        DossierCommand::AddAnother { id, section } => dossier_add_another(home, &id, &section),
+        DossierCommand::DeleteAnother { id, place, restore } => {
+            dossier_delete_another(home, &id, &place, restore)
+        }
         DossierCommand::History { id, place } => {
             super::history::dossier_history(home, &id, place.as_deref())
         }
@@ -650,6 +666,41 @@ pub fn dossier_set(home: &Home, id: &str, path: &str, value: &str) -> Result<()>
     let device = home.device()?;
     let mut replica = home.load(&device, &id)?;
     replica.dossier().set(path, value)?;
+    replica
+        .dossier()
+        .commit_at((livret_client::clock::now_ms() / 1000) as i64);
+    home.save(&mut replica)
+}
+
+pub fn dossier_add_another(home: &Home, id: &str, section: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    if !livret_shared::dossier::REPEATED.contains(&section) {
+        bail!("« {section} » ne se répète pas : seules « structure » et « poste » le font");
+    }
+    let added = replica.dossier().add_repeat(section)?;
+    replica
+        .dossier()
+        .commit_at((livret_client::clock::now_ms() / 1000) as i64);
+    home.save(&mut replica)?;
+    println!("{section}.{}", livret_shared::field_path::repeat_key(added));
+    Ok(())
+}
+
+pub fn dossier_delete_another(home: &Home, id: &str, place: &str, restore: bool) -> Result<()> {
+    let id = parse_id(id)?;
+    let device = home.device()?;
+    let mut replica = home.load(&device, &id)?;
+    let (section, repeat) = place
+        .split_once('.')
+        .and_then(|(section, key)| Some((section, livret_shared::field_path::repeat_id(key)?)))
+        .ok_or_else(|| anyhow!("« {place} » ne nomme pas une autre structure ou un autre poste"))?;
+    if restore {
+        replica.dossier().restore_repeat(section, repeat)?;
+    } else {
+        replica.dossier().delete_repeat(section, repeat)?;
+    }
     replica
         .dossier()
         .commit_at((livret_client::clock::now_ms() / 1000) as i64);

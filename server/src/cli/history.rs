@@ -10,12 +10,21 @@ use livret_shared::membership::Role;
 
 use livret_client::{Home, parse_id};
 
-/// A section (`motivation`) or a fiche (`fiches.2`), as paths name them.
+/// A section (`motivation`), a fiche (`fiches.2`) or a further structure or poste
+/// (`structure.5f0c9a1b2d3e4f60`), as paths name them.
 fn parse_place(place: &str) -> Result<Place> {
     if let Some(at) = place.strip_prefix("fiches.") {
         return Ok(Place::Fiche(at.parse().map_err(|_| {
             anyhow!("« {place} » : une fiche se nomme par sa place, comme fiches.0")
         })?));
+    }
+    if let Some((section, key)) = place.split_once('.')
+        && let Some(repeat) = livret_shared::field_path::repeat_id(key)
+        && let Some(section) = livret_shared::dossier::REPEATED
+            .iter()
+            .find(|s| **s == section)
+    {
+        return Ok(Place::Repeat(section, repeat));
     }
     SECTIONS
         .iter()

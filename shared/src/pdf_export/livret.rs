@@ -626,6 +626,66 @@ fn fiche_title(index: usize, fiche: &crate::export::FicheJson) -> String {
     }
 }
 
+/// A section's fields as the template lays them out: short answers in a two-column form,
+/// long ones boxed; `values`, the section's own or a further structure's or poste's. What
+/// the template no longer asks (given the answers) is left out.
+fn form_fields(
+    t: &mut Typesetter,
+    json: &DossierJson,
+    section: &template::SectionText,
+    values: &BTreeMap<String, crate::export::FieldValue>,
+) {
+    let key = section.key;
+    let referentiel = json.referentiel.as_ref();
+    let form = [Column::left(36.0), Column::left(64.0)];
+    let kinds = SECTIONS
+        .iter()
+        .find(|(s, _)| *s == key)
+        .map_or(&[][..], |(_, fields)| *fields);
+    for field in section.fields {
+        if !crate::export::is_asked_in(key, values, field.key) {
+            continue;
+        }
+        let kind = kinds
+            .iter()
+            .find(|(f, _)| *f == field.key)
+            .map_or(FieldKind::Scalar, |(_, k)| *k);
+        let value = values.get(field.key);
+        let shown = match (key, field.key) {
+            ("projet_vae", "blocs_vises") => list(value)
+                .iter()
+                .map(|b| bloc_label(referentiel, b))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => printed(kind, &value_text(value)),
+        };
+        match kind {
+            FieldKind::Text => {
+                t.space(4.0);
+                t.boxed(field.label_fr, &or_empty(shown));
+            }
+            _ => t.row(
+                &form,
+                &[(LABEL, field.label_fr), (BODY, &or_empty(shown))],
+                false,
+            ),
+        }
+        if (key, field.key) == ("etat_civil", "date_naissance") {
+            t.row(
+                &form,
+                &[(LABEL, "Âge"), (BODY, &or_empty(age(json)))],
+                false,
+            );
+        }
+    }
+}
+
+/// A further structure's or poste's title: the section's, numbered (the section's own is
+/// the first).
+fn repeat_title(section: &template::SectionText, number: usize) -> String {
+    format!("{} ({number})", section.title_fr)
+}
+
 fn section_title(key: &str) -> &'static str {
     template::section(key).map_or("", |s| s.title_fr)
 }
@@ -654,7 +714,16 @@ fn sommaire_entries(json: &DossierJson, annexes: &[AnnexeJson]) -> Vec<Entry> {
                 push("entretien".into(), ENTRETIEN_TITLE.into(), false);
                 push(section.key.into(), section.title_fr.into(), false);
             }
-            _ => push(section.key.into(), section.title_fr.into(), false),
+            key => {
+                push(key.into(), section.title_fr.into(), false);
+                for (i, repeat) in json.repeats(key).enumerate() {
+                    push(
+                        format!("{key}:{}", repeat.id),
+                        repeat_title(section, i + 2),
+                        true,
+                    );
+                }
+            }
         }
     }
     // Keyed by place, not number: two devices adding an annexe offline may both number it
@@ -767,7 +836,6 @@ fn body(
 ) -> BTreeMap<String, usize> {
     let mut anchors = BTreeMap::new();
     let referentiel = json.referentiel.as_ref();
-    let form = [Column::left(36.0), Column::left(64.0)];
     for section in template::TEMPLATE {
         match section.key {
             "fiches" => {
@@ -845,45 +913,15 @@ fn body(
                     t.paragraph(SMALL, section.guidance_fr, 0.0);
                     t.space(6.0);
                 }
-                let kinds = SECTIONS
-                    .iter()
-                    .find(|(s, _)| *s == key)
-                    .map_or(&[][..], |(_, fields)| *fields);
-                for field in section.fields {
-                    if !json.is_asked(key, field.key) {
-                        continue;
-                    }
-                    let kind = kinds
-                        .iter()
-                        .find(|(f, _)| *f == field.key)
-                        .map_or(FieldKind::Scalar, |(_, k)| *k);
-                    let value = json.sections.get(key).and_then(|s| s.get(field.key));
-                    let shown = match (key, field.key) {
-                        ("projet_vae", "blocs_vises") => list(value)
-                            .iter()
-                            .map(|b| bloc_label(referentiel, b))
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                        _ => printed(kind, &value_text(value)),
-                    };
-                    match kind {
-                        FieldKind::Text => {
-                            t.space(4.0);
-                            t.boxed(field.label_fr, &or_empty(shown));
-                        }
-                        _ => t.row(
-                            &form,
-                            &[(LABEL, field.label_fr), (BODY, &or_empty(shown))],
-                            false,
-                        ),
-                    }
-                    if (key, field.key) == ("etat_civil", "date_naissance") {
-                        t.row(
-                            &form,
-                            &[(LABEL, "Âge"), (BODY, &or_empty(age(json)))],
-                            false,
-                        );
-                    }
+                let none = BTreeMap::new();
+                let values = json.sections.get(key).unwrap_or(&none);
+                form_fields(t, json, section, values);
+                // Each further structure or poste, on a page of its own, numbered from 2.
+                for (i, repeat) in json.repeats(key).enumerate() {
+                    t.new_page();
+                    anchors.insert(format!("{key}:{}", repeat.id), t.page_index());
+                    t.heading(&repeat_title(section, i + 2), 16.0, 40.0);
+                    form_fields(t, json, section, &repeat.champs);
                 }
                 if key == "projet_vae" {
                     projet_vae(t, json, annexes, pages);
@@ -981,6 +1019,8 @@ fn projet_vae(
             .is_some_and(|fields| fields.values().any(|v| !value_text(Some(v)).is_empty()))
     };
     let count = |b: bool| usize::from(b);
+    // The section's own fiche when filled, and each further one.
+    let with_repeats = |section: &str| count(filled(section)) + json.repeats(section).count();
     let rows = [
         (
             "Votre lettre de motivation",
@@ -990,12 +1030,12 @@ fn projet_vae(
         ("Votre CV", count(filled("cv")), "cv"),
         (
             "Fiche(s) descriptive(s) de votre (vos) structure(s)",
-            count(filled("structure")),
+            with_repeats("structure"),
             "structure",
         ),
         (
             "Fiche(s) descriptive(s) de votre (vos) poste(s) occupé(s)",
-            count(filled("poste")),
+            with_repeats("poste"),
             "poste",
         ),
         (

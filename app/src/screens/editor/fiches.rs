@@ -14,10 +14,9 @@ pub(super) fn Fiches() -> impl IntoView {
     let change = move |what: &dyn Fn(
         &mut livret_shared::dossier::Dossier,
     ) -> Result<(), livret_shared::dossier::DossierError>| {
-        let changed = session::with_open(|r| what(r.dossier())).is_ok_and(|r| r.is_ok());
+        let changed = change_dossier(st, what);
         if changed {
             refresh_fiches(st);
-            persist(st);
         }
         changed
     };

@@ -36,6 +36,7 @@ fn place_key(place: Place) -> String {
         Place::Section(key) => key.to_string(),
         Place::Fiche(at) => format!("fiche-{at}"),
         Place::Annexe(at) => format!("annexe-{at}"),
+        Place::Repeat(key, id) => format!("{key}-{}", livret_shared::field_path::repeat_key(id)),
     }
 }
 
@@ -124,7 +125,7 @@ fn when(row: &EditRow) -> Option<String> {
 /// A field's label in the reader's language.
 fn label(path: &FieldPath) -> &'static str {
     let section = match path.place() {
-        Place::Section(key) => key,
+        Place::Section(key) | Place::Repeat(key, _) => key,
         Place::Fiche(_) => "fiches",
         Place::Annexe(_) => "annexes",
     };

@@ -43,7 +43,7 @@ use my_data::*;
 use presence::*;
 use sections::*;
 
-pub(crate) use sections::code_id;
+pub(crate) use sections::{code_id, repeat_label};
 use sharing::*;
 use suggestions::*;
 
@@ -178,6 +178,20 @@ pub(super) fn when_typing_pauses(st: EditorState, pause_ms: i32, work: impl Fn()
             }
         });
     });
+}
+
+/// Applies `what` (add, delete, restore…) to the open dossier and saves it; whether it did.
+pub(super) fn change_dossier(
+    st: EditorState,
+    what: &dyn Fn(
+        &mut livret_shared::dossier::Dossier,
+    ) -> Result<(), livret_shared::dossier::DossierError>,
+) -> bool {
+    let changed = session::with_open(|r| what(r.dossier())).is_ok_and(|r| r.is_ok());
+    if changed {
+        persist(st);
+    }
+    changed
 }
 
 /// Writes a field of the open dossier and saves it, or says why it could not.

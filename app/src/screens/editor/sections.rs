@@ -4,6 +4,7 @@
 use super::*;
 use livret_shared::date::Date;
 use livret_shared::dossier::{Answer, TICKED};
+use livret_shared::field_path::{Place, repeat_key};
 
 /// How long typing pauses before the steps' progress is read again.
 const PAUSE_MS: i32 = 400;
@@ -111,13 +112,13 @@ pub(super) fn Section(section: &'static template::SectionText) -> impl IntoView 
             .fields
             .iter()
             .filter_map(|f| Some((FieldPath::section(key, f.key)?, f)))
-            .map(|(path, f)| match template::asked_after(key, f.key) {
-                None => view! { <Field path=path text=f/> }.into_any(),
-                Some(_) => view! { <AskedAfter section=key path=path text=f/> }.into_any(),
-            })
+            .map(|(path, f)| view! { <Question path=path text=f/> })
             .collect_view()
             .into_any(),
     };
+    let repeats = livret_shared::dossier::REPEATED
+        .contains(&section.key)
+        .then(|| view! { <Repeats section=section/> });
     view! {
         <section id=format!("section-{}", section.key) class="section" aria-labelledby=labelled_by>
             <h3 id=heading>{move || t(section.title_fr, section.title_en)}</h3>
@@ -126,23 +127,197 @@ pub(super) fn Section(section: &'static template::SectionText) -> impl IntoView 
             {(!matches!(section.key, "fiches" | "annexes")).then(|| view! {
                 <EditHistory place=livret_shared::field_path::Place::Section(section.key)/>
             })}
+            {repeats}
         </section>
     }
+}
+
+/// A question of a section (or of a further structure or poste): always asked, or asked
+/// after an answer.
+#[component]
+fn Question(path: FieldPath, text: &'static FieldText) -> impl IntoView {
+    let section = match path.place() {
+        Place::Section(section) | Place::Repeat(section, _) => section,
+        _ => "",
+    };
+    match template::asked_after(section, text.key) {
+        None => view! { <Field path=path text=text/> }.into_any(),
+        Some(_) => view! { <AskedAfter path=path text=text/> }.into_any(),
+    }
+}
+
+/// How a section that repeats names its further items, in French and in English.
+struct RepeatWords {
+    /// « la structure n° 2 », for buttons and messages.
+    one: (&'static str, &'static str),
+    add: (&'static str, &'static str),
+    /// The add's and the delete's messages, after the item's name.
+    added: (&'static str, &'static str),
+    deleted: (&'static str, &'static str),
+    restored: (&'static str, &'static str),
+    trash: (&'static str, &'static str),
+    untitled: (&'static str, &'static str),
+    /// The field that names an item.
+    title_field: &'static str,
+}
+
+fn repeat_words(section: &str) -> RepeatWords {
+    match section {
+        "poste" => RepeatWords {
+            one: ("le poste n°", "position no."),
+            add: ("Ajouter un autre poste", "Add another position"),
+            added: ("ajouté.", "added."),
+            deleted: ("supprimé.", "deleted."),
+            restored: ("Poste restauré.", "Position restored."),
+            trash: ("Postes supprimés", "Deleted positions"),
+            untitled: ("Poste sans intitulé", "Untitled position"),
+            title_field: "intitule",
+        },
+        _ => RepeatWords {
+            one: ("la structure n°", "organisation no."),
+            add: ("Ajouter une autre structure", "Add another organisation"),
+            added: ("ajoutée.", "added."),
+            deleted: ("supprimée.", "deleted."),
+            restored: ("Structure restaurée.", "Organisation restored."),
+            trash: ("Structures supprimées", "Deleted organisations"),
+            untitled: ("Structure sans nom", "Unnamed organisation"),
+            title_field: "nom",
+        },
+    }
+}
+
+/// The further structures or postes of a section (several employers, several positions),
+/// each with the section's questions, numbered from 2 after the section's own; each can be
+/// deleted with a way back, and a button adds one. A juror reads them, without the buttons.
+#[component]
+fn Repeats(section: &'static template::SectionText) -> impl IntoView {
+    let st = EditorState::get();
+    let key = section.key;
+    let words = repeat_words(key);
+    let shown = Memo::new(move |_| {
+        st.revision.track();
+        session::with_open(|r| r.dossier().repeats(key)).unwrap_or_default()
+    });
+    let deleted = Memo::new(move |_| {
+        st.revision.track();
+        session::with_open(|r| r.dossier().deleted_repeats(key)).unwrap_or_default()
+    });
+    let number = move |id: u64| {
+        shown
+            .with(|ids| ids.iter().position(|i| *i == id))
+            .map_or(0, |i| i + 2)
+    };
+    let done = RwSignal::new(None::<(String, Option<u64>)>);
+    let change =
+        move |what: &dyn Fn(
+            &mut livret_shared::dossier::Dossier,
+        ) -> Result<(), livret_shared::dossier::DossierError>| change_dossier(st, what);
+    let first_field = section.fields.first().map_or("", |f| f.key);
+    let add = move |_| {
+        let added = std::cell::Cell::new(None);
+        change(&|d| d.add_repeat(key).map(|id| added.set(Some(id))));
+        if let Some(id) = added.get() {
+            let n = number(id);
+            done.set(Some((
+                if en() {
+                    format!("{} {n} {}", capitalised(words.one.1), words.added.1)
+                } else {
+                    format!("{} {n} {}", capitalised(words.one.0), words.added.0)
+                },
+                None,
+            )));
+            focus_soon(format!("f-{key}-{}-{first_field}", repeat_key(id)), None);
+        }
+    };
+    let title_of = move |id: u64| {
+        FieldPath::repeat(key, id, words.title_field)
+            .and_then(|path| session::with_open(|r| r.dossier().get_field(&path)).ok())
+            .unwrap_or_default()
+    };
+    view! {
+        <For each=move || shown.get() key=|id| *id let:id>
+            <fieldset class="autre" data-autre=format!("{key}.{}", repeat_key(id))>
+                <legend>{move || format!("{} ({})", t(section.title_fr, section.title_en), number(id))}</legend>
+                <Show when=move || !st.juror.get()>
+                    <div class="outils-fiche">
+                        <button type="button" class="secondaire" id=format!("supprimer-{key}-{}", repeat_key(id))
+                            aria-label=move || if en() { format!("Delete {} {}", words.one.1, number(id)) } else { format!("Supprimer {} {}", words.one.0, number(id)) }
+                            on:click=move |_| {
+                                let n = number(id);
+                                change(&|d| d.delete_repeat(key, id));
+                                done.set(Some((
+                                    if en() { format!("{} {n} {}", capitalised(words.one.1), words.deleted.1) } else { format!("{} {n} {}", capitalised(words.one.0), words.deleted.0) },
+                                    Some(id),
+                                )));
+                                focus_soon(format!("annuler-suppression-{key}"), None);
+                            }>{move || t("Supprimer", "Delete")}</button>
+                    </div>
+                </Show>
+                {section.fields.iter().filter_map(|f| Some((FieldPath::repeat(key, id, f.key)?, f)))
+                    .map(|(path, f)| view! { <Question path=path text=f/> })
+                    .collect_view()}
+                <EditHistory place=Place::Repeat(key, id)/>
+            </fieldset>
+        </For>
+        <Show when=move || !st.juror.get()>
+            <p role="status" aria-live="polite" data-testid=format!("autres-{key}-etat")>
+                {move || done.get().map(|(message, undo)| view! {
+                    {message}
+                    {undo.map(|id| view! {
+                        " "
+                        <button type="button" class="lien" id=format!("annuler-suppression-{key}") on:click=move |_| {
+                            change(&|d| d.restore_repeat(key, id));
+                            done.set(Some((t("Suppression annulée.", "Deletion undone.").into(), None)));
+                        }>{move || t("Annuler la suppression", "Undo the deletion")}</button>
+                    })}
+                })}
+            </p>
+            <button type="button" class="secondaire" id=format!("ajouter-{key}") on:click=add>{move || t(words.add.0, words.add.1)}</button>
+            <Show when=move || deleted.with(|d| !d.is_empty())>
+                <details class="corbeille" data-testid=format!("corbeille-{key}")>
+                    <summary>{move || format!("{} ({})", t(words.trash.0, words.trash.1), deleted.with(Vec::len))}</summary>
+                    <ul>
+                        <For each=move || deleted.get() key=|id| *id let:id>
+                            <li>
+                                {move || {
+                                    st.revision.track();
+                                    let title = title_of(id);
+                                    if title.is_empty() { t(words.untitled.0, words.untitled.1).to_string() } else { title }
+                                }}
+                                " "
+                                <button type="button" class="lien" id=format!("restaurer-{key}-{}", repeat_key(id)) on:click=move |_| {
+                                    change(&|d| d.restore_repeat(key, id));
+                                    done.set(Some((t(words.restored.0, words.restored.1).into(), None)));
+                                }>{move || t("Restaurer", "Restore")}</button>
+                            </li>
+                        </For>
+                    </ul>
+                </details>
+            </Show>
+        </Show>
+    }
+}
+
+/// `text` with its first letter in capitals (« la structure » → « La structure »).
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// A field the template asks only after a given answer (« Si vous êtes en poste »,
 /// « Précisez »): shown once that answer is chosen, like a public-service form's questions
 /// that open below the answer. Hidden, what it holds is kept.
 #[component]
-fn AskedAfter(section: &'static str, path: FieldPath, text: &'static FieldText) -> impl IntoView {
+fn AskedAfter(path: FieldPath, text: &'static FieldText) -> impl IntoView {
     let st = EditorState::get();
     // Read from the document at each change (here or merged from others): the answer it
     // follows may itself be a question asked after another (« Temps partiel » after « En
     // poste »), not on screen.
     let asked = move || {
         st.revision.track();
-        session::with_open(|r| livret_shared::progress::asked(r.dossier(), section, path.field()))
-            .unwrap_or(false)
+        session::with_open(|r| livret_shared::progress::asked(r.dossier(), &path)).unwrap_or(false)
     };
     // An answer given before the choice it follows changed stays in sight, said to apply
     // no more (it is not printed), until it is cleared: nothing typed disappears unseen.
@@ -209,8 +384,25 @@ fn owed_label(path: &str, fiche_number: impl Fn(usize) -> usize) -> String {
         [section, key] => template::field(section, key)
             .map_or("", |f| t(f.label_fr, f.label_en))
             .to_string(),
+        [section, id, key] => repeat_label(section, id, key),
         _ => path.to_string(),
     }
+}
+
+/// A further structure's or poste's field in words: « Fiche descriptive de la structure
+/// (2) — Nom de la structure », numbered as shown.
+pub(crate) fn repeat_label(section: &str, id: &str, key: &str) -> String {
+    let number = livret_shared::field_path::repeat_id(id)
+        .and_then(|id| {
+            session::with_open(|r| r.dossier().repeats(section))
+                .ok()?
+                .iter()
+                .position(|i| *i == id)
+        })
+        .map_or("?".to_string(), |i| (i + 2).to_string());
+    let title = template::section(section).map_or("", |s| t(s.title_fr, s.title_en));
+    let label = template::field(section, key).map_or("", |f| t(f.label_fr, f.label_en));
+    format!("{title} ({number}) — {label}")
 }
 
 /// The ids describing a choice or a date: its guidance, and the note on what an older

@@ -53,6 +53,9 @@ pub(super) fn field_label(path: &str, order: &[usize]) -> String {
         }
         [section, field] => template::field(section, field)
             .map_or(path.to_string(), |f| t(f.label_fr, f.label_en).to_string()),
+        [section, id, field] if livret_shared::dossier::REPEATED.contains(&section) => {
+            crate::screens::editor::repeat_label(section, id, field)
+        }
         _ => path.to_string(),
     }
 }
