@@ -39,11 +39,12 @@ cp app/index.html app/style.css "$staging/"
 # Fonts the PDF export embeds (fetched by the app, cached by its service worker).
 mkdir -p "$staging/fonts"
 cp app/fonts/DejaVuSans.ttf app/fonts/DejaVuSans-Bold.ttf app/fonts/LICENSE-DejaVu.txt "$staging/fonts/"
-# The built-in référentiels (the seed documents), fetched by the home page rather than
-# carried in the wasm that every screen downloads and compiles.
+# The built-in référentiels (the seed documents): the relay serves each as JSON
+# (`referentiels/NAME.json`, read by its reader from NAME.txt), fetched by the home page
+# rather than carried in the wasm with a reader that every screen downloads and compiles.
 mkdir -p "$staging/referentiels"
 cp fixtures/referentiels/00[0-4]-*.txt "$staging/referentiels/"
-referentiels=$(cd "$staging" && printf '"/%s", ' referentiels/*.txt)
+referentiels=$(cd "$staging" && for f in referentiels/*.txt; do printf '"/%s", ' "${f%.txt}.json"; done)
 # The service worker's cache is named after what it keeps: a new build replaces the old copy.
 version=$(cat "$staging"/livret_app_bg.wasm "$staging"/livret_app.js "$staging"/index.html "$staging"/style.css \
     "$staging"/pdf/livret_pdf_bg.wasm "$staging"/pdf/livret_pdf.js "$staging"/referentiels/*.txt \

@@ -162,3 +162,57 @@ fn hostile_pdfs_are_refused_and_the_relay_keeps_serving() {
         serde_json::from_slice(&get(relay.addr, "/api/v1/metrics").body).unwrap();
     assert!(metrics["limited"]["pdf_refused"].as_u64().unwrap() >= 3);
 }
+
+/// The relay reads text and RNCP XML for the app too (it carries no reader): what anyone
+/// may post there is refused in one line, or read, and the relay keeps serving.
+#[test]
+fn hostile_texts_and_xml_are_refused_and_the_relay_keeps_serving() {
+    let relay = Relay::start();
+    // Entities that expand to a billion « lol »s, and a deep nesting.
+    let mut laughs =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
+    laughs.push_str("<!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n");
+    for i in 2..=9 {
+        let prev = format!("&lol{};", i - 1).repeat(10);
+        laughs.push_str(&format!("<!ENTITY lol{i} \"{prev}\">\n"));
+    }
+    laughs.push_str("]>\n<Fiches><Fiche>&lol9;</Fiche></Fiches>\n");
+    let nested = format!(
+        "<?xml version=\"1.0\"?>{}{}",
+        "<Fiche>".repeat(200_000),
+        "</Fiche>".repeat(200_000)
+    );
+    // Lines that look like a référentiel's, by the hundred thousand.
+    let text = "| Bloc de compétences 1 : C1. Concevoir | C1.1 critère (\n".repeat(200_000);
+    for (what, bytes) in [
+        ("a billion laughs", laughs.into_bytes()),
+        ("elements nested 200,000 deep", nested.into_bytes()),
+        ("11 MB of table rows", text.into_bytes()),
+    ] {
+        let answer = request(
+            relay.addr,
+            "POST",
+            "/api/v1/referentiels/read",
+            Some(&bytes),
+        );
+        assert!(
+            answer.status == 422 || answer.status == 200,
+            "{what}: {} {}",
+            answer.status,
+            answer.text()
+        );
+        if answer.status == 422 {
+            assert!(!answer.text().contains('\n'), "{what}: {:?}", answer.text());
+        }
+        still_serves(&relay);
+    }
+    // The built-in référentiels, as the app takes them.
+    let built_in = get(
+        relay.addr,
+        "/referentiels/002-developpeur-intelligence-artificielle-rncp37827.json",
+    );
+    assert_eq!(built_in.status, 200, "{}", built_in.text());
+    let json: serde_json::Value = serde_json::from_slice(&built_in.body).unwrap();
+    assert_eq!(json["rncp"], "RNCP37827");
+    assert_eq!(json["blocs"].as_array().unwrap().len(), 3);
+}

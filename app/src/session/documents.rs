@@ -25,16 +25,28 @@ pub fn export_checks() -> Result<Vec<livret_shared::checklist::Check>, Error> {
 /// A file the app ships (the PDF fonts), from the relay or, offline, from the service
 /// worker's copy.
 pub(super) async fn app_file(path: &str) -> Result<Vec<u8>, Error> {
+    read_app_file(ask_app_file(path), path).await
+}
+
+/// Asks for an app file now (the request leaves at once; [`read_app_file`] waits for it), so
+/// several can be on their way together.
+pub(super) fn ask_app_file(path: &str) -> Result<js_sys::Promise, Error> {
     let window = web_sys::window().ok_or_else(no_window)?;
+    Ok(window.fetch_with_str(&relay_http(path)?))
+}
+
+/// The bytes of an app file asked for with [`ask_app_file`].
+pub(super) async fn read_app_file(
+    asked: Result<js_sys::Promise, Error>,
+    path: &str,
+) -> Result<Vec<u8>, Error> {
     let unavailable = || {
         Error::said(
             format!("fichier de l'application indisponible : {path}"),
             format!("app file unavailable: {path}"),
         )
     };
-    let response = JsFuture::from(window.fetch_with_str(&relay_http(path)?))
-        .await
-        .map_err(|_| unavailable())?;
+    let response = JsFuture::from(asked?).await.map_err(|_| unavailable())?;
     let response: web_sys::Response =
         wasm_bindgen::JsCast::dyn_into(response).map_err(|_| unavailable())?;
     if !response.ok() {

@@ -20,7 +20,7 @@ use livret_shared::membership::{self, Member, Role, SignedEntry};
 use livret_shared::own_devices;
 use livret_shared::presence::{Presence, Roster};
 use livret_shared::protocol::{self, ClientMsg, ServerMsg};
-use livret_shared::referentiel::{self, Referentiel};
+use livret_shared::referentiel::Referentiel;
 use livret_shared::sync::Replica;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;

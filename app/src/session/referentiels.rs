@@ -1,5 +1,5 @@
-//! Référentiels: imported on this device, and PDFs read by the relay (which has the PDF
-//! reader).
+//! Référentiels: imported on this device, read by the relay (which has the reader, for
+//! every format); the built-in ones as the relay serves them.
 
 use super::*;
 
@@ -22,35 +22,36 @@ pub async fn imported_referentiels() -> Result<Vec<(String, Referentiel)>, Error
     Ok(out)
 }
 
-/// The référentiels every installation starts with (the seed documents), as the app ships
-/// them beside its code (`referentiels/` of the dist, kept by the service worker for
-/// offline use): fetched when the home page needs them rather than carried in the wasm,
-/// which every screen downloads and compiles.
+/// The référentiels every installation starts with (the seed documents), as the relay
+/// serves them beside the app, read by the reader the CLI uses (`referentiels/NAME.json`,
+/// kept by the service worker for offline use): neither the documents nor a reader are
+/// carried in the wasm, which every screen downloads and compiles.
 const BUILT_IN: &[(&str, &str)] = &[
-    ("000", "000-expert-ingenierie-logiciel.txt"),
-    ("001", "001-expert-ingenierie-systemes-information.txt"),
-    (
-        "002",
-        "002-developpeur-intelligence-artificielle-rncp37827.txt",
-    ),
+    ("000", "000-expert-ingenierie-logiciel"),
+    ("001", "001-expert-ingenierie-systemes-information"),
+    ("002", "002-developpeur-intelligence-artificielle-rncp37827"),
     (
         "003",
-        "003-expert-architecture-developpement-logiciel-rncp38822.txt",
+        "003-expert-architecture-developpement-logiciel-rncp38822",
     ),
-    ("004", "004-expert-developpement-logiciel.txt"),
+    ("004", "004-expert-developpement-logiciel"),
 ];
 
-/// The built-in référentiels, read by the same importer as the CLI's; one that cannot be
-/// fetched (offline before the service worker kept it) is an error of its own.
+/// The built-in référentiels; one that cannot be fetched (offline before the service
+/// worker kept it) is an error of its own. The five are asked for at once.
 pub async fn built_in_referentiels() -> Vec<(String, Result<Referentiel, Error>)> {
+    let asked: Vec<_> = BUILT_IN
+        .iter()
+        .map(|(id, name)| {
+            let path = format!("/referentiels/{name}.json");
+            (id, ask_app_file(&path), path)
+        })
+        .collect();
     let mut out = Vec::with_capacity(BUILT_IN.len());
-    for (id, file) in BUILT_IN {
-        let read = match app_file(&format!("/referentiels/{file}")).await {
-            Ok(bytes) => livret_shared::referentiel::import_text(&String::from_utf8_lossy(&bytes))
-                .map(|i| i.referentiel)
-                .map_err(Error::from),
-            Err(e) => Err(e),
-        };
+    for (id, asked, path) in asked {
+        let read = read_app_file(asked, &path).await.and_then(|bytes| {
+            Referentiel::from_json(&String::from_utf8_lossy(&bytes)).map_err(|_| relay_unreadable())
+        });
         out.push((id.to_string(), read));
     }
     out
@@ -66,21 +67,22 @@ pub(super) fn relay_http(path: &str) -> Result<String, Error> {
     Ok(format!("{origin}{path}"))
 }
 
-/// Sends a PDF to the relay's reader; the référentiels it found, as JSON.
-pub(super) async fn read_pdf_on_relay(bytes: &[u8]) -> Result<Vec<Referentiel>, Error> {
+/// Sends a référentiel file (PDF, text or RNCP XML) to the relay's reader; the référentiels
+/// it found.
+pub(super) async fn read_on_relay(bytes: &[u8]) -> Result<Vec<Referentiel>, Error> {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     let body = js_sys::Uint8Array::from(bytes);
     init.set_body(&body);
     let window = web_sys::window().ok_or_else(no_window)?;
     let response = JsFuture::from(
-        window.fetch_with_str_and_init(&relay_http("/api/v1/referentiels/pdf")?, &init),
+        window.fetch_with_str_and_init(&relay_http("/api/v1/referentiels/read")?, &init),
     )
     .await
     .map_err(|_| {
         Error::said(
-            "serveur injoignable : un PDF se lit en ligne (un texte ou un XML, non)",
-            "server unreachable: a PDF is read online (a text or XML file is not)",
+            "serveur injoignable : un référentiel se lit en ligne",
+            "server unreachable: a framework is read online",
         )
     })?;
     let response: web_sys::Response =
@@ -113,14 +115,7 @@ pub async fn import_referentiel(file: &web_sys::File) -> Result<Vec<(String, Ref
         ));
     }
     let bytes = read_slice(file, 0, size).await?;
-    let found: Vec<Referentiel> = match referentiel::detect(&bytes) {
-        referentiel::InputKind::Pdf => read_pdf_on_relay(&bytes).await?,
-        _ => referentiel::import_bytes(&bytes)
-            .map_err(Error::from)?
-            .into_iter()
-            .map(|i| i.referentiel)
-            .collect(),
-    };
+    let found = read_on_relay(&bytes).await?;
     let db = db()?;
     let mut out = Vec::new();
     for r in found {

@@ -1,4 +1,5 @@
-//! Reading PDFs in a child process under limits.
+//! Reading PDFs in a child process under limits (and, for the relay, texts and RNCP XML:
+//! [`PdfReader::referentiels`]).
 //!
 //! pdf-extract (and lopdf under it) recurses without limit and inflates streams without
 //! bound: a form XObject that draws itself overflows the stack, which aborts the whole
@@ -15,7 +16,7 @@ use std::io::{Read, Write};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use livret_shared::referentiel::{self, Import, InputKind};
+use livret_shared::referentiel::{self, Import, InputKind, Referentiel};
 
 /// The hidden subcommand the child runs.
 pub const WORKER_SUBCOMMAND: &str = "lire-pdf-isole";
@@ -43,6 +44,10 @@ const DEADLINE: Duration = Duration::from_secs(30);
 
 /// The child's last words kept for the message (the importer's one-line reason).
 const MAX_REASON: usize = 2048;
+
+/// [`PdfReadError::Limits`] and [`PdfReadError::TooLarge`] said of a text or an XML.
+const LIMITS_OTHER: &str = "référentiel illisible : sa lecture a dépassé les limites (mémoire, temps ou profondeur) et a été arrêtée";
+const TOO_LARGE_OTHER: &str = "fichier trop volumineux pour un référentiel (20 Mo au plus)";
 
 /// Why a PDF was not read.
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +97,34 @@ impl PdfReader {
             .map_err(|e| e.to_string())
     }
 
-    /// The text of a PDF, extracted by a child process under limits.
+    /// The référentiels in any supported input, every format parsed in a child process
+    /// under limits: what the relay reads for anyone who posts (a text or an XML can be
+    /// hostile too: elements nested 200,000 deep overflowed the relay's stack). A PDF's text
+    /// is then read here, by the (fuzzed, bounded) text reader; a text's or an XML's
+    /// référentiels come back whole, as JSON. Without the reader's diagnostics.
+    pub fn referentiels(&self, bytes: &[u8]) -> Result<Vec<Referentiel>, String> {
+        let pdf = referentiel::detect(bytes) == InputKind::Pdf;
+        let out = match self.pdf_text(bytes) {
+            Ok(out) => out,
+            Err(PdfReadError::Limits) if !pdf => return Err(LIMITS_OTHER.to_string()),
+            Err(PdfReadError::TooLarge) if !pdf => return Err(TOO_LARGE_OTHER.to_string()),
+            Err(e) => return Err(e.to_string()),
+        };
+        if pdf {
+            return referentiel::import_pdf_text(&out)
+                .map(|i| vec![i.referentiel])
+                .map_err(|e| e.to_string());
+        }
+        let found: Vec<serde_json::Value> =
+            serde_json::from_str(&out).map_err(|_| LIMITS_OTHER.to_string())?;
+        found
+            .iter()
+            .map(|r| Referentiel::from_json(&r.to_string()).map_err(|e| e.to_string()))
+            .collect()
+    }
+
+    /// What a child process answers for `bytes` (a PDF's text; any other input's
+    /// référentiels as JSON), under limits.
     pub fn pdf_text(&self, bytes: &[u8]) -> Result<String, PdfReadError> {
         if bytes.len() > MAX_PDF {
             return Err(PdfReadError::TooLarge);
@@ -179,7 +211,8 @@ fn read_bounded(mut from: impl Read, limit: usize) -> (Vec<u8>, bool) {
 /// Exit code of the child when the importer refused the PDF (its reason on stderr).
 const WORKER_REFUSED: i32 = 3;
 
-/// The child: a PDF on stdin, its text on stdout, or the importer's reason on stderr.
+/// The child: a PDF on stdin, its text on stdout; a text or an RNCP XML, its référentiels
+/// as a JSON array; or the importer's reason on stderr.
 pub fn worker() -> ExitCode {
     let mut bytes = Vec::new();
     if std::io::stdin()
@@ -190,7 +223,16 @@ pub fn worker() -> ExitCode {
     {
         return ExitCode::FAILURE;
     }
-    match referentiel::pdf_text(&bytes) {
+    let read = match referentiel::detect(&bytes) {
+        InputKind::Pdf => referentiel::pdf_text(&bytes).map_err(|e| e.to_string()),
+        _ => referentiel::import_bytes(&bytes)
+            .map(|found| {
+                let json: Vec<String> = found.iter().map(|i| i.referentiel.to_json()).collect();
+                format!("[{}]", json.join(","))
+            })
+            .map_err(|e| e.to_string()),
+    };
+    match read {
         Ok(text) => {
             if std::io::stdout().write_all(text.as_bytes()).is_err() {
                 return ExitCode::FAILURE;

@@ -1,5 +1,6 @@
 //! The relay's HTTP side: the sync WebSocket under `/api/v1/sync`, health, metrics, the
-//! référentiel PDF reader, and the web app's files for every other path.
+//! référentiel reader, and the web app's files for every other path (the built-in
+//! référentiels read by that reader).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use axum::routing::{get, post};
 use crate::hub::Relay;
 use crate::pdf_reader::PdfReader;
 use crate::server::AppAssets;
+use livret_shared::referentiel::Referentiel;
 
 /// What the routes share: the relay, and what the HTTP side alone needs.
 #[derive(Clone)]
@@ -40,75 +42,113 @@ pub fn router(state: HttpState) -> Router {
         .route("/api/v1/metrics", get(metrics))
         .route("/api/v1/sync", get(crate::connection::websocket))
         .route(
+            "/api/v1/referentiels/read",
+            post(read_referentiel).layer(DefaultBodyLimit::max(MAX_REFERENTIEL_FILE)),
+        )
+        // The route's name before it read every format: an app still cached on a device
+        // keeps importing.
+        .route(
             "/api/v1/referentiels/pdf",
-            post(referentiel_from_pdf).layer(DefaultBodyLimit::max(MAX_REFERENTIEL_PDF)),
+            post(read_referentiel).layer(DefaultBodyLimit::max(MAX_REFERENTIEL_FILE)),
         )
         .fallback(get(asset))
         .with_state(state)
 }
 
-/// Largest référentiel PDF the relay reads for the app.
-const MAX_REFERENTIEL_PDF: usize = crate::pdf_reader::MAX_PDF;
+/// Largest référentiel file the relay reads for the app.
+const MAX_REFERENTIEL_FILE: usize = crate::pdf_reader::MAX_PDF;
 
-/// PDFs read at once: each is a child process of up to its memory limit (see
+/// Référentiels read at once: each read is a child process of up to its memory limit (see
 /// `pdf_reader`); more wait for none and are told to come back.
-const MAX_CONCURRENT_PDF_READS: usize = 2;
+const MAX_CONCURRENT_READS: usize = 2;
 
-static PDF_READS: tokio::sync::Semaphore =
-    tokio::sync::Semaphore::const_new(MAX_CONCURRENT_PDF_READS);
+static REFERENTIEL_READS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(MAX_CONCURRENT_READS);
 
-/// Reads a référentiel PDF for the app, which has no PDF reader of its own (pdf-extract
-/// would double its size): a public document, read in memory and forgotten — never a
-/// dossier file (evidence stays encrypted on the device). Anyone may post one, so the PDF
-/// is parsed in a child process under limits (`pdf_reader`). Answers the référentiels
-/// found, as JSON, or 422 with one French line saying why not.
-async fn referentiel_from_pdf(State(state): State<HttpState>, body: Bytes) -> Response {
+/// Reads a référentiel for the app, which has no reader of its own (pdf-extract would
+/// double its size, and the text and XML readers weigh on every screen it loads): a public
+/// document, read in memory and forgotten — never a dossier file (evidence stays encrypted
+/// on the device). Anyone may post one, so whatever its format it is parsed in a child
+/// process under limits (`pdf_reader`). Answers the référentiels found, as JSON (an XML
+/// export may hold several), or 422 with one French line saying why not.
+async fn read_referentiel(State(state): State<HttpState>, body: Bytes) -> Response {
     let relay = &state.relay;
-    if livret_shared::referentiel::detect(&body) != livret_shared::referentiel::InputKind::Pdf {
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "ce fichier n'est pas un PDF",
-        )
-            .into_response();
-    }
-    let Ok(_permit) = PDF_READS.try_acquire() else {
+    let pdf =
+        livret_shared::referentiel::detect(&body) == livret_shared::referentiel::InputKind::Pdf;
+    let Ok(_permit) = REFERENTIEL_READS.try_acquire() else {
         relay.metrics.limit("pdf_reads_busy");
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5")],
-            "trop de PDF en cours de lecture sur le relais : réessayez dans un instant",
+            "trop de référentiels en cours de lecture sur le relais : réessayez dans un instant",
         )
             .into_response();
     };
     let reader = state.pdf_reader.clone();
     let read = tokio::task::spawn_blocking(move || {
-        let text = reader.pdf_text(&body).map_err(|e| {
-            if matches!(e, crate::pdf_reader::PdfReadError::Limits) {
-                tracing::info!("référentiel PDF stopped at its limits");
-            }
-            e.to_string()
-        })?;
-        livret_shared::referentiel::import_pdf_text(&text)
-            .map(|import| import.referentiel.to_json())
-            .map_err(|e| e.to_string())
+        reader.referentiels(&body).map(|found| {
+            let json: Vec<String> = found.iter().map(Referentiel::to_json).collect();
+            format!("[{}]", json.join(","))
+        })
     })
     .await;
     match read {
-        Ok(Ok(json)) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            format!("[{json}]"),
-        )
-            .into_response(),
+        Ok(Ok(json)) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
         Ok(Err(reason)) => {
-            relay.metrics.limit("pdf_refused");
+            relay.metrics.limit(if pdf {
+                "pdf_refused"
+            } else {
+                "referentiel_refused"
+            });
             (StatusCode::UNPROCESSABLE_ENTITY, reason).into_response()
         }
         Err(_) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "PDF illisible (lecture interrompue)",
+            "référentiel illisible (lecture interrompue)",
         )
             .into_response(),
     }
+}
+
+/// A built-in référentiel as the app takes it, `/referentiels/NAME.json`: the `NAME.txt`
+/// the app ships (the seed document), read by this relay's reader — the one the CLI uses —
+/// once per file.
+fn built_in_referentiel(app: &AppAssets, path: &str) -> Option<Response> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static READ: OnceLock<Mutex<HashMap<usize, Arc<str>>>> = OnceLock::new();
+    let stem = path.strip_prefix("/referentiels/")?.strip_suffix(".json")?;
+    let (text, _) = app.find(&format!("/referentiels/{stem}.txt"))?;
+    let read = READ.get_or_init(Mutex::default);
+    let cached = read.lock().ok()?.get(&(text.as_ptr() as usize)).cloned();
+    let json = match cached {
+        Some(json) => json,
+        None => {
+            let json: Arc<str> =
+                match livret_shared::referentiel::import_text(&String::from_utf8_lossy(text)) {
+                    Ok(import) => import.referentiel.to_json().into(),
+                    Err(e) => {
+                        return Some(
+                            (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+                        );
+                    }
+                };
+            read.lock()
+                .ok()?
+                .insert(text.as_ptr() as usize, json.clone());
+            json
+        }
+    };
+    Some(
+        (
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            json.to_string(),
+        )
+            .into_response(),
+    )
 }
 
 /// Counts only: accepted, duplicates, refusals by reason, limits reached. Nothing about
@@ -158,6 +198,9 @@ async fn health(State(state): State<HttpState>) -> impl IntoResponse {
 
 async fn asset(State(state): State<HttpState>, uri: Uri) -> Response {
     let path = uri.path();
+    if let Some(response) = built_in_referentiel(&state.app, path) {
+        return response;
+    }
     if let Some((bytes, mime)) = state.app.find(path) {
         // Always checked again: a new app (and its service worker) is noticed at once; the
         // service worker keeps the copy that opens offline.
