@@ -47,11 +47,35 @@ fn running_as_root() -> bool {
     }
 }
 
-/// A port on 127.0.0.1 nobody listens on now (the OS picks it; whatever binds it a moment
-/// later could in principle find it taken, which fails its start loudly, not silently).
+/// A port on 127.0.0.1 nobody listens on now, for a server started a moment later.
+///
+/// Not one the OS picks (`bind :0`): those come from its ephemeral range, which every
+/// outgoing connection and every other `bind :0` of tests running at once also draws from,
+/// so the port could be taken before the server binds it (seen: an SMTP server's start
+/// failing with « Address already in use » while other tests ran). These come from below
+/// that range, each once per process, from a start that differs per process.
 pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
-    listener.local_addr().expect("its address").port()
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768);
+    const LOW: u32 = 20_000;
+    if ephemeral_low <= LOW + 1_000 {
+        // An unusual range: the OS's pick, as before.
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+        return listener.local_addr().expect("its address").port();
+    }
+    let span = ephemeral_low - LOW;
+    let start = std::process::id().wrapping_mul(7_919) % span;
+    for _ in 0..span {
+        let port = LOW + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % span;
+        let port = u16::try_from(port).expect("below the ephemeral range");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port between {LOW} and {ephemeral_low}");
 }
 
 impl ThrowawayPostgres {
