@@ -77,18 +77,46 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
     // Free text an older version kept where the template now has answers to circle or a
     // date: kept as written until the candidate picks the answer it meant. The signature's
     // date has a check of its own, below.
-    let as_written: Vec<(String, String)> = SECTIONS
+    // Each section's answers, then each further structure's or poste's (read against its
+    // own choices), in the template's order, with the prefix of their fields' paths.
+    let none = BTreeMap::new();
+    let places: Vec<(String, &str, &BTreeMap<String, FieldValue>)> = SECTIONS
         .iter()
-        .flat_map(|(section, fields)| fields.iter().map(move |f| (*section, f)))
-        .filter(|(section, (key, _))| (*section, *key) != ("declaration", "date"))
-        .filter_map(|(section, (key, kind))| {
-            let value = text(field(section, key));
-            Answer::of(*kind, value)
-                .is_as_written(*kind)
-                .then(|| (format!("{section}.{key}"), value.to_string()))
+        .flat_map(|(section, _)| {
+            let own = (
+                section.to_string(),
+                *section,
+                json.sections.get(*section).unwrap_or(&none),
+            );
+            let repeats = json
+                .autres
+                .get(*section)
+                .into_iter()
+                .flatten()
+                .filter(|item| !item.supprimee)
+                .map(move |item| (format!("{section}.{}", item.id), *section, &item.champs));
+            std::iter::once(own).chain(repeats)
         })
         .collect();
-    let listed = |english: bool| in_words(&as_written, english);
+    let as_written: Vec<(String, String)> = places
+        .iter()
+        .flat_map(|(prefix, section, values)| {
+            let fields = SECTIONS
+                .iter()
+                .find(|(s, _)| s == section)
+                .map_or(&[][..], |(_, fields)| *fields);
+            fields
+                .iter()
+                .filter(move |(key, _)| (*section, *key) != ("declaration", "date"))
+                .filter_map(move |(key, kind)| {
+                    let value = text(values.get(*key));
+                    Answer::of(*kind, value)
+                        .is_as_written(*kind)
+                        .then(|| (format!("{prefix}.{key}"), value.to_string()))
+                })
+        })
+        .collect();
+    let listed = |english: bool| in_words(json, &as_written, english);
     checks.push(check(
         (
             "Les réponses à choisir et les dates",
@@ -111,24 +139,6 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
     ));
     // Answers to questions no longer asked (« Précisez » of another financement, the
     // contract of someone now out of work): kept, shown with a note, left out of the PDF.
-    // A further structure's or poste's answers are read against its own choices.
-    let places: Vec<(String, &str, &BTreeMap<String, FieldValue>)> = json
-        .sections
-        .iter()
-        .map(|(section, values)| (section.clone(), section.as_str(), values))
-        .chain(json.autres.iter().flat_map(|(section, items)| {
-            items
-                .iter()
-                .filter(|item| !item.supprimee)
-                .map(move |item| {
-                    (
-                        format!("{section}.{}", item.id),
-                        section.as_str(),
-                        &item.champs,
-                    )
-                })
-        }))
-        .collect();
     let no_longer_asked: Vec<(String, String)> = crate::template::ASKED_AFTER
         .iter()
         .flat_map(|(section, field, _, _)| {
@@ -143,7 +153,7 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
                 })
         })
         .collect();
-    let kept = |english: bool| in_words(&no_longer_asked, english);
+    let kept = |english: bool| in_words(json, &no_longer_asked, english);
     checks.push(check(
         (
             "Des réponses qui ne s'appliquent plus",
@@ -324,15 +334,35 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
 
 /// Fields and what they hold, in words: « Civilité (« Madame ») », a chosen answer by its
 /// label, anything else as written.
-fn in_words(fields: &[(String, String)], english: bool) -> String {
+fn in_words(json: &DossierJson, fields: &[(String, String)], english: bool) -> String {
     fields
         .iter()
         .map(|(path, value)| {
-            // `section.key`, or `section.id.key` for a further structure or poste.
-            let section = path.split('.').next().unwrap_or_default();
-            let key = path.rsplit('.').next().unwrap_or_default();
+            // `section.key`, or `section.id.key` for a further structure or poste, named
+            // by its number as shown: « Fiche descriptive du poste occupé (2) — … ».
+            let parts: Vec<&str> = path.split('.').collect();
+            let (section, key) = (parts[0], parts[parts.len() - 1]);
             let (fr, en) =
                 crate::template::field(section, key).map_or(("", ""), |f| (f.label_fr, f.label_en));
+            let (fr, en) = match parts[..] {
+                [_, id, _] => {
+                    let number = json
+                        .autres
+                        .get(section)
+                        .into_iter()
+                        .flatten()
+                        .filter(|item| !item.supprimee)
+                        .position(|item| item.id == id)
+                        .map_or(0, |i| i + 2);
+                    let title = crate::template::section(section)
+                        .map_or(("", ""), |s| (s.title_fr, s.title_en));
+                    (
+                        format!("{} ({number}) — {fr}", title.0),
+                        format!("{} ({number}) — {en}", title.1),
+                    )
+                }
+                _ => (fr.to_string(), en.to_string()),
+            };
             let kind = path.parse::<FieldPath>().map(|p| p.kind());
             let value = match kind.map(|kind| Answer::of(kind, value)) {
                 Ok(Answer::Chosen(c)) if english => c.label_en.to_string(),
@@ -548,9 +578,9 @@ mod tests {
             .find(|c| c.what.0 == "Des réponses qui ne s'appliquent plus")
             .unwrap();
         assert!(
-            kept.advice
-                .0
-                .contains(", Autre statut : précisez (« Portage »)."),
+            kept.advice.0.contains(
+                ", Fiche descriptive du poste occupé (2) — Autre statut : précisez (« Portage »)."
+            ),
             "{}",
             kept.advice.0
         );

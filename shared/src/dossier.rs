@@ -357,6 +357,14 @@ impl Dossier {
             .expect("root is a map");
         let mut d = Dossier { doc };
         d.ensure_layout();
+        // Every section's running texts, made once here by the dossier's maker: see
+        // `make_texts` (a migration could not do it for older dossiers, two devices
+        // migrating at once would each make theirs).
+        for (section, fields) in SECTIONS {
+            let section = d.map_at(&ROOT, section).expect("made by ensure_layout");
+            d.make_texts(&section, fields)
+                .expect("a new document takes them");
+        }
         d
     }
 
@@ -768,6 +776,7 @@ impl Dossier {
             .insert_object(&list, place, ObjType::Map)
             .map_err(corrupt)?;
         self.doc.put(&item, "rang", last + 1.0).map_err(corrupt)?;
+        self.make_texts(&item, FICHE_FIELDS)?;
         Ok(place)
     }
 
@@ -910,18 +919,43 @@ impl Dossier {
         while self.repeat(section, id).is_ok() {
             id = id.wrapping_add(1);
         }
+        // After every other, deleted ones too: one restored later keeps its place.
         let last = self
             .repeats(section)
-            .last()
-            .and_then(|last| self.repeat(section, *last).ok())
-            .and_then(|obj| self.rang(&obj))
-            .unwrap_or(0.0);
+            .into_iter()
+            .chain(self.deleted_repeats(section))
+            .filter_map(|other| self.repeat(section, other).ok())
+            .filter_map(|obj| self.rang(&obj))
+            .fold(0.0, f64::max);
         let item = self
             .doc
             .put_object(&map, crate::field_path::repeat_key(id), ObjType::Map)
             .map_err(corrupt)?;
         self.doc.put(&item, "rang", last + 1.0).map_err(corrupt)?;
+        let fields = SECTIONS
+            .iter()
+            .find(|(s, _)| s == section)
+            .map_or(&[][..], |(_, fields)| *fields);
+        self.make_texts(&item, fields)?;
         Ok(id)
+    }
+
+    /// Makes `item`'s running-text fields, empty, with the item: two devices that then both
+    /// type in one of them, offline, merge their words. Made by whoever types first, each
+    /// would make its own text, and automerge would keep one and hide the other's words.
+    fn make_texts(
+        &mut self,
+        item: &ObjId,
+        fields: &[(&str, FieldKind)],
+    ) -> Result<(), DossierError> {
+        for (field, kind) in fields {
+            if *kind == FieldKind::Text && self.doc.get(item, *field).map_err(corrupt)?.is_none() {
+                self.doc
+                    .put_object(item, *field, ObjType::Text)
+                    .map_err(corrupt)?;
+            }
+        }
+        Ok(())
     }
 
     /// Deletes a further structure or poste (kept, marked, so
@@ -1704,6 +1738,12 @@ mod tests {
         assert_eq!(d.deleted_repeats("structure"), [second]);
         d.restore_repeat("structure", second).unwrap();
         assert_eq!(d.repeats("structure"), [second, third]);
+        // One added while the last is deleted comes after it once it is restored.
+        d.delete_repeat("structure", third).unwrap();
+        let fourth = d.add_repeat("structure").unwrap();
+        d.restore_repeat("structure", third).unwrap();
+        assert_eq!(d.repeats("structure"), [second, third, fourth]);
+        d.delete_repeat("structure", fourth).unwrap();
         assert_eq!(
             d.get(&nom(second)).unwrap(),
             "Mutuelle du Rhône",
@@ -1755,6 +1795,55 @@ mod tests {
             a.get_field(&presentation(mine)),
             "Lyon. Une mutuelle. 300 salariés."
         );
+    }
+
+    #[test]
+    fn two_devices_typing_first_in_a_new_structure_or_fiche_both_keep_their_words() {
+        let mut a = Dossier::new(b"candidate");
+        let id = a.add_repeat("structure").unwrap();
+        let fiche = a.add_fiche().unwrap();
+        let mut b = Dossier::load(&a.save(), b"advisor").unwrap();
+        // Neither has typed there yet; both do at once, offline.
+        for (path, mine, theirs) in [
+            (
+                FieldPath::repeat("structure", id, "presentation").unwrap(),
+                "Une mutuelle.",
+                "Siège à Lyon.",
+            ),
+            (
+                FieldPath::fiche(fiche, "contexte").unwrap(),
+                "Une PME.",
+                "Quarante salariés.",
+            ),
+        ] {
+            a.set(&path, mine).unwrap();
+            b.set(&path, theirs).unwrap();
+            let from_b = b.automerge().save_after(&a.automerge().get_heads());
+            a.automerge().load_incremental(&from_b).unwrap();
+            let merged = a.get_field(&path);
+            assert!(
+                merged.contains(mine) && merged.contains(theirs),
+                "{path}: {merged:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn two_devices_typing_first_in_a_new_dossiers_letter_both_keep_their_words() {
+        let mut a = Dossier::new(b"candidate");
+        let mut b = Dossier::load(&a.save(), b"advisor").unwrap();
+        a.set("motivation.lettre", "Je veux valider mon titre.")
+            .unwrap();
+        b.set("cv.parcours", "Dix ans en PME.").unwrap();
+        b.set("motivation.lettre", "Plan : 1. Parcours.").unwrap();
+        let from_b = b.automerge().save_after(&a.automerge().get_heads());
+        a.automerge().load_incremental(&from_b).unwrap();
+        let letter = a.get("motivation.lettre").unwrap();
+        assert!(
+            letter.contains("Je veux valider mon titre.") && letter.contains("Plan : 1. Parcours."),
+            "{letter:?}"
+        );
+        assert_eq!(a.get("cv.parcours").unwrap(), "Dix ans en PME.");
     }
 
     #[test]

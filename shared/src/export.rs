@@ -24,6 +24,8 @@ pub const FORMAT: &str = "livret-dossier";
 pub const VERSION: u32 = 1;
 /// A file larger than this is not read (a dossier's text is far below).
 pub const MAX_JSON: usize = 16 * 1024 * 1024;
+/// Further structures or postes an export may hold, each section (a career has far fewer).
+pub const MAX_REPEATS: usize = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -35,6 +37,10 @@ pub enum ExportError {
     Version(u32),
     #[error("fichier trop grand ({0} octets)")]
     TooLarge(usize),
+    #[error(
+        "trop de fiches « {0} » en plus dans ce fichier ({1}) : Livret en prend {MAX_REPEATS} au plus"
+    )]
+    TooMany(String, usize),
     #[error("{0}")]
     Dossier(#[from] DossierError),
 }
@@ -209,13 +215,15 @@ impl DossierJson {
         }
     }
 
-    /// The further structures or postes of `section` the dossier shows (not the deleted).
+    /// The further structures or postes of `section` the livret prints: those the dossier
+    /// shows (not the deleted) with something written in them — one added by mistake and
+    /// left empty is no blank page.
     pub fn repeats<'a>(&'a self, section: &str) -> impl Iterator<Item = &'a RepeatJson> + 'a {
         self.autres
             .get(section)
             .into_iter()
             .flatten()
-            .filter(|item| !item.supprimee)
+            .filter(|item| !item.supprimee && item.champs.values().any(|v| !v.text().is_empty()))
     }
 }
 
@@ -415,6 +423,10 @@ pub fn parse(bytes: &[u8]) -> Result<DossierJson, ExportError> {
     }
     let json: DossierJson =
         serde_json::from_slice(bytes).map_err(|e| ExportError::NotJson(e.to_string()))?;
+    // Each addition reads its section's others again: thousands would freeze the import.
+    if let Some((section, items)) = json.autres.iter().find(|(_, i)| i.len() > MAX_REPEATS) {
+        return Err(ExportError::TooMany(section.clone(), items.len()));
+    }
     // Every path must exist before anything is written: an unknown one fails here.
     let mut probe = Dossier::new(b"probe");
     fill(&mut probe, &json)?;
@@ -594,6 +606,15 @@ mod tests {
         );
         assert!(structures[1].supprimee);
         assert_eq!(json.repeats("structure").count(), 1);
+        // Added and left empty: kept in the export, not printed.
+        let mut with_empty = json.clone();
+        let mut empty = structures[0].clone();
+        empty
+            .champs
+            .values_mut()
+            .for_each(|v| *v = FieldValue::Text(String::new()));
+        with_empty.autres.get_mut("structure").unwrap().push(empty);
+        assert_eq!(with_empty.repeats("structure").count(), 1);
         assert_eq!(
             json.autres["poste"][0].champs["statut_autre"],
             FieldValue::Text("Portage salarial".into())

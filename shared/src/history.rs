@@ -313,6 +313,11 @@ fn touched(ops: &[automerge::legacy::Op], objects: &HashMap<String, Target>) -> 
         let ObjectId::Id(id) = &op.obj else {
             continue;
         };
+        // An empty text made with its fiche or structure (`Dossier::make_texts`) is no one's
+        // words: what is typed in it is.
+        if matches!(op.action, automerge::legacy::OpType::Make(ObjType::Text)) {
+            continue;
+        }
         let field = match objects.get(&id.to_string()) {
             Some(Target::Field(path)) => Some(*path),
             Some(Target::Container(place)) => match &op.key {

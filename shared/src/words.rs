@@ -354,6 +354,10 @@ impl Worded for ExportError {
                 format!("dossier export of version {v}, which this version of Livret cannot read")
             }
             ExportError::TooLarge(n) => format!("file too large ({n} bytes)"),
+            ExportError::TooMany(section, n) => format!(
+                "too many further “{section}” sheets in this file ({n}): Livret takes {} at most",
+                crate::export::MAX_REPEATS
+            ),
             ExportError::Dossier(e) => e.english(),
         }
     }

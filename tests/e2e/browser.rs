@@ -71,8 +71,8 @@ fn a_candidate_writes_a_fiche_reloads_and_finds_everything() {
     let steps = browser.wait_text("[data-testid=premiers-pas]", |t| t.contains("quatre temps"));
     assert!(steps.contains("exportez-le en PDF"), "{steps}");
 
-    // Home: the built-in référentiels, fetched beside the app and read in the browser by
-    // livret-shared.
+    // Home: the built-in référentiels, served beside the app as the relay's reader reads
+    // them.
     let referentiels = browser.wait_text("[data-testid=referentiels]", |t| t.contains("RNCP37827"));
     for shape in [
         "4 blocs : 5, 4, 4 et 5 compétences (18 en tout)",
@@ -1030,6 +1030,8 @@ fn fiches_are_reordered_duplicated_and_deleted_from_the_keyboard_alone() {
     browser.wait_text("[data-testid=autres-structure-etat]", |t| {
         t == "Suppression annulée."
     });
+    // The focus is on the structure that came back.
+    browser.wait_focus(|id| id == format!("supprimer-{key}"));
     assert_eq!(
         others_shown(&browser),
         ["Fiche descriptive de la structure (2):Mutuelle du Rhône"]
@@ -1109,9 +1111,9 @@ fn fixture(path: &str) -> String {
         .to_string()
 }
 
-/// Référentiels the certifier published, imported in the app: a PDF (read by the relay),
-/// an RNCP XML export with two fiches (read in the browser); bad files refused with the
-/// file's name and the reason. The imported ones are kept, and a dossier targets one.
+/// Référentiels the certifier published, imported in the app: a PDF and an RNCP XML export
+/// with two fiches, both read by the relay; bad files refused with the file's name and the
+/// reason. The imported ones are kept, and a dossier targets one.
 #[test]
 fn referentiels_are_imported_in_the_app_from_pdf_and_rncp_xml() {
     let relay = Relay::start();

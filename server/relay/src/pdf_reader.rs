@@ -28,6 +28,10 @@ pub const MAX_PDF: usize = 20 * 1024 * 1024;
 /// 10–40 KB), and what the text reader then handles in well under a second.
 const MAX_TEXT: usize = 8 * 1024 * 1024;
 
+/// Largest JSON the child may answer for a text or an XML: an RNCP export of 20 MB (the
+/// most the relay takes) holds a few hundred fiches, each 30–120 KB as JSON.
+const MAX_JSON: usize = 64 * 1024 * 1024;
+
 /// Address space of the child. The livret binary itself takes a few tens of megabytes;
 /// honest référentiel PDFs need a few more; a stream that inflates to gigabytes stops here.
 const MAX_ADDRESS_SPACE: u64 = 768 * 1024 * 1024;
@@ -45,9 +49,11 @@ const DEADLINE: Duration = Duration::from_secs(30);
 /// The child's last words kept for the message (the importer's one-line reason).
 const MAX_REASON: usize = 2048;
 
-/// [`PdfReadError::Limits`] and [`PdfReadError::TooLarge`] said of a text or an XML.
+/// [`PdfReadError::Limits`], [`PdfReadError::TooLarge`] and
+/// [`PdfReadError::Unavailable`] said of a text or an XML.
 const LIMITS_OTHER: &str = "référentiel illisible : sa lecture a dépassé les limites (mémoire, temps ou profondeur) et a été arrêtée";
 const TOO_LARGE_OTHER: &str = "fichier trop volumineux pour un référentiel (20 Mo au plus)";
+const UNAVAILABLE_OTHER: &str = "lecteur de référentiels indisponible sur le relais";
 
 /// Why a PDF was not read.
 #[derive(Debug, thiserror::Error)]
@@ -104,11 +110,18 @@ impl PdfReader {
     /// référentiels come back whole, as JSON. Without the reader's diagnostics.
     pub fn referentiels(&self, bytes: &[u8]) -> Result<Vec<Referentiel>, String> {
         let pdf = referentiel::detect(bytes) == InputKind::Pdf;
-        let out = match self.pdf_text(bytes) {
+        let answered = if bytes.len() > MAX_PDF {
+            Err(PdfReadError::TooLarge)
+        } else {
+            read_in_child(&self.worker, bytes, if pdf { MAX_TEXT } else { MAX_JSON })
+        };
+        let out = match answered {
             Ok(out) => out,
-            Err(PdfReadError::Limits) if !pdf => return Err(LIMITS_OTHER.to_string()),
-            Err(PdfReadError::TooLarge) if !pdf => return Err(TOO_LARGE_OTHER.to_string()),
-            Err(e) => return Err(e.to_string()),
+            Err(e) if pdf => return Err(e.to_string()),
+            Err(PdfReadError::Limits) => return Err(LIMITS_OTHER.to_string()),
+            Err(PdfReadError::TooLarge) => return Err(TOO_LARGE_OTHER.to_string()),
+            Err(PdfReadError::Unavailable(_)) => return Err(UNAVAILABLE_OTHER.to_string()),
+            Err(PdfReadError::Refused(reason)) => return Err(reason),
         };
         if pdf {
             return referentiel::import_pdf_text(&out)
@@ -129,11 +142,16 @@ impl PdfReader {
         if bytes.len() > MAX_PDF {
             return Err(PdfReadError::TooLarge);
         }
-        read_in_child(&self.worker, bytes)
+        read_in_child(&self.worker, bytes, MAX_TEXT)
     }
 }
 
-fn read_in_child(exe: &std::path::Path, bytes: &[u8]) -> Result<String, PdfReadError> {
+/// Runs the child on `bytes`; its answer, of at most `max_answer` bytes.
+fn read_in_child(
+    exe: &std::path::Path,
+    bytes: &[u8],
+    max_answer: usize,
+) -> Result<String, PdfReadError> {
     let mut command = Command::new(exe);
     command
         .arg(WORKER_SUBCOMMAND)
@@ -159,7 +177,7 @@ fn read_in_child(exe: &std::path::Path, bytes: &[u8]) -> Result<String, PdfReadE
     });
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
-    let out = std::thread::spawn(move || read_bounded(stdout, MAX_TEXT));
+    let out = std::thread::spawn(move || read_bounded(stdout, max_answer));
     let err = std::thread::spawn(move || read_bounded(stderr, MAX_REASON));
     let deadline = Instant::now() + DEADLINE;
     let status = loop {

@@ -102,6 +102,8 @@ pub(super) fn Fiches() -> impl IntoView {
                     <button type="button" class="lien" id="annuler-suppression" on:click=move |_| {
                         change(&|d| d.restore_fiche(place));
                         done.set(Some((t("Suppression annulée.", "Deletion undone.").into(), None)));
+                        // The button goes with the message: the focus goes to the fiche back.
+                        focus_soon(format!("supprimer-{place}"), None);
                     }>{move || t("Annuler la suppression", "Undo the deletion")}</button>
                 })}
             })}
@@ -133,6 +135,7 @@ pub(super) fn Fiches() -> impl IntoView {
                             <button type="button" class="lien" id=format!("restaurer-{place}") on:click=move |_| {
                                 change(&|d| d.restore_fiche(place));
                                 done.set(Some((t("Fiche restaurée.", "Sheet restored.").into(), None)));
+                                focus_soon(format!("supprimer-{place}"), None);
                             }>{move || t("Restaurer", "Restore")}</button>
                         </li>
                     </For>

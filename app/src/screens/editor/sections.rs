@@ -268,6 +268,8 @@ fn Repeats(section: &'static template::SectionText) -> impl IntoView {
                         <button type="button" class="lien" id=format!("annuler-suppression-{key}") on:click=move |_| {
                             change(&|d| d.restore_repeat(key, id));
                             done.set(Some((t("Suppression annulée.", "Deletion undone.").into(), None)));
+                            // The button goes with the message: the focus goes to what is back.
+                            focus_soon(format!("supprimer-{key}-{}", repeat_key(id)), None);
                         }>{move || t("Annuler la suppression", "Undo the deletion")}</button>
                     })}
                 })}
@@ -288,6 +290,7 @@ fn Repeats(section: &'static template::SectionText) -> impl IntoView {
                                 <button type="button" class="lien" id=format!("restaurer-{key}-{}", repeat_key(id)) on:click=move |_| {
                                     change(&|d| d.restore_repeat(key, id));
                                     done.set(Some((t(words.restored.0, words.restored.1).into(), None)));
+                                    focus_soon(format!("supprimer-{key}-{}", repeat_key(id)), None);
                                 }>{move || t("Restaurer", "Restore")}</button>
                             </li>
                         </For>
