@@ -311,7 +311,15 @@ pub enum DossierError {
     NotAChoice(String, Vec<String>),
     #[error("« {0} » n’est pas une date (jj/mm/aaaa)")]
     NotADay(String),
+    /// A section holds [`MAX_REPEATS`] further ones already (deleted ones count: they can
+    /// be restored).
+    #[error("« {0} » : {MAX_REPEATS} fiches en plus au plus, supprimées comprises")]
+    TooManyRepeats(String),
 }
+
+/// Further structures or postes a section holds at most, deleted ones included (a career
+/// has far fewer; an export holding more is refused the same way).
+pub const MAX_REPEATS: usize = 200;
 
 impl From<UnknownField> for DossierError {
     fn from(e: UnknownField) -> DossierError {
@@ -763,10 +771,11 @@ impl Dossier {
 
     /// A new, empty fiche, shown last; returns its place.
     pub fn add_fiche(&mut self) -> Result<usize, DossierError> {
-        let last = match self.fiche_order().last() {
-            Some(&place) => self.rang_of(place)?,
-            None => -1.0,
-        };
+        // After every other, deleted ones too: one restored later keeps its place.
+        let mut last = -1.0_f64;
+        for place in self.fiche_order().into_iter().chain(self.deleted_fiches()) {
+            last = last.max(self.rang_of(place)?);
+        }
         let list = self
             .list_at(&ROOT, "fiches")
             .ok_or_else(|| DossierError::UnknownPath("fiches".into()))?;
@@ -908,6 +917,9 @@ impl Dossier {
         let map = self
             .map_at(&ROOT, section)
             .ok_or_else(|| DossierError::UnknownPath(section.to_string()))?;
+        if self.repeats(section).len() + self.deleted_repeats(section).len() >= MAX_REPEATS {
+            return Err(DossierError::TooManyRepeats(section.to_string()));
+        }
         // The section's keys only grow (fields set, repeats added, none ever removed), so
         // this device never draws the same id twice; the loop below covers the rest.
         let mut hash = sha2::Sha256::new();
@@ -1844,6 +1856,32 @@ mod tests {
             "{letter:?}"
         );
         assert_eq!(a.get("cv.parcours").unwrap(), "Dix ans en PME.");
+    }
+
+    #[test]
+    fn a_fiche_added_while_the_last_is_deleted_comes_after_it_once_restored() {
+        let mut d = Dossier::new(b"a");
+        let first = d.add_fiche().unwrap();
+        let second = d.add_fiche().unwrap();
+        d.delete_fiche(second).unwrap();
+        let third = d.add_fiche().unwrap();
+        d.restore_fiche(second).unwrap();
+        assert_eq!(d.fiche_order(), [first, second, third]);
+    }
+
+    #[test]
+    fn a_section_takes_a_bounded_number_of_further_structures() {
+        let mut d = Dossier::new(b"a");
+        for _ in 0..MAX_REPEATS {
+            let id = d.add_repeat("poste").unwrap();
+            d.delete_repeat("poste", id).unwrap();
+        }
+        assert_eq!(
+            d.add_repeat("poste"),
+            Err(DossierError::TooManyRepeats("poste".into())),
+            "deleted ones count: they can be restored"
+        );
+        assert!(d.add_repeat("structure").is_ok());
     }
 
     #[test]

@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::comments::Comments;
-use crate::dossier::{Dossier, DossierError, FICHE_FIELDS, FieldKind, REPEATED, SECTIONS};
+use crate::dossier::{
+    Dossier, DossierError, FICHE_FIELDS, FieldKind, MAX_REPEATS, REPEATED, SECTIONS,
+};
 use crate::field_path::FieldPath;
 use crate::referentiel::Referentiel;
 
@@ -24,8 +26,6 @@ pub const FORMAT: &str = "livret-dossier";
 pub const VERSION: u32 = 1;
 /// A file larger than this is not read (a dossier's text is far below).
 pub const MAX_JSON: usize = 16 * 1024 * 1024;
-/// Further structures or postes an export may hold, each section (a career has far fewer).
-pub const MAX_REPEATS: usize = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -215,15 +215,22 @@ impl DossierJson {
         }
     }
 
-    /// The further structures or postes of `section` the livret prints: those the dossier
-    /// shows (not the deleted) with something written in them — one added by mistake and
-    /// left empty is no blank page.
-    pub fn repeats<'a>(&'a self, section: &str) -> impl Iterator<Item = &'a RepeatJson> + 'a {
+    /// The further structures or postes of `section` the livret prints, each with its
+    /// number as the dossier shows it (from 2, after the section's own): those shown (not
+    /// the deleted) with something written in them — one added by mistake and left empty
+    /// is no blank page, and keeps its number.
+    pub fn repeats<'a>(
+        &'a self,
+        section: &str,
+    ) -> impl Iterator<Item = (usize, &'a RepeatJson)> + 'a {
         self.autres
             .get(section)
             .into_iter()
             .flatten()
-            .filter(|item| !item.supprimee && item.champs.values().any(|v| !v.text().is_empty()))
+            .filter(|item| !item.supprimee)
+            .enumerate()
+            .map(|(i, item)| (i + 2, item))
+            .filter(|(_, item)| item.champs.values().any(|v| !v.text().is_empty()))
     }
 }
 

@@ -309,13 +309,18 @@ fn order(path: &FieldPath) -> (Place, &'static str) {
 /// The fields a change's operations touched.
 fn touched(ops: &[automerge::legacy::Op], objects: &HashMap<String, Target>) -> Vec<FieldPath> {
     let mut fields: Vec<FieldPath> = Vec::new();
+    // Whether the change makes a section, fiche or structure, with its texts.
+    let makes_items = ops
+        .iter()
+        .any(|op| matches!(op.action, automerge::legacy::OpType::Make(ObjType::Map)));
     for op in ops {
         let ObjectId::Id(id) = &op.obj else {
             continue;
         };
-        // An empty text made with its fiche or structure (`Dossier::make_texts`) is no one's
-        // words: what is typed in it is.
-        if matches!(op.action, automerge::legacy::OpType::Make(ObjType::Text)) {
+        // An empty text made with its dossier, fiche or structure (`Dossier::make_texts`)
+        // is no one's words: what is typed in it is. Made otherwise (first typing in a field
+        // of an older dossier, a field emptied), making it is an edit of that field.
+        if makes_items && matches!(op.action, automerge::legacy::OpType::Make(ObjType::Text)) {
             continue;
         }
         let field = match objects.get(&id.to_string()) {
@@ -593,6 +598,33 @@ mod tests {
             "Je veux valider mon titre."
         );
         assert_eq!(advisor.get_field(&path("etat_civil.prenom")), "Lou");
+    }
+
+    #[test]
+    fn typing_first_at_once_in_an_older_dossiers_field_is_both_writers_edit() {
+        // A dossier as versions before this one made it: sections without their texts.
+        use automerge::transaction::Transactable;
+        let mut old = AutoCommit::new().with_actor(automerge::ActorId::from(&CANDIDATE[..]));
+        old.put(ROOT, "schema_version", crate::dossier::SCHEMA_VERSION)
+            .unwrap();
+        for (section, _) in SECTIONS {
+            old.put_object(ROOT, *section, ObjType::Map).unwrap();
+        }
+        let bytes = old.save();
+        let mut candidate = Dossier::load(&bytes, &CANDIDATE).unwrap();
+        let mut advisor = Dossier::load(&bytes, &ADVISOR).unwrap();
+        // Both type first in the CV, offline: automerge keeps one text and hides the other.
+        set_at(&mut candidate, "cv.parcours", "Dix ans en PME.", 0);
+        set_at(&mut advisor, "cv.parcours", "Parcours à compléter.", 10);
+        candidate.automerge().merge(advisor.automerge()).unwrap();
+        let history = read(&mut candidate);
+        let authors: Vec<u8> = history
+            .edits()
+            .iter()
+            .filter(|e| e.fields == [path("cv.parcours")])
+            .map(|e| e.author.0[0])
+            .collect();
+        assert_eq!(authors.len(), 2, "each wrote the field: {authors:?}");
     }
 
     #[test]

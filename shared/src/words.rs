@@ -107,6 +107,10 @@ impl Worded for DossierError {
                 answers.join(", ")
             ),
             DossierError::NotADay(value) => format!("“{value}” is not a date (dd/mm/yyyy)"),
+            DossierError::TooManyRepeats(section) => format!(
+                "“{section}”: {} further sheets at most, deleted ones included",
+                crate::dossier::MAX_REPEATS
+            ),
         }
     }
 }
@@ -356,7 +360,7 @@ impl Worded for ExportError {
             ExportError::TooLarge(n) => format!("file too large ({n} bytes)"),
             ExportError::TooMany(section, n) => format!(
                 "too many further “{section}” sheets in this file ({n}): Livret takes {} at most",
-                crate::export::MAX_REPEATS
+                crate::dossier::MAX_REPEATS
             ),
             ExportError::Dossier(e) => e.english(),
         }

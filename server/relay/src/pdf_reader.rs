@@ -29,8 +29,9 @@ pub const MAX_PDF: usize = 20 * 1024 * 1024;
 const MAX_TEXT: usize = 8 * 1024 * 1024;
 
 /// Largest JSON the child may answer for a text or an XML: an RNCP export of 20 MB (the
-/// most the relay takes) holds a few hundred fiches, each 30–120 KB as JSON.
-const MAX_JSON: usize = 64 * 1024 * 1024;
+/// most the relay takes) holds a few hundred fiches, each 30–120 KB as JSON. Read straight
+/// into référentiels, two reads at once.
+const MAX_JSON: usize = 32 * 1024 * 1024;
 
 /// Address space of the child. The livret binary itself takes a few tens of megabytes;
 /// honest référentiel PDFs need a few more; a stream that inflates to gigabytes stops here.
@@ -128,12 +129,7 @@ impl PdfReader {
                 .map(|i| vec![i.referentiel])
                 .map_err(|e| e.to_string());
         }
-        let found: Vec<serde_json::Value> =
-            serde_json::from_str(&out).map_err(|_| LIMITS_OTHER.to_string())?;
-        found
-            .iter()
-            .map(|r| Referentiel::from_json(&r.to_string()).map_err(|e| e.to_string()))
-            .collect()
+        serde_json::from_str::<Vec<Referentiel>>(&out).map_err(|_| LIMITS_OTHER.to_string())
     }
 
     /// What a child process answers for `bytes` (a PDF's text; any other input's

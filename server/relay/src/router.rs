@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -70,25 +71,19 @@ static REFERENTIEL_READS: tokio::sync::Semaphore =
 /// on the device). Anyone may post one, so whatever its format it is parsed in a child
 /// process under limits (`pdf_reader`). Answers the référentiels found, as JSON (an XML
 /// export may hold several), or 422 with one French line saying why not.
-async fn read_referentiel(State(state): State<HttpState>, body: axum::body::Body) -> Response {
+async fn read_referentiel(State(state): State<HttpState>, body: Bytes) -> Response {
     let relay = &state.relay;
-    // Taken before the body is read, and held by the read itself: a client that leaves
-    // mid-read drops this request, not the child process it started, which keeps its place
-    // until it ends (a permit held by the request would let anyone start reads by the
-    // hundred, each up to its memory limit, by hanging up).
+    // Taken once the body has come (a client sending it slowly holds no place), and held by
+    // the read itself: a client that leaves mid-read drops this request, not the child
+    // process it started, which keeps its place until it ends (a permit held by the request
+    // would let anyone start reads by the hundred, each up to its memory limit, by hanging
+    // up).
     let Ok(permit) = REFERENTIEL_READS.try_acquire() else {
         relay.metrics.limit("pdf_reads_busy");
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5")],
             "trop de référentiels en cours de lecture sur le relais : réessayez dans un instant",
-        )
-            .into_response();
-    };
-    let Ok(body) = axum::body::to_bytes(body, MAX_REFERENTIEL_FILE).await else {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "fichier trop volumineux pour un référentiel (20 Mo au plus)",
         )
             .into_response();
     };

@@ -716,10 +716,10 @@ fn sommaire_entries(json: &DossierJson, annexes: &[AnnexeJson]) -> Vec<Entry> {
             }
             key => {
                 push(key.into(), section.title_fr.into(), false);
-                for (i, repeat) in json.repeats(key).enumerate() {
+                for (number, repeat) in json.repeats(key) {
                     push(
                         format!("{key}:{}", repeat.id),
-                        repeat_title(section, i + 2),
+                        repeat_title(section, number),
                         true,
                     );
                 }
@@ -917,10 +917,10 @@ fn body(
                 let values = json.sections.get(key).unwrap_or(&none);
                 form_fields(t, json, section, values);
                 // Each further structure or poste, on a page of its own, numbered from 2.
-                for (i, repeat) in json.repeats(key).enumerate() {
+                for (number, repeat) in json.repeats(key) {
                     t.new_page();
                     anchors.insert(format!("{key}:{}", repeat.id), t.page_index());
-                    t.heading(&repeat_title(section, i + 2), 16.0, 40.0);
+                    t.heading(&repeat_title(section, number), 16.0, 40.0);
                     form_fields(t, json, section, &repeat.champs);
                 }
                 if key == "projet_vae" {

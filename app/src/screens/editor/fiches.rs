@@ -103,7 +103,7 @@ pub(super) fn Fiches() -> impl IntoView {
                         change(&|d| d.restore_fiche(place));
                         done.set(Some((t("Suppression annulée.", "Deletion undone.").into(), None)));
                         // The button goes with the message: the focus goes to the fiche back.
-                        focus_soon(format!("supprimer-{place}"), None);
+                        focus_soon(format!("supprimer-{place}"), Some("ajouter-fiche".into()));
                     }>{move || t("Annuler la suppression", "Undo the deletion")}</button>
                 })}
             })}
@@ -135,7 +135,7 @@ pub(super) fn Fiches() -> impl IntoView {
                             <button type="button" class="lien" id=format!("restaurer-{place}") on:click=move |_| {
                                 change(&|d| d.restore_fiche(place));
                                 done.set(Some((t("Fiche restaurée.", "Sheet restored.").into(), None)));
-                                focus_soon(format!("supprimer-{place}"), None);
+                                focus_soon(format!("supprimer-{place}"), Some("ajouter-fiche".into()));
                             }>{move || t("Restaurer", "Restore")}</button>
                         </li>
                     </For>

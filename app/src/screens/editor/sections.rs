@@ -269,7 +269,10 @@ fn Repeats(section: &'static template::SectionText) -> impl IntoView {
                             change(&|d| d.restore_repeat(key, id));
                             done.set(Some((t("Suppression annulée.", "Deletion undone.").into(), None)));
                             // The button goes with the message: the focus goes to what is back.
-                            focus_soon(format!("supprimer-{key}-{}", repeat_key(id)), None);
+                            focus_soon(
+                                format!("supprimer-{key}-{}", repeat_key(id)),
+                                Some(format!("ajouter-{key}")),
+                            );
                         }>{move || t("Annuler la suppression", "Undo the deletion")}</button>
                     })}
                 })}
@@ -290,7 +293,10 @@ fn Repeats(section: &'static template::SectionText) -> impl IntoView {
                                 <button type="button" class="lien" id=format!("restaurer-{key}-{}", repeat_key(id)) on:click=move |_| {
                                     change(&|d| d.restore_repeat(key, id));
                                     done.set(Some((t(words.restored.0, words.restored.1).into(), None)));
-                                    focus_soon(format!("supprimer-{key}-{}", repeat_key(id)), None);
+                                    focus_soon(
+                                format!("supprimer-{key}-{}", repeat_key(id)),
+                                Some(format!("ajouter-{key}")),
+                            );
                                 }>{move || t("Restaurer", "Restore")}</button>
                             </li>
                         </For>
