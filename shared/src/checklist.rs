@@ -101,11 +101,7 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
     let as_written: Vec<(String, String)> = places
         .iter()
         .flat_map(|(prefix, section, values)| {
-            let fields = SECTIONS
-                .iter()
-                .find(|(s, _)| s == section)
-                .map_or(&[][..], |(_, fields)| *fields);
-            fields
+            crate::dossier::section_fields(section)
                 .iter()
                 .filter(move |(key, _)| (*section, *key) != ("declaration", "date"))
                 .filter_map(move |(key, kind)| {

@@ -262,6 +262,14 @@ pub const SECTIONS: &[(&str, &[(&str, FieldKind)])] = &[
     ),
 ];
 
+/// The fields of `section` (one of [`SECTIONS`]); none for another name.
+pub fn section_fields(section: &str) -> &'static [(&'static str, FieldKind)] {
+    SECTIONS
+        .iter()
+        .find(|(s, _)| *s == section)
+        .map_or(&[], |(_, fields)| fields)
+}
+
 /// Sections a candidate fills once per structure or per poste (several employers, several
 /// positions: the template's « votre (vos) structure(s), votre (vos) poste(s) occupé(s) »).
 /// The first is the section itself, as it always was; each further one is a map inside the
@@ -858,12 +866,18 @@ impl Dossier {
     /// Deletes a fiche (kept, marked, so [`Dossier::restore_fiche`] brings it back).
     pub fn delete_fiche(&mut self, place: usize) -> Result<(), DossierError> {
         let item = self.fiche(place)?;
-        self.doc.put(&item, "supprimee", true).map_err(corrupt)
+        self.mark_deleted(&item, true)
     }
 
     pub fn restore_fiche(&mut self, place: usize) -> Result<(), DossierError> {
         let item = self.fiche(place)?;
-        self.doc.put(&item, "supprimee", false).map_err(corrupt)
+        self.mark_deleted(&item, false)
+    }
+
+    /// Marks a fiche or a further structure deleted, or not: kept, so it can come back
+    /// with everything typed in it.
+    fn mark_deleted(&mut self, item: &ObjId, deleted: bool) -> Result<(), DossierError> {
+        self.doc.put(item, "supprimee", deleted).map_err(corrupt)
     }
 
     /// The further structures or postes (`section` one of [`REPEATED`]) in the order they
@@ -879,11 +893,23 @@ impl Dossier {
     }
 
     fn repeats_where(&self, section: &str, deleted: bool) -> Vec<u64> {
+        let mut found: Vec<(f64, u64)> = self
+            .all_repeats(section)
+            .into_iter()
+            .filter(|(_, _, is_deleted)| *is_deleted == deleted)
+            .map(|(rang, id, _)| (rang.unwrap_or(f64::MAX), id))
+            .collect();
+        found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        found.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// Every further structure or poste of `section`, shown or deleted, in the map's
+    /// order: its `rang`, id and whether it is deleted.
+    fn all_repeats(&self, section: &str) -> Vec<(Option<f64>, u64, bool)> {
         let Some(map) = self.map_at(&ROOT, section) else {
             return Vec::new();
         };
-        let mut found: Vec<(f64, u64)> = self
-            .doc
+        self.doc
             .map_range(&map, ..)
             .filter_map(|item| {
                 let id = crate::field_path::repeat_id(&item.key)?;
@@ -891,12 +917,9 @@ impl Dossier {
                     automerge::ValueRef::Object(ObjType::Map) => item.id(),
                     _ => return None,
                 };
-                (self.flag(&obj, "supprimee") == deleted)
-                    .then(|| (self.rang(&obj).unwrap_or(f64::MAX), id))
+                Some((self.rang(&obj), id, self.flag(&obj, "supprimee")))
             })
-            .collect();
-        found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        found.into_iter().map(|(_, id)| id).collect()
+            .collect()
     }
 
     fn repeat(&self, section: &str, id: u64) -> Result<ObjId, DossierError> {
@@ -917,9 +940,16 @@ impl Dossier {
         let map = self
             .map_at(&ROOT, section)
             .ok_or_else(|| DossierError::UnknownPath(section.to_string()))?;
-        if self.repeats(section).len() + self.deleted_repeats(section).len() >= MAX_REPEATS {
+        // Deleted ones count, and the new one comes after every other, deleted ones too:
+        // one restored later keeps its place.
+        let others = self.all_repeats(section);
+        if others.len() >= MAX_REPEATS {
             return Err(DossierError::TooManyRepeats(section.to_string()));
         }
+        let last = others
+            .iter()
+            .filter_map(|(rang, _, _)| *rang)
+            .fold(0.0, f64::max);
         // The section's keys only grow (fields set, repeats added, none ever removed), so
         // this device never draws the same id twice; the loop below covers the rest.
         let mut hash = sha2::Sha256::new();
@@ -931,24 +961,12 @@ impl Dossier {
         while self.repeat(section, id).is_ok() {
             id = id.wrapping_add(1);
         }
-        // After every other, deleted ones too: one restored later keeps its place.
-        let last = self
-            .repeats(section)
-            .into_iter()
-            .chain(self.deleted_repeats(section))
-            .filter_map(|other| self.repeat(section, other).ok())
-            .filter_map(|obj| self.rang(&obj))
-            .fold(0.0, f64::max);
         let item = self
             .doc
             .put_object(&map, crate::field_path::repeat_key(id), ObjType::Map)
             .map_err(corrupt)?;
         self.doc.put(&item, "rang", last + 1.0).map_err(corrupt)?;
-        let fields = SECTIONS
-            .iter()
-            .find(|(s, _)| s == section)
-            .map_or(&[][..], |(_, fields)| *fields);
-        self.make_texts(&item, fields)?;
+        self.make_texts(&item, section_fields(section))?;
         Ok(id)
     }
 
@@ -974,12 +992,12 @@ impl Dossier {
     /// [`Dossier::restore_repeat`] brings it back with everything typed in it).
     pub fn delete_repeat(&mut self, section: &str, id: u64) -> Result<(), DossierError> {
         let item = self.repeat(section, id)?;
-        self.doc.put(&item, "supprimee", true).map_err(corrupt)
+        self.mark_deleted(&item, true)
     }
 
     pub fn restore_repeat(&mut self, section: &str, id: u64) -> Result<(), DossierError> {
         let item = self.repeat(section, id)?;
-        self.doc.put(&item, "supprimee", false).map_err(corrupt)
+        self.mark_deleted(&item, false)
     }
 
     /// Adds an evidence file to the annexes, numbered after the highest number so far;

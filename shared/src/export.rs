@@ -17,7 +17,7 @@ use crate::comments::Comments;
 use crate::dossier::{
     Dossier, DossierError, FICHE_FIELDS, FieldKind, MAX_REPEATS, REPEATED, SECTIONS,
 };
-use crate::field_path::FieldPath;
+use crate::field_path::{FieldPath, Place};
 use crate::referentiel::Referentiel;
 
 /// What `format` says: a JSON file that is something else is refused with a clear error.
@@ -264,18 +264,31 @@ fn value_of(kind: FieldKind, stored: String) -> FieldValue {
     }
 }
 
+/// The fields at `place` (a section, a fiche, a further structure), each as [`value_of`].
+fn values_at(
+    doc: &mut Dossier,
+    place: Place,
+    fields: &[(&str, FieldKind)],
+) -> BTreeMap<String, FieldValue> {
+    fields
+        .iter()
+        .map(|(field, kind)| {
+            let stored = FieldPath::at(place, field)
+                .map(|path| doc.get_field(&path))
+                .unwrap_or_default();
+            (field.to_string(), value_of(*kind, stored))
+        })
+        .collect()
+}
+
 /// The dossier as [`DossierJson`]; `comments`: the threads to include, if any.
 pub fn export(doc: &mut Dossier, comments: Option<&Comments>) -> Result<DossierJson, ExportError> {
     let mut sections = BTreeMap::new();
     for (section, fields) in SECTIONS {
-        let mut values = BTreeMap::new();
-        for (field, kind) in *fields {
-            let stored = FieldPath::section(section, field)
-                .map(|path| doc.get_field(&path))
-                .unwrap_or_default();
-            values.insert(field.to_string(), value_of(*kind, stored));
-        }
-        sections.insert(section.to_string(), values);
+        sections.insert(
+            section.to_string(),
+            values_at(doc, Place::Section(section), fields),
+        );
     }
     let annexes = doc.annexes();
     // Evidence by number: a fiche names its annexes by file in the dossier, which means
@@ -324,17 +337,10 @@ pub fn export(doc: &mut Dossier, comments: Option<&Comments>) -> Result<DossierJ
             .into_iter()
             .chain(deleted.iter().copied())
         {
-            let mut champs = BTreeMap::new();
-            for (field, kind) in *fields {
-                let stored = FieldPath::repeat(section, id, field)
-                    .map(|path| doc.get_field(&path))
-                    .unwrap_or_default();
-                champs.insert(field.to_string(), value_of(*kind, stored));
-            }
             items.push(RepeatJson {
                 id: crate::field_path::repeat_key(id),
                 supprimee: deleted.contains(&id),
-                champs,
+                champs: values_at(doc, Place::Repeat(section, id), fields),
             });
         }
         if !items.is_empty() {

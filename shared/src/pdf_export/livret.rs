@@ -24,7 +24,7 @@ use super::layout::{
 };
 use super::writer::PdfWriter;
 use crate::date::Date;
-use crate::dossier::{Answer, FieldKind, SECTIONS};
+use crate::dossier::{Answer, FieldKind, section_fields};
 use crate::export::{AnnexeJson, DossierJson, FieldValue, Notice, Progress};
 use crate::referentiel::Referentiel;
 use crate::template;
@@ -638,10 +638,7 @@ fn form_fields(
     let key = section.key;
     let referentiel = json.referentiel.as_ref();
     let form = [Column::left(36.0), Column::left(64.0)];
-    let kinds = SECTIONS
-        .iter()
-        .find(|(s, _)| *s == key)
-        .map_or(&[][..], |(_, fields)| *fields);
+    let kinds = section_fields(key);
     for field in section.fields {
         if !crate::export::is_asked_in(key, values, field.key) {
             continue;
