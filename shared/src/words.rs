@@ -19,7 +19,7 @@ use crate::jury::JuryError;
 use crate::keys::KeyError;
 use crate::member_names::NameError;
 use crate::membership::MembershipError;
-use crate::protocol::LoginRefused;
+use crate::protocol::{LoginRefused, Rejection};
 use crate::referentiel::ImportError;
 use crate::review::doc::JuryDocError;
 use crate::sync::SyncError;
@@ -258,8 +258,9 @@ impl Worded for crate::review::DecisionError {
 impl Worded for ExchangeError {
     fn english(&self) -> String {
         match self {
-            ExchangeError::Refused { reason, detail } => {
-                format!("refused by the relay: {detail} ({})", reason.as_str())
+            // The relay's detail is in French: its reason, worded here, stands for it.
+            ExchangeError::Refused { reason, .. } => {
+                format!("refused by the relay: {}", reason.english())
             }
             ExchangeError::Removed(id) => format!(
                 "this device is no longer a member of dossier {id}: the candidate removed it \
@@ -282,6 +283,50 @@ impl Worded for ExchangeError {
             ),
             ExchangeError::Sync(e) => e.english(),
         }
+    }
+}
+
+/// Why the relay refused, when its own detail (in French) is not shown: the app in English.
+impl Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Rejection::Malformed => "message illisible",
+            Rejection::TooLarge => "trop volumineux",
+            Rejection::BadSignature => "signature invalide",
+            Rejection::UnknownDossier => "dossier inconnu",
+            Rejection::UnknownWriter => "cet appareil n'est pas membre du dossier",
+            Rejection::WrongEpoch => "clé du dossier périmée (la liste des membres a changé)",
+            Rejection::Replay => "message déjà reçu",
+            Rejection::Gap => "des messages précédents manquent",
+            Rejection::Forbidden => "non permis à ce membre",
+            Rejection::BadMembership => "liste des membres invalide",
+            Rejection::NotAuthenticated => "appareil non authentifié",
+            Rejection::StaleSnapshot => "instantané périmé",
+            Rejection::NotFound => "introuvable sur le relais",
+            Rejection::UnsupportedProtocol => "version du protocole non prise en charge",
+        })
+    }
+}
+
+impl Worded for Rejection {
+    fn english(&self) -> String {
+        match self {
+            Rejection::Malformed => "unreadable message",
+            Rejection::TooLarge => "too large",
+            Rejection::BadSignature => "invalid signature",
+            Rejection::UnknownDossier => "unknown dossier",
+            Rejection::UnknownWriter => "this device is not a member of the dossier",
+            Rejection::WrongEpoch => "outdated dossier key (the members changed)",
+            Rejection::Replay => "message already received",
+            Rejection::Gap => "earlier messages are missing",
+            Rejection::Forbidden => "not allowed for this member",
+            Rejection::BadMembership => "invalid member list",
+            Rejection::NotAuthenticated => "device not authenticated",
+            Rejection::StaleSnapshot => "outdated snapshot",
+            Rejection::NotFound => "not found on the relay",
+            Rejection::UnsupportedProtocol => "protocol version not supported",
+        }
+        .into()
     }
 }
 

@@ -216,3 +216,42 @@ fn hostile_texts_and_xml_are_refused_and_the_relay_keeps_serving() {
     assert_eq!(json["rncp"], "RNCP37827");
     assert_eq!(json["blocs"].as_array().unwrap().len(), 3);
 }
+
+/// The relay says why it did not read a référentiel in the language its client asks for
+/// (the app sends its own): French unless English comes first, for the importer's reasons
+/// and the reader's limits alike.
+#[test]
+fn a_refusal_is_worded_in_the_language_asked() {
+    let relay = Relay::start();
+    let post = |bytes: &[u8], language: Option<&str>| {
+        let headers: Vec<(&str, &str)> = language
+            .map(|l| vec![("Accept-Language", l)])
+            .unwrap_or_default();
+        let answer = crate::support::request_with(
+            relay.addr,
+            "POST",
+            "/api/v1/referentiels/read",
+            Some(bytes),
+            &headers,
+        );
+        assert_eq!(answer.status, 422, "{}", answer.text());
+        answer.text()
+    };
+    let not_one = b"Bonjour,\nceci est une lettre, pas un referentiel.\n";
+    for (language, expected) in [
+        (None, "aucune compétence reconnue"),
+        (
+            Some("fr-FR,fr;q=0.9,en;q=0.8"),
+            "aucune compétence reconnue",
+        ),
+        (Some("en"), "no compétence found"),
+        (Some("en-GB,en;q=0.9"), "no compétence found"),
+    ] {
+        let said = post(not_one, language);
+        assert!(said.starts_with(expected), "{language:?}: {said:?}");
+        assert!(!said.contains('\n'), "{said:?}");
+    }
+    // A limit reached in the child (a form that draws itself), in English.
+    let said = post(&self_drawing_form(), Some("en"));
+    assert!(said.starts_with("unreadable PDF"), "{said:?}");
+}

@@ -265,6 +265,17 @@ fn read_retrying(stream: &mut TcpStream, buf: &mut [u8]) -> std::io::Result<usiz
 
 /// One HTTP/1.1 request over a fresh connection, with an optional JSON body.
 pub fn request(addr: SocketAddr, method: &str, path: &str, json: Option<&[u8]>) -> Response {
+    request_with(addr, method, path, json, &[])
+}
+
+/// [`request`] with more headers (`name: value`).
+pub fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    json: Option<&[u8]>,
+    headers: &[(&str, &str)],
+) -> Response {
     let mut stream = TcpStream::connect(addr).expect("connects");
     stream
         .set_read_timeout(Some(Duration::from_secs(120)))
@@ -278,9 +289,13 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, json: Option<&[u8]>) 
     } else {
         String::new()
     };
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{content}Connection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{content}{extra}Connection: close\r\n\r\n"
     )
     .unwrap();
     stream.write_all(body).unwrap();

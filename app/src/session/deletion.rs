@@ -54,7 +54,7 @@ pub async fn delete_open_dossier() -> Result<(), Error> {
                 ..
             } if dossier == id => return wipe_open(Ended::Deleted(deleted_ms)).await,
             ServerMsg::Rejected { detail, reason } => {
-                return Err(relay_refused(&detail, reason.as_str()));
+                return Err(relay_refused(&detail, reason));
             }
             other => apply_live(id, &other)?,
         }

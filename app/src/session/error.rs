@@ -18,8 +18,11 @@ pub enum Error {
     Browser(String),
     /// What the relay said when it turned a request down.
     RelaySaid(String),
-    /// The relay refused, with its detail and the reason's code.
-    RelayRefused { detail: String, reason: String },
+    /// The relay refused: its detail (in French, the relay's language) and its reason.
+    RelayRefused {
+        detail: String,
+        reason: livret_shared::protocol::Rejection,
+    },
     /// A failure about something named (a dossier, a file): "name: problem".
     About {
         subject: String,
@@ -57,11 +60,12 @@ impl Error {
             (Error::Browser(text), _) => text.clone(),
             (Error::RelaySaid(detail), true) => format!("server: {detail}"),
             (Error::RelaySaid(detail), false) => format!("serveur : {detail}"),
-            (Error::RelayRefused { detail, reason }, true) => {
-                format!("the server refused: {detail} ({reason})")
+            // The relay's detail says more, in French: in English its reason, worded here.
+            (Error::RelayRefused { reason, .. }, true) => {
+                format!("the server refused: {}", reason.english())
             }
-            (Error::RelayRefused { detail, reason }, false) => {
-                format!("le serveur a refusé : {detail} ({reason})")
+            (Error::RelayRefused { detail, .. }, false) => {
+                format!("le serveur a refusé : {detail}")
             }
             (Error::About { subject, problem }, true) => {
                 format!("{subject}: {}", problem.words(true))
@@ -116,12 +120,16 @@ mod tests {
             "cv.pdf: read only: jurors do not change the dossier"
         );
         let refused = Error::RelayRefused {
-            detail: "quota".into(),
-            reason: "too_large".into(),
+            detail: "seul le candidat renouvelle la conservation de son dossier".into(),
+            reason: livret_shared::protocol::Rejection::Forbidden,
         };
         assert_eq!(
             refused.words(false),
-            "le serveur a refusé : quota (too_large)"
+            "le serveur a refusé : seul le candidat renouvelle la conservation de son dossier"
+        );
+        assert_eq!(
+            refused.words(true),
+            "the server refused: not allowed for this member"
         );
     }
 }

@@ -363,7 +363,9 @@ pub(super) async fn evidence_bytes(
                         "the file is not on the server yet: the device that added it must sync first",
                     ));
                 }
-                ServerMsg::Rejected { detail, .. } => return Err(relay_said(&detail)),
+                ServerMsg::Rejected { detail, reason } => {
+                    return Err(relay_refused(&detail, reason));
+                }
                 _ => continue,
             }
         };

@@ -63,7 +63,7 @@ pub(super) async fn sync_exchange(socket: &Socket) -> Result<bool, Error> {
 /// Why a sync stopped, in the UI's language.
 pub(super) fn exchange_failed(e: &ExchangeError) -> Error {
     match e {
-        ExchangeError::Refused { reason, detail } => relay_refused(detail, reason.as_str()),
+        ExchangeError::Refused { reason, detail } => relay_refused(detail, *reason),
         ExchangeError::Removed(_) => removed_wiped_text(),
         other => Error::from(other.clone()),
     }
@@ -86,7 +86,7 @@ pub(super) async fn compact(socket: &Socket, id: DossierId) -> Result<(), Error>
                 return save_open().await;
             }
             ServerMsg::Rejected { detail, reason } => {
-                return Err(relay_refused(&detail, reason.as_str()));
+                return Err(relay_refused(&detail, reason));
             }
             other => apply_live(id, &other)?,
         }

@@ -20,7 +20,9 @@ pub(super) async fn subscribe(
                 ..
             }
             | ServerMsg::Deleted { .. } => return Ok(None),
-            ServerMsg::Rejected { detail, .. } => return Err(relay_said(&detail)),
+            ServerMsg::Rejected { detail, reason } => {
+                return Err(relay_refused(&detail, reason));
+            }
             msg => {
                 if caught.add_msg(id, msg) != Some(true) {
                     continue;
@@ -404,7 +406,7 @@ pub async fn next_live_event() -> Result<LiveEvent, Error> {
         }
         ServerMsg::Rejected { detail, reason } => {
             close_live();
-            Err(relay_refused(&detail, reason.as_str()))
+            Err(relay_refused(&detail, reason))
         }
         _ => Ok(LiveEvent::Quiet),
     }

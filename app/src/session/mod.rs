@@ -172,10 +172,10 @@ fn relay_said(detail: &str) -> Error {
     Error::RelaySaid(detail.to_string())
 }
 
-fn relay_refused(detail: &str, reason: &str) -> Error {
+fn relay_refused(detail: &str, reason: livret_shared::protocol::Rejection) -> Error {
     Error::RelayRefused {
         detail: detail.to_string(),
-        reason: reason.to_string(),
+        reason,
     }
 }
 

@@ -74,6 +74,10 @@ pub(super) async fn read_on_relay(bytes: &[u8]) -> Result<Vec<Referentiel>, Erro
     init.set_method("POST");
     let body = js_sys::Uint8Array::from(bytes);
     init.set_body(&body);
+    // The relay words its refusal in the app's language, not the browser's.
+    let language = if crate::i18n::en() { "en" } else { "fr" };
+    let header = js_sys::Array::of2(&"Accept-Language".into(), &language.into());
+    init.set_headers(&js_sys::Array::of1(&header));
     let window = web_sys::window().ok_or_else(no_window)?;
     let response = JsFuture::from(
         window.fetch_with_str_and_init(&relay_http("/api/v1/referentiels/read")?, &init),

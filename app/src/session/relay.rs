@@ -104,7 +104,7 @@ pub(super) async fn ask<T>(
     send(socket, msg)?;
     loop {
         match next_message(socket).await? {
-            ServerMsg::Rejected { detail, .. } => return Err(relay_said(&detail)),
+            ServerMsg::Rejected { detail, reason } => return Err(relay_refused(&detail, reason)),
             other => {
                 if let Some(answer) = pick(other) {
                     return Ok(answer);

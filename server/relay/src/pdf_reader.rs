@@ -17,6 +17,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use livret_shared::referentiel::{self, Import, InputKind, Referentiel};
+use livret_shared::words::Worded;
 
 /// The hidden subcommand the child runs.
 pub const WORKER_SUBCOMMAND: &str = "lire-pdf-isole";
@@ -51,17 +52,62 @@ const DEADLINE: Duration = Duration::from_secs(30);
 const MAX_REASON: usize = 2048;
 
 /// [`PdfReadError::Limits`], [`PdfReadError::TooLarge`] and
-/// [`PdfReadError::Unavailable`] said of a text or an XML.
-const LIMITS_OTHER: &str = "référentiel illisible : sa lecture a dépassé les limites (mémoire, temps ou profondeur) et a été arrêtée";
-const TOO_LARGE_OTHER: &str = "fichier trop volumineux pour un référentiel (20 Mo au plus)";
-const UNAVAILABLE_OTHER: &str = "lecteur de référentiels indisponible sur le relais";
+/// [`PdfReadError::Unavailable`] said of a text or an XML, in French and in English.
+const LIMITS_OTHER: (&str, &str) = (
+    "référentiel illisible : sa lecture a dépassé les limites (mémoire, temps ou profondeur) et a été arrêtée",
+    "unreadable framework: reading it went past the limits (memory, time or depth) and was stopped",
+);
+const TOO_LARGE_OTHER: (&str, &str) = (
+    "fichier trop volumineux pour un référentiel (20 Mo au plus)",
+    "file too large for a framework (20 MB at most)",
+);
+const UNAVAILABLE_OTHER: (&str, &str) = (
+    "lecteur de référentiels indisponible sur le relais",
+    "the server's framework reader is unavailable",
+);
+
+/// Why a référentiel was not read, in French and in English: the relay answers in the
+/// language its client asks for (the app's, not the browser's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub fr: String,
+    pub en: String,
+}
+
+impl Refusal {
+    fn of(error: &impl Worded) -> Refusal {
+        Refusal {
+            fr: error.to_string(),
+            en: error.english(),
+        }
+    }
+
+    fn said((fr, en): (&str, &str)) -> Refusal {
+        Refusal {
+            fr: fr.into(),
+            en: en.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.fr)
+    }
+}
+
+impl Worded for Refusal {
+    fn english(&self) -> String {
+        self.en.clone()
+    }
+}
 
 /// Why a PDF was not read.
 #[derive(Debug, thiserror::Error)]
 pub enum PdfReadError {
-    /// The importer's own reason (encrypted, scanned, malformed…), already in French.
+    /// The importer's own reason (encrypted, scanned, malformed…), in both languages.
     #[error("{0}")]
-    Refused(String),
+    Refused(Refusal),
     #[error(
         "PDF illisible : sa lecture a dépassé les limites (mémoire, temps ou profondeur) et a été arrêtée"
     )]
@@ -70,6 +116,17 @@ pub enum PdfReadError {
     TooLarge,
     #[error("lecteur PDF indisponible : {0}")]
     Unavailable(std::io::Error),
+}
+
+impl Worded for PdfReadError {
+    fn english(&self) -> String {
+        match self {
+            PdfReadError::Refused(refusal) => refusal.en.clone(),
+            PdfReadError::Limits => "unreadable PDF: reading it went past the limits (memory, time or depth) and was stopped".into(),
+            PdfReadError::TooLarge => format!("PDF too large (over {} MB)", MAX_PDF / (1024 * 1024)),
+            PdfReadError::Unavailable(e) => format!("PDF reader unavailable: {e}"),
+        }
+    }
 }
 
 /// Reads PDFs by running `worker` (an executable that answers [`WORKER_SUBCOMMAND`] with
@@ -109,7 +166,7 @@ impl PdfReader {
     /// hostile too: elements nested 200,000 deep overflowed the relay's stack). A PDF's text
     /// is then read here, by the (fuzzed, bounded) text reader; a text's or an XML's
     /// référentiels come back whole, as JSON. Without the reader's diagnostics.
-    pub fn referentiels(&self, bytes: &[u8]) -> Result<Vec<Referentiel>, String> {
+    pub fn referentiels(&self, bytes: &[u8]) -> Result<Vec<Referentiel>, Refusal> {
         let pdf = referentiel::detect(bytes) == InputKind::Pdf;
         let answered = if bytes.len() > MAX_PDF {
             Err(PdfReadError::TooLarge)
@@ -118,18 +175,18 @@ impl PdfReader {
         };
         let out = match answered {
             Ok(out) => out,
-            Err(e) if pdf => return Err(e.to_string()),
-            Err(PdfReadError::Limits) => return Err(LIMITS_OTHER.to_string()),
-            Err(PdfReadError::TooLarge) => return Err(TOO_LARGE_OTHER.to_string()),
-            Err(PdfReadError::Unavailable(_)) => return Err(UNAVAILABLE_OTHER.to_string()),
+            Err(e) if pdf => return Err(Refusal::of(&e)),
+            Err(PdfReadError::Limits) => return Err(Refusal::said(LIMITS_OTHER)),
+            Err(PdfReadError::TooLarge) => return Err(Refusal::said(TOO_LARGE_OTHER)),
+            Err(PdfReadError::Unavailable(_)) => return Err(Refusal::said(UNAVAILABLE_OTHER)),
             Err(PdfReadError::Refused(reason)) => return Err(reason),
         };
         if pdf {
             return referentiel::import_pdf_text(&out)
                 .map(|i| vec![i.referentiel])
-                .map_err(|e| e.to_string());
+                .map_err(|e| Refusal::of(&e));
         }
-        serde_json::from_str::<Vec<Referentiel>>(&out).map_err(|_| LIMITS_OTHER.to_string())
+        serde_json::from_str::<Vec<Referentiel>>(&out).map_err(|_| Refusal::said(LIMITS_OTHER))
     }
 
     /// What a child process answers for `bytes` (a PDF's text; any other input's
@@ -199,13 +256,15 @@ fn read_in_child(
         return Err(PdfReadError::Limits);
     };
     match status.code() {
-        Some(0) if !text_overflow => {
-            String::from_utf8(text).map_err(|_| PdfReadError::Refused("PDF illisible".into()))
-        }
+        Some(0) if !text_overflow => String::from_utf8(text)
+            .map_err(|_| PdfReadError::Refused(Refusal::said(("PDF illisible", "unreadable PDF")))),
         Some(WORKER_REFUSED) => {
+            // The worker's reason: a line in French, then the same in English.
             let reason = String::from_utf8_lossy(&reason);
-            let line = reason.lines().next().unwrap_or("PDF illisible").trim();
-            Err(PdfReadError::Refused(line.to_string()))
+            let mut lines = reason.lines().map(str::trim);
+            let fr = lines.next().unwrap_or("PDF illisible").to_string();
+            let en = lines.next().map_or_else(|| fr.clone(), str::to_string);
+            Err(PdfReadError::Refused(Refusal { fr, en }))
         }
         // Killed by a signal (stack overflow, CPU limit, out of memory's abort) or output
         // past its bound.
@@ -222,7 +281,8 @@ fn read_bounded(mut from: impl Read, limit: usize) -> (Vec<u8>, bool) {
     (kept, more)
 }
 
-/// Exit code of the child when the importer refused the PDF (its reason on stderr).
+/// Exit code of the child when the importer refused the PDF (its reason on stderr, a line
+/// in French then one in English).
 const WORKER_REFUSED: i32 = 3;
 
 /// The child: a PDF on stdin, its text on stdout; a text or an RNCP XML, its référentiels
@@ -238,13 +298,11 @@ pub fn worker() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let read = match referentiel::detect(&bytes) {
-        InputKind::Pdf => referentiel::pdf_text(&bytes).map_err(|e| e.to_string()),
-        _ => referentiel::import_bytes(&bytes)
-            .map(|found| {
-                let json: Vec<String> = found.iter().map(|i| i.referentiel.to_json()).collect();
-                format!("[{}]", json.join(","))
-            })
-            .map_err(|e| e.to_string()),
+        InputKind::Pdf => referentiel::pdf_text(&bytes),
+        _ => referentiel::import_bytes(&bytes).map(|found| {
+            let json: Vec<String> = found.iter().map(|i| i.referentiel.to_json()).collect();
+            format!("[{}]", json.join(","))
+        }),
     };
     match read {
         Ok(text) => {
@@ -254,7 +312,9 @@ pub fn worker() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("{e}");
+            // One line each: a reason the importer wrote over several would be cut.
+            let line = |text: String| text.replace('\n', " ");
+            eprintln!("{}\n{}", line(e.to_string()), line(e.english()));
             ExitCode::from(WORKER_REFUSED as u8)
         }
     }

@@ -70,9 +70,17 @@ static REFERENTIEL_READS: tokio::sync::Semaphore =
 /// document, read in memory and forgotten — never a dossier file (evidence stays encrypted
 /// on the device). Anyone may post one, so whatever its format it is parsed in a child
 /// process under limits (`pdf_reader`). Answers the référentiels found, as JSON (an XML
-/// export may hold several), or 422 with one French line saying why not.
-async fn read_referentiel(State(state): State<HttpState>, body: Bytes) -> Response {
+/// export may hold several), or 422 with one line saying why not, in the language the
+/// request's `Accept-Language` puts first (French unless it is English: the app sends its
+/// own).
+async fn read_referentiel(
+    State(state): State<HttpState>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
     let relay = &state.relay;
+    let english = wants_english(&headers);
+    let say = |fr: &'static str, en: &'static str| if english { en } else { fr };
     // Taken once the body has come (a client sending it slowly holds no place), and held by
     // the read itself: a client that leaves mid-read drops this request, not the child
     // process it started, which keeps its place until it ends (a permit held by the request
@@ -83,7 +91,10 @@ async fn read_referentiel(State(state): State<HttpState>, body: Bytes) -> Respon
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5")],
-            "trop de référentiels en cours de lecture sur le relais : réessayez dans un instant",
+            say(
+                "trop de référentiels en cours de lecture sur le relais : réessayez dans un instant",
+                "too many frameworks being read on the server: try again in a moment",
+            ),
         )
             .into_response();
     };
@@ -106,14 +117,36 @@ async fn read_referentiel(State(state): State<HttpState>, body: Bytes) -> Respon
             } else {
                 "referentiel_refused"
             });
+            let reason = if english { reason.en } else { reason.fr };
             (StatusCode::UNPROCESSABLE_ENTITY, reason).into_response()
         }
         Err(_) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "référentiel illisible (lecture interrompue)",
+            say(
+                "référentiel illisible (lecture interrompue)",
+                "unreadable framework (reading interrupted)",
+            ),
         )
             .into_response(),
     }
+}
+
+/// Whether the language a request's `Accept-Language` puts first is English (`en`,
+/// `en-GB`…). Quality values are not weighed: the app sends one language.
+fn wants_english(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|first| {
+            first
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|tag| tag == "en" || tag.starts_with("en-"))
 }
 
 /// A built-in référentiel as the app takes it, `/referentiels/NAME.json`: the `NAME.txt`
