@@ -180,18 +180,17 @@ pub(super) fn when_typing_pauses(st: EditorState, pause_ms: i32, work: impl Fn()
     });
 }
 
-/// Applies `what` (add, delete, restore…) to the open dossier and saves it; whether it did.
+/// Applies `what` (add, delete, restore…) to the open dossier and saves it, or says why it
+/// could not (a section's 200 further structures reached, say).
 pub(super) fn change_dossier(
     st: EditorState,
     what: &dyn Fn(
         &mut livret_shared::dossier::Dossier,
     ) -> Result<(), livret_shared::dossier::DossierError>,
-) -> bool {
-    let changed = session::with_open(|r| what(r.dossier())).is_ok_and(|r| r.is_ok());
-    if changed {
-        persist(st);
-    }
-    changed
+) -> Result<(), session::Error> {
+    session::with_open(|r| what(r.dossier()))??;
+    persist(st);
+    Ok(())
 }
 
 /// Writes a field of the open dossier and saves it, or says why it could not.

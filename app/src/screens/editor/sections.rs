@@ -208,14 +208,18 @@ fn Repeats(section: &'static template::SectionText) -> impl IntoView {
             .map_or(0, |i| i + 2)
     };
     let done = RwSignal::new(None::<(String, Option<u64>)>);
-    let change =
-        move |what: &dyn Fn(
-            &mut livret_shared::dossier::Dossier,
-        ) -> Result<(), livret_shared::dossier::DossierError>| change_dossier(st, what);
+    let change = move |what: &dyn Fn(
+        &mut livret_shared::dossier::Dossier,
+    ) -> Result<(), livret_shared::dossier::DossierError>| {
+        change_dossier(st, what).is_ok()
+    };
     let first_field = section.fields.first().map_or("", |f| f.key);
     let add = move |_| {
         let added = std::cell::Cell::new(None);
-        change(&|d| d.add_repeat(key).map(|id| added.set(Some(id))));
+        // Refused (200 in a section, deleted ones included): the status line says why.
+        if let Err(e) = change_dossier(st, &|d| d.add_repeat(key).map(|id| added.set(Some(id)))) {
+            done.set(Some((e.to_string(), None)));
+        }
         if let Some(id) = added.get() {
             let n = number(id);
             done.set(Some((
