@@ -390,18 +390,90 @@ fn jury_rules_are_read_as_each_seed_states_them() {
 /// individuelle », « Compétence(s) visée(s) C1 … C5 »; E2 « Cas pratique 1 » C6–C8; E3
 /// « Mise en situation 2 » C9–C13, its oral with a demonstration; E4 « Mise en situation 3 »
 /// C14–C19; E5 « Cas pratique 2 » C20–C21, its deliverable the monitoring's and the
-/// incident's documentation. The others name no épreuve. The same from the PDFs.
+/// incident's documentation. Each with its « Contenu » paragraphs and « Le/la candidat(e)
+/// doit » items as printed (glossary asterisks off). The others name no épreuve. The same
+/// from the PDFs.
 #[test]
 fn epreuves_are_read_as_the_seeds_describe_them() {
     use referentiel::Epreuve;
-    let epreuve =
-        |code: &str, title: &str, livrable: &str, evaluation: &[&str], from, to| Epreuve {
-            code: code.into(),
-            title: title.into(),
-            livrable: Some(livrable.into()),
-            evaluation: evaluation.iter().map(|e| e.to_string()).collect(),
-            competences: (from..=to).map(|n: u32| format!("C{n}")).collect(),
-        };
+    let strings = |items: &[&str]| items.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+    let epreuve = |code: &str,
+                   title: &str,
+                   (contenu, consignes): (&[&str], &[&str]),
+                   livrable: &str,
+                   evaluation: &[&str],
+                   from,
+                   to| Epreuve {
+        code: code.into(),
+        title: title.into(),
+        contenu: strings(contenu),
+        consignes: strings(consignes),
+        livrable: Some(livrable.into()),
+        evaluation: strings(evaluation),
+        competences: (from..=to).map(|n: u32| format!("C{n}")).collect(),
+    };
+    let e1: (&[&str], &[&str]) = (
+        &[
+            "L'évaluation doit se faire dans un contexte de réalisation d'un service numérique réel ou fictif basé sur l'usage de données, à partir du cadrage pour la réalisation d'un service numérique (spécifications fonctionnelles et techniques par exemple).",
+            "Le projet évalué a pour but d'optimiser, d'automatiser, de pérenniser et de mettre à disposition les flux de données et les données, utiles et nécessaires à la réalisation du service numérique, par les équipes techniques (par exemple en analyse statistique, en business intelligence, en machine learning ou encore en intelligence artificielle).",
+        ],
+        &[
+            "Présenter le flux automatisé de collecte des données à partir de différentes sources : service web, fichier de données, base de données, système big data,",
+            "Présenter les requêtes de nettoyage et mise en forme des données,",
+            "Présenter la création d'une base de données,",
+            "Présenter l'exposition des données dans une API.",
+        ],
+    );
+    let e2: (&[&str], &[&str]) = (
+        &[
+            "L'évaluation doit se faire à partir de l'expression d'un besoin réel ou fictif de fonctionnalités d'intelligence artificielle. Ce besoin peut résulter d'une commande client comme d'une sollicitation interne d'un collaborateur data scientist par exemple.",
+            "Le cas pratique évalué a pour but l'installation et la configuration du service d'IA préconisé.",
+        ],
+        &[
+            "Présenter son dispositif de veille.",
+            "Présenter la problématique technique et fonctionnelle d'intelligence artificielle à adresser à partir de l'expression de besoin.",
+            "Présenter l'inventaire des outils et services d'intelligence artificielle accessibles et répondant au problème visé.",
+            "Présenter une préconisation d'un ou plusieurs services d'intelligence artificielle.",
+            "Présenter les étapes de configuration et d'installation d'un ou plusieurs services d'intelligence artificielle préconisé(s).",
+        ],
+    );
+    let e3: (&[&str], &[&str]) = (
+        &[
+            "L'évaluation doit se faire dans un contexte réel ou fictif de réalisation d'un service d'intelligence artificielle à partir d'un modèle fourni.",
+            "Le projet évalué a pour but la mise en service (packaging, monitoring, test...) du modèle fourni, et son intégration dans une application existante.",
+        ],
+        &[
+            "Présenter le projet de développement d'une API encapsulant un modèle d'intelligence artificielle.",
+            "Présenter les différentes étapes d'intégration d'une API d'intelligence artificielle dans une application existante.",
+            "Présenter le monitoring et les tests du modèle d'intelligence artificielle.",
+            "Présenter la chaîne de livraison continue du modèle.",
+            "Effectuer une démonstration des différents composants du projet : API du modèle, application enrichie par l'API et livraison continue du modèle.",
+        ],
+    );
+    let e4: (&[&str], &[&str]) = (
+        &[
+            "L'évaluation doit se faire dans un contexte réel ou fictif de développement d'une application intégrant un service d'intelligence artificielle.",
+            "Le projet évalué a pour but d'analyser un besoin en développement d'application d'intelligence artificielle, de concevoir, développer, tester et enfin livrer l'application.",
+        ],
+        &[
+            "Présenter le projet d'application répondant au besoin : architecture applicative, pile technique, plan de réalisation,",
+            "Présenter les tests de l'application et la chaîne de livraison continue.",
+            "Effectuer une démonstration de l'application réalisée.",
+        ],
+    );
+    let e5: (&[&str], &[&str]) = (
+        &[
+            "L'évaluation doit se faire à partir d'une application existante présentant au moins une erreur technique, en contexte réel ou fictif.",
+            "Le cas pratique évalué a pour but la mise en place du monitoring applicatif et de la résolution d'un incident technique dans l'application.",
+        ],
+        &[
+            "présenter le dispositif de monitoring applicatif,",
+            "présenter la description de l'incident technique : déclenchement, périmètre impacté,",
+            "présenter le diagnostic,",
+            "présenter la résolution : méthodologie, tests en succès,",
+            "présenter la documentation de l'incident et de sa résolution.",
+        ],
+    );
     let rapport = "rapport professionnel individuel";
     let soutenance = [
         "Correction du rapport professionnel",
@@ -416,13 +488,30 @@ fn epreuves_are_read_as_the_seeds_describe_them() {
             return Vec::new();
         }
         vec![
-            epreuve("E1", "Mise en situation 1", rapport, &soutenance, 1, 5),
-            epreuve("E2", "Cas pratique 1", rapport, &soutenance, 6, 8),
-            epreuve("E3", "Mise en situation 2", rapport, &demonstration, 9, 13),
-            epreuve("E4", "Mise en situation 3", rapport, &demonstration, 14, 19),
+            epreuve("E1", "Mise en situation 1", e1, rapport, &soutenance, 1, 5),
+            epreuve("E2", "Cas pratique 1", e2, rapport, &soutenance, 6, 8),
+            epreuve(
+                "E3",
+                "Mise en situation 2",
+                e3,
+                rapport,
+                &demonstration,
+                9,
+                13,
+            ),
+            epreuve(
+                "E4",
+                "Mise en situation 3",
+                e4,
+                rapport,
+                &demonstration,
+                14,
+                19,
+            ),
             epreuve(
                 "E5",
                 "Cas pratique 2",
+                e5,
                 "documentation technique du monitoring. Documentation de la résolution de l'incident technique.",
                 &[
                     "Correction de la documentation",

@@ -22,6 +22,13 @@ fn a_fiche_cites_a_criterion_and_the_recapitulatif_shows_it() {
     browser.click(&format!("{details} summary"));
     let shown = browser.wait_text(details, |t| t.contains("Critère 1 :"));
     assert!(shown.contains("Évaluation : E5"), "{shown}");
+    // What the épreuve is and what it asks to present, as 002 prints them for E5.
+    assert!(
+        shown.contains("une application existante présentant au moins une erreur technique"),
+        "{shown}"
+    );
+    assert!(shown.contains("À présenter à l’épreuve :"), "{shown}");
+    assert!(shown.contains("présenter le diagnostic,"), "{shown}");
     browser.assert_accessible("compétence picker with a compétence's criteria unfolded");
 
     // Citing a criterion claims its compétence; the récapitulatif says who cites it.

@@ -1,6 +1,7 @@
 //! The épreuves a référentiel describes (« ➤ Mise en situation 1 (E1) »): each one's code and
-//! title, its deliverable (« Livrable : … »), how it is assessed (« Évaluation : » and its
-//! items) and the compétences it assesses (« Compétence(s) visée(s) » and the codes listed
+//! title, what it is (« Contenu : » and its paragraphs), what the candidate is asked to
+//! present (« Le/la candidat(e) doit : » and its items), its deliverable (« Livrable : … »),
+//! how it is assessed (« Évaluation : » and its items) and the compétences it assesses (« Compétence(s) visée(s) » and the codes listed
 //! under it, or those named in its heading). What the jury grid's « Attendu » column prints
 //! for each compétence. A document that names no épreuve gets none, never a guess.
 
@@ -18,6 +19,13 @@ pub struct Epreuve {
     pub code: String,
     /// The heading's words before the code: `Mise en situation 1`.
     pub title: String,
+    /// What the épreuve is, paragraph by paragraph (« Contenu : »): the jury grid's
+    /// « Attendu » prints them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contenu: Vec<String>,
+    /// What the candidate is asked to present, item by item (« Le/la candidat(e) doit : »).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consignes: Vec<String>,
     /// What the candidate hands in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub livrable: Option<String>,
@@ -29,9 +37,14 @@ pub struct Epreuve {
 }
 
 impl Epreuve {
-    /// The « Attendu » of the jury grid: the épreuve, its deliverable, its assessment.
+    /// The « Attendu » of the jury grid: the épreuve, what it is, its deliverable, its
+    /// assessment (what the candidate is asked to present is not in the grid).
     pub fn attendu(&self) -> String {
         let mut out = format!("{}. {}", self.code, self.title);
+        for paragraph in &self.contenu {
+            out.push('\n');
+            out.push_str(paragraph);
+        }
         if let Some(l) = &self.livrable {
             out.push_str(&format!("\nLivrable : {l}"));
         }
@@ -99,6 +112,8 @@ fn competence_code(line: &str, referentiel: &Referentiel) -> Option<String> {
 #[derive(PartialEq)]
 enum Reading {
     Nothing,
+    Contenu,
+    Consignes,
     Evaluation,
     Competences,
     Livrable,
@@ -110,6 +125,9 @@ pub fn read(text: &str, referentiel: &Referentiel) -> Vec<Epreuve> {
     let mut found: Vec<Epreuve> = Vec::new();
     let mut current: Option<Epreuve> = None;
     let mut reading = Reading::Nothing;
+    // Whether an empty line came before this one: a new paragraph of « Contenu » (a PDF
+    // wraps a paragraph's lines with none between them).
+    let mut after_blank = true;
     let finish = |current: &mut Option<Epreuve>, found: &mut Vec<Epreuve>| {
         if let Some(e) = current.take()
             && !e.competences.is_empty()
@@ -121,13 +139,22 @@ pub fn read(text: &str, referentiel: &Referentiel) -> Vec<Epreuve> {
     for raw in text.lines() {
         let line = plain(raw);
         if line.is_empty() {
+            after_blank = true;
             continue;
         }
+        let new_paragraph = std::mem::replace(&mut after_blank, false);
+        // An item of a list: a dash, or a bullet that `plain` took off.
+        let item = line.starts_with('-')
+            || raw
+                .trim_start()
+                .starts_with(['•', '●', '▪', '◦', '○', '➤', '►', '▶']);
         if let Some((code, title)) = heading(&line) {
             finish(&mut current, &mut found);
             current = Some(Epreuve {
                 code,
                 title,
+                contenu: Vec::new(),
+                consignes: Vec::new(),
                 livrable: None,
                 evaluation: Vec::new(),
                 competences: Vec::new(),
@@ -154,10 +181,33 @@ pub fn read(text: &str, referentiel: &Referentiel) -> Vec<Epreuve> {
         } else if key.starts_with("competence(s) visee(s)") || key.starts_with("competences visees")
         {
             reading = Reading::Competences;
-        } else if key.starts_with("contenu") || key.starts_with("le/la candidat") {
-            reading = Reading::Nothing;
+        } else if key.starts_with("contenu") {
+            // « Contenu : » alone, or with its first words after the colon.
+            reading = Reading::Contenu;
+            let rest = line.split_once(':').map_or("", |(_, v)| v.trim());
+            if !rest.is_empty() {
+                e.contenu.push(rest.to_string());
+            }
+        } else if key.starts_with("le/la candidat") || key.starts_with("le candidat doit") {
+            reading = Reading::Consignes;
         } else {
             match reading {
+                Reading::Contenu => match e.contenu.last_mut() {
+                    Some(paragraph) if !new_paragraph => {
+                        paragraph.push(' ');
+                        paragraph.push_str(&line);
+                    }
+                    _ => e.contenu.push(line),
+                },
+                Reading::Consignes if item => e
+                    .consignes
+                    .push(line.trim_start_matches('-').trim().to_string()),
+                Reading::Consignes => {
+                    if let Some(item) = e.consignes.last_mut() {
+                        item.push(' ');
+                        item.push_str(&line);
+                    }
+                }
                 Reading::Livrable => {
                     let so_far = e.livrable.take().unwrap_or_default();
                     e.livrable = Some(format!("{so_far} {line}").trim().to_string());

@@ -177,6 +177,14 @@ impl Referentiel {
         }
     }
 
+    /// What the épreuves assessing compétence `code` ask the candidate to present
+    /// (« Le/la candidat(e) doit : »), item by item, in the épreuves' order.
+    pub fn consignes(&self, code: &str) -> Vec<String> {
+        self.epreuves_of(code)
+            .flat_map(|e| e.consignes.iter().cloned())
+            .collect()
+    }
+
     /// Number of competencies per bloc, in order: the shape tests and `check` talk about.
     pub fn shape(&self) -> Vec<usize> {
         self.blocs.iter().map(|b| b.competences.len()).collect()

@@ -14,7 +14,7 @@ pub(super) fn Fiches() -> impl IntoView {
     let change = move |what: &dyn Fn(
         &mut livret_shared::dossier::Dossier,
     ) -> Result<(), livret_shared::dossier::DossierError>| {
-        let changed = change_dossier(st, what);
+        let changed = change_dossier(st, what).is_ok();
         if changed {
             refresh_fiches(st);
         }
@@ -251,9 +251,14 @@ pub(super) fn CompetencePicker(index: usize, text: &'static FieldText) -> impl I
         }
         .into_any();
     };
-    let assessed: Vec<Vec<String>> = referentiel
+    let assessed: Vec<(Vec<String>, Vec<String>)> = referentiel
         .competences()
-        .map(|(_, c)| referentiel.modalites(&c.code))
+        .map(|(_, c)| {
+            (
+                referentiel.modalites(&c.code),
+                referentiel.consignes(&c.code),
+            )
+        })
         .collect();
     let mut assessed = assessed.into_iter();
     let blocs = referentiel
@@ -287,7 +292,7 @@ pub(super) fn CompetencePicker(index: usize, text: &'static FieldText) -> impl I
                         }
                         set_list(&path, selected, &list, st);
                     };
-                    let modalites = assessed.next().unwrap_or_default();
+                    let (modalites, consignes) = assessed.next().unwrap_or_default();
                     view! {
                         <div class="case" class:masquee=move || {
                             !livret_shared::search::matches(&haystack, &query.get())
@@ -296,7 +301,7 @@ pub(super) fn CompetencePicker(index: usize, text: &'static FieldText) -> impl I
                                 prop:checked=move || list_items(&selected.get()).contains(&checked_code)/>
                             <label for=id>{format!("{} — {}", c.code, c.title)}</label>
                             <CompetenceDetails index=index code=c.code criteria=c.criteria
-                                modalites=modalites selected=selected path=path/>
+                                modalites=modalites consignes=consignes selected=selected path=path/>
                         </div>
                     }
                 })
@@ -325,14 +330,15 @@ pub(super) fn CompetencePicker(index: usize, text: &'static FieldText) -> impl I
 }
 
 /// What the jury looks for in a compétence: its criteria, each of which a fiche can cite
-/// (`C5#2`, stored beside the compétence's code), and how it is assessed. Folded away: it is
-/// there when the candidate wants it.
+/// (`C5#2`, stored beside the compétence's code), how it is assessed and what its épreuve
+/// asks the candidate to present. Folded away: it is there when the candidate wants it.
 #[component]
 fn CompetenceDetails(
     index: usize,
     code: String,
     criteria: Vec<Criterion>,
     modalites: Vec<String>,
+    consignes: Vec<String>,
     selected: RwSignal<String>,
     path: FieldPath,
 ) -> impl IntoView {
@@ -398,6 +404,14 @@ fn CompetenceDetails(
             <summary>{move || t("Critères et évaluation", "Criteria and assessment")}</summary>
             <ol>{items}</ol>
             {modalites}
+            {(!consignes.is_empty()).then(|| view! {
+                <p class="modalite">
+                    <strong>{move || t("À présenter à l’épreuve :", "To present at the assessment:")}</strong>
+                </p>
+                <ul class="consignes">
+                    {consignes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}
+                </ul>
+            })}
         </details>
     }
     .into_any()
