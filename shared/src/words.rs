@@ -286,6 +286,147 @@ impl Worded for ExchangeError {
     }
 }
 
+/// What the relay says when it refuses (`ServerMsg::Rejected`'s detail, in French), in
+/// English: the app's English screens show this rather than the relay's French. `None` for
+/// a detail this version does not know (a newer relay's): the caller words the refusal's
+/// [`Rejection`] and quotes the detail. The relay's tests check that every detail it writes
+/// is here (`relay_details_are_all_worded_in_english`).
+pub fn relay_detail_english(detail: &str) -> Option<String> {
+    const SAID: &[(&str, &str)] = &[
+        ("adhésion refusée", "membership refused"),
+        ("adresse e-mail invalide", "invalid e-mail address"),
+        ("authentification requise", "sign-in required"),
+        (
+            "avis de conservation illisible",
+            "unreadable notice of retention",
+        ),
+        (
+            "avis de suppression illisible",
+            "unreadable notice of deletion",
+        ),
+        (
+            "ce relais n'envoie pas de courriel",
+            "this server sends no e-mail",
+        ),
+        (
+            "cet appareil n'est pas membre du dossier",
+            "this device is not a member of the dossier",
+        ),
+        (
+            "clé du jury d'une autre époque",
+            "a jury key of another epoch",
+        ),
+        (
+            "clé du jury pour un non-juré",
+            "a jury key for someone who is not a juror",
+        ),
+        ("clé du jury trop grande", "jury key too large"),
+        ("création refusée", "creation refused"),
+        ("dossier inconnu", "unknown dossier"),
+        (
+            "dossier non suivi par cette connexion",
+            "dossier not followed by this connection",
+        ),
+        ("délai d'authentification dépassé", "sign-in took too long"),
+        ("entrée illisible", "unreadable entry"),
+        (
+            "espace des pièces du dossier épuisé",
+            "the dossier's space for files is used up",
+        ),
+        ("identité illisible", "unreadable identity"),
+        ("instantané refusé", "snapshot refused"),
+        (
+            "instantané sans couverture signée",
+            "snapshot without a signed cover",
+        ),
+        ("invitation déjà utilisée", "invitation already used"),
+        ("invitation expirée", "invitation expired"),
+        ("invitation inconnue", "unknown invitation"),
+        (
+            "l'auteur n'est pas l'appareil connecté",
+            "the writer is not the signed-in device",
+        ),
+        (
+            "l'identité donnée n'est pas celle de cet appareil",
+            "the identity given is not this device's",
+        ),
+        ("la date du jury est passée", "the jury's date has passed"),
+        ("lecture seule", "read only"),
+        ("morceau de pièce trop grand", "piece of file too large"),
+        (
+            "on invite un accompagnateur ou un juré",
+            "one invites an advisor or a juror",
+        ),
+        ("pas membre du dossier", "not a member of the dossier"),
+        ("pas un message de présence", "not a presence message"),
+        (
+            "pièce commencée par un autre appareil",
+            "file started by another device",
+        ),
+        ("pièce inconnue du relais", "file unknown to the server"),
+        ("présence refusée", "presence refused"),
+        ("présence trop longue", "presence too long"),
+        ("relais indisponible", "server unavailable"),
+        (
+            "réponse au défi invalide",
+            "invalid answer to the challenge",
+        ),
+        (
+            "réservé aux jurés du dossier",
+            "for the dossier's jurors only",
+        ),
+        (
+            "seul le candidat efface un fichier du dossier",
+            "only the candidate erases a file of the dossier",
+        ),
+        (
+            "seul le candidat peut supprimer son dossier",
+            "only the candidate can delete their dossier",
+        ),
+        (
+            "seul le candidat renouvelle la conservation de son dossier",
+            "only the candidate renews their dossier's retention",
+        ),
+        (
+            "seul le candidat voit ce que le relais garde de son dossier",
+            "only the candidate sees what the server keeps of their dossier",
+        ),
+        (
+            "seul le candidat voit les demandes",
+            "only the candidate sees the requests",
+        ),
+    ];
+    if let Some((_, en)) = SAID.iter().find(|(fr, _)| *fr == detail) {
+        return Some((*en).to_string());
+    }
+    // The details the relay writes with a number in them.
+    let number = |text: &str| text.trim().parse::<u64>().ok();
+    if let Some(n) = detail
+        .strip_prefix("adhésion refusée : un dossier compte au plus ")
+        .and_then(|rest| number(rest.strip_suffix(" membres")?))
+    {
+        return Some(format!(
+            "membership refused: a dossier has {n} members at most"
+        ));
+    }
+    if let Some(n) = detail
+        .strip_prefix("enveloppe ")
+        .and_then(|rest| rest.strip_suffix(" refusée"))
+        .and_then(number)
+    {
+        return Some(format!("envelope {n} refused"));
+    }
+    let (index, expected) = detail
+        .strip_prefix("morceau ")?
+        .strip_suffix(')')?
+        .split_once(" hors ordre (attendu ")?;
+    Some(format!(
+        "piece {} out of order (expected {})",
+        number(index)?,
+        number(expected)?
+    ))
+}
+
 /// Why the relay refused, when its own detail (in French) is not shown: the app in English.
 impl Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -60,9 +60,13 @@ impl Error {
             (Error::Browser(text), _) => text.clone(),
             (Error::RelaySaid(detail), true) => format!("server: {detail}"),
             (Error::RelaySaid(detail), false) => format!("serveur : {detail}"),
-            // The relay's detail says more, in French: in English its reason, worded here.
-            (Error::RelayRefused { reason, .. }, true) => {
-                format!("the server refused: {}", reason.english())
+            // The relay's detail in English when this version knows it; else the refusal's
+            // reason, worded here, with the relay's own words quoted.
+            (Error::RelayRefused { detail, reason }, true) => {
+                match livret_shared::words::relay_detail_english(detail) {
+                    Some(said) => format!("the server refused: {said}"),
+                    None => format!("the server refused: {} (“{detail}”)", reason.english()),
+                }
             }
             (Error::RelayRefused { detail, .. }, false) => {
                 format!("le serveur a refusé : {detail}")
@@ -129,7 +133,16 @@ mod tests {
         );
         assert_eq!(
             refused.words(true),
-            "the server refused: not allowed for this member"
+            "the server refused: only the candidate renews their dossier's retention"
+        );
+        // A detail this version does not know: the reason in English, the words quoted.
+        let newer = Error::RelayRefused {
+            detail: "motif d'un relais plus récent".into(),
+            reason: livret_shared::protocol::Rejection::Forbidden,
+        };
+        assert_eq!(
+            newer.words(true),
+            "the server refused: not allowed for this member (“motif d'un relais plus récent”)"
         );
     }
 }

@@ -258,11 +258,8 @@ pub(super) async fn upload_pending(
                         sent = stored.max(sent);
                         break;
                     }
-                    ServerMsg::Rejected { detail, .. } => {
-                        return Err(Error::said(
-                            format!("pièce refusée par le serveur : {detail}"),
-                            format!("piece refused by the server: {detail}"),
-                        ));
+                    ServerMsg::Rejected { detail, reason } => {
+                        return Err(relay_refused(&detail, reason));
                     }
                     other => apply_live(id, &other)?,
                 }

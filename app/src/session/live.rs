@@ -106,12 +106,7 @@ pub(super) async fn publish(
                 });
                 return Ok(());
             }
-            ServerMsg::Rejected { detail, .. } => {
-                return Err(Error::said(
-                    format!("partage refusé par le serveur : {detail}"),
-                    format!("sharing refused by the server: {detail}"),
-                ));
-            }
+            ServerMsg::Rejected { detail, reason } => return Err(relay_refused(&detail, reason)),
             other => apply_live(id, &other)?,
         }
     }

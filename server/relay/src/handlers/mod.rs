@@ -134,3 +134,90 @@ pub(crate) fn rejected(
 ) -> Vec<ServerMsg> {
     vec![refusal(relay, reason, detail)]
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every detail this relay writes into a refusal by hand has its English, which the
+    /// app's English screens show instead of the relay's French
+    /// (`livret_shared::words::relay_detail_english`): read from the relay's own source,
+    /// the last argument of each `rejected(…)`, `refusal(…)` and `refused(…)` call when it
+    /// is a string (a detail made with `format!` is checked with numbers below).
+    #[test]
+    fn relay_details_are_all_worded_in_english() {
+        use livret_shared::words::relay_detail_english;
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.clone()];
+        let mut details = Vec::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(
+                    std::fs::read_dir(&path)
+                        .unwrap()
+                        .flatten()
+                        .map(|e| e.path()),
+                );
+                continue;
+            }
+            if path.extension().is_none_or(|x| x != "rs") {
+                continue;
+            }
+            let whole = std::fs::read_to_string(&path).unwrap();
+            // The code, not its tests (this one names the calls it looks for).
+            let text = whole.split("#[cfg(test)]").next().unwrap_or_default();
+            for call in ["rejected(", "refusal(", "refused("] {
+                for (at, _) in text.match_indices(call) {
+                    let args = &text[at + call.len()..];
+                    // `refused(…)` is also the name of test helpers elsewhere: only the
+                    // appender's, which takes a `Rejection`, is a refusal.
+                    if call == "refused(" && !args.trim_start().starts_with("Rejection") {
+                        continue;
+                    }
+                    // The call's arguments, to its closing parenthesis.
+                    let mut depth = 1;
+                    let end = args
+                        .char_indices()
+                        .find(|(_, c)| {
+                            match c {
+                                '(' => depth += 1,
+                                ')' => depth -= 1,
+                                _ => {}
+                            }
+                            depth == 0
+                        })
+                        .map_or(0, |(i, _)| i);
+                    let last = args[..end].trim().trim_end_matches(',').rsplit(',').next();
+                    let Some(last) = last.map(str::trim) else {
+                        continue;
+                    };
+                    if let Some(literal) = last.strip_prefix('"').and_then(|l| l.strip_suffix('"'))
+                        && !literal.contains('{')
+                    {
+                        details.push(literal.to_string());
+                    }
+                }
+            }
+        }
+        assert!(details.len() > 40, "{details:?}");
+        let missing: Vec<_> = details
+            .iter()
+            .filter(|d| relay_detail_english(d).is_none())
+            .collect();
+        assert!(missing.is_empty(), "no English for {missing:?}");
+        for (made, english) in [
+            (
+                format!(
+                    "adhésion refusée : un dossier compte au plus {} membres",
+                    64
+                ),
+                "membership refused: a dossier has 64 members at most",
+            ),
+            (format!("enveloppe {} refusée", 7), "envelope 7 refused"),
+            (
+                format!("morceau {} hors ordre (attendu {})", 3, 2),
+                "piece 3 out of order (expected 2)",
+            ),
+        ] {
+            assert_eq!(relay_detail_english(&made).as_deref(), Some(english));
+        }
+    }
+}
