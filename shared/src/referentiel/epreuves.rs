@@ -95,6 +95,58 @@ fn heading(line: &str) -> Option<(String, String)> {
     (!title.is_empty()).then(|| (format!("E{digits}"), title.to_string()))
 }
 
+/// The text of a list item (`- …`, `– …`, `* …`, `+ …`, a bullet glyph, `1.`, `1)`, `a)`),
+/// without its mark; `None` for a line that is not one.
+fn list_item(raw: &str) -> Option<String> {
+    let line = without_tags(raw);
+    let line = line.trim_start();
+    let mut chars = line.chars();
+    let first = chars.next()?;
+    let rest = chars.as_str();
+    let after = match first {
+        '-' | '–' | '—' | '+' | '•' | '●' | '▪' | '◦' | '○' | '\u{f0b7}' | '➤' | '►' | '▶' => {
+            Some(rest)
+        }
+        // A markdown bullet, not the `**` of bold text.
+        '*' if rest.starts_with([' ', '\t']) => Some(rest),
+        _ => {
+            let mark_len = line
+                .char_indices()
+                .take_while(|(_, c)| c.is_ascii_digit())
+                .last()
+                .map(|(i, c)| i + c.len_utf8())
+                .or_else(|| first.is_ascii_lowercase().then_some(first.len_utf8()))?;
+            let after_mark = &line[mark_len..];
+            let numbered = mark_len <= 2 && first.is_ascii_digit();
+            // « 1. », « 12) », « a) »: a digit may close with either, a letter with `)`.
+            let closed = after_mark.starts_with(") ") || (numbered && after_mark.starts_with(". "));
+            closed.then(|| &after_mark[1..])
+        }
+    }?;
+    let text = plain(after);
+    (!text.is_empty()).then_some(text)
+}
+
+/// `Contenu`, `Contenu :` or `Contenu : its first words` (then those words): the heading
+/// of an épreuve's content, not a line that starts with the word (« contenus… »).
+fn contenu_heading<'a>(key: &str, line: &'a str) -> Option<&'a str> {
+    let after = key.strip_prefix("contenu")?.trim_start();
+    if after.is_empty() {
+        return Some("");
+    }
+    after
+        .starts_with(':')
+        .then(|| line.split_once(':').map_or("", |(_, v)| v.trim()))
+}
+
+/// « Le/la candidat(e) doit : », « Le candidat doit », « La candidate ou le candidat
+/// doit : »: what follows is what the épreuve asks the candidate to present. A sentence
+/// that goes on after « doit » is not this heading.
+fn consignes_heading(key: &str) -> bool {
+    let key = key.trim_end().trim_end_matches(':').trim_end();
+    key.len() < 80 && key.contains("candidat") && key.ends_with(" doit")
+}
+
 /// A numbered section heading (« 3. Les mises en situation professionnelle ») ends an
 /// épreuve's description.
 fn section(line: &str) -> bool {
@@ -143,11 +195,6 @@ pub fn read(text: &str, referentiel: &Referentiel) -> Vec<Epreuve> {
             continue;
         }
         let new_paragraph = std::mem::replace(&mut after_blank, false);
-        // An item of a list: a dash, or a bullet that `plain` took off.
-        let item = line.starts_with('-')
-            || raw
-                .trim_start()
-                .starts_with(['•', '●', '▪', '◦', '○', '➤', '►', '▶']);
         if let Some((code, title)) = heading(&line) {
             finish(&mut current, &mut found);
             current = Some(Epreuve {
@@ -165,13 +212,21 @@ pub fn read(text: &str, referentiel: &Referentiel) -> Vec<Epreuve> {
         let Some(e) = current.as_mut() else {
             continue;
         };
-        if section(&line) || line.starts_with('|') {
+        // Inside a list, « 1. Présenter… » is an item, not the next numbered section.
+        let in_list = matches!(
+            reading,
+            Reading::Contenu | Reading::Consignes | Reading::Evaluation
+        );
+        let item = list_item(raw);
+        if (section(&line) && !(in_list && item.is_some())) || line.starts_with('|') {
             finish(&mut current, &mut found);
             continue;
         }
         let key = folded(&line);
         // A PDF wraps every line: what follows a deliverable, an assessment item or a
-        // compétence's statement without starting anything new continues it.
+        // compétence's statement without starting anything new continues it. So the
+        // headings below are told by their whole form, not by a first word that a wrapped
+        // line could start with too (« le candidat doit présenter… », « contenus »).
         if key.starts_with("livrable") {
             let value = line.split_once(':').map(|(_, v)| v.trim()).unwrap_or("");
             e.livrable = (!value.is_empty()).then(|| value.to_string());
@@ -181,46 +236,48 @@ pub fn read(text: &str, referentiel: &Referentiel) -> Vec<Epreuve> {
         } else if key.starts_with("competence(s) visee(s)") || key.starts_with("competences visees")
         {
             reading = Reading::Competences;
-        } else if key.starts_with("contenu") {
+        } else if let Some(rest) = contenu_heading(&key, &line) {
             // « Contenu : » alone, or with its first words after the colon.
             reading = Reading::Contenu;
-            let rest = line.split_once(':').map_or("", |(_, v)| v.trim());
             if !rest.is_empty() {
                 e.contenu.push(rest.to_string());
             }
-        } else if key.starts_with("le/la candidat") || key.starts_with("le candidat doit") {
+        } else if consignes_heading(&key) {
             reading = Reading::Consignes;
         } else {
             match reading {
-                Reading::Contenu => match e.contenu.last_mut() {
-                    Some(paragraph) if !new_paragraph => {
+                // A list inside the content is kept item by item, as printed.
+                Reading::Contenu => match (e.contenu.last_mut(), &item) {
+                    (_, Some(text)) => e.contenu.push(format!("- {text}")),
+                    (Some(paragraph), None) if !new_paragraph => {
                         paragraph.push(' ');
                         paragraph.push_str(&line);
                     }
                     _ => e.contenu.push(line),
                 },
-                Reading::Consignes if item => e
-                    .consignes
-                    .push(line.trim_start_matches('-').trim().to_string()),
-                Reading::Consignes => {
-                    if let Some(item) = e.consignes.last_mut() {
-                        item.push(' ');
-                        item.push_str(&line);
+                Reading::Consignes => match (e.consignes.last_mut(), item) {
+                    (_, Some(text)) => e.consignes.push(text),
+                    // What « doit » asks, written as a sentence rather than a list.
+                    (None, None) => e.consignes.push(line),
+                    // A line that wraps the item above; after an empty line, what follows
+                    // the list (« Durée : 30 min »), not part of it.
+                    (Some(last), None) if !new_paragraph => {
+                        last.push(' ');
+                        last.push_str(&line);
                     }
-                }
+                    (Some(_), None) => reading = Reading::Nothing,
+                },
                 Reading::Livrable => {
                     let so_far = e.livrable.take().unwrap_or_default();
                     e.livrable = Some(format!("{so_far} {line}").trim().to_string());
                 }
-                Reading::Evaluation if line.starts_with('-') => e
-                    .evaluation
-                    .push(line.trim_start_matches('-').trim().to_string()),
-                Reading::Evaluation => match e.evaluation.last_mut() {
-                    Some(item) => {
-                        item.push(' ');
-                        item.push_str(&line);
+                Reading::Evaluation => match (e.evaluation.last_mut(), item) {
+                    (_, Some(text)) => e.evaluation.push(text),
+                    (Some(last), None) => {
+                        last.push(' ');
+                        last.push_str(&line);
                     }
-                    None => reading = Reading::Nothing,
+                    (None, None) => reading = Reading::Nothing,
                 },
                 Reading::Competences => {
                     if let Some(code) = competence_code(&line, referentiel)
@@ -265,5 +322,92 @@ pub fn drop_assessment_lines(referentiel: &mut Referentiel) {
             c.criteria
                 .retain(|k| !assessment.contains(&same_words(&k.title)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_competences() -> Referentiel {
+        serde_json::from_value(serde_json::json!({
+            "schema_version": 1,
+            "source": "text",
+            "blocs": [{
+                "number": 1,
+                "code": "BC01",
+                "kind": "bloc",
+                "assessment": [],
+                "competences": [
+                    {"code": "C1", "title": "Concevoir", "criteria": [], "assessment": []},
+                    {"code": "C2", "title": "Développer", "criteria": [], "assessment": []}
+                ]
+            }]
+        }))
+        .unwrap()
+    }
+
+    fn only(text: &str) -> Epreuve {
+        let mut found = read(text, &two_competences());
+        assert_eq!(found.len(), 1, "{found:?}");
+        found.remove(0)
+    }
+
+    /// Other certifiers' layouts: another bullet, a numbered list, a sentence after
+    /// « doit », what follows a list after an empty line, content on the heading's line.
+    #[test]
+    fn contenu_and_consignes_are_read_in_the_layouts_certifiers_use() {
+        let e = only(
+            "Étude de cas (E2)\n\nContenu : Un cas réel.\nIl dure deux heures.\n\n\
+             Le candidat doit :\n\n• Analyser le besoin\n  et le reformuler,\n\
+             • Proposer une solution.\n\nDurée : 30 minutes\n\n\
+             Compétences visées\nC1. Concevoir\nC2. Développer\n",
+        );
+        assert_eq!(e.contenu, ["Un cas réel. Il dure deux heures."]);
+        assert_eq!(
+            e.consignes,
+            [
+                "Analyser le besoin et le reformuler,",
+                "Proposer une solution."
+            ]
+        );
+        assert_eq!(e.competences, ["C1", "C2"]);
+
+        let e = only(
+            "Projet (E1)\n\nLa candidate ou le candidat doit\n\n1. Présenter le projet.\n\
+             2. Démontrer l'application.\n\nCompétence(s) visée(s)\nC2. Développer\n",
+        );
+        assert_eq!(
+            e.consignes,
+            ["Présenter le projet.", "Démontrer l'application."],
+            "a numbered item is not the next numbered section"
+        );
+        assert_eq!(e.competences, ["C2"]);
+
+        let e = only(
+            "Oral (E3)\n\nLe/la candidat(e) doit\n\nprésenter son parcours devant le jury.\n\n\
+             Compétence(s) visée(s)\nC1. Concevoir\n",
+        );
+        assert_eq!(e.consignes, ["présenter son parcours devant le jury."]);
+    }
+
+    /// A wrapped line that starts with the words of a heading is not one: an assessment item
+    /// that goes on « le candidat doit présenter… », content that goes on « contenus… ».
+    #[test]
+    fn a_wrapped_line_is_not_taken_for_a_heading() {
+        let e = only(
+            "Soutenance (E4)\n\nContenu :\nUn entretien sur les\ncontenus produits.\n\n\
+             Évaluation :\n- Un oral au cours duquel\nle candidat doit présenter son rapport\n\
+             - Correction du rapport\n\nCompétences visées\nC1. Concevoir\n",
+        );
+        assert_eq!(e.contenu, ["Un entretien sur les contenus produits."]);
+        assert_eq!(
+            e.evaluation,
+            [
+                "Un oral au cours duquel le candidat doit présenter son rapport",
+                "Correction du rapport"
+            ]
+        );
+        assert!(e.consignes.is_empty(), "{:?}", e.consignes);
     }
 }

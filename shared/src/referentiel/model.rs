@@ -178,10 +178,25 @@ impl Referentiel {
     }
 
     /// What the épreuves assessing compétence `code` ask the candidate to present
-    /// (« Le/la candidat(e) doit : »), item by item, in the épreuves' order.
+    /// (« Le/la candidat(e) doit : »), item by item, in the épreuves' order; each item led
+    /// by its épreuve's code (« E2 : … ») when more than one épreuve asks something.
     pub fn consignes(&self, code: &str) -> Vec<String> {
-        self.epreuves_of(code)
-            .flat_map(|e| e.consignes.iter().cloned())
+        let asking: Vec<&Epreuve> = self
+            .epreuves_of(code)
+            .filter(|e| !e.consignes.is_empty())
+            .collect();
+        let several = asking.len() > 1;
+        asking
+            .into_iter()
+            .flat_map(|e| {
+                e.consignes.iter().map(move |c| {
+                    if several {
+                        format!("{} : {c}", e.code)
+                    } else {
+                        c.clone()
+                    }
+                })
+            })
             .collect()
     }
 
