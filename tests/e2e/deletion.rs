@@ -661,6 +661,19 @@ fn a_dossier_left_a_year_ends_after_two_warnings_and_one_its_candidate_came_back
         "the dossier its candidate came back to stays"
     );
     assert_eq!(warnings(2).len(), 2, "two warnings, no more");
+    // Sent again only across a restart: at most once more for each of the four kills.
+    let sent_in_all = smtp
+        .messages()
+        .iter()
+        .filter(|m| {
+            m.subject
+                .starts_with("Votre dossier VAE sera supprimé de Livret le")
+        })
+        .count();
+    assert!(
+        sent_in_all <= 2 + 4,
+        "{sent_in_all} warning mails for two warnings"
+    );
     crate::sync::assert_relay_never_saw(&relay, &[CANARY]);
 
     // A device whose clock is a year on too wipes its copy on the candidate's notice…

@@ -262,7 +262,7 @@ fn read_in_child(
             // The worker's reason: a line in French, then the same in English.
             let reason = String::from_utf8_lossy(&reason);
             let mut lines = reason.lines().map(str::trim);
-            let fr = lines.next().unwrap_or("PDF illisible").to_string();
+            let fr = lines.next().unwrap_or("fichier illisible").to_string();
             let en = lines.next().map_or_else(|| fr.clone(), str::to_string);
             Err(PdfReadError::Refused(Refusal { fr, en }))
         }
@@ -312,8 +312,18 @@ pub fn worker() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            // One line each: a reason the importer wrote over several would be cut.
-            let line = |text: String| text.replace('\n', " ");
+            // One line each, of at most MAX_REASON / 2 bytes: a reason the importer wrote over
+            // several lines would be cut, and a long French line (an XML's own names quoted)
+            // would leave no room for the English one.
+            let line = |text: String| {
+                let mut text = text.replace(['\n', '\r'], " ");
+                let mut end = text.len().min(MAX_REASON / 2 - 1);
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                text.truncate(end);
+                text
+            };
             eprintln!("{}\n{}", line(e.to_string()), line(e.english()));
             ExitCode::from(WORKER_REFUSED as u8)
         }

@@ -157,6 +157,8 @@ struct RepeatWords {
     restored: (&'static str, &'static str),
     trash: (&'static str, &'static str),
     untitled: (&'static str, &'static str),
+    /// Why one more is refused, `{n}` standing for how many a section takes.
+    too_many: (&'static str, &'static str),
     /// The field that names an item.
     title_field: &'static str,
 }
@@ -171,6 +173,10 @@ fn repeat_words(section: &str) -> RepeatWords {
             restored: ("Poste restauré.", "Position restored."),
             trash: ("Postes supprimés", "Deleted positions"),
             untitled: ("Poste sans intitulé", "Untitled position"),
+            too_many: (
+                "Pas d'autre poste : ce dossier en compte déjà {n} en plus, supprimés compris.",
+                "No more positions: this dossier already has {n} further ones, deleted ones included.",
+            ),
             title_field: "intitule",
         },
         _ => RepeatWords {
@@ -181,6 +187,10 @@ fn repeat_words(section: &str) -> RepeatWords {
             restored: ("Structure restaurée.", "Organisation restored."),
             trash: ("Structures supprimées", "Deleted organisations"),
             untitled: ("Structure sans nom", "Unnamed organisation"),
+            too_many: (
+                "Pas d'autre structure : ce dossier en compte déjà {n} en plus, supprimées comprises.",
+                "No more organisations: this dossier already has {n} further ones, deleted ones included.",
+            ),
             title_field: "nom",
         },
     }
@@ -216,7 +226,17 @@ fn Repeats(section: &'static template::SectionText) -> impl IntoView {
     let first_field = section.fields.first().map_or("", |f| f.key);
     let add = move |_| {
         let added = std::cell::Cell::new(None);
-        // Refused (200 in a section, deleted ones included): the status line says why.
+        // A section takes 200 further ones, deleted ones included (`add_repeat` refuses
+        // more): the status line says so in the section's words.
+        let max = livret_shared::dossier::MAX_REPEATS;
+        let full = session::with_open(|r| {
+            r.dossier().repeats(key).len() + r.dossier().deleted_repeats(key).len() >= max
+        });
+        if full.unwrap_or(false) {
+            let said = t(words.too_many.0, words.too_many.1).replace("{n}", &max.to_string());
+            done.set(Some((said, None)));
+            return;
+        }
         if let Err(e) = change_dossier(st, &|d| d.add_repeat(key).map(|id| added.set(Some(id)))) {
             done.set(Some((e.to_string(), None)));
         }
