@@ -138,16 +138,11 @@ pub(crate) fn persist(st: EditorState) {
         r.dossier()
             .commit_at((crate::clock::now_ms() / 1000) as i64)
     });
-    st.revision.update(|r| *r += 1);
     PENDING_SAVES.with(|p| p.set(p.get() + 1));
-    st.save.set(SaveState::Saving);
     let keystrokes = metrics::saving();
-    if matches!(
-        st.sync.get_untracked(),
-        SyncState::Synced | SyncState::Merged
-    ) {
-        st.sync.set(SyncState::Syncing);
-    }
+    // The save is queued before anything that reacts to the change (the sommaire, the
+    // follow-up questions, the status line): it seals and hands the keystroke to IndexedDB
+    // first, and the browser commits it while those run.
     spawn_local(async move {
         let result = session::save_typed().await;
         if result.is_ok() {
@@ -163,6 +158,14 @@ pub(crate) fn persist(st: EditorState) {
             Ok(()) => {}
         }
     });
+    st.revision.update(|r| *r += 1);
+    st.save.set(SaveState::Saving);
+    if matches!(
+        st.sync.get_untracked(),
+        SyncState::Synced | SyncState::Merged
+    ) {
+        st.sync.set(SyncState::Syncing);
+    }
 }
 
 /// Runs `work` each time the document has stopped changing (typed here or merged from
