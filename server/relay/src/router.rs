@@ -16,6 +16,7 @@ use crate::hub::Relay;
 use crate::pdf_reader::PdfReader;
 use crate::server::AppAssets;
 use livret_shared::referentiel::Referentiel;
+use livret_shared::words::Worded;
 
 /// What the routes share: the relay, and what the HTTP side alone needs.
 #[derive(Clone)]
@@ -117,8 +118,11 @@ async fn read_referentiel(
             } else {
                 "referentiel_refused"
             });
-            let reason = if english { reason.en } else { reason.fr };
-            (StatusCode::UNPROCESSABLE_ENTITY, reason).into_response()
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                reason.in_language(english),
+            )
+                .into_response()
         }
         Err(_) => (
             StatusCode::UNPROCESSABLE_ENTITY,
