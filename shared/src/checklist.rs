@@ -59,6 +59,7 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
     let field = |section: &str, key: &str| json.sections.get(section).and_then(|s| s.get(key));
     let filled = |section: &str, key: &str| !text(field(section, key)).is_empty();
     let mut checks = Vec::new();
+    let template = json.template();
 
     let named = filled("etat_civil", "nom") && filled("etat_civil", "prenom");
     checks.push(check(
@@ -104,6 +105,7 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
             crate::dossier::section_fields(section)
                 .iter()
                 .filter(move |(key, _)| (*section, *key) != ("declaration", "date"))
+                .filter(move |(key, _)| template.field(section, key).is_some())
                 .filter_map(move |(key, kind)| {
                     let value = text(values.get(*key));
                     Answer::of(*kind, value)
@@ -325,6 +327,20 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
         ),
         Some("declaration.signature".into()),
     ));
+    // A check of a field the dossier's template does not ask has nothing to tell.
+    checks.retain(|c| {
+        c.field.as_deref().is_none_or(|path| {
+            let parts: Vec<&str> = path.split('.').collect();
+            match parts[..] {
+                [section] => template.section(section).is_some(),
+                [section, .., key] if section == "fiches" => {
+                    key.parse::<usize>().is_ok() || template.field(section, key).is_some()
+                }
+                [section, .., key] => template.field(section, key).is_some(),
+                [] => true,
+            }
+        })
+    });
     checks
 }
 
@@ -338,8 +354,10 @@ fn in_words(json: &DossierJson, fields: &[(String, String)], english: bool) -> S
             // by its number as shown: « Fiche descriptive du poste occupé (2) — … ».
             let parts: Vec<&str> = path.split('.').collect();
             let (section, key) = (parts[0], parts[parts.len() - 1]);
-            let (fr, en) =
-                crate::template::field(section, key).map_or(("", ""), |f| (f.label_fr, f.label_en));
+            let template = json.template();
+            let (fr, en) = template
+                .field(section, key)
+                .map_or(("", ""), |f| (f.label_fr, f.label_en));
             let (fr, en) = match parts[..] {
                 [_, id, _] => {
                     let number = json
@@ -350,7 +368,8 @@ fn in_words(json: &DossierJson, fields: &[(String, String)], english: bool) -> S
                         .filter(|item| !item.supprimee)
                         .position(|item| item.id == id)
                         .map_or(0, |i| i + 2);
-                    let title = crate::template::section(section)
+                    let title = template
+                        .section(section)
                         .map_or(("", ""), |s| (s.title_fr, s.title_en));
                     (
                         format!("{} ({number}) — {fr}", title.0),
@@ -403,6 +422,8 @@ mod tests {
             format: "livret".into(),
             version: 1,
             referentiel: None,
+            // The words the checks are worded with below are ANNEXE 5's.
+            modele: crate::template::TemplateFile::read(crate::template::annexe5().pinned).ok(),
             sections: BTreeMap::new(),
             fiches: Vec::new(),
             autres: BTreeMap::new(),

@@ -16,7 +16,7 @@ use crate::date::Date;
 use crate::evidence::{BlobId, EvidenceKey};
 use crate::field_path::{FieldPath, Place, ToFieldPath, UnknownField};
 use crate::referentiel::{Referentiel, split_citation};
-use crate::template::{self, Choice};
+use crate::template::{self, Choice, Template};
 
 /// An evidence file to add to the annexes ([`Dossier::add_annexe`]).
 pub struct NewAnnexe<'a> {
@@ -91,7 +91,7 @@ fn same_value(kind: FieldKind, a: &str, b: &str) -> bool {
 }
 
 /// Version of the document layout. Older documents are migrated on open ([`Dossier::load`]).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldKind {
@@ -461,7 +461,8 @@ impl Dossier {
     /// comments' maps; version 3 reads the free text typed where the template has answers to
     /// circle or a date ([`Dossier::set_as_written`]: « Mme » becomes the choice madame,
     /// « 12/04/1989 » the day 1989-04-12, « Salariée en CDI » stays as written); version 4
-    /// adds the map of the members' names ([`crate::member_names`]).
+    /// adds the map of the members' names ([`crate::member_names`]); version 5 pins the
+    /// template the dossier was shown with ([`Dossier::template`]).
     fn migrate(&mut self) -> Result<(), DossierError> {
         let version = self.schema_version();
         if version >= SCHEMA_VERSION {
@@ -484,6 +485,13 @@ impl Dossier {
         }
         if version < 3 {
             self.read_free_text_as_answers()?;
+        }
+        if version < 5 && self.pinned_template().is_none() {
+            // What the version before showed: ANNEXE 5, whose certifier's own words it printed
+            // only for that certifier's certification; the general model (same sections and
+            // fields, no certifier named) for any other.
+            let shown = crate::template::default_for(&self.certification_number());
+            self.set_template(shown)?;
         }
         self.ensure_layout();
         self.doc
@@ -560,6 +568,59 @@ impl Dossier {
         match self.doc.get(parent, key) {
             Ok(Some((Value::Object(ObjType::List), id))) => Some(id),
             _ => None,
+        }
+    }
+
+    /// Pins the template the dossier is written to: its text is embedded, so a later version
+    /// of the model (or of Livret) never changes the questions of a dossier already begun.
+    pub fn set_template(&mut self, template: &Template) -> Result<(), DossierError> {
+        self.doc
+            .put(ROOT, "template", template.pinned)
+            .map_err(corrupt)
+    }
+
+    /// The pinned template, if the dossier has one that reads.
+    fn pinned_template(&self) -> Option<&'static Template> {
+        match self.doc.get(ROOT, "template") {
+            Ok(Some((Value::Scalar(s), _))) => Template::parse(s.as_str()?).ok(),
+            _ => None,
+        }
+    }
+
+    /// The template the dossier is written to ([`Dossier::set_template`]). A dossier that
+    /// pins none (a reader's copy of one made before templates were data, not migrated
+    /// by its reader) gets the one its migration pins.
+    pub fn template(&self) -> &'static Template {
+        self.pinned_template()
+            .unwrap_or_else(|| crate::template::default_for(&self.certification_number()))
+    }
+
+    /// The certification's RNCP number as the dossier gives it: typed in « Votre projet
+    /// VAE », else the pinned référentiel's.
+    fn certification_number(&self) -> String {
+        let typed = self
+            .map_at(&ROOT, "projet_vae")
+            .and_then(|section| match self.doc.get(&section, "rncp") {
+                Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_string),
+                _ => None,
+            })
+            .unwrap_or_default();
+        if !typed.trim().is_empty() {
+            return typed;
+        }
+        // Only the number is wanted: the référentiel's other keys are skipped unread.
+        #[derive(serde::Deserialize)]
+        struct Number {
+            #[serde(default)]
+            rncp: Option<String>,
+        }
+        match self.doc.get(ROOT, "referentiel") {
+            Ok(Some((Value::Scalar(s), _))) => s
+                .as_str()
+                .and_then(|json| serde_json::from_str::<Number>(json).ok())
+                .and_then(|n| n.rncp)
+                .unwrap_or_default(),
+            _ => String::new(),
         }
     }
 
@@ -1981,6 +2042,92 @@ mod tests {
         assert!(d.set_as_written("etat_civil.inconnu", "x").is_err());
     }
 
+    /// A document as schema 4 left it: no template pinned, the program's own shown.
+    fn version_4_with(rncp_typed: &str, referentiel_rncp: Option<&str>) -> Vec<u8> {
+        let mut old = Dossier::new(b"old");
+        if let Some(rncp) = referentiel_rncp {
+            let mut r = crate::referentiel::import_text(
+                "Bloc de compétences 1 : Concevoir\n\nC1. Analyser le besoin.\n",
+            )
+            .unwrap()
+            .referentiel;
+            r.rncp = Some(rncp.into());
+            old.set_referentiel(&r).unwrap();
+        }
+        old.set(
+            &FieldPath::section("projet_vae", "rncp").unwrap(),
+            rncp_typed,
+        )
+        .unwrap();
+        old.set(&FieldPath::section("etat_civil", "nom").unwrap(), "Martin")
+            .unwrap();
+        old.doc.put(ROOT, "schema_version", 4_i64).unwrap();
+        old.save()
+    }
+
+    /// Migrated, a dossier made before templates were data pins the one that shows what
+    /// it showed: ANNEXE 5 for its own certification (typed, else the référentiel's),
+    /// the general model for another; a juror's copy is left as it is and reads the same.
+    #[test]
+    fn version_4_documents_pin_the_template_they_were_shown_with() {
+        for (typed, of_referentiel, expected) in [
+            ("", Some("RNCP37827"), "livret2-annexe5-rncp37827"),
+            ("37827", None, "livret2-annexe5-rncp37827"),
+            ("RNCP37827", Some("RNCP38822"), "livret2-annexe5-rncp37827"),
+            ("", Some("RNCP38822"), "dossier-validation-generique"),
+            ("", None, "dossier-validation-generique"),
+        ] {
+            let bytes = version_4_with(typed, of_referentiel);
+            let reader = Dossier::load_as_reader(&bytes, b"juror").unwrap();
+            assert!(reader.pinned_template().is_none());
+            assert_eq!(
+                reader.template().id,
+                expected,
+                "{typed:?} {of_referentiel:?}"
+            );
+            let mut d = Dossier::load(&bytes, b"new").unwrap();
+            assert_eq!(d.schema_version(), SCHEMA_VERSION);
+            assert_eq!(d.pinned_template().map(|t| t.id), Some(expected));
+            assert_eq!(d.get("etat_civil.nom").unwrap(), "Martin", "nothing lost");
+            // Pinned: typing another certification's number no longer moves it.
+            d.set(&FieldPath::section("projet_vae", "rncp").unwrap(), "99999")
+                .unwrap();
+            assert_eq!(d.template().id, expected);
+        }
+    }
+
+    /// A certifier's template pinned in a dossier stays its own: saved, loaded, exported
+    /// and imported again, the same words.
+    #[test]
+    fn a_pinned_template_travels_with_the_dossier() {
+        let mut file: serde_json::Value =
+            serde_json::from_str(crate::template::generic().pinned).unwrap();
+        file["id"] = "certificateur-x".into();
+        file["sections"][0]["title"]["fr"] = "Qui êtes-vous ?".into();
+        let mine = Template::parse(&file.to_string()).unwrap();
+        let mut d = Dossier::new(b"maker");
+        d.set_template(mine).unwrap();
+        let mut again = Dossier::load(&d.save(), b"other").unwrap();
+        assert!(std::ptr::eq(again.template(), mine));
+        let json = crate::export::export(&mut again, None).unwrap();
+        let bytes = serde_json::to_vec(&json).unwrap();
+        let read = crate::export::parse(&bytes).unwrap();
+        let mut imported = Dossier::new(b"importer");
+        crate::export::fill(&mut imported, &read).unwrap();
+        assert_eq!(imported.template().id, "certificateur-x");
+        assert_eq!(
+            imported.template().section("etat_civil").unwrap().title_fr,
+            "Qui êtes-vous ?"
+        );
+        // An export whose template does not read is refused whole.
+        let mut broken: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        broken["modele"]["sections"][0]["fields"][0]["kind"] = "signature".into();
+        assert!(matches!(
+            crate::export::parse(&serde_json::to_vec(&broken).unwrap()),
+            Err(crate::export::ExportError::Template(_))
+        ));
+    }
+
     /// A document as schema 3 left it (no map of the members' names): migrated, it has one,
     /// and a reader that does not migrate (a juror) is left as it is.
     #[test]
@@ -1999,7 +2146,7 @@ mod tests {
                 .is_none()
         );
         let d = Dossier::load(&bytes, b"new").unwrap();
-        assert_eq!(d.schema_version(), 4);
+        assert_eq!(d.schema_version(), SCHEMA_VERSION);
         assert!(d.map_at(&ROOT, crate::member_names::NAMES_MAP).is_some());
     }
 

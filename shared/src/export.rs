@@ -19,6 +19,7 @@ use crate::dossier::{
 };
 use crate::field_path::{FieldPath, Place};
 use crate::referentiel::Referentiel;
+use crate::template::{Template, TemplateError, TemplateFile};
 
 /// What `format` says: a JSON file that is something else is refused with a clear error.
 pub const FORMAT: &str = "livret-dossier";
@@ -43,6 +44,8 @@ pub enum ExportError {
     TooMany(String, usize),
     #[error("{0}")]
     Dossier(#[from] DossierError),
+    #[error("{0}")]
+    Template(#[from] TemplateError),
 }
 
 /// How far a PDF export has gone, for a progress bar: annexed files are most of the work.
@@ -158,6 +161,10 @@ pub struct DossierJson {
     pub format: String,
     pub version: u32,
     pub referentiel: Option<Referentiel>,
+    /// The template the dossier is written to ([`Dossier::template`]); absent from older
+    /// exports, which get the one their dossier would have pinned ([`DossierJson::template`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modele: Option<TemplateFile>,
     /// Section → field → value, for every section of the template.
     pub sections: BTreeMap<String, BTreeMap<String, FieldValue>>,
     /// In the order the dossier shows them; deleted ones after, marked.
@@ -186,6 +193,15 @@ impl FieldValue {
 }
 
 impl DossierJson {
+    /// The template the dossier is written to: the one it carries, else (an older export,
+    /// or one whose template does not read) the one its dossier would have pinned.
+    pub fn template(&self) -> &'static Template {
+        self.modele
+            .as_ref()
+            .and_then(|file| Template::from_file(file).ok())
+            .unwrap_or_else(|| crate::template::default_for(&self.rncp(self.referentiel.as_ref())))
+    }
+
     /// A section's field as text (a list's items joined), `""` when absent.
     pub fn text(&self, section: &str, field: &str) -> String {
         self.sections
@@ -370,6 +386,7 @@ pub fn export(doc: &mut Dossier, comments: Option<&Comments>) -> Result<DossierJ
         format: FORMAT.to_string(),
         version: VERSION,
         referentiel: doc.referentiel(),
+        modele: TemplateFile::read(doc.template().pinned).ok(),
         sections,
         fiches,
         autres,
@@ -436,6 +453,9 @@ pub fn parse(bytes: &[u8]) -> Result<DossierJson, ExportError> {
     }
     let json: DossierJson =
         serde_json::from_slice(bytes).map_err(|e| ExportError::NotJson(e.to_string()))?;
+    if let Some(modele) = &json.modele {
+        Template::from_file(modele)?;
+    }
     // Each addition reads its section's others again: thousands would freeze the import.
     if let Some((section, items)) = json.autres.iter().find(|(_, i)| i.len() > MAX_REPEATS) {
         return Err(ExportError::TooMany(section.clone(), items.len()));
@@ -453,6 +473,7 @@ pub fn fill(doc: &mut Dossier, json: &DossierJson) -> Result<(), ExportError> {
     if let Some(r) = &json.referentiel {
         doc.set_referentiel(r)?;
     }
+    doc.set_template(json.template())?;
     let as_stored = |value: &FieldValue| match value {
         FieldValue::Text(t) => t.clone(),
         FieldValue::List(items) => items.join(", "),

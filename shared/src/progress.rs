@@ -53,7 +53,7 @@ const FICHE_OWES: &[&str] = &["intitule", "competences", "contexte", "taches", "
 /// Every step of the template with questions, in the template's order.
 pub fn steps(dossier: &mut Dossier) -> Vec<StepProgress> {
     let mut out = Vec::new();
-    for section in template::TEMPLATE {
+    for section in dossier.template().sections {
         match section.key {
             "annexes" => {}
             "fiches" => out.push(fiches(dossier)),
@@ -71,7 +71,9 @@ pub fn steps(dossier: &mut Dossier) -> Vec<StepProgress> {
                 let places = std::iter::once(Place::Section(section.key))
                     .chain(repeats.into_iter().map(|id| Place::Repeat(section.key, id)));
                 for place in places {
-                    for (field, kind) in *fields {
+                    // The template's questions, in the model's order.
+                    let asks = |field: &str| section.fields.iter().any(|f| f.key == field);
+                    for (field, kind) in fields.iter().filter(|(field, _)| asks(field)) {
                         let Some(path) = FieldPath::at(place, field) else {
                             continue;
                         };

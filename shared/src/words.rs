@@ -549,6 +549,7 @@ impl Worded for ExportError {
                 crate::dossier::MAX_REPEATS
             ),
             ExportError::Dossier(e) => e.english(),
+            ExportError::Template(e) => e.english(),
         }
     }
 }

@@ -56,7 +56,7 @@ fn a_snapshot_of_an_older_layout_is_not_migrated_on_a_jurors_device() {
     on_advisor.receive_snapshot(&snapshot).unwrap();
     assert_eq!(
         on_advisor.dossier().schema_version(),
-        4,
+        livret_shared::dossier::SCHEMA_VERSION,
         "a writer migrates"
     );
     assert!(

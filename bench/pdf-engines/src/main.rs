@@ -51,7 +51,7 @@ fn text(v: Option<&FieldValue>) -> String {
 /// Every (label, value) of the livret in order, the way the three engines print it.
 fn fields(json: &DossierJson) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for section in livret_shared::template::TEMPLATE {
+    for section in json.template().sections {
         if let Some(values) = json.sections.get(section.key) {
             out.push((section.title_fr.to_string(), String::new()));
             for f in section.fields {

@@ -26,6 +26,11 @@ pub enum DossierCommand {
         /// Référentiel the dossier targets (text, PDF or RNCP XML), pinned in the dossier.
         #[arg(long)]
         referentiel: Option<PathBuf>,
+        /// The dossier's template, pinned in it: a shipped one's id (`livret template
+        /// list`) or a certifier's file. Default: the certifier's model Livret ships for
+        /// the référentiel's certification, else the general one.
+        #[arg(long)]
+        template: Option<String>,
     },
     /// Share a dossier (owner only): wraps its key to that device.
     Share {
@@ -245,9 +250,11 @@ impl From<MemberRole> for Role {
 
 pub async fn run(home: &Home, command: DossierCommand) -> Result<()> {
     match command {
-        DossierCommand::New { relay, referentiel } => {
-            dossier_new(home, &relay, referentiel.as_deref()).await
-        }
+        DossierCommand::New {
+            relay,
+            referentiel,
+            template,
+        } => dossier_new(home, &relay, referentiel.as_deref(), template.as_deref()).await,
         DossierCommand::Share {
             id,
             identity,
@@ -379,10 +386,26 @@ pub async fn dossier_requests(home: &Home, id: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn dossier_new(home: &Home, relay: &str, referentiel: Option<&Path>) -> Result<()> {
+pub async fn dossier_new(
+    home: &Home,
+    relay: &str,
+    referentiel: Option<&Path>,
+    template: Option<&str>,
+) -> Result<()> {
+    // Both read before anything is made: a file that does not read creates nothing.
+    let template = template.map(super::template::read).transpose()?;
+    let referentiel = referentiel.map(super::referentiel::read_one).transpose()?;
+    let template = template.unwrap_or_else(|| {
+        let rncp = referentiel.as_ref().and_then(|r| r.rncp.clone());
+        livret_shared::template::default_for(&rncp.unwrap_or_default())
+    });
     let device = home.device()?;
-    let (replica, _) = Replica::create(&device, DossierId::generate(), EpochKeys::generate())?;
-    publish_created(home, relay, &device, replica, referentiel).await
+    let (mut replica, _) = Replica::create(&device, DossierId::generate(), EpochKeys::generate())?;
+    replica.dossier().set_template(template)?;
+    if let Some(r) = &referentiel {
+        replica.dossier().set_referentiel(r)?;
+    }
+    publish_created(home, relay, &device, replica, None).await
 }
 
 /// A new dossier or jury session made on this device: pins `referentiel` (a file) in it,

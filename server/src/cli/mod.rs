@@ -16,6 +16,7 @@ pub mod serve;
 pub mod session;
 mod suggest;
 pub mod sync;
+pub mod template;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +52,10 @@ pub enum Command {
     /// This device's identity.
     #[command(subcommand)]
     Identity(identity::IdentityCommand),
+    /// Dossier templates (a certifier's model of the dossier de validation): list, show,
+    /// check.
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
     /// Dossiers: create, share, open, edit, read.
     #[command(subcommand)]
     Dossier(dossier::DossierCommand),
@@ -93,6 +98,7 @@ pub fn run() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::ReadPdfIsolated => livret_relay::pdf_reader::worker(),
         Command::Referentiel(command) => referentiel::run(command),
+        Command::Template(command) => template::run(command),
         Command::Identity(command) => report(identity::run(&home, command)),
         Command::Invitation(command) => report(block_on(invitation::run(&home, command))),
         Command::Dossier(command) => report(block_on(dossier::run(&home, command))),
@@ -114,14 +120,18 @@ fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> 
         .block_on(future)
 }
 
-/// Errors as one line on stderr, exit code 1.
+/// Errors as one line on stderr, exit code 1; 2 for a template that does not read.
 fn report(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
             eprintln!("livret: {}", chain.join(" : "));
-            ExitCode::FAILURE
+            if e.downcast_ref::<template::BadTemplate>().is_some() {
+                ExitCode::from(template::BAD_INPUT)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -64,7 +64,7 @@ pub fn read_one(path: &Path) -> anyhow::Result<Referentiel> {
     Ok(imports.remove(0).referentiel)
 }
 
-fn io_message(e: &std::io::Error) -> String {
+pub fn io_message(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "fichier introuvable".into(),
         std::io::ErrorKind::PermissionDenied => "lecture refusée (permissions)".into(),

@@ -5,7 +5,6 @@
 use anyhow::{Result, anyhow, bail};
 use livret_shared::dossier::Dossier;
 use livret_shared::suggest::{Suggester, claimed_by, fiche_of, fiches_of};
-use livret_shared::template;
 
 use livret_client::{Home, parse_id};
 
@@ -60,8 +59,10 @@ fn one_fiche(dossier: &mut Dossier, suggester: &Suggester, shown: usize, json: b
             s.bloc
         );
         for p in &s.passages {
-            let field =
-                template::field("fiches", &p.field).map_or(p.field.as_str(), |f| f.label_fr);
+            let field = dossier
+                .template()
+                .field("fiches", &p.field)
+                .map_or(p.field.as_str(), |f| f.label_fr);
             println!(
                 "   « {} » ({field} ; vos mots : {})",
                 p.text,

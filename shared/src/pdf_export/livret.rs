@@ -130,11 +130,16 @@ impl<W: Write> LivretPdf<W> {
                 json.text("etat_civil", "prenom"),
                 json.text("etat_civil", "nom")
             );
-            format!("Livret 2 VAE — {}", shortened(name.trim(), 60))
+            format!(
+                "{} — {}",
+                json.template().document_fr,
+                shortened(name.trim(), 60)
+            )
         };
         let mut this = LivretPdf {
             title: format!(
-                "Livret 2 VAE — {}",
+                "{} — {}",
+                json.template().document_fr,
                 json.text("projet_vae", "certification")
             ),
             writer,
@@ -617,6 +622,49 @@ fn active_fiches(json: &DossierJson) -> impl Iterator<Item = &crate::export::Fic
     json.fiches.iter().filter(|f| !f.supprimee)
 }
 
+/// The fiches in the order printed, each with the heading of the bloc it opens: a model that
+/// presents them bloc by bloc ([`crate::template::Template::fiches_by_bloc`]) groups them
+/// under each bloc of the référentiel in its order (a fiche naming no bloc it has comes
+/// last, under « Autres activités »); another keeps the dossier's order, with no heading.
+fn printed_fiches(json: &DossierJson) -> Vec<(Option<String>, &crate::export::FicheJson)> {
+    let fiches: Vec<&crate::export::FicheJson> = active_fiches(json).collect();
+    if !json.template().fiches_by_bloc {
+        return fiches.into_iter().map(|f| (None, f)).collect();
+    }
+    let referentiel = json.referentiel.as_ref();
+    let bloc_of = |fiche: &crate::export::FicheJson| {
+        let written = value_text(fiche.champs.get("bloc"));
+        referentiel.and_then(|r| {
+            r.blocs
+                .iter()
+                .position(|b| b.number.to_string() == written.trim() || b.code == written.trim())
+        })
+    };
+    let mut groups: Vec<(Option<usize>, Vec<&crate::export::FicheJson>)> = Vec::new();
+    let blocs = referentiel.map_or(0, |r| r.blocs.len());
+    for at in (0..blocs).map(Some).chain(std::iter::once(None)) {
+        let members: Vec<_> = fiches
+            .iter()
+            .copied()
+            .filter(|f| bloc_of(f) == at)
+            .collect();
+        if !members.is_empty() {
+            groups.push((at, members));
+        }
+    }
+    let mut out = Vec::new();
+    for (at, members) in groups {
+        let heading = match (at, referentiel) {
+            (Some(i), Some(r)) => r.blocs[i].label(),
+            _ => "Autres activités".to_string(),
+        };
+        for (i, fiche) in members.into_iter().enumerate() {
+            out.push(((i == 0).then(|| heading.clone()), fiche));
+        }
+    }
+    out
+}
+
 fn fiche_title(index: usize, fiche: &crate::export::FicheJson) -> String {
     let intitule = value_text(fiche.champs.get("intitule"));
     if intitule.is_empty() {
@@ -683,8 +731,8 @@ fn repeat_title(section: &template::SectionText, number: usize) -> String {
     format!("{} ({number})", section.title_fr)
 }
 
-fn section_title(key: &str) -> &'static str {
-    template::section(key).map_or("", |s| s.title_fr)
+fn section_title(json: &DossierJson, key: &str) -> &'static str {
+    json.template().section(key).map_or("", |s| s.title_fr)
 }
 
 fn sommaire_entries(json: &DossierJson, annexes: &[AnnexeJson]) -> Vec<Entry> {
@@ -692,7 +740,8 @@ fn sommaire_entries(json: &DossierJson, annexes: &[AnnexeJson]) -> Vec<Entry> {
     let mut push = |key: String, title: String, indent: bool| {
         entries.push(Entry { key, title, indent });
     };
-    for section in template::TEMPLATE {
+    let template = json.template();
+    for section in template.sections {
         match section.key {
             "fiches" => {
                 if json.referentiel.is_some() {
@@ -703,12 +752,14 @@ fn sommaire_entries(json: &DossierJson, annexes: &[AnnexeJson]) -> Vec<Entry> {
                     );
                 }
                 push("fiches".into(), section.title_fr.into(), false);
-                for (i, fiche) in active_fiches(json).enumerate() {
+                for (i, (_, fiche)) in printed_fiches(json).into_iter().enumerate() {
                     push(format!("fiche:{}", i + 1), fiche_title(i + 1, fiche), true);
                 }
             }
             "declaration" => {
-                push("entretien".into(), ENTRETIEN_TITLE.into(), false);
+                if let Some(interview) = &template.interview {
+                    push("entretien".into(), interview.heading_fr.into(), false);
+                }
                 push(section.key.into(), section.title_fr.into(), false);
             }
             key => {
@@ -772,7 +823,7 @@ pub(super) fn shortened(text: &str, max: usize) -> String {
 fn cover(t: &mut Typesetter, json: &DossierJson) {
     t.new_page();
     t.space(90.0);
-    t.heading("LIVRET 2", 28.0, 0.0);
+    t.heading(&json.template().document_fr.to_uppercase(), 28.0, 0.0);
     t.paragraph(
         LABEL.sized(14.0),
         "Dossier de validation des acquis de l'expérience (VAE)",
@@ -833,7 +884,8 @@ fn body(
 ) -> BTreeMap<String, usize> {
     let mut anchors = BTreeMap::new();
     let referentiel = json.referentiel.as_ref();
-    for section in template::TEMPLATE {
+    let template = json.template();
+    for section in template.sections {
         match section.key {
             "fiches" => {
                 if let Some(r) = referentiel {
@@ -845,9 +897,13 @@ fn body(
                 anchors.insert("fiches".into(), t.page_index());
                 t.heading(section.title_fr, 16.0, 40.0);
                 t.paragraph(BODY, section.guidance_fr, 0.0);
-                for (i, fiche) in active_fiches(json).enumerate() {
+                for (i, (bloc, fiche)) in printed_fiches(json).into_iter().enumerate() {
                     t.new_page();
                     anchors.insert(format!("fiche:{}", i + 1), t.page_index());
+                    if let Some(bloc) = bloc {
+                        t.paragraph(LABEL.sized(13.0), &bloc, 0.0);
+                        t.space(6.0);
+                    }
                     fiche_table(t, i + 1, fiche, referentiel, annexes);
                 }
             }
@@ -882,12 +938,14 @@ fn body(
             "declaration" => {
                 // The template's page on the interview, between the annexes and the
                 // déclaration: no field of the dossier, the certifier's own words.
-                t.new_page();
-                anchors.insert("entretien".into(), t.page_index());
-                t.heading(ENTRETIEN_TITLE, 16.0, 40.0);
-                for paragraph in ENTRETIEN {
-                    t.paragraph(BODY, paragraph, 0.0);
-                    t.space(5.0);
+                if let Some(interview) = &template.interview {
+                    t.new_page();
+                    anchors.insert("entretien".into(), t.page_index());
+                    t.heading(interview.heading_fr, 16.0, 40.0);
+                    for (paragraph, _) in interview.paragraphs {
+                        t.paragraph(BODY, paragraph, 0.0);
+                        t.space(5.0);
+                    }
                 }
                 t.new_page();
                 anchors.insert("declaration".into(), t.page_index());
@@ -952,7 +1010,7 @@ fn signature(t: &mut Typesetter, json: &DossierJson) {
 /// and the place, day and signature of the déclaration — the one act of signing the
 /// livret asks of them — then the « Informations générales ».
 fn engagement(t: &mut Typesetter, json: &DossierJson) {
-    let rncp = rncp_number(&json.rncp(json.referentiel.as_ref())).to_string();
+    let template = json.template();
     t.heading("ENGAGEMENT", 16.0, 40.0);
     let name = format!(
         "{} {}",
@@ -965,7 +1023,7 @@ fn engagement(t: &mut Typesetter, json: &DossierJson) {
         0.0,
     );
     t.space(4.0);
-    for line in template::engagement(&rncp) {
+    for (line, _) in template.engagement {
         t.paragraph(BODY, &format!("- {line}"), 12.0);
     }
     t.space(10.0);
@@ -985,11 +1043,11 @@ fn engagement(t: &mut Typesetter, json: &DossierJson) {
     signature(t, json);
     t.space(14.0);
     t.heading("Informations générales", 13.0, 24.0);
-    for (heading, paragraphs) in template::general_information(&rncp) {
-        t.paragraph(LABEL, heading, 0.0);
+    for part in template.general_information {
+        t.paragraph(LABEL, part.heading_fr, 0.0);
         t.space(2.0);
-        for paragraph in paragraphs {
-            t.paragraph(SMALL, &paragraph, 0.0);
+        for (paragraph, _) in part.paragraphs {
+            t.paragraph(SMALL, paragraph, 0.0);
             t.space(3.0);
         }
         t.space(4.0);
@@ -1197,14 +1255,14 @@ fn fiche_table(
 }
 
 fn declaration(t: &mut Typesetter, json: &DossierJson) {
-    t.heading(section_title("declaration"), 16.0, 40.0);
+    t.heading(section_title(json, "declaration"), 16.0, 40.0);
     t.paragraph(
         LABEL,
         "Information sur les risques encourus en cas de fraude.",
         0.0,
     );
     t.space(4.0);
-    for paragraph in FRAUD {
+    for (paragraph, _) in json.template().fraud {
         t.paragraph(SMALL, paragraph, 0.0);
         t.space(4.0);
     }
@@ -1249,29 +1307,6 @@ fn declaration(t: &mut Typesetter, json: &DossierJson) {
     );
     signature(t, json);
 }
-
-const ENTRETIEN_TITLE: &str = "L'entretien devant le jury de la VAE";
-
-/// The template's page on the interview with the jury (ANNEXE 5), as it prints it.
-const ENTRETIEN: &[&str] = &[
-    "Lorsque le candidat remet ce Livret, il est convoqué pour exposer son projet devant le jury de VAE. Il doit exposer les motivations et faire le bilan des compétences sur lesquelles il veut démontrer la maîtrise. C'est l'occasion de produire et commenter les pièces venant en appui du dossier.",
-    "Le jury vérifie si les acquis dont fait état le candidat correspondent aux aptitudes, compétences et connaissances exigées par le règlement du diplôme ou du titre postulé.",
-    "Il peut poser des questions sur tout élément qu'il souhaite approfondir, et le cas échéant, soumettre un mini cas pratique pour juger de tel ou tel élément et apprécier la qualité de la réaction du candidat.",
-    "La décision finale. À l'issue de l'entretien, le jury délibère et quatre décisions peuvent être prises :",
-    "• La validation par l'expérience de la totalité des compétences requises pour l'obtention de la certification ; vous serez alors proposé pour l'obtention au jury de validation du titre.",
-    "• La validation par l'expérience de la totalité des compétences requises pour l'obtention d'un ou de plusieurs blocs de la certification.",
-    "• La validation partielle par l'expérience des compétences requises : le jury de validation des acquis indique les compétences ou expériences que vous devrez acquérir pour valider totalement le titre.",
-    "• La non validation par l'expérience : le jury doit alors en motiver les raisons.",
-    "Nous vous rappelons que le jury de VAE est souverain dans ses décisions.",
-];
-
-/// The template's information on fraud (ANNEXE 5), its main paragraphs.
-const FRAUD: &[&str] = &[
-    "La loi punit quiconque se rend coupable de fausses déclarations : « Constitue un faux toute altération frauduleuse de la vérité, de nature à causer un préjudice et accomplie par quelque moyen que ce soit, dans un écrit ou tout autre support d'expression de la pensée qui a pour objet ou qui peut avoir pour effet d'établir la preuve d'un droit ou d'un fait ayant des conséquences juridiques. Le faux et l'usage de faux sont punis de trois ans d'emprisonnement et de 45 000 euros d'amende. » (Code pénal, art. 441-1)",
-    "« Le fait de se faire délivrer indûment par une administration publique ou par un organisme chargé d'une mission de service public, par quelque moyen frauduleux que ce soit, un document destiné à constater un droit, une identité ou une qualité ou à accorder une autorisation, est puni de deux ans d'emprisonnement et de 30 000 euros d'amende. » (Code pénal, art. 441-6)",
-    "Le plagiat, qui consiste à intégrer dans son travail (copie, dossier…) l'intégralité ou des extraits d'une autre œuvre dont on n'est pas l'auteur, sans mention de la source, est une contrefaçon constitutive d'une fraude, en application des articles L335-2 et L335-3 du code de la propriété intellectuelle.",
-    "Les fraudes commises dans les examens et les concours publics constituent un délit et sont réprimées par le Code pénal ; un candidat suspecté de fraude s'expose à des sanctions administratives (jusqu'à l'interdiction de se présenter à tout examen pendant deux ans) et pénales.",
-];
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,9 @@ use livret_shared::referentiel::{Criterion, split_citation};
 #[component]
 pub(super) fn Fiches() -> impl IntoView {
     let st = EditorState::get();
-    let fields = template::section("fiches").map_or(&[][..], |s| s.fields);
+    let fields = open_template()
+        .section("fiches")
+        .map_or(&[][..], |s| s.fields);
     let first_field = fields.first().map_or("intitule", |f| f.key);
     // What the last action did, with a way back for a delete.
     let done = RwSignal::new(None::<(String, Option<usize>)>);

@@ -129,7 +129,9 @@ fn label(path: &FieldPath) -> &'static str {
         Place::Fiche(_) => "fiches",
         Place::Annexe(_) => "annexes",
     };
-    template::field(section, path.field()).map_or("", |f| t(f.label_fr, f.label_en))
+    open_template()
+        .field(section, path.field())
+        .map_or("", |f| t(f.label_fr, f.label_en))
 }
 
 fn labels(fields: &[FieldPath]) -> String {

@@ -12,7 +12,7 @@ use livret_shared::field_path::FieldPath;
 use livret_shared::membership::Role;
 use livret_shared::referentiel::Referentiel;
 use livret_shared::suggest::Suggester;
-use livret_shared::template::{self, FieldText};
+use livret_shared::template::{self, FieldText, Template};
 
 use crate::i18n::{en, t};
 use crate::{metrics, session};
@@ -106,6 +106,14 @@ pub(crate) struct EditorState {
     /// Whether the history was read once: what it shows from then on is announced, not the
     /// whole of it at the first read.
     pub(crate) history_read: RwSignal<bool>,
+}
+
+/// The open dossier's template: its sections, fields and words ([`Dossier::template`]);
+/// the shipped ANNEXE 5 model while none is open.
+///
+/// [`Dossier::template`]: livret_shared::dossier::Dossier::template
+pub(crate) fn open_template() -> &'static Template {
+    session::with_open(|r| r.dossier().template()).unwrap_or_else(|_| template::annexe5())
 }
 
 impl EditorState {
@@ -316,7 +324,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
             Some(Err(e)) => view! { <p class="erreur" role="alert">{e}</p> }.into_any(),
             Some(Ok(())) => view! {
                 <article class="livret" data-dossier=id.clone()>
-                    <h2>{move || format!("Livret 2 — {}", title.get())}</h2>
+                    <h2>{move || format!("{} — {}", t(open_template().document_fr, open_template().document_en), title.get())}</h2>
                     <Presents/>
                     <DecisionJury/>
                     {move || st.juror.get().then(|| view! { <crate::screens::jury::Examen/> })}
@@ -325,7 +333,7 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
                     <ExportPdf/>
                     <ExportFranceVae/>
                     <MyData/>
-                    {template::TEMPLATE.iter().map(|section| view! {
+                    {open_template().sections.iter().map(|section| view! {
                         <Section section=section/>
                     }).collect_view()}
                 </article>

@@ -30,7 +30,7 @@ pub(super) fn Sommaire() -> impl IntoView {
         <nav class="sommaire" aria-labelledby="titre-sommaire">
             <h3 id="titre-sommaire">{move || t("Les étapes du livret", "The livret’s steps")}</h3>
             <ol>
-                {template::TEMPLATE.iter().map(|s| {
+                {open_template().sections.iter().map(|s| {
                     let avancement = move || progress_of(s.key).map(|p| {
                         let text = match (p.is_done(), en()) {
                             (true, false) => "✓ complet".to_string(),
@@ -90,7 +90,7 @@ fn WhatIsLeft(steps: RwSignal<Vec<livret_shared::progress::StepProgress>>) -> im
         <details class="reste" data-testid="reste">
             <summary>{summary}</summary>
             {move || steps.get().into_iter().filter(|s| !s.is_done()).map(|s| {
-                let title = template::section(s.section);
+                let title = open_template().section(s.section);
                 view! {
                     <h4>{move || title.map_or("", |x| t(x.title_fr, x.title_en)).to_string()}</h4>
                     <ul data-etape=s.section>{s.missing.into_iter().map(row).collect_view()}</ul>
@@ -407,14 +407,17 @@ fn owed_label(path: &str, fiche_number: impl Fn(usize) -> usize) -> String {
         .to_string(),
         ["fiches", place, key] => {
             let n = fiche_number(place.parse().unwrap_or_default());
-            let label = template::field("fiches", key).map_or("", |f| t(f.label_fr, f.label_en));
+            let label = open_template()
+                .field("fiches", key)
+                .map_or("", |f| t(f.label_fr, f.label_en));
             if en() {
                 format!("Sheet {n} — {label}")
             } else {
                 format!("Fiche {n} — {label}")
             }
         }
-        [section, key] => template::field(section, key)
+        [section, key] => open_template()
+            .field(section, key)
             .map_or("", |f| t(f.label_fr, f.label_en))
             .to_string(),
         [section, id, key] => repeat_label(section, id, key),
@@ -433,8 +436,12 @@ pub(crate) fn repeat_label(section: &str, id: &str, key: &str) -> String {
                 .position(|i| *i == id)
         })
         .map_or("?".to_string(), |i| (i + 2).to_string());
-    let title = template::section(section).map_or("", |s| t(s.title_fr, s.title_en));
-    let label = template::field(section, key).map_or("", |f| t(f.label_fr, f.label_en));
+    let title = open_template()
+        .section(section)
+        .map_or("", |s| t(s.title_fr, s.title_en));
+    let label = open_template()
+        .field(section, key)
+        .map_or("", |f| t(f.label_fr, f.label_en));
     format!("{title} ({number}) — {label}")
 }
 

@@ -167,7 +167,7 @@ fn SuggestionItem(
         .passages
         .into_iter()
         .map(|p| {
-            let field = livret_shared::template::field("fiches", &p.field);
+            let field = open_template().field("fiches", &p.field);
             view! { <li><q>{p.text}</q>" ("{move || field.map_or("", |f| t(f.label_fr, f.label_en))}")"</li> }
         })
         .collect_view();

@@ -47,11 +47,13 @@ pub(super) fn field_label(path: &str, order: &[usize]) -> String {
                 .ok()
                 .and_then(|p| order.iter().position(|o| *o == p))
                 .map_or("?".to_string(), |i| (i + 1).to_string());
-            let label = template::field("fiches", field)
+            let label = crate::screens::editor::open_template()
+                .field("fiches", field)
                 .map_or(field.to_string(), |f| t(f.label_fr, f.label_en).to_string());
             format!("{} {number} · {label}", t("Fiche n°", "Sheet no."))
         }
-        [section, field] => template::field(section, field)
+        [section, field] => crate::screens::editor::open_template()
+            .field(section, field)
             .map_or(path.to_string(), |f| t(f.label_fr, f.label_en).to_string()),
         [section, id, field] if livret_shared::dossier::REPEATED.contains(&section) => {
             crate::screens::editor::repeat_label(section, id, field)
@@ -300,7 +302,9 @@ mod tests {
     #[test]
     fn a_field_is_named_by_its_label_and_a_fiche_by_its_number_on_screen() {
         i18n::set(Lang::Fr);
-        let label = template::field("fiches", "taches").expect("the template has it");
+        let label = crate::screens::editor::open_template()
+            .field("fiches", "taches")
+            .expect("the template has it");
         // The fiche stored third (place 2) is shown second.
         assert_eq!(
             field_label("fiches.2.taches", &[0, 2, 1]),

@@ -15,7 +15,6 @@ use livret_shared::review::doc::JuryDoc;
 use livret_shared::review::{
     self, Annotation, Decision, Evidence, JurorReview, Level, Rating, Target, coverage,
 };
-use livret_shared::template;
 use wasm_bindgen::JsCast;
 
 use crate::clock::now_ms;
