@@ -21,7 +21,7 @@ build_wasm() {
     else
         RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
         CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 \
-        RUSTFLAGS='--cfg getrandom_backend="wasm_js"' \
+        RUSTFLAGS='--cfg getrandom_backend="wasm_js" -Zlocation-detail=none' \
             /usr/bin/cargo build --quiet --profile wasm-release --target wasm32-unknown-unknown \
             -Zbuild-std=std,panic_abort "$@" --target-dir "$target_dir"
     fi

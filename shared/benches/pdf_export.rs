@@ -220,7 +220,7 @@ fn run<W: Write>(mode: &'static str, json: &DossierJson, out: W, all_at_once: bo
     } else {
         Vec::new()
     };
-    let mut pdf = LivretPdf::begin(json, fonts(), out).unwrap();
+    let mut pdf = LivretPdf::begin(json, fonts(), out, false).unwrap();
     let mut i = 0;
     while let Some(next) = pdf.next_annexe().cloned() {
         if all_at_once {

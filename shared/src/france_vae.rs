@@ -401,6 +401,8 @@ fn write_once<W: Write>(
             inner: out,
             written: 0,
         },
+        // France VAE takes the dossier in French.
+        false,
     )?;
     for (at, (p, place)) in prepared.iter().zip(places).enumerate() {
         match (place, p.bytes) {

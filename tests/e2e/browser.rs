@@ -735,7 +735,8 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
     std::fs::write(&pdf, hex::decode(made["hex"].as_str().unwrap()).unwrap()).unwrap();
     let text = crate::pdf::text(&pdf, None, false);
     for expected in [
-        "LIVRET 2",
+        // Référentiel 004 names no RNCP number: Livret's general model.
+        "DOSSIER DE VALIDATION VAE",
         "Durand",
         CANARY,
         "Annexe 1 — Attestation de l'employeur",
@@ -1345,7 +1346,8 @@ fn the_app_speaks_english_when_asked_and_remembers_it() {
     assert_eq!(browser.text("#dupliquer-0"), "Duplicate");
     assert_eq!(
         browser.text("label[for=f-fiches-0-intitule]"),
-        "Assignment title"
+        // Référentiel 000 names no RNCP number: Livret's general model.
+        "Activity title"
     );
     assert_eq!(browser.text("label[for=filtre-0]"), "Filter the skills");
     assert!(

@@ -207,7 +207,7 @@ fn the_sample_livret_has_every_field_in_order_and_a_true_sommaire() {
                                 .to_string()
                         }
                         ("declaration", "exactitude") => {
-                            "☒ attester de l'exactitude de toutes les informations".to_string()
+                            "☒ attester de l’exactitude de toutes les informations".to_string()
                         }
                         _ => match FieldPath::section(section.key, field.key).map(|p| p.kind()) {
                             // The days the French way.
@@ -707,7 +707,7 @@ fn the_declaration_boxes_print_ticked_as_they_were_ticked() {
         "{all}"
     );
     assert!(all.contains(&squeezed(
-        "☐ attester de l'exactitude de toutes les informations figurant dans le présent livret"
+        "☐ attester de l’exactitude de toutes les informations figurant dans le présent livret"
     )));
 }
 

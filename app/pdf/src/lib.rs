@@ -3,8 +3,8 @@
 //! first time a livret is exported and kept by the service worker: the PDF engine (lopdf's
 //! parser for annexed PDFs, font handling) stays out of the app's start-up download.
 //!
-//! The app drives it one annexe at a time: `new PdfExport(json, regular, bold)`, then
-//! while `next_annexe()` describes one (JSON), `add_annexe(bytes | undefined)`, then
+//! The app drives it one annexe at a time: `new PdfExport(json, regular, bold, english)`,
+//! then while `next_annexe()` describes one (JSON), `add_annexe(bytes | undefined)`, then
 //! `finish()` for the PDF's bytes. `progress()` and `notices()` answer JSON too.
 //!
 //! `FranceVae` is driven the same way and answers the files France VAE takes
@@ -47,14 +47,25 @@ fn unfit(reasons: &[france_vae::Unfit]) -> JsValue {
 
 #[wasm_bindgen]
 impl PdfExport {
-    /// Lays out the livret of `json` (the dossier's JSON export) with the two fonts.
+    /// Lays out the livret of `json` (the dossier's JSON export) with the two fonts, in
+    /// English when `english` (the language the app shows), else in French.
     #[wasm_bindgen(constructor)]
-    pub fn new(json: &str, regular: Vec<u8>, bold: Vec<u8>) -> Result<PdfExport, JsValue> {
+    pub fn new(
+        json: &str,
+        regular: Vec<u8>,
+        bold: Vec<u8>,
+        english: bool,
+    ) -> Result<PdfExport, JsValue> {
         // Made by the app's own `export::export` a moment ago: read as it is (`export::parse`
         // would also check it against a dossier, which would bring automerge in here).
         let dossier: export::DossierJson = serde_json::from_str(json).map_err(error)?;
-        let inner = LivretPdf::begin(&dossier, FontFiles { regular, bold }, Chunks::default())
-            .map_err(error)?;
+        let inner = LivretPdf::begin(
+            &dossier,
+            FontFiles { regular, bold },
+            Chunks::default(),
+            english,
+        )
+        .map_err(error)?;
         Ok(PdfExport { inner: Some(inner) })
     }
 

@@ -215,6 +215,8 @@ async fn module_object(
         JsValue::from_str(&text),
         js_sys::Uint8Array::from(regular.as_slice()).into(),
         js_sys::Uint8Array::from(bold.as_slice()).into(),
+        // The livret in the language the app shows (France VAE's hand-off takes three).
+        JsValue::from_bool(crate::i18n::en()),
     ]
     .iter()
     .collect();

@@ -46,6 +46,7 @@ mod presence;
 mod referentiels;
 mod relay;
 mod storage;
+mod templates;
 
 pub use comments::*;
 pub use deletion::*;
@@ -63,6 +64,7 @@ pub use presence::*;
 pub use referentiels::*;
 use relay::*;
 pub use storage::*;
+pub use templates::*;
 
 /// IndexedDB keys: the locked device keys, and one sealed replica per dossier.
 const DEVICE_KEY: &str = "device";
@@ -94,6 +96,8 @@ const REFUSED_DEVICES: &str = "refused-devices";
 const PIECE_PREFIX: &str = "piece:";
 /// Référentiels imported on this device (`referentiel:<hash>` → its JSON, sealed).
 const REFERENTIEL_PREFIX: &str = "referentiel:";
+/// A dossier template imported on this device, sealed to it.
+const TEMPLATE_PREFIX: &str = "template:";
 /// Largest référentiel file read (the relay takes PDFs up to this size too).
 const MAX_REFERENTIEL_FILE: u64 = 20 * 1024 * 1024;
 /// Evidence files not yet all on the relay (`upload:<dossier>:<blob>` → pieces sent, u32 LE).

@@ -154,13 +154,17 @@ pub async fn jury_breaches(
 }
 
 /// A new dossier owned by this device, targeting `referentiel`; returns its id.
-pub async fn create_dossier(referentiel: &Referentiel) -> Result<String, Error> {
+pub async fn create_dossier(
+    referentiel: &Referentiel,
+    template: &livret_shared::template::Template,
+) -> Result<String, Error> {
     let mut replica = with_device(|device| {
         Replica::create(device, DossierId::generate(), EpochKeys::generate())
             .map(|(replica, _genesis)| replica)
             .map_err(Error::from)
     })??;
     let dossier = replica.dossier();
+    dossier.set_template(template).map_err(Error::from)?;
     dossier.set_referentiel(referentiel).map_err(Error::from)?;
     if let Some(title) = &referentiel.title {
         dossier

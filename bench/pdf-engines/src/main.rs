@@ -75,7 +75,7 @@ fn ours(json: &DossierJson) -> Vec<u8> {
         regular: REGULAR.to_vec(),
         bold: BOLD.to_vec(),
     };
-    LivretPdf::begin(json, fonts, Vec::new())
+    LivretPdf::begin(json, fonts, Vec::new(), false)
         .unwrap()
         .finish()
         .unwrap()

@@ -34,6 +34,9 @@ pub struct ExportArgs {
     /// beside the JSON file).
     #[arg(long, alias = "annexes")]
     pub annex_dir: Option<PathBuf>,
+    /// Print the livret in English (the template's English words).
+    #[arg(long, requires = "pdf")]
+    pub english: bool,
 }
 
 pub async fn run(home: &Home, args: ExportArgs) -> Result<()> {
@@ -42,7 +45,7 @@ pub async fn run(home: &Home, args: ExportArgs) -> Result<()> {
     say_what_to_check(&json);
     match (&args.pdf, &args.france_vae) {
         (_, Some(dir)) => super::france_vae::export(home, &args.dossier, dir, annexes).await,
-        (Some(pdf), None) => export_pdf(home, &args.dossier, pdf, annexes).await,
+        (Some(pdf), None) => export_pdf(home, &args.dossier, pdf, annexes, args.english).await,
         (None, None) => bail!("--pdf FICHIER ou --france-vae DOSSIER attendu"),
     }
 }
@@ -124,18 +127,19 @@ pub(super) fn open_source(
     })
 }
 
-/// Writes the Livret 2 of `source` (see [`open_source`]) to `out`. Progress goes to
-/// standard error; the file appears whole or not at all.
+/// Writes the Livret 2 of `source` (see [`open_source`]) to `out`, in English when
+/// `english`. Progress goes to standard error; the file appears whole or not at all.
 pub async fn export_pdf(
     home: &Home,
     source: &str,
     out: &Path,
     annexes: Option<&Path>,
+    english: bool,
 ) -> Result<()> {
     let (json, mut files) = open_source(home, source, annexes)?;
     let tmp = out.with_extension("pdf.tmp");
     let file = std::fs::File::create(&tmp).with_context(|| format!("{}", tmp.display()))?;
-    let result = write_livret(&json, &mut files, BufWriter::new(file)).await;
+    let result = write_livret(&json, &mut files, BufWriter::new(file), english).await;
     // The temporary file is the livret in clear: it never stays behind.
     let result = result
         .and_then(|()| std::fs::rename(&tmp, out).with_context(|| format!("{}", out.display())));
@@ -149,8 +153,9 @@ async fn write_livret(
     json: &DossierJson,
     files: &mut Files,
     out: BufWriter<std::fs::File>,
+    english: bool,
 ) -> Result<()> {
-    let mut pdf = LivretPdf::begin(json, fonts(), out)?;
+    let mut pdf = LivretPdf::begin(json, fonts(), out, english)?;
     report(pdf.progress());
     while let Some(annexe) = pdf.next_annexe().cloned() {
         let bytes = read_annexe(files, &annexe).await?;

@@ -86,22 +86,28 @@ pub fn jpeg_orientation(bytes: &[u8]) -> u8 {
 pub enum Printable {
     Pdf,
     Image(Box<Image>),
-    /// Listed only, with the reason.
-    Listed(&'static str),
+    /// Listed only, with the reason (in French, in English).
+    Listed((&'static str, &'static str)),
 }
 
 /// Sorts a file by its content (not its declared type: a renamed file is still read right).
 pub fn classify(bytes: &[u8]) -> Printable {
     match Kind::of(bytes) {
         Kind::Pdf => Printable::Pdf,
-        Kind::Jpeg => jpeg(bytes).map_or(Printable::Listed("image JPEG illisible"), |i| {
-            Printable::Image(Box::new(i))
-        }),
-        Kind::Png => png(bytes).map_or(
-            Printable::Listed("image PNG de ce type non prise en charge"),
+        Kind::Jpeg => jpeg(bytes).map_or(
+            Printable::Listed(("image JPEG illisible", "unreadable JPEG image")),
             |i| Printable::Image(Box::new(i)),
         ),
-        Kind::Other => Printable::Listed("format non imprimable"),
+        Kind::Png => png(bytes).map_or(
+            Printable::Listed((
+                "image PNG de ce type non prise en charge",
+                "PNG image of a kind not supported",
+            )),
+            |i| Printable::Image(Box::new(i)),
+        ),
+        Kind::Other => {
+            Printable::Listed(("format non imprimable", "format that cannot be printed"))
+        }
     }
 }
 

@@ -112,7 +112,7 @@ pub fn grille_de_travail<W: Write>(
     let mut acquired = BTreeMap::new();
     for bloc in &referentiel.blocs {
         t.heading(
-            &bloc_label(Some(referentiel), &bloc.number.to_string()),
+            &bloc_label(Some(referentiel), &bloc.number.to_string(), false),
             12.0,
             60.0,
         );
@@ -175,7 +175,7 @@ pub fn grille_de_travail<W: Write>(
     t.heading("Blocs de compétences", 12.0, 40.0);
     let bloc_columns = [Column::left(75.0), Column::left(25.0)];
     for (number, yes) in bloc_results(referentiel, &acquired) {
-        let label = bloc_label(Some(referentiel), &number.to_string());
+        let label = bloc_label(Some(referentiel), &number.to_string(), false);
         t.row(
             &bloc_columns,
             &[(BODY, &label), (LABEL, acquis(yes))],

@@ -78,11 +78,26 @@ pub struct LivretPdf<W: Write> {
     bytes_done: u64,
     notices: Vec<Notice>,
     footer: String,
+    /// Printed in English (the template's English words and ours), else in French.
+    english: bool,
+}
+
+/// `fr` or `en`, as the livret is printed: the template's words come in both languages,
+/// and so do the livret's own.
+fn w(english: bool, fr: &'static str, en: &'static str) -> &'static str {
+    if english { en } else { fr }
 }
 
 impl<W: Write> LivretPdf<W> {
-    /// Lays out the livret and writes its pages but the sommaire; annexes come next.
-    pub fn begin(json: &DossierJson, fonts: FontFiles, out: W) -> Result<Self, PdfExportError> {
+    /// Lays out the livret and writes its pages but the sommaire; annexes come next. In
+    /// English when `english` (the template's English words, and the livret's own), else
+    /// in French.
+    pub fn begin(
+        json: &DossierJson,
+        fonts: FontFiles,
+        out: W,
+        english: bool,
+    ) -> Result<Self, PdfExportError> {
         let mut fonts = Fonts {
             regular: Font::parse(fonts.regular, "DejaVuSans", "LIVRTA")?,
             bold: Font::parse(fonts.bold, "DejaVuSans-Bold", "LIVRTB")?,
@@ -92,13 +107,13 @@ impl<W: Write> LivretPdf<W> {
         let font_ids = (writer.reserve(), writer.reserve());
         let mut annexes = json.annexes.clone();
         annexes.sort_by_key(|a| a.numero);
-        let entries = sommaire_entries(json, &annexes);
+        let entries = sommaire_entries(json, &annexes, english);
 
         // The sommaire's length depends only on its lines, so it is known before any page
         // number is: laid out once with placeholders, it fixes where the body starts.
         let sommaire_len = {
             let mut t = Typesetter::new(&mut fonts);
-            sommaire(&mut t, &entries, &HashMap::new());
+            sommaire(&mut t, &entries, &HashMap::new(), english);
             t.pages.len()
         };
         let first_body_page = 2 + sommaire_len;
@@ -109,7 +124,7 @@ impl<W: Write> LivretPdf<W> {
         let (body, anchors) = loop {
             attempts += 1;
             let mut t = Typesetter::new(&mut fonts);
-            let anchors = body(&mut t, json, &annexes, &numbers);
+            let anchors = body(&mut t, json, &annexes, &numbers, english);
             let placed: HashMap<String, usize> = anchors
                 .into_iter()
                 .map(|(k, index)| (k, first_body_page + index))
@@ -121,27 +136,21 @@ impl<W: Write> LivretPdf<W> {
         };
 
         let mut cover_set = Typesetter::new(&mut fonts);
-        cover(&mut cover_set, json);
+        cover(&mut cover_set, json, english);
         let cover_page = cover_set.pages.remove(0);
 
+        let template = json.template();
+        let document = w(english, template.document_fr, template.document_en);
         let footer = {
             let name = format!(
                 "{} {}",
                 json.text("etat_civil", "prenom"),
                 json.text("etat_civil", "nom")
             );
-            format!(
-                "{} — {}",
-                json.template().document_fr,
-                shortened(name.trim(), 60)
-            )
+            format!("{document} — {}", shortened(name.trim(), 60))
         };
         let mut this = LivretPdf {
-            title: format!(
-                "{} — {}",
-                json.template().document_fr,
-                json.text("projet_vae", "certification")
-            ),
+            title: format!("{document} — {}", json.text("projet_vae", "certification")),
             writer,
             fonts,
             font_ids,
@@ -155,6 +164,7 @@ impl<W: Write> LivretPdf<W> {
             bytes_done: 0,
             notices: Vec::new(),
             footer,
+            english,
         };
         this.write_page(cover_page, None)?;
         this.sommaire_ids = (0..sommaire_len).map(|_| this.writer.reserve()).collect();
@@ -192,6 +202,7 @@ impl<W: Write> LivretPdf<W> {
         let Some(annexe) = self.annexes.get(self.next).cloned() else {
             return Ok(());
         };
+        let english = self.english;
         self.next += 1;
         self.bytes_done = self.bytes_done.saturating_add(annexe.taille);
         let mut reduced = false;
@@ -215,9 +226,15 @@ impl<W: Write> LivretPdf<W> {
             AnnexeFile::Apart(name) => {
                 self.anchors
                     .insert(format!("annexe:{}", self.next - 1), self.page_ids.len() + 1);
-                let note = format!(
-                    "Déposée à part, en fichier complémentaire : « {name} » (l'empreinte ci-dessus est celle du fichier d'origine, qui reste dans le dossier numérique)."
-                );
+                let note = if english {
+                    format!(
+                        "Filed separately, as an additional file: “{name}” (the fingerprint above is the original file's, which stays in the digital dossier)."
+                    )
+                } else {
+                    format!(
+                        "Déposée à part, en fichier complémentaire : « {name} » (l'empreinte ci-dessus est celle du fichier d'origine, qui reste dans le dossier numérique)."
+                    )
+                };
                 let pages = self.caption(&annexe, &note, None);
                 return self.write_numbered(pages);
             }
@@ -226,14 +243,21 @@ impl<W: Write> LivretPdf<W> {
                 None
             }
         };
-        let lighter = if reduced {
-            "Version allégée pour le dépôt (images ramenées à 150 points par pouce) ; le fichier d'origine, d'empreinte ci-dessus, reste dans le dossier numérique. "
-        } else {
-            ""
+        let lighter = match (reduced, english) {
+            (false, _) => "",
+            (true, false) => {
+                "Version allégée pour le dépôt (images ramenées à 150 points par pouce) ; le fichier d'origine, d'empreinte ci-dessus, reste dans le dossier numérique. "
+            }
+            (true, true) => {
+                "Lighter version for filing (images brought down to 150 dots per inch); the original file, with the fingerprint above, stays in the digital dossier. "
+            }
         };
         let printable = match file {
             Some(bytes) => annex::classify(bytes),
-            None => Printable::Listed("fichier non disponible lors de l'export"),
+            None => Printable::Listed((
+                "fichier non disponible lors de l'export",
+                "file not available at the time of export",
+            )),
         };
         let caption_page = self.page_ids.len() + 1;
         self.anchors
@@ -241,11 +265,17 @@ impl<W: Write> LivretPdf<W> {
         match printable {
             Printable::Pdf => match file.and_then(annex::import_pdf) {
                 Some(pdf) => {
-                    let note = format!(
-                        "{lighter}Document PDF de {} page{}, reproduit à la suite.",
-                        pdf.pages.len(),
-                        if pdf.pages.len() > 1 { "s" } else { "" }
-                    );
+                    let count = pdf.pages.len();
+                    let plural = if count > 1 { "s" } else { "" };
+                    let note = if english {
+                        format!(
+                            "{lighter}PDF document of {count} page{plural}, reproduced after this page."
+                        )
+                    } else {
+                        format!(
+                            "{lighter}Document PDF de {count} page{plural}, reproduit à la suite."
+                        )
+                    };
                     let pages = self.caption(&annexe, &note, None);
                     self.write_numbered(pages)?;
                     self.copy_pdf(pdf)?;
@@ -254,7 +284,11 @@ impl<W: Write> LivretPdf<W> {
                     self.notice(&annexe, "PDF illisible ou protégé : annexe listée");
                     let pages = self.caption(
                         &annexe,
-                        "PDF illisible ou protégé par un mot de passe : joint au dossier numérique, non reproduit ici.",
+                        w(
+                            english,
+                            "PDF illisible ou protégé par un mot de passe : joint au dossier numérique, non reproduit ici.",
+                            "PDF unreadable or protected by a password: attached to the digital dossier, not reproduced here.",
+                        ),
                         None,
                     );
                     self.write_numbered(pages)?;
@@ -277,10 +311,16 @@ impl<W: Write> LivretPdf<W> {
                 );
                 self.write_numbered(pages)?;
             }
-            Printable::Listed(why) => {
-                let note = format!(
-                    "Fichier joint au dossier numérique, non reproduit ici ({why}). Son empreinte SHA-256 permet de vérifier qu'il est bien celui-ci."
-                );
+            Printable::Listed((why_fr, why_en)) => {
+                let note = if english {
+                    format!(
+                        "File attached to the digital dossier, not reproduced here ({why_en}). Its SHA-256 fingerprint lets anyone check that it is this very file."
+                    )
+                } else {
+                    format!(
+                        "Fichier joint au dossier numérique, non reproduit ici ({why_fr}). Son empreinte SHA-256 permet de vérifier qu'il est bien celui-ci."
+                    )
+                };
                 let pages = self.caption(&annexe, &note, None);
                 self.write_numbered(pages)?;
             }
@@ -300,7 +340,7 @@ impl<W: Write> LivretPdf<W> {
             self.add_annexe(None)?;
         }
         let mut t = Typesetter::new(&mut self.fonts);
-        sommaire(&mut t, &self.entries, &self.anchors);
+        sommaire(&mut t, &self.entries, &self.anchors, self.english);
         let pages = std::mem::take(&mut t.pages);
         // Same lines, so the same number of pages as reserved in `begin`.
         debug_assert_eq!(pages.len(), self.sommaire_ids.len());
@@ -326,7 +366,7 @@ impl<W: Write> LivretPdf<W> {
         let outline = self.outline()?;
         let catalog = self.writer.add(&Object::Dictionary(dictionary! {
             "Type" => "Catalog", "Pages" => (self.page_tree, 0),
-            "Lang" => Object::string_literal("fr-FR"),
+            "Lang" => Object::string_literal(w(self.english, "fr-FR", "en-GB")),
             "Outlines" => (outline, 0), "PageMode" => "UseOutlines",
         }))?;
         let info = self.writer.add(&Object::Dictionary(dictionary! {
@@ -383,18 +423,15 @@ impl<W: Write> LivretPdf<W> {
         note: &str,
         image: Option<(u32, (u32, u32), u8)>,
     ) -> Vec<Page> {
+        let english = self.english;
         let mut t = Typesetter::new(&mut self.fonts);
         t.new_page();
-        t.heading(
-            &format!("Annexe {} — {}", annexe.numero, annexe.titre),
-            14.0,
-            40.0,
-        );
+        t.heading(&annexe_title(english, annexe), 14.0, 40.0);
         let columns = [Column::left(25.0), Column::left(75.0)];
         for (label, value) in [
-            ("Fichier", annexe.fichier.clone()),
+            (w(english, "Fichier", "File"), annexe.fichier.clone()),
             ("Type", annexe.media_type.clone()),
-            ("Taille", size(annexe.taille)),
+            (w(english, "Taille", "Size"), size(annexe.taille, english)),
             ("SHA-256", annexe.empreinte.clone()),
         ] {
             t.row(&columns, &[(LABEL, label), (BODY, &value)], false);
@@ -513,13 +550,33 @@ pub(super) fn utf16(text: &str) -> Object {
     Object::String(bytes, lopdf::StringFormat::Hexadecimal)
 }
 
-fn size(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 20 => format!("{:.1} Mo ({b} octets)", b as f64 / f64::from(1 << 20)),
-        b if b >= 1 << 10 => format!("{:.1} Ko ({b} octets)", b as f64 / 1024.0),
-        b => format!("{b} octets"),
+/// A file's size: `1,5 Mo (1572864 octets)` in French, `1.5 MB (1572864 bytes)` in English.
+fn size(bytes: u64, english: bool) -> String {
+    let (mb, kb, unit) = if english {
+        ("MB", "KB", "bytes")
+    } else {
+        ("Mo", "Ko", "octets")
+    };
+    let said = match bytes {
+        b if b >= 1 << 20 => format!("{:.1} {mb} ({b} {unit})", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} {kb} ({b} {unit})", b as f64 / 1024.0),
+        b => format!("{b} {unit}"),
+    };
+    if english {
+        said
+    } else {
+        said.replace('.', ",")
     }
-    .replace('.', ",")
+}
+
+/// « Annexe 3 — Titre », as the sommaire, the captions and the fiches name an annexe.
+fn annexe_title(english: bool, annexe: &AnnexeJson) -> String {
+    format!(
+        "{} {} — {}",
+        w(english, "Annexe", "Annex"),
+        annexe.numero,
+        annexe.titre
+    )
 }
 
 fn value_text(value: Option<&FieldValue>) -> String {
@@ -540,8 +597,8 @@ pub(super) fn french_date(date: &str) -> String {
 }
 
 /// A field as the form prints it: the answers to circle, the chosen one ticked (free text an
-/// older version kept instead, as written); a day as `jj/mm/aaaa`.
-fn printed(kind: FieldKind, stored: &str) -> String {
+/// older version kept instead, as written); a day as `jj/mm/aaaa` (in English too).
+fn printed(kind: FieldKind, stored: &str, english: bool) -> String {
     let answer = Answer::of(kind, stored);
     match (kind, &answer) {
         (FieldKind::Choice(options), Answer::Chosen(_) | Answer::Empty) => {
@@ -552,7 +609,7 @@ fn printed(kind: FieldKind, stored: &str) -> String {
                         Answer::Chosen(d) if d.key == c.key => "☒",
                         _ => "☐",
                     };
-                    format!("{tick} {}", c.label_fr)
+                    format!("{tick} {}", w(english, c.label_fr, c.label_en))
                 })
                 .collect();
             // Short answers side by side, as the form prints them; long ones a line each.
@@ -566,10 +623,11 @@ fn printed(kind: FieldKind, stored: &str) -> String {
 
 /// The candidate's age as the template asks it, on the day the déclaration is signed
 /// (the PDF reads no clock): `""` without both days.
-fn age(json: &DossierJson) -> String {
+fn age(json: &DossierJson, english: bool) -> String {
     let born = Date::read(&json.text("etat_civil", "date_naissance"));
     let signed = Date::read(&json.text("declaration", "date"));
     match born.zip(signed).and_then(|(b, s)| b.years_to(s)) {
+        Some(years) if english => format!("{years} years"),
         Some(years) => format!("{years} ans"),
         None => String::new(),
     }
@@ -582,25 +640,41 @@ pub(super) fn or_empty(s: String) -> String {
     if s.is_empty() { EMPTY.to_string() } else { s }
 }
 
-pub(super) fn bloc_label(referentiel: Option<&Referentiel>, bloc: &str) -> String {
+pub(super) fn bloc_label(referentiel: Option<&Referentiel>, bloc: &str, english: bool) -> String {
     let found = referentiel.and_then(|r| {
         r.blocs
             .iter()
             .find(|b| b.number.to_string() == bloc.trim() || b.code == bloc.trim())
     });
     match found {
-        Some(b) => b.label(),
+        Some(b) => bloc_name(b, english),
         None if bloc.trim().chars().all(|c| c.is_ascii_digit()) && !bloc.trim().is_empty() => {
-            format!("Bloc {}", bloc.trim())
+            format!("{} {}", w(english, "Bloc", "Block"), bloc.trim())
         }
         None => bloc.trim().to_string(),
     }
 }
 
-pub(super) fn competence_label(referentiel: Option<&Referentiel>, code: &str) -> String {
+/// A bloc of the référentiel as the livret names it: « Bloc 2 — Intégrer… » in French
+/// ([`crate::referentiel::Bloc::label`]), « Block 2 — Intégrer… » in English (its title is
+/// the référentiel's, in French).
+fn bloc_name(bloc: &crate::referentiel::Bloc, english: bool) -> String {
+    match (&bloc.title, english) {
+        (_, false) => bloc.label(),
+        (Some(title), true) => format!("Block {} — {title}", bloc.number),
+        (None, true) => format!("Block {}", bloc.number),
+    }
+}
+
+pub(super) fn competence_label(
+    referentiel: Option<&Referentiel>,
+    code: &str,
+    english: bool,
+) -> String {
     // A cited criterion: its compétence's code, its rank and its words.
     if let (competence, Some(rank)) = crate::referentiel::split_citation(code) {
         return match referentiel.and_then(|r| r.criterion(code)) {
+            Some(c) if english => format!("{competence}, criterion {rank}: {}", c.title),
             Some(c) => format!("{competence}, critère {rank} : {}", c.title),
             None => code.trim().to_string(),
         };
@@ -626,7 +700,10 @@ fn active_fiches(json: &DossierJson) -> impl Iterator<Item = &crate::export::Fic
 /// presents them bloc by bloc ([`crate::template::Template::fiches_by_bloc`]) groups them
 /// under each bloc of the référentiel in its order (a fiche naming no bloc it has comes
 /// last, under « Autres activités »); another keeps the dossier's order, with no heading.
-fn printed_fiches(json: &DossierJson) -> Vec<(Option<String>, &crate::export::FicheJson)> {
+fn printed_fiches(
+    json: &DossierJson,
+    english: bool,
+) -> Vec<(Option<String>, &crate::export::FicheJson)> {
     let fiches: Vec<&crate::export::FicheJson> = active_fiches(json).collect();
     if !json.template().fiches_by_bloc {
         return fiches.into_iter().map(|f| (None, f)).collect();
@@ -655,8 +732,8 @@ fn printed_fiches(json: &DossierJson) -> Vec<(Option<String>, &crate::export::Fi
     let mut out = Vec::new();
     for (at, members) in groups {
         let heading = match (at, referentiel) {
-            (Some(i), Some(r)) => r.blocs[i].label(),
-            _ => "Autres activités".to_string(),
+            (Some(i), Some(r)) => bloc_name(&r.blocs[i], english),
+            _ => w(english, "Autres activités", "Other activities").to_string(),
         };
         for (i, fiche) in members.into_iter().enumerate() {
             out.push(((i == 0).then(|| heading.clone()), fiche));
@@ -665,12 +742,13 @@ fn printed_fiches(json: &DossierJson) -> Vec<(Option<String>, &crate::export::Fi
     out
 }
 
-fn fiche_title(index: usize, fiche: &crate::export::FicheJson) -> String {
+fn fiche_title(index: usize, fiche: &crate::export::FicheJson, english: bool) -> String {
     let intitule = value_text(fiche.champs.get("intitule"));
-    if intitule.is_empty() {
-        format!("Fiche activité {index}")
-    } else {
-        format!("Fiche activité {index} : {intitule}")
+    match (intitule.is_empty(), english) {
+        (true, false) => format!("Fiche activité {index}"),
+        (false, false) => format!("Fiche activité {index} : {intitule}"),
+        (true, true) => format!("Activity sheet {index}"),
+        (false, true) => format!("Activity sheet {index}: {intitule}"),
     }
 }
 
@@ -682,6 +760,7 @@ fn form_fields(
     json: &DossierJson,
     section: &template::SectionText,
     values: &BTreeMap<String, crate::export::FieldValue>,
+    english: bool,
 ) {
     let key = section.key;
     let referentiel = json.referentiel.as_ref();
@@ -699,26 +778,26 @@ fn form_fields(
         let shown = match (key, field.key) {
             ("projet_vae", "blocs_vises") => list(value)
                 .iter()
-                .map(|b| bloc_label(referentiel, b))
+                .map(|b| bloc_label(referentiel, b, english))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            _ => printed(kind, &value_text(value)),
+            _ => printed(kind, &value_text(value), english),
         };
+        let label = w(english, field.label_fr, field.label_en);
         match kind {
             FieldKind::Text => {
                 t.space(4.0);
-                t.boxed(field.label_fr, &or_empty(shown));
+                t.boxed(label, &or_empty(shown));
             }
-            _ => t.row(
-                &form,
-                &[(LABEL, field.label_fr), (BODY, &or_empty(shown))],
-                false,
-            ),
+            _ => t.row(&form, &[(LABEL, label), (BODY, &or_empty(shown))], false),
         }
         if (key, field.key) == ("etat_civil", "date_naissance") {
             t.row(
                 &form,
-                &[(LABEL, "Âge"), (BODY, &or_empty(age(json)))],
+                &[
+                    (LABEL, w(english, "Âge", "Age")),
+                    (BODY, &or_empty(age(json, english))),
+                ],
                 false,
             );
         }
@@ -727,15 +806,22 @@ fn form_fields(
 
 /// A further structure's or poste's title: the section's, numbered (the section's own is
 /// the first).
-fn repeat_title(section: &template::SectionText, number: usize) -> String {
-    format!("{} ({number})", section.title_fr)
+fn repeat_title(section: &template::SectionText, number: usize, english: bool) -> String {
+    format!("{} ({number})", section_name(section, english))
 }
 
-fn section_title(json: &DossierJson, key: &str) -> &'static str {
-    json.template().section(key).map_or("", |s| s.title_fr)
+/// A section's title in the template's words.
+fn section_name(section: &template::SectionText, english: bool) -> &'static str {
+    w(english, section.title_fr, section.title_en)
 }
 
-fn sommaire_entries(json: &DossierJson, annexes: &[AnnexeJson]) -> Vec<Entry> {
+fn section_title(json: &DossierJson, key: &str, english: bool) -> &'static str {
+    json.template()
+        .section(key)
+        .map_or("", |s| section_name(s, english))
+}
+
+fn sommaire_entries(json: &DossierJson, annexes: &[AnnexeJson], english: bool) -> Vec<Entry> {
     let mut entries = Vec::new();
     let mut push = |key: String, title: String, indent: bool| {
         entries.push(Entry { key, title, indent });
@@ -747,27 +833,43 @@ fn sommaire_entries(json: &DossierJson, annexes: &[AnnexeJson]) -> Vec<Entry> {
                 if json.referentiel.is_some() {
                     push(
                         "recapitulatif".into(),
-                        "Récapitulatif des compétences".into(),
+                        w(english, RECAPITULATIF.0, RECAPITULATIF.1).into(),
                         false,
                     );
                 }
-                push("fiches".into(), section.title_fr.into(), false);
-                for (i, (_, fiche)) in printed_fiches(json).into_iter().enumerate() {
-                    push(format!("fiche:{}", i + 1), fiche_title(i + 1, fiche), true);
+                push(
+                    "fiches".into(),
+                    section_name(section, english).into(),
+                    false,
+                );
+                for (i, (_, fiche)) in printed_fiches(json, english).into_iter().enumerate() {
+                    push(
+                        format!("fiche:{}", i + 1),
+                        fiche_title(i + 1, fiche, english),
+                        true,
+                    );
                 }
             }
             "declaration" => {
                 if let Some(interview) = &template.interview {
-                    push("entretien".into(), interview.heading_fr.into(), false);
+                    push(
+                        "entretien".into(),
+                        w(english, interview.heading_fr, interview.heading_en).into(),
+                        false,
+                    );
                 }
-                push(section.key.into(), section.title_fr.into(), false);
+                push(
+                    section.key.into(),
+                    section_name(section, english).into(),
+                    false,
+                );
             }
             key => {
-                push(key.into(), section.title_fr.into(), false);
+                push(key.into(), section_name(section, english).into(), false);
                 for (number, repeat) in json.repeats(key) {
                     push(
                         format!("{key}:{}", repeat.id),
-                        repeat_title(section, number),
+                        repeat_title(section, number, english),
                         true,
                     );
                 }
@@ -777,18 +879,17 @@ fn sommaire_entries(json: &DossierJson, annexes: &[AnnexeJson]) -> Vec<Entry> {
     // Keyed by place, not number: two devices adding an annexe offline may both number it
     // 7 until it is renumbered, and each must keep its line.
     for (i, a) in annexes.iter().enumerate() {
-        push(
-            format!("annexe:{i}"),
-            format!("Annexe {} — {}", a.numero, a.titre),
-            true,
-        );
+        push(format!("annexe:{i}"), annexe_title(english, a), true);
     }
     entries
 }
 
-fn sommaire(t: &mut Typesetter, entries: &[Entry], pages: &HashMap<String, usize>) {
+/// The récapitulatif's title, in the sommaire and on its page.
+const RECAPITULATIF: (&str, &str) = ("Récapitulatif des compétences", "Summary of skills");
+
+fn sommaire(t: &mut Typesetter, entries: &[Entry], pages: &HashMap<String, usize>, english: bool) {
     t.new_page();
-    t.heading("Sommaire", 18.0, 30.0);
+    t.heading(w(english, "Sommaire", "Contents"), 18.0, 30.0);
     let columns = [Column::left(86.0), Column::right(14.0)];
     for entry in entries {
         // Placeholder with the widest digits, so the first layout takes the room the real
@@ -820,13 +921,22 @@ pub(super) fn shortened(text: &str, max: usize) -> String {
     }
 }
 
-fn cover(t: &mut Typesetter, json: &DossierJson) {
+fn cover(t: &mut Typesetter, json: &DossierJson, english: bool) {
+    let template = json.template();
     t.new_page();
     t.space(90.0);
-    t.heading(&json.template().document_fr.to_uppercase(), 28.0, 0.0);
+    t.heading(
+        &w(english, template.document_fr, template.document_en).to_uppercase(),
+        28.0,
+        0.0,
+    );
     t.paragraph(
         LABEL.sized(14.0),
-        "Dossier de validation des acquis de l'expérience (VAE)",
+        w(
+            english,
+            "Dossier de validation des acquis de l'expérience (VAE)",
+            "Dossier for the validation of prior experience (VAE)",
+        ),
         0.0,
     );
     t.space(50.0);
@@ -837,8 +947,14 @@ fn cover(t: &mut Typesetter, json: &DossierJson) {
         json.text("etat_civil", "nom").to_uppercase()
     );
     for (label, value) in [
-        ("CANDIDAT(E)", name.trim().to_string()),
-        ("DIPLÔME VISÉ", json.text("projet_vae", "certification")),
+        (
+            w(english, "CANDIDAT(E)", "CANDIDATE"),
+            name.trim().to_string(),
+        ),
+        (
+            w(english, "DIPLÔME VISÉ", "TARGET QUALIFICATION"),
+            json.text("projet_vae", "certification"),
+        ),
         // The template's cover reads "RNCP : 37827": the number after the label, whether
         // the candidate typed "RNCP37827" (as France Compétences writes it) or "37827".
         (
@@ -846,10 +962,13 @@ fn cover(t: &mut Typesetter, json: &DossierJson) {
             rncp_number(&json.text("projet_vae", "rncp")).to_string(),
         ),
         (
-            "DATE DU JURY",
+            w(english, "DATE DU JURY", "JURY DATE"),
             french_date(&json.text("projet_vae", "date_jury")),
         ),
-        ("CENTRE DE CERTIFICATION", json.text("projet_vae", "centre")),
+        (
+            w(english, "CENTRE DE CERTIFICATION", "CERTIFICATION CENTRE"),
+            json.text("projet_vae", "centre"),
+        ),
     ] {
         t.row(
             &columns,
@@ -881,46 +1000,58 @@ fn body(
     json: &DossierJson,
     annexes: &[AnnexeJson],
     pages: &HashMap<String, usize>,
+    english: bool,
 ) -> BTreeMap<String, usize> {
     let mut anchors = BTreeMap::new();
     let referentiel = json.referentiel.as_ref();
     let template = json.template();
     for section in template.sections {
+        let title = section_name(section, english);
+        let guidance = w(english, section.guidance_fr, section.guidance_en);
         match section.key {
             "fiches" => {
                 if let Some(r) = referentiel {
                     t.new_page();
                     anchors.insert("recapitulatif".into(), t.page_index());
-                    recapitulatif(t, r, json);
+                    recapitulatif(t, r, json, english);
                 }
                 t.new_page();
                 anchors.insert("fiches".into(), t.page_index());
-                t.heading(section.title_fr, 16.0, 40.0);
-                t.paragraph(BODY, section.guidance_fr, 0.0);
-                for (i, (bloc, fiche)) in printed_fiches(json).into_iter().enumerate() {
+                t.heading(title, 16.0, 40.0);
+                t.paragraph(BODY, guidance, 0.0);
+                for (i, (bloc, fiche)) in printed_fiches(json, english).into_iter().enumerate() {
                     t.new_page();
                     anchors.insert(format!("fiche:{}", i + 1), t.page_index());
                     if let Some(bloc) = bloc {
                         t.paragraph(LABEL.sized(13.0), &bloc, 0.0);
                         t.space(6.0);
                     }
-                    fiche_table(t, i + 1, fiche, referentiel, annexes);
+                    fiche_table(t, i + 1, fiche, referentiel, annexes, english);
                 }
             }
             "annexes" => {
                 t.new_page();
                 anchors.insert("annexes".into(), t.page_index());
-                t.heading(section.title_fr, 16.0, 40.0);
-                t.paragraph(BODY, section.guidance_fr, 0.0);
+                t.heading(title, 16.0, 40.0);
+                t.paragraph(BODY, guidance, 0.0);
                 t.space(8.0);
                 let columns = [Column::right(8.0), Column::left(52.0), Column::left(40.0)];
                 t.row(
                     &columns,
-                    &[(LABEL, "N°"), (LABEL, "Titre"), (LABEL, "Fichier")],
+                    &[
+                        (LABEL, w(english, "N°", "No.")),
+                        (LABEL, w(english, "Titre", "Title")),
+                        (LABEL, w(english, "Fichier", "File")),
+                    ],
                     true,
                 );
                 for a in annexes {
-                    let file = format!("{} ({}, {})", a.fichier, a.media_type, size(a.taille));
+                    let file = format!(
+                        "{} ({}, {})",
+                        a.fichier,
+                        a.media_type,
+                        size(a.taille, english)
+                    );
                     t.row(
                         &columns,
                         &[
@@ -932,7 +1063,7 @@ fn body(
                     );
                 }
                 if annexes.is_empty() {
-                    t.paragraph(BODY, "Aucune annexe.", 0.0);
+                    t.paragraph(BODY, w(english, "Aucune annexe.", "No annexes."), 0.0);
                 }
             }
             "declaration" => {
@@ -941,15 +1072,19 @@ fn body(
                 if let Some(interview) = &template.interview {
                     t.new_page();
                     anchors.insert("entretien".into(), t.page_index());
-                    t.heading(interview.heading_fr, 16.0, 40.0);
-                    for (paragraph, _) in interview.paragraphs {
-                        t.paragraph(BODY, paragraph, 0.0);
+                    t.heading(
+                        w(english, interview.heading_fr, interview.heading_en),
+                        16.0,
+                        40.0,
+                    );
+                    for (fr, en) in interview.paragraphs {
+                        t.paragraph(BODY, w(english, fr, en), 0.0);
                         t.space(5.0);
                     }
                 }
                 t.new_page();
                 anchors.insert("declaration".into(), t.page_index());
-                declaration(t, json);
+                declaration(t, json, english);
             }
             key => {
                 // Short sections share a page; each long one starts a new page.
@@ -962,30 +1097,30 @@ fn body(
                 } else {
                     t.space(18.0);
                 }
-                t.heading(section.title_fr, 16.0, 40.0);
+                t.heading(title, 16.0, 40.0);
                 anchors.insert(key.into(), t.page_index());
-                if !section.guidance_fr.is_empty() && key != "projet_vae" {
-                    t.paragraph(SMALL, section.guidance_fr, 0.0);
+                if !guidance.is_empty() && key != "projet_vae" {
+                    t.paragraph(SMALL, guidance, 0.0);
                     t.space(6.0);
                 }
                 let none = BTreeMap::new();
                 let values = json.sections.get(key).unwrap_or(&none);
-                form_fields(t, json, section, values);
+                form_fields(t, json, section, values, english);
                 // Each further structure or poste, on a page of its own, numbered from 2.
                 for (number, repeat) in json.repeats(key) {
                     t.new_page();
                     anchors.insert(format!("{key}:{}", repeat.id), t.page_index());
-                    t.heading(&repeat_title(section, number), 16.0, 40.0);
-                    form_fields(t, json, section, &repeat.champs);
+                    t.heading(&repeat_title(section, number, english), 16.0, 40.0);
+                    form_fields(t, json, section, &repeat.champs, english);
                 }
                 if key == "projet_vae" {
-                    projet_vae(t, json, annexes, pages);
+                    projet_vae(t, json, annexes, pages, english);
                 }
                 // The template's ENGAGEMENT page follows the financement (it has no place
                 // in its sommaire).
                 if key == "financement" {
                     t.new_page();
-                    engagement(t, json);
+                    engagement(t, json, english);
                 }
             }
         }
@@ -995,11 +1130,12 @@ fn body(
 
 /// « Signature : » and what the candidate typed as their signature (the déclaration's, which
 /// the ENGAGEMENT page shares).
-fn signature(t: &mut Typesetter, json: &DossierJson) {
+fn signature(t: &mut Typesetter, json: &DossierJson, english: bool) {
     t.paragraph(
         BODY,
         &format!(
-            "Signature : {}",
+            "{} {}",
+            w(english, "Signature :", "Signature:"),
             or_empty(json.text("declaration", "signature"))
         ),
         0.0,
@@ -1009,9 +1145,9 @@ fn signature(t: &mut Typesetter, json: &DossierJson) {
 /// The ENGAGEMENT page: the candidate's name in « Je, soussigné(e) », what they certify,
 /// and the place, day and signature of the déclaration — the one act of signing the
 /// livret asks of them — then the « Informations générales ».
-fn engagement(t: &mut Typesetter, json: &DossierJson) {
+fn engagement(t: &mut Typesetter, json: &DossierJson, english: bool) {
     let template = json.template();
-    t.heading("ENGAGEMENT", 16.0, 40.0);
+    t.heading(w(english, "ENGAGEMENT", "COMMITMENT"), 16.0, 40.0);
     let name = format!(
         "{} {}",
         json.text("etat_civil", "prenom"),
@@ -1019,35 +1155,48 @@ fn engagement(t: &mut Typesetter, json: &DossierJson) {
     );
     t.paragraph(
         BODY,
-        &format!("Je, soussigné(e) {}", or_empty(name.trim().to_string())),
+        &format!(
+            "{} {}",
+            w(english, "Je, soussigné(e)", "I, the undersigned"),
+            or_empty(name.trim().to_string())
+        ),
         0.0,
     );
     t.space(4.0);
-    for (line, _) in template.engagement {
-        t.paragraph(BODY, &format!("- {line}"), 12.0);
+    for (fr, en) in template.engagement {
+        t.paragraph(BODY, &format!("- {}", w(english, fr, en)), 12.0);
     }
     t.space(10.0);
     t.paragraph(
         BODY,
-        &format!("Fait à {}", or_empty(json.text("declaration", "lieu"))),
+        &format!(
+            "{} {}",
+            w(english, "Fait à", "Signed at"),
+            or_empty(json.text("declaration", "lieu"))
+        ),
         0.0,
     );
     t.paragraph(
         BODY,
         &format!(
-            "Le {}",
+            "{} {}",
+            w(english, "Le", "On"),
             or_empty(french_date(&json.text("declaration", "date")))
         ),
         0.0,
     );
-    signature(t, json);
+    signature(t, json, english);
     t.space(14.0);
-    t.heading("Informations générales", 13.0, 24.0);
+    t.heading(
+        w(english, "Informations générales", "General information"),
+        13.0,
+        24.0,
+    );
     for part in template.general_information {
-        t.paragraph(LABEL, part.heading_fr, 0.0);
+        t.paragraph(LABEL, w(english, part.heading_fr, part.heading_en), 0.0);
         t.space(2.0);
-        for (paragraph, _) in part.paragraphs {
-            t.paragraph(SMALL, paragraph, 0.0);
+        for (fr, en) in part.paragraphs {
+            t.paragraph(SMALL, w(english, fr, en), 0.0);
             t.space(3.0);
         }
         t.space(4.0);
@@ -1060,11 +1209,16 @@ fn projet_vae(
     json: &DossierJson,
     annexes: &[AnnexeJson],
     pages: &HashMap<String, usize>,
+    english: bool,
 ) {
     t.space(12.0);
     t.paragraph(
         BODY,
-        "Vérifiez que les éléments suivants figurent dans votre livret et inscrivez-en le nombre.",
+        w(
+            english,
+            "Vérifiez que les éléments suivants figurent dans votre livret et inscrivez-en le nombre.",
+            "Check that the following items are in your livret and write down how many there are.",
+        ),
         0.0,
     );
     t.space(6.0);
@@ -1078,36 +1232,56 @@ fn projet_vae(
     let with_repeats = |section: &str| count(filled(section)) + json.repeats(section).count();
     let rows = [
         (
-            "Votre lettre de motivation",
+            w(english, "Votre lettre de motivation", "Your cover letter"),
             count(filled("motivation")),
             "motivation",
         ),
-        ("Votre CV", count(filled("cv")), "cv"),
+        (w(english, "Votre CV", "Your CV"), count(filled("cv")), "cv"),
         (
-            "Fiche(s) descriptive(s) de votre (vos) structure(s)",
+            w(
+                english,
+                "Fiche(s) descriptive(s) de votre (vos) structure(s)",
+                "Description sheet(s) of your organisation(s)",
+            ),
             with_repeats("structure"),
             "structure",
         ),
         (
-            "Fiche(s) descriptive(s) de votre (vos) poste(s) occupé(s)",
+            w(
+                english,
+                "Fiche(s) descriptive(s) de votre (vos) poste(s) occupé(s)",
+                "Description sheet(s) of the position(s) you held",
+            ),
             with_repeats("poste"),
             "poste",
         ),
         (
-            "Fiche(s) descriptive(s) de votre (vos) activité(s) et compétences",
+            w(
+                english,
+                "Fiche(s) descriptive(s) de votre (vos) activité(s) et compétences",
+                "Description sheet(s) of your activity(ies) and skills",
+            ),
             active_fiches(json).count(),
             "fiches",
         ),
         ("Annexes", annexes.len(), "annexes"),
-        ("Déclaration sur l'honneur", 1, "declaration"),
+        (
+            w(
+                english,
+                "Déclaration sur l'honneur",
+                "Declaration on honour",
+            ),
+            1,
+            "declaration",
+        ),
     ];
     let columns = [Column::left(64.0), Column::right(16.0), Column::right(20.0)];
     t.row(
         &columns,
         &[
             (LABEL, "Documents"),
-            (LABEL, "Nombre"),
-            (LABEL, "Numéro de page"),
+            (LABEL, w(english, "Nombre", "Number")),
+            (LABEL, w(english, "Numéro de page", "Page number")),
         ],
         true,
     );
@@ -1123,7 +1297,7 @@ fn projet_vae(
 
 /// The template's récapitulatif: every compétence by bloc; under each, the criteria the
 /// fiches cite (`C5#2`) with the fiches citing them, numbered as printed.
-fn recapitulatif(t: &mut Typesetter, referentiel: &Referentiel, json: &DossierJson) {
+fn recapitulatif(t: &mut Typesetter, referentiel: &Referentiel, json: &DossierJson, english: bool) {
     let mut cited: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, fiche) in active_fiches(json).enumerate() {
         for citation in list(fiche.champs.get("competences")) {
@@ -1135,15 +1309,16 @@ fn recapitulatif(t: &mut Typesetter, referentiel: &Referentiel, json: &DossierJs
             }
         }
     }
-    t.heading("Récapitulatif des compétences", 16.0, 40.0);
+    t.heading(w(english, RECAPITULATIF.0, RECAPITULATIF.1), 16.0, 40.0);
     let columns = [Column::left(34.0), Column::left(66.0)];
+    let blocs = w(english, "Blocs de compétences", "Skill blocks");
     t.row(
         &columns,
-        &[(LABEL, "Blocs de compétences"), (LABEL, "Compétences")],
+        &[(LABEL, blocs), (LABEL, w(english, "Compétences", "Skills"))],
         true,
     );
     for bloc in &referentiel.blocs {
-        let title = bloc_label(Some(referentiel), &bloc.number.to_string());
+        let title = bloc_label(Some(referentiel), &bloc.number.to_string(), english);
         for (i, c) in bloc.competences.iter().enumerate() {
             let left = if i == 0 { title.as_str() } else { "" };
             let right = format!("{}. {}", c.code, c.title);
@@ -1153,12 +1328,12 @@ fn recapitulatif(t: &mut Typesetter, referentiel: &Referentiel, json: &DossierJs
                     continue;
                 };
                 let numbers: Vec<String> = fiches.iter().map(ToString::to_string).collect();
-                let line = format!(
-                    "Critère {} : {} — fiche(s) {}",
-                    rank + 1,
-                    criterion.title,
-                    numbers.join(", ")
-                );
+                let (rank, title, fiches) = (rank + 1, &criterion.title, numbers.join(", "));
+                let line = if english {
+                    format!("Criterion {rank}: {title} — sheet(s) {fiches}")
+                } else {
+                    format!("Critère {rank} : {title} — fiche(s) {fiches}")
+                };
                 t.row(&columns, &[(LABEL, ""), (SMALL, &line)], false);
             }
         }
@@ -1170,12 +1345,27 @@ fn recapitulatif(t: &mut Typesetter, referentiel: &Referentiel, json: &DossierJs
         .any(|b| !b.evidence_examples.is_empty())
     {
         t.space(14.0);
-        t.heading("Exemples d'éléments de preuves attendus", 13.0, 40.0);
+        t.heading(
+            w(
+                english,
+                "Exemples d'éléments de preuves attendus",
+                "Examples of the evidence expected",
+            ),
+            13.0,
+            40.0,
+        );
         t.row(
             &columns,
             &[
-                (LABEL, "Blocs de compétences"),
-                (LABEL, "Exemples d'éléments de preuves"),
+                (LABEL, blocs),
+                (
+                    LABEL,
+                    w(
+                        english,
+                        "Exemples d'éléments de preuves",
+                        "Examples of evidence",
+                    ),
+                ),
             ],
             true,
         );
@@ -1184,7 +1374,7 @@ fn recapitulatif(t: &mut Typesetter, referentiel: &Referentiel, json: &DossierJs
             .iter()
             .filter(|b| !b.evidence_examples.is_empty())
         {
-            let title = bloc.label();
+            let title = bloc_name(bloc, english);
             let examples: Vec<String> = bloc
                 .evidence_examples
                 .iter()
@@ -1199,25 +1389,39 @@ fn recapitulatif(t: &mut Typesetter, referentiel: &Referentiel, json: &DossierJs
     }
 }
 
-/// The template's labels for a fiche's rows, in its order.
-const FICHE_ROWS: &[(&str, &str)] = &[
-    ("bloc", "BLOC DE COMPÉTENCES VISÉ"),
-    ("competences", "COMPÉTENCE(S) DU RÉFÉRENTIEL VISÉE(S)"),
-    ("intitule", "INTITULÉ DE LA MISSION"),
-    ("entreprise", "ENTREPRISE / ORGANISATION / AUTRE"),
-    ("periode", "PÉRIODE OU DATES"),
-    ("contexte", "Contexte"),
-    ("problematique", "Problématique et enjeux"),
-    ("taches", "Tâches réalisées"),
+/// The template's labels for a fiche's rows, in its order: (key, French, English).
+const FICHE_ROWS: &[(&str, &str, &str)] = &[
+    ("bloc", "BLOC DE COMPÉTENCES VISÉ", "SKILL BLOCK SOUGHT"),
+    (
+        "competences",
+        "COMPÉTENCE(S) DU RÉFÉRENTIEL VISÉE(S)",
+        "SKILL(S) SOUGHT FROM THE FRAMEWORK",
+    ),
+    ("intitule", "INTITULÉ DE LA MISSION", "ASSIGNMENT TITLE"),
+    (
+        "entreprise",
+        "ENTREPRISE / ORGANISATION / AUTRE",
+        "COMPANY / ORGANISATION / OTHER",
+    ),
+    ("periode", "PÉRIODE OU DATES", "PERIOD OR DATES"),
+    ("contexte", "Contexte", "Context"),
+    (
+        "problematique",
+        "Problématique et enjeux",
+        "Problem and stakes",
+    ),
+    ("taches", "Tâches réalisées", "Tasks carried out"),
     (
         "moyens",
         "Moyens mis en œuvre pour la réalisation des tâches",
+        "Means used to carry out the tasks",
     ),
-    ("frequence", "Fréquence de réalisation"),
-    ("resultats", "Résultats"),
+    ("frequence", "Fréquence de réalisation", "How often"),
+    ("resultats", "Résultats", "Results"),
     (
         "preuves",
         "Éléments de preuve (numéro de la preuve déposée dans les annexes)",
+        "Evidence (number of the evidence filed in the annexes)",
     ),
 ];
 
@@ -1227,47 +1431,60 @@ fn fiche_table(
     fiche: &crate::export::FicheJson,
     referentiel: Option<&Referentiel>,
     annexes: &[AnnexeJson],
+    english: bool,
 ) {
-    t.heading(&fiche_title(index, fiche), 14.0, 60.0);
-    for (key, label) in FICHE_ROWS {
+    t.heading(&fiche_title(index, fiche, english), 14.0, 60.0);
+    for (key, fr, en) in FICHE_ROWS {
         let value = fiche.champs.get(*key);
         let shown = match *key {
-            "bloc" => bloc_label(referentiel, &value_text(value)),
+            "bloc" => bloc_label(referentiel, &value_text(value), english),
             "competences" => list(value)
                 .iter()
-                .map(|c| competence_label(referentiel, c))
+                .map(|c| competence_label(referentiel, c, english))
                 .collect::<Vec<_>>()
                 .join("\n"),
             "preuves" => list(value)
                 .iter()
                 .map(
                     |n| match annexes.iter().find(|a| a.numero.to_string() == *n) {
-                        Some(a) => format!("Annexe {} — {}", a.numero, a.titre),
-                        None => format!("Annexe {n}"),
+                        Some(a) => annexe_title(english, a),
+                        None => format!("{} {n}", w(english, "Annexe", "Annex")),
                     },
                 )
                 .collect::<Vec<_>>()
                 .join("\n"),
             _ => value_text(value),
         };
-        t.boxed(label, &or_empty(shown));
+        t.boxed(w(english, fr, en), &or_empty(shown));
     }
 }
 
-fn declaration(t: &mut Typesetter, json: &DossierJson) {
-    t.heading(section_title(json, "declaration"), 16.0, 40.0);
+fn declaration(t: &mut Typesetter, json: &DossierJson, english: bool) {
+    t.heading(section_title(json, "declaration", english), 16.0, 40.0);
     t.paragraph(
         LABEL,
-        "Information sur les risques encourus en cas de fraude.",
+        w(
+            english,
+            "Information sur les risques encourus en cas de fraude.",
+            "Information on the risks incurred in the event of fraud.",
+        ),
         0.0,
     );
     t.space(4.0);
-    for (paragraph, _) in json.template().fraud {
-        t.paragraph(SMALL, paragraph, 0.0);
+    for (fr, en) in json.template().fraud {
+        t.paragraph(SMALL, w(english, fr, en), 0.0);
         t.space(4.0);
     }
     t.space(10.0);
-    t.paragraph(LABEL, "Je déclare sur l'honneur :", 0.0);
+    t.paragraph(
+        LABEL,
+        w(
+            english,
+            "Je déclare sur l'honneur :",
+            "I declare on my honour:",
+        ),
+        0.0,
+    );
     let boxed = |key: &str| {
         if json.text("declaration", key) == crate::dossier::TICKED {
             "☒"
@@ -1275,37 +1492,39 @@ fn declaration(t: &mut Typesetter, json: &DossierJson) {
             "☐"
         }
     };
-    t.paragraph(
-        BODY,
-        &format!(
-            "{} avoir pris connaissance des informations relatives aux fraudes en VAE ;",
-            boxed("fraudes")
-        ),
-        12.0,
-    );
-    t.paragraph(
-        BODY,
-        &format!(
-            "{} attester de l'exactitude de toutes les informations figurant dans le présent livret.",
-            boxed("exactitude")
-        ),
-        12.0,
-    );
+    // The boxes in the template's words, as the candidate ticked them on screen.
+    let boxes = ["fraudes", "exactitude"].map(|key| json.template().field("declaration", key));
+    let count = boxes.iter().flatten().count();
+    for (i, field) in boxes.into_iter().flatten().enumerate() {
+        let end = if i + 1 < count { " ;" } else { "." };
+        let end = if english { end.trim_start() } else { end };
+        t.paragraph(
+            BODY,
+            &format!(
+                "{} {}{end}",
+                boxed(field.key),
+                w(english, field.label_fr, field.label_en)
+            ),
+            12.0,
+        );
+    }
     t.space(14.0);
     let place = or_empty(json.text("declaration", "lieu"));
     let date = or_empty(french_date(&json.text("declaration", "date")));
-    t.paragraph(BODY, &format!("Fait à {place}, le {date}"), 0.0);
     let name = format!(
         "{} {}",
         json.text("etat_civil", "nom"),
         json.text("etat_civil", "prenom")
     );
-    t.paragraph(
-        BODY,
-        &format!("Nom, prénom : {}", or_empty(name.trim().to_string())),
-        0.0,
-    );
-    signature(t, json);
+    let name = or_empty(name.trim().to_string());
+    if english {
+        t.paragraph(BODY, &format!("Signed at {place}, on {date}"), 0.0);
+        t.paragraph(BODY, &format!("Surname, first name: {name}"), 0.0);
+    } else {
+        t.paragraph(BODY, &format!("Fait à {place}, le {date}"), 0.0);
+        t.paragraph(BODY, &format!("Nom, prénom : {name}"), 0.0);
+    }
+    signature(t, json, english);
 }
 
 #[cfg(test)]

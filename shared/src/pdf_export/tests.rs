@@ -1,4 +1,4 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::Path;
 
@@ -34,7 +34,16 @@ fn export_with(
     json: &DossierJson,
     file: impl Fn(&crate::export::AnnexeJson) -> Option<Vec<u8>>,
 ) -> (Vec<u8>, Vec<Notice>, Vec<Progress>) {
-    let mut pdf = LivretPdf::begin(json, fonts(), Vec::new()).unwrap();
+    export_in(json, false, file)
+}
+
+/// The whole export in English when `english`, else in French.
+fn export_in(
+    json: &DossierJson,
+    english: bool,
+    file: impl Fn(&crate::export::AnnexeJson) -> Option<Vec<u8>>,
+) -> (Vec<u8>, Vec<Notice>, Vec<Progress>) {
+    let mut pdf = LivretPdf::begin(json, fonts(), Vec::new(), english).unwrap();
     let mut progress = vec![pdf.progress()];
     while let Some(annexe) = pdf.next_annexe().cloned() {
         pdf.add_annexe(file(&annexe).as_deref()).unwrap();
@@ -351,4 +360,225 @@ fn an_annexe_with_a_title_longer_than_a_page_keeps_its_image_and_every_page() {
     let (short, _, _) = export_with(&sample(), from_fixtures);
     let short_pages = lopdf::Document::load_mem(&short).unwrap().get_pages().len();
     assert!(doc.get_pages().len() > short_pages + 1);
+}
+
+/// What a `Tj` of ours draws, read back through its font's ToUnicode map: glyph id → text.
+fn to_unicode(doc: &lopdf::Document, font: &lopdf::Dictionary) -> Option<HashMap<u16, String>> {
+    let id = font.get(b"ToUnicode").ok()?.as_reference().ok()?;
+    let Object::Stream(stream) = doc.get_object(id).ok()? else {
+        return None;
+    };
+    let cmap = String::from_utf8(stream.decompressed_content().ok()?).ok()?;
+    let hex = |h: &str| u16::from_str_radix(h, 16).ok();
+    let mut map = HashMap::new();
+    for line in cmap.lines() {
+        let Some((gid, text)) = line
+            .strip_prefix('<')
+            .and_then(|l| l.strip_suffix('>'))
+            .and_then(|l| l.split_once("> <"))
+        else {
+            continue;
+        };
+        let units: Option<Vec<u16>> = (0..text.len())
+            .step_by(4)
+            .map(|at| hex(text.get(at..at + 4)?))
+            .collect();
+        map.insert(hex(gid)?, String::from_utf16(&units?).ok()?);
+    }
+    Some(map)
+}
+
+/// The text of each of our pages (the cover, the sommaire, the body, the annexes'
+/// captions; annexed PDFs' own pages read as empty), its lines joined by spaces: a line
+/// broken in a heading or a cell reads whole.
+fn page_texts(bytes: &[u8]) -> Vec<String> {
+    let doc = lopdf::Document::load_mem(bytes).unwrap();
+    doc.get_pages()
+        .values()
+        .map(|&page| {
+            let fonts = doc
+                .get_dictionary(page)
+                .unwrap()
+                .get(b"Resources")
+                .and_then(Object::as_dict)
+                .and_then(|r| r.get(b"Font"))
+                .and_then(Object::as_dict);
+            let Ok(fonts) = fonts else {
+                return String::new();
+            };
+            let map = |name: &[u8]| {
+                let id = fonts.get(name).ok()?.as_reference().ok()?;
+                to_unicode(&doc, doc.get_dictionary(id).ok()?)
+            };
+            let (Some(regular), Some(bold)) = (map(b"F1"), map(b"F2")) else {
+                return String::new();
+            };
+            let content = String::from_utf8(doc.get_page_content(page).unwrap()).unwrap();
+            let mut lines = Vec::new();
+            for op in content.lines().filter(|l| l.ends_with("Tj ET")) {
+                let glyphs = if op.contains("/F2 ") { &bold } else { &regular };
+                let (_, hex) = op.rsplit_once('<').unwrap();
+                let hex = hex.trim_end_matches("> Tj ET");
+                let line: String = (0..hex.len())
+                    .step_by(4)
+                    .map(|at| {
+                        let gid = u16::from_str_radix(&hex[at..at + 4], 16).unwrap();
+                        glyphs.get(&gid).cloned().unwrap_or_default()
+                    })
+                    .collect();
+                lines.push(line);
+            }
+            lines.join(" ")
+        })
+        .collect()
+}
+
+/// The bookmarks in order: each line of the sommaire and the number of its page.
+fn outline(bytes: &[u8]) -> Vec<(String, usize)> {
+    let doc = lopdf::Document::load_mem(bytes).unwrap();
+    let numbers: HashMap<lopdf::ObjectId, usize> = doc
+        .get_pages()
+        .into_iter()
+        .map(|(number, id)| (id, number as usize))
+        .collect();
+    let catalog = doc.catalog().unwrap();
+    let root = doc
+        .get_dictionary(catalog.get(b"Outlines").unwrap().as_reference().unwrap())
+        .unwrap();
+    let mut next = root.get(b"First").and_then(Object::as_reference).ok();
+    let mut items = Vec::new();
+    while let Some(id) = next {
+        let item = doc.get_dictionary(id).unwrap();
+        let title = item.get(b"Title").unwrap().as_str().unwrap();
+        let units: Vec<u16> = title[2..]
+            .chunks(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        let dest = item.get(b"Dest").unwrap().as_array().unwrap()[0]
+            .as_reference()
+            .unwrap();
+        items.push((String::from_utf16(&units).unwrap(), numbers[&dest]));
+        next = item.get(b"Next").and_then(Object::as_reference).ok();
+    }
+    items
+}
+
+fn language_of(bytes: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(bytes).unwrap();
+    let lang = doc
+        .catalog()
+        .unwrap()
+        .get(b"Lang")
+        .unwrap()
+        .as_str()
+        .unwrap();
+    String::from_utf8(lang.to_vec()).unwrap()
+}
+
+/// The words the livret prints of its own, in French and in English: each language's are
+/// printed, the other's nowhere (the candidate's answers, in French in the sample, are not
+/// among them).
+const OWN_WORDS: &[(&str, &str)] = &[
+    ("Sommaire", "Contents"),
+    ("CANDIDAT(E)", "CANDIDATE"),
+    ("DIPLÔME VISÉ", "TARGET QUALIFICATION"),
+    ("DATE DU JURY", "JURY DATE"),
+    ("CENTRE DE CERTIFICATION", "CERTIFICATION CENTRE"),
+    ("Récapitulatif des compétences", "Summary of skills"),
+    ("Fiche activité 1", "Activity sheet 1"),
+    ("BLOC DE COMPÉTENCES VISÉ", "SKILL BLOCK SOUGHT"),
+    ("Je, soussigné(e)", "I, the undersigned"),
+    ("Informations générales", "General information"),
+    ("Signature :", "Signature:"),
+    ("Je déclare sur l'honneur :", "I declare on my honour:"),
+    ("Fait à", "Signed at"),
+    ("Nom, prénom :", "Surname, first name:"),
+    ("Numéro de page", "Page number"),
+    ("Annexe 1 —", "Annex 1 —"),
+    ("octets", "bytes"),
+    ("non reproduit ici", "not reproduced here"),
+    ("reproduit à la suite", "reproduced after this page"),
+];
+
+#[test]
+fn the_livret_prints_in_english_with_the_templates_english_words() {
+    let json = sample();
+    let template = json.template();
+    let (bytes, notices, _) = export_in(&json, true, from_fixtures);
+    assert!(notices.is_empty(), "{notices:?}");
+    assert_eq!(language_of(&bytes), "en-GB");
+    let pages = page_texts(&bytes);
+    let all = pages.join(" ");
+    for (french, english) in OWN_WORDS {
+        assert!(all.contains(english), "{english:?} is printed");
+        assert!(
+            !all.contains(french),
+            "{french:?} is not printed in English"
+        );
+    }
+    assert!(pages[0].contains(&template.document_en.to_uppercase()));
+    // The template's sections, in its English words and its order, each heading the page
+    // the sommaire points to.
+    let outline = outline(&bytes);
+    let mut last = 0;
+    for section in template.sections {
+        let &(_, page) = outline
+            .iter()
+            .find(|(title, _)| title == section.title_en)
+            .unwrap_or_else(|| panic!("{:?} in the sommaire", section.title_en));
+        assert!(
+            page >= last,
+            "{:?} in the template's order",
+            section.title_en
+        );
+        assert!(
+            pages[page - 1].contains(section.title_en),
+            "{:?} on page {page}: {}",
+            section.title_en,
+            pages[page - 1]
+        );
+        // « Annexes » is the same word in both.
+        if section.title_fr != section.title_en {
+            assert!(!all.contains(section.title_fr), "{:?}", section.title_fr);
+        }
+        last = page;
+    }
+    // Labels, engagement, fraud and interview: the template's English words.
+    let label = template.section("etat_civil").unwrap().fields[0].label_en;
+    assert!(all.contains(label), "{label:?}");
+    for (french, english) in template.engagement.iter().chain(template.fraud) {
+        let start: String = english.chars().take(40).collect();
+        let start_fr: String = french.chars().take(40).collect();
+        assert!(all.contains(&start), "{start:?}");
+        assert!(!all.contains(&start_fr), "{start_fr:?}");
+    }
+    let interview = template.interview.as_ref().unwrap();
+    assert!(all.contains(interview.heading_en));
+    // The footer names the document in English.
+    assert!(pages[1].contains(&format!("{} —", template.document_en)));
+}
+
+#[test]
+fn the_livret_prints_in_french_by_default() {
+    let json = sample();
+    let template = json.template();
+    let (bytes, _, _) = export_with(&json, from_fixtures);
+    assert_eq!(language_of(&bytes), "fr-FR");
+    let all = page_texts(&bytes).join(" ");
+    for (french, english) in OWN_WORDS {
+        assert!(all.contains(french), "{french:?} is printed");
+        // "Contents" and "bytes" are no French words, but not in the sample either.
+        assert!(
+            !all.contains(english),
+            "{english:?} is not printed in French"
+        );
+    }
+    let titles: Vec<String> = outline(&bytes).into_iter().map(|(t, _)| t).collect();
+    let sections: Vec<&str> = template.sections.iter().map(|s| s.title_fr).collect();
+    let printed: Vec<&str> = titles
+        .iter()
+        .map(String::as_str)
+        .filter(|t| sections.contains(t))
+        .collect();
+    assert_eq!(printed, sections);
 }

@@ -553,6 +553,18 @@ mod tests {
         );
     }
 
+    /// The example the format's documentation gives reads as it says.
+    #[test]
+    fn the_documented_example_reads() {
+        let doc = include_str!("../../../docs/templates.md");
+        let start = doc.find("```json\n").expect("an example") + "```json\n".len();
+        let end = start + doc[start..].find("```").unwrap();
+        let example = Template::parse(&doc[start..end]).unwrap();
+        assert_eq!(example.id, "certificateur-exemple");
+        assert!(example.fiches_by_bloc);
+        assert!(example.is_for("12345") && !example.is_for("37827"));
+    }
+
     /// A certifier may leave out what its model does not ask, and order its own way.
     #[test]
     fn a_template_may_ask_less_in_its_own_order() {

@@ -325,6 +325,14 @@ pub fn Editor(id: String, back: Callback<()>) -> impl IntoView {
             Some(Ok(())) => view! {
                 <article class="livret" data-dossier=id.clone()>
                     <h2>{move || format!("{} — {}", t(open_template().document_fr, open_template().document_en), title.get())}</h2>
+                    <p class="discret" data-testid="modele">{move || {
+                        let model = open_template();
+                        if en() {
+                            format!("Template: {} (version {})", model.title_en, model.version)
+                        } else {
+                            format!("Modèle : {} (version {})", model.title_fr, model.version)
+                        }
+                    }}</p>
                     <Presents/>
                     <DecisionJury/>
                     {move || st.juror.get().then(|| view! { <crate::screens::jury::Examen/> })}

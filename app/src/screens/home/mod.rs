@@ -3,9 +3,11 @@
 
 mod devices;
 mod referentiels;
+mod templates;
 
 use devices::{DeviceProposals, MyDevices};
 use referentiels::{ImportReferentiel, ReferentielCard};
+use templates::{ImportTemplate, TemplateChoice, chosen_template};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -82,6 +84,33 @@ pub fn Home() -> impl IntoView {
             id
         }
     };
+    // The chosen référentiel's RNCP number: the templates offered are those meant for it.
+    let rncp = Signal::derive(move || {
+        let id = selected();
+        choices()
+            .into_iter()
+            .find(|c| c.0 == id)
+            .and_then(|c| c.2)
+            .unwrap_or_default()
+    });
+    // Templates imported on this device, and the one picked (`id@version`; the first
+    // offered when none).
+    let imported = RwSignal::new(Vec::new());
+    let picked = RwSignal::new(String::new());
+    spawn_local(async move {
+        if let Ok(found) = session::imported_templates().await {
+            let _ = imported.try_update(|i| {
+                for t in found {
+                    if !i
+                        .iter()
+                        .any(|o: &&livret_shared::template::Template| std::ptr::eq(*o, t))
+                    {
+                        i.push(t);
+                    }
+                }
+            });
+        }
+    });
     let dossiers = RwSignal::new(None::<Result<Vec<session::DossierSummary>, String>>);
     // Dossiers shared with this device, or made on another of the candidate's, are found
     // by asking the relay (when it answers; the local list shows first).
@@ -221,8 +250,12 @@ pub fn Home() -> impl IntoView {
             )));
             return;
         };
+        let rncp = r.rncp.clone().unwrap_or_default();
+        let template =
+            imported.with_untracked(|i| chosen_template(&rncp, i, &picked.get_untracked()).1);
+        let template = template.unwrap_or_else(|| livret_shared::template::default_for(&rncp));
         spawn_local(async move {
-            match session::create_dossier(&r).await {
+            match session::create_dossier(&r, template).await {
                 Ok(id) => screen.set(Screen::Dossier(id)),
                 Err(e) => problem.set(Some(Message::error(e))),
             }
@@ -330,11 +363,13 @@ pub fn Home() -> impl IntoView {
                     prop:value=selected>
                     {move || choices().into_iter().map(option).collect_view()}
                 </select>
+                <TemplateChoice rncp=rncp imported=imported picked=picked/>
                 <button type="submit" id="creer-dossier">
                     {move || i18n::t("Créer le dossier", "Create the dossier")}
                 </button>
             </form>
             {move || problem.get().map(|p| view! { <p class="erreur" role="alert">{p.text()}</p> })}
+            <ImportTemplate imported=imported picked=picked/>
         </section>
         <MyDevices identity=identity dossiers=dossiers/>
         <section aria-labelledby="titre-referentiels" class="carte">
