@@ -1026,7 +1026,7 @@ fn body(
                         t.paragraph(LABEL.sized(13.0), &bloc, 0.0);
                         t.space(6.0);
                     }
-                    fiche_table(t, i + 1, fiche, referentiel, annexes, english);
+                    fiche_table(t, i + 1, fiche, referentiel, annexes, template, english);
                 }
             }
             "annexes" => {
@@ -1389,41 +1389,8 @@ fn recapitulatif(t: &mut Typesetter, referentiel: &Referentiel, json: &DossierJs
     }
 }
 
-/// The template's labels for a fiche's rows, in its order: (key, French, English).
-const FICHE_ROWS: &[(&str, &str, &str)] = &[
-    ("bloc", "BLOC DE COMPÉTENCES VISÉ", "SKILL BLOCK SOUGHT"),
-    (
-        "competences",
-        "COMPÉTENCE(S) DU RÉFÉRENTIEL VISÉE(S)",
-        "SKILL(S) SOUGHT FROM THE FRAMEWORK",
-    ),
-    ("intitule", "INTITULÉ DE LA MISSION", "ASSIGNMENT TITLE"),
-    (
-        "entreprise",
-        "ENTREPRISE / ORGANISATION / AUTRE",
-        "COMPANY / ORGANISATION / OTHER",
-    ),
-    ("periode", "PÉRIODE OU DATES", "PERIOD OR DATES"),
-    ("contexte", "Contexte", "Context"),
-    (
-        "problematique",
-        "Problématique et enjeux",
-        "Problem and stakes",
-    ),
-    ("taches", "Tâches réalisées", "Tasks carried out"),
-    (
-        "moyens",
-        "Moyens mis en œuvre pour la réalisation des tâches",
-        "Means used to carry out the tasks",
-    ),
-    ("frequence", "Fréquence de réalisation", "How often"),
-    ("resultats", "Résultats", "Results"),
-    (
-        "preuves",
-        "Éléments de preuve (numéro de la preuve déposée dans les annexes)",
-        "Evidence (number of the evidence filed in the annexes)",
-    ),
-];
+/// The rows heading a fiche's table, in capitals as ANNEXE 5's table prints them.
+const FICHE_HEAD: &[&str] = &["bloc", "competences", "intitule", "entreprise", "periode"];
 
 fn fiche_table(
     t: &mut Typesetter,
@@ -1431,12 +1398,21 @@ fn fiche_table(
     fiche: &crate::export::FicheJson,
     referentiel: Option<&Referentiel>,
     annexes: &[AnnexeJson],
+    template: &template::Template,
     english: bool,
 ) {
     t.heading(&fiche_title(index, fiche, english), 14.0, 60.0);
-    for (key, fr, en) in FICHE_ROWS {
-        let value = fiche.champs.get(*key);
-        let shown = match *key {
+    // The template's questions, in its order and words.
+    for field in template.section("fiches").map_or(&[][..], |s| s.fields) {
+        let key = field.key;
+        let label = w(english, field.label_fr, field.label_en);
+        let label = if FICHE_HEAD.contains(&key) {
+            label.to_uppercase()
+        } else {
+            label.to_string()
+        };
+        let value = fiche.champs.get(key);
+        let shown = match key {
             "bloc" => bloc_label(referentiel, &value_text(value), english),
             "competences" => list(value)
                 .iter()
@@ -1455,7 +1431,7 @@ fn fiche_table(
                 .join("\n"),
             _ => value_text(value),
         };
-        t.boxed(w(english, fr, en), &or_empty(shown));
+        t.boxed(&label, &or_empty(shown));
     }
 }
 
