@@ -203,14 +203,15 @@ pub fn before_export(json: &DossierJson) -> Vec<Check> {
             "Le jury évalue vos compétences sur vos fiches : décrivez au moins une activité.",
             "The jury assesses your skills from your sheets: describe at least one activity.",
         ),
-        None,
+        Some("fiches".into()),
     ));
     for (shown, fiche) in fiches.iter().enumerate() {
         let n = shown + 1;
         let get = |key: &str| text(fiche.champs.get(key));
+        // Of what the dossier's template asks.
         let missing: Vec<&str> = ["intitule", "contexte", "taches", "resultats"]
             .into_iter()
-            .filter(|key| get(key).is_empty())
+            .filter(|key| template.field("fiches", key).is_some() && get(key).is_empty())
             .collect();
         let fr_what = format!("Fiche {n} : ce que vous avez fait");
         let en_what = format!("Sheet {n}: what you did");

@@ -454,7 +454,7 @@ pub fn parse(bytes: &[u8]) -> Result<DossierJson, ExportError> {
     let json: DossierJson =
         serde_json::from_slice(bytes).map_err(|e| ExportError::NotJson(e.to_string()))?;
     if let Some(modele) = &json.modele {
-        Template::from_file(modele)?;
+        Template::import(&modele.pinned_json())?;
     }
     // Each addition reads its section's others again: thousands would freeze the import.
     if let Some((section, items)) = json.autres.iter().find(|(_, i)| i.len() > MAX_REPEATS) {

@@ -102,15 +102,22 @@ fn fiches(dossier: &mut Dossier) -> StepProgress {
         asked: 0,
         missing: Vec::new(),
     };
+    // What a fiche owes, of what the dossier's template asks.
+    let template = dossier.template();
+    let owes: Vec<&str> = FICHE_OWES
+        .iter()
+        .copied()
+        .filter(|field| template.field("fiches", field).is_some())
+        .collect();
     let order = dossier.fiche_order();
     if order.is_empty() {
         // No fiche yet: the first one is owed, whole.
-        step.asked = FICHE_OWES.len();
+        step.asked = owes.len().max(1);
         step.missing.push("fiches".to_string());
         return step;
     }
     for place in order {
-        for field in FICHE_OWES {
+        for field in &owes {
             let Some(path) = FieldPath::fiche(place, field) else {
                 continue;
             };

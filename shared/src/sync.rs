@@ -58,6 +58,9 @@ pub enum SyncError {
     Forbidden,
     #[error("modifications signées par un membre au nom d'un autre")]
     NotTheAuthor,
+    /// A member who is not the dossier's owner replaced its pinned template or référentiel.
+    #[error("seul le candidat change le modèle ou le référentiel d'un dossier")]
+    NotTheOwnersPin,
     /// Automerge data that would inflate past its budget (or is not automerge data).
     #[error(transparent)]
     Inflation(#[from] crate::automerge_guard::GuardError),
@@ -1121,6 +1124,12 @@ impl Replica {
         };
         let changes = env.open(key)?;
         let hashes = changes_written_by(&changes, &writer)?;
+        let owner = roles
+            .iter()
+            .any(|(epoch, role)| *epoch == env.header.epoch && *role == Role::Owner);
+        if channel == Channel::Dossier && !owner && replaces_a_pin(&changes)? {
+            return Err(SyncError::NotTheOwnersPin);
+        }
         if channel == Channel::Release {
             let me = self.me;
             self.jury
@@ -1875,6 +1884,33 @@ fn changes_written_by(batch: &[u8], writer: &MemberKey) -> Result<Vec<ChangeHash
     Ok(hashes)
 }
 
+/// Whether a change batch (checked by [`changes_written_by`]) replaces the dossier's pinned
+/// template or référentiel: what the candidate's dossier asks and prints. A first pin (no
+/// value before it: the migration of a dossier made before templates were data, which any
+/// writer's device may run) is not a replacement; writing over one is, and only the
+/// candidate's devices may.
+fn replaces_a_pin(batch: &[u8]) -> Result<bool, SyncError> {
+    let mut rest = batch;
+    while !rest.is_empty() {
+        let len = chunk_len(rest).ok_or(SyncError::Corrupt)?;
+        let (chunk, after) = rest.split_at(len);
+        let change = automerge::Change::try_from(chunk).map_err(|_| SyncError::Corrupt)?;
+        let replaces = change.decode().operations.iter().any(|op| {
+            op.obj == automerge::legacy::ObjectId::Root
+                && matches!(&op.key, automerge::legacy::Key::Map(key) if PINS.contains(&key.as_str()))
+                && !op.pred.is_empty()
+        });
+        if replaces {
+            return Ok(true);
+        }
+        rest = after;
+    }
+    Ok(false)
+}
+
+/// The dossier's root keys only its owner may write over.
+const PINS: &[&str] = &["template", "referentiel", "referentiel_sha256"];
+
 /// The length of the automerge chunk that starts `bytes`: magic (4), checksum (4), type (1),
 /// body length (LEB128), body.
 fn chunk_len(bytes: &[u8]) -> Option<usize> {
@@ -2189,6 +2225,69 @@ mod tests {
             Replica::restore_with_deltas(&owner, &full, &[c.save_delta()]).unwrap_err(),
             SyncError::Corrupt
         );
+    }
+
+    /// The template and référentiel a dossier pins are its candidate's to change: an
+    /// advisor's device writing over them (a modified client: the app offers no way) is
+    /// refused by every other member's replica, while its edits and a first pin (the
+    /// migration of a dossier made before templates were data) are taken.
+    #[test]
+    fn only_the_owner_writes_over_the_pinned_template() {
+        let owner = DeviceSecret::generate();
+        let advisor = DeviceSecret::generate();
+        let key = EpochKeys::generate();
+        let (mut o, entry) = Replica::create(&owner, DossierId([7; 16]), key.duplicate()).unwrap();
+        o.dossier()
+            .set_template(crate::template::annexe5())
+            .unwrap();
+        o.dossier().set("etat_civil.nom", "Martin").unwrap();
+        let first = o.flush(&owner, [9; 24]).unwrap().unwrap();
+        let add =
+            membership::add(o.membership(), &owner, &advisor.id(), Role::Advisor, &key).unwrap();
+        o.apply_membership(&owner, std::slice::from_ref(&add))
+            .unwrap();
+        let mut a = Replica::join(&advisor, vec![entry, add]).unwrap();
+        a.receive(&[first]).unwrap();
+        assert_eq!(a.dossier().template().id, "livret2-annexe5-rncp37827");
+
+        // An honest edit, then the template written over.
+        a.dossier().set("etat_civil.prenom", "Camille").unwrap();
+        let honest = a.flush(&advisor, [1; 24]).unwrap().unwrap();
+        a.dossier()
+            .set_template(crate::template::generic())
+            .unwrap();
+        let over = a.flush(&advisor, [2; 24]).unwrap().unwrap();
+        let got = o.receive(&[honest, over]).unwrap();
+        assert_eq!(got.applied, 1, "{got:?}");
+        assert_eq!(got.quarantined[0].reason, SyncError::NotTheOwnersPin);
+        assert_eq!(o.dossier().get("etat_civil.prenom").unwrap(), "Camille");
+        assert_eq!(o.dossier().template().id, "livret2-annexe5-rncp37827");
+
+        // The owner's own device may (its other devices take it).
+        o.dossier()
+            .set_template(crate::template::generic())
+            .unwrap();
+        let mine = o.flush(&owner, [3; 24]).unwrap().unwrap();
+        assert!(!replaces_a_pin(&[]).unwrap());
+        let content = o.keys.get(&o.membership.epoch).unwrap().duplicate();
+        let batch = Envelope::parse(&mine).unwrap().open(&content).unwrap();
+        assert!(
+            replaces_a_pin(&batch).unwrap(),
+            "a replacement, by the owner"
+        );
+        assert_eq!(a.receive(&[mine]).unwrap().quarantined.len(), 0);
+
+        // A first pin, by anyone's device, is no replacement.
+        let mut fresh = crate::dossier::Dossier::new(&advisor.signing_public().0);
+        let before = fresh.automerge().get_heads();
+        fresh.set_template(crate::template::generic()).unwrap();
+        let pinned: Vec<u8> = fresh
+            .automerge()
+            .get_changes(&before)
+            .iter()
+            .flat_map(|c| c.raw_bytes().to_vec())
+            .collect();
+        assert!(!replaces_a_pin(&pinned).unwrap());
     }
 
     /// A member's envelope whose few kilobytes of DEFLATE stand for a gigabyte is refused

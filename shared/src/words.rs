@@ -226,6 +226,9 @@ impl Worded for SyncError {
             SyncError::ReadOnly => "read only: jurors do not change the dossier".into(),
             SyncError::Forbidden => "envelope written by a member without the right to".into(),
             SyncError::NotTheAuthor => "changes signed by one member in another's name".into(),
+            SyncError::NotTheOwnersPin => {
+                "only the candidate changes a dossier's template or framework".into()
+            }
             SyncError::Inflation(e) => e.english(),
             SyncError::ForgedSnapshot => {
                 "snapshot refused: the history it says it covers is not the one it signed".into()

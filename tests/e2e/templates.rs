@@ -350,7 +350,7 @@ fn follows(template: &Template, printed: &str, english: bool, fiches: &[(String,
     // dossier's.
     let mut expected = fiches.to_vec();
     if template.fiches_by_bloc {
-        expected.sort_by_key(|(bloc, _)| bloc.clone());
+        expected.sort_by_key(|(bloc, _)| bloc.parse::<u32>().unwrap_or(u32::MAX));
     }
     let titles: Vec<&str> = expected.iter().map(|(_, title)| title.as_str()).collect();
     let fiches_at = template

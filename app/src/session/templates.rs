@@ -41,7 +41,7 @@ pub async fn import_template(file: &web_sys::File) -> Result<&'static Template, 
             "unreadable template: this is not text",
         )
     })?;
-    let read = Template::parse(&text).map_err(|e| Error::said(e.to_string(), e.english()))?;
+    let read = Template::import(&text).map_err(|e| Error::said(e.to_string(), e.english()))?;
     // Keyed by the template's own id and version: importing it again replaces it.
     let key = format!("{TEMPLATE_PREFIX}{}@{}", read.id, read.version);
     let sealed = with_device(|d| d.seal_for_self(read.pinned.as_bytes()))?;
@@ -53,7 +53,7 @@ pub async fn import_template(file: &web_sys::File) -> Result<&'static Template, 
 /// meant for it (its certifier's, shipped or imported, first), then the general ones; the
 /// first is the one offered.
 pub fn templates_for(rncp: &str, imported: &[&'static Template]) -> Vec<&'static Template> {
-    let digits = rncp.trim().trim_start_matches("RNCP").trim();
+    let digits = template::rncp_digits(rncp);
     let all: Vec<&'static Template> = imported
         .iter()
         .copied()

@@ -114,20 +114,35 @@ fn unknown(id: &str) -> String {
 
 /// A template file, read and checked.
 fn read_file(path: &Path) -> Result<&'static Template, BadTemplate> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let unreadable = |e: std::io::Error| {
         BadTemplate(format!(
             "{}: {}",
             path.display(),
             super::referentiel::io_message(&e)
         ))
-    })?;
+    };
+    // Read no further than the largest template: `/dev/zero` or a video is refused, not
+    // loaded.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open(path).map_err(unreadable)?,
+            template::file::MAX_TEMPLATE_BYTES as u64 + 1,
+        ),
+        &mut bytes,
+    )
+    .map_err(unreadable)?;
+    if bytes.len() > template::file::MAX_TEMPLATE_BYTES {
+        let e = template::TemplateError::TooLarge(bytes.len());
+        return Err(BadTemplate(format!("{}: {e}", path.display())));
+    }
     let text = String::from_utf8(bytes).map_err(|_| {
         BadTemplate(format!(
             "{}: modèle illisible : pas du texte UTF-8",
             path.display()
         ))
     })?;
-    Template::parse(&text).map_err(|e| BadTemplate(format!("{}: {e}", path.display())))
+    Template::import(&text).map_err(|e| BadTemplate(format!("{}: {e}", path.display())))
 }
 
 /// What `--template` names: a shipped template's id, else a file.

@@ -700,13 +700,19 @@ fn active_fiches(json: &DossierJson) -> impl Iterator<Item = &crate::export::Fic
 /// presents them bloc by bloc ([`crate::template::Template::fiches_by_bloc`]) groups them
 /// under each bloc of the référentiel in its order (a fiche naming no bloc it has comes
 /// last, under « Autres activités »); another keeps the dossier's order, with no heading.
+///
+/// Each fiche keeps its number (1-based, the dossier's order): the one the récapitulatif, the
+/// app, the checks and the jury's notes call it by.
 fn printed_fiches(
     json: &DossierJson,
     english: bool,
-) -> Vec<(Option<String>, &crate::export::FicheJson)> {
-    let fiches: Vec<&crate::export::FicheJson> = active_fiches(json).collect();
+) -> Vec<(Option<String>, usize, &crate::export::FicheJson)> {
+    let fiches: Vec<(usize, &crate::export::FicheJson)> = active_fiches(json)
+        .enumerate()
+        .map(|(i, f)| (i + 1, f))
+        .collect();
     if !json.template().fiches_by_bloc {
-        return fiches.into_iter().map(|f| (None, f)).collect();
+        return fiches.into_iter().map(|(n, f)| (None, n, f)).collect();
     }
     let referentiel = json.referentiel.as_ref();
     let bloc_of = |fiche: &crate::export::FicheJson| {
@@ -717,13 +723,15 @@ fn printed_fiches(
                 .position(|b| b.number.to_string() == written.trim() || b.code == written.trim())
         })
     };
-    let mut groups: Vec<(Option<usize>, Vec<&crate::export::FicheJson>)> = Vec::new();
+    // (the bloc's place in the référentiel, none for « Autres activités »; its fiches).
+    type Group<'a> = (Option<usize>, Vec<(usize, &'a crate::export::FicheJson)>);
+    let mut groups: Vec<Group> = Vec::new();
     let blocs = referentiel.map_or(0, |r| r.blocs.len());
     for at in (0..blocs).map(Some).chain(std::iter::once(None)) {
         let members: Vec<_> = fiches
             .iter()
             .copied()
-            .filter(|f| bloc_of(f) == at)
+            .filter(|(_, f)| bloc_of(f) == at)
             .collect();
         if !members.is_empty() {
             groups.push((at, members));
@@ -735,8 +743,8 @@ fn printed_fiches(
             (Some(i), Some(r)) => bloc_name(&r.blocs[i], english),
             _ => w(english, "Autres activités", "Other activities").to_string(),
         };
-        for (i, fiche) in members.into_iter().enumerate() {
-            out.push(((i == 0).then(|| heading.clone()), fiche));
+        for (i, (number, fiche)) in members.into_iter().enumerate() {
+            out.push(((i == 0).then(|| heading.clone()), number, fiche));
         }
     }
     out
@@ -842,10 +850,10 @@ fn sommaire_entries(json: &DossierJson, annexes: &[AnnexeJson], english: bool) -
                     section_name(section, english).into(),
                     false,
                 );
-                for (i, (_, fiche)) in printed_fiches(json, english).into_iter().enumerate() {
+                for (_, number, fiche) in printed_fiches(json, english) {
                     push(
-                        format!("fiche:{}", i + 1),
-                        fiche_title(i + 1, fiche, english),
+                        format!("fiche:{number}"),
+                        fiche_title(number, fiche, english),
                         true,
                     );
                 }
@@ -983,13 +991,7 @@ fn cover(t: &mut Typesetter, json: &DossierJson, english: bool) {
 
 /// A RNCP code without its "RNCP" prefix (and the spaces or colon after it).
 fn rncp_number(code: &str) -> &str {
-    let code = code.trim();
-    match code.get(..4) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("rncp") => {
-            code[4..].trim_start_matches([' ', ':', '\u{a0}'])
-        }
-        _ => code,
-    }
+    template::rncp_digits(code)
 }
 
 /// Lays out everything between the sommaire and the annexes; gives each sommaire key the
@@ -1005,6 +1007,17 @@ fn body(
     let mut anchors = BTreeMap::new();
     let referentiel = json.referentiel.as_ref();
     let template = json.template();
+    // ANNEXE 5 prints its ENGAGEMENT after the financement; a model without that section,
+    // just before the déclaration (every model has one). None if the model has no words
+    // for it.
+    let engagement_after =
+        if template.engagement.is_empty() && template.general_information.is_empty() {
+            ""
+        } else if template.section("financement").is_some() {
+            "financement"
+        } else {
+            "declaration"
+        };
     for section in template.sections {
         let title = section_name(section, english);
         let guidance = w(english, section.guidance_fr, section.guidance_en);
@@ -1019,14 +1032,14 @@ fn body(
                 anchors.insert("fiches".into(), t.page_index());
                 t.heading(title, 16.0, 40.0);
                 t.paragraph(BODY, guidance, 0.0);
-                for (i, (bloc, fiche)) in printed_fiches(json, english).into_iter().enumerate() {
+                for (bloc, number, fiche) in printed_fiches(json, english) {
                     t.new_page();
-                    anchors.insert(format!("fiche:{}", i + 1), t.page_index());
+                    anchors.insert(format!("fiche:{number}"), t.page_index());
                     if let Some(bloc) = bloc {
                         t.paragraph(LABEL.sized(13.0), &bloc, 0.0);
                         t.space(6.0);
                     }
-                    fiche_table(t, i + 1, fiche, referentiel, annexes, template, english);
+                    fiche_table(t, number, fiche, referentiel, annexes, template, english);
                 }
             }
             "annexes" => {
@@ -1067,6 +1080,10 @@ fn body(
                 }
             }
             "declaration" => {
+                if engagement_after == "declaration" {
+                    t.new_page();
+                    engagement(t, json, english);
+                }
                 // The template's page on the interview, between the annexes and the
                 // déclaration: no field of the dossier, the certifier's own words.
                 if let Some(interview) = &template.interview {
@@ -1118,7 +1135,7 @@ fn body(
                 }
                 // The template's ENGAGEMENT page follows the financement (it has no place
                 // in its sommaire).
-                if key == "financement" {
+                if key == engagement_after {
                     t.new_page();
                     engagement(t, json, english);
                 }
@@ -1216,8 +1233,8 @@ fn projet_vae(
         BODY,
         w(
             english,
-            "Vérifiez que les éléments suivants figurent dans votre livret et inscrivez-en le nombre.",
-            "Check that the following items are in your livret and write down how many there are.",
+            "Vérifiez que les éléments suivants figurent dans votre dossier et inscrivez-en le nombre.",
+            "Check that the following items are in your dossier and write down how many there are.",
         ),
         0.0,
     );
@@ -1285,7 +1302,12 @@ fn projet_vae(
         ],
         true,
     );
-    for (label, n, key) in rows {
+    // The documents the dossier's template asks.
+    let template = json.template();
+    for (label, n, key) in rows
+        .into_iter()
+        .filter(|(_, _, key)| template.section(key).is_some())
+    {
         let page = pages.get(key).map_or(String::new(), |p| p.to_string());
         t.row(
             &columns,

@@ -582,3 +582,58 @@ fn the_livret_prints_in_french_by_default() {
         .collect();
     assert_eq!(printed, sections);
 }
+
+/// The sample written to a certifier's model that leaves out the financement (where ANNEXE 5
+/// prints its ENGAGEMENT) and presents the fiches bloc by bloc, with the fiches stored in
+/// another order than their blocs'.
+fn sample_in_a_narrower_model() -> DossierJson {
+    let mut model: serde_json::Value =
+        serde_json::from_str(crate::template::generic().pinned).unwrap();
+    model["id"] = "certificateur-z".into();
+    let sections = model["sections"].as_array_mut().unwrap();
+    sections.retain(|s| s["key"] != "financement");
+    let mut json = sample();
+    json.modele = Some(crate::template::TemplateFile::read(&model.to_string()).unwrap());
+    json.fiches.reverse();
+    json
+}
+
+/// A model without the financement still has its ENGAGEMENT printed and signed (before the
+/// déclaration), and its fiches, printed bloc by bloc, keep the numbers the dossier, the
+/// récapitulatif and the app give them.
+#[test]
+fn a_narrower_model_keeps_the_engagement_and_the_fiches_numbers() {
+    let json = sample_in_a_narrower_model();
+    assert_eq!(json.template().id, "certificateur-z");
+    let (bytes, _, _) = export_with(&json, |_| None);
+    let pages = page_texts(&bytes);
+    let all = pages.join("\n");
+    assert!(all.contains("ENGAGEMENT"), "the engagement is printed");
+    assert!(!all.contains("Financement envisagé"));
+    let engagement = pages.iter().position(|p| p.contains("ENGAGEMENT")).unwrap();
+    let declaration = pages
+        .iter()
+        .rposition(|p| p.contains("Déclaration sur l’honneur"))
+        .unwrap();
+    assert!(engagement < declaration, "before the déclaration");
+    // Stored reversed: the bloc 3 fiche is the dossier's first, printed last under bloc 3,
+    // still called « Fiche activité 1 ».
+    let first = json.fiches[0].champs["intitule"].text();
+    let heading = format!("Fiche activité 1 : {first}");
+    let squeezed: Vec<String> = pages
+        .iter()
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    let page_of = |text: &str| {
+        squeezed
+            .iter()
+            .rposition(|p| p.contains(text))
+            .unwrap_or_else(|| panic!("{text} not printed"))
+    };
+    assert_eq!(json.fiches[0].champs["bloc"].text(), "3");
+    let last = json.fiches[3].champs["intitule"].text();
+    assert!(
+        page_of(&heading) > page_of(&format!("Fiche activité 4 : {last}")),
+        "bloc 3's fiche after bloc 1's"
+    );
+}

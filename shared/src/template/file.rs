@@ -22,7 +22,7 @@ use crate::dossier::{ANNEXE_FIELDS, FICHE_FIELDS, FieldKind, SECTIONS};
 /// The format this version reads (written first in every file).
 pub const FORMAT: &str = "livret-template/1";
 
-/// A template file larger than this is refused unread (the ANNEXE 5 model is ~60 KB).
+/// A template file larger than this is refused unread (the ANNEXE 5 file is ~50 KB).
 pub const MAX_TEMPLATE_BYTES: usize = 512 * 1024;
 
 /// Words in the template's two languages.
@@ -159,6 +159,16 @@ pub enum TemplateError {
     AskedAfterMissing(String, String),
     #[error("numéro RNCP « {0} » refusé : des chiffres")]
     BadRncp(String),
+    #[error(
+        "le modèle n’a pas de section « declaration » : la déclaration sur l’honneur est requise"
+    )]
+    NoDeclaration,
+    #[error("{0} : caractère de contrôle ou de sens d’écriture refusé")]
+    Unprintable(String),
+    #[error(
+        "le modèle « {0} » est fourni par Livret : un modèle importé prend un autre identifiant"
+    )]
+    ShippedId(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +222,17 @@ impl crate::words::Worded for TemplateError {
                 format!("“{f}” is asked only after “{after}”, which the template lacks")
             }
             TemplateError::BadRncp(r) => format!("RNCP number “{r}” refused: digits"),
+            TemplateError::NoDeclaration => {
+                "the template has no “declaration” section: the declaration on honour is \
+                 required"
+                    .into()
+            }
+            TemplateError::Unprintable(place) => {
+                format!("{place}: control or text-direction character refused")
+            }
+            TemplateError::ShippedId(id) => format!(
+                "the template “{id}” is shipped with Livret: an imported template takes another id"
+            ),
         }
     }
 }
@@ -240,15 +261,15 @@ impl TemplateFile {
         struct Head {
             format: Option<String>,
         }
-        let head: Head =
-            serde_json::from_str(text).map_err(|e| TemplateError::NotJson(e.to_string()))?;
+        let head: Head = serde_json::from_str(text)
+            .map_err(|e| TemplateError::NotJson(shown(&e.to_string())))?;
         match head.format {
             Some(format) if format == FORMAT => {}
-            Some(format) => return Err(TemplateError::UnknownFormat(format)),
+            Some(format) => return Err(TemplateError::UnknownFormat(shown(&format))),
             None => return Err(TemplateError::NotJson("champ « format » absent".into())),
         }
-        let file: TemplateFile =
-            serde_json::from_str(text).map_err(|e| TemplateError::NotJson(e.to_string()))?;
+        let file: TemplateFile = serde_json::from_str(text)
+            .map_err(|e| TemplateError::NotJson(shown(&e.to_string())))?;
         file.check()?;
         Ok(file)
     }
@@ -261,7 +282,7 @@ impl TemplateFile {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !id_ok {
-            return Err(TemplateError::BadId(self.id.clone()));
+            return Err(TemplateError::BadId(shown(&self.id)));
         }
         words(
             "version",
@@ -274,23 +295,28 @@ impl TemplateFile {
         words("document", &self.document)?;
         for rncp in &self.rncp {
             if rncp.is_empty() || rncp.len() > 8 || !rncp.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(TemplateError::BadRncp(rncp.clone()));
+                return Err(TemplateError::BadRncp(shown(rncp)));
             }
         }
         if self.sections.is_empty() {
             return Err(TemplateError::NoSections);
         }
+        // The déclaration sur l'honneur is where a dossier de validation is signed: a model
+        // without it would print an unsigned dossier, and its checks would say nothing.
+        if !self.sections.iter().any(|s| s.key == "declaration") {
+            return Err(TemplateError::NoDeclaration);
+        }
         for (i, section) in self.sections.iter().enumerate() {
             let Some(model) = model_fields(&section.key) else {
-                return Err(TemplateError::UnknownSection(section.key.clone()));
+                return Err(TemplateError::UnknownSection(shown(&section.key)));
             };
             if self.sections[..i].iter().any(|s| s.key == section.key) {
-                return Err(TemplateError::DuplicateSection(section.key.clone()));
+                return Err(TemplateError::DuplicateSection(shown(&section.key)));
             }
             words(&section.key, &section.title)?;
             optional_words(&format!("{} (consignes)", section.key), &section.guidance)?;
             for (j, field) in section.fields.iter().enumerate() {
-                let place = format!("{}.{}", section.key, field.key);
+                let place = format!("{}.{}", shown(&section.key), shown(&field.key));
                 let Some((_, kind)) = model.iter().find(|(key, _)| *key == field.key) else {
                     return Err(TemplateError::UnknownField(place));
                 };
@@ -298,7 +324,7 @@ impl TemplateFile {
                     return Err(TemplateError::DuplicateField(place));
                 }
                 if !KIND_NAMES.contains(&field.kind.as_str()) {
-                    return Err(TemplateError::UnknownKind(place, field.kind.clone()));
+                    return Err(TemplateError::UnknownKind(place, shown(&field.kind)));
                 }
                 if field.kind != kind_name(*kind) {
                     return Err(TemplateError::WrongKind(
@@ -343,8 +369,35 @@ impl TemplateFile {
     }
 }
 
-/// Both languages are required: a template serves French and English screens alike.
+/// What a file wrote, as an error line may echo it: one line, no control or direction
+/// characters (which could make the line lie about what follows), at most 80 characters.
+fn shown(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| if unprintable(c) { '\u{fffd}' } else { c })
+        .take(80)
+        .collect();
+    if text.chars().count() > 80 {
+        out.push('…');
+    }
+    out
+}
+
+/// Control characters, and those that reorder the text shown around them (bidi).
+fn unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Both languages are required: a template serves French and English screens alike. No
+/// control or direction characters: the words are shown and printed as they are.
 fn words(place: &str, words: &Words) -> Result<(), TemplateError> {
+    if [&words.fr, &words.en]
+        .iter()
+        .any(|text| text.chars().any(unprintable))
+    {
+        return Err(TemplateError::Unprintable(place.into()));
+    }
     if words.fr.trim().is_empty() {
         return Err(TemplateError::MissingWords(place.into(), Language::French));
     }
@@ -436,8 +489,21 @@ impl Template {
 
     /// A template already read as a file (an export carries one): checked the same way.
     pub fn from_file(file: &TemplateFile) -> Result<&'static Template, TemplateError> {
-        file.check()?;
-        Ok(Template::intern(file))
+        Template::parse(&file.pinned_json())
+    }
+
+    /// A certifier's file, imported (in the app, `--template FILE`, an export's): read as
+    /// [`Template::parse`] does, and refused if it takes the id of a model Livret ships with
+    /// other words (it would pass for it, certifier's name and version included).
+    pub fn import(text: &str) -> Result<&'static Template, TemplateError> {
+        let read = Template::parse(text)?;
+        if super::builtin()
+            .iter()
+            .any(|shipped| shipped.id == read.id && !std::ptr::eq(*shipped, read))
+        {
+            return Err(TemplateError::ShippedId(read.id.to_string()));
+        }
+        Ok(read)
     }
 
     fn intern(file: &TemplateFile) -> &'static Template {

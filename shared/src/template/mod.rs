@@ -358,11 +358,23 @@ pub fn generic() -> &'static Template {
     Template::parse(GENERIC).expect("the shipped generic template reads (a test checks)")
 }
 
+/// An RNCP code as its number: « RNCP37827 », « rncp 37827 », « RNCP : 37827 » and
+/// « 37827 » are all `37827`.
+pub fn rncp_digits(code: &str) -> &str {
+    let code = code.trim();
+    match code.get(..4) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("rncp") => code[4..]
+            .trim_start_matches([' ', ':', '\u{a0}'])
+            .trim_end(),
+        _ => code,
+    }
+}
+
 /// The shipped template a dossier for the certification numbered `rncp` (digits, or
 /// `RNCP…`) gets when nobody chose one: its certifier's model if Livret ships it, else the
 /// general one. Also what a dossier made before templates were data pins on migration.
 pub fn default_for(rncp: &str) -> &'static Template {
-    let digits = rncp.trim().trim_start_matches("RNCP").trim();
+    let digits = rncp_digits(rncp);
     builtin()
         .into_iter()
         .find(|t| !t.rncp.is_empty() && t.is_for(digits))
@@ -409,6 +421,8 @@ mod tests {
     fn a_dossier_gets_its_certifiers_model_else_the_general_one() {
         assert_eq!(default_for("37827").id, "livret2-annexe5-rncp37827");
         assert_eq!(default_for("RNCP37827").id, "livret2-annexe5-rncp37827");
+        assert_eq!(default_for("rncp : 37827").id, "livret2-annexe5-rncp37827");
+        assert_eq!(default_for(" Rncp 37827 ").id, "livret2-annexe5-rncp37827");
         assert_eq!(default_for("38822").id, "dossier-validation-generique");
         assert_eq!(default_for("").id, "dossier-validation-generique");
         assert!(generic().fiches_by_bloc);
@@ -546,12 +560,60 @@ mod tests {
             Template::parse("[1, 2]"),
             Err(TemplateError::NotJson(_))
         ));
+        let err = refused(|v| {
+            let sections = v["sections"].as_array_mut().unwrap();
+            sections.retain(|s| s["key"] != "declaration");
+        });
+        assert_eq!(err, TemplateError::NoDeclaration);
+        // Words that would reorder what follows them on screen, or break the line.
+        let err = refused(|v| v["sections"][0]["title"]["fr"] = "État\u{202e}livic".into());
+        assert_eq!(err, TemplateError::Unprintable("etat_civil".into()));
+        let err = refused(|v| v["id"] = format!("x\n{}", "y".repeat(500)).into());
+        let TemplateError::BadId(echoed) = err else {
+            panic!("{err:?}")
+        };
+        assert!(
+            !echoed.contains('\n') && echoed.chars().count() <= 81,
+            "{echoed}"
+        );
+        // A certifier's file may not take a shipped model's id with other words.
+        let mut value: serde_json::Value = serde_json::from_str(ANNEXE5).unwrap();
+        assert!(std::ptr::eq(Template::import(ANNEXE5).unwrap(), annexe5()));
+        value["fraud"] = serde_json::json!([]);
+        assert_eq!(
+            Template::import(&value.to_string()),
+            Err(TemplateError::ShippedId("livret2-annexe5-rncp37827".into()))
+        );
+        value["id"] = "certificateur-y".into();
+        assert!(Template::import(&value.to_string()).is_ok());
         let huge = " ".repeat(file::MAX_TEMPLATE_BYTES + 1);
         assert_eq!(
             Template::parse(&huge),
             Err(TemplateError::TooLarge(file::MAX_TEMPLATE_BYTES + 1))
         );
     }
+
+    /// A shipped model's words never change under the same version: a dossier pins the
+    /// text, and two devices on different builds migrating one dossier must pin the same.
+    /// Changing a shipped file means a new version, and this table.
+    #[test]
+    fn a_shipped_models_text_is_fixed_for_its_version() {
+        use sha2::Digest;
+        let fixed = [
+            ("livret2-annexe5-rncp37827", "2023-1", ANNEXE5_SHA256),
+            ("dossier-validation-generique", "1", GENERIC_SHA256),
+        ];
+        for (template, (id, version, sha256)) in builtin().into_iter().zip(fixed) {
+            assert_eq!((template.id, template.version), (id, version));
+            let hash = hex::encode(sha2::Sha256::digest(template.pinned.as_bytes()));
+            assert_eq!(
+                hash, sha256,
+                "{id} {version} changed: give it a new version"
+            );
+        }
+    }
+    const ANNEXE5_SHA256: &str = "a58caca6ddba13109e30e613a8a7d8654e934699782c7247ad942bddcd3ac092";
+    const GENERIC_SHA256: &str = "a0c22ed7ae7e21deeb877526aa0a309ac6d3c840b74ffe10cd9ca17693a5ff90";
 
     /// The example the format's documentation gives reads as it says.
     #[test]

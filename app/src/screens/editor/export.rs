@@ -40,6 +40,10 @@ fn BeforeExport() -> impl IntoView {
     });
     // A fiche's field is named by the fiche's position as shown; its id by its place.
     let field_id = move |field: &str| -> Option<String> {
+        // No fiche yet: the way to one is the button that adds it.
+        if field == "fiches" {
+            return Some("ajouter-fiche".into());
+        }
         match field.strip_prefix("fiches.") {
             Some(rest) => {
                 let (shown, key) = rest.split_once('.')?;
@@ -122,10 +126,14 @@ pub(super) fn ExportPdf() -> impl IntoView {
         <details class="export" id="export-pdf"
             on:toggle=move |ev| open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
             <summary>{move || t("Exporter le livret (PDF)", "Export the livret (PDF)")}</summary>
-            <p class="aide">{move || t(
-                "Le Livret 2 dans la mise en page du modèle officiel : couverture, sommaire, vos rubriques et vos fiches, la déclaration sur l'honneur, puis les annexes (PDF reproduits, images, autres fichiers listés avec leur empreinte). Le PDF est fait sur cet appareil ; il n'est pas chiffré : gardez-le en lieu sûr.",
-                "The Livret 2 in the official template's layout: cover, contents, your sections and sheets, the declaration on honour, then the annexes (PDFs reproduced, images, other files listed with their fingerprint). The PDF is made on this device and is not encrypted: keep it safe.",
-            )}</p>
+            <p class="aide">{move || {
+                let model = open_template();
+                if en() {
+                    format!("The {} in its template's order and words ({}): cover, contents, your sections and sheets, the declaration on honour, then the annexes (PDFs reproduced, images, other files listed with their fingerprint). The PDF is made on this device and is not encrypted: keep it safe.", model.document_en, model.title_en)
+                } else {
+                    format!("Le {} dans l'ordre et les mots de son modèle ({}) : couverture, sommaire, vos rubriques et vos fiches, la déclaration sur l'honneur, puis les annexes (PDF reproduits, images, autres fichiers listés avec leur empreinte). Le PDF est fait sur cet appareil ; il n'est pas chiffré : gardez-le en lieu sûr.", model.document_fr, model.title_fr)
+                }
+            }}</p>
             {move || open.get().then(|| view! { <BeforeExport/> })}
             <button type="button" id="exporter-pdf" on:click=start
                 prop:disabled=move || busy.get().is_some()>

@@ -39,36 +39,47 @@ pub fn TemplateChoice(
     picked: RwSignal<String>,
 ) -> impl IntoView {
     let offered = move || imported.with(|i| chosen_template(&rncp.get(), i, &picked.get()));
-    let about =
-        move || {
-            offered().1.map(|t| match (t.certifier.is_empty(), i18n::en()) {
-            (true, false) => format!(
-                "Modèle général de Livret (version {}) : les sections d’un dossier de \
-                 validation, les fiches activité présentées bloc par bloc.",
-                t.version
+    let about = move || {
+        let t = offered().1?;
+        let general = std::ptr::eq(t, livret_shared::template::generic());
+        let (version, title) = (t.version, i18n::t(t.title_fr, t.title_en));
+        Some(match (general, t.certifier.is_empty(), i18n::en()) {
+            (true, _, false) => format!(
+                "Modèle général de Livret (version {version}) : les sections d’un dossier de \
+                 validation, les fiches activité présentées bloc par bloc."
             ),
-            (true, true) => format!(
-                "Livret’s general model (version {}): the sections of a validation dossier, \
-                 activity sheets presented skill block by skill block.",
-                t.version
+            (true, _, true) => format!(
+                "Livret’s general model (version {version}): the sections of a validation \
+                 dossier, activity sheets presented skill block by skill block."
             ),
-            (false, false) => format!(
-                "Modèle du certificateur {} (version {}), pour cette certification.",
-                t.certifier, t.version
+            (false, false, false) => format!(
+                "Modèle du certificateur {} (version {version}), pour cette certification.",
+                t.certifier
             ),
-            (false, true) => format!(
-                "The certifier {}’s model (version {}), for this qualification.",
-                t.certifier, t.version
+            (false, false, true) => format!(
+                "The certifier {}’s model (version {version}), for this qualification.",
+                t.certifier
             ),
+            (false, true, false) => format!("Modèle « {title} » (version {version})."),
+            (false, true, true) => format!("Template “{title}” (version {version})."),
         })
-        };
+    };
     view! {
         <label for="modele">{move || i18n::t("Modèle de dossier", "Dossier template")}</label>
         <select id="modele" aria-describedby="modele-aide"
             on:change=move |ev| picked.set(event_target_value(&ev))
             prop:value=move || offered().1.map(key).unwrap_or_default()>
             {move || offered().0.into_iter().map(|t| {
-                let label = move || i18n::t(t.title_fr, t.title_en).to_string();
+                // A certifier's file imported on this device is said to be one.
+                let shipped = livret_shared::template::builtin().iter().any(|b| std::ptr::eq(*b, t));
+                let label = move || {
+                    let title = i18n::t(t.title_fr, t.title_en);
+                    match (shipped, i18n::en()) {
+                        (true, _) => title.to_string(),
+                        (false, false) => format!("{title} (importé)"),
+                        (false, true) => format!("{title} (imported)"),
+                    }
+                };
                 view! { <option value=key(t)>{label}</option> }
             }).collect_view()}
         </select>
