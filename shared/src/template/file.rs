@@ -468,6 +468,10 @@ fn information(part: &InformationFile) -> Information {
     }
 }
 
+/// The last texts refused, with why: a few, the oldest dropped first.
+static REFUSED: Mutex<Vec<(Box<str>, TemplateError)>> = Mutex::new(Vec::new());
+const REFUSED_KEPT: usize = 8;
+
 /// Every template read so far, by pinned text: a handful per run.
 static INTERNED: Mutex<Vec<&'static Template>> = Mutex::new(Vec::new());
 
@@ -483,8 +487,27 @@ impl Template {
         {
             return Ok(known);
         }
-        let file = TemplateFile::read(text)?;
-        Ok(Template::intern(&file))
+        // Nor refusing twice: a dossier pinned by a newer version (a format this one does not
+        // read) falls back on every screen drawn, and would be parsed again each time.
+        let mut refused = REFUSED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, why)) = refused.iter().find(|(known, _)| **known == *text) {
+            return Err(why.clone());
+        }
+        match TemplateFile::read(text) {
+            Ok(file) => {
+                drop(refused);
+                Ok(Template::intern(&file))
+            }
+            // Too large is told without reading: not kept.
+            Err(why @ TemplateError::TooLarge(_)) => Err(why),
+            Err(why) => {
+                if refused.len() == REFUSED_KEPT {
+                    refused.remove(0);
+                }
+                refused.push((text.into(), why.clone()));
+                Err(why)
+            }
+        }
     }
 
     /// A template already read as a file (an export carries one): checked the same way.
