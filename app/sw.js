@@ -8,6 +8,7 @@ const CACHE = "livret-app-" + VERSION;
 // The PDF module and the fonts it embeds are kept too, so a livret can be exported offline,
 // and the built-in référentiels (their list written by scripts/build-app.sh).
 const SHELL = ["/", "/index.html", "/style.css", "/livret_app.js", "/livret_app_bg.wasm",
+  "/idb-worker.js",
   "/pdf/livret_pdf.js", "/pdf/livret_pdf_bg.wasm",
   "/fonts/DejaVuSans.ttf", "/fonts/DejaVuSans-Bold.ttf", "__LIVRET_REFERENTIELS__"];
 

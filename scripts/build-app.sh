@@ -40,6 +40,8 @@ wasm-bindgen "${bindgen_flags[@]}" --out-name livret_pdf --out-dir "$staging/pdf
 # No wasm-opt pass: Debian 12's binaryen (108) predates the reference-types output of this
 # Rust/wasm-bindgen and produces a module that fails at start-up (WebAssembly.Table.set).
 cp app/index.html app/style.css "$staging/"
+# The storage worker: writes each keystroke's sealed delta off the page's thread.
+cp app/idb-worker.js "$staging/"
 # Fonts the PDF export embeds (fetched by the app, cached by its service worker).
 mkdir -p "$staging/fonts"
 cp app/fonts/DejaVuSans.ttf app/fonts/DejaVuSans-Bold.ttf app/fonts/LICENSE-DejaVu.txt "$staging/fonts/"
@@ -50,7 +52,7 @@ mkdir -p "$staging/referentiels"
 cp fixtures/referentiels/00[0-4]-*.txt "$staging/referentiels/"
 referentiels=$(cd "$staging" && for f in referentiels/*.txt; do printf '"/%s", ' "${f%.txt}.json"; done)
 # The service worker's cache is named after what it keeps: a new build replaces the old copy.
-version=$(cat "$staging"/livret_app_bg.wasm "$staging"/livret_app.js "$staging"/index.html "$staging"/style.css \
+version=$(cat "$staging"/livret_app_bg.wasm "$staging"/livret_app.js "$staging"/index.html "$staging"/style.css "$staging"/idb-worker.js \
     "$staging"/pdf/livret_pdf_bg.wasm "$staging"/pdf/livret_pdf.js "$staging"/referentiels/*.txt \
     | sha256sum | cut -c1-16)
 sed -e "s/__LIVRET_APP_VERSION__/$version/" -e "s|\"__LIVRET_REFERENTIELS__\"|${referentiels%, }|" \

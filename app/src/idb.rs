@@ -1,19 +1,29 @@
 //! A small key → bytes store over IndexedDB: where the device's locked keys and its dossiers
 //! live between visits. A write resolves only once its transaction has completed: on disk
 //! (strict durability), or for the per-keystroke deltas handed to the operating system
-//! (relaxed: survives the browser closing, and the next full save flushes it all).
+//! (relaxed: survives the browser closing, and the next full save flushes it all). The
+//! per-keystroke writes go through the storage worker ([`worker`]), off the page's thread;
+//! every other read and write waits for those first.
+
+mod worker;
+
+use std::rc::Rc;
 
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbRequest, IdbTransaction};
 
-use crate::i18n;
+use crate::{i18n, metrics};
 
 const STORE: &str = "kv";
 
 #[derive(Clone)]
-pub struct Db(IdbDatabase);
+pub struct Db {
+    db: IdbDatabase,
+    /// The database's name, for the storage worker's own connection.
+    name: Rc<str>,
+}
 
 /// When a write counts as done: flushed to the disk, or handed to the operating system.
 #[derive(Clone, Copy)]
@@ -95,11 +105,15 @@ impl Db {
         let db = finished(&open).await;
         open.set_onupgradeneeded(None);
         drop(upgrade);
-        Ok(Db(db?.dyn_into().map_err(error)?))
+        Ok(Db {
+            db: db?.dyn_into().map_err(error)?,
+            name: name.into(),
+        })
     }
 
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, DbError> {
-        let tx = self.0.transaction_with_str(STORE).map_err(error)?;
+        worker::settled().await;
+        let tx = self.db.transaction_with_str(STORE).map_err(error)?;
         let request = tx
             .object_store(STORE)
             .map_err(error)?
@@ -131,10 +145,26 @@ impl Db {
     /// Writes and waits until the browser has it (IndexedDB's "relaxed" durability: handed to
     /// the operating system, not flushed to the disk). For what is written on every
     /// keystroke: it survives the tab or the browser closing, not a power cut — where the
-    /// next full save and the relay's copy take over.
-    pub async fn put_relaxed(&self, key: &str, value: &[u8]) -> Result<(), DbError> {
+    /// next full save and the relay's copy take over. Returns when it committed (the page's
+    /// `performance.now()`): written by the storage worker, the page may learn it later.
+    ///
+    /// Written by the storage worker, or by the page when there is none (it could not
+    /// start, or stopped: what it had not written is written here, nothing is lost).
+    pub async fn put_relaxed(&self, key: &str, value: &[u8]) -> Result<f64, DbError> {
+        let _posted = worker::Posted::new();
+        // The benchmark's switch: the page's own write, for the side-by-side.
+        if !metrics::switch("__livretEcritureSurLaPage")
+            && let Some(written) = worker::put(&self.name, key, value)
+        {
+            match JsFuture::from(written).await {
+                Ok(at) => return Ok(at.as_f64().unwrap_or_else(metrics::now)),
+                Err(e) if !worker::stopped(&e) => return Err(error(e)),
+                Err(_) => {}
+            }
+        }
         let tx = self.readwrite(Durability::Relaxed)?;
-        self.commit(tx, &[(key, value)], &[]).await
+        self.commit(tx, &[(key, value)], &[]).await?;
+        Ok(metrics::now())
     }
 
     /// Deletes a key and waits until the transaction is committed.
@@ -148,6 +178,7 @@ impl Db {
         puts: &[(&str, &[u8])],
         deletes: &[String],
     ) -> Result<(), DbError> {
+        worker::settled().await;
         let tx = self.readwrite(Durability::Strict)?;
         self.commit(tx, puts, deletes).await
     }
@@ -161,12 +192,12 @@ impl Db {
             Durability::Relaxed => "relaxed",
         };
         js_sys::Reflect::set(&options, &"durability".into(), &value.into()).map_err(error)?;
-        let transaction: js_sys::Function = js_sys::Reflect::get(&self.0, &"transaction".into())
+        let transaction: js_sys::Function = js_sys::Reflect::get(&self.db, &"transaction".into())
             .map_err(error)?
             .dyn_into()
             .map_err(error)?;
         transaction
-            .call3(&self.0, &STORE.into(), &"readwrite".into(), &options)
+            .call3(&self.db, &STORE.into(), &"readwrite".into(), &options)
             .map_err(error)?
             .dyn_into()
             .map_err(error)
@@ -200,7 +231,8 @@ impl Db {
 
     /// Every key starting with `prefix`.
     pub async fn keys(&self, prefix: &str) -> Result<Vec<String>, DbError> {
-        let tx = self.0.transaction_with_str(STORE).map_err(error)?;
+        worker::settled().await;
+        let tx = self.db.transaction_with_str(STORE).map_err(error)?;
         let request = tx
             .object_store(STORE)
             .map_err(error)?

@@ -4,13 +4,15 @@
 //! `window.__livretEnregistrements` (milliseconds), and the part of it spent sealing in
 //! `window.__livretScellements`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::{JsCast, JsValue};
 
 thread_local! {
     /// When each keystroke not yet covered by a save started.
     static TYPED: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    /// When the last save committed, if not now: [`committed`].
+    static COMMITTED: Cell<Option<f64>> = const { Cell::new(None) };
 }
 
 fn performance() -> Option<web_sys::Performance> {
@@ -38,9 +40,16 @@ pub fn saving() -> Vec<f64> {
     TYPED.with(|t| std::mem::take(&mut *t.borrow_mut()))
 }
 
+/// The save that just finished committed at `at` (its delta was written by the storage
+/// worker, and the page may learn it later), or now (`None`: a full save, written by the
+/// page). Set as the save returns and read by [`saved`] in the same turn of the page.
+pub fn committed(at: Option<f64>) {
+    COMMITTED.with(|c| c.set(at));
+}
+
 /// The save that covered these keystrokes is committed.
 pub fn saved(starts: Vec<f64>) {
-    let end = now();
+    let end = COMMITTED.with(|c| c.take()).unwrap_or_else(now);
     for start in starts {
         record("__livretEnregistrements", end - start);
     }

@@ -6,6 +6,7 @@ mod browser_criteres;
 mod browser_declaration;
 mod browser_kit;
 mod browser_steps;
+mod browser_storage;
 mod browser_suggestions;
 mod browser_templates;
 mod browser_widths;

@@ -282,14 +282,19 @@ pub async fn save_open() -> Result<(), Error> {
         Some((key, sealed)) => {
             metrics::record("__livretScellements", metrics::now() - started);
             let writing = metrics::now();
-            db()?
+            let committed = db()?
                 .put_relaxed(&key, &sealed)
                 .await
                 .map_err(Error::from)?;
-            metrics::record("__livretEcritures", metrics::now() - writing);
+            metrics::record("__livretEcritures", committed - writing);
+            metrics::committed(Some(committed));
             Ok(())
         }
-        None => save_open_full().await,
+        None => {
+            let saved = save_open_full().await;
+            metrics::committed(None);
+            saved
+        }
     }
 }
 
