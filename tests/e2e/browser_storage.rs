@@ -8,13 +8,27 @@ use crate::webdriver::Browser;
 
 const TYPED: &str = "Tableau de bord livré, délais tenus";
 
+/// What becomes of the storage worker in a test.
+#[derive(Clone, Copy)]
+enum Worker {
+    /// It works.
+    Works,
+    /// After this many messages it throws (its error reaches the page, which stops it) and
+    /// no later message reaches it.
+    Breaks(u32),
+    /// After this many messages none reaches it, and it says nothing: stuck.
+    FallsSilent(u32),
+}
+
 /// The page's workers watched: the messages posted to them are counted in
-/// `window.__livretPostes`; with `fail_after`, the next message is replaced by one the
-/// storage worker cannot read, so it throws as a worker that breaks would (its error
-/// reaches the page, which stops it), and no later message reaches it: what was posted to
-/// it then is lost unless the page writes it.
-fn watch_the_storage_worker(browser: &Browser, fail_after: Option<u32>) {
-    let fail_after = fail_after.map_or("Infinity".to_string(), |n| n.to_string());
+/// `window.__livretPostes`, and those after a failure (`worker`) never reach it: what was
+/// posted to it then is lost unless the page writes it.
+fn watch_the_storage_worker(browser: &Browser, worker: Worker) {
+    let (fail_after, throws) = match worker {
+        Worker::Works => ("Infinity".to_string(), false),
+        Worker::Breaks(n) => (n.to_string(), true),
+        Worker::FallsSilent(n) => (n.to_string(), false),
+    };
     browser.run_async(&format!(
         "const done = arguments[arguments.length - 1];
          const post = Worker.prototype.postMessage;
@@ -22,8 +36,8 @@ fn watch_the_storage_worker(browser: &Browser, fail_after: Option<u32>) {
          Worker.prototype.postMessage = function (message, transfer) {{
            window.__livretPostes += 1;
            if (window.__livretPostes <= {fail_after}) return post.call(this, message, transfer);
-           // Broken: the message is lost with the worker (the page must write it itself).
-           if (window.__livretPostes === {fail_after} + 1) post.call(this, null);
+           // A message it cannot read: it throws.
+           if ({throws} && window.__livretPostes === {fail_after} + 1) post.call(this, null);
          }};
          done(0);"
     ));
@@ -82,7 +96,7 @@ fn keystrokes_are_written_by_the_storage_worker_and_read_back_after_a_reload() {
     let relay = Relay::start();
     let browser = Browser::start();
     new_dossier_with_a_fiche(&relay, &browser, "003");
-    watch_the_storage_worker(&browser, None);
+    watch_the_storage_worker(&browser, Worker::Works);
     type_and_wait(&browser);
     // One delta per keystroke, save a few the page folds into a full save.
     let posted = posted(&browser);
@@ -94,25 +108,42 @@ fn keystrokes_are_written_by_the_storage_worker_and_read_back_after_a_reload() {
     assert_eq!(reload_and_read(&browser), TYPED, "after a reload");
 }
 
-#[test]
-fn when_the_storage_worker_breaks_halfway_the_page_writes_and_nothing_is_lost() {
-    let relay = Relay::start();
-    let browser = Browser::start();
-    new_dossier_with_a_fiche(&relay, &browser, "003");
-    // Offline: the relay gets no copy, only this device's storage holds what is typed.
+/// Types while offline (the relay gets no copy: only this device's storage holds what is
+/// typed) with the storage worker failing after five writes; what it had not written is
+/// written by the page. Returns how many messages were posted to the worker.
+fn type_offline_while_the_worker_fails(relay: &Relay, browser: &Browser, worker: Worker) -> u64 {
+    new_dossier_with_a_fiche(relay, browser, "003");
     browser.wait_text("[data-testid=etat-synchro]", |t| {
         t == "Synchronisé avec le serveur"
     });
     browser.set_offline(true);
-    watch_the_storage_worker(&browser, Some(5));
-    type_and_wait(&browser);
+    watch_the_storage_worker(browser, worker);
+    type_and_wait(browser);
     browser.set_offline(false);
+    posted(browser)
+}
+
+#[test]
+fn when_the_storage_worker_breaks_halfway_the_page_writes_and_nothing_is_lost() {
+    let relay = Relay::start();
+    let browser = Browser::start();
+    let posted = type_offline_while_the_worker_fails(&relay, &browser, Worker::Breaks(5));
     // It broke at the sixth, and the page wrote the rest.
-    let posted = posted(&browser);
     assert!(
         posted > 5 && posted < keystrokes(),
         "{posted} of {} keystrokes posted to the worker",
         keystrokes()
     );
+    assert_eq!(reload_and_read(&browser), TYPED, "after a reload");
+}
+
+#[test]
+fn when_the_storage_worker_falls_silent_the_page_writes_and_nothing_is_lost() {
+    let relay = Relay::start();
+    let browser = Browser::start();
+    let posted = type_offline_while_the_worker_fails(&relay, &browser, Worker::FallsSilent(5));
+    // Nothing told the page: the keystrokes typed until the stuck write was given up on
+    // were posted to it as well, and written by the page afterwards.
+    assert!(posted > 5, "{posted} keystrokes posted to the worker");
     assert_eq!(reload_and_read(&browser), TYPED, "after a reload");
 }

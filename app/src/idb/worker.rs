@@ -21,6 +21,11 @@ use wasm_bindgen_futures::JsFuture;
 /// The worker's script, served with the app and kept by its service worker.
 const SCRIPT: &str = "/idb-worker.js";
 
+/// A write the worker has not answered after this long means it is stuck (a write takes
+/// milliseconds): it is stopped and the page writes what it held, since every read and
+/// write of the page waits for it.
+const STUCK_MS: i32 = 10_000;
+
 thread_local! {
     /// The worker, started at the first write. `Err(())`: it could not start or it stopped;
     /// the page writes everything itself from then on.
@@ -111,6 +116,15 @@ pub(super) fn put(name: &str, key: &str, value: &[u8]) -> Option<Promise> {
         ANSWERS.with(|a| a.borrow_mut().remove(&id));
         return None;
     }
+    let stuck = Closure::once_into_js(move || {
+        if ANSWERS.with(|a| a.borrow().contains_key(&id)) {
+            stop();
+        }
+    });
+    if let Some(window) = web_sys::window() {
+        let _ = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(stuck.unchecked_ref(), STUCK_MS);
+    }
     Some(written)
 }
 
@@ -161,8 +175,9 @@ fn answered(event: web_sys::MessageEvent) {
     };
 }
 
-/// The worker failed (its script did not load, or it stopped): every write it had not
-/// answered is handed back to the page, in the order posted, and the page writes from now on.
+/// The worker failed (its script did not load, it threw, or it is stuck): every write it
+/// had not answered is handed back to the page, in the order posted, and the page writes
+/// from now on.
 fn stop() {
     if let Some(Ok(worker)) = WORKER.with(|w| w.borrow_mut().replace(Err(()))) {
         worker.terminate();
