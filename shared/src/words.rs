@@ -308,7 +308,7 @@ pub fn relay_detail_english(detail: &str) -> Option<String> {
             "unreadable notice of deletion",
         ),
         (
-            "ce relais n'envoie pas de courriel",
+            "ce serveur n'envoie pas de courriel",
             "this server sends no e-mail",
         ),
         (
@@ -366,10 +366,10 @@ pub fn relay_detail_english(detail: &str) -> Option<String> {
             "pièce commencée par un autre appareil",
             "file started by another device",
         ),
-        ("pièce inconnue du relais", "file unknown to the server"),
+        ("pièce inconnue du serveur", "file unknown to the server"),
         ("présence refusée", "presence refused"),
         ("présence trop longue", "presence too long"),
-        ("relais indisponible", "server unavailable"),
+        ("serveur indisponible", "server unavailable"),
         (
             "réponse au défi invalide",
             "invalid answer to the challenge",
@@ -391,7 +391,7 @@ pub fn relay_detail_english(detail: &str) -> Option<String> {
             "only the candidate renews their dossier's retention",
         ),
         (
-            "seul le candidat voit ce que le relais garde de son dossier",
+            "seul le candidat voit ce que le serveur garde de son dossier",
             "only the candidate sees what the server keeps of their dossier",
         ),
         (
@@ -446,7 +446,7 @@ impl Display for Rejection {
             Rejection::BadMembership => "liste des membres invalide",
             Rejection::NotAuthenticated => "appareil non authentifié",
             Rejection::StaleSnapshot => "instantané périmé",
-            Rejection::NotFound => "introuvable sur le relais",
+            Rejection::NotFound => "introuvable sur le serveur",
             Rejection::UnsupportedProtocol => "version du protocole non prise en charge",
         })
     }

@@ -453,6 +453,8 @@ fn a_fiche_typed_in_the_browser_reaches_an_advisor_through_the_relay() {
     browser.wait_text("[data-testid=etat-synchro]", |t| {
         t == "Synchronisé avec le serveur"
     });
+    // Up at the sync: the row stops saying it waits.
+    browser.wait_text("tr[data-annexe='1']", |t| !t.contains("en attente d'envoi"));
     assert_eq!(
         in_page(&browser, "JSON.stringify(window.livretErrors)"),
         "[]",
@@ -679,9 +681,25 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
     phone.click("[data-testid=dossiers] button");
     phone.wait_value("#f-etat_civil-nom", "Durand");
     assert_eq!(phone.value("#f-motivation-lettre"), CANARY);
-    // The phone never held the file: it comes from the relay, decrypted here, intact.
+    // The phone never held the file: it comes from the relay, decrypted here, intact, and
+    // one click hands it to the browser (the links the page clicks are noted).
+    phone.run_async(
+        "const done = arguments[arguments.length - 1];
+         const click = HTMLAnchorElement.prototype.click;
+         window.__livretDonnes = [];
+         HTMLAnchorElement.prototype.click = function () {
+           window.__livretDonnes.push(this.download);
+           return click.call(this);
+         };
+         done(0);",
+    );
     phone.click("#ouvrir-annexe-1");
     phone.wait_for("[data-testid=annexe-lien-1]");
+    assert_eq!(
+        phone.run_async("arguments[arguments.length - 1](window.__livretDonnes);"),
+        serde_json::json!(["attestation-employeur.txt"]),
+        "one click gives the file"
+    );
     let opened = phone.run_async(&format!(
         r#"const done = arguments[arguments.length - 1];
         fetch(document.querySelector("[data-testid=annexe-lien-1]").href)

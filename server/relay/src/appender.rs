@@ -494,7 +494,7 @@ fn delete(
         reason,
         detail: detail.to_string(),
     };
-    let unavailable = || refused(Rejection::Malformed, "relais indisponible");
+    let unavailable = || refused(Rejection::Malformed, "serveur indisponible");
     state.memberships.remove(&dossier);
     let Some(current) = state
         .membership(store, &dossier)

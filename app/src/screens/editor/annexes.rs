@@ -224,23 +224,53 @@ pub(super) enum Opening {
     Failed(session::Error),
 }
 
+/// Hands a decrypted file to the browser, as its link would when clicked (a download
+/// under its own name).
+fn hand_over(url: &str, name: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Ok(a) = document
+        .create_element("a")
+        .map(wasm_bindgen::JsCast::unchecked_into::<web_sys::HtmlAnchorElement>)
+    {
+        a.set_href(url);
+        a.set_download(name);
+        a.set_rel("noopener");
+        a.click();
+    }
+}
+
 #[component]
 pub(super) fn AnnexeRow(
     annexe: livret_shared::dossier::Annexe,
     done: RwSignal<Option<(String, Option<usize>)>>,
 ) -> impl IntoView {
+    let st = EditorState::get();
     let pending = RwSignal::new(false);
     if let Some(blob) = annexe.blob {
-        spawn_local(async move {
-            let waiting = session::evidence_pending(&blob).await;
-            let _ = pending.try_set(waiting);
+        // Asked when the row is drawn, then after each save and sync while it waits: the
+        // row stops saying so once the file is up (sent at once, or at a later sync).
+        Effect::new(move |asked: Option<()>| {
+            st.revision.track();
+            st.sync.track();
+            if asked.is_some() && !pending.get_untracked() {
+                return;
+            }
+            spawn_local(async move {
+                let waiting = session::evidence_pending(&blob).await;
+                let _ = pending.try_set(waiting);
+            });
         });
     }
     let link = RwSignal::new(Opening::Idle);
     let place = annexe.place;
     let numero = annexe.numero;
+    // Kept in the reactive store: the button's handler stays a copy the row can redraw.
+    let fichier_pour_ouvrir = StoredValue::new(annexe.fichier.clone());
     let open = move |_| {
         link.set(Opening::Working(t("Déchiffrement…", "Decrypting…").into()));
+        let fichier_garde = fichier_pour_ouvrir.get_value();
         spawn_local(async move {
             let url = session::open_evidence(place, &|done, all| {
                 let _ = link.try_set(Opening::Working(format!(
@@ -250,7 +280,12 @@ pub(super) fn AnnexeRow(
             })
             .await;
             let _ = link.try_set(match url {
-                Ok(u) => Opening::Ready(u),
+                Ok(u) => {
+                    // One click gives the file: it is handed to the browser as soon as it
+                    // is decrypted; the link stays to get it again.
+                    hand_over(&u, &fichier_garde);
+                    Opening::Ready(u)
+                }
                 Err(e) => Opening::Failed(e),
             });
         });

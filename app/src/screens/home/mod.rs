@@ -148,7 +148,7 @@ pub fn Home() -> impl IntoView {
                 ),
                 Err(e) => Message::new(
                     format!(
-                        "Relais injoignable pour l'instant ({e}).",
+                        "Serveur injoignable pour l'instant ({e}).",
                         e = e.words(false)
                     ),
                     format!(

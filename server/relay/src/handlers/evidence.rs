@@ -77,7 +77,7 @@ pub(crate) fn get_piece(
             bytes,
             last,
         }],
-        Ok(None) => rejected(relay, Rejection::NotFound, "pièce inconnue du relais"),
+        Ok(None) => rejected(relay, Rejection::NotFound, "pièce inconnue du serveur"),
         Err(_) => unavailable(relay),
     }
 }

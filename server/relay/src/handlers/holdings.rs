@@ -31,7 +31,7 @@ pub fn holdings(relay: &Relay, me: &MemberKey, dossier: DossierId) -> Vec<Server
             return rejected(
                 relay,
                 Rejection::Forbidden,
-                "seul le candidat voit ce que le relais garde de son dossier",
+                "seul le candidat voit ce que le serveur garde de son dossier",
             );
         }
     }

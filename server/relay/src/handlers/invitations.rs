@@ -53,7 +53,7 @@ pub(crate) fn mailer_for_owner(
         return Err(rejected(
             relay,
             Rejection::Forbidden,
-            "ce relais n'envoie pas de courriel",
+            "ce serveur n'envoie pas de courriel",
         ));
     };
     let membership = load_membership(relay.store.as_ref(), dossier);

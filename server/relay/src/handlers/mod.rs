@@ -71,7 +71,7 @@ pub(crate) async fn on_blocking_pool(
 
 /// The refusal when the relay itself failed (its store, a task).
 pub(crate) fn unavailable(relay: &Relay) -> Vec<ServerMsg> {
-    rejected(relay, Rejection::Malformed, "relais indisponible")
+    rejected(relay, Rejection::Malformed, "serveur indisponible")
 }
 
 /// The role `me` has in `dossier` now; `None` when not a member (or no such dossier).
