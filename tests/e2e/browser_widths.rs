@@ -2,7 +2,7 @@
 //! fiche, its compétences, an annexe and the récapitulatif fits the screen — nothing makes
 //! the page scroll sideways — and axe-core finds no WCAG A/AA violation at either width.
 
-use crate::browser::first_run;
+use crate::browser::{PASSPHRASE, first_run, kit_group_asked};
 use crate::support::Relay;
 use crate::webdriver::Browser;
 
@@ -58,4 +58,62 @@ fn the_editor_fits_a_phone_and_a_laptop_and_stays_accessible() {
         "editor at 1280 px"
     );
     browser.assert_accessible("editor at 1280 px");
+}
+
+/// Every screen a candidate meets, at 390 and 1280 px: nothing scrolls sideways and axe-core
+/// finds no WCAG A/AA violation.
+fn fits_both_widths(browser: &Browser, screen: &str) {
+    for (width, height) in [(390, 844), (1280, 900)] {
+        browser.resize(width, height);
+        assert_eq!(
+            browser.overflowing(),
+            Vec::<String>::new(),
+            "{screen} at {width} px"
+        );
+        browser.assert_accessible(&format!("{screen} at {width} px"));
+    }
+}
+
+#[test]
+fn every_screen_fits_a_phone_and_a_laptop_and_stays_accessible() {
+    let relay = Relay::start();
+    let browser = Browser::start();
+    browser.goto(&relay.url("/"));
+    browser.wait_for("#phrase-confirmation");
+    fits_both_widths(&browser, "first run");
+    browser.type_into("#phrase", PASSPHRASE);
+    browser.type_into("#phrase-confirmation", PASSPHRASE);
+    browser.click("#creer-identite");
+    let kit = browser.wait_text("[data-testid=kit-secours]", |t| {
+        t.starts_with("LIVRET-SIGNING-KEY-1")
+    });
+    fits_both_widths(&browser, "recovery kit");
+    browser.click("#kit-range");
+    browser.wait_for("#kit-verification");
+    fits_both_widths(&browser, "recovery kit check");
+    browser.type_into("#kit-verification", &kit_group_asked(&browser, &kit));
+    browser.click("#kit-verifier");
+    browser.wait_for("#referentiel");
+    fits_both_widths(&browser, "home");
+    browser.click("#referentiel option[value='003']");
+    browser.click("#creer-dossier");
+    browser.click("#ajouter-fiche");
+    browser.type_into("#f-fiches-0-intitule", "Accueil des usagers");
+    browser.wait_text("[data-testid=etat-sauvegarde]", |t| {
+        t == "Enregistré sur cet appareil"
+    });
+    // Every folded part of the editor unfolded: sharing and members, history, what is
+    // left, the exports with the checklist, the bins, my data, deletion.
+    browser.run_async(
+        "document.querySelectorAll('details').forEach(d => { d.open = true; });
+         setTimeout(() => arguments[arguments.length - 1](0), 1500);",
+    );
+    fits_both_widths(&browser, "editor, everything unfolded");
+    browser.refresh();
+    browser.wait_for("#deverrouiller");
+    browser.run_async(
+        "document.querySelectorAll('details').forEach(d => { d.open = true; });
+         arguments[arguments.length - 1](0);",
+    );
+    fits_both_widths(&browser, "unlock, with the forgotten passphrase");
 }
