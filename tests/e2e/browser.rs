@@ -731,8 +731,28 @@ fn two_devices_of_one_candidate_converge_and_the_recovery_kit_lets_a_third_in() 
         |t| t == "✓ Le lieu de signature",
     );
     phone.assert_accessible("editor, checks before export");
+    // What the progress says, noted as it changes: never « annexes 0/0 » for a livret
+    // with an annexe (it used to, while the PDF module loaded).
+    phone.run_async(
+        "const done = arguments[arguments.length - 1];
+         window.__livretProgression = [];
+         new MutationObserver(() => {
+           const said = document.querySelector('#export-pdf [aria-live=polite]');
+           if (said) window.__livretProgression.push(said.textContent.trim());
+         }).observe(document.querySelector('#export-pdf'), { childList: true, subtree: true, characterData: true });
+         done(0);",
+    );
     phone.click("#exporter-pdf");
     phone.wait_for("#telecharger-pdf");
+    let said: Vec<String> = serde_json::from_value(
+        phone.run_async("arguments[arguments.length - 1](window.__livretProgression);"),
+    )
+    .unwrap();
+    assert!(!said.is_empty(), "no progress shown");
+    assert!(
+        said.iter().all(|s| s != "annexes 0/0"),
+        "the progress said « annexes 0/0 »: {said:?}"
+    );
     phone.assert_accessible("editor, PDF export ready");
     let made = phone.run_async(
         r##"const done = arguments[arguments.length - 1];

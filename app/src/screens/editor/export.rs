@@ -10,6 +10,15 @@ fn AnnexesProgress(
     id: &'static str,
     label: (&'static str, &'static str),
 ) -> impl IntoView {
+    if progress.annexes_total == 0 && progress.bytes_total == 0 {
+        // Nothing counted yet (the PDF module and the fonts load): no "annexes 0/0".
+        return view! {
+            " "
+            <progress id=id max="100" aria-label=move || t(label.0, label.1)></progress>
+            <span aria-live="polite">{format!(" {}", t("préparation…", "getting ready…"))}</span>
+        }
+        .into_any();
+    }
     let percent = if progress.bytes_total == 0 {
         0
     } else {
@@ -25,6 +34,7 @@ fn AnnexesProgress(
             progress.annexes_total
         )}</span>
     }
+    .into_any()
 }
 
 /// The Livret 2 as PDF, made on this device (the relay never sees it), with its progress
