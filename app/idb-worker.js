@@ -17,6 +17,8 @@ function open(name) {
     opened.set(
       name,
       new Promise((resolve, reject) => {
+        // A throw here rejects the promise; it is forgotten below, so the next write opens
+        // again rather than failing for ever.
         const request = indexedDB.open(name, 1);
         request.onupgradeneeded = () => {
           if (!request.result.objectStoreNames.contains(STORE)) {
@@ -30,12 +32,14 @@ function open(name) {
             db.close();
             opened.delete(name);
           };
+          // Closed by the browser (storage cleared, the database server lost): open again.
+          db.onclose = () => opened.delete(name);
           resolve(db);
         };
-        request.onerror = () => {
-          opened.delete(name);
-          reject(request.error);
-        };
+        request.onerror = () => reject(request.error);
+      }).catch((error) => {
+        opened.delete(name);
+        throw error;
       }),
     );
   }

@@ -72,6 +72,8 @@ async fn finished(request: &IdbRequest) -> Result<JsValue, DbError> {
 
 impl Db {
     pub async fn open(name: &str) -> Result<Db, DbError> {
+        // Its script loads while the keys are unlocked, not at the first keystroke.
+        worker::start();
         let factory = web_sys::window()
             .ok_or_else(|| DbError(i18n::t("pas de fenêtre", "no browser window").into()))?
             .indexed_db()
@@ -149,18 +151,16 @@ impl Db {
     /// `performance.now()`): written by the storage worker, the page may learn it later.
     ///
     /// Written by the storage worker, or by the page when there is none (it could not
-    /// start, or stopped: what it had not written is written here, nothing is lost).
+    /// start, or stopped: what it had not written is written here, nothing is lost). A
+    /// write the worker could not make is made by the page, whose answer stands.
     pub async fn put_relaxed(&self, key: &str, value: &[u8]) -> Result<f64, DbError> {
         let _posted = worker::Posted::new();
         // The benchmark's switch: the page's own write, for the side-by-side.
         if !metrics::switch("__livretEcritureSurLaPage")
             && let Some(written) = worker::put(&self.name, key, value)
+            && let Ok(at) = JsFuture::from(written).await
         {
-            match JsFuture::from(written).await {
-                Ok(at) => return Ok(at.as_f64().unwrap_or_else(metrics::now)),
-                Err(e) if !worker::stopped(&e) => return Err(error(e)),
-                Err(_) => {}
-            }
+            return Ok(at.as_f64().unwrap_or_else(metrics::now));
         }
         let tx = self.readwrite(Durability::Relaxed)?;
         self.commit(tx, &[(key, value)], &[]).await?;

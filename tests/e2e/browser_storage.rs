@@ -18,16 +18,20 @@ enum Worker {
     Breaks(u32),
     /// After this many messages none reaches it, and it says nothing: stuck.
     FallsSilent(u32),
+    /// The message after this many asks for a write IndexedDB refuses (no key), as a
+    /// worker whose connection broke would answer.
+    Refuses(u32),
 }
 
 /// The page's workers watched: the messages posted to them are counted in
 /// `window.__livretPostes`, and those after a failure (`worker`) never reach it: what was
 /// posted to it then is lost unless the page writes it.
 fn watch_the_storage_worker(browser: &Browser, worker: Worker) {
-    let (fail_after, throws) = match worker {
-        Worker::Works => ("Infinity".to_string(), false),
-        Worker::Breaks(n) => (n.to_string(), true),
-        Worker::FallsSilent(n) => (n.to_string(), false),
+    let (fail_after, throws, refuses) = match worker {
+        Worker::Works => ("Infinity".to_string(), false, "Infinity".to_string()),
+        Worker::Breaks(n) => (n.to_string(), true, "Infinity".to_string()),
+        Worker::FallsSilent(n) => (n.to_string(), false, "Infinity".to_string()),
+        Worker::Refuses(n) => ("Infinity".to_string(), false, (n + 1).to_string()),
     };
     browser.run_async(&format!(
         "const done = arguments[arguments.length - 1];
@@ -35,6 +39,7 @@ fn watch_the_storage_worker(browser: &Browser, worker: Worker) {
          window.__livretPostes = 0;
          Worker.prototype.postMessage = function (message, transfer) {{
            window.__livretPostes += 1;
+           if (window.__livretPostes === {refuses}) message = Object.assign({{}}, message, {{ key: null }});
            if (window.__livretPostes <= {fail_after}) return post.call(this, message, transfer);
            // A message it cannot read: it throws.
            if ({throws} && window.__livretPostes === {fail_after} + 1) post.call(this, null);
@@ -145,5 +150,19 @@ fn when_the_storage_worker_falls_silent_the_page_writes_and_nothing_is_lost() {
     // Nothing told the page: the keystrokes typed until the stuck write was given up on
     // were posted to it as well, and written by the page afterwards.
     assert!(posted > 5, "{posted} keystrokes posted to the worker");
+    assert_eq!(reload_and_read(&browser), TYPED, "after a reload");
+}
+
+#[test]
+fn when_the_storage_worker_refuses_a_write_the_page_writes_it_and_nothing_is_lost() {
+    let relay = Relay::start();
+    let browser = Browser::start();
+    let posted = type_offline_while_the_worker_fails(&relay, &browser, Worker::Refuses(5));
+    // The refusal stopped it: the page wrote that delta and the ones after.
+    assert!(
+        posted > 5 && posted < keystrokes(),
+        "{posted} of {} keystrokes posted to the worker",
+        keystrokes()
+    );
     assert_eq!(reload_and_read(&browser), TYPED, "after a reload");
 }

@@ -27,7 +27,7 @@ const SCRIPT: &str = "/idb-worker.js";
 const STUCK_MS: i32 = 10_000;
 
 thread_local! {
-    /// The worker, started at the first write. `Err(())`: it could not start or it stopped;
+    /// The worker, started when the database opens. `Err(())`: it could not start or stopped;
     /// the page writes everything itself from then on.
     static WORKER: RefCell<Option<Result<web_sys::Worker, ()>>> = const { RefCell::new(None) };
     /// Writes posted to the worker and not answered: their id → (resolve, reject).
@@ -78,16 +78,10 @@ pub(super) async fn settled() {
     }
 }
 
-/// Whether a write's refusal says the worker stopped (the page writes it instead) rather
-/// than that IndexedDB refused it.
-pub(super) fn stopped(refusal: &JsValue) -> bool {
-    refusal.is_undefined()
-}
-
 /// Posts a write of `value` under `key` in database `name` to the worker. The promise
 /// resolves with the time it committed on the page's clock (`performance.now()`), or is
-/// rejected with IndexedDB's message, or with `undefined` when the worker stopped. `None`:
-/// no worker here; the page writes it.
+/// rejected when the worker could not write it or stopped: the page writes it then.
+/// `None`: no worker here; the page writes it.
 pub(super) fn put(name: &str, key: &str, value: &[u8]) -> Option<Promise> {
     let worker = worker()?;
     let id = NEXT_ID.with(|n| {
@@ -128,6 +122,11 @@ pub(super) fn put(name: &str, key: &str, value: &[u8]) -> Option<Promise> {
     Some(written)
 }
 
+/// Starts the worker (once per page) so its script is loaded before the first keystroke.
+pub(super) fn start() {
+    let _ = worker();
+}
+
 /// The running worker, started at the first call.
 fn worker() -> Option<web_sys::Worker> {
     if let Some(known) = WORKER.with(|w| w.borrow().clone()) {
@@ -164,13 +163,12 @@ fn answered(event: web_sys::MessageEvent) {
     let _ = match field("at").as_f64() {
         Some(at) => resolve.call1(&JsValue::NULL, &JsValue::from_f64(at - origin)),
         None => {
-            let said = field("error");
-            let said = if said.is_string() {
-                said
-            } else {
-                JsValue::from_str("?")
-            };
-            reject.call1(&JsValue::NULL, &said)
+            // Its connection may be gone (closed by the browser, the site's data
+            // cleared) while the page's still works: the page writes from now on, this
+            // write first.
+            let _ = reject.call1(&JsValue::NULL, &field("error"));
+            stop();
+            Ok(JsValue::UNDEFINED)
         }
     };
 }

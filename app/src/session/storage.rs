@@ -282,10 +282,19 @@ pub async fn save_open() -> Result<(), Error> {
         Some((key, sealed)) => {
             metrics::record("__livretScellements", metrics::now() - started);
             let writing = metrics::now();
-            let committed = db()?
-                .put_relaxed(&key, &sealed)
-                .await
-                .map_err(Error::from)?;
+            let committed = match db()?.put_relaxed(&key, &sealed).await {
+                Ok(at) => at,
+                Err(e) => {
+                    // The next deltas would build on this one's changes: the next save is
+                    // a full one, which holds them all.
+                    SESSION.with(|s| {
+                        if let Some(s) = s.borrow_mut().as_mut() {
+                            s.open_saved.deltas = None;
+                        }
+                    });
+                    return Err(e.into());
+                }
+            };
             metrics::record("__livretEcritures", committed - writing);
             metrics::committed(Some(committed));
             Ok(())
