@@ -232,6 +232,9 @@ fn every_seed_reads_as_a_person_reads_it() {
             let pdf = std::fs::read(dir().join(format!("pdf/{file}.pdf"))).unwrap();
             let got = referentiel::import_pdf(&pdf).unwrap().referentiel;
             found.extend(differences(&format!("{seed}.pdf"), &got, &read));
+            let table = std::fs::read(dir().join(format!("tables/{seed}.pdf"))).unwrap();
+            let got = referentiel::import_pdf(&table).unwrap().referentiel;
+            found.extend(differences(&format!("{seed}.table"), &got, &read));
         }
     }
     let known: BTreeSet<String> = known_gaps()
@@ -266,6 +269,11 @@ fn no_statement_stops_mid_phrase() {
             imports.push((
                 format!("{seed}.pdf"),
                 referentiel::import_pdf(&pdf).unwrap(),
+            ));
+            let table = std::fs::read(dir().join(format!("tables/{seed}.pdf"))).unwrap();
+            imports.push((
+                format!("{seed}.table"),
+                referentiel::import_pdf(&table).unwrap(),
             ));
         }
         for (name, import) in imports {

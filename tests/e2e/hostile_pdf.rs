@@ -163,6 +163,73 @@ fn hostile_pdfs_are_refused_and_the_relay_keeps_serving() {
     assert!(metrics["limited"]["pdf_refused"].as_u64().unwrap() >= 3);
 }
 
+/// A page ruled with ~64,000 short strokes under a référentiel's text: finding each glyph's
+/// table cell would look at every rule for every glyph. The reader sees a page ruled past any
+/// table and reads its flowing text instead, under the child's CPU limit.
+fn ruled_past_any_table() -> Vec<u8> {
+    let mut content = String::new();
+    let mut y = 2.0;
+    while y < 790.0 {
+        let mut x = 1.0;
+        while x < 605.0 {
+            content.push_str(&format!("{x} {y} m {} {y} l S\n", x + 4.5));
+            x += 7.5;
+        }
+        y += 2.0;
+    }
+    let mut x = 2.0;
+    while x < 610.0 {
+        let mut y = 1.0;
+        while y < 785.0 {
+            content.push_str(&format!("{x} {y} m {x} {} l S\n", y + 4.5));
+            y += 7.5;
+        }
+        x += 2.0;
+    }
+    content.push_str(
+        "BT /F1 9 Tf 40 760 Td 11 TL (BLOC 1 - Concevoir des solutions logicielles) Tj\n",
+    );
+    content.push_str(
+        "T* (C1. Analyser les besoins du client afin de formaliser les exigences du projet.) Tj\n",
+    );
+    for i in 0..100 {
+        content.push_str(&format!(
+            "T* (- Les besoins numero {i} du client sont identifies et formalises.) Tj\n"
+        ));
+    }
+    content.push_str("ET\n");
+    let mut objects = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".to_vec(),
+        stream("", content.as_bytes()),
+    ];
+    objects.push(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_vec(),
+    );
+    pdf(&objects)
+}
+
+#[test]
+fn a_page_ruled_past_any_table_is_read_as_flowing_text() {
+    let relay = Relay::start();
+    let answer = post_pdf(&relay, &ruled_past_any_table());
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    let competence = &json[0]["blocs"][0]["competences"][0];
+    assert_eq!(competence["code"], "C1", "{}", answer.text());
+    assert!(
+        competence["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Analyser les besoins du client"),
+        "{}",
+        answer.text()
+    );
+    still_serves(&relay);
+}
+
 /// The relay reads text and RNCP XML for the app too (it carries no reader): what anyone
 /// may post there is refused in one line, or read, and the relay keeps serving.
 #[test]

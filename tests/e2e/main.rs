@@ -27,6 +27,7 @@ mod nodes;
 mod pdf;
 mod postgres;
 mod presence;
+mod referentiel_tables;
 mod revocation;
 mod rights;
 mod scans;

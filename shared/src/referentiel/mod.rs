@@ -9,6 +9,8 @@ pub(crate) mod codes;
 pub mod epreuves;
 mod evidence_examples;
 pub mod jury_rules;
+#[cfg(feature = "pdf")]
+mod layout;
 mod model;
 #[cfg(feature = "pdf")]
 mod pdf;

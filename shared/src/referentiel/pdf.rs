@@ -26,7 +26,12 @@ pub(crate) fn extract_text(bytes: &[u8]) -> Result<String, ImportError> {
             ImportError::PdfWithoutText
         });
     }
-    Ok(text)
+    // Ruled tables read by position when the file has them (`layout`); its flowing text
+    // otherwise, or if walking the page again fails.
+    match quiet_catch_unwind(|| super::layout::tables_as_text(bytes)) {
+        Ok(Some(tables)) => Ok(tables),
+        _ => Ok(text),
+    }
 }
 
 /// A PDF's text page by page (a juror anchors an annotation on evidence by page and

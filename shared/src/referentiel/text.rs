@@ -217,7 +217,13 @@ impl Scanner {
             }
         }
         if let Some((number, title)) = criterion_marker(rest) {
-            self.criterion_marker(number, title.replace('\n', " "));
+            if unit.is_cell() && rest.contains('\n') {
+                // A table cell holding numbered criteria with their indicators (« CE1 - … »,
+                // « - … », « CE2 - … »): item by item, as the same lines in running text.
+                self.numbered_criteria_cell(rest);
+            } else {
+                self.criterion_marker(number, title.replace('\n', " "));
+            }
             return;
         }
         let found = find_competences(rest);
@@ -434,6 +440,29 @@ impl Scanner {
         took_any
     }
 
+    fn numbered_criteria_cell(&mut self, text: &str) {
+        let mut after_marker = false;
+        for line in text.lines() {
+            if let Some((number, title)) = criterion_marker(line) {
+                self.criterion_marker(number, title);
+                after_marker = true;
+            } else if let Some(item) = line
+                .strip_prefix("- ")
+                .or_else(|| line.strip_prefix(super::units::NESTED))
+            {
+                self.bullet(item, false, std::mem::take(&mut after_marker));
+            } else if let Some(group) = self.current_group
+                && let Some(last) = self.criteria_groups[group].last_mut()
+            {
+                // A line that is neither: the rest of the item before it.
+                match last.indicators.last_mut() {
+                    Some(indicator) => append(indicator, line),
+                    None => append(&mut last.title, line),
+                }
+            }
+        }
+    }
+
     fn criterion_marker(&mut self, number: u32, title: String) {
         // CE numbering restarts at each group; a higher number continues the current group
         // (a merged cell shared by consecutive competencies).
@@ -575,7 +604,7 @@ impl Scanner {
             }
             Some(Column::Assessment) if self.current_bloc.is_some() => {
                 let first = text.lines().next().unwrap_or_default();
-                if is_assessment_start(first) {
+                if is_assessment_start(without_epreuve_code(first)) {
                     let row = self.row_or_current();
                     self.add_assessment(text, &row);
                 }
@@ -1207,6 +1236,24 @@ fn looks_like_criteria_heading(item: &str) -> bool {
 }
 
 /// A list item written with a dash: "- Les objectifs…".
+/// A modalité may open with its épreuve's code (« E1. Mise en situation (C1, C2) »): what
+/// follows it says what kind of assessment it is.
+fn without_epreuve_code(line: &str) -> &str {
+    let t = line.trim_start();
+    let Some(rest) = t.strip_prefix('E') else {
+        return line;
+    };
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    if digits == 0 || digits > 2 {
+        return line;
+    }
+    let after = rest[digits..].trim_start();
+    match after.strip_prefix(['.', ':', ')', '-', '–']) {
+        Some(rest) => rest.trim_start(),
+        None => line,
+    }
+}
+
 fn starts_with_dash_item(line: &str) -> bool {
     let mut chars = line.trim_start().chars();
     chars.next() == Some('-')
@@ -1240,6 +1287,18 @@ fn split_items(text: &str) -> Vec<CellItem> {
     let mut items = Vec::new();
     let mut next_line_is_list = false;
     for line in text.lines() {
+        if let Some(nested) = line.strip_prefix(super::units::NESTED)
+            && !items.is_empty()
+        {
+            // An item of a nested list: the criterion before it has it as an indicator (and
+            // so has no whole line of them still to come).
+            next_line_is_list = false;
+            items.push(CellItem {
+                text: tidy_title(nested),
+                indicator: true,
+            });
+            continue;
+        }
         let mut mode = if std::mem::take(&mut next_line_is_list) {
             SubList::WholeLine
         } else {
@@ -1609,6 +1668,37 @@ fn printed_bloc_codes(text: &str, rncp: Option<&str>) -> BTreeMap<u32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A table as the layout reader writes it: criteria after the compétence, their nested
+    /// lists in another bullet, numbered criteria with indicators in one cell, and the
+    /// modalités column last, opening with its épreuve's code.
+    #[test]
+    fn table_cells_keep_nested_lists_numbered_criteria_and_epreuve_modalites() {
+        let text = "BLOC 1 – Concevoir\n\n\
+            | Compétences | Critères d'évaluation | Modalités d'évaluation |\n\
+            | C1. Analyser les besoins du client afin de formaliser les exigences. | – Les besoins sont recueillis :<br>- les contraintes<br>- les délais<br>– Le cahier des charges est rédigé. | E1. Mise en situation (C1, C2)<br>Le candidat présente son projet. |\n\
+            | C2. Rédiger les spécifications techniques du projet. | CE1 - Choix des outils<br>- Les outils sont adaptés.<br>CE2 - Qualité<br>- Le code est lisible. | E1. Mise en situation (C1, C2)<br>Le candidat présente son projet. |\n";
+        let r = crate::referentiel::import_text(text).unwrap().referentiel;
+        let c1 = r.competence("C1").unwrap();
+        let titles: Vec<&str> = c1.criteria.iter().map(|c| c.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "Les besoins sont recueillis :",
+                "Le cahier des charges est rédigé."
+            ]
+        );
+        assert_eq!(c1.criteria[0].indicators, ["les contraintes", "les délais"]);
+        let c2 = r.competence("C2").unwrap();
+        let titles: Vec<&str> = c2.criteria.iter().map(|c| c.title.as_str()).collect();
+        assert_eq!(titles, ["Choix des outils", "Qualité"]);
+        assert_eq!(c2.criteria[1].indicators, ["Le code est lisible."]);
+        assert!(
+            c1.assessment[0].starts_with("E1. Mise en situation (C1, C2)"),
+            "{:?}",
+            c1.assessment
+        );
+    }
 
     #[test]
     fn statement_stops_where_the_next_column_starts() {

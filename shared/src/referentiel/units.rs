@@ -197,7 +197,7 @@ fn push_unit(out: &mut Vec<Unit>, kind: UnitKind, raw: &str, line: usize) {
     // (word processors export "item  item  item").
     let cell = matches!(kind, UnitKind::Cell { .. });
     let text = if cell {
-        clean(&split_space_runs(raw))
+        dash_bullets(&clean(&split_space_runs(raw)))
     } else {
         clean(raw)
     };
@@ -347,6 +347,39 @@ fn heading_text(line: &str) -> Option<&str> {
         None
     }
 }
+
+/// A cell's list items start with "- " whatever bullet the certifier printed (•, ▪, –, ➤…):
+/// inside one cell, the kind of bullet tells no column from another. A second kind of bullet
+/// in the same cell is a nested list (a criterion's indicators): its items start with
+/// [`NESTED`].
+fn dash_bullets(text: &str) -> String {
+    let mut first_kind: Option<char> = None;
+    text.lines()
+        .map(|line| {
+            let mut chars = line.chars();
+            match (chars.next(), chars.as_str()) {
+                (
+                    Some(
+                        kind @ ('-' | '•' | '●' | '▪' | '◦' | '○' | '■' | '–' | '—' | '➤' | '►'
+                        | '✓' | '➢'),
+                    ),
+                    rest,
+                ) if rest.starts_with(' ') => {
+                    if *first_kind.get_or_insert(kind) == kind {
+                        format!("-{rest}")
+                    } else {
+                        format!("{NESTED}{rest}")
+                    }
+                }
+                _ => line.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What starts an item of a nested list in a cell (see [`dash_bullets`]).
+pub(crate) const NESTED: char = '◦';
 
 fn bullet_text(line: &str) -> Option<&str> {
     for marker in [
@@ -549,6 +582,11 @@ impl TableState {
             push_unit(out, UnitKind::Cell { column, row: *rows }, cell, line);
         }
     }
+}
+
+/// Does a table cell name a column (« Critères d'évaluation », « Compétences »…)?
+pub(crate) fn is_header_cell(cell: &str) -> bool {
+    header_role(cell).is_some()
 }
 
 fn header_role(cell: &str) -> Option<Column> {
@@ -785,6 +823,16 @@ pub(crate) fn fold(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cells_bullets_become_dashes_and_a_second_kind_a_nested_list() {
+        assert_eq!(
+            dash_bullets("– Un critère :\n- un indicateur\n– Deux\nsuite"),
+            format!("- Un critère :\n{NESTED} un indicateur\n- Deux\nsuite")
+        );
+        assert_eq!(dash_bullets("• Un\n• Deux"), "- Un\n- Deux");
+        assert_eq!(dash_bullets("-suite collée"), "-suite collée");
+    }
 
     #[test]
     fn html_is_removed_and_list_items_kept_apart() {
