@@ -208,6 +208,23 @@ const SEEDS: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// The table-layout PDFs made from a seed's reading (`tables/make.py`), by LibreOffice
+/// (`<seed>.table`) and by Chromium (`<seed>.chromium`, where there is one).
+#[cfg(feature = "pdf")]
+fn table_pdfs(seed: &str) -> Vec<(String, Vec<u8>)> {
+    [
+        ("table", format!("tables/{seed}.pdf")),
+        ("chromium", format!("tables/chromium/{seed}.pdf")),
+    ]
+    .into_iter()
+    .filter_map(|(kind, path)| {
+        std::fs::read(dir().join(path))
+            .ok()
+            .map(|bytes| (format!("{seed}.{kind}"), bytes))
+    })
+    .collect()
+}
+
 /// The listed gaps; those of the PDFs only when PDFs are read in this build.
 fn known_gaps() -> BTreeSet<String> {
     std::fs::read_to_string(dir().join("read/known-gaps.tsv"))
@@ -232,9 +249,10 @@ fn every_seed_reads_as_a_person_reads_it() {
             let pdf = std::fs::read(dir().join(format!("pdf/{file}.pdf"))).unwrap();
             let got = referentiel::import_pdf(&pdf).unwrap().referentiel;
             found.extend(differences(&format!("{seed}.pdf"), &got, &read));
-            let table = std::fs::read(dir().join(format!("tables/{seed}.pdf"))).unwrap();
-            let got = referentiel::import_pdf(&table).unwrap().referentiel;
-            found.extend(differences(&format!("{seed}.table"), &got, &read));
+            for (name, table) in table_pdfs(seed) {
+                let got = referentiel::import_pdf(&table).unwrap().referentiel;
+                found.extend(differences(&name, &got, &read));
+            }
         }
     }
     let known: BTreeSet<String> = known_gaps()
@@ -270,11 +288,9 @@ fn no_statement_stops_mid_phrase() {
                 format!("{seed}.pdf"),
                 referentiel::import_pdf(&pdf).unwrap(),
             ));
-            let table = std::fs::read(dir().join(format!("tables/{seed}.pdf"))).unwrap();
-            imports.push((
-                format!("{seed}.table"),
-                referentiel::import_pdf(&table).unwrap(),
-            ));
+            for (name, table) in table_pdfs(seed) {
+                imports.push((name, referentiel::import_pdf(&table).unwrap()));
+            }
         }
         for (name, import) in imports {
             for f in referentiel::check(&import) {
@@ -312,4 +328,31 @@ fn check_reports_a_statement_cut_mid_phrase() {
         cuts[0].contains("C1") && cuts[0].contains("inclusion des"),
         "{cuts:?}"
     );
+}
+
+/// Table PDFs made elsewhere (another producer, another layout), compared with the readings:
+/// `LIVRET_TABLES=DIR` with `DIR/<seed>*.pdf`. Prints the differences; fails if any.
+#[cfg(feature = "pdf")]
+#[test]
+#[ignore]
+fn table_pdfs_in_a_directory_read_as_a_person_reads_them() {
+    let dir = PathBuf::from(std::env::var("LIVRET_TABLES").expect("LIVRET_TABLES=DIR"));
+    let mut found = BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some((_, _, reads)) = SEEDS.iter().find(|(s, _, _)| name.starts_with(s)) else {
+            continue;
+        };
+        if !name.ends_with(".pdf") {
+            continue;
+        }
+        let got = referentiel::import_pdf(&std::fs::read(entry.path()).unwrap())
+            .unwrap()
+            .referentiel;
+        found.extend(differences(&name, &got, &reading(reads)));
+    }
+    for (k, v) in &found {
+        println!("{k}\n    {v}");
+    }
+    assert!(found.is_empty(), "{} differences", found.len());
 }

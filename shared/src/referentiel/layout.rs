@@ -178,9 +178,6 @@ impl OutputDev for Collector {
         let Some(flip) = self.flip else {
             return Ok(());
         };
-        if ch.trim().is_empty() {
-            return Ok(());
-        }
         self.glyphs += 1;
         if self.glyphs > MAX_GLYPHS {
             return Err(over_budget());
@@ -246,10 +243,22 @@ pub(super) fn tables_as_text(bytes: &[u8]) -> Option<String> {
     let mut collector = Collector::default();
     pdf_extract::output_doc(&doc, &mut collector).ok()?;
     let body = body_size(&collector.pages);
+    // Where a file shows its spaces, a gap between two letters is most often widths the
+    // extractor got wrong (accented letters of some embedded fonts advance by nothing, and
+    // the letters after them drift until the next positioning), so only a jump of several
+    // letters separates words; where it shows none, a fifth of the size does (kerning
+    // moves letters less).
+    let glyphs = collector.pages.iter().flat_map(|p| &p.glyphs);
+    let shown = glyphs.clone().filter(|g| g.ch.trim().is_empty()).count();
+    let space_gap = if shown * 20 >= glyphs.count() {
+        3.0
+    } else {
+        0.2
+    };
     let items: Vec<Item> = collector
         .pages
         .iter()
-        .flat_map(|p| page_items(p, body))
+        .flat_map(|p| page_items(p, body, space_gap))
         .collect();
     if !items
         .iter()
@@ -266,6 +275,10 @@ struct Line {
     text: String,
     baseline: f64,
     size: f64,
+    /// Where its last letter ends.
+    right: f64,
+    /// How wide its first word is.
+    first_word: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -336,34 +349,39 @@ fn enclosing(x: f64, y: f64, horizontal: &[Segment], vertical: &[Segment]) -> Op
     let left = vertical
         .iter()
         .filter(|s| s.at <= x && spans(s, y))
-        .map(|s| s.at)
-        .max_by(f64::total_cmp)?;
+        .max_by(|a, b| a.at.total_cmp(&b.at))?;
     let right = vertical
         .iter()
         .filter(|s| s.at > x && spans(s, y))
-        .map(|s| s.at)
-        .min_by(f64::total_cmp)?;
+        .min_by(|a, b| a.at.total_cmp(&b.at))?;
     let top = horizontal
         .iter()
         .filter(|s| s.at <= y && spans(s, x))
         .map(|s| s.at)
-        .max_by(f64::total_cmp)?;
+        .max_by(f64::total_cmp);
     let bottom = horizontal
         .iter()
         .filter(|s| s.at > y && spans(s, x))
         .map(|s| s.at)
-        .min_by(f64::total_cmp)?;
+        .min_by(f64::total_cmp);
+    // A row cut by a page break may be left open at the foot or the head of the page (some
+    // producers draw no rule there): the column rules' ends close it. One rule across is
+    // still needed, or a page of columns without rows would be one row.
+    if top.is_none() && bottom.is_none() {
+        return None;
+    }
+    let (head, foot) = (left.from.max(right.from), left.to.min(right.to));
     Some(CellBox {
-        top,
-        bottom,
-        left,
-        right,
+        top: top.map_or(head, |t| t.max(head)),
+        bottom: bottom.map_or(foot, |b| b.min(foot)),
+        left: left.at,
+        right: right.at,
     })
 }
 
 /// Glyphs into lines: the same baseline (within a third of their size), left to right, a
-/// space where the gap is wider than a tenth of the size.
-fn lines(mut glyphs: Vec<Glyph>) -> Vec<Line> {
+/// space where the file shows one or the gap is wider than `space_gap` times the size.
+fn lines(mut glyphs: Vec<Glyph>, space_gap: f64) -> Vec<Line> {
     glyphs.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
     let mut bands: Vec<Vec<Glyph>> = Vec::new();
     for g in glyphs {
@@ -377,29 +395,65 @@ fn lines(mut glyphs: Vec<Glyph>) -> Vec<Line> {
         band.sort_by(|a, b| a.x.total_cmp(&b.x));
         let mut text = String::new();
         let mut end = f64::NEG_INFINITY;
-        for g in &band {
-            if !text.is_empty() && g.x > end + g.size * 0.1 {
+        let mut first_word: Option<f64> = None;
+        let start = band.iter().find(|g| !g.ch.trim().is_empty()).map(|g| g.x);
+        for g in band.iter() {
+            if g.ch.trim().is_empty() {
+                // A space the file shows: a word ends here.
+                if !text.is_empty() && !text.ends_with(' ') {
+                    text.push(' ');
+                }
+                end = end.max(g.x + g.width);
+                continue;
+            }
+            if !text.is_empty() && !text.ends_with(' ') && g.x > end + g.size * space_gap {
                 text.push(' ');
+            }
+            if text.ends_with(' ') && first_word.is_none() {
+                first_word = Some(end - start.unwrap_or(end));
             }
             text.push_str(&g.ch);
             end = g.x + g.width;
+        }
+        let first_word = first_word.unwrap_or(end - start.unwrap_or(end));
+        let text = text.trim_end().to_string();
+        if text.is_empty() {
+            continue;
         }
         let size = band.iter().map(|g| g.size).fold(0.0, f64::max);
         out.push(Line {
             text,
             baseline: band[0].y,
             size,
+            right: end,
+            first_word,
         });
     }
     out
 }
 
+/// A line ending on a hyphen after a letter, the next going on in lower case or a digit: a
+/// compound cut at its hyphen (« celui-|ci », an address « courriels-|0 »), to be joined
+/// without a space.
+fn cut_at_hyphen(line: &str, next: &str) -> bool {
+    line.ends_with('-')
+        && line.chars().rev().nth(1).is_some_and(char::is_alphanumeric)
+        && next
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_lowercase() || c.is_ascii_digit())
+}
+
+fn starts_with_bullet(text: &str) -> bool {
+    text.trim_start().starts_with([
+        '-', '–', '—', '•', '●', '▪', '◦', '○', '■', '✓', '➢', '►', '*',
+    ])
+}
+
 /// Does a line start an item of a cell's list (a bullet, a number, a code)?
 fn starts_item(text: &str) -> bool {
     let t = text.trim_start();
-    if t.starts_with([
-        '-', '–', '—', '•', '●', '▪', '◦', '○', '■', '✓', '➢', '►', '*',
-    ]) {
+    if starts_with_bullet(t) {
         return true;
     }
     if codes::competence_at_start(t).is_some() {
@@ -427,6 +481,11 @@ fn cell_text(lines: &[Line]) -> String {
         .filter(|g| *g > 0.0)
         .collect();
     let spacing = gaps.iter().copied().fold(f64::INFINITY, f64::min);
+    // The cell's measure: where its longest line ends.
+    let measure = lines
+        .iter()
+        .map(|l| l.right)
+        .fold(f64::NEG_INFINITY, f64::max);
     let mut items: Vec<String> = Vec::new();
     let mut previous: Option<&Line> = None;
     for line in lines {
@@ -434,11 +493,17 @@ fn cell_text(lines: &[Line]) -> String {
         let new_item = match (previous, items.last()) {
             (Some(p), Some(last)) => {
                 let gap = line.baseline - p.baseline;
-                // A list cut after a comma or an open parenthesis goes on (« (C1, C2, | C5) »).
+                // A list cut after a comma or an open parenthesis goes on (« (C1, C2, | C5) »),
+                // unless a bullet says otherwise.
                 let cut_mid_list = last.trim_end().ends_with([',', '(']);
-                (starts_item(&text) && !cut_mid_list)
-                    || gap > spacing * 1.3 + 0.5
-                    || (last.trim_end().ends_with(['.', ';', '!', '?'])
+                // A sentence ended on a line the next line's first word would have fitted on:
+                // the line was ended on purpose, a paragraph ends there.
+                let ended_short = p.right + line.first_word + p.size * 0.5 < measure;
+                starts_with_bullet(&text)
+                    || (starts_item(&text) && !cut_mid_list)
+                    || gap > spacing + 1.2
+                    || (ended_short
+                        && last.trim_end().ends_with(['.', ';', '!', '?', ':'])
                         && text.chars().next().is_some_and(char::is_uppercase))
             }
             _ => true,
@@ -446,12 +511,7 @@ fn cell_text(lines: &[Line]) -> String {
         if new_item {
             items.push(text);
         } else if let Some(last) = items.last_mut() {
-            // A line ending on a hyphen after a letter: a compound cut at its hyphen
-            // (« celui-|ci »), joined without a space.
-            let compound = last.ends_with('-')
-                && last.chars().rev().nth(1).is_some_and(char::is_alphabetic)
-                && text.chars().next().is_some_and(char::is_lowercase);
-            if !compound {
+            if !cut_at_hyphen(last, &text) {
                 last.push(' ');
             }
             last.push_str(&text);
@@ -473,7 +533,7 @@ fn body_size(pages: &[Page]) -> f64 {
         .map_or(0.0, |(size, _)| size as f64 / 2.0)
 }
 
-fn page_items(page: &Page, body: f64) -> Vec<Item> {
+fn page_items(page: &Page, body: f64, space_gap: f64) -> Vec<Item> {
     let horizontal = merge(page.horizontal.clone());
     let vertical = merge(page.vertical.clone());
     // Each glyph looks at every rule: a page drawing more than a table's worth of them with
@@ -508,13 +568,13 @@ fn page_items(page: &Page, body: f64) -> Vec<Item> {
     }
     let mut rows: Vec<(f64, Vec<(CellBox, String)>)> = Vec::new();
     for (b, glyphs) in cells {
-        let text = cell_text(&lines(glyphs));
+        let text = cell_text(&lines(glyphs, space_gap));
         match rows.iter_mut().find(|(top, _)| (top - b.top).abs() <= 1.5) {
             Some((_, row)) => row.push((b, text)),
             None => rows.push((b.top, vec![(b, text)])),
         }
     }
-    let mut pieces: Vec<(f64, Piece)> = lines(free)
+    let mut pieces: Vec<(f64, Piece)> = lines(free, space_gap)
         .into_iter()
         .map(|l| (l.baseline - l.size, Piece::Free(l)))
         .chain(rows.into_iter().map(|(top, r)| (top, Piece::Row(r))))
@@ -591,10 +651,16 @@ fn page_items(page: &Page, body: f64) -> Vec<Item> {
                         && line.size > body * 1.15
                         && gap.is_some_and(|g| g <= line.size * 1.6)
                 });
-                if same_heading && let Some(Item::Line(Some(heading))) = out.last_mut() {
-                    // A heading wrapped over two lines is one heading.
-                    heading.push(' ');
-                    heading.push_str(&line.text);
+                let same_paragraph = gap.is_some_and(|g| g <= line.size.max(body) * 1.6);
+                if let Some(Item::Line(Some(previous))) = out.last_mut()
+                    && (same_heading || (same_paragraph && cut_at_hyphen(previous, &line.text)))
+                {
+                    // A heading wrapped over two lines is one heading; a word cut at its
+                    // hyphen is one word.
+                    if !cut_at_hyphen(previous, &line.text) {
+                        previous.push(' ');
+                    }
+                    previous.push_str(&line.text);
                 } else {
                     if gap.is_some_and(|g| g > line.size.max(body) * 1.6) {
                         out.push(Item::Line(None));

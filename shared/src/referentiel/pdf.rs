@@ -28,10 +28,32 @@ pub(crate) fn extract_text(bytes: &[u8]) -> Result<String, ImportError> {
     }
     // Ruled tables read by position when the file has them (`layout`); its flowing text
     // otherwise, or if walking the page again fails.
-    match quiet_catch_unwind(|| super::layout::tables_as_text(bytes)) {
-        Ok(Some(tables)) => Ok(tables),
-        _ => Ok(text),
+    let text = match quiet_catch_unwind(|| super::layout::tables_as_text(bytes)) {
+        Ok(Some(tables)) => tables,
+        _ => text,
+    };
+    Ok(without_ligatures(&text))
+}
+
+/// Typographic ligatures (ﬁ, ﬂ, ﬀ…) as the letters they join: PDFs made by browsers and
+/// desktop publishing show them, and « aﬁn » must read, search and compare as « afin ».
+pub(crate) fn without_ligatures(text: &str) -> String {
+    if !text.contains(|c| ('\u{fb00}'..='\u{fb06}').contains(&c)) {
+        return text.to_string();
     }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\u{fb00}' => out.push_str("ff"),
+            '\u{fb01}' => out.push_str("fi"),
+            '\u{fb02}' => out.push_str("fl"),
+            '\u{fb03}' => out.push_str("ffi"),
+            '\u{fb04}' => out.push_str("ffl"),
+            '\u{fb05}' | '\u{fb06}' => out.push_str("st"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A PDF's text page by page (a juror anchors an annotation on evidence by page and
@@ -45,13 +67,15 @@ pub fn text_by_pages(bytes: &[u8]) -> Result<Vec<String>, ImportError> {
         Err(message) => Err(ImportError::Pdf(one_line(&message))),
     };
     let pages = read(bytes)?;
-    if pages.iter().all(|p| !p.trim().is_empty()) {
-        return Ok(pages);
-    }
-    match with_plain_text_operators(bytes) {
-        Some(rewritten) => read(&rewritten),
-        None => Ok(pages),
-    }
+    let pages = if pages.iter().all(|p| !p.trim().is_empty()) {
+        pages
+    } else {
+        match with_plain_text_operators(bytes) {
+            Some(rewritten) => read(&rewritten)?,
+            None => pages,
+        }
+    };
+    Ok(pages.iter().map(|p| without_ligatures(p)).collect())
 }
 
 /// pdf-extract reads the text a page shows with `Tj` and `TJ`, but not with `'` and `"`
