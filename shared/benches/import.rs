@@ -15,12 +15,18 @@ const BUDGET: Duration = Duration::from_secs(1);
 fn fixtures() -> Vec<(String, Vec<u8>)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/referentiels");
     let mut files = Vec::new();
-    for dir in [root.clone(), root.join("pdf"), root.join("rncp")] {
+    for dir in [
+        root.clone(),
+        root.join("pdf"),
+        root.join("tables"),
+        root.join("tables/chromium"),
+        root.join("rncp"),
+    ] {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap()
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.is_file())
+            .filter(|p| p.is_file() && p.extension().is_none_or(|x| x != "py"))
             .collect();
         entries.sort();
         for path in entries {
@@ -117,6 +123,26 @@ fn main() {
         }
     }
 
+    // Side by side: what reading a ruled table's cells by position (`layout`) adds to
+    // extracting the same PDF's flowing text.
+    println!("\ntable-layout PDFs, text for the reader: by cells vs flowing text only:");
+    let mut layout = Vec::new();
+    for (name, bytes) in files.iter().filter(|(n, _)| n.starts_with("tables/")) {
+        let by_cells = median(runs, || {
+            std::hint::black_box(referentiel::pdf_text(bytes).unwrap());
+        });
+        let flowing = median(runs, || {
+            std::hint::black_box(referentiel::pdf_flowing_text(bytes).unwrap());
+        });
+        let ratio = by_cells.as_secs_f64() / flowing.as_secs_f64();
+        println!(
+            "  {name}: {ratio:.2}× ({:.2} ms vs {:.2} ms)",
+            ms(by_cells),
+            ms(flowing)
+        );
+        layout.push((name.clone(), ratio));
+    }
+
     let json = serde_json::json!({
         "benchmark": "referentiel_import",
         "runs_per_file": runs,
@@ -125,6 +151,7 @@ fn main() {
         "budget_ms": ms(BUDGET),
         "ratio_to_budget": all.as_secs_f64() / BUDGET.as_secs_f64(),
         "pdf_over_text": ratios.iter().map(|(n, r)| serde_json::json!({"document": n, "ratio": r})).collect::<Vec<_>>(),
+        "by_cells_over_flowing": layout.iter().map(|(n, r)| serde_json::json!({"document": n, "ratio": r})).collect::<Vec<_>>(),
     });
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&out).unwrap();

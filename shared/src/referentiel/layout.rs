@@ -18,15 +18,22 @@
 //!
 //! A PDF without ruled tables gives `None`: its flowing text is read as before.
 
-use pdf_extract::{ColorSpace, MediaBox, OutputDev, OutputError, Path, PathOp, Transform};
+use pdf_extract::{
+    ColorSpace, MediaBox, OutputDev, OutputError, Path, PathOp, PlainTextOutput, Transform,
+};
 
 use super::codes;
 
 /// What a hostile file may make this pass hold; past it the PDF is read as flowing text.
 const MAX_GLYPHS: usize = 2_000_000;
 const MAX_SEGMENTS: usize = 400_000;
-/// Glyphs × rules looked at on one page (a dense page of a real table: ~5,000 × 60).
-const MAX_LOOKUPS: usize = 20_000_000;
+/// Glyphs × rules looked at in one document (a dense page of a real table: ~5,000 × 60).
+const MAX_LOOKUPS: usize = 100_000_000;
+/// A référentiel's table has a few columns and at most a few hundred rows.
+const MAX_COLUMNS: usize = 16;
+/// Horizontal × vertical rules of one page looked at together (a page of tables: ~50 × 10).
+const MAX_RULE_PAIRS: usize = 1_000_000;
+const MAX_TABLE_CELLS: usize = 20_000;
 
 /// Two rules this close (points) are one (a border drawn as a thin filled rectangle has two
 /// long edges).
@@ -53,25 +60,44 @@ struct Segment {
 }
 
 #[derive(Default)]
-struct Page {
+pub(super) struct Page {
     glyphs: Vec<Glyph>,
     horizontal: Vec<Segment>,
     vertical: Vec<Segment>,
+    /// Where the page's flowing text starts in the document's.
+    text_start: usize,
 }
 
-#[derive(Default)]
-struct Collector {
+/// pdf-extract's flowing text as it is written, readable while the walk goes on (where each
+/// page's text starts).
+#[derive(Clone, Default)]
+struct SharedText(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for SharedText {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Walks the document once for both readings: pdf-extract's own flowing text (`plain`, every
+/// call forwarded to it) and the glyphs and rules the tables are read from.
+struct Collector<'a> {
+    plain: PlainTextOutput<&'a mut dyn std::io::Write>,
+    text: SharedText,
     pages: Vec<Page>,
     flip: Option<Transform>,
     glyphs: usize,
     segments: usize,
+    /// Past a budget: the tables are not read, the flowing text still is.
+    over_budget: bool,
 }
 
-fn over_budget() -> OutputError {
-    OutputError::FormatError(std::fmt::Error)
-}
-
-impl Collector {
+impl Collector<'_> {
     fn page(&mut self) -> &mut Page {
         if self.pages.is_empty() {
             self.pages.push(Page::default());
@@ -128,7 +154,10 @@ impl Collector {
         }
         self.segments += found.len();
         if self.segments > MAX_SEGMENTS {
-            return Err(over_budget());
+            self.over_budget = true;
+        }
+        if self.over_budget {
+            return Ok(());
         }
         let page = self.page();
         for ((x0, y0), (x1, y1)) in found {
@@ -150,37 +179,50 @@ impl Collector {
     }
 }
 
-impl OutputDev for Collector {
+impl OutputDev for Collector<'_> {
     fn begin_page(
         &mut self,
-        _page_num: u32,
+        page_num: u32,
         media_box: &MediaBox,
-        _art_box: Option<(f64, f64, f64, f64)>,
+        art_box: Option<(f64, f64, f64, f64)>,
     ) -> Result<(), OutputError> {
+        self.plain.begin_page(page_num, media_box, art_box)?;
         let height = media_box.ury - media_box.lly;
         self.flip = Some(Transform::row_major(1., 0., 0., -1., 0., height));
-        self.pages.push(Page::default());
+        self.pages.push(Page {
+            text_start: self.text.0.borrow().len(),
+            ..Page::default()
+        });
         Ok(())
     }
 
     fn end_page(&mut self) -> Result<(), OutputError> {
-        Ok(())
+        self.plain.end_page()
     }
 
     fn output_character(
         &mut self,
         trm: &Transform,
         width: f64,
-        _spacing: f64,
+        spacing: f64,
         font_size: f64,
         ch: &str,
     ) -> Result<(), OutputError> {
+        self.plain
+            .output_character(trm, width, spacing, font_size, ch)?;
         let Some(flip) = self.flip else {
             return Ok(());
         };
         self.glyphs += 1;
         if self.glyphs > MAX_GLYPHS {
-            return Err(over_budget());
+            self.over_budget = true;
+        }
+        if self.over_budget {
+            return Ok(());
+        }
+        // Text set sideways or slanted (a margin label, a watermark) is not a cell's.
+        if trm.m12.abs() > trm.m11.abs() * 0.05 || trm.m21.abs() > trm.m22.abs() * 0.05 {
+            return Ok(());
         }
         let position = trm.post_transform(&flip);
         let sx = font_size * (trm.m11 + trm.m21);
@@ -194,71 +236,121 @@ impl OutputDev for Collector {
             y: position.m32,
             width: width * size,
             size,
-            ch: ch.to_string(),
+            // A glyph's text is one character or a ligature's few: nothing that could break
+            // a line or a table row of the text written from it.
+            ch: ch
+                .chars()
+                .map(|c| match c {
+                    '|' => '/',
+                    c if c.is_control() => ' ',
+                    c => c,
+                })
+                .collect(),
         };
         self.page().glyphs.push(glyph);
         Ok(())
     }
 
     fn begin_word(&mut self) -> Result<(), OutputError> {
-        Ok(())
+        self.plain.begin_word()
     }
 
     fn end_word(&mut self) -> Result<(), OutputError> {
-        Ok(())
+        self.plain.end_word()
     }
 
     fn end_line(&mut self) -> Result<(), OutputError> {
-        Ok(())
+        self.plain.end_line()
     }
 
     fn stroke(
         &mut self,
         ctm: &Transform,
-        _colorspace: &ColorSpace,
-        _color: &[f64],
+        colorspace: &ColorSpace,
+        color: &[f64],
         path: &Path,
     ) -> Result<(), OutputError> {
+        self.plain.stroke(ctm, colorspace, color, path)?;
         self.segments_of(ctm, path)
     }
 
     fn fill(
         &mut self,
         ctm: &Transform,
-        _colorspace: &ColorSpace,
-        _color: &[f64],
+        colorspace: &ColorSpace,
+        color: &[f64],
         path: &Path,
     ) -> Result<(), OutputError> {
+        self.plain.fill(ctm, colorspace, color, path)?;
         self.segments_of(ctm, path)
     }
 }
 
-/// The PDF's text with its ruled tables written as markdown tables; `None` when it has none
-/// (or cannot be walked: the flowing-text path reports what is wrong with the file).
-pub(super) fn tables_as_text(bytes: &[u8]) -> Option<String> {
-    let mut doc = lopdf::Document::load_mem(bytes).ok()?;
-    if doc.is_encrypted() && doc.decrypt("").is_err() {
-        return None;
+/// What one walk of a PDF gives.
+pub(super) struct Walked {
+    /// pdf-extract's text, as `extract_text_from_mem` gives it.
+    pub flowing: String,
+    /// What the tables are read from ([`tables_as_text`]); none past the budgets.
+    pub pages: Vec<Page>,
+}
+
+/// Walks a PDF once (as `pdf_extract::extract_text_from_mem` does, an encrypted file tried
+/// with the empty password): its flowing text, and its tables read by their cells.
+pub(super) fn walk(bytes: &[u8]) -> Result<Walked, OutputError> {
+    let mut doc = lopdf::Document::load_mem(bytes)?;
+    if doc.is_encrypted() {
+        doc.decrypt("")?;
     }
-    let mut collector = Collector::default();
-    pdf_extract::output_doc(&doc, &mut collector).ok()?;
-    let body = body_size(&collector.pages);
+    let text = SharedText::default();
+    let mut writer = text.clone();
+    let mut collector = Collector {
+        plain: PlainTextOutput::new(&mut writer as &mut dyn std::io::Write),
+        text: text.clone(),
+        pages: Vec::new(),
+        flip: None,
+        glyphs: 0,
+        segments: 0,
+        over_budget: false,
+    };
+    pdf_extract::output_doc(&doc, &mut collector)?;
+    let pages = if collector.over_budget {
+        Vec::new()
+    } else {
+        std::mem::take(&mut collector.pages)
+    };
+    drop(collector);
+    let flowing = String::from_utf8_lossy(&text.0.borrow()).into_owned();
+    Ok(Walked { flowing, pages })
+}
+
+/// The document's text with its ruled tables written as markdown tables (the pages without
+/// any in pdf-extract's words); `None` when it has none.
+pub(super) fn tables_as_text(walked: &Walked) -> Option<String> {
+    let pages = &walked.pages;
+    let body = body_size(pages);
     // Where a file shows its spaces, a gap between two letters is most often widths the
     // extractor got wrong (accented letters of some embedded fonts advance by nothing, and
     // the letters after them drift until the next positioning), so only a jump of several
     // letters separates words; where it shows none, a fifth of the size does (kerning
     // moves letters less).
-    let glyphs = collector.pages.iter().flat_map(|p| &p.glyphs);
+    let glyphs = pages.iter().flat_map(|p| &p.glyphs);
     let shown = glyphs.clone().filter(|g| g.ch.trim().is_empty()).count();
     let space_gap = if shown * 20 >= glyphs.count() {
         3.0
     } else {
         0.2
     };
-    let items: Vec<Item> = collector
-        .pages
+    let mut lookups = MAX_LOOKUPS;
+    let items: Vec<Item> = pages
         .iter()
-        .flat_map(|p| page_items(p, body, space_gap))
+        .enumerate()
+        .flat_map(|(i, p)| {
+            let end = pages
+                .get(i + 1)
+                .map_or(walked.flowing.len(), |n| n.text_start);
+            let flowing = walked.flowing.get(p.text_start..end).unwrap_or_default();
+            page_items(p, body, space_gap, &mut lookups, flowing)
+        })
         .collect();
     if !items
         .iter()
@@ -341,6 +433,22 @@ fn merge(mut segments: Vec<Segment>) -> Vec<Segment> {
         out.extend(current);
     }
     out
+}
+
+/// Rules that meet at least two rules across them: a table's borders. An underline, a
+/// square bullet's edge or a lone bar meets none and bounds no cell.
+fn connected(horizontal: Vec<Segment>, vertical: Vec<Segment>) -> (Vec<Segment>, Vec<Segment>) {
+    let meets = |a: &Segment, b: &Segment| {
+        b.at >= a.from - 2.0 && b.at <= a.to + 2.0 && a.at >= b.from - 2.0 && a.at <= b.to + 2.0
+    };
+    let keep = |rules: &[Segment], across: &[Segment]| -> Vec<Segment> {
+        rules
+            .iter()
+            .filter(|r| across.iter().filter(|a| meets(r, a)).take(2).count() == 2)
+            .copied()
+            .collect()
+    };
+    (keep(&horizontal, &vertical), keep(&vertical, &horizontal))
 }
 
 /// The cell enclosing a point, if rules close it on all four sides.
@@ -533,12 +641,28 @@ fn body_size(pages: &[Page]) -> f64 {
         .map_or(0.0, |(size, _)| size as f64 / 2.0)
 }
 
-fn page_items(page: &Page, body: f64, space_gap: f64) -> Vec<Item> {
-    let horizontal = merge(page.horizontal.clone());
-    let vertical = merge(page.vertical.clone());
-    // Each glyph looks at every rule: a page drawing more than a table's worth of them with
-    // much text on it (a hostile file, a chart) is read as flowing text.
-    let ruled = (horizontal.len() + vertical.len()) * page.glyphs.len() <= MAX_LOOKUPS;
+fn page_items(
+    page: &Page,
+    body: f64,
+    space_gap: f64,
+    lookups: &mut usize,
+    flowing: &str,
+) -> Vec<Item> {
+    let (horizontal, vertical) = (merge(page.horizontal.clone()), merge(page.vertical.clone()));
+    // Telling borders from strokes pairs every rule with every rule across: a page ruled past
+    // any table's worth is read without its rules.
+    let (horizontal, vertical) = if horizontal.len() * vertical.len() <= MAX_RULE_PAIRS {
+        connected(horizontal, vertical)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    // Each glyph looks at every rule: pages drawing more than a document's worth of them
+    // with much text on them (a hostile file, charts) are read as flowing text.
+    let cost = (horizontal.len() + vertical.len()) * page.glyphs.len();
+    let ruled = cost <= *lookups;
+    if ruled {
+        *lookups -= cost;
+    }
     let mut cells: Vec<(CellBox, Vec<Glyph>)> = Vec::new();
     let mut cell_at: std::collections::HashMap<[i64; 4], usize> = Default::default();
     let mut free = Vec::new();
@@ -561,6 +685,19 @@ fn page_items(page: &Page, body: f64, space_gap: f64) -> Vec<Item> {
         }
     }
 
+    if cells.is_empty() {
+        // No table on this page: pdf-extract's text, in the order the page shows it (which
+        // keeps a page's columns of running text apart).
+        let mut out: Vec<Item> = flowing
+            .lines()
+            .map(|l| {
+                let l = l.trim();
+                Item::Line((!l.is_empty()).then(|| l.replace('|', "/")))
+            })
+            .collect();
+        out.push(Item::Line(None));
+        return out;
+    }
     // Rows: cells with the same top. A free line between two rows ends a table.
     enum Piece {
         Free(Line),
@@ -584,10 +721,13 @@ fn page_items(page: &Page, body: f64, space_gap: f64) -> Vec<Item> {
     let mut out = Vec::new();
     let mut table: Vec<Vec<(CellBox, String)>> = Vec::new();
     let mut last_free: Option<Line> = None;
-    let flush = |table: &mut Vec<Vec<(CellBox, String)>>, out: &mut Vec<Item>| {
+    // Only the page's first table may go on from the page before.
+    let mut first_table = true;
+    let mut flush = |table: &mut Vec<Vec<(CellBox, String)>>, out: &mut Vec<Item>| {
         if table.is_empty() {
             return;
         }
+        let opens_page = std::mem::take(&mut first_table);
         let mut lefts: Vec<f64> = Vec::new();
         for row in table.iter() {
             for (b, _) in row {
@@ -597,6 +737,17 @@ fn page_items(page: &Page, body: f64, space_gap: f64) -> Vec<Item> {
             }
         }
         lefts.sort_by(f64::total_cmp);
+        if lefts.len() > MAX_COLUMNS || lefts.len() * table.len() > MAX_TABLE_CELLS {
+            // Not a référentiel's table (a grid, a form, a hostile file): its cells' text as
+            // lines.
+            for row in table.drain(..) {
+                out.push(Item::Line(None));
+                for (_, text) in row {
+                    out.extend(text.split("<br>").map(|t| Item::Line(Some(t.to_string()))));
+                }
+            }
+            return;
+        }
         let tops: Vec<f64> = table
             .iter()
             .map(|row| row.iter().map(|(b, _)| b.top).fold(f64::INFINITY, f64::min))
@@ -632,7 +783,7 @@ fn page_items(page: &Page, body: f64, space_gap: f64) -> Vec<Item> {
             out.push(Item::Row(Row {
                 cells,
                 lefts: lefts.clone(),
-                opens_page: i == 0,
+                opens_page: opens_page && i == 0,
                 spans,
             }));
         }
@@ -729,9 +880,12 @@ fn join_continuations(items: Vec<Item>) -> Vec<Item> {
             Item::Row(mut row) => {
                 row.opens_page |= std::mem::take(&mut after_repeated_header);
                 let previous = out.iter().rposition(|i| matches!(i, Item::Row(_)));
+                // A page number or a running header's date (« Page 3 sur 9 », « 3/9 »), not a
+                // heading (« BLOC 2 – Gérer le projet »).
                 let between_is_page_furniture = held.iter().all(|i| match i {
                     Item::Line(Some(t)) => {
-                        t.chars().count() <= 40 && t.chars().any(|c| c.is_ascii_digit())
+                        t.chars().any(|c| c.is_ascii_digit())
+                            && t.chars().filter(|c| c.is_alphabetic()).count() <= 8
                     }
                     _ => true,
                 }) && out[previous.map_or(out.len(), |p| p + 1)..]
@@ -808,6 +962,8 @@ fn cut_row(out: &[Item], column: usize) -> usize {
         .rev()
         .skip_while(|(_, i)| !matches!(i, Item::Row(_)))
         .take_while(|(_, i)| matches!(i, Item::Row(_)))
+        // A cell merged over more rows than a page holds is not looked for further up.
+        .take(200)
         .map(|(k, _)| k)
         .collect();
     let with_text = rows.iter().copied().find(|&k| match &out[k] {
@@ -885,6 +1041,108 @@ fn write(items: Vec<Item>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(cells: &[&str], opens_page: bool) -> Item {
+        Item::Row(Row {
+            cells: cells.iter().map(|c| c.to_string()).collect(),
+            lefts: (0..cells.len()).map(|i| 50.0 + 100.0 * i as f64).collect(),
+            opens_page,
+            spans: vec![0; cells.len()],
+        })
+    }
+
+    /// A bloc's heading between two tables of the same columns is a heading, not a page's
+    /// number: the second table is not taken for the first one going on.
+    #[test]
+    fn a_short_heading_between_two_tables_is_kept() {
+        let header = ["Compétences", "Critères d'évaluation"];
+        let items = vec![
+            row(&header, true),
+            row(
+                &[
+                    "C1. Analyser les besoins.",
+                    "- Les besoins sont recueillis.",
+                ],
+                false,
+            ),
+            Item::Line(None),
+            Item::Line(Some("BLOC 2 – Gérer le projet".into())),
+            row(&header, true),
+            row(
+                &["C2. Piloter le projet.", "- Le planning est tenu."],
+                false,
+            ),
+        ];
+        let text = write(join_continuations(items));
+        assert!(text.contains("BLOC 2 – Gérer le projet"), "{text}");
+        assert_eq!(text.matches("| Compétences |").count(), 2, "{text}");
+        // A page number between the two parts of one table goes, and the table goes on.
+        let items = vec![
+            row(&header, true),
+            row(&["C1. Analyser les besoins.", "- Les besoins sont"], false),
+            Item::Line(Some("Page 3 sur 9".into())),
+            row(&header, true),
+            row(&["", "recueillis."], false),
+        ];
+        let text = write(join_continuations(items));
+        assert!(!text.contains("Page 3"), "{text}");
+        assert!(text.contains("- Les besoins sont recueillis. |"), "{text}");
+    }
+
+    fn segment(at: f64, from: f64, to: f64) -> Segment {
+        Segment { at, from, to }
+    }
+
+    /// An underline inside a cell meets no border across it: it bounds nothing.
+    #[test]
+    fn only_rules_meeting_two_borders_bound_cells() {
+        let horizontal = vec![
+            segment(100.0, 50.0, 300.0),
+            segment(200.0, 50.0, 300.0),
+            segment(150.0, 80.0, 120.0), // an underline
+        ];
+        let vertical = vec![segment(50.0, 100.0, 200.0), segment(300.0, 100.0, 200.0)];
+        let (h, v) = connected(horizontal, vertical);
+        assert_eq!(h.len(), 2);
+        assert_eq!(v.len(), 2);
+        assert!(h.iter().all(|s| s.at != 150.0));
+    }
+
+    /// A grid of many columns (a form, a hostile file) is not written as a table row of
+    /// hundreds of cells: its text comes as lines.
+    #[test]
+    fn a_grid_of_too_many_columns_is_read_as_lines() {
+        let columns = 40;
+        let vertical: Vec<Segment> = (0..=columns)
+            .map(|i| segment(10.0 + 10.0 * i as f64, 100.0, 200.0))
+            .collect();
+        let horizontal = vec![segment(100.0, 10.0, 410.0), segment(200.0, 10.0, 410.0)];
+        let glyphs: Vec<Glyph> = (0..columns)
+            .map(|i| Glyph {
+                x: 12.0 + 10.0 * i as f64,
+                y: 150.0,
+                width: 5.0,
+                size: 9.0,
+                ch: "x".into(),
+            })
+            .collect();
+        let page = Page {
+            glyphs,
+            horizontal,
+            vertical,
+            text_start: 0,
+        };
+        let mut lookups = MAX_LOOKUPS;
+        let items = page_items(&page, 9.0, 0.2, &mut lookups, "");
+        assert!(items.iter().all(|i| !matches!(i, Item::Row(_))));
+        assert_eq!(
+            items
+                .iter()
+                .filter(|i| matches!(i, Item::Line(Some(_))))
+                .count(),
+            columns
+        );
+    }
 
     #[test]
     fn items_start_at_bullets_numbers_and_codes() {

@@ -161,6 +161,14 @@ pub fn pdf_text(bytes: &[u8]) -> Result<String, ImportError> {
     pdf::extract_text(bytes)
 }
 
+/// A PDF's flowing text only, without reading its ruled tables by position: what
+/// [`pdf_text`] falls back to. For measuring what the table reading costs.
+#[cfg(feature = "pdf")]
+#[doc(hidden)]
+pub fn pdf_flowing_text(bytes: &[u8]) -> Result<String, ImportError> {
+    pdf::extract_flowing_text(bytes)
+}
+
 /// Imports a référentiel from the text [`pdf_text`] extracted from a PDF.
 pub fn import_pdf_text(text: &str) -> Result<Import, ImportError> {
     with_whole_text(text, text::parse(text, SourceFormat::Pdf))

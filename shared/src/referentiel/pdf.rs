@@ -6,33 +6,49 @@
 
 use super::ImportError;
 
+/// The text the référentiel reader works on: the PDF's ruled tables read by their cells
+/// (`layout`) when it has some, its flowing text otherwise — both from one walk.
 pub(crate) fn extract_text(bytes: &[u8]) -> Result<String, ImportError> {
+    let walked = checked(bytes, quiet_catch_unwind(|| super::layout::walk(bytes)))?;
+    // Reading the tables failing for any reason leaves the flowing text to read.
+    let tables = quiet_catch_unwind(|| super::layout::tables_as_text(&walked))
+        .ok()
+        .flatten();
+    Ok(without_ligatures(&tables.unwrap_or(walked.flowing)))
+}
+
+/// pdf-extract's flowing text alone (what [`extract_text`] falls back to).
+pub(crate) fn extract_flowing_text(bytes: &[u8]) -> Result<String, ImportError> {
+    let result = quiet_catch_unwind(|| {
+        pdf_extract::extract_text_from_mem(bytes).map(|flowing| super::layout::Walked {
+            flowing,
+            pages: Vec::new(),
+        })
+    });
+    Ok(checked(bytes, result)?.flowing)
+}
+
+/// A walk's failures as [`ImportError`]s: a panic or an error of a file that says it is
+/// encrypted is an encrypted file; a file without 20 letters of text has none to read.
+fn checked(
+    bytes: &[u8],
+    result: Result<Result<super::layout::Walked, pdf_extract::OutputError>, String>,
+) -> Result<super::layout::Walked, ImportError> {
     let encrypted = contains(bytes, b"/Encrypt");
-    let result = quiet_catch_unwind(|| pdf_extract::extract_text_from_mem(bytes));
-    let text = match result {
-        Ok(Ok(text)) => text,
-        Ok(Err(e)) if encrypted => {
-            let _ = e;
-            return Err(ImportError::EncryptedPdf);
-        }
+    let walked = match result {
+        Ok(Ok(walked)) => walked,
+        Ok(Err(_)) | Err(_) if encrypted => return Err(ImportError::EncryptedPdf),
         Ok(Err(e)) => return Err(ImportError::Pdf(one_line(&e.to_string()))),
-        Err(_) if encrypted => return Err(ImportError::EncryptedPdf),
         Err(message) => return Err(ImportError::Pdf(one_line(&message))),
     };
-    if text.chars().filter(|c| c.is_alphabetic()).count() < 20 {
+    if walked.flowing.chars().filter(|c| c.is_alphabetic()).count() < 20 {
         return Err(if encrypted {
             ImportError::EncryptedPdf
         } else {
             ImportError::PdfWithoutText
         });
     }
-    // Ruled tables read by position when the file has them (`layout`); its flowing text
-    // otherwise, or if walking the page again fails.
-    let text = match quiet_catch_unwind(|| super::layout::tables_as_text(bytes)) {
-        Ok(Some(tables)) => tables,
-        _ => text,
-    };
-    Ok(without_ligatures(&text))
+    Ok(walked)
 }
 
 /// Typographic ligatures (ﬁ, ﬂ, ﬀ…) as the letters they join: PDFs made by browsers and

@@ -503,7 +503,7 @@ impl Scanner {
                 // unless it names an épreuve ("Examen final : …").
                 Some(Column::Competences) if self.numbered => is_assessment_start(text),
                 Some(Column::Competences) => text.starts_with(|c: char| c.is_uppercase()),
-                Some(Column::Assessment) => is_assessment_start(text),
+                Some(Column::Assessment) => is_assessment_start(without_epreuve_code(text)),
                 _ => false,
             };
             if starts_other {

@@ -349,33 +349,43 @@ fn heading_text(line: &str) -> Option<&str> {
 }
 
 /// A cell's list items start with "- " whatever bullet the certifier printed (•, ▪, –, ➤…):
-/// inside one cell, the kind of bullet tells no column from another. A second kind of bullet
-/// in the same cell is a nested list (a criterion's indicators): its items start with
-/// [`NESTED`].
+/// inside one cell, the kind of bullet tells no column from another. Another kind of bullet
+/// right after an item that ends on a colon opens a nested list (that item's indicators): its
+/// items start with [`NESTED`] until the first kind comes back.
 fn dash_bullets(text: &str) -> String {
     let mut first_kind: Option<char> = None;
-    text.lines()
-        .map(|line| {
-            let mut chars = line.chars();
-            match (chars.next(), chars.as_str()) {
-                (
-                    Some(
-                        kind @ ('-' | '•' | '●' | '▪' | '◦' | '○' | '■' | '–' | '—' | '➤' | '►'
-                        | '✓' | '➢'),
-                    ),
-                    rest,
-                ) if rest.starts_with(' ') => {
-                    if *first_kind.get_or_insert(kind) == kind {
-                        format!("-{rest}")
-                    } else {
-                        format!("{NESTED}{rest}")
-                    }
+    let mut nested = false;
+    let mut previous_ends_with_colon = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut chars = line.chars();
+        let written = match (chars.next(), chars.as_str()) {
+            (
+                Some(
+                    kind @ ('-' | '•' | '●' | '▪' | '◦' | '○' | '■' | '–' | '—' | '➤' | '►' | '✓'
+                    | '➢'),
+                ),
+                rest,
+            ) if rest.starts_with(' ') => {
+                let first = *first_kind.get_or_insert(kind);
+                if kind == first {
+                    nested = false;
+                } else if previous_ends_with_colon {
+                    nested = true;
                 }
-                _ => line.to_string(),
+                if nested {
+                    format!("{NESTED}{rest}")
+                } else {
+                    format!("-{rest}")
+                }
             }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+            _ => line.to_string(),
+        };
+        previous_ends_with_colon =
+            line.trim_end().ends_with(':') || (nested && previous_ends_with_colon);
+        out.push(written);
+    }
+    out.join("\n")
 }
 
 /// What starts an item of a nested list in a cell (see [`dash_bullets`]).
@@ -827,8 +837,13 @@ mod tests {
     #[test]
     fn a_cells_bullets_become_dashes_and_a_second_kind_a_nested_list() {
         assert_eq!(
-            dash_bullets("– Un critère :\n- un indicateur\n– Deux\nsuite"),
-            format!("- Un critère :\n{NESTED} un indicateur\n- Deux\nsuite")
+            dash_bullets("– Un critère :\n- un indicateur\n- un autre\n– Deux\nsuite"),
+            format!("- Un critère :\n{NESTED} un indicateur\n{NESTED} un autre\n- Deux\nsuite")
+        );
+        // Two kinds at one level (a word processor's autocorrect): one list.
+        assert_eq!(
+            dash_bullets("- Un\n– Deux\n- Trois"),
+            "- Un\n- Deux\n- Trois"
         );
         assert_eq!(dash_bullets("• Un\n• Deux"), "- Un\n- Deux");
         assert_eq!(dash_bullets("-suite collée"), "-suite collée");
