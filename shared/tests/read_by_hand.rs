@@ -209,11 +209,13 @@ const SEEDS: &[(&str, &str, &[&str])] = &[
 ];
 
 /// The table-layout PDFs made from a seed's reading (`tables/make.py`), by LibreOffice
-/// (`<seed>.table`) and by Chromium (`<seed>.chromium`, where there is one).
+/// (`<seed>.table`, and in landscape at another size: `<seed>.landscape`) and by Chromium
+/// (`<seed>.chromium`, where there is one).
 #[cfg(feature = "pdf")]
 fn table_pdfs(seed: &str) -> Vec<(String, Vec<u8>)> {
     [
         ("table", format!("tables/{seed}.pdf")),
+        ("landscape", format!("tables/landscape/{seed}.pdf")),
         ("chromium", format!("tables/chromium/{seed}.pdf")),
     ]
     .into_iter()

@@ -914,8 +914,11 @@ fn join_continuations(items: Vec<Item>) -> Vec<Item> {
                             let goes_on =
                                 whole_row || cell.chars().next().is_some_and(char::is_lowercase);
                             if goes_on && !cell.is_empty() {
+                                // A cell merged over this row and the next ones goes on
+                                // whole: it is the cut cell's continuation, not this row's.
+                                let merged = row.spans[column] > 0;
                                 let (first, rest) = match cell.split_once("<br>") {
-                                    Some((first, rest)) if !whole_row => {
+                                    Some((first, rest)) if !whole_row && !merged => {
                                         (first.to_string(), rest.to_string())
                                     }
                                     _ => (std::mem::take(cell), String::new()),
