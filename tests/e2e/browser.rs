@@ -1221,6 +1221,49 @@ fn referentiels_are_imported_in_the_app_from_pdf_and_rncp_xml() {
     assert_eq!(count(), 8);
 }
 
+/// A référentiel the certifier published as a ruled table (compétences | critères |
+/// modalités, cells wrapping over lines and rows over pages), imported in the app as a
+/// candidate does: the picker shows each compétence's criteria as the document prints them —
+/// a criterion introducing a list, then the next one, not the list's items taken for
+/// criteria — and the modalité naming its épreuve.
+#[test]
+fn a_referentiel_printed_as_a_table_is_shown_as_the_document_prints_it() {
+    let relay = Relay::start();
+    let browser = Browser::start();
+    browser.goto(&relay.url("/"));
+    first_run(&browser);
+    browser.type_into("#referentiel-fichier", &fixture("tables/002.pdf"));
+    browser.click("#importer-referentiel");
+    let imported = browser.wait_text("[data-testid=import-etat]", |t| t.starts_with("Importé"));
+    assert!(
+        imported.contains("(3 blocs : 5, 8 et 8 compétences)"),
+        "{imported}"
+    );
+    // The import is chosen for the next dossier.
+    browser.click("#creer-dossier");
+    browser.click("#ajouter-fiche");
+    let details = ".competences details[data-code=C4]";
+    browser.wait_for(details);
+    browser.click(&format!("{details} summary"));
+    let shown = browser.wait_text(details, |t| t.contains("Critère 8 :"));
+    for printed in [
+        "Critère 7 : Les documentations techniques des scripts couvrent les parties suivantes :",
+        "Critère 8 : Le registre des traitements de données personnelles intègre l'ensemble",
+        "Critère 10 : Les procédures de tri détaillent les traitements de conformité",
+    ] {
+        assert!(shown.contains(printed), "{printed:?} not in {shown}");
+    }
+    assert!(!shown.contains("Critère 11"), "{shown}");
+    // The list criterion 7 introduces, under it.
+    for indicator in [
+        "les dépendances nécessaires pour la réutilisation des scripts",
+        "les commandes pour l'exécution des scripts.",
+    ] {
+        assert!(shown.contains(indicator), "{indicator:?} not in {shown}");
+    }
+    assert!(shown.contains("E1. Mise en situation"), "{shown}");
+}
+
 /// What a script `expression` gives on the page now, as text.
 fn in_page(browser: &Browser, expression: &str) -> String {
     browser
