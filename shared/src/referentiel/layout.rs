@@ -6,17 +6,19 @@
 //! and no rule on text alone can always tell which words belong to which cell. The page itself
 //! can: the table's borders are drawn, and each word lies inside one cell.
 //!
-//! So the PDF is walked once more (`pdf_extract::output_doc`), collecting every glyph with its
-//! position and every horizontal or vertical segment drawn (stroked lines, filled thin
-//! rectangles, rectangle edges). A glyph enclosed by rules on its four sides is in the cell
-//! those rules bound; cells with the same top make a row; a page's rows, between two lines of
-//! free text, make a table whose columns are the cells' left edges. The result is written as
-//! the markdown table the text reader already knows (`| cell | cell |`, the items of a cell
+//! So the PDF is walked once (`pdf_extract::output_doc`) by a collector that forwards every
+//! call to pdf-extract's own plain-text output (the flowing text) and keeps every upright
+//! glyph with its position and every horizontal or vertical segment drawn (stroked lines,
+//! filled thin rectangles, rectangle edges). A glyph enclosed by rules is in the cell those
+//! rules bound; cells with the same top make a row; a page's rows, between two lines of free
+//! text, make a table whose columns are the cells' left edges. The result is written as the
+//! markdown table the text reader already knows (`| cell | cell |`, the items of a cell
 //! separated by `<br>`), with the free text around it as lines: one reader, fed a faithful
 //! shape. A row cut by a page break is joined again with its continuation, and a header row
 //! repeated on every page is kept once.
 //!
-//! A PDF without ruled tables gives `None`: its flowing text is read as before.
+//! A PDF without ruled tables gives `None` ([`tables_as_text`]): its flowing text is read as
+//! before.
 
 use pdf_extract::{
     ColorSpace, MediaBox, OutputDev, OutputError, Path, PathOp, PlainTextOutput, Transform,
@@ -98,13 +100,6 @@ struct Collector<'a> {
 }
 
 impl Collector<'_> {
-    fn page(&mut self) -> &mut Page {
-        if self.pages.is_empty() {
-            self.pages.push(Page::default());
-        }
-        self.pages.last_mut().expect("a page")
-    }
-
     fn segments_of(&mut self, ctm: &Transform, path: &Path) -> Result<(), OutputError> {
         let Some(flip) = self.flip else {
             return Ok(());
@@ -156,10 +151,13 @@ impl Collector<'_> {
         if self.segments > MAX_SEGMENTS {
             self.over_budget = true;
         }
+        // `flip` is set where a page begins: there is one.
+        let Some(page) = self.pages.last_mut() else {
+            return Ok(());
+        };
         if self.over_budget {
             return Ok(());
         }
-        let page = self.page();
         for ((x0, y0), (x1, y1)) in found {
             if (y0 - y1).abs() < 0.5 && (x1 - x0).abs() >= MIN_RULE {
                 page.horizontal.push(Segment {
@@ -247,7 +245,9 @@ impl OutputDev for Collector<'_> {
                 })
                 .collect(),
         };
-        self.page().glyphs.push(glyph);
+        if let Some(page) = self.pages.last_mut() {
+            page.glyphs.push(glyph);
+        }
         Ok(())
     }
 
@@ -552,6 +552,13 @@ fn cut_at_hyphen(line: &str, next: &str) -> bool {
             .is_some_and(|c| c.is_lowercase() || c.is_ascii_digit())
 }
 
+/// `last` ends a sentence (or introduces what follows, on a colon) and `next` opens with a
+/// capital: where an item may end and the next begin.
+fn sentence_then_capital(last: &str, next: &str) -> bool {
+    last.trim_end().ends_with(['.', ';', '!', '?', ':'])
+        && next.chars().next().is_some_and(char::is_uppercase)
+}
+
 fn starts_with_bullet(text: &str) -> bool {
     text.trim_start().starts_with([
         '-', '–', '—', '•', '●', '▪', '◦', '○', '■', '✓', '➢', '►', '*',
@@ -579,9 +586,10 @@ fn starts_item(text: &str) -> bool {
     numbered && matches!(after, Some('.' | ')' | ' ' | ':' | '-'))
 }
 
-/// A cell's lines as its items, separated by `<br>`: a new item at a bullet or number, after
-/// a wider gap than the cell's line spacing (paragraphs), or after a sentence's end when the
-/// next line opens with a capital; otherwise a wrapped line goes on the one before.
+/// A cell's lines as its items, separated by `<br>`: a new item at a bullet, a number or a
+/// code (not right after a comma or an open parenthesis), after a wider gap than the cell's
+/// line spacing (paragraphs), or after a sentence ended on a line the next one's first word
+/// would have fitted on; otherwise a wrapped line goes on the one before.
 fn cell_text(lines: &[Line]) -> String {
     let gaps: Vec<f64> = lines
         .windows(2)
@@ -597,7 +605,8 @@ fn cell_text(lines: &[Line]) -> String {
     let mut items: Vec<String> = Vec::new();
     let mut previous: Option<&Line> = None;
     for line in lines {
-        let text = line.text.replace('|', "/");
+        // A glyph's text has no `|` (see `output_character`): the line is a cell's as it is.
+        let text = line.text.clone();
         let new_item = match (previous, items.last()) {
             (Some(p), Some(last)) => {
                 let gap = line.baseline - p.baseline;
@@ -610,9 +619,7 @@ fn cell_text(lines: &[Line]) -> String {
                 starts_with_bullet(&text)
                     || (starts_item(&text) && !cut_mid_list)
                     || gap > spacing + 1.2
-                    || (ended_short
-                        && last.trim_end().ends_with(['.', ';', '!', '?', ':'])
-                        && text.chars().next().is_some_and(char::is_uppercase))
+                    || (ended_short && sentence_then_capital(last, &text))
             }
             _ => true,
         };
@@ -803,12 +810,19 @@ fn page_items(
                         && gap.is_some_and(|g| g <= line.size * 1.6)
                 });
                 let same_paragraph = gap.is_some_and(|g| g <= line.size.max(body) * 1.6);
-                if let Some(Item::Line(Some(previous))) = out.last_mut()
-                    && (same_heading || (same_paragraph && cut_at_hyphen(previous, &line.text)))
+                let previous = match out.last_mut() {
+                    Some(Item::Line(Some(previous))) => Some(previous),
+                    _ => None,
+                };
+                let hyphen_cut = previous
+                    .as_ref()
+                    .is_some_and(|p| cut_at_hyphen(p, &line.text));
+                if let Some(previous) = previous
+                    && (same_heading || (same_paragraph && hyphen_cut))
                 {
                     // A heading wrapped over two lines is one heading; a word cut at its
                     // hyphen is one word.
-                    if !cut_at_hyphen(previous, &line.text) {
+                    if !hyphen_cut {
                         previous.push(' ');
                     }
                     previous.push_str(&line.text);
@@ -850,8 +864,7 @@ fn join_cell(cell: &mut String, more: &str) {
         return;
     }
     let first = more.split("<br>").next().unwrap_or_default();
-    let finished = cell.trim_end().ends_with(['.', ';', '!', '?', ':']);
-    if starts_item(first) || (finished && first.chars().next().is_some_and(char::is_uppercase)) {
+    if starts_item(first) || sentence_then_capital(cell, first) {
         cell.push_str("<br>");
     } else {
         cell.push(' ');
